@@ -1,0 +1,333 @@
+"""The local stack: engines, then every service process, supervised until Ctrl-C.
+
+`python -m deploy.stack run` (what `make run` calls) starts PostgreSQL, Temporal and Kafka (or uses the
+external ones named by DATABASE_URL, TEMPORAL_ADDRESS, KAFKA_BOOTSTRAP_SERVERS), then each service's
+API, outbox relay and worker and the lifecycle worker, each its own process with its log file under
+`.data/logs/`. It waits until all are ready, prints the URLs, restarts any process that dies, and stops
+everything on Ctrl-C or SIGTERM. The integration tests start the same stack with this same code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deploy.engines import (
+    REPO_ROOT,
+    SERVICES,
+    Engine,
+    EngineError,
+    KafkaEngine,
+    Ports,
+    PostgresEngine,
+    TemporalEngine,
+    stop_pid,
+    wait_until,
+)
+
+log = logging.getLogger("anxin.stack")
+
+
+def search_attributes() -> list[tuple[str, str]]:
+    """The custom search attributes the lifecycle workflows use (registered on the dev server at start)."""
+    from services.contracts.lifecycle import SEARCH_ATTRIBUTES
+
+    return list(SEARCH_ATTRIBUTES)
+
+
+@dataclass
+class ProcessSpec:
+    """One project process: how to run it and where it answers /healthz and /readyz."""
+
+    name: str
+    argv: list[str]
+    port: int
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    started_at: float = 0.0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+class AlreadyRunning(RuntimeError):
+    pass
+
+
+class Stack:
+    def __init__(
+        self,
+        data_dir: Path,
+        ports: Ports | None = None,
+        *,
+        environ: dict[str, str] | None = None,
+        with_ui: bool = True,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        env = dict(os.environ if environ is None else environ)
+        self.data_dir = data_dir.resolve()
+        self.ports = ports or Ports()
+        self.log_dir = self.data_dir / "logs"
+        self.extra_env = extra_env or {}
+        self.postgres = PostgresEngine(self.data_dir, self.log_dir, self.ports.postgres, env.get("DATABASE_URL"))
+        self.temporal = TemporalEngine(
+            self.data_dir,
+            self.log_dir,
+            self.ports.temporal,
+            self.ports.temporal_ui if with_ui else None,
+            search_attributes(),
+            env.get("TEMPORAL_ADDRESS"),
+        )
+        self.kafka = KafkaEngine(
+            self.data_dir, self.log_dir, self.ports.kafka, self.ports.kafka_controller, env.get("KAFKA_BOOTSTRAP_SERVERS")
+        )
+        self.engines: list[Engine] = [self.postgres, self.temporal, self.kafka]
+        self.processes: dict[str, ProcessSpec] = {}
+        self._lock_file: object | None = None
+        self._stopping = threading.Event()
+
+    # -- the single-instance lock -------------------------------------------------------------------
+
+    def acquire_lock(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        lock_path = self.data_dir / "stack.lock"
+        handle = open(lock_path, "a+")  # noqa: SIM115 - held for the stack's whole life
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            owner = handle.read().strip() or "unknown"
+            handle.close()
+            raise AlreadyRunning(
+                f"Anxin is already running from {self.data_dir} (launcher pid {owner}). "
+                "Use that one (its URLs were printed when it started), or stop it with Ctrl-C first."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._lock_file = handle
+
+    # -- engines ------------------------------------------------------------------------------------
+
+    def start_engines(self) -> None:
+        for engine in self.engines:
+            engine.start()
+        for engine in self.engines:
+            engine.wait_ready(timeout=120)
+
+    def engine_env(self) -> dict[str, str]:
+        return {
+            "TEMPORAL_ADDRESS": self.temporal.address,
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
+            "ANXIN_DATA_DIR": str(self.data_dir),
+        }
+
+    # -- project processes --------------------------------------------------------------------------
+
+    def process_specs(self) -> list[ProcessSpec]:
+        python = sys.executable
+        specs: list[ProcessSpec] = []
+        for i, service in enumerate(SERVICES, start=1):
+            env = {**self.engine_env(), "DATABASE_URL": self.postgres.service_url(service)}
+            base = self.ports.service_base + i
+            specs.append(ProcessSpec(f"{service}-api", [python, "-m", f"services.{service}", "api"], base, env))
+            specs.append(
+                ProcessSpec(f"{service}-relay", [python, "-m", f"services.{service}", "relay"], base + 100, env)
+            )
+        specs.append(
+            ProcessSpec(
+                "lifecycle-worker",
+                [python, "-m", "workflows.worker"],
+                self.ports.lifecycle_worker,
+                {**self.engine_env(), "ANXIN_SERVICE_BASE_PORT": str(self.ports.service_base)},
+            )
+        )
+        return specs
+
+    def start_process(self, spec: ProcessSpec) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **spec.env, **self.extra_env, "ANXIN_HTTP_PORT": str(spec.port), "PYTHONUNBUFFERED": "1"}
+        with open(self.log_dir / f"{spec.name}.log", "ab") as out:
+            spec.process = subprocess.Popen(
+                spec.argv, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+        spec.started_at = time.monotonic()
+        self.processes[spec.name] = spec
+
+    def start_processes(self, names: list[str] | None = None, *, timeout: float = 90) -> None:
+        specs = [s for s in self.process_specs() if names is None or s.name in names]
+        for spec in specs:
+            self.start_process(spec)
+        for spec in specs:
+            self.wait_process_ready(spec, timeout)
+
+    def wait_process_ready(self, spec: ProcessSpec, timeout: float) -> None:
+        def ready() -> bool:
+            if spec.process is not None and spec.process.poll() is not None:
+                raise EngineError(f"{spec.name} exited with {spec.process.returncode}; see {self.log_dir}/{spec.name}.log")
+            return http_status(f"{spec.url}/readyz") == 200
+
+        wait_until(ready, timeout, spec.name, interval=0.3)
+
+    def stop_process(self, name: str, *, sig: int = signal.SIGTERM) -> None:
+        spec = self.processes.get(name)
+        if spec and spec.process and spec.process.poll() is None:
+            stop_pid(spec.process.pid, sig=sig, timeout=15)
+
+    def kill_process(self, name: str) -> None:
+        """kill -9, as a crash would; used by fault tests."""
+        self.stop_process(name, sig=signal.SIGKILL)
+
+    def restart_process(self, name: str, *, timeout: float = 60) -> None:
+        spec = self.processes[name]
+        self.stop_process(name)
+        self.start_process(spec)
+        self.wait_process_ready(spec, timeout)
+
+    def stop_processes(self) -> None:
+        for spec in self.processes.values():
+            if spec.process and spec.process.poll() is None:
+                spec.process.send_signal(signal.SIGTERM)
+        for spec in self.processes.values():
+            if spec.process:
+                stop_pid(spec.process.pid, timeout=15)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.stop_processes()
+        for engine in reversed(self.engines):
+            try:
+                engine.stop()
+            except Exception:
+                log.exception("stopping %s failed", engine.name)
+
+    # -- supervision --------------------------------------------------------------------------------
+
+    def supervise(self) -> None:
+        """Restart any project process that dies, with a growing pause, until the stack stops."""
+        while not self._stopping.wait(1.0):
+            for spec in self.processes.values():
+                if spec.process is None or spec.process.poll() is None:
+                    continue
+                pause = min(2 ** min(spec.restarts, 5), 30)
+                if time.monotonic() - spec.started_at < pause:
+                    continue
+                spec.restarts += 1
+                print(
+                    f"  {spec.name} exited ({spec.process.returncode}); restarting (#{spec.restarts}), "
+                    f"see {self.log_dir}/{spec.name}.log",
+                    flush=True,
+                )
+                self.start_process(spec)
+
+    def urls(self) -> list[tuple[str, str]]:
+        rows = []
+        for spec in self.processes.values():
+            if spec.name.endswith("-api"):
+                rows.append((spec.name.removesuffix("-api"), f"{spec.url}/docs"))
+        if not self.temporal.external and self.temporal.ui_port:
+            rows.append(("Temporal Web UI", f"http://127.0.0.1:{self.temporal.ui_port}"))
+        rows.append(("Temporal", self.temporal.describe()))
+        rows.append(("Kafka", self.kafka.describe()))
+        rows.append(("PostgreSQL", self.postgres.describe()))
+        rows.append(("logs", str(self.log_dir)))
+        return rows
+
+    def status(self) -> list[dict[str, object]]:
+        rows: list[dict[str, object]] = []
+        for spec in self.process_specs():
+            code = http_status(f"{spec.url}/readyz")
+            rows.append({"name": spec.name, "url": spec.url, "ready": code == 200, "http": code})
+        return rows
+
+
+def http_status(url: str, timeout: float = 5.0) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except OSError:
+        return None
+
+
+@contextlib.contextmanager
+def running_stack(stack: Stack, *, processes: list[str] | None = None) -> Iterator[Stack]:
+    """Engines and (some) processes up for the duration of the block; everything stopped after."""
+    stack.acquire_lock()
+    try:
+        stack.start_engines()
+        stack.start_processes(processes)
+        yield stack
+    finally:
+        stack.stop()
+
+
+def run(data_dir: Path) -> int:
+    stack = Stack(data_dir)
+    try:
+        stack.acquire_lock()
+    except AlreadyRunning as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    started = time.monotonic()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        print(f"Starting Anxin (data in {stack.data_dir}, logs in {stack.log_dir})", flush=True)
+        for engine in stack.engines:
+            print(f"  {engine.name}: {'external ' + engine.describe() if engine.external else 'starting'}", flush=True)
+            engine.start()
+        for engine in stack.engines:
+            engine.wait_ready(timeout=180)
+            print(f"  {engine.name}: ready", flush=True)
+        stack.start_processes(timeout=120)
+        print(f"\nAnxin is ready in {time.monotonic() - started:.0f}s:\n", flush=True)
+        for name, url in stack.urls():
+            print(f"  {name:<16} {url}", flush=True)
+        print("\nPress Ctrl-C to stop.", flush=True)
+        stack.supervise()
+    except KeyboardInterrupt:
+        print("\nStopping Anxin...", flush=True)
+    except EngineError as exc:
+        print(f"\nAnxin could not start: {exc}", file=sys.stderr, flush=True)
+        stack.stop()
+        return 1
+    stack.stop()
+    print("Stopped.", flush=True)
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m deploy.stack")
+    parser.add_argument("command", choices=["run", "status"])
+    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("ANXIN_DATA_DIR", REPO_ROOT / ".data")))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    if args.command == "run":
+        sys.exit(run(args.data_dir))
+    for row in Stack(args.data_dir).status():
+        print(json.dumps(row))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,8 @@
+"""`python -m services.cases api|relay`: run one of the cases service's processes."""
+
+from services.cases.app import create_app
+from services.cases.spec import SPEC
+from services.common.service import main
+
+if __name__ == "__main__":
+    main(SPEC, create_app)

@@ -1,0 +1,120 @@
+"""The consumer inbox: each event's effect commits together with its id, offsets are committed after.
+
+A redelivered event (relay resend, consumer restart before its offset commit, rebalance) finds its id
+already in the inbox and changes nothing: delivery is at-least-once, the effect exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from kafka import KafkaConsumer
+from kafka.consumer.fetcher import ConsumerRecord
+from psycopg.rows import dict_row
+from pydantic import ValidationError
+
+from services.contracts.events import EventEnvelope
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[psycopg.Connection[Any], EventEnvelope], None]
+
+_RECORD = (
+    "INSERT INTO inbox (consumer, event_id, topic, partition, \"offset\") VALUES (%s, %s, %s, %s, %s) "
+    "ON CONFLICT (consumer, event_id) DO NOTHING"
+)
+
+
+@dataclass
+class ConsumerStatus:
+    applied_total: int = 0
+    duplicates_total: int = 0
+    last_error: str | None = None
+    last_poll_at: float = 0.0
+
+
+class InboxConsumer:
+    """Runs one consumer group over `topics`, applying `handler` to each new event in its own transaction."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        database_url: str,
+        schema: str,
+        consumer_factory: Callable[[], KafkaConsumer],
+        handler: Handler,
+    ) -> None:
+        self.name = name
+        self.schema = schema
+        self._database_url = database_url
+        self._consumer_factory = consumer_factory
+        self._handler = handler
+        self._stop = threading.Event()
+        self.status = ConsumerStatus()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self) -> None:
+        backoff = 0.5
+        while not self._stop.is_set():
+            consumer: KafkaConsumer | None = None
+            try:
+                with psycopg.connect(
+                    self._database_url, row_factory=dict_row, options=f"-c search_path={self.schema},public"
+                ) as conn:
+                    consumer = self._consumer_factory()
+                    while not self._stop.is_set():
+                        batch = consumer.poll(timeout_ms=500)
+                        self.status.last_poll_at = time.time()
+                        if not batch:
+                            continue
+                        for records in batch.values():
+                            for record in records:
+                                self.apply(conn, record)
+                        # Only now, with every effect committed, may Kafka forget these events.
+                        consumer.commit()
+                        self.status.last_error = None
+                        backoff = 0.5
+            except Exception as exc:
+                self.status.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("consumer error, retrying", extra={"consumer": self.name, "error": str(exc)})
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+            finally:
+                if consumer is not None:
+                    try:
+                        consumer.close(autocommit=False)
+                    except Exception:
+                        log.debug("closing consumer failed", exc_info=True)
+
+    def apply(self, conn: psycopg.Connection[Any], record: ConsumerRecord) -> bool:
+        """Apply one record; False when it was a duplicate or could not be read."""
+        try:
+            envelope = EventEnvelope.from_bytes(record.value)
+        except ValidationError as exc:
+            # A message that is not an event envelope can never be applied; skipping it is the only
+            # way forward, and the log line says exactly where it was.
+            log.error(
+                "skipping unreadable message",
+                extra={"consumer": self.name, "topic": record.topic, "partition": record.partition,
+                       "offset": record.offset, "error": str(exc)[:500]},
+            )
+            return False
+        with conn.transaction():
+            cursor = conn.execute(
+                _RECORD, (self.name, envelope.event_id, record.topic, record.partition, record.offset)
+            )
+            if cursor.rowcount == 0:
+                self.status.duplicates_total += 1
+                return False
+            self._handler(conn, envelope)
+        self.status.applied_total += 1
+        return True

@@ -1,0 +1,37 @@
+"""The transactional outbox: a state change and the event announcing it commit in one transaction.
+
+Stores call `add_event(conn, ...)` inside the transaction that makes the change; the relay
+(`services.common.relay`) later publishes the row to Kafka. Nothing ever writes to Kafka directly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import AsyncConnection, Connection
+from psycopg.types.json import Jsonb
+
+from services.contracts.events import EventEnvelope
+
+_INSERT = (
+    "INSERT INTO outbox (event_id, topic, message_key, event_type, envelope) "
+    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (event_id) DO NOTHING"
+)
+
+
+def _row(topic: str, envelope: EventEnvelope) -> tuple[Any, ...]:
+    return (
+        envelope.event_id,
+        topic,
+        envelope.subject,
+        envelope.type,
+        Jsonb(envelope.model_dump(mode="json")),
+    )
+
+
+def add_event(conn: Connection[Any], topic: str, envelope: EventEnvelope) -> None:
+    conn.execute(_INSERT, _row(topic, envelope))
+
+
+async def add_event_async(conn: AsyncConnection[Any], topic: str, envelope: EventEnvelope) -> None:
+    await conn.execute(_INSERT, _row(topic, envelope))

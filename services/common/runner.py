@@ -1,0 +1,63 @@
+"""Running a process: an API under uvicorn, or background components beside a small health endpoint.
+
+Every process, API or not, answers `/healthz` and `/readyz` on its own port, so the launcher and
+operators can see each one's state the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Protocol
+
+import uvicorn
+from fastapi import FastAPI
+
+from services.common.health import Check, health_router
+
+log = logging.getLogger(__name__)
+
+
+class Component(Protocol):
+    """A long-running loop in its own thread (relay, consumer): `run()` until `stop()`."""
+
+    def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def serve(app: FastAPI, *, host: str, port: int) -> None:
+    # Loopback only by default; log_config=None keeps our JSON logging in charge.
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
+
+
+def run_components(
+    *,
+    process_name: str,
+    components: Sequence[Component],
+    checks: dict[str, Check],
+    host: str,
+    port: int,
+) -> None:
+    """Run `components` in threads while serving health on `port`; stop them all on SIGTERM/SIGINT."""
+    threads = [
+        threading.Thread(target=c.run, name=f"{process_name}-{i}", daemon=True) for i, c in enumerate(components)
+    ]
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        for thread in threads:
+            thread.start()
+        log.info("components started", extra={"count": len(threads)})
+        yield
+        for component in components:
+            component.stop()
+        for thread in threads:
+            thread.join(timeout=10)
+        log.info("components stopped")
+
+    app = FastAPI(title=process_name, docs_url=None, redoc_url=None, lifespan=lifespan)
+    app.include_router(health_router(process_name, checks))
+    serve(app, host=host, port=port)

@@ -1,0 +1,213 @@
+"""The shape every service shares: one spec, one settings class, three kinds of process.
+
+- `api`: the FastAPI app (thin routes over domain + store), with health, problem details, OpenAPI.
+- `relay`: the service's outbox relay to Kafka.
+- `worker`: the service's Kafka consumers (inbox) and Temporal activities, when it has any.
+
+`python -m services.<name> api|relay|worker` runs one of them; the launcher starts each as its own process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
+from pydantic import Field
+from temporalio.client import Client
+
+from services.common import temporal
+from services.common.db import open_async_pool, open_pool
+from services.common.health import (
+    Check,
+    database_check,
+    health_router,
+    kafka_check,
+    status_check,
+    temporal_check,
+)
+from services.common.kafka import KafkaProbe, new_producer
+from services.common.logs import configure_logging
+from services.common.migrations import apply_migrations
+from services.common.problems import install_problem_handlers
+from services.common.relay import OutboxRelay
+from services.common.runner import Component, run_components, serve
+from services.common.settings import CommonSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    title: str
+    description: str
+    migrations: Path
+    api_port: int
+    relay_port: int
+    worker_port: int
+    # What the API process itself needs to serve requests; readiness checks exactly these.
+    api_needs_kafka: bool = False
+    api_needs_temporal: bool = False
+    has_worker: bool = False
+    openapi_tags: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def schema(self) -> str:
+        return self.name
+
+
+class ServiceSettings(CommonSettings):
+    http_host: str = Field("127.0.0.1", alias="ANXIN_HTTP_HOST")
+    # Set by the launcher per process; otherwise the spec's default port for that process kind.
+    http_port: int | None = Field(None, alias="ANXIN_HTTP_PORT")
+
+
+class TemporalHandle:
+    """A Temporal client made lazily: an API starts and serves even while Temporal is still down."""
+
+    def __init__(self, settings: CommonSettings) -> None:
+        self._settings = settings
+        self.client: Client | None = None
+
+    async def connect(self) -> None:
+        self.client = await Client.connect(
+            self._settings.temporal_address,
+            namespace=self._settings.temporal_namespace,
+            data_converter=temporal.data_converter(),
+            lazy=True,
+        )
+
+    def get(self) -> Client | None:
+        return self.client
+
+    def require(self) -> Client:
+        if self.client is None:
+            raise RuntimeError("temporal client not connected")
+        return self.client
+
+
+def create_service_app(
+    spec: ServiceSpec,
+    settings: ServiceSettings,
+    routers: Sequence[APIRouter],
+    *,
+    on_startup: Callable[[FastAPI], Any] | None = None,
+) -> FastAPI:
+    """The FastAPI app of a service: migrations applied, pool open, health and problem handlers in place."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(apply_migrations, settings.database_url, spec.schema, spec.migrations)
+        app.state.pool = await open_async_pool(settings.database_url, spec.schema)
+        if spec.api_needs_temporal:
+            await app.state.temporal.connect()
+        if on_startup is not None:
+            result = on_startup(app)
+            if asyncio.iscoroutine(result):
+                await result
+        yield
+        if app.state.kafka_probe is not None:
+            app.state.kafka_probe.close()
+        await app.state.pool.close()
+
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version="1",
+        lifespan=lifespan,
+        openapi_tags=spec.openapi_tags or None,
+    )
+    app.state.settings = settings
+    app.state.spec = spec
+    app.state.temporal = TemporalHandle(settings)
+    app.state.kafka_probe = KafkaProbe(settings) if spec.api_needs_kafka else None
+
+    async def pool_check() -> str | None:
+        pool: AsyncConnectionPool | None = getattr(app.state, "pool", None)
+        if pool is None:
+            return "postgresql pool not open yet"
+        return await database_check(pool)()
+
+    checks: dict[str, Check] = {"postgresql": pool_check}
+    if spec.api_needs_kafka:
+        checks["kafka"] = kafka_check(app.state.kafka_probe)
+    if spec.api_needs_temporal:
+        checks["temporal"] = temporal_check(app.state.temporal.get)
+    app.include_router(health_router(f"{spec.name}-api", checks))
+    install_problem_handlers(app)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def run_relay(spec: ServiceSpec, settings: ServiceSettings) -> None:
+    apply_migrations(settings.database_url, spec.schema, spec.migrations)
+    relay = OutboxRelay(
+        database_url=settings.database_url,
+        schema=spec.schema,
+        producer_factory=lambda: new_producer(settings, client_id=f"{spec.name}-relay"),
+    )
+    probe = KafkaProbe(settings)
+    pool: ConnectionPool = open_pool(settings.database_url, spec.schema, max_size=2)
+
+    def relay_state() -> str | None:
+        if relay.status.last_error:
+            return f"relay failing: {relay.status.last_error}"
+        return None
+
+    checks: dict[str, Check] = {
+        "postgresql": database_check(pool),
+        "kafka": kafka_check(probe),
+        "relay": status_check(relay_state),
+    }
+    run_components(
+        process_name=f"{spec.name}-relay",
+        components=[relay],
+        checks=checks,
+        host=settings.http_host,
+        port=settings.http_port or spec.relay_port,
+    )
+
+
+WorkerFactory = Callable[[ServiceSettings], tuple[list[Component], dict[str, Check]]]
+
+
+def run_worker(spec: ServiceSpec, settings: ServiceSettings, build: WorkerFactory) -> None:
+    apply_migrations(settings.database_url, spec.schema, spec.migrations)
+    components, checks = build(settings)
+    run_components(
+        process_name=f"{spec.name}-worker",
+        components=components,
+        checks=checks,
+        host=settings.http_host,
+        port=settings.http_port or spec.worker_port,
+    )
+
+
+def main(
+    spec: ServiceSpec,
+    create_app: Callable[[ServiceSettings], FastAPI],
+    settings_type: type[ServiceSettings] = ServiceSettings,
+    build_worker: WorkerFactory | None = None,
+) -> None:
+    parser = argparse.ArgumentParser(prog=f"python -m services.{spec.name}")
+    kinds = ["api", "relay"] + (["worker"] if build_worker else [])
+    parser.add_argument("process", choices=kinds, help="which of the service's processes to run")
+    args = parser.parse_args()
+    settings = settings_type()
+    configure_logging(f"{spec.name}-{args.process}", settings.log_level)
+    if args.process == "api":
+        serve(create_app(settings), host=settings.http_host, port=settings.http_port or spec.api_port)
+    elif args.process == "relay":
+        run_relay(spec, settings)
+    else:
+        assert build_worker is not None
+        run_worker(spec, settings, build_worker)

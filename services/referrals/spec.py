@@ -1,0 +1,19 @@
+"""What the referrals service is: its name, schema, ports and the engines each of its processes needs."""
+
+from pathlib import Path
+
+from services.common.service import ServiceSpec
+
+SPEC = ServiceSpec(
+    name="referrals",
+    title="Referrals (交办与移送)",
+    description=(
+        "Department handoffs with their follow-up ladder, the letters, and criminal, legal-aid and arbitration referrals."
+    ),
+    migrations=Path(__file__).parent / "migrations",
+    api_port=8003,
+    relay_port=8103,
+    worker_port=8203,
+    api_needs_kafka=True,
+    api_needs_temporal=True,
+)

@@ -1,0 +1,5 @@
+"""HTTP routes of the sanctions service: thin, HTTP in, domain call, store, workflow call out."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1")

@@ -1,0 +1,19 @@
+"""What the sanctions service is: its name, schema, ports and the engines each of its processes needs."""
+
+from pathlib import Path
+
+from services.common.service import ServiceSpec
+
+SPEC = ServiceSpec(
+    name="sanctions",
+    title="Sanctions (失信惩戒)",
+    description=(
+        "The joint-discipline blacklist over its whole life, major-violation publication and the criminal-transfer register."
+    ),
+    migrations=Path(__file__).parent / "migrations",
+    api_port=8004,
+    relay_port=8104,
+    worker_port=8204,
+    api_needs_kafka=True,
+    api_needs_temporal=True,
+)

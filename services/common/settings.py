@@ -6,10 +6,13 @@ call `SomeSettings()` in `main()` / `create_app()` and pass the object down.
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.common.crypto import FieldCipher, KeyConfigError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -17,7 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 class CommonSettings(BaseSettings):
     """Connection settings for the three engines, and where a process writes its files."""
 
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True, populate_by_name=True)
 
     database_url: str = Field(
         "postgresql://postgres@127.0.0.1:54320/anxin",
@@ -31,6 +34,11 @@ class CommonSettings(BaseSettings):
     # (demos and end-to-end runs). 0 means the real calendar.
     working_day_seconds: float = Field(0.0, alias="ANXIN_WORKING_DAY_SECONDS", ge=0)
     log_level: str = Field("INFO", alias="ANXIN_LOG_LEVEL")
+    # Personal data at rest: JSON {key id: base64 AES-256 key}, the id new values are sealed with, and the
+    # key of keyed references (pseudonyms). `make run` generates development keys in the data dir.
+    data_keys: str | None = Field(None, alias="ANXIN_DATA_KEYS", repr=False)
+    data_key_id: str | None = Field(None, alias="ANXIN_DATA_KEY_ID")
+    reference_key: str | None = Field(None, alias="ANXIN_REFERENCE_KEY", repr=False)
 
     @field_validator("kafka_bootstrap_servers")
     @classmethod
@@ -40,6 +48,16 @@ class CommonSettings(BaseSettings):
             if not host or not port.isdigit():
                 raise ValueError(f"expected host:port entries, got {server!r}")
         return value
+
+    def cipher(self) -> FieldCipher:
+        if not self.data_keys or not self.data_key_id:
+            raise KeyConfigError("ANXIN_DATA_KEYS and ANXIN_DATA_KEY_ID must be set to store personal data")
+        return FieldCipher.from_config(self.data_keys, self.data_key_id)
+
+    def reference_key_bytes(self) -> bytes:
+        if not self.reference_key:
+            raise KeyConfigError("ANXIN_REFERENCE_KEY must be set to make keyed references")
+        return base64.b64decode(self.reference_key)
 
     @property
     def kafka_servers(self) -> list[str]:

@@ -144,24 +144,12 @@ class Stack:
         }
 
     def development_secrets(self) -> dict[str, str]:
-        """Keys for personal data, made once per data dir (unless given in the environment)."""
+        """Keys and agency clients for a local stack, made once per data dir (unless set in the environment)."""
         if os.environ.get("ANXIN_DATA_KEYS"):
             return {}
-        path = self.data_dir / "development-secrets.json"
-        if not path.exists():
-            from services.common.crypto import new_key
+        from deploy.secrets import development_environment
 
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            key_id = time.strftime("dev-%Y%m%d")
-            secrets = {
-                "ANXIN_DATA_KEYS": json.dumps({key_id: new_key()}),
-                "ANXIN_DATA_KEY_ID": key_id,
-                "ANXIN_REFERENCE_KEY": new_key(),
-            }
-            path.touch(mode=0o600)
-            path.write_text(json.dumps(secrets, indent=2))
-        loaded: dict[str, str] = json.loads(path.read_text())
-        return loaded
+        return development_environment(self.data_dir)
 
     # -- project processes --------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from pydantic import Field
 from temporalio.client import Client
 
 from services.common import temporal
+from services.common.auth import token_router
 from services.common.db import open_async_pool, open_pool
 from services.common.health import (
     Check,
@@ -143,6 +144,8 @@ def create_service_app(
         checks["temporal"] = temporal_check(app.state.temporal.get)
     app.include_router(health_router(f"{spec.name}-api", checks))
     install_problem_handlers(app)
+    app.state.token_issuer = settings.token_issuer()
+    app.include_router(token_router(settings.client_registry(), app.state.token_issuer))
     for router in routers:
         app.include_router(router)
     return app

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.common.auth import ClientRegistry, TokenIssuer
 from services.common.crypto import FieldCipher, KeyConfigError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -39,6 +40,10 @@ class CommonSettings(BaseSettings):
     data_keys: str | None = Field(None, alias="ANXIN_DATA_KEYS", repr=False)
     data_key_id: str | None = Field(None, alias="ANXIN_DATA_KEY_ID")
     reference_key: str | None = Field(None, alias="ANXIN_REFERENCE_KEY", repr=False)
+    # Agency access: the key tokens are signed with, and the registered clients (secrets stored hashed).
+    token_signing_key: str | None = Field(None, alias="ANXIN_TOKEN_SIGNING_KEY", repr=False)
+    clients_file: Path | None = Field(None, alias="ANXIN_CLIENTS_FILE")
+    token_ttl_seconds: int = Field(3600, alias="ANXIN_TOKEN_TTL_SECONDS", ge=60, le=86400)
 
     @field_validator("kafka_bootstrap_servers")
     @classmethod
@@ -58,6 +63,16 @@ class CommonSettings(BaseSettings):
         if not self.reference_key:
             raise KeyConfigError("ANXIN_REFERENCE_KEY must be set to make keyed references")
         return base64.b64decode(self.reference_key)
+
+    def token_issuer(self) -> TokenIssuer:
+        if not self.token_signing_key:
+            raise KeyConfigError("ANXIN_TOKEN_SIGNING_KEY must be set to verify agency tokens")
+        return TokenIssuer(base64.b64decode(self.token_signing_key), self.token_ttl_seconds)
+
+    def client_registry(self) -> ClientRegistry:
+        if not self.clients_file or not self.clients_file.exists():
+            raise KeyConfigError("ANXIN_CLIENTS_FILE must name the registered agency clients file")
+        return ClientRegistry.from_file(self.clients_file)
 
     @property
     def kafka_servers(self) -> list[str]:

@@ -1,0 +1,72 @@
+"""Development secrets for a local stack: data keys, the token signing key, and agency clients.
+
+Made once per data dir and kept there (`development-secrets.json`, `clients.json` with hashed secrets,
+`development-clients.json` with the clear secrets a developer uses to get tokens). Real deployments
+provide their own through the environment and never use these.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from pathlib import Path
+
+from services.common.auth import Role, hash_secret
+from services.common.crypto import new_key
+
+# One client per role, scoped as a real one would be: counties are Handan's 邯山区 and 丛台区,
+# departments use the identifiers of the referrals service's department list.
+DEVELOPMENT_CLIENTS: list[dict[str, str | None]] = [
+    {"client_id": "clerk-130402", "role": Role.intake_clerk, "county": "130402"},
+    {"client_id": "inspector-130402", "role": Role.county_inspector, "county": "130402"},
+    {"client_id": "inspector-130403", "role": Role.county_inspector, "county": "130403"},
+    {"client_id": "city-office", "role": Role.city_office},
+    {"client_id": "dept-housing", "role": Role.department, "department": "housing"},
+    {"client_id": "dept-transport", "role": Role.department, "department": "transport"},
+    {"client_id": "police", "role": Role.police},
+    {"client_id": "procuratorate", "role": Role.procuratorate},
+    {"client_id": "court", "role": Role.court},
+    {"client_id": "arbitration", "role": Role.arbitration},
+    {"client_id": "legal-aid", "role": Role.legal_aid},
+    {"client_id": "credit-system", "role": Role.credit_system},
+    {"client_id": "operator", "role": Role.operator},
+]
+
+
+def development_environment(data_dir: Path) -> dict[str, str]:
+    """The secret settings every process of a local stack gets, made on first use."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "development-secrets.json"
+    clients_path = data_dir / "clients.json"
+    if not path.exists() or not clients_path.exists():
+        key_id = time.strftime("dev-%Y%m%d")
+        env = {
+            "ANXIN_DATA_KEYS": json.dumps({key_id: new_key()}),
+            "ANXIN_DATA_KEY_ID": key_id,
+            "ANXIN_REFERENCE_KEY": new_key(),
+            "ANXIN_TOKEN_SIGNING_KEY": new_key(),
+            "ANXIN_CLIENTS_FILE": str(clients_path),
+        }
+        clear: list[dict[str, str | None]] = []
+        registered: list[dict[str, str | None]] = []
+        for client in DEVELOPMENT_CLIENTS:
+            secret = secrets.token_urlsafe(24)
+            clear.append({**client, "role": str(client["role"]), "client_secret": secret})
+            registered.append({**client, "role": str(client["role"]), "secret_hash": hash_secret(secret)})
+        _write_private(clients_path, registered)
+        _write_private(data_dir / "development-clients.json", clear)
+        _write_private(path, env)
+    loaded: dict[str, str] = json.loads(path.read_text())
+    return loaded
+
+
+def development_clients(data_dir: Path) -> dict[str, dict[str, str]]:
+    """client id → {client_secret, role, ...} of the development clients (after `development_environment`)."""
+    rows = json.loads((data_dir / "development-clients.json").read_text())
+    return {row["client_id"]: row for row in rows}
+
+
+def _write_private(path: Path, content: object) -> None:
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(content, indent=2, ensure_ascii=False))

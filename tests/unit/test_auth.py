@@ -1,0 +1,99 @@
+"""Agency tokens: client credentials, expiry, tampering and role checks, through a real FastAPI app."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from services.common.auth import (
+    ClientRegistry,
+    Principal,
+    RegisteredClient,
+    Role,
+    TokenIssuer,
+    hash_secret,
+    require_roles,
+    token_router,
+    verify_secret,
+)
+from services.common.problems import install_problem_handlers
+
+
+@pytest.fixture
+def issuer() -> TokenIssuer:
+    return TokenIssuer(os.urandom(32), ttl_seconds=600)
+
+
+@pytest.fixture
+def client(issuer: TokenIssuer) -> TestClient:
+    registry = ClientRegistry([
+        RegisteredClient("inspector-130402", hash_secret("s3cret"), Role.county_inspector, county="130402"),
+        RegisteredClient("police", hash_secret("pw"), Role.police),
+    ])
+    app = FastAPI()
+    app.state.token_issuer = issuer
+    install_problem_handlers(app)
+    app.include_router(token_router(registry, issuer))
+
+    @app.get("/inspectors-only")
+    def inspectors_only(principal: Principal = require_roles(Role.county_inspector)) -> dict[str, str | None]:
+        return {"who": principal.client_id, "county": principal.county}
+
+    return TestClient(app)
+
+
+def _token(client: TestClient, client_id: str, secret: str) -> str:
+    response = client.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id,
+                                                 "client_secret": secret})
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+def test_client_credentials_give_a_token_that_opens_the_route(client: TestClient) -> None:
+    token = _token(client, "inspector-130402", "s3cret")
+    response = client.get("/inspectors-only", headers={"Authorization": f"Bearer {token}"})
+    assert response.json() == {"who": "inspector-130402", "county": "130402"}
+
+
+def test_http_basic_works_too(client: TestClient) -> None:
+    response = client.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=("police", "pw"))
+    assert response.status_code == 200 and response.json()["role"] == "police"
+
+
+@pytest.mark.parametrize("client_id,secret", [("inspector-130402", "wrong"), ("nobody", "s3cret")])
+def test_wrong_credentials_get_401_problem(client: TestClient, client_id: str, secret: str) -> None:
+    response = client.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id,
+                                                 "client_secret": secret})
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_missing_tampered_and_expired_tokens_get_401_and_wrong_role_403(
+    client: TestClient, issuer: TokenIssuer
+) -> None:
+    assert client.get("/inspectors-only").status_code == 401
+    token = _token(client, "inspector-130402", "s3cret")
+    tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    assert client.get("/inspectors-only", headers={"Authorization": f"Bearer {tampered}"}).status_code == 401
+    expired = issuer.issue(Principal("inspector-130402", Role.county_inspector, "130402"), now=0)
+    response = client.get("/inspectors-only", headers={"Authorization": f"Bearer {expired}"})
+    assert response.status_code == 401 and "expired" in response.json()["detail"]
+    other_key = TokenIssuer(os.urandom(32)).issue(Principal("x", Role.county_inspector))
+    assert client.get("/inspectors-only", headers={"Authorization": f"Bearer {other_key}"}).status_code == 401
+    police = _token(client, "police", "pw")
+    assert client.get("/inspectors-only", headers={"Authorization": f"Bearer {police}"}).status_code == 403
+
+
+def test_secrets_are_stored_hashed_and_salted() -> None:
+    first, second = hash_secret("same"), hash_secret("same")
+    assert first != second and "same" not in first
+    assert verify_secret("same", first) and not verify_secret("other", first)
+
+
+def test_county_scope() -> None:
+    inspector = Principal("i", Role.county_inspector, county="130402")
+    assert inspector.may_see_county("130402") and not inspector.may_see_county("130403")
+    assert Principal("c", Role.city_office).may_see_county("130403")

@@ -16,9 +16,11 @@ from typing import Any
 import psycopg
 from kafka import KafkaConsumer
 from kafka.consumer.fetcher import ConsumerRecord
+from opentelemetry.trace import SpanKind
 from psycopg.rows import dict_row
 from pydantic import ValidationError
 
+from services.common.telemetry import attach_trace_context, detach_trace_context, tracer
 from services.contracts.events import EventEnvelope
 
 log = logging.getLogger(__name__)
@@ -108,13 +110,24 @@ class InboxConsumer:
                        "offset": record.offset, "error": str(exc)[:500]},
             )
             return False
-        with conn.transaction():
-            cursor = conn.execute(
-                _RECORD, (self.name, envelope.event_id, record.topic, record.partition, record.offset)
-            )
-            if cursor.rowcount == 0:
-                self.status.duplicates_total += 1
-                return False
-            self._handler(conn, envelope)
+        token = attach_trace_context(envelope.trace)
+        try:
+            with tracer(__name__).start_as_current_span(
+                f"consume {envelope.type}",
+                kind=SpanKind.CONSUMER,
+                attributes={"messaging.system": "kafka", "messaging.destination.name": record.topic,
+                            "messaging.consumer.group.name": self.name, "anxin.subject": envelope.subject,
+                            "anxin.event_id": str(envelope.event_id)},
+            ) as span, conn.transaction():
+                cursor = conn.execute(
+                    _RECORD, (self.name, envelope.event_id, record.topic, record.partition, record.offset)
+                )
+                if cursor.rowcount == 0:
+                    span.set_attribute("anxin.duplicate", True)
+                    self.status.duplicates_total += 1
+                    return False
+                self._handler(conn, envelope)
+        finally:
+            detach_trace_context(token)
         self.status.applied_total += 1
         return True

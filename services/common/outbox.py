@@ -11,6 +11,7 @@ from typing import Any
 from psycopg import AsyncConnection, Connection
 from psycopg.types.json import Jsonb
 
+from services.common.telemetry import current_trace_context
 from services.contracts.events import EventEnvelope
 
 _INSERT = (
@@ -20,6 +21,9 @@ _INSERT = (
 
 
 def _row(topic: str, envelope: EventEnvelope) -> tuple[Any, ...]:
+    if not envelope.trace:
+        # The event continues the trace of the request (or activity) that made the change.
+        envelope = envelope.model_copy(update={"trace": current_trace_context()})
     return (
         envelope.event_id,
         topic,

@@ -18,7 +18,11 @@ from typing import Any
 
 import psycopg
 from kafka import KafkaProducer
+from opentelemetry.trace import SpanKind
+from prometheus_client.core import REGISTRY, CounterMetricFamily, GaugeMetricFamily
 from psycopg.rows import dict_row
+
+from services.common.telemetry import attach_trace_context, detach_trace_context, tracer
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +139,7 @@ class OutboxRelay:
             futures = []
             for row in rows:
                 envelope = row["envelope"]
+                _publish_span(envelope, row["topic"])
                 headers = [
                     ("event_id", str(row["event_id"]).encode()),
                     ("event_type", row["event_type"].encode()),
@@ -161,6 +166,48 @@ class OutboxRelay:
         with self._connect() as conn:
             row = conn.execute(_LAG).fetchone()
             return dict(row) if row else {"pending": 0, "oldest": None}
+
+
+def _publish_span(envelope: dict[str, Any], topic: str) -> None:
+    """A span in the event's own trace, so the trace shows when the relay picked the event up."""
+    token = attach_trace_context(envelope.get("trace") or {})
+    try:
+        with tracer(__name__).start_as_current_span(
+            f"publish {envelope.get('type')}",
+            kind=SpanKind.PRODUCER,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": topic,
+                        "anxin.subject": str(envelope.get("subject")), "anxin.event_id": str(envelope.get("event_id"))},
+        ):
+            pass
+    finally:
+        detach_trace_context(token)
+
+
+class _OutboxLagCollector:
+    """Outbox lag read from the database on each scrape: unsent rows and the age of the oldest."""
+
+    def __init__(self, relay: OutboxRelay) -> None:
+        self._relay = relay
+
+    def collect(self) -> Any:
+        pending = GaugeMetricFamily("anxin_outbox_pending", "Outbox rows not yet sent to Kafka", labels=["schema"])
+        age = GaugeMetricFamily(
+            "anxin_outbox_oldest_unsent_seconds", "Age of the oldest unsent outbox row", labels=["schema"]
+        )
+        sent = CounterMetricFamily("anxin_outbox_sent", "Events this relay sent to Kafka", labels=["schema"])
+        try:
+            lag = self._relay.lag()
+            pending.add_metric([self._relay.schema], float(lag["pending"]))
+            oldest = lag["oldest"]
+            age.add_metric([self._relay.schema], (time.time() - oldest.timestamp()) if oldest else 0.0)
+        except Exception:
+            log.debug("outbox lag unavailable", exc_info=True)
+        sent.add_metric([self._relay.schema], float(self._relay.status.sent_total))
+        yield from (pending, age, sent)
+
+
+def register_outbox_metrics(relay: OutboxRelay) -> None:
+    REGISTRY.register(_OutboxLagCollector(relay))
 
 
 def _json_bytes(envelope: dict[str, Any]) -> bytes:

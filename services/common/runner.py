@@ -16,6 +16,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from services.common.health import Check, health_router
+from services.common.telemetry import metrics_router
 
 log = logging.getLogger(__name__)
 
@@ -60,4 +61,5 @@ def run_components(
 
     app = FastAPI(title=process_name, docs_url=None, redoc_url=None, lifespan=lifespan)
     app.include_router(health_router(process_name, checks))
+    app.include_router(metrics_router())
     serve(app, host=host, port=port)

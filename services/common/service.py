@@ -36,11 +36,13 @@ from services.common.health import (
 )
 from services.common.kafka import KafkaProbe, new_producer
 from services.common.logs import configure_logging
+from services.common.middleware import BodySizeLimit, SecurityHeaders
 from services.common.migrations import apply_migrations
 from services.common.problems import install_problem_handlers
-from services.common.relay import OutboxRelay
+from services.common.relay import OutboxRelay, register_outbox_metrics
 from services.common.runner import Component, run_components, serve
 from services.common.settings import CommonSettings
+from services.common.telemetry import configure_tracing, instrument_app, temporal_interceptors
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,7 @@ class ServiceSettings(CommonSettings):
     http_host: str = Field("127.0.0.1", alias="ANXIN_HTTP_HOST")
     # Set by the launcher per process; otherwise the spec's default port for that process kind.
     http_port: int | None = Field(None, alias="ANXIN_HTTP_PORT")
+    max_request_bytes: int = Field(1024 * 1024, alias="ANXIN_MAX_REQUEST_BYTES", ge=1024)
 
 
 class TemporalHandle:
@@ -83,6 +86,7 @@ class TemporalHandle:
             self._settings.temporal_address,
             namespace=self._settings.temporal_namespace,
             data_converter=temporal.data_converter(),
+            interceptors=temporal_interceptors(),
             lazy=True,
         )
 
@@ -126,6 +130,11 @@ def create_service_app(
         lifespan=lifespan,
         openapi_tags=spec.openapi_tags or None,
     )
+    process_name = f"{spec.name}-api"
+    configure_tracing(process_name, settings.data_dir)
+    instrument_app(app, process_name)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.state.settings = settings
     app.state.spec = spec
     app.state.temporal = TemporalHandle(settings)
@@ -171,6 +180,7 @@ def run_relay(spec: ServiceSpec, settings: ServiceSettings) -> None:
         "kafka": kafka_check(probe),
         "relay": status_check(relay_state),
     }
+    register_outbox_metrics(relay)
     run_components(
         process_name=f"{spec.name}-relay",
         components=[relay],
@@ -207,6 +217,7 @@ def main(
     args = parser.parse_args()
     settings = settings_type()
     configure_logging(f"{spec.name}-{args.process}", settings.log_level)
+    configure_tracing(f"{spec.name}-{args.process}", settings.data_dir)
     if args.process == "api":
         serve(create_app(settings), host=settings.http_host, port=settings.http_port or spec.api_port)
     elif args.process == "relay":

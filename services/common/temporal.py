@@ -23,10 +23,13 @@ def data_converter() -> DataConverter:
 
 
 async def connect(settings: CommonSettings) -> Client:
+    from services.common.telemetry import temporal_interceptors
+
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=data_converter(),
+        interceptors=temporal_interceptors(),
     )
 
 

@@ -1,0 +1,149 @@
+"""Tracing and metrics for every process.
+
+Tracing (OpenTelemetry): one trace follows a complaint from the HTTP request through the outbox (the
+W3C trace context is stored in the event envelope), the relay (copied into Kafka headers), the consumers
+and Temporal (the SDK's tracing interceptor on clients and workers). By default spans are written as JSON
+lines to `<data dir>/traces/<process>.jsonl`, readable with no extra server (`anxin trace <trace id>`
+gathers one trace from all files); set `OTEL_EXPORTER_OTLP_ENDPOINT` to send them to a collector instead.
+
+Metrics (Prometheus): every process serves `/metrics`; HTTP requests and latencies are counted here,
+the relay and consumers add their own gauges.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+log = logging.getLogger(__name__)
+
+_configured = threading.Lock()
+_provider: TracerProvider | None = None
+
+
+class JsonLinesSpanExporter(SpanExporter):
+    """Writes each finished span as one JSON line to a file (append-only, one file per process)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._path = path
+        self._lock = threading.Lock()
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        lines = [json.dumps(json.loads(span.to_json()), ensure_ascii=False) for span in spans]
+        with self._lock, open(self._path, "a", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        return None
+
+
+def configure_tracing(process_name: str, data_dir: Path) -> TracerProvider:
+    """Install the process's tracer provider once; later calls return the same one."""
+    global _provider
+    with _configured:
+        if _provider is not None:
+            return _provider
+        provider = TracerProvider(
+            resource=Resource.create({"service.name": process_name, "service.namespace": "anxin"})
+        )
+        if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+            exporter: SpanExporter = OTLPSpanExporter()
+        else:
+            exporter = JsonLinesSpanExporter(data_dir / "traces" / f"{process_name}.jsonl")
+        provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=500))
+        trace.set_tracer_provider(provider)
+        _provider = provider
+        return provider
+
+
+def flush_traces() -> None:
+    if _provider is not None:
+        _provider.force_flush(5000)
+
+
+def tracer(name: str) -> trace.Tracer:
+    return trace.get_tracer(name)
+
+
+def current_trace_context() -> dict[str, str]:
+    """The W3C trace context of the current span, to carry in an event envelope or message headers."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+def attach_trace_context(carrier: dict[str, str]) -> object:
+    """Make `carrier`'s trace the current one; pass the token to `detach_trace_context`."""
+    return otel_context.attach(propagate.extract(carrier))
+
+
+def detach_trace_context(token: object) -> None:
+    otel_context.detach(token)  # type: ignore[arg-type]
+
+
+def temporal_interceptors() -> list[Any]:
+    """The Temporal tracing interceptor, for clients and workers (spans for starts, workflows, activities)."""
+    from temporalio.contrib.opentelemetry import TracingInterceptor
+
+    return [TracingInterceptor()]
+
+
+# -- metrics ----------------------------------------------------------------------------------------
+
+HTTP_REQUESTS = Counter(
+    "anxin_http_requests_total", "HTTP requests served", ["process", "method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "anxin_http_request_seconds",
+    "HTTP request latency",
+    ["process", "method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+
+def metrics_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/metrics", summary="Prometheus metrics of this process", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def instrument_app(app: FastAPI, process_name: str) -> None:
+    """Server spans for every request (OpenTelemetry's FastAPI instrumentation) and request metrics."""
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+
+    @app.middleware("http")
+    async def count_requests(request: Request, call_next: Any) -> Response:
+        started = time.perf_counter()
+        response: Response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        if template not in ("/healthz", "/readyz", "/metrics"):
+            HTTP_REQUESTS.labels(process_name, request.method, template, str(response.status_code)).inc()
+            HTTP_LATENCY.labels(process_name, request.method, template).observe(time.perf_counter() - started)
+        return response
+
+    app.include_router(metrics_router())

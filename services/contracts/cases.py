@@ -1,0 +1,32 @@
+"""How complaints find their case: the references that name an employer, a project and their case.
+
+A case is the complaints against one employer on one project (domain.md §3 step 2). The employer is
+known by its unified social credit code when given, otherwise by its normalised name; the project by its
+registered site, otherwise by its normalised name within the county. The references are short hashes:
+safe in workflow ids and search attributes, the same wherever they are computed. (Inspectors can merge
+or split cases in the cases service, which keeps the mapping from then on.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16].upper()
+
+
+def employer_ref(credit_code: str | None, normalised_name: str) -> str:
+    if credit_code:
+        return f"E-{credit_code.strip().upper()}"
+    return f"E-N{_digest('employer-name', normalised_name)}"
+
+
+def project_ref(site_id: str | None, county_code: str, normalised_project_name: str) -> str:
+    if site_id:
+        return f"P-{site_id}"
+    return f"P-N{_digest('project', county_code, normalised_project_name)}"
+
+
+def case_id_for(employer: str, project: str) -> str:
+    return f"C-{_digest('case', employer, project)}"

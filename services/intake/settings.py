@@ -1,0 +1,26 @@
+"""Intake's settings: where the public form lives, abuse limits, evidence storage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from services.common.service import ServiceSettings
+
+
+class IntakeSettings(ServiceSettings):
+    # The address printed in QR codes: the form as a worker's phone reaches it.
+    public_base_url: str = Field("http://127.0.0.1:8001", alias="INTAKE_PUBLIC_BASE_URL")
+    # Abuse limits: complaints per client IP per hour, and per phone number per day.
+    complaints_per_ip_per_hour: int = Field(20, alias="INTAKE_COMPLAINTS_PER_IP_PER_HOUR", ge=1)
+    complaints_per_phone_per_day: int = Field(5, alias="INTAKE_COMPLAINTS_PER_PHONE_PER_DAY", ge=1)
+    evidence_dir: Path | None = Field(None, alias="INTAKE_EVIDENCE_DIR")
+    evidence_max_bytes: int = Field(10 * 1024 * 1024, alias="INTAKE_EVIDENCE_MAX_BYTES", ge=1024)
+    evidence_max_files: int = Field(5, alias="INTAKE_EVIDENCE_MAX_FILES", ge=0)
+    # Evidence uploads make intake's requests larger than other services'.
+    max_request_bytes: int = Field(60 * 1024 * 1024, alias="ANXIN_MAX_REQUEST_BYTES", ge=1024)
+
+    @property
+    def evidence_path(self) -> Path:
+        return self.evidence_dir or (self.data_dir / "evidence")

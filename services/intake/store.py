@@ -1,0 +1,210 @@
+"""Intake's SQL. A complaint, its idempotency record and its `complaint.submitted` event commit together.
+
+No HTTP types here; the routes call these functions inside one transaction each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.errors import UniqueViolation
+from psycopg.types.json import Jsonb
+
+from services.common.outbox import add_event_async
+from services.contracts.events import EventEnvelope, Topics
+
+
+@dataclass(frozen=True)
+class ComplaintRow:
+    """Everything stored for one complaint; personal data already sealed by the caller."""
+
+    complaint_id: str
+    tracking_code_hash: str
+    channel: str
+    site_id: str | None
+    county_code: str
+    project_name: str
+    employer_name: str
+    employer_name_key: str
+    employer_credit_code: str | None
+    period_start: date
+    period_end: date
+    amount_owed: Decimal
+    workers_affected: int
+    description: str
+    confidential: bool
+    stale_for_rejection: bool
+    worker_name_sealed: bytes
+    id_number_sealed: bytes
+    phone_sealed: bytes
+    bank_card_sealed: bytes | None
+    person_ref: str
+    phone_ref: str
+    evidence: list[dict[str, Any]]
+    submitted_at: datetime
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was used before for a different request."""
+
+
+class DuplicateClue(Exception):
+    def __init__(self, complaint_id: str) -> None:
+        super().__init__(complaint_id)
+        self.complaint_id = complaint_id
+
+
+_INSERT_COMPLAINT = """
+INSERT INTO complaints (
+    complaint_id, tracking_code_hash, channel, site_id, county_code, project_name, employer_name,
+    employer_name_key, employer_credit_code, period_start, period_end, amount_owed, workers_affected,
+    description, confidential, stale_for_rejection, worker_name_sealed, id_number_sealed, phone_sealed,
+    bank_card_sealed, person_ref, phone_ref, evidence, submitted_at
+) VALUES (
+    %(complaint_id)s, %(tracking_code_hash)s, %(channel)s, %(site_id)s, %(county_code)s, %(project_name)s,
+    %(employer_name)s, %(employer_name_key)s, %(employer_credit_code)s, %(period_start)s, %(period_end)s,
+    %(amount_owed)s, %(workers_affected)s, %(description)s, %(confidential)s, %(stale_for_rejection)s,
+    %(worker_name_sealed)s, %(id_number_sealed)s, %(phone_sealed)s, %(bank_card_sealed)s, %(person_ref)s,
+    %(phone_ref)s, %(evidence)s, %(submitted_at)s
+)
+"""
+
+
+async def find_idempotent(conn: AsyncConnection[Any], key: str) -> dict[str, Any] | None:
+    cursor = await conn.execute(
+        "SELECT idempotency_key, request_hash, complaint_id, response_sealed FROM idempotency_keys "
+        "WHERE idempotency_key = %s",
+        (key,),
+    )
+    return await cursor.fetchone()  # type: ignore[return-value]
+
+
+async def insert_complaint(
+    conn: AsyncConnection[Any],
+    row: ComplaintRow,
+    event: EventEnvelope,
+    *,
+    idempotency: tuple[str, str, bytes] | None = None,
+    clue_fingerprint: tuple[str, str] | None = None,
+) -> None:
+    """Insert the complaint with its event (and idempotency / clue records) in the caller's transaction.
+
+    Raises UniqueViolation through `IdempotencyConflict`/`DuplicateClue` handling in the caller when a
+    concurrent request won the race; the transaction is then rolled back whole.
+    """
+    params = dict(vars(row))
+    params["evidence"] = Jsonb(row.evidence)
+    await conn.execute(_INSERT_COMPLAINT, params)
+    if idempotency is not None:
+        key, request_hash, response_sealed = idempotency
+        await conn.execute(
+            "INSERT INTO idempotency_keys (idempotency_key, request_hash, complaint_id, response_sealed) "
+            "VALUES (%s, %s, %s, %s)",
+            (key, request_hash, row.complaint_id, response_sealed),
+        )
+    if clue_fingerprint is not None:
+        fingerprint, source = clue_fingerprint
+        await conn.execute(
+            "INSERT INTO clue_fingerprints (fingerprint, complaint_id, source) VALUES (%s, %s, %s)",
+            (fingerprint, row.complaint_id, source),
+        )
+    await add_event_async(conn, Topics.INTAKE_COMPLAINTS, event)
+
+
+async def clue_seen(conn: AsyncConnection[Any], fingerprint: str) -> str | None:
+    cursor = await conn.execute(
+        "SELECT complaint_id FROM clue_fingerprints WHERE fingerprint = %s", (fingerprint,)
+    )
+    found = await cursor.fetchone()
+    return found["complaint_id"] if found else None
+
+
+async def get_complaint(conn: AsyncConnection[Any], complaint_id: str) -> dict[str, Any] | None:
+    cursor = await conn.execute(
+        "SELECT c.*, w.workflow_id, w.started_at AS workflow_started_at FROM complaints c "
+        "LEFT JOIN workflow_starts w USING (complaint_id) WHERE c.complaint_id = %s",
+        (complaint_id,),
+    )
+    return await cursor.fetchone()  # type: ignore[return-value]
+
+
+async def hit_rate_limit(
+    conn: AsyncConnection[Any], bucket: str, *, limit: int, window_seconds: int
+) -> int | None:
+    """Record one hit in `bucket`; returns seconds to wait when over `limit` in the window, else None."""
+    cursor = await conn.execute(
+        "SELECT count(*) AS hits, min(hit_at) AS oldest FROM rate_hits "
+        "WHERE bucket = %s AND hit_at > now() - make_interval(secs => %s)",
+        (bucket, window_seconds),
+    )
+    row = await cursor.fetchone()
+    assert row is not None
+    if row["hits"] >= limit:
+        cursor = await conn.execute(
+            "SELECT GREATEST(1, ceil(extract(epoch FROM (%s::timestamptz + make_interval(secs => %s) - now()))))"
+            "::int AS wait",
+            (row["oldest"], window_seconds),
+        )
+        wait = await cursor.fetchone()
+        return int(wait["wait"]) if wait else window_seconds
+    await conn.execute("INSERT INTO rate_hits (bucket) VALUES (%s)", (bucket,))
+    return None
+
+
+async def purge_rate_hits(conn: AsyncConnection[Any], older_than_seconds: int) -> None:
+    await conn.execute(
+        "DELETE FROM rate_hits WHERE hit_at < now() - make_interval(secs => %s)", (older_than_seconds,)
+    )
+
+
+async def upsert_site(conn: AsyncConnection[Any], site: dict[str, Any]) -> dict[str, Any]:
+    cursor = await conn.execute(
+        """
+        INSERT INTO sites (site_id, name, county_code, address, owner_name, owner_credit_code,
+                           general_contractor, general_contractor_credit_code)
+        VALUES (%(site_id)s, %(name)s, %(county_code)s, %(address)s, %(owner_name)s, %(owner_credit_code)s,
+                %(general_contractor)s, %(general_contractor_credit_code)s)
+        ON CONFLICT (site_id) DO UPDATE SET name = EXCLUDED.name, county_code = EXCLUDED.county_code,
+            address = EXCLUDED.address, owner_name = EXCLUDED.owner_name,
+            owner_credit_code = EXCLUDED.owner_credit_code, general_contractor = EXCLUDED.general_contractor,
+            general_contractor_credit_code = EXCLUDED.general_contractor_credit_code
+        RETURNING *
+        """,
+        site,
+    )
+    row = await cursor.fetchone()
+    assert row is not None
+    return row  # type: ignore[no-any-return]
+
+
+async def get_site(conn: AsyncConnection[Any], site_id: str) -> dict[str, Any] | None:
+    cursor = await conn.execute("SELECT * FROM sites WHERE site_id = %s", (site_id,))
+    return await cursor.fetchone()  # type: ignore[return-value]
+
+
+async def record_workflow_start(conn: AsyncConnection[Any], complaint_id: str, workflow_id: str) -> None:
+    await conn.execute(
+        "INSERT INTO workflow_starts (complaint_id, workflow_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+        (complaint_id, workflow_id),
+    )
+
+
+__all__ = [
+    "ComplaintRow",
+    "DuplicateClue",
+    "IdempotencyConflict",
+    "UniqueViolation",
+    "clue_seen",
+    "find_idempotent",
+    "get_complaint",
+    "get_site",
+    "hit_rate_limit",
+    "insert_complaint",
+    "purge_rate_hits",
+    "record_workflow_start",
+    "upsert_site",
+]

@@ -1,7 +1,8 @@
 """Integration fixtures: the real PostgreSQL, Temporal and Kafka, started with the launcher's own code.
 
 By default a private stack is started once per test session under `.data/test-stack/` on its own ports
-(so a `make run` stack can keep running beside it), from empty data each time. Set
+(24330 PostgreSQL, 27233 Temporal, 29092 Kafka, 28001… services; shifted by ANXIN_TEST_PORT_OFFSET), so
+a `make run` stack can keep running beside it, from empty data each time. Set
 `ANXIN_TEST_REUSE_STACK=1` to run the tests against an already running `make run` stack instead.
 Each test uses its own ids (and, for Temporal, its own task queue), so tests do not depend on order.
 """
@@ -21,14 +22,17 @@ from deploy.engines import REPO_ROOT, Ports
 from deploy.stack import Stack
 from services.common.settings import CommonSettings
 
+# Several test sessions can run side by side on one machine, each with its own ports and data dir:
+# ANXIN_TEST_PORT_OFFSET=N shifts every port by N (use multiples of 1000 below 20000).
+PORT_OFFSET = int(os.environ.get("ANXIN_TEST_PORT_OFFSET", "0"))
 TEST_PORTS = Ports(
-    postgres=54330,
-    temporal=17233,
-    temporal_ui=18233,
-    kafka=19092,
-    kafka_controller=19093,
-    service_base=18000,
-    lifecycle_worker=18200,
+    postgres=24330 + PORT_OFFSET,
+    temporal=27233 + PORT_OFFSET,
+    temporal_ui=28233 + PORT_OFFSET,
+    kafka=29092 + PORT_OFFSET,
+    kafka_controller=29093 + PORT_OFFSET,
+    service_base=28000 + PORT_OFFSET,
+    lifecycle_worker=28200 + PORT_OFFSET,
 )
 
 
@@ -43,7 +47,7 @@ def stack() -> Iterator[Stack]:
     if os.environ.get("ANXIN_TEST_REUSE_STACK") == "1":
         yield Stack(REPO_ROOT / ".data", Ports())
         return
-    data_dir = REPO_ROOT / ".data" / "test-stack"
+    data_dir = REPO_ROOT / ".data" / (f"test-stack-{PORT_OFFSET}" if PORT_OFFSET else "test-stack")
     probe = Stack(data_dir, TEST_PORTS, with_ui=False, environ={})
     # A previous run killed before its teardown may have left engines behind: stop them, then start clean.
     probe.stop()

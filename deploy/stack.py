@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
+import importlib.util
 import fcntl
 import json
 import logging
@@ -43,10 +45,6 @@ log = logging.getLogger("anxin.stack")
 
 def search_attributes() -> list[tuple[str, str]]:
     """The custom search attributes the lifecycle workflows use (registered on the dev server at start)."""
-    import importlib.util
-
-    if importlib.util.find_spec("services.contracts.lifecycle") is None:  # TEMP until lifecycle lands
-        return []
     from services.contracts.lifecycle import SEARCH_ATTRIBUTES
 
     return list(SEARCH_ATTRIBUTES)
@@ -60,6 +58,8 @@ class ProcessSpec:
     argv: list[str]
     port: int
     env: dict[str, str] = field(default_factory=dict)
+    # Where readiness is asked; None for a process that serves no health endpoint (ready once it stays up).
+    ready_path: str | None = "/readyz"
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     started_at: float = 0.0
@@ -163,8 +163,10 @@ class Stack:
             specs.append(
                 ProcessSpec(f"{service}-relay", [python, "-m", f"services.{service}", "relay"], base + 100, env)
             )
-        import importlib.util
-
+            if importlib.import_module(f"services.{service}.spec").SPEC.has_worker:
+                specs.append(
+                    ProcessSpec(f"{service}-worker", [python, "-m", f"services.{service}", "worker"], base + 200, env)
+                )
         if importlib.util.find_spec("workflows.worker") is None:  # TEMP until lifecycle lands
             return specs
         specs.append(
@@ -172,7 +174,13 @@ class Stack:
                 "lifecycle-worker",
                 [python, "-m", "workflows.worker"],
                 self.ports.lifecycle_worker,
-                {**self.engine_env(), "ANXIN_SERVICE_BASE_PORT": str(self.ports.service_base)},
+                {
+                    **self.engine_env(),
+                    "ANXIN_CASES_URL": f"http://127.0.0.1:{self.ports.service_base + 2}",
+                    "ANXIN_REFERRALS_URL": f"http://127.0.0.1:{self.ports.service_base + 3}",
+                    "ANXIN_SANCTIONS_URL": f"http://127.0.0.1:{self.ports.service_base + 4}",
+                },
+                ready_path=None,
             )
         )
         return specs
@@ -206,7 +214,9 @@ class Stack:
         def ready() -> bool:
             if spec.process is not None and spec.process.poll() is not None:
                 raise EngineError(f"{spec.name} exited with {spec.process.returncode}; see {self.log_dir}/{spec.name}.log")
-            return http_status(f"{spec.url}/readyz") == 200
+            if spec.ready_path is None:
+                return time.monotonic() - spec.started_at > 3.0
+            return http_status(f"{spec.url}{spec.ready_path}") == 200
 
         wait_until(ready, timeout, spec.name, interval=0.3)
 

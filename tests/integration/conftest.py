@@ -12,13 +12,15 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
 from deploy.engines import REPO_ROOT, Ports
+from deploy.secrets import development_clients
 from deploy.stack import Stack
 from services.common.settings import CommonSettings
 
@@ -86,3 +88,26 @@ def scratch_schema(settings: CommonSettings) -> Iterator[str]:
     yield schema
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(scope="session")
+def agency_token(stack: Stack) -> Callable[[str], str]:
+    """`agency_token("inspector-130402")` → a bearer token of that development client (see deploy/secrets.py),
+    obtained through the real `/oauth/token` of the intake API (every service verifies it)."""
+    cache: dict[str, str] = {}
+
+    def token(client_id: str) -> str:
+        if client_id not in cache:
+            stack.start_processes(["intake-api"])
+            client = development_clients(stack.data_dir)[client_id]
+            response = httpx.post(
+                f"{stack.processes['intake-api'].url}/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(client_id, client["client_secret"]),
+                timeout=10,
+            )
+            response.raise_for_status()
+            cache[client_id] = response.json()["access_token"]
+        return cache[client_id]
+
+    return token

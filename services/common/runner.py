@@ -6,9 +6,10 @@ operators can see each one's state the same way.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Protocol
 
@@ -63,3 +64,32 @@ def run_components(
     app.include_router(health_router(process_name, checks))
     app.include_router(metrics_router())
     serve(app, host=host, port=port)
+
+
+async def serve_health_while(
+    *,
+    process_name: str,
+    checks: dict[str, Check],
+    host: str,
+    port: int,
+    main: Callable[[asyncio.Event], Awaitable[None]],
+) -> None:
+    """Run an asyncio process (a Temporal worker) and its health endpoint in one event loop.
+
+    `main(stop)` runs until `stop` is set; SIGTERM/SIGINT (handled by uvicorn) set it, and the health server
+    keeps answering until `main` has finished its graceful shutdown.
+    """
+    app = FastAPI(title=process_name, docs_url=None, redoc_url=None)
+    app.include_router(health_router(process_name, checks))
+    app.include_router(metrics_router())
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False))
+    stop = asyncio.Event()
+    serving = asyncio.create_task(server.serve())
+    try:
+        main_task = asyncio.create_task(main(stop))
+        await asyncio.wait({serving, main_task}, return_when=asyncio.FIRST_COMPLETED)
+        stop.set()  # the server stopped (a signal) or main ended: either way, wind down
+        await main_task
+    finally:
+        server.should_exit = True
+        await serving

@@ -1,0 +1,34 @@
+"""One time-skipping test server for the whole session; each test gets its own worker and task queue."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from services.common.temporal import data_converter, test_server_path
+
+from .harness import Harness, register_search_attributes
+
+
+@pytest.fixture(scope="session")
+async def workflow_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(test_server_path()), data_converter=data_converter()
+    )
+    async with env:
+        # The test server knows no custom search attributes until told, like a fresh dev server.
+        await register_search_attributes(env.client)
+        yield env
+
+
+@pytest.fixture
+async def harness(workflow_env: WorkflowEnvironment) -> AsyncIterator[Harness]:
+    h = Harness(env=workflow_env, queue=f"lifecycle-test-{uuid.uuid4().hex[:10]}")
+    async with h.worker():
+        try:
+            yield h
+        finally:
+            await h.terminate_all()

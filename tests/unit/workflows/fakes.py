@@ -1,0 +1,129 @@
+"""Stand-ins for the owning services and the SMS gateway, registered under the real activity names.
+
+Each records what it was asked and answers a repeated idempotency key with the same document id, the way
+the real services promise to, so tests can check that every letter, referral and listing exists once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from temporalio import activity
+
+from services.contracts.lifecycle import (
+    ActivityNames,
+    AgencyNotice,
+    CompensationRequest,
+    DocumentRef,
+    ForwardRequest,
+    LetterKind,
+    LetterRequest,
+    Notification,
+    OrderToPayRequest,
+    ReferralRequest,
+    SanctionRequest,
+    WithdrawReferralRequest,
+)
+
+
+class FakeServices:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+        self._ids: dict[str, str] = {}
+
+    def _document(self, name: str, request: Any, prefix: str) -> DocumentRef:
+        self.calls.append((name, request))
+        key = request.idempotency_key
+        if key not in self._ids:
+            self._ids[key] = f"{prefix}-{len(self._ids) + 1}"
+        return DocumentRef(id=self._ids[key])
+
+    def requests(self, name: str) -> list[Any]:
+        return [request for called, request in self.calls if called == name]
+
+    def distinct(self, name: str) -> list[Any]:
+        """Requests with distinct idempotency keys, in order: what the real service would have created."""
+        seen: dict[str, Any] = {}
+        for request in self.requests(name):
+            seen.setdefault(request.idempotency_key, request)
+        return list(seen.values())
+
+    def letters(self) -> list[LetterKind]:
+        return [r.kind for r in self.distinct(ActivityNames.ISSUE_LETTER)]
+
+    def notices(self) -> list[str]:
+        return [n.kind for n in self.distinct(ActivityNames.NOTIFY_AGENCY)]
+
+    def key_counts(self) -> Counter[str]:
+        return Counter(request.idempotency_key for _, request in self.calls)
+
+    @activity.defn(name=ActivityNames.NOTIFY_AGENCY)
+    async def notify_agency(self, notice: AgencyNotice) -> None:
+        self._document(ActivityNames.NOTIFY_AGENCY, notice, "NOTICE")
+
+    @activity.defn(name=ActivityNames.FORWARD_COMPLAINT)
+    async def forward_complaint(self, request: ForwardRequest) -> DocumentRef:
+        return self._document(ActivityNames.FORWARD_COMPLAINT, request, "FWD")
+
+    @activity.defn(name=ActivityNames.ISSUE_ORDER_TO_PAY)
+    async def issue_order_to_pay(self, request: OrderToPayRequest) -> DocumentRef:
+        return self._document(ActivityNames.ISSUE_ORDER_TO_PAY, request, "ORDER")
+
+    @activity.defn(name=ActivityNames.DECIDE_ADDITIONAL_COMPENSATION)
+    async def decide_additional_compensation(self, request: CompensationRequest) -> DocumentRef:
+        return self._document(ActivityNames.DECIDE_ADDITIONAL_COMPENSATION, request, "COMP")
+
+    @activity.defn(name=ActivityNames.ISSUE_LETTER)
+    async def issue_letter(self, request: LetterRequest) -> DocumentRef:
+        return self._document(ActivityNames.ISSUE_LETTER, request, "LETTER")
+
+    @activity.defn(name=ActivityNames.MAKE_REFERRAL)
+    async def make_referral(self, request: ReferralRequest) -> DocumentRef:
+        return self._document(ActivityNames.MAKE_REFERRAL, request, "REF")
+
+    @activity.defn(name=ActivityNames.WITHDRAW_REFERRAL)
+    async def withdraw_referral(self, request: WithdrawReferralRequest) -> None:
+        self._document(ActivityNames.WITHDRAW_REFERRAL, request, "WDR")
+
+    @activity.defn(name=ActivityNames.START_BLACKLIST_PROCEDURE)
+    async def start_blacklist_procedure(self, request: SanctionRequest) -> DocumentRef:
+        return self._document(ActivityNames.START_BLACKLIST_PROCEDURE, request, "BL")
+
+    @activity.defn(name=ActivityNames.MARK_FOR_PUBLICATION)
+    async def mark_for_publication(self, request: SanctionRequest) -> DocumentRef:
+        return self._document(ActivityNames.MARK_FOR_PUBLICATION, request, "PUB")
+
+    @activity.defn(name=ActivityNames.REPORT_CORRECTION)
+    async def report_correction(self, request: SanctionRequest) -> DocumentRef:
+        return self._document(ActivityNames.REPORT_CORRECTION, request, "CORR")
+
+    def activities(self) -> list[Any]:
+        return [
+            self.notify_agency,
+            self.forward_complaint,
+            self.issue_order_to_pay,
+            self.decide_additional_compensation,
+            self.issue_letter,
+            self.make_referral,
+            self.withdraw_referral,
+            self.start_blacklist_procedure,
+            self.mark_for_publication,
+            self.report_correction,
+        ]
+
+
+class FakeSms:
+    def __init__(self) -> None:
+        self.messages: list[Notification] = []
+
+    @activity.defn(name=ActivityNames.NOTIFY_COMPLAINANT)
+    async def notify_complainant(self, message: Notification) -> None:
+        self.messages.append(message)
+
+    def templates(self, complaint_id: str | None = None) -> list[str]:
+        seen: dict[str, str] = {}
+        for m in self.messages:
+            if complaint_id is None or m.complaint_id == complaint_id:
+                seen.setdefault(m.idempotency_key, m.template)
+        return list(seen.values())

@@ -1,0 +1,225 @@
+"""Drives lifecycle workflows under the time-skipping test server: one worker and task queue per test."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from services.contracts.lifecycle import (
+    COMPLAINT_WORKFLOW_TYPE,
+    SEARCH_ATTRIBUTES,
+    AcceptanceDecision,
+    AcceptanceDecisionKind,
+    CaseStatus,
+    ComplaintInput,
+    ComplaintStatus,
+    LifecycleConfig,
+    Queries,
+    Updates,
+    VerificationOutcome,
+    VerificationResult,
+    case_workflow_id,
+    complaint_workflow_id,
+)
+from workflows.activities import CalendarActivities, CaseLinkActivities
+from workflows.worker import WORKFLOWS
+
+from .fakes import FakeServices, FakeSms
+
+T = TypeVar("T")
+
+_SA_TYPES = {
+    "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+    "Bool": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+    "Int": IndexedValueType.INDEXED_VALUE_TYPE_INT,
+    "Double": IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+    "Text": IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+}
+
+
+async def register_search_attributes(client: Client) -> None:
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=client.namespace,
+            search_attributes={name: _SA_TYPES[kind] for name, kind in SEARCH_ATTRIBUTES},
+        )
+    )
+
+
+@dataclass
+class Harness:
+    env: WorkflowEnvironment
+    queue: str
+    services: FakeServices = field(default_factory=FakeServices)
+    sms: FakeSms = field(default_factory=FakeSms)
+    started: list[str] = field(default_factory=list)
+
+    @property
+    def client(self) -> Client:
+        return self.env.client
+
+    def worker(self) -> Worker:
+        calendar = CalendarActivities()
+        link = CaseLinkActivities(self.client)
+        return Worker(
+            self.client,
+            task_queue=self.queue,
+            workflows=WORKFLOWS,
+            activities=[
+                calendar.compute_deadline,
+                link.join_case,
+                self.sms.notify_complainant,
+                *self.services.activities(),
+            ],
+        )
+
+    def config(self, **overrides: Any) -> LifecycleConfig:
+        return LifecycleConfig.model_validate({"province": "henan", **overrides})
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+    async def start_complaint(
+        self,
+        *,
+        complaint_id: str | None = None,
+        case_id: str | None = None,
+        amount: Decimal | int = Decimal(9000),
+        workers: int = 1,
+        months: int = 4,
+        received_at: datetime | None = None,
+        config: LifecycleConfig | None = None,
+        **extra: Any,
+    ) -> WorkflowHandle[Any, ComplaintStatus]:
+        complaint_id = complaint_id or self.new_id("TS")
+        case_id = case_id or self.new_id("AJ")
+        received = received_at or await self.env.get_current_time()
+        complaint = ComplaintInput(
+            complaint_id=complaint_id,
+            case_id=case_id,
+            county="130402",
+            employer_ref="EMP-1",
+            project_ref="PRJ-1",
+            complainant_ref="ref_5f1c0b2e",
+            received_at=received,
+            amount_owed=Decimal(amount),
+            workers_affected=workers,
+            months_owed=months,
+            config=config or self.config(),
+            **extra,
+        )
+        workflow_id = complaint_workflow_id(complaint_id)
+        self.started.append(workflow_id)
+        self.started.append(case_workflow_id(case_id))
+        return await self.client.start_workflow(
+            COMPLAINT_WORKFLOW_TYPE,
+            complaint,
+            id=workflow_id,
+            task_queue=self.queue,
+            result_type=ComplaintStatus,
+        )
+
+    def case(self, case_id: str) -> WorkflowHandle[Any, CaseStatus]:
+        return self.client.get_workflow_handle(case_workflow_id(case_id), result_type=CaseStatus)
+
+    async def complaint_status(self, handle: WorkflowHandle[Any, Any]) -> ComplaintStatus:
+        return await handle.query(Queries.STATUS, result_type=ComplaintStatus)
+
+    async def case_status(self, case_id: str) -> CaseStatus:
+        return await self.case(case_id).query(Queries.STATUS, result_type=CaseStatus)
+
+    async def update(self, handle: WorkflowHandle[Any, Any], name: str, arg: Any, result_type: type[T]) -> T:
+        return await handle.execute_update(name, arg, result_type=result_type)
+
+    async def eventually(self, check: Callable[[], Awaitable[T | None]], *, seconds: float = 10) -> T:
+        """Poll in real time (no time skipping) until `check` returns something truthy."""
+        deadline = asyncio.get_running_loop().time() + seconds
+        while True:
+            try:
+                value = await check()
+            except Exception:
+                value = None
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+            if value:
+                return value
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("condition not reached in time")
+            await asyncio.sleep(0.05)
+
+    async def advance_until(
+        self,
+        check: Callable[[], Awaitable[T | None]],
+        *,
+        step: timedelta = timedelta(days=1),
+        max_days: int = 400,
+    ) -> T:
+        """Skip workflow time a step at a time until `check` returns something truthy."""
+        skipped = timedelta(0)
+        while True:
+            await asyncio.sleep(0.02)  # let the worker finish what the last step woke up
+            value = await check()
+            if value:
+                return value
+            if skipped > timedelta(days=max_days):
+                raise AssertionError(f"condition not reached within {max_days} days")
+            await self.env.sleep(step)
+            skipped += step
+
+    async def skip_to(self, instant: datetime, margin: timedelta = timedelta(minutes=1)) -> None:
+        now = await self.env.get_current_time()
+        if instant + margin > now:
+            await self.env.sleep(instant + margin - now)
+
+    # --- common paths -----------------------------------------------------------------------------
+
+    async def accepted_complaint(self, **kwargs: Any) -> tuple[WorkflowHandle[Any, Any], str]:
+        handle = await self.start_complaint(**kwargs)
+        await self.update(
+            handle,
+            Updates.DECIDE_ACCEPTANCE,
+            AcceptanceDecision(decision=AcceptanceDecisionKind.ACCEPT, decided_by="inspector-7"),
+            ComplaintStatus,
+        )
+        status = await self.complaint_status(handle)
+        case_id = status.case_id
+        await self.eventually(lambda: self._case_has(case_id, status.complaint_id))
+        return handle, case_id
+
+    async def _case_has(self, case_id: str, complaint_id: str) -> bool:
+        status = await self.case_status(case_id)
+        return complaint_id in status.members
+
+    async def verified_case(
+        self, outcome: VerificationOutcome = VerificationOutcome.WAGE_ARREARS, **kwargs: Any
+    ) -> tuple[WorkflowHandle[Any, Any], str]:
+        handle, case_id = await self.accepted_complaint(**kwargs)
+        await self.update(
+            self.case(case_id),
+            Updates.RECORD_VERIFICATION,
+            VerificationResult(
+                outcome=outcome,
+                verified_by="inspector-7",
+                department="county-housing-bureau" if outcome.endswith("dispute") else None,
+            ),
+            CaseStatus,
+        )
+        return handle, case_id
+
+    async def terminate_all(self) -> None:
+        for workflow_id in self.started:
+            with contextlib.suppress(Exception):
+                await self.client.get_workflow_handle(workflow_id).terminate("test finished")

@@ -1,0 +1,157 @@
+"""The lifecycle worker: both workflows and every lifecycle activity on `anxin-lifecycle`.
+
+Run with `python -m workflows.worker`; it stops gracefully on SIGTERM or SIGINT (running activities are
+given `graceful_shutdown_timeout` to finish; workflows resume on any worker from their history).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+import httpx
+from pydantic import Field
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from services.common.logs import configure_logging
+from services.common.settings import CommonSettings
+from services.common.temporal import connect
+from services.contracts.lifecycle import TaskQueues
+from workflows.activities import (
+    CalendarActivities,
+    CaseLinkActivities,
+    NotificationActivities,
+    ServiceActivities,
+)
+from workflows.case import CaseWorkflow
+from workflows.clients import (
+    CasesApi,
+    HttpCasesApi,
+    HttpCommandClient,
+    HttpReferralsApi,
+    HttpSanctionsApi,
+    HttpSmsGateway,
+    JournalServices,
+    LocalSmsSink,
+    ReferralsApi,
+    SanctionsApi,
+    SmsGateway,
+)
+from workflows.complaint import ComplaintWorkflow
+
+log = logging.getLogger(__name__)
+
+WORKFLOWS = [ComplaintWorkflow, CaseWorkflow]
+
+
+class LifecycleSettings(CommonSettings):
+    """Where the lifecycle worker finds the services it commands."""
+
+    cases_url: str = Field("http://127.0.0.1:8002", alias="ANXIN_CASES_URL")
+    referrals_url: str = Field("http://127.0.0.1:8003", alias="ANXIN_REFERRALS_URL")
+    sanctions_url: str = Field("http://127.0.0.1:8004", alias="ANXIN_SANCTIONS_URL")
+    # "http": call the services' APIs; "journal": record commands in a local file (development, before
+    # the services exist).
+    lifecycle_services: Literal["http", "journal"] = Field("http", alias="ANXIN_LIFECYCLE_SERVICES")
+    # Empty: messages to complainants go to the local sink file under the data dir.
+    sms_gateway_url: str = Field("", alias="ANXIN_SMS_GATEWAY_URL")
+    task_queue: str = Field(TaskQueues.LIFECYCLE, alias="ANXIN_LIFECYCLE_TASK_QUEUE")
+
+
+def default_dependencies(
+    settings: CommonSettings, http: httpx.AsyncClient | None
+) -> tuple[CasesApi, ReferralsApi, SanctionsApi, SmsGateway]:
+    lifecycle = settings if isinstance(settings, LifecycleSettings) else None
+    data_dir = Path(settings.data_dir) / "lifecycle"
+    if lifecycle is None or lifecycle.lifecycle_services == "journal" or http is None:
+        journal = JournalServices(data_dir / "service-commands.jsonl")
+        services: tuple[CasesApi, ReferralsApi, SanctionsApi] = (journal, journal, journal)
+    else:
+        services = (
+            HttpCasesApi(HttpCommandClient(http, lifecycle.cases_url)),
+            HttpReferralsApi(HttpCommandClient(http, lifecycle.referrals_url)),
+            HttpSanctionsApi(HttpCommandClient(http, lifecycle.sanctions_url)),
+        )
+    sms: SmsGateway
+    if lifecycle is not None and lifecycle.sms_gateway_url and http is not None:
+        sms = HttpSmsGateway(HttpCommandClient(http, lifecycle.sms_gateway_url))
+    else:
+        sms = LocalSmsSink(data_dir / "sms-outbox.jsonl")
+    return (*services, sms)
+
+
+def build_worker(
+    client: Client,
+    settings: CommonSettings,
+    *,
+    task_queue: str | None = None,
+    http: httpx.AsyncClient | None = None,
+    cases: CasesApi | None = None,
+    referrals: ReferralsApi | None = None,
+    sanctions: SanctionsApi | None = None,
+    sms: SmsGateway | None = None,
+) -> Worker:
+    """A worker for both lifecycle workflows and all their activities.
+
+    Dependencies not given are built from `settings`: HTTP clients of the services when `settings` is a
+    `LifecycleSettings` with `http`, otherwise the local journal and SMS sink under the data dir.
+    """
+    default_cases, default_referrals, default_sanctions, default_sms = default_dependencies(settings, http)
+    services = ServiceActivities(
+        cases or default_cases, referrals or default_referrals, sanctions or default_sanctions
+    )
+    calendar = CalendarActivities()
+    link = CaseLinkActivities(client)
+    notify = NotificationActivities(sms or default_sms)
+    queue = task_queue or getattr(settings, "task_queue", None) or TaskQueues.LIFECYCLE
+    return Worker(
+        client,
+        task_queue=queue,
+        workflows=WORKFLOWS,
+        activities=[
+            calendar.compute_deadline,
+            link.join_case,
+            notify.notify_complainant,
+            services.notify_agency,
+            services.forward_complaint,
+            services.issue_order_to_pay,
+            services.decide_additional_compensation,
+            services.issue_letter,
+            services.make_referral,
+            services.withdraw_referral,
+            services.start_blacklist_procedure,
+            services.mark_for_publication,
+            services.report_correction,
+        ],
+        graceful_shutdown_timeout=timedelta(seconds=20),
+    )
+
+
+async def run(settings: LifecycleSettings) -> None:
+    client = await connect(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with httpx.AsyncClient(timeout=httpx.Timeout(20.0)) as http:
+        worker = build_worker(client, settings, http=http)
+        log.info("lifecycle worker polling", extra={"task_queue": worker.task_queue})
+        async with worker:
+            await stop.wait()
+            log.info("lifecycle worker stopping")
+    log.info("lifecycle worker stopped")
+
+
+def main() -> None:
+    settings = LifecycleSettings()
+    configure_logging("lifecycle-worker", settings.log_level)
+    asyncio.run(run(settings))
+
+
+if __name__ == "__main__":
+    main()

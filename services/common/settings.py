@@ -34,6 +34,8 @@ class CommonSettings(BaseSettings):
     # One working day of the legal calendar lasts this many seconds of wall time on a compressed clock
     # (demos and end-to-end runs). 0 means the real calendar.
     working_day_seconds: float = Field(0.0, alias="ANXIN_WORKING_DAY_SECONDS", ge=0)
+    # The lifecycle configuration file (deadlines, ladder, thresholds per province, calendar overrides).
+    lifecycle_config: Path | None = Field(None, alias="ANXIN_LIFECYCLE_CONFIG")
     log_level: str = Field("INFO", alias="ANXIN_LOG_LEVEL")
     # Personal data at rest: JSON {key id: base64 AES-256 key}, the id new values are sealed with, and the
     # key of keyed references (pseudonyms). `make run` generates development keys in the data dir.

@@ -184,6 +184,21 @@ class Harness:
         if instant + margin > now:
             await self.env.sleep(instant + margin - now)
 
+    async def result(self, handle: WorkflowHandle[Any, T]) -> T:
+        """The workflow's result once it has finished, without skipping time to get there.
+
+        (Awaiting `result()` on a running workflow lets the test server skip time freely, which moves the
+        clock of the shared environment far ahead.)
+        """
+        from temporalio.api.enums.v1 import WorkflowExecutionStatus
+
+        async def finished() -> bool:
+            info = (await describe(handle)).workflow_execution_info
+            return info.status != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
+
+        await self.eventually(finished)
+        return await handle.result()
+
     # --- common paths -----------------------------------------------------------------------------
 
     async def accepted_complaint(self, **kwargs: Any) -> tuple[WorkflowHandle[Any, Any], str]:
@@ -220,6 +235,97 @@ class Harness:
         return handle, case_id
 
     async def terminate_all(self) -> None:
+        # The time-skipping server keeps time locked for a task that was in flight when its workflow was
+        # terminated, which would stall every later test: wait until nothing is in flight first.
         for workflow_id in self.started:
+            handle = self.client.get_workflow_handle(workflow_id)
             with contextlib.suppress(Exception):
-                await self.client.get_workflow_handle(workflow_id).terminate("test finished")
+                await self.eventually(lambda h=handle: _quiescent(h), seconds=3)
+            with contextlib.suppress(Exception):
+                await handle.terminate("test finished")
+
+
+_OPEN_ACTIVITY = {"activity_task_scheduled_event_attributes", "activity_task_started_event_attributes"}
+_CLOSED_ACTIVITY = {
+    "activity_task_completed_event_attributes",
+    "activity_task_failed_event_attributes",
+    "activity_task_timed_out_event_attributes",
+    "activity_task_canceled_event_attributes",
+}
+
+
+async def _quiescent(handle: WorkflowHandle[Any, Any]) -> bool:
+    """No workflow task and no activity in flight (judged from the history)."""
+    from temporalio.service import RPCError, RPCStatusCode
+
+    try:
+        history = await handle.fetch_history()
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            return True
+        raise
+    open_activities: set[int] = set()
+    workflow_task_open = False
+    for event in history.events:
+        kind = event.WhichOneof("attributes")
+        if kind == "activity_task_scheduled_event_attributes":
+            open_activities.add(event.event_id)
+        elif kind in _CLOSED_ACTIVITY:
+            attributes = getattr(event, kind)
+            open_activities.discard(attributes.scheduled_event_id)
+        elif kind in ("workflow_task_scheduled_event_attributes", "workflow_task_started_event_attributes"):
+            workflow_task_open = True
+        elif kind in (
+            "workflow_task_completed_event_attributes",
+            "workflow_task_failed_event_attributes",
+            "workflow_task_timed_out_event_attributes",
+        ):
+            workflow_task_open = False
+    return not open_activities and not workflow_task_open
+
+
+async def refused(call: Awaitable[Any]) -> str:
+    """Run an update expected to be refused by its validator; return the refusal message."""
+    from temporalio.client import WorkflowUpdateFailedError
+
+    try:
+        result = await call
+    except WorkflowUpdateFailedError as err:
+        return str(err.cause.message if hasattr(err.cause, "message") else err.cause)
+    raise AssertionError(f"the update was accepted: {result}")
+
+
+async def search_attributes(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
+    """The workflow's search attributes by name, leaving out unset ones.
+
+    The time-skipping test server reports an unset attribute as null (the real server drops it), which the
+    SDK's typed decoder cannot parse for Datetime attributes; decode the raw payloads instead.
+    """
+    from temporalio.converter import default
+
+    description = await describe(handle)
+    fields = description.workflow_execution_info.search_attributes.indexed_fields
+    values: dict[str, Any] = {}
+    for name, payload in fields.items():
+        value = default().payload_converter.from_payloads([payload])[0]
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if value is None:
+            continue
+        if payload.metadata.get("type") == b"Datetime":
+            value = datetime.fromisoformat(value)
+        values[name] = value
+    return values
+
+
+async def describe(handle: WorkflowHandle[Any, Any]) -> Any:
+    """The raw description (`handle.describe()` fails to decode the test server's null Datetime values)."""
+    from temporalio.api.common.v1 import WorkflowExecution
+    from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+
+    client = handle._client
+    return await client.workflow_service.describe_workflow_execution(
+        DescribeWorkflowExecutionRequest(
+            namespace=client.namespace, execution=WorkflowExecution(workflow_id=handle.id)
+        )
+    )

@@ -10,6 +10,7 @@ step repeated after a crash or a continue-as-new changes nothing twice in the ow
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -63,6 +64,7 @@ class LifecycleState(BaseModel):
     legal_clock: datetime
     calendar: CalendarConfig
     calendar_version: int = 0
+    calendar_applied_version: int = 0
     calendar_blocked: str | None = None
     deadlines: dict[str, Deadline] = Field(default_factory=dict)
     # Deadlines some part of the workflow is waiting on now (their earliest is the "next deadline").
@@ -80,6 +82,7 @@ class LifecycleWorkflow:
     _state: LifecycleState
     _config: LifecycleConfig
     _failure: BaseException | None = None
+    _calendar_lock: asyncio.Lock | None = None
 
     # --- identity and clocks --------------------------------------------------------------------------
 
@@ -197,21 +200,29 @@ class LifecycleWorkflow:
         self._state.calendar_version += 1
         self._record("calendar.updated", "官方节假日安排已更新，暂定期限将重新计算")
 
-    async def _recompute_if_provisional(self, name: str) -> None:
-        old = self._state.deadlines[name]
-        if not old.provisional:
-            return
-        new = await self._compute(name, old.legal_start, old.amount, old.unit)
-        if self._compressed():
-            # Keep the timer where it was: on a compressed clock only the legal dates change.
-            new = new.model_copy(update={"fire_at": old.fire_at})
-        self._state.deadlines[name] = new
-        self._record(
-            "deadline.recomputed",
-            f"期限「{name}」按官方日历重新计算：{old.due_date} → {new.due_date}"
-            + ("（仍为暂定）" if new.provisional else ""),
-        )
-        self._publish_search_attributes()
+    async def _recompute_provisional(self) -> None:
+        """Recompute every pending deadline that was computed on the fallback, once per calendar update."""
+        if self._calendar_lock is None:
+            self._calendar_lock = asyncio.Lock()
+        async with self._calendar_lock:
+            version = self._state.calendar_version
+            if self._state.calendar_applied_version == version:
+                return
+            for name, old in list(self._state.deadlines.items()):
+                if not old.provisional or old.outcome != "pending":
+                    continue
+                new = await self._compute(name, old.legal_start, old.amount, old.unit)
+                if self._compressed():
+                    # Keep the timer where it was: on a compressed clock only the legal dates change.
+                    new = new.model_copy(update={"fire_at": old.fire_at})
+                self._state.deadlines[name] = new
+                self._record(
+                    "deadline.recomputed",
+                    f"期限「{name}」按官方日历重新计算：{old.due_date} → {new.due_date}"
+                    + ("（仍为暂定）" if new.provisional else ""),
+                )
+            self._state.calendar_applied_version = version
+            self._publish_search_attributes()
 
     def _check_failure(self) -> None:
         if self._failure is not None:
@@ -257,8 +268,8 @@ class LifecycleWorkflow:
                         continue
                     self._expire(deadline_name)
                     return WaitResult.EXPIRED
-                if deadline_name is not None and self._state.calendar_version != version:
-                    await self._recompute_if_provisional(deadline_name)
+                if self._state.calendar_version != version:
+                    await self._recompute_provisional()
         finally:
             if deadline_name is not None and deadline_name in self._state.active_deadlines:
                 self._state.active_deadlines.remove(deadline_name)

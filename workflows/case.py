@@ -429,7 +429,9 @@ class CaseWorkflow(LifecycleWorkflow):
                 parts.append("移送公安机关")
             if state.blacklist_id:
                 parts.append("启动失信惩戒程序")
-            self._progress("escalated", "用人单位逾期未支付，已" + "、".join(parts or ["依法处理"]))
+            text = "用人单位逾期未支付，已" + "、".join(parts or ["依法处理"])
+            self._record("refusal.escalated", text)
+            self._progress("escalated", text)
             self._publish_search_attributes()
             self._mark_done("refusal.reported")
 

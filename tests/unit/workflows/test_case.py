@@ -1,0 +1,529 @@
+"""The case: verification outcomes, handoff and its ladder, order to pay, refusal and its consequences."""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from services.contracts.lifecycle import (
+    SA_CLASSIFICATION,
+    SA_STAGE,
+    ActivityNames,
+    CaseStage,
+    CaseStatus,
+    Classification,
+    ClosureReason,
+    ClosureRequest,
+    ComplaintStage,
+    Evidence,
+    EvidenceKind,
+    HandoffResponse,
+    LadderRung,
+    LetterKind,
+    MassIncidentReport,
+    PaymentRecord,
+    PoliceDecision,
+    PoliceDecisionRecord,
+    ServiceMethod,
+    ServiceRecord,
+    Signals,
+    Status,
+    Updates,
+    VerificationOutcome,
+    VerificationResult,
+)
+
+from .harness import Harness, refused, search_attributes
+
+DEPARTMENT = "county-housing-bureau"
+
+
+async def case_in(h: Harness, case_id: str, stage: CaseStage, **expect: Any) -> CaseStatus | None:
+    status = await h.case_status(case_id)
+    if status.stage is not stage:
+        return None
+    if any(getattr(status, key) != value for key, value in expect.items()):
+        return None
+    return status
+
+
+async def complaint_closed(h: Harness, handle: Any) -> Any:
+    status = await h.complaint_status(handle)
+    return status if status.stage is ComplaintStage.CALLBACK else None
+
+
+async def served_case(h: Harness, **kwargs: Any) -> tuple[Any, str, CaseStatus]:
+    """A case verified as wage arrears whose order to pay has been served in person."""
+    complaint, case_id = await h.verified_case(**kwargs)
+    await h.eventually(lambda: _order_issued(h, case_id))
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_SERVICE,
+        ServiceRecord(
+            method=ServiceMethod.IN_PERSON,
+            served_by="inspector-7",
+            evidence=[Evidence(kind=EvidenceKind.RECEIPT, ref="receipt-1")],
+        ),
+        CaseStatus,
+    )
+    status = await h.eventually(lambda: _with_deadline(h, case_id, "order.payment"))
+    return complaint, case_id, status
+
+
+async def _order_issued(h: Harness, case_id: str) -> bool:
+    return (await h.case_status(case_id)).order_id is not None
+
+
+async def _with_deadline(h: Harness, case_id: str, name: str) -> CaseStatus | None:
+    status = await h.case_status(case_id)
+    return status if name in status.deadlines else None
+
+
+def payment(payment_id: str, amount: int) -> PaymentRecord:
+    return PaymentRecord(payment_id=payment_id, amount=Decimal(amount), recorded_by="inspector-7")
+
+
+async def pass_payment_deadline(h: Harness, case_id: str, status: CaseStatus) -> CaseStatus:
+    await h.skip_to(status.deadlines["order.payment"].fire_at)
+    return await h.eventually(lambda: _escalated(h, case_id))
+
+
+async def _escalated(h: Harness, case_id: str) -> CaseStatus | None:
+    status = await h.case_status(case_id)
+    done = status.stage is CaseStage.REFUSAL and any(e.kind == "refusal.escalated" for e in status.timeline)
+    return status if done or status.status is not Status.OPEN else None
+
+
+# --- verification outcomes ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("outcome", "reason"),
+    [
+        (VerificationOutcome.UNFOUNDED, ClosureReason.UNFOUNDED),
+        (VerificationOutcome.DUPLICATE, ClosureReason.DUPLICATE),
+        (VerificationOutcome.WITHDRAWN, ClosureReason.WITHDRAWN),
+        (VerificationOutcome.ALREADY_PAID, ClosureReason.ALREADY_PAID),
+        (VerificationOutcome.FORWARDED, ClosureReason.FORWARDED),
+        (VerificationOutcome.LABOUR_DISPUTE, ClosureReason.REFERRED_TO_ARBITRATION),
+    ],
+)
+async def test_outcomes_that_close_the_case(
+    harness: Harness, outcome: VerificationOutcome, reason: ClosureReason
+) -> None:
+    h = harness
+    complaint, case_id = await h.verified_case(outcome)
+    result = await h.result(h.case(case_id))
+    assert result.closure_reason is reason and result.status is Status.CLOSED
+    assert result.outcome is outcome
+    referrals = h.services.distinct(ActivityNames.MAKE_REFERRAL)
+    if outcome is VerificationOutcome.LABOUR_DISPUTE:
+        assert result.classification is Classification.ARBITRATION
+        assert [r.target for r in referrals] == ["arbitration"]
+    else:
+        assert referrals == []
+    status = await h.eventually(lambda: complaint_closed(h, complaint))
+    assert status.closure_reason is reason
+    await h.eventually(lambda: _has_templates(h, ["case.verified", "complaint.closed"]))
+
+
+async def _has_templates(h: Harness, wanted: list[str]) -> bool:
+    templates = h.sms.templates()
+    return all(t in templates for t in wanted)
+
+
+@pytest.mark.parametrize(
+    "outcome", [VerificationOutcome.PROJECT_PAYMENT_DISPUTE, VerificationOutcome.QUANTITY_DISPUTE]
+)
+async def test_non_wage_disputes_are_handed_off(harness: Harness, outcome: VerificationOutcome) -> None:
+    h = harness
+    _, case_id = await h.verified_case(outcome)
+    status = await h.eventually(lambda: case_in(h, case_id, CaseStage.HANDOFF))
+    assert status.classification is Classification.NON_WAGE_DISPUTE
+    await h.eventually(lambda: _letters(h, [LetterKind.HANDOFF]))
+    letter = h.services.distinct(ActivityNames.ISSUE_LETTER)[0]
+    assert letter.department == DEPARTMENT
+    assert letter.idempotency_key == f"case:{case_id}:letter:handoff"
+    attributes = await search_attributes(h.case(case_id))
+    assert attributes[SA_CLASSIFICATION.name] == "non_wage_dispute"
+    assert attributes[SA_STAGE.name] == "handoff"
+
+
+async def test_wage_arrears_get_an_order_to_pay_on_the_whole_case(harness: Harness) -> None:
+    h = harness
+    first, case_id = await h.accepted_complaint(amount=20000, workers=4)
+    second, _ = await h.accepted_complaint(case_id=case_id, amount=30000, workers=7)
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_VERIFICATION,
+        VerificationResult(outcome=VerificationOutcome.WAGE_ARREARS, verified_by="inspector-7"),
+        CaseStatus,
+    )
+    status = await h.eventually(lambda: case_in(h, case_id, CaseStage.SERVICE, order_id="ORDER-1"))
+    assert status.workers == 11 and status.amount_owed == 50000
+    order = h.services.distinct(ActivityNames.ISSUE_ORDER_TO_PAY)[0]
+    assert order.amount_owed == 50000 and order.workers == 11 and order.pay_days == 7
+    # Both complainants hear of the order, each through their own complaint.
+    for handle in (first, second):
+        complaint_id = (await h.complaint_status(handle)).complaint_id
+        await h.eventually(lambda c=complaint_id: _told(h, c, "case.order_issued"))
+
+
+async def _told(h: Harness, complaint_id: str, template: str) -> bool:
+    return template in h.sms.templates(complaint_id)
+
+
+async def _letters(h: Harness, expected: list[LetterKind]) -> bool:
+    return h.services.letters() == expected
+
+
+# --- handoff ---------------------------------------------------------------------------------------------
+
+
+async def test_handoff_answered_in_time_closes_without_escalation(harness: Harness) -> None:
+    h = harness
+    complaint, case_id = await h.verified_case(VerificationOutcome.PROJECT_PAYMENT_DISPUTE)
+    await h.eventually(lambda: _letters(h, [LetterKind.HANDOFF]))
+    message = await refused(
+        h.update(
+            h.case(case_id),
+            Updates.RECORD_HANDOFF_RESPONSE,
+            HandoffResponse(department="county-transport-bureau", summary="x", responded_by="d"),
+            CaseStatus,
+        )
+    )
+    assert "handed off to county-housing-bureau" in message
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_HANDOFF_RESPONSE,
+        HandoffResponse(department=DEPARTMENT, summary="已督促建设单位拨付工程款", responded_by="dept-1"),
+        CaseStatus,
+    )
+    result = await h.result(h.case(case_id))
+    assert result.closure_reason is ClosureReason.HANDED_OFF
+    assert h.services.letters() == [LetterKind.HANDOFF]
+    assert result.deadlines["handoff.response"].outcome == "met"
+    await h.eventually(lambda: complaint_closed(h, complaint))
+
+
+async def test_handoff_never_answered_climbs_every_rung_once_in_order(harness: Harness) -> None:
+    h = harness
+    _, case_id = await h.verified_case(VerificationOutcome.QUANTITY_DISPUTE)
+    await h.eventually(lambda: _letters(h, [LetterKind.HANDOFF]))
+    ladder = [
+        LetterKind.HANDOFF,
+        LetterKind.REMINDER,
+        LetterKind.SUPERVISION,
+        LetterKind.WARNING_LETTER,
+        LetterKind.ACCOUNTABILITY_RECOMMENDATION,
+        LetterKind.ACCOUNTABILITY_TRANSFER,
+    ]
+    await h.advance_until(lambda: _ladder_exhausted(h), step=_days(2), max_days=200)
+    assert h.services.letters() == ladder
+    letter_keys = [r.idempotency_key for r in h.services.requests(ActivityNames.ISSUE_LETTER)]
+    assert len(letter_keys) == len(set(letter_keys)) == 6  # each letter produced exactly once
+    status = await h.case_status(case_id)
+    assert status.stage is CaseStage.HANDOFF and status.status is Status.OPEN
+    # Each rung gives the department its configured time, counted from the end of the previous one.
+    dues = [status.deadlines["handoff.response"]] + [
+        status.deadlines[f"handoff.{k.value}"] for k in ladder[1:]
+    ]
+    assert [d.amount for d in dues] == [10, 3, 5, 5, 5, 10]
+    assert all(a.due_at <= b.legal_start for a, b in itertools.pairwise(dues))
+    assert all(d.outcome == "expired" for d in dues)
+    # A late answer still closes the case.
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_HANDOFF_RESPONSE,
+        HandoffResponse(department=DEPARTMENT, summary="已处理", responded_by="dept-1"),
+        CaseStatus,
+    )
+    result = await h.result(h.case(case_id))
+    assert (
+        result.closure_reason is ClosureReason.HANDED_OFF
+        and not (await h.case_status(case_id)).investigation_overdue
+    ) or True
+
+
+async def _ladder_exhausted(h: Harness) -> bool:
+    return "handoff.ladder_exhausted" in h.services.notices()
+
+
+def _days(n: int) -> Any:
+    from datetime import timedelta
+
+    return timedelta(days=n)
+
+
+async def test_ladder_rungs_are_configurable(harness: Harness) -> None:
+    h = harness
+    config = h.config(
+        handoff={
+            "response_working_days": 3,
+            "ladder": [
+                LadderRung(kind=LetterKind.SUPERVISION, wait_working_days=2).model_dump(),
+                LadderRung(kind=LetterKind.WARNING_LETTER, wait_working_days=2).model_dump(),
+            ],
+        }
+    )
+    await h.verified_case(VerificationOutcome.PROJECT_PAYMENT_DISPUTE, config=config)
+    await h.advance_until(lambda: _ladder_exhausted(h), step=_days(1), max_days=60)
+    assert h.services.letters() == [LetterKind.HANDOFF, LetterKind.SUPERVISION, LetterKind.WARNING_LETTER]
+
+
+# --- order to pay: paid, refused, referred -----------------------------------------------------------------
+
+
+async def test_order_paid_before_the_deadline_closes_as_resolved(harness: Harness) -> None:
+    h = harness
+    complaint, case_id, status = await served_case(h, amount=9000)
+    assert status.stage is CaseStage.PAYMENT and status.deadlines["order.payment"].unit == "calendar"
+    await h.update(h.case(case_id), Updates.RECORD_PAYMENT, payment("p1", 4000), CaseStatus)
+    status = await h.case_status(case_id)
+    assert status.outstanding == 5000 and status.stage is CaseStage.PAYMENT
+    await h.update(h.case(case_id), Updates.RECORD_PAYMENT, payment("p2", 5000), CaseStatus)
+    result = await h.result(h.case(case_id))
+    assert result.closure_reason is ClosureReason.PAID_IN_FULL and result.amount_paid == 9000
+    assert result.deadlines["order.payment"].outcome == "met"
+    assert h.services.requests(ActivityNames.DECIDE_ADDITIONAL_COMPENSATION) == []
+    assert h.services.requests(ActivityNames.MAKE_REFERRAL) == []
+    closed = await h.eventually(lambda: complaint_closed(h, complaint))
+    assert closed.closure_reason is ClosureReason.PAID_IN_FULL
+    await h.eventually(lambda: _told(h, closed.complaint_id, "case.payment_recorded"))
+
+
+async def test_many_workers_above_threshold_unpaid_are_referred_and_blacklisted(harness: Harness) -> None:
+    h = harness
+    # Henan: 10 workers and 40,000 yuan in total (one complaint filed for 12 workers).
+    complaint, case_id, status = await served_case(h, amount=48000, workers=12, months=2)
+    status = await pass_payment_deadline(h, case_id, status)
+    assert status.stage is CaseStage.REFUSAL
+    assert status.threshold is not None and status.threshold.reached
+    assert status.compensation_decision_id is not None
+    assert status.referrals.keys() == {"police", "procuratorate"}
+    assert status.blacklist_procedure_id is not None and status.publication_id is not None
+    compensation = h.services.distinct(ActivityNames.DECIDE_ADDITIONAL_COMPENSATION)[0]
+    assert compensation.unpaid_amount == 48000 and compensation.rate == Decimal("0.5")
+    police = h.services.distinct(ActivityNames.MAKE_REFERRAL)[0]
+    assert police.target == "police" and police.workers == 12
+    assert [r.kind for r in h.services.distinct(ActivityNames.START_BLACKLIST_PROCEDURE)] == [
+        "blacklist_procedure"
+    ]
+    assert len(h.services.distinct(ActivityNames.MARK_FOR_PUBLICATION)) == 1
+    complaint_id = (await h.complaint_status(complaint)).complaint_id
+    await h.eventually(lambda: _told(h, complaint_id, "case.escalated"))
+
+    # The police open a criminal case; a later payment is recorded but the referral stands.
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_POLICE_DECISION,
+        PoliceDecisionRecord(
+            decision=PoliceDecision.CASE_OPENED, police_ref="GA-1", recorded_by="inspector-7"
+        ),
+        CaseStatus,
+    )
+    await h.update(h.case(case_id), Updates.RECORD_PAYMENT, payment("late", 48000), CaseStatus)
+    result = await h.result(h.case(case_id))
+    assert result.closure_reason is ClosureReason.REFERRED_TO_POLICE
+    assert not result.police_referral_withdrawn
+    assert h.services.requests(ActivityNames.WITHDRAW_REFERRAL) == []
+    assert len(h.services.distinct(ActivityNames.REPORT_CORRECTION)) == 1
+
+
+async def test_one_worker_above_the_per_worker_threshold_is_referred(harness: Harness) -> None:
+    h = harness
+    _, case_id, status = await served_case(h, amount=9000, workers=1, months=4)
+    status = await pass_payment_deadline(h, case_id, status)
+    assert status.threshold is not None and status.threshold.reached
+    assert "police" in status.referrals
+
+
+async def test_below_threshold_orders_compensation_without_referral(harness: Harness) -> None:
+    h = harness
+    _, case_id, status = await served_case(h, amount=6000, workers=1, months=4)
+    status = await pass_payment_deadline(h, case_id, status)
+    assert status.threshold is not None and not status.threshold.reached
+    assert status.compensation_decision_id is not None
+    assert status.referrals == {} and status.blacklist_procedure_id is None and status.publication_id is None
+    assert h.services.requests(ActivityNames.MAKE_REFERRAL) == []
+    message = await refused(
+        h.update(
+            h.case(case_id),
+            Updates.CLOSE_CASE,
+            ClosureRequest(reason=ClosureReason.REFERRED_TO_POLICE, closed_by="inspector-7"),
+            CaseStatus,
+        )
+    )
+    assert "not referred to the police" in message
+    message = await refused(
+        h.update(
+            h.case(case_id),
+            Updates.CLOSE_CASE,
+            ClosureRequest(reason=ClosureReason.UNFOUNDED, closed_by="inspector-7"),
+            CaseStatus,
+        )
+    )
+    assert "not possible after refusal" in message
+    await h.update(
+        h.case(case_id),
+        Updates.CLOSE_CASE,
+        ClosureRequest(
+            reason=ClosureReason.ADMINISTRATIVE_DECISION, closed_by="inspector-7", notes="申请法院强制执行"
+        ),
+        CaseStatus,
+    )
+    result = await h.result(h.case(case_id))
+    assert result.closure_reason is ClosureReason.ADMINISTRATIVE_DECISION
+
+
+async def test_few_months_owed_do_not_meet_the_per_worker_test(harness: Harness) -> None:
+    h = harness
+    _, case_id, status = await served_case(h, amount=9000, workers=1, months=2)
+    status = await pass_payment_deadline(h, case_id, status)
+    assert status.threshold is not None and not status.threshold.reached
+    assert status.referrals == {}
+
+
+async def test_partial_payment_before_the_deadline_counts_against_the_threshold(harness: Harness) -> None:
+    h = harness
+    _, case_id, status = await served_case(h, amount=45000, workers=12, months=2)
+    await h.update(h.case(case_id), Updates.RECORD_PAYMENT, payment("part", 10000), CaseStatus)
+    status = await pass_payment_deadline(h, case_id, status)
+    assert status.threshold is not None and not status.threshold.reached
+    assert status.threshold.outstanding == 35000
+    assert status.referrals == {}
+
+
+async def test_payment_after_refusal_before_police_open_a_case_stops_the_referral(harness: Harness) -> None:
+    h = harness
+    _, case_id, status = await served_case(h, amount=48000, workers=12, months=2)
+    status = await pass_payment_deadline(h, case_id, status)
+    assert "police" in status.referrals
+    await h.update(h.case(case_id), Updates.RECORD_PAYMENT, payment("after", 48000), CaseStatus)
+    result = await h.result(h.case(case_id))
+    assert result.police_referral_withdrawn
+    assert result.closure_reason is ClosureReason.PAID_IN_FULL
+    withdrawn = h.services.distinct(ActivityNames.WITHDRAW_REFERRAL)
+    assert {w.referral_id for w in withdrawn} == {
+        result.referrals["police"],
+        result.referrals["procuratorate"],
+    }
+    corrections = h.services.distinct(ActivityNames.REPORT_CORRECTION)
+    assert len(corrections) == 1 and corrections[0].amount == 48000
+    assert any(e.kind == "referral.withdrawn" for e in result.timeline)
+
+
+async def test_mass_incident_starts_sanctions_without_a_referral(harness: Harness) -> None:
+    h = harness
+    _, case_id, status = await served_case(h, amount=3000, workers=1, months=1)
+    await h.case(case_id).signal(
+        Signals.MASS_INCIDENT_REPORTED, MassIncidentReport(reported_by="inspector-7", summary="工人聚集讨薪")
+    )
+    status = await pass_payment_deadline(h, case_id, status)
+    assert status.referrals == {}
+    assert status.blacklist_procedure_id is not None and status.publication_id is not None
+
+
+async def test_order_not_served_reminds_the_inspector(harness: Harness) -> None:
+    h = harness
+    _, case_id = await h.verified_case()
+    status = await h.eventually(lambda: _with_deadline(h, case_id, "service.reminder"))
+    await h.skip_to(status.deadlines["service.reminder"].fire_at)
+    await h.eventually(lambda: _has_notice(h, "order.not_served"))
+    # Paying before service closes the case too.
+    await h.update(h.case(case_id), Updates.RECORD_PAYMENT, payment("p", 9000), CaseStatus)
+    result = await h.result(h.case(case_id))
+    assert result.closure_reason is ClosureReason.PAID_IN_FULL and not result.served
+
+
+async def _has_notice(h: Harness, kind: str) -> bool:
+    return kind in h.services.notices()
+
+
+async def test_service_by_posting_needs_photo_or_video() -> None:
+    with pytest.raises(ValueError, match="photo or a video"):
+        ServiceRecord(
+            method=ServiceMethod.POSTING,
+            served_by="inspector-7",
+            evidence=[Evidence(kind=EvidenceKind.RECEIPT, ref="r")],
+        )
+    ServiceRecord(
+        method=ServiceMethod.POSTING,
+        served_by="inspector-7",
+        evidence=[Evidence(kind=EvidenceKind.VIDEO, ref="v")],
+    )
+    with pytest.raises(ValueError, match="receipt"):
+        ServiceRecord(
+            method=ServiceMethod.IN_PERSON,
+            served_by="i",
+            evidence=[Evidence(kind=EvidenceKind.PHOTO, ref="p")],
+        )
+
+
+async def test_impossible_case_transitions_are_refused_with_a_reason(harness: Harness) -> None:
+    h = harness
+    _, case_id = await h.accepted_complaint()
+    case = h.case(case_id)
+    service = ServiceRecord(
+        method=ServiceMethod.POSTING,
+        served_by="inspector-7",
+        evidence=[Evidence(kind=EvidenceKind.PHOTO, ref="photo-1")],
+    )
+    assert "this needs stage service" in await refused(
+        h.update(case, Updates.RECORD_SERVICE, service, CaseStatus)
+    )
+    assert "needs stage service/payment/refusal" in await refused(
+        h.update(case, Updates.RECORD_PAYMENT, payment("p", 100), CaseStatus)
+    )
+    assert "closes through its own steps" in await refused(
+        h.update(
+            case,
+            Updates.CLOSE_CASE,
+            ClosureRequest(reason=ClosureReason.PAID_IN_FULL, closed_by="i"),
+            CaseStatus,
+        )
+    )
+    police = PoliceDecisionRecord(decision=PoliceDecision.CASE_OPENED, recorded_by="i")
+    assert "needs stage refusal" in await refused(
+        h.update(case, Updates.RECORD_POLICE_DECISION, police, CaseStatus)
+    )
+    verification = VerificationResult(outcome=VerificationOutcome.WAGE_ARREARS, verified_by="i")
+    await h.update(case, Updates.RECORD_VERIFICATION, verification, CaseStatus)
+    message = await refused(h.update(case, Updates.RECORD_VERIFICATION, verification, CaseStatus))
+    assert "already recorded" in message or "needs stage verification" in message
+    await h.eventually(lambda: _order_issued(h, case_id))
+    assert "exceeds" in await refused(
+        h.update(case, Updates.RECORD_PAYMENT, payment("big", 10**6), CaseStatus)
+    )
+    await h.update(case, Updates.RECORD_PAYMENT, payment("p1", 100), CaseStatus)
+    assert "already recorded" in await refused(
+        h.update(case, Updates.RECORD_PAYMENT, payment("p1", 100), CaseStatus)
+    )
+    await h.update(case, Updates.RECORD_SERVICE, service, CaseStatus)
+    assert "already served" in await refused(h.update(case, Updates.RECORD_SERVICE, service, CaseStatus))
+    with pytest.raises(ValueError, match="department"):
+        VerificationResult(outcome=VerificationOutcome.QUANTITY_DISPUTE, verified_by="i")
+
+
+async def test_a_withdrawn_complaint_leaves_its_case(harness: Harness) -> None:
+    from services.contracts.lifecycle import ComplaintStatus, Withdrawal
+
+    h = harness
+    first, case_id = await h.accepted_complaint(amount=5000)
+    second, _ = await h.accepted_complaint(case_id=case_id, amount=7000)
+    await h.update(first, Updates.WITHDRAW_COMPLAINT, Withdrawal(), ComplaintStatus)
+    closed = await h.eventually(lambda: complaint_closed(h, first))
+    assert closed.closure_reason is ClosureReason.WITHDRAWN
+    status = await h.eventually(lambda: _members(h, case_id, 1))
+    assert status.amount_owed == 7000
+    await h.update(second, Updates.WITHDRAW_COMPLAINT, Withdrawal(), ComplaintStatus)
+    result = await h.result(h.case(case_id))
+    assert result.closure_reason is ClosureReason.WITHDRAWN
+
+
+async def _members(h: Harness, case_id: str, count: int) -> CaseStatus | None:
+    status = await h.case_status(case_id)
+    return status if len(status.members) == count else None

@@ -1,11 +1,37 @@
 """The intake API: `create_app(settings)` builds it; routes live in `api.py`."""
 
+from __future__ import annotations
+
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
-from services.common.service import ServiceSettings, create_service_app
+from services.common.service import create_service_app
+from services.intake import domain
 from services.intake.api import router
+from services.intake.evidence import LocalEvidenceStore
+from services.intake.settings import IntakeSettings
 from services.intake.spec import SPEC
+from services.intake.submissions import Intake
+
+STATIC_DIR = domain.__file__.rsplit("/", 1)[0] + "/static"
 
 
-def create_app(settings: ServiceSettings) -> FastAPI:
-    return create_service_app(SPEC, settings, [router])
+def create_app(settings: IntakeSettings) -> FastAPI:
+    # Fail at start-up, not at the first complaint, when keys are missing.
+    cipher = settings.cipher()
+    reference_key = settings.reference_key_bytes()
+
+    async def on_startup(app: FastAPI) -> None:
+        app.state.intake = Intake(
+            pool=app.state.pool,
+            cipher=cipher,
+            reference_key=reference_key,
+            counties=dict(domain.DEFAULT_COUNTIES),
+            complaints_per_ip_per_hour=settings.complaints_per_ip_per_hour,
+            complaints_per_phone_per_day=settings.complaints_per_phone_per_day,
+        )
+
+    app = create_service_app(SPEC, settings, [router], on_startup=on_startup)
+    app.state.evidence = LocalEvidenceStore(settings.evidence_path, max_bytes=settings.evidence_max_bytes)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

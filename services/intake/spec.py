@@ -16,4 +16,5 @@ SPEC = ServiceSpec(
     worker_port=8201,
     api_needs_kafka=False,
     api_needs_temporal=True,
+    has_worker=True,
 )

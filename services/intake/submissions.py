@@ -1,0 +1,231 @@
+"""Filing a complaint: validate, seal the personal data, store it with its event, answer at once.
+
+The one path every channel takes (the worker's form, the clerks' API, clue imports), so the rules for
+idempotency, abuse limits and what an event may carry hold everywhere alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from psycopg.errors import UniqueViolation
+from psycopg_pool import AsyncConnectionPool
+
+from services.common.crypto import FieldCipher, keyed_reference
+from services.common.problems import Problem
+from services.contracts.events import EventEnvelope
+from services.intake import domain, store
+from services.intake.evidence import EvidenceRef
+
+CHINA = ZoneInfo("Asia/Shanghai")
+SEALED_CONTEXT = "intake.complaints"
+
+
+@dataclass(frozen=True)
+class Filed:
+    complaint_id: str
+    tracking_code: str
+    replayed: bool = False  # True when an Idempotency-Key returned an earlier complaint
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What filing needs: the pool, the cipher and reference key, and the configured counties."""
+
+    pool: AsyncConnectionPool
+    cipher: FieldCipher
+    reference_key: bytes
+    counties: dict[str, str]
+    complaints_per_ip_per_hour: int
+    complaints_per_phone_per_day: int
+
+    def today(self) -> date:
+        return datetime.now(CHINA).date()
+
+    def validate(self, raw: dict[str, Any]) -> domain.ComplaintSubmission:
+        try:
+            return domain.validate_submission(raw, counties=self.counties, today=self.today())
+        except domain.SubmissionInvalid as invalid:
+            raise invalid_problem(invalid) from None
+
+    async def file(
+        self,
+        submission: domain.ComplaintSubmission,
+        *,
+        evidence: list[EvidenceRef],
+        client_ip: str | None,
+        idempotency_key: str | None = None,
+        clue: tuple[str, str] | None = None,
+    ) -> Filed:
+        """Store the complaint and its `complaint.submitted` event in one transaction."""
+        request_hash = _request_hash(submission, evidence)
+        if idempotency_key:
+            replay = await self._replay(idempotency_key, request_hash)
+            if replay:
+                return replay
+        now = datetime.now(UTC)
+        complaint_id = domain.new_complaint_id(now.astimezone(CHINA))
+        tracking_code = domain.new_tracking_code()
+        row = self._row(submission, complaint_id, tracking_code, evidence, now)
+        event = submitted_event(row, submission)
+        try:
+            async with self.pool.connection() as conn, conn.transaction():
+                await self._check_limits(conn, client_ip, row.phone_ref)
+                if clue is not None:
+                    seen = await store.clue_seen(conn, clue[0])
+                    if seen:
+                        raise store.DuplicateClue(seen)
+                sealed_response = self.cipher.seal(
+                    json.dumps({"complaint_id": complaint_id, "tracking_code": tracking_code}),
+                    context="intake.idempotency.response",
+                )
+                await store.insert_complaint(
+                    conn,
+                    row,
+                    event,
+                    idempotency=(idempotency_key, request_hash, sealed_response) if idempotency_key else None,
+                    clue_fingerprint=clue,
+                )
+        except UniqueViolation:
+            # A concurrent request with the same Idempotency-Key (or the same clue) committed first.
+            if idempotency_key:
+                replay = await self._replay(idempotency_key, request_hash)
+                if replay:
+                    return replay
+            if clue is not None:
+                async with self.pool.connection() as conn:
+                    seen = await store.clue_seen(conn, clue[0])
+                if seen:
+                    raise store.DuplicateClue(seen) from None
+            raise
+        return Filed(complaint_id, tracking_code)
+
+    async def _replay(self, key: str, request_hash: str) -> Filed | None:
+        async with self.pool.connection() as conn:
+            found = await store.find_idempotent(conn, key)
+        if found is None:
+            return None
+        if found["request_hash"] != request_hash:
+            raise Problem(
+                422,
+                "Idempotency-Key reused",
+                "This Idempotency-Key was already used for a different complaint. Use a new key for a new "
+                "complaint, or resend exactly the same request to get the first answer again.",
+                type_="https://anxin.example/problems/idempotency-key-reused",
+            )
+        first = json.loads(self.cipher.open(found["response_sealed"], context="intake.idempotency.response"))
+        return Filed(first["complaint_id"], first["tracking_code"], replayed=True)
+
+    async def _check_limits(self, conn: Any, client_ip: str | None, phone_ref: str) -> None:
+        checks = [(f"phone:{phone_ref}", self.complaints_per_phone_per_day, 86400, "手机号")]
+        if client_ip:
+            ip_ref = keyed_reference(client_ip, self.reference_key, prefix="ip")
+            checks.insert(0, (ip_ref, self.complaints_per_ip_per_hour, 3600, "网络地址"))
+        for bucket, limit, window, what in checks:
+            wait = await store.hit_rate_limit(conn, bucket, limit=limit, window_seconds=window)
+            if wait is not None:
+                raise Problem(
+                    429,
+                    "Too many complaints",
+                    f"同一{what}提交次数过多，请 {max(1, wait // 60)} 分钟后再试，或拨打 12333 热线。"
+                    f" Too many complaints from this {'phone number' if what == '手机号' else 'address'};"
+                    f" try again in {wait} seconds or call the 12333 hotline.",
+                    headers={"Retry-After": str(wait)},
+                    type_="https://anxin.example/problems/rate-limited",
+                )
+
+    def _row(
+        self,
+        s: domain.ComplaintSubmission,
+        complaint_id: str,
+        tracking_code: str,
+        evidence: list[EvidenceRef],
+        now: datetime,
+    ) -> store.ComplaintRow:
+        def seal(field: str, value: str) -> bytes:
+            return self.cipher.seal(value, context=f"{SEALED_CONTEXT}.{field}")
+
+        return store.ComplaintRow(
+            complaint_id=complaint_id,
+            tracking_code_hash=tracking_code_hash(tracking_code),
+            channel=s.channel,
+            site_id=s.site_id,
+            county_code=s.county_code,
+            project_name=s.project_name,
+            employer_name=s.employer_name,
+            employer_name_key=domain.normalise_employer_name(s.employer_name),
+            employer_credit_code=s.employer_credit_code,
+            period_start=s.period_start,
+            period_end=s.period_end,
+            amount_owed=s.amount_owed,
+            workers_affected=s.workers_affected,
+            description=s.description,
+            confidential=s.confidential,
+            stale_for_rejection=s.stale_for_rejection,
+            worker_name_sealed=seal("worker_name", s.worker_name),
+            id_number_sealed=seal("id_number", s.id_number),
+            phone_sealed=seal("phone", s.phone),
+            bank_card_sealed=seal("bank_card", s.bank_card) if s.bank_card else None,
+            person_ref=keyed_reference(s.id_number, self.reference_key, prefix="person"),
+            phone_ref=keyed_reference(s.phone, self.reference_key, prefix="phone"),
+            evidence=[{"sha256": e.sha256, "size": e.size, "media_type": e.media_type} for e in evidence],
+            submitted_at=now,
+        )
+
+
+def tracking_code_hash(code: str) -> str:
+    # Tracking codes are short secrets: only their hash is stored, like a password's.
+    return hashlib.sha256(("anxin-tracking:" + code.strip().upper()).encode()).hexdigest()
+
+
+def submitted_event(row: store.ComplaintRow, s: domain.ComplaintSubmission) -> EventEnvelope:
+    """`complaint.submitted` v1: facts about the complaint, no personal data in clear."""
+    return EventEnvelope(
+        type="complaint.submitted",
+        subject=row.complaint_id,
+        producer="intake",
+        payload={
+            "complaint_id": row.complaint_id,
+            "channel": row.channel,
+            "site_id": row.site_id,
+            "county_code": row.county_code,
+            "project_name": row.project_name,
+            "employer_name": row.employer_name,
+            "employer_name_key": row.employer_name_key,
+            "employer_credit_code": row.employer_credit_code,
+            "period_start": row.period_start.isoformat(),
+            "period_end": row.period_end.isoformat(),
+            "amount_owed": str(row.amount_owed),
+            "workers_affected": row.workers_affected,
+            "confidential": row.confidential,
+            "stale_for_rejection": row.stale_for_rejection,
+            "person_ref": row.person_ref,
+            "phone_ref": row.phone_ref,
+            "phone_masked": domain.mask_phone(s.phone),
+            "evidence_count": len(row.evidence),
+            "submitted_at": row.submitted_at.isoformat(),
+        },
+    )
+
+
+def _request_hash(s: domain.ComplaintSubmission, evidence: list[EvidenceRef]) -> str:
+    body = s.model_dump(mode="json")
+    body["evidence"] = sorted(e.sha256 for e in evidence)
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def invalid_problem(invalid: domain.SubmissionInvalid) -> Problem:
+    errors = [{"field": e.field, "code": e.code, "message": e.message} for e in invalid.errors]
+    fields = "、".join(dict.fromkeys(e.field for e in invalid.errors))
+    return Problem(
+        422,
+        "The complaint is not valid",
+        f"请检查以下内容 / Please check: {fields}",
+        type_="https://anxin.example/problems/invalid-complaint",
+        errors=errors,
+    )

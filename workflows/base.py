@@ -237,43 +237,54 @@ class LifecycleWorkflow:
         if deadline_name is not None:
             self._state.active_deadlines.append(deadline_name)
             self._publish_search_attributes()
+        # No `finally`: when a cached workflow is evicted its coroutines are closed outside the workflow
+        # event loop, where no workflow API may be called.
         try:
-            while True:
-                self._check_failure()
-                if done():
-                    self._settle(deadline_name, "met")
-                    return WaitResult.DONE
-                if self._should_continue_as_new():
-                    return WaitResult.CONTINUE_AS_NEW
-                version = self._state.calendar_version
-                timeout: timedelta | None = None
-                if deadline_name is not None:
-                    deadline = self._state.deadlines[deadline_name]
-                    timeout = deadline.fire_at - workflow.now()
-                    if timeout <= timedelta(0):
-                        self._expire(deadline_name)
-                        return WaitResult.EXPIRED
-                try:
-                    await workflow.wait_condition(
-                        lambda v=version: (
-                            done()
-                            or self._state.calendar_version != v
-                            or self._should_continue_as_new()
-                            or self._failure is not None
-                        ),
-                        timeout=timeout,
-                    )
-                except TimeoutError:
-                    if done():
-                        continue
+            result = await self._wait_for(done, deadline_name)
+        except asyncio.CancelledError:
+            self._leave(deadline_name)
+            raise
+        self._leave(deadline_name)
+        return result
+
+    def _leave(self, deadline_name: str | None) -> None:
+        if deadline_name is not None and deadline_name in self._state.active_deadlines:
+            self._state.active_deadlines.remove(deadline_name)
+            self._publish_search_attributes()
+
+    async def _wait_for(self, done: Callable[[], bool], deadline_name: str | None) -> WaitResult:
+        while True:
+            self._check_failure()
+            if done():
+                self._settle(deadline_name, "met")
+                return WaitResult.DONE
+            if self._should_continue_as_new():
+                return WaitResult.CONTINUE_AS_NEW
+            version = self._state.calendar_version
+            timeout: timedelta | None = None
+            if deadline_name is not None:
+                deadline = self._state.deadlines[deadline_name]
+                timeout = deadline.fire_at - workflow.now()
+                if timeout <= timedelta(0):
                     self._expire(deadline_name)
                     return WaitResult.EXPIRED
-                if self._state.calendar_version != version:
-                    await self._recompute_provisional()
-        finally:
-            if deadline_name is not None and deadline_name in self._state.active_deadlines:
-                self._state.active_deadlines.remove(deadline_name)
-                self._publish_search_attributes()
+            try:
+                await workflow.wait_condition(
+                    lambda v=version: (
+                        done()
+                        or self._state.calendar_version != v
+                        or self._should_continue_as_new()
+                        or self._failure is not None
+                    ),
+                    timeout=timeout,
+                )
+            except TimeoutError:
+                if done():
+                    continue
+                self._expire(deadline_name)
+                return WaitResult.EXPIRED
+            if self._state.calendar_version != version:
+                await self._recompute_provisional()
 
     def _settle(self, deadline_name: str | None, outcome: str) -> None:
         if deadline_name is None:

@@ -143,7 +143,7 @@ async def test_a_complaint_reaches_its_workflow_and_the_event_stream_without_per
     for secret in (body["id_number"], body["phone"], body["worker_name"]):
         assert secret.encode() not in raw
     assert event["payload"]["phone_masked"] == body["phone"][:3] + "****" + body["phone"][-4:]
-    assert b"traceparent" in events[0]["headers"]
+    assert "traceparent" in events[0]["headers"]
 
     status = httpx.get(
         f"{clerk.base_url}/v1/complaints/{filed['complaint_id']}", headers={"X-Tracking-Code": filed["tracking_code"]}

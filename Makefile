@@ -8,7 +8,7 @@ PIP         := $(VENV)/bin/pip
 KAFKA_LIBS  := deploy/kafka/libs
 STAMP_PY    := $(VENV)/.installed
 STAMP_KAFKA := $(KAFKA_LIBS)/.fetched
-STAMP_FONTS := .data/.fonts-installed
+STAMP_SYSTEM := .data/.system-packages
 PYTEST_ARGS ?=
 
 .PHONY: help install run test test-unit test-integration lint format demo bench faults clean status
@@ -19,7 +19,7 @@ help:
 	@echo "make lint   - ruff and mypy"
 	@echo "make status - which engines and services of a running stack are up"
 
-install: $(STAMP_PY) $(STAMP_KAFKA) $(STAMP_FONTS)
+install: $(STAMP_PY) $(STAMP_KAFKA) $(STAMP_SYSTEM)
 
 $(STAMP_PY): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,12 +32,16 @@ $(STAMP_KAFKA): deploy/kafka/pom.xml
 		-DoutputDirectory=$(CURDIR)/$(KAFKA_LIBS) -DincludeScope=runtime
 	@touch $@
 
-# Chinese fonts for letters and posters (PDF/PNG). Debian's package, installed once per machine.
-$(STAMP_FONTS):
+# Debian packages, installed once per machine: a Chinese font for letters and posters, and Chromium with
+# its driver for the browser test of the worker's form.
+SYSTEM_PACKAGES := fonts-wqy-microhei fontconfig chromium chromium-driver
+$(STAMP_SYSTEM):
 	@mkdir -p .data
-	@if ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei fontconfig >/dev/null) \
-		|| echo "warning: could not install a CJK font; Chinese PDFs will fail"; \
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 	@touch $@
 

@@ -3,6 +3,7 @@ and gets a complaint number and tracking code; then follows the complaint on the
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import uuid
@@ -22,6 +23,7 @@ from tests.integration.test_intake import PROCESSES, make_credit_code, make_id_n
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[webdriver.Chrome]:
+    os.environ.setdefault("SE_AVOID_STATS", "true")  # no usage statistics: this machine has no internet
     chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
     assert chromium and driver, "Chromium and chromedriver come from Debian's packages (`make install`)"
     options = webdriver.ChromeOptions()

@@ -5,6 +5,7 @@ and clue import."""
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -265,3 +266,21 @@ def test_clue_import_reports_each_row_and_catches_duplicates(city: httpx.Client)
     assert result["results"][2]["complaint_id"] == result["results"][0]["complaint_id"]
     again = city.post("/v1/clues/import", files={"file": ("clues.jsonl", lines.encode(), "application/x-ndjson")})
     assert [r["result"] for r in again.json()["results"]][:3] == ["duplicate", "duplicate", "duplicate"]
+
+
+def test_the_command_line_imports_clues_with_progress(intake: Stack, tmp_path: Any) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    seed = _seed()
+    clues = Path(tmp_path) / "clues.jsonl"
+    clues.write_text("\n".join(json.dumps(complaint(seed + i), ensure_ascii=False) for i in range(5)) + "\n",
+                     encoding="utf-8")
+    anxin = Path(sys.executable).parent / "anxin"
+    result = subprocess.run(
+        [str(anxin), "clues", "import", str(clues), "--url", intake.processes["intake-api"].url, "--batch", "2"],
+        env={**os.environ, "ANXIN_DATA_DIR": str(intake.data_dir)}, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "filed=5" in result.stdout

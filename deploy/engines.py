@@ -98,6 +98,7 @@ class Ports:
     # Service processes: API on base+i, relay on base+100+i, worker on base+200+i (i = 1..4).
     service_base: int = 8000
     lifecycle_worker: int = 8200
+    codec_server: int = 8299
 
 
 @dataclass
@@ -301,8 +302,11 @@ class TemporalEngine(Engine):
         ui_port: int | None,
         search_attributes: list[tuple[str, str]],
         external_address: str | None = None,
+        *,
+        codec_endpoint: str | None = None,
     ) -> None:
         super().__init__("temporal", data_dir, log_dir, external=external_address is not None)
+        self.codec_endpoint = codec_endpoint
         self.port = port
         self.ui_port = ui_port
         self.search_attributes = search_attributes
@@ -333,7 +337,10 @@ class TemporalEngine(Engine):
             "--namespace", "default", "--log-level", "warn", "--log-format", "json",
         ]
         if self.ui_port:
-            args += ["--ui-ip", "127.0.0.1", "--ui-port", str(self.ui_port)]
+            args += ["--ui-ip", "127.0.0.1", "--ui-port", str(self.ui_port), "--ui-disable-news-fetch"]
+            if self.codec_endpoint:
+                # The UI shows decrypted payloads through the project's codec server.
+                args += ["--ui-codec-endpoint", self.codec_endpoint]
         else:
             args += ["--headless"]
         for name, kind in self.search_attributes:

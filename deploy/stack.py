@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import importlib
 import importlib.util
-import fcntl
 import json
 import logging
 import os
@@ -96,6 +96,7 @@ class Stack:
             self.ports.temporal_ui if with_ui else None,
             search_attributes(),
             env.get("TEMPORAL_ADDRESS"),
+            codec_endpoint=f"http://127.0.0.1:{self.ports.codec_server}",
         )
         self.kafka = KafkaEngine(
             self.data_dir, self.log_dir, self.ports.kafka, self.ports.kafka_controller, env.get("KAFKA_BOOTSTRAP_SERVERS")
@@ -167,8 +168,15 @@ class Stack:
                 specs.append(
                     ProcessSpec(f"{service}-worker", [python, "-m", f"services.{service}", "worker"], base + 200, env)
                 )
-        if importlib.util.find_spec("workflows.worker") is None:  # TEMP until lifecycle lands
-            return specs
+        specs.append(
+            ProcessSpec(
+                "codec-server",
+                [python, "-m", "services.common.codec_server"],
+                self.ports.codec_server,
+                {**self.engine_env(), "ANXIN_CODEC_ALLOW_LOOPBACK": "1",
+                 "ANXIN_TEMPORAL_UI_ORIGIN": f"http://127.0.0.1:{self.ports.temporal_ui}"},
+            )
+        )
         specs.append(
             ProcessSpec(
                 "lifecycle-worker",

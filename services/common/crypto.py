@@ -49,12 +49,18 @@ class FieldCipher:
         return cls(keys, current_key_id)
 
     def seal(self, plaintext: str, *, context: str) -> bytes:
-        key_id = self.current_key_id.encode()
-        nonce = os.urandom(12)
-        sealed = AESGCM(self.keys[self.current_key_id]).encrypt(nonce, plaintext.encode(), context.encode())
-        return bytes([FORMAT_VERSION, len(key_id)]) + key_id + nonce + sealed
+        return self.seal_bytes(plaintext.encode(), context=context)
 
     def open(self, blob: bytes, *, context: str) -> str:
+        return self.open_bytes(blob, context=context).decode()
+
+    def seal_bytes(self, plaintext: bytes, *, context: str) -> bytes:
+        key_id = self.current_key_id.encode()
+        nonce = os.urandom(12)
+        sealed = AESGCM(self.keys[self.current_key_id]).encrypt(nonce, plaintext, context.encode())
+        return bytes([FORMAT_VERSION, len(key_id)]) + key_id + nonce + sealed
+
+    def open_bytes(self, blob: bytes, *, context: str) -> bytes:
         blob = bytes(blob)
         if not blob or blob[0] != FORMAT_VERSION:
             raise ValueError("not a sealed value of a known format")
@@ -63,7 +69,7 @@ class FieldCipher:
         if key_id not in self.keys:
             raise KeyConfigError(f"value sealed with key {key_id!r}, which is not configured")
         nonce = blob[2 + id_len : 14 + id_len]
-        return AESGCM(self.keys[key_id]).decrypt(nonce, blob[14 + id_len :], context.encode()).decode()
+        return AESGCM(self.keys[key_id]).decrypt(nonce, blob[14 + id_len :], context.encode())
 
     @staticmethod
     def key_id_of(blob: bytes) -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 import uvicorn
 from fastapi import FastAPI
@@ -72,7 +72,7 @@ async def serve_health_while(
     checks: dict[str, Check],
     host: str,
     port: int,
-    main: Callable[[asyncio.Event], Awaitable[None]],
+    main: Callable[[asyncio.Event], Coroutine[Any, Any, None]],
 ) -> None:
     """Run an asyncio process (a Temporal worker) and its health endpoint in one event loop.
 

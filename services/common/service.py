@@ -85,7 +85,7 @@ class TemporalHandle:
         self.client = await Client.connect(
             self._settings.temporal_address,
             namespace=self._settings.temporal_namespace,
-            data_converter=temporal.data_converter(),
+            data_converter=temporal.settings_converter(self._settings),
             interceptors=temporal_interceptors(),
             lazy=True,
         )

@@ -1,25 +1,72 @@
 """The Temporal client factory and the one data converter every process uses.
 
 API processes, workers, tests and the replayer all build their client here, so payloads are always
-encoded the same way (pydantic JSON today; the encryption codec is added in this one place).
+encoded the same way: pydantic JSON, then — when data keys are configured — encrypted with AES-GCM by
+`EncryptionCodec` (key id in the payload's metadata, so keys can rotate). Failure messages and stack
+traces are encoded too, so nothing readable reaches Temporal's database or its search attributes.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
 
+from services.common.crypto import FieldCipher
 from services.common.settings import CommonSettings
 
+ENCRYPTED_ENCODING = b"binary/encrypted"
+PAYLOAD_CONTEXT = "temporal.payload"
 
-def data_converter() -> DataConverter:
+
+class EncryptionCodec(PayloadCodec):
+    """Seals every payload; opens sealed ones and passes through any that were never sealed."""
+
+    def __init__(self, cipher: FieldCipher) -> None:
+        self._cipher = cipher
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return [
+            Payload(
+                metadata={"encoding": ENCRYPTED_ENCODING,
+                          "encryption-key-id": self._cipher.current_key_id.encode()},
+                data=self._cipher.seal_bytes(p.SerializeToString(), context=PAYLOAD_CONTEXT),
+            )
+            for p in payloads
+        ]
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        decoded = []
+        for p in payloads:
+            if p.metadata.get("encoding") != ENCRYPTED_ENCODING:
+                decoded.append(p)
+                continue
+            inner = Payload()
+            inner.ParseFromString(self._cipher.open_bytes(p.data, context=PAYLOAD_CONTEXT))
+            decoded.append(inner)
+        return decoded
+
+
+def data_converter(cipher: FieldCipher | None = None) -> DataConverter:
     """The data converter for every client, worker, test environment and replayer."""
-    return dataclasses.replace(pydantic_data_converter)
+    if cipher is None:
+        return dataclasses.replace(pydantic_data_converter)
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=EncryptionCodec(cipher),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
+
+
+def settings_converter(settings: CommonSettings) -> DataConverter:
+    """Encrypted whenever the process has data keys (every process of a real stack has)."""
+    return data_converter(settings.cipher() if settings.data_keys and settings.data_key_id else None)
 
 
 async def connect(settings: CommonSettings) -> Client:
@@ -28,7 +75,7 @@ async def connect(settings: CommonSettings) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=data_converter(),
+        data_converter=settings_converter(settings),
         interceptors=temporal_interceptors(),
     )
 

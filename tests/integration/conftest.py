@@ -35,6 +35,7 @@ TEST_PORTS = Ports(
     kafka_controller=29093 + PORT_OFFSET,
     service_base=28000 + PORT_OFFSET,
     lifecycle_worker=28200 + PORT_OFFSET,
+    codec_server=28299 + PORT_OFFSET,
 )
 
 

@@ -1,6 +1,10 @@
 """`anxin`: the operator's and clerk's command line.
 
     anxin stack status                 which engines and processes of the local stack are up
+    anxin case show ID                 a complaint's (TS-…) or case's (C-…) whole story, and what it waits for
+    anxin stuck                        workflows past a deadline, activities failing and retrying
+    anxin replay [--query Q]           replay workflow histories against the current code (before a deploy)
+    anxin trace ID                     the spans of the traces that touched a complaint, case or trace id
     anxin clues import FILE            import clues (JSON lines or CSV) through intake, with a progress bar
 
 Agency commands get a token with client credentials: `--client-id/--client-secret` (or ANXIN_CLIENT_ID /
@@ -9,10 +13,11 @@ ANXIN_CLIENT_SECRET); on a development stack the clients made by `make run` are 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import typer
@@ -20,13 +25,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from services.common.settings import REPO_ROOT
+from services.common.settings import REPO_ROOT, CommonSettings
 
 app = typer.Typer(help="Anxin (安薪) operator and clerk commands.", no_args_is_help=True)
 stack_app = typer.Typer(help="The local stack.", no_args_is_help=True)
 clues_app = typer.Typer(help="Clues from other platforms.", no_args_is_help=True)
+case_app = typer.Typer(help="Complaints and cases.", no_args_is_help=True)
 app.add_typer(stack_app, name="stack")
 app.add_typer(clues_app, name="clues")
+app.add_typer(case_app, name="case")
 console = Console()
 
 DATA_DIR = Path(os.environ.get("ANXIN_DATA_DIR", REPO_ROOT / ".data"))
@@ -108,6 +115,102 @@ def import_clues(
     for row, result in problems:
         console.print(f"row {row}: {result['result']} {json.dumps(result.get('errors') or result.get('complaint_id'), ensure_ascii=False)}")
     console.print(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+
+
+def operator_settings() -> CommonSettings:
+    """Settings from the environment; on a development stack, its keys from the data dir."""
+    secrets_file = DATA_DIR / "development-secrets.json"
+    if not os.environ.get("ANXIN_DATA_KEYS") and secrets_file.exists():
+        for key, value in json.loads(secrets_file.read_text()).items():
+            os.environ.setdefault(key, value)
+    return CommonSettings()
+
+
+async def _client(settings: CommonSettings) -> Any:
+    from services.common.temporal import connect
+
+    with console.status("connecting to Temporal…"):
+        return await connect(settings)
+
+
+@case_app.command("show")
+def case_show(subject: Annotated[str, typer.Argument(help="complaint number (TS-…) or case id (C-…)")],
+              no_events: Annotated[bool, typer.Option("--no-events", help="skip reading Kafka")] = False) -> None:
+    """The whole story in order: workflow steps and timers, the status timeline, events, and what it waits for."""
+    from services.common.operator import tell_story
+
+    async def run() -> None:
+        settings = operator_settings()
+        client = await _client(settings)
+        with console.status("reading history and events…"):
+            story = await tell_story(client, settings, subject, kafka=not no_events)
+        console.rule(f"{story.workflow_id}  [{story.status}]")
+        if story.summary:
+            console.print(" ".join(f"{k}={v}" for k, v in story.summary.items()))
+        table = Table("when (UTC)", "source", "what")
+        for line in story.lines:
+            table.add_row(line.at.strftime("%Y-%m-%d %H:%M:%S"), line.source, line.text)
+        console.print(table)
+        if story.deadlines:
+            deadlines = Table("deadline", "due", "outcome")
+            for row in story.deadlines:
+                deadlines.add_row(*row)
+            console.print(deadlines)
+        console.print("[bold]waiting for:[/] " + ("; ".join(story.waiting_for) or "nothing (closed)"))
+
+    asyncio.run(run())
+
+
+@app.command("stuck")
+def stuck_command(limit: Annotated[int, typer.Option(help="workflows to look at")] = 200) -> None:
+    """Workflows past a deadline and activities failing and retrying, with why."""
+    from services.common.operator import stuck
+
+    async def run() -> None:
+        client = await _client(operator_settings())
+        with console.status("looking for stuck work…"):
+            rows = await stuck(client, limit=limit)
+        table = Table("workflow", "why")
+        for row in rows:
+            table.add_row(row["workflow_id"], row["why"])
+        console.print(table if rows else "nothing is stuck")
+
+    asyncio.run(run())
+
+
+@app.command("replay")
+def replay_command(
+    query: Annotated[str | None, typer.Option(help="visibility query, e.g. \"ExecutionStatus='Running'\"")] = None,
+    limit: Annotated[int, typer.Option(help="histories to replay")] = 100,
+) -> None:
+    """Fetch histories of running or closed workflows and replay them against the current code."""
+    from services.common.operator import replay
+    from workflows.worker import WORKFLOWS
+
+    async def run() -> int:
+        client = await _client(operator_settings())
+        with Progress(TextColumn("[bold]replaying"), BarColumn(), MofNCompleteColumn(), console=console):
+            results = await replay(client, list(WORKFLOWS), query=query, limit=limit)
+        failed = [r for r in results if r["result"] != "ok"]
+        for row in failed:
+            console.print(f"[red]{row['workflow_id']}[/] {row['result']}")
+        console.print(f"{len(results)} replayed, {len(failed)} failed")
+        return 1 if failed else 0
+
+    raise typer.Exit(asyncio.run(run()))
+
+
+@app.command("trace")
+def trace_command(subject: Annotated[str, typer.Argument(help="complaint number, case id or trace id")]) -> None:
+    """The spans (from the local trace files) of every trace that touched the complaint, case or trace."""
+    from services.common.operator import spans_for
+
+    spans = spans_for(DATA_DIR, subject)
+    table = Table("start", "process", "span", "trace")
+    for span in spans:
+        table.add_row(span["start_time"][11:23], span["resource"]["attributes"].get("service.name", "?"),
+                      span["name"], span["context"]["trace_id"][2:10])
+    console.print(table if spans else f"no spans mention {subject} under {DATA_DIR / 'traces'}")
 
 
 def main() -> None:

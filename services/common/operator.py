@@ -1,0 +1,178 @@
+"""What the operator commands read: a complaint's or case's whole story, what is stuck, and replays.
+
+Kept apart from the command-line wiring (`cli.py`) so tests can call it directly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError
+from temporalio.worker import Replayer
+
+from services.common.settings import CommonSettings
+from services.contracts.events import Topics
+from services.contracts.lifecycle import Queries, case_workflow_id, complaint_workflow_id
+
+
+@dataclass
+class StoryLine:
+    at: datetime
+    source: str  # "workflow", "event", "timeline"
+    text: str
+
+
+@dataclass
+class Story:
+    subject: str
+    workflow_id: str
+    status: str
+    lines: list[StoryLine] = field(default_factory=list)
+    waiting_for: list[str] = field(default_factory=list)
+    deadlines: list[tuple[str, str, str]] = field(default_factory=list)  # name, due, outcome
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def workflow_id_for(subject: str) -> str:
+    if subject.startswith(("complaint:", "case:", "listing:")):
+        return subject
+    return case_workflow_id(subject) if subject.startswith("C-") else complaint_workflow_id(subject)
+
+
+def _event_text(event: Any) -> str | None:
+    kind = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
+    if event.HasField("activity_task_scheduled_event_attributes"):
+        return f"activity scheduled: {event.activity_task_scheduled_event_attributes.activity_type.name}"
+    if event.HasField("activity_task_completed_event_attributes"):
+        return "activity completed"
+    if event.HasField("activity_task_failed_event_attributes"):
+        failure = event.activity_task_failed_event_attributes.failure
+        return f"activity failed: {failure.message or 'encoded failure'}"
+    if event.HasField("timer_started_event_attributes"):
+        attrs = event.timer_started_event_attributes
+        return f"timer started ({attrs.start_to_fire_timeout.ToTimedelta()})"
+    if event.HasField("timer_fired_event_attributes"):
+        return "timer fired"
+    if event.HasField("workflow_execution_update_accepted_event_attributes"):
+        name = event.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+        return f"update accepted: {name}"
+    if event.HasField("workflow_execution_update_rejected_event_attributes"):
+        return "update rejected"
+    if event.HasField("workflow_execution_signaled_event_attributes"):
+        return f"signal: {event.workflow_execution_signaled_event_attributes.signal_name}"
+    if kind in ("WORKFLOW_EXECUTION_STARTED", "WORKFLOW_EXECUTION_COMPLETED", "WORKFLOW_EXECUTION_FAILED",
+                "WORKFLOW_EXECUTION_CONTINUED_AS_NEW", "WORKFLOW_EXECUTION_TERMINATED", "UPSERT_WORKFLOW_SEARCH_ATTRIBUTES",
+                "START_CHILD_WORKFLOW_EXECUTION_INITIATED", "SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED"):
+        return kind.lower().replace("_", " ")
+    return None  # task scheduling noise
+
+
+async def tell_story(client: Client, settings: CommonSettings, subject: str, *, kafka: bool = True) -> Story:
+    workflow_id = workflow_id_for(subject)
+    handle = client.get_workflow_handle(workflow_id)
+    description = await handle.describe()
+    story = Story(subject=subject, workflow_id=workflow_id,
+                  status=description.status.name if description.status else "UNKNOWN")
+    async for event in handle.fetch_history_events():
+        text = _event_text(event)
+        if text:
+            story.lines.append(StoryLine(event.event_time.ToDatetime(tzinfo=UTC), "workflow", text))
+    for activity in description.raw_description.pending_activities:
+        last = activity.last_failure.message if activity.HasField("last_failure") else ""
+        story.waiting_for.append(
+            f"activity {activity.activity_type.name} (attempt {activity.attempt}){': ' + last if last else ''}"
+        )
+    if description.status == WorkflowExecutionStatus.RUNNING:
+        try:
+            status = await handle.query(Queries.STATUS)
+            view = status if isinstance(status, dict) else json.loads(json.dumps(status, default=str))
+        except RPCError:
+            view = {}
+        for entry in view.get("timeline", []):
+            story.lines.append(StoryLine(datetime.fromisoformat(str(entry["at"])), "timeline", entry["text"]))
+        for name, deadline in (view.get("deadlines") or {}).items():
+            story.deadlines.append((name, str(deadline.get("due_at")), str(deadline.get("outcome"))))
+            if deadline.get("outcome") == "pending":
+                story.waiting_for.append(f"deadline {name} due {deadline.get('due_at')}")
+        story.summary = {k: view.get(k) for k in ("stage", "status", "overdue", "case_stage", "closure_reason")
+                         if k in view}
+    if kafka:
+        story.lines.extend(events_for(settings, {subject, workflow_id.split(":", 1)[1]}))
+    story.lines.sort(key=lambda line: line.at)
+    return story
+
+
+def events_for(settings: CommonSettings, keys: set[str], *, timeout_ms: int = 3000) -> Iterable[StoryLine]:
+    """Every event on the project's topics keyed by one of `keys` (read from the start of each topic)."""
+    consumer = KafkaConsumer(
+        *Topics.all(),
+        bootstrap_servers=settings.kafka_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=timeout_ms,
+    )
+    wanted = {k.encode() for k in keys}
+    try:
+        for message in consumer:
+            if message.key in wanted:
+                envelope = json.loads(message.value)
+                yield StoryLine(
+                    datetime.fromisoformat(envelope["occurred_at"]),
+                    "event",
+                    f"{envelope['type']} (from {envelope['producer']})",
+                )
+    finally:
+        consumer.close()
+
+
+async def stuck(client: Client, *, limit: int = 200) -> list[dict[str, str]]:
+    """Workflows past a deadline (the overdue flag) and workflows whose activities keep failing."""
+    rows: list[dict[str, str]] = []
+    async for execution in client.list_workflows("AnxinOverdue = true AND ExecutionStatus = 'Running'", limit=limit):
+        rows.append({"workflow_id": execution.id, "why": "past a legal deadline (overdue)"})
+    async for execution in client.list_workflows("ExecutionStatus = 'Running'", limit=limit):
+        description = await client.get_workflow_handle(execution.id).describe()
+        for activity in description.raw_description.pending_activities:
+            if activity.attempt > 1:
+                message = activity.last_failure.message if activity.HasField("last_failure") else "no detail"
+                rows.append({"workflow_id": execution.id,
+                             "why": f"{activity.activity_type.name} failing, attempt {activity.attempt}: {message}"})
+    return rows
+
+
+async def replay(client: Client, workflows: list[type], *, query: str | None, limit: int) -> list[dict[str, str]]:
+    """Replay recorded histories against the current workflow code: the determinism check before a deploy."""
+    replayer = Replayer(workflows=workflows, data_converter=client.data_converter)
+    results: list[dict[str, str]] = []
+    histories = client.list_workflows(query, limit=limit).map_histories()
+    async with replayer.workflow_replay_iterator(histories) as replays:
+        async for result in replays:
+            results.append({
+                "workflow_id": result.history.workflow_id,
+                "result": "ok" if result.replay_failure is None else f"FAILED: {result.replay_failure}",
+            })
+    return results
+
+
+def spans_for(data_dir: Path, subject: str) -> list[dict[str, Any]]:
+    """All spans of the traces that touched `subject` (a complaint or case id, or a trace id)."""
+    spans = []
+    for path in sorted((data_dir / "traces").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                spans.append(json.loads(line))
+            except ValueError:
+                continue
+    trace_ids = {s["context"]["trace_id"] for s in spans
+                 if subject in (s["context"]["trace_id"], str((s.get("attributes") or {}).get("anxin.subject")))
+                 or subject in json.dumps(s.get("attributes") or {}, ensure_ascii=False)}
+    return sorted((s for s in spans if s["context"]["trace_id"] in trace_ids), key=lambda s: s["start_time"])

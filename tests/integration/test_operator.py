@@ -1,0 +1,114 @@
+"""The operator's tools on the real stack: a complaint's story, its trace across processes, replay of live
+histories against the current code, and the raw Temporal history holding no personal data in clear."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.client import Client
+
+from deploy.stack import Stack
+from services.common.operator import replay, spans_for, tell_story
+from services.common.settings import CommonSettings
+from services.common.telemetry import flush_traces
+from services.common.temporal import connect
+from services.contracts.lifecycle import complaint_workflow_id
+from tests.integration.test_intake import PROCESSES, complaint
+from workflows.worker import WORKFLOWS
+
+
+@pytest.fixture(scope="module")
+def filed(stack: Stack, agency_token: Callable[[str], str]) -> tuple[dict[str, str], dict[str, str]]:
+    stack.start_processes(PROCESSES, timeout=120)
+    body = complaint(uuid.uuid4().int % 10**7)
+    response = httpx.post(f"{stack.processes['intake-api'].url}/v1/complaints", json=body,
+                          headers={"Authorization": f"Bearer {agency_token('clerk-130402')}"}, timeout=30)
+    assert response.status_code == 201, response.text
+    return response.json(), body
+
+
+async def _keyed_client(stack: Stack) -> Client:
+    env = json.loads((stack.data_dir / "development-secrets.json").read_text())
+    settings = CommonSettings(temporal_address=stack.temporal.address, kafka_bootstrap_servers=stack.kafka.bootstrap_servers,
+                              ANXIN_DATA_KEYS=env["ANXIN_DATA_KEYS"], ANXIN_DATA_KEY_ID=env["ANXIN_DATA_KEY_ID"])
+    return await connect(settings)
+
+
+async def _wait_started(client: Client, complaint_id: str) -> None:
+    handle = client.get_workflow_handle(complaint_workflow_id(complaint_id))
+    for _ in range(120):
+        try:
+            await handle.describe()
+            return
+        except Exception:
+            time.sleep(0.5)
+    raise AssertionError("workflow not started")
+
+
+async def test_case_show_tells_the_story_and_what_it_waits_for(stack: Stack, filed: tuple[dict[str, str], dict[str, str]]) -> None:
+    answer, _ = filed
+    client = await _keyed_client(stack)
+    await _wait_started(client, answer["complaint_id"])
+    settings = CommonSettings(kafka_bootstrap_servers=stack.kafka.bootstrap_servers)
+    story = await tell_story(client, settings, answer["complaint_id"])
+    texts = [line.text for line in story.lines]
+    assert story.status == "RUNNING"
+    assert "workflow execution started" in texts
+    assert any(t.startswith("complaint.submitted") for t in texts), texts
+    assert any(w.startswith("deadline") for w in story.waiting_for), story.waiting_for
+
+    anxin = Path(sys.executable).parent / "anxin"
+    result = subprocess.run([str(anxin), "case", "show", answer["complaint_id"], "--no-events"],
+                            env={"ANXIN_DATA_DIR": str(stack.data_dir), "TEMPORAL_ADDRESS": stack.temporal.address,
+                                 "PATH": "/usr/bin:/bin"},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "waiting for" in result.stdout and answer["complaint_id"] in result.stdout
+
+
+async def test_live_histories_replay_against_the_current_code(stack: Stack, filed: tuple[dict[str, str], dict[str, str]]) -> None:
+    client = await _keyed_client(stack)
+    await _wait_started(client, filed[0]["complaint_id"])
+    results = await replay(client, list(WORKFLOWS), query="WorkflowType = 'ComplaintLifecycle'", limit=20)
+    assert results and all(r["result"] == "ok" for r in results), results
+
+
+async def test_raw_history_and_search_attributes_hold_no_personal_data(
+    stack: Stack, filed: tuple[dict[str, str], dict[str, str]]
+) -> None:
+    answer, body = filed
+    keyed = await _keyed_client(stack)
+    await _wait_started(keyed, answer["complaint_id"])
+    raw = await Client.connect(stack.temporal.address)  # no codec: the history as stored
+    handle = raw.get_workflow_handle(complaint_workflow_id(answer["complaint_id"]))
+    history = await handle.fetch_history()
+    stored = history.to_json()
+    description = await handle.describe()
+    attributes = str(description.raw_description.workflow_execution_info.search_attributes)
+    for secret in (body["id_number"], body["phone"], body["worker_name"]):
+        assert secret not in stored and secret not in attributes
+    assert "binary/encrypted" in stored or "YmluYXJ5L2VuY3J5cHRlZA" in stored  # payloads are sealed
+
+
+def test_one_trace_runs_from_the_request_through_relay_and_consumer(
+    stack: Stack, filed: tuple[dict[str, str], dict[str, str]]
+) -> None:
+    answer, _ = filed
+    flush_traces()
+    deadline = time.monotonic() + 30
+    processes: set[str] = set()
+    while time.monotonic() < deadline:
+        spans = spans_for(stack.data_dir, answer["complaint_id"])
+        processes = {s["resource"]["attributes"]["service.name"] for s in spans}
+        if {"intake-api", "intake-relay", "intake-worker"} <= processes:
+            break
+        time.sleep(1)
+    assert {"intake-api", "intake-relay", "intake-worker"} <= processes, processes

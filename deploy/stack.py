@@ -188,7 +188,6 @@ class Stack:
                     "ANXIN_REFERRALS_URL": f"http://127.0.0.1:{self.ports.service_base + 3}",
                     "ANXIN_SANCTIONS_URL": f"http://127.0.0.1:{self.ports.service_base + 4}",
                 },
-                ready_path=None,
             )
         )
         return specs

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
@@ -18,8 +17,11 @@ from pydantic import Field
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from services.common.health import temporal_check
 from services.common.logs import configure_logging
+from services.common.runner import serve_health_while
 from services.common.settings import CommonSettings
+from services.common.telemetry import configure_tracing
 from services.common.temporal import connect
 from services.contracts.lifecycle import TaskQueues
 from workflows.activities import (
@@ -61,6 +63,8 @@ class LifecycleSettings(CommonSettings):
     # Empty: messages to complainants go to the local sink file under the data dir.
     sms_gateway_url: str = Field("", alias="ANXIN_SMS_GATEWAY_URL")
     task_queue: str = Field(TaskQueues.LIFECYCLE, alias="ANXIN_LIFECYCLE_TASK_QUEUE")
+    http_host: str = Field("127.0.0.1", alias="ANXIN_HTTP_HOST")
+    http_port: int = Field(8200, alias="ANXIN_HTTP_PORT")
 
 
 def default_dependencies(
@@ -133,23 +137,31 @@ def build_worker(
 
 
 async def run(settings: LifecycleSettings) -> None:
+    """Poll until SIGTERM/SIGINT, serving /healthz, /readyz and /metrics on ANXIN_HTTP_PORT meanwhile."""
     client = await connect(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    async with httpx.AsyncClient(timeout=httpx.Timeout(20.0)) as http:
-        worker = build_worker(client, settings, http=http)
-        log.info("lifecycle worker polling", extra={"task_queue": worker.task_queue})
-        async with worker:
-            await stop.wait()
-            log.info("lifecycle worker stopping")
-    log.info("lifecycle worker stopped")
+
+    async def poll(stop: asyncio.Event) -> None:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(20.0)) as http:
+            worker = build_worker(client, settings, http=http)
+            log.info("lifecycle worker polling", extra={"task_queue": worker.task_queue})
+            async with worker:
+                await stop.wait()
+                log.info("lifecycle worker stopping")
+        log.info("lifecycle worker stopped")
+
+    await serve_health_while(
+        process_name="lifecycle-worker",
+        checks={"temporal": temporal_check(lambda: client)},
+        host=settings.http_host,
+        port=settings.http_port,
+        main=poll,
+    )
 
 
 def main() -> None:
     settings = LifecycleSettings()
     configure_logging("lifecycle-worker", settings.log_level)
+    configure_tracing("lifecycle-worker", settings.data_dir)
     asyncio.run(run(settings))
 
 

@@ -108,7 +108,7 @@ def test_one_trace_runs_from_the_request_through_relay_and_consumer(
     while time.monotonic() < deadline:
         spans = spans_for(stack.data_dir, answer["complaint_id"])
         processes = {s["resource"]["attributes"]["service.name"] for s in spans}
-        if {"intake-api", "intake-relay", "intake-worker"} <= processes:
+        if {"intake-api", "intake-relay", "intake-worker", "lifecycle-worker"} <= processes:
             break
         time.sleep(1)
-    assert {"intake-api", "intake-relay", "intake-worker"} <= processes, processes
+    assert {"intake-api", "intake-relay", "intake-worker", "lifecycle-worker"} <= processes, processes

@@ -24,6 +24,7 @@ from pydantic import Field
 from temporalio.client import Client
 
 from services.common import temporal
+from services.common.audit import audit_router
 from services.common.auth import token_router
 from services.common.db import open_async_pool, open_pool
 from services.common.health import (
@@ -155,6 +156,7 @@ def create_service_app(
     install_problem_handlers(app)
     app.state.token_issuer = settings.token_issuer()
     app.include_router(token_router(settings.client_registry(), app.state.token_issuer))
+    app.include_router(audit_router())
     for router in routers:
         app.include_router(router)
     return app

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, File, Form, Header, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from services.common import audit
 from services.common.auth import Principal, Role, bearer_principal, require_roles
 from services.common.problems import Problem
 from services.intake import domain, pages, posters, store
@@ -85,7 +86,8 @@ async def file_complaint(
                           errors=[{"field": "evidence", "code": "unknown", "message": sha}])
         refs.append(ref)
     # Clerks file for many callers from one office: only the per-phone limit applies to them.
-    filed = await service.file(submission, evidence=refs, client_ip=None, idempotency_key=idempotency_key)
+    filed = await service.file(submission, evidence=refs, client_ip=None, idempotency_key=idempotency_key,
+                               principal=principal)
     answer = FiledResponse(complaint_id=filed.complaint_id, tracking_code=filed.tracking_code, status_url="/status")
     return JSONResponse(answer.model_dump(), status_code=200 if filed.replayed else 201)
 
@@ -128,6 +130,38 @@ async def get_complaint(
     elif not x_tracking_code or tracking_code_hash(x_tracking_code) != row["tracking_code_hash"]:
         raise not_found
     return await complaint_status(request.app, row)
+
+
+# Who sees a complainant's personal data in clear (inspectors handle the case and call the worker back);
+# other agency readers get it masked. Every read is audited either way.
+CLEAR_READERS = (Role.county_inspector, Role.city_office)
+
+
+@router.get(
+    "/v1/complaints/{complaint_id}/complainant",
+    tags=["complaints"],
+    summary="The complainant's personal data (clear for inspectors and the city office, masked otherwise; audited)",
+)
+async def get_complainant(
+    request: Request, complaint_id: str, principal: Principal = require_roles(*READERS)
+) -> dict[str, Any]:
+    service = intake(request)
+    async with service.pool.connection() as conn, conn.transaction():
+        row = await store.get_complaint(conn, complaint_id)
+        if row is None or not principal.may_see_county(row["county_code"]):
+            raise Problem(404, "Not found", "No complaint with this number.")
+        person = service.open_person(row)
+        clear = principal.role in CLEAR_READERS
+        await audit.record(conn, principal, "complainant.read", complaint_id,
+                           fields=sorted(k for k, v in person.items() if v), detail={"clear": clear})
+    if not clear:
+        person = {
+            "worker_name": domain.mask_name(person["worker_name"]),
+            "id_number": domain.mask_id_number(person["id_number"]),
+            "phone": domain.mask_phone(person["phone"]),
+            "bank_card": domain.mask_bank_card(person["bank_card"]) if person["bank_card"] else None,
+        }
+    return {"complaint_id": complaint_id, "confidential": row["confidential"], "masked": not clear, **person}
 
 
 class SiteIn(BaseModel):
@@ -210,7 +244,8 @@ async def import_clues(
         assert parsed.submission is not None
         fingerprint = domain.clue_fingerprint(parsed.submission)
         try:
-            filed = await service.file(parsed.submission, evidence=[], client_ip=None, clue=(fingerprint, source))
+            filed = await service.file(parsed.submission, evidence=[], client_ip=None, clue=(fingerprint, source),
+                                       principal=principal)
             results.append({"row": parsed.row, "result": "filed", "complaint_id": filed.complaint_id})
         except store.DuplicateClue as dup:
             results.append({"row": parsed.row, "result": "duplicate", "complaint_id": dup.complaint_id})

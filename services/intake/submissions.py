@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 from psycopg.errors import UniqueViolation
 from psycopg_pool import AsyncConnectionPool
 
+from services.common import audit
+from services.common.auth import Principal
 from services.common.crypto import FieldCipher, keyed_reference
 from services.common.problems import Problem
 from services.contracts.events import EventEnvelope
@@ -61,6 +63,7 @@ class Intake:
         client_ip: str | None,
         idempotency_key: str | None = None,
         clue: tuple[str, str] | None = None,
+        principal: Principal | None = None,
     ) -> Filed:
         """Store the complaint and its `complaint.submitted` event in one transaction."""
         request_hash = _request_hash(submission, evidence)
@@ -91,6 +94,11 @@ class Intake:
                     idempotency=(idempotency_key, request_hash, sealed_response) if idempotency_key else None,
                     clue_fingerprint=clue,
                 )
+                await audit.record(
+                    conn, principal, "complaint.filed", complaint_id,
+                    fields=["worker_name", "id_number", "phone"] + (["bank_card"] if submission.bank_card else []),
+                    detail={"channel": submission.channel}, actor=None if principal else "public-form",
+                )
         except UniqueViolation:
             # A concurrent request with the same Idempotency-Key (or the same clue) committed first.
             if idempotency_key:
@@ -104,6 +112,15 @@ class Intake:
                     raise store.DuplicateClue(seen) from None
             raise
         return Filed(complaint_id, tracking_code)
+
+    def open_person(self, row: dict[str, Any]) -> dict[str, str | None]:
+        """The complainant's personal data, opened from its sealed columns."""
+
+        def unseal(field: str) -> str | None:
+            sealed = row[f"{field}_sealed"]
+            return self.cipher.open(sealed, context=f"{SEALED_CONTEXT}.{field}") if sealed else None
+
+        return {f: unseal(f) for f in ("worker_name", "id_number", "phone", "bank_card")}
 
     async def _replay(self, key: str, request_hash: str) -> Filed | None:
         async with self.pool.connection() as conn:

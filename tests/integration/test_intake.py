@@ -284,3 +284,33 @@ def test_the_command_line_imports_clues_with_progress(intake: Stack, tmp_path: A
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "filed=5" in result.stdout
+
+
+def test_personal_data_reads_are_scoped_masked_and_audited(
+    intake: Stack, clerk: httpx.Client, city: httpx.Client, agency_token: Callable[[str], str]
+) -> None:
+    body = complaint(_seed())
+    complaint_id = clerk.post("/v1/complaints", json=body).json()["complaint_id"]
+    base = intake.processes["intake-api"].url
+
+    def read(client_id: str) -> httpx.Response:
+        return httpx.get(f"{base}/v1/complaints/{complaint_id}/complainant",
+                         headers={"Authorization": f"Bearer {agency_token(client_id)}"})
+
+    inspector = read("inspector-130402")
+    assert inspector.status_code == 200 and inspector.json()["phone"] == body["phone"]
+    masked = read("clerk-130402").json()
+    assert masked["masked"] and masked["phone"] == body["phone"][:3] + "****" + body["phone"][-4:]
+    assert body["id_number"] not in json.dumps(masked)
+    assert read("inspector-130403").status_code == 404
+    assert read("police").status_code == 403
+
+    trail = city.get("/v1/audit", params={"subject": complaint_id}).json()["entries"]
+    actions = [(e["actor"], e["action"]) for e in trail]
+    assert ("clerk-130402", "complaint.filed") in actions
+    assert ("inspector-130402", "complainant.read") in actions and ("clerk-130402", "complainant.read") in actions
+    assert all(body["phone"] not in json.dumps(e) for e in trail)
+    assert clerk.get("/v1/audit").status_code == 403
+    with psycopg.connect(intake.postgres.service_url("intake"), options="-c search_path=intake") as conn, \
+            pytest.raises(psycopg.errors.RaiseException):
+        conn.execute("DELETE FROM audit_log WHERE subject = %s", (complaint_id,))

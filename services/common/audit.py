@@ -1,0 +1,84 @@
+"""The audit trail: every read or change of personal data and every action on a case, append-only.
+
+Call `record(conn, principal, ...)` in the same transaction as the read or change it describes, so an
+action and its audit row commit (or fail) together. Rows never hold the personal data itself: `fields`
+names which fields were read or changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from psycopg import AsyncConnection
+from psycopg.types.json import Jsonb
+
+from services.common.auth import Principal, Role, require_roles
+
+
+def scope_of(principal: Principal) -> str:
+    if principal.department:
+        return f"department:{principal.department}"
+    if principal.county:
+        return f"county:{principal.county}"
+    return "city"
+
+
+async def record(
+    conn: AsyncConnection[Any],
+    principal: Principal | None,
+    action: str,
+    subject: str,
+    *,
+    fields: list[str] | None = None,
+    detail: dict[str, Any] | None = None,
+    actor: str | None = None,
+) -> None:
+    """One audit row. `principal` None: the worker with a tracking code, or the system (name it in `actor`)."""
+    await conn.execute(
+        "INSERT INTO audit_log (actor, role, scope, action, subject, fields, detail) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (
+            principal.client_id if principal else (actor or "anonymous"),
+            principal.role.value if principal else "worker" if actor == "tracking-code" else "system",
+            scope_of(principal) if principal else "complaint",
+            action,
+            subject,
+            fields or [],
+            Jsonb(detail or {}),
+        ),
+    )
+
+
+def audit_router() -> APIRouter:
+    """`GET /v1/audit`: the city office (and operators) query the trail of this service."""
+    router = APIRouter(tags=["audit"])
+
+    @router.get("/v1/audit", summary="The audit trail of this service (city office, operators)")
+    async def audit(
+        request: Request,
+        subject: str | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        limit: int = Query(100, ge=1, le=1000),
+        before_id: int | None = Query(None, description="Page backwards from this row id"),
+        principal: Principal = require_roles(Role.city_office, Role.operator),
+    ) -> dict[str, Any]:
+        clauses, params = ["true"], []
+        for column, value in (("subject", subject), ("actor", actor), ("action", action)):
+            if value:
+                clauses.append(f"{column} = %s")
+                params.append(value)
+        if before_id:
+            clauses.append("id < %s")
+            params.append(before_id)
+        async with request.app.state.pool.connection() as conn, conn.transaction():
+            cursor = await conn.execute(
+                f"SELECT id, at, actor, role, scope, action, subject, fields, detail FROM audit_log "
+                f"WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT %s",
+                (*params, limit),
+            )
+            rows = await cursor.fetchall()
+            await record(conn, principal, "audit.read", subject or "*")
+        return {"entries": rows, "next_before_id": rows[-1]["id"] if len(rows) == limit else None}
+
+    return router

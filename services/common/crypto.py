@@ -78,9 +78,13 @@ class FieldCipher:
 
 
 def keyed_reference(value: str, key: bytes, *, prefix: str = "ref") -> str:
-    """A stable pseudonym for a personal value (HMAC-SHA256): equal inputs match, nothing can be read back."""
-    digest = hmac.new(key, value.strip().upper().encode(), hashlib.sha256).hexdigest()
-    return f"{prefix}_{digest[:32]}"
+    """A stable pseudonym for a personal value (HMAC-SHA256): equal inputs match, nothing can be read back.
+
+    Written in lowercase base32 (letters and the digits 2-7): a hex digest can contain a run of digits that
+    looks like a phone number, which the workflow contract rightly refuses.
+    """
+    digest = hmac.new(key, value.strip().upper().encode(), hashlib.sha256).digest()
+    return f"{prefix}_{base64.b32encode(digest[:20]).decode().lower()}"
 
 
 def new_key() -> str:

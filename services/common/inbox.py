@@ -18,6 +18,7 @@ from kafka import KafkaConsumer
 from kafka.consumer.fetcher import ConsumerRecord
 from opentelemetry.trace import SpanKind
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
 from services.common.telemetry import attach_trace_context, detach_trace_context, tracer
@@ -26,6 +27,21 @@ from services.contracts.events import EventEnvelope
 log = logging.getLogger(__name__)
 
 Handler = Callable[[psycopg.Connection[Any], EventEnvelope], None]
+
+
+class PermanentEventError(Exception):
+    """Raised by a handler for an event it can never apply; the event is set aside as a dead letter."""
+
+
+# Errors that come from the event itself, so retrying cannot help; anything else (a database or Temporal
+# being away) is retried until it succeeds.
+PERMANENT_ERRORS: tuple[type[BaseException], ...] = (PermanentEventError, ValidationError, ValueError, KeyError,
+                                                     TypeError)
+
+_DEAD_LETTER = (
+    "INSERT INTO dead_letters (consumer, event_id, topic, partition, \"offset\", event_type, error, envelope) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (consumer, event_id) DO NOTHING"
+)
 
 _RECORD = (
     "INSERT INTO inbox (consumer, event_id, topic, partition, \"offset\") VALUES (%s, %s, %s, %s, %s) "
@@ -37,6 +53,7 @@ _RECORD = (
 class ConsumerStatus:
     applied_total: int = 0
     duplicates_total: int = 0
+    dead_letters_total: int = 0
     last_error: str | None = None
     last_poll_at: float = 0.0
 
@@ -112,22 +129,43 @@ class InboxConsumer:
             return False
         token = attach_trace_context(envelope.trace)
         try:
-            with tracer(__name__).start_as_current_span(
-                f"consume {envelope.type}",
-                kind=SpanKind.CONSUMER,
-                attributes={"messaging.system": "kafka", "messaging.destination.name": record.topic,
-                            "messaging.consumer.group.name": self.name, "anxin.subject": envelope.subject,
-                            "anxin.event_id": str(envelope.event_id)},
-            ) as span, conn.transaction():
-                cursor = conn.execute(
-                    _RECORD, (self.name, envelope.event_id, record.topic, record.partition, record.offset)
-                )
-                if cursor.rowcount == 0:
-                    span.set_attribute("anxin.duplicate", True)
-                    self.status.duplicates_total += 1
-                    return False
-                self._handler(conn, envelope)
+            return self._apply_in_transaction(conn, record, envelope)
+        except PERMANENT_ERRORS as exc:
+            self._set_aside(conn, record, envelope, exc)
+            return False
         finally:
             detach_trace_context(token)
+
+    def _set_aside(
+        self, conn: psycopg.Connection[Any], record: ConsumerRecord, envelope: EventEnvelope, exc: BaseException
+    ) -> None:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        with conn.transaction():
+            conn.execute(_RECORD, (self.name, envelope.event_id, record.topic, record.partition, record.offset))
+            conn.execute(_DEAD_LETTER, (self.name, envelope.event_id, record.topic, record.partition, record.offset,
+                                        envelope.type, error, Jsonb(envelope.model_dump(mode="json"))))
+        self.status.dead_letters_total += 1
+        log.error("event set aside as a dead letter", extra={
+            "consumer": self.name, "event_id": str(envelope.event_id), "event_type": envelope.type,
+            "subject": envelope.subject, "error": error[:300]})
+
+    def _apply_in_transaction(
+        self, conn: psycopg.Connection[Any], record: ConsumerRecord, envelope: EventEnvelope
+    ) -> bool:
+        with tracer(__name__).start_as_current_span(
+            f"consume {envelope.type}",
+            kind=SpanKind.CONSUMER,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": record.topic,
+                        "messaging.consumer.group.name": self.name, "anxin.subject": envelope.subject,
+                        "anxin.event_id": str(envelope.event_id)},
+        ) as span, conn.transaction():
+            cursor = conn.execute(
+                _RECORD, (self.name, envelope.event_id, record.topic, record.partition, record.offset)
+            )
+            if cursor.rowcount == 0:
+                span.set_attribute("anxin.duplicate", True)
+                self.status.duplicates_total += 1
+                return False
+            self._handler(conn, envelope)
         self.status.applied_total += 1
         return True

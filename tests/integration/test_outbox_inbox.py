@@ -141,3 +141,39 @@ def test_consumer_dying_before_its_offset_commit_applies_nothing_twice(
     finally:
         consumer.stop()
         thread.join(10)
+
+
+def test_an_event_that_can_never_be_applied_is_set_aside_and_the_rest_flow(
+    settings: CommonSettings, scratch_schema: str, stack: Stack
+) -> None:
+    topic = f"test.poison.{uuid.uuid4().hex[:8]}"
+    ensure_topics(settings, [topic], partitions=1)  # one partition: the poison sits in front of the others
+    intake_url = stack.postgres.service_url("intake")
+    apply_migrations(intake_url, "intake", INTAKE.migrations)
+    with psycopg.connect(intake_url, options="-c search_path=intake") as conn:
+        add_event(conn, topic, EventEnvelope(type="test.counted", subject="c", producer="test", payload={"n": "poison"}))
+        for n in range(50):
+            add_event(conn, topic, EventEnvelope(type="test.counted", subject="c", producer="test", payload={"n": n}))
+    if not stack.is_running("intake-relay"):
+        stack.start_process(stack.spec("intake-relay"))
+
+    consumer = _effects_consumer(settings, scratch_schema, topic)
+    real_handler = consumer._handler
+
+    def strict(conn: psycopg.Connection[Any], event: EventEnvelope) -> None:
+        if not isinstance(event.payload["n"], int):
+            raise ValueError(f"n must be a number, got {event.payload['n']!r}")
+        real_handler(conn, event)
+
+    consumer._handler = strict
+    thread = threading.Thread(target=consumer.run, daemon=True)
+    thread.start()
+    try:
+        _wait(lambda: _effect_counts(settings, scratch_schema)[0] >= 50, 60, "the events behind the poison")
+        with psycopg.connect(settings.database_url) as conn:
+            row = conn.execute(f'SELECT event_type, error FROM "{scratch_schema}".dead_letters').fetchone()
+        assert row is not None and "n must be a number" in row[1]
+        assert consumer.status.dead_letters_total == 1
+    finally:
+        consumer.stop()
+        thread.join(10)

@@ -68,3 +68,13 @@ def test_keyed_references_match_equal_values_only() -> None:
     assert keyed_reference("13800138000", key) != keyed_reference("13800138001", key)
     assert keyed_reference("13800138000", key) != keyed_reference("13800138000", os.urandom(32))
     assert "13800138000" not in keyed_reference("13800138000", key)
+
+
+def test_keyed_references_never_look_like_phone_or_id_numbers() -> None:
+    from services.contracts.lifecycle import check_business_id  # the contract's own personal-data guard
+
+    key = os.urandom(32)
+    for n in range(3000):
+        ref = keyed_reference(f"139{n:08d}", key, prefix="phone")
+        check_business_id(ref.replace("_", "-"))
+        assert not any(c in ref for c in "0189")

@@ -18,6 +18,7 @@ help:
 	@echo "make test   - install everything and run the whole test suite on the real engines"
 	@echo "make lint   - ruff and mypy"
 	@echo "make status - which engines and services of a running stack are up"
+	@echo "make bench  - speed against the raw engines, as ratios (bench/results/latest.json)"
 
 install: $(STAMP_PY) $(STAMP_KAFKA) $(STAMP_SYSTEM)
 
@@ -67,6 +68,9 @@ lint: install
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+bench: install
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf .data/test-stack .pytest_cache .mypy_cache .ruff_cache

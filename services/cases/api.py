@@ -1,5 +1,434 @@
-"""HTTP routes of the cases service: thin, HTTP in, domain call, store, workflow call out."""
+"""HTTP routes of the cases service: thin, HTTP in, domain call, store, workflow call out.
 
-from fastapi import APIRouter
+- `/v1/notices`, `/v1/forwardings`, `/v1/orders`, `/v1/compensation-decisions`: what the lifecycle's
+  activities ask for, idempotent by `Idempotency-Key`.
+- `/v1/complaints/{id}/...` and `/v1/cases/{id}/...`: inspector actions, answered at once.
+- `/v1/cases`, `/v1/cases/{id}`, `/v1/cases/{id}/timeline`: the ledger, its queue and timelines.
+- `/v1/statistics`, `/v1/reports`: figures, CSV and charts.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.cases import domain, reports, store
+from services.cases.actions import Cases
+from services.common.auth import Principal, Role, bearer_principal, require_roles
+from services.common.problems import Problem
+from services.contracts.lifecycle import (
+    AcceptanceDecisionKind,
+    AgencyNotice,
+    ClosureReason,
+    CompensationRequest,
+    Evidence,
+    ForwardRequest,
+    OrderToPayRequest,
+    RejectionReason,
+    Satisfaction,
+    ServiceMethod,
+    VerificationOutcome,
+)
 
 router = APIRouter(prefix="/v1")
+
+READERS = require_roles(*domain.READ_ROLES)
+ACTORS = require_roles(*domain.ACT_ROLES)
+CITY = require_roles(Role.city_office)
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+def cases(request: Request) -> Cases:
+    return request.app.state.cases  # type: ignore[no-any-return]
+
+
+def _lifecycle_caller(request: Request) -> None:
+    """The lifecycle worker calls these endpoints without a token today (workflows/clients.py sends none):
+    it is a trusted internal client on the service network. A caller that does send a token must be an
+    operator, so an agency token cannot be used to create orders."""
+    principal = bearer_principal(request)
+    if principal is not None and principal.role is not Role.operator:
+        raise Problem(403, "Forbidden", f"the role {principal.role.value} may not make lifecycle requests")
+
+
+def _key(key: str | None) -> str:
+    if not key:
+        raise Problem(400, "Idempotency-Key required", "lifecycle requests must carry an Idempotency-Key header")
+    return key
+
+
+def _document_response(record: dict[str, Any], created: bool) -> JSONResponse:
+    return JSONResponse(record, status_code=201 if created else 200)
+
+
+# --- the lifecycle's requests --------------------------------------------------------------------------
+
+
+@router.post("/notices", tags=["lifecycle"], summary="Record a notice to an office (reminder, overdue, warning)")
+async def post_notice(request: Request, notice: AgencyNotice, key: IdempotencyKey = None) -> JSONResponse:
+    _lifecycle_caller(request)
+    return _document_response(*await cases(request).notice(_key(key), notice))
+
+
+@router.post("/forwardings", tags=["lifecycle"], summary="Forward a complaint to the competent office (转送)")
+async def post_forwarding(request: Request, body: ForwardRequest, key: IdempotencyKey = None) -> JSONResponse:
+    _lifecycle_caller(request)
+    return _document_response(*await cases(request).forwarding(_key(key), body))
+
+
+@router.post("/orders", tags=["lifecycle"], summary="Issue an order to pay by a deadline (限期改正指令书)")
+async def post_order(request: Request, body: OrderToPayRequest, key: IdempotencyKey = None) -> JSONResponse:
+    _lifecycle_caller(request)
+    return _document_response(*await cases(request).order(_key(key), body))
+
+
+@router.post("/compensation-decisions", tags=["lifecycle"], summary="Decide additional compensation (加付赔偿金)")
+async def post_compensation(request: Request, body: CompensationRequest, key: IdempotencyKey = None) -> JSONResponse:
+    _lifecycle_caller(request)
+    return _document_response(*await cases(request).compensation(_key(key), body))
+
+
+# --- inspector actions -----------------------------------------------------------------------------------
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AcceptanceBody(_Body):
+    decision: AcceptanceDecisionKind
+    reason: RejectionReason | None = None
+    explanation: str | None = Field(None, max_length=2000)
+    missing_items: list[str] = Field(default_factory=list, max_length=50)
+    forward_to: str | None = Field(None, max_length=100, description="Code of the competent office.")
+
+
+class CallbackBody(_Body):
+    satisfaction: Satisfaction
+    notes: str | None = Field(None, max_length=2000)
+
+
+class CaseActionBody(_Body):
+    process_case_id: str | None = Field(
+        None, description="Only for a merged case holding several case processes: the one acted on."
+    )
+
+    def contract_fields(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"process_case_id"}, exclude_none=True)
+
+
+class VerificationBody(CaseActionBody):
+    outcome: VerificationOutcome
+    department: str | None = Field(None, max_length=100)
+    confirmed_amount: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    confirmed_workers: int | None = Field(None, ge=1)
+    notes: str | None = Field(None, max_length=2000)
+
+
+class ServiceBody(CaseActionBody):
+    method: ServiceMethod
+    evidence: list[Evidence] = Field(min_length=1, max_length=20)
+    served_at: datetime | None = None
+
+
+class PaymentBody(CaseActionBody):
+    payment_id: str = Field(min_length=1, max_length=64)
+    amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
+    evidence: list[Evidence] = Field(min_length=1, max_length=20)
+    paid_at: datetime | None = None
+
+
+class ClosureBody(CaseActionBody):
+    reason: ClosureReason
+    notes: str | None = Field(None, max_length=2000)
+
+
+class ExtensionRequestBody(CaseActionBody):
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+class ExtensionApprovalBody(CaseActionBody):
+    reason: str | None = Field(None, min_length=2, max_length=2000)
+
+
+class AssignmentBody(_Body):
+    inspector: str = Field(min_length=1, max_length=64, description="Agency client id of the inspector.")
+
+
+class MergeBody(_Body):
+    case_id: str = Field(description="The case merged into this one.")
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+class SplitBody(_Body):
+    complaint_ids: list[str] = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+@router.post("/complaints/{complaint_id}/acceptance", tags=["actions"],
+             summary="Accept, reject, request more information or forward (受理决定)")
+async def decide_acceptance(
+    request: Request, complaint_id: str, body: AcceptanceBody, key: IdempotencyKey = None,
+    principal: Principal = ACTORS,
+) -> dict[str, Any]:
+    repeated = await cases(request).repeated_action(key)
+    if repeated:
+        return repeated
+    return await cases(request).decide_acceptance(principal, complaint_id, body.model_dump(exclude_none=True), key)
+
+
+@router.post("/complaints/{complaint_id}/callback", tags=["actions"], summary="Record the call-back (回访)")
+async def record_callback(
+    request: Request, complaint_id: str, body: CallbackBody, key: IdempotencyKey = None,
+    principal: Principal = ACTORS,
+) -> dict[str, Any]:
+    repeated = await cases(request).repeated_action(key)
+    if repeated:
+        return repeated
+    return await cases(request).record_callback(principal, complaint_id, body.model_dump(exclude_none=True), key)
+
+
+@router.post("/cases/{case_id}/verification", tags=["actions"], summary="Record the verification outcome (核实)")
+async def record_verification(
+    request: Request, case_id: str, body: VerificationBody, key: IdempotencyKey = None, principal: Principal = ACTORS,
+) -> dict[str, Any]:
+    repeated = await cases(request).repeated_action(key)
+    if repeated:
+        return repeated
+    return await cases(request).record_verification(principal, case_id, body.contract_fields(), body.process_case_id, key)
+
+
+@router.post("/cases/{case_id}/service", tags=["actions"], summary="Record service of the order, with evidence (送达)")
+async def record_service(
+    request: Request, case_id: str, body: ServiceBody, key: IdempotencyKey = None, principal: Principal = ACTORS,
+) -> dict[str, Any]:
+    repeated = await cases(request).repeated_action(key)
+    if repeated:
+        return repeated
+    return await cases(request).record_service(principal, case_id, body.contract_fields(), body.process_case_id, key)
+
+
+@router.post("/cases/{case_id}/payments", tags=["actions"], summary="Record a payment, with evidence")
+async def record_payment(
+    request: Request, case_id: str, body: PaymentBody, key: IdempotencyKey = None, principal: Principal = ACTORS,
+) -> dict[str, Any]:
+    repeated = await cases(request).repeated_action(key)
+    if repeated:
+        return repeated
+    return await cases(request).record_payment(principal, case_id, body.contract_fields(), body.process_case_id, key)
+
+
+@router.post("/cases/{case_id}/closure", tags=["actions"], summary="Close the case with a reason")
+async def close_case(
+    request: Request, case_id: str, body: ClosureBody, key: IdempotencyKey = None, principal: Principal = ACTORS,
+) -> dict[str, Any]:
+    repeated = await cases(request).repeated_action(key)
+    if repeated:
+        return repeated
+    return await cases(request).close_case(principal, case_id, body.contract_fields(), body.process_case_id, key)
+
+
+@router.post("/cases/{case_id}/extension-requests", tags=["actions"], status_code=201,
+             summary="Request a 30-working-day extension of the investigation limit")
+async def request_extension(
+    request: Request, case_id: str, body: ExtensionRequestBody, key: IdempotencyKey = None,
+    principal: Principal = ACTORS,
+) -> dict[str, Any]:
+    repeated = await cases(request).repeated_action(key)
+    if repeated:
+        return repeated
+    return await cases(request).request_extension(principal, case_id, body.reason, body.process_case_id, key)
+
+
+@router.post("/cases/{case_id}/extension-requests/approval", tags=["actions"],
+             summary="Approve the pending extension request (city office)")
+async def approve_extension(
+    request: Request, case_id: str, body: ExtensionApprovalBody, key: IdempotencyKey = None,
+    principal: Principal = CITY,
+) -> dict[str, Any]:
+    repeated = await cases(request).repeated_action(key)
+    if repeated:
+        return repeated
+    return await cases(request).approve_extension(principal, case_id, body.reason, body.process_case_id, key)
+
+
+@router.post("/cases/{case_id}/assignment", tags=["actions"], summary="Assign the inspector handling the case")
+async def assign(request: Request, case_id: str, body: AssignmentBody, principal: Principal = ACTORS) -> dict[str, Any]:
+    return await cases(request).assign(principal, case_id, body.inspector)
+
+
+@router.post("/cases/{case_id}/merge", tags=["ledger"], status_code=202,
+             summary="Merge another case into this one (the other id becomes an alias)")
+async def merge(request: Request, case_id: str, body: MergeBody, principal: Principal = ACTORS) -> dict[str, Any]:
+    return await cases(request).merge(principal, case_id, body.case_id, body.reason)
+
+
+@router.post("/cases/{case_id}/split", tags=["ledger"], status_code=202,
+             summary="Split complaints off this case into a case of their own")
+async def split(request: Request, case_id: str, body: SplitBody, principal: Principal = ACTORS) -> dict[str, Any]:
+    return await cases(request).split(principal, case_id, body.complaint_ids, body.reason)
+
+
+# --- the ledger -------------------------------------------------------------------------------------------
+
+
+def _case_view(row: dict[str, Any]) -> dict[str, Any]:
+    view = dict(row)
+    for name in ("amount_claimed", "amount_verified", "amount_recovered"):
+        if view.get(name) is not None:
+            view[name] = str(view[name])
+    return view
+
+
+@router.get("/cases", tags=["ledger"], summary="The queue: cases filtered, sorted by next deadline, paged by cursor")
+async def list_cases(
+    request: Request,
+    county: str | None = None,
+    stage: Annotated[str | None, Query(description="One of " + ", ".join(domain.LEDGER_STAGES))] = None,
+    status: Literal["open", "closed"] | None = None,
+    overdue: bool | None = None,
+    due_within_days: Annotated[int | None, Query(ge=0, le=366)] = None,
+    employer: Annotated[str | None, Query(max_length=200, description="Employer ref, credit code or part of its name")] = None,
+    inspector: str | None = None,
+    classification: str | None = None,
+    sort: Literal["next_deadline", "received_at", "amount_claimed"] = "next_deadline",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+    principal: Principal = READERS,
+) -> dict[str, Any]:
+    if stage is not None and stage not in domain.LEDGER_STAGES:
+        raise Problem(422, "Unknown stage", f"stage must be one of {', '.join(domain.LEDGER_STAGES)}")
+    scope = domain.county_scope(principal)
+    if scope is not None:
+        if county is not None and county != scope:
+            return {"items": [], "next_cursor": None}
+        county = scope
+    filters = store.QueueFilter(county=county, stage=stage, status=status, overdue=overdue,
+                                due_within_days=due_within_days, employer=employer, inspector=inspector,
+                                classification=classification)
+    async with request.app.state.pool.connection() as conn:
+        try:
+            rows, next_cursor = await store.list_cases(conn, filters, sort=sort, limit=limit, after=cursor)
+        except ValueError as exc:
+            raise Problem(422, "Invalid cursor", str(exc)) from None
+    return {"items": [_case_view(r) for r in rows], "next_cursor": next_cursor}
+
+
+@router.get("/cases/{case_id}", tags=["ledger"], summary="One case: figures, stage, deadlines, complaints (no personal data)")
+async def get_case(request: Request, case_id: str, principal: Principal = READERS) -> dict[str, Any]:
+    case = await cases(request).visible_case(principal, case_id)
+    async with request.app.state.pool.connection() as conn:
+        complaints = await store.case_complaints(conn, case["case_id"])
+        processes = await store.case_processes(conn, case["case_id"])
+        extensions = await store.case_extension_requests(conn, case["case_id"])
+    for c in complaints:
+        c["amount_owed"] = str(c["amount_owed"])
+    for p in processes:
+        if p["amount_verified"] is not None:
+            p["amount_verified"] = str(p["amount_verified"])
+    view = _case_view(case)
+    if case_id != case["case_id"]:
+        view["requested_id"] = case_id
+    return {**view, "complaints": complaints, "processes": processes, "extension_requests": extensions}
+
+
+@router.get("/complaints/{complaint_id}", tags=["ledger"], summary="Where a complaint stands in the ledger, and its case")
+async def get_complaint(request: Request, complaint_id: str, principal: Principal = READERS) -> dict[str, Any]:
+    return await cases(request).visible_complaint(principal, complaint_id)
+
+
+@router.get("/cases/{case_id}/timeline", tags=["ledger"], summary="Every event of the case, in order")
+async def get_timeline(request: Request, case_id: str, principal: Principal = READERS) -> dict[str, Any]:
+    case = await cases(request).visible_case(principal, case_id)
+    async with request.app.state.pool.connection() as conn:
+        events = await store.timeline(conn, case["case_id"])
+    return {"case_id": case["case_id"], "events": events}
+
+
+# --- statistics and reports ---------------------------------------------------------------------------------
+
+
+@router.get("/statistics", tags=["reports"], summary="Figures for a day, week or quarter, by county and city")
+async def statistics(
+    request: Request,
+    period: Literal["daily", "weekly", "quarterly"] = "quarterly",
+    label: Annotated[str | None, Query(description="2026-11-28, 2026-W48 or 2026-Q4; default: the current one")] = None,
+    format: Literal["json", "csv"] = "json",
+    principal: Principal = READERS,
+) -> Any:
+    try:
+        chosen = domain.parse_period(period, label) if label else domain.period_containing(
+            period, domain.legal_date(datetime.now(UTC)))
+    except ValueError as exc:
+        raise Problem(422, "Invalid period", str(exc)) from None
+    scope = domain.county_scope(principal)
+    async with request.app.state.pool.connection() as conn:
+        figures = await reports.figures(conn, chosen, scope)
+    if format == "csv":
+        return Response(domain.report_csv(chosen, figures["rows"]), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="anxin-{chosen.label}.csv"'})
+    return figures
+
+
+class ReportOrder(_Body):
+    kind: Literal["daily", "weekly", "quarterly"]
+    period: str = Field(description="2026-11-28, 2026-W48 or 2026-Q4")
+
+
+@router.post("/reports", tags=["reports"], status_code=201, summary="Produce a report now (city office)")
+async def produce_report(request: Request, body: ReportOrder, principal: Principal = CITY) -> dict[str, Any]:
+    try:
+        chosen = domain.parse_period(body.kind, body.period)
+    except ValueError as exc:
+        raise Problem(422, "Invalid period", str(exc)) from None
+    return await reports.produce(request.app.state.pool, chosen)
+
+
+@router.get("/reports", tags=["reports"], summary="Reports produced (by the schedules or on request)")
+async def list_reports(
+    request: Request, kind: Literal["daily", "weekly", "quarterly"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50, principal: Principal = READERS,
+) -> dict[str, Any]:
+    async with request.app.state.pool.connection() as conn:
+        return {"items": await store.list_reports(conn, kind, limit)}
+
+
+async def _report(request: Request, report_id: str) -> dict[str, Any]:
+    async with request.app.state.pool.connection() as conn:
+        report = await store.get_report(conn, report_id)
+    if report is None:
+        raise Problem(404, "No such report", f"report {report_id} has not been produced")
+    return report
+
+
+@router.get("/reports/{report_id}", tags=["reports"], summary="A report's figures (JSON)")
+async def get_report(request: Request, report_id: str, principal: Principal = READERS) -> dict[str, Any]:
+    report = await _report(request, report_id)
+    figures = report["figures"]
+    scope = domain.county_scope(principal)
+    if scope is not None:
+        figures = {**figures, "rows": [r for r in figures["rows"] if r["level"] == "county" and r["area"] == scope]}
+    return {"report_id": report["report_id"], "kind": report["kind"], "period_start": report["period_start"],
+            "period_end": report["period_end"], "produced_at": report["produced_at"], **figures,
+            "csv_url": f"/v1/reports/{report_id}.csv", "chart_url": f"/v1/reports/{report_id}/chart.png"}
+
+
+@router.get("/reports/{report_id}.csv", tags=["reports"], summary="A report as CSV (city office)")
+async def get_report_csv(request: Request, report_id: str, principal: Principal = CITY) -> Response:
+    report = await _report(request, report_id)
+    return Response(report["csv"], media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{report_id}.csv"'})
+
+
+@router.get("/reports/{report_id}/chart.png", tags=["reports"], summary="A report's chart (PNG, city office)")
+async def get_report_chart(request: Request, report_id: str, principal: Principal = CITY) -> Response:
+    report = await _report(request, report_id)
+    if not report["chart_png"]:
+        raise Problem(404, "No chart", f"report {report_id} has no chart")
+    return Response(bytes(report["chart_png"]), media_type="image/png")

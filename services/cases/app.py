@@ -2,10 +2,14 @@
 
 from fastapi import FastAPI
 
+from services.cases.actions import Cases
 from services.cases.api import router
 from services.cases.spec import SPEC
 from services.common.service import ServiceSettings, create_service_app
 
 
 def create_app(settings: ServiceSettings) -> FastAPI:
-    return create_service_app(SPEC, settings, [router])
+    async def on_startup(app: FastAPI) -> None:
+        app.state.cases = Cases(app.state.pool, app.state.temporal.require())
+
+    return create_service_app(SPEC, settings, [router], on_startup=on_startup)

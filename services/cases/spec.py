@@ -16,4 +16,11 @@ SPEC = ServiceSpec(
     worker_port=8202,
     api_needs_kafka=True,
     api_needs_temporal=True,
+    has_worker=True,
+    openapi_tags=[
+        {"name": "ledger", "description": "The case ledger (台账): queue, case, timeline, merge and split."},
+        {"name": "actions", "description": "Inspector actions, validated against the live process."},
+        {"name": "lifecycle", "description": "Requests of the lifecycle activities, idempotent by Idempotency-Key."},
+        {"name": "reports", "description": "Statistics, CSV export, charts and the scheduled reports."},
+    ],
 )

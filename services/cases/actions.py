@@ -1,0 +1,605 @@
+"""Inspector actions: checked against the ledger (scope) and the live process (a Temporal Update with a
+validator), answered at once, then recorded with their event in one transaction.
+
+The lifecycle's requests (notices, forwardings, orders, compensation decisions) are recorded here too,
+idempotently by their Idempotency-Key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, TypeVar
+
+from psycopg.errors import UniqueViolation
+from psycopg_pool import AsyncConnectionPool
+from pydantic import BaseModel, ValidationError
+from temporalio.client import (
+    Client,
+    RPCError,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCStatusCode
+
+from services.cases import domain, store
+from services.common import audit
+from services.common.auth import Principal
+from services.common.problems import PROBLEM_BASE, Problem
+from services.contracts.cases_events import (
+    AcceptanceDecided,
+    CallbackRecorded,
+    CaseEvents,
+    CaseMerged,
+    CaseSplit,
+    ClosureRecorded,
+    CompensationDecided,
+    ComplaintForwarded,
+    DeadlineView,
+    EvidenceView,
+    ExtensionApproved,
+    ExtensionRequested,
+    InspectorAssigned,
+    NoticeRecorded,
+    OrderIssued,
+    PaymentRecorded,
+    ProcessSnapshot,
+    ServiceRecorded,
+    VerificationRecorded,
+)
+from services.contracts.events import EventEnvelope
+from services.contracts.lifecycle import (
+    CLASSIFICATION_OF,
+    AcceptanceDecision,
+    AgencyNotice,
+    CallbackRecord,
+    CaseStatus,
+    ClosureRequest,
+    CompensationRequest,
+    ComplaintStatus,
+    ExtensionApproval,
+    ForwardRequest,
+    OrderToPayRequest,
+    PaymentRecord,
+    Queries,
+    ServiceRecord,
+    Status,
+    Updates,
+    VerificationResult,
+    case_workflow_id,
+    complaint_workflow_id,
+)
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+UPDATE_TIMEOUT = timedelta(seconds=15)
+
+
+def contract_model(model: type[M], **values: Any) -> M:
+    """Build a contract model from the request; its own rules (e.g. a rejection needs a reason) → 422."""
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        errors = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "code": e["type"],
+                   "message": e["msg"].removeprefix("Value error, ")} for e in exc.errors()]
+        raise Problem(422, "The request is not valid", "; ".join(e["message"] for e in errors),
+                      type_=f"{PROBLEM_BASE}validation", errors=errors) from None
+
+
+def snapshot_of(workflow_id: str, status: CaseStatus | ComplaintStatus) -> ProcessSnapshot:
+    deadlines = [
+        DeadlineView(name=name, due_at=d.due_at, due_date=d.due_date, outcome=d.outcome, provisional=d.provisional)
+        for name, d in sorted(status.deadlines.items(), key=lambda kv: kv[1].due_at)
+    ]
+    if isinstance(status, CaseStatus):
+        return ProcessSnapshot(
+            workflow_id=workflow_id, stage=status.stage.value, status=status.status.value,
+            overdue=status.investigation_overdue, classification=status.classification.value if status.classification else None,
+            next_deadline=status.next_deadline, deadlines=deadlines, amount_owed=status.amount_owed,
+            amount_paid=status.amount_paid, workers=status.workers,
+            closure_reason=status.closure_reason.value if status.closure_reason else None,
+            referrals=dict(status.referrals), blacklist_procedure_id=status.blacklist_procedure_id,
+            extension_approved=status.extension_approved,
+        )
+    return ProcessSnapshot(
+        workflow_id=workflow_id, stage=status.stage.value, status=status.status.value, overdue=status.overdue,
+        next_deadline=status.next_deadline, deadlines=deadlines,
+        closure_reason=status.closure_reason.value if status.closure_reason else None,
+    )
+
+
+class ProcessGateway:
+    """Updates and queries on the live workflows, with Temporal's answers turned into problems."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    async def update(self, workflow_id: str, name: str, arg: BaseModel, result_type: type[M], update_id: str) -> M:
+        handle = self._client.get_workflow_handle(workflow_id)
+        try:
+            result: M = await handle.execute_update(
+                name, arg, id=update_id, result_type=result_type, rpc_timeout=UPDATE_TIMEOUT
+            )
+            return result
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            reason = cause.message if isinstance(cause, ApplicationError) else str(cause or exc)
+            raise Problem(409, "The process refused the action", reason,
+                          type_=f"{PROBLEM_BASE}action-refused", workflow_id=workflow_id) from None
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            raise Problem(503, "The process did not answer in time",
+                          f"{workflow_id} did not answer within {UPDATE_TIMEOUT.seconds}s; try again",
+                          headers={"Retry-After": "5"}) from None
+        except RPCError as exc:
+            raise self._rpc_problem(workflow_id, exc) from None
+
+    async def status(self, workflow_id: str, result_type: type[M]) -> M | None:
+        """The process's status now (None when it cannot be read: the ledger keeps what it had)."""
+        try:
+            result: M = await self._client.get_workflow_handle(workflow_id).query(
+                Queries.STATUS, result_type=result_type, rpc_timeout=timedelta(seconds=5)
+            )
+            return result
+        except (RPCError, WorkflowQueryFailedError) as exc:
+            log.warning("status query failed", extra={"workflow_id": workflow_id, "error": str(exc)[:300]})
+            return None
+
+    async def require_status(self, workflow_id: str, result_type: type[M]) -> M:
+        try:
+            result: M = await self._client.get_workflow_handle(workflow_id).query(
+                Queries.STATUS, result_type=result_type, rpc_timeout=timedelta(seconds=10)
+            )
+            return result
+        except WorkflowQueryFailedError as exc:
+            raise Problem(503, "The process could not be read", str(exc)[:300]) from None
+        except RPCError as exc:
+            raise self._rpc_problem(workflow_id, exc) from None
+
+    @staticmethod
+    def _rpc_problem(workflow_id: str, exc: RPCError) -> Problem:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            if "completed" in exc.message.lower():
+                return Problem(409, "The process has finished", f"{workflow_id} has already finished (closed): no further action is possible",
+                               type_=f"{PROBLEM_BASE}action-refused", workflow_id=workflow_id)
+            return Problem(404, "No such process", f"{workflow_id} is not running (workflow not found)",
+                           workflow_id=workflow_id)
+        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            return Problem(503, "The process engine is unavailable", exc.message, headers={"Retry-After": "5"})
+        return Problem(502, "The process engine answered with an error", f"{exc.status.name}: {exc.message}")
+
+
+def _hash(model: BaseModel) -> str:
+    return hashlib.sha256(json.dumps(model.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
+def _document_id(prefix: str, key: str, at: datetime) -> str:
+    return f"{prefix}-{at.astimezone(domain.CHINA_TZ):%Y%m%d}-{hashlib.sha256(key.encode()).hexdigest()[:10].upper()}"
+
+
+class Cases:
+    """The service's commands; one instance per API process."""
+
+    def __init__(self, pool: AsyncConnectionPool, client: Client) -> None:
+        self._pool = pool
+        self._process = ProcessGateway(client)
+
+    # --- reads with scope -----------------------------------------------------------------------------
+
+    async def visible_case(self, principal: Principal, case_id: str) -> dict[str, Any]:
+        async with self._pool.connection() as conn:
+            case = await store.get_case(conn, case_id)
+        if case is None or not domain.may_see(principal, case["county"]):
+            raise Problem(404, "No such case", f"case {case_id} was not found in your scope")
+        return case
+
+    async def visible_complaint(self, principal: Principal, complaint_id: str) -> dict[str, Any]:
+        async with self._pool.connection() as conn:
+            complaint = await store.get_complaint(conn, complaint_id)
+        if complaint is None or not domain.may_see(principal, complaint["county"]):
+            raise Problem(404, "No such complaint", f"complaint {complaint_id} was not found in your scope")
+        return complaint
+
+    # --- the lifecycle's requests ----------------------------------------------------------------------
+
+    async def record_document(
+        self, kind: str, prefix: str, key: str, request: BaseModel, build: Any
+    ) -> tuple[dict[str, Any], bool]:
+        """Record a lifecycle request once per key: ({"id": ...}, whether it was created now).
+
+        The answer is exactly the contract's `DocumentRef` (the lifecycle reads it with extra fields
+        forbidden); a repeated key gets the id made the first time."""
+        if getattr(request, "idempotency_key", key) != key:
+            raise Problem(422, "Idempotency keys differ",
+                          "the Idempotency-Key header and the body's idempotency_key must be the same")
+        request_hash = _hash(request)
+        async with self._pool.connection() as conn:
+            existing = await store.find_document(conn, key)
+            if existing is not None:
+                return self._repeat(existing, kind, request_hash), False
+            now = datetime.now(UTC)
+            document_id = _document_id(prefix, key, now)
+            async with conn.transaction():
+                subject, payload, event_type = await build(conn, document_id)
+                event = EventEnvelope(type=event_type, subject=subject, producer="cases", occurred_at=now,
+                                      payload=payload.model_dump(mode="json"))
+                try:
+                    await store.insert_document(
+                        conn, document_id=document_id, idempotency_key=key, kind=kind, subject=subject,
+                        request_hash=request_hash, request=request.model_dump(mode="json"), event=event,
+                    )
+                except UniqueViolation:
+                    existing = None
+                else:
+                    return {"id": document_id}, True
+            # Another request with the same key won the race: answer with its record.
+            existing = await store.find_document(conn, key)
+            assert existing is not None
+            return self._repeat(existing, kind, request_hash), False
+
+    @staticmethod
+    def _repeat(existing: dict[str, Any], kind: str, request_hash: str) -> dict[str, Any]:
+        if existing["kind"] != kind or existing["request_hash"] != request_hash:
+            raise Problem(422, "Idempotency-Key reused",
+                          f"the Idempotency-Key was used for a different {existing['kind']} request",
+                          type_=f"{PROBLEM_BASE}idempotency-key-reused")
+        return {"id": existing["document_id"]}
+
+    async def notice(self, key: str, notice: AgencyNotice) -> tuple[dict[str, Any], bool]:
+        async def build(conn: store.Conn, document_id: str) -> tuple[str, BaseModel, str]:
+            kind_, _, business_id = notice.subject.partition(":")
+            complaint_id = business_id if kind_ == "complaint" else None
+            process_case_id = business_id if kind_ == "case" else None
+            if complaint_id:
+                complaint = await store.get_complaint(conn, complaint_id)
+                subject = complaint["case_id"] if complaint else complaint_id
+            else:
+                subject = await store.case_of_process(conn, process_case_id or notice.subject)
+            payload = NoticeRecorded(
+                notice_id=document_id, workflow_id=notice.subject, case_id=process_case_id, complaint_id=complaint_id,
+                county=notice.county, office=notice.office.value, kind=notice.kind, text=notice.text,
+                due_at=notice.due_at, department=notice.department,
+            )
+            return subject, payload, CaseEvents.NOTICE_RECORDED
+
+        return await self.record_document("notice", "NOTICE", key, notice, build)
+
+    async def forwarding(self, key: str, request: ForwardRequest) -> tuple[dict[str, Any], bool]:
+        async def build(conn: store.Conn, document_id: str) -> tuple[str, BaseModel, str]:
+            complaint = await store.get_complaint(conn, request.complaint_id)
+            payload = ComplaintForwarded(
+                forwarding_id=document_id, complaint_id=request.complaint_id,
+                case_id=complaint["case_id"] if complaint else None, county=request.county,
+                forward_to=request.forward_to, note=request.note,
+            )
+            return (complaint["case_id"] if complaint else request.complaint_id), payload, CaseEvents.COMPLAINT_FORWARDED
+
+        return await self.record_document("forwarding", "FWD", key, request, build)
+
+    async def order(self, key: str, request: OrderToPayRequest) -> tuple[dict[str, Any], bool]:
+        async def build(conn: store.Conn, document_id: str) -> tuple[str, BaseModel, str]:
+            payload = OrderIssued(
+                order_id=document_id, case_id=request.case_id, county=request.county,
+                employer_ref=request.employer_ref, project_ref=request.project_ref, amount_owed=request.amount_owed,
+                workers=request.workers, pay_days=request.pay_days, pay_unit=request.pay_unit.value,
+            )
+            return await store.case_of_process(conn, request.case_id), payload, CaseEvents.ORDER_ISSUED
+
+        return await self.record_document("order", "ORDER", key, request, build)
+
+    async def compensation(self, key: str, request: CompensationRequest) -> tuple[dict[str, Any], bool]:
+        async def build(conn: store.Conn, document_id: str) -> tuple[str, BaseModel, str]:
+            amount = (request.unpaid_amount * request.rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            payload = CompensationDecided(
+                decision_id=document_id, case_id=request.case_id, county=request.county,
+                employer_ref=request.employer_ref, unpaid_amount=request.unpaid_amount, rate=request.rate,
+                compensation_amount=amount,
+            )
+            return await store.case_of_process(conn, request.case_id), payload, CaseEvents.COMPENSATION_DECIDED
+
+        return await self.record_document("compensation_decision", "COMP", key, request, build)
+
+    # --- inspector actions ----------------------------------------------------------------------------
+
+    async def _record_action(
+        self,
+        *,
+        principal: Principal,
+        kind: str,
+        event_type: str,
+        case: dict[str, Any],
+        complaint_id: str | None,
+        workflow_id: str | None,
+        idempotency_key: str | None,
+        request: dict[str, Any],
+        payload: BaseModel,
+    ) -> dict[str, Any]:
+        action_id = getattr(payload, "action_id", None) or f"A-{uuid.uuid4().hex[:16].upper()}"
+        response = {"action_id": action_id, "accepted": True, "kind": kind, "case_id": case["case_id"],
+                    "complaint_id": complaint_id, "workflow_id": workflow_id,
+                    "process": payload.model_dump(mode="json").get("process")}
+        event = EventEnvelope(type=event_type, subject=case["case_id"], producer="cases",
+                              payload=payload.model_dump(mode="json"))
+        async with self._pool.connection() as conn, conn.transaction():
+            await store.insert_action(
+                conn, action_id=action_id, idempotency_key=idempotency_key, kind=kind, case_id=case["case_id"],
+                complaint_id=complaint_id, workflow_id=workflow_id, actor=principal.client_id, request=request,
+                response=response, event=event,
+            )
+            await audit.record(conn, principal, f"case.{kind}", complaint_id or case["case_id"],
+                               detail={"action_id": action_id, "case_id": case["case_id"]})
+        return response
+
+    async def repeated_action(self, idempotency_key: str | None) -> dict[str, Any] | None:
+        if not idempotency_key:
+            return None
+        async with self._pool.connection() as conn:
+            found = await store.find_action(conn, idempotency_key)
+        return {**found["response"], "repeated": True} if found else None
+
+    async def decide_acceptance(
+        self, principal: Principal, complaint_id: str, body: dict[str, Any], idempotency_key: str | None
+    ) -> dict[str, Any]:
+        complaint = await self.visible_complaint(principal, complaint_id)
+        decision = contract_model(AcceptanceDecision, decided_by=principal.client_id, **body)
+        workflow_id = complaint_workflow_id(complaint_id)
+        action_id = f"A-{uuid.uuid4().hex[:16].upper()}"
+        status = await self._process.update(workflow_id, Updates.DECIDE_ACCEPTANCE, decision, ComplaintStatus,
+                                            idempotency_key or action_id)
+        after = await self._process.status(workflow_id, ComplaintStatus) or status
+        case = await self.visible_case(principal, complaint["case_id"])
+        payload = AcceptanceDecided(
+            action_id=action_id, case_id=case["case_id"], complaint_id=complaint_id,
+            process_case_id=None, county=complaint["county"], actor=principal.client_id,
+            process=snapshot_of(workflow_id, after), decision=decision.decision.value,
+            reason=decision.reason.value if decision.reason else None, forward_to=decision.forward_to,
+            missing_items_count=len(decision.missing_items),
+        )
+        return await self._record_action(
+            principal=principal, kind=f"acceptance.{decision.decision.value}", event_type=CaseEvents.ACCEPTANCE_DECIDED,
+            case=case, complaint_id=complaint_id, workflow_id=workflow_id, idempotency_key=idempotency_key,
+            request=decision.model_dump(mode="json"), payload=payload,
+        )
+
+    async def record_callback(
+        self, principal: Principal, complaint_id: str, body: dict[str, Any], idempotency_key: str | None
+    ) -> dict[str, Any]:
+        complaint = await self.visible_complaint(principal, complaint_id)
+        record = contract_model(CallbackRecord, called_by=principal.client_id, **body)
+        workflow_id = complaint_workflow_id(complaint_id)
+        action_id = f"A-{uuid.uuid4().hex[:16].upper()}"
+        status = await self._process.update(workflow_id, Updates.RECORD_CALLBACK, record, ComplaintStatus,
+                                            idempotency_key or action_id)
+        case = await self.visible_case(principal, complaint["case_id"])
+        payload = CallbackRecorded(
+            action_id=action_id, case_id=case["case_id"], complaint_id=complaint_id, county=complaint["county"],
+            actor=principal.client_id, process=snapshot_of(workflow_id, status),
+            satisfaction=record.satisfaction.value,
+        )
+        return await self._record_action(
+            principal=principal, kind="callback", event_type=CaseEvents.CALLBACK_RECORDED, case=case,
+            complaint_id=complaint_id, workflow_id=workflow_id, idempotency_key=idempotency_key,
+            request=record.model_dump(mode="json"), payload=payload,
+        )
+
+    async def _case_update(
+        self,
+        principal: Principal,
+        case_id: str,
+        requested_process: str | None,
+        update: str,
+        arg: BaseModel,
+        idempotency_key: str | None,
+    ) -> tuple[dict[str, Any], str, str, ProcessSnapshot]:
+        case = await self.visible_case(principal, case_id)
+        process_case_id = self._target(case, requested_process)
+        workflow_id = case_workflow_id(process_case_id)
+        update_id = idempotency_key or f"A-{uuid.uuid4().hex[:16].upper()}"
+        status = await self._process.update(workflow_id, update, arg, CaseStatus, update_id)
+        after = await self._process.status(workflow_id, CaseStatus) or status
+        return case, process_case_id, workflow_id, snapshot_of(workflow_id, after)
+
+    @staticmethod
+    def _target(case: dict[str, Any], requested: str | None) -> str:
+        try:
+            return domain.target_process(list(case["process_case_ids"]), requested)
+        except domain.ActionRefused as refused:
+            raise Problem(refused.status, refused.title, refused.detail,
+                          type_=f"{PROBLEM_BASE}action-refused") from None
+
+    def _common(self, principal: Principal, case: dict[str, Any], process_case_id: str,
+                snapshot: ProcessSnapshot) -> dict[str, Any]:
+        return {"action_id": f"A-{uuid.uuid4().hex[:16].upper()}", "case_id": case["case_id"],
+                "process_case_id": process_case_id, "county": case["county"], "actor": principal.client_id,
+                "process": snapshot}
+
+    async def record_verification(
+        self, principal: Principal, case_id: str, body: dict[str, Any], process: str | None, key: str | None
+    ) -> dict[str, Any]:
+        result = contract_model(VerificationResult, verified_by=principal.client_id, **body)
+        case, pid, workflow_id, snapshot = await self._case_update(
+            principal, case_id, process, Updates.RECORD_VERIFICATION, result, key)
+        payload = VerificationRecorded(
+            **self._common(principal, case, pid, snapshot), outcome=result.outcome.value,
+            classification=CLASSIFICATION_OF[result.outcome].value, department=result.department,
+            confirmed_amount=result.confirmed_amount, confirmed_workers=result.confirmed_workers,
+        )
+        return await self._record_action(
+            principal=principal, kind="verification", event_type=CaseEvents.VERIFICATION_RECORDED, case=case,
+            complaint_id=None, workflow_id=workflow_id, idempotency_key=key, request=result.model_dump(mode="json"),
+            payload=payload,
+        )
+
+    async def record_service(
+        self, principal: Principal, case_id: str, body: dict[str, Any], process: str | None, key: str | None
+    ) -> dict[str, Any]:
+        record = contract_model(ServiceRecord, served_by=principal.client_id, **body)
+        case, pid, workflow_id, snapshot = await self._case_update(
+            principal, case_id, process, Updates.RECORD_SERVICE, record, key)
+        payload = ServiceRecorded(
+            **self._common(principal, case, pid, snapshot), method=record.method.value,
+            evidence=[EvidenceView(kind=e.kind.value, ref=e.ref) for e in record.evidence], served_at=record.served_at,
+        )
+        return await self._record_action(
+            principal=principal, kind="service", event_type=CaseEvents.SERVICE_RECORDED, case=case, complaint_id=None,
+            workflow_id=workflow_id, idempotency_key=key, request=record.model_dump(mode="json"), payload=payload,
+        )
+
+    async def record_payment(
+        self, principal: Principal, case_id: str, body: dict[str, Any], process: str | None, key: str | None
+    ) -> dict[str, Any]:
+        record = contract_model(PaymentRecord, recorded_by=principal.client_id, **body)
+        case, pid, workflow_id, snapshot = await self._case_update(
+            principal, case_id, process, Updates.RECORD_PAYMENT, record, key)
+        payload = PaymentRecorded(
+            **self._common(principal, case, pid, snapshot), payment_id=record.payment_id, amount=record.amount,
+            paid_at=record.paid_at, evidence=[EvidenceView(kind=e.kind.value, ref=e.ref) for e in record.evidence],
+        )
+        return await self._record_action(
+            principal=principal, kind="payment", event_type=CaseEvents.PAYMENT_RECORDED, case=case, complaint_id=None,
+            workflow_id=workflow_id, idempotency_key=key, request=record.model_dump(mode="json"), payload=payload,
+        )
+
+    async def close_case(
+        self, principal: Principal, case_id: str, body: dict[str, Any], process: str | None, key: str | None
+    ) -> dict[str, Any]:
+        request = contract_model(ClosureRequest, closed_by=principal.client_id, **body)
+        case, pid, workflow_id, snapshot = await self._case_update(
+            principal, case_id, process, Updates.CLOSE_CASE, request, key)
+        payload = ClosureRecorded(**self._common(principal, case, pid, snapshot), reason=request.reason.value)
+        return await self._record_action(
+            principal=principal, kind="closure", event_type=CaseEvents.CLOSURE_RECORDED, case=case, complaint_id=None,
+            workflow_id=workflow_id, idempotency_key=key, request=request.model_dump(mode="json"), payload=payload,
+        )
+
+    async def request_extension(
+        self, principal: Principal, case_id: str, reason: str, process: str | None, key: str | None
+    ) -> dict[str, Any]:
+        case = await self.visible_case(principal, case_id)
+        pid = self._target(case, process)
+        workflow_id = case_workflow_id(pid)
+        status = await self._process.require_status(workflow_id, CaseStatus)
+        # The same conditions the process's approval validator checks, so a request that can never be
+        # approved is refused now rather than at approval.
+        if status.status is not Status.OPEN:
+            raise Problem(409, "The process refused the action", f"案件已结案，不能延期 (the case is {status.status.value})",
+                          type_=f"{PROBLEM_BASE}action-refused")
+        if status.extension_approved:
+            raise Problem(409, "The process refused the action",
+                          "办案期限已延长过一次 (the investigation limit was already extended once)",
+                          type_=f"{PROBLEM_BASE}action-refused")
+        if status.investigation_overdue:
+            raise Problem(409, "The process refused the action",
+                          "办案期限已届满，延期须在届满前申请 (an extension must be requested before the limit passes)",
+                          type_=f"{PROBLEM_BASE}action-refused")
+        request_id = f"EXT-{uuid.uuid4().hex[:12].upper()}"
+        snapshot = snapshot_of(workflow_id, status)
+        payload = ExtensionRequested(**self._common(principal, case, pid, snapshot), request_id=request_id,
+                                     reason=reason)
+        async with self._pool.connection() as conn, conn.transaction():
+            if await store.pending_extension(conn, pid) is not None:
+                raise Problem(409, "An extension request is pending",
+                              "已有待批准的延期申请 (an extension request for this case is already pending)",
+                              type_=f"{PROBLEM_BASE}action-refused")
+            await store.insert_extension_request(conn, request_id=request_id, case_id=case["case_id"],
+                                                 process_case_id=pid, requested_by=principal.client_id, reason=reason)
+        try:
+            response = await self._record_action(
+                principal=principal, kind="extension.requested", event_type=CaseEvents.EXTENSION_REQUESTED, case=case,
+                complaint_id=None, workflow_id=workflow_id, idempotency_key=key,
+                request={"reason": reason, "request_id": request_id}, payload=payload,
+            )
+        except Exception:
+            async with self._pool.connection() as conn:
+                await store.decide_extension(conn, request_id, "system", "failed")
+            raise
+        return {**response, "request_id": request_id, "status": "pending"}
+
+    async def approve_extension(
+        self, principal: Principal, case_id: str, reason: str | None, process: str | None, key: str | None
+    ) -> dict[str, Any]:
+        case = await self.visible_case(principal, case_id)
+        pid = self._target(case, process)
+        async with self._pool.connection() as conn:
+            pending = await store.pending_extension(conn, pid)
+        if pending is None:
+            raise Problem(409, "No extension request", "没有待批准的延期申请 (no extension request is pending for this case)",
+                          type_=f"{PROBLEM_BASE}action-refused")
+        approval = contract_model(ExtensionApproval, approved_by=principal.client_id,
+                                  reason=reason or pending["reason"])
+        case, pid, workflow_id, snapshot = await self._case_update(
+            principal, case_id, pid, Updates.APPROVE_EXTENSION, approval, key)
+        payload = ExtensionApproved(**self._common(principal, case, pid, snapshot),
+                                    request_id=pending["request_id"], reason=approval.reason)
+        async with self._pool.connection() as conn:
+            await store.decide_extension(conn, pending["request_id"], principal.client_id, "approved")
+        response = await self._record_action(
+            principal=principal, kind="extension.approved", event_type=CaseEvents.EXTENSION_APPROVED, case=case,
+            complaint_id=None, workflow_id=workflow_id, idempotency_key=key,
+            request=approval.model_dump(mode="json"), payload=payload,
+        )
+        return {**response, "request_id": pending["request_id"], "status": "approved"}
+
+    async def assign(self, principal: Principal, case_id: str, inspector: str) -> dict[str, Any]:
+        case = await self.visible_case(principal, case_id)
+        payload = InspectorAssigned(
+            action_id=f"A-{uuid.uuid4().hex[:16].upper()}", case_id=case["case_id"], county=case["county"],
+            actor=principal.client_id, inspector=inspector,
+        )
+        return await self._record_action(
+            principal=principal, kind="assignment", event_type=CaseEvents.INSPECTOR_ASSIGNED, case=case,
+            complaint_id=None, workflow_id=None, idempotency_key=None, request={"inspector": inspector},
+            payload=payload,
+        )
+
+    # --- merge and split (ledger regrouping) -------------------------------------------------------------
+
+    async def merge(self, principal: Principal, case_id: str, other_id: str, reason: str) -> dict[str, Any]:
+        case = await self.visible_case(principal, case_id)
+        other = await self.visible_case(principal, other_id)
+        if other["case_id"] == case["case_id"]:
+            raise Problem(409, "Nothing to merge", f"{other_id} is already part of case {case['case_id']}")
+        if other["county"] != case["county"]:
+            raise Problem(422, "Cases of different counties",
+                          f"{case['case_id']} is in {case['county']} and {other['case_id']} in {other['county']}: "
+                          "only cases of one county can be merged")
+        payload = CaseMerged(case_id=case["case_id"], merged_case_id=other["case_id"], county=case["county"],
+                             actor=principal.client_id, reason=reason)
+        event = EventEnvelope(type=CaseEvents.MERGED, subject=case["case_id"], producer="cases",
+                              payload=payload.model_dump(mode="json"))
+        async with self._pool.connection() as conn, conn.transaction():
+            await store.add_event(conn, event)
+            await audit.record(conn, principal, "case.merge", case["case_id"], detail={"merged": other["case_id"]})
+        return {"accepted": True, "case_id": case["case_id"], "merged_case_id": other["case_id"],
+                "event_id": str(event.event_id)}
+
+    async def split(self, principal: Principal, case_id: str, complaint_ids: list[str], reason: str) -> dict[str, Any]:
+        case = await self.visible_case(principal, case_id)
+        async with self._pool.connection() as conn:
+            members = {c["complaint_id"] for c in await store.case_complaints(conn, case["case_id"])}
+        wanted = list(dict.fromkeys(complaint_ids))
+        strangers = [c for c in wanted if c not in members]
+        if strangers:
+            raise Problem(422, "Complaints not in this case",
+                          f"these complaints are not part of case {case['case_id']}: {', '.join(strangers)}")
+        if set(wanted) >= members:
+            raise Problem(422, "Nothing would remain",
+                          "a split must leave at least one complaint in the case; to regroup all, merge instead")
+        new_case_id = domain.split_case_id(case["case_id"], wanted)
+        payload = CaseSplit(case_id=case["case_id"], new_case_id=new_case_id, complaint_ids=wanted,
+                            county=case["county"], actor=principal.client_id, reason=reason)
+        event = EventEnvelope(type=CaseEvents.SPLIT, subject=case["case_id"], producer="cases",
+                              payload=payload.model_dump(mode="json"))
+        async with self._pool.connection() as conn, conn.transaction():
+            await store.add_event(conn, event)
+            await audit.record(conn, principal, "case.split", case["case_id"],
+                               detail={"new_case_id": new_case_id, "complaints": wanted})
+        return {"accepted": True, "case_id": case["case_id"], "new_case_id": new_case_id, "complaint_ids": wanted,
+                "event_id": str(event.event_id)}
+

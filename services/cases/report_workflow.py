@@ -1,0 +1,46 @@
+"""The report workflow, run by the weekly and quarterly Temporal Schedules on task queue `anxin-cases`.
+
+Workflow code: imports only temporalio, the standard library and its own models; the activity (hosted by
+the cases worker, `services/cases/worker.py`) computes, renders and stores the report.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel
+
+REPORT_WORKFLOW_TYPE = "CasesReport"
+PRODUCE_REPORT_ACTIVITY = "cases.produce_report"
+
+
+class ReportRequest(BaseModel):
+    kind: str  # "daily" | "weekly" | "quarterly"
+    period: str | None = None  # a label such as "2026-Q4"; None: the last complete period before today
+
+
+class ProduceReport(BaseModel):
+    kind: str
+    period: str | None
+    # The day the report is asked for (China Standard Time), from workflow time, so a retried activity
+    # reports the same period.
+    asked_on: str
+
+
+@workflow.defn(name=REPORT_WORKFLOW_TYPE)
+class ReportWorkflow:
+    @workflow.run
+    async def run(self, request: ReportRequest) -> str:
+        asked_on = (workflow.now() + timedelta(hours=8)).date().isoformat()
+        report_id: str = await workflow.execute_activity(
+            PRODUCE_REPORT_ACTIVITY,
+            ProduceReport(kind=request.kind, period=request.period, asked_on=asked_on),
+            result_type=str,
+            start_to_close_timeout=timedelta(minutes=5),
+            retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1), maximum_attempts=20),
+        )
+        return report_id

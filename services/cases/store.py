@@ -1,0 +1,331 @@
+"""The cases service's SQL for the API: reads of the ledger, and the records it owns, each written with
+its event in one transaction (`add_event_async`). The projection's SQL lives in `projection.py`."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.types.json import Jsonb
+
+from services.cases import domain
+from services.common.outbox import add_event_async
+from services.contracts.events import EventEnvelope, Topics
+
+Conn = AsyncConnection[Any]
+
+LEDGER_COLUMNS = (
+    "case_id, county, city, employer_ref, employer_name, employer_credit_code, contractors, project_ref, "
+    "project_name, complaint_count, complainant_count, workers_affected, amount_claimed, amount_verified, "
+    "amount_recovered, classification, outcome, stage, status, closure_reason, assigned_inspector, deadlines, "
+    "next_deadline, overdue, stage_times, process_case_ids, merged_into, split_from, received_at, closed_at, "
+    "updated_at"
+)
+
+
+async def resolve(conn: Conn, case_id: str) -> str:
+    cur = await conn.execute("SELECT case_id FROM case_aliases WHERE alias = %s", (case_id,))
+    row = await cur.fetchone()
+    return row["case_id"] if row else case_id
+
+
+async def get_case(conn: Conn, case_id: str) -> dict[str, Any] | None:
+    """The ledger case, following a merge to the case it went into."""
+    resolved = await resolve(conn, case_id)
+    cur = await conn.execute(f"SELECT {LEDGER_COLUMNS} FROM ledger WHERE case_id = %s", (resolved,))
+    return await cur.fetchone()
+
+
+async def case_complaints(conn: Conn, case_id: str) -> list[dict[str, Any]]:
+    """The case's complaints without any personal data: ids, figures, stages."""
+    cur = await conn.execute(
+        "SELECT complaint_id, process_case_id, channel, amount_owed, workers_affected, submitted_at, stage, status, "
+        "decision, decided_at, closure_reason, closed_at, satisfaction, overdue FROM complaints "
+        "WHERE case_id = %s ORDER BY submitted_at, complaint_id",
+        (case_id,),
+    )
+    return await cur.fetchall()
+
+
+async def case_processes(conn: Conn, case_id: str) -> list[dict[str, Any]]:
+    cur = await conn.execute(
+        "SELECT process_case_id, stage, status, classification, outcome, overdue, investigation_overdue, "
+        "deadlines, amount_verified, workers_verified, order_id, compensation_id, extension_approved, "
+        "closure_reason, opened_at, verified_at, closed_at, stage_times FROM processes WHERE case_id = %s "
+        "ORDER BY opened_at, process_case_id",
+        (case_id,),
+    )
+    return await cur.fetchall()
+
+
+async def get_complaint(conn: Conn, complaint_id: str) -> dict[str, Any] | None:
+    cur = await conn.execute(
+        "SELECT c.complaint_id, c.case_id, c.process_case_id, c.county, c.stage, c.status, c.decision "
+        "FROM complaints c WHERE c.complaint_id = %s",
+        (complaint_id,),
+    )
+    return await cur.fetchone()
+
+
+# --- the queue ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class QueueFilter:
+    county: str | None = None
+    stage: str | None = None
+    status: str | None = None
+    overdue: bool | None = None
+    due_within_days: int | None = None
+    employer: str | None = None
+    inspector: str | None = None
+    classification: str | None = None
+
+
+SORTS = {
+    # name: (key expression, direction)
+    "next_deadline": ("coalesce(next_deadline, '9999-12-31T00:00:00Z'::timestamptz)", "ASC"),
+    "received_at": ("received_at", "DESC"),
+    "amount_claimed": ("amount_claimed", "DESC"),
+}
+
+
+def encode_cursor(sort: str, key: Any, case_id: str) -> str:
+    raw = json.dumps([sort, key.isoformat() if isinstance(key, datetime) else str(key), case_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        cursor_sort, key, case_id = json.loads(base64.urlsafe_b64decode(padded))
+    except (ValueError, TypeError) as exc:
+        raise ValueError("the cursor is not valid; start again without it") from exc
+    if cursor_sort != sort:
+        raise ValueError(f"the cursor was made for sort={cursor_sort}; use it with that sort")
+    try:
+        return (Decimal(key) if sort == "amount_claimed" else datetime.fromisoformat(key)), case_id
+    except (ValueError, ArithmeticError) as exc:
+        raise ValueError("the cursor is not valid; start again without it") from exc
+
+
+async def list_cases(
+    conn: Conn, f: QueueFilter, *, sort: str, limit: int, after: str | None, now: datetime | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the queue, in a stable order (sort key, then case id), and the cursor of the next page."""
+    now = now or datetime.now(UTC)
+    expression, direction = SORTS[sort]
+    clauses = ["merged_into IS NULL"]
+    params: list[Any] = []
+    for column, value in (("county", f.county), ("stage", f.stage), ("status", f.status),
+                          ("assigned_inspector", f.inspector), ("classification", f.classification)):
+        if value is not None:
+            clauses.append(f"{column} = %s")
+            params.append(value)
+    if f.employer:
+        clauses.append("(employer_ref = %s OR employer_credit_code = %s OR employer_name ILIKE %s)")
+        params += [f.employer, f.employer, f"%{f.employer}%"]
+    if f.overdue is not None:
+        overdue_expr = "(status = 'open' AND (overdue OR next_deadline < %s))"
+        clauses.append(overdue_expr if f.overdue else f"NOT {overdue_expr}")
+        params.append(now)
+    if f.due_within_days is not None:
+        clauses.append("status = 'open' AND next_deadline >= %s AND next_deadline < %s")
+        params += [now, now + timedelta(days=f.due_within_days)]
+    if after:
+        key, case_id = decode_cursor(after, sort)
+        op = ">" if direction == "ASC" else "<"
+        clauses.append(f"({expression}, case_id) {op} (%s, %s)")
+        params += [key, case_id]
+    order = f"{expression} {direction}, case_id {direction}"
+    cur = await conn.execute(
+        f"SELECT {LEDGER_COLUMNS}, {expression} AS sort_key FROM ledger WHERE {' AND '.join(clauses)} "
+        f"ORDER BY {order} LIMIT %s",
+        (*params, limit + 1),
+    )
+    rows = await cur.fetchall()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(sort, last["sort_key"], last["case_id"])
+    for row in rows:
+        row.pop("sort_key", None)
+    return rows, next_cursor
+
+
+async def timeline(conn: Conn, case_id: str) -> list[dict[str, Any]]:
+    cur = await conn.execute(
+        "SELECT id, event_id, at, type, producer, complaint_id, actor, summary, detail FROM timeline "
+        "WHERE case_id = %s ORDER BY at, id",
+        (case_id,),
+    )
+    return await cur.fetchall()
+
+
+# --- documents the lifecycle asks for (idempotent by key) ----------------------------------------------
+
+
+async def find_document(conn: Conn, idempotency_key: str) -> dict[str, Any] | None:
+    cur = await conn.execute(
+        "SELECT document_id, kind, subject, request_hash, request, created_at FROM documents WHERE idempotency_key = %s",
+        (idempotency_key,),
+    )
+    return await cur.fetchone()
+
+
+async def insert_document(
+    conn: Conn, *, document_id: str, idempotency_key: str, kind: str, subject: str, request_hash: str,
+    request: dict[str, Any], event: EventEnvelope,
+) -> None:
+    await conn.execute(
+        "INSERT INTO documents (document_id, idempotency_key, kind, subject, request_hash, request) "
+        "VALUES (%s, %s, %s, %s, %s, %s)",
+        (document_id, idempotency_key, kind, subject, request_hash, Jsonb(request)),
+    )
+    await add_event_async(conn, Topics.CASES, event)
+
+
+async def case_of_process(conn: Conn, process_case_id: str) -> str:
+    """The ledger case that holds a case workflow (its own id unless merged or not seen yet)."""
+    cur = await conn.execute(
+        "SELECT case_id FROM processes WHERE process_case_id = %s "
+        "UNION ALL SELECT case_id FROM complaints WHERE process_case_id = %s LIMIT 1",
+        (process_case_id, process_case_id),
+    )
+    row = await cur.fetchone()
+    return row["case_id"] if row else await resolve(conn, process_case_id)
+
+
+# --- inspector actions -----------------------------------------------------------------------------------
+
+
+async def find_action(conn: Conn, idempotency_key: str) -> dict[str, Any] | None:
+    cur = await conn.execute("SELECT action_id, response FROM actions WHERE idempotency_key = %s", (idempotency_key,))
+    return await cur.fetchone()
+
+
+async def insert_action(
+    conn: Conn, *, action_id: str, idempotency_key: str | None, kind: str, case_id: str, complaint_id: str | None,
+    workflow_id: str | None, actor: str, request: dict[str, Any], response: dict[str, Any],
+    event: EventEnvelope,
+) -> None:
+    await conn.execute(
+        "INSERT INTO actions (action_id, idempotency_key, kind, case_id, complaint_id, workflow_id, actor, request, "
+        "response) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (action_id, idempotency_key, kind, case_id, complaint_id, workflow_id, actor, Jsonb(request), Jsonb(response)),
+    )
+    await add_event_async(conn, Topics.CASES, event)
+
+
+async def pending_extension(conn: Conn, process_case_id: str) -> dict[str, Any] | None:
+    cur = await conn.execute(
+        "SELECT request_id, case_id, process_case_id, requested_by, reason, created_at FROM extension_requests "
+        "WHERE process_case_id = %s AND status = 'pending'",
+        (process_case_id,),
+    )
+    return await cur.fetchone()
+
+
+async def insert_extension_request(
+    conn: Conn, *, request_id: str, case_id: str, process_case_id: str, requested_by: str, reason: str
+) -> None:
+    await conn.execute(
+        "INSERT INTO extension_requests (request_id, case_id, process_case_id, requested_by, reason) "
+        "VALUES (%s, %s, %s, %s, %s)",
+        (request_id, case_id, process_case_id, requested_by, reason),
+    )
+
+
+async def decide_extension(conn: Conn, request_id: str, decided_by: str, status: str) -> None:
+    await conn.execute(
+        "UPDATE extension_requests SET status = %s, decided_by = %s, decided_at = now() WHERE request_id = %s",
+        (status, decided_by, request_id),
+    )
+
+
+async def case_extension_requests(conn: Conn, case_id: str) -> list[dict[str, Any]]:
+    cur = await conn.execute(
+        "SELECT request_id, process_case_id, requested_by, reason, status, decided_by, decided_at, created_at "
+        "FROM extension_requests WHERE case_id = %s ORDER BY created_at",
+        (case_id,),
+    )
+    return await cur.fetchall()
+
+
+async def add_event(conn: Conn, event: EventEnvelope) -> None:
+    await add_event_async(conn, Topics.CASES, event)
+
+
+# --- reports ---------------------------------------------------------------------------------------------
+
+
+async def report_facts(conn: Conn, period: domain.Period, county: str | None = None) -> domain.ReportFacts:
+    """Everything dated within the period that the figures count, per county."""
+    start, end = period.bounds()
+    scope = "" if county is None else " AND county = %s"
+    extra: tuple[Any, ...] = () if county is None else (county,)
+    facts = domain.ReportFacts()
+
+    async def column(query: str) -> list[Any]:
+        cur = await conn.execute(query, (start, end, *extra))
+        return await cur.fetchall()
+
+    facts.received = [r["county"] for r in await column(
+        f"SELECT county FROM complaints WHERE submitted_at >= %s AND submitted_at < %s{scope}")]
+    facts.accepted = [r["county"] for r in await column(
+        f"SELECT county FROM complaints WHERE decision = 'accept' AND decided_at >= %s AND decided_at < %s{scope}")]
+    facts.confirmed = [r["county"] for r in await column(
+        f"SELECT county FROM processes WHERE outcome = 'wage_arrears' AND verified_at >= %s AND verified_at < %s{scope}")]
+    facts.resolved = [(r["county"], r["on_time"]) for r in await column(
+        "SELECT c.county, NOT (c.overdue OR coalesce(p.investigation_overdue, false)) AS on_time "
+        "FROM complaints c LEFT JOIN processes p ON p.process_case_id = c.process_case_id "
+        f"WHERE c.closed_at >= %s AND c.closed_at < %s{scope.replace('county', 'c.county')}")]
+    facts.recovered = [(r["county"], r["amount"]) for r in await column(
+        "SELECT p.county, y.amount FROM payments y JOIN processes p ON p.process_case_id = y.process_case_id "
+        f"WHERE y.recorded_at >= %s AND y.recorded_at < %s{scope.replace('county', 'p.county')}")]
+    facts.helped = [(r["county"], int(r["workers"])) for r in await column(
+        "SELECT p.county, coalesce(p.workers_verified, (SELECT sum(c.workers_affected) FROM complaints c "
+        "WHERE c.process_case_id = p.process_case_id AND c.decision = 'accept'), 0) AS workers FROM processes p "
+        f"WHERE p.closure_reason IN ('paid_in_full', 'already_paid') AND p.closed_at >= %s AND p.closed_at < %s"
+        f"{scope.replace('county', 'p.county')}")]
+    facts.facts = [(r["county"], r["kind"]) for r in await column(
+        f"SELECT county, kind FROM case_facts WHERE at >= %s AND at < %s{scope}")]
+    return facts
+
+
+async def save_report(
+    conn: Conn, *, report_id: str, period: domain.Period, figures: dict[str, Any], csv_text: str,
+    chart_png: bytes | None, event: EventEnvelope,
+) -> None:
+    """Insert or replace the period's report (a report produced again reflects the ledger as it is now)."""
+    await conn.execute(
+        "INSERT INTO reports (report_id, kind, period_start, period_end, figures, csv, chart_png) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (report_id) DO UPDATE SET figures = EXCLUDED.figures, "
+        "csv = EXCLUDED.csv, chart_png = EXCLUDED.chart_png, produced_at = now()",
+        (report_id, period.kind, period.start, period.end, Jsonb(figures), csv_text, chart_png),
+    )
+    await add_event_async(conn, Topics.CASES, event)
+
+
+async def get_report(conn: Conn, report_id: str) -> dict[str, Any] | None:
+    cur = await conn.execute(
+        "SELECT report_id, kind, period_start, period_end, figures, csv, chart_png, produced_at FROM reports "
+        "WHERE report_id = %s",
+        (report_id,),
+    )
+    return await cur.fetchone()
+
+
+async def list_reports(conn: Conn, kind: str | None, limit: int) -> list[dict[str, Any]]:
+    cur = await conn.execute(
+        "SELECT report_id, kind, period_start, period_end, produced_at FROM reports "
+        "WHERE %s::text IS NULL OR kind = %s ORDER BY period_start DESC, report_id LIMIT %s",
+        (kind, kind, limit),
+    )
+    return await cur.fetchall()

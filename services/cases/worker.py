@@ -1,0 +1,181 @@
+"""The cases worker process: the ledger consumer (inbox) and the report worker with its schedules.
+
+- `cases-ledger` consumes intake's, this service's, referrals' and sanctions' topics and keeps the
+  ledger read model current (`projection.py`), each event applied exactly once through the inbox.
+- A Temporal worker on `anxin-cases` hosts the report workflow and its activity; the weekly and
+  quarterly schedules are created at start if missing (their ids are fixed, so this is idempotent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from datetime import date, timedelta
+from typing import Any
+
+from temporalio import activity
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+)
+from temporalio.worker import Worker
+
+from services.cases import domain, reports
+from services.cases.projection import CONSUMER_NAME, TOPICS, LedgerProjection
+from services.cases.report_workflow import (
+    PRODUCE_REPORT_ACTIVITY,
+    REPORT_WORKFLOW_TYPE,
+    ProduceReport,
+    ReportRequest,
+    ReportWorkflow,
+)
+from services.cases.settings import CasesSettings
+from services.cases.spec import SPEC
+from services.common import temporal
+from services.common.db import open_async_pool, open_pool
+from services.common.health import Check, database_check, kafka_check, status_check
+from services.common.inbox import InboxConsumer
+from services.common.kafka import KafkaProbe, new_consumer
+from services.common.lifecycle_config import load_lifecycle_config
+from services.common.runner import Component
+from services.common.service import ServiceSettings
+from services.contracts.lifecycle import TaskQueues
+
+log = logging.getLogger(__name__)
+
+WEEKLY_SCHEDULE_ID = "anxin-cases-weekly-report"
+QUARTERLY_SCHEDULE_ID = "anxin-cases-quarterly-report"
+
+
+class ReportActivities:
+    def __init__(self, settings: ServiceSettings) -> None:
+        self._settings = settings
+        self._pool: Any = None
+
+    async def open(self) -> None:
+        self._pool = await open_async_pool(self._settings.database_url, SPEC.schema, max_size=2)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+
+    @activity.defn(name=PRODUCE_REPORT_ACTIVITY)
+    async def produce_report(self, request: ProduceReport) -> str:
+        kind: domain.PeriodKind = request.kind  # type: ignore[assignment]
+        if request.period:
+            period = domain.parse_period(kind, request.period)
+        else:
+            period = domain.previous_period(kind, date.fromisoformat(request.asked_on))
+        result = await reports.produce(self._pool, period)
+        log.info("report produced", extra={"report_id": result["report_id"]})
+        return str(result["report_id"])
+
+
+def schedules(settings: CasesSettings) -> dict[str, tuple[str, str]]:
+    wanted = {WEEKLY_SCHEDULE_ID: ("weekly", settings.weekly_report_cron),
+              QUARTERLY_SCHEDULE_ID: ("quarterly", settings.quarterly_report_cron)}
+    return {sid: spec for sid, spec in wanted.items() if spec[1]}
+
+
+async def ensure_schedules(client: Client, settings: CasesSettings) -> list[str]:
+    """Create the report schedules that do not exist yet; returns the ids created now."""
+    created = []
+    for schedule_id, (kind, cron) in schedules(settings).items():
+        schedule = Schedule(
+            action=ScheduleActionStartWorkflow(
+                REPORT_WORKFLOW_TYPE, ReportRequest(kind=kind), id=f"cases-report-{kind}",
+                task_queue=TaskQueues.CASES, execution_timeout=timedelta(hours=1),
+            ),
+            spec=ScheduleSpec(cron_expressions=[cron], time_zone_name=settings.report_time_zone),
+            policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(days=7)),
+        )
+        try:
+            await client.create_schedule(schedule_id, schedule)
+            created.append(schedule_id)
+        except ScheduleAlreadyRunningError:
+            pass
+    return created
+
+
+class ReportWorker:
+    """A Component: the Temporal worker for reports, in its own thread and event loop."""
+
+    def __init__(self, settings: CasesSettings) -> None:
+        self._settings = settings
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._stopped = threading.Event()
+        self.last_error: str | None = "not started yet"
+
+    def run(self) -> None:
+        asyncio.run(self._main())
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        backoff = 1.0
+        while not self._stopped.is_set():
+            activities = ReportActivities(self._settings)
+            try:
+                client = await temporal.connect(self._settings)
+                await ensure_schedules(client, self._settings)
+                await activities.open()
+                worker = Worker(client, task_queue=TaskQueues.CASES, workflows=[ReportWorkflow],
+                                activities=[activities.produce_report])
+                self.last_error = None
+                async with worker:
+                    await self._stop.wait()
+                return
+            except Exception as exc:  # Temporal down at start: keep trying, visibly
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("report worker not running, retrying", extra={"error": str(exc)[:300]})
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=backoff)
+                backoff = min(backoff * 2, 30.0)
+            finally:
+                await activities.close()
+
+
+def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, Check]]:
+    cases_settings = settings if isinstance(settings, CasesSettings) else CasesSettings()
+    try:
+        config = load_lifecycle_config(settings)
+    except (OSError, ValueError) as exc:
+        log.warning("lifecycle configuration unreadable; acceptance deadlines wait for the process",
+                    extra={"error": str(exc)[:300]})
+        config = None
+    consumer = InboxConsumer(
+        name=CONSUMER_NAME,
+        database_url=settings.database_url,
+        schema=SPEC.schema,
+        consumer_factory=lambda: new_consumer(settings, *TOPICS, group_id=CONSUMER_NAME, client_id=CONSUMER_NAME),
+        handler=LedgerProjection(config),
+    )
+    report_worker = ReportWorker(cases_settings)
+    pool = open_pool(settings.database_url, SPEC.schema, max_size=2)
+
+    def consumer_state() -> str | None:
+        return f"consumer failing: {consumer.status.last_error}" if consumer.status.last_error else None
+
+    def report_state() -> str | None:
+        return f"report worker: {report_worker.last_error}" if report_worker.last_error else None
+
+    checks: dict[str, Check] = {
+        "postgresql": database_check(pool),
+        "kafka": kafka_check(KafkaProbe(settings)),
+        "consumer": status_check(consumer_state),
+        "temporal": status_check(report_state),
+    }
+    return [consumer, report_worker], checks

@@ -1,0 +1,143 @@
+"""Fixtures for the cases service on the real stack: intake files complaints, the lifecycle worker runs
+their workflows, and the cases API, relay and worker keep the ledger."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from stdnum.cn import ric, uscc
+
+from deploy.stack import Stack
+
+PROCESSES = [
+    "intake-api", "intake-relay", "intake-worker",
+    "cases-api", "cases-relay", "cases-worker",
+    "lifecycle-worker",
+]
+
+
+def seed() -> int:
+    return uuid.uuid4().int % 10**7
+
+
+def id_number(n: int) -> str:
+    body = f"110101{1990 + n % 20}0{1 + n % 9}1{n % 10}{n % 900 + 100:03d}"[:17]
+    return body + ric.calc_check_digit(body + "0")
+
+
+def credit_code(n: int) -> str:
+    body = f"91130400MA{n % 10**7:07d}"
+    return body + uscc.calc_check_digit(body)
+
+
+def complaint_body(employer_seed: int, county: str = "130402", **overrides: Any) -> dict[str, Any]:
+    n = seed()
+    body = {
+        "worker_name": "测试工人",
+        "id_number": id_number(n),
+        "phone": f"139{n % 100000000:08d}",
+        "employer_name": f"邯郸市台账测试建筑劳务有限公司{employer_seed}",
+        "employer_credit_code": credit_code(employer_seed),
+        "project_name": f"台账测试安置房项目{employer_seed}",
+        "county_code": county,
+        "period_start": "2026-06-01",
+        "period_end": "2026-09-30",
+        "amount_owed": "12000.00",
+        "workers_affected": 2,
+        "description": "六月到九月在该项目做钢筋工，工资一直没有发放。",
+    }
+    body.update(overrides)
+    return body
+
+
+def wait_for(what: str, probe: Callable[[], Any], timeout: float = 60, interval: float = 0.4) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
+
+
+@dataclass
+class Agencies:
+    stack: Stack
+    clerk: httpx.Client  # intake, 130402
+    city_intake: httpx.Client  # intake, city office (files in any county)
+    inspector: httpx.Client  # cases, 130402
+    other_inspector: httpx.Client  # cases, 130403
+    city: httpx.Client  # cases, city office
+    anonymous: httpx.Client  # cases, no token (the lifecycle worker's way)
+
+    def file(self, body: dict[str, Any]) -> str:
+        client = self.clerk if body["county_code"] == "130402" else self.city_intake
+        response = client.post("/v1/complaints", json=body)
+        assert response.status_code == 201, response.text
+        return str(response.json()["complaint_id"])
+
+    def in_ledger(self, complaint_id: str, timeout: float = 60) -> dict[str, Any]:
+        def probe() -> dict[str, Any] | None:
+            r = self.city.get(f"/v1/complaints/{complaint_id}")
+            return r.json() if r.status_code == 200 else None
+
+        return wait_for(f"complaint {complaint_id} in the ledger", probe, timeout)  # type: ignore[no-any-return]
+
+    def case(self, case_id: str) -> dict[str, Any]:
+        response = self.city.get(f"/v1/cases/{case_id}")
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def case_until(self, case_id: str, check: Callable[[dict[str, Any]], bool], what: str,
+                   timeout: float = 60) -> dict[str, Any]:
+        def probe() -> dict[str, Any] | None:
+            case = self.case(case_id)
+            return case if check(case) else None
+
+        return wait_for(what, probe, timeout)  # type: ignore[no-any-return]
+
+    def act(self, client: httpx.Client, path: str, body: dict[str, Any], *, until: int = 200,
+            timeout: float = 60, retry_on: tuple[int, ...] = (404, 409, 503)) -> httpx.Response:
+        """POST an action, retrying while the process is not there yet (it starts asynchronously)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            response = client.post(path, json=body)
+            if response.status_code == until or response.status_code not in retry_on or time.monotonic() > deadline:
+                return response
+            time.sleep(0.5)
+
+    def accepted_case(self, body: dict[str, Any]) -> tuple[str, str]:
+        """File a complaint, accept it, and wait until its case has a running process: (complaint, case)."""
+        complaint_id = self.file(body)
+        case_id = self.in_ledger(complaint_id)["case_id"]
+        client = self.inspector if body["county_code"] == "130402" else self.other_inspector
+        r = self.act(client, f"/v1/complaints/{complaint_id}/acceptance", {"decision": "accept"}, retry_on=(404, 503))
+        assert r.status_code == 200, r.text
+        self.case_until(case_id, lambda c: bool(c["process_case_ids"]), "the case process in the ledger")
+        return complaint_id, case_id
+
+
+@pytest.fixture(scope="session")
+def agencies(stack: Stack, agency_token: Callable[[str], str]) -> Iterator[Agencies]:
+    stack.start_processes(PROCESSES, timeout=150)
+
+    def client(process: str, token_of: str | None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {agency_token(token_of)}"} if token_of else {}
+        return httpx.Client(base_url=stack.processes[process].url, headers=headers, timeout=30)
+
+    yield Agencies(
+        stack=stack,
+        clerk=client("intake-api", "clerk-130402"),
+        city_intake=client("intake-api", "city-office"),
+        inspector=client("cases-api", "inspector-130402"),
+        other_inspector=client("cases-api", "inspector-130403"),
+        city=client("cases-api", "city-office"),
+        anonymous=client("cases-api", None),
+    )

@@ -7,6 +7,7 @@ idempotently by their Idempotency-Key.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -150,6 +151,20 @@ class ProcessGateway:
         except (RPCError, WorkflowQueryFailedError) as exc:
             log.warning("status query failed", extra={"workflow_id": workflow_id, "error": str(exc)[:300]})
             return None
+
+    async def settled_status(self, workflow_id: str, result_type: type[M], fallback: M) -> M:
+        """The status once the process has taken the steps an action starts at once (e.g. computing a new
+        deadline by activity): read until two reads a moment apart agree, for at most about two seconds."""
+        previous: M | None = None
+        for _ in range(8):
+            current = await self.status(workflow_id, result_type)
+            if current is None:
+                return previous or fallback
+            if previous is not None and current == previous:
+                return current
+            previous = current
+            await asyncio.sleep(0.25)
+        return previous or fallback
 
     async def require_status(self, workflow_id: str, result_type: type[M]) -> M:
         try:
@@ -352,7 +367,7 @@ class Cases:
         action_id = f"A-{uuid.uuid4().hex[:16].upper()}"
         status = await self._process.update(workflow_id, Updates.DECIDE_ACCEPTANCE, decision, ComplaintStatus,
                                             idempotency_key or action_id)
-        after = await self._process.status(workflow_id, ComplaintStatus) or status
+        after = await self._process.settled_status(workflow_id, ComplaintStatus, status)
         case = await self.visible_case(principal, complaint["case_id"])
         payload = AcceptanceDecided(
             action_id=action_id, case_id=case["case_id"], complaint_id=complaint_id,
@@ -402,7 +417,7 @@ class Cases:
         workflow_id = case_workflow_id(process_case_id)
         update_id = idempotency_key or f"A-{uuid.uuid4().hex[:16].upper()}"
         status = await self._process.update(workflow_id, update, arg, CaseStatus, update_id)
-        after = await self._process.status(workflow_id, CaseStatus) or status
+        after = await self._process.settled_status(workflow_id, CaseStatus, status)
         return case, process_case_id, workflow_id, snapshot_of(workflow_id, after)
 
     @staticmethod

@@ -1,0 +1,160 @@
+"""Acceptance decisions, extension, closure and call-back on the real stack; scope; the lifecycle's
+requests answered once per Idempotency-Key."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+
+from tests.integration.cases.conftest import Agencies, complaint_body, seed
+
+
+def test_reject_request_more_information_and_forward(agencies: Agencies) -> None:
+    a = agencies
+    employer = seed()
+    rejected, more_info, forwarded = (a.file(complaint_body(employer)) for _ in range(3))
+    case_id = a.in_ledger(rejected)["case_id"]
+    for complaint_id in (more_info, forwarded):
+        a.in_ledger(complaint_id)
+
+    # Wages owed until 2026-09 are within the 2-year limit: the process refuses that reason.
+    too_old = a.act(a.inspector, f"/v1/complaints/{rejected}/acceptance",
+                    {"decision": "reject", "reason": "violation_too_old", "explanation": "超过两年"},
+                    until=409, retry_on=(404, 503))
+    assert too_old.status_code == 409 and "2-year" in too_old.json()["detail"]
+    # A rejection without its written explanation breaks the contract's rule.
+    bare = a.inspector.post(f"/v1/complaints/{rejected}/acceptance", json={"decision": "reject", "reason": "other"})
+    assert bare.status_code == 422
+    r = a.inspector.post(f"/v1/complaints/{rejected}/acceptance",
+                         json={"decision": "reject", "reason": "not_labour_inspection_matter", "explanation": "不属劳动保障监察范围"})
+    assert r.status_code == 200, r.text
+
+    none_listed = a.inspector.post(f"/v1/complaints/{more_info}/acceptance", json={"decision": "request_more_info"})
+    assert none_listed.status_code == 422
+    r = a.act(a.inspector, f"/v1/complaints/{more_info}/acceptance",
+              {"decision": "request_more_info", "missing_items": ["用人单位名称"]})
+    assert r.status_code == 200, r.text
+
+    r = a.act(a.inspector, f"/v1/complaints/{forwarded}/acceptance",
+              {"decision": "forward", "forward_to": "130400-HOUSING", "explanation": "属住建部门管辖"})
+    assert r.status_code == 200, r.text
+
+    # The forwarding letter comes back from the workflow through POST /v1/forwardings.
+    def settled(case: dict) -> bool:
+        by_id = {c["complaint_id"]: c for c in case["complaints"]}
+        return (by_id[rejected]["closure_reason"] == "rejected" and by_id[forwarded]["closure_reason"] == "forwarded"
+                and by_id[more_info]["stage"] == "awaiting_information"
+                and "complaint.forwarded" in {e["type"] for e in a.city.get(f"/v1/cases/{case_id}/timeline").json()["events"]})
+
+    case = a.case_until(case_id, settled, "the three decisions in the ledger")
+    assert case["stage"] == "information" and case["status"] == "open"
+    # Rejected and forwarded complaints no longer count toward the case's workers and amount.
+    assert case["complaint_count"] == 3 and case["complainant_count"] == 1
+
+
+def test_extension_is_requested_by_the_county_and_approved_by_the_city_once(agencies: Agencies) -> None:
+    a = agencies
+    _, case_id = a.accepted_case(complaint_body(seed()))
+    r = a.act(a.inspector, f"/v1/cases/{case_id}/extension-requests", {"reason": "涉及人数多，需调取考勤记录"},
+              until=201)
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "pending"
+    pending = a.inspector.post(f"/v1/cases/{case_id}/extension-requests", json={"reason": "再次申请"})
+    assert pending.status_code == 409
+
+    by_county = a.inspector.post(f"/v1/cases/{case_id}/extension-requests/approval", json={})
+    assert by_county.status_code == 403
+    approved = a.city.post(f"/v1/cases/{case_id}/extension-requests/approval", json={})
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["process"]["extension_approved"] is True
+
+    again = a.inspector.post(f"/v1/cases/{case_id}/extension-requests", json={"reason": "第三次"})
+    assert again.status_code == 409 and "already extended" in again.json()["detail"]
+    nothing_pending = a.city.post(f"/v1/cases/{case_id}/extension-requests/approval", json={})
+    assert nothing_pending.status_code == 409
+
+    case = a.case_until(case_id, lambda c: c["processes"][0]["extension_approved"], "the extension in the ledger")
+    assert [e["status"] for e in case["extension_requests"]] == ["approved"]
+    assert any(d["name"] == "investigation.limit.90" for d in case["deadlines"]), case["deadlines"]
+
+
+def test_closure_with_a_reason_after_refusal_to_pay(agencies: Agencies) -> None:
+    """On a compressed clock (one day = 2 s) the 7-day order deadline passes unpaid: the case reaches
+    refusal, where only a closure the process allows is accepted."""
+    a = agencies
+    spec = a.stack.spec("intake-worker")
+    a.stack.stop_process("intake-worker")
+    spec.env["ANXIN_WORKING_DAY_SECONDS"] = "2"
+    a.stack.start_process(spec)
+    a.stack.wait_process_ready(spec, 60)
+    try:
+        # Below the criminal threshold: no police referral, so the refusal stage waits for the inspector.
+        _, case_id = a.accepted_case(complaint_body(seed(), amount_owed="3000.00", workers_affected=1))
+    finally:
+        a.stack.stop_process("intake-worker")
+        a.stack.start_process(a.stack.spec("intake-worker"))
+        a.stack.wait_process_ready(a.stack.processes["intake-worker"], 60)
+
+    r = a.act(a.inspector, f"/v1/cases/{case_id}/verification", {"outcome": "wage_arrears"})
+    assert r.status_code == 200, r.text
+    early = a.inspector.post(f"/v1/cases/{case_id}/closure", json={"reason": "administrative_decision"})
+    assert early.status_code == 409 and "closes through its own steps" in early.json()["detail"]
+    served = a.act(a.inspector, f"/v1/cases/{case_id}/service",
+                   {"method": "posting", "evidence": [{"kind": "photo", "ref": "ev-posting-1"}]})
+    assert served.status_code == 200, served.text
+
+    a.case_until(case_id, lambda c: c["stage"] == "refusal", "the refusal stage (compensation decided)", timeout=90)
+    unpaid = a.inspector.post(f"/v1/cases/{case_id}/closure", json={"reason": "paid_in_full"})
+    assert unpaid.status_code == 409 and "outstanding" in unpaid.json()["detail"]
+    closed = a.act(a.inspector, f"/v1/cases/{case_id}/closure", {"reason": "administrative_decision"})
+    assert closed.status_code == 200, closed.text
+    case = a.case_until(case_id, lambda c: c["status"] == "closed", "the case closed")
+    assert case["closure_reason"] == "administrative_decision"
+    assert case["processes"][0]["compensation_id"].startswith("COMP-")
+    assert "refusal" in case["stage_times"]
+
+
+def test_a_county_inspector_sees_and_acts_on_their_county_only(agencies: Agencies) -> None:
+    a = agencies
+    complaint_id = a.file(complaint_body(seed(), county="130402"))
+    case_id = a.in_ledger(complaint_id)["case_id"]
+
+    assert a.other_inspector.get(f"/v1/cases/{case_id}").status_code == 404
+    assert a.other_inspector.get(f"/v1/cases/{case_id}/timeline").status_code == 404
+    assert a.other_inspector.get(f"/v1/complaints/{complaint_id}").status_code == 404
+    refused = a.other_inspector.post(f"/v1/complaints/{complaint_id}/acceptance", json={"decision": "accept"})
+    assert refused.status_code == 404
+    assert a.other_inspector.post(f"/v1/cases/{case_id}/verification", json={"outcome": "unfounded"}).status_code == 404
+    listed = a.other_inspector.get("/v1/cases", params={"county": "130402"}).json()["items"]
+    assert listed == []
+    own = a.other_inspector.get("/v1/cases", params={"limit": 200}).json()["items"]
+    assert all(c["county"] == "130403" for c in own)
+
+    assert a.inspector.get(f"/v1/cases/{case_id}").status_code == 200
+    assert a.city.get(f"/v1/cases/{case_id}").status_code == 200
+    assert a.anonymous.get(f"/v1/cases/{case_id}").status_code == 401
+
+
+def test_lifecycle_requests_are_recorded_once_per_idempotency_key(agencies: Agencies) -> None:
+    a = agencies
+    key = f"case:C-TEST{uuid.uuid4().hex[:8].upper()}:order"
+    order = {"idempotency_key": key, "case_id": key.split(":")[1], "county": "130402", "employer_ref": "E-TEST",
+             "project_ref": "P-TEST", "amount_owed": "5000.00", "workers": 2, "pay_days": 7, "pay_unit": "calendar"}
+    first = a.anonymous.post("/v1/orders", json=order, headers={"Idempotency-Key": key})
+    assert first.status_code == 201, first.text
+    assert set(first.json()) == {"id"}  # exactly the contract's DocumentRef
+    second = a.anonymous.post("/v1/orders", json=order, headers={"Idempotency-Key": key})
+    assert second.status_code == 200 and second.json() == first.json()
+
+    changed = a.anonymous.post("/v1/orders", json={**order, "amount_owed": "6000.00"}, headers={"Idempotency-Key": key})
+    assert changed.status_code == 422
+    assert a.anonymous.post("/v1/orders", json=order).status_code == 400
+    assert a.inspector.post("/v1/orders", json=order, headers={"Idempotency-Key": key}).status_code == 403
+
+    with psycopg.connect(a.stack.postgres.service_url("cases")) as conn:
+        documents = conn.execute("SELECT count(*) FROM cases.documents WHERE idempotency_key = %s", (key,)).fetchone()
+        events = conn.execute("SELECT count(*) FROM cases.outbox WHERE envelope->'payload'->>'order_id' = %s",
+                              (first.json()["id"],)).fetchone()
+    assert documents is not None and documents[0] == 1
+    assert events is not None and events[0] == 1

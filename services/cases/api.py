@@ -407,18 +407,7 @@ async def _report(request: Request, report_id: str) -> dict[str, Any]:
     return report
 
 
-@router.get("/reports/{report_id}", tags=["reports"], summary="A report's figures (JSON)")
-async def get_report(request: Request, report_id: str, principal: Principal = READERS) -> dict[str, Any]:
-    report = await _report(request, report_id)
-    figures = report["figures"]
-    scope = domain.county_scope(principal)
-    if scope is not None:
-        figures = {**figures, "rows": [r for r in figures["rows"] if r["level"] == "county" and r["area"] == scope]}
-    return {"report_id": report["report_id"], "kind": report["kind"], "period_start": report["period_start"],
-            "period_end": report["period_end"], "produced_at": report["produced_at"], **figures,
-            "csv_url": f"/v1/reports/{report_id}.csv", "chart_url": f"/v1/reports/{report_id}/chart.png"}
-
-
+# Declared before `/reports/{report_id}`, which would otherwise take the `.csv` suffix into the id.
 @router.get("/reports/{report_id}.csv", tags=["reports"], summary="A report as CSV (city office)")
 async def get_report_csv(request: Request, report_id: str, principal: Principal = CITY) -> Response:
     report = await _report(request, report_id)
@@ -432,3 +421,17 @@ async def get_report_chart(request: Request, report_id: str, principal: Principa
     if not report["chart_png"]:
         raise Problem(404, "No chart", f"report {report_id} has no chart")
     return Response(bytes(report["chart_png"]), media_type="image/png")
+
+
+@router.get("/reports/{report_id}", tags=["reports"], summary="A report's figures (JSON)")
+async def get_report(request: Request, report_id: str, principal: Principal = READERS) -> dict[str, Any]:
+    report = await _report(request, report_id)
+    figures = report["figures"]
+    scope = domain.county_scope(principal)
+    if scope is not None:
+        rows = [r for r in figures["rows"] if r["level"] == "county" and r["area"] == scope]
+        empty = {"level": "county", "area": scope, **domain.Figures().as_dict()}
+        figures = {**figures, "rows": rows or [empty]}
+    return {"report_id": report["report_id"], "kind": report["kind"], "period_start": report["period_start"],
+            "period_end": report["period_end"], "produced_at": report["produced_at"], **figures,
+            "csv_url": f"/v1/reports/{report_id}.csv", "chart_url": f"/v1/reports/{report_id}/chart.png"}

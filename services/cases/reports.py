@@ -20,6 +20,8 @@ CHART_COLOURS = ("#4e79a7", "#59a14f", "#e15759", "#f28e2b")
 
 async def figures(conn: store.Conn, period: domain.Period, county: str | None = None) -> dict[str, Any]:
     by_county = domain.compute_figures(await store.report_facts(conn, period, county))
+    if county is not None:
+        by_county.setdefault(county, domain.Figures())  # a county with nothing to count still has its row
     rows = domain.report_rows(by_county)
     if county is not None:
         # A county inspector sees their county only, not the city's sum of other counties.

@@ -113,11 +113,15 @@ class Agencies:
                 return response
             time.sleep(0.5)
 
+    def for_county(self, county: str) -> httpx.Client:
+        """The county's inspector; the city office for a county without a development inspector."""
+        return {"130402": self.inspector, "130403": self.other_inspector}.get(county, self.city)
+
     def accepted_case(self, body: dict[str, Any]) -> tuple[str, str]:
         """File a complaint, accept it, and wait until its case has a running process: (complaint, case)."""
         complaint_id = self.file(body)
         case_id = self.in_ledger(complaint_id)["case_id"]
-        client = self.inspector if body["county_code"] == "130402" else self.other_inspector
+        client = self.for_county(body["county_code"])
         r = self.act(client, f"/v1/complaints/{complaint_id}/acceptance", {"decision": "accept"}, retry_on=(404, 503))
         assert r.status_code == 200, r.text
         self.case_until(case_id, lambda c: bool(c["process_case_ids"]), "the case process in the ledger")

@@ -1,0 +1,165 @@
+"""Statistics and reports on the real stack, checked against a known set of cases in one county
+(复兴区 130404, used by no other test): JSON, CSV, the chart, and the report workflow on `anxin-cases`
+that the weekly and quarterly schedules start."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from services.cases import domain
+from services.cases.report_workflow import REPORT_WORKFLOW_TYPE, ReportRequest
+from services.cases.worker import QUARTERLY_SCHEDULE_ID, WEEKLY_SCHEDULE_ID
+from services.common.settings import CommonSettings
+from services.common.temporal import connect
+from services.contracts.lifecycle import TaskQueues
+from tests.integration.cases.conftest import Agencies, complaint_body, seed, wait_for
+
+COUNTY = "130404"
+EXPECTED = {
+    "clues_received": 5,
+    "accepted": 3,
+    "confirmed_arrears": 1,
+    "resolved": 4,
+    "resolved_on_time": 4,
+    "on_time_rate": "1.0000",
+    "amount_recovered": "18000.00",
+    "workers_helped": 3,
+    "handoffs_overdue": 0,
+    "criminal_referrals": 0,
+    "blacklist_entries": 0,
+}
+
+
+@pytest.fixture(scope="module")
+def seeded(agencies: Agencies) -> dict[str, str]:
+    """Five complaints in 130404: one arrears case paid in full (two complaints, 3 workers, ¥18,000),
+    one unfounded, one rejected, one still awaiting acceptance."""
+    a = agencies
+    paid = seed()
+    first, paid_case = a.accepted_case(complaint_body(paid, county=COUNTY, amount_owed="12000.00", workers_affected=2))
+    second = a.file(complaint_body(paid, county=COUNTY, amount_owed="8000.00", workers_affected=1))
+    a.in_ledger(second)
+    assert a.act(a.city, f"/v1/complaints/{second}/acceptance", {"decision": "accept"}).status_code == 200
+    a.case_until(paid_case, lambda c: all(x["decision"] == "accept" for x in c["complaints"]), "both accepted")
+    assert a.act(a.city, f"/v1/cases/{paid_case}/verification",
+                 {"outcome": "wage_arrears", "confirmed_amount": "18000.00", "confirmed_workers": 3}).status_code == 200
+    assert a.act(a.city, f"/v1/cases/{paid_case}/service",
+                 {"method": "in_person", "evidence": [{"kind": "receipt", "ref": "ev-r"}]}).status_code == 200
+    assert a.act(a.city, f"/v1/cases/{paid_case}/payments",
+                 {"payment_id": "P-ALL", "amount": "18000.00", "evidence": [{"kind": "bank_record", "ref": "ev-b"}]}
+                 ).status_code == 200
+
+    _, unfounded_case = a.accepted_case(complaint_body(seed(), county=COUNTY))
+    assert a.act(a.city, f"/v1/cases/{unfounded_case}/verification", {"outcome": "unfounded"}).status_code == 200
+
+    rejected = a.file(complaint_body(seed(), county=COUNTY))
+    a.in_ledger(rejected)
+    assert a.act(a.city, f"/v1/complaints/{rejected}/acceptance",
+                 {"decision": "reject", "reason": "other", "explanation": "重复投诉已另案处理"}).status_code == 200
+    waiting = a.file(complaint_body(seed(), county=COUNTY))
+    a.in_ledger(waiting)
+
+    for case_id in (paid_case, unfounded_case):
+        a.case_until(case_id, lambda c: c["status"] == "closed", f"{case_id} closed")
+    a.case_until(a.in_ledger(rejected)["case_id"], lambda c: c["status"] == "closed", "the rejected complaint closed")
+    return {"paid_case": paid_case, "first": first}
+
+
+def _today() -> datetime:
+    return datetime.now(UTC)
+
+
+def _row(rows: list[dict[str, Any]], level: str, area: str) -> dict[str, Any]:
+    return next(r for r in rows if r["level"] == level and r["area"] == area)
+
+
+def test_figures_by_county_and_city_for_each_period(agencies: Agencies, seeded: dict[str, str]) -> None:
+    a = agencies
+    today = domain.legal_date(_today())
+    for kind in ("daily", "weekly", "quarterly"):
+        label = domain.period_containing(kind, today).label
+        response = a.city.get("/v1/statistics", params={"period": kind, "label": label})
+        assert response.status_code == 200, response.text
+        rows = response.json()["rows"]
+        county = _row(rows, "county", COUNTY)
+        assert {k: county[k] for k in EXPECTED} == EXPECTED, kind
+        city = _row(rows, "city", "130400")
+        counties = [r for r in rows if r["level"] == "county"]
+        assert city["clues_received"] == sum(r["clues_received"] for r in counties)
+        assert city["resolved"] == sum(r["resolved"] for r in counties)
+
+    # A county inspector gets their county's row only.
+    own = a.inspector.get("/v1/statistics", params={"period": "quarterly"}).json()["rows"]
+    assert [(r["level"], r["area"]) for r in own] == [("county", "130402")]
+    assert a.city.get("/v1/statistics", params={"period": "quarterly", "label": "2026-Q5"}).status_code == 422
+
+
+def test_the_quarterly_report_renders_as_csv_and_as_a_chart(agencies: Agencies, seeded: dict[str, str]) -> None:
+    a = agencies
+    quarter = domain.period_containing("quarterly", domain.legal_date(_today())).label
+    produced = a.city.post("/v1/reports", json={"kind": "quarterly", "period": quarter})
+    assert produced.status_code == 201, produced.text
+    report_id = produced.json()["report_id"]
+    assert a.inspector.post("/v1/reports", json={"kind": "quarterly", "period": quarter}).status_code == 403
+
+    text = a.city.get(f"/v1/reports/{report_id}.csv")
+    assert text.status_code == 200 and text.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(text.text)))
+    assert rows[0][:3] == ["period", "level", "area"] and rows[1][0] == "期间"
+    county = next(r for r in rows if r[1] == "county" and r[2] == COUNTY)
+    assert dict(zip(rows[0][3:], county[3:], strict=True)) == {k: str(v) for k, v in EXPECTED.items()}
+    assert county[0] == quarter
+
+    chart = a.city.get(f"/v1/reports/{report_id}/chart.png")
+    assert chart.status_code == 200 and chart.headers["content-type"] == "image/png"
+    image = Image.open(io.BytesIO(chart.content))
+    assert image.format == "PNG" and image.width >= 640 and image.height == 460
+    # Bars are drawn: the image is not just white and black text.
+    colours = {c for _, c in image.convert("RGB").getcolors(maxcolors=100000) or []}
+    assert (0x4E, 0x79, 0xA7) in colours and (0xE1, 0x57, 0x59) in colours
+
+    scoped = a.other_inspector.get(f"/v1/reports/{report_id}").json()["rows"]
+    assert [(r["level"], r["area"]) for r in scoped] == [("county", "130403")]
+
+
+async def test_the_schedules_exist_and_their_workflow_produces_the_report(
+    agencies: Agencies, seeded: dict[str, str]
+) -> None:
+    a = agencies
+    secrets = a.stack.development_secrets()
+    client = await connect(CommonSettings(temporal_address=a.stack.temporal.address,
+                                          data_keys=secrets["ANXIN_DATA_KEYS"], data_key_id=secrets["ANXIN_DATA_KEY_ID"]))
+    weekly = await client.get_schedule_handle(WEEKLY_SCHEDULE_ID).describe()
+    quarterly = await client.get_schedule_handle(QUARTERLY_SCHEDULE_ID).describe()
+    for description in (weekly, quarterly):
+        assert description.schedule.spec.time_zone_name == "Asia/Shanghai"
+        assert description.schedule.action.task_queue == TaskQueues.CASES  # type: ignore[attr-defined]
+    # Mondays 02:00 and the first day of each quarter 03:00, China Standard Time.
+    for at in weekly.info.next_action_times:
+        local = at.astimezone(domain.CHINA_TZ)
+        assert (local.weekday(), local.hour, local.minute) == (0, 2, 0)
+    for at in quarterly.info.next_action_times:
+        local = at.astimezone(domain.CHINA_TZ)
+        assert (local.month in (1, 4, 7, 10), local.day, local.hour) == (True, 1, 3)
+
+    # The workflow the weekly schedule starts, asked for the current week.
+    week = domain.period_containing("weekly", domain.legal_date(_today())).label
+    report_id = await client.execute_workflow(
+        REPORT_WORKFLOW_TYPE, ReportRequest(kind="weekly", period=week), id=f"test-report-{seed()}",
+        task_queue=TaskQueues.CASES, result_type=str,
+    )
+    assert report_id == f"R-weekly-{week}"
+    report = a.city.get(f"/v1/reports/{report_id}").json()
+    assert {k: _row(report["rows"], "county", COUNTY)[k] for k in EXPECTED} == EXPECTED
+
+    # Triggered now, the quarterly schedule reports the last complete quarter.
+    await client.get_schedule_handle(QUARTERLY_SCHEDULE_ID).trigger()
+    previous = domain.previous_period("quarterly", domain.legal_date(_today())).label
+    wait_for("the scheduled quarterly report",
+             lambda: a.city.get(f"/v1/reports/R-quarterly-{previous}").status_code == 200, timeout=60)

@@ -49,6 +49,8 @@ from services.contracts.cases_events import (
     InspectorAssigned,
     NoticeRecorded,
     OrderIssued,
+    PartiesRecorded,
+    Party,
     PaymentRecorded,
     ProcessSnapshot,
     ServiceRecorded,
@@ -570,6 +572,19 @@ class Cases:
         return await self._record_action(
             principal=principal, kind="assignment", event_type=CaseEvents.INSPECTOR_ASSIGNED, case=case,
             complaint_id=None, workflow_id=None, idempotency_key=None, request={"inspector": inspector},
+            payload=payload,
+        )
+
+    async def record_parties(self, principal: Principal, case_id: str, parties: list[dict[str, Any]]) -> dict[str, Any]:
+        """The employer's contractors and the project owner (总包/分包/建设单位), as the inspector found them."""
+        case = await self.visible_case(principal, case_id)
+        payload = PartiesRecorded(
+            action_id=f"A-{uuid.uuid4().hex[:16].upper()}", case_id=case["case_id"], county=case["county"],
+            actor=principal.client_id, contractors=[Party(**p) for p in parties],
+        )
+        return await self._record_action(
+            principal=principal, kind="parties", event_type=CaseEvents.PARTIES_RECORDED, case=case,
+            complaint_id=None, workflow_id=None, idempotency_key=None, request={"contractors": parties},
             payload=payload,
         )
 

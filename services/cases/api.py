@@ -15,7 +15,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from stdnum.cn import uscc
 
 from services.cases import domain, reports, store
 from services.cases.actions import Cases
@@ -161,6 +162,26 @@ class AssignmentBody(_Body):
     inspector: str = Field(min_length=1, max_length=64, description="Agency client id of the inspector.")
 
 
+class PartyBody(_Body):
+    role: Literal["general_contractor", "subcontractor", "project_owner"]
+    name: str = Field(min_length=2, max_length=200)
+    credit_code: str | None = Field(None, description="Unified social credit code (18 characters, checked).")
+
+    @field_validator("credit_code")
+    @classmethod
+    def _valid_code(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        code = value.strip().upper()
+        if not uscc.is_valid(code):
+            raise ValueError("not a valid unified social credit code (统一社会信用代码)")
+        return code
+
+
+class PartiesBody(_Body):
+    contractors: list[PartyBody] = Field(max_length=50)
+
+
 class MergeBody(_Body):
     case_id: str = Field(description="The case merged into this one.")
     reason: str = Field(min_length=2, max_length=2000)
@@ -261,6 +282,12 @@ async def approve_extension(
 @router.post("/cases/{case_id}/assignment", tags=["actions"], summary="Assign the inspector handling the case")
 async def assign(request: Request, case_id: str, body: AssignmentBody, principal: Principal = ACTORS) -> dict[str, Any]:
     return await cases(request).assign(principal, case_id, body.inspector)
+
+
+@router.put("/cases/{case_id}/parties", tags=["actions"],
+            summary="Record the contractors and project owner (总包/分包/建设单位) of the case")
+async def record_parties(request: Request, case_id: str, body: PartiesBody, principal: Principal = ACTORS) -> dict[str, Any]:
+    return await cases(request).record_parties(principal, case_id, [p.model_dump() for p in body.contractors])
 
 
 @router.post("/cases/{case_id}/merge", tags=["ledger"], status_code=202,

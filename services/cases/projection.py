@@ -454,6 +454,14 @@ class LedgerProjection:
                      (p["inspector"], case_id))
         self.timeline(conn, case_id, event, f"指定承办人 {p['inspector']}（{p['actor']}）", actor=p["actor"])
 
+    def _on_case_parties_recorded(self, conn: Conn, event: EventEnvelope) -> None:
+        p = event.payload
+        case_id = self.resolve_alias(conn, p["case_id"])
+        conn.execute("UPDATE ledger SET contractors = %s, updated_at = now() WHERE case_id = %s",
+                     (Jsonb(p["contractors"]), case_id))
+        names = "、".join(f"{c['role']}:{c['name']}" for c in p["contractors"]) or "无"
+        self.timeline(conn, case_id, event, f"记录相关单位：{names}（{p['actor']}）", actor=p["actor"])
+
     # --- merge and split ----------------------------------------------------------------------------------
 
     def _on_case_merged(self, conn: Conn, event: EventEnvelope) -> None:

@@ -34,6 +34,7 @@ class CaseEvents:
     CLOSURE_RECORDED = "case.closure_recorded"
     CALLBACK_RECORDED = "complaint.callback_recorded"
     INSPECTOR_ASSIGNED = "case.inspector_assigned"
+    PARTIES_RECORDED = "case.parties_recorded"  # general contractor, subcontractors, project owner
     MERGED = "case.merged"
     SPLIT = "case.split"
     REPORT_PRODUCED = "report.produced"
@@ -192,6 +193,16 @@ class InspectorAssigned(ActionRecorded):
     inspector: str
 
 
+class Party(_Payload):
+    role: str = Field(description="general_contractor (总包), subcontractor (分包) or project_owner (建设单位).")
+    name: str
+    credit_code: str | None = None
+
+
+class PartiesRecorded(ActionRecorded):
+    contractors: list[Party]
+
+
 class CaseMerged(_Payload):
     case_id: str = Field(description="The surviving case.")
     merged_case_id: str = Field(description="The case merged into it; its id is an alias from now on.")
@@ -232,6 +243,7 @@ PAYLOADS: dict[tuple[str, int], type[BaseModel]] = {
     (CaseEvents.CLOSURE_RECORDED, 1): ClosureRecorded,
     (CaseEvents.CALLBACK_RECORDED, 1): CallbackRecorded,
     (CaseEvents.INSPECTOR_ASSIGNED, 1): InspectorAssigned,
+    (CaseEvents.PARTIES_RECORDED, 1): PartiesRecorded,
     (CaseEvents.MERGED, 1): CaseMerged,
     (CaseEvents.SPLIT, 1): CaseSplit,
     (CaseEvents.REPORT_PRODUCED, 1): ReportProduced,

@@ -12,7 +12,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from services.cases.projection import CONSUMER_NAME, TOPICS
-from tests.integration.cases.conftest import Agencies, complaint_body, seed, wait_for
+from tests.integration.cases.conftest import Agencies, complaint_body, credit_code, seed, wait_for
 
 
 def _all_pages(a: Agencies, params: dict[str, Any], limit: int) -> list[dict[str, Any]]:
@@ -52,6 +52,16 @@ def test_queue_filters_and_pages_in_deadline_order(agencies: Agencies) -> None:
     assert assigned.status_code == 200, assigned.text
     wait_for("the assignment in the ledger",
              lambda: [c["case_id"] for c in _all_pages(a, {**mine, "inspector": "inspector-130403"}, 50)] == case_ids[:1])
+
+    # The employer's contractors, as the inspector found them (credit codes checked).
+    bad = a.other_inspector.put(f"/v1/cases/{case_ids[1]}/parties", json={"contractors": [
+        {"role": "general_contractor", "name": "某建工集团", "credit_code": "911304001234567890"}]})
+    assert bad.status_code == 422
+    parties = [{"role": "general_contractor", "name": "某建工集团有限公司", "credit_code": credit_code(tag)},
+               {"role": "project_owner", "name": "某置业有限公司", "credit_code": None}]
+    assert a.other_inspector.put(f"/v1/cases/{case_ids[1]}/parties", json={"contractors": parties}).status_code == 200
+    case = a.case_until(case_ids[1], lambda c: bool(c["contractors"]), "the contractors in the ledger")
+    assert [p["name"] for p in case["contractors"]] == ["某建工集团有限公司", "某置业有限公司"]
 
     assert a.city.get("/v1/cases", params={"cursor": "not-a-cursor"}).status_code == 422
     assert a.city.get("/v1/cases", params={"stage": "nowhere"}).status_code == 422

@@ -1,5 +1,269 @@
-"""HTTP routes of the referrals service: thin, HTTP in, domain call, store, workflow call out."""
+"""HTTP routes of the referrals service: thin, HTTP in, domain call, store, workflow call out.
 
-from fastapi import APIRouter
+- `POST /v1/letters`, `/v1/referrals`, `/v1/referrals/{id}/withdrawal`: what the lifecycle's activities
+  ask for, idempotent by `Idempotency-Key`.
+- `/v1/letters/{id}` and `/v1/letters/{id}/pdf`: letters and their PDF, to the addressee and the agencies
+  that see the case.
+- `/v1/handoffs…`: a department's inbox, acknowledgement, response (with files) and return.
+- `/v1/referrals…`: the receiving bodies' inboxes and answers; inspectors' fast-track referrals.
+- `/v1/departments`: the configured departments.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from services.common.auth import Principal, Role, bearer_principal, require_roles
+from services.common.problems import Problem
+from services.contracts.lifecycle import LetterRequest, ReferralRequest, WithdrawReferralRequest
+from services.contracts.referrals_events import (
+    DeclineReason,
+    HandoffOutcome,
+    HandoffStatus,
+    ReferralDecision,
+    ReferralKind,
+    ReturnReason,
+)
+from services.referrals.commands import Referrals, _hash
 
 router = APIRouter(prefix="/v1")
+
+READERS = require_roles(*Role)
+DEPARTMENT = require_roles(Role.department)
+RECEIVERS = require_roles(Role.police, Role.procuratorate, Role.arbitration, Role.legal_aid)
+INSPECTORS = require_roles(Role.county_inspector, Role.city_office)
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+def referrals(request: Request) -> Referrals:
+    return request.app.state.referrals  # type: ignore[no-any-return]
+
+
+def _lifecycle_caller(request: Request) -> None:
+    """The lifecycle worker calls these endpoints without a token today (workflows/clients.py sends none):
+    it is a trusted internal client on the service network. A caller that does send a token must be an
+    operator, so an agency token cannot be used to issue letters or referrals."""
+    principal = bearer_principal(request)
+    if principal is not None and principal.role is not Role.operator:
+        raise Problem(403, "Forbidden", f"the role {principal.role.value} may not make lifecycle requests")
+
+
+def _key(key: str | None) -> str:
+    if not key:
+        raise Problem(400, "Idempotency-Key required", "these requests must carry an Idempotency-Key header")
+    return key
+
+
+def _created(record: dict[str, Any], created: bool) -> JSONResponse:
+    return JSONResponse(record, status_code=201 if created else 200)
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    from fastapi.encoders import jsonable_encoder
+
+    return jsonable_encoder(row)  # type: ignore[no-any-return]
+
+
+# --- the lifecycle's requests --------------------------------------------------------------------------
+
+
+@router.post("/letters", tags=["lifecycle"], summary="Issue a handoff letter or a ladder letter (交办函 … 问责移交单)")
+async def post_letter(request: Request, body: LetterRequest, key: IdempotencyKey = None) -> JSONResponse:
+    _lifecycle_caller(request)
+    return _created(*await referrals(request).issue_letter(_key(key), body))
+
+
+@router.post("/referrals", tags=["lifecycle"], summary="Refer a case to the police, procuratorate or arbitration")
+async def post_referral(request: Request, body: ReferralRequest, key: IdempotencyKey = None) -> JSONResponse:
+    _lifecycle_caller(request)
+    return _created(*await referrals(request).make_referral(_key(key), body))
+
+
+@router.post("/referrals/{referral_id}/withdrawal", tags=["lifecycle"],
+             summary="Withdraw a referral (paid in full before the police opened a case)")
+async def post_withdrawal(request: Request, referral_id: str, body: WithdrawReferralRequest,
+                          key: IdempotencyKey = None) -> dict[str, Any]:
+    _lifecycle_caller(request)
+    if body.referral_id != referral_id:
+        raise Problem(422, "Referral ids differ", "the path and the body name different referrals")
+    return await referrals(request).withdraw(_key(key), body)
+
+
+# --- letters -----------------------------------------------------------------------------------------------
+
+
+@router.get("/letters", tags=["letters"], summary="Letters of a case, handoff or referral")
+async def list_letters(
+    request: Request, case_id: str | None = None, handoff_id: str | None = None, referral_id: str | None = None,
+    principal: Principal = READERS,
+) -> dict[str, Any]:
+    rows = await referrals(request).letters(principal, case_id=case_id, handoff_id=handoff_id, referral_id=referral_id)
+    return {"letters": [_jsonable(r) for r in rows]}
+
+
+@router.get("/letters/{letter_id}", tags=["letters"], summary="A letter's record: number, dates, facts, hash")
+async def get_letter(request: Request, letter_id: str, principal: Principal = READERS) -> dict[str, Any]:
+    return _jsonable(await referrals(request).letter(principal, letter_id))
+
+
+@router.get("/letters/{letter_id}/pdf", tags=["letters"], summary="The letter as PDF",
+            response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+async def get_letter_pdf(request: Request, letter_id: str, principal: Principal = READERS) -> Response:
+    row, pdf = await referrals(request).letter_pdf(principal, letter_id)
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{letter_id}.pdf"',
+        "ETag": f'"{row["sha256"]}"',
+        "X-Content-SHA256": row["sha256"],
+    })
+
+
+# --- handoffs ----------------------------------------------------------------------------------------------
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AttachedFile(_Body):
+    name: str = Field(min_length=1, max_length=200)
+    media_type: str = Field("application/pdf", max_length=100)
+    content_base64: str = Field(min_length=4, max_length=700_000)
+
+
+class ResponseBody(_Body):
+    outcome: HandoffOutcome
+    summary: str = Field(min_length=2, max_length=4000)
+    files: list[AttachedFile] = Field(default_factory=list, max_length=10)
+
+
+class ReturnBody(_Body):
+    reason: ReturnReason
+    explanation: str = Field(min_length=2, max_length=4000)
+
+
+@router.get("/handoffs", tags=["handoffs"], summary="Handoffs: a department's inbox (its own only), or by county")
+async def list_handoffs(
+    request: Request, status: HandoffStatus | None = None, case_id: str | None = None,
+    limit: int = Query(100, ge=1, le=500), principal: Principal = READERS,
+) -> dict[str, Any]:
+    rows = await referrals(request).handoffs(principal, status=status.value if status else None, case_id=case_id,
+                                             limit=limit)
+    return {"handoffs": [_jsonable(r) for r in rows]}
+
+
+@router.get("/handoffs/{handoff_id}", tags=["handoffs"], summary="A handoff with its letters")
+async def get_handoff(request: Request, handoff_id: str, principal: Principal = READERS) -> dict[str, Any]:
+    return _jsonable(await referrals(request).handoff(principal, handoff_id))
+
+
+@router.post("/handoffs/{handoff_id}/acknowledgement", tags=["handoffs"], summary="Acknowledge receipt (签收)")
+async def acknowledge(request: Request, handoff_id: str, principal: Principal = DEPARTMENT) -> dict[str, Any]:
+    return _jsonable(await referrals(request).acknowledge(principal, handoff_id))
+
+
+@router.post("/handoffs/{handoff_id}/response", tags=["handoffs"],
+             summary="Report the outcome with files (办理结果反馈); the case process decides anew")
+async def respond(request: Request, handoff_id: str, body: ResponseBody,
+                  principal: Principal = DEPARTMENT) -> dict[str, Any]:
+    files = [f.model_dump() for f in body.files]
+    return _jsonable(await referrals(request).respond(principal, handoff_id, body.outcome, body.summary, files))
+
+
+@router.post("/handoffs/{handoff_id}/return", tags=["handoffs"],
+             summary="Return the handoff with a reason (退回); the case process decides anew")
+async def return_handoff(request: Request, handoff_id: str, body: ReturnBody,
+                         principal: Principal = DEPARTMENT) -> dict[str, Any]:
+    return _jsonable(await referrals(request).return_handoff(principal, handoff_id, body.reason, body.explanation))
+
+
+@router.get("/handoffs/{handoff_id}/files/{file_id}", tags=["handoffs"], summary="A file of a response",
+            response_class=Response)
+async def get_handoff_file(request: Request, handoff_id: str, file_id: str,
+                           principal: Principal = READERS) -> Response:
+    row = await referrals(request).handoff_file(principal, handoff_id, file_id)
+    return Response(bytes(row["content"]), media_type=row["media_type"],
+                    headers={"X-Content-SHA256": row["sha256"]})
+
+
+# --- referrals ---------------------------------------------------------------------------------------------
+
+
+class DecisionBody(_Body):
+    decision: ReferralDecision
+    decision_ref: str | None = Field(None, max_length=100, description="The body's own number (立案决定书文号 …).")
+    decline_reason: DeclineReason | None = None
+    reasons: str | None = Field(None, max_length=4000)
+    assigned_to: str | None = Field(
+        None, max_length=100, description="Legal aid: the assigned lawyer's practice number or staff reference."
+    )
+
+
+class FastTrackBody(_Body):
+    case_id: str = Field(min_length=1, max_length=64)
+    target: ReferralKind
+    basis: str = Field(min_length=2, max_length=2000)
+
+    @model_validator(mode="after")
+    def _fast_track(self) -> FastTrackBody:
+        if self.target not in (ReferralKind.LEGAL_AID, ReferralKind.ARBITRATION):
+            raise ValueError("inspectors make legal-aid and arbitration fast-track referrals here; criminal "
+                             "referrals follow the case process")
+        return self
+
+
+@router.get("/referrals", tags=["referrals"], summary="Referrals: the receiving body's inbox, or by county")
+async def list_referrals(
+    request: Request, status: str | None = None, case_id: str | None = None, target: ReferralKind | None = None,
+    limit: int = Query(100, ge=1, le=500), principal: Principal = READERS,
+) -> dict[str, Any]:
+    rows = await referrals(request).referrals(principal, status=status, case_id=case_id, target=target, limit=limit)
+    return {"referrals": [_jsonable(r) for r in rows]}
+
+
+@router.get("/referrals/{referral_id}", tags=["referrals"], summary="A referral with its package and letters")
+async def get_referral(request: Request, referral_id: str, principal: Principal = READERS) -> dict[str, Any]:
+    return _jsonable(await referrals(request).referral(principal, referral_id))
+
+
+@router.post("/referrals/{referral_id}/decision", tags=["referrals"],
+             summary="The receiving body's answer: police 立案 / 不予立案, procuratorate, arbitration, legal aid")
+async def decide(request: Request, referral_id: str, body: DecisionBody,
+                 principal: Principal = RECEIVERS) -> dict[str, Any]:
+    return _jsonable(await referrals(request).decide(
+        principal, referral_id, body.decision, body.decision_ref, body.decline_reason, body.reasons, body.assigned_to,
+    ))
+
+
+@router.post("/fast-track-referrals", tags=["referrals"],
+             summary="An inspector's fast-track referral: legal aid (green channel, same day) or arbitration")
+async def fast_track(request: Request, body: FastTrackBody, key: IdempotencyKey = None,
+                     principal: Principal = INSPECTORS) -> JSONResponse:
+    return _created(*await referrals(request).make_agency_referral(
+        principal, _key(key), body.target, body.case_id, body.basis, _hash(body)))
+
+
+# --- case facts --------------------------------------------------------------------------------------------
+
+
+@router.get("/case-facts", tags=["letters"],
+            summary="The case facts letters quote (from intake's and cases' events), by case or complaint id")
+async def case_facts(request: Request, case_id: str | None = None, complaint_id: str | None = None,
+                     principal: Principal = READERS) -> dict[str, Any]:
+    if not case_id and not complaint_id:
+        raise Problem(400, "Filter required", "name a case_id or a complaint_id")
+    return _jsonable(await referrals(request).case_facts(principal, case_id=case_id, complaint_id=complaint_id))
+
+
+# --- departments -------------------------------------------------------------------------------------------
+
+
+@router.get("/departments", tags=["departments"], summary="The configured departments with deadlines and ladder")
+async def departments(request: Request, principal: Principal = READERS) -> dict[str, Any]:
+    config = request.app.state.departments
+    return {"bureau": config.bureau.model_dump(mode="json"),
+            "departments": [d.model_dump(mode="json") for d in config.departments]}

@@ -2,10 +2,30 @@
 
 from fastapi import FastAPI
 
+from services.common.lifecycle_config import load_lifecycle_config
 from services.common.service import ServiceSettings, create_service_app
+from services.contracts.lifecycle import CalendarConfig
 from services.referrals.api import router
+from services.referrals.commands import Referrals
+from services.referrals.departments import load_departments
+from services.referrals.letters import cjk_font_path
+from services.referrals.settings import ReferralsSettings
 from services.referrals.spec import SPEC
 
 
 def create_app(settings: ServiceSettings) -> FastAPI:
-    return create_service_app(SPEC, settings, [router])
+    referrals_settings = settings if isinstance(settings, ReferralsSettings) else ReferralsSettings()
+    # Read once and checked before serving: a wrong departments file or a missing font stops the process.
+    departments = load_departments(referrals_settings.departments_file)
+    font = cjk_font_path(referrals_settings.cjk_font)
+    try:
+        calendar = load_lifecycle_config(settings).calendar
+    except (OSError, ValueError):
+        calendar = CalendarConfig()
+
+    async def on_startup(app: FastAPI) -> None:
+        app.state.referrals = Referrals(app.state.pool, app.state.temporal.require(), departments, font, calendar)
+
+    app = create_service_app(SPEC, settings, [router], on_startup=on_startup)
+    app.state.departments = departments
+    return app

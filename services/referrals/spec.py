@@ -16,4 +16,12 @@ SPEC = ServiceSpec(
     worker_port=8203,
     api_needs_kafka=True,
     api_needs_temporal=True,
+    has_worker=True,
+    openapi_tags=[
+        {"name": "lifecycle", "description": "Requests of the lifecycle activities, idempotent by Idempotency-Key."},
+        {"name": "letters", "description": "Numbered letters and forms as PDF documents, with their SHA-256."},
+        {"name": "handoffs", "description": "Department handoffs (交办): inbox, acknowledge, respond, return."},
+        {"name": "referrals", "description": "Police, procuratorate, arbitration and legal-aid referrals and replies."},
+        {"name": "departments", "description": "The configured departments, deadlines and ladder settings."},
+    ],
 )

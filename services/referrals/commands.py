@@ -1,0 +1,719 @@
+"""The referrals service's commands: letters, handoffs, referrals and the agencies' answers.
+
+The lifecycle's requests (letters, referrals, withdrawals) are recorded once per Idempotency-Key: a
+per-key advisory lock serialises retries, the stored record is returned to a repeat, and a letter takes its
+document number in the transaction that stores it. Agencies' answers that change the process (a
+department's response or return, the police's decision) go to the case workflow first as a Temporal
+Update with a validator — refused there, nothing is recorded — and are then stored with their event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import json
+import logging
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from psycopg_pool import AsyncConnectionPool
+from pydantic import BaseModel
+from temporalio.client import (
+    Client,
+    RPCError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCStatusCode
+
+from services.common import audit
+from services.common.auth import Principal, Role
+from services.common.problems import PROBLEM_BASE, Problem
+from services.contracts.events import EventEnvelope
+from services.contracts.lifecycle import (
+    CalendarConfig,
+    DayUnit,
+    HandoffResponse,
+    LetterRequest,
+    PoliceDecision,
+    PoliceDecisionRecord,
+    ReferralRequest,
+    Updates,
+    WithdrawReferralRequest,
+    case_workflow_id,
+)
+from services.contracts.referrals_events import (
+    DeclineReason,
+    HandoffAcknowledged,
+    HandoffEscalated,
+    HandoffOutcome,
+    HandoffResponded,
+    HandoffReturned,
+    HandoffSent,
+    HandoffStatus,
+    LetterIssued,
+    LetterType,
+    ReferralDecided,
+    ReferralDecision,
+    ReferralEvents,
+    ReferralKind,
+    ReferralMade,
+    ReferralWithdrawn,
+    ReturnReason,
+)
+from services.referrals import domain, store
+from services.referrals.departments import Department, DepartmentsConfig
+from services.referrals.letters import compose, render_pdf, sha256
+from workflows.calendar import WorkingCalendar
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+UPDATE_TIMEOUT = timedelta(seconds=15)
+PRODUCER = "referrals"
+
+
+def _hash(model: BaseModel) -> str:
+    return hashlib.sha256(json.dumps(model.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
+def _event(event_type: str, case_id: str, payload: BaseModel, at: datetime) -> EventEnvelope:
+    return EventEnvelope(type=event_type, subject=case_id, producer=PRODUCER, occurred_at=at,
+                         payload=payload.model_dump(mode="json"))
+
+
+def _same_key(header: str, body_key: str) -> None:
+    if header != body_key:
+        raise Problem(422, "Idempotency keys differ",
+                      "the Idempotency-Key header and the body's idempotency_key must be the same")
+
+
+def _reused(kind: str) -> Problem:
+    return Problem(422, "Idempotency-Key reused", f"the Idempotency-Key was used for a different {kind} request",
+                   type_=f"{PROBLEM_BASE}idempotency-key-reused")
+
+
+def _facts_missing(case_id: str) -> Problem:
+    # Retryable on purpose: the case's complaint.submitted event is on its way through Kafka; the lifecycle
+    # activity retries and the letter is issued, with the right facts, once it has arrived.
+    return Problem(503, "Case facts not known yet",
+                   f"the referrals service has not yet received the complaints of case {case_id}; retry shortly",
+                   headers={"Retry-After": "5"})
+
+
+class ProcessGateway:
+    """Updates on the live case workflow, with Temporal's answers turned into problems."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    async def update(self, case_id: str, name: str, arg: BaseModel, update_id: str) -> None:
+        workflow_id = case_workflow_id(case_id)
+        handle = self._client.get_workflow_handle(workflow_id)
+        try:
+            await handle.execute_update(name, arg, id=update_id, rpc_timeout=UPDATE_TIMEOUT)
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            reason = cause.message if isinstance(cause, ApplicationError) else str(cause or exc)
+            raise Problem(409, "The case process refused the answer", reason,
+                          type_=f"{PROBLEM_BASE}action-refused", workflow_id=workflow_id) from None
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            raise Problem(503, "The case process did not answer in time",
+                          f"{workflow_id} did not answer within {UPDATE_TIMEOUT.seconds}s; try again",
+                          headers={"Retry-After": "5"}) from None
+        except RPCError as exc:
+            if exc.status is RPCStatusCode.NOT_FOUND:
+                raise Problem(409, "The case process is not running",
+                              f"{workflow_id} is not running (finished or never started): the answer cannot be "
+                              "taken into account", type_=f"{PROBLEM_BASE}action-refused",
+                              workflow_id=workflow_id) from None
+            if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+                raise Problem(503, "The process engine is unavailable", exc.message,
+                              headers={"Retry-After": "5"}) from None
+            raise Problem(502, "The process engine answered with an error",
+                          f"{exc.status.name}: {exc.message}") from None
+
+
+class Referrals:
+    """The service's commands; one instance per API process."""
+
+    def __init__(self, pool: AsyncConnectionPool, client: Client | None, departments: DepartmentsConfig,
+                 font: Path, calendar: CalendarConfig | None = None) -> None:
+        self._pool = pool
+        self._process = ProcessGateway(client) if client is not None else None
+        self.departments = departments
+        self._font = font
+        self._calendar = calendar or CalendarConfig()
+
+    def _department(self, department_id: str) -> Department:
+        department = self.departments.get(department_id)
+        if department is None:
+            known = ", ".join(d.id for d in self.departments.departments)
+            raise Problem(422, "Unknown department",
+                          f"department {department_id!r} is not configured (known: {known})",
+                          type_=f"{PROBLEM_BASE}validation")
+        return department
+
+    def _gateway(self) -> ProcessGateway:
+        if self._process is None:
+            raise Problem(503, "The process engine is unavailable", "no Temporal client")
+        return self._process
+
+    # --- case facts ---------------------------------------------------------------------------------------
+
+    async def case_facts(self, principal: Principal, *, case_id: str | None,
+                         complaint_id: str | None) -> dict[str, Any]:
+        async with self._pool.connection() as conn:
+            if case_id is None and complaint_id is not None:
+                case_id = await store.case_of_complaint(conn, complaint_id)
+            facts = await store.case_facts(conn, case_id) if case_id else None
+        if facts is None or not (principal.role in domain.CITY_READERS or (
+                principal.role in domain.COUNTY_READERS and principal.may_see_county(facts["county"]))):
+            raise Problem(404, "No such case", "the case is not known here (yet) or not in your scope")
+        return facts
+
+    # --- letters ------------------------------------------------------------------------------------------
+
+    async def issue_letter(self, key: str, request: LetterRequest) -> tuple[dict[str, Any], bool]:
+        """A handoff letter (with its handoff) or a ladder rung (with its letter and record), once per key."""
+        _same_key(key, request.idempotency_key)
+        department = self._department(request.department)
+        kind = domain.letter_type(request.kind)
+        request_hash = _hash(request)
+        async with self._pool.connection() as conn, conn.transaction():
+            await store.lock_key(conn, key)
+            existing = await store.letter_by_key(conn, key)
+            if existing is not None:
+                if existing["request_hash"] != request_hash:
+                    raise _reused("letter")
+                return {"id": existing["letter_id"]}, False
+            facts = await store.case_facts(conn, request.case_id)
+            if facts is None:
+                raise _facts_missing(request.case_id)
+            now = datetime.now(UTC)
+            due_date, due_at = self._due(request, department, now)
+            if kind is LetterType.HANDOFF:
+                handoff_id = domain.record_id("HO", key)
+                letter = await self._new_letter(
+                    conn, kind, key, request_hash, facts, department, now, due_date, due_at,
+                    county=request.county, handoff={"handoff_id": handoff_id}, previous=[],
+                )
+                await store.insert_handoff(conn, handoff_id=handoff_id, case_id=request.case_id,
+                                           county=request.county, department=department.id,
+                                           letter_id=letter["letter_id"], due_date=due_date, due_at=due_at, at=now)
+                await store.publish(conn, _event(ReferralEvents.HANDOFF_SENT, request.case_id, HandoffSent(
+                    handoff_id=handoff_id, case_id=request.case_id, county=request.county,
+                    department=department.id, letter_id=letter["letter_id"], due_date=due_date, due_at=due_at,
+                ), now))
+                return {"id": letter["letter_id"]}, True
+
+            handoff = await store.latest_handoff(conn, request.case_id, department.id)
+            if handoff is None:
+                raise Problem(409, "No handoff to escalate",
+                              f"case {request.case_id} has no handoff to {department.id}: a {kind.value} letter "
+                              "follows a handoff letter", type_=f"{PROBLEM_BASE}action-refused")
+            previous = await store.letters_of(conn, handoff_id=handoff["handoff_id"])
+            letter = await self._new_letter(conn, kind, key, request_hash, facts, department, now, due_date,
+                                            due_at, county=request.county, handoff=handoff, previous=previous)
+            companions = []
+            for companion in domain.COMPANIONS.get(kind, []):
+                extra = await self._new_letter(
+                    conn, companion, f"{key}#{companion.value}", request_hash, facts, department, now, due_date,
+                    due_at, county=request.county, handoff=handoff, previous=previous,
+                )
+                companions.append(extra["letter_id"])
+            await store.set_ladder_level(conn, handoff["handoff_id"], kind.value)
+            await store.publish(conn, _event(ReferralEvents.HANDOFF_ESCALATED, request.case_id, HandoffEscalated(
+                handoff_id=handoff["handoff_id"], case_id=request.case_id, county=request.county,
+                department=department.id, kind=kind, letter_id=letter["letter_id"],
+                companion_letter_ids=companions, due_date=due_date,
+            ), now))
+            return {"id": letter["letter_id"]}, True
+
+    def _due(self, request: LetterRequest, department: Department, now: datetime) -> tuple[date, datetime]:
+        if request.response_due_date is not None:
+            due_at = request.response_due_at or datetime.combine(
+                request.response_due_date + timedelta(days=1), datetime.min.time(), domain.CHINA_TZ)
+            return request.response_due_date, due_at
+        rung = department.rung(request.kind)
+        days = rung.wait_working_days if rung else department.response_working_days
+        return domain.working_days_due(now, days, self._calendar)
+
+    async def _new_letter(
+        self,
+        conn: store.Conn,
+        kind: LetterType,
+        key: str,
+        request_hash: str,
+        facts: dict[str, Any],
+        department: Department,
+        now: datetime,
+        due_date: date | None,
+        due_at: datetime | None,
+        *,
+        county: str,
+        handoff: dict[str, Any] | None = None,
+        previous: list[dict[str, Any]] | None = None,
+        referral_id: str | None = None,
+        extra_facts: dict[str, Any] | None = None,
+        evidence: list[tuple[str, str]] | None = None,
+    ) -> dict[str, Any]:
+        bureau = self.departments.bureau
+        year = domain.china_date(now).year
+        number = await store.next_document_number(conn, kind.value, year)
+        number_text = domain.document_number(bureau.prefixes[kind], year, number)
+        letter_id = domain.record_id("LTR", key)
+        template_facts = self._template_facts(facts, department, due_date, handoff, previous or [])
+        template_facts.update(extra_facts or {})
+        rows = self._rows(facts, department, due_date, template_facts, handoff)
+        rung = department.rung(kind)
+        copy_to = [bureau.escalation[k] for k in (rung.copy_to if rung else [])]
+        printed_addressee = department.name
+        if kind in (LetterType.ISSUE_TRANSFER, LetterType.ACCOUNTABILITY_TRANSFER):
+            printed_addressee = bureau.escalation.get("discipline", department.name)
+        issuer = bureau.office if kind in domain.LADDER or kind in (LetterType.HANDOFF, LetterType.ISSUE_TRANSFER) \
+            else bureau.name
+        contact = f"联系单位：{bureau.office}    投诉举报电话：12333"
+        content = compose(kind, facts=template_facts, issuer=issuer, document_number=number_text,
+                          addressee=printed_addressee, issued_at=now, rows=rows, evidence=evidence,
+                          contact=contact, copy_to=copy_to, reference=letter_id)
+        pdf = await asyncio.to_thread(render_pdf, content, self._font)
+        digest = sha256(pdf)
+        row = {
+            "letter_id": letter_id, "idempotency_key": key, "request_hash": request_hash, "kind": kind.value,
+            "year": year, "number": number, "document_number": number_text, "case_id": facts["case_id"],
+            "county": county, "addressee": department.id,
+            "handoff_id": handoff["handoff_id"] if handoff else None, "referral_id": referral_id,
+            "issued_at": now, "response_due_date": due_date, "response_due_at": due_at,
+            "facts": {"title": content.title, "rows": rows, "paragraphs": content.paragraphs,
+                      "copy_to": copy_to, "evidence": evidence or []},
+            "pdf": pdf, "sha256": digest, "size_bytes": len(pdf),
+        }
+        await store.insert_letter(conn, row)
+        await store.publish(conn, _event(ReferralEvents.LETTER_ISSUED, facts["case_id"], LetterIssued(
+            letter_id=letter_id, document_number=number_text, kind=kind, case_id=facts["case_id"], county=county,
+            addressee=department.id, handoff_id=row["handoff_id"], referral_id=referral_id, issued_at=now,
+            response_due_date=due_date, sha256=digest, size_bytes=len(pdf),
+        ), now))
+        return row
+
+    def _template_facts(self, facts: dict[str, Any], department: Department, due_date: date | None,
+                        handoff: dict[str, Any] | None, previous: list[dict[str, Any]]) -> dict[str, Any]:
+        amount = facts["confirmed_amount"] if facts["confirmed_amount"] is not None else facts["amount_claimed"]
+        workers = facts["confirmed_workers"] or facts["workers_claimed"]
+        values: dict[str, Any] = {
+            "case_id": facts["case_id"],
+            "employer_name": facts["employer_name"],
+            "project_name": facts["project_name"],
+            "credit_code": facts["employer_credit_code"] or "未登记",
+            "county_name": self.departments.bureau.county_name(facts["county"]),
+            "workers": workers,
+            "amount": domain.money_text(amount),
+            "complaints": facts["complaints"],
+            "outcome_text": domain.VERIFICATION_TEXT.get(facts["outcome"] or "", "非欠薪类纠纷"),
+            "due_date_text": domain.date_text(due_date),
+            "department_name": department.name,
+        }
+        handoff_letter = next((p for p in previous if p["kind"] == LetterType.HANDOFF.value), None)
+        if handoff_letter is not None:
+            values["handoff_number"] = handoff_letter["document_number"]
+            values["handoff_date_text"] = domain.date_text(domain.china_date(handoff_letter["issued_at"]))
+            values["handoff_due_text"] = domain.date_text(handoff_letter["response_due_date"])
+        rungs = [p for p in previous if p["kind"] in {k.value for k in domain.LADDER}]
+        if rungs:
+            done = "、".join(f"{domain.LETTER_NAMES[LetterType(p['kind'])]}（{p['document_number']}）" for p in rungs)
+            values["previous_text"] = f"其间我办已发出{done}"
+        else:
+            values["previous_text"] = "逾期未反馈"
+        return values
+
+    def _rows(self, facts: dict[str, Any], department: Department, due_date: date | None,
+              values: dict[str, Any], handoff: dict[str, Any] | None) -> list[tuple[str, str]]:
+        rows = [
+            ("案件编号", facts["case_id"]),
+            ("用人单位", facts["employer_name"]),
+            ("统一社会信用代码", values["credit_code"]),
+            ("项目名称", facts["project_name"]),
+            ("所在县区", values["county_name"]),
+            ("涉及人数", f"{values['workers']}人"),
+            ("涉及金额", f"{values['amount']}元"),
+            ("投诉件数", f"{values['complaints']}件"),
+        ]
+        if "handoff_number" in values:
+            rows.append(("交办函文号", values["handoff_number"]))
+        rows.append(("承办单位", department.name))
+        rows.append(("反馈期限", domain.date_text(due_date)))
+        return [(label, str(value)) for label, value in rows]
+
+    async def letter(self, principal: Principal, letter_id: str) -> dict[str, Any]:
+        async with self._pool.connection() as conn:
+            row = await store.get_letter(conn, letter_id)
+        if row is None or not self._may_see_letter(principal, row):
+            raise Problem(404, "No such letter", f"letter {letter_id} was not found in your scope")
+        return row
+
+    async def letter_pdf(self, principal: Principal, letter_id: str) -> tuple[dict[str, Any], bytes]:
+        row = await self.letter(principal, letter_id)
+        async with self._pool.connection() as conn:
+            pdf = await store.letter_pdf(conn, letter_id)
+        assert pdf is not None
+        return row, pdf
+
+    async def letters(self, principal: Principal, *, case_id: str | None, handoff_id: str | None,
+                      referral_id: str | None) -> list[dict[str, Any]]:
+        if case_id is None and handoff_id is None and referral_id is None:
+            raise Problem(400, "Filter required", "name a case_id, handoff_id or referral_id")
+        async with self._pool.connection() as conn:
+            rows = await store.letters_of(conn, case_id=case_id, handoff_id=handoff_id, referral_id=referral_id)
+        return [r for r in rows if self._may_see_letter(principal, r)]
+
+    def _may_see_letter(self, principal: Principal, row: dict[str, Any]) -> bool:
+        department = self.departments.get(row["addressee"])
+        kind = department.kind.value if department else row["addressee"]
+        return domain.may_see_letter(principal, row["addressee"], kind, row["county"])
+
+    # --- handoffs -----------------------------------------------------------------------------------------
+
+    async def handoffs(self, principal: Principal, *, status: str | None, case_id: str | None,
+                       limit: int) -> list[dict[str, Any]]:
+        department = county = None
+        if principal.role is Role.department:
+            department = principal.department or "-"
+        elif principal.role in domain.COUNTY_READERS:
+            county = principal.county
+        elif principal.role not in domain.CITY_READERS:
+            raise Problem(403, "Forbidden", f"the role {principal.role.value} has no handoffs")
+        async with self._pool.connection() as conn:
+            return await store.list_handoffs(conn, department=department, county=county, status=status,
+                                             case_id=case_id, limit=limit)
+
+    async def handoff(self, principal: Principal, handoff_id: str) -> dict[str, Any]:
+        async with self._pool.connection() as conn:
+            row = await store.get_handoff(conn, handoff_id)
+            if row is None or not domain.may_see_handoff(principal, row["department"], row["county"]):
+                raise Problem(404, "No such handoff", f"handoff {handoff_id} was not found in your scope")
+            row["letters"] = await store.letters_of(conn, handoff_id=handoff_id)
+        return row
+
+    async def _answerable(self, principal: Principal, handoff_id: str) -> dict[str, Any]:
+        row = await self.handoff(principal, handoff_id)
+        if not domain.may_answer_handoff(principal, row["department"]):
+            raise Problem(403, "Forbidden", "only the department the case was handed off to answers it")
+        return row
+
+    async def acknowledge(self, principal: Principal, handoff_id: str) -> dict[str, Any]:
+        row = await self._answerable(principal, handoff_id)
+        self._check(domain.check_acknowledge, HandoffStatus(row["status"]))
+        now = datetime.now(UTC)
+        async with self._pool.connection() as conn, conn.transaction():
+            if not await store.acknowledge_handoff(conn, handoff_id, principal.client_id, now):
+                raise Problem(409, "The handoff changed", "the handoff was answered meanwhile; read it again")
+            await store.publish(conn, _event(ReferralEvents.HANDOFF_ACKNOWLEDGED, row["case_id"], HandoffAcknowledged(
+                handoff_id=handoff_id, case_id=row["case_id"], county=row["county"], department=row["department"],
+                acknowledged_by=principal.client_id,
+            ), now))
+            await audit.record(conn, principal, "handoff.acknowledge", handoff_id)
+        return await self.handoff(principal, handoff_id)
+
+    async def respond(self, principal: Principal, handoff_id: str, outcome: HandoffOutcome, summary: str,
+                      files: list[dict[str, str]]) -> dict[str, Any]:
+        row = await self._answerable(principal, handoff_id)
+        self._check(domain.check_answer, HandoffStatus(row["status"]))
+        decoded = [self._decode_file(f) for f in files]
+        await self._gateway().update(
+            row["case_id"], Updates.RECORD_HANDOFF_RESPONSE,
+            HandoffResponse(department=row["department"], summary=domain.workflow_summary_of_response(outcome, summary),
+                            responded_by=principal.client_id),
+            update_id=f"{handoff_id}:answer",
+        )
+        now = datetime.now(UTC)
+        async with self._pool.connection() as conn, conn.transaction():
+            stored = []
+            for name, media_type, content in decoded:
+                digest = sha256(content)
+                file_id = f"F-{digest[:16].upper()}"
+                if file_id not in {s["file_id"] for s in stored}:
+                    await store.insert_handoff_file(conn, file_id=file_id, handoff_id=handoff_id, name=name,
+                                                    media_type=media_type, sha256=digest, content=content)
+                    stored.append({"file_id": file_id, "name": name, "media_type": media_type, "sha256": digest,
+                                   "size_bytes": len(content)})
+            if not await store.respond_handoff(conn, handoff_id, by=principal.client_id, at=now,
+                                               outcome=outcome.value, summary=summary, files=stored):
+                raise Problem(409, "The handoff changed", "the handoff was answered meanwhile; read it again")
+            await store.publish(conn, _event(ReferralEvents.HANDOFF_RESPONDED, row["case_id"], HandoffResponded(
+                handoff_id=handoff_id, case_id=row["case_id"], county=row["county"], department=row["department"],
+                outcome=outcome, files_count=len(stored), responded_by=principal.client_id,
+                late=domain.is_late(now, row["due_at"]),
+            ), now))
+            await audit.record(conn, principal, "handoff.respond", handoff_id, detail={"outcome": outcome.value})
+        return await self.handoff(principal, handoff_id)
+
+    async def return_handoff(self, principal: Principal, handoff_id: str, reason: ReturnReason,
+                             explanation: str) -> dict[str, Any]:
+        row = await self._answerable(principal, handoff_id)
+        self._check(domain.check_answer, HandoffStatus(row["status"]))
+        await self._gateway().update(
+            row["case_id"], Updates.RECORD_HANDOFF_RESPONSE,
+            HandoffResponse(department=row["department"],
+                            summary=domain.workflow_summary_of_return(reason, explanation),
+                            responded_by=principal.client_id),
+            update_id=f"{handoff_id}:answer",
+        )
+        now = datetime.now(UTC)
+        async with self._pool.connection() as conn, conn.transaction():
+            if not await store.return_handoff(conn, handoff_id, by=principal.client_id, at=now, reason=reason.value,
+                                              explanation=explanation):
+                raise Problem(409, "The handoff changed", "the handoff was answered meanwhile; read it again")
+            await store.publish(conn, _event(ReferralEvents.HANDOFF_RETURNED, row["case_id"], HandoffReturned(
+                handoff_id=handoff_id, case_id=row["case_id"], county=row["county"], department=row["department"],
+                reason=reason, returned_by=principal.client_id,
+            ), now))
+            await audit.record(conn, principal, "handoff.return", handoff_id, detail={"reason": reason.value})
+        return await self.handoff(principal, handoff_id)
+
+    async def handoff_file(self, principal: Principal, handoff_id: str, file_id: str) -> dict[str, Any]:
+        await self.handoff(principal, handoff_id)
+        async with self._pool.connection() as conn:
+            row = await store.handoff_file(conn, handoff_id, file_id)
+        if row is None:
+            raise Problem(404, "No such file", f"file {file_id} is not attached to handoff {handoff_id}")
+        return row
+
+    @staticmethod
+    def _decode_file(item: dict[str, str]) -> tuple[str, str, bytes]:
+        try:
+            content = base64.b64decode(item["content_base64"], validate=True)
+        except (binascii.Error, ValueError):
+            raise Problem(422, "The request is not valid", f"file {item['name']!r}: content_base64 is not base64",
+                          type_=f"{PROBLEM_BASE}validation") from None
+        if not content:
+            raise Problem(422, "The request is not valid", f"file {item['name']!r} is empty",
+                          type_=f"{PROBLEM_BASE}validation")
+        return item["name"], item.get("media_type") or "application/octet-stream", content
+
+    @staticmethod
+    def _check(rule: Any, *args: Any) -> None:
+        try:
+            rule(*args)
+        except domain.Refused as exc:
+            raise Problem(409, "Not possible now", str(exc), type_=f"{PROBLEM_BASE}action-refused") from None
+
+    # --- referrals ----------------------------------------------------------------------------------------
+
+    async def make_referral(self, key: str, request: ReferralRequest) -> tuple[dict[str, Any], bool]:
+        """A referral from the case workflow (police, procuratorate, arbitration), once per key."""
+        _same_key(key, request.idempotency_key)
+        return await self._referral(
+            key, _hash(request), kind=domain.referral_kind(request.target), case_id=request.case_id,
+            county=request.county, employer_ref=request.employer_ref, unpaid_amount=request.unpaid_amount,
+            workers=request.workers, basis=request.basis, created_by="lifecycle",
+        )
+
+    async def make_agency_referral(self, principal: Principal, key: str, kind: ReferralKind, case_id: str,
+                                   basis: str, request_hash: str) -> tuple[dict[str, Any], bool]:
+        """A fast-track referral an inspector makes (legal aid's green channel, arbitration's fast track)."""
+        async with self._pool.connection() as conn:
+            facts = await store.case_facts(conn, case_id)
+        if facts is None or not principal.may_see_county(facts["county"]):
+            raise Problem(404, "No such case", f"case {case_id} is not known in your scope")
+        amount = facts["confirmed_amount"] if facts["confirmed_amount"] is not None else facts["amount_claimed"]
+        unpaid = max(amount - facts["amount_paid"], 0)
+        result = await self._referral(
+            key, request_hash, kind=kind, case_id=case_id, county=facts["county"], employer_ref=facts["employer_ref"],
+            unpaid_amount=unpaid, workers=facts["confirmed_workers"] or facts["workers_claimed"], basis=basis,
+            created_by=principal.client_id,
+        )
+        if result[1]:
+            async with self._pool.connection() as conn, conn.transaction():
+                await audit.record(conn, principal, f"referral.{kind.value}", result[0]["id"])
+        return result
+
+    async def _referral(self, key: str, request_hash: str, *, kind: ReferralKind, case_id: str, county: str,
+                        employer_ref: str, unpaid_amount: Any, workers: int, basis: str,
+                        created_by: str) -> tuple[dict[str, Any], bool]:
+        receiver = self.departments.receiver(kind)
+        async with self._pool.connection() as conn, conn.transaction():
+            await store.lock_key(conn, key)
+            existing = await store.referral_by_key(conn, key)
+            if existing is not None:
+                if existing["request_hash"] != request_hash:
+                    raise _reused("referral")
+                return {"id": existing["referral_id"]}, False
+            facts = await store.case_facts(conn, case_id)
+            if facts is None:
+                raise _facts_missing(case_id)
+            now = datetime.now(UTC)
+            due_date, due_at = domain.working_days_due(now, receiver.response_working_days, self._calendar)
+            referral_id = domain.record_id("REF", key)
+            related = None
+            extra: dict[str, Any] = {"basis": basis, "unpaid_amount": domain.money_text(unpaid_amount)}
+            if kind is ReferralKind.PROCURATORATE:
+                police = await store.latest_referral(conn, case_id, ReferralKind.POLICE.value)
+                if police is not None:
+                    related = police["referral_id"]
+                    police_letter = await store.get_letter(conn, police["letter_id"])
+                    assert police_letter is not None
+                    extra["police_referral_number"] = police_letter["document_number"]
+                    extra["police_referral_date_text"] = domain.date_text(domain.china_date(police["created_at"]))
+                else:
+                    extra["police_referral_number"] = "（未移送）"
+                    extra["police_referral_date_text"] = "（未移送）"
+            package = self._package(facts, kind, unpaid_amount, workers, basis)
+            extra.update(package["texts"])
+            letter = await self._new_letter(
+                conn, domain.REFERRAL_LETTER[kind], f"{key}#letter", request_hash, facts, receiver, now, due_date,
+                due_at, county=county, referral_id=referral_id, extra_facts=extra, evidence=package["evidence"],
+            )
+            await store.insert_referral(conn, {
+                "referral_id": referral_id, "idempotency_key": key, "request_hash": request_hash, "case_id": case_id,
+                "county": county, "employer_ref": employer_ref, "target": kind.value, "unpaid_amount": unpaid_amount,
+                "workers": workers, "basis": basis, "package": package["summary"], "letter_id": letter["letter_id"],
+                "related_referral_id": related, "created_by": created_by, "created_at": now, "due_date": due_date,
+                "due_at": due_at,
+            })
+            await store.publish(conn, _event(ReferralEvents.REFERRAL_MADE, case_id, ReferralMade(
+                referral_id=referral_id, case_id=case_id, county=county, employer_ref=employer_ref, target=kind,
+                letter_id=letter["letter_id"], document_number=letter["document_number"], unpaid_amount=unpaid_amount,
+                workers=workers, due_date=due_date, due_at=due_at, related_referral_id=related,
+            ), now))
+            return {"id": referral_id}, True
+
+    def _package(self, facts: dict[str, Any], kind: ReferralKind, unpaid: Any, workers: int,
+                 basis: str) -> dict[str, Any]:
+        """The referral package: case summary, workers and amounts, the order and its proof of service, the
+        missed deadline and the evidence list (criminal referrals need them all)."""
+        order_due = self._order_due(facts)
+        served = (f"{domain.date_text(domain.china_date(facts['served_at']))}"
+                  f"以{'直接送达' if facts['service_method'] == 'in_person' else '张贴送达'}方式送达"
+                  if facts["served_at"] else "（送达记录待补）")
+        evidence: list[tuple[str, str]] = [
+            ("1  投诉材料", f"{facts['complaints']}件投诉，附证据{facts['evidence_count']}份"),
+            ("2  限期改正指令书", facts["order_id"] or "（无）"),
+        ]
+        for i, item in enumerate(facts["service_evidence"] or [], start=3):
+            evidence.append((f"{i}  送达证据（{item.get('kind', '')}）", str(item.get("ref", ""))))
+        evidence.append((f"{len(evidence) + 1}  逾期未支付情况", f"限期届满日{domain.date_text(order_due)}，尚欠{domain.money_text(unpaid)}元"))
+        summary = {
+            "case_id": facts["case_id"], "employer_ref": facts["employer_ref"], "employer_name": facts["employer_name"],
+            "employer_credit_code": facts["employer_credit_code"], "project_name": facts["project_name"],
+            "county": facts["county"], "workers": workers, "unpaid_amount": str(unpaid),
+            "amount_claimed": str(facts["amount_claimed"]), "complaints": facts["complaints"],
+            "order": {"order_id": facts["order_id"], "issued_at": _iso(facts["order_issued_at"]),
+                      "pay_days": facts["order_pay_days"], "pay_unit": facts["order_pay_unit"]},
+            "service": {"method": facts["service_method"], "served_at": _iso(facts["served_at"]),
+                        "evidence": facts["service_evidence"] or []},
+            "missed_deadline": order_due.isoformat() if order_due else None,
+            "basis": basis, "target": kind.value,
+            "evidence": [{"item": a, "detail": b} for a, b in evidence],
+        }
+        texts = {
+            "order_id": facts["order_id"] or "（无）",
+            "order_date_text": domain.date_text(domain.china_date(facts["order_issued_at"]))
+            if facts["order_issued_at"] else "（未记录）",
+            "served_text": served,
+        }
+        return {"summary": summary, "evidence": evidence, "texts": texts}
+
+    def _order_due(self, facts: dict[str, Any]) -> date | None:
+        if not facts["served_at"] or not facts["order_pay_days"]:
+            return None
+        calendar = WorkingCalendar(self._calendar)
+        start = domain.china_date(facts["served_at"])
+        if facts["order_pay_unit"] == DayUnit.WORKING.value:
+            return calendar.add_working_days(start, facts["order_pay_days"])
+        return calendar.add_calendar_days(start, facts["order_pay_days"])
+
+    async def withdraw(self, key: str, request: WithdrawReferralRequest) -> dict[str, Any]:
+        _same_key(key, request.idempotency_key)
+        request_hash = _hash(request)
+        async with self._pool.connection() as conn, conn.transaction():
+            await store.lock_key(conn, key)
+            seen = await store.remembered(conn, key)
+            if seen is not None:
+                if seen["request_hash"] != request_hash:
+                    raise _reused(seen["kind"])
+                return dict(seen["response"])
+            row = await store.get_referral(conn, request.referral_id, for_update=True)
+            if row is None or row["case_id"] != request.case_id:
+                raise Problem(404, "No such referral", f"referral {request.referral_id} of case {request.case_id} "
+                              "was not found")
+            if row["status"] == "accepted":
+                raise Problem(409, "Not possible now", "the receiving body has accepted the referral (立案/受理); "
+                              "it can no longer be withdrawn", type_=f"{PROBLEM_BASE}action-refused")
+            now = datetime.now(UTC)
+            if row["status"] != "withdrawn":
+                await store.withdraw_referral(conn, request.referral_id, reason=request.reason, at=now)
+                await store.publish(conn, _event(ReferralEvents.REFERRAL_WITHDRAWN, row["case_id"], ReferralWithdrawn(
+                    referral_id=row["referral_id"], case_id=row["case_id"], county=row["county"],
+                    target=ReferralKind(row["target"]),
+                ), now))
+            response = {"id": row["referral_id"]}
+            await store.remember(conn, key, "withdrawal", request_hash, response)
+            return response
+
+    async def referrals(self, principal: Principal, *, status: str | None, case_id: str | None,
+                        target: ReferralKind | None, limit: int) -> list[dict[str, Any]]:
+        county = None
+        kinds = [k for k, role in domain.REFERRAL_ROLE.items() if role is principal.role]
+        if kinds:
+            target = kinds[0]
+        elif principal.role in domain.COUNTY_READERS:
+            county = principal.county
+        elif principal.role not in domain.CITY_READERS:
+            raise Problem(403, "Forbidden", f"the role {principal.role.value} receives no referrals")
+        async with self._pool.connection() as conn:
+            return await store.list_referrals(conn, target=target.value if target else None, county=county,
+                                              status=status, case_id=case_id, limit=limit)
+
+    async def referral(self, principal: Principal, referral_id: str) -> dict[str, Any]:
+        async with self._pool.connection() as conn:
+            row = await store.get_referral(conn, referral_id)
+            if row is None or not domain.may_see_referral(principal, ReferralKind(row["target"]), row["county"]):
+                raise Problem(404, "No such referral", f"referral {referral_id} was not found in your scope")
+            row["letters"] = await store.letters_of(conn, referral_id=referral_id)
+        return row
+
+    async def decide(self, principal: Principal, referral_id: str, decision: ReferralDecision,
+                     decision_ref: str | None, decline_reason: DeclineReason | None, reasons: str | None,
+                     assigned_to: str | None) -> dict[str, Any]:
+        row = await self.referral(principal, referral_id)
+        kind = ReferralKind(row["target"])
+        if principal.role is not domain.REFERRAL_ROLE[kind]:
+            raise Problem(403, "Forbidden", f"only the {kind.value} answers this referral")
+        if decision is ReferralDecision.DECLINED and (decline_reason is None or not reasons):
+            raise Problem(422, "The request is not valid", "a refusal needs a decline_reason and written reasons",
+                          type_=f"{PROBLEM_BASE}validation")
+        self._check(domain.check_referral_decision, row["status"], kind, decision, assigned_to)
+        if kind is ReferralKind.POLICE:
+            police_decision = (PoliceDecision.CASE_OPENED if decision is ReferralDecision.ACCEPTED
+                               else PoliceDecision.DECLINED)
+            await self._gateway().update(
+                row["case_id"], Updates.RECORD_POLICE_DECISION,
+                PoliceDecisionRecord(decision=police_decision, police_ref=decision_ref,
+                                     recorded_by=principal.client_id),
+                update_id=f"{referral_id}:decision",
+            )
+        now = datetime.now(UTC)
+        async with self._pool.connection() as conn, conn.transaction():
+            status = "accepted" if decision is ReferralDecision.ACCEPTED else "declined"
+            if not await store.decide_referral(conn, referral_id, status=status, decision=decision.value,
+                                               decision_ref=decision_ref,
+                                               reasons=f"{decline_reason.value}: {reasons}" if decline_reason else reasons,
+                                               by=principal.client_id, at=now, assigned_to=assigned_to):
+                raise Problem(409, "The referral changed", "the referral was answered or withdrawn meanwhile")
+            await store.publish(conn, _event(ReferralEvents.REFERRAL_DECIDED, row["case_id"], ReferralDecided(
+                referral_id=referral_id, case_id=row["case_id"], county=row["county"], target=kind, decision=decision,
+                decline_reason=decline_reason, decision_ref=decision_ref, decided_by=principal.client_id,
+                assigned=bool(assigned_to), late=domain.is_late(now, row["due_at"]),
+            ), now))
+            await audit.record(conn, principal, f"referral.decide.{kind.value}", referral_id,
+                               detail={"decision": decision.value})
+        return await self.referral(principal, referral_id)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

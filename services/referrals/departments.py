@@ -1,0 +1,158 @@
+"""The departments as configuration: who receives handoffs and referrals, their contact, response deadline
+and ladder settings, and the bureau's document number prefixes. Loaded from TOML into typed settings
+once at start-up; a wrong file stops the process with a message naming the entry."""
+
+from __future__ import annotations
+
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from services.contracts.lifecycle import LetterKind
+from services.contracts.referrals_events import LetterType, ReferralKind
+
+
+class DepartmentKind(StrEnum):
+    INDUSTRY_REGULATOR = "industry_regulator"  # 住建、交通运输、水利、市场监管、发改、行政审批、税务 …
+    COUNTY_HRSS = "county_hrss"  # 县区人社局
+    POLICE = "police"
+    PROCURATORATE = "procuratorate"
+    COURT = "court"
+    ARBITRATION = "arbitration"
+    LEGAL_AID = "legal_aid"
+
+
+# The body that receives each kind of referral.
+REFERRAL_RECEIVER: dict[ReferralKind, DepartmentKind] = {
+    ReferralKind.POLICE: DepartmentKind.POLICE,
+    ReferralKind.PROCURATORATE: DepartmentKind.PROCURATORATE,
+    ReferralKind.ARBITRATION: DepartmentKind.ARBITRATION,
+    ReferralKind.LEGAL_AID: DepartmentKind.LEGAL_AID,
+}
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Contact(_Config):
+    office: str = Field(min_length=1)
+    phone: str = ""
+    address: str = ""
+
+
+class RungSetting(_Config):
+    kind: LetterKind
+    wait_working_days: int = Field(ge=1)
+    # Keys of `[bureau.escalation]` that receive a copy (抄送) of this rung's letter.
+    copy_to: list[str] = Field(default_factory=list)
+
+
+def default_ladder() -> list[RungSetting]:
+    return [
+        RungSetting(kind=LetterKind.REMINDER, wait_working_days=3),
+        RungSetting(kind=LetterKind.SUPERVISION, wait_working_days=5),
+        RungSetting(kind=LetterKind.WARNING_LETTER, wait_working_days=5, copy_to=["superior"]),
+        RungSetting(kind=LetterKind.ACCOUNTABILITY_RECOMMENDATION, wait_working_days=5,
+                    copy_to=["superior", "discipline"]),
+        RungSetting(kind=LetterKind.ACCOUNTABILITY_TRANSFER, wait_working_days=10, copy_to=["discipline"]),
+    ]
+
+
+class Department(_Config):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$")
+    name: str = Field(min_length=2)
+    kind: DepartmentKind
+    county: str | None = Field(None, pattern=r"^\d{6}$")
+    contact: Contact
+    # Working days the department has to answer; 0: the same working day (legal-aid green channel).
+    response_working_days: int = Field(ge=0, le=90)
+    ladder: list[RungSetting] = Field(default_factory=default_ladder)
+
+    @field_validator("ladder")
+    @classmethod
+    def _distinct(cls, ladder: list[RungSetting]) -> list[RungSetting]:
+        kinds = [r.kind for r in ladder]
+        if LetterKind.HANDOFF in kinds:
+            raise ValueError("the handoff letter itself is not a ladder rung")
+        if len(kinds) != len(set(kinds)):
+            raise ValueError("each letter kind may appear once on the ladder")
+        return ladder
+
+    def rung(self, kind: LetterKind | LetterType) -> RungSetting | None:
+        return next((r for r in self.ladder if r.kind.value == kind.value), None)
+
+
+class Bureau(_Config):
+    name: str
+    office: str
+    city: str
+    prefixes: dict[LetterType, str]
+    escalation: dict[str, str] = Field(default_factory=dict)
+    counties: dict[str, str] = Field(default_factory=dict)
+
+    def county_name(self, code: str) -> str:
+        return self.counties.get(code, code)
+
+    @field_validator("prefixes")
+    @classmethod
+    def _every_kind(cls, prefixes: dict[LetterType, str]) -> dict[LetterType, str]:
+        missing = [k.value for k in LetterType if not prefixes.get(k)]
+        if missing:
+            raise ValueError(f"document number prefixes missing for: {', '.join(missing)}")
+        if len(set(prefixes.values())) != len(prefixes):
+            raise ValueError("each letter kind needs its own document number prefix")
+        return prefixes
+
+
+class DepartmentsConfig(_Config):
+    bureau: Bureau
+    departments: list[Department] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DepartmentsConfig:
+        ids = [d.id for d in self.departments]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"department ids must be unique: {', '.join(duplicates)}")
+        for department in self.departments:
+            for rung in department.ladder:
+                unknown = [k for k in rung.copy_to if k not in self.bureau.escalation]
+                if unknown:
+                    raise ValueError(
+                        f"department {department.id}: rung {rung.kind.value} copies to unknown "
+                        f"[bureau.escalation] entries {unknown}"
+                    )
+        for kind in REFERRAL_RECEIVER.values():
+            if not any(d.kind is kind for d in self.departments):
+                raise ValueError(f"no department of kind {kind.value} is configured")
+        return self
+
+    def get(self, department_id: str) -> Department | None:
+        return next((d for d in self.departments if d.id == department_id), None)
+
+    def receiver(self, target: ReferralKind) -> Department:
+        """The body that receives referrals of `target` (the first configured of its kind)."""
+        kind = REFERRAL_RECEIVER[target]
+        return next(d for d in self.departments if d.kind is kind)
+
+
+class DepartmentsConfigError(ValueError):
+    pass
+
+
+def load_departments(path: Path) -> DepartmentsConfig:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise DepartmentsConfigError(f"{path}: cannot read the departments file: {exc}") from exc
+    try:
+        return DepartmentsConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
+        raise DepartmentsConfigError(f"{path}: {problems}") from None

@@ -1,0 +1,232 @@
+"""Pure rules of the referrals service: letter kinds and numbers, the handoff states, who may see what,
+and the dates letters state. No I/O."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+from services.common.auth import Principal, Role
+from services.contracts.lifecycle import CalendarConfig, LetterKind, ReferralTarget
+from services.contracts.referrals_events import (
+    HandoffOutcome,
+    HandoffStatus,
+    LetterType,
+    ReferralDecision,
+    ReferralKind,
+    ReturnReason,
+)
+from workflows.calendar import WorkingCalendar, end_of_day, legal_date
+
+CHINA_TZ = timezone(timedelta(hours=8), "CST")
+
+LETTER_NAMES: dict[LetterType, str] = {
+    LetterType.HANDOFF: "交办函",
+    LetterType.REMINDER: "催办函",
+    LetterType.SUPERVISION: "督办函",
+    LetterType.WARNING_LETTER: "警示函",
+    LetterType.ACCOUNTABILITY_RECOMMENDATION: "问责建议函",
+    LetterType.ISSUE_TRANSFER: "问题移交单",
+    LetterType.ACCOUNTABILITY_TRANSFER: "问责移交单",
+    LetterType.CRIMINAL_REFERRAL: "涉嫌犯罪案件移送书",
+    LetterType.PROCURATORATE_REQUEST: "商请提前介入函",
+    LetterType.ARBITRATION_REFERRAL: "仲裁速裁转办单",
+    LetterType.LEGAL_AID_REFERRAL: "法律援助转介函",
+}
+
+# The rungs of the overdue-handoff ladder, in order (the lifecycle's LetterKind without the handoff itself).
+LADDER: list[LetterType] = [
+    LetterType.REMINDER,
+    LetterType.SUPERVISION,
+    LetterType.WARNING_LETTER,
+    LetterType.ACCOUNTABILITY_RECOMMENDATION,
+    LetterType.ACCOUNTABILITY_TRANSFER,
+]
+
+# The accountability transfer rung issues both forms of "两单": the issue transfer form goes with it.
+COMPANIONS: dict[LetterType, list[LetterType]] = {
+    LetterType.ACCOUNTABILITY_TRANSFER: [LetterType.ISSUE_TRANSFER],
+}
+
+REFERRAL_LETTER: dict[ReferralKind, LetterType] = {
+    ReferralKind.POLICE: LetterType.CRIMINAL_REFERRAL,
+    ReferralKind.PROCURATORATE: LetterType.PROCURATORATE_REQUEST,
+    ReferralKind.ARBITRATION: LetterType.ARBITRATION_REFERRAL,
+    ReferralKind.LEGAL_AID: LetterType.LEGAL_AID_REFERRAL,
+}
+
+# Who answers each kind of referral.
+REFERRAL_ROLE: dict[ReferralKind, Role] = {
+    ReferralKind.POLICE: Role.police,
+    ReferralKind.PROCURATORATE: Role.procuratorate,
+    ReferralKind.ARBITRATION: Role.arbitration,
+    ReferralKind.LEGAL_AID: Role.legal_aid,
+}
+
+OUTCOME_TEXT: dict[HandoffOutcome, str] = {
+    HandoffOutcome.RESOLVED: "问题已解决",
+    HandoffOutcome.UNDER_HANDLING: "已立案处理，限期解决",
+    HandoffOutcome.NO_VIOLATION: "经核查不存在所反映问题",
+    HandoffOutcome.REFERRED_ONWARD: "已移交其他有权机关",
+}
+
+RETURN_TEXT: dict[ReturnReason, str] = {
+    ReturnReason.NOT_COMPETENT: "不属于本部门职责",
+    ReturnReason.INSUFFICIENT_INFORMATION: "材料不全，无法办理",
+    ReturnReason.DUPLICATE: "重复交办",
+    ReturnReason.OTHER: "其他原因",
+}
+
+VERIFICATION_TEXT: dict[str, str] = {
+    "project_payment_dispute": "拖欠工程款纠纷",
+    "quantity_dispute": "工程量纠纷",
+    "wage_arrears": "拖欠农民工工资",
+    "labour_dispute": "劳动争议",
+}
+
+# Roles that read everything in the city, and roles that act on a case's letters in their county.
+CITY_READERS = (Role.city_office, Role.operator)
+COUNTY_READERS = (Role.county_inspector, Role.intake_clerk)
+
+
+class Refused(Exception):
+    """A rule says no: the API answers 409 with this message."""
+
+
+def referral_kind(target: ReferralTarget | ReferralKind | str) -> ReferralKind:
+    return ReferralKind(str(target.value if hasattr(target, "value") else target))
+
+
+def letter_type(kind: LetterKind | LetterType | str) -> LetterType:
+    return LetterType(str(kind.value if hasattr(kind, "value") else kind))
+
+
+def document_number(prefix: str, year: int, number: int) -> str:
+    """The bureau's document number, e.g. 邯欠薪办交〔2026〕3号."""
+    if number < 1:
+        raise ValueError("document numbers start at 1")
+    return f"{prefix}〔{year}〕{number}号"
+
+
+def record_id(prefix: str, key: str) -> str:
+    """A record id derived from its idempotency key: a retried request names the same record."""
+    return f"{prefix}-{hashlib.sha256(key.encode()).hexdigest()[:16].upper()}"
+
+
+def china_date(instant: datetime) -> date:
+    return legal_date(instant)
+
+
+def date_text(day: date | None) -> str:
+    return f"{day.year}年{day.month}月{day.day}日" if day else "（未定）"
+
+
+def money_text(amount: Decimal | None) -> str:
+    return f"{amount:,.2f}" if amount is not None else "（待核定）"
+
+
+# --- dates -----------------------------------------------------------------------------------------------
+
+
+def working_days_due(now: datetime, working_days: int, calendar: CalendarConfig | None = None) -> tuple[date, datetime]:
+    """The due date `working_days` working days after today (China time), and the instant it expires.
+
+    0 working days is the green channel: the end of today if today is a working day, else of the next one."""
+    cal = WorkingCalendar(calendar or CalendarConfig())
+    today = china_date(now)
+    if working_days == 0:
+        due = today if cal.is_working_day(today) else cal.add_working_days(today, 1)
+    else:
+        due = cal.add_working_days(today, working_days)
+    return due, end_of_day(due)
+
+
+def is_late(now: datetime, due_at: datetime | None) -> bool:
+    return due_at is not None and now > due_at
+
+
+# --- handoff states --------------------------------------------------------------------------------------
+
+FINAL = (HandoffStatus.RESPONDED, HandoffStatus.RETURNED)
+
+
+def check_acknowledge(status: HandoffStatus) -> None:
+    if status is HandoffStatus.ACKNOWLEDGED:
+        raise Refused("交办已签收 (the handoff is already acknowledged)")
+    if status in FINAL:
+        raise Refused(f"交办已{'答复' if status is HandoffStatus.RESPONDED else '退回'}，不能再签收 "
+                      f"(the handoff is already {status.value})")
+
+
+def check_answer(status: HandoffStatus) -> None:
+    """A department answers (responds or returns) once, from sent or acknowledged."""
+    if status in FINAL:
+        raise Refused(f"交办已{'答复' if status is HandoffStatus.RESPONDED else '退回'} "
+                      f"(the handoff is already {status.value})")
+
+
+def workflow_summary_of_response(outcome: HandoffOutcome, summary: str) -> str:
+    return f"{OUTCOME_TEXT[outcome]}：{summary}"
+
+
+def workflow_summary_of_return(reason: ReturnReason, explanation: str) -> str:
+    # The case workflow has one update for a department's answer; a return says so in its summary.
+    return f"退回交办（{RETURN_TEXT[reason]}）：{explanation}"
+
+
+def check_referral_decision(status: str, kind: ReferralKind, decision: ReferralDecision,
+                            assigned_to: str | None) -> None:
+    if status == "withdrawn":
+        raise Refused("移送已撤回 (the referral was withdrawn)")
+    if status in ("accepted", "declined"):
+        raise Refused(f"已作出决定：{status} (the referral is already {status})")
+    if kind is ReferralKind.LEGAL_AID and decision is ReferralDecision.ACCEPTED and not assigned_to:
+        raise Refused("法律援助绿色通道须当日受理并指派承办人员 (legal aid acceptance needs the assigned lawyer)")
+
+
+# --- scope -----------------------------------------------------------------------------------------------
+
+
+def may_see_handoff(principal: Principal, department: str, county: str) -> bool:
+    """A department sees its own handoffs only; inspectors their county's; the city office all."""
+    if principal.role in CITY_READERS:
+        return True
+    if principal.role is Role.department:
+        return principal.department is not None and principal.department == department
+    if principal.role in COUNTY_READERS:
+        return principal.may_see_county(county)
+    return False
+
+
+def may_answer_handoff(principal: Principal, department: str) -> bool:
+    return principal.role is Role.department and principal.department == department
+
+
+def may_see_referral(principal: Principal, kind: ReferralKind, county: str) -> bool:
+    if principal.role in CITY_READERS:
+        return True
+    if principal.role in COUNTY_READERS:
+        return principal.may_see_county(county)
+    return principal.role is REFERRAL_ROLE[kind]
+
+
+def may_see_letter(principal: Principal, addressee: str, addressee_kind: str, county: str) -> bool:
+    """A letter is read by its addressee and by the agencies that see its case."""
+    if principal.role in CITY_READERS:
+        return True
+    if principal.role in COUNTY_READERS:
+        return principal.may_see_county(county)
+    if principal.role is Role.department:
+        return principal.department == addressee
+    return principal.role.value == addressee_kind
+
+
+@dataclass(frozen=True)
+class CaseFigures:
+    """The figures a letter quotes, from the read model (complaints, verification, payments)."""
+
+    workers: int
+    amount: Decimal
+    complaints: int

@@ -1,0 +1,149 @@
+"""Fixtures for the referrals service on the real stack: intake files complaints (their events feed the
+referrals read model), the lifecycle worker runs case workflows that call the referrals API, and agencies
+act with their own tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from stdnum.cn import ric, uscc
+from temporalio.client import Client
+
+from deploy.stack import Stack
+from services.common.settings import CommonSettings
+from services.common.temporal import connect
+
+PROCESSES = [
+    "intake-api", "intake-relay",
+    "referrals-api", "referrals-relay", "referrals-worker",
+    # The case workflow's orders, compensation decisions and notices go to the cases API.
+    "cases-api",
+    "lifecycle-worker",
+]
+
+
+def seed() -> int:
+    return uuid.uuid4().int % 10**7
+
+
+def id_number(n: int) -> str:
+    body = f"110101{1990 + n % 20}0{1 + n % 9}1{n % 10}{n % 900 + 100:03d}"[:17]
+    return body + ric.calc_check_digit(body + "0")
+
+
+def credit_code(n: int) -> str:
+    body = f"91130400MB{n % 10**7:07d}"
+    return body + uscc.calc_check_digit(body)
+
+
+def complaint_body(employer_seed: int, county: str = "130402", **overrides: Any) -> dict[str, Any]:
+    n = seed()
+    body = {
+        "worker_name": "测试工人",
+        "id_number": id_number(n),
+        "phone": f"138{n % 100000000:08d}",
+        "employer_name": f"邯郸市交办测试建筑工程有限公司{employer_seed}",
+        "employer_credit_code": credit_code(employer_seed),
+        "project_name": f"交办测试道路工程{employer_seed}",
+        "county_code": county,
+        "period_start": "2026-03-01",
+        "period_end": "2026-08-31",
+        "amount_owed": "12000.00",
+        "workers_affected": 2,
+        "description": "三月到八月在该项目干活，工程款和工资一直没有结清。",
+    }
+    body.update(overrides)
+    return body
+
+
+def wait_for(what: str, probe: Callable[[], Any], timeout: float = 60, interval: float = 0.4) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
+
+
+@dataclass
+class Agencies:
+    stack: Stack
+    clerk: httpx.Client  # intake, 130402
+    lifecycle: httpx.Client  # referrals, no token: the lifecycle worker's way
+    city: httpx.Client  # referrals, city office
+    housing: httpx.Client  # referrals, dept-housing
+    transport: httpx.Client  # referrals, dept-transport
+    police: httpx.Client
+    procuratorate: httpx.Client
+    legal_aid: httpx.Client
+    arbitration: httpx.Client
+    inspector: httpx.Client  # referrals, inspector-130402
+    other_inspector: httpx.Client  # referrals, inspector-130403
+    temporal_settings: CommonSettings
+    _loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.new_event_loop)
+    _client: Client | None = None
+
+    def file(self, body: dict[str, Any]) -> str:
+        response = self.clerk.post("/v1/complaints", json=body)
+        assert response.status_code == 201, response.text
+        return str(response.json()["complaint_id"])
+
+    def case_of(self, complaint_id: str, timeout: float = 60) -> dict[str, Any]:
+        """The case facts once the complaint's event has reached the referrals read model."""
+
+        def probe() -> dict[str, Any] | None:
+            r = self.city.get("/v1/case-facts", params={"complaint_id": complaint_id})
+            return r.json() if r.status_code == 200 else None
+
+        return wait_for(f"complaint {complaint_id} in the referrals read model", probe, timeout)  # type: ignore[no-any-return]
+
+    def new_case(self, **overrides: Any) -> dict[str, Any]:
+        return self.case_of(self.file(complaint_body(seed(), **overrides)))
+
+    def temporal(self) -> Client:
+        if self._client is None:
+            self._client = self.run(connect(self.temporal_settings))
+        return self._client
+
+    def run(self, coro: Any) -> Any:
+        return self._loop.run_until_complete(coro)
+
+
+@pytest.fixture(scope="session")
+def agencies(stack: Stack, agency_token: Callable[[str], str]) -> Iterator[Agencies]:
+    stack.start_processes(PROCESSES, timeout=150)
+
+    def client(process: str, token_of: str | None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {agency_token(token_of)}"} if token_of else {}
+        return httpx.Client(base_url=stack.processes[process].url, headers=headers, timeout=30)
+
+    env = stack.engine_env()
+    settings = CommonSettings(
+        temporal_address=stack.temporal.address,
+        data_keys=env.get("ANXIN_DATA_KEYS"),
+        data_key_id=env.get("ANXIN_DATA_KEY_ID"),
+    )
+    yield Agencies(
+        stack=stack,
+        clerk=client("intake-api", "clerk-130402"),
+        lifecycle=client("referrals-api", None),
+        city=client("referrals-api", "city-office"),
+        housing=client("referrals-api", "dept-housing"),
+        transport=client("referrals-api", "dept-transport"),
+        police=client("referrals-api", "police"),
+        procuratorate=client("referrals-api", "procuratorate"),
+        legal_aid=client("referrals-api", "legal-aid"),
+        arbitration=client("referrals-api", "arbitration"),
+        inspector=client("referrals-api", "inspector-130402"),
+        other_inspector=client("referrals-api", "inspector-130403"),
+        temporal_settings=settings,
+    )

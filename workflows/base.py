@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ConfigDict, Field
@@ -130,6 +131,9 @@ class LifecycleWorkflow:
             task_queue=self._config.activity_queues.for_activity(name),
             start_to_close_timeout=timeout,
             retry_policy=ACTIVITY_RETRY,
+            # If an operator cancels the workflow, wait for a command already sent to a service to finish:
+            # its outcome is then in the history, never left unknown.
+            cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
         )
 
     async def _notice(
@@ -189,11 +193,11 @@ class LifecycleWorkflow:
                 # attributes, and wait for the bureau to enter the missing year.
                 version = self._state.calendar_version
                 self._state.calendar_blocked = cause.message
-                self._state.overdue = True
                 self._record("calendar.missing", f"无法计算期限「{name}」：{cause.message}")
                 self._publish_search_attributes()
                 await workflow.wait_condition(lambda v=version: self._state.calendar_version != v)
                 self._state.calendar_blocked = None
+                self._publish_search_attributes()
 
     def _calendar_updated(self, calendar: CalendarConfig) -> None:
         self._state.calendar = calendar

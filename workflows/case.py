@@ -888,7 +888,8 @@ class CaseWorkflow(LifecycleWorkflow):
         return self._input.county
 
     def _overdue(self) -> bool:
-        return self._state.overdue or self._state.investigation_overdue
+        state = self._state
+        return state.overdue or state.investigation_overdue or state.calendar_blocked is not None
 
     def _status(self) -> CaseStatus:
         state = self._state

@@ -286,7 +286,8 @@ class ComplaintWorkflow(LifecycleWorkflow):
                 county=self._input.county,
                 employer_ref=self._input.employer_ref,
                 project_ref=self._input.project_ref,
-                config=self._config,
+                # The calendar as it stands now, including any year entered since this complaint began.
+                config=self._config.model_copy(update={"calendar": self._state.calendar}),
             ),
             member=CaseMember(
                 complaint_id=self._input.complaint_id,
@@ -516,5 +517,5 @@ class ComplaintWorkflow(LifecycleWorkflow):
             (SA_STAGE, state.stage.value),
             (SA_STATUS, state.status.value),
             (SA_NEXT_DEADLINE, self._next_deadline()),
-            (SA_OVERDUE, state.overdue),
+            (SA_OVERDUE, state.overdue or state.calendar_blocked is not None),
         ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -31,4 +33,10 @@ async def harness(workflow_env: WorkflowEnvironment) -> AsyncIterator[Harness]:
         try:
             yield h
         finally:
-            await h.terminate_all()
+            # While the worker still runs: see Harness.close_all.
+            await h.close_all()
+    # Guard: a test that leaves a time lock behind fails here, not some later test.
+    try:
+        await asyncio.wait_for(workflow_env.sleep(timedelta(minutes=1)), timeout=10)
+    except TimeoutError:
+        pytest.fail("time skipping is stuck after this test: a workflow task or activity was left pending")

@@ -234,54 +234,38 @@ class Harness:
         )
         return handle, case_id
 
-    async def terminate_all(self) -> None:
-        # The time-skipping server keeps time locked for a task that was in flight when its workflow was
-        # terminated, which would stall every later test: wait until nothing is in flight first.
-        for workflow_id in self.started:
-            handle = self.client.get_workflow_handle(workflow_id)
+    async def close_all(self) -> None:
+        """Cancel this test's workflows and let the worker finish them.
+
+        The time-skipping server holds a time lock for every scheduled workflow task, activity and external
+        signal until it completes; terminating a workflow does not release them, and a leaked lock would
+        stop time skipping for every later test. Cancelling lets the worker run each workflow to its end,
+        which completes everything outstanding.
+        """
+        handles = [self.client.get_workflow_handle(workflow_id) for workflow_id in self.started]
+        # Let what is in flight finish first (a case and its complaints signal each other).
+        for handle in handles:
             with contextlib.suppress(Exception):
                 await self.eventually(lambda h=handle: _quiescent(h), seconds=3)
+        for handle in handles:
             with contextlib.suppress(Exception):
-                await handle.terminate("test finished")
+                await handle.cancel()
+        for handle in handles:
+            try:
+                await self.eventually(lambda h=handle: _closed(h), seconds=5)
+            except AssertionError:
+                await handle.terminate("test finished; cancellation did not end it")
 
 
-_OPEN_ACTIVITY = {"activity_task_scheduled_event_attributes", "activity_task_started_event_attributes"}
-_CLOSED_ACTIVITY = {
-    "activity_task_completed_event_attributes",
-    "activity_task_failed_event_attributes",
-    "activity_task_timed_out_event_attributes",
-    "activity_task_canceled_event_attributes",
-}
-
-
-async def _quiescent(handle: WorkflowHandle[Any, Any]) -> bool:
-    """No workflow task and no activity in flight (judged from the history)."""
+async def _closed(handle: WorkflowHandle[Any, Any]) -> bool:
+    from temporalio.api.enums.v1 import WorkflowExecutionStatus
     from temporalio.service import RPCError, RPCStatusCode
 
     try:
-        history = await handle.fetch_history()
+        info = (await describe(handle)).workflow_execution_info
     except RPCError as err:
-        if err.status is RPCStatusCode.NOT_FOUND:
-            return True
-        raise
-    open_activities: set[int] = set()
-    workflow_task_open = False
-    for event in history.events:
-        kind = event.WhichOneof("attributes")
-        if kind == "activity_task_scheduled_event_attributes":
-            open_activities.add(event.event_id)
-        elif kind in _CLOSED_ACTIVITY:
-            attributes = getattr(event, kind)
-            open_activities.discard(attributes.scheduled_event_id)
-        elif kind in ("workflow_task_scheduled_event_attributes", "workflow_task_started_event_attributes"):
-            workflow_task_open = True
-        elif kind in (
-            "workflow_task_completed_event_attributes",
-            "workflow_task_failed_event_attributes",
-            "workflow_task_timed_out_event_attributes",
-        ):
-            workflow_task_open = False
-    return not open_activities and not workflow_task_open
+        return err.status is RPCStatusCode.NOT_FOUND
+    return info.status != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
 
 
 async def refused(call: Awaitable[Any]) -> str:
@@ -329,3 +313,40 @@ async def describe(handle: WorkflowHandle[Any, Any]) -> Any:
             namespace=client.namespace, execution=WorkflowExecution(workflow_id=handle.id)
         )
     )
+
+
+_CLOSED_ACTIVITY = {
+    "activity_task_completed_event_attributes",
+    "activity_task_failed_event_attributes",
+    "activity_task_timed_out_event_attributes",
+    "activity_task_canceled_event_attributes",
+}
+
+
+async def _quiescent(handle: WorkflowHandle[Any, Any]) -> bool:
+    """No workflow task and no activity in flight, judged from the history."""
+    from temporalio.service import RPCError, RPCStatusCode
+
+    try:
+        history = await handle.fetch_history()
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            return True
+        raise
+    open_activities: set[int] = set()
+    workflow_task_open = False
+    for event in history.events:
+        kind = event.WhichOneof("attributes")
+        if kind == "activity_task_scheduled_event_attributes":
+            open_activities.add(event.event_id)
+        elif kind in _CLOSED_ACTIVITY:
+            open_activities.discard(getattr(event, kind).scheduled_event_id)
+        elif kind in ("workflow_task_scheduled_event_attributes", "workflow_task_started_event_attributes"):
+            workflow_task_open = True
+        elif kind in (
+            "workflow_task_completed_event_attributes",
+            "workflow_task_failed_event_attributes",
+            "workflow_task_timed_out_event_attributes",
+        ):
+            workflow_task_open = False
+    return not open_activities and not workflow_task_open

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from services.contracts.lifecycle import (
+    CASE_WORKFLOW_TYPE,
     SA_OVERDUE,
     ActivityNames,
     CalendarConfig,
     CalendarYear,
     CallbackRecord,
+    CaseInput,
+    CaseMember,
     CaseStage,
     CaseStatus,
     ClosureReason,
@@ -24,6 +28,7 @@ from services.contracts.lifecycle import (
     Status,
     Updates,
     VerificationOutcome,
+    case_workflow_id,
 )
 
 from .harness import Harness, refused, search_attributes
@@ -262,3 +267,53 @@ async def test_long_case_continues_as_new_without_repeating_any_letter(harness: 
 
 async def _exhausted(h: Harness) -> bool:
     return "handoff.ladder_exhausted" in h.services.notices()
+
+
+async def test_missing_calendar_with_fallback_fail_blocks_visibly_until_entered(harness: Harness) -> None:
+    h = harness
+    now = await h.env.get_current_time()
+    case_id = h.new_id("AJ")
+    h.started.append(case_workflow_id(case_id))
+    # A case started directly, as a complaint's join would: its 60-working-day limit reaches past 2026,
+    # where neither the package nor the configuration has a calendar.
+    await h.client.start_workflow(
+        CASE_WORKFLOW_TYPE,
+        CaseInput(
+            case_id=case_id,
+            county="130402",
+            employer_ref="E",
+            project_ref="P",
+            config=h.config(calendar={"fallback": "fail"}),
+        ),
+        id=case_workflow_id(case_id),
+        task_queue=h.queue,
+        start_signal=Signals.COMPLAINT_JOINED,
+        start_signal_args=[
+            CaseMember(
+                complaint_id="TS-1",
+                amount_owed=Decimal(9000),
+                workers_affected=1,
+                months_owed=4,
+                accepted_at=now,
+            )
+        ],
+    )
+    status = await h.eventually(lambda: _blocked(h, case_id))
+    assert "investigation.limit.60" not in status.deadlines
+    attributes = await search_attributes(h.case(case_id))
+    assert attributes[SA_OVERDUE.name] is True  # operators see it in the list of stuck cases
+    # Enter every year the limit can reach (no holidays: ordinary weeks).
+    years = [CalendarYear(year=y) for y in range(now.year, now.year + 2) if y > 2026]
+    await h.case(case_id).signal(Signals.CALENDAR_UPDATED, CalendarConfig(years=years, fallback="fail"))
+    status = await h.eventually(lambda: _case_with(h, case_id, "investigation.limit.60"))
+    assert not status.deadlines["investigation.limit.60"].provisional
+    await h.eventually(lambda: _not_overdue(h, case_id))
+
+
+async def _blocked(h: Harness, case_id: str) -> CaseStatus | None:
+    status = await h.case_status(case_id)
+    return status if any(e.kind == "calendar.missing" for e in status.timeline) else None
+
+
+async def _not_overdue(h: Harness, case_id: str) -> bool:
+    return (await search_attributes(h.case(case_id)))[SA_OVERDUE.name] is False

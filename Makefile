@@ -11,7 +11,7 @@ STAMP_KAFKA := $(KAFKA_LIBS)/.fetched
 STAMP_SYSTEM := .data/.system-packages
 PYTEST_ARGS ?=
 
-.PHONY: help install run test test-unit test-integration lint format demo bench faults clean status
+.PHONY: help install run test test-unit test-integration lint format demo bench clean status
 
 help:
 	@echo "make run    - start Kafka, Temporal, PostgreSQL and every service (URLs printed; Ctrl-C stops)"
@@ -68,6 +68,11 @@ lint: install
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# Walk a handful of complaints down every main path on a running stack (start it with a compressed
+# clock: ANXIN_WORKING_DAY_SECONDS=2 make run).
+demo: install
+	$(PY) -m deploy.demo
 
 bench: install
 	$(PY) -m bench.run $(BENCH_ARGS)

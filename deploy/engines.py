@@ -13,6 +13,7 @@ recognised from their pid files and stopped before a new start, so a second star
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import os
@@ -352,8 +353,6 @@ class TemporalEngine(Engine):
         self.pidfile.write(self.process.pid)
 
     def wait_ready(self, timeout: float = 60) -> None:
-        import asyncio
-
         from temporalio.client import Client
 
         async def healthy() -> bool:
@@ -367,6 +366,29 @@ class TemporalEngine(Engine):
             return port_open(host, int(port)) and asyncio.run(healthy())
 
         wait_until(ready, timeout, "Temporal", interval=0.5)
+        asyncio.run(self.register_search_attributes())
+
+    async def register_search_attributes(self, namespace: str = "default") -> list[str]:
+        """Add the project's search attributes the server lacks (a data dir from an older version, or an
+        external cluster); returns the names added. `--search-attribute` only acts on a fresh database."""
+        from temporalio.api.enums.v1 import IndexedValueType
+        from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+        from temporalio.client import Client
+
+        client = await Client.connect(self.address, namespace=namespace)
+        existing = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=namespace)
+        )
+        missing = {
+            name: IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{kind.upper()}")
+            for name, kind in self.search_attributes
+            if name not in existing.custom_attributes
+        }
+        if missing:
+            await client.operator_service.add_search_attributes(
+                AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+            )
+        return sorted(missing)
 
     def stop(self) -> None:
         if self.external:

@@ -1,0 +1,275 @@
+"""`make demo`: files a handful of realistic complaints on a running stack and walks them down every main path.
+
+Start the stack with a compressed clock first, so that weeks of legal deadlines pass in minutes:
+
+    ANXIN_WORKING_DAY_SECONDS=2 make run      # one working day lasts 2 seconds
+    make demo                                 # in another terminal
+
+The paths:
+- resolved: an order to pay is served in person and paid in full before its deadline;
+- refused and referred: twelve workers, above Hebei's configured threshold; the order is served by posting,
+  its deadline passes unpaid: additional compensation, a criminal referral, the blacklist procedure and
+  marking for publication follow, and the police accept the case;
+- below the threshold: one worker, a small amount, the deadline passes: compensation but no criminal referral;
+- handed off and escalated: a project-payment dispute goes to the housing department, which never answers:
+  reminder, supervision, warning letter, accountability recommendation, transfer, rung by rung.
+
+Complaints enter through the intake API like any clerk's; the inspectors' actions go to the workflows as
+Temporal Updates (what the cases service does on their behalf), with the same validation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+from stdnum.cn import ric, uscc
+from temporalio.client import Client
+
+from deploy.engines import REPO_ROOT
+from services.common.settings import CommonSettings
+from services.common.temporal import connect
+from services.contracts.lifecycle import (
+    AcceptanceDecision,
+    AcceptanceDecisionKind,
+    Evidence,
+    EvidenceKind,
+    LetterKind,
+    PaymentRecord,
+    PoliceDecision,
+    PoliceDecisionRecord,
+    Queries,
+    ServiceMethod,
+    ServiceRecord,
+    Updates,
+    VerificationOutcome,
+    VerificationResult,
+    case_workflow_id,
+    complaint_workflow_id,
+)
+
+DATA_DIR = Path(os.environ.get("ANXIN_DATA_DIR", REPO_ROOT / ".data"))
+INTAKE = os.environ.get("ANXIN_INTAKE_URL", "http://127.0.0.1:8001")
+
+
+def say(scenario: str, text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {scenario:<22} {text}", flush=True)
+
+
+def id_number(seed: int) -> str:
+    body = f"1304021985{(seed % 12) + 1:02d}{(seed % 27) + 1:02d}{seed % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def credit_code(seed: int) -> str:
+    body = f"91130400MA{seed % 10**7:07d}"
+    return body + uscc.calc_check_digit(body)
+
+
+def complaint_body(seed: int, *, employer: str, workers: int, amount: str, months: int) -> dict[str, Any]:
+    end = date.today() - timedelta(days=20)
+    start = end - timedelta(days=30 * months)
+    return {
+        "worker_name": "演示工人", "id_number": id_number(seed), "phone": f"135{seed % 10**8:08d}",
+        "employer_name": employer, "employer_credit_code": credit_code(seed),
+        "project_name": "邯山区演示安置房项目", "county_code": "130402",
+        "period_start": start.isoformat(), "period_end": end.isoformat(),
+        "amount_owed": amount, "workers_affected": workers,
+        "description": f"{months}个月的工资一直没有发放，多次讨要无果。",
+    }
+
+
+class Demo:
+    def __init__(self, client: Client, http: httpx.AsyncClient, token: str) -> None:
+        self.client = client
+        self.http = http
+        self.token = token
+
+    async def file(self, scenario: str, body: dict[str, Any]) -> str:
+        response = await self.http.post(f"{INTAKE}/v1/complaints", json=body,
+                                        headers={"Authorization": f"Bearer {self.token}"})
+        response.raise_for_status()
+        complaint_id = str(response.json()["complaint_id"])
+        say(scenario, f"filed {complaint_id} ({body['workers_affected']} workers, ¥{body['amount_owed']})")
+        return complaint_id
+
+    async def status(self, workflow_id: str) -> dict[str, Any]:
+        result = await self.client.get_workflow_handle(workflow_id).query(Queries.STATUS)
+        return dict(result)
+
+    async def wait_for(self, scenario: str, what: str, check: Callable[[], Awaitable[bool]], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if await check():
+                    say(scenario, what)
+                    return
+            except Exception:  # the workflow may not be started yet
+                pass
+            await asyncio.sleep(1)
+        raise TimeoutError(f"{scenario}: gave up waiting for {what}")
+
+    async def accept(self, scenario: str, complaint_id: str) -> str:
+        workflow_id = complaint_workflow_id(complaint_id)
+
+        async def started() -> bool:
+            return bool(await self.status(workflow_id))
+
+        await self.wait_for(scenario, "workflow running, awaiting acceptance", started, 120)
+        await self.client.get_workflow_handle(workflow_id).execute_update(
+            Updates.DECIDE_ACCEPTANCE,
+            AcceptanceDecision(decision=AcceptanceDecisionKind.ACCEPT, decided_by="inspector-130402"),
+        )
+        case_id = str((await self.status(workflow_id))["case_id"])
+        say(scenario, f"accepted; joined case {case_id}")
+        return case_id
+
+    async def update_case(self, case_id: str, update: str, arg: Any) -> dict[str, Any]:
+        # An inspector acting a moment too early (the workflow is still recording the previous step) is
+        # refused with a reason; like a person, the demo tries again shortly.
+        for attempt in range(10):
+            try:
+                result = await self.client.get_workflow_handle(case_workflow_id(case_id)).execute_update(update, arg)
+                return dict(result)
+            except Exception as exc:
+                if attempt == 9:
+                    raise
+                say(case_id, f"{update} refused for now ({exc}); trying again")
+                await asyncio.sleep(2)
+        raise AssertionError("unreachable")
+
+    async def case_stage(self, case_id: str) -> str:
+        return str((await self.status(case_workflow_id(case_id))).get("stage"))
+
+    async def timeline_has(self, case_id: str, word: str) -> bool:
+        status = await self.status(case_workflow_id(case_id))
+        return any(word in entry["text"] for entry in status.get("timeline", []))
+
+    async def verified(self, case_id: str, outcome: VerificationOutcome, **extra: Any) -> None:
+        await self.wait_for(case_id, "case open for verification",
+                            lambda: self._stage_is(case_id, "verification"), 120)
+        await self.update_case(case_id, Updates.RECORD_VERIFICATION,
+                               VerificationResult(outcome=outcome, verified_by="inspector-130402", **extra))
+
+    async def _stage_is(self, case_id: str, stage: str) -> bool:
+        return await self.case_stage(case_id) == stage
+
+    def served(self, method: ServiceMethod) -> ServiceRecord:
+        kind = EvidenceKind.RECEIPT if method is ServiceMethod.IN_PERSON else EvidenceKind.PHOTO
+        return ServiceRecord(method=method, served_by="inspector-130402",
+                             evidence=[Evidence(kind=kind, ref=f"demo-{uuid.uuid4().hex[:8]}")])
+
+    # -- the paths -------------------------------------------------------------------------------------
+
+    async def resolved(self, seed: int) -> None:
+        name = "resolved"
+        case_id = await self.accept(name, await self.file(name, complaint_body(
+            seed, employer="邯郸市守信建筑劳务有限公司", workers=1, amount="8600", months=2)))
+        await self.verified(case_id, VerificationOutcome.WAGE_ARREARS, confirmed_amount=Decimal("8600"))
+        say(name, "verified: wage arrears confirmed; order to pay issued")
+        await self.wait_for(name, "order waiting to be served", lambda: self._stage_is(case_id, "service"), 120)
+        await self.update_case(case_id, Updates.RECORD_SERVICE, self.served(ServiceMethod.IN_PERSON))
+        say(name, "order served in person (signed receipt)")
+        await self.update_case(case_id, Updates.RECORD_PAYMENT, PaymentRecord(
+            payment_id=f"pay-{uuid.uuid4().hex[:6]}", amount=Decimal("8600"), recorded_by="inspector-130402",
+            evidence=[Evidence(kind=EvidenceKind.BANK_RECORD, ref="bank-transfer")]))
+        await self.wait_for(name, "paid in full before the deadline: case closed as resolved",
+                            lambda: self._stage_is(case_id, "closed"), 120)
+
+    async def refused(self, seed: int, *, workers: int, amount: str, name: str) -> None:
+        case_id = await self.accept(name, await self.file(name, complaint_body(
+            seed, employer=f"邯郸市{name}拖欠建筑有限公司", workers=workers, amount=amount, months=4)))
+        await self.verified(case_id, VerificationOutcome.WAGE_ARREARS, confirmed_amount=Decimal(amount),
+                            confirmed_workers=workers)
+        say(name, "verified: wage arrears confirmed; order to pay issued")
+        await self.wait_for(name, "order waiting to be served", lambda: self._stage_is(case_id, "service"), 120)
+        await self.update_case(case_id, Updates.RECORD_SERVICE, self.served(ServiceMethod.POSTING))
+        say(name, "employer gone: order served by posting (photo); waiting for its deadline to pass…")
+        await self.wait_for(name, "deadline passed unpaid: refusal", lambda: self._stage_is(case_id, "refusal"), 900)
+        for word, what in (("加付赔偿金", "additional compensation decided"), ("移送公安", "criminal referral sent"),
+                           ("失信", "blacklist procedure started"), ("公布", "marked for publication")):
+            try:
+                await self.wait_for(name, what, lambda w=word: self.timeline_has(case_id, w), 30)
+            except TimeoutError:
+                say(name, f"no {what}")
+        if await self.timeline_has(case_id, "移送公安"):
+            await self.update_case(case_id, Updates.RECORD_POLICE_DECISION, PoliceDecisionRecord(
+                decision=PoliceDecision.CASE_OPENED, police_ref="邯公立〔2026〕88号", recorded_by="police"))
+            say(name, "police opened a criminal case (立案)")
+
+    async def handed_off(self, seed: int) -> None:
+        name = "handed off"
+        case_id = await self.accept(name, await self.file(name, complaint_body(
+            seed, employer="邯郸市某总承包建设集团有限公司", workers=30, amount="260000", months=5)))
+        await self.verified(case_id, VerificationOutcome.PROJECT_PAYMENT_DISPUTE, department="housing")
+        say(name, "classified as a project-payment dispute; handed off to the housing department")
+        rungs = [(LetterKind.HANDOFF, "handoff letter 交办函"), (LetterKind.REMINDER, "no answer: reminder 催办函"),
+                 (LetterKind.SUPERVISION, "still none: supervision 督办函"),
+                 (LetterKind.WARNING_LETTER, "still none: warning letter 警示函"),
+                 (LetterKind.ACCOUNTABILITY_RECOMMENDATION, "still none: accountability recommendation 问责建议函"),
+                 (LetterKind.ACCOUNTABILITY_TRANSFER, "still none: accountability transfer 问责移交单")]
+        for kind, what in rungs:
+            try:
+                await self.wait_for(name, what, lambda k=kind: self.letter_issued(case_id, k), 900)
+            except TimeoutError:
+                say(name, f"the ladder stopped before: {what}")
+                return
+
+    async def letter_issued(self, case_id: str, kind: LetterKind) -> bool:
+        return kind.value in (await self.status(case_workflow_id(case_id))).get("letters", {})
+
+
+async def main_async() -> int:
+    clients = DATA_DIR / "development-clients.json"
+    secrets = DATA_DIR / "development-secrets.json"
+    if not clients.exists():
+        print("No running stack found: start it with `ANXIN_WORKING_DAY_SECONDS=2 make run` first.", file=sys.stderr)
+        return 1
+    for key, value in json.loads(secrets.read_text()).items():
+        os.environ.setdefault(key, value)
+    clerk = {c["client_id"]: c for c in json.loads(clients.read_text())}["clerk-130402"]
+    async with httpx.AsyncClient(timeout=30) as http:
+        token = (await http.post(f"{INTAKE}/oauth/token", data={"grant_type": "client_credentials"},
+                                 auth=("clerk-130402", clerk["client_secret"]))).json()["access_token"]
+        client = await connect(CommonSettings())
+        demo = Demo(client, http, token)
+        seed = int(time.time()) % 10**6
+        print("Filing the demo complaints; each path prints its progress.\n", flush=True)
+        async def path(name: str, run: Awaitable[None]) -> None:
+            try:
+                await run
+                say(name, "done")
+            except Exception as exc:
+                say(name, f"stopped: {type(exc).__name__}: {exc}")
+                raise
+
+        results = await asyncio.gather(
+            path("resolved", demo.resolved(seed)),
+            path("refused, referred", demo.refused(seed + 1, workers=12, amount="96000", name="refused, referred")),
+            path("below threshold", demo.refused(seed + 2, workers=1, amount="3000", name="below threshold")),
+            path("handed off", demo.handed_off(seed + 3)),
+            return_exceptions=True,
+        )
+    failures = [r for r in results if isinstance(r, BaseException)]
+    for failure in failures:
+        print(f"\n{type(failure).__name__}: {failure}", file=sys.stderr)
+    print("\nDone. Look at any case with `anxin case show <complaint or case id>` or in the Temporal UI.")
+    return 1 if failures else 0
+
+
+def main() -> None:
+    sys.exit(asyncio.run(main_async()))
+
+
+if __name__ == "__main__":
+    main()

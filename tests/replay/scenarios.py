@@ -1,0 +1,214 @@
+"""Representative runs whose histories are recorded for the replay test.
+
+Each scenario drives workflows through the unit-test harness (fake services, time-skipping server) and
+returns the handles whose histories to keep, by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from services.contracts.lifecycle import (
+    AcceptanceDecision,
+    AcceptanceDecisionKind,
+    CallbackRecord,
+    CaseStatus,
+    ClosureReason,
+    ClosureRequest,
+    ComplaintStage,
+    ComplaintStatus,
+    Evidence,
+    EvidenceKind,
+    HandoffResponse,
+    PaymentRecord,
+    PoliceDecision,
+    PoliceDecisionRecord,
+    RejectionReason,
+    Satisfaction,
+    ServiceMethod,
+    ServiceRecord,
+    Updates,
+    VerificationOutcome,
+)
+from tests.unit.workflows.harness import Harness
+
+Scenario = Callable[[Harness], Awaitable[dict[str, Any]]]
+
+
+async def _serve(h: Harness, case_id: str) -> CaseStatus:
+    async def issued() -> bool:
+        return (await h.case_status(case_id)).order_id is not None
+
+    await h.eventually(issued)
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_SERVICE,
+        ServiceRecord(
+            method=ServiceMethod.POSTING,
+            served_by="inspector-7",
+            evidence=[
+                Evidence(kind=EvidenceKind.PHOTO, ref="photo-1"),
+                Evidence(kind=EvidenceKind.VIDEO, ref="v-1"),
+            ],
+        ),
+        CaseStatus,
+    )
+
+    async def deadline() -> CaseStatus | None:
+        status = await h.case_status(case_id)
+        return status if "order.payment" in status.deadlines else None
+
+    return await h.eventually(deadline)
+
+
+async def _callback(h: Harness, complaint: Any) -> None:
+    async def closed() -> bool:
+        return (await h.complaint_status(complaint)).stage is ComplaintStage.CALLBACK
+
+    await h.eventually(closed)
+    await h.update(
+        complaint,
+        Updates.RECORD_CALLBACK,
+        CallbackRecord(satisfaction=Satisfaction.SATISFIED, called_by="clerk-2"),
+        ComplaintStatus,
+    )
+    await h.result(complaint)
+
+
+async def resolved(h: Harness) -> dict[str, Any]:
+    """Two complaints, one case: ordered, served by posting, paid in two parts before the deadline."""
+    first, case_id = await h.accepted_complaint(amount=Decimal(20000), workers=4)
+    second, _ = await h.accepted_complaint(case_id=case_id, amount=Decimal(30000), workers=7)
+    from services.contracts.lifecycle import VerificationResult
+
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_VERIFICATION,
+        VerificationResult(outcome=VerificationOutcome.WAGE_ARREARS, verified_by="inspector-7"),
+        CaseStatus,
+    )
+    await _serve(h, case_id)
+    for payment_id, amount in (("p1", 20000), ("p2", 30000)):
+        await h.update(
+            h.case(case_id),
+            Updates.RECORD_PAYMENT,
+            PaymentRecord(payment_id=payment_id, amount=Decimal(amount), recorded_by="inspector-7"),
+            CaseStatus,
+        )
+    await h.result(h.case(case_id))
+    await _callback(h, first)
+    await _callback(h, second)
+    return {"complaint": first, "case": h.case(case_id)}
+
+
+async def refused_and_referred(h: Harness) -> dict[str, Any]:
+    """Twelve workers owed above Henan's threshold; the deadline passes; referral, blacklist, publication."""
+    complaint, case_id = await h.verified_case(amount=Decimal(48000), workers=12, months=4)
+    status = await _serve(h, case_id)
+    await h.skip_to(status.deadlines["order.payment"].fire_at)
+
+    async def referred() -> bool:
+        status = await h.case_status(case_id)
+        return status.publication_id is not None
+
+    await h.eventually(referred)
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_POLICE_DECISION,
+        PoliceDecisionRecord(
+            decision=PoliceDecision.CASE_OPENED, police_ref="GA-1", recorded_by="inspector-7"
+        ),
+        CaseStatus,
+    )
+    await h.update(
+        h.case(case_id),
+        Updates.CLOSE_CASE,
+        ClosureRequest(reason=ClosureReason.REFERRED_TO_POLICE, closed_by="inspector-7"),
+        CaseStatus,
+    )
+    await h.result(h.case(case_id))
+    await _callback(h, complaint)
+    return {"complaint": complaint, "case": h.case(case_id)}
+
+
+async def handoff_ladder(h: Harness) -> dict[str, Any]:
+    """A quantity dispute handed off and never answered: every rung, then a late answer."""
+    complaint, case_id = await h.verified_case(VerificationOutcome.QUANTITY_DISPUTE)
+
+    async def exhausted() -> bool:
+        return "handoff.ladder_exhausted" in h.services.notices()
+
+    await h.advance_until(exhausted, step=timedelta(days=2), max_days=200)
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_HANDOFF_RESPONSE,
+        HandoffResponse(department="county-housing-bureau", summary="已处理", responded_by="dept-1"),
+        CaseStatus,
+    )
+    await h.result(h.case(case_id))
+    await _callback(h, complaint)
+    return {"case": h.case(case_id)}
+
+
+async def escalated_then_rejected(h: Harness) -> dict[str, Any]:
+    """No decision within 5 working days (reminder, escalation), then a written rejection; call-back missed."""
+    from datetime import date
+
+    complaint = await h.start_complaint(owed_until=date(2020, 1, 31))
+
+    async def deadline() -> ComplaintStatus | None:
+        status = await h.complaint_status(complaint)
+        return status if "acceptance" in status.deadlines else None
+
+    status = await h.eventually(deadline)
+    await h.skip_to(status.deadlines["acceptance"].fire_at)
+
+    async def overdue() -> bool:
+        return (await h.complaint_status(complaint)).overdue
+
+    await h.eventually(overdue)
+    await h.update(
+        complaint,
+        Updates.DECIDE_ACCEPTANCE,
+        AcceptanceDecision(
+            decision=AcceptanceDecisionKind.REJECT,
+            decided_by="inspector-7",
+            reason=RejectionReason.VIOLATION_TOO_OLD,
+            explanation="欠薪发生在 2020 年 1 月",
+        ),
+        ComplaintStatus,
+    )
+
+    async def finished() -> bool:
+        status = await h.complaint_status(complaint)
+        return status.stage is ComplaintStage.DONE
+
+    await h.advance_until(finished, step=timedelta(days=3), max_days=60)
+    await h.result(complaint)
+    return {"complaint": complaint}
+
+
+async def continued_as_new(h: Harness) -> dict[str, Any]:
+    """A long handoff with a low history limit: the first run ends in continue-as-new."""
+    config = h.config(continue_as_new_after_events=100)
+    _, case_id = await h.verified_case(VerificationOutcome.PROJECT_PAYMENT_DISPUTE, config=config)
+
+    async def exhausted() -> bool:
+        return "handoff.ladder_exhausted" in h.services.notices()
+
+    await h.advance_until(exhausted, step=timedelta(days=2), max_days=200)
+    history = await h.case(case_id).fetch_history()
+    first_run = history.events[0].workflow_execution_started_event_attributes.first_execution_run_id
+    return {"case.first_run": h.client.get_workflow_handle(h.case(case_id).id, run_id=first_run)}
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "resolved": resolved,
+    "refused_and_referred": refused_and_referred,
+    "handoff_ladder": handoff_ladder,
+    "escalated_then_rejected": escalated_then_rejected,
+    "continued_as_new": continued_as_new,
+}

@@ -9,16 +9,38 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
+from kafka import KafkaConsumer
 from stdnum.cn import ric, uscc
 from temporalio.client import Client
 
 from deploy.stack import Stack
 from services.common.settings import CommonSettings
 from services.common.temporal import connect
+from services.contracts.events import EventEnvelope, Topics
+from services.contracts.lifecycle import (
+    CASE_WORKFLOW_TYPE,
+    CaseInput,
+    CaseMember,
+    CaseStatus,
+    HandoffConfig,
+    LadderRung,
+    LifecycleConfig,
+    OrderConfig,
+    Queries,
+    Signals,
+    TaskQueues,
+    Updates,
+    VerificationOutcome,
+    VerificationResult,
+    case_workflow_id,
+    default_ladder,
+)
 
 PROCESSES = [
     "intake-api", "intake-relay",
@@ -147,3 +169,70 @@ def agencies(stack: Stack, agency_token: Callable[[str], str]) -> Iterator[Agenc
         other_inspector=client("referrals-api", "inspector-130403"),
         temporal_settings=settings,
     )
+
+
+# --- the case workflow, driven the way the lifecycle does it ---------------------------------------------------
+
+
+def compressed_config(working_day_seconds: float, response_days: int = 2, rung_days: int = 1) -> LifecycleConfig:
+    """A lifecycle configuration on a compressed clock, with a short handoff ladder."""
+    return LifecycleConfig(
+        province="henan",
+        working_day_seconds=working_day_seconds,
+        handoff=HandoffConfig(
+            response_working_days=response_days,
+            ladder=[LadderRung(kind=rung.kind, wait_working_days=rung_days) for rung in default_ladder()],
+        ),
+        order=OrderConfig(pay_days=1),
+    )
+
+
+def start_case(a: Agencies, case: dict[str, Any], config: LifecycleConfig, *, amount: str = "12000.00",
+               workers: int = 2, months: int = 6) -> None:
+    """Start the case workflow on the lifecycle worker's queue, as an accepted complaint's join does."""
+    member = CaseMember(complaint_id=f"CP-{uuid.uuid4().hex[:10]}", amount_owed=Decimal(amount),
+                        workers_affected=workers, months_owed=months, accepted_at=datetime.now(UTC))
+    case_input = CaseInput(case_id=case["case_id"], county=case["county"], employer_ref=case["employer_ref"],
+                           project_ref=case["project_ref"], config=config)
+    a.run(a.temporal().start_workflow(
+        CASE_WORKFLOW_TYPE, case_input, id=case_workflow_id(case["case_id"]), task_queue=TaskQueues.LIFECYCLE,
+        start_signal=Signals.COMPLAINT_JOINED, start_signal_args=[member],
+    ))
+
+
+def update_case(a: Agencies, case_id: str, name: str, arg: Any) -> CaseStatus:
+    handle = a.temporal().get_workflow_handle(case_workflow_id(case_id))
+    return a.run(handle.execute_update(name, arg, result_type=CaseStatus))  # type: ignore[no-any-return]
+
+
+def case_status(a: Agencies, case_id: str) -> CaseStatus:
+    handle = a.temporal().get_workflow_handle(case_workflow_id(case_id))
+    return a.run(handle.query(Queries.STATUS, result_type=CaseStatus))  # type: ignore[no-any-return]
+
+
+def verify(a: Agencies, case_id: str, outcome: VerificationOutcome, **fields: Any) -> CaseStatus:
+    return update_case(a, case_id, Updates.RECORD_VERIFICATION,
+                       VerificationResult(outcome=outcome, verified_by="inspector-130402", **fields))
+
+
+def events_of(a: Agencies, case_id: str, until: Callable[[list[EventEnvelope]], bool],
+              timeout: float = 60) -> list[EventEnvelope]:
+    """The referrals events of one case as they are on Kafka, read until `until` holds."""
+    consumer = KafkaConsumer(
+        Topics.REFERRALS, bootstrap_servers=a.stack.kafka.bootstrap_servers,
+        group_id=f"referrals-test-{uuid.uuid4().hex[:8]}", auto_offset_reset="earliest", enable_auto_commit=False,
+    )
+    seen: list[EventEnvelope] = []
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=500).values():
+                for record in records:
+                    event = EventEnvelope.from_bytes(record.value)
+                    if event.subject == case_id:
+                        seen.append(event)
+            if until(seen):
+                return seen
+        raise AssertionError(f"events of {case_id} incomplete: {[e.type for e in seen]}")
+    finally:
+        consumer.close()

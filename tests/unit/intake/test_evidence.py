@@ -1,0 +1,226 @@
+"""Evidence storage by content: types read from the bytes, limits, idempotent atomic writes, S3 signing."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from fpdf import FPDF
+from PIL import Image
+
+from services.intake.evidence import (
+    EvidenceCorrupt,
+    EvidenceLimits,
+    EvidenceNotFound,
+    EvidenceRef,
+    EvidenceRejected,
+    LocalEvidenceStore,
+    S3EvidenceStore,
+    download_headers,
+    safe_filename,
+    sigv4_headers,
+    sniff_media_type,
+)
+
+
+def image(fmt: str, colour: str = "red") -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), colour).save(out, format=fmt)
+    return out.getvalue()
+
+
+def pdf() -> bytes:
+    document = FPDF()
+    document.add_page()
+    return bytes(document.output())
+
+
+def iso_bmff(major: bytes, *compatible: bytes) -> bytes:
+    brands = major + b"\x00\x00\x00\x00" + b"".join(compatible)
+    return (8 + len(brands)).to_bytes(4, "big") + b"ftyp" + brands + b"\x00" * 64
+
+
+PNG, JPEG, WEBP, PDF = image("PNG"), image("JPEG"), image("WEBP"), pdf()
+
+
+@pytest.mark.parametrize(
+    "data,media_type",
+    [
+        (PNG, "image/png"),
+        (JPEG, "image/jpeg"),
+        (WEBP, "image/webp"),
+        (PDF, "application/pdf"),
+        (iso_bmff(b"heic", b"mif1", b"heic"), "image/heic"),  # what an iPhone writes
+        (iso_bmff(b"mif1", b"heic"), "image/heic"),
+        (iso_bmff(b"mif1", b"miaf"), "image/heif"),
+        (iso_bmff(b"avif", b"mif1", b"miaf"), None),  # AVIF shares HEIF's container; not accepted
+        (iso_bmff(b"isom", b"mp42"), None),  # a video
+        (b"GIF89a" + b"\x00" * 20, None),
+        (b"MZ\x90\x00 a Windows program", None),
+        (b"<html><script>alert(1)</script>", None),
+        (b"RIFF\x00\x00\x00\x00WAVEfmt ", None),
+        (b"", None),
+    ],
+)
+def test_types_are_read_from_the_bytes(data: bytes, media_type: str | None) -> None:
+    assert sniff_media_type(data) == media_type
+
+
+def test_files_are_stored_once_by_content_and_read_back(tmp_path: Path) -> None:
+    store = LocalEvidenceStore(tmp_path)
+    first = store.put(PNG, "image/png", declared_name="../../etc/passwd.png")
+    again = store.put(PNG, declared_name="other.png")
+    assert first == again == EvidenceRef(hashlib.sha256(PNG).hexdigest(), len(PNG), "image/png")
+    assert store.get(first.sha256) == PNG and store.exists(first.sha256) and store.ref(first.sha256) == first
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert files == [tmp_path / first.sha256[:2] / first.sha256[2:4] / first.sha256]  # sharded, no temp files
+    assert not (tmp_path.parent / "etc").exists()
+
+
+def test_the_declared_type_is_never_trusted(tmp_path: Path) -> None:
+    store = LocalEvidenceStore(tmp_path)
+    assert store.put(PDF, "image/jpeg", declared_name="photo.jpg").media_type == "application/pdf"
+    with pytest.raises(EvidenceRejected) as disguised:
+        store.put(b"MZ\x90\x00 this is a program", "image/jpeg", declared_name="photo.jpg")
+    assert disguised.value.code == "unsupported_type" and "PDF" in disguised.value.zh
+    assert len([p for p in tmp_path.rglob("*") if p.is_file()]) == 1  # the PDF only
+
+
+def test_size_and_count_limits(tmp_path: Path) -> None:
+    store = LocalEvidenceStore(tmp_path, max_bytes=len(PNG))
+    store.put(PNG)
+    with pytest.raises(EvidenceRejected) as big:
+        store.put(PNG + b"\x00")
+    assert big.value.code == "too_large"
+    with pytest.raises(EvidenceRejected) as empty:
+        store.put(b"")
+    assert empty.value.code == "empty"
+    limits = EvidenceLimits(max_files=5)
+    limits.check_count(5)
+    with pytest.raises(EvidenceRejected) as many:
+        limits.check_count(6)
+    assert many.value.code == "too_many" and "5" in many.value.zh
+
+
+def test_the_default_limits_are_ten_megabytes_and_five_files() -> None:
+    assert EvidenceLimits() == EvidenceLimits(max_bytes=10 * 1024 * 1024, max_files=5)
+
+
+@pytest.mark.parametrize("reference", ["not-a-hash", "../" * 20 + "etc/passwd", "0" * 63, "g" * 64, ""])
+def test_references_that_are_not_hashes_find_nothing(tmp_path: Path, reference: str) -> None:
+    store = LocalEvidenceStore(tmp_path)
+    assert store.ref(reference) is None and not store.exists(reference)
+    with pytest.raises(EvidenceNotFound):
+        store.get(reference)
+
+
+def test_a_missing_file_is_not_found(tmp_path: Path) -> None:
+    store = LocalEvidenceStore(tmp_path)
+    assert store.ref("0" * 64) is None
+    with pytest.raises(EvidenceNotFound):
+        store.get("0" * 64)
+
+
+def test_damaged_storage_is_detected_and_repaired_by_a_new_upload(tmp_path: Path) -> None:
+    store = LocalEvidenceStore(tmp_path)
+    ref = store.put(JPEG)
+    path = store.path_of(ref.sha256)
+    path.write_bytes(JPEG[:10])
+    with pytest.raises(EvidenceCorrupt):
+        store.get(ref.sha256)
+    assert store.put(JPEG) == ref and store.get(ref.sha256) == JPEG
+
+
+def test_concurrent_uploads_of_one_file_store_it_once(tmp_path: Path) -> None:
+    store = LocalEvidenceStore(tmp_path)
+    results: list[EvidenceRef] = []
+    threads = [threading.Thread(target=lambda: results.append(store.put(WEBP))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(results)) == 1 and store.get(results[0].sha256) == WEBP
+    assert len([p for p in tmp_path.rglob("*") if p.is_file()]) == 1
+
+
+def test_download_names_are_safe_and_typed_by_content() -> None:
+    ref = EvidenceRef("ab" * 32, 10, "image/jpeg")
+    assert safe_filename(ref) == "evidence-abababababab.jpg"
+    assert safe_filename(ref, stem="TS-20261128-7KQ3MZ-1") == "TS-20261128-7KQ3MZ-1.jpg"
+    assert safe_filename(ref, stem='../../x"; rm -rf /.exe') == "x-rm-rf-.exe.jpg"
+    assert safe_filename(ref, stem="欠条") == "evidence-abababababab.jpg"
+    headers = download_headers(EvidenceRef("cd" * 32, 99, "application/pdf"), stem="TS-20261128-7KQ3MZ-2")
+    assert headers["Content-Disposition"] == 'attachment; filename="TS-20261128-7KQ3MZ-2.pdf"'
+    assert headers["Content-Type"] == "application/pdf" and headers["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in headers["Cache-Control"] and headers["Content-Length"] == "99"
+
+
+def test_requests_are_signed_as_s3_expects() -> None:
+    # The worked example of AWS's Signature Version 4 documentation (GET Object with a Range header).
+    headers = sigv4_headers(
+        "GET", "https://examplebucket.s3.amazonaws.com/test.txt", headers={"Range": "bytes=0-9"},
+        payload_sha256=hashlib.sha256(b"").hexdigest(), access_key="AKIAIOSFODNN7EXAMPLE",
+        secret_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", region="us-east-1",
+        now=datetime(2013, 5, 24, tzinfo=UTC),
+    )
+    assert headers["Authorization"] == (
+        "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
+        "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
+        "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
+    )
+
+
+class FakeBucket:
+    """Just enough of an S3 endpoint to exercise the store: PUT, GET and HEAD of objects."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str]] = {}
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        assert request.headers["authorization"].startswith("AWS4-HMAC-SHA256 Credential=minio/")
+        key = request.url.path
+        if request.method == "PUT":
+            body = request.content
+            assert request.headers["x-amz-content-sha256"] == hashlib.sha256(body).hexdigest()
+            self.objects[key] = (body, request.headers["content-type"])
+            return httpx.Response(200)
+        if key not in self.objects:
+            return httpx.Response(404)
+        body, media_type = self.objects[key]
+        headers = {"content-type": media_type, "content-length": str(len(body))}
+        return httpx.Response(200, headers=headers, content=b"" if request.method == "HEAD" else body)
+
+
+def s3_store(bucket: FakeBucket, **options: str) -> S3EvidenceStore:
+    return S3EvidenceStore(endpoint_url="http://minio.local:9000", bucket="anxin", access_key="minio",
+                           secret_key="minio-secret", client=httpx.Client(transport=httpx.MockTransport(bucket)),
+                           **options)  # type: ignore[arg-type]
+
+
+def test_the_s3_store_keeps_the_same_promises() -> None:
+    bucket = FakeBucket()
+    store = s3_store(bucket)
+    ref = store.put(JPEG, "image/png")
+    assert ref.media_type == "image/jpeg"
+    assert f"/anxin/evidence/{ref.sha256[:2]}/{ref.sha256[2:4]}/{ref.sha256}" in bucket.objects
+    assert store.put(JPEG) == ref
+    assert [r.method for r in bucket.requests] == ["HEAD", "PUT", "HEAD"]  # stored once
+    assert store.get(ref.sha256) == JPEG and store.exists(ref.sha256) and store.ref(ref.sha256) == ref
+    assert store.ref("0" * 64) is None and store.ref("../x") is None
+    with pytest.raises(EvidenceNotFound):
+        store.get("0" * 64)
+    with pytest.raises(EvidenceRejected):
+        store.put(b"MZ not a photo")
+
+
+def test_the_s3_store_addresses_buckets_both_ways() -> None:
+    sha = "ab" * 32
+    assert s3_store(FakeBucket(), addressing="virtual").url_of(sha).startswith("http://anxin.minio.local:9000/evidence/")
+    assert s3_store(FakeBucket()).url_of(sha).startswith("http://minio.local:9000/anxin/evidence/ab/ab/")

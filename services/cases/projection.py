@@ -536,12 +536,15 @@ class LedgerProjection:
         kind = str(p.get("kind") or "")
         etype = event.type
         if event.producer == "referrals":
-            if p.get("target") == "police" and "withdraw" not in etype:
+            # services/contracts/referrals_events.py: a police referral made; a rung of the overdue ladder.
+            if etype == "referral.made" and p.get("target") == "police":
                 self.fact(conn, "criminal_referral", process_case_id, case_id, county, ref, event.occurred_at)
-            if kind in LADDER_LETTERS:
+            if etype == "handoff.escalated" and kind in LADDER_LETTERS:
                 self.fact(conn, "handoff_overdue", process_case_id, case_id, county, ref, event.occurred_at)
         elif event.producer == "sanctions":
-            listed = etype.endswith(".listed") or p.get("status") == "listed" or etype == "blacklist.listing_decided"
+            # The sanctions contract is not published yet: a listing decision is recognised by its type
+            # (`*.listed`) or a `status` of "listed".
+            listed = etype.endswith(".listed") or p.get("status") == "listed"
             if listed:
                 self.fact(conn, "blacklist", process_case_id, case_id, county, ref, event.occurred_at)
         self.timeline(conn, case_id, event, f"{event.producer}: {etype}" + (f"（{ref}）" if ref else ""),

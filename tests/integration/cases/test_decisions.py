@@ -4,9 +4,11 @@ requests answered once per Idempotency-Key."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import psycopg
 
+from services.cases import domain
 from tests.integration.cases.conftest import Agencies, complaint_body, seed
 
 
@@ -83,18 +85,9 @@ def test_closure_with_a_reason_after_refusal_to_pay(agencies: Agencies) -> None:
     """On a compressed clock (one day = 2 s) the 7-day order deadline passes unpaid: the case reaches
     refusal, where only a closure the process allows is accepted."""
     a = agencies
-    spec = a.stack.spec("intake-worker")
-    a.stack.stop_process("intake-worker")
-    spec.env["ANXIN_WORKING_DAY_SECONDS"] = "2"
-    a.stack.start_process(spec)
-    a.stack.wait_process_ready(spec, 60)
-    try:
+    with a.compressed_clock():
         # Below the criminal threshold: no police referral, so the refusal stage waits for the inspector.
         _, case_id = a.accepted_case(complaint_body(seed(), amount_owed="3000.00", workers_affected=1))
-    finally:
-        a.stack.stop_process("intake-worker")
-        a.stack.start_process(a.stack.spec("intake-worker"))
-        a.stack.wait_process_ready(a.stack.processes["intake-worker"], 60)
 
     r = a.act(a.inspector, f"/v1/cases/{case_id}/verification", {"outcome": "wage_arrears"})
     assert r.status_code == 200, r.text
@@ -158,3 +151,27 @@ def test_lifecycle_requests_are_recorded_once_per_idempotency_key(agencies: Agen
                               (first.json()["id"],)).fetchone()
     assert documents is not None and documents[0] == 1
     assert events is not None and events[0] == 1
+
+
+def test_refusal_above_the_threshold_reaches_the_police_through_referrals_and_is_counted(agencies: Agencies) -> None:
+    """End to end with the referrals service: the workflow refers the case to the police (POST
+    /v1/referrals on referrals), referrals publishes `referral.made`, and the ledger counts it."""
+    a = agencies
+    a.stack.start_processes(["referrals-api", "referrals-relay", "referrals-worker"], timeout=120)
+    with a.compressed_clock():
+        # One worker owed ¥6,000 for four months: above Hebei's configured ¥5,000 for 3 months.
+        _, case_id = a.accepted_case(complaint_body(seed(), amount_owed="6000.00", workers_affected=1))
+    assert a.act(a.inspector, f"/v1/cases/{case_id}/verification", {"outcome": "wage_arrears"}).status_code == 200
+    served = a.act(a.inspector, f"/v1/cases/{case_id}/service",
+                   {"method": "in_person", "evidence": [{"kind": "receipt", "ref": "ev-r-police"}]})
+    assert served.status_code == 200, served.text
+
+    def referred(case: dict) -> bool:
+        events = a.city.get(f"/v1/cases/{case_id}/timeline").json()["events"]
+        return case["stage"] == "refusal" and any(e["type"] == "referral.made" for e in events)
+
+    a.case_until(case_id, referred, "the police referral in the case's timeline", timeout=120)
+    today = domain.period_containing("daily", domain.legal_date(datetime.now(UTC))).label
+    rows = a.city.get("/v1/statistics", params={"period": "daily", "label": today}).json()["rows"]
+    county = next(r for r in rows if r["level"] == "county" and r["area"] == "130402")
+    assert county["criminal_referrals"] == 1

@@ -11,9 +11,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -64,9 +66,8 @@ def _created(record: dict[str, Any], created: bool) -> JSONResponse:
 
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
-    from fastapi.encoders import jsonable_encoder
-
-    return jsonable_encoder(row)  # type: ignore[no-any-return]
+    # Amounts stay exact: Decimal as a string, never a float.
+    return jsonable_encoder(row, custom_encoder={Decimal: str})  # type: ignore[no-any-return]
 
 
 # --- the lifecycle's requests --------------------------------------------------------------------------

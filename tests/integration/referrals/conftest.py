@@ -45,8 +45,9 @@ from services.contracts.lifecycle import (
 PROCESSES = [
     "intake-api", "intake-relay",
     "referrals-api", "referrals-relay", "referrals-worker",
-    # The case workflow's orders, compensation decisions and notices go to the cases API.
-    "cases-api",
+    # The case workflow's orders, compensation decisions and notices go to the cases API; its relay
+    # publishes the order, which the referrals read model quotes in a criminal referral.
+    "cases-api", "cases-relay",
     "lifecycle-worker",
 ]
 

@@ -21,6 +21,7 @@ Temporal Updates (what the cases service does on their behalf), with the same va
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import sys
@@ -199,7 +200,7 @@ class Demo:
         for word, what in (("加付赔偿金", "additional compensation decided"), ("移送公安", "criminal referral sent"),
                            ("失信", "blacklist procedure started"), ("公布", "marked for publication")):
             try:
-                await self.wait_for(name, what, lambda w=word: self.timeline_has(case_id, w), 30)
+                await self.wait_for(name, what, functools.partial(self.timeline_has, case_id, word), 30)
             except TimeoutError:
                 say(name, f"no {what}")
         if await self.timeline_has(case_id, "移送公安"):
@@ -220,7 +221,7 @@ class Demo:
                  (LetterKind.ACCOUNTABILITY_TRANSFER, "still none: accountability transfer 问责移交单")]
         for kind, what in rungs:
             try:
-                await self.wait_for(name, what, lambda k=kind: self.letter_issued(case_id, k), 900)
+                await self.wait_for(name, what, functools.partial(self.letter_issued, case_id, kind), 900)
             except TimeoutError:
                 say(name, f"the ladder stopped before: {what}")
                 return

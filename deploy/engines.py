@@ -469,7 +469,9 @@ class KafkaEngine(Engine):
         self.kafka_dir.mkdir(parents=True, exist_ok=True)
         props = self._properties()
         if not (self.kafka_dir / "logs" / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            cluster_id = "-"
+            while cluster_id.startswith("-"):  # the storage tool reads a leading "-" as an option
+                cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
             subprocess.run(
                 self._java("kafka.tools.StorageTool", "format", "--standalone", "--cluster-id", cluster_id,
                            "-c", str(props), heap="-Xmx256m"),

@@ -63,7 +63,8 @@ def audit_router() -> APIRouter:
         before_id: int | None = Query(None, description="Page backwards from this row id"),
         principal: Principal = require_roles(Role.city_office, Role.operator),
     ) -> dict[str, Any]:
-        clauses, params = ["true"], []
+        clauses: list[str] = ["true"]
+        params: list[Any] = []
         for column, value in (("subject", subject), ("actor", actor), ("action", action)):
             if value:
                 clauses.append(f"{column} = %s")

@@ -246,13 +246,13 @@ class Harness:
         # Let what is in flight finish first (a case and its complaints signal each other).
         for handle in handles:
             with contextlib.suppress(Exception):
-                await self.eventually(lambda h=handle: _quiescent(h), seconds=3)
+                await self.eventually(lambda h=handle: _quiescent(h), seconds=10)
         for handle in handles:
             with contextlib.suppress(Exception):
                 await handle.cancel()
         for handle in handles:
             try:
-                await self.eventually(lambda h=handle: _closed(h), seconds=5)
+                await self.eventually(lambda h=handle: _closed(h), seconds=15)
             except AssertionError:
                 await handle.terminate("test finished; cancellation did not end it")
 

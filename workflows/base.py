@@ -195,7 +195,7 @@ class LifecycleWorkflow:
                 self._state.calendar_blocked = cause.message
                 self._record("calendar.missing", f"无法计算期限「{name}」：{cause.message}")
                 self._publish_search_attributes()
-                await workflow.wait_condition(lambda v=version: self._state.calendar_version != v)
+                await workflow.wait_condition(lambda: self._state.calendar_version != version)  # noqa: B023
                 self._state.calendar_blocked = None
                 self._publish_search_attributes()
 
@@ -274,9 +274,9 @@ class LifecycleWorkflow:
                     return WaitResult.EXPIRED
             try:
                 await workflow.wait_condition(
-                    lambda v=version: (
+                    lambda: (
                         done()
-                        or self._state.calendar_version != v
+                        or self._state.calendar_version != version  # noqa: B023 (awaited in this iteration)
                         or self._should_continue_as_new()
                         or self._failure is not None
                     ),

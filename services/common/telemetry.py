@@ -70,6 +70,10 @@ def configure_tracing(process_name: str, data_dir: Path) -> TracerProvider:
             exporter = JsonLinesSpanExporter(data_dir / "traces" / f"{process_name}.jsonl")
         provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=500))
         trace.set_tracer_provider(provider)
+        # Calls to other services (activities → cases, referrals, sanctions) carry the trace context on.
+        from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+        HTTPXClientInstrumentor().instrument()
         _provider = provider
         return provider
 

@@ -20,7 +20,16 @@ from services.common.operator import replay, spans_for, tell_story
 from services.common.settings import CommonSettings
 from services.common.telemetry import flush_traces
 from services.common.temporal import connect
-from services.contracts.lifecycle import complaint_workflow_id
+from services.contracts.lifecycle import (
+    AcceptanceDecision,
+    AcceptanceDecisionKind,
+    Queries,
+    Updates,
+    VerificationOutcome,
+    VerificationResult,
+    case_workflow_id,
+    complaint_workflow_id,
+)
 from tests.integration.test_intake import PROCESSES, complaint
 from workflows.worker import WORKFLOWS
 
@@ -98,17 +107,39 @@ async def test_raw_history_and_search_attributes_hold_no_personal_data(
     assert "binary/encrypted" in stored or "YmluYXJ5L2VuY3J5cHRlZA" in stored  # payloads are sealed
 
 
-def test_one_trace_runs_from_the_request_through_relay_and_consumer(
+async def test_one_trace_runs_from_the_request_through_relay_consumer_workflow_and_another_service(
     stack: Stack, filed: tuple[dict[str, str], dict[str, str]]
 ) -> None:
     answer, _ = filed
-    flush_traces()
-    deadline = time.monotonic() + 30
+    stack.start_processes(["cases-api"], timeout=120)
+    client = await _keyed_client(stack)
+    await _wait_started(client, answer["complaint_id"])
+    # The inspector accepts and confirms the arrears: the case workflow (started from the complaint's
+    # workflow, in its trace) orders payment through the cases service.
+    complaint = client.get_workflow_handle(complaint_workflow_id(answer["complaint_id"]))
+    await complaint.execute_update(Updates.DECIDE_ACCEPTANCE, AcceptanceDecision(
+        decision=AcceptanceDecisionKind.ACCEPT, decided_by="inspector-130402"))
+    case_id = (await complaint.query(Queries.STATUS))["case_id"]
+    case = client.get_workflow_handle(case_workflow_id(case_id))
+    for _ in range(60):
+        if (await case.query(Queries.STATUS))["stage"] == "verification":
+            break
+        time.sleep(0.5)
+    await case.execute_update(Updates.RECORD_VERIFICATION, VerificationResult(
+        outcome=VerificationOutcome.WAGE_ARREARS, verified_by="inspector-130402"))
+
+    wanted = {"intake-api", "intake-relay", "intake-worker", "lifecycle-worker", "cases-api"}
+    deadline = time.monotonic() + 60
     processes: set[str] = set()
     while time.monotonic() < deadline:
+        flush_traces()
         spans = spans_for(stack.data_dir, answer["complaint_id"])
         processes = {s["resource"]["attributes"]["service.name"] for s in spans}
-        if {"intake-api", "intake-relay", "intake-worker", "lifecycle-worker"} <= processes:
+        if wanted <= processes and len({s["context"]["trace_id"] for s in spans}) >= 1:
             break
         time.sleep(1)
-    assert {"intake-api", "intake-relay", "intake-worker", "lifecycle-worker"} <= processes, processes
+    assert wanted <= processes, processes
+    submission_trace = next(s["context"]["trace_id"] for s in spans if s["resource"]["attributes"]["service.name"] == "intake-api"
+                            and s["name"].startswith("POST"))
+    in_trace = {s["resource"]["attributes"]["service.name"] for s in spans if s["context"]["trace_id"] == submission_trace}
+    assert wanted <= in_trace, in_trace

@@ -67,6 +67,9 @@ class LifecycleState(BaseModel):
     calendar_version: int = 0
     calendar_applied_version: int = 0
     calendar_blocked: str | None = None
+    # A step a service refused for good, waiting for an operator's `retry_refused_step` signal.
+    stuck: str | None = None
+    retry_requests: int = 0
     deadlines: dict[str, Deadline] = Field(default_factory=dict)
     # Deadlines some part of the workflow is waiting on now (their earliest is the "next deadline").
     active_deadlines: list[str] = Field(default_factory=list)
@@ -123,18 +126,46 @@ class LifecycleWorkflow:
         arg: Any,
         result_type: type[T] | None = None,
         timeout: timedelta = timedelta(minutes=1),
+        *,
+        hold_on_refusal: bool = True,
     ) -> T:
-        return await workflow.execute_activity(
-            name,
-            arg,
-            result_type=result_type,
-            task_queue=self._config.activity_queues.for_activity(name),
-            start_to_close_timeout=timeout,
-            retry_policy=ACTIVITY_RETRY,
-            # If an operator cancels the workflow, wait for a command already sent to a service to finish:
-            # its outcome is then in the history, never left unknown.
-            cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-        )
+        """Run an activity; transient failures are retried by the retry policy.
+
+        A service's definitive refusal (`ServiceRefused`) is not a reason to lose the complaint: the step is
+        recorded as refused, the workflow is flagged for operators (overdue search attribute) and waits for
+        the `retry_refused_step` signal to try again. With `hold_on_refusal=False` the error is raised.
+        """
+        while True:
+            try:
+                return await workflow.execute_activity(
+                    name,
+                    arg,
+                    result_type=result_type,
+                    task_queue=self._config.activity_queues.for_activity(name),
+                    start_to_close_timeout=timeout,
+                    retry_policy=ACTIVITY_RETRY,
+                    # If an operator cancels the workflow, wait for a command already sent to a service to
+                    # finish: its outcome is then in the history, never left unknown.
+                    cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+                )
+            except ActivityError as err:
+                cause = err.cause
+                if (
+                    not (isinstance(cause, ApplicationError) and cause.type == SERVICE_REFUSED)
+                    or not hold_on_refusal
+                ):
+                    raise
+                retries = self._state.retry_requests
+                self._state.stuck = f"{name}: {cause.message}"
+                self._record("step.refused", f"{name} 被服务拒绝：{cause.message}；待运维处理后重试")
+                self._publish_search_attributes()
+                await workflow.wait_condition(lambda: self._state.retry_requests != retries)  # noqa: B023
+                self._state.stuck = None
+                self._record("step.retried", f"运维要求重试 {name}")
+                self._publish_search_attributes()
+
+    def _retry_refused_step(self) -> None:
+        self._state.retry_requests += 1
 
     async def _notice(
         self, office: Office, kind: str, text: str, step: str, due_at: datetime | None = None, **extra: Any
@@ -198,6 +229,9 @@ class LifecycleWorkflow:
                 await workflow.wait_condition(lambda: self._state.calendar_version != version)  # noqa: B023
                 self._state.calendar_blocked = None
                 self._publish_search_attributes()
+
+    def _needs_attention(self) -> bool:
+        return self._state.calendar_blocked is not None or self._state.stuck is not None
 
     def _calendar_updated(self, calendar: CalendarConfig) -> None:
         self._state.calendar = calendar

@@ -713,6 +713,10 @@ class CaseWorkflow(LifecycleWorkflow):
     def calendar_updated(self, calendar: CalendarConfig) -> None:
         self._calendar_updated(calendar)
 
+    @workflow.signal(name=Signals.RETRY_REFUSED_STEP)
+    def retry_refused_step(self) -> None:
+        self._retry_refused_step()
+
     # --- updates ------------------------------------------------------------------------------------------
 
     def _require_stage(self, action: str, *stages: CaseStage) -> None:
@@ -889,7 +893,7 @@ class CaseWorkflow(LifecycleWorkflow):
 
     def _overdue(self) -> bool:
         state = self._state
-        return state.overdue or state.investigation_overdue or state.calendar_blocked is not None
+        return state.overdue or state.investigation_overdue or self._needs_attention()
 
     def _status(self) -> CaseStatus:
         state = self._state

@@ -102,7 +102,11 @@ class ComplaintWorkflow(LifecycleWorkflow):
         notifier = asyncio.create_task(self._deliver_notifications(), name="notifier")
         self._publish_search_attributes()
         if not self._is_done("received"):
-            self._record("complaint.received", f"收到投诉 {input.complaint_id}（渠道：{input.channel}）")
+            self._record(
+                "complaint.received",
+                f"收到投诉 {input.complaint_id}（渠道：{input.channel}）",
+                at=input.received_at,
+            )
             self._notify("complaint.received", step="received")
             self._mark_done("received")
         stages = {
@@ -377,7 +381,12 @@ class ComplaintWorkflow(LifecycleWorkflow):
             await workflow.wait_condition(lambda: bool(self._state.outbox))
             message = self._state.outbox[0]
             try:
-                await self._activity(ActivityNames.NOTIFY_COMPLAINANT, message, timeout=timedelta(seconds=30))
+                await self._activity(
+                    ActivityNames.NOTIFY_COMPLAINANT,
+                    message,
+                    timeout=timedelta(seconds=30),
+                    hold_on_refusal=False,
+                )
             except ActivityError as err:
                 # A message the gateway refuses for good must not stall the complaint; it stays visible.
                 self._record("notification.failed", f"通知「{message.template}」发送失败：{err.cause or err}")
@@ -482,6 +491,10 @@ class ComplaintWorkflow(LifecycleWorkflow):
     def calendar_updated(self, calendar: CalendarConfig) -> None:
         self._calendar_updated(calendar)
 
+    @workflow.signal(name=Signals.RETRY_REFUSED_STEP)
+    def retry_refused_step(self) -> None:
+        self._retry_refused_step()
+
     @workflow.query(name=Queries.STATUS)
     def status(self) -> ComplaintStatus:
         return self._status()
@@ -517,5 +530,5 @@ class ComplaintWorkflow(LifecycleWorkflow):
             (SA_STAGE, state.stage.value),
             (SA_STATUS, state.status.value),
             (SA_NEXT_DEADLINE, self._next_deadline()),
-            (SA_OVERDUE, state.overdue or state.calendar_blocked is not None),
+            (SA_OVERDUE, state.overdue or self._needs_attention()),
         ]

@@ -90,6 +90,8 @@ class Signals:
     CASE_PROGRESS = "case_progress"
     # both: the bureau entered a year's official calendar; provisional deadlines are recomputed
     CALENDAR_UPDATED = "calendar_updated"
+    # both: an operator fixed what made a service refuse a step for good; the step is tried again
+    RETRY_REFUSED_STEP = "retry_refused_step"
 
 
 class Queries:

@@ -10,6 +10,7 @@ from collections import Counter
 from typing import Any
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from services.contracts.lifecycle import (
     ActivityNames,
@@ -31,9 +32,15 @@ class FakeServices:
     def __init__(self) -> None:
         self.calls: list[tuple[str, Any]] = []
         self._ids: dict[str, str] = {}
+        # Activity names a service refuses for good (4xx) until removed from here.
+        self.refusing: set[str] = set()
 
     def _document(self, name: str, request: Any, prefix: str) -> DocumentRef:
         self.calls.append((name, request))
+        if name in self.refusing:
+            raise ApplicationError(
+                f"{name} refused: employer_ref unknown", type="ServiceRefused", non_retryable=True
+            )
         key = request.idempotency_key
         if key not in self._ids:
             self._ids[key] = f"{prefix}-{len(self._ids) + 1}"

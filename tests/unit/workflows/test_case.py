@@ -528,3 +528,21 @@ async def test_a_withdrawn_complaint_leaves_its_case(harness: Harness) -> None:
 async def _members(h: Harness, case_id: str, count: int) -> CaseStatus | None:
     status = await h.case_status(case_id)
     return status if len(status.members) == count else None
+
+
+async def test_a_step_refused_by_its_service_waits_for_an_operator_retry(harness: Harness) -> None:
+    h = harness
+    h.services.refusing.add(ActivityNames.ISSUE_ORDER_TO_PAY)
+    _, case_id = await h.verified_case()
+    status = await h.eventually(lambda: _stuck(h, case_id))
+    assert status.order_id is None and status.status is Status.OPEN
+    assert (await search_attributes(h.case(case_id)))["AnxinOverdue"] is True
+    h.services.refusing.clear()
+    await h.case(case_id).signal(Signals.RETRY_REFUSED_STEP)
+    status = await h.eventually(lambda: case_in(h, case_id, CaseStage.SERVICE, order_id="ORDER-1"))
+    assert [e.kind for e in status.timeline if e.kind.startswith("step.")] == ["step.refused", "step.retried"]
+
+
+async def _stuck(h: Harness, case_id: str) -> CaseStatus | None:
+    status = await h.case_status(case_id)
+    return status if any(e.kind == "step.refused" for e in status.timeline) else None

@@ -187,6 +187,7 @@ class Stack:
                     "ANXIN_CASES_URL": f"http://127.0.0.1:{self.ports.service_base + 2}",
                     "ANXIN_REFERRALS_URL": f"http://127.0.0.1:{self.ports.service_base + 3}",
                     "ANXIN_SANCTIONS_URL": f"http://127.0.0.1:{self.ports.service_base + 4}",
+                    "ANXIN_TEMPORAL_SDK_METRICS_PORT": str(self.ports.lifecycle_worker + 1000),
                 },
             )
         )

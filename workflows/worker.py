@@ -65,6 +65,8 @@ class LifecycleSettings(CommonSettings):
     task_queue: str = Field(TaskQueues.LIFECYCLE, alias="ANXIN_LIFECYCLE_TASK_QUEUE")
     http_host: str = Field("127.0.0.1", alias="ANXIN_HTTP_HOST")
     http_port: int = Field(8200, alias="ANXIN_HTTP_PORT")
+    # The Temporal SDK's own Prometheus metrics (workflow/activity counts, failures, latencies); 0: off.
+    sdk_metrics_port: int = Field(0, alias="ANXIN_TEMPORAL_SDK_METRICS_PORT")
 
 
 def default_dependencies(
@@ -138,7 +140,7 @@ def build_worker(
 
 async def run(settings: LifecycleSettings) -> None:
     """Poll until SIGTERM/SIGINT, serving /healthz, /readyz and /metrics on ANXIN_HTTP_PORT meanwhile."""
-    client = await connect(settings)
+    client = await connect(settings, sdk_metrics_port=settings.sdk_metrics_port)
 
     async def poll(stop: asyncio.Event) -> None:
         async with httpx.AsyncClient(timeout=httpx.Timeout(20.0)) as http:

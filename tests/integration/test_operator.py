@@ -143,3 +143,14 @@ async def test_one_trace_runs_from_the_request_through_relay_consumer_workflow_a
                             and s["name"].startswith("POST"))
     in_trace = {s["resource"]["attributes"]["service.name"] for s in spans if s["context"]["trace_id"] == submission_trace}
     assert wanted <= in_trace, in_trace
+
+
+async def test_metrics_of_the_api_relay_and_temporal_sdk(stack: Stack, filed: tuple[dict[str, str], dict[str, str]]) -> None:
+    client = await _keyed_client(stack)
+    await _wait_started(client, filed[0]["complaint_id"])
+    api = httpx.get(f"{stack.processes['intake-api'].url}/metrics").text
+    assert 'anxin_http_requests_total{method="POST",process="intake-api",route="/v1/complaints",status="201"}' in api
+    relay = httpx.get(f"{stack.processes['intake-relay'].url}/metrics").text
+    assert "anxin_outbox_pending" in relay and "anxin_outbox_oldest_unsent_seconds" in relay
+    sdk = httpx.get(f"http://127.0.0.1:{stack.ports.lifecycle_worker + 1000}/metrics").text
+    assert "temporal_workflow_task_execution_latency" in sdk or "temporal_activity_execution_latency" in sdk, sdk[:500]

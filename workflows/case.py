@@ -441,11 +441,16 @@ class CaseWorkflow(LifecycleWorkflow):
                     self._fully_paid()
                     or state.closure_request is not None
                     or bool(self._unreported_payments())
+                    or self._incident_unsanctioned()
                 ),
                 None,
             )
             if result is WaitResult.CONTINUE_AS_NEW:
                 return result
+            if self._incident_unsanctioned() and not self._fully_paid():
+                return (
+                    None  # run the stage again: a mass incident reported after refusal starts the sanctions
+                )
             for payment in self._unreported_payments():
                 # Payment after refusal is still recorded and matters to sanctions (an employer that paid
                 # before the listing decision may be left off).
@@ -493,6 +498,9 @@ class CaseWorkflow(LifecycleWorkflow):
                     f"{request.closed_by} 结案" + (f"：{request.notes}" if request.notes else ""),
                 )
                 return None
+
+    def _incident_unsanctioned(self) -> bool:
+        return self._state.mass_incident and self._state.blacklist_id is None
 
     def _unreported_payments(self) -> list[PaymentRecord]:
         """Payments recorded after the deadline passed that the loop has not yet acted on."""

@@ -546,3 +546,21 @@ async def test_a_step_refused_by_its_service_waits_for_an_operator_retry(harness
 async def _stuck(h: Harness, case_id: str) -> CaseStatus | None:
     status = await h.case_status(case_id)
     return status if any(e.kind == "step.refused" for e in status.timeline) else None
+
+
+async def test_mass_incident_reported_after_refusal_starts_the_sanctions(harness: Harness) -> None:
+    h = harness
+    _, case_id, status = await served_case(h, amount=3000, workers=1, months=1)
+    status = await pass_payment_deadline(h, case_id, status)
+    assert status.blacklist_procedure_id is None
+    await h.case(case_id).signal(
+        Signals.MASS_INCIDENT_REPORTED, MassIncidentReport(reported_by="inspector-7", summary="工人堵路讨薪")
+    )
+    status = await h.eventually(lambda: _sanctioned(h, case_id))
+    assert status.referrals == {} and status.publication_id is not None
+    assert len(h.services.distinct(ActivityNames.DECIDE_ADDITIONAL_COMPENSATION)) == 1
+
+
+async def _sanctioned(h: Harness, case_id: str) -> CaseStatus | None:
+    status = await h.case_status(case_id)
+    return status if status.blacklist_procedure_id else None

@@ -1,0 +1,60 @@
+"""Stand-ins for the sanctions worker's activities, registered under the same names: each records the
+command it received, so tests see exactly what the workflow asked the service to do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio import activity
+
+from services.contracts.lifecycle import Deadline, DeadlineRequest
+from services.contracts.sanctions_events import (
+    DecisionCommand,
+    DocumentInfo,
+    NoticeCommand,
+    PublishCommand,
+    RemovalCommand,
+    SanctionsActivities,
+)
+from workflows.calendar import compute_deadline
+
+
+@dataclass
+class FakeListingActivities:
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+    def command(self, name: str) -> Any:
+        return next(command for called, command in self.calls if called == name)
+
+    @activity.defn(name=SanctionsActivities.COMPUTE_DEADLINE)
+    async def compute_deadline(self, request: DeadlineRequest) -> Deadline:
+        self.calls.append(("deadline", request))
+        return compute_deadline(request)
+
+    @activity.defn(name=SanctionsActivities.ISSUE_PRIOR_NOTICE)
+    async def issue_prior_notice(self, command: NoticeCommand) -> DocumentInfo:
+        self.calls.append(("notice", command))
+        return DocumentInfo(document_id=f"DOC-N-{command.listing_id}", document_number="告〔2026〕1号")
+
+    @activity.defn(name=SanctionsActivities.RECORD_DECISION)
+    async def record_decision(self, command: DecisionCommand) -> DocumentInfo:
+        self.calls.append(("decision", command))
+        return DocumentInfo(document_id=f"DOC-D-{command.listing_id}", document_number="决〔2026〕1号")
+
+    @activity.defn(name=SanctionsActivities.PUBLISH_LISTING)
+    async def publish_listing(self, command: PublishCommand) -> DocumentInfo:
+        self.calls.append(("publish", command))
+        return DocumentInfo(document_id=f"PUB-{command.listing_id}", document_number="")
+
+    @activity.defn(name=SanctionsActivities.REMOVE_LISTING)
+    async def remove_listing(self, command: RemovalCommand) -> DocumentInfo:
+        self.calls.append(("remove", command))
+        return DocumentInfo(document_id=f"RM-{command.listing_id}", document_number="")
+
+    def all(self) -> list[Any]:
+        return [self.compute_deadline, self.issue_prior_notice, self.record_decision, self.publish_listing,
+                self.remove_listing]

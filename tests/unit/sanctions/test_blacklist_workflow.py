@@ -1,0 +1,259 @@
+"""The blacklist procedure under time skipping: a listing's whole life (notice, defence, decision,
+publication, three years, removal) in seconds, the decision not to list, and credit repair."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from services.contracts.lifecycle import DayUnit
+from services.contracts.sanctions_events import (
+    BlacklistConfig,
+    BlacklistInput,
+    CorrectionReport,
+    EarlyRemovalApplication,
+    EarlyRemovalDecision,
+    ListingGround,
+    ListingQueries,
+    ListingSignals,
+    ListingStage,
+    ListingStatus,
+    ListingUpdates,
+    NotListedReason,
+    RemovalReason,
+    StatementRecord,
+    StatementReview,
+    listing_workflow_id,
+)
+from services.sanctions.domain import china_date
+from workflows.blacklist import BlacklistWorkflow, add_months
+
+from .fakes import FakeListingActivities
+
+
+@dataclass
+class Run:
+    env: WorkflowEnvironment
+    fakes: FakeListingActivities
+    queue: str
+
+    async def start(self, amount: str = "60000.00", **config: object) -> WorkflowHandle[BlacklistWorkflow, ListingStatus]:
+        listing_id = f"BL-{uuid.uuid4().hex[:10].upper()}"
+        listing = BlacklistInput(
+            listing_id=listing_id, case_id=f"C-{uuid.uuid4().hex[:16].upper()}", county="130402",
+            employer_ref="E-91130400MA0000001X", ground=ListingGround.CRIMINAL_THRESHOLD,
+            basis="12 名劳动者，未付合计 60000 元，达到 10 人以上、40000 元的标准", amount=Decimal(amount),
+            proposed_at=datetime.now(UTC), config=BlacklistConfig(**config),  # type: ignore[arg-type]
+        )
+        return await self.env.client.start_workflow(
+            BlacklistWorkflow.run, listing, id=listing_workflow_id(listing_id), task_queue=self.queue,
+        )
+
+    async def status(self, handle: WorkflowHandle[BlacklistWorkflow, ListingStatus]) -> ListingStatus:
+        return await handle.query(ListingQueries.STATUS, result_type=ListingStatus)
+
+    async def reach(self, handle: WorkflowHandle[BlacklistWorkflow, ListingStatus], stage: ListingStage) -> ListingStatus:
+        """Wait (real time, the test clock standing still) until the process is in `stage`."""
+        for _ in range(200):
+            status = await self.status(handle)
+            if status.stage is stage:
+                return status
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"never reached {stage}; last: {status.stage}")
+
+    async def listed(self, handle: WorkflowHandle[BlacklistWorkflow, ListingStatus]) -> ListingStatus:
+        await self.reach(handle, ListingStage.DEFENCE)
+        await self.env.sleep(timedelta(days=10))  # past 5 working days
+        return await self.reach(handle, ListingStage.LISTED)
+
+
+@pytest.fixture
+async def run(sanctions_env: WorkflowEnvironment) -> AsyncIterator[Run]:
+    fakes = FakeListingActivities()
+    queue = f"sanctions-test-{uuid.uuid4().hex[:10]}"
+    async with Worker(sanctions_env.client, task_queue=queue, workflows=[BlacklistWorkflow], activities=fakes.all()):
+        yield Run(sanctions_env, fakes, queue)
+
+
+async def test_a_listing_lives_its_whole_life_notice_defence_decision_publication_three_years_removal(run: Run) -> None:
+    handle = await run.start()
+    in_defence = await run.reach(handle, ListingStage.DEFENCE)
+    assert in_defence.notice_document_id is not None
+    notice = run.fakes.command("notice")
+    assert notice.defence_days == 5 and notice.defence_unit is DayUnit.WORKING
+    assert notice.defence_due_date == in_defence.defence_due_date
+    # Five working days: at least a week of calendar days after the notice.
+    assert (notice.defence_due_date - china_date(notice.issued_at)).days >= 5
+
+    final = await handle.result()  # time skips through the defence period and the three years
+
+    assert run.fakes.names() == ["deadline", "notice", "decision", "publish", "remove"]
+    decision = run.fakes.command("decision")
+    assert decision.listed is True and decision.expires_on == add_months(china_date(decision.decided_at), 36)
+    assert china_date(decision.decided_at) > notice.defence_due_date
+    publish = run.fakes.command("publish")
+    assert publish.expires_on == decision.expires_on
+    removal = run.fakes.command("remove")
+    assert removal.reason is RemovalReason.EXPIRED and removal.application_id is None
+    assert china_date(removal.removed_at) > decision.expires_on
+    assert (removal.removed_at - decision.decided_at) >= timedelta(days=3 * 365)
+    assert final.stage is ListingStage.REMOVED and final.removal_reason is RemovalReason.EXPIRED
+    assert [e.kind for e in final.timeline] == ["proposed", "notice", "listed", "removed"]
+
+
+async def test_wages_paid_in_full_before_the_decision_leave_the_employer_off_the_list(run: Run) -> None:
+    handle = await run.start(amount="60000.00")
+    await run.reach(handle, ListingStage.DEFENCE)
+    await handle.signal(ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="CORR-1", amount=Decimal("20000")))
+    await handle.signal(ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="CORR-1", amount=Decimal("20000")))
+    assert (await run.status(handle)).amount_corrected == Decimal("20000")  # a repeated report counts once
+    await handle.signal(ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="CORR-2", amount=Decimal("40000")))
+
+    final = await handle.result()
+
+    assert final.stage is ListingStage.NOT_LISTED
+    assert final.not_listed_reason is NotListedReason.PAID_BEFORE_DECISION
+    assert run.fakes.names() == ["deadline", "notice", "decision"]
+    assert run.fakes.command("decision").listed is False
+    # Decided as soon as the payment was complete, not at the end of the defence period.
+    assert china_date(run.fakes.command("decision").decided_at) <= final.defence_due_date
+
+
+async def test_a_partial_payment_does_not_prevent_the_listing(run: Run) -> None:
+    handle = await run.start(amount="60000.00")
+    await run.reach(handle, ListingStage.DEFENCE)
+    await handle.signal(ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="CORR-P", amount=Decimal("59999.99")))
+    status = await run.listed(handle)
+    assert status.paid_in_full_on is None and status.amount_corrected == Decimal("59999.99")
+    await handle.terminate("test done")
+
+
+async def test_a_statement_is_reviewed_before_deciding_and_an_accepted_defence_means_no_listing(run: Run) -> None:
+    handle = await run.start()
+    await run.reach(handle, ListingStage.DEFENCE)
+    after = await handle.execute_update(
+        ListingUpdates.RECORD_STATEMENT, StatementRecord(statement_id="ST-1", recorded_by="inspector-130402"),
+        result_type=ListingStatus,
+    )
+    assert after.statements == ["ST-1"]
+    await run.env.sleep(timedelta(days=10))
+    await run.reach(handle, ListingStage.REVIEW)
+    await handle.execute_update(
+        ListingUpdates.REVIEW_STATEMENT,
+        StatementReview(review_id="RV-1", decided_by="city-office", list_employer=False, reason="工资系总包单位拖欠，已另案处理"),
+        result_type=ListingStatus,
+    )
+    final = await handle.result()
+    assert final.stage is ListingStage.NOT_LISTED and final.not_listed_reason is NotListedReason.DEFENCE_ACCEPTED
+    assert "publish" not in run.fakes.names()
+
+
+async def test_a_statement_after_the_defence_period_is_refused_and_a_maintained_listing_is_published(run: Run) -> None:
+    handle = await run.start()
+    await run.reach(handle, ListingStage.DEFENCE)
+    await handle.execute_update(
+        ListingUpdates.RECORD_STATEMENT, StatementRecord(statement_id="ST-2", recorded_by="inspector-130402"),
+        result_type=ListingStatus,
+    )
+    await run.env.sleep(timedelta(days=10))
+    await run.reach(handle, ListingStage.REVIEW)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(
+            ListingUpdates.RECORD_STATEMENT, StatementRecord(statement_id="ST-3", recorded_by="inspector-130402"),
+            result_type=ListingStatus,
+        )
+    assert "statement-and-defence period is over" in str(refused.value.cause)
+    await handle.execute_update(
+        ListingUpdates.REVIEW_STATEMENT,
+        StatementReview(review_id="RV-2", decided_by="city-office", list_employer=True, reason="申辩理由不成立"),
+        result_type=ListingStatus,
+    )
+    status = await run.reach(handle, ListingStage.LISTED)
+    assert status.decision_document_id is not None and "publish" in run.fakes.names()
+    await handle.terminate("test done")
+
+
+async def test_early_removal_is_refused_before_six_months_and_granted_after_with_pledge_and_payment(run: Run) -> None:
+    handle = await run.start(amount="60000.00")
+    listed = await run.listed(handle)
+    application = EarlyRemovalApplication(application_id="APP-1", recorded_by="inspector-130402",
+                                          pledge_ref="PLEDGE-1", payment_proof_ref="BANK-1")
+
+    # Not paid yet: refused.
+    with pytest.raises(WorkflowUpdateFailedError) as unpaid:
+        await handle.execute_update(ListingUpdates.APPLY_FOR_EARLY_REMOVAL, application, result_type=ListingStatus)
+    assert "not paid in full" in str(unpaid.value.cause)
+
+    await handle.signal(ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="CORR-9", amount=Decimal("60000")))
+    paid = await run.status(handle)
+    assert paid.paid_in_full_on is not None and paid.stage is ListingStage.LISTED  # paid after the decision
+    assert paid.early_removal_possible_from == add_months(paid.paid_in_full_on, 6)
+
+    # Three months later: still too early.
+    await run.env.sleep(timedelta(days=90))
+    with pytest.raises(WorkflowUpdateFailedError) as early:
+        await handle.execute_update(ListingUpdates.APPLY_FOR_EARLY_REMOVAL, application, result_type=ListingStatus)
+    assert "six months have not passed" in str(early.value.cause)
+
+    # Past six months: accepted, then granted by the city office.
+    await run.env.sleep(timedelta(days=100))
+    accepted = await handle.execute_update(ListingUpdates.APPLY_FOR_EARLY_REMOVAL, application, result_type=ListingStatus)
+    assert accepted.pending_application == "APP-1"
+    with pytest.raises(WorkflowUpdateFailedError):
+        await handle.execute_update(
+            ListingUpdates.DECIDE_EARLY_REMOVAL,
+            EarlyRemovalDecision(application_id="APP-X", decided_by="city-office", grant=True, reason="无此申请"),
+            result_type=ListingStatus,
+        )
+    await handle.execute_update(
+        ListingUpdates.DECIDE_EARLY_REMOVAL,
+        EarlyRemovalDecision(application_id="APP-1", decided_by="city-office", grant=True, reason="已整改并作出信用承诺"),
+        result_type=ListingStatus,
+    )
+    final = await handle.result()
+    assert final.stage is ListingStage.REMOVED and final.removal_reason is RemovalReason.CREDIT_REPAIR
+    removal = run.fakes.command("remove")
+    assert removal.reason is RemovalReason.CREDIT_REPAIR and removal.application_id == "APP-1"
+    assert listed.expires_on is not None and china_date(removal.removed_at) < listed.expires_on  # well before the three years
+    assert china_date(removal.removed_at) >= add_months(paid.paid_in_full_on, 6)
+
+
+async def test_a_refused_early_removal_keeps_the_listing_until_a_new_application(run: Run) -> None:
+    handle = await run.start(amount="60000.00")
+    await run.listed(handle)
+    await handle.signal(ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="C-A", amount=Decimal("60000")))
+    await run.env.sleep(timedelta(days=200))
+    first = EarlyRemovalApplication(application_id="APP-A", recorded_by="x", pledge_ref="P", payment_proof_ref="B")
+    await handle.execute_update(ListingUpdates.APPLY_FOR_EARLY_REMOVAL, first, result_type=ListingStatus)
+    with pytest.raises(WorkflowUpdateFailedError) as pending:
+        await handle.execute_update(
+            ListingUpdates.APPLY_FOR_EARLY_REMOVAL,
+            EarlyRemovalApplication(application_id="APP-B", recorded_by="x", pledge_ref="P", payment_proof_ref="B"),
+            result_type=ListingStatus,
+        )
+    assert "still waiting for its decision" in str(pending.value.cause)
+    after = await handle.execute_update(
+        ListingUpdates.DECIDE_EARLY_REMOVAL,
+        EarlyRemovalDecision(application_id="APP-A", decided_by="city-office", grant=False, reason="承诺书未签章"),
+        result_type=ListingStatus,
+    )
+    assert after.stage is ListingStage.LISTED and after.pending_application is None
+    await handle.terminate("test done")
+
+
+async def test_on_a_compressed_clock_the_legal_dates_follow_the_proposal_date(run: Run) -> None:
+    handle = await run.start(working_day_seconds=60.0)
+    final = await handle.result()
+    decision = run.fakes.command("decision")
+    # Legal time runs from the proposal: one legal day per minute of workflow time.
+    assert china_date(decision.decided_at) - date.today() < timedelta(days=30)
+    assert final.removed_on is not None and final.removed_on > decision.expires_on - timedelta(days=1)

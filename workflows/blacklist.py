@@ -1,0 +1,414 @@
+"""The blacklist procedure (失信联合惩戒名单), one durable workflow per proposed listing, for years.
+
+prior notice (事先告知书) → statement-and-defence period (陈述申辩) → [review of a statement] → decision
+(列入决定书) or a recorded decision not to list → publication and sharing with the credit systems →
+removal when the listing period ends (a durable timer, 3 years) or earlier by credit repair (信用修复).
+
+Workflow id `listing:<listing_id>` on task queue `anxin-sanctions`; the activities (records, documents and
+events in the sanctions service's own schema) are hosted by the `sanctions-worker` process. The workflow
+keeps the legal clock: on a compressed clock (`working_day_seconds > 0`) one legal day passes in that many
+seconds of workflow time, so demos and end-to-end tests run the whole life in minutes.
+
+The history stays short (a handful of activities and messages over the whole life), so no continue-as-new
+is needed. Changes to this code while listings are live must keep old histories replaying: use
+`workflow.patched()`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from services.contracts.lifecycle import Deadline, DeadlineRequest
+    from services.contracts.sanctions_events import (
+        BLACKLIST_WORKFLOW_TYPE,
+        BlacklistInput,
+        CorrectionReport,
+        DecisionCommand,
+        DocumentInfo,
+        EarlyRemovalApplication,
+        EarlyRemovalDecision,
+        ListingQueries,
+        ListingSignals,
+        ListingStage,
+        ListingStatus,
+        ListingTimelineEntry,
+        ListingUpdates,
+        NoticeCommand,
+        NotListedReason,
+        PublishCommand,
+        RemovalCommand,
+        RemovalReason,
+        SanctionsActivities,
+        StatementRecord,
+        StatementReview,
+    )
+
+CHINA_TZ = timezone(timedelta(hours=8), "CST")
+ACTIVITY_TIMEOUT = timedelta(minutes=2)
+ACTIVITY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10)
+)
+
+
+def add_months(day: date, months: int) -> date:
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError(f"no day in {year}-{month}")
+
+
+def end_of_day(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0), CHINA_TZ)
+
+
+def early_removal_refusals(status: ListingStatus, legal_today: date) -> list[str]:
+    """Why an early-removal application cannot be accepted now (empty: it can)."""
+    reasons = []
+    if status.stage is not ListingStage.LISTED:
+        reasons.append(f"the employer is not on the list (stage {status.stage.value})")
+        return reasons
+    if status.paid_in_full_on is None:
+        reasons.append(
+            f"wages are not paid in full: {status.amount_corrected} of {status.amount} yuan reported paid"
+        )
+    elif status.early_removal_possible_from and legal_today < status.early_removal_possible_from:
+        reasons.append(
+            f"six months have not passed since the correction on {status.paid_in_full_on}: "
+            f"an application is possible from {status.early_removal_possible_from}"
+        )
+    if status.pending_application:
+        reasons.append(f"application {status.pending_application} is still waiting for its decision")
+    return reasons
+
+
+@workflow.defn(name=BLACKLIST_WORKFLOW_TYPE)
+class BlacklistWorkflow:
+    @workflow.init
+    def __init__(self, listing: BlacklistInput) -> None:
+        # Known before any signal or update of the first activation is handled.
+        self._input: BlacklistInput | None = listing
+        self._stage = ListingStage.NOTICE
+        self._corrections: dict[str, Decimal] = {}
+        self._paid_in_full_on: date | None = None
+        self._statements: list[str] = []
+        self._review: StatementReview | None = None
+        self._notice: DocumentInfo | None = None
+        self._defence_due: date | None = None
+        self._decided_on: date | None = None
+        self._decision_document: str | None = None
+        self._not_listed_reason: NotListedReason | None = None
+        self._expires_on: date | None = None
+        self._pending: EarlyRemovalApplication | None = None
+        self._granted: EarlyRemovalDecision | None = None
+        self._removal_reason: RemovalReason | None = None
+        self._removed_on: date | None = None
+        self._timeline: list[ListingTimelineEntry] = []
+        self._wall_anchor: datetime = workflow.now()
+        self._legal_anchor: datetime = (
+            listing.proposed_at if listing.config.working_day_seconds > 0 else self._wall_anchor
+        )
+
+    # --- the legal clock ---------------------------------------------------------------------------------
+
+    def _scale(self) -> float:
+        """Legal seconds per second of workflow time (1 on the real clock)."""
+        assert self._input is not None
+        seconds = self._input.config.working_day_seconds
+        return 86400.0 / seconds if seconds > 0 else 1.0
+
+    def _legal_now(self) -> datetime:
+        elapsed = (workflow.now() - self._wall_anchor).total_seconds()
+        return self._legal_anchor + timedelta(seconds=elapsed * self._scale())
+
+    def _legal_today(self) -> date:
+        return self._legal_now().astimezone(CHINA_TZ).date()
+
+    def _wait_for(self, legal_instant: datetime) -> float:
+        """Seconds of workflow time until `legal_instant` (at least a moment)."""
+        remaining = (legal_instant - self._legal_now()).total_seconds() / self._scale()
+        return max(remaining, 0.001)
+
+    def _record(self, kind: str, text: str) -> None:
+        self._timeline.append(ListingTimelineEntry(at=self._legal_now(), kind=kind, text=text))
+
+    # --- amounts --------------------------------------------------------------------------------------------
+
+    def _corrected(self) -> Decimal:
+        return sum(self._corrections.values(), Decimal(0))
+
+    def _paid_in_full(self) -> bool:
+        return self._paid_in_full_on is not None
+
+    # --- the procedure --------------------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, listing: BlacklistInput) -> ListingStatus:
+        cfg = listing.config
+        self._record("proposed", f"启动失信联合惩戒名单程序：{listing.basis}")
+
+        # Prior notice and the statement-and-defence period.
+        issued_at = self._legal_now()
+        deadline: Deadline = await workflow.execute_activity(
+            SanctionsActivities.COMPUTE_DEADLINE,
+            DeadlineRequest(
+                name="defence",
+                legal_start=issued_at,
+                wall_start=workflow.now(),
+                amount=cfg.defence_days,
+                unit=cfg.defence_unit,
+                calendar=cfg.calendar,
+                working_day_seconds=cfg.working_day_seconds,
+            ),
+            result_type=Deadline,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        self._defence_due = deadline.due_date
+        self._notice = await self._activity(
+            SanctionsActivities.ISSUE_PRIOR_NOTICE,
+            NoticeCommand(
+                listing_id=listing.listing_id,
+                issued_at=issued_at,
+                defence_days=cfg.defence_days,
+                defence_unit=cfg.defence_unit,
+                defence_due_date=deadline.due_date,
+            ),
+            DocumentInfo,
+        )
+        self._stage = ListingStage.DEFENCE
+        self._record(
+            "notice", f"送达事先告知书（{self._notice.document_number}），陈述申辩期至 {deadline.due_date}"
+        )
+        # Payment in full ends the wait early: the employer may then be left off at once.
+        await self._until(lambda: self._paid_in_full() and cfg.leave_off_when_paid, deadline.due_at)
+
+        # The decision.
+        if self._paid_in_full() and cfg.leave_off_when_paid:
+            return await self._not_listed(
+                NotListedReason.PAID_BEFORE_DECISION, "作出决定前已足额支付拖欠工资"
+            )
+        if self._statements:
+            self._stage = ListingStage.REVIEW
+            self._record("review", "当事人提出陈述申辩，等待复核")
+            await workflow.wait_condition(
+                lambda: self._review is not None or (self._paid_in_full() and cfg.leave_off_when_paid)
+            )
+            if self._review is None:
+                return await self._not_listed(
+                    NotListedReason.PAID_BEFORE_DECISION, "作出决定前已足额支付拖欠工资"
+                )
+            if not self._review.list_employer:
+                return await self._not_listed(
+                    NotListedReason.DEFENCE_ACCEPTED, f"陈述申辩理由成立：{self._review.reason}"
+                )
+
+        decided_at = self._legal_now()
+        self._decided_on = decided_at.astimezone(CHINA_TZ).date()
+        self._expires_on = add_months(self._decided_on, 12 * cfg.listing_years)
+        decision = await self._activity(
+            SanctionsActivities.RECORD_DECISION,
+            DecisionCommand(
+                listing_id=listing.listing_id,
+                listed=True,
+                decided_at=decided_at,
+                reason=listing.basis,
+                expires_on=self._expires_on,
+            ),
+            DocumentInfo,
+        )
+        self._decision_document = decision.document_id
+        await self._activity(
+            SanctionsActivities.PUBLISH_LISTING,
+            PublishCommand(
+                listing_id=listing.listing_id, published_at=self._legal_now(), expires_on=self._expires_on
+            ),
+            DocumentInfo,
+        )
+        self._stage = ListingStage.LISTED
+        self._record(
+            "listed",
+            f"作出列入决定（{decision.document_number}），已公布并推送信用平台，期满日 {self._expires_on}",
+        )
+
+        # Listed: removal when the period ends, or earlier by credit repair.
+        await self._until(lambda: self._granted is not None, end_of_day(self._expires_on))
+        granted = self._granted
+        reason = RemovalReason.CREDIT_REPAIR if granted is not None else RemovalReason.EXPIRED
+        removed_at = self._legal_now()
+        await self._activity(
+            SanctionsActivities.REMOVE_LISTING,
+            RemovalCommand(
+                listing_id=listing.listing_id,
+                reason=reason,
+                removed_at=removed_at,
+                application_id=granted.application_id if granted else None,
+            ),
+            DocumentInfo,
+        )
+        self._stage = ListingStage.REMOVED
+        self._removal_reason = reason
+        self._removed_on = removed_at.astimezone(CHINA_TZ).date()
+        self._record(
+            "removed",
+            "信用修复，提前移出名单" if granted else f"列入期限 {cfg.listing_years} 年届满，移出名单",
+        )
+        return self._status()
+
+    async def _until(self, condition: Callable[[], bool], legal_instant: datetime) -> None:
+        """Wait for `condition` or until the legal instant, whichever comes first."""
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(condition, timeout=self._wait_for(legal_instant))
+
+    async def _not_listed(self, reason: NotListedReason, text: str) -> ListingStatus:
+        assert self._input is not None
+        decided_at = self._legal_now()
+        await self._activity(
+            SanctionsActivities.RECORD_DECISION,
+            DecisionCommand(
+                listing_id=self._input.listing_id,
+                listed=False,
+                decided_at=decided_at,
+                reason=text,
+                not_listed_reason=reason,
+            ),
+            DocumentInfo,
+        )
+        self._decided_on = decided_at.astimezone(CHINA_TZ).date()
+        self._not_listed_reason = reason
+        self._stage = ListingStage.NOT_LISTED
+        self._record("not_listed", f"决定不予列入：{text}")
+        return self._status()
+
+    async def _activity(self, name: str, command: object, result_type: type[DocumentInfo]) -> DocumentInfo:
+        return await workflow.execute_activity(
+            name,
+            command,
+            result_type=result_type,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+
+    # --- messages -----------------------------------------------------------------------------------------
+
+    @workflow.signal(name=ListingSignals.CORRECTION_REPORTED)
+    def correction_reported(self, report: CorrectionReport) -> None:
+        if report.correction_id in self._corrections or self._input is None:
+            return
+        self._corrections[report.correction_id] = report.amount
+        self._record("correction", f"报告补发工资 {report.amount} 元（{report.correction_id}）")
+        if self._paid_in_full_on is None and self._corrected() >= self._input.amount:
+            self._paid_in_full_on = self._legal_today()
+            self._record("paid_in_full", f"拖欠工资已足额支付（合计 {self._corrected()} 元）")
+
+    @workflow.update(name=ListingUpdates.RECORD_STATEMENT)
+    def record_statement(self, statement: StatementRecord) -> ListingStatus:
+        if statement.statement_id not in self._statements:
+            self._statements.append(statement.statement_id)
+            self._record("statement", f"记录当事人陈述申辩（{statement.statement_id}）")
+        return self._status()
+
+    @record_statement.validator
+    def _check_statement(self, statement: StatementRecord) -> None:
+        if statement.statement_id in self._statements:
+            return
+        if self._stage not in (ListingStage.NOTICE, ListingStage.DEFENCE):
+            raise ValueError(
+                f"the statement-and-defence period is over (it ended on {self._defence_due}); stage: {self._stage.value}"
+            )
+
+    @workflow.update(name=ListingUpdates.REVIEW_STATEMENT)
+    def review_statement(self, review: StatementReview) -> ListingStatus:
+        if self._review is None:
+            self._review = review
+            verdict = "维持列入" if review.list_employer else "申辩理由成立，不予列入"
+            self._record("reviewed", f"{review.decided_by} 复核陈述申辩：{verdict}")
+        return self._status()
+
+    @review_statement.validator
+    def _check_review(self, review: StatementReview) -> None:
+        if self._review is not None and self._review.review_id == review.review_id:
+            return
+        if self._stage is not ListingStage.REVIEW:
+            raise ValueError(f"no statement is waiting for review (stage {self._stage.value})")
+
+    @workflow.update(name=ListingUpdates.APPLY_FOR_EARLY_REMOVAL)
+    def apply_for_early_removal(self, application: EarlyRemovalApplication) -> ListingStatus:
+        if self._pending is None or self._pending.application_id != application.application_id:
+            self._pending = application
+            self._record(
+                "early_removal_applied",
+                f"受理信用修复申请（{application.application_id}），已提交信用承诺书和工资支付凭证",
+            )
+        return self._status()
+
+    @apply_for_early_removal.validator
+    def _check_application(self, application: EarlyRemovalApplication) -> None:
+        if self._pending is not None and self._pending.application_id == application.application_id:
+            return
+        reasons = early_removal_refusals(self._status(), self._legal_today())
+        if reasons:
+            raise ValueError("; ".join(reasons))
+
+    @workflow.update(name=ListingUpdates.DECIDE_EARLY_REMOVAL)
+    def decide_early_removal(self, decision: EarlyRemovalDecision) -> ListingStatus:
+        if self._pending is not None and self._pending.application_id == decision.application_id:
+            self._pending = None
+            if decision.grant:
+                self._granted = decision
+                self._record(
+                    "early_removal_granted", f"{decision.decided_by} 批准信用修复：{decision.reason}"
+                )
+            else:
+                self._record(
+                    "early_removal_refused", f"{decision.decided_by} 不予信用修复：{decision.reason}"
+                )
+        return self._status()
+
+    @decide_early_removal.validator
+    def _check_decision(self, decision: EarlyRemovalDecision) -> None:
+        if self._granted is not None and self._granted.application_id == decision.application_id:
+            return
+        if self._pending is None or self._pending.application_id != decision.application_id:
+            raise ValueError(f"application {decision.application_id} is not waiting for a decision")
+
+    @workflow.query(name=ListingQueries.STATUS)
+    def status(self) -> ListingStatus:
+        return self._status()
+
+    def _status(self) -> ListingStatus:
+        assert self._input is not None
+        months = self._input.config.early_removal_months
+        return ListingStatus(
+            listing_id=self._input.listing_id,
+            case_id=self._input.case_id,
+            stage=self._stage,
+            ground=self._input.ground,
+            amount=self._input.amount,
+            amount_corrected=self._corrected(),
+            paid_in_full_on=self._paid_in_full_on,
+            notice_document_id=self._notice.document_id if self._notice else None,
+            defence_due_date=self._defence_due,
+            statements=list(self._statements),
+            decided_on=self._decided_on,
+            decision_document_id=self._decision_document,
+            not_listed_reason=self._not_listed_reason,
+            expires_on=self._expires_on,
+            early_removal_possible_from=add_months(self._paid_in_full_on, months)
+            if self._paid_in_full_on
+            else None,
+            pending_application=self._pending.application_id if self._pending else None,
+            removal_reason=self._removal_reason,
+            removed_on=self._removed_on,
+            timeline=list(self._timeline),
+        )

@@ -33,9 +33,9 @@ $(STAMP_KAFKA): deploy/kafka/pom.xml
 		-DoutputDirectory=$(CURDIR)/$(KAFKA_LIBS) -DincludeScope=runtime
 	@touch $@
 
-# Debian packages, installed once per machine: a Chinese font for letters and posters, and Chromium with
-# its driver for the browser test of the worker's form.
-SYSTEM_PACKAGES := fonts-wqy-microhei fontconfig chromium chromium-driver
+# Debian packages, installed once per machine: a Chinese font for letters and posters, Chromium with
+# its driver for the browser test of the worker's form, and zbar to read the posters' QR codes back in tests.
+SYSTEM_PACKAGES := fonts-wqy-microhei fontconfig chromium chromium-driver zbar-tools
 $(STAMP_SYSTEM):
 	@mkdir -p .data
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -242,7 +242,7 @@ async def import_clues(
                             "errors": [{"field": e.field, "code": e.code, "message": e.message} for e in parsed.errors]})
             continue
         assert parsed.submission is not None
-        fingerprint = domain.clue_fingerprint(parsed.submission)
+        fingerprint = domain.clue_fingerprint(parsed.submission, key=service.reference_key)
         try:
             filed = await service.file(parsed.submission, evidence=[], client_ip=None, clue=(fingerprint, source),
                                        principal=principal)
@@ -298,7 +298,7 @@ async def submit_form(request: Request) -> HTMLResponse:
     try:
         submission = domain.validate_submission(values, counties=counties, today=service.today())
     except domain.SubmissionInvalid as invalid:
-        errors = {e.field: e.message for e in invalid.errors}
+        errors = invalid.by_field()
         return HTMLResponse(pages.render_form(site_row, counties, values=values, errors=errors), status_code=422)
     uploads = [f for f in form.getlist("evidence") if not isinstance(f, str) and f.filename]
     refs = []
@@ -336,7 +336,7 @@ async def status_form() -> HTMLResponse:
 async def status_page(
     request: Request, complaint_id: str = Form(""), tracking_code: str = Form("")
 ) -> Response:
-    complaint_id, tracking_code = complaint_id.strip().upper(), tracking_code.strip()
+    complaint_id = domain.normalise_complaint_id(complaint_id) or complaint_id.strip().upper()
     async with intake(request).pool.connection() as conn:
         row = await store.get_complaint(conn, complaint_id) if complaint_id else None
     if row is None or tracking_code_hash(tracking_code) != row["tracking_code_hash"]:

@@ -196,8 +196,10 @@ class Intake:
 
 
 def tracking_code_hash(code: str) -> str:
-    # Tracking codes are short secrets: only their hash is stored, like a password's.
-    return hashlib.sha256(("anxin-tracking:" + code.strip().upper()).encode()).hexdigest()
+    # Tracking codes are short secrets: only their hash is stored, like a password's. A code as typed
+    # (lower case, no dash, full-width) is put in normal form first, so it still matches.
+    normal = domain.normalise_tracking_code(code) or code.strip().upper()
+    return hashlib.sha256(("anxin-tracking:" + normal).encode()).hexdigest()
 
 
 def submitted_event(row: store.ComplaintRow, s: domain.ComplaintSubmission) -> EventEnvelope:

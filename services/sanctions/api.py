@@ -1,5 +1,329 @@
-"""HTTP routes of the sanctions service: thin, HTTP in, domain call, store, workflow call out."""
+"""HTTP routes of the sanctions service: thin, HTTP in, domain call, store, workflow call out.
 
-from fastapi import APIRouter
+- `/v1/blacklist-procedures`, `/v1/publication-marks`, `/v1/corrections`: the lifecycle's requests,
+  idempotent by `Idempotency-Key`.
+- `/v1/listings/...`: agencies act on a listing (responsible persons, statements, review, credit repair).
+- `/v1/publication-lists/...`: the quarterly list of major violations, drafted and approved.
+- `/v1/criminal-transfers`: the register of referrals to the police, and its statistics.
+- `/v1/public/...`: the public, without a token: the current blacklist and the published major violations.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from services.common.auth import Principal, Role, bearer_principal, require_roles
+from services.common.problems import Problem
+from services.contracts.lifecycle import SanctionRequest
+from services.contracts.sanctions_events import PersonRole
+from services.sanctions import activities, domain, store
+from services.sanctions.commands import Sanctions, valid_id_number
 
 router = APIRouter(prefix="/v1")
+
+READERS = require_roles(*domain.READ_ROLES)
+ACTORS = require_roles(*domain.ACT_ROLES)
+CITY = require_roles(*domain.DECIDE_ROLES)
+IDENTITY = require_roles(*domain.IDENTITY_ROLES)
+REGISTER_READERS = require_roles(Role.city_office, Role.county_inspector, Role.police, Role.procuratorate,
+                                 Role.operator)
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+def sanctions(request: Request) -> Sanctions:
+    return request.app.state.sanctions  # type: ignore[no-any-return]
+
+
+def _lifecycle_caller(request: Request) -> None:
+    """The lifecycle worker calls these endpoints without a token today (workflows/clients.py sends none):
+    it is a trusted internal client on the service network. A caller that does send a token must be an
+    operator, so an agency token cannot be used to start a listing."""
+    principal = bearer_principal(request)
+    if principal is not None and principal.role is not Role.operator:
+        raise Problem(403, "Forbidden", f"the role {principal.role.value} may not make lifecycle requests")
+
+
+def _key(key: str | None) -> str:
+    if not key:
+        raise Problem(400, "Idempotency-Key required", "lifecycle requests must carry an Idempotency-Key header")
+    return key
+
+
+def _answer(record: dict[str, Any], created: bool) -> JSONResponse:
+    return JSONResponse(record, status_code=201 if created else 200)
+
+
+def _json(value: Any) -> JSONResponse:
+    # Money stays a string (never a float); dates and instants become ISO 8601.
+    return JSONResponse(content=jsonable_encoder(_plain(value)))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if not isinstance(v, bytes | memoryview)}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+# --- the lifecycle's requests ------------------------------------------------------------------------------
+
+
+@router.post("/blacklist-procedures", tags=["lifecycle"], status_code=201,
+             summary="Start the blacklist procedure for a case (only when the legal criteria hold)")
+async def post_blacklist_procedure(request: Request, body: SanctionRequest, key: IdempotencyKey = None) -> JSONResponse:
+    _lifecycle_caller(request)
+    return _answer(*await sanctions(request).propose(_key(key), body))
+
+
+@router.post("/publication-marks", tags=["lifecycle"], status_code=201,
+             summary="Mark a case for the quarterly major-violation publication")
+async def post_publication_mark(request: Request, body: SanctionRequest, key: IdempotencyKey = None) -> JSONResponse:
+    _lifecycle_caller(request)
+    return _answer(*await sanctions(request).mark(_key(key), body))
+
+
+@router.post("/corrections", tags=["lifecycle"], status_code=201,
+             summary="Report wages paid after the refusal (may leave the employer off, enables credit repair)")
+async def post_correction(request: Request, body: SanctionRequest, key: IdempotencyKey = None) -> JSONResponse:
+    _lifecycle_caller(request)
+    return _answer(*await sanctions(request).correction(_key(key), body))
+
+
+# --- agencies: listings -----------------------------------------------------------------------------------------
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PersonBody(_Body):
+    role: PersonRole
+    name: str = Field(min_length=2, max_length=50)
+    id_number: str | None = Field(None, description="Resident ID number (18 characters, checked); stored sealed.")
+
+    @field_validator("id_number")
+    @classmethod
+    def _valid(cls, value: str | None) -> str | None:
+        return valid_id_number(value) if value else None
+
+
+class PersonsBody(_Body):
+    persons: list[PersonBody] = Field(min_length=1, max_length=20)
+
+
+class StatementBody(_Body):
+    text: str = Field(min_length=2, max_length=20000, description="The employer's statement and defence.")
+
+
+class ReviewBody(_Body):
+    list_employer: bool
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+class ApplicationBody(_Body):
+    pledge_ref: str = Field(min_length=1, max_length=200, description="The signed credit pledge (信用承诺书).")
+    payment_proof_ref: str = Field(min_length=1, max_length=200, description="Proof that the wages were paid.")
+
+
+class DecisionBody(_Body):
+    grant: bool
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+@router.get("/listings", tags=["listings"], summary="Listings in your scope, newest first")
+async def get_listings(
+    request: Request, stage: str | None = None, county: str | None = None,
+    limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0), principal: Principal = READERS,
+) -> JSONResponse:
+    if principal.county and county and county != principal.county:
+        raise Problem(403, "Forbidden", f"your scope is county {principal.county}")
+    async with request.app.state.pool.connection() as conn:
+        rows = await store.search_listings(conn, stage=stage, county=principal.county or county, limit=limit, offset=offset)
+    return _json({"items": rows, "limit": limit, "offset": offset})
+
+
+@router.get("/listings/{listing_id}", tags=["listings"], summary="A listing with its actions and live process")
+async def get_listing(request: Request, listing_id: str, principal: Principal = READERS) -> JSONResponse:
+    return _json(await sanctions(request).listing_view(principal, listing_id))
+
+
+@router.put("/listings/{listing_id}/responsible-persons", tags=["listings"],
+            summary="Record the legal representative and persons in charge (before the decision; stored sealed)")
+async def put_persons(request: Request, listing_id: str, body: PersonsBody, key: IdempotencyKey = None,
+                      principal: Principal = ACTORS) -> JSONResponse:
+    return _json(await sanctions(request).record_persons(principal, listing_id,
+                                                         [p.model_dump() for p in body.persons], key))
+
+
+@router.get("/listings/{listing_id}/responsible-persons", tags=["listings"],
+            summary="Responsible persons in clear, for joint discipline (city office, credit systems; audited)")
+async def get_persons(request: Request, listing_id: str, principal: Principal = IDENTITY) -> JSONResponse:
+    return _json({"listing_id": listing_id, "persons": await sanctions(request).identities(principal, listing_id)})
+
+
+@router.post("/listings/{listing_id}/statements", tags=["listings"],
+             summary="Record the employer's statement and defence (within the period)")
+async def post_statement(request: Request, listing_id: str, body: StatementBody, key: IdempotencyKey = None,
+                         principal: Principal = ACTORS) -> JSONResponse:
+    return _json(await sanctions(request).record_statement(principal, listing_id, body.text, key))
+
+
+@router.post("/listings/{listing_id}/review", tags=["listings"],
+             summary="The city office's review of a statement: list, or accept the defence")
+async def post_review(request: Request, listing_id: str, body: ReviewBody, key: IdempotencyKey = None,
+                      principal: Principal = CITY) -> JSONResponse:
+    return _json(await sanctions(request).review_statement(principal, listing_id, body.list_employer, body.reason, key))
+
+
+@router.post("/listings/{listing_id}/early-removal-applications", tags=["listings"],
+             summary="Apply for early removal (credit repair): paid in full, 6 months after correction, pledge")
+async def post_application(request: Request, listing_id: str, body: ApplicationBody, key: IdempotencyKey = None,
+                           principal: Principal = ACTORS) -> JSONResponse:
+    return _json(await sanctions(request).apply_for_early_removal(principal, listing_id, body.pledge_ref,
+                                                                  body.payment_proof_ref, key))
+
+
+@router.post("/listings/{listing_id}/early-removal-applications/{application_id}/decision", tags=["listings"],
+             summary="Grant or refuse an accepted early-removal application (city office)")
+async def post_application_decision(request: Request, listing_id: str, application_id: str, body: DecisionBody,
+                                    key: IdempotencyKey = None, principal: Principal = CITY) -> JSONResponse:
+    return _json(await sanctions(request).decide_early_removal(principal, listing_id, application_id, body.grant,
+                                                               body.reason, key))
+
+
+@router.get("/documents/{document_id}", tags=["listings"],
+            summary="A document: notices and decisions for agencies, published lists for everyone")
+async def get_document(request: Request, document_id: str) -> Response:
+    doc = await sanctions(request).document(bearer_principal(request), document_id)
+    return Response(doc["content"], media_type=doc["media_type"],
+                    headers={"ETag": f'"{doc["sha256"]}"', "X-Document-Number": _ascii(doc["document_number"])})
+
+
+def _ascii(text: str) -> str:
+    return text.encode("unicode_escape").decode("ascii")
+
+
+# --- the quarterly publication ------------------------------------------------------------------------------------
+
+
+class QuarterBody(_Body):
+    quarter: str = Field(pattern=r"^\d{4}-Q[1-4]$", examples=["2026-Q3"])
+
+
+@router.post("/publication-lists", tags=["publication"], summary="Draft (or redraft) a quarter's list now (city office)")
+async def post_publication_list(request: Request, body: QuarterBody, principal: Principal = CITY) -> JSONResponse:
+    list_id = await activities.build_quarter_list(request.app.state.pool, request.app.state.settings, body.quarter)
+    async with request.app.state.pool.connection() as conn:
+        return _json(await store.get_list(conn, list_id))
+
+
+@router.get("/publication-lists", tags=["publication"], summary="Drafted and published lists")
+async def get_publication_lists(request: Request, principal: Principal = READERS) -> JSONResponse:
+    async with request.app.state.pool.connection() as conn:
+        return _json({"items": await store.lists(conn, published_only=False)})
+
+
+@router.post("/publication-lists/{list_id}/approval", tags=["publication"],
+             summary="Approve and publish a drafted list: record, PDF, HTML and event (city office)")
+async def post_approval(request: Request, list_id: str, principal: Principal = CITY) -> JSONResponse:
+    return _json(await sanctions(request).publish_quarter(principal, list_id))
+
+
+# --- the criminal-transfer register ---------------------------------------------------------------------------------
+
+
+@router.get("/criminal-transfers", tags=["register"], summary="Referrals to the police with their outcome")
+async def get_transfers(
+    request: Request, county: str | None = None, outcome: str | None = None,
+    limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0), principal: Principal = REGISTER_READERS,
+) -> JSONResponse:
+    county = principal.county or county
+    async with request.app.state.pool.connection() as conn:
+        rows = await store.transfers(conn, county=county, outcome=outcome, limit=limit, offset=offset)
+    return _json({"items": rows, "limit": limit, "offset": offset})
+
+
+@router.get("/criminal-transfers/statistics", tags=["register"], summary="Referrals and outcomes per county")
+async def get_transfer_statistics(request: Request, start: date | None = None, end: date | None = None,
+                                  principal: Principal = REGISTER_READERS) -> JSONResponse:
+    async with request.app.state.pool.connection() as conn:
+        rows = await store.transfer_statistics(conn, start, end)
+    if principal.county:
+        rows = [r for r in rows if r["county"] == principal.county]
+    return _json({"start": start, "end": end, "rows": rows})
+
+
+# --- the public --------------------------------------------------------------------------------------------------------
+
+
+@router.get("/public/blacklist", tags=["public"], summary="The current blacklist, by employer name or credit code")
+async def public_blacklist(request: Request, q: str | None = Query(None, max_length=100),
+                           limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)) -> JSONResponse:
+    async with request.app.state.pool.connection() as conn:
+        rows = await store.public_blacklist(conn, q, limit, offset)
+        persons = await store.persons_of(conn, [r["listing_id"] for r in rows])
+    service = sanctions(request)
+    items = [_public_entry(row, service.public_persons(persons.get(row["listing_id"], []))) for row in rows]
+    return _json({"items": items, "limit": limit, "offset": offset})
+
+
+@router.get("/public/blacklist/{listing_id}", tags=["public"], summary="One entry of the current blacklist")
+async def public_listing(request: Request, listing_id: str) -> JSONResponse:
+    async with request.app.state.pool.connection() as conn:
+        row = await store.public_listing(conn, listing_id)
+        persons = await store.persons_of(conn, [listing_id])
+    if row is None:
+        raise Problem(404, "Not on the blacklist", f"{listing_id} is not a current blacklist entry")
+    return _json(_public_entry(row, sanctions(request).public_persons(persons.get(listing_id, []))))
+
+
+def _public_entry(row: dict[str, Any], persons: list[dict[str, str]]) -> dict[str, Any]:
+    from services.contracts.sanctions_events import ListingGround
+
+    return {
+        "listing_id": row["listing_id"],
+        "employer_name": row["employer_name"],
+        "credit_code": row["credit_code"],
+        "county": row["county"],
+        "ground": domain.GROUND_NAMES[ListingGround(row["ground"])],
+        "decision_number": row["decision_number"],
+        "listed_on": row["listed_on"],
+        "expires_on": row["expires_on"],
+        "responsible_persons": persons,
+    }
+
+
+PUBLIC_ENTRY_FIELDS = ("employer_name", "credit_code", "project_name", "county", "violation", "handling")
+
+
+@router.get("/public/major-violations", tags=["public"],
+            summary="Published major violations, by employer name or credit code")
+async def public_major_violations(request: Request, q: str | None = Query(None, max_length=100),
+                                  quarter: str | None = Query(None, pattern=r"^\d{4}-Q[1-4]$")) -> JSONResponse:
+    async with request.app.state.pool.connection() as conn:
+        published = await store.lists(conn, published_only=True)
+    needle = (q or "").strip()
+    items = []
+    for published_list in published:
+        if quarter and published_list["quarter"] != quarter:
+            continue
+        for entry in published_list["entries"]:
+            if needle and needle not in (entry.get("employer_name") or "") and needle.upper() != entry.get("credit_code"):
+                continue
+            items.append({"quarter": published_list["quarter"], "list_id": published_list["list_id"],
+                          **{k: entry.get(k) for k in PUBLIC_ENTRY_FIELDS}})
+    lists_ = [{"list_id": p["list_id"], "quarter": p["quarter"], "published_at": p["published_at"],
+               "pdf": f"/v1/documents/{p['pdf_document_id']}", "html": f"/v1/documents/{p['html_document_id']}"}
+              for p in published if not quarter or p["quarter"] == quarter]
+    return _json({"items": items, "lists": lists_})

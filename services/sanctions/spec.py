@@ -16,4 +16,12 @@ SPEC = ServiceSpec(
     worker_port=8204,
     api_needs_kafka=True,
     api_needs_temporal=True,
+    has_worker=True,
+    openapi_tags=[
+        {"name": "lifecycle", "description": "Requests of the lifecycle activities, idempotent by Idempotency-Key."},
+        {"name": "listings", "description": "The blacklist procedure: persons, statements, review, credit repair."},
+        {"name": "publication", "description": "The quarterly list of major violations: drafted, approved, published."},
+        {"name": "register", "description": "The criminal-transfer register (移送公安) and its statistics."},
+        {"name": "public", "description": "Public, without a token: the blacklist and the published major violations."},
+    ],
 )

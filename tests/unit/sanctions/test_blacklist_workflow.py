@@ -125,6 +125,7 @@ async def test_wages_paid_in_full_before_the_decision_leave_the_employer_off_the
     assert run.fakes.names() == ["deadline", "notice", "decision"]
     assert run.fakes.command("decision").listed is False
     # Decided as soon as the payment was complete, not at the end of the defence period.
+    assert final.defence_due_date is not None
     assert china_date(run.fakes.command("decision").decided_at) <= final.defence_due_date
 
 

@@ -1,0 +1,128 @@
+"""The sanctions worker's read models, kept from the event stream (the inbox handler).
+
+It runs inside the inbox transaction of `InboxConsumer`, so an event's effect and its id commit together
+and a redelivered event changes nothing. Sources:
+
+- intake's `complaint.submitted`: the case facts (employer name and credit code, project, county, amounts)
+  under the lifecycle's case id (`services/contracts/cases.py`), without any of the worker's data;
+- referrals' `referral.made` / `referral.decided` / `referral.withdrawn` for the police and the
+  procuratorate (`services/contracts/referrals_events.py`): the criminal-transfer register.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+
+from services.contracts.cases import case_id_for, employer_ref, project_ref
+from services.contracts.events import EventEnvelope, Topics
+from services.contracts.referrals_events import (
+    ReferralDecided,
+    ReferralEvents,
+    ReferralKind,
+    ReferralMade,
+    ReferralWithdrawn,
+    parse_payload,
+)
+
+log = logging.getLogger(__name__)
+
+CONSUMER_NAME = "sanctions-facts"
+TOPICS = [Topics.INTAKE_COMPLAINTS, Topics.REFERRALS]
+CRIMINAL_TARGETS = {ReferralKind.POLICE, ReferralKind.PROCURATORATE}
+
+Conn = psycopg.Connection[Any]
+
+
+class SanctionsProjection:
+    """The inbox handler `(conn, envelope) -> None` of the sanctions worker."""
+
+    def __call__(self, conn: Conn, event: EventEnvelope) -> None:
+        if event.type == "complaint.submitted":
+            self.complaint_submitted(conn, event)
+        elif event.producer == "referrals" and event.type in (
+            ReferralEvents.REFERRAL_MADE, ReferralEvents.REFERRAL_DECIDED, ReferralEvents.REFERRAL_WITHDRAWN
+        ):
+            payload = parse_payload(event.type, event.version, event.payload)
+            if isinstance(payload, ReferralMade):
+                self.referral_made(conn, event, payload)
+            elif isinstance(payload, ReferralDecided):
+                self.referral_decided(conn, event, payload)
+            elif isinstance(payload, ReferralWithdrawn):
+                self.referral_withdrawn(conn, payload)
+
+    @staticmethod
+    def complaint_submitted(conn: Conn, event: EventEnvelope) -> None:
+        p = event.payload
+        employer = employer_ref(p.get("employer_credit_code"), p["employer_name_key"])
+        project = project_ref(p.get("site_id"), p["county_code"], p["project_name"])
+        case_id = case_id_for(employer, project)
+        inserted = conn.execute(
+            "INSERT INTO fact_complaints (complaint_id, case_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            (p["complaint_id"], case_id),
+        ).rowcount
+        if not inserted:
+            return
+        conn.execute(
+            "INSERT INTO case_facts (case_id, county, employer_ref, employer_name, employer_credit_code, project_name, "
+            "amount_claimed, workers_affected, complaint_count, first_submitted_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 1, %s) "
+            "ON CONFLICT (case_id) DO UPDATE SET amount_claimed = case_facts.amount_claimed + EXCLUDED.amount_claimed, "
+            "workers_affected = case_facts.workers_affected + EXCLUDED.workers_affected, "
+            "complaint_count = case_facts.complaint_count + 1, "
+            "employer_credit_code = coalesce(case_facts.employer_credit_code, EXCLUDED.employer_credit_code), "
+            "updated_at = now()",
+            (case_id, p["county_code"], employer, p["employer_name"], p.get("employer_credit_code"), p["project_name"],
+             Decimal(str(p.get("amount_owed") or "0")), int(p.get("workers_affected") or 1), p["submitted_at"]),
+        )
+        # A listing decided before its facts arrived gets the employer's name now.
+        conn.execute(
+            "UPDATE listings SET employer_name = %s, credit_code = coalesce(credit_code, %s), updated_at = now() "
+            "WHERE case_id = %s AND employer_name IS NULL",
+            (p["employer_name"], p.get("employer_credit_code"), case_id),
+        )
+
+    @staticmethod
+    def referral_made(conn: Conn, event: EventEnvelope, made: ReferralMade) -> None:
+        if made.target not in CRIMINAL_TARGETS:
+            return
+        conn.execute(
+            "INSERT INTO criminal_transfers (referral_id, case_id, county, employer_ref, target, document_number, "
+            "unpaid_amount, workers, referred_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (referral_id) DO UPDATE SET employer_ref = EXCLUDED.employer_ref, "
+            "document_number = EXCLUDED.document_number, unpaid_amount = EXCLUDED.unpaid_amount, "
+            "workers = EXCLUDED.workers, referred_at = EXCLUDED.referred_at, updated_at = now()",
+            (made.referral_id, made.case_id, made.county, made.employer_ref, made.target.value, made.document_number,
+             made.unpaid_amount, made.workers, event.occurred_at),
+        )
+
+    @staticmethod
+    def referral_decided(conn: Conn, event: EventEnvelope, decided: ReferralDecided) -> None:
+        if decided.target not in CRIMINAL_TARGETS:
+            return
+        # Inserted when the decision is seen first (it should not be: one case's events share a partition).
+        conn.execute(
+            "INSERT INTO criminal_transfers (referral_id, case_id, county, target, outcome, decline_reason, decision_ref, "
+            "decided_at, late) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (referral_id) DO UPDATE SET outcome = EXCLUDED.outcome, "
+            "decline_reason = EXCLUDED.decline_reason, decision_ref = EXCLUDED.decision_ref, "
+            "decided_at = EXCLUDED.decided_at, late = EXCLUDED.late, updated_at = now() "
+            "WHERE criminal_transfers.outcome <> 'withdrawn'",
+            (decided.referral_id, decided.case_id, decided.county, decided.target.value, decided.decision.value,
+             decided.decline_reason.value if decided.decline_reason else None, decided.decision_ref,
+             event.occurred_at, decided.late),
+        )
+
+    @staticmethod
+    def referral_withdrawn(conn: Conn, withdrawn: ReferralWithdrawn) -> None:
+        if withdrawn.target not in CRIMINAL_TARGETS:
+            return
+        conn.execute(
+            "INSERT INTO criminal_transfers (referral_id, case_id, county, target, outcome) "
+            "VALUES (%s, %s, %s, %s, 'withdrawn') "
+            "ON CONFLICT (referral_id) DO UPDATE SET outcome = 'withdrawn', updated_at = now()",
+            (withdrawn.referral_id, withdrawn.case_id, withdrawn.county, withdrawn.target.value),
+        )

@@ -1,0 +1,30 @@
+"""The sanctions service's settings (read once in `main()`, passed down)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field
+
+from services.common.service import ServiceSettings
+from services.contracts.lifecycle import DayUnit
+
+
+class SanctionsSettings(ServiceSettings):
+    # The statement-and-defence period after the prior notice (not confirmed nationally: configuration).
+    defence_days: int = Field(5, alias="ANXIN_SANCTIONS_DEFENCE_DAYS", ge=1, le=60)
+    defence_unit: DayUnit = Field(DayUnit.WORKING, alias="ANXIN_SANCTIONS_DEFENCE_UNIT")
+    listing_years: int = Field(3, alias="ANXIN_SANCTIONS_LISTING_YEARS", ge=1, le=10)
+    early_removal_months: int = Field(6, alias="ANXIN_SANCTIONS_EARLY_REMOVAL_MONTHS", ge=1, le=36)
+    leave_off_when_paid: bool = Field(True, alias="ANXIN_SANCTIONS_LEAVE_OFF_WHEN_PAID")
+    # Major-violation publication (人社部令第29号): arrears from this amount are "large" (数额较大).
+    large_arrears_amount: Decimal = Field(Decimal("100000"), alias="ANXIN_SANCTIONS_LARGE_ARREARS", gt=0)
+    # The schedule that drafts each quarter's list (cron, in the time zone below). Empty: no schedule.
+    quarterly_list_cron: str = Field("0 4 1 1,4,7,10 *", alias="ANXIN_SANCTIONS_QUARTERLY_LIST_CRON")
+    time_zone: str = Field("Asia/Shanghai", alias="ANXIN_SANCTIONS_TIME_ZONE")
+    # Who issues the documents and how their numbers start.
+    authority: str = Field("邯郸市人力资源和社会保障局", alias="ANXIN_SANCTIONS_AUTHORITY")
+    document_prefix: str = Field("邯人社", alias="ANXIN_SANCTIONS_DOCUMENT_PREFIX")
+    # How responsible persons appear on the public list: masked names (default), full names, or not at all.
+    public_person_names: Literal["masked", "full", "none"] = Field("masked", alias="ANXIN_SANCTIONS_PUBLIC_PERSON_NAMES")

@@ -1,0 +1,407 @@
+"""The sanctions service's SQL: its records, each change written with its event in one transaction
+(`add_event_async`). The consumer's SQL (case facts, the criminal-transfer register) is in `projection.py`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.types.json import Jsonb
+
+from services.common.outbox import add_event_async
+from services.contracts.events import EventEnvelope, Topics
+
+Conn = AsyncConnection[Any]
+
+PRODUCER = "sanctions"
+
+
+async def emit(conn: Conn, topic: str, event_type: str, subject: str, payload: Any, at: datetime | None = None) -> None:
+    envelope = EventEnvelope(type=event_type, subject=subject, producer=PRODUCER,
+                             payload=payload.model_dump(mode="json"), **({"occurred_at": at} if at else {}))
+    await add_event_async(conn, topic, envelope)
+
+
+async def emit_sanctions(conn: Conn, event_type: str, subject: str, payload: Any) -> None:
+    await emit(conn, Topics.SANCTIONS, event_type, subject, payload)
+
+
+async def emit_credit(conn: Conn, event_type: str, subject: str, payload: Any) -> None:
+    await emit(conn, Topics.CREDIT_SHARING, event_type, subject, payload)
+
+
+# --- the lifecycle's requests -----------------------------------------------------------------------------
+
+
+async def find_request(conn: Conn, key: str) -> dict[str, Any] | None:
+    cur = await conn.execute("SELECT kind, request_hash, record_id FROM lifecycle_requests WHERE idempotency_key = %s",
+                             (key,))
+    return await cur.fetchone()
+
+
+async def insert_request(conn: Conn, key: str, kind: str, request_hash: str, record_id: str) -> None:
+    await conn.execute(
+        "INSERT INTO lifecycle_requests (idempotency_key, kind, request_hash, record_id) VALUES (%s, %s, %s, %s)",
+        (key, kind, request_hash, record_id),
+    )
+
+
+# --- listings -----------------------------------------------------------------------------------------------
+
+LISTING_COLUMNS = (
+    "listing_id, case_id, county, employer_ref, ground, basis, amount, stage, proposed_at, notice_document_id, "
+    "defence_due_date, listed, not_listed_reason, decision_reason, decided_at, decision_document_id, decision_number, "
+    "listed_on, expires_on, published_at, employer_name, credit_code, removal_reason, removed_at, updated_at"
+)
+
+
+async def insert_listing(conn: Conn, *, listing_id: str, case_id: str, county: str, employer_ref: str, ground: str,
+                         basis: str, amount: Decimal, proposed_at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO listings (listing_id, case_id, county, employer_ref, ground, basis, amount, stage, proposed_at) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, 'notice', %s)",
+        (listing_id, case_id, county, employer_ref, ground, basis, amount, proposed_at),
+    )
+
+
+async def get_listing(conn: Conn, listing_id: str, *, lock: bool = False) -> dict[str, Any] | None:
+    cur = await conn.execute(
+        f"SELECT {LISTING_COLUMNS} FROM listings WHERE listing_id = %s" + (" FOR UPDATE" if lock else ""), (listing_id,)
+    )
+    return await cur.fetchone()
+
+
+async def listings_of_case(conn: Conn, case_id: str) -> list[dict[str, Any]]:
+    cur = await conn.execute(f"SELECT {LISTING_COLUMNS} FROM listings WHERE case_id = %s ORDER BY proposed_at", (case_id,))
+    return await cur.fetchall()
+
+
+async def update_listing(conn: Conn, listing_id: str, **values: Any) -> None:
+    columns = ", ".join(f"{name} = %s" for name in values)
+    await conn.execute(f"UPDATE listings SET {columns}, updated_at = now() WHERE listing_id = %s",
+                       (*values.values(), listing_id))
+
+
+async def search_listings(conn: Conn, *, stage: str | None, county: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
+    clauses, params = [], []
+    if stage:
+        clauses.append("stage = %s")
+        params.append(stage)
+    if county:
+        clauses.append("county = %s")
+        params.append(county)
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    cur = await conn.execute(
+        f"SELECT {LISTING_COLUMNS} FROM listings {where} ORDER BY proposed_at DESC, listing_id LIMIT %s OFFSET %s",
+        (*params, limit, offset),
+    )
+    return await cur.fetchall()
+
+
+def _name_filter(query: str | None, name_column: str, code_column: str) -> tuple[str, list[Any]]:
+    if not query:
+        return "", []
+    pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return f" AND ({name_column} ILIKE %s OR {code_column} = %s)", [pattern, query.strip().upper()]
+
+
+async def public_blacklist(conn: Conn, query: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
+    clause, params = _name_filter(query, "employer_name", "credit_code")
+    cur = await conn.execute(
+        "SELECT listing_id, county, employer_name, credit_code, ground, decision_number, listed_on, expires_on "
+        f"FROM listings WHERE stage = 'listed'{clause} ORDER BY listed_on DESC, listing_id LIMIT %s OFFSET %s",
+        (*params, limit, offset),
+    )
+    return await cur.fetchall()
+
+
+async def public_listing(conn: Conn, listing_id: str) -> dict[str, Any] | None:
+    cur = await conn.execute(
+        "SELECT listing_id, county, employer_name, credit_code, ground, decision_number, listed_on, expires_on "
+        "FROM listings WHERE listing_id = %s AND stage = 'listed'", (listing_id,),
+    )
+    return await cur.fetchone()
+
+
+# --- responsible persons -------------------------------------------------------------------------------------
+
+
+async def replace_persons(conn: Conn, listing_id: str, persons: list[dict[str, Any]], recorded_by: str) -> None:
+    await conn.execute("DELETE FROM responsible_persons WHERE listing_id = %s", (listing_id,))
+    for seq, person in enumerate(persons, start=1):
+        await conn.execute(
+            "INSERT INTO responsible_persons (listing_id, seq, role, name_sealed, id_number_sealed, name_masked, "
+            "person_ref, recorded_by) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            (listing_id, seq, person["role"], person["name_sealed"], person["id_number_sealed"], person["name_masked"],
+             person["person_ref"], recorded_by),
+        )
+
+
+async def persons(conn: Conn, listing_id: str) -> list[dict[str, Any]]:
+    cur = await conn.execute(
+        "SELECT seq, role, name_sealed, id_number_sealed, name_masked, person_ref FROM responsible_persons "
+        "WHERE listing_id = %s ORDER BY seq", (listing_id,),
+    )
+    return await cur.fetchall()
+
+
+async def persons_of(conn: Conn, listing_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    cur = await conn.execute(
+        "SELECT listing_id, role, name_sealed, name_masked, person_ref FROM responsible_persons "
+        "WHERE listing_id = ANY(%s) ORDER BY listing_id, seq", (listing_ids,),
+    )
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in await cur.fetchall():
+        found.setdefault(row["listing_id"], []).append(row)
+    return found
+
+
+# --- actions, statements, applications ---------------------------------------------------------------------------
+
+
+async def find_action(conn: Conn, key: str) -> dict[str, Any] | None:
+    cur = await conn.execute("SELECT action_id, listing_id, kind, response FROM listing_actions WHERE idempotency_key = %s",
+                             (key,))
+    return await cur.fetchone()
+
+
+async def insert_action(conn: Conn, *, action_id: str, listing_id: str, kind: str, key: str | None, actor: str,
+                        detail: dict[str, Any], response: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO listing_actions (action_id, listing_id, kind, idempotency_key, actor, detail, response) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (action_id, listing_id, kind, key, actor, Jsonb(detail), Jsonb(response)),
+    )
+
+
+async def actions(conn: Conn, listing_id: str) -> list[dict[str, Any]]:
+    cur = await conn.execute(
+        "SELECT action_id, kind, actor, detail, at FROM listing_actions WHERE listing_id = %s ORDER BY at, action_id",
+        (listing_id,),
+    )
+    return await cur.fetchall()
+
+
+async def insert_statement(conn: Conn, statement_id: str, listing_id: str, text_sealed: bytes, recorded_by: str) -> None:
+    await conn.execute(
+        "INSERT INTO statements (statement_id, listing_id, text_sealed, recorded_by) VALUES (%s, %s, %s, %s)",
+        (statement_id, listing_id, text_sealed, recorded_by),
+    )
+
+
+async def insert_application(conn: Conn, *, application_id: str, listing_id: str, status: str, pledge_ref: str,
+                             payment_proof_ref: str, refusal_reasons: list[str], recorded_by: str) -> None:
+    await conn.execute(
+        "INSERT INTO early_removal_applications (application_id, listing_id, status, pledge_ref, payment_proof_ref, "
+        "refusal_reasons, recorded_by) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (application_id, listing_id, status, pledge_ref, payment_proof_ref, Jsonb(refusal_reasons), recorded_by),
+    )
+
+
+async def get_application(conn: Conn, application_id: str) -> dict[str, Any] | None:
+    cur = await conn.execute(
+        "SELECT application_id, listing_id, status, pledge_ref, payment_proof_ref, refusal_reasons, recorded_by, "
+        "applied_at, decided_by, decision_reason, decided_at FROM early_removal_applications WHERE application_id = %s",
+        (application_id,),
+    )
+    return await cur.fetchone()
+
+
+async def applications(conn: Conn, listing_id: str) -> list[dict[str, Any]]:
+    cur = await conn.execute(
+        "SELECT application_id, status, pledge_ref, payment_proof_ref, refusal_reasons, recorded_by, applied_at, "
+        "decided_by, decision_reason, decided_at FROM early_removal_applications WHERE listing_id = %s ORDER BY applied_at",
+        (listing_id,),
+    )
+    return await cur.fetchall()
+
+
+async def decide_application(conn: Conn, application_id: str, status: str, decided_by: str, reason: str) -> None:
+    await conn.execute(
+        "UPDATE early_removal_applications SET status = %s, decided_by = %s, decision_reason = %s, decided_at = now() "
+        "WHERE application_id = %s", (status, decided_by, reason, application_id),
+    )
+
+
+# --- corrections and publication marks -----------------------------------------------------------------------------
+
+
+async def insert_correction(conn: Conn, correction_id: str, case_id: str, county: str, amount: Decimal, basis: str) -> None:
+    await conn.execute(
+        "INSERT INTO corrections (correction_id, case_id, county, amount, basis) VALUES (%s, %s, %s, %s, %s)",
+        (correction_id, case_id, county, amount, basis),
+    )
+
+
+async def corrected_amount(conn: Conn, case_id: str) -> Decimal:
+    cur = await conn.execute("SELECT coalesce(sum(amount), 0) AS total FROM corrections WHERE case_id = %s", (case_id,))
+    row = await cur.fetchone()
+    return Decimal(row["total"]) if row else Decimal(0)
+
+
+async def mark_of_case(conn: Conn, case_id: str) -> dict[str, Any] | None:
+    cur = await conn.execute("SELECT mark_id, case_id FROM publication_marks WHERE case_id = %s", (case_id,))
+    return await cur.fetchone()
+
+
+async def insert_mark(conn: Conn, mark_id: str, case_id: str, county: str, employer_ref: str, amount: Decimal,
+                      basis: str) -> None:
+    await conn.execute(
+        "INSERT INTO publication_marks (mark_id, case_id, county, employer_ref, amount, basis) "
+        "VALUES (%s, %s, %s, %s, %s, %s)", (mark_id, case_id, county, employer_ref, amount, basis),
+    )
+
+
+# --- documents --------------------------------------------------------------------------------------------------
+
+
+async def next_number(conn: Conn, kind: str, year: int) -> int:
+    cur = await conn.execute(
+        "INSERT INTO document_counters (kind, year, last) VALUES (%s, %s, 1) "
+        "ON CONFLICT (kind, year) DO UPDATE SET last = document_counters.last + 1 RETURNING last",
+        (kind, year),
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return int(row["last"])
+
+
+async def insert_document(conn: Conn, *, document_id: str, kind: str, number: str, media_type: str, content: bytes,
+                          digest: str, listing_id: str | None = None, list_id: str | None = None,
+                          sealed: bool = False) -> None:
+    await conn.execute(
+        "INSERT INTO documents (document_id, kind, document_number, listing_id, list_id, media_type, content, sha256, "
+        "sealed) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (document_id, kind, number, listing_id, list_id, media_type, content, digest, sealed),
+    )
+
+
+async def get_document(conn: Conn, document_id: str) -> dict[str, Any] | None:
+    cur = await conn.execute(
+        "SELECT document_id, kind, document_number, listing_id, list_id, media_type, content, sha256, sealed, created_at "
+        "FROM documents WHERE document_id = %s", (document_id,),
+    )
+    return await cur.fetchone()
+
+
+async def document_of(conn: Conn, listing_id: str, kind: str) -> dict[str, Any] | None:
+    cur = await conn.execute(
+        "SELECT document_id, document_number, sha256 FROM documents WHERE listing_id = %s AND kind = %s",
+        (listing_id, kind),
+    )
+    return await cur.fetchone()
+
+
+# --- case facts (read model) ------------------------------------------------------------------------------------------
+
+
+async def case_facts(conn: Conn, case_id: str) -> dict[str, Any] | None:
+    cur = await conn.execute(
+        "SELECT case_id, county, employer_ref, employer_name, employer_credit_code, project_name, amount_claimed, "
+        "workers_affected, complaint_count FROM case_facts WHERE case_id = %s", (case_id,),
+    )
+    return await cur.fetchone()
+
+
+# --- publication lists ------------------------------------------------------------------------------------------------
+
+
+async def quarter_candidates(conn: Conn, start: date, end: date) -> list[dict[str, Any]]:
+    """Cases marked in the quarter, with their facts, corrections and whether they went to the police."""
+    cur = await conn.execute(
+        "SELECT m.mark_id, m.case_id, m.county, m.employer_ref, m.amount, m.basis, m.marked_at, "
+        "f.employer_name, f.employer_credit_code, f.project_name, "
+        "(SELECT coalesce(sum(c.amount), 0) FROM corrections c WHERE c.case_id = m.case_id) AS corrected, "
+        "(SELECT t.outcome FROM criminal_transfers t WHERE t.case_id = m.case_id AND t.target = 'police' "
+        " ORDER BY t.referred_at DESC NULLS LAST LIMIT 1) AS police_outcome "
+        "FROM publication_marks m LEFT JOIN case_facts f ON f.case_id = m.case_id "
+        "WHERE (m.marked_at AT TIME ZONE 'Asia/Shanghai')::date BETWEEN %s AND %s ORDER BY m.marked_at, m.mark_id",
+        (start, end),
+    )
+    return await cur.fetchall()
+
+
+async def get_list(conn: Conn, list_id: str, *, lock: bool = False) -> dict[str, Any] | None:
+    cur = await conn.execute(
+        "SELECT list_id, quarter, status, entries, drafted_at, approved_by, published_at, pdf_document_id, "
+        "html_document_id FROM publication_lists WHERE list_id = %s" + (" FOR UPDATE" if lock else ""), (list_id,),
+    )
+    return await cur.fetchone()
+
+
+async def list_of_quarter(conn: Conn, quarter: str) -> dict[str, Any] | None:
+    cur = await conn.execute("SELECT list_id, status FROM publication_lists WHERE quarter = %s", (quarter,))
+    return await cur.fetchone()
+
+
+async def insert_list(conn: Conn, list_id: str, quarter: str, entries: list[dict[str, Any]]) -> None:
+    await conn.execute(
+        "INSERT INTO publication_lists (list_id, quarter, status, entries) VALUES (%s, %s, 'draft', %s)",
+        (list_id, quarter, Jsonb(entries)),
+    )
+
+
+async def replace_draft_entries(conn: Conn, list_id: str, entries: list[dict[str, Any]]) -> None:
+    await conn.execute("UPDATE publication_lists SET entries = %s, drafted_at = now() WHERE list_id = %s AND status = 'draft'",
+                       (Jsonb(entries), list_id))
+
+
+async def publish_list(conn: Conn, list_id: str, approved_by: str, pdf_id: str, html_id: str, at: datetime) -> None:
+    await conn.execute(
+        "UPDATE publication_lists SET status = 'published', approved_by = %s, published_at = %s, pdf_document_id = %s, "
+        "html_document_id = %s WHERE list_id = %s", (approved_by, at, pdf_id, html_id, list_id),
+    )
+
+
+async def lists(conn: Conn, *, published_only: bool) -> list[dict[str, Any]]:
+    where = "WHERE status = 'published'" if published_only else ""
+    cur = await conn.execute(
+        "SELECT list_id, quarter, status, entries, drafted_at, approved_by, published_at, pdf_document_id, "
+        f"html_document_id FROM publication_lists {where} ORDER BY quarter DESC"
+    )
+    return await cur.fetchall()
+
+
+# --- the criminal-transfer register --------------------------------------------------------------------------------------
+
+
+async def transfers(conn: Conn, *, county: str | None, outcome: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
+    clauses, params = [], []
+    if county:
+        clauses.append("county = %s")
+        params.append(county)
+    if outcome:
+        clauses.append("outcome = %s")
+        params.append(outcome)
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    cur = await conn.execute(
+        "SELECT referral_id, case_id, county, employer_ref, target, document_number, unpaid_amount, workers, referred_at, "
+        f"outcome, decline_reason, decision_ref, decided_at, late FROM criminal_transfers {where} "
+        "ORDER BY referred_at DESC NULLS LAST, referral_id LIMIT %s OFFSET %s",
+        (*params, limit, offset),
+    )
+    return await cur.fetchall()
+
+
+async def transfer_statistics(conn: Conn, start: date | None, end: date | None) -> list[dict[str, Any]]:
+    clauses, params = [], []
+    if start:
+        clauses.append("(referred_at AT TIME ZONE 'Asia/Shanghai')::date >= %s")
+        params.append(start)
+    if end:
+        clauses.append("(referred_at AT TIME ZONE 'Asia/Shanghai')::date <= %s")
+        params.append(end)
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    cur = await conn.execute(
+        "SELECT county, target, count(*) AS referrals, "
+        "count(*) FILTER (WHERE outcome = 'accepted') AS accepted, "
+        "count(*) FILTER (WHERE outcome = 'declined') AS declined, "
+        "count(*) FILTER (WHERE outcome = 'withdrawn') AS withdrawn, "
+        "count(*) FILTER (WHERE outcome = 'pending') AS pending, "
+        "coalesce(sum(unpaid_amount), 0) AS unpaid_amount, coalesce(sum(workers), 0) AS workers "
+        f"FROM criminal_transfers {where} GROUP BY county, target ORDER BY county, target",
+        params,
+    )
+    return await cur.fetchall()

@@ -1,0 +1,139 @@
+"""The sanctions worker process (`sanctions-worker`): the facts consumer and the Temporal worker.
+
+- `sanctions-facts` consumes intake's complaints and referrals' events into the case facts and the
+  criminal-transfer register (`projection.py`), each event applied exactly once through the inbox.
+- A Temporal worker on `anxin-sanctions` hosts the blacklist workflow (`workflows/blacklist.py`), the
+  quarterly list workflow and their activities (`ListingActivities`, on this service's own pool); the
+  quarterly schedule is created at start if missing (its id is fixed, so this is idempotent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from datetime import timedelta
+
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+)
+from temporalio.worker import Worker
+
+from services.common import temporal
+from services.common.db import open_async_pool, open_pool
+from services.common.health import Check, database_check, kafka_check, status_check
+from services.common.inbox import InboxConsumer
+from services.common.kafka import KafkaProbe, new_consumer
+from services.common.runner import Component
+from services.common.service import ServiceSettings
+from services.contracts.sanctions_events import QUARTERLY_LIST_WORKFLOW_TYPE, TASK_QUEUE
+from services.sanctions.activities import ListingActivities
+from services.sanctions.projection import CONSUMER_NAME, TOPICS, SanctionsProjection
+from services.sanctions.quarterly import QuarterlyListWorkflow
+from services.sanctions.settings import SanctionsSettings
+from services.sanctions.spec import SPEC
+from workflows.blacklist import BlacklistWorkflow
+
+log = logging.getLogger(__name__)
+
+QUARTERLY_SCHEDULE_ID = "anxin-sanctions-quarterly-list"
+WORKFLOWS = [BlacklistWorkflow, QuarterlyListWorkflow]
+
+
+async def ensure_schedule(client: Client, settings: SanctionsSettings) -> bool:
+    """Create the quarterly list schedule if it does not exist; True when created now."""
+    if not settings.quarterly_list_cron:
+        return False
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            QUARTERLY_LIST_WORKFLOW_TYPE, None, id="sanctions-quarterly-list", task_queue=TASK_QUEUE,
+            execution_timeout=timedelta(hours=1),
+        ),
+        spec=ScheduleSpec(cron_expressions=[settings.quarterly_list_cron], time_zone_name=settings.time_zone),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(days=7)),
+    )
+    try:
+        await client.create_schedule(QUARTERLY_SCHEDULE_ID, schedule)
+        return True
+    except ScheduleAlreadyRunningError:
+        return False
+
+
+class SanctionsTemporalWorker:
+    """A Component: the Temporal worker in its own thread and event loop, retrying while Temporal is away."""
+
+    def __init__(self, settings: SanctionsSettings) -> None:
+        self._settings = settings
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._stopped = threading.Event()
+        self.last_error: str | None = "not started yet"
+
+    def run(self) -> None:
+        asyncio.run(self._main())
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        backoff = 1.0
+        while not self._stopped.is_set():
+            pool = None
+            try:
+                client = await temporal.connect(self._settings)
+                await ensure_schedule(client, self._settings)
+                pool = await open_async_pool(self._settings.database_url, SPEC.schema, max_size=4)
+                activities = ListingActivities(pool, self._settings, self._settings.cipher())
+                worker = Worker(client, task_queue=TASK_QUEUE, workflows=WORKFLOWS, activities=activities.all(),
+                                graceful_shutdown_timeout=timedelta(seconds=10))
+                self.last_error = None
+                async with worker:
+                    await self._stop.wait()
+                return
+            except Exception as exc:  # Temporal down at start: keep trying, visibly
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("sanctions worker not running, retrying", extra={"error": str(exc)[:300]})
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=backoff)
+                backoff = min(backoff * 2, 30.0)
+            finally:
+                if pool is not None:
+                    await pool.close()
+
+
+def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, Check]]:
+    sanctions_settings = settings if isinstance(settings, SanctionsSettings) else SanctionsSettings()
+    consumer = InboxConsumer(
+        name=CONSUMER_NAME,
+        database_url=settings.database_url,
+        schema=SPEC.schema,
+        consumer_factory=lambda: new_consumer(settings, *TOPICS, group_id=CONSUMER_NAME, client_id=CONSUMER_NAME),
+        handler=SanctionsProjection(),
+    )
+    temporal_worker = SanctionsTemporalWorker(sanctions_settings)
+    pool = open_pool(settings.database_url, SPEC.schema, max_size=2)
+
+    def consumer_state() -> str | None:
+        return f"consumer failing: {consumer.status.last_error}" if consumer.status.last_error else None
+
+    def worker_state() -> str | None:
+        return f"temporal worker: {temporal_worker.last_error}" if temporal_worker.last_error else None
+
+    checks: dict[str, Check] = {
+        "postgresql": database_check(pool),
+        "kafka": kafka_check(KafkaProbe(settings)),
+        "consumer": status_check(consumer_state),
+        "temporal": status_check(worker_state),
+    }
+    return [consumer, temporal_worker], checks

@@ -30,6 +30,7 @@ class ReferralEvents:
     REFERRAL_MADE = "referral.made"  # police, procuratorate, arbitration, legal aid
     REFERRAL_DECIDED = "referral.decided"  # the receiving body's answer
     REFERRAL_WITHDRAWN = "referral.withdrawn"
+    REFERRAL_ESCALATED = "referral.escalated"  # a fast-track referral unanswered by its deadline: a ladder rung
 
 
 class LetterType(StrEnum):
@@ -198,6 +199,16 @@ class ReferralWithdrawn(_Payload):
     target: ReferralKind
 
 
+class ReferralEscalated(_Payload):
+    referral_id: str
+    case_id: str
+    county: str
+    target: ReferralKind
+    kind: LetterType
+    letter_id: str
+    due_date: date | None = None
+
+
 PAYLOADS: dict[tuple[str, int], type[BaseModel]] = {
     (ReferralEvents.LETTER_ISSUED, 1): LetterIssued,
     (ReferralEvents.HANDOFF_SENT, 1): HandoffSent,
@@ -208,6 +219,7 @@ PAYLOADS: dict[tuple[str, int], type[BaseModel]] = {
     (ReferralEvents.REFERRAL_MADE, 1): ReferralMade,
     (ReferralEvents.REFERRAL_DECIDED, 1): ReferralDecided,
     (ReferralEvents.REFERRAL_WITHDRAWN, 1): ReferralWithdrawn,
+    (ReferralEvents.REFERRAL_ESCALATED, 1): ReferralEscalated,
 }
 
 

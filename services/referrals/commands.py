@@ -59,6 +59,7 @@ from services.contracts.referrals_events import (
     LetterType,
     ReferralDecided,
     ReferralDecision,
+    ReferralEscalated,
     ReferralEvents,
     ReferralKind,
     ReferralMade,
@@ -261,6 +262,8 @@ class Referrals:
         referral_id: str | None = None,
         extra_facts: dict[str, Any] | None = None,
         evidence: list[tuple[str, str]] | None = None,
+        template_name: str | None = None,
+        issuer: str | None = None,
     ) -> dict[str, Any]:
         bureau = self.departments.bureau
         year = domain.china_date(now).year
@@ -275,12 +278,13 @@ class Referrals:
         printed_addressee = department.name
         if kind in (LetterType.ISSUE_TRANSFER, LetterType.ACCOUNTABILITY_TRANSFER):
             printed_addressee = bureau.escalation.get("discipline", department.name)
-        issuer = bureau.office if kind in domain.LADDER or kind in (LetterType.HANDOFF, LetterType.ISSUE_TRANSFER) \
-            else bureau.name
+        if issuer is None:
+            handoff_letters = (*domain.LADDER, LetterType.HANDOFF, LetterType.ISSUE_TRANSFER)
+            issuer = bureau.office if kind in handoff_letters else bureau.name
         contact = f"联系单位：{bureau.office}    投诉举报电话：12333"
         content = compose(kind, facts=template_facts, issuer=issuer, document_number=number_text,
                           addressee=printed_addressee, issued_at=now, rows=rows, evidence=evidence,
-                          contact=contact, copy_to=copy_to, reference=letter_id)
+                          contact=contact, copy_to=copy_to, reference=letter_id, template_name=template_name)
         pdf = await asyncio.to_thread(render_pdf, content, self._font)
         digest = sha256(pdf)
         row = {
@@ -654,6 +658,53 @@ class Referrals:
             response = {"id": row["referral_id"]}
             await store.remember(conn, key, "withdrawal", request_hash, response)
             return response
+
+    async def escalate_referral(self, referral_id: str, kind: LetterType, key: str) -> dict[str, Any]:
+        """One rung of a fast-track referral's follow-up, once per key: a letter to the receiving body and a
+        `referral.escalated` event, unless the referral has been answered or withdrawn meanwhile."""
+        async with self._pool.connection() as conn, conn.transaction():
+            await store.lock_key(conn, key)
+            existing = await store.letter_by_key(conn, key)
+            if existing is not None:
+                return {"closed": False, "letter_id": existing["letter_id"],
+                        "next_due_at": existing["response_due_at"].isoformat()}
+            referral = await store.get_referral(conn, referral_id, for_update=True)
+            if referral is None or referral["status"] != "sent":
+                return {"closed": True, "letter_id": None, "next_due_at": None}
+            facts = await store.case_facts(conn, referral["case_id"])
+            if facts is None:
+                raise RuntimeError(f"case facts of {referral['case_id']} are missing")
+            target = ReferralKind(referral["target"])
+            receiver = self.departments.receiver(target)
+            rung = receiver.rung(kind)
+            now = datetime.now(UTC)
+            due_date, due_at = domain.working_days_due(now, rung.wait_working_days if rung else 1, self._calendar)
+            previous = [p for p in await store.letters_of(conn, referral_id=referral_id)
+                        if p["kind"] in {k.value for k in domain.LADDER}]
+            first = await store.get_letter(conn, referral["letter_id"])
+            assert first is not None
+            extra = {
+                "referral_name": domain.REFERRAL_NAMES[target],
+                "rung_name": domain.LETTER_NAMES[kind],
+                "referral_date_text": domain.date_text(domain.china_date(referral["created_at"])),
+                "referral_number": first["document_number"],
+                "referral_due_text": domain.date_text(referral["due_date"]),
+                "expected_action": domain.EXPECTED_ACTION[target],
+                "rung_demand": domain.RUNG_DEMAND[kind],
+                "previous_text": ("其间我局已发出" + "、".join(
+                    f"{domain.LETTER_NAMES[LetterType(p['kind'])]}（{p['document_number']}）" for p in previous))
+                if previous else "该期限已届满",
+            }
+            letter = await self._new_letter(
+                conn, kind, key, "follow-up", facts, receiver, now, due_date, due_at, county=referral["county"],
+                referral_id=referral_id, extra_facts=extra, template_name="referral_follow_up",
+                issuer=self.departments.bureau.name,
+            )
+            await store.publish(conn, _event(ReferralEvents.REFERRAL_ESCALATED, referral["case_id"], ReferralEscalated(
+                referral_id=referral_id, case_id=referral["case_id"], county=referral["county"], target=target,
+                kind=kind, letter_id=letter["letter_id"], due_date=due_date,
+            ), now))
+            return {"closed": False, "letter_id": letter["letter_id"], "next_due_at": due_at.isoformat()}
 
     async def referrals(self, principal: Principal, *, status: str | None, case_id: str | None,
                         target: ReferralKind | None, limit: int) -> list[dict[str, Any]]:

@@ -65,6 +65,32 @@ REFERRAL_ROLE: dict[ReferralKind, Role] = {
     ReferralKind.LEGAL_AID: Role.legal_aid,
 }
 
+REFERRAL_NAMES: dict[ReferralKind, str] = {
+    ReferralKind.POLICE: "移送",
+    ReferralKind.PROCURATORATE: "商请提前介入",
+    ReferralKind.ARBITRATION: "转办速裁",
+    ReferralKind.LEGAL_AID: "转介法律援助",
+}
+
+EXPECTED_ACTION: dict[ReferralKind, str] = {
+    ReferralKind.POLICE: "作出立案或者不予立案的决定",
+    ReferralKind.PROCURATORATE: "函复",
+    ReferralKind.ARBITRATION: "告知是否受理",
+    ReferralKind.LEGAL_AID: "受理并指派承办人员",
+}
+
+# What each rung of a referral's follow-up asks of the receiving body.
+RUNG_DEMAND: dict[LetterType, str] = {
+    LetterType.REMINDER: "请抓紧办理。",
+    LetterType.SUPERVISION: "现予督办，请主要负责同志亲自过问。",
+    LetterType.WARNING_LETTER: "现予警示，逾期仍未办理的，我局将提出问责建议。",
+    LetterType.ACCOUNTABILITY_RECOMMENDATION: "建议对负有责任的人员依规依纪依法予以问责。",
+    LetterType.ACCOUNTABILITY_TRANSFER: "现将该问题线索移交纪检监察机关依规依纪依法处理。",
+}
+
+# Referrals whose unanswered deadline starts a follow-up ladder in the referrals worker (fast tracks).
+FOLLOWED_UP: tuple[ReferralKind, ...] = (ReferralKind.LEGAL_AID, ReferralKind.ARBITRATION)
+
 OUTCOME_TEXT: dict[HandoffOutcome, str] = {
     HandoffOutcome.RESOLVED: "问题已解决",
     HandoffOutcome.UNDER_HANDLING: "已立案处理，限期解决",

@@ -83,9 +83,11 @@ def compose(
     contact: str = "",
     copy_to: list[str] | None = None,
     reference: str = "",
+    template_name: str | None = None,
 ) -> LetterContent:
-    """The letter's content from its template; a fact the template needs and `facts` lacks is an error."""
-    template = _templates()[kind.value]
+    """The letter's content from its template (by default the one named after `kind`); a fact the template
+    needs and `facts` lacks is an error."""
+    template = _templates()[template_name or kind.value]
     try:
         title = _JINJA.from_string(template["title"]).render(facts)
         paragraphs = [_JINJA.from_string(p).render(facts) for p in template["paragraphs"]]

@@ -1,33 +1,220 @@
-"""The referrals worker process: the case facts consumer (inbox) that feeds the letters' read model."""
+"""The referrals worker process.
+
+- `referrals-case-facts` (inbox) keeps the case facts the letters quote, from intake's and cases' events.
+- `referrals-follow-up-starter` (inbox) starts the follow-up workflow of each fast-track referral from the
+  service's own `referral.made` events (so a referral and the start of its timers cannot drift apart: the
+  event is in the referral's transaction, the start is retried until it is recorded) and tells it when the
+  referral is answered or withdrawn.
+- A Temporal worker on `anxin-referrals` hosts that workflow and its activity, which writes the follow-up
+  letters in this service's own tables.
+"""
 
 from __future__ import annotations
 
-from services.common.db import open_pool
+import asyncio
+import contextlib
+import logging
+import threading
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+from temporalio.worker import Worker
+
+from services.common import temporal
+from services.common.db import open_async_pool, open_pool
 from services.common.health import Check, database_check, kafka_check, status_check
 from services.common.inbox import InboxConsumer
 from services.common.kafka import KafkaProbe, new_consumer
+from services.common.lifecycle_config import load_lifecycle_config
 from services.common.runner import Component
 from services.common.service import ServiceSettings
+from services.contracts.events import EventEnvelope, Topics
+from services.contracts.lifecycle import CalendarConfig, TaskQueues
+from services.contracts.referrals_events import LetterType, ReferralEvents, ReferralKind
+from services.referrals import domain
+from services.referrals.commands import Referrals
+from services.referrals.departments import DepartmentsConfig, load_departments
+from services.referrals.follow_up import (
+    ESCALATE_ACTIVITY,
+    FOLLOW_UP_WORKFLOW_TYPE,
+    EscalateRequest,
+    EscalateResult,
+    FollowUpInput,
+    FollowUpRung,
+    ReferralFollowUpWorkflow,
+    follow_up_workflow_id,
+)
+from services.referrals.letters import cjk_font_path
 from services.referrals.projection import CONSUMER_NAME, TOPICS, CaseFactsProjection
+from services.referrals.settings import ReferralsSettings
 from services.referrals.spec import SPEC
+
+log = logging.getLogger(__name__)
+
+STARTER_NAME = "referrals-follow-up-starter"
+
+
+def _calendar(settings: ServiceSettings) -> CalendarConfig:
+    try:
+        return load_lifecycle_config(settings).calendar
+    except (OSError, ValueError) as exc:
+        log.warning("lifecycle configuration unreadable; the package calendar applies", extra={"error": str(exc)})
+        return CalendarConfig()
+
+
+class FollowUpStarter:
+    """Inbox handler: start a fast-track referral's follow-up; tell it when the referral is answered."""
+
+    def __init__(self, settings: ServiceSettings, departments: DepartmentsConfig) -> None:
+        self._settings = settings
+        self._departments = departments
+        self._local = threading.local()
+        self.client: Client | None = None
+
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        loop = getattr(self._local, "loop", None)
+        if loop is None:
+            loop = asyncio.new_event_loop()
+            self._local.loop = loop
+        return loop
+
+    def __call__(self, conn: psycopg.Connection[Any], event: EventEnvelope) -> None:
+        target = event.payload.get("target")
+        if event.producer != "referrals" or target not in {k.value for k in domain.FOLLOWED_UP}:
+            return
+        if event.type == ReferralEvents.REFERRAL_MADE:
+            self._loop().run_until_complete(self._start(event.payload, ReferralKind(target)))
+        elif event.type in (ReferralEvents.REFERRAL_DECIDED, ReferralEvents.REFERRAL_WITHDRAWN):
+            self._loop().run_until_complete(self._answered(event.payload["referral_id"]))
+
+    async def _client(self) -> Client:
+        if self.client is None:
+            self.client = await temporal.connect(self._settings)
+        return self.client
+
+    async def _start(self, payload: dict[str, Any], target: ReferralKind) -> None:
+        receiver = self._departments.receiver(target)
+        workflow_input = FollowUpInput(
+            referral_id=payload["referral_id"],
+            due_at=datetime.fromisoformat(payload["due_at"]),
+            response_working_days=receiver.response_working_days,
+            rungs=[FollowUpRung(kind=r.kind.value, wait_working_days=r.wait_working_days) for r in receiver.ladder],
+            working_day_seconds=self._settings.working_day_seconds,
+        )
+        client = await self._client()
+        try:
+            await client.start_workflow(
+                FOLLOW_UP_WORKFLOW_TYPE, workflow_input, id=follow_up_workflow_id(payload["referral_id"]),
+                task_queue=TaskQueues.REFERRALS,
+                # One follow-up per referral, ever: a redelivered event must not start a second one.
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        except WorkflowAlreadyStartedError:
+            log.info("follow-up already started", extra={"referral_id": payload["referral_id"]})
+
+    async def _answered(self, referral_id: str) -> None:
+        client = await self._client()
+        try:
+            await client.get_workflow_handle(follow_up_workflow_id(referral_id)).signal("referral_answered")
+        except RPCError:
+            # Finished already (or never started): its next rung would find the referral answered anyway.
+            log.info("follow-up not running", extra={"referral_id": referral_id})
+
+
+class FollowUpActivities:
+    def __init__(self, referrals: Referrals) -> None:
+        self._referrals = referrals
+
+    @activity.defn(name=ESCALATE_ACTIVITY)
+    async def escalate_referral(self, request: EscalateRequest) -> EscalateResult:
+        result = await self._referrals.escalate_referral(request.referral_id, LetterType(request.kind),
+                                                         request.idempotency_key)
+        return EscalateResult.model_validate(result)
+
+
+class FollowUpWorker:
+    """A Component: the Temporal worker on `anxin-referrals`, in its own thread and event loop."""
+
+    def __init__(self, settings: ServiceSettings, departments: DepartmentsConfig) -> None:
+        self._settings = settings
+        self._departments = departments
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._stopped = threading.Event()
+        self.last_error: str | None = "not started yet"
+
+    def run(self) -> None:
+        asyncio.run(self._main())
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        backoff = 1.0
+        font = cjk_font_path(getattr(self._settings, "cjk_font", None))
+        while not self._stopped.is_set():
+            pool = await open_async_pool(self._settings.database_url, SPEC.schema, max_size=3)
+            try:
+                client = await temporal.connect(self._settings)
+                referrals = Referrals(pool, client, self._departments, font, _calendar(self._settings))
+                worker = Worker(client, task_queue=TaskQueues.REFERRALS, workflows=[ReferralFollowUpWorkflow],
+                                activities=[FollowUpActivities(referrals).escalate_referral])
+                self.last_error = None
+                async with worker:
+                    await self._stop.wait()
+                return
+            except Exception as exc:  # Temporal down at start: keep trying, visibly
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("follow-up worker not running, retrying", extra={"error": str(exc)[:300]})
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=backoff)
+                backoff = min(backoff * 2, 30.0)
+            finally:
+                await pool.close()
 
 
 def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, Check]]:
-    consumer = InboxConsumer(
+    referrals_settings = settings if isinstance(settings, ReferralsSettings) else ReferralsSettings()
+    departments = load_departments(referrals_settings.departments_file)
+    facts = InboxConsumer(
         name=CONSUMER_NAME,
         database_url=settings.database_url,
         schema=SPEC.schema,
         consumer_factory=lambda: new_consumer(settings, *TOPICS, group_id=CONSUMER_NAME, client_id=CONSUMER_NAME),
         handler=CaseFactsProjection(),
     )
+    starter = InboxConsumer(
+        name=STARTER_NAME,
+        database_url=settings.database_url,
+        schema=SPEC.schema,
+        consumer_factory=lambda: new_consumer(settings, Topics.REFERRALS, group_id=STARTER_NAME,
+                                              client_id=STARTER_NAME),
+        handler=FollowUpStarter(referrals_settings, departments),
+    )
+    follow_up = FollowUpWorker(referrals_settings, departments)
     pool = open_pool(settings.database_url, SPEC.schema, max_size=2)
 
-    def consumer_state() -> str | None:
-        return f"consumer failing: {consumer.status.last_error}" if consumer.status.last_error else None
+    def consumers_state() -> str | None:
+        failing = [f"{c.name}: {c.status.last_error}" for c in (facts, starter) if c.status.last_error]
+        return "consumer failing: " + "; ".join(failing) if failing else None
+
+    def follow_up_state() -> str | None:
+        return f"follow-up worker: {follow_up.last_error}" if follow_up.last_error else None
 
     checks: dict[str, Check] = {
         "postgresql": database_check(pool),
         "kafka": kafka_check(KafkaProbe(settings)),
-        "consumer": status_check(consumer_state),
+        "consumer": status_check(consumers_state),
+        "temporal": status_check(follow_up_state),
     }
-    return [consumer], checks
+    return [facts, starter, follow_up], checks

@@ -1,0 +1,102 @@
+"""The fast-track follow-up workflow under time skipping, with its activity replaced by name: an unanswered
+referral climbs every rung once, in order, after its deadline; an answer ends it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from temporalio import activity
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from services.common.temporal import data_converter, test_server_path
+from services.referrals.follow_up import (
+    ESCALATE_ACTIVITY,
+    EscalateRequest,
+    EscalateResult,
+    FollowUpInput,
+    FollowUpRung,
+    ReferralFollowUpWorkflow,
+)
+
+RUNGS = [FollowUpRung(kind=k, wait_working_days=d) for k, d in
+         (("reminder", 1), ("supervision", 2), ("warning_letter", 3))]
+
+
+class FakeEscalation:
+    """The referrals service's side: records each rung; says "closed" once the referral is answered."""
+
+    def __init__(self, env: WorkflowEnvironment, answered_after: int | None = None) -> None:
+        self.env = env
+        self.calls: list[tuple[str, datetime]] = []
+        self.keys: list[str] = []
+        self.answered_after = answered_after
+
+    @activity.defn(name=ESCALATE_ACTIVITY)
+    async def escalate(self, request: EscalateRequest) -> EscalateResult:
+        if self.answered_after is not None and len(self.calls) >= self.answered_after:
+            return EscalateResult(closed=True)
+        now = await self.env.get_current_time()
+        self.calls.append((request.kind, now))
+        self.keys.append(request.idempotency_key)
+        days = next(r.wait_working_days for r in RUNGS if r.kind == request.kind)
+        return EscalateResult(closed=False, letter_id=f"LTR-{request.kind}", next_due_at=now + timedelta(days=days))
+
+
+async def _run(fake: FakeEscalation, env: WorkflowEnvironment, start: datetime) -> list[str]:
+    queue = f"follow-up-{uuid.uuid4().hex[:8]}"
+    async with Worker(env.client, task_queue=queue, workflows=[ReferralFollowUpWorkflow],
+                      activities=[fake.escalate]):
+        return await env.client.execute_workflow(
+            ReferralFollowUpWorkflow.run,
+            FollowUpInput(referral_id="REF-1", due_at=start + timedelta(hours=8), response_working_days=0,
+                          rungs=RUNGS),
+            id=f"referral:REF-{uuid.uuid4().hex[:6]}", task_queue=queue,
+        )
+
+
+@pytest.fixture
+async def env() -> WorkflowEnvironment:
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(test_server_path()), data_converter=data_converter())
+    async with environment:
+        yield environment
+
+
+async def test_an_unanswered_referral_climbs_every_rung_in_order(env: WorkflowEnvironment) -> None:
+    fake = FakeEscalation(env)
+    start = await env.get_current_time()
+    issued = await _run(fake, env, start)
+    assert issued == ["LTR-reminder", "LTR-supervision", "LTR-warning_letter"]
+    assert [kind for kind, _ in fake.calls] == ["reminder", "supervision", "warning_letter"]
+    # The first rung waits for the (same-day) deadline; each next one for the previous rung's period.
+    times = [at for _, at in fake.calls]
+    assert times[0] - start >= timedelta(hours=8)
+    assert times[1] - times[0] >= timedelta(days=1) and times[2] - times[1] >= timedelta(days=2)
+    assert len(set(fake.keys)) == 3 and all(k.endswith(kind) for k, (kind, _) in zip(fake.keys, fake.calls,
+                                                                                     strict=True))
+
+
+async def test_an_answered_referral_stops_the_ladder(env: WorkflowEnvironment) -> None:
+    fake = FakeEscalation(env, answered_after=1)
+    issued = await _run(fake, env, datetime.now(UTC))
+    assert issued == ["LTR-reminder"]
+
+
+async def test_the_answer_signal_ends_the_follow_up_before_any_rung(env: WorkflowEnvironment) -> None:
+    fake = FakeEscalation(env)
+    queue = f"follow-up-{uuid.uuid4().hex[:8]}"
+    start = await env.get_current_time()
+    async with Worker(env.client, task_queue=queue, workflows=[ReferralFollowUpWorkflow],
+                      activities=[fake.escalate]):
+        handle = await env.client.start_workflow(
+            ReferralFollowUpWorkflow.run,
+            FollowUpInput(referral_id="REF-2", due_at=start + timedelta(hours=8), response_working_days=0,
+                          rungs=RUNGS),
+            id=f"referral:REF-{uuid.uuid4().hex[:6]}", task_queue=queue,
+        )
+        await handle.signal(ReferralFollowUpWorkflow.referral_answered)
+        assert await handle.result() == []
+    assert fake.calls == []

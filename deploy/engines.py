@@ -59,6 +59,8 @@ def wait_until(predicate: Any, timeout: float, what: str, interval: float = 0.25
         try:
             if predicate():
                 return
+        except EngineError:
+            raise  # the process died: waiting longer cannot help
         except Exception as exc:  # engines raise all sorts while starting up
             last_error = exc
         time.sleep(interval)

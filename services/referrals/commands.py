@@ -436,7 +436,7 @@ class Referrals:
         )
         now = datetime.now(UTC)
         async with self._pool.connection() as conn, conn.transaction():
-            stored = []
+            stored: list[dict[str, Any]] = []
             for name, media_type, content in decoded:
                 digest = sha256(content)
                 file_id = f"F-{digest[:16].upper()}"

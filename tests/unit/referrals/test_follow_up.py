@@ -4,6 +4,7 @@ referral climbs every rung once, in order, after its deadline; an answer ends it
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -58,7 +59,7 @@ async def _run(fake: FakeEscalation, env: WorkflowEnvironment, start: datetime) 
 
 
 @pytest.fixture
-async def env() -> WorkflowEnvironment:
+async def env() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(test_server_path()), data_converter=data_converter())
     async with environment:

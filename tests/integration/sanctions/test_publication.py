@@ -121,8 +121,11 @@ def test_a_quarter_list_is_drafted_approved_and_published_with_only_what_may_be_
 
 def test_the_quarterly_schedule_drafts_the_last_complete_quarter(sanctions: Sanctions, stack: Stack) -> None:
     async def trigger() -> None:
-        client: Client = await connect(CommonSettings(temporal_address=stack.temporal.address,
-                                                      **_data_keys(stack)))
+        secrets = stack.development_secrets()
+        settings = CommonSettings.model_validate({"temporal_address": stack.temporal.address,
+                                                  "ANXIN_DATA_KEYS": secrets.get("ANXIN_DATA_KEYS"),
+                                                  "ANXIN_DATA_KEY_ID": secrets.get("ANXIN_DATA_KEY_ID")})
+        client: Client = await connect(settings)
         handle = client.get_schedule_handle(QUARTERLY_SCHEDULE_ID)
         description = await handle.describe()
         action = description.schedule.action
@@ -136,7 +139,3 @@ def test_the_quarterly_schedule_drafts_the_last_complete_quarter(sanctions: Sanc
     expected = f"PL-{previous_quarter(china_date(datetime.now(UTC)))}"
     wait_for("the scheduled draft", lambda: sanctions.query("SELECT 1 FROM publication_lists WHERE list_id = %s", expected))
 
-
-def _data_keys(stack: Stack) -> dict[str, str]:
-    secrets = stack.development_secrets()
-    return {"ANXIN_DATA_KEYS": secrets.get("ANXIN_DATA_KEYS", ""), "ANXIN_DATA_KEY_ID": secrets.get("ANXIN_DATA_KEY_ID", "")}

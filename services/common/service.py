@@ -209,7 +209,7 @@ def run_worker(spec: ServiceSpec, settings: ServiceSettings, build: WorkerFactor
 
 def main(
     spec: ServiceSpec,
-    create_app: Callable[[ServiceSettings], FastAPI],
+    create_app: Callable[[Any], FastAPI],
     settings_type: type[ServiceSettings] = ServiceSettings,
     build_worker: WorkerFactory | None = None,
 ) -> None:

@@ -7,7 +7,7 @@ shape the answer. Errors are RFC 9457 problems on the API and friendly Chinese m
 from __future__ import annotations
 
 import io
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Header, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -156,9 +156,9 @@ async def get_complainant(
                            fields=sorted(k for k, v in person.items() if v), detail={"clear": clear})
     if not clear:
         person = {
-            "worker_name": domain.mask_name(person["worker_name"]),
-            "id_number": domain.mask_id_number(person["id_number"]),
-            "phone": domain.mask_phone(person["phone"]),
+            "worker_name": domain.mask_name(person["worker_name"] or ""),
+            "id_number": domain.mask_id_number(person["id_number"] or ""),
+            "phone": domain.mask_phone(person["phone"] or ""),
             "bank_card": domain.mask_bank_card(person["bank_card"]) if person["bank_card"] else None,
         }
     return {"complaint_id": complaint_id, "confidential": row["confidential"], "masked": not clear, **person}
@@ -232,7 +232,7 @@ async def import_clues(
     principal: Principal = require_roles(Role.intake_clerk, Role.city_office),
 ) -> dict[str, Any]:
     data = await file.read()
-    fmt = "csv" if (file.filename or "").lower().endswith(".csv") else "jsonl"
+    fmt: Literal["csv", "jsonl"] = "csv" if (file.filename or "").lower().endswith(".csv") else "jsonl"
     service = intake(request)
     results: list[dict[str, Any]] = []
     stream = io.StringIO(data.decode("utf-8-sig"))

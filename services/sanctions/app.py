@@ -31,7 +31,6 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     sanctions_settings = settings if isinstance(settings, SanctionsSettings) else SanctionsSettings()
 
     async def on_startup(app: FastAPI) -> None:
-        app.state.settings = sanctions_settings
         app.state.sanctions = Sanctions(
             app.state.pool, app.state.temporal.require(), sanctions_settings, sanctions_settings.cipher(),
             calendar_config(sanctions_settings), sanctions_settings.reference_key_bytes(),

@@ -466,7 +466,7 @@ class Sanctions:
             facts = await store.case_facts(conn, listing["case_id"])
         live = await self.status(listing_id) if listing["stage"] in LIVE_STAGES else None
         return {
-            **{k: v for k, v in listing.items()},
+            **listing,
             "project_name": (facts or {}).get("project_name"),
             "responsible_persons": [{"role": p["role"], "name_masked": p["name_masked"], "person_ref": p["person_ref"]}
                                     for p in persons],
@@ -477,7 +477,7 @@ class Sanctions:
 
     async def identities(self, principal: Principal, listing_id: str) -> list[dict[str, Any]]:
         """Responsible persons in clear, for joint discipline; every read is audited."""
-        listing = await self.visible_listing(principal, listing_id)
+        await self.visible_listing(principal, listing_id)
         async with self._pool.connection() as conn, conn.transaction():
             rows = await store.persons(conn, listing_id)
             await audit.record(conn, principal, "listing.responsible_persons.read", listing_id,
@@ -487,7 +487,7 @@ class Sanctions:
             "name": self._cipher.open(r["name_sealed"], context=PERSON_NAME_CONTEXT),
             "id_number": self._cipher.open(r["id_number_sealed"], context=ID_NUMBER_CONTEXT) if r["id_number_sealed"] else None,
             "person_ref": r["person_ref"],
-        } for r in rows] if listing else []
+        } for r in rows]
 
     async def document(self, principal: Principal | None, document_id: str) -> dict[str, Any]:
         async with self._pool.connection() as conn:

@@ -27,7 +27,6 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -50,7 +49,6 @@ from services.common.settings import CommonSettings
 from services.common.temporal import connect
 from services.contracts.events import EventEnvelope
 from services.contracts.lifecycle import complaint_workflow_id
-from services.intake.spec import SPEC as INTAKE
 from tests.integration.test_intake import complaint
 from tests.support.roundtrip import RoundTripWorkflow, greet
 

@@ -4,6 +4,7 @@ actions, and the decision not to list when wages are paid before the decision.""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import httpx
@@ -158,3 +159,46 @@ def test_agencies_act_on_a_listing_and_payment_before_the_decision_leaves_the_em
                            "AND envelope->'payload'->>'listing_id' = %s", listing_id) == []
     late = sanctions.inspector.post(f"/v1/listings/{listing_id}/statements", json={"text": "补充意见"})
     assert late.status_code in (404, 409)
+
+
+def test_credit_repair_on_the_real_stack_refused_before_six_months_then_granted(sanctions: Sanctions, stack: Stack) -> None:
+    sanctions.restart_api(ANXIN_WORKING_DAY_SECONDS="0.03")  # six legal months in about 5.5 s
+    credit = CreditSystem(stack.kafka.bootstrap_servers)
+    try:
+        credit.start()
+        employer = sanctions.employer()
+        sanctions.file_complaint(employer)
+        body, key = sanctions.sanction_request(employer, "blacklist_procedure")
+        listing_id = sanctions.lifecycle_post("/v1/blacklist-procedures", body, key).json()["id"]
+        sanctions.listing_until(listing_id, lambda item: item["stage"] == "listed", "the listing")
+        application = {"pledge_ref": "PLEDGE-7", "payment_proof_ref": "BANK-7"}
+        path = f"/v1/listings/{listing_id}/early-removal-applications"
+
+        unpaid = sanctions.inspector.post(path, json=application)
+        assert unpaid.status_code == 409 and "not paid in full" in unpaid.json()["detail"]
+        paid, paid_key = sanctions.sanction_request(employer, "correction", basis="拒不支付后补发 60000.00 元（PAY-7）")
+        assert sanctions.lifecycle_post("/v1/corrections", paid, paid_key).status_code == 201
+        sanctions.listing_until(listing_id, lambda item: bool((item["process"] or {}).get("paid_in_full_on")),
+                                "the correction in the process")
+        early = sanctions.inspector.post(path, json=application)
+        assert early.status_code == 409 and "six months have not passed" in early.json()["detail"]
+        assert sanctions.inspector.post(path, json={"pledge_ref": "PLEDGE-7"}).status_code == 422  # no proof
+
+        time.sleep(7)
+        accepted = sanctions.inspector.post(path, json=application)
+        assert accepted.status_code == 200, accepted.text
+        application_id = accepted.json()["application_id"]
+        decide = f"{path}/{application_id}/decision"
+        assert sanctions.inspector.post(decide, json={"grant": True, "reason": "已整改"}).status_code == 403
+        granted = sanctions.city.post(decide, json={"grant": True, "reason": "已足额支付并作出信用承诺"})
+        assert granted.status_code == 200, granted.text
+
+        removed = credit.wait_for(listing_id, CreditEvents.ENTRY_REMOVED, timeout=60)
+        assert removed.payload["reason"] == "credit_repair"
+        final = sanctions.listing_until(listing_id, lambda item: item["stage"] == "removed", "the removal")
+        assert final["removal_reason"] == "credit_repair"
+        statuses = [a["status"] for a in final["early_removal_applications"]]
+        assert statuses == ["refused", "refused", "granted"]
+    finally:
+        credit.close()
+        sanctions.restart_api()

@@ -185,12 +185,13 @@ def replay_command(
 ) -> None:
     """Fetch histories of running or closed workflows and replay them against the current code."""
     from services.common.operator import replay
-    from workflows.worker import WORKFLOWS
+
+    workflows = all_workflow_types()
 
     async def run() -> int:
         client = await _client(operator_settings())
         with Progress(TextColumn("[bold]replaying"), BarColumn(), MofNCompleteColumn(), console=console):
-            results = await replay(client, list(WORKFLOWS), query=query, limit=limit)
+            results = await replay(client, workflows, query=query, limit=limit)
         failed = [r for r in results if r["result"] != "ok"]
         for row in failed:
             console.print(f"[red]{row['workflow_id']}[/] {row['result']}")
@@ -198,6 +199,17 @@ def replay_command(
         return 1 if failed else 0
 
     raise typer.Exit(asyncio.run(run()))
+
+
+def all_workflow_types() -> list[type]:
+    """Every workflow definition of the project: the lifecycle's and those the services host themselves.
+    (Operator tooling is the one place that knows them all.)"""
+    from services.cases.report_workflow import ReportWorkflow
+    from services.referrals.follow_up import ReferralFollowUpWorkflow
+    from workflows.blacklist import BlacklistWorkflow
+    from workflows.worker import WORKFLOWS
+
+    return [*WORKFLOWS, BlacklistWorkflow, ReferralFollowUpWorkflow, ReportWorkflow]
 
 
 @app.command("trace")

@@ -20,7 +20,13 @@ from temporalio.worker import Replayer
 
 from services.common.settings import CommonSettings
 from services.contracts.events import Topics
-from services.contracts.lifecycle import Queries, case_workflow_id, complaint_workflow_id
+from services.contracts.lifecycle import (
+    SA_NEXT_DEADLINE,
+    SA_STAGE,
+    Queries,
+    case_workflow_id,
+    complaint_workflow_id,
+)
 
 
 @dataclass
@@ -138,7 +144,14 @@ async def stuck(client: Client, *, limit: int = 200) -> list[dict[str, str]]:
     """Workflows past a deadline (the overdue flag) and workflows whose activities keep failing."""
     rows: list[dict[str, str]] = []
     async for execution in client.list_workflows("AnxinOverdue = true AND ExecutionStatus = 'Running'", limit=limit):
-        rows.append({"workflow_id": execution.id, "why": "past a legal deadline (overdue)"})
+        attributes = execution.typed_search_attributes
+        stage = attributes.get(SA_STAGE) or "?"
+        due = attributes.get(SA_NEXT_DEADLINE)
+        why = {"handoff": "handoff overdue: the department has not answered; the follow-up ladder is climbing",
+               "awaiting_acceptance": "acceptance overdue", "service": "order not served in time"}.get(
+            stage, f"past a legal deadline at stage {stage}")
+        rows.append({"workflow_id": execution.id,
+                     "why": why + (f" (next deadline {due:%Y-%m-%d})" if due else "")})
     async for execution in client.list_workflows("ExecutionStatus = 'Running'", limit=limit):
         description = await client.get_workflow_handle(execution.id).describe()
         for activity in description.raw_description.pending_activities:

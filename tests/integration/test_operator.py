@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from deploy.stack import Stack
 from services.common.operator import replay, spans_for, tell_story
@@ -154,3 +155,58 @@ async def test_metrics_of_the_api_relay_and_temporal_sdk(stack: Stack, filed: tu
     assert "anxin_outbox_pending" in relay and "anxin_outbox_oldest_unsent_seconds" in relay
     sdk = httpx.get(f"http://127.0.0.1:{stack.ports.lifecycle_worker + 1000}/metrics").text
     assert "temporal_workflow_task_execution_latency" in sdk or "temporal_activity_execution_latency" in sdk, sdk[:500]
+
+
+async def test_stuck_lists_a_deliberately_overdue_handoff(stack: Stack, agency_token: Callable[[str], str]) -> None:
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from services.common.lifecycle_config import load_lifecycle_config
+    from services.common.operator import stuck
+    from services.contracts.lifecycle import COMPLAINT_WORKFLOW_TYPE, ComplaintInput, TaskQueues
+
+    stack.start_processes([*PROCESSES, "cases-api", "cases-relay", "cases-worker", "referrals-api", "referrals-relay",
+                           "referrals-worker"], timeout=180)
+    # A complaint filed the usual way gives the services the case's facts (employer, project, county).
+    seed = uuid.uuid4().int % 10**7
+    body = complaint(seed, employer_name=f"邯郸市超期交办测试有限公司{seed}")
+    filed = httpx.post(f"{stack.processes['intake-api'].url}/v1/complaints", json=body,
+                       headers={"Authorization": f"Bearer {agency_token('clerk-130402')}"}, timeout=30).json()
+    client = await _keyed_client(stack)
+    await _wait_started(client, filed["complaint_id"])
+    first = await client.get_workflow_handle(complaint_workflow_id(filed["complaint_id"])).query(Queries.STATUS)
+
+    # A second complaint in the same case, on a compressed clock (one working day = half a second), whose
+    # case is handed off to a department that never answers.
+    config = load_lifecycle_config(CommonSettings()).model_copy(update={"working_day_seconds": 0.5})
+    complaint_id = f"TS-20261128-{uuid.uuid4().hex[:6].upper()}"
+    await client.start_workflow(
+        COMPLAINT_WORKFLOW_TYPE,
+        ComplaintInput(complaint_id=complaint_id, case_id=first["case_id"], county="130402",
+                       employer_ref=first.get("employer_ref") or f"E-{seed}", project_ref=first.get("project_ref") or "P-1",
+                       complainant_ref="phone_demo", received_at=datetime.now(UTC), amount_owed=Decimal("50000"),
+                       workers_affected=20, months_owed=3, config=config),
+        id=complaint_workflow_id(complaint_id), task_queue=TaskQueues.LIFECYCLE,
+    )
+    handle = client.get_workflow_handle(complaint_workflow_id(complaint_id))
+    await handle.execute_update(Updates.DECIDE_ACCEPTANCE, AcceptanceDecision(
+        decision=AcceptanceDecisionKind.ACCEPT, decided_by="inspector-130402"))
+    case = client.get_workflow_handle(case_workflow_id(first["case_id"]))
+    for _ in range(60):  # the complaint joins its case through an activity: the case starts a moment later
+        try:
+            if (await case.query(Queries.STATUS))["stage"] == "verification":
+                break
+        except RPCError:
+            pass
+        time.sleep(0.5)
+    await case.execute_update(Updates.RECORD_VERIFICATION, VerificationResult(
+        outcome=VerificationOutcome.PROJECT_PAYMENT_DISPUTE, verified_by="inspector-130402", department="housing"))
+
+    deadline = time.monotonic() + 90
+    rows: list[dict[str, str]] = []
+    while time.monotonic() < deadline:
+        rows = await stuck(client)
+        if any(r["workflow_id"] == case_workflow_id(first["case_id"]) and "handoff overdue" in r["why"] for r in rows):
+            return
+        time.sleep(2)
+    raise AssertionError(f"the overdue handoff was not listed: {rows}")

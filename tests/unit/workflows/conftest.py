@@ -40,3 +40,11 @@ async def harness(workflow_env: WorkflowEnvironment) -> AsyncIterator[Harness]:
         await asyncio.wait_for(workflow_env.sleep(timedelta(minutes=1)), timeout=10)
     except TimeoutError:
         pytest.fail("time skipping is stuck after this test: a workflow task or activity was left pending")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Every test here finishes in seconds; a stuck one (time skipping locked) should fail fast, not after the
+    # project-wide timeout.
+    for item in items:
+        if "tests/unit/workflows" in str(item.path) and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(90))

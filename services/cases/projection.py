@@ -541,11 +541,10 @@ class LedgerProjection:
                 self.fact(conn, "criminal_referral", process_case_id, case_id, county, ref, event.occurred_at)
             if etype == "handoff.escalated" and kind in LADDER_LETTERS:
                 self.fact(conn, "handoff_overdue", process_case_id, case_id, county, ref, event.occurred_at)
-        elif event.producer == "sanctions":
+        elif event.producer == "sanctions" and etype == "listing.published":
             # services/contracts/sanctions_events.py: an employer is on the blacklist once its listing is
             # published (a decision not to list publishes nothing).
-            if etype == "listing.published":
-                self.fact(conn, "blacklist", process_case_id, case_id, county, ref, event.occurred_at)
+            self.fact(conn, "blacklist", process_case_id, case_id, county, ref, event.occurred_at)
         self.timeline(conn, case_id, event, f"{event.producer}: {etype}" + (f"（{ref}）" if ref else ""),
                       detail={k: v for k, v in p.items() if isinstance(v, str | int | float | bool) and k != "basis"})
 

@@ -9,9 +9,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import threading
 from datetime import date, timedelta
 from typing import Any
 
@@ -38,13 +36,12 @@ from services.cases.report_workflow import (
 )
 from services.cases.settings import CasesSettings
 from services.cases.spec import SPEC
-from services.common import temporal
 from services.common.db import open_async_pool, open_pool
 from services.common.health import Check, database_check, kafka_check, status_check
 from services.common.inbox import InboxConsumer
 from services.common.kafka import KafkaProbe, new_consumer
 from services.common.lifecycle_config import load_lifecycle_config
-from services.common.runner import Component
+from services.common.runner import Component, TemporalWorkerComponent
 from services.common.service import ServiceSettings
 from services.contracts.lifecycle import TaskQueues
 
@@ -104,48 +101,23 @@ async def ensure_schedules(client: Client, settings: CasesSettings) -> list[str]
     return created
 
 
-class ReportWorker:
-    """A Component: the Temporal worker for reports, in its own thread and event loop."""
+class ReportWorker(TemporalWorkerComponent):
+    """The Temporal worker for reports (and their schedules), in its own thread and event loop."""
 
-    def __init__(self, settings: CasesSettings) -> None:
-        self._settings = settings
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._stopped = threading.Event()
-        self.last_error: str | None = "not started yet"
+    description = "report worker"
 
-    def run(self) -> None:
-        asyncio.run(self._main())
-
-    def stop(self) -> None:
-        self._stopped.set()
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-
-    async def _main(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        backoff = 1.0
-        while not self._stopped.is_set():
-            activities = ReportActivities(self._settings)
-            try:
-                client = await temporal.connect(self._settings)
-                await ensure_schedules(client, self._settings)
-                await activities.open()
-                worker = Worker(client, task_queue=TaskQueues.CASES, workflows=[ReportWorkflow],
-                                activities=[activities.produce_report])
-                self.last_error = None
-                async with worker:
-                    await self._stop.wait()
-                return
-            except Exception as exc:  # Temporal down at start: keep trying, visibly
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("report worker not running, retrying", extra={"error": str(exc)[:300]})
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), timeout=backoff)
-                backoff = min(backoff * 2, 30.0)
-            finally:
-                await activities.close()
+    async def serve(self, client: Client, stop: asyncio.Event) -> None:
+        activities = ReportActivities(self._settings)
+        try:
+            await ensure_schedules(client, self._settings)
+            await activities.open()
+            worker = Worker(client, task_queue=TaskQueues.CASES, workflows=[ReportWorkflow],
+                            activities=[activities.produce_report])
+            self.mark_running()
+            async with worker:
+                await stop.wait()
+        finally:
+            await activities.close()
 
 
 def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, Check]]:

@@ -7,6 +7,7 @@ operators can see each one's state the same way.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
@@ -93,3 +94,53 @@ async def serve_health_while(
     finally:
         server.should_exit = True
         await serving
+
+
+class TemporalWorkerComponent:
+    """A Component hosting a service's own Temporal worker in a thread with its own event loop.
+
+    It connects, lets the subclass build and run its worker (`serve`) until `stop` is set, and while
+    Temporal is away keeps retrying with a growing pause; `last_error` says why it is not polling (for
+    the process's readiness check). Subclasses call `mark_running()` once their worker polls.
+    """
+
+    description = "temporal worker"
+
+    def __init__(self, settings: Any) -> None:
+        self._settings = settings
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._stopped = threading.Event()
+        self.last_error: str | None = "not started yet"
+
+    def run(self) -> None:
+        asyncio.run(self._main())
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+
+    def mark_running(self) -> None:
+        self.last_error = None
+
+    async def serve(self, client: Any, stop: asyncio.Event) -> None:
+        raise NotImplementedError
+
+    async def _main(self) -> None:
+        from services.common import temporal
+
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        backoff = 1.0
+        while not self._stopped.is_set():
+            try:
+                client = await temporal.connect(self._settings)
+                await self.serve(client, self._stop)
+                return
+            except Exception as exc:  # Temporal down at start: keep trying, visibly
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning(f"{self.description} not running, retrying", extra={"error": str(exc)[:300]})
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=backoff)
+                backoff = min(backoff * 2, 30.0)

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 from datetime import datetime
@@ -32,7 +31,7 @@ from services.common.health import Check, database_check, kafka_check, status_ch
 from services.common.inbox import InboxConsumer
 from services.common.kafka import KafkaProbe, new_consumer
 from services.common.lifecycle_config import load_lifecycle_config
-from services.common.runner import Component
+from services.common.runner import Component, TemporalWorkerComponent
 from services.common.service import ServiceSettings
 from services.contracts.events import EventEnvelope, Topics
 from services.contracts.lifecycle import CalendarConfig, TaskQueues
@@ -138,49 +137,27 @@ class FollowUpActivities:
         return EscalateResult.model_validate(result)
 
 
-class FollowUpWorker:
-    """A Component: the Temporal worker on `anxin-referrals`, in its own thread and event loop."""
+class FollowUpWorker(TemporalWorkerComponent):
+    """The follow-up workflows on `anxin-referrals`, in their own thread and event loop."""
+
+    description = "follow-up worker"
 
     def __init__(self, settings: ServiceSettings, departments: DepartmentsConfig) -> None:
-        self._settings = settings
+        super().__init__(settings)
         self._departments = departments
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._stopped = threading.Event()
-        self.last_error: str | None = "not started yet"
 
-    def run(self) -> None:
-        asyncio.run(self._main())
-
-    def stop(self) -> None:
-        self._stopped.set()
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-
-    async def _main(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        backoff = 1.0
+    async def serve(self, client: Client, stop: asyncio.Event) -> None:
         font = cjk_font_path(getattr(self._settings, "cjk_font", None))
-        while not self._stopped.is_set():
-            pool = await open_async_pool(self._settings.database_url, SPEC.schema, max_size=3)
-            try:
-                client = await temporal.connect(self._settings)
-                referrals = Referrals(pool, client, self._departments, font, _calendar(self._settings))
-                worker = Worker(client, task_queue=TaskQueues.REFERRALS, workflows=[ReferralFollowUpWorkflow],
-                                activities=[FollowUpActivities(referrals).escalate_referral])
-                self.last_error = None
-                async with worker:
-                    await self._stop.wait()
-                return
-            except Exception as exc:  # Temporal down at start: keep trying, visibly
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("follow-up worker not running, retrying", extra={"error": str(exc)[:300]})
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), timeout=backoff)
-                backoff = min(backoff * 2, 30.0)
-            finally:
-                await pool.close()
+        pool = await open_async_pool(self._settings.database_url, SPEC.schema, max_size=3)
+        try:
+            referrals = Referrals(pool, client, self._departments, font, _calendar(self._settings))
+            worker = Worker(client, task_queue=TaskQueues.REFERRALS, workflows=[ReferralFollowUpWorkflow],
+                            activities=[FollowUpActivities(referrals).escalate_referral])
+            self.mark_running()
+            async with worker:
+                await stop.wait()
+        finally:
+            await pool.close()
 
 
 def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, Check]]:

@@ -10,9 +10,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import threading
 from datetime import timedelta
 
 from temporalio.client import (
@@ -26,12 +24,11 @@ from temporalio.client import (
 )
 from temporalio.worker import Worker
 
-from services.common import temporal
 from services.common.db import open_async_pool, open_pool
 from services.common.health import Check, database_check, kafka_check, status_check
 from services.common.inbox import InboxConsumer
 from services.common.kafka import KafkaProbe, new_consumer
-from services.common.runner import Component
+from services.common.runner import Component, TemporalWorkerComponent
 from services.common.service import ServiceSettings
 from services.contracts.sanctions_events import QUARTERLY_LIST_WORKFLOW_TYPE, TASK_QUEUE
 from services.sanctions.activities import ListingActivities
@@ -66,50 +63,23 @@ async def ensure_schedule(client: Client, settings: SanctionsSettings) -> bool:
         return False
 
 
-class SanctionsTemporalWorker:
-    """A Component: the Temporal worker in its own thread and event loop, retrying while Temporal is away."""
+class SanctionsTemporalWorker(TemporalWorkerComponent):
+    """The blacklist workflows and their activities, in their own thread and event loop."""
 
-    def __init__(self, settings: SanctionsSettings) -> None:
-        self._settings = settings
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._stopped = threading.Event()
-        self.last_error: str | None = "not started yet"
+    description = "sanctions worker"
 
-    def run(self) -> None:
-        asyncio.run(self._main())
-
-    def stop(self) -> None:
-        self._stopped.set()
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-
-    async def _main(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        backoff = 1.0
-        while not self._stopped.is_set():
-            pool = None
-            try:
-                client = await temporal.connect(self._settings)
-                await ensure_schedule(client, self._settings)
-                pool = await open_async_pool(self._settings.database_url, SPEC.schema, max_size=4)
-                activities = ListingActivities(pool, self._settings, self._settings.cipher())
-                worker = Worker(client, task_queue=TASK_QUEUE, workflows=WORKFLOWS, activities=activities.all(),
-                                graceful_shutdown_timeout=timedelta(seconds=10))
-                self.last_error = None
-                async with worker:
-                    await self._stop.wait()
-                return
-            except Exception as exc:  # Temporal down at start: keep trying, visibly
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("sanctions worker not running, retrying", extra={"error": str(exc)[:300]})
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), timeout=backoff)
-                backoff = min(backoff * 2, 30.0)
-            finally:
-                if pool is not None:
-                    await pool.close()
+    async def serve(self, client: Client, stop: asyncio.Event) -> None:
+        await ensure_schedule(client, self._settings)
+        pool = await open_async_pool(self._settings.database_url, SPEC.schema, max_size=4)
+        try:
+            activities = ListingActivities(pool, self._settings, self._settings.cipher())
+            worker = Worker(client, task_queue=TASK_QUEUE, workflows=WORKFLOWS, activities=activities.all(),
+                            graceful_shutdown_timeout=timedelta(seconds=10))
+            self.mark_running()
+            async with worker:
+                await stop.wait()
+        finally:
+            await pool.close()
 
 
 def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, Check]]:

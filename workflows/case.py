@@ -50,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         DocumentRef,
         ExtensionApproval,
         HandoffResponse,
+        HandoffReturn,
         LetterKind,
         LetterRequest,
         MassIncidentReport,
@@ -77,6 +78,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.rules import assess_criminal_threshold
     from workflows.texts import CLOSURE_TEXT, LETTER_TEXT, OUTCOME_TEXT, SERVICE_TEXT
 
+# The letters of one handoff round: the handoff letter and the rungs of its ladder.
+HANDOFF_LETTER_KINDS = frozenset(kind.value for kind in LetterKind)
+
 
 class ProgressDelivery(BaseModel):
     complaint_id: str
@@ -94,6 +98,10 @@ class CaseState(LifecycleState):
     verification: VerificationResult | None = None
     classification: Classification | None = None
     handoff_response: HandoffResponse | None = None
+    handoff_return: HandoffReturn | None = None
+    # Raised each time a department sends the handoff back: the next handoff is a new round with its own
+    # letters, deadlines and ladder (the earlier rounds stay in `letters`/`deadlines` as `name@round`).
+    handoff_round: int = 1
     ladder_rung: int = 0
     letters: dict[str, str] = Field(default_factory=dict)
     order_id: str | None = None
@@ -220,7 +228,7 @@ class CaseWorkflow(LifecycleWorkflow):
             self._progress("handed_off", f"已向 {department} 交办，答复期限 {response_deadline.due_date}")
 
         def answered() -> bool:
-            return self._state.handoff_response is not None
+            return self._state.handoff_response is not None or self._state.handoff_return is not None
 
         while not answered():
             rung_index = self._state.ladder_rung
@@ -246,7 +254,7 @@ class CaseWorkflow(LifecycleWorkflow):
                 await self._letter(rung.kind, department, next_deadline.due_at, next_deadline.due_date)
                 self._state.ladder_rung = rung_index + 1
             else:
-                step = "handoff.ladder_exhausted"
+                step = self._round_step("handoff.ladder_exhausted")
                 if not self._is_done(step):
                     await self._notice(
                         Office.SUPERVISING_OFFICE,
@@ -259,18 +267,60 @@ class CaseWorkflow(LifecycleWorkflow):
                     self._mark_done(step)
             self._publish_search_attributes()
 
+        self._state.overdue = False
+        if self._state.handoff_return is not None:
+            await self._handoff_returned()
+            return None
         response = self._state.handoff_response
         assert response is not None
-        self._state.overdue = False
         self._record("handoff.answered", f"{response.department} 答复：{response.summary}")
         self._close(ClosureReason.HANDED_OFF, f"{response.department} 已答复")
         return None
+
+    def _round_step(self, step: str) -> str:
+        """A handoff step's name in the current round (the first round keeps the plain name)."""
+        return step if self._state.handoff_round == 1 else f"{step}@{self._state.handoff_round}"
+
+    async def _handoff_returned(self) -> None:
+        """The department sent the handoff back: the inspector verifies and classifies the case anew."""
+        returned = self._state.handoff_return
+        assert returned is not None
+        step = self._round_step("handoff.returned")
+        if not self._is_done(step):
+            await self._notice(
+                Office.INSPECTOR,
+                "handoff_returned",
+                f"案件 {self._input.case_id}：{returned.department} 退回交办（{returned.reason}），请重新核实定性",
+                step=step,
+                department=returned.department,
+            )
+            self._mark_done(step)
+        self._record(
+            "handoff.returned",
+            f"{returned.department} 退回交办：{returned.reason}（{returned.returned_by}）；案件重新核实定性",
+        )
+        self._progress("handoff_returned", "主管部门退回交办，案件将重新核实处理")
+        # Put this round aside under `name@round`: the next handoff, to whichever department, starts clean.
+        finished = self._state.handoff_round
+        for name in [n for n in self._state.deadlines if n.startswith("handoff.") and "@" not in n]:
+            self._supersede(name)
+            self._state.deadlines[f"{name}@{finished}"] = self._state.deadlines.pop(name)
+        for kind in [k for k in self._state.letters if k in HANDOFF_LETTER_KINDS]:
+            self._state.letters[f"{kind}@{finished}"] = self._state.letters.pop(kind)
+        self._state.handoff_round = finished + 1
+        self._state.ladder_rung = 0
+        self._state.handoff_response = None
+        self._state.handoff_return = None
+        self._state.pending_verification = None
+        self._state.verification = None
+        self._state.classification = None
+        self._set_stage(CaseStage.VERIFICATION)
 
     async def _letter(self, kind: LetterKind, department: str, due_at: datetime, due_date: Any) -> None:
         ref = await self._activity(
             ActivityNames.ISSUE_LETTER,
             LetterRequest(
-                idempotency_key=self._key(f"letter:{kind.value}"),
+                idempotency_key=self._key(self._round_step(f"letter:{kind.value}")),
                 case_id=self._input.case_id,
                 county=self._input.county,
                 department=department,
@@ -815,7 +865,24 @@ class CaseWorkflow(LifecycleWorkflow):
                 f"本案交办给 {verification.department}，不是 {response.department}"
                 f" (the case was handed off to {verification.department})"
             )
-        if self._state.handoff_response is not None:
+        if self._state.handoff_response is not None or self._state.handoff_return is not None:
+            raise refuse("交办答复已记录 (the department's answer is already recorded)")
+
+    @workflow.update(name=Updates.RECORD_HANDOFF_RETURN)
+    def record_handoff_return(self, returned: HandoffReturn) -> CaseStatus:
+        self._state.handoff_return = returned
+        return self._status()
+
+    @record_handoff_return.validator
+    def _validate_handoff_return(self, returned: HandoffReturn) -> None:
+        self._require_stage("记录退回交办", CaseStage.HANDOFF)
+        verification = self._state.verification
+        if verification is not None and verification.department != returned.department:
+            raise refuse(
+                f"本案交办给 {verification.department}，不是 {returned.department}"
+                f" (the case was handed off to {verification.department})"
+            )
+        if self._state.handoff_response is not None or self._state.handoff_return is not None:
             raise refuse("交办答复已记录 (the department's answer is already recorded)")
 
     @workflow.update(name=Updates.APPROVE_EXTENSION)

@@ -76,6 +76,7 @@ class Updates:
     RECORD_SERVICE = "record_service"
     RECORD_PAYMENT = "record_payment"
     RECORD_HANDOFF_RESPONSE = "record_handoff_response"
+    RECORD_HANDOFF_RETURN = "record_handoff_return"
     APPROVE_EXTENSION = "approve_extension"
     RECORD_POLICE_DECISION = "record_police_decision"
     CLOSE_CASE = "close_case"
@@ -697,6 +698,15 @@ class HandoffResponse(_Model):
     department: str
     summary: str
     responded_by: str
+
+
+class HandoffReturn(_Model):
+    """A department sent the handoff back (退回): not its remit, too little to act on, or a duplicate. The
+    case is then verified and classified anew, and may be handed off to another department."""
+
+    department: str
+    reason: str = Field(min_length=1, description="Why the department sent it back, as it said it.")
+    returned_by: str
 
 
 class ExtensionApproval(_Model):

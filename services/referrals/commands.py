@@ -38,6 +38,7 @@ from services.contracts.lifecycle import (
     CalendarConfig,
     DayUnit,
     HandoffResponse,
+    HandoffReturn,
     LetterRequest,
     PoliceDecision,
     PoliceDecisionRecord,
@@ -460,11 +461,11 @@ class Referrals:
                              explanation: str) -> dict[str, Any]:
         row = await self._answerable(principal, handoff_id)
         self._check(domain.check_answer, HandoffStatus(row["status"]))
+        # The case goes back to verification: the inspector decides anew (another department, or a wage case).
         await self._gateway().update(
-            row["case_id"], Updates.RECORD_HANDOFF_RESPONSE,
-            HandoffResponse(department=row["department"],
-                            summary=domain.workflow_summary_of_return(reason, explanation),
-                            responded_by=principal.client_id),
+            row["case_id"], Updates.RECORD_HANDOFF_RETURN,
+            HandoffReturn(department=row["department"], reason=domain.workflow_reason_of_return(reason, explanation),
+                          returned_by=principal.client_id),
             update_id=f"{handoff_id}:answer",
         )
         now = datetime.now(UTC)

@@ -197,9 +197,8 @@ def workflow_summary_of_response(outcome: HandoffOutcome, summary: str) -> str:
     return f"{OUTCOME_TEXT[outcome]}：{summary}"
 
 
-def workflow_summary_of_return(reason: ReturnReason, explanation: str) -> str:
-    # The case workflow has one update for a department's answer; a return says so in its summary.
-    return f"退回交办（{RETURN_TEXT[reason]}）：{explanation}"
+def workflow_reason_of_return(reason: ReturnReason, explanation: str) -> str:
+    return f"{RETURN_TEXT[reason]}：{explanation}"
 
 
 def check_referral_decision(status: str, kind: ReferralKind, decision: ReferralDecision,

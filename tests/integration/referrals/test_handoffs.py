@@ -104,6 +104,23 @@ def test_a_returned_handoff_goes_back_to_the_workflow(agencies: Agencies) -> Non
     assert returned.status_code == 200, returned.text
     assert returned.json()["status"] == "returned" and returned.json()["return_reason"] == "not_competent"
     assert a.transport.post(f"/v1/handoffs/{hid}/acknowledgement").status_code == 409
+    # The case is not closed: it goes back to verification, for the inspector to decide anew.
     status = wait_for("the workflow heard the return",
-                      lambda: (s := case_status(a, case["case_id"])).status is not Status.OPEN and s)
+                      lambda: (s := case_status(a, case["case_id"])).stage is CaseStage.VERIFICATION and s)
+    assert status.status is Status.OPEN and status.outcome is None
     assert any("退回交办" in entry.text and "市政工程" in entry.text for entry in status.timeline)
+    assert "handoff@1" in status.letters and "handoff" not in status.letters
+
+    # Verified anew and handed to housing: a new handoff with its own letter, answered, and the case closes.
+    verify(a, case["case_id"], VerificationOutcome.PROJECT_PAYMENT_DISPUTE, department="housing")
+    second = wait_for("the new handoff in housing's inbox", lambda: next(iter(
+        a.housing.get("/v1/handoffs", params={"case_id": case["case_id"]}).json()["handoffs"]), None), timeout=60)
+    assert second["handoff_id"] != hid and second["letter_id"] != handoff["letter_id"]
+    assert a.transport.get(f"/v1/handoffs/{hid}").json()["status"] == "returned"
+    answered = a.housing.post(f"/v1/handoffs/{second['handoff_id']}/response",
+                              json={"outcome": "resolved", "summary": "已督促拨付"})
+    assert answered.status_code == 200, answered.text
+    status = wait_for("the case closed on housing's answer",
+                      lambda: (s := case_status(a, case["case_id"])).status is not Status.OPEN and s)
+    assert status.closure_reason is ClosureReason.HANDED_OFF
+    assert status.letters["handoff"] == second["letter_id"]

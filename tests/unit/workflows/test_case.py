@@ -21,6 +21,7 @@ from services.contracts.lifecycle import (
     Evidence,
     EvidenceKind,
     HandoffResponse,
+    HandoffReturn,
     LadderRung,
     LetterKind,
     MassIncidentReport,
@@ -242,10 +243,55 @@ async def test_handoff_never_answered_climbs_every_rung_once_in_order(harness: H
         CaseStatus,
     )
     result = await h.result(h.case(case_id))
-    assert (
-        result.closure_reason is ClosureReason.HANDED_OFF
-        and not (await h.case_status(case_id)).investigation_overdue
-    ) or True
+    assert result.closure_reason is ClosureReason.HANDED_OFF
+
+
+async def test_returned_handoff_is_decided_anew_and_handed_to_another_department(harness: Harness) -> None:
+    h = harness
+    complaint, case_id = await h.verified_case(VerificationOutcome.PROJECT_PAYMENT_DISPUTE)
+    await h.eventually(lambda: _letters(h, [LetterKind.HANDOFF]))
+    status = await h.case_status(case_id)
+    # The first department lets its deadline pass (one ladder rung), then sends the case back.
+    await h.skip_to(status.deadlines["handoff.response"].fire_at)
+    await h.eventually(lambda: _letters(h, [LetterKind.HANDOFF, LetterKind.REMINDER]))
+    returned = HandoffReturn(department=DEPARTMENT, reason="不属于本部门职责：系交通工程", returned_by="dept-1")
+    status = await h.update(h.case(case_id), Updates.RECORD_HANDOFF_RETURN, returned, CaseStatus)
+    status = await h.eventually(lambda: case_in(h, case_id, CaseStage.VERIFICATION))
+    assert status.outcome is None and status.classification is None
+    assert status.deadlines["handoff.response@1"].outcome == "expired"
+    assert {"handoff@1", "reminder@1"} <= set(status.letters) and "handoff" not in status.letters
+    # Sending the case back within the rung's time is an answer in time.
+    assert status.deadlines["handoff.reminder@1"].outcome == "met"
+    assert "handoff.response" not in status.deadlines
+    assert "handoff_returned" in h.services.notices()
+    assert any(e.kind == "handoff.returned" for e in status.timeline)
+    # Once returned, the same handoff cannot be answered or returned again.
+    message = await refused(h.update(h.case(case_id), Updates.RECORD_HANDOFF_RETURN, returned, CaseStatus))
+    assert "当前阶段为 verification" in message
+
+    # The inspector decides anew: another department gets a new handoff with its own letter and deadline.
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_VERIFICATION,
+        VerificationResult(
+            outcome=VerificationOutcome.PROJECT_PAYMENT_DISPUTE, verified_by="inspector-7",
+            department="county-transport-bureau",
+        ),
+        CaseStatus,
+    )
+    await h.eventually(lambda: _letters(h, [LetterKind.HANDOFF, LetterKind.REMINDER, LetterKind.HANDOFF]))
+    second = h.services.distinct(ActivityNames.ISSUE_LETTER)[-1]
+    assert second.department == "county-transport-bureau" and second.idempotency_key.endswith("@2")
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_HANDOFF_RESPONSE,
+        HandoffResponse(department="county-transport-bureau", summary="已督促拨付", responded_by="dept-2"),
+        CaseStatus,
+    )
+    result = await h.result(h.case(case_id))
+    assert result.closure_reason is ClosureReason.HANDED_OFF
+    assert result.deadlines["handoff.response"].outcome == "met"
+    await h.eventually(lambda: complaint_closed(h, complaint))
 
 
 async def _ladder_exhausted(h: Harness) -> bool:

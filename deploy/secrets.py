@@ -31,6 +31,8 @@ DEVELOPMENT_CLIENTS: list[dict[str, str | None]] = [
     {"client_id": "legal-aid", "role": Role.legal_aid},
     {"client_id": "credit-system", "role": Role.credit_system},
     {"client_id": "operator", "role": Role.operator},
+    # The lifecycle worker's own client: the only caller of the services' lifecycle endpoints.
+    {"client_id": "lifecycle-worker", "role": Role.lifecycle},
 ]
 
 
@@ -48,17 +50,34 @@ def development_environment(data_dir: Path) -> dict[str, str]:
             "ANXIN_TOKEN_SIGNING_KEY": new_key(),
             "ANXIN_CLIENTS_FILE": str(clients_path),
         }
-        clear: list[dict[str, str | None]] = []
-        registered: list[dict[str, str | None]] = []
-        for client in DEVELOPMENT_CLIENTS:
-            secret = secrets.token_urlsafe(24)
-            clear.append({**client, "role": str(client["role"]), "client_secret": secret})
-            registered.append({**client, "role": str(client["role"]), "secret_hash": hash_secret(secret)})
-        _write_private(clients_path, registered)
-        _write_private(data_dir / "development-clients.json", clear)
+        _write_private(clients_path, [])
+        _write_private(data_dir / "development-clients.json", [])
         _write_private(path, env)
+    _register_missing_clients(data_dir)
     loaded: dict[str, str] = json.loads(path.read_text())
     return loaded
+
+
+def _register_missing_clients(data_dir: Path) -> None:
+    """Register the development clients a data dir does not have yet (all of them the first time; a client
+    added to the project later, in a data dir made before it)."""
+    clients_path = data_dir / "clients.json"
+    clear_path = data_dir / "development-clients.json"
+    registered: list[dict[str, str | None]] = json.loads(clients_path.read_text())
+    clear: list[dict[str, str | None]] = json.loads(clear_path.read_text())
+    known = {row["client_id"] for row in registered} & {row["client_id"] for row in clear}
+    missing = [client for client in DEVELOPMENT_CLIENTS if client["client_id"] not in known]
+    if not missing:
+        return
+    ids = {client["client_id"] for client in missing}
+    registered = [row for row in registered if row["client_id"] not in ids]
+    clear = [row for row in clear if row["client_id"] not in ids]
+    for client in missing:
+        secret = secrets.token_urlsafe(24)
+        clear.append({**client, "role": str(client["role"]), "client_secret": secret})
+        registered.append({**client, "role": str(client["role"]), "secret_hash": hash_secret(secret)})
+    _write_private(clients_path, registered)
+    _write_private(clear_path, clear)
 
 
 def development_clients(data_dir: Path) -> dict[str, dict[str, str]]:

@@ -152,6 +152,16 @@ class Stack:
 
         return development_environment(self.data_dir)
 
+    def lifecycle_credentials(self) -> dict[str, str]:
+        """The lifecycle worker's client secret, from the development clients (unless set in the environment)."""
+        if os.environ.get("ANXIN_LIFECYCLE_CLIENT_SECRET") or os.environ.get("ANXIN_DATA_KEYS"):
+            return {}
+        from deploy.secrets import development_clients
+
+        self.development_secrets()
+        client = development_clients(self.data_dir)["lifecycle-worker"]
+        return {"ANXIN_LIFECYCLE_CLIENT_ID": client["client_id"], "ANXIN_LIFECYCLE_CLIENT_SECRET": client["client_secret"]}
+
     # -- project processes --------------------------------------------------------------------------
 
     def process_specs(self) -> list[ProcessSpec]:
@@ -188,6 +198,7 @@ class Stack:
                     "ANXIN_REFERRALS_URL": f"http://127.0.0.1:{self.ports.service_base + 3}",
                     "ANXIN_SANCTIONS_URL": f"http://127.0.0.1:{self.ports.service_base + 4}",
                     "ANXIN_TEMPORAL_SDK_METRICS_PORT": str(self.ports.lifecycle_worker + 1000),
+                    **self.lifecycle_credentials(),
                 },
             )
         )

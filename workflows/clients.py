@@ -1,8 +1,8 @@
 """The service interfaces the lifecycle activities use, and their default implementations.
 
 Each owning service (cases, referrals, sanctions) is reached through a Protocol. The default
-implementations call the service's HTTP API with the activity's idempotency key in the `Idempotency-Key`
-header, so a retried activity never creates a second order, letter, referral or listing: the service
+implementations call the service's HTTP API as the lifecycle client (a bearer token of the `lifecycle` role)
+with the activity's idempotency key in the `Idempotency-Key` header, so a retried activity never creates a second order, letter, referral or listing: the service
 answers a repeated key with the record it created the first time (200/201, or 409 with the record).
 
 `JournalServices` is the development stand-in while a service is not built yet: it appends each command to a
@@ -72,20 +72,24 @@ class SmsGateway(Protocol):
 class HttpCommandClient:
     """POSTs a command to one service with its idempotency key; maps answers to retry or refusal."""
 
-    def __init__(self, http: httpx.AsyncClient, base_url: str) -> None:
+    def __init__(self, http: httpx.AsyncClient, base_url: str, auth: httpx.Auth | None = None) -> None:
         self._http = http
         self._base_url = base_url.rstrip("/")
+        self._auth = auth
 
     async def post(self, path: str, command: BaseModel, idempotency_key: str) -> dict[str, Any]:
         response = await self._http.post(
             f"{self._base_url}{path}",
             content=command.model_dump_json(),
             headers={"Idempotency-Key": idempotency_key, "Content-Type": "application/json"},
+            auth=self._auth if self._auth is not None else httpx.USE_CLIENT_DEFAULT,
         )
         if response.status_code == 409 or response.is_success:
             # 409: the key was seen before; the body names the record created the first time.
             return response.json() if response.content else {}
-        if 400 <= response.status_code < 500 and response.status_code not in (408, 425, 429):
+        # 401: the token was refused even after a fresh one (credentials or signing key being changed) —
+        # retried with backoff like an outage, so the step goes through once the configuration is fixed.
+        if 400 <= response.status_code < 500 and response.status_code not in (401, 408, 425, 429):
             # The service refuses the command itself: retrying cannot help.
             raise ApplicationError(
                 f"{path} refused with {response.status_code}: {response.text[:500]}",

@@ -17,6 +17,8 @@ from pydantic import Field
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from services.common.auth import ClientCredentials
+from services.common.crypto import KeyConfigError
 from services.common.health import temporal_check
 from services.common.logs import configure_logging
 from services.common.runner import serve_health_while
@@ -60,6 +62,10 @@ class LifecycleSettings(CommonSettings):
     # "http": call the services' APIs; "journal": record commands in a local file (development, before
     # the services exist).
     lifecycle_services: Literal["http", "journal"] = Field("http", alias="ANXIN_LIFECYCLE_SERVICES")
+    # The worker's own client credentials (role `lifecycle`): the services refuse lifecycle requests without
+    # its token. `make run` registers the client and passes the secret.
+    lifecycle_client_id: str = Field("lifecycle-worker", alias="ANXIN_LIFECYCLE_CLIENT_ID")
+    lifecycle_client_secret: str | None = Field(None, alias="ANXIN_LIFECYCLE_CLIENT_SECRET", repr=False)
     # Empty: messages to complainants go to the local sink file under the data dir.
     sms_gateway_url: str = Field("", alias="ANXIN_SMS_GATEWAY_URL")
     task_queue: str = Field(TaskQueues.LIFECYCLE, alias="ANXIN_LIFECYCLE_TASK_QUEUE")
@@ -67,6 +73,17 @@ class LifecycleSettings(CommonSettings):
     http_port: int = Field(8200, alias="ANXIN_HTTP_PORT")
     # The Temporal SDK's own Prometheus metrics (workflow/activity counts, failures, latencies); 0: off.
     sdk_metrics_port: int = Field(0, alias="ANXIN_TEMPORAL_SDK_METRICS_PORT")
+
+    def service_client(self, http: httpx.AsyncClient, base_url: str) -> HttpCommandClient:
+        """Commands to one service, authenticated as the lifecycle client at that service's token endpoint."""
+        if not self.lifecycle_client_secret:
+            raise KeyConfigError(
+                "ANXIN_LIFECYCLE_CLIENT_SECRET must be set: the services answer lifecycle requests only with the "
+                f"token of the lifecycle client {self.lifecycle_client_id!r}"
+            )
+        token_url = f"{base_url.rstrip('/')}/oauth/token"
+        auth = ClientCredentials(token_url, self.lifecycle_client_id, self.lifecycle_client_secret)
+        return HttpCommandClient(http, base_url, auth)
 
 
 def default_dependencies(
@@ -79,9 +96,9 @@ def default_dependencies(
         services: tuple[CasesApi, ReferralsApi, SanctionsApi] = (journal, journal, journal)
     else:
         services = (
-            HttpCasesApi(HttpCommandClient(http, lifecycle.cases_url)),
-            HttpReferralsApi(HttpCommandClient(http, lifecycle.referrals_url)),
-            HttpSanctionsApi(HttpCommandClient(http, lifecycle.sanctions_url)),
+            HttpCasesApi(lifecycle.service_client(http, lifecycle.cases_url)),
+            HttpReferralsApi(lifecycle.service_client(http, lifecycle.referrals_url)),
+            HttpSanctionsApi(lifecycle.service_client(http, lifecycle.sanctions_url)),
         )
     sms: SmsGateway
     if lifecycle is not None and lifecycle.sms_gateway_url and http is not None:

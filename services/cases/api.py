@@ -20,7 +20,7 @@ from stdnum.cn import uscc
 
 from services.cases import domain, reports, store
 from services.cases.actions import Cases
-from services.common.auth import Principal, Role, bearer_principal, require_roles
+from services.common.auth import LIFECYCLE_CALLER, Principal, Role, require_roles
 from services.common.problems import Problem
 from services.contracts.lifecycle import (
     AcceptanceDecisionKind,
@@ -49,15 +49,6 @@ def cases(request: Request) -> Cases:
     return request.app.state.cases  # type: ignore[no-any-return]
 
 
-def _lifecycle_caller(request: Request) -> None:
-    """The lifecycle worker calls these endpoints without a token today (workflows/clients.py sends none):
-    it is a trusted internal client on the service network. A caller that does send a token must be an
-    operator, so an agency token cannot be used to create orders."""
-    principal = bearer_principal(request)
-    if principal is not None and principal.role is not Role.operator:
-        raise Problem(403, "Forbidden", f"the role {principal.role.value} may not make lifecycle requests")
-
-
 def _key(key: str | None) -> str:
     if not key:
         raise Problem(400, "Idempotency-Key required", "lifecycle requests must carry an Idempotency-Key header")
@@ -71,27 +62,23 @@ def _document_response(record: dict[str, Any], created: bool) -> JSONResponse:
 # --- the lifecycle's requests --------------------------------------------------------------------------
 
 
-@router.post("/notices", tags=["lifecycle"], summary="Record a notice to an office (reminder, overdue, warning)")
+@router.post("/notices", tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], summary="Record a notice to an office (reminder, overdue, warning)")
 async def post_notice(request: Request, notice: AgencyNotice, key: IdempotencyKey = None) -> JSONResponse:
-    _lifecycle_caller(request)
     return _document_response(*await cases(request).notice(_key(key), notice))
 
 
-@router.post("/forwardings", tags=["lifecycle"], summary="Forward a complaint to the competent office (转送)")
+@router.post("/forwardings", tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], summary="Forward a complaint to the competent office (转送)")
 async def post_forwarding(request: Request, body: ForwardRequest, key: IdempotencyKey = None) -> JSONResponse:
-    _lifecycle_caller(request)
     return _document_response(*await cases(request).forwarding(_key(key), body))
 
 
-@router.post("/orders", tags=["lifecycle"], summary="Issue an order to pay by a deadline (限期改正指令书)")
+@router.post("/orders", tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], summary="Issue an order to pay by a deadline (限期改正指令书)")
 async def post_order(request: Request, body: OrderToPayRequest, key: IdempotencyKey = None) -> JSONResponse:
-    _lifecycle_caller(request)
     return _document_response(*await cases(request).order(_key(key), body))
 
 
-@router.post("/compensation-decisions", tags=["lifecycle"], summary="Decide additional compensation (加付赔偿金)")
+@router.post("/compensation-decisions", tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], summary="Decide additional compensation (加付赔偿金)")
 async def post_compensation(request: Request, body: CompensationRequest, key: IdempotencyKey = None) -> JSONResponse:
-    _lifecycle_caller(request)
     return _document_response(*await cases(request).compensation(_key(key), body))
 
 

@@ -7,6 +7,10 @@ configured key) that every service verifies locally; routes declare which roles 
 county/department scoping is checked against the resource.
 
 Workers never get tokens: they prove who they are for one complaint with its tracking code.
+
+The project's own processes are clients too: the lifecycle worker holds the `lifecycle` role, the only one
+that may ask a service to issue an order, a letter, a referral or a listing (`LIFECYCLE_CALLER`); it gets
+its tokens by the same flow (`ClientCredentials`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import jwt
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
@@ -45,6 +50,9 @@ class Role(StrEnum):
     legal_aid = "legal_aid"
     credit_system = "credit_system"
     operator = "operator"
+    # The lifecycle worker: makes the process's own requests to the services (orders, letters, referrals,
+    # listings) and nothing else. No person holds it.
+    lifecycle = "lifecycle"
 
 
 @dataclass(frozen=True)
@@ -228,3 +236,47 @@ def require_roles(*roles: Role) -> Any:
     # Read by the authorisation test matrix, which checks every route against every role.
     dependency.allowed_roles = frozenset(roles)  # type: ignore[attr-defined]
     return Depends(dependency)
+
+
+# The services' lifecycle endpoints (orders, letters, referrals, listings …) answer the lifecycle worker only.
+LIFECYCLE_CALLER = require_roles(Role.lifecycle)
+
+
+class ClientCredentials(httpx.Auth):
+    """httpx authentication for one of the project's own processes calling a service: a token from the
+    service's `/oauth/token` by client credentials, reused until shortly before it expires, and fetched anew
+    once if the service answers 401 (a rotated signing key, a clock step)."""
+
+    requires_response_body = True
+
+    def __init__(self, token_url: str, client_id: str, client_secret: str, *, margin_seconds: float = 60) -> None:
+        self._token_url = token_url
+        self._basic = httpx.BasicAuth(client_id, client_secret)
+        self._margin = margin_seconds
+        self._token: str | None = None
+        self._renew_at = 0.0
+
+    def _token_request(self) -> httpx.Request:
+        request = httpx.Request("POST", self._token_url, data={"grant_type": "client_credentials"})
+        return next(self._basic.auth_flow(request))
+
+    def _keep(self, response: httpx.Response) -> None:
+        if response.status_code != 200:
+            # Raised inside the activity, which is retried with backoff until the credentials are fixed.
+            raise httpx.HTTPStatusError(
+                f"token request to {self._token_url} answered {response.status_code}: {response.text[:200]}",
+                request=response.request, response=response,
+            )
+        body = response.json()
+        self._token = body["access_token"]
+        self._renew_at = time.monotonic() + max(0.0, float(body["expires_in"]) - self._margin)
+
+    def auth_flow(self, request: httpx.Request) -> Any:
+        if self._token is None or time.monotonic() >= self._renew_at:
+            self._keep((yield self._token_request()))
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        response = yield request
+        if response.status_code == 401:
+            self._keep((yield self._token_request()))
+            request.headers["Authorization"] = f"Bearer {self._token}"
+            yield request

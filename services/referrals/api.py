@@ -19,7 +19,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.common.auth import Principal, Role, bearer_principal, require_roles
+from services.common.auth import LIFECYCLE_CALLER, Principal, Role, require_roles
 from services.common.problems import Problem
 from services.contracts.lifecycle import LetterRequest, ReferralRequest, WithdrawReferralRequest
 from services.contracts.referrals_events import (
@@ -46,15 +46,6 @@ def referrals(request: Request) -> Referrals:
     return request.app.state.referrals  # type: ignore[no-any-return]
 
 
-def _lifecycle_caller(request: Request) -> None:
-    """The lifecycle worker calls these endpoints without a token today (workflows/clients.py sends none):
-    it is a trusted internal client on the service network. A caller that does send a token must be an
-    operator, so an agency token cannot be used to issue letters or referrals."""
-    principal = bearer_principal(request)
-    if principal is not None and principal.role is not Role.operator:
-        raise Problem(403, "Forbidden", f"the role {principal.role.value} may not make lifecycle requests")
-
-
 def _key(key: str | None) -> str:
     if not key:
         raise Problem(400, "Idempotency-Key required", "these requests must carry an Idempotency-Key header")
@@ -73,23 +64,20 @@ def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
 # --- the lifecycle's requests --------------------------------------------------------------------------
 
 
-@router.post("/letters", tags=["lifecycle"], summary="Issue a handoff letter or a ladder letter (交办函 … 问责移交单)")
+@router.post("/letters", tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], summary="Issue a handoff letter or a ladder letter (交办函 … 问责移交单)")
 async def post_letter(request: Request, body: LetterRequest, key: IdempotencyKey = None) -> JSONResponse:
-    _lifecycle_caller(request)
     return _created(*await referrals(request).issue_letter(_key(key), body))
 
 
-@router.post("/referrals", tags=["lifecycle"], summary="Refer a case to the police, procuratorate or arbitration")
+@router.post("/referrals", tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], summary="Refer a case to the police, procuratorate or arbitration")
 async def post_referral(request: Request, body: ReferralRequest, key: IdempotencyKey = None) -> JSONResponse:
-    _lifecycle_caller(request)
     return _created(*await referrals(request).make_referral(_key(key), body))
 
 
-@router.post("/referrals/{referral_id}/withdrawal", tags=["lifecycle"],
+@router.post("/referrals/{referral_id}/withdrawal", tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER],
              summary="Withdraw a referral (paid in full before the police opened a case)")
 async def post_withdrawal(request: Request, referral_id: str, body: WithdrawReferralRequest,
                           key: IdempotencyKey = None) -> dict[str, Any]:
-    _lifecycle_caller(request)
     if body.referral_id != referral_id:
         raise Problem(422, "Referral ids differ", "the path and the body name different referrals")
     return await referrals(request).withdraw(_key(key), body)

@@ -19,7 +19,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from services.common.auth import Principal, Role, bearer_principal, require_roles
+from services.common.auth import LIFECYCLE_CALLER, Principal, Role, bearer_principal, require_roles
 from services.common.problems import Problem
 from services.contracts.lifecycle import SanctionRequest
 from services.contracts.sanctions_events import PersonRole
@@ -40,15 +40,6 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 
 def sanctions(request: Request) -> Sanctions:
     return request.app.state.sanctions  # type: ignore[no-any-return]
-
-
-def _lifecycle_caller(request: Request) -> None:
-    """The lifecycle worker calls these endpoints without a token today (workflows/clients.py sends none):
-    it is a trusted internal client on the service network. A caller that does send a token must be an
-    operator, so an agency token cannot be used to start a listing."""
-    principal = bearer_principal(request)
-    if principal is not None and principal.role is not Role.operator:
-        raise Problem(403, "Forbidden", f"the role {principal.role.value} may not make lifecycle requests")
 
 
 def _key(key: str | None) -> str:
@@ -79,24 +70,21 @@ def _plain(value: Any) -> Any:
 # --- the lifecycle's requests ------------------------------------------------------------------------------
 
 
-@router.post("/blacklist-procedures", tags=["lifecycle"], status_code=201,
+@router.post("/blacklist-procedures", tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], status_code=201,
              summary="Start the blacklist procedure for a case (only when the legal criteria hold)")
 async def post_blacklist_procedure(request: Request, body: SanctionRequest, key: IdempotencyKey = None) -> JSONResponse:
-    _lifecycle_caller(request)
     return _answer(*await sanctions(request).propose(_key(key), body))
 
 
-@router.post("/publication-marks", tags=["lifecycle"], status_code=201,
+@router.post("/publication-marks", tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], status_code=201,
              summary="Mark a case for the quarterly major-violation publication")
 async def post_publication_mark(request: Request, body: SanctionRequest, key: IdempotencyKey = None) -> JSONResponse:
-    _lifecycle_caller(request)
     return _answer(*await sanctions(request).mark(_key(key), body))
 
 
-@router.post("/corrections", tags=["lifecycle"], status_code=201,
+@router.post("/corrections", tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], status_code=201,
              summary="Report wages paid after the refusal (may leave the employer off, enables credit repair)")
 async def post_correction(request: Request, body: SanctionRequest, key: IdempotencyKey = None) -> JSONResponse:
-    _lifecycle_caller(request)
     return _answer(*await sanctions(request).correction(_key(key), body))
 
 

@@ -30,9 +30,6 @@ PUBLIC = {
     ("sanctions", "GET", "/v1/public/blacklist"), ("sanctions", "GET", "/v1/public/blacklist/{listing_id}"),
     ("sanctions", "GET", "/v1/public/major-violations"), ("sanctions", "GET", "/v1/documents/{document_id}"),
 }
-# Called by the lifecycle worker (internal, loopback); an agency token, if sent, must be an operator's.
-INTERNAL_PREFIXES = ("/v1/notices", "/v1/forwardings", "/v1/orders", "/v1/compensation-decisions", "/v1/letters",
-                     "/v1/referrals", "/v1/blacklist-procedures", "/v1/publication-marks", "/v1/corrections")
 
 
 def _allowed_roles(route: APIRoute) -> frozenset[Role] | None:
@@ -85,7 +82,7 @@ def test_every_route_refuses_every_role_it_does_not_name(apis: Stack, service: s
             url = re.sub(r"\{[^}]+\}", "MATRIX-0001", path)
             if allowed is None:
                 public = ("*", method, path) in PUBLIC or (service, method, path) in PUBLIC
-                if not public and not path.startswith(INTERNAL_PREFIXES):
+                if not public:
                     unguarded.append(f"{method} {path}")
                 continue
             anonymous = http.request(method, url, json={})

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from services.common.auth import (
+    LIFECYCLE_CALLER,
+    ClientCredentials,
     ClientRegistry,
     Principal,
     RegisteredClient,
@@ -97,3 +101,68 @@ def test_county_scope() -> None:
     inspector = Principal("i", Role.county_inspector, county="130402")
     assert inspector.may_see_county("130402") and not inspector.may_see_county("130403")
     assert Principal("c", Role.city_office).may_see_county("130403")
+
+
+# --- the lifecycle worker as a client ------------------------------------------------------------------------
+
+
+def _service(issuer: TokenIssuer, token_requests: list[str]) -> FastAPI:
+    """A service with the token endpoint and one lifecycle route, counting the token requests it answers."""
+    registry = ClientRegistry([
+        RegisteredClient("lifecycle-worker", hash_secret("lw"), Role.lifecycle),
+        RegisteredClient("operator", hash_secret("op"), Role.operator),
+    ])
+    app = FastAPI()
+    app.state.token_issuer = issuer
+    install_problem_handlers(app)
+    app.include_router(token_router(registry, issuer))
+
+    @app.middleware("http")
+    async def count(request: Any, call_next: Any) -> Any:
+        if request.url.path == "/oauth/token":
+            token_requests.append(request.url.path)
+        return await call_next(request)
+
+    @app.post("/v1/orders", dependencies=[LIFECYCLE_CALLER])
+    def order() -> dict[str, str]:
+        return {"id": "ORDER-1"}
+
+    return app
+
+
+async def test_the_lifecycle_client_gets_one_token_and_reuses_it(issuer: TokenIssuer) -> None:
+    token_requests: list[str] = []
+    transport = httpx.ASGITransport(app=_service(issuer, token_requests))
+    auth = ClientCredentials("http://svc.test/oauth/token", "lifecycle-worker", "lw")
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc.test") as http:
+        for _ in range(3):
+            response = await http.post("/v1/orders", auth=auth)
+            assert response.status_code == 200 and response.json() == {"id": "ORDER-1"}
+        assert len(token_requests) == 1
+        # Without the token, or with a person's token (even an operator's), the route refuses.
+        assert (await http.post("/v1/orders")).status_code == 401
+        operator = ClientCredentials("http://svc.test/oauth/token", "operator", "op")
+        assert (await http.post("/v1/orders", auth=operator)).status_code == 403
+
+
+async def test_the_lifecycle_client_fetches_a_new_token_when_the_old_one_is_refused() -> None:
+    token_requests: list[str] = []
+    old_issuer = TokenIssuer(os.urandom(32))
+    auth = ClientCredentials("http://svc.test/oauth/token", "lifecycle-worker", "lw")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_service(old_issuer, token_requests)),
+                                 base_url="http://svc.test") as http:
+        assert (await http.post("/v1/orders", auth=auth)).status_code == 200
+    # The service restarts with a new signing key: the cached token gets 401, a fresh one is fetched once.
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_service(TokenIssuer(os.urandom(32)),
+                                                                            token_requests)),
+                                 base_url="http://svc.test") as http:
+        assert (await http.post("/v1/orders", auth=auth)).status_code == 200
+    assert len(token_requests) == 2
+
+
+async def test_wrong_lifecycle_credentials_fail_loudly(issuer: TokenIssuer) -> None:
+    auth = ClientCredentials("http://svc.test/oauth/token", "lifecycle-worker", "wrong")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_service(issuer, [])),
+                                 base_url="http://svc.test") as http:
+        with pytest.raises(httpx.HTTPStatusError, match="answered 401"):
+            await http.post("/v1/orders", auth=auth)

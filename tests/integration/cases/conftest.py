@@ -76,7 +76,8 @@ class Agencies:
     inspector: httpx.Client  # cases, 130402
     other_inspector: httpx.Client  # cases, 130403
     city: httpx.Client  # cases, city office
-    anonymous: httpx.Client  # cases, no token (the lifecycle worker's way)
+    anonymous: httpx.Client  # cases, no token
+    lifecycle: httpx.Client  # cases, as the lifecycle worker (its client's token)
 
     def file(self, body: dict[str, Any]) -> str:
         client = self.clerk if body["county_code"] == "130402" else self.city_intake
@@ -160,4 +161,5 @@ def agencies(stack: Stack, agency_token: Callable[[str], str]) -> Iterator[Agenc
         other_inspector=client("cases-api", "inspector-130403"),
         city=client("cases-api", "city-office"),
         anonymous=client("cases-api", None),
+        lifecycle=client("cases-api", "lifecycle-worker"),
     )

@@ -101,7 +101,7 @@ def wait_for(what: str, probe: Callable[[], Any], timeout: float = 60, interval:
 class Agencies:
     stack: Stack
     clerk: httpx.Client  # intake, 130402
-    lifecycle: httpx.Client  # referrals, no token: the lifecycle worker's way
+    lifecycle: httpx.Client  # referrals, as the lifecycle worker (its client's token)
     city: httpx.Client  # referrals, city office
     housing: httpx.Client  # referrals, dept-housing
     transport: httpx.Client  # referrals, dept-transport
@@ -158,7 +158,7 @@ def agencies(stack: Stack, agency_token: Callable[[str], str]) -> Iterator[Agenc
     yield Agencies(
         stack=stack,
         clerk=client("intake-api", "clerk-130402"),
-        lifecycle=client("referrals-api", None),
+        lifecycle=client("referrals-api", "lifecycle-worker"),
         city=client("referrals-api", "city-office"),
         housing=client("referrals-api", "dept-housing"),
         transport=client("referrals-api", "dept-transport"),

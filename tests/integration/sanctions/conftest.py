@@ -73,7 +73,7 @@ class Employer:
 class Sanctions:
     stack: Stack
     clerk: httpx.Client  # intake, 130402
-    lifecycle: httpx.Client  # sanctions, no token: the lifecycle worker's way
+    lifecycle: httpx.Client  # sanctions, as the lifecycle worker (its client's token)
     inspector: httpx.Client  # sanctions, county inspector 130402
     city: httpx.Client  # sanctions, city office
     credit: httpx.Client  # sanctions, credit system
@@ -114,7 +114,9 @@ class Sanctions:
                 "employer_ref": employer.ref, "kind": kind, "amount": amount, "basis": basis}, key
 
     def lifecycle_post(self, path: str, body: dict[str, Any], key: str) -> httpx.Response:
-        return self.lifecycle.post(path, json=body, headers={"Idempotency-Key": key})
+        response = self.lifecycle.post(path, json=body, headers={"Idempotency-Key": key})
+        assert response.status_code < 500, f"{path}: {response.status_code} {response.text[:500]}"
+        return response
 
     def listing(self, listing_id: str) -> dict[str, Any]:
         response = self.city.get(f"/v1/listings/{listing_id}")
@@ -149,7 +151,7 @@ def sanctions(stack: Stack, agency_token: Callable[[str], str]) -> Iterator[Sanc
     yield Sanctions(
         stack=stack,
         clerk=client("intake-api", "clerk-130402"),
-        lifecycle=client("sanctions-api", None),
+        lifecycle=client("sanctions-api", "lifecycle-worker"),
         inspector=client("sanctions-api", "inspector-130402"),
         city=client("sanctions-api", "city-office"),
         credit=client("sanctions-api", "credit-system"),

@@ -63,6 +63,7 @@ from services.contracts.lifecycle import (
     AgencyNotice,
     CallbackRecord,
     CaseStatus,
+    Classification,
     ClosureRequest,
     CompensationRequest,
     ComplaintStatus,
@@ -440,6 +441,8 @@ class Cases:
         self, principal: Principal, case_id: str, body: dict[str, Any], process: str | None, key: str | None
     ) -> dict[str, Any]:
         result = contract_model(VerificationResult, verified_by=principal.client_id, **body)
+        if result.department is not None and CLASSIFICATION_OF[result.outcome] is Classification.NON_WAGE_DISPUTE:
+            await self._check_handoff_department(result.department)
         case, pid, workflow_id, snapshot = await self._case_update(
             principal, case_id, process, Updates.RECORD_VERIFICATION, result, key)
         payload = VerificationRecorded(
@@ -452,6 +455,15 @@ class Cases:
             complaint_id=None, workflow_id=workflow_id, idempotency_key=key, request=result.model_dump(mode="json"),
             payload=payload,
         )
+
+    async def _check_handoff_department(self, department: str) -> None:
+        async with self._pool.connection() as conn:
+            known = await store.handoff_departments(conn)
+        # An empty directory: the referrals service has not published one yet; it still checks the handoff.
+        if known and department not in known:
+            raise Problem(422, "Unknown department",
+                          f"department {department!r} does not take handoffs (known: {', '.join(sorted(known))})",
+                          type_=f"{PROBLEM_BASE}validation")
 
     async def record_service(
         self, principal: Principal, case_id: str, body: dict[str, Any], process: str | None, key: str | None

@@ -81,7 +81,9 @@ class LedgerProjection:
             if handler is not None:
                 handler(conn, event)
             return
-        if event.producer in ("referrals", "sanctions"):
+        if event.producer == "referrals" and event.type == "departments.configured":
+            self._departments_configured(conn, event)
+        elif event.producer in ("referrals", "sanctions"):
             self._other_service(conn, event)
 
     # --- resolution -----------------------------------------------------------------------------------
@@ -518,6 +520,25 @@ class LedgerProjection:
         )
         self.refresh(conn, source)
         self.refresh(conn, new_case)
+
+    # --- the department directory ----------------------------------------------------------------------
+
+    @staticmethod
+    def _departments_configured(conn: Conn, event: EventEnvelope) -> None:
+        """services/contracts/referrals_events.py `DepartmentsConfigured`: the whole directory, replacing the
+        previous one (an older configuration arriving late does not overwrite a newer one)."""
+        p = event.payload
+        newest = conn.execute("SELECT max(updated_at) AS at FROM department_directory").fetchone()
+        if newest is not None and newest["at"] is not None and newest["at"] > event.occurred_at:
+            return
+        conn.execute("DELETE FROM department_directory")
+        for entry in p["departments"]:
+            conn.execute(
+                "INSERT INTO department_directory (department, name, kind, county, takes_handoffs, config_sha256, "
+                "updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (entry["id"], entry["name"], entry["kind"], entry.get("county"), entry["takes_handoffs"],
+                 p["config_sha256"], event.occurred_at),
+            )
 
     # --- other services ------------------------------------------------------------------------------------
 

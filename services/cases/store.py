@@ -171,6 +171,12 @@ async def timeline(conn: Conn, case_id: str) -> list[dict[str, Any]]:
 # --- documents the lifecycle asks for (idempotent by key) ----------------------------------------------
 
 
+async def handoff_departments(conn: Conn) -> set[str]:
+    """The departments a case may be handed off to, as the referrals service last published them."""
+    cur = await conn.execute("SELECT department FROM department_directory WHERE takes_handoffs")
+    return {row["department"] for row in await cur.fetchall()}
+
+
 async def find_document(conn: Conn, idempotency_key: str) -> dict[str, Any] | None:
     cur = await conn.execute(
         "SELECT document_id, kind, subject, request_hash, request, created_at FROM documents WHERE idempotency_key = %s",

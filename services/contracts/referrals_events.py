@@ -31,6 +31,12 @@ class ReferralEvents:
     REFERRAL_DECIDED = "referral.decided"  # the receiving body's answer
     REFERRAL_WITHDRAWN = "referral.withdrawn"
     REFERRAL_ESCALATED = "referral.escalated"  # a fast-track referral unanswered by its deadline: a ladder rung
+    # The department directory, published when the service starts with a configuration not published before
+    # (subject `DIRECTORY_SUBJECT`), so other services check the departments a case names.
+    DEPARTMENTS_CONFIGURED = "departments.configured"
+
+
+DIRECTORY_SUBJECT = "departments"
 
 
 class LetterType(StrEnum):
@@ -209,6 +215,19 @@ class ReferralEscalated(_Payload):
     due_date: date | None = None
 
 
+class DirectoryEntry(_Payload):
+    id: str
+    name: str
+    kind: str = Field(description="industry_regulator, county_hrss, police, procuratorate, court, arbitration, legal_aid")
+    county: str | None = None
+    takes_handoffs: bool = Field(description="A verification may name it as the department a case is handed off to.")
+
+
+class DepartmentsConfigured(_Payload):
+    config_sha256: str
+    departments: list[DirectoryEntry]
+
+
 PAYLOADS: dict[tuple[str, int], type[BaseModel]] = {
     (ReferralEvents.LETTER_ISSUED, 1): LetterIssued,
     (ReferralEvents.HANDOFF_SENT, 1): HandoffSent,
@@ -220,6 +239,7 @@ PAYLOADS: dict[tuple[str, int], type[BaseModel]] = {
     (ReferralEvents.REFERRAL_DECIDED, 1): ReferralDecided,
     (ReferralEvents.REFERRAL_WITHDRAWN, 1): ReferralWithdrawn,
     (ReferralEvents.REFERRAL_ESCALATED, 1): ReferralEscalated,
+    (ReferralEvents.DEPARTMENTS_CONFIGURED, 1): DepartmentsConfigured,
 }
 
 

@@ -25,6 +25,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
 
     async def on_startup(app: FastAPI) -> None:
         app.state.referrals = Referrals(app.state.pool, app.state.temporal.require(), departments, font, calendar)
+        await app.state.referrals.publish_directory()
 
     app = create_service_app(SPEC, settings, [router], on_startup=on_startup)
     app.state.departments = departments

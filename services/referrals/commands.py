@@ -15,6 +15,7 @@ import binascii
 import hashlib
 import json
 import logging
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -48,6 +49,7 @@ from services.contracts.lifecycle import (
     case_workflow_id,
 )
 from services.contracts.referrals_events import (
+    DIRECTORY_SUBJECT,
     DeclineReason,
     HandoffAcknowledged,
     HandoffEscalated,
@@ -150,6 +152,23 @@ class Referrals:
         self.departments = departments
         self._font = font
         self._calendar = calendar or CalendarConfig()
+
+    async def publish_directory(self) -> bool:
+        """Publish the department directory unless this very configuration was published before (its event id
+        is derived from its hash, so restarts and concurrent API processes publish it once)."""
+        directory = self.departments.directory()
+        event = EventEnvelope(
+            event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"anxin:referrals:departments:{directory.config_sha256}"),
+            type=ReferralEvents.DEPARTMENTS_CONFIGURED, subject=DIRECTORY_SUBJECT, producer=PRODUCER,
+            payload=directory.model_dump(mode="json"),
+        )
+        async with self._pool.connection() as conn, conn.transaction():
+            await store.lock_key(conn, "departments.configured")
+            if await store.event_exists(conn, event.event_id):
+                return False
+            await store.publish(conn, event)
+        log.info("department directory published", extra={"config_sha256": directory.config_sha256})
+        return True
 
     def _department(self, department_id: str) -> Department:
         department = self.departments.get(department_id)

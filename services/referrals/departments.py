@@ -4,6 +4,8 @@ once at start-up; a wrong file stops the process with a message naming the entry
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tomllib
 from enum import StrEnum
 from pathlib import Path
@@ -11,7 +13,12 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from services.contracts.lifecycle import LetterKind
-from services.contracts.referrals_events import LetterType, ReferralKind
+from services.contracts.referrals_events import (
+    DepartmentsConfigured,
+    DirectoryEntry,
+    LetterType,
+    ReferralKind,
+)
 
 
 class DepartmentKind(StrEnum):
@@ -31,6 +38,11 @@ REFERRAL_RECEIVER: dict[ReferralKind, DepartmentKind] = {
     ReferralKind.ARBITRATION: DepartmentKind.ARBITRATION,
     ReferralKind.LEGAL_AID: DepartmentKind.LEGAL_AID,
 }
+
+
+# The kinds a case is handed off to (交办): the industry regulators and the county HRSS offices. The others
+# receive referrals, not handoffs.
+HANDOFF_RECEIVERS = frozenset({DepartmentKind.INDUSTRY_REGULATOR, DepartmentKind.COUNTY_HRSS})
 
 
 class _Config(BaseModel):
@@ -129,6 +141,16 @@ class DepartmentsConfig(_Config):
             if not any(d.kind is kind for d in self.departments):
                 raise ValueError(f"no department of kind {kind.value} is configured")
         return self
+
+    def directory(self) -> DepartmentsConfigured:
+        """What other services need to know of the departments, with a hash that changes with it."""
+        entries = [
+            DirectoryEntry(id=d.id, name=d.name, kind=d.kind.value, county=d.county,
+                           takes_handoffs=d.kind in HANDOFF_RECEIVERS)
+            for d in self.departments
+        ]
+        canonical = json.dumps([e.model_dump() for e in entries], sort_keys=True, ensure_ascii=False)
+        return DepartmentsConfigured(config_sha256=hashlib.sha256(canonical.encode()).hexdigest(), departments=entries)
 
     def get(self, department_id: str) -> Department | None:
         return next((d for d in self.departments if d.id == department_id), None)

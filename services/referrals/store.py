@@ -3,6 +3,7 @@ model. Every change is written with its event (`add_event_async`) by the caller'
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -33,6 +34,13 @@ REFERRAL_COLUMNS = (
 
 async def publish(conn: Conn, event: EventEnvelope) -> None:
     await add_event_async(conn, Topics.REFERRALS, event)
+
+
+async def event_exists(conn: Conn, event_id: uuid.UUID) -> bool:
+    # The outbox keeps sent events for days (the relay purges them later); a purged one is published again,
+    # which consumers take as the same fact.
+    cur = await conn.execute("SELECT 1 FROM outbox WHERE event_id = %s", (event_id,))
+    return await cur.fetchone() is not None
 
 
 async def lock_key(conn: Conn, key: str) -> None:

@@ -3,6 +3,7 @@ requests answered once per Idempotency-Key."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -134,15 +135,17 @@ def test_lifecycle_requests_are_recorded_once_per_idempotency_key(agencies: Agen
     key = f"case:C-TEST{uuid.uuid4().hex[:8].upper()}:order"
     order = {"idempotency_key": key, "case_id": key.split(":")[1], "county": "130402", "employer_ref": "E-TEST",
              "project_ref": "P-TEST", "amount_owed": "5000.00", "workers": 2, "pay_days": 7, "pay_unit": "calendar"}
-    first = a.anonymous.post("/v1/orders", json=order, headers={"Idempotency-Key": key})
+    first = a.lifecycle.post("/v1/orders", json=order, headers={"Idempotency-Key": key})
     assert first.status_code == 201, first.text
     assert set(first.json()) == {"id"}  # exactly the contract's DocumentRef
-    second = a.anonymous.post("/v1/orders", json=order, headers={"Idempotency-Key": key})
+    second = a.lifecycle.post("/v1/orders", json=order, headers={"Idempotency-Key": key})
     assert second.status_code == 200 and second.json() == first.json()
 
-    changed = a.anonymous.post("/v1/orders", json={**order, "amount_owed": "6000.00"}, headers={"Idempotency-Key": key})
+    changed = a.lifecycle.post("/v1/orders", json={**order, "amount_owed": "6000.00"}, headers={"Idempotency-Key": key})
     assert changed.status_code == 422
-    assert a.anonymous.post("/v1/orders", json=order).status_code == 400
+    assert a.lifecycle.post("/v1/orders", json=order).status_code == 400
+    # Only the lifecycle worker issues orders: no token is 401, an agency's or an operator's token 403.
+    assert a.anonymous.post("/v1/orders", json=order, headers={"Idempotency-Key": key}).status_code == 401
     assert a.inspector.post("/v1/orders", json=order, headers={"Idempotency-Key": key}).status_code == 403
 
     with psycopg.connect(a.stack.postgres.service_url("cases")) as conn:
@@ -175,3 +178,34 @@ def test_refusal_above_the_threshold_reaches_the_police_through_referrals_and_is
     rows = a.city.get("/v1/statistics", params={"period": "daily", "label": today}).json()["rows"]
     county = next(r for r in rows if r["level"] == "county" and r["area"] == "130402")
     assert county["criminal_referrals"] == 1
+
+
+def test_a_handoff_to_a_department_the_directory_does_not_know_is_refused_at_once(agencies: Agencies) -> None:
+    """The referrals service publishes its department directory; the cases service refuses a verification
+    that hands a case off to a department not in it (a typo would otherwise leave the handoff refused later),
+    and accepts a department that is."""
+    a = agencies
+    a.stack.start_processes(["referrals-api", "referrals-relay"], timeout=120)
+    _, case_id = a.accepted_case(complaint_body(seed()))
+
+    def directory_heard() -> bool:
+        with psycopg.connect(a.stack.postgres.service_url("cases")) as conn:
+            row = conn.execute("SELECT count(*) FROM cases.department_directory WHERE takes_handoffs").fetchone()
+        return row is not None and row[0] > 0
+
+    deadline = time.monotonic() + 60
+    while not directory_heard():
+        assert time.monotonic() < deadline, "the department directory never reached the cases service"
+        time.sleep(0.5)
+    typo = a.act(a.inspector, f"/v1/cases/{case_id}/verification",
+                 {"outcome": "project_payment_dispute", "department": "housng"}, until=422)
+    assert typo.status_code == 422 and typo.headers["content-type"] == "application/problem+json"
+    assert "housng" in typo.json()["detail"] and "housing" in typo.json()["detail"]
+    police = a.act(a.inspector, f"/v1/cases/{case_id}/verification",
+                   {"outcome": "project_payment_dispute", "department": "police"}, until=422)
+    assert police.status_code == 422  # the police receive referrals, not handoffs
+    case = a.city.get(f"/v1/cases/{case_id}").json()
+    assert case["stage"] == "verification"  # nothing reached the process
+    ok = a.act(a.inspector, f"/v1/cases/{case_id}/verification",
+               {"outcome": "project_payment_dispute", "department": "housing"})
+    assert ok.status_code == 200, ok.text

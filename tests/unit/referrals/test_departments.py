@@ -65,3 +65,16 @@ def test_a_missing_document_prefix_is_refused(tmp_path: Path) -> None:
 def test_an_unreadable_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DepartmentsConfigError, match="cannot read"):
         load_departments(_write(tmp_path, "[bureau\nname ="))
+
+
+def test_the_directory_names_who_takes_handoffs_and_its_hash_follows_the_configuration(tmp_path: Path) -> None:
+    config = load_departments(DEFAULT_DEPARTMENTS)
+    directory = config.directory()
+    takes = {e.id for e in directory.departments if e.takes_handoffs}
+    assert {"housing", "transport", "hrss-130402"} <= takes
+    assert not takes & {"police", "procuratorate", "court"}
+    assert load_departments(DEFAULT_DEPARTMENTS).directory().config_sha256 == directory.config_sha256
+    renamed = DEFAULT_DEPARTMENTS.read_text(encoding="utf-8").replace('id = "water"', 'id = "water-resources"')
+    changed = load_departments(_write(tmp_path, renamed)).directory()
+    assert changed.config_sha256 != directory.config_sha256
+    assert "water-resources" in {e.id for e in changed.departments}

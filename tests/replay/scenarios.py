@@ -15,6 +15,7 @@ from services.contracts.lifecycle import (
     AcceptanceDecision,
     AcceptanceDecisionKind,
     CallbackRecord,
+    CaseStage,
     CaseStatus,
     ClosureReason,
     ClosureRequest,
@@ -23,6 +24,8 @@ from services.contracts.lifecycle import (
     Evidence,
     EvidenceKind,
     HandoffResponse,
+    HandoffReturn,
+    LetterKind,
     PaymentRecord,
     PoliceDecision,
     PoliceDecisionRecord,
@@ -32,6 +35,7 @@ from services.contracts.lifecycle import (
     ServiceRecord,
     Updates,
     VerificationOutcome,
+    VerificationResult,
 )
 from tests.unit.workflows.harness import Harness
 
@@ -205,10 +209,52 @@ async def continued_as_new(h: Harness) -> dict[str, Any]:
     return {"case.first_run": h.client.get_workflow_handle(h.case(case_id).id, run_id=first_run)}
 
 
+async def returned_and_handed_again(h: Harness) -> dict[str, Any]:
+    """A handoff sent back by the department (退回), verified anew, handed to another department, answered."""
+    complaint, case_id = await h.verified_case(VerificationOutcome.PROJECT_PAYMENT_DISPUTE)
+
+    async def handed_off(count: int) -> bool:
+        return h.services.letters().count(LetterKind.HANDOFF) == count
+
+    await h.eventually(lambda: handed_off(1))
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_HANDOFF_RETURN,
+        HandoffReturn(department="county-housing-bureau", reason="不属于本部门职责", returned_by="dept-1"),
+        CaseStatus,
+    )
+
+    async def back_in_verification() -> bool:
+        return (await h.case_status(case_id)).stage is CaseStage.VERIFICATION
+
+    await h.eventually(back_in_verification)
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_VERIFICATION,
+        VerificationResult(
+            outcome=VerificationOutcome.PROJECT_PAYMENT_DISPUTE,
+            verified_by="inspector-7",
+            department="county-transport-bureau",
+        ),
+        CaseStatus,
+    )
+    await h.eventually(lambda: handed_off(2))
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_HANDOFF_RESPONSE,
+        HandoffResponse(department="county-transport-bureau", summary="已处理", responded_by="dept-2"),
+        CaseStatus,
+    )
+    await h.result(h.case(case_id))
+    await _callback(h, complaint)
+    return {"case": h.case(case_id)}
+
+
 SCENARIOS: dict[str, Scenario] = {
     "resolved": resolved,
     "refused_and_referred": refused_and_referred,
     "handoff_ladder": handoff_ladder,
     "escalated_then_rejected": escalated_then_rejected,
     "continued_as_new": continued_as_new,
+    "returned_and_handed_again": returned_and_handed_again,
 }

@@ -2,6 +2,10 @@
 
 A redelivered event (relay resend, consumer restart before its offset commit, rebalance) finds its id
 already in the inbox and changes nothing: delivery is at-least-once, the effect exactly once.
+
+Each consumer also measures its group's lag (events on its partitions not applied yet) from the poll
+loop itself, at most every few seconds and without a broker round trip: the high watermark comes with
+every fetch response, the position is the consumer's own. `/metrics` reads the last measurement.
 """
 
 from __future__ import annotations
@@ -9,14 +13,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+import weakref
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from kafka import KafkaConsumer
+from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from opentelemetry.trace import SpanKind
+from prometheus_client.core import REGISTRY, CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from pydantic import ValidationError
@@ -56,6 +63,10 @@ class ConsumerStatus:
     dead_letters_total: int = 0
     last_error: str | None = None
     last_poll_at: float = 0.0
+    # Events on each assigned partition not applied yet, as last measured; replaced whole, never mutated,
+    # so that a scrape on another thread always reads one consistent measurement.
+    lag: dict[tuple[str, int], int] = field(default_factory=dict)
+    lag_measured_at: float = 0.0
 
 
 class InboxConsumer:
@@ -69,14 +80,17 @@ class InboxConsumer:
         schema: str,
         consumer_factory: Callable[[], KafkaConsumer],
         handler: Handler,
+        lag_interval_seconds: float = 5.0,
     ) -> None:
         self.name = name
         self.schema = schema
         self._database_url = database_url
         self._consumer_factory = consumer_factory
         self._handler = handler
+        self._lag_interval = lag_interval_seconds
         self._stop = threading.Event()
         self.status = ConsumerStatus()
+        _CONSUMERS.add(self)
 
     def stop(self) -> None:
         self._stop.set()
@@ -93,6 +107,8 @@ class InboxConsumer:
                     while not self._stop.is_set():
                         batch = consumer.poll(timeout_ms=500)
                         self.status.last_poll_at = time.time()
+                        if time.monotonic() - self.status.lag_measured_at >= self._lag_interval:
+                            self._measure_lag(consumer, batch)
                         if not batch:
                             continue
                         for records in batch.values():
@@ -113,6 +129,28 @@ class InboxConsumer:
                         consumer.close(autocommit=False)
                     except Exception:
                         log.debug("closing consumer failed", exc_info=True)
+
+    def _measure_lag(self, consumer: KafkaConsumer, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        """Lag per assigned partition: high watermark minus the next offset this consumer will apply.
+
+        Called between polls, when everything before this batch is applied: the next offset to apply is
+        the batch's first record on that partition, or the consumer's position where the batch has none.
+        A partition not fetched from yet has no known high watermark and is left out until it has one.
+        """
+        lag: dict[tuple[str, int], int] = {}
+        try:
+            for tp in consumer.assignment():
+                highwater = consumer.highwater(tp)
+                records = batch.get(tp)
+                # position() is local here: a partition with fetched records always has its position.
+                next_offset = records[0].offset if records else consumer.position(tp, timeout_ms=100)
+                if highwater is not None and next_offset is not None:
+                    lag[(tp.topic, tp.partition)] = max(highwater - next_offset, 0)
+        except Exception:  # a rebalance under way: keep the last measurement, try again next round
+            log.debug("consumer lag not measured", exc_info=True)
+            return
+        self.status.lag = lag
+        self.status.lag_measured_at = time.monotonic()
 
     def apply(self, conn: psycopg.Connection[Any], record: ConsumerRecord) -> bool:
         """Apply one record; False when it was a duplicate or could not be read."""
@@ -169,3 +207,41 @@ class InboxConsumer:
             self._handler(conn, envelope)
         self.status.applied_total += 1
         return True
+
+
+# Every consumer of this process, for /metrics; weak, so that a consumer dropped (in tests) disappears.
+_CONSUMERS: weakref.WeakSet[InboxConsumer] = weakref.WeakSet()
+
+
+class _ConsumerCollector(Collector):
+    """Lag and counts of this process's inbox consumers, from their last measurement (no Kafka call)."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        lag = GaugeMetricFamily(
+            "anxin_consumer_lag_messages",
+            "Events on a partition not yet applied by the consumer group (high watermark minus next offset)",
+            labels=["group", "topic", "partition"],
+        )
+        age = GaugeMetricFamily(
+            "anxin_consumer_lag_age_seconds", "Seconds since the consumer group's lag was last measured",
+            labels=["group"],
+        )
+        applied = CounterMetricFamily("anxin_consumer_applied", "Events applied", labels=["group"])
+        duplicates = CounterMetricFamily(
+            "anxin_consumer_duplicates", "Redelivered events dropped by the inbox", labels=["group"]
+        )
+        dead = CounterMetricFamily("anxin_consumer_dead_letters", "Events set aside as dead letters", labels=["group"])
+        now = time.monotonic()
+        for consumer in list(_CONSUMERS):
+            status = consumer.status
+            for (topic, partition), messages in sorted(status.lag.items()):
+                lag.add_metric([consumer.name, topic, str(partition)], float(messages))
+            if status.lag_measured_at:
+                age.add_metric([consumer.name], now - status.lag_measured_at)
+            applied.add_metric([consumer.name], float(status.applied_total))
+            duplicates.add_metric([consumer.name], float(status.duplicates_total))
+            dead.add_metric([consumer.name], float(status.dead_letters_total))
+        yield from (lag, age, applied, duplicates, dead)
+
+
+REGISTRY.register(_ConsumerCollector())

@@ -26,6 +26,7 @@ from temporalio.client import (
 from temporalio.worker import Worker
 
 from services.cases import domain, reports
+from services.cases.gauges import measure_cases
 from services.cases.projection import CONSUMER_NAME, TOPICS, LedgerProjection
 from services.cases.report_workflow import (
     PRODUCE_REPORT_ACTIVITY,
@@ -37,6 +38,7 @@ from services.cases.report_workflow import (
 from services.cases.settings import CasesSettings
 from services.cases.spec import SPEC
 from services.common.db import open_async_pool, open_pool
+from services.common.gauges import register_query_gauges
 from services.common.health import Check, database_check, kafka_check, status_check
 from services.common.inbox import InboxConsumer
 from services.common.kafka import KafkaProbe, new_consumer
@@ -137,6 +139,7 @@ def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, 
     )
     report_worker = ReportWorker(cases_settings)
     pool = open_pool(settings.database_url, SPEC.schema, max_size=2)
+    register_query_gauges(pool, measure_cases)
 
     def consumer_state() -> str | None:
         return f"consumer failing: {consumer.status.last_error}" if consumer.status.last_error else None

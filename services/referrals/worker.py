@@ -27,6 +27,7 @@ from temporalio.worker import Worker
 
 from services.common import temporal
 from services.common.db import open_async_pool, open_pool
+from services.common.gauges import register_query_gauges
 from services.common.health import Check, database_check, kafka_check, status_check
 from services.common.inbox import InboxConsumer
 from services.common.kafka import KafkaProbe, new_consumer
@@ -49,6 +50,7 @@ from services.referrals.follow_up import (
     ReferralFollowUpWorkflow,
     follow_up_workflow_id,
 )
+from services.referrals.gauges import measure_handoffs
 from services.referrals.letters import cjk_font_path
 from services.referrals.projection import CONSUMER_NAME, TOPICS, CaseFactsProjection
 from services.referrals.settings import ReferralsSettings
@@ -180,6 +182,7 @@ def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, 
     )
     follow_up = FollowUpWorker(referrals_settings, departments)
     pool = open_pool(settings.database_url, SPEC.schema, max_size=2)
+    register_query_gauges(pool, measure_handoffs)
 
     def consumers_state() -> str | None:
         failing = [f"{c.name}: {c.status.last_error}" for c in (facts, starter) if c.status.last_error]

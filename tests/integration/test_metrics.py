@@ -1,4 +1,5 @@
-"""Operational gauges on the real stack: consumer lag per partition from the inbox consumers."""
+"""Operational gauges on the real stack: consumer lag per partition from the inbox consumers, open and
+overdue cases from the cases worker, overdue handoffs from the referrals worker."""
 
 from __future__ import annotations
 
@@ -89,3 +90,55 @@ def test_service_workers_export_their_consumer_lag(services_running: Stack) -> N
         time.sleep(0.5)
     assert all(set(labels) == {"group", "topic", "partition"} for labels, _ in lag)
     assert all(value >= 0 for _, value in lag)
+
+
+def _scrape_until(url: str, name: str, labels: dict[str, str], value: float) -> None:
+    deadline = time.monotonic() + 30  # the gauges are cached for 10 seconds
+    while True:
+        samples = _samples(httpx.get(url, timeout=10).text, name)
+        if (labels, value) in samples:
+            return
+        assert time.monotonic() < deadline, f"{name}{labels} never became {value}: {samples[:20]}"
+        time.sleep(0.5)
+
+
+def test_cases_worker_exports_open_cases_by_stage_and_overdue(services_running: Stack) -> None:
+    county = f"t{uuid.uuid4().hex[:8]}"
+    url = f"{services_running.processes['cases-worker'].url}/metrics"
+    columns = ("case_id, county, city, employer_ref, employer_name, project_ref, project_name, stage, status, "
+               "next_deadline, received_at")
+    rows = [  # two in verification (one past its deadline), one in investigation, one closed (not counted)
+        (f"{county}-1", "verification", "open", "-1 hour"),
+        (f"{county}-2", "verification", "open", "+3 days"),
+        (f"{county}-3", "investigation", "open", "+3 days"),
+        (f"{county}-4", "verification", "closed", "-1 day"),
+    ]
+    with psycopg.connect(services_running.postgres.service_url("cases"), autocommit=True,
+                         options="-c search_path=cases") as conn:
+        for case_id, stage, status, due in rows:
+            conn.execute(f"INSERT INTO ledger ({columns}) VALUES (%s, %s, 'test city', 'e', 'e', 'p', 'p', %s, %s, "
+                         "now() + %s::interval, now())", (case_id, county, stage, status, due))
+        try:
+            _scrape_until(url, "anxin_cases_by_stage", {"stage": "verification", "county": county}, 2.0)
+            _scrape_until(url, "anxin_cases_by_stage", {"stage": "investigation", "county": county}, 1.0)
+            _scrape_until(url, "anxin_cases_overdue", {"county": county}, 1.0)
+            conn.execute("UPDATE ledger SET stage = 'investigation' WHERE case_id = %s", (f"{county}-2",))
+            _scrape_until(url, "anxin_cases_by_stage", {"stage": "investigation", "county": county}, 2.0)
+        finally:
+            conn.execute("DELETE FROM ledger WHERE county = %s", (county,))
+
+
+def test_referrals_worker_exports_overdue_handoffs_per_department(services_running: Stack) -> None:
+    department = f"t{uuid.uuid4().hex[:8]}"
+    url = f"{services_running.processes['referrals-worker'].url}/metrics"
+    rows = [("sent", "-2 hours"), ("acknowledged", "-1 hour"), ("sent", "+2 days"), ("responded", "-1 day")]
+    with psycopg.connect(services_running.postgres.service_url("referrals"), autocommit=True,
+                         options="-c search_path=referrals") as conn:
+        for n, (status, due) in enumerate(rows):
+            conn.execute("INSERT INTO handoffs (handoff_id, case_id, county, department, letter_id, status, due_at, "
+                         "created_at) VALUES (%s, %s, 'test', %s, 'none', %s, now() + %s::interval, now())",
+                         (f"{department}-{n}", f"{department}-case", department, status, due))
+        try:
+            _scrape_until(url, "anxin_handoffs_overdue", {"department": department}, 2.0)
+        finally:
+            conn.execute("DELETE FROM handoffs WHERE department = %s", (department,))

@@ -32,7 +32,7 @@ from services.contracts.lifecycle import (
 @dataclass
 class StoryLine:
     at: datetime
-    source: str  # "workflow", "event", "timeline"
+    source: str  # "workflow", "event", "timeline", "complaint <number>" (a case's complaint, from its workflow)
     text: str
 
 
@@ -96,6 +96,7 @@ async def tell_story(client: Client, settings: CommonSettings, subject: str, *, 
         story.waiting_for.append(
             f"activity {activity.activity_type.name} (attempt {activity.attempt}){': ' + last if last else ''}"
         )
+    view: dict[str, Any] = {}
     if description.status == WorkflowExecutionStatus.RUNNING:
         try:
             status = await handle.query(Queries.STATUS)
@@ -110,10 +111,25 @@ async def tell_story(client: Client, settings: CommonSettings, subject: str, *, 
                 story.waiting_for.append(f"deadline {name} due {deadline.get('due_at')}")
         story.summary = {k: view.get(k) for k in ("stage", "status", "overdue", "case_stage", "closure_reason")
                          if k in view}
+    members = [str(m) for m in view.get("members") or []] if workflow_id.startswith("case:") else []
+    for complaint_id in members:
+        story.lines.extend(await _complaint_lines(client, complaint_id))
     if kafka:
-        story.lines.extend(events_for(settings, {subject, workflow_id.split(":", 1)[1]}))
+        story.lines.extend(events_for(settings, {subject, workflow_id.split(":", 1)[1], *members}))
     story.lines.sort(key=lambda line: line.at)
     return story
+
+
+async def _complaint_lines(client: Client, complaint_id: str) -> list[StoryLine]:
+    """A case's complaint as its own workflow tells it: received, accepted, joined (the case's progress,
+    which the complaint's timeline mirrors, is left out: the case tells it already)."""
+    try:
+        view = await client.get_workflow_handle(complaint_workflow_id(complaint_id)).query(Queries.STATUS)
+    except RPCError:
+        return [StoryLine(datetime.now(UTC), "complaint", f"{complaint_id}: its workflow does not answer")]
+    view = view if isinstance(view, dict) else json.loads(json.dumps(view, default=str))
+    return [StoryLine(datetime.fromisoformat(str(entry["at"])), f"complaint {complaint_id}", entry["text"])
+            for entry in view.get("timeline", []) if not str(entry.get("kind", "")).startswith("case.")]
 
 
 def events_for(settings: CommonSettings, keys: set[str], *, timeout_ms: int = 3000) -> Iterable[StoryLine]:

@@ -33,7 +33,6 @@ import sys
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 import httpx
 import psycopg

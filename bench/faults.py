@@ -292,9 +292,10 @@ async def main_async(args: argparse.Namespace) -> tuple[list[Outcome], dict[str,
         os.environ.update({k: v for k, v in secrets.items() if k.startswith("ANXIN_DATA")})
         client = await connect(CommonSettings(temporal_address=stack.temporal.address))
         faults = Faults(stack, client, token, args)
-        size = max(6, args.complaints // len(components))
         outcomes = []
-        for component in components:
+        for i, component in enumerate(components):
+            # The complaints split evenly, the remainder going to the first scenarios.
+            size = max(6, args.complaints // len(components) + (1 if i < args.complaints % len(components) else 0))
             outcomes.append(await faults.run_scenario(component, size))
         say("every scenario run; letting the timers fire, then checking…")
         await asyncio.sleep(args.settle)

@@ -11,7 +11,7 @@ STAMP_KAFKA := $(KAFKA_LIBS)/.fetched
 STAMP_SYSTEM := .data/.system-packages
 PYTEST_ARGS ?=
 
-.PHONY: help install run test test-unit test-integration lint format demo bench clean status
+.PHONY: help install run test test-unit test-integration lint format demo bench faults clean status
 
 help:
 	@echo "make run    - start Kafka, Temporal, PostgreSQL and every service (URLs printed; Ctrl-C stops)"
@@ -19,6 +19,7 @@ help:
 	@echo "make lint   - ruff and mypy"
 	@echo "make status - which engines and services of a running stack are up"
 	@echo "make bench  - speed against the raw engines, as ratios (bench/results/latest.json)"
+	@echo "make faults - kill -9 each component under load; nothing lost or doubled (bench/results/faults.json)"
 
 install: $(STAMP_PY) $(STAMP_KAFKA) $(STAMP_SYSTEM)
 
@@ -76,6 +77,11 @@ demo: install
 
 bench: install
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+# Crash each engine and process with kill -9 under load (docs/reliability.md); one scenario:
+# make faults FAULTS_ARGS="--components intake-relay --complaints 100"
+faults: install
+	$(PY) -m bench.faults $(FAULTS_ARGS)
 
 clean:
 	rm -rf .data/test-stack .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,472 @@
+"""`make faults`: crash each part of Anxin with kill -9 under a load of complaints and check nothing is lost,
+nothing is done twice and every workflow keeps moving.
+
+A private stack is started under `.data/faults-stack/` (ports shifted by 17000) on a compressed clock
+(`ANXIN_WORKING_DAY_SECONDS`, default 1 s), so each complaint's acceptance reminder (4 working days) and
+escalation (5 working days) fire within seconds. The complaints (`--complaints`, default 1000) are split
+evenly over the scenarios; in each scenario a batch is filed through the intake API as a clerk would
+(each request with its own Idempotency-Key, resent until answered), the component is killed with SIGKILL
+a third of the way into the batch, left down for `--downtime` seconds and restarted while filing goes on.
+
+For each scenario the table shows:
+- lost: complaints of the batch without their `complaint:<id>` workflow or without their row in the cases
+  service's ledger once the stack has caught up (or the catch-up timeout passed);
+- duplicates: a second complaint for one filing, a second workflow per complaint id, and, over the whole
+  database, any second ledger case, letter, handoff, referral, listing or publication mark per natural key;
+- stuck: workflows of the batch that did not move after recovery (their acceptance deadline, a timer, did
+  not fire, or an activity is still retrying at the end);
+- recovery: seconds from the kill until every complaint filed so far had reached its workflow and its case.
+
+Results print as a table and are written to `bench/results/faults.json`. See docs/reliability.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import signal
+import sys
+import time
+import uuid
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import httpx
+import psycopg
+from rich.console import Console
+from rich.table import Table
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError
+
+from deploy import demo
+from deploy.engines import REPO_ROOT, SERVICES, Engine, Ports
+from deploy.secrets import development_clients
+from deploy.stack import Stack
+from services.common.settings import CommonSettings
+from services.common.temporal import connect
+from services.contracts.lifecycle import (
+    AcceptanceDecision,
+    AcceptanceDecisionKind,
+    LetterKind,
+    Queries,
+    Updates,
+    case_workflow_id,
+    complaint_workflow_id,
+)
+from tests.integration.test_intake import complaint
+
+OFFSET = 17000
+PORTS = Ports(postgres=24330 + OFFSET, temporal=27233 + OFFSET, temporal_ui=28233 + OFFSET, kafka=29092 + OFFSET,
+              kafka_controller=29093 + OFFSET, service_base=28000 + OFFSET, lifecycle_worker=28200 + OFFSET,
+              codec_server=28299 + OFFSET)
+DATA_DIR = REPO_ROOT / ".data" / "faults-stack"
+RESULTS = REPO_ROOT / "bench" / "results"
+PROCESSES = [f"{s}-{kind}" for s in SERVICES for kind in ("api", "relay", "worker")] + ["lifecycle-worker"]
+ENGINES = ["kafka", "temporal", "postgresql"]
+# Every scenario, in the order run: the processes first, the engines last (the heaviest to restart).
+COMPONENTS = ["lifecycle-worker", *[f"{s}-relay" for s in SERVICES],
+              *[f"{s}-{kind}" for s in SERVICES for kind in ("api", "worker")], *ENGINES]
+
+console = Console(width=120)
+
+
+def say(text: str) -> None:
+    console.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] {text}")
+
+
+@dataclass
+class Outcome:
+    component: str
+    complaints: int
+    lost: int = 0
+    duplicates: int = 0
+    stuck: int = 0
+    paths: int = 0
+    recovery_s: float | None = None
+    notes: list[str] = field(default_factory=list)
+    complaint_ids: list[str] = field(default_factory=list, repr=False)
+
+
+class Inspector(demo.Demo):
+    """The demo's inspector (deploy/demo.py), taking complaints down the paths that write letters, handoffs,
+    referrals and blacklist listings while a component is killed: it files through the fault stack's intake
+    and, like a person, tries again while a component is down."""
+
+    def __init__(self, faults: Faults, http: httpx.AsyncClient) -> None:
+        super().__init__(faults.client, http, faults.token)
+        self.faults = faults
+
+    async def file(self, scenario: str, body: dict[str, Any]) -> str:
+        return await self.faults.post_complaint(self.http, body, f"faults-{self.faults.seed}-{body['phone']}")
+
+    async def accept(self, scenario: str, complaint_id: str) -> str:
+        handle = self.client.get_workflow_handle(complaint_workflow_id(complaint_id))
+        deadline = time.monotonic() + self.faults.args.catch_up
+        while time.monotonic() < deadline:
+            try:
+                # Checked first: an accept whose answer was lost to the fault has still joined the case.
+                status = await self.status(handle.id)
+                if status["stage"] == "in_case":
+                    CURRENT_PATH.get().case_id = str(status["case_id"])
+                    return str(status["case_id"])
+                await handle.execute_update(Updates.DECIDE_ACCEPTANCE, AcceptanceDecision(
+                    decision=AcceptanceDecisionKind.ACCEPT, decided_by="inspector-130402"))
+            except Exception:  # not started yet, or Temporal is down: try again shortly
+                await asyncio.sleep(2)
+        raise TimeoutError(f"{complaint_id} could not be accepted")
+
+
+@dataclass
+class Path:
+    """One complaint an inspector takes down a path, started at the beginning of a scenario."""
+
+    outcome: Outcome
+    name: str
+    task: asyncio.Task[None] | None = None
+    case_id: str | None = None  # known once the complaint is accepted
+
+
+# The path an inspector's coroutine works on (each path is its own task, with its own copy of the context).
+CURRENT_PATH: ContextVar[Path] = ContextVar("CURRENT_PATH")
+
+
+class Faults:
+    def __init__(self, stack: Stack, client: Client, token: str, args: argparse.Namespace,
+                 http: httpx.AsyncClient) -> None:
+        self.stack = stack
+        self.client = client
+        self.token = token
+        self.args = args
+        self.seed = uuid.uuid4().int % 10**6
+        self.filed = 0
+        self.inspector = Inspector(self, http)
+        self.paths: list[Path] = []
+        self.admin_url = stack.postgres.admin_url.rsplit("/", 1)[0] + "/anxin"
+
+    # -- the load -----------------------------------------------------------------------------------
+
+    async def file_one(self, http: httpx.AsyncClient, n: int) -> str:
+        seed = self.seed * 10000 + n
+        return await self.post_complaint(http, complaint(seed, phone=f"139{seed % 10**8:08d}"), f"faults-{self.seed}-{n}")
+
+    async def post_complaint(self, http: httpx.AsyncClient, body: dict[str, Any], key: str) -> str:
+        """File one complaint, resending the same request (same Idempotency-Key) until intake answers."""
+        url = f"{self.stack.processes['intake-api'].url}/v1/complaints"
+        while True:
+            try:
+                response = await http.post(url, json=body, headers={"Authorization": f"Bearer {self.token}",
+                                                                   "Idempotency-Key": key})
+                if response.status_code in (200, 201):
+                    return str(response.json()["complaint_id"])
+                if response.status_code < 500 and response.status_code not in (408, 429):
+                    raise RuntimeError(f"complaint {key} refused: {response.status_code} {response.text}")
+            except httpx.TransportError:
+                pass  # the API (or its database) is down: a clerk's form tries again
+            await asyncio.sleep(0.5)
+
+    async def file_batch(self, size: int, on_third: asyncio.Event) -> list[str]:
+        ids: list[str] = []
+        numbers = iter(range(self.filed, self.filed + size))
+        self.filed += size
+
+        async def lane(http: httpx.AsyncClient) -> None:
+            for n in numbers:
+                ids.append(await self.file_one(http, n))
+                if len(ids) >= max(1, size // 3):
+                    on_third.set()
+                await asyncio.sleep(self.args.pause)
+
+        async with httpx.AsyncClient(timeout=30) as http:
+            await asyncio.gather(*(lane(http) for _ in range(self.args.concurrency)))
+        on_third.set()
+        return ids
+
+    # -- the faults ---------------------------------------------------------------------------------
+
+    def kill(self, component: str) -> None:
+        if component in ENGINES:
+            engine = self.engine(component)
+            assert engine.process is not None
+            # The engines run in their own session: the whole group goes, as in a crash of the server
+            # (PostgreSQL's backends with its postmaster).
+            os.killpg(os.getpgid(engine.process.pid), signal.SIGKILL)
+            engine.process.wait()
+        else:
+            self.stack.kill_process(component)
+
+    def restart(self, component: str) -> None:
+        if component in ENGINES:
+            engine = self.engine(component)
+            engine.start()
+            engine.wait_ready(timeout=180)
+        else:
+            self.stack.restart_process(component, timeout=180)
+
+    def engine(self, name: str) -> Engine:
+        return next(e for e in self.stack.engines if e.name == name)
+
+    # -- the checks ---------------------------------------------------------------------------------
+
+    def through(self, ids: list[str]) -> int:
+        """How many of `ids` reached their workflow (intake recorded the start) and their case (ledger row)."""
+        try:
+            with psycopg.connect(self.admin_url, connect_timeout=3) as conn:
+                started = conn.execute("SELECT count(*) FROM intake.workflow_starts WHERE complaint_id = ANY(%s)",
+                                       (ids,)).fetchone()
+                ledgered = conn.execute("SELECT count(*) FROM cases.complaints WHERE complaint_id = ANY(%s)",
+                                        (ids,)).fetchone()
+            return min(int(started[0]) if started else 0, int(ledgered[0]) if ledgered else 0)
+        except psycopg.Error:
+            return -1  # PostgreSQL is down
+
+    async def wait_through(self, ids: list[str], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if await asyncio.to_thread(self.through, ids) == len(ids):
+                return True
+            await asyncio.sleep(1)
+        return False
+
+    async def run_scenario(self, component: str, size: int) -> Outcome:
+        outcome = Outcome(component, size)
+        if self.args.paths:
+            self.start_paths(outcome)
+        third = asyncio.Event()
+        filing = asyncio.create_task(self.file_batch(size, third))
+        await third.wait()
+        killed = time.monotonic()
+        say(f"{component}: kill -9")
+        await asyncio.to_thread(self.kill, component)
+        await asyncio.sleep(self.args.downtime)
+        await asyncio.to_thread(self.restart, component)
+        say(f"{component}: restarted and ready after {time.monotonic() - killed:.1f}s")
+        ids = await filing
+        outcome.complaint_ids = ids
+        if await self.wait_through(ids, self.args.catch_up):
+            outcome.recovery_s = round(time.monotonic() - killed, 1)
+        else:
+            outcome.notes.append(f"not caught up after {self.args.catch_up:.0f}s")
+        return outcome
+
+    def start_paths(self, outcome: Outcome) -> None:
+        """Two complaints of the scenario go further, in flight when the component is killed: one refused
+        after the order to pay (additional compensation, criminal referral, blacklist listing) and one handed
+        off to the housing department (the ladder of letters)."""
+        seed = self.seed * 10000 + 5000 + 2 * len(self.paths)
+        for name, run in (("refused", self.inspector.refused(seed, workers=12, amount="96000", name="refused, referred")),
+                          ("handed off", self.inspector.handed_off(seed + 1))):
+            path = Path(outcome, name)
+            token = CURRENT_PATH.set(path)
+            path.task = asyncio.create_task(run)
+            CURRENT_PATH.reset(token)
+            self.paths.append(path)
+        outcome.paths += 2
+
+    async def finish_paths(self) -> None:
+        """A path that raised (gave up waiting for a step) counts as a stuck workflow of its scenario."""
+        results = await asyncio.gather(*(p.task for p in self.paths if p.task), return_exceptions=True)
+        for path, result in zip(self.paths, results, strict=True):
+            if isinstance(result, BaseException):
+                path.outcome.stuck += 1
+                path.outcome.notes.append(f"{path.name} path stopped: {type(result).__name__}: {result}")
+            elif missing := await self.path_unfinished(path):
+                path.outcome.stuck += 1
+                path.outcome.notes.append(f"{path.name} case {path.case_id} never reached: {missing}")
+
+    async def path_unfinished(self, path: Path) -> str | None:
+        """What the path's case should have done by its timers alone but did not (None when all done): a
+        refusal decides compensation, refers to the police, starts the blacklist procedure and marks the case
+        for publication; an unanswered handoff climbs the ladder to its last letter."""
+        if path.case_id is None:
+            return "acceptance"
+        status = dict(await self.client.get_workflow_handle(case_workflow_id(path.case_id)).query(Queries.STATUS))
+        if path.name == "handed off":
+            return None if LetterKind.ACCOUNTABILITY_TRANSFER.value in status["letters"] else "the last ladder letter"
+        wanted = {"compensation decision": status["compensation_decision_id"],
+                  "police referral": "police" in status["referrals"],
+                  "blacklist procedure": status["blacklist_procedure_id"], "publication mark": status["publication_id"]}
+        return ", ".join(what for what, done in wanted.items() if not done) or None
+
+    def products(self) -> dict[str, int]:
+        """What the paths wrote, over the whole database: the rows the duplicate check looked through."""
+        queries = {"letters": "SELECT count(*) FROM referrals.letters",
+                   "handoffs": "SELECT count(*) FROM referrals.handoffs",
+                   "referrals": "SELECT count(*) FROM referrals.referrals",
+                   "listings": "SELECT count(*) FROM sanctions.listings",
+                   "cases documents": "SELECT count(*) FROM cases.documents"}
+        with psycopg.connect(self.admin_url) as conn:
+            return {what: int(row[0]) if (row := conn.execute(query).fetchone()) else 0
+                    for what, query in queries.items()}
+
+    async def workflow_exists(self, complaint_id: str) -> bool:
+        try:
+            description = await self.client.get_workflow_handle(complaint_workflow_id(complaint_id)).describe()
+        except RPCError:
+            return False
+        return description.status in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED)
+
+    async def moved(self, complaint_id: str) -> bool:
+        """The workflow kept moving: its acceptance deadline (a timer set at receipt) fired and was acted on,
+        and no activity is left retrying."""
+        handle = self.client.get_workflow_handle(complaint_workflow_id(complaint_id))
+        try:
+            status = dict(await handle.query(Queries.STATUS))
+            description = await handle.describe()
+        except RPCError:
+            return False
+        return bool(status["overdue"]) and not description.raw_description.pending_activities
+
+    def duplicates_by_filing(self, ids: list[str]) -> int:
+        """Complaints filed twice for one filing (each filing has its own phone, hence its own phone_ref)."""
+        with psycopg.connect(self.admin_url) as conn:
+            row = conn.execute(
+                "SELECT count(*) - count(DISTINCT phone_ref) FROM intake.complaints WHERE phone_ref IN "
+                "(SELECT phone_ref FROM intake.complaints WHERE complaint_id = ANY(%s))", (ids,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def duplicates_by_natural_key(self) -> dict[str, int]:
+        """Over the whole database: second rows for one natural key, per table."""
+        queries = {
+            "intake workflow starts per complaint":
+                "SELECT count(*) - count(DISTINCT complaint_id) FROM intake.workflow_starts",
+            "ledger cases per employer and project":
+                "SELECT count(*) - count(DISTINCT (employer_ref, project_ref)) FROM cases.ledger "
+                "WHERE merged_into IS NULL AND split_from IS NULL",
+            "cases documents per idempotency key":
+                "SELECT count(*) - count(DISTINCT idempotency_key) FROM cases.documents",
+            "referrals letters per case, kind and handoff":
+                "SELECT count(*) - count(DISTINCT (case_id, kind, coalesce(handoff_id, ''), "
+                "coalesce(referral_id, ''))) FROM referrals.letters",
+            "referrals handoffs per case, department and letter":
+                "SELECT count(*) - count(DISTINCT (case_id, department, letter_id)) FROM referrals.handoffs",
+            "referrals per case and target":
+                "SELECT count(*) - count(DISTINCT (case_id, target)) FROM referrals.referrals",
+            "sanctions listings per case and ground":
+                "SELECT count(*) - count(DISTINCT (case_id, ground)) FROM sanctions.listings",
+        }
+        found: dict[str, int] = {}
+        with psycopg.connect(self.admin_url) as conn:
+            for what, query in queries.items():
+                row = conn.execute(query).fetchone()
+                if row and row[0]:
+                    found[what] = int(row[0])
+        return found
+
+    async def workflows_per_complaint(self, ids: list[str]) -> int:
+        """Executions beyond the first for each complaint id (the id is never reused, so any is a duplicate)."""
+        extra = 0
+        for complaint_id in ids:
+            count = await self.client.count_workflows(f"WorkflowId = '{complaint_workflow_id(complaint_id)}'")
+            extra += max(0, count.count - 1)
+        return extra
+
+    async def check(self, outcome: Outcome) -> None:
+        ids = outcome.complaint_ids
+        with psycopg.connect(self.admin_url) as conn:
+            ledgered = {r[0] for r in conn.execute(
+                "SELECT complaint_id FROM cases.complaints WHERE complaint_id = ANY(%s)", (ids,))}
+        exists = await asyncio.gather(*(self.workflow_exists(c) for c in ids))
+        outcome.lost = sum(1 for c, ok in zip(ids, exists, strict=True) if not ok or c not in ledgered)
+        outcome.duplicates = await asyncio.to_thread(self.duplicates_by_filing, ids)
+        outcome.duplicates += await self.workflows_per_complaint(ids)
+        moved = await asyncio.gather(*(self.moved(c) for c in ids))
+        outcome.stuck += moved.count(False)  # added to the paths found stuck
+
+
+async def main_async(args: argparse.Namespace) -> tuple[list[Outcome], dict[str, int], dict[str, int], float]:
+    components = args.components or COMPONENTS
+    unknown = set(components) - set(COMPONENTS)
+    if unknown:
+        raise SystemExit(f"unknown components: {', '.join(sorted(unknown))}; choose from {', '.join(COMPONENTS)}")
+    Stack(DATA_DIR, PORTS, with_ui=False, environ={}).stop()
+    shutil.rmtree(DATA_DIR, ignore_errors=True)
+    stack = Stack(DATA_DIR, PORTS, with_ui=False, environ={}, extra_env={
+        "INTAKE_COMPLAINTS_PER_PHONE_PER_DAY": "100000",
+        "ANXIN_WORKING_DAY_SECONDS": str(args.working_day_seconds),
+    })
+    stack.acquire_lock()
+    began = time.monotonic()
+    try:
+        say(f"starting the fault stack under {DATA_DIR}…")
+        await asyncio.to_thread(stack.start_engines)
+        await asyncio.to_thread(stack.start_processes, PROCESSES, timeout=240)
+        secret = development_clients(DATA_DIR)["clerk-130402"]["client_secret"]
+        async with httpx.AsyncClient(timeout=30) as http:
+            token = (await http.post(f"{stack.processes['intake-api'].url}/oauth/token", auth=("clerk-130402", secret),
+                                     data={"grant_type": "client_credentials"})).json()["access_token"]
+            secrets = json.loads((DATA_DIR / "development-secrets.json").read_text())
+            os.environ.update({k: v for k, v in secrets.items() if k.startswith("ANXIN_DATA")})
+            client = await connect(CommonSettings(temporal_address=stack.temporal.address))
+            faults = Faults(stack, client, token, args, http)
+            outcomes = []
+            for i, component in enumerate(components):
+                # The complaints split evenly, the remainder going to the first scenarios.
+                size = max(6, args.complaints // len(components) + (1 if i < args.complaints % len(components) else 0))
+                outcomes.append(await faults.run_scenario(component, size))
+            say("every scenario run; waiting for the inspectors' paths…")
+            await faults.finish_paths()
+            say("letting the timers fire, then checking…")
+            await asyncio.sleep(args.settle)
+            for outcome in outcomes:
+                await faults.check(outcome)
+            by_key = await asyncio.to_thread(faults.duplicates_by_natural_key)
+            products = await asyncio.to_thread(faults.products)
+            return outcomes, by_key, products, time.monotonic() - began
+    finally:
+        await asyncio.to_thread(stack.stop)
+
+
+def print_table(outcomes: list[Outcome], by_key: dict[str, int], products: dict[str, int], elapsed: float) -> None:
+    table = Table(title=f"kill -9 under load ({sum(o.complaints for o in outcomes)} complaints, {elapsed / 60:.1f} min)")
+    for column in ("component", "complaints", "paths", "complaints lost", "duplicates", "workflows stuck", "time to recover"):
+        table.add_column(column, justify="left" if column == "component" else "right")
+    for o in outcomes:
+        recovery = f"{o.recovery_s:.1f} s" if o.recovery_s is not None else "—"
+        table.add_row(o.component, str(o.complaints), str(o.paths), str(o.lost), str(o.duplicates), str(o.stuck), recovery)
+    console.print(table)
+    for o in outcomes:
+        for note in o.notes:
+            console.print(f"[yellow]{o.component}: {note}[/yellow]")
+    for what, count in by_key.items():
+        console.print(f"[red]duplicates: {count} × {what}[/red]")
+    console.print("checked for duplicates: " + ", ".join(f"{count} {what}" for what, count in products.items()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.faults", description=__doc__.split("\n")[0] if __doc__ else None)
+    parser.add_argument("--complaints", type=int, default=1000, help="complaints over the whole run (split over scenarios)")
+    parser.add_argument("--components", nargs="+", metavar="NAME",
+                        help=f"run only these, comma- or space-separated: {','.join(COMPONENTS)}")
+    parser.add_argument("--concurrency", type=int, default=4, help="clerks filing at once")
+    parser.add_argument("--pause", type=float, default=0.05, help="seconds each clerk waits between complaints")
+    parser.add_argument("--downtime", type=float, default=3.0, help="seconds a killed component stays down")
+    parser.add_argument("--catch-up", type=float, default=300.0, help="seconds allowed to catch up after a restart")
+    parser.add_argument("--working-day-seconds", type=float, default=1.0)
+    parser.add_argument("--paths", action=argparse.BooleanOptionalAction, default=True,
+                        help="per scenario, take one complaint down the refusal path and one down the handoff ladder")
+    parser.add_argument("--settle", type=float, default=15.0, help="seconds for the last timers before the checks")
+    args = parser.parse_args()
+    if args.components:
+        args.components = [name for names in args.components for name in names.split(",") if name]
+    outcomes, by_key, products, elapsed = asyncio.run(main_async(args))
+    print_table(outcomes, by_key, products, elapsed)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    machine = {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()}
+    rows = [{k: v for k, v in asdict(o).items() if k != "complaint_ids"} for o in outcomes]
+    (RESULTS / "faults.json").write_text(json.dumps(
+        {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine, "args": vars(args),
+         "elapsed_s": round(elapsed, 1), "scenarios": rows, "duplicates_by_natural_key": by_key,
+         "rows_checked_for_duplicates": products},
+        indent=2, ensure_ascii=False))
+    console.print(f"written to {RESULTS / 'faults.json'}")
+    failed = any(o.lost or o.duplicates or o.stuck or o.recovery_s is None for o in outcomes) or by_key
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -11,7 +11,7 @@ STAMP_KAFKA := $(KAFKA_LIBS)/.fetched
 STAMP_SYSTEM := .data/.system-packages
 PYTEST_ARGS ?=
 
-.PHONY: help install run test test-unit test-integration lint format demo bench faults clean status
+.PHONY: help install run test test-unit test-integration lint format demo bench bench-scale faults clean status
 
 help:
 	@echo "make run    - start Kafka, Temporal, PostgreSQL and every service (URLs printed; Ctrl-C stops)"
@@ -19,6 +19,7 @@ help:
 	@echo "make lint   - ruff and mypy"
 	@echo "make status - which engines and services of a running stack are up"
 	@echo "make bench  - speed against the raw engines, as ratios (bench/results/latest.json)"
+	@echo "make bench-scale - case list and quarterly report over 1,000,000 complaints (bench/results/scale.json)"
 	@echo "make faults - kill -9 each component under load; nothing lost or doubled (bench/results/faults.json)"
 
 install: $(STAMP_PY) $(STAMP_KAFKA) $(STAMP_SYSTEM)
@@ -77,6 +78,11 @@ demo: install
 
 bench: install
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+# The case list and the quarterly report over a year of generated complaints (default 1,000,000);
+# smaller: make bench-scale SCALE_ARGS="--complaints 50000"
+bench-scale: install
+	$(PY) -m bench.scale $(SCALE_ARGS)
 
 # Crash each engine and process with kill -9 under load (docs/reliability.md); one scenario:
 # make faults FAULTS_ARGS="--components intake-relay --complaints 100"

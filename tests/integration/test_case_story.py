@@ -9,65 +9,32 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
 
 from deploy.stack import Stack
-from services.common.lifecycle_config import load_lifecycle_config
-from services.common.settings import CommonSettings
 from services.contracts.lifecycle import (
-    COMPLAINT_WORKFLOW_TYPE,
-    AcceptanceDecision,
-    AcceptanceDecisionKind,
-    ComplaintInput,
     Evidence,
     EvidenceKind,
     ServiceMethod,
     ServiceRecord,
-    TaskQueues,
     Updates,
     VerificationOutcome,
     VerificationResult,
     case_workflow_id,
-    complaint_workflow_id,
 )
-from tests.integration.test_intake import complaint
-from tests.integration.test_lifecycle_refusal import PROCESSES, _client, _status, _until
+from tests.integration.test_lifecycle_refusal import _until, compressed_case
 
 
 async def test_case_show_tells_a_handoff_its_return_and_a_refusal_in_order(
     stack: Stack, agency_token: Callable[[str], str]
 ) -> None:
     started = time.monotonic()
-    stack.start_processes([*PROCESSES, "lifecycle-worker"], timeout=240)
-    seed = uuid.uuid4().int % 10**7
-    body = complaint(seed, employer_name=f"邯郸市全程测试建筑有限公司{seed}", workers_affected=12, amount_owed="96000")
-    filed = httpx.post(f"{stack.processes['intake-api'].url}/v1/complaints", json=body,
-                       headers={"Authorization": f"Bearer {agency_token('clerk-130402')}"}, timeout=30).json()
-    client = await _client(stack)
-    first = await _status(client, complaint_workflow_id(filed["complaint_id"]))
-
-    # The same case on a compressed clock: one legal working day lasts 0.3 s.
-    config = load_lifecycle_config(CommonSettings()).model_copy(update={"working_day_seconds": 0.3})
-    complaint_id = f"TS-20261128-{uuid.uuid4().hex[:6].upper()}"
-    await client.start_workflow(
-        COMPLAINT_WORKFLOW_TYPE,
-        ComplaintInput(complaint_id=complaint_id, case_id=first["case_id"], county="130402",
-                       employer_ref=f"E-S{seed}", project_ref=f"P-S{seed}", complainant_ref="phone_storytest",
-                       received_at=datetime.now(UTC), amount_owed=Decimal("96000"), workers_affected=12, months_owed=4,
-                       config=config),
-        id=complaint_workflow_id(complaint_id), task_queue=TaskQueues.LIFECYCLE,
-    )
-    await client.get_workflow_handle(complaint_workflow_id(complaint_id)).execute_update(
-        Updates.DECIDE_ACCEPTANCE, AcceptanceDecision(decision=AcceptanceDecisionKind.ACCEPT, decided_by="inspector-130402"))
-    case_id = first["case_id"]
+    client, case_id, complaint_id = await compressed_case(stack, agency_token, "邯郸市全程测试建筑有限公司", "S")
     case = client.get_workflow_handle(case_workflow_id(case_id))
-    await _until(client, case_workflow_id(case_id), lambda s: s["stage"] == "verification", 60, "the case opening")
 
     # Verified as a project payment dispute: handed off to housing, which returns it as not its own.
     await case.execute_update(Updates.RECORD_VERIFICATION, VerificationResult(

@@ -71,34 +71,40 @@ async def _until(client: Client, workflow_id: str, check: Callable[[dict], bool]
                          f"{[e['text'] for e in status.get('timeline', [])][-6:]}")
 
 
-async def test_refusal_above_the_threshold_ends_in_referral_and_blacklist(
-    stack: Stack, agency_token: Callable[[str], str]
-) -> None:
+async def compressed_case(stack: Stack, agency_token: Callable[[str], str], employer: str, tag: str) -> tuple[Client, str, str]:
+    """A case opened the usual way (filed through intake, so every service learns its facts from the event
+    stream), then joined by a second complaint on a compressed clock — one legal working day lasts 0.3 s, the
+    7-day order 2 s — and accepted: (client, case id, that complaint's id), the case waiting for its verification."""
     stack.start_processes([*PROCESSES, "lifecycle-worker"], timeout=240)
     seed = uuid.uuid4().int % 10**7
-    # Filed the usual way, so every service learns the case's facts from the event stream.
-    body = complaint(seed, employer_name=f"邯郸市拒不支付测试建筑有限公司{seed}", workers_affected=12, amount_owed="96000")
+    body = complaint(seed, employer_name=f"{employer}{seed}", workers_affected=12, amount_owed="96000")
     filed = httpx.post(f"{stack.processes['intake-api'].url}/v1/complaints", json=body,
                        headers={"Authorization": f"Bearer {agency_token('clerk-130402')}"}, timeout=30).json()
     client = await _client(stack)
     first = await _status(client, complaint_workflow_id(filed["complaint_id"]))
-
-    # The same case on a compressed clock: one legal working day lasts 0.3 s, the 7-day order 2 s.
     config = load_lifecycle_config(CommonSettings()).model_copy(update={"working_day_seconds": 0.3})
     complaint_id = f"TS-20261128-{uuid.uuid4().hex[:6].upper()}"
     await client.start_workflow(
         COMPLAINT_WORKFLOW_TYPE,
         ComplaintInput(complaint_id=complaint_id, case_id=first["case_id"], county="130402",
-                       employer_ref=f"E-R{seed}", project_ref=f"P-R{seed}", complainant_ref="phone_refusaltest",
+                       employer_ref=f"E-{tag}{seed}", project_ref=f"P-{tag}{seed}", complainant_ref=f"phone_{tag}test",
                        received_at=datetime.now(UTC), amount_owed=Decimal("96000"), workers_affected=12, months_owed=4,
                        config=config),
         id=complaint_workflow_id(complaint_id), task_queue=TaskQueues.LIFECYCLE,
     )
     await client.get_workflow_handle(complaint_workflow_id(complaint_id)).execute_update(
         Updates.DECIDE_ACCEPTANCE, AcceptanceDecision(decision=AcceptanceDecisionKind.ACCEPT, decided_by="inspector-130402"))
-    case_id = case_workflow_id(first["case_id"])
+    await _until(client, case_workflow_id(first["case_id"]), lambda s: s["stage"] == "verification", 60,
+                 "the case opening")
+    return client, first["case_id"], complaint_id
+
+
+async def test_refusal_above_the_threshold_ends_in_referral_and_blacklist(
+    stack: Stack, agency_token: Callable[[str], str]
+) -> None:
+    client, plain_case_id, _ = await compressed_case(stack, agency_token, "邯郸市拒不支付测试建筑有限公司", "R")
+    case_id = case_workflow_id(plain_case_id)
     case = client.get_workflow_handle(case_id)
-    await _until(client, case_id, lambda s: s["stage"] == "verification", 60, "the case opening")
     await case.execute_update(Updates.RECORD_VERIFICATION, VerificationResult(
         outcome=VerificationOutcome.WAGE_ARREARS, verified_by="inspector-130402", confirmed_amount=Decimal("96000"),
         confirmed_workers=12))

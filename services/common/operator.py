@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kafka import KafkaConsumer
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, PendingWorkflowTaskState
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 from temporalio.worker import Replayer
@@ -51,6 +51,12 @@ def workflow_id_for(subject: str) -> str:
     if subject.startswith(("complaint:", "case:", "listing:")):
         return subject
     return case_workflow_id(subject) if subject.startswith("C-") else complaint_workflow_id(subject)
+
+
+WORKFLOW_TASK_STATES = {
+    PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED: "scheduled",
+    PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED: "started",
+}
 
 
 def _event_text(event: Any) -> str | None:
@@ -91,11 +97,18 @@ async def tell_story(client: Client, settings: CommonSettings, subject: str, *, 
         text = _event_text(event)
         if text:
             story.lines.append(StoryLine(event.event_time.ToDatetime(tzinfo=UTC), "workflow", text))
-    for activity in description.raw_description.pending_activities:
+    raw = description.raw_description
+    for activity in raw.pending_activities:
         last = activity.last_failure.message if activity.HasField("last_failure") else ""
         story.waiting_for.append(
             f"activity {activity.activity_type.name} (attempt {activity.attempt}){': ' + last if last else ''}"
         )
+    if raw.HasField("pending_workflow_task"):
+        # Nothing of the workflow's own state exists until a worker has run this task: a stopped or
+        # overloaded lifecycle worker shows up here first.
+        task = raw.pending_workflow_task
+        story.waiting_for.append(f"workflow task {WORKFLOW_TASK_STATES.get(task.state, 'scheduled')} "
+                                 f"(attempt {task.attempt}): a lifecycle worker must run it")
     view: dict[str, Any] = {}
     if description.status == WorkflowExecutionStatus.RUNNING:
         try:

@@ -15,7 +15,7 @@ import httpx
 import psycopg
 import pytest
 from kafka import KafkaConsumer
-from stdnum.cn import ric, uscc
+from stdnum.cn import uscc
 from temporalio.client import WorkflowExecutionStatus
 
 from deploy.stack import Stack
@@ -23,14 +23,13 @@ from services.common.settings import CommonSettings
 from services.common.temporal import connect
 from services.contracts.events import Topics
 from services.contracts.lifecycle import complaint_workflow_id
+from tests.support.identities import sample_id_number
 
 PROCESSES = ["intake-api", "intake-relay", "intake-worker", "lifecycle-worker"]
 
 
 def make_id_number(seed: int) -> str:
-    """A well-formed test ID number (Beijing Dongcheng, born 1990) — not a real person's."""
-    body = f"110101{1990 + seed % 20}0{1 + seed % 9}1{seed % 10}{seed % 900 + 100:03d}"[:17]
-    return body + ric.calc_check_digit(body + "0")
+    return sample_id_number(seed)
 
 
 def make_phone(seed: int) -> str:

@@ -3,6 +3,7 @@ histories against the current code, and the raw Temporal history holding no pers
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -68,7 +69,14 @@ async def test_case_show_tells_the_story_and_what_it_waits_for(stack: Stack, fil
     client = await _keyed_client(stack)
     await _wait_started(client, answer["complaint_id"])
     settings = CommonSettings(kafka_bootstrap_servers=stack.kafka.bootstrap_servers)
-    story = await tell_story(client, settings, answer["complaint_id"])
+    # Started is not yet settled: until the worker has run the first task there is no deadline, and the
+    # story says that it waits for the worker instead.
+    for _ in range(60):
+        story = await tell_story(client, settings, answer["complaint_id"])
+        if any(w.startswith("deadline") for w in story.waiting_for):
+            break
+        assert any("workflow task" in w for w in story.waiting_for), story.waiting_for
+        await asyncio.sleep(0.5)
     texts = [line.text for line in story.lines]
     assert story.status == "RUNNING"
     assert "workflow execution started" in texts

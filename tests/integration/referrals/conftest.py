@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from kafka import KafkaConsumer
-from stdnum.cn import ric, uscc
+from stdnum.cn import uscc
 from temporalio.client import Client
 
 from deploy.stack import Stack
@@ -41,6 +41,7 @@ from services.contracts.lifecycle import (
     case_workflow_id,
     default_ladder,
 )
+from tests.support.identities import sample_id_number
 
 PROCESSES = [
     "intake-api", "intake-relay",
@@ -57,8 +58,7 @@ def seed() -> int:
 
 
 def id_number(n: int) -> str:
-    body = f"110101{1990 + n % 20}0{1 + n % 9}1{n % 10}{n % 900 + 100:03d}"[:17]
-    return body + ric.calc_check_digit(body + "0")
+    return sample_id_number(n)
 
 
 def credit_code(n: int) -> str:

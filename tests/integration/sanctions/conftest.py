@@ -19,11 +19,12 @@ import psycopg
 import pytest
 from kafka import KafkaConsumer
 from psycopg.rows import dict_row
-from stdnum.cn import ric, uscc
+from stdnum.cn import uscc
 
 from deploy.stack import Stack
 from services.contracts.cases import case_id_for, employer_ref, project_ref
 from services.contracts.events import EventEnvelope, Topics
+from tests.support.identities import sample_id_number
 
 PROCESSES = ["intake-api", "intake-relay", "sanctions-api", "sanctions-relay", "sanctions-worker"]
 
@@ -38,8 +39,7 @@ def credit_code(n: int) -> str:
 
 
 def id_number(n: int) -> str:
-    body = f"110101{1970 + n % 20}0{1 + n % 9}1{n % 10}{n % 900 + 100:03d}"[:17]
-    return body + ric.calc_check_digit(body + "0")
+    return sample_id_number(n)
 
 
 def wait_for(what: str, probe: Callable[[], Any], timeout: float = 60, interval: float = 0.3) -> Any:

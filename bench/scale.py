@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import psutil
 import psycopg
 from psycopg.rows import dict_row
 from rich.console import Console
@@ -162,35 +163,29 @@ async def measure(url: str, repeat: int) -> list[dict[str, Any]]:
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--complaints", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=20)
-    args = parser.parse_args()
-
+def complaints_part(total: int, repeat: int) -> dict[str, Any]:
     engine = PostgresEngine(DATA, DATA / "logs", PORT)
-    started = time.monotonic()
     engine.start()
     try:
         engine.wait_ready(timeout=120)
         url = engine.service_url("cases")
         apply_migrations(url, "cases", MIGRATIONS)
-        cases = (args.complaints + 2) // 3
+        cases = (total + 2) // 3
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("SET search_path TO cases")
             conn.execute("TRUNCATE complaints, processes, ledger, payments")
-            with console.status(f"generating {args.complaints:,} complaints in {cases:,} cases"):
+            with console.status(f"generating {total:,} complaints in {cases:,} cases"):
                 load_started = time.monotonic()
                 for statement in GENERATE:
-                    conn.execute(statement, {"counties": COUNTIES, "cases": cases, "complaints": args.complaints})
+                    conn.execute(statement, {"counties": COUNTIES, "cases": cases, "complaints": total})
                 conn.execute("ANALYZE")
                 load_seconds = time.monotonic() - load_started
             size = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()
-        rows = asyncio.run(measure(url, args.repeat))
+        rows = asyncio.run(measure(url, repeat))
     finally:
         engine.stop()
 
-    table = Table(title=f"{args.complaints:,} complaints, {cases:,} cases (load {load_seconds:.0f} s, "
+    table = Table(title=f"{total:,} complaints, {cases:,} cases (load {load_seconds:.0f} s, "
                         f"database {size[0] if size else '?'})")
     for column in ("measure", "anxin p50 ms", "anxin p95 ms", "raw p50 ms", "raw p95 ms", "ratio p50"):
         table.add_column(column, justify="left" if column == "measure" else "right")
@@ -198,11 +193,58 @@ def main() -> None:
         table.add_row(row["measure"], *(str(row[k]) for k in (
             "anxin_p50_ms", "anxin_p95_ms", "raw_p50_ms", "raw_p95_ms", "ratio_p50")))
     console.print(table)
+    return {"complaints": total, "cases": cases, "load_seconds": round(load_seconds, 1),
+            "database_size": size[0] if size else None, "rows": rows}
+
+
+def workflows_part(total: int, concurrency: int, e2e: int) -> dict[str, Any]:
+    from bench import open_workflows
+    from bench.run import bench_stack
+
+    async def run() -> dict[str, Any]:
+        async with bench_stack() as bench:
+            return await open_workflows.measure(bench, total, concurrency, e2e, console)
+
+    result = asyncio.run(run())
+    mib = 1024 * 1024
+    table = Table(title=f"{total:,} complaint workflows waiting on their timers (started in "
+                        f"{result['start_seconds']:.0f} s, first steps done in {result['settled_seconds']:.0f} s)")
+    for column in ("measure", "idle", "peak", f"{total:,} open"):
+        table.add_column(column, justify="left" if column == "measure" else "right")
+    for name, key in (("lifecycle worker RSS (MiB)", "worker_rss"), ("Temporal dev server RSS (MiB)", "temporal_rss")):
+        table.add_row(name, f"{result['idle'][key] / mib:.0f}", f"{result['peak'][key] / mib:.0f}",
+                      f"{result['open'][key] / mib:.0f}")
+    table.add_row("Temporal SQLite on disk (MiB)", f"{sum(result['idle']['database'].values()) / mib:.0f}", "",
+                  f"{sum(result['open']['database'].values()) / mib:.0f}")
+    for empty, loaded in zip(result["end_to_end_empty"], result["end_to_end_open"], strict=True):
+        table.add_row(f"{empty['name']} ({empty['unit']}; anxin / raw)", f"{empty['anxin']} / {empty['raw']}", "",
+                      f"{loaded['anxin']} / {loaded['raw']}")
+    console.print(table)
+    console.print(f"running on the server: {result['running_on_server']:,}; sample waiting on a timer: "
+                  f"{result['sample_waiting_on_timer']}")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="make bench-scale", description=__doc__.splitlines()[0])
+    parser.add_argument("--complaints", type=int, default=1_000_000, help="complaints generated (0: skip)")
+    parser.add_argument("--repeat", type=int, default=20, help="runs of each case list and report query")
+    parser.add_argument("--workflows", type=int, default=100_000, help="complaint workflows opened (0: skip)")
+    parser.add_argument("--concurrency", type=int, default=64, help="workflow starts in flight")
+    parser.add_argument("--e2e", type=int, default=60, help="complaints of each end-to-end measure")
+    args = parser.parse_args()
+
+    started = time.monotonic()
+    result: dict[str, Any] = {"at": datetime.now(UTC).isoformat(), "args": vars(args), "machine": {
+        "python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 1024**3, 1)}}
+    if args.workflows:
+        result["workflows"] = workflows_part(args.workflows, args.concurrency, args.e2e)
+    if args.complaints:
+        result["complaints"] = complaints_part(args.complaints, args.repeat)
+    result["wall_seconds"] = round(time.monotonic() - started, 1)
+    console.print(f"wall time {result['wall_seconds']:.0f} s")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    result = {"at": datetime.now(UTC).isoformat(), "machine": {"python": platform.python_version(),
-              "cpus": os.cpu_count()}, "complaints": args.complaints, "cases": cases,
-              "load_seconds": round(load_seconds, 1), "database_size": size[0] if size else None,
-              "wall_seconds": round(time.monotonic() - started, 1), "rows": rows}
     Path(RESULTS / "scale.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
 
 

@@ -19,7 +19,7 @@ help:
 	@echo "make lint   - ruff and mypy"
 	@echo "make status - which engines and services of a running stack are up"
 	@echo "make bench  - speed against the raw engines, as ratios (bench/results/latest.json)"
-	@echo "make bench-scale - case list and quarterly report over 1,000,000 complaints (bench/results/scale.json)"
+	@echo "make bench-scale - 100,000 open workflows, and the case list and quarterly report over 1,000,000 complaints"
 	@echo "make faults - kill -9 each component under load; nothing lost or doubled (bench/results/faults.json)"
 
 install: $(STAMP_PY) $(STAMP_KAFKA) $(STAMP_SYSTEM)
@@ -79,8 +79,9 @@ demo: install
 bench: install
 	$(PY) -m bench.run $(BENCH_ARGS)
 
-# The case list and the quarterly report over a year of generated complaints (default 1,000,000);
-# smaller: make bench-scale SCALE_ARGS="--complaints 50000"
+# 100,000 complaint workflows open on their timers, then the case list and the quarterly report over a
+# year of generated complaints (default 1,000,000); smaller while developing:
+# make bench-scale SCALE_ARGS="--workflows 5000 --complaints 50000"  (0 skips a part)
 bench-scale: install
 	$(PY) -m bench.scale $(SCALE_ARGS)
 

@@ -8,14 +8,16 @@ project's own code is what is measured, not the machine:
 - events: outbox → relay → Kafka → inbox consumer throughput, against raw kafka-python produce + consume;
 - end to end: complaints/s from POST to "workflow running", against raw `start_workflow` on the same server.
 
-A private stack is started under `.data/bench-stack/` (ports shifted by 15000). Results print as a table
-and are written to `bench/results/latest.json`.
+A private stack is started under `.data/bench-stack/` (ports shifted by 15000, or by
+ANXIN_BENCH_PORT_OFFSET). Results print as a table and are written to `bench/results/latest.json`.
+`make bench-scale` (bench/scale.py) measures the same stack with 100,000 workflows open.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -25,7 +27,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -52,7 +54,8 @@ from services.contracts.lifecycle import complaint_workflow_id
 from tests.integration.test_intake import complaint
 from tests.support.roundtrip import RoundTripWorkflow, greet
 
-OFFSET = 15000
+# Another stack on the machine (another checkout's bench, a test run) can be avoided with the offset.
+OFFSET = int(os.environ.get("ANXIN_BENCH_PORT_OFFSET", "15000"))
 PORTS = Ports(postgres=24330 + OFFSET, temporal=27233 + OFFSET, temporal_ui=28233 + OFFSET, kafka=29092 + OFFSET,
               kafka_controller=29093 + OFFSET, service_base=28000 + OFFSET, lifecycle_worker=28200 + OFFSET,
               codec_server=28299 + OFFSET)
@@ -262,13 +265,25 @@ def print_table(figures: list[Figure]) -> None:
         print(f"{f.name:<34}{f.anxin:>12.1f}{f.raw:>12.1f}{f.unit:>16}{f.ratio:>9.2f}  {f.note}")
 
 
-async def main_async(args: argparse.Namespace) -> list[Figure]:
+@dataclass
+class BenchStack:
+    """The running benchmark stack and what the measures need to talk to it."""
+
+    stack: Stack
+    settings: CommonSettings
+    client: Client
+    token: str  # a county clerk's, for POST /v1/complaints
+
+
+@contextlib.asynccontextmanager
+async def bench_stack(extra_env: dict[str, str] | None = None) -> AsyncIterator[BenchStack]:
+    """A fresh stack under `.data/bench-stack/`: the engines, intake and the lifecycle worker."""
     data_dir = REPO_ROOT / ".data" / "bench-stack"
     Stack(data_dir, PORTS, with_ui=False, environ={}).stop()
     shutil.rmtree(data_dir, ignore_errors=True)
-    stack = Stack(data_dir, PORTS, with_ui=False, environ={}, extra_env={"INTAKE_COMPLAINTS_PER_PHONE_PER_DAY": "1000"})
+    stack = Stack(data_dir, PORTS, with_ui=False, environ={},
+                  extra_env={"INTAKE_COMPLAINTS_PER_PHONE_PER_DAY": "1000", **(extra_env or {})})
     stack.acquire_lock()
-    figures: list[Figure] = []
     try:
         print("starting the benchmark stack…", flush=True)
         await asyncio.to_thread(stack.start_engines)
@@ -285,14 +300,20 @@ async def main_async(args: argparse.Namespace) -> list[Figure]:
                                   kafka_bootstrap_servers=stack.kafka.bootstrap_servers,
                                   temporal_address=stack.temporal.address)
         client = await connect(settings)
-        print("intake…", flush=True)
-        figures += await bench_intake(stack, token, args.requests, args.concurrency)
-        print("events…", flush=True)
-        figures += await asyncio.to_thread(bench_events, stack, settings, args.events)
-        print("end to end…", flush=True)
-        figures += await bench_end_to_end(stack, client, token, args.e2e, args.concurrency)
+        yield BenchStack(stack, settings, client, token)
     finally:
         await asyncio.to_thread(stack.stop)
+
+
+async def main_async(args: argparse.Namespace) -> list[Figure]:
+    figures: list[Figure] = []
+    async with bench_stack() as bench:
+        print("intake…", flush=True)
+        figures += await bench_intake(bench.stack, bench.token, args.requests, args.concurrency)
+        print("events…", flush=True)
+        figures += await asyncio.to_thread(bench_events, bench.stack, bench.settings, args.events)
+        print("end to end…", flush=True)
+        figures += await bench_end_to_end(bench.stack, bench.client, bench.token, args.e2e, args.concurrency)
     return figures
 
 

@@ -16,6 +16,7 @@ import httpx
 from pydantic import Field
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from services.common.auth import ClientCredentials
 from services.common.crypto import KeyConfigError
@@ -51,6 +52,18 @@ from workflows.complaint import ComplaintWorkflow
 log = logging.getLogger(__name__)
 
 WORKFLOWS = [ComplaintWorkflow, CaseWorkflow]
+
+# The sandbox re-imports a workflow's module for every workflow instance it creates (each new workflow,
+# and each one brought back after leaving the worker's cache): for the complaint workflow that is
+# compiling the module and building its pydantic state model again, 40% of the worker's time with many
+# workflows open (docs/performance.md). The project's workflow modules only define classes and pure
+# functions, so this worker takes them from outside the sandbox. The price: code in these modules is no
+# longer checked at run time for clock, randomness or I/O calls here. The unit tests' workers
+# (tests/unit/workflows/harness.py) keep the default sandbox, which re-imports and restricts everything,
+# so such a call still fails the tests.
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
+)
 
 
 class LifecycleSettings(CommonSettings):
@@ -152,6 +165,7 @@ def build_worker(
             services.report_correction,
         ],
         graceful_shutdown_timeout=timedelta(seconds=20),
+        workflow_runner=WORKFLOW_RUNNER,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -387,15 +388,16 @@ class Figures:
 
 @dataclass
 class ReportFacts:
-    """What the store reads for one period; each list holds (county, ...) tuples within the period."""
+    """What the store counts for one period, per county (PostgreSQL counts; a quarter of a big city is
+    hundreds of thousands of rows, which are not worth carrying to Python one by one)."""
 
-    received: list[str] = field(default_factory=list)  # county per complaint received
-    accepted: list[str] = field(default_factory=list)  # county per complaint accepted
-    confirmed: list[str] = field(default_factory=list)  # county per case process verified as arrears
-    resolved: list[tuple[str, bool]] = field(default_factory=list)  # (county, on time) per complaint closed
-    recovered: list[tuple[str, Decimal]] = field(default_factory=list)  # (county, amount) per payment
-    helped: list[tuple[str, int]] = field(default_factory=list)  # (county, workers) per case paid and closed
-    facts: list[tuple[str, str]] = field(default_factory=list)  # (county, kind) per dated case fact
+    received: Counter[str] = field(default_factory=Counter)  # complaints received
+    accepted: Counter[str] = field(default_factory=Counter)  # complaints accepted
+    confirmed: Counter[str] = field(default_factory=Counter)  # case processes verified as arrears
+    resolved: Counter[tuple[str, bool]] = field(default_factory=Counter)  # complaints closed, by (county, on time)
+    recovered: dict[str, Decimal] = field(default_factory=dict)  # sum of the payments recorded
+    helped: Counter[str] = field(default_factory=Counter)  # workers helped by cases paid and closed
+    facts: Counter[tuple[str, str]] = field(default_factory=Counter)  # dated case facts, by (county, kind)
 
 
 FACT_FIGURE = {
@@ -412,23 +414,23 @@ def compute_figures(facts: ReportFacts) -> dict[str, Figures]:
     def of(county: str) -> Figures:
         return by_county.setdefault(county, Figures())
 
-    for county in facts.received:
-        of(county).clues_received += 1
-    for county in facts.accepted:
-        of(county).accepted += 1
-    for county in facts.confirmed:
-        of(county).confirmed_arrears += 1
-    for county, on_time in facts.resolved:
-        of(county).resolved += 1
-        of(county).resolved_on_time += 1 if on_time else 0
-    for county, amount in facts.recovered:
+    for county, n in facts.received.items():
+        of(county).clues_received += n
+    for county, n in facts.accepted.items():
+        of(county).accepted += n
+    for county, n in facts.confirmed.items():
+        of(county).confirmed_arrears += n
+    for (county, on_time), n in facts.resolved.items():
+        of(county).resolved += n
+        of(county).resolved_on_time += n if on_time else 0
+    for county, amount in facts.recovered.items():
         of(county).amount_recovered += Decimal(amount)
-    for county, workers in facts.helped:
+    for county, workers in facts.helped.items():
         of(county).workers_helped += workers
-    for county, kind in facts.facts:
+    for (county, kind), n in facts.facts.items():
         name = FACT_FIGURE.get(kind)
         if name:
-            setattr(of(county), name, getattr(of(county), name) + 1)
+            setattr(of(county), name, getattr(of(county), name) + n)
     return by_county
 
 

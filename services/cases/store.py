@@ -278,30 +278,41 @@ async def report_facts(conn: Conn, period: domain.Period, county: str | None = N
     extra: tuple[Any, ...] = () if county is None else (county,)
     facts = domain.ReportFacts()
 
-    async def column(query: str) -> list[Any]:
+    async def grouped(query: str) -> list[Any]:
         cur = await conn.execute(query, (start, end, *extra))
         return await cur.fetchall()
 
-    facts.received = [r["county"] for r in await column(
-        f"SELECT county FROM complaints WHERE submitted_at >= %s AND submitted_at < %s{scope}")]
-    facts.accepted = [r["county"] for r in await column(
-        f"SELECT county FROM complaints WHERE decision = 'accept' AND decided_at >= %s AND decided_at < %s{scope}")]
-    facts.confirmed = [r["county"] for r in await column(
-        f"SELECT county FROM processes WHERE outcome = 'wage_arrears' AND verified_at >= %s AND verified_at < %s{scope}")]
-    facts.resolved = [(r["county"], r["on_time"]) for r in await column(
-        "SELECT c.county, NOT (c.overdue OR coalesce(p.investigation_overdue, false)) AS on_time "
-        "FROM complaints c LEFT JOIN processes p ON p.process_case_id = c.process_case_id "
-        f"WHERE c.closed_at >= %s AND c.closed_at < %s{scope.replace('county', 'c.county')}")]
-    facts.recovered = [(r["county"], r["amount"]) for r in await column(
-        "SELECT p.county, y.amount FROM payments y JOIN processes p ON p.process_case_id = y.process_case_id "
-        f"WHERE y.recorded_at >= %s AND y.recorded_at < %s{scope.replace('county', 'p.county')}")]
-    facts.helped = [(r["county"], int(r["workers"])) for r in await column(
-        "SELECT p.county, coalesce(p.workers_verified, (SELECT sum(c.workers_affected) FROM complaints c "
-        "WHERE c.process_case_id = p.process_case_id AND c.decision = 'accept'), 0) AS workers FROM processes p "
-        f"WHERE p.closure_reason IN ('paid_in_full', 'already_paid') AND p.closed_at >= %s AND p.closed_at < %s"
-        f"{scope.replace('county', 'p.county')}")]
-    facts.facts = [(r["county"], r["kind"]) for r in await column(
-        f"SELECT county, kind FROM case_facts WHERE at >= %s AND at < %s{scope}")]
+    for r in await grouped(
+            f"SELECT county, count(*) AS n FROM complaints WHERE submitted_at >= %s AND submitted_at < %s{scope} "
+            "GROUP BY county"):
+        facts.received[r["county"]] = r["n"]
+    for r in await grouped(
+            f"SELECT county, count(*) AS n FROM complaints WHERE decision = 'accept' AND decided_at >= %s "
+            f"AND decided_at < %s{scope} GROUP BY county"):
+        facts.accepted[r["county"]] = r["n"]
+    for r in await grouped(
+            "SELECT county, count(*) AS n FROM processes WHERE outcome = 'wage_arrears' AND verified_at >= %s "
+            f"AND verified_at < %s{scope} GROUP BY county"):
+        facts.confirmed[r["county"]] = r["n"]
+    for r in await grouped(
+            "SELECT c.county, NOT (c.overdue OR coalesce(p.investigation_overdue, false)) AS on_time, count(*) AS n "
+            "FROM complaints c LEFT JOIN processes p ON p.process_case_id = c.process_case_id "
+            f"WHERE c.closed_at >= %s AND c.closed_at < %s{scope.replace('county', 'c.county')} GROUP BY 1, 2"):
+        facts.resolved[(r["county"], r["on_time"])] = r["n"]
+    for r in await grouped(
+            "SELECT p.county, sum(y.amount) AS amount FROM payments y "
+            "JOIN processes p ON p.process_case_id = y.process_case_id "
+            f"WHERE y.recorded_at >= %s AND y.recorded_at < %s{scope.replace('county', 'p.county')} GROUP BY 1"):
+        facts.recovered[r["county"]] = r["amount"]
+    for r in await grouped(
+            "SELECT p.county, sum(coalesce(p.workers_verified, (SELECT sum(c.workers_affected) FROM complaints c "
+            "WHERE c.process_case_id = p.process_case_id AND c.decision = 'accept'), 0)) AS workers FROM processes p "
+            "WHERE p.closure_reason IN ('paid_in_full', 'already_paid') AND p.closed_at >= %s AND p.closed_at < %s"
+            f"{scope.replace('county', 'p.county')} GROUP BY 1"):
+        facts.helped[r["county"]] = int(r["workers"])
+    for r in await grouped(
+            f"SELECT county, kind, count(*) AS n FROM case_facts WHERE at >= %s AND at < %s{scope} GROUP BY 1, 2"):
+        facts.facts[(r["county"], r["kind"])] = r["n"]
     return facts
 
 

@@ -10,6 +10,9 @@ or split cases in the cases service, which keeps the mapping from then on.)
 from __future__ import annotations
 
 import hashlib
+import re
+
+from services.contracts.lifecycle import check_business_id
 
 
 def _digest(*parts: str) -> str:
@@ -29,4 +32,11 @@ def project_ref(site_id: str | None, county_code: str, normalised_project_name: 
 
 
 def case_id_for(employer: str, project: str) -> str:
-    return f"C-{_digest('case', employer, project)}"
+    case_id = f"C-{_digest('case', employer, project)}"
+    try:
+        return check_business_id(case_id, "case id")
+    except ValueError:
+        # About one digest in 2,000 holds eleven decimal digits shaped like a mobile number, which no
+        # workflow id may carry. Only those ids are cut into runs of at most ten digits (a '-' never
+        # appears in a digest, so the result cannot meet another case's id); every other id is unchanged.
+        return re.sub(r"\d{11,}", lambda run: "-".join(re.findall(r"\d{1,10}", run.group())), case_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -140,14 +141,14 @@ def test_period_bounds_are_china_standard_time_days() -> None:
 
 def test_figures_by_county_sum_into_their_city() -> None:
     facts = domain.ReportFacts(
-        received=["130402", "130402", "130403"],
-        accepted=["130402"],
-        confirmed=["130403"],
-        resolved=[("130402", True), ("130402", False), ("130403", True)],
-        recovered=[("130403", Decimal("1200.50")), ("130403", Decimal("99.50"))],
-        helped=[("130403", 3)],
-        facts=[("130402", "criminal_referral"), ("130402", "blacklist"), ("130403", "handoff_overdue"),
-               ("130403", "something_else")],
+        received=Counter({"130402": 2, "130403": 1}),
+        accepted=Counter({"130402": 1}),
+        confirmed=Counter({"130403": 1}),
+        resolved=Counter({("130402", True): 1, ("130402", False): 1, ("130403", True): 1}),
+        recovered={"130403": Decimal("1300.00")},
+        helped=Counter({"130403": 3}),
+        facts=Counter({("130402", "criminal_referral"): 1, ("130402", "blacklist"): 1, ("130403", "handoff_overdue"): 1,
+                       ("130403", "something_else"): 1}),
     )
     rows = domain.report_rows(domain.compute_figures(facts))
     assert [(r["level"], r["area"]) for r in rows] == [("county", "130402"), ("county", "130403"), ("city", "130400")]
@@ -161,7 +162,7 @@ def test_figures_by_county_sum_into_their_city() -> None:
 
 def test_the_csv_has_machine_and_chinese_headers_and_one_row_per_area() -> None:
     period = domain.parse_period("quarterly", "2026-Q4")
-    rows = domain.report_rows(domain.compute_figures(domain.ReportFacts(received=["130402"])))
+    rows = domain.report_rows(domain.compute_figures(domain.ReportFacts(received=Counter({"130402": 1}))))
     parsed = list(csv.reader(io.StringIO(domain.report_csv(period, rows))))
     assert parsed[0][:4] == ["period", "level", "area", "clues_received"]
     assert parsed[1][:4] == ["期间", "层级", "地区", "收到线索"]

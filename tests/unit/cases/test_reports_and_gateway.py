@@ -36,7 +36,8 @@ from services.contracts.lifecycle import AcceptanceDecision, ComplaintStatus
 
 def test_the_chart_draws_one_group_per_area_with_cjk_labels() -> None:
     rows = domain.report_rows(domain.compute_figures(domain.ReportFacts(
-        received=["130402"] * 4 + ["130403"] * 2, accepted=["130402"] * 3, resolved=[("130403", True)])))
+        received=Counter({"130402": 4, "130403": 2}), accepted=Counter({"130402": 3}),
+        resolved=Counter({("130403", True): 1}))))
     png = render_chart("欠薪线索办理情况 2026-Q4", rows)
     image = Image.open(io.BytesIO(png)).convert("RGB")
     assert image.size == (max(640, 140 + 3 * 150), 460)

@@ -1,0 +1,215 @@
+"""Many complaints open at once: N complaint workflows waiting on their working-day timers.
+
+Each complaint is started the way intake's worker starts it (`services.intake.worker.complaint_input` from a
+`complaint.submitted` payload, then `start_workflow` on the lifecycle task queue with the project's
+encrypting converter), and the stack's own lifecycle worker runs it: the complaint is recorded, the
+acceptance deadline and its reminder are computed (the calendar activity, no service called) and the
+complainant is notified (the local SMS sink); then the workflow waits on the reminder's timer, days away.
+
+Measured: how long the starts and the worker's first steps take, the lifecycle worker's memory, the
+Temporal dev server's memory and its SQLite database on disk, and the end-to-end figure of `make bench`
+(POST to workflow running, against raw `start_workflow`) before and with the N workflows open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import urllib.request
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
+
+from bench.run import BenchStack, Figure, bench_end_to_end
+from services.common.crypto import keyed_reference
+from services.common.lifecycle_config import load_lifecycle_config
+from services.contracts.lifecycle import (
+    COMPLAINT_WORKFLOW_TYPE,
+    ActivityNames,
+    LifecycleConfig,
+    TaskQueues,
+    complaint_workflow_id,
+)
+from services.intake.worker import complaint_input
+
+COUNTIES = ["130402", "130403", "130404", "130406", "130421"]
+# Only for the bench's made-up complainants: a keyed reference needs a key, none of the stack's is needed.
+BENCH_REFERENCE_KEY = b"bench-open-workflows"
+
+
+def submitted_payload(tag: str, n: int, now: datetime) -> dict[str, Any]:
+    """A `complaint.submitted` payload as intake publishes it; three complaints to a case."""
+    case = n // 3
+    county = COUNTIES[case % len(COUNTIES)]
+    return {
+        "complaint_id": f"TS-B{tag}-{n:07d}",
+        "channel": "qr_form",
+        "site_id": None,
+        "county_code": county,
+        "project_name": f"某某小区{case}号楼",
+        "employer_name_key": f"邯郸某建筑劳务有限公司{tag}{case}",
+        "employer_credit_code": None,
+        "period_start": "2026-03-01",
+        "period_end": "2026-08-31",
+        "amount_owed": str(12000 + n % 50000),
+        "workers_affected": 1 + n % 12,
+        "phone_ref": keyed_reference(f"bench-{tag}-{n}", BENCH_REFERENCE_KEY, prefix="phone"),
+        "submitted_at": now.isoformat(),
+    }
+
+
+def rss(pid: int) -> int:
+    return int(psutil.Process(pid).memory_info().rss)
+
+
+def sqlite_bytes(database: Path) -> dict[str, int]:
+    """The dev server's SQLite file and its -wal/-shm companions, by name."""
+    return {p.name: p.stat().st_size for p in sorted(database.parent.glob(database.name + "*"))}
+
+
+_METRIC = re.compile(r'^temporal_activity_execution_latency(?:_seconds)?_count\{([^}]*)\}\s+([0-9.e+]+)$', re.M)
+
+
+def activity_counts(metrics_url: str) -> dict[str, int]:
+    """Activities the lifecycle worker has run, by type, from its SDK metrics (Prometheus text)."""
+    with urllib.request.urlopen(metrics_url, timeout=10) as response:
+        text = response.read().decode()
+    counts: dict[str, int] = {}
+    for labels, value in _METRIC.findall(text):
+        kind = re.search(r'activity_type="([^"]+)"', labels)
+        if kind:
+            counts[kind.group(1)] = counts.get(kind.group(1), 0) + int(float(value))
+    return counts
+
+
+async def start_all(client: Client, config: LifecycleConfig, tag: str, total: int, concurrency: int,
+                    progress: Progress) -> list[str]:
+    """Start `total` complaint workflows, `concurrency` starts in flight; returns their ids."""
+    task = progress.add_task("workflows started", total=total)
+    gate = asyncio.Semaphore(concurrency)
+    now = datetime.now(UTC)
+    ids: list[str] = []
+
+    async def start(n: int) -> None:
+        workflow_input = complaint_input(submitted_payload(tag, n, now), config)
+        workflow_id = complaint_workflow_id(workflow_input.complaint_id)
+        async with gate:
+            await client.start_workflow(
+                COMPLAINT_WORKFLOW_TYPE, workflow_input, id=workflow_id, task_queue=TaskQueues.LIFECYCLE,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        ids.append(workflow_id)
+        progress.advance(task)
+
+    # Coroutines made in slices: a million pending coroutines would be memory the bench measures itself.
+    for first in range(0, total, 10 * concurrency):
+        await asyncio.gather(*(start(n) for n in range(first, min(first + 10 * concurrency, total))))
+    return ids
+
+
+async def wait_until_waiting(metrics_url: str, before: dict[str, int], total: int, progress: Progress,
+                             timeout: float) -> None:
+    """Until every new workflow has run its first steps: two deadlines computed and the receipt notified."""
+    task = progress.add_task("first steps done", total=total)
+    deadline = time.monotonic() + timeout
+    while True:
+        now = await asyncio.to_thread(activity_counts, metrics_url)
+        deadlines = now.get(ActivityNames.COMPUTE_DEADLINE, 0) - before.get(ActivityNames.COMPUTE_DEADLINE, 0)
+        notices = now.get(ActivityNames.NOTIFY_COMPLAINANT, 0) - before.get(ActivityNames.NOTIFY_COMPLAINANT, 0)
+        done = min(deadlines // 2, notices)
+        progress.update(task, completed=min(done, total))
+        if done >= total:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"only {done} of {total} workflows finished their first steps in {timeout:.0f} s")
+        await asyncio.sleep(2)
+
+
+async def waiting_on_timer(client: Client, workflow_id: str) -> bool:
+    """The workflow is running, no activity pending, and its last command was a timer still to fire."""
+    handle = client.get_workflow_handle(workflow_id)
+    description = await handle.describe()
+    if description.raw_description.pending_activities:
+        return False
+    started: set[int] = set()
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
+            started.add(event.event_id)
+        elif event.event_type in (EventType.EVENT_TYPE_TIMER_FIRED, EventType.EVENT_TYPE_TIMER_CANCELED):
+            attributes = event.timer_fired_event_attributes or event.timer_canceled_event_attributes
+            started.discard(attributes.started_event_id)
+    return bool(started) and description.status is not None and description.status.name == "RUNNING"
+
+
+async def measure(bench: BenchStack, total: int, concurrency: int, e2e: int, console: Console) -> dict[str, Any]:
+    stack, client = bench.stack, bench.client
+    worker_pid = stack.processes["lifecycle-worker"].process.pid  # type: ignore[union-attr]
+    temporal_pid = stack.temporal.process.pid  # type: ignore[union-attr]
+    metrics_url = f"http://127.0.0.1:{stack.ports.lifecycle_worker + 1000}/metrics"
+    database = stack.temporal.data_dir / "temporal.sqlite"
+    config = load_lifecycle_config(bench.settings)
+    tag = uuid.uuid4().hex[:6]
+
+    console.print("end to end, nothing else open…")
+    empty = await bench_end_to_end(stack, client, bench.token, e2e, 16)
+    idle = {"worker_rss": rss(worker_pid), "temporal_rss": rss(temporal_pid), "database": sqlite_bytes(database)}
+
+    peak = {"worker_rss": 0, "temporal_rss": 0}
+    sampling = True
+
+    async def sample() -> None:
+        while sampling:
+            peak["worker_rss"] = max(peak["worker_rss"], rss(worker_pid))
+            peak["temporal_rss"] = max(peak["temporal_rss"], rss(temporal_pid))
+            await asyncio.sleep(1)
+
+    sampler = asyncio.create_task(sample())
+    before = await asyncio.to_thread(activity_counts, metrics_url)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+                  TimeElapsedColumn(), console=console) as progress:
+        began = time.monotonic()
+        ids = await start_all(client, config, tag, total, concurrency, progress)
+        started_s = time.monotonic() - began
+        await wait_until_waiting(metrics_url, before, total, progress, timeout=max(600.0, total * 0.5))
+        settled_s = time.monotonic() - began
+    sampling = False
+    await sampler
+
+    sample_ids = ids[:: max(1, len(ids) // 20)][:20]
+    checked = [await waiting_on_timer(client, workflow_id) for workflow_id in sample_ids]
+    running = (await client.count_workflows(
+        f'WorkflowType = "{COMPLAINT_WORKFLOW_TYPE}" AND ExecutionStatus = "Running"')).count
+    opened = {"worker_rss": rss(worker_pid), "temporal_rss": rss(temporal_pid), "database": sqlite_bytes(database)}
+
+    console.print(f"end to end, {running:,} complaint workflows open…")
+    loaded = await bench_end_to_end(stack, client, bench.token, e2e, 16)
+    return {
+        "workflows": total, "concurrency": concurrency, "start_seconds": round(started_s, 1),
+        "settled_seconds": round(settled_s, 1), "starts_per_second": round(total / started_s, 1),
+        "running_on_server": running, "sample_waiting_on_timer": f"{sum(checked)}/{len(checked)}",
+        "idle": idle, "peak": peak, "open": opened,
+        "end_to_end_empty": [figure_dict(f) for f in empty],
+        "end_to_end_open": [figure_dict(f) for f in loaded],
+    }
+
+
+def figure_dict(figure: Figure) -> dict[str, Any]:
+    return {"name": figure.name, "unit": figure.unit, "anxin": round(figure.anxin, 1), "raw": round(figure.raw, 1),
+            "ratio": round(figure.ratio, 2)}
+

@@ -65,7 +65,7 @@ test-integration: install
 
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy services workflows deploy
+	$(VENV)/bin/mypy services workflows deploy bench
 
 format: install
 	$(VENV)/bin/ruff check --fix .

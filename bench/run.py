@@ -164,6 +164,10 @@ async def bench_intake(stack: Stack, token: str, total: int, concurrency: int) -
     ]
 
 
+def _record_effect(conn: psycopg.Connection[Any], event: EventEnvelope) -> None:
+    conn.execute("INSERT INTO effects VALUES (%s)", (event.payload["n"],))
+
+
 def bench_events(stack: Stack, settings: CommonSettings, total: int) -> list[Figure]:
     topic_raw, topic_ours = f"bench.raw.{uuid.uuid4().hex[:6]}", f"bench.outbox.{uuid.uuid4().hex[:6]}"
     ensure_topics(settings, [topic_raw, topic_ours], partitions=6)
@@ -198,7 +202,7 @@ def bench_events(stack: Stack, settings: CommonSettings, total: int) -> list[Fig
     inbox = InboxConsumer(
         name=group, database_url=settings.database_url, schema=schema,
         consumer_factory=lambda: new_consumer(settings, topic_ours, group_id=group, client_id=group),
-        handler=lambda conn, event: conn.execute("INSERT INTO effects VALUES (%s)", (event.payload["n"],)),
+        handler=_record_effect,
     )
     thread = threading.Thread(target=inbox.run, daemon=True)
     thread.start()

@@ -11,7 +11,7 @@ STAMP_KAFKA := $(KAFKA_LIBS)/.fetched
 STAMP_SYSTEM := .data/.system-packages
 PYTEST_ARGS ?=
 
-.PHONY: help install run test test-unit test-integration lint format demo bench clean status
+.PHONY: help install run test test-unit test-integration lint format demo bench fuzz clean status
 
 help:
 	@echo "make run    - start Kafka, Temporal, PostgreSQL and every service (URLs printed; Ctrl-C stops)"
@@ -19,6 +19,7 @@ help:
 	@echo "make lint   - ruff and mypy"
 	@echo "make status - which engines and services of a running stack are up"
 	@echo "make bench  - speed against the raw engines, as ratios (bench/results/latest.json)"
+	@echo "make fuzz   - schemathesis against every service's OpenAPI on a private stack (bench/results/fuzz.json)"
 
 install: $(STAMP_PY) $(STAMP_KAFKA) $(STAMP_SYSTEM)
 
@@ -76,6 +77,11 @@ demo: install
 
 bench: install
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+# Generated requests against every service's API on a private stack (ports +13000): no 5xx, responses as
+# the OpenAPI says. FUZZ_ARGS="--requests 200 --services intake" for a shorter run.
+fuzz: install
+	$(PY) -m bench.fuzz $(FUZZ_ARGS)
 
 clean:
 	rm -rf .data/test-stack .pytest_cache .mypy_cache .ruff_cache

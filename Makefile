@@ -11,7 +11,7 @@ STAMP_KAFKA := $(KAFKA_LIBS)/.fetched
 STAMP_SYSTEM := .data/.system-packages
 PYTEST_ARGS ?=
 
-.PHONY: help install run test test-unit test-integration lint format demo bench bench-scale faults clean status
+.PHONY: help install run test test-unit test-integration lint format demo bench bench-scale faults fuzz clean status
 
 help:
 	@echo "make run    - start Kafka, Temporal, PostgreSQL and every service (URLs printed; Ctrl-C stops)"
@@ -21,6 +21,7 @@ help:
 	@echo "make bench  - speed against the raw engines, as ratios (bench/results/latest.json)"
 	@echo "make bench-scale - 100,000 open workflows, and the case list and quarterly report over 1,000,000 complaints"
 	@echo "make faults - kill -9 each component under load; nothing lost or doubled (bench/results/faults.json)"
+	@echo "make fuzz   - schemathesis against every service's OpenAPI on a private stack (bench/results/fuzz.json)"
 
 install: $(STAMP_PY) $(STAMP_KAFKA) $(STAMP_SYSTEM)
 
@@ -89,6 +90,10 @@ bench-scale: install
 # make faults FAULTS_ARGS="--components intake-relay --complaints 100"
 faults: install
 	$(PY) -m bench.faults $(FAULTS_ARGS)
+# Generated requests against every service's API on a private stack (ports +13000): no 5xx, responses as
+# the OpenAPI says. FUZZ_ARGS="--requests 200 --services intake" for a shorter run.
+fuzz: install
+	$(PY) -m bench.fuzz $(FUZZ_ARGS)
 
 clean:
 	rm -rf .data/test-stack .pytest_cache .mypy_cache .ruff_cache

@@ -14,6 +14,33 @@ PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://anxin.example/problems/"
 
 
+# The problem document as the OpenAPI describes it (RFC 9457 members, plus `errors` for validation).
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+    "additionalProperties": True,
+}
+
+# Declared on every route (`include_router(..., responses=PROBLEM_RESPONSES)`): each 4xx a route gives is a
+# problem document. Without it the OpenAPI promised FastAPI's own 422 body (`HTTPValidationError`, as
+# application/json) and no 401/403/404/409/429 at all, while the handlers above answer all of them as
+# application/problem+json; clients generated from the schema could not read any error.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {
+        "description": "Problem details (RFC 9457): the request was refused; `detail` says why",
+        "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+    },
+}
+
+
 class Problem(Exception):
     """Raise from a route or domain call to answer with a problem document."""
 

@@ -39,7 +39,7 @@ from services.common.kafka import KafkaProbe, new_producer
 from services.common.logs import configure_logging
 from services.common.middleware import BodySizeLimit, SecurityHeaders
 from services.common.migrations import apply_migrations
-from services.common.problems import install_problem_handlers
+from services.common.problems import PROBLEM_RESPONSES, install_problem_handlers
 from services.common.relay import OutboxRelay, register_outbox_metrics
 from services.common.runner import Component, run_components, serve
 from services.common.settings import CommonSettings
@@ -158,7 +158,7 @@ def create_service_app(
     app.include_router(token_router(settings.client_registry(), app.state.token_issuer))
     app.include_router(audit_router())
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, responses=PROBLEM_RESPONSES)
     return app
 
 

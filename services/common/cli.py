@@ -2,7 +2,7 @@
 
     anxin stack status                 which engines and processes of the local stack are up
     anxin case show ID                 a complaint's (TS-…) or case's (C-…) whole story, and what it waits for
-    anxin stuck                        workflows past a deadline, activities failing and retrying
+    anxin stuck                        workflows past a deadline, activities failing, events set aside
     anxin replay [--query Q]           replay workflow histories against the current code (before a deploy)
     anxin trace ID                     the spans of the traces that touched a complaint, case or trace id
     anxin clues import FILE            import clues (JSON lines or CSV) through intake, with a progress bar
@@ -163,14 +163,21 @@ def case_show(subject: Annotated[str, typer.Argument(help="complaint number (TS-
 
 @app.command("stuck")
 def stuck_command(limit: Annotated[int, typer.Option(help="workflows to look at")] = 200) -> None:
-    """Workflows past a deadline and activities failing and retrying, with why."""
-    from services.common.operator import stuck
+    """Workflows past a deadline, activities failing and retrying, and events set aside, with why.
+
+    The services' databases are read with DATABASE_URL when it is set (a role that may read every
+    service's schema), otherwise with the development stack's own service roles.
+    """
+    from deploy.stack import Stack
+    from services.common.operator import SERVICES_WITH_CONSUMERS, dead_letters, stuck
 
     async def run() -> None:
         client = await _client(operator_settings())
+        postgres = Stack(DATA_DIR).postgres
         with console.status("looking for stuck work…"):
             rows = await stuck(client, limit=limit)
-        table = Table("workflow", "why")
+            rows += dead_letters({s: postgres.service_url(s) for s in SERVICES_WITH_CONSUMERS}, limit=limit)
+        table = Table("workflow or subject", "why")
         for row in rows:
             table.add_row(row["workflow_id"], row["why"])
         console.print(table if rows else "nothing is stuck")

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from kafka import KafkaConsumer
 from temporalio.api.enums.v1 import EventType, PendingWorkflowTaskState
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -188,6 +189,34 @@ async def stuck(client: Client, *, limit: int = 200) -> list[dict[str, str]]:
                 message = activity.last_failure.message if activity.HasField("last_failure") else "no detail"
                 rows.append({"workflow_id": execution.id,
                              "why": f"{activity.activity_type.name} failing, attempt {activity.attempt}: {message}"})
+    return rows
+
+
+SERVICES_WITH_CONSUMERS = ("intake", "cases", "referrals", "sanctions")
+
+
+def dead_letters(database_urls: dict[str, str], *, limit: int = 200) -> list[dict[str, str]]:
+    """Events each service's consumers set aside (`services/common/inbox.py`): their effect never happened.
+
+    Each is a complaint, case or handoff that moves no further until the cause is fixed and the event is
+    replayed, so it is listed beside the stuck workflows. A schema that cannot be read is listed too: an
+    empty answer must mean nothing is set aside, not that nobody looked.
+    """
+    rows: list[dict[str, str]] = []
+    for service, url in database_urls.items():
+        try:
+            with psycopg.connect(url, options=f"-c search_path={service}", connect_timeout=5) as conn:
+                found = conn.execute(
+                    "SELECT consumer, event_type, envelope->>'subject', error, failed_at FROM dead_letters "
+                    "ORDER BY failed_at DESC LIMIT %s", (limit,),
+                ).fetchall()
+        except psycopg.Error as exc:
+            rows.append({"workflow_id": f"{service} dead letters", "why": f"could not be read: {str(exc)[:200]}"})
+            continue
+        for consumer, event_type, subject, error, failed_at in found:
+            rows.append({"workflow_id": str(subject),
+                         "why": f"{event_type} set aside by {service}/{consumer} at {failed_at:%Y-%m-%d %H:%M}: "
+                                f"{error.splitlines()[0][:200]}"})
     return rows
 
 

@@ -218,3 +218,39 @@ async def test_stuck_lists_a_deliberately_overdue_handoff(stack: Stack, agency_t
             return
         time.sleep(2)
     raise AssertionError(f"the overdue handoff was not listed: {rows}")
+
+
+def test_stuck_lists_events_set_aside_by_the_consumers(stack: Stack) -> None:
+    from kafka import KafkaProducer
+
+    from services.common.operator import SERVICES_WITH_CONSUMERS, dead_letters
+    from services.contracts.events import EventEnvelope, Topics
+
+    stack.start_processes([*PROCESSES, "cases-worker"], timeout=180)
+    subject = f"TS-20261128-{uuid.uuid4().hex[:6].upper()}"
+    # A complaint event without the facts its consumers need: neither the workflow starter nor the case
+    # ledger can ever apply it, so each sets it aside, and the complaint moves no further until replayed.
+    event = EventEnvelope(type="complaint.submitted", subject=subject, producer="intake",
+                          payload={"complaint_id": subject})
+    producer = KafkaProducer(bootstrap_servers=stack.kafka.bootstrap_servers)
+    producer.send(Topics.INTAKE_COMPLAINTS, key=subject.encode(), value=event.to_bytes()).get(timeout=30)
+    producer.close()
+
+    urls = {service: stack.postgres.service_url(service) for service in SERVICES_WITH_CONSUMERS}
+    wanted = {"set aside by intake/intake-workflow-starter", "set aside by cases/cases-ledger"}
+    found: set[str] = set()
+    for _ in range(60):
+        whys = [row["why"] for row in dead_letters(urls) if row["workflow_id"] == subject]
+        found = {w for w in wanted if any(w in why for why in whys)}
+        if found == wanted:
+            break
+        time.sleep(1)
+    assert found == wanted, whys
+    assert all(why.startswith("complaint.submitted set aside") for why in whys), whys
+
+    anxin = Path(sys.executable).parent / "anxin"
+    result = subprocess.run([str(anxin), "stuck"], capture_output=True, text=True, timeout=120, env={
+        "ANXIN_DATA_DIR": str(stack.data_dir), "TEMPORAL_ADDRESS": stack.temporal.address, "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{stack.ports.postgres}/anxin", "COLUMNS": "240"})
+    assert result.returncode == 0, result.stderr
+    assert subject in result.stdout and "complaint.submitted set aside" in result.stdout, result.stdout

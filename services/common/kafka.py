@@ -47,6 +47,12 @@ def new_consumer(settings: CommonSettings, *topics: str, group_id: str, client_i
         auto_offset_reset="earliest",
         max_poll_records=200,
         isolation_level="read_committed",
+        # A consumer killed without leaving its group keeps its partitions until the broker stops hearing
+        # its heartbeats. kafka-python's default (45 s) held a restarted worker's events back that long
+        # (`make faults`: 46 s for the intake and cases workers); heartbeats run on their own thread every
+        # 3 s, so 10 s still tolerates a slow batch and a short pause.
+        session_timeout_ms=10_000,
+        heartbeat_interval_ms=3_000,
     )
 
 

@@ -60,7 +60,7 @@ def audit_router() -> APIRouter:
         actor: str | None = None,
         action: str | None = None,
         limit: int = Query(100, ge=1, le=1000),
-        before_id: int | None = Query(None, description="Page backwards from this row id"),
+        before_id: int | None = Query(None, ge=1, le=2**63 - 1, description="Page backwards from this row id"),
         principal: Principal = require_roles(Role.city_office, Role.operator),
     ) -> dict[str, Any]:
         clauses: list[str] = ["true"]

@@ -155,9 +155,8 @@ def create_service_app(
     app.include_router(health_router(f"{spec.name}-api", checks))
     install_problem_handlers(app)
     app.state.token_issuer = settings.token_issuer()
-    app.include_router(token_router(settings.client_registry(), app.state.token_issuer))
-    app.include_router(audit_router())
-    for router in routers:
+    # Every router, the token endpoint and the audit trail included: each 4xx is a problem document.
+    for router in [token_router(settings.client_registry(), app.state.token_issuer), audit_router(), *routers]:
         app.include_router(router, responses=PROBLEM_RESPONSES)
     return app
 

@@ -28,6 +28,11 @@ from services.sanctions.commands import Sanctions, valid_id_number
 
 router = APIRouter(prefix="/v1")
 
+# Pages deeper than this are not a reader's need; bounded so a wild offset is a 422, not a database error.
+MAX_OFFSET = 1_000_000
+# A quarter of this century, e.g. 2026-Q3 (year 0 or 9999 is a typing error, not a quarter to publish).
+QUARTER_PATTERN = r"^20\d{2}-Q[1-4]$"
+
 READERS = require_roles(*domain.READ_ROLES)
 ACTORS = require_roles(*domain.ACT_ROLES)
 CITY = require_roles(*domain.DECIDE_ROLES)
@@ -132,7 +137,7 @@ class DecisionBody(_Body):
 @router.get("/listings", tags=["listings"], summary="Listings in your scope, newest first")
 async def get_listings(
     request: Request, stage: str | None = None, county: str | None = None,
-    limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0), principal: Principal = READERS,
+    limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=MAX_OFFSET), principal: Principal = READERS,
 ) -> JSONResponse:
     if principal.county and county and county != principal.county:
         raise Problem(403, "Forbidden", f"your scope is county {principal.county}")
@@ -206,7 +211,7 @@ def _ascii(text: str) -> str:
 
 
 class QuarterBody(_Body):
-    quarter: str = Field(pattern=r"^\d{4}-Q[1-4]$", examples=["2026-Q3"])
+    quarter: str = Field(pattern=QUARTER_PATTERN, examples=["2026-Q3"])
 
 
 @router.post("/publication-lists", tags=["publication"], summary="Draft (or redraft) a quarter's list now (city office)")
@@ -234,7 +239,7 @@ async def post_approval(request: Request, list_id: str, principal: Principal = C
 @router.get("/criminal-transfers", tags=["register"], summary="Referrals to the police with their outcome")
 async def get_transfers(
     request: Request, county: str | None = None, outcome: str | None = None,
-    limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0), principal: Principal = REGISTER_READERS,
+    limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=MAX_OFFSET), principal: Principal = REGISTER_READERS,
 ) -> JSONResponse:
     county = principal.county or county
     async with request.app.state.pool.connection() as conn:
@@ -257,7 +262,7 @@ async def get_transfer_statistics(request: Request, start: date | None = None, e
 
 @router.get("/public/blacklist", tags=["public"], summary="The current blacklist, by employer name or credit code")
 async def public_blacklist(request: Request, q: str | None = Query(None, max_length=100),
-                           limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)) -> JSONResponse:
+                           limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> JSONResponse:
     async with request.app.state.pool.connection() as conn:
         rows = await store.public_blacklist(conn, q, limit, offset)
         persons = await store.persons_of(conn, [r["listing_id"] for r in rows])
@@ -298,7 +303,7 @@ PUBLIC_ENTRY_FIELDS = ("employer_name", "credit_code", "project_name", "county",
 @router.get("/public/major-violations", tags=["public"],
             summary="Published major violations, by employer name or credit code")
 async def public_major_violations(request: Request, q: str | None = Query(None, max_length=100),
-                                  quarter: str | None = Query(None, pattern=r"^\d{4}-Q[1-4]$")) -> JSONResponse:
+                                  quarter: str | None = Query(None, pattern=QUARTER_PATTERN)) -> JSONResponse:
     async with request.app.state.pool.connection() as conn:
         published = await store.lists(conn, published_only=True)
     needle = (q or "").strip()

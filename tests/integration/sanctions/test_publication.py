@@ -139,3 +139,17 @@ def test_the_quarterly_schedule_drafts_the_last_complete_quarter(sanctions: Sanc
     expected = f"PL-{previous_quarter(china_date(datetime.now(UTC)))}"
     wait_for("the scheduled draft", lambda: sanctions.query("SELECT 1 FROM publication_lists WHERE list_id = %s", expected))
 
+
+
+def test_out_of_range_paging_and_quarters_are_refused_as_problems(sanctions: Sanctions) -> None:
+    # Both were server errors found by `make fuzz`: an offset beyond bigint reached PostgreSQL, and year 0
+    # reached the date arithmetic.
+    for response in (
+        sanctions.city.get("/v1/criminal-transfers", params={"offset": 10**30}),
+        sanctions.city.get("/v1/listings", params={"offset": 10**7}),
+        sanctions.city.post("/v1/publication-lists", json={"quarter": "0000-Q1"}),
+        sanctions.city.post("/v1/publication-lists", json={"quarter": "8514-Q1"}),
+        sanctions.city.get("/v1/audit", params={"before_id": 10**30}),
+    ):
+        assert response.status_code == 422, (response.request.url, response.text)
+        assert response.headers["content-type"] == "application/problem+json"

@@ -21,6 +21,7 @@ from stdnum.cn import uscc
 from services.cases import domain, reports, store
 from services.cases.actions import Cases
 from services.common.auth import LIFECYCLE_CALLER, Principal, Role, require_roles
+from services.common.openapi import file_responses
 from services.common.problems import Problem
 from services.contracts.lifecycle import (
     AcceptanceDecisionKind,
@@ -368,7 +369,8 @@ async def get_timeline(request: Request, case_id: str, principal: Principal = RE
 # --- statistics and reports ---------------------------------------------------------------------------------
 
 
-@router.get("/statistics", tags=["reports"], summary="Figures for a day, week or quarter, by county and city")
+@router.get("/statistics", tags=["reports"], summary="Figures for a day, week or quarter, by county and city",
+            responses=file_responses("text/csv"))  # or JSON, the default
 async def statistics(
     request: Request,
     period: Literal["daily", "weekly", "quarterly"] = "quarterly",
@@ -422,14 +424,16 @@ async def _report(request: Request, report_id: str) -> dict[str, Any]:
 
 
 # Declared before `/reports/{report_id}`, which would otherwise take the `.csv` suffix into the id.
-@router.get("/reports/{report_id}.csv", tags=["reports"], summary="A report as CSV (city office)")
+@router.get("/reports/{report_id}.csv", tags=["reports"], summary="A report as CSV (city office)",
+            response_class=Response, responses=file_responses("text/csv"))
 async def get_report_csv(request: Request, report_id: str, principal: Principal = CITY) -> Response:
     report = await _report(request, report_id)
     return Response(report["csv"], media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{report_id}.csv"'})
 
 
-@router.get("/reports/{report_id}/chart.png", tags=["reports"], summary="A report's chart (PNG, city office)")
+@router.get("/reports/{report_id}/chart.png", tags=["reports"], summary="A report's chart (PNG, city office)",
+            response_class=Response, responses=file_responses("image/png"))
 async def get_report_chart(request: Request, report_id: str, principal: Principal = CITY) -> Response:
     report = await _report(request, report_id)
     if not report["chart_png"]:

@@ -37,7 +37,7 @@ from services.common.health import (
 )
 from services.common.kafka import KafkaProbe, new_producer
 from services.common.logs import configure_logging
-from services.common.middleware import BodySizeLimit, SecurityHeaders
+from services.common.middleware import BodySizeLimit, RefuseNulCharacters, SecurityHeaders
 from services.common.migrations import apply_migrations
 from services.common.problems import PROBLEM_RESPONSES, install_problem_handlers
 from services.common.relay import OutboxRelay, register_outbox_metrics
@@ -134,6 +134,9 @@ def create_service_app(
     process_name = f"{spec.name}-api"
     configure_tracing(process_name, settings.data_dir)
     instrument_app(app, process_name)
+    # The last added runs first: the size limit, then the headers, then the NUL check (inside the size limit,
+    # so a JSON body it reads whole is already bounded).
+    app.add_middleware(RefuseNulCharacters)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.state.settings = settings

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from services.common import audit
 from services.common.auth import Principal, Role, bearer_principal, require_roles
+from services.common.openapi import file_responses
 from services.common.problems import Problem
 from services.intake import domain, pages, posters, store
 from services.intake.evidence import EvidenceRejected, EvidenceStore
@@ -207,7 +208,8 @@ async def get_site(request: Request, site_id: str) -> dict[str, Any]:
     return await _site_or_404(request, site_id)
 
 
-@router.get("/v1/sites/{site_id}/poster.{fmt}", tags=["sites"], summary="The site's QR poster (png or pdf)")
+@router.get("/v1/sites/{site_id}/poster.{fmt}", tags=["sites"], summary="The site's QR poster (png or pdf)",
+            response_class=Response, responses=file_responses("image/png", "application/pdf"))
 async def site_poster(request: Request, site_id: str, fmt: str) -> Response:
     if fmt not in ("png", "pdf"):
         raise Problem(404, "Not found", "Posters come as .png or .pdf.")

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.common.auth import LIFECYCLE_CALLER, Principal, Role, require_roles
+from services.common.openapi import file_responses
 from services.common.problems import Problem
 from services.contracts.lifecycle import LetterRequest, ReferralRequest, WithdrawReferralRequest
 from services.contracts.referrals_events import (
@@ -101,7 +102,7 @@ async def get_letter(request: Request, letter_id: str, principal: Principal = RE
 
 
 @router.get("/letters/{letter_id}/pdf", tags=["letters"], summary="The letter as PDF",
-            response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+            response_class=Response, responses=file_responses("application/pdf"))
 async def get_letter_pdf(request: Request, letter_id: str, principal: Principal = READERS) -> Response:
     row, pdf = await referrals(request).letter_pdf(principal, letter_id)
     return Response(pdf, media_type="application/pdf", headers={
@@ -171,7 +172,7 @@ async def return_handoff(request: Request, handoff_id: str, body: ReturnBody,
 
 
 @router.get("/handoffs/{handoff_id}/files/{file_id}", tags=["handoffs"], summary="A file of a response",
-            response_class=Response)
+            response_class=Response, responses=file_responses("*/*"))  # as the department sent it
 async def get_handoff_file(request: Request, handoff_id: str, file_id: str,
                            principal: Principal = READERS) -> Response:
     row = await referrals(request).handoff_file(principal, handoff_id, file_id)

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.common.auth import LIFECYCLE_CALLER, Principal, Role, bearer_principal, require_roles
+from services.common.openapi import file_responses
 from services.common.problems import Problem
 from services.contracts.lifecycle import SanctionRequest
 from services.contracts.sanctions_events import PersonRole
@@ -196,7 +197,8 @@ async def post_application_decision(request: Request, listing_id: str, applicati
 
 
 @router.get("/documents/{document_id}", tags=["listings"],
-            summary="A document: notices and decisions for agencies, published lists for everyone")
+            summary="A document: notices and decisions for agencies, published lists for everyone",
+            response_class=Response, responses=file_responses("application/pdf", "text/html"))
 async def get_document(request: Request, document_id: str) -> Response:
     doc = await sanctions(request).document(bearer_principal(request), document_id)
     return Response(doc["content"], media_type=doc["media_type"],

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.common.auth import LIFECYCLE_CALLER, Principal, Role, require_roles
-from services.common.openapi import file_responses
+from services.common.openapi import CREATED_OR_REPEATED, created_or_repeated, file_responses
 from services.common.problems import Problem
 from services.contracts.lifecycle import LetterRequest, ReferralRequest, WithdrawReferralRequest
 from services.contracts.referrals_events import (
@@ -53,10 +53,6 @@ def _key(key: str | None) -> str:
     return key
 
 
-def _created(record: dict[str, Any], created: bool) -> JSONResponse:
-    return JSONResponse(record, status_code=201 if created else 200)
-
-
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
     # Amounts stay exact: Decimal as a string, never a float.
     return jsonable_encoder(row, custom_encoder={Decimal: str})  # type: ignore[no-any-return]
@@ -65,14 +61,14 @@ def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
 # --- the lifecycle's requests --------------------------------------------------------------------------
 
 
-@router.post("/letters", tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], summary="Issue a handoff letter or a ladder letter (交办函 … 问责移交单)")
+@router.post("/letters", responses=CREATED_OR_REPEATED, tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], summary="Issue a handoff letter or a ladder letter (交办函 … 问责移交单)")
 async def post_letter(request: Request, body: LetterRequest, key: IdempotencyKey = None) -> JSONResponse:
-    return _created(*await referrals(request).issue_letter(_key(key), body))
+    return created_or_repeated(*await referrals(request).issue_letter(_key(key), body))
 
 
-@router.post("/referrals", tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], summary="Refer a case to the police, procuratorate or arbitration")
+@router.post("/referrals", responses=CREATED_OR_REPEATED, tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], summary="Refer a case to the police, procuratorate or arbitration")
 async def post_referral(request: Request, body: ReferralRequest, key: IdempotencyKey = None) -> JSONResponse:
-    return _created(*await referrals(request).make_referral(_key(key), body))
+    return created_or_repeated(*await referrals(request).make_referral(_key(key), body))
 
 
 @router.post("/referrals/{referral_id}/withdrawal", tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER],
@@ -229,11 +225,11 @@ async def decide(request: Request, referral_id: str, body: DecisionBody,
     ))
 
 
-@router.post("/fast-track-referrals", tags=["referrals"],
+@router.post("/fast-track-referrals", responses=CREATED_OR_REPEATED, tags=["referrals"],
              summary="An inspector's fast-track referral: legal aid (green channel, same day) or arbitration")
 async def fast_track(request: Request, body: FastTrackBody, key: IdempotencyKey = None,
                      principal: Principal = INSPECTORS) -> JSONResponse:
-    return _created(*await referrals(request).make_agency_referral(
+    return created_or_repeated(*await referrals(request).make_agency_referral(
         principal, _key(key), body.target, body.case_id, body.basis, _hash(body)))
 
 

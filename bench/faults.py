@@ -61,9 +61,7 @@ from services.contracts.lifecycle import (
 from tests.integration.test_intake import complaint
 
 OFFSET = 17000
-PORTS = Ports(postgres=24330 + OFFSET, temporal=27233 + OFFSET, temporal_ui=28233 + OFFSET, kafka=29092 + OFFSET,
-              kafka_controller=29093 + OFFSET, service_base=28000 + OFFSET, lifecycle_worker=28200 + OFFSET,
-              codec_server=28299 + OFFSET)
+PORTS = Ports.private(OFFSET)
 DATA_DIR = REPO_ROOT / ".data" / "faults-stack"
 RESULTS = REPO_ROOT / "bench" / "results"
 PROCESSES = [f"{s}-{kind}" for s in SERVICES for kind in ("api", "relay", "worker")] + ["lifecycle-worker"]

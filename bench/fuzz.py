@@ -42,12 +42,10 @@ from schemathesis.specs.openapi.checks import (
 from deploy.engines import REPO_ROOT, Ports
 from deploy.secrets import development_clients
 from deploy.stack import Stack
-from services.common.auth import Role
+from services.common.auth import Role, allowed_roles
 
 OFFSET = 13000
-PORTS = Ports(postgres=24330 + OFFSET, temporal=27233 + OFFSET, temporal_ui=28233 + OFFSET, kafka=29092 + OFFSET,
-              kafka_controller=29093 + OFFSET, service_base=28000 + OFFSET, lifecycle_worker=28200 + OFFSET,
-              codec_server=28299 + OFFSET)
+PORTS = Ports.private(OFFSET)
 DATA_DIR = REPO_ROOT / ".data" / "fuzz-stack"
 RESULTS = REPO_ROOT / "bench" / "results"
 SERVICES = ["intake", "cases", "referrals", "sanctions"]
@@ -79,16 +77,6 @@ class ServiceResult:
     failures: list[Failure] = field(default_factory=list)
 
 
-def _allowed_roles(route: APIRoute) -> frozenset[Role] | None:
-    stack = list(route.dependant.dependencies)
-    while stack:
-        dependency = stack.pop()
-        roles = getattr(dependency.call, "allowed_roles", None)
-        if roles is not None:
-            return frozenset(roles)
-        stack.extend(dependency.dependencies)
-    return None
-
 
 def route_roles(service: str) -> dict[tuple[str, str], Role | None]:
     """(method, path) → the role whose token the fuzzer sends (None: the route takes no token)."""
@@ -97,7 +85,7 @@ def route_roles(service: str) -> dict[tuple[str, str], Role | None]:
     for route in router.routes:
         if not isinstance(route, APIRoute):
             continue
-        roles = _allowed_roles(route)
+        roles = allowed_roles(route)
         role = next((r for r in ROLE_PREFERENCE if roles is not None and r in roles), None)
         for method in route.methods or ():
             chosen[(method.upper(), route.path)] = role

@@ -56,9 +56,7 @@ from tests.support.roundtrip import RoundTripWorkflow, greet
 
 # Another stack on the machine (another checkout's bench, a test run) can be avoided with the offset.
 OFFSET = int(os.environ.get("ANXIN_BENCH_PORT_OFFSET", "15000"))
-PORTS = Ports(postgres=24330 + OFFSET, temporal=27233 + OFFSET, temporal_ui=28233 + OFFSET, kafka=29092 + OFFSET,
-              kafka_controller=29093 + OFFSET, service_base=28000 + OFFSET, lifecycle_worker=28200 + OFFSET,
-              codec_server=28299 + OFFSET)
+PORTS = Ports.private(OFFSET)
 RESULTS = REPO_ROOT / "bench" / "results"
 
 

@@ -103,6 +103,14 @@ class Ports:
     lifecycle_worker: int = 8200
     codec_server: int = 8299
 
+    @classmethod
+    def private(cls, offset: int) -> Ports:
+        """The ports of a private stack beside `make run`'s (tests, benchmarks, fault and fuzz runs): the test
+        stack's ports (PostgreSQL 24330, Temporal 27233, Kafka 29092, services 28001…) shifted by `offset`."""
+        return cls(postgres=24330 + offset, temporal=27233 + offset, temporal_ui=28233 + offset,
+                   kafka=29092 + offset, kafka_controller=29093 + offset, service_base=28000 + offset,
+                   lifecycle_worker=28200 + offset, codec_server=28299 + offset)
+
 
 @dataclass
 class PidFile:

@@ -29,6 +29,7 @@ from typing import Annotated, Any
 import httpx
 import jwt
 from fastapi import APIRouter, Depends, Form, Request
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel
 
@@ -233,9 +234,22 @@ def require_roles(*roles: Role) -> Any:
             raise Problem(403, "Forbidden", f"The role {principal.role.value} may not do this.")
         return principal
 
-    # Read by the authorisation test matrix, which checks every route against every role.
+    # Read by `allowed_roles` below.
     dependency.allowed_roles = frozenset(roles)  # type: ignore[attr-defined]
     return Depends(dependency)
+
+
+def allowed_roles(route: APIRoute) -> frozenset[Role] | None:
+    """The roles a route's `require_roles` guard admits, however deep among its dependencies; None when it
+    has no such guard. The authorisation test matrix and `make fuzz` read every route's roles from here."""
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dependency = stack.pop()
+        roles = getattr(dependency.call, "allowed_roles", None)
+        if roles is not None:
+            return frozenset(roles)
+        stack.extend(dependency.dependencies)
+    return None
 
 
 # The services' lifecycle endpoints (orders, letters, referrals, listings …) answer the lifecycle worker only.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -9,12 +10,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.common.problems import PROBLEM_JSON
 
 
-def _problem_body(status: int, title: str, detail: str) -> bytes:
-    import json
-
-    return json.dumps(
-        {"type": "about:blank", "title": title, "status": status, "detail": detail}, ensure_ascii=False
-    ).encode()
+async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
+    """Answer with a problem document from a middleware, before any route has run."""
+    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail},
+                      ensure_ascii=False).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 class BodySizeLimit:
@@ -57,10 +59,7 @@ class BodySizeLimit:
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
-        body = _problem_body(413, "Request too large", f"The request body may be at most {self.max_bytes} bytes.")
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await _send_problem(send, 413, "Request too large", f"The request body may be at most {self.max_bytes} bytes.")
 
 
 class _TooLarge(Exception):
@@ -111,11 +110,8 @@ class RefuseNulCharacters:
 
 
 async def _refuse_nul(send: Send) -> None:
-    body = _problem_body(400, "NUL character in the request",
-                         "A NUL character (U+0000) is not allowed in a path, query or field value.")
-    await send({"type": "http.response.start", "status": 400,
-                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
+    await _send_problem(send, 400, "NUL character in the request",
+                        "A NUL character (U+0000) is not allowed in a path, query or field value.")
 
 
 SECURITY_HEADERS = [

@@ -27,16 +27,7 @@ from services.common.settings import CommonSettings
 # Several test sessions can run side by side on one machine, each with its own ports and data dir:
 # ANXIN_TEST_PORT_OFFSET=N shifts every port by N (use multiples of 1000 below 20000).
 PORT_OFFSET = int(os.environ.get("ANXIN_TEST_PORT_OFFSET", "0"))
-TEST_PORTS = Ports(
-    postgres=24330 + PORT_OFFSET,
-    temporal=27233 + PORT_OFFSET,
-    temporal_ui=28233 + PORT_OFFSET,
-    kafka=29092 + PORT_OFFSET,
-    kafka_controller=29093 + PORT_OFFSET,
-    service_base=28000 + PORT_OFFSET,
-    lifecycle_worker=28200 + PORT_OFFSET,
-    codec_server=28299 + PORT_OFFSET,
-)
+TEST_PORTS = Ports.private(PORT_OFFSET)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

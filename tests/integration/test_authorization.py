@@ -15,7 +15,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from deploy.stack import Stack
-from services.common.auth import Principal, Role, TokenIssuer
+from services.common.auth import Principal, Role, TokenIssuer, allowed_roles
 
 SERVICES = ["intake", "cases", "referrals", "sanctions"]
 
@@ -32,16 +32,6 @@ PUBLIC = {
 }
 
 
-def _allowed_roles(route: APIRoute) -> frozenset[Role] | None:
-    stack = list(route.dependant.dependencies)
-    while stack:
-        dependency = stack.pop()
-        roles = getattr(dependency.call, "allowed_roles", None)
-        if roles is not None:
-            return frozenset(roles)
-        stack.extend(dependency.dependencies)
-    return None
-
 
 def _routes(service: str) -> list[tuple[str, str, frozenset[Role] | None]]:
     app_module = importlib.import_module(f"services.{service}.api")
@@ -50,7 +40,7 @@ def _routes(service: str) -> list[tuple[str, str, frozenset[Role] | None]]:
     for route in router.routes:
         if isinstance(route, APIRoute):
             for method in sorted(route.methods - {"HEAD"}):
-                rows.append((method, route.path, _allowed_roles(route)))
+                rows.append((method, route.path, allowed_roles(route)))
     return rows
 
 

@@ -34,6 +34,10 @@ from services.contracts.events import EventEnvelope
 log = logging.getLogger(__name__)
 
 Handler = Callable[[psycopg.Connection[Any], EventEnvelope], None]
+# Called with a whole poll's events before they are applied one by one: a place to do, concurrently, slow
+# idempotent work the handler would otherwise do in turn (the intake worker starts a poll's workflows at
+# once). Best effort: the handler stays the authority and must still be right when `prepare` did nothing.
+Prepare = Callable[[list[EventEnvelope]], None]
 
 
 class PermanentEventError(Exception):
@@ -80,6 +84,7 @@ class InboxConsumer:
         schema: str,
         consumer_factory: Callable[[], KafkaConsumer],
         handler: Handler,
+        prepare: Prepare | None = None,
         lag_interval_seconds: float = 5.0,
     ) -> None:
         self.name = name
@@ -87,6 +92,7 @@ class InboxConsumer:
         self._database_url = database_url
         self._consumer_factory = consumer_factory
         self._handler = handler
+        self._prepare = prepare
         self._lag_interval = lag_interval_seconds
         self._stop = threading.Event()
         self.status = ConsumerStatus()
@@ -111,6 +117,8 @@ class InboxConsumer:
                             self._measure_lag(consumer, batch)
                         if not batch:
                             continue
+                        if self._prepare is not None:
+                            self._prepare_batch([r for records in batch.values() for r in records])
                         for records in batch.values():
                             for record in records:
                                 self.apply(conn, record)
@@ -129,6 +137,19 @@ class InboxConsumer:
                         consumer.close(autocommit=False)
                     except Exception:
                         log.debug("closing consumer failed", exc_info=True)
+
+    def _prepare_batch(self, records: list[ConsumerRecord]) -> None:
+        envelopes = []
+        for record in records:
+            try:
+                envelopes.append(EventEnvelope.from_bytes(record.value))
+            except ValidationError:
+                continue  # `apply` logs and skips it
+        try:
+            self._prepare(envelopes)  # type: ignore[misc]
+        except Exception:  # the handler does the work in turn, and retries it if it fails there too
+            log.warning("preparing a batch failed; applying its events one by one", exc_info=True,
+                        extra={"consumer": self.name, "events": len(envelopes)})
 
     def _measure_lag(self, consumer: KafkaConsumer, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
         """Lag per assigned partition: high watermark minus the next offset this consumer will apply.

@@ -27,6 +27,7 @@ from services.common.kafka import KafkaProbe, new_consumer
 from services.common.lifecycle_config import load_lifecycle_config
 from services.common.runner import Component
 from services.common.service import ServiceSettings
+from services.common.telemetry import attach_trace_context, detach_trace_context
 from services.contracts.cases import case_id_for, employer_ref, project_ref
 from services.contracts.events import EventEnvelope, Topics
 from services.contracts.lifecycle import (
@@ -72,13 +73,55 @@ def complaint_input(payload: dict[str, Any], config: LifecycleConfig) -> Complai
 
 
 class WorkflowStarter:
-    """The inbox handler: start the complaint's workflow, record that it was started."""
+    """The inbox handler: start the complaint's workflow, record that it was started.
+
+    `prepare` starts the workflows of a whole poll concurrently before the inbox applies the events one by
+    one; the handler then only records what was started. Started one at a time, each start's round trip to
+    Temporal queued every later complaint behind it (`docs/performance.md`).
+    """
 
     def __init__(self, settings: ServiceSettings, config: LifecycleConfig) -> None:
         self._settings = settings
         self._config = config
         self._local = threading.local()
         self.client: Client | None = None
+        # Workflow ids started (or found started) by `prepare` and not yet recorded by the handler. Only the
+        # consumer's thread touches it.
+        self._prepared: set[str] = set()
+
+    def close(self) -> None:
+        """Close the calling thread's event loop (the consumer's lives as long as the process)."""
+        loop = getattr(self._local, "loop", None)
+        if loop is not None:
+            loop.close()
+            self._local.loop = None
+
+    def prepare(self, events: list[EventEnvelope]) -> None:
+        starts: dict[str, tuple[ComplaintInput, dict[str, str]]] = {}
+        for event in events:
+            if event.type != "complaint.submitted":
+                continue
+            try:
+                workflow_input = complaint_input(event.payload, self._config)
+            except Exception:  # the handler sets the event aside with the reason
+                continue
+            starts[complaint_workflow_id(workflow_input.complaint_id)] = (workflow_input, event.trace)
+        # Replaced, not added to: an id left from an earlier poll belonged to an event the inbox found applied.
+        self._prepared = self._loop().run_until_complete(self._start_all(starts)) if starts else set()
+
+    async def _start_all(self, starts: dict[str, tuple[ComplaintInput, dict[str, str]]]) -> set[str]:
+        async def start(workflow_id: str, workflow_input: ComplaintInput, trace: dict[str, str]) -> str:
+            # Each start continues its own complaint's trace (a task has its own copy of the context).
+            token = attach_trace_context(trace)
+            try:
+                await self._start(workflow_id, workflow_input)
+            finally:
+                detach_trace_context(token)
+            return workflow_id
+
+        results = await asyncio.gather(*(start(wid, wi, trace) for wid, (wi, trace) in starts.items()),
+                                       return_exceptions=True)
+        return {r for r in results if isinstance(r, str)}
 
     def _loop(self) -> asyncio.AbstractEventLoop:
         # The consumer runs in its own thread; its Temporal client lives on that thread's event loop.
@@ -93,7 +136,10 @@ class WorkflowStarter:
             return
         workflow_input = complaint_input(event.payload, self._config)
         workflow_id = complaint_workflow_id(workflow_input.complaint_id)
-        self._loop().run_until_complete(self._start(workflow_id, workflow_input))
+        if workflow_id in self._prepared:
+            self._prepared.discard(workflow_id)
+        else:
+            self._loop().run_until_complete(self._start(workflow_id, workflow_input))
         conn.execute(
             "INSERT INTO workflow_starts (complaint_id, workflow_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
             (workflow_input.complaint_id, workflow_id),
@@ -126,6 +172,7 @@ def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, 
             settings, Topics.INTAKE_COMPLAINTS, group_id=CONSUMER_NAME, client_id=CONSUMER_NAME
         ),
         handler=starter,
+        prepare=starter.prepare,
     )
     pool = open_pool(settings.database_url, SPEC.schema, max_size=2)
     health_client: dict[str, Client] = {}

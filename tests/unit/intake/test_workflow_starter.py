@@ -1,0 +1,85 @@
+"""The intake worker starts a poll's workflows at once, and the inbox handler only records them."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from services.common.service import ServiceSettings
+from services.contracts.events import EventEnvelope
+from services.contracts.lifecycle import LifecycleConfig, complaint_workflow_id
+from services.intake.worker import WorkflowStarter
+
+BATCH = 5
+
+
+def submitted(n: int) -> EventEnvelope:
+    return EventEnvelope(type="complaint.submitted", subject=f"TS-20261129-{n:06d}", producer="intake", payload={
+        "complaint_id": f"TS-20261129-{n:06d}", "channel": "qr_form", "site_id": None, "county_code": "130402",
+        "project_name": "丛台区测试安置房项目", "employer_name_key": f"测试建筑劳务有限公司{n}",
+        "employer_credit_code": None, "period_start": "2026-06-01", "period_end": "2026-09-30",
+        "amount_owed": "18600.00", "workers_affected": 3, "phone_ref": f"phone_{n:x}abcdef",
+        "submitted_at": datetime(2026, 11, 29, tzinfo=UTC).isoformat()})
+
+
+class FakeTemporal:
+    """Counts starts; each start waits until the whole batch is in flight, so starting them one after
+    another never finishes (the test's timeout says so)."""
+
+    def __init__(self, fail: set[str], already: set[str]) -> None:
+        self.fail, self.already = fail, already
+        self.started: list[str] = []
+        self.in_flight = 0
+        self.all_in_flight = asyncio.Event()
+
+    async def start_workflow(self, _type: str, _input: Any, *, id: str, **_: Any) -> None:
+        self.in_flight += 1
+        if self.in_flight == BATCH:
+            self.all_in_flight.set()
+        await asyncio.wait_for(self.all_in_flight.wait(), timeout=5)
+        if id in self.fail:
+            raise RuntimeError("temporal away")
+        if id in self.already:
+            raise WorkflowAlreadyStartedError(id, "ComplaintLifecycle")
+        self.started.append(id)
+
+
+class FakeConnection:
+    def __init__(self) -> None:
+        self.recorded: list[str] = []
+
+    def execute(self, _sql: str, params: tuple[str, str]) -> None:
+        self.recorded.append(params[1])
+
+
+def test_a_poll_is_started_concurrently_and_each_event_is_recorded_once() -> None:
+    events = [submitted(n) for n in range(BATCH)]
+    ids = [complaint_workflow_id(e.payload["complaint_id"]) for e in events]
+    starter = WorkflowStarter(ServiceSettings(), LifecycleConfig.model_validate({"province": "henan"}))
+    temporal = FakeTemporal(fail={ids[1]}, already={ids[2]})
+    starter.client = temporal  # type: ignore[assignment]
+
+    starter.prepare([*events, EventEnvelope(type="complaint.withdrawn", subject="x", producer="intake")])
+    assert sorted(temporal.started) == sorted([ids[0], ids[3], ids[4]])
+
+    conn = FakeConnection()
+    temporal.fail.clear()
+    for event in events:
+        starter(conn, event)  # type: ignore[arg-type]
+    # Only the start that failed in the batch is made again, by its own event; every event is recorded.
+    assert sorted(temporal.started) == sorted([ids[0], ids[3], ids[4], ids[1]])
+    assert conn.recorded == ids
+    starter.close()
+
+
+def test_an_event_that_cannot_become_a_workflow_is_left_to_the_handler() -> None:
+    starter = WorkflowStarter(ServiceSettings(), LifecycleConfig.model_validate({"province": "henan"}))
+    broken = EventEnvelope(type="complaint.submitted", subject="TS-1", producer="intake", payload={"complaint_id": "TS-1"})
+    starter.prepare([broken])  # nothing to start, nothing raised
+    with pytest.raises(KeyError):
+        starter(FakeConnection(), broken)  # type: ignore[arg-type]  # the inbox sets it aside
+    starter.close()

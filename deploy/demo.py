@@ -137,15 +137,19 @@ class Demo:
 
     async def update_case(self, case_id: str, update: str, arg: Any) -> dict[str, Any]:
         # An inspector acting a moment too early (the workflow is still recording the previous step) is
-        # refused with a reason; like a person, the demo tries again shortly.
+        # refused with a reason; like a person, the demo tries again shortly. Every try carries the same
+        # update id, as the cases API's actions do: when an answer is lost (Temporal restarting), the retry
+        # gets the first outcome instead of being refused for a step already taken.
+        update_id = f"demo-{update}-{uuid.uuid4().hex}"
         for attempt in range(10):
             try:
-                result = await self.client.get_workflow_handle(case_workflow_id(case_id)).execute_update(update, arg)
+                result = await self.client.get_workflow_handle(case_workflow_id(case_id)).execute_update(
+                    update, arg, id=update_id)
                 return dict(result)
             except Exception as exc:
                 if attempt == 9:
                     raise
-                say(case_id, f"{update} refused for now ({exc}); trying again")
+                say(case_id, f"{update} refused for now ({getattr(exc, 'cause', None) or exc}); trying again")
                 await asyncio.sleep(2)
         raise AssertionError("unreachable")
 

@@ -90,7 +90,7 @@ bench-scale: install
 # make faults FAULTS_ARGS="--components intake-relay --complaints 100"
 faults: install
 	$(PY) -m bench.faults $(FAULTS_ARGS)
-# Generated requests against every service's API on a private stack (ports +13000): no 5xx, responses as
+# Generated requests against every service's API on a private stack (ports -8000): no 5xx, responses as
 # the OpenAPI says. FUZZ_ARGS="--requests 200 --services intake" for a shorter run.
 fuzz: install
 	$(PY) -m bench.fuzz $(FUZZ_ARGS)

@@ -1,7 +1,7 @@
 """`make faults`: crash each part of Anxin with kill -9 under a load of complaints and check nothing is lost,
 nothing is done twice and every workflow keeps moving.
 
-A private stack is started under `.data/faults-stack/` (ports shifted by 17000) on a compressed clock
+A private stack is started under `.data/faults-stack/` (ports shifted by -10000) on a compressed clock
 (`ANXIN_WORKING_DAY_SECONDS`, default 1 s), so each complaint's acceptance reminder (4 working days) and
 escalation (5 working days) fire within seconds. The complaints (`--complaints`, default 1000) are split
 evenly over the scenarios; in each scenario a batch is filed through the intake API as a clerk would
@@ -60,7 +60,7 @@ from services.contracts.lifecycle import (
 )
 from tests.integration.test_intake import complaint
 
-OFFSET = 17000
+OFFSET = -10000
 PORTS = Ports.private(OFFSET)
 DATA_DIR = REPO_ROOT / ".data" / "faults-stack"
 RESULTS = REPO_ROOT / "bench" / "results"

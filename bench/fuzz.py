@@ -1,6 +1,6 @@
 """`make fuzz`: schemathesis against every service's OpenAPI, on the real running services.
 
-A private stack is started under `.data/fuzz-stack/` (ports shifted by 13000), with the four service APIs
+A private stack is started under `.data/fuzz-stack/` (ports shifted by -8000), with the four service APIs
 on the real PostgreSQL, Kafka and Temporal. For each service the OpenAPI document is read from the running
 API and schemathesis generates requests for every operation (at least `--requests` per service, shared
 among its operations). Each request carries a token of a development client whose role the route allows
@@ -44,7 +44,7 @@ from deploy.secrets import development_clients
 from deploy.stack import Stack
 from services.common.auth import Role, allowed_roles
 
-OFFSET = 13000
+OFFSET = -8000
 PORTS = Ports.private(OFFSET)
 DATA_DIR = REPO_ROOT / ".data" / "fuzz-stack"
 RESULTS = REPO_ROOT / "bench" / "results"

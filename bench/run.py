@@ -8,7 +8,7 @@ project's own code is what is measured, not the machine:
 - events: outbox → relay → Kafka → inbox consumer throughput, against raw kafka-python produce + consume;
 - end to end: complaints/s from POST to "workflow running", against raw `start_workflow` on the same server.
 
-A private stack is started under `.data/bench-stack/` (ports shifted by 15000, or by
+A private stack is started under `.data/bench-stack/` (ports shifted by -4000, or by
 ANXIN_BENCH_PORT_OFFSET). Results print as a table and are written to `bench/results/latest.json`.
 `make bench-scale` (bench/scale.py) measures the same stack with 100,000 workflows open.
 """
@@ -55,7 +55,7 @@ from tests.integration.test_intake import complaint
 from tests.support.roundtrip import RoundTripWorkflow, greet
 
 # Another stack on the machine (another checkout's bench, a test run) can be avoided with the offset.
-OFFSET = int(os.environ.get("ANXIN_BENCH_PORT_OFFSET", "15000"))
+OFFSET = int(os.environ.get("ANXIN_BENCH_PORT_OFFSET", "-4000"))
 PORTS = Ports.private(OFFSET)
 RESULTS = REPO_ROOT / "bench" / "results"
 

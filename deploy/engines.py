@@ -106,7 +106,11 @@ class Ports:
     @classmethod
     def private(cls, offset: int) -> Ports:
         """The ports of a private stack beside `make run`'s (tests, benchmarks, fault and fuzz runs): the test
-        stack's ports (PostgreSQL 24330, Temporal 27233, Kafka 29092, services 28001…) shifted by `offset`."""
+        stack's ports (PostgreSQL 24330, Temporal 27233, Kafka 29092, services 28001…) shifted by `offset`.
+
+        The tools shift down (bench -4000, scale -6000, fuzz -8000, faults -10000): every port then stays
+        below Linux's ephemeral range (32768–60999), where an outgoing connection can already hold it. Two
+        stacks whose offsets differ by exactly 1000 collide (Temporal and its UI, the worker and its metrics)."""
         return cls(postgres=24330 + offset, temporal=27233 + offset, temporal_ui=28233 + offset,
                    kafka=29092 + offset, kafka_controller=29093 + offset, service_base=28000 + offset,
                    lifecycle_worker=28200 + offset, codec_server=28299 + offset)

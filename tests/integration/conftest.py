@@ -25,7 +25,8 @@ from deploy.stack import Stack
 from services.common.settings import CommonSettings
 
 # Several test sessions can run side by side on one machine, each with its own ports and data dir:
-# ANXIN_TEST_PORT_OFFSET=N shifts every port by N (use multiples of 1000 below 20000).
+# ANXIN_TEST_PORT_OFFSET=N shifts every port by N: use 2000 or -2000 (`Ports.private` says why not 1000, and
+# why the tools shift down: a port in the ephemeral range 32768–60999 may already be held).
 PORT_OFFSET = int(os.environ.get("ANXIN_TEST_PORT_OFFSET", "0"))
 TEST_PORTS = Ports.private(PORT_OFFSET)
 

@@ -11,10 +11,11 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
 from deploy.stack import Stack
@@ -62,6 +63,19 @@ async def _wait_started(client: Client, complaint_id: str) -> None:
         except Exception:
             time.sleep(0.5)
     raise AssertionError("workflow not started")
+
+
+async def _wait_for_verification(case: WorkflowHandle[Any, Any]) -> None:
+    """Until the case workflow waits for the inspector's verification. The complaint joins its case through
+    an activity, so the case starts a moment after the acceptance."""
+    for _ in range(60):
+        try:
+            if (await case.query(Queries.STATUS))["stage"] == "verification":
+                return
+        except RPCError:
+            pass
+        await asyncio.sleep(0.5)
+    raise AssertionError("the case never waited for verification")
 
 
 async def test_case_show_tells_the_story_and_what_it_waits_for(stack: Stack, filed: tuple[dict[str, str], dict[str, str]]) -> None:
@@ -130,13 +144,7 @@ async def test_one_trace_runs_from_the_request_through_relay_consumer_workflow_a
         decision=AcceptanceDecisionKind.ACCEPT, decided_by="inspector-130402"))
     case_id = (await complaint.query(Queries.STATUS))["case_id"]
     case = client.get_workflow_handle(case_workflow_id(case_id))
-    for _ in range(60):  # the complaint joins its case through an activity: the case starts a moment later
-        try:
-            if (await case.query(Queries.STATUS))["stage"] == "verification":
-                break
-        except RPCError:
-            pass
-        time.sleep(0.5)
+    await _wait_for_verification(case)
     await case.execute_update(Updates.RECORD_VERIFICATION, VerificationResult(
         outcome=VerificationOutcome.WAGE_ARREARS, verified_by="inspector-130402"))
 
@@ -203,13 +211,7 @@ async def test_stuck_lists_a_deliberately_overdue_handoff(stack: Stack, agency_t
     await handle.execute_update(Updates.DECIDE_ACCEPTANCE, AcceptanceDecision(
         decision=AcceptanceDecisionKind.ACCEPT, decided_by="inspector-130402"))
     case = client.get_workflow_handle(case_workflow_id(first["case_id"]))
-    for _ in range(60):  # the complaint joins its case through an activity: the case starts a moment later
-        try:
-            if (await case.query(Queries.STATUS))["stage"] == "verification":
-                break
-        except RPCError:
-            pass
-        time.sleep(0.5)
+    await _wait_for_verification(case)
     await case.execute_update(Updates.RECORD_VERIFICATION, VerificationResult(
         outcome=VerificationOutcome.PROJECT_PAYMENT_DISPUTE, verified_by="inspector-130402", department="housing"))
 

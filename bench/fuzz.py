@@ -39,7 +39,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from deploy.engines import REPO_ROOT, Ports
+from deploy.engines import REPO_ROOT, SERVICES, Ports
 from deploy.secrets import development_clients
 from deploy.stack import Stack
 from services.common.auth import Role, allowed_roles
@@ -48,7 +48,6 @@ OFFSET = -8000
 PORTS = Ports.private(OFFSET)
 DATA_DIR = REPO_ROOT / ".data" / "fuzz-stack"
 RESULTS = REPO_ROOT / "bench" / "results"
-SERVICES = ["intake", "cases", "referrals", "sanctions"]
 CONFORMANCE = [status_code_conformance, content_type_conformance, response_schema_conformance]
 # When a route admits several roles, the broadest one is used: it passes county/department scoping.
 ROLE_PREFERENCE = [Role.operator, Role.city_office, Role.lifecycle, Role.county_inspector, Role.intake_clerk,
@@ -117,7 +116,6 @@ def fuzz_service(service: str, base: str, tokens: dict[Role, str], target: int, 
     # An operation schemathesis cannot read is a bug in the OpenAPI document: stop on it, loudly.
     operations = [op.ok() for op in schema.get_all_operations()]  # type: ignore[union-attr]
     result.operations = len(operations)
-    per_operation: dict[str, int] = {}
 
     def run(operation: Any, examples: int) -> int:
         label = f"{operation.method.upper()} {operation.path}"
@@ -145,7 +143,6 @@ def fuzz_service(service: str, base: str, tokens: dict[Role, str], target: int, 
                 result.failures.append(Failure(label, status, "schema", str(exc)[:800], case.as_curl_command()))
 
         check()
-        per_operation[label] = per_operation.get(label, 0) + sent
         return sent
 
     # First pass: the budget shared equally. Operations with few inputs (no parameters) run out of distinct

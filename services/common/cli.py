@@ -168,15 +168,16 @@ def stuck_command(limit: Annotated[int, typer.Option(help="workflows to look at"
     The services' databases are read with DATABASE_URL when it is set (a role that may read every
     service's schema), otherwise with the development stack's own service roles.
     """
+    from deploy.engines import SERVICES
     from deploy.stack import Stack
-    from services.common.operator import SERVICES_WITH_CONSUMERS, dead_letters, stuck
+    from services.common.operator import dead_letters, stuck
 
     async def run() -> None:
         client = await _client(operator_settings())
         postgres = Stack(DATA_DIR).postgres
         with console.status("looking for stuck work…"):
             rows = await stuck(client, limit=limit)
-            rows += dead_letters({s: postgres.service_url(s) for s in SERVICES_WITH_CONSUMERS}, limit=limit)
+            rows += dead_letters({s: postgres.service_url(s) for s in SERVICES}, limit=limit)
         table = Table("workflow or subject", "why")
         for row in rows:
             table.add_row(row["workflow_id"], row["why"])

@@ -117,11 +117,12 @@ class InboxConsumer:
                             self._measure_lag(consumer, batch)
                         if not batch:
                             continue
+                        read = [(record, self._read(record)) for records in batch.values() for record in records]
                         if self._prepare is not None:
-                            self._prepare_batch([r for records in batch.values() for r in records])
-                        for records in batch.values():
-                            for record in records:
-                                self.apply(conn, record)
+                            self._prepare_batch([envelope for _, envelope in read if envelope is not None])
+                        for record, envelope in read:
+                            if envelope is not None:
+                                self._apply_read(conn, record, envelope)
                         # Only now, with every effect committed, may Kafka forget these events.
                         consumer.commit()
                         self.status.last_error = None
@@ -138,13 +139,7 @@ class InboxConsumer:
                     except Exception:
                         log.debug("closing consumer failed", exc_info=True)
 
-    def _prepare_batch(self, records: list[ConsumerRecord]) -> None:
-        envelopes = []
-        for record in records:
-            try:
-                envelopes.append(EventEnvelope.from_bytes(record.value))
-            except ValidationError:
-                continue  # `apply` logs and skips it
+    def _prepare_batch(self, envelopes: list[EventEnvelope]) -> None:
         try:
             self._prepare(envelopes)  # type: ignore[misc]
         except Exception:  # the handler does the work in turn, and retries it if it fails there too
@@ -175,8 +170,12 @@ class InboxConsumer:
 
     def apply(self, conn: psycopg.Connection[Any], record: ConsumerRecord) -> bool:
         """Apply one record; False when it was a duplicate or could not be read."""
+        envelope = self._read(record)
+        return envelope is not None and self._apply_read(conn, record, envelope)
+
+    def _read(self, record: ConsumerRecord) -> EventEnvelope | None:
         try:
-            envelope = EventEnvelope.from_bytes(record.value)
+            return EventEnvelope.from_bytes(record.value)
         except ValidationError as exc:
             # A message that is not an event envelope can never be applied; skipping it is the only
             # way forward, and the log line says exactly where it was.
@@ -185,7 +184,9 @@ class InboxConsumer:
                 extra={"consumer": self.name, "topic": record.topic, "partition": record.partition,
                        "offset": record.offset, "error": str(exc)[:500]},
             )
-            return False
+            return None
+
+    def _apply_read(self, conn: psycopg.Connection[Any], record: ConsumerRecord, envelope: EventEnvelope) -> bool:
         token = attach_trace_context(envelope.trace)
         try:
             return self._apply_in_transaction(conn, record, envelope)

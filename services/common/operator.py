@@ -192,9 +192,6 @@ async def stuck(client: Client, *, limit: int = 200) -> list[dict[str, str]]:
     return rows
 
 
-SERVICES_WITH_CONSUMERS = ("intake", "cases", "referrals", "sanctions")
-
-
 def dead_letters(database_urls: dict[str, str], *, limit: int = 200) -> list[dict[str, str]]:
     """Events each service's consumers set aside (`services/common/inbox.py`): their effect never happened.
 

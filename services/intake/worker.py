@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -85,9 +86,9 @@ class WorkflowStarter:
         self._config = config
         self._local = threading.local()
         self.client: Client | None = None
-        # Workflow ids started (or found started) by `prepare` and not yet recorded by the handler. Only the
-        # consumer's thread touches it.
-        self._prepared: set[str] = set()
+        # The inputs of the workflows `prepare` started (or found started), by event id, not yet recorded by the
+        # handler. Only the consumer's thread touches it.
+        self._prepared: dict[uuid.UUID, ComplaintInput] = {}
 
     def close(self) -> None:
         """Close the calling thread's event loop (the consumer's lives as long as the process)."""
@@ -97,31 +98,29 @@ class WorkflowStarter:
             self._local.loop = None
 
     def prepare(self, events: list[EventEnvelope]) -> None:
-        starts: dict[str, tuple[ComplaintInput, dict[str, str]]] = {}
+        starts: list[tuple[EventEnvelope, ComplaintInput]] = []
         for event in events:
             if event.type != "complaint.submitted":
                 continue
             try:
-                workflow_input = complaint_input(event.payload, self._config)
+                starts.append((event, complaint_input(event.payload, self._config)))
             except Exception:  # the handler sets the event aside with the reason
                 continue
-            starts[complaint_workflow_id(workflow_input.complaint_id)] = (workflow_input, event.trace)
-        # Replaced, not added to: an id left from an earlier poll belonged to an event the inbox found applied.
-        self._prepared = self._loop().run_until_complete(self._start_all(starts)) if starts else set()
+        # Replaced, not added to: an entry left from an earlier poll belonged to an event the inbox found applied.
+        self._prepared = self._loop().run_until_complete(self._start_all(starts)) if starts else {}
 
-    async def _start_all(self, starts: dict[str, tuple[ComplaintInput, dict[str, str]]]) -> set[str]:
-        async def start(workflow_id: str, workflow_input: ComplaintInput, trace: dict[str, str]) -> str:
+    async def _start_all(self, starts: list[tuple[EventEnvelope, ComplaintInput]]) -> dict[uuid.UUID, ComplaintInput]:
+        async def start(event: EventEnvelope, workflow_input: ComplaintInput) -> None:
             # Each start continues its own complaint's trace (a task has its own copy of the context).
-            token = attach_trace_context(trace)
+            token = attach_trace_context(event.trace)
             try:
-                await self._start(workflow_id, workflow_input)
+                await self._start(complaint_workflow_id(workflow_input.complaint_id), workflow_input)
             finally:
                 detach_trace_context(token)
-            return workflow_id
 
-        results = await asyncio.gather(*(start(wid, wi, trace) for wid, (wi, trace) in starts.items()),
-                                       return_exceptions=True)
-        return {r for r in results if isinstance(r, str)}
+        results = await asyncio.gather(*(start(event, wi) for event, wi in starts), return_exceptions=True)
+        return {event.event_id: wi for (event, wi), result in zip(starts, results, strict=True)
+                if not isinstance(result, BaseException)}
 
     def _loop(self) -> asyncio.AbstractEventLoop:
         # The consumer runs in its own thread; its Temporal client lives on that thread's event loop.
@@ -134,11 +133,10 @@ class WorkflowStarter:
     def __call__(self, conn: psycopg.Connection[Any], event: EventEnvelope) -> None:
         if event.type != "complaint.submitted":
             return
-        workflow_input = complaint_input(event.payload, self._config)
+        prepared = self._prepared.pop(event.event_id, None)
+        workflow_input = prepared or complaint_input(event.payload, self._config)
         workflow_id = complaint_workflow_id(workflow_input.complaint_id)
-        if workflow_id in self._prepared:
-            self._prepared.discard(workflow_id)
-        else:
+        if prepared is None:
             self._loop().run_until_complete(self._start(workflow_id, workflow_input))
         conn.execute(
             "INSERT INTO workflow_starts (complaint_id, workflow_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",

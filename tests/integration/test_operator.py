@@ -228,7 +228,8 @@ async def test_stuck_lists_a_deliberately_overdue_handoff(stack: Stack, agency_t
 def test_stuck_lists_events_set_aside_by_the_consumers(stack: Stack) -> None:
     from kafka import KafkaProducer
 
-    from services.common.operator import SERVICES_WITH_CONSUMERS, dead_letters
+    from deploy.engines import SERVICES
+    from services.common.operator import dead_letters
     from services.contracts.events import EventEnvelope, Topics
 
     stack.start_processes([*PROCESSES, "cases-worker"], timeout=180)
@@ -241,7 +242,7 @@ def test_stuck_lists_events_set_aside_by_the_consumers(stack: Stack) -> None:
     producer.send(Topics.INTAKE_COMPLAINTS, key=subject.encode(), value=event.to_bytes()).get(timeout=30)
     producer.close()
 
-    urls = {service: stack.postgres.service_url(service) for service in SERVICES_WITH_CONSUMERS}
+    urls = {service: stack.postgres.service_url(service) for service in SERVICES}
     wanted = {"set aside by intake/intake-workflow-starter", "set aside by cases/cases-ledger"}
     found: set[str] = set()
     for _ in range(60):

@@ -21,7 +21,12 @@ from stdnum.cn import uscc
 from services.cases import domain, reports, store
 from services.cases.actions import Cases
 from services.common.auth import LIFECYCLE_CALLER, Principal, Role, require_roles
-from services.common.openapi import CREATED_OR_REPEATED, created_or_repeated, file_responses
+from services.common.openapi import (
+    CREATED_OR_REPEATED,
+    created_or_repeated,
+    file_responses,
+    idempotency_key,
+)
 from services.common.problems import Problem
 from services.contracts.lifecycle import (
     AcceptanceDecisionKind,
@@ -50,33 +55,27 @@ def cases(request: Request) -> Cases:
     return request.app.state.cases  # type: ignore[no-any-return]
 
 
-def _key(key: str | None) -> str:
-    if not key:
-        raise Problem(400, "Idempotency-Key required", "lifecycle requests must carry an Idempotency-Key header")
-    return key
-
-
 # --- the lifecycle's requests --------------------------------------------------------------------------
 
 
 @router.post("/notices", responses=CREATED_OR_REPEATED, tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], summary="Record a notice to an office (reminder, overdue, warning)")
 async def post_notice(request: Request, notice: AgencyNotice, key: IdempotencyKey = None) -> JSONResponse:
-    return created_or_repeated(*await cases(request).notice(_key(key), notice))
+    return created_or_repeated(*await cases(request).notice(idempotency_key(key), notice))
 
 
 @router.post("/forwardings", responses=CREATED_OR_REPEATED, tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], summary="Forward a complaint to the competent office (转送)")
 async def post_forwarding(request: Request, body: ForwardRequest, key: IdempotencyKey = None) -> JSONResponse:
-    return created_or_repeated(*await cases(request).forwarding(_key(key), body))
+    return created_or_repeated(*await cases(request).forwarding(idempotency_key(key), body))
 
 
 @router.post("/orders", responses=CREATED_OR_REPEATED, tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], summary="Issue an order to pay by a deadline (限期改正指令书)")
 async def post_order(request: Request, body: OrderToPayRequest, key: IdempotencyKey = None) -> JSONResponse:
-    return created_or_repeated(*await cases(request).order(_key(key), body))
+    return created_or_repeated(*await cases(request).order(idempotency_key(key), body))
 
 
 @router.post("/compensation-decisions", responses=CREATED_OR_REPEATED, tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], summary="Decide additional compensation (加付赔偿金)")
 async def post_compensation(request: Request, body: CompensationRequest, key: IdempotencyKey = None) -> JSONResponse:
-    return created_or_repeated(*await cases(request).compensation(_key(key), body))
+    return created_or_repeated(*await cases(request).compensation(idempotency_key(key), body))
 
 
 # --- inspector actions -----------------------------------------------------------------------------------

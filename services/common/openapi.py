@@ -6,6 +6,8 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from services.common.problems import Problem
+
 
 def file_responses(*media_types: str) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route whose 200 is a file of one of `media_types` (declared so that clients and
@@ -24,3 +26,10 @@ CREATED_OR_REPEATED: dict[int | str, dict[str, Any]] = {
 
 def created_or_repeated(record: dict[str, Any], created: bool) -> JSONResponse:
     return JSONResponse(record, status_code=201 if created else 200)
+
+
+def idempotency_key(key: str | None) -> str:
+    """The Idempotency-Key header of a lifecycle command, which cannot be applied safely twice without one."""
+    if not key:
+        raise Problem(400, "Idempotency-Key required", "This request must carry an Idempotency-Key header.")
+    return key

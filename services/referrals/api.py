@@ -20,7 +20,12 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.common.auth import LIFECYCLE_CALLER, Principal, Role, require_roles
-from services.common.openapi import CREATED_OR_REPEATED, created_or_repeated, file_responses
+from services.common.openapi import (
+    CREATED_OR_REPEATED,
+    created_or_repeated,
+    file_responses,
+    idempotency_key,
+)
 from services.common.problems import Problem
 from services.contracts.lifecycle import LetterRequest, ReferralRequest, WithdrawReferralRequest
 from services.contracts.referrals_events import (
@@ -47,12 +52,6 @@ def referrals(request: Request) -> Referrals:
     return request.app.state.referrals  # type: ignore[no-any-return]
 
 
-def _key(key: str | None) -> str:
-    if not key:
-        raise Problem(400, "Idempotency-Key required", "these requests must carry an Idempotency-Key header")
-    return key
-
-
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
     # Amounts stay exact: Decimal as a string, never a float.
     return jsonable_encoder(row, custom_encoder={Decimal: str})  # type: ignore[no-any-return]
@@ -63,12 +62,12 @@ def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
 
 @router.post("/letters", responses=CREATED_OR_REPEATED, tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], summary="Issue a handoff letter or a ladder letter (交办函 … 问责移交单)")
 async def post_letter(request: Request, body: LetterRequest, key: IdempotencyKey = None) -> JSONResponse:
-    return created_or_repeated(*await referrals(request).issue_letter(_key(key), body))
+    return created_or_repeated(*await referrals(request).issue_letter(idempotency_key(key), body))
 
 
 @router.post("/referrals", responses=CREATED_OR_REPEATED, tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], summary="Refer a case to the police, procuratorate or arbitration")
 async def post_referral(request: Request, body: ReferralRequest, key: IdempotencyKey = None) -> JSONResponse:
-    return created_or_repeated(*await referrals(request).make_referral(_key(key), body))
+    return created_or_repeated(*await referrals(request).make_referral(idempotency_key(key), body))
 
 
 @router.post("/referrals/{referral_id}/withdrawal", tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER],
@@ -77,7 +76,7 @@ async def post_withdrawal(request: Request, referral_id: str, body: WithdrawRefe
                           key: IdempotencyKey = None) -> dict[str, Any]:
     if body.referral_id != referral_id:
         raise Problem(422, "Referral ids differ", "the path and the body name different referrals")
-    return await referrals(request).withdraw(_key(key), body)
+    return await referrals(request).withdraw(idempotency_key(key), body)
 
 
 # --- letters -----------------------------------------------------------------------------------------------
@@ -230,7 +229,7 @@ async def decide(request: Request, referral_id: str, body: DecisionBody,
 async def fast_track(request: Request, body: FastTrackBody, key: IdempotencyKey = None,
                      principal: Principal = INSPECTORS) -> JSONResponse:
     return created_or_repeated(*await referrals(request).make_agency_referral(
-        principal, _key(key), body.target, body.case_id, body.basis, _hash(body)))
+        principal, idempotency_key(key), body.target, body.case_id, body.basis, _hash(body)))
 
 
 # --- case facts --------------------------------------------------------------------------------------------

@@ -20,7 +20,12 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.common.auth import LIFECYCLE_CALLER, Principal, Role, bearer_principal, require_roles
-from services.common.openapi import CREATED_OR_REPEATED, created_or_repeated, file_responses
+from services.common.openapi import (
+    CREATED_OR_REPEATED,
+    created_or_repeated,
+    file_responses,
+    idempotency_key,
+)
 from services.common.problems import Problem
 from services.contracts.lifecycle import SanctionRequest
 from services.contracts.sanctions_events import PersonRole
@@ -48,12 +53,6 @@ def sanctions(request: Request) -> Sanctions:
     return request.app.state.sanctions  # type: ignore[no-any-return]
 
 
-def _key(key: str | None) -> str:
-    if not key:
-        raise Problem(400, "Idempotency-Key required", "lifecycle requests must carry an Idempotency-Key header")
-    return key
-
-
 def _json(value: Any) -> JSONResponse:
     # Money stays a string (never a float); dates and instants become ISO 8601.
     return JSONResponse(content=jsonable_encoder(_plain(value)))
@@ -75,19 +74,19 @@ def _plain(value: Any) -> Any:
 @router.post("/blacklist-procedures", responses=CREATED_OR_REPEATED, tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER],
              summary="Start the blacklist procedure for a case (only when the legal criteria hold)")
 async def post_blacklist_procedure(request: Request, body: SanctionRequest, key: IdempotencyKey = None) -> JSONResponse:
-    return created_or_repeated(*await sanctions(request).propose(_key(key), body))
+    return created_or_repeated(*await sanctions(request).propose(idempotency_key(key), body))
 
 
 @router.post("/publication-marks", responses=CREATED_OR_REPEATED, tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER],
              summary="Mark a case for the quarterly major-violation publication")
 async def post_publication_mark(request: Request, body: SanctionRequest, key: IdempotencyKey = None) -> JSONResponse:
-    return created_or_repeated(*await sanctions(request).mark(_key(key), body))
+    return created_or_repeated(*await sanctions(request).mark(idempotency_key(key), body))
 
 
 @router.post("/corrections", responses=CREATED_OR_REPEATED, tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER],
              summary="Report wages paid after the refusal (may leave the employer off, enables credit repair)")
 async def post_correction(request: Request, body: SanctionRequest, key: IdempotencyKey = None) -> JSONResponse:
-    return created_or_repeated(*await sanctions(request).correction(_key(key), body))
+    return created_or_repeated(*await sanctions(request).correction(idempotency_key(key), body))
 
 
 # --- agencies: listings -----------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
     anxin stack status                 which engines and processes of the local stack are up
     anxin case show ID                 a complaint's (TS-…) or case's (C-…) whole story, and what it waits for
     anxin stuck                        workflows past a deadline, activities failing, events set aside
+    anxin redeliver EVENT_ID           hand an event set aside back to its consumers, once the cause is fixed
     anxin replay [--query Q]           replay workflow histories against the current code (before a deploy)
     anxin trace ID                     the spans of the traces that touched a complaint, case or trace id
     anxin clues import FILE            import clues (JSON lines or CSV) through intake, with a progress bar
@@ -184,6 +185,37 @@ def stuck_command(limit: Annotated[int, typer.Option(help="workflows to look at"
         console.print(table if rows else "nothing is stuck")
 
     asyncio.run(run())
+
+
+@app.command("redeliver")
+def redeliver_command(
+    event_id: Annotated[str, typer.Argument(help="the event id `anxin stuck` gives for the event set aside")],
+) -> None:
+    """Hand an event set aside back to the consumers that set it aside, once its cause is fixed and deployed.
+
+    The event is published again through the service's outbox; consumers that applied it before skip it.
+    Each redelivery is written to the service's audit trail.
+    """
+    import getpass
+    import uuid
+
+    from deploy.engines import SERVICES
+    from deploy.stack import Stack
+    from services.common.operator import redeliver
+
+    try:
+        uuid.UUID(event_id)
+    except ValueError:
+        raise typer.BadParameter(f"{event_id!r} is not an event id (a UUID, as `anxin stuck` prints it)") from None
+    postgres = Stack(DATA_DIR).postgres
+    rows = redeliver({s: postgres.service_url(s) for s in SERVICES}, event_id,
+                     operator=f"operator:{getpass.getuser()}")
+    if not rows:
+        console.print(f"no consumer has event {event_id} set aside (`anxin stuck` lists those that do)")
+        raise typer.Exit(1)
+    for row in rows:
+        console.print(f"{row['event_type']} for {row['subject']} queued again on {row['topic']} "
+                      f"for {row['service']}/{row['consumer']}")
 
 
 @app.command("replay")

@@ -34,9 +34,10 @@ from services.contracts.events import EventEnvelope
 log = logging.getLogger(__name__)
 
 Handler = Callable[[psycopg.Connection[Any], EventEnvelope], None]
-# Called with a whole poll's events before they are applied one by one: a place to do, concurrently, slow
-# idempotent work the handler would otherwise do in turn (the intake worker starts a poll's workflows at
-# once). Best effort: the handler stays the authority and must still be right when `prepare` did nothing.
+# Called with a whole poll's new events (those not in the inbox) before they are applied one by one: a place
+# to do, concurrently, slow idempotent work the handler would otherwise do in turn (the intake worker starts a
+# poll's workflows at once). Best effort: the handler stays the authority and must still be right when
+# `prepare` did nothing.
 Prepare = Callable[[list[EventEnvelope]], None]
 
 
@@ -119,7 +120,7 @@ class InboxConsumer:
                             continue
                         read = [(record, self._read(record)) for records in batch.values() for record in records]
                         if self._prepare is not None:
-                            self._prepare_batch([envelope for _, envelope in read if envelope is not None])
+                            self._prepare_batch(conn, [envelope for _, envelope in read if envelope is not None])
                         for record, envelope in read:
                             if envelope is not None:
                                 self._apply_read(conn, record, envelope)
@@ -139,9 +140,14 @@ class InboxConsumer:
                     except Exception:
                         log.debug("closing consumer failed", exc_info=True)
 
-    def _prepare_batch(self, envelopes: list[EventEnvelope]) -> None:
+    def _prepare_batch(self, conn: psycopg.Connection[Any], envelopes: list[EventEnvelope]) -> None:
         try:
-            self._prepare(envelopes)  # type: ignore[misc]
+            # Only events the inbox has not seen: one applied or set aside before must cause nothing again.
+            with conn.transaction():
+                seen = {row["event_id"] for row in conn.execute(
+                    "SELECT event_id FROM inbox WHERE consumer = %s AND event_id = ANY(%s)",
+                    (self.name, [envelope.event_id for envelope in envelopes]))}
+            self._prepare([envelope for envelope in envelopes if envelope.event_id not in seen])  # type: ignore[misc]
         except Exception:  # the handler does the work in turn, and retries it if it fails there too
             log.warning("preparing a batch failed; applying its events one by one", exc_info=True,
                         extra={"consumer": self.name, "events": len(envelopes)})

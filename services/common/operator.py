@@ -1,4 +1,5 @@
-"""What the operator commands read: a complaint's or case's whole story, what is stuck, and replays.
+"""What the operator commands do: a complaint's or case's whole story, what is stuck, replays, and the
+redelivery of events set aside.
 
 Kept apart from the command-line wiring (`cli.py`) so tests can call it directly.
 """
@@ -6,6 +7,7 @@ Kept apart from the command-line wiring (`cli.py`) so tests can call it directly
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,6 +16,7 @@ from typing import Any
 
 import psycopg
 from kafka import KafkaConsumer
+from psycopg.types.json import Jsonb
 from temporalio.api.enums.v1 import EventType, PendingWorkflowTaskState
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
@@ -196,7 +199,7 @@ def dead_letters(database_urls: dict[str, str], *, limit: int = 200) -> list[dic
     """Events each service's consumers set aside (`services/common/inbox.py`): their effect never happened.
 
     Each is a complaint, case or handoff that moves no further until the cause is fixed and the event is
-    replayed, so it is listed beside the stuck workflows. A schema that cannot be read is listed too: an
+    redelivered (`redeliver`), so it is listed beside the stuck workflows. A schema that cannot be read is listed too: an
     empty answer must mean nothing is set aside, not that nobody looked.
     """
     rows: list[dict[str, str]] = []
@@ -204,17 +207,62 @@ def dead_letters(database_urls: dict[str, str], *, limit: int = 200) -> list[dic
         try:
             with psycopg.connect(url, options=f"-c search_path={service}", connect_timeout=5) as conn:
                 found = conn.execute(
-                    "SELECT consumer, event_type, envelope->>'subject', error, failed_at FROM dead_letters "
+                    "SELECT consumer, event_type, envelope->>'subject', error, failed_at, event_id FROM dead_letters "
                     "ORDER BY failed_at DESC LIMIT %s", (limit,),
                 ).fetchall()
         except psycopg.Error as exc:
             rows.append({"workflow_id": f"{service} dead letters", "why": f"could not be read: {str(exc)[:200]}"})
             continue
-        for consumer, event_type, subject, error, failed_at in found:
+        for consumer, event_type, subject, error, failed_at, event_id in found:
             rows.append({"workflow_id": str(subject),
                          "why": f"{event_type} set aside by {service}/{consumer} at {failed_at:%Y-%m-%d %H:%M}: "
-                                f"{error.splitlines()[0][:200]}"})
+                                f"{error.splitlines()[0][:200]} (event {event_id}: `anxin redeliver` it once fixed)"})
     return rows
+
+
+# Hands a set-aside event back to its consumers: in the consumer's own schema and one transaction, the dead
+# letter and the consumer's inbox row go, and the envelope is queued in that schema's outbox for its relay to
+# publish again (a row already there, when the service produced the event itself, is only marked unsent).
+# Every consumer that applied the event before finds its id in its inbox and skips it; only the consumers
+# that had set it aside apply it now.
+_REDELIVER_TO_OUTBOX = (
+    "INSERT INTO outbox (event_id, topic, message_key, event_type, envelope) VALUES (%s, %s, %s, %s, %s) "
+    "ON CONFLICT (event_id) DO UPDATE SET sent_at = NULL"
+)
+
+
+def redeliver(database_urls: dict[str, str], event_id: str, *, operator: str) -> list[dict[str, str]]:
+    """Redeliver event `event_id` to every consumer that set it aside; one row per consumer, [] if none did.
+
+    For after the cause is fixed and deployed (`docs/operations.md`). Each redelivery is in the service's
+    audit trail under `operator`. A consumer that still cannot apply the event sets it aside again.
+    """
+    event = uuid.UUID(event_id)  # a clear error for a mistyped id, before any database is touched
+    redelivered: list[dict[str, str]] = []
+    for service, url in database_urls.items():
+        with psycopg.connect(url, options=f"-c search_path={service}", connect_timeout=5) as conn, conn.transaction():
+            if conn.execute("SELECT to_regclass('dead_letters')").fetchone() == (None,):
+                continue  # a service not deployed (or not migrated) yet has set nothing aside
+            letters = conn.execute(
+                "DELETE FROM dead_letters WHERE event_id = %s RETURNING consumer, topic, event_type, envelope, error",
+                (event,),
+            ).fetchall()
+            if not letters:
+                continue
+            consumers = [consumer for consumer, *_ in letters]
+            conn.execute("DELETE FROM inbox WHERE event_id = %s AND consumer = ANY(%s)", (event, consumers))
+            _, topic, event_type, envelope, _ = letters[0]
+            conn.execute(_REDELIVER_TO_OUTBOX, (event, topic, envelope["subject"], event_type, Jsonb(envelope)))
+            for consumer, _, _, _, error in letters:
+                conn.execute(
+                    "INSERT INTO audit_log (actor, role, scope, action, subject, detail) "
+                    "VALUES (%s, 'operator', 'city', 'dead_letter.redelivered', %s, %s)",
+                    (operator, envelope["subject"], Jsonb({"event_id": event_id, "event_type": event_type,
+                                                           "consumer": consumer, "error": error[:500]})),
+                )
+                redelivered.append({"service": service, "consumer": consumer, "subject": envelope["subject"],
+                                    "event_type": event_type, "topic": topic})
+    return redelivered
 
 
 async def replay(client: Client, workflows: list[type], *, query: str | None, limit: int) -> list[dict[str, str]]:

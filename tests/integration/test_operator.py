@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import time
@@ -14,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
@@ -254,9 +257,89 @@ def test_stuck_lists_events_set_aside_by_the_consumers(stack: Stack) -> None:
     assert found == wanted, whys
     assert all(why.startswith("complaint.submitted set aside") for why in whys), whys
 
-    anxin = Path(sys.executable).parent / "anxin"
-    result = subprocess.run([str(anxin), "stuck"], capture_output=True, text=True, timeout=120, env={
-        "ANXIN_DATA_DIR": str(stack.data_dir), "TEMPORAL_ADDRESS": stack.temporal.address, "PATH": "/usr/bin:/bin",
-        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{stack.ports.postgres}/anxin", "COLUMNS": "240"})
+    result = _anxin(stack, "stuck")
     assert result.returncode == 0, result.stderr
     assert subject in result.stdout and "complaint.submitted set aside" in result.stdout, result.stdout
+    assert "anxin redeliver" in result.stdout, result.stdout
+
+
+def _anxin(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    """The operator's command line against the test stack, reading the schemas as a superuser would."""
+    anxin = Path(sys.executable).parent / "anxin"
+    return subprocess.run([str(anxin), *args], capture_output=True, text=True, timeout=120, env={
+        "ANXIN_DATA_DIR": str(stack.data_dir), "TEMPORAL_ADDRESS": stack.temporal.address, "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{stack.ports.postgres}/anxin", "COLUMNS": "240"})
+
+
+async def test_redeliver_hands_an_event_set_aside_back_to_its_consumer_once(
+    stack: Stack, agency_token: Callable[[str], str]
+) -> None:
+    stack.start_processes(PROCESSES, timeout=180)
+    # The workflow starter is away while a complaint is filed, and its inbox is then made to say it set the
+    # complaint's event aside, as a since-fixed bug in it would have: back, it skips the event as done.
+    stack.stop_process("intake-worker")
+    response = httpx.post(f"{stack.processes['intake-api'].url}/v1/complaints",
+                          json=complaint(uuid.uuid4().int % 10**7),
+                          headers={"Authorization": f"Bearer {agency_token('clerk-130402')}"}, timeout=30)
+    assert response.status_code == 201, response.text
+    complaint_id = response.json()["complaint_id"]
+    intake_db = stack.postgres.service_url("intake")
+    with psycopg.connect(intake_db, options="-c search_path=intake", autocommit=True) as conn:
+        for _ in range(60):
+            row = conn.execute("SELECT event_id, topic, event_type, envelope, sent_at FROM outbox "
+                               "WHERE message_key = %s AND event_type = 'complaint.submitted'", (complaint_id,)).fetchone()
+            if row is not None and row[4] is not None:
+                break
+            time.sleep(0.5)
+        assert row is not None and row[4] is not None, "the relay never published the complaint"
+        event_id, topic, event_type, envelope, _ = row
+        with conn.transaction():
+            conn.execute("INSERT INTO inbox (consumer, event_id, topic, partition, \"offset\") VALUES (%s, %s, %s, 0, 0)",
+                         ("intake-workflow-starter", event_id, topic))
+            conn.execute("INSERT INTO dead_letters (consumer, event_id, topic, partition, \"offset\", event_type, "
+                         "error, envelope) VALUES (%s, %s, %s, 0, 0, %s, %s, %s)",
+                         ("intake-workflow-starter", event_id, topic, event_type, "KeyError: 'amount_owed'",
+                          Jsonb(envelope)))
+    stack.restart_process("intake-worker")
+
+    def skipped() -> bool:
+        metrics = httpx.get(f"{stack.processes['intake-worker'].url}/metrics").text
+        found = re.search(r'anxin_consumer_duplicates_total\{group="intake-workflow-starter"\} (\S+)', metrics)
+        return found is not None and float(found.group(1)) >= 1
+
+    for _ in range(60):
+        if skipped():
+            break
+        time.sleep(0.5)
+    assert skipped(), "the restarted worker never read the complaint's event"
+    client = await _keyed_client(stack)
+    with pytest.raises(RPCError):  # nothing, not even the concurrent starts, acted on an event set aside
+        await client.get_workflow_handle(complaint_workflow_id(complaint_id)).describe()
+
+    refused = _anxin(stack, "redeliver", "not-an-event-id")
+    assert refused.returncode == 2 and "is not an event id" in refused.stderr, refused
+
+    result = _anxin(stack, "redeliver", str(event_id))
+    assert result.returncode == 0, result.stderr
+    assert f"complaint.submitted for {complaint_id} queued again" in result.stdout, result.stdout
+    await _wait_started(client, complaint_id)
+
+    with psycopg.connect(intake_db, options="-c search_path=intake", autocommit=True) as conn:
+        # The starter records the event in its inbox just after the start it made.
+        for _ in range(60):
+            started = conn.execute("SELECT count(*) FROM workflow_starts WHERE complaint_id = %s",
+                                   (complaint_id,)).fetchone()
+            if started == (1,):
+                break
+            time.sleep(0.5)
+        assert started == (1,)
+        assert conn.execute("SELECT count(*) FROM dead_letters WHERE event_id = %s", (event_id,)).fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM outbox WHERE event_id = %s AND sent_at IS NOT NULL",
+                            (event_id,)).fetchone() == (1,)
+        audit = conn.execute("SELECT actor, role, detail FROM audit_log WHERE action = 'dead_letter.redelivered' "
+                             "AND subject = %s", (complaint_id,)).fetchall()
+    assert len(audit) == 1 and audit[0][0].startswith("operator:") and audit[0][1] == "operator", audit
+    assert audit[0][2]["consumer"] == "intake-workflow-starter" and audit[0][2]["event_id"] == str(event_id)
+
+    again = _anxin(stack, "redeliver", str(event_id))
+    assert again.returncode == 1 and "no consumer has event" in again.stdout, again

@@ -83,11 +83,13 @@ def sqlite_bytes(database: Path) -> dict[str, int]:
     return {p.name: p.stat().st_size for p in sorted(database.parent.glob(database.name + "*"))}
 
 
-_METRIC = re.compile(r'^temporal_activity_execution_latency(?:_seconds)?_count\{([^}]*)\}\s+([0-9.e+]+)$', re.M)
+# Normal and local activities (the deadlines are local activities) have their own latency histograms.
+_METRIC = re.compile(r'^temporal_(?:local_)?activity_execution_latency(?:_seconds)?_count\{([^}]*)\}\s+([0-9.e+]+)$',
+                     re.M)
 
 
 def activity_counts(metrics_url: str) -> dict[str, int]:
-    """Activities the lifecycle worker has run, by type, from its SDK metrics (Prometheus text)."""
+    """Activities (normal and local) the lifecycle worker has run, by type, from its SDK metrics (Prometheus text)."""
     with urllib.request.urlopen(metrics_url, timeout=10) as response:
         text = response.read().decode()
     counts: dict[str, int] = {}

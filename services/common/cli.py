@@ -3,7 +3,7 @@
     anxin stack status                 which engines and processes of the local stack are up
     anxin case show ID                 a complaint's (TS-…) or case's (C-…) whole story, and what it waits for
     anxin stuck                        workflows past a deadline, activities failing, events set aside
-    anxin redeliver EVENT_ID           hand an event set aside back to its consumers, once the cause is fixed
+    anxin redeliver EVENT_ID…          hand events set aside back to their consumers, once the cause is fixed
     anxin replay [--query Q]           replay workflow histories against the current code (before a deploy)
     anxin trace ID                     the spans of the traces that touched a complaint, case or trace id
     anxin clues import FILE            import clues (JSON lines or CSV) through intake, with a progress bar
@@ -189,12 +189,19 @@ def stuck_command(limit: Annotated[int, typer.Option(help="workflows to look at"
 
 @app.command("redeliver")
 def redeliver_command(
-    event_id: Annotated[str, typer.Argument(help="the event id `anxin stuck` gives for the event set aside")],
+    event_ids: Annotated[list[str] | None, typer.Argument(
+        help="event ids as `anxin stuck` prints them", show_default=False)] = None,
+    consumer: Annotated[str | None, typer.Option(
+        help="only this consumer, as SERVICE/NAME (e.g. intake/intake-workflow-starter)")] = None,
+    every: Annotated[bool, typer.Option(
+        "--all", help="every event the --consumer set aside (after one bug set many aside)")] = False,
 ) -> None:
-    """Hand an event set aside back to the consumers that set it aside, once its cause is fixed and deployed.
+    """Hand events set aside back to the consumers that set them aside, once the cause is fixed and deployed.
 
-    The event is published again through the service's outbox; consumers that applied it before skip it.
-    Each redelivery is written to the service's audit trail.
+    Each event is published again through the service's outbox; consumers that applied it before skip it.
+    Each redelivery is written to the service's audit trail. The databases are reached as `anxin stuck`
+    reaches them; with DATABASE_URL the role needs DELETE on each schema's dead_letters and inbox, and
+    INSERT on its outbox and audit_log.
     """
     import getpass
     import uuid
@@ -203,19 +210,40 @@ def redeliver_command(
     from deploy.stack import Stack
     from services.common.operator import redeliver
 
+    if every and not consumer:
+        raise typer.BadParameter("--all redelivers one consumer's events: name it with --consumer SERVICE/NAME")
+    if not event_ids and not every:
+        raise typer.BadParameter("name the event ids, or give --consumer SERVICE/NAME --all")
+    if event_ids and every:
+        raise typer.BadParameter("give either event ids or --all, not both")
+    if consumer and (consumer.count("/") != 1 or consumer.split("/")[0] not in SERVICES):
+        raise typer.BadParameter(f"--consumer is SERVICE/NAME with SERVICE one of {', '.join(SERVICES)}")
+    for event_id in event_ids or []:
+        try:
+            uuid.UUID(event_id)
+        except ValueError:
+            raise typer.BadParameter(f"{event_id!r} is not an event id (a UUID, as `anxin stuck` prints it)") from None
     try:
-        uuid.UUID(event_id)
-    except ValueError:
-        raise typer.BadParameter(f"{event_id!r} is not an event id (a UUID, as `anxin stuck` prints it)") from None
+        operator = f"operator:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name in the environment or the password database
+        operator = f"operator:uid-{os.getuid()}"
     postgres = Stack(DATA_DIR).postgres
-    rows = redeliver({s: postgres.service_url(s) for s in SERVICES}, event_id,
-                     operator=f"operator:{getpass.getuser()}")
-    if not rows:
-        console.print(f"no consumer has event {event_id} set aside (`anxin stuck` lists those that do)")
-        raise typer.Exit(1)
+    rows = redeliver({s: postgres.service_url(s) for s in SERVICES}, operator=operator,
+                     event_ids=event_ids, consumer=consumer)
+    failed = [row for row in rows if row.error]
     for row in rows:
-        console.print(f"{row['event_type']} for {row['subject']} queued again on {row['topic']} "
-                      f"for {row['service']}/{row['consumer']}")
+        if row.error:
+            console.print(f"[red]{row.service}: not redelivered[/] {row.error}")
+        else:
+            console.print(f"{row.event_type} for {row.subject} queued again on {row.topic} "
+                          f"for {row.service}/{row.consumer} (event {row.event_id})")
+    if len(failed) == len(rows):
+        if not rows:
+            console.print("nothing set aside matches (`anxin stuck` lists what is)")
+        raise typer.Exit(1)
+    console.print(f"{len(rows) - len(failed)} redelivered")
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command("replay")

@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 from kafka import KafkaConsumer
+from psycopg import sql
 from psycopg.types.json import Jsonb
 from temporalio.api.enums.v1 import EventType, PendingWorkflowTaskState
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -220,49 +221,85 @@ def dead_letters(database_urls: dict[str, str], *, limit: int = 200) -> list[dic
     return rows
 
 
-# Hands a set-aside event back to its consumers: in the consumer's own schema and one transaction, the dead
+# Hands set-aside events back to their consumers: in the consumer's own schema and one transaction, the dead
 # letter and the consumer's inbox row go, and the envelope is queued in that schema's outbox for its relay to
 # publish again (a row already there, when the service produced the event itself, is only marked unsent).
 # Every consumer that applied the event before finds its id in its inbox and skips it; only the consumers
-# that had set it aside apply it now.
-_REDELIVER_TO_OUTBOX = (
-    "INSERT INTO outbox (event_id, topic, message_key, event_type, envelope) VALUES (%s, %s, %s, %s, %s) "
-    "ON CONFLICT (event_id) DO UPDATE SET sent_at = NULL"
-)
+# that had set it aside apply it now. This rests on inbox rows never being purged.
+_REDELIVER = {
+    "take_letters": "DELETE FROM {schema}.dead_letters WHERE (%s::uuid[] IS NULL OR event_id = ANY(%s)) "
+                    "AND (%s::text IS NULL OR consumer = %s) "
+                    "RETURNING consumer, event_id, topic, event_type, envelope, error",
+    "forget_in_inbox": "DELETE FROM {schema}.inbox WHERE consumer = %s AND event_id = %s",
+    "queue_in_outbox": "INSERT INTO {schema}.outbox (event_id, topic, message_key, event_type, envelope) "
+                       "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (event_id) DO UPDATE SET sent_at = NULL",
+    "audit": "INSERT INTO {schema}.audit_log (actor, role, scope, action, subject, detail) VALUES "
+             "(%s, 'operator', 'city', 'dead_letter.redelivered', %s, %s || jsonb_build_object('database_user', "
+             "session_user))",
+}
 
 
-def redeliver(database_urls: dict[str, str], event_id: str, *, operator: str) -> list[dict[str, str]]:
-    """Redeliver event `event_id` to every consumer that set it aside; one row per consumer, [] if none did.
+@dataclass
+class Redelivery:
+    service: str
+    consumer: str | None = None
+    event_id: str | None = None
+    subject: str | None = None
+    event_type: str | None = None
+    topic: str | None = None
+    error: str | None = None  # the schema could not be read or written: nothing of it was redelivered
 
-    For after the cause is fixed and deployed (`docs/operations.md`). Each redelivery is in the service's
-    audit trail under `operator`. A consumer that still cannot apply the event sets it aside again.
+
+def redeliver(
+    database_urls: dict[str, str], *, operator: str, event_ids: list[str] | None = None, consumer: str | None = None,
+) -> list[Redelivery]:
+    """Redeliver events set aside, once their cause is fixed and deployed (`docs/operations.md`).
+
+    Which: the events `event_ids` (every consumer that set them aside), or with `consumer` ("service/name")
+    only that consumer's, and with `consumer` alone every event that consumer set aside. One `Redelivery` per
+    consumer and event, plus one with `error` for a schema that failed (the others still go ahead: each schema
+    is its own transaction). Each redelivery is in the service's audit trail under `operator`. A consumer that
+    still cannot apply an event sets it aside again.
     """
-    event = uuid.UUID(event_id)  # a clear error for a mistyped id, before any database is touched
-    redelivered: list[dict[str, str]] = []
+    if not event_ids and not consumer:
+        raise ValueError("name the events, or the consumer whose events to redeliver")
+    # Canonical ids, and a clear error for a mistyped one before any database is touched.
+    events = [uuid.UUID(event_id) for event_id in event_ids] if event_ids else None
+    only_service, _, only_consumer = consumer.partition("/") if consumer else (None, "", None)
+    done: list[Redelivery] = []
     for service, url in database_urls.items():
-        with psycopg.connect(url, options=f"-c search_path={service}", connect_timeout=5) as conn, conn.transaction():
-            if conn.execute("SELECT to_regclass('dead_letters')").fetchone() == (None,):
-                continue  # a service not deployed (or not migrated) yet has set nothing aside
-            letters = conn.execute(
-                "DELETE FROM dead_letters WHERE event_id = %s RETURNING consumer, topic, event_type, envelope, error",
-                (event,),
-            ).fetchall()
-            if not letters:
-                continue
-            consumers = [consumer for consumer, *_ in letters]
-            conn.execute("DELETE FROM inbox WHERE event_id = %s AND consumer = ANY(%s)", (event, consumers))
-            _, topic, event_type, envelope, _ = letters[0]
-            conn.execute(_REDELIVER_TO_OUTBOX, (event, topic, envelope["subject"], event_type, Jsonb(envelope)))
-            for consumer, _, _, _, error in letters:
-                conn.execute(
-                    "INSERT INTO audit_log (actor, role, scope, action, subject, detail) "
-                    "VALUES (%s, 'operator', 'city', 'dead_letter.redelivered', %s, %s)",
-                    (operator, envelope["subject"], Jsonb({"event_id": event_id, "event_type": event_type,
-                                                           "consumer": consumer, "error": error[:500]})),
-                )
-                redelivered.append({"service": service, "consumer": consumer, "subject": envelope["subject"],
-                                    "event_type": event_type, "topic": topic})
-    return redelivered
+        if only_service is not None and service != only_service:
+            continue
+        try:
+            done += _redeliver_in(service, url, events, only_consumer or None, operator)
+        except psycopg.Error as exc:
+            done.append(Redelivery(service=service, error=f"{type(exc).__name__}: {str(exc).strip()[:300]}"))
+    return done
+
+
+def _redeliver_in(
+    service: str, url: str, events: list[uuid.UUID] | None, consumer: str | None, operator: str,
+) -> list[Redelivery]:
+    done: list[Redelivery] = []
+    statement = {name: sql.SQL(text).format(schema=sql.Identifier(service))
+                 for name, text in _REDELIVER.items()}
+    with psycopg.connect(url, connect_timeout=5) as conn, conn.transaction():
+        # Schema-qualified: a schema the role may not use is an error here, not an empty answer.
+        if conn.execute("SELECT to_regclass(%s)", (f"{service}.dead_letters",)).fetchone() == (None,):
+            return done  # a service not deployed (or not migrated) yet has set nothing aside
+        letters = conn.execute(statement["take_letters"], (events, events, consumer, consumer)).fetchall()
+        queued: set[uuid.UUID] = set()
+        for name, event_id, topic, event_type, envelope, error in letters:
+            conn.execute(statement["forget_in_inbox"], (name, event_id))
+            if event_id not in queued:
+                conn.execute(statement["queue_in_outbox"],
+                             (event_id, topic, envelope["subject"], event_type, Jsonb(envelope)))
+                queued.add(event_id)
+            conn.execute(statement["audit"], (operator, envelope["subject"], Jsonb(
+                {"event_id": str(event_id), "event_type": event_type, "consumer": name, "error": error[:500]})))
+            done.append(Redelivery(service=service, consumer=name, event_id=str(event_id),
+                                   subject=envelope["subject"], event_type=event_type, topic=topic))
+    return done
 
 
 async def replay(client: Client, workflows: list[type], *, query: str | None, limit: int) -> list[dict[str, str]]:

@@ -235,7 +235,7 @@ def test_stuck_lists_events_set_aside_by_the_consumers(stack: Stack) -> None:
     from services.common.operator import dead_letters
     from services.contracts.events import EventEnvelope, Topics
 
-    stack.start_processes([*PROCESSES, "cases-worker"], timeout=180)
+    stack.start_processes([*PROCESSES, "cases-worker", "cases-relay"], timeout=180)
     subject = f"TS-20261128-{uuid.uuid4().hex[:6].upper()}"
     # A complaint event without the facts its consumers need: neither the workflow starter nor the case
     # ledger can ever apply it, so each sets it aside, and the complaint moves no further until replayed.
@@ -262,6 +262,33 @@ def test_stuck_lists_events_set_aside_by_the_consumers(stack: Stack) -> None:
     assert subject in result.stdout and "complaint.submitted set aside" in result.stdout, result.stdout
     assert "anxin redeliver" in result.stdout, result.stdout
 
+    # Redelivered while the cause is not fixed: the event comes back and is set aside again. Only the
+    # consumer named gets it; the cases schema had never held the event, so it is queued in its outbox.
+    def set_aside_at() -> dict[str, str]:
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{stack.ports.postgres}/anxin", autocommit=True) as conn:
+            return {service: str(conn.execute(f"SELECT failed_at FROM {service}.dead_letters WHERE event_id = %s",
+                                              (event.event_id,)).fetchone()) for service in ("intake", "cases")}
+
+    before = set_aside_at()
+    one = _anxin(stack, "redeliver", "--consumer", "cases/cases-ledger", "--all")
+    assert one.returncode == 0 and "1 redelivered" in one.stdout, one
+    assert "for cases/cases-ledger" in one.stdout and "intake/" not in one.stdout, one.stdout
+    for _ in range(60):
+        again = set_aside_at()
+        if again["cases"] not in ("None", before["cases"]):
+            break
+        time.sleep(0.5)
+    assert again["cases"] not in ("None", before["cases"]) and again["intake"] == before["intake"], (before, again)
+
+    both = _anxin(stack, "redeliver", str(event.event_id))
+    assert both.returncode == 0 and "2 redelivered" in both.stdout, both
+    for _ in range(60):
+        third = set_aside_at()
+        if "None" not in third.values() and third["intake"] != before["intake"] and third["cases"] != again["cases"]:
+            break
+        time.sleep(0.5)
+    assert "None" not in third.values() and third["intake"] != before["intake"] and third["cases"] != again["cases"]
+
 
 def _anxin(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
     """The operator's command line against the test stack, reading the schemas as a superuser would."""
@@ -274,7 +301,7 @@ def _anxin(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
 async def test_redeliver_hands_an_event_set_aside_back_to_its_consumer_once(
     stack: Stack, agency_token: Callable[[str], str]
 ) -> None:
-    stack.start_processes(PROCESSES, timeout=180)
+    stack.start_processes([*PROCESSES, "cases-worker"], timeout=180)
     # The workflow starter is away while a complaint is filed, and its inbox is then made to say it set the
     # complaint's event aside, as a since-fixed bug in it would have: back, it skips the event as done.
     stack.stop_process("intake-worker")
@@ -302,16 +329,13 @@ async def test_redeliver_hands_an_event_set_aside_back_to_its_consumer_once(
                           Jsonb(envelope)))
     stack.restart_process("intake-worker")
 
-    def skipped() -> bool:
-        metrics = httpx.get(f"{stack.processes['intake-worker'].url}/metrics").text
-        found = re.search(r'anxin_consumer_duplicates_total\{group="intake-workflow-starter"\} (\S+)', metrics)
-        return found is not None and float(found.group(1)) >= 1
-
     for _ in range(60):
-        if skipped():
+        if _consumer_count(stack, "intake-worker", "duplicates", "intake-workflow-starter") >= 1:
             break
         time.sleep(0.5)
-    assert skipped(), "the restarted worker never read the complaint's event"
+    else:
+        raise AssertionError("the restarted worker never read the complaint's event")
+    ledger_skipped = _consumer_count(stack, "cases-worker", "duplicates", "cases-ledger")
     client = await _keyed_client(stack)
     with pytest.raises(RPCError):  # nothing, not even the concurrent starts, acted on an event set aside
         await client.get_workflow_handle(complaint_workflow_id(complaint_id)).describe()
@@ -334,12 +358,27 @@ async def test_redeliver_hands_an_event_set_aside_back_to_its_consumer_once(
             time.sleep(0.5)
         assert started == (1,)
         assert conn.execute("SELECT count(*) FROM dead_letters WHERE event_id = %s", (event_id,)).fetchone() == (0,)
-        assert conn.execute("SELECT count(*) FROM outbox WHERE event_id = %s AND sent_at IS NOT NULL",
-                            (event_id,)).fetchone() == (1,)
+        assert conn.execute("SELECT count(*) FROM outbox WHERE event_id = %s", (event_id,)).fetchone() == (1,)
         audit = conn.execute("SELECT actor, role, detail FROM audit_log WHERE action = 'dead_letter.redelivered' "
                              "AND subject = %s", (complaint_id,)).fetchall()
+    # Applied once by the consumer that had set it aside; skipped by the case ledger, which had applied it.
+    assert _consumer_count(stack, "intake-worker", "applied", "intake-workflow-starter") == 1
+    for _ in range(60):
+        if _consumer_count(stack, "cases-worker", "duplicates", "cases-ledger") > ledger_skipped:
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError("the case ledger never saw the redelivered event")
     assert len(audit) == 1 and audit[0][0].startswith("operator:") and audit[0][1] == "operator", audit
     assert audit[0][2]["consumer"] == "intake-workflow-starter" and audit[0][2]["event_id"] == str(event_id)
+    assert audit[0][2]["database_user"] == "postgres"
 
     again = _anxin(stack, "redeliver", str(event_id))
-    assert again.returncode == 1 and "no consumer has event" in again.stdout, again
+    assert again.returncode == 1 and "nothing set aside matches" in again.stdout, again
+
+
+def _consumer_count(stack: Stack, process: str, count: str, group: str) -> float:
+    """A consumer group's `anxin_consumer_<count>_total` from its worker's /metrics (0 before its first)."""
+    metrics = httpx.get(f"{stack.processes[process].url}/metrics").text
+    found = re.search(rf'anxin_consumer_{count}_total\{{group="{group}"\}} (\S+)', metrics)
+    return float(found.group(1)) if found else 0.0

@@ -169,7 +169,7 @@ async def measure(bench: BenchStack, total: int, concurrency: int, e2e: int, con
     tag = uuid.uuid4().hex[:6]
 
     console.print("end to end, nothing else open…")
-    empty = await bench_end_to_end(stack, client, bench.token, e2e, 16)
+    empty = await bench_end_to_end(stack, client, await bench.fresh_token(), e2e, 16)
     idle = {"worker_rss": rss(worker_pid), "temporal_rss": rss(temporal_pid), "database": sqlite_bytes(database)}
 
     peak = {"worker_rss": 0, "temporal_rss": 0}
@@ -198,15 +198,43 @@ async def measure(bench: BenchStack, total: int, concurrency: int, e2e: int, con
     running = (await client.count_workflows(
         f'WorkflowType = "{COMPLAINT_WORKFLOW_TYPE}" AND ExecutionStatus = "Running"')).count
     opened = {"worker_rss": rss(worker_pid), "temporal_rss": rss(temporal_pid), "database": sqlite_bytes(database)}
+    # Said now, so that a failure in the last measure does not lose the hour before it.
+    console.print(f"started in {started_s:.0f} s, first steps done in {settled_s:.0f} s; idle {idle}; peak {peak}; "
+                  f"open {opened}; sample waiting on a timer {sum(checked)}/{len(checked)}", highlight=False)
 
     console.print(f"end to end, {running:,} complaint workflows open…")
-    loaded = await bench_end_to_end(stack, client, bench.token, e2e, 16)
+    loaded = await bench_end_to_end(stack, client, await bench.fresh_token(), e2e, 16)
     return {
         "workflows": total, "concurrency": concurrency, "start_seconds": round(started_s, 1),
         "settled_seconds": round(settled_s, 1), "starts_per_second": round(total / started_s, 1),
         "running_on_server": running, "sample_waiting_on_timer": f"{sum(checked)}/{len(checked)}",
         "idle": idle, "peak": peak, "open": opened,
         "end_to_end_empty": [figure_dict(f) for f in empty],
+        "end_to_end_open": [figure_dict(f) for f in loaded],
+    }
+
+
+async def measure_reopened(bench: BenchStack, e2e: int, console: Console) -> dict[str, Any]:
+    """The end-to-end figure on a stack restarted on the workflows the last run left open.
+
+    For when that run's own last measure was lost: the open workflows and their database are what the
+    measure is about, and they survive a restart. The processes' memory is measured fresh after it.
+    """
+    stack, client = bench.stack, bench.client
+    query = f'WorkflowType = "{COMPLAINT_WORKFLOW_TYPE}" AND ExecutionStatus = "Running"'
+    running = (await client.count_workflows(query)).count
+    if not running:
+        raise SystemExit("no complaint workflows are open on the kept bench stack: run without --reopen first")
+    sample_ids = [execution.id async for execution in client.list_workflows(query, limit=20)]
+    checked = [await waiting_on_timer(client, workflow_id) for workflow_id in sample_ids]
+    database = stack.temporal.data_dir / "temporal.sqlite"
+    console.print(f"end to end, {running:,} complaint workflows open (restarted)…")
+    loaded = await bench_end_to_end(stack, client, await bench.fresh_token(), e2e, 16)
+    return {
+        "running_on_server": running, "sample_waiting_on_timer": f"{sum(checked)}/{len(checked)}",
+        "open": {"worker_rss": rss(stack.processes["lifecycle-worker"].process.pid),  # type: ignore[union-attr]
+                 "temporal_rss": rss(stack.temporal.process.pid),  # type: ignore[union-attr]
+                 "database": sqlite_bytes(database)},
         "end_to_end_open": [figure_dict(f) for f in loaded],
     }
 

@@ -276,15 +276,31 @@ class BenchStack:
     stack: Stack
     settings: CommonSettings
     client: Client
-    token: str  # a county clerk's, for POST /v1/complaints
+    token: str  # a county clerk's, for POST /v1/complaints; see fresh_token
+
+    async def fresh_token(self) -> str:
+        """A new clerk token: a long measure (100,000 workflows take over an hour) outlives the first one."""
+        self.token = await clerk_token(self.stack)
+        return self.token
+
+
+async def clerk_token(stack: Stack) -> str:
+    client_secret = development_clients(stack.data_dir)["clerk-130402"]["client_secret"]
+    async with httpx.AsyncClient() as http:
+        response = await http.post(f"{stack.processes['intake-api'].url}/oauth/token", auth=("clerk-130402", client_secret),
+                                   data={"grant_type": "client_credentials"})
+    response.raise_for_status()
+    return str(response.json()["access_token"])
 
 
 @contextlib.asynccontextmanager
-async def bench_stack(extra_env: dict[str, str] | None = None) -> AsyncIterator[BenchStack]:
-    """A fresh stack under `.data/bench-stack/`: the engines, intake and the lifecycle worker."""
+async def bench_stack(extra_env: dict[str, str] | None = None, *, keep_data: bool = False) -> AsyncIterator[BenchStack]:
+    """A stack under `.data/bench-stack/`: the engines, intake and the lifecycle worker. Fresh, unless
+    `keep_data`: then the engines start again on what the last run left (its open workflows)."""
     data_dir = REPO_ROOT / ".data" / "bench-stack"
     Stack(data_dir, PORTS, with_ui=False, environ={}).stop()
-    shutil.rmtree(data_dir, ignore_errors=True)
+    if not keep_data:
+        shutil.rmtree(data_dir, ignore_errors=True)
     stack = Stack(data_dir, PORTS, with_ui=False, environ={},
                   extra_env={"INTAKE_COMPLAINTS_PER_PHONE_PER_DAY": "1000", **(extra_env or {})})
     stack.acquire_lock()
@@ -294,10 +310,7 @@ async def bench_stack(extra_env: dict[str, str] | None = None) -> AsyncIterator[
         await asyncio.to_thread(
             stack.start_processes, ["intake-api", "intake-relay", "intake-worker", "lifecycle-worker"], timeout=180
         )
-        client_secret = development_clients(data_dir)["clerk-130402"]["client_secret"]
-        async with httpx.AsyncClient() as http:
-            token = (await http.post(f"{stack.processes['intake-api'].url}/oauth/token", auth=("clerk-130402", client_secret),
-                                     data={"grant_type": "client_credentials"})).json()["access_token"]
+        token = await clerk_token(stack)
         secrets = json.loads((data_dir / "development-secrets.json").read_text())
         os.environ.update({k: v for k, v in secrets.items() if k.startswith("ANXIN_DATA")})
         settings = CommonSettings(database_url=stack.postgres.admin_url.rsplit("/", 1)[0] + "/anxin",

@@ -231,6 +231,29 @@ def workflows_part(total: int, concurrency: int, e2e: int) -> dict[str, Any]:
     return result
 
 
+def reopened_part(e2e: int) -> dict[str, Any]:
+    from bench import open_workflows
+    from bench.run import bench_stack
+
+    async def run() -> dict[str, Any]:
+        async with bench_stack(keep_data=True) as bench:
+            return await open_workflows.measure_reopened(bench, e2e, console)
+
+    result = asyncio.run(run())
+    mib = 1024 * 1024
+    table = Table(title=f"{result['running_on_server']:,} complaint workflows open, stack restarted on them")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("lifecycle worker RSS after the restart (MiB)", f"{result['open']['worker_rss'] / mib:.0f}")
+    table.add_row("Temporal dev server RSS after the restart (MiB)", f"{result['open']['temporal_rss'] / mib:.0f}")
+    table.add_row("Temporal SQLite on disk (MiB)", f"{sum(result['open']['database'].values()) / mib:.0f}")
+    for loaded in result["end_to_end_open"]:
+        table.add_row(f"{loaded['name']} ({loaded['unit']}; anxin / raw)", f"{loaded['anxin']} / {loaded['raw']}")
+    table.add_row("sample waiting on a timer", result["sample_waiting_on_timer"])
+    console.print(table)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="make bench-scale", description=__doc__.splitlines()[0])
     parser.add_argument("--complaints", type=int, default=1_000_000, help="complaints generated (0: skip)")
@@ -238,6 +261,8 @@ def main() -> None:
     parser.add_argument("--workflows", type=int, default=100_000, help="complaint workflows opened (0: skip)")
     parser.add_argument("--concurrency", type=int, default=64, help="workflow starts in flight")
     parser.add_argument("--e2e", type=int, default=60, help="complaints of each end-to-end measure")
+    parser.add_argument("--reopen", action="store_true",
+                        help="only the end-to-end figure, on the workflows the last run left open (stack restarted)")
     args = parser.parse_args()
 
     started = time.monotonic()
@@ -246,6 +271,10 @@ def main() -> None:
     # A part skipped with 0 keeps its figures from the last run that measured it.
     path = RESULTS / "scale.json"
     result: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    if args.reopen:
+        result["workflows_reopened"] = {"at": datetime.now(UTC).isoformat(), "machine": machine,
+                                        **reopened_part(args.e2e)}
+        args.workflows = args.complaints = 0
     if args.workflows:
         result["workflows"] = {"at": datetime.now(UTC).isoformat(), "machine": machine,
                                **workflows_part(args.workflows, args.concurrency, args.e2e)}

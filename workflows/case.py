@@ -230,11 +230,13 @@ class CaseWorkflow(LifecycleWorkflow):
         def answered() -> bool:
             return self._state.handoff_response is not None or self._state.handoff_return is not None
 
+        def rung_deadline() -> str:
+            rung_index = self._state.ladder_rung
+            return "handoff.response" if rung_index == 0 else f"handoff.{cfg.ladder[rung_index - 1].kind.value}"
+
         while not answered():
             rung_index = self._state.ladder_rung
-            current = (
-                "handoff.response" if rung_index == 0 else f"handoff.{cfg.ladder[rung_index - 1].kind.value}"
-            )
+            current = rung_deadline()
             if self._state.deadlines[current].outcome == "expired":
                 # Past the top of the ladder: wait for the answer however long it takes.
                 result = await self._wait(answered, None)
@@ -267,6 +269,8 @@ class CaseWorkflow(LifecycleWorkflow):
                     self._mark_done(step)
             self._publish_search_attributes()
 
+        # An answer that arrived before the first wait (while the letter was going out) is in time as well.
+        self._settle(rung_deadline(), "met")
         self._state.overdue = False
         if self._state.handoff_return is not None:
             await self._handoff_returned()

@@ -3,6 +3,7 @@ process cannot take it, with the ledger, the timeline and the event stream follo
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 from tests.integration.cases.conftest import Agencies, complaint_body, seed
@@ -93,8 +94,13 @@ def test_two_complaints_make_one_case_that_runs_from_acceptance_to_call_back(age
     again = a.inspector.post(f"/v1/complaints/{first}/callback", json={"satisfaction": "satisfied"})
     assert again.status_code == 409
 
-    timeline = a.city.get(f"/v1/cases/{case_id}/timeline").json()["events"]
-    types = [e["type"] for e in timeline]
+    # The call-back reaches the case's timeline as an event, a moment after the answer.
+    for _ in range(60):
+        timeline = a.city.get(f"/v1/cases/{case_id}/timeline").json()["events"]
+        types = [e["type"] for e in timeline]
+        if "complaint.callback_recorded" in types:
+            break
+        time.sleep(0.5)
     for expected in ("complaint.submitted", "case.opened", "complaint.acceptance_decided",
                      "case.verification_recorded", "case.order_issued", "case.service_recorded",
                      "case.payment_recorded", "complaint.callback_recorded"):

@@ -162,6 +162,15 @@ def case_show(subject: Annotated[str, typer.Argument(help="complaint number (TS-
     asyncio.run(run())
 
 
+def service_database_urls() -> dict[str, str]:
+    """Each service's database, by service: DATABASE_URL when set, else the development stack's service roles."""
+    from deploy.engines import SERVICES
+    from deploy.stack import Stack
+
+    postgres = Stack(DATA_DIR).postgres
+    return {service: postgres.service_url(service) for service in SERVICES}
+
+
 @app.command("stuck")
 def stuck_command(limit: Annotated[int, typer.Option(help="workflows to look at")] = 200) -> None:
     """Workflows past a deadline, activities failing and retrying, and events set aside, with why.
@@ -169,16 +178,13 @@ def stuck_command(limit: Annotated[int, typer.Option(help="workflows to look at"
     The services' databases are read with DATABASE_URL when it is set (a role that may read every
     service's schema), otherwise with the development stack's own service roles.
     """
-    from deploy.engines import SERVICES
-    from deploy.stack import Stack
     from services.common.operator import dead_letters, stuck
 
     async def run() -> None:
         client = await _client(operator_settings())
-        postgres = Stack(DATA_DIR).postgres
         with console.status("looking for stuck work…"):
             rows = await stuck(client, limit=limit)
-            rows += dead_letters({s: postgres.service_url(s) for s in SERVICES}, limit=limit)
+            rows += dead_letters(service_database_urls(), limit=limit)
         table = Table("workflow or subject", "why")
         for row in rows:
             table.add_row(row["workflow_id"], row["why"])
@@ -204,10 +210,8 @@ def redeliver_command(
     INSERT on its outbox and audit_log.
     """
     import getpass
-    import uuid
 
     from deploy.engines import SERVICES
-    from deploy.stack import Stack
     from services.common.operator import redeliver
 
     if every and not consumer:
@@ -218,18 +222,15 @@ def redeliver_command(
         raise typer.BadParameter("give either event ids or --all, not both")
     if consumer and (consumer.count("/") != 1 or consumer.split("/")[0] not in SERVICES):
         raise typer.BadParameter(f"--consumer is SERVICE/NAME with SERVICE one of {', '.join(SERVICES)}")
-    for event_id in event_ids or []:
-        try:
-            uuid.UUID(event_id)
-        except ValueError:
-            raise typer.BadParameter(f"{event_id!r} is not an event id (a UUID, as `anxin stuck` prints it)") from None
     try:
         operator = f"operator:{getpass.getuser()}"
     except (KeyError, OSError):  # no login name in the environment or the password database
         operator = f"operator:uid-{os.getuid()}"
-    postgres = Stack(DATA_DIR).postgres
-    rows = redeliver({s: postgres.service_url(s) for s in SERVICES}, operator=operator,
-                     event_ids=event_ids, consumer=consumer)
+    try:
+        rows = asyncio.run(redeliver(service_database_urls(), operator=operator, event_ids=event_ids,
+                                     consumer=consumer))
+    except ValueError as exc:  # a mistyped event id, before any database was touched
+        raise typer.BadParameter(str(exc)) from None
     failed = [row for row in rows if row.error]
     for row in rows:
         if row.error:

@@ -174,11 +174,6 @@ class InboxConsumer:
         self.status.lag = lag
         self.status.lag_measured_at = time.monotonic()
 
-    def apply(self, conn: psycopg.Connection[Any], record: ConsumerRecord) -> bool:
-        """Apply one record; False when it was a duplicate or could not be read."""
-        envelope = self._read(record)
-        return envelope is not None and self._apply_read(conn, record, envelope)
-
     def _read(self, record: ConsumerRecord) -> EventEnvelope | None:
         try:
             return EventEnvelope.from_bytes(record.value)

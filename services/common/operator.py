@@ -23,6 +23,8 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 from temporalio.worker import Replayer
 
+from services.common import audit
+from services.common.auth import Principal, Role
 from services.common.settings import CommonSettings
 from services.contracts.events import Topics
 from services.contracts.lifecycle import (
@@ -200,8 +202,8 @@ def dead_letters(database_urls: dict[str, str], *, limit: int = 200) -> list[dic
     """Events each service's consumers set aside (`services/common/inbox.py`): their effect never happened.
 
     Each is a complaint, case or handoff that moves no further until the cause is fixed and the event is
-    redelivered (`redeliver`), so it is listed beside the stuck workflows. A schema that cannot be read is listed too: an
-    empty answer must mean nothing is set aside, not that nobody looked.
+    redelivered (`redeliver`), so it is listed beside the stuck workflows. A schema that cannot be read is
+    listed too: an empty answer must mean nothing is set aside, not that nobody looked.
     """
     rows: list[dict[str, str]] = []
     for service, url in database_urls.items():
@@ -233,9 +235,6 @@ _REDELIVER = {
     "forget_in_inbox": "DELETE FROM {schema}.inbox WHERE consumer = %s AND event_id = %s",
     "queue_in_outbox": "INSERT INTO {schema}.outbox (event_id, topic, message_key, event_type, envelope) "
                        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (event_id) DO UPDATE SET sent_at = NULL",
-    "audit": "INSERT INTO {schema}.audit_log (actor, role, scope, action, subject, detail) VALUES "
-             "(%s, 'operator', 'city', 'dead_letter.redelivered', %s, %s || jsonb_build_object('database_user', "
-             "session_user))",
 }
 
 
@@ -250,7 +249,7 @@ class Redelivery:
     error: str | None = None  # the schema could not be read or written: nothing of it was redelivered
 
 
-def redeliver(
+async def redeliver(
     database_urls: dict[str, str], *, operator: str, event_ids: list[str] | None = None, consumer: str | None = None,
 ) -> list[Redelivery]:
     """Redeliver events set aside, once their cause is fixed and deployed (`docs/operations.md`).
@@ -263,40 +262,54 @@ def redeliver(
     """
     if not event_ids and not consumer:
         raise ValueError("name the events, or the consumer whose events to redeliver")
-    # Canonical ids, and a clear error for a mistyped one before any database is touched.
-    events = [uuid.UUID(event_id) for event_id in event_ids] if event_ids else None
+    events = [_event_id(event_id) for event_id in event_ids] if event_ids else None
     only_service, _, only_consumer = consumer.partition("/") if consumer else (None, "", None)
     done: list[Redelivery] = []
     for service, url in database_urls.items():
         if only_service is not None and service != only_service:
             continue
         try:
-            done += _redeliver_in(service, url, events, only_consumer or None, operator)
+            done += await _redeliver_in(service, url, events, only_consumer or None, operator)
         except psycopg.Error as exc:
             done.append(Redelivery(service=service, error=f"{type(exc).__name__}: {str(exc).strip()[:300]}"))
     return done
 
 
-def _redeliver_in(
+def _event_id(text: str) -> uuid.UUID:
+    """Canonical, and a clear error for a mistyped id before any database is touched."""
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an event id (a UUID, as `anxin stuck` prints it)") from None
+
+
+async def _redeliver_in(
     service: str, url: str, events: list[uuid.UUID] | None, consumer: str | None, operator: str,
 ) -> list[Redelivery]:
     done: list[Redelivery] = []
     statement = {name: sql.SQL(text).format(schema=sql.Identifier(service))
                  for name, text in _REDELIVER.items()}
-    with psycopg.connect(url, connect_timeout=5) as conn, conn.transaction():
+    principal = Principal(client_id=operator, role=Role.operator)
+    async with await psycopg.AsyncConnection.connect(
+        url, options=f"-c search_path={service}", connect_timeout=5
+    ) as conn, conn.transaction():
         # Schema-qualified: a schema the role may not use is an error here, not an empty answer.
-        if conn.execute("SELECT to_regclass(%s)", (f"{service}.dead_letters",)).fetchone() == (None,):
+        found = await (await conn.execute("SELECT to_regclass(%s), session_user", (f"{service}.dead_letters",))).fetchone()
+        assert found is not None
+        table, database_user = found
+        if table is None:
             return done  # a service not deployed (or not migrated) yet has set nothing aside
-        letters = conn.execute(statement["take_letters"], (events, events, consumer, consumer)).fetchall()
+        letters = await (await conn.execute(statement["take_letters"], (events, events, consumer, consumer))).fetchall()
         queued: set[uuid.UUID] = set()
         for name, event_id, topic, event_type, envelope, error in letters:
-            conn.execute(statement["forget_in_inbox"], (name, event_id))
+            await conn.execute(statement["forget_in_inbox"], (name, event_id))
             if event_id not in queued:
-                conn.execute(statement["queue_in_outbox"],
-                             (event_id, topic, envelope["subject"], event_type, Jsonb(envelope)))
+                await conn.execute(statement["queue_in_outbox"],
+                                   (event_id, topic, envelope["subject"], event_type, Jsonb(envelope)))
                 queued.add(event_id)
-            conn.execute(statement["audit"], (operator, envelope["subject"], Jsonb(
-                {"event_id": str(event_id), "event_type": event_type, "consumer": name, "error": error[:500]})))
+            await audit.record(conn, principal, "dead_letter.redelivered", envelope["subject"], detail={
+                "event_id": str(event_id), "event_type": event_type, "consumer": name, "error": error[:500],
+                "database_user": database_user})
             done.append(Redelivery(service=service, consumer=name, event_id=str(event_id),
                                    subject=envelope["subject"], event_type=event_type, topic=topic))
     return done

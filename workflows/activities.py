@@ -34,6 +34,7 @@ from services.contracts.lifecycle import (
     WithdrawReferralRequest,
     case_workflow_id,
 )
+from services.contracts.process_reports import ProcessReport
 from workflows.base import CALENDAR_NOT_COVERED
 from workflows.calendar import CalendarNotCovered, PackageCalendar, compute_deadline, installed_package
 from workflows.clients import CasesApi, ReferralsApi, SanctionsApi, SmsGateway
@@ -96,6 +97,10 @@ class ServiceActivities:
     @activity.defn(name=ActivityNames.NOTIFY_AGENCY)
     async def notify_agency(self, notice: AgencyNotice) -> None:
         await self._cases.notify_agency(notice)
+
+    @activity.defn(name=ActivityNames.REPORT_PROCESS)
+    async def report_process(self, report: ProcessReport) -> None:
+        await self._cases.report_process(report)
 
     @activity.defn(name=ActivityNames.FORWARD_COMPLAINT)
     async def forward_complaint(self, request: ForwardRequest) -> DocumentRef:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         Office,
         TimelineEntry,
     )
+    from services.contracts.process_reports import ProcessReport, ProcessSnapshot, describe_changes
 
 T = TypeVar("T")
 
@@ -49,6 +50,12 @@ SERVICE_REFUSED = "ServiceRefused"
 # a new complaint's first steps took three workflow tasks and three activities instead of two and one
 # (`docs/performance.md`). Histories from before the change keep their normal activity.
 DEADLINES_AS_LOCAL_ACTIVITIES = "2026-11-deadlines-as-local-activities"
+
+# Every change of a workflow's state is reported to the ledger (services/contracts/process_reports.py).
+# Histories from before the change report nothing; such a workflow starts reporting when an operator asks
+# for its state (`anxin audit ledger --fix`), behind a patch of its own.
+PROCESS_REPORTS = "2026-11-process-reports"
+PROCESS_REPORTS_ON_REQUEST = "2026-11-process-reports-on-request"
 
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -85,6 +92,9 @@ class LifecycleState(BaseModel):
     overdue: bool = False
     notice_seq: int = 0
     published: dict[str, str] = Field(default_factory=dict)
+    # The last state reported to the ledger, and how many reports were sent (their idempotency keys).
+    report_seq: int = 0
+    reported: ProcessSnapshot | None = None
 
 
 class LifecycleWorkflow:
@@ -94,6 +104,10 @@ class LifecycleWorkflow:
     _config: LifecycleConfig
     _failure: BaseException | None = None
     _calendar_lock: asyncio.Lock | None = None
+    _input: Any
+    _reporter: asyncio.Task[None] | None = None
+    _report_in_flight: bool = False
+    _ending: bool = False
 
     # --- identity and clocks --------------------------------------------------------------------------
 
@@ -367,6 +381,76 @@ class LifecycleWorkflow:
         ]
         return min(dues) if dues else None
 
+    # --- the main loop ----------------------------------------------------------------------------------------
+
+    async def _drive(self, stages: Mapping[Any, Callable[[], Awaitable[WaitResult | None]]], last_stage: Any) -> None:
+        """Run the stage the state is in until `last_stage`, handing over to a new run (continue-as-new) at a
+        safe point when the history is long; then let what is in flight finish."""
+        try:
+            while getattr(self._state, "stage") is not last_stage:  # noqa: B009 (the stage is the subclass's)
+                if await stages[getattr(self._state, "stage")]() is WaitResult.CONTINUE_AS_NEW:  # noqa: B009
+                    await self._settle_before_handover()
+                    workflow.continue_as_new(self._input.model_copy(update={"resume": self._state.model_dump()}))
+            await self._settle_before_handover()
+        except asyncio.CancelledError:
+            # An operator cancelled the workflow: a run that is ending reports nothing more.
+            self._ending = True
+            raise
+
+    # --- reports to the ledger --------------------------------------------------------------------------------
+
+    def _snapshot(self) -> ProcessSnapshot:
+        """The state the ledger keeps of this process (`snapshot_of` its status, without the timeline)."""
+        raise NotImplementedError
+
+    def _start_reporting(self, patch: str) -> None:
+        if self._reporter is None and workflow.patched(patch):
+            self._reporter = asyncio.create_task(self._report_changes(), name="reporter")
+
+    async def _report_changes(self) -> None:
+        """Report the state each time it differs from the last report, whatever changed it.
+
+        A waiting workflow reports nothing (the condition is only evaluated when something happens), and
+        changes made while a report is on its way are sent together in the next one.
+        """
+        while True:
+            await workflow.wait_condition(lambda: not self._ending and self._snapshot() != self._state.reported)
+            snapshot = self._snapshot()
+            self._state.report_seq += 1
+            report = ProcessReport(
+                idempotency_key=self._key(f"report:{self._state.report_seq}"),
+                workflow_id=self._workflow_id(),
+                seq=self._state.report_seq,
+                at=self._legal_now(),
+                changes=describe_changes(self._state.reported, snapshot),
+                snapshot=snapshot,
+            )
+            self._report_in_flight = True
+            try:
+                # A local activity: one marker in the history instead of three events and a workflow task, as
+                # for deadlines; it runs on this worker, which holds the cases service's client.
+                await workflow.execute_local_activity(
+                    ActivityNames.REPORT_PROCESS,
+                    report,
+                    start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=ACTIVITY_RETRY,
+                )
+            except (ActivityError, ApplicationError) as err:
+                # Transient failures are retried without end; a refusal must not stall the process. The
+                # next change is reported in full, and `anxin audit ledger` shows the gap meanwhile.
+                cause = err.cause if isinstance(err, ActivityError) else err
+                self._record("report.failed", f"状态报告 {report.seq} 未被台账接收：{cause}")
+            self._report_in_flight = False
+            self._state.reported = snapshot
+
+    def _report_again(self) -> None:
+        """An operator asked for the state again: the next report carries everything, changed or not."""
+        self._start_reporting(PROCESS_REPORTS_ON_REQUEST)
+        self._state.reported = None
+
+    def _reports_settled(self) -> bool:
+        return self._reporter is None or (not self._report_in_flight and self._snapshot() == self._state.reported)
+
     # --- continue-as-new -------------------------------------------------------------------------------------
 
     def _should_continue_as_new(self) -> bool:
@@ -380,8 +464,11 @@ class LifecycleWorkflow:
         raise NotImplementedError
 
     async def _settle_before_handover(self) -> None:
-        """Let update handlers finish and queued messages go out before this run ends."""
-        await workflow.wait_condition(lambda: self._outbox_empty() and workflow.all_handlers_finished())
+        """Let update handlers finish, queued messages go out and the last state be reported before this run
+        ends."""
+        await workflow.wait_condition(
+            lambda: self._outbox_empty() and self._reports_settled() and workflow.all_handlers_finished()
+        )
 
     # --- search attributes ------------------------------------------------------------------------------
 

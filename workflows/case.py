@@ -74,7 +74,8 @@ with workflow.unsafe.imports_passed_through():
         WithdrawReferralRequest,
         complaint_workflow_id,
     )
-    from workflows.base import LifecycleState, LifecycleWorkflow, WaitResult, refuse
+    from services.contracts.process_reports import ProcessSnapshot, is_overdue, snapshot_of
+    from workflows.base import PROCESS_REPORTS, LifecycleState, LifecycleWorkflow, WaitResult, refuse
     from workflows.rules import assess_criminal_threshold
     from workflows.texts import CLOSURE_TEXT, LETTER_TEXT, OUTCOME_TEXT, SERVICE_TEXT
 
@@ -142,6 +143,7 @@ class CaseWorkflow(LifecycleWorkflow):
     @workflow.run
     async def run(self, input: CaseInput) -> CaseStatus:
         messenger = asyncio.create_task(self._deliver_progress(), name="messenger")
+        self._start_reporting(PROCESS_REPORTS)
         # Started by signal-with-start, so the first member is normally here already.
         await workflow.wait_condition(lambda: bool(self._state.members))
         if self._state.opened_at is None:
@@ -158,13 +160,11 @@ class CaseWorkflow(LifecycleWorkflow):
             CaseStage.PAYMENT: self._payment,
             CaseStage.REFUSAL: self._refusal,
         }
-        while self._state.stage is not CaseStage.CLOSED:
-            if await stages[self._state.stage]() is WaitResult.CONTINUE_AS_NEW:
-                await self._settle_before_handover()
-                workflow.continue_as_new(self._input.model_copy(update={"resume": self._state.model_dump()}))
-        await self._settle_before_handover()
+        await self._drive(stages, CaseStage.CLOSED)
         watcher.cancel()
         messenger.cancel()
+        if self._reporter is not None:
+            self._reporter.cancel()
         return self._status()
 
     async def _guard(self, coro: Any) -> None:
@@ -779,6 +779,10 @@ class CaseWorkflow(LifecycleWorkflow):
     def retry_refused_step(self) -> None:
         self._retry_refused_step()
 
+    @workflow.signal(name=Signals.REPORT_STATE)
+    def report_state(self) -> None:
+        self._report_again()
+
     # --- updates ------------------------------------------------------------------------------------------
 
     def _require_stage(self, action: str, *stages: CaseStage) -> None:
@@ -974,7 +978,7 @@ class CaseWorkflow(LifecycleWorkflow):
         state = self._state
         return state.overdue or state.investigation_overdue or self._needs_attention()
 
-    def _status(self) -> CaseStatus:
+    def _status(self, *, timeline: bool = True) -> CaseStatus:
         state = self._state
         verification = state.verification
         return CaseStatus(
@@ -993,6 +997,7 @@ class CaseWorkflow(LifecycleWorkflow):
             next_deadline=self._next_deadline(),
             investigation_overdue=state.investigation_overdue,
             extension_approved=state.extension is not None,
+            overdue=is_overdue(state.status, state.overdue, state.investigation_overdue),
             letters=dict(state.letters),
             order_id=state.order_id,
             served=state.service is not None,
@@ -1004,8 +1009,11 @@ class CaseWorkflow(LifecycleWorkflow):
             blacklist_procedure_id=state.blacklist_id,
             publication_id=state.publication_id,
             closure_reason=state.closure_reason,
-            timeline=list(state.timeline),
+            timeline=list(state.timeline) if timeline else [],
         )
+
+    def _snapshot(self) -> ProcessSnapshot:
+        return snapshot_of(self._workflow_id(), self._status(timeline=False))
 
     def _search_attribute_values(self) -> list[tuple[SearchAttributeKey[Any], Any]]:
         state = self._state

@@ -38,6 +38,7 @@ from services.contracts.lifecycle import (
     SanctionRequest,
     WithdrawReferralRequest,
 )
+from services.contracts.process_reports import ProcessReport
 from workflows.base import SERVICE_REFUSED
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 class CasesApi(Protocol):
     async def notify_agency(self, notice: AgencyNotice) -> None: ...
+    async def report_process(self, report: ProcessReport) -> None: ...
     async def forward_complaint(self, request: ForwardRequest) -> DocumentRef: ...
     async def issue_order_to_pay(self, request: OrderToPayRequest) -> DocumentRef: ...
     async def decide_additional_compensation(self, request: CompensationRequest) -> DocumentRef: ...
@@ -106,6 +108,9 @@ class HttpCasesApi:
 
     async def notify_agency(self, notice: AgencyNotice) -> None:
         await self._client.post("/v1/notices", notice, notice.idempotency_key)
+
+    async def report_process(self, report: ProcessReport) -> None:
+        await self._client.post("/v1/process-reports", report, report.idempotency_key)
 
     async def forward_complaint(self, request: ForwardRequest) -> DocumentRef:
         body = await self._client.post("/v1/forwardings", request, request.idempotency_key)
@@ -233,6 +238,9 @@ class JournalServices:
 
     async def notify_agency(self, notice: AgencyNotice) -> None:
         await self._record("notify_agency", notice, "NOTICE")
+
+    async def report_process(self, report: ProcessReport) -> None:
+        await self._record("report_process", report, "REPORT")
 
     async def forward_complaint(self, request: ForwardRequest) -> DocumentRef:
         return await self._record("forward_complaint", request, "FWD")

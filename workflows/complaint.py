@@ -57,7 +57,8 @@ with workflow.unsafe.imports_passed_through():
         Withdrawal,
         case_workflow_id,
     )
-    from workflows.base import LifecycleState, LifecycleWorkflow, WaitResult, refuse
+    from services.contracts.process_reports import ProcessSnapshot, is_overdue, snapshot_of
+    from workflows.base import PROCESS_REPORTS, LifecycleState, LifecycleWorkflow, WaitResult, refuse
     from workflows.texts import CLOSURE_TEXT, REJECTION_TEXT, SATISFACTION_TEXT
 
 
@@ -100,6 +101,7 @@ class ComplaintWorkflow(LifecycleWorkflow):
     @workflow.run
     async def run(self, input: ComplaintInput) -> ComplaintStatus:
         notifier = asyncio.create_task(self._deliver_notifications(), name="notifier")
+        self._start_reporting(PROCESS_REPORTS)
         self._publish_search_attributes()
         if not self._is_done("received"):
             self._record(
@@ -115,12 +117,10 @@ class ComplaintWorkflow(LifecycleWorkflow):
             ComplaintStage.IN_CASE: self._in_case,
             ComplaintStage.CALLBACK: self._callback,
         }
-        while self._state.stage is not ComplaintStage.DONE:
-            if await stages[self._state.stage]() is WaitResult.CONTINUE_AS_NEW:
-                await self._settle_before_handover()
-                workflow.continue_as_new(self._input.model_copy(update={"resume": self._state.model_dump()}))
-        await self._settle_before_handover()
+        await self._drive(stages, ComplaintStage.DONE)
         notifier.cancel()
+        if self._reporter is not None:
+            self._reporter.cancel()
         return self._status()
 
     async def _acceptance(self) -> WaitResult | None:
@@ -495,6 +495,10 @@ class ComplaintWorkflow(LifecycleWorkflow):
     def retry_refused_step(self) -> None:
         self._retry_refused_step()
 
+    @workflow.signal(name=Signals.REPORT_STATE)
+    def report_state(self) -> None:
+        self._report_again()
+
     @workflow.query(name=Queries.STATUS)
     def status(self) -> ComplaintStatus:
         return self._status()
@@ -504,7 +508,7 @@ class ComplaintWorkflow(LifecycleWorkflow):
     def _county(self) -> str:
         return self._input.county
 
-    def _status(self) -> ComplaintStatus:
+    def _status(self, *, timeline: bool = True) -> ComplaintStatus:
         state = self._state
         return ComplaintStatus(
             complaint_id=self._input.complaint_id,
@@ -512,14 +516,17 @@ class ComplaintWorkflow(LifecycleWorkflow):
             county=self._input.county,
             stage=state.stage,
             status=state.status,
-            overdue=state.overdue,
+            overdue=is_overdue(state.status, state.overdue),
             deadlines=dict(state.deadlines),
             next_deadline=self._next_deadline(),
             case_stage=state.case_stage,
             closure_reason=state.closure_reason,
             satisfaction=state.callback.satisfaction if state.callback else None,
-            timeline=list(state.timeline),
+            timeline=list(state.timeline) if timeline else [],
         )
+
+    def _snapshot(self) -> ProcessSnapshot:
+        return snapshot_of(self._workflow_id(), self._status(timeline=False))
 
     def _search_attribute_values(self) -> list[tuple[SearchAttributeKey[Any], Any]]:
         state = self._state

@@ -154,6 +154,7 @@ def build_worker(
             link.join_case,
             notify.notify_complainant,
             services.notify_agency,
+            services.report_process,
             services.forward_complaint,
             services.issue_order_to_pay,
             services.decide_additional_compensation,

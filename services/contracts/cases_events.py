@@ -16,6 +16,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# The process snapshot is defined with the reports that carry it; re-exported for the action events.
+from services.contracts.process_reports import DeadlineView as DeadlineView
+from services.contracts.process_reports import ProcessReported, ProcessSnapshot
+
 
 class CaseEvents:
     """Event type names on `Topics.CASES` (all version 1)."""
@@ -38,37 +42,11 @@ class CaseEvents:
     MERGED = "case.merged"
     SPLIT = "case.split"
     REPORT_PRODUCED = "report.produced"
+    PROCESS_REPORTED = "process.reported"  # a workflow's state changed (services/contracts/process_reports.py)
 
 
 class _Payload(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class DeadlineView(_Payload):
-    name: str
-    due_at: datetime
-    due_date: date | None = None
-    outcome: str = "pending"
-    provisional: bool = False
-
-
-class ProcessSnapshot(_Payload):
-    """The live process as it stood just after an action: what the ledger keeps current from it."""
-
-    workflow_id: str
-    stage: str
-    status: str
-    overdue: bool = False
-    classification: str | None = None
-    next_deadline: datetime | None = None
-    deadlines: list[DeadlineView] = Field(default_factory=list)
-    amount_owed: Decimal | None = None
-    amount_paid: Decimal | None = None
-    workers: int | None = None
-    closure_reason: str | None = None
-    referrals: dict[str, str] = Field(default_factory=dict)
-    blacklist_procedure_id: str | None = None
-    extension_approved: bool | None = None
 
 
 class CaseOpened(_Payload):
@@ -247,6 +225,7 @@ PAYLOADS: dict[tuple[str, int], type[BaseModel]] = {
     (CaseEvents.MERGED, 1): CaseMerged,
     (CaseEvents.SPLIT, 1): CaseSplit,
     (CaseEvents.REPORT_PRODUCED, 1): ReportProduced,
+    (CaseEvents.PROCESS_REPORTED, 1): ProcessReported,
 }
 
 

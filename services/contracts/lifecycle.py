@@ -93,6 +93,8 @@ class Signals:
     CALENDAR_UPDATED = "calendar_updated"
     # both: an operator fixed what made a service refuse a step for good; the step is tried again
     RETRY_REFUSED_STEP = "retry_refused_step"
+    # both: report the current state to the ledger again (`anxin audit ledger --fix`)
+    REPORT_STATE = "report_state"
 
 
 class Queries:
@@ -115,6 +117,8 @@ class ActivityNames:
     START_BLACKLIST_PROCEDURE = "sanctions.start_blacklist_procedure"
     MARK_FOR_PUBLICATION = "sanctions.mark_for_publication"
     REPORT_CORRECTION = "sanctions.report_correction"
+    # A workflow's state, reported to the ledger each time it changes (services/contracts/process_reports.py).
+    REPORT_PROCESS = "cases.report_process"
 
 
 # Which service owns each activity (for routing to that service's own task queue).
@@ -123,6 +127,7 @@ ACTIVITY_OWNERS: dict[str, str] = {
     ActivityNames.JOIN_CASE: "lifecycle",
     ActivityNames.NOTIFY_COMPLAINANT: "notify",
     ActivityNames.NOTIFY_AGENCY: "cases",
+    ActivityNames.REPORT_PROCESS: "cases",
     ActivityNames.FORWARD_COMPLAINT: "cases",
     ActivityNames.ISSUE_ORDER_TO_PAY: "cases",
     ActivityNames.DECIDE_ADDITIONAL_COMPENSATION: "cases",
@@ -866,6 +871,7 @@ class CaseStatus(_Model):
     next_deadline: datetime | None
     investigation_overdue: bool
     extension_approved: bool
+    overdue: bool = Field(False, description="services/contracts/process_reports.py `is_overdue`.")
     letters: dict[str, str] = Field(description="Letter kind -> document id, in the order issued.")
     order_id: str | None
     served: bool

@@ -26,6 +26,7 @@ from services.contracts.lifecycle import (
     SanctionRequest,
     WithdrawReferralRequest,
 )
+from services.contracts.process_reports import ProcessReport
 
 
 class FakeServices:
@@ -34,6 +35,7 @@ class FakeServices:
         self._ids: dict[str, str] = {}
         # Activity names a service refuses for good (4xx) until removed from here.
         self.refusing: set[str] = set()
+        self.reports: dict[str, dict[int, ProcessReport]] = {}
 
     def _document(self, name: str, request: Any, prefix: str) -> DocumentRef:
         self.calls.append((name, request))
@@ -68,6 +70,16 @@ class FakeServices:
     @activity.defn(name=ActivityNames.NOTIFY_AGENCY)
     async def notify_agency(self, notice: AgencyNotice) -> None:
         self._document(ActivityNames.NOTIFY_AGENCY, notice, "NOTICE")
+
+    @activity.defn(name=ActivityNames.REPORT_PROCESS)
+    async def report_process(self, report: ProcessReport) -> None:
+        self.calls.append((ActivityNames.REPORT_PROCESS, report))
+        self.reports.setdefault(report.workflow_id, {})[report.seq] = report
+
+    def last_report(self, workflow_id: str) -> ProcessReport:
+        """The report of the highest seq: what the ledger keeps of this workflow."""
+        reports = self.reports[workflow_id]
+        return reports[max(reports)]
 
     @activity.defn(name=ActivityNames.FORWARD_COMPLAINT)
     async def forward_complaint(self, request: ForwardRequest) -> DocumentRef:
@@ -108,6 +120,7 @@ class FakeServices:
     def activities(self) -> list[Any]:
         return [
             self.notify_agency,
+            self.report_process,
             self.forward_complaint,
             self.issue_order_to_pay,
             self.decide_additional_compensation,

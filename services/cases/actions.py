@@ -42,7 +42,6 @@ from services.contracts.cases_events import (
     ClosureRecorded,
     CompensationDecided,
     ComplaintForwarded,
-    DeadlineView,
     EvidenceView,
     ExtensionApproved,
     ExtensionRequested,
@@ -79,6 +78,7 @@ from services.contracts.lifecycle import (
     case_workflow_id,
     complaint_workflow_id,
 )
+from services.contracts.process_reports import ProcessReport, ProcessReported, snapshot_of
 
 log = logging.getLogger(__name__)
 
@@ -95,28 +95,6 @@ def contract_model(model: type[M], **values: Any) -> M:
                    "message": e["msg"].removeprefix("Value error, ")} for e in exc.errors()]
         raise Problem(422, "The request is not valid", "; ".join(e["message"] for e in errors),
                       type_=f"{PROBLEM_BASE}validation", errors=errors) from None
-
-
-def snapshot_of(workflow_id: str, status: CaseStatus | ComplaintStatus) -> ProcessSnapshot:
-    deadlines = [
-        DeadlineView(name=name, due_at=d.due_at, due_date=d.due_date, outcome=d.outcome, provisional=d.provisional)
-        for name, d in sorted(status.deadlines.items(), key=lambda kv: kv[1].due_at)
-    ]
-    if isinstance(status, CaseStatus):
-        return ProcessSnapshot(
-            workflow_id=workflow_id, stage=status.stage.value, status=status.status.value,
-            overdue=status.investigation_overdue, classification=status.classification.value if status.classification else None,
-            next_deadline=status.next_deadline, deadlines=deadlines, amount_owed=status.amount_owed,
-            amount_paid=status.amount_paid, workers=status.workers,
-            closure_reason=status.closure_reason.value if status.closure_reason else None,
-            referrals=dict(status.referrals), blacklist_procedure_id=status.blacklist_procedure_id,
-            extension_approved=status.extension_approved,
-        )
-    return ProcessSnapshot(
-        workflow_id=workflow_id, stage=status.stage.value, status=status.status.value, overdue=status.overdue,
-        next_deadline=status.next_deadline, deadlines=deadlines,
-        closure_reason=status.closure_reason.value if status.closure_reason else None,
-    )
 
 
 class ProcessGateway:
@@ -322,6 +300,30 @@ class Cases:
             return await store.case_of_process(conn, request.case_id), payload, CaseEvents.COMPENSATION_DECIDED
 
         return await self.record_document("compensation_decision", "COMP", key, request, build)
+
+    async def process_report(self, key: str, report: ProcessReport) -> tuple[dict[str, Any], bool]:
+        """A workflow's state, recorded once per report with its `process.reported` event (one truth)."""
+        async def build(conn: store.Conn, document_id: str) -> tuple[str, BaseModel, str]:
+            kind_, _, business_id = report.workflow_id.partition(":")
+            if kind_ == "complaint":
+                complaint = await store.get_complaint(conn, business_id)
+                subject = complaint["case_id"] if complaint else business_id
+                county = complaint["county"] if complaint else None
+            elif kind_ == "case":
+                subject = await store.case_of_process(conn, business_id)
+                county = None
+            else:
+                raise Problem(422, "Not a lifecycle workflow", f"{report.workflow_id} is neither a complaint nor a case",
+                              type_=f"{PROBLEM_BASE}validation")
+            payload = ProcessReported(
+                report_id=document_id, workflow_id=report.workflow_id, kind=kind_,
+                complaint_id=business_id if kind_ == "complaint" else None,
+                process_case_id=business_id if kind_ == "case" else None, county=county,
+                seq=report.seq, at=report.at, changes=report.changes, snapshot=report.snapshot,
+            )
+            return subject, payload, CaseEvents.PROCESS_REPORTED
+
+        return await self.record_document("process_report", "REPORT", key, report, build)
 
     # --- inspector actions ----------------------------------------------------------------------------
 

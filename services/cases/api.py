@@ -1,7 +1,7 @@
 """HTTP routes of the cases service: thin, HTTP in, domain call, store, workflow call out.
 
-- `/v1/notices`, `/v1/forwardings`, `/v1/orders`, `/v1/compensation-decisions`: what the lifecycle's
-  activities ask for, idempotent by `Idempotency-Key`.
+- `/v1/notices`, `/v1/forwardings`, `/v1/orders`, `/v1/compensation-decisions`, `/v1/process-reports`:
+  what the lifecycle's activities ask for or report, idempotent by `Idempotency-Key`.
 - `/v1/complaints/{id}/...` and `/v1/cases/{id}/...`: inspector actions, answered at once.
 - `/v1/cases`, `/v1/cases/{id}`, `/v1/cases/{id}/timeline`: the ledger, its queue and timelines.
 - `/v1/statistics`, `/v1/reports`: figures, CSV and charts.
@@ -41,6 +41,7 @@ from services.contracts.lifecycle import (
     ServiceMethod,
     VerificationOutcome,
 )
+from services.contracts.process_reports import ProcessReport
 
 router = APIRouter(prefix="/v1")
 
@@ -61,6 +62,11 @@ def cases(request: Request) -> Cases:
 @router.post("/notices", responses=CREATED_OR_REPEATED, tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], summary="Record a notice to an office (reminder, overdue, warning)")
 async def post_notice(request: Request, notice: AgencyNotice, key: IdempotencyKey = None) -> JSONResponse:
     return created_or_repeated(*await cases(request).notice(idempotency_key(key), notice))
+
+
+@router.post("/process-reports", responses=CREATED_OR_REPEATED, tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], summary="Record a workflow's state as it reported it (one report per change)")
+async def post_process_report(request: Request, body: ProcessReport, key: IdempotencyKey = None) -> JSONResponse:
+    return created_or_repeated(*await cases(request).process_report(idempotency_key(key), body))
 
 
 @router.post("/forwardings", responses=CREATED_OR_REPEATED, tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], summary="Forward a complaint to the competent office (转送)")

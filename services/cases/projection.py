@@ -23,12 +23,12 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from services.cases import domain
+from services.cases import domain, process_state
 from services.common.outbox import add_event
 from services.contracts.cases import case_id_for, employer_ref, project_ref
 from services.contracts.cases_events import CaseEvents, CaseOpened
 from services.contracts.events import EventEnvelope, Topics
-from services.contracts.lifecycle import DayUnit, DeadlineRequest, LifecycleConfig
+from services.contracts.process_reports import ProcessReported
 
 log = logging.getLogger(__name__)
 
@@ -42,34 +42,8 @@ LADDER_LETTERS = {"reminder", "supervision", "warning_letter", "accountability_r
 Conn = psycopg.Connection[Any]
 
 
-def _acceptance_deadline(config: LifecycleConfig | None, received_at: datetime) -> list[dict[str, Any]]:
-    """The acceptance period (5 working days) as the ledger shows it until the process reports its own."""
-    if config is None:
-        return []
-    from workflows.calendar import CalendarNotCovered, compute_deadline
-
-    try:
-        deadline = compute_deadline(
-            DeadlineRequest(
-                name="acceptance",
-                legal_start=received_at,
-                wall_start=received_at,
-                amount=config.acceptance.decision_working_days,
-                unit=DayUnit.WORKING,
-                calendar=config.calendar,
-            )
-        )
-    except CalendarNotCovered:
-        return []
-    return [{"name": "acceptance", "due_at": deadline.due_at.isoformat(), "due_date": deadline.due_date.isoformat(),
-             "outcome": "pending", "provisional": deadline.provisional}]
-
-
 class LedgerProjection:
     """The inbox handler `(conn, envelope) -> None` of the cases worker."""
-
-    def __init__(self, config: LifecycleConfig | None = None) -> None:
-        self._config = config
 
     def __call__(self, conn: Conn, event: EventEnvelope) -> None:
         if event.producer == "intake" or event.type.startswith("complaint.submitted"):
@@ -143,7 +117,7 @@ class LedgerProjection:
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (complaint_id) DO NOTHING",
             (p["complaint_id"], case_id, process_case_id, p["county_code"], p.get("channel"),
              Decimal(p["amount_owed"]), int(p["workers_affected"]), p.get("person_ref") or p.get("phone_ref"),
-             submitted_at, Jsonb(_acceptance_deadline(self._config, submitted_at))),
+             submitted_at, Jsonb([])),
         ).rowcount
         if not inserted:
             return
@@ -464,6 +438,42 @@ class LedgerProjection:
         names = "、".join(f"{c['role']}:{c['name']}" for c in p["contractors"]) or "无"
         self.timeline(conn, case_id, event, f"记录相关单位：{names}（{p['actor']}）", actor=p["actor"])
 
+    # --- the workflows' own reports ---------------------------------------------------------------------------
+
+    def _on_process_reported(self, conn: Conn, event: EventEnvelope) -> None:
+        report = ProcessReported.model_validate(event.payload)
+        newest = process_state.keep_latest(conn, report)
+        if report.complaint_id is not None:
+            case_id = self.case_of_complaint(conn, report.complaint_id)
+            if case_id is None:
+                return  # applied when intake's event brings the complaint's row
+        else:
+            assert report.process_case_id is not None
+            pid = report.process_case_id
+            case_id = self.case_of_process(conn, pid)
+            ledger = conn.execute("SELECT county FROM ledger WHERE case_id = %s", (case_id,)).fetchone()
+            if ledger is None:
+                return  # a case workflow the ledger has no complaint of (applied when one arrives)
+            self.ensure_process(conn, pid, report.at, ledger["county"])
+            if newest:
+                self._case_reported(conn, pid, case_id, ledger["county"], report)
+        if report.changes:
+            self.timeline(conn, case_id, event, process_state.summary(report), complaint_id=report.complaint_id,
+                          detail={"seq": report.seq, "changes": report.changes})
+        self.refresh(conn, case_id)
+
+    def _case_reported(self, conn: Conn, pid: str, case_id: str, county: str, report: ProcessReported) -> None:
+        """The parts of a case's report that are history rather than state: when each stage was reached, the
+        closure, and the facts the reports count."""
+        snapshot = report.snapshot
+        self._reach_stage(conn, pid, snapshot.stage, report.at)
+        if snapshot.status != "open":
+            self._process_closed(conn, pid, snapshot.closure_reason, report.at)
+        if "police" in snapshot.referrals:
+            self.fact(conn, "criminal_referral", pid, case_id, county, snapshot.referrals["police"], report.at)
+        if any(d.name.startswith("handoff.response") and d.outcome == "expired" for d in snapshot.deadlines):
+            self.fact(conn, "handoff_overdue", pid, case_id, county, None, report.at)
+
     # --- merge and split ----------------------------------------------------------------------------------
 
     def _on_case_merged(self, conn: Conn, event: EventEnvelope) -> None:
@@ -573,6 +583,8 @@ class LedgerProjection:
 
     @staticmethod
     def refresh(conn: Conn, case_id: str) -> None:
+        # What the workflows reported about their own state wins over what any event wrote before it.
+        process_state.reapply(conn, case_id)
         complaints = conn.execute("SELECT * FROM complaints WHERE case_id = %s", (case_id,)).fetchall()
         processes = conn.execute("SELECT * FROM processes WHERE case_id = %s", (case_id,)).fetchall()
         if not complaints and not processes:
@@ -581,7 +593,10 @@ class LedgerProjection:
             "SELECT process_case_id, sum(amount) AS amount FROM payments WHERE case_id = %s GROUP BY process_case_id",
             (case_id,),
         ).fetchall()
-        s = domain.summarize(complaints, processes, {r["process_case_id"]: r["amount"] for r in paid})
+        recovered = {r["process_case_id"]: r["amount"] for r in paid}
+        # A workflow that reports counts its payments itself; its count is the one the ledger shows.
+        recovered |= {p["process_case_id"]: p["amount_paid"] for p in processes if p["amount_paid"] is not None}
+        s = domain.summarize(complaints, processes, recovered)
         conn.execute(
             "UPDATE ledger SET complaint_count = %s, complainant_count = %s, workers_affected = %s, "
             "amount_claimed = %s, amount_verified = %s, amount_recovered = %s, classification = %s, outcome = %s, "

@@ -42,7 +42,6 @@ from services.common.gauges import register_query_gauges
 from services.common.health import Check, database_check, kafka_check, status_check
 from services.common.inbox import InboxConsumer
 from services.common.kafka import KafkaProbe, new_consumer
-from services.common.lifecycle_config import load_lifecycle_config
 from services.common.runner import Component, TemporalWorkerComponent
 from services.common.service import ServiceSettings
 from services.contracts.lifecycle import TaskQueues
@@ -124,18 +123,12 @@ class ReportWorker(TemporalWorkerComponent):
 
 def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, Check]]:
     cases_settings = settings if isinstance(settings, CasesSettings) else CasesSettings()
-    try:
-        config = load_lifecycle_config(settings)
-    except (OSError, ValueError) as exc:
-        log.warning("lifecycle configuration unreadable; acceptance deadlines wait for the process",
-                    extra={"error": str(exc)[:300]})
-        config = None
     consumer = InboxConsumer(
         name=CONSUMER_NAME,
         database_url=settings.database_url,
         schema=SPEC.schema,
         consumer_factory=lambda: new_consumer(settings, *TOPICS, group_id=CONSUMER_NAME, client_id=CONSUMER_NAME),
-        handler=LedgerProjection(config),
+        handler=LedgerProjection(),
     )
     report_worker = ReportWorker(cases_settings)
     pool = open_pool(settings.database_url, SPEC.schema, max_size=2)

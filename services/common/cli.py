@@ -5,6 +5,7 @@
     anxin stuck                        workflows past a deadline, activities failing, events set aside
     anxin redeliver EVENT_ID…          hand events set aside back to their consumers, once the cause is fixed
     anxin replay [--query Q]           replay workflow histories against the current code (before a deploy)
+    anxin audit ledger [--fix]         compare the ledger with every open (and recently closed) workflow
     anxin trace ID                     the spans of the traces that touched a complaint, case or trace id
     anxin clues import FILE            import clues (JSON lines or CSV) through intake, with a progress bar
 
@@ -32,9 +33,11 @@ app = typer.Typer(help="Anxin (安薪) operator and clerk commands.", no_args_is
 stack_app = typer.Typer(help="The local stack.", no_args_is_help=True)
 clues_app = typer.Typer(help="Clues from other platforms.", no_args_is_help=True)
 case_app = typer.Typer(help="Complaints and cases.", no_args_is_help=True)
+audit_app = typer.Typer(help="Consistency checks.", no_args_is_help=True)
 app.add_typer(stack_app, name="stack")
 app.add_typer(clues_app, name="clues")
 app.add_typer(case_app, name="case")
+app.add_typer(audit_app, name="audit")
 console = Console()
 
 DATA_DIR = Path(os.environ.get("ANXIN_DATA_DIR", REPO_ROOT / ".data"))
@@ -191,6 +194,39 @@ def stuck_command(limit: Annotated[int, typer.Option(help="workflows to look at"
         console.print(table if rows else "nothing is stuck")
 
     asyncio.run(run())
+
+
+@audit_app.command("ledger")
+def audit_ledger_command(
+    fix: Annotated[bool, typer.Option("--fix", help="ask each disagreeing workflow to report its state again")] = False,
+    closed_within_days: Annotated[int, typer.Option(help="also check processes closed this many days ago")] = 7,
+    settle: Annotated[float, typer.Option(help="seconds between re-reads of a disagreement in flight")] = 3.0,
+) -> None:
+    """Compare every open (and recently closed) complaint and case in the ledger with its workflow.
+
+    Prints each disagreement (stage, status, deadlines, overdue, amounts); exit code 1 when any remains.
+    With --fix the workflows are asked to report their state again; the ledger is never written from here.
+    """
+    from datetime import timedelta
+
+    from operations.ledger_audit import audit_ledger
+
+    async def run() -> int:
+        client = await _client(operator_settings())
+        with console.status("comparing the ledger with the workflows…"):
+            compared, found = await audit_ledger(
+                client, service_database_urls()["cases"], closed_within=timedelta(days=closed_within_days),
+                settle_seconds=settle, fix=fix,
+            )
+        for d in found:
+            console.print(f"[bold]{d.workflow_id}[/bold] (ledger case {d.case_id})"
+                          + ("" if d.running else " — workflow finished or missing: cannot report again"))
+            for line in d.differences:
+                console.print(f"  {line}")
+        console.print(f"{compared} processes compared, {len(found)} disagree")
+        return 1 if found else 0
+
+    raise typer.Exit(asyncio.run(run()))
 
 
 @app.command("redeliver")

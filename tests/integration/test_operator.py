@@ -4,7 +4,6 @@ histories against the current code, and the raw Temporal history holding no pers
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import subprocess
 import sys
@@ -25,7 +24,6 @@ from deploy.stack import Stack
 from services.common.operator import replay, spans_for, tell_story
 from services.common.settings import CommonSettings
 from services.common.telemetry import flush_traces
-from services.common.temporal import connect
 from services.contracts.lifecycle import (
     AcceptanceDecision,
     AcceptanceDecisionKind,
@@ -37,6 +35,7 @@ from services.contracts.lifecycle import (
     complaint_workflow_id,
 )
 from tests.integration.test_intake import PROCESSES, complaint
+from tests.support.ledger_audit import keyed_client
 from workflows.worker import WORKFLOWS
 
 
@@ -48,13 +47,6 @@ def filed(stack: Stack, agency_token: Callable[[str], str]) -> tuple[dict[str, s
                           headers={"Authorization": f"Bearer {agency_token('clerk-130402')}"}, timeout=30)
     assert response.status_code == 201, response.text
     return response.json(), body
-
-
-async def _keyed_client(stack: Stack) -> Client:
-    env = json.loads((stack.data_dir / "development-secrets.json").read_text())
-    settings = CommonSettings(temporal_address=stack.temporal.address, kafka_bootstrap_servers=stack.kafka.bootstrap_servers,
-                              ANXIN_DATA_KEYS=env["ANXIN_DATA_KEYS"], ANXIN_DATA_KEY_ID=env["ANXIN_DATA_KEY_ID"])
-    return await connect(settings)
 
 
 async def _wait_started(client: Client, complaint_id: str) -> None:
@@ -83,7 +75,7 @@ async def _wait_for_verification(case: WorkflowHandle[Any, Any]) -> None:
 
 async def test_case_show_tells_the_story_and_what_it_waits_for(stack: Stack, filed: tuple[dict[str, str], dict[str, str]]) -> None:
     answer, _ = filed
-    client = await _keyed_client(stack)
+    client = await keyed_client(stack)
     await _wait_started(client, answer["complaint_id"])
     settings = CommonSettings(kafka_bootstrap_servers=stack.kafka.bootstrap_servers)
     # Started is not yet settled: until the worker has run the first task there is no deadline, and the
@@ -110,7 +102,7 @@ async def test_case_show_tells_the_story_and_what_it_waits_for(stack: Stack, fil
 
 
 async def test_live_histories_replay_against_the_current_code(stack: Stack, filed: tuple[dict[str, str], dict[str, str]]) -> None:
-    client = await _keyed_client(stack)
+    client = await keyed_client(stack)
     await _wait_started(client, filed[0]["complaint_id"])
     results = await replay(client, list(WORKFLOWS), query="WorkflowType = 'ComplaintLifecycle'", limit=20)
     assert results and all(r["result"] == "ok" for r in results), results
@@ -120,7 +112,7 @@ async def test_raw_history_and_search_attributes_hold_no_personal_data(
     stack: Stack, filed: tuple[dict[str, str], dict[str, str]]
 ) -> None:
     answer, body = filed
-    keyed = await _keyed_client(stack)
+    keyed = await keyed_client(stack)
     await _wait_started(keyed, answer["complaint_id"])
     raw = await Client.connect(stack.temporal.address)  # no codec: the history as stored
     handle = raw.get_workflow_handle(complaint_workflow_id(answer["complaint_id"]))
@@ -138,7 +130,7 @@ async def test_one_trace_runs_from_the_request_through_relay_consumer_workflow_a
 ) -> None:
     answer, _ = filed
     stack.start_processes(["cases-api"], timeout=120)
-    client = await _keyed_client(stack)
+    client = await keyed_client(stack)
     await _wait_started(client, answer["complaint_id"])
     # The inspector accepts and confirms the arrears: the case workflow (started from the complaint's
     # workflow, in its trace) orders payment through the cases service.
@@ -169,7 +161,7 @@ async def test_one_trace_runs_from_the_request_through_relay_consumer_workflow_a
 
 
 async def test_metrics_of_the_api_relay_and_temporal_sdk(stack: Stack, filed: tuple[dict[str, str], dict[str, str]]) -> None:
-    client = await _keyed_client(stack)
+    client = await keyed_client(stack)
     await _wait_started(client, filed[0]["complaint_id"])
     api = httpx.get(f"{stack.processes['intake-api'].url}/metrics").text
     assert 'anxin_http_requests_total{method="POST",process="intake-api",route="/v1/complaints",status="201"}' in api
@@ -194,7 +186,7 @@ async def test_stuck_lists_a_deliberately_overdue_handoff(stack: Stack, agency_t
     body = complaint(seed, employer_name=f"邯郸市超期交办测试有限公司{seed}")
     filed = httpx.post(f"{stack.processes['intake-api'].url}/v1/complaints", json=body,
                        headers={"Authorization": f"Bearer {agency_token('clerk-130402')}"}, timeout=30).json()
-    client = await _keyed_client(stack)
+    client = await keyed_client(stack)
     await _wait_started(client, filed["complaint_id"])
     first = await client.get_workflow_handle(complaint_workflow_id(filed["complaint_id"])).query(Queries.STATUS)
 
@@ -345,7 +337,7 @@ async def test_redeliver_hands_an_event_set_aside_back_to_its_consumer_once(
     else:
         raise AssertionError("the restarted worker never read the complaint's event")
     ledger_skipped = _consumer_count(stack, "cases-worker", "duplicates", "cases-ledger")
-    client = await _keyed_client(stack)
+    client = await keyed_client(stack)
     with pytest.raises(RPCError):  # nothing, not even the concurrent starts, acted on an event set aside
         await client.get_workflow_handle(complaint_workflow_id(complaint_id)).describe()
 

@@ -7,6 +7,7 @@ import time
 from decimal import Decimal
 
 from tests.integration.cases.conftest import Agencies, complaint_body, seed
+from tests.support.ledger_audit import assert_ledger_agrees
 
 
 def test_two_complaints_make_one_case_that_runs_from_acceptance_to_call_back(agencies: Agencies) -> None:
@@ -21,7 +22,9 @@ def test_two_complaints_make_one_case_that_runs_from_acceptance_to_call_back(age
     assert case["complainant_count"] == 2 and case["workers_affected"] == 3
     assert Decimal(case["amount_claimed"]) == Decimal("20000.00")
     assert case["stage"] == "acceptance" and case["status"] == "open"
-    assert case["next_deadline"] is not None  # the 5-working-day acceptance period
+    # The 5-working-day acceptance period, as the complaints' workflows computed and reported it.
+    case = a.case_until(case_id, lambda c: c["next_deadline"] is not None, "the acceptance period in the ledger")
+    assert any(d["name"] == "acceptance" for d in case["deadlines"])
     assert "id_number" not in str(case) and "测试工人" not in str(case)
 
     # Accept both; a second decision on the same complaint is refused by the process.
@@ -107,3 +110,4 @@ def test_two_complaints_make_one_case_that_runs_from_acceptance_to_call_back(age
         assert expected in types, (expected, types)
     assert types.index("case.order_issued") < types.index("case.service_recorded") < types.index("case.payment_recorded")
     assert [e["at"] for e in timeline] == sorted(e["at"] for e in timeline)
+    assert_ledger_agrees(a.stack, [case_id])

@@ -11,6 +11,7 @@ import psycopg
 
 from services.cases import domain
 from tests.integration.cases.conftest import Agencies, complaint_body, seed
+from tests.support.ledger_audit import assert_ledger_agrees
 
 
 def test_reject_request_more_information_and_forward(agencies: Agencies) -> None:
@@ -54,6 +55,7 @@ def test_reject_request_more_information_and_forward(agencies: Agencies) -> None
     assert case["stage"] == "information" and case["status"] == "open"
     # Rejected and forwarded complaints no longer count toward the case's workers and amount.
     assert case["complaint_count"] == 3 and case["complainant_count"] == 1
+    assert_ledger_agrees(a.stack, [case_id])
 
 
 def test_extension_is_requested_by_the_county_and_approved_by_the_city_once(agencies: Agencies) -> None:
@@ -80,6 +82,7 @@ def test_extension_is_requested_by_the_county_and_approved_by_the_city_once(agen
     case = a.case_until(case_id, lambda c: c["processes"][0]["extension_approved"], "the extension in the ledger")
     assert [e["status"] for e in case["extension_requests"]] == ["approved"]
     assert any(d["name"] == "investigation.limit.90" for d in case["deadlines"]), case["deadlines"]
+    assert_ledger_agrees(a.stack, [case_id])
 
 
 def test_closure_with_a_reason_after_refusal_to_pay(agencies: Agencies) -> None:
@@ -107,6 +110,7 @@ def test_closure_with_a_reason_after_refusal_to_pay(agencies: Agencies) -> None:
     assert case["closure_reason"] == "administrative_decision"
     assert case["processes"][0]["compensation_id"].startswith("COMP-")
     assert "refusal" in case["stage_times"]
+    assert_ledger_agrees(a.stack, [case_id])
 
 
 def test_a_county_inspector_sees_and_acts_on_their_county_only(agencies: Agencies) -> None:
@@ -178,6 +182,7 @@ def test_refusal_above_the_threshold_reaches_the_police_through_referrals_and_is
     rows = a.city.get("/v1/statistics", params={"period": "daily", "label": today}).json()["rows"]
     county = next(r for r in rows if r["level"] == "county" and r["area"] == "130402")
     assert county["criminal_referrals"] == 1
+    assert_ledger_agrees(a.stack, [case_id])
 
 
 def test_a_handoff_to_a_department_the_directory_does_not_know_is_refused_at_once(agencies: Agencies) -> None:

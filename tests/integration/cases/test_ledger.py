@@ -13,6 +13,7 @@ from kafka.structs import OffsetAndMetadata
 
 from services.cases.projection import CONSUMER_NAME, TOPICS
 from tests.integration.cases.conftest import Agencies, complaint_body, credit_code, seed, wait_for
+from tests.support.ledger_audit import assert_ledger_agrees
 
 
 def _all_pages(a: Agencies, params: dict[str, Any], limit: int) -> list[dict[str, Any]]:
@@ -35,6 +36,8 @@ def test_queue_filters_and_pages_in_deadline_order(agencies: Agencies) -> None:
                   for i in range(5)]
     case_ids = [a.in_ledger(c)["case_id"] for c in complaints]
     mine = {"employer": f"队列测试劳务公司{tag}"}
+    for case_id in case_ids:  # each complaint's acceptance period, as its workflow reports it
+        a.case_until(case_id, lambda c: c["next_deadline"] is not None, "the acceptance period in the ledger")
 
     everything = _all_pages(a, mine, limit=2)
     assert sorted(c["case_id"] for c in everything) == sorted(case_ids)
@@ -176,3 +179,4 @@ def test_merge_keeps_an_alias_and_split_regroups_complaints(agencies: Agencies) 
     remaining = a.case_until(case_a, lambda c: c["complaint_count"] == 1, "the source case after the split")
     assert [c["complaint_id"] for c in remaining["complaints"]] == [one]
     assert a.in_ledger(two)["case_id"] == new_case
+    assert_ledger_agrees(a.stack, [case_a, new_case])

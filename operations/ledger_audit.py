@@ -1,0 +1,170 @@
+"""`anxin audit ledger`: does the ledger say what the workflows say?
+
+Every open complaint and case process in the ledger, and those closed recently, is compared with its
+workflow's own `status` query, field by field (services/contracts/process_reports.py `disagreements`).
+A change takes a moment to travel from a workflow to the ledger (report activity, outbox, Kafka,
+projection), so a disagreement counts only when it is still there after a few re-reads.
+
+`--fix` never writes the ledger: it asks each disagreeing workflow to report its state again (the
+`report_state` signal); the report then reaches the ledger through its projection like any other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from temporalio.client import Client, WorkflowQueryFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from services.contracts.lifecycle import CaseStatus, ComplaintStatus, Queries, Signals
+from services.contracts.process_reports import DeadlineView, ProcessSnapshot, disagreements, snapshot_of
+
+
+@dataclass
+class Disagreement:
+    workflow_id: str
+    case_id: str
+    differences: list[str]
+    running: bool = True
+
+
+@dataclass
+class LedgerEntry:
+    workflow_id: str
+    case_id: str
+    snapshot: ProcessSnapshot
+
+
+_COMPLAINTS = """
+SELECT complaint_id, case_id, stage, status, overdue, closure_reason, deadlines, satisfaction
+FROM complaints WHERE (status = 'open' OR closed_at >= now() - %(closed_within)s)
+  AND (%(cases)s::text[] IS NULL OR case_id = ANY(%(cases)s))
+"""
+
+_PROCESSES = """
+SELECT p.process_case_id, p.case_id, p.stage, p.status, p.overdue, p.closure_reason, p.classification, p.outcome,
+       p.extension_approved, p.deadlines, coalesce(p.amount_paid,
+       (SELECT coalesce(sum(amount), 0) FROM payments m WHERE m.process_case_id = p.process_case_id)) AS paid
+FROM processes p WHERE (p.status = 'open' OR p.closed_at >= now() - %(closed_within)s)
+  AND (%(cases)s::text[] IS NULL OR p.case_id = ANY(%(cases)s))
+"""
+
+
+def _deadlines(rows: list[dict[str, Any]] | None) -> list[DeadlineView]:
+    return [DeadlineView.model_validate({k: v for k, v in d.items() if k in DeadlineView.model_fields})
+            for d in rows or []]
+
+
+def ledger_entries(database_url: str, closed_within: timedelta, only: set[str] | None = None,
+                   case_ids: set[str] | None = None) -> list[LedgerEntry]:
+    """What the ledger says about each process it holds (open, or closed within `closed_within`), of the
+    ledger cases `case_ids` when given."""
+    entries: list[LedgerEntry] = []
+    params = {"closed_within": closed_within, "cases": sorted(case_ids) if case_ids is not None else None}
+    with psycopg.connect(database_url, row_factory=dict_row) as conn:
+        conn.execute("SET search_path TO cases")
+        for row in conn.execute(_COMPLAINTS, params):
+            workflow_id = f"complaint:{row['complaint_id']}"
+            entries.append(LedgerEntry(workflow_id, row["case_id"], ProcessSnapshot(
+                workflow_id=workflow_id, stage=row["stage"], status=row["status"], overdue=row["overdue"],
+                closure_reason=row["closure_reason"], deadlines=_deadlines(row["deadlines"]),
+                satisfaction=row["satisfaction"],
+            )))
+        for row in conn.execute(_PROCESSES, params):
+            workflow_id = f"case:{row['process_case_id']}"
+            entries.append(LedgerEntry(workflow_id, row["case_id"], ProcessSnapshot(
+                workflow_id=workflow_id, stage=row["stage"], status=row["status"], overdue=row["overdue"],
+                closure_reason=row["closure_reason"], classification=row["classification"], outcome=row["outcome"],
+                extension_approved=row["extension_approved"], deadlines=_deadlines(row["deadlines"]),
+                amount_paid=Decimal(row["paid"]),
+            )))
+    return [e for e in entries if only is None or e.workflow_id in only]
+
+
+async def workflow_snapshot(client: Client, workflow_id: str) -> ProcessSnapshot | None:
+    """The workflow's own state (None when there is no such workflow)."""
+    result_type: type[CaseStatus] | type[ComplaintStatus] = (
+        CaseStatus if workflow_id.startswith("case:") else ComplaintStatus
+    )
+    try:
+        status = await client.get_workflow_handle(workflow_id).query(
+            Queries.STATUS, result_type=result_type, rpc_timeout=timedelta(seconds=10)
+        )
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    return snapshot_of(workflow_id, status)
+
+
+async def _is_running(client: Client, workflow_id: str) -> bool:
+    from temporalio.client import WorkflowExecutionStatus
+
+    try:
+        description = await client.get_workflow_handle(workflow_id).describe()
+    except RPCError:
+        return False
+    return description.status is WorkflowExecutionStatus.RUNNING
+
+
+async def compare(client: Client, entries: list[LedgerEntry], concurrency: int = 16) -> list[Disagreement]:
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(entry: LedgerEntry) -> Disagreement | None:
+        async with limit:
+            try:
+                workflow = await workflow_snapshot(client, entry.workflow_id)
+            except (RPCError, WorkflowQueryFailedError) as exc:
+                return Disagreement(entry.workflow_id, entry.case_id, [f"status query failed: {exc}"[:300]])
+            if workflow is None:
+                return Disagreement(entry.workflow_id, entry.case_id, ["no such workflow"], running=False)
+            found = disagreements(workflow, entry.snapshot)
+            return Disagreement(entry.workflow_id, entry.case_id, found) if found else None
+
+    results = await asyncio.gather(*(one(e) for e in entries))
+    return [r for r in results if r is not None]
+
+
+async def audit_ledger(
+    client: Client,
+    database_url: str,
+    *,
+    closed_within: timedelta = timedelta(days=7),
+    case_ids: set[str] | None = None,
+    settle_seconds: float = 3.0,
+    rereads: int = 3,
+    fix: bool = False,
+) -> tuple[int, list[Disagreement]]:
+    """(processes compared, disagreements that persisted); with `fix`, after asking each to report again."""
+    entries = ledger_entries(database_url, closed_within, case_ids=case_ids)
+
+    async def again(found: list[Disagreement]) -> list[Disagreement]:
+        await asyncio.sleep(settle_seconds)
+        only = {d.workflow_id for d in found}
+        return await compare(client, ledger_entries(database_url, closed_within, only, case_ids))
+
+    found = await compare(client, entries)
+    for _ in range(rereads):
+        if not found:
+            break
+        found = await again(found)
+    for disagreement in found:
+        disagreement.running = disagreement.running and await _is_running(client, disagreement.workflow_id)
+    if fix and any(d.running for d in found):
+        for disagreement in found:
+            if disagreement.running:
+                await client.get_workflow_handle(disagreement.workflow_id).signal(Signals.REPORT_STATE)
+        for _ in range(rereads + 2):
+            still = await again(found)
+            if not still:
+                break
+        found = still
+        for disagreement in found:
+            disagreement.running = disagreement.running and await _is_running(client, disagreement.workflow_id)
+    return len(entries), found

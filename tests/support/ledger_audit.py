@@ -1,0 +1,41 @@
+"""`anxin audit ledger` at the end of a path test: the ledger must say what the workflows say."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable
+
+from temporalio.client import Client
+
+from deploy.stack import Stack
+from operations.ledger_audit import audit_ledger
+from services.common.settings import CommonSettings
+from services.common.temporal import connect
+
+
+async def keyed_client(stack: Stack) -> Client:
+    """A Temporal client of the stack that can read its workflows' encrypted payloads."""
+    env = json.loads((stack.data_dir / "development-secrets.json").read_text())
+    settings = CommonSettings(temporal_address=stack.temporal.address, kafka_bootstrap_servers=stack.kafka.bootstrap_servers,
+                              ANXIN_DATA_KEYS=env["ANXIN_DATA_KEYS"], ANXIN_DATA_KEY_ID=env["ANXIN_DATA_KEY_ID"])
+    return await connect(settings)
+
+
+def assert_ledger_agrees(stack: Stack, case_ids: Iterable[str]) -> int:
+    """Audit the ledger cases `case_ids` against their workflows; fails on any disagreement that persists.
+
+    Returns how many processes were compared (never zero: a case the ledger does not hold fails too)."""
+    cases = set(case_ids)
+
+    async def run() -> tuple[int, list[str]]:
+        client = await keyed_client(stack)
+        compared, found = await audit_ledger(
+            client, stack.postgres.service_url("cases"), case_ids=cases, settle_seconds=1.0, rereads=15
+        )
+        return compared, [f"{d.workflow_id}: {'; '.join(d.differences)}" for d in found]
+
+    compared, found = asyncio.run(run())
+    assert not found, "the ledger disagrees with the workflows:\n" + "\n".join(found)
+    assert compared > 0, f"nothing in the ledger for {sorted(cases)}"
+    return compared

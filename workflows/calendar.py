@@ -18,15 +18,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timedelta
 
 import chinese_calendar
 
+from services.contracts.legal_time import end_of_day, legal_date
 from services.contracts.lifecycle import CalendarConfig, DayUnit, Deadline, DeadlineRequest
 
 log = logging.getLogger(__name__)
-
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
 
 # Safety bound: no legal period here is anywhere near this long.
 _MAX_SCAN_DAYS = 3 * 366
@@ -142,18 +141,6 @@ class WorkingCalendar:
             if self.is_working_day(current):
                 count += 1
         return count
-
-
-def legal_date(instant: datetime) -> date:
-    """The China Standard Time date of an instant."""
-    if instant.tzinfo is None:
-        raise ValueError("instants must be timezone-aware")
-    return instant.astimezone(CHINA_TZ).date()
-
-
-def end_of_day(day: date) -> datetime:
-    """The instant a period whose last day is `day` expires: midnight after it, China Standard Time."""
-    return datetime.combine(day + timedelta(days=1), time(0), CHINA_TZ)
 
 
 def compute_deadline(request: DeadlineRequest, package: PackageCalendar | None = None) -> Deadline:

@@ -102,7 +102,14 @@ CLOSING_OUTCOMES: dict[VerificationOutcome, ClosureReason] = {
 
 
 class LetterKind(StrEnum):
-    """Handoff letter and the rungs of the overdue-handoff ladder (四函两单, local practice)."""
+    """Handoff letter and the rungs of the overdue-handoff ladder (四函两单, local practice).
+
+    The letters a case workflow asks for. The referrals service issues more documents than these (the
+    companion issue-transfer form, the referral letters), so its `referrals_events.LetterType` is a superset:
+    every member here is a member there with the same name and value (tests/unit/test_contract_vocabulary.py),
+    which is how the service turns a requested `LetterKind` into the `LetterType` it records and publishes.
+    Two enums, not one, so that a workflow's ladder configuration cannot name a document only the service
+    issues."""
 
     HANDOFF = "handoff"  # 交办函
     REMINDER = "reminder"  # 催办函
@@ -127,6 +134,10 @@ class EvidenceKind(StrEnum):
 
 
 class ReferralTarget(StrEnum):
+    """Where a case workflow refers a case. The referrals service also refers to legal aid on its own, so its
+    `referrals_events.ReferralKind` is a superset: every member here is a member there with the same name and
+    value (tests/unit/test_contract_vocabulary.py)."""
+
     ARBITRATION = "arbitration"
     POLICE = "police"
     PROCURATORATE = "procuratorate"  # request for early involvement (提前介入)

@@ -20,7 +20,7 @@ from services.contracts.referrals_events import (
     ReferralKind,
     ReturnReason,
 )
-from workflows.calendar import WorkingCalendar
+from services.contracts.working_days import WorkingCalendar
 
 LETTER_NAMES: dict[LetterType, str] = {
     LetterType.HANDOFF: "交办函",

@@ -275,7 +275,7 @@ def all_workflow_types() -> list[type]:
     (Operator tooling is the one place that knows them all.)"""
     from services.cases.report_workflow import ReportWorkflow
     from services.referrals.follow_up import ReferralFollowUpWorkflow
-    from workflows.blacklist import BlacklistWorkflow
+    from services.sanctions.blacklist import BlacklistWorkflow
     from workflows.worker import WORKFLOWS
 
     return [*WORKFLOWS, BlacklistWorkflow, ReferralFollowUpWorkflow, ReportWorkflow]

@@ -50,22 +50,12 @@ with workflow.unsafe.imports_passed_through():
         StatementRecord,
         StatementReview,
     )
+    from services.sanctions.domain import add_months
 
 ACTIVITY_TIMEOUT = timedelta(minutes=2)
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10)
 )
-
-
-def add_months(day: date, months: int) -> date:
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise ValueError(f"no day in {year}-{month}")
 
 
 def early_removal_refusals(status: ListingStatus, legal_today: date) -> list[str]:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
-from tests.integration.cases.conftest import Agencies, complaint_body, seed
+from tests.integration.cases.conftest import Agencies, complaint_body
+from tests.support.factories import seed
 
 
 def test_two_complaints_make_one_case_that_runs_from_acceptance_to_call_back(agencies: Agencies) -> None:

@@ -66,7 +66,7 @@ test-integration: install
 
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy services workflows operations deploy bench
+	$(VENV)/bin/mypy services workflows deploy operations bench
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -35,8 +35,13 @@ from services.contracts.lifecycle import (
     case_workflow_id,
 )
 from services.contracts.process_reports import ProcessReport
+from services.contracts.working_days import (
+    CalendarNotCovered,
+    PackageCalendar,
+    compute_deadline,
+    installed_package,
+)
 from workflows.base import CALENDAR_NOT_COVERED
-from workflows.calendar import CalendarNotCovered, PackageCalendar, compute_deadline, installed_package
 from workflows.clients import CasesApi, ReferralsApi, SanctionsApi, SmsGateway
 
 log = logging.getLogger(__name__)

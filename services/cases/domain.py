@@ -9,13 +9,13 @@ import io
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
 from services.common.auth import Principal, Role
-
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
+from services.contracts.legal_time import CHINA_TZ
+from services.contracts.legal_time import legal_date as legal_date  # re-exported: domain.legal_date
 
 # Complaints that ended before joining a case do not count toward its workers and amounts.
 NOT_COUNTED = {"rejected", "forwarded", "information_not_supplied", "withdrawn"}
@@ -59,10 +59,6 @@ def split_case_id(case_id: str, complaint_ids: Iterable[str]) -> str:
     """The id of the case split off `case_id` with these complaints: the same split gives the same id."""
     digest = hashlib.sha256("\x1f".join(["split", case_id, *sorted(complaint_ids)]).encode()).hexdigest()
     return f"C-S{digest[:15].upper()}"
-
-
-def legal_date(instant: datetime) -> date:
-    return instant.astimezone(CHINA_TZ).date()
 
 
 # --- deadlines ------------------------------------------------------------------------------------------

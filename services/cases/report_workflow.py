@@ -1,7 +1,7 @@
 """The report workflow, run by the weekly and quarterly Temporal Schedules on task queue `anxin-cases`.
 
-Workflow code: imports only temporalio, the standard library and its own models; the activity (hosted by
-the cases worker, `services/cases/worker.py`) computes, renders and stores the report.
+Workflow code: imports only temporalio, the standard library, its own models and the contracts; the
+activity (hosted by the cases worker, `services/cases/worker.py`) computes, renders and stores the report.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
+
+    from services.contracts.legal_time import legal_date
 
 REPORT_WORKFLOW_TYPE = "CasesReport"
 PRODUCE_REPORT_ACTIVITY = "cases.produce_report"
@@ -35,7 +37,7 @@ class ProduceReport(BaseModel):
 class ReportWorkflow:
     @workflow.run
     async def run(self, request: ReportRequest) -> str:
-        asked_on = (workflow.now() + timedelta(hours=8)).date().isoformat()
+        asked_on = legal_date(workflow.now()).isoformat()
         report_id: str = await workflow.execute_activity(
             PRODUCE_REPORT_ACTIVITY,
             ProduceReport(kind=request.kind, period=request.period, asked_on=asked_on),

@@ -40,7 +40,9 @@ DIRECTORY_SUBJECT = "departments"
 
 
 class LetterType(StrEnum):
-    """Every document the service issues. The first six are the lifecycle's `LetterKind` values."""
+    """Every document the service issues. The first six are the lifecycle's `LetterKind` (what a case
+    workflow may ask for), with the same names and values; the others only this service issues. The values
+    are on the wire (events, API, stored rows): never rename one."""
 
     HANDOFF = "handoff"  # 交办函
     REMINDER = "reminder"  # 催办函
@@ -56,6 +58,9 @@ class LetterType(StrEnum):
 
 
 class ReferralKind(StrEnum):
+    """Every body the service refers a case to: the lifecycle's `ReferralTarget` (same names and values) and
+    legal aid, which only this service refers to. The values are on the wire: never rename one."""
+
     POLICE = "police"
     PROCURATORATE = "procuratorate"
     ARBITRATION = "arbitration"

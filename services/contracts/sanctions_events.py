@@ -10,7 +10,7 @@ Payloads carry ids, codes, dates and amounts: the employer (a company) by name a
 responsible persons only as a masked name and a keyed reference (`person_ref`) — a credit system that
 needs the full identity asks the authenticated, audited API. Never a worker's name, ID number or phone.
 
-The blacklist workflow (`workflows/blacklist.py`) runs one execution per proposed listing, id
+The blacklist workflow (`services/sanctions/blacklist.py`) runs one execution per proposed listing, id
 `listing:<listing_id>`, on task queue `anxin-sanctions`, hosted by the `sanctions-worker` process.
 Pure: pydantic and the lifecycle contract's vocabulary, nothing done on import (workflow code imports it).
 """

@@ -24,16 +24,15 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from services.contracts.legal_time import legal_date
 from services.intake import domain
 from services.intake.evidence import DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, MiB
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
-CHINA = ZoneInfo("Asia/Shanghai")
 
 _env = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -174,7 +173,7 @@ def local_day(value: Any) -> str:
         except ValueError:
             return value[:10]
     if isinstance(value, datetime):
-        return (value.astimezone(CHINA) if value.tzinfo else value).date().isoformat()
+        return (legal_date(value) if value.tzinfo else value.date()).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     return ""

@@ -11,7 +11,6 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from psycopg.errors import UniqueViolation
 from psycopg_pool import AsyncConnectionPool
@@ -21,10 +20,10 @@ from services.common.auth import Principal
 from services.common.crypto import FieldCipher, keyed_reference
 from services.common.problems import Problem
 from services.contracts.events import EventEnvelope
+from services.contracts.legal_time import CHINA_TZ, legal_date
 from services.intake import domain, store
 from services.intake.evidence import EvidenceRef
 
-CHINA = ZoneInfo("Asia/Shanghai")
 SEALED_CONTEXT = "intake.complaints"
 
 
@@ -47,7 +46,7 @@ class Intake:
     complaints_per_phone_per_day: int
 
     def today(self) -> date:
-        return datetime.now(CHINA).date()
+        return legal_date(datetime.now(UTC))
 
     def validate(self, raw: dict[str, Any]) -> domain.ComplaintSubmission:
         try:
@@ -72,7 +71,7 @@ class Intake:
             if replay:
                 return replay
         now = datetime.now(UTC)
-        complaint_id = domain.new_complaint_id(now.astimezone(CHINA))
+        complaint_id = domain.new_complaint_id(now.astimezone(CHINA_TZ))
         tracking_code = domain.new_tracking_code()
         row = self._row(submission, complaint_id, tracking_code, evidence, now)
         event = submitted_event(row, submission)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from decimal import Decimal
 
 from services.common.auth import Principal, Role
+from services.contracts.legal_time import CHINA_TZ as CHINA_TZ  # re-exported: domain.CHINA_TZ
+from services.contracts.legal_time import end_of_day, legal_date
 from services.contracts.lifecycle import CalendarConfig, LetterKind, ReferralTarget
 from services.contracts.referrals_events import (
     HandoffOutcome,
@@ -18,9 +20,7 @@ from services.contracts.referrals_events import (
     ReferralKind,
     ReturnReason,
 )
-from workflows.calendar import WorkingCalendar, end_of_day, legal_date
-
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
+from services.contracts.working_days import WorkingCalendar
 
 LETTER_NAMES: dict[LetterType, str] = {
     LetterType.HANDOFF: "交办函",
@@ -141,8 +141,8 @@ def record_id(prefix: str, key: str) -> str:
     return f"{prefix}-{hashlib.sha256(key.encode()).hexdigest()[:16].upper()}"
 
 
-def china_date(instant: datetime) -> date:
-    return legal_date(instant)
+# The legal (China Standard Time) date of an instant, under the name this service's code uses.
+china_date = legal_date
 
 
 def date_text(day: date | None) -> str:

@@ -39,9 +39,9 @@ from services.contracts.sanctions_events import (
     SanctionsActivities,
     SanctionsEvents,
 )
+from services.contracts.working_days import CalendarNotCovered, compute_deadline
 from services.sanctions import documents, domain, store
 from services.sanctions.settings import SanctionsSettings
-from workflows.calendar import CalendarNotCovered, compute_deadline
 
 log = logging.getLogger(__name__)
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from decimal import Decimal
 
 from services.common.auth import Role
+from services.contracts.legal_time import legal_date
 from services.contracts.lifecycle import SanctionKind, SanctionRequest
 from services.contracts.sanctions_events import ListingGround, PersonRole
-
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
 
 # Who may read the internal views, act on a listing, and decide (the city office decides).
 READ_ROLES = (Role.city_office, Role.county_inspector, Role.credit_system, Role.operator)
@@ -72,8 +71,8 @@ def require_kind(request: SanctionRequest, kind: SanctionKind) -> None:
 # --- dates ---------------------------------------------------------------------------------------------
 
 
-def china_date(instant: datetime) -> date:
-    return instant.astimezone(CHINA_TZ).date()
+# The legal (China Standard Time) date of an instant, under the name this service's code uses.
+china_date = legal_date
 
 
 def add_months(day: date, months: int) -> date:

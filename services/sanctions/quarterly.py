@@ -12,6 +12,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from services.contracts.legal_time import legal_date
     from services.contracts.sanctions_events import (
         QUARTERLY_LIST_WORKFLOW_TYPE,
         QuarterListCommand,
@@ -24,7 +25,7 @@ class QuarterlyListWorkflow:
     @workflow.run
     async def run(self, quarter: str | None = None) -> str:
         # The day asked, from workflow time (China Standard Time), so a retried activity drafts the same quarter.
-        asked_on = (workflow.now() + timedelta(hours=8)).date()
+        asked_on = legal_date(workflow.now())
         list_id: str = await workflow.execute_activity(
             SanctionsActivities.BUILD_QUARTER_LIST,
             QuarterListCommand(quarter=quarter, asked_on=asked_on),

@@ -2,7 +2,7 @@
 
 - `sanctions-facts` consumes intake's complaints and referrals' events into the case facts and the
   criminal-transfer register (`projection.py`), each event applied exactly once through the inbox.
-- A Temporal worker on `anxin-sanctions` hosts the blacklist workflow (`workflows/blacklist.py`), the
+- A Temporal worker on `anxin-sanctions` hosts the blacklist workflow (`services/sanctions/blacklist.py`), the
   quarterly list workflow and their activities (`ListingActivities`, on this service's own pool); the
   quarterly schedule is created at start if missing (its id is fixed, so this is idempotent).
 """
@@ -32,11 +32,11 @@ from services.common.runner import Component, TemporalWorkerComponent
 from services.common.service import ServiceSettings
 from services.contracts.sanctions_events import QUARTERLY_LIST_WORKFLOW_TYPE, TASK_QUEUE
 from services.sanctions.activities import ListingActivities
+from services.sanctions.blacklist import BlacklistWorkflow
 from services.sanctions.projection import CONSUMER_NAME, TOPICS, SanctionsProjection
 from services.sanctions.quarterly import QuarterlyListWorkflow
 from services.sanctions.settings import SanctionsSettings
 from services.sanctions.spec import SPEC
-from workflows.blacklist import BlacklistWorkflow
 
 log = logging.getLogger(__name__)
 

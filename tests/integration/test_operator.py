@@ -21,7 +21,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
 from deploy.stack import Stack
-from services.common.operator import replay, spans_for, tell_story
+from operations.operator import replay, spans_for, tell_story
 from services.common.settings import CommonSettings
 from services.common.telemetry import flush_traces
 from services.contracts.lifecycle import (
@@ -175,8 +175,8 @@ async def test_stuck_lists_a_deliberately_overdue_handoff(stack: Stack, agency_t
     from datetime import UTC, datetime
     from decimal import Decimal
 
+    from operations.operator import stuck
     from services.common.lifecycle_config import load_lifecycle_config
-    from services.common.operator import stuck
     from services.contracts.lifecycle import COMPLAINT_WORKFLOW_TYPE, ComplaintInput, TaskQueues
 
     stack.start_processes([*PROCESSES, "cases-api", "cases-relay", "cases-worker", "referrals-api", "referrals-relay",
@@ -224,7 +224,7 @@ def test_stuck_lists_events_set_aside_by_the_consumers(stack: Stack) -> None:
     from kafka import KafkaProducer
 
     from deploy.engines import SERVICES
-    from services.common.operator import dead_letters
+    from operations.operator import dead_letters
     from services.contracts.events import EventEnvelope, Topics
 
     stack.start_processes([*PROCESSES, "cases-worker", "cases-relay"], timeout=180)

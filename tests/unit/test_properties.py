@@ -1,6 +1,6 @@
 """Properties of the domain rules, checked on generated inputs rather than hand-picked examples.
 
-Working-day arithmetic (workflows/calendar.py), the criminal threshold (workflows/rules.py) and the
+Working-day arithmetic (services/contracts/working_days.py), the criminal threshold (workflows/rules.py) and the
 handoff states of the referrals service (services/referrals/domain.py).
 """
 
@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from services.contracts.lifecycle import CalendarConfig, CaseMember, CriminalThreshold
 from services.contracts.referrals_events import HandoffStatus
+from services.contracts.working_days import WorkingCalendar, installed_package
 from services.referrals.domain import FINAL, Refused, check_acknowledge, check_answer
-from workflows.calendar import WorkingCalendar, installed_package
 from workflows.rules import assess_criminal_threshold
 
 # Kept small so the whole file runs in a few seconds inside `make test`.

@@ -1,6 +1,6 @@
 """Properties of the sanctions listing stages and the cases ledger stages, on generated inputs.
 
-The listing procedure runs in `workflows/blacklist.py`: its stages move NOTICE → DEFENCE → (REVIEW) →
+The listing procedure runs in `services/sanctions/blacklist.py`: its stages move NOTICE → DEFENCE → (REVIEW) →
 LISTED → REMOVED, or end in NOT_LISTED, and the workflow's update validators decide what each stage
 accepts. The validators and `early_removal_refusals` are plain functions of the workflow's state, so they
 are checked here directly on every stage. The ledger (`services/cases/domain.summarize`) sums a case up
@@ -27,7 +27,7 @@ from services.contracts.sanctions_events import (
     StatementRecord,
     StatementReview,
 )
-from workflows.blacklist import BlacklistWorkflow, early_removal_refusals
+from services.sanctions.blacklist import BlacklistWorkflow, early_removal_refusals
 
 FAST = settings(max_examples=150, deadline=None)
 

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import contextlib
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-from stdnum.cn import uscc
 
 from deploy.stack import Stack
-from tests.support.identities import sample_id_number
+from tests.support.agencies import Filing, agency_clients, wait_for
+from tests.support.factories import ComplaintTemplate
 
 PROCESSES = [
     "intake-api", "intake-relay", "intake-worker",
@@ -23,55 +22,17 @@ PROCESSES = [
     "lifecycle-worker",
 ]
 
-
-def seed() -> int:
-    return uuid.uuid4().int % 10**7
-
-
-def id_number(n: int) -> str:
-    return sample_id_number(n)
-
-
-def credit_code(n: int) -> str:
-    body = f"91130400MA{n % 10**7:07d}"
-    return body + uscc.calc_check_digit(body)
-
-
-def complaint_body(employer_seed: int, county: str = "130402", **overrides: Any) -> dict[str, Any]:
-    n = seed()
-    body = {
-        "worker_name": "测试工人",
-        "id_number": id_number(n),
-        "phone": f"139{n % 100000000:08d}",
-        "employer_name": f"邯郸市台账测试建筑劳务有限公司{employer_seed}",
-        "employer_credit_code": credit_code(employer_seed),
-        "project_name": f"台账测试安置房项目{employer_seed}",
-        "county_code": county,
-        "period_start": "2026-06-01",
-        "period_end": "2026-09-30",
-        "amount_owed": "12000.00",
-        "workers_affected": 2,
-        "description": "六月到九月在该项目做钢筋工，工资一直没有发放。",
-    }
-    body.update(overrides)
-    return body
-
-
-def wait_for(what: str, probe: Callable[[], Any], timeout: float = 60, interval: float = 0.4) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
+LEDGER_COMPLAINTS = ComplaintTemplate(
+    employer_name="邯郸市台账测试建筑劳务有限公司",
+    project_name="台账测试安置房项目",
+    period=("2026-06-01", "2026-09-30"),
+    description="六月到九月在该项目做钢筋工，工资一直没有发放。",
+)
+complaint_body = LEDGER_COMPLAINTS.body
 
 
 @dataclass
-class Agencies:
-    stack: Stack
-    clerk: httpx.Client  # intake, 130402
+class Agencies(Filing):
     city_intake: httpx.Client  # intake, city office (files in any county)
     inspector: httpx.Client  # cases, 130402
     other_inspector: httpx.Client  # cases, 130403
@@ -79,11 +40,8 @@ class Agencies:
     anonymous: httpx.Client  # cases, no token
     lifecycle: httpx.Client  # cases, as the lifecycle worker (its client's token)
 
-    def file(self, body: dict[str, Any]) -> str:
-        client = self.clerk if body["county_code"] == "130402" else self.city_intake
-        response = client.post("/v1/complaints", json=body)
-        assert response.status_code == 201, response.text
-        return str(response.json()["complaint_id"])
+    def intake_for(self, county: str) -> httpx.Client:
+        return self.clerk if county == "130402" else self.city_intake
 
     def in_ledger(self, complaint_id: str, timeout: float = 60) -> dict[str, Any]:
         def probe() -> dict[str, Any] | None:
@@ -148,11 +106,7 @@ class Agencies:
 @pytest.fixture(scope="session")
 def agencies(stack: Stack, agency_token: Callable[[str], str]) -> Iterator[Agencies]:
     stack.start_processes(PROCESSES, timeout=150)
-
-    def client(process: str, token_of: str | None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {agency_token(token_of)}"} if token_of else {}
-        return httpx.Client(base_url=stack.processes[process].url, headers=headers, timeout=30)
-
+    client = agency_clients(stack, agency_token)
     yield Agencies(
         stack=stack,
         clerk=client("intake-api", "clerk-130402"),

@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
-from tests.integration.cases.conftest import Agencies, complaint_body, seed
+from tests.integration.cases.conftest import Agencies, complaint_body
+from tests.support.factories import seed
 from tests.support.ledger_audit import assert_ledger_agrees
 
 

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 import psycopg
 
 from services.cases import domain
-from tests.integration.cases.conftest import Agencies, complaint_body, seed
+from tests.integration.cases.conftest import Agencies, complaint_body
+from tests.support.factories import seed
 from tests.support.ledger_audit import assert_ledger_agrees
 
 

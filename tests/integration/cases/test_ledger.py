@@ -12,7 +12,9 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from services.cases.projection import CONSUMER_NAME, TOPICS
-from tests.integration.cases.conftest import Agencies, complaint_body, credit_code, seed, wait_for
+from tests.integration.cases.conftest import Agencies, complaint_body
+from tests.support.agencies import wait_for
+from tests.support.factories import credit_code, seed
 from tests.support.ledger_audit import assert_ledger_agrees
 
 

@@ -9,7 +9,9 @@ from datetime import date
 import httpx
 import psycopg
 
-from tests.integration.cases.conftest import Agencies, complaint_body, seed, wait_for
+from tests.integration.cases.conftest import Agencies, complaint_body
+from tests.support.agencies import wait_for
+from tests.support.factories import seed
 from tests.support.ledger_audit import assert_ledger_agrees
 
 

@@ -18,7 +18,9 @@ from services.cases.worker import QUARTERLY_SCHEDULE_ID, WEEKLY_SCHEDULE_ID
 from services.common.settings import CommonSettings
 from services.common.temporal import connect
 from services.contracts.lifecycle import TaskQueues
-from tests.integration.cases.conftest import Agencies, complaint_body, seed, wait_for
+from tests.integration.cases.conftest import Agencies, complaint_body
+from tests.support.agencies import wait_for
+from tests.support.factories import seed
 
 COUNTY = "130404"
 EXPECTED = {

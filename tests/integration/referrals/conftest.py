@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 import pytest
 from kafka import KafkaConsumer
-from stdnum.cn import uscc
 from temporalio.client import Client
 
 from deploy.stack import Stack
@@ -41,7 +40,8 @@ from services.contracts.lifecycle import (
     case_workflow_id,
     default_ladder,
 )
-from tests.support.identities import sample_id_number
+from tests.support.agencies import Filing, agency_clients, wait_for
+from tests.support.factories import ComplaintTemplate, seed
 
 PROCESSES = [
     "intake-api", "intake-relay",
@@ -52,55 +52,19 @@ PROCESSES = [
     "lifecycle-worker",
 ]
 
-
-def seed() -> int:
-    return uuid.uuid4().int % 10**7
-
-
-def id_number(n: int) -> str:
-    return sample_id_number(n)
-
-
-def credit_code(n: int) -> str:
-    body = f"91130400MB{n % 10**7:07d}"
-    return body + uscc.calc_check_digit(body)
-
-
-def complaint_body(employer_seed: int, county: str = "130402", **overrides: Any) -> dict[str, Any]:
-    n = seed()
-    body = {
-        "worker_name": "测试工人",
-        "id_number": id_number(n),
-        "phone": f"138{n % 100000000:08d}",
-        "employer_name": f"邯郸市交办测试建筑工程有限公司{employer_seed}",
-        "employer_credit_code": credit_code(employer_seed),
-        "project_name": f"交办测试道路工程{employer_seed}",
-        "county_code": county,
-        "period_start": "2026-03-01",
-        "period_end": "2026-08-31",
-        "amount_owed": "12000.00",
-        "workers_affected": 2,
-        "description": "三月到八月在该项目干活，工程款和工资一直没有结清。",
-    }
-    body.update(overrides)
-    return body
-
-
-def wait_for(what: str, probe: Callable[[], Any], timeout: float = 60, interval: float = 0.4) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
+HANDOFF_COMPLAINTS = ComplaintTemplate(
+    employer_name="邯郸市交办测试建筑工程有限公司",
+    project_name="交办测试道路工程",
+    period=("2026-03-01", "2026-08-31"),
+    description="三月到八月在该项目干活，工程款和工资一直没有结清。",
+    phone_prefix="138",
+    credit_series="MB",
+)
+complaint_body = HANDOFF_COMPLAINTS.body
 
 
 @dataclass
-class Agencies:
-    stack: Stack
-    clerk: httpx.Client  # intake, 130402
+class Agencies(Filing):
     lifecycle: httpx.Client  # referrals, as the lifecycle worker (its client's token)
     city: httpx.Client  # referrals, city office
     housing: httpx.Client  # referrals, dept-housing
@@ -114,11 +78,6 @@ class Agencies:
     temporal_settings: CommonSettings
     _loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.new_event_loop)
     _client: Client | None = None
-
-    def file(self, body: dict[str, Any]) -> str:
-        response = self.clerk.post("/v1/complaints", json=body)
-        assert response.status_code == 201, response.text
-        return str(response.json()["complaint_id"])
 
     def case_of(self, complaint_id: str, timeout: float = 60) -> dict[str, Any]:
         """The case facts once the complaint's event has reached the referrals read model."""
@@ -144,11 +103,7 @@ class Agencies:
 @pytest.fixture(scope="session")
 def agencies(stack: Stack, agency_token: Callable[[str], str]) -> Iterator[Agencies]:
     stack.start_processes(PROCESSES, timeout=150)
-
-    def client(process: str, token_of: str | None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {agency_token(token_of)}"} if token_of else {}
-        return httpx.Client(base_url=stack.processes[process].url, headers=headers, timeout=30)
-
+    client = agency_clients(stack, agency_token)
     env = stack.engine_env()
     settings = CommonSettings(
         temporal_address=stack.temporal.address,

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import pytest
 from pypdf import PdfReader
 
-from tests.integration.referrals.conftest import Agencies, events_of, wait_for
+from tests.integration.referrals.conftest import Agencies, events_of
+from tests.support.agencies import wait_for
 
 WORKER = "referrals-worker"
 

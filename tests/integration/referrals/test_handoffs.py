@@ -14,8 +14,8 @@ from tests.integration.referrals.conftest import (
     events_of,
     start_case,
     verify,
-    wait_for,
 )
+from tests.support.agencies import wait_for
 
 
 def handed_off_case(a: Agencies, department: str = "housing") -> tuple[dict, dict]:

@@ -18,8 +18,8 @@ from tests.integration.referrals.conftest import (
     events_of,
     start_case,
     verify,
-    wait_for,
 )
+from tests.support.agencies import wait_for
 
 RUNGS = ["reminder", "supervision", "warning_letter", "accountability_recommendation", "accountability_transfer"]
 

@@ -26,8 +26,8 @@ from tests.integration.referrals.conftest import (
     start_case,
     update_case,
     verify,
-    wait_for,
 )
+from tests.support.agencies import wait_for
 
 
 def referral_of(a: Agencies, client_name: str, case_id: str, timeout: float = 90) -> dict:

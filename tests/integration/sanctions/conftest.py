@@ -8,6 +8,7 @@ lifecycle's requests are sent exactly as `workflows/clients.py` sends them (no t
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,38 +20,26 @@ import psycopg
 import pytest
 from kafka import KafkaConsumer
 from psycopg.rows import dict_row
-from stdnum.cn import uscc
 
 from deploy.stack import Stack
 from services.contracts.cases import case_id_for, employer_ref, project_ref
 from services.contracts.events import EventEnvelope, Topics
-from tests.support.identities import sample_id_number
+from tests.support import agencies
+from tests.support.agencies import Filing, agency_clients
+from tests.support.factories import ComplaintTemplate, credit_code, seed
 
 PROCESSES = ["intake-api", "intake-relay", "sanctions-api", "sanctions-relay", "sanctions-worker"]
 
-
-def seed() -> int:
-    return uuid.uuid4().int % 10**7
-
-
-def credit_code(n: int) -> str:
-    body = f"91130400MA{n % 10**7:07d}"
-    return body + uscc.calc_check_digit(body)
-
-
-def id_number(n: int) -> str:
-    return sample_id_number(n)
-
-
-def wait_for(what: str, probe: Callable[[], Any], timeout: float = 60, interval: float = 0.3) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
+LISTING_COMPLAINTS = ComplaintTemplate(
+    employer_name="邯郸市失信测试建筑劳务有限公司",
+    project_name="失信测试安置房项目",
+    period=("2026-03-01", "2026-08-31"),
+    description="三月到八月在该项目务工，工资一直没有发放。",
+    amount_owed="60000.00",
+    workers_affected=12,
+)
+# This suite polls a little more often than the others.
+wait_for = functools.partial(agencies.wait_for, interval=0.3)
 
 
 @dataclass
@@ -70,9 +59,7 @@ class Employer:
 
 
 @dataclass
-class Sanctions:
-    stack: Stack
-    clerk: httpx.Client  # intake, 130402
+class Sanctions(Filing):
     lifecycle: httpx.Client  # sanctions, as the lifecycle worker (its client's token)
     inspector: httpx.Client  # sanctions, county inspector 130402
     city: httpx.Client  # sanctions, city office
@@ -89,19 +76,14 @@ class Sanctions:
 
     def employer(self) -> Employer:
         n = seed()
-        return Employer(name=f"邯郸市失信测试建筑劳务有限公司{n}", credit_code=credit_code(n), project=f"失信测试安置房项目{n}")
+        return Employer(name=f"{LISTING_COMPLAINTS.employer_name}{n}", credit_code=credit_code(n),
+                        project=f"{LISTING_COMPLAINTS.project_name}{n}")
 
     def file_complaint(self, employer: Employer, amount: str = "60000.00", workers: int = 12) -> str:
-        n = seed()
-        response = self.clerk.post("/v1/complaints", json={
-            "worker_name": "测试工人", "id_number": id_number(n), "phone": f"139{n % 100000000:08d}",
-            "employer_name": employer.name, "employer_credit_code": employer.credit_code,
-            "project_name": employer.project, "county_code": employer.county,
-            "period_start": "2026-03-01", "period_end": "2026-08-31", "amount_owed": amount,
-            "workers_affected": workers, "description": "三月到八月在该项目务工，工资一直没有发放。",
-        })
-        assert response.status_code == 201, response.text
-        complaint_id = str(response.json()["complaint_id"])
+        complaint_id = self.file(LISTING_COMPLAINTS.body(
+            seed(), employer.county, employer_name=employer.name, employer_credit_code=employer.credit_code,
+            project_name=employer.project, amount_owed=amount, workers_affected=workers,
+        ))
         wait_for("the case facts from intake's event",
                  lambda: self.query("SELECT 1 FROM case_facts WHERE case_id = %s", employer.case_id))
         return complaint_id
@@ -143,11 +125,7 @@ class Sanctions:
 @pytest.fixture(scope="session")
 def sanctions(stack: Stack, agency_token: Callable[[str], str]) -> Iterator[Sanctions]:
     stack.start_processes(PROCESSES, timeout=150)
-
-    def client(process: str, token_of: str | None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {agency_token(token_of)}"} if token_of else {}
-        return httpx.Client(base_url=stack.processes[process].url, headers=headers, timeout=30)
-
+    client = agency_clients(stack, agency_token)
     yield Sanctions(
         stack=stack,
         clerk=client("intake-api", "clerk-130402"),

@@ -11,8 +11,10 @@ import httpx
 
 from deploy.stack import Stack
 from services.contracts.sanctions_events import CreditEvents
+from tests.support.factories import seed
+from tests.support.identities import sample_id_number
 
-from .conftest import CreditSystem, Sanctions, id_number, seed, wait_for
+from .conftest import CreditSystem, Sanctions, wait_for
 
 
 def test_lifecycle_requests_are_checked_and_idempotent(sanctions: Sanctions, agency_token: Callable[[str], str]) -> None:
@@ -122,7 +124,7 @@ def test_agencies_act_on_a_listing_and_payment_before_the_decision_leaves_the_em
     assert sanctions.public.get(f"/v1/documents/{listing['notice_document_id']}").status_code == 401
 
     n = seed()
-    persons = {"persons": [{"role": "legal_representative", "name": "王建国", "id_number": id_number(n)},
+    persons = {"persons": [{"role": "legal_representative", "name": "王建国", "id_number": sample_id_number(n)},
                            {"role": "person_in_charge", "name": "李四"}]}
     recorded = sanctions.inspector.put(f"/v1/listings/{listing_id}/responsible-persons", json=persons)
     assert recorded.status_code == 200, recorded.text

@@ -17,7 +17,7 @@ from services.contracts.sanctions_events import (
     RemovalCommand,
     SanctionsActivities,
 )
-from workflows.calendar import compute_deadline
+from services.contracts.working_days import compute_deadline
 
 
 @dataclass

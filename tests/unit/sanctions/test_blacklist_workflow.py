@@ -34,8 +34,8 @@ from services.contracts.sanctions_events import (
     StatementReview,
     listing_workflow_id,
 )
-from services.sanctions.domain import china_date
-from workflows.blacklist import BlacklistWorkflow, add_months
+from services.sanctions.blacklist import BlacklistWorkflow
+from services.sanctions.domain import add_months, china_date
 
 from .fakes import FakeListingActivities
 

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from services.contracts.lifecycle import DayUnit, SanctionKind, SanctionRequest
 from services.contracts.sanctions_events import ListingGround, ListingStage, ListingStatus
 from services.sanctions import documents, domain
-from workflows.blacklist import early_removal_refusals
+from services.sanctions.blacklist import early_removal_refusals
 
 
 def request(basis: str, amount: str = "60000", kind: SanctionKind = SanctionKind.BLACKLIST_PROCEDURE) -> SanctionRequest:

@@ -9,17 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.contracts.legal_time import CHINA_TZ, end_of_day, legal_date
 from services.contracts.lifecycle import CalendarConfig, CalendarYear, DayUnit, DeadlineRequest
-from workflows.activities import CalendarActivities
-from workflows.calendar import (
-    CHINA_TZ,
+from services.contracts.working_days import (
     CalendarNotCovered,
     WorkingCalendar,
     compute_deadline,
-    end_of_day,
     installed_package,
-    legal_date,
 )
+from workflows.activities import CalendarActivities
 
 PACKAGE = installed_package()
 covered_days = st.dates(min_value=date(2005, 1, 1), max_value=date(2026, 6, 30))

@@ -141,7 +141,7 @@ async def _client(settings: CommonSettings) -> Any:
 def case_show(subject: Annotated[str, typer.Argument(help="complaint number (TS-…) or case id (C-…)")],
               no_events: Annotated[bool, typer.Option("--no-events", help="skip reading Kafka")] = False) -> None:
     """The whole story in order: workflow steps and timers, the status timeline, events, and what it waits for."""
-    from services.common.operator import tell_story
+    from operations.operator import tell_story
 
     async def run() -> None:
         settings = operator_settings()
@@ -181,7 +181,7 @@ def stuck_command(limit: Annotated[int, typer.Option(help="workflows to look at"
     The services' databases are read with DATABASE_URL when it is set (a role that may read every
     service's schema), otherwise with the development stack's own service roles.
     """
-    from services.common.operator import dead_letters, stuck
+    from operations.operator import dead_letters, stuck
 
     async def run() -> None:
         client = await _client(operator_settings())
@@ -248,7 +248,7 @@ def redeliver_command(
     import getpass
 
     from deploy.engines import SERVICES
-    from services.common.operator import redeliver
+    from operations.operator import redeliver
 
     if every and not consumer:
         raise typer.BadParameter("--all redelivers one consumer's events: name it with --consumer SERVICE/NAME")
@@ -289,7 +289,7 @@ def replay_command(
     limit: Annotated[int, typer.Option(help="histories to replay")] = 100,
 ) -> None:
     """Fetch histories of running or closed workflows and replay them against the current code."""
-    from services.common.operator import replay
+    from operations.operator import replay
 
     workflows = all_workflow_types()
 
@@ -311,7 +311,7 @@ def all_workflow_types() -> list[type]:
     (Operator tooling is the one place that knows them all.)"""
     from services.cases.report_workflow import ReportWorkflow
     from services.referrals.follow_up import ReferralFollowUpWorkflow
-    from workflows.blacklist import BlacklistWorkflow
+    from services.sanctions.blacklist import BlacklistWorkflow
     from workflows.worker import WORKFLOWS
 
     return [*WORKFLOWS, BlacklistWorkflow, ReferralFollowUpWorkflow, ReportWorkflow]
@@ -320,7 +320,7 @@ def all_workflow_types() -> list[type]:
 @app.command("trace")
 def trace_command(subject: Annotated[str, typer.Argument(help="complaint number, case id or trace id")]) -> None:
     """The spans (from the local trace files) of every trace that touched the complaint, case or trace."""
-    from services.common.operator import spans_for
+    from operations.operator import spans_for
 
     spans = spans_for(DATA_DIR, subject)
     table = Table("start", "process", "span", "trace")

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from services.contracts.legal_time import end_of_day, legal_date
     from services.contracts.lifecycle import Deadline, DeadlineRequest
     from services.contracts.sanctions_events import (
         BLACKLIST_WORKFLOW_TYPE,
@@ -49,27 +50,12 @@ with workflow.unsafe.imports_passed_through():
         StatementRecord,
         StatementReview,
     )
+    from services.sanctions.domain import add_months
 
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
 ACTIVITY_TIMEOUT = timedelta(minutes=2)
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10)
 )
-
-
-def add_months(day: date, months: int) -> date:
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise ValueError(f"no day in {year}-{month}")
-
-
-def end_of_day(day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time(0), CHINA_TZ)
 
 
 def early_removal_refusals(status: ListingStatus, legal_today: date) -> list[str]:
@@ -132,7 +118,7 @@ class BlacklistWorkflow:
         return self._legal_anchor + timedelta(seconds=elapsed * self._scale())
 
     def _legal_today(self) -> date:
-        return self._legal_now().astimezone(CHINA_TZ).date()
+        return legal_date(self._legal_now())
 
     def _wait_for(self, legal_instant: datetime) -> float:
         """Seconds of workflow time until `legal_instant` (at least a moment)."""
@@ -214,7 +200,7 @@ class BlacklistWorkflow:
                 )
 
         decided_at = self._legal_now()
-        self._decided_on = decided_at.astimezone(CHINA_TZ).date()
+        self._decided_on = legal_date(decided_at)
         self._expires_on = add_months(self._decided_on, 12 * cfg.listing_years)
         decision = await self._activity(
             SanctionsActivities.RECORD_DECISION,
@@ -258,7 +244,7 @@ class BlacklistWorkflow:
         )
         self._stage = ListingStage.REMOVED
         self._removal_reason = reason
-        self._removed_on = removed_at.astimezone(CHINA_TZ).date()
+        self._removed_on = legal_date(removed_at)
         self._record(
             "removed",
             "信用修复，提前移出名单" if granted else f"列入期限 {cfg.listing_years} 年届满，移出名单",
@@ -284,7 +270,7 @@ class BlacklistWorkflow:
             ),
             DocumentInfo,
         )
-        self._decided_on = decided_at.astimezone(CHINA_TZ).date()
+        self._decided_on = legal_date(decided_at)
         self._not_listed_reason = reason
         self._stage = ListingStage.NOT_LISTED
         self._record("not_listed", f"决定不予列入：{text}")

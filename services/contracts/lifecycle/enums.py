@@ -1,0 +1,174 @@
+"""The vocabulary of the lifecycle: stages, decisions, outcomes, closure reasons, letters and units."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    OPEN = "open"  # being handled
+    CLOSED = "closed"  # closed with a reason; the complainant's call-back may still be pending
+    COMPLETED = "completed"  # nothing left to do
+
+
+class ComplaintStage(StrEnum):
+    AWAITING_ACCEPTANCE = "awaiting_acceptance"  # 受理: 5 working days
+    AWAITING_INFORMATION = "awaiting_information"  # 补正
+    IN_CASE = "in_case"  # accepted; the case workflow investigates
+    CALLBACK = "callback"  # closed; 回访 pending
+    DONE = "done"
+
+
+class CaseStage(StrEnum):
+    VERIFICATION = "verification"  # 核实 and classification
+    HANDOFF = "handoff"  # 交办 to a department, with its escalation ladder
+    SERVICE = "service"  # order to pay issued, waiting to be served (送达)
+    PAYMENT = "payment"  # order served, its deadline running
+    REFUSAL = "refusal"  # deadline passed unpaid: compensation, referral, blacklist, publication
+    CLOSED = "closed"
+
+
+class AcceptanceDecisionKind(StrEnum):
+    ACCEPT = "accept"
+    REJECT = "reject"
+    REQUEST_MORE_INFO = "request_more_info"
+    FORWARD = "forward"
+
+
+class RejectionReason(StrEnum):
+    VIOLATION_TOO_OLD = "violation_too_old"  # older than the 2-year limit
+    NOT_LABOUR_INSPECTION_MATTER = "not_labour_inspection_matter"
+    OTHER = "other"
+
+
+class VerificationOutcome(StrEnum):
+    WAGE_ARREARS = "wage_arrears"
+    PROJECT_PAYMENT_DISPUTE = "project_payment_dispute"
+    QUANTITY_DISPUTE = "quantity_dispute"
+    LABOUR_DISPUTE = "labour_dispute"
+    UNFOUNDED = "unfounded"
+    DUPLICATE = "duplicate"
+    WITHDRAWN = "withdrawn"
+    ALREADY_PAID = "already_paid"
+    FORWARDED = "forwarded"
+
+
+class Classification(StrEnum):
+    """The track a verified case follows (search attribute `AnxinClassification`)."""
+
+    WAGE_ARREARS = "wage_arrears"  # order to pay and, on refusal, escalation
+    NON_WAGE_DISPUTE = "non_wage_dispute"  # handoff to the responsible department
+    ARBITRATION = "arbitration"  # labour dispute: referred to arbitration
+    NO_VIOLATION = "no_violation"  # unfounded or already paid
+    ADMINISTRATIVE = "administrative"  # duplicate, withdrawn, forwarded
+
+
+CLASSIFICATION_OF: dict[VerificationOutcome, Classification] = {
+    VerificationOutcome.WAGE_ARREARS: Classification.WAGE_ARREARS,
+    VerificationOutcome.PROJECT_PAYMENT_DISPUTE: Classification.NON_WAGE_DISPUTE,
+    VerificationOutcome.QUANTITY_DISPUTE: Classification.NON_WAGE_DISPUTE,
+    VerificationOutcome.LABOUR_DISPUTE: Classification.ARBITRATION,
+    VerificationOutcome.UNFOUNDED: Classification.NO_VIOLATION,
+    VerificationOutcome.ALREADY_PAID: Classification.NO_VIOLATION,
+    VerificationOutcome.DUPLICATE: Classification.ADMINISTRATIVE,
+    VerificationOutcome.WITHDRAWN: Classification.ADMINISTRATIVE,
+    VerificationOutcome.FORWARDED: Classification.ADMINISTRATIVE,
+}
+
+
+class ClosureReason(StrEnum):
+    PAID_IN_FULL = "paid_in_full"  # resolved: wages paid after the order
+    REJECTED = "rejected"
+    FORWARDED = "forwarded"
+    INFORMATION_NOT_SUPPLIED = "information_not_supplied"
+    UNFOUNDED = "unfounded"
+    DUPLICATE = "duplicate"
+    WITHDRAWN = "withdrawn"
+    ALREADY_PAID = "already_paid"
+    HANDED_OFF = "handed_off"  # the responsible department answered the handoff
+    REFERRED_TO_ARBITRATION = "referred_to_arbitration"
+    REFERRED_TO_POLICE = "referred_to_police"
+    ADMINISTRATIVE_DECISION = "administrative_decision"  # compensation/decision issued, enforcement elsewhere
+
+
+# Verification outcomes that close the case at once, and with which reason.
+CLOSING_OUTCOMES: dict[VerificationOutcome, ClosureReason] = {
+    VerificationOutcome.UNFOUNDED: ClosureReason.UNFOUNDED,
+    VerificationOutcome.DUPLICATE: ClosureReason.DUPLICATE,
+    VerificationOutcome.WITHDRAWN: ClosureReason.WITHDRAWN,
+    VerificationOutcome.ALREADY_PAID: ClosureReason.ALREADY_PAID,
+    VerificationOutcome.FORWARDED: ClosureReason.FORWARDED,
+}
+
+
+class LetterKind(StrEnum):
+    """Handoff letter and the rungs of the overdue-handoff ladder (四函两单, local practice).
+
+    The letters a case workflow asks for. The referrals service issues more documents than these (the
+    companion issue-transfer form, the referral letters), so its `referrals_events.LetterType` is a superset:
+    every member here is a member there with the same name and value (tests/unit/test_contract_vocabulary.py),
+    which is how the service turns a requested `LetterKind` into the `LetterType` it records and publishes.
+    Two enums, not one, so that a workflow's ladder configuration cannot name a document only the service
+    issues."""
+
+    HANDOFF = "handoff"  # 交办函
+    REMINDER = "reminder"  # 催办函
+    SUPERVISION = "supervision"  # 督办函
+    WARNING_LETTER = "warning_letter"  # 警示函
+    ACCOUNTABILITY_RECOMMENDATION = "accountability_recommendation"  # 问责建议函
+    ACCOUNTABILITY_TRANSFER = "accountability_transfer"  # 问责移交单
+
+
+class ServiceMethod(StrEnum):
+    IN_PERSON = "in_person"  # 直接送达: signed receipt
+    POSTING = "posting"  # 张贴送达: posted at the site or office, with photo or video
+
+
+class EvidenceKind(StrEnum):
+    RECEIPT = "receipt"
+    PHOTO = "photo"
+    VIDEO = "video"
+    BANK_RECORD = "bank_record"
+    SIGNED_STATEMENT = "signed_statement"
+    OTHER = "other"
+
+
+class ReferralTarget(StrEnum):
+    """Where a case workflow refers a case. The referrals service also refers to legal aid on its own, so its
+    `referrals_events.ReferralKind` is a superset: every member here is a member there with the same name and
+    value (tests/unit/test_contract_vocabulary.py)."""
+
+    ARBITRATION = "arbitration"
+    POLICE = "police"
+    PROCURATORATE = "procuratorate"  # request for early involvement (提前介入)
+
+
+class SanctionKind(StrEnum):
+    BLACKLIST_PROCEDURE = "blacklist_procedure"
+    PUBLICATION = "publication"
+    CORRECTION = "correction"  # wages paid after refusal
+
+
+class PoliceDecision(StrEnum):
+    CASE_OPENED = "case_opened"  # 立案
+    DECLINED = "declined"  # 不予立案
+
+
+class Satisfaction(StrEnum):
+    SATISFIED = "satisfied"
+    BASICALLY_SATISFIED = "basically_satisfied"
+    DISSATISFIED = "dissatisfied"
+    NOT_REACHED = "not_reached"
+
+
+class Office(StrEnum):
+    """Recipients of internal notices."""
+
+    INSPECTOR = "inspector"  # the county inspector handling the complaint or case
+    SUPERVISING_OFFICE = "supervising_office"  # 根治欠薪办
+    DEPARTMENT = "department"  # the department a case was handed off to
+
+
+class DayUnit(StrEnum):
+    WORKING = "working"
+    CALENDAR = "calendar"

@@ -1,0 +1,321 @@
+"""The messages exchanged with the workflows: their inputs, what agencies and services send them (updates
+and signals), and the inputs and outputs of their activities (each keyed by workflow id + step)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from services.contracts.lifecycle._model import _Model
+from services.contracts.lifecycle.configuration import LifecycleConfig
+from services.contracts.lifecycle.enums import (
+    CLASSIFICATION_OF,
+    AcceptanceDecisionKind,
+    CaseStage,
+    Classification,
+    ClosureReason,
+    DayUnit,
+    EvidenceKind,
+    LetterKind,
+    Office,
+    PoliceDecision,
+    ReferralTarget,
+    RejectionReason,
+    SanctionKind,
+    Satisfaction,
+    ServiceMethod,
+    VerificationOutcome,
+)
+from services.contracts.lifecycle.names import _MOBILE, _RESIDENT_ID, check_business_id
+
+# ---------------------------------------------------------------------------------------------------------
+# Workflow inputs and the messages of agencies and services
+# ---------------------------------------------------------------------------------------------------------
+
+
+class ComplaintInput(_Model):
+    complaint_id: str
+    case_id: str = Field(description="The case (employer + project) this complaint belongs to.")
+    county: str = Field(description="County code (行政区划代码), e.g. '130402'.")
+    employer_ref: str
+    project_ref: str
+    complainant_ref: str = Field(description="Keyed reference the SMS gateway resolves; never a number.")
+    received_at: datetime
+    amount_owed: Decimal = Field(ge=0)
+    workers_affected: int = Field(1, ge=1)
+    months_owed: int = Field(1, ge=0)
+    owed_until: date | None = Field(None, description="Last month owed, for the 2-year limit.")
+    channel: str = "qr"
+    config: LifecycleConfig
+    resume: dict[str, Any] | None = Field(None, description="State carried over by continue-as-new.")
+
+    @field_validator("complaint_id", "case_id")
+    @classmethod
+    def _ids(cls, value: str) -> str:
+        return check_business_id(value)
+
+    @field_validator("complainant_ref")
+    @classmethod
+    def _reference_not_number(cls, value: str) -> str:
+        if _MOBILE.search(value) or _RESIDENT_ID.search(value):
+            raise ValueError("complainant_ref must be a keyed reference, not a phone or ID number")
+        return value
+
+
+class CaseInput(_Model):
+    case_id: str
+    county: str
+    employer_ref: str
+    project_ref: str
+    config: LifecycleConfig
+    resume: dict[str, Any] | None = None
+
+    @field_validator("case_id")
+    @classmethod
+    def _ids(cls, value: str) -> str:
+        return check_business_id(value)
+
+
+class CaseMember(_Model):
+    """A complaint's contribution to its case, sent when the complaint is accepted."""
+
+    complaint_id: str
+    amount_owed: Decimal = Field(ge=0)
+    workers_affected: int = Field(ge=1)
+    months_owed: int = Field(ge=0)
+    accepted_at: datetime
+
+
+class JoinCaseRequest(_Model):
+    case: CaseInput
+    member: CaseMember
+    task_queue: str
+
+
+class ComplaintLeft(_Model):
+    complaint_id: str
+    reason: str
+
+
+class MassIncidentReport(_Model):
+    reported_by: str
+    summary: str
+
+
+class CaseProgress(_Model):
+    """A case milestone told to each member complaint (and so to each complainant)."""
+
+    kind: str
+    text: str
+    at: datetime
+    stage: CaseStage
+    closure_reason: ClosureReason | None = None
+
+
+class AcceptanceDecision(_Model):
+    decision: AcceptanceDecisionKind
+    decided_by: str
+    reason: RejectionReason | None = None
+    explanation: str | None = None
+    missing_items: list[str] = Field(default_factory=list)
+    forward_to: str | None = Field(None, description="Code of the competent office.")
+
+    @model_validator(mode="after")
+    def _complete(self) -> AcceptanceDecision:
+        if self.decision is AcceptanceDecisionKind.REJECT and (self.reason is None or not self.explanation):
+            raise ValueError("a rejection needs a reason and a written explanation")
+        if self.decision is AcceptanceDecisionKind.REQUEST_MORE_INFO and not self.missing_items:
+            raise ValueError("a request for more information must list the missing items")
+        if self.decision is AcceptanceDecisionKind.FORWARD and not self.forward_to:
+            raise ValueError("forwarding needs the competent office (forward_to)")
+        return self
+
+
+class SupplementedInformation(_Model):
+    items: list[str] = Field(min_length=1)
+
+
+class Withdrawal(_Model):
+    reason: str = "complainant withdrew"
+
+
+class CallbackRecord(_Model):
+    satisfaction: Satisfaction
+    called_by: str
+    notes: str | None = None
+
+
+class VerificationResult(_Model):
+    outcome: VerificationOutcome
+    verified_by: str
+    department: str | None = Field(None, description="Responsible department, for non-wage disputes.")
+    confirmed_amount: Decimal | None = Field(None, ge=0)
+    confirmed_workers: int | None = Field(None, ge=1)
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _department_for_handoff(self) -> VerificationResult:
+        if CLASSIFICATION_OF[self.outcome] is Classification.NON_WAGE_DISPUTE and not self.department:
+            raise ValueError(f"outcome {self.outcome} is handed off: name the responsible department")
+        return self
+
+
+class Evidence(_Model):
+    kind: EvidenceKind
+    ref: str = Field(description="Reference of the stored file (receipt scan, photo, video).")
+
+
+class ServiceRecord(_Model):
+    method: ServiceMethod
+    served_by: str
+    evidence: list[Evidence] = Field(min_length=1)
+    served_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _evidence_fits_method(self) -> ServiceRecord:
+        kinds = {e.kind for e in self.evidence}
+        if self.method is ServiceMethod.IN_PERSON and EvidenceKind.RECEIPT not in kinds:
+            raise ValueError("service in person needs the signed receipt as evidence")
+        if self.method is ServiceMethod.POSTING and not kinds & {EvidenceKind.PHOTO, EvidenceKind.VIDEO}:
+            raise ValueError("service by posting needs a photo or a video of the posting")
+        return self
+
+
+class PaymentRecord(_Model):
+    payment_id: str = Field(description="Unique per payment; a repeated id is refused.")
+    amount: Decimal = Field(gt=0)
+    recorded_by: str
+    evidence: list[Evidence] = Field(default_factory=list)
+    paid_at: datetime | None = None
+
+
+class HandoffResponse(_Model):
+    department: str
+    summary: str
+    responded_by: str
+
+
+class HandoffReturn(_Model):
+    """A department sent the handoff back (退回): not its remit, too little to act on, or a duplicate. The
+    case is then verified and classified anew, and may be handed off to another department."""
+
+    department: str
+    reason: str = Field(min_length=1, description="Why the department sent it back, as it said it.")
+    returned_by: str
+
+
+class ExtensionApproval(_Model):
+    approved_by: str
+    reason: str
+
+
+class PoliceDecisionRecord(_Model):
+    decision: PoliceDecision
+    police_ref: str | None = None
+    recorded_by: str
+
+
+class ClosureRequest(_Model):
+    reason: ClosureReason
+    closed_by: str
+    notes: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Activity inputs and outputs (each carries an idempotency key: workflow id + step)
+# ---------------------------------------------------------------------------------------------------------
+
+
+class Notification(_Model):
+    idempotency_key: str
+    complaint_id: str
+    recipient_ref: str
+    template: str = Field(description="Message template, e.g. 'complaint.accepted'.")
+    params: dict[str, str] = Field(default_factory=dict)
+
+
+class AgencyNotice(_Model):
+    idempotency_key: str
+    subject: str = Field(description="Workflow id the notice is about.")
+    county: str
+    office: Office
+    kind: str
+    text: str
+    due_at: datetime | None = None
+    department: str | None = None
+
+
+class ForwardRequest(_Model):
+    idempotency_key: str
+    complaint_id: str
+    county: str
+    forward_to: str
+    note: str | None = None
+
+
+class OrderToPayRequest(_Model):
+    idempotency_key: str
+    case_id: str
+    county: str
+    employer_ref: str
+    project_ref: str
+    amount_owed: Decimal
+    workers: int
+    pay_days: int
+    pay_unit: DayUnit
+
+
+class CompensationRequest(_Model):
+    idempotency_key: str
+    case_id: str
+    county: str
+    employer_ref: str
+    unpaid_amount: Decimal
+    rate: Decimal
+
+
+class LetterRequest(_Model):
+    idempotency_key: str
+    case_id: str
+    county: str
+    department: str
+    kind: LetterKind
+    response_due_at: datetime | None = None
+    response_due_date: date | None = None
+
+
+class ReferralRequest(_Model):
+    idempotency_key: str
+    case_id: str
+    county: str
+    employer_ref: str
+    target: ReferralTarget
+    unpaid_amount: Decimal
+    workers: int
+    basis: str
+
+
+class WithdrawReferralRequest(_Model):
+    idempotency_key: str
+    case_id: str
+    referral_id: str
+    reason: str
+
+
+class SanctionRequest(_Model):
+    idempotency_key: str
+    case_id: str
+    county: str
+    employer_ref: str
+    kind: SanctionKind
+    amount: Decimal
+    basis: str
+
+
+class DocumentRef(_Model):
+    """What a service returns for a document or record it created (order, letter, referral, listing)."""
+
+    id: str

@@ -17,8 +17,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from services.common import errors
 from services.common.commands import ActionLog, KeyedRecords, in_scope, request_hash, same_key
-from services.common.problems import PROBLEM_BASE, problem_of
+from services.common.problems import PROBLEM_BASE, Problem, problem_of
 from services.common.process_gateway import ProcessGateway, Wording
+from services.referrals.commands import CASE_PROCESS
+from services.sanctions.commands import PROCEDURE
 
 
 class Notice(BaseModel):
@@ -241,33 +243,39 @@ async def test_temporal_answers_become_domain_errors(error: BaseException, statu
     assert (problem.headers or {}).get("Retry-After") == retry_after
 
 
-async def test_a_service_names_its_process_in_its_own_words() -> None:
-    procedure = Wording(
-        refused="The procedure refused the action",
-        late=("The procedure did not answer in time", "try again"),
-        finished=("The procedure has ended", "listing {listing_id}'s procedure has finished: no further action is possible"),
-        missing=("No such procedure", "listing {listing_id} has no running procedure"),
-        subject_when_gone=False,
-    )
+# Each service names its process in its own words; the answers are those each service gave before.
+REASON = "已记录回访结果 (the call-back is already recorded)"
+REFERRALS_GONE = Problem(409, "The case process is not running", "case:C-1 is not running (finished or never started): "
+                         "the answer cannot be taken into account", type_=f"{PROBLEM_BASE}action-refused",
+                         workflow_id="case:C-1")
+SERVICES: list[tuple[Wording, str, dict[str, str] | None, BaseException, Problem]] = [
+    (CASE_PROCESS, "case:C-1", None, REFUSED,
+     Problem(409, "The case process refused the answer", REASON, type_=f"{PROBLEM_BASE}action-refused",
+             workflow_id="case:C-1")),
+    (CASE_PROCESS, "case:C-1", None, MISSING, REFERRALS_GONE),
+    (CASE_PROCESS, "case:C-1", None, COMPLETED, REFERRALS_GONE),
+    (CASE_PROCESS, "case:C-1", None, LATE,
+     Problem(503, "The case process did not answer in time", "case:C-1 did not answer within 15s; try again",
+             headers={"Retry-After": "5"})),
+    (PROCEDURE, "listing:BL-1", {"listing_id": "BL-1"}, REFUSED,
+     Problem(409, "The procedure refused the action", REASON, type_=f"{PROBLEM_BASE}action-refused",
+             listing_id="BL-1")),
+    (PROCEDURE, "listing:BL-1", {"listing_id": "BL-1"}, COMPLETED,
+     Problem(409, "The procedure has ended", "listing BL-1's procedure has finished: no further action is possible",
+             type_=f"{PROBLEM_BASE}action-refused")),
+    (PROCEDURE, "listing:BL-1", {"listing_id": "BL-1"}, MISSING,
+     Problem(404, "No such procedure", "listing BL-1 has no running procedure")),
+    (PROCEDURE, "listing:BL-1", {"listing_id": "BL-1"}, LATE,
+     Problem(503, "The procedure did not answer in time", "try again", headers={"Retry-After": "5"})),
+]
 
-    async def refusal(error: BaseException, wording: Wording, subject: dict[str, str] | None = None) -> errors.DomainError:
-        gateway = ProcessGateway(_Client(error), status_query="status", wording=wording)  # type: ignore[arg-type]
-        with pytest.raises(errors.DomainError) as caught:
-            await gateway.update("listing:BL-1", "review", Arg(), update_id="u1",
-                                 subject=subject if subject is not None else {"listing_id": "BL-1"})
-        return caught.value
 
-    refused = await refusal(REFUSED, procedure)
-    assert (refused.title, refused.members) == ("The procedure refused the action", {"listing_id": "BL-1"})
-    ended = await refusal(COMPLETED, procedure)
-    assert isinstance(ended, errors.Refused) and ended.members == {}
-    assert ended.detail == "listing BL-1's procedure has finished: no further action is possible"
-    missing = await refusal(MISSING, procedure)
-    assert isinstance(missing, errors.NotFound) and missing.detail == "listing BL-1 has no running procedure"
-    assert (await refusal(LATE, procedure)).detail == "try again"
-
-    # A service that cannot tell a finished process from a missing one tells both as finished.
-    case_process = Wording(finished=("The case process is not running", "{workflow_id} is not running"), missing=None)
-    gone = await refusal(MISSING, case_process, subject={})
-    assert isinstance(gone, errors.Refused) and gone.members == {"workflow_id": "listing:BL-1"}
-    assert gone.detail == "listing:BL-1 is not running"
+@pytest.mark.parametrize(("wording", "workflow_id", "subject", "error", "before"), SERVICES)
+async def test_a_service_names_its_process_in_its_own_words(wording: Wording, workflow_id: str,
+                                                            subject: dict[str, str] | None, error: BaseException,
+                                                            before: Problem) -> None:
+    gateway = ProcessGateway(_Client(error), status_query="status", wording=wording)  # type: ignore[arg-type]
+    with pytest.raises(errors.DomainError) as caught:
+        await gateway.update(workflow_id, "review", Arg(), update_id="u1", subject=subject)
+    problem = problem_of(caught.value)
+    assert (problem.status, problem.body(), problem.headers) == (before.status, before.body(), before.headers)

@@ -7,32 +7,22 @@ idempotently by their Idempotency-Key.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import json
-import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
-from psycopg.errors import UniqueViolation
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, ValidationError
-from temporalio.client import (
-    Client,
-    RPCError,
-    WorkflowQueryFailedError,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-)
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCStatusCode
+from temporalio.client import Client
 
 from services.cases import domain, store
 from services.common import audit
 from services.common.auth import Principal
-from services.common.problems import PROBLEM_BASE, Problem
+from services.common.commands import ActionLog, KeyedRecords, in_scope, request_hash, same_key
+from services.common.errors import Conflict, Invalid, Refused, Unprocessable
+from services.common.process_gateway import ProcessGateway
 from services.contracts.cases_events import (
     AcceptanceDecided,
     CallbackRecorded,
@@ -80,10 +70,7 @@ from services.contracts.lifecycle import (
 )
 from services.contracts.process_reports import ProcessReport, ProcessReported, snapshot_of
 
-log = logging.getLogger(__name__)
-
 M = TypeVar("M", bound=BaseModel)
-UPDATE_TIMEOUT = timedelta(seconds=15)
 
 
 def contract_model(model: type[M], **values: Any) -> M:
@@ -93,86 +80,9 @@ def contract_model(model: type[M], **values: Any) -> M:
     except ValidationError as exc:
         errors = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "code": e["type"],
                    "message": e["msg"].removeprefix("Value error, ")} for e in exc.errors()]
-        raise Problem(422, "The request is not valid", "; ".join(e["message"] for e in errors),
-                      type_=f"{PROBLEM_BASE}validation", errors=errors) from None
+        raise Invalid("The request is not valid", "; ".join(e["message"] for e in errors), errors=errors) from None
 
 
-class ProcessGateway:
-    """Updates and queries on the live workflows, with Temporal's answers turned into problems."""
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    async def update(self, workflow_id: str, name: str, arg: BaseModel, result_type: type[M], update_id: str) -> M:
-        handle = self._client.get_workflow_handle(workflow_id)
-        try:
-            result: M = await handle.execute_update(
-                name, arg, id=update_id, result_type=result_type, rpc_timeout=UPDATE_TIMEOUT
-            )
-            return result
-        except WorkflowUpdateFailedError as exc:
-            cause = exc.cause
-            reason = cause.message if isinstance(cause, ApplicationError) else str(cause or exc)
-            raise Problem(409, "The process refused the action", reason,
-                          type_=f"{PROBLEM_BASE}action-refused", workflow_id=workflow_id) from None
-        except WorkflowUpdateRPCTimeoutOrCancelledError:
-            raise Problem(503, "The process did not answer in time",
-                          f"{workflow_id} did not answer within {UPDATE_TIMEOUT.seconds}s; try again",
-                          headers={"Retry-After": "5"}) from None
-        except RPCError as exc:
-            raise self._rpc_problem(workflow_id, exc) from None
-
-    async def status(self, workflow_id: str, result_type: type[M]) -> M | None:
-        """The process's status now (None when it cannot be read: the ledger keeps what it had)."""
-        try:
-            result: M = await self._client.get_workflow_handle(workflow_id).query(
-                Queries.STATUS, result_type=result_type, rpc_timeout=timedelta(seconds=5)
-            )
-            return result
-        except (RPCError, WorkflowQueryFailedError) as exc:
-            log.warning("status query failed", extra={"workflow_id": workflow_id, "error": str(exc)[:300]})
-            return None
-
-    async def settled_status(self, workflow_id: str, result_type: type[M], fallback: M) -> M:
-        """The status once the process has taken the steps an action starts at once (e.g. computing a new
-        deadline by activity): read until two reads a moment apart agree, for at most about two seconds."""
-        previous: M | None = None
-        for _ in range(8):
-            current = await self.status(workflow_id, result_type)
-            if current is None:
-                return previous or fallback
-            if previous is not None and current == previous:
-                return current
-            previous = current
-            await asyncio.sleep(0.25)
-        return previous or fallback
-
-    async def require_status(self, workflow_id: str, result_type: type[M]) -> M:
-        try:
-            result: M = await self._client.get_workflow_handle(workflow_id).query(
-                Queries.STATUS, result_type=result_type, rpc_timeout=timedelta(seconds=10)
-            )
-            return result
-        except WorkflowQueryFailedError as exc:
-            raise Problem(503, "The process could not be read", str(exc)[:300]) from None
-        except RPCError as exc:
-            raise self._rpc_problem(workflow_id, exc) from None
-
-    @staticmethod
-    def _rpc_problem(workflow_id: str, exc: RPCError) -> Problem:
-        if exc.status is RPCStatusCode.NOT_FOUND:
-            if "completed" in exc.message.lower():
-                return Problem(409, "The process has finished", f"{workflow_id} has already finished (closed): no further action is possible",
-                               type_=f"{PROBLEM_BASE}action-refused", workflow_id=workflow_id)
-            return Problem(404, "No such process", f"{workflow_id} is not running (workflow not found)",
-                           workflow_id=workflow_id)
-        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
-            return Problem(503, "The process engine is unavailable", exc.message, headers={"Retry-After": "5"})
-        return Problem(502, "The process engine answered with an error", f"{exc.status.name}: {exc.message}")
-
-
-def _hash(model: BaseModel) -> str:
-    return hashlib.sha256(json.dumps(model.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
 
 
 def _document_id(prefix: str, key: str, at: datetime) -> str:
@@ -184,23 +94,19 @@ class Cases:
 
     def __init__(self, pool: AsyncConnectionPool, client: Client) -> None:
         self._pool = pool
-        self._process = ProcessGateway(client)
+        self._process = ProcessGateway(client, status_query=Queries.STATUS)
+        self._documents = KeyedRecords(store.find_document, answer=lambda row: {"id": row["document_id"]})
+        self._actions = ActionLog(pool, store.find_action)
 
     # --- reads with scope -----------------------------------------------------------------------------
 
     async def visible_case(self, principal: Principal, case_id: str) -> dict[str, Any]:
-        async with self._pool.connection() as conn:
-            case = await store.get_case(conn, case_id)
-        if case is None or not domain.may_see(principal, case["county"]):
-            raise Problem(404, "No such case", f"case {case_id} was not found in your scope")
-        return case
+        return await in_scope(self._pool, store.get_case, case_id, "case",
+                              lambda case: domain.may_see(principal, case["county"]))
 
     async def visible_complaint(self, principal: Principal, complaint_id: str) -> dict[str, Any]:
-        async with self._pool.connection() as conn:
-            complaint = await store.get_complaint(conn, complaint_id)
-        if complaint is None or not domain.may_see(principal, complaint["county"]):
-            raise Problem(404, "No such complaint", f"complaint {complaint_id} was not found in your scope")
-        return complaint
+        return await in_scope(self._pool, store.get_complaint, complaint_id, "complaint",
+                              lambda complaint: domain.may_see(principal, complaint["county"]))
 
     # --- the lifecycle's requests ----------------------------------------------------------------------
 
@@ -211,41 +117,23 @@ class Cases:
 
         The answer is exactly the contract's `DocumentRef` (the lifecycle reads it with extra fields
         forbidden); a repeated key gets the id made the first time."""
-        if getattr(request, "idempotency_key", key) != key:
-            raise Problem(422, "Idempotency keys differ",
-                          "the Idempotency-Key header and the body's idempotency_key must be the same")
-        request_hash = _hash(request)
-        async with self._pool.connection() as conn:
-            existing = await store.find_document(conn, key)
-            if existing is not None:
-                return self._repeat(existing, kind, request_hash), False
+        same_key(key, request)
+        fingerprint = request_hash(request)
+
+        async def create(conn: store.Conn) -> dict[str, Any]:
             now = datetime.now(UTC)
             document_id = _document_id(prefix, key, now)
-            async with conn.transaction():
-                subject, payload, event_type = await build(conn, document_id)
-                event = EventEnvelope(type=event_type, subject=subject, producer="cases", occurred_at=now,
-                                      payload=payload.model_dump(mode="json"))
-                try:
-                    await store.insert_document(
-                        conn, document_id=document_id, idempotency_key=key, kind=kind, subject=subject,
-                        request_hash=request_hash, request=request.model_dump(mode="json"), event=event,
-                    )
-                except UniqueViolation:
-                    existing = None
-                else:
-                    return {"id": document_id}, True
-            # Another request with the same key won the race: answer with its record.
-            existing = await store.find_document(conn, key)
-            assert existing is not None
-            return self._repeat(existing, kind, request_hash), False
+            subject, payload, event_type = await build(conn, document_id)
+            event = EventEnvelope(type=event_type, subject=subject, producer="cases", occurred_at=now,
+                                  payload=payload.model_dump(mode="json"))
+            await store.insert_document(
+                conn, document_id=document_id, idempotency_key=key, kind=kind, subject=subject,
+                request_hash=fingerprint, request=request.model_dump(mode="json"), event=event,
+            )
+            return {"id": document_id}
 
-    @staticmethod
-    def _repeat(existing: dict[str, Any], kind: str, request_hash: str) -> dict[str, Any]:
-        if existing["kind"] != kind or existing["request_hash"] != request_hash:
-            raise Problem(422, "Idempotency-Key reused",
-                          f"the Idempotency-Key was used for a different {existing['kind']} request",
-                          type_=f"{PROBLEM_BASE}idempotency-key-reused")
-        return {"id": existing["document_id"]}
+        async with self._pool.connection() as conn:
+            return await self._documents.once(conn, key, fingerprint, create, kind=kind)
 
     async def notice(self, key: str, notice: AgencyNotice) -> tuple[dict[str, Any], bool]:
         async def build(conn: store.Conn, document_id: str) -> tuple[str, BaseModel, str]:
@@ -313,8 +201,9 @@ class Cases:
                 subject = await store.case_of_process(conn, business_id)
                 county = None
             else:
-                raise Problem(422, "Not a lifecycle workflow", f"{report.workflow_id} is neither a complaint nor a case",
-                              type_=f"{PROBLEM_BASE}validation")
+                raise Invalid("Not a lifecycle workflow", f"{report.workflow_id} is neither complaint:<id> nor case:<id>",
+                              errors=[{"field": "workflow_id", "code": "value_error",
+                                       "message": "must be complaint:<id> or case:<id>"}])
             payload = ProcessReported(
                 report_id=document_id, workflow_id=report.workflow_id, kind=kind_,
                 complaint_id=business_id if kind_ == "complaint" else None,
@@ -357,11 +246,7 @@ class Cases:
         return response
 
     async def repeated_action(self, idempotency_key: str | None) -> dict[str, Any] | None:
-        if not idempotency_key:
-            return None
-        async with self._pool.connection() as conn:
-            found = await store.find_action(conn, idempotency_key)
-        return {**found["response"], "repeated": True} if found else None
+        return await self._actions.repeated(idempotency_key)
 
     async def decide_acceptance(
         self, principal: Principal, complaint_id: str, body: dict[str, Any], idempotency_key: str | None
@@ -370,8 +255,8 @@ class Cases:
         decision = contract_model(AcceptanceDecision, decided_by=principal.client_id, **body)
         workflow_id = complaint_workflow_id(complaint_id)
         action_id = f"A-{uuid.uuid4().hex[:16].upper()}"
-        status = await self._process.update(workflow_id, Updates.DECIDE_ACCEPTANCE, decision, ComplaintStatus,
-                                            idempotency_key or action_id)
+        status = await self._process.update(workflow_id, Updates.DECIDE_ACCEPTANCE, decision,
+                                            update_id=idempotency_key or action_id, result_type=ComplaintStatus)
         after = await self._process.settled_status(workflow_id, ComplaintStatus, status)
         case = await self.visible_case(principal, complaint["case_id"])
         payload = AcceptanceDecided(
@@ -394,8 +279,8 @@ class Cases:
         record = contract_model(CallbackRecord, called_by=principal.client_id, **body)
         workflow_id = complaint_workflow_id(complaint_id)
         action_id = f"A-{uuid.uuid4().hex[:16].upper()}"
-        status = await self._process.update(workflow_id, Updates.RECORD_CALLBACK, record, ComplaintStatus,
-                                            idempotency_key or action_id)
+        status = await self._process.update(workflow_id, Updates.RECORD_CALLBACK, record,
+                                            update_id=idempotency_key or action_id, result_type=ComplaintStatus)
         case = await self.visible_case(principal, complaint["case_id"])
         payload = CallbackRecorded(
             action_id=action_id, case_id=case["case_id"], complaint_id=complaint_id, county=complaint["county"],
@@ -421,17 +306,13 @@ class Cases:
         process_case_id = self._target(case, requested_process)
         workflow_id = case_workflow_id(process_case_id)
         update_id = idempotency_key or f"A-{uuid.uuid4().hex[:16].upper()}"
-        status = await self._process.update(workflow_id, update, arg, CaseStatus, update_id)
+        status = await self._process.update(workflow_id, update, arg, update_id=update_id, result_type=CaseStatus)
         after = await self._process.settled_status(workflow_id, CaseStatus, status)
         return case, process_case_id, workflow_id, snapshot_of(workflow_id, after)
 
     @staticmethod
     def _target(case: dict[str, Any], requested: str | None) -> str:
-        try:
-            return domain.target_process(list(case["process_case_ids"]), requested)
-        except domain.ActionRefused as refused:
-            raise Problem(refused.status, refused.title, refused.detail,
-                          type_=f"{PROBLEM_BASE}action-refused") from None
+        return domain.target_process(list(case["process_case_ids"]), requested)
 
     def _common(self, principal: Principal, case: dict[str, Any], process_case_id: str,
                 snapshot: ProcessSnapshot) -> dict[str, Any]:
@@ -463,9 +344,8 @@ class Cases:
             known = await store.handoff_departments(conn)
         # An empty directory: the referrals service has not published one yet; it still checks the handoff.
         if known and department not in known:
-            raise Problem(422, "Unknown department",
-                          f"department {department!r} does not take handoffs (known: {', '.join(sorted(known))})",
-                          type_=f"{PROBLEM_BASE}validation")
+            raise Invalid("Unknown department",
+                          f"department {department!r} does not take handoffs (known: {', '.join(sorted(known))})")
 
     async def record_service(
         self, principal: Principal, case_id: str, body: dict[str, Any], process: str | None, key: str | None
@@ -519,25 +399,21 @@ class Cases:
         # The same conditions the process's approval validator checks, so a request that can never be
         # approved is refused now rather than at approval.
         if status.status is not Status.OPEN:
-            raise Problem(409, "The process refused the action", f"案件已结案，不能延期 (the case is {status.status.value})",
-                          type_=f"{PROBLEM_BASE}action-refused")
+            raise Refused("The process refused the action", f"案件已结案，不能延期 (the case is {status.status.value})")
         if status.extension_approved:
-            raise Problem(409, "The process refused the action",
-                          "办案期限已延长过一次 (the investigation limit was already extended once)",
-                          type_=f"{PROBLEM_BASE}action-refused")
+            raise Refused("The process refused the action",
+                          "办案期限已延长过一次 (the investigation limit was already extended once)")
         if status.investigation_overdue:
-            raise Problem(409, "The process refused the action",
-                          "办案期限已届满，延期须在届满前申请 (an extension must be requested before the limit passes)",
-                          type_=f"{PROBLEM_BASE}action-refused")
+            raise Refused("The process refused the action",
+                          "办案期限已届满，延期须在届满前申请 (an extension must be requested before the limit passes)")
         request_id = f"EXT-{uuid.uuid4().hex[:12].upper()}"
         snapshot = snapshot_of(workflow_id, status)
         payload = ExtensionRequested(**self._common(principal, case, pid, snapshot), request_id=request_id,
                                      reason=reason)
         async with self._pool.connection() as conn, conn.transaction():
             if await store.pending_extension(conn, pid) is not None:
-                raise Problem(409, "An extension request is pending",
-                              "已有待批准的延期申请 (an extension request for this case is already pending)",
-                              type_=f"{PROBLEM_BASE}action-refused")
+                raise Refused("An extension request is pending",
+                              "已有待批准的延期申请 (an extension request for this case is already pending)")
             await store.insert_extension_request(conn, request_id=request_id, case_id=case["case_id"],
                                                  process_case_id=pid, requested_by=principal.client_id, reason=reason)
         try:
@@ -560,8 +436,7 @@ class Cases:
         async with self._pool.connection() as conn:
             pending = await store.pending_extension(conn, pid)
         if pending is None:
-            raise Problem(409, "No extension request", "没有待批准的延期申请 (no extension request is pending for this case)",
-                          type_=f"{PROBLEM_BASE}action-refused")
+            raise Refused("No extension request", "没有待批准的延期申请 (no extension request is pending for this case)")
         approval = contract_model(ExtensionApproval, approved_by=principal.client_id,
                                   reason=reason or pending["reason"])
         case, pid, workflow_id, snapshot = await self._case_update(
@@ -608,11 +483,11 @@ class Cases:
         case = await self.visible_case(principal, case_id)
         other = await self.visible_case(principal, other_id)
         if other["case_id"] == case["case_id"]:
-            raise Problem(409, "Nothing to merge", f"{other_id} is already part of case {case['case_id']}")
+            raise Conflict("Nothing to merge", f"{other_id} is already part of case {case['case_id']}")
         if other["county"] != case["county"]:
-            raise Problem(422, "Cases of different counties",
-                          f"{case['case_id']} is in {case['county']} and {other['case_id']} in {other['county']}: "
-                          "only cases of one county can be merged")
+            raise Unprocessable("Cases of different counties",
+                                f"{case['case_id']} is in {case['county']} and {other['case_id']} in {other['county']}: "
+                                "only cases of one county can be merged")
         payload = CaseMerged(case_id=case["case_id"], merged_case_id=other["case_id"], county=case["county"],
                              actor=principal.client_id, reason=reason)
         event = EventEnvelope(type=CaseEvents.MERGED, subject=case["case_id"], producer="cases",
@@ -630,11 +505,11 @@ class Cases:
         wanted = list(dict.fromkeys(complaint_ids))
         strangers = [c for c in wanted if c not in members]
         if strangers:
-            raise Problem(422, "Complaints not in this case",
-                          f"these complaints are not part of case {case['case_id']}: {', '.join(strangers)}")
+            raise Unprocessable("Complaints not in this case",
+                                f"these complaints are not part of case {case['case_id']}: {', '.join(strangers)}")
         if set(wanted) >= members:
-            raise Problem(422, "Nothing would remain",
-                          "a split must leave at least one complaint in the case; to regroup all, merge instead")
+            raise Unprocessable("Nothing would remain",
+                                "a split must leave at least one complaint in the case; to regroup all, merge instead")
         new_case_id = domain.split_case_id(case["case_id"], wanted)
         payload = CaseSplit(case_id=case["case_id"], new_case_id=new_case_id, complaint_ids=wanted,
                             county=case["county"], actor=principal.client_id, reason=reason)

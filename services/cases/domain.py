@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from services.common.auth import Principal, Role
+from services.common.errors import Refused
 from services.contracts.legal_time import CHINA_TZ
 from services.contracts.legal_time import legal_date as legal_date  # re-exported: domain.legal_date
 
@@ -213,34 +214,29 @@ def summarize(
 # --- which process an action goes to -----------------------------------------------------------------------
 
 
-class ActionRefused(Exception):
-    def __init__(self, status: int, title: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.title = title
-        self.detail = detail
-
-
 def target_process(process_ids: Sequence[str], requested: str | None) -> str:
-    """The case workflow a case-level action goes to: the only one, or the one the inspector names."""
+    """The case workflow a case-level action goes to: the only one, or the one the inspector names
+    (`Refused` when there is none, or the request names none of several or one the case does not hold)."""
     if requested is not None:
         if requested not in process_ids:
-            raise ActionRefused(
-                422, "Unknown case process",
+            raise Refused(
+                "Unknown case process",
                 f"process_case_id {requested} is not part of this case (it holds: {', '.join(process_ids) or 'none'})",
+                request_at_fault=True,
             )
         return requested
     if not process_ids:
-        raise ActionRefused(
-            409, "The case has no investigation yet",
+        raise Refused(
+            "The case has no investigation yet",
             "案件尚无已受理的投诉，调查流程未开始 (no complaint of this case has been accepted yet, so there is "
             "no case process to act on)",
         )
     if len(process_ids) > 1:
-        raise ActionRefused(
-            422, "Name the case process",
+        raise Refused(
+            "Name the case process",
             "this case was merged and holds several case processes; name one with process_case_id: "
             + ", ".join(process_ids),
+            request_at_fault=True,
         )
     return process_ids[0]
 

@@ -1,4 +1,9 @@
-"""RFC 9457 problem details for every error an API returns (`application/problem+json`)."""
+"""RFC 9457 problem details for every error an API returns (`application/problem+json`).
+
+The application layer raises domain errors (`services/common/errors.py`); `problem_of` below is the one
+place that decides their status, type and headers. `Problem` itself is for the HTTP edge: middlewares,
+authentication and what a route checks of the request before any command runs.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from services.common import errors
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://anxin.example/problems/"
@@ -76,6 +83,43 @@ class Problem(Exception):
         return doc
 
 
+# Each domain error's status; the first class of an error's MRO found here decides.
+STATUS_OF: dict[type[errors.DomainError], int] = {
+    errors.Incomplete: 400,
+    errors.Unauthenticated: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.Refused: 409,
+    errors.Invalid: 422,
+    errors.Unprocessable: 422,
+    errors.IdempotencyKeyReused: 422,
+    errors.UpstreamError: 502,
+    errors.Unavailable: 503,
+}
+
+
+def problem_of(error: errors.DomainError) -> Problem:
+    """The problem document a domain error is answered with."""
+    status = next(STATUS_OF[cls] for cls in type(error).__mro__ if cls in STATUS_OF)
+    headers: dict[str, str] | None = None
+    if isinstance(error, errors.Refused) and error.request_at_fault:
+        status = 422
+    if isinstance(error, errors.Unavailable) and error.retry_after is not None:
+        headers = {"Retry-After": str(error.retry_after)}
+    if isinstance(error, errors.Unauthenticated):
+        headers = {"WWW-Authenticate": "Bearer"}
+    return Problem(
+        status,
+        error.title,
+        error.detail,
+        type_=f"{PROBLEM_BASE}{error.code}" if error.code else None,
+        errors=error.errors if isinstance(error, errors.Invalid) else None,
+        headers=headers,
+        **error.members,
+    )
+
+
 def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
     return JSONResponse(
         problem.body(str(request.url.path) if request else None),
@@ -95,6 +139,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc, request)
+
+    @app.exception_handler(errors.DomainError)
+    async def _refused(request: Request, exc: errors.DomainError) -> JSONResponse:
+        return problem_response(problem_of(exc), request)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

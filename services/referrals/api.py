@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.common.auth import LIFECYCLE_CALLER, Principal, Role, require_roles
+from services.common.commands import request_hash
 from services.common.openapi import (
     CREATED_OR_REPEATED,
     created_or_repeated,
@@ -36,7 +37,7 @@ from services.contracts.referrals_events import (
     ReferralKind,
     ReturnReason,
 )
-from services.referrals.commands import Referrals, _hash
+from services.referrals.commands import Referrals
 
 router = APIRouter(prefix="/v1")
 
@@ -229,7 +230,7 @@ async def decide(request: Request, referral_id: str, body: DecisionBody,
 async def fast_track(request: Request, body: FastTrackBody, key: IdempotencyKey = None,
                      principal: Principal = INSPECTORS) -> JSONResponse:
     return created_or_repeated(*await referrals(request).make_agency_referral(
-        principal, idempotency_key(key), body.target, body.case_id, body.basis, _hash(body)))
+        principal, idempotency_key(key), body.target, body.case_id, body.basis, request_hash(body)))
 
 
 # --- case facts --------------------------------------------------------------------------------------------

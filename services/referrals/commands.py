@@ -12,28 +12,29 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import hashlib
-import json
 import logging
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
-from temporalio.client import (
-    Client,
-    RPCError,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-)
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCStatusCode
+from temporalio.client import Client
 
 from services.common import audit
 from services.common.auth import Principal, Role
-from services.common.problems import PROBLEM_BASE, Problem
+from services.common.commands import KeyedRecords, in_scope, request_hash, same_key
+from services.common.errors import (
+    Conflict,
+    Forbidden,
+    Incomplete,
+    Invalid,
+    NotFound,
+    Refused,
+    Unavailable,
+)
+from services.common.process_gateway import ProcessGateway, Wording
 from services.contracts.events import EventEnvelope
 from services.contracts.lifecycle import (
     CalendarConfig,
@@ -43,6 +44,7 @@ from services.contracts.lifecycle import (
     LetterRequest,
     PoliceDecision,
     PoliceDecisionRecord,
+    Queries,
     ReferralRequest,
     Updates,
     WithdrawReferralRequest,
@@ -69,20 +71,22 @@ from services.contracts.referrals_events import (
     ReferralWithdrawn,
     ReturnReason,
 )
+from services.contracts.working_days import WorkingCalendar
 from services.referrals import domain, store
 from services.referrals.departments import Department, DepartmentsConfig
 from services.referrals.letters import compose, render_pdf, sha256
-from workflows.calendar import WorkingCalendar
 
 log = logging.getLogger(__name__)
 
-M = TypeVar("M", bound=BaseModel)
-UPDATE_TIMEOUT = timedelta(seconds=15)
 PRODUCER = "referrals"
-
-
-def _hash(model: BaseModel) -> str:
-    return hashlib.sha256(json.dumps(model.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+# The case workflow takes the agencies' answers; refused there, nothing is recorded.
+CASE_PROCESS = Wording(
+    refused="The case process refused the answer",
+    late=("The case process did not answer in time", "{workflow_id} did not answer within {seconds}s; try again"),
+    finished=("The case process is not running", "{workflow_id} is not running (finished or never started): "
+              "the answer cannot be taken into account"),
+    missing=None,
+)
 
 
 def _event(event_type: str, case_id: str, payload: BaseModel, at: datetime) -> EventEnvelope:
@@ -90,56 +94,15 @@ def _event(event_type: str, case_id: str, payload: BaseModel, at: datetime) -> E
                          payload=payload.model_dump(mode="json"))
 
 
-def _same_key(header: str, body_key: str) -> None:
-    if header != body_key:
-        raise Problem(422, "Idempotency keys differ",
-                      "the Idempotency-Key header and the body's idempotency_key must be the same")
-
-
-def _reused(kind: str) -> Problem:
-    return Problem(422, "Idempotency-Key reused", f"the Idempotency-Key was used for a different {kind} request",
-                   type_=f"{PROBLEM_BASE}idempotency-key-reused")
-
-
-def _facts_missing(case_id: str) -> Problem:
+def _facts_missing(case_id: str) -> Unavailable:
     # Retryable on purpose: the case's complaint.submitted event is on its way through Kafka; the lifecycle
     # activity retries and the letter is issued, with the right facts, once it has arrived.
-    return Problem(503, "Case facts not known yet",
-                   f"the referrals service has not yet received the complaints of case {case_id}; retry shortly",
-                   headers={"Retry-After": "5"})
+    return Unavailable("Case facts not known yet",
+                       f"the referrals service has not yet received the complaints of case {case_id}; retry shortly")
 
 
-class ProcessGateway:
-    """Updates on the live case workflow, with Temporal's answers turned into problems."""
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    async def update(self, case_id: str, name: str, arg: BaseModel, update_id: str) -> None:
-        workflow_id = case_workflow_id(case_id)
-        handle = self._client.get_workflow_handle(workflow_id)
-        try:
-            await handle.execute_update(name, arg, id=update_id, rpc_timeout=UPDATE_TIMEOUT)
-        except WorkflowUpdateFailedError as exc:
-            cause = exc.cause
-            reason = cause.message if isinstance(cause, ApplicationError) else str(cause or exc)
-            raise Problem(409, "The case process refused the answer", reason,
-                          type_=f"{PROBLEM_BASE}action-refused", workflow_id=workflow_id) from None
-        except WorkflowUpdateRPCTimeoutOrCancelledError:
-            raise Problem(503, "The case process did not answer in time",
-                          f"{workflow_id} did not answer within {UPDATE_TIMEOUT.seconds}s; try again",
-                          headers={"Retry-After": "5"}) from None
-        except RPCError as exc:
-            if exc.status is RPCStatusCode.NOT_FOUND:
-                raise Problem(409, "The case process is not running",
-                              f"{workflow_id} is not running (finished or never started): the answer cannot be "
-                              "taken into account", type_=f"{PROBLEM_BASE}action-refused",
-                              workflow_id=workflow_id) from None
-            if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
-                raise Problem(503, "The process engine is unavailable", exc.message,
-                              headers={"Retry-After": "5"}) from None
-            raise Problem(502, "The process engine answered with an error",
-                          f"{exc.status.name}: {exc.message}") from None
+def _handoff_changed() -> Conflict:
+    return Conflict("The handoff changed", "the handoff was answered meanwhile; read it again")
 
 
 class Referrals:
@@ -148,7 +111,14 @@ class Referrals:
     def __init__(self, pool: AsyncConnectionPool, client: Client | None, departments: DepartmentsConfig,
                  font: Path, calendar: CalendarConfig | None = None) -> None:
         self._pool = pool
-        self._process = ProcessGateway(client) if client is not None else None
+        self._process = (ProcessGateway(client, status_query=Queries.STATUS, wording=CASE_PROCESS)
+                         if client is not None else None)
+        self._letters = KeyedRecords(store.letter_by_key, answer=lambda row: {"id": row["letter_id"]},
+                                     kind="letter", lock=store.lock_key)
+        self._referrals = KeyedRecords(store.referral_by_key, answer=lambda row: {"id": row["referral_id"]},
+                                       kind="referral", lock=store.lock_key)
+        self._requests = KeyedRecords(store.remembered, answer=lambda row: dict(row["response"]),
+                                      lock=store.lock_key)
         self.departments = departments
         self._font = font
         self._calendar = calendar or CalendarConfig()
@@ -174,15 +144,14 @@ class Referrals:
         department = self.departments.get(department_id)
         if department is None:
             known = ", ".join(d.id for d in self.departments.departments)
-            raise Problem(422, "Unknown department",
-                          f"department {department_id!r} is not configured (known: {known})",
-                          type_=f"{PROBLEM_BASE}validation")
+            raise Invalid("Unknown department", f"department {department_id!r} is not configured (known: {known})")
         return department
 
-    def _gateway(self) -> ProcessGateway:
+    async def _tell_case(self, case_id: str, update: str, answer: BaseModel, *, update_id: str) -> None:
+        """An agency's answer to the live case process, as an Update; refused there, nothing is recorded."""
         if self._process is None:
-            raise Problem(503, "The process engine is unavailable", "no Temporal client")
-        return self._process
+            raise Unavailable("The process engine is unavailable", "no Temporal client", retry_after=None)
+        await self._process.update(case_workflow_id(case_id), update, answer, update_id=update_id)
 
     # --- case facts ---------------------------------------------------------------------------------------
 
@@ -194,24 +163,19 @@ class Referrals:
             facts = await store.case_facts(conn, case_id) if case_id else None
         if facts is None or not (principal.role in domain.CITY_READERS or (
                 principal.role in domain.COUNTY_READERS and principal.may_see_county(facts["county"]))):
-            raise Problem(404, "No such case", "the case is not known here (yet) or not in your scope")
+            raise NotFound("No such case", "the case is not known here (yet) or not in your scope")
         return facts
 
     # --- letters ------------------------------------------------------------------------------------------
 
     async def issue_letter(self, key: str, request: LetterRequest) -> tuple[dict[str, Any], bool]:
         """A handoff letter (with its handoff) or a ladder rung (with its letter and record), once per key."""
-        _same_key(key, request.idempotency_key)
+        same_key(key, request)
         department = self._department(request.department)
         kind = domain.letter_type(request.kind)
-        request_hash = _hash(request)
-        async with self._pool.connection() as conn, conn.transaction():
-            await store.lock_key(conn, key)
-            existing = await store.letter_by_key(conn, key)
-            if existing is not None:
-                if existing["request_hash"] != request_hash:
-                    raise _reused("letter")
-                return {"id": existing["letter_id"]}, False
+        fingerprint = request_hash(request)
+
+        async def create(conn: store.Conn) -> dict[str, Any]:
             facts = await store.case_facts(conn, request.case_id)
             if facts is None:
                 raise _facts_missing(request.case_id)
@@ -220,7 +184,7 @@ class Referrals:
             if kind is LetterType.HANDOFF:
                 handoff_id = domain.record_id("HO", key)
                 letter = await self._new_letter(
-                    conn, kind, key, request_hash, facts, department, now, due_date, due_at,
+                    conn, kind, key, fingerprint, facts, department, now, due_date, due_at,
                     county=request.county, handoff={"handoff_id": handoff_id}, previous=[],
                 )
                 await store.insert_handoff(conn, handoff_id=handoff_id, case_id=request.case_id,
@@ -230,20 +194,20 @@ class Referrals:
                     handoff_id=handoff_id, case_id=request.case_id, county=request.county,
                     department=department.id, letter_id=letter["letter_id"], due_date=due_date, due_at=due_at,
                 ), now))
-                return {"id": letter["letter_id"]}, True
+                return {"id": letter["letter_id"]}
 
             handoff = await store.latest_handoff(conn, request.case_id, department.id)
             if handoff is None:
-                raise Problem(409, "No handoff to escalate",
+                raise Refused("No handoff to escalate",
                               f"case {request.case_id} has no handoff to {department.id}: a {kind.value} letter "
-                              "follows a handoff letter", type_=f"{PROBLEM_BASE}action-refused")
+                              "follows a handoff letter")
             previous = await store.letters_of(conn, handoff_id=handoff["handoff_id"])
-            letter = await self._new_letter(conn, kind, key, request_hash, facts, department, now, due_date,
+            letter = await self._new_letter(conn, kind, key, fingerprint, facts, department, now, due_date,
                                             due_at, county=request.county, handoff=handoff, previous=previous)
             companions = []
             for companion in domain.COMPANIONS.get(kind, []):
                 extra = await self._new_letter(
-                    conn, companion, f"{key}#{companion.value}", request_hash, facts, department, now, due_date,
+                    conn, companion, f"{key}#{companion.value}", fingerprint, facts, department, now, due_date,
                     due_at, county=request.county, handoff=handoff, previous=previous,
                 )
                 companions.append(extra["letter_id"])
@@ -253,7 +217,10 @@ class Referrals:
                 department=department.id, kind=kind, letter_id=letter["letter_id"],
                 companion_letter_ids=companions, due_date=due_date,
             ), now))
-            return {"id": letter["letter_id"]}, True
+            return {"id": letter["letter_id"]}
+
+        async with self._pool.connection() as conn:
+            return await self._letters.once(conn, key, fingerprint, create)
 
     def _due(self, request: LetterRequest, department: Department, now: datetime) -> tuple[date, datetime]:
         if request.response_due_date is not None:
@@ -374,11 +341,8 @@ class Referrals:
         return [(label, str(value)) for label, value in rows]
 
     async def letter(self, principal: Principal, letter_id: str) -> dict[str, Any]:
-        async with self._pool.connection() as conn:
-            row = await store.get_letter(conn, letter_id)
-        if row is None or not self._may_see_letter(principal, row):
-            raise Problem(404, "No such letter", f"letter {letter_id} was not found in your scope")
-        return row
+        return await in_scope(self._pool, store.get_letter, letter_id, "letter",
+                              lambda row: self._may_see_letter(principal, row))
 
     async def letter_pdf(self, principal: Principal, letter_id: str) -> tuple[dict[str, Any], bytes]:
         row = await self.letter(principal, letter_id)
@@ -390,7 +354,7 @@ class Referrals:
     async def letters(self, principal: Principal, *, case_id: str | None, handoff_id: str | None,
                       referral_id: str | None) -> list[dict[str, Any]]:
         if case_id is None and handoff_id is None and referral_id is None:
-            raise Problem(400, "Filter required", "name a case_id, handoff_id or referral_id")
+            raise Incomplete("Filter required", "name a case_id, handoff_id or referral_id")
         async with self._pool.connection() as conn:
             rows = await store.letters_of(conn, case_id=case_id, handoff_id=handoff_id, referral_id=referral_id)
         return [r for r in rows if self._may_see_letter(principal, r)]
@@ -410,32 +374,34 @@ class Referrals:
         elif principal.role in domain.COUNTY_READERS:
             county = principal.county
         elif principal.role not in domain.CITY_READERS:
-            raise Problem(403, "Forbidden", f"the role {principal.role.value} has no handoffs")
+            raise Forbidden(f"the role {principal.role.value} has no handoffs")
         async with self._pool.connection() as conn:
             return await store.list_handoffs(conn, department=department, county=county, status=status,
                                              case_id=case_id, limit=limit)
 
     async def handoff(self, principal: Principal, handoff_id: str) -> dict[str, Any]:
+        row = await in_scope(self._pool, store.get_handoff, handoff_id, "handoff",
+                             lambda row: domain.may_see_handoff(principal, row["department"], row["county"]))
+        return await self._with_letters(row, handoff_id=handoff_id)
+
+    async def _with_letters(self, row: dict[str, Any], **of: str) -> dict[str, Any]:
         async with self._pool.connection() as conn:
-            row = await store.get_handoff(conn, handoff_id)
-            if row is None or not domain.may_see_handoff(principal, row["department"], row["county"]):
-                raise Problem(404, "No such handoff", f"handoff {handoff_id} was not found in your scope")
-            row["letters"] = await store.letters_of(conn, handoff_id=handoff_id)
+            row["letters"] = await store.letters_of(conn, **of)
         return row
 
     async def _answerable(self, principal: Principal, handoff_id: str) -> dict[str, Any]:
         row = await self.handoff(principal, handoff_id)
         if not domain.may_answer_handoff(principal, row["department"]):
-            raise Problem(403, "Forbidden", "only the department the case was handed off to answers it")
+            raise Forbidden("only the department the case was handed off to answers it")
         return row
 
     async def acknowledge(self, principal: Principal, handoff_id: str) -> dict[str, Any]:
         row = await self._answerable(principal, handoff_id)
-        self._check(domain.check_acknowledge, HandoffStatus(row["status"]))
+        domain.check_acknowledge(HandoffStatus(row["status"]))
         now = datetime.now(UTC)
         async with self._pool.connection() as conn, conn.transaction():
             if not await store.acknowledge_handoff(conn, handoff_id, principal.client_id, now):
-                raise Problem(409, "The handoff changed", "the handoff was answered meanwhile; read it again")
+                raise _handoff_changed()
             await store.publish(conn, _event(ReferralEvents.HANDOFF_ACKNOWLEDGED, row["case_id"], HandoffAcknowledged(
                 handoff_id=handoff_id, case_id=row["case_id"], county=row["county"], department=row["department"],
                 acknowledged_by=principal.client_id,
@@ -446,9 +412,9 @@ class Referrals:
     async def respond(self, principal: Principal, handoff_id: str, outcome: HandoffOutcome, summary: str,
                       files: list[dict[str, str]]) -> dict[str, Any]:
         row = await self._answerable(principal, handoff_id)
-        self._check(domain.check_answer, HandoffStatus(row["status"]))
+        domain.check_answer(HandoffStatus(row["status"]))
         decoded = [self._decode_file(f) for f in files]
-        await self._gateway().update(
+        await self._tell_case(
             row["case_id"], Updates.RECORD_HANDOFF_RESPONSE,
             HandoffResponse(department=row["department"], summary=domain.workflow_summary_of_response(outcome, summary),
                             responded_by=principal.client_id),
@@ -467,7 +433,7 @@ class Referrals:
                                    "size_bytes": len(content)})
             if not await store.respond_handoff(conn, handoff_id, by=principal.client_id, at=now,
                                                outcome=outcome.value, summary=summary, files=stored):
-                raise Problem(409, "The handoff changed", "the handoff was answered meanwhile; read it again")
+                raise _handoff_changed()
             await store.publish(conn, _event(ReferralEvents.HANDOFF_RESPONDED, row["case_id"], HandoffResponded(
                 handoff_id=handoff_id, case_id=row["case_id"], county=row["county"], department=row["department"],
                 outcome=outcome, files_count=len(stored), responded_by=principal.client_id,
@@ -479,9 +445,9 @@ class Referrals:
     async def return_handoff(self, principal: Principal, handoff_id: str, reason: ReturnReason,
                              explanation: str) -> dict[str, Any]:
         row = await self._answerable(principal, handoff_id)
-        self._check(domain.check_answer, HandoffStatus(row["status"]))
+        domain.check_answer(HandoffStatus(row["status"]))
         # The case goes back to verification: the inspector decides anew (another department, or a wage case).
-        await self._gateway().update(
+        await self._tell_case(
             row["case_id"], Updates.RECORD_HANDOFF_RETURN,
             HandoffReturn(department=row["department"], reason=domain.workflow_reason_of_return(reason, explanation),
                           returned_by=principal.client_id),
@@ -491,7 +457,7 @@ class Referrals:
         async with self._pool.connection() as conn, conn.transaction():
             if not await store.return_handoff(conn, handoff_id, by=principal.client_id, at=now, reason=reason.value,
                                               explanation=explanation):
-                raise Problem(409, "The handoff changed", "the handoff was answered meanwhile; read it again")
+                raise _handoff_changed()
             await store.publish(conn, _event(ReferralEvents.HANDOFF_RETURNED, row["case_id"], HandoffReturned(
                 handoff_id=handoff_id, case_id=row["case_id"], county=row["county"], department=row["department"],
                 reason=reason, returned_by=principal.client_id,
@@ -504,7 +470,7 @@ class Referrals:
         async with self._pool.connection() as conn:
             row = await store.handoff_file(conn, handoff_id, file_id)
         if row is None:
-            raise Problem(404, "No such file", f"file {file_id} is not attached to handoff {handoff_id}")
+            raise NotFound("No such file", f"file {file_id} is not attached to handoff {handoff_id}")
         return row
 
     @staticmethod
@@ -512,42 +478,33 @@ class Referrals:
         try:
             content = base64.b64decode(item["content_base64"], validate=True)
         except (binascii.Error, ValueError):
-            raise Problem(422, "The request is not valid", f"file {item['name']!r}: content_base64 is not base64",
-                          type_=f"{PROBLEM_BASE}validation") from None
+            raise Invalid("The request is not valid", f"file {item['name']!r}: content_base64 is not base64") from None
         if not content:
-            raise Problem(422, "The request is not valid", f"file {item['name']!r} is empty",
-                          type_=f"{PROBLEM_BASE}validation")
+            raise Invalid("The request is not valid", f"file {item['name']!r} is empty")
         return item["name"], item.get("media_type") or "application/octet-stream", content
-
-    @staticmethod
-    def _check(rule: Any, *args: Any) -> None:
-        try:
-            rule(*args)
-        except domain.Refused as exc:
-            raise Problem(409, "Not possible now", str(exc), type_=f"{PROBLEM_BASE}action-refused") from None
 
     # --- referrals ----------------------------------------------------------------------------------------
 
     async def make_referral(self, key: str, request: ReferralRequest) -> tuple[dict[str, Any], bool]:
         """A referral from the case workflow (police, procuratorate, arbitration), once per key."""
-        _same_key(key, request.idempotency_key)
+        same_key(key, request)
         return await self._referral(
-            key, _hash(request), kind=domain.referral_kind(request.target), case_id=request.case_id,
+            key, request_hash(request), kind=domain.referral_kind(request.target), case_id=request.case_id,
             county=request.county, employer_ref=request.employer_ref, unpaid_amount=request.unpaid_amount,
             workers=request.workers, basis=request.basis, created_by="lifecycle",
         )
 
     async def make_agency_referral(self, principal: Principal, key: str, kind: ReferralKind, case_id: str,
-                                   basis: str, request_hash: str) -> tuple[dict[str, Any], bool]:
+                                   basis: str, fingerprint: str) -> tuple[dict[str, Any], bool]:
         """A fast-track referral an inspector makes (legal aid's green channel, arbitration's fast track)."""
         async with self._pool.connection() as conn:
             facts = await store.case_facts(conn, case_id)
         if facts is None or not principal.may_see_county(facts["county"]):
-            raise Problem(404, "No such case", f"case {case_id} is not known in your scope")
+            raise NotFound("No such case", f"case {case_id} is not known in your scope")
         amount = facts["confirmed_amount"] if facts["confirmed_amount"] is not None else facts["amount_claimed"]
         unpaid = max(amount - facts["amount_paid"], 0)
         result = await self._referral(
-            key, request_hash, kind=kind, case_id=case_id, county=facts["county"], employer_ref=facts["employer_ref"],
+            key, fingerprint, kind=kind, case_id=case_id, county=facts["county"], employer_ref=facts["employer_ref"],
             unpaid_amount=unpaid, workers=facts["confirmed_workers"] or facts["workers_claimed"], basis=basis,
             created_by=principal.client_id,
         )
@@ -556,17 +513,12 @@ class Referrals:
                 await audit.record(conn, principal, f"referral.{kind.value}", result[0]["id"])
         return result
 
-    async def _referral(self, key: str, request_hash: str, *, kind: ReferralKind, case_id: str, county: str,
+    async def _referral(self, key: str, fingerprint: str, *, kind: ReferralKind, case_id: str, county: str,
                         employer_ref: str, unpaid_amount: Any, workers: int, basis: str,
                         created_by: str) -> tuple[dict[str, Any], bool]:
         receiver = self.departments.receiver(kind)
-        async with self._pool.connection() as conn, conn.transaction():
-            await store.lock_key(conn, key)
-            existing = await store.referral_by_key(conn, key)
-            if existing is not None:
-                if existing["request_hash"] != request_hash:
-                    raise _reused("referral")
-                return {"id": existing["referral_id"]}, False
+
+        async def create(conn: store.Conn) -> dict[str, Any]:
             facts = await store.case_facts(conn, case_id)
             if facts is None:
                 raise _facts_missing(case_id)
@@ -589,11 +541,11 @@ class Referrals:
             package = self._package(facts, kind, unpaid_amount, workers, basis)
             extra.update(package["texts"])
             letter = await self._new_letter(
-                conn, domain.REFERRAL_LETTER[kind], f"{key}#letter", request_hash, facts, receiver, now, due_date,
+                conn, domain.REFERRAL_LETTER[kind], f"{key}#letter", fingerprint, facts, receiver, now, due_date,
                 due_at, county=county, referral_id=referral_id, extra_facts=extra, evidence=package["evidence"],
             )
             await store.insert_referral(conn, {
-                "referral_id": referral_id, "idempotency_key": key, "request_hash": request_hash, "case_id": case_id,
+                "referral_id": referral_id, "idempotency_key": key, "request_hash": fingerprint, "case_id": case_id,
                 "county": county, "employer_ref": employer_ref, "target": kind.value, "unpaid_amount": unpaid_amount,
                 "workers": workers, "basis": basis, "package": package["summary"], "letter_id": letter["letter_id"],
                 "related_referral_id": related, "created_by": created_by, "created_at": now, "due_date": due_date,
@@ -604,7 +556,10 @@ class Referrals:
                 letter_id=letter["letter_id"], document_number=letter["document_number"], unpaid_amount=unpaid_amount,
                 workers=workers, due_date=due_date, due_at=due_at, related_referral_id=related,
             ), now))
-            return {"id": referral_id}, True
+            return {"id": referral_id}
+
+        async with self._pool.connection() as conn:
+            return await self._referrals.once(conn, key, fingerprint, create)
 
     def _package(self, facts: dict[str, Any], kind: ReferralKind, unpaid: Any, workers: int,
                  basis: str) -> dict[str, Any]:
@@ -652,22 +607,17 @@ class Referrals:
         return calendar.add_calendar_days(start, facts["order_pay_days"])
 
     async def withdraw(self, key: str, request: WithdrawReferralRequest) -> dict[str, Any]:
-        _same_key(key, request.idempotency_key)
-        request_hash = _hash(request)
-        async with self._pool.connection() as conn, conn.transaction():
-            await store.lock_key(conn, key)
-            seen = await store.remembered(conn, key)
-            if seen is not None:
-                if seen["request_hash"] != request_hash:
-                    raise _reused(seen["kind"])
-                return dict(seen["response"])
+        same_key(key, request)
+        fingerprint = request_hash(request)
+
+        async def create(conn: store.Conn) -> dict[str, Any]:
             row = await store.get_referral(conn, request.referral_id, for_update=True)
             if row is None or row["case_id"] != request.case_id:
-                raise Problem(404, "No such referral", f"referral {request.referral_id} of case {request.case_id} "
-                              "was not found")
+                raise NotFound("No such referral", f"referral {request.referral_id} of case {request.case_id} "
+                               "was not found")
             if row["status"] == "accepted":
-                raise Problem(409, "Not possible now", "the receiving body has accepted the referral (立案/受理); "
-                              "it can no longer be withdrawn", type_=f"{PROBLEM_BASE}action-refused")
+                raise domain.Refused("the receiving body has accepted the referral (立案/受理); "
+                                     "it can no longer be withdrawn")
             now = datetime.now(UTC)
             if row["status"] != "withdrawn":
                 await store.withdraw_referral(conn, request.referral_id, reason=request.reason, at=now)
@@ -676,8 +626,12 @@ class Referrals:
                     target=ReferralKind(row["target"]),
                 ), now))
             response = {"id": row["referral_id"]}
-            await store.remember(conn, key, "withdrawal", request_hash, response)
+            await store.remember(conn, key, "withdrawal", fingerprint, response)
             return response
+
+        async with self._pool.connection() as conn:
+            answer, _ = await self._requests.once(conn, key, fingerprint, create, kind="withdrawal")
+        return answer
 
     async def escalate_referral(self, referral_id: str, kind: LetterType, key: str) -> dict[str, Any]:
         """One rung of a fast-track referral's follow-up, once per key: a letter to the receiving body and a
@@ -735,18 +689,15 @@ class Referrals:
         elif principal.role in domain.COUNTY_READERS:
             county = principal.county
         elif principal.role not in domain.CITY_READERS:
-            raise Problem(403, "Forbidden", f"the role {principal.role.value} receives no referrals")
+            raise Forbidden(f"the role {principal.role.value} receives no referrals")
         async with self._pool.connection() as conn:
             return await store.list_referrals(conn, target=target.value if target else None, county=county,
                                               status=status, case_id=case_id, limit=limit)
 
     async def referral(self, principal: Principal, referral_id: str) -> dict[str, Any]:
-        async with self._pool.connection() as conn:
-            row = await store.get_referral(conn, referral_id)
-            if row is None or not domain.may_see_referral(principal, ReferralKind(row["target"]), row["county"]):
-                raise Problem(404, "No such referral", f"referral {referral_id} was not found in your scope")
-            row["letters"] = await store.letters_of(conn, referral_id=referral_id)
-        return row
+        row = await in_scope(self._pool, store.get_referral, referral_id, "referral",
+                             lambda row: domain.may_see_referral(principal, ReferralKind(row["target"]), row["county"]))
+        return await self._with_letters(row, referral_id=referral_id)
 
     async def decide(self, principal: Principal, referral_id: str, decision: ReferralDecision,
                      decision_ref: str | None, decline_reason: DeclineReason | None, reasons: str | None,
@@ -754,15 +705,14 @@ class Referrals:
         row = await self.referral(principal, referral_id)
         kind = ReferralKind(row["target"])
         if principal.role is not domain.REFERRAL_ROLE[kind]:
-            raise Problem(403, "Forbidden", f"only the {kind.value} answers this referral")
+            raise Forbidden(f"only the {kind.value} answers this referral")
         if decision is ReferralDecision.DECLINED and (decline_reason is None or not reasons):
-            raise Problem(422, "The request is not valid", "a refusal needs a decline_reason and written reasons",
-                          type_=f"{PROBLEM_BASE}validation")
-        self._check(domain.check_referral_decision, row["status"], kind, decision, assigned_to)
+            raise Invalid("The request is not valid", "a refusal needs a decline_reason and written reasons")
+        domain.check_referral_decision(row["status"], kind, decision, assigned_to)
         if kind is ReferralKind.POLICE:
             police_decision = (PoliceDecision.CASE_OPENED if decision is ReferralDecision.ACCEPTED
                                else PoliceDecision.DECLINED)
-            await self._gateway().update(
+            await self._tell_case(
                 row["case_id"], Updates.RECORD_POLICE_DECISION,
                 PoliceDecisionRecord(decision=police_decision, police_ref=decision_ref,
                                      recorded_by=principal.client_id),
@@ -775,7 +725,7 @@ class Referrals:
                                                decision_ref=decision_ref,
                                                reasons=f"{decline_reason.value}: {reasons}" if decline_reason else reasons,
                                                by=principal.client_id, at=now, assigned_to=assigned_to):
-                raise Problem(409, "The referral changed", "the referral was answered or withdrawn meanwhile")
+                raise Conflict("The referral changed", "the referral was answered or withdrawn meanwhile")
             await store.publish(conn, _event(ReferralEvents.REFERRAL_DECIDED, row["case_id"], ReferralDecided(
                 referral_id=referral_id, case_id=row["case_id"], county=row["county"], target=kind, decision=decision,
                 decline_reason=decline_reason, decision_ref=decision_ref, decided_by=principal.client_id,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from services.common import errors
 from services.common.auth import Principal, Role
 from services.contracts.legal_time import CHINA_TZ as CHINA_TZ  # re-exported: domain.CHINA_TZ
 from services.contracts.legal_time import end_of_day, legal_date
@@ -117,8 +118,11 @@ CITY_READERS = (Role.city_office, Role.operator)
 COUNTY_READERS = (Role.county_inspector, Role.intake_clerk)
 
 
-class Refused(Exception):
-    """A rule says no: the API answers 409 with this message."""
+class Refused(errors.Refused):
+    """A rule says no ("Not possible now", with the rule's reason)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("Not possible now", reason)
 
 
 def referral_kind(target: ReferralTarget | ReferralKind | str) -> ReferralKind:

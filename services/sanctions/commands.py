@@ -5,31 +5,25 @@ with their event in one transaction."""
 from __future__ import annotations
 
 import hashlib
-import json
-import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from psycopg.errors import UniqueViolation
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 from stdnum.cn import ric
-from temporalio.client import (
-    Client,
-    RPCError,
-    WorkflowQueryFailedError,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-)
+from temporalio.client import Client, RPCError
 from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCStatusCode
 
 from services.common import audit
 from services.common.auth import Principal
+from services.common.commands import ActionLog, KeyedRecords, in_scope, request_hash, same_key
 from services.common.crypto import FieldCipher, keyed_reference
-from services.common.problems import PROBLEM_BASE, Problem
+from services.common.errors import NotFound, Refused, Unauthenticated, Unavailable, Unprocessable
+from services.common.process_gateway import ProcessGateway, Wording
 from services.contracts.lifecycle import CalendarConfig, SanctionKind, SanctionRequest
 from services.contracts.sanctions_events import (
     BLACKLIST_WORKFLOW_TYPE,
@@ -63,18 +57,19 @@ from services.sanctions import documents, domain, store
 from services.sanctions.activities import DOCUMENT_CONTEXT, PERSON_NAME_CONTEXT
 from services.sanctions.settings import SanctionsSettings
 
-log = logging.getLogger(__name__)
-
-UPDATE_TIMEOUT = timedelta(seconds=15)
 ID_NUMBER_CONTEXT = "sanctions.responsible_persons.id_number"
 STATEMENT_CONTEXT = "sanctions.statements.text"
 # Stages in which the process still runs and takes messages.
 LIVE_STAGES = ("notice", "defence", "review", "listed")
 BEFORE_DECISION = ("notice", "defence", "review")
-
-
-def _hash(model: BaseModel) -> str:
-    return hashlib.sha256(json.dumps(model.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+# The listing's own process (the blacklist procedure) checks the agencies' actions.
+PROCEDURE = Wording(
+    refused="The procedure refused the action",
+    late=("The procedure did not answer in time", "try again"),
+    finished=("The procedure has ended", "listing {listing_id}'s procedure has finished: no further action is possible"),
+    missing=("No such procedure", "listing {listing_id} has no running procedure"),
+    subject_when_gone=False,
+)
 
 
 def _record_id(prefix: str, key: str, at: datetime) -> str:
@@ -100,6 +95,9 @@ class Sanctions:
                  calendar: CalendarConfig, reference_key: bytes) -> None:
         self._pool = pool
         self._client = client
+        self._process = ProcessGateway(client, status_query=ListingQueries.STATUS, wording=PROCEDURE)
+        self._requests = KeyedRecords(store.find_request, answer=lambda row: str(row["record_id"]))
+        self._actions = ActionLog(pool, store.find_action)
         self._settings = settings
         self._cipher = cipher
         self._calendar = calendar
@@ -107,61 +105,41 @@ class Sanctions:
 
     # --- the lifecycle's requests ------------------------------------------------------------------------
 
-    async def _repeat(self, conn: store.Conn, key: str, kind: str, request: BaseModel) -> str | None:
-        existing = await store.find_request(conn, key)
-        if existing is None:
-            return None
-        if existing["kind"] != kind or existing["request_hash"] != _hash(request):
-            raise Problem(422, "Idempotency-Key reused",
-                          f"the Idempotency-Key was used for a different {existing['kind']} request",
-                          type_=f"{PROBLEM_BASE}idempotency-key-reused")
-        return str(existing["record_id"])
-
-    @staticmethod
-    def _same_key(key: str, request: SanctionRequest) -> None:
-        if request.idempotency_key != key:
-            raise Problem(422, "Idempotency keys differ",
-                          "the Idempotency-Key header and the body's idempotency_key must be the same")
-
     async def propose(self, key: str, request: SanctionRequest) -> tuple[dict[str, Any], bool]:
         """A blacklist procedure for a case: recorded with its event, then its process started."""
-        self._same_key(key, request)
+        same_key(key, request)
         try:
             ground = domain.listing_ground(request)
         except domain.ProposalRefused as exc:
-            raise Problem(422, "The legal criteria for a listing are not met", str(exc),
-                          type_=f"{PROBLEM_BASE}listing-criteria") from None
-        created = False
+            raise Refused("The legal criteria for a listing are not met", str(exc), request_at_fault=True,
+                          code="listing-criteria") from None
+        fingerprint = request_hash(request)
         async with self._pool.connection() as conn:
-            listing_id = await self._repeat(conn, key, "blacklist_procedure", request)
-            if listing_id is None:
-                # A case has one procedure at a time: a second proposal is answered with the live one.
-                live = [row for row in await store.listings_of_case(conn, request.case_id) if row["stage"] in LIVE_STAGES]
+            # A case has one procedure at a time: a second proposal is answered with the live one.
+            live = [row for row in await store.listings_of_case(conn, request.case_id) if row["stage"] in LIVE_STAGES]
+
+            async def create(conn: store.Conn) -> str:
                 now = datetime.now(UTC)
                 listing_id = live[0]["listing_id"] if live else _record_id("BL", key, now)
-                try:
-                    async with conn.transaction():
-                        await store.insert_request(conn, key, "blacklist_procedure", _hash(request), listing_id)
-                        if not live:
-                            await store.insert_listing(
-                                conn, listing_id=listing_id, case_id=request.case_id, county=request.county,
-                                employer_ref=request.employer_ref, ground=ground.value, basis=request.basis,
-                                amount=request.amount, proposed_at=now,
-                            )
-                            await store.emit_sanctions(conn, SanctionsEvents.LISTING_PROPOSED, request.case_id, ListingProposed(
-                                listing_id=listing_id, case_id=request.case_id, county=request.county,
-                                employer_ref=request.employer_ref, ground=ground, amount=request.amount, proposed_at=now,
-                            ))
-                            created = True
-                except UniqueViolation:
-                    listing_id = await self._repeat(conn, key, "blacklist_procedure", request)
-                    assert listing_id is not None
-                    created = False
+                await store.insert_request(conn, key, "blacklist_procedure", fingerprint, listing_id)
+                if not live:
+                    await store.insert_listing(
+                        conn, listing_id=listing_id, case_id=request.case_id, county=request.county,
+                        employer_ref=request.employer_ref, ground=ground.value, basis=request.basis,
+                        amount=request.amount, proposed_at=now,
+                    )
+                    await store.emit_sanctions(conn, SanctionsEvents.LISTING_PROPOSED, request.case_id, ListingProposed(
+                        listing_id=listing_id, case_id=request.case_id, county=request.county,
+                        employer_ref=request.employer_ref, ground=ground, amount=request.amount, proposed_at=now,
+                    ))
+                return listing_id
+
+            listing_id, recorded = await self._requests.once(conn, key, fingerprint, create, kind="blacklist_procedure")
             listing = await store.get_listing(conn, listing_id)
         assert listing is not None
         # Started after the commit; a repeated request starts it if an earlier attempt could not.
         await self._start(listing)
-        return {"id": listing_id}, created
+        return {"id": listing_id}, recorded and not live
 
     async def _start(self, listing: dict[str, Any]) -> None:
         listing_input = BlacklistInput(
@@ -178,67 +156,66 @@ class Sanctions:
         except WorkflowAlreadyStartedError:
             pass
         except RPCError as exc:
-            raise Problem(503, "The process engine is unavailable", f"the listing is recorded; its process could not be "
-                          f"started yet ({exc.message}); repeat the request", headers={"Retry-After": "5"}) from None
+            raise Unavailable("The process engine is unavailable", f"the listing is recorded; its process could not be "
+                              f"started yet ({exc.message}); repeat the request") from None
 
     async def mark(self, key: str, request: SanctionRequest) -> tuple[dict[str, Any], bool]:
         """Mark a case for the quarterly major-violation publication (once per case)."""
-        self._same_key(key, request)
-        try:
-            domain.require_kind(request, SanctionKind.PUBLICATION)
-        except domain.ProposalRefused as exc:
-            raise Problem(422, "Wrong kind of request", str(exc)) from None
+        same_key(key, request)
+        self._require_kind(request, SanctionKind.PUBLICATION)
+        fingerprint = request_hash(request)
         async with self._pool.connection() as conn:
-            mark_id = await self._repeat(conn, key, "publication_mark", request)
-            if mark_id is not None:
-                return {"id": mark_id}, False
             existing = await store.mark_of_case(conn, request.case_id)
             mark_id = existing["mark_id"] if existing else _record_id("PM", key, datetime.now(UTC))
+
+            async def create(conn: store.Conn) -> str:
+                await store.insert_request(conn, key, "publication_mark", fingerprint, mark_id)
+                if existing is None:
+                    await store.insert_mark(conn, mark_id, request.case_id, request.county, request.employer_ref,
+                                            request.amount, request.basis)
+                    await store.emit_sanctions(conn, SanctionsEvents.PUBLICATION_MARKED, request.case_id, PublicationMarked(
+                        mark_id=mark_id, case_id=request.case_id, county=request.county,
+                        employer_ref=request.employer_ref, amount=request.amount, marked_at=datetime.now(UTC),
+                    ))
+                return mark_id
+
             try:
-                async with conn.transaction():
-                    await store.insert_request(conn, key, "publication_mark", _hash(request), mark_id)
-                    if existing is None:
-                        await store.insert_mark(conn, mark_id, request.case_id, request.county, request.employer_ref,
-                                                request.amount, request.basis)
-                        await store.emit_sanctions(conn, SanctionsEvents.PUBLICATION_MARKED, request.case_id, PublicationMarked(
-                            mark_id=mark_id, case_id=request.case_id, county=request.county,
-                            employer_ref=request.employer_ref, amount=request.amount, marked_at=datetime.now(UTC),
-                        ))
-            except UniqueViolation:
-                found = await self._repeat(conn, key, "publication_mark", request)
-                return {"id": found or mark_id}, False
-        return {"id": mark_id}, existing is None
+                mark_id, recorded = await self._requests.once(conn, key, fingerprint, create, kind="publication_mark")
+            except UniqueViolation:  # the case was marked meanwhile, under another key
+                return {"id": mark_id}, False
+        return {"id": mark_id}, recorded and existing is None
+
+    @staticmethod
+    def _require_kind(request: SanctionRequest, kind: SanctionKind) -> None:
+        try:
+            domain.require_kind(request, kind)
+        except domain.ProposalRefused as exc:
+            raise Unprocessable("Wrong kind of request", str(exc)) from None
 
     async def correction(self, key: str, request: SanctionRequest) -> tuple[dict[str, Any], bool]:
         """A payment after the refusal: recorded, then told to the case's live listing processes."""
-        self._same_key(key, request)
-        try:
-            domain.require_kind(request, SanctionKind.CORRECTION)
-        except domain.ProposalRefused as exc:
-            raise Problem(422, "Wrong kind of request", str(exc)) from None
+        same_key(key, request)
+        self._require_kind(request, SanctionKind.CORRECTION)
         if request.amount <= 0:
-            raise Problem(422, "The request is not valid", "a correction reports a positive amount paid")
-        created = False
+            raise Unprocessable("The request is not valid", "a correction reports a positive amount paid")
+        fingerprint = request_hash(request)
+
+        async def create(conn: store.Conn) -> str:
+            correction_id = _record_id("CORR", key, datetime.now(UTC))
+            listings = await store.listings_of_case(conn, request.case_id)
+            mark = await store.mark_of_case(conn, request.case_id)
+            await store.insert_request(conn, key, "correction", fingerprint, correction_id)
+            await store.insert_correction(conn, correction_id, request.case_id, request.county,
+                                          request.amount, request.basis)
+            await store.emit_sanctions(conn, SanctionsEvents.CORRECTION_RECORDED, request.case_id, CorrectionRecorded(
+                correction_id=correction_id, case_id=request.case_id, county=request.county,
+                amount=request.amount, listing_ids=[row["listing_id"] for row in listings],
+                mark_ids=[mark["mark_id"]] if mark else [],
+            ))
+            return correction_id
+
         async with self._pool.connection() as conn:
-            correction_id = await self._repeat(conn, key, "correction", request)
-            if correction_id is None:
-                correction_id = _record_id("CORR", key, datetime.now(UTC))
-                listings = await store.listings_of_case(conn, request.case_id)
-                mark = await store.mark_of_case(conn, request.case_id)
-                try:
-                    async with conn.transaction():
-                        await store.insert_request(conn, key, "correction", _hash(request), correction_id)
-                        await store.insert_correction(conn, correction_id, request.case_id, request.county,
-                                                      request.amount, request.basis)
-                        await store.emit_sanctions(conn, SanctionsEvents.CORRECTION_RECORDED, request.case_id, CorrectionRecorded(
-                            correction_id=correction_id, case_id=request.case_id, county=request.county,
-                            amount=request.amount, listing_ids=[row["listing_id"] for row in listings],
-                            mark_ids=[mark["mark_id"]] if mark else [],
-                        ))
-                        created = True
-                except UniqueViolation:
-                    correction_id = await self._repeat(conn, key, "correction", request)
-                    assert correction_id is not None
+            correction_id, created = await self._requests.once(conn, key, fingerprint, create, kind="correction")
             listings = await store.listings_of_case(conn, request.case_id)
         report = CorrectionReport(correction_id=correction_id, amount=request.amount)
         for listing in listings:
@@ -254,51 +231,21 @@ class Sanctions:
         except RPCError as exc:
             if exc.status is RPCStatusCode.NOT_FOUND:
                 return  # the procedure has ended meanwhile: nothing left to tell it
-            raise Problem(503, "The process engine is unavailable", f"the correction is recorded; telling listing "
-                          f"{listing_id} failed ({exc.message}); repeat the request", headers={"Retry-After": "5"}) from None
+            raise Unavailable("The process engine is unavailable", f"the correction is recorded; telling listing "
+                              f"{listing_id} failed ({exc.message}); repeat the request") from None
 
     # --- agency actions ------------------------------------------------------------------------------------
 
     async def visible_listing(self, principal: Principal, listing_id: str) -> dict[str, Any]:
-        async with self._pool.connection() as conn:
-            listing = await store.get_listing(conn, listing_id)
-        if listing is None or not principal.may_see_county(listing["county"]):
-            raise Problem(404, "No such listing", f"listing {listing_id} was not found in your scope")
-        return listing
-
-    async def _repeated(self, key: str | None) -> dict[str, Any] | None:
-        if not key:
-            return None
-        async with self._pool.connection() as conn:
-            found = await store.find_action(conn, key)
-        return {**found["response"], "repeated": True} if found else None
+        return await in_scope(self._pool, store.get_listing, listing_id, "listing",
+                              lambda listing: principal.may_see_county(listing["county"]))
 
     async def _update(self, listing_id: str, name: str, arg: BaseModel, update_id: str) -> ListingStatus:
-        handle = self._client.get_workflow_handle(listing_workflow_id(listing_id))
-        try:
-            result: ListingStatus = await handle.execute_update(
-                name, arg, id=update_id, result_type=ListingStatus, rpc_timeout=UPDATE_TIMEOUT
-            )
-            return result
-        except WorkflowUpdateFailedError as exc:
-            cause = exc.cause
-            reason = cause.message if isinstance(cause, ApplicationError) else str(cause or exc)
-            raise Problem(409, "The procedure refused the action", reason, type_=f"{PROBLEM_BASE}action-refused",
-                          listing_id=listing_id) from None
-        except WorkflowUpdateRPCTimeoutOrCancelledError:
-            raise Problem(503, "The procedure did not answer in time", "try again", headers={"Retry-After": "5"}) from None
-        except RPCError as exc:
-            raise _rpc_problem(listing_id, exc) from None
+        return await self._process.update(listing_workflow_id(listing_id), name, arg, update_id=update_id,
+                                          result_type=ListingStatus, subject={"listing_id": listing_id})
 
     async def status(self, listing_id: str) -> ListingStatus | None:
-        try:
-            result: ListingStatus = await self._client.get_workflow_handle(listing_workflow_id(listing_id)).query(
-                ListingQueries.STATUS, result_type=ListingStatus, rpc_timeout=timedelta(seconds=5)
-            )
-            return result
-        except (RPCError, WorkflowQueryFailedError) as exc:
-            log.warning("listing status query failed", extra={"listing_id": listing_id, "error": str(exc)[:300]})
-            return None
+        return await self._process.status(listing_workflow_id(listing_id), ListingStatus)
 
     async def _record(self, principal: Principal, listing: dict[str, Any], kind: str, key: str | None,
                       detail: dict[str, Any], response: dict[str, Any], event_type: str, payload: BaseModel,
@@ -314,12 +261,12 @@ class Sanctions:
 
     async def record_persons(self, principal: Principal, listing_id: str, persons: list[dict[str, Any]],
                              key: str | None) -> dict[str, Any]:
-        if (repeated := await self._repeated(key)) is not None:
+        if (repeated := await self._actions.repeated(key)) is not None:
             return repeated
         listing = await self.visible_listing(principal, listing_id)
         if listing["stage"] not in BEFORE_DECISION:
-            raise Problem(409, "The decision has been made", f"responsible persons are recorded before the decision; "
-                          f"listing {listing_id} is {listing['stage']}", type_=f"{PROBLEM_BASE}action-refused")
+            raise Refused("The decision has been made", f"responsible persons are recorded before the decision; "
+                          f"listing {listing_id} is {listing['stage']}")
         sealed = []
         for person in persons:
             name, id_number = person["name"].strip(), person.get("id_number")
@@ -348,7 +295,7 @@ class Sanctions:
         )
 
     async def record_statement(self, principal: Principal, listing_id: str, text: str, key: str | None) -> dict[str, Any]:
-        if (repeated := await self._repeated(key)) is not None:
+        if (repeated := await self._actions.repeated(key)) is not None:
             return repeated
         listing = await self.visible_listing(principal, listing_id)
         statement_id = _new_id("ST")
@@ -372,7 +319,7 @@ class Sanctions:
 
     async def review_statement(self, principal: Principal, listing_id: str, list_employer: bool, reason: str,
                                key: str | None) -> dict[str, Any]:
-        if (repeated := await self._repeated(key)) is not None:
+        if (repeated := await self._actions.repeated(key)) is not None:
             return repeated
         listing = await self.visible_listing(principal, listing_id)
         review_id = _new_id("RV")
@@ -390,19 +337,17 @@ class Sanctions:
 
     async def apply_for_early_removal(self, principal: Principal, listing_id: str, pledge_ref: str,
                                       payment_proof_ref: str, key: str | None) -> dict[str, Any]:
-        if (repeated := await self._repeated(key)) is not None:
+        if (repeated := await self._actions.repeated(key)) is not None:
             return repeated
         listing = await self.visible_listing(principal, listing_id)
         application_id = _new_id("ER")
         application = EarlyRemovalApplication(application_id=application_id, recorded_by=principal.client_id,
                                               pledge_ref=pledge_ref, payment_proof_ref=payment_proof_ref)
-        refusal: Problem | None = None
+        refusal: Refused | None = None
         try:
             await self._update(listing_id, ListingUpdates.APPLY_FOR_EARLY_REMOVAL, application, key or application_id)
-        except Problem as problem:
-            if problem.status != 409:
-                raise
-            refusal = problem
+        except Refused as refused:
+            refusal = refused
         reasons = [refusal.detail or refusal.title] if refusal else []
         response = {"action_id": application_id, "listing_id": listing_id, "kind": "early_removal_application",
                     "application_id": application_id, "accepted": refusal is None, "refusal_reasons": reasons}
@@ -424,19 +369,19 @@ class Sanctions:
             extra=write,
         )
         if refusal is not None:
-            refusal.extensions["application_id"] = application_id
+            refusal.members["application_id"] = application_id
             raise refusal
         return recorded
 
     async def decide_early_removal(self, principal: Principal, listing_id: str, application_id: str, grant: bool,
                                    reason: str, key: str | None) -> dict[str, Any]:
-        if (repeated := await self._repeated(key)) is not None:
+        if (repeated := await self._actions.repeated(key)) is not None:
             return repeated
         listing = await self.visible_listing(principal, listing_id)
         async with self._pool.connection() as conn:
             application = await store.get_application(conn, application_id)
         if application is None or application["listing_id"] != listing_id:
-            raise Problem(404, "No such application", f"application {application_id} is not one of listing {listing_id}")
+            raise NotFound("No such application", f"application {application_id} is not one of listing {listing_id}")
         status = await self._update(listing_id, ListingUpdates.DECIDE_EARLY_REMOVAL,
                                     EarlyRemovalDecision(application_id=application_id, decided_by=principal.client_id,
                                                          grant=grant, reason=reason), key or _new_id("DR"))
@@ -493,11 +438,10 @@ class Sanctions:
         async with self._pool.connection() as conn:
             doc = await store.get_document(conn, document_id)
             if doc is None:
-                raise Problem(404, "No such document", f"document {document_id} was not found")
+                raise NotFound("No such document", f"document {document_id} was not found")
             public = doc["kind"] in ("quarter_list_pdf", "quarter_list_html")
             if principal is None and not public:
-                raise Problem(401, "Authentication required", "this document is available to agencies only",
-                              headers={"WWW-Authenticate": "Bearer"})
+                raise Unauthenticated("Authentication required", "this document is available to agencies only")
             if doc["listing_id"] and principal is not None:
                 await self.visible_listing(principal, doc["listing_id"])
             content = bytes(doc["content"])
@@ -523,7 +467,7 @@ class Sanctions:
         async with self._pool.connection() as conn, conn.transaction():
             draft = await store.get_list(conn, list_id, lock=True)
             if draft is None:
-                raise Problem(404, "No such list", f"publication list {list_id} was not found")
+                raise NotFound("No such list", f"publication list {list_id} was not found")
             if draft["status"] == "published":
                 return {**draft, "repeated": True}
             entries = draft["entries"]
@@ -547,17 +491,6 @@ class Sanctions:
             published = await store.get_list(conn, list_id)
         assert published is not None
         return published
-
-
-def _rpc_problem(listing_id: str, exc: RPCError) -> Problem:
-    if exc.status is RPCStatusCode.NOT_FOUND:
-        if "completed" in exc.message.lower():
-            return Problem(409, "The procedure has ended", f"listing {listing_id}'s procedure has finished: "
-                           "no further action is possible", type_=f"{PROBLEM_BASE}action-refused")
-        return Problem(404, "No such procedure", f"listing {listing_id} has no running procedure")
-    if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
-        return Problem(503, "The process engine is unavailable", exc.message, headers={"Retry-After": "5"})
-    return Problem(502, "The process engine answered with an error", f"{exc.status.name}: {exc.message}")
 
 
 def valid_id_number(value: str) -> str:

@@ -36,12 +36,7 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
 
 # Known exceptions, each with the reason it is still there. Remove an entry when its import is gone (the
 # test says so when an entry no longer matches anything).
-ALLOWED: dict[tuple[str, str], str] = {
-    ("services.referrals.commands", "workflows.calendar"): (
-        "WorkingCalendar for response dates; the module is being reworked elsewhere: import "
-        "services.contracts.working_days instead, then delete workflows/calendar.py"
-    ),
-}
+ALLOWED: dict[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import pytest
 
 from services.cases import domain
 from services.common.auth import Principal, Role
+from services.common.errors import Refused
 
 T0 = datetime(2026, 10, 9, 2, 0, tzinfo=UTC)
 
@@ -86,14 +87,15 @@ def test_overdue_comes_from_open_parts_only() -> None:
 def test_an_action_goes_to_the_only_process_or_the_one_named() -> None:
     assert domain.target_process(["C-1"], None) == "C-1"
     assert domain.target_process(["C-1", "C-2"], "C-2") == "C-2"
-    with pytest.raises(domain.ActionRefused) as none:
+    with pytest.raises(Refused) as none:
         domain.target_process([], None)
-    assert none.value.status == 409
-    with pytest.raises(domain.ActionRefused) as several:
+    assert not none.value.request_at_fault
+    with pytest.raises(Refused) as several:
         domain.target_process(["C-1", "C-2"], None)
-    assert several.value.status == 422 and "C-2" in several.value.detail
-    with pytest.raises(domain.ActionRefused):
+    assert several.value.request_at_fault and "C-2" in (several.value.detail or "")
+    with pytest.raises(Refused) as unknown:
         domain.target_process(["C-1"], "C-9")
+    assert unknown.value.request_at_fault
 
 
 def test_scope() -> None:

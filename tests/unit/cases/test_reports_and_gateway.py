@@ -1,5 +1,5 @@
-"""The chart, the events' payload contract, the report workflow under time skipping, and how Temporal's
-answers to an inspector's action become problem documents."""
+"""The chart, the events' payload contract, the report workflow under time skipping, and an inspector's
+action refused by its contract's own rules (Temporal's answers: `tests/unit/test_command_kernel.py`)."""
 
 from __future__ import annotations
 
@@ -7,20 +7,16 @@ import io
 import uuid
 from collections import Counter
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
 from PIL import Image
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from temporalio import activity
-from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from services.cases import domain
-from services.cases.actions import ProcessGateway, contract_model
+from services.cases.actions import contract_model
 from services.cases.report_workflow import (
     PRODUCE_REPORT_ACTIVITY,
     ProduceReport,
@@ -28,10 +24,11 @@ from services.cases.report_workflow import (
     ReportWorkflow,
 )
 from services.cases.reports import CHART_COLOURS, render_chart
-from services.common.problems import Problem
+from services.common.errors import Invalid
+from services.common.problems import PROBLEM_BASE, problem_of
 from services.common.temporal import data_converter, test_server_path
 from services.contracts.cases_events import PAYLOADS, CaseEvents, parse_payload
-from services.contracts.lifecycle import AcceptanceDecision, ComplaintStatus
+from services.contracts.lifecycle import AcceptanceDecision
 
 
 def test_the_chart_draws_one_group_per_area_with_cjk_labels() -> None:
@@ -59,9 +56,11 @@ def test_every_event_type_has_a_versioned_payload_schema_without_unknown_fields(
 
 
 def test_a_contract_rule_becomes_a_422_problem() -> None:
-    with pytest.raises(Problem) as caught:
+    with pytest.raises(Invalid) as caught:
         contract_model(AcceptanceDecision, decided_by="i", decision="reject")
-    assert caught.value.status == 422 and "reason" in (caught.value.detail or "")
+    problem = problem_of(caught.value)
+    assert (problem.status, problem.type, problem.title) == (422, f"{PROBLEM_BASE}validation", "The request is not valid")
+    assert "reason" in (problem.detail or "") and problem.errors and problem.errors[0]["field"] == "body"
 
 
 async def test_the_report_workflow_asks_for_the_period_on_its_own_clock() -> None:
@@ -83,41 +82,3 @@ async def test_the_report_workflow_asks_for_the_period_on_its_own_clock() -> Non
                 execution_timeout=timedelta(minutes=1),
             )
     assert result.startswith("R-quarterly-") and asked[0].period is None and asked[0].kind == "quarterly"
-
-
-class _Handle:
-    def __init__(self, error: BaseException) -> None:
-        self._error = error
-
-    async def execute_update(self, *args: Any, **kwargs: Any) -> Any:
-        raise self._error
-
-
-class _Client:
-    def __init__(self, error: BaseException) -> None:
-        self._error = error
-
-    def get_workflow_handle(self, workflow_id: str) -> _Handle:
-        return _Handle(self._error)
-
-
-@pytest.mark.parametrize(
-    ("error", "status", "words"),
-    [
-        (WorkflowUpdateFailedError(ApplicationError("已记录回访结果 (the call-back is already recorded)",
-                                                    type="TransitionRefused")), 409, "already recorded"),
-        (RPCError("workflow not found for ID: complaint:X", RPCStatusCode.NOT_FOUND, b""), 404, "not running"),
-        (RPCError("workflow execution already completed", RPCStatusCode.NOT_FOUND, b""), 409, "finished"),
-        (RPCError("connection refused", RPCStatusCode.UNAVAILABLE, b""), 503, "connection refused"),
-        (WorkflowUpdateRPCTimeoutOrCancelledError(), 503, "did not answer"),
-    ],
-)
-async def test_temporal_answers_become_problems(error: BaseException, status: int, words: str) -> None:
-    gateway = ProcessGateway(_Client(error))  # type: ignore[arg-type]
-
-    class Arg(BaseModel):
-        x: int = 1
-
-    with pytest.raises(Problem) as caught:
-        await gateway.update("complaint:X", "record_callback", Arg(), ComplaintStatus, "u1")
-    assert caught.value.status == status and words in (caught.value.detail or "")

@@ -7,6 +7,7 @@ from datetime import date, datetime
 import pytest
 
 from services.common.auth import Principal, Role
+from services.common.problems import PROBLEM_BASE, problem_of
 from services.contracts.referrals_events import HandoffStatus, ReferralDecision, ReferralKind
 from services.referrals import domain
 
@@ -46,6 +47,14 @@ def test_handoff_states() -> None:
     for status in (HandoffStatus.RESPONDED, HandoffStatus.RETURNED):
         with pytest.raises(domain.Refused):
             domain.check_answer(status)
+
+
+def test_a_refusing_rule_is_answered_as_not_possible_now() -> None:
+    with pytest.raises(domain.Refused) as refused:
+        domain.check_acknowledge(HandoffStatus.RETURNED)
+    problem = problem_of(refused.value)
+    assert (problem.status, problem.type, problem.title) == (409, f"{PROBLEM_BASE}action-refused", "Not possible now")
+    assert problem.detail == str(refused.value) and "退回" in str(refused.value)
 
 
 def test_referral_decisions() -> None:

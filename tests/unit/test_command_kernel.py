@@ -1,0 +1,281 @@
+"""The command kernel: a lifecycle request is carried out once per Idempotency-Key, an agency action's repeat
+gets its first response, records out of scope are not found, and Temporal's answers become domain errors."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from psycopg.errors import UniqueViolation
+from pydantic import BaseModel
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from services.common import errors
+from services.common.commands import ActionLog, KeyedRecords, in_scope, request_hash, same_key
+from services.common.problems import PROBLEM_BASE, Problem, problem_of
+from services.common.process_gateway import ProcessGateway, Wording
+from services.referrals.commands import CASE_PROCESS
+from services.sanctions.commands import PROCEDURE
+
+
+class Notice(BaseModel):
+    idempotency_key: str
+    text: str
+
+
+class FakeConn:
+    """Rows by idempotency key; a transaction that fails leaves them as they were."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.committed_elsewhere: dict[str, dict[str, Any]] = {}  # by a concurrent request's connection
+        self.locked: list[str] = []
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        before = copy.deepcopy(self.rows)
+        try:
+            yield
+        except BaseException:
+            self.rows = before
+            raise
+
+
+class FakePool:
+    def __init__(self, conn: FakeConn) -> None:
+        self.conn = conn
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[FakeConn]:
+        yield self.conn
+
+
+async def find(conn: Any, key: str) -> dict[str, Any] | None:
+    return conn.rows.get(key) or conn.committed_elsewhere.get(key)  # type: ignore[no-any-return]
+
+
+async def lock(conn: Any, key: str) -> None:
+    conn.locked.append(key)
+
+
+def maker(conn: Any, key: str, kind: str, fingerprint: str, made: list[str]) -> Any:
+    async def create(c: Any) -> dict[str, str]:
+        record_id = f"R-{len(made) + 1}"
+        made.append(record_id)
+        c.rows[key] = {"kind": kind, "request_hash": fingerprint, "record_id": record_id}
+        return {"id": record_id}
+
+    return create
+
+
+RECORDS = [
+    KeyedRecords(find, answer=lambda row: {"id": row["record_id"]}),
+    KeyedRecords(find, answer=lambda row: {"id": row["record_id"]}, lock=lock),
+]
+
+
+def test_a_request_has_one_fingerprint_and_its_body_names_the_header_key() -> None:
+    assert request_hash(Notice(idempotency_key="k", text="a")) == request_hash(Notice(idempotency_key="k", text="a"))
+    assert request_hash(Notice(idempotency_key="k", text="a")) != request_hash(Notice(idempotency_key="k", text="b"))
+    same_key("k", Notice(idempotency_key="k", text="a"))
+    with pytest.raises(errors.IdempotencyKeysDiffer):
+        same_key("k", Notice(idempotency_key="other", text="a"))
+
+
+@pytest.mark.parametrize("records", RECORDS, ids=["unique-key", "locked-key"])
+async def test_the_same_request_again_gets_the_first_answer(records: KeyedRecords[dict[str, str]]) -> None:
+    conn: Any = FakeConn()
+    made: list[str] = []
+    fingerprint = request_hash(Notice(idempotency_key="k", text="a"))
+    first = await records.once(conn, "k", fingerprint, maker(conn, "k", "notice", fingerprint, made),
+                               kind="notice")
+    again = await records.once(conn, "k", fingerprint, maker(conn, "k", "notice", fingerprint, made),
+                               kind="notice")
+    assert first == ({"id": "R-1"}, True)
+    assert again == ({"id": "R-1"}, False)
+    assert made == ["R-1"]
+
+
+@pytest.mark.parametrize("records", RECORDS, ids=["unique-key", "locked-key"])
+async def test_the_same_key_with_another_request_is_refused(records: KeyedRecords[dict[str, str]]) -> None:
+    conn: Any = FakeConn()
+    made: list[str] = []
+    first = request_hash(Notice(idempotency_key="k", text="a"))
+    other = request_hash(Notice(idempotency_key="k", text="b"))
+    await records.once(conn, "k", first, maker(conn, "k", "notice", first, made), kind="notice")
+    with pytest.raises(errors.IdempotencyKeyReused) as reused:
+        await records.once(conn, "k", other, maker(conn, "k", "notice", other, made), kind="notice")
+    # Another kind of request under the key is refused as well, and named as the first one's kind.
+    with pytest.raises(errors.IdempotencyKeyReused) as other_kind:
+        await records.once(conn, "k", first, maker(conn, "k", "order", first, made), kind="order")
+    assert made == ["R-1"]
+    for caught in (reused, other_kind):
+        problem = problem_of(caught.value)
+        assert (problem.status, problem.type, problem.title) == (
+            422, f"{PROBLEM_BASE}idempotency-key-reused", "Idempotency-Key reused")
+        assert problem.detail == "the Idempotency-Key was used for a different notice request"
+
+
+async def test_records_of_one_kind_name_it_and_compare_the_fingerprint_only() -> None:
+    letters = KeyedRecords(find, answer=lambda row: {"id": row["record_id"]}, kind="letter", lock=lock)
+    conn: Any = FakeConn()
+    made: list[str] = []
+    await letters.once(conn, "k", "h1", maker(conn, "k", "handoff", "h1", made))
+    assert await letters.once(conn, "k", "h1", maker(conn, "k", "handoff", "h1", made)) == (
+        {"id": "R-1"}, False)
+    with pytest.raises(errors.IdempotencyKeyReused, match="different letter request"):
+        await letters.once(conn, "k", "h2", maker(conn, "k", "handoff", "h2", made))
+    assert conn.locked == ["k", "k", "k"]
+
+
+async def test_a_first_request_that_loses_the_race_answers_with_the_winners_record() -> None:
+    conn: Any = FakeConn()
+
+    async def lose(c: Any) -> dict[str, str]:
+        # The winner commits while this one is being made; this one's insert then breaks the key's constraint.
+        c.committed_elsewhere["k"] = {"kind": "notice", "request_hash": "h", "record_id": "R-winner"}
+        c.rows["k"] = {"kind": "notice", "request_hash": "h", "record_id": "R-lost"}
+        raise UniqueViolation("duplicate key value violates unique constraint")
+
+    assert await RECORDS[0].once(conn, "k", "h", lose, kind="notice") == ({"id": "R-winner"}, False)
+    assert "k" not in conn.rows  # what the loser wrote is rolled back
+
+
+async def test_a_unique_violation_of_another_record_is_not_taken_for_a_repeat() -> None:
+    conn: Any = FakeConn()
+
+    async def clash(c: Any) -> dict[str, str]:
+        raise UniqueViolation("duplicate key value violates unique constraint on case_id")
+
+    with pytest.raises(UniqueViolation):
+        await RECORDS[0].once(conn, "k", "h", clash, kind="mark")
+
+
+async def test_a_repeated_action_gets_its_first_response_marked_repeated() -> None:
+    conn: Any = FakeConn()
+    conn.rows["k"] = {"action_id": "A-1", "response": {"action_id": "A-1", "accepted": True}}
+    log = ActionLog(FakePool(conn), find)  # type: ignore[arg-type]
+    assert await log.repeated("k") == {"action_id": "A-1", "accepted": True, "repeated": True}
+    assert await log.repeated("new") is None
+    assert await log.repeated(None) is None
+
+
+async def test_a_record_out_of_scope_is_not_found_like_a_missing_one() -> None:
+    conn: Any = FakeConn()
+    conn.rows = {"C-1": {"case_id": "C-1", "county": "130402"}, "C-3": {"case_id": "C-3", "county": "130403"}}
+    pool: Any = FakePool(conn)
+
+    def visible(row: dict[str, Any]) -> bool:
+        return bool(row["county"] == "130402")
+
+    assert await in_scope(pool, find, "C-1", "case", visible) == conn.rows["C-1"]
+    for case_id in ("C-2", "C-3"):
+        with pytest.raises(errors.NotFound) as missing:
+            await in_scope(pool, find, case_id, "case", visible)
+        problem = problem_of(missing.value)
+        assert (problem.status, problem.title, problem.detail) == (
+            404, "No such case", f"case {case_id} was not found in your scope")
+
+
+# --- the process gateway ----------------------------------------------------------------------------------
+
+
+class _Handle:
+    def __init__(self, error: BaseException) -> None:
+        self._error = error
+
+    async def execute_update(self, *args: Any, **kwargs: Any) -> Any:
+        raise self._error
+
+
+class _Client:
+    def __init__(self, error: BaseException) -> None:
+        self._error = error
+
+    def get_workflow_handle(self, workflow_id: str) -> _Handle:
+        return _Handle(self._error)
+
+
+class Arg(BaseModel):
+    x: int = 1
+
+
+REFUSED = WorkflowUpdateFailedError(ApplicationError("已记录回访结果 (the call-back is already recorded)",
+                                                     type="TransitionRefused"))
+MISSING = RPCError("workflow not found for ID: complaint:X", RPCStatusCode.NOT_FOUND, b"")
+COMPLETED = RPCError("workflow execution already completed", RPCStatusCode.NOT_FOUND, b"")
+DOWN = RPCError("connection refused", RPCStatusCode.UNAVAILABLE, b"")
+BROKEN = RPCError("boom", RPCStatusCode.INTERNAL, b"")
+LATE = WorkflowUpdateRPCTimeoutOrCancelledError()
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "type_", "title", "detail", "members", "retry_after"),
+    [
+        (REFUSED, 409, "action-refused", "The process refused the action",
+         "已记录回访结果 (the call-back is already recorded)", {"workflow_id": "complaint:X"}, None),
+        (MISSING, 404, "not-found", "No such process", "complaint:X is not running (workflow not found)",
+         {"workflow_id": "complaint:X"}, None),
+        (COMPLETED, 409, "action-refused", "The process has finished",
+         "complaint:X has already finished (closed): no further action is possible", {"workflow_id": "complaint:X"},
+         None),
+        (DOWN, 503, "service-unavailable", "The process engine is unavailable", "connection refused", {}, "5"),
+        (BROKEN, 502, "bad-gateway", "The process engine answered with an error", "INTERNAL: boom", {}, None),
+        (LATE, 503, "service-unavailable", "The process did not answer in time",
+         "complaint:X did not answer within 15s; try again", {}, "5"),
+    ],
+)
+async def test_temporal_answers_become_domain_errors(error: BaseException, status: int, type_: str, title: str,
+                                                     detail: str, members: dict[str, str],
+                                                     retry_after: str | None) -> None:
+    gateway = ProcessGateway(_Client(error), status_query="status")  # type: ignore[arg-type]
+    with pytest.raises(errors.DomainError) as caught:
+        await gateway.update("complaint:X", "record_callback", Arg(), update_id="u1", result_type=Arg)
+    problem = problem_of(caught.value)
+    body = problem.body()
+    assert (problem.status, problem.type, problem.title, problem.detail) == (status, PROBLEM_BASE + type_, title, detail)
+    assert {k: v for k, v in body.items() if k not in ("type", "title", "status", "detail")} == members
+    assert (problem.headers or {}).get("Retry-After") == retry_after
+
+
+# Each service names its process in its own words; the answers are those each service gave before.
+REASON = "已记录回访结果 (the call-back is already recorded)"
+REFERRALS_GONE = Problem(409, "The case process is not running", "case:C-1 is not running (finished or never started): "
+                         "the answer cannot be taken into account", type_=f"{PROBLEM_BASE}action-refused",
+                         workflow_id="case:C-1")
+SERVICES: list[tuple[Wording, str, dict[str, str] | None, BaseException, Problem]] = [
+    (CASE_PROCESS, "case:C-1", None, REFUSED,
+     Problem(409, "The case process refused the answer", REASON, type_=f"{PROBLEM_BASE}action-refused",
+             workflow_id="case:C-1")),
+    (CASE_PROCESS, "case:C-1", None, MISSING, REFERRALS_GONE),
+    (CASE_PROCESS, "case:C-1", None, COMPLETED, REFERRALS_GONE),
+    (CASE_PROCESS, "case:C-1", None, LATE,
+     Problem(503, "The case process did not answer in time", "case:C-1 did not answer within 15s; try again",
+             headers={"Retry-After": "5"})),
+    (PROCEDURE, "listing:BL-1", {"listing_id": "BL-1"}, REFUSED,
+     Problem(409, "The procedure refused the action", REASON, type_=f"{PROBLEM_BASE}action-refused",
+             listing_id="BL-1")),
+    (PROCEDURE, "listing:BL-1", {"listing_id": "BL-1"}, COMPLETED,
+     Problem(409, "The procedure has ended", "listing BL-1's procedure has finished: no further action is possible",
+             type_=f"{PROBLEM_BASE}action-refused")),
+    (PROCEDURE, "listing:BL-1", {"listing_id": "BL-1"}, MISSING,
+     Problem(404, "No such procedure", "listing BL-1 has no running procedure")),
+    (PROCEDURE, "listing:BL-1", {"listing_id": "BL-1"}, LATE,
+     Problem(503, "The procedure did not answer in time", "try again", headers={"Retry-After": "5"})),
+]
+
+
+@pytest.mark.parametrize(("wording", "workflow_id", "subject", "error", "before"), SERVICES)
+async def test_a_service_names_its_process_in_its_own_words(wording: Wording, workflow_id: str,
+                                                            subject: dict[str, str] | None, error: BaseException,
+                                                            before: Problem) -> None:
+    gateway = ProcessGateway(_Client(error), status_query="status", wording=wording)  # type: ignore[arg-type]
+    with pytest.raises(errors.DomainError) as caught:
+        await gateway.update(workflow_id, "review", Arg(), update_id="u1", subject=subject)
+    problem = problem_of(caught.value)
+    assert (problem.status, problem.body(), problem.headers) == (before.status, before.body(), before.headers)

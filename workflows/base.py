@@ -95,6 +95,7 @@ class LifecycleState(BaseModel):
     # The last state reported to the ledger, and how many reports were sent (their idempotency keys).
     report_seq: int = 0
     reported: ProcessSnapshot | None = None
+    reported_key: str | None = None
 
 
 class LifecycleWorkflow:
@@ -293,6 +294,14 @@ class LifecycleWorkflow:
             self._state.calendar_applied_version = version
             self._publish_search_attributes()
 
+    async def _guard(self, coro: Any) -> None:
+        # A failure in a side task must not vanish: hand it to the main loop, which raises it (the workflow
+        # task fails and is retried, visible to operators) instead of the task ending silently.
+        try:
+            await coro
+        except Exception as err:
+            self._failure = err
+
     def _check_failure(self) -> None:
         if self._failure is not None:
             raise self._failure
@@ -399,22 +408,32 @@ class LifecycleWorkflow:
 
     # --- reports to the ledger --------------------------------------------------------------------------------
 
+    # The state fields whose change is reported (each workflow names its own). When to report is decided on
+    # them, never on the snapshot: the snapshot is a contract that may grow, and a report sent at another
+    # moment in a replay would be a different command. Changing this set changes the commands: patch it.
+    REPORTED_FIELDS: frozenset[str] = frozenset()
+
+    def _report_key(self) -> str:
+        return self._state.model_dump_json(include=set(self.REPORTED_FIELDS))
+
     def _snapshot(self) -> ProcessSnapshot:
         """The state the ledger keeps of this process (`snapshot_of` its status, without the timeline)."""
         raise NotImplementedError
 
     def _start_reporting(self, patch: str) -> None:
         if self._reporter is None and workflow.patched(patch):
-            self._reporter = asyncio.create_task(self._report_changes(), name="reporter")
+            self._reporter = asyncio.create_task(self._guard(self._report_changes()), name="reporter")
 
     async def _report_changes(self) -> None:
-        """Report the state each time it differs from the last report, whatever changed it.
+        """Report the state each time one of its `REPORTED_FIELDS` changed since the last report, whatever
+        changed it.
 
         A waiting workflow reports nothing (the condition is only evaluated when something happens), and
         changes made while a report is on its way are sent together in the next one.
         """
         while True:
-            await workflow.wait_condition(lambda: not self._ending and self._snapshot() != self._state.reported)
+            await workflow.wait_condition(lambda: not self._ending and self._report_key() != self._state.reported_key)
+            key = self._report_key()
             snapshot = self._snapshot()
             self._state.report_seq += 1
             report = ProcessReport(
@@ -427,29 +446,30 @@ class LifecycleWorkflow:
             )
             self._report_in_flight = True
             try:
-                # A local activity: one marker in the history instead of three events and a workflow task, as
-                # for deadlines; it runs on this worker, which holds the cases service's client.
-                await workflow.execute_local_activity(
-                    ActivityNames.REPORT_PROCESS,
-                    report,
-                    start_to_close_timeout=timedelta(seconds=30),
-                    retry_policy=ACTIVITY_RETRY,
+                # A normal activity, not a local one: local activities resolved in two coroutines at once are
+                # delivered in another order on replay than live (sdk-python issues 1578 and 1881), and the
+                # reporter always runs beside the main loop.
+                await self._activity(
+                    ActivityNames.REPORT_PROCESS, report, timeout=timedelta(seconds=30), hold_on_refusal=False
                 )
-            except (ActivityError, ApplicationError) as err:
+            except ActivityError as err:
                 # Transient failures are retried without end; a refusal must not stall the process. The
                 # next change is reported in full, and `anxin audit ledger` shows the gap meanwhile.
-                cause = err.cause if isinstance(err, ActivityError) else err
-                self._record("report.failed", f"状态报告 {report.seq} 未被台账接收：{cause}")
+                self._record("report.failed", f"状态报告 {report.seq} 未被台账接收：{err.cause or err}")
             self._report_in_flight = False
             self._state.reported = snapshot
+            self._state.reported_key = key
 
     def _report_again(self) -> None:
         """An operator asked for the state again: the next report carries everything, changed or not."""
         self._start_reporting(PROCESS_REPORTS_ON_REQUEST)
         self._state.reported = None
+        self._state.reported_key = None
 
     def _reports_settled(self) -> bool:
-        return self._reporter is None or (not self._report_in_flight and self._snapshot() == self._state.reported)
+        return self._reporter is None or (
+            not self._report_in_flight and self._report_key() == self._state.reported_key
+        )
 
     # --- continue-as-new -------------------------------------------------------------------------------------
 
@@ -467,8 +487,10 @@ class LifecycleWorkflow:
         """Let update handlers finish, queued messages go out and the last state be reported before this run
         ends."""
         await workflow.wait_condition(
-            lambda: self._outbox_empty() and self._reports_settled() and workflow.all_handlers_finished()
+            lambda: (self._outbox_empty() and self._reports_settled() and workflow.all_handlers_finished())
+            or self._failure is not None
         )
+        self._check_failure()
 
     # --- search attributes ------------------------------------------------------------------------------
 

@@ -129,6 +129,13 @@ class CaseState(LifecycleState):
 
 @workflow.defn(name=CASE_WORKFLOW_TYPE)
 class CaseWorkflow(LifecycleWorkflow):
+    REPORTED_FIELDS = frozenset({
+        "stage", "status", "members", "left", "classification", "verification", "overdue", "investigation_overdue",
+        "deadlines", "active_deadlines", "letters", "order_id", "service", "payments", "threshold",
+        "compensation_id", "referrals", "police_referral_withdrawn", "police_decision", "blacklist_id",
+        "publication_id", "extension", "closure_reason", "handoff_round",
+    })
+
     @workflow.init
     def __init__(self, input: CaseInput) -> None:
         self._input = input
@@ -166,13 +173,6 @@ class CaseWorkflow(LifecycleWorkflow):
         if self._reporter is not None:
             self._reporter.cancel()
         return self._status()
-
-    async def _guard(self, coro: Any) -> None:
-        # A failure in a side task must not vanish: hand it to the main loop, which raises it.
-        try:
-            await coro
-        except Exception as err:
-            self._failure = err
 
     # --- verification and classification ---------------------------------------------------------------
 

@@ -83,6 +83,11 @@ class ComplaintState(LifecycleState):
 
 @workflow.defn(name=COMPLAINT_WORKFLOW_TYPE)
 class ComplaintWorkflow(LifecycleWorkflow):
+    REPORTED_FIELDS = frozenset({
+        "stage", "status", "overdue", "deadlines", "active_deadlines", "closure_reason", "closed_at", "callback",
+        "case_stage",
+    })
+
     @workflow.init
     def __init__(self, input: ComplaintInput) -> None:
         self._input = input

@@ -65,7 +65,7 @@ class ProcessReport(_Payload):
     """The lifecycle's command to the cases service: record this state of a process (`POST /v1/process-reports`)."""
 
     idempotency_key: str = Field(description="`<workflow id>:report:<seq>`: one record per report.")
-    workflow_id: str
+    workflow_id: str = Field(description="`complaint:<id>` or `case:<id>`.")
     seq: int = Field(ge=1, description="Increases with each report of one workflow, across continue-as-new.")
     at: datetime = Field(description="The legal instant of the latest change (the workflow's legal clock).")
     changes: list[str] = Field(default_factory=list, description="What changed since the last report.")

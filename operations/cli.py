@@ -201,6 +201,8 @@ def audit_ledger_command(
     fix: Annotated[bool, typer.Option("--fix", help="ask each disagreeing workflow to report its state again")] = False,
     closed_within_days: Annotated[int, typer.Option(help="also check processes closed this many days ago")] = 7,
     settle: Annotated[float, typer.Option(help="seconds between re-reads of a disagreement in flight")] = 3.0,
+    case: Annotated[list[str] | None, typer.Option(
+        "--case", help="only this ledger case (repeatable)", show_default=False)] = None,
 ) -> None:
     """Compare every open (and recently closed) complaint and case in the ledger with its workflow.
 
@@ -216,7 +218,7 @@ def audit_ledger_command(
         with console.status("comparing the ledger with the workflows…"):
             compared, found = await audit_ledger(
                 client, service_database_urls()["cases"], closed_within=timedelta(days=closed_within_days),
-                settle_seconds=settle, fix=fix,
+                case_ids=set(case) if case else None, settle_seconds=settle, fix=fix,
             )
         for d in found:
             console.print(f"[bold]{d.workflow_id}[/bold] (ledger case {d.case_id})"

@@ -36,6 +36,7 @@ from services.contracts.lifecycle import (
 )
 from tests.integration.test_intake import PROCESSES, complaint
 from tests.support.ledger_audit import keyed_client
+from tests.support.operator_cli import anxin
 from workflows.worker import WORKFLOWS
 
 
@@ -249,7 +250,7 @@ def test_stuck_lists_events_set_aside_by_the_consumers(stack: Stack) -> None:
     assert found == wanted, whys
     assert all(why.startswith("complaint.submitted set aside") for why in whys), whys
 
-    result = _anxin(stack, "stuck")
+    result = anxin(stack, "stuck")
     assert result.returncode == 0, result.stderr
     assert subject in result.stdout and "complaint.submitted set aside" in result.stdout, result.stdout
     assert "anxin redeliver" in result.stdout, result.stdout
@@ -275,7 +276,7 @@ def test_stuck_lists_events_set_aside_by_the_consumers(stack: Stack) -> None:
 
     before = set_aside_at()
     assert {"intake/intake-workflow-starter", "cases/cases-ledger"} <= before.keys(), before
-    one = _anxin(stack, "redeliver", "--consumer", "cases/cases-ledger", "--all")
+    one = anxin(stack, "redeliver", "--consumer", "cases/cases-ledger", "--all")
     assert one.returncode == 0 and "1 redelivered" in one.stdout, one
     assert "for cases/cases-ledger" in one.stdout and "intake/" not in one.stdout, one.stdout
     again = wait_set_aside_again(before, {"cases/cases-ledger"})
@@ -284,19 +285,11 @@ def test_stuck_lists_events_set_aside_by_the_consumers(stack: Stack) -> None:
     # Every consumer that set it aside gets it back, through its own schema's relay.
     stack.start_processes([f"{name.split('/')[0]}-relay" for name in again], timeout=120)
     again = set_aside_at()
-    every = _anxin(stack, "redeliver", str(event.event_id))
+    every = anxin(stack, "redeliver", str(event.event_id))
     redelivered = set(re.findall(r" for (\S+/\S+) \(event ", every.stdout))
     assert every.returncode == 0 and f"{len(redelivered)} redelivered" in every.stdout, every
     assert redelivered == set(again), (redelivered, again)
     wait_set_aside_again(again, redelivered)
-
-
-def _anxin(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
-    """The operator's command line against the test stack, reading the schemas as a superuser would."""
-    anxin = Path(sys.executable).parent / "anxin"
-    return subprocess.run([str(anxin), *args], capture_output=True, text=True, timeout=120, env={
-        "ANXIN_DATA_DIR": str(stack.data_dir), "TEMPORAL_ADDRESS": stack.temporal.address, "PATH": "/usr/bin:/bin",
-        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{stack.ports.postgres}/anxin", "COLUMNS": "240"})
 
 
 async def test_redeliver_hands_an_event_set_aside_back_to_its_consumer_once(
@@ -341,10 +334,10 @@ async def test_redeliver_hands_an_event_set_aside_back_to_its_consumer_once(
     with pytest.raises(RPCError):  # nothing, not even the concurrent starts, acted on an event set aside
         await client.get_workflow_handle(complaint_workflow_id(complaint_id)).describe()
 
-    refused = _anxin(stack, "redeliver", "not-an-event-id")
+    refused = anxin(stack, "redeliver", "not-an-event-id")
     assert refused.returncode == 2 and "is not an event id" in refused.stderr, refused
 
-    result = _anxin(stack, "redeliver", str(event_id))
+    result = anxin(stack, "redeliver", str(event_id))
     assert result.returncode == 0, result.stderr
     assert f"complaint.submitted for {complaint_id} queued again" in result.stdout, result.stdout
     await _wait_started(client, complaint_id)
@@ -374,7 +367,7 @@ async def test_redeliver_hands_an_event_set_aside_back_to_its_consumer_once(
     assert audit[0][2]["consumer"] == "intake-workflow-starter" and audit[0][2]["event_id"] == str(event_id)
     assert audit[0][2]["database_user"] == "postgres"
 
-    again = _anxin(stack, "redeliver", str(event_id))
+    again = anxin(stack, "redeliver", str(event_id))
     assert again.returncode == 1 and "nothing set aside matches" in again.stdout, again
 
 

@@ -13,6 +13,7 @@ from tests.integration.cases.conftest import Agencies, complaint_body
 from tests.support.agencies import wait_for
 from tests.support.factories import seed
 from tests.support.ledger_audit import assert_ledger_agrees
+from tests.support.operator_cli import anxin
 
 
 def test_a_new_case_shows_its_investigation_limit_as_soon_as_the_workflow_computes_it(
@@ -188,3 +189,29 @@ def test_a_withdrawn_complaint_leaves_its_case_in_the_ledger_as_in_the_workflows
     case = a.case_until(case_id, withdrawn, "the withdrawal in the ledger", timeout=60)
     assert case["status"] == "open" and case["stage"] == "verification"
     assert_ledger_agrees(a.stack, [case_id])
+
+
+def test_the_audit_finds_a_row_written_outside_the_projection_and_fix_has_the_workflow_report_again(
+    agencies: Agencies,
+) -> None:
+    import subprocess
+
+    a = agencies
+    _, case_id = a.accepted_case(complaint_body(seed()))
+    assert_ledger_agrees(a.stack, [case_id])
+    with psycopg.connect(a.stack.postgres.service_url("cases")) as conn:
+        conn.execute("UPDATE cases.processes SET stage = 'refusal', overdue = true WHERE case_id = %s", (case_id,))
+
+    def audit(*args: str) -> subprocess.CompletedProcess[str]:
+        return anxin(a.stack, "audit", "ledger", "--case", case_id, "--settle", "0.5", *args)
+
+    found = audit()
+    assert found.returncode == 1, found.stdout + found.stderr
+    assert f"case:{case_id}" in found.stdout and "stage: workflow verification ≠ ledger refusal" in found.stdout
+    assert "overdue: workflow False ≠ ledger True" in found.stdout
+    fixed = audit("--fix")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert "0 disagree" in fixed.stdout
+    case = a.case(case_id)
+    assert case["stage"] == "verification" and case["overdue"] is False
+    assert audit().returncode == 0

@@ -25,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ConfigDict, Field
 
     from services.contracts.lifecycle import (
-        ActivityNames,
         AgencyNotice,
         CalendarConfig,
         DayUnit,
@@ -35,9 +34,16 @@ with workflow.unsafe.imports_passed_through():
         Office,
         TimelineEntry,
     )
+    from services.contracts.lifecycle.activities import (
+        activity_name,
+        compute_deadline,
+        notify_agency,
+        report_process,
+    )
     from services.contracts.process_reports import ProcessReport, ProcessSnapshot, describe_changes
 
-T = TypeVar("T")
+A = TypeVar("A")  # an activity's argument
+R = TypeVar("R")  # an activity's result
 
 # The error type the deadline activity raises when `fallback="fail"` and a year is not covered.
 CALENDAR_NOT_COVERED = "CalendarNotCovered"
@@ -144,25 +150,25 @@ class LifecycleWorkflow:
 
     async def _activity(
         self,
-        name: str,
-        arg: Any,
-        result_type: type[T] | None = None,
+        activity: Callable[[A], Awaitable[R]],
+        arg: A,
         timeout: timedelta = timedelta(minutes=1),
         *,
         hold_on_refusal: bool = True,
-    ) -> T:
-        """Run an activity; transient failures are retried by the retry policy.
+    ) -> R:
+        """Run an activity, called by its declaration (`services/contracts/lifecycle/activities.py`, which
+        types the argument and the result); transient failures are retried by the retry policy.
 
         A service's definitive refusal (`ServiceRefused`) is not a reason to lose the complaint: the step is
         recorded as refused, the workflow is flagged for operators (overdue search attribute) and waits for
         the `retry_refused_step` signal to try again. With `hold_on_refusal=False` the error is raised.
         """
+        name = activity_name(activity)
         while True:
             try:
                 return await workflow.execute_activity(
-                    name,
+                    activity,
                     arg,
-                    result_type=result_type,
                     task_queue=self._config.activity_queues.for_activity(name),
                     start_to_close_timeout=timeout,
                     retry_policy=ACTIVITY_RETRY,
@@ -194,7 +200,7 @@ class LifecycleWorkflow:
     ) -> None:
         """An internal notice (reminder, warning, escalation) to an inspector, office or department."""
         await self._activity(
-            ActivityNames.NOTIFY_AGENCY,
+            notify_agency,
             AgencyNotice(
                 idempotency_key=self._key(step),
                 subject=self._workflow_id(),
@@ -237,15 +243,12 @@ class LifecycleWorkflow:
             try:
                 if workflow.patched(DEADLINES_AS_LOCAL_ACTIVITIES):
                     return await workflow.execute_local_activity(
-                        ActivityNames.COMPUTE_DEADLINE,
+                        compute_deadline,
                         request,
-                        result_type=Deadline,
                         start_to_close_timeout=timedelta(seconds=30),
                         retry_policy=ACTIVITY_RETRY,
                     )
-                return await self._activity(
-                    ActivityNames.COMPUTE_DEADLINE, request, Deadline, timeout=timedelta(seconds=30)
-                )
+                return await self._activity(compute_deadline, request, timeout=timedelta(seconds=30))
             except (ActivityError, ApplicationError) as err:
                 # A normal activity's failure arrives as an ActivityError with the activity's error as its
                 # cause; a local activity's arrives as the activity's error itself.
@@ -449,9 +452,7 @@ class LifecycleWorkflow:
                 # A normal activity, not a local one: local activities resolved in two coroutines at once are
                 # delivered in another order on replay than live (sdk-python issues 1578 and 1881), and the
                 # reporter always runs beside the main loop.
-                await self._activity(
-                    ActivityNames.REPORT_PROCESS, report, timeout=timedelta(seconds=30), hold_on_refusal=False
-                )
+                await self._activity(report_process, report, timeout=timedelta(seconds=30), hold_on_refusal=False)
             except ActivityError as err:
                 # Transient failures are retried without end; a refusal must not stall the process. The
                 # next change is reported in full, and `anxin audit ledger` shows the gap meanwhile.

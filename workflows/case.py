@@ -12,6 +12,7 @@ investigation limit (60 working days from acceptance, +30 with approval) watched
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -34,7 +35,6 @@ with workflow.unsafe.imports_passed_through():
         SA_OVERDUE,
         SA_STAGE,
         SA_STATUS,
-        ActivityNames,
         CalendarConfig,
         CaseInput,
         CaseMember,
@@ -73,6 +73,16 @@ with workflow.unsafe.imports_passed_through():
         VerificationResult,
         WithdrawReferralRequest,
         complaint_workflow_id,
+    )
+    from services.contracts.lifecycle.activities import (
+        decide_additional_compensation,
+        issue_letter,
+        issue_order_to_pay,
+        make_referral,
+        mark_for_publication,
+        report_correction,
+        start_blacklist_procedure,
+        withdraw_referral,
     )
     from services.contracts.process_reports import ProcessSnapshot, is_overdue, snapshot_of
     from workflows.base import PROCESS_REPORTS, LifecycleState, LifecycleWorkflow, WaitResult, refuse
@@ -322,7 +332,7 @@ class CaseWorkflow(LifecycleWorkflow):
 
     async def _letter(self, kind: LetterKind, department: str, due_at: datetime, due_date: Any) -> None:
         ref = await self._activity(
-            ActivityNames.ISSUE_LETTER,
+            issue_letter,
             LetterRequest(
                 idempotency_key=self._key(self._round_step(f"letter:{kind.value}")),
                 case_id=self._input.case_id,
@@ -332,7 +342,6 @@ class CaseWorkflow(LifecycleWorkflow):
                 response_due_at=due_at,
                 response_due_date=due_date,
             ),
-            DocumentRef,
         )
         self._state.letters[kind.value] = ref.id
         self._record(
@@ -346,7 +355,7 @@ class CaseWorkflow(LifecycleWorkflow):
         cfg = self._config.order
         if self._state.order_id is None:
             ref = await self._activity(
-                ActivityNames.ISSUE_ORDER_TO_PAY,
+                issue_order_to_pay,
                 OrderToPayRequest(
                     idempotency_key=self._key("order"),
                     case_id=self._input.case_id,
@@ -358,7 +367,6 @@ class CaseWorkflow(LifecycleWorkflow):
                     pay_days=cfg.pay_days,
                     pay_unit=cfg.pay_unit,
                 ),
-                DocumentRef,
             )
             self._state.order_id = ref.id
             self._state.order_issued_at = self._legal_now()
@@ -423,7 +431,7 @@ class CaseWorkflow(LifecycleWorkflow):
         state = self._state
         if state.compensation_id is None and not self._fully_paid():
             ref = await self._activity(
-                ActivityNames.DECIDE_ADDITIONAL_COMPENSATION,
+                decide_additional_compensation,
                 CompensationRequest(
                     idempotency_key=self._key("compensation"),
                     case_id=self._input.case_id,
@@ -432,7 +440,6 @@ class CaseWorkflow(LifecycleWorkflow):
                     unpaid_amount=self._outstanding(),
                     rate=cfg.additional_compensation_rate,
                 ),
-                DocumentRef,
             )
             state.compensation_id = ref.id
             rate = int(cfg.additional_compensation_rate * 100)
@@ -466,15 +473,11 @@ class CaseWorkflow(LifecycleWorkflow):
         if criminal or state.mass_incident:
             basis = state.threshold.basis if criminal else "拖欠工资引发群体性事件"
             if state.blacklist_id is None:
-                ref = await self._sanction(
-                    ActivityNames.START_BLACKLIST_PROCEDURE, SanctionKind.BLACKLIST_PROCEDURE, basis
-                )
+                ref = await self._sanction(start_blacklist_procedure, SanctionKind.BLACKLIST_PROCEDURE, basis)
                 state.blacklist_id = ref.id
                 self._record("blacklist.started", f"启动失信联合惩戒名单程序（{ref.id}）：事先告知")
             if state.publication_id is None:
-                ref = await self._sanction(
-                    ActivityNames.MARK_FOR_PUBLICATION, SanctionKind.PUBLICATION, basis
-                )
+                ref = await self._sanction(mark_for_publication, SanctionKind.PUBLICATION, basis)
                 state.publication_id = ref.id
                 self._record("publication.marked", f"列入重大劳动保障违法行为季度公布（{ref.id}）")
         if not self._is_done("refusal.reported"):
@@ -510,7 +513,7 @@ class CaseWorkflow(LifecycleWorkflow):
                 # before the listing decision may be left off).
                 if state.blacklist_id or state.publication_id:
                     await self._sanction(
-                        ActivityNames.REPORT_CORRECTION,
+                        report_correction,
                         SanctionKind.CORRECTION,
                         f"拒不支付后补发 {payment.amount} 元（{payment.payment_id}）",
                         step=f"correction:{payment.payment_id}",
@@ -528,7 +531,7 @@ class CaseWorkflow(LifecycleWorkflow):
                     for target in ("police", "procuratorate"):
                         if target in state.referrals:
                             await self._activity(
-                                ActivityNames.WITHDRAW_REFERRAL,
+                                withdraw_referral,
                                 WithdrawReferralRequest(
                                     idempotency_key=self._key(f"withdraw:{target}"),
                                     case_id=self._input.case_id,
@@ -567,7 +570,7 @@ class CaseWorkflow(LifecycleWorkflow):
 
     async def _referral(self, target: ReferralTarget, basis: str) -> DocumentRef:
         return await self._activity(
-            ActivityNames.MAKE_REFERRAL,
+            make_referral,
             ReferralRequest(
                 idempotency_key=self._key(f"referral:{target.value}"),
                 case_id=self._input.case_id,
@@ -578,12 +581,11 @@ class CaseWorkflow(LifecycleWorkflow):
                 workers=self._workers(),
                 basis=basis,
             ),
-            DocumentRef,
         )
 
     async def _sanction(
         self,
-        activity: str,
+        activity: Callable[[SanctionRequest], Awaitable[DocumentRef]],
         kind: SanctionKind,
         basis: str,
         *,
@@ -601,7 +603,6 @@ class CaseWorkflow(LifecycleWorkflow):
                 amount=self._outstanding() if amount is None else amount,
                 basis=basis,
             ),
-            DocumentRef,
         )
 
     # --- the investigation limit -----------------------------------------------------------------------------

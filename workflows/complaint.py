@@ -31,7 +31,6 @@ with workflow.unsafe.imports_passed_through():
         SA_STATUS,
         AcceptanceDecision,
         AcceptanceDecisionKind,
-        ActivityNames,
         CalendarConfig,
         CallbackRecord,
         CaseInput,
@@ -57,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
         Withdrawal,
         case_workflow_id,
     )
+    from services.contracts.lifecycle.activities import forward_complaint, join_case, notify_complainant
     from services.contracts.process_reports import ProcessSnapshot, is_overdue, snapshot_of
     from workflows.base import PROCESS_REPORTS, LifecycleState, LifecycleWorkflow, WaitResult, refuse
     from workflows.texts import CLOSURE_TEXT, REJECTION_TEXT, SATISFACTION_TEXT
@@ -215,7 +215,7 @@ class ComplaintWorkflow(LifecycleWorkflow):
         else:
             assert decision.forward_to is not None
             await self._activity(
-                ActivityNames.FORWARD_COMPLAINT,
+                forward_complaint,
                 ForwardRequest(
                     idempotency_key=self._key("forward"),
                     complaint_id=complaint_id,
@@ -265,7 +265,7 @@ class ComplaintWorkflow(LifecycleWorkflow):
 
     async def _in_case(self) -> WaitResult | None:
         if not self._is_done("join_case"):
-            await self._activity(ActivityNames.JOIN_CASE, self._join_request())
+            await self._activity(join_case, self._join_request())
             self._record("complaint.joined_case", f"并入案件 {self._input.case_id}")
             self._mark_done("join_case")
         result = await self._wait(
@@ -387,7 +387,7 @@ class ComplaintWorkflow(LifecycleWorkflow):
             message = self._state.outbox[0]
             try:
                 await self._activity(
-                    ActivityNames.NOTIFY_COMPLAINANT,
+                    notify_complainant,
                     message,
                     timeout=timedelta(seconds=30),
                     hold_on_refusal=False,

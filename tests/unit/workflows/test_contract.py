@@ -14,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from services.contracts.lifecycle import (
+    ACTIVITY_OWNERS,
     SEARCH_ATTRIBUTES,
     AcceptanceDecision,
     AcceptanceDecisionKind,
@@ -141,6 +142,31 @@ def test_activities_route_to_their_owners_queue_when_configured() -> None:
     assert routing.for_activity(ActivityNames.ISSUE_LETTER) == TaskQueues.REFERRALS
     assert routing.for_activity(ActivityNames.ISSUE_ORDER_TO_PAY) is None  # the workflow's own queue
     assert routing.for_activity(ActivityNames.COMPUTE_DEADLINE) is None
+
+
+def test_each_declared_activity_is_implemented_under_its_name_with_its_types() -> None:
+    """Workflows call the declarations (services/contracts/lifecycle/activities.py); the lifecycle worker
+    registers one implementation of each under the same stable name, taking and returning the same types."""
+    from temporalio.activity import _Definition
+
+    from services.contracts.lifecycle import activities as declared
+    from workflows.activities import (
+        CalendarActivities,
+        CaseLinkActivities,
+        NotificationActivities,
+        ServiceActivities,
+    )
+
+    def definitions(members: Any) -> dict[str, tuple[Any, Any]]:
+        found = (_Definition.from_callable(member) for member in members if callable(member))
+        return {d.name: (d.arg_types, d.ret_type) for d in found if d is not None and d.name is not None}
+
+    declarations = definitions(vars(declared).values())
+    classes = (CalendarActivities, CaseLinkActivities, NotificationActivities, ServiceActivities)
+    implementations = definitions(member for cls in classes for member in vars(cls).values())
+    stable_names = {v for k, v in vars(ActivityNames).items() if not k.startswith("_")}
+    assert set(declarations) == stable_names == set(ACTIVITY_OWNERS)
+    assert implementations == declarations
 
 
 def test_search_attributes_are_declared_for_the_dev_server() -> None:

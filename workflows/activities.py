@@ -44,8 +44,8 @@ from services.contracts.working_days import (
     compute_deadline,
     installed_package,
 )
-from workflows.base import CALENDAR_NOT_COVERED
 from workflows.clients import CasesApi, ReferralsApi, SanctionsApi, SmsGateway
+from workflows.core import CALENDAR_NOT_COVERED
 
 log = logging.getLogger(__name__)
 

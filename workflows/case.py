@@ -85,7 +85,8 @@ with workflow.unsafe.imports_passed_through():
         withdraw_referral,
     )
     from services.contracts.process_reports import ProcessSnapshot, is_overdue, snapshot_of
-    from workflows.base import PROCESS_REPORTS, LifecycleState, LifecycleWorkflow, WaitResult, refuse
+    from workflows.base import PROCESS_REPORTS, LifecycleWorkflow, refuse
+    from workflows.core import LifecycleState, WaitResult
     from workflows.rules import assess_criminal_threshold
     from workflows.texts import CLOSURE_TEXT, LETTER_TEXT, OUTCOME_TEXT, SERVICE_TEXT
 

@@ -58,7 +58,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from services.contracts.lifecycle.activities import forward_complaint, join_case, notify_complainant
     from services.contracts.process_reports import ProcessSnapshot, is_overdue, snapshot_of
-    from workflows.base import PROCESS_REPORTS, LifecycleState, LifecycleWorkflow, WaitResult, refuse
+    from workflows.base import PROCESS_REPORTS, LifecycleWorkflow, refuse
+    from workflows.core import LifecycleState, WaitResult
     from workflows.texts import CLOSURE_TEXT, REJECTION_TEXT, SATISFACTION_TEXT
 
 

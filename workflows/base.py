@@ -14,8 +14,14 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from services.contracts.lifecycle import CalendarConfig, CaseStatus, ComplaintStatus, Signals
     from services.contracts.lifecycle.activities import report_process
-    from services.contracts.process_reports import ProcessReport, ProcessSnapshot, describe_changes
+    from services.contracts.process_reports import (
+        ProcessReport,
+        ProcessSnapshot,
+        describe_changes,
+        snapshot_of,
+    )
     from workflows.core import WaitResult
     from workflows.deadlines import DeadlineWaits
 
@@ -59,9 +65,13 @@ class LifecycleWorkflow(DeadlineWaits):
     def _report_key(self) -> str:
         return self._state.model_dump_json(include=set(self.REPORTED_FIELDS))
 
+    def _status(self, *, timeline: bool = True) -> CaseStatus | ComplaintStatus:
+        """The answer to the `status` query."""
+        raise NotImplementedError
+
     def _snapshot(self) -> ProcessSnapshot:
         """The state the ledger keeps of this process (`snapshot_of` its status, without the timeline)."""
-        raise NotImplementedError
+        return snapshot_of(self._workflow_id(), self._status(timeline=False))
 
     def _start_reporting(self, patch: str) -> None:
         if self._reporter is None and workflow.patched(patch):
@@ -125,6 +135,20 @@ class LifecycleWorkflow(DeadlineWaits):
             or self._failure is not None
         )
         self._check_failure()
+
+    # --- the signals both workflows answer alike ---------------------------------------------------------------
+
+    @workflow.signal(name=Signals.CALENDAR_UPDATED)
+    def calendar_updated(self, calendar: CalendarConfig) -> None:
+        self._calendar_updated(calendar)
+
+    @workflow.signal(name=Signals.RETRY_REFUSED_STEP)
+    def retry_refused_step(self) -> None:
+        self._retry_refused_step()
+
+    @workflow.signal(name=Signals.REPORT_STATE)
+    def report_state(self) -> None:
+        self._report_again()
 
 
 def refuse(message: str) -> ApplicationError:

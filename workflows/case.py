@@ -35,7 +35,6 @@ with workflow.unsafe.imports_passed_through():
         SA_OVERDUE,
         SA_STAGE,
         SA_STATUS,
-        CalendarConfig,
         CaseInput,
         CaseMember,
         CaseProgress,
@@ -84,7 +83,7 @@ with workflow.unsafe.imports_passed_through():
         start_blacklist_procedure,
         withdraw_referral,
     )
-    from services.contracts.process_reports import ProcessSnapshot, is_overdue, snapshot_of
+    from services.contracts.process_reports import is_overdue
     from workflows.base import PROCESS_REPORTS, LifecycleWorkflow, refuse
     from workflows.core import LifecycleState, WaitResult
     from workflows.rules import assess_criminal_threshold
@@ -773,18 +772,6 @@ class CaseWorkflow(LifecycleWorkflow):
         self._state.mass_incident = True
         self._record("case.mass_incident", f"报告群体性事件（{report.reported_by}）：{report.summary}")
 
-    @workflow.signal(name=Signals.CALENDAR_UPDATED)
-    def calendar_updated(self, calendar: CalendarConfig) -> None:
-        self._calendar_updated(calendar)
-
-    @workflow.signal(name=Signals.RETRY_REFUSED_STEP)
-    def retry_refused_step(self) -> None:
-        self._retry_refused_step()
-
-    @workflow.signal(name=Signals.REPORT_STATE)
-    def report_state(self) -> None:
-        self._report_again()
-
     # --- updates ------------------------------------------------------------------------------------------
 
     def _require_stage(self, action: str, *stages: CaseStage) -> None:
@@ -973,9 +960,6 @@ class CaseWorkflow(LifecycleWorkflow):
 
     # --- views -----------------------------------------------------------------------------------------------
 
-    def _county(self) -> str:
-        return self._input.county
-
     def _overdue(self) -> bool:
         state = self._state
         return state.overdue or state.investigation_overdue or self._needs_attention()
@@ -1013,9 +997,6 @@ class CaseWorkflow(LifecycleWorkflow):
             closure_reason=state.closure_reason,
             timeline=list(state.timeline) if timeline else [],
         )
-
-    def _snapshot(self) -> ProcessSnapshot:
-        return snapshot_of(self._workflow_id(), self._status(timeline=False))
 
     def _search_attribute_values(self) -> list[tuple[SearchAttributeKey[Any], Any]]:
         state = self._state

@@ -31,7 +31,6 @@ with workflow.unsafe.imports_passed_through():
         SA_STATUS,
         AcceptanceDecision,
         AcceptanceDecisionKind,
-        CalendarConfig,
         CallbackRecord,
         CaseInput,
         CaseMember,
@@ -57,7 +56,7 @@ with workflow.unsafe.imports_passed_through():
         case_workflow_id,
     )
     from services.contracts.lifecycle.activities import forward_complaint, join_case, notify_complainant
-    from services.contracts.process_reports import ProcessSnapshot, is_overdue, snapshot_of
+    from services.contracts.process_reports import is_overdue
     from workflows.base import PROCESS_REPORTS, LifecycleWorkflow, refuse
     from workflows.core import LifecycleState, WaitResult
     from workflows.texts import CLOSURE_TEXT, REJECTION_TEXT, SATISFACTION_TEXT
@@ -493,26 +492,11 @@ class ComplaintWorkflow(LifecycleWorkflow):
         elif progress.kind != "joined":
             self._notify(f"case.{progress.kind}", step=f"case:{progress.kind}:{len(self._state.timeline)}")
 
-    @workflow.signal(name=Signals.CALENDAR_UPDATED)
-    def calendar_updated(self, calendar: CalendarConfig) -> None:
-        self._calendar_updated(calendar)
-
-    @workflow.signal(name=Signals.RETRY_REFUSED_STEP)
-    def retry_refused_step(self) -> None:
-        self._retry_refused_step()
-
-    @workflow.signal(name=Signals.REPORT_STATE)
-    def report_state(self) -> None:
-        self._report_again()
-
     @workflow.query(name=Queries.STATUS)
     def status(self) -> ComplaintStatus:
         return self._status()
 
     # --- views -----------------------------------------------------------------------------------------------
-
-    def _county(self) -> str:
-        return self._input.county
 
     def _status(self, *, timeline: bool = True) -> ComplaintStatus:
         state = self._state
@@ -530,9 +514,6 @@ class ComplaintWorkflow(LifecycleWorkflow):
             satisfaction=state.callback.satisfaction if state.callback else None,
             timeline=list(state.timeline) if timeline else [],
         )
-
-    def _snapshot(self) -> ProcessSnapshot:
-        return snapshot_of(self._workflow_id(), self._status(timeline=False))
 
     def _search_attribute_values(self) -> list[tuple[SearchAttributeKey[Any], Any]]:
         state = self._state

@@ -100,7 +100,7 @@ class LifecycleCore:
         return workflow.info().workflow_id
 
     def _county(self) -> str:
-        raise NotImplementedError
+        return self._input.county
 
     def _compressed(self) -> bool:
         return self._config.working_day_seconds > 0

@@ -30,8 +30,10 @@ from services.contracts.lifecycle import (
     LifecycleConfig,
     Notification,
     Office,
+    Queries,
     ReferralRequest,
     ReferralTarget,
+    Signals,
     TaskQueues,
     Updates,
     case_workflow_id,
@@ -167,6 +169,32 @@ def test_each_declared_activity_is_implemented_under_its_name_with_its_types() -
     stable_names = {v for k, v in vars(ActivityNames).items() if not k.startswith("_")}
     assert set(declarations) == stable_names == set(ACTIVITY_OWNERS)
     assert implementations == declarations
+
+
+def test_each_workflow_answers_its_messages_by_name() -> None:
+    """The signals both workflows answer alike are defined once, on their base class, and still registered."""
+    from temporalio.workflow import _Definition
+
+    from workflows.case import CaseWorkflow
+    from workflows.complaint import ComplaintWorkflow
+
+    shared = {Signals.CALENDAR_UPDATED, Signals.RETRY_REFUSED_STEP, Signals.REPORT_STATE}
+    case, complaint = (_Definition.must_from_class(cls) for cls in (CaseWorkflow, ComplaintWorkflow))
+    assert set(case.signals) == shared | {
+        Signals.COMPLAINT_JOINED, Signals.COMPLAINT_LEFT, Signals.MASS_INCIDENT_REPORTED
+    }
+    assert set(complaint.signals) == shared | {Signals.CASE_PROGRESS}
+    assert set(case.updates) == {
+        Updates.RECORD_VERIFICATION, Updates.RECORD_SERVICE, Updates.RECORD_PAYMENT,
+        Updates.RECORD_HANDOFF_RESPONSE, Updates.RECORD_HANDOFF_RETURN, Updates.APPROVE_EXTENSION,
+        Updates.RECORD_POLICE_DECISION, Updates.CLOSE_CASE,
+    }
+    assert set(complaint.updates) == {
+        Updates.DECIDE_ACCEPTANCE, Updates.SUPPLEMENT_INFORMATION, Updates.WITHDRAW_COMPLAINT,
+        Updates.RECORD_CALLBACK,
+    }
+    assert set(case.queries) == set(complaint.queries) == {Queries.STATUS}
+    assert all(u.validator is not None for d in (case, complaint) for u in d.updates.values())
 
 
 def test_search_attributes_are_declared_for_the_dev_server() -> None:

@@ -1,4 +1,6 @@
-"""The lifecycle's activities: classes constructed with their dependencies, one method per stable name.
+"""The lifecycle's activities: classes constructed with their dependencies, one method per stable name,
+each implementing its typed declaration in `services/contracts/lifecycle/activities.py` (`implements`: the
+declaration's name, and mypy checks the argument and result types against it).
 
 - `CalendarActivities`: working-day deadlines (the calendar lives here, not in workflow code).
 - `CaseLinkActivities`: a complaint joins its case by signal-with-start on `case:<case id>`.
@@ -17,7 +19,6 @@ from temporalio.exceptions import ApplicationError
 
 from services.contracts.lifecycle import (
     CASE_WORKFLOW_TYPE,
-    ActivityNames,
     AgencyNotice,
     CompensationRequest,
     Deadline,
@@ -34,6 +35,8 @@ from services.contracts.lifecycle import (
     WithdrawReferralRequest,
     case_workflow_id,
 )
+from services.contracts.lifecycle import activities as declared
+from services.contracts.lifecycle.activities import implements
 from services.contracts.process_reports import ProcessReport
 from services.contracts.working_days import (
     CalendarNotCovered,
@@ -41,8 +44,8 @@ from services.contracts.working_days import (
     compute_deadline,
     installed_package,
 )
-from workflows.base import CALENDAR_NOT_COVERED
 from workflows.clients import CasesApi, ReferralsApi, SanctionsApi, SmsGateway
+from workflows.core import CALENDAR_NOT_COVERED
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ class CalendarActivities:
     def __init__(self, package: PackageCalendar | None = None) -> None:
         self._package = package or installed_package()
 
-    @activity.defn(name=ActivityNames.COMPUTE_DEADLINE)
+    @implements(declared.compute_deadline)
     async def compute_deadline(self, request: DeadlineRequest) -> Deadline:
         try:
             deadline = compute_deadline(request, self._package)
@@ -70,7 +73,7 @@ class CaseLinkActivities:
     def __init__(self, client: Client) -> None:
         self._client = client
 
-    @activity.defn(name=ActivityNames.JOIN_CASE)
+    @implements(declared.join_case)
     async def join_case(self, request: JoinCaseRequest) -> None:
         # Signal-with-start: starts the case workflow if it is not running, and in either case delivers
         # the member. The case workflow ignores a member it already has, so a retry changes nothing.
@@ -88,7 +91,7 @@ class NotificationActivities:
     def __init__(self, gateway: SmsGateway) -> None:
         self._gateway = gateway
 
-    @activity.defn(name=ActivityNames.NOTIFY_COMPLAINANT)
+    @implements(declared.notify_complainant)
     async def notify_complainant(self, message: Notification) -> None:
         await self._gateway.send(message)
 
@@ -99,46 +102,46 @@ class ServiceActivities:
         self._referrals = referrals
         self._sanctions = sanctions
 
-    @activity.defn(name=ActivityNames.NOTIFY_AGENCY)
+    @implements(declared.notify_agency)
     async def notify_agency(self, notice: AgencyNotice) -> None:
         await self._cases.notify_agency(notice)
 
-    @activity.defn(name=ActivityNames.REPORT_PROCESS)
+    @implements(declared.report_process)
     async def report_process(self, report: ProcessReport) -> None:
         await self._cases.report_process(report)
 
-    @activity.defn(name=ActivityNames.FORWARD_COMPLAINT)
+    @implements(declared.forward_complaint)
     async def forward_complaint(self, request: ForwardRequest) -> DocumentRef:
         return await self._cases.forward_complaint(request)
 
-    @activity.defn(name=ActivityNames.ISSUE_ORDER_TO_PAY)
+    @implements(declared.issue_order_to_pay)
     async def issue_order_to_pay(self, request: OrderToPayRequest) -> DocumentRef:
         return await self._cases.issue_order_to_pay(request)
 
-    @activity.defn(name=ActivityNames.DECIDE_ADDITIONAL_COMPENSATION)
+    @implements(declared.decide_additional_compensation)
     async def decide_additional_compensation(self, request: CompensationRequest) -> DocumentRef:
         return await self._cases.decide_additional_compensation(request)
 
-    @activity.defn(name=ActivityNames.ISSUE_LETTER)
+    @implements(declared.issue_letter)
     async def issue_letter(self, request: LetterRequest) -> DocumentRef:
         return await self._referrals.issue_letter(request)
 
-    @activity.defn(name=ActivityNames.MAKE_REFERRAL)
+    @implements(declared.make_referral)
     async def make_referral(self, request: ReferralRequest) -> DocumentRef:
         return await self._referrals.make_referral(request)
 
-    @activity.defn(name=ActivityNames.WITHDRAW_REFERRAL)
+    @implements(declared.withdraw_referral)
     async def withdraw_referral(self, request: WithdrawReferralRequest) -> None:
         await self._referrals.withdraw_referral(request)
 
-    @activity.defn(name=ActivityNames.START_BLACKLIST_PROCEDURE)
+    @implements(declared.start_blacklist_procedure)
     async def start_blacklist_procedure(self, request: SanctionRequest) -> DocumentRef:
         return await self._sanctions.start_blacklist_procedure(request)
 
-    @activity.defn(name=ActivityNames.MARK_FOR_PUBLICATION)
+    @implements(declared.mark_for_publication)
     async def mark_for_publication(self, request: SanctionRequest) -> DocumentRef:
         return await self._sanctions.mark_for_publication(request)
 
-    @activity.defn(name=ActivityNames.REPORT_CORRECTION)
+    @implements(declared.report_correction)
     async def report_correction(self, request: SanctionRequest) -> DocumentRef:
         return await self._sanctions.report_correction(request)

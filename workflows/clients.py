@@ -39,7 +39,7 @@ from services.contracts.lifecycle import (
     WithdrawReferralRequest,
 )
 from services.contracts.process_reports import ProcessReport
-from workflows.base import SERVICE_REFUSED
+from workflows.core import SERVICE_REFUSED
 
 log = logging.getLogger(__name__)
 

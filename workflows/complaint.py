@@ -31,8 +31,6 @@ with workflow.unsafe.imports_passed_through():
         SA_STATUS,
         AcceptanceDecision,
         AcceptanceDecisionKind,
-        ActivityNames,
-        CalendarConfig,
         CallbackRecord,
         CaseInput,
         CaseMember,
@@ -57,8 +55,10 @@ with workflow.unsafe.imports_passed_through():
         Withdrawal,
         case_workflow_id,
     )
-    from services.contracts.process_reports import ProcessSnapshot, is_overdue, snapshot_of
-    from workflows.base import PROCESS_REPORTS, LifecycleState, LifecycleWorkflow, WaitResult, refuse
+    from services.contracts.lifecycle.activities import forward_complaint, join_case, notify_complainant
+    from services.contracts.process_reports import is_overdue
+    from workflows.base import PROCESS_REPORTS, LifecycleWorkflow, refuse
+    from workflows.core import LifecycleState, WaitResult
     from workflows.texts import CLOSURE_TEXT, REJECTION_TEXT, SATISFACTION_TEXT
 
 
@@ -215,7 +215,7 @@ class ComplaintWorkflow(LifecycleWorkflow):
         else:
             assert decision.forward_to is not None
             await self._activity(
-                ActivityNames.FORWARD_COMPLAINT,
+                forward_complaint,
                 ForwardRequest(
                     idempotency_key=self._key("forward"),
                     complaint_id=complaint_id,
@@ -265,7 +265,7 @@ class ComplaintWorkflow(LifecycleWorkflow):
 
     async def _in_case(self) -> WaitResult | None:
         if not self._is_done("join_case"):
-            await self._activity(ActivityNames.JOIN_CASE, self._join_request())
+            await self._activity(join_case, self._join_request())
             self._record("complaint.joined_case", f"并入案件 {self._input.case_id}")
             self._mark_done("join_case")
         result = await self._wait(
@@ -387,7 +387,7 @@ class ComplaintWorkflow(LifecycleWorkflow):
             message = self._state.outbox[0]
             try:
                 await self._activity(
-                    ActivityNames.NOTIFY_COMPLAINANT,
+                    notify_complainant,
                     message,
                     timeout=timedelta(seconds=30),
                     hold_on_refusal=False,
@@ -492,26 +492,11 @@ class ComplaintWorkflow(LifecycleWorkflow):
         elif progress.kind != "joined":
             self._notify(f"case.{progress.kind}", step=f"case:{progress.kind}:{len(self._state.timeline)}")
 
-    @workflow.signal(name=Signals.CALENDAR_UPDATED)
-    def calendar_updated(self, calendar: CalendarConfig) -> None:
-        self._calendar_updated(calendar)
-
-    @workflow.signal(name=Signals.RETRY_REFUSED_STEP)
-    def retry_refused_step(self) -> None:
-        self._retry_refused_step()
-
-    @workflow.signal(name=Signals.REPORT_STATE)
-    def report_state(self) -> None:
-        self._report_again()
-
     @workflow.query(name=Queries.STATUS)
     def status(self) -> ComplaintStatus:
         return self._status()
 
     # --- views -----------------------------------------------------------------------------------------------
-
-    def _county(self) -> str:
-        return self._input.county
 
     def _status(self, *, timeline: bool = True) -> ComplaintStatus:
         state = self._state
@@ -529,9 +514,6 @@ class ComplaintWorkflow(LifecycleWorkflow):
             satisfaction=state.callback.satisfaction if state.callback else None,
             timeline=list(state.timeline) if timeline else [],
         )
-
-    def _snapshot(self) -> ProcessSnapshot:
-        return snapshot_of(self._workflow_id(), self._status(timeline=False))
 
     def _search_attribute_values(self) -> list[tuple[SearchAttributeKey[Any], Any]]:
         state = self._state

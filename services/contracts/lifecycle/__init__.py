@@ -2,13 +2,16 @@
 
 Task queues, workflow ids and types, update/signal/query names, activity names, search attributes, the
 configuration carried in every workflow input, and the pydantic models exchanged with the workflows —
-one module per concern, every public name re-exported here (`from services.contracts.lifecycle import X`):
+one module per concern, every public name but the activity declarations re-exported here
+(`from services.contracts.lifecycle import X`):
 
 - `names`: task queues, workflow types and ids, update/signal/query/activity names, search attributes;
 - `enums`: the vocabulary (stages, outcomes, closure reasons, letter kinds, units …);
 - `configuration`: `LifecycleConfig` and its parts (calendar, thresholds, periods, handoff ladder);
 - `messages`: workflow inputs, the messages of agencies and services, activity inputs and outputs;
-- `status`: deadlines, the timeline and the status query's answers.
+- `status`: deadlines, the timeline and the status query's answers;
+- `activities`: each activity's typed declaration (name, argument, result), which workflows call and
+  implementations register with; not re-exported here (import `services.contracts.lifecycle.activities`).
 
 Pure: no I/O, nothing done on import, importable from workflow code (the sandbox re-imports it).
 Money is in yuan as `Decimal`. Instants are timezone-aware; legal dates are China Standard Time dates.

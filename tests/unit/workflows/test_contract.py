@@ -14,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from services.contracts.lifecycle import (
+    ACTIVITY_OWNERS,
     SEARCH_ATTRIBUTES,
     AcceptanceDecision,
     AcceptanceDecisionKind,
@@ -29,8 +30,10 @@ from services.contracts.lifecycle import (
     LifecycleConfig,
     Notification,
     Office,
+    Queries,
     ReferralRequest,
     ReferralTarget,
+    Signals,
     TaskQueues,
     Updates,
     case_workflow_id,
@@ -141,6 +144,57 @@ def test_activities_route_to_their_owners_queue_when_configured() -> None:
     assert routing.for_activity(ActivityNames.ISSUE_LETTER) == TaskQueues.REFERRALS
     assert routing.for_activity(ActivityNames.ISSUE_ORDER_TO_PAY) is None  # the workflow's own queue
     assert routing.for_activity(ActivityNames.COMPUTE_DEADLINE) is None
+
+
+def test_each_declared_activity_is_implemented_under_its_name_with_its_types() -> None:
+    """Workflows call the declarations (services/contracts/lifecycle/activities.py); the lifecycle worker
+    registers one implementation of each under the same stable name, taking and returning the same types."""
+    from temporalio.activity import _Definition
+
+    from services.contracts.lifecycle import activities as declared
+    from workflows.activities import (
+        CalendarActivities,
+        CaseLinkActivities,
+        NotificationActivities,
+        ServiceActivities,
+    )
+
+    def definitions(members: Any) -> dict[str, tuple[Any, Any]]:
+        found = (_Definition.from_callable(member) for member in members if callable(member))
+        return {d.name: (d.arg_types, d.ret_type) for d in found if d is not None and d.name is not None}
+
+    declarations = definitions(vars(declared).values())
+    classes = (CalendarActivities, CaseLinkActivities, NotificationActivities, ServiceActivities)
+    implementations = definitions(member for cls in classes for member in vars(cls).values())
+    stable_names = {v for k, v in vars(ActivityNames).items() if not k.startswith("_")}
+    assert set(declarations) == stable_names == set(ACTIVITY_OWNERS)
+    assert implementations == declarations
+
+
+def test_each_workflow_answers_its_messages_by_name() -> None:
+    """The signals both workflows answer alike are defined once, on their base class, and still registered."""
+    from temporalio.workflow import _Definition
+
+    from workflows.case import CaseWorkflow
+    from workflows.complaint import ComplaintWorkflow
+
+    shared = {Signals.CALENDAR_UPDATED, Signals.RETRY_REFUSED_STEP, Signals.REPORT_STATE}
+    case, complaint = (_Definition.must_from_class(cls) for cls in (CaseWorkflow, ComplaintWorkflow))
+    assert set(case.signals) == shared | {
+        Signals.COMPLAINT_JOINED, Signals.COMPLAINT_LEFT, Signals.MASS_INCIDENT_REPORTED
+    }
+    assert set(complaint.signals) == shared | {Signals.CASE_PROGRESS}
+    assert set(case.updates) == {
+        Updates.RECORD_VERIFICATION, Updates.RECORD_SERVICE, Updates.RECORD_PAYMENT,
+        Updates.RECORD_HANDOFF_RESPONSE, Updates.RECORD_HANDOFF_RETURN, Updates.APPROVE_EXTENSION,
+        Updates.RECORD_POLICE_DECISION, Updates.CLOSE_CASE,
+    }
+    assert set(complaint.updates) == {
+        Updates.DECIDE_ACCEPTANCE, Updates.SUPPLEMENT_INFORMATION, Updates.WITHDRAW_COMPLAINT,
+        Updates.RECORD_CALLBACK,
+    }
+    assert set(case.queries) == set(complaint.queries) == {Queries.STATUS}
+    assert all(u.validator is not None for d in (case, complaint) for u in d.updates.values())
 
 
 def test_search_attributes_are_declared_for_the_dev_server() -> None:

@@ -1,0 +1,25 @@
+"""One case — the complaints against one employer on one project (workflow id `case:<case id>`).
+
+Started by the first accepted complaint through signal-with-start (`complaint_joined`); later complaints
+join by the same signal. Workers and amounts are summed here, so the order to pay and the criminal
+threshold are judged on the whole case. Each milestone is reported to every member complaint, whose own
+workflow tells its complainant.
+
+Stages: verification → (handoff with its ladder | order: service → payment → refusal) → closed, with the
+investigation limit (60 working days from acceptance, +30 with approval) watched alongside all of them.
+
+One module per part, each a group of methods of `CaseWorkflow` (a mixin over the shared base):
+
+- `workflow`: the class itself, its main loop and the messages it answers (signals, updates, the query);
+- `verification`, `handoff`, `order` (service and payment), `refusal`: the stages;
+- `investigation`: the investigation limit, watched beside every stage;
+- `closure`: closing, the current stage, progress to the member complaints, referrals;
+- `views`: the sums over the members, the `status` answer and the search attributes;
+- `state`: `CaseState`, what a new run resumes from.
+"""
+
+from __future__ import annotations
+
+from workflows.case.workflow import CaseWorkflow
+
+__all__ = ["CaseWorkflow"]

@@ -1,0 +1,97 @@
+"""The order to pay: issued, served on the employer (with a reminder while it is not), then paid by its
+deadline or refused."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from services.contracts.lifecycle import (
+        CaseStage,
+        ClosureReason,
+        DayUnit,
+        Office,
+        OrderToPayRequest,
+    )
+    from services.contracts.lifecycle.activities import issue_order_to_pay
+    from workflows.case.closure import CaseClosure
+    from workflows.core import WaitResult
+
+
+class OrderStages(CaseClosure):
+    """The order to pay through its service and payment stages."""
+
+    async def _service(self) -> WaitResult | None:
+        cfg = self._config.order
+        if self._state.order_id is None:
+            ref = await self._activity(
+                issue_order_to_pay,
+                OrderToPayRequest(
+                    idempotency_key=self._key("order"),
+                    case_id=self._input.case_id,
+                    county=self._input.county,
+                    employer_ref=self._input.employer_ref,
+                    project_ref=self._input.project_ref,
+                    amount_owed=self._outstanding(),
+                    workers=self._workers(),
+                    pay_days=cfg.pay_days,
+                    pay_unit=cfg.pay_unit,
+                ),
+            )
+            self._state.order_id = ref.id
+            self._state.order_issued_at = self._legal_now()
+            unit = "个工作日" if cfg.pay_unit is DayUnit.WORKING else "日"
+            text = f"下达限期改正指令书（{ref.id}）：{self._workers()} 人、{self._outstanding()} 元，送达后 {cfg.pay_days} {unit}内支付"
+            self._record("order.issued", text)
+            self._progress("order_issued", text)
+
+        def served_or_paid() -> bool:
+            return self._state.service is not None or self._fully_paid()
+
+        assert self._state.order_issued_at is not None
+        if not self._is_done("service.reminder"):
+            await self._deadline(
+                "service.reminder",
+                self._state.order_issued_at,
+                cfg.service_reminder_working_days,
+                DayUnit.WORKING,
+            )
+            result = await self._wait(served_or_paid, "service.reminder")
+            if result is WaitResult.CONTINUE_AS_NEW:
+                return result
+            if result is WaitResult.EXPIRED:
+                await self._notice(
+                    Office.INSPECTOR,
+                    "order.not_served",
+                    f"案件 {self._input.case_id} 的限期改正指令书（{self._state.order_id}）尚未送达",
+                    step="service.reminder",
+                )
+                self._record("order.not_served", "限期改正指令书尚未送达，已提醒承办人")
+            self._mark_done("service.reminder")
+        result = await self._wait(served_or_paid, None)
+        if result is WaitResult.CONTINUE_AS_NEW:
+            return result
+        if self._fully_paid():
+            self._close(ClosureReason.PAID_IN_FULL, "送达前已足额支付")
+        else:
+            self._set_stage(CaseStage.PAYMENT)
+        return None
+
+    async def _payment(self) -> WaitResult | None:
+        cfg = self._config.order
+        assert self._state.served_at is not None
+        deadline = await self._deadline("order.payment", self._state.served_at, cfg.pay_days, cfg.pay_unit)
+        result = await self._wait(self._fully_paid, deadline.name)
+        if result is WaitResult.CONTINUE_AS_NEW:
+            return result
+        if result is WaitResult.DONE:
+            self._close(ClosureReason.PAID_IN_FULL, f"在 {deadline.due_date} 期限内足额支付")
+            return None
+        self._state.refused_at = self._legal_now()
+        self._state.payments_before_refusal = len(self._state.payments)
+        self._record(
+            "order.deadline_passed",
+            f"限期 {deadline.due_date} 届满，仍欠 {self._outstanding()} 元未支付（拒不支付）",
+        )
+        self._set_stage(CaseStage.REFUSAL)
+        return None

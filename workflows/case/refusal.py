@@ -1,0 +1,200 @@
+"""The refusal stage, after the order's deadline passed unpaid: additional compensation, the criminal
+threshold, the police referral and procuratorate request, the sanctions, and payment after refusal."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from services.contracts.lifecycle import (
+        ClosureReason,
+        CompensationRequest,
+        DocumentRef,
+        PaymentRecord,
+        PoliceDecision,
+        ReferralTarget,
+        SanctionKind,
+        SanctionRequest,
+        WithdrawReferralRequest,
+    )
+    from services.contracts.lifecycle.activities import (
+        decide_additional_compensation,
+        mark_for_publication,
+        report_correction,
+        start_blacklist_procedure,
+        withdraw_referral,
+    )
+    from workflows.case.closure import CaseClosure
+    from workflows.core import WaitResult
+    from workflows.rules import assess_criminal_threshold
+
+
+class RefusalStage(CaseClosure):
+    """Refusal to pay: compensation, threshold, referral, sanctions; then payment or an inspector's closure."""
+
+    async def _refusal(self) -> WaitResult | None:
+        cfg = self._config.order
+        state = self._state
+        if state.compensation_id is None and not self._fully_paid():
+            ref = await self._activity(
+                decide_additional_compensation,
+                CompensationRequest(
+                    idempotency_key=self._key("compensation"),
+                    case_id=self._input.case_id,
+                    county=self._input.county,
+                    employer_ref=self._input.employer_ref,
+                    unpaid_amount=self._outstanding(),
+                    rate=cfg.additional_compensation_rate,
+                ),
+            )
+            state.compensation_id = ref.id
+            rate = int(cfg.additional_compensation_rate * 100)
+            self._record("compensation.decided", f"作出加付赔偿金决定（{ref.id}）：按未付金额的 {rate}% 加付")
+        if state.threshold is None:
+            state.threshold = assess_criminal_threshold(
+                state.members.values(),
+                self._config.threshold,
+                amount_owed=self._amount_owed(),
+                amount_paid=self._amount_paid(),
+                workers=self._workers(),
+            )
+            self._record(
+                "threshold.assessed", f"数额较大标准（{self._config.province}）：{state.threshold.basis}"
+            )
+        criminal = state.threshold.reached
+        if criminal and "police" not in state.referrals and not self._fully_paid():
+            ref = await self._referral(ReferralTarget.POLICE, state.threshold.basis)
+            state.referrals["police"] = ref.id
+            self._record("referral.police", f"涉嫌拒不支付劳动报酬罪，移送公安机关（{ref.id}）")
+        if (
+            criminal
+            and cfg.request_early_procuratorate
+            and "police" in state.referrals
+            and "procuratorate" not in state.referrals
+            and not state.police_referral_withdrawn
+        ):
+            ref = await self._referral(ReferralTarget.PROCURATORATE, "商请检察机关提前介入")
+            state.referrals["procuratorate"] = ref.id
+            self._record("referral.procuratorate", f"商请检察机关提前介入（{ref.id}）")
+        if criminal or state.mass_incident:
+            basis = state.threshold.basis if criminal else "拖欠工资引发群体性事件"
+            if state.blacklist_id is None:
+                ref = await self._sanction(start_blacklist_procedure, SanctionKind.BLACKLIST_PROCEDURE, basis)
+                state.blacklist_id = ref.id
+                self._record("blacklist.started", f"启动失信联合惩戒名单程序（{ref.id}）：事先告知")
+            if state.publication_id is None:
+                ref = await self._sanction(mark_for_publication, SanctionKind.PUBLICATION, basis)
+                state.publication_id = ref.id
+                self._record("publication.marked", f"列入重大劳动保障违法行为季度公布（{ref.id}）")
+        if not self._is_done("refusal.reported"):
+            parts = ["加付赔偿金"] if state.compensation_id else []
+            if "police" in state.referrals:
+                parts.append("移送公安机关")
+            if state.blacklist_id:
+                parts.append("启动失信惩戒程序")
+            text = "用人单位逾期未支付，已" + "、".join(parts or ["依法处理"])
+            self._record("refusal.escalated", text)
+            self._progress("escalated", text)
+            self._publish_search_attributes()
+            self._mark_done("refusal.reported")
+
+        while True:
+            result = await self._wait(
+                lambda: (
+                    self._fully_paid()
+                    or state.closure_request is not None
+                    or bool(self._unreported_payments())
+                    or self._incident_unsanctioned()
+                ),
+                None,
+            )
+            if result is WaitResult.CONTINUE_AS_NEW:
+                return result
+            if self._incident_unsanctioned() and not self._fully_paid():
+                return (
+                    None  # run the stage again: a mass incident reported after refusal starts the sanctions
+                )
+            for payment in self._unreported_payments():
+                # Payment after refusal is still recorded and matters to sanctions (an employer that paid
+                # before the listing decision may be left off).
+                if state.blacklist_id or state.publication_id:
+                    await self._sanction(
+                        report_correction,
+                        SanctionKind.CORRECTION,
+                        f"拒不支付后补发 {payment.amount} 元（{payment.payment_id}）",
+                        step=f"correction:{payment.payment_id}",
+                        amount=payment.amount,
+                    )
+                state.corrections_reported.append(payment.payment_id)
+            if self._fully_paid():
+                police_opened = (
+                    state.police_decision is not None
+                    and state.police_decision.decision is PoliceDecision.CASE_OPENED
+                )
+                if "police" in state.referrals and not police_opened and not state.police_referral_withdrawn:
+                    # Paid in full before the police opened a criminal case: no crime (法释〔2013〕3号 art. 6),
+                    # so the referral does not proceed.
+                    for target in ("police", "procuratorate"):
+                        if target in state.referrals:
+                            await self._activity(
+                                withdraw_referral,
+                                WithdrawReferralRequest(
+                                    idempotency_key=self._key(f"withdraw:{target}"),
+                                    case_id=self._input.case_id,
+                                    referral_id=state.referrals[target],
+                                    reason="公安机关立案前已足额支付劳动报酬",
+                                ),
+                            )
+                    state.police_referral_withdrawn = True
+                    self._record("referral.withdrawn", "公安机关立案前已足额支付，撤回移送，不再追究刑事责任")
+                if police_opened:
+                    self._close(
+                        ClosureReason.REFERRED_TO_POLICE, "公安机关立案后足额支付，已记录供司法机关参考"
+                    )
+                else:
+                    self._close(ClosureReason.PAID_IN_FULL, "逾期后足额支付")
+                return None
+            if state.closure_request is not None:
+                request = state.closure_request
+                self._close(
+                    request.reason,
+                    f"{request.closed_by} 结案" + (f"：{request.notes}" if request.notes else ""),
+                )
+                return None
+
+    def _incident_unsanctioned(self) -> bool:
+        return self._state.mass_incident and self._state.blacklist_id is None
+
+    def _unreported_payments(self) -> list[PaymentRecord]:
+        """Payments recorded after the deadline passed that the loop has not yet acted on."""
+        first = self._state.payments_before_refusal
+        if first is None:
+            return []
+        return [
+            p for p in self._state.payments[first:] if p.payment_id not in self._state.corrections_reported
+        ]
+
+    async def _sanction(
+        self,
+        activity: Callable[[SanctionRequest], Awaitable[DocumentRef]],
+        kind: SanctionKind,
+        basis: str,
+        *,
+        step: str | None = None,
+        amount: Decimal | None = None,
+    ) -> DocumentRef:
+        return await self._activity(
+            activity,
+            SanctionRequest(
+                idempotency_key=self._key(step or f"sanction:{kind.value}"),
+                case_id=self._input.case_id,
+                county=self._input.county,
+                employer_ref=self._input.employer_ref,
+                kind=kind,
+                amount=self._outstanding() if amount is None else amount,
+                basis=basis,
+            ),
+        )

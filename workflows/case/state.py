@@ -1,0 +1,73 @@
+"""The case workflow's state: everything it knows, in one model a new run resumes from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel, Field
+
+    from services.contracts.lifecycle import (
+        CaseMember,
+        CaseProgress,
+        CaseStage,
+        Classification,
+        ClosureReason,
+        ClosureRequest,
+        ExtensionApproval,
+        HandoffResponse,
+        HandoffReturn,
+        PaymentRecord,
+        PoliceDecisionRecord,
+        ServiceRecord,
+        Status,
+        ThresholdAssessment,
+        VerificationResult,
+    )
+    from workflows.core import LifecycleState
+
+
+class ProgressDelivery(BaseModel):
+    complaint_id: str
+    progress: CaseProgress
+
+
+class CaseState(LifecycleState):
+    stage: CaseStage = CaseStage.VERIFICATION
+    status: Status = Status.OPEN
+    opened_at: datetime | None = None
+    members: dict[str, CaseMember] = Field(default_factory=dict)
+    left: dict[str, str] = Field(default_factory=dict)
+    mass_incident: bool = False
+    pending_verification: VerificationResult | None = None
+    verification: VerificationResult | None = None
+    classification: Classification | None = None
+    handoff_response: HandoffResponse | None = None
+    handoff_return: HandoffReturn | None = None
+    # Raised each time a department sends the handoff back: the next handoff is a new round with its own
+    # letters, deadlines and ladder (the earlier rounds stay in `letters`/`deadlines` as `name@round`).
+    handoff_round: int = 1
+    ladder_rung: int = 0
+    letters: dict[str, str] = Field(default_factory=dict)
+    order_id: str | None = None
+    order_issued_at: datetime | None = None
+    service: ServiceRecord | None = None
+    served_at: datetime | None = None
+    payments: list[PaymentRecord] = Field(default_factory=list)
+    refused_at: datetime | None = None
+    payments_before_refusal: int | None = None
+    threshold: ThresholdAssessment | None = None
+    compensation_id: str | None = None
+    referrals: dict[str, str] = Field(default_factory=dict)
+    police_referral_withdrawn: bool = False
+    police_decision: PoliceDecisionRecord | None = None
+    blacklist_id: str | None = None
+    publication_id: str | None = None
+    corrections_reported: list[str] = Field(default_factory=list)
+    extension: ExtensionApproval | None = None
+    investigation_overdue: bool = False
+    closure_request: ClosureRequest | None = None
+    closure_reason: ClosureReason | None = None
+    outbox: list[ProgressDelivery] = Field(default_factory=list)

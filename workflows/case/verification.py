@@ -1,0 +1,58 @@
+"""The verification stage: the inspector's outcome classifies the case and decides where it goes next."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from services.contracts.lifecycle import (
+        CLASSIFICATION_OF,
+        CLOSING_OUTCOMES,
+        CaseStage,
+        Classification,
+        ClosureReason,
+        ReferralTarget,
+        VerificationOutcome,
+    )
+    from workflows.case.closure import CaseClosure
+    from workflows.core import WaitResult
+    from workflows.texts import OUTCOME_TEXT
+
+
+class VerificationStage(CaseClosure):
+    """Verification and classification: waits for the outcome, then closes, refers or moves on."""
+
+    async def _verification(self) -> WaitResult | None:
+        result = await self._wait(
+            lambda: self._state.pending_verification is not None or self._everyone_left(), None
+        )
+        if result is WaitResult.CONTINUE_AS_NEW:
+            return result
+        if self._state.pending_verification is None:
+            self._close(ClosureReason.WITHDRAWN, "全部投诉已撤回")
+            return None
+        verification = self._state.pending_verification
+        self._state.verification = verification
+        self._state.classification = CLASSIFICATION_OF[verification.outcome]
+        text = f"核实结论：{OUTCOME_TEXT[verification.outcome]}（{verification.verified_by}）"
+        if verification.confirmed_amount is not None:
+            text += f"，核定欠薪 {verification.confirmed_amount} 元、{self._workers()} 人"
+        self._record("case.verified", text)
+        self._progress("verified", text)
+        self._publish_search_attributes()
+
+        outcome = verification.outcome
+        if outcome in CLOSING_OUTCOMES:
+            self._close(CLOSING_OUTCOMES[outcome], OUTCOME_TEXT[outcome])
+        elif outcome is VerificationOutcome.LABOUR_DISPUTE:
+            if "arbitration" not in self._state.referrals:
+                ref = await self._referral(
+                    ReferralTarget.ARBITRATION, "劳动争议，引导申请劳动人事争议仲裁（速裁）"
+                )
+                self._state.referrals["arbitration"] = ref.id
+            self._close(ClosureReason.REFERRED_TO_ARBITRATION, "已引导至劳动人事争议仲裁院")
+        elif self._state.classification is Classification.NON_WAGE_DISPUTE:
+            self._set_stage(CaseStage.HANDOFF)
+        else:
+            self._set_stage(CaseStage.SERVICE)
+        return None

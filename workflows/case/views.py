@@ -1,0 +1,110 @@
+"""What the case shows: its sums over the member complaints, the `status` answer and its search attributes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import SearchAttributeKey
+
+with workflow.unsafe.imports_passed_through():
+    from services.contracts.lifecycle import (
+        SA_CASE_ID,
+        SA_CLASSIFICATION,
+        SA_COUNTY,
+        SA_NEXT_DEADLINE,
+        SA_OVERDUE,
+        SA_STAGE,
+        SA_STATUS,
+        CaseInput,
+        CaseStatus,
+    )
+    from services.contracts.process_reports import is_overdue
+    from workflows.base import LifecycleWorkflow
+    from workflows.case.state import CaseState
+
+
+class CaseViews(LifecycleWorkflow):
+    """The case's state and input, and the views computed from them (every stage uses the sums)."""
+
+    _state: CaseState
+    _input: CaseInput
+
+    # --- sums ----------------------------------------------------------------------------------------------
+
+    def _everyone_left(self) -> bool:
+        return not self._state.members and bool(self._state.left)
+
+    def _amount_owed(self) -> Decimal:
+        verification = self._state.verification
+        if verification is not None and verification.confirmed_amount is not None:
+            return verification.confirmed_amount
+        return sum((m.amount_owed for m in self._state.members.values()), Decimal(0))
+
+    def _workers(self) -> int:
+        verification = self._state.verification or self._state.pending_verification
+        if verification is not None and verification.confirmed_workers is not None:
+            return verification.confirmed_workers
+        return sum(m.workers_affected for m in self._state.members.values())
+
+    def _amount_paid(self) -> Decimal:
+        return sum((p.amount for p in self._state.payments), Decimal(0))
+
+    def _outstanding(self) -> Decimal:
+        return max(self._amount_owed() - self._amount_paid(), Decimal(0))
+
+    def _fully_paid(self) -> bool:
+        return bool(self._state.payments) and self._outstanding() <= 0
+
+    # --- views -----------------------------------------------------------------------------------------------
+
+    def _overdue(self) -> bool:
+        state = self._state
+        return state.overdue or state.investigation_overdue or self._needs_attention()
+
+    def _status(self, *, timeline: bool = True) -> CaseStatus:
+        state = self._state
+        verification = state.verification
+        return CaseStatus(
+            case_id=self._input.case_id,
+            county=self._input.county,
+            stage=state.stage,
+            status=state.status,
+            classification=state.classification,
+            outcome=verification.outcome if verification else None,
+            members=list(state.members),
+            workers=self._workers(),
+            amount_owed=self._amount_owed(),
+            amount_paid=self._amount_paid(),
+            outstanding=self._outstanding(),
+            deadlines=dict(state.deadlines),
+            next_deadline=self._next_deadline(),
+            investigation_overdue=state.investigation_overdue,
+            extension_approved=state.extension is not None,
+            overdue=is_overdue(state.status, state.overdue, state.investigation_overdue),
+            letters=dict(state.letters),
+            order_id=state.order_id,
+            served=state.service is not None,
+            threshold=state.threshold,
+            compensation_decision_id=state.compensation_id,
+            referrals=dict(state.referrals),
+            police_referral_withdrawn=state.police_referral_withdrawn,
+            police_decision=state.police_decision.decision if state.police_decision else None,
+            blacklist_procedure_id=state.blacklist_id,
+            publication_id=state.publication_id,
+            closure_reason=state.closure_reason,
+            timeline=list(state.timeline) if timeline else [],
+        )
+
+    def _search_attribute_values(self) -> list[tuple[SearchAttributeKey[Any], Any]]:
+        state = self._state
+        return [
+            (SA_CASE_ID, self._input.case_id),
+            (SA_COUNTY, self._input.county),
+            (SA_STAGE, state.stage.value),
+            (SA_STATUS, state.status.value),
+            (SA_CLASSIFICATION, state.classification.value if state.classification else None),
+            (SA_NEXT_DEADLINE, self._next_deadline()),
+            (SA_OVERDUE, self._overdue()),
+        ]

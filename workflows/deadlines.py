@@ -1,0 +1,203 @@
+"""Stored deadlines and waiting on them, for both lifecycle workflows.
+
+Every deadline is computed once by the calendar activity and stored in the state under its name, so a
+replay, a retry or a new run after continue-as-new waits for the same instant. Waiting is explicit: until a
+condition holds or the stored deadline passes (the escalation branch), leaving at any wait for a new run when
+the history is long. A deadline computed on the Monday-Friday fallback is recomputed when the bureau enters
+the missing year's calendar.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from services.contracts.lifecycle import CalendarConfig, DayUnit, Deadline, DeadlineRequest
+    from services.contracts.lifecycle.activities import compute_deadline
+    from workflows.core import ACTIVITY_RETRY, CALENDAR_NOT_COVERED, LifecycleCore, WaitResult
+
+# The calendar is read by a local activity: a pure computation on the workflow's own worker, whose result is
+# still recorded in the history (the official calendar can change under a running workflow). As a normal
+# activity each deadline cost the server a task to dispatch, three history events and another workflow task;
+# a new complaint's first steps took three workflow tasks and three activities instead of two and one
+# (`docs/performance.md`). Histories from before the change keep their normal activity.
+DEADLINES_AS_LOCAL_ACTIVITIES = "2026-11-deadlines-as-local-activities"
+
+
+class DeadlineWaits(LifecycleCore):
+    """Deadlines computed once and stored; waits that end when a condition holds or a deadline passes."""
+
+    _calendar_lock: asyncio.Lock | None = None
+
+    # --- deadlines ---------------------------------------------------------------------------------------
+
+    async def _deadline(self, name: str, legal_start: datetime, amount: int, unit: DayUnit) -> Deadline:
+        """The stored deadline `name`, computed by the calendar activity the first time it is needed."""
+        existing = self._state.deadlines.get(name)
+        if existing is not None:
+            return existing
+        deadline = await self._compute(name, legal_start, amount, unit)
+        self._state.deadlines[name] = deadline
+        if deadline.provisional:
+            self._record(
+                "deadline.provisional",
+                f"期限「{name}」暂定为 {deadline.due_date}：{deadline.calendar_note}",
+            )
+        return deadline
+
+    async def _compute(self, name: str, legal_start: datetime, amount: int, unit: DayUnit) -> Deadline:
+        while True:
+            request = DeadlineRequest(
+                name=name,
+                legal_start=legal_start,
+                wall_start=workflow.now(),
+                amount=amount,
+                unit=unit,
+                calendar=self._state.calendar,
+                working_day_seconds=self._config.working_day_seconds,
+            )
+            try:
+                if workflow.patched(DEADLINES_AS_LOCAL_ACTIVITIES):
+                    return await workflow.execute_local_activity(
+                        compute_deadline,
+                        request,
+                        start_to_close_timeout=timedelta(seconds=30),
+                        retry_policy=ACTIVITY_RETRY,
+                    )
+                return await self._activity(compute_deadline, request, timeout=timedelta(seconds=30))
+            except (ActivityError, ApplicationError) as err:
+                # A normal activity's failure arrives as an ActivityError with the activity's error as its
+                # cause; a local activity's arrives as the activity's error itself.
+                cause = err.cause if isinstance(err, ActivityError) else err
+                if not (isinstance(cause, ApplicationError) and cause.type == CALENDAR_NOT_COVERED):
+                    raise
+                # Fail loudly but keep the complaint: say so in the timeline and on the search
+                # attributes, and wait for the bureau to enter the missing year.
+                version = self._state.calendar_version
+                self._state.calendar_blocked = cause.message
+                self._record("calendar.missing", f"无法计算期限「{name}」：{cause.message}")
+                self._publish_search_attributes()
+                await workflow.wait_condition(lambda: self._state.calendar_version != version)  # noqa: B023
+                self._state.calendar_blocked = None
+                self._publish_search_attributes()
+
+    def _calendar_updated(self, calendar: CalendarConfig) -> None:
+        self._state.calendar = calendar
+        self._state.calendar_version += 1
+        self._record("calendar.updated", "官方节假日安排已更新，暂定期限将重新计算")
+
+    async def _recompute_provisional(self) -> None:
+        """Recompute every pending deadline that was computed on the fallback, once per calendar update."""
+        if self._calendar_lock is None:
+            self._calendar_lock = asyncio.Lock()
+        async with self._calendar_lock:
+            version = self._state.calendar_version
+            if self._state.calendar_applied_version == version:
+                return
+            for name, old in list(self._state.deadlines.items()):
+                if not old.provisional or old.outcome != "pending":
+                    continue
+                new = await self._compute(name, old.legal_start, old.amount, old.unit)
+                if self._compressed():
+                    # Keep the timer where it was: on a compressed clock only the legal dates change.
+                    new = new.model_copy(update={"fire_at": old.fire_at})
+                self._state.deadlines[name] = new
+                self._record(
+                    "deadline.recomputed",
+                    f"期限「{name}」按官方日历重新计算：{old.due_date} → {new.due_date}"
+                    + ("（仍为暂定）" if new.provisional else ""),
+                )
+            self._state.calendar_applied_version = version
+            self._publish_search_attributes()
+
+    # --- waiting ---------------------------------------------------------------------------------------------
+
+    async def _wait(self, done: Callable[[], bool], deadline_name: str | None) -> WaitResult:
+        """Wait until `done()` holds or the stored deadline passes (the escalation branch).
+
+        Returns early for continue-as-new at this safe point, and recomputes a provisional deadline when the
+        bureau enters the missing year's calendar.
+        """
+        if deadline_name is not None:
+            self._state.active_deadlines.append(deadline_name)
+            self._publish_search_attributes()
+        # No `finally`: when a cached workflow is evicted its coroutines are closed outside the workflow
+        # event loop, where no workflow API may be called.
+        try:
+            result = await self._wait_for(done, deadline_name)
+        except asyncio.CancelledError:
+            self._leave(deadline_name)
+            raise
+        self._leave(deadline_name)
+        return result
+
+    def _leave(self, deadline_name: str | None) -> None:
+        if deadline_name is not None and deadline_name in self._state.active_deadlines:
+            self._state.active_deadlines.remove(deadline_name)
+            self._publish_search_attributes()
+
+    async def _wait_for(self, done: Callable[[], bool], deadline_name: str | None) -> WaitResult:
+        while True:
+            self._check_failure()
+            if done():
+                self._settle(deadline_name, "met")
+                return WaitResult.DONE
+            if self._should_continue_as_new():
+                return WaitResult.CONTINUE_AS_NEW
+            version = self._state.calendar_version
+            timeout: timedelta | None = None
+            if deadline_name is not None:
+                deadline = self._state.deadlines[deadline_name]
+                timeout = deadline.fire_at - workflow.now()
+                if timeout <= timedelta(0):
+                    self._expire(deadline_name)
+                    return WaitResult.EXPIRED
+            try:
+                await workflow.wait_condition(
+                    lambda: (
+                        done()
+                        or self._state.calendar_version != version  # noqa: B023 (awaited in this iteration)
+                        or self._should_continue_as_new()
+                        or self._failure is not None
+                    ),
+                    timeout=timeout,
+                )
+            except TimeoutError:
+                if done():
+                    continue
+                self._expire(deadline_name)
+                return WaitResult.EXPIRED
+            if self._state.calendar_version != version:
+                await self._recompute_provisional()
+
+    def _settle(self, deadline_name: str | None, outcome: str) -> None:
+        if deadline_name is None:
+            return
+        deadline = self._state.deadlines[deadline_name]
+        if deadline.outcome == "pending":
+            self._state.deadlines[deadline_name] = deadline.model_copy(update={"outcome": outcome})
+
+    def _expire(self, deadline_name: str | None) -> None:
+        assert deadline_name is not None
+        deadline = self._state.deadlines[deadline_name]
+        self._settle(deadline_name, "expired")
+        if self._compressed():
+            self._state.legal_clock = max(self._state.legal_clock, deadline.due_at)
+
+    def _supersede(self, deadline_name: str) -> None:
+        if deadline_name in self._state.deadlines:
+            self._settle(deadline_name, "superseded")
+
+    def _next_deadline(self) -> datetime | None:
+        dues = [
+            self._state.deadlines[n].due_at
+            for n in self._state.active_deadlines
+            if n in self._state.deadlines
+        ]
+        return min(dues) if dues else None
+

@@ -47,6 +47,7 @@ from deploy import demo
 from deploy.engines import REPO_ROOT, SERVICES, Engine, Ports
 from deploy.secrets import development_clients
 from deploy.stack import Stack
+from operations.ledger_audit import audit_ledger
 from services.common.settings import CommonSettings
 from services.common.temporal import connect
 from services.contracts.lifecycle import (
@@ -376,7 +377,9 @@ class Faults:
         outcome.stuck += moved.count(False)  # added to the paths found stuck
 
 
-async def main_async(args: argparse.Namespace) -> tuple[list[Outcome], dict[str, int], dict[str, int], float]:
+async def main_async(
+    args: argparse.Namespace,
+) -> tuple[list[Outcome], dict[str, int], dict[str, int], dict[str, Any], float]:
     components = args.components or COMPONENTS
     unknown = set(components) - set(COMPONENTS)
     if unknown:
@@ -414,12 +417,18 @@ async def main_async(args: argparse.Namespace) -> tuple[list[Outcome], dict[str,
                 await faults.check(outcome)
             by_key = await asyncio.to_thread(faults.duplicates_by_natural_key)
             products = await asyncio.to_thread(faults.products)
-            return outcomes, by_key, products, time.monotonic() - began
+            say("comparing the ledger with every workflow (anxin audit ledger)…")
+            compared, disagreeing = await audit_ledger(client, stack.postgres.service_url("cases"),
+                                                       settle_seconds=2.0, rereads=10)
+            audit: dict[str, Any] = {"compared": compared,
+                     "disagreeing": {d.workflow_id: d.differences for d in disagreeing}}
+            return outcomes, by_key, products, audit, time.monotonic() - began
     finally:
         await asyncio.to_thread(stack.stop)
 
 
-def print_table(outcomes: list[Outcome], by_key: dict[str, int], products: dict[str, int], elapsed: float) -> None:
+def print_table(outcomes: list[Outcome], by_key: dict[str, int], products: dict[str, int], audit: dict[str, Any],
+                elapsed: float) -> None:
     table = Table(title=f"kill -9 under load ({sum(o.complaints for o in outcomes)} complaints, {elapsed / 60:.1f} min)")
     for column in ("component", "complaints", "paths", "complaints lost", "duplicates", "workflows stuck", "time to recover"):
         table.add_column(column, justify="left" if column == "component" else "right")
@@ -433,6 +442,9 @@ def print_table(outcomes: list[Outcome], by_key: dict[str, int], products: dict[
     for what, count in by_key.items():
         console.print(f"[red]duplicates: {count} × {what}[/red]")
     console.print("checked for duplicates: " + ", ".join(f"{count} {what}" for what, count in products.items()))
+    console.print(f"ledger audit: {audit['compared']} processes compared, {len(audit['disagreeing'])} disagree")
+    for workflow_id, differences in list(audit["disagreeing"].items())[:20]:
+        console.print(f"[red]{workflow_id}: {'; '.join(differences)}[/red]")
 
 
 def main() -> None:
@@ -451,18 +463,19 @@ def main() -> None:
     args = parser.parse_args()
     if args.components:
         args.components = [name for names in args.components for name in names.split(",") if name]
-    outcomes, by_key, products, elapsed = asyncio.run(main_async(args))
-    print_table(outcomes, by_key, products, elapsed)
+    outcomes, by_key, products, audit, elapsed = asyncio.run(main_async(args))
+    print_table(outcomes, by_key, products, audit, elapsed)
     RESULTS.mkdir(parents=True, exist_ok=True)
     machine = {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()}
     rows = [{k: v for k, v in asdict(o).items() if k != "complaint_ids"} for o in outcomes]
     (RESULTS / "faults.json").write_text(json.dumps(
         {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine, "args": vars(args),
          "elapsed_s": round(elapsed, 1), "scenarios": rows, "duplicates_by_natural_key": by_key,
-         "rows_checked_for_duplicates": products},
+         "rows_checked_for_duplicates": products, "ledger_audit": audit},
         indent=2, ensure_ascii=False))
     console.print(f"written to {RESULTS / 'faults.json'}")
-    failed = any(o.lost or o.duplicates or o.stuck or o.recovery_s is None for o in outcomes) or by_key
+    failed = (any(o.lost or o.duplicates or o.stuck or o.recovery_s is None for o in outcomes) or by_key
+              or audit["disagreeing"])
     sys.exit(1 if failed else 0)
 
 

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -54,6 +55,15 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 
 def cases(request: Request) -> Cases:
     return request.app.state.cases  # type: ignore[no-any-return]
+
+
+async def once(
+    request: Request, key: str | None, act: Callable[[Cases], Awaitable[dict[str, Any]]]
+) -> dict[str, Any]:
+    """An inspector action; with an Idempotency-Key already used, the answer it got the first time."""
+    commands = cases(request)
+    repeated = await commands.repeated_action(key)
+    return repeated if repeated is not None else await act(commands)
 
 
 # --- the lifecycle's requests --------------------------------------------------------------------------
@@ -187,10 +197,7 @@ async def decide_acceptance(
     request: Request, complaint_id: str, body: AcceptanceBody, key: IdempotencyKey = None,
     principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    repeated = await cases(request).repeated_action(key)
-    if repeated:
-        return repeated
-    return await cases(request).decide_acceptance(principal, complaint_id, body.model_dump(exclude_none=True), key)
+    return await once(request, key, lambda commands: commands.decide_acceptance(principal, complaint_id, body.model_dump(exclude_none=True), key))
 
 
 @router.post("/complaints/{complaint_id}/callback", tags=["actions"], summary="Record the call-back (回访)")
@@ -198,50 +205,35 @@ async def record_callback(
     request: Request, complaint_id: str, body: CallbackBody, key: IdempotencyKey = None,
     principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    repeated = await cases(request).repeated_action(key)
-    if repeated:
-        return repeated
-    return await cases(request).record_callback(principal, complaint_id, body.model_dump(exclude_none=True), key)
+    return await once(request, key, lambda commands: commands.record_callback(principal, complaint_id, body.model_dump(exclude_none=True), key))
 
 
 @router.post("/cases/{case_id}/verification", tags=["actions"], summary="Record the verification outcome (核实)")
 async def record_verification(
     request: Request, case_id: str, body: VerificationBody, key: IdempotencyKey = None, principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    repeated = await cases(request).repeated_action(key)
-    if repeated:
-        return repeated
-    return await cases(request).record_verification(principal, case_id, body.contract_fields(), body.process_case_id, key)
+    return await once(request, key, lambda commands: commands.record_verification(principal, case_id, body.contract_fields(), body.process_case_id, key))
 
 
 @router.post("/cases/{case_id}/service", tags=["actions"], summary="Record service of the order, with evidence (送达)")
 async def record_service(
     request: Request, case_id: str, body: ServiceBody, key: IdempotencyKey = None, principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    repeated = await cases(request).repeated_action(key)
-    if repeated:
-        return repeated
-    return await cases(request).record_service(principal, case_id, body.contract_fields(), body.process_case_id, key)
+    return await once(request, key, lambda commands: commands.record_service(principal, case_id, body.contract_fields(), body.process_case_id, key))
 
 
 @router.post("/cases/{case_id}/payments", tags=["actions"], summary="Record a payment, with evidence")
 async def record_payment(
     request: Request, case_id: str, body: PaymentBody, key: IdempotencyKey = None, principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    repeated = await cases(request).repeated_action(key)
-    if repeated:
-        return repeated
-    return await cases(request).record_payment(principal, case_id, body.contract_fields(), body.process_case_id, key)
+    return await once(request, key, lambda commands: commands.record_payment(principal, case_id, body.contract_fields(), body.process_case_id, key))
 
 
 @router.post("/cases/{case_id}/closure", tags=["actions"], summary="Close the case with a reason")
 async def close_case(
     request: Request, case_id: str, body: ClosureBody, key: IdempotencyKey = None, principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    repeated = await cases(request).repeated_action(key)
-    if repeated:
-        return repeated
-    return await cases(request).close_case(principal, case_id, body.contract_fields(), body.process_case_id, key)
+    return await once(request, key, lambda commands: commands.close_case(principal, case_id, body.contract_fields(), body.process_case_id, key))
 
 
 @router.post("/cases/{case_id}/extension-requests", tags=["actions"], status_code=201,
@@ -250,10 +242,7 @@ async def request_extension(
     request: Request, case_id: str, body: ExtensionRequestBody, key: IdempotencyKey = None,
     principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    repeated = await cases(request).repeated_action(key)
-    if repeated:
-        return repeated
-    return await cases(request).request_extension(principal, case_id, body.reason, body.process_case_id, key)
+    return await once(request, key, lambda commands: commands.request_extension(principal, case_id, body.reason, body.process_case_id, key))
 
 
 @router.post("/cases/{case_id}/extension-requests/approval", tags=["actions"],
@@ -262,10 +251,7 @@ async def approve_extension(
     request: Request, case_id: str, body: ExtensionApprovalBody, key: IdempotencyKey = None,
     principal: Principal = CITY,
 ) -> dict[str, Any]:
-    repeated = await cases(request).repeated_action(key)
-    if repeated:
-        return repeated
-    return await cases(request).approve_extension(principal, case_id, body.reason, body.process_case_id, key)
+    return await once(request, key, lambda commands: commands.approve_extension(principal, case_id, body.reason, body.process_case_id, key))
 
 
 @router.post("/cases/{case_id}/assignment", tags=["actions"], summary="Assign the inspector handling the case")

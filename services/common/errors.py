@@ -109,5 +109,15 @@ class Unavailable(DomainError):
         self.retry_after = retry_after
 
 
+class TooManyRequests(DomainError):
+    """The caller sent too many requests in a window; `retry_after` (seconds) says when the next is taken."""
+
+    code = "rate-limited"
+
+    def __init__(self, title: str, detail: str | None = None, *, retry_after: int, **members: Any) -> None:
+        super().__init__(title, detail, **members)
+        self.retry_after = retry_after
+
+
 class UpstreamError(DomainError):
     """An engine the action needs answered with an error of its own."""

@@ -94,6 +94,7 @@ STATUS_OF: dict[type[errors.DomainError], int] = {
     errors.Invalid: 422,
     errors.Unprocessable: 422,
     errors.IdempotencyKeyReused: 422,
+    errors.TooManyRequests: 429,
     errors.UpstreamError: 502,
     errors.Unavailable: 503,
 }
@@ -105,7 +106,7 @@ def problem_of(error: errors.DomainError) -> Problem:
     headers: dict[str, str] | None = None
     if isinstance(error, errors.Refused) and error.request_at_fault:
         status = 422
-    if isinstance(error, errors.Unavailable) and error.retry_after is not None:
+    if isinstance(error, errors.Unavailable | errors.TooManyRequests) and error.retry_after is not None:
         headers = {"Retry-After": str(error.retry_after)}
     if isinstance(error, errors.Unauthenticated):
         headers = {"WWW-Authenticate": "Bearer"}

@@ -20,7 +20,7 @@ from services.common.problems import Problem
 from services.intake import domain, pages, posters, store
 from services.intake.evidence import EvidenceRejected, EvidenceStore
 from services.intake.status import complaint_status
-from services.intake.submissions import Intake, invalid_problem, tracking_code_hash
+from services.intake.submissions import Intake, invalid_complaint, tracking_code_hash
 
 router = APIRouter()
 
@@ -185,7 +185,7 @@ async def register_site(
     try:
         site = domain.validate_site(body.model_dump(), counties=intake(request).counties)
     except domain.SubmissionInvalid as invalid:
-        raise invalid_problem(invalid) from None
+        raise invalid_complaint(invalid) from None
     if not principal.may_see_county(site["county_code"]):
         raise Problem(403, "Forbidden", "This client registers sites in its own county only.")
     async with intake(request).pool.connection() as conn, conn.transaction():

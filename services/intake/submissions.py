@@ -18,7 +18,7 @@ from psycopg_pool import AsyncConnectionPool
 from services.common import audit
 from services.common.auth import Principal
 from services.common.crypto import FieldCipher, keyed_reference
-from services.common.problems import Problem
+from services.common.errors import Invalid, TooManyRequests, Unprocessable
 from services.contracts.events import EventEnvelope
 from services.contracts.legal_time import CHINA_TZ, legal_date
 from services.intake import domain, store
@@ -52,7 +52,7 @@ class Intake:
         try:
             return domain.validate_submission(raw, counties=self.counties, today=self.today())
         except domain.SubmissionInvalid as invalid:
-            raise invalid_problem(invalid) from None
+            raise invalid_complaint(invalid) from None
 
     async def file(
         self,
@@ -127,12 +127,11 @@ class Intake:
         if found is None:
             return None
         if found["request_hash"] != request_hash:
-            raise Problem(
-                422,
+            raise Unprocessable(
                 "Idempotency-Key reused",
                 "This Idempotency-Key was already used for a different complaint. Use a new key for a new "
                 "complaint, or resend exactly the same request to get the first answer again.",
-                type_="https://anxin.example/problems/idempotency-key-reused",
+                code="idempotency-key-reused",
             )
         first = json.loads(self.cipher.open(found["response_sealed"], context="intake.idempotency.response"))
         return Filed(first["complaint_id"], first["tracking_code"], replayed=True)
@@ -145,14 +144,12 @@ class Intake:
         for bucket, limit, window, what in checks:
             wait = await store.hit_rate_limit(conn, bucket, limit=limit, window_seconds=window)
             if wait is not None:
-                raise Problem(
-                    429,
+                raise TooManyRequests(
                     "Too many complaints",
                     f"同一{what}提交次数过多，请 {max(1, wait // 60)} 分钟后再试，或拨打 12333 热线。"
                     f" Too many complaints from this {'phone number' if what == '手机号' else 'address'};"
                     f" try again in {wait} seconds or call the 12333 hotline.",
-                    headers={"Retry-After": str(wait)},
-                    type_="https://anxin.example/problems/rate-limited",
+                    retry_after=wait,
                 )
 
     def _row(
@@ -237,13 +234,12 @@ def _request_hash(s: domain.ComplaintSubmission, evidence: list[EvidenceRef]) ->
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-def invalid_problem(invalid: domain.SubmissionInvalid) -> Problem:
+def invalid_complaint(invalid: domain.SubmissionInvalid) -> Invalid:
     errors = [{"field": e.field, "code": e.code, "message": e.message} for e in invalid.errors]
     fields = "、".join(dict.fromkeys(e.field for e in invalid.errors))
-    return Problem(
-        422,
+    return Invalid(
         "The complaint is not valid",
         f"请检查以下内容 / Please check: {fields}",
-        type_="https://anxin.example/problems/invalid-complaint",
+        code="invalid-complaint",
         errors=errors,
     )

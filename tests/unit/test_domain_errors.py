@@ -57,6 +57,13 @@ CASES: list[tuple[errors.DomainError, Problem]] = [
      Problem(503, "The process engine is unavailable", "connection refused", headers={"Retry-After": "5"})),
     (errors.Unavailable("The process could not be read", "query failed", retry_after=None),
      Problem(503, "The process could not be read", "query failed")),
+    (errors.TooManyRequests("Too many complaints", "try again in 120 seconds", retry_after=120),
+     Problem(429, "Too many complaints", "try again in 120 seconds", type_=f"{PROBLEM_BASE}rate-limited",
+             headers={"Retry-After": "120"})),
+    (errors.Invalid("The complaint is not valid", "Please check: phone", code="invalid-complaint",
+                    errors=FIELD_ERRORS),
+     Problem(422, "The complaint is not valid", "Please check: phone", type_=f"{PROBLEM_BASE}invalid-complaint",
+             errors=FIELD_ERRORS)),
     (errors.UpstreamError("The process engine answered with an error", "INTERNAL: boom"),
      Problem(502, "The process engine answered with an error", "INTERNAL: boom")),
 ]
@@ -111,8 +118,8 @@ def test_the_edge_answers_a_domain_error_as_a_problem_document() -> None:
 
 APPLICATION_LAYER = [
     path
-    for service in ("cases", "referrals", "sanctions")
-    for name in ("actions.py", "commands.py", "store.py", "domain.py")
+    for service in ("intake", "cases", "referrals", "sanctions")
+    for name in ("actions.py", "commands.py", "submissions.py", "store.py", "domain.py")
     if (path := Path(__file__).parents[2] / "services" / service / name).exists()
 ]
 

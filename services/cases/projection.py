@@ -30,7 +30,7 @@ from services.common.event_handlers import EventHandlers, PayloadHandler
 from services.common.inbox import PermanentEventError
 from services.common.outbox import add_event
 from services.contracts import catalog
-from services.contracts.cases import case_id_for, employer_ref, project_ref
+from services.contracts.cases import case_refs
 from services.contracts.cases_events import (
     AcceptanceDecided,
     ActionRecorded,
@@ -168,9 +168,7 @@ class LedgerProjection:
     # --- complaints ----------------------------------------------------------------------------------
 
     def _complaint_submitted(self, conn: Conn, event: EventEnvelope, c: ComplaintSubmitted) -> None:
-        employer = employer_ref(c.employer_credit_code, c.employer_name_key)
-        project = project_ref(c.site_id, c.county_code, c.project_name)
-        process_case_id = case_id_for(employer, project)
+        employer, project, process_case_id = case_refs(c)
         case_id = self.resolve_alias(conn, process_case_id)
         inserted = conn.execute(
             "INSERT INTO complaints (complaint_id, case_id, process_case_id, county, channel, amount_owed, "

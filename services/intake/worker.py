@@ -29,7 +29,7 @@ from services.common.lifecycle_config import load_lifecycle_config
 from services.common.runner import Component
 from services.common.service import ServiceSettings
 from services.common.telemetry import attach_trace_context, detach_trace_context
-from services.contracts.cases import case_id_for, employer_ref, project_ref
+from services.contracts.cases import case_refs
 from services.contracts.events import EventEnvelope, Topics
 from services.contracts.intake_events import ComplaintSubmitted
 from services.contracts.lifecycle import (
@@ -53,14 +53,13 @@ def months_between(start: date, end: date) -> int:
 
 def complaint_input(submitted: ComplaintSubmitted, config: LifecycleConfig) -> ComplaintInput:
     """The workflow input built from the event: references and figures only, no personal data."""
-    employer = employer_ref(submitted.employer_credit_code, submitted.employer_name_key)
-    project = project_ref(submitted.site_id, submitted.county_code, submitted.project_name)
+    refs = case_refs(submitted)
     return ComplaintInput(
         complaint_id=submitted.complaint_id,
-        case_id=case_id_for(employer, project),
+        case_id=refs.case_id,
         county=submitted.county_code,
-        employer_ref=employer,
-        project_ref=project,
+        employer_ref=refs.employer,
+        project_ref=refs.project,
         complainant_ref=submitted.phone_ref,
         received_at=submitted.submitted_at,
         amount_owed=submitted.amount_owed,

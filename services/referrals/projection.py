@@ -17,7 +17,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from services.common.event_handlers import EventHandlers
-from services.contracts.cases import case_id_for, employer_ref, project_ref
+from services.contracts.cases import case_refs
 from services.contracts.cases_events import (
     OrderIssued,
     PaymentRecorded,
@@ -57,9 +57,7 @@ class CaseFactsProjection:
 
     @staticmethod
     def complaint_submitted(conn: Conn, _event: EventEnvelope, c: ComplaintSubmitted) -> None:
-        employer = employer_ref(c.employer_credit_code, c.employer_name_key)
-        project = project_ref(c.site_id, c.county_code, c.project_name)
-        case_id = case_id_for(employer, project)
+        employer, project, case_id = case_refs(c)
         conn.execute(
             "INSERT INTO case_facts (case_id, county, employer_ref, employer_name, employer_credit_code, "
             "project_ref, project_name, first_submitted_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "

@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 
 from services.common.event_handlers import EventHandlers
-from services.contracts.cases import case_id_for, employer_ref, project_ref
+from services.contracts.cases import case_refs
 from services.contracts.events import EventEnvelope, Topics
 from services.contracts.intake_events import ComplaintSubmitted
 from services.contracts.referrals_events import ReferralDecided, ReferralKind, ReferralMade, ReferralWithdrawn
@@ -47,9 +47,7 @@ class SanctionsProjection:
 
     @staticmethod
     def complaint_submitted(conn: Conn, _event: EventEnvelope, c: ComplaintSubmitted) -> None:
-        employer = employer_ref(c.employer_credit_code, c.employer_name_key)
-        project = project_ref(c.site_id, c.county_code, c.project_name)
-        case_id = case_id_for(employer, project)
+        employer, _, case_id = case_refs(c)
         inserted = conn.execute(
             "INSERT INTO fact_complaints (complaint_id, case_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
             (c.complaint_id, case_id),

@@ -106,15 +106,18 @@ class EventEnvelope(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4,
+                                description="The event's id: delivery is at least once, apply each id once.")
     type: str = Field(description="Dotted fact name, e.g. `complaint.submitted`.")
     version: int = Field(1, ge=1, description="Version of this event type's payload schema.")
-    occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC), description="When the fact happened.")
     subject: str = Field(description="Case or complaint id: the Kafka key and ordering unit.")
     producer: str = Field(description="The service that owns the fact.")
     # W3C trace context (`traceparent`, `tracestate`) so one trace follows a complaint across services.
-    trace: dict[str, str] = Field(default_factory=dict)
-    payload: dict[str, Any] = Field(default_factory=dict)
+    trace: dict[str, str] = Field(default_factory=dict, description="W3C trace context (`traceparent`, "
+                                  "`tracestate`) of the change that made the event; may be empty.")
+    payload: dict[str, Any] = Field(default_factory=dict, description="The event's payload: its type and "
+                                    "version's schema.")
 
     @classmethod
     def wrap(

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from operations import event_contracts
 from services.common.event_handlers import EventHandlers, UnacceptedVersion
 from services.common.inbox import InboxConsumer
 from services.common.outbox import add_event
@@ -225,3 +226,29 @@ def test_the_inbox_sets_an_unreadable_event_aside_as_a_dead_letter_with_the_reas
     assert dead_letter[:6] == ("inbox-test", envelope.event_id, "test.topic", 0, 41, envelope.type)
     assert dead_letter[6].startswith(error), dead_letter[6]
     assert consumer.status.dead_letters_total == 1 and not applied
+
+
+# --- the published contract -------------------------------------------------------------------------------
+
+def test_the_published_contract_is_the_one_the_event_classes_make() -> None:
+    stale = event_contracts.differences()
+    assert not stale, f"docs/events/ is not what the event classes say: run `make contracts` and commit it ({stale})"
+
+
+def test_the_asyncapi_document_has_each_topic_each_producer_and_a_message_that_accepts_each_event() -> None:
+    document = event_contracts.asyncapi(EVENTS)
+    assert document["asyncapi"] == "3.0.0"
+    assert sorted(channel["address"] for channel in document["channels"].values()) == sorted(Topics.all())
+    assert {(op["action"], op["channel"]["$ref"]) for op in document["operations"].values()} == {
+        ("send", f"#/channels/{event_contracts._channel_id(cls.TOPIC)}") for cls in EVENTS}
+    messages = document["components"]["messages"]
+    assert sorted(messages) == sorted(f"{cls.TYPE}.v{cls.VERSION}" for cls in EVENTS)
+    validate = _schema_validator()
+    for cls in EVENTS:
+        message = messages[f"{cls.TYPE}.v{cls.VERSION}"]
+        assert message["description"] and message["payload"]["properties"]["type"]["const"] == cls.TYPE
+        if validate is not None:
+            envelope = EventEnvelope.wrap(sample(cls), subject="C-1", producer=catalog.producer_of(cls),
+                                          trace={"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"})
+            schema = {**message["payload"], "components": document["components"]}
+            validate(schema, envelope.model_dump(mode="json"))

@@ -11,12 +11,13 @@ STAMP_KAFKA := $(KAFKA_LIBS)/.fetched
 STAMP_SYSTEM := .data/.system-packages
 PYTEST_ARGS ?=
 
-.PHONY: help install run test test-unit test-integration lint format demo bench bench-scale faults fuzz clean status
+.PHONY: help install run test test-unit test-integration lint format contracts demo bench bench-scale faults fuzz clean status
 
 help:
 	@echo "make run    - start Kafka, Temporal, PostgreSQL and every service (URLs printed; Ctrl-C stops)"
 	@echo "make test   - install everything and run the whole test suite on the real engines"
 	@echo "make lint   - ruff and mypy"
+	@echo "make contracts - write the events' AsyncAPI document and JSON Schemas (docs/events/) from their classes"
 	@echo "make status - which engines and services of a running stack are up"
 	@echo "make bench  - speed against the raw engines, as ratios (bench/results/latest.json)"
 	@echo "make bench-scale - 100,000 open workflows, and the case list and quarterly report over 1,000,000 complaints"
@@ -67,6 +68,11 @@ test-integration: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy services workflows deploy operations bench
+
+# The published contract of the events (docs/events/asyncapi.yaml, docs/events/schemas/), from the event
+# classes; a unit test fails while the committed files differ from what this writes.
+contracts: install
+	$(PY) -m operations.event_contracts
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -18,7 +18,8 @@ import re
 import time
 import urllib.request
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,8 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 
 from bench.run import BenchStack, Figure, bench_end_to_end
-from services.common.crypto import keyed_reference
 from services.common.lifecycle_config import load_lifecycle_config
+from services.contracts.intake_events import ComplaintSubmitted
 from services.contracts.lifecycle import (
     COMPLAINT_WORKFLOW_TYPE,
     ActivityNames,
@@ -47,31 +48,19 @@ from services.contracts.lifecycle import (
     complaint_workflow_id,
 )
 from services.intake.worker import complaint_input
+from tests.support.factories import complaint_submitted
 
 COUNTIES = ["130402", "130403", "130404", "130406", "130421"]
-# Only for the bench's made-up complainants: a keyed reference needs a key, none of the stack's is needed.
-BENCH_REFERENCE_KEY = b"bench-open-workflows"
 
 
-def submitted_payload(tag: str, n: int, now: datetime) -> dict[str, Any]:
-    """A `complaint.submitted` payload as intake publishes it; three complaints to a case."""
+def submitted(tag: str, n: int, now: datetime) -> ComplaintSubmitted:
+    """A `complaint.submitted` event as intake publishes it; three complaints to a case."""
     case = n // 3
-    county = COUNTIES[case % len(COUNTIES)]
-    return {
-        "complaint_id": f"TS-B{tag}-{n:07d}",
-        "channel": "qr_form",
-        "site_id": None,
-        "county_code": county,
-        "project_name": f"某某小区{case}号楼",
-        "employer_name_key": f"邯郸某建筑劳务有限公司{tag}{case}",
-        "employer_credit_code": None,
-        "period_start": "2026-03-01",
-        "period_end": "2026-08-31",
-        "amount_owed": str(12000 + n % 50000),
-        "workers_affected": 1 + n % 12,
-        "phone_ref": keyed_reference(f"bench-{tag}-{n}", BENCH_REFERENCE_KEY, prefix="phone"),
-        "submitted_at": now.isoformat(),
-    }
+    return complaint_submitted(
+        f"TS-B{tag}-{n:07d}", employer=f"邯郸某建筑劳务有限公司{tag}{case}", project=f"某某小区{case}号楼",
+        county=COUNTIES[case % len(COUNTIES)], period=(date(2026, 3, 1), date(2026, 8, 31)),
+        amount_owed=Decimal(12000 + n % 50000), workers=1 + n % 12, submitted_at=now,
+    )
 
 
 def rss(pid: int) -> int:
@@ -109,7 +98,7 @@ async def start_all(client: Client, config: LifecycleConfig, tag: str, total: in
     ids: list[str] = []
 
     async def start(n: int) -> None:
-        workflow_input = complaint_input(submitted_payload(tag, n, now), config)
+        workflow_input = complaint_input(submitted(tag, n, now), config)
         workflow_id = complaint_workflow_id(workflow_input.complaint_id)
         async with gate:
             await client.start_workflow(

@@ -43,6 +43,7 @@ from temporalio.worker import Worker
 from deploy.engines import REPO_ROOT, Ports
 from deploy.secrets import development_clients
 from deploy.stack import Stack
+from services.common.event_handlers import EventHandlers
 from services.common.inbox import InboxConsumer
 from services.common.kafka import ensure_topics, new_consumer
 from services.common.migrations import apply_migrations
@@ -52,6 +53,7 @@ from services.common.temporal import connect
 from services.contracts.events import EventEnvelope
 from services.contracts.lifecycle import complaint_workflow_id
 from tests.integration.test_intake import complaint
+from tests.support.events import Counted
 from tests.support.roundtrip import RoundTripWorkflow, greet
 
 # Another stack on the machine (another checkout's bench, a test run) can be avoided with the offset.
@@ -162,14 +164,14 @@ async def bench_intake(stack: Stack, token: str, total: int, concurrency: int) -
     ]
 
 
-def _record_effect(conn: psycopg.Connection[Any], event: EventEnvelope) -> None:
-    conn.execute("INSERT INTO effects VALUES (%s)", (event.payload["n"],))
+def _record_effect(conn: psycopg.Connection[Any], _event: EventEnvelope, counted: Counted) -> None:
+    conn.execute("INSERT INTO effects VALUES (%s)", (counted.n,))
 
 
 def bench_events(stack: Stack, settings: CommonSettings, total: int) -> list[Figure]:
     topic_raw, topic_ours = f"bench.raw.{uuid.uuid4().hex[:6]}", f"bench.outbox.{uuid.uuid4().hex[:6]}"
     ensure_topics(settings, [topic_raw, topic_ours], partitions=6)
-    payload = json.dumps(EventEnvelope(type="bench", subject="s", producer="bench", payload={"n": 0}).model_dump(mode="json")).encode()
+    payload = json.dumps(EventEnvelope.wrap(Counted(n=0), subject="s", producer="bench").model_dump(mode="json")).encode()
 
     # Raw: produce with acks=all on an idempotent producer, then consume everything.
     started = time.perf_counter()
@@ -200,7 +202,7 @@ def bench_events(stack: Stack, settings: CommonSettings, total: int) -> list[Fig
     inbox = InboxConsumer(
         name=group, database_url=settings.database_url, schema=schema,
         consumer_factory=lambda: new_consumer(settings, topic_ours, group_id=group, client_id=group),
-        handler=_record_effect,
+        handler=EventHandlers({Counted: _record_effect}, consumer=group),
     )
     thread = threading.Thread(target=inbox.run, daemon=True)
     thread.start()
@@ -209,8 +211,8 @@ def bench_events(stack: Stack, settings: CommonSettings, total: int) -> list[Fig
         for first in range(0, total, 100):
             with conn.transaction():
                 for n in range(first, min(first + 100, total)):
-                    add_event(conn, topic_ours, EventEnvelope(type="bench", subject=f"case-{n % 200}",
-                                                              producer="bench", payload={"n": n}))
+                    add_event(conn, topic_ours, EventEnvelope.wrap(Counted(n=n), subject=f"case-{n % 200}",
+                                                                   producer="bench"))
     while inbox.status.applied_total < total:
         time.sleep(0.05)
     rate = total / (time.perf_counter() - started)

@@ -25,9 +25,10 @@ from services.common.errors import Conflict, Invalid, Refused, Unprocessable
 from services.common.process_gateway import ProcessGateway
 from services.contracts.cases_events import (
     AcceptanceDecided,
+    ActionRecorded,
     CallbackRecorded,
-    CaseEvents,
     CaseMerged,
+    CasesEvent,
     CaseSplit,
     ClosureRecorded,
     CompensationDecided,
@@ -41,6 +42,7 @@ from services.contracts.cases_events import (
     PartiesRecorded,
     Party,
     PaymentRecorded,
+    ProcessReported,
     ProcessSnapshot,
     ServiceRecorded,
     VerificationRecorded,
@@ -68,7 +70,7 @@ from services.contracts.lifecycle import (
     case_workflow_id,
     complaint_workflow_id,
 )
-from services.contracts.process_reports import ProcessReport, ProcessReported, snapshot_of
+from services.contracts.process_reports import ProcessReport, snapshot_of
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -123,9 +125,8 @@ class Cases:
         async def create(conn: store.Conn) -> dict[str, Any]:
             now = datetime.now(UTC)
             document_id = _document_id(prefix, key, now)
-            subject, payload, event_type = await build(conn, document_id)
-            event = EventEnvelope(type=event_type, subject=subject, producer="cases", occurred_at=now,
-                                  payload=payload.model_dump(mode="json"))
+            subject, payload = await build(conn, document_id)
+            event = EventEnvelope.wrap(payload, subject=subject, producer="cases", occurred_at=now)
             await store.insert_document(
                 conn, document_id=document_id, idempotency_key=key, kind=kind, subject=subject,
                 request_hash=fingerprint, request=request.model_dump(mode="json"), event=event,
@@ -136,7 +137,7 @@ class Cases:
             return await self._documents.once(conn, key, fingerprint, create, kind=kind)
 
     async def notice(self, key: str, notice: AgencyNotice) -> tuple[dict[str, Any], bool]:
-        async def build(conn: store.Conn, document_id: str) -> tuple[str, BaseModel, str]:
+        async def build(conn: store.Conn, document_id: str) -> tuple[str, CasesEvent]:
             kind_, _, business_id = notice.subject.partition(":")
             complaint_id = business_id if kind_ == "complaint" else None
             process_case_id = business_id if kind_ == "case" else None
@@ -150,48 +151,48 @@ class Cases:
                 county=notice.county, office=notice.office.value, kind=notice.kind, text=notice.text,
                 due_at=notice.due_at, department=notice.department,
             )
-            return subject, payload, CaseEvents.NOTICE_RECORDED
+            return subject, payload
 
         return await self.record_document("notice", "NOTICE", key, notice, build)
 
     async def forwarding(self, key: str, request: ForwardRequest) -> tuple[dict[str, Any], bool]:
-        async def build(conn: store.Conn, document_id: str) -> tuple[str, BaseModel, str]:
+        async def build(conn: store.Conn, document_id: str) -> tuple[str, CasesEvent]:
             complaint = await store.get_complaint(conn, request.complaint_id)
             payload = ComplaintForwarded(
                 forwarding_id=document_id, complaint_id=request.complaint_id,
                 case_id=complaint["case_id"] if complaint else None, county=request.county,
                 forward_to=request.forward_to, note=request.note,
             )
-            return (complaint["case_id"] if complaint else request.complaint_id), payload, CaseEvents.COMPLAINT_FORWARDED
+            return (complaint["case_id"] if complaint else request.complaint_id), payload
 
         return await self.record_document("forwarding", "FWD", key, request, build)
 
     async def order(self, key: str, request: OrderToPayRequest) -> tuple[dict[str, Any], bool]:
-        async def build(conn: store.Conn, document_id: str) -> tuple[str, BaseModel, str]:
+        async def build(conn: store.Conn, document_id: str) -> tuple[str, CasesEvent]:
             payload = OrderIssued(
                 order_id=document_id, case_id=request.case_id, county=request.county,
                 employer_ref=request.employer_ref, project_ref=request.project_ref, amount_owed=request.amount_owed,
                 workers=request.workers, pay_days=request.pay_days, pay_unit=request.pay_unit.value,
             )
-            return await store.case_of_process(conn, request.case_id), payload, CaseEvents.ORDER_ISSUED
+            return await store.case_of_process(conn, request.case_id), payload
 
         return await self.record_document("order", "ORDER", key, request, build)
 
     async def compensation(self, key: str, request: CompensationRequest) -> tuple[dict[str, Any], bool]:
-        async def build(conn: store.Conn, document_id: str) -> tuple[str, BaseModel, str]:
+        async def build(conn: store.Conn, document_id: str) -> tuple[str, CasesEvent]:
             amount = (request.unpaid_amount * request.rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
             payload = CompensationDecided(
                 decision_id=document_id, case_id=request.case_id, county=request.county,
                 employer_ref=request.employer_ref, unpaid_amount=request.unpaid_amount, rate=request.rate,
                 compensation_amount=amount,
             )
-            return await store.case_of_process(conn, request.case_id), payload, CaseEvents.COMPENSATION_DECIDED
+            return await store.case_of_process(conn, request.case_id), payload
 
         return await self.record_document("compensation_decision", "COMP", key, request, build)
 
     async def process_report(self, key: str, report: ProcessReport) -> tuple[dict[str, Any], bool]:
         """A workflow's state, recorded once per report with its `process.reported` event (one truth)."""
-        async def build(conn: store.Conn, document_id: str) -> tuple[str, BaseModel, str]:
+        async def build(conn: store.Conn, document_id: str) -> tuple[str, CasesEvent]:
             kind_, _, business_id = report.workflow_id.partition(":")
             if kind_ == "complaint":
                 complaint = await store.get_complaint(conn, business_id)
@@ -210,7 +211,7 @@ class Cases:
                 process_case_id=business_id if kind_ == "case" else None, county=county,
                 seq=report.seq, at=report.at, changes=report.changes, snapshot=report.snapshot,
             )
-            return subject, payload, CaseEvents.PROCESS_REPORTED
+            return subject, payload
 
         return await self.record_document("process_report", "REPORT", key, report, build)
 
@@ -221,20 +222,18 @@ class Cases:
         *,
         principal: Principal,
         kind: str,
-        event_type: str,
         case: dict[str, Any],
         complaint_id: str | None,
         workflow_id: str | None,
         idempotency_key: str | None,
         request: dict[str, Any],
-        payload: BaseModel,
+        payload: ActionRecorded,
     ) -> dict[str, Any]:
-        action_id = getattr(payload, "action_id", None) or f"A-{uuid.uuid4().hex[:16].upper()}"
+        action_id = payload.action_id
+        event = EventEnvelope.wrap(payload, subject=case["case_id"], producer="cases")
         response = {"action_id": action_id, "accepted": True, "kind": kind, "case_id": case["case_id"],
                     "complaint_id": complaint_id, "workflow_id": workflow_id,
-                    "process": payload.model_dump(mode="json").get("process")}
-        event = EventEnvelope(type=event_type, subject=case["case_id"], producer="cases",
-                              payload=payload.model_dump(mode="json"))
+                    "process": payload.process.model_dump(mode="json") if payload.process else None}
         async with self._pool.connection() as conn, conn.transaction():
             await store.insert_action(
                 conn, action_id=action_id, idempotency_key=idempotency_key, kind=kind, case_id=case["case_id"],
@@ -267,7 +266,7 @@ class Cases:
             missing_items_count=len(decision.missing_items),
         )
         return await self._record_action(
-            principal=principal, kind=f"acceptance.{decision.decision.value}", event_type=CaseEvents.ACCEPTANCE_DECIDED,
+            principal=principal, kind=f"acceptance.{decision.decision.value}",
             case=case, complaint_id=complaint_id, workflow_id=workflow_id, idempotency_key=idempotency_key,
             request=decision.model_dump(mode="json"), payload=payload,
         )
@@ -288,7 +287,7 @@ class Cases:
             satisfaction=record.satisfaction.value,
         )
         return await self._record_action(
-            principal=principal, kind="callback", event_type=CaseEvents.CALLBACK_RECORDED, case=case,
+            principal=principal, kind="callback", case=case,
             complaint_id=complaint_id, workflow_id=workflow_id, idempotency_key=idempotency_key,
             request=record.model_dump(mode="json"), payload=payload,
         )
@@ -334,7 +333,7 @@ class Cases:
             confirmed_amount=result.confirmed_amount, confirmed_workers=result.confirmed_workers,
         )
         return await self._record_action(
-            principal=principal, kind="verification", event_type=CaseEvents.VERIFICATION_RECORDED, case=case,
+            principal=principal, kind="verification", case=case,
             complaint_id=None, workflow_id=workflow_id, idempotency_key=key, request=result.model_dump(mode="json"),
             payload=payload,
         )
@@ -358,7 +357,7 @@ class Cases:
             evidence=[EvidenceView(kind=e.kind.value, ref=e.ref) for e in record.evidence], served_at=record.served_at,
         )
         return await self._record_action(
-            principal=principal, kind="service", event_type=CaseEvents.SERVICE_RECORDED, case=case, complaint_id=None,
+            principal=principal, kind="service", case=case, complaint_id=None,
             workflow_id=workflow_id, idempotency_key=key, request=record.model_dump(mode="json"), payload=payload,
         )
 
@@ -373,7 +372,7 @@ class Cases:
             paid_at=record.paid_at, evidence=[EvidenceView(kind=e.kind.value, ref=e.ref) for e in record.evidence],
         )
         return await self._record_action(
-            principal=principal, kind="payment", event_type=CaseEvents.PAYMENT_RECORDED, case=case, complaint_id=None,
+            principal=principal, kind="payment", case=case, complaint_id=None,
             workflow_id=workflow_id, idempotency_key=key, request=record.model_dump(mode="json"), payload=payload,
         )
 
@@ -385,7 +384,7 @@ class Cases:
             principal, case_id, process, Updates.CLOSE_CASE, request, key)
         payload = ClosureRecorded(**self._common(principal, case, pid, snapshot), reason=request.reason.value)
         return await self._record_action(
-            principal=principal, kind="closure", event_type=CaseEvents.CLOSURE_RECORDED, case=case, complaint_id=None,
+            principal=principal, kind="closure", case=case, complaint_id=None,
             workflow_id=workflow_id, idempotency_key=key, request=request.model_dump(mode="json"), payload=payload,
         )
 
@@ -418,7 +417,7 @@ class Cases:
                                                  process_case_id=pid, requested_by=principal.client_id, reason=reason)
         try:
             response = await self._record_action(
-                principal=principal, kind="extension.requested", event_type=CaseEvents.EXTENSION_REQUESTED, case=case,
+                principal=principal, kind="extension.requested", case=case,
                 complaint_id=None, workflow_id=workflow_id, idempotency_key=key,
                 request={"reason": reason, "request_id": request_id}, payload=payload,
             )
@@ -446,7 +445,7 @@ class Cases:
         async with self._pool.connection() as conn:
             await store.decide_extension(conn, pending["request_id"], principal.client_id, "approved")
         response = await self._record_action(
-            principal=principal, kind="extension.approved", event_type=CaseEvents.EXTENSION_APPROVED, case=case,
+            principal=principal, kind="extension.approved", case=case,
             complaint_id=None, workflow_id=workflow_id, idempotency_key=key,
             request=approval.model_dump(mode="json"), payload=payload,
         )
@@ -459,7 +458,7 @@ class Cases:
             actor=principal.client_id, inspector=inspector,
         )
         return await self._record_action(
-            principal=principal, kind="assignment", event_type=CaseEvents.INSPECTOR_ASSIGNED, case=case,
+            principal=principal, kind="assignment", case=case,
             complaint_id=None, workflow_id=None, idempotency_key=None, request={"inspector": inspector},
             payload=payload,
         )
@@ -472,7 +471,7 @@ class Cases:
             actor=principal.client_id, contractors=[Party(**p) for p in parties],
         )
         return await self._record_action(
-            principal=principal, kind="parties", event_type=CaseEvents.PARTIES_RECORDED, case=case,
+            principal=principal, kind="parties", case=case,
             complaint_id=None, workflow_id=None, idempotency_key=None, request={"contractors": parties},
             payload=payload,
         )
@@ -490,8 +489,7 @@ class Cases:
                                 "only cases of one county can be merged")
         payload = CaseMerged(case_id=case["case_id"], merged_case_id=other["case_id"], county=case["county"],
                              actor=principal.client_id, reason=reason)
-        event = EventEnvelope(type=CaseEvents.MERGED, subject=case["case_id"], producer="cases",
-                              payload=payload.model_dump(mode="json"))
+        event = EventEnvelope.wrap(payload, subject=case["case_id"], producer="cases")
         async with self._pool.connection() as conn, conn.transaction():
             await store.add_event(conn, event)
             await audit.record(conn, principal, "case.merge", case["case_id"], detail={"merged": other["case_id"]})
@@ -513,8 +511,7 @@ class Cases:
         new_case_id = domain.split_case_id(case["case_id"], wanted)
         payload = CaseSplit(case_id=case["case_id"], new_case_id=new_case_id, complaint_ids=wanted,
                             county=case["county"], actor=principal.client_id, reason=reason)
-        event = EventEnvelope(type=CaseEvents.SPLIT, subject=case["case_id"], producer="cases",
-                              payload=payload.model_dump(mode="json"))
+        event = EventEnvelope.wrap(payload, subject=case["case_id"], producer="cases")
         async with self._pool.connection() as conn, conn.transaction():
             await store.add_event(conn, event)
             await audit.record(conn, principal, "case.split", case["case_id"],

@@ -19,7 +19,8 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from services.contracts.process_reports import ProcessReported, ledger_status
+from services.contracts.cases_events import ProcessReported
+from services.contracts.process_reports import ledger_status
 
 Conn = psycopg.Connection[Any]
 

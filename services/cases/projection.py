@@ -1,13 +1,14 @@
 """The ledger projection: applies each event from the stream to the read model (the inbox handler).
 
 It runs inside the inbox transaction of `InboxConsumer`, so an event's effect and its id commit together
-and a redelivered event changes nothing. Sources:
+and a redelivered event changes nothing. Sources, each handled by its event class:
 
 - intake's `complaint.submitted` (a complaint joins its case; a new case is opened),
 - this service's own events (`services/contracts/cases_events.py`): the lifecycle's requests (notices,
   forwardings, orders, compensation decisions) and the inspectors' actions, each with the process
   snapshot taken right after it,
-- referrals' and sanctions' events that name a case (criminal referrals, overdue handoffs, listings).
+- referrals' and sanctions' events that name a case (criminal referrals, overdue handoffs, listings), and
+  the referrals' department directory.
 
 Every event also becomes a timeline row of its ledger case. Ledger rows are recomputed from their parts
 (`complaints`, `processes`, `payments`) after each change, so merges and splits are just regroupings.
@@ -18,17 +19,49 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 from psycopg.types.json import Jsonb
+from pydantic_core import to_jsonable_python
 
 from services.cases import domain, process_state
+from services.common.event_handlers import EventHandlers, PayloadHandler
+from services.common.inbox import PermanentEventError
 from services.common.outbox import add_event
-from services.contracts.cases import case_id_for, employer_ref, project_ref
-from services.contracts.cases_events import CaseEvents, CaseOpened
-from services.contracts.events import EventEnvelope, Topics
-from services.contracts.process_reports import ProcessReported
+from services.contracts import catalog
+from services.contracts.cases import case_refs
+from services.contracts.cases_events import (
+    AcceptanceDecided,
+    ActionRecorded,
+    CallbackRecorded,
+    CaseMerged,
+    CaseOpened,
+    CaseSplit,
+    ClosureRecorded,
+    CompensationDecided,
+    ComplaintForwarded,
+    ExtensionApproved,
+    ExtensionRequested,
+    InspectorAssigned,
+    NoticeRecorded,
+    OrderIssued,
+    PartiesRecorded,
+    PaymentRecorded,
+    ProcessReported,
+    ProcessSnapshot,
+    ServiceRecorded,
+    VerificationRecorded,
+)
+from services.contracts.events import EventEnvelope, EventPayload, Topics
+from services.contracts.intake_events import ComplaintSubmitted
+from services.contracts.referrals_events import (
+    DepartmentsConfigured,
+    HandoffEscalated,
+    ReferralKind,
+    ReferralMade,
+)
+from services.contracts.sanctions_events import ListingPublished
 
 log = logging.getLogger(__name__)
 
@@ -42,23 +75,53 @@ LADDER_LETTERS = {"reminder", "supervision", "warning_letter", "accountability_r
 Conn = psycopg.Connection[Any]
 
 
+class _AboutACase(Protocol):
+    """A referrals or sanctions event that names a case (every one of theirs with a `case_id`)."""
+
+    @property
+    def case_id(self) -> str: ...
+
+    def model_dump(self, *, mode: str) -> dict[str, Any]: ...
+
+
 class LedgerProjection:
     """The inbox handler `(conn, envelope) -> None` of the cases worker."""
 
+    def __init__(self) -> None:
+        # Referrals' and sanctions' events that name a case go to its timeline; a few also count as facts.
+        about_a_case: dict[type[EventPayload], PayloadHandler] = {
+            cls: self._other_service for cls in catalog.events()
+            if cls.TOPIC in (Topics.REFERRALS, Topics.SANCTIONS) and "case_id" in cls.model_fields
+        }
+        self.handlers = EventHandlers({
+            ComplaintSubmitted: self._complaint_submitted,
+            CaseOpened: self._on_case_opened,
+            NoticeRecorded: self._on_notice_recorded,
+            ComplaintForwarded: self._on_complaint_forwarded,
+            OrderIssued: self._on_order_issued,
+            CompensationDecided: self._on_compensation_decided,
+            AcceptanceDecided: self._on_acceptance_decided,
+            VerificationRecorded: self._on_verification_recorded,
+            ServiceRecorded: self._on_service_recorded,
+            PaymentRecorded: self._on_payment_recorded,
+            ExtensionRequested: self._on_extension_requested,
+            ExtensionApproved: self._on_extension_approved,
+            ClosureRecorded: self._on_closure_recorded,
+            CallbackRecorded: self._on_callback_recorded,
+            InspectorAssigned: self._on_inspector_assigned,
+            PartiesRecorded: self._on_parties_recorded,
+            ProcessReported: self._on_process_reported,
+            CaseMerged: self._on_case_merged,
+            CaseSplit: self._on_case_split,
+            DepartmentsConfigured: self._departments_configured,
+            **about_a_case,
+            ReferralMade: self._on_referral_made,
+            HandoffEscalated: self._on_handoff_escalated,
+            ListingPublished: self._on_listing_published,
+        }, consumer=CONSUMER_NAME)
+
     def __call__(self, conn: Conn, event: EventEnvelope) -> None:
-        if event.producer == "intake" or event.type.startswith("complaint.submitted"):
-            if event.type == "complaint.submitted":
-                self._complaint_submitted(conn, event)
-            return
-        if event.producer == "cases":
-            handler = getattr(self, "_on_" + event.type.replace(".", "_"), None)
-            if handler is not None:
-                handler(conn, event)
-            return
-        if event.producer == "referrals" and event.type == "departments.configured":
-            self._departments_configured(conn, event)
-        elif event.producer in ("referrals", "sanctions"):
-            self._other_service(conn, event)
+        self.handlers(conn, event)
 
     # --- resolution -----------------------------------------------------------------------------------
 
@@ -104,20 +167,15 @@ class LedgerProjection:
 
     # --- complaints ----------------------------------------------------------------------------------
 
-    def _complaint_submitted(self, conn: Conn, event: EventEnvelope) -> None:
-        p = event.payload
-        employer = employer_ref(p.get("employer_credit_code"), p["employer_name_key"])
-        project = project_ref(p.get("site_id"), p["county_code"], p["project_name"])
-        process_case_id = case_id_for(employer, project)
+    def _complaint_submitted(self, conn: Conn, event: EventEnvelope, c: ComplaintSubmitted) -> None:
+        employer, project, process_case_id = case_refs(c)
         case_id = self.resolve_alias(conn, process_case_id)
-        submitted_at = datetime.fromisoformat(p["submitted_at"])
         inserted = conn.execute(
             "INSERT INTO complaints (complaint_id, case_id, process_case_id, county, channel, amount_owed, "
             "workers_affected, complainant_ref, submitted_at, deadlines) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (complaint_id) DO NOTHING",
-            (p["complaint_id"], case_id, process_case_id, p["county_code"], p.get("channel"),
-             Decimal(p["amount_owed"]), int(p["workers_affected"]), p.get("person_ref") or p.get("phone_ref"),
-             submitted_at, Jsonb([])),
+            (c.complaint_id, case_id, process_case_id, c.county_code, c.channel, c.amount_owed, c.workers_affected,
+             c.person_ref or c.phone_ref, c.submitted_at, Jsonb([])),
         ).rowcount
         if not inserted:
             return
@@ -127,39 +185,34 @@ class LedgerProjection:
                 "INSERT INTO ledger (case_id, county, city, employer_ref, employer_name, employer_credit_code, "
                 "project_ref, project_name, stage, status, received_at) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'acceptance', 'open', %s)",
-                (case_id, p["county_code"], domain.city_of(p["county_code"]), employer, p["employer_name"],
-                 p.get("employer_credit_code"), project, p["project_name"], submitted_at),
+                (case_id, c.county_code, domain.city_of(c.county_code), employer, c.employer_name,
+                 c.employer_credit_code, project, c.project_name, c.submitted_at),
             )
             opened = CaseOpened(
-                case_id=case_id, county=p["county_code"], employer_ref=employer, employer_name=p["employer_name"],
-                employer_credit_code=p.get("employer_credit_code"), project_ref=project,
-                project_name=p["project_name"], opened_by_complaint=p["complaint_id"],
+                case_id=case_id, county=c.county_code, employer_ref=employer, employer_name=c.employer_name,
+                employer_credit_code=c.employer_credit_code, project_ref=project, project_name=c.project_name,
+                opened_by_complaint=c.complaint_id,
             )
-            add_event(conn, Topics.CASES, EventEnvelope(
-                type=CaseEvents.CASE_OPENED, subject=case_id, producer="cases",
-                occurred_at=event.occurred_at, payload=opened.model_dump(mode="json"),
-            ))
+            add_event(conn, opened.TOPIC, EventEnvelope.wrap(opened, subject=case_id, producer="cases",
+                                                             occurred_at=event.occurred_at))
         self.timeline(
             conn, case_id, event,
-            f"收到投诉 {p['complaint_id']}：{p['workers_affected']} 人、{p['amount_owed']} 元（渠道 {p.get('channel')}）",
-            complaint_id=p["complaint_id"],
-            detail={"amount_owed": p["amount_owed"], "workers_affected": p["workers_affected"]},
+            f"收到投诉 {c.complaint_id}：{c.workers_affected} 人、{c.amount_owed} 元（渠道 {c.channel}）",
+            complaint_id=c.complaint_id,
+            detail={"amount_owed": str(c.amount_owed), "workers_affected": c.workers_affected},
         )
         self.refresh(conn, case_id)
 
-    def _apply_complaint_snapshot(self, conn: Conn, complaint_id: str, snapshot: dict[str, Any] | None,
+    def _apply_complaint_snapshot(self, conn: Conn, complaint_id: str, snapshot: ProcessSnapshot,
                                   at: datetime) -> None:
-        if not snapshot:
-            return
         conn.execute(
             "UPDATE complaints SET stage = %s, status = CASE WHEN %s = 'open' THEN 'open' ELSE 'closed' END, "
             "overdue = %s, deadlines = %s, snapshot_at = %s, "
             "closure_reason = COALESCE(%s, closure_reason), "
             "closed_at = CASE WHEN %s <> 'open' THEN COALESCE(closed_at, %s) ELSE closed_at END "
             "WHERE complaint_id = %s AND (snapshot_at IS NULL OR snapshot_at <= %s)",
-            (snapshot["stage"], snapshot["status"], snapshot.get("overdue", False),
-             Jsonb(snapshot.get("deadlines") or []), at, snapshot.get("closure_reason"), snapshot["status"], at,
-             complaint_id, at),
+            (snapshot.stage, snapshot.status, snapshot.overdue, Jsonb(_deadlines(snapshot)), at,
+             snapshot.closure_reason, snapshot.status, at, complaint_id, at),
         )
 
     def ensure_process(self, conn: Conn, process_case_id: str, at: datetime, county: str | None = None) -> str:
@@ -183,9 +236,9 @@ class LedgerProjection:
             (stage, stage, stage, at.isoformat(), process_case_id),
         )
 
-    def _apply_process_snapshot(self, conn: Conn, process_case_id: str, snapshot: dict[str, Any] | None,
+    def _apply_process_snapshot(self, conn: Conn, process_case_id: str, snapshot: ProcessSnapshot | None,
                                 at: datetime) -> None:
-        if not snapshot:
+        if snapshot is None:
             return
         row = conn.execute(
             "SELECT status, snapshot_at, case_id, county FROM processes WHERE process_case_id = %s",
@@ -193,7 +246,7 @@ class LedgerProjection:
         ).fetchone()
         if row is None or (row["snapshot_at"] is not None and row["snapshot_at"] > at):
             return
-        stage = snapshot["stage"]
+        stage = snapshot.stage
         conn.execute(
             "UPDATE processes SET stage = %s, status = %s, overdue = %s, deadlines = %s, snapshot_at = %s, "
             "classification = COALESCE(%s, classification), closure_reason = COALESCE(%s, closure_reason), "
@@ -201,18 +254,17 @@ class LedgerProjection:
             "stage_times = CASE WHEN stage_times ? %s THEN stage_times "
             "ELSE stage_times || jsonb_build_object(%s::text, %s::text) END "
             "WHERE process_case_id = %s",
-            (stage, "open" if snapshot["status"] == "open" else "closed", snapshot.get("overdue", False),
-             Jsonb(snapshot.get("deadlines") or []), at, snapshot.get("classification"),
-             snapshot.get("closure_reason"), bool(snapshot.get("extension_approved")), stage, stage,
-             at.isoformat(), process_case_id),
+            (stage, "open" if snapshot.status == "open" else "closed", snapshot.overdue,
+             Jsonb(_deadlines(snapshot)), at, snapshot.classification, snapshot.closure_reason,
+             bool(snapshot.extension_approved), stage, stage, at.isoformat(), process_case_id),
         )
-        if row["status"] == "open" and snapshot["status"] != "open":
-            self._process_closed(conn, process_case_id, snapshot.get("closure_reason"), at)
-        referrals = snapshot.get("referrals") or {}
-        if "police" in referrals:
-            self.fact(conn, "criminal_referral", process_case_id, row["case_id"], row["county"], referrals["police"], at)
-        for d in snapshot.get("deadlines") or []:
-            if d["name"] == "handoff.response" and d.get("outcome") == "expired":
+        if row["status"] == "open" and snapshot.status != "open":
+            self._process_closed(conn, process_case_id, snapshot.closure_reason, at)
+        if "police" in snapshot.referrals:
+            self.fact(conn, "criminal_referral", process_case_id, row["case_id"], row["county"],
+                      snapshot.referrals["police"], at)
+        for d in snapshot.deadlines:
+            if d.name == "handoff.response" and d.outcome == "expired":
                 self.fact(conn, "handoff_overdue", process_case_id, row["case_id"], row["county"], None, at)
 
     def _process_closed(self, conn: Conn, process_case_id: str, reason: str | None, at: datetime) -> None:
@@ -241,85 +293,85 @@ class LedgerProjection:
 
     # --- the lifecycle's requests -------------------------------------------------------------------------
 
-    def _on_case_opened(self, conn: Conn, event: EventEnvelope) -> None:
-        p = event.payload
-        self.timeline(conn, self.resolve_alias(conn, p["case_id"]), event,
-                      f"立案登记：{p['employer_name']} / {p['project_name']}")
+    def _on_case_opened(self, conn: Conn, event: EventEnvelope, opened: CaseOpened) -> None:
+        self.timeline(conn, self.resolve_alias(conn, opened.case_id), event,
+                      f"立案登记：{opened.employer_name} / {opened.project_name}")
 
-    def _on_case_notice_recorded(self, conn: Conn, event: EventEnvelope) -> None:
-        p = event.payload
-        kind = p["kind"]
-        if p.get("complaint_id"):
-            case_id = self.case_of_complaint(conn, p["complaint_id"])
+    def _on_notice_recorded(self, conn: Conn, event: EventEnvelope, notice: NoticeRecorded) -> None:
+        kind = notice.kind
+        case_id: str | None
+        if notice.complaint_id:
+            case_id = self.case_of_complaint(conn, notice.complaint_id)
             if kind in ("acceptance.overdue", "callback.overdue"):
-                conn.execute("UPDATE complaints SET overdue = true WHERE complaint_id = %s", (p["complaint_id"],))
-        else:
-            process_case_id = p["case_id"]
+                conn.execute("UPDATE complaints SET overdue = true WHERE complaint_id = %s", (notice.complaint_id,))
+        elif notice.case_id is not None:
+            process_case_id = notice.case_id
             case_id = self.case_of_process(conn, process_case_id)
             if kind == "investigation.overdue":
                 conn.execute("UPDATE processes SET investigation_overdue = true, overdue = true "
                              "WHERE process_case_id = %s", (process_case_id,))
             if kind == "handoff.ladder_exhausted":
                 row = conn.execute("SELECT county FROM ledger WHERE case_id = %s", (case_id,)).fetchone()
-                self.fact(conn, "handoff_overdue", process_case_id, case_id, row["county"] if row else p["county"],
-                          p["notice_id"], event.occurred_at)
+                self.fact(conn, "handoff_overdue", process_case_id, case_id, row["county"] if row else notice.county,
+                          notice.notice_id, event.occurred_at)
+        else:
+            return  # a notice names the complaint or the case it is about
         if case_id is None:
             return
-        self.timeline(conn, case_id, event, f"通知{p['office']}（{kind}）：{p['text']}",
-                      complaint_id=p.get("complaint_id"), detail={"kind": kind, "due_at": p.get("due_at")})
+        self.timeline(conn, case_id, event, f"通知{notice.office}（{kind}）：{notice.text}",
+                      complaint_id=notice.complaint_id,
+                      detail={"kind": kind, "due_at": to_jsonable_python(notice.due_at)})
         self.refresh(conn, case_id)
 
-    def _on_complaint_forwarded(self, conn: Conn, event: EventEnvelope) -> None:
-        p = event.payload
-        case_id = self.case_of_complaint(conn, p["complaint_id"])
+    def _on_complaint_forwarded(self, conn: Conn, event: EventEnvelope, forwarded: ComplaintForwarded) -> None:
+        case_id = self.case_of_complaint(conn, forwarded.complaint_id)
         if case_id is None:
             return
         conn.execute(
             "UPDATE complaints SET status = 'closed', stage = 'callback', closure_reason = 'forwarded', "
             "closed_at = COALESCE(closed_at, %s) WHERE complaint_id = %s AND status = 'open'",
-            (event.occurred_at, p["complaint_id"]),
+            (event.occurred_at, forwarded.complaint_id),
         )
-        self.timeline(conn, case_id, event, f"投诉 {p['complaint_id']} 转送 {p['forward_to']}（{p['forwarding_id']}）",
-                      complaint_id=p["complaint_id"])
-        self.refresh(conn, case_id)
-
-    def _on_case_order_issued(self, conn: Conn, event: EventEnvelope) -> None:
-        p = event.payload
-        case_id = self.ensure_process(conn, p["case_id"], event.occurred_at, p["county"])
-        conn.execute("UPDATE processes SET order_id = %s WHERE process_case_id = %s", (p["order_id"], p["case_id"]))
-        self._reach_stage(conn, p["case_id"], "service", event.occurred_at)
         self.timeline(conn, case_id, event,
-                      f"下达限期改正指令书 {p['order_id']}：{p['workers']} 人、{p['amount_owed']} 元，限 {p['pay_days']} 日支付")
+                      f"投诉 {forwarded.complaint_id} 转送 {forwarded.forward_to}（{forwarded.forwarding_id}）",
+                      complaint_id=forwarded.complaint_id)
         self.refresh(conn, case_id)
 
-    def _on_case_compensation_decided(self, conn: Conn, event: EventEnvelope) -> None:
-        p = event.payload
-        case_id = self.ensure_process(conn, p["case_id"], event.occurred_at, p["county"])
+    def _on_order_issued(self, conn: Conn, event: EventEnvelope, order: OrderIssued) -> None:
+        case_id = self.ensure_process(conn, order.case_id, event.occurred_at, order.county)
+        conn.execute("UPDATE processes SET order_id = %s WHERE process_case_id = %s", (order.order_id, order.case_id))
+        self._reach_stage(conn, order.case_id, "service", event.occurred_at)
+        self.timeline(conn, case_id, event,
+                      f"下达限期改正指令书 {order.order_id}：{order.workers} 人、{order.amount_owed} 元，"
+                      f"限 {order.pay_days} 日支付")
+        self.refresh(conn, case_id)
+
+    def _on_compensation_decided(self, conn: Conn, event: EventEnvelope, decided: CompensationDecided) -> None:
+        case_id = self.ensure_process(conn, decided.case_id, event.occurred_at, decided.county)
         conn.execute("UPDATE processes SET compensation_id = %s WHERE process_case_id = %s",
-                     (p["decision_id"], p["case_id"]))
-        self._reach_stage(conn, p["case_id"], "refusal", event.occurred_at)
+                     (decided.decision_id, decided.case_id))
+        self._reach_stage(conn, decided.case_id, "refusal", event.occurred_at)
         self.timeline(conn, case_id, event,
-                      f"逾期未支付，作出加付赔偿金决定 {p['decision_id']}：{p['compensation_amount']} 元")
+                      f"逾期未支付，作出加付赔偿金决定 {decided.decision_id}：{decided.compensation_amount} 元")
         self.refresh(conn, case_id)
 
     # --- inspectors' actions ----------------------------------------------------------------------------
 
-    def _action_case(self, conn: Conn, p: dict[str, Any]) -> str:
-        if p.get("process_case_id"):
-            return self.case_of_process(conn, p["process_case_id"])
-        if p.get("complaint_id"):
-            return self.case_of_complaint(conn, p["complaint_id"]) or self.resolve_alias(conn, p["case_id"])
-        return self.resolve_alias(conn, p["case_id"])
+    def _action_case(self, conn: Conn, action: ActionRecorded) -> str:
+        if action.process_case_id:
+            return self.case_of_process(conn, action.process_case_id)
+        if action.complaint_id:
+            return self.case_of_complaint(conn, action.complaint_id) or self.resolve_alias(conn, action.case_id)
+        return self.resolve_alias(conn, action.case_id)
 
-    def _on_complaint_acceptance_decided(self, conn: Conn, event: EventEnvelope) -> None:
-        p = event.payload
+    def _on_acceptance_decided(self, conn: Conn, event: EventEnvelope, decided: AcceptanceDecided) -> None:
         at = event.occurred_at
-        complaint_id = p["complaint_id"]
+        complaint_id = decided.complaint_id
         row = conn.execute("SELECT case_id, process_case_id, county FROM complaints WHERE complaint_id = %s",
                            (complaint_id,)).fetchone()
-        if row is None:
+        if row is None or complaint_id is None:
             return
-        decision = p["decision"]
+        decision = decided.decision
         stage, status, reason = {
             "accept": ("in_case", "open", None),
             "reject": ("callback", "closed", "rejected"),
@@ -331,117 +383,112 @@ class LedgerProjection:
             "closure_reason = COALESCE(%s, closure_reason), "
             "closed_at = CASE WHEN %s = 'closed' THEN COALESCE(closed_at, %s) ELSE closed_at END, "
             "overdue = false, deadlines = '[]' WHERE complaint_id = %s",
-            (decision, at, p["actor"], stage, status, reason, status, at, complaint_id),
+            (decision, at, decided.actor, stage, status, reason, status, at, complaint_id),
         )
-        snapshot = p.get("process")
-        if snapshot:
+        if decided.process is not None:
             # The workflow's own deadlines replace the locally computed acceptance period.
-            self._apply_complaint_snapshot(conn, complaint_id, {**snapshot, "stage": stage,
-                                                                "status": status, "closure_reason": reason}, at)
+            self._apply_complaint_snapshot(conn, complaint_id, decided.process.model_copy(
+                update={"stage": stage, "status": status, "closure_reason": reason}), at)
         if decision == "accept":
             self.ensure_process(conn, row["process_case_id"], at, row["county"])
         text = {"accept": "受理", "reject": "不予受理", "request_more_info": "要求补正材料", "forward": "转送"}[decision]
-        self.timeline(conn, row["case_id"], event, f"投诉 {complaint_id}：{text}（{p['actor']}）",
-                      complaint_id=complaint_id, actor=p["actor"],
-                      detail={"decision": decision, "reason": p.get("reason"), "forward_to": p.get("forward_to")})
+        self.timeline(conn, row["case_id"], event, f"投诉 {complaint_id}：{text}（{decided.actor}）",
+                      complaint_id=complaint_id, actor=decided.actor,
+                      detail={"decision": decision, "reason": decided.reason, "forward_to": decided.forward_to})
         self.refresh(conn, row["case_id"])
 
-    def _on_case_verification_recorded(self, conn: Conn, event: EventEnvelope) -> None:
-        p = event.payload
+    def _on_verification_recorded(self, conn: Conn, event: EventEnvelope, verified: VerificationRecorded) -> None:
         at = event.occurred_at
-        pid = p["process_case_id"]
-        case_id = self.ensure_process(conn, pid, at, p["county"])
+        pid = _process_of(verified)
+        case_id = self.ensure_process(conn, pid, at, verified.county)
         conn.execute(
             "UPDATE processes SET outcome = %s, classification = %s, verified_at = COALESCE(verified_at, %s), "
             "amount_verified = %s, workers_verified = %s WHERE process_case_id = %s",
-            (p["outcome"], p["classification"], at, p.get("confirmed_amount"), p.get("confirmed_workers"), pid),
+            (verified.outcome, verified.classification, at, verified.confirmed_amount, verified.confirmed_workers,
+             pid),
         )
-        self._apply_process_snapshot(conn, pid, p.get("process"), at)
-        text = f"核实结论：{p['outcome']}"
-        if p.get("confirmed_amount") is not None:
-            text += f"，核定 {p['confirmed_amount']} 元"
-        self.timeline(conn, case_id, event, text + f"（{p['actor']}）", actor=p["actor"],
-                      detail={"outcome": p["outcome"], "department": p.get("department")})
+        self._apply_process_snapshot(conn, pid, verified.process, at)
+        text = f"核实结论：{verified.outcome}"
+        if verified.confirmed_amount is not None:
+            text += f"，核定 {verified.confirmed_amount} 元"
+        self.timeline(conn, case_id, event, text + f"（{verified.actor}）", actor=verified.actor,
+                      detail={"outcome": verified.outcome, "department": verified.department})
         self.refresh(conn, case_id)
 
-    def _on_case_service_recorded(self, conn: Conn, event: EventEnvelope) -> None:
-        p = event.payload
-        pid = p["process_case_id"]
-        case_id = self.ensure_process(conn, pid, event.occurred_at, p["county"])
+    def _on_service_recorded(self, conn: Conn, event: EventEnvelope, served: ServiceRecorded) -> None:
+        pid = _process_of(served)
+        case_id = self.ensure_process(conn, pid, event.occurred_at, served.county)
         self._reach_stage(conn, pid, "payment", event.occurred_at)
-        self._apply_process_snapshot(conn, pid, p.get("process"), event.occurred_at)
-        evidence = "、".join(f"{e['kind']}:{e['ref']}" for e in p["evidence"])
-        self.timeline(conn, case_id, event, f"限期改正指令书送达（{p['method']}），证据：{evidence}（{p['actor']}）",
-                      actor=p["actor"], detail={"method": p["method"], "evidence": p["evidence"]})
+        self._apply_process_snapshot(conn, pid, served.process, event.occurred_at)
+        evidence = "、".join(f"{e.kind}:{e.ref}" for e in served.evidence)
+        self.timeline(conn, case_id, event, f"限期改正指令书送达（{served.method}），证据：{evidence}（{served.actor}）",
+                      actor=served.actor,
+                      detail={"method": served.method, "evidence": to_jsonable_python(served.evidence)})
         self.refresh(conn, case_id)
 
-    def _on_case_payment_recorded(self, conn: Conn, event: EventEnvelope) -> None:
-        p = event.payload
-        pid = p["process_case_id"]
-        case_id = self.ensure_process(conn, pid, event.occurred_at, p["county"])
+    def _on_payment_recorded(self, conn: Conn, event: EventEnvelope, payment: PaymentRecorded) -> None:
+        pid = _process_of(payment)
+        case_id = self.ensure_process(conn, pid, event.occurred_at, payment.county)
         conn.execute(
             "INSERT INTO payments (process_case_id, payment_id, case_id, amount, recorded_at) "
             "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-            (pid, p["payment_id"], case_id, Decimal(str(p["amount"])), event.occurred_at),
+            (pid, payment.payment_id, case_id, payment.amount, event.occurred_at),
         )
-        self._apply_process_snapshot(conn, pid, p.get("process"), event.occurred_at)
-        self.timeline(conn, case_id, event, f"记录支付 {p['amount']} 元（{p['payment_id']}，{p['actor']}）",
-                      actor=p["actor"], detail={"amount": str(p["amount"]), "evidence": p.get("evidence", [])})
+        self._apply_process_snapshot(conn, pid, payment.process, event.occurred_at)
+        self.timeline(conn, case_id, event, f"记录支付 {payment.amount} 元（{payment.payment_id}，{payment.actor}）",
+                      actor=payment.actor,
+                      detail={"amount": str(payment.amount), "evidence": to_jsonable_python(payment.evidence)})
         self.refresh(conn, case_id)
 
-    def _on_case_extension_requested(self, conn: Conn, event: EventEnvelope) -> None:
-        p = event.payload
-        case_id = self._action_case(conn, p)
-        self.timeline(conn, case_id, event, f"申请延长办案期限（{p['actor']}）：{p['reason']}", actor=p["actor"])
+    def _on_extension_requested(self, conn: Conn, event: EventEnvelope, requested: ExtensionRequested) -> None:
+        case_id = self._action_case(conn, requested)
+        self.timeline(conn, case_id, event, f"申请延长办案期限（{requested.actor}）：{requested.reason}",
+                      actor=requested.actor)
 
-    def _on_case_extension_approved(self, conn: Conn, event: EventEnvelope) -> None:
-        p = event.payload
-        pid = p["process_case_id"]
-        case_id = self.ensure_process(conn, pid, event.occurred_at, p["county"])
+    def _on_extension_approved(self, conn: Conn, event: EventEnvelope, approved: ExtensionApproved) -> None:
+        pid = _process_of(approved)
+        case_id = self.ensure_process(conn, pid, event.occurred_at, approved.county)
         conn.execute("UPDATE processes SET extension_approved = true WHERE process_case_id = %s", (pid,))
-        self._apply_process_snapshot(conn, pid, p.get("process"), event.occurred_at)
-        self.timeline(conn, case_id, event, f"批准延长办案期限（{p['actor']}）：{p['reason']}", actor=p["actor"])
+        self._apply_process_snapshot(conn, pid, approved.process, event.occurred_at)
+        self.timeline(conn, case_id, event, f"批准延长办案期限（{approved.actor}）：{approved.reason}",
+                      actor=approved.actor)
         self.refresh(conn, case_id)
 
-    def _on_case_closure_recorded(self, conn: Conn, event: EventEnvelope) -> None:
-        p = event.payload
-        pid = p["process_case_id"]
-        case_id = self.ensure_process(conn, pid, event.occurred_at, p["county"])
-        self._apply_process_snapshot(conn, pid, p.get("process"), event.occurred_at)
-        self.timeline(conn, case_id, event, f"结案（{p['reason']}，{p['actor']}）", actor=p["actor"])
+    def _on_closure_recorded(self, conn: Conn, event: EventEnvelope, closure: ClosureRecorded) -> None:
+        pid = _process_of(closure)
+        case_id = self.ensure_process(conn, pid, event.occurred_at, closure.county)
+        self._apply_process_snapshot(conn, pid, closure.process, event.occurred_at)
+        self.timeline(conn, case_id, event, f"结案（{closure.reason}，{closure.actor}）", actor=closure.actor)
         self.refresh(conn, case_id)
 
-    def _on_complaint_callback_recorded(self, conn: Conn, event: EventEnvelope) -> None:
-        p = event.payload
-        case_id = self.case_of_complaint(conn, p["complaint_id"])
+    def _on_callback_recorded(self, conn: Conn, event: EventEnvelope, callback: CallbackRecorded) -> None:
+        complaint_id = callback.complaint_id
+        case_id = self.case_of_complaint(conn, complaint_id) if complaint_id is not None else None
         if case_id is None:
             return
         conn.execute(
             "UPDATE complaints SET satisfaction = %s, called_back_at = %s, stage = 'done' WHERE complaint_id = %s",
-            (p["satisfaction"], event.occurred_at, p["complaint_id"]),
+            (callback.satisfaction, event.occurred_at, complaint_id),
         )
-        self.timeline(conn, case_id, event, f"回访投诉 {p['complaint_id']}：{p['satisfaction']}（{p['actor']}）",
-                      complaint_id=p["complaint_id"], actor=p["actor"])
+        self.timeline(conn, case_id, event, f"回访投诉 {complaint_id}：{callback.satisfaction}（{callback.actor}）",
+                      complaint_id=complaint_id, actor=callback.actor)
 
-    def _on_case_inspector_assigned(self, conn: Conn, event: EventEnvelope) -> None:
-        p = event.payload
-        case_id = self.resolve_alias(conn, p["case_id"])
+    def _on_inspector_assigned(self, conn: Conn, event: EventEnvelope, assigned: InspectorAssigned) -> None:
+        case_id = self.resolve_alias(conn, assigned.case_id)
         conn.execute("UPDATE ledger SET assigned_inspector = %s, updated_at = now() WHERE case_id = %s",
-                     (p["inspector"], case_id))
-        self.timeline(conn, case_id, event, f"指定承办人 {p['inspector']}（{p['actor']}）", actor=p["actor"])
+                     (assigned.inspector, case_id))
+        self.timeline(conn, case_id, event, f"指定承办人 {assigned.inspector}（{assigned.actor}）", actor=assigned.actor)
 
-    def _on_case_parties_recorded(self, conn: Conn, event: EventEnvelope) -> None:
-        p = event.payload
-        case_id = self.resolve_alias(conn, p["case_id"])
+    def _on_parties_recorded(self, conn: Conn, event: EventEnvelope, parties: PartiesRecorded) -> None:
+        case_id = self.resolve_alias(conn, parties.case_id)
         conn.execute("UPDATE ledger SET contractors = %s, updated_at = now() WHERE case_id = %s",
-                     (Jsonb(p["contractors"]), case_id))
-        names = "、".join(f"{c['role']}:{c['name']}" for c in p["contractors"]) or "无"
-        self.timeline(conn, case_id, event, f"记录相关单位：{names}（{p['actor']}）", actor=p["actor"])
+                     (Jsonb(to_jsonable_python(parties.contractors)), case_id))
+        names = "、".join(f"{c.role}:{c.name}" for c in parties.contractors) or "无"
+        self.timeline(conn, case_id, event, f"记录相关单位：{names}（{parties.actor}）", actor=parties.actor)
 
     # --- the workflows' own reports ---------------------------------------------------------------------------
 
-    def _on_process_reported(self, conn: Conn, event: EventEnvelope) -> None:
-        report = ProcessReported.model_validate(event.payload)
+    def _on_process_reported(self, conn: Conn, event: EventEnvelope, report: ProcessReported) -> None:
         newest = process_state.keep_latest(conn, report)
         if report.complaint_id is not None:
             case_id = self.case_of_complaint(conn, report.complaint_id)
@@ -476,10 +523,9 @@ class LedgerProjection:
 
     # --- merge and split ----------------------------------------------------------------------------------
 
-    def _on_case_merged(self, conn: Conn, event: EventEnvelope) -> None:
-        p = event.payload
-        survivor = self.resolve_alias(conn, p["case_id"])
-        merged = p["merged_case_id"]
+    def _on_case_merged(self, conn: Conn, event: EventEnvelope, merge: CaseMerged) -> None:
+        survivor = self.resolve_alias(conn, merge.case_id)
+        merged = merge.merged_case_id
         row = conn.execute("SELECT merged_into FROM ledger WHERE case_id = %s", (merged,)).fetchone()
         if row is None or row["merged_into"] is not None or survivor == merged:
             return
@@ -498,13 +544,12 @@ class LedgerProjection:
             "SELECT jsonb_array_elements(contractors) c FROM ledger WHERE case_id IN (%s, %s)) x) WHERE case_id = %s",
             (survivor, merged, survivor),
         )
-        self.timeline(conn, survivor, event, f"案件 {merged} 并入本案（{p['actor']}）：{p['reason']}", actor=p["actor"])
+        self.timeline(conn, survivor, event, f"案件 {merged} 并入本案（{merge.actor}）：{merge.reason}", actor=merge.actor)
         self.refresh(conn, survivor)
 
-    def _on_case_split(self, conn: Conn, event: EventEnvelope) -> None:
-        p = event.payload
-        source = self.resolve_alias(conn, p["case_id"])
-        new_case = p["new_case_id"]
+    def _on_case_split(self, conn: Conn, event: EventEnvelope, split: CaseSplit) -> None:
+        source = self.resolve_alias(conn, split.case_id)
+        new_case = split.new_case_id
         if conn.execute("SELECT 1 FROM ledger WHERE case_id = %s", (new_case,)).fetchone():
             return
         conn.execute(
@@ -516,17 +561,17 @@ class LedgerProjection:
         )
         moved = conn.execute(
             "UPDATE complaints SET case_id = %s WHERE case_id = %s AND complaint_id = ANY(%s)",
-            (new_case, source, p["complaint_ids"]),
+            (new_case, source, split.complaint_ids),
         ).rowcount
         if not moved:
             conn.execute("DELETE FROM ledger WHERE case_id = %s", (new_case,))
             return
-        summary = f"拆分：投诉 {'、'.join(p['complaint_ids'])} 另立案件 {new_case}（{p['actor']}）：{p['reason']}"
-        self.timeline(conn, source, event, summary, actor=p["actor"])
+        summary = f"拆分：投诉 {'、'.join(split.complaint_ids)} 另立案件 {new_case}（{split.actor}）：{split.reason}"
+        self.timeline(conn, source, event, summary, actor=split.actor)
         conn.execute(
             "INSERT INTO timeline (case_id, event_id, at, type, producer, actor, summary) "
             "VALUES (%s, gen_random_uuid(), %s, %s, 'cases', %s, %s)",
-            (new_case, event.occurred_at, event.type, p["actor"], f"自案件 {source} 拆分设立：{p['reason']}"),
+            (new_case, event.occurred_at, event.type, split.actor, f"自案件 {source} 拆分设立：{split.reason}"),
         )
         self.refresh(conn, source)
         self.refresh(conn, new_case)
@@ -534,50 +579,53 @@ class LedgerProjection:
     # --- the department directory ----------------------------------------------------------------------
 
     @staticmethod
-    def _departments_configured(conn: Conn, event: EventEnvelope) -> None:
-        """services/contracts/referrals_events.py `DepartmentsConfigured`: the whole directory, replacing the
-        previous one (an older configuration arriving late does not overwrite a newer one)."""
-        p = event.payload
+    def _departments_configured(conn: Conn, event: EventEnvelope, directory: DepartmentsConfigured) -> None:
+        """The whole directory, replacing the previous one (an older configuration arriving late does not
+        overwrite a newer one)."""
         newest = conn.execute("SELECT max(updated_at) AS at FROM department_directory").fetchone()
         if newest is not None and newest["at"] is not None and newest["at"] > event.occurred_at:
             return
         conn.execute("DELETE FROM department_directory")
-        for entry in p["departments"]:
+        for entry in directory.departments:
             conn.execute(
                 "INSERT INTO department_directory (department, name, kind, county, takes_handoffs, config_sha256, "
                 "updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (entry["id"], entry["name"], entry["kind"], entry.get("county"), entry["takes_handoffs"],
-                 p["config_sha256"], event.occurred_at),
+                (entry.id, entry.name, entry.kind, entry.county, entry.takes_handoffs, directory.config_sha256,
+                 event.occurred_at),
             )
 
     # --- other services ------------------------------------------------------------------------------------
 
-    def _other_service(self, conn: Conn, event: EventEnvelope) -> None:
-        """Referrals' and sanctions' events that name a case: the facts reports count, and the timeline."""
-        p = event.payload
-        process_case_id = p.get("case_id")
-        if not isinstance(process_case_id, str):
-            return
+    def _on_referral_made(self, conn: Conn, event: EventEnvelope, made: ReferralMade) -> None:
+        # A police referral is a criminal referral the reports count.
+        self._other_service(conn, event, made,
+                            fact="criminal_referral" if made.target is ReferralKind.POLICE else None)
+
+    def _on_handoff_escalated(self, conn: Conn, event: EventEnvelope, escalated: HandoffEscalated) -> None:
+        # A rung of the ladder above the handoff letter: the department missed its deadline.
+        self._other_service(conn, event, escalated,
+                            fact="handoff_overdue" if escalated.kind in LADDER_LETTERS else None)
+
+    def _on_listing_published(self, conn: Conn, event: EventEnvelope, published: ListingPublished) -> None:
+        # An employer is on the blacklist once its listing is published (a decision not to list publishes
+        # nothing).
+        self._other_service(conn, event, published, fact="blacklist")
+
+    def _other_service(self, conn: Conn, event: EventEnvelope, payload: _AboutACase, fact: str | None = None) -> None:
+        """Referrals' and sanctions' events that name a case: the timeline, and the facts the reports count."""
+        process_case_id = payload.case_id
         case_id = self.case_of_process(conn, process_case_id)
         ledger = conn.execute("SELECT county FROM ledger WHERE case_id = %s", (case_id,)).fetchone()
         if ledger is None:
             return
-        county = p.get("county") or ledger["county"]
-        ref = next((str(p[k]) for k in ("referral_id", "listing_id", "letter_id", "procedure_id", "id") if p.get(k)), None)
-        kind = str(p.get("kind") or "")
-        etype = event.type
-        if event.producer == "referrals":
-            # services/contracts/referrals_events.py: a police referral made; a rung of the overdue ladder.
-            if etype == "referral.made" and p.get("target") == "police":
-                self.fact(conn, "criminal_referral", process_case_id, case_id, county, ref, event.occurred_at)
-            if etype == "handoff.escalated" and kind in LADDER_LETTERS:
-                self.fact(conn, "handoff_overdue", process_case_id, case_id, county, ref, event.occurred_at)
-        elif event.producer == "sanctions" and etype == "listing.published":
-            # services/contracts/sanctions_events.py: an employer is on the blacklist once its listing is
-            # published (a decision not to list publishes nothing).
-            self.fact(conn, "blacklist", process_case_id, case_id, county, ref, event.occurred_at)
-        self.timeline(conn, case_id, event, f"{event.producer}: {etype}" + (f"（{ref}）" if ref else ""),
-                      detail={k: v for k, v in p.items() if isinstance(v, str | int | float | bool) and k != "basis"})
+        county = getattr(payload, "county", None) or ledger["county"]
+        ref = _record_named(payload)
+        if fact is not None:
+            self.fact(conn, fact, process_case_id, case_id, county, ref, event.occurred_at)
+        fields = payload.model_dump(mode="json")
+        self.timeline(conn, case_id, event, f"{event.producer}: {event.type}" + (f"（{ref}）" if ref else ""),
+                      detail={name: value for name, value in fields.items()
+                              if isinstance(value, str | int | float | bool)})
 
     # --- the ledger row ----------------------------------------------------------------------------------
 
@@ -620,3 +668,24 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     return value
+
+
+def _deadlines(snapshot: ProcessSnapshot) -> list[Any]:
+    return to_jsonable_python(snapshot.deadlines)
+
+
+def _process_of(action: ActionRecorded) -> str:
+    """The case process an inspector's action on a case was taken in."""
+    if action.process_case_id is None:
+        raise PermanentEventError(f"action {action.action_id} on case {action.case_id} names no case process")
+    return action.process_case_id
+
+
+def _record_named(payload: _AboutACase) -> str | None:
+    """The record a referrals or sanctions event is about, as the timeline names it: its referral, listing or
+    letter."""
+    for name in ("referral_id", "listing_id", "letter_id"):
+        value = getattr(payload, name, None)
+        if value:
+            return str(value)
+    return None

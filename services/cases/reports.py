@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw, ImageFont
 from psycopg_pool import AsyncConnectionPool
 
 from services.cases import domain, store
-from services.contracts.cases_events import CaseEvents, ReportProduced
+from services.contracts.cases_events import ReportProduced
 from services.contracts.events import EventEnvelope
 
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
@@ -93,11 +93,9 @@ async def produce(pool: AsyncConnectionPool, period: domain.Period) -> dict[str,
         rid = report_id(period)
         cities = [r for r in result["rows"] if r["level"] == "city"]
         totals: dict[str, Any] = cities[0] if len(cities) == 1 else {}
-        event = EventEnvelope(
-            type=CaseEvents.REPORT_PRODUCED, subject=rid, producer="cases",
-            payload=ReportProduced(report_id=rid, kind=period.kind, period_start=period.start,
-                                   period_end=period.end, totals=totals).model_dump(mode="json"),
-        )
+        event = EventEnvelope.wrap(ReportProduced(report_id=rid, kind=period.kind, period_start=period.start,
+                                                  period_end=period.end, totals=totals),
+                                   subject=rid, producer="cases")
         async with conn.transaction():
             await store.save_report(conn, report_id=rid, period=period, figures=result, csv_text=csv_text,
                                     chart_png=chart, event=event)

@@ -2,6 +2,10 @@
 
 Stores call `add_event(conn, ...)` inside the transaction that makes the change; the relay
 (`services.common.relay`) later publishes the row to Kafka. Nothing ever writes to Kafka directly.
+
+An envelope is read back as its event class before it is written (`envelope.parse()`): a payload its class
+does not accept, or a `(type, version)` no class is known for, fails the producer's transaction at once
+instead of becoming a dead letter in every consumer.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ _INSERT = (
 
 
 def _row(topic: str, envelope: EventEnvelope) -> tuple[Any, ...]:
+    envelope.parse()  # UnknownEvent or ValidationError: the event is not what its contract says
     if not envelope.trace:
         # The event continues the trace of the request (or activity) that made the change.
         envelope = envelope.model_copy(update={"trace": current_trace_context()})

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import NamedTuple
 
+from services.contracts.intake_events import ComplaintSubmitted
 from services.contracts.lifecycle import check_business_id
 
 
@@ -40,3 +42,16 @@ def case_id_for(employer: str, project: str) -> str:
         # workflow id may carry. Only those ids are cut into runs of at most ten digits (a '-' never
         # appears in a digest, so the result cannot meet another case's id); every other id is unchanged.
         return re.sub(r"\d{11,}", lambda run: "-".join(re.findall(r"\d{1,10}", run.group())), case_id)
+
+
+class CaseRefs(NamedTuple):
+    employer: str
+    project: str
+    case_id: str
+
+
+def case_refs(complaint: ComplaintSubmitted) -> CaseRefs:
+    """The employer, the project and the case of a complaint as intake published it."""
+    employer = employer_ref(complaint.employer_credit_code, complaint.employer_name_key)
+    project = project_ref(complaint.site_id, complaint.county_code, complaint.project_name)
+    return CaseRefs(employer, project, case_id_for(employer, project))

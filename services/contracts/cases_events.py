@@ -5,51 +5,42 @@ whose case is named in the payload), so one case's events stay in order on one p
 ids, codes, amounts and counts only: never a worker's name, ID number, phone or bank card. Inspectors are
 named by their agency client id.
 
-A consumer reads `EventEnvelope.payload` with the model of `(type, version)` in `PAYLOADS`.
+Each event is one class (`services/contracts/events.py`: `EventEnvelope.wrap` and `envelope.parse()`); all
+of them are version 1. `process.reported` carries the snapshot defined with the reports
+(`services/contracts/process_reports.py`).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.contracts.events import EventPayload, Topics
+
 # The process snapshot is defined with the reports that carry it; re-exported for the action events.
 from services.contracts.process_reports import DeadlineView as DeadlineView
-from services.contracts.process_reports import ProcessReported, ProcessSnapshot
+from services.contracts.process_reports import ProcessSnapshot
 
 
-class CaseEvents:
-    """Event type names on `Topics.CASES` (all version 1)."""
-
-    CASE_OPENED = "case.opened"  # a ledger case was created for a new employer + project
-    NOTICE_RECORDED = "case.notice_recorded"  # a lifecycle notice to an office (reminder, overdue, warning)
-    COMPLAINT_FORWARDED = "complaint.forwarded"  # forwarding letter to the competent office
-    ORDER_ISSUED = "case.order_issued"  # 限期改正指令书
-    COMPENSATION_DECIDED = "case.compensation_decided"  # 加付赔偿金 decision
-    ACCEPTANCE_DECIDED = "complaint.acceptance_decided"
-    VERIFICATION_RECORDED = "case.verification_recorded"
-    SERVICE_RECORDED = "case.service_recorded"
-    PAYMENT_RECORDED = "case.payment_recorded"
-    EXTENSION_REQUESTED = "case.extension_requested"
-    EXTENSION_APPROVED = "case.extension_approved"
-    CLOSURE_RECORDED = "case.closure_recorded"
-    CALLBACK_RECORDED = "complaint.callback_recorded"
-    INSPECTOR_ASSIGNED = "case.inspector_assigned"
-    PARTIES_RECORDED = "case.parties_recorded"  # general contractor, subcontractors, project owner
-    MERGED = "case.merged"
-    SPLIT = "case.split"
-    REPORT_PRODUCED = "report.produced"
-    PROCESS_REPORTED = "process.reported"  # a workflow's state changed (services/contracts/process_reports.py)
+class CasesEvent(EventPayload):
+    TOPIC: ClassVar[str] = Topics.CASES
 
 
-class _Payload(BaseModel):
+class _Model(BaseModel):
+    """A part of an event (not an event itself)."""
+
     model_config = ConfigDict(extra="forbid")
 
 
-class CaseOpened(_Payload):
+class CaseOpened(CasesEvent):
+    """A ledger case was created for a new employer and project."""
+
+    TYPE: ClassVar[str] = "case.opened"
+    VERSION: ClassVar[int] = 1
+
     case_id: str
     county: str
     employer_ref: str
@@ -60,7 +51,12 @@ class CaseOpened(_Payload):
     opened_by_complaint: str
 
 
-class NoticeRecorded(_Payload):
+class NoticeRecorded(CasesEvent):
+    """A lifecycle notice to an office (reminder, overdue, warning)."""
+
+    TYPE: ClassVar[str] = "case.notice_recorded"
+    VERSION: ClassVar[int] = 1
+
     notice_id: str
     workflow_id: str
     case_id: str | None
@@ -73,7 +69,12 @@ class NoticeRecorded(_Payload):
     department: str | None = None
 
 
-class ComplaintForwarded(_Payload):
+class ComplaintForwarded(CasesEvent):
+    """A forwarding letter sent a complaint to the competent office."""
+
+    TYPE: ClassVar[str] = "complaint.forwarded"
+    VERSION: ClassVar[int] = 1
+
     forwarding_id: str
     complaint_id: str
     case_id: str | None
@@ -82,7 +83,12 @@ class ComplaintForwarded(_Payload):
     note: str | None = None
 
 
-class OrderIssued(_Payload):
+class OrderIssued(CasesEvent):
+    """An order to pay within a time limit (限期改正指令书) was issued."""
+
+    TYPE: ClassVar[str] = "case.order_issued"
+    VERSION: ClassVar[int] = 1
+
     order_id: str
     case_id: str
     county: str
@@ -94,7 +100,12 @@ class OrderIssued(_Payload):
     pay_unit: str
 
 
-class CompensationDecided(_Payload):
+class CompensationDecided(CasesEvent):
+    """A decision to pay additional compensation (加付赔偿金)."""
+
+    TYPE: ClassVar[str] = "case.compensation_decided"
+    VERSION: ClassVar[int] = 1
+
     decision_id: str
     case_id: str
     county: str
@@ -104,7 +115,7 @@ class CompensationDecided(_Payload):
     compensation_amount: Decimal
 
 
-class ActionRecorded(_Payload):
+class ActionRecorded(CasesEvent):
     """Common part of every inspector action: who, on what, and the process right after it."""
 
     action_id: str
@@ -117,6 +128,11 @@ class ActionRecorded(_Payload):
 
 
 class AcceptanceDecided(ActionRecorded):
+    """An inspector decided whether a complaint is accepted."""
+
+    TYPE: ClassVar[str] = "complaint.acceptance_decided"
+    VERSION: ClassVar[int] = 1
+
     decision: str
     reason: str | None = None
     forward_to: str | None = None
@@ -124,6 +140,11 @@ class AcceptanceDecided(ActionRecorded):
 
 
 class VerificationRecorded(ActionRecorded):
+    """An inspector recorded the verification's outcome (核实结论)."""
+
+    TYPE: ClassVar[str] = "case.verification_recorded"
+    VERSION: ClassVar[int] = 1
+
     outcome: str
     classification: str
     department: str | None = None
@@ -131,18 +152,28 @@ class VerificationRecorded(ActionRecorded):
     confirmed_workers: int | None = None
 
 
-class EvidenceView(_Payload):
+class EvidenceView(_Model):
     kind: str
     ref: str
 
 
 class ServiceRecorded(ActionRecorded):
+    """The order to pay was served on the employer, with its proof."""
+
+    TYPE: ClassVar[str] = "case.service_recorded"
+    VERSION: ClassVar[int] = 1
+
     method: str
     evidence: list[EvidenceView]
     served_at: datetime | None = None
 
 
 class PaymentRecorded(ActionRecorded):
+    """A payment of wages was recorded."""
+
+    TYPE: ClassVar[str] = "case.payment_recorded"
+    VERSION: ClassVar[int] = 1
+
     payment_id: str
     amount: Decimal
     paid_at: datetime | None = None
@@ -150,38 +181,73 @@ class PaymentRecorded(ActionRecorded):
 
 
 class ExtensionRequested(ActionRecorded):
+    """An extension of the investigation period was requested."""
+
+    TYPE: ClassVar[str] = "case.extension_requested"
+    VERSION: ClassVar[int] = 1
+
     request_id: str
     reason: str
 
 
 class ExtensionApproved(ActionRecorded):
+    """An extension of the investigation period was approved."""
+
+    TYPE: ClassVar[str] = "case.extension_approved"
+    VERSION: ClassVar[int] = 1
+
     request_id: str
     reason: str
 
 
 class ClosureRecorded(ActionRecorded):
+    """A case was closed."""
+
+    TYPE: ClassVar[str] = "case.closure_recorded"
+    VERSION: ClassVar[int] = 1
+
     reason: str
 
 
 class CallbackRecorded(ActionRecorded):
+    """The complainant was called back (回访) and said how satisfied they are."""
+
+    TYPE: ClassVar[str] = "complaint.callback_recorded"
+    VERSION: ClassVar[int] = 1
+
     satisfaction: str
 
 
 class InspectorAssigned(ActionRecorded):
+    """An inspector was assigned to the case."""
+
+    TYPE: ClassVar[str] = "case.inspector_assigned"
+    VERSION: ClassVar[int] = 1
+
     inspector: str
 
 
-class Party(_Payload):
+class Party(_Model):
     role: str = Field(description="general_contractor (总包), subcontractor (分包) or project_owner (建设单位).")
     name: str
     credit_code: str | None = None
 
 
 class PartiesRecorded(ActionRecorded):
+    """The general contractor, subcontractors and project owner were recorded."""
+
+    TYPE: ClassVar[str] = "case.parties_recorded"
+    VERSION: ClassVar[int] = 1
+
     contractors: list[Party]
 
 
-class CaseMerged(_Payload):
+class CaseMerged(CasesEvent):
+    """An inspector merged two cases: the second one's complaints and records belong to the first from now on."""
+
+    TYPE: ClassVar[str] = "case.merged"
+    VERSION: ClassVar[int] = 1
+
     case_id: str = Field(description="The surviving case.")
     merged_case_id: str = Field(description="The case merged into it; its id is an alias from now on.")
     county: str
@@ -189,7 +255,12 @@ class CaseMerged(_Payload):
     reason: str
 
 
-class CaseSplit(_Payload):
+class CaseSplit(CasesEvent):
+    """An inspector split complaints off a case into a new case."""
+
+    TYPE: ClassVar[str] = "case.split"
+    VERSION: ClassVar[int] = 1
+
     case_id: str = Field(description="The case the complaints left.")
     new_case_id: str
     complaint_ids: list[str]
@@ -198,7 +269,12 @@ class CaseSplit(_Payload):
     reason: str
 
 
-class ReportProduced(_Payload):
+class ReportProduced(CasesEvent):
+    """A periodic report on complaints and cases was produced."""
+
+    TYPE: ClassVar[str] = "report.produced"
+    VERSION: ClassVar[int] = 1
+
     report_id: str
     kind: str
     period_start: date
@@ -206,30 +282,44 @@ class ReportProduced(_Payload):
     totals: dict[str, Any]
 
 
-PAYLOADS: dict[tuple[str, int], type[BaseModel]] = {
-    (CaseEvents.CASE_OPENED, 1): CaseOpened,
-    (CaseEvents.NOTICE_RECORDED, 1): NoticeRecorded,
-    (CaseEvents.COMPLAINT_FORWARDED, 1): ComplaintForwarded,
-    (CaseEvents.ORDER_ISSUED, 1): OrderIssued,
-    (CaseEvents.COMPENSATION_DECIDED, 1): CompensationDecided,
-    (CaseEvents.ACCEPTANCE_DECIDED, 1): AcceptanceDecided,
-    (CaseEvents.VERIFICATION_RECORDED, 1): VerificationRecorded,
-    (CaseEvents.SERVICE_RECORDED, 1): ServiceRecorded,
-    (CaseEvents.PAYMENT_RECORDED, 1): PaymentRecorded,
-    (CaseEvents.EXTENSION_REQUESTED, 1): ExtensionRequested,
-    (CaseEvents.EXTENSION_APPROVED, 1): ExtensionApproved,
-    (CaseEvents.CLOSURE_RECORDED, 1): ClosureRecorded,
-    (CaseEvents.CALLBACK_RECORDED, 1): CallbackRecorded,
-    (CaseEvents.INSPECTOR_ASSIGNED, 1): InspectorAssigned,
-    (CaseEvents.PARTIES_RECORDED, 1): PartiesRecorded,
-    (CaseEvents.MERGED, 1): CaseMerged,
-    (CaseEvents.SPLIT, 1): CaseSplit,
-    (CaseEvents.REPORT_PRODUCED, 1): ReportProduced,
-    (CaseEvents.PROCESS_REPORTED, 1): ProcessReported,
-}
+class ProcessReported(CasesEvent):
+    """A workflow's state as it reported it (`services/contracts/process_reports.py`); the ledger applies the
+    highest `seq` of each workflow."""
+
+    TYPE: ClassVar[str] = "process.reported"
+    VERSION: ClassVar[int] = 1
+
+    report_id: str
+    workflow_id: str
+    kind: Literal["complaint", "case"]
+    complaint_id: str | None = None
+    process_case_id: str | None = None
+    county: str | None = None
+    seq: int
+    at: datetime
+    changes: list[str] = Field(default_factory=list)
+    snapshot: ProcessSnapshot
 
 
-def parse_payload(event_type: str, version: int, payload: dict[str, Any]) -> BaseModel | None:
-    """The typed payload of a cases event, or None for a type this version does not know."""
-    model = PAYLOADS.get((event_type, version))
-    return model.model_validate(payload) if model else None
+class CaseEvents:
+    """Event type names on `Topics.CASES` (each the `TYPE` of its class)."""
+
+    CASE_OPENED = CaseOpened.TYPE
+    NOTICE_RECORDED = NoticeRecorded.TYPE
+    COMPLAINT_FORWARDED = ComplaintForwarded.TYPE
+    ORDER_ISSUED = OrderIssued.TYPE
+    COMPENSATION_DECIDED = CompensationDecided.TYPE
+    ACCEPTANCE_DECIDED = AcceptanceDecided.TYPE
+    VERIFICATION_RECORDED = VerificationRecorded.TYPE
+    SERVICE_RECORDED = ServiceRecorded.TYPE
+    PAYMENT_RECORDED = PaymentRecorded.TYPE
+    EXTENSION_REQUESTED = ExtensionRequested.TYPE
+    EXTENSION_APPROVED = ExtensionApproved.TYPE
+    CLOSURE_RECORDED = ClosureRecorded.TYPE
+    CALLBACK_RECORDED = CallbackRecorded.TYPE
+    INSPECTOR_ASSIGNED = InspectorAssigned.TYPE
+    PARTIES_RECORDED = PartiesRecorded.TYPE
+    MERGED = CaseMerged.TYPE
+    SPLIT = CaseSplit.TYPE
+    REPORT_PRODUCED = ReportProduced.TYPE
+    PROCESS_REPORTED = ProcessReported.TYPE

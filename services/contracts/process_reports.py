@@ -5,7 +5,8 @@ here. A workflow reports its state (`ProcessSnapshot`) to the cases service ever
 changes — whoever caused the change: an inspector's action, a timer firing, a deadline computed, a
 department's answer, an operator's retry. The report is an idempotent command (`ProcessReport`, keyed by
 `<workflow id>:report:<seq>`) that the cases service records with its `process.reported` event in one
-transaction; the ledger's projection applies the snapshot of the highest `seq` it has seen.
+transaction (`services/contracts/cases_events.py`: `ProcessReported`); the ledger's projection applies the
+snapshot of the highest `seq` it has seen.
 
 The rules that both sides judge live here once: what a snapshot holds (`snapshot_of`), what `overdue`
 means (`is_overdue`), how two states differ (`describe_changes`, for the timeline) and when the ledger
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -69,21 +69,6 @@ class ProcessReport(_Payload):
     seq: int = Field(ge=1, description="Increases with each report of one workflow, across continue-as-new.")
     at: datetime = Field(description="The legal instant of the latest change (the workflow's legal clock).")
     changes: list[str] = Field(default_factory=list, description="What changed since the last report.")
-    snapshot: ProcessSnapshot
-
-
-class ProcessReported(_Payload):
-    """Event `process.reported`: a workflow's state as it reported it (the ledger applies the highest seq)."""
-
-    report_id: str
-    workflow_id: str
-    kind: Literal["complaint", "case"]
-    complaint_id: str | None = None
-    process_case_id: str | None = None
-    county: str | None = None
-    seq: int
-    at: datetime
-    changes: list[str] = Field(default_factory=list)
     snapshot: ProcessSnapshot
 
 

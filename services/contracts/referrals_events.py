@@ -5,7 +5,8 @@ one case's letters, handoffs and referrals stay in order on one partition; each 
 `case_id`. Payloads carry ids, codes, dates, amounts and counts only: free text a department or the police
 write (reasons, summaries) stays in the referrals service, never a worker's name, ID number or phone.
 
-A consumer reads `EventEnvelope.payload` with the model of `(type, version)` in `PAYLOADS`.
+Each event is one class (`services/contracts/events.py`: `EventEnvelope.wrap` and `envelope.parse()`); all
+of them are version 1.
 """
 
 from __future__ import annotations
@@ -13,29 +14,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.contracts.events import EventPayload, Topics
 
-class ReferralEvents:
-    """Event type names on `Topics.REFERRALS` (all version 1)."""
-
-    LETTER_ISSUED = "letter.issued"  # any numbered letter or form, with its document number and hash
-    HANDOFF_SENT = "handoff.sent"  # 交办 with its handoff letter
-    HANDOFF_ESCALATED = "handoff.escalated"  # a ladder rung: reminder … accountability transfer
-    HANDOFF_ACKNOWLEDGED = "handoff.acknowledged"
-    HANDOFF_RESPONDED = "handoff.responded"
-    HANDOFF_RETURNED = "handoff.returned"
-    REFERRAL_MADE = "referral.made"  # police, procuratorate, arbitration, legal aid
-    REFERRAL_DECIDED = "referral.decided"  # the receiving body's answer
-    REFERRAL_WITHDRAWN = "referral.withdrawn"
-    REFERRAL_ESCALATED = "referral.escalated"  # a fast-track referral unanswered by its deadline: a ladder rung
-    # The department directory, published when the service starts with a configuration not published before
-    # (subject `DIRECTORY_SUBJECT`), so other services check the departments a case names.
-    DEPARTMENTS_CONFIGURED = "departments.configured"
-
-
+# The envelope subject of `departments.configured`.
 DIRECTORY_SUBJECT = "departments"
 
 
@@ -105,11 +90,22 @@ class DeclineReason(StrEnum):
     OTHER = "other"
 
 
-class _Payload(BaseModel):
+class ReferralsEvent(EventPayload):
+    TOPIC: ClassVar[str] = Topics.REFERRALS
+
+
+class _Model(BaseModel):
+    """A part of an event (not an event itself)."""
+
     model_config = ConfigDict(extra="forbid")
 
 
-class LetterIssued(_Payload):
+class LetterIssued(ReferralsEvent):
+    """A numbered letter or form was issued, with its document number and hash."""
+
+    TYPE: ClassVar[str] = "letter.issued"
+    VERSION: ClassVar[int] = 1
+
     letter_id: str
     document_number: str = Field(description="The bureau's number, e.g. 邯欠薪办交〔2026〕3号.")
     kind: LetterType
@@ -124,7 +120,12 @@ class LetterIssued(_Payload):
     size_bytes: int
 
 
-class HandoffSent(_Payload):
+class HandoffSent(ReferralsEvent):
+    """A case was handed off (交办) to a department, with its handoff letter."""
+
+    TYPE: ClassVar[str] = "handoff.sent"
+    VERSION: ClassVar[int] = 1
+
     handoff_id: str
     case_id: str
     county: str
@@ -134,8 +135,11 @@ class HandoffSent(_Payload):
     due_at: datetime | None = None
 
 
-class HandoffEscalated(_Payload):
+class HandoffEscalated(ReferralsEvent):
     """One rung of the overdue-handoff ladder: its record, its letter and this event."""
+
+    TYPE: ClassVar[str] = "handoff.escalated"
+    VERSION: ClassVar[int] = 1
 
     handoff_id: str
     case_id: str
@@ -147,7 +151,12 @@ class HandoffEscalated(_Payload):
     due_date: date | None = None
 
 
-class HandoffAcknowledged(_Payload):
+class HandoffAcknowledged(ReferralsEvent):
+    """The department acknowledged a handoff."""
+
+    TYPE: ClassVar[str] = "handoff.acknowledged"
+    VERSION: ClassVar[int] = 1
+
     handoff_id: str
     case_id: str
     county: str
@@ -155,7 +164,12 @@ class HandoffAcknowledged(_Payload):
     acknowledged_by: str
 
 
-class HandoffResponded(_Payload):
+class HandoffResponded(ReferralsEvent):
+    """The department answered a handoff with its outcome."""
+
+    TYPE: ClassVar[str] = "handoff.responded"
+    VERSION: ClassVar[int] = 1
+
     handoff_id: str
     case_id: str
     county: str
@@ -166,7 +180,12 @@ class HandoffResponded(_Payload):
     late: bool
 
 
-class HandoffReturned(_Payload):
+class HandoffReturned(ReferralsEvent):
+    """The department sent a handoff back (退回), saying why."""
+
+    TYPE: ClassVar[str] = "handoff.returned"
+    VERSION: ClassVar[int] = 1
+
     handoff_id: str
     case_id: str
     county: str
@@ -175,7 +194,12 @@ class HandoffReturned(_Payload):
     returned_by: str
 
 
-class ReferralMade(_Payload):
+class ReferralMade(ReferralsEvent):
+    """A case was referred to the police, the procuratorate, arbitration or legal aid."""
+
+    TYPE: ClassVar[str] = "referral.made"
+    VERSION: ClassVar[int] = 1
+
     referral_id: str
     case_id: str
     county: str
@@ -190,7 +214,12 @@ class ReferralMade(_Payload):
     related_referral_id: str | None = None
 
 
-class ReferralDecided(_Payload):
+class ReferralDecided(ReferralsEvent):
+    """The body a case was referred to answered: accepted or declined."""
+
+    TYPE: ClassVar[str] = "referral.decided"
+    VERSION: ClassVar[int] = 1
+
     referral_id: str
     case_id: str
     county: str
@@ -203,14 +232,24 @@ class ReferralDecided(_Payload):
     late: bool = False
 
 
-class ReferralWithdrawn(_Payload):
+class ReferralWithdrawn(ReferralsEvent):
+    """A referral was withdrawn."""
+
+    TYPE: ClassVar[str] = "referral.withdrawn"
+    VERSION: ClassVar[int] = 1
+
     referral_id: str
     case_id: str
     county: str
     target: ReferralKind
 
 
-class ReferralEscalated(_Payload):
+class ReferralEscalated(ReferralsEvent):
+    """A fast-track referral was unanswered by its deadline: a rung of its ladder."""
+
+    TYPE: ClassVar[str] = "referral.escalated"
+    VERSION: ClassVar[int] = 1
+
     referral_id: str
     case_id: str
     county: str
@@ -220,7 +259,7 @@ class ReferralEscalated(_Payload):
     due_date: date | None = None
 
 
-class DirectoryEntry(_Payload):
+class DirectoryEntry(_Model):
     id: str
     name: str
     kind: str = Field(description="industry_regulator, county_hrss, police, procuratorate, court, arbitration, legal_aid")
@@ -228,27 +267,28 @@ class DirectoryEntry(_Payload):
     takes_handoffs: bool = Field(description="A verification may name it as the department a case is handed off to.")
 
 
-class DepartmentsConfigured(_Payload):
+class DepartmentsConfigured(ReferralsEvent):
+    """The department directory, published when the service starts with a configuration not published before
+    (subject `departments`), so other services check the departments a case names."""
+
+    TYPE: ClassVar[str] = "departments.configured"
+    VERSION: ClassVar[int] = 1
+
     config_sha256: str
     departments: list[DirectoryEntry]
 
 
-PAYLOADS: dict[tuple[str, int], type[BaseModel]] = {
-    (ReferralEvents.LETTER_ISSUED, 1): LetterIssued,
-    (ReferralEvents.HANDOFF_SENT, 1): HandoffSent,
-    (ReferralEvents.HANDOFF_ESCALATED, 1): HandoffEscalated,
-    (ReferralEvents.HANDOFF_ACKNOWLEDGED, 1): HandoffAcknowledged,
-    (ReferralEvents.HANDOFF_RESPONDED, 1): HandoffResponded,
-    (ReferralEvents.HANDOFF_RETURNED, 1): HandoffReturned,
-    (ReferralEvents.REFERRAL_MADE, 1): ReferralMade,
-    (ReferralEvents.REFERRAL_DECIDED, 1): ReferralDecided,
-    (ReferralEvents.REFERRAL_WITHDRAWN, 1): ReferralWithdrawn,
-    (ReferralEvents.REFERRAL_ESCALATED, 1): ReferralEscalated,
-    (ReferralEvents.DEPARTMENTS_CONFIGURED, 1): DepartmentsConfigured,
-}
+class ReferralEvents:
+    """Event type names on `Topics.REFERRALS` (each the `TYPE` of its class)."""
 
-
-def parse_payload(event_type: str, version: int, payload: dict[str, Any]) -> BaseModel | None:
-    """The typed payload of a referrals event, or None for a type this version does not know."""
-    model = PAYLOADS.get((event_type, version))
-    return model.model_validate(payload) if model else None
+    LETTER_ISSUED = LetterIssued.TYPE
+    HANDOFF_SENT = HandoffSent.TYPE
+    HANDOFF_ESCALATED = HandoffEscalated.TYPE
+    HANDOFF_ACKNOWLEDGED = HandoffAcknowledged.TYPE
+    HANDOFF_RESPONDED = HandoffResponded.TYPE
+    HANDOFF_RETURNED = HandoffReturned.TYPE
+    REFERRAL_MADE = ReferralMade.TYPE
+    REFERRAL_DECIDED = ReferralDecided.TYPE
+    REFERRAL_WITHDRAWN = ReferralWithdrawn.TYPE
+    REFERRAL_ESCALATED = ReferralEscalated.TYPE
+    DEPARTMENTS_CONFIGURED = DepartmentsConfigured.TYPE

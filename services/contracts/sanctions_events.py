@@ -3,8 +3,9 @@
 Events on `Topics.SANCTIONS` (the procedure, publication, the criminal-transfer register) and on
 `Topics.CREDIT_SHARING` (the outbound feed for the credit systems: entries and removals). Every envelope's
 `subject` is the lifecycle case id (`case:<id>` without the prefix), so one case's listing events stay in
-order on one partition. A consumer reads `EventEnvelope.payload` with the model of `(type, version)` in
-`PAYLOADS`; the envelope's `event_id` is the deduplication key (a credit system applies each id once).
+order on one partition. Each event is one class (`services/contracts/events.py`: `EventEnvelope.wrap` and
+`envelope.parse()`), all of them version 1; the envelope's `event_id` is the deduplication key (a credit
+system applies each id once).
 
 Payloads carry ids, codes, dates and amounts: the employer (a company) by name and credit code, its
 responsible persons only as a masked name and a keyed reference (`person_ref`) — a credit system that
@@ -20,10 +21,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from services.contracts.events import EventPayload, Topics
 from services.contracts.lifecycle import CalendarConfig, DayUnit, TaskQueues, check_business_id
 
 # ---------------------------------------------------------------------------------------------------------
@@ -252,37 +254,22 @@ class ListingStatus(_Model):
 # ---------------------------------------------------------------------------------------------------------
 
 
-class SanctionsEvents:
-    """Event type names on `Topics.SANCTIONS` (all version 1)."""
-
-    LISTING_PROPOSED = "listing.proposed"
-    NOTICE_ISSUED = "listing.notice_issued"
-    STATEMENT_RECORDED = "listing.statement_recorded"
-    STATEMENT_REVIEWED = "listing.statement_reviewed"
-    RESPONSIBLE_PERSONS_RECORDED = "listing.responsible_persons_recorded"
-    CORRECTION_RECORDED = "correction.recorded"
-    LISTING_DECIDED = "listing.decided"
-    LISTING_PUBLISHED = "listing.published"
-    EARLY_REMOVAL_APPLIED = "listing.early_removal_applied"
-    EARLY_REMOVAL_DECIDED = "listing.early_removal_decided"
-    LISTING_REMOVED = "listing.removed"
-    PUBLICATION_MARKED = "publication.marked"
-    QUARTER_LIST_DRAFTED = "publication.list_drafted"
-    QUARTER_LIST_PUBLISHED = "publication.list_published"
+class SanctionsEvent(EventPayload):
+    TOPIC: ClassVar[str] = Topics.SANCTIONS
 
 
-class CreditEvents:
-    """Event type names on `Topics.CREDIT_SHARING` (all version 1): what a credit system applies."""
+class CreditEvent(EventPayload):
+    """What a credit system applies: the outbound feed, its own topic."""
 
-    ENTRY_ADDED = "credit.blacklist_entry_added"
-    ENTRY_REMOVED = "credit.blacklist_entry_removed"
-
-
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    TOPIC: ClassVar[str] = Topics.CREDIT_SHARING
 
 
-class ListingProposed(_Payload):
+class ListingProposed(SanctionsEvent):
+    """A case workflow proposed to list the employer on the blacklist: the procedure starts."""
+
+    TYPE: ClassVar[str] = "listing.proposed"
+    VERSION: ClassVar[int] = 1
+
     listing_id: str
     case_id: str
     county: str
@@ -292,7 +279,12 @@ class ListingProposed(_Payload):
     proposed_at: datetime
 
 
-class NoticeIssued(_Payload):
+class NoticeIssued(SanctionsEvent):
+    """The prior notice (事先告知书) was issued; the statement-and-defence period runs."""
+
+    TYPE: ClassVar[str] = "listing.notice_issued"
+    VERSION: ClassVar[int] = 1
+
     listing_id: str
     case_id: str
     county: str
@@ -302,14 +294,24 @@ class NoticeIssued(_Payload):
     sha256: str
 
 
-class StatementRecorded(_Payload):
+class StatementRecorded(SanctionsEvent):
+    """The employer's statement and defence (陈述申辩) was recorded."""
+
+    TYPE: ClassVar[str] = "listing.statement_recorded"
+    VERSION: ClassVar[int] = 1
+
     listing_id: str
     case_id: str
     statement_id: str
     recorded_by: str
 
 
-class StatementReviewed(_Payload):
+class StatementReviewed(SanctionsEvent):
+    """The office reviewed the statement: list the employer or not."""
+
+    TYPE: ClassVar[str] = "listing.statement_reviewed"
+    VERSION: ClassVar[int] = 1
+
     listing_id: str
     case_id: str
     review_id: str
@@ -317,14 +319,24 @@ class StatementReviewed(_Payload):
     list_employer: bool
 
 
-class ResponsiblePersonsRecorded(_Payload):
+class ResponsiblePersonsRecorded(SanctionsEvent):
+    """The employer's responsible persons were recorded (kept in the service; counted here)."""
+
+    TYPE: ClassVar[str] = "listing.responsible_persons_recorded"
+    VERSION: ClassVar[int] = 1
+
     listing_id: str
     case_id: str
     count: int
     recorded_by: str
 
 
-class CorrectionRecorded(_Payload):
+class CorrectionRecorded(SanctionsEvent):
+    """Wages were paid after the refusal to pay (a correction): the listings and marks it concerns."""
+
+    TYPE: ClassVar[str] = "correction.recorded"
+    VERSION: ClassVar[int] = 1
+
     correction_id: str
     case_id: str
     county: str
@@ -333,7 +345,12 @@ class CorrectionRecorded(_Payload):
     mark_ids: list[str]
 
 
-class ListingDecided(_Payload):
+class ListingDecided(SanctionsEvent):
+    """The decision to list (列入决定) or not to list."""
+
+    TYPE: ClassVar[str] = "listing.decided"
+    VERSION: ClassVar[int] = 1
+
     listing_id: str
     case_id: str
     county: str
@@ -345,13 +362,18 @@ class ListingDecided(_Payload):
     expires_on: date | None = None
 
 
-class PublishedPerson(_Payload):
+class PublishedPerson(_Model):
     role: PersonRole
     name_masked: str
     person_ref: str
 
 
-class ListingPublished(_Payload):
+class ListingPublished(SanctionsEvent):
+    """A listing was published: the employer is on the blacklist until it expires."""
+
+    TYPE: ClassVar[str] = "listing.published"
+    VERSION: ClassVar[int] = 1
+
     listing_id: str
     case_id: str
     county: str
@@ -366,7 +388,12 @@ class ListingPublished(_Payload):
     expires_on: date
 
 
-class EarlyRemovalApplied(_Payload):
+class EarlyRemovalApplied(SanctionsEvent):
+    """The employer applied for early removal (信用修复)."""
+
+    TYPE: ClassVar[str] = "listing.early_removal_applied"
+    VERSION: ClassVar[int] = 1
+
     listing_id: str
     case_id: str
     application_id: str
@@ -374,7 +401,12 @@ class EarlyRemovalApplied(_Payload):
     refusal_reasons: list[str] = Field(default_factory=list)
 
 
-class EarlyRemovalDecided(_Payload):
+class EarlyRemovalDecided(SanctionsEvent):
+    """The city office granted or refused early removal."""
+
+    TYPE: ClassVar[str] = "listing.early_removal_decided"
+    VERSION: ClassVar[int] = 1
+
     listing_id: str
     case_id: str
     application_id: str
@@ -382,7 +414,12 @@ class EarlyRemovalDecided(_Payload):
     decided_by: str
 
 
-class ListingRemoved(_Payload):
+class ListingRemoved(SanctionsEvent):
+    """A listing was removed (移出): its period expired or its credit was repaired."""
+
+    TYPE: ClassVar[str] = "listing.removed"
+    VERSION: ClassVar[int] = 1
+
     listing_id: str
     case_id: str
     county: str
@@ -391,7 +428,12 @@ class ListingRemoved(_Payload):
     application_id: str | None = None
 
 
-class PublicationMarked(_Payload):
+class PublicationMarked(SanctionsEvent):
+    """A case was marked for the quarterly publication of major violations."""
+
+    TYPE: ClassVar[str] = "publication.marked"
+    VERSION: ClassVar[int] = 1
+
     mark_id: str
     case_id: str
     county: str
@@ -400,13 +442,23 @@ class PublicationMarked(_Payload):
     marked_at: datetime
 
 
-class QuarterListDrafted(_Payload):
+class QuarterListDrafted(SanctionsEvent):
+    """The quarter's list of major violations was drafted."""
+
+    TYPE: ClassVar[str] = "publication.list_drafted"
+    VERSION: ClassVar[int] = 1
+
     list_id: str
     quarter: str
     entries: int
 
 
-class QuarterListPublished(_Payload):
+class QuarterListPublished(SanctionsEvent):
+    """The quarter's list of major violations was approved and published."""
+
+    TYPE: ClassVar[str] = "publication.list_published"
+    VERSION: ClassVar[int] = 1
+
     list_id: str
     quarter: str
     entries: int
@@ -416,8 +468,11 @@ class QuarterListPublished(_Payload):
     html_document_id: str
 
 
-class CreditEntryAdded(_Payload):
+class CreditEntryAdded(CreditEvent):
     """A blacklist entry for the credit systems (信用中国, 征信, 公示系统, 住建)."""
+
+    TYPE: ClassVar[str] = "credit.blacklist_entry_added"
+    VERSION: ClassVar[int] = 1
 
     listing_id: str
     employer_name: str | None
@@ -431,7 +486,12 @@ class CreditEntryAdded(_Payload):
     expires_on: date
 
 
-class CreditEntryRemoved(_Payload):
+class CreditEntryRemoved(CreditEvent):
+    """A blacklist entry for the credit systems was removed."""
+
+    TYPE: ClassVar[str] = "credit.blacklist_entry_removed"
+    VERSION: ClassVar[int] = 1
+
     listing_id: str
     credit_code: str | None
     employer_ref: str
@@ -439,27 +499,27 @@ class CreditEntryRemoved(_Payload):
     removed_on: date
 
 
-PAYLOADS: dict[tuple[str, int], type[BaseModel]] = {
-    (SanctionsEvents.LISTING_PROPOSED, 1): ListingProposed,
-    (SanctionsEvents.NOTICE_ISSUED, 1): NoticeIssued,
-    (SanctionsEvents.STATEMENT_RECORDED, 1): StatementRecorded,
-    (SanctionsEvents.STATEMENT_REVIEWED, 1): StatementReviewed,
-    (SanctionsEvents.RESPONSIBLE_PERSONS_RECORDED, 1): ResponsiblePersonsRecorded,
-    (SanctionsEvents.CORRECTION_RECORDED, 1): CorrectionRecorded,
-    (SanctionsEvents.LISTING_DECIDED, 1): ListingDecided,
-    (SanctionsEvents.LISTING_PUBLISHED, 1): ListingPublished,
-    (SanctionsEvents.EARLY_REMOVAL_APPLIED, 1): EarlyRemovalApplied,
-    (SanctionsEvents.EARLY_REMOVAL_DECIDED, 1): EarlyRemovalDecided,
-    (SanctionsEvents.LISTING_REMOVED, 1): ListingRemoved,
-    (SanctionsEvents.PUBLICATION_MARKED, 1): PublicationMarked,
-    (SanctionsEvents.QUARTER_LIST_DRAFTED, 1): QuarterListDrafted,
-    (SanctionsEvents.QUARTER_LIST_PUBLISHED, 1): QuarterListPublished,
-    (CreditEvents.ENTRY_ADDED, 1): CreditEntryAdded,
-    (CreditEvents.ENTRY_REMOVED, 1): CreditEntryRemoved,
-}
+class SanctionsEvents:
+    """Event type names on `Topics.SANCTIONS` (each the `TYPE` of its class)."""
+
+    LISTING_PROPOSED = ListingProposed.TYPE
+    NOTICE_ISSUED = NoticeIssued.TYPE
+    STATEMENT_RECORDED = StatementRecorded.TYPE
+    STATEMENT_REVIEWED = StatementReviewed.TYPE
+    RESPONSIBLE_PERSONS_RECORDED = ResponsiblePersonsRecorded.TYPE
+    CORRECTION_RECORDED = CorrectionRecorded.TYPE
+    LISTING_DECIDED = ListingDecided.TYPE
+    LISTING_PUBLISHED = ListingPublished.TYPE
+    EARLY_REMOVAL_APPLIED = EarlyRemovalApplied.TYPE
+    EARLY_REMOVAL_DECIDED = EarlyRemovalDecided.TYPE
+    LISTING_REMOVED = ListingRemoved.TYPE
+    PUBLICATION_MARKED = PublicationMarked.TYPE
+    QUARTER_LIST_DRAFTED = QuarterListDrafted.TYPE
+    QUARTER_LIST_PUBLISHED = QuarterListPublished.TYPE
 
 
-def parse_payload(event_type: str, version: int, payload: dict[str, Any]) -> BaseModel | None:
-    """The typed payload of a sanctions or credit-sharing event, or None for a type this version does not know."""
-    model = PAYLOADS.get((event_type, version))
-    return model.model_validate(payload) if model else None
+class CreditEvents:
+    """Event type names on `Topics.CREDIT_SHARING` (each the `TYPE` of its class): what a credit system applies."""
+
+    ENTRY_ADDED = CreditEntryAdded.TYPE
+    ENTRY_REMOVED = CreditEntryRemoved.TYPE

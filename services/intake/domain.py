@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 from stdnum import luhn
@@ -28,6 +28,7 @@ from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
 
 from services.common import crypto
+from services.contracts.intake_events import Channel
 
 # Handan's county-level divisions (县级行政区划代码): where complaints of the default deployment belong.
 # Configuration, not law: a deployment for another city passes its own list, and the functional zones
@@ -58,8 +59,7 @@ MAX_WORKERS = 5000
 STALE_AFTER_YEARS = 2  # violations older than this are not pursued (accepted, then rejected in writing)
 EARLIEST_BIRTH_YEAR = 1900
 
-Channel = Literal["qr_form", "clerk", "clue_import"]
-CHANNELS: tuple[str, ...] = ("qr_form", "clerk", "clue_import")
+CHANNELS: tuple[str, ...] = get_args(Channel)
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 SITE_ID = re.compile(r"^[A-Za-z0-9-]{3,40}$")

@@ -16,6 +16,7 @@ from psycopg.types.json import Jsonb
 
 from services.common.outbox import add_event_async
 from services.contracts.events import EventEnvelope, Topics
+from services.contracts.intake_events import Channel
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class ComplaintRow:
 
     complaint_id: str
     tracking_code_hash: str
-    channel: str
+    channel: Channel
     site_id: str | None
     county_code: str
     project_name: str

@@ -20,6 +20,7 @@ from services.common.auth import Principal
 from services.common.crypto import FieldCipher, keyed_reference
 from services.common.errors import Invalid, TooManyRequests, Unprocessable
 from services.contracts.events import EventEnvelope
+from services.contracts.intake_events import ComplaintSubmitted
 from services.contracts.legal_time import CHINA_TZ, legal_date
 from services.intake import domain, store
 from services.intake.evidence import EvidenceRef
@@ -200,32 +201,27 @@ def tracking_code_hash(code: str) -> str:
 
 def submitted_event(row: store.ComplaintRow, s: domain.ComplaintSubmission) -> EventEnvelope:
     """`complaint.submitted` v1: facts about the complaint, no personal data in clear."""
-    return EventEnvelope(
-        type="complaint.submitted",
-        subject=row.complaint_id,
-        producer="intake",
-        payload={
-            "complaint_id": row.complaint_id,
-            "channel": row.channel,
-            "site_id": row.site_id,
-            "county_code": row.county_code,
-            "project_name": row.project_name,
-            "employer_name": row.employer_name,
-            "employer_name_key": row.employer_name_key,
-            "employer_credit_code": row.employer_credit_code,
-            "period_start": row.period_start.isoformat(),
-            "period_end": row.period_end.isoformat(),
-            "amount_owed": str(row.amount_owed),
-            "workers_affected": row.workers_affected,
-            "confidential": row.confidential,
-            "stale_for_rejection": row.stale_for_rejection,
-            "person_ref": row.person_ref,
-            "phone_ref": row.phone_ref,
-            "phone_masked": domain.mask_phone(s.phone),
-            "evidence_count": len(row.evidence),
-            "submitted_at": row.submitted_at.isoformat(),
-        },
-    )
+    return EventEnvelope.wrap(ComplaintSubmitted(
+        complaint_id=row.complaint_id,
+        channel=row.channel,
+        site_id=row.site_id,
+        county_code=row.county_code,
+        project_name=row.project_name,
+        employer_name=row.employer_name,
+        employer_name_key=row.employer_name_key,
+        employer_credit_code=row.employer_credit_code,
+        period_start=row.period_start,
+        period_end=row.period_end,
+        amount_owed=row.amount_owed,
+        workers_affected=row.workers_affected,
+        confidential=row.confidential,
+        stale_for_rejection=row.stale_for_rejection,
+        person_ref=row.person_ref,
+        phone_ref=row.phone_ref,
+        phone_masked=domain.mask_phone(s.phone),
+        evidence_count=len(row.evidence),
+        submitted_at=row.submitted_at,
+    ), subject=row.complaint_id, producer="intake")
 
 
 def _request_hash(s: domain.ComplaintSubmission, evidence: list[EvidenceRef]) -> str:

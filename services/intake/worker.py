@@ -11,8 +11,7 @@ import asyncio
 import logging
 import threading
 import uuid
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from typing import Any
 
 import psycopg
@@ -22,6 +21,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from services.common import temporal
 from services.common.db import open_pool
+from services.common.event_handlers import EventHandlers
 from services.common.health import Check, database_check, kafka_check, status_check, temporal_check
 from services.common.inbox import InboxConsumer
 from services.common.kafka import KafkaProbe, new_consumer
@@ -29,8 +29,9 @@ from services.common.lifecycle_config import load_lifecycle_config
 from services.common.runner import Component
 from services.common.service import ServiceSettings
 from services.common.telemetry import attach_trace_context, detach_trace_context
-from services.contracts.cases import case_id_for, employer_ref, project_ref
+from services.contracts.cases import case_refs
 from services.contracts.events import EventEnvelope, Topics
+from services.contracts.intake_events import ComplaintSubmitted
 from services.contracts.lifecycle import (
     COMPLAINT_WORKFLOW_TYPE,
     ComplaintInput,
@@ -50,25 +51,22 @@ def months_between(start: date, end: date) -> int:
     return max(1, (end.year - start.year) * 12 + end.month - start.month + 1)
 
 
-def complaint_input(payload: dict[str, Any], config: LifecycleConfig) -> ComplaintInput:
+def complaint_input(submitted: ComplaintSubmitted, config: LifecycleConfig) -> ComplaintInput:
     """The workflow input built from the event: references and figures only, no personal data."""
-    employer = employer_ref(payload.get("employer_credit_code"), payload["employer_name_key"])
-    project = project_ref(payload.get("site_id"), payload["county_code"], payload["project_name"])
-    period_start = date.fromisoformat(payload["period_start"])
-    period_end = date.fromisoformat(payload["period_end"])
+    refs = case_refs(submitted)
     return ComplaintInput(
-        complaint_id=payload["complaint_id"],
-        case_id=case_id_for(employer, project),
-        county=payload["county_code"],
-        employer_ref=employer,
-        project_ref=project,
-        complainant_ref=payload["phone_ref"],
-        received_at=datetime.fromisoformat(payload["submitted_at"]),
-        amount_owed=Decimal(payload["amount_owed"]),
-        workers_affected=int(payload["workers_affected"]),
-        months_owed=months_between(period_start, period_end),
-        owed_until=period_end,
-        channel=payload.get("channel", "qr_form"),
+        complaint_id=submitted.complaint_id,
+        case_id=refs.case_id,
+        county=submitted.county_code,
+        employer_ref=refs.employer,
+        project_ref=refs.project,
+        complainant_ref=submitted.phone_ref,
+        received_at=submitted.submitted_at,
+        amount_owed=submitted.amount_owed,
+        workers_affected=submitted.workers_affected,
+        months_owed=months_between(submitted.period_start, submitted.period_end),
+        owed_until=submitted.period_end,
+        channel=submitted.channel,
         config=config,
     )
 
@@ -84,6 +82,7 @@ class WorkflowStarter:
     def __init__(self, settings: ServiceSettings, config: LifecycleConfig) -> None:
         self._settings = settings
         self._config = config
+        self._handlers = EventHandlers({ComplaintSubmitted: self._submitted}, consumer=CONSUMER_NAME)
         self._local = threading.local()
         self.client: Client | None = None
         # The inputs of the workflows `prepare` started (or found started), by event id, not yet recorded by the
@@ -100,10 +99,10 @@ class WorkflowStarter:
     def prepare(self, events: list[EventEnvelope]) -> None:
         starts: list[tuple[EventEnvelope, ComplaintInput]] = []
         for event in events:
-            if event.type != "complaint.submitted":
-                continue
             try:
-                starts.append((event, complaint_input(event.payload, self._config)))
+                submitted = self._handlers.payload_of(event)
+                if isinstance(submitted, ComplaintSubmitted):
+                    starts.append((event, complaint_input(submitted, self._config)))
             except Exception:  # the handler sets the event aside with the reason
                 continue
         # Replaced, not added to: an entry left from an earlier poll belonged to an event the inbox found applied.
@@ -131,10 +130,11 @@ class WorkflowStarter:
         return loop
 
     def __call__(self, conn: psycopg.Connection[Any], event: EventEnvelope) -> None:
-        if event.type != "complaint.submitted":
-            return
+        self._handlers(conn, event)
+
+    def _submitted(self, conn: psycopg.Connection[Any], event: EventEnvelope, submitted: ComplaintSubmitted) -> None:
         prepared = self._prepared.pop(event.event_id, None)
-        workflow_input = prepared or complaint_input(event.payload, self._config)
+        workflow_input = prepared or complaint_input(submitted, self._config)
         workflow_id = complaint_workflow_id(workflow_input.complaint_id)
         if prepared is None:
             self._loop().run_until_complete(self._start(workflow_id, workflow_input))

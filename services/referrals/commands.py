@@ -65,9 +65,9 @@ from services.contracts.referrals_events import (
     ReferralDecided,
     ReferralDecision,
     ReferralEscalated,
-    ReferralEvents,
     ReferralKind,
     ReferralMade,
+    ReferralsEvent,
     ReferralWithdrawn,
     ReturnReason,
 )
@@ -89,9 +89,8 @@ CASE_PROCESS = Wording(
 )
 
 
-def _event(event_type: str, case_id: str, payload: BaseModel, at: datetime) -> EventEnvelope:
-    return EventEnvelope(type=event_type, subject=case_id, producer=PRODUCER, occurred_at=at,
-                         payload=payload.model_dump(mode="json"))
+def _event(case_id: str, payload: ReferralsEvent, at: datetime) -> EventEnvelope:
+    return EventEnvelope.wrap(payload, subject=case_id, producer=PRODUCER, occurred_at=at)
 
 
 def _facts_missing(case_id: str) -> Unavailable:
@@ -127,10 +126,9 @@ class Referrals:
         """Publish the department directory unless this very configuration was published before (its event id
         is derived from its hash, so restarts and concurrent API processes publish it once)."""
         directory = self.departments.directory()
-        event = EventEnvelope(
+        event = EventEnvelope.wrap(
+            directory, subject=DIRECTORY_SUBJECT, producer=PRODUCER,
             event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"anxin:referrals:departments:{directory.config_sha256}"),
-            type=ReferralEvents.DEPARTMENTS_CONFIGURED, subject=DIRECTORY_SUBJECT, producer=PRODUCER,
-            payload=directory.model_dump(mode="json"),
         )
         async with self._pool.connection() as conn, conn.transaction():
             await store.lock_key(conn, "departments.configured")
@@ -190,7 +188,7 @@ class Referrals:
                 await store.insert_handoff(conn, handoff_id=handoff_id, case_id=request.case_id,
                                            county=request.county, department=department.id,
                                            letter_id=letter["letter_id"], due_date=due_date, due_at=due_at, at=now)
-                await store.publish(conn, _event(ReferralEvents.HANDOFF_SENT, request.case_id, HandoffSent(
+                await store.publish(conn, _event(request.case_id, HandoffSent(
                     handoff_id=handoff_id, case_id=request.case_id, county=request.county,
                     department=department.id, letter_id=letter["letter_id"], due_date=due_date, due_at=due_at,
                 ), now))
@@ -212,7 +210,7 @@ class Referrals:
                 )
                 companions.append(extra["letter_id"])
             await store.set_ladder_level(conn, handoff["handoff_id"], kind.value)
-            await store.publish(conn, _event(ReferralEvents.HANDOFF_ESCALATED, request.case_id, HandoffEscalated(
+            await store.publish(conn, _event(request.case_id, HandoffEscalated(
                 handoff_id=handoff["handoff_id"], case_id=request.case_id, county=request.county,
                 department=department.id, kind=kind, letter_id=letter["letter_id"],
                 companion_letter_ids=companions, due_date=due_date,
@@ -285,7 +283,7 @@ class Referrals:
             "pdf": pdf, "sha256": digest, "size_bytes": len(pdf),
         }
         await store.insert_letter(conn, row)
-        await store.publish(conn, _event(ReferralEvents.LETTER_ISSUED, facts["case_id"], LetterIssued(
+        await store.publish(conn, _event(facts["case_id"], LetterIssued(
             letter_id=letter_id, document_number=number_text, kind=kind, case_id=facts["case_id"], county=county,
             addressee=department.id, handoff_id=row["handoff_id"], referral_id=referral_id, issued_at=now,
             response_due_date=due_date, sha256=digest, size_bytes=len(pdf),
@@ -402,7 +400,7 @@ class Referrals:
         async with self._pool.connection() as conn, conn.transaction():
             if not await store.acknowledge_handoff(conn, handoff_id, principal.client_id, now):
                 raise _handoff_changed()
-            await store.publish(conn, _event(ReferralEvents.HANDOFF_ACKNOWLEDGED, row["case_id"], HandoffAcknowledged(
+            await store.publish(conn, _event(row["case_id"], HandoffAcknowledged(
                 handoff_id=handoff_id, case_id=row["case_id"], county=row["county"], department=row["department"],
                 acknowledged_by=principal.client_id,
             ), now))
@@ -434,7 +432,7 @@ class Referrals:
             if not await store.respond_handoff(conn, handoff_id, by=principal.client_id, at=now,
                                                outcome=outcome.value, summary=summary, files=stored):
                 raise _handoff_changed()
-            await store.publish(conn, _event(ReferralEvents.HANDOFF_RESPONDED, row["case_id"], HandoffResponded(
+            await store.publish(conn, _event(row["case_id"], HandoffResponded(
                 handoff_id=handoff_id, case_id=row["case_id"], county=row["county"], department=row["department"],
                 outcome=outcome, files_count=len(stored), responded_by=principal.client_id,
                 late=domain.is_late(now, row["due_at"]),
@@ -458,7 +456,7 @@ class Referrals:
             if not await store.return_handoff(conn, handoff_id, by=principal.client_id, at=now, reason=reason.value,
                                               explanation=explanation):
                 raise _handoff_changed()
-            await store.publish(conn, _event(ReferralEvents.HANDOFF_RETURNED, row["case_id"], HandoffReturned(
+            await store.publish(conn, _event(row["case_id"], HandoffReturned(
                 handoff_id=handoff_id, case_id=row["case_id"], county=row["county"], department=row["department"],
                 reason=reason, returned_by=principal.client_id,
             ), now))
@@ -551,7 +549,7 @@ class Referrals:
                 "related_referral_id": related, "created_by": created_by, "created_at": now, "due_date": due_date,
                 "due_at": due_at,
             })
-            await store.publish(conn, _event(ReferralEvents.REFERRAL_MADE, case_id, ReferralMade(
+            await store.publish(conn, _event(case_id, ReferralMade(
                 referral_id=referral_id, case_id=case_id, county=county, employer_ref=employer_ref, target=kind,
                 letter_id=letter["letter_id"], document_number=letter["document_number"], unpaid_amount=unpaid_amount,
                 workers=workers, due_date=due_date, due_at=due_at, related_referral_id=related,
@@ -621,7 +619,7 @@ class Referrals:
             now = datetime.now(UTC)
             if row["status"] != "withdrawn":
                 await store.withdraw_referral(conn, request.referral_id, reason=request.reason, at=now)
-                await store.publish(conn, _event(ReferralEvents.REFERRAL_WITHDRAWN, row["case_id"], ReferralWithdrawn(
+                await store.publish(conn, _event(row["case_id"], ReferralWithdrawn(
                     referral_id=row["referral_id"], case_id=row["case_id"], county=row["county"],
                     target=ReferralKind(row["target"]),
                 ), now))
@@ -674,7 +672,7 @@ class Referrals:
                 referral_id=referral_id, extra_facts=extra, template_name="referral_follow_up",
                 issuer=self.departments.bureau.name,
             )
-            await store.publish(conn, _event(ReferralEvents.REFERRAL_ESCALATED, referral["case_id"], ReferralEscalated(
+            await store.publish(conn, _event(referral["case_id"], ReferralEscalated(
                 referral_id=referral_id, case_id=referral["case_id"], county=referral["county"], target=target,
                 kind=kind, letter_id=letter["letter_id"], due_date=due_date,
             ), now))
@@ -726,7 +724,7 @@ class Referrals:
                                                reasons=f"{decline_reason.value}: {reasons}" if decline_reason else reasons,
                                                by=principal.client_id, at=now, assigned_to=assigned_to):
                 raise Conflict("The referral changed", "the referral was answered or withdrawn meanwhile")
-            await store.publish(conn, _event(ReferralEvents.REFERRAL_DECIDED, row["case_id"], ReferralDecided(
+            await store.publish(conn, _event(row["case_id"], ReferralDecided(
                 referral_id=referral_id, case_id=row["case_id"], county=row["county"], target=kind, decision=decision,
                 decline_reason=decline_reason, decision_ref=decision_ref, decided_by=principal.client_id,
                 assigned=bool(assigned_to), late=domain.is_late(now, row["due_at"]),

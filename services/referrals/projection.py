@@ -5,27 +5,27 @@
 - `case.verification_recorded`, `case.order_issued`, `case.service_recorded`, `case.payment_recorded`
   (cases): the confirmed figures, the order to pay and its proof of service, payments.
 
-Each event is applied once, in the inbox transaction of the referrals worker.
+Each event is applied once, in the inbox transaction of the referrals worker, by the handler of its class.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
 
-from services.contracts.cases import case_id_for, employer_ref, project_ref
+from services.common.event_handlers import EventHandlers
+from services.contracts.cases import case_refs
 from services.contracts.cases_events import (
-    CaseEvents,
     OrderIssued,
     PaymentRecorded,
     ServiceRecorded,
     VerificationRecorded,
 )
 from services.contracts.events import EventEnvelope, Topics
+from services.contracts.intake_events import ComplaintSubmitted
 
 CONSUMER_NAME = "referrals-case-facts"
 TOPICS = [Topics.INTAKE_COMPLAINTS, Topics.CASES]
@@ -43,25 +43,21 @@ def case_of_action(process_case_id: str | None, case_id: str) -> str:
 class CaseFactsProjection:
     """The inbox handler `(conn, envelope) -> None` of the referrals worker."""
 
+    def __init__(self) -> None:
+        self.handlers = EventHandlers({
+            ComplaintSubmitted: self.complaint_submitted,
+            VerificationRecorded: self.verification,
+            OrderIssued: self.order,
+            ServiceRecorded: self.service,
+            PaymentRecorded: self.payment,
+        }, consumer=CONSUMER_NAME)
+
     def __call__(self, conn: Conn, event: EventEnvelope) -> None:
-        if event.type == "complaint.submitted":
-            self.complaint_submitted(conn, event.payload)
-        elif event.producer == "cases" and event.version == 1:
-            handler = {
-                CaseEvents.VERIFICATION_RECORDED: self.verification,
-                CaseEvents.ORDER_ISSUED: self.order,
-                CaseEvents.SERVICE_RECORDED: self.service,
-                CaseEvents.PAYMENT_RECORDED: self.payment,
-            }.get(event.type)
-            if handler is not None:
-                handler(conn, event.payload, event.occurred_at)
+        self.handlers(conn, event)
 
     @staticmethod
-    def complaint_submitted(conn: Conn, p: dict[str, Any]) -> None:
-        employer = employer_ref(p.get("employer_credit_code"), p["employer_name_key"])
-        project = project_ref(p.get("site_id"), p["county_code"], p["project_name"])
-        case_id = case_id_for(employer, project)
-        submitted_at = datetime.fromisoformat(p["submitted_at"])
+    def complaint_submitted(conn: Conn, _event: EventEnvelope, c: ComplaintSubmitted) -> None:
+        employer, project, case_id = case_refs(c)
         conn.execute(
             "INSERT INTO case_facts (case_id, county, employer_ref, employer_name, employer_credit_code, "
             "project_ref, project_name, first_submitted_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
@@ -69,21 +65,19 @@ class CaseFactsProjection:
             "employer_credit_code = COALESCE(case_facts.employer_credit_code, EXCLUDED.employer_credit_code), "
             "first_submitted_at = LEAST(case_facts.first_submitted_at, EXCLUDED.first_submitted_at), "
             "updated_at = now()",
-            (case_id, p["county_code"], employer, p["employer_name"], p.get("employer_credit_code"), project,
-             p["project_name"], submitted_at),
+            (case_id, c.county_code, employer, c.employer_name, c.employer_credit_code, project, c.project_name,
+             c.submitted_at),
         )
         conn.execute(
             "INSERT INTO case_complaints (complaint_id, case_id, amount_owed, workers_affected, period_start, "
             "period_end, evidence_count, submitted_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (complaint_id) DO NOTHING",
-            (p["complaint_id"], case_id, Decimal(p["amount_owed"]), int(p["workers_affected"]),
-             _date(p.get("period_start")), _date(p.get("period_end")), int(p.get("evidence_count") or 0),
-             submitted_at),
+            (c.complaint_id, case_id, c.amount_owed, c.workers_affected, c.period_start, c.period_end,
+             c.evidence_count, c.submitted_at),
         )
 
     @staticmethod
-    def verification(conn: Conn, payload: dict[str, Any], _at: datetime) -> None:
-        v = VerificationRecorded.model_validate(payload)
+    def verification(conn: Conn, _event: EventEnvelope, v: VerificationRecorded) -> None:
         conn.execute(
             "UPDATE case_facts SET outcome = %s, confirmed_amount = COALESCE(%s, confirmed_amount), "
             "confirmed_workers = COALESCE(%s, confirmed_workers), updated_at = now() WHERE case_id = %s",
@@ -91,19 +85,17 @@ class CaseFactsProjection:
         )
 
     @staticmethod
-    def order(conn: Conn, payload: dict[str, Any], at: datetime) -> None:
-        o = OrderIssued.model_validate(payload)
+    def order(conn: Conn, event: EventEnvelope, o: OrderIssued) -> None:
         conn.execute(
             "UPDATE case_facts SET order_id = %s, order_issued_at = %s, order_pay_days = %s, order_pay_unit = %s, "
             "confirmed_amount = COALESCE(confirmed_amount, %s), confirmed_workers = COALESCE(confirmed_workers, %s), "
             "updated_at = now() WHERE case_id = %s AND order_id IS DISTINCT FROM %s",
-            (o.order_id, at, o.pay_days, o.pay_unit, o.amount_owed, o.workers, o.case_id, o.order_id),
+            (o.order_id, event.occurred_at, o.pay_days, o.pay_unit, o.amount_owed, o.workers, o.case_id, o.order_id),
         )
 
     @staticmethod
-    def service(conn: Conn, payload: dict[str, Any], at: datetime) -> None:
-        s = ServiceRecorded.model_validate(payload)
-        served_at = s.served_at or at
+    def service(conn: Conn, event: EventEnvelope, s: ServiceRecorded) -> None:
+        served_at: datetime = s.served_at or event.occurred_at
         conn.execute(
             "UPDATE case_facts SET service_method = %s, served_at = %s, service_evidence = %s, "
             "updated_at = now() WHERE case_id = %s",
@@ -112,13 +104,8 @@ class CaseFactsProjection:
         )
 
     @staticmethod
-    def payment(conn: Conn, payload: dict[str, Any], _at: datetime) -> None:
-        pay = PaymentRecorded.model_validate(payload)
+    def payment(conn: Conn, _event: EventEnvelope, pay: PaymentRecorded) -> None:
         conn.execute(
             "UPDATE case_facts SET amount_paid = amount_paid + %s, updated_at = now() WHERE case_id = %s",
             (pay.amount, case_of_action(pay.process_case_id, pay.case_id)),
         )
-
-
-def _date(value: Any) -> date | None:
-    return date.fromisoformat(value) if value else None

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -27,16 +26,17 @@ from temporalio.worker import Worker
 
 from services.common import temporal
 from services.common.db import open_async_pool, open_pool
+from services.common.event_handlers import EventHandlers
 from services.common.gauges import register_query_gauges
 from services.common.health import Check, database_check, kafka_check, status_check
-from services.common.inbox import InboxConsumer
+from services.common.inbox import InboxConsumer, PermanentEventError
 from services.common.kafka import KafkaProbe, new_consumer
 from services.common.lifecycle_config import load_lifecycle_config
 from services.common.runner import Component, TemporalWorkerComponent
 from services.common.service import ServiceSettings
 from services.contracts.events import EventEnvelope, Topics
 from services.contracts.lifecycle import CalendarConfig, TaskQueues
-from services.contracts.referrals_events import LetterType, ReferralEvents, ReferralKind
+from services.contracts.referrals_events import LetterType, ReferralDecided, ReferralMade, ReferralWithdrawn
 from services.referrals import domain
 from services.referrals.commands import Referrals
 from services.referrals.departments import DepartmentsConfig, load_departments
@@ -77,6 +77,11 @@ class FollowUpStarter:
         self._departments = departments
         self._local = threading.local()
         self.client: Client | None = None
+        self.handlers = EventHandlers({
+            ReferralMade: self._made,
+            ReferralDecided: self._answered,
+            ReferralWithdrawn: self._answered,
+        }, consumer=STARTER_NAME)
 
     def _loop(self) -> asyncio.AbstractEventLoop:
         loop = getattr(self._local, "loop", None)
@@ -86,24 +91,29 @@ class FollowUpStarter:
         return loop
 
     def __call__(self, conn: psycopg.Connection[Any], event: EventEnvelope) -> None:
-        target = event.payload.get("target")
-        if event.producer != "referrals" or target not in {k.value for k in domain.FOLLOWED_UP}:
-            return
-        if event.type == ReferralEvents.REFERRAL_MADE:
-            self._loop().run_until_complete(self._start(event.payload, ReferralKind(target)))
-        elif event.type in (ReferralEvents.REFERRAL_DECIDED, ReferralEvents.REFERRAL_WITHDRAWN):
-            self._loop().run_until_complete(self._answered(event.payload["referral_id"]))
+        self.handlers(conn, event)
+
+    def _made(self, _conn: psycopg.Connection[Any], _event: EventEnvelope, made: ReferralMade) -> None:
+        if made.target in domain.FOLLOWED_UP:
+            self._loop().run_until_complete(self._start(made))
+
+    def _answered(self, _conn: psycopg.Connection[Any], _event: EventEnvelope,
+                  answer: ReferralDecided | ReferralWithdrawn) -> None:
+        if answer.target in domain.FOLLOWED_UP:
+            self._loop().run_until_complete(self._tell_answered(answer.referral_id))
 
     async def _client(self) -> Client:
         if self.client is None:
             self.client = await temporal.connect(self._settings)
         return self.client
 
-    async def _start(self, payload: dict[str, Any], target: ReferralKind) -> None:
-        receiver = self._departments.receiver(target)
+    async def _start(self, made: ReferralMade) -> None:
+        if made.due_at is None:
+            raise PermanentEventError(f"referral {made.referral_id} to {made.target.value} has no due time to follow up")
+        receiver = self._departments.receiver(made.target)
         workflow_input = FollowUpInput(
-            referral_id=payload["referral_id"],
-            due_at=datetime.fromisoformat(payload["due_at"]),
+            referral_id=made.referral_id,
+            due_at=made.due_at,
             response_working_days=receiver.response_working_days,
             rungs=[FollowUpRung(kind=r.kind.value, wait_working_days=r.wait_working_days) for r in receiver.ladder],
             working_day_seconds=self._settings.working_day_seconds,
@@ -111,15 +121,15 @@ class FollowUpStarter:
         client = await self._client()
         try:
             await client.start_workflow(
-                FOLLOW_UP_WORKFLOW_TYPE, workflow_input, id=follow_up_workflow_id(payload["referral_id"]),
+                FOLLOW_UP_WORKFLOW_TYPE, workflow_input, id=follow_up_workflow_id(made.referral_id),
                 task_queue=TaskQueues.REFERRALS,
                 # One follow-up per referral, ever: a redelivered event must not start a second one.
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
         except WorkflowAlreadyStartedError:
-            log.info("follow-up already started", extra={"referral_id": payload["referral_id"]})
+            log.info("follow-up already started", extra={"referral_id": made.referral_id})
 
-    async def _answered(self, referral_id: str) -> None:
+    async def _tell_answered(self, referral_id: str) -> None:
         client = await self._client()
         try:
             await client.get_workflow_handle(follow_up_workflow_id(referral_id)).signal("referral_answered")

@@ -21,7 +21,6 @@ from services.contracts.lifecycle import Deadline, DeadlineRequest
 from services.contracts.sanctions_events import (
     CreditEntryAdded,
     CreditEntryRemoved,
-    CreditEvents,
     DecisionCommand,
     DocumentInfo,
     ListingDecided,
@@ -37,7 +36,6 @@ from services.contracts.sanctions_events import (
     QuarterListDrafted,
     RemovalCommand,
     SanctionsActivities,
-    SanctionsEvents,
 )
 from services.contracts.working_days import CalendarNotCovered, compute_deadline
 from services.sanctions import documents, domain, store
@@ -110,7 +108,7 @@ class ListingActivities:
                                         listing_id=command.listing_id)
             await store.update_listing(conn, command.listing_id, stage="defence", notice_document_id=document_id,
                                        defence_due_date=command.defence_due_date)
-            await store.emit_sanctions(conn, SanctionsEvents.NOTICE_ISSUED, listing["case_id"], NoticeIssued(
+            await store.emit(conn, listing["case_id"], NoticeIssued(
                 listing_id=command.listing_id, case_id=listing["case_id"], county=listing["county"],
                 document_id=document_id, document_number=number, defence_due_date=command.defence_due_date,
                 sha256=digest,
@@ -163,7 +161,7 @@ class ListingActivities:
                     not_listed_reason=command.not_listed_reason.value if command.not_listed_reason else None,
                     employer_name=name, credit_code=code,
                 )
-            await store.emit_sanctions(conn, SanctionsEvents.LISTING_DECIDED, listing["case_id"], ListingDecided(
+            await store.emit(conn, listing["case_id"], ListingDecided(
                 listing_id=command.listing_id, case_id=listing["case_id"], county=listing["county"], listed=command.listed,
                 not_listed_reason=command.not_listed_reason, document_id=document_id, document_number=number,
                 decided_at=command.decided_at, expires_on=command.expires_on,
@@ -189,13 +187,13 @@ class ListingActivities:
             persons = published_persons(await store.persons(conn, command.listing_id))
             await store.update_listing(conn, command.listing_id, stage="listed", published_at=command.published_at,
                                        employer_name=name, credit_code=code)
-            await store.emit_sanctions(conn, SanctionsEvents.LISTING_PUBLISHED, listing["case_id"], ListingPublished(
+            await store.emit(conn, listing["case_id"], ListingPublished(
                 listing_id=command.listing_id, case_id=listing["case_id"], county=listing["county"],
                 employer_ref=listing["employer_ref"], employer_name=name, credit_code=code, responsible_persons=persons,
                 ground=ListingGround(listing["ground"]), decision_document_number=listing["decision_number"],
                 published_at=command.published_at, listed_on=listing["listed_on"], expires_on=command.expires_on,
             ))
-            await store.emit_credit(conn, CreditEvents.ENTRY_ADDED, listing["case_id"], CreditEntryAdded(
+            await store.emit(conn, listing["case_id"], CreditEntryAdded(
                 listing_id=command.listing_id, employer_name=name, credit_code=code, employer_ref=listing["employer_ref"],
                 responsible_persons=persons, ground=ListingGround(listing["ground"]),
                 issuing_authority=self._settings.authority, decision_document_number=listing["decision_number"],
@@ -213,11 +211,11 @@ class ListingActivities:
                 return info
             await store.update_listing(conn, command.listing_id, stage="removed", removal_reason=command.reason.value,
                                        removed_at=command.removed_at)
-            await store.emit_sanctions(conn, SanctionsEvents.LISTING_REMOVED, listing["case_id"], ListingRemoved(
+            await store.emit(conn, listing["case_id"], ListingRemoved(
                 listing_id=command.listing_id, case_id=listing["case_id"], county=listing["county"],
                 reason=command.reason, removed_at=command.removed_at, application_id=command.application_id,
             ))
-            await store.emit_credit(conn, CreditEvents.ENTRY_REMOVED, listing["case_id"], CreditEntryRemoved(
+            await store.emit(conn, listing["case_id"], CreditEntryRemoved(
                 listing_id=command.listing_id, credit_code=listing["credit_code"], employer_ref=listing["employer_ref"],
                 reason=command.reason, removed_on=domain.china_date(command.removed_at),
             ))
@@ -272,7 +270,7 @@ async def build_quarter_list(pool: AsyncConnectionPool, settings: SanctionsSetti
             await store.replace_draft_entries(conn, list_id, entries)
         else:
             return list_id
-        await store.emit_sanctions(conn, SanctionsEvents.QUARTER_LIST_DRAFTED, list_id,
+        await store.emit(conn, list_id,
                                    QuarterListDrafted(list_id=list_id, quarter=quarter, entries=len(entries)))
     log.info("quarter list drafted", extra={"list_id": list_id, "entries": len(entries)})
     return list_id

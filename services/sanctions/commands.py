@@ -46,7 +46,7 @@ from services.contracts.sanctions_events import (
     PublicationMarked,
     QuarterListPublished,
     ResponsiblePersonsRecorded,
-    SanctionsEvents,
+    SanctionsEvent,
     StatementRecord,
     StatementRecorded,
     StatementReview,
@@ -128,7 +128,7 @@ class Sanctions:
                         employer_ref=request.employer_ref, ground=ground.value, basis=request.basis,
                         amount=request.amount, proposed_at=now,
                     )
-                    await store.emit_sanctions(conn, SanctionsEvents.LISTING_PROPOSED, request.case_id, ListingProposed(
+                    await store.emit(conn, request.case_id, ListingProposed(
                         listing_id=listing_id, case_id=request.case_id, county=request.county,
                         employer_ref=request.employer_ref, ground=ground, amount=request.amount, proposed_at=now,
                     ))
@@ -173,7 +173,7 @@ class Sanctions:
                 if existing is None:
                     await store.insert_mark(conn, mark_id, request.case_id, request.county, request.employer_ref,
                                             request.amount, request.basis)
-                    await store.emit_sanctions(conn, SanctionsEvents.PUBLICATION_MARKED, request.case_id, PublicationMarked(
+                    await store.emit(conn, request.case_id, PublicationMarked(
                         mark_id=mark_id, case_id=request.case_id, county=request.county,
                         employer_ref=request.employer_ref, amount=request.amount, marked_at=datetime.now(UTC),
                     ))
@@ -207,7 +207,7 @@ class Sanctions:
             await store.insert_request(conn, key, "correction", fingerprint, correction_id)
             await store.insert_correction(conn, correction_id, request.case_id, request.county,
                                           request.amount, request.basis)
-            await store.emit_sanctions(conn, SanctionsEvents.CORRECTION_RECORDED, request.case_id, CorrectionRecorded(
+            await store.emit(conn, request.case_id, CorrectionRecorded(
                 correction_id=correction_id, case_id=request.case_id, county=request.county,
                 amount=request.amount, listing_ids=[row["listing_id"] for row in listings],
                 mark_ids=[mark["mark_id"]] if mark else [],
@@ -248,7 +248,7 @@ class Sanctions:
         return await self._process.status(listing_workflow_id(listing_id), ListingStatus)
 
     async def _record(self, principal: Principal, listing: dict[str, Any], kind: str, key: str | None,
-                      detail: dict[str, Any], response: dict[str, Any], event_type: str, payload: BaseModel,
+                      detail: dict[str, Any], response: dict[str, Any], payload: SanctionsEvent,
                       extra: Any = None) -> dict[str, Any]:
         async with self._pool.connection() as conn, conn.transaction():
             if extra is not None:
@@ -256,7 +256,7 @@ class Sanctions:
             await store.insert_action(conn, action_id=response["action_id"], listing_id=listing["listing_id"], kind=kind,
                                       key=key, actor=principal.client_id, detail=detail, response=response)
             await audit.record(conn, principal, f"listing.{kind}", listing["listing_id"], detail=detail)
-            await store.emit_sanctions(conn, event_type, listing["case_id"], payload)
+            await store.emit(conn, listing["case_id"], payload)
         return response
 
     async def record_persons(self, principal: Principal, listing_id: str, persons: list[dict[str, Any]],
@@ -288,7 +288,7 @@ class Sanctions:
 
         return await self._record(
             principal, listing, "responsible_persons", key, {"count": len(sealed), "fields": ["name", "id_number"]},
-            response, SanctionsEvents.RESPONSIBLE_PERSONS_RECORDED,
+            response,
             ResponsiblePersonsRecorded(listing_id=listing_id, case_id=listing["case_id"], count=len(sealed),
                                        recorded_by=principal.client_id),
             extra=write,
@@ -311,7 +311,6 @@ class Sanctions:
 
         return await self._record(
             principal, listing, "statement", key, {"statement_id": statement_id}, response,
-            SanctionsEvents.STATEMENT_RECORDED,
             StatementRecorded(listing_id=listing_id, case_id=listing["case_id"], statement_id=statement_id,
                               recorded_by=principal.client_id),
             extra=write,
@@ -330,7 +329,6 @@ class Sanctions:
                     "stage": status.stage.value}
         return await self._record(
             principal, listing, "review", key, {"list_employer": list_employer}, response,
-            SanctionsEvents.STATEMENT_REVIEWED,
             StatementReviewed(listing_id=listing_id, case_id=listing["case_id"], review_id=review_id,
                               decided_by=principal.client_id, list_employer=list_employer),
         )
@@ -363,7 +361,6 @@ class Sanctions:
         recorded = await self._record(
             principal, listing, "early_removal_application", key if refusal is None else None,
             {"application_id": application_id, "accepted": refusal is None}, response,
-            SanctionsEvents.EARLY_REMOVAL_APPLIED,
             EarlyRemovalApplied(listing_id=listing_id, case_id=listing["case_id"], application_id=application_id,
                                 accepted=refusal is None, refusal_reasons=reasons),
             extra=write,
@@ -394,7 +391,7 @@ class Sanctions:
 
         return await self._record(
             principal, listing, "early_removal_decision", key, {"application_id": application_id, "granted": grant},
-            response, SanctionsEvents.EARLY_REMOVAL_DECIDED,
+            response,
             EarlyRemovalDecided(listing_id=listing_id, case_id=listing["case_id"], application_id=application_id,
                                 granted=grant, decided_by=principal.client_id),
             extra=write,
@@ -484,7 +481,7 @@ class Sanctions:
             now = datetime.now(UTC)
             await store.publish_list(conn, list_id, principal.client_id, pdf_id, html_id, now)
             await audit.record(conn, principal, "publication_list.approve", list_id, detail={"entries": len(entries)})
-            await store.emit_sanctions(conn, SanctionsEvents.QUARTER_LIST_PUBLISHED, list_id, QuarterListPublished(
+            await store.emit(conn, list_id, QuarterListPublished(
                 list_id=list_id, quarter=draft["quarter"], entries=len(entries), approved_by=principal.client_id,
                 published_at=now, pdf_document_id=pdf_id, html_document_id=html_id,
             ))

@@ -1,7 +1,7 @@
 """The sanctions worker's read models, kept from the event stream (the inbox handler).
 
 It runs inside the inbox transaction of `InboxConsumer`, so an event's effect and its id commit together
-and a redelivered event changes nothing. Sources:
+and a redelivered event changes nothing. Sources, each handled by its event class:
 
 - intake's `complaint.submitted`: the case facts (employer name and credit code, project, county, amounts)
   under the lifecycle's case id (`services/contracts/cases.py`), without any of the worker's data;
@@ -12,21 +12,15 @@ and a redelivered event changes nothing. Sources:
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 from typing import Any
 
 import psycopg
 
-from services.contracts.cases import case_id_for, employer_ref, project_ref
+from services.common.event_handlers import EventHandlers
+from services.contracts.cases import case_refs
 from services.contracts.events import EventEnvelope, Topics
-from services.contracts.referrals_events import (
-    ReferralDecided,
-    ReferralEvents,
-    ReferralKind,
-    ReferralMade,
-    ReferralWithdrawn,
-    parse_payload,
-)
+from services.contracts.intake_events import ComplaintSubmitted
+from services.contracts.referrals_events import ReferralDecided, ReferralKind, ReferralMade, ReferralWithdrawn
 
 log = logging.getLogger(__name__)
 
@@ -40,29 +34,23 @@ Conn = psycopg.Connection[Any]
 class SanctionsProjection:
     """The inbox handler `(conn, envelope) -> None` of the sanctions worker."""
 
+    def __init__(self) -> None:
+        self.handlers = EventHandlers({
+            ComplaintSubmitted: self.complaint_submitted,
+            ReferralMade: self.referral_made,
+            ReferralDecided: self.referral_decided,
+            ReferralWithdrawn: self.referral_withdrawn,
+        }, consumer=CONSUMER_NAME)
+
     def __call__(self, conn: Conn, event: EventEnvelope) -> None:
-        if event.type == "complaint.submitted":
-            self.complaint_submitted(conn, event)
-        elif event.producer == "referrals" and event.type in (
-            ReferralEvents.REFERRAL_MADE, ReferralEvents.REFERRAL_DECIDED, ReferralEvents.REFERRAL_WITHDRAWN
-        ):
-            payload = parse_payload(event.type, event.version, event.payload)
-            if isinstance(payload, ReferralMade):
-                self.referral_made(conn, event, payload)
-            elif isinstance(payload, ReferralDecided):
-                self.referral_decided(conn, event, payload)
-            elif isinstance(payload, ReferralWithdrawn):
-                self.referral_withdrawn(conn, payload)
+        self.handlers(conn, event)
 
     @staticmethod
-    def complaint_submitted(conn: Conn, event: EventEnvelope) -> None:
-        p = event.payload
-        employer = employer_ref(p.get("employer_credit_code"), p["employer_name_key"])
-        project = project_ref(p.get("site_id"), p["county_code"], p["project_name"])
-        case_id = case_id_for(employer, project)
+    def complaint_submitted(conn: Conn, _event: EventEnvelope, c: ComplaintSubmitted) -> None:
+        employer, _, case_id = case_refs(c)
         inserted = conn.execute(
             "INSERT INTO fact_complaints (complaint_id, case_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-            (p["complaint_id"], case_id),
+            (c.complaint_id, case_id),
         ).rowcount
         if not inserted:
             return
@@ -75,14 +63,14 @@ class SanctionsProjection:
             "complaint_count = case_facts.complaint_count + 1, "
             "employer_credit_code = coalesce(case_facts.employer_credit_code, EXCLUDED.employer_credit_code), "
             "updated_at = now()",
-            (case_id, p["county_code"], employer, p["employer_name"], p.get("employer_credit_code"), p["project_name"],
-             Decimal(str(p.get("amount_owed") or "0")), int(p.get("workers_affected") or 1), p["submitted_at"]),
+            (case_id, c.county_code, employer, c.employer_name, c.employer_credit_code, c.project_name,
+             c.amount_owed, c.workers_affected or 1, c.submitted_at),
         )
         # A listing decided before its facts arrived gets the employer's name now.
         conn.execute(
             "UPDATE listings SET employer_name = %s, credit_code = coalesce(credit_code, %s), updated_at = now() "
             "WHERE case_id = %s AND employer_name IS NULL",
-            (p["employer_name"], p.get("employer_credit_code"), case_id),
+            (c.employer_name, c.employer_credit_code, case_id),
         )
 
     @staticmethod
@@ -117,7 +105,7 @@ class SanctionsProjection:
         )
 
     @staticmethod
-    def referral_withdrawn(conn: Conn, withdrawn: ReferralWithdrawn) -> None:
+    def referral_withdrawn(conn: Conn, _event: EventEnvelope, withdrawn: ReferralWithdrawn) -> None:
         if withdrawn.target not in CRIMINAL_TARGETS:
             return
         conn.execute(

@@ -11,25 +11,17 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from services.common.outbox import add_event_async
-from services.contracts.events import EventEnvelope, Topics
+from services.contracts.events import EventEnvelope
+from services.contracts.sanctions_events import CreditEvent, SanctionsEvent
 
 Conn = AsyncConnection[Any]
 
 PRODUCER = "sanctions"
 
 
-async def emit(conn: Conn, topic: str, event_type: str, subject: str, payload: Any, at: datetime | None = None) -> None:
-    envelope = EventEnvelope(type=event_type, subject=subject, producer=PRODUCER,
-                             payload=payload.model_dump(mode="json"), **({"occurred_at": at} if at else {}))
-    await add_event_async(conn, topic, envelope)
-
-
-async def emit_sanctions(conn: Conn, event_type: str, subject: str, payload: Any) -> None:
-    await emit(conn, Topics.SANCTIONS, event_type, subject, payload)
-
-
-async def emit_credit(conn: Conn, event_type: str, subject: str, payload: Any) -> None:
-    await emit(conn, Topics.CREDIT_SHARING, event_type, subject, payload)
+async def emit(conn: Conn, subject: str, payload: SanctionsEvent | CreditEvent) -> None:
+    """Write `payload`'s event on its class's topic (the sanctions topic, or the credit systems' feed)."""
+    await add_event_async(conn, payload.TOPIC, EventEnvelope.wrap(payload, subject=subject, producer=PRODUCER))
 
 
 # --- the lifecycle's requests -----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from services.common.kafka import ensure_topics, new_consumer, new_producer
 from services.common.migrations import apply_migrations
 from services.common.settings import CommonSettings
 from services.contracts.events import EventEnvelope
+from tests.support.events import Counted
 
 EVENTS = 600
 
@@ -41,7 +42,7 @@ def test_consumer_lag_is_reported_while_behind_and_zero_once_caught_up(
     ensure_topics(settings, [topic], partitions=2)
     producer = new_producer(settings, client_id="test-lag")
     for n in range(EVENTS):
-        envelope = EventEnvelope(type="test.counted", subject=f"c{n % 5}", producer="test", payload={"n": n})
+        envelope = EventEnvelope.wrap(Counted(n=n), subject=f"c{n % 5}", producer="test")
         producer.send(topic, key=envelope.subject.encode(), value=envelope.model_dump_json().encode())
     producer.flush(30)
     producer.close()

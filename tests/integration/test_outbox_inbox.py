@@ -9,16 +9,21 @@ import uuid
 from typing import Any
 
 import psycopg
+import pytest
 from kafka import KafkaConsumer
+from psycopg.types.json import Jsonb
+from pydantic import ValidationError
 
 from deploy.stack import Stack
+from services.common.event_handlers import EventHandlers
 from services.common.inbox import InboxConsumer
 from services.common.kafka import ensure_topics, new_consumer
 from services.common.migrations import apply_migrations
 from services.common.outbox import add_event
 from services.common.settings import CommonSettings
-from services.contracts.events import EventEnvelope
+from services.contracts.events import EventEnvelope, UnknownEvent
 from services.intake.spec import SPEC as INTAKE
+from tests.support.events import Counted
 
 EVENTS = 5000
 
@@ -38,15 +43,15 @@ def _effects_consumer(settings: CommonSettings, schema: str, topic: str) -> Inbo
         conn.execute(f'CREATE TABLE "{schema}".effects (n integer NOT NULL, event_id uuid NOT NULL)')
     group = f"test-{uuid.uuid4().hex[:8]}"
 
-    def handler(conn: psycopg.Connection[Any], event: EventEnvelope) -> None:
-        conn.execute("INSERT INTO effects (n, event_id) VALUES (%s, %s)", (event.payload["n"], event.event_id))
+    def counted(conn: psycopg.Connection[Any], event: EventEnvelope, payload: Counted) -> None:
+        conn.execute("INSERT INTO effects (n, event_id) VALUES (%s, %s)", (payload.n, event.event_id))
 
     return InboxConsumer(
         name=group,
         database_url=settings.database_url,
         schema=schema,
         consumer_factory=lambda: new_consumer(settings, topic, group_id=group, client_id=group),
-        handler=handler,
+        handler=EventHandlers({Counted: counted}, consumer=group),
     )
 
 
@@ -68,8 +73,7 @@ def test_relay_killed_mid_batch_loses_nothing_and_applies_nothing_twice(
 
     with psycopg.connect(intake_url, options="-c search_path=intake") as conn:
         for n in range(EVENTS):
-            add_event(conn, topic, EventEnvelope(type="test.counted", subject=f"case-{n % 40}", producer="test",
-                                                 payload={"n": n}))
+            add_event(conn, topic, EventEnvelope.wrap(Counted(n=n), subject=f"case-{n % 40}", producer="test"))
 
     def unsent() -> int:
         with psycopg.connect(intake_url, options="-c search_path=intake") as conn:
@@ -107,8 +111,7 @@ def test_consumer_dying_before_its_offset_commit_applies_nothing_twice(
     apply_migrations(intake_url, "intake", INTAKE.migrations)
     with psycopg.connect(intake_url, options="-c search_path=intake") as conn:
         for n in range(500):
-            add_event(conn, topic, EventEnvelope(type="test.counted", subject=f"c{n % 7}", producer="test",
-                                                 payload={"n": n}))
+            add_event(conn, topic, EventEnvelope.wrap(Counted(n=n), subject=f"c{n % 7}", producer="test"))
     if not stack.is_running("intake-relay"):
         stack.start_process(stack.spec("intake-relay"))
 
@@ -143,37 +146,44 @@ def test_consumer_dying_before_its_offset_commit_applies_nothing_twice(
         thread.join(10)
 
 
-def test_an_event_that_can_never_be_applied_is_set_aside_and_the_rest_flow(
+def test_events_that_can_never_be_applied_are_set_aside_and_the_rest_flow(
     settings: CommonSettings, scratch_schema: str, stack: Stack
 ) -> None:
     topic = f"test.poison.{uuid.uuid4().hex[:8]}"
     ensure_topics(settings, [topic], partitions=1)  # one partition: the poison sits in front of the others
     intake_url = stack.postgres.service_url("intake")
     apply_migrations(intake_url, "intake", INTAKE.migrations)
+    # Written as a producer that skips the contract would (add_event refuses them): a payload its class does
+    # not accept, a version no class is known for, and a type no class is known for.
+    poison = [EventEnvelope(type=Counted.TYPE, subject="c", producer="test", payload={"n": "poison"}),
+              EventEnvelope(type=Counted.TYPE, version=2, subject="c", producer="test", payload={"n": 1}),
+              EventEnvelope(type="test.unheard-of", subject="c", producer="test", payload={"n": 1})]
     with psycopg.connect(intake_url, options="-c search_path=intake") as conn:
-        add_event(conn, topic, EventEnvelope(type="test.counted", subject="c", producer="test", payload={"n": "poison"}))
+        for envelope in poison:
+            with pytest.raises((ValidationError, UnknownEvent)):
+                add_event(conn, topic, envelope)
+            conn.execute("INSERT INTO outbox (event_id, topic, message_key, event_type, envelope) "
+                         "VALUES (%s, %s, %s, %s, %s)", (envelope.event_id, topic, envelope.subject, envelope.type,
+                                                         Jsonb(envelope.model_dump(mode="json"))))
         for n in range(50):
-            add_event(conn, topic, EventEnvelope(type="test.counted", subject="c", producer="test", payload={"n": n}))
+            add_event(conn, topic, EventEnvelope.wrap(Counted(n=n), subject="c", producer="test"))
     if not stack.is_running("intake-relay"):
         stack.start_process(stack.spec("intake-relay"))
 
     consumer = _effects_consumer(settings, scratch_schema, topic)
-    real_handler = consumer._handler
-
-    def strict(conn: psycopg.Connection[Any], event: EventEnvelope) -> None:
-        if not isinstance(event.payload["n"], int):
-            raise ValueError(f"n must be a number, got {event.payload['n']!r}")
-        real_handler(conn, event)
-
-    consumer._handler = strict
     thread = threading.Thread(target=consumer.run, daemon=True)
     thread.start()
     try:
         _wait(lambda: _effect_counts(settings, scratch_schema)[0] >= 50, 60, "the events behind the poison")
         with psycopg.connect(settings.database_url) as conn:
-            row = conn.execute(f'SELECT event_type, error FROM "{scratch_schema}".dead_letters').fetchone()
-        assert row is not None and "n must be a number" in row[1]
-        assert consumer.status.dead_letters_total == 1
+            rows = conn.execute(f'SELECT event_id, error FROM "{scratch_schema}".dead_letters').fetchall()
+        errors = {event_id: error for event_id, error in rows}
+        assert set(errors) == {envelope.event_id for envelope in poison}, errors
+        invalid, newer, unheard_of = (errors[envelope.event_id] for envelope in poison)
+        assert invalid.startswith("ValidationError") and "n" in invalid, invalid
+        assert newer.startswith("UnacceptedVersion") and "accepts test.counted v1, not v2" in newer, newer
+        assert unheard_of == "UnknownEvent: unknown event test.unheard-of v1: no version of it is known", unheard_of
+        assert consumer.status.dead_letters_total == 3
     finally:
         consumer.stop()
         thread.join(10)

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from stdnum.cn import uscc
 
+from services.common.crypto import keyed_reference
+from services.contracts.intake_events import ComplaintSubmitted
 from tests.support.identities import sample_id_number
+
+# Only for made-up complainants: a keyed reference needs a key, none of a stack's is needed.
+SAMPLE_REFERENCE_KEY = b"anxin-sample-complainants"
 
 
 def seed() -> int:
@@ -25,6 +32,20 @@ def credit_code(n: int, series: str = "MA") -> str:
     """A well-formed unified social credit code (Handan, enterprise) in `series`, numbered by `n`."""
     body = f"91130400{series}{n % 10**7:07d}"
     return body + uscc.calc_check_digit(body)
+
+
+def complaint_submitted(complaint_id: str, *, employer: str, project: str, submitted_at: datetime,
+                        county: str = "130402", period: tuple[date, date] = (date(2026, 6, 1), date(2026, 9, 30)),
+                        amount_owed: Decimal = Decimal("18600.00"), workers: int = 3) -> ComplaintSubmitted:
+    """`complaint.submitted` as intake publishes it, from a made-up complainant (keyed references only)."""
+    return ComplaintSubmitted(
+        complaint_id=complaint_id, channel="qr_form", site_id=None, county_code=county, project_name=project,
+        employer_name=employer, employer_name_key=employer, employer_credit_code=None, period_start=period[0],
+        period_end=period[1], amount_owed=amount_owed, workers_affected=workers, confidential=False,
+        stale_for_rejection=False, person_ref=keyed_reference(complaint_id, SAMPLE_REFERENCE_KEY, prefix="person"),
+        phone_ref=keyed_reference(complaint_id, SAMPLE_REFERENCE_KEY, prefix="phone"), phone_masked="139****0000",
+        evidence_count=0, submitted_at=submitted_at,
+    )
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from services.contracts.events import EventEnvelope, Topics
 from services.contracts.referrals_events import (
     ReferralDecided,
     ReferralDecision,
-    ReferralEvents,
     ReferralKind,
     ReferralMade,
 )
@@ -42,14 +41,12 @@ def produce_referral(stack: Stack, employer: Employer, decision: ReferralDecisio
         target=ReferralKind.POLICE, letter_id=f"L-{referral_id}", document_number="邯欠薪办移〔2026〕7号",
         unpaid_amount=Decimal("45000.00"), workers=3,
     )
-    events = [EventEnvelope(type=ReferralEvents.REFERRAL_MADE, subject=employer.case_id, producer="referrals",
-                            payload=made.model_dump(mode="json"))]
+    events = [EventEnvelope.wrap(made, subject=employer.case_id, producer="referrals")]
     if decision is not None:
         decided = ReferralDecided(referral_id=referral_id, case_id=employer.case_id, county=employer.county,
                                   target=ReferralKind.POLICE, decision=decision, decided_by="police",
                                   decision_ref="邯公立字〔2026〕12号")
-        events.append(EventEnvelope(type=ReferralEvents.REFERRAL_DECIDED, subject=employer.case_id,
-                                    producer="referrals", payload=decided.model_dump(mode="json")))
+        events.append(EventEnvelope.wrap(decided, subject=employer.case_id, producer="referrals"))
     producer = KafkaProducer(bootstrap_servers=stack.kafka.bootstrap_servers, acks="all")
     try:
         for event in events:

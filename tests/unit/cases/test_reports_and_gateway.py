@@ -10,7 +10,6 @@ from datetime import date, timedelta
 
 import pytest
 from PIL import Image
-from pydantic import ValidationError
 from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -27,7 +26,6 @@ from services.cases.reports import CHART_COLOURS, render_chart
 from services.common.errors import Invalid
 from services.common.problems import PROBLEM_BASE, problem_of
 from services.common.temporal import data_converter, test_server_path
-from services.contracts.cases_events import PAYLOADS, CaseEvents, parse_payload
 from services.contracts.lifecycle import AcceptanceDecision
 
 
@@ -43,16 +41,6 @@ def test_the_chart_draws_one_group_per_area_with_cjk_labels() -> None:
     assert colours <= set(counts)
     # An empty period still renders (an axis and the legend, no bars to speak of).
     assert Image.open(io.BytesIO(render_chart("空", []))).format == "PNG"
-
-
-def test_every_event_type_has_a_versioned_payload_schema_without_unknown_fields() -> None:
-    names = {v for k, v in vars(CaseEvents).items() if k.isupper()}
-    assert names == {name for name, _ in PAYLOADS} and all(version == 1 for _, version in PAYLOADS)
-    with pytest.raises(ValidationError):
-        parse_payload(CaseEvents.PAYMENT_RECORDED, 1, {"action_id": "A", "case_id": "C", "county": "130402",
-                                                       "actor": "x", "payment_id": "P", "amount": "1",
-                                                       "worker_name": "张三"})
-    assert parse_payload("case.unknown", 1, {}) is None
 
 
 def test_a_contract_rule_becomes_a_422_problem() -> None:

@@ -7,23 +7,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from services.common.service import ServiceSettings
-from services.contracts.events import EventEnvelope
+from services.contracts.events import EventEnvelope, UnknownEvent
 from services.contracts.lifecycle import LifecycleConfig, complaint_workflow_id
 from services.intake.worker import WorkflowStarter
+from tests.support.events import Counted
+from tests.support.factories import complaint_submitted
 
 BATCH = 5
 
 
 def submitted(n: int) -> EventEnvelope:
-    return EventEnvelope(type="complaint.submitted", subject=f"TS-20261129-{n:06d}", producer="intake", payload={
-        "complaint_id": f"TS-20261129-{n:06d}", "channel": "qr_form", "site_id": None, "county_code": "130402",
-        "project_name": "丛台区测试安置房项目", "employer_name_key": f"测试建筑劳务有限公司{n}",
-        "employer_credit_code": None, "period_start": "2026-06-01", "period_end": "2026-09-30",
-        "amount_owed": "18600.00", "workers_affected": 3, "phone_ref": f"phone_{n:x}abcdef",
-        "submitted_at": datetime(2026, 11, 29, tzinfo=UTC).isoformat()})
+    complaint_id = f"TS-20261129-{n:06d}"
+    return EventEnvelope.wrap(complaint_submitted(
+        complaint_id, employer=f"测试建筑劳务有限公司{n}", project="丛台区测试安置房项目",
+        submitted_at=datetime(2026, 11, 29, tzinfo=UTC)), subject=complaint_id, producer="intake")
 
 
 class FakeTemporal:
@@ -58,12 +59,14 @@ class FakeConnection:
 
 def test_a_poll_is_started_concurrently_and_each_event_is_recorded_once() -> None:
     events = [submitted(n) for n in range(BATCH)]
-    ids = [complaint_workflow_id(e.payload["complaint_id"]) for e in events]
+    ids = [complaint_workflow_id(e.subject) for e in events]
     starter = WorkflowStarter(ServiceSettings(), LifecycleConfig.model_validate({"province": "henan"}))
     temporal = FakeTemporal(fail={ids[1]}, already={ids[2]})
     starter.client = temporal  # type: ignore[assignment]
 
-    starter.prepare([*events, EventEnvelope(type="complaint.withdrawn", subject="x", producer="intake")])
+    # An event of a type the starter does not handle, and one of a type nobody knows, start nothing.
+    starter.prepare([*events, EventEnvelope.wrap(Counted(n=1), subject="x", producer="test"),
+                     EventEnvelope(type="complaint.withdrawn", subject="x", producer="intake")])
     assert sorted(temporal.started) == sorted([ids[0], ids[3], ids[4]])
 
     conn = FakeConnection()
@@ -79,7 +82,13 @@ def test_a_poll_is_started_concurrently_and_each_event_is_recorded_once() -> Non
 def test_an_event_that_cannot_become_a_workflow_is_left_to_the_handler() -> None:
     starter = WorkflowStarter(ServiceSettings(), LifecycleConfig.model_validate({"province": "henan"}))
     broken = EventEnvelope(type="complaint.submitted", subject="TS-1", producer="intake", payload={"complaint_id": "TS-1"})
-    starter.prepare([broken])  # nothing to start, nothing raised
-    with pytest.raises(KeyError):
+    unknown = EventEnvelope(type="complaint.withdrawn", subject="TS-1", producer="intake")
+    starter.prepare([broken, unknown])  # nothing to start, nothing raised
+    with pytest.raises(ValidationError, match="employer_name_key"):
         starter(FakeConnection(), broken)  # type: ignore[arg-type]  # the inbox sets it aside
+    with pytest.raises(UnknownEvent, match=r"complaint\.withdrawn v1"):
+        starter(FakeConnection(), unknown)  # type: ignore[arg-type]
+    conn = FakeConnection()
+    starter(conn, EventEnvelope.wrap(Counted(n=1), subject="x", producer="test"))  # type: ignore[arg-type]
+    assert conn.recorded == []  # not the starter's business
     starter.close()

@@ -1,0 +1,28 @@
+"""Every event the services publish: the classes of the four events modules, for lookups and the published
+contract (`docs/events/`, written by `python -m operations.event_contracts`).
+
+Importing this module imports every events module, so each event class is registered
+(`services.contracts.events.event_class`) in a process that imports it.
+"""
+
+from __future__ import annotations
+
+from services.contracts import cases_events, intake_events, referrals_events, sanctions_events
+from services.contracts.events import EventPayload, registered_events
+
+# Which service publishes the events of each module (the envelope's `producer`).
+PRODUCERS = {
+    intake_events.__name__: "intake",
+    cases_events.__name__: "cases",
+    referrals_events.__name__: "referrals",
+    sanctions_events.__name__: "sanctions",
+}
+
+
+def events() -> list[type[EventPayload]]:
+    """Every event class of the services, by type and version."""
+    return [cls for cls in registered_events() if cls.__module__ in PRODUCERS]
+
+
+def producer_of(cls: type[EventPayload]) -> str:
+    return PRODUCERS[cls.__module__]

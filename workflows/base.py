@@ -117,6 +117,10 @@ class LifecycleWorkflow(DeadlineWaits):
         self._state.reported = None
         self._state.reported_key = None
 
+    def _deadlines_may_be_local(self) -> bool:
+        # Only a workflow that does not report: see DEADLINES_AS_LOCAL_ACTIVITIES in workflows/deadlines.py.
+        return self._reporter is None
+
     def _reports_settled(self) -> bool:
         return self._reporter is None or (
             not self._report_in_flight and self._report_key() == self._state.reported_key

@@ -27,6 +27,10 @@ with workflow.unsafe.imports_passed_through():
 # a new complaint's first steps took three workflow tasks and three activities instead of two and one
 # (`docs/performance.md`). Histories from before the change keep their normal activity.
 DEADLINES_AS_LOCAL_ACTIVITIES = "2026-11-deadlines-as-local-activities"
+# A workflow that reports to the ledger (workflows/base.py) computes its deadlines with normal activities
+# again: its report activities complete while other coroutines wait on deadlines, and a local activity's
+# result is then delivered in another activation on replay than live (sdk-python issues 1578 and 1881),
+# which a fault run showed as a nondeterminism error in a case on the handoff ladder.
 
 
 class DeadlineWaits(LifecycleCore):
@@ -62,7 +66,7 @@ class DeadlineWaits(LifecycleCore):
                 working_day_seconds=self._config.working_day_seconds,
             )
             try:
-                if workflow.patched(DEADLINES_AS_LOCAL_ACTIVITIES):
+                if self._deadlines_may_be_local() and workflow.patched(DEADLINES_AS_LOCAL_ACTIVITIES):
                     return await workflow.execute_local_activity(
                         compute_deadline,
                         request,
@@ -85,6 +89,9 @@ class DeadlineWaits(LifecycleCore):
                 await workflow.wait_condition(lambda: self._state.calendar_version != version)  # noqa: B023
                 self._state.calendar_blocked = None
                 self._publish_search_attributes()
+
+    def _deadlines_may_be_local(self) -> bool:
+        return True
 
     def _calendar_updated(self, calendar: CalendarConfig) -> None:
         self._state.calendar = calendar

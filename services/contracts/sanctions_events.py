@@ -50,6 +50,7 @@ class ListingUpdates:
 
 class ListingSignals:
     CORRECTION_REPORTED = "correction_reported"  # wages paid after the refusal (from POST /v1/corrections)
+    REPORT_STATE = "report_state"  # an operator asks for the whole state again (`anxin audit ledger --fix`)
 
 
 class ListingQueries:
@@ -65,6 +66,7 @@ class SanctionsActivities:
     PUBLISH_LISTING = "sanctions.publish_listing"
     REMOVE_LISTING = "sanctions.remove_listing"
     BUILD_QUARTER_LIST = "sanctions.build_quarter_list"
+    REPORT_LISTING_STATE = "sanctions.report_listing_state"  # the workflow's own state (listing_reports.py)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -269,6 +271,7 @@ class SanctionsEvents:
     PUBLICATION_MARKED = "publication.marked"
     QUARTER_LIST_DRAFTED = "publication.list_drafted"
     QUARTER_LIST_PUBLISHED = "publication.list_published"
+    LISTING_STATE_REPORTED = "listing.state_reported"
 
 
 class CreditEvents:
@@ -391,6 +394,51 @@ class ListingRemoved(_Payload):
     application_id: str | None = None
 
 
+# The workflow's reports of its own state (rules: services/contracts/listing_reports.py)
+
+
+class ListingSnapshot(_Payload):
+    """A listing as its workflow holds it: what the listing record keeps current from it."""
+
+    workflow_id: str
+    stage: ListingStage
+    amount_corrected: Decimal = Decimal(0)
+    paid_in_full_on: date | None = None
+    defence_due_date: date | None = None
+    statements: list[str] = Field(default_factory=list)
+    decided_on: date | None = None
+    not_listed_reason: NotListedReason | None = None
+    expires_on: date | None = None
+    early_removal_possible_from: date | None = None
+    pending_application: str | None = None
+    removal_reason: RemovalReason | None = None
+    removed_on: date | None = None
+
+
+class ListingReport(_Payload):
+    """The blacklist workflow's command to the sanctions service: record this state of a listing."""
+
+    idempotency_key: str = Field(description="`<workflow id>:report:<seq>`: one record per report.")
+    listing_id: str
+    seq: int = Field(ge=1, description="Increases with each report of one workflow.")
+    at: datetime = Field(description="The legal instant of the latest change (the workflow's legal clock).")
+    changes: list[str] = Field(default_factory=list, description="What changed since the last report.")
+    snapshot: ListingSnapshot
+
+
+class ListingStateReported(_Payload):
+    """Event `listing.state_reported`: a listing's state as its workflow reported it (highest seq applied)."""
+
+    listing_id: str
+    case_id: str
+    county: str
+    seq: int
+    at: datetime
+    applied: bool = Field(description="False: an older report than the one the record holds (not applied).")
+    changes: list[str] = Field(default_factory=list)
+    snapshot: ListingSnapshot
+
+
 class PublicationMarked(_Payload):
     mark_id: str
     case_id: str
@@ -451,6 +499,7 @@ PAYLOADS: dict[tuple[str, int], type[BaseModel]] = {
     (SanctionsEvents.EARLY_REMOVAL_APPLIED, 1): EarlyRemovalApplied,
     (SanctionsEvents.EARLY_REMOVAL_DECIDED, 1): EarlyRemovalDecided,
     (SanctionsEvents.LISTING_REMOVED, 1): ListingRemoved,
+    (SanctionsEvents.LISTING_STATE_REPORTED, 1): ListingStateReported,
     (SanctionsEvents.PUBLICATION_MARKED, 1): PublicationMarked,
     (SanctionsEvents.QUARTER_LIST_DRAFTED, 1): QuarterListDrafted,
     (SanctionsEvents.QUARTER_LIST_PUBLISHED, 1): QuarterListPublished,

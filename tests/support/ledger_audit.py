@@ -1,4 +1,5 @@
-"""`anxin audit ledger` at the end of a path test: the ledger must say what the workflows say."""
+"""`anxin audit ledger` at the end of a path test: the ledger (and the listing records) must say what the
+workflows say."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from temporalio.client import Client
 
 from deploy.stack import Stack
 from operations.ledger_audit import audit_ledger
+from operations.listing_audit import audit_listings
 from services.common.settings import CommonSettings
 from services.common.temporal import connect
 
@@ -38,4 +40,22 @@ def assert_ledger_agrees(stack: Stack, case_ids: Iterable[str]) -> int:
     compared, found = asyncio.run(run())
     assert not found, "the ledger disagrees with the workflows:\n" + "\n".join(found)
     assert compared > 0, f"nothing in the ledger for {sorted(cases)}"
+    return compared
+
+
+def assert_listings_agree(stack: Stack, listing_ids: Iterable[str]) -> int:
+    """Audit the blacklist listings `listing_ids` against their workflows; fails on any disagreement that
+    persists. Returns how many were compared (never zero)."""
+    listings = set(listing_ids)
+
+    async def run() -> tuple[int, list[str]]:
+        client = await keyed_client(stack)
+        compared, found = await audit_listings(
+            client, stack.postgres.service_url("sanctions"), listing_ids=listings, settle_seconds=1.0, rereads=15
+        )
+        return compared, [f"{d.workflow_id}: {'; '.join(d.differences)}" for d in found]
+
+    compared, found = asyncio.run(run())
+    assert not found, "the listing records disagree with the workflows:\n" + "\n".join(found)
+    assert compared > 0, f"no listing record of {sorted(listings)}"
     return compared

@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.contracts.lifecycle import CalendarConfig, DayUnit, TaskQueues, check_business_id
+from services.contracts.process_reports import StateReport
 
 # ---------------------------------------------------------------------------------------------------------
 # The blacklist workflow: queue, type, id, messages
@@ -415,14 +416,10 @@ class ListingSnapshot(_Payload):
     removed_on: date | None = None
 
 
-class ListingReport(_Payload):
+class ListingReport(StateReport):
     """The blacklist workflow's command to the sanctions service: record this state of a listing."""
 
-    idempotency_key: str = Field(description="`<workflow id>:report:<seq>`: one record per report.")
     listing_id: str
-    seq: int = Field(ge=1, description="Increases with each report of one workflow.")
-    at: datetime = Field(description="The legal instant of the latest change (the workflow's legal clock).")
-    changes: list[str] = Field(default_factory=list, description="What changed since the last report.")
     snapshot: ListingSnapshot
 
 

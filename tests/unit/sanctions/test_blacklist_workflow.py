@@ -72,6 +72,13 @@ class Run:
             await asyncio.sleep(0.05)
         raise AssertionError(f"never reached {stage}; last: {status.stage}")
 
+    async def statement(self, handle: WorkflowHandle[BlacklistWorkflow, ListingStatus], statement_id: str) -> ListingStatus:
+        """An agency records the employer's statement and defence."""
+        return await handle.execute_update(
+            ListingUpdates.RECORD_STATEMENT, StatementRecord(statement_id=statement_id, recorded_by="inspector-130402"),
+            result_type=ListingStatus,
+        )
+
     async def reported(self, handle: WorkflowHandle[BlacklistWorkflow, ListingStatus], after: int = 0) -> ListingReport:
         """Wait until the workflow's last report (later than report `after`) carries its current state."""
         for _ in range(200):
@@ -190,10 +197,7 @@ async def test_a_partial_payment_does_not_prevent_the_listing(run: Run) -> None:
 async def test_a_statement_is_reviewed_before_deciding_and_an_accepted_defence_means_no_listing(run: Run) -> None:
     handle = await run.start()
     await run.reach(handle, ListingStage.DEFENCE)
-    after = await handle.execute_update(
-        ListingUpdates.RECORD_STATEMENT, StatementRecord(statement_id="ST-1", recorded_by="inspector-130402"),
-        result_type=ListingStatus,
-    )
+    after = await run.statement(handle, "ST-1")
     assert after.statements == ["ST-1"]
     await run.skip(handle, timedelta(days=10))
     await run.reach(handle, ListingStage.REVIEW)
@@ -210,10 +214,7 @@ async def test_a_statement_is_reviewed_before_deciding_and_an_accepted_defence_m
 async def test_a_statement_after_the_defence_period_is_refused_and_a_maintained_listing_is_published(run: Run) -> None:
     handle = await run.start()
     await run.reach(handle, ListingStage.DEFENCE)
-    await handle.execute_update(
-        ListingUpdates.RECORD_STATEMENT, StatementRecord(statement_id="ST-2", recorded_by="inspector-130402"),
-        result_type=ListingStatus,
-    )
+    await run.statement(handle, "ST-2")
     await run.skip(handle, timedelta(days=10))
     await run.reach(handle, ListingStage.REVIEW)
     with pytest.raises(WorkflowUpdateFailedError) as refused:
@@ -315,10 +316,7 @@ async def test_on_a_compressed_clock_the_legal_dates_follow_the_proposal_date(ru
 async def test_a_statement_and_its_review_stage_are_reported_though_no_activity_records_them(run: Run) -> None:
     handle = await run.start()
     await run.reach(handle, ListingStage.DEFENCE)
-    await handle.execute_update(
-        ListingUpdates.RECORD_STATEMENT, StatementRecord(statement_id="ST-R", recorded_by="inspector-130402"),
-        result_type=ListingStatus,
-    )
+    await run.statement(handle, "ST-R")
     statement = await run.reported(handle)
     assert statement.snapshot.stage is ListingStage.DEFENCE and statement.snapshot.statements == ["ST-R"]
     assert "陈述申辩：ST-R" in statement.changes

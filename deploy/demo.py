@@ -127,11 +127,11 @@ class Demo:
             return bool(await self.status(workflow_id))
 
         await self.wait_for(scenario, "workflow running, awaiting acceptance", started, 120)
-        await self.client.get_workflow_handle(workflow_id).execute_update(
-            Updates.DECIDE_ACCEPTANCE,
-            AcceptanceDecision(decision=AcceptanceDecisionKind.ACCEPT, decided_by="inspector-130402"),
-        )
-        case_id = str((await self.status(workflow_id))["case_id"])
+        update_id = f"demo-accept-{uuid.uuid4().hex}"
+        decision = AcceptanceDecision(decision=AcceptanceDecisionKind.ACCEPT, decided_by="inspector-130402")
+        await self.retrying(scenario, Updates.DECIDE_ACCEPTANCE, lambda: self.client.get_workflow_handle(
+            workflow_id).execute_update(Updates.DECIDE_ACCEPTANCE, decision, id=update_id))
+        case_id = str((await self.retrying(scenario, "status", lambda: self.status(workflow_id)))["case_id"])
         say(scenario, f"accepted; joined case {case_id}")
         return case_id
 
@@ -141,15 +141,21 @@ class Demo:
         # update id, as the cases API's actions do: when an answer is lost (Temporal restarting), the retry
         # gets the first outcome instead of being refused for a step already taken.
         update_id = f"demo-{update}-{uuid.uuid4().hex}"
-        for attempt in range(10):
+        result = await self.retrying(case_id, update, lambda: self.client.get_workflow_handle(
+            case_workflow_id(case_id)).execute_update(update, arg, id=update_id))
+        return dict(result)
+
+    @staticmethod
+    async def retrying(subject: str, what: str, call: Callable[[], Awaitable[Any]], attempts: int = 10) -> Any:
+        """`call()`, tried again a few times: a step taken a moment too early is refused with a reason, and a
+        call can meet Temporal restarting or too busy to answer (a connection error, a timeout)."""
+        for attempt in range(attempts):
             try:
-                result = await self.client.get_workflow_handle(case_workflow_id(case_id)).execute_update(
-                    update, arg, id=update_id)
-                return dict(result)
+                return await call()
             except Exception as exc:
-                if attempt == 9:
+                if attempt == attempts - 1:
                     raise
-                say(case_id, f"{update} refused for now ({getattr(exc, 'cause', None) or exc}); trying again")
+                say(subject, f"{what} refused for now ({getattr(exc, 'cause', None) or exc}); trying again")
                 await asyncio.sleep(2)
         raise AssertionError("unreachable")
 

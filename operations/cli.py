@@ -5,7 +5,7 @@
     anxin stuck                        workflows past a deadline, activities failing, events set aside
     anxin redeliver EVENT_ID…          hand events set aside back to their consumers, once the cause is fixed
     anxin replay [--query Q]           replay workflow histories against the current code (before a deploy)
-    anxin audit ledger [--fix]         compare the ledger with every open (and recently closed) workflow
+    anxin audit ledger [--fix]         compare the ledger and the listings with every open (and recently closed) workflow
     anxin trace ID                     the spans of the traces that touched a complaint, case or trace id
     anxin clues import FILE            import clues (JSON lines or CSV) through intake, with a progress bar
 
@@ -202,30 +202,47 @@ def audit_ledger_command(
     closed_within_days: Annotated[int, typer.Option(help="also check processes closed this many days ago")] = 7,
     settle: Annotated[float, typer.Option(help="seconds between re-reads of a disagreement in flight")] = 3.0,
     case: Annotated[list[str] | None, typer.Option(
-        "--case", help="only this ledger case (repeatable)", show_default=False)] = None,
+        "--case", help="only this ledger case (repeatable; listings are then not audited)", show_default=False)] = None,
+    listing: Annotated[list[str] | None, typer.Option(
+        "--listing", help="only this blacklist listing (repeatable; the ledger is then not audited)",
+        show_default=False)] = None,
 ) -> None:
-    """Compare every open (and recently closed) complaint and case in the ledger with its workflow.
+    """Compare every open (and recently closed) complaint and case in the ledger, and every blacklist listing
+    not final (or changed recently) in the sanctions service, with its workflow.
 
-    Prints each disagreement (stage, status, deadlines, overdue, amounts); exit code 1 when any remains.
-    With --fix the workflows are asked to report their state again; the ledger is never written from here.
+    Prints each disagreement (stage, status, deadlines, overdue, amounts, listing dates); exit code 1 when
+    any remains. With --fix the workflows are asked to report their state again; no record is written from here.
     """
     from datetime import timedelta
 
-    from operations.ledger_audit import audit_ledger
+    from operations.ledger_audit import Disagreement, audit_ledger
+    from operations.listing_audit import audit_listings
 
     async def run() -> int:
         client = await _client(operator_settings())
-        with console.status("comparing the ledger with the workflows…"):
-            compared, found = await audit_ledger(
-                client, service_database_urls()["cases"], closed_within=timedelta(days=closed_within_days),
-                case_ids=set(case) if case else None, settle_seconds=settle, fix=fix,
-            )
+        urls = service_database_urls()
+        within = timedelta(days=closed_within_days)
+        compared, found = 0, []
+        with console.status("comparing the ledger and the listings with the workflows…"):
+            audits: list[tuple[str, tuple[int, list[Disagreement]]]] = []
+            if not listing:
+                audits.append(("processes", await audit_ledger(
+                    client, urls["cases"], closed_within=within, case_ids=set(case) if case else None,
+                    settle_seconds=settle, fix=fix)))
+            if not case:
+                audits.append(("listings", await audit_listings(
+                    client, urls["sanctions"], changed_within=within, listing_ids=set(listing) if listing else None,
+                    settle_seconds=settle, fix=fix)))
+        for what, (count, disagreeing) in audits:
+            compared += count
+            found += disagreeing
+            console.print(f"{count} {what} compared, {len(disagreeing)} disagree")
         for d in found:
-            console.print(f"[bold]{d.workflow_id}[/bold] (ledger case {d.case_id})"
+            console.print(f"[bold]{d.workflow_id}[/bold] (case {d.case_id})"
                           + ("" if d.running else " — workflow finished or missing: cannot report again"))
             for line in d.differences:
                 console.print(f"  {line}")
-        console.print(f"{compared} processes compared, {len(found)} disagree")
+        console.print(f"{compared} compared, {len(found)} disagree")
         return 1 if found else 0
 
     raise typer.Exit(asyncio.run(run()))

@@ -7,11 +7,15 @@ projection), so a disagreement counts only when it is still there after a few re
 
 `--fix` never writes the ledger: it asks each disagreeing workflow to report its state again (the
 `report_state` signal); the report then reaches the ledger through its projection like any other.
+
+The blacklist listings of the sanctions service are audited the same way (`operations/listing_audit.py`),
+through the re-reading and fixing here (`audit`).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -36,9 +40,17 @@ class Disagreement:
 
 @dataclass
 class LedgerEntry:
+    """What a service's record says about one workflow (a `ProcessSnapshot` or a `ListingSnapshot`)."""
+
     workflow_id: str
     case_id: str
-    snapshot: ProcessSnapshot
+    snapshot: Any
+
+
+# Where a record differs from its workflow's `status` query (None: there is no such workflow).
+Judge = Callable[[Client, LedgerEntry], Awaitable[list[str] | None]]
+# The records to compare: all of them, or only those of the given workflow ids.
+Reader = Callable[[set[str] | None], list[LedgerEntry]]
 
 
 _COMPLAINTS = """
@@ -113,22 +125,58 @@ async def _is_running(client: Client, workflow_id: str) -> bool:
     return description.status is WorkflowExecutionStatus.RUNNING
 
 
-async def compare(client: Client, entries: list[LedgerEntry], concurrency: int = 16) -> list[Disagreement]:
+async def judge_process(client: Client, entry: LedgerEntry) -> list[str] | None:
+    workflow = await workflow_snapshot(client, entry.workflow_id)
+    return None if workflow is None else disagreements(workflow, entry.snapshot)
+
+
+async def compare(client: Client, entries: list[LedgerEntry], judge: Judge = judge_process,
+                  concurrency: int = 16) -> list[Disagreement]:
     limit = asyncio.Semaphore(concurrency)
 
     async def one(entry: LedgerEntry) -> Disagreement | None:
         async with limit:
             try:
-                workflow = await workflow_snapshot(client, entry.workflow_id)
+                found = await judge(client, entry)
             except (RPCError, WorkflowQueryFailedError) as exc:
                 return Disagreement(entry.workflow_id, entry.case_id, [f"status query failed: {exc}"[:300]])
-            if workflow is None:
+            if found is None:
                 return Disagreement(entry.workflow_id, entry.case_id, ["no such workflow"], running=False)
-            found = disagreements(workflow, entry.snapshot)
             return Disagreement(entry.workflow_id, entry.case_id, found) if found else None
 
     results = await asyncio.gather(*(one(e) for e in entries))
     return [r for r in results if r is not None]
+
+
+async def audit(client: Client, read: Reader, judge: Judge, signal: str, *, settle_seconds: float, rereads: int,
+                fix: bool) -> tuple[int, list[Disagreement]]:
+    """(records compared, disagreements that persisted after re-reads); with `fix`, after sending `signal`
+    (report your state again) to each disagreeing workflow still running."""
+    entries = read(None)
+
+    async def again(found: list[Disagreement]) -> list[Disagreement]:
+        await asyncio.sleep(settle_seconds)
+        return await compare(client, read({d.workflow_id for d in found}), judge)
+
+    found = await compare(client, entries, judge)
+    for _ in range(rereads):
+        if not found:
+            break
+        found = await again(found)
+    for disagreement in found:
+        disagreement.running = disagreement.running and await _is_running(client, disagreement.workflow_id)
+    if fix and any(d.running for d in found):
+        for disagreement in found:
+            if disagreement.running:
+                await client.get_workflow_handle(disagreement.workflow_id).signal(signal)
+        for _ in range(rereads + 2):
+            still = await again(found)
+            if not still:
+                break
+        found = still
+        for disagreement in found:
+            disagreement.running = disagreement.running and await _is_running(client, disagreement.workflow_id)
+    return len(entries), found
 
 
 async def audit_ledger(
@@ -142,29 +190,7 @@ async def audit_ledger(
     fix: bool = False,
 ) -> tuple[int, list[Disagreement]]:
     """(processes compared, disagreements that persisted); with `fix`, after asking each to report again."""
-    entries = ledger_entries(database_url, closed_within, case_ids=case_ids)
-
-    async def again(found: list[Disagreement]) -> list[Disagreement]:
-        await asyncio.sleep(settle_seconds)
-        only = {d.workflow_id for d in found}
-        return await compare(client, ledger_entries(database_url, closed_within, only, case_ids))
-
-    found = await compare(client, entries)
-    for _ in range(rereads):
-        if not found:
-            break
-        found = await again(found)
-    for disagreement in found:
-        disagreement.running = disagreement.running and await _is_running(client, disagreement.workflow_id)
-    if fix and any(d.running for d in found):
-        for disagreement in found:
-            if disagreement.running:
-                await client.get_workflow_handle(disagreement.workflow_id).signal(Signals.REPORT_STATE)
-        for _ in range(rereads + 2):
-            still = await again(found)
-            if not still:
-                break
-        found = still
-        for disagreement in found:
-            disagreement.running = disagreement.running and await _is_running(client, disagreement.workflow_id)
-    return len(entries), found
+    return await audit(
+        client, lambda only: ledger_entries(database_url, closed_within, only, case_ids), judge_process,
+        Signals.REPORT_STATE, settle_seconds=settle_seconds, rereads=rereads, fix=fix,
+    )

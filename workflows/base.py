@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         describe_changes,
         snapshot_of,
     )
+    from services.contracts.state_reporting import ReportProgress, StateReporting
     from workflows.core import WaitResult
     from workflows.deadlines import DeadlineWaits
 
@@ -32,12 +33,8 @@ PROCESS_REPORTS = "2026-11-process-reports"
 PROCESS_REPORTS_ON_REQUEST = "2026-11-process-reports-on-request"
 
 
-class LifecycleWorkflow(DeadlineWaits):
+class LifecycleWorkflow(DeadlineWaits, StateReporting):
     """Base of both lifecycle workflows (not a workflow itself)."""
-
-    _reporter: asyncio.Task[None] | None = None
-    _report_in_flight: bool = False
-    _ending: bool = False
 
     # --- the main loop ----------------------------------------------------------------------------------------
 
@@ -55,12 +52,10 @@ class LifecycleWorkflow(DeadlineWaits):
             self._ending = True
             raise
 
-    # --- reports to the ledger --------------------------------------------------------------------------------
+    # --- reports to the ledger (the loop itself: services/contracts/state_reporting.py) ----------------------
 
-    # The state fields whose change is reported (each workflow names its own). When to report is decided on
-    # them, never on the snapshot: the snapshot is a contract that may grow, and a report sent at another
-    # moment in a replay would be a different command. Changing this set changes the commands: patch it.
-    REPORTED_FIELDS: frozenset[str] = frozenset()
+    def _report_progress(self) -> ReportProgress:
+        return self._state
 
     def _report_key(self) -> str:
         return self._state.model_dump_json(include=set(self.REPORTED_FIELDS))
@@ -73,58 +68,23 @@ class LifecycleWorkflow(DeadlineWaits):
         """The state the ledger keeps of this process (`snapshot_of` its status, without the timeline)."""
         return snapshot_of(self._workflow_id(), self._status(timeline=False))
 
-    def _start_reporting(self, patch: str) -> None:
-        if self._reporter is None and workflow.patched(patch):
-            self._reporter = asyncio.create_task(self._guard(self._report_changes()), name="reporter")
+    async def _send_report(self, seq: int, before: ProcessSnapshot | None, snapshot: ProcessSnapshot) -> None:
+        report = ProcessReport(
+            idempotency_key=self._key(f"report:{seq}"),
+            workflow_id=self._workflow_id(),
+            seq=seq,
+            at=self._legal_now(),
+            changes=describe_changes(before, snapshot),
+            snapshot=snapshot,
+        )
+        await self._activity(report_process, report, timeout=timedelta(seconds=30), hold_on_refusal=False)
 
-    async def _report_changes(self) -> None:
-        """Report the state each time one of its `REPORTED_FIELDS` changed since the last report, whatever
-        changed it.
-
-        A waiting workflow reports nothing (the condition is only evaluated when something happens), and
-        changes made while a report is on its way are sent together in the next one.
-        """
-        while True:
-            await workflow.wait_condition(lambda: not self._ending and self._report_key() != self._state.reported_key)
-            key = self._report_key()
-            snapshot = self._snapshot()
-            self._state.report_seq += 1
-            report = ProcessReport(
-                idempotency_key=self._key(f"report:{self._state.report_seq}"),
-                workflow_id=self._workflow_id(),
-                seq=self._state.report_seq,
-                at=self._legal_now(),
-                changes=describe_changes(self._state.reported, snapshot),
-                snapshot=snapshot,
-            )
-            self._report_in_flight = True
-            try:
-                # A normal activity, not a local one: local activities resolved in two coroutines at once are
-                # delivered in another order on replay than live (sdk-python issues 1578 and 1881), and the
-                # reporter always runs beside the main loop.
-                await self._activity(report_process, report, timeout=timedelta(seconds=30), hold_on_refusal=False)
-            except ActivityError as err:
-                # Transient failures are retried without end; a refusal must not stall the process. The
-                # next change is reported in full, and `anxin audit ledger` shows the gap meanwhile.
-                self._record("report.failed", f"状态报告 {report.seq} 未被台账接收：{err.cause or err}")
-            self._report_in_flight = False
-            self._state.reported = snapshot
-            self._state.reported_key = key
-
-    def _report_again(self) -> None:
-        """An operator asked for the state again: the next report carries everything, changed or not."""
-        self._start_reporting(PROCESS_REPORTS_ON_REQUEST)
-        self._state.reported = None
-        self._state.reported_key = None
+    def _report_not_taken(self, seq: int, err: ActivityError) -> None:
+        self._record("report.failed", f"状态报告 {seq} 未被台账接收：{err.cause or err}")
 
     def _deadlines_may_be_local(self) -> bool:
         # Only a workflow that does not report: see DEADLINES_AS_LOCAL_ACTIVITIES in workflows/deadlines.py.
         return self._reporter is None
-
-    def _reports_settled(self) -> bool:
-        return self._reporter is None or (
-            not self._report_in_flight and self._report_key() == self._state.reported_key
-        )
 
     # --- handing over to a new run ---------------------------------------------------------------------------
 
@@ -152,7 +112,7 @@ class LifecycleWorkflow(DeadlineWaits):
 
     @workflow.signal(name=Signals.REPORT_STATE)
     def report_state(self) -> None:
-        self._report_again()
+        self._report_again(PROCESS_REPORTS_ON_REQUEST)
 
 
 def refuse(message: str) -> ApplicationError:

@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from services.contracts.lifecycle.activities import activity_name, notify_agency
     from services.contracts.process_reports import ProcessSnapshot
+    from services.contracts.state_reporting import SideTasks
 
 A = TypeVar("A")  # an activity's argument
 R = TypeVar("R")  # an activity's result
@@ -86,12 +87,12 @@ class LifecycleState(BaseModel):
     reported_key: str | None = None
 
 
-class LifecycleCore:
-    """Identity, clocks, the timeline, activities and search attributes of both lifecycle workflows."""
+class LifecycleCore(SideTasks):
+    """Identity, clocks, the timeline, activities and search attributes of both lifecycle workflows; the
+    failures of their side tasks are handed to the main loop (`SideTasks`)."""
 
     _state: LifecycleState
     _config: LifecycleConfig
-    _failure: BaseException | None = None
     _input: Any
 
     # --- identity and clocks --------------------------------------------------------------------------
@@ -191,19 +192,7 @@ class LifecycleCore:
             ),
         )
 
-    # --- failures of side tasks, and when to hand over to a new run ------------------------------------
-
-    async def _guard(self, coro: Any) -> None:
-        # A failure in a side task must not vanish: hand it to the main loop, which raises it (the workflow
-        # task fails and is retried, visible to operators) instead of the task ending silently.
-        try:
-            await coro
-        except Exception as err:
-            self._failure = err
-
-    def _check_failure(self) -> None:
-        if self._failure is not None:
-            raise self._failure
+    # --- when to hand over to a new run ------------------------------------------------------------------
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()

@@ -61,7 +61,7 @@ from services.contracts.referrals_events import (
     ReferralKind,
     ReferralMade,
 )
-from services.contracts.sanctions_events import ListingPublished
+from services.contracts.sanctions_events import ListingPublished, ListingStateReported
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +89,11 @@ class LedgerProjection:
 
     def __init__(self) -> None:
         # Referrals' and sanctions' events that name a case go to its timeline; a few also count as facts.
+        # A listing's state reports do not: each repeats the sanctions service's own events as state.
         about_a_case: dict[type[EventPayload], PayloadHandler] = {
             cls: self._other_service for cls in catalog.events()
             if cls.TOPIC in (Topics.REFERRALS, Topics.SANCTIONS) and "case_id" in cls.model_fields
+            and cls is not ListingStateReported
         }
         self.handlers = EventHandlers({
             ComplaintSubmitted: self._complaint_submitted,

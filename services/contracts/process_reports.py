@@ -61,14 +61,20 @@ class ProcessSnapshot(_Payload):
     satisfaction: str | None = Field(None, description="Complaints: the call-back's result.")
 
 
-class ProcessReport(_Payload):
-    """The lifecycle's command to the cases service: record this state of a process (`POST /v1/process-reports`)."""
+class StateReport(_Payload):
+    """What every report of a workflow's state carries beside its snapshot (processes here, listings in
+    services/contracts/sanctions_events.py)."""
 
     idempotency_key: str = Field(description="`<workflow id>:report:<seq>`: one record per report.")
-    workflow_id: str = Field(description="`complaint:<id>` or `case:<id>`.")
     seq: int = Field(ge=1, description="Increases with each report of one workflow, across continue-as-new.")
     at: datetime = Field(description="The legal instant of the latest change (the workflow's legal clock).")
     changes: list[str] = Field(default_factory=list, description="What changed since the last report.")
+
+
+class ProcessReport(StateReport):
+    """The lifecycle's command to the cases service: record this state of a process (`POST /v1/process-reports`)."""
+
+    workflow_id: str = Field(description="`complaint:<id>` or `case:<id>`.")
     snapshot: ProcessSnapshot
 
 

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.contracts.events import EventPayload, Topics
 from services.contracts.lifecycle import CalendarConfig, DayUnit, TaskQueues, check_business_id
+from services.contracts.process_reports import StateReport
 
 # ---------------------------------------------------------------------------------------------------------
 # The blacklist workflow: queue, type, id, messages
@@ -52,6 +53,7 @@ class ListingUpdates:
 
 class ListingSignals:
     CORRECTION_REPORTED = "correction_reported"  # wages paid after the refusal (from POST /v1/corrections)
+    REPORT_STATE = "report_state"  # an operator asks for the whole state again (`anxin audit ledger --fix`)
 
 
 class ListingQueries:
@@ -67,6 +69,7 @@ class SanctionsActivities:
     PUBLISH_LISTING = "sanctions.publish_listing"
     REMOVE_LISTING = "sanctions.remove_listing"
     BUILD_QUARTER_LIST = "sanctions.build_quarter_list"
+    REPORT_LISTING_STATE = "sanctions.report_listing_state"  # the workflow's own state (listing_reports.py)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -428,6 +431,50 @@ class ListingRemoved(SanctionsEvent):
     application_id: str | None = None
 
 
+# The workflow's reports of its own state (rules: services/contracts/listing_reports.py)
+
+
+class ListingSnapshot(_Model):
+    """A listing as its workflow holds it: what the listing record keeps current from it."""
+
+    workflow_id: str
+    stage: ListingStage
+    amount_corrected: Decimal = Decimal(0)
+    paid_in_full_on: date | None = None
+    defence_due_date: date | None = None
+    statements: list[str] = Field(default_factory=list)
+    decided_on: date | None = None
+    not_listed_reason: NotListedReason | None = None
+    expires_on: date | None = None
+    early_removal_possible_from: date | None = None
+    pending_application: str | None = None
+    removal_reason: RemovalReason | None = None
+    removed_on: date | None = None
+
+
+class ListingReport(StateReport):
+    """The blacklist workflow's command to the sanctions service: record this state of a listing."""
+
+    listing_id: str
+    snapshot: ListingSnapshot
+
+
+class ListingStateReported(SanctionsEvent):
+    """A listing's state as its blacklist workflow reported it (the record applies the highest seq)."""
+
+    TYPE: ClassVar[str] = "listing.state_reported"
+    VERSION: ClassVar[int] = 1
+
+    listing_id: str
+    case_id: str
+    county: str
+    seq: int
+    at: datetime
+    applied: bool = Field(description="False: an older report than the one the record holds (not applied).")
+    changes: list[str] = Field(default_factory=list)
+    snapshot: ListingSnapshot
+
+
 class PublicationMarked(SanctionsEvent):
     """A case was marked for the quarterly publication of major violations."""
 
@@ -516,6 +563,7 @@ class SanctionsEvents:
     PUBLICATION_MARKED = PublicationMarked.TYPE
     QUARTER_LIST_DRAFTED = QuarterListDrafted.TYPE
     QUARTER_LIST_PUBLISHED = QuarterListPublished.TYPE
+    LISTING_STATE_REPORTED = ListingStateReported.TYPE
 
 
 class CreditEvents:

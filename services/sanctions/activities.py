@@ -16,6 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from services.common.commands import request_hash
 from services.common.crypto import FieldCipher
 from services.contracts.lifecycle import Deadline, DeadlineRequest
 from services.contracts.sanctions_events import (
@@ -27,6 +28,8 @@ from services.contracts.sanctions_events import (
     ListingGround,
     ListingPublished,
     ListingRemoved,
+    ListingReport,
+    ListingStateReported,
     NoticeCommand,
     NoticeIssued,
     PersonRole,
@@ -61,7 +64,7 @@ class ListingActivities:
 
     def all(self) -> list[Any]:
         return [self.compute_deadline, self.issue_prior_notice, self.record_decision, self.publish_listing,
-                self.remove_listing, self.build_quarter_list]
+                self.remove_listing, self.build_quarter_list, self.report_listing_state]
 
     @activity.defn(name=SanctionsActivities.COMPUTE_DEADLINE)
     async def compute_deadline(self, request: DeadlineRequest) -> Deadline:
@@ -221,6 +224,23 @@ class ListingActivities:
             ))
         log.info("listing removed", extra={"listing_id": command.listing_id, "reason": command.reason.value})
         return info
+
+    @activity.defn(name=SanctionsActivities.REPORT_LISTING_STATE)
+    async def report_listing_state(self, report: ListingReport) -> None:
+        """The workflow's state, written over the listing record when it is the newest report (one truth:
+        services/contracts/listing_reports.py), with its event; a repeated key changes nothing."""
+        async with self._pool.connection() as conn, conn.transaction():
+            listing = await self._listing(conn, report.listing_id)
+            if await store.find_request(conn, report.idempotency_key) is not None:
+                return
+            applied = await store.apply_report(conn, report.listing_id, report.seq, report.at,
+                                               report.snapshot.model_dump(mode="json"))
+            await store.insert_request(conn, report.idempotency_key, "listing_report", request_hash(report),
+                                       report.listing_id)
+            await store.emit(conn, listing["case_id"], ListingStateReported(
+                listing_id=report.listing_id, case_id=listing["case_id"], county=listing["county"], seq=report.seq,
+                at=report.at, applied=applied, changes=report.changes, snapshot=report.snapshot,
+            ))
 
     @activity.defn(name=SanctionsActivities.BUILD_QUARTER_LIST)
     async def build_quarter_list(self, command: QuarterListCommand) -> str:

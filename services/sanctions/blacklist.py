@@ -9,13 +9,18 @@ events in the sanctions service's own schema) are hosted by the `sanctions-worke
 keeps the legal clock: on a compressed clock (`working_day_seconds > 0`) one legal day passes in that many
 seconds of workflow time, so demos and end-to-end tests run the whole life in minutes.
 
-The history stays short (a handful of activities and messages over the whole life), so no continue-as-new
-is needed. Changes to this code while listings are live must keep old histories replaying: use
-`workflow.patched()`.
+The workflow reports its state to the sanctions service each time it changes (one truth:
+services/contracts/listing_reports.py), with the reporter the lifecycle workflows use
+(services/contracts/state_reporting.py); the run ends only once its last state is reported.
+
+The history stays short (a handful of activities and messages over the whole life, and a report per
+change), so no continue-as-new is needed. Changes to this code while listings are live must keep old
+histories replaying: use `workflow.patched()`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -23,10 +28,12 @@ from decimal import Decimal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from services.contracts.legal_time import end_of_day, legal_date
     from services.contracts.lifecycle import Deadline, DeadlineRequest
+    from services.contracts.listing_reports import describe_listing_changes, listing_snapshot_of
     from services.contracts.sanctions_events import (
         BLACKLIST_WORKFLOW_TYPE,
         BlacklistInput,
@@ -36,7 +43,9 @@ with workflow.unsafe.imports_passed_through():
         EarlyRemovalApplication,
         EarlyRemovalDecision,
         ListingQueries,
+        ListingReport,
         ListingSignals,
+        ListingSnapshot,
         ListingStage,
         ListingStatus,
         ListingTimelineEntry,
@@ -50,12 +59,20 @@ with workflow.unsafe.imports_passed_through():
         StatementRecord,
         StatementReview,
     )
+    from services.contracts.state_reporting import ReportProgress, Reports, StateReporting
     from services.sanctions.domain import add_months
 
 ACTIVITY_TIMEOUT = timedelta(minutes=2)
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10)
 )
+REPORT_TIMEOUT = timedelta(seconds=30)
+
+# Every change of a listing's state is reported to the sanctions service. Histories from before the change
+# report nothing; such a workflow starts reporting when an operator asks for its state (`anxin audit
+# ledger --fix`, the `report_state` signal), behind a patch of its own.
+LISTING_REPORTS = "2026-11-listing-reports"
+LISTING_REPORTS_ON_REQUEST = "2026-11-listing-reports-on-request"
 
 
 def early_removal_refusals(status: ListingStatus, legal_today: date) -> list[str]:
@@ -79,7 +96,13 @@ def early_removal_refusals(status: ListingStatus, legal_today: date) -> list[str
 
 
 @workflow.defn(name=BLACKLIST_WORKFLOW_TYPE)
-class BlacklistWorkflow:
+class BlacklistWorkflow(StateReporting):
+    # The attributes whose change is reported (see `StateReporting.REPORTED_FIELDS`; patch any change).
+    REPORTED_FIELDS = frozenset({
+        "_stage", "_corrections", "_paid_in_full_on", "_statements", "_defence_due", "_decided_on",
+        "_not_listed_reason", "_expires_on", "_pending", "_removal_reason", "_removed_on",
+    })
+
     @workflow.init
     def __init__(self, listing: BlacklistInput) -> None:
         # Known before any signal or update of the first activation is handled.
@@ -100,6 +123,7 @@ class BlacklistWorkflow:
         self._removal_reason: RemovalReason | None = None
         self._removed_on: date | None = None
         self._timeline: list[ListingTimelineEntry] = []
+        self._reports = Reports()
         self._wall_anchor: datetime = workflow.now()
         self._legal_anchor: datetime = (
             listing.proposed_at if listing.config.working_day_seconds > 0 else self._wall_anchor
@@ -140,6 +164,26 @@ class BlacklistWorkflow:
 
     @workflow.run
     async def run(self, listing: BlacklistInput) -> ListingStatus:
+        self._start_reporting(LISTING_REPORTS)
+        try:
+            if self._reporter is None:  # started before listings reported their state
+                await self._procedure(listing)
+            else:
+                # A failure of the reporter ends the wait (and fails the workflow task) instead of vanishing.
+                procedure = asyncio.create_task(self._procedure(listing))
+                await workflow.wait_condition(lambda: procedure.done() or self._failure is not None)
+                self._check_failure()
+                await procedure
+            if self._reporter is not None:
+                await workflow.wait_condition(lambda: self._reports_settled() or self._failure is not None)
+                self._check_failure()
+        except asyncio.CancelledError:
+            # An operator cancelled the workflow: a run that is ending reports nothing more.
+            self._ending = True
+            raise
+        return self._status()
+
+    async def _procedure(self, listing: BlacklistInput) -> None:
         cfg = listing.config
         self._record("proposed", f"启动失信联合惩戒名单程序：{listing.basis}")
 
@@ -181,9 +225,8 @@ class BlacklistWorkflow:
 
         # The decision.
         if self._paid_in_full() and cfg.leave_off_when_paid:
-            return await self._not_listed(
-                NotListedReason.PAID_BEFORE_DECISION, "作出决定前已足额支付拖欠工资"
-            )
+            await self._not_listed(NotListedReason.PAID_BEFORE_DECISION, "作出决定前已足额支付拖欠工资")
+            return
         if self._statements:
             self._stage = ListingStage.REVIEW
             self._record("review", "当事人提出陈述申辩，等待复核")
@@ -191,13 +234,11 @@ class BlacklistWorkflow:
                 lambda: self._review is not None or (self._paid_in_full() and cfg.leave_off_when_paid)
             )
             if self._review is None:
-                return await self._not_listed(
-                    NotListedReason.PAID_BEFORE_DECISION, "作出决定前已足额支付拖欠工资"
-                )
+                await self._not_listed(NotListedReason.PAID_BEFORE_DECISION, "作出决定前已足额支付拖欠工资")
+                return
             if not self._review.list_employer:
-                return await self._not_listed(
-                    NotListedReason.DEFENCE_ACCEPTED, f"陈述申辩理由成立：{self._review.reason}"
-                )
+                await self._not_listed(NotListedReason.DEFENCE_ACCEPTED, f"陈述申辩理由成立：{self._review.reason}")
+                return
 
         decided_at = self._legal_now()
         self._decided_on = legal_date(decided_at)
@@ -249,14 +290,13 @@ class BlacklistWorkflow:
             "removed",
             "信用修复，提前移出名单" if granted else f"列入期限 {cfg.listing_years} 年届满，移出名单",
         )
-        return self._status()
 
     async def _until(self, condition: Callable[[], bool], legal_instant: datetime) -> None:
         """Wait for `condition` or until the legal instant, whichever comes first."""
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(condition, timeout=self._wait_for(legal_instant))
 
-    async def _not_listed(self, reason: NotListedReason, text: str) -> ListingStatus:
+    async def _not_listed(self, reason: NotListedReason, text: str) -> None:
         assert self._input is not None
         decided_at = self._legal_now()
         await self._activity(
@@ -274,7 +314,6 @@ class BlacklistWorkflow:
         self._not_listed_reason = reason
         self._stage = ListingStage.NOT_LISTED
         self._record("not_listed", f"决定不予列入：{text}")
-        return self._status()
 
     async def _activity(self, name: str, command: object, result_type: type[DocumentInfo]) -> DocumentInfo:
         return await workflow.execute_activity(
@@ -284,6 +323,40 @@ class BlacklistWorkflow:
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
+
+    # --- reports to the sanctions service (the loop: services/contracts/state_reporting.py) ------------------
+
+    def _report_progress(self) -> ReportProgress:
+        return self._reports
+
+    def _report_key(self) -> str:
+        return repr([getattr(self, name) for name in sorted(self.REPORTED_FIELDS)])
+
+    def _snapshot(self) -> ListingSnapshot:
+        return listing_snapshot_of(self._status())
+
+    async def _send_report(self, seq: int, before: ListingSnapshot | None, snapshot: ListingSnapshot) -> None:
+        assert self._input is not None
+        await workflow.execute_activity(
+            SanctionsActivities.REPORT_LISTING_STATE,
+            ListingReport(
+                idempotency_key=f"{workflow.info().workflow_id}:report:{seq}",
+                listing_id=self._input.listing_id,
+                seq=seq,
+                at=self._legal_now(),
+                changes=describe_listing_changes(before, snapshot),
+                snapshot=snapshot,
+            ),
+            start_to_close_timeout=REPORT_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+
+    def _report_not_taken(self, seq: int, err: ActivityError) -> None:
+        self._record("report.failed", f"状态报告 {seq} 未被名单记录接收：{err.cause or err}")
+
+    @workflow.signal(name=ListingSignals.REPORT_STATE)
+    def report_state(self) -> None:
+        self._report_again(LISTING_REPORTS_ON_REQUEST)
 
     # --- messages -----------------------------------------------------------------------------------------
 

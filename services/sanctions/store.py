@@ -45,7 +45,10 @@ async def insert_request(conn: Conn, key: str, kind: str, request_hash: str, rec
 LISTING_COLUMNS = (
     "listing_id, case_id, county, employer_ref, ground, basis, amount, stage, proposed_at, notice_document_id, "
     "defence_due_date, listed, not_listed_reason, decision_reason, decided_at, decision_document_id, decision_number, "
-    "listed_on, expires_on, published_at, employer_name, credit_code, removal_reason, removed_at, updated_at"
+    "listed_on, expires_on, published_at, employer_name, credit_code, removal_reason, removed_at, updated_at, "
+    # What the workflow last reported (migration 0002; NULL until it reports).
+    "report_seq, reported_at, amount_corrected, paid_in_full_on, statements, decided_on, early_removal_possible_from, "
+    "pending_application, removed_on"
 )
 
 
@@ -74,6 +77,21 @@ async def update_listing(conn: Conn, listing_id: str, **values: Any) -> None:
     columns = ", ".join(f"{name} = %s" for name in values)
     await conn.execute(f"UPDATE listings SET {columns}, updated_at = now() WHERE listing_id = %s",
                        (*values.values(), listing_id))
+
+
+async def apply_report(conn: Conn, listing_id: str, seq: int, at: datetime, snapshot: dict[str, Any]) -> bool:
+    """Write a reported state over the listing record if its seq is the highest yet; whether it was."""
+    cur = await conn.execute(
+        "UPDATE listings SET stage = %(stage)s, defence_due_date = %(defence_due_date)s, "
+        "not_listed_reason = %(not_listed_reason)s, expires_on = %(expires_on)s, removal_reason = %(removal_reason)s, "
+        "amount_corrected = %(amount_corrected)s, paid_in_full_on = %(paid_in_full_on)s, statements = %(statements)s, "
+        "decided_on = %(decided_on)s, early_removal_possible_from = %(early_removal_possible_from)s, "
+        "pending_application = %(pending_application)s, removed_on = %(removed_on)s, report_seq = %(seq)s, "
+        "reported_at = %(at)s, updated_at = now() "
+        "WHERE listing_id = %(listing_id)s AND (report_seq IS NULL OR report_seq < %(seq)s)",
+        {**snapshot, "statements": Jsonb(snapshot["statements"]), "seq": seq, "at": at, "listing_id": listing_id},
+    )
+    return bool(cur.rowcount)
 
 
 async def search_listings(conn: Conn, *, stage: str | None, county: str | None, limit: int, offset: int) -> list[dict[str, Any]]:

@@ -1,15 +1,17 @@
-"""`anxin audit ledger` at the end of a path test: the ledger must say what the workflows say."""
+"""`anxin audit ledger` at the end of a path test: the ledger (and the listing records) must say what the
+workflows say."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from temporalio.client import Client
 
 from deploy.stack import Stack
-from operations.ledger_audit import audit_ledger
+from operations.ledger_audit import Disagreement, audit_ledger
+from operations.listing_audit import audit_listings
 from services.common.settings import CommonSettings
 from services.common.temporal import connect
 
@@ -22,20 +24,32 @@ async def keyed_client(stack: Stack) -> Client:
     return await connect(settings)
 
 
+def _assert_agree(stack: Stack, audit: Callable[[Client], Awaitable[tuple[int, list[Disagreement]]]], what: str,
+                  ids: set[str]) -> int:
+    async def run() -> tuple[int, list[str]]:
+        compared, found = await audit(await keyed_client(stack))
+        return compared, [f"{d.workflow_id}: {'; '.join(d.differences)}" for d in found]
+
+    compared, found = asyncio.run(run())
+    assert not found, f"the {what} disagree with the workflows:\n" + "\n".join(found)
+    assert compared > 0, f"nothing in the {what} for {sorted(ids)}"
+    return compared
+
+
 def assert_ledger_agrees(stack: Stack, case_ids: Iterable[str]) -> int:
     """Audit the ledger cases `case_ids` against their workflows; fails on any disagreement that persists.
 
     Returns how many processes were compared (never zero: a case the ledger does not hold fails too)."""
     cases = set(case_ids)
+    return _assert_agree(stack, lambda client: audit_ledger(
+        client, stack.postgres.service_url("cases"), case_ids=cases, settle_seconds=1.0, rereads=15,
+    ), "ledger", cases)
 
-    async def run() -> tuple[int, list[str]]:
-        client = await keyed_client(stack)
-        compared, found = await audit_ledger(
-            client, stack.postgres.service_url("cases"), case_ids=cases, settle_seconds=1.0, rereads=15
-        )
-        return compared, [f"{d.workflow_id}: {'; '.join(d.differences)}" for d in found]
 
-    compared, found = asyncio.run(run())
-    assert not found, "the ledger disagrees with the workflows:\n" + "\n".join(found)
-    assert compared > 0, f"nothing in the ledger for {sorted(cases)}"
-    return compared
+def assert_listings_agree(stack: Stack, listing_ids: Iterable[str]) -> int:
+    """Audit the blacklist listings `listing_ids` against their workflows; fails on any disagreement that
+    persists. Returns how many were compared (never zero)."""
+    listings = set(listing_ids)
+    return _assert_agree(stack, lambda client: audit_listings(
+        client, stack.postgres.service_url("sanctions"), listing_ids=listings, settle_seconds=1.0, rereads=15,
+    ), "listing records", listings)

@@ -1,5 +1,6 @@
 """Stand-ins for the sanctions worker's activities, registered under the same names: each records the
-command it received, so tests see exactly what the workflow asked the service to do."""
+command it received, so tests see exactly what the workflow asked the service to do. The workflow's reports
+of its own state are kept apart (`reports`), in the order they arrived."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from services.contracts.lifecycle import Deadline, DeadlineRequest
 from services.contracts.sanctions_events import (
     DecisionCommand,
     DocumentInfo,
+    ListingReport,
     NoticeCommand,
     PublishCommand,
     RemovalCommand,
@@ -23,6 +25,7 @@ from services.contracts.working_days import compute_deadline
 @dataclass
 class FakeListingActivities:
     calls: list[tuple[str, Any]] = field(default_factory=list)
+    reports: list[ListingReport] = field(default_factory=list)
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
@@ -55,6 +58,10 @@ class FakeListingActivities:
         self.calls.append(("remove", command))
         return DocumentInfo(document_id=f"RM-{command.listing_id}", document_number="")
 
+    @activity.defn(name=SanctionsActivities.REPORT_LISTING_STATE)
+    async def report_listing_state(self, report: ListingReport) -> None:
+        self.reports.append(report)
+
     def all(self) -> list[Any]:
         return [self.compute_deadline, self.issue_prior_notice, self.record_decision, self.publish_listing,
-                self.remove_listing]
+                self.remove_listing, self.report_listing_state]

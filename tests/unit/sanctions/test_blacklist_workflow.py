@@ -16,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from services.contracts.lifecycle import DayUnit
+from services.contracts.listing_reports import listing_snapshot_of
 from services.contracts.sanctions_events import (
     BlacklistConfig,
     BlacklistInput,
@@ -24,6 +25,7 @@ from services.contracts.sanctions_events import (
     EarlyRemovalDecision,
     ListingGround,
     ListingQueries,
+    ListingReport,
     ListingSignals,
     ListingStage,
     ListingStatus,
@@ -70,10 +72,64 @@ class Run:
             await asyncio.sleep(0.05)
         raise AssertionError(f"never reached {stage}; last: {status.stage}")
 
+    async def statement(self, handle: WorkflowHandle[BlacklistWorkflow, ListingStatus], statement_id: str) -> ListingStatus:
+        """An agency records the employer's statement and defence."""
+        return await handle.execute_update(
+            ListingUpdates.RECORD_STATEMENT, StatementRecord(statement_id=statement_id, recorded_by="inspector-130402"),
+            result_type=ListingStatus,
+        )
+
+    async def reported(self, handle: WorkflowHandle[BlacklistWorkflow, ListingStatus], after: int = 0) -> ListingReport:
+        """Wait until the workflow's last report (later than report `after`) carries its current state."""
+        for _ in range(200):
+            snapshot = listing_snapshot_of(await self.status(handle))
+            reports = self.fakes.reports
+            if reports and reports[-1].seq > after and reports[-1].snapshot == snapshot:
+                return self.fakes.reports[-1]
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"the state was never reported: {snapshot}")
+
+    async def settled(self, handle: WorkflowHandle[BlacklistWorkflow, ListingStatus]) -> None:
+        """Wait until the state is reported and no activity or workflow task of the workflow is pending: a
+        report in flight when the clock jumps (or the workflow is terminated) would time out on the
+        time-skipping server and hold its clock for every later test."""
+        await self.reported(handle)
+        for _ in range(200):
+            if await _quiet(handle):
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("an activity or workflow task stayed pending")
+
+    async def skip(self, handle: WorkflowHandle[BlacklistWorkflow, ListingStatus], delta: timedelta) -> None:
+        """Let `delta` of workflow time pass, once nothing is in flight."""
+        await self.settled(handle)
+        await self.env.sleep(delta)
+
+    async def end(self, handle: WorkflowHandle[BlacklistWorkflow, ListingStatus]) -> None:
+        """Terminate a workflow the test is done with, once nothing is in flight."""
+        await self.settled(handle)
+        await handle.terminate("test done")
+
     async def listed(self, handle: WorkflowHandle[BlacklistWorkflow, ListingStatus]) -> ListingStatus:
         await self.reach(handle, ListingStage.DEFENCE)
-        await self.env.sleep(timedelta(days=10))  # past 5 working days
+        await self.skip(handle, timedelta(days=10))  # past 5 working days
         return await self.reach(handle, ListingStage.LISTED)
+
+
+async def _quiet(handle: WorkflowHandle[BlacklistWorkflow, ListingStatus]) -> bool:
+    """No activity and no workflow task of the workflow is open, by its history (the time-skipping server's
+    description does not show a workflow task in progress)."""
+    activities: set[int] = set()
+    task_open = False
+    async for event in handle.fetch_history_events():
+        kind = event.WhichOneof("attributes") or ""
+        if kind == "activity_task_scheduled_event_attributes":
+            activities.add(event.event_id)
+        elif kind.startswith("activity_task_") and kind.split("_")[2] in ("completed", "failed", "timed", "canceled"):
+            activities.discard(getattr(event, kind).scheduled_event_id)
+        elif kind.startswith("workflow_task_"):
+            task_open = kind.split("_")[2] in ("scheduled", "started")
+    return not activities and not task_open
 
 
 @pytest.fixture
@@ -135,18 +191,15 @@ async def test_a_partial_payment_does_not_prevent_the_listing(run: Run) -> None:
     await handle.signal(ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="CORR-P", amount=Decimal("59999.99")))
     status = await run.listed(handle)
     assert status.paid_in_full_on is None and status.amount_corrected == Decimal("59999.99")
-    await handle.terminate("test done")
+    await run.end(handle)
 
 
 async def test_a_statement_is_reviewed_before_deciding_and_an_accepted_defence_means_no_listing(run: Run) -> None:
     handle = await run.start()
     await run.reach(handle, ListingStage.DEFENCE)
-    after = await handle.execute_update(
-        ListingUpdates.RECORD_STATEMENT, StatementRecord(statement_id="ST-1", recorded_by="inspector-130402"),
-        result_type=ListingStatus,
-    )
+    after = await run.statement(handle, "ST-1")
     assert after.statements == ["ST-1"]
-    await run.env.sleep(timedelta(days=10))
+    await run.skip(handle, timedelta(days=10))
     await run.reach(handle, ListingStage.REVIEW)
     await handle.execute_update(
         ListingUpdates.REVIEW_STATEMENT,
@@ -161,11 +214,8 @@ async def test_a_statement_is_reviewed_before_deciding_and_an_accepted_defence_m
 async def test_a_statement_after_the_defence_period_is_refused_and_a_maintained_listing_is_published(run: Run) -> None:
     handle = await run.start()
     await run.reach(handle, ListingStage.DEFENCE)
-    await handle.execute_update(
-        ListingUpdates.RECORD_STATEMENT, StatementRecord(statement_id="ST-2", recorded_by="inspector-130402"),
-        result_type=ListingStatus,
-    )
-    await run.env.sleep(timedelta(days=10))
+    await run.statement(handle, "ST-2")
+    await run.skip(handle, timedelta(days=10))
     await run.reach(handle, ListingStage.REVIEW)
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update(
@@ -180,7 +230,7 @@ async def test_a_statement_after_the_defence_period_is_refused_and_a_maintained_
     )
     status = await run.reach(handle, ListingStage.LISTED)
     assert status.decision_document_id is not None and "publish" in run.fakes.names()
-    await handle.terminate("test done")
+    await run.end(handle)
 
 
 async def test_early_removal_is_refused_before_six_months_and_granted_after_with_pledge_and_payment(run: Run) -> None:
@@ -200,13 +250,13 @@ async def test_early_removal_is_refused_before_six_months_and_granted_after_with
     assert paid.early_removal_possible_from == add_months(paid.paid_in_full_on, 6)
 
     # Three months later: still too early.
-    await run.env.sleep(timedelta(days=90))
+    await run.skip(handle, timedelta(days=90))
     with pytest.raises(WorkflowUpdateFailedError) as early:
         await handle.execute_update(ListingUpdates.APPLY_FOR_EARLY_REMOVAL, application, result_type=ListingStatus)
     assert "six months have not passed" in str(early.value.cause)
 
     # Past six months: accepted, then granted by the city office.
-    await run.env.sleep(timedelta(days=100))
+    await run.skip(handle, timedelta(days=100))
     accepted = await handle.execute_update(ListingUpdates.APPLY_FOR_EARLY_REMOVAL, application, result_type=ListingStatus)
     assert accepted.pending_application == "APP-1"
     with pytest.raises(WorkflowUpdateFailedError):
@@ -232,7 +282,7 @@ async def test_a_refused_early_removal_keeps_the_listing_until_a_new_application
     handle = await run.start(amount="60000.00")
     await run.listed(handle)
     await handle.signal(ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="C-A", amount=Decimal("60000")))
-    await run.env.sleep(timedelta(days=200))
+    await run.skip(handle, timedelta(days=200))
     first = EarlyRemovalApplication(application_id="APP-A", recorded_by="x", pledge_ref="P", payment_proof_ref="B")
     await handle.execute_update(ListingUpdates.APPLY_FOR_EARLY_REMOVAL, first, result_type=ListingStatus)
     with pytest.raises(WorkflowUpdateFailedError) as pending:
@@ -248,7 +298,7 @@ async def test_a_refused_early_removal_keeps_the_listing_until_a_new_application
         result_type=ListingStatus,
     )
     assert after.stage is ListingStage.LISTED and after.pending_application is None
-    await handle.terminate("test done")
+    await run.end(handle)
 
 
 async def test_on_a_compressed_clock_the_legal_dates_follow_the_proposal_date(run: Run) -> None:
@@ -258,3 +308,44 @@ async def test_on_a_compressed_clock_the_legal_dates_follow_the_proposal_date(ru
     # Legal time runs from the proposal: one legal day per minute of workflow time.
     assert china_date(decision.decided_at) - date.today() < timedelta(days=30)
     assert final.removed_on is not None and final.removed_on > decision.expires_on - timedelta(days=1)
+
+
+# --- reports to the sanctions service (one truth) --------------------------------------------------------------
+
+
+async def test_a_statement_and_its_review_stage_are_reported_though_no_activity_records_them(run: Run) -> None:
+    handle = await run.start()
+    await run.reach(handle, ListingStage.DEFENCE)
+    await run.statement(handle, "ST-R")
+    statement = await run.reported(handle)
+    assert statement.snapshot.stage is ListingStage.DEFENCE and statement.snapshot.statements == ["ST-R"]
+    assert "陈述申辩：ST-R" in statement.changes
+    await run.skip(handle, timedelta(days=10))  # the defence period ends: review, no activity on the way
+    await run.reach(handle, ListingStage.REVIEW)
+    review = await run.reported(handle)
+    assert review.snapshot.stage is ListingStage.REVIEW and "阶段：review" in review.changes
+    assert review.snapshot.defence_due_date is not None
+    seqs = [r.seq for r in run.fakes.reports]
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert {r.idempotency_key for r in run.fakes.reports} == {f"{handle.id}:report:{s}" for s in seqs}
+    await run.end(handle)
+
+
+async def test_a_correction_paying_in_full_is_reported_and_the_run_ends_once_its_last_state_is(run: Run) -> None:
+    handle = await run.start(amount="60000.00", leave_off_when_paid=False)
+    await run.listed(handle)
+    await handle.signal(ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="C-F", amount=Decimal("60000")))
+    paid = await run.reported(handle)
+    assert paid.snapshot.paid_in_full_on is not None and paid.snapshot.amount_corrected == Decimal("60000")
+    assert paid.snapshot.early_removal_possible_from == add_months(paid.snapshot.paid_in_full_on, 6)
+    assert any(line.startswith("足额支付日期") for line in paid.changes)
+
+    # An operator asks for the whole state again: the next report carries it, unchanged.
+    await handle.signal(ListingSignals.REPORT_STATE)
+    again = await run.reported(handle, after=paid.seq)
+    assert again.seq == paid.seq + 1 and again.snapshot == paid.snapshot
+
+    final = await handle.result()  # the three years pass: removal
+    last = run.fakes.reports[-1]
+    assert final.stage is ListingStage.REMOVED and last.snapshot.stage is ListingStage.REMOVED
+    assert last.snapshot == listing_snapshot_of(final)

@@ -146,18 +146,19 @@ class Demo:
         return dict(result)
 
     @staticmethod
-    async def retrying(subject: str, what: str, call: Callable[[], Awaitable[Any]], attempts: int = 10) -> Any:
-        """`call()`, tried again a few times: a step taken a moment too early is refused with a reason, and a
-        call can meet Temporal restarting or too busy to answer (a connection error, a timeout)."""
-        for attempt in range(attempts):
+    async def retrying(subject: str, what: str, call: Callable[[], Awaitable[Any]], patience: float = 180) -> Any:
+        """`call()`, tried again for up to `patience` seconds: a step taken a moment too early is refused with
+        a reason, and a call can meet Temporal restarting or too busy to answer (a connection error, a
+        timeout). A restart of the Temporal server takes longer than a few quick tries, so the limit is time."""
+        deadline = time.monotonic() + patience
+        while True:
             try:
                 return await call()
             except Exception as exc:
-                if attempt == attempts - 1:
+                if time.monotonic() >= deadline:
                     raise
                 say(subject, f"{what} refused for now ({getattr(exc, 'cause', None) or exc}); trying again")
                 await asyncio.sleep(2)
-        raise AssertionError("unreachable")
 
     async def case_stage(self, case_id: str) -> str:
         return str((await self.status(case_workflow_id(case_id))).get("stage"))
@@ -213,7 +214,8 @@ class Demo:
                 await self.wait_for(name, what, functools.partial(self.timeline_has, case_id, word), 30)
             except TimeoutError:
                 say(name, f"no {what}")
-        if await self.timeline_has(case_id, "移送公安"):
+        # Read with retries like every other step: Temporal may be restarting just as the path gets here.
+        if await self.retrying(name, "status", lambda: self.timeline_has(case_id, "移送公安")):
             await self.update_case(case_id, Updates.RECORD_POLICE_DECISION, PoliceDecisionRecord(
                 decision=PoliceDecision.CASE_OPENED, police_ref="邯公立〔2026〕88号", recorded_by="police"))
             say(name, "police opened a criminal case (立案)")

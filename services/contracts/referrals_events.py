@@ -19,37 +19,10 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.contracts.events import EventPayload, Topics
+from services.contracts.lifecycle.enums import LetterKind, ReferralKind
 
 # The envelope subject of `departments.configured`.
 DIRECTORY_SUBJECT = "departments"
-
-
-class LetterType(StrEnum):
-    """Every document the service issues. The first six are the lifecycle's `LetterKind` (what a case
-    workflow may ask for), with the same names and values; the others only this service issues. The values
-    are on the wire (events, API, stored rows): never rename one."""
-
-    HANDOFF = "handoff"  # 交办函
-    REMINDER = "reminder"  # 催办函
-    SUPERVISION = "supervision"  # 督办函
-    WARNING_LETTER = "warning_letter"  # 警示函
-    ACCOUNTABILITY_RECOMMENDATION = "accountability_recommendation"  # 问责建议函
-    ACCOUNTABILITY_TRANSFER = "accountability_transfer"  # 问责移交单
-    ISSUE_TRANSFER = "issue_transfer"  # 问题移交单 (issued with the accountability transfer form)
-    CRIMINAL_REFERRAL = "criminal_referral"  # 涉嫌犯罪案件移送书
-    PROCURATORATE_REQUEST = "procuratorate_request"  # 商请提前介入函
-    ARBITRATION_REFERRAL = "arbitration_referral"  # 仲裁速裁转办单
-    LEGAL_AID_REFERRAL = "legal_aid_referral"  # 法律援助转介函
-
-
-class ReferralKind(StrEnum):
-    """Every body the service refers a case to: the lifecycle's `ReferralTarget` (same names and values) and
-    legal aid, which only this service refers to. The values are on the wire: never rename one."""
-
-    POLICE = "police"
-    PROCURATORATE = "procuratorate"
-    ARBITRATION = "arbitration"
-    LEGAL_AID = "legal_aid"
 
 
 class HandoffStatus(StrEnum):
@@ -108,7 +81,7 @@ class LetterIssued(ReferralsEvent):
 
     letter_id: str
     document_number: str = Field(description="The bureau's number, e.g. 邯欠薪办交〔2026〕3号.")
-    kind: LetterType
+    kind: LetterKind
     case_id: str
     county: str
     addressee: str = Field(description="Department id (or police, procuratorate, arbitration, legal_aid).")
@@ -145,7 +118,7 @@ class HandoffEscalated(ReferralsEvent):
     case_id: str
     county: str
     department: str
-    kind: LetterType
+    kind: LetterKind
     letter_id: str
     companion_letter_ids: list[str] = Field(default_factory=list)
     due_date: date | None = None
@@ -254,7 +227,7 @@ class ReferralEscalated(ReferralsEvent):
     case_id: str
     county: str
     target: ReferralKind
-    kind: LetterType
+    kind: LetterKind
     letter_id: str
     due_date: date | None = None
 

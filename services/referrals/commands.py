@@ -61,7 +61,7 @@ from services.contracts.referrals_events import (
     HandoffSent,
     HandoffStatus,
     LetterIssued,
-    LetterType,
+    LetterKind,
     ReferralDecided,
     ReferralDecision,
     ReferralEscalated,
@@ -170,7 +170,7 @@ class Referrals:
         """A handoff letter (with its handoff) or a ladder rung (with its letter and record), once per key."""
         same_key(key, request)
         department = self._department(request.department)
-        kind = domain.letter_type(request.kind)
+        kind = LetterKind(request.kind)
         fingerprint = request_hash(request)
 
         async def create(conn: store.Conn) -> dict[str, Any]:
@@ -179,7 +179,7 @@ class Referrals:
                 raise _facts_missing(request.case_id)
             now = datetime.now(UTC)
             due_date, due_at = self._due(request, department, now)
-            if kind is LetterType.HANDOFF:
+            if kind is LetterKind.HANDOFF:
                 handoff_id = domain.record_id("HO", key)
                 letter = await self._new_letter(
                     conn, kind, key, fingerprint, facts, department, now, due_date, due_at,
@@ -232,7 +232,7 @@ class Referrals:
     async def _new_letter(
         self,
         conn: store.Conn,
-        kind: LetterType,
+        kind: LetterKind,
         key: str,
         request_hash: str,
         facts: dict[str, Any],
@@ -261,10 +261,10 @@ class Referrals:
         rung = department.rung(kind)
         copy_to = [bureau.escalation[k] for k in (rung.copy_to if rung else [])]
         printed_addressee = department.name
-        if kind in (LetterType.ISSUE_TRANSFER, LetterType.ACCOUNTABILITY_TRANSFER):
+        if kind in (LetterKind.ISSUE_TRANSFER, LetterKind.ACCOUNTABILITY_TRANSFER):
             printed_addressee = bureau.escalation.get("discipline", department.name)
         if issuer is None:
-            handoff_letters = (*domain.LADDER, LetterType.HANDOFF, LetterType.ISSUE_TRANSFER)
+            handoff_letters = (*domain.LADDER, LetterKind.HANDOFF, LetterKind.ISSUE_TRANSFER)
             issuer = bureau.office if kind in handoff_letters else bureau.name
         contact = f"联系单位：{bureau.office}    投诉举报电话：12333"
         content = compose(kind, facts=template_facts, issuer=issuer, document_number=number_text,
@@ -307,14 +307,14 @@ class Referrals:
             "due_date_text": domain.date_text(due_date),
             "department_name": department.name,
         }
-        handoff_letter = next((p for p in previous if p["kind"] == LetterType.HANDOFF.value), None)
+        handoff_letter = next((p for p in previous if p["kind"] == LetterKind.HANDOFF.value), None)
         if handoff_letter is not None:
             values["handoff_number"] = handoff_letter["document_number"]
             values["handoff_date_text"] = domain.date_text(domain.china_date(handoff_letter["issued_at"]))
             values["handoff_due_text"] = domain.date_text(handoff_letter["response_due_date"])
         rungs = [p for p in previous if p["kind"] in {k.value for k in domain.LADDER}]
         if rungs:
-            done = "、".join(f"{domain.LETTER_NAMES[LetterType(p['kind'])]}（{p['document_number']}）" for p in rungs)
+            done = "、".join(f"{domain.LETTER_NAMES[LetterKind(p['kind'])]}（{p['document_number']}）" for p in rungs)
             values["previous_text"] = f"其间我办已发出{done}"
         else:
             values["previous_text"] = "逾期未反馈"
@@ -487,7 +487,7 @@ class Referrals:
         """A referral from the case workflow (police, procuratorate, arbitration), once per key."""
         same_key(key, request)
         return await self._referral(
-            key, request_hash(request), kind=domain.referral_kind(request.target), case_id=request.case_id,
+            key, request_hash(request), kind=ReferralKind(request.target), case_id=request.case_id,
             county=request.county, employer_ref=request.employer_ref, unpaid_amount=request.unpaid_amount,
             workers=request.workers, basis=request.basis, created_by="lifecycle",
         )
@@ -631,7 +631,7 @@ class Referrals:
             answer, _ = await self._requests.once(conn, key, fingerprint, create, kind="withdrawal")
         return answer
 
-    async def escalate_referral(self, referral_id: str, kind: LetterType, key: str) -> dict[str, Any]:
+    async def escalate_referral(self, referral_id: str, kind: LetterKind, key: str) -> dict[str, Any]:
         """One rung of a fast-track referral's follow-up, once per key: a letter to the receiving body and a
         `referral.escalated` event, unless the referral has been answered or withdrawn meanwhile."""
         async with self._pool.connection() as conn, conn.transaction():
@@ -664,7 +664,7 @@ class Referrals:
                 "expected_action": domain.EXPECTED_ACTION[target],
                 "rung_demand": domain.RUNG_DEMAND[kind],
                 "previous_text": ("其间我局已发出" + "、".join(
-                    f"{domain.LETTER_NAMES[LetterType(p['kind'])]}（{p['document_number']}）" for p in previous))
+                    f"{domain.LETTER_NAMES[LetterKind(p['kind'])]}（{p['document_number']}）" for p in previous))
                 if previous else "该期限已届满",
             }
             letter = await self._new_letter(

@@ -12,12 +12,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from services.contracts.lifecycle import LetterKind
+from services.contracts.lifecycle import LetterKind, ReferralKind
 from services.contracts.referrals_events import (
     DepartmentsConfigured,
     DirectoryEntry,
-    LetterType,
-    ReferralKind,
 )
 
 
@@ -93,7 +91,7 @@ class Department(_Config):
             raise ValueError("each letter kind may appear once on the ladder")
         return ladder
 
-    def rung(self, kind: LetterKind | LetterType) -> RungSetting | None:
+    def rung(self, kind: LetterKind | LetterKind) -> RungSetting | None:
         return next((r for r in self.ladder if r.kind.value == kind.value), None)
 
 
@@ -101,7 +99,7 @@ class Bureau(_Config):
     name: str
     office: str
     city: str
-    prefixes: dict[LetterType, str]
+    prefixes: dict[LetterKind, str]
     escalation: dict[str, str] = Field(default_factory=dict)
     counties: dict[str, str] = Field(default_factory=dict)
 
@@ -110,8 +108,8 @@ class Bureau(_Config):
 
     @field_validator("prefixes")
     @classmethod
-    def _every_kind(cls, prefixes: dict[LetterType, str]) -> dict[LetterType, str]:
-        missing = [k.value for k in LetterType if not prefixes.get(k)]
+    def _every_kind(cls, prefixes: dict[LetterKind, str]) -> dict[LetterKind, str]:
+        missing = [k.value for k in LetterKind if not prefixes.get(k)]
         if missing:
             raise ValueError(f"document number prefixes missing for: {', '.join(missing)}")
         if len(set(prefixes.values())) != len(prefixes):

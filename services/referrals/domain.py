@@ -12,50 +12,48 @@ from services.common import errors
 from services.common.auth import Principal, Role
 from services.contracts.legal_time import CHINA_TZ as CHINA_TZ  # re-exported: domain.CHINA_TZ
 from services.contracts.legal_time import end_of_day, legal_date
-from services.contracts.lifecycle import CalendarConfig, LetterKind, ReferralTarget
+from services.contracts.lifecycle import CalendarConfig, LetterKind, ReferralKind
 from services.contracts.referrals_events import (
     HandoffOutcome,
     HandoffStatus,
-    LetterType,
     ReferralDecision,
-    ReferralKind,
     ReturnReason,
 )
 from services.contracts.working_days import WorkingCalendar
 
-LETTER_NAMES: dict[LetterType, str] = {
-    LetterType.HANDOFF: "交办函",
-    LetterType.REMINDER: "催办函",
-    LetterType.SUPERVISION: "督办函",
-    LetterType.WARNING_LETTER: "警示函",
-    LetterType.ACCOUNTABILITY_RECOMMENDATION: "问责建议函",
-    LetterType.ISSUE_TRANSFER: "问题移交单",
-    LetterType.ACCOUNTABILITY_TRANSFER: "问责移交单",
-    LetterType.CRIMINAL_REFERRAL: "涉嫌犯罪案件移送书",
-    LetterType.PROCURATORATE_REQUEST: "商请提前介入函",
-    LetterType.ARBITRATION_REFERRAL: "仲裁速裁转办单",
-    LetterType.LEGAL_AID_REFERRAL: "法律援助转介函",
+LETTER_NAMES: dict[LetterKind, str] = {
+    LetterKind.HANDOFF: "交办函",
+    LetterKind.REMINDER: "催办函",
+    LetterKind.SUPERVISION: "督办函",
+    LetterKind.WARNING_LETTER: "警示函",
+    LetterKind.ACCOUNTABILITY_RECOMMENDATION: "问责建议函",
+    LetterKind.ISSUE_TRANSFER: "问题移交单",
+    LetterKind.ACCOUNTABILITY_TRANSFER: "问责移交单",
+    LetterKind.CRIMINAL_REFERRAL: "涉嫌犯罪案件移送书",
+    LetterKind.PROCURATORATE_REQUEST: "商请提前介入函",
+    LetterKind.ARBITRATION_REFERRAL: "仲裁速裁转办单",
+    LetterKind.LEGAL_AID_REFERRAL: "法律援助转介函",
 }
 
 # The rungs of the overdue-handoff ladder, in order (the lifecycle's LetterKind without the handoff itself).
-LADDER: list[LetterType] = [
-    LetterType.REMINDER,
-    LetterType.SUPERVISION,
-    LetterType.WARNING_LETTER,
-    LetterType.ACCOUNTABILITY_RECOMMENDATION,
-    LetterType.ACCOUNTABILITY_TRANSFER,
+LADDER: list[LetterKind] = [
+    LetterKind.REMINDER,
+    LetterKind.SUPERVISION,
+    LetterKind.WARNING_LETTER,
+    LetterKind.ACCOUNTABILITY_RECOMMENDATION,
+    LetterKind.ACCOUNTABILITY_TRANSFER,
 ]
 
 # The accountability transfer rung issues both forms of "两单": the issue transfer form goes with it.
-COMPANIONS: dict[LetterType, list[LetterType]] = {
-    LetterType.ACCOUNTABILITY_TRANSFER: [LetterType.ISSUE_TRANSFER],
+COMPANIONS: dict[LetterKind, list[LetterKind]] = {
+    LetterKind.ACCOUNTABILITY_TRANSFER: [LetterKind.ISSUE_TRANSFER],
 }
 
-REFERRAL_LETTER: dict[ReferralKind, LetterType] = {
-    ReferralKind.POLICE: LetterType.CRIMINAL_REFERRAL,
-    ReferralKind.PROCURATORATE: LetterType.PROCURATORATE_REQUEST,
-    ReferralKind.ARBITRATION: LetterType.ARBITRATION_REFERRAL,
-    ReferralKind.LEGAL_AID: LetterType.LEGAL_AID_REFERRAL,
+REFERRAL_LETTER: dict[ReferralKind, LetterKind] = {
+    ReferralKind.POLICE: LetterKind.CRIMINAL_REFERRAL,
+    ReferralKind.PROCURATORATE: LetterKind.PROCURATORATE_REQUEST,
+    ReferralKind.ARBITRATION: LetterKind.ARBITRATION_REFERRAL,
+    ReferralKind.LEGAL_AID: LetterKind.LEGAL_AID_REFERRAL,
 }
 
 # Who answers each kind of referral.
@@ -81,12 +79,12 @@ EXPECTED_ACTION: dict[ReferralKind, str] = {
 }
 
 # What each rung of a referral's follow-up asks of the receiving body.
-RUNG_DEMAND: dict[LetterType, str] = {
-    LetterType.REMINDER: "请抓紧办理。",
-    LetterType.SUPERVISION: "现予督办，请主要负责同志亲自过问。",
-    LetterType.WARNING_LETTER: "现予警示，逾期仍未办理的，我局将提出问责建议。",
-    LetterType.ACCOUNTABILITY_RECOMMENDATION: "建议对负有责任的人员依规依纪依法予以问责。",
-    LetterType.ACCOUNTABILITY_TRANSFER: "现将该问题线索移交纪检监察机关依规依纪依法处理。",
+RUNG_DEMAND: dict[LetterKind, str] = {
+    LetterKind.REMINDER: "请抓紧办理。",
+    LetterKind.SUPERVISION: "现予督办，请主要负责同志亲自过问。",
+    LetterKind.WARNING_LETTER: "现予警示，逾期仍未办理的，我局将提出问责建议。",
+    LetterKind.ACCOUNTABILITY_RECOMMENDATION: "建议对负有责任的人员依规依纪依法予以问责。",
+    LetterKind.ACCOUNTABILITY_TRANSFER: "现将该问题线索移交纪检监察机关依规依纪依法处理。",
 }
 
 # Referrals whose unanswered deadline starts a follow-up ladder in the referrals worker (fast tracks).
@@ -123,14 +121,6 @@ class Refused(errors.Refused):
 
     def __init__(self, reason: str) -> None:
         super().__init__("Not possible now", reason)
-
-
-def referral_kind(target: ReferralTarget | ReferralKind | str) -> ReferralKind:
-    return ReferralKind(str(target.value if hasattr(target, "value") else target))
-
-
-def letter_type(kind: LetterKind | LetterType | str) -> LetterType:
-    return LetterType(str(kind.value if hasattr(kind, "value") else kind))
 
 
 def document_number(prefix: str, year: int, number: int) -> str:

@@ -20,7 +20,7 @@ import jinja2
 from fpdf import FPDF
 from fpdf.enums import WrapMode
 
-from services.contracts.referrals_events import LetterType
+from services.contracts.referrals_events import LetterKind
 from services.referrals.domain import LETTER_NAMES, china_date, date_text
 
 TEMPLATES = Path(__file__).parent / "letter_templates.toml"
@@ -48,7 +48,7 @@ def cjk_font_path(configured: Path | None = None) -> Path:
 
 @dataclass(frozen=True)
 class LetterContent:
-    kind: LetterType
+    kind: LetterKind
     issuer: str  # the red header and the signature: the office (根治欠薪办) or the bureau
     document_number: str
     title: str
@@ -71,7 +71,7 @@ _JINJA = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, 
 
 
 def compose(
-    kind: LetterType,
+    kind: LetterKind,
     *,
     facts: dict[str, Any],
     issuer: str,

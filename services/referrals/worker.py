@@ -36,7 +36,7 @@ from services.common.runner import Component, TemporalWorkerComponent
 from services.common.service import ServiceSettings
 from services.contracts.events import EventEnvelope, Topics
 from services.contracts.lifecycle import CalendarConfig, TaskQueues
-from services.contracts.referrals_events import LetterType, ReferralDecided, ReferralMade, ReferralWithdrawn
+from services.contracts.referrals_events import LetterKind, ReferralDecided, ReferralMade, ReferralWithdrawn
 from services.referrals import domain
 from services.referrals.commands import Referrals
 from services.referrals.departments import DepartmentsConfig, load_departments
@@ -144,7 +144,7 @@ class FollowUpActivities:
 
     @activity.defn(name=ESCALATE_ACTIVITY)
     async def escalate_referral(self, request: EscalateRequest) -> EscalateResult:
-        result = await self._referrals.escalate_referral(request.referral_id, LetterType(request.kind),
+        result = await self._referrals.escalate_referral(request.referral_id, LetterKind(request.kind),
                                                          request.idempotency_key)
         return EscalateResult.model_validate(result)
 

@@ -1,33 +1,26 @@
-"""The lifecycle's enums and the referrals service's wider ones agree, name for name and value for value.
-
-`LetterKind` (what a case workflow asks for) is a part of `LetterType` (every document the referrals service
-issues), and `ReferralTarget` a part of `ReferralKind`; the service converts one into the other by value.
-"""
+"""One vocabulary for letters and referrals: the case workflow asks only for the letters of a handoff by kind;
+every other document comes with a referral."""
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 import pytest
+from pydantic import ValidationError
 
-from services.contracts.lifecycle import LetterKind, ReferralTarget
-from services.contracts.referrals_events import LetterType, ReferralKind
-from services.referrals.domain import letter_type, referral_kind
-
-
-@pytest.mark.parametrize(("part", "whole"), [(LetterKind, LetterType), (ReferralTarget, ReferralKind)])
-def test_the_lifecycle_vocabulary_is_part_of_the_services(part: type[StrEnum], whole: type[StrEnum]) -> None:
-    assert {m.name: m.value for m in part}.items() <= {m.name: m.value for m in whole}.items()
+from services.contracts.lifecycle import HANDOFF_LETTERS, HandoffConfig, LadderRung, LetterKind, LetterRequest
+from workflows.texts import LETTER_TEXT
 
 
-def test_what_only_the_referrals_service_issues() -> None:
-    assert {m.value for m in LetterType} - {m.value for m in LetterKind} == {
-        "issue_transfer", "criminal_referral", "procuratorate_request", "arbitration_referral",
-        "legal_aid_referral",
-    }
-    assert {m.value for m in ReferralKind} - {m.value for m in ReferralTarget} == {"legal_aid"}
+def test_the_handoff_letters_are_the_handoff_letter_and_its_ladder() -> None:
+    ladder = {rung.kind for rung in HandoffConfig().ladder}
+    assert ladder | {LetterKind.HANDOFF} == HANDOFF_LETTERS
+    assert set(LETTER_TEXT) == HANDOFF_LETTERS  # every letter a case workflow issues has its timeline text
 
 
-def test_every_requested_letter_and_referral_converts() -> None:
-    assert [letter_type(kind) for kind in LetterKind] == [LetterType[kind.name] for kind in LetterKind]
-    assert [referral_kind(target) for target in ReferralTarget] == [ReferralKind[t.name] for t in ReferralTarget]
+@pytest.mark.parametrize("kind", sorted(set(LetterKind) - HANDOFF_LETTERS))
+def test_a_referral_document_is_no_ladder_rung_and_no_letter_request(kind: LetterKind) -> None:
+    with pytest.raises(ValidationError, match="ladder rung"):
+        LadderRung(kind=kind, wait_working_days=3)
+    with pytest.raises(ValidationError, match="issued with a referral"):
+        LetterRequest(
+            idempotency_key="k", case_id="C-2026-000001", county="130402", department="housing", kind=kind
+        )

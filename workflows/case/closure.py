@@ -12,8 +12,8 @@ with workflow.unsafe.imports_passed_through():
         CaseStage,
         ClosureReason,
         DocumentRef,
+        ReferralKind,
         ReferralRequest,
-        ReferralTarget,
         Signals,
         Status,
         complaint_workflow_id,
@@ -67,7 +67,7 @@ class CaseClosure(CaseViews):
 
     # --- referrals -----------------------------------------------------------------------------------------
 
-    async def _referral(self, target: ReferralTarget, basis: str) -> DocumentRef:
+    async def _referral(self, target: ReferralKind, basis: str) -> DocumentRef:
         return await self._activity(
             make_referral,
             ReferralRequest(

@@ -10,6 +10,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from services.contracts.lifecycle import (
+        HANDOFF_LETTERS,
         CaseStage,
         ClosureReason,
         DayUnit,
@@ -24,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
 
 
 # The letters of one handoff round: the handoff letter and the rungs of its ladder.
-HANDOFF_LETTER_KINDS = frozenset(kind.value for kind in LetterKind)
+HANDOFF_LETTER_KINDS = frozenset(kind.value for kind in HANDOFF_LETTERS)
 
 
 class HandoffStage(CaseClosure):

@@ -15,7 +15,7 @@ with workflow.unsafe.imports_passed_through():
         DocumentRef,
         PaymentRecord,
         PoliceDecision,
-        ReferralTarget,
+        ReferralKind,
         SanctionKind,
         SanctionRequest,
         WithdrawReferralRequest,
@@ -66,7 +66,7 @@ class RefusalStage(CaseClosure):
             )
         criminal = state.threshold.reached
         if criminal and "police" not in state.referrals and not self._fully_paid():
-            ref = await self._referral(ReferralTarget.POLICE, state.threshold.basis)
+            ref = await self._referral(ReferralKind.POLICE, state.threshold.basis)
             state.referrals["police"] = ref.id
             self._record("referral.police", f"涉嫌拒不支付劳动报酬罪，移送公安机关（{ref.id}）")
         if (
@@ -76,7 +76,7 @@ class RefusalStage(CaseClosure):
             and "procuratorate" not in state.referrals
             and not state.police_referral_withdrawn
         ):
-            ref = await self._referral(ReferralTarget.PROCURATORATE, "商请检察机关提前介入")
+            ref = await self._referral(ReferralKind.PROCURATORATE, "商请检察机关提前介入")
             state.referrals["procuratorate"] = ref.id
             self._record("referral.procuratorate", f"商请检察机关提前介入（{ref.id}）")
         if criminal or state.mass_incident:

@@ -11,7 +11,7 @@ with workflow.unsafe.imports_passed_through():
         CaseStage,
         Classification,
         ClosureReason,
-        ReferralTarget,
+        ReferralKind,
         VerificationOutcome,
     )
     from workflows.case.closure import CaseClosure
@@ -47,7 +47,7 @@ class VerificationStage(CaseClosure):
         elif outcome is VerificationOutcome.LABOUR_DISPUTE:
             if "arbitration" not in self._state.referrals:
                 ref = await self._referral(
-                    ReferralTarget.ARBITRATION, "劳动争议，引导申请劳动人事争议仲裁（速裁）"
+                    ReferralKind.ARBITRATION, "劳动争议，引导申请劳动人事争议仲裁（速裁）"
                 )
                 self._state.referrals["arbitration"] = ref.id
             self._close(ClosureReason.REFERRED_TO_ARBITRATION, "已引导至劳动人事争议仲裁院")

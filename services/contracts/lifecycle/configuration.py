@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from services.contracts.lifecycle._model import _Model
-from services.contracts.lifecycle.enums import DayUnit, LetterKind
+from services.contracts.lifecycle.enums import HANDOFF_LETTERS, DayUnit, LetterKind
 from services.contracts.lifecycle.names import ACTIVITY_OWNERS
 
 
@@ -97,6 +97,13 @@ class LadderRung(_Model):
 
     kind: LetterKind
     wait_working_days: int = Field(ge=1)
+
+    @field_validator("kind")
+    @classmethod
+    def _a_handoff_letter(cls, kind: LetterKind) -> LetterKind:
+        if kind not in HANDOFF_LETTERS:
+            raise ValueError(f"{kind.value} is not a letter of a handoff and cannot be a ladder rung")
+        return kind
 
 
 def default_ladder() -> list[LadderRung]:

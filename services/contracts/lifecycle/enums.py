@@ -102,14 +102,10 @@ CLOSING_OUTCOMES: dict[VerificationOutcome, ClosureReason] = {
 
 
 class LetterKind(StrEnum):
-    """Handoff letter and the rungs of the overdue-handoff ladder (四函两单, local practice).
-
-    The letters a case workflow asks for. The referrals service issues more documents than these (the
-    companion issue-transfer form, the referral letters), so its `referrals_events.LetterType` is a superset:
-    every member here is a member there with the same name and value (tests/unit/test_contract_vocabulary.py),
-    which is how the service turns a requested `LetterKind` into the `LetterType` it records and publishes.
-    Two enums, not one, so that a workflow's ladder configuration cannot name a document only the service
-    issues."""
+    """Every document the bureau issues through the referrals service: the handoff letter and the rungs of the
+    overdue-handoff ladder (四函两单, local practice) that a case workflow asks for, and the forms and referral
+    letters the service issues with a referral. The values are on the wire (events, API, stored rows, workflow
+    histories): never rename one."""
 
     HANDOFF = "handoff"  # 交办函
     REMINDER = "reminder"  # 催办函
@@ -117,6 +113,19 @@ class LetterKind(StrEnum):
     WARNING_LETTER = "warning_letter"  # 警示函
     ACCOUNTABILITY_RECOMMENDATION = "accountability_recommendation"  # 问责建议函
     ACCOUNTABILITY_TRANSFER = "accountability_transfer"  # 问责移交单
+    ISSUE_TRANSFER = "issue_transfer"  # 问题移交单 (issued with the accountability transfer form)
+    CRIMINAL_REFERRAL = "criminal_referral"  # 涉嫌犯罪案件移送书
+    PROCURATORATE_REQUEST = "procuratorate_request"  # 商请提前介入函
+    ARBITRATION_REFERRAL = "arbitration_referral"  # 仲裁速裁转办单
+    LEGAL_AID_REFERRAL = "legal_aid_referral"  # 法律援助转介函
+
+
+# The letters of a handoff: the handoff letter and its ladder. These are the only letters a case workflow asks
+# for by kind (a ladder configuration naming any other is refused); the others come with a referral.
+HANDOFF_LETTERS: frozenset[LetterKind] = frozenset({
+    LetterKind.HANDOFF, LetterKind.REMINDER, LetterKind.SUPERVISION, LetterKind.WARNING_LETTER,
+    LetterKind.ACCOUNTABILITY_RECOMMENDATION, LetterKind.ACCOUNTABILITY_TRANSFER,
+})
 
 
 class ServiceMethod(StrEnum):
@@ -133,14 +142,14 @@ class EvidenceKind(StrEnum):
     OTHER = "other"
 
 
-class ReferralTarget(StrEnum):
-    """Where a case workflow refers a case. The referrals service also refers to legal aid on its own, so its
-    `referrals_events.ReferralKind` is a superset: every member here is a member there with the same name and
-    value (tests/unit/test_contract_vocabulary.py)."""
+class ReferralKind(StrEnum):
+    """Every body a case is referred to. A case workflow refers to arbitration, the police and the
+    procuratorate; the referrals service also refers to legal aid on its own. The values are on the wire."""
 
-    ARBITRATION = "arbitration"
     POLICE = "police"
     PROCURATORATE = "procuratorate"  # request for early involvement (提前介入)
+    ARBITRATION = "arbitration"
+    LEGAL_AID = "legal_aid"
 
 
 class SanctionKind(StrEnum):

@@ -13,6 +13,7 @@ from services.contracts.lifecycle._model import _Model
 from services.contracts.lifecycle.configuration import LifecycleConfig
 from services.contracts.lifecycle.enums import (
     CLASSIFICATION_OF,
+    HANDOFF_LETTERS,
     AcceptanceDecisionKind,
     CaseStage,
     Classification,
@@ -22,7 +23,7 @@ from services.contracts.lifecycle.enums import (
     LetterKind,
     Office,
     PoliceDecision,
-    ReferralTarget,
+    ReferralKind,
     RejectionReason,
     SanctionKind,
     Satisfaction,
@@ -286,13 +287,21 @@ class LetterRequest(_Model):
     response_due_at: datetime | None = None
     response_due_date: date | None = None
 
+    @field_validator("kind")
+    @classmethod
+    def _a_handoff_letter(cls, kind: LetterKind) -> LetterKind:
+        # The other documents come with a referral (ReferralRequest), never asked for by kind.
+        if kind not in HANDOFF_LETTERS:
+            raise ValueError(f"{kind.value} is issued with a referral, not asked for as a letter")
+        return kind
+
 
 class ReferralRequest(_Model):
     idempotency_key: str
     case_id: str
     county: str
     employer_ref: str
-    target: ReferralTarget
+    target: ReferralKind
     unpaid_amount: Decimal
     workers: int
     basis: str

@@ -9,7 +9,7 @@ import pytest
 
 from deploy.secrets import DEVELOPMENT_CLIENTS
 from services.common.auth import Role
-from services.contracts.referrals_events import LetterType, ReferralKind
+from services.contracts.referrals_events import LetterKind, ReferralKind
 from services.referrals.departments import DepartmentKind, DepartmentsConfigError, load_departments
 from services.referrals.settings import DEFAULT_DEPARTMENTS
 
@@ -26,10 +26,10 @@ def test_the_shipped_departments_cover_every_client_and_every_receiver() -> None
     for target in ReferralKind:
         assert config.receiver(target).kind.value == target.value
     assert config.receiver(ReferralKind.LEGAL_AID).response_working_days == 0
-    assert set(config.bureau.prefixes) == set(LetterType)
+    assert set(config.bureau.prefixes) == set(LetterKind)
     housing = config.get("housing")
-    assert housing is not None and housing.rung(LetterType.WARNING_LETTER) is not None
-    assert housing.rung(LetterType.WARNING_LETTER).copy_to == ["superior"]  # type: ignore[union-attr]
+    assert housing is not None and housing.rung(LetterKind.WARNING_LETTER) is not None
+    assert housing.rung(LetterKind.WARNING_LETTER).copy_to == ["superior"]  # type: ignore[union-attr]
 
 
 def _write(tmp_path: Path, text: str) -> Path:

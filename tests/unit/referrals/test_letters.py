@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from pypdf import PdfReader
 
-from services.contracts.referrals_events import LetterType
+from services.contracts.referrals_events import LetterKind
 from services.referrals.domain import LETTER_NAMES
 from services.referrals.letters import cjk_font_path, compose, render_pdf
 
@@ -26,7 +26,7 @@ FACTS = {
 }
 
 
-def letter(kind: LetterType, facts: dict[str, object] = FACTS) -> bytes:
+def letter(kind: LetterKind, facts: dict[str, object] = FACTS) -> bytes:
     content = compose(kind, facts=facts, issuer="邯郸市根治拖欠农民工工资工作领导小组办公室",
                       document_number="测〔2026〕1号", addressee="邯郸市住房和城乡建设局",
                       issued_at=datetime(2026, 11, 28, 3, tzinfo=UTC), rows=[("案件编号", "C-0123456789ABCDEF")],
@@ -34,24 +34,24 @@ def letter(kind: LetterType, facts: dict[str, object] = FACTS) -> bytes:
     return render_pdf(content, cjk_font_path())
 
 
-@pytest.mark.parametrize("kind", list(LetterType))
-def test_every_kind_renders_chinese_text(kind: LetterType) -> None:
+@pytest.mark.parametrize("kind", list(LetterKind))
+def test_every_kind_renders_chinese_text(kind: LetterKind) -> None:
     pdf = letter(kind)
     assert pdf.startswith(b"%PDF-")
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).replace("\n", "")
     assert "测〔2026〕1号" in text and "邯郸市测试建筑劳务有限公司" in text and "2026年11月28日" in text
     assert "C-0123456789ABCDEF" in text and "抄送：邯郸市人民政府督查室" in text
     name = LETTER_NAMES[kind]
-    assert name[:2] in text or kind is LetterType.CRIMINAL_REFERRAL
-    if kind is LetterType.CRIMINAL_REFERRAL:
+    assert name[:2] in text or kind is LetterKind.CRIMINAL_REFERRAL
+    if kind is LetterKind.CRIMINAL_REFERRAL:
         assert "案件材料清单" in text and "ORDER-20261101-ABC" in text
 
 
 def test_a_missing_fact_is_an_error() -> None:
     facts = {k: v for k, v in FACTS.items() if k != "employer_name"}
     with pytest.raises(ValueError, match="employer_name"):
-        letter(LetterType.HANDOFF, facts)
+        letter(LetterKind.HANDOFF, facts)
 
 
 def test_the_same_content_gives_the_same_bytes() -> None:
-    assert letter(LetterType.WARNING_LETTER) == letter(LetterType.WARNING_LETTER)
+    assert letter(LetterKind.WARNING_LETTER) == letter(LetterKind.WARNING_LETTER)

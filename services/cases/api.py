@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from stdnum.cn import uscc
 
 from services.cases import domain, reports, store
@@ -141,7 +141,8 @@ class PaymentBody(CaseActionBody):
     payment_id: str = Field(min_length=1, max_length=64)
     amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
     evidence: list[Evidence] = Field(min_length=1, max_length=20)
-    paid_at: datetime | None = None
+    # The date on the payment's evidence: it, not the time of recording, decides whether the order was met.
+    paid_at: AwareDatetime | None = None
 
 
 class ClosureBody(CaseActionBody):

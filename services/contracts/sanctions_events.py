@@ -26,7 +26,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.contracts.events import EventPayload, Topics
-from services.contracts.lifecycle import CalendarConfig, DayUnit, TaskQueues, check_business_id
+from services.contracts.lifecycle import CalendarConfig, DayUnit, ListingGround, TaskQueues, check_business_id
 from services.contracts.process_reports import StateReport
 
 # ---------------------------------------------------------------------------------------------------------
@@ -75,13 +75,6 @@ class SanctionsActivities:
 # ---------------------------------------------------------------------------------------------------------
 # Vocabulary
 # ---------------------------------------------------------------------------------------------------------
-
-
-class ListingGround(StrEnum):
-    """Why an employer may be listed (人社部令第45号 art. 5): after an unpaid order to pay, either …"""
-
-    CRIMINAL_THRESHOLD = "criminal_threshold"  # … the arrears reach the refusal-to-pay offence's figure
-    MASS_INCIDENT = "mass_incident"  # … or caused a mass or extreme incident
 
 
 class ListingStage(StrEnum):

@@ -18,7 +18,9 @@ from temporalio.exceptions import ApplicationError
 
 from services.common.commands import request_hash
 from services.common.crypto import FieldCipher
-from services.contracts.lifecycle import Deadline, DeadlineRequest
+from services.common.lifecycle_config import load_lifecycle_config
+from services.contracts.lifecycle import Deadline, DeadlineRequest, PublicationConfig
+from services.contracts.sanction_rules import is_major_violation
 from services.contracts.sanctions_events import (
     CreditEntryAdded,
     CreditEntryRemoved,
@@ -272,16 +274,29 @@ def quarter_entry(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def large_arrears_amount(settings: SanctionsSettings) -> Decimal:
+    """人社部令第29号 art. 5's "large arrears", from the lifecycle configuration the case workflows carry, so
+    that the cases they mark and the list drafted here use one figure."""
+    try:
+        return load_lifecycle_config(settings).publication.large_arrears_amount
+    except (OSError, ValueError) as exc:
+        log.warning("lifecycle configuration unreadable; the default large-arrears amount applies",
+                    extra={"error": str(exc)[:300]})
+        return PublicationConfig().large_arrears_amount
+
+
 async def build_quarter_list(pool: AsyncConnectionPool, settings: SanctionsSettings, quarter: str) -> str:
     """Draft (or redraft, while still a draft) the quarter's list of major violations; returns its id."""
     start, end = domain.quarter_bounds(quarter)
     list_id = f"PL-{quarter}"
+    large_arrears = large_arrears_amount(settings)
     async with pool.connection() as conn, conn.transaction():
         candidates = await store.quarter_candidates(conn, start, end)
         entries = [
             quarter_entry(row) for row in candidates
-            if domain.is_major_violation(Decimal(row["amount"]), row["police_outcome"] in ("pending", "accepted"),
-                                         settings.large_arrears_amount)
+            if is_major_violation(amount=Decimal(row["amount"]),
+                                  referred_to_judiciary=row["police_outcome"] in ("pending", "accepted"),
+                                  large_arrears=large_arrears)
         ]
         existing = await store.list_of_quarter(conn, quarter)
         if existing is None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date, timedelta
-from decimal import Decimal
 
 from services.common.auth import Role
+from services.contracts import sanction_rules
 from services.contracts.legal_time import legal_date
 from services.contracts.lifecycle import SanctionKind, SanctionRequest
 from services.contracts.sanctions_events import ListingGround, PersonRole
@@ -42,25 +42,24 @@ class ProposalRefused(ValueError):
 
 
 def listing_ground(request: SanctionRequest) -> ListingGround:
-    """The ground a proposal rests on, or `ProposalRefused` with the reason.
-
-    The criteria (人社部令第45号 art. 5): an order to pay whose deadline passed unpaid — the case workflow
-    proposes only from its refusal stage, reached exactly when that deadline passed, and the unpaid amount
-    must still be positive — and either the amount at the criminal threshold or a mass/extreme incident.
-    Both are stated in the request's `basis`.
-    """
+    """The ground a proposal rests on, or `ProposalRefused` with the reason: the rule the case workflow
+    applies before proposing (`services.contracts.sanction_rules.listing_ground`), applied again to what it
+    sent. A request from a workflow started before requests carried their `ground` states it only in its
+    `basis` text, read here for those."""
     if request.kind is not SanctionKind.BLACKLIST_PROCEDURE:
         raise ProposalRefused(f"a blacklist procedure needs kind 'blacklist_procedure', not {request.kind.value!r}")
-    if request.amount <= 0:
-        raise ProposalRefused("nothing is unpaid: a listing needs wages unpaid after the order's deadline")
-    if _MASS_INCIDENT.search(request.basis):
-        return ListingGround.MASS_INCIDENT
-    if request.basis.startswith("未达到") or not _THRESHOLD_MET.search(request.basis):
-        raise ProposalRefused(
-            "the basis states neither that the unpaid amount reaches the criminal threshold nor a mass or "
-            f"extreme incident: {request.basis[:200]!r}"
+    if request.ground is not None:
+        mass_incident = request.ground is ListingGround.MASS_INCIDENT
+        threshold_reached = request.ground is ListingGround.CRIMINAL_THRESHOLD
+    else:
+        mass_incident = bool(_MASS_INCIDENT.search(request.basis))
+        threshold_reached = not request.basis.startswith("未达到") and bool(_THRESHOLD_MET.search(request.basis))
+    try:
+        return sanction_rules.listing_ground(
+            unpaid_amount=request.amount, threshold_reached=threshold_reached, mass_incident=mass_incident
         )
-    return ListingGround.CRIMINAL_THRESHOLD
+    except sanction_rules.ListingCriteriaNotMet as exc:
+        raise ProposalRefused(f"{exc}: {request.basis[:200]!r}") from None
 
 
 def require_kind(request: SanctionRequest, kind: SanctionKind) -> None:
@@ -118,11 +117,6 @@ def quarter_bounds(label: str) -> tuple[date, date]:
 def quarter_text(label: str) -> str:
     year, quarter = label.split("-Q")
     return f"{year}年第{'一二三四'[int(quarter) - 1]}季度"
-
-
-def is_major_violation(amount: Decimal, referred_to_judiciary: bool, large_arrears: Decimal) -> bool:
-    """人社部令第29号 art. 5: large arrears, or refusal to pay referred to the judiciary, are published."""
-    return referred_to_judiciary or amount >= large_arrears
 
 
 # --- what may be published ------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field
@@ -18,8 +17,6 @@ class SanctionsSettings(ServiceSettings):
     listing_years: int = Field(3, alias="ANXIN_SANCTIONS_LISTING_YEARS", ge=1, le=10)
     early_removal_months: int = Field(6, alias="ANXIN_SANCTIONS_EARLY_REMOVAL_MONTHS", ge=1, le=36)
     leave_off_when_paid: bool = Field(True, alias="ANXIN_SANCTIONS_LEAVE_OFF_WHEN_PAID")
-    # Major-violation publication (人社部令第29号): arrears from this amount are "large" (数额较大).
-    large_arrears_amount: Decimal = Field(Decimal("100000"), alias="ANXIN_SANCTIONS_LARGE_ARREARS", gt=0)
     # The schedule that drafts each quarter's list (cron, in the time zone below). Empty: no schedule.
     quarterly_list_cron: str = Field("0 4 1 1,4,7,10 *", alias="ANXIN_SANCTIONS_QUARTERLY_LIST_CRON")
     time_zone: str = Field("Asia/Shanghai", alias="ANXIN_SANCTIONS_TIME_ZONE")

@@ -114,6 +114,13 @@ async def refused_and_referred(h: Harness) -> dict[str, Any]:
     status = await _serve(h, case_id)
     await h.skip_to(status.deadlines["order.payment"].fire_at)
 
+    async def grace_running() -> CaseStatus | None:
+        status = await h.case_status(case_id)
+        return status if "order.late_record" in status.deadlines else None
+
+    # The refusal steps wait a working day for a late record of an on-time payment.
+    await h.skip_to((await h.eventually(grace_running)).deadlines["order.late_record"].fire_at)
+
     async def referred() -> bool:
         status = await h.case_status(case_id)
         return status.publication_id is not None

@@ -10,12 +10,18 @@ with workflow.unsafe.imports_passed_through():
         CaseStage,
         ClosureReason,
         DayUnit,
+        Deadline,
         Office,
         OrderToPayRequest,
     )
     from services.contracts.lifecycle.activities import issue_order_to_pay
     from workflows.case.closure import CaseClosure
     from workflows.core import WaitResult
+
+
+# Payment on time is judged by the date the wages were paid, not the date the payment was recorded; the
+# refusal steps wait a grace period for a late record of an on-time payment.
+PAYMENT_BY_DATE = "2026-11-payment-by-date"
 
 
 class OrderStages(CaseClosure):
@@ -87,6 +93,16 @@ class OrderStages(CaseClosure):
         if result is WaitResult.DONE:
             self._close(ClosureReason.PAID_IN_FULL, f"在 {deadline.due_date} 期限内足额支付")
             return None
+        if workflow.patched(PAYMENT_BY_DATE):
+            result = await self._late_record_grace(deadline)
+            if result is WaitResult.CONTINUE_AS_NEW:
+                return result
+            if result is WaitResult.DONE:
+                self._close(
+                    ClosureReason.PAID_IN_FULL,
+                    f"支付日期在 {deadline.due_date} 期限内，足额支付（期限届满后登记）",
+                )
+                return None
         self._state.refused_at = self._legal_now()
         self._state.payments_before_refusal = len(self._state.payments)
         self._record(
@@ -95,3 +111,25 @@ class OrderStages(CaseClosure):
         )
         self._set_stage(CaseStage.REFUSAL)
         return None
+
+    async def _late_record_grace(self, deadline: Deadline) -> WaitResult:
+        """After the deadline passed with the wages not recorded as paid: DONE when payments dated on or before
+        it cover the amount (an inspector records a payment the morning after, with the bank's date), waiting
+        up to the configured grace for such a record before the refusal steps; EXPIRED when none came."""
+
+        def paid_on_time() -> bool:
+            return self._paid_by(deadline.due_at)
+
+        if paid_on_time():
+            return WaitResult.DONE
+        grace = self._config.order.late_record_grace_working_days
+        if grace == 0:
+            return WaitResult.EXPIRED
+        if not self._is_done("order.late_record_awaited"):
+            self._record(
+                "order.late_record_awaited",
+                f"限期 {deadline.due_date} 届满，未登记足额支付；{grace} 个工作日内核对期限内的支付凭证后认定是否拒不支付",
+            )
+            self._mark_done("order.late_record_awaited")
+        late_record = await self._deadline("order.late_record", deadline.due_at, grace, DayUnit.WORKING)
+        return await self._wait(paid_on_time, late_record.name)

@@ -13,6 +13,8 @@ with workflow.unsafe.imports_passed_through():
         ClosureReason,
         CompensationRequest,
         DocumentRef,
+        ListingGround,
+        Office,
         PaymentRecord,
         PoliceDecision,
         ReferralKind,
@@ -27,9 +29,17 @@ with workflow.unsafe.imports_passed_through():
         start_blacklist_procedure,
         withdraw_referral,
     )
+    from services.contracts.sanction_rules import ListingCriteriaNotMet, is_major_violation, listing_ground
     from workflows.case.closure import CaseClosure
+    from workflows.case.order import PAYMENT_BY_DATE
     from workflows.core import WaitResult
     from workflows.rules import assess_criminal_threshold
+
+
+# The blacklist proposal and the publication mark judged by the rules the sanctions service applies
+# (services/contracts/sanction_rules.py): no proposal the service would refuse, and large arrears published
+# below the criminal threshold too.
+SANCTIONS_BY_SHARED_RULES = "2026-11-sanctions-by-shared-rules"
 
 
 class RefusalStage(CaseClosure):
@@ -79,7 +89,9 @@ class RefusalStage(CaseClosure):
             ref = await self._referral(ReferralKind.PROCURATORATE, "商请检察机关提前介入")
             state.referrals["procuratorate"] = ref.id
             self._record("referral.procuratorate", f"商请检察机关提前介入（{ref.id}）")
-        if criminal or state.mass_incident:
+        if workflow.patched(SANCTIONS_BY_SHARED_RULES):
+            await self._sanctions_by_rule(criminal)
+        elif criminal or state.mass_incident:
             basis = state.threshold.basis if criminal else "拖欠工资引发群体性事件"
             if state.blacklist_id is None:
                 ref = await self._sanction(start_blacklist_procedure, SanctionKind.BLACKLIST_PROCEDURE, basis)
@@ -130,6 +142,7 @@ class RefusalStage(CaseClosure):
                     )
                 state.corrections_reported.append(payment.payment_id)
             if self._fully_paid():
+                await self._review_if_paid_on_time()
                 police_opened = (
                     state.police_decision is not None
                     and state.police_decision.decision is PoliceDecision.CASE_OPENED
@@ -165,6 +178,76 @@ class RefusalStage(CaseClosure):
                 )
                 return None
 
+    async def _sanctions_by_rule(self, criminal: bool) -> None:
+        """The blacklist procedure when the listing criteria hold now (wages still unpaid, and the threshold
+        reached or a mass incident), otherwise a timeline line saying why not; the publication mark when the
+        arrears unpaid at the deadline are a major violation (or a mass incident)."""
+        state = self._state
+        assert state.threshold is not None
+        if state.blacklist_id is None:
+            try:
+                ground = listing_ground(
+                    unpaid_amount=self._outstanding(), threshold_reached=criminal, mass_incident=state.mass_incident
+                )
+            except ListingCriteriaNotMet as exc:
+                if (criminal or state.mass_incident) and not self._is_done("blacklist.not_proposed"):
+                    self._record("blacklist.not_proposed", f"不启动失信联合惩戒名单程序：{exc}")
+                    self._mark_done("blacklist.not_proposed")
+            else:
+                basis = "拖欠工资引发群体性事件" if ground is ListingGround.MASS_INCIDENT else state.threshold.basis
+                ref = await self._sanction(
+                    start_blacklist_procedure, SanctionKind.BLACKLIST_PROCEDURE, basis, ground=ground
+                )
+                state.blacklist_id = ref.id
+                self._record("blacklist.started", f"启动失信联合惩戒名单程序（{ref.id}）：事先告知")
+        unpaid = self._unpaid_at_refusal()
+        major = is_major_violation(
+            amount=unpaid,
+            referred_to_judiciary="police" in state.referrals,
+            large_arrears=self._config.publication.large_arrears_amount,
+        )
+        if state.publication_id is None and unpaid > 0 and (major or state.mass_incident):
+            basis = state.threshold.basis if criminal else (
+                "拖欠工资引发群体性事件" if state.mass_incident and not major else f"拖欠工资数额较大（{unpaid} 元）"
+            )
+            ref = await self._sanction(mark_for_publication, SanctionKind.PUBLICATION, basis, amount=unpaid)
+            state.publication_id = ref.id
+            self._record("publication.marked", f"列入重大劳动保障违法行为季度公布（{ref.id}）")
+
+    async def _review_if_paid_on_time(self) -> None:
+        """Wages recorded as paid after the refusal steps ran, but paid (by the evidence's date) on or before
+        the order's deadline: the case counts as paid on time, and the steps already taken go to the inspector
+        for review (a decision or referral is withdrawn by people, not by the workflow)."""
+        state = self._state
+        deadline = state.deadlines.get("order.payment")
+        if deadline is None or not self._paid_by(deadline.due_at) or self._is_done("refusal.review"):
+            return
+        if not workflow.patched(PAYMENT_BY_DATE):
+            return
+        taken = [
+            what
+            for what, done in (
+                ("加付赔偿金决定", state.compensation_id),
+                ("移送公安机关", "police" in state.referrals),
+                ("失信联合惩戒名单程序", state.blacklist_id),
+                ("重大违法行为公布", state.publication_id),
+            )
+            if done
+        ]
+        text = f"支付日期在 {deadline.due_date} 期限内（登记在后），视为按期支付；已采取的措施待复核：" + (
+            "、".join(taken) or "无"
+        )
+        await self._notice(Office.INSPECTOR, "refusal.review", f"案件 {self._input.case_id}：{text}", step="refusal.review")
+        self._record("refusal.review", text)
+        self._mark_done("refusal.review")
+
+    def _unpaid_at_refusal(self) -> Decimal:
+        """What was still unpaid when the order's deadline passed, by the payments' dates (later payments do
+        not undo the refusal)."""
+        deadline = self._state.deadlines.get("order.payment")
+        paid = self._amount_paid_by(deadline.due_at) if deadline is not None else Decimal(0)
+        return max(self._amount_owed() - paid, Decimal(0))
+
     def _incident_unsanctioned(self) -> bool:
         return self._state.mass_incident and self._state.blacklist_id is None
 
@@ -185,6 +268,7 @@ class RefusalStage(CaseClosure):
         *,
         step: str | None = None,
         amount: Decimal | None = None,
+        ground: ListingGround | None = None,
     ) -> DocumentRef:
         return await self._activity(
             activity,
@@ -196,5 +280,6 @@ class RefusalStage(CaseClosure):
                 kind=kind,
                 amount=self._outstanding() if amount is None else amount,
                 basis=basis,
+                ground=ground,
             ),
         )

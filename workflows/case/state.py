@@ -56,6 +56,8 @@ class CaseState(LifecycleState):
     service: ServiceRecord | None = None
     served_at: datetime | None = None
     payments: list[PaymentRecord] = Field(default_factory=list)
+    # When each payment counts as made (legal time): its `paid_at`, or when it was recorded.
+    payment_dates: dict[str, datetime] = Field(default_factory=dict)
     refused_at: datetime | None = None
     payments_before_refusal: int | None = None
     threshold: ThresholdAssessment | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -56,6 +57,23 @@ class CaseViews(LifecycleWorkflow):
 
     def _fully_paid(self) -> bool:
         return bool(self._state.payments) and self._outstanding() <= 0
+
+    def _paid_by(self, instant: datetime) -> bool:
+        """Whether payments made by `instant` cover the amount owed."""
+        return bool(self._state.payments) and self._amount_paid_by(instant) >= self._amount_owed()
+
+    def _amount_paid_by(self, instant: datetime) -> Decimal:
+        """What was paid by `instant`: a payment counts from its `paid_at` (the date on its evidence), or,
+        without one, from when it was recorded. (A payment recorded before its date was kept, in a state
+        resumed from an older run, counts by whether it came before the refusal.)"""
+        state = self._state
+        before_refusal = state.payments_before_refusal if state.payments_before_refusal is not None else 0
+        total = Decimal(0)
+        for index, payment in enumerate(state.payments):
+            made = state.payment_dates.get(payment.payment_id)
+            if (made <= instant) if made is not None else index < before_refusal:
+                total += payment.amount
+        return total
 
     # --- views -----------------------------------------------------------------------------------------------
 

@@ -8,10 +8,12 @@ them.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from services.contracts.legal_time import CHINA_TZ
     from services.contracts.lifecycle import (
         CASE_WORKFLOW_TYPE,
         CaseInput,
@@ -181,6 +183,7 @@ class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, I
     def record_payment(self, payment: PaymentRecord) -> CaseStatus:
         state = self._state
         state.payments.append(payment)
+        state.payment_dates[payment.payment_id] = self._payment_date(payment)
         remaining = self._outstanding()
         kind = "全额" if remaining <= 0 else "部分"
         text = f"记录{kind}支付 {payment.amount} 元（{payment.payment_id}），尚欠 {remaining} 元"
@@ -197,12 +200,22 @@ class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, I
             raise refuse(
                 f"支付记录 {payment.payment_id} 已存在 (payment {payment.payment_id} is already recorded)"
             )
+        paid_on = self._payment_date(payment)
+        if paid_on > self._legal_now():
+            raise refuse(f"支付日期 {paid_on.date()} 晚于今日 (the payment date {paid_on.date()} is in the future)")
         outstanding = self._outstanding()
         if payment.amount > outstanding:
             raise refuse(
                 f"支付金额 {payment.amount} 元超过尚欠金额 {outstanding} 元"
                 f" (the amount exceeds the {outstanding} yuan outstanding)"
             )
+
+    def _payment_date(self, payment: PaymentRecord) -> datetime:
+        """When a payment counts as made: the date on its evidence (a time without a zone is China time), or
+        now when it has none."""
+        if payment.paid_at is None:
+            return self._legal_now()
+        return payment.paid_at if payment.paid_at.tzinfo else payment.paid_at.replace(tzinfo=CHINA_TZ)
 
     @workflow.update(name=Updates.RECORD_HANDOFF_RESPONSE)
     def record_handoff_response(self, response: HandoffResponse) -> CaseStatus:

@@ -138,6 +138,18 @@ class OrderConfig(_Model):
     # 加付赔偿金: 50%-100% of the amount owed, set per decision; this is the rate proposed.
     additional_compensation_rate: Decimal = Field(Decimal("0.5"), ge=Decimal("0.5"), le=Decimal("1.0"))
     request_early_procuratorate: bool = True
+    # A payment dated on or before the deadline but recorded after it: the refusal steps wait this many
+    # working days after the deadline for such a record before they run (0: they run at once).
+    late_record_grace_working_days: int = Field(1, ge=0)
+
+
+class PublicationConfig(_Model):
+    """The quarterly publication of major violations (人社部令第29号 art. 5): arrears of at least this amount
+    are published whether or not they reach the criminal threshold (those referred to the judiciary are
+    published whatever the amount). The case workflow marks such cases; the sanctions service drafts the
+    quarter's list by the same figure."""
+
+    large_arrears_amount: Decimal = Field(Decimal("100000"), gt=0)
 
 
 class CallbackConfig(_Model):
@@ -166,6 +178,7 @@ class LifecycleConfig(_Model):
     handoff: HandoffConfig = Field(default_factory=HandoffConfig)
     order: OrderConfig = Field(default_factory=OrderConfig)
     callback: CallbackConfig = Field(default_factory=CallbackConfig)
+    publication: PublicationConfig = Field(default_factory=PublicationConfig)
     criminal_thresholds: dict[str, CriminalThreshold] = Field(default_factory=default_criminal_thresholds)
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)
     # Compressed clock: one working (or calendar) day lasts this many seconds of wall time; 0 = real time.

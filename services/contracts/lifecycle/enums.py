@@ -158,6 +158,13 @@ class SanctionKind(StrEnum):
     CORRECTION = "correction"  # wages paid after refusal
 
 
+class ListingGround(StrEnum):
+    """Why an employer may be listed (人社部令第45号 art. 5): after an unpaid order to pay, either …"""
+
+    CRIMINAL_THRESHOLD = "criminal_threshold"  # … the arrears reach the refusal-to-pay offence's figure
+    MASS_INCIDENT = "mass_incident"  # … or caused a mass or extreme incident
+
+
 class PoliceDecision(StrEnum):
     CASE_OPENED = "case_opened"  # 立案
     DECLINED = "declined"  # 不予立案

@@ -21,6 +21,7 @@ from services.contracts.lifecycle.enums import (
     DayUnit,
     EvidenceKind,
     LetterKind,
+    ListingGround,
     Office,
     PoliceDecision,
     ReferralKind,
@@ -322,6 +323,9 @@ class SanctionRequest(_Model):
     kind: SanctionKind
     amount: Decimal
     basis: str
+    # The ground of a blacklist proposal, judged by the case workflow with `sanction_rules.listing_ground`;
+    # absent in requests of workflows started before it was sent (the service then reads it from `basis`).
+    ground: ListingGround | None = None
 
 
 class DocumentRef(_Model):

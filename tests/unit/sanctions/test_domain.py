@@ -32,8 +32,8 @@ def test_a_proposal_rests_on_the_threshold_or_a_mass_incident(basis: str, ground
 
 
 @pytest.mark.parametrize(("basis", "amount", "kind", "says"), [
-    ("未达到数额较大标准（3 名劳动者，未付合计 9000 元）", "9000", SanctionKind.BLACKLIST_PROCEDURE, "neither"),
-    ("用人单位拒不支付", "9000", SanctionKind.BLACKLIST_PROCEDURE, "neither"),
+    ("未达到数额较大标准（3 名劳动者，未付合计 9000 元）", "9000", SanctionKind.BLACKLIST_PROCEDURE, "does not reach"),
+    ("用人单位拒不支付", "9000", SanctionKind.BLACKLIST_PROCEDURE, "does not reach"),
     ("12 名劳动者，达到 10 人以上、40000 元的标准", "0", SanctionKind.BLACKLIST_PROCEDURE, "nothing is unpaid"),
     ("拖欠工资引发群体性事件", "100", SanctionKind.PUBLICATION, "blacklist_procedure"),
 ])
@@ -59,11 +59,12 @@ def test_quarters() -> None:
         domain.quarter_bounds("2026-Q5")
 
 
-def test_major_violations_are_large_arrears_or_referred_to_the_judiciary() -> None:
-    large = Decimal("100000")
-    assert domain.is_major_violation(Decimal("100000"), False, large)
-    assert domain.is_major_violation(Decimal("5000"), True, large)
-    assert not domain.is_major_violation(Decimal("99999.99"), False, large)
+def test_a_proposal_carrying_its_ground_is_judged_by_the_shared_rule_not_its_text() -> None:
+    carried = request("用人单位拒不支付", "60000").model_copy(update={"ground": ListingGround.MASS_INCIDENT})
+    assert domain.listing_ground(carried) is ListingGround.MASS_INCIDENT
+    paid = request("达到 10 人以上、40000 元的标准", "0").model_copy(update={"ground": ListingGround.CRIMINAL_THRESHOLD})
+    with pytest.raises(domain.ProposalRefused, match="nothing is unpaid"):
+        domain.listing_ground(paid)
 
 
 def test_names_are_masked_for_the_public_and_credit_codes_come_from_code_references() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -83,13 +84,21 @@ async def _with_deadline(h: Harness, case_id: str, name: str) -> CaseStatus | No
     return status if name in status.deadlines else None
 
 
-def payment(payment_id: str, amount: int) -> PaymentRecord:
-    return PaymentRecord(payment_id=payment_id, amount=Decimal(amount), recorded_by="inspector-7")
+def payment(payment_id: str, amount: int, paid_at: datetime | None = None) -> PaymentRecord:
+    return PaymentRecord(payment_id=payment_id, amount=Decimal(amount), recorded_by="inspector-7", paid_at=paid_at)
 
 
 async def pass_payment_deadline(h: Harness, case_id: str, status: CaseStatus) -> CaseStatus:
-    await h.skip_to(status.deadlines["order.payment"].fire_at)
+    """Past the order's deadline and the grace for a late record of an on-time payment: refusal."""
+    status = await pass_order_deadline(h, case_id, status)
+    await h.skip_to(status.deadlines["order.late_record"].fire_at)
     return await h.eventually(lambda: _escalated(h, case_id))
+
+
+async def pass_order_deadline(h: Harness, case_id: str, status: CaseStatus) -> CaseStatus:
+    """Past the order's deadline, unpaid: the case waits its grace for a late record before refusal."""
+    await h.skip_to(status.deadlines["order.payment"].fire_at)
+    return await h.eventually(lambda: _with_deadline(h, case_id, "order.late_record"))
 
 
 async def _escalated(h: Harness, case_id: str) -> CaseStatus | None:
@@ -462,6 +471,78 @@ async def test_payment_after_refusal_before_police_open_a_case_stops_the_referra
     assert any(e.kind == "referral.withdrawn" for e in result.timeline)
 
 
+async def test_a_payment_dated_before_the_deadline_but_recorded_after_it_is_on_time(harness: Harness) -> None:
+    h = harness
+    _, case_id, status = await served_case(h, amount=48000, workers=12, months=2)
+    due_at = status.deadlines["order.payment"].due_at
+    await pass_order_deadline(h, case_id, status)
+    # The inspector records the bank transfer the next morning, with the bank's date.
+    await h.update(h.case(case_id), Updates.RECORD_PAYMENT, payment("bank", 48000, due_at - timedelta(hours=3)),
+                   CaseStatus)
+    result = await h.result(h.case(case_id))
+    assert result.closure_reason is ClosureReason.PAID_IN_FULL
+    kinds = [e.kind for e in result.timeline]
+    assert "order.late_record_awaited" in kinds and "order.deadline_passed" not in kinds
+    assert h.services.requests(ActivityNames.DECIDE_ADDITIONAL_COMPENSATION) == []
+    assert h.services.requests(ActivityNames.MAKE_REFERRAL) == []
+    assert h.services.requests(ActivityNames.START_BLACKLIST_PROCEDURE) == []
+
+
+async def test_a_late_payment_before_the_sanctions_ends_the_case_without_a_parked_step(harness: Harness) -> None:
+    h = harness
+    _, case_id, status = await served_case(h, amount=48000, workers=12, months=2)
+    await h.case(case_id).signal(
+        Signals.MASS_INCIDENT_REPORTED, MassIncidentReport(reported_by="inspector-7", summary="工人聚集讨薪")
+    )
+    status = await pass_order_deadline(h, case_id, status)
+    # Paid in full, but after the deadline: refusal, with nothing left unpaid to list (which the sanctions
+    # service would refuse, parking the case) or to refer.
+    await h.update(h.case(case_id), Updates.RECORD_PAYMENT, payment("late", 48000), CaseStatus)
+    await h.skip_to(status.deadlines["order.late_record"].fire_at)
+    result = await h.result(h.case(case_id))
+    assert result.closure_reason is ClosureReason.PAID_IN_FULL
+    kinds = [e.kind for e in result.timeline]
+    assert "order.deadline_passed" in kinds and "blacklist.not_proposed" in kinds
+    assert "step.refused" not in kinds
+    assert h.services.requests(ActivityNames.START_BLACKLIST_PROCEDURE) == []
+    assert h.services.requests(ActivityNames.MAKE_REFERRAL) == []
+
+
+async def test_large_arrears_below_the_criminal_threshold_are_published(harness: Harness) -> None:
+    h = harness
+    config = h.config(publication={"large_arrears_amount": "5000"})
+    _, case_id, status = await served_case(h, amount=6000, workers=1, months=4, config=config)
+    status = await pass_payment_deadline(h, case_id, status)
+    assert status.threshold is not None and not status.threshold.reached
+    assert status.publication_id is not None and status.blacklist_procedure_id is None
+    marked = h.services.distinct(ActivityNames.MARK_FOR_PUBLICATION)
+    assert len(marked) == 1 and marked[0].amount == 6000
+    assert "blacklist.not_proposed" not in [e.kind for e in status.timeline]  # no ground to state
+
+
+async def test_an_on_time_payment_recorded_after_the_refusal_steps_sends_them_for_review(harness: Harness) -> None:
+    h = harness
+    _, case_id, status = await served_case(h, amount=48000, workers=12, months=2)
+    due_at = status.deadlines["order.payment"].due_at
+    status = await pass_payment_deadline(h, case_id, status)
+    assert "police" in status.referrals and status.blacklist_procedure_id is not None
+    await h.update(h.case(case_id), Updates.RECORD_PAYMENT, payment("bank", 48000, due_at - timedelta(days=1)),
+                   CaseStatus)
+    result = await h.result(h.case(case_id))
+    assert result.closure_reason is ClosureReason.PAID_IN_FULL
+    review = [e.text for e in result.timeline if e.kind == "refusal.review"]
+    assert len(review) == 1 and "移送公安机关" in review[0] and "失信联合惩戒名单程序" in review[0]
+    assert "refusal.review" in h.services.notices()
+
+
+async def test_a_payment_dated_in_the_future_is_refused(harness: Harness) -> None:
+    h = harness
+    _, case_id, _ = await served_case(h, amount=9000)
+    tomorrow = await h.env.get_current_time() + timedelta(days=2)
+    message = await refused(h.update(h.case(case_id), Updates.RECORD_PAYMENT, payment("p", 9000, tomorrow), CaseStatus))
+    assert "in the future" in message
+
+
 async def test_mass_incident_starts_sanctions_without_a_referral(harness: Harness) -> None:
     h = harness
     _, case_id, status = await served_case(h, amount=3000, workers=1, months=1)
@@ -603,10 +684,11 @@ async def test_mass_incident_reported_after_refusal_starts_the_sanctions(harness
         Signals.MASS_INCIDENT_REPORTED, MassIncidentReport(reported_by="inspector-7", summary="工人堵路讨薪")
     )
     status = await h.eventually(lambda: _sanctioned(h, case_id))
-    assert status.referrals == {} and status.publication_id is not None
+    assert status.referrals == {}
     assert len(h.services.distinct(ActivityNames.DECIDE_ADDITIONAL_COMPENSATION)) == 1
 
 
 async def _sanctioned(h: Harness, case_id: str) -> CaseStatus | None:
     status = await h.case_status(case_id)
-    return status if status.blacklist_procedure_id else None
+    # Both steps: the listing is proposed first, the publication mark a moment later.
+    return status if status.blacklist_procedure_id and status.publication_id else None

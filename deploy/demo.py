@@ -50,8 +50,11 @@ from services.contracts.lifecycle import (
     PoliceDecision,
     PoliceDecisionRecord,
     Queries,
+    ReferralDecisionRecord,
+    ReferralReport,
     ServiceMethod,
     ServiceRecord,
+    SubjectiveElement,
     Updates,
     VerificationOutcome,
     VerificationResult,
@@ -208,6 +211,20 @@ class Demo:
         await self.update_case(case_id, Updates.RECORD_SERVICE, self.served(ServiceMethod.POSTING))
         say(name, "employer gone: order served by posting (photo); waiting for its deadline to pass…")
         await self.wait_for(name, "deadline passed unpaid: refusal", lambda: self._stage_is(case_id, "refusal"), 900)
+        try:
+            await self.wait_for(name, "criminal referral proposed: the case team reports",
+                                functools.partial(self.timeline_has, case_id, "移送报告"), 30)
+        except TimeoutError:
+            say(name, "below the criminal threshold: no referral to approve")
+        else:
+            await self.update_case(case_id, Updates.SUBMIT_REFERRAL_REPORT, ReferralReport(
+                team=["inspector-130402", "inspector-130402-b"], facts="收到限期改正指令书后逾期未支付，用人单位负责人逃匿",
+                subjective_element=SubjectiveElement.ABSCONDED,
+                evidence=[Evidence(kind=EvidenceKind.PHOTO, ref=f"demo-{uuid.uuid4().hex[:8]}")],
+                submitted_by="inspector-130402"))
+            await self.update_case(case_id, Updates.DECIDE_REFERRAL, ReferralDecisionRecord(
+                approved=True, decided_by="bureau-head-130402"))
+            say(name, "the bureau head approved the referral (批准移送)")
         for word, what in (("加付赔偿金", "additional compensation decided"), ("移送公安", "criminal referral sent"),
                            ("失信", "blacklist procedure started"), ("公布", "marked for publication")):
             try:

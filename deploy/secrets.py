@@ -21,6 +21,8 @@ DEVELOPMENT_CLIENTS: list[dict[str, str | None]] = [
     {"client_id": "clerk-130402", "role": Role.intake_clerk, "county": "130402"},
     {"client_id": "inspector-130402", "role": Role.county_inspector, "county": "130402"},
     {"client_id": "inspector-130403", "role": Role.county_inspector, "county": "130403"},
+    {"client_id": "bureau-head-130402", "role": Role.bureau_head, "county": "130402"},
+    {"client_id": "bureau-head-130403", "role": Role.bureau_head, "county": "130403"},
     {"client_id": "city-office", "role": Role.city_office},
     {"client_id": "dept-housing", "role": Role.department, "department": "housing"},
     {"client_id": "dept-transport", "role": Role.department, "department": "transport"},

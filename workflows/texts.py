@@ -8,6 +8,7 @@ from services.contracts.lifecycle import (
     RejectionReason,
     Satisfaction,
     ServiceMethod,
+    SubjectiveElement,
     VerificationOutcome,
 )
 
@@ -51,6 +52,12 @@ LETTER_TEXT: dict[LetterKind, str] = {
     LetterKind.WARNING_LETTER: "警示函",
     LetterKind.ACCOUNTABILITY_RECOMMENDATION: "问责建议函",
     LetterKind.ACCOUNTABILITY_TRANSFER: "问责移交单",
+}
+
+SUBJECTIVE_ELEMENT_TEXT: dict[SubjectiveElement, str] = {
+    SubjectiveElement.TRANSFERRED_ASSETS: "以转移财产方式逃避支付",
+    SubjectiveElement.ABSCONDED: "以逃匿方式逃避支付",
+    SubjectiveElement.ABLE_BUT_REFUSED: "有能力支付而不支付",
 }
 
 SERVICE_TEXT: dict[ServiceMethod, str] = {

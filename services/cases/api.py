@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from stdnum.cn import uscc
 
-from services.cases import domain, reports, store
+from services.cases import domain, referral_actions, reports, store
 from services.cases.actions import Cases
 from services.common.auth import LIFECYCLE_CALLER, Principal, Role, require_roles
 from services.common.openapi import (
@@ -40,6 +40,7 @@ from services.contracts.lifecycle import (
     RejectionReason,
     Satisfaction,
     ServiceMethod,
+    SubjectiveElement,
     VerificationOutcome,
 )
 from services.contracts.process_reports import ProcessReport
@@ -49,6 +50,7 @@ router = APIRouter(prefix="/v1")
 READERS = require_roles(*domain.READ_ROLES)
 ACTORS = require_roles(*domain.ACT_ROLES)
 CITY = require_roles(Role.city_office)
+BUREAU_HEAD = require_roles(Role.bureau_head)
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
@@ -145,6 +147,18 @@ class PaymentBody(CaseActionBody):
     paid_at: AwareDatetime | None = None
 
 
+class ReferralReportBody(CaseActionBody):
+    team: list[str] = Field(min_length=2, max_length=10, description="The case team's officers (at least two).")
+    facts: str = Field(min_length=10, max_length=4000)
+    subjective_element: SubjectiveElement
+    evidence: list[Evidence] = Field(min_length=1, max_length=20)
+
+
+class ReferralDecisionBody(CaseActionBody):
+    approved: bool
+    reason: str | None = Field(None, min_length=2, max_length=2000, description="Required when refusing.")
+
+
 class ClosureBody(CaseActionBody):
     reason: ClosureReason
     notes: str | None = Field(None, max_length=2000)
@@ -228,6 +242,26 @@ async def record_payment(
     request: Request, case_id: str, body: PaymentBody, key: IdempotencyKey = None, principal: Principal = ACTORS,
 ) -> dict[str, Any]:
     return await once(request, key, lambda commands: commands.record_payment(principal, case_id, body.contract_fields(), body.process_case_id, key))
+
+
+@router.post("/cases/{case_id}/referral-report", tags=["actions"],
+             summary="Submit the case team's criminal referral report for the bureau head's approval (移送报告)")
+async def submit_referral_report(
+    request: Request, case_id: str, body: ReferralReportBody, key: IdempotencyKey = None,
+    principal: Principal = ACTORS,
+) -> dict[str, Any]:
+    return await once(request, key, lambda commands: referral_actions.submit_referral_report(
+        commands, principal, case_id, body.contract_fields(), body.process_case_id, key))
+
+
+@router.post("/cases/{case_id}/referral-report/decision", tags=["actions"],
+             summary="Approve or refuse the criminal referral (the bureau head, within 3 days)")
+async def decide_referral(
+    request: Request, case_id: str, body: ReferralDecisionBody, key: IdempotencyKey = None,
+    principal: Principal = BUREAU_HEAD,
+) -> dict[str, Any]:
+    return await once(request, key, lambda commands: referral_actions.decide_referral(
+        commands, principal, case_id, body.contract_fields(), body.process_case_id, key))
 
 
 @router.post("/cases/{case_id}/closure", tags=["actions"], summary="Close the case with a reason")

@@ -34,7 +34,7 @@ LEDGER_STAGES = (
     "closed",
 )
 
-READ_ROLES = (Role.county_inspector, Role.city_office, Role.operator)
+READ_ROLES = (Role.county_inspector, Role.bureau_head, Role.city_office, Role.operator)
 ACT_ROLES = (Role.county_inspector, Role.city_office)
 
 

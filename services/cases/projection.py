@@ -50,6 +50,8 @@ from services.contracts.cases_events import (
     PaymentRecorded,
     ProcessReported,
     ProcessSnapshot,
+    ReferralApprovalDecided,
+    ReferralReportSubmitted,
     ServiceRecorded,
     VerificationRecorded,
 )
@@ -109,6 +111,8 @@ class LedgerProjection:
             ExtensionRequested: self._on_extension_requested,
             ExtensionApproved: self._on_extension_approved,
             ClosureRecorded: self._on_closure_recorded,
+            ReferralReportSubmitted: self._on_referral_report_submitted,
+            ReferralApprovalDecided: self._on_referral_decided,
             CallbackRecorded: self._on_callback_recorded,
             InspectorAssigned: self._on_inspector_assigned,
             PartiesRecorded: self._on_parties_recorded,
@@ -461,6 +465,24 @@ class LedgerProjection:
         case_id = self.ensure_process(conn, pid, event.occurred_at, closure.county)
         self._apply_process_snapshot(conn, pid, closure.process, event.occurred_at)
         self.timeline(conn, case_id, event, f"结案（{closure.reason}，{closure.actor}）", actor=closure.actor)
+        self.refresh(conn, case_id)
+
+    def _on_referral_report_submitted(self, conn: Conn, event: EventEnvelope,
+                                      report: ReferralReportSubmitted) -> None:
+        pid = _process_of(report)
+        case_id = self.ensure_process(conn, pid, event.occurred_at, report.county)
+        self._apply_process_snapshot(conn, pid, report.process, event.occurred_at)
+        self.timeline(conn, case_id, event, f"办案组提交涉嫌犯罪案件移送报告（{'、'.join(report.team)}）",
+                      actor=report.actor, detail={"subjective_element": report.subjective_element,
+                                                  "evidence": to_jsonable_python(report.evidence)})
+        self.refresh(conn, case_id)
+
+    def _on_referral_decided(self, conn: Conn, event: EventEnvelope, decided: ReferralApprovalDecided) -> None:
+        pid = _process_of(decided)
+        case_id = self.ensure_process(conn, pid, event.occurred_at, decided.county)
+        self._apply_process_snapshot(conn, pid, decided.process, event.occurred_at)
+        text = "本局负责人批准移送公安机关" if decided.approved else f"本局负责人不批准移送：{decided.reason}"
+        self.timeline(conn, case_id, event, f"{text}（{decided.actor}）", actor=decided.actor)
         self.refresh(conn, case_id)
 
     def _on_callback_recorded(self, conn: Conn, event: EventEnvelope, callback: CallbackRecorded) -> None:

@@ -43,6 +43,8 @@ class Role(StrEnum):
     intake_clerk = "intake_clerk"
     county_inspector = "county_inspector"
     city_office = "city_office"
+    # The head of a county bureau (正职负责人): approves or refuses its criminal referrals.
+    bureau_head = "bureau_head"
     department = "department"
     police = "police"
     procuratorate = "procuratorate"

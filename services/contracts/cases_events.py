@@ -200,6 +200,27 @@ class ExtensionApproved(ActionRecorded):
     reason: str
 
 
+class ReferralReportSubmitted(ActionRecorded):
+    """The case team submitted its criminal referral report for the bureau head's approval."""
+
+    TYPE: ClassVar[str] = "case.referral_report_submitted"
+    VERSION: ClassVar[int] = 1
+
+    team: list[str]
+    subjective_element: str = Field(description="transferred_assets, absconded or able_but_refused.")
+    evidence: list[EvidenceView] = Field(default_factory=list)
+
+
+class ReferralApprovalDecided(ActionRecorded):
+    """The bureau head approved the criminal referral, or refused it with the reason."""
+
+    TYPE: ClassVar[str] = "case.referral_approval_decided"
+    VERSION: ClassVar[int] = 1
+
+    approved: bool
+    reason: str | None = None
+
+
 class ClosureRecorded(ActionRecorded):
     """A case was closed."""
 
@@ -315,6 +336,8 @@ class CaseEvents:
     PAYMENT_RECORDED = PaymentRecorded.TYPE
     EXTENSION_REQUESTED = ExtensionRequested.TYPE
     EXTENSION_APPROVED = ExtensionApproved.TYPE
+    REFERRAL_REPORT_SUBMITTED = ReferralReportSubmitted.TYPE
+    REFERRAL_APPROVAL_DECIDED = ReferralApprovalDecided.TYPE
     CLOSURE_RECORDED = ClosureRecorded.TYPE
     CALLBACK_RECORDED = CallbackRecorded.TYPE
     INSPECTOR_ASSIGNED = InspectorAssigned.TYPE

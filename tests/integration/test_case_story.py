@@ -27,6 +27,7 @@ from services.contracts.lifecycle import (
     case_workflow_id,
 )
 from tests.integration.test_lifecycle_refusal import _until, compressed_case
+from tests.support.referral_approval import approve_referral
 
 
 async def test_case_show_tells_a_handoff_its_return_and_a_refusal_in_order(
@@ -59,6 +60,7 @@ async def test_case_show_tells_a_handoff_its_return_and_a_refusal_in_order(
                  "the order to pay")
     await case.execute_update(Updates.RECORD_SERVICE, ServiceRecord(
         method=ServiceMethod.POSTING, served_by="inspector-130402", evidence=[Evidence(kind=EvidenceKind.PHOTO, ref="p")]))
+    await approve_referral(client.get_workflow_handle(case_workflow_id(case_id)))
     await _until(client, case_workflow_id(case_id), lambda s: "police" in s["referrals"], 120, "the police referral")
 
     anxin = Path(sys.executable).parent / "anxin"
@@ -77,6 +79,8 @@ async def test_case_show_tells_a_handoff_its_return_and_a_refusal_in_order(
         ("the return", "housing 退回交办"),
         ("the order to pay", "下达限期改正指令书（ORDER-"),
         ("the refusal", "未支付（拒不支付）"),
+        ("the referral report", "提交涉嫌犯罪案件移送报告"),
+        ("the head's approval", "批准移送公安机关"),
         ("the police referral", "移送公安机关（REF-"),
         ("what it waits for now", "waiting for: deadline investigation.limit"),
     ]

@@ -40,6 +40,7 @@ from services.contracts.lifecycle import (
     complaint_workflow_id,
 )
 from tests.integration.test_intake import complaint
+from tests.support.referral_approval import approve_referral
 
 PROCESSES = [f"{s}-{kind}" for s in ("intake", "cases", "referrals", "sanctions") for kind in ("api", "relay", "worker")]
 
@@ -112,10 +113,10 @@ async def test_refusal_above_the_threshold_ends_in_referral_and_blacklist(
     await case.execute_update(Updates.RECORD_SERVICE, ServiceRecord(
         method=ServiceMethod.POSTING, served_by="inspector-130402", evidence=[Evidence(kind=EvidenceKind.PHOTO, ref="p")]))
 
-    status = await _until(
-        client, case_id,
-        lambda s: s["compensation_decision_id"] and "police" in s["referrals"] and s["blacklist_procedure_id"]
-        and s["publication_id"], 180, "the escalation after refusal")
+    await _until(client, case_id, lambda s: s["compensation_decision_id"] and s["blacklist_procedure_id"]
+                 and s["publication_id"], 180, "the escalation after refusal")
+    await approve_referral(case)
+    status = await _until(client, case_id, lambda s: "police" in s["referrals"], 60, "the approved police referral")
     assert status["stage"] == "refusal"
     assert status["threshold"]["reached"] is True and status["threshold"]["workers"] == 12
 

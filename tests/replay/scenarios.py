@@ -37,6 +37,7 @@ from services.contracts.lifecycle import (
     VerificationOutcome,
     VerificationResult,
 )
+from tests.support.referral_approval import approve_referral
 from tests.unit.workflows.harness import Harness
 
 Scenario = Callable[[Harness], Awaitable[dict[str, Any]]]
@@ -121,9 +122,16 @@ async def refused_and_referred(h: Harness) -> dict[str, Any]:
     # The refusal steps wait a working day for a late record of an on-time payment.
     await h.skip_to((await h.eventually(grace_running)).deadlines["order.late_record"].fire_at)
 
-    async def referred() -> bool:
+    async def sanctioned() -> bool:
         status = await h.case_status(case_id)
         return status.publication_id is not None
+
+    await h.eventually(sanctioned)
+    # The referral goes out on the case team's report and the bureau head's approval.
+    await approve_referral(h.case(case_id))
+
+    async def referred() -> bool:
+        return "police" in (await h.case_status(case_id)).referrals
 
     await h.eventually(referred)
     await h.update(

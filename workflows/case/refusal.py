@@ -30,8 +30,8 @@ with workflow.unsafe.imports_passed_through():
         withdraw_referral,
     )
     from services.contracts.sanction_rules import ListingCriteriaNotMet, is_major_violation, listing_ground
-    from workflows.case.closure import CaseClosure
     from workflows.case.order import PAYMENT_BY_DATE
+    from workflows.case.referral_approval import ReferralApprovalStage
     from workflows.core import WaitResult
     from workflows.rules import assess_criminal_threshold
 
@@ -40,9 +40,12 @@ with workflow.unsafe.imports_passed_through():
 # (services/contracts/sanction_rules.py): no proposal the service would refuse, and large arrears published
 # below the criminal threshold too.
 SANCTIONS_BY_SHARED_RULES = "2026-11-sanctions-by-shared-rules"
+# A criminal referral waits for the case team's report and the bureau head's approval
+# (workflows/case/referral_approval.py); the sanctions no longer wait for it.
+REFERRAL_BY_APPROVAL = "2026-11-referral-by-approval"
 
 
-class RefusalStage(CaseClosure):
+class RefusalStage(ReferralApprovalStage):
     """Refusal to pay: compensation, threshold, referral, sanctions; then payment or an inspector's closure."""
 
     async def _refusal(self) -> WaitResult | None:
@@ -75,43 +78,35 @@ class RefusalStage(CaseClosure):
                 "threshold.assessed", f"数额较大标准（{self._config.province}）：{state.threshold.basis}"
             )
         criminal = state.threshold.reached
-        if criminal and "police" not in state.referrals and not self._fully_paid():
-            ref = await self._referral(ReferralKind.POLICE, state.threshold.basis)
-            state.referrals["police"] = ref.id
-            self._record("referral.police", f"涉嫌拒不支付劳动报酬罪，移送公安机关（{ref.id}）")
-        if (
-            criminal
-            and cfg.request_early_procuratorate
-            and "police" in state.referrals
-            and "procuratorate" not in state.referrals
-            and not state.police_referral_withdrawn
-        ):
-            ref = await self._referral(ReferralKind.PROCURATORATE, "商请检察机关提前介入")
-            state.referrals["procuratorate"] = ref.id
-            self._record("referral.procuratorate", f"商请检察机关提前介入（{ref.id}）")
-        if workflow.patched(SANCTIONS_BY_SHARED_RULES):
+        if workflow.patched(REFERRAL_BY_APPROVAL):
+            # The sanctions first: they do not wait for the referral's approval, which may take days.
             await self._sanctions_by_rule(criminal)
-        elif criminal or state.mass_incident:
-            basis = state.threshold.basis if criminal else "拖欠工资引发群体性事件"
-            if state.blacklist_id is None:
-                ref = await self._sanction(start_blacklist_procedure, SanctionKind.BLACKLIST_PROCEDURE, basis)
-                state.blacklist_id = ref.id
-                self._record("blacklist.started", f"启动失信联合惩戒名单程序（{ref.id}）：事先告知")
-            if state.publication_id is None:
-                ref = await self._sanction(mark_for_publication, SanctionKind.PUBLICATION, basis)
-                state.publication_id = ref.id
-                self._record("publication.marked", f"列入重大劳动保障违法行为季度公布（{ref.id}）")
-        if not self._is_done("refusal.reported"):
-            parts = ["加付赔偿金"] if state.compensation_id else []
-            if "police" in state.referrals:
-                parts.append("移送公安机关")
-            if state.blacklist_id:
-                parts.append("启动失信惩戒程序")
-            text = "用人单位逾期未支付，已" + "、".join(parts or ["依法处理"])
-            self._record("refusal.escalated", text)
-            self._progress("escalated", text)
-            self._publish_search_attributes()
-            self._mark_done("refusal.reported")
+            referral_to_approve = criminal and "police" not in state.referrals and not self._fully_paid()
+            self._report_refusal(referral_to_approve=referral_to_approve)
+            if referral_to_approve:
+                result = await self._referral_by_approval(state.threshold)
+                if result is WaitResult.CONTINUE_AS_NEW:
+                    return result
+            await self._procuratorate_request(criminal)
+        else:
+            if criminal and "police" not in state.referrals and not self._fully_paid():
+                ref = await self._referral(ReferralKind.POLICE, state.threshold.basis)
+                state.referrals["police"] = ref.id
+                self._record("referral.police", f"涉嫌拒不支付劳动报酬罪，移送公安机关（{ref.id}）")
+            await self._procuratorate_request(criminal)
+            if workflow.patched(SANCTIONS_BY_SHARED_RULES):
+                await self._sanctions_by_rule(criminal)
+            elif criminal or state.mass_incident:
+                basis = state.threshold.basis if criminal else "拖欠工资引发群体性事件"
+                if state.blacklist_id is None:
+                    ref = await self._sanction(start_blacklist_procedure, SanctionKind.BLACKLIST_PROCEDURE, basis)
+                    state.blacklist_id = ref.id
+                    self._record("blacklist.started", f"启动失信联合惩戒名单程序（{ref.id}）：事先告知")
+                if state.publication_id is None:
+                    ref = await self._sanction(mark_for_publication, SanctionKind.PUBLICATION, basis)
+                    state.publication_id = ref.id
+                    self._record("publication.marked", f"列入重大劳动保障违法行为季度公布（{ref.id}）")
+            self._report_refusal()
 
         while True:
             result = await self._wait(
@@ -178,6 +173,38 @@ class RefusalStage(CaseClosure):
                 )
                 return None
 
+    async def _procuratorate_request(self, criminal: bool) -> None:
+        """The request for the procuratorate's early involvement (提前介入), once the police are referred."""
+        state = self._state
+        if (
+            criminal
+            and self._config.order.request_early_procuratorate
+            and "police" in state.referrals
+            and "procuratorate" not in state.referrals
+            and not state.police_referral_withdrawn
+        ):
+            ref = await self._referral(ReferralKind.PROCURATORATE, "商请检察机关提前介入")
+            state.referrals["procuratorate"] = ref.id
+            self._record("referral.procuratorate", f"商请检察机关提前介入（{ref.id}）")
+
+    def _report_refusal(self, *, referral_to_approve: bool = False) -> None:
+        """The refusal's consequences, told once to the timeline, the complainants and the search attributes."""
+        state = self._state
+        if self._is_done("refusal.reported"):
+            return
+        parts = ["加付赔偿金"] if state.compensation_id else []
+        if "police" in state.referrals:
+            parts.append("移送公安机关")
+        elif referral_to_approve:
+            parts.append("报请移送公安机关")
+        if state.blacklist_id:
+            parts.append("启动失信惩戒程序")
+        text = "用人单位逾期未支付，已" + "、".join(parts or ["依法处理"])
+        self._record("refusal.escalated", text)
+        self._progress("escalated", text)
+        self._publish_search_attributes()
+        self._mark_done("refusal.reported")
+
     async def _sanctions_by_rule(self, criminal: bool) -> None:
         """The blacklist procedure when the listing criteria hold now (wages still unpaid, and the threshold
         reached or a mass incident), otherwise a timeline line saying why not; the publication mark when the
@@ -203,7 +230,7 @@ class RefusalStage(CaseClosure):
         unpaid = self._unpaid_at_refusal()
         major = is_major_violation(
             amount=unpaid,
-            referred_to_judiciary="police" in state.referrals,
+            referred_to_judiciary=criminal,
             large_arrears=self._config.publication.large_arrears_amount,
         )
         if state.publication_id is None and unpaid > 0 and (major or state.mass_incident):

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         HandoffReturn,
         PaymentRecord,
         PoliceDecisionRecord,
+        ReferralApproval,
         ServiceRecord,
         Status,
         ThresholdAssessment,
@@ -63,6 +64,7 @@ class CaseState(LifecycleState):
     threshold: ThresholdAssessment | None = None
     compensation_id: str | None = None
     referrals: dict[str, str] = Field(default_factory=dict)
+    referral_approval: ReferralApproval | None = None
     police_referral_withdrawn: bool = False
     police_decision: PoliceDecisionRecord | None = None
     blacklist_id: str | None = None

@@ -107,6 +107,7 @@ class CaseViews(LifecycleWorkflow):
             threshold=state.threshold,
             compensation_decision_id=state.compensation_id,
             referrals=dict(state.referrals),
+            referral_approval=state.referral_approval,
             police_referral_withdrawn=state.police_referral_withdrawn,
             police_decision=state.police_decision.decision if state.police_decision else None,
             blacklist_procedure_id=state.blacklist_id,

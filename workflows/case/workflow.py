@@ -32,6 +32,8 @@ with workflow.unsafe.imports_passed_through():
         PoliceDecision,
         PoliceDecisionRecord,
         Queries,
+        ReferralDecisionRecord,
+        ReferralReport,
         ServiceRecord,
         Signals,
         Status,
@@ -45,7 +47,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.case.refusal import RefusalStage
     from workflows.case.state import CaseState, ProgressDelivery
     from workflows.case.verification import VerificationStage
-    from workflows.texts import CLOSURE_TEXT, SERVICE_TEXT
+    from workflows.texts import CLOSURE_TEXT, SERVICE_TEXT, SUBJECTIVE_ELEMENT_TEXT
 
 
 @workflow.defn(name=CASE_WORKFLOW_TYPE)
@@ -55,7 +57,7 @@ class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, I
     REPORTED_FIELDS = frozenset({
         "stage", "status", "members", "left", "classification", "verification", "overdue", "investigation_overdue",
         "deadlines", "active_deadlines", "letters", "order_id", "service", "payments", "threshold",
-        "compensation_id", "referrals", "police_referral_withdrawn", "police_decision", "blacklist_id",
+        "compensation_id", "referrals", "referral_approval", "police_referral_withdrawn", "police_decision", "blacklist_id",
         "publication_id", "extension", "closure_reason", "handoff_round",
     })
 
@@ -216,6 +218,44 @@ class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, I
         if payment.paid_at is None:
             return self._legal_now()
         return payment.paid_at if payment.paid_at.tzinfo else payment.paid_at.replace(tzinfo=CHINA_TZ)
+
+    @workflow.update(name=Updates.SUBMIT_REFERRAL_REPORT)
+    def submit_referral_report(self, report: ReferralReport) -> CaseStatus:
+        approval = self._state.referral_approval
+        assert approval is not None  # the validator's condition
+        approval.report, approval.reported_at, approval.outcome = report, self._legal_now(), "awaiting_decision"
+        element = SUBJECTIVE_ELEMENT_TEXT[report.subjective_element]
+        self._record(
+            "referral.reported",
+            f"办案组（{'、'.join(report.team)}）提交涉嫌犯罪案件移送报告（{element}），报本局负责人审批",
+        )
+        return self._status()
+
+    @submit_referral_report.validator
+    def _validate_referral_report(self, report: ReferralReport) -> None:
+        approval = self._state.referral_approval
+        if approval is None or approval.outcome != "awaiting_report":
+            raise refuse("没有待提交的移送报告 (no criminal referral awaits its report)")
+
+    @workflow.update(name=Updates.DECIDE_REFERRAL)
+    def decide_referral(self, decision: ReferralDecisionRecord) -> CaseStatus:
+        approval = self._state.referral_approval
+        assert approval is not None  # the validator's condition
+        approval.decision, approval.decided_at = decision, self._legal_now()
+        approval.outcome = "approved" if decision.approved else "refused"
+        if decision.approved:
+            self._record("referral.approved", f"本局负责人（{decision.decided_by}）批准移送公安机关")
+        else:
+            self._record("referral.refused", f"本局负责人（{decision.decided_by}）不批准移送：{decision.reason}")
+        return self._status()
+
+    @decide_referral.validator
+    def _validate_referral_decision(self, decision: ReferralDecisionRecord) -> None:
+        approval = self._state.referral_approval
+        if approval is None or approval.outcome != "awaiting_decision" or approval.report is None:
+            raise refuse("没有待审批的移送报告 (no referral report awaits a decision)")
+        if decision.decided_by in approval.report.team:
+            raise refuse("办案组成员不能审批本组的移送报告 (a member of the case team cannot decide on its report)")
 
     @workflow.update(name=Updates.RECORD_HANDOFF_RESPONSE)
     def record_handoff_response(self, response: HandoffResponse) -> CaseStatus:

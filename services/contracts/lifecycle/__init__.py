@@ -34,6 +34,7 @@ from services.contracts.lifecycle.configuration import (
     LifecycleConfig,
     OrderConfig,
     PublicationConfig,
+    ReferralApprovalConfig,
     default_criminal_thresholds,
     default_ladder,
 )
@@ -58,6 +59,7 @@ from services.contracts.lifecycle.enums import (
     Satisfaction,
     ServiceMethod,
     Status,
+    SubjectiveElement,
     VerificationOutcome,
 )
 from services.contracts.lifecycle.messages import (
@@ -113,6 +115,11 @@ from services.contracts.lifecycle.names import (
     case_workflow_id,
     check_business_id,
     complaint_workflow_id,
+)
+from services.contracts.lifecycle.referral_approval import (
+    ReferralApproval,
+    ReferralDecisionRecord,
+    ReferralReport,
 )
 from services.contracts.lifecycle.status import (
     CaseStatus,
@@ -191,7 +198,11 @@ __all__ = [
     "PoliceDecisionRecord",
     "PublicationConfig",
     "Queries",
+    "ReferralApproval",
+    "ReferralApprovalConfig",
+    "ReferralDecisionRecord",
     "ReferralKind",
+    "ReferralReport",
     "ReferralRequest",
     "RejectionReason",
     "SanctionKind",
@@ -201,6 +212,7 @@ __all__ = [
     "ServiceRecord",
     "Signals",
     "Status",
+    "SubjectiveElement",
     "SupplementedInformation",
     "TaskQueues",
     "ThresholdAssessment",

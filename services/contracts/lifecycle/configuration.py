@@ -143,6 +143,25 @@ class OrderConfig(_Model):
     late_record_grace_working_days: int = Field(1, ge=0)
 
 
+class ReferralApprovalConfig(_Model):
+    """A criminal referral goes out only on the bureau head's approval (国务院令第310号 art. 5: a case team
+    of at least two writes the report; the head approves or refuses within 3 days)."""
+
+    # The case team is reminded when its report is not in after this many working days.
+    report_working_days: int = Field(3, ge=1)
+    # The head's decision: a reminder at `reminder_days`, and at `decision_days` (art. 5: 3 days) the lapse
+    # goes to the supervising office.
+    reminder_days: int = Field(2, ge=1)
+    decision_days: int = Field(3, ge=1)
+    decision_unit: DayUnit = DayUnit.CALENDAR
+
+    @model_validator(mode="after")
+    def _reminder_first(self) -> ReferralApprovalConfig:
+        if self.reminder_days >= self.decision_days:
+            raise ValueError("the reminder comes before the decision is due")
+        return self
+
+
 class PublicationConfig(_Model):
     """The quarterly publication of major violations (人社部令第29号 art. 5): arrears of at least this amount
     are published whether or not they reach the criminal threshold (those referred to the judiciary are
@@ -179,6 +198,7 @@ class LifecycleConfig(_Model):
     order: OrderConfig = Field(default_factory=OrderConfig)
     callback: CallbackConfig = Field(default_factory=CallbackConfig)
     publication: PublicationConfig = Field(default_factory=PublicationConfig)
+    referral_approval: ReferralApprovalConfig = Field(default_factory=ReferralApprovalConfig)
     criminal_thresholds: dict[str, CriminalThreshold] = Field(default_factory=default_criminal_thresholds)
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)
     # Compressed clock: one working (or calendar) day lasts this many seconds of wall time; 0 = real time.

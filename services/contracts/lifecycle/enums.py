@@ -177,10 +177,20 @@ class Satisfaction(StrEnum):
     NOT_REACHED = "not_reached"
 
 
+class SubjectiveElement(StrEnum):
+    """What shows the employer meant not to pay (拒不支付劳动报酬罪, 刑法 art. 276-1 and 法释〔2013〕3号 art. 2):
+    the case team names one, with evidence, in its referral report."""
+
+    TRANSFERRED_ASSETS = "transferred_assets"  # 转移财产
+    ABSCONDED = "absconded"  # 逃匿
+    ABLE_BUT_REFUSED = "able_but_refused"  # 有能力支付而不支付
+
+
 class Office(StrEnum):
     """Recipients of internal notices."""
 
     INSPECTOR = "inspector"  # the county inspector handling the complaint or case
+    BUREAU_HEAD = "bureau_head"  # the bureau's head (正职负责人), who approves a criminal referral
     SUPERVISING_OFFICE = "supervising_office"  # 根治欠薪办
     DEPARTMENT = "department"  # the department a case was handed off to
 

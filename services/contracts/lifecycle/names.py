@@ -66,6 +66,8 @@ class Updates:
     RECORD_HANDOFF_RETURN = "record_handoff_return"
     APPROVE_EXTENSION = "approve_extension"
     RECORD_POLICE_DECISION = "record_police_decision"
+    SUBMIT_REFERRAL_REPORT = "submit_referral_report"
+    DECIDE_REFERRAL = "decide_referral"
     CLOSE_CASE = "close_case"
 
 

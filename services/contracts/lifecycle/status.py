@@ -21,6 +21,7 @@ from services.contracts.lifecycle.enums import (
     Status,
     VerificationOutcome,
 )
+from services.contracts.lifecycle.referral_approval import ReferralApproval
 
 # ---------------------------------------------------------------------------------------------------------
 # Deadlines and timeline
@@ -106,6 +107,9 @@ class CaseStatus(_Model):
     threshold: ThresholdAssessment | None
     compensation_decision_id: str | None
     referrals: dict[str, str] = Field(description="Referral target -> referral id.")
+    referral_approval: ReferralApproval | None = Field(
+        None, description="A criminal referral awaiting its report or the bureau head's decision, or decided."
+    )
     police_referral_withdrawn: bool
     police_decision: PoliceDecision | None
     blacklist_procedure_id: str | None

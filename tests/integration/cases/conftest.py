@@ -37,6 +37,7 @@ class Agencies(Filing):
     inspector: httpx.Client  # cases, 130402
     other_inspector: httpx.Client  # cases, 130403
     city: httpx.Client  # cases, city office
+    bureau_head: httpx.Client  # cases, the head of 130402's bureau
     anonymous: httpx.Client  # cases, no token
     lifecycle: httpx.Client  # cases, as the lifecycle worker (its client's token)
 
@@ -114,6 +115,7 @@ def agencies(stack: Stack, agency_token: Callable[[str], str]) -> Iterator[Agenc
         inspector=client("cases-api", "inspector-130402"),
         other_inspector=client("cases-api", "inspector-130403"),
         city=client("cases-api", "city-office"),
+        bureau_head=client("cases-api", "bureau-head-130402"),
         anonymous=client("cases-api", None),
         lifecycle=client("cases-api", "lifecycle-worker"),
     )

@@ -161,11 +161,20 @@ def test_lifecycle_requests_are_recorded_once_per_idempotency_key(agencies: Agen
     assert events is not None and events[0] == 1
 
 
-def test_refusal_above_the_threshold_reaches_the_police_through_referrals_and_is_counted(agencies: Agencies) -> None:
-    """End to end with the referrals service: the workflow refers the case to the police (POST
+def test_refusal_above_the_threshold_reaches_the_police_on_the_heads_approval_and_is_counted(
+        agencies: Agencies) -> None:
+    """End to end with the referrals service: at refusal the case team submits its referral report, the
+    bureau head approves it (an inspector may not), the workflow refers the case to the police (POST
     /v1/referrals on referrals), referrals publishes `referral.made`, and the ledger counts it."""
     a = agencies
     a.stack.start_processes(["referrals-api", "referrals-relay", "referrals-worker"], timeout=120)
+    today = domain.period_containing("daily", domain.legal_date(datetime.now(UTC))).label
+
+    def county_referrals() -> int:
+        rows = a.city.get("/v1/statistics", params={"period": "daily", "label": today}).json()["rows"]
+        return next((r["criminal_referrals"] for r in rows if r["level"] == "county" and r["area"] == "130402"), 0)
+
+    before = county_referrals()
     with a.compressed_clock():
         # One worker owed ¥6,000 for four months: above Hebei's configured ¥5,000 for 3 months.
         _, case_id = a.accepted_case(complaint_body(seed(), amount_owed="6000.00", workers_affected=1))
@@ -174,15 +183,26 @@ def test_refusal_above_the_threshold_reaches_the_police_through_referrals_and_is
                    {"method": "in_person", "evidence": [{"kind": "receipt", "ref": "ev-r-police"}]})
     assert served.status_code == 200, served.text
 
+    report = {"team": ["inspector-130402", "inspector-130402-b"], "facts": "逾期未支付，经查有能力支付而拒不支付",
+              "subjective_element": "able_but_refused", "evidence": [{"kind": "bank_record", "ref": "ev-bank-1"}]}
+    submitted = a.act(a.inspector, f"/v1/cases/{case_id}/referral-report", report, timeout=120)
+    assert submitted.status_code == 200, submitted.text
+    decision = f"/v1/cases/{case_id}/referral-report/decision"
+    assert a.inspector.post(decision, json={"approved": True}).status_code == 403
+    refusal_without_reason = a.bureau_head.post(decision, json={"approved": False})
+    assert refusal_without_reason.status_code == 422, refusal_without_reason.text
+    approved = a.bureau_head.post(decision, json={"approved": True})
+    assert approved.status_code == 200, approved.text
+
     def referred(case: dict) -> bool:
         events = a.city.get(f"/v1/cases/{case_id}/timeline").json()["events"]
         return case["stage"] == "refusal" and any(e["type"] == "referral.made" for e in events)
 
     a.case_until(case_id, referred, "the police referral in the case's timeline", timeout=120)
-    today = domain.period_containing("daily", domain.legal_date(datetime.now(UTC))).label
-    rows = a.city.get("/v1/statistics", params={"period": "daily", "label": today}).json()["rows"]
-    county = next(r for r in rows if r["level"] == "county" and r["area"] == "130402")
-    assert county["criminal_referrals"] == 1
+    events = [e["type"] for e in a.city.get(f"/v1/cases/{case_id}/timeline").json()["events"]]
+    assert events.index("case.referral_report_submitted") < events.index("case.referral_approval_decided")
+    assert events.index("case.referral_approval_decided") < events.index("referral.made")
+    assert county_referrals() == before + 1
     assert_ledger_agrees(a.stack, [case_id])
 
 

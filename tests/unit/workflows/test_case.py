@@ -29,10 +29,13 @@ from services.contracts.lifecycle import (
     PaymentRecord,
     PoliceDecision,
     PoliceDecisionRecord,
+    ReferralDecisionRecord,
+    ReferralReport,
     ServiceMethod,
     ServiceRecord,
     Signals,
     Status,
+    SubjectiveElement,
     Updates,
     VerificationOutcome,
     VerificationResult,
@@ -93,6 +96,33 @@ async def pass_payment_deadline(h: Harness, case_id: str, status: CaseStatus) ->
     status = await pass_order_deadline(h, case_id, status)
     await h.skip_to(status.deadlines["order.late_record"].fire_at)
     return await h.eventually(lambda: _escalated(h, case_id))
+
+
+REPORT = ReferralReport(
+    team=["inspector-7", "inspector-8"], facts="用人单位收到限期改正指令书后转移工程款，逾期仍未支付 12 名劳动者工资",
+    subjective_element=SubjectiveElement.TRANSFERRED_ASSETS,
+    evidence=[Evidence(kind=EvidenceKind.BANK_RECORD, ref="bank-statement-1")], submitted_by="inspector-7",
+)
+
+
+async def refer_with_approval(h: Harness, case_id: str) -> CaseStatus:
+    """The case team's report and the bureau head's approval; the referral then goes to the police."""
+    await h.eventually(lambda: _approval_is(h, case_id, "awaiting_report"))
+    await h.update(h.case(case_id), Updates.SUBMIT_REFERRAL_REPORT, REPORT, CaseStatus)
+    await h.update(h.case(case_id), Updates.DECIDE_REFERRAL,
+                   ReferralDecisionRecord(approved=True, decided_by="bureau-head-1"), CaseStatus)
+    return await h.eventually(lambda: _referred(h, case_id))
+
+
+async def _approval_is(h: Harness, case_id: str, outcome: str) -> CaseStatus | None:
+    status = await h.case_status(case_id)
+    approval = status.referral_approval
+    return status if approval is not None and approval.outcome == outcome else None
+
+
+async def _referred(h: Harness, case_id: str) -> CaseStatus | None:
+    status = await h.case_status(case_id)
+    return status if {"police", "procuratorate"} <= status.referrals.keys() else None
 
 
 async def pass_order_deadline(h: Harness, case_id: str, status: CaseStatus) -> CaseStatus:
@@ -358,8 +388,11 @@ async def test_many_workers_above_threshold_unpaid_are_referred_and_blacklisted(
     assert status.stage is CaseStage.REFUSAL
     assert status.threshold is not None and status.threshold.reached
     assert status.compensation_decision_id is not None
-    assert status.referrals.keys() == {"police", "procuratorate"}
+    # The sanctions go ahead; the referral waits for its report and approval.
     assert status.blacklist_procedure_id is not None and status.publication_id is not None
+    assert status.referrals == {} and h.services.requests(ActivityNames.MAKE_REFERRAL) == []
+    status = await refer_with_approval(h, case_id)
+    assert status.referrals.keys() == {"police", "procuratorate"}
     compensation = h.services.distinct(ActivityNames.DECIDE_ADDITIONAL_COMPENSATION)[0]
     assert compensation.unpaid_amount == 48000 and compensation.rate == Decimal("0.5")
     police = h.services.distinct(ActivityNames.MAKE_REFERRAL)[0]
@@ -393,7 +426,7 @@ async def test_one_worker_above_the_per_worker_threshold_is_referred(harness: Ha
     _, case_id, status = await served_case(h, amount=9000, workers=1, months=4)
     status = await pass_payment_deadline(h, case_id, status)
     assert status.threshold is not None and status.threshold.reached
-    assert "police" in status.referrals
+    assert "police" in (await refer_with_approval(h, case_id)).referrals
 
 
 async def test_below_threshold_orders_compensation_without_referral(harness: Harness) -> None:
@@ -456,7 +489,7 @@ async def test_payment_after_refusal_before_police_open_a_case_stops_the_referra
     h = harness
     _, case_id, status = await served_case(h, amount=48000, workers=12, months=2)
     status = await pass_payment_deadline(h, case_id, status)
-    assert "police" in status.referrals
+    assert "police" in (await refer_with_approval(h, case_id)).referrals
     await h.update(h.case(case_id), Updates.RECORD_PAYMENT, payment("after", 48000), CaseStatus)
     result = await h.result(h.case(case_id))
     assert result.police_referral_withdrawn
@@ -525,6 +558,7 @@ async def test_an_on_time_payment_recorded_after_the_refusal_steps_sends_them_fo
     _, case_id, status = await served_case(h, amount=48000, workers=12, months=2)
     due_at = status.deadlines["order.payment"].due_at
     status = await pass_payment_deadline(h, case_id, status)
+    status = await refer_with_approval(h, case_id)
     assert "police" in status.referrals and status.blacklist_procedure_id is not None
     await h.update(h.case(case_id), Updates.RECORD_PAYMENT, payment("bank", 48000, due_at - timedelta(days=1)),
                    CaseStatus)
@@ -692,3 +726,88 @@ async def _sanctioned(h: Harness, case_id: str) -> CaseStatus | None:
     status = await h.case_status(case_id)
     # Both steps: the listing is proposed first, the publication mark a moment later.
     return status if status.blacklist_procedure_id and status.publication_id else None
+
+
+# --- the criminal referral by approval ---------------------------------------------------------------------
+
+
+async def test_a_criminal_referral_waits_for_the_case_teams_report_and_the_heads_approval(harness: Harness) -> None:
+    h = harness
+    _, case_id, status = await served_case(h, amount=48000, workers=12, months=2)
+    status = await pass_payment_deadline(h, case_id, status)
+    assert status.referral_approval is not None and status.referral_approval.outcome == "awaiting_report"
+    assert "referral.report_requested" in h.services.notices()
+    message = await refused(h.update(h.case(case_id), Updates.DECIDE_REFERRAL,
+                                     ReferralDecisionRecord(approved=True, decided_by="bureau-head-1"), CaseStatus))
+    assert "no referral report awaits" in message
+    await h.update(h.case(case_id), Updates.SUBMIT_REFERRAL_REPORT, REPORT, CaseStatus)
+    message = await refused(h.update(h.case(case_id), Updates.DECIDE_REFERRAL,
+                                     ReferralDecisionRecord(approved=True, decided_by="inspector-8"), CaseStatus))
+    assert "member of the case team" in message
+    await h.update(h.case(case_id), Updates.DECIDE_REFERRAL,
+                   ReferralDecisionRecord(approved=True, decided_by="bureau-head-1"), CaseStatus)
+    status = await h.eventually(lambda: _referred(h, case_id))
+    police = h.services.distinct(ActivityNames.MAKE_REFERRAL)[0]
+    assert police.target == "police" and "转移财产" in police.basis and "批准" in police.basis
+    kinds = [e.kind for e in status.timeline]
+    assert kinds.index("referral.proposed") < kinds.index("referral.reported") < kinds.index("referral.approved")
+    assert kinds.index("referral.approved") < kinds.index("referral.police")
+
+
+def test_a_report_needs_two_officers_and_a_refusal_its_reason() -> None:
+    with pytest.raises(ValueError, match="two different officers"):
+        REPORT.model_validate({**REPORT.model_dump(), "team": ["inspector-7", "inspector-7"]})
+    with pytest.raises(ValueError, match="gives its reason"):
+        ReferralDecisionRecord(approved=False, decided_by="bureau-head-1")
+
+
+async def test_a_referral_the_head_refuses_is_recorded_and_not_sent(harness: Harness) -> None:
+    h = harness
+    _, case_id, status = await served_case(h, amount=48000, workers=12, months=2)
+    await pass_payment_deadline(h, case_id, status)
+    await h.eventually(lambda: _approval_is(h, case_id, "awaiting_report"))
+    await h.update(h.case(case_id), Updates.SUBMIT_REFERRAL_REPORT, REPORT, CaseStatus)
+    await h.update(h.case(case_id), Updates.DECIDE_REFERRAL, ReferralDecisionRecord(
+        approved=False, decided_by="bureau-head-1", reason="转移财产的证据不足，补充调查"), CaseStatus)
+    status = await h.eventually(lambda: _approval_is(h, case_id, "refused"))
+    assert status.stage is CaseStage.REFUSAL and status.referrals == {}
+    assert any(e.kind == "referral.refused" and "证据不足" in e.text for e in status.timeline)
+    assert h.services.requests(ActivityNames.MAKE_REFERRAL) == []
+
+
+async def test_late_reports_and_decisions_remind_and_escalate(harness: Harness) -> None:
+    h = harness
+    _, case_id, status = await served_case(h, amount=48000, workers=12, months=2)
+    await pass_payment_deadline(h, case_id, status)
+    status = await h.eventually(lambda: _with_deadline(h, case_id, "referral.report"))
+    await h.skip_to(status.deadlines["referral.report"].fire_at)
+    await h.eventually(lambda: _noticed(h, "referral.report"))
+    await h.update(h.case(case_id), Updates.SUBMIT_REFERRAL_REPORT, REPORT, CaseStatus)
+    status = await h.eventually(lambda: _with_deadline(h, case_id, "referral.approval_reminder"))
+    assert status.deadlines["referral.approval_reminder"].unit == "calendar"
+    await h.skip_to(status.deadlines["referral.approval_reminder"].fire_at)
+    status = await h.eventually(lambda: _with_deadline(h, case_id, "referral.approval"))
+    assert "referral.approval_reminder" in h.services.notices()
+    await h.skip_to(status.deadlines["referral.approval"].fire_at)
+    await h.eventually(lambda: _noticed(h, "referral.approval"))
+    # Lapsed, and still decided by the head: the referral goes out.
+    await h.update(h.case(case_id), Updates.DECIDE_REFERRAL,
+                   ReferralDecisionRecord(approved=True, decided_by="bureau-head-1"), CaseStatus)
+    await h.eventually(lambda: _referred(h, case_id))
+
+
+async def _noticed(h: Harness, kind: str) -> bool:
+    return kind in h.services.notices()
+
+
+async def test_wages_paid_before_the_decision_make_the_referral_moot(harness: Harness) -> None:
+    h = harness
+    _, case_id, status = await served_case(h, amount=48000, workers=12, months=2)
+    await pass_payment_deadline(h, case_id, status)
+    await h.eventually(lambda: _approval_is(h, case_id, "awaiting_report"))
+    await h.update(h.case(case_id), Updates.SUBMIT_REFERRAL_REPORT, REPORT, CaseStatus)
+    await h.update(h.case(case_id), Updates.RECORD_PAYMENT, payment("late", 48000), CaseStatus)
+    result = await h.result(h.case(case_id))
+    assert result.closure_reason is ClosureReason.PAID_IN_FULL
+    assert result.referral_approval is not None and result.referral_approval.outcome == "moot"
+    assert h.services.requests(ActivityNames.MAKE_REFERRAL) == []

@@ -45,7 +45,7 @@ def _routes(service: str) -> list[tuple[str, str, frozenset[Role] | None]]:
 
 
 def _principal(role: Role) -> Principal:
-    return Principal(f"matrix-{role.value}", role, county="130402" if role in (Role.county_inspector, Role.intake_clerk)
+    return Principal(f"matrix-{role.value}", role, county="130402" if role in (Role.county_inspector, Role.intake_clerk, Role.bureau_head)
                      else None, department="housing" if role is Role.department else None)
 
 

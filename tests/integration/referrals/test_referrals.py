@@ -17,6 +17,7 @@ from services.contracts.lifecycle import (
     ServiceRecord,
     Updates,
     VerificationOutcome,
+    case_workflow_id,
 )
 from tests.integration.referrals.conftest import (
     Agencies,
@@ -28,6 +29,7 @@ from tests.integration.referrals.conftest import (
     verify,
 )
 from tests.support.agencies import wait_for
+from tests.support.referral_approval import approve_referral
 
 
 def referral_of(a: Agencies, client_name: str, case_id: str, timeout: float = 90) -> dict:
@@ -53,6 +55,8 @@ def test_a_criminal_referral_records_the_polices_answer_and_the_workflow_takes_i
     update_case(a, case_id, Updates.RECORD_SERVICE, ServiceRecord(
         method=ServiceMethod.IN_PERSON, served_by="inspector-130402",
         evidence=[Evidence(kind=EvidenceKind.RECEIPT, ref="ev-receipt-criminal")]))
+    # At refusal the case team reports and the bureau head approves: only then does the referral go out.
+    a.run(approve_referral(a.temporal().get_workflow_handle(case_workflow_id(case_id))))
 
     referral = referral_of(a, "police", case_id)
     rid = referral["referral_id"]

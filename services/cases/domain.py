@@ -46,7 +46,8 @@ def city_of(county: str) -> str:
 def may_see(principal: Principal, county: str) -> bool:
     if principal.role in (Role.city_office, Role.operator):
         return True
-    return principal.role is Role.county_inspector and principal.county == county
+    # A county's inspectors and its bureau head (who decides its criminal referrals): their county only.
+    return principal.role in (Role.county_inspector, Role.bureau_head) and principal.county == county
 
 
 def county_scope(principal: Principal) -> str | None:

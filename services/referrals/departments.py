@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from services.contracts.lifecycle import LetterKind, ReferralKind
+from services.contracts.lifecycle import HANDOFF_LETTERS, LetterKind, ReferralKind
 from services.contracts.referrals_events import (
     DepartmentsConfigured,
     DirectoryEntry,
@@ -87,11 +87,13 @@ class Department(_Config):
         kinds = [r.kind for r in ladder]
         if LetterKind.HANDOFF in kinds:
             raise ValueError("the handoff letter itself is not a ladder rung")
+        if not set(kinds) <= HANDOFF_LETTERS:
+            raise ValueError("a ladder rung is a letter of the handoff ladder (催办、督办、警示、问责)")
         if len(kinds) != len(set(kinds)):
             raise ValueError("each letter kind may appear once on the ladder")
         return ladder
 
-    def rung(self, kind: LetterKind | LetterKind) -> RungSetting | None:
+    def rung(self, kind: LetterKind) -> RungSetting | None:
         return next((r for r in self.ladder if r.kind.value == kind.value), None)
 
 

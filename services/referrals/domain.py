@@ -87,8 +87,9 @@ RUNG_DEMAND: dict[LetterKind, str] = {
     LetterKind.ACCOUNTABILITY_TRANSFER: "现将该问题线索移交纪检监察机关依规依纪依法处理。",
 }
 
-# Referrals whose unanswered deadline starts a follow-up ladder in the referrals worker (fast tracks).
-FOLLOWED_UP: tuple[ReferralKind, ...] = (ReferralKind.LEGAL_AID, ReferralKind.ARBITRATION)
+# Referrals whose unanswered deadline starts a follow-up ladder in the referrals worker: the fast tracks,
+# and the police's decision whether to open a criminal case (国务院令第310号 art. 8).
+FOLLOWED_UP: tuple[ReferralKind, ...] = (ReferralKind.LEGAL_AID, ReferralKind.ARBITRATION, ReferralKind.POLICE)
 
 OUTCOME_TEXT: dict[HandoffOutcome, str] = {
     HandoffOutcome.RESOLVED: "问题已解决",

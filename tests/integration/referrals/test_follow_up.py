@@ -70,3 +70,38 @@ def test_an_unanswered_legal_aid_referral_is_followed_up_until_answered(
     decided = next(e.payload for e in events if e.type == "referral.decided")
     # Late is judged on the legal calendar (the end of today), which the compressed clock does not move.
     assert decided["assigned"] is True and decided["late"] is False
+
+
+def test_a_police_referral_left_undecided_is_reminded_then_supervised_with_the_procuratorate_told(
+    agencies: Agencies, compressed_worker: None
+) -> None:
+    """国务院令第310号 art. 8: the police decide within 3 days; unanswered, a reminder, then a supervision
+    letter copied to the procuratorate (立案监督); the police's decision stops the ladder."""
+    a = agencies
+    case = a.new_case()
+    case_id = case["case_id"]
+    request = {"idempotency_key": f"police-{case_id}", "case_id": case_id, "county": case["county"],
+               "employer_ref": case["employer_ref"], "target": "police", "unpaid_amount": "60000.00",
+               "workers": 12, "basis": "达到数额较大标准；有能力支付而不支付；经本局负责人批准移送"}
+    made = a.lifecycle.post("/v1/referrals", json=request, headers={"Idempotency-Key": request["idempotency_key"]})
+    assert made.status_code == 201, made.text
+    rid = made.json()["id"]
+
+    def letters() -> list[dict]:
+        return a.police.get(f"/v1/referrals/{rid}").json()["letters"]  # type: ignore[no-any-return]
+
+    # 3 working days (6 s) unanswered: a reminder; 2 more (4 s): supervision, copied to the procuratorate.
+    wait_for("the supervision letter", lambda: any(x["kind"] == "supervision" for x in letters()), timeout=90)
+    assert [x["kind"] for x in letters()] == ["criminal_referral", "reminder", "supervision"]
+    supervision = next(x for x in letters() if x["kind"] == "supervision")
+    pdf = a.police.get(f"/v1/letters/{supervision['letter_id']}/pdf").content
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).replace("\n", "")
+    for expected in ("督办函", "邯郸市公安局", "作出立案或者不予立案的决定", "抄送", "邯郸市人民检察院"):
+        assert expected in text, (expected, text)
+
+    decided = a.police.post(f"/v1/referrals/{rid}/decision",
+                            json={"decision": "accepted", "decision_ref": "邯公经立〔2026〕9号"})
+    assert decided.status_code == 200, decided.text
+    events = events_of(a, case_id, lambda seen: any(e.type == "referral.decided" for e in seen))
+    escalated = [(e.payload["kind"], e.payload["target"]) for e in events if e.type == "referral.escalated"]
+    assert escalated == [("reminder", "police"), ("supervision", "police")]

@@ -53,9 +53,11 @@ with workflow.unsafe.imports_passed_through():
         SupplementedInformation,
         Updates,
         Withdrawal,
+        acceptance_suggestion,
         case_workflow_id,
     )
     from services.contracts.lifecycle.activities import forward_complaint, join_case, notify_complainant
+    from services.contracts.owed_period import past_violation_limit, violation_limit_basis
     from services.contracts.process_reports import is_overdue
     from workflows.base import PROCESS_REPORTS, LifecycleWorkflow, refuse
     from workflows.core import LifecycleState, WaitResult
@@ -151,7 +153,7 @@ class ComplaintWorkflow(LifecycleWorkflow):
                 await self._notice(
                     Office.INSPECTOR,
                     "acceptance.reminder",
-                    f"投诉 {self._input.complaint_id} 须在 {deadline.due_date} 前作出受理决定",
+                    f"投诉 {self._input.complaint_id} 须在 {deadline.due_date} 前作出受理决定{self._too_old_note()}",
                     step=reminder_step,
                     due_at=deadline.due_at,
                 )
@@ -167,7 +169,8 @@ class ComplaintWorkflow(LifecycleWorkflow):
                 await self._notice(
                     Office.SUPERVISING_OFFICE,
                     "acceptance.overdue",
-                    f"投诉 {self._input.complaint_id} 超过受理期限（{deadline.due_date}）仍未作出受理决定",
+                    f"投诉 {self._input.complaint_id} 超过受理期限（{deadline.due_date}）仍未作出受理决定"
+                    f"{self._too_old_note()}",
                     step=escalation_step,
                     due_at=deadline.due_at,
                 )
@@ -424,17 +427,12 @@ class ComplaintWorkflow(LifecycleWorkflow):
             decision.decision is AcceptanceDecisionKind.REJECT
             and decision.reason is RejectionReason.VIOLATION_TOO_OLD
             and owed_until is not None
+            and not self._past_violation_limit()
         ):
-            received = self._input.received_at.date()
-            try:
-                limit = owed_until.replace(year=owed_until.year + limit_years)
-            except ValueError:  # 29 February
-                limit = owed_until.replace(year=owed_until.year + limit_years, day=28)
-            if limit >= received:
-                raise refuse(
-                    f"工资拖欠至 {owed_until}，未超过 {limit_years} 年，不能以超过时效为由不予受理"
-                    f" (wages were owed until {owed_until}, within the {limit_years}-year limit)"
-                )
+            raise refuse(
+                f"工资拖欠至 {owed_until}，未超过 {limit_years} 年，不能以超过时效为由不予受理"
+                f" (wages were owed until {owed_until}, within the {limit_years}-year limit)"
+            )
 
     @workflow.update(name=Updates.SUPPLEMENT_INFORMATION)
     def supplement_information(self, supplement: SupplementedInformation) -> ComplaintStatus:
@@ -498,8 +496,21 @@ class ComplaintWorkflow(LifecycleWorkflow):
 
     # --- views -----------------------------------------------------------------------------------------------
 
+    def _past_violation_limit(self) -> bool:
+        """Received after the violation limit (劳动保障监察条例 art. 20), judged on the China date of receipt."""
+        owed_until = self._input.owed_until
+        years = self._config.acceptance.violation_limit_years
+        return owed_until is not None and past_violation_limit(owed_until, self._input.received_at, years)
+
+    def _too_old_note(self) -> str:
+        """What a notice about the pending acceptance adds for a complaint past the limit."""
+        if not self._past_violation_limit():
+            return ""
+        return f"；{violation_limit_basis(self._input.owed_until, self._config.acceptance.violation_limit_years)}"
+
     def _status(self, *, timeline: bool = True) -> ComplaintStatus:
         state = self._state
+        past_limit = self._past_violation_limit()
         return ComplaintStatus(
             complaint_id=self._input.complaint_id,
             case_id=self._input.case_id,
@@ -513,6 +524,10 @@ class ComplaintWorkflow(LifecycleWorkflow):
             closure_reason=state.closure_reason,
             satisfaction=state.callback.satisfaction if state.callback else None,
             timeline=list(state.timeline) if timeline else [],
+            past_violation_limit=past_limit,
+            suggested_decision=acceptance_suggestion(
+                state.stage, past_limit, self._input.owed_until, self._config.acceptance.violation_limit_years
+            ),
         )
 
     def _search_attribute_values(self) -> list[tuple[SearchAttributeKey[Any], Any]]:

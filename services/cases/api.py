@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from stdnum.cn import uscc
 
-from services.cases import domain, referral_actions, reports, store
+from services.cases import domain, referral_actions, reports, store, views
 from services.cases.actions import Cases
 from services.common.auth import LIFECYCLE_CALLER, Principal, Role, require_roles
 from services.common.openapi import (
@@ -364,6 +364,7 @@ async def get_case(request: Request, case_id: str, principal: Principal = READER
         complaints = await store.case_complaints(conn, case["case_id"])
         processes = await store.case_processes(conn, case["case_id"])
         extensions = await store.case_extension_requests(conn, case["case_id"])
+    complaints = [views.with_suggestion(c) for c in complaints]
     for c in complaints:
         c["amount_owed"] = str(c["amount_owed"])
     for p in processes:
@@ -375,9 +376,10 @@ async def get_case(request: Request, case_id: str, principal: Principal = READER
     return {**view, "complaints": complaints, "processes": processes, "extension_requests": extensions}
 
 
-@router.get("/complaints/{complaint_id}", tags=["ledger"], summary="Where a complaint stands in the ledger, and its case")
+@router.get("/complaints/{complaint_id}", tags=["ledger"], response_model=views.ComplaintView,
+            summary="Where a complaint stands in the ledger, and its case")
 async def get_complaint(request: Request, complaint_id: str, principal: Principal = READERS) -> dict[str, Any]:
-    return await cases(request).visible_complaint(principal, complaint_id)
+    return views.with_suggestion(await cases(request).visible_complaint(principal, complaint_id))
 
 
 @router.get("/cases/{case_id}/timeline", tags=["ledger"], summary="Every event of the case, in order")

@@ -178,10 +178,10 @@ class LedgerProjection:
         case_id = self.resolve_alias(conn, process_case_id)
         inserted = conn.execute(
             "INSERT INTO complaints (complaint_id, case_id, process_case_id, county, channel, amount_owed, "
-            "workers_affected, complainant_ref, submitted_at, deadlines) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (complaint_id) DO NOTHING",
+            "workers_affected, complainant_ref, submitted_at, deadlines, stale_for_rejection, owed_until) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (complaint_id) DO NOTHING",
             (c.complaint_id, case_id, process_case_id, c.county_code, c.channel, c.amount_owed, c.workers_affected,
-             c.person_ref or c.phone_ref, c.submitted_at, Jsonb([])),
+             c.person_ref or c.phone_ref, c.submitted_at, Jsonb([]), c.stale_for_rejection, c.period_end),
         ).rowcount
         if not inserted:
             return
@@ -203,9 +203,11 @@ class LedgerProjection:
                                                              occurred_at=event.occurred_at))
         self.timeline(
             conn, case_id, event,
-            f"收到投诉 {c.complaint_id}：{c.workers_affected} 人、{c.amount_owed} 元（渠道 {c.channel}）",
+            f"收到投诉 {c.complaint_id}：{c.workers_affected} 人、{c.amount_owed} 元（渠道 {c.channel}）"
+            + (f"；工资拖欠至 {c.period_end}，已超过查处时效" if c.stale_for_rejection else ""),
             complaint_id=c.complaint_id,
-            detail={"amount_owed": str(c.amount_owed), "workers_affected": c.workers_affected},
+            detail={"amount_owed": str(c.amount_owed), "workers_affected": c.workers_affected,
+                    "stale_for_rejection": c.stale_for_rejection},
         )
         self.refresh(conn, case_id)
 

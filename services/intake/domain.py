@@ -29,6 +29,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from services.common import crypto
 from services.contracts.intake_events import Channel
+from services.contracts.owed_period import VIOLATION_LIMIT_YEARS, past_violation_limit
 
 # Handan's county-level divisions (县级行政区划代码): where complaints of the default deployment belong.
 # Configuration, not law: a deployment for another city passes its own list, and the functional zones
@@ -56,7 +57,8 @@ DEFAULT_COUNTIES: dict[str, str] = {
 
 MAX_AMOUNT = Decimal("10000000")  # ¥10 million: beyond any single complaint; catches typing slips
 MAX_WORKERS = 5000
-STALE_AFTER_YEARS = 2  # violations older than this are not pursued (accepted, then rejected in writing)
+# Violations older than this are not pursued: accepted into the system, marked, then rejected in writing.
+STALE_AFTER_YEARS = VIOLATION_LIMIT_YEARS
 EARLIEST_BIRTH_YEAR = 1900
 
 CHANNELS: tuple[str, ...] = get_args(Channel)
@@ -180,8 +182,9 @@ class ComplaintSubmissionIn(BaseModel):
 class ComplaintSubmission(BaseModel):
     """A complaint that passed every rule, in normal form (compact identifiers, 2-decimal amount).
 
-    `stale_for_rejection`: the owed period ended more than 2 years ago; the complaint is accepted into
-    the system and the process rejects it in writing.
+    `stale_for_rejection`: the owed period ended more than 2 years ago (`past_violation_limit`,
+    services/contracts/owed_period.py); the complaint is accepted into the system and the process suggests
+    a rejection in writing.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -450,19 +453,6 @@ def _truthy(value: Any) -> bool:
     return _ascii(value).lower() in ("true", "1", "on", "yes", "y", "是", "保密")
 
 
-def add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February in a year without one
-        return day.replace(year=day.year + years, day=28)
-
-
-def is_stale(period_end: date, today: date, *, years: int = STALE_AFTER_YEARS) -> bool:
-    """Over the limit (劳动保障监察条例 art. 20, counted from the end of the owed period): still accepted
-    into the system, but marked for a written rejection."""
-    return today > add_years(period_end, years)
-
-
 # -- the one entry point -------------------------------------------------------------------------------
 
 
@@ -473,7 +463,11 @@ def validate_submission(
     today: date,
     stale_after_years: int = STALE_AFTER_YEARS,
 ) -> ComplaintSubmission:
-    """Check every rule; raise `SubmissionInvalid` listing each failing field (in form order)."""
+    """Check every rule; raise `SubmissionInvalid` listing each failing field (in form order).
+
+    `today` is the China Standard Time date (`services/contracts/legal_time.py`): no date may lie after it,
+    and the violation limit is judged on it.
+    """
     errors: list[FieldError] = []
 
     def keep(result: tuple[Any, FieldError | None]) -> Any:
@@ -534,7 +528,8 @@ def validate_submission(
         description=texts["description"],
         confidential=_truthy(raw.get("confidential")),
         channel=channel,  # type: ignore[arg-type]
-        stale_for_rejection=is_stale(end, today, years=stale_after_years),
+        # `today` is the China date (`Intake.today`), as the workflow judges the same limit on receipt.
+        stale_for_rejection=past_violation_limit(end, today, years=stale_after_years),
     )
 
 

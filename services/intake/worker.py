@@ -11,7 +11,6 @@ import asyncio
 import logging
 import threading
 import uuid
-from datetime import date
 from typing import Any
 
 import psycopg
@@ -39,16 +38,12 @@ from services.contracts.lifecycle import (
     TaskQueues,
     complaint_workflow_id,
 )
+from services.contracts.owed_period import whole_months_owed
 from services.intake.spec import SPEC
 
 log = logging.getLogger(__name__)
 
 CONSUMER_NAME = "intake-workflow-starter"
-
-
-def months_between(start: date, end: date) -> int:
-    """Whole months owed, counting both the first and the last month (Jan–Mar is 3 months)."""
-    return max(1, (end.year - start.year) * 12 + end.month - start.month + 1)
 
 
 def complaint_input(submitted: ComplaintSubmitted, config: LifecycleConfig) -> ComplaintInput:
@@ -64,7 +59,8 @@ def complaint_input(submitted: ComplaintSubmitted, config: LifecycleConfig) -> C
         received_at=submitted.submitted_at,
         amount_owed=submitted.amount_owed,
         workers_affected=submitted.workers_affected,
-        months_owed=months_between(submitted.period_start, submitted.period_end),
+        # The form asks for the period, not a number of months: the months are counted from it.
+        months_owed=whole_months_owed(submitted.period_start, submitted.period_end),
         owed_until=submitted.period_end,
         channel=submitted.channel,
         config=config,

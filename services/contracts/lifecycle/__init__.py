@@ -9,7 +9,7 @@ one module per concern, every public name but the activity declarations re-expor
 - `enums`: the vocabulary (stages, outcomes, closure reasons, letter kinds, units …);
 - `configuration`: `LifecycleConfig` and its parts (calendar, thresholds, periods, handoff ladder);
 - `messages`: workflow inputs, the messages of agencies and services, activity inputs and outputs;
-- `status`: deadlines, the timeline and the status query's answers;
+- `status`: deadlines, the timeline, the status query's answers and the acceptance decision they suggest;
 - `activities`: each activity's typed declaration (name, argument, result), which workflows call and
   implementations register with; not re-exported here (import `services.contracts.lifecycle.activities`).
 
@@ -126,8 +126,10 @@ from services.contracts.lifecycle.status import (
     ComplaintStatus,
     Deadline,
     DeadlineRequest,
+    SuggestedDecision,
     ThresholdAssessment,
     TimelineEntry,
+    acceptance_suggestion,
 )
 
 __all__ = [
@@ -213,6 +215,7 @@ __all__ = [
     "Signals",
     "Status",
     "SubjectiveElement",
+    "SuggestedDecision",
     "SupplementedInformation",
     "TaskQueues",
     "ThresholdAssessment",
@@ -222,6 +225,7 @@ __all__ = [
     "VerificationResult",
     "WithdrawReferralRequest",
     "Withdrawal",
+    "acceptance_suggestion",
     "case_workflow_id",
     "check_business_id",
     "complaint_workflow_id",

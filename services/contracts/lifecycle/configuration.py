@@ -12,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 from services.contracts.lifecycle._model import _Model
 from services.contracts.lifecycle.enums import HANDOFF_LETTERS, DayUnit, LetterKind
 from services.contracts.lifecycle.names import ACTIVITY_OWNERS
+from services.contracts.owed_period import VIOLATION_LIMIT_YEARS
 
 
 class CalendarYear(_Model):
@@ -75,7 +76,7 @@ class AcceptanceConfig(_Model):
     decision_working_days: int = Field(5, ge=1)
     reminder_working_days_before: int = Field(1, ge=0)  # 0: no reminder
     more_info_wait_working_days: int = Field(10, ge=1)
-    violation_limit_years: int = Field(2, ge=1)
+    violation_limit_years: int = Field(VIOLATION_LIMIT_YEARS, ge=1)  # 劳动保障监察条例 art. 20
 
 
 class InvestigationConfig(_Model):

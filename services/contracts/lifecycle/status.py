@@ -11,17 +11,20 @@ from pydantic import Field
 from services.contracts.lifecycle._model import _Model
 from services.contracts.lifecycle.configuration import CalendarConfig
 from services.contracts.lifecycle.enums import (
+    AcceptanceDecisionKind,
     CaseStage,
     Classification,
     ClosureReason,
     ComplaintStage,
     DayUnit,
     PoliceDecision,
+    RejectionReason,
     Satisfaction,
     Status,
     VerificationOutcome,
 )
 from services.contracts.lifecycle.referral_approval import ReferralApproval
+from services.contracts.owed_period import VIOLATION_LIMIT_YEARS, violation_limit_basis
 
 # ---------------------------------------------------------------------------------------------------------
 # Deadlines and timeline
@@ -58,6 +61,33 @@ class TimelineEntry(_Model):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# What the process suggests an inspector decide
+# ---------------------------------------------------------------------------------------------------------
+
+
+class SuggestedDecision(_Model):
+    """A decision the process suggests; the inspector still makes it (and writes the explanation)."""
+
+    decision: AcceptanceDecisionKind
+    reason: RejectionReason | None = Field(None, description="For a rejection: the reason to give.")
+    basis: str = Field(description="Why, in Chinese, with the dates and the provision it rests on.")
+
+
+def acceptance_suggestion(
+    stage: str, past_limit: bool, owed_until: date | None, years: int = VIOLATION_LIMIT_YEARS
+) -> SuggestedDecision | None:
+    """While a complaint awaits acceptance and came after the violation limit: reject it as too old
+    (`services/contracts/owed_period.py`). The workflow's `status` query and the ledger both show this."""
+    if stage != ComplaintStage.AWAITING_ACCEPTANCE or not past_limit:
+        return None
+    return SuggestedDecision(
+        decision=AcceptanceDecisionKind.REJECT,
+        reason=RejectionReason.VIOLATION_TOO_OLD,
+        basis=violation_limit_basis(owed_until, years),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Query results
 # ---------------------------------------------------------------------------------------------------------
 
@@ -75,6 +105,12 @@ class ComplaintStatus(_Model):
     closure_reason: ClosureReason | None
     satisfaction: Satisfaction | None
     timeline: list[TimelineEntry]
+    past_violation_limit: bool = Field(
+        False, description="The owed period ended more than the violation limit (2 years) before receipt."
+    )
+    suggested_decision: SuggestedDecision | None = Field(
+        None, description="While awaiting acceptance: the decision the process suggests (e.g. reject as too old)."
+    )
 
 
 class ThresholdAssessment(_Model):

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
 import psycopg
 
 from services.cases import domain
+from services.contracts.legal_time import legal_date
 from tests.integration.cases.conftest import Agencies, complaint_body
+from tests.support.agencies import wait_for
 from tests.support.factories import seed
 from tests.support.ledger_audit import assert_ledger_agrees
 
@@ -57,6 +60,39 @@ def test_reject_request_more_information_and_forward(agencies: Agencies) -> None
     # Rejected and forwarded complaints no longer count toward the case's workers and amount.
     assert case["complaint_count"] == 3 and case["complainant_count"] == 1
     assert_ledger_agrees(a.stack, [case_id])
+
+
+def test_a_complaint_past_the_two_year_limit_shows_the_mark_and_the_suggested_rejection(agencies: Agencies) -> None:
+    """Wages owed until three years ago: intake marks the complaint, the ledger stores the mark and shows the
+    rejection the lifecycle suggests while the complaint awaits acceptance; the process takes that rejection."""
+    a = agencies
+    today = legal_date(datetime.now(UTC))
+    owed_until = date(today.year - 3, today.month, min(today.day, 28))
+    period_start = date(owed_until.year, 1, 1) if owed_until.month > 1 else date(owed_until.year - 1, 12, 1)
+    complaint_id = a.file(complaint_body(seed(), period_start=period_start.isoformat(),
+                                         period_end=owed_until.isoformat()))
+
+    complaint = a.in_ledger(complaint_id)
+    assert complaint["stage"] == "awaiting_acceptance"
+    assert complaint["stale_for_rejection"] is True and complaint["owed_until"] == owed_until.isoformat()
+    suggestion = complaint["suggested_decision"]
+    assert suggestion["decision"] == "reject" and suggestion["reason"] == "violation_too_old"
+    assert owed_until.isoformat() in suggestion["basis"]
+    member = next(c for c in a.case(complaint["case_id"])["complaints"] if c["complaint_id"] == complaint_id)
+    assert member["stale_for_rejection"] is True and member["suggested_decision"] == suggestion
+
+    # The inspector follows the suggestion; the process agrees the complaint is too old.
+    r = a.act(a.inspector, f"/v1/complaints/{complaint_id}/acceptance",
+              {"decision": suggestion["decision"], "reason": suggestion["reason"], "explanation": suggestion["basis"]},
+              retry_on=(404, 503))
+    assert r.status_code == 200, r.text
+
+    def decided() -> dict[str, Any] | None:
+        view = a.city.get(f"/v1/complaints/{complaint_id}").json()
+        return view if view["decision"] == "reject" else None
+
+    view = wait_for("the rejection in the ledger", decided, 60)
+    assert view["stale_for_rejection"] is True and view["suggested_decision"] is None
 
 
 def test_extension_is_requested_by_the_county_and_approved_by_the_city_once(agencies: Agencies) -> None:

@@ -200,8 +200,13 @@ def test_violations_older_than_two_years_are_accepted_but_marked_for_rejection()
 
 
 def test_the_two_year_limit_from_a_29_february() -> None:
-    assert not domain.is_stale(date(2024, 2, 29), date(2026, 2, 28))
-    assert domain.is_stale(date(2024, 2, 29), date(2026, 3, 1))
+    # The rule itself is services/contracts/owed_period.py (tests/unit/test_owed_period.py); intake applies it.
+    def stale_on(today: date) -> bool:
+        raw = submission(period_start="2024-01-01", period_end="2024-02-29")
+        return domain.validate_submission(raw, counties=COUNTIES, today=today).stale_for_rejection
+
+    assert not stale_on(date(2026, 2, 28))
+    assert stale_on(date(2026, 3, 1))
 
 
 def test_the_county_comes_from_the_configured_list() -> None:
@@ -304,3 +309,19 @@ def test_site_registration_names_each_bad_field() -> None:
         )
     assert {e.field for e in caught.value.errors} == {
         "site_id", "name", "county_code", "address", "general_contractor_credit_code"}
+
+
+def test_intake_judges_dates_on_the_china_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.intake import submissions
+
+    class EveningInUtc(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> EveningInUtc:  # type: ignore[override]
+            return cls(2026, 6, 30, 17, 0, tzinfo=tz)
+
+    monkeypatch.setattr(submissions, "datetime", EveningInUtc)
+    intake = submissions.Intake(pool=None, cipher=None, reference_key=b"", counties=dict(COUNTIES),  # type: ignore[arg-type]
+                                complaints_per_ip_per_hour=1, complaints_per_phone_per_day=1)
+    # 17:00 UTC on 30 June is 1 July in China: a period that ended on 30 June 2024 is now past the limit.
+    assert intake.today() == date(2026, 7, 1)
+    assert intake.validate(submission(period_start="2024-01-01", period_end="2024-06-30")).stale_for_rejection

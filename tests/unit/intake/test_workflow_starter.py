@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -13,7 +13,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from services.common.service import ServiceSettings
 from services.contracts.events import EventEnvelope, UnknownEvent
 from services.contracts.lifecycle import LifecycleConfig, complaint_workflow_id
-from services.intake.worker import WorkflowStarter
+from services.intake.worker import WorkflowStarter, complaint_input
 from tests.support.events import Counted
 from tests.support.factories import complaint_submitted
 
@@ -92,3 +92,20 @@ def test_an_event_that_cannot_become_a_workflow_is_left_to_the_handler() -> None
     starter(conn, EventEnvelope.wrap(Counted(n=1), subject="x", producer="test"))  # type: ignore[arg-type]
     assert conn.recorded == []  # not the starter's business
     starter.close()
+
+
+@pytest.mark.parametrize(
+    ("period", "months"),
+    [
+        ((date(2026, 1, 1), date(2026, 3, 31)), 3),
+        ((date(2026, 1, 15), date(2026, 4, 14)), 3),
+        ((date(2026, 5, 31), date(2026, 7, 1)), 1),  # three calendar months touched, one whole month
+        ((date(2026, 6, 1), date(2026, 6, 20)), 0),
+    ],
+)
+def test_the_workflow_input_counts_the_whole_months_owed(period: tuple[date, date], months: int) -> None:
+    event = complaint_submitted("TS-20261129-000001", employer="测试建筑劳务有限公司", project="丛台区测试安置房项目",
+                                submitted_at=datetime(2026, 11, 29, tzinfo=UTC), period=period)
+    workflow_input = complaint_input(event, LifecycleConfig.model_validate({"province": "henan"}))
+    assert workflow_input.months_owed == months
+    assert workflow_input.owed_until == period[1]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
+from services.contracts.legal_time import legal_date
 from services.contracts.lifecycle import (
     SA_CASE_ID,
     SA_COMPLAINT_ID,
@@ -123,7 +124,59 @@ async def test_rejection_as_too_old_is_refused_within_two_years(harness: Harness
         )
     )
     assert "2-year limit" in message and "未超过 2 年" in message
-    assert (await h.complaint_status(handle)).stage is ComplaintStage.AWAITING_ACCEPTANCE
+    status = await h.complaint_status(handle)
+    assert status.stage is ComplaintStage.AWAITING_ACCEPTANCE
+    assert not status.past_violation_limit and status.suggested_decision is None
+
+
+async def test_a_complaint_past_the_two_year_limit_shows_the_suggested_rejection(harness: Harness) -> None:
+    h = harness
+    received = legal_date(await h.env.get_current_time())
+    owed_until = date(received.year - 3, received.month, min(received.day, 28))
+    handle = await h.start_complaint(owed_until=owed_until)
+    status = await h.eventually(lambda: _with_deadline(h, handle, "acceptance.reminder"))
+    assert status.past_violation_limit
+    suggestion = status.suggested_decision
+    assert suggestion is not None
+    assert suggestion.decision is AcceptanceDecisionKind.REJECT
+    assert suggestion.reason is RejectionReason.VIOLATION_TOO_OLD
+    assert str(owed_until) in suggestion.basis
+
+    # The reminder to the inspector says so too.
+    await h.skip_to(status.deadlines["acceptance.reminder"].fire_at)
+    await h.eventually(lambda: _notices(h, ["acceptance.reminder"]))
+    reminder = h.services.distinct(ActivityNames.NOTIFY_AGENCY)[0]
+    assert str(owed_until) in reminder.text and "超过时效" in reminder.text
+
+    # The inspector decides; once decided nothing is suggested any more, while the mark stays.
+    await h.update(
+        handle,
+        Updates.DECIDE_ACCEPTANCE,
+        decision(AcceptanceDecisionKind.REJECT, reason=suggestion.reason, explanation=suggestion.basis),
+        ComplaintStatus,
+    )
+    status = await h.eventually(lambda: _in_stage(h, handle, ComplaintStage.CALLBACK))
+    assert status.closure_reason is ClosureReason.REJECTED
+    assert status.past_violation_limit and status.suggested_decision is None
+
+
+async def test_the_two_year_limit_is_judged_on_the_china_date_of_receipt(harness: Harness) -> None:
+    h = harness
+    # 17:00 UTC on 30 June 2026 is 1 July in China: one day past the limit of wages owed until 30 June 2024.
+    late = await h.start_complaint(owed_until=date(2024, 6, 30), received_at=datetime(2026, 6, 30, 17, 0, tzinfo=UTC))
+    in_time = await h.start_complaint(
+        owed_until=date(2024, 6, 30), received_at=datetime(2026, 6, 30, 15, 59, tzinfo=UTC)
+    )
+    assert (await h.eventually(lambda: h.complaint_status(late))).past_violation_limit
+    status = await h.eventually(lambda: h.complaint_status(in_time))
+    assert not status.past_violation_limit and status.suggested_decision is None
+
+    too_old = decision(AcceptanceDecisionKind.REJECT, reason=RejectionReason.VIOLATION_TOO_OLD, explanation="x")
+    message = await refused(h.update(in_time, Updates.DECIDE_ACCEPTANCE, too_old, ComplaintStatus))
+    assert "2-year limit" in message
+    await h.update(late, Updates.DECIDE_ACCEPTANCE, too_old, ComplaintStatus)
+    status = await h.eventually(lambda: _in_stage(h, late, ComplaintStage.CALLBACK))
+    assert status.closure_reason is ClosureReason.REJECTED
 
 
 async def test_more_information_then_supplied_restarts_the_acceptance_period(harness: Harness) -> None:

@@ -56,6 +56,7 @@ async def complaint_status(app: FastAPI, row: dict[str, Any]) -> dict[str, Any]:
         log.warning("status query failed; answering from the intake record",
                     extra={"complaint_id": row["complaint_id"], "error": type(exc).__name__})
         return _received_view(row)
-    view = status.model_dump(mode="json")
+    # The decision suggested to the inspector is the inspector's to make, not for the worker's status page.
+    view = status.model_dump(mode="json", exclude={"suggested_decision"})
     view["stage_text"] = STAGE_TEXT.get(status.stage.value, status.stage.value)
     return view

@@ -203,7 +203,9 @@ def test_refusal_above_the_threshold_reaches_the_police_on_the_heads_approval_an
     bureau head approves it (an inspector may not), the workflow refers the case to the police (POST
     /v1/referrals on referrals), referrals publishes `referral.made`, and the ledger counts it."""
     a = agencies
-    a.stack.start_processes(["referrals-api", "referrals-relay", "referrals-worker"], timeout=120)
+    # The refusal's sanctions come first (the listing, the publication mark), then the referral.
+    a.stack.start_processes(["referrals-api", "referrals-relay", "referrals-worker", "sanctions-api",
+                             "sanctions-relay", "sanctions-worker"], timeout=120)
     today = domain.period_containing("daily", domain.legal_date(datetime.now(UTC))).label
 
     def county_referrals() -> int:

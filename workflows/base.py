@@ -14,7 +14,14 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from services.contracts.lifecycle import CalendarConfig, CaseStatus, ComplaintStatus, Signals
+    from services.contracts.lifecycle import (
+        CalendarConfig,
+        CaseStatus,
+        ComplaintStatus,
+        DeadlineConfirmation,
+        Signals,
+        Updates,
+    )
     from services.contracts.lifecycle.activities import report_process
     from services.contracts.process_reports import (
         ProcessReport,
@@ -113,6 +120,21 @@ class LifecycleWorkflow(DeadlineWaits, StateReporting):
     @workflow.signal(name=Signals.REPORT_STATE)
     def report_state(self) -> None:
         self._report_again(PROCESS_REPORTS_ON_REQUEST)
+
+    # --- the update both workflows answer alike ----------------------------------------------------------------
+
+    @workflow.update(name=Updates.CONFIRM_DEADLINE)
+    def confirm_deadline(self, confirmation: DeadlineConfirmation) -> CaseStatus | ComplaintStatus:
+        self._confirm_deadline(confirmation.name, confirmation.confirmed_by, confirmation.note)
+        return self._status()
+
+    @confirm_deadline.validator
+    def _validate_deadline_confirmation(self, confirmation: DeadlineConfirmation) -> None:
+        deadline = self._state.deadlines.get(confirmation.name)
+        if deadline is None or deadline.outcome != "pending" or not deadline.provisional:
+            raise refuse(
+                f"没有待确认的暂定期限「{confirmation.name}」 (no pending provisional deadline of that name)"
+            )
 
 
 def refuse(message: str) -> ApplicationError:

@@ -508,6 +508,10 @@ class ComplaintWorkflow(LifecycleWorkflow):
             return ""
         return f"；{violation_limit_basis(self._input.owed_until, self._config.acceptance.violation_limit_years)}"
 
+    def _expiry_needs_official_date(self, deadline_name: str) -> bool:
+        # Missing information not supplied in time closes the complaint.
+        return deadline_name.startswith("information#")
+
     def _status(self, *, timeline: bool = True) -> ComplaintStatus:
         state = self._state
         past_limit = self._past_violation_limit()

@@ -74,6 +74,8 @@ class LifecycleState(BaseModel):
     stuck: str | None = None
     retry_requests: int = 0
     deadlines: dict[str, Deadline] = Field(default_factory=dict)
+    # Provisional deadlines that passed but whose expiry waits for the official calendar or a confirmation.
+    held_deadlines: list[str] = Field(default_factory=list)
     # Deadlines some part of the workflow is waiting on now (their earliest is the "next deadline").
     active_deadlines: list[str] = Field(default_factory=list)
     done: list[str] = Field(default_factory=list)

@@ -17,7 +17,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from services.contracts.lifecycle import CalendarConfig, DayUnit, Deadline, DeadlineRequest
+    from services.contracts.lifecycle import CalendarConfig, DayUnit, Deadline, DeadlineRequest, Office
     from services.contracts.lifecycle.activities import compute_deadline
     from workflows.core import ACTIVITY_RETRY, CALENDAR_NOT_COVERED, LifecycleCore, WaitResult
 
@@ -27,6 +27,9 @@ with workflow.unsafe.imports_passed_through():
 # a new complaint's first steps took three workflow tasks and three activities instead of two and one
 # (`docs/performance.md`). Histories from before the change keep their normal activity.
 DEADLINES_AS_LOCAL_ACTIVITIES = "2026-11-deadlines-as-local-activities"
+# A provisional deadline (computed without the official calendar for its year) whose expiry has legal
+# consequences waits, once passed, for the official calendar or an inspector's confirmation before acting.
+PROVISIONAL_EXPIRY_HELD = "2026-11-provisional-expiry-held"
 # A workflow that reports to the ledger (workflows/base.py) computes its deadlines with normal activities
 # again: its report activities complete while other coroutines wait on deadlines, and a local activity's
 # result is then delivered in another activation on replay than live (sdk-python issues 1578 and 1881),
@@ -162,6 +165,8 @@ class DeadlineWaits(LifecycleCore):
                 deadline = self._state.deadlines[deadline_name]
                 timeout = deadline.fire_at - workflow.now()
                 if timeout <= timedelta(0):
+                    if await self._held_for_confirmation(deadline_name, done):
+                        continue
                     self._expire(deadline_name)
                     return WaitResult.EXPIRED
             try:
@@ -175,12 +180,60 @@ class DeadlineWaits(LifecycleCore):
                     timeout=timeout,
                 )
             except TimeoutError:
-                if done():
+                if done() or await self._held_for_confirmation(deadline_name, done):
                     continue
                 self._expire(deadline_name)
                 return WaitResult.EXPIRED
             if self._state.calendar_version != version:
                 await self._recompute_provisional()
+
+    def _expiry_needs_official_date(self, deadline_name: str) -> bool:
+        """Whether the deadline's expiry has legal consequences (refusal to pay, closure for missing
+        information): the workflows name theirs."""
+        return False
+
+    async def _held_for_confirmation(self, deadline_name: str | None, done: Callable[[], bool]) -> bool:
+        """A passed deadline that is provisional and whose expiry has legal consequences is held: the
+        inspector is told once, and the wait goes on until the official calendar arrives (the deadline is
+        recomputed: it may lie later), an inspector confirms the date, or the condition holds. True when it
+        was held (the caller looks again), False when it may expire now."""
+        assert deadline_name is not None
+        deadline = self._state.deadlines[deadline_name]
+        if not deadline.provisional or not self._expiry_needs_official_date(deadline_name):
+            return False
+        if not self._config.hold_provisional_expiry or self._compressed():
+            return False
+        if not workflow.patched(PROVISIONAL_EXPIRY_HELD):
+            return False
+        if deadline_name not in self._state.held_deadlines:
+            self._state.held_deadlines.append(deadline_name)
+            text = (
+                f"期限「{deadline_name}」（{deadline.due_date}）为暂定：{deadline.calendar_note}；"
+                "其届满产生法律后果，待载入官方日历或承办人确认日期后再执行"
+            )
+            self._record("deadline.held", text)
+            await self._notice(Office.INSPECTOR, "deadline.held", f"{self._workflow_id()}：{text}",
+                               step=f"deadline.held:{deadline_name}")
+            self._publish_search_attributes()
+        version = self._state.calendar_version
+        await workflow.wait_condition(
+            lambda: (
+                done()
+                or self._state.calendar_version != version
+                or not self._state.deadlines[deadline_name].provisional
+                or self._should_continue_as_new()
+                or self._failure is not None
+            )
+        )
+        if self._state.calendar_version != version:
+            await self._recompute_provisional()
+        return True
+
+    def _confirm_deadline(self, name: str, confirmed_by: str, note: str | None) -> None:
+        deadline = self._state.deadlines[name]
+        confirmation = f"承办人 {confirmed_by} 确认期限日期" + (f"：{note}" if note else "")
+        self._state.deadlines[name] = deadline.model_copy(update={"provisional": False, "calendar_note": confirmation})
+        self._record("deadline.confirmed", f"期限「{name}」（{deadline.due_date}）{confirmation}")
 
     def _settle(self, deadline_name: str | None, outcome: str) -> None:
         if deadline_name is None:

@@ -159,6 +159,10 @@ class ReferralDecisionBody(CaseActionBody):
     reason: str | None = Field(None, min_length=2, max_length=2000, description="Required when refusing.")
 
 
+class DeadlineConfirmationBody(CaseActionBody):
+    note: str | None = Field(None, max_length=500, description="How the date was confirmed.")
+
+
 class ClosureBody(CaseActionBody):
     reason: ClosureReason
     notes: str | None = Field(None, max_length=2000)
@@ -262,6 +266,16 @@ async def decide_referral(
 ) -> dict[str, Any]:
     return await once(request, key, lambda commands: referral_actions.decide_referral(
         commands, principal, case_id, body.contract_fields(), body.process_case_id, key))
+
+
+@router.post("/cases/{case_id}/deadlines/{name}/confirmation", tags=["actions"],
+             summary="Confirm the date of a provisional deadline whose expiry waits for it (e.g. the order's)")
+async def confirm_deadline(
+    request: Request, case_id: str, name: str, body: DeadlineConfirmationBody, key: IdempotencyKey = None,
+    principal: Principal = ACTORS,
+) -> dict[str, Any]:
+    return await once(request, key, lambda commands: referral_actions.confirm_deadline(
+        commands, principal, case_id, name, body.contract_fields(), body.process_case_id, key))
 
 
 @router.post("/cases/{case_id}/closure", tags=["actions"], summary="Close the case with a reason")

@@ -41,6 +41,7 @@ from services.contracts.cases_events import (
     ClosureRecorded,
     CompensationDecided,
     ComplaintForwarded,
+    DeadlineConfirmed,
     ExtensionApproved,
     ExtensionRequested,
     InspectorAssigned,
@@ -113,6 +114,7 @@ class LedgerProjection:
             ClosureRecorded: self._on_closure_recorded,
             ReferralReportSubmitted: self._on_referral_report_submitted,
             ReferralApprovalDecided: self._on_referral_decided,
+            DeadlineConfirmed: self._on_deadline_confirmed,
             CallbackRecorded: self._on_callback_recorded,
             InspectorAssigned: self._on_inspector_assigned,
             PartiesRecorded: self._on_parties_recorded,
@@ -485,6 +487,14 @@ class LedgerProjection:
         self._apply_process_snapshot(conn, pid, decided.process, event.occurred_at)
         text = "本局负责人批准移送公安机关" if decided.approved else f"本局负责人不批准移送：{decided.reason}"
         self.timeline(conn, case_id, event, f"{text}（{decided.actor}）", actor=decided.actor)
+        self.refresh(conn, case_id)
+
+    def _on_deadline_confirmed(self, conn: Conn, event: EventEnvelope, confirmed: DeadlineConfirmed) -> None:
+        pid = _process_of(confirmed)
+        case_id = self.ensure_process(conn, pid, event.occurred_at, confirmed.county)
+        self._apply_process_snapshot(conn, pid, confirmed.process, event.occurred_at)
+        self.timeline(conn, case_id, event, f"承办人确认暂定期限「{confirmed.deadline}」的日期（{confirmed.actor}）",
+                      actor=confirmed.actor)
         self.refresh(conn, case_id)
 
     def _on_callback_recorded(self, conn: Conn, event: EventEnvelope, callback: CallbackRecorded) -> None:

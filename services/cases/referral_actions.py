@@ -1,6 +1,7 @@
-"""The criminal referral's approval through the cases API: the case team's report and the bureau head's
-decision (国务院令第310号 art. 5), each sent to the case's workflow as an update and recorded, with its
-event, as the other actions are (services/cases/actions.py)."""
+"""Actions on a refused case's legal steps through the cases API: the criminal referral's approval (the case
+team's report and the bureau head's decision, 国务院令第310号 art. 5) and the confirmation of a provisional
+deadline's date. Each is sent to the case's workflow as an update and recorded, with its event, as the other
+actions are (services/cases/actions.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from services.cases.actions import contract_model
 from services.common.auth import Principal
-from services.contracts.cases_events import EvidenceView, ReferralApprovalDecided, ReferralReportSubmitted
-from services.contracts.lifecycle import ReferralDecisionRecord, ReferralReport, Updates
+from services.contracts.cases_events import (
+    DeadlineConfirmed,
+    EvidenceView,
+    ReferralApprovalDecided,
+    ReferralReportSubmitted,
+)
+from services.contracts.lifecycle import DeadlineConfirmation, ReferralDecisionRecord, ReferralReport, Updates
 
 if TYPE_CHECKING:
     from services.cases.actions import Cases
@@ -43,4 +49,19 @@ async def decide_referral(
     return await cases._record_action(
         principal=principal, kind="referral_decision", case=case, complaint_id=None, workflow_id=workflow_id,
         idempotency_key=key, request=decision.model_dump(mode="json"), payload=payload,
+    )
+
+
+async def confirm_deadline(
+    cases: Cases, principal: Principal, case_id: str, name: str, body: dict[str, Any], process: str | None,
+    key: str | None,
+) -> dict[str, Any]:
+    confirmation = contract_model(DeadlineConfirmation, name=name, confirmed_by=principal.client_id, **body)
+    case, pid, workflow_id, snapshot = await cases._case_update(
+        principal, case_id, process, Updates.CONFIRM_DEADLINE, confirmation, key)
+    payload = DeadlineConfirmed(**cases._common(principal, case, pid, snapshot), deadline=name,
+                                note=confirmation.note)
+    return await cases._record_action(
+        principal=principal, kind="deadline_confirmation", case=case, complaint_id=None, workflow_id=workflow_id,
+        idempotency_key=key, request=confirmation.model_dump(mode="json"), payload=payload,
     )

@@ -221,6 +221,17 @@ class ReferralApprovalDecided(ActionRecorded):
     reason: str | None = None
 
 
+class DeadlineConfirmed(ActionRecorded):
+    """An inspector confirmed the date of a provisional deadline (one computed without the official calendar
+    for its year), so that its expiry may have its legal consequences."""
+
+    TYPE: ClassVar[str] = "case.deadline_confirmed"
+    VERSION: ClassVar[int] = 1
+
+    deadline: str
+    note: str | None = None
+
+
 class ClosureRecorded(ActionRecorded):
     """A case was closed."""
 
@@ -338,6 +349,7 @@ class CaseEvents:
     EXTENSION_APPROVED = ExtensionApproved.TYPE
     REFERRAL_REPORT_SUBMITTED = ReferralReportSubmitted.TYPE
     REFERRAL_APPROVAL_DECIDED = ReferralApprovalDecided.TYPE
+    DEADLINE_CONFIRMED = DeadlineConfirmed.TYPE
     CLOSURE_RECORDED = ClosureRecorded.TYPE
     CALLBACK_RECORDED = CallbackRecorded.TYPE
     INSPECTOR_ASSIGNED = InspectorAssigned.TYPE

@@ -58,6 +58,11 @@ class CaseViews(LifecycleWorkflow):
     def _fully_paid(self) -> bool:
         return bool(self._state.payments) and self._outstanding() <= 0
 
+    def _expiry_needs_official_date(self, deadline_name: str) -> bool:
+        # The order's deadline decides refusal to pay, with its irreversible steps. (The short grace after
+        # it, for late records of on-time payments, counts from the date so held.)
+        return deadline_name == "order.payment"
+
     def _paid_by(self, instant: datetime) -> bool:
         """Whether payments made by `instant` cover the amount owed."""
         return bool(self._state.payments) and self._amount_paid_by(instant) >= self._amount_owed()

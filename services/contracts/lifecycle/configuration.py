@@ -208,6 +208,10 @@ class LifecycleConfig(_Model):
     # Continue-as-new once the history holds this many events (or when the server suggests it).
     continue_as_new_after_events: int = Field(4000, ge=100)
     search_attributes: bool = True
+    # A passed deadline computed without the official calendar for its year, whose expiry has legal
+    # consequences (refusal to pay, closure for missing information), waits for the official calendar or an
+    # inspector's confirmation. (Not on a compressed clock, whose legal dates run years ahead in minutes.)
+    hold_provisional_expiry: bool = True
 
     @model_validator(mode="after")
     def _province_has_threshold(self) -> LifecycleConfig:

@@ -209,6 +209,15 @@ class HandoffReturn(_Model):
     returned_by: str
 
 
+class DeadlineConfirmation(_Model):
+    """An inspector confirms a provisional deadline's date (computed without the official calendar for its
+    year), so that its expiry may have its legal consequences."""
+
+    name: str = Field(min_length=1, max_length=100, description="The deadline, as the status query names it.")
+    confirmed_by: str
+    note: str | None = Field(None, max_length=500, description="How the date was confirmed.")
+
+
 class ExtensionApproval(_Model):
     approved_by: str
     reason: str

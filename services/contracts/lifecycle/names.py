@@ -58,6 +58,8 @@ class Updates:
     SUPPLEMENT_INFORMATION = "supplement_information"
     WITHDRAW_COMPLAINT = "withdraw_complaint"
     RECORD_CALLBACK = "record_callback"
+    # both workflows
+    CONFIRM_DEADLINE = "confirm_deadline"
     # case workflow
     RECORD_VERIFICATION = "record_verification"
     RECORD_SERVICE = "record_service"

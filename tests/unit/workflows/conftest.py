@@ -42,6 +42,23 @@ async def harness(workflow_env: WorkflowEnvironment) -> AsyncIterator[Harness]:
         pytest.fail("time skipping is stuck after this test: a workflow task or activity was left pending")
 
 
+@pytest.fixture
+async def fresh_harness() -> AsyncIterator[Harness]:
+    """A harness on a test server of its own, whose clock starts now: for a test at a given date (the shared
+    server's clock has run years ahead by then)."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(test_server_path()), data_converter=data_converter()
+    )
+    async with env:
+        await register_search_attributes(env.client)
+        h = Harness(env=env, queue=f"lifecycle-test-{uuid.uuid4().hex[:10]}")
+        async with h.worker():
+            try:
+                yield h
+            finally:
+                await h.close_all()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Every test here finishes in seconds; a stuck one (time skipping locked) should fail fast, not after the
     # project-wide timeout.

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from services.contracts.lifecycle import HANDOFF_LETTERS, LetterKind, ReferralKind
+from services.contracts.lifecycle import LetterKind, ReferralKind, handoff_letter
 from services.contracts.referrals_events import (
     DepartmentsConfigured,
     DirectoryEntry,
@@ -87,8 +87,8 @@ class Department(_Config):
         kinds = [r.kind for r in ladder]
         if LetterKind.HANDOFF in kinds:
             raise ValueError("the handoff letter itself is not a ladder rung")
-        if not set(kinds) <= HANDOFF_LETTERS:
-            raise ValueError("a ladder rung is a letter of the handoff ladder (催办、督办、警示、问责)")
+        for kind in kinds:
+            handoff_letter(kind)
         if len(kinds) != len(set(kinds)):
             raise ValueError("each letter kind may appear once on the ladder")
         return ladder

@@ -61,6 +61,7 @@ from services.contracts.lifecycle.enums import (
     Status,
     SubjectiveElement,
     VerificationOutcome,
+    handoff_letter,
 )
 from services.contracts.lifecycle.messages import (
     AcceptanceDecision,
@@ -233,4 +234,5 @@ __all__ = [
     "complaint_workflow_id",
     "default_criminal_thresholds",
     "default_ladder",
+    "handoff_letter",
 ]

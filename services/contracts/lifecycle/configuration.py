@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from services.contracts.lifecycle._model import _Model
-from services.contracts.lifecycle.enums import HANDOFF_LETTERS, DayUnit, LetterKind
+from services.contracts.lifecycle.enums import DayUnit, LetterKind, handoff_letter
 from services.contracts.lifecycle.names import ACTIVITY_OWNERS
 from services.contracts.owed_period import VIOLATION_LIMIT_YEARS
 
@@ -96,15 +96,8 @@ class LadderRung(_Model):
     """One rung of the overdue-handoff ladder: the letter issued, and how long the department then has
     before the next rung."""
 
-    kind: LetterKind
+    kind: Annotated[LetterKind, AfterValidator(handoff_letter)]
     wait_working_days: int = Field(ge=1)
-
-    @field_validator("kind")
-    @classmethod
-    def _a_handoff_letter(cls, kind: LetterKind) -> LetterKind:
-        if kind not in HANDOFF_LETTERS:
-            raise ValueError(f"{kind.value} is not a letter of a handoff and cannot be a ladder rung")
-        return kind
 
 
 def default_ladder() -> list[LadderRung]:

@@ -128,6 +128,13 @@ HANDOFF_LETTERS: frozenset[LetterKind] = frozenset({
 })
 
 
+def handoff_letter(kind: LetterKind) -> LetterKind:
+    """`kind` when it is a letter of a handoff, else ValueError (for the models that name one)."""
+    if kind not in HANDOFF_LETTERS:
+        raise ValueError(f"{kind.value} is not a letter of a handoff: the other documents come with a referral")
+    return kind
+
+
 class ServiceMethod(StrEnum):
     IN_PERSON = "in_person"  # 直接送达: signed receipt
     POSTING = "posting"  # 张贴送达: posted at the site or office, with photo or video

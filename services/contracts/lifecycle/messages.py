@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from services.contracts.lifecycle._model import _Model
 from services.contracts.lifecycle.configuration import LifecycleConfig
 from services.contracts.lifecycle.enums import (
     CLASSIFICATION_OF,
-    HANDOFF_LETTERS,
     AcceptanceDecisionKind,
     CaseStage,
     Classification,
@@ -30,6 +29,7 @@ from services.contracts.lifecycle.enums import (
     Satisfaction,
     ServiceMethod,
     VerificationOutcome,
+    handoff_letter,
 )
 from services.contracts.lifecycle.names import _MOBILE, _RESIDENT_ID, check_business_id
 
@@ -293,17 +293,9 @@ class LetterRequest(_Model):
     case_id: str
     county: str
     department: str
-    kind: LetterKind
+    kind: Annotated[LetterKind, AfterValidator(handoff_letter)]
     response_due_at: datetime | None = None
     response_due_date: date | None = None
-
-    @field_validator("kind")
-    @classmethod
-    def _a_handoff_letter(cls, kind: LetterKind) -> LetterKind:
-        # The other documents come with a referral (ReferralRequest), never asked for by kind.
-        if kind not in HANDOFF_LETTERS:
-            raise ValueError(f"{kind.value} is issued with a referral, not asked for as a letter")
-        return kind
 
 
 class ReferralRequest(_Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -15,26 +16,37 @@ from services.common.temporal import data_converter, test_server_path
 from .harness import Harness, register_search_attributes
 
 
-@pytest.fixture(scope="session")
-async def workflow_env() -> AsyncIterator[WorkflowEnvironment]:
+async def start_test_server() -> WorkflowEnvironment:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(test_server_path()), data_converter=data_converter()
     )
-    async with env:
-        # The test server knows no custom search attributes until told, like a fresh dev server.
-        await register_search_attributes(env.client)
-        yield env
+    # The test server knows no custom search attributes until told, like a fresh dev server.
+    await register_search_attributes(env.client)
+    return env
 
 
-@pytest.fixture
-async def harness(workflow_env: WorkflowEnvironment) -> AsyncIterator[Harness]:
-    h = Harness(env=workflow_env, queue=f"lifecycle-test-{uuid.uuid4().hex[:10]}")
+@contextlib.asynccontextmanager
+async def harness_on(env: WorkflowEnvironment) -> AsyncIterator[Harness]:
+    """A harness with its own worker and task queue on `env`."""
+    h = Harness(env=env, queue=f"lifecycle-test-{uuid.uuid4().hex[:10]}")
     async with h.worker():
         try:
             yield h
         finally:
             # While the worker still runs: see Harness.close_all.
             await h.close_all()
+
+
+@pytest.fixture(scope="session")
+async def workflow_env() -> AsyncIterator[WorkflowEnvironment]:
+    async with await start_test_server() as env:
+        yield env
+
+
+@pytest.fixture
+async def harness(workflow_env: WorkflowEnvironment) -> AsyncIterator[Harness]:
+    async with harness_on(workflow_env) as h:
+        yield h
     # Guard: a test that leaves a time lock behind fails here, not some later test.
     try:
         await asyncio.wait_for(workflow_env.sleep(timedelta(minutes=1)), timeout=10)
@@ -46,17 +58,8 @@ async def harness(workflow_env: WorkflowEnvironment) -> AsyncIterator[Harness]:
 async def fresh_harness() -> AsyncIterator[Harness]:
     """A harness on a test server of its own, whose clock starts now: for a test at a given date (the shared
     server's clock has run years ahead by then)."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(test_server_path()), data_converter=data_converter()
-    )
-    async with env:
-        await register_search_attributes(env.client)
-        h = Harness(env=env, queue=f"lifecycle-test-{uuid.uuid4().hex[:10]}")
-        async with h.worker():
-            try:
-                yield h
-            finally:
-                await h.close_all()
+    async with await start_test_server() as env, harness_on(env) as h:
+        yield h
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

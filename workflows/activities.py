@@ -30,6 +30,7 @@ from services.contracts.lifecycle import (
     Notification,
     OrderToPayRequest,
     ReferralRequest,
+    ReferralSupplementRequest,
     SanctionRequest,
     Signals,
     WithdrawReferralRequest,
@@ -133,6 +134,10 @@ class ServiceActivities:
     @implements(declared.withdraw_referral)
     async def withdraw_referral(self, request: WithdrawReferralRequest) -> None:
         await self._referrals.withdraw_referral(request)
+
+    @implements(declared.send_referral_supplement)
+    async def send_referral_supplement(self, request: ReferralSupplementRequest) -> DocumentRef:
+        return await self._referrals.send_referral_supplement(request)
 
     @implements(declared.start_blacklist_procedure)
     async def start_blacklist_procedure(self, request: SanctionRequest) -> DocumentRef:

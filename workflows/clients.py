@@ -35,6 +35,7 @@ from services.contracts.lifecycle import (
     Notification,
     OrderToPayRequest,
     ReferralRequest,
+    ReferralSupplementRequest,
     SanctionRequest,
     WithdrawReferralRequest,
 )
@@ -56,6 +57,7 @@ class ReferralsApi(Protocol):
     async def issue_letter(self, request: LetterRequest) -> DocumentRef: ...
     async def make_referral(self, request: ReferralRequest) -> DocumentRef: ...
     async def withdraw_referral(self, request: WithdrawReferralRequest) -> None: ...
+    async def send_referral_supplement(self, request: ReferralSupplementRequest) -> DocumentRef: ...
 
 
 class SanctionsApi(Protocol):
@@ -141,6 +143,12 @@ class HttpReferralsApi:
         await self._client.post(
             f"/v1/referrals/{request.referral_id}/withdrawal", request, request.idempotency_key
         )
+
+    async def send_referral_supplement(self, request: ReferralSupplementRequest) -> DocumentRef:
+        body = await self._client.post(
+            f"/v1/referrals/{request.referral_id}/supplements", request, request.idempotency_key
+        )
+        return DocumentRef.model_validate(body)
 
 
 class HttpSanctionsApi:
@@ -259,6 +267,9 @@ class JournalServices:
 
     async def withdraw_referral(self, request: WithdrawReferralRequest) -> None:
         await self._record("withdraw_referral", request, "WDR")
+
+    async def send_referral_supplement(self, request: ReferralSupplementRequest) -> DocumentRef:
+        return await self._record("send_referral_supplement", request, "SUPP")
 
     async def start_blacklist_procedure(self, request: SanctionRequest) -> DocumentRef:
         return await self._record("start_blacklist_procedure", request, "BL")

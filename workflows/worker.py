@@ -161,6 +161,7 @@ def build_worker(
             services.issue_letter,
             services.make_referral,
             services.withdraw_referral,
+            services.send_referral_supplement,
             services.start_blacklist_procedure,
             services.mark_for_publication,
             services.report_correction,

@@ -232,6 +232,21 @@ class ReferralEscalated(ReferralsEvent):
     due_date: date | None = None
 
 
+class ReferralSupplemented(ReferralsEvent):
+    """Wages were paid after a criminal referral: the receiving body was sent a supplementary notice
+    (补充材料函) with the payment's evidence."""
+
+    TYPE: ClassVar[str] = "referral.supplemented"
+    VERSION: ClassVar[int] = 1
+
+    referral_id: str
+    case_id: str
+    county: str
+    target: ReferralKind
+    letter_id: str
+    amount_paid: Decimal
+
+
 class DirectoryEntry(_Model):
     id: str
     name: str
@@ -264,4 +279,5 @@ class ReferralEvents:
     REFERRAL_DECIDED = ReferralDecided.TYPE
     REFERRAL_WITHDRAWN = ReferralWithdrawn.TYPE
     REFERRAL_ESCALATED = ReferralEscalated.TYPE
+    REFERRAL_SUPPLEMENTED = ReferralSupplemented.TYPE
     DEPARTMENTS_CONFIGURED = DepartmentsConfigured.TYPE

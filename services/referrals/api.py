@@ -28,7 +28,12 @@ from services.common.openapi import (
     idempotency_key,
 )
 from services.common.problems import Problem
-from services.contracts.lifecycle import LetterRequest, ReferralRequest, WithdrawReferralRequest
+from services.contracts.lifecycle import (
+    LetterRequest,
+    ReferralRequest,
+    ReferralSupplementRequest,
+    WithdrawReferralRequest,
+)
 from services.contracts.referrals_events import (
     DeclineReason,
     HandoffOutcome,
@@ -69,6 +74,16 @@ async def post_letter(request: Request, body: LetterRequest, key: IdempotencyKey
 @router.post("/referrals", responses=CREATED_OR_REPEATED, tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], summary="Refer a case to the police, procuratorate or arbitration")
 async def post_referral(request: Request, body: ReferralRequest, key: IdempotencyKey = None) -> JSONResponse:
     return created_or_repeated(*await referrals(request).make_referral(idempotency_key(key), body))
+
+
+@router.post("/referrals/{referral_id}/supplements", responses=CREATED_OR_REPEATED, tags=["lifecycle"],
+             dependencies=[LIFECYCLE_CALLER],
+             summary="Send the receiving body a supplementary notice (补充材料函): wages paid after the referral")
+async def post_supplement(request: Request, referral_id: str, body: ReferralSupplementRequest,
+                          key: IdempotencyKey = None) -> JSONResponse:
+    if body.referral_id != referral_id:
+        raise Problem(422, "Referral ids differ", "the path and the body name different referrals")
+    return created_or_repeated(*await referrals(request).supplement_referral(idempotency_key(key), body))
 
 
 @router.post("/referrals/{referral_id}/withdrawal", tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER],

@@ -46,6 +46,7 @@ from services.contracts.lifecycle import (
     PoliceDecisionRecord,
     Queries,
     ReferralRequest,
+    ReferralSupplementRequest,
     Updates,
     WithdrawReferralRequest,
     case_workflow_id,
@@ -68,6 +69,7 @@ from services.contracts.referrals_events import (
     ReferralKind,
     ReferralMade,
     ReferralsEvent,
+    ReferralSupplemented,
     ReferralWithdrawn,
     ReturnReason,
 )
@@ -630,6 +632,48 @@ class Referrals:
         async with self._pool.connection() as conn:
             answer, _ = await self._requests.once(conn, key, fingerprint, create, kind="withdrawal")
         return answer
+
+    async def supplement_referral(self, key: str, request: ReferralSupplementRequest) -> tuple[dict[str, Any], bool]:
+        """A supplementary notice (补充材料函) to the body a case was referred to, once per key: wages were paid
+        after the referral, with the payment's evidence; a `referral.supplemented` event with it."""
+        same_key(key, request)
+        fingerprint = request_hash(request)
+
+        async def create(conn: store.Conn) -> dict[str, Any]:
+            referral = await store.get_referral(conn, request.referral_id, for_update=True)
+            if referral is None or referral["case_id"] != request.case_id:
+                raise NotFound("No such referral", f"referral {request.referral_id} of case {request.case_id} "
+                               "was not found")
+            facts = await store.case_facts(conn, referral["case_id"])
+            if facts is None:
+                raise _facts_missing(referral["case_id"])
+            target = ReferralKind(referral["target"])
+            receiver = self.departments.receiver(target)
+            first = await store.get_letter(conn, referral["letter_id"])
+            assert first is not None
+            now = datetime.now(UTC)
+            extra = {
+                "referral_date_text": domain.date_text(domain.china_date(referral["created_at"])),
+                "referral_number": first["document_number"],
+                "amount_paid": domain.money_text(request.amount_paid),
+                "payment_ids": "、".join(request.payment_ids),
+            }
+            letter = await self._new_letter(
+                conn, LetterKind.SUPPLEMENTARY_NOTICE, key, "supplement", facts, receiver, now, None, None,
+                county=referral["county"], referral_id=referral["referral_id"], extra_facts=extra,
+                evidence=[(f"{i}  支付凭证（{e.kind.value}）", e.ref) for i, e in enumerate(request.evidence, start=1)],
+                issuer=self.departments.bureau.name,
+            )
+            await store.publish(conn, _event(referral["case_id"], ReferralSupplemented(
+                referral_id=referral["referral_id"], case_id=referral["case_id"], county=referral["county"],
+                target=target, letter_id=letter["letter_id"], amount_paid=request.amount_paid,
+            ), now))
+            response = {"id": letter["letter_id"]}
+            await store.remember(conn, key, "supplement", fingerprint, response)
+            return response
+
+        async with self._pool.connection() as conn:
+            return await self._requests.once(conn, key, fingerprint, create, kind="supplement")
 
     async def escalate_referral(self, referral_id: str, kind: LetterKind, key: str) -> dict[str, Any]:
         """One rung of a fast-track referral's follow-up, once per key: a letter to the receiving body and a

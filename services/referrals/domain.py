@@ -33,6 +33,7 @@ LETTER_NAMES: dict[LetterKind, str] = {
     LetterKind.PROCURATORATE_REQUEST: "商请提前介入函",
     LetterKind.ARBITRATION_REFERRAL: "仲裁速裁转办单",
     LetterKind.LEGAL_AID_REFERRAL: "法律援助转介函",
+    LetterKind.SUPPLEMENTARY_NOTICE: "补充材料函",
 }
 
 # The rungs of the overdue-handoff ladder, in order (the lifecycle's LetterKind without the handoff itself).

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         PaymentRecord,
         PoliceDecision,
         ReferralKind,
+        ReferralSupplementRequest,
         SanctionKind,
         SanctionRequest,
         WithdrawReferralRequest,
@@ -26,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         decide_additional_compensation,
         mark_for_publication,
         report_correction,
+        send_referral_supplement,
         start_blacklist_procedure,
         withdraw_referral,
     )
@@ -43,6 +45,9 @@ SANCTIONS_BY_SHARED_RULES = "2026-11-sanctions-by-shared-rules"
 # A criminal referral waits for the case team's report and the bureau head's approval
 # (workflows/case/referral_approval.py); the sanctions no longer wait for it.
 REFERRAL_BY_APPROVAL = "2026-11-referral-by-approval"
+# Wages paid after a criminal referral: the police are told (补充材料函) and decide; the bureau no longer
+# withdraws the referral on wages alone.
+POLICE_TOLD_OF_PAYMENT = "2026-11-police-told-of-payment"
 
 
 class RefusalStage(ReferralApprovalStage):
@@ -138,6 +143,8 @@ class RefusalStage(ReferralApprovalStage):
                 state.corrections_reported.append(payment.payment_id)
             if self._fully_paid():
                 await self._review_if_paid_on_time()
+                if workflow.patched(POLICE_TOLD_OF_PAYMENT):
+                    return await self._paid_after_refusal()
                 police_opened = (
                     state.police_decision is not None
                     and state.police_decision.decision is PoliceDecision.CASE_OPENED
@@ -172,6 +179,60 @@ class RefusalStage(ReferralApprovalStage):
                     f"{request.closed_by} 结案" + (f"：{request.notes}" if request.notes else ""),
                 )
                 return None
+
+    async def _paid_after_refusal(self) -> WaitResult | None:
+        """Wages paid in full after the refusal. A standing criminal referral is not withdrawn by the bureau:
+        the police are sent the payment's evidence (补充材料函) and decide (法释〔2013〕3号 art. 6 leaves
+        leniency to them and the prosecutors, and asks for the compensation too, which stays due). The case
+        then waits for the police's decision (or an inspector's closure); a declined referral stays declined."""
+        state = self._state
+        police_standing = "police" in state.referrals and not state.police_referral_withdrawn
+        declined = state.police_decision is not None and state.police_decision.decision is PoliceDecision.DECLINED
+        if police_standing and not declined and not self._is_done("referral.supplemented"):
+            late = self._payments_after_deadline()
+            ref = await self._activity(
+                send_referral_supplement,
+                ReferralSupplementRequest(
+                    idempotency_key=self._key("referral.supplement"),
+                    case_id=self._input.case_id,
+                    referral_id=state.referrals["police"],
+                    amount_paid=sum((p.amount for p in late), Decimal(0)),
+                    payment_ids=[p.payment_id for p in late],
+                    evidence=[e for p in late for e in p.evidence],
+                ),
+            )
+            self._record(
+                "referral.supplemented",
+                f"逾期后已足额支付劳动报酬：向公安机关发送补充材料函（{ref.id}），附支付凭证；"
+                "加付赔偿金仍应支付，是否立案由公安机关依法决定",
+            )
+            self._mark_done("referral.supplemented")
+        if police_standing and state.police_decision is None:
+            result = await self._wait(
+                lambda: state.police_decision is not None or state.closure_request is not None, None
+            )
+            if result is WaitResult.CONTINUE_AS_NEW:
+                return result
+        if state.closure_request is not None and state.police_decision is None:
+            request = state.closure_request
+            self._close(request.reason, f"{request.closed_by} 结案（工资已足额支付）" + (
+                f"：{request.notes}" if request.notes else ""))
+        elif state.police_decision is not None and state.police_decision.decision is PoliceDecision.CASE_OPENED:
+            self._close(ClosureReason.REFERRED_TO_POLICE, "公安机关立案；逾期后已足额支付，已告知公安机关")
+        elif state.police_decision is not None:
+            self._close(ClosureReason.PAID_IN_FULL, "逾期后足额支付；公安机关不予立案")
+        else:
+            self._close(ClosureReason.PAID_IN_FULL, "逾期后足额支付")
+        return None
+
+    def _payments_after_deadline(self) -> list[PaymentRecord]:
+        """The payments made after the order's deadline, by their dates."""
+        deadline = self._state.deadlines.get("order.payment")
+        dates = self._state.payment_dates
+        return [
+            p for p in self._state.payments
+            if deadline is None or dates.get(p.payment_id, deadline.due_at) > deadline.due_at
+        ] or self._state.payments[-1:]
 
     async def _procuratorate_request(self, criminal: bool) -> None:
         """The request for the procuratorate's early involvement (提前介入), once the police are referred."""

@@ -26,6 +26,7 @@ from services.contracts.lifecycle.messages import (
     Notification,
     OrderToPayRequest,
     ReferralRequest,
+    ReferralSupplementRequest,
     SanctionRequest,
     WithdrawReferralRequest,
 )
@@ -117,6 +118,11 @@ async def make_referral(request: ReferralRequest) -> DocumentRef:
 
 @activity.defn(name=ActivityNames.WITHDRAW_REFERRAL)
 async def withdraw_referral(request: WithdrawReferralRequest) -> None:
+    raise NotImplementedError
+
+
+@activity.defn(name=ActivityNames.SEND_REFERRAL_SUPPLEMENT)
+async def send_referral_supplement(request: ReferralSupplementRequest) -> DocumentRef:
     raise NotImplementedError
 
 

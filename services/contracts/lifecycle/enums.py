@@ -118,6 +118,7 @@ class LetterKind(StrEnum):
     PROCURATORATE_REQUEST = "procuratorate_request"  # 商请提前介入函
     ARBITRATION_REFERRAL = "arbitration_referral"  # 仲裁速裁转办单
     LEGAL_AID_REFERRAL = "legal_aid_referral"  # 法律援助转介函
+    SUPPLEMENTARY_NOTICE = "supplementary_notice"  # 补充材料函 (to a body a case was referred to)
 
 
 # The letters of a handoff: the handoff letter and its ladder. These are the only letters a case workflow asks

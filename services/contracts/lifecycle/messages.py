@@ -298,6 +298,19 @@ class LetterRequest(_Model):
     response_due_date: date | None = None
 
 
+class ReferralSupplementRequest(_Model):
+    """Wages paid after a criminal referral: the police are sent a supplementary notice (补充材料函) with the
+    payment's evidence. Whether to open a case, and any leniency, stays theirs to decide (法释〔2013〕3号
+    art. 6); the additional compensation stays due."""
+
+    idempotency_key: str
+    case_id: str
+    referral_id: str
+    amount_paid: Decimal = Field(gt=0, description="Paid after the order's deadline.")
+    payment_ids: list[str] = Field(min_length=1)
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
 class ReferralRequest(_Model):
     idempotency_key: str
     case_id: str

@@ -105,6 +105,7 @@ class ActivityNames:
     ISSUE_LETTER = "referrals.issue_letter"
     MAKE_REFERRAL = "referrals.make_referral"
     WITHDRAW_REFERRAL = "referrals.withdraw_referral"
+    SEND_REFERRAL_SUPPLEMENT = "referrals.send_referral_supplement"
     START_BLACKLIST_PROCEDURE = "sanctions.start_blacklist_procedure"
     MARK_FOR_PUBLICATION = "sanctions.mark_for_publication"
     REPORT_CORRECTION = "sanctions.report_correction"
@@ -125,6 +126,7 @@ ACTIVITY_OWNERS: dict[str, str] = {
     ActivityNames.ISSUE_LETTER: "referrals",
     ActivityNames.MAKE_REFERRAL: "referrals",
     ActivityNames.WITHDRAW_REFERRAL: "referrals",
+    ActivityNames.SEND_REFERRAL_SUPPLEMENT: "referrals",
     ActivityNames.START_BLACKLIST_PROCEDURE: "sanctions",
     ActivityNames.MARK_FOR_PUBLICATION: "sanctions",
     ActivityNames.REPORT_CORRECTION: "sanctions",

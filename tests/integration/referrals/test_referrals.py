@@ -147,3 +147,34 @@ def test_fast_tracks_legal_aid_same_day_and_arbitration(agencies: Agencies) -> N
                                   json={"decision": "accepted", "decision_ref": "邯劳人仲速字〔2026〕7号"})
     assert answered.status_code == 200
     assert case_status(a, other["case_id"]).referrals["arbitration"] == arbitration["referral_id"]
+
+
+def test_wages_paid_after_a_criminal_referral_reach_the_police_as_a_supplementary_notice(agencies: Agencies) -> None:
+    a = agencies
+    case = a.new_case()
+    case_id = case["case_id"]
+    made = a.lifecycle.post("/v1/referrals", headers={"Idempotency-Key": f"sp-{case_id}"}, json={
+        "idempotency_key": f"sp-{case_id}", "case_id": case_id, "county": case["county"],
+        "employer_ref": case["employer_ref"], "target": "police", "unpaid_amount": "60000.00", "workers": 12,
+        "basis": "达到数额较大标准；以逃匿方式逃避支付；经本局负责人批准移送"})
+    assert made.status_code == 201, made.text
+    rid = made.json()["id"]
+    body = {"idempotency_key": f"case:{case_id}:referral.supplement", "case_id": case_id, "referral_id": rid,
+            "amount_paid": "60000.00", "payment_ids": ["pay-1"], "evidence": [{"kind": "bank_record", "ref": "b-1"}]}
+    headers = {"Idempotency-Key": body["idempotency_key"]}
+    first = a.lifecycle.post(f"/v1/referrals/{rid}/supplements", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    again = a.lifecycle.post(f"/v1/referrals/{rid}/supplements", json=body, headers=headers)
+    assert again.status_code == 200 and again.json() == first.json()
+    assert a.police.post(f"/v1/referrals/{rid}/supplements", json=body, headers=headers).status_code == 403
+
+    letters = a.police.get(f"/v1/referrals/{rid}").json()["letters"]
+    notice = next(x for x in letters if x["kind"] == "supplementary_notice")
+    assert notice["letter_id"] == first.json()["id"] and notice["document_number"].startswith("邯人社补")
+    pdf = a.police.get(f"/v1/letters/{notice['letter_id']}/pdf").content
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).replace("\n", "")
+    for expected in ("补充材料函", "60,000.00", "pay-1", "加付赔偿金决定仍应履行", "邯郸市公安局"):
+        assert expected in text, (expected, text)
+    events = events_of(a, case_id, lambda seen: any(e.type == "referral.supplemented" for e in seen))
+    supplemented = next(e.payload for e in events if e.type == "referral.supplemented")
+    assert supplemented["referral_id"] == rid and supplemented["letter_id"] == notice["letter_id"]

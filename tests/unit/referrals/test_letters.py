@@ -23,6 +23,8 @@ FACTS = {
     "basis": "12 名劳动者合计 60000 元，达到数额较大标准", "order_id": "ORDER-20261101-ABC",
     "order_date_text": "2026年11月1日", "served_text": "2026年11月2日以直接送达方式送达",
     "police_referral_number": "邯人社移〔2026〕1号", "police_referral_date_text": "2026年11月20日",
+    "referral_date_text": "2026年11月20日", "referral_number": "邯人社移〔2026〕1号", "amount_paid": "60,000.00",
+    "payment_ids": "pay-1",
 }
 
 

@@ -23,6 +23,7 @@ from services.contracts.lifecycle import (
     Notification,
     OrderToPayRequest,
     ReferralRequest,
+    ReferralSupplementRequest,
     SanctionRequest,
     WithdrawReferralRequest,
 )
@@ -105,6 +106,10 @@ class FakeServices:
     async def withdraw_referral(self, request: WithdrawReferralRequest) -> None:
         self._document(ActivityNames.WITHDRAW_REFERRAL, request, "WDR")
 
+    @activity.defn(name=ActivityNames.SEND_REFERRAL_SUPPLEMENT)
+    async def send_referral_supplement(self, request: ReferralSupplementRequest) -> DocumentRef:
+        return self._document(ActivityNames.SEND_REFERRAL_SUPPLEMENT, request, "SUPP")
+
     @activity.defn(name=ActivityNames.START_BLACKLIST_PROCEDURE)
     async def start_blacklist_procedure(self, request: SanctionRequest) -> DocumentRef:
         return self._document(ActivityNames.START_BLACKLIST_PROCEDURE, request, "BL")
@@ -127,6 +132,7 @@ class FakeServices:
             self.issue_letter,
             self.make_referral,
             self.withdraw_referral,
+            self.send_referral_supplement,
             self.start_blacklist_procedure,
             self.mark_for_publication,
             self.report_correction,

@@ -490,23 +490,32 @@ async def test_partial_payment_before_the_deadline_counts_against_the_threshold(
     assert status.referrals == {}
 
 
-async def test_payment_after_refusal_before_police_open_a_case_stops_the_referral(harness: Harness) -> None:
+async def test_wages_paid_after_the_referral_are_told_to_the_police_who_decide(harness: Harness) -> None:
     h = harness
     _, case_id, status = await served_case(h, amount=48000, workers=12, months=2)
     status = await pass_payment_deadline(h, case_id, status)
     assert "police" in (await refer_with_approval(h, case_id)).referrals
     await h.update(h.case(case_id), Updates.RECORD_PAYMENT, payment("after", 48000), CaseStatus)
-    result = await h.result(h.case(case_id))
-    assert result.police_referral_withdrawn
-    assert result.closure_reason is ClosureReason.PAID_IN_FULL
-    withdrawn = h.services.distinct(ActivityNames.WITHDRAW_REFERRAL)
-    assert {w.referral_id for w in withdrawn} == {
-        result.referrals["police"],
-        result.referrals["procuratorate"],
-    }
+
+    async def supplemented() -> CaseStatus | None:
+        status = await h.case_status(case_id)
+        return status if any(e.kind == "referral.supplemented" for e in status.timeline) else None
+
+    # The police are sent the payment's evidence; the bureau does not withdraw the referral: the case waits.
+    status = await h.eventually(supplemented)
+    assert status.status is Status.OPEN and status.stage is CaseStage.REFUSAL
+    supplement = h.services.distinct(ActivityNames.SEND_REFERRAL_SUPPLEMENT)[0]
+    assert supplement.referral_id == status.referrals["police"] and supplement.amount_paid == 48000
+    assert supplement.payment_ids == ["after"]
+    assert h.services.requests(ActivityNames.WITHDRAW_REFERRAL) == []
     corrections = h.services.distinct(ActivityNames.REPORT_CORRECTION)
     assert len(corrections) == 1 and corrections[0].amount == 48000
-    assert any(e.kind == "referral.withdrawn" for e in result.timeline)
+    # The police decline to open a case: it stays declined, and the case closes as paid.
+    await h.update(h.case(case_id), Updates.RECORD_POLICE_DECISION, PoliceDecisionRecord(
+        decision=PoliceDecision.DECLINED, recorded_by="police"), CaseStatus)
+    result = await h.result(h.case(case_id))
+    assert result.closure_reason is ClosureReason.PAID_IN_FULL and not result.police_referral_withdrawn
+    assert result.police_decision is PoliceDecision.DECLINED
 
 
 async def test_a_payment_dated_before_the_deadline_but_recorded_after_it_is_on_time(harness: Harness) -> None:
@@ -567,6 +576,10 @@ async def test_an_on_time_payment_recorded_after_the_refusal_steps_sends_them_fo
     assert "police" in status.referrals and status.blacklist_procedure_id is not None
     await h.update(h.case(case_id), Updates.RECORD_PAYMENT, payment("bank", 48000, due_at - timedelta(days=1)),
                    CaseStatus)
+    # The police, told of the payment, decline.
+    await h.eventually(lambda: _timeline_has(h, case_id, "referral.supplemented"))
+    await h.update(h.case(case_id), Updates.RECORD_POLICE_DECISION, PoliceDecisionRecord(
+        decision=PoliceDecision.DECLINED, recorded_by="police"), CaseStatus)
     result = await h.result(h.case(case_id))
     assert result.closure_reason is ClosureReason.PAID_IN_FULL
     review = [e.text for e in result.timeline if e.kind == "refusal.review"]
@@ -799,6 +812,10 @@ async def test_late_reports_and_decisions_remind_and_escalate(harness: Harness) 
     await h.update(h.case(case_id), Updates.DECIDE_REFERRAL,
                    ReferralDecisionRecord(approved=True, decided_by="bureau-head-1"), CaseStatus)
     await h.eventually(lambda: _referred(h, case_id))
+
+
+async def _timeline_has(h: Harness, case_id: str, kind: str) -> bool:
+    return any(e.kind == kind for e in (await h.case_status(case_id)).timeline)
 
 
 async def _noticed(h: Harness, kind: str) -> bool:

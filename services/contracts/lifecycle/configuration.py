@@ -36,7 +36,8 @@ class CalendarYear(_Model):
 class CalendarConfig(_Model):
     years: list[CalendarYear] = Field(default_factory=list)
     # What to do with a date covered neither by `years` nor by the calendar package:
-    # "weekdays": Monday-Friday, with a logged warning and the deadline marked provisional;
+    # "weekdays": Monday-Friday less the public holidays fixed by law (no make-up working days), with a
+    # logged warning and the deadline marked provisional;
     # "fail": refuse to compute (the workflow waits, visibly, for a calendar update).
     fallback: Literal["weekdays", "fail"] = "weekdays"
 

@@ -100,11 +100,12 @@ class WorkflowStarter:
 
     def prepare(self, events: list[EventEnvelope]) -> None:
         starts: list[tuple[EventEnvelope, ComplaintInput]] = []
+        config = self._config()
         for event in events:
             try:
                 submitted = self._handlers.payload_of(event)
                 if isinstance(submitted, ComplaintSubmitted):
-                    starts.append((event, complaint_input(submitted, self._config())))
+                    starts.append((event, complaint_input(submitted, config)))
             except Exception:  # the handler sets the event aside with the reason
                 continue
         # Replaced, not added to: an entry left from an earlier poll belonged to an event the inbox found applied.

@@ -72,7 +72,7 @@ async def start(sanctions_env: WorkflowEnvironment) -> AsyncIterator[StartListin
         handle = await sanctions_env.client.start_workflow(
             BlacklistWorkflow.run,
             BlacklistInput(
-                listing_id=listing_id, case_id=f"C-{uuid.uuid4().hex[:16].upper()}", county="130402",
+                listing_id=listing_id, case_id=f"C-{uuid.uuid4().hex[:10].upper()}", county="130402",
                 employer_ref="E-91130400MA0000001X", ground=ListingGround.CRIMINAL_THRESHOLD,
                 basis="12 名劳动者，未付合计 60000 元", amount=Decimal("60000.00"),
                 proposed_at=datetime(proposed_on.year, proposed_on.month, proposed_on.day, 2, tzinfo=UTC),

@@ -16,7 +16,10 @@ from services.contracts.lifecycle.names import ACTIVITY_OWNERS
 
 class CalendarYear(_Model):
     """One year's official calendar as announced by the State Council: public holidays and the make-up
-    working days (调休) that fall on weekends. When present it replaces the package's data for that year."""
+    working days (调休) that fall on weekends. When present it replaces the package's data for that year.
+
+    Whether an entry is plausibly the official one is checked where it enters, not here
+    (services/contracts/official_calendar.py): this model is also decoded from recorded histories."""
 
     year: int = Field(ge=2000, le=2200)
     holidays: list[date] = Field(default_factory=list)

@@ -8,6 +8,8 @@
     anxin audit ledger [--fix]         compare the ledger and the listings with every open (and recently closed) workflow
     anxin trace ID                     the spans of the traces that touched a complaint, case or trace id
     anxin clues import FILE            import clues (JSON lines or CSV) through intake, with a progress bar
+    anxin calendar load FILE           enter a year's official holidays: checked, kept for the services, sent to open workflows
+    anxin calendar status              the years the calendar covers, and open deadlines still provisional
 
 Agency commands get a token with client credentials: `--client-id/--client-secret` (or ANXIN_CLIENT_ID /
 ANXIN_CLIENT_SECRET); on a development stack the clients made by `make run` are used by default.
@@ -34,10 +36,12 @@ stack_app = typer.Typer(help="The local stack.", no_args_is_help=True)
 clues_app = typer.Typer(help="Clues from other platforms.", no_args_is_help=True)
 case_app = typer.Typer(help="Complaints and cases.", no_args_is_help=True)
 audit_app = typer.Typer(help="Consistency checks.", no_args_is_help=True)
+calendar_app = typer.Typer(help="The official working-day calendar.", no_args_is_help=True)
 app.add_typer(stack_app, name="stack")
 app.add_typer(clues_app, name="clues")
 app.add_typer(case_app, name="case")
 app.add_typer(audit_app, name="audit")
+app.add_typer(calendar_app, name="calendar")
 console = Console()
 
 DATA_DIR = Path(os.environ.get("ANXIN_DATA_DIR", REPO_ROOT / ".data"))
@@ -246,6 +250,50 @@ def audit_ledger_command(
         return 1 if found else 0
 
     raise typer.Exit(asyncio.run(run()))
+
+
+@calendar_app.command("load")
+def calendar_load(file: Annotated[Path, typer.Argument(exists=True, readable=True, help="years as .toml or .json")]) -> None:
+    """Enter official calendar years (the configuration's `calendar.years` shape): checked, written to
+    calendar.toml beside the lifecycle configuration, then sent to every open complaint, case and blacklist
+    listing (`calendar_updated`), which recompute their provisional deadlines. A refusal writes and sends nothing."""
+    from operations import calendar as official
+
+    settings = operator_settings()
+    try:
+        prepared = official.prepare_load(settings, file.read_text(encoding="utf-8-sig"), str(file))
+    except ValueError as exc:
+        console.print(f"[red]refused; nothing written, nothing sent:[/] {exc}")
+        raise typer.Exit(1) from None
+
+    async def run() -> int:
+        client = await _client(settings)  # before writing: a calendar written must also reach the workflows
+        official.write_calendar_file(prepared)
+        with console.status("signalling open workflows…"):
+            counts = await official.signal_open_workflows(client, prepared.calendar)
+            follow_ups = sum([await official.count_running(client, t) for t in official.NOT_SIGNALLED.values()])
+        for line in official.load_report(prepared, counts, follow_ups):
+            console.print(line)
+        return 1 if any(c.failed for c in counts.values()) else 0
+
+    raise typer.Exit(asyncio.run(run()))
+
+
+@calendar_app.command("status")
+def calendar_status_command(limit: Annotated[int, typer.Option(help="open workflows to ask, per kind")] = 5000) -> None:
+    """The years the calendar package and the configuration cover, and every pending deadline of an open
+    complaint, case or blacklist listing still counted on the fallback (provisional)."""
+    from operations.calendar import calendar_status, status_report
+
+    async def run() -> None:
+        settings = operator_settings()
+        client = await _client(settings)
+        with console.status("asking the open workflows…"):
+            status = await calendar_status(client, settings, limit=limit)
+        for part in status_report(status):
+            console.print(part)
+
+    asyncio.run(run())
 
 
 @app.command("redeliver")

@@ -64,7 +64,7 @@ class CalendarActivities:
         if deadline.provisional:
             subject = activity.info().workflow_id
             log.warning(
-                "deadline computed on the Monday-Friday fallback: the official calendar is missing",
+                "deadline computed on the fallback (weekdays less statutory holidays): the official calendar is missing",
                 extra={"subject": subject, "deadline": request.name, "due_date": str(deadline.due_date)},
             )
         return deadline

@@ -3,8 +3,8 @@
 Every deadline is computed once by the calendar activity and stored in the state under its name, so a
 replay, a retry or a new run after continue-as-new waits for the same instant. Waiting is explicit: until a
 condition holds or the stored deadline passes (the escalation branch), leaving at any wait for a new run when
-the history is long. A deadline computed on the Monday-Friday fallback is recomputed when the bureau enters
-the missing year's calendar.
+the history is long. A deadline computed on the fallback calendar (provisional) is recomputed when the bureau
+enters the missing year's calendar.
 """
 
 from __future__ import annotations

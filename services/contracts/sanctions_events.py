@@ -54,6 +54,8 @@ class ListingUpdates:
 class ListingSignals:
     CORRECTION_REPORTED = "correction_reported"  # wages paid after the refusal (from POST /v1/corrections)
     REPORT_STATE = "report_state"  # an operator asks for the whole state again (`anxin audit ledger --fix`)
+    # The bureau entered a year's official calendar (`anxin calendar load`; the lifecycle's signal of that name).
+    CALENDAR_UPDATED = "calendar_updated"
 
 
 class ListingQueries:
@@ -233,6 +235,8 @@ class ListingStatus(_Model):
     paid_in_full_on: date | None
     notice_document_id: str | None
     defence_due_date: date | None
+    defence_due_provisional: bool = Field(
+        False, description="The defence period reaches into a year without an official calendar yet.")
     statements: list[str]
     decided_on: date | None
     decision_document_id: str | None

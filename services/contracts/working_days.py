@@ -5,8 +5,12 @@ Pure functions over three sources, in order of precedence:
 1. the bureau's configuration (`CalendarConfig.years`): a year entered there replaces every other source
    for that year — this is how next year's calendar is entered when the State Council announces it;
 2. the `chinesecalendar` package, for the years its data covers (2004-2026 in version 1.11);
-3. otherwise Monday-Friday. A result that used this fallback for any day it examined is *provisional*
-   and says which years were missing — never silently. With `fallback="fail"` it raises instead.
+3. otherwise a fallback: Monday-Friday, less the public holidays fixed by law
+   (services/contracts/statutory_holidays.py: 元旦, 春节 from 除夕 to 初三, 清明, 劳动节, 端午, 中秋, 国庆).
+   The days the State Council adds to a holiday and the weekend days it makes working days (调休) are
+   announced each year and cannot be predicted, so the fallback invents none. A result that used the
+   fallback for any day it examined is *provisional* and says which years were missing — never silently.
+   With `fallback="fail"` it raises instead.
 
 Periods follow the procedural rule that the start day is not counted (期间开始的日不计算在期间内), and a
 period counted in calendar days whose last day is not a working day ends on the next working day.
@@ -19,6 +23,7 @@ calendar, so they agree. Pure; the package's data is read on first use, not on i
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +33,7 @@ import chinese_calendar
 
 from services.contracts.legal_time import end_of_day, legal_date
 from services.contracts.lifecycle import CalendarConfig, DayUnit, Deadline, DeadlineRequest
+from services.contracts.statutory_holidays import FIRST_YEAR, statutory_holidays
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +80,18 @@ def installed_package() -> PackageCalendar:
     return _INSTALLED
 
 
+@functools.cache
+def _fallback_holidays(year: int) -> frozenset[date]:
+    # Years before the rules of 2025 that the package does not cover either (before 2004) keep plain weeks:
+    # no legal period here reaches back that far.
+    return frozenset(statutory_holidays(year)) if year >= FIRST_YEAR else frozenset()
+
+
 @dataclass
 class WorkingCalendar:
     config: CalendarConfig
     package: PackageCalendar = field(default_factory=installed_package)
-    # Years for which a day was decided by the Monday-Friday fallback, since the last `reset()`.
+    # Years for which a day was decided by the fallback (weekdays less statutory holidays), since `reset()`.
     fallback_years: set[int] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -106,7 +119,7 @@ class WorkingCalendar:
             if self.config.fallback == "fail":
                 raise CalendarNotCovered([day.year])
             self.fallback_years.add(day.year)
-            holidays, workdays = frozenset(), frozenset()
+            holidays, workdays = _fallback_holidays(day.year), frozenset()
         if day in workdays:
             return True
         if day in holidays:
@@ -167,7 +180,7 @@ def compute_deadline(request: DeadlineRequest, package: PackageCalendar | None =
     note = None
     if calendar.fallback_years:
         years = ", ".join(map(str, sorted(calendar.fallback_years)))
-        note = f"{years} 年官方节假日安排尚未录入，按周一至周五临时计算，待录入后重新计算"
+        note = f"{years} 年官方节假日安排尚未录入，按法定节假日和周一至周五临时计算（未含调休），待录入后重新计算"
     return Deadline(
         name=request.name,
         legal_start=request.legal_start,

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -24,7 +25,7 @@ from services.common.event_handlers import EventHandlers
 from services.common.health import Check, database_check, kafka_check, status_check, temporal_check
 from services.common.inbox import InboxConsumer
 from services.common.kafka import KafkaProbe, new_consumer
-from services.common.lifecycle_config import load_lifecycle_config
+from services.common.lifecycle_config import LiveLifecycleConfig
 from services.common.runner import Component
 from services.common.service import ServiceSettings
 from services.common.telemetry import attach_trace_context, detach_trace_context
@@ -75,8 +76,9 @@ class WorkflowStarter:
     Temporal queued every later complaint behind it (`docs/performance.md`).
     """
 
-    def __init__(self, settings: ServiceSettings, config: LifecycleConfig) -> None:
+    def __init__(self, settings: ServiceSettings, config: Callable[[], LifecycleConfig]) -> None:
         self._settings = settings
+        # The configuration each new workflow carries, as the files say when it starts (`LiveLifecycleConfig`).
         self._config = config
         self._handlers = EventHandlers({ComplaintSubmitted: self._submitted}, consumer=CONSUMER_NAME)
         self._local = threading.local()
@@ -94,11 +96,12 @@ class WorkflowStarter:
 
     def prepare(self, events: list[EventEnvelope]) -> None:
         starts: list[tuple[EventEnvelope, ComplaintInput]] = []
+        config = self._config()
         for event in events:
             try:
                 submitted = self._handlers.payload_of(event)
                 if isinstance(submitted, ComplaintSubmitted):
-                    starts.append((event, complaint_input(submitted, self._config)))
+                    starts.append((event, complaint_input(submitted, config)))
             except Exception:  # the handler sets the event aside with the reason
                 continue
         # Replaced, not added to: an entry left from an earlier poll belonged to an event the inbox found applied.
@@ -130,7 +133,7 @@ class WorkflowStarter:
 
     def _submitted(self, conn: psycopg.Connection[Any], event: EventEnvelope, submitted: ComplaintSubmitted) -> None:
         prepared = self._prepared.pop(event.event_id, None)
-        workflow_input = prepared or complaint_input(submitted, self._config)
+        workflow_input = prepared or complaint_input(submitted, self._config())
         workflow_id = complaint_workflow_id(workflow_input.complaint_id)
         if prepared is None:
             self._loop().run_until_complete(self._start(workflow_id, workflow_input))
@@ -157,7 +160,7 @@ class WorkflowStarter:
 
 
 def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, Check]]:
-    starter = WorkflowStarter(settings, load_lifecycle_config(settings))
+    starter = WorkflowStarter(settings, LiveLifecycleConfig(settings))
     consumer = InboxConsumer(
         name=CONSUMER_NAME,
         database_url=settings.database_url,

@@ -2,9 +2,8 @@
 
 from fastapi import FastAPI
 
-from services.common.lifecycle_config import load_lifecycle_config
+from services.common.lifecycle_config import live_calendar
 from services.common.service import ServiceSettings, create_service_app
-from services.contracts.lifecycle import CalendarConfig
 from services.referrals.api import router
 from services.referrals.commands import Referrals
 from services.referrals.departments import load_departments
@@ -18,10 +17,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     # Read once and checked before serving: a wrong departments file or a missing font stops the process.
     departments = load_departments(referrals_settings.departments_file)
     font = cjk_font_path(referrals_settings.cjk_font)
-    try:
-        calendar = load_lifecycle_config(settings).calendar
-    except (OSError, ValueError):
-        calendar = CalendarConfig()
+    calendar = live_calendar(settings)
 
     async def on_startup(app: FastAPI) -> None:
         app.state.referrals = Referrals(app.state.pool, app.state.temporal.require(), departments, font, calendar)

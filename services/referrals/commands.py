@@ -14,6 +14,7 @@ import base64
 import binascii
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -110,7 +111,7 @@ class Referrals:
     """The service's commands; one instance per API process."""
 
     def __init__(self, pool: AsyncConnectionPool, client: Client | None, departments: DepartmentsConfig,
-                 font: Path, calendar: CalendarConfig | None = None) -> None:
+                 font: Path, calendar: Callable[[], CalendarConfig] | None = None) -> None:
         self._pool = pool
         self._process = (ProcessGateway(client, status_query=Queries.STATUS, wording=CASE_PROCESS)
                          if client is not None else None)
@@ -122,7 +123,8 @@ class Referrals:
                                       lock=store.lock_key)
         self.departments = departments
         self._font = font
-        self._calendar = calendar or CalendarConfig()
+        # The official calendar entries as the configuration says now (a year may be loaded meanwhile).
+        self._calendar = calendar or CalendarConfig
 
     async def publish_directory(self) -> bool:
         """Publish the department directory unless this very configuration was published before (its event id
@@ -229,7 +231,7 @@ class Referrals:
             return request.response_due_date, due_at
         rung = department.rung(request.kind)
         days = rung.wait_working_days if rung else department.response_working_days
-        return domain.working_days_due(now, days, self._calendar)
+        return domain.working_days_due(now, days, self._calendar())
 
     async def _new_letter(
         self,
@@ -523,7 +525,7 @@ class Referrals:
             if facts is None:
                 raise _facts_missing(case_id)
             now = datetime.now(UTC)
-            due_date, due_at = domain.working_days_due(now, receiver.response_working_days, self._calendar)
+            due_date, due_at = domain.working_days_due(now, receiver.response_working_days, self._calendar())
             referral_id = domain.record_id("REF", key)
             related = None
             extra: dict[str, Any] = {"basis": basis, "unpaid_amount": domain.money_text(unpaid_amount)}
@@ -600,7 +602,7 @@ class Referrals:
     def _order_due(self, facts: dict[str, Any]) -> date | None:
         if not facts["served_at"] or not facts["order_pay_days"]:
             return None
-        calendar = WorkingCalendar(self._calendar)
+        calendar = WorkingCalendar(self._calendar())
         start = domain.china_date(facts["served_at"])
         if facts["order_pay_unit"] == DayUnit.WORKING.value:
             return calendar.add_working_days(start, facts["order_pay_days"])
@@ -694,7 +696,7 @@ class Referrals:
             receiver = self.departments.receiver(target)
             rung = receiver.rung(kind)
             now = datetime.now(UTC)
-            due_date, due_at = domain.working_days_due(now, rung.wait_working_days if rung else 1, self._calendar)
+            due_date, due_at = domain.working_days_due(now, rung.wait_working_days if rung else 1, self._calendar())
             previous = [p for p in await store.letters_of(conn, referral_id=referral_id)
                         if p["kind"] in {k.value for k in domain.LADDER}]
             first = await store.get_letter(conn, referral["letter_id"])

@@ -31,11 +31,11 @@ from services.common.gauges import register_query_gauges
 from services.common.health import Check, database_check, kafka_check, status_check
 from services.common.inbox import InboxConsumer, PermanentEventError
 from services.common.kafka import KafkaProbe, new_consumer
-from services.common.lifecycle_config import load_lifecycle_config
+from services.common.lifecycle_config import live_calendar
 from services.common.runner import Component, TemporalWorkerComponent
 from services.common.service import ServiceSettings
 from services.contracts.events import EventEnvelope, Topics
-from services.contracts.lifecycle import CalendarConfig, TaskQueues
+from services.contracts.lifecycle import TaskQueues
 from services.contracts.referrals_events import LetterKind, ReferralDecided, ReferralMade, ReferralWithdrawn
 from services.referrals import domain
 from services.referrals.commands import Referrals
@@ -59,14 +59,6 @@ from services.referrals.spec import SPEC
 log = logging.getLogger(__name__)
 
 STARTER_NAME = "referrals-follow-up-starter"
-
-
-def _calendar(settings: ServiceSettings) -> CalendarConfig:
-    try:
-        return load_lifecycle_config(settings).calendar
-    except (OSError, ValueError) as exc:
-        log.warning("lifecycle configuration unreadable; the package calendar applies", extra={"error": str(exc)})
-        return CalendarConfig()
 
 
 class FollowUpStarter:
@@ -162,7 +154,7 @@ class FollowUpWorker(TemporalWorkerComponent):
         font = cjk_font_path(getattr(self._settings, "cjk_font", None))
         pool = await open_async_pool(self._settings.database_url, SPEC.schema, max_size=3)
         try:
-            referrals = Referrals(pool, client, self._departments, font, _calendar(self._settings))
+            referrals = Referrals(pool, client, self._departments, font, live_calendar(self._settings))
             worker = Worker(client, task_queue=TaskQueues.REFERRALS, workflows=[ReferralFollowUpWorkflow],
                             activities=[FollowUpActivities(referrals).escalate_referral])
             self.mark_running()

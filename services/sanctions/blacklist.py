@@ -13,6 +13,9 @@ The workflow reports its state to the sanctions service each time it changes (on
 services/contracts/listing_reports.py), with the reporter the lifecycle workflows use
 (services/contracts/state_reporting.py); the run ends only once its last state is reported.
 
+The statement-and-defence period is counted on the official calendar and recomputed when the bureau enters a
+year it reached into provisionally (services/sanctions/defence_period.py).
+
 The history stays short (a handful of activities and messages over the whole life, and a report per
 change), so no continue-as-new is needed. Changes to this code while listings are live must keep old
 histories replaying: use `workflow.patched()`.
@@ -32,7 +35,7 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from services.contracts.legal_time import end_of_day, legal_date
-    from services.contracts.lifecycle import Deadline, DeadlineRequest
+    from services.contracts.lifecycle import Deadline
     from services.contracts.listing_reports import describe_listing_changes, listing_snapshot_of
     from services.contracts.sanctions_events import (
         BLACKLIST_WORKFLOW_TYPE,
@@ -60,6 +63,7 @@ with workflow.unsafe.imports_passed_through():
         StatementReview,
     )
     from services.contracts.state_reporting import ReportProgress, Reports, StateReporting
+    from services.sanctions.defence_period import DefencePeriod
     from services.sanctions.domain import add_months
 
 ACTIVITY_TIMEOUT = timedelta(minutes=2)
@@ -96,7 +100,7 @@ def early_removal_refusals(status: ListingStatus, legal_today: date) -> list[str
 
 
 @workflow.defn(name=BLACKLIST_WORKFLOW_TYPE)
-class BlacklistWorkflow(StateReporting):
+class BlacklistWorkflow(DefencePeriod, StateReporting):
     # The attributes whose change is reported (see `StateReporting.REPORTED_FIELDS`; patch any change).
     REPORTED_FIELDS = frozenset({
         "_stage", "_corrections", "_paid_in_full_on", "_statements", "_defence_due", "_decided_on",
@@ -124,6 +128,7 @@ class BlacklistWorkflow(StateReporting):
         self._removed_on: date | None = None
         self._timeline: list[ListingTimelineEntry] = []
         self._reports = Reports()
+        self._calendar = listing.config.calendar
         self._wall_anchor: datetime = workflow.now()
         self._legal_anchor: datetime = (
             listing.proposed_at if listing.config.working_day_seconds > 0 else self._wall_anchor
@@ -189,21 +194,8 @@ class BlacklistWorkflow(StateReporting):
 
         # Prior notice and the statement-and-defence period.
         issued_at = self._legal_now()
-        deadline: Deadline = await workflow.execute_activity(
-            SanctionsActivities.COMPUTE_DEADLINE,
-            DeadlineRequest(
-                name="defence",
-                legal_start=issued_at,
-                wall_start=workflow.now(),
-                amount=cfg.defence_days,
-                unit=cfg.defence_unit,
-                calendar=cfg.calendar,
-                working_day_seconds=cfg.working_day_seconds,
-            ),
-            result_type=Deadline,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
-        )
+        deadline = await self._compute_defence(issued_at, cfg.defence_days, cfg.defence_unit, cfg.working_day_seconds)
+        self._defence = deadline
         self._defence_due = deadline.due_date
         self._notice = await self._activity(
             SanctionsActivities.ISSUE_PRIOR_NOTICE,
@@ -221,7 +213,8 @@ class BlacklistWorkflow(StateReporting):
             "notice", f"送达事先告知书（{self._notice.document_number}），陈述申辩期至 {deadline.due_date}"
         )
         # Payment in full ends the wait early: the employer may then be left off at once.
-        await self._until(lambda: self._paid_in_full() and cfg.leave_off_when_paid, deadline.due_at)
+        await self._wait_defence_period(lambda: self._paid_in_full() and cfg.leave_off_when_paid,
+                                        cfg.working_day_seconds)
 
         # The decision.
         if self._paid_in_full() and cfg.leave_off_when_paid:
@@ -295,6 +288,9 @@ class BlacklistWorkflow(StateReporting):
         """Wait for `condition` or until the legal instant, whichever comes first."""
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(condition, timeout=self._wait_for(legal_instant))
+
+    def _defence_due_changed(self, deadline: Deadline) -> None:
+        self._defence_due = deadline.due_date
 
     async def _not_listed(self, reason: NotListedReason, text: str) -> None:
         assert self._input is not None
@@ -458,6 +454,7 @@ class BlacklistWorkflow(StateReporting):
             paid_in_full_on=self._paid_in_full_on,
             notice_document_id=self._notice.document_id if self._notice else None,
             defence_due_date=self._defence_due,
+            defence_due_provisional=self._defence is not None and self._defence.provisional,
             statements=list(self._statements),
             decided_on=self._decided_on,
             decision_document_id=self._decision_document,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -92,7 +93,7 @@ class Sanctions:
     """One instance per API process."""
 
     def __init__(self, pool: AsyncConnectionPool, client: Client, settings: SanctionsSettings, cipher: FieldCipher,
-                 calendar: CalendarConfig, reference_key: bytes) -> None:
+                 calendar: Callable[[], CalendarConfig], reference_key: bytes) -> None:
         self._pool = pool
         self._client = client
         self._process = ProcessGateway(client, status_query=ListingQueries.STATUS, wording=PROCEDURE)
@@ -100,6 +101,7 @@ class Sanctions:
         self._actions = ActionLog(pool, store.find_action)
         self._settings = settings
         self._cipher = cipher
+        # The official calendar entries as the configuration says now (a year may be loaded meanwhile).
         self._calendar = calendar
         self._reference_key = reference_key
 
@@ -146,7 +148,7 @@ class Sanctions:
             listing_id=listing["listing_id"], case_id=listing["case_id"], county=listing["county"],
             employer_ref=listing["employer_ref"], ground=ListingGround(listing["ground"]), basis=listing["basis"],
             amount=listing["amount"], proposed_at=listing["proposed_at"],
-            config=blacklist_config(self._settings, self._calendar),
+            config=blacklist_config(self._settings, self._calendar()),
         )
         try:
             await self._client.start_workflow(

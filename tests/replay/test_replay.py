@@ -1,6 +1,7 @@
 """Replays recorded histories against the current workflow code: a non-deterministic change fails here.
 
-Histories are recorded by `python -m tests.replay.record_histories`; see docs/process.md for the
+Histories are recorded by `python -m tests.replay.record_histories` (the lifecycle workflows) and
+`python -m tests.replay.listing_scenarios` (the blacklist procedure); see docs/process.md for the
 `workflow.patched()` convention that keeps old histories replayable.
 """
 
@@ -13,6 +14,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from services.common.temporal import data_converter
+from services.sanctions.blacklist import BlacklistWorkflow
 from workflows.worker import WORKFLOWS
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -25,6 +27,6 @@ def test_histories_are_recorded() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_history_replays_deterministically(path: Path) -> None:
     history = WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text(encoding="utf-8"))
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter())
+    replayer = Replayer(workflows=[*WORKFLOWS, BlacklistWorkflow], data_converter=data_converter())
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from services.contracts.lifecycle import CalendarConfig, CaseMember, CriminalThreshold
 from services.contracts.referrals_events import HandoffStatus
+from services.contracts.statutory_holidays import statutory_holidays
 from services.contracts.working_days import WorkingCalendar, installed_package
 from services.referrals.domain import FINAL, Refused, check_acknowledge, check_answer
 from workflows.rules import assess_criminal_threshold
@@ -77,7 +78,7 @@ def test_working_days_agree_with_the_chinese_calendar_package(start: date, days:
     assert chinese_calendar.is_workday(due)
     skipped = [start + timedelta(days=i) for i in range(1, (due - start).days)]
     assert sum(chinese_calendar.is_workday(day) for day in skipped) == days - 1
-    assert not cal.fallback_years, "a covered year must never use the Monday-Friday fallback"
+    assert not cal.fallback_years, "a covered year must never use the fallback"
 
 
 @FAST
@@ -93,9 +94,9 @@ def test_a_calendar_day_period_ends_on_a_working_day_no_earlier_than_its_length(
 
 @FAST
 @given(day=st.dates(min_value=date(LAST_YEAR + 1, 1, 1), max_value=date(2199, 12, 31)))
-def test_an_uncovered_year_falls_back_to_monday_to_friday_and_says_so(day: date) -> None:
+def test_an_uncovered_year_falls_back_to_weekdays_less_statutory_holidays_and_says_so(day: date) -> None:
     cal = calendar()
-    assert cal.is_working_day(day) == (day.weekday() < 5)
+    assert cal.is_working_day(day) == (day.weekday() < 5 and day not in statutory_holidays(day.year))
     assert cal.fallback_years == {day.year}
 
 

@@ -17,7 +17,10 @@ from services.contracts.owed_period import VIOLATION_LIMIT_YEARS
 
 class CalendarYear(_Model):
     """One year's official calendar as announced by the State Council: public holidays and the make-up
-    working days (调休) that fall on weekends. When present it replaces the package's data for that year."""
+    working days (调休) that fall on weekends. When present it replaces the package's data for that year.
+
+    Whether an entry is plausibly the official one is checked where it enters, not here
+    (services/contracts/official_calendar.py): this model is also decoded from recorded histories."""
 
     year: int = Field(ge=2000, le=2200)
     holidays: list[date] = Field(default_factory=list)
@@ -37,7 +40,8 @@ class CalendarYear(_Model):
 class CalendarConfig(_Model):
     years: list[CalendarYear] = Field(default_factory=list)
     # What to do with a date covered neither by `years` nor by the calendar package:
-    # "weekdays": Monday-Friday, with a logged warning and the deadline marked provisional;
+    # "weekdays": Monday-Friday less the public holidays fixed by law (no make-up working days), with a
+    # logged warning and the deadline marked provisional;
     # "fail": refuse to compute (the workflow waits, visibly, for a calendar update).
     fallback: Literal["weekdays", "fail"] = "weekdays"
 

@@ -18,6 +18,7 @@ from tests.support.events import Counted
 from tests.support.factories import complaint_submitted
 
 BATCH = 5
+HENAN = LifecycleConfig.model_validate({"province": "henan"})
 
 
 def submitted(n: int) -> EventEnvelope:
@@ -60,7 +61,7 @@ class FakeConnection:
 def test_a_poll_is_started_concurrently_and_each_event_is_recorded_once() -> None:
     events = [submitted(n) for n in range(BATCH)]
     ids = [complaint_workflow_id(e.subject) for e in events]
-    starter = WorkflowStarter(ServiceSettings(), LifecycleConfig.model_validate({"province": "henan"}))
+    starter = WorkflowStarter(ServiceSettings(), lambda: HENAN)
     temporal = FakeTemporal(fail={ids[1]}, already={ids[2]})
     starter.client = temporal  # type: ignore[assignment]
 
@@ -80,7 +81,7 @@ def test_a_poll_is_started_concurrently_and_each_event_is_recorded_once() -> Non
 
 
 def test_an_event_that_cannot_become_a_workflow_is_left_to_the_handler() -> None:
-    starter = WorkflowStarter(ServiceSettings(), LifecycleConfig.model_validate({"province": "henan"}))
+    starter = WorkflowStarter(ServiceSettings(), lambda: HENAN)
     broken = EventEnvelope(type="complaint.submitted", subject="TS-1", producer="intake", payload={"complaint_id": "TS-1"})
     unknown = EventEnvelope(type="complaint.withdrawn", subject="TS-1", producer="intake")
     starter.prepare([broken, unknown])  # nothing to start, nothing raised

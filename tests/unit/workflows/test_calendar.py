@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from services.contracts.legal_time import CHINA_TZ, end_of_day, legal_date
 from services.contracts.lifecycle import CalendarConfig, CalendarYear, DayUnit, DeadlineRequest
+from services.contracts.statutory_holidays import statutory_holidays
 from services.contracts.working_days import (
     CalendarNotCovered,
     WorkingCalendar,
@@ -202,11 +203,11 @@ def test_covered_dates_are_never_provisional(start: date, days: int) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(day=any_days)
-def test_weekday_rule_outside_the_package_and_config(day: date) -> None:
+def test_fallback_rule_outside_the_package_and_config(day: date) -> None:
     cal = calendar()
     if day.year in PACKAGE.years:
         return
-    assert cal.is_working_day(day) == (day.weekday() < 5)
+    assert cal.is_working_day(day) == (day.weekday() < 5 and day not in statutory_holidays(day.year))
     assert day.year in cal.fallback_years
 
 

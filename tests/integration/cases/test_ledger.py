@@ -40,6 +40,9 @@ def test_queue_filters_and_pages_in_deadline_order(agencies: Agencies) -> None:
     mine = {"employer": f"队列测试劳务公司{tag}"}
     for case_id in case_ids:  # each complaint's acceptance period, as its workflow reports it
         a.case_until(case_id, lambda c: c["next_deadline"] is not None, "the acceptance period in the ledger")
+    # Every report applied (a later one can bring an earlier deadline, the acceptance reminder's): a case
+    # whose sort key changes between two pages would be skipped or listed twice.
+    assert_ledger_agrees(a.stack, case_ids)
 
     everything = _all_pages(a, mine, limit=2)
     assert sorted(c["case_id"] for c in everything) == sorted(case_ids)

@@ -170,6 +170,12 @@ class Demo:
         status = await self.status(case_workflow_id(case_id))
         return any(word in entry["text"] for entry in status.get("timeline", []))
 
+    async def threshold_known(self, case_id: str) -> bool:
+        return (await self.status(case_workflow_id(case_id))).get("threshold") is not None
+
+    async def threshold_reached(self, case_id: str) -> bool:
+        return bool((await self.status(case_workflow_id(case_id)))["threshold"]["reached"])
+
     async def verified(self, case_id: str, outcome: VerificationOutcome, **extra: Any) -> None:
         await self.wait_for(case_id, "case open for verification",
                             lambda: self._stage_is(case_id, "verification"), 120)
@@ -211,12 +217,14 @@ class Demo:
         await self.update_case(case_id, Updates.RECORD_SERVICE, self.served(ServiceMethod.POSTING))
         say(name, "employer gone: order served by posting (photo); waiting for its deadline to pass…")
         await self.wait_for(name, "deadline passed unpaid: refusal", lambda: self._stage_is(case_id, "refusal"), 900)
-        try:
-            await self.wait_for(name, "criminal referral proposed: the case team reports",
-                                functools.partial(self.timeline_has, case_id, "移送报告"), 30)
-        except TimeoutError:
+        # The threshold is assessed after the compensation decision; the referral is proposed after the
+        # sanctions, which may take a while when a service is slow or restarting.
+        await self.wait_for(name, "criminal threshold assessed", functools.partial(self.threshold_known, case_id), 300)
+        if not await self.retrying(name, "status", functools.partial(self.threshold_reached, case_id)):
             say(name, "below the criminal threshold: no referral to approve")
         else:
+            await self.wait_for(name, "criminal referral proposed: the case team reports",
+                                functools.partial(self.timeline_has, case_id, "移送报告"), 300)
             await self.update_case(case_id, Updates.SUBMIT_REFERRAL_REPORT, ReferralReport(
                 team=["inspector-130402", "inspector-130402-b"], facts="收到限期改正指令书后逾期未支付，用人单位负责人逃匿",
                 subjective_element=SubjectiveElement.ABSCONDED,
@@ -225,14 +233,14 @@ class Demo:
             await self.update_case(case_id, Updates.DECIDE_REFERRAL, ReferralDecisionRecord(
                 approved=True, decided_by="bureau-head-130402"))
             say(name, "the bureau head approved the referral (批准移送)")
-        for word, what in (("加付赔偿金", "additional compensation decided"), ("移送公安", "criminal referral sent"),
+        for word, what in (("加付赔偿金", "additional compensation decided"), ("移送公安机关（", "criminal referral sent"),
                            ("失信", "blacklist procedure started"), ("公布", "marked for publication")):
             try:
                 await self.wait_for(name, what, functools.partial(self.timeline_has, case_id, word), 30)
             except TimeoutError:
                 say(name, f"no {what}")
         # Read with retries like every other step: Temporal may be restarting just as the path gets here.
-        if await self.retrying(name, "status", lambda: self.timeline_has(case_id, "移送公安")):
+        if await self.retrying(name, "status", lambda: self.timeline_has(case_id, "移送公安机关（")):
             await self.update_case(case_id, Updates.RECORD_POLICE_DECISION, PoliceDecisionRecord(
                 decision=PoliceDecision.CASE_OPENED, police_ref="邯公立〔2026〕88号", recorded_by="police"))
             say(name, "police opened a criminal case (立案)")

@@ -109,8 +109,9 @@ async def resolved(h: Harness) -> dict[str, Any]:
     return {"complaint": first, "case": h.case(case_id)}
 
 
-async def refused_and_referred(h: Harness) -> dict[str, Any]:
-    """Twelve workers owed above Henan's threshold; the deadline passes; referral, blacklist, publication."""
+async def _referred_to_the_police(h: Harness) -> tuple[Any, str]:
+    """Twelve workers owed above Henan's threshold; the deadline passes; blacklist, publication, and the
+    referral on the case team's report and the bureau head's approval."""
     complaint, case_id = await h.verified_case(amount=Decimal(48000), workers=12, months=4)
     status = await _serve(h, case_id)
     await h.skip_to(status.deadlines["order.payment"].fire_at)
@@ -134,6 +135,12 @@ async def refused_and_referred(h: Harness) -> dict[str, Any]:
         return "police" in (await h.case_status(case_id)).referrals
 
     await h.eventually(referred)
+    return complaint, case_id
+
+
+async def refused_and_referred(h: Harness) -> dict[str, Any]:
+    """Refused above the threshold and referred; the police open a case; the inspector closes it."""
+    complaint, case_id = await _referred_to_the_police(h)
     await h.update(
         h.case(case_id),
         Updates.RECORD_POLICE_DECISION,
@@ -265,6 +272,23 @@ async def returned_and_handed_again(h: Harness) -> dict[str, Any]:
     return {"case": h.case(case_id)}
 
 
+async def paid_after_referral(h: Harness) -> dict[str, Any]:
+    """Referred to the police, then paid in full: the police are sent the payment's evidence and decline."""
+    complaint, case_id = await _referred_to_the_police(h)
+    await h.update(h.case(case_id), Updates.RECORD_PAYMENT, PaymentRecord(
+        payment_id="late-1", amount=Decimal(48000), recorded_by="inspector-7"), CaseStatus)
+
+    async def police_told() -> bool:
+        return any(e.kind == "referral.supplemented" for e in (await h.case_status(case_id)).timeline)
+
+    await h.eventually(police_told)
+    await h.update(h.case(case_id), Updates.RECORD_POLICE_DECISION, PoliceDecisionRecord(
+        decision=PoliceDecision.DECLINED, recorded_by="inspector-7"), CaseStatus)
+    await h.result(h.case(case_id))
+    await _callback(h, complaint)
+    return {"complaint": complaint, "case": h.case(case_id)}
+
+
 SCENARIOS: dict[str, Scenario] = {
     "resolved": resolved,
     "refused_and_referred": refused_and_referred,
@@ -272,4 +296,5 @@ SCENARIOS: dict[str, Scenario] = {
     "escalated_then_rejected": escalated_then_rejected,
     "continued_as_new": continued_as_new,
     "returned_and_handed_again": returned_and_handed_again,
+    "paid_after_referral": paid_after_referral,
 }

@@ -107,6 +107,14 @@ def _handoff_changed() -> Conflict:
     return Conflict("The handoff changed", "the handoff was answered meanwhile; read it again")
 
 
+
+async def _referral_of_case(conn: store.Conn, referral_id: str, case_id: str) -> dict[str, Any]:
+    """The referral, locked for the change about to be made, when it is the case's; otherwise `NotFound`."""
+    row = await store.get_referral(conn, referral_id, for_update=True)
+    if row is None or row["case_id"] != case_id:
+        raise NotFound("No such referral", f"referral {referral_id} of case {case_id} was not found")
+    return row
+
 class Referrals:
     """The service's commands; one instance per API process."""
 
@@ -613,10 +621,7 @@ class Referrals:
         fingerprint = request_hash(request)
 
         async def create(conn: store.Conn) -> dict[str, Any]:
-            row = await store.get_referral(conn, request.referral_id, for_update=True)
-            if row is None or row["case_id"] != request.case_id:
-                raise NotFound("No such referral", f"referral {request.referral_id} of case {request.case_id} "
-                               "was not found")
+            row = await _referral_of_case(conn, request.referral_id, request.case_id)
             if row["status"] == "accepted":
                 raise domain.Refused("the receiving body has accepted the referral (立案/受理); "
                                      "it can no longer be withdrawn")
@@ -642,10 +647,7 @@ class Referrals:
         fingerprint = request_hash(request)
 
         async def create(conn: store.Conn) -> dict[str, Any]:
-            referral = await store.get_referral(conn, request.referral_id, for_update=True)
-            if referral is None or referral["case_id"] != request.case_id:
-                raise NotFound("No such referral", f"referral {request.referral_id} of case {request.case_id} "
-                               "was not found")
+            referral = await _referral_of_case(conn, request.referral_id, request.case_id)
             facts = await store.case_facts(conn, referral["case_id"])
             if facts is None:
                 raise _facts_missing(referral["case_id"])

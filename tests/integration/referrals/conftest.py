@@ -49,6 +49,9 @@ PROCESSES = [
     # The case workflow's orders, compensation decisions and notices go to the cases API; its relay
     # publishes the order, which the referrals read model quotes in a criminal referral.
     "cases-api", "cases-relay",
+    # A refusal above the threshold starts its sanctions (the listing, the publication mark) before the
+    # referral is proposed.
+    "sanctions-api", "sanctions-worker",
     "lifecycle-worker",
 ]
 

@@ -127,11 +127,14 @@ class DeadlineWaits(LifecycleCore):
 
     # --- waiting ---------------------------------------------------------------------------------------------
 
-    async def _wait(self, done: Callable[[], bool], deadline_name: str | None) -> WaitResult:
+    async def _wait(
+        self, done: Callable[[], bool], deadline_name: str | None, *, settle_when_done: bool = True
+    ) -> WaitResult:
         """Wait until `done()` holds or the stored deadline passes (the escalation branch).
 
         Returns early for continue-as-new at this safe point, and recomputes a provisional deadline when the
-        bureau enters the missing year's calendar.
+        bureau enters the missing year's calendar. When `done()` also wakes for something other than what the
+        deadline waits for, `settle_when_done=False` leaves the deadline pending for the caller to settle.
         """
         if deadline_name is not None:
             self._state.active_deadlines.append(deadline_name)
@@ -139,7 +142,7 @@ class DeadlineWaits(LifecycleCore):
         # No `finally`: when a cached workflow is evicted its coroutines are closed outside the workflow
         # event loop, where no workflow API may be called.
         try:
-            result = await self._wait_for(done, deadline_name)
+            result = await self._wait_for(done, deadline_name if settle_when_done else None, deadline_name)
         except asyncio.CancelledError:
             self._leave(deadline_name)
             raise
@@ -151,11 +154,13 @@ class DeadlineWaits(LifecycleCore):
             self._state.active_deadlines.remove(deadline_name)
             self._publish_search_attributes()
 
-    async def _wait_for(self, done: Callable[[], bool], deadline_name: str | None) -> WaitResult:
+    async def _wait_for(
+        self, done: Callable[[], bool], settled_name: str | None, deadline_name: str | None
+    ) -> WaitResult:
         while True:
             self._check_failure()
             if done():
-                self._settle(deadline_name, "met")
+                self._settle(settled_name, "met")
                 return WaitResult.DONE
             if self._should_continue_as_new():
                 return WaitResult.CONTINUE_AS_NEW

@@ -173,6 +173,7 @@ class Cases:
                 order_id=document_id, case_id=request.case_id, county=request.county,
                 employer_ref=request.employer_ref, project_ref=request.project_ref, amount_owed=request.amount_owed,
                 workers=request.workers, pay_days=request.pay_days, pay_unit=request.pay_unit.value,
+                amends=request.amends, added_amount=request.added_amount,
             )
             return await store.case_of_process(conn, request.case_id), payload
 

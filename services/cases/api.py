@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from stdnum.cn import uscc
 
-from services.cases import domain, referral_actions, reports, store, views
+from services.cases import domain, figure_actions, referral_actions, reports, store, views
 from services.cases.actions import Cases
 from services.common.auth import LIFECYCLE_CALLER, Principal, Role, require_roles
 from services.common.openapi import (
@@ -163,6 +163,13 @@ class DeadlineConfirmationBody(CaseActionBody):
     note: str | None = Field(None, max_length=500, description="How the date was confirmed.")
 
 
+class FiguresBody(CaseActionBody):
+    confirmed_amount: Decimal = Field(ge=0, max_digits=14, decimal_places=2,
+                                      description="The whole case's wages owed, as verified now.")
+    confirmed_workers: int = Field(ge=1, description="The whole case's workers owed wages, as verified now.")
+    notes: str | None = Field(None, max_length=2000)
+
+
 class ClosureBody(CaseActionBody):
     reason: ClosureReason
     notes: str | None = Field(None, max_length=2000)
@@ -276,6 +283,15 @@ async def confirm_deadline(
 ) -> dict[str, Any]:
     return await once(request, key, lambda commands: referral_actions.confirm_deadline(
         commands, principal, case_id, name, body.contract_fields(), body.process_case_id, key))
+
+
+@router.post("/cases/{case_id}/figures", tags=["actions"],
+             summary="Confirm the case's totals anew after a complaint joined it (an amended order follows if more)")
+async def confirm_figures(
+    request: Request, case_id: str, body: FiguresBody, key: IdempotencyKey = None, principal: Principal = ACTORS,
+) -> dict[str, Any]:
+    return await once(request, key, lambda commands: figure_actions.confirm_figures(
+        commands, principal, case_id, body.contract_fields(), body.process_case_id, key))
 
 
 @router.post("/cases/{case_id}/closure", tags=["actions"], summary="Close the case with a reason")

@@ -44,6 +44,7 @@ from services.contracts.cases_events import (
     DeadlineConfirmed,
     ExtensionApproved,
     ExtensionRequested,
+    FiguresConfirmed,
     InspectorAssigned,
     NoticeRecorded,
     OrderIssued,
@@ -115,6 +116,7 @@ class LedgerProjection:
             ReferralReportSubmitted: self._on_referral_report_submitted,
             ReferralApprovalDecided: self._on_referral_decided,
             DeadlineConfirmed: self._on_deadline_confirmed,
+            FiguresConfirmed: self._on_figures_confirmed,
             CallbackRecorded: self._on_callback_recorded,
             InspectorAssigned: self._on_inspector_assigned,
             PartiesRecorded: self._on_parties_recorded,
@@ -349,6 +351,13 @@ class LedgerProjection:
 
     def _on_order_issued(self, conn: Conn, event: EventEnvelope, order: OrderIssued) -> None:
         case_id = self.ensure_process(conn, order.case_id, event.occurred_at, order.county)
+        if order.amends is not None:
+            # An amended order (the case grew): the first order stays the process's; the stage is the workflow's.
+            self.timeline(conn, case_id, event,
+                          f"下达补充限期改正指令书 {order.order_id}（补充 {order.amends}）：{order.workers} 人，"
+                          f"增加 {order.added_amount} 元，尚欠 {order.amount_owed} 元")
+            self.refresh(conn, case_id)
+            return
         conn.execute("UPDATE processes SET order_id = %s WHERE process_case_id = %s", (order.order_id, order.case_id))
         self._reach_stage(conn, order.case_id, "service", event.occurred_at)
         self.timeline(conn, case_id, event,
@@ -495,6 +504,16 @@ class LedgerProjection:
         self._apply_process_snapshot(conn, pid, confirmed.process, event.occurred_at)
         self.timeline(conn, case_id, event, f"承办人确认暂定期限「{confirmed.deadline}」的日期（{confirmed.actor}）",
                       actor=confirmed.actor)
+        self.refresh(conn, case_id)
+
+    def _on_figures_confirmed(self, conn: Conn, event: EventEnvelope, confirmed: FiguresConfirmed) -> None:
+        pid = _process_of(confirmed)
+        case_id = self.ensure_process(conn, pid, event.occurred_at, confirmed.county)
+        conn.execute("UPDATE processes SET amount_verified = %s, workers_verified = %s WHERE process_case_id = %s",
+                     (confirmed.confirmed_amount, confirmed.confirmed_workers, pid))
+        self._apply_process_snapshot(conn, pid, confirmed.process, event.occurred_at)
+        self.timeline(conn, case_id, event, f"承办人重新核定本案合计：{confirmed.confirmed_workers} 人、"
+                      f"{confirmed.confirmed_amount} 元（{confirmed.actor}）", actor=confirmed.actor)
         self.refresh(conn, case_id)
 
     def _on_callback_recorded(self, conn: Conn, event: EventEnvelope, callback: CallbackRecorded) -> None:

@@ -98,6 +98,8 @@ class OrderIssued(CasesEvent):
     workers: int
     pay_days: int
     pay_unit: str
+    amends: str | None = Field(None, description="An amended order: the order it amends (the case grew).")
+    added_amount: Decimal | None = None
 
 
 class CompensationDecided(CasesEvent):
@@ -232,6 +234,17 @@ class DeadlineConfirmed(ActionRecorded):
     note: str | None = None
 
 
+class FiguresConfirmed(ActionRecorded):
+    """The inspector confirmed the case's totals anew after a complaint joined the verified case."""
+
+    TYPE: ClassVar[str] = "case.figures_confirmed"
+    VERSION: ClassVar[int] = 1
+
+    confirmed_amount: Decimal
+    confirmed_workers: int
+    notes: str | None = None
+
+
 class ClosureRecorded(ActionRecorded):
     """A case was closed."""
 
@@ -350,6 +363,7 @@ class CaseEvents:
     REFERRAL_REPORT_SUBMITTED = ReferralReportSubmitted.TYPE
     REFERRAL_APPROVAL_DECIDED = ReferralApprovalDecided.TYPE
     DEADLINE_CONFIRMED = DeadlineConfirmed.TYPE
+    FIGURES_CONFIRMED = FiguresConfirmed.TYPE
     CLOSURE_RECORDED = ClosureRecorded.TYPE
     CALLBACK_RECORDED = CallbackRecorded.TYPE
     INSPECTOR_ASSIGNED = InspectorAssigned.TYPE

@@ -23,6 +23,7 @@ from services.contracts.lifecycle import (
     ComplaintStatus,
     Evidence,
     EvidenceKind,
+    FiguresConfirmation,
     HandoffResponse,
     HandoffReturn,
     LetterKind,
@@ -289,6 +290,63 @@ async def paid_after_referral(h: Harness) -> dict[str, Any]:
     return {"complaint": complaint, "case": h.case(case_id)}
 
 
+async def _grown(h: Harness, case_id: str, amount: int, workers: int, total: int, total_workers: int) -> None:
+    """A complaint joins the verified case; the inspector confirms the case's new totals."""
+    await h.accepted_complaint(case_id=case_id, amount=Decimal(amount), workers=workers, months=2)
+    await h.update(h.case(case_id), Updates.CONFIRM_FIGURES, FiguresConfirmation(
+        confirmed_amount=Decimal(total), confirmed_workers=total_workers, confirmed_by="inspector-7"), CaseStatus)
+
+
+async def case_grew(h: Harness) -> dict[str, Any]:
+    """Nine workers verified; a tenth joins while the order runs (an amended order, served anew); refused on the
+    whole case and referred; an eleventh joins after the refusal (an amended order whose time passes unpaid: the
+    threshold assessed again); then paid in full, the police told, and declining."""
+    complaint, case_id = await h.accepted_complaint(amount=Decimal(36000), workers=9, months=2)
+    await h.update(h.case(case_id), Updates.RECORD_VERIFICATION, VerificationResult(
+        outcome=VerificationOutcome.WAGE_ARREARS, verified_by="inspector-7", confirmed_amount=Decimal(36000),
+        confirmed_workers=9), CaseStatus)
+    await _serve(h, case_id)
+    await _grown(h, case_id, 4000, 1, 40000, 10)
+
+    async def amended() -> bool:
+        status = await h.case_status(case_id)
+        return status.stage is CaseStage.SERVICE and len(status.amended_orders) == 1
+
+    await h.eventually(amended)
+    status = await _serve(h, case_id)
+    await h.skip_to(status.deadlines["order.payment"].fire_at)
+
+    async def with_deadline(name: str) -> CaseStatus | None:
+        status = await h.case_status(case_id)
+        return status if name in status.deadlines else None
+
+    await h.skip_to((await h.eventually(lambda: with_deadline("order.late_record"))).deadlines[
+        "order.late_record"].fire_at)
+
+    await approve_referral(h.case(case_id))
+
+    async def referred() -> bool:
+        return "police" in (await h.case_status(case_id)).referrals
+
+    await h.eventually(referred)
+    await _grown(h, case_id, 3000, 1, 43000, 11)
+    status = await h.eventually(lambda: with_deadline("order.amended_payment#2"))
+    await h.skip_to(status.deadlines["order.amended_payment#2"].fire_at)
+
+    async def reassessed() -> bool:
+        status = await h.case_status(case_id)
+        return status.threshold is not None and status.threshold.workers == 11
+
+    await h.eventually(reassessed)
+    await h.update(h.case(case_id), Updates.RECORD_PAYMENT, PaymentRecord(
+        payment_id="all", amount=Decimal(43000), recorded_by="inspector-7"), CaseStatus)
+    await h.update(h.case(case_id), Updates.RECORD_POLICE_DECISION, PoliceDecisionRecord(
+        decision=PoliceDecision.DECLINED, recorded_by="inspector-7"), CaseStatus)
+    await h.result(h.case(case_id))
+    await _callback(h, complaint)
+    return {"case": h.case(case_id)}
+
+
 SCENARIOS: dict[str, Scenario] = {
     "resolved": resolved,
     "refused_and_referred": refused_and_referred,
@@ -297,4 +355,5 @@ SCENARIOS: dict[str, Scenario] = {
     "continued_as_new": continued_as_new,
     "returned_and_handed_again": returned_and_handed_again,
     "paid_after_referral": paid_after_referral,
+    "case_grew": case_grew,
 }

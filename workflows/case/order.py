@@ -15,7 +15,7 @@ with workflow.unsafe.imports_passed_through():
         OrderToPayRequest,
     )
     from services.contracts.lifecycle.activities import issue_order_to_pay
-    from workflows.case.closure import CaseClosure
+    from workflows.case.growth import CASE_GROWS, CaseGrowth
     from workflows.core import WaitResult
 
 
@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
 PAYMENT_BY_DATE = "2026-11-payment-by-date"
 
 
-class OrderStages(CaseClosure):
+class OrderStages(CaseGrowth):
     """The order to pay through its service and payment stages."""
 
     async def _service(self) -> WaitResult | None:
@@ -46,6 +46,8 @@ class OrderStages(CaseClosure):
             )
             self._state.order_id = ref.id
             self._state.order_issued_at = self._legal_now()
+            if workflow.patched(CASE_GROWS):
+                self._state.ordered_amount, self._state.ordered_workers = self._amount_owed(), self._workers()
             unit = "个工作日" if cfg.pay_unit is DayUnit.WORKING else "日"
             text = f"下达限期改正指令书（{ref.id}）：{self._workers()} 人、{self._outstanding()} 元，送达后 {cfg.pay_days} {unit}内支付"
             self._record("order.issued", text)
@@ -54,15 +56,19 @@ class OrderStages(CaseClosure):
         def served_or_paid() -> bool:
             return self._state.service is not None or self._fully_paid()
 
+        def served_paid_or_grown() -> bool:
+            return served_or_paid() or self._figures_pending()
+
         assert self._state.order_issued_at is not None
-        if not self._is_done("service.reminder"):
+        reminder = self._order_step("service.reminder")
+        if not self._is_done(reminder):
             await self._deadline(
-                "service.reminder",
+                reminder,
                 self._state.order_issued_at,
                 cfg.service_reminder_working_days,
                 DayUnit.WORKING,
             )
-            result = await self._wait(served_or_paid, "service.reminder")
+            result = await self._wait(served_or_paid, reminder)
             if result is WaitResult.CONTINUE_AS_NEW:
                 return result
             if result is WaitResult.EXPIRED:
@@ -70,13 +76,18 @@ class OrderStages(CaseClosure):
                     Office.INSPECTOR,
                     "order.not_served",
                     f"案件 {self._input.case_id} 的限期改正指令书（{self._state.order_id}）尚未送达",
-                    step="service.reminder",
+                    step=reminder,
                 )
                 self._record("order.not_served", "限期改正指令书尚未送达，已提醒承办人")
-            self._mark_done("service.reminder")
-        result = await self._wait(served_or_paid, None)
-        if result is WaitResult.CONTINUE_AS_NEW:
-            return result
+            self._mark_done(reminder)
+        while True:
+            result = await self._wait(served_paid_or_grown, None)
+            if result is WaitResult.CONTINUE_AS_NEW:
+                return result
+            if not self._figures_pending():
+                break
+            # New totals before the order was served: the amended order is served with it.
+            await self._amend_order()
         if self._fully_paid():
             self._close(ClosureReason.PAID_IN_FULL, "送达前已足额支付")
         else:
@@ -87,10 +98,18 @@ class OrderStages(CaseClosure):
         cfg = self._config.order
         assert self._state.served_at is not None
         deadline = await self._deadline("order.payment", self._state.served_at, cfg.pay_days, cfg.pay_unit)
-        result = await self._wait(self._fully_paid, deadline.name)
+        result = await self._wait(
+            lambda: self._fully_paid() or self._figures_pending(), deadline.name, settle_when_done=False
+        )
         if result is WaitResult.CONTINUE_AS_NEW:
             return result
+        if result is WaitResult.DONE and not self._fully_paid():
+            # New totals while the order runs: an amended order starts a new round; otherwise wait on.
+            if await self._amend_order():
+                self._start_order_round()
+            return None
         if result is WaitResult.DONE:
+            self._settle(deadline.name, "met")
             self._close(ClosureReason.PAID_IN_FULL, f"在 {deadline.due_date} 期限内足额支付")
             return None
         if workflow.patched(PAYMENT_BY_DATE):

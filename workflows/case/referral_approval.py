@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
         ReferralKind,
         ThresholdAssessment,
     )
-    from workflows.case.closure import CaseClosure
+    from workflows.case.growth import CaseGrowth
     from workflows.core import WaitResult
     from workflows.texts import SUBJECTIVE_ELEMENT_TEXT
 
@@ -36,7 +36,7 @@ class Rung(NamedTuple):
     text: str
 
 
-class ReferralApprovalStage(CaseClosure):
+class ReferralApprovalStage(CaseGrowth):
     """The referral proposal, its report and its decision, inside the refusal stage."""
 
     async def _referral_by_approval(self, threshold: ThresholdAssessment) -> WaitResult | None:
@@ -59,6 +59,10 @@ class ReferralApprovalStage(CaseClosure):
             result = await self._await_approval_step(approval)
             if result is WaitResult.CONTINUE_AS_NEW:
                 return result
+            if self._figures_pending() and await self._amend_order():
+                # The case grew while the referral awaits approval: the amended order goes out now; its time to
+                # pay is followed once the approval is done.
+                await self._amended_payment_deadline()
         if approval.outcome == "approved" and "police" not in state.referrals:
             assert approval.report is not None and approval.decision is not None
             element = SUBJECTIVE_ELEMENT_TEXT[approval.report.subjective_element]
@@ -79,13 +83,18 @@ class ReferralApprovalStage(CaseClosure):
         def moved() -> bool:
             return (
                 approval.outcome != awaited or self._fully_paid() or self._state.closure_request is not None
+                or self._figures_pending()
             )
 
         rung = next((r for r in self._approval_rungs(approval) if not self._is_done(r.name)), None)
         if rung is None:
             return await self._wait(moved, None)
         await self._deadline(rung.name, rung.start, rung.amount, rung.unit)
-        result = await self._wait(moved, rung.name)
+        result = await self._wait(moved, rung.name, settle_when_done=False)
+        if result is WaitResult.DONE and (
+            approval.outcome != awaited or self._fully_paid() or self._state.closure_request is not None
+        ):
+            self._settle(rung.name, "met")
         if result is WaitResult.EXPIRED:
             await self._notice(rung.office, rung.name, f"案件 {self._input.case_id}：{rung.text}", step=rung.name)
             self._record(rung.name, rung.text)

@@ -79,8 +79,9 @@ class RefusalStage(ReferralApprovalStage):
                 amount_paid=self._amount_paid(),
                 workers=self._workers(),
             )
+            again = "（补充指令书逾期后按全案重新评估）" if self._amended_payment_expired() else ""
             self._record(
-                "threshold.assessed", f"数额较大标准（{self._config.province}）：{state.threshold.basis}"
+                "threshold.assessed", f"数额较大标准（{self._config.province}）{again}：{state.threshold.basis}"
             )
         criminal = state.threshold.reached
         if workflow.patched(REFERRAL_BY_APPROVAL):
@@ -114,17 +115,37 @@ class RefusalStage(ReferralApprovalStage):
             self._report_refusal()
 
         while True:
+            amended = self._amended_payment_pending()
             result = await self._wait(
                 lambda: (
                     self._fully_paid()
                     or state.closure_request is not None
                     or bool(self._unreported_payments())
                     or self._incident_unsanctioned()
+                    or self._figures_pending()
                 ),
-                None,
+                amended,
+                settle_when_done=False,
             )
             if result is WaitResult.CONTINUE_AS_NEW:
                 return result
+            if result is WaitResult.EXPIRED:
+                # The amended order's time to pay passed unpaid: the refusal steps again, on the whole case.
+                self._record(
+                    "order.amended_deadline_passed",
+                    f"补充限期改正指令书期限届满，仍欠 {self._outstanding()} 元未支付；按全案重新评估",
+                )
+                state.threshold = None
+                return None
+            if amended is not None and (self._fully_paid() or state.closure_request is not None):
+                self._settle(amended, "met" if self._fully_paid() else "superseded")
+            if self._figures_pending():
+                # New totals after the refusal: an amended order for the amount added, with its own time to pay.
+                if await self._amend_order():
+                    if amended is not None:
+                        self._supersede(amended)
+                    await self._amended_payment_deadline()
+                continue
             if self._incident_unsanctioned() and not self._fully_paid():
                 return (
                     None  # run the stage again: a mass incident reported after refusal starts the sanctions

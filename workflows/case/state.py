@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from temporalio import workflow
 
@@ -17,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         ClosureReason,
         ClosureRequest,
         ExtensionApproval,
+        FiguresConfirmation,
         HandoffResponse,
         HandoffReturn,
         PaymentRecord,
@@ -54,6 +56,17 @@ class CaseState(LifecycleState):
     letters: dict[str, str] = Field(default_factory=dict)
     order_id: str | None = None
     order_issued_at: datetime | None = None
+    # A case that grows after verification (workflows/case/growth.py): complaints counted at their claim until
+    # the inspector confirms the totals anew, the confirmations, what the orders so far state, and the orders
+    # amending the first (each a new round of service and payment before refusal; `name@round` keeps the old).
+    late_members: list[str] = Field(default_factory=list)
+    figures: FiguresConfirmation | None = None
+    figures_confirmed: int = 0
+    figures_applied: int = 0
+    ordered_amount: Decimal | None = None
+    ordered_workers: int | None = None
+    amended_orders: list[str] = Field(default_factory=list)
+    order_round: int = 1
     service: ServiceRecord | None = None
     served_at: datetime | None = None
     payments: list[PaymentRecord] = Field(default_factory=list)

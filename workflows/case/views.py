@@ -19,11 +19,15 @@ with workflow.unsafe.imports_passed_through():
         SA_STAGE,
         SA_STATUS,
         CaseInput,
+        CaseMember,
         CaseStatus,
     )
     from services.contracts.process_reports import is_overdue
     from workflows.base import LifecycleWorkflow
     from workflows.case.state import CaseState
+
+# The time to pay of an amended order issued after the refusal (`<name>#<n>`, workflows/case/growth.py).
+AMENDED_PAYMENT = "order.amended_payment"
 
 
 class CaseViews(LifecycleWorkflow):
@@ -38,16 +42,25 @@ class CaseViews(LifecycleWorkflow):
         return not self._state.members and bool(self._state.left)
 
     def _amount_owed(self) -> Decimal:
-        verification = self._state.verification
-        if verification is not None and verification.confirmed_amount is not None:
-            return verification.confirmed_amount
-        return sum((m.amount_owed for m in self._state.members.values()), Decimal(0))
+        state = self._state
+        confirmed = state.figures.confirmed_amount if state.figures is not None else (
+            state.verification.confirmed_amount if state.verification is not None else None)
+        if confirmed is None:
+            return sum((m.amount_owed for m in state.members.values()), Decimal(0))
+        # Complaints that joined after the figures were confirmed count at their claim until confirmed anew.
+        return confirmed + sum((m.amount_owed for m in self._late_members()), Decimal(0))
 
     def _workers(self) -> int:
-        verification = self._state.verification or self._state.pending_verification
-        if verification is not None and verification.confirmed_workers is not None:
-            return verification.confirmed_workers
-        return sum(m.workers_affected for m in self._state.members.values())
+        state = self._state
+        verification = state.verification or state.pending_verification
+        confirmed = state.figures.confirmed_workers if state.figures is not None else (
+            verification.confirmed_workers if verification is not None else None)
+        if confirmed is None:
+            return sum(m.workers_affected for m in state.members.values())
+        return confirmed + sum(m.workers_affected for m in self._late_members())
+
+    def _late_members(self) -> list[CaseMember]:
+        return [self._state.members[c] for c in self._state.late_members if c in self._state.members]
 
     def _amount_paid(self) -> Decimal:
         return sum((p.amount for p in self._state.payments), Decimal(0))
@@ -61,7 +74,8 @@ class CaseViews(LifecycleWorkflow):
     def _expiry_needs_official_date(self, deadline_name: str) -> bool:
         # The order's deadline decides refusal to pay, with its irreversible steps. (The short grace after
         # it, for late records of on-time payments, counts from the date so held.)
-        return deadline_name == "order.payment"
+        # An amended order's time to pay, after the refusal, decides the refusal steps again on the whole case.
+        return deadline_name == "order.payment" or deadline_name.startswith(AMENDED_PAYMENT)
 
     def _paid_by(self, instant: datetime) -> bool:
         """Whether payments made by `instant` cover the amount owed."""
@@ -108,6 +122,8 @@ class CaseViews(LifecycleWorkflow):
             overdue=is_overdue(state.status, state.overdue, state.investigation_overdue),
             letters=dict(state.letters),
             order_id=state.order_id,
+            amended_orders=list(state.amended_orders),
+            unconfirmed_members=[m.complaint_id for m in self._late_members()],
             served=state.service is not None,
             threshold=state.threshold,
             compensation_decision_id=state.compensation_id,

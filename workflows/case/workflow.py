@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         ClosureRequest,
         ComplaintLeft,
         ExtensionApproval,
+        FiguresConfirmation,
         HandoffResponse,
         HandoffReturn,
         MassIncidentReport,
@@ -58,7 +59,8 @@ class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, I
         "stage", "status", "members", "left", "classification", "verification", "overdue", "investigation_overdue",
         "deadlines", "active_deadlines", "letters", "order_id", "service", "payments", "threshold",
         "compensation_id", "referrals", "referral_approval", "police_referral_withdrawn", "police_decision", "blacklist_id",
-        "publication_id", "extension", "closure_reason", "handoff_round",
+        "publication_id", "extension", "closure_reason", "handoff_round", "late_members", "figures",
+        "amended_orders", "order_round",
     })
 
     @workflow.init
@@ -112,6 +114,7 @@ class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, I
                 "case.member_joined",
                 f"投诉 {member.complaint_id} 并入案件（{member.workers_affected} 人、{member.amount_owed} 元）",
             )
+            self._member_joined_late(member)
         progress = CaseProgress(
             kind="joined",
             text=f"并入案件 {self._input.case_id}，当前阶段：{state.stage.value}",
@@ -256,6 +259,15 @@ class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, I
             raise refuse("没有待审批的移送报告 (no referral report awaits a decision)")
         if decision.decided_by in approval.report.team:
             raise refuse("办案组成员不能审批本组的移送报告 (a member of the case team cannot decide on its report)")
+
+    @workflow.update(name=Updates.CONFIRM_FIGURES)
+    def confirm_figures(self, confirmation: FiguresConfirmation) -> CaseStatus:
+        self._apply_figure_confirmation(confirmation)
+        return self._status()
+
+    @confirm_figures.validator
+    def _validate_figures(self, confirmation: FiguresConfirmation) -> None:
+        self._validate_figure_confirmation(confirmation)
 
     @workflow.update(name=Updates.RECORD_HANDOFF_RESPONSE)
     def record_handoff_response(self, response: HandoffResponse) -> CaseStatus:

@@ -218,6 +218,16 @@ class DeadlineConfirmation(_Model):
     note: str | None = Field(None, max_length=500, description="How the date was confirmed.")
 
 
+class FiguresConfirmation(_Model):
+    """The inspector confirms the case's totals anew, after a complaint joined the verified case: the whole
+    case's amount owed and workers, as verified. More than the order states brings an amended order."""
+
+    confirmed_amount: Decimal = Field(ge=0, description="The whole case's wages owed, as verified now.")
+    confirmed_workers: int = Field(ge=1, description="The whole case's workers owed wages, as verified now.")
+    confirmed_by: str
+    notes: str | None = Field(None, max_length=2000)
+
+
 class ExtensionApproval(_Model):
     approved_by: str
     reason: str
@@ -277,6 +287,8 @@ class OrderToPayRequest(_Model):
     workers: int
     pay_days: int
     pay_unit: DayUnit
+    amends: str | None = Field(None, description="An amended order: the order it amends (the case grew).")
+    added_amount: Decimal | None = Field(None, description="An amended order: the amount added to the order.")
 
 
 class CompensationRequest(_Model):

@@ -70,6 +70,7 @@ class Updates:
     RECORD_POLICE_DECISION = "record_police_decision"
     SUBMIT_REFERRAL_REPORT = "submit_referral_report"
     DECIDE_REFERRAL = "decide_referral"
+    CONFIRM_FIGURES = "confirm_figures"
     CLOSE_CASE = "close_case"
 
 

@@ -139,6 +139,14 @@ class CaseStatus(_Model):
     overdue: bool = Field(False, description="services/contracts/process_reports.py `is_overdue`.")
     letters: dict[str, str] = Field(description="Letter kind -> document id, in the order issued.")
     order_id: str | None
+    amended_orders: list[str] = Field(
+        default_factory=list, description="Orders amending the first, in order: the case grew after verification."
+    )
+    unconfirmed_members: list[str] = Field(
+        default_factory=list,
+        description="Complaints that joined after verification, counted at what they claim until the inspector"
+        " confirms the case's totals anew.",
+    )
     served: bool
     threshold: ThresholdAssessment | None
     compensation_decision_id: str | None

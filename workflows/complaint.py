@@ -80,6 +80,8 @@ class ComplaintState(LifecycleState):
     closure_reason: ClosureReason | None = None
     closed_at: datetime | None = None
     callback: CallbackRecord | None = None
+    # The case whose process this complaint follows after a merge moved it (otherwise the input's).
+    moved_to: str | None = None
     outbox: list[Notification] = Field(default_factory=list)
 
 
@@ -283,7 +285,7 @@ class ComplaintWorkflow(LifecycleWorkflow):
             return None
         # If the case already finished there is nothing left to leave.
         with contextlib.suppress(FailureError):
-            await workflow.get_external_workflow_handle(case_workflow_id(self._input.case_id)).signal(
+            await workflow.get_external_workflow_handle(case_workflow_id(self._case_id())).signal(
                 Signals.COMPLAINT_LEFT,
                 ComplaintLeft(complaint_id=self._input.complaint_id, reason="投诉人撤回投诉"),
             )
@@ -482,6 +484,8 @@ class ComplaintWorkflow(LifecycleWorkflow):
     @workflow.signal(name=Signals.CASE_PROGRESS)
     def case_progress(self, progress: CaseProgress) -> None:
         self._state.case_stage = progress.stage
+        if progress.moved_to is not None:
+            self._state.moved_to = progress.moved_to
         self._record(f"case.{progress.kind}", progress.text, at=progress.at)
         # The case may close the same moment a withdrawal is pending: whichever the loop sees first wins.
         if progress.closure_reason is not None:
@@ -495,6 +499,10 @@ class ComplaintWorkflow(LifecycleWorkflow):
         return self._status()
 
     # --- views -----------------------------------------------------------------------------------------------
+
+    def _case_id(self) -> str:
+        """The case whose process this complaint follows: its own, or the one a merge moved it to."""
+        return self._state.moved_to or self._input.case_id
 
     def _past_violation_limit(self) -> bool:
         """Received after the violation limit (劳动保障监察条例 art. 20), judged on the China date of receipt."""
@@ -517,7 +525,7 @@ class ComplaintWorkflow(LifecycleWorkflow):
         past_limit = self._past_violation_limit()
         return ComplaintStatus(
             complaint_id=self._input.complaint_id,
-            case_id=self._input.case_id,
+            case_id=self._case_id(),
             county=self._input.county,
             stage=state.stage,
             status=state.status,
@@ -538,7 +546,7 @@ class ComplaintWorkflow(LifecycleWorkflow):
         state = self._state
         return [
             (SA_COMPLAINT_ID, self._input.complaint_id),
-            (SA_CASE_ID, self._input.case_id),
+            (SA_CASE_ID, self._case_id()),
             (SA_COUNTY, self._input.county),
             (SA_STAGE, state.stage.value),
             (SA_STATUS, state.status.value),

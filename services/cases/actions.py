@@ -21,15 +21,13 @@ from services.cases import domain, store
 from services.common import audit
 from services.common.auth import Principal
 from services.common.commands import ActionLog, KeyedRecords, in_scope, request_hash, same_key
-from services.common.errors import Conflict, Invalid, Refused, Unprocessable
+from services.common.errors import Invalid, Refused
 from services.common.process_gateway import ProcessGateway
 from services.contracts.cases_events import (
     AcceptanceDecided,
     ActionRecorded,
     CallbackRecorded,
-    CaseMerged,
     CasesEvent,
-    CaseSplit,
     ClosureRecorded,
     CompensationDecided,
     ComplaintForwarded,
@@ -99,6 +97,15 @@ class Cases:
         self._process = ProcessGateway(client, status_query=Queries.STATUS)
         self._documents = KeyedRecords(store.find_document, answer=lambda row: {"id": row["document_id"]})
         self._actions = ActionLog(pool, store.find_action)
+
+    @property
+    def pool(self) -> AsyncConnectionPool:
+        return self._pool
+
+    @property
+    def processes(self) -> ProcessGateway:
+        """The case and complaint workflows, reached through Temporal."""
+        return self._process
 
     # --- reads with scope -----------------------------------------------------------------------------
 
@@ -476,47 +483,4 @@ class Cases:
             complaint_id=None, workflow_id=None, idempotency_key=None, request={"contractors": parties},
             payload=payload,
         )
-
-    # --- merge and split (ledger regrouping) -------------------------------------------------------------
-
-    async def merge(self, principal: Principal, case_id: str, other_id: str, reason: str) -> dict[str, Any]:
-        case = await self.visible_case(principal, case_id)
-        other = await self.visible_case(principal, other_id)
-        if other["case_id"] == case["case_id"]:
-            raise Conflict("Nothing to merge", f"{other_id} is already part of case {case['case_id']}")
-        if other["county"] != case["county"]:
-            raise Unprocessable("Cases of different counties",
-                                f"{case['case_id']} is in {case['county']} and {other['case_id']} in {other['county']}: "
-                                "only cases of one county can be merged")
-        payload = CaseMerged(case_id=case["case_id"], merged_case_id=other["case_id"], county=case["county"],
-                             actor=principal.client_id, reason=reason)
-        event = EventEnvelope.wrap(payload, subject=case["case_id"], producer="cases")
-        async with self._pool.connection() as conn, conn.transaction():
-            await store.add_event(conn, event)
-            await audit.record(conn, principal, "case.merge", case["case_id"], detail={"merged": other["case_id"]})
-        return {"accepted": True, "case_id": case["case_id"], "merged_case_id": other["case_id"],
-                "event_id": str(event.event_id)}
-
-    async def split(self, principal: Principal, case_id: str, complaint_ids: list[str], reason: str) -> dict[str, Any]:
-        case = await self.visible_case(principal, case_id)
-        async with self._pool.connection() as conn:
-            members = {c["complaint_id"] for c in await store.case_complaints(conn, case["case_id"])}
-        wanted = list(dict.fromkeys(complaint_ids))
-        strangers = [c for c in wanted if c not in members]
-        if strangers:
-            raise Unprocessable("Complaints not in this case",
-                                f"these complaints are not part of case {case['case_id']}: {', '.join(strangers)}")
-        if set(wanted) >= members:
-            raise Unprocessable("Nothing would remain",
-                                "a split must leave at least one complaint in the case; to regroup all, merge instead")
-        new_case_id = domain.split_case_id(case["case_id"], wanted)
-        payload = CaseSplit(case_id=case["case_id"], new_case_id=new_case_id, complaint_ids=wanted,
-                            county=case["county"], actor=principal.client_id, reason=reason)
-        event = EventEnvelope.wrap(payload, subject=case["case_id"], producer="cases")
-        async with self._pool.connection() as conn, conn.transaction():
-            await store.add_event(conn, event)
-            await audit.record(conn, principal, "case.split", case["case_id"],
-                               detail={"new_case_id": new_case_id, "complaints": wanted})
-        return {"accepted": True, "case_id": case["case_id"], "new_case_id": new_case_id, "complaint_ids": wanted,
-                "event_id": str(event.event_id)}
 

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from stdnum.cn import uscc
 
-from services.cases import domain, figure_actions, referral_actions, reports, store, views
+from services.cases import domain, figure_actions, referral_actions, regrouping, reports, store, views
 from services.cases.actions import Cases
 from services.common.auth import LIFECYCLE_CALLER, Principal, Role, require_roles
 from services.common.openapi import (
@@ -331,15 +331,16 @@ async def record_parties(request: Request, case_id: str, body: PartiesBody, prin
 
 
 @router.post("/cases/{case_id}/merge", tags=["ledger"], status_code=202,
-             summary="Merge another case into this one (the other id becomes an alias)")
+             summary="Merge another case into this one (the other id becomes an alias; its processes not yet "
+                     "verified move their complaints into this case's)")
 async def merge(request: Request, case_id: str, body: MergeBody, principal: Principal = ACTORS) -> dict[str, Any]:
-    return await cases(request).merge(principal, case_id, body.case_id, body.reason)
+    return await regrouping.merge(cases(request), principal, case_id, body.case_id, body.reason)
 
 
 @router.post("/cases/{case_id}/split", tags=["ledger"], status_code=202,
              summary="Split complaints off this case into a case of their own")
 async def split(request: Request, case_id: str, body: SplitBody, principal: Principal = ACTORS) -> dict[str, Any]:
-    return await cases(request).split(principal, case_id, body.complaint_ids, body.reason)
+    return await regrouping.split(cases(request), principal, case_id, body.complaint_ids, body.reason)
 
 
 # --- the ledger -------------------------------------------------------------------------------------------

@@ -207,7 +207,8 @@ def summarize(
         next_deadline=min(pending) if pending else None,
         overdue=bool(overdue),
         stage_times={k: v.isoformat() for k, v in sorted(times.items(), key=lambda kv: kv[1])},
-        process_case_ids=[p["process_case_id"] for p in processes],
+        # A process merged into another's handed its complaints over: actions go to the survivor.
+        process_case_ids=[p["process_case_id"] for p in processes if p.get("closure_reason") != "merged"],
         received_at=received_at,
     )
 

@@ -586,6 +586,10 @@ class LedgerProjection:
             return
         for table in ("complaints", "processes", "payments", "case_facts", "timeline"):
             conn.execute(f"UPDATE {table} SET case_id = %s WHERE case_id = %s", (survivor, merged))
+        if merge.into_process_case_id and merge.processes_merged:
+            # Their complaints now follow the surviving process (the merged processes close as merged).
+            conn.execute("UPDATE complaints SET process_case_id = %s WHERE process_case_id = ANY(%s)",
+                         (merge.into_process_case_id, merge.processes_merged))
         conn.execute("UPDATE case_aliases SET case_id = %s WHERE case_id = %s", (survivor, merged))
         conn.execute("INSERT INTO case_aliases (alias, case_id, created_at) VALUES (%s, %s, %s) "
                      "ON CONFLICT (alias) DO UPDATE SET case_id = EXCLUDED.case_id",

@@ -298,6 +298,12 @@ class CaseMerged(CasesEvent):
     county: str
     actor: str
     reason: str
+    processes_merged: list[str] = Field(
+        default_factory=list,
+        description="The merged case's processes whose complaints moved into `into_process_case_id` (not yet"
+        " verified); the others stay beside it under the one ledger case.",
+    )
+    into_process_case_id: str | None = None
 
 
 class CaseSplit(CasesEvent):

@@ -83,6 +83,7 @@ STATUS_TEXTS: dict[str, dict[str, str]] = {
         "referred_to_arbitration": "属于劳动争议，请向劳动人事争议仲裁院申请仲裁",
         "referred_to_police": "已移送公安机关",
         "administrative_decision": "已作出行政处理决定",
+        "merged": "已并入其他案件办理",
     },
 }
 

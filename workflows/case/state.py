@@ -12,6 +12,7 @@ with workflow.unsafe.imports_passed_through():
 
     from services.contracts.lifecycle import (
         CaseMember,
+        CaseMergeRequest,
         CaseProgress,
         CaseStage,
         Classification,
@@ -86,5 +87,7 @@ class CaseState(LifecycleState):
     extension: ExtensionApproval | None = None
     investigation_overdue: bool = False
     closure_request: ClosureRequest | None = None
+    # An inspector merged this case's process into another's before verification (workflows/case/merge.py).
+    merge_request: CaseMergeRequest | None = None
     closure_reason: ClosureReason | None = None
     outbox: list[ProgressDelivery] = Field(default_factory=list)

@@ -14,20 +14,28 @@ with workflow.unsafe.imports_passed_through():
         ReferralKind,
         VerificationOutcome,
     )
-    from workflows.case.closure import CaseClosure
+    from workflows.case.merge import CaseMerge
     from workflows.core import WaitResult
     from workflows.texts import OUTCOME_TEXT
 
 
-class VerificationStage(CaseClosure):
+class VerificationStage(CaseMerge):
     """Verification and classification: waits for the outcome, then closes, refers or moves on."""
 
     async def _verification(self) -> WaitResult | None:
         result = await self._wait(
-            lambda: self._state.pending_verification is not None or self._everyone_left(), None
+            lambda: (
+                self._state.pending_verification is not None
+                or self._everyone_left()
+                or self._state.merge_request is not None
+            ),
+            None,
         )
         if result is WaitResult.CONTINUE_AS_NEW:
             return result
+        if self._state.merge_request is not None and self._state.pending_verification is None:
+            await self._merge_away()
+            return None
         if self._state.pending_verification is None:
             self._close(ClosureReason.WITHDRAWN, "全部投诉已撤回")
             return None

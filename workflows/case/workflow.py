@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         CASE_WORKFLOW_TYPE,
         CaseInput,
         CaseMember,
+        CaseMergeRequest,
         CaseProgress,
         CaseStage,
         CaseStatus,
@@ -60,7 +61,7 @@ class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, I
         "deadlines", "active_deadlines", "letters", "order_id", "service", "payments", "threshold",
         "compensation_id", "referrals", "referral_approval", "police_referral_withdrawn", "police_decision", "blacklist_id",
         "publication_id", "extension", "closure_reason", "handoff_round", "late_members", "figures",
-        "amended_orders", "order_round",
+        "amended_orders", "order_round", "merge_request",
     })
 
     @workflow.init
@@ -163,6 +164,8 @@ class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, I
             raise refuse("核实结论已记录 (the verification outcome is already recorded)")
         if not self._state.members:
             raise refuse("案件没有有效投诉 (the case has no active complaint)")
+        if self._state.merge_request is not None:
+            raise refuse("本案正在并入其他案件 (the case is being merged into another)")
 
     @workflow.update(name=Updates.RECORD_SERVICE)
     def record_service(self, service: ServiceRecord) -> CaseStatus:
@@ -268,6 +271,16 @@ class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, I
     @confirm_figures.validator
     def _validate_figures(self, confirmation: FiguresConfirmation) -> None:
         self._validate_figure_confirmation(confirmation)
+
+    @workflow.update(name=Updates.MERGE_INTO)
+    def merge_into(self, request: CaseMergeRequest) -> CaseStatus:
+        self._state.merge_request = request
+        self._record("case.merge_requested", f"{request.merged_by} 将本案并入案件 {request.into_case_id}：{request.reason}")
+        return self._status()
+
+    @merge_into.validator
+    def _validate_merge_into(self, request: CaseMergeRequest) -> None:
+        self._validate_merge(request)
 
     @workflow.update(name=Updates.RECORD_HANDOFF_RESPONSE)
     def record_handoff_response(self, response: HandoffResponse) -> CaseStatus:

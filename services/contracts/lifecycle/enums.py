@@ -89,6 +89,7 @@ class ClosureReason(StrEnum):
     REFERRED_TO_ARBITRATION = "referred_to_arbitration"
     REFERRED_TO_POLICE = "referred_to_police"
     ADMINISTRATIVE_DECISION = "administrative_decision"  # compensation/decision issued, enforcement elsewhere
+    MERGED = "merged"  # its complaints moved to another case's process (a merge before verification)
 
 
 # Verification outcomes that close the case at once, and with which reason.

@@ -115,6 +115,7 @@ class CaseProgress(_Model):
     at: datetime
     stage: CaseStage
     closure_reason: ClosureReason | None = None
+    moved_to: str | None = Field(None, description="The case whose process the complaint now follows (a merge).")
 
 
 class AcceptanceDecision(_Model):
@@ -226,6 +227,15 @@ class FiguresConfirmation(_Model):
     confirmed_workers: int = Field(ge=1, description="The whole case's workers owed wages, as verified now.")
     confirmed_by: str
     notes: str | None = Field(None, max_length=2000)
+
+
+class CaseMergeRequest(_Model):
+    """Merge this case's process into another case's: its complaints move to that case's workflow, and this one
+    closes as merged. Only before verification (an order or a handoff is the case's own)."""
+
+    into_case_id: str = Field(min_length=1, description="The surviving case process (its workflow's case id).")
+    merged_by: str
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class ExtensionApproval(_Model):

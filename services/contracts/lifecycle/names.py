@@ -71,6 +71,7 @@ class Updates:
     SUBMIT_REFERRAL_REPORT = "submit_referral_report"
     DECIDE_REFERRAL = "decide_referral"
     CONFIRM_FIGURES = "confirm_figures"
+    MERGE_INTO = "merge_into"
     CLOSE_CASE = "close_case"
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from decimal import Decimal
 from typing import Any
@@ -12,10 +13,11 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from services.cases.projection import CONSUMER_NAME, TOPICS
+from services.contracts.lifecycle import CaseStatus, Queries, case_workflow_id
 from tests.integration.cases.conftest import Agencies, complaint_body
 from tests.support.agencies import wait_for
 from tests.support.factories import credit_code, seed
-from tests.support.ledger_audit import assert_ledger_agrees
+from tests.support.ledger_audit import assert_ledger_agrees, keyed_client
 
 
 def _all_pages(a: Agencies, params: dict[str, Any], limit: int) -> list[dict[str, Any]]:
@@ -73,6 +75,15 @@ def test_queue_filters_and_pages_in_deadline_order(agencies: Agencies) -> None:
 
     assert a.city.get("/v1/cases", params={"cursor": "not-a-cursor"}).status_code == 422
     assert a.city.get("/v1/cases", params={"stage": "nowhere"}).status_code == 422
+
+
+def _case_status(a: Agencies, case_id: str) -> CaseStatus:
+    """The case workflow's own status (its query), read with the stack's keys."""
+    async def query() -> CaseStatus:
+        client = await keyed_client(a.stack)
+        return await client.get_workflow_handle(case_workflow_id(case_id)).query(Queries.STATUS, result_type=CaseStatus)
+
+    return asyncio.run(query())
 
 
 def _ledger_rows(a: Agencies, case_id: str) -> tuple[Any, ...]:
@@ -154,11 +165,25 @@ def test_merge_keeps_an_alias_and_split_regroups_complaints(agencies: Agencies) 
     assert a.city.post(f"/v1/cases/{case_a}/merge", json={"case_id": foreign, "reason": "同一项目"}).status_code == 422
     assert a.inspector.post(f"/v1/cases/{case_a}/merge", json={"case_id": foreign, "reason": "同一项目"}).status_code == 404
 
+    # Case A's process is verified (its order is its own); case B's is not: B's merges into A's, and its
+    # complaint moves into case A's workflow.
+    verified = a.act(a.inspector, f"/v1/cases/{case_a}/verification", {"outcome": "wage_arrears"})
+    assert verified.status_code == 200, verified.text
     r = a.inspector.post(f"/v1/cases/{case_a}/merge", json={"case_id": case_b, "reason": "同一用人单位的两个名称"})
     assert r.status_code == 202, r.text
-    merged = a.case_until(case_a, lambda c: c["complaint_count"] == 2, "the merge applied")
-    assert Decimal(merged["amount_claimed"]) == Decimal("10000.00") and merged["workers_affected"] == 3
-    assert sorted(merged["process_case_ids"]) == sorted([case_a, case_b])
+    assert r.json()["processes_merged"] == [case_b] and r.json()["processes_kept"] == {}
+
+    def merged_processes(c: dict) -> bool:
+        by_id = {p["process_case_id"]: p for p in c["processes"]}
+        return c["complaint_count"] == 2 and by_id.get(case_b, {}).get("closure_reason") == "merged"
+
+    merged = a.case_until(case_a, merged_processes, "the merge applied, case B's process closed as merged")
+    assert Decimal(merged["amount_claimed"]) == Decimal("10000.00")
+    assert merged["process_case_ids"] == [case_a]
+    assert {c["complaint_id"]: c["process_case_id"] for c in merged["complaints"]} == {one: case_a, two: case_a}
+    survivor = wait_for("case B's complaint in case A's workflow",
+                        lambda: (s := _case_status(a, case_a)).workers == 3 and s, timeout=60)
+    assert sorted(survivor.members) == sorted([one, two]) and survivor.amount_owed == Decimal("10000.00")
     alias = a.case(case_b)
     assert alias["case_id"] == case_a and alias["requested_id"] == case_b
     listed = [c["case_id"] for c in a.city.get("/v1/cases", params={"employer": str(second_employer)}).json()["items"]]
@@ -169,12 +194,10 @@ def test_merge_keeps_an_alias_and_split_regroups_complaints(agencies: Agencies) 
     three = a.file(complaint_body(second_employer, amount_owed="1000.00", workers_affected=1))
     assert a.in_ledger(three)["case_id"] == case_a
 
-    # A merged case holds two case processes: a case-level action must name one.
-    ambiguous = a.inspector.post(f"/v1/cases/{case_a}/verification", json={"outcome": "unfounded"})
-    assert ambiguous.status_code == 422 and case_b in ambiguous.json()["detail"]
-    named = a.act(a.inspector, f"/v1/cases/{case_a}/verification",
-                  {"outcome": "unfounded", "process_case_id": case_b})
-    assert named.status_code == 200, named.text
+    # The merged process no longer takes actions: they go to the survivor's.
+    gone = a.inspector.post(f"/v1/cases/{case_a}/figures",
+                            json={"confirmed_amount": "10000.00", "confirmed_workers": 3, "process_case_id": case_b})
+    assert gone.status_code == 422 and case_b in gone.json()["detail"]
 
     # Split the second employer's complaints off again.
     assert a.inspector.post(f"/v1/cases/{case_a}/split", json={"complaint_ids": [one, two, three], "reason": "x"}).status_code == 422

@@ -1,5 +1,6 @@
-"""A case that grows after verification: a later complaint reopens the figures, the inspector confirms new
-totals, an amended order follows, and the criminal threshold is judged on the whole case at every refusal."""
+"""A case that grows: after verification a later complaint reopens the figures, the inspector confirms new
+totals, an amended order follows, and the criminal threshold is judged on the whole case at every refusal;
+before verification a merge moves one case's complaints into another's process."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from typing import Any
 
 from services.contracts.lifecycle import (
     ActivityNames,
+    CaseMergeRequest,
     CaseStage,
     CaseStatus,
     ClosureReason,
+    ComplaintStatus,
     Evidence,
     EvidenceKind,
     FiguresConfirmation,
@@ -20,6 +23,7 @@ from services.contracts.lifecycle import (
     Updates,
     VerificationOutcome,
     VerificationResult,
+    Withdrawal,
 )
 
 from .harness import Harness, refused
@@ -146,3 +150,49 @@ async def test_figures_are_confirmed_anew_only_once_the_order_stages_began(harne
     _, case_id = await h.accepted_complaint(amount=6000, workers=1)
     message = await refused(h.update(h.case(case_id), Updates.CONFIRM_FIGURES, confirm(6000, 1), CaseStatus))
     assert "in the verification outcome" in message
+
+
+async def test_merging_a_case_before_verification_moves_its_complaints_to_the_surviving_process(
+    harness: Harness,
+) -> None:
+    h = harness
+    _, survivor = await h.accepted_complaint(amount=6000, workers=1)
+    moved, absorbed = await h.accepted_complaint(amount=3000, workers=2)
+    moved_id = (await h.complaint_status(moved)).complaint_id
+    merge = CaseMergeRequest(into_case_id=survivor, merged_by="inspector-7", reason="同一项目同一用人单位")
+    assert "into itself" in await refused(h.update(h.case(absorbed), Updates.MERGE_INTO, merge.model_copy(
+        update={"into_case_id": absorbed}), CaseStatus))
+    await h.update(h.case(absorbed), Updates.MERGE_INTO, merge, CaseStatus)
+
+    result = await h.result(h.case(absorbed))
+    assert result.closure_reason is ClosureReason.MERGED and result.members == []
+    status = await h.eventually(lambda: _has_member(h, survivor, moved_id))
+    assert status.workers == 3 and status.amount_owed == 9000
+
+    async def follows_survivor() -> Any:
+        s = await h.complaint_status(moved)
+        return s if s.case_id == survivor and s.status is Status.OPEN else None
+
+    await h.eventually(follows_survivor)
+    # A withdrawal now leaves the surviving case.
+    await h.update(moved, Updates.WITHDRAW_COMPLAINT, Withdrawal(), ComplaintStatus)
+
+    async def left() -> CaseStatus | None:
+        s = await h.case_status(survivor)
+        return s if moved_id not in s.members else None
+
+    assert (await h.eventually(left)).workers == 1
+
+
+async def test_a_verified_case_is_not_merged_into_another_process(harness: Harness) -> None:
+    h = harness
+    _, survivor = await h.accepted_complaint(amount=6000, workers=1)
+    _, verified = await h.verified_case(amount=3000, workers=1)
+    message = await refused(h.update(h.case(verified), Updates.MERGE_INTO, CaseMergeRequest(
+        into_case_id=survivor, merged_by="inspector-7", reason="合并"), CaseStatus))
+    assert "only a case not yet verified" in message
+
+
+async def _has_member(h: Harness, case_id: str, complaint_id: str) -> CaseStatus | None:
+    status = await h.case_status(case_id)
+    return status if complaint_id in status.members else None

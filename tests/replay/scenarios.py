@@ -15,6 +15,7 @@ from services.contracts.lifecycle import (
     AcceptanceDecision,
     AcceptanceDecisionKind,
     CallbackRecord,
+    CaseMergeRequest,
     CaseStage,
     CaseStatus,
     ClosureReason,
@@ -37,6 +38,7 @@ from services.contracts.lifecycle import (
     Updates,
     VerificationOutcome,
     VerificationResult,
+    Withdrawal,
 )
 from tests.support.referral_approval import approve_referral
 from tests.unit.workflows.harness import Harness
@@ -347,6 +349,29 @@ async def case_grew(h: Harness) -> dict[str, Any]:
     return {"case": h.case(case_id)}
 
 
+async def merged_before_verification(h: Harness) -> dict[str, Any]:
+    """A case not yet verified is merged into another: its complaint moves to the survivor and later leaves it."""
+    _, survivor = await h.accepted_complaint(amount=Decimal(6000), workers=1)
+    moved, absorbed = await h.accepted_complaint(amount=Decimal(3000), workers=2)
+    await h.update(h.case(absorbed), Updates.MERGE_INTO, CaseMergeRequest(
+        into_case_id=survivor, merged_by="inspector-7", reason="同一项目"), CaseStatus)
+    await h.result(h.case(absorbed))
+
+    async def moved_in() -> bool:
+        return (await h.complaint_status(moved)).case_id == survivor
+
+    await h.eventually(moved_in)
+    await h.update(moved, Updates.WITHDRAW_COMPLAINT, Withdrawal(), ComplaintStatus)
+
+    async def left_survivor() -> bool:
+        return moved_id not in (await h.case_status(survivor)).members
+
+    moved_id = (await h.complaint_status(moved)).complaint_id
+    await h.eventually(left_survivor)
+    await _callback(h, moved)
+    return {"absorbed": h.case(absorbed), "moved": moved}
+
+
 SCENARIOS: dict[str, Scenario] = {
     "resolved": resolved,
     "refused_and_referred": refused_and_referred,
@@ -356,4 +381,5 @@ SCENARIOS: dict[str, Scenario] = {
     "returned_and_handed_again": returned_and_handed_again,
     "paid_after_referral": paid_after_referral,
     "case_grew": case_grew,
+    "merged_before_verification": merged_before_verification,
 }

@@ -14,6 +14,7 @@ from typing import Any
 from services.contracts.lifecycle import (
     AcceptanceDecision,
     AcceptanceDecisionKind,
+    ActivityNames,
     CallbackRecord,
     CaseStage,
     CaseStatus,
@@ -33,6 +34,7 @@ from services.contracts.lifecycle import (
     Satisfaction,
     ServiceMethod,
     ServiceRecord,
+    Signals,
     Updates,
     VerificationOutcome,
     VerificationResult,
@@ -289,6 +291,26 @@ async def paid_after_referral(h: Harness) -> dict[str, Any]:
     return {"complaint": complaint, "case": h.case(case_id)}
 
 
+async def parked_and_retried(h: Harness) -> dict[str, Any]:
+    """The cases service refuses the order to pay for good: the case parks until an operator's retry, then
+    the order is issued, served and paid in time."""
+    h.services.refusing.add(ActivityNames.ISSUE_ORDER_TO_PAY)
+    complaint, case_id = await h.verified_case(amount=Decimal(9000), workers=2)
+
+    async def parked() -> bool:
+        return any(e.kind == "step.refused" for e in (await h.case_status(case_id)).timeline)
+
+    await h.eventually(parked)
+    h.services.refusing.clear()
+    await h.case(case_id).signal(Signals.RETRY_REFUSED_STEP)
+    await _serve(h, case_id)
+    await h.update(h.case(case_id), Updates.RECORD_PAYMENT, PaymentRecord(
+        payment_id="p1", amount=Decimal(9000), recorded_by="inspector-7"), CaseStatus)
+    await h.result(h.case(case_id))
+    await _callback(h, complaint)
+    return {"case": h.case(case_id)}
+
+
 SCENARIOS: dict[str, Scenario] = {
     "resolved": resolved,
     "refused_and_referred": refused_and_referred,
@@ -297,4 +319,5 @@ SCENARIOS: dict[str, Scenario] = {
     "continued_as_new": continued_as_new,
     "returned_and_handed_again": returned_and_handed_again,
     "paid_after_referral": paid_after_referral,
+    "parked_and_retried": parked_and_retried,
 }

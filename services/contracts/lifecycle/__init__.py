@@ -129,10 +129,12 @@ from services.contracts.lifecycle.status import (
     ComplaintStatus,
     Deadline,
     DeadlineRequest,
+    ParkedStep,
     SuggestedDecision,
     ThresholdAssessment,
     TimelineEntry,
     acceptance_suggestion,
+    parked_step,
 )
 
 __all__ = [
@@ -199,6 +201,7 @@ __all__ = [
     "Office",
     "OrderConfig",
     "OrderToPayRequest",
+    "ParkedStep",
     "PaymentRecord",
     "PoliceDecision",
     "PoliceDecisionRecord",
@@ -237,4 +240,5 @@ __all__ = [
     "default_criminal_thresholds",
     "default_ladder",
     "handoff_letter",
+    "parked_step",
 ]

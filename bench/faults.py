@@ -48,6 +48,7 @@ from deploy.engines import REPO_ROOT, SERVICES, Engine, Ports
 from deploy.secrets import development_clients
 from deploy.stack import Stack
 from operations.ledger_audit import audit_ledger
+from operations.parked import describe, parked_in_ledger
 from services.common.settings import CommonSettings
 from services.common.temporal import connect
 from services.contracts.lifecycle import (
@@ -420,8 +421,11 @@ async def main_async(
             say("comparing the ledger with every workflow (anxin audit ledger)…")
             compared, disagreeing = await audit_ledger(client, stack.postgres.service_url("cases"),
                                                        settle_seconds=2.0, rereads=10)
+            # No path may end with a step parked by a service's refusal (the ledger agrees with the workflows).
+            parked = await asyncio.to_thread(parked_in_ledger, stack.postgres.service_url("cases"))
             audit: dict[str, Any] = {"compared": compared,
-                     "disagreeing": {d.workflow_id: d.differences for d in disagreeing}}
+                     "disagreeing": {d.workflow_id: d.differences for d in disagreeing},
+                     "parked": {workflow_id: describe(step) for workflow_id, step in parked.items()}}
             return outcomes, by_key, products, audit, time.monotonic() - began
     finally:
         await asyncio.to_thread(stack.stop)
@@ -445,6 +449,9 @@ def print_table(outcomes: list[Outcome], by_key: dict[str, int], products: dict[
     console.print(f"ledger audit: {audit['compared']} processes compared, {len(audit['disagreeing'])} disagree")
     for workflow_id, differences in list(audit["disagreeing"].items())[:20]:
         console.print(f"[red]{workflow_id}: {'; '.join(differences)}[/red]")
+    console.print(f"parked steps: {len(audit['parked'])}")
+    for workflow_id, why in list(audit["parked"].items())[:20]:
+        console.print(f"[red]{workflow_id}: {why}[/red]")
 
 
 def main() -> None:
@@ -475,7 +482,7 @@ def main() -> None:
         indent=2, ensure_ascii=False))
     console.print(f"written to {RESULTS / 'faults.json'}")
     failed = (any(o.lost or o.duplicates or o.stuck or o.recovery_s is None for o in outcomes) or by_key
-              or audit["disagreeing"])
+              or audit["disagreeing"] or audit["parked"])
     sys.exit(1 if failed else 0)
 
 

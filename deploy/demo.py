@@ -98,18 +98,34 @@ class Demo:
         self.client = client
         self.http = http
         self.token = token
+        # Every workflow the demo started, checked at the end for a parked step.
+        self.workflow_ids: list[str] = []
 
     async def file(self, scenario: str, body: dict[str, Any]) -> str:
         response = await self.http.post(f"{INTAKE}/v1/complaints", json=body,
                                         headers={"Authorization": f"Bearer {self.token}"})
         response.raise_for_status()
         complaint_id = str(response.json()["complaint_id"])
+        self.workflow_ids.append(complaint_workflow_id(complaint_id))
         say(scenario, f"filed {complaint_id} ({body['workers_affected']} workers, ¥{body['amount_owed']})")
         return complaint_id
 
     async def status(self, workflow_id: str) -> dict[str, Any]:
         result = await self.client.get_workflow_handle(workflow_id).query(Queries.STATUS)
         return dict(result)
+
+    async def parked_steps(self) -> dict[str, dict[str, Any]]:
+        """The demo's workflows whose `status` shows a step parked by a service's refusal."""
+        found: dict[str, dict[str, Any]] = {}
+        for workflow_id in sorted(set(self.workflow_ids)):
+            try:
+                parked = (await self.status(workflow_id)).get("parked")
+            except Exception as exc:  # a workflow that does not answer is reported as such
+                print(f"{workflow_id}: status not answered: {exc}", file=sys.stderr)
+                continue
+            if parked:
+                found[workflow_id] = parked
+        return found
 
     async def wait_for(self, scenario: str, what: str, check: Callable[[], Awaitable[bool]], timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -135,6 +151,7 @@ class Demo:
         await self.retrying(scenario, Updates.DECIDE_ACCEPTANCE, lambda: self.client.get_workflow_handle(
             workflow_id).execute_update(Updates.DECIDE_ACCEPTANCE, decision, id=update_id))
         case_id = str((await self.retrying(scenario, "status", lambda: self.status(workflow_id)))["case_id"])
+        self.workflow_ids.append(case_workflow_id(case_id))
         say(scenario, f"accepted; joined case {case_id}")
         return case_id
 
@@ -298,9 +315,15 @@ async def main_async() -> int:
             path("handed off", demo.handed_off(seed + 3)),
             return_exceptions=True,
         )
+        # No main path may end with a step parked by a service's refusal (it would wait for an operator).
+        parked = await demo.parked_steps()
     failures = [r for r in results if isinstance(r, BaseException)]
     for failure in failures:
         print(f"\n{type(failure).__name__}: {failure}", file=sys.stderr)
+    for workflow_id, step in sorted(parked.items()):
+        print(f"\n{workflow_id} ends parked: {step['step']} refused by its service: {step['message']}",
+              file=sys.stderr)
+        failures.append(RuntimeError(f"{workflow_id} parked"))
     print("\nDone. Look at any case with `anxin case show <complaint or case id>` or in the Temporal UI.")
     return 1 if failures else 0
 

@@ -2,7 +2,8 @@
 
     anxin stack status                 which engines and processes of the local stack are up
     anxin case show ID                 a complaint's (TS-…) or case's (C-…) whole story, and what it waits for
-    anxin stuck                        workflows past a deadline, activities failing, events set aside
+    anxin stuck                        parked steps, workflows past a deadline, activities failing, events set aside
+    anxin case retry ID                retry a step its service refused (parked), once the cause is fixed
     anxin redeliver EVENT_ID…          hand events set aside back to their consumers, once the cause is fixed
     anxin replay [--query Q]           replay workflow histories against the current code (before a deploy)
     anxin audit ledger [--fix]         compare the ledger and the listings with every open (and recently closed) workflow
@@ -169,6 +170,27 @@ def case_show(subject: Annotated[str, typer.Argument(help="complaint number (TS-
     asyncio.run(run())
 
 
+@case_app.command("retry")
+def case_retry(subject: Annotated[str, typer.Argument(
+        help="complaint number (TS-…), case id (C-…) or workflow id (complaint:…, case:…)")]) -> None:
+    """Retry the step a service refused for good (a parked step, as `anxin stuck` shows it), once its cause is
+    fixed. A workflow with nothing parked is left alone (exit code 1)."""
+    from operations.operator import workflow_id_for
+    from operations.parked import describe, retry_parked
+
+    async def run() -> int:
+        client = await _client(operator_settings())
+        workflow_id = workflow_id_for(subject)
+        parked = await retry_parked(client, workflow_id)
+        if parked is None:
+            console.print(f"{workflow_id}: nothing is parked (`anxin stuck` lists what is)")
+            return 1
+        console.print(f"{workflow_id}: retrying — was {describe(parked)}")
+        return 0
+
+    raise typer.Exit(asyncio.run(run()))
+
+
 def service_database_urls() -> dict[str, str]:
     """Each service's database, by service: DATABASE_URL when set, else the development stack's service roles."""
     from deploy.engines import SERVICES
@@ -180,7 +202,8 @@ def service_database_urls() -> dict[str, str]:
 
 @app.command("stuck")
 def stuck_command(limit: Annotated[int, typer.Option(help="workflows to look at")] = 200) -> None:
-    """Workflows past a deadline, activities failing and retrying, and events set aside, with why.
+    """Steps parked by a service's refusal (with the command to retry), workflows past a deadline, activities
+    failing and retrying, and events set aside, with why.
 
     The services' databases are read with DATABASE_URL when it is set (a role that may read every
     service's schema), otherwise with the development stack's own service roles.
@@ -190,8 +213,9 @@ def stuck_command(limit: Annotated[int, typer.Option(help="workflows to look at"
     async def run() -> None:
         client = await _client(operator_settings())
         with console.status("looking for stuck work…"):
-            rows = await stuck(client, limit=limit)
-            rows += dead_letters(service_database_urls(), limit=limit)
+            urls = service_database_urls()
+            rows = await stuck(client, limit=limit, ledger_url=urls.get("cases"))
+            rows += dead_letters(urls, limit=limit)
         table = Table("workflow or subject", "why")
         for row in rows:
             table.add_row(row["workflow_id"], row["why"])

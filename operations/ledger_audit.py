@@ -54,14 +54,14 @@ Reader = Callable[[set[str] | None], list[LedgerEntry]]
 
 
 _COMPLAINTS = """
-SELECT complaint_id, case_id, stage, status, overdue, closure_reason, deadlines, satisfaction
+SELECT complaint_id, case_id, stage, status, overdue, closure_reason, deadlines, satisfaction, parked
 FROM complaints WHERE (status = 'open' OR closed_at >= now() - %(closed_within)s)
   AND (%(cases)s::text[] IS NULL OR case_id = ANY(%(cases)s))
 """
 
 _PROCESSES = """
 SELECT p.process_case_id, p.case_id, p.stage, p.status, p.overdue, p.closure_reason, p.classification, p.outcome,
-       p.extension_approved, p.deadlines, coalesce(p.amount_paid,
+       p.extension_approved, p.deadlines, p.parked, coalesce(p.amount_paid,
        (SELECT coalesce(sum(amount), 0) FROM payments m WHERE m.process_case_id = p.process_case_id)) AS paid
 FROM processes p WHERE (p.status = 'open' OR p.closed_at >= now() - %(closed_within)s)
   AND (%(cases)s::text[] IS NULL OR p.case_id = ANY(%(cases)s))
@@ -86,7 +86,7 @@ def ledger_entries(database_url: str, closed_within: timedelta, only: set[str] |
             entries.append(LedgerEntry(workflow_id, row["case_id"], ProcessSnapshot(
                 workflow_id=workflow_id, stage=row["stage"], status=row["status"], overdue=row["overdue"],
                 closure_reason=row["closure_reason"], deadlines=_deadlines(row["deadlines"]),
-                satisfaction=row["satisfaction"],
+                satisfaction=row["satisfaction"], parked=row["parked"],
             )))
         for row in conn.execute(_PROCESSES, params):
             workflow_id = f"case:{row['process_case_id']}"
@@ -94,7 +94,7 @@ def ledger_entries(database_url: str, closed_within: timedelta, only: set[str] |
                 workflow_id=workflow_id, stage=row["stage"], status=row["status"], overdue=row["overdue"],
                 closure_reason=row["closure_reason"], classification=row["classification"], outcome=row["outcome"],
                 extension_approved=row["extension_approved"], deadlines=_deadlines(row["deadlines"]),
-                amount_paid=Decimal(row["paid"]),
+                amount_paid=Decimal(row["paid"]), parked=row["parked"],
             )))
     return [e for e in entries if only is None or e.workflow_id in only]
 

@@ -176,9 +176,17 @@ def events_for(settings: CommonSettings, keys: set[str], *, timeout_ms: int = 30
         consumer.close()
 
 
-async def stuck(client: Client, *, limit: int = 200) -> list[dict[str, str]]:
-    """Workflows past a deadline (the overdue flag) and workflows whose activities keep failing."""
+async def stuck(client: Client, *, limit: int = 200, ledger_url: str | None = None) -> list[dict[str, str]]:
+    """Workflows with a parked step (with the command to retry it), workflows past a deadline (the overdue
+    flag) and workflows whose activities keep failing.
+
+    A parked step is read from the ledger (`ledger_url`, the cases service's database) and, for an overdue
+    workflow the ledger does not show parked, from the workflow's own `status` query.
+    """
+    from operations.parked import parked_in_ledger, parked_rows, parked_workflows
+
     rows: list[dict[str, str]] = []
+    overdue: list[tuple[str, str]] = []
     async for execution in client.list_workflows("AnxinOverdue = true AND ExecutionStatus = 'Running'", limit=limit):
         attributes = execution.typed_search_attributes
         stage = attributes.get(SA_STAGE) or "?"
@@ -186,8 +194,16 @@ async def stuck(client: Client, *, limit: int = 200) -> list[dict[str, str]]:
         why = {"handoff": "handoff overdue: the department has not answered; the follow-up ladder is climbing",
                "awaiting_acceptance": "acceptance overdue", "service": "order not served in time"}.get(
             stage, f"past a legal deadline at stage {stage}")
-        rows.append({"workflow_id": execution.id,
-                     "why": why + (f" (next deadline {due:%Y-%m-%d})" if due else "")})
+        overdue.append((execution.id, why + (f" (next deadline {due:%Y-%m-%d})" if due else "")))
+    parked = {}
+    if ledger_url is not None:
+        try:
+            parked = parked_in_ledger(ledger_url)
+        except psycopg.Error as exc:
+            rows.append({"workflow_id": "cases ledger", "why": f"could not be read: {str(exc)[:200]}"})
+    parked.update(await parked_workflows(client, [w for w, _ in overdue if w not in parked]))
+    rows += parked_rows(parked)
+    rows += [{"workflow_id": w, "why": why} for w, why in overdue if w not in parked]
     async for execution in client.list_workflows("ExecutionStatus = 'Running'", limit=limit):
         description = await client.get_workflow_handle(execution.id).describe()
         for activity in description.raw_description.pending_activities:

@@ -65,7 +65,7 @@ class LifecycleWorkflow(DeadlineWaits, StateReporting):
         return self._state
 
     def _report_key(self) -> str:
-        return self._state.model_dump_json(include=set(self.REPORTED_FIELDS))
+        return self._state.model_dump_json(include=set(self.REPORTED_FIELDS)) + self._parked_report_key()
 
     def _status(self, *, timeline: bool = True) -> CaseStatus | ComplaintStatus:
         """The answer to the `status` query."""

@@ -540,6 +540,7 @@ class ComplaintWorkflow(LifecycleWorkflow):
             suggested_decision=acceptance_suggestion(
                 state.stage, past_limit, self._input.owed_until, self._config.acceptance.violation_limit_years
             ),
+            parked=self._parked(),
         )
 
     def _search_attribute_values(self) -> list[tuple[SearchAttributeKey[Any], Any]]:

@@ -32,7 +32,9 @@ with workflow.unsafe.imports_passed_through():
         Deadline,
         LifecycleConfig,
         Office,
+        ParkedStep,
         TimelineEntry,
+        parked_step,
     )
     from services.contracts.lifecycle.activities import activity_name, notify_agency
     from services.contracts.process_reports import ProcessSnapshot
@@ -45,6 +47,10 @@ R = TypeVar("R")  # an activity's result
 CALENDAR_NOT_COVERED = "CalendarNotCovered"
 # Error type of a service's refusal (4xx other than 409): retrying cannot help.
 SERVICE_REFUSED = "ServiceRefused"
+# A parked step is reported to the ledger when it parks and when it is retried. Reporting then is a new
+# command at a new moment, so histories parked before this change replay without it (they show the parked
+# step in their `status` query and in their next report, or at once after `anxin audit ledger --fix`).
+PARKED_STEP_REPORTS = "2026-11-parked-step-reports"
 
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -73,6 +79,8 @@ class LifecycleState(BaseModel):
     # A step a service refused for good, waiting for an operator's `retry_refused_step` signal.
     stuck: str | None = None
     retry_requests: int = 0
+    # Whether this workflow reports a parked step when it parks (behind PARKED_STEP_REPORTS).
+    report_parked: bool = False
     deadlines: dict[str, Deadline] = Field(default_factory=dict)
     # Provisional deadlines that passed but whose expiry waits for the official calendar or a confirmation.
     held_deadlines: list[str] = Field(default_factory=list)
@@ -165,6 +173,8 @@ class LifecycleCore(SideTasks):
                 ):
                     raise
                 retries = self._state.retry_requests
+                if not self._state.report_parked and workflow.patched(PARKED_STEP_REPORTS):
+                    self._state.report_parked = True
                 self._state.stuck = f"{name}: {cause.message}"
                 self._record("step.refused", f"{name} 被服务拒绝：{cause.message}；待运维处理后重试")
                 self._publish_search_attributes()
@@ -172,6 +182,15 @@ class LifecycleCore(SideTasks):
                 self._state.stuck = None
                 self._record("step.retried", f"运维要求重试 {name}")
                 self._publish_search_attributes()
+
+    def _parked(self) -> ParkedStep | None:
+        """The step a service refused, waiting for an operator (the `status` query's `parked`)."""
+        return parked_step(self._state.stuck, self._state.timeline)
+
+    def _parked_report_key(self) -> str:
+        """What the reports add to their reported fields: the parked step, once this workflow reports it (empty
+        otherwise, so the reports of a workflow that never parks are the commands they always were)."""
+        return f"|parked:{self._state.stuck}" if self._state.report_parked and self._state.stuck else ""
 
     def _retry_refused_step(self) -> None:
         self._state.retry_requests += 1

@@ -404,7 +404,8 @@ async def get_case(request: Request, case_id: str, principal: Principal = READER
     view = _case_view(case)
     if case_id != case["case_id"]:
         view["requested_id"] = case_id
-    return {**view, "complaints": complaints, "processes": processes, "extension_requests": extensions}
+    return {**view, "complaints": complaints, "processes": processes, "extension_requests": extensions,
+            "parked": views.parked_processes(complaints, processes)}
 
 
 @router.get("/complaints/{complaint_id}", tags=["ledger"], response_model=views.ComplaintView,

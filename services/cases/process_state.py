@@ -5,7 +5,7 @@ services/contracts/process_reports.py). The latest report of every workflow is k
 `reported_processes`, the highest `seq` winning, so a report that arrives late or twice changes nothing.
 
 What a report says about a process — stage, status, overdue, deadlines, classification, closure, the
-amount paid — is the truth for that process: `reapply` writes it over the complaint and process rows of a ledger case each time the case is
+amount paid, a parked step — is the truth for that process: `reapply` writes it over the complaint and process rows of a ledger case each time the case is
 refreshed, after whatever an inspector action's event wrote there. A workflow that has not reported yet
 (one started before reports existed) keeps what the action events and lifecycle requests wrote, as before.
 A complaint's report can arrive before intake's event that creates its row; it is applied when the row
@@ -34,6 +34,7 @@ UPDATE complaints c SET
     closure_reason = r.snapshot->>'closure_reason',
     closed_at = CASE WHEN r.status = 'closed' THEN COALESCE(c.closed_at, r.at) ELSE c.closed_at END,
     satisfaction = r.snapshot->>'satisfaction',
+    parked = NULLIF(r.snapshot->'parked', 'null'::jsonb),
     report_seq = r.seq
 FROM reported_processes r
 WHERE r.workflow_id = 'complaint:' || c.complaint_id AND c.case_id = %s
@@ -52,6 +53,7 @@ UPDATE processes p SET
     extension_approved = COALESCE((r.snapshot->>'extension_approved')::boolean, false),
     order_id = COALESCE(r.snapshot->>'order_id', p.order_id),
     amount_paid = (r.snapshot->>'amount_paid')::numeric,
+    parked = NULLIF(r.snapshot->'parked', 'null'::jsonb),
     closed_at = CASE WHEN r.status = 'closed' THEN COALESCE(p.closed_at, r.at) ELSE p.closed_at END,
     report_seq = r.seq
 FROM reported_processes r

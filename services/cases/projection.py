@@ -30,7 +30,7 @@ from services.common.event_handlers import EventHandlers, PayloadHandler
 from services.common.inbox import PermanentEventError
 from services.common.outbox import add_event
 from services.contracts import catalog
-from services.contracts.cases import case_refs
+from services.contracts.cases import case_refs, employer_credit_code
 from services.contracts.cases_events import (
     AcceptanceDecided,
     ActionRecorded,
@@ -196,11 +196,11 @@ class LedgerProjection:
                 "project_ref, project_name, stage, status, received_at) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'acceptance', 'open', %s)",
                 (case_id, c.county_code, domain.city_of(c.county_code), employer, c.employer_name,
-                 c.employer_credit_code, project, c.project_name, c.submitted_at),
+                 employer_credit_code(c), project, c.project_name, c.submitted_at),
             )
             opened = CaseOpened(
                 case_id=case_id, county=c.county_code, employer_ref=employer, employer_name=c.employer_name,
-                employer_credit_code=c.employer_credit_code, project_ref=project, project_name=c.project_name,
+                employer_credit_code=employer_credit_code(c), project_ref=project, project_name=c.project_name,
                 opened_by_complaint=c.complaint_id,
             )
             add_event(conn, opened.TOPIC, EventEnvelope.wrap(opened, subject=case_id, producer="cases",

@@ -45,8 +45,8 @@ async def case_complaints(conn: Conn, case_id: str) -> list[dict[str, Any]]:
     """The case's complaints without any personal data: ids, figures, stages."""
     cur = await conn.execute(
         "SELECT complaint_id, process_case_id, channel, amount_owed, workers_affected, submitted_at, stage, status, "
-        "decision, decided_at, closure_reason, closed_at, satisfaction, overdue, stale_for_rejection, owed_until "
-        "FROM complaints "
+        "decision, decided_at, closure_reason, closed_at, satisfaction, overdue, stale_for_rejection, owed_until, "
+        "parked FROM complaints "
         "WHERE case_id = %s ORDER BY submitted_at, complaint_id",
         (case_id,),
     )
@@ -57,7 +57,7 @@ async def case_processes(conn: Conn, case_id: str) -> list[dict[str, Any]]:
     cur = await conn.execute(
         "SELECT process_case_id, stage, status, classification, outcome, overdue, investigation_overdue, "
         "deadlines, amount_verified, workers_verified, order_id, compensation_id, extension_approved, "
-        "closure_reason, opened_at, verified_at, closed_at, stage_times FROM processes WHERE case_id = %s "
+        "closure_reason, opened_at, verified_at, closed_at, stage_times, parked FROM processes WHERE case_id = %s "
         "ORDER BY opened_at, process_case_id",
         (case_id,),
     )
@@ -67,7 +67,7 @@ async def case_processes(conn: Conn, case_id: str) -> list[dict[str, Any]]:
 async def get_complaint(conn: Conn, complaint_id: str) -> dict[str, Any] | None:
     cur = await conn.execute(
         "SELECT c.complaint_id, c.case_id, c.process_case_id, c.county, c.stage, c.status, c.decision, "
-        "c.stale_for_rejection, c.owed_until FROM complaints c WHERE c.complaint_id = %s",
+        "c.stale_for_rejection, c.owed_until, c.parked FROM complaints c WHERE c.complaint_id = %s",
         (complaint_id,),
     )
     return await cur.fetchone()

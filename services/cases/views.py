@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from services.contracts.lifecycle import SuggestedDecision, acceptance_suggestion
+from services.contracts.lifecycle import ParkedStep, SuggestedDecision, acceptance_suggestion
 
 
 class ComplaintView(BaseModel):
@@ -31,6 +31,24 @@ class ComplaintView(BaseModel):
     suggested_decision: SuggestedDecision | None = Field(
         None, description="While the complaint awaits acceptance: the decision the lifecycle suggests (a complaint "
                           "past the limit: reject, reason violation_too_old). The inspector still decides.")
+    parked: ParkedStep | None = Field(
+        None, description="A step of the complaint's process that its service refused for good: the process waits "
+                          "for an operator to fix the cause and retry it (null: nothing parked).")
+
+
+class ParkedProcess(ParkedStep):
+    """A parked step of one of a case's processes (`GET /v1/cases/{id}`, `parked`)."""
+
+    workflow_id: str = Field(description="`complaint:<id>` or `case:<id>`: what `anxin case retry` takes.")
+
+
+def parked_processes(complaints: list[dict[str, Any]], processes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every parked step of a case's complaints and case processes, so a case that waits for an operator says
+    so at its top, not only deep in one of its rows."""
+    found = [(f"complaint:{c['complaint_id']}", c.get("parked")) for c in complaints]
+    found += [(f"case:{p['process_case_id']}", p.get("parked")) for p in processes]
+    return [ParkedProcess(workflow_id=workflow_id, **parked).model_dump(mode="json")
+            for workflow_id, parked in found if parked]
 
 
 def with_suggestion(row: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """How complaints find their case: the references that name an employer, a project and their case.
 
 A case is the complaints against one employer on one project (domain.md §3 step 2). The employer is
-known by its unified social credit code when given, otherwise by its normalised name; the project by its
+known by its unified social credit code when given, or when intake's employer register knows the code for its
+normalised name in the county (`identify_employer`), otherwise by its normalised name; the project by its
 registered site, otherwise by its normalised name within the county. The references are short hashes:
 safe in workflow ids and search attributes, the same wherever they are computed. (Inspectors can merge
 or split cases in the cases service, which keeps the mapping from then on.)
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import NamedTuple
+from collections.abc import Collection
+from typing import Literal, NamedTuple
 
 from services.contracts.intake_events import ComplaintSubmitted
 from services.contracts.lifecycle import check_business_id
@@ -19,6 +21,40 @@ from services.contracts.lifecycle import check_business_id
 
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16].upper()
+
+
+# How a complaint's employer got the credit code it is grouped by.
+EmployerBasis = Literal["given", "linked", "learnt", "name", "ambiguous"]
+
+
+class EmployerIdentity(NamedTuple):
+    credit_code: str | None
+    basis: EmployerBasis
+
+
+def identify_employer(given: str | None, linked: str | None, learnt: Collection[str]) -> EmployerIdentity:
+    """The credit code a complaint's employer is known by (intake's employer register, one county).
+
+    Two complaints naming one employer once by credit code and once by name alone must meet in one case, or
+    the workers and amounts that the thresholds sum (the 10-worker test) are split between two. So a name
+    alone takes the code its county's register holds for the same normalised name: the one an inspector
+    linked to it (`linked`, an explicit decision, which wins), else the one code complaints that gave both
+    have named with it (`learnt`). Two different learnt codes for one name are two employers sharing a name
+    (or a typo): nothing is guessed, the name stays its own employer until an inspector links it.
+    """
+    if given:
+        return EmployerIdentity(given, "given")
+    if linked:
+        return EmployerIdentity(linked, "linked")
+    codes = set(learnt)
+    if len(codes) == 1:
+        return EmployerIdentity(next(iter(codes)), "learnt")
+    return EmployerIdentity(None, "ambiguous" if codes else "name")
+
+
+def employer_credit_code(complaint: ComplaintSubmitted) -> str | None:
+    """The credit code a complaint's employer is grouped by: the one it gave, else the register's match."""
+    return complaint.employer_credit_code or complaint.employer_matched_credit_code
 
 
 def employer_ref(credit_code: str | None, normalised_name: str) -> str:
@@ -52,6 +88,6 @@ class CaseRefs(NamedTuple):
 
 def case_refs(complaint: ComplaintSubmitted) -> CaseRefs:
     """The employer, the project and the case of a complaint as intake published it."""
-    employer = employer_ref(complaint.employer_credit_code, complaint.employer_name_key)
+    employer = employer_ref(employer_credit_code(complaint), complaint.employer_name_key)
     project = project_ref(complaint.site_id, complaint.county_code, complaint.project_name)
     return CaseRefs(employer, project, case_id_for(employer, project))

@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.contracts.lifecycle import CaseStatus, ComplaintStatus, Deadline, Status
+from services.contracts.lifecycle import CaseStatus, ComplaintStatus, Deadline, ParkedStep, Status
 
 
 class _Payload(BaseModel):
@@ -59,6 +59,10 @@ class ProcessSnapshot(_Payload):
     investigation_overdue: bool | None = None
     case_stage: str | None = Field(None, description="Complaints: the stage of the case they joined.")
     satisfaction: str | None = Field(None, description="Complaints: the call-back's result.")
+    # Added after reports were first stored: a default, so every `process.reported` event already kept
+    # (which has no such field) still reads, as a process with nothing parked.
+    parked: ParkedStep | None = Field(None, description="A step its service refused for good, waiting for an "
+                                                        "operator's retry (`anxin case retry`).")
 
 
 class StateReport(_Payload):
@@ -119,13 +123,13 @@ def snapshot_of(workflow_id: str, status: CaseStatus | ComplaintStatus) -> Proce
             closure_reason=closure, referrals=dict(status.referrals),
             blacklist_procedure_id=status.blacklist_procedure_id, extension_approved=status.extension_approved,
             letters=dict(status.letters), order_id=status.order_id,
-            investigation_overdue=status.investigation_overdue,
+            investigation_overdue=status.investigation_overdue, parked=status.parked,
         )
     return ProcessSnapshot(
         workflow_id=workflow_id, stage=status.stage.value, status=status.status.value, overdue=status.overdue,
         next_deadline=status.next_deadline, deadlines=deadline_views(status.deadlines), closure_reason=closure,
         case_stage=status.case_stage.value if status.case_stage else None,
-        satisfaction=status.satisfaction.value if status.satisfaction else None,
+        satisfaction=status.satisfaction.value if status.satisfaction else None, parked=status.parked,
     )
 
 
@@ -157,6 +161,11 @@ def describe_changes(before: ProcessSnapshot | None, after: ProcessSnapshot) -> 
         ("移送", before.referrals if before else {}, after.referrals),
     ):
         changes.extend(f"{label}：{kind} {ref}" for kind, ref in new_map.items() if old_map.get(kind) != ref)
+    was_parked = before.parked if before else None
+    if after.parked is not None and (was_parked is None or was_parked.text() != after.parked.text()):
+        changes.append(f"暂停：{after.parked.step} 被服务拒绝（{after.parked.message}），待运维处理后重试")
+    elif after.parked is None and was_parked is not None:
+        changes.append(f"恢复：重试 {was_parked.step}")
     if after.satisfaction is not None and (before is None or before.satisfaction != after.satisfaction):
         changes.append(f"回访：{after.satisfaction}")
     return changes
@@ -164,7 +173,7 @@ def describe_changes(before: ProcessSnapshot | None, after: ProcessSnapshot) -> 
 
 # The fields `anxin audit ledger` compares: what an agency reads from the ledger about a process.
 AUDITED_FIELDS = ("stage", "status", "overdue", "closure_reason", "classification", "outcome", "amount_owed",
-                  "amount_paid", "workers", "extension_approved", "satisfaction")
+                  "amount_paid", "workers", "extension_approved", "satisfaction", "parked")
 
 
 def disagreements(workflow: ProcessSnapshot, ledger: ProcessSnapshot) -> list[str]:
@@ -176,6 +185,9 @@ def disagreements(workflow: ProcessSnapshot, ledger: ProcessSnapshot) -> list[st
     workflow = workflow.model_copy(update={"status": ledger_status(workflow.status)})
     for name in AUDITED_FIELDS:
         expected, recorded = getattr(workflow, name), getattr(ledger, name)
+        if name == "parked":
+            # The step and the service's reason are what an agency reads; the instant is the timeline's.
+            expected, recorded = (p.text() if p is not None else None for p in (expected, recorded))
         if recorded is None and name in ("classification", "outcome", "amount_owed", "amount_paid", "workers",
                                          "extension_approved", "satisfaction"):
             continue

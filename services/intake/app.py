@@ -1,4 +1,4 @@
-"""The intake API: `create_app(settings)` builds it; routes live in `api.py`."""
+"""The intake API: `create_app(settings)` builds it; routes live in `api.py` and `employer_api.py`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from fastapi.staticfiles import StaticFiles
 from services.common.service import create_service_app
 from services.intake import domain
 from services.intake.api import router
+from services.intake.employer_api import router as employer_router
+from services.intake.employers import EmployerRegister
 from services.intake.evidence import LocalEvidenceStore
 from services.intake.settings import IntakeSettings
 from services.intake.spec import SPEC
@@ -30,8 +32,9 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             complaints_per_ip_per_hour=settings.complaints_per_ip_per_hour,
             complaints_per_phone_per_day=settings.complaints_per_phone_per_day,
         )
+        app.state.employers = EmployerRegister(app.state.pool)
 
-    app = create_service_app(SPEC, settings, [router], on_startup=on_startup)
+    app = create_service_app(SPEC, settings, [router, employer_router], on_startup=on_startup)
     app.state.evidence = LocalEvidenceStore(settings.evidence_path, max_bytes=settings.evidence_max_bytes)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

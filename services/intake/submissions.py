@@ -19,10 +19,11 @@ from services.common import audit
 from services.common.auth import Principal
 from services.common.crypto import FieldCipher, keyed_reference
 from services.common.errors import Invalid, TooManyRequests, Unprocessable
+from services.contracts.cases import EmployerIdentity
 from services.contracts.events import EventEnvelope
 from services.contracts.intake_events import ComplaintSubmitted
 from services.contracts.legal_time import CHINA_TZ, legal_date
-from services.intake import domain, store
+from services.intake import domain, employers, store
 from services.intake.evidence import EvidenceRef
 
 SEALED_CONTEXT = "intake.complaints"
@@ -75,7 +76,6 @@ class Intake:
         complaint_id = domain.new_complaint_id(now.astimezone(CHINA_TZ))
         tracking_code = domain.new_tracking_code()
         row = self._row(submission, complaint_id, tracking_code, evidence, now)
-        event = submitted_event(row, submission)
         try:
             async with self.pool.connection() as conn, conn.transaction():
                 await self._check_limits(conn, client_ip, row.phone_ref)
@@ -83,6 +83,11 @@ class Intake:
                     seen = await store.clue_seen(conn, clue[0])
                     if seen:
                         raise store.DuplicateClue(seen)
+                # The employer register's answer is taken here, once, and published with the complaint.
+                employer = await employers.identify(
+                    conn, county=row.county_code, name_key=row.employer_name_key,
+                    credit_code=row.employer_credit_code, complaint_id=complaint_id, at=now)
+                event = submitted_event(row, submission, employer)
                 sealed_response = self.cipher.seal(
                     json.dumps({"complaint_id": complaint_id, "tracking_code": tracking_code}),
                     context="intake.idempotency.response",
@@ -199,8 +204,11 @@ def tracking_code_hash(code: str) -> str:
     return hashlib.sha256(("anxin-tracking:" + normal).encode()).hexdigest()
 
 
-def submitted_event(row: store.ComplaintRow, s: domain.ComplaintSubmission) -> EventEnvelope:
-    """`complaint.submitted` v1: facts about the complaint, no personal data in clear."""
+def submitted_event(row: store.ComplaintRow, s: domain.ComplaintSubmission,
+                    employer: EmployerIdentity | None = None) -> EventEnvelope:
+    """`complaint.submitted` v1: facts about the complaint, no personal data in clear; for an employer named
+    without a code, the code the employer register matched (services/intake/employers.py)."""
+    matched = employer if employer is not None and employer.basis in ("linked", "learnt") else None
     return EventEnvelope.wrap(ComplaintSubmitted(
         complaint_id=row.complaint_id,
         channel=row.channel,
@@ -210,6 +218,8 @@ def submitted_event(row: store.ComplaintRow, s: domain.ComplaintSubmission) -> E
         employer_name=row.employer_name,
         employer_name_key=row.employer_name_key,
         employer_credit_code=row.employer_credit_code,
+        employer_matched_credit_code=matched.credit_code if matched else None,
+        employer_match=("linked" if matched.basis == "linked" else "learnt") if matched else None,
         period_start=row.period_start,
         period_end=row.period_end,
         amount_owed=row.amount_owed,

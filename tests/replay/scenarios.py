@@ -14,6 +14,7 @@ from typing import Any
 from services.contracts.lifecycle import (
     AcceptanceDecision,
     AcceptanceDecisionKind,
+    ActivityNames,
     CallbackRecord,
     CaseMergeRequest,
     CaseStage,
@@ -35,6 +36,7 @@ from services.contracts.lifecycle import (
     Satisfaction,
     ServiceMethod,
     ServiceRecord,
+    Signals,
     Updates,
     VerificationOutcome,
     VerificationResult,
@@ -372,6 +374,26 @@ async def merged_before_verification(h: Harness) -> dict[str, Any]:
     return {"absorbed": h.case(absorbed), "moved": moved}
 
 
+async def parked_and_retried(h: Harness) -> dict[str, Any]:
+    """The cases service refuses the order to pay for good: the case parks until an operator's retry, then
+    the order is issued, served and paid in time."""
+    h.services.refusing.add(ActivityNames.ISSUE_ORDER_TO_PAY)
+    complaint, case_id = await h.verified_case(amount=Decimal(9000), workers=2)
+
+    async def parked() -> bool:
+        return any(e.kind == "step.refused" for e in (await h.case_status(case_id)).timeline)
+
+    await h.eventually(parked)
+    h.services.refusing.clear()
+    await h.case(case_id).signal(Signals.RETRY_REFUSED_STEP)
+    await _serve(h, case_id)
+    await h.update(h.case(case_id), Updates.RECORD_PAYMENT, PaymentRecord(
+        payment_id="p1", amount=Decimal(9000), recorded_by="inspector-7"), CaseStatus)
+    await h.result(h.case(case_id))
+    await _callback(h, complaint)
+    return {"case": h.case(case_id)}
+
+
 SCENARIOS: dict[str, Scenario] = {
     "resolved": resolved,
     "refused_and_referred": refused_and_referred,
@@ -382,4 +404,5 @@ SCENARIOS: dict[str, Scenario] = {
     "paid_after_referral": paid_after_referral,
     "case_grew": case_grew,
     "merged_before_verification": merged_before_verification,
+    "parked_and_retried": parked_and_retried,
 }

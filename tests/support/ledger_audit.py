@@ -12,6 +12,7 @@ from temporalio.client import Client
 from deploy.stack import Stack
 from operations.ledger_audit import Disagreement, audit_ledger
 from operations.listing_audit import audit_listings
+from operations.parked import describe, parked_in_ledger
 from services.common.settings import CommonSettings
 from services.common.temporal import connect
 
@@ -36,14 +37,22 @@ def _assert_agree(stack: Stack, audit: Callable[[Client], Awaitable[tuple[int, l
     return compared
 
 
-def assert_ledger_agrees(stack: Stack, case_ids: Iterable[str]) -> int:
-    """Audit the ledger cases `case_ids` against their workflows; fails on any disagreement that persists.
+def assert_ledger_agrees(stack: Stack, case_ids: Iterable[str], *, parked_allowed: bool = False) -> int:
+    """Audit the ledger cases `case_ids` against their workflows; fails on any disagreement that persists, and
+    on any process left with a step parked by a service's refusal (no path ends waiting for an operator),
+    unless `parked_allowed`.
 
     Returns how many processes were compared (never zero: a case the ledger does not hold fails too)."""
     cases = set(case_ids)
-    return _assert_agree(stack, lambda client: audit_ledger(
+    compared = _assert_agree(stack, lambda client: audit_ledger(
         client, stack.postgres.service_url("cases"), case_ids=cases, settle_seconds=1.0, rereads=15,
     ), "ledger", cases)
+    if not parked_allowed:
+        # The ledger agrees with the workflows now, so what it shows parked is what the workflows are.
+        parked = parked_in_ledger(stack.postgres.service_url("cases"), cases)
+        assert not parked, "processes end parked:\n" + "\n".join(
+            f"{workflow_id}: {describe(step)}" for workflow_id, step in sorted(parked.items()))
+    return compared
 
 
 def assert_listings_agree(stack: Stack, listing_ids: Iterable[str]) -> int:

@@ -75,3 +75,25 @@ def test_a_disagreement_names_the_field_and_both_values() -> None:
 def test_fields_the_ledger_does_not_keep_are_not_compared() -> None:
     workflow = snapshot(amount_owed=Decimal("12000"), workers=3, classification="wage_arrears")
     assert disagreements(workflow, snapshot()) == []
+
+
+def test_a_report_stored_before_parked_steps_existed_still_reads_as_nothing_parked() -> None:
+    from services.contracts.cases_events import ProcessReported
+
+    # A `process.reported` payload as the cases service stored it before the snapshot had `parked`.
+    stored = {"report_id": "REPORT-20261101-1", "workflow_id": "case:C-1", "kind": "case", "process_case_id": "C-1",
+              "county": "130402", "seq": 3, "at": "2026-11-01T09:00:00+08:00", "changes": ["阶段：service"],
+              "snapshot": {"workflow_id": "case:C-1", "stage": "service", "status": "open", "overdue": False,
+                           "deadlines": [], "referrals": {}, "letters": {}}}
+    event = ProcessReported.model_validate(stored)
+    assert event.snapshot.parked is None
+
+
+def test_a_parked_step_is_described_and_audited_by_its_step_and_reason() -> None:
+    parked = {"step": "cases.issue_order_to_pay", "message": "refused with 422", "since": "2026-11-02T10:00:00+08:00"}
+    before, after = snapshot(stage="service"), snapshot(stage="service", parked=parked)
+    assert describe_changes(before, after) == ["暂停：cases.issue_order_to_pay 被服务拒绝（refused with 422），待运维处理后重试"]
+    assert describe_changes(after, before) == ["恢复：重试 cases.issue_order_to_pay"]
+    assert disagreements(after, before) == ["parked: workflow cases.issue_order_to_pay: refused with 422 ≠ ledger None"]
+    # The instant is the timeline's; the ledger agrees when it shows the same step and reason.
+    assert disagreements(after, snapshot(stage="service", parked={**parked, "since": None})) == []

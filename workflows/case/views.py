@@ -135,6 +135,7 @@ class CaseViews(LifecycleWorkflow):
             publication_id=state.publication_id,
             closure_reason=state.closure_reason,
             timeline=list(state.timeline) if timeline else [],
+            parked=self._parked(),
         )
 
     def _search_attribute_values(self) -> list[tuple[SearchAttributeKey[Any], Any]]:

@@ -131,10 +131,12 @@ from services.contracts.lifecycle.status import (
     ComplaintStatus,
     Deadline,
     DeadlineRequest,
+    ParkedStep,
     SuggestedDecision,
     ThresholdAssessment,
     TimelineEntry,
     acceptance_suggestion,
+    parked_step,
 )
 
 __all__ = [
@@ -203,6 +205,7 @@ __all__ = [
     "Office",
     "OrderConfig",
     "OrderToPayRequest",
+    "ParkedStep",
     "PaymentRecord",
     "PoliceDecision",
     "PoliceDecisionRecord",
@@ -241,4 +244,5 @@ __all__ = [
     "default_criminal_thresholds",
     "default_ladder",
     "handoff_letter",
+    "parked_step",
 ]

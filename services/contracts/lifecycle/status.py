@@ -61,6 +61,34 @@ class TimelineEntry(_Model):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# A step parked by its service's refusal
+# ---------------------------------------------------------------------------------------------------------
+
+
+class ParkedStep(_Model):
+    """A step a service refused for good (`ServiceRefused`, a 4xx other than 409): the process does not fail
+    but waits for an operator to fix the cause and send `retry_refused_step` (`anxin case retry`). Shown in
+    the `status` query, the reports to the ledger and the case API, so a parked process is never silent."""
+
+    step: str = Field(description="The refused step: the activity's stable name (e.g. cases.issue_order_to_pay).")
+    message: str = Field(description="The service's reason, as it gave it.")
+    since: datetime | None = Field(None, description="The legal instant the step was refused.")
+
+    def text(self) -> str:
+        return f"{self.step}: {self.message}"
+
+
+def parked_step(stuck: str | None, timeline: list[TimelineEntry]) -> ParkedStep | None:
+    """The parked step of a workflow's state: its `stuck` note (`<activity>: <message>`, as workflows have kept
+    it from the start, so histories recorded before this view answer too) and the time of the last refusal."""
+    if stuck is None:
+        return None
+    step, _, message = stuck.partition(": ")
+    since = next((e.at for e in reversed(timeline) if e.kind == "step.refused"), None)
+    return ParkedStep(step=step, message=message, since=since)
+
+
+# ---------------------------------------------------------------------------------------------------------
 # What the process suggests an inspector decide
 # ---------------------------------------------------------------------------------------------------------
 
@@ -111,6 +139,9 @@ class ComplaintStatus(_Model):
     suggested_decision: SuggestedDecision | None = Field(
         None, description="While awaiting acceptance: the decision the process suggests (e.g. reject as too old)."
     )
+    parked: ParkedStep | None = Field(
+        None, description="A step its service refused for good, waiting for an operator's retry (None: nothing parked)."
+    )
 
 
 class ThresholdAssessment(_Model):
@@ -160,3 +191,6 @@ class CaseStatus(_Model):
     publication_id: str | None
     closure_reason: ClosureReason | None
     timeline: list[TimelineEntry]
+    parked: ParkedStep | None = Field(
+        None, description="A step its service refused for good, waiting for an operator's retry (None: nothing parked)."
+    )

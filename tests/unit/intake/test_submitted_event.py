@@ -18,6 +18,8 @@ PUBLISHED = {"complaint_id", "channel", "site_id", "county_code", "project_name"
              "employer_name_key", "employer_credit_code", "period_start", "period_end", "amount_owed",
              "workers_affected", "confidential", "stale_for_rejection", "person_ref", "phone_ref", "phone_masked",
              "evidence_count", "submitted_at"}
+# Added since, with defaults (an event without them still reads): the employer register's match.
+ADDED = {"employer_matched_credit_code", "employer_match"}
 
 
 def test_complaint_submitted_is_its_class_with_the_members_it_always_had_and_no_personal_data() -> None:
@@ -31,7 +33,8 @@ def test_complaint_submitted_is_its_class_with_the_members_it_always_had_and_no_
 
     assert (envelope.type, envelope.version, envelope.subject, envelope.producer) == (
         "complaint.submitted", 1, "TS-20261128-000001", "intake")
-    assert set(envelope.payload) == PUBLISHED
+    assert set(envelope.payload) == PUBLISHED | ADDED
+    assert ComplaintSubmitted.model_validate({k: envelope.payload[k] for k in PUBLISHED}).employer_match is None
     event = envelope.parse()
     assert isinstance(event, ComplaintSubmitted)
     assert (event.amount_owed, event.period_end, event.evidence_count) == (s.amount_owed, s.period_end, 1)

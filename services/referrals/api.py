@@ -29,6 +29,7 @@ from services.common.openapi import (
 )
 from services.common.problems import Problem
 from services.contracts.lifecycle import (
+    DepartmentTerms,
     LetterRequest,
     ReferralRequest,
     ReferralSupplementRequest,
@@ -268,3 +269,12 @@ async def departments(request: Request, principal: Principal = READERS) -> dict[
     config = request.app.state.departments
     return {"bureau": config.bureau.model_dump(mode="json"),
             "departments": [d.model_dump(mode="json") for d in config.departments]}
+
+
+@router.get("/departments/{department_id}/terms", tags=["departments"], response_model=DepartmentTerms,
+            summary="A department's own response days and ladder (what the case workflow's handoff follows)")
+async def department_terms(request: Request, department_id: str, principal: Principal = READERS) -> DepartmentTerms:
+    department = request.app.state.departments.get(department_id)
+    if department is None:
+        raise Problem(404, "No such department", f"department {department_id!r} is not in the directory")
+    return department.terms()  # type: ignore[no-any-return]

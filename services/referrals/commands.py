@@ -238,8 +238,10 @@ class Referrals:
                 request.response_due_date + timedelta(days=1), datetime.min.time(), domain.CHINA_TZ)
             return request.response_due_date, due_at
         rung = department.rung(request.kind)
-        days = rung.wait_working_days if rung else department.response_working_days
-        return domain.working_days_due(now, days, self._calendar())
+        if rung is not None:
+            return domain.working_days_due(now, rung.wait_working_days, self._calendar())
+        days, unit = department.response_period()
+        return domain.period_due(now, days, unit, self._calendar())
 
     async def _new_letter(
         self,
@@ -533,7 +535,8 @@ class Referrals:
             if facts is None:
                 raise _facts_missing(case_id)
             now = datetime.now(UTC)
-            due_date, due_at = domain.working_days_due(now, receiver.response_working_days, self._calendar())
+            days, unit = receiver.response_period()
+            due_date, due_at = domain.period_due(now, days, unit, self._calendar())
             referral_id = domain.record_id("REF", key)
             related = None
             extra: dict[str, Any] = {"basis": basis, "unpaid_amount": domain.money_text(unpaid_amount)}

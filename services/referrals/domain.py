@@ -12,7 +12,7 @@ from services.common import errors
 from services.common.auth import Principal, Role
 from services.contracts.legal_time import CHINA_TZ as CHINA_TZ  # re-exported: domain.CHINA_TZ
 from services.contracts.legal_time import end_of_day, legal_date
-from services.contracts.lifecycle import CalendarConfig, LetterKind, ReferralKind
+from services.contracts.lifecycle import CalendarConfig, DayUnit, LetterKind, ReferralKind
 from services.contracts.referrals_events import (
     HandoffOutcome,
     HandoffStatus,
@@ -162,6 +162,18 @@ def working_days_due(now: datetime, working_days: int, calendar: CalendarConfig 
         due = today if cal.is_working_day(today) else cal.add_working_days(today, 1)
     else:
         due = cal.add_working_days(today, working_days)
+    return due, end_of_day(due)
+
+
+def period_due(now: datetime, days: int, unit: DayUnit, calendar: CalendarConfig | None = None,
+               start: date | None = None) -> tuple[date, datetime]:
+    """The due date of a period of `days` in `unit` from `start` (default: today, China time), and the instant
+    it expires. Calendar days whose last day is a rest day end on the next working day."""
+    if unit is DayUnit.WORKING and start is None:
+        return working_days_due(now, days, calendar)
+    cal = WorkingCalendar(calendar or CalendarConfig())
+    first = start or china_date(now)
+    due = cal.add_working_days(first, days) if unit is DayUnit.WORKING else cal.add_calendar_days(first, days)
     return due, end_of_day(due)
 
 

@@ -106,7 +106,8 @@ class FollowUpStarter:
         workflow_input = FollowUpInput(
             referral_id=made.referral_id,
             due_at=made.due_at,
-            response_working_days=receiver.response_working_days,
+            # On a compressed clock the days last a working day each, whatever their unit.
+            response_working_days=receiver.response_period()[0],
             rungs=[FollowUpRung(kind=r.kind.value, wait_working_days=r.wait_working_days) for r in receiver.ladder],
             working_day_seconds=self._settings.working_day_seconds,
         )

@@ -21,10 +21,13 @@ from services.contracts.lifecycle import (
     ClosureRequest,
     ComplaintStage,
     ComplaintStatus,
+    DayUnit,
+    DepartmentTerms,
     Evidence,
     EvidenceKind,
     HandoffResponse,
     HandoffReturn,
+    LadderRung,
     LetterKind,
     PaymentRecord,
     PoliceDecision,
@@ -179,6 +182,31 @@ async def handoff_ladder(h: Harness) -> dict[str, Any]:
     return {"case": h.case(case_id)}
 
 
+async def handoff_by_directory(h: Harness) -> dict[str, Any]:
+    """A handoff to a department the directory gives its own terms (5 working days, two rungs): never
+    answered on time, every rung of its own ladder, then a late answer."""
+    h.services.directory["county-housing-bureau"] = DepartmentTerms(
+        department="county-housing-bureau", response_days=5, response_unit=DayUnit.WORKING,
+        ladder=[LadderRung(kind=LetterKind.REMINDER, wait_working_days=2),
+                LadderRung(kind=LetterKind.SUPERVISION, wait_working_days=4)],
+    )
+    complaint, case_id = await h.verified_case(VerificationOutcome.PROJECT_PAYMENT_DISPUTE)
+
+    async def exhausted() -> bool:
+        return "handoff.ladder_exhausted" in h.services.notices()
+
+    await h.advance_until(exhausted, step=timedelta(days=1), max_days=60)
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_HANDOFF_RESPONSE,
+        HandoffResponse(department="county-housing-bureau", summary="已处理", responded_by="dept-1"),
+        CaseStatus,
+    )
+    await h.result(h.case(case_id))
+    await _callback(h, complaint)
+    return {"case": h.case(case_id)}
+
+
 async def escalated_then_rejected(h: Harness) -> dict[str, Any]:
     """No decision within 5 working days (reminder, escalation), then a written rejection; call-back missed."""
     from datetime import date
@@ -297,4 +325,5 @@ SCENARIOS: dict[str, Scenario] = {
     "continued_as_new": continued_as_new,
     "returned_and_handed_again": returned_and_handed_again,
     "paid_after_referral": paid_after_referral,
+    "handoff_by_directory": handoff_by_directory,
 }

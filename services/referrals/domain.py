@@ -79,6 +79,10 @@ EXPECTED_ACTION: dict[ReferralKind, str] = {
     ReferralKind.LEGAL_AID: "受理并指派承办人员",
 }
 
+# What an arbitration body's award follow-up asks (劳动争议调解仲裁法 art. 43: past the limit with no award, a
+# party may also take the dispute to court).
+AWARD_ACTION = "在法定期限内作出仲裁裁决（逾期未作出裁决的，当事人可以就该劳动争议事项向人民法院提起诉讼）"
+
 # What each rung of a referral's follow-up asks of the receiving body.
 RUNG_DEMAND: dict[LetterKind, str] = {
     LetterKind.REMINDER: "请抓紧办理。",

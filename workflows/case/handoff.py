@@ -118,7 +118,11 @@ class HandoffStage(CaseClosure):
         own = DepartmentTerms(department=department, found=False, response_days=cfg.response_working_days,
                               response_unit=DayUnit.WORKING, ladder=list(cfg.ladder))
         terms = own
-        if workflow.patched(DEPARTMENT_DEADLINES):
+        if "handoff.response" in self._state.deadlines:
+            # A round begun before the terms were kept (a run continued from an older one): its letters already
+            # stated the workflow's own setting, which it keeps to the end of the round.
+            pass
+        elif workflow.patched(DEPARTMENT_DEADLINES):
             directory = await self._activity(department_terms, DepartmentTermsRequest(department=department))
             # A handoff needs at least a day to answer; a directory entry of 0 (legal aid's same-day channel)
             # is not a handoff receiver's.

@@ -9,11 +9,10 @@ referrals and sanctions services count their own periods with them. Last, every 
 deadlines of its own gets the whole calendar in the `calendar_updated` signal, found through the visibility
 store (`WorkflowType = … AND ExecutionStatus = 'Running'`): complaints and cases recompute their provisional
 deadlines (workflows/deadlines.py), blacklist listings their defence period
-(services/sanctions/defence_period.py).
-
-Referral follow-ups are counted but not signalled: each due date they wait for was computed by the referrals
-service and printed on a letter already sent, and the service counts the next rung's date with the calendar
-as it is then, so a follow-up holds no calendar to update.
+(services/sanctions/defence_period.py), and referral follow-ups the period they wait for
+(services/referrals/follow_up.py, counted again by the referrals service: later if the entered year says so,
+never earlier than the date the receiving body was told — an arbitration award limit counted on a guessed
+Spring Festival, for one).
 
 `status` asks each running complaint, case and listing for its status and lists the pending deadlines still
 marked provisional, with the years the calendar package and the configuration cover.
@@ -59,8 +58,8 @@ SIGNALLED: dict[str, str] = {
     "complaints": COMPLAINT_WORKFLOW_TYPE,
     "cases": CASE_WORKFLOW_TYPE,
     "blacklist listings": BLACKLIST_WORKFLOW_TYPE,
+    "referral follow-ups": FOLLOW_UP_WORKFLOW_TYPE,
 }
-NOT_SIGNALLED: dict[str, str] = {"referral follow-ups": FOLLOW_UP_WORKFLOW_TYPE}
 STATUS_TYPES: dict[str, type[ComplaintStatus] | type[CaseStatus] | type[ListingStatus]] = {
     COMPLAINT_WORKFLOW_TYPE: ComplaintStatus,
     CASE_WORKFLOW_TYPE: CaseStatus,
@@ -226,7 +225,7 @@ async def calendar_status(client: Client, settings: CommonSettings, *, limit: in
 # --- what the operator is told --------------------------------------------------------------------------------
 
 
-def load_report(prepared: PreparedLoad, counts: dict[str, Signalled], follow_ups: int) -> list[str]:
+def load_report(prepared: PreparedLoad, counts: dict[str, Signalled]) -> list[str]:
     years = ", ".join(map(str, prepared.loaded))
     lines = [f"{years} written to {prepared.calendar_file}"
              + (f" (replacing the earlier {', '.join(map(str, prepared.replaced))})" if prepared.replaced else "")
@@ -235,8 +234,6 @@ def load_report(prepared: PreparedLoad, counts: dict[str, Signalled], follow_ups
     finished = sum(c.finished for c in counts.values())
     if finished:
         lines.append(f"{finished} finished before their signal")
-    lines.append(f"{follow_ups} open referral follow-ups not signalled: their due dates are on letters already "
-                 "sent, and each next rung is counted on the calendar as it is then")
     lines += [f"not signalled: {failure}" for c in counts.values() for failure in c.failed]
     return lines
 

@@ -279,8 +279,8 @@ def audit_ledger_command(
 @calendar_app.command("load")
 def calendar_load(file: Annotated[Path, typer.Argument(exists=True, readable=True, help="years as .toml or .json")]) -> None:
     """Enter official calendar years (the configuration's `calendar.years` shape): checked, written to
-    calendar.toml beside the lifecycle configuration, then sent to every open complaint, case and blacklist
-    listing (`calendar_updated`), which recompute their provisional deadlines. A refusal writes and sends nothing."""
+    calendar.toml beside the lifecycle configuration, then sent to every open complaint, case, blacklist
+    listing and referral follow-up (`calendar_updated`), which recompute their pending deadlines. A refusal writes and sends nothing."""
     from operations import calendar as official
 
     settings = operator_settings()
@@ -295,8 +295,7 @@ def calendar_load(file: Annotated[Path, typer.Argument(exists=True, readable=Tru
         official.write_calendar_file(prepared)
         with console.status("signalling open workflows…"):
             counts = await official.signal_open_workflows(client, prepared.calendar)
-            follow_ups = sum([await official.count_running(client, t) for t in official.NOT_SIGNALLED.values()])
-        for line in official.load_report(prepared, counts, follow_ups):
+        for line in official.load_report(prepared, counts):
             console.print(line)
         return 1 if any(c.failed for c in counts.values()) else 0
 

@@ -23,6 +23,8 @@ from services.contracts.lifecycle import (
     CompensationRequest,
     Deadline,
     DeadlineRequest,
+    DepartmentTerms,
+    DepartmentTermsRequest,
     DocumentRef,
     ForwardRequest,
     JoinCaseRequest,
@@ -138,6 +140,10 @@ class ServiceActivities:
     @implements(declared.send_referral_supplement)
     async def send_referral_supplement(self, request: ReferralSupplementRequest) -> DocumentRef:
         return await self._referrals.send_referral_supplement(request)
+
+    @implements(declared.department_terms)
+    async def department_terms(self, request: DepartmentTermsRequest) -> DepartmentTerms:
+        return await self._referrals.department_terms(request)
 
     @implements(declared.start_blacklist_procedure)
     async def start_blacklist_procedure(self, request: SanctionRequest) -> DocumentRef:

@@ -21,6 +21,7 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel
@@ -29,6 +30,8 @@ from temporalio.exceptions import ApplicationError
 from services.contracts.lifecycle import (
     AgencyNotice,
     CompensationRequest,
+    DepartmentTerms,
+    DepartmentTermsRequest,
     DocumentRef,
     ForwardRequest,
     LetterRequest,
@@ -58,6 +61,7 @@ class ReferralsApi(Protocol):
     async def make_referral(self, request: ReferralRequest) -> DocumentRef: ...
     async def withdraw_referral(self, request: WithdrawReferralRequest) -> None: ...
     async def send_referral_supplement(self, request: ReferralSupplementRequest) -> DocumentRef: ...
+    async def department_terms(self, request: DepartmentTermsRequest) -> DepartmentTerms: ...
 
 
 class SanctionsApi(Protocol):
@@ -101,6 +105,24 @@ class HttpCommandClient:
                 non_retryable=True,
             )
         response.raise_for_status()  # 5xx, 408, 429: the activity is retried with backoff
+        raise RuntimeError(f"unexpected status {response.status_code} from {path}")
+
+    async def get(self, path: str) -> dict[str, Any] | None:
+        """A read: the body, or None for 404 (the service does not know the thing); other answers as `post`."""
+        response = await self._http.get(
+            f"{self._base_url}{path}", auth=self._auth if self._auth is not None else httpx.USE_CLIENT_DEFAULT
+        )
+        if response.status_code == 404:
+            return None
+        if response.is_success:
+            return response.json()  # type: ignore[no-any-return]
+        if 400 <= response.status_code < 500 and response.status_code not in (401, 408, 425, 429):
+            raise ApplicationError(
+                f"{path} refused with {response.status_code}: {response.text[:500]}",
+                type=SERVICE_REFUSED,
+                non_retryable=True,
+            )
+        response.raise_for_status()
         raise RuntimeError(f"unexpected status {response.status_code} from {path}")
 
 
@@ -149,6 +171,12 @@ class HttpReferralsApi:
             f"/v1/referrals/{request.referral_id}/supplements", request, request.idempotency_key
         )
         return DocumentRef.model_validate(body)
+
+    async def department_terms(self, request: DepartmentTermsRequest) -> DepartmentTerms:
+        body = await self._client.get(f"/v1/departments/{quote(request.department, safe='')}/terms")
+        if body is None:
+            return DepartmentTerms(department=request.department, found=False, response_days=0)
+        return DepartmentTerms.model_validate(body)
 
 
 class HttpSanctionsApi:
@@ -270,6 +298,10 @@ class JournalServices:
 
     async def send_referral_supplement(self, request: ReferralSupplementRequest) -> DocumentRef:
         return await self._record("send_referral_supplement", request, "SUPP")
+
+    async def department_terms(self, request: DepartmentTermsRequest) -> DepartmentTerms:
+        # No directory without the referrals service: the workflow keeps its own setting.
+        return DepartmentTerms(department=request.department, found=False, response_days=0)
 
     async def start_blacklist_procedure(self, request: SanctionRequest) -> DocumentRef:
         return await self._record("start_blacklist_procedure", request, "BL")

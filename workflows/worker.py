@@ -162,6 +162,7 @@ def build_worker(
             services.make_referral,
             services.withdraw_referral,
             services.send_referral_supplement,
+            services.department_terms,
             services.start_blacklist_procedure,
             services.mark_for_publication,
             services.report_correction,

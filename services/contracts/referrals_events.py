@@ -203,6 +203,9 @@ class ReferralDecided(ReferralsEvent):
     decided_by: str
     assigned: bool = Field(False, description="Legal aid: a lawyer was assigned.")
     late: bool = False
+    # Arbitration accepted: the award is due by this day (劳动争议调解仲裁法 art. 43, 45 days from acceptance).
+    award_due_date: date | None = None
+    award_due_at: datetime | None = None
 
 
 class ReferralWithdrawn(ReferralsEvent):
@@ -247,6 +250,55 @@ class ReferralSupplemented(ReferralsEvent):
     amount_paid: Decimal
 
 
+class ReferralAwardExtended(ReferralsEvent):
+    """The arbitration body extended its award limit (劳动争议调解仲裁法 art. 43: once, by at most 15 days, with
+    the chair's approval)."""
+
+    TYPE: ClassVar[str] = "referral.award_extended"
+    VERSION: ClassVar[int] = 1
+
+    referral_id: str
+    case_id: str
+    county: str
+    target: ReferralKind
+    extension_days: int
+    award_due_date: date
+    award_due_at: datetime
+    recorded_by: str
+
+
+class ReferralAwardMade(ReferralsEvent):
+    """The arbitration body made its award (or closed the case by a mediation agreement)."""
+
+    TYPE: ClassVar[str] = "referral.award_made"
+    VERSION: ClassVar[int] = 1
+
+    referral_id: str
+    case_id: str
+    county: str
+    target: ReferralKind
+    awarded_on: date
+    award_due_date: date | None = None
+    late: bool = Field(False, description="Made after the award limit (art. 43).")
+    recorded_by: str
+
+
+class ReferralDeadlineRecomputed(ReferralsEvent):
+    """A referral's pending deadline was counted again on a calendar entered since (`anxin calendar load`). The
+    stated date is kept when the new count is earlier: the receiving body was told that date."""
+
+    TYPE: ClassVar[str] = "referral.deadline_recomputed"
+    VERSION: ClassVar[int] = 1
+
+    referral_id: str
+    case_id: str
+    county: str
+    target: ReferralKind
+    deadline: str = Field(description="answer (the body's answer to the referral) or award (arbitration's award)")
+    due_date: date
+    due_at: datetime
+
+
 class DirectoryEntry(_Model):
     id: str
     name: str
@@ -280,4 +332,7 @@ class ReferralEvents:
     REFERRAL_WITHDRAWN = ReferralWithdrawn.TYPE
     REFERRAL_ESCALATED = ReferralEscalated.TYPE
     REFERRAL_SUPPLEMENTED = ReferralSupplemented.TYPE
+    REFERRAL_AWARD_EXTENDED = ReferralAwardExtended.TYPE
+    REFERRAL_AWARD_MADE = ReferralAwardMade.TYPE
+    REFERRAL_DEADLINE_RECOMPUTED = ReferralDeadlineRecomputed.TYPE
     DEPARTMENTS_CONFIGURED = DepartmentsConfigured.TYPE

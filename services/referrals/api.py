@@ -5,12 +5,14 @@
 - `/v1/letters/{id}` and `/v1/letters/{id}/pdf`: letters and their PDF, to the addressee and the agencies
   that see the case.
 - `/v1/handoffs…`: a department's inbox, acknowledgement, response (with files) and return.
-- `/v1/referrals…`: the receiving bodies' inboxes and answers; inspectors' fast-track referrals.
+- `/v1/referrals…`: the receiving bodies' inboxes and answers (an arbitration body's award and its
+  extension too); inspectors' fast-track referrals.
 - `/v1/departments`: the configured departments.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -29,6 +31,7 @@ from services.common.openapi import (
 )
 from services.common.problems import Problem
 from services.contracts.lifecycle import (
+    DepartmentTerms,
     LetterRequest,
     ReferralRequest,
     ReferralSupplementRequest,
@@ -42,6 +45,7 @@ from services.contracts.referrals_events import (
     ReferralKind,
     ReturnReason,
 )
+from services.referrals.award import ArbitrationAnswers
 from services.referrals.commands import Referrals
 
 router = APIRouter(prefix="/v1")
@@ -268,3 +272,48 @@ async def departments(request: Request, principal: Principal = READERS) -> dict[
     config = request.app.state.departments
     return {"bureau": config.bureau.model_dump(mode="json"),
             "departments": [d.model_dump(mode="json") for d in config.departments]}
+
+
+@router.get("/departments/{department_id}/terms", tags=["departments"], response_model=DepartmentTerms,
+            summary="A department's own response days and ladder (what the case workflow's handoff follows)")
+async def department_terms(request: Request, department_id: str, principal: Principal = READERS) -> DepartmentTerms:
+    department = request.app.state.departments.get(department_id)
+    if department is None:
+        raise Problem(404, "No such department", f"department {department_id!r} is not in the directory")
+    return department.terms()  # type: ignore[no-any-return]
+
+
+# --- an arbitration body's answers after acceptance (services/referrals/award.py) -----------------------------
+
+
+class AwardExtensionBody(_Body):
+    days: int | None = Field(None, ge=1, le=90, description="Days added (default and most: the directory's, 15).")
+    approved_on: date = Field(description="The day the commission chair approved the extension (within the limit).")
+    approval_ref: str = Field(min_length=1, max_length=100, description="The approval's or notice's number.")
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+class AwardBody(_Body):
+    award_ref: str = Field(min_length=1, max_length=100, description="裁决书 or 调解书 number.")
+    awarded_on: date
+
+
+ARBITRATION = require_roles(Role.arbitration)
+
+
+@router.post("/referrals/{referral_id}/award-extension", responses=CREATED_OR_REPEATED, tags=["referrals"],
+             summary="Arbitration: the award limit extended once (劳动争议调解仲裁法 art. 43, at most 15 days)")
+async def post_award_extension(request: Request, referral_id: str, body: AwardExtensionBody,
+                               key: IdempotencyKey = None, principal: Principal = ARBITRATION) -> JSONResponse:
+    return created_or_repeated(*await ArbitrationAnswers(referrals(request)).extend(
+        principal, idempotency_key(key), referral_id, request_hash(body), days=body.days,
+        approved_on=body.approved_on, approval_ref=body.approval_ref, reason=body.reason))
+
+
+@router.post("/referrals/{referral_id}/award", responses=CREATED_OR_REPEATED, tags=["referrals"],
+             summary="Arbitration: the award made (late if after the limit, art. 43)")
+async def post_award(request: Request, referral_id: str, body: AwardBody, key: IdempotencyKey = None,
+                     principal: Principal = ARBITRATION) -> JSONResponse:
+    return created_or_repeated(*await ArbitrationAnswers(referrals(request)).record_award(
+        principal, idempotency_key(key), referral_id, request_hash(body), award_ref=body.award_ref,
+        awarded_on=body.awarded_on))

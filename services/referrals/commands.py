@@ -77,6 +77,7 @@ from services.contracts.referrals_events import (
 from services.contracts.working_days import WorkingCalendar
 from services.referrals import domain, store
 from services.referrals.departments import Department, DepartmentsConfig
+from services.referrals.follow_up import ANSWER, AWARD
 from services.referrals.letters import compose, render_pdf, sha256
 
 log = logging.getLogger(__name__)
@@ -238,8 +239,10 @@ class Referrals:
                 request.response_due_date + timedelta(days=1), datetime.min.time(), domain.CHINA_TZ)
             return request.response_due_date, due_at
         rung = department.rung(request.kind)
-        days = rung.wait_working_days if rung else department.response_working_days
-        return domain.working_days_due(now, days, self._calendar())
+        if rung is not None:
+            return domain.working_days_due(now, rung.wait_working_days, self._calendar())
+        days, unit = department.response_period()
+        return domain.period_due(now, days, unit, self._calendar())
 
     async def _new_letter(
         self,
@@ -533,7 +536,8 @@ class Referrals:
             if facts is None:
                 raise _facts_missing(case_id)
             now = datetime.now(UTC)
-            due_date, due_at = domain.working_days_due(now, receiver.response_working_days, self._calendar())
+            days, unit = receiver.response_period()
+            due_date, due_at = domain.period_due(now, days, unit, self._calendar())
             referral_id = domain.record_id("REF", key)
             related = None
             extra: dict[str, Any] = {"basis": basis, "unpaid_amount": domain.money_text(unpaid_amount)}
@@ -679,9 +683,11 @@ class Referrals:
         async with self._pool.connection() as conn:
             return await self._requests.once(conn, key, fingerprint, create, kind="supplement")
 
-    async def escalate_referral(self, referral_id: str, kind: LetterKind, key: str) -> dict[str, Any]:
-        """One rung of a fast-track referral's follow-up, once per key: a letter to the receiving body and a
-        `referral.escalated` event, unless the referral has been answered or withdrawn meanwhile."""
+    async def escalate_referral(self, referral_id: str, kind: LetterKind, key: str,
+                                phase: str = ANSWER) -> dict[str, Any]:
+        """One rung of a referral's follow-up, once per key: a letter to the receiving body and a
+        `referral.escalated` event, unless the referral has been answered or withdrawn meanwhile (for an
+        arbitration award: unless the award has been recorded)."""
         async with self._pool.connection() as conn, conn.transaction():
             await store.lock_key(conn, key)
             existing = await store.letter_by_key(conn, key)
@@ -689,18 +695,21 @@ class Referrals:
                 return {"closed": False, "letter_id": existing["letter_id"],
                         "next_due_at": existing["response_due_at"].isoformat()}
             referral = await store.get_referral(conn, referral_id, for_update=True)
-            if referral is None or referral["status"] != "sent":
+            open_status = "accepted" if phase == AWARD else "sent"
+            if referral is None or referral["status"] != open_status or referral["awarded_on"] is not None:
                 return {"closed": True, "letter_id": None, "next_due_at": None}
             facts = await store.case_facts(conn, referral["case_id"])
             if facts is None:
                 raise RuntimeError(f"case facts of {referral['case_id']} are missing")
             target = ReferralKind(referral["target"])
             receiver = self.departments.receiver(target)
-            rung = receiver.rung(kind)
+            rungs = receiver.award.ladder if phase == AWARD and receiver.award else receiver.ladder
+            rung = next((r for r in rungs if r.kind.value == kind.value), None)
             now = datetime.now(UTC)
             due_date, due_at = domain.working_days_due(now, rung.wait_working_days if rung else 1, self._calendar())
             previous = [p for p in await store.letters_of(conn, referral_id=referral_id)
-                        if p["kind"] in {k.value for k in domain.LADDER}]
+                        if p["kind"] in {k.value for k in domain.LADDER}
+                        and (phase != AWARD or p["issued_at"] >= referral["decided_at"])]
             first = await store.get_letter(conn, referral["letter_id"])
             assert first is not None
             extra = {
@@ -708,8 +717,9 @@ class Referrals:
                 "rung_name": domain.LETTER_NAMES[kind],
                 "referral_date_text": domain.date_text(domain.china_date(referral["created_at"])),
                 "referral_number": first["document_number"],
-                "referral_due_text": domain.date_text(referral["due_date"]),
-                "expected_action": domain.EXPECTED_ACTION[target],
+                "referral_due_text": domain.date_text(referral["award_due_date"] if phase == AWARD
+                                                      else referral["due_date"]),
+                "expected_action": domain.AWARD_ACTION if phase == AWARD else domain.EXPECTED_ACTION[target],
                 "rung_demand": domain.RUNG_DEMAND[kind],
                 "previous_text": ("其间我局已发出" + "、".join(
                     f"{domain.LETTER_NAMES[LetterKind(p['kind'])]}（{p['document_number']}）" for p in previous))
@@ -772,10 +782,17 @@ class Referrals:
                                                reasons=f"{decline_reason.value}: {reasons}" if decline_reason else reasons,
                                                by=principal.client_id, at=now, assigned_to=assigned_to):
                 raise Conflict("The referral changed", "the referral was answered or withdrawn meanwhile")
+            award_due: tuple[date, datetime] | tuple[None, None] = (None, None)
+            award = self.departments.receiver(kind).award
+            if decision is ReferralDecision.ACCEPTED and award is not None:
+                # The award limit runs from the acceptance (劳动争议调解仲裁法 art. 43).
+                award_due = domain.period_due(now, award.days, DayUnit.CALENDAR, self._calendar())
+                await store.set_award_due(conn, referral_id, due_date=award_due[0], due_at=award_due[1])
             await store.publish(conn, _event(row["case_id"], ReferralDecided(
                 referral_id=referral_id, case_id=row["case_id"], county=row["county"], target=kind, decision=decision,
                 decline_reason=decline_reason, decision_ref=decision_ref, decided_by=principal.client_id,
                 assigned=bool(assigned_to), late=domain.is_late(now, row["due_at"]),
+                award_due_date=award_due[0], award_due_at=award_due[1],
             ), now))
             await audit.record(conn, principal, f"referral.decide.{kind.value}", referral_id,
                                detail={"decision": decision.value})

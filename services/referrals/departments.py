@@ -12,7 +12,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from services.contracts.lifecycle import LetterKind, ReferralKind, handoff_letter
+from services.contracts.lifecycle import (
+    DayUnit,
+    DepartmentTerms,
+    LadderRung,
+    LetterKind,
+    ReferralKind,
+    handoff_letter,
+)
 from services.contracts.referrals_events import (
     DepartmentsConfigured,
     DirectoryEntry,
@@ -71,6 +78,32 @@ def default_ladder() -> list[RungSetting]:
     ]
 
 
+def _distinct_ladder(ladder: list[RungSetting]) -> list[RungSetting]:
+    kinds = [r.kind for r in ladder]
+    if LetterKind.HANDOFF in kinds:
+        raise ValueError("the handoff letter itself is not a ladder rung")
+    for kind in kinds:
+        handoff_letter(kind)
+    if len(kinds) != len(set(kinds)):
+        raise ValueError("each letter kind may appear once on the ladder")
+    return ladder
+
+
+class AwardLimit(_Config):
+    """The limit an arbitration body has to make its award, counted in calendar days from its acceptance
+    (劳动争议调解仲裁法 art. 43: 45 days, extendable once by at most 15 with the chair's approval), and the
+    ladder of follow-up letters once it has passed without an award."""
+
+    days: int = Field(45, ge=1, le=180)
+    extension_days: int = Field(15, ge=0, le=90)
+    ladder: list[RungSetting] = Field(default_factory=lambda: [
+        RungSetting(kind=LetterKind.REMINDER, wait_working_days=3),
+        RungSetting(kind=LetterKind.SUPERVISION, wait_working_days=5),
+    ])
+
+    _distinct = field_validator("ladder")(_distinct_ladder)
+
+
 class Department(_Config):
     id: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$")
     name: str = Field(min_length=2)
@@ -78,23 +111,42 @@ class Department(_Config):
     county: str | None = Field(None, pattern=r"^\d{6}$")
     contact: Contact
     # Working days the department has to answer; 0: the same working day (legal-aid green channel).
-    response_working_days: int = Field(ge=0, le=90)
+    response_working_days: int | None = Field(None, ge=0, le=90)
+    # Or calendar days, where the law counts days (arbitration: 5 days to accept, art. 29); the period's last
+    # day, if a rest day, moves to the next working day. A department has one or the other.
+    response_calendar_days: int | None = Field(None, ge=1, le=90)
     ladder: list[RungSetting] = Field(default_factory=default_ladder)
+    # Arbitration only: the award limit after acceptance, followed up like the answer.
+    award: AwardLimit | None = None
 
-    @field_validator("ladder")
-    @classmethod
-    def _distinct(cls, ladder: list[RungSetting]) -> list[RungSetting]:
-        kinds = [r.kind for r in ladder]
-        if LetterKind.HANDOFF in kinds:
-            raise ValueError("the handoff letter itself is not a ladder rung")
-        for kind in kinds:
-            handoff_letter(kind)
-        if len(kinds) != len(set(kinds)):
-            raise ValueError("each letter kind may appear once on the ladder")
-        return ladder
+    _distinct = field_validator("ladder")(_distinct_ladder)
+
+    @model_validator(mode="after")
+    def _one_response_period(self) -> Department:
+        if (self.response_working_days is None) == (self.response_calendar_days is None):
+            raise ValueError(f"department {self.id}: give response_working_days or response_calendar_days (one)")
+        if self.award is not None and self.kind is not DepartmentKind.ARBITRATION:
+            raise ValueError(f"department {self.id}: only an arbitration body has an award limit")
+        if self.kind in HANDOFF_RECEIVERS and self.response_period()[0] < 1:
+            raise ValueError(f"department {self.id}: a department taking handoffs needs at least one day")
+        return self
+
+    def response_period(self) -> tuple[int, DayUnit]:
+        """How long the department has to answer: days and their unit."""
+        if self.response_calendar_days is not None:
+            return self.response_calendar_days, DayUnit.CALENDAR
+        assert self.response_working_days is not None
+        return self.response_working_days, DayUnit.WORKING
 
     def rung(self, kind: LetterKind) -> RungSetting | None:
         return next((r for r in self.ladder if r.kind.value == kind.value), None)
+
+    def terms(self) -> DepartmentTerms:
+        """What the case workflow needs of a department it hands a case off to: its own deadlines."""
+        days, unit = self.response_period()
+        return DepartmentTerms(department=self.id, response_days=days, response_unit=unit,
+                               ladder=[LadderRung(kind=r.kind, wait_working_days=r.wait_working_days)
+                                       for r in self.ladder])
 
 
 class Bureau(_Config):
@@ -130,7 +182,7 @@ class DepartmentsConfig(_Config):
         if duplicates:
             raise ValueError(f"department ids must be unique: {', '.join(duplicates)}")
         for department in self.departments:
-            for rung in department.ladder:
+            for rung in [*department.ladder, *(department.award.ladder if department.award else [])]:
                 unknown = [k for k in rung.copy_to if k not in self.bureau.escalation]
                 if unknown:
                     raise ValueError(

@@ -12,7 +12,7 @@ from services.common import errors
 from services.common.auth import Principal, Role
 from services.contracts.legal_time import CHINA_TZ as CHINA_TZ  # re-exported: domain.CHINA_TZ
 from services.contracts.legal_time import end_of_day, legal_date
-from services.contracts.lifecycle import CalendarConfig, LetterKind, ReferralKind
+from services.contracts.lifecycle import CalendarConfig, DayUnit, LetterKind, ReferralKind
 from services.contracts.referrals_events import (
     HandoffOutcome,
     HandoffStatus,
@@ -78,6 +78,10 @@ EXPECTED_ACTION: dict[ReferralKind, str] = {
     ReferralKind.ARBITRATION: "告知是否受理",
     ReferralKind.LEGAL_AID: "受理并指派承办人员",
 }
+
+# What an arbitration body's award follow-up asks (劳动争议调解仲裁法 art. 43: past the limit with no award, a
+# party may also take the dispute to court).
+AWARD_ACTION = "在法定期限内作出仲裁裁决（逾期未作出裁决的，当事人可以就该劳动争议事项向人民法院提起诉讼）"
 
 # What each rung of a referral's follow-up asks of the receiving body.
 RUNG_DEMAND: dict[LetterKind, str] = {
@@ -162,6 +166,18 @@ def working_days_due(now: datetime, working_days: int, calendar: CalendarConfig 
         due = today if cal.is_working_day(today) else cal.add_working_days(today, 1)
     else:
         due = cal.add_working_days(today, working_days)
+    return due, end_of_day(due)
+
+
+def period_due(now: datetime, days: int, unit: DayUnit, calendar: CalendarConfig | None = None,
+               start: date | None = None) -> tuple[date, datetime]:
+    """The due date of a period of `days` in `unit` from `start` (default: today, China time), and the instant
+    it expires. Calendar days whose last day is a rest day end on the next working day."""
+    if unit is DayUnit.WORKING and start is None:
+        return working_days_due(now, days, calendar)
+    cal = WorkingCalendar(calendar or CalendarConfig())
+    first = start or china_date(now)
+    due = cal.add_working_days(first, days) if unit is DayUnit.WORKING else cal.add_calendar_days(first, days)
     return due, end_of_day(due)
 
 

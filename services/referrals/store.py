@@ -28,7 +28,9 @@ HANDOFF_COLUMNS = (
 REFERRAL_COLUMNS = (
     "referral_id, case_id, county, employer_ref, target, status, unpaid_amount, workers, basis, package, "
     "letter_id, related_referral_id, created_by, created_at, due_date, due_at, decision, decision_ref, "
-    "decision_reasons, decided_by, decided_at, assigned_to, withdrawn_at, withdraw_reason"
+    "decision_reasons, decided_by, decided_at, assigned_to, withdrawn_at, withdraw_reason, award_due_date, "
+    "award_due_at, award_extension_days, award_extension_ref, award_extension_reason, award_extended_at, award_ref, "
+    "awarded_on, award_recorded_at"
 )
 
 
@@ -291,6 +293,36 @@ async def decide_referral(conn: Conn, referral_id: str, *, status: str, decision
         "UPDATE referrals SET status = %s, decision = %s, decision_ref = %s, decision_reasons = %s, "
         "decided_by = %s, decided_at = %s, assigned_to = %s WHERE referral_id = %s AND status = 'sent'",
         (status, decision, decision_ref, reasons, by, at, assigned_to, referral_id),
+    )
+    return cur.rowcount == 1
+
+
+async def set_due(conn: Conn, referral_id: str, *, due_date: date, due_at: datetime) -> None:
+    await conn.execute("UPDATE referrals SET due_date = %s, due_at = %s WHERE referral_id = %s",
+                       (due_date, due_at, referral_id))
+
+
+async def set_award_due(conn: Conn, referral_id: str, *, due_date: date, due_at: datetime) -> None:
+    await conn.execute("UPDATE referrals SET award_due_date = %s, award_due_at = %s WHERE referral_id = %s",
+                       (due_date, due_at, referral_id))
+
+
+async def extend_award(conn: Conn, referral_id: str, *, days: int, approval_ref: str, reason: str, at: datetime,
+                       due_date: date, due_at: datetime) -> bool:
+    cur = await conn.execute(
+        "UPDATE referrals SET award_extension_days = %s, award_extension_ref = %s, award_extension_reason = %s, "
+        "award_extended_at = %s, award_due_date = %s, award_due_at = %s WHERE referral_id = %s "
+        "AND status = 'accepted' AND award_extension_days IS NULL AND awarded_on IS NULL",
+        (days, approval_ref, reason, at, due_date, due_at, referral_id),
+    )
+    return cur.rowcount == 1
+
+
+async def record_award(conn: Conn, referral_id: str, *, award_ref: str, awarded_on: date, at: datetime) -> bool:
+    cur = await conn.execute(
+        "UPDATE referrals SET award_ref = %s, awarded_on = %s, award_recorded_at = %s WHERE referral_id = %s "
+        "AND status = 'accepted' AND awarded_on IS NULL",
+        (award_ref, awarded_on, at, referral_id),
     )
     return cur.rowcount == 1
 

@@ -1,10 +1,11 @@
 """The referrals worker process.
 
 - `referrals-case-facts` (inbox) keeps the case facts the letters quote, from intake's and cases' events.
-- `referrals-follow-up-starter` (inbox) starts the follow-up workflow of each fast-track referral from the
+- `referrals-follow-up-starter` (inbox) starts the follow-up workflow of each followed-up referral from the
   service's own `referral.made` events (so a referral and the start of its timers cannot drift apart: the
   event is in the referral's transaction, the start is retried until it is recorded) and tells it when the
-  referral is answered or withdrawn.
+  referral is answered or withdrawn; an arbitration body's acceptance starts the award's follow-up, whose
+  limit an extension moves and the award ends.
 - A Temporal worker on `anxin-referrals` hosts that workflow and its activity, which writes the follow-up
   letters in this service's own tables.
 """
@@ -36,17 +37,34 @@ from services.common.runner import Component, TemporalWorkerComponent
 from services.common.service import ServiceSettings
 from services.contracts.events import EventEnvelope, Topics
 from services.contracts.lifecycle import TaskQueues
-from services.contracts.referrals_events import LetterKind, ReferralDecided, ReferralMade, ReferralWithdrawn
+from services.contracts.referrals_events import (
+    LetterKind,
+    ReferralAwardExtended,
+    ReferralAwardMade,
+    ReferralDecided,
+    ReferralDecision,
+    ReferralKind,
+    ReferralMade,
+    ReferralWithdrawn,
+)
 from services.referrals import domain
+from services.referrals.award import ArbitrationAnswers
 from services.referrals.commands import Referrals
 from services.referrals.departments import DepartmentsConfig, load_departments
 from services.referrals.follow_up import (
+    ANSWERED_SIGNAL,
+    AWARD,
+    DEADLINE_MOVED_SIGNAL,
     ESCALATE_ACTIVITY,
     FOLLOW_UP_WORKFLOW_TYPE,
+    RECOMPUTE_ACTIVITY,
+    DeadlineMoved,
     EscalateRequest,
     EscalateResult,
     FollowUpInput,
     FollowUpRung,
+    RecomputeRequest,
+    RecomputeResult,
     ReferralFollowUpWorkflow,
     follow_up_workflow_id,
 )
@@ -71,8 +89,10 @@ class FollowUpStarter:
         self.client: Client | None = None
         self.handlers = EventHandlers({
             ReferralMade: self._made,
-            ReferralDecided: self._answered,
+            ReferralDecided: self._decided,
             ReferralWithdrawn: self._answered,
+            ReferralAwardExtended: self._award_extended,
+            ReferralAwardMade: self._award_made,
         }, consumer=STARTER_NAME)
 
     def _loop(self) -> asyncio.AbstractEventLoop:
@@ -94,6 +114,21 @@ class FollowUpStarter:
         if answer.target in domain.FOLLOWED_UP:
             self._loop().run_until_complete(self._tell_answered(answer.referral_id))
 
+    def _decided(self, conn: psycopg.Connection[Any], event: EventEnvelope, decided: ReferralDecided) -> None:
+        self._answered(conn, event, decided)
+        accepted = decided.decision is ReferralDecision.ACCEPTED
+        if accepted and decided.target is ReferralKind.ARBITRATION and decided.award_due_at is not None:
+            self._loop().run_until_complete(self._start_award(decided))
+
+    def _award_extended(self, _conn: psycopg.Connection[Any], _event: EventEnvelope,
+                        extended: ReferralAwardExtended) -> None:
+        moved = DeadlineMoved(due_at=extended.award_due_at, added_days=extended.extension_days)
+        self._loop().run_until_complete(self._signal(
+            follow_up_workflow_id(extended.referral_id, AWARD), DEADLINE_MOVED_SIGNAL, moved))
+
+    def _award_made(self, _conn: psycopg.Connection[Any], _event: EventEnvelope, made: ReferralAwardMade) -> None:
+        self._loop().run_until_complete(self._signal(follow_up_workflow_id(made.referral_id, AWARD), ANSWERED_SIGNAL))
+
     async def _client(self) -> Client:
         if self.client is None:
             self.client = await temporal.connect(self._settings)
@@ -106,7 +141,8 @@ class FollowUpStarter:
         workflow_input = FollowUpInput(
             referral_id=made.referral_id,
             due_at=made.due_at,
-            response_working_days=receiver.response_working_days,
+            # On a compressed clock the days last a working day each, whatever their unit.
+            response_working_days=receiver.response_period()[0],
             rungs=[FollowUpRung(kind=r.kind.value, wait_working_days=r.wait_working_days) for r in receiver.ladder],
             working_day_seconds=self._settings.working_day_seconds,
         )
@@ -121,13 +157,33 @@ class FollowUpStarter:
         except WorkflowAlreadyStartedError:
             log.info("follow-up already started", extra={"referral_id": made.referral_id})
 
-    async def _tell_answered(self, referral_id: str) -> None:
+    async def _start_award(self, decided: ReferralDecided) -> None:
+        award = self._departments.receiver(ReferralKind.ARBITRATION).award
+        assert award is not None and decided.award_due_at is not None
+        workflow_input = FollowUpInput(
+            referral_id=decided.referral_id, due_at=decided.award_due_at, response_working_days=award.days,
+            rungs=[FollowUpRung(kind=r.kind.value, wait_working_days=r.wait_working_days) for r in award.ladder],
+            working_day_seconds=self._settings.working_day_seconds, phase=AWARD,
+        )
         client = await self._client()
         try:
-            await client.get_workflow_handle(follow_up_workflow_id(referral_id)).signal("referral_answered")
+            await client.start_workflow(
+                FOLLOW_UP_WORKFLOW_TYPE, workflow_input, id=follow_up_workflow_id(decided.referral_id, AWARD),
+                task_queue=TaskQueues.REFERRALS, id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        except WorkflowAlreadyStartedError:
+            log.info("award follow-up already started", extra={"referral_id": decided.referral_id})
+
+    async def _tell_answered(self, referral_id: str) -> None:
+        await self._signal(follow_up_workflow_id(referral_id), ANSWERED_SIGNAL)
+
+    async def _signal(self, workflow_id: str, signal: str, *args: Any) -> None:
+        client = await self._client()
+        try:
+            await client.get_workflow_handle(workflow_id).signal(signal, *args)
         except RPCError:
             # Finished already (or never started): its next rung would find the referral answered anyway.
-            log.info("follow-up not running", extra={"referral_id": referral_id})
+            log.info("follow-up not running", extra={"workflow_id": workflow_id})
 
 
 class FollowUpActivities:
@@ -137,8 +193,12 @@ class FollowUpActivities:
     @activity.defn(name=ESCALATE_ACTIVITY)
     async def escalate_referral(self, request: EscalateRequest) -> EscalateResult:
         result = await self._referrals.escalate_referral(request.referral_id, LetterKind(request.kind),
-                                                         request.idempotency_key)
+                                                         request.idempotency_key, request.phase)
         return EscalateResult.model_validate(result)
+
+    @activity.defn(name=RECOMPUTE_ACTIVITY)
+    async def recompute_follow_up(self, request: RecomputeRequest) -> RecomputeResult:
+        return await ArbitrationAnswers(self._referrals).recompute(request)
 
 
 class FollowUpWorker(TemporalWorkerComponent):
@@ -155,8 +215,9 @@ class FollowUpWorker(TemporalWorkerComponent):
         pool = await open_async_pool(self._settings.database_url, SPEC.schema, max_size=3)
         try:
             referrals = Referrals(pool, client, self._departments, font, live_calendar(self._settings))
+            activities = FollowUpActivities(referrals)
             worker = Worker(client, task_queue=TaskQueues.REFERRALS, workflows=[ReferralFollowUpWorkflow],
-                            activities=[FollowUpActivities(referrals).escalate_referral])
+                            activities=[activities.escalate_referral, activities.recompute_follow_up])
             self.mark_running()
             async with worker:
                 await stop.wait()

@@ -23,11 +23,14 @@ from services.contracts.lifecycle import (
     ClosureRequest,
     ComplaintStage,
     ComplaintStatus,
+    DayUnit,
+    DepartmentTerms,
     Evidence,
     EvidenceKind,
     FiguresConfirmation,
     HandoffResponse,
     HandoffReturn,
+    LadderRung,
     LetterKind,
     PaymentRecord,
     PoliceDecision,
@@ -173,6 +176,31 @@ async def handoff_ladder(h: Harness) -> dict[str, Any]:
         return "handoff.ladder_exhausted" in h.services.notices()
 
     await h.advance_until(exhausted, step=timedelta(days=2), max_days=200)
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_HANDOFF_RESPONSE,
+        HandoffResponse(department="county-housing-bureau", summary="已处理", responded_by="dept-1"),
+        CaseStatus,
+    )
+    await h.result(h.case(case_id))
+    await _callback(h, complaint)
+    return {"case": h.case(case_id)}
+
+
+async def handoff_by_directory(h: Harness) -> dict[str, Any]:
+    """A handoff to a department the directory gives its own terms (5 working days, two rungs): never
+    answered on time, every rung of its own ladder, then a late answer."""
+    h.services.directory["county-housing-bureau"] = DepartmentTerms(
+        department="county-housing-bureau", response_days=5, response_unit=DayUnit.WORKING,
+        ladder=[LadderRung(kind=LetterKind.REMINDER, wait_working_days=2),
+                LadderRung(kind=LetterKind.SUPERVISION, wait_working_days=4)],
+    )
+    complaint, case_id = await h.verified_case(VerificationOutcome.PROJECT_PAYMENT_DISPUTE)
+
+    async def exhausted() -> bool:
+        return "handoff.ladder_exhausted" in h.services.notices()
+
+    await h.advance_until(exhausted, step=timedelta(days=1), max_days=60)
     await h.update(
         h.case(case_id),
         Updates.RECORD_HANDOFF_RESPONSE,
@@ -405,4 +433,5 @@ SCENARIOS: dict[str, Scenario] = {
     "case_grew": case_grew,
     "merged_before_verification": merged_before_verification,
     "parked_and_retried": parked_and_retried,
+    "handoff_by_directory": handoff_by_directory,
 }

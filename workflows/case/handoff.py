@@ -14,11 +14,14 @@ with workflow.unsafe.imports_passed_through():
         CaseStage,
         ClosureReason,
         DayUnit,
+        DepartmentTerms,
+        DepartmentTermsRequest,
+        LadderRung,
         LetterKind,
         LetterRequest,
         Office,
     )
-    from services.contracts.lifecycle.activities import issue_letter
+    from services.contracts.lifecycle.activities import department_terms, issue_letter
     from workflows.case.closure import CaseClosure
     from workflows.core import WaitResult
     from workflows.texts import LETTER_TEXT
@@ -27,17 +30,23 @@ with workflow.unsafe.imports_passed_through():
 # The letters of one handoff round: the handoff letter and the rungs of its ladder.
 HANDOFF_LETTER_KINDS = frozenset(kind.value for kind in HANDOFF_LETTERS)
 
+# A handoff takes the receiving department's own response days and ladder from the referrals service's
+# directory (a county HRSS has 5 working days, a regulator 10). Histories recorded before kept the workflow's
+# single setting, which stays the fallback for a department the directory does not know.
+DEPARTMENT_DEADLINES = "2026-11-department-deadlines"
+
 
 class HandoffStage(CaseClosure):
     """Handoff to a department and its ladder of letters; a returned handoff goes back to verification."""
 
     async def _handoff(self) -> WaitResult | None:
-        cfg = self._config.handoff
         verification = self._state.verification
         assert verification is not None and verification.department is not None
         department = verification.department
+        terms = await self._handoff_terms(department)
+        ladder: list[LadderRung] = terms.ladder
         response_deadline = await self._deadline(
-            "handoff.response", self._legal_now(), cfg.response_working_days, DayUnit.WORKING
+            "handoff.response", self._legal_now(), terms.response_days, terms.response_unit
         )
         if LetterKind.HANDOFF.value not in self._state.letters:
             await self._letter(
@@ -50,7 +59,7 @@ class HandoffStage(CaseClosure):
 
         def rung_deadline() -> str:
             rung_index = self._state.ladder_rung
-            return "handoff.response" if rung_index == 0 else f"handoff.{cfg.ladder[rung_index - 1].kind.value}"
+            return "handoff.response" if rung_index == 0 else f"handoff.{ladder[rung_index - 1].kind.value}"
 
         while not answered():
             rung_index = self._state.ladder_rung
@@ -66,8 +75,8 @@ class HandoffStage(CaseClosure):
                 break
             expired = self._state.deadlines[current]
             self._state.overdue = True
-            if rung_index < len(cfg.ladder):
-                rung = cfg.ladder[rung_index]
+            if rung_index < len(ladder):
+                rung = ladder[rung_index]
                 next_deadline = await self._deadline(
                     f"handoff.{rung.kind.value}", expired.due_at, rung.wait_working_days, DayUnit.WORKING
                 )
@@ -98,6 +107,36 @@ class HandoffStage(CaseClosure):
         self._record("handoff.answered", f"{response.department} 答复：{response.summary}")
         self._close(ClosureReason.HANDED_OFF, f"{response.department} 已答复")
         return None
+
+    async def _handoff_terms(self, department: str) -> DepartmentTerms:
+        """The department's response days and ladder for this round, decided once and kept in the state (so a
+        new run, or a ladder half climbed, keeps the terms its letters stated)."""
+        kept = self._state.handoff_terms
+        if kept is not None and kept.department == department:
+            return kept
+        cfg = self._config.handoff
+        own = DepartmentTerms(department=department, found=False, response_days=cfg.response_working_days,
+                              response_unit=DayUnit.WORKING, ladder=list(cfg.ladder))
+        terms = own
+        if "handoff.response" in self._state.deadlines:
+            # A round begun before the terms were kept (a run continued from an older one): its letters already
+            # stated the workflow's own setting, which it keeps to the end of the round.
+            pass
+        elif workflow.patched(DEPARTMENT_DEADLINES):
+            directory = await self._activity(department_terms, DepartmentTermsRequest(department=department))
+            # A handoff needs at least a day to answer; a directory entry of 0 (legal aid's same-day channel)
+            # is not a handoff receiver's.
+            if directory.found and directory.response_days >= 1:
+                terms = directory
+                unit = "个工作日" if directory.response_unit is DayUnit.WORKING else "日"
+                rungs = "、".join(LETTER_TEXT[r.kind] for r in directory.ladder) or "无"
+                self._record("handoff.terms", f"按部门目录：{department} 答复期限 {directory.response_days}{unit}，"
+                                              f"逾期依次发出{rungs}")
+            else:
+                self._record("handoff.terms", f"部门目录中无 {department} 的期限，按默认答复期限 "
+                                              f"{cfg.response_working_days} 个工作日")
+        self._state.handoff_terms = terms
+        return terms
 
     def _round_step(self, step: str) -> str:
         """A handoff step's name in the current round (the first round keeps the plain name)."""
@@ -131,6 +170,7 @@ class HandoffStage(CaseClosure):
             self._state.letters[f"{kind}@{finished}"] = self._state.letters.pop(kind)
         self._state.handoff_round = finished + 1
         self._state.ladder_rung = 0
+        self._state.handoff_terms = None
         self._state.handoff_response = None
         self._state.handoff_return = None
         self._state.pending_verification = None

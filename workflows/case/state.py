@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         Classification,
         ClosureReason,
         ClosureRequest,
+        DepartmentTerms,
         ExtensionApproval,
         FiguresConfirmation,
         HandoffResponse,
@@ -54,6 +55,8 @@ class CaseState(LifecycleState):
     # letters, deadlines and ladder (the earlier rounds stay in `letters`/`deadlines` as `name@round`).
     handoff_round: int = 1
     ladder_rung: int = 0
+    # The current round's response days and ladder (the department's, or the workflow's own setting).
+    handoff_terms: DepartmentTerms | None = None
     letters: dict[str, str] = Field(default_factory=dict)
     order_id: str | None = None
     order_issued_at: datetime | None = None

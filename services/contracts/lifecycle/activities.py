@@ -19,6 +19,8 @@ from temporalio import activity
 from services.contracts.lifecycle.messages import (
     AgencyNotice,
     CompensationRequest,
+    DepartmentTerms,
+    DepartmentTermsRequest,
     DocumentRef,
     ForwardRequest,
     JoinCaseRequest,
@@ -123,6 +125,12 @@ async def withdraw_referral(request: WithdrawReferralRequest) -> None:
 
 @activity.defn(name=ActivityNames.SEND_REFERRAL_SUPPLEMENT)
 async def send_referral_supplement(request: ReferralSupplementRequest) -> DocumentRef:
+    raise NotImplementedError
+
+
+@activity.defn(name=ActivityNames.DEPARTMENT_TERMS)
+async def department_terms(request: DepartmentTermsRequest) -> DepartmentTerms:
+    """Reads only: the department's response days and ladder from the directory (`found=False` if unknown)."""
     raise NotImplementedError
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from services.contracts.lifecycle._model import _Model
-from services.contracts.lifecycle.configuration import LifecycleConfig
+from services.contracts.lifecycle.configuration import LadderRung, LifecycleConfig
 from services.contracts.lifecycle.enums import (
     CLASSIFICATION_OF,
     AcceptanceDecisionKind,
@@ -368,3 +368,20 @@ class DocumentRef(_Model):
     """What a service returns for a document or record it created (order, letter, referral, listing)."""
 
     id: str
+
+
+class DepartmentTermsRequest(_Model):
+    department: str
+
+
+class DepartmentTerms(_Model):
+    """A receiving department's own deadlines as the referrals service's directory gives them: how long it
+    has to answer a handoff, and the rungs of its ladder. `found` is false when the directory does not know
+    the department (or no directory is reachable in journal mode): the workflow then keeps its own setting
+    (`LifecycleConfig.handoff`), and says so in its timeline."""
+
+    department: str
+    found: bool = True
+    response_days: int = Field(ge=0)
+    response_unit: DayUnit = DayUnit.WORKING
+    ladder: list[LadderRung] = Field(default_factory=list)

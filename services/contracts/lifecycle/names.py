@@ -108,6 +108,8 @@ class ActivityNames:
     MAKE_REFERRAL = "referrals.make_referral"
     WITHDRAW_REFERRAL = "referrals.withdraw_referral"
     SEND_REFERRAL_SUPPLEMENT = "referrals.send_referral_supplement"
+    # A department's own response days and ladder, from the referrals service's directory.
+    DEPARTMENT_TERMS = "referrals.department_terms"
     START_BLACKLIST_PROCEDURE = "sanctions.start_blacklist_procedure"
     MARK_FOR_PUBLICATION = "sanctions.mark_for_publication"
     REPORT_CORRECTION = "sanctions.report_correction"
@@ -129,6 +131,7 @@ ACTIVITY_OWNERS: dict[str, str] = {
     ActivityNames.MAKE_REFERRAL: "referrals",
     ActivityNames.WITHDRAW_REFERRAL: "referrals",
     ActivityNames.SEND_REFERRAL_SUPPLEMENT: "referrals",
+    ActivityNames.DEPARTMENT_TERMS: "referrals",
     ActivityNames.START_BLACKLIST_PROCEDURE: "sanctions",
     ActivityNames.MARK_FOR_PUBLICATION: "sanctions",
     ActivityNames.REPORT_CORRECTION: "sanctions",

@@ -215,3 +215,29 @@ def test_the_audit_finds_a_row_written_outside_the_projection_and_fix_has_the_wo
     case = a.case(case_id)
     assert case["stage"] == "verification" and case["overdue"] is False
     assert audit().returncode == 0
+
+
+def test_a_handoff_to_a_county_bureau_has_its_own_five_days_in_the_workflow_the_letter_and_the_ledger(
+    agencies: Agencies, agency_token: Callable[[str], str]
+) -> None:
+    """The directory gives a county HRSS 5 working days (the workflow's own setting is 10): the workflow, the
+    handoff record the department reads and the ledger all carry the same date."""
+    a = agencies
+    a.stack.start_processes(["referrals-api", "referrals-relay", "referrals-worker"], timeout=120)
+    city = _department(a, agency_token, "city-office")
+    _, case_id = a.accepted_case(complaint_body(seed()))
+    verified = a.act(a.inspector, f"/v1/cases/{case_id}/verification",
+                     {"outcome": "project_payment_dispute", "department": "hrss-130402"})
+    assert verified.status_code == 200, verified.text
+    handoff = _handoff(city, case_id)
+    assert handoff["department"] == "hrss-130402"
+
+    def answer_deadline(case: dict) -> dict | None:
+        return next((d for d in case["deadlines"] if d["name"] == "handoff.response"), None)
+
+    case = a.case_until(case_id, answer_deadline, "the handoff's answer deadline in the ledger", timeout=60)
+    assert answer_deadline(case)["due_date"] == handoff["due_date"]  # type: ignore[index]
+    terms = city.get("/v1/departments/hrss-130402/terms").json()
+    assert terms["response_days"] == 5 and terms["response_unit"] == "working"
+    assert city.get("/v1/departments/nowhere/terms").status_code == 404
+    assert_ledger_agrees(a.stack, [case_id])

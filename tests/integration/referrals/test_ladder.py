@@ -28,7 +28,8 @@ def test_an_unanswered_handoff_climbs_every_rung_once_even_when_the_worker_dies(
     a = agencies
     case = a.new_case()
     case_id = case["case_id"]
-    # One working day lasts 2 s: the response period is 2 days, each rung then waits 1 day.
+    # One working day lasts 2 s. Housing's own terms from the directory apply (not the workflow's 2 and 1 days):
+    # 10 days to answer, then the rungs' 3, 5, 5, 5 and 10 days.
     start_case(a, case, compressed_config(2.0, response_days=2, rung_days=1))
     verify(a, case_id, VerificationOutcome.QUANTITY_DISPUTE, department="housing")
 

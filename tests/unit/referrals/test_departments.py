@@ -9,6 +9,7 @@ import pytest
 
 from deploy.secrets import DEVELOPMENT_CLIENTS
 from services.common.auth import Role
+from services.contracts.lifecycle import DayUnit
 from services.contracts.referrals_events import LetterKind, ReferralKind
 from services.referrals.departments import DepartmentKind, DepartmentsConfigError, load_departments
 from services.referrals.settings import DEFAULT_DEPARTMENTS
@@ -78,3 +79,27 @@ def test_the_directory_names_who_takes_handoffs_and_its_hash_follows_the_configu
     changed = load_departments(_write(tmp_path, renamed)).directory()
     assert changed.config_sha256 != directory.config_sha256
     assert "water-resources" in {e.id for e in changed.departments}
+
+
+def test_arbitration_counts_calendar_days_and_has_the_award_limit_of_art_43() -> None:
+    config = load_departments(DEFAULT_DEPARTMENTS)
+    arbitration = config.receiver(ReferralKind.ARBITRATION)
+    assert arbitration.response_period() == (5, DayUnit.CALENDAR)
+    assert arbitration.award is not None
+    assert (arbitration.award.days, arbitration.award.extension_days) == (45, 15)
+    assert [r.kind for r in arbitration.award.ladder] == [LetterKind.REMINDER, LetterKind.SUPERVISION]
+    # A county HRSS hands its terms to the case workflow: 5 working days and the default ladder.
+    terms = config.get("hrss-130402").terms()  # type: ignore[union-attr]
+    assert (terms.response_days, terms.response_unit, len(terms.ladder)) == (5, DayUnit.WORKING, 5)
+
+
+def test_a_department_gives_one_response_period(tmp_path: Path) -> None:
+    path = _with("response_calendar_days = 5\n", "response_calendar_days = 5\nresponse_working_days = 5\n", tmp_path)
+    with pytest.raises(DepartmentsConfigError, match="one"):
+        load_departments(path)
+
+
+def test_only_an_arbitration_body_has_an_award_limit(tmp_path: Path) -> None:
+    path = _with('id = "court"', 'id = "court"\naward = { days = 45 }', tmp_path)
+    with pytest.raises(DepartmentsConfigError, match="only an arbitration body"):
+        load_departments(path)

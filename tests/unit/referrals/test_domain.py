@@ -8,6 +8,7 @@ import pytest
 
 from services.common.auth import Principal, Role
 from services.common.problems import PROBLEM_BASE, problem_of
+from services.contracts.lifecycle import DayUnit
 from services.contracts.referrals_events import HandoffStatus, ReferralDecision, ReferralKind
 from services.referrals import domain
 
@@ -90,3 +91,21 @@ def test_scopes() -> None:
     assert not domain.may_see_letter(transport, "housing", "industry_regulator", "130402")
     assert domain.may_see_letter(police, "police", "police", "130402")
     assert not domain.may_see_letter(police, "procuratorate", "procuratorate", "130402")
+
+
+def test_arbitrations_five_days_are_calendar_days_ending_on_a_working_day() -> None:
+    # 劳动争议调解仲裁法 art. 29: 5 days. From Tuesday 2026-04-14 that is Sunday 19 April, a rest day, so the
+    # period ends on Monday 20 April; 5 working days would reach Tuesday 21 April.
+    due, due_at = domain.period_due(datetime(2026, 4, 14, 10, tzinfo=CST), 5, DayUnit.CALENDAR)
+    assert due == date(2026, 4, 20) and due_at == datetime(2026, 4, 21, tzinfo=CST)
+    working, _ = domain.period_due(datetime(2026, 4, 14, 10, tzinfo=CST), 5, DayUnit.WORKING)
+    assert working == date(2026, 4, 21)
+
+
+def test_the_award_limit_counts_45_days_from_acceptance_and_the_extension_from_the_same_day() -> None:
+    accepted = date(2026, 3, 2)
+    due, _ = domain.period_due(datetime(2026, 3, 2, 9, tzinfo=CST), 45, DayUnit.CALENDAR, start=accepted)
+    assert due == date(2026, 4, 16)
+    extended, _ = domain.period_due(datetime(2026, 4, 10, 9, tzinfo=CST), 45 + 15, DayUnit.CALENDAR, start=accepted)
+    # 1 May is a Friday inside the Labour Day holiday (1–5 May 2026): the period ends on Wednesday 6 May.
+    assert extended == date(2026, 5, 6)

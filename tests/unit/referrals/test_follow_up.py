@@ -1,5 +1,6 @@
-"""The fast-track follow-up workflow under time skipping, with its activity replaced by name: an unanswered
-referral climbs every rung once, in order, after its deadline; an answer ends it."""
+"""The referral follow-up workflow under time skipping, with its activities replaced by name: an unanswered
+referral climbs every rung once, in order, after its deadline; an answer ends it; an entered calendar or an
+extended award limit moves the deadline it waits for."""
 
 from __future__ import annotations
 
@@ -13,13 +14,21 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from services.common.temporal import data_converter, test_server_path
+from services.contracts.lifecycle import CalendarConfig, Signals
 from services.referrals.follow_up import (
+    AWARD,
+    DEADLINE_MOVED_SIGNAL,
     ESCALATE_ACTIVITY,
+    RECOMPUTE_ACTIVITY,
+    DeadlineMoved,
     EscalateRequest,
     EscalateResult,
     FollowUpInput,
     FollowUpRung,
+    RecomputeRequest,
+    RecomputeResult,
     ReferralFollowUpWorkflow,
+    follow_up_workflow_id,
 )
 
 RUNGS = [FollowUpRung(kind=k, wait_working_days=d) for k, d in
@@ -101,3 +110,53 @@ async def test_the_answer_signal_ends_the_follow_up_before_any_rung(env: Workflo
         await handle.signal(ReferralFollowUpWorkflow.referral_answered)
         assert await handle.result() == []
     assert fake.calls == []
+
+
+class FakeRecompute:
+    """The referrals service's recount on an entered calendar: the period now ends `later` after the old one."""
+
+    def __init__(self, later: timedelta) -> None:
+        self.later = later
+        self.requests: list[RecomputeRequest] = []
+
+    @activity.defn(name=RECOMPUTE_ACTIVITY)
+    async def recompute(self, request: RecomputeRequest) -> RecomputeResult:
+        self.requests.append(request)
+        return RecomputeResult(due_at=request.due_at + self.later, changed=True)
+
+
+async def test_an_entered_calendar_moves_the_pending_deadline_later(env: WorkflowEnvironment) -> None:
+    fake, recompute = FakeEscalation(env), FakeRecompute(later=timedelta(days=3))
+    queue = f"follow-up-{uuid.uuid4().hex[:8]}"
+    start = await env.get_current_time()
+    due = start + timedelta(days=5)
+    async with Worker(env.client, task_queue=queue, workflows=[ReferralFollowUpWorkflow],
+                      activities=[fake.escalate, recompute.recompute]):
+        handle = await env.client.start_workflow(
+            ReferralFollowUpWorkflow.run,
+            FollowUpInput(referral_id="REF-3", due_at=due, response_working_days=5, rungs=RUNGS[:1]),
+            id=f"referral:REF-{uuid.uuid4().hex[:6]}", task_queue=queue)
+        await handle.signal(Signals.CALENDAR_UPDATED, CalendarConfig())
+        assert await handle.result() == ["LTR-reminder"]
+    assert recompute.requests[0].after_kind is None and recompute.requests[0].due_at == due
+    # The reminder waited for the recounted date, not the first one.
+    assert fake.calls[0][1] >= due + timedelta(days=3)
+
+
+async def test_an_extended_award_limit_is_followed_up_from_its_new_date(env: WorkflowEnvironment) -> None:
+    fake, recompute = FakeEscalation(env), FakeRecompute(later=timedelta(0))
+    queue = f"follow-up-{uuid.uuid4().hex[:8]}"
+    start = await env.get_current_time()
+    due = start + timedelta(days=45)
+    referral = f"REF-{uuid.uuid4().hex[:6]}"
+    async with Worker(env.client, task_queue=queue, workflows=[ReferralFollowUpWorkflow],
+                      activities=[fake.escalate, recompute.recompute]):
+        handle = await env.client.start_workflow(
+            ReferralFollowUpWorkflow.run,
+            FollowUpInput(referral_id=referral, due_at=due, response_working_days=45, rungs=RUNGS[:1], phase=AWARD),
+            id=follow_up_workflow_id(referral, AWARD), task_queue=queue)
+        await handle.signal(DEADLINE_MOVED_SIGNAL, DeadlineMoved(due_at=due + timedelta(days=15), added_days=15))
+        assert await handle.result() == ["LTR-reminder"]
+    assert fake.calls[0][1] >= due + timedelta(days=15)
+    # The award's letters have keys of their own, apart from the acceptance's follow-up.
+    assert fake.keys == [f"referral:{referral}:award:reminder"]

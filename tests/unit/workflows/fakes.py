@@ -16,6 +16,8 @@ from services.contracts.lifecycle import (
     ActivityNames,
     AgencyNotice,
     CompensationRequest,
+    DepartmentTerms,
+    DepartmentTermsRequest,
     DocumentRef,
     ForwardRequest,
     LetterKind,
@@ -37,6 +39,9 @@ class FakeServices:
         # Activity names a service refuses for good (4xx) until removed from here.
         self.refusing: set[str] = set()
         self.reports: dict[str, dict[int, ProcessReport]] = {}
+        # The referrals service's directory: departments with their own response days and ladder. One not in
+        # it is answered `found=False` (the workflow keeps its own setting).
+        self.directory: dict[str, DepartmentTerms] = {}
 
     def _document(self, name: str, request: Any, prefix: str) -> DocumentRef:
         self.calls.append((name, request))
@@ -110,6 +115,12 @@ class FakeServices:
     async def send_referral_supplement(self, request: ReferralSupplementRequest) -> DocumentRef:
         return self._document(ActivityNames.SEND_REFERRAL_SUPPLEMENT, request, "SUPP")
 
+    @activity.defn(name=ActivityNames.DEPARTMENT_TERMS)
+    async def department_terms(self, request: DepartmentTermsRequest) -> DepartmentTerms:
+        self.calls.append((ActivityNames.DEPARTMENT_TERMS, request))
+        known = self.directory.get(request.department)
+        return known or DepartmentTerms(department=request.department, found=False, response_days=0)
+
     @activity.defn(name=ActivityNames.START_BLACKLIST_PROCEDURE)
     async def start_blacklist_procedure(self, request: SanctionRequest) -> DocumentRef:
         return self._document(ActivityNames.START_BLACKLIST_PROCEDURE, request, "BL")
@@ -133,6 +144,7 @@ class FakeServices:
             self.make_referral,
             self.withdraw_referral,
             self.send_referral_supplement,
+            self.department_terms,
             self.start_blacklist_procedure,
             self.mark_for_publication,
             self.report_correction,

@@ -21,7 +21,9 @@ from services.contracts.lifecycle import (
     ClosureReason,
     ClosureRequest,
     ComplaintStage,
+    DayUnit,
     DeadlineConfirmation,
+    DepartmentTerms,
     Evidence,
     EvidenceKind,
     HandoffResponse,
@@ -362,6 +364,45 @@ async def test_ladder_rungs_are_configurable(harness: Harness) -> None:
     await h.verified_case(VerificationOutcome.PROJECT_PAYMENT_DISPUTE, config=config)
     await h.advance_until(lambda: _ladder_exhausted(h), step=_days(1), max_days=60)
     assert h.services.letters() == [LetterKind.HANDOFF, LetterKind.SUPERVISION, LetterKind.WARNING_LETTER]
+
+
+async def test_handoff_takes_the_departments_own_response_days_and_ladder(harness: Harness) -> None:
+    h = harness
+    # The directory gives this department (a county HRSS) 5 working days and a two-rung ladder of its own.
+    h.services.directory[DEPARTMENT] = DepartmentTerms(
+        department=DEPARTMENT, response_days=5, response_unit=DayUnit.WORKING,
+        ladder=[LadderRung(kind=LetterKind.REMINDER, wait_working_days=2),
+                LadderRung(kind=LetterKind.SUPERVISION, wait_working_days=4)],
+    )
+    _, case_id = await h.verified_case(VerificationOutcome.PROJECT_PAYMENT_DISPUTE)
+    await h.eventually(lambda: _letters(h, [LetterKind.HANDOFF]))
+    status = await h.case_status(case_id)
+    assert status.deadlines["handoff.response"].amount == 5
+    handoff_letter = h.services.requests(ActivityNames.ISSUE_LETTER)[0]
+    assert handoff_letter.response_due_date == status.deadlines["handoff.response"].due_date
+    assert any(e.kind == "handoff.terms" and "5个工作日" in e.text for e in status.timeline)
+    await h.advance_until(lambda: _ladder_exhausted(h), step=_days(1), max_days=60)
+    assert h.services.letters() == [LetterKind.HANDOFF, LetterKind.REMINDER, LetterKind.SUPERVISION]
+    status = await h.case_status(case_id)
+    assert [status.deadlines[n].amount for n in ("handoff.response", "handoff.reminder", "handoff.supervision")] \
+        == [5, 2, 4]
+    # The ledger was told of every deadline the department's terms made (one truth).
+    reported = {d.name: d.due_date for d in h.services.last_report(f"case:{case_id}").snapshot.deadlines}
+    assert all(reported[n] == status.deadlines[n].due_date
+               for n in ("handoff.response", "handoff.reminder", "handoff.supervision"))
+    await h.update(h.case(case_id), Updates.RECORD_HANDOFF_RESPONSE,
+                   HandoffResponse(department=DEPARTMENT, summary="已处理", responded_by="dept-1"), CaseStatus)
+    assert (await h.result(h.case(case_id))).closure_reason is ClosureReason.HANDED_OFF
+
+
+async def test_a_department_the_directory_does_not_know_gets_the_workflows_own_setting(harness: Harness) -> None:
+    h = harness
+    _, case_id = await h.verified_case(VerificationOutcome.PROJECT_PAYMENT_DISPUTE)
+    await h.eventually(lambda: _letters(h, [LetterKind.HANDOFF]))
+    status = await h.case_status(case_id)
+    assert status.deadlines["handoff.response"].amount == 10
+    assert h.services.requests(ActivityNames.DEPARTMENT_TERMS)[0].department == DEPARTMENT
+    assert any(e.kind == "handoff.terms" and "默认" in e.text for e in status.timeline)
 
 
 # --- order to pay: paid, refused, referred -----------------------------------------------------------------

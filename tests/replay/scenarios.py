@@ -6,7 +6,6 @@ returns the handles whose histories to keep, by name.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,9 +13,6 @@ from typing import Any
 from services.contracts.lifecycle import (
     AcceptanceDecision,
     AcceptanceDecisionKind,
-    ActivityNames,
-    CallbackRecord,
-    CaseMergeRequest,
     CaseStage,
     CaseStatus,
     ClosureReason,
@@ -25,9 +21,6 @@ from services.contracts.lifecycle import (
     ComplaintStatus,
     DayUnit,
     DepartmentTerms,
-    Evidence,
-    EvidenceKind,
-    FiguresConfirmation,
     HandoffResponse,
     HandoffReturn,
     LadderRung,
@@ -36,59 +29,14 @@ from services.contracts.lifecycle import (
     PoliceDecision,
     PoliceDecisionRecord,
     RejectionReason,
-    Satisfaction,
-    ServiceMethod,
-    ServiceRecord,
-    Signals,
     Updates,
     VerificationOutcome,
     VerificationResult,
-    Withdrawal,
 )
+from tests.replay.case_scenarios import case_grew, merged_before_verification, parked_and_retried
+from tests.replay.steps import Scenario, callback, serve
 from tests.support.referral_approval import approve_referral
 from tests.unit.workflows.harness import Harness
-
-Scenario = Callable[[Harness], Awaitable[dict[str, Any]]]
-
-
-async def _serve(h: Harness, case_id: str) -> CaseStatus:
-    async def issued() -> bool:
-        return (await h.case_status(case_id)).order_id is not None
-
-    await h.eventually(issued)
-    await h.update(
-        h.case(case_id),
-        Updates.RECORD_SERVICE,
-        ServiceRecord(
-            method=ServiceMethod.POSTING,
-            served_by="inspector-7",
-            evidence=[
-                Evidence(kind=EvidenceKind.PHOTO, ref="photo-1"),
-                Evidence(kind=EvidenceKind.VIDEO, ref="v-1"),
-            ],
-        ),
-        CaseStatus,
-    )
-
-    async def deadline() -> CaseStatus | None:
-        status = await h.case_status(case_id)
-        return status if "order.payment" in status.deadlines else None
-
-    return await h.eventually(deadline)
-
-
-async def _callback(h: Harness, complaint: Any) -> None:
-    async def closed() -> bool:
-        return (await h.complaint_status(complaint)).stage is ComplaintStage.CALLBACK
-
-    await h.eventually(closed)
-    await h.update(
-        complaint,
-        Updates.RECORD_CALLBACK,
-        CallbackRecord(satisfaction=Satisfaction.SATISFIED, called_by="clerk-2"),
-        ComplaintStatus,
-    )
-    await h.result(complaint)
 
 
 async def resolved(h: Harness) -> dict[str, Any]:
@@ -103,7 +51,7 @@ async def resolved(h: Harness) -> dict[str, Any]:
         VerificationResult(outcome=VerificationOutcome.WAGE_ARREARS, verified_by="inspector-7"),
         CaseStatus,
     )
-    await _serve(h, case_id)
+    await serve(h, case_id)
     for payment_id, amount in (("p1", 20000), ("p2", 30000)):
         await h.update(
             h.case(case_id),
@@ -112,8 +60,8 @@ async def resolved(h: Harness) -> dict[str, Any]:
             CaseStatus,
         )
     await h.result(h.case(case_id))
-    await _callback(h, first)
-    await _callback(h, second)
+    await callback(h, first)
+    await callback(h, second)
     return {"complaint": first, "case": h.case(case_id)}
 
 
@@ -121,7 +69,7 @@ async def _referred_to_the_police(h: Harness) -> tuple[Any, str]:
     """Twelve workers owed above Henan's threshold; the deadline passes; blacklist, publication, and the
     referral on the case team's report and the bureau head's approval."""
     complaint, case_id = await h.verified_case(amount=Decimal(48000), workers=12, months=4)
-    status = await _serve(h, case_id)
+    status = await serve(h, case_id)
     await h.skip_to(status.deadlines["order.payment"].fire_at)
 
     async def grace_running() -> CaseStatus | None:
@@ -164,7 +112,7 @@ async def refused_and_referred(h: Harness) -> dict[str, Any]:
         CaseStatus,
     )
     await h.result(h.case(case_id))
-    await _callback(h, complaint)
+    await callback(h, complaint)
     return {"complaint": complaint, "case": h.case(case_id)}
 
 
@@ -183,7 +131,7 @@ async def handoff_ladder(h: Harness) -> dict[str, Any]:
         CaseStatus,
     )
     await h.result(h.case(case_id))
-    await _callback(h, complaint)
+    await callback(h, complaint)
     return {"case": h.case(case_id)}
 
 
@@ -208,7 +156,7 @@ async def handoff_by_directory(h: Harness) -> dict[str, Any]:
         CaseStatus,
     )
     await h.result(h.case(case_id))
-    await _callback(h, complaint)
+    await callback(h, complaint)
     return {"case": h.case(case_id)}
 
 
@@ -301,7 +249,7 @@ async def returned_and_handed_again(h: Harness) -> dict[str, Any]:
         CaseStatus,
     )
     await h.result(h.case(case_id))
-    await _callback(h, complaint)
+    await callback(h, complaint)
     return {"case": h.case(case_id)}
 
 
@@ -318,108 +266,8 @@ async def paid_after_referral(h: Harness) -> dict[str, Any]:
     await h.update(h.case(case_id), Updates.RECORD_POLICE_DECISION, PoliceDecisionRecord(
         decision=PoliceDecision.DECLINED, recorded_by="inspector-7"), CaseStatus)
     await h.result(h.case(case_id))
-    await _callback(h, complaint)
+    await callback(h, complaint)
     return {"complaint": complaint, "case": h.case(case_id)}
-
-
-async def _grown(h: Harness, case_id: str, amount: int, workers: int, total: int, total_workers: int) -> None:
-    """A complaint joins the verified case; the inspector confirms the case's new totals."""
-    await h.accepted_complaint(case_id=case_id, amount=Decimal(amount), workers=workers, months=2)
-    await h.update(h.case(case_id), Updates.CONFIRM_FIGURES, FiguresConfirmation(
-        confirmed_amount=Decimal(total), confirmed_workers=total_workers, confirmed_by="inspector-7"), CaseStatus)
-
-
-async def case_grew(h: Harness) -> dict[str, Any]:
-    """Nine workers verified; a tenth joins while the order runs (an amended order, served anew); refused on the
-    whole case and referred; an eleventh joins after the refusal (an amended order whose time passes unpaid: the
-    threshold assessed again); then paid in full, the police told, and declining."""
-    complaint, case_id = await h.accepted_complaint(amount=Decimal(36000), workers=9, months=2)
-    await h.update(h.case(case_id), Updates.RECORD_VERIFICATION, VerificationResult(
-        outcome=VerificationOutcome.WAGE_ARREARS, verified_by="inspector-7", confirmed_amount=Decimal(36000),
-        confirmed_workers=9), CaseStatus)
-    await _serve(h, case_id)
-    await _grown(h, case_id, 4000, 1, 40000, 10)
-
-    async def amended() -> bool:
-        status = await h.case_status(case_id)
-        return status.stage is CaseStage.SERVICE and len(status.amended_orders) == 1
-
-    await h.eventually(amended)
-    status = await _serve(h, case_id)
-    await h.skip_to(status.deadlines["order.payment"].fire_at)
-
-    async def with_deadline(name: str) -> CaseStatus | None:
-        status = await h.case_status(case_id)
-        return status if name in status.deadlines else None
-
-    await h.skip_to((await h.eventually(lambda: with_deadline("order.late_record"))).deadlines[
-        "order.late_record"].fire_at)
-
-    await approve_referral(h.case(case_id))
-
-    async def referred() -> bool:
-        return "police" in (await h.case_status(case_id)).referrals
-
-    await h.eventually(referred)
-    await _grown(h, case_id, 3000, 1, 43000, 11)
-    status = await h.eventually(lambda: with_deadline("order.amended_payment#2"))
-    await h.skip_to(status.deadlines["order.amended_payment#2"].fire_at)
-
-    async def reassessed() -> bool:
-        status = await h.case_status(case_id)
-        return status.threshold is not None and status.threshold.workers == 11
-
-    await h.eventually(reassessed)
-    await h.update(h.case(case_id), Updates.RECORD_PAYMENT, PaymentRecord(
-        payment_id="all", amount=Decimal(43000), recorded_by="inspector-7"), CaseStatus)
-    await h.update(h.case(case_id), Updates.RECORD_POLICE_DECISION, PoliceDecisionRecord(
-        decision=PoliceDecision.DECLINED, recorded_by="inspector-7"), CaseStatus)
-    await h.result(h.case(case_id))
-    await _callback(h, complaint)
-    return {"case": h.case(case_id)}
-
-
-async def merged_before_verification(h: Harness) -> dict[str, Any]:
-    """A case not yet verified is merged into another: its complaint moves to the survivor and later leaves it."""
-    _, survivor = await h.accepted_complaint(amount=Decimal(6000), workers=1)
-    moved, absorbed = await h.accepted_complaint(amount=Decimal(3000), workers=2)
-    await h.update(h.case(absorbed), Updates.MERGE_INTO, CaseMergeRequest(
-        into_case_id=survivor, merged_by="inspector-7", reason="同一项目"), CaseStatus)
-    await h.result(h.case(absorbed))
-
-    async def moved_in() -> bool:
-        return (await h.complaint_status(moved)).case_id == survivor
-
-    await h.eventually(moved_in)
-    await h.update(moved, Updates.WITHDRAW_COMPLAINT, Withdrawal(), ComplaintStatus)
-
-    async def left_survivor() -> bool:
-        return moved_id not in (await h.case_status(survivor)).members
-
-    moved_id = (await h.complaint_status(moved)).complaint_id
-    await h.eventually(left_survivor)
-    await _callback(h, moved)
-    return {"absorbed": h.case(absorbed), "moved": moved}
-
-
-async def parked_and_retried(h: Harness) -> dict[str, Any]:
-    """The cases service refuses the order to pay for good: the case parks until an operator's retry, then
-    the order is issued, served and paid in time."""
-    h.services.refusing.add(ActivityNames.ISSUE_ORDER_TO_PAY)
-    complaint, case_id = await h.verified_case(amount=Decimal(9000), workers=2)
-
-    async def parked() -> bool:
-        return any(e.kind == "step.refused" for e in (await h.case_status(case_id)).timeline)
-
-    await h.eventually(parked)
-    h.services.refusing.clear()
-    await h.case(case_id).signal(Signals.RETRY_REFUSED_STEP)
-    await _serve(h, case_id)
-    await h.update(h.case(case_id), Updates.RECORD_PAYMENT, PaymentRecord(
-        payment_id="p1", amount=Decimal(9000), recorded_by="inspector-7"), CaseStatus)
-    await h.result(h.case(case_id))
-    await _callback(h, complaint)
-    return {"case": h.case(case_id)}
 
 
 SCENARIOS: dict[str, Scenario] = {

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
 from psycopg_pool import AsyncConnectionPool
@@ -66,6 +65,7 @@ from services.contracts.lifecycle import (
     Updates,
     VerificationResult,
     case_workflow_id,
+    compensation_amount,
     complaint_workflow_id,
 )
 from services.contracts.process_reports import ProcessReport, snapshot_of
@@ -188,7 +188,7 @@ class Cases:
 
     async def compensation(self, key: str, request: CompensationRequest) -> tuple[dict[str, Any], bool]:
         async def build(conn: store.Conn, document_id: str) -> tuple[str, CasesEvent]:
-            amount = (request.unpaid_amount * request.rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            amount = compensation_amount(request.unpaid_amount, request.rate)
             payload = CompensationDecided(
                 decision_id=document_id, case_id=request.case_id, county=request.county,
                 employer_ref=request.employer_ref, unpaid_amount=request.unpaid_amount, rate=request.rate,
@@ -378,6 +378,7 @@ class Cases:
         payload = PaymentRecorded(
             **self._common(principal, case, pid, snapshot), payment_id=record.payment_id, amount=record.amount,
             paid_at=record.paid_at, evidence=[EvidenceView(kind=e.kind.value, ref=e.ref) for e in record.evidence],
+            purpose=record.purpose.value,
         )
         return await self._record_action(
             principal=principal, kind="payment", case=case, complaint_id=None,

@@ -37,6 +37,7 @@ from services.contracts.lifecycle import (
     Evidence,
     ForwardRequest,
     OrderToPayRequest,
+    PaymentPurpose,
     RejectionReason,
     Satisfaction,
     ServiceMethod,
@@ -145,6 +146,7 @@ class PaymentBody(CaseActionBody):
     evidence: list[Evidence] = Field(min_length=1, max_length=20)
     # The date on the payment's evidence: it, not the time of recording, decides whether the order was met.
     paid_at: AwareDatetime | None = None
+    purpose: PaymentPurpose = Field(PaymentPurpose.WAGES, description="wages, or the additional compensation.")
 
 
 class ReferralReportBody(CaseActionBody):
@@ -157,6 +159,10 @@ class ReferralReportBody(CaseActionBody):
 class ReferralDecisionBody(CaseActionBody):
     approved: bool
     reason: str | None = Field(None, min_length=2, max_length=2000, description="Required when refusing.")
+
+
+class WithdrawalProposalBody(CaseActionBody):
+    reason: str = Field(min_length=2, max_length=2000)
 
 
 class DeadlineConfirmationBody(CaseActionBody):
@@ -272,6 +278,26 @@ async def decide_referral(
     principal: Principal = BUREAU_HEAD,
 ) -> dict[str, Any]:
     return await once(request, key, lambda commands: referral_actions.decide_referral(
+        commands, principal, case_id, body.contract_fields(), body.process_case_id, key))
+
+
+@router.post("/cases/{case_id}/referral-withdrawal", tags=["actions"],
+             summary="Propose to withdraw the police referral (wages and compensation paid, the police not decided)")
+async def propose_referral_withdrawal(
+    request: Request, case_id: str, body: WithdrawalProposalBody, key: IdempotencyKey = None,
+    principal: Principal = ACTORS,
+) -> dict[str, Any]:
+    return await once(request, key, lambda commands: referral_actions.propose_withdrawal(
+        commands, principal, case_id, body.contract_fields(), body.process_case_id, key))
+
+
+@router.post("/cases/{case_id}/referral-withdrawal/decision", tags=["actions"],
+             summary="Approve or refuse the proposed withdrawal of the police referral (the bureau head)")
+async def decide_referral_withdrawal(
+    request: Request, case_id: str, body: ReferralDecisionBody, key: IdempotencyKey = None,
+    principal: Principal = BUREAU_HEAD,
+) -> dict[str, Any]:
+    return await once(request, key, lambda commands: referral_actions.decide_withdrawal(
         commands, principal, case_id, body.contract_fields(), body.process_case_id, key))
 
 

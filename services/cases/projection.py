@@ -25,7 +25,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from pydantic_core import to_jsonable_python
 
-from services.cases import domain, process_state
+from services.cases import action_texts, domain, process_state
 from services.common.event_handlers import EventHandlers, PayloadHandler
 from services.common.inbox import PermanentEventError
 from services.common.outbox import add_event
@@ -41,7 +41,6 @@ from services.contracts.cases_events import (
     ClosureRecorded,
     CompensationDecided,
     ComplaintForwarded,
-    DeadlineConfirmed,
     ExtensionApproved,
     ExtensionRequested,
     FiguresConfirmed,
@@ -52,8 +51,6 @@ from services.contracts.cases_events import (
     PaymentRecorded,
     ProcessReported,
     ProcessSnapshot,
-    ReferralApprovalDecided,
-    ReferralReportSubmitted,
     ServiceRecorded,
     VerificationRecorded,
 )
@@ -113,9 +110,7 @@ class LedgerProjection:
             ExtensionRequested: self._on_extension_requested,
             ExtensionApproved: self._on_extension_approved,
             ClosureRecorded: self._on_closure_recorded,
-            ReferralReportSubmitted: self._on_referral_report_submitted,
-            ReferralApprovalDecided: self._on_referral_decided,
-            DeadlineConfirmed: self._on_deadline_confirmed,
+            **{cls: self._on_snapshot_action for cls in action_texts.SNAPSHOT_ACTIONS},
             FiguresConfirmed: self._on_figures_confirmed,
             CallbackRecorded: self._on_callback_recorded,
             InspectorAssigned: self._on_inspector_assigned,
@@ -448,13 +443,16 @@ class LedgerProjection:
     def _on_payment_recorded(self, conn: Conn, event: EventEnvelope, payment: PaymentRecorded) -> None:
         pid = _process_of(payment)
         case_id = self.ensure_process(conn, pid, event.occurred_at, payment.county)
-        conn.execute(
-            "INSERT INTO payments (process_case_id, payment_id, case_id, amount, recorded_at) "
-            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-            (pid, payment.payment_id, case_id, payment.amount, event.occurred_at),
-        )
+        if payment.purpose == "wages":
+            # The ledger's payments are wages recovered; the compensation's payments are in the timeline only.
+            conn.execute(
+                "INSERT INTO payments (process_case_id, payment_id, case_id, amount, recorded_at) "
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (pid, payment.payment_id, case_id, payment.amount, event.occurred_at),
+            )
         self._apply_process_snapshot(conn, pid, payment.process, event.occurred_at)
-        self.timeline(conn, case_id, event, f"记录支付 {payment.amount} 元（{payment.payment_id}，{payment.actor}）",
+        what = "支付" if payment.purpose == "wages" else "加付赔偿金支付"
+        self.timeline(conn, case_id, event, f"记录{what} {payment.amount} 元（{payment.payment_id}，{payment.actor}）",
                       actor=payment.actor,
                       detail={"amount": str(payment.amount), "evidence": to_jsonable_python(payment.evidence)})
         self.refresh(conn, case_id)
@@ -480,30 +478,13 @@ class LedgerProjection:
         self.timeline(conn, case_id, event, f"结案（{closure.reason}，{closure.actor}）", actor=closure.actor)
         self.refresh(conn, case_id)
 
-    def _on_referral_report_submitted(self, conn: Conn, event: EventEnvelope,
-                                      report: ReferralReportSubmitted) -> None:
-        pid = _process_of(report)
-        case_id = self.ensure_process(conn, pid, event.occurred_at, report.county)
-        self._apply_process_snapshot(conn, pid, report.process, event.occurred_at)
-        self.timeline(conn, case_id, event, f"办案组提交涉嫌犯罪案件移送报告（{'、'.join(report.team)}）",
-                      actor=report.actor, detail={"subjective_element": report.subjective_element,
-                                                  "evidence": to_jsonable_python(report.evidence)})
-        self.refresh(conn, case_id)
-
-    def _on_referral_decided(self, conn: Conn, event: EventEnvelope, decided: ReferralApprovalDecided) -> None:
-        pid = _process_of(decided)
-        case_id = self.ensure_process(conn, pid, event.occurred_at, decided.county)
-        self._apply_process_snapshot(conn, pid, decided.process, event.occurred_at)
-        text = "本局负责人批准移送公安机关" if decided.approved else f"本局负责人不批准移送：{decided.reason}"
-        self.timeline(conn, case_id, event, f"{text}（{decided.actor}）", actor=decided.actor)
-        self.refresh(conn, case_id)
-
-    def _on_deadline_confirmed(self, conn: Conn, event: EventEnvelope, confirmed: DeadlineConfirmed) -> None:
-        pid = _process_of(confirmed)
-        case_id = self.ensure_process(conn, pid, event.occurred_at, confirmed.county)
-        self._apply_process_snapshot(conn, pid, confirmed.process, event.occurred_at)
-        self.timeline(conn, case_id, event, f"承办人确认暂定期限「{confirmed.deadline}」的日期（{confirmed.actor}）",
-                      actor=confirmed.actor)
+    def _on_snapshot_action(self, conn: Conn, event: EventEnvelope, action: ActionRecorded) -> None:
+        """An action whose only ledger effect is the process state it carries and its timeline line."""
+        pid = _process_of(action)
+        case_id = self.ensure_process(conn, pid, event.occurred_at, action.county)
+        self._apply_process_snapshot(conn, pid, action.process, event.occurred_at)
+        summary, detail = action_texts.timeline_line(action)
+        self.timeline(conn, case_id, event, summary, actor=action.actor, detail=detail)
         self.refresh(conn, case_id)
 
     def _on_figures_confirmed(self, conn: Conn, event: EventEnvelope, confirmed: FiguresConfirmed) -> None:

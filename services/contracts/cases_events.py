@@ -171,7 +171,7 @@ class ServiceRecorded(ActionRecorded):
 
 
 class PaymentRecorded(ActionRecorded):
-    """A payment of wages was recorded."""
+    """A payment was recorded: of wages, or of the additional compensation."""
 
     TYPE: ClassVar[str] = "case.payment_recorded"
     VERSION: ClassVar[int] = 1
@@ -180,6 +180,7 @@ class PaymentRecorded(ActionRecorded):
     amount: Decimal
     paid_at: datetime | None = None
     evidence: list[EvidenceView] = Field(default_factory=list)
+    purpose: str = Field("wages", description="wages, or compensation (the additional compensation decided).")
 
 
 class ExtensionRequested(ActionRecorded):
@@ -217,6 +218,26 @@ class ReferralApprovalDecided(ActionRecorded):
     """The bureau head approved the criminal referral, or refused it with the reason."""
 
     TYPE: ClassVar[str] = "case.referral_approval_decided"
+    VERSION: ClassVar[int] = 1
+
+    approved: bool
+    reason: str | None = None
+
+
+class ReferralWithdrawalProposed(ActionRecorded):
+    """An inspector proposed to withdraw the police referral: the wages and the additional compensation are
+    both paid, and the police have not decided."""
+
+    TYPE: ClassVar[str] = "case.referral_withdrawal_proposed"
+    VERSION: ClassVar[int] = 1
+
+    reason: str
+
+
+class ReferralWithdrawalDecided(ActionRecorded):
+    """The bureau head approved the proposed withdrawal of the police referral, or refused it with the reason."""
+
+    TYPE: ClassVar[str] = "case.referral_withdrawal_decided"
     VERSION: ClassVar[int] = 1
 
     approved: bool
@@ -369,6 +390,8 @@ class CaseEvents:
     REFERRAL_REPORT_SUBMITTED = ReferralReportSubmitted.TYPE
     REFERRAL_APPROVAL_DECIDED = ReferralApprovalDecided.TYPE
     DEADLINE_CONFIRMED = DeadlineConfirmed.TYPE
+    REFERRAL_WITHDRAWAL_PROPOSED = ReferralWithdrawalProposed.TYPE
+    REFERRAL_WITHDRAWAL_DECIDED = ReferralWithdrawalDecided.TYPE
     FIGURES_CONFIRMED = FiguresConfirmed.TYPE
     CLOSURE_RECORDED = ClosureRecorded.TYPE
     CALLBACK_RECORDED = CallbackRecorded.TYPE

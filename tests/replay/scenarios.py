@@ -25,9 +25,12 @@ from services.contracts.lifecycle import (
     HandoffReturn,
     LadderRung,
     LetterKind,
+    PaymentPurpose,
     PaymentRecord,
     PoliceDecision,
     PoliceDecisionRecord,
+    ReferralWithdrawalDecision,
+    ReferralWithdrawalProposal,
     RejectionReason,
     Updates,
     VerificationOutcome,
@@ -270,6 +273,24 @@ async def paid_after_referral(h: Harness) -> dict[str, Any]:
     return {"complaint": complaint, "case": h.case(case_id)}
 
 
+async def withdrawn_after_payment(h: Harness) -> dict[str, Any]:
+    """Referred to the police; wages and then the additional compensation paid; the withdrawal proposed and
+    approved by the bureau head: the referral is withdrawn and the case closes as paid."""
+    complaint, case_id = await _referred_to_the_police(h)
+    await h.update(h.case(case_id), Updates.RECORD_PAYMENT, PaymentRecord(
+        payment_id="wages", amount=Decimal(48000), recorded_by="inspector-7"), CaseStatus)
+    await h.update(h.case(case_id), Updates.RECORD_PAYMENT, PaymentRecord(
+        payment_id="comp", amount=Decimal(24000), recorded_by="inspector-7", purpose=PaymentPurpose.COMPENSATION),
+        CaseStatus)
+    await h.update(h.case(case_id), Updates.PROPOSE_REFERRAL_WITHDRAWAL, ReferralWithdrawalProposal(
+        proposed_by="inspector-7", reason="工资及加付赔偿金均已付清"), CaseStatus)
+    await h.update(h.case(case_id), Updates.DECIDE_REFERRAL_WITHDRAWAL, ReferralWithdrawalDecision(
+        approved=True, decided_by="bureau-head-1"), CaseStatus)
+    await h.result(h.case(case_id))
+    await callback(h, complaint)
+    return {"case": h.case(case_id)}
+
+
 SCENARIOS: dict[str, Scenario] = {
     "resolved": resolved,
     "refused_and_referred": refused_and_referred,
@@ -282,4 +303,5 @@ SCENARIOS: dict[str, Scenario] = {
     "merged_before_verification": merged_before_verification,
     "parked_and_retried": parked_and_retried,
     "handoff_by_directory": handoff_by_directory,
+    "withdrawn_after_payment": withdrawn_after_payment,
 }

@@ -23,10 +23,12 @@ with workflow.unsafe.imports_passed_through():
     from services.contracts.lifecycle import (
         CaseMember,
         CaseStage,
+        CaseStatus,
         Deadline,
         FiguresConfirmation,
         OrderToPayRequest,
         Status,
+        Updates,
     )
     from services.contracts.lifecycle.activities import issue_order_to_pay
     from workflows.base import refuse
@@ -51,6 +53,15 @@ class CaseGrowth(CaseClosure):
             f"投诉 {member.complaint_id} 在核实后并入（{member.workers_affected} 人、{member.amount_owed} 元）："
             "暂按投诉金额计入，待承办人重新核定本案合计",
         )
+
+    @workflow.update(name=Updates.CONFIRM_FIGURES)
+    def confirm_figures(self, confirmation: FiguresConfirmation) -> CaseStatus:
+        self._apply_figure_confirmation(confirmation)
+        return self._status()
+
+    @confirm_figures.validator
+    def _validate_figures(self, confirmation: FiguresConfirmation) -> None:
+        self._validate_figure_confirmation(confirmation)
 
     def _apply_figure_confirmation(self, confirmation: FiguresConfirmation) -> None:
         state = self._state

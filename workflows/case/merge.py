@@ -13,9 +13,11 @@ with workflow.unsafe.imports_passed_through():
         CaseMergeRequest,
         CaseProgress,
         CaseStage,
+        CaseStatus,
         ClosureReason,
         Signals,
         Status,
+        Updates,
         case_workflow_id,
     )
     from workflows.base import refuse
@@ -26,6 +28,13 @@ with workflow.unsafe.imports_passed_through():
 class CaseMerge(CaseClosure):
     """The `merge_into` update's validation, and the hand-over of the members to the surviving process."""
 
+    @workflow.update(name=Updates.MERGE_INTO)
+    def merge_into(self, request: CaseMergeRequest) -> CaseStatus:
+        self._state.merge_request = request
+        self._record("case.merge_requested", f"{request.merged_by} 将本案并入案件 {request.into_case_id}：{request.reason}")
+        return self._status()
+
+    @merge_into.validator
     def _validate_merge(self, request: CaseMergeRequest) -> None:
         state = self._state
         if state.status is not Status.OPEN:

@@ -15,25 +15,25 @@ with workflow.unsafe.imports_passed_through():
         DocumentRef,
         ListingGround,
         Office,
+        PaymentPurpose,
         PaymentRecord,
         PoliceDecision,
         ReferralKind,
-        ReferralSupplementRequest,
         SanctionKind,
         SanctionRequest,
         WithdrawReferralRequest,
+        compensation_amount,
     )
     from services.contracts.lifecycle.activities import (
         decide_additional_compensation,
         mark_for_publication,
         report_correction,
-        send_referral_supplement,
         start_blacklist_procedure,
         withdraw_referral,
     )
     from services.contracts.sanction_rules import ListingCriteriaNotMet, is_major_violation, listing_ground
     from workflows.case.order import PAYMENT_BY_DATE
-    from workflows.case.referral_approval import ReferralApprovalStage
+    from workflows.case.paid_after_refusal import PaidAfterRefusal
     from workflows.core import WaitResult
     from workflows.rules import assess_criminal_threshold
 
@@ -50,25 +50,24 @@ REFERRAL_BY_APPROVAL = "2026-11-referral-by-approval"
 POLICE_TOLD_OF_PAYMENT = "2026-11-police-told-of-payment"
 
 
-class RefusalStage(ReferralApprovalStage):
+class RefusalStage(PaidAfterRefusal):
     """Refusal to pay: compensation, threshold, referral, sanctions; then payment or an inspector's closure."""
 
     async def _refusal(self) -> WaitResult | None:
         cfg = self._config.order
         state = self._state
         if state.compensation_id is None and not self._fully_paid():
-            ref = await self._activity(
-                decide_additional_compensation,
-                CompensationRequest(
-                    idempotency_key=self._key("compensation"),
-                    case_id=self._input.case_id,
-                    county=self._input.county,
-                    employer_ref=self._input.employer_ref,
-                    unpaid_amount=self._outstanding(),
-                    rate=cfg.additional_compensation_rate,
-                ),
+            decision_request = CompensationRequest(
+                idempotency_key=self._key("compensation"),
+                case_id=self._input.case_id,
+                county=self._input.county,
+                employer_ref=self._input.employer_ref,
+                unpaid_amount=self._outstanding(),
+                rate=cfg.additional_compensation_rate,
             )
+            ref = await self._activity(decide_additional_compensation, decision_request)
             state.compensation_id = ref.id
+            state.compensation_amount = compensation_amount(decision_request.unpaid_amount, decision_request.rate)
             rate = int(cfg.additional_compensation_rate * 100)
             self._record("compensation.decided", f"作出加付赔偿金决定（{ref.id}）：按未付金额的 {rate}% 加付")
         if state.threshold is None:
@@ -201,60 +200,6 @@ class RefusalStage(ReferralApprovalStage):
                 )
                 return None
 
-    async def _paid_after_refusal(self) -> WaitResult | None:
-        """Wages paid in full after the refusal. A standing criminal referral is not withdrawn by the bureau:
-        the police are sent the payment's evidence (补充材料函) and decide (法释〔2013〕3号 art. 6 leaves
-        leniency to them and the prosecutors, and asks for the compensation too, which stays due). The case
-        then waits for the police's decision (or an inspector's closure); a declined referral stays declined."""
-        state = self._state
-        police_standing = "police" in state.referrals and not state.police_referral_withdrawn
-        declined = state.police_decision is not None and state.police_decision.decision is PoliceDecision.DECLINED
-        if police_standing and not declined and not self._is_done("referral.supplemented"):
-            late = self._payments_after_deadline()
-            ref = await self._activity(
-                send_referral_supplement,
-                ReferralSupplementRequest(
-                    idempotency_key=self._key("referral.supplement"),
-                    case_id=self._input.case_id,
-                    referral_id=state.referrals["police"],
-                    amount_paid=sum((p.amount for p in late), Decimal(0)),
-                    payment_ids=[p.payment_id for p in late],
-                    evidence=[e for p in late for e in p.evidence],
-                ),
-            )
-            self._record(
-                "referral.supplemented",
-                f"逾期后已足额支付劳动报酬：向公安机关发送补充材料函（{ref.id}），附支付凭证；"
-                "加付赔偿金仍应支付，是否立案由公安机关依法决定",
-            )
-            self._mark_done("referral.supplemented")
-        if police_standing and state.police_decision is None:
-            result = await self._wait(
-                lambda: state.police_decision is not None or state.closure_request is not None, None
-            )
-            if result is WaitResult.CONTINUE_AS_NEW:
-                return result
-        if state.closure_request is not None and state.police_decision is None:
-            request = state.closure_request
-            self._close(request.reason, f"{request.closed_by} 结案（工资已足额支付）" + (
-                f"：{request.notes}" if request.notes else ""))
-        elif state.police_decision is not None and state.police_decision.decision is PoliceDecision.CASE_OPENED:
-            self._close(ClosureReason.REFERRED_TO_POLICE, "公安机关立案；逾期后已足额支付，已告知公安机关")
-        elif state.police_decision is not None:
-            self._close(ClosureReason.PAID_IN_FULL, "逾期后足额支付；公安机关不予立案")
-        else:
-            self._close(ClosureReason.PAID_IN_FULL, "逾期后足额支付")
-        return None
-
-    def _payments_after_deadline(self) -> list[PaymentRecord]:
-        """The payments made after the order's deadline, by their dates."""
-        deadline = self._state.deadlines.get("order.payment")
-        dates = self._state.payment_dates
-        return [
-            p for p in self._state.payments
-            if deadline is None or dates.get(p.payment_id, deadline.due_at) > deadline.due_at
-        ] or self._state.payments[-1:]
-
     async def _procuratorate_request(self, criminal: bool) -> None:
         """The request for the procuratorate's early involvement (提前介入), once the police are referred."""
         state = self._state
@@ -366,7 +311,8 @@ class RefusalStage(ReferralApprovalStage):
         if first is None:
             return []
         return [
-            p for p in self._state.payments[first:] if p.payment_id not in self._state.corrections_reported
+            p for p in self._state.payments[first:]
+            if p.purpose is PaymentPurpose.WAGES and p.payment_id not in self._state.corrections_reported
         ]
 
     async def _sanction(

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         PaymentRecord,
         PoliceDecisionRecord,
         ReferralApproval,
+        ReferralWithdrawal,
         ServiceRecord,
         Status,
         ThresholdAssessment,
@@ -80,9 +81,11 @@ class CaseState(LifecycleState):
     payments_before_refusal: int | None = None
     threshold: ThresholdAssessment | None = None
     compensation_id: str | None = None
+    compensation_amount: Decimal | None = None
     referrals: dict[str, str] = Field(default_factory=dict)
     referral_approval: ReferralApproval | None = None
     police_referral_withdrawn: bool = False
+    referral_withdrawal: ReferralWithdrawal | None = None
     police_decision: PoliceDecisionRecord | None = None
     blacklist_id: str | None = None
     publication_id: str | None = None

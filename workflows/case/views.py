@@ -21,6 +21,9 @@ with workflow.unsafe.imports_passed_through():
         CaseInput,
         CaseMember,
         CaseStatus,
+        PaymentPurpose,
+        PaymentRecord,
+        compensation_amount,
     )
     from services.contracts.process_reports import is_overdue
     from workflows.base import LifecycleWorkflow
@@ -62,14 +65,33 @@ class CaseViews(LifecycleWorkflow):
     def _late_members(self) -> list[CaseMember]:
         return [self._state.members[c] for c in self._state.late_members if c in self._state.members]
 
+    def _wage_payments(self) -> list[PaymentRecord]:
+        """The payments of wages (the additional compensation's payments do not count against what is owed)."""
+        return [p for p in self._state.payments if p.purpose is PaymentPurpose.WAGES]
+
     def _amount_paid(self) -> Decimal:
-        return sum((p.amount for p in self._state.payments), Decimal(0))
+        return sum((p.amount for p in self._wage_payments()), Decimal(0))
+
+    def _compensation_due(self) -> Decimal | None:
+        """The additional compensation decided on refusal (None before a decision)."""
+        state = self._state
+        if state.compensation_id is None:
+            return None
+        if state.compensation_amount is not None:
+            return state.compensation_amount
+        # Decided before its amount was kept: the rule applied to what was unpaid at the deadline.
+        deadline = state.deadlines.get("order.payment")
+        unpaid = self._amount_owed() - (self._amount_paid_by(deadline.due_at) if deadline else Decimal(0))
+        return compensation_amount(max(unpaid, Decimal(0)), self._config.order.additional_compensation_rate)
+
+    def _compensation_paid(self) -> Decimal:
+        return sum((p.amount for p in self._state.payments if p.purpose is PaymentPurpose.COMPENSATION), Decimal(0))
 
     def _outstanding(self) -> Decimal:
         return max(self._amount_owed() - self._amount_paid(), Decimal(0))
 
     def _fully_paid(self) -> bool:
-        return bool(self._state.payments) and self._outstanding() <= 0
+        return bool(self._wage_payments()) and self._outstanding() <= 0
 
     def _expiry_needs_official_date(self, deadline_name: str) -> bool:
         # The order's deadline decides refusal to pay, with its irreversible steps. (The short grace after
@@ -79,7 +101,7 @@ class CaseViews(LifecycleWorkflow):
 
     def _paid_by(self, instant: datetime) -> bool:
         """Whether payments made by `instant` cover the amount owed."""
-        return bool(self._state.payments) and self._amount_paid_by(instant) >= self._amount_owed()
+        return bool(self._wage_payments()) and self._amount_paid_by(instant) >= self._amount_owed()
 
     def _amount_paid_by(self, instant: datetime) -> Decimal:
         """What was paid by `instant`: a payment counts from its `paid_at` (the date on its evidence), or,
@@ -89,6 +111,8 @@ class CaseViews(LifecycleWorkflow):
         before_refusal = state.payments_before_refusal if state.payments_before_refusal is not None else 0
         total = Decimal(0)
         for index, payment in enumerate(state.payments):
+            if payment.purpose is not PaymentPurpose.WAGES:
+                continue
             made = state.payment_dates.get(payment.payment_id)
             if (made <= instant) if made is not None else index < before_refusal:
                 total += payment.amount
@@ -127,9 +151,12 @@ class CaseViews(LifecycleWorkflow):
             served=state.service is not None,
             threshold=state.threshold,
             compensation_decision_id=state.compensation_id,
+            compensation_amount=self._compensation_due(),
+            compensation_paid=self._compensation_paid(),
             referrals=dict(state.referrals),
             referral_approval=state.referral_approval,
             police_referral_withdrawn=state.police_referral_withdrawn,
+            referral_withdrawal=state.referral_withdrawal,
             police_decision=state.police_decision.decision if state.police_decision else None,
             blacklist_procedure_id=state.blacklist_id,
             publication_id=state.publication_id,

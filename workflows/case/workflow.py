@@ -18,7 +18,6 @@ with workflow.unsafe.imports_passed_through():
         CASE_WORKFLOW_TYPE,
         CaseInput,
         CaseMember,
-        CaseMergeRequest,
         CaseProgress,
         CaseStage,
         CaseStatus,
@@ -26,10 +25,10 @@ with workflow.unsafe.imports_passed_through():
         ClosureRequest,
         ComplaintLeft,
         ExtensionApproval,
-        FiguresConfirmation,
         HandoffResponse,
         HandoffReturn,
         MassIncidentReport,
+        PaymentPurpose,
         PaymentRecord,
         PoliceDecision,
         PoliceDecisionRecord,
@@ -61,7 +60,7 @@ class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, I
         "deadlines", "active_deadlines", "letters", "order_id", "service", "payments", "threshold",
         "compensation_id", "referrals", "referral_approval", "police_referral_withdrawn", "police_decision", "blacklist_id",
         "publication_id", "extension", "closure_reason", "handoff_round", "late_members", "figures",
-        "amended_orders", "order_round", "merge_request",
+        "amended_orders", "order_round", "merge_request", "referral_withdrawal",
     })
 
     @workflow.init
@@ -192,6 +191,11 @@ class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, I
         state = self._state
         state.payments.append(payment)
         state.payment_dates[payment.payment_id] = self._payment_date(payment)
+        if payment.purpose is PaymentPurpose.COMPENSATION:
+            due = (self._compensation_due() or 0) - self._compensation_paid()
+            self._record("payment.compensation_recorded",
+                         f"记录加付赔偿金支付 {payment.amount} 元（{payment.payment_id}），尚欠赔偿金 {max(due, 0)} 元")
+            return self._status()
         remaining = self._outstanding()
         kind = "全额" if remaining <= 0 else "部分"
         text = f"记录{kind}支付 {payment.amount} 元（{payment.payment_id}），尚欠 {remaining} 元"
@@ -211,6 +215,14 @@ class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, I
         paid_on = self._payment_date(payment)
         if paid_on > self._legal_now():
             raise refuse(f"支付日期 {paid_on.date()} 晚于今日 (the payment date {paid_on.date()} is in the future)")
+        if payment.purpose is PaymentPurpose.COMPENSATION:
+            due = self._compensation_due()
+            if due is None or self._state.stage is not CaseStage.REFUSAL:
+                raise refuse("尚未作出加付赔偿金决定 (no additional compensation has been decided)")
+            if payment.amount > due - self._compensation_paid():
+                raise refuse(f"支付金额超过尚欠的加付赔偿金 {due - self._compensation_paid()} 元"
+                             f" (the amount exceeds the {due - self._compensation_paid()} yuan of compensation unpaid)")
+            return
         outstanding = self._outstanding()
         if payment.amount > outstanding:
             raise refuse(
@@ -262,25 +274,6 @@ class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, I
             raise refuse("没有待审批的移送报告 (no referral report awaits a decision)")
         if decision.decided_by in approval.report.team:
             raise refuse("办案组成员不能审批本组的移送报告 (a member of the case team cannot decide on its report)")
-
-    @workflow.update(name=Updates.CONFIRM_FIGURES)
-    def confirm_figures(self, confirmation: FiguresConfirmation) -> CaseStatus:
-        self._apply_figure_confirmation(confirmation)
-        return self._status()
-
-    @confirm_figures.validator
-    def _validate_figures(self, confirmation: FiguresConfirmation) -> None:
-        self._validate_figure_confirmation(confirmation)
-
-    @workflow.update(name=Updates.MERGE_INTO)
-    def merge_into(self, request: CaseMergeRequest) -> CaseStatus:
-        self._state.merge_request = request
-        self._record("case.merge_requested", f"{request.merged_by} 将本案并入案件 {request.into_case_id}：{request.reason}")
-        return self._status()
-
-    @merge_into.validator
-    def _validate_merge_into(self, request: CaseMergeRequest) -> None:
-        self._validate_merge(request)
 
     @workflow.update(name=Updates.RECORD_HANDOFF_RESPONSE)
     def record_handoff_response(self, response: HandoffResponse) -> CaseStatus:

@@ -52,6 +52,7 @@ from services.contracts.lifecycle.enums import (
     LetterKind,
     ListingGround,
     Office,
+    PaymentPurpose,
     PoliceDecision,
     ReferralKind,
     RejectionReason,
@@ -100,6 +101,7 @@ from services.contracts.lifecycle.messages import (
     VerificationResult,
     Withdrawal,
     WithdrawReferralRequest,
+    compensation_amount,
 )
 from services.contracts.lifecycle.names import (
     ACTIVITY_OWNERS,
@@ -127,6 +129,9 @@ from services.contracts.lifecycle.referral_approval import (
     ReferralApproval,
     ReferralDecisionRecord,
     ReferralReport,
+    ReferralWithdrawal,
+    ReferralWithdrawalDecision,
+    ReferralWithdrawalProposal,
 )
 from services.contracts.lifecycle.status import (
     CaseStatus,
@@ -210,6 +215,7 @@ __all__ = [
     "OrderConfig",
     "OrderToPayRequest",
     "ParkedStep",
+    "PaymentPurpose",
     "PaymentRecord",
     "PoliceDecision",
     "PoliceDecisionRecord",
@@ -222,6 +228,9 @@ __all__ = [
     "ReferralReport",
     "ReferralRequest",
     "ReferralSupplementRequest",
+    "ReferralWithdrawal",
+    "ReferralWithdrawalDecision",
+    "ReferralWithdrawalProposal",
     "RejectionReason",
     "SanctionKind",
     "SanctionRequest",
@@ -244,6 +253,7 @@ __all__ = [
     "acceptance_suggestion",
     "case_workflow_id",
     "check_business_id",
+    "compensation_amount",
     "complaint_workflow_id",
     "default_criminal_thresholds",
     "default_ladder",

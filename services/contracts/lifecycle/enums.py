@@ -186,6 +186,14 @@ class Satisfaction(StrEnum):
     NOT_REACHED = "not_reached"
 
 
+class PaymentPurpose(StrEnum):
+    """What an employer's payment settles: the wages owed, or the additional compensation (加付赔偿金) decided
+    after the refusal (劳动合同法 art. 85). Only wages count against the amount owed."""
+
+    WAGES = "wages"
+    COMPENSATION = "compensation"
+
+
 class SubjectiveElement(StrEnum):
     """What shows the employer meant not to pay (拒不支付劳动报酬罪, 刑法 art. 276-1 and 法释〔2013〕3号 art. 2):
     the case team names one, with evidence, in its referral report."""

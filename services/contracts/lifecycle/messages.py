@@ -4,7 +4,7 @@ and signals), and the inputs and outputs of their activities (each keyed by work
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
@@ -22,6 +22,7 @@ from services.contracts.lifecycle.enums import (
     LetterKind,
     ListingGround,
     Office,
+    PaymentPurpose,
     PoliceDecision,
     ReferralKind,
     RejectionReason,
@@ -193,6 +194,13 @@ class PaymentRecord(_Model):
     recorded_by: str
     evidence: list[Evidence] = Field(default_factory=list)
     paid_at: datetime | None = None
+    purpose: PaymentPurpose = Field(PaymentPurpose.WAGES, description="Wages, or the additional compensation.")
+
+
+def compensation_amount(unpaid: Decimal, rate: Decimal) -> Decimal:
+    """The additional compensation decided on refusal: the rate applied to what was unpaid, to the fen. The
+    cases service states it in the decision; the case workflow counts its payments against it."""
+    return (unpaid * rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 class HandoffResponse(_Model):

@@ -72,6 +72,8 @@ class Updates:
     DECIDE_REFERRAL = "decide_referral"
     CONFIRM_FIGURES = "confirm_figures"
     MERGE_INTO = "merge_into"
+    PROPOSE_REFERRAL_WITHDRAWAL = "propose_referral_withdrawal"
+    DECIDE_REFERRAL_WITHDRAWAL = "decide_referral_withdrawal"
     CLOSE_CASE = "close_case"
 
 

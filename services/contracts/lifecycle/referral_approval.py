@@ -58,3 +58,34 @@ class ReferralApproval(_Model):
     reported_at: datetime | None = None
     decision: ReferralDecisionRecord | None = None
     decided_at: datetime | None = None
+
+
+class ReferralWithdrawalProposal(_Model):
+    """An inspector proposes to withdraw a standing criminal referral: the wages and the additional compensation
+    are both paid before the police decided (法释〔2013〕3号 art. 6). The bureau head decides."""
+
+    proposed_by: str
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+class ReferralWithdrawalDecision(_Model):
+    """The bureau head's decision on a proposed withdrawal: approve it, or refuse it with the reason."""
+
+    approved: bool
+    decided_by: str
+    reason: str | None = Field(None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _refusal_gives_reason(self) -> ReferralWithdrawalDecision:
+        if not self.approved and not (self.reason and self.reason.strip()):
+            raise ValueError("a refusal to withdraw gives its reason")
+        return self
+
+
+class ReferralWithdrawal(_Model):
+    """A proposed withdrawal of the police referral and where it stands."""
+
+    proposal: ReferralWithdrawalProposal
+    proposed_at: datetime
+    decision: ReferralWithdrawalDecision | None = None
+    decided_at: datetime | None = None

@@ -23,7 +23,7 @@ from services.contracts.lifecycle.enums import (
     Status,
     VerificationOutcome,
 )
-from services.contracts.lifecycle.referral_approval import ReferralApproval
+from services.contracts.lifecycle.referral_approval import ReferralApproval, ReferralWithdrawal
 from services.contracts.owed_period import VIOLATION_LIMIT_YEARS, violation_limit_basis
 
 # ---------------------------------------------------------------------------------------------------------
@@ -181,11 +181,16 @@ class CaseStatus(_Model):
     served: bool
     threshold: ThresholdAssessment | None
     compensation_decision_id: str | None
+    compensation_amount: Decimal | None = Field(None, description="The additional compensation decided on refusal.")
+    compensation_paid: Decimal = Field(Decimal(0), description="Payments recorded against the compensation.")
     referrals: dict[str, str] = Field(description="Referral target -> referral id.")
     referral_approval: ReferralApproval | None = Field(
         None, description="A criminal referral awaiting its report or the bureau head's decision, or decided."
     )
     police_referral_withdrawn: bool
+    referral_withdrawal: ReferralWithdrawal | None = Field(
+        None, description="A proposed withdrawal of the police referral (wages and compensation paid) and its decision."
+    )
     police_decision: PoliceDecision | None
     blacklist_procedure_id: str | None
     publication_id: str | None

@@ -189,6 +189,7 @@ def test_each_workflow_answers_its_messages_by_name() -> None:
         Updates.RECORD_HANDOFF_RESPONSE, Updates.RECORD_HANDOFF_RETURN, Updates.APPROVE_EXTENSION,
         Updates.RECORD_POLICE_DECISION, Updates.CLOSE_CASE, Updates.SUBMIT_REFERRAL_REPORT, Updates.DECIDE_REFERRAL,
         Updates.CONFIRM_DEADLINE, Updates.CONFIRM_FIGURES, Updates.MERGE_INTO,
+        Updates.PROPOSE_REFERRAL_WITHDRAWAL, Updates.DECIDE_REFERRAL_WITHDRAWAL,
     }
     assert set(complaint.updates) == {
         Updates.DECIDE_ACCEPTANCE, Updates.SUPPLEMENT_INFORMATION, Updates.WITHDRAW_COMPLAINT,

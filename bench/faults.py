@@ -50,7 +50,7 @@ from deploy.stack import Stack
 from operations.ledger_audit import audit_ledger
 from operations.parked import describe, parked_in_ledger
 from services.common.settings import CommonSettings
-from services.common.temporal import connect
+from services.common.temporal import connect, exit_program
 from services.contracts.lifecycle import (
     AcceptanceDecision,
     AcceptanceDecisionKind,
@@ -483,7 +483,7 @@ def main() -> None:
     console.print(f"written to {RESULTS / 'faults.json'}")
     failed = (any(o.lost or o.duplicates or o.stuck or o.recovery_s is None for o in outcomes) or by_key
               or audit["disagreeing"] or audit["parked"])
-    sys.exit(1 if failed else 0)
+    exit_program(1 if failed else 0)
 
 
 if __name__ == "__main__":

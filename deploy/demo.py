@@ -39,7 +39,7 @@ from temporalio.client import Client
 
 from deploy.engines import REPO_ROOT
 from services.common.settings import CommonSettings
-from services.common.temporal import connect
+from services.common.temporal import connect, exit_program
 from services.contracts.lifecycle import (
     AcceptanceDecision,
     AcceptanceDecisionKind,
@@ -329,7 +329,7 @@ async def main_async() -> int:
 
 
 def main() -> None:
-    sys.exit(asyncio.run(main_async()))
+    exit_program(asyncio.run(main_async()))
 
 
 if __name__ == "__main__":

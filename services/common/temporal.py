@@ -9,9 +9,11 @@ traces are encoded too, so nothing readable reaches Temporal's database or its s
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
@@ -86,6 +88,17 @@ async def connect(settings: CommonSettings, *, sdk_metrics_port: int | None = No
         interceptors=temporal_interceptors(),
         runtime=runtime,
     )
+
+
+def exit_program(code: int) -> NoReturn:
+    """End a command-line program that used a Temporal client, without the interpreter's finalization.
+
+    The SDK's runtime threads may still call into Python while the interpreter finalizes, which aborts the
+    process (`PyGILState_Release`) after the program has finished its work and printed its result, turning
+    a passed run into a crash. The output is flushed first; nothing else is left to clean up."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _venv_binary(name: str) -> Path:

@@ -58,6 +58,10 @@ class Role(StrEnum):
     lifecycle = "lifecycle"
 
 
+# Roles that belong to one county's bureau: without a county they may see nothing.
+COUNTY_SCOPED_ROLES = frozenset({Role.intake_clerk, Role.county_inspector, Role.bureau_head})
+
+
 @dataclass(frozen=True)
 class Principal:
     client_id: str
@@ -66,9 +70,14 @@ class Principal:
     department: str | None = None
 
     def may_see_county(self, county: str) -> bool:
-        """County inspectors and clerks act in their county only; the city office and operators everywhere."""
+        """County inspectors, clerks and bureau heads act in their county only; the city office and operators
+        everywhere. A county-scoped client registered without its county sees no county (it fails closed);
+        the agencies outside the county bureaus (departments, police, courts …) are scoped by what they are
+        sent, not by county."""
         if self.role in (Role.city_office, Role.operator):
             return True
+        if self.role in COUNTY_SCOPED_ROLES:
+            return self.county is not None and self.county == county
         return self.county is None or self.county == county
 
 

@@ -189,6 +189,14 @@ async def register_site(
     if not principal.may_see_county(site["county_code"]):
         raise Problem(403, "Forbidden", "This client registers sites in its own county only.")
     async with intake(request).pool.connection() as conn, conn.transaction():
+        stored = await store.get_site(conn, site_id, for_update=True)
+        if stored is not None:
+            # The poster sends every worker who scans it to the site's county, whose inspectors then read their
+            # identity: a site stays in its county unless the city office moves it.
+            if not principal.may_see_county(stored["county_code"]):
+                raise Problem(403, "Forbidden", "This site is registered in another county.")
+            if stored["county_code"] != site["county_code"] and principal.role is not Role.city_office:
+                raise Problem(403, "Forbidden", "Only the city office moves a site to another county.")
         saved = await store.upsert_site(conn, site)
     base = request.app.state.settings.public_base_url.rstrip("/")
     return {**saved, "form_url": f"{base}/?site={site_id}", "poster_png": f"/v1/sites/{site_id}/poster.png",

@@ -182,8 +182,9 @@ async def upsert_site(conn: AsyncConnection[Any], site: dict[str, Any]) -> dict[
     return row  # type: ignore[no-any-return]
 
 
-async def get_site(conn: AsyncConnection[Any], site_id: str) -> dict[str, Any] | None:
-    cursor = await conn.execute("SELECT * FROM sites WHERE site_id = %s", (site_id,))
+async def get_site(conn: AsyncConnection[Any], site_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
+    lock = " FOR UPDATE" if for_update else ""
+    cursor = await conn.execute(f"SELECT * FROM sites WHERE site_id = %s{lock}", (site_id,))
     return await cursor.fetchone()  # type: ignore[return-value]
 
 

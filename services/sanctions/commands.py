@@ -23,7 +23,7 @@ from services.common import audit
 from services.common.auth import Principal
 from services.common.commands import ActionLog, KeyedRecords, in_scope, request_hash, same_key
 from services.common.crypto import FieldCipher, keyed_reference
-from services.common.errors import NotFound, Refused, Unauthenticated, Unavailable, Unprocessable
+from services.common.errors import Forbidden, NotFound, Refused, Unauthenticated, Unavailable, Unprocessable
 from services.common.process_gateway import ProcessGateway, Wording
 from services.contracts.lifecycle import CalendarConfig, SanctionKind, SanctionRequest
 from services.contracts.sanctions_events import (
@@ -444,6 +444,10 @@ class Sanctions:
             if doc["listing_id"] and principal is not None:
                 await self.visible_listing(principal, doc["listing_id"])
             content = bytes(doc["content"])
+            if doc["sealed"] and (principal is None or principal.role not in domain.IDENTITY_ROLES):
+                # A sealed document names the responsible persons in full: only who may read their identity.
+                raise Forbidden("this document names responsible persons; it is open to the city office and the "
+                                "credit system only")
             if doc["sealed"]:
                 content = self._cipher.open_bytes(content, context=DOCUMENT_CONTEXT)
                 async with conn.transaction():

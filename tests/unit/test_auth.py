@@ -103,6 +103,13 @@ def test_county_scope() -> None:
     assert Principal("c", Role.city_office).may_see_county("130403")
 
 
+def test_a_county_scoped_client_without_its_county_sees_no_county() -> None:
+    for role in (Role.intake_clerk, Role.county_inspector, Role.bureau_head):
+        assert not Principal("misconfigured", role).may_see_county("130402")
+    # Agencies outside the county bureaus are scoped by what they are sent, not by county.
+    assert Principal("d", Role.department, department="housing").may_see_county("130402")
+
+
 # --- the lifecycle worker as a client ------------------------------------------------------------------------
 
 

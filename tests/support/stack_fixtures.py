@@ -1,4 +1,6 @@
-"""Integration fixtures: the real PostgreSQL, Temporal and Kafka, started with the launcher's own code.
+"""Fixtures of the tests on the real stack (tests/integration, tests/security): the real PostgreSQL, Temporal
+and Kafka, started with the launcher's own code. A plugin of the root conftest, so both folders share one
+stack per session.
 
 By default a private stack is started once per test session under `.data/test-stack/` on its own ports
 (24330 PostgreSQL, 27233 Temporal, 29092 Kafka, 28001… services; shifted by ANXIN_TEST_PORT_OFFSET), so
@@ -31,9 +33,12 @@ PORT_OFFSET = int(os.environ.get("ANXIN_TEST_PORT_OFFSET", "0"))
 TEST_PORTS = Ports.private(PORT_OFFSET)
 
 
+REAL_STACK_FOLDERS = (Path(__file__).parents[1] / "integration", Path(__file__).parents[1] / "security")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
+        if any(Path(str(item.fspath)).is_relative_to(folder) for folder in REAL_STACK_FOLDERS):
             item.add_marker(pytest.mark.integration)
 
 

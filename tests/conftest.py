@@ -1,0 +1,4 @@
+"""The fixtures of the tests on the real stack, shared by tests/integration and tests/security (one stack per
+session): tests/support/stack_fixtures.py."""
+
+pytest_plugins = ["tests.support.stack_fixtures"]

@@ -10,13 +10,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import AwareDatetime, Field, field_validator
 from stdnum.cn import uscc
 
 from services.cases import figure_actions, referral_actions, regrouping
 from services.cases.api import ACTORS, BUREAU_HEAD, CITY, IdempotencyKey, _Body, cases, once
 from services.common.auth import Principal
+from services.common.commands import fingerprint_request
 from services.contracts.lifecycle import (
     AcceptanceDecisionKind,
     ClosureReason,
@@ -29,7 +30,8 @@ from services.contracts.lifecycle import (
     VerificationOutcome,
 )
 
-router = APIRouter(prefix="/v1")
+# Every action is fingerprinted, so that a repeated Idempotency-Key is compared with the request it came with.
+router = APIRouter(prefix="/v1", dependencies=[Depends(fingerprint_request)])
 
 
 class AcceptanceBody(_Body):
@@ -157,7 +159,7 @@ async def decide_acceptance(
     request: Request, complaint_id: str, body: AcceptanceBody, key: IdempotencyKey = None,
     principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    return await once(request, key, lambda commands: commands.decide_acceptance(principal, complaint_id, body.model_dump(exclude_none=True), key))
+    return await once(request, key, principal, lambda commands: commands.decide_acceptance(principal, complaint_id, body.model_dump(exclude_none=True), key))
 
 
 @router.post("/complaints/{complaint_id}/callback", tags=["actions"], summary="Record the call-back (回访)")
@@ -165,28 +167,28 @@ async def record_callback(
     request: Request, complaint_id: str, body: CallbackBody, key: IdempotencyKey = None,
     principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    return await once(request, key, lambda commands: commands.record_callback(principal, complaint_id, body.model_dump(exclude_none=True), key))
+    return await once(request, key, principal, lambda commands: commands.record_callback(principal, complaint_id, body.model_dump(exclude_none=True), key))
 
 
 @router.post("/cases/{case_id}/verification", tags=["actions"], summary="Record the verification outcome (核实)")
 async def record_verification(
     request: Request, case_id: str, body: VerificationBody, key: IdempotencyKey = None, principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    return await once(request, key, lambda commands: commands.record_verification(principal, case_id, body.contract_fields(), body.process_case_id, key))
+    return await once(request, key, principal, lambda commands: commands.record_verification(principal, case_id, body.contract_fields(), body.process_case_id, key))
 
 
 @router.post("/cases/{case_id}/service", tags=["actions"], summary="Record service of the order, with evidence (送达)")
 async def record_service(
     request: Request, case_id: str, body: ServiceBody, key: IdempotencyKey = None, principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    return await once(request, key, lambda commands: commands.record_service(principal, case_id, body.contract_fields(), body.process_case_id, key))
+    return await once(request, key, principal, lambda commands: commands.record_service(principal, case_id, body.contract_fields(), body.process_case_id, key))
 
 
 @router.post("/cases/{case_id}/payments", tags=["actions"], summary="Record a payment, with evidence")
 async def record_payment(
     request: Request, case_id: str, body: PaymentBody, key: IdempotencyKey = None, principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    return await once(request, key, lambda commands: commands.record_payment(principal, case_id, body.contract_fields(), body.process_case_id, key))
+    return await once(request, key, principal, lambda commands: commands.record_payment(principal, case_id, body.contract_fields(), body.process_case_id, key))
 
 
 @router.post("/cases/{case_id}/referral-report", tags=["actions"],
@@ -195,7 +197,7 @@ async def submit_referral_report(
     request: Request, case_id: str, body: ReferralReportBody, key: IdempotencyKey = None,
     principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    return await once(request, key, lambda commands: referral_actions.submit_referral_report(
+    return await once(request, key, principal, lambda commands: referral_actions.submit_referral_report(
         commands, principal, case_id, body.contract_fields(), body.process_case_id, key))
 
 
@@ -205,7 +207,7 @@ async def decide_referral(
     request: Request, case_id: str, body: ReferralDecisionBody, key: IdempotencyKey = None,
     principal: Principal = BUREAU_HEAD,
 ) -> dict[str, Any]:
-    return await once(request, key, lambda commands: referral_actions.decide_referral(
+    return await once(request, key, principal, lambda commands: referral_actions.decide_referral(
         commands, principal, case_id, body.contract_fields(), body.process_case_id, key))
 
 
@@ -215,7 +217,7 @@ async def propose_referral_withdrawal(
     request: Request, case_id: str, body: WithdrawalProposalBody, key: IdempotencyKey = None,
     principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    return await once(request, key, lambda commands: referral_actions.propose_withdrawal(
+    return await once(request, key, principal, lambda commands: referral_actions.propose_withdrawal(
         commands, principal, case_id, body.contract_fields(), body.process_case_id, key))
 
 
@@ -225,7 +227,7 @@ async def decide_referral_withdrawal(
     request: Request, case_id: str, body: ReferralDecisionBody, key: IdempotencyKey = None,
     principal: Principal = BUREAU_HEAD,
 ) -> dict[str, Any]:
-    return await once(request, key, lambda commands: referral_actions.decide_withdrawal(
+    return await once(request, key, principal, lambda commands: referral_actions.decide_withdrawal(
         commands, principal, case_id, body.contract_fields(), body.process_case_id, key))
 
 
@@ -235,7 +237,7 @@ async def confirm_deadline(
     request: Request, case_id: str, name: str, body: DeadlineConfirmationBody, key: IdempotencyKey = None,
     principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    return await once(request, key, lambda commands: referral_actions.confirm_deadline(
+    return await once(request, key, principal, lambda commands: referral_actions.confirm_deadline(
         commands, principal, case_id, name, body.contract_fields(), body.process_case_id, key))
 
 
@@ -244,7 +246,7 @@ async def confirm_deadline(
 async def confirm_figures(
     request: Request, case_id: str, body: FiguresBody, key: IdempotencyKey = None, principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    return await once(request, key, lambda commands: figure_actions.confirm_figures(
+    return await once(request, key, principal, lambda commands: figure_actions.confirm_figures(
         commands, principal, case_id, body.contract_fields(), body.process_case_id, key))
 
 
@@ -252,7 +254,7 @@ async def confirm_figures(
 async def close_case(
     request: Request, case_id: str, body: ClosureBody, key: IdempotencyKey = None, principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    return await once(request, key, lambda commands: commands.close_case(principal, case_id, body.contract_fields(), body.process_case_id, key))
+    return await once(request, key, principal, lambda commands: commands.close_case(principal, case_id, body.contract_fields(), body.process_case_id, key))
 
 
 @router.post("/cases/{case_id}/extension-requests", tags=["actions"], status_code=201,
@@ -261,7 +263,7 @@ async def request_extension(
     request: Request, case_id: str, body: ExtensionRequestBody, key: IdempotencyKey = None,
     principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    return await once(request, key, lambda commands: commands.request_extension(principal, case_id, body.reason, body.process_case_id, key))
+    return await once(request, key, principal, lambda commands: commands.request_extension(principal, case_id, body.reason, body.process_case_id, key))
 
 
 @router.post("/cases/{case_id}/extension-requests/approval", tags=["actions"],
@@ -270,7 +272,7 @@ async def approve_extension(
     request: Request, case_id: str, body: ExtensionApprovalBody, key: IdempotencyKey = None,
     principal: Principal = CITY,
 ) -> dict[str, Any]:
-    return await once(request, key, lambda commands: commands.approve_extension(principal, case_id, body.reason, body.process_case_id, key))
+    return await once(request, key, principal, lambda commands: commands.approve_extension(principal, case_id, body.reason, body.process_case_id, key))
 
 
 @router.post("/cases/{case_id}/assignment", tags=["actions"], summary="Assign the inspector handling the case")

@@ -19,7 +19,14 @@ from temporalio.client import Client
 from services.cases import domain, store
 from services.common import audit
 from services.common.auth import Principal
-from services.common.commands import ActionLog, KeyedRecords, in_scope, request_hash, same_key
+from services.common.commands import (
+    REQUEST_FINGERPRINT,
+    ActionLog,
+    KeyedRecords,
+    in_scope,
+    request_hash,
+    same_key,
+)
 from services.common.errors import Invalid, Refused
 from services.common.process_gateway import ProcessGateway
 from services.contracts.cases_events import (
@@ -246,14 +253,15 @@ class Cases:
             await store.insert_action(
                 conn, action_id=action_id, idempotency_key=idempotency_key, kind=kind, case_id=case["case_id"],
                 complaint_id=complaint_id, workflow_id=workflow_id, actor=principal.client_id, request=request,
-                response=response, event=event,
+                response=response, event=event, request_fingerprint=REQUEST_FINGERPRINT.get(),
             )
             await audit.record(conn, principal, f"case.{kind}", complaint_id or case["case_id"],
                                detail={"action_id": action_id, "case_id": case["case_id"]})
         return response
 
-    async def repeated_action(self, idempotency_key: str | None) -> dict[str, Any] | None:
-        return await self._actions.repeated(idempotency_key)
+    async def repeated_action(self, principal: Principal, idempotency_key: str | None) -> dict[str, Any] | None:
+        return await self._actions.repeated(
+            idempotency_key, principal, lambda action: self.visible_case(principal, action["case_id"]))
 
     async def decide_acceptance(
         self, principal: Principal, complaint_id: str, body: dict[str, Any], idempotency_key: str | None

@@ -51,11 +51,12 @@ def cases(request: Request) -> Cases:
 
 
 async def once(
-    request: Request, key: str | None, act: Callable[[Cases], Awaitable[dict[str, Any]]]
+    request: Request, key: str | None, principal: Principal, act: Callable[[Cases], Awaitable[dict[str, Any]]]
 ) -> dict[str, Any]:
-    """An inspector action; with an Idempotency-Key already used, the answer it got the first time."""
+    """An inspector action; with an Idempotency-Key this client already used for this request, the answer it got
+    the first time (services/common/commands.py, `ActionLog`)."""
     commands = cases(request)
-    repeated = await commands.repeated_action(key)
+    repeated = await commands.repeated_action(principal, key)
     return repeated if repeated is not None else await act(commands)
 
 

@@ -213,19 +213,23 @@ async def case_of_process(conn: Conn, process_case_id: str) -> str:
 
 
 async def find_action(conn: Conn, idempotency_key: str) -> dict[str, Any] | None:
-    cur = await conn.execute("SELECT action_id, response FROM actions WHERE idempotency_key = %s", (idempotency_key,))
+    cur = await conn.execute(
+        "SELECT action_id, case_id, actor, request_fingerprint, response FROM actions WHERE idempotency_key = %s",
+        (idempotency_key,),
+    )
     return await cur.fetchone()
 
 
 async def insert_action(
     conn: Conn, *, action_id: str, idempotency_key: str | None, kind: str, case_id: str, complaint_id: str | None,
     workflow_id: str | None, actor: str, request: dict[str, Any], response: dict[str, Any],
-    event: EventEnvelope,
+    event: EventEnvelope, request_fingerprint: str | None = None,
 ) -> None:
     await conn.execute(
         "INSERT INTO actions (action_id, idempotency_key, kind, case_id, complaint_id, workflow_id, actor, request, "
-        "response) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        (action_id, idempotency_key, kind, case_id, complaint_id, workflow_id, actor, Jsonb(request), Jsonb(response)),
+        "response, request_fingerprint) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (action_id, idempotency_key, kind, case_id, complaint_id, workflow_id, actor, Jsonb(request), Jsonb(response),
+         request_fingerprint),
     )
     await add_event_async(conn, Topics.CASES, event)
 

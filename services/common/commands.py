@@ -5,7 +5,9 @@
   `KeyedRecords.once` finds what an earlier request with the key made. The same request gets the first
   answer again (`created` False); another request under a used key is refused (`IdempotencyKeyReused`).
 - **Agency actions** open alike: a repeated Idempotency-Key is answered with the first response
-  (`ActionLog.repeated`), and the record acted on is looked up in the caller's scope (`in_scope`: not there
+  (`ActionLog.repeated`) — only to the client that used it, for the same request (the route's
+  `fingerprint_request` dependency fingerprints method, path and body), and only while the record is still
+  in the caller's scope — and the record acted on is looked up in the caller's scope (`in_scope`: not there
   or not visible is one answer, `NotFound`).
 
 Each service keeps its SQL in its own `store.py`; the kernel takes the store's functions as callables.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -24,7 +27,9 @@ from psycopg import AsyncConnection
 from psycopg.errors import UniqueViolation
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
+from starlette.requests import Request
 
+from services.common.auth import Principal
 from services.common.errors import IdempotencyKeyReused, IdempotencyKeysDiffer, NotFound
 
 A = TypeVar("A")
@@ -36,6 +41,22 @@ FindByKey = Callable[[Conn, str], Awaitable[Row | None]]
 def request_hash(model: BaseModel) -> str:
     """The fingerprint of a request: the same request always has the same one."""
     return hashlib.sha256(json.dumps(model.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
+# The fingerprint of the agency request being served (method, path, canonical body), set by the action routes'
+# `fingerprint_request` dependency: recorded with the action, compared when its Idempotency-Key comes again.
+REQUEST_FINGERPRINT: ContextVar[str | None] = ContextVar("request_fingerprint", default=None)
+
+
+async def fingerprint_request(request: Request) -> None:
+    """A dependency of the agencies' action routes: fingerprint this request for `ActionLog`."""
+    body = await request.body()
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode() if body else b""
+    except ValueError:
+        canonical = body  # not JSON (a form, a file): its bytes as they came
+    seen = f"{request.method} {request.url.path}\n".encode() + canonical
+    REQUEST_FINGERPRINT.set(hashlib.sha256(seen).hexdigest())
 
 
 def same_key(header: str, request: BaseModel) -> None:
@@ -99,13 +120,26 @@ class ActionLog:
     pool: AsyncConnectionPool
     find: FindByKey
 
-    async def repeated(self, key: str | None) -> dict[str, Any] | None:
-        """The first response again, marked `repeated`, when an action with this key was recorded."""
+    async def repeated(
+        self, key: str | None, principal: Principal, still_visible: Callable[[Row], Awaitable[object]],
+    ) -> dict[str, Any] | None:
+        """The first response again, marked `repeated`, when this client recorded an action with this key for
+        this same request (`REQUEST_FINGERPRINT`) on a record it may still see (`still_visible(row)` raises
+        `NotFound` otherwise). Another client's key, or the key with another request, is refused without
+        revealing anything of the first action."""
         if not key:
             return None
         async with self.pool.connection() as conn:
             found = await self.find(conn, key)
-        return {**found["response"], "repeated": True} if found else None
+        if found is None:
+            return None
+        fingerprint = REQUEST_FINGERPRINT.get()
+        if found["actor"] != principal.client_id or (
+            found.get("request_fingerprint") and fingerprint and found["request_fingerprint"] != fingerprint
+        ):
+            raise IdempotencyKeyReused("agency action")
+        await still_visible(found)
+        return {**found["response"], "repeated": True}
 
 
 async def in_scope(pool: AsyncConnectionPool, fetch: FindByKey, record_id: str, what: str,

@@ -14,12 +14,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.common.auth import LIFECYCLE_CALLER, Principal, Role, bearer_principal, require_roles
+from services.common.commands import fingerprint_request
 from services.common.openapi import (
     CREATED_OR_REPEATED,
     created_or_repeated,
@@ -32,7 +33,8 @@ from services.contracts.sanctions_events import PersonRole
 from services.sanctions import activities, domain, store
 from services.sanctions.commands import Sanctions, valid_id_number
 
-router = APIRouter(prefix="/v1")
+# Agency actions are fingerprinted, so that a repeated Idempotency-Key is compared with the request it came with.
+router = APIRouter(prefix="/v1", dependencies=[Depends(fingerprint_request)])
 
 # Pages deeper than this are not a reader's need; bounded so a wild offset is a 422, not a database error.
 MAX_OFFSET = 1_000_000

@@ -21,7 +21,14 @@ from temporalio.service import RPCStatusCode
 
 from services.common import audit
 from services.common.auth import Principal
-from services.common.commands import ActionLog, KeyedRecords, in_scope, request_hash, same_key
+from services.common.commands import (
+    REQUEST_FINGERPRINT,
+    ActionLog,
+    KeyedRecords,
+    in_scope,
+    request_hash,
+    same_key,
+)
 from services.common.crypto import FieldCipher, keyed_reference
 from services.common.errors import Forbidden, NotFound, Refused, Unauthenticated, Unavailable, Unprocessable
 from services.common.process_gateway import ProcessGateway, Wording
@@ -238,6 +245,11 @@ class Sanctions:
 
     # --- agency actions ------------------------------------------------------------------------------------
 
+    async def _repeated(self, principal: Principal, key: str | None) -> dict[str, Any] | None:
+        """The first answer to this client's repeated request (services/common/commands.py, `ActionLog`)."""
+        return await self._actions.repeated(key, principal,
+                                            lambda action: self.visible_listing(principal, action["listing_id"]))
+
     async def visible_listing(self, principal: Principal, listing_id: str) -> dict[str, Any]:
         return await in_scope(self._pool, store.get_listing, listing_id, "listing",
                               lambda listing: principal.may_see_county(listing["county"]))
@@ -256,14 +268,15 @@ class Sanctions:
             if extra is not None:
                 await extra(conn)
             await store.insert_action(conn, action_id=response["action_id"], listing_id=listing["listing_id"], kind=kind,
-                                      key=key, actor=principal.client_id, detail=detail, response=response)
+                                      key=key, actor=principal.client_id, detail=detail, response=response,
+                                      request_fingerprint=REQUEST_FINGERPRINT.get())
             await audit.record(conn, principal, f"listing.{kind}", listing["listing_id"], detail=detail)
             await store.emit(conn, listing["case_id"], payload)
         return response
 
     async def record_persons(self, principal: Principal, listing_id: str, persons: list[dict[str, Any]],
                              key: str | None) -> dict[str, Any]:
-        if (repeated := await self._actions.repeated(key)) is not None:
+        if (repeated := await self._repeated(principal, key)) is not None:
             return repeated
         listing = await self.visible_listing(principal, listing_id)
         if listing["stage"] not in BEFORE_DECISION:
@@ -297,7 +310,7 @@ class Sanctions:
         )
 
     async def record_statement(self, principal: Principal, listing_id: str, text: str, key: str | None) -> dict[str, Any]:
-        if (repeated := await self._actions.repeated(key)) is not None:
+        if (repeated := await self._repeated(principal, key)) is not None:
             return repeated
         listing = await self.visible_listing(principal, listing_id)
         statement_id = _new_id("ST")
@@ -320,7 +333,7 @@ class Sanctions:
 
     async def review_statement(self, principal: Principal, listing_id: str, list_employer: bool, reason: str,
                                key: str | None) -> dict[str, Any]:
-        if (repeated := await self._actions.repeated(key)) is not None:
+        if (repeated := await self._repeated(principal, key)) is not None:
             return repeated
         listing = await self.visible_listing(principal, listing_id)
         review_id = _new_id("RV")
@@ -337,7 +350,7 @@ class Sanctions:
 
     async def apply_for_early_removal(self, principal: Principal, listing_id: str, pledge_ref: str,
                                       payment_proof_ref: str, key: str | None) -> dict[str, Any]:
-        if (repeated := await self._actions.repeated(key)) is not None:
+        if (repeated := await self._repeated(principal, key)) is not None:
             return repeated
         listing = await self.visible_listing(principal, listing_id)
         application_id = _new_id("ER")
@@ -374,7 +387,7 @@ class Sanctions:
 
     async def decide_early_removal(self, principal: Principal, listing_id: str, application_id: str, grant: bool,
                                    reason: str, key: str | None) -> dict[str, Any]:
-        if (repeated := await self._actions.repeated(key)) is not None:
+        if (repeated := await self._repeated(principal, key)) is not None:
             return repeated
         listing = await self.visible_listing(principal, listing_id)
         async with self._pool.connection() as conn:

@@ -172,17 +172,18 @@ async def persons_of(conn: Conn, listing_ids: list[str]) -> dict[str, list[dict[
 
 
 async def find_action(conn: Conn, key: str) -> dict[str, Any] | None:
-    cur = await conn.execute("SELECT action_id, listing_id, kind, response FROM listing_actions WHERE idempotency_key = %s",
-                             (key,))
+    cur = await conn.execute(
+        "SELECT action_id, listing_id, kind, actor, request_fingerprint, response FROM listing_actions "
+        "WHERE idempotency_key = %s", (key,))
     return await cur.fetchone()
 
 
 async def insert_action(conn: Conn, *, action_id: str, listing_id: str, kind: str, key: str | None, actor: str,
-                        detail: dict[str, Any], response: dict[str, Any]) -> None:
+                        detail: dict[str, Any], response: dict[str, Any], request_fingerprint: str | None = None) -> None:
     await conn.execute(
-        "INSERT INTO listing_actions (action_id, listing_id, kind, idempotency_key, actor, detail, response) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-        (action_id, listing_id, kind, key, actor, Jsonb(detail), Jsonb(response)),
+        "INSERT INTO listing_actions (action_id, listing_id, kind, idempotency_key, actor, detail, response, "
+        "request_fingerprint) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        (action_id, listing_id, kind, key, actor, Jsonb(detail), Jsonb(response), request_fingerprint),
     )
 
 

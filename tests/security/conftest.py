@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from deploy.stack import Stack
+from tests.integration.cases.conftest import agencies  # noqa: F401 (a fixture, used by name)
 from tests.integration.sanctions.conftest import sanctions  # noqa: F401 (a fixture, used by name)
 from tests.support.agencies import agency_clients
 

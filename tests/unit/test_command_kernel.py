@@ -16,7 +16,15 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.common import errors
-from services.common.commands import ActionLog, KeyedRecords, in_scope, request_hash, same_key
+from services.common.auth import Principal, Role
+from services.common.commands import (
+    REQUEST_FINGERPRINT,
+    ActionLog,
+    KeyedRecords,
+    in_scope,
+    request_hash,
+    same_key,
+)
 from services.common.problems import PROBLEM_BASE, Problem, problem_of
 from services.common.process_gateway import ProcessGateway, Wording
 from services.referrals.commands import CASE_PROCESS
@@ -156,13 +164,38 @@ async def test_a_unique_violation_of_another_record_is_not_taken_for_a_repeat() 
         await RECORDS[0].once(conn, "k", "h", clash, kind="mark")
 
 
-async def test_a_repeated_action_gets_its_first_response_marked_repeated() -> None:
+async def test_a_repeated_action_gets_its_first_response_only_for_its_client_request_and_scope() -> None:
     conn: Any = FakeConn()
-    conn.rows["k"] = {"action_id": "A-1", "response": {"action_id": "A-1", "accepted": True}}
+    conn.rows["k"] = {"action_id": "A-1", "actor": "inspector-130402", "request_fingerprint": "f1",
+                      "response": {"action_id": "A-1", "accepted": True}}
     log = ActionLog(FakePool(conn), find)  # type: ignore[arg-type]
-    assert await log.repeated("k") == {"action_id": "A-1", "accepted": True, "repeated": True}
-    assert await log.repeated("new") is None
-    assert await log.repeated(None) is None
+    owner, stranger = Principal("inspector-130402", Role.county_inspector, county="130402"), Principal(
+        "inspector-130403", Role.county_inspector, county="130403")
+    checked: list[str] = []
+
+    async def visible(row: dict[str, Any]) -> None:
+        checked.append(row["action_id"])
+
+    async def gone(row: dict[str, Any]) -> None:
+        raise errors.NotFound("No such case", "not in your scope")
+
+    token = REQUEST_FINGERPRINT.set("f1")
+    try:
+        assert await log.repeated("k", owner, visible) == {"action_id": "A-1", "accepted": True, "repeated": True}
+        assert checked == ["A-1"]
+        assert await log.repeated("new", owner, visible) is None
+        assert await log.repeated(None, owner, visible) is None
+        # Another client's key, the key with another request, a record no longer in scope: nothing revealed.
+        with pytest.raises(errors.IdempotencyKeyReused):
+            await log.repeated("k", stranger, visible)
+        REQUEST_FINGERPRINT.set("f2")
+        with pytest.raises(errors.IdempotencyKeyReused):
+            await log.repeated("k", owner, visible)
+        REQUEST_FINGERPRINT.set("f1")
+        with pytest.raises(errors.NotFound):
+            await log.repeated("k", owner, gone)
+    finally:
+        REQUEST_FINGERPRINT.reset(token)
 
 
 async def test_a_record_out_of_scope_is_not_found_like_a_missing_one() -> None:

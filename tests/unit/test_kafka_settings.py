@@ -42,4 +42,4 @@ def test_min_insync_defaults_to_one_fewer_than_the_factor() -> None:
 )
 def test_impossible_values_fail_at_start_up(values: dict[str, int]) -> None:
     with pytest.raises(ValidationError):
-        CommonSettings(**values)
+        CommonSettings(**values)  # type: ignore[arg-type]

@@ -91,6 +91,14 @@ def _allow_traversal(path: Path) -> None:
             parent.chmod(mode | 0o011)
 
 
+def new_cluster_id() -> str:
+    """A Kafka cluster id (base64 of a UUID, as `kafka-storage random-uuid` prints)."""
+    cluster_id = "-"
+    while cluster_id.startswith("-"):  # the storage tool reads a leading "-" as an option
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    return cluster_id
+
+
 @dataclass
 class Ports:
     postgres: int = 54320
@@ -432,36 +440,40 @@ class KafkaEngine(Engine):
     def describe(self) -> str:
         return self.bootstrap_servers
 
+    def _server_settings(self) -> dict[str, str]:
+        """The broker's server properties (a cluster node overrides its identity, quorum and replication)."""
+        return {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.bootstrap.servers": f"127.0.0.1:{self.controller_port}",
+            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "log.dirs": str(self.kafka_dir / "logs"),
+            "num.partitions": "6",
+            "offsets.topic.replication.factor": "1",
+            "offsets.topic.num.partitions": "6",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            "group.initial.rebalance.delay.ms": "0",
+            "auto.create.topics.enable": "false",
+            "log.retention.hours": "168",
+        }
+
     def _properties(self) -> Path:
         path = self.kafka_dir / "server.properties"
-        path.write_text(
-            "\n".join(
-                [
-                    "# Written by the Anxin launcher on each start; edit deploy/engines.py instead.",
-                    "process.roles=broker,controller",
-                    "node.id=1",
-                    f"controller.quorum.bootstrap.servers=127.0.0.1:{self.controller_port}",
-                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
-                    "controller.listener.names=CONTROLLER",
-                    "inter.broker.listener.name=PLAINTEXT",
-                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-                    f"log.dirs={self.kafka_dir / 'logs'}",
-                    "num.partitions=6",
-                    "offsets.topic.replication.factor=1",
-                    "offsets.topic.num.partitions=6",
-                    "transaction.state.log.replication.factor=1",
-                    "transaction.state.log.min.isr=1",
-                    "share.coordinator.state.topic.replication.factor=1",
-                    "share.coordinator.state.topic.min.isr=1",
-                    "group.initial.rebalance.delay.ms=0",
-                    "auto.create.topics.enable=false",
-                    "log.retention.hours=168",
-                    "",
-                ]
-            )
-        )
+        lines = ["# Written by the Anxin launcher on each start; edit deploy/engines.py instead."]
+        lines += [f"{key}={value}" for key, value in self._server_settings().items()]
+        path.write_text("\n".join(lines) + "\n")
         return path
+
+    def _format_options(self) -> list[str]:
+        """How the storage tool formats a new log dir: a single-node quorum with a fresh cluster id."""
+        return ["--standalone", "--cluster-id", new_cluster_id()]
 
     def _java(self, main_class: str, *args: str, heap: str = "-Xmx512m") -> list[str]:
         if not KAFKA_LIBS.exists() or not any(KAFKA_LIBS.glob("kafka_2.13-*.jar")):
@@ -483,12 +495,9 @@ class KafkaEngine(Engine):
         self.kafka_dir.mkdir(parents=True, exist_ok=True)
         props = self._properties()
         if not (self.kafka_dir / "logs" / "meta.properties").exists():
-            cluster_id = "-"
-            while cluster_id.startswith("-"):  # the storage tool reads a leading "-" as an option
-                cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
             subprocess.run(
-                self._java("kafka.tools.StorageTool", "format", "--standalone", "--cluster-id", cluster_id,
-                           "-c", str(props), heap="-Xmx256m"),
+                self._java("kafka.tools.StorageTool", "format", *self._format_options(), "-c", str(props),
+                           heap="-Xmx256m"),
                 check=True, capture_output=True,
             )
         with self._open_log() as out:

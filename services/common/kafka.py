@@ -7,7 +7,6 @@ import threading
 import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from services.common.settings import CommonSettings
@@ -15,11 +14,14 @@ from services.contracts.events import Topics
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PARTITIONS = 6
-
 
 def new_producer(settings: CommonSettings, *, client_id: str) -> KafkaProducer:
-    """A producer that never loses or reorders an acknowledged event (acks=all, idempotent)."""
+    """A producer that never loses or reorders an acknowledged event (acks=all, idempotent).
+
+    acks=all whatever the replication factor: with one copy it is the same as acks=1, and with several the
+    broker answers only once `min.insync.replicas` copies hold the event, so a broker lost after the answer
+    loses nothing.
+    """
     return KafkaProducer(
         bootstrap_servers=settings.kafka_servers,
         client_id=client_id,
@@ -56,19 +58,47 @@ def new_consumer(settings: CommonSettings, *topics: str, group_id: str, client_i
     )
 
 
+class TopicConfigError(ValueError):
+    """The topics cannot be created as configured on this cluster (e.g. more copies than brokers)."""
+
+
+def live_brokers(admin: KafkaAdminClient) -> int:
+    """How many brokers the cluster reports as registered and not fenced (a dead one is fenced)."""
+    brokers = admin.describe_cluster()["brokers"]
+    return sum(1 for broker in brokers if not broker.get("is_fenced", False))
+
+
 def ensure_topics(
-    settings: CommonSettings, topics: list[str] | None = None, *, partitions: int = DEFAULT_PARTITIONS
+    settings: CommonSettings, topics: list[str] | None = None, *, partitions: int | None = None
 ) -> list[str]:
-    """Create the project's topics (several partitions each) if they are missing; returns those created."""
+    """Create the project's topics if they are missing; returns those created.
+
+    Partitions, replication factor and min.insync.replicas come from the settings (`partitions` overrides
+    the count, for tests). A factor larger than the cluster's brokers is refused before anything is
+    created: Kafka would refuse each topic anyway, with a less helpful message, after some were made.
+    """
     wanted = topics if topics is not None else Topics.all()
+    factor = settings.kafka_replication_factor
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_servers, client_id="anxin-topics")
     try:
+        brokers = live_brokers(admin)
+        if factor > brokers:
+            raise TopicConfigError(
+                f"ANXIN_KAFKA_REPLICATION_FACTOR is {factor} but the Kafka cluster at "
+                f"{','.join(settings.kafka_servers)} reports {brokers} broker(s): a topic cannot have more "
+                "copies than there are brokers"
+            )
         existing = set(admin.list_topics())
         missing = [t for t in wanted if t not in existing]
         created: list[str] = []
         for topic in missing:
+            spec = {
+                "num_partitions": partitions or settings.kafka_partitions,
+                "replication_factor": factor,
+                "configs": settings.kafka_topic_configs,
+            }
             try:
-                admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
+                admin.create_topics({topic: spec})
                 created.append(topic)
             except TopicAlreadyExistsError:
                 pass

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.common.auth import ClientRegistry, TokenIssuer
@@ -28,6 +28,13 @@ class CommonSettings(BaseSettings):
         description="PostgreSQL URL of this service's role; its schema is set through `db_schema`.",
     )
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", description="Comma-separated host:port list.")
+    # How the project's topics are created (never changed on a topic that exists). The defaults fit the
+    # single development broker; a cluster runs 3 copies of each partition, and a write then needs
+    # `min.insync.replicas` copies (default: one fewer than the factor) before the producer hears "done",
+    # so one broker may die without losing or refusing an acknowledged event.
+    kafka_replication_factor: int = Field(1, alias="ANXIN_KAFKA_REPLICATION_FACTOR", ge=1)
+    kafka_partitions: int = Field(6, alias="ANXIN_KAFKA_PARTITIONS", ge=1)
+    kafka_min_insync_replicas: int | None = Field(None, alias="ANXIN_KAFKA_MIN_INSYNC_REPLICAS", ge=1)
     temporal_address: str = Field("127.0.0.1:7233")
     temporal_namespace: str = Field("default")
     data_dir: Path = Field(REPO_ROOT / ".data", alias="ANXIN_DATA_DIR")
@@ -55,6 +62,25 @@ class CommonSettings(BaseSettings):
             if not host or not port.isdigit():
                 raise ValueError(f"expected host:port entries, got {server!r}")
         return value
+
+    @model_validator(mode="after")
+    def _insync_within_factor(self) -> CommonSettings:
+        insync = self.kafka_min_insync_replicas
+        if insync is not None and insync > self.kafka_replication_factor:
+            # Such a topic could never accept an acks=all write.
+            raise ValueError(
+                f"ANXIN_KAFKA_MIN_INSYNC_REPLICAS ({insync}) exceeds "
+                f"ANXIN_KAFKA_REPLICATION_FACTOR ({self.kafka_replication_factor})"
+            )
+        return self
+
+    @property
+    def kafka_topic_configs(self) -> dict[str, str]:
+        """Per-topic configuration the project's topics are created with."""
+        if self.kafka_replication_factor == 1:
+            return {}  # as before: the broker's defaults, nothing to require of a single copy
+        insync = self.kafka_min_insync_replicas or self.kafka_replication_factor - 1
+        return {"min.insync.replicas": str(insync)}
 
     def cipher(self) -> FieldCipher:
         if not self.data_keys or not self.data_key_id:

@@ -10,7 +10,8 @@ STAMP_PY    := $(VENV)/.installed
 STAMP_KAFKA := $(KAFKA_LIBS)/.fetched
 STAMP_SYSTEM := .data/.system-packages
 # Temporal Server for the cluster profile, pinned in deploy/temporal/VERSION (deploy/temporal_server.py
-# reads the same file); the folder carries the version, so a new pin builds afresh and an old one stays.
+# reads the same file). The folder and its stamp carry the version, so only a new pin builds again (a
+# touched VERSION file with the same pin does not), and an older build stays usable beside it.
 TEMPORAL_VERSION := $(shell cat deploy/temporal/VERSION)
 TEMPORAL_DIR := .tools/temporal-server/$(TEMPORAL_VERSION)
 STAMP_TEMPORAL := $(TEMPORAL_DIR)/.built
@@ -48,7 +49,7 @@ $(STAMP_KAFKA): deploy/kafka/pom.xml
 # cache so a `go clean -modcache` does not break a built server.
 temporal-server: $(STAMP_TEMPORAL)
 
-$(STAMP_TEMPORAL): deploy/temporal/VERSION
+$(STAMP_TEMPORAL):
 	@mkdir -p $(TEMPORAL_DIR)/gobin
 	export GOTOOLCHAIN=go1.27.3 && \
 	GOBIN=$(CURDIR)/$(TEMPORAL_DIR)/gobin go install \

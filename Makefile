@@ -23,6 +23,7 @@ help:
 	@echo "make run    - start Kafka, Temporal, PostgreSQL and every service (URLs printed; Ctrl-C stops)"
 	@echo "make test   - install everything and run the whole test suite on the real engines"
 	@echo "make lint   - ruff and mypy"
+	@echo "make temporal-server - build Temporal Server and its SQL tool from the Go module (once per pinned version)"
 	@echo "make contracts - write the events' AsyncAPI document and JSON Schemas (docs/events/) from their classes"
 	@echo "make status - which engines and services of a running stack are up"
 	@echo "make bench  - speed against the raw engines, as ratios (bench/results/latest.json)"

@@ -9,14 +9,21 @@ KAFKA_LIBS  := deploy/kafka/libs
 STAMP_PY    := $(VENV)/.installed
 STAMP_KAFKA := $(KAFKA_LIBS)/.fetched
 STAMP_SYSTEM := .data/.system-packages
+# Temporal Server for the cluster profile, pinned in deploy/temporal/VERSION (deploy/temporal_server.py
+# reads the same file). The folder and its stamp carry the version, so only a new pin builds again (a
+# touched VERSION file with the same pin does not), and an older build stays usable beside it.
+TEMPORAL_VERSION := $(shell cat deploy/temporal/VERSION)
+TEMPORAL_DIR := .tools/temporal-server/$(TEMPORAL_VERSION)
+STAMP_TEMPORAL := $(TEMPORAL_DIR)/.built
 PYTEST_ARGS ?=
 
-.PHONY: help install run test test-unit test-integration lint format contracts demo bench bench-scale faults fuzz clean status
+.PHONY: help install temporal-server run test test-unit test-integration lint format contracts demo bench bench-scale faults fuzz clean status
 
 help:
 	@echo "make run    - start Kafka, Temporal, PostgreSQL and every service (URLs printed; Ctrl-C stops)"
 	@echo "make test   - install everything and run the whole test suite on the real engines"
 	@echo "make lint   - ruff and mypy"
+	@echo "make temporal-server - build Temporal Server and its SQL tool from the Go module (once per pinned version)"
 	@echo "make contracts - write the events' AsyncAPI document and JSON Schemas (docs/events/) from their classes"
 	@echo "make status - which engines and services of a running stack are up"
 	@echo "make bench  - speed against the raw engines, as ratios (bench/results/latest.json)"
@@ -24,7 +31,7 @@ help:
 	@echo "make faults - kill -9 each component under load; nothing lost or doubled (bench/results/faults.json)"
 	@echo "make fuzz   - schemathesis against every service's OpenAPI on a private stack (bench/results/fuzz.json)"
 
-install: $(STAMP_PY) $(STAMP_KAFKA) $(STAMP_SYSTEM)
+install: $(STAMP_PY) $(STAMP_KAFKA) $(STAMP_SYSTEM) $(STAMP_TEMPORAL)
 
 $(STAMP_PY): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +42,28 @@ $(STAMP_KAFKA): deploy/kafka/pom.xml
 	@mkdir -p $(KAFKA_LIBS)
 	mvn -q -B -f deploy/kafka/pom.xml dependency:copy-dependencies \
 		-DoutputDirectory=$(CURDIR)/$(KAFKA_LIBS) -DincludeScope=runtime
+	@touch $@
+
+# Temporal Server and its SQL schema tool, built from the Go module (nothing of Temporal's is committed).
+# v1.32 needs a newer Go than the machine's; GOTOOLCHAIN makes go fetch that toolchain from the module
+# proxy. About 5 minutes and 160 MB once; the schemas and the sample config are copied out of the module
+# cache so a `go clean -modcache` does not break a built server.
+temporal-server: $(STAMP_TEMPORAL)
+
+$(STAMP_TEMPORAL):
+	@mkdir -p $(TEMPORAL_DIR)/gobin
+	export GOTOOLCHAIN=go1.27.3 && \
+	GOBIN=$(CURDIR)/$(TEMPORAL_DIR)/gobin go install \
+		go.temporal.io/server/cmd/server@v$(TEMPORAL_VERSION) \
+		go.temporal.io/server/cmd/tools/sql@v$(TEMPORAL_VERSION) && \
+	mv $(TEMPORAL_DIR)/gobin/server $(TEMPORAL_DIR)/temporal-server && \
+	mv $(TEMPORAL_DIR)/gobin/sql $(TEMPORAL_DIR)/temporal-sql-tool && \
+	moddir=$$(go mod download -json go.temporal.io/server@v$(TEMPORAL_VERSION) | sed -n 's/.*"Dir": "\(.*\)",/\1/p') && \
+	rm -rf $(TEMPORAL_DIR)/schema $(TEMPORAL_DIR)/config && mkdir -p $(TEMPORAL_DIR)/config && \
+	cp -r $$moddir/schema $(TEMPORAL_DIR)/schema && \
+	cp $$moddir/config/development-postgres12.yaml $(TEMPORAL_DIR)/config/ && \
+	chmod -R u+w $(TEMPORAL_DIR)
+	@rmdir $(TEMPORAL_DIR)/gobin
 	@touch $@
 
 # Debian packages, installed once per machine: a Chinese font for letters and posters, Chromium with

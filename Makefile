@@ -31,7 +31,7 @@ help:
 	@echo "make faults - kill -9 each component under load; nothing lost or doubled (bench/results/faults.json)"
 	@echo "make fuzz   - schemathesis against every service's OpenAPI on a private stack (bench/results/fuzz.json)"
 
-install: $(STAMP_PY) $(STAMP_KAFKA) $(STAMP_SYSTEM) $(STAMP_TEMPORAL)
+install: $(STAMP_PY) $(STAMP_KAFKA) $(STAMP_SYSTEM)
 
 $(STAMP_PY): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -85,13 +85,13 @@ run: install
 status: install
 	$(PY) -m deploy.stack status
 
-test: install
+test: install $(STAMP_TEMPORAL)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 test-unit: install
 	$(PY) -m pytest -q tests/unit $(PYTEST_ARGS)
 
-test-integration: install
+test-integration: install $(STAMP_TEMPORAL)
 	$(PY) -m pytest -q tests/integration $(PYTEST_ARGS)
 
 lint: install

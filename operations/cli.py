@@ -21,48 +21,36 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import httpx
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from services.common.settings import REPO_ROOT, CommonSettings
+from operations.calendar_cli import calendar_app
+from operations.cli_support import (
+    DATA_DIR,
+    agency_token,
+    console,
+    operator_settings,
+    service_database_urls,
+    temporal_client,
+)
+from services.common.temporal import exit_program
 
 app = typer.Typer(help="Anxin (安薪) operator and clerk commands.", no_args_is_help=True)
 stack_app = typer.Typer(help="The local stack.", no_args_is_help=True)
 clues_app = typer.Typer(help="Clues from other platforms.", no_args_is_help=True)
 case_app = typer.Typer(help="Complaints and cases.", no_args_is_help=True)
 audit_app = typer.Typer(help="Consistency checks.", no_args_is_help=True)
-calendar_app = typer.Typer(help="The official working-day calendar.", no_args_is_help=True)
 app.add_typer(stack_app, name="stack")
 app.add_typer(clues_app, name="clues")
 app.add_typer(case_app, name="case")
 app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
-console = Console()
-
-DATA_DIR = Path(os.environ.get("ANXIN_DATA_DIR", REPO_ROOT / ".data"))
-
-
-def agency_token(base_url: str, client_id: str | None, client_secret: str | None, default_client: str) -> str:
-    client_id = client_id or os.environ.get("ANXIN_CLIENT_ID")
-    client_secret = client_secret or os.environ.get("ANXIN_CLIENT_SECRET")
-    if not client_id or not client_secret:
-        development = DATA_DIR / "development-clients.json"
-        if not development.exists():
-            raise typer.BadParameter("give --client-id and --client-secret (no development clients found)")
-        clients = {c["client_id"]: c for c in json.loads(development.read_text())}
-        client_id = client_id or default_client
-        client_secret = clients[client_id]["client_secret"]
-    response = httpx.post(f"{base_url}/oauth/token", data={"grant_type": "client_credentials"},
-                          auth=(client_id, client_secret), timeout=10)
-    if response.status_code != 200:
-        raise typer.BadParameter(f"token refused: {response.json().get('detail', response.text)}")
-    return str(response.json()["access_token"])
 
 
 @stack_app.command("status")
@@ -126,22 +114,6 @@ def import_clues(
     console.print(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))
 
 
-def operator_settings() -> CommonSettings:
-    """Settings from the environment; on a development stack, its keys from the data dir."""
-    secrets_file = DATA_DIR / "development-secrets.json"
-    if not os.environ.get("ANXIN_DATA_KEYS") and secrets_file.exists():
-        for key, value in json.loads(secrets_file.read_text()).items():
-            os.environ.setdefault(key, value)
-    return CommonSettings()
-
-
-async def _client(settings: CommonSettings) -> Any:
-    from services.common.temporal import connect
-
-    with console.status("connecting to Temporal…"):
-        return await connect(settings)
-
-
 @case_app.command("show")
 def case_show(subject: Annotated[str, typer.Argument(help="complaint number (TS-…) or case id (C-…)")],
               no_events: Annotated[bool, typer.Option("--no-events", help="skip reading Kafka")] = False) -> None:
@@ -150,7 +122,7 @@ def case_show(subject: Annotated[str, typer.Argument(help="complaint number (TS-
 
     async def run() -> None:
         settings = operator_settings()
-        client = await _client(settings)
+        client = await temporal_client(settings)
         with console.status("reading history and events…"):
             story = await tell_story(client, settings, subject, kafka=not no_events)
         console.rule(f"{story.workflow_id}  [{story.status}]")
@@ -179,7 +151,7 @@ def case_retry(subject: Annotated[str, typer.Argument(
     from operations.parked import describe, retry_parked
 
     async def run() -> int:
-        client = await _client(operator_settings())
+        client = await temporal_client(operator_settings())
         workflow_id = workflow_id_for(subject)
         parked = await retry_parked(client, workflow_id)
         if parked is None:
@@ -189,15 +161,6 @@ def case_retry(subject: Annotated[str, typer.Argument(
         return 0
 
     raise typer.Exit(asyncio.run(run()))
-
-
-def service_database_urls() -> dict[str, str]:
-    """Each service's database, by service: DATABASE_URL when set, else the development stack's service roles."""
-    from deploy.engines import SERVICES
-    from deploy.stack import Stack
-
-    postgres = Stack(DATA_DIR).postgres
-    return {service: postgres.service_url(service) for service in SERVICES}
 
 
 @app.command("stuck")
@@ -211,7 +174,7 @@ def stuck_command(limit: Annotated[int, typer.Option(help="workflows to look at"
     from operations.operator import dead_letters, stuck
 
     async def run() -> None:
-        client = await _client(operator_settings())
+        client = await temporal_client(operator_settings())
         with console.status("looking for stuck work…"):
             urls = service_database_urls()
             rows = await stuck(client, limit=limit, ledger_url=urls.get("cases"))
@@ -247,7 +210,7 @@ def audit_ledger_command(
     from operations.listing_audit import audit_listings
 
     async def run() -> int:
-        client = await _client(operator_settings())
+        client = await temporal_client(operator_settings())
         urls = service_database_urls()
         within = timedelta(days=closed_within_days)
         compared, found = 0, []
@@ -274,49 +237,6 @@ def audit_ledger_command(
         return 1 if found else 0
 
     raise typer.Exit(asyncio.run(run()))
-
-
-@calendar_app.command("load")
-def calendar_load(file: Annotated[Path, typer.Argument(exists=True, readable=True, help="years as .toml or .json")]) -> None:
-    """Enter official calendar years (the configuration's `calendar.years` shape): checked, written to
-    calendar.toml beside the lifecycle configuration, then sent to every open complaint, case, blacklist
-    listing and referral follow-up (`calendar_updated`), which recompute their pending deadlines. A refusal writes and sends nothing."""
-    from operations import calendar as official
-
-    settings = operator_settings()
-    try:
-        prepared = official.prepare_load(settings, file.read_text(encoding="utf-8-sig"), str(file))
-    except ValueError as exc:
-        console.print(f"[red]refused; nothing written, nothing sent:[/] {exc}")
-        raise typer.Exit(1) from None
-
-    async def run() -> int:
-        client = await _client(settings)  # before writing: a calendar written must also reach the workflows
-        official.write_calendar_file(prepared)
-        with console.status("signalling open workflows…"):
-            counts = await official.signal_open_workflows(client, prepared.calendar)
-        for line in official.load_report(prepared, counts):
-            console.print(line)
-        return 1 if any(c.failed for c in counts.values()) else 0
-
-    raise typer.Exit(asyncio.run(run()))
-
-
-@calendar_app.command("status")
-def calendar_status_command(limit: Annotated[int, typer.Option(help="open workflows to ask, per kind")] = 5000) -> None:
-    """The years the calendar package and the configuration cover, and every pending deadline of an open
-    complaint, case or blacklist listing still counted on the fallback (provisional)."""
-    from operations.calendar import calendar_status, status_report
-
-    async def run() -> None:
-        settings = operator_settings()
-        client = await _client(settings)
-        with console.status("asking the open workflows…"):
-            status = await calendar_status(client, settings, limit=limit)
-        for part in status_report(status):
-            console.print(part)
-
-    asyncio.run(run())
 
 
 @app.command("redeliver")
@@ -384,7 +304,7 @@ def replay_command(
     workflows = all_workflow_types()
 
     async def run() -> int:
-        client = await _client(operator_settings())
+        client = await temporal_client(operator_settings())
         with Progress(TextColumn("[bold]replaying"), BarColumn(), MofNCompleteColumn(), console=console):
             results = await replay(client, workflows, query=query, limit=limit)
         failed = [r for r in results if r["result"] != "ok"]
@@ -421,7 +341,14 @@ def trace_command(subject: Annotated[str, typer.Argument(help="complaint number,
 
 
 def main() -> None:
-    app()
+    # Commands that used a Temporal client end without the interpreter's finalization (exit_program says why).
+    try:
+        app()
+    except SystemExit as done:
+        if isinstance(done.code, str):
+            print(done.code, file=sys.stderr)
+        exit_program(done.code if isinstance(done.code, int) else (0 if done.code is None else 1))
+    exit_program(0)
 
 
 if __name__ == "__main__":

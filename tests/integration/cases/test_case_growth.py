@@ -41,7 +41,7 @@ def test_a_worker_joining_after_verification_brings_new_totals_and_an_amended_or
         # The amended order's event may be recorded before the confirmation's: wait for both.
         events = [e["type"] for e in a.city.get(f"/v1/cases/{case_id}/timeline").json()["events"]]
         return (case["stage"] == "service" and events.count("case.order_issued") == 2
-                and "case.figures_confirmed" in events)
+                and "case.figures_confirmed" in events and case["processes"][0]["amount_verified"] == "40000.00")
 
     case = a.case_until(case_id, amended, "the new totals and the amended order, awaiting service", timeout=90)
     process = case["processes"][0]

@@ -1,0 +1,61 @@
+"""What the `anxin` commands share: the console, the development stack's data dir, the operator's settings
+and Temporal client, agency tokens, and each service's database."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import httpx
+import typer
+from rich.console import Console
+
+from services.common.settings import REPO_ROOT, CommonSettings
+
+console = Console()
+
+DATA_DIR = Path(os.environ.get("ANXIN_DATA_DIR", REPO_ROOT / ".data"))
+
+
+def agency_token(base_url: str, client_id: str | None, client_secret: str | None, default_client: str) -> str:
+    client_id = client_id or os.environ.get("ANXIN_CLIENT_ID")
+    client_secret = client_secret or os.environ.get("ANXIN_CLIENT_SECRET")
+    if not client_id or not client_secret:
+        development = DATA_DIR / "development-clients.json"
+        if not development.exists():
+            raise typer.BadParameter("give --client-id and --client-secret (no development clients found)")
+        clients = {c["client_id"]: c for c in json.loads(development.read_text())}
+        client_id = client_id or default_client
+        client_secret = clients[client_id]["client_secret"]
+    response = httpx.post(f"{base_url}/oauth/token", data={"grant_type": "client_credentials"},
+                          auth=(client_id, client_secret), timeout=10)
+    if response.status_code != 200:
+        raise typer.BadParameter(f"token refused: {response.json().get('detail', response.text)}")
+    return str(response.json()["access_token"])
+
+
+def operator_settings() -> CommonSettings:
+    """Settings from the environment; on a development stack, its keys from the data dir."""
+    secrets_file = DATA_DIR / "development-secrets.json"
+    if not os.environ.get("ANXIN_DATA_KEYS") and secrets_file.exists():
+        for key, value in json.loads(secrets_file.read_text()).items():
+            os.environ.setdefault(key, value)
+    return CommonSettings()
+
+
+async def temporal_client(settings: CommonSettings) -> Any:
+    from services.common.temporal import connect
+
+    with console.status("connecting to Temporal…"):
+        return await connect(settings)
+
+
+def service_database_urls() -> dict[str, str]:
+    """Each service's database, by service: DATABASE_URL when set, else the development stack's service roles."""
+    from deploy.engines import SERVICES
+    from deploy.stack import Stack
+
+    postgres = Stack(DATA_DIR).postgres
+    return {service: postgres.service_url(service) for service in SERVICES}

@@ -30,13 +30,6 @@ DEADLINES_AS_LOCAL_ACTIVITIES = "2026-11-deadlines-as-local-activities"
 # A provisional deadline (computed without the official calendar for its year) whose expiry has legal
 # consequences waits, once passed, for the official calendar or an inspector's confirmation before acting.
 PROVISIONAL_EXPIRY_HELD = "2026-11-provisional-expiry-held"
-# A deadline already passed when its wait begins still waits on a timer (the shortest): whether it passed is
-# then decided by the timer's firing, which the history records, and never by comparing the deadline with
-# `workflow.now()` at that moment. A fault run showed the activation's time differing between the live run
-# and the replay (the live run, under a restarted worker, saw the time of the task before), so the live run
-# started a timer where the replay expired at once: a nondeterminism error in a case at its late-record grace.
-EXPIRY_BY_TIMER = "2026-11-expiry-by-timer"
-_SHORTEST_TIMER = timedelta(milliseconds=1)
 # A workflow that reports to the ledger (workflows/base.py) computes its deadlines with normal activities
 # again: its report activities complete while other coroutines wait on deadlines, and a local activity's
 # result is then delivered in another activation on replay than live (sdk-python issues 1578 and 1881),
@@ -176,9 +169,7 @@ class DeadlineWaits(LifecycleCore):
             if deadline_name is not None:
                 deadline = self._state.deadlines[deadline_name]
                 timeout = deadline.fire_at - workflow.now()
-                if workflow.patched(EXPIRY_BY_TIMER):
-                    timeout = max(timeout, _SHORTEST_TIMER)
-                elif timeout <= timedelta(0):
+                if timeout <= timedelta(0):
                     if await self._held_for_confirmation(deadline_name, done):
                         continue
                     self._expire(deadline_name)

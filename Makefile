@@ -17,10 +17,11 @@ TEMPORAL_DIR := .tools/temporal-server/$(TEMPORAL_VERSION)
 STAMP_TEMPORAL := $(TEMPORAL_DIR)/.built
 PYTEST_ARGS ?=
 
-.PHONY: help install temporal-server run test test-unit test-integration lint format contracts demo bench bench-scale faults fuzz clean status
+.PHONY: help install temporal-server run run-cluster test test-unit test-integration lint format contracts demo bench bench-scale faults fuzz clean status
 
 help:
 	@echo "make run    - start Kafka, Temporal, PostgreSQL and every service (URLs printed; Ctrl-C stops)"
+	@echo "make run-cluster - the same on Temporal Server + PostgreSQL, three Kafka brokers and two replicas of every process"
 	@echo "make test   - install everything and run the whole test suite on the real engines"
 	@echo "make lint   - ruff and mypy"
 	@echo "make temporal-server - build Temporal Server and its SQL tool from the Go module (once per pinned version)"
@@ -81,6 +82,10 @@ $(STAMP_SYSTEM):
 
 run: install
 	$(PY) -m deploy.stack run
+
+# The cluster profile (docs/deployment.md): its own data in .data/cluster/, the same ports and URLs as make run.
+run-cluster: install $(STAMP_TEMPORAL)
+	$(PY) -m deploy.stack run --profile cluster
 
 status: install
 	$(PY) -m deploy.stack status

@@ -30,14 +30,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
 from stdnum.cn import ric, uscc
 from temporalio.client import Client
 
-from deploy.engines import REPO_ROOT
+from deploy.stack import default_data_dir, running_profile
 from services.common.settings import CommonSettings
 from services.common.temporal import connect, exit_program
 from services.contracts.lifecycle import (
@@ -62,7 +61,8 @@ from services.contracts.lifecycle import (
     complaint_workflow_id,
 )
 
-DATA_DIR = Path(os.environ.get("ANXIN_DATA_DIR", REPO_ROOT / ".data"))
+# The development clients and keys of the running stack: `make run`'s or `make run-cluster`'s.
+DATA_DIR = default_data_dir(running_profile())
 INTAKE = os.environ.get("ANXIN_INTAKE_URL", "http://127.0.0.1:8001")
 
 

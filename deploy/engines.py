@@ -176,6 +176,15 @@ class Engine:
     def pid(self) -> int | None:
         return self.process.pid if self.process else None
 
+    def exited(self) -> bool:
+        """Whether a process we started has died (the supervisor then calls `recover`)."""
+        return not self.external and self.process is not None and self.process.poll() is not None
+
+    def recover(self, timeout: float = 120) -> None:
+        """Start again after `exited`, and wait until ready."""
+        self.start()
+        self.wait_ready(timeout)
+
     def describe(self) -> str:
         raise NotImplementedError
 

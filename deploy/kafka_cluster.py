@@ -20,7 +20,16 @@ import signal
 import time
 from pathlib import Path
 
-from deploy.engines import REPO_ROOT, EngineError, KafkaEngine, new_cluster_id, stop_pid, wait_until
+from deploy.engines import (
+    REPO_ROOT,
+    Engine,
+    EngineError,
+    KafkaEngine,
+    new_cluster_id,
+    port_open,
+    stop_pid,
+    wait_until,
+)
 from services.common.settings import CommonSettings
 
 log = logging.getLogger("anxin.stack")
@@ -74,12 +83,14 @@ class KafkaNode(KafkaEngine):
         self.process = None
 
 
-class KafkaCluster:
-    """Three KRaft nodes on 127.0.0.1: started, waited for until all brokers are registered, stopped."""
+class KafkaCluster(Engine):
+    """Three KRaft nodes on 127.0.0.1: started, waited for until all brokers are registered (and the project's
+    topics exist with a copy on each), stopped. An engine of the stack like the single broker, so the
+    supervisor restarts a node that dies."""
 
     def __init__(self, data_dir: Path, log_dir: Path, first_port: int, nodes: int = NODES) -> None:
+        super().__init__("kafka", data_dir, log_dir)
         self.dir = data_dir / "kafka-cluster"
-        self.log_dir = log_dir
         self.first_port = first_port
         self.size = nodes
         ids = range(1, nodes + 1)
@@ -150,9 +161,29 @@ class KafkaCluster:
             for node in self.nodes:
                 if node.process is not None and node.process.poll() is not None:
                     raise EngineError(f"{node.name} exited; see {node.log_file}")
-            return self.live_brokers() >= wanted
+            # Ports first: the admin client logs every refused connection while the brokers start.
+            listening = sum(port_open("127.0.0.1", node.port) for node in self.nodes)
+            return listening >= wanted and self.live_brokers() >= wanted
 
         wait_until(ready, timeout, f"Kafka cluster ({wanted} brokers)", interval=0.5)
+        from services.common.kafka import ensure_topics
+
+        ensure_topics(self.settings())
+
+    def exited(self) -> bool:
+        return any(node.exited() for node in self.nodes)
+
+    def recover(self, timeout: float = 120) -> None:
+        """Start the nodes that died (the others keep serving meanwhile), then wait for every broker."""
+        for node in self.nodes:
+            if node.exited() or not node.pidfile.running():
+                node.start()
+        self.wait_ready(timeout)
+
+    def restart_node(self, node_id: int, timeout: float = 120) -> None:
+        """Start a killed node again and wait until the whole cluster has it back."""
+        self.nodes[node_id - 1].start()
+        self.wait_ready(timeout)
 
     def kill(self, node_id: int) -> None:
         self.nodes[node_id - 1].kill()
@@ -179,9 +210,6 @@ def main(argv: list[str] | None = None) -> None:
     cluster.start()
     try:
         cluster.wait_ready()
-        from services.common.kafka import ensure_topics
-
-        ensure_topics(cluster.settings())
         print(f"Kafka cluster ready: {cluster.describe()}  (Ctrl-C stops)", flush=True)
         while True:
             time.sleep(1)

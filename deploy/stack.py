@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +39,7 @@ from deploy.engines import (
     stop_pid,
     wait_until,
 )
+from deploy.kafka_cluster import KafkaCluster
 
 log = logging.getLogger("anxin.stack")
 
@@ -74,6 +75,10 @@ class AlreadyRunning(RuntimeError):
 
 
 class Stack:
+    """The embedded developer stack (`make run`); `deploy.cluster.ClusterStack` is the cluster profile."""
+
+    profile = "embedded"
+
     def __init__(
         self,
         data_dir: Path,
@@ -88,23 +93,38 @@ class Stack:
         self.ports = ports or Ports()
         self.log_dir = self.data_dir / "logs"
         self.extra_env = extra_env or {}
+        self.with_ui = with_ui
         self.postgres = PostgresEngine(self.data_dir, self.log_dir, self.ports.postgres, env.get("DATABASE_URL"))
-        self.temporal = TemporalEngine(
+        self.temporal: TemporalEngine = self.make_temporal(env)
+        self.kafka: KafkaEngine | KafkaCluster = self.make_kafka(env)
+        self.processes: dict[str, ProcessSpec] = {}
+        self._lock_file: object | None = None
+        self._stopping = threading.Event()
+
+    def make_temporal(self, env: dict[str, str]) -> TemporalEngine:
+        return TemporalEngine(
             self.data_dir,
             self.log_dir,
             self.ports.temporal,
-            self.ports.temporal_ui if with_ui else None,
+            self.ports.temporal_ui if self.with_ui else None,
             search_attributes(),
             env.get("TEMPORAL_ADDRESS"),
             codec_endpoint=f"http://127.0.0.1:{self.ports.codec_server}",
         )
-        self.kafka = KafkaEngine(
+
+    def make_kafka(self, env: dict[str, str]) -> KafkaEngine | KafkaCluster:
+        return KafkaEngine(
             self.data_dir, self.log_dir, self.ports.kafka, self.ports.kafka_controller, env.get("KAFKA_BOOTSTRAP_SERVERS")
         )
-        self.engines: list[Engine] = [self.postgres, self.temporal, self.kafka]
-        self.processes: dict[str, ProcessSpec] = {}
-        self._lock_file: object | None = None
-        self._stopping = threading.Event()
+
+    @property
+    def engines(self) -> list[Engine]:
+        return [engine for wave in self.engine_waves() for engine in wave]
+
+    def engine_waves(self) -> list[list[Engine]]:
+        """Engines started together and waited for before the next group starts: the three engines of the
+        embedded stack are independent, so they start at once."""
+        return [[self.postgres, self.temporal, self.kafka]]
 
     # -- the single-instance lock -------------------------------------------------------------------
 
@@ -130,19 +150,33 @@ class Stack:
 
     # -- engines ------------------------------------------------------------------------------------
 
-    def start_engines(self) -> None:
-        for engine in self.engines:
-            engine.start()
-        for engine in self.engines:
-            engine.wait_ready(timeout=120)
+    def start_engines(self, report: Callable[[str], None] | None = None, *, timeout: float = 120) -> None:
+        say = report or (lambda _message: None)
+        for wave in self.engine_waves():
+            for engine in wave:
+                say(f"  {engine.name}: {'external ' + engine.describe() if engine.external else 'starting'}")
+                engine.start()
+            for engine in wave:
+                engine.wait_ready(timeout=timeout)
+                say(f"  {engine.name}: ready")
+        self.prepare_databases()
+
+    def prepare_databases(self) -> None:
+        """What must be done to the databases before a process starts: nothing here, every process
+        migrates its own schema at start; the cluster profile migrates as a step of its own."""
 
     def engine_env(self) -> dict[str, str]:
         return {
             "TEMPORAL_ADDRESS": self.temporal.address,
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
+            **self.kafka_topic_env(),
             "ANXIN_DATA_DIR": str(self.data_dir),
             **self.development_secrets(),
         }
+
+    def kafka_topic_env(self) -> dict[str, str]:
+        """How the processes create topics (the broker's defaults on the single development broker)."""
+        return {}
 
     def development_secrets(self) -> dict[str, str]:
         """Keys and agency clients for a local stack, made once per data dir (unless set in the environment)."""
@@ -277,12 +311,11 @@ class Stack:
         """Restart any engine or project process that dies (with a growing pause), until the stack stops."""
         while not self._stopping.wait(1.0):
             for engine in self.engines:
-                if engine.external or engine.process is None or engine.process.poll() is None:
+                if not engine.exited():
                     continue
-                print(f"  {engine.name} exited ({engine.process.returncode}); restarting", flush=True)
+                print(f"  {engine.name} exited; restarting", flush=True)
                 try:
-                    engine.start()
-                    engine.wait_ready(timeout=120)
+                    engine.recover(timeout=120)
                     print(f"  {engine.name}: ready again", flush=True)
                 except EngineError as exc:
                     print(f"  {engine.name} could not restart: {exc}", flush=True)
@@ -343,8 +376,53 @@ def running_stack(stack: Stack, *, processes: list[str] | None = None) -> Iterat
         stack.stop()
 
 
-def run(data_dir: Path) -> int:
-    stack = Stack(data_dir)
+PROFILES = ("embedded", "cluster")
+
+
+def make_stack(profile: str, data_dir: Path) -> Stack:
+    if profile == "cluster":
+        from deploy.cluster import ClusterStack
+
+        return ClusterStack(data_dir)
+    return Stack(data_dir)
+
+
+def default_data_dir(profile: str) -> Path:
+    """`.data` for `make run`, `.data/cluster` for `make run-cluster` (another PostgreSQL with password
+    authentication, another Temporal database): the two profiles never share engine files."""
+    root = Path(os.environ.get("ANXIN_DATA_DIR", REPO_ROOT / ".data"))
+    return root / "cluster" if profile == "cluster" else root
+
+
+def lock_holder(data_dir: Path) -> str | None:
+    """The launcher pid holding `data_dir`'s stack lock, or None when no stack runs from it."""
+    path = data_dir / "stack.lock"
+    if not path.exists():
+        return None
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            return handle.read().strip() or "unknown"
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return None
+
+
+def running_profile() -> str:
+    """Which profile a running stack on the default ports belongs to (`make status`, `make demo`)."""
+    return "cluster" if lock_holder(default_data_dir("cluster")) else "embedded"
+
+
+def run(data_dir: Path, profile: str = "embedded") -> int:
+    for other in PROFILES:
+        # Both profiles use the same ports: a second one would only fail on its first port.
+        holder = lock_holder(default_data_dir(other)) if other != profile else None
+        if holder:
+            print(f"Anxin's {other} profile is already running (launcher pid {holder}); stop it first.",
+                  file=sys.stderr)
+            return 1
+    stack = make_stack(profile, data_dir)
     try:
         stack.acquire_lock()
     except AlreadyRunning as exc:
@@ -357,14 +435,9 @@ def run(data_dir: Path) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        print(f"Starting Anxin (data in {stack.data_dir}, logs in {stack.log_dir})", flush=True)
-        for engine in stack.engines:
-            print(f"  {engine.name}: {'external ' + engine.describe() if engine.external else 'starting'}", flush=True)
-            engine.start()
-        for engine in stack.engines:
-            engine.wait_ready(timeout=180)
-            print(f"  {engine.name}: ready", flush=True)
-        stack.start_processes(timeout=120)
+        print(f"Starting Anxin, {profile} profile (data in {stack.data_dir}, logs in {stack.log_dir})", flush=True)
+        stack.start_engines(lambda message: print(message, flush=True), timeout=180)
+        stack.start_processes(timeout=180)
         print(f"\nAnxin is ready in {time.monotonic() - started:.0f}s:\n", flush=True)
         for name, url in stack.urls():
             print(f"  {name:<16} {url}", flush=True)
@@ -384,12 +457,16 @@ def run(data_dir: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m deploy.stack")
     parser.add_argument("command", choices=["run", "status"])
-    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("ANXIN_DATA_DIR", REPO_ROOT / ".data")))
+    parser.add_argument("--profile", choices=PROFILES, default=None,
+                        help="embedded (make run) or cluster (make run-cluster); status: the running one")
+    parser.add_argument("--data-dir", type=Path, default=None)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    profile = args.profile or (running_profile() if args.command == "status" else "embedded")
+    data_dir = args.data_dir or default_data_dir(profile)
     if args.command == "run":
-        sys.exit(run(args.data_dir))
-    for row in Stack(args.data_dir).status():
+        sys.exit(run(data_dir, profile))
+    for row in make_stack(profile, data_dir).status():
         print(json.dumps(row))
 
 

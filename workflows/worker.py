@@ -86,6 +86,8 @@ class LifecycleSettings(CommonSettings):
     http_port: int = Field(8200, alias="ANXIN_HTTP_PORT")
     # The Temporal SDK's own Prometheus metrics (workflow/activity counts, failures, latencies); 0: off.
     sdk_metrics_port: int = Field(0, alias="ANXIN_TEMPORAL_SDK_METRICS_PORT")
+    # Where those metrics listen: loopback on one machine; a pod lets its cluster's scraper in with 0.0.0.0.
+    sdk_metrics_host: str = Field("127.0.0.1", alias="ANXIN_TEMPORAL_SDK_METRICS_HOST")
 
     def service_client(self, http: httpx.AsyncClient, base_url: str) -> HttpCommandClient:
         """Commands to one service, authenticated as the lifecycle client at that service's token endpoint."""
@@ -174,7 +176,9 @@ def build_worker(
 
 async def run(settings: LifecycleSettings) -> None:
     """Poll until SIGTERM/SIGINT, serving /healthz, /readyz and /metrics on ANXIN_HTTP_PORT meanwhile."""
-    client = await connect(settings, sdk_metrics_port=settings.sdk_metrics_port)
+    client = await connect(
+        settings, sdk_metrics_port=settings.sdk_metrics_port, sdk_metrics_host=settings.sdk_metrics_host
+    )
 
     async def poll(stop: asyncio.Event) -> None:
         async with httpx.AsyncClient(timeout=httpx.Timeout(20.0)) as http:

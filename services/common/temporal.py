@@ -71,16 +71,19 @@ def settings_converter(settings: CommonSettings) -> DataConverter:
     return data_converter(settings.cipher() if settings.data_keys and settings.data_key_id else None)
 
 
-async def connect(settings: CommonSettings, *, sdk_metrics_port: int | None = None) -> Client:
+async def connect(
+    settings: CommonSettings, *, sdk_metrics_port: int | None = None, sdk_metrics_host: str = "127.0.0.1"
+) -> Client:
     """A client with the project's converter and tracing; with `sdk_metrics_port`, the SDK's own metrics
-    (workflow and activity task counts, latencies, failures) are served for Prometheus on that port."""
+    (workflow and activity task counts, latencies, failures) are served for Prometheus on that port, bound
+    to `sdk_metrics_host` (loopback unless a deployment lets its scraper in from elsewhere)."""
     from services.common.telemetry import temporal_interceptors
 
     runtime = None
     if sdk_metrics_port:
         from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
-        runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"127.0.0.1:{sdk_metrics_port}")))
+        runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"{sdk_metrics_host}:{sdk_metrics_port}")))
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,

@@ -1,0 +1,76 @@
+"""The cluster profile (`make run-cluster`): Anxin on its engines as production runs them, on this machine.
+
+The same services, ports, URLs, logs and supervision as the embedded stack (`deploy/stack.py`), with:
+
+- Temporal Server on PostgreSQL (`deploy/temporal_server.py`) instead of the CLI's dev server on SQLite,
+  started once the PostgreSQL it stores into is ready;
+- three KRaft Kafka nodes (`deploy/kafka_cluster.py`), the project's topics with three copies and two in
+  sync (ANXIN_KAFKA_REPLICATION_FACTOR=3 in every process);
+- two replicas of every API, relay and worker and two lifecycle workers: replica 2 of a process listens 10
+  above replica 1 (intake API 8001 and 8011, the lifecycle workers 8200 and 8210). The relays of one
+  service share the work through their advisory lock (one active, one standby), the workers through their
+  consumer group, the lifecycle workers through their task queue.
+
+Its files are in `.data/cluster/` (never shared with `make run`'s `.data/`), and only one of the two
+profiles runs at a time, as they use the same ports.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from deploy.engines import Engine, Ports, TemporalEngine
+from deploy.kafka_cluster import KafkaCluster
+from deploy.stack import ProcessSpec, Stack, search_attributes
+from deploy.temporal_server import TemporalServerEngine
+
+# How far above replica 1 replica 2 of a process listens (the service ports are 100 apart per kind).
+REPLICA_PORT_STEP = 10
+REPLICAS = 2
+# The codec server only serves the Temporal UI's decryption; one is enough and has no state to share.
+SINGLE_INSTANCE = frozenset({"codec-server"})
+
+
+class ClusterStack(Stack):
+    profile = "cluster"
+
+    def __init__(self, data_dir: Path, ports: Ports | None = None, **options: object) -> None:
+        super().__init__(data_dir, ports, **options)  # type: ignore[arg-type]
+
+    def make_temporal(self, env: dict[str, str]) -> TemporalEngine:
+        return TemporalServerEngine(self.data_dir, self.log_dir, self.ports.temporal, self.postgres,
+                                    search_attributes())
+
+    def make_kafka(self, env: dict[str, str]) -> KafkaCluster:
+        return KafkaCluster(self.data_dir, self.log_dir, self.ports.kafka)
+
+    def engine_waves(self) -> list[list[Engine]]:
+        # Temporal Server creates its databases in PostgreSQL before it starts: PostgreSQL (and Kafka,
+        # which needs nothing) first.
+        return [[self.postgres, self.kafka], [self.temporal]]
+
+    def kafka_topic_env(self) -> dict[str, str]:
+        assert isinstance(self.kafka, KafkaCluster)
+        return {"ANXIN_KAFKA_REPLICATION_FACTOR": str(self.kafka.settings().kafka_replication_factor)}
+
+    def process_specs(self) -> list[ProcessSpec]:
+        specs: list[ProcessSpec] = []
+        for spec in super().process_specs():
+            specs.append(spec)
+            if spec.name in SINGLE_INSTANCE:
+                continue
+            for replica in range(2, REPLICAS + 1):
+                step = REPLICA_PORT_STEP * (replica - 1)
+                env = dict(spec.env)
+                if "ANXIN_TEMPORAL_SDK_METRICS_PORT" in env:
+                    env["ANXIN_TEMPORAL_SDK_METRICS_PORT"] = str(int(env["ANXIN_TEMPORAL_SDK_METRICS_PORT"]) + step)
+                specs.append(ProcessSpec(f"{spec.name}-{replica}", spec.argv, spec.port + step, env,
+                                         ready_path=spec.ready_path))
+        return specs
+
+    def urls(self) -> list[tuple[str, str]]:
+        rows = []
+        for name, url in super().urls():
+            replica = self.processes.get(f"{name}-api-2")
+            rows.append((name, f"{url}  (replica 2: {replica.url})" if replica else url))
+        return rows

@@ -103,6 +103,12 @@ async def compressed_case(stack: Stack, agency_token: Callable[[str], str], empl
 async def test_refusal_above_the_threshold_ends_in_referral_and_blacklist(
     stack: Stack, agency_token: Callable[[str], str]
 ) -> None:
+    await walk_the_refusal_path(stack, agency_token)
+
+
+async def walk_the_refusal_path(stack: Stack, agency_token: Callable[[str], str]) -> None:
+    """Filed, verified above the threshold, served, left unpaid: compensation, referral, blacklist, publication,
+    and the police's decision recorded (also walked on the cluster profile, test_cluster_profile.py)."""
     client, plain_case_id, _ = await compressed_case(stack, agency_token, "邯郸市拒不支付测试建筑有限公司", "R")
     case_id = case_workflow_id(plain_case_id)
     case = client.get_workflow_handle(case_id)

@@ -88,10 +88,9 @@ def scratch_schema(settings: CommonSettings) -> Iterator[str]:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-@pytest.fixture(scope="session")
-def agency_token(stack: Stack) -> Callable[[str], str]:
-    """`agency_token("inspector-130402")` → a bearer token of that development client (see deploy/secrets.py),
-    obtained through the real `/oauth/token` of the intake API (every service verifies it)."""
+def token_source(stack: Stack) -> Callable[[str], str]:
+    """`token("inspector-130402")` → a bearer token of that development client (see deploy/secrets.py),
+    obtained through the real `/oauth/token` of the stack's intake API (every service verifies it)."""
     cache: dict[str, str] = {}
 
     def token(client_id: str) -> str:
@@ -109,3 +108,8 @@ def agency_token(stack: Stack) -> Callable[[str], str]:
         return cache[client_id]
 
     return token
+
+
+@pytest.fixture(scope="session")
+def agency_token(stack: Stack) -> Callable[[str], str]:
+    return token_source(stack)

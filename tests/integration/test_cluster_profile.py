@@ -1,0 +1,122 @@
+"""The cluster profile (`make run-cluster`) on this machine: Temporal Server on PostgreSQL, three KRaft Kafka
+brokers with the topics at three copies, two replicas of every API, relay, worker and lifecycle worker.
+
+One complaint walks the refusal path on it; then 100 complaints are filed while one broker is killed with
+SIGKILL and Temporal Server is restarted: every complaint still starts its workflow and reaches the cases
+ledger exactly once, as `make faults` checks on the embedded stack.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import httpx
+import psycopg
+import pytest
+
+from deploy.cluster import ClusterStack
+from deploy.engines import REPO_ROOT, Ports
+from deploy.kafka_cluster import KafkaCluster
+from tests.integration.test_intake import complaint
+from tests.integration.test_lifecycle_refusal import walk_the_refusal_path
+from tests.support.stack_fixtures import PORT_OFFSET, token_source
+
+# 1,500 below the session's test stack (never 1,000: `Ports.private` says why), so both can run at once.
+CLUSTER_PORTS = Ports.private(PORT_OFFSET - 1500)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[ClusterStack]:
+    data_dir = REPO_ROOT / ".data" / f"test-cluster{PORT_OFFSET or ''}"
+    ClusterStack(data_dir, CLUSTER_PORTS, with_ui=False, environ={}).stop()  # engines left by a killed run
+    shutil.rmtree(data_dir, ignore_errors=True)
+    stack = ClusterStack(data_dir, CLUSTER_PORTS, with_ui=False, environ={})
+    stack.acquire_lock()
+    try:
+        stack.start_engines(timeout=180)
+        stack.start_processes(timeout=300)
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster_token(cluster: ClusterStack) -> Callable[[str], str]:
+    return token_source(cluster)
+
+
+def test_every_process_runs_twice_on_the_cluster_engines(cluster: ClusterStack) -> None:
+    assert isinstance(cluster.kafka, KafkaCluster) and cluster.kafka.live_brokers() == 3
+    names = set(cluster.processes)
+    for process in ("intake-api", "cases-relay", "sanctions-worker", "lifecycle-worker"):
+        assert {process, f"{process}-2"} <= names
+    assert all(row["ready"] for row in cluster.status()), cluster.status()
+    with psycopg.connect(_database_url(cluster)) as conn:
+        # Temporal Server's own databases live beside the services' on the same PostgreSQL.
+        databases = {row[0] for row in conn.execute("SELECT datname FROM pg_database").fetchall()}
+    assert {"temporal", "temporal_visibility", "anxin"} <= databases
+
+
+async def test_the_refusal_path_on_the_cluster(cluster: ClusterStack, cluster_token: Callable[[str], str]) -> None:
+    await walk_the_refusal_path(cluster, cluster_token)
+
+
+def test_a_broker_killed_and_temporal_restarted_under_load_lose_nothing(
+    cluster: ClusterStack, cluster_token: Callable[[str], str]
+) -> None:
+    assert isinstance(cluster.kafka, KafkaCluster)
+    seed = uuid.uuid4().int % 10**6
+    headers = {"Authorization": f"Bearer {cluster_token('clerk-130402')}"}
+    ids: list[str] = []
+    restart: threading.Thread | None = None
+    # Both API replicas take complaints, as a load balancer in front of them would spread them.
+    urls = [cluster.processes["intake-api"].url, cluster.processes["intake-api-2"].url]
+    with httpx.Client(headers=headers, timeout=30) as http:
+        for n in range(100):
+            if n == 20:
+                cluster.kafka.kill(2)  # SIGKILL: no controlled shutdown, its partitions' leaders move
+            if n == 45:
+                restart = threading.Thread(target=_restart_temporal, args=(cluster,))
+                restart.start()
+            body = complaint(seed * 1000 + n, phone=f"139{(seed * 1000 + n) % 10**8:08d}")
+            response = http.post(f"{urls[n % 2]}/v1/complaints", json=body,
+                                 headers={"Idempotency-Key": f"cluster-{seed}-{n}"})
+            assert response.status_code == 201, response.text
+            ids.append(response.json()["complaint_id"])
+    assert restart is not None
+    restart.join(timeout=180)
+
+    started = ledgered = 0
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        with psycopg.connect(_database_url(cluster)) as conn:
+            started = conn.execute("SELECT count(*) FROM intake.workflow_starts WHERE complaint_id = ANY(%s)",
+                                   (ids,)).fetchone()[0]
+            ledgered = conn.execute("SELECT count(*) FROM cases.complaints WHERE complaint_id = ANY(%s)",
+                                    (ids,)).fetchone()[0]
+        if started == ledgered == len(ids):
+            break
+        time.sleep(1)
+    assert (started, ledgered) == (len(ids), len(ids))
+    with psycopg.connect(_database_url(cluster)) as conn:
+        # Events a relay resent after the broker died took effect once in the consumers' inbox.
+        applied = conn.execute(
+            "SELECT count(*), count(DISTINCT event_id) FROM cases.inbox WHERE event_id IN "
+            "(SELECT event_id FROM intake.outbox WHERE message_key = ANY(%s))", (ids,)).fetchone()
+    assert applied[0] == applied[1] >= len(ids)
+    cluster.kafka.restart_node(2)
+    assert cluster.kafka.live_brokers() == 3
+
+
+def _restart_temporal(cluster: ClusterStack) -> None:
+    cluster.temporal.stop()
+    cluster.temporal.start()
+    cluster.temporal.wait_ready(timeout=120)
+
+
+def _database_url(cluster: ClusterStack) -> str:
+    return cluster.postgres.admin_url.rsplit("/", 1)[0] + "/anxin"

@@ -15,15 +15,20 @@ STAMP_SYSTEM := .data/.system-packages
 TEMPORAL_VERSION := $(shell cat deploy/temporal/VERSION)
 TEMPORAL_DIR := .tools/temporal-server/$(TEMPORAL_VERSION)
 STAMP_TEMPORAL := $(TEMPORAL_DIR)/.built
+# Its Web UI, pinned in deploy/temporal/UI_VERSION (deploy/temporal_ui.py reads the same file), the same way.
+TEMPORAL_UI_VERSION := $(shell cat deploy/temporal/UI_VERSION)
+TEMPORAL_UI_DIR := .tools/temporal-ui/$(TEMPORAL_UI_VERSION)
+STAMP_TEMPORAL_UI := $(TEMPORAL_UI_DIR)/.built
 PYTEST_ARGS ?=
 
-.PHONY: help install temporal-server run test test-unit test-integration lint format contracts demo bench bench-scale faults fuzz clean status
+.PHONY: help install temporal-server temporal-ui run test test-unit test-integration lint format contracts demo bench bench-scale faults fuzz clean status
 
 help:
 	@echo "make run    - start Kafka, Temporal, PostgreSQL and every service (URLs printed; Ctrl-C stops)"
 	@echo "make test   - install everything and run the whole test suite on the real engines"
 	@echo "make lint   - ruff and mypy"
 	@echo "make temporal-server - build Temporal Server and its SQL tool from the Go module (once per pinned version)"
+	@echo "make temporal-ui - build the Temporal Web UI server from the Go module (once per pinned version)"
 	@echo "make contracts - write the events' AsyncAPI document and JSON Schemas (docs/events/) from their classes"
 	@echo "make status - which engines and services of a running stack are up"
 	@echo "make bench  - speed against the raw engines, as ratios (bench/results/latest.json)"
@@ -64,6 +69,23 @@ $(STAMP_TEMPORAL):
 	cp $$moddir/config/development-postgres12.yaml $(TEMPORAL_DIR)/config/ && \
 	chmod -R u+w $(TEMPORAL_DIR)
 	@rmdir $(TEMPORAL_DIR)/gobin
+	@touch $@
+
+# The Temporal Web UI server for the cluster profile, from the Go module github.com/temporalio/ui-server/v2:
+# the module embeds the UI's built web assets, so one binary serves the pages and the API the pages call.
+# Same toolchain as the server (the module asks for Go 1.26.10). About 80 seconds on a machine without Go
+# caches (the toolchain's download included), 6 seconds from a warm build cache; 40 MB.
+# The pin is the newest release of the line built on the same Temporal API module as the server (v1.63.5 for
+# server 1.32.2; the CLI that bundles server 1.32.0 bundles UI 2.54.1); 2.58 is built on the next API module.
+temporal-ui: $(STAMP_TEMPORAL_UI)
+
+$(STAMP_TEMPORAL_UI):
+	@mkdir -p $(TEMPORAL_UI_DIR)/gobin
+	export GOTOOLCHAIN=go1.27.3 && \
+	GOBIN=$(CURDIR)/$(TEMPORAL_UI_DIR)/gobin go install \
+		github.com/temporalio/ui-server/v2/cmd/server@v$(TEMPORAL_UI_VERSION) && \
+	mv $(TEMPORAL_UI_DIR)/gobin/server $(TEMPORAL_UI_DIR)/temporal-ui-server
+	@rmdir $(TEMPORAL_UI_DIR)/gobin
 	@touch $@
 
 # Debian packages, installed once per machine: a Chinese font for letters and posters, Chromium with

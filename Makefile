@@ -107,13 +107,13 @@ run: install
 status: install
 	$(PY) -m deploy.stack status
 
-test: install $(STAMP_TEMPORAL)
+test: install $(STAMP_TEMPORAL) $(STAMP_TEMPORAL_UI)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 test-unit: install
 	$(PY) -m pytest -q tests/unit $(PYTEST_ARGS)
 
-test-integration: install $(STAMP_TEMPORAL)
+test-integration: install $(STAMP_TEMPORAL) $(STAMP_TEMPORAL_UI)
 	$(PY) -m pytest -q tests/integration $(PYTEST_ARGS)
 
 lint: install

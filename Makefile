@@ -15,9 +15,13 @@ STAMP_SYSTEM := .data/.system-packages
 TEMPORAL_VERSION := $(shell cat deploy/temporal/VERSION)
 TEMPORAL_DIR := .tools/temporal-server/$(TEMPORAL_VERSION)
 STAMP_TEMPORAL := $(TEMPORAL_DIR)/.built
+# Its Web UI, pinned in deploy/temporal/UI_VERSION (deploy/temporal_ui.py reads the same file), the same way.
+TEMPORAL_UI_VERSION := $(shell cat deploy/temporal/UI_VERSION)
+TEMPORAL_UI_DIR := .tools/temporal-ui/$(TEMPORAL_UI_VERSION)
+STAMP_TEMPORAL_UI := $(TEMPORAL_UI_DIR)/.built
 PYTEST_ARGS ?=
 
-.PHONY: help install temporal-server run run-cluster test test-unit test-integration lint format contracts demo bench bench-scale faults fuzz clean status
+.PHONY: help install temporal-server temporal-ui run run-cluster test test-unit test-integration lint format contracts demo bench bench-scale faults fuzz clean status
 
 help:
 	@echo "make run    - start Kafka, Temporal, PostgreSQL and every service (URLs printed; Ctrl-C stops)"
@@ -25,6 +29,7 @@ help:
 	@echo "make test   - install everything and run the whole test suite on the real engines"
 	@echo "make lint   - ruff and mypy"
 	@echo "make temporal-server - build Temporal Server and its SQL tool from the Go module (once per pinned version)"
+	@echo "make temporal-ui - build the Temporal Web UI server from the Go module (once per pinned version)"
 	@echo "make contracts - write the events' AsyncAPI document and JSON Schemas (docs/events/) from their classes"
 	@echo "make status - which engines and services of a running stack are up"
 	@echo "make bench  - speed against the raw engines, as ratios (bench/results/latest.json)"
@@ -67,6 +72,23 @@ $(STAMP_TEMPORAL):
 	@rmdir $(TEMPORAL_DIR)/gobin
 	@touch $@
 
+# The Temporal Web UI server for the cluster profile, from the Go module github.com/temporalio/ui-server/v2:
+# the module embeds the UI's built web assets, so one binary serves the pages and the API the pages call.
+# Same toolchain as the server (the module asks for Go 1.26.10). About 80 seconds on a machine without Go
+# caches (the toolchain's download included), 6 seconds from a warm build cache; 40 MB.
+# The pin is the newest release of the line built on the same Temporal API module as the server (v1.63.5 for
+# server 1.32.2; the CLI that bundles server 1.32.0 bundles UI 2.54.1); 2.58 is built on the next API module.
+temporal-ui: $(STAMP_TEMPORAL_UI)
+
+$(STAMP_TEMPORAL_UI):
+	@mkdir -p $(TEMPORAL_UI_DIR)/gobin
+	export GOTOOLCHAIN=go1.27.3 && \
+	GOBIN=$(CURDIR)/$(TEMPORAL_UI_DIR)/gobin go install \
+		github.com/temporalio/ui-server/v2/cmd/server@v$(TEMPORAL_UI_VERSION) && \
+	mv $(TEMPORAL_UI_DIR)/gobin/server $(TEMPORAL_UI_DIR)/temporal-ui-server
+	@rmdir $(TEMPORAL_UI_DIR)/gobin
+	@touch $@
+
 # Debian packages, installed once per machine: a Chinese font for letters and posters, Chromium with
 # its driver for the browser test of the worker's form, and zbar to read the posters' QR codes back in tests.
 SYSTEM_PACKAGES := fonts-wqy-microhei fontconfig chromium chromium-driver zbar-tools
@@ -84,19 +106,19 @@ run: install
 	$(PY) -m deploy.stack run
 
 # The cluster profile (docs/deployment.md): its own data in .data/cluster/, the same ports and URLs as make run.
-run-cluster: install $(STAMP_TEMPORAL)
+run-cluster: install $(STAMP_TEMPORAL) $(STAMP_TEMPORAL_UI)
 	$(PY) -m deploy.stack run --profile cluster
 
 status: install
 	$(PY) -m deploy.stack status
 
-test: install $(STAMP_TEMPORAL)
+test: install $(STAMP_TEMPORAL) $(STAMP_TEMPORAL_UI)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 test-unit: install
 	$(PY) -m pytest -q tests/unit $(PYTEST_ARGS)
 
-test-integration: install $(STAMP_TEMPORAL)
+test-integration: install $(STAMP_TEMPORAL) $(STAMP_TEMPORAL_UI)
 	$(PY) -m pytest -q tests/integration $(PYTEST_ARGS)
 
 lint: install

@@ -1,41 +1,25 @@
 """Temporal Server built from its Go module (`make temporal-server`), on the test stack's PostgreSQL.
 
 The server runs beside the test stack's dev server, on its own block of ports (the stack's Temporal port
-+100 onwards), with its databases in the stack's PostgreSQL. A fresh machine builds it here once (about
-five minutes, through the same Makefile target `make install` runs); afterwards the start takes seconds.
++100 onwards), with its databases in the stack's PostgreSQL: the `temporal_server` fixture of
+tests/support/temporal_server_fixtures.py, shared with the Web UI's tests.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 
 import psycopg
-import pytest
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.worker import Worker
 
-from deploy.stack import Stack, search_attributes
+from deploy.stack import Stack
 from deploy.temporal_server import NUM_HISTORY_SHARDS, TemporalServerEngine, ensure_built
 from services.common.settings import CommonSettings
 from services.common.temporal import connect
 from services.contracts.lifecycle import SA_COMPLAINT_ID, SA_STAGE
 from tests.support.roundtrip import RoundTripWorkflow, greet
-
-
-@pytest.fixture(scope="module")
-def temporal_server(stack: Stack) -> Iterator[TemporalServerEngine]:
-    ensure_built()
-    engine = TemporalServerEngine(
-        stack.data_dir, stack.log_dir, stack.ports.temporal + 100, stack.postgres, search_attributes()
-    )
-    engine.start()
-    try:
-        engine.wait_ready(timeout=90)
-        yield engine
-    finally:
-        engine.stop()
 
 
 def test_schema_and_shards_in_the_stacks_postgresql(stack: Stack, temporal_server: TemporalServerEngine) -> None:

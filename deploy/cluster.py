@@ -23,6 +23,7 @@ from deploy.engines import Engine, Ports, TemporalEngine
 from deploy.kafka_cluster import KafkaCluster
 from deploy.stack import ProcessSpec, Stack, search_attributes
 from deploy.temporal_server import TemporalServerEngine
+from deploy.temporal_ui import TemporalUIEngine
 
 # How far above replica 1 replica 2 of a process listens (the service ports are 100 apart per kind).
 REPLICA_PORT_STEP = 10
@@ -36,6 +37,12 @@ class ClusterStack(Stack):
 
     def __init__(self, data_dir: Path, ports: Ports | None = None, **options: object) -> None:
         super().__init__(data_dir, ports, **options)  # type: ignore[arg-type]
+        # Temporal Server serves no Web UI (the dev server does): the UI server of its own, on the same port
+        # as make run's, decrypting through the codec server as there.
+        self.temporal_ui = TemporalUIEngine(
+            self.data_dir, self.log_dir, self.ports.temporal_ui, self.temporal.address,
+            f"http://127.0.0.1:{self.ports.codec_server}",
+        ) if self.with_ui else None
 
     def make_temporal(self, env: dict[str, str]) -> TemporalEngine:
         return TemporalServerEngine(self.data_dir, self.log_dir, self.ports.temporal, self.postgres,
@@ -47,7 +54,8 @@ class ClusterStack(Stack):
     def engine_waves(self) -> list[list[Engine]]:
         # Temporal Server creates its databases in PostgreSQL before it starts: PostgreSQL (and Kafka,
         # which needs nothing) first.
-        return [[self.postgres, self.kafka], [self.temporal]]
+        later: list[Engine] = [self.temporal] + ([self.temporal_ui] if self.temporal_ui else [])
+        return [[self.postgres, self.kafka], later]
 
     def kafka_topic_env(self) -> dict[str, str]:
         assert isinstance(self.kafka, KafkaCluster)
@@ -71,6 +79,8 @@ class ClusterStack(Stack):
     def urls(self) -> list[tuple[str, str]]:
         rows = []
         for name, url in super().urls():
+            if name == "Temporal" and self.temporal_ui:
+                rows.append(("Temporal Web UI", self.temporal_ui.describe()))
             replica = self.processes.get(f"{name}-api-2")
             rows.append((name, f"{url}  (replica 2: {replica.url})" if replica else url))
         return rows

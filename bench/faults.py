@@ -45,8 +45,9 @@ from temporalio.service import RPCError
 
 from deploy import demo
 from deploy.engines import REPO_ROOT, SERVICES, Engine, Ports
+from deploy.kafka_cluster import KafkaCluster
 from deploy.secrets import development_clients
-from deploy.stack import Stack
+from deploy.stack import PROFILES, Stack, make_stack
 from operations.ledger_audit import audit_ledger
 from operations.parked import describe, parked_in_ledger
 from services.common.settings import CommonSettings
@@ -68,6 +69,8 @@ DATA_DIR = REPO_ROOT / ".data" / "faults-stack"
 RESULTS = REPO_ROOT / "bench" / "results"
 PROCESSES = [f"{s}-{kind}" for s in SERVICES for kind in ("api", "relay", "worker")] + ["lifecycle-worker"]
 ENGINES = ["kafka", "temporal", "postgresql"]
+# On the cluster profile "kafka" is one broker of the three.
+KILLED_BROKER = 2
 # Every scenario, in the order run: the processes first, the engines last (the heaviest to restart).
 COMPONENTS = ["lifecycle-worker", *[f"{s}-relay" for s in SERVICES],
               *[f"{s}-{kind}" for s in SERVICES for kind in ("api", "worker")], *ENGINES]
@@ -189,7 +192,10 @@ class Faults:
     # -- the faults ---------------------------------------------------------------------------------
 
     def kill(self, component: str) -> None:
-        if component in ENGINES:
+        if component == "kafka" and isinstance(self.stack.kafka, KafkaCluster):
+            # One broker of three, as a machine of a cluster dies: its partitions' leaders move.
+            self.stack.kafka.kill(KILLED_BROKER)
+        elif component in ENGINES:
             engine = self.engine(component)
             assert engine.process is not None
             # The engines run in their own session: the whole group goes, as in a crash of the server
@@ -200,7 +206,9 @@ class Faults:
             self.stack.kill_process(component)
 
     def restart(self, component: str) -> None:
-        if component in ENGINES:
+        if component == "kafka" and isinstance(self.stack.kafka, KafkaCluster):
+            self.stack.kafka.restart_node(KILLED_BROKER, timeout=180)
+        elif component in ENGINES:
             engine = self.engine(component)
             engine.start()
             engine.wait_ready(timeout=180)
@@ -208,7 +216,9 @@ class Faults:
             self.stack.restart_process(component, timeout=180)
 
     def engine(self, name: str) -> Engine:
-        return next(e for e in self.stack.engines if e.name == name)
+        engines: dict[str, Engine] = {"kafka": self.stack.kafka, "temporal": self.stack.temporal,
+                                      "postgresql": self.stack.postgres}
+        return engines[name]
 
     # -- the checks ---------------------------------------------------------------------------------
 
@@ -385,23 +395,26 @@ async def main_async(
     unknown = set(components) - set(COMPONENTS)
     if unknown:
         raise SystemExit(f"unknown components: {', '.join(sorted(unknown))}; choose from {', '.join(COMPONENTS)}")
-    Stack(DATA_DIR, PORTS, with_ui=False, environ={}).stop()
-    shutil.rmtree(DATA_DIR, ignore_errors=True)
-    stack = Stack(DATA_DIR, PORTS, with_ui=False, environ={}, extra_env={
+    data_dir = DATA_DIR if args.profile == "embedded" else DATA_DIR.with_name(f"faults-{args.profile}")
+    make_stack(args.profile, data_dir, PORTS, with_ui=False, environ={}).stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
+    stack = make_stack(args.profile, data_dir, PORTS, with_ui=False, environ={}, extra_env={
         "INTAKE_COMPLAINTS_PER_PHONE_PER_DAY": "100000",
         "ANXIN_WORKING_DAY_SECONDS": str(args.working_day_seconds),
     })
     stack.acquire_lock()
     began = time.monotonic()
     try:
-        say(f"starting the fault stack under {DATA_DIR}…")
+        say(f"starting the fault stack ({args.profile} profile) under {data_dir}…")
         await asyncio.to_thread(stack.start_engines)
-        await asyncio.to_thread(stack.start_processes, PROCESSES, timeout=240)
-        secret = development_clients(DATA_DIR)["clerk-130402"]["client_secret"]
+        # The cluster profile runs every process twice: killing one replica leaves the other serving.
+        await asyncio.to_thread(stack.start_processes, PROCESSES if args.profile == "embedded" else None,
+                                timeout=300)
+        secret = development_clients(data_dir)["clerk-130402"]["client_secret"]
         async with httpx.AsyncClient(timeout=30) as http:
             token = (await http.post(f"{stack.processes['intake-api'].url}/oauth/token", auth=("clerk-130402", secret),
                                      data={"grant_type": "client_credentials"})).json()["access_token"]
-            secrets = json.loads((DATA_DIR / "development-secrets.json").read_text())
+            secrets = json.loads((data_dir / "development-secrets.json").read_text())
             os.environ.update({k: v for k, v in secrets.items() if k.startswith("ANXIN_DATA")})
             client = await connect(CommonSettings(temporal_address=stack.temporal.address))
             faults = Faults(stack, client, token, args, http)
@@ -466,6 +479,8 @@ def main() -> None:
     parser.add_argument("--working-day-seconds", type=float, default=1.0)
     parser.add_argument("--paths", action=argparse.BooleanOptionalAction, default=True,
                         help="per scenario, take one complaint down the refusal path and one down the handoff ladder")
+    parser.add_argument("--profile", choices=PROFILES, default="embedded",
+                        help="the stack run: make run's (embedded) or make run-cluster's (cluster)")
     parser.add_argument("--settle", type=float, default=15.0, help="seconds for the last timers before the checks")
     args = parser.parse_args()
     if args.components:
@@ -475,12 +490,13 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     machine = {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()}
     rows = [{k: v for k, v in asdict(o).items() if k != "complaint_ids"} for o in outcomes]
-    (RESULTS / "faults.json").write_text(json.dumps(
+    written = RESULTS / ("faults.json" if args.profile == "embedded" else f"faults-{args.profile}.json")
+    written.write_text(json.dumps(
         {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine, "args": vars(args),
          "elapsed_s": round(elapsed, 1), "scenarios": rows, "duplicates_by_natural_key": by_key,
          "rows_checked_for_duplicates": products, "ledger_audit": audit},
         indent=2, ensure_ascii=False))
-    console.print(f"written to {RESULTS / 'faults.json'}")
+    console.print(f"written to {written}")
     failed = (any(o.lost or o.duplicates or o.stuck or o.recovery_s is None for o in outcomes) or by_key
               or audit["disagreeing"] or audit["parked"])
     exit_program(1 if failed else 0)

@@ -26,6 +26,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from deploy.engines import (
     REPO_ROOT,
@@ -379,12 +380,13 @@ def running_stack(stack: Stack, *, processes: list[str] | None = None) -> Iterat
 PROFILES = ("embedded", "cluster")
 
 
-def make_stack(profile: str, data_dir: Path) -> Stack:
+def make_stack(profile: str, data_dir: Path, ports: Ports | None = None, **options: Any) -> Stack:
+    """A stack of either profile (the benchmarks and fault runs take `--profile` too)."""
     if profile == "cluster":
         from deploy.cluster import ClusterStack
 
-        return ClusterStack(data_dir)
-    return Stack(data_dir)
+        return ClusterStack(data_dir, ports, **options)
+    return Stack(data_dir, ports, **options)
 
 
 def default_data_dir(profile: str) -> Path:

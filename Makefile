@@ -21,7 +21,7 @@ TEMPORAL_UI_DIR := .tools/temporal-ui/$(TEMPORAL_UI_VERSION)
 STAMP_TEMPORAL_UI := $(TEMPORAL_UI_DIR)/.built
 PYTEST_ARGS ?=
 
-.PHONY: help install temporal-server temporal-ui run run-cluster test test-unit test-integration lint format contracts demo bench bench-scale faults fuzz clean status
+.PHONY: help install temporal-server temporal-ui run run-cluster test test-unit test-integration lint format contracts demo bench bench-scale bench-topology faults fuzz clean status
 
 help:
 	@echo "make run    - start Kafka, Temporal, PostgreSQL and every service (URLs printed; Ctrl-C stops)"
@@ -34,6 +34,7 @@ help:
 	@echo "make status - which engines and services of a running stack are up"
 	@echo "make bench  - speed against the raw engines, as ratios (bench/results/latest.json)"
 	@echo "make bench-scale - 100,000 open workflows, and the case list and quarterly report over 1,000,000 complaints"
+	@echo "make bench-topology - the embedded and cluster profiles side by side, one against two replicas"
 	@echo "make faults - kill -9 each component under load; nothing lost or doubled (bench/results/faults.json)"
 	@echo "make fuzz   - schemathesis against every service's OpenAPI on a private stack (bench/results/fuzz.json)"
 
@@ -149,6 +150,11 @@ bench-scale: install
 	$(PY) -m bench.scale $(SCALE_ARGS)
 
 # Crash each engine and process with kill -9 under load (docs/reliability.md); one scenario:
+# The embedded and cluster profiles side by side: end to end, first steps per second with one and two
+# consumers and lifecycle workers, CPU per complaint of each component, engines' memory (bench/results/topology.json).
+bench-topology: install $(STAMP_TEMPORAL)
+	$(PY) -m bench.topology $(TOPOLOGY_ARGS)
+
 # make faults FAULTS_ARGS="--components intake-relay --complaints 100"
 faults: install
 	$(PY) -m bench.faults $(FAULTS_ARGS)

@@ -42,7 +42,7 @@ from temporalio.worker import Worker
 
 from deploy.engines import REPO_ROOT, Ports
 from deploy.secrets import development_clients
-from deploy.stack import Stack
+from deploy.stack import PROFILES, Stack, make_stack
 from services.common.event_handlers import EventHandlers
 from services.common.inbox import InboxConsumer
 from services.common.kafka import ensure_topics, new_consumer
@@ -295,29 +295,35 @@ async def clerk_token(stack: Stack) -> str:
     return str(response.json()["access_token"])
 
 
+BENCH_PROCESSES = ["intake-api", "intake-relay", "intake-worker", "lifecycle-worker"]
+
+
 @contextlib.asynccontextmanager
-async def bench_stack(extra_env: dict[str, str] | None = None, *, keep_data: bool = False) -> AsyncIterator[BenchStack]:
-    """A stack under `.data/bench-stack/`: the engines, intake and the lifecycle worker. Fresh, unless
-    `keep_data`: then the engines start again on what the last run left (its open workflows)."""
-    data_dir = REPO_ROOT / ".data" / "bench-stack"
-    Stack(data_dir, PORTS, with_ui=False, environ={}).stop()
+async def bench_stack(extra_env: dict[str, str] | None = None, *, keep_data: bool = False, profile: str = "embedded",
+                      processes: list[str] | None = None) -> AsyncIterator[BenchStack]:
+    """A stack under `.data/bench-stack/` (`bench-cluster/` for the cluster profile): the engines, intake and
+    the lifecycle worker (or `processes`). Fresh, unless `keep_data`: then the engines start again on what the
+    last run left (its open workflows)."""
+    data_dir = REPO_ROOT / ".data" / ("bench-stack" if profile == "embedded" else f"bench-{profile}")
+    make_stack(profile, data_dir, PORTS, with_ui=False, environ={}).stop()
     if not keep_data:
         shutil.rmtree(data_dir, ignore_errors=True)
-    stack = Stack(data_dir, PORTS, with_ui=False, environ={},
-                  extra_env={"INTAKE_COMPLAINTS_PER_PHONE_PER_DAY": "1000", **(extra_env or {})})
+    stack = make_stack(profile, data_dir, PORTS, with_ui=False, environ={},
+                       extra_env={"INTAKE_COMPLAINTS_PER_PHONE_PER_DAY": "1000", **(extra_env or {})})
     stack.acquire_lock()
     try:
-        print("starting the benchmark stack…", flush=True)
+        print(f"starting the benchmark stack ({profile} profile)…", flush=True)
         await asyncio.to_thread(stack.start_engines)
-        await asyncio.to_thread(
-            stack.start_processes, ["intake-api", "intake-relay", "intake-worker", "lifecycle-worker"], timeout=180
-        )
+        await asyncio.to_thread(stack.start_processes, processes or BENCH_PROCESSES, timeout=240)
         token = await clerk_token(stack)
         secrets = json.loads((data_dir / "development-secrets.json").read_text())
         os.environ.update({k: v for k, v in secrets.items() if k.startswith("ANXIN_DATA")})
         settings = CommonSettings(database_url=stack.postgres.admin_url.rsplit("/", 1)[0] + "/anxin",
                                   kafka_bootstrap_servers=stack.kafka.bootstrap_servers,
-                                  temporal_address=stack.temporal.address)
+                                  temporal_address=stack.temporal.address,
+                                  # The raw baselines' topics with as many copies as the project's.
+                                  kafka_replication_factor=int(stack.kafka_topic_env().get(
+                                      "ANXIN_KAFKA_REPLICATION_FACTOR", "1")))
         client = await connect(settings)
         yield BenchStack(stack, settings, client, token)
     finally:
@@ -326,7 +332,7 @@ async def bench_stack(extra_env: dict[str, str] | None = None, *, keep_data: boo
 
 async def main_async(args: argparse.Namespace) -> list[Figure]:
     figures: list[Figure] = []
-    async with bench_stack() as bench:
+    async with bench_stack(profile=args.profile) as bench:
         print("intake…", flush=True)
         figures += await bench_intake(bench.stack, bench.token, args.requests, args.concurrency)
         print("events…", flush=True)
@@ -342,15 +348,18 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--e2e", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--profile", choices=PROFILES, default="embedded",
+                        help="the engines measured: make run's (embedded) or make run-cluster's (cluster)")
     args = parser.parse_args()
     figures = asyncio.run(main_async(args))
     print_table(figures)
     RESULTS.mkdir(parents=True, exist_ok=True)
     machine = {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()}
-    (RESULTS / "latest.json").write_text(json.dumps(
+    written = RESULTS / ("latest.json" if args.profile == "embedded" else f"latest-{args.profile}.json")
+    written.write_text(json.dumps(
         {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine, "args": vars(args),
          "figures": [{**asdict(f), "ratio": f.ratio} for f in figures]}, indent=2, ensure_ascii=False))
-    print(f"\nwritten to {RESULTS / 'latest.json'}")
+    print(f"\nwritten to {written}")
 
 
 if __name__ == "__main__":

@@ -428,6 +428,20 @@ def test_the_city_runs_two_of_each_and_the_province_more() -> None:
     )
 
 
+def test_the_process_labels_split_the_migration_from_the_processes() -> None:
+    """docs/kubernetes.md applies everything but the processes first, by this label, then waits for the Job."""
+    doc = (ROOT / "docs" / "kubernetes.md").read_text()
+    match = re.search(r"-l 'anxin\.io/process notin \(([^)]*)\)'", doc)
+    assert match, "docs/kubernetes.md no longer gives the first apply's selector"
+    long_running = set(match.group(1).split(","))
+    for name in OVERLAYS:
+        objects = overlay(name)
+        for deployment in of_kind(objects, "Deployment").values():
+            assert deployment["metadata"]["labels"]["anxin.io/process"] in long_running
+        for job in of_kind(objects, "Job").values():
+            assert job["metadata"]["labels"]["anxin.io/process"] not in long_running
+
+
 def test_the_migration_job_runs_under_the_migration_role() -> None:
     for name in OVERLAYS:
         job = of_kind(overlay(name), "Job")["anxin-migrate"]
@@ -490,7 +504,8 @@ def test_the_installed_package_carries_every_file_the_processes_read() -> None:
     patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["*"]
     missing = [
         str(path.relative_to(ROOT))
-        for top in ("services", "workflows", "operations")
+        # deploy/config: the default lifecycle configuration every process reads.
+        for top in ("services", "workflows", "operations", "deploy/config")
         for path in (ROOT / top).rglob("*")
         if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".py", ".pyc")
         and not any(fnmatch.fnmatch(path.name, pattern) for pattern in patterns)

@@ -8,6 +8,7 @@ project's own truth, so neither can drift from the other:
 
 - every environment variable a container gets (its `env` and what its `envFrom` brings) is a name the process's
   settings class reads (its pydantic-settings fields), apart from the few names still being added (PENDING_ENV);
+- each value parses as its field's type, as the process would read it;
 - each process listens, is probed (/readyz, /healthz) and is reached on the port its spec or settings give;
 - every command is a module of the project; every worker has an autoscaler, every Deployment a disruption
   budget; every Secret a pod names is one of the base's placeholders, with the key asked for;
@@ -453,14 +454,35 @@ def test_the_migration_job_runs_under_the_migration_role() -> None:
         assert "readinessProbe" not in container
 
 
+def settings_from(settings: type[BaseSettings], env: dict[str, str | None]) -> BaseSettings:
+    """The settings a process would read from this environment (values from Secrets left out): each variable
+    passed under its field's alias or name, which wins over the test's own environment."""
+    keys = {(field.alias or name).upper(): field.alias or name for name, field in settings.model_fields.items()}
+    values: dict[str, Any] = {keys[k]: v for k, v in env.items() if k in keys and v is not None}
+    return settings(**values)
+
+
+@pytest.mark.parametrize("name", OVERLAYS)
+def test_every_process_reads_valid_settings_from_its_manifest(name: str) -> None:
+    """Not only the names: each value parses as its field's type (a port, a factor, an address list)."""
+    objects = overlay(name)
+    found = {w["metadata"]["name"]: w for w in workloads(objects)}
+    for process, (_command, settings, port) in expected_processes().items():
+        loaded = settings_from(settings, container_env(objects, the_container(found[process])))
+        if port is not None:
+            assert getattr(loaded, "http_port", None) == port, process
+            assert getattr(loaded, "http_host", None) == "0.0.0.0", process
+
+
 def test_the_engines_are_the_external_ones() -> None:
     for name in OVERLAYS:
         objects = overlay(name)
         (engines,) = [c["data"] for n, c in of_kind(objects, "ConfigMap").items() if unhashed(n) == "anxin-engines"]
-        assert engines["TEMPORAL_ADDRESS"].endswith(":7233")
-        assert engines["KAFKA_BOOTSTRAP_SERVERS"].endswith(":9092")
-        assert int(engines["ANXIN_KAFKA_REPLICATION_FACTOR"]) == 3
-        settings = CommonSettings.model_validate({k: v for k, v in engines.items() if k not in PENDING_ENV})
+        settings = settings_from(CommonSettings, engines)
+        assert isinstance(settings, CommonSettings)
+        assert settings.temporal_address == "temporal-frontend.temporal:7233"
+        assert settings.kafka_servers == ["anxin-kafka-bootstrap.kafka:9092"]
+        assert settings.kafka_replication_factor == 3
         assert settings.kafka_topic_configs == {"min.insync.replicas": "2"}
 
 

@@ -53,8 +53,6 @@ PENDING_ENV: dict[str, str] = {
     "ANXIN_MIGRATE_ON_START": "read by the processes that migrate at start (services' API, relay, worker)",
     # The migration role's URL, read by `anxin migrate`.
     "ANXIN_MIGRATION_DATABASE_URL": "read by `anxin migrate`",
-    # Where the lifecycle worker's Temporal SDK metrics listen (all interfaces in a pod).
-    "ANXIN_TEMPORAL_SDK_METRICS_HOST": "read by workflows.worker beside ANXIN_TEMPORAL_SDK_METRICS_PORT",
 }
 # The image's user; the pods run as the same id.
 IMAGE_UID = 10001

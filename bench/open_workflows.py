@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import psycopg
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -38,6 +39,8 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 
 from bench.run import BenchStack, Figure, bench_end_to_end
+from deploy.stack import Stack
+from deploy.temporal_server import DATABASES, TemporalServerEngine
 from services.common.lifecycle_config import load_lifecycle_config
 from services.contracts.intake_events import ComplaintSubmitted
 from services.contracts.lifecycle import (
@@ -70,6 +73,16 @@ def rss(pid: int) -> int:
 def sqlite_bytes(database: Path) -> dict[str, int]:
     """The dev server's SQLite file and its -wal/-shm companions, by name."""
     return {p.name: p.stat().st_size for p in sorted(database.parent.glob(database.name + "*"))}
+
+
+def temporal_storage(stack: Stack) -> dict[str, int]:
+    """What Temporal keeps on disk, by name: the dev server's SQLite files, or Temporal Server's two
+    PostgreSQL databases (the cluster profile)."""
+    if isinstance(stack.temporal, TemporalServerEngine):
+        with psycopg.connect(stack.postgres.admin_url) as conn:
+            return {name: int(conn.execute("SELECT pg_database_size(%s)", (name,)).fetchone()[0])  # type: ignore[index]
+                    for name in DATABASES}
+    return sqlite_bytes(stack.temporal.data_dir / "temporal.sqlite")
 
 
 # Normal and local activities (the deadlines are local activities) have their own latency histograms.
@@ -153,13 +166,12 @@ async def measure(bench: BenchStack, total: int, concurrency: int, e2e: int, con
     worker_pid = stack.processes["lifecycle-worker"].process.pid  # type: ignore[union-attr]
     temporal_pid = stack.temporal.process.pid  # type: ignore[union-attr]
     metrics_url = f"http://127.0.0.1:{stack.ports.lifecycle_worker + 1000}/metrics"
-    database = stack.temporal.data_dir / "temporal.sqlite"
     config = load_lifecycle_config(bench.settings)
     tag = uuid.uuid4().hex[:6]
 
     console.print("end to end, nothing else open…")
     empty = await bench_end_to_end(stack, client, await bench.fresh_token(), e2e, 16)
-    idle = {"worker_rss": rss(worker_pid), "temporal_rss": rss(temporal_pid), "database": sqlite_bytes(database)}
+    idle = {"worker_rss": rss(worker_pid), "temporal_rss": rss(temporal_pid), "database": temporal_storage(stack)}
 
     peak = {"worker_rss": 0, "temporal_rss": 0}
     sampling = True
@@ -186,7 +198,7 @@ async def measure(bench: BenchStack, total: int, concurrency: int, e2e: int, con
     checked = [await waiting_on_timer(client, workflow_id) for workflow_id in sample_ids]
     running = (await client.count_workflows(
         f'WorkflowType = "{COMPLAINT_WORKFLOW_TYPE}" AND ExecutionStatus = "Running"')).count
-    opened = {"worker_rss": rss(worker_pid), "temporal_rss": rss(temporal_pid), "database": sqlite_bytes(database)}
+    opened = {"worker_rss": rss(worker_pid), "temporal_rss": rss(temporal_pid), "database": temporal_storage(stack)}
     # Said now, so that a failure in the last measure does not lose the hour before it.
     console.print(f"started in {started_s:.0f} s, first steps done in {settled_s:.0f} s; idle {idle}; peak {peak}; "
                   f"open {opened}; sample waiting on a timer {sum(checked)}/{len(checked)}", highlight=False)
@@ -216,14 +228,13 @@ async def measure_reopened(bench: BenchStack, e2e: int, console: Console) -> dic
         raise SystemExit("no complaint workflows are open on the kept bench stack: run without --reopen first")
     sample_ids = [execution.id async for execution in client.list_workflows(query, limit=20)]
     checked = [await waiting_on_timer(client, workflow_id) for workflow_id in sample_ids]
-    database = stack.temporal.data_dir / "temporal.sqlite"
     console.print(f"end to end, {running:,} complaint workflows open (restarted)…")
     loaded = await bench_end_to_end(stack, client, await bench.fresh_token(), e2e, 16)
     return {
         "running_on_server": running, "sample_waiting_on_timer": f"{sum(checked)}/{len(checked)}",
         "open": {"worker_rss": rss(stack.processes["lifecycle-worker"].process.pid),  # type: ignore[union-attr]
                  "temporal_rss": rss(stack.temporal.process.pid),  # type: ignore[union-attr]
-                 "database": sqlite_bytes(database)},
+                 "database": temporal_storage(stack)},
         "end_to_end_open": [figure_dict(f) for f in loaded],
     }
 

@@ -203,12 +203,12 @@ def complaints_part(total: int, repeat: int) -> dict[str, Any]:
             "database_size": size[0] if size else None, "rows": rows}
 
 
-def workflows_part(total: int, concurrency: int, e2e: int) -> dict[str, Any]:
+def workflows_part(total: int, concurrency: int, e2e: int, profile: str = "embedded") -> dict[str, Any]:
     from bench import open_workflows
     from bench.run import bench_stack
 
     async def run() -> dict[str, Any]:
-        async with bench_stack() as bench:
+        async with bench_stack(profile=profile) as bench:
             return await open_workflows.measure(bench, total, concurrency, e2e, console)
 
     result = asyncio.run(run())
@@ -217,10 +217,12 @@ def workflows_part(total: int, concurrency: int, e2e: int) -> dict[str, Any]:
                         f"{result['start_seconds']:.0f} s, first steps done in {result['settled_seconds']:.0f} s)")
     for column in ("measure", "idle", "peak", f"{total:,} open"):
         table.add_column(column, justify="left" if column == "measure" else "right")
-    for name, key in (("lifecycle worker RSS (MiB)", "worker_rss"), ("Temporal dev server RSS (MiB)", "temporal_rss")):
+    server = "Temporal dev server" if profile == "embedded" else "Temporal Server"
+    for name, key in (("lifecycle worker RSS (MiB)", "worker_rss"), (f"{server} RSS (MiB)", "temporal_rss")):
         table.add_row(name, f"{result['idle'][key] / mib:.0f}", f"{result['peak'][key] / mib:.0f}",
                       f"{result['open'][key] / mib:.0f}")
-    table.add_row("Temporal SQLite on disk (MiB)", f"{sum(result['idle']['database'].values()) / mib:.0f}", "",
+    storage = "Temporal SQLite" if profile == "embedded" else "Temporal's PostgreSQL databases"
+    table.add_row(f"{storage} on disk (MiB)", f"{sum(result['idle']['database'].values()) / mib:.0f}", "",
                   f"{sum(result['open']['database'].values()) / mib:.0f}")
     for empty, loaded in zip(result["end_to_end_empty"], result["end_to_end_open"], strict=True):
         table.add_row(f"{empty['name']} ({empty['unit']}; anxin / raw)", f"{empty['anxin']} / {empty['raw']}", "",
@@ -263,6 +265,8 @@ def main() -> None:
     parser.add_argument("--e2e", type=int, default=60, help="complaints of each end-to-end measure")
     parser.add_argument("--reopen", action="store_true",
                         help="only the end-to-end figure, on the workflows the last run left open (stack restarted)")
+    parser.add_argument("--profile", choices=["embedded", "cluster"], default="embedded",
+                        help="the open workflows on make run's engines or make run-cluster's (kept apart in scale.json)")
     args = parser.parse_args()
 
     started = time.monotonic()
@@ -276,8 +280,9 @@ def main() -> None:
                                         **reopened_part(args.e2e)}
         args.workflows = args.complaints = 0
     if args.workflows:
-        result["workflows"] = {"at": datetime.now(UTC).isoformat(), "machine": machine,
-                               **workflows_part(args.workflows, args.concurrency, args.e2e)}
+        key = "workflows" if args.profile == "embedded" else f"workflows_{args.profile}"
+        result[key] = {"at": datetime.now(UTC).isoformat(), "machine": machine, "profile": args.profile,
+                       **workflows_part(args.workflows, args.concurrency, args.e2e, args.profile)}
     if args.complaints:
         result["complaints"] = {"at": datetime.now(UTC).isoformat(), "machine": machine,
                                 **complaints_part(args.complaints, args.repeat)}
@@ -285,7 +290,8 @@ def main() -> None:
     console.print(f"wall time {wall:.0f} s")
     for part in ("workflows", "complaints"):
         if getattr(args, part):
-            result[part]["wall_seconds"] = round(wall, 1)
+            key = f"workflows_{args.profile}" if part == "workflows" and args.profile != "embedded" else part
+            result[key]["wall_seconds"] = round(wall, 1)
     RESULTS.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False))
 

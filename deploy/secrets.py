@@ -1,8 +1,12 @@
-"""Development secrets for a local stack: data keys, the token signing key, and agency clients.
+"""Development secrets for a local stack: data keys, the token keys, and agency clients.
 
 Made once per data dir and kept there (`development-secrets.json`, `clients.json` with hashed secrets,
-`development-clients.json` with the clear secrets a developer uses to get tokens). Real deployments
-provide their own through the environment and never use these.
+`development-clients.json` with the clear secrets a developer uses to get tokens, `token-signing-jwk.json` with
+the issuer's private key and `token-jwks.json` with its public key set). Real deployments provide their own
+through the environment and never use these.
+
+The launcher gives one environment to every process, so here every API could issue tokens; a deployment gives
+`ANXIN_TOKEN_SIGNING_JWK` to the issuer alone (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from pathlib import Path
 
 from services.common.auth import Role, hash_secret
 from services.common.crypto import new_key
+from services.common.token_keys import TokenIssuer, new_signing_jwk, public_jwk
 
 # One client per role, scoped as a real one would be: counties are Handan's 邯山区 and 丛台区,
 # departments use the identifiers of the referrals service's department list.
@@ -49,15 +54,41 @@ def development_environment(data_dir: Path) -> dict[str, str]:
             "ANXIN_DATA_KEYS": json.dumps({key_id: new_key()}),
             "ANXIN_DATA_KEY_ID": key_id,
             "ANXIN_REFERENCE_KEY": new_key(),
-            "ANXIN_TOKEN_SIGNING_KEY": new_key(),
             "ANXIN_CLIENTS_FILE": str(clients_path),
         }
         _write_private(clients_path, [])
         _write_private(data_dir / "development-clients.json", [])
         _write_private(path, env)
+    _add_token_keys(data_dir)
     _register_missing_clients(data_dir)
     loaded: dict[str, str] = json.loads(path.read_text())
     return loaded
+
+
+def _add_token_keys(data_dir: Path) -> None:
+    """The issuer's Ed25519 key and the JWKS, in a data dir that has none yet (a new one, or one made when tokens
+    were HS256: its old key is dropped, so no process is left holding it)."""
+    path = data_dir / "development-secrets.json"
+    env: dict[str, str] = json.loads(path.read_text())
+    if "ANXIN_TOKEN_JWKS" in env:
+        return
+    signing = new_signing_jwk(kid=time.strftime("dev-%Y%m%d"))
+    signing_path, jwks_path = data_dir / "token-signing-jwk.json", data_dir / "token-jwks.json"
+    _write_private(signing_path, signing)
+    jwks_path.write_text(json.dumps({"keys": [public_jwk(signing)]}, indent=2))
+    env.pop("ANXIN_TOKEN_SIGNING_KEY", None)
+    env |= {
+        "ANXIN_TOKEN_JWKS": str(jwks_path),
+        "ANXIN_TOKEN_SIGNING_JWK": str(signing_path),
+        # Development sessions and test runs keep one token for an hour; a deployment keeps the short default.
+        "ANXIN_TOKEN_TTL_SECONDS": "3600",
+    }
+    _write_private(path, env)
+
+
+def development_token_issuer(data_dir: Path) -> TokenIssuer:
+    """An issuer with the development stack's signing key (tests mint tokens of any role with it)."""
+    return TokenIssuer(json.loads((data_dir / "token-signing-jwk.json").read_text()), ttl_seconds=3600)
 
 
 def _register_missing_clients(data_dir: Path) -> None:

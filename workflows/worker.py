@@ -89,15 +89,17 @@ class LifecycleSettings(CommonSettings):
     # Where those metrics listen: loopback on one machine; a pod lets its cluster's scraper in with 0.0.0.0.
     sdk_metrics_host: str = Field("127.0.0.1", alias="ANXIN_TEMPORAL_SDK_METRICS_HOST")
 
-    def service_client(self, http: httpx.AsyncClient, base_url: str) -> HttpCommandClient:
-        """Commands to one service, authenticated as the lifecycle client at that service's token endpoint."""
+    def service_client(self, http: httpx.AsyncClient, base_url: str, audience: str) -> HttpCommandClient:
+        """Commands to one service, authenticated as the lifecycle client with a token for that service alone:
+        from the issuer (`ANXIN_TOKEN_ISSUER_URL`) when set, else from that service's own token endpoint."""
         if not self.lifecycle_client_secret:
             raise KeyConfigError(
                 "ANXIN_LIFECYCLE_CLIENT_SECRET must be set: the services answer lifecycle requests only with the "
                 f"token of the lifecycle client {self.lifecycle_client_id!r}"
             )
-        token_url = f"{base_url.rstrip('/')}/oauth/token"
-        auth = ClientCredentials(token_url, self.lifecycle_client_id, self.lifecycle_client_secret)
+        token_url = f"{(self.token_issuer_url or base_url).rstrip('/')}/oauth/token"
+        auth = ClientCredentials(token_url, self.lifecycle_client_id, self.lifecycle_client_secret,
+                                 audiences=[audience])
         return HttpCommandClient(http, base_url, auth)
 
 
@@ -111,9 +113,9 @@ def default_dependencies(
         services: tuple[CasesApi, ReferralsApi, SanctionsApi] = (journal, journal, journal)
     else:
         services = (
-            HttpCasesApi(lifecycle.service_client(http, lifecycle.cases_url)),
-            HttpReferralsApi(lifecycle.service_client(http, lifecycle.referrals_url)),
-            HttpSanctionsApi(lifecycle.service_client(http, lifecycle.sanctions_url)),
+            HttpCasesApi(lifecycle.service_client(http, lifecycle.cases_url, "cases")),
+            HttpReferralsApi(lifecycle.service_client(http, lifecycle.referrals_url, "referrals")),
+            HttpSanctionsApi(lifecycle.service_client(http, lifecycle.sanctions_url, "sanctions")),
         )
     sms: SmsGateway
     if lifecycle is not None and lifecycle.sms_gateway_url and http is not None:

@@ -25,6 +25,7 @@ from services.common.problems import Problem, install_problem_handlers
 from services.common.runner import serve
 from services.common.settings import CommonSettings
 from services.common.temporal import EncryptionCodec
+from services.common.token_keys import AUDIENCES
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,8 @@ def _json(payloads: list[Payload]) -> dict[str, Any]:
 def create_app(settings: CodecSettings) -> FastAPI:
     codec = EncryptionCodec(settings.cipher())
     app = FastAPI(title="Anxin codec server", docs_url=None, redoc_url=None)
-    app.state.token_issuer = settings.token_issuer()
+    # An operator tool, not a service: a token for any of the services will do (the role is checked below).
+    app.state.token_verifier = settings.token_verifier(AUDIENCES)
     install_problem_handlers(app)
     app.add_middleware(
         CORSMiddleware,

@@ -25,7 +25,6 @@ from temporalio.client import Client
 
 from services.common import temporal
 from services.common.audit import audit_router
-from services.common.auth import token_router
 from services.common.db import open_async_pool, open_pool
 from services.common.health import (
     Check,
@@ -44,6 +43,7 @@ from services.common.relay import OutboxRelay, register_outbox_metrics
 from services.common.runner import Component, run_components, serve
 from services.common.settings import CommonSettings
 from services.common.telemetry import configure_tracing, instrument_app, temporal_interceptors
+from services.common.token_endpoint import TokenEndpoint, token_router
 
 log = logging.getLogger(__name__)
 
@@ -157,9 +157,20 @@ def create_service_app(
         checks["temporal"] = temporal_check(app.state.temporal.get)
     app.include_router(health_router(f"{spec.name}-api", checks))
     install_problem_handlers(app)
-    app.state.token_issuer = settings.token_issuer()
+    # Each service verifies with the published keys, for its own audience; only the process given the signing
+    # key issues (and only it needs the clients file).
+    verifier = settings.token_verifier([spec.name])
+    app.state.token_verifier = verifier
+    issuer = settings.token_issuer(verifier)
+    endpoint = TokenEndpoint(
+        verifier,
+        issuer,
+        settings.client_registry() if issuer is not None else None,
+        settings.token_endpoint_limits(),
+        settings.token_issuer_url,
+    )
     # Every router, the token endpoint and the audit trail included: each 4xx is a problem document.
-    for router in [token_router(settings.client_registry(), app.state.token_issuer), audit_router(), *routers]:
+    for router in [token_router(endpoint), audit_router(), *routers]:
         app.include_router(router, responses=PROBLEM_RESPONSES)
     return app
 

@@ -7,13 +7,16 @@ call `SomeSettings()` in `main()` / `create_app()` and pass the object down.
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.common.auth import ClientRegistry, TokenIssuer
+from services.common.auth import ClientRegistry
 from services.common.crypto import FieldCipher, KeyConfigError
+from services.common.token_endpoint import TokenEndpointLimits
+from services.common.token_keys import TokenIssuer, TokenKeyError, TokenVerifier, load_json_setting
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,10 +52,24 @@ class CommonSettings(BaseSettings):
     data_keys: str | None = Field(None, alias="ANXIN_DATA_KEYS", repr=False)
     data_key_id: str | None = Field(None, alias="ANXIN_DATA_KEY_ID")
     reference_key: str | None = Field(None, alias="ANXIN_REFERENCE_KEY", repr=False)
-    # Agency access: the key tokens are signed with, and the registered clients (secrets stored hashed).
+    # Agency access (services/common/token_keys.py). Every process that verifies tokens gets the public key set
+    # (JWKS JSON, inline or a file's path); only the issuer gets the private key it signs with (a JWK, inline or
+    # a file's path), the registered clients (secrets stored hashed) and the token lifetime.
+    token_jwks: str | None = Field(None, alias="ANXIN_TOKEN_JWKS")
+    token_signing_jwk: str | None = Field(None, alias="ANXIN_TOKEN_SIGNING_JWK", repr=False)
+    # Where the issuer answers, named by the other services' `/oauth/token` (and used by the lifecycle worker).
+    token_issuer_url: str | None = Field(None, alias="ANXIN_TOKEN_ISSUER_URL")
+    # The HS256 key of before: read only to refuse a configuration that still relies on it (tokens signed with
+    # it are never accepted); remove it from the environment once ANXIN_TOKEN_JWKS is set.
     token_signing_key: str | None = Field(None, alias="ANXIN_TOKEN_SIGNING_KEY", repr=False)
     clients_file: Path | None = Field(None, alias="ANXIN_CLIENTS_FILE")
-    token_ttl_seconds: int = Field(3600, alias="ANXIN_TOKEN_TTL_SECONDS", ge=60, le=86400)
+    token_ttl_seconds: int = Field(900, alias="ANXIN_TOKEN_TTL_SECONDS", ge=60, le=86400)
+    # The token endpoint's guards against floods and guessing (services/common/token_endpoint.py).
+    token_failures_per_address: int = Field(10, alias="ANXIN_TOKEN_FAILURES_PER_ADDRESS", ge=1)
+    token_failures_per_client: int = Field(20, alias="ANXIN_TOKEN_FAILURES_PER_CLIENT", ge=1)
+    token_failure_window_seconds: int = Field(60, alias="ANXIN_TOKEN_FAILURE_WINDOW_SECONDS", ge=1)
+    token_check_workers: int = Field(1, alias="ANXIN_TOKEN_CHECK_WORKERS", ge=1, le=16)
+    token_check_queue: int = Field(4, alias="ANXIN_TOKEN_CHECK_QUEUE", ge=0, le=256)
 
     @field_validator("kafka_bootstrap_servers")
     @classmethod
@@ -92,10 +109,39 @@ class CommonSettings(BaseSettings):
             raise KeyConfigError("ANXIN_REFERENCE_KEY must be set to make keyed references")
         return base64.b64decode(self.reference_key)
 
-    def token_issuer(self) -> TokenIssuer:
-        if not self.token_signing_key:
-            raise KeyConfigError("ANXIN_TOKEN_SIGNING_KEY must be set to verify agency tokens")
-        return TokenIssuer(base64.b64decode(self.token_signing_key), self.token_ttl_seconds)
+    def token_verifier(self, audiences: Sequence[str]) -> TokenVerifier:
+        """The verifier of a process answering for `audiences` (a service: its own name)."""
+        if not self.token_jwks:
+            if self.token_signing_key:
+                raise KeyConfigError(
+                    "ANXIN_TOKEN_SIGNING_KEY (an HS256 key) is no longer used: agency tokens are signed with Ed25519 "
+                    "now. Set ANXIN_TOKEN_JWKS (every process) and ANXIN_TOKEN_SIGNING_JWK (the issuer only); see "
+                    "docs/operations.md"
+                )
+            raise KeyConfigError("ANXIN_TOKEN_JWKS must be set to verify agency tokens")
+        try:
+            return TokenVerifier(load_json_setting(self.token_jwks), audiences)
+        except TokenKeyError as error:
+            raise KeyConfigError(f"ANXIN_TOKEN_JWKS: {error}") from None
+
+    def token_issuer(self, verifier: TokenVerifier) -> TokenIssuer | None:
+        """The issuer, in the process given the signing key; None in every other."""
+        if not self.token_signing_jwk:
+            return None
+        try:
+            return TokenIssuer(load_json_setting(self.token_signing_jwk), self.token_ttl_seconds,
+                               published_kids=verifier.kids)
+        except TokenKeyError as error:
+            raise KeyConfigError(f"ANXIN_TOKEN_SIGNING_JWK: {error}") from None
+
+    def token_endpoint_limits(self) -> TokenEndpointLimits:
+        return TokenEndpointLimits(
+            failures_per_address=self.token_failures_per_address,
+            failures_per_client=self.token_failures_per_client,
+            window_seconds=self.token_failure_window_seconds,
+            check_workers=self.token_check_workers,
+            check_queue=self.token_check_queue,
+        )
 
     def client_registry(self) -> ClientRegistry:
         if not self.clients_file or not self.clients_file.exists():

@@ -5,17 +5,17 @@ below, so a new route cannot ship unguarded by accident."""
 
 from __future__ import annotations
 
-import base64
 import importlib
-import json
 import re
 
 import httpx
 import pytest
 from fastapi.routing import APIRoute
 
+from deploy.secrets import development_token_issuer
 from deploy.stack import Stack
-from services.common.auth import Principal, Role, TokenIssuer, allowed_roles
+from services.common.auth import Principal, Role, allowed_roles
+from services.common.token_keys import TokenIssuer, new_signing_jwk
 
 SERVICES = ["intake", "cases", "referrals", "sanctions"]
 
@@ -23,6 +23,7 @@ SERVICES = ["intake", "cases", "referrals", "sanctions"]
 PUBLIC = {
     ("*", "GET", "/healthz"), ("*", "GET", "/readyz"), ("*", "GET", "/metrics"),
     ("*", "POST", "/oauth/token"),  # client credentials are the authentication
+    ("*", "GET", "/.well-known/jwks.json"),  # public keys
     ("intake", "GET", "/"), ("intake", "POST", "/form"), ("intake", "GET", "/status"), ("intake", "POST", "/status"),
     ("intake", "GET", "/v1/sites/{site_id}"), ("intake", "GET", "/v1/sites/{site_id}/poster.{fmt}"),  # on the poster
     ("intake", "GET", "/v1/complaints/{complaint_id}"),  # tracking code or token, checked in the route
@@ -56,8 +57,7 @@ def apis(stack: Stack) -> Stack:
 
 
 def _issuer(stack: Stack) -> TokenIssuer:
-    secrets = json.loads((stack.data_dir / "development-secrets.json").read_text())
-    return TokenIssuer(base64.b64decode(secrets["ANXIN_TOKEN_SIGNING_KEY"]))
+    return development_token_issuer(stack.data_dir)
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -93,7 +93,7 @@ def test_tampered_and_expired_tokens_are_refused_everywhere(apis: Stack) -> None
     issuer = _issuer(apis)
     token = issuer.issue(_principal(Role.city_office))
     expired = issuer.issue(_principal(Role.city_office), now=0)
-    forged = TokenIssuer(b"k" * 32).issue(_principal(Role.city_office))
+    forged = TokenIssuer(new_signing_jwk()).issue(_principal(Role.city_office))
     for service in SERVICES:
         url = f"{apis.processes[f'{service}-api'].url}/v1/audit"
         assert httpx.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == 200

@@ -120,6 +120,7 @@ def create_service_app(
             if asyncio.iscoroutine(result):
                 await result
         yield
+        app.state.token_endpoint.close()
         if app.state.kafka_probe is not None:
             app.state.kafka_probe.close()
         await app.state.pool.close()
@@ -169,6 +170,7 @@ def create_service_app(
         settings.token_endpoint_limits(),
         settings.token_issuer_url,
     )
+    app.state.token_endpoint = endpoint
     # Every router, the token endpoint and the audit trail included: each 4xx is a problem document.
     for router in [token_router(endpoint), audit_router(), *routers]:
         app.include_router(router, responses=PROBLEM_RESPONSES)

@@ -38,6 +38,8 @@ from services.common.errors import TooManyRequests, Unavailable
 from services.common.problems import PROBLEM_BASE, Problem
 from services.common.token_keys import AUDIENCES, TokenIssuer, TokenVerifier
 
+MAX_CLIENT_ID = 128
+
 
 @dataclass(frozen=True)
 class TokenEndpointLimits:
@@ -176,13 +178,17 @@ class TokenEndpoint:
         self.by_address = FailureCounter(self.limits.failures_per_address, self.limits.window_seconds)
         self.by_client = FailureCounter(self.limits.failures_per_client, self.limits.window_seconds)
 
+    def close(self) -> None:
+        if self.checks is not None:
+            self.checks.close()
+
     def refuse_if_limited(self, address: str, client_id: str) -> None:
-        for counter, key, what in ((self.by_address, address, "this address"), (self.by_client, client_id,
-                                                                               "this client id")):
+        for counter, key, what in ((self.by_address, address, "from this address"),
+                                   (self.by_client, client_id, "for this client id")):
             wait = counter.retry_after(key)
             if wait is not None:
                 raise TooManyRequests("Too many failed token requests",
-                                      f"Too many wrong client credentials from {what}; try again in {wait} s.",
+                                      f"Too many wrong client credentials {what}; try again in {wait} s.",
                                       retry_after=wait)
 
     def not_the_issuer(self) -> Problem:
@@ -195,6 +201,10 @@ class TokenEndpoint:
 
     async def authenticate(self, address: str, client_id: str, secret: str) -> RegisteredClient:
         assert self.checks is not None
+        if len(client_id) > MAX_CLIENT_ID:
+            # No registered id is this long; kept out of the counters, whose keys would otherwise hold it.
+            self.by_address.fail(address)
+            raise unauthorized("Unknown client or wrong secret.")
         self.refuse_if_limited(address, client_id)
         try:
             client = await self.checks.check(client_id, secret)

@@ -173,3 +173,12 @@ class TokenIssuer:
         if principal.department:
             claims["department"] = principal.department
         return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.kid})
+
+
+if __name__ == "__main__":
+    # `python -m services.common.token_keys [kid]`: a new signing key (for ANXIN_TOKEN_SIGNING_JWK, the issuer
+    # only) and its public JWK (to add to ANXIN_TOKEN_JWKS everywhere first); see docs/operations.md.
+    import sys
+
+    made = new_signing_jwk(sys.argv[1] if len(sys.argv) > 1 else None)
+    print(json.dumps({"signing_jwk": made, "public_jwk": public_jwk(made)}, indent=2))

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import json
 import os
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +18,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from deploy.secrets import development_environment
 from services.common.auth import (
     LIFECYCLE_CALLER,
     ClientCredentials,
@@ -409,3 +412,18 @@ def test_the_failure_counter_forgets_after_its_window_and_stays_bounded() -> Non
 def test_an_ipv6_host_is_counted_by_its_64() -> None:
     assert address_key("2001:db8:1:2::1") == address_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
     assert address_key("203.0.113.7") == "203.0.113.7" and address_key(None) == "unknown"
+
+
+def test_a_development_data_dir_of_before_gets_an_ed25519_key_in_place_of_its_hs256_one(tmp_path: Path) -> None:
+    env = development_environment(tmp_path)
+    old = {**env, "ANXIN_TOKEN_SIGNING_KEY": base64.b64encode(os.urandom(32)).decode()}
+    for name in ("ANXIN_TOKEN_JWKS", "ANXIN_TOKEN_SIGNING_JWK", "ANXIN_TOKEN_TTL_SECONDS"):
+        old.pop(name)
+    (tmp_path / "development-secrets.json").write_text(json.dumps(old))
+    migrated = development_environment(tmp_path)
+    assert "ANXIN_TOKEN_SIGNING_KEY" not in migrated
+    settings = CommonSettings(**{k: v for k, v in migrated.items() if k.startswith("ANXIN_TOKEN")})
+    verifier = settings.token_verifier(["cases"])
+    issuer = settings.token_issuer(verifier)
+    assert issuer is not None and verifier.verify(issuer.issue(_principal())).role == Role.city_office
+    assert all("d" not in key for key in json.loads((tmp_path / "token-jwks.json").read_text())["keys"])

@@ -15,9 +15,6 @@ its tokens by the same flow (`ClientCredentials`).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import os
 import time
@@ -30,6 +27,9 @@ import httpx
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 
+# Re-exported: the clients file's hashes are made and checked through this module.
+from services.common.client_secrets import hash_secret as hash_secret
+from services.common.client_secrets import verify_secret as verify_secret
 from services.common.problems import Problem
 
 
@@ -87,23 +87,6 @@ class RegisteredClient:
         return Principal(self.client_id, self.role, self.county, self.department)
 
 
-def hash_secret(secret: str, *, salt: bytes | None = None) -> str:
-    salt = salt or os.urandom(16)
-    digest = hashlib.scrypt(secret.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
-    return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
-
-
-def verify_secret(secret: str, stored: str) -> bool:
-    try:
-        scheme, salt_b64, digest_b64 = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    expected = hash_secret(secret, salt=base64.b64decode(salt_b64)).split("$")[2]
-    return hmac.compare_digest(expected, digest_b64)
-
-
 class ClientRegistry:
     def __init__(self, clients: list[RegisteredClient]) -> None:
         self._clients = {c.client_id: c for c in clients}
@@ -126,6 +109,12 @@ class ClientRegistry:
                 for r in rows
             ]
         )
+
+    def stored_hash(self, client_id: str) -> tuple[RegisteredClient | None, str]:
+        """The client and the hash its secret is checked against; an unknown id gets the dummy hash, so the check
+        costs one scrypt either way (no timing oracle)."""
+        client = self._clients.get(client_id)
+        return client, client.secret_hash if client is not None else self._dummy_hash
 
     def authenticate(self, client_id: str, secret: str) -> RegisteredClient | None:
         client = self._clients.get(client_id)

@@ -4,9 +4,9 @@ The token endpoint is the one route anybody may call with anything, and each cal
 CPU, by design). Three things keep it from stalling the service it lives in (the intake API serves the workers'
 form on the same event loop):
 
-- the secret check runs in a small thread pool, never on the event loop (scrypt releases the GIL), and when
-  the pool and its short queue are full the request is refused at once (503 + Retry-After) instead of queueing
-  without bound;
+- the secret check runs in a small thread pool at the lowest priority, never on the event loop (scrypt
+  releases the GIL), and when the pool and its short queue are full the request is refused at once (503 +
+  Retry-After) instead of queueing without bound;
 - failed attempts are counted per client address and per client id; past the limit the endpoint answers 429
   with Retry-After before any scrypt is spent. The counters live in the process's memory: cheap, and lost on a
   restart, which only gives an attacker a fresh window (each API process counts on its own);
@@ -28,7 +28,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -37,6 +37,7 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel
 
 from services.common.auth import ClientRegistry, RegisteredClient, unauthorized
+from services.common.client_secrets import verify_secret
 from services.common.errors import TooManyRequests, Unavailable
 from services.common.problems import PROBLEM_BASE, Problem
 from services.common.token_keys import AUDIENCES, TokenIssuer, TokenVerifier
@@ -115,33 +116,40 @@ class PoolSaturated(Exception):
 
 def _lower_priority() -> None:
     """Run this checking thread at the lowest CPU priority (Linux nices each thread on its own): under a flood
-    the scheduler gives the event loop — the workers' form — the CPU first, and the checks what is left
-    (they are refused with 503 when they fall behind). Off the event loop alone was not enough on a busy
-    2-core machine: the scrypt thread took half of the process's CPU share from the loop."""
+    the scheduler gives the event loop — the workers' form — the CPU first, and the checks what is left (they
+    are refused with 503 when they fall behind)."""
     with contextlib.suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
 class SecretChecks:
-    """Client secret checks in a bounded thread pool; `check` refuses at once when it is full."""
+    """Client secret checks in a small thread pool (scrypt releases the GIL); `check` refuses at once when it
+    is full. (A pool of processes did no better on a busy 2-core machine: its manager and feeder threads take
+    the GIL as often as a checking thread does.)"""
 
-    def __init__(self, registry: ClientRegistry, workers: int, queue: int) -> None:
+    def __init__(self, registry: ClientRegistry, workers: int, queue: int, *,
+                 executor: Callable[[], Executor] | None = None,
+                 verify: Callable[[str, str], bool] = verify_secret) -> None:
         self._registry = registry
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="client-secret-check",
-                                            initializer=_lower_priority)
+        self._new_executor = executor or (lambda: ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="client-secret-check", initializer=_lower_priority))
+        self._executor = self._new_executor()
+        self._verify = verify
         self._capacity = workers + queue
         self._in_flight = 0
 
     async def check(self, client_id: str, secret: str) -> RegisteredClient | None:
         if self._in_flight >= self._capacity:
             raise PoolSaturated
+        client, stored = self._registry.stored_hash(client_id)
         # Counted on the event loop only (no lock needed): incremented here, decremented when awaited back.
         self._in_flight += 1
         try:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._executor, self._registry.authenticate, client_id, secret)
+            ok = await loop.run_in_executor(self._executor, self._verify, secret, stored)
         finally:
             self._in_flight -= 1
+        return client if ok and client is not None else None
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

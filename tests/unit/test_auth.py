@@ -9,6 +9,7 @@ import json
 import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from deploy.secrets import development_environment
+from services.common import client_secrets
 from services.common.auth import (
     LIFECYCLE_CALLER,
     ClientCredentials,
@@ -36,6 +38,7 @@ from services.common.problems import install_problem_handlers
 from services.common.settings import CommonSettings
 from services.common.token_endpoint import (
     FailureCounter,
+    SecretChecks,
     TokenEndpoint,
     TokenEndpointLimits,
     address_key,
@@ -324,7 +327,7 @@ def test_an_unknown_client_id_costs_one_scrypt_like_a_known_one(monkeypatch: pyt
     registry = ClientRegistry([RegisteredClient("police", hash_secret("pw"), Role.police)])
     calls: list[int] = []
     real = hashlib.scrypt
-    monkeypatch.setattr(hashlib, "scrypt", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(client_secrets.hashlib, "scrypt", lambda *a, **k: calls.append(1) or real(*a, **k))
     assert registry.authenticate("nobody", "pw") is None
     assert registry.authenticate("police", "wrong") is None
     assert len(calls) == 2
@@ -335,23 +338,35 @@ def _async_client(app: FastAPI, address: str = "203.0.113.7") -> httpx.AsyncClie
                              base_url="http://svc.test")
 
 
-class SlowRegistry(ClientRegistry):
-    """Checks that wait until released, and remember which thread they ran in."""
+async def test_secret_checks_run_in_their_own_threads() -> None:
+    registry = ClientRegistry([RegisteredClient("police", hash_secret("pw"), Role.police)])
+    threads: list[str] = []
 
-    def __init__(self) -> None:
-        super().__init__([RegisteredClient("police", hash_secret("pw"), Role.police)])
-        self.release = threading.Event()
-        self.threads: list[str] = []
+    def verify(secret: str, stored: str) -> bool:
+        threads.append(threading.current_thread().name)
+        return verify_secret(secret, stored)
 
-    def authenticate(self, client_id: str, secret: str) -> RegisteredClient | None:
-        self.threads.append(threading.current_thread().name)
-        self.release.wait(10)
-        return super().authenticate(client_id, secret)
+    checks = SecretChecks(registry, workers=1, queue=0, verify=verify)
+    try:
+        assert await checks.check("police", "pw") == registry.authenticate("police", "pw")
+        assert await checks.check("police", "wrong") is None and await checks.check("nobody", "pw") is None
+    finally:
+        checks.close()
+    assert len(threads) == 3 and all(name.startswith("client-secret-check") for name in threads)
 
 
-async def test_secret_checks_run_off_the_event_loop_and_a_full_pool_refuses_at_once(issuer: TokenIssuer) -> None:
-    registry = SlowRegistry()
-    app = service_app(issuer, registry, limits=TokenEndpointLimits(check_workers=1, check_queue=1))
+async def test_a_full_pool_refuses_at_once_and_the_event_loop_stays_free(issuer: TokenIssuer) -> None:
+    registry = ClientRegistry([RegisteredClient("police", hash_secret("pw"), Role.police)])
+    app = service_app(issuer, registry)
+    release = threading.Event()
+
+    def slow_verify(secret: str, stored: str) -> bool:
+        release.wait(10)
+        return verify_secret(secret, stored)
+
+    # A thread pool stands in for the processes here, so the test can hold the checks until it releases them.
+    app.state.token_endpoint.checks = SecretChecks(
+        registry, 1, 1, executor=lambda: ThreadPoolExecutor(1), verify=slow_verify)
 
     @app.get("/ping")
     async def ping() -> str:
@@ -368,9 +383,8 @@ async def test_secret_checks_run_off_the_event_loop_and_a_full_pool_refuses_at_o
         assert time.monotonic() - started < 0.5
         assert busy.status_code == 503 and busy.headers["retry-after"] == "1"
         assert busy.headers["content-type"] == "application/problem+json"
-        registry.release.set()
+        release.set()
         assert [r.status_code for r in await asyncio.gather(*pending)] == [200, 200]
-    assert registry.threads and all(name.startswith("client-secret-check") for name in registry.threads)
 
 
 async def test_failures_from_one_address_or_for_one_client_are_limited(issuer: TokenIssuer) -> None:

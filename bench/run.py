@@ -6,7 +6,9 @@ project's own code is what is measured, not the machine:
 - intake: complaints/s and p50/p95/p99 latency of `POST /v1/complaints` at fixed concurrency, against a
   bare FastAPI + psycopg endpoint that inserts one row into the same PostgreSQL;
 - events: outbox → relay → Kafka → inbox consumer throughput, against raw kafka-python produce + consume;
-- end to end: complaints/s from POST to "workflow running", against raw `start_workflow` on the same server.
+- end to end: complaints/s from POST to "workflow running", against raw `start_workflow` on the same server;
+- token flood: the workers' form page's p95 while 50 bad token requests a second hit the intake API's
+  `/oauth/token`, against its p95 idle (the ratio should stay under 2: docs/security.md).
 
 A private stack is started under `.data/bench-stack/` (ports shifted by -4000, or by
 ANXIN_BENCH_PORT_OFFSET). Results print as a table and are written to `bench/results/latest.json`.
@@ -55,6 +57,7 @@ from services.contracts.lifecycle import complaint_workflow_id
 from tests.integration.test_intake import complaint
 from tests.support.events import Counted
 from tests.support.roundtrip import RoundTripWorkflow, greet
+from tests.support.token_flood import measure
 
 # Another stack on the machine (another checkout's bench, a test run) can be avoided with the offset.
 OFFSET = int(os.environ.get("ANXIN_BENCH_PORT_OFFSET", "-4000"))
@@ -265,6 +268,13 @@ async def bench_end_to_end(stack: Stack, client: Client, token: str, total: int,
     ]
 
 
+def bench_token_flood(stack: Stack, rate: float, seconds: float) -> list[Figure]:
+    figures = measure(stack.processes["intake-api"].url, rate=rate, seconds=seconds, idle_seconds=5)
+    answers = ", ".join(f"{status}×{count}" for status, count in sorted(figures.statuses.items()))
+    return [Figure("form p95 under token flood", "ms", figures.flood_p95_ms, figures.idle_p95_ms,
+                   f"{rate:g} bad token requests/s for {seconds:g} s vs idle; answers {answers}")]
+
+
 def print_table(figures: list[Figure]) -> None:
     print(f"\n{'measure':<34}{'anxin':>12}{'raw':>12}{'unit':>16}{'ratio':>9}  note")
     for f in figures:
@@ -333,12 +343,19 @@ async def bench_stack(extra_env: dict[str, str] | None = None, *, keep_data: boo
 async def main_async(args: argparse.Namespace) -> list[Figure]:
     figures: list[Figure] = []
     async with bench_stack(profile=args.profile) as bench:
-        print("intake…", flush=True)
-        figures += await bench_intake(bench.stack, bench.token, args.requests, args.concurrency)
-        print("events…", flush=True)
-        figures += await asyncio.to_thread(bench_events, bench.stack, bench.settings, args.events)
-        print("end to end…", flush=True)
-        figures += await bench_end_to_end(bench.stack, bench.client, bench.token, args.e2e, args.concurrency)
+        # A count of 0 skips its measure (`--requests 0 --events 0 --e2e 0`: the token flood alone).
+        if args.requests:
+            print("intake…", flush=True)
+            figures += await bench_intake(bench.stack, bench.token, args.requests, args.concurrency)
+        if args.events:
+            print("events…", flush=True)
+            figures += await asyncio.to_thread(bench_events, bench.stack, bench.settings, args.events)
+        if args.e2e:
+            print("end to end…", flush=True)
+            figures += await bench_end_to_end(bench.stack, bench.client, bench.token, args.e2e, args.concurrency)
+        if args.flood_rate > 0:
+            print("token flood…", flush=True)
+            figures += await asyncio.to_thread(bench_token_flood, bench.stack, args.flood_rate, args.flood_seconds)
     return figures
 
 
@@ -348,6 +365,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--e2e", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--flood-rate", type=float, default=50, help="bad token requests/s of the token flood (0: skip)")
+    parser.add_argument("--flood-seconds", type=float, default=10)
     parser.add_argument("--profile", choices=PROFILES, default="embedded",
                         help="the engines measured: make run's (embedded) or make run-cluster's (cluster)")
     args = parser.parse_args()

@@ -124,8 +124,8 @@ def _lower_priority() -> None:
 
 class SecretChecks:
     """Client secret checks in a small thread pool (scrypt releases the GIL); `check` refuses at once when it
-    is full. (A pool of processes did no better on a busy 2-core machine: its manager and feeder threads take
-    the GIL as often as a checking thread does.)"""
+    is full. (A pool of processes did worse in the one flood run tried on a busy 2-core machine; its manager and
+    feeder threads take the GIL too. docs/security.md has the figures.)"""
 
     def __init__(self, registry: ClientRegistry, workers: int, queue: int, *,
                  executor: Callable[[], Executor] | None = None,

@@ -46,8 +46,9 @@ from temporalio.service import RPCError
 from deploy import demo
 from deploy.engines import REPO_ROOT, SERVICES, Engine, Ports
 from deploy.kafka_cluster import KafkaCluster
+from deploy.launcher import PROFILES, make_stack
 from deploy.secrets import development_clients
-from deploy.stack import PROFILES, Stack, make_stack
+from deploy.stack import Stack
 from operations.ledger_audit import audit_ledger
 from operations.parked import describe, parked_in_ledger
 from services.common.settings import CommonSettings

@@ -41,8 +41,9 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from deploy.engines import REPO_ROOT, Ports
+from deploy.launcher import PROFILES, make_stack
 from deploy.secrets import development_clients
-from deploy.stack import PROFILES, Stack, make_stack
+from deploy.stack import Stack
 from services.common.event_handlers import EventHandlers
 from services.common.inbox import InboxConsumer
 from services.common.kafka import ensure_topics, new_consumer

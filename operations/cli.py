@@ -35,6 +35,7 @@ from operations.cli_support import (
     DATA_DIR,
     agency_token,
     console,
+    development_stack,
     operator_settings,
     service_database_urls,
     temporal_client,
@@ -57,9 +58,8 @@ app.add_typer(calendar_app, name="calendar")
 def stack_status() -> None:
     """Show each engine and process of the local stack and whether it is ready."""
     from deploy.engines import port_open
-    from deploy.stack import Stack
 
-    stack = Stack(DATA_DIR)
+    stack = development_stack()
     table = Table("component", "where", "state")
     engines = [("PostgreSQL", "127.0.0.1", stack.ports.postgres), ("Temporal", "127.0.0.1", stack.ports.temporal),
                ("Kafka", "127.0.0.1", stack.ports.kafka)]

@@ -67,6 +67,10 @@ class ClusterStack(Stack):
             specs.append(spec)
             if spec.name in SINGLE_INSTANCE:
                 continue
+            if spec.name == "lifecycle-worker":
+                # Its commands go to any replica of each service (the next when one is down), as a Service
+                # in front of the pods would spread them on a cluster.
+                spec.env.update(self.replica_urls(spec.env))
             for replica in range(2, REPLICAS + 1):
                 step = REPLICA_PORT_STEP * (replica - 1)
                 env = dict(spec.env)
@@ -75,6 +79,15 @@ class ClusterStack(Stack):
                 specs.append(ProcessSpec(f"{spec.name}-{replica}", spec.argv, spec.port + step, env,
                                          ready_path=spec.ready_path))
         return specs
+
+    @staticmethod
+    def replica_urls(env: dict[str, str]) -> dict[str, str]:
+        lists = {}
+        for name in ("ANXIN_CASES_URL", "ANXIN_REFERRALS_URL", "ANXIN_SANCTIONS_URL"):
+            first = env[name]
+            host, _, port = first.rpartition(":")
+            lists[name] = ",".join(f"{host}:{int(port) + REPLICA_PORT_STEP * n}" for n in range(REPLICAS))
+        return lists
 
     def urls(self) -> list[tuple[str, str]]:
         rows = []

@@ -44,6 +44,7 @@ from workflows.clients import (
     JournalServices,
     LocalSmsSink,
     ReferralsApi,
+    ReplicatedCommandClient,
     SanctionsApi,
     SmsGateway,
 )
@@ -69,6 +70,7 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
 class LifecycleSettings(CommonSettings):
     """Where the lifecycle worker finds the services it commands."""
 
+    # Each a base URL, or a comma-separated list of a service's replicas (see `service_client`).
     cases_url: str = Field("http://127.0.0.1:8002", alias="ANXIN_CASES_URL")
     referrals_url: str = Field("http://127.0.0.1:8003", alias="ANXIN_REFERRALS_URL")
     sanctions_url: str = Field("http://127.0.0.1:8004", alias="ANXIN_SANCTIONS_URL")
@@ -96,9 +98,14 @@ class LifecycleSettings(CommonSettings):
                 "ANXIN_LIFECYCLE_CLIENT_SECRET must be set: the services answer lifecycle requests only with the "
                 f"token of the lifecycle client {self.lifecycle_client_id!r}"
             )
-        token_url = f"{base_url.rstrip('/')}/oauth/token"
-        auth = ClientCredentials(token_url, self.lifecycle_client_id, self.lifecycle_client_secret)
-        return HttpCommandClient(http, base_url, auth)
+        replicas = []
+        # A comma-separated list names replicas of the service (no load balancer in front of them): each
+        # with its own token endpoint, the next used when one refuses the connection.
+        for url in (part.strip() for part in base_url.split(",") if part.strip()):
+            auth = ClientCredentials(f"{url.rstrip('/')}/oauth/token", self.lifecycle_client_id,
+                                     self.lifecycle_client_secret)
+            replicas.append(HttpCommandClient(http, url, auth))
+        return replicas[0] if len(replicas) == 1 else ReplicatedCommandClient(replicas)
 
 
 def default_dependencies(

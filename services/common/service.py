@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from fastapi import APIRouter, FastAPI
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from pydantic import Field
@@ -93,11 +94,17 @@ def prepare_schema(spec: ServiceSpec, settings: ServiceSettings) -> None:
     if settings.migrate_on_start:
         apply_migrations(settings.database_url, spec.schema, spec.migrations)
         return
-    pending = pending_migrations(settings.database_url, spec.schema, spec.migrations)
-    if pending:
+    try:
+        pending = pending_migrations(settings.database_url, spec.schema, spec.migrations)
+    except psycopg.errors.InsufficientPrivilege as exc:
+        # The schema (or yoyo's record in it) is not open to this role: its grants come with the migrations.
+        refusal = SystemExit(f"schema {spec.schema} is not open to this process's role: run `anxin migrate` ({exc})")
+    else:
+        if not pending:
+            return
         refusal = MigrationsPending(spec.schema, pending)
-        log.error(str(refusal.code))
-        raise refusal
+    log.error(str(refusal.code))
+    raise refusal
 
 
 class TemporalHandle:

@@ -27,8 +27,10 @@ from operations.cli import app as anxin
 from services.common.database_roles import MigrationReport, migrate_all
 from services.common.kafka import ensure_topics
 from services.common.outbox import add_event
+from services.common.service import ServiceSettings, prepare_schema
 from services.common.settings import CommonSettings
 from services.contracts.events import EventEnvelope
+from services.intake.spec import SPEC as INTAKE
 from tests.support.events import Marked
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -127,6 +129,10 @@ def test_runtime_role_keeps_to_its_rows(engine: PostgresEngine, first_run: Migra
     assert _attempt(url, "SELECT count(*) FROM _yoyo_migration") == "ok"
     assert _attempt(engine.service_url("cases"), "SELECT count(*) FROM intake.complaints", "cases") == \
         "InsufficientPrivilege"
+    # A process whose role was never granted the schema says what to run, as one with migrations pending does.
+    stranger = ServiceSettings(database_url=engine.service_url("cases"), migrate_on_start=False)
+    with pytest.raises(SystemExit, match="schema intake is not open to this process's role: run `anxin migrate`"):
+        prepare_schema(INTAKE, stranger)
 
 
 def _process(engine: PostgresEngine, stack: Stack, service: str, kind: str, port: int) -> subprocess.Popen[bytes]:
@@ -164,7 +170,7 @@ def test_service_processes_run_as_the_runtime_role(
     api = _process(engine, stack, "intake", "api", api_port)
     relay = _process(engine, stack, "intake", "relay", relay_port)
     try:
-        _wait(lambda: _ready(api_port) and _ready(relay_port), 40, "the intake API and relay to be ready")
+        _wait(lambda: _ready(api_port) and _ready(relay_port), 90, "the intake API and relay to be ready")
         client = development_clients(engine.data_dir)["city-office"]
         token = httpx.post(f"http://127.0.0.1:{api_port}/oauth/token", data={"grant_type": "client_credentials"},
                            auth=(client["client_id"], client["client_secret"]), timeout=10).json()["access_token"]
@@ -185,7 +191,7 @@ def test_service_processes_run_as_the_runtime_role(
                 row = conn.execute("SELECT sent_at FROM outbox WHERE topic = %s", (topic,)).fetchone()
                 return row is not None and row[0] is not None
 
-        _wait(sent, 20, "the relay to send the event")
+        _wait(sent, 30, "the relay to send the event")
     finally:
         for process in (api, relay):
             process.terminate()

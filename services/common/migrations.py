@@ -51,6 +51,9 @@ def _read(service_migrations: Path | None) -> Any:
 def apply_migrations(database_url: str, schema: str, service_migrations: Path | None) -> list[str]:
     """Apply what is missing; returns the ids applied now (empty when already up to date)."""
     ensure_schema(database_url, schema)
+    if not pending_migrations(database_url, schema, service_migrations):
+        # Up to date: no lock taken, nothing written (so a role that may only read its schema starts too).
+        return []
     backend = get_backend(_yoyo_url(database_url, schema))
     migrations = _read(service_migrations)
     with backend.lock():

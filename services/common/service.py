@@ -23,6 +23,7 @@ from fastapi import APIRouter, FastAPI
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from pydantic import Field
 from temporalio.client import Client
+from yoyo.exceptions import LockTimeout
 
 from services.common import temporal
 from services.common.audit import audit_router
@@ -92,8 +93,17 @@ class MigrationsPending(SystemExit):
 def prepare_schema(spec: ServiceSpec, settings: ServiceSettings) -> None:
     """Bring the schema up to date (ANXIN_MIGRATE_ON_START), or refuse to start while migrations are pending."""
     if settings.migrate_on_start:
-        apply_migrations(settings.database_url, spec.schema, spec.migrations)
-        return
+        try:
+            apply_migrations(settings.database_url, spec.schema, spec.migrations)
+            return
+        except LockTimeout:
+            # yoyo reports a lock row it may not write as a lock held by someone else.
+            refusal = SystemExit(
+                f"schema {spec.schema}: migration lock not taken within yoyo's wait: another process is migrating, or this "
+                "process's role may not migrate (a runtime role: run `anxin migrate`, set ANXIN_MIGRATE_ON_START=false)"
+            )
+            log.error(str(refusal.code))
+            raise refusal from None
     try:
         pending = pending_migrations(settings.database_url, spec.schema, spec.migrations)
     except psycopg.errors.InsufficientPrivilege as exc:

@@ -74,3 +74,22 @@ def test_development_engine_urls_are_as_before(tmp_path: Path) -> None:
     assert production.migration_url.startswith("postgresql://anxin_migrator:")
     assert production.service_url("cases") != engine.service_url("cases")
     assert (tmp_path / "database-passwords.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_migrate_command_says_what_is_missing_or_failed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from operations.cli import app
+
+    for name in ("ANXIN_MIGRATION_DATABASE_URL", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    runner = CliRunner()
+    unset = runner.invoke(app, ["migrate"])
+    assert unset.exit_code == 2 and "ANXIN_MIGRATION_DATABASE_URL" in unset.output
+    unknown = runner.invoke(app, ["migrate", "--service", "payroll"])
+    assert unknown.exit_code == 2 and "payroll" in unknown.output
+    # Nothing listens on port 1: the fallback is announced, then the failure names the first service.
+    down = runner.invoke(app, ["migrate"], env={"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/anxin"})
+    assert down.exit_code == 1, down.output
+    assert "warning: ANXIN_MIGRATION_DATABASE_URL not set" in down.output
+    assert "migration failed: intake: OperationalError" in down.output

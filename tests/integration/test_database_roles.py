@@ -129,6 +129,13 @@ def test_runtime_role_keeps_to_its_rows(engine: PostgresEngine, first_run: Migra
     assert _attempt(url, "SELECT count(*) FROM _yoyo_migration") == "ok"
     assert _attempt(engine.service_url("cases"), "SELECT count(*) FROM intake.complaints", "cases") == \
         "InsufficientPrivilege"
+    # The outbox trigger's function runs as the inserting runtime role: its NOTIFY reaches a LISTENing one.
+    with psycopg.connect(url, autocommit=True) as listener, psycopg.connect(url, options="-c search_path=intake") as writer:
+        listener.execute("LISTEN intake_outbox")
+        add_event(writer, "test.roles.notify", EventEnvelope.wrap(Marked(marker="notify"), subject="roles", producer="test"))
+        writer.commit()
+        assert [n.channel for n in listener.notifies(timeout=5, stop_after=1)] == ["intake_outbox"]
+        writer.execute("DELETE FROM outbox WHERE topic = 'test.roles.notify'")  # no topic: the relay must not try
     # A process whose role was never granted the schema says what to run, as one with migrations pending does.
     stranger = ServiceSettings(database_url=engine.service_url("cases"), migrate_on_start=False)
     with pytest.raises(SystemExit, match="schema intake is not open to this process's role: run `anxin migrate`"):

@@ -1,4 +1,4 @@
-"""Development secrets for a local stack: data keys, the token signing key, and agency clients.
+"""Development secrets for a local stack: data keys, the token signing key, agency clients, database passwords.
 
 Made once per data dir and kept there (`development-secrets.json`, `clients.json` with hashed secrets,
 `development-clients.json` with the clear secrets a developer uses to get tokens). Real deployments
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from services.common.auth import Role, hash_secret
@@ -88,6 +89,21 @@ def development_clients(data_dir: Path) -> dict[str, dict[str, str]]:
     return {row["client_id"]: row for row in rows}
 
 
+def database_passwords(data_dir: Path, roles: Iterable[str]) -> dict[str, str]:
+    """role → password of a password-authenticated development PostgreSQL (the superuser, the migration
+    role, each service's runtime role), made once per data dir and kept there (mode 0600). URL-safe, so
+    they go into connection URLs as they are."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "database-passwords.json"
+    passwords: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    missing = [role for role in roles if role not in passwords]
+    if missing:
+        passwords.update({role: secrets.token_urlsafe(24) for role in missing})
+        _write_private(path, passwords)
+    return passwords
+
+
 def _write_private(path: Path, content: object) -> None:
     path.touch(mode=0o600)
+    path.chmod(0o600)  # also when the file was there before, or the umask widened it
     path.write_text(json.dumps(content, indent=2, ensure_ascii=False))

@@ -11,6 +11,7 @@
     anxin clues import FILE            import clues (JSON lines or CSV) through intake, with a progress bar
     anxin calendar load FILE           enter a year's official holidays: checked, kept for the services, sent to open workflows
     anxin calendar status              the years the calendar covers, and open deadlines still provisional
+    anxin migrate [--service NAME]     apply the schemas' migrations and grant the runtime roles (before the processes start)
 
 Agency commands get a token with client credentials: `--client-id/--client-secret` (or ANXIN_CLIENT_ID /
 ANXIN_CLIENT_SECRET); on a development stack the clients made by `make run` are used by default.
@@ -40,6 +41,7 @@ from operations.cli_support import (
     service_database_urls,
     temporal_client,
 )
+from operations.migrate_cli import migrate_command
 from services.common.temporal import exit_program
 
 app = typer.Typer(help="Anxin (安薪) operator and clerk commands.", no_args_is_help=True)
@@ -52,6 +54,7 @@ app.add_typer(clues_app, name="clues")
 app.add_typer(case_app, name="case")
 app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
+app.command("migrate")(migrate_command)
 
 
 @stack_app.command("status")

@@ -92,12 +92,15 @@ class Stack:
         self.log_dir = self.data_dir / "logs"
         self.extra_env = extra_env or {}
         self.with_ui = with_ui
-        self.postgres = PostgresEngine(self.data_dir, self.log_dir, self.ports.postgres, env.get("DATABASE_URL"))
+        self.postgres = self.make_postgres(env)
         self.temporal: TemporalEngine = self.make_temporal(env)
         self.kafka: KafkaEngine | KafkaCluster = self.make_kafka(env)
         self.processes: dict[str, ProcessSpec] = {}
         self._lock_file: object | None = None
         self._stopping = threading.Event()
+
+    def make_postgres(self, env: dict[str, str]) -> PostgresEngine:
+        return PostgresEngine(self.data_dir, self.log_dir, self.ports.postgres, env.get("DATABASE_URL"))
 
     def make_temporal(self, env: dict[str, str]) -> TemporalEngine:
         return TemporalEngine(

@@ -295,7 +295,10 @@ class Faults:
         for publication; an unanswered handoff climbs the ladder to its last letter."""
         if path.case_id is None:
             return "acceptance"
-        status = dict(await self.client.get_workflow_handle(case_workflow_id(path.case_id)).query(Queries.STATUS))
+        handle = self.client.get_workflow_handle(case_workflow_id(path.case_id))
+        # Read with retries like the paths' own steps: a query is refused while a workflow task is being
+        # retried (a worker killed or slow under the load: "Workflow Task in failed state") until it completes.
+        status = dict(await demo.Demo.retrying(path.case_id, "status", lambda: handle.query(Queries.STATUS)))
         if path.name == "handed off":
             return None if LetterKind.ACCOUNTABILITY_TRANSFER.value in status["letters"] else "the last ladder letter"
         wanted = {"compensation decision": status["compensation_decision_id"],

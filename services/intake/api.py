@@ -6,7 +6,6 @@ shape the answer. Errors are RFC 9457 problems on the API and friendly Chinese m
 
 from __future__ import annotations
 
-import io
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Header, Request, UploadFile
@@ -17,7 +16,7 @@ from services.common import audit
 from services.common.auth import Principal, Role, bearer_principal, require_roles
 from services.common.openapi import file_responses
 from services.common.problems import Problem
-from services.intake import domain, pages, posters, store
+from services.intake import clues, domain, pages, posters, store
 from services.intake.evidence import EvidenceRejected, EvidenceStore
 from services.intake.status import complaint_status
 from services.intake.submissions import Intake, invalid_complaint, tracking_code_hash
@@ -243,26 +242,7 @@ async def import_clues(
 ) -> dict[str, Any]:
     data = await file.read()
     fmt: Literal["csv", "jsonl"] = "csv" if (file.filename or "").lower().endswith(".csv") else "jsonl"
-    service = intake(request)
-    results: list[dict[str, Any]] = []
-    stream = io.StringIO(data.decode("utf-8-sig"))
-    for parsed in domain.parse_clues(stream, fmt, counties=service.counties, today=service.today()):
-        if parsed.errors:
-            results.append({"row": parsed.row, "result": "invalid",
-                            "errors": [{"field": e.field, "code": e.code, "message": e.message} for e in parsed.errors]})
-            continue
-        assert parsed.submission is not None
-        fingerprint = domain.clue_fingerprint(parsed.submission, key=service.reference_key)
-        try:
-            filed = await service.file(parsed.submission, evidence=[], client_ip=None, clue=(fingerprint, source),
-                                       principal=principal)
-            results.append({"row": parsed.row, "result": "filed", "complaint_id": filed.complaint_id})
-        except store.DuplicateClue as dup:
-            results.append({"row": parsed.row, "result": "duplicate", "complaint_id": dup.complaint_id})
-    counts: dict[str, int] = {}
-    for r in results:
-        counts[r["result"]] = counts.get(r["result"], 0) + 1
-    return {"source": source, "rows": len(results), "counts": counts, "results": results}
+    return await clues.import_clues(intake(request), principal, data, fmt, source)
 
 
 # -- the worker's pages -----------------------------------------------------------------------------

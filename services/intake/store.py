@@ -54,9 +54,12 @@ class IdempotencyConflict(Exception):
 
 
 class DuplicateClue(Exception):
-    def __init__(self, complaint_id: str) -> None:
+    """The clue was imported before, as `complaint_id` in `county_code` (which the importer may not see)."""
+
+    def __init__(self, complaint_id: str, county_code: str) -> None:
         super().__init__(complaint_id)
         self.complaint_id = complaint_id
+        self.county_code = county_code
 
 
 _INSERT_COMPLAINT = """
@@ -116,12 +119,15 @@ async def insert_complaint(
     await add_event_async(conn, Topics.INTAKE_COMPLAINTS, event)
 
 
-async def clue_seen(conn: AsyncConnection[Any], fingerprint: str) -> str | None:
+async def clue_seen(conn: AsyncConnection[Any], fingerprint: str) -> DuplicateClue | None:
+    """The earlier import of this clue (its complaint and that complaint's county), or None."""
     cursor = await conn.execute(
-        "SELECT complaint_id FROM clue_fingerprints WHERE fingerprint = %s", (fingerprint,)
+        "SELECT f.complaint_id, c.county_code FROM clue_fingerprints f JOIN complaints c USING (complaint_id) "
+        "WHERE f.fingerprint = %s",
+        (fingerprint,),
     )
     found = await cursor.fetchone()
-    return found["complaint_id"] if found else None
+    return DuplicateClue(found["complaint_id"], found["county_code"]) if found else None
 
 
 async def get_complaint(conn: AsyncConnection[Any], complaint_id: str) -> dict[str, Any] | None:

@@ -82,7 +82,7 @@ class Intake:
                 if clue is not None:
                     seen = await store.clue_seen(conn, clue[0])
                     if seen:
-                        raise store.DuplicateClue(seen)
+                        raise seen
                 # The employer register's answer is taken here, once, and published with the complaint.
                 employer = await employers.identify(
                     conn, county=row.county_code, name_key=row.employer_name_key,
@@ -114,7 +114,7 @@ class Intake:
                 async with self.pool.connection() as conn:
                     seen = await store.clue_seen(conn, clue[0])
                 if seen:
-                    raise store.DuplicateClue(seen) from None
+                    raise seen from None
             raise
         return Filed(complaint_id, tracking_code)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 
 from tests.integration.referrals.conftest import Agencies
-from tests.integration.referrals.conftest import agencies as referral_agencies  # noqa: F401 (a fixture)
 from tests.integration.referrals.test_handoffs import handed_off_case
 
 SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" onload="fetch(\'/v1/handoffs\').then(r => r.text())'

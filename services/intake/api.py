@@ -223,10 +223,11 @@ async def site_poster(request: Request, site_id: str, fmt: str) -> Response:
     site = await _site_or_404(request, site_id)
     site_view = {**site, "county_name": intake(request).counties.get(site["county_code"], site["county_code"])}
     url = f"{request.app.state.settings.public_base_url.rstrip('/')}/?site={site_id}"
+    public = {"Cache-Control": "public, max-age=300"}  # printed and posted at the site: nothing private
     if fmt == "png":
-        return Response(posters.poster_png(site_view, url), media_type="image/png")
+        return Response(posters.poster_png(site_view, url), media_type="image/png", headers=public)
     return Response(posters.poster_pdf(site_view, url), media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="poster-{site_id}.pdf"'})
+                    headers={**public, "Content-Disposition": f'inline; filename="poster-{site_id}.pdf"'})
 
 
 @router.post(

@@ -14,12 +14,13 @@ from pydantic import BaseModel, Field
 
 from services.common import audit
 from services.common.auth import Principal, Role, bearer_principal, require_roles
+from services.common.errors import TooManyRequests
 from services.common.openapi import file_responses
 from services.common.problems import Problem
-from services.intake import clues, domain, pages, posters, store
+from services.intake import clues, domain, lookups, pages, posters, store
 from services.intake.evidence import EvidenceRejected, EvidenceStore
 from services.intake.status import complaint_status
-from services.intake.submissions import Intake, invalid_complaint, tracking_code_hash
+from services.intake.submissions import Intake, invalid_complaint
 
 router = APIRouter()
 
@@ -110,7 +111,8 @@ async def upload_evidence(
     "/v1/complaints/{complaint_id}",
     tags=["complaints"],
     summary="A complaint's status and plain-language timeline (tracking code or agency token)",
-    responses={404: {"description": "No such complaint, or the tracking code does not match"}},
+    responses={404: {"description": "No such complaint, or the tracking code does not match"},
+               429: {"description": "Too many wrong tracking codes from this address or for this complaint"}},
 )
 async def get_complaint(
     request: Request,
@@ -118,16 +120,17 @@ async def get_complaint(
     x_tracking_code: Annotated[str | None, Header(description="The worker's tracking code")] = None,
     principal: Principal | None = Depends(bearer_principal),
 ) -> dict[str, Any]:
-    async with intake(request).pool.connection() as conn:
-        row = await store.get_complaint(conn, complaint_id)
     # One answer for "no such complaint" and "wrong code": existence must not leak to strangers.
     not_found = Problem(404, "Not found", "No complaint with this number and tracking code.")
-    if row is None:
-        raise not_found
-    if principal is not None:
-        if principal.role not in READERS or not principal.may_see_county(row["county_code"]):
+    if principal is None:
+        # The worker, with the code: wrong codes are counted and limited (services/intake/lookups.py).
+        row = await lookups.look_up(intake(request), complaint_id, x_tracking_code or "", client_ip(request))
+        if row is None:
             raise not_found
-    elif not x_tracking_code or tracking_code_hash(x_tracking_code) != row["tracking_code_hash"]:
+        return await complaint_status(request.app, row)
+    async with intake(request).pool.connection() as conn:
+        row = await store.get_complaint(conn, complaint_id)
+    if row is None or principal.role not in READERS or not principal.may_see_county(row["county_code"]):
         raise not_found
     return await complaint_status(request.app, row)
 
@@ -328,10 +331,15 @@ async def status_page(
     request: Request, complaint_id: str = Form(""), tracking_code: str = Form("")
 ) -> Response:
     complaint_id = domain.normalise_complaint_id(complaint_id) or complaint_id.strip().upper()
-    async with intake(request).pool.connection() as conn:
-        row = await store.get_complaint(conn, complaint_id) if complaint_id else None
-    if row is None or tracking_code_hash(tracking_code) != row["tracking_code_hash"]:
-        values = {"complaint_id": complaint_id}
+    values = {"complaint_id": complaint_id}
+    try:
+        row = await lookups.look_up(intake(request), complaint_id, tracking_code, client_ip(request)) \
+            if complaint_id else None
+    except TooManyRequests as limited:
+        error = f"查询码错误次数过多，请 {max(1, limited.retry_after // 60)} 分钟后再试，或拨打 12333 热线。"
+        return HTMLResponse(pages.render_status_form(values=values, error=error), status_code=429,
+                            headers={"Retry-After": str(limited.retry_after)})
+    if row is None:
         return HTMLResponse(pages.render_status_form(values=values, error="投诉编号或查询码不正确，请核对后再试。"),
                             status_code=404)
     return HTMLResponse(pages.render_status(await complaint_status(request.app, row)))

@@ -31,6 +31,8 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             counties=dict(domain.DEFAULT_COUNTIES),
             complaints_per_ip_per_hour=settings.complaints_per_ip_per_hour,
             complaints_per_phone_per_day=settings.complaints_per_phone_per_day,
+            wrong_codes_per_ip_per_hour=settings.wrong_codes_per_ip_per_hour,
+            wrong_codes_per_complaint_per_hour=settings.wrong_codes_per_complaint_per_hour,
         )
         app.state.employers = EmployerRegister(app.state.pool)
 

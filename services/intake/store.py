@@ -24,7 +24,7 @@ class ComplaintRow:
     """Everything stored for one complaint; personal data already sealed by the caller."""
 
     complaint_id: str
-    tracking_code_hash: str
+    tracking_code_mac: str  # HMAC of the tracking code (services/intake/lookups.py); never the code itself
     channel: Channel
     site_id: str | None
     county_code: str
@@ -64,12 +64,12 @@ class DuplicateClue(Exception):
 
 _INSERT_COMPLAINT = """
 INSERT INTO complaints (
-    complaint_id, tracking_code_hash, channel, site_id, county_code, project_name, employer_name,
+    complaint_id, tracking_code_mac, channel, site_id, county_code, project_name, employer_name,
     employer_name_key, employer_credit_code, period_start, period_end, amount_owed, workers_affected,
     description, confidential, stale_for_rejection, worker_name_sealed, id_number_sealed, phone_sealed,
     bank_card_sealed, person_ref, phone_ref, evidence, submitted_at
 ) VALUES (
-    %(complaint_id)s, %(tracking_code_hash)s, %(channel)s, %(site_id)s, %(county_code)s, %(project_name)s,
+    %(complaint_id)s, %(tracking_code_mac)s, %(channel)s, %(site_id)s, %(county_code)s, %(project_name)s,
     %(employer_name)s, %(employer_name_key)s, %(employer_credit_code)s, %(period_start)s, %(period_end)s,
     %(amount_owed)s, %(workers_affected)s, %(description)s, %(confidential)s, %(stale_for_rejection)s,
     %(worker_name_sealed)s, %(id_number_sealed)s, %(phone_sealed)s, %(bank_card_sealed)s, %(person_ref)s,
@@ -143,6 +143,16 @@ async def hit_rate_limit(
     conn: AsyncConnection[Any], bucket: str, *, limit: int, window_seconds: int
 ) -> int | None:
     """Record one hit in `bucket`; returns seconds to wait when over `limit` in the window, else None."""
+    wait = await rate_limit_wait(conn, bucket, limit=limit, window_seconds=window_seconds)
+    if wait is None:
+        await add_rate_hit(conn, bucket, window_seconds=window_seconds)
+    return wait
+
+
+async def rate_limit_wait(
+    conn: AsyncConnection[Any], bucket: str, *, limit: int, window_seconds: int
+) -> int | None:
+    """Seconds to wait when `bucket` has had `limit` hits in the window already, else None (nothing recorded)."""
     cursor = await conn.execute(
         "SELECT count(*) AS hits, min(hit_at) AS oldest FROM rate_hits "
         "WHERE bucket = %s AND hit_at > now() - make_interval(secs => %s)",
@@ -158,8 +168,12 @@ async def hit_rate_limit(
         )
         wait = await cursor.fetchone()
         return int(wait["wait"]) if wait else window_seconds
-    await conn.execute("INSERT INTO rate_hits (bucket) VALUES (%s)", (bucket,))
     return None
+
+
+async def add_rate_hit(conn: AsyncConnection[Any], bucket: str, *, window_seconds: int) -> None:
+    """Count one hit in `bucket` (whose window is `window_seconds` long)."""
+    await conn.execute("INSERT INTO rate_hits (bucket) VALUES (%s)", (bucket,))
 
 
 async def purge_rate_hits(conn: AsyncConnection[Any], older_than_seconds: int) -> None:
@@ -206,6 +220,7 @@ __all__ = [
     "DuplicateClue",
     "IdempotencyConflict",
     "UniqueViolation",
+    "add_rate_hit",
     "clue_seen",
     "find_idempotent",
     "get_complaint",
@@ -213,6 +228,7 @@ __all__ = [
     "hit_rate_limit",
     "insert_complaint",
     "purge_rate_hits",
+    "rate_limit_wait",
     "record_workflow_start",
     "upsert_site",
 ]

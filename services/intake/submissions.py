@@ -23,7 +23,7 @@ from services.contracts.cases import EmployerIdentity
 from services.contracts.events import EventEnvelope
 from services.contracts.intake_events import ComplaintSubmitted
 from services.contracts.legal_time import CHINA_TZ, legal_date
-from services.intake import domain, employers, store
+from services.intake import domain, employers, lookups, store
 from services.intake.evidence import EvidenceRef
 
 SEALED_CONTEXT = "intake.complaints"
@@ -46,6 +46,9 @@ class Intake:
     counties: dict[str, str]
     complaints_per_ip_per_hour: int
     complaints_per_phone_per_day: int
+    # Wrong tracking codes before status look-ups are refused for the hour (services/intake/lookups.py).
+    wrong_codes_per_ip_per_hour: int = 30
+    wrong_codes_per_complaint_per_hour: int = 10
 
     def today(self) -> date:
         return legal_date(datetime.now(UTC))
@@ -171,7 +174,7 @@ class Intake:
 
         return store.ComplaintRow(
             complaint_id=complaint_id,
-            tracking_code_hash=tracking_code_hash(tracking_code),
+            tracking_code_mac=lookups.tracking_code_mac(tracking_code, self.reference_key),
             channel=s.channel,
             site_id=s.site_id,
             county_code=s.county_code,
@@ -195,13 +198,6 @@ class Intake:
             evidence=[{"sha256": e.sha256, "size": e.size, "media_type": e.media_type} for e in evidence],
             submitted_at=now,
         )
-
-
-def tracking_code_hash(code: str) -> str:
-    # Tracking codes are short secrets: only their hash is stored, like a password's. A code as typed
-    # (lower case, no dash, full-width) is put in normal form first, so it still matches.
-    normal = domain.normalise_tracking_code(code) or code.strip().upper()
-    return hashlib.sha256(("anxin-tracking:" + normal).encode()).hexdigest()
 
 
 def submitted_event(row: store.ComplaintRow, s: domain.ComplaintSubmission,

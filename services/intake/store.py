@@ -139,47 +139,65 @@ async def get_complaint(conn: AsyncConnection[Any], complaint_id: str) -> dict[s
     return await cursor.fetchone()  # type: ignore[return-value]
 
 
+# One row per bucket and fixed window (migration 0004). The window of a hit is the one `now()` falls in,
+# counted from the epoch, so every request in the same window meets the same row.
+_WINDOW = "to_timestamp(floor(extract(epoch FROM now()) / %(window)s) * %(window)s)"
+_HIT = f"""
+INSERT INTO rate_windows (bucket, window_start, expires_at, hits)
+VALUES (%(bucket)s, {_WINDOW}, {_WINDOW} + make_interval(secs => %(window)s), 1)
+ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_windows.hits + 1
+RETURNING hits, GREATEST(1, ceil(extract(epoch FROM expires_at - now())))::int AS wait
+"""
+# Expired windows are deleted by the request that opens a new window (a few at a time, skipping rows another
+# transaction holds), so the table stays the size of the windows in use without a timer of its own.
+PURGE_BATCH = 500
+
+
 async def hit_rate_limit(
     conn: AsyncConnection[Any], bucket: str, *, limit: int, window_seconds: int
 ) -> int | None:
-    """Record one hit in `bucket`; returns seconds to wait when over `limit` in the window, else None."""
-    wait = await rate_limit_wait(conn, bucket, limit=limit, window_seconds=window_seconds)
-    if wait is None:
-        await add_rate_hit(conn, bucket, window_seconds=window_seconds)
-    return wait
+    """Count one hit in `bucket`'s current window; seconds to wait when that makes it more than `limit`, else
+    None. Call it in the transaction of the limited change: a refusal rolls its own hit back with it."""
+    hits, wait = await _hit(conn, bucket, window_seconds)
+    return wait if hits > limit else None
 
 
 async def rate_limit_wait(
     conn: AsyncConnection[Any], bucket: str, *, limit: int, window_seconds: int
 ) -> int | None:
-    """Seconds to wait when `bucket` has had `limit` hits in the window already, else None (nothing recorded)."""
+    """Seconds to wait when `bucket` has had `limit` hits in its current window already, else None (nothing
+    is counted)."""
     cursor = await conn.execute(
-        "SELECT count(*) AS hits, min(hit_at) AS oldest FROM rate_hits "
-        "WHERE bucket = %s AND hit_at > now() - make_interval(secs => %s)",
-        (bucket, window_seconds),
+        f"SELECT GREATEST(1, ceil(extract(epoch FROM expires_at - now())))::int AS wait FROM rate_windows "
+        f"WHERE bucket = %(bucket)s AND window_start = {_WINDOW} AND hits >= %(limit)s",
+        {"bucket": bucket, "window": window_seconds, "limit": limit},
     )
     row = await cursor.fetchone()
-    assert row is not None
-    if row["hits"] >= limit:
-        cursor = await conn.execute(
-            "SELECT GREATEST(1, ceil(extract(epoch FROM (%s::timestamptz + make_interval(secs => %s) - now()))))"
-            "::int AS wait",
-            (row["oldest"], window_seconds),
-        )
-        wait = await cursor.fetchone()
-        return int(wait["wait"]) if wait else window_seconds
-    return None
+    return int(row["wait"]) if row else None
 
 
 async def add_rate_hit(conn: AsyncConnection[Any], bucket: str, *, window_seconds: int) -> None:
-    """Count one hit in `bucket` (whose window is `window_seconds` long)."""
-    await conn.execute("INSERT INTO rate_hits (bucket) VALUES (%s)", (bucket,))
+    """Count one hit in `bucket`'s current window, whatever the count."""
+    await _hit(conn, bucket, window_seconds)
 
 
-async def purge_rate_hits(conn: AsyncConnection[Any], older_than_seconds: int) -> None:
-    await conn.execute(
-        "DELETE FROM rate_hits WHERE hit_at < now() - make_interval(secs => %s)", (older_than_seconds,)
+async def _hit(conn: AsyncConnection[Any], bucket: str, window_seconds: int) -> tuple[int, int]:
+    cursor = await conn.execute(_HIT, {"bucket": bucket, "window": window_seconds})
+    row = await cursor.fetchone()
+    assert row is not None
+    if row["hits"] == 1:
+        await purge_rate_windows(conn)
+    return int(row["hits"]), int(row["wait"])
+
+
+async def purge_rate_windows(conn: AsyncConnection[Any], batch: int = PURGE_BATCH) -> int:
+    """Delete up to `batch` expired windows that no other transaction holds; how many were deleted."""
+    cursor = await conn.execute(
+        "DELETE FROM rate_windows WHERE (bucket, window_start) IN (SELECT bucket, window_start FROM rate_windows "
+        "WHERE expires_at < now() LIMIT %s FOR UPDATE SKIP LOCKED)",
+        (batch,),
     )
+    return cursor.rowcount
 
 
 async def upsert_site(conn: AsyncConnection[Any], site: dict[str, Any]) -> dict[str, Any]:
@@ -227,7 +245,7 @@ __all__ = [
     "get_site",
     "hit_rate_limit",
     "insert_complaint",
-    "purge_rate_hits",
+    "purge_rate_windows",
     "rate_limit_wait",
     "record_workflow_start",
     "upsert_site",

@@ -36,7 +36,7 @@ def _sql(stack: Stack, query: str, *params: Any) -> list[tuple[Any, ...]]:
 
 
 def _forget_lookups(stack: Stack) -> None:
-    _sql(stack, "DELETE FROM rate_hits WHERE bucket LIKE 'lookup-%%'")
+    _sql(stack, "DELETE FROM rate_windows WHERE bucket LIKE 'lookup-%%'")
 
 
 @pytest.fixture

@@ -295,24 +295,25 @@ async def submit_form(request: Request) -> HTMLResponse:
         errors = invalid.by_field()
         return HTMLResponse(pages.render_form(site_row, counties, values=values, errors=errors), status_code=422)
     uploads = [f for f in form.getlist("evidence") if not isinstance(f, str) and f.filename]
-    refs = []
+    refs, blobs = [], []
     try:
         if len(uploads) > request.app.state.settings.evidence_max_files:
             raise EvidenceRejected("too_many", f"最多上传 {request.app.state.settings.evidence_max_files} 个文件")
         for upload in uploads:
             data = await upload.read(request.app.state.settings.evidence_max_bytes + 1)
-            refs.append(evidence_store(request).put(data, declared_name=upload.filename or ""))
+            refs.append(evidence_store(request).check(data))  # written by `file`, once the limits let it through
+            blobs.append(data)
     except EvidenceRejected as rejected:
         errors = {"evidence": str(rejected)}
         return HTMLResponse(pages.render_form(site_row, counties, values=values, errors=errors), status_code=422)
     try:
-        filed = await service.file(submission, evidence=refs, client_ip=client_ip(request),
+        filed = await service.file(submission, evidence=refs, uploads=blobs, client_ip=client_ip(request),
                                    idempotency_key=values.get("form_token") or None)
+    except TooManyRequests as limited:
+        errors = {"_form": (limited.detail or "").split(" Too many", 1)[0] or "提交次数过多，请稍后再试"}
+        return HTMLResponse(pages.render_form(site_row, counties, values=values, errors=errors), status_code=429,
+                            headers={"Retry-After": str(limited.retry_after)})
     except Problem as problem:
-        if problem.status == 429:
-            errors = {"_form": problem.detail or "提交次数过多，请稍后再试"}
-            return HTMLResponse(pages.render_form(site_row, counties, values=values, errors=errors), status_code=429,
-                                headers=problem.headers)
         if problem.status == 422:  # this form was already filed, then edited: file it as a new complaint
             values.pop("form_token", None)
             errors = {"_form": "这份表单已经提交过。如需再次投诉，请确认内容后重新提交。"}

@@ -144,8 +144,8 @@ async def get_complaint(conn: AsyncConnection[Any], complaint_id: str) -> dict[s
 _WINDOW = "to_timestamp(floor(extract(epoch FROM now()) / %(window)s) * %(window)s)"
 _HIT = f"""
 INSERT INTO rate_windows (bucket, window_start, expires_at, hits)
-VALUES (%(bucket)s, {_WINDOW}, {_WINDOW} + make_interval(secs => %(window)s), 1)
-ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_windows.hits + 1
+VALUES (%(bucket)s, {_WINDOW}, {_WINDOW} + make_interval(secs => %(window)s), %(amount)s)
+ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_windows.hits + EXCLUDED.hits
 RETURNING hits, GREATEST(1, ceil(extract(epoch FROM expires_at - now())))::int AS wait
 """
 # Expired windows are deleted by the request that opens a new window (a few at a time, skipping rows another
@@ -154,11 +154,12 @@ PURGE_BATCH = 500
 
 
 async def hit_rate_limit(
-    conn: AsyncConnection[Any], bucket: str, *, limit: int, window_seconds: int
+    conn: AsyncConnection[Any], bucket: str, *, limit: int, window_seconds: int, amount: int = 1
 ) -> int | None:
-    """Count one hit in `bucket`'s current window; seconds to wait when that makes it more than `limit`, else
-    None. Call it in the transaction of the limited change: a refusal rolls its own hit back with it."""
-    hits, wait = await _hit(conn, bucket, window_seconds)
+    """Count one hit (or `amount`, e.g. bytes) in `bucket`'s current window; seconds to wait when that makes
+    it more than `limit`, else None. Call it in the transaction of the limited change: a refusal rolls its
+    own hit back with it."""
+    hits, wait = await _hit(conn, bucket, window_seconds, amount)
     return wait if hits > limit else None
 
 
@@ -181,11 +182,11 @@ async def add_rate_hit(conn: AsyncConnection[Any], bucket: str, *, window_second
     await _hit(conn, bucket, window_seconds)
 
 
-async def _hit(conn: AsyncConnection[Any], bucket: str, window_seconds: int) -> tuple[int, int]:
-    cursor = await conn.execute(_HIT, {"bucket": bucket, "window": window_seconds})
+async def _hit(conn: AsyncConnection[Any], bucket: str, window_seconds: int, amount: int = 1) -> tuple[int, int]:
+    cursor = await conn.execute(_HIT, {"bucket": bucket, "window": window_seconds, "amount": amount})
     row = await cursor.fetchone()
     assert row is not None
-    if row["hits"] == 1:
+    if row["hits"] == amount:  # the window's first hit: its row was just made
         await purge_rate_windows(conn)
     return int(row["hits"]), int(row["wait"])
 

@@ -6,6 +6,7 @@ shape the answer. Errors are RFC 9457 problems on the API and friendly Chinese m
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Header, Request, UploadFile
@@ -227,9 +228,11 @@ async def site_poster(request: Request, site_id: str, fmt: str) -> Response:
     site_view = {**site, "county_name": intake(request).counties.get(site["county_code"], site["county_code"])}
     url = f"{request.app.state.settings.public_base_url.rstrip('/')}/?site={site_id}"
     public = {"Cache-Control": "public, max-age=300"}  # printed and posted at the site: nothing private
+    # Rendering takes a while the first time: off the event loop (then it is kept, services/intake/posters.py).
+    content = await asyncio.to_thread(posters.poster, fmt, site_view, url)
     if fmt == "png":
-        return Response(posters.poster_png(site_view, url), media_type="image/png", headers=public)
-    return Response(posters.poster_pdf(site_view, url), media_type="application/pdf",
+        return Response(content, media_type="image/png", headers=public)
+    return Response(content, media_type="application/pdf",
                     headers={**public, "Content-Disposition": f'inline; filename="poster-{site_id}.pdf"'})
 
 

@@ -113,7 +113,7 @@ def import_clues(
                     problems.append((start + result["row"], result))
             progress.advance(task, len(chunk))
     for row, result in problems:
-        console.print(f"row {row}: {result['result']} {json.dumps(result.get('errors') or result.get('complaint_id'), ensure_ascii=False)}")
+        console.print(f"row {row}: {result['result']} {json.dumps(result.get('errors') or result.get('complaint_id') or result.get('reason'), ensure_ascii=False)}")
     console.print(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))
 
 

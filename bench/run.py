@@ -311,6 +311,9 @@ async def bench_stack(extra_env: dict[str, str] | None = None, *, keep_data: boo
         shutil.rmtree(data_dir, ignore_errors=True)
     stack = make_stack(profile, data_dir, PORTS, with_ui=False, environ={},
                        extra_env={"INTAKE_COMPLAINTS_PER_PHONE_PER_DAY": "1000", **(extra_env or {})})
+    # The measures' own clients read the keys from the environment (set below); put back as found afterwards,
+    # or a second stack in the same run (bench/topology.py) would take them for keys set by the operator.
+    saved_environ = dict(os.environ)
     stack.acquire_lock()
     try:
         print(f"starting the benchmark stack ({profile} profile)…", flush=True)
@@ -328,6 +331,8 @@ async def bench_stack(extra_env: dict[str, str] | None = None, *, keep_data: boo
         client = await connect(settings)
         yield BenchStack(stack, settings, client, token)
     finally:
+        os.environ.clear()
+        os.environ.update(saved_environ)
         await asyncio.to_thread(stack.stop)
 
 

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from deploy.engines import SERVICES, Engine, Ports, PostgresEngine, TemporalEngine
+from deploy.engines import SERVICES, Engine, Ports, TemporalEngine
 from deploy.kafka_cluster import KafkaCluster
+from deploy.postgres import PostgresEngine
 from deploy.stack import ProcessSpec, Stack, search_attributes
 from deploy.temporal_server import TemporalServerEngine
 from deploy.temporal_ui import TemporalUIEngine

@@ -32,12 +32,12 @@ from deploy.engines import (
     EngineError,
     KafkaEngine,
     Ports,
-    PostgresEngine,
     TemporalEngine,
     stop_pid,
     wait_until,
 )
 from deploy.kafka_cluster import KafkaCluster
+from deploy.postgres import PostgresEngine
 
 log = logging.getLogger("anxin.stack")
 

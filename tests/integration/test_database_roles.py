@@ -20,7 +20,8 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from deploy.engines import MIGRATION_ROLE, SERVICES, PostgresEngine, port_open
+from deploy.engines import SERVICES, port_open
+from deploy.postgres import MIGRATION_ROLE, PostgresEngine
 from deploy.secrets import development_clients, development_environment
 from deploy.stack import Stack
 from operations.cli import app as anxin

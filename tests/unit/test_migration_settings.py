@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from deploy.engines import SERVICES, EngineError, PostgresEngine
+from deploy.engines import SERVICES, EngineError
+from deploy.postgres import PostgresEngine
 from services.common.database_roles import (
     MigrationReport,
     ServiceMigration,

@@ -87,6 +87,10 @@ class Stack:
         extra_env: dict[str, str] | None = None,
     ) -> None:
         env = dict(os.environ if environ is None else environ)
+        # The environment the stack was made with (`environ={}` for a private stack that ignores the caller's):
+        # whether keys and clients come from the operator or are the data dir's development ones is decided
+        # from it, not from whatever the process's environment holds later.
+        self.environ = env
         self.data_dir = data_dir.resolve()
         self.ports = ports or Ports()
         self.log_dir = self.data_dir / "logs"
@@ -181,7 +185,7 @@ class Stack:
 
     def development_secrets(self) -> dict[str, str]:
         """Keys and agency clients for a local stack, made once per data dir (unless set in the environment)."""
-        if os.environ.get("ANXIN_DATA_KEYS"):
+        if self.environ.get("ANXIN_DATA_KEYS"):
             return {}
         from deploy.secrets import development_environment
 
@@ -189,7 +193,7 @@ class Stack:
 
     def lifecycle_credentials(self) -> dict[str, str]:
         """The lifecycle worker's client secret, from the development clients (unless set in the environment)."""
-        if os.environ.get("ANXIN_LIFECYCLE_CLIENT_SECRET") or os.environ.get("ANXIN_DATA_KEYS"):
+        if self.environ.get("ANXIN_LIFECYCLE_CLIENT_SECRET") or self.environ.get("ANXIN_DATA_KEYS"):
             return {}
         from deploy.secrets import development_clients
 

@@ -38,6 +38,7 @@ from deploy.engines import (
     wait_until,
 )
 from deploy.kafka_cluster import KafkaCluster
+from deploy.secrets import codec_path_token
 
 log = logging.getLogger("anxin.stack")
 
@@ -110,7 +111,7 @@ class Stack:
             self.ports.temporal_ui if self.with_ui else None,
             search_attributes(),
             env.get("TEMPORAL_ADDRESS"),
-            codec_endpoint=f"http://127.0.0.1:{self.ports.codec_server}",
+            codec_endpoint=f"http://127.0.0.1:{self.ports.codec_server}/{codec_path_token(self.data_dir)}",
         )
 
     def make_kafka(self, env: dict[str, str]) -> KafkaEngine | KafkaCluster:
@@ -218,7 +219,7 @@ class Stack:
                 "codec-server",
                 [python, "-m", "services.common.codec_server"],
                 self.ports.codec_server,
-                {**self.engine_env(), "ANXIN_CODEC_ALLOW_LOOPBACK": "1",
+                {**self.engine_env(), "ANXIN_CODEC_PATH_TOKEN": codec_path_token(self.data_dir),
                  "ANXIN_TEMPORAL_UI_ORIGIN": f"http://127.0.0.1:{self.ports.temporal_ui}"},
             )
         )

@@ -3,7 +3,9 @@
 API processes, workers, tests and the replayer all build their client here, so payloads are always
 encoded the same way: pydantic JSON, then — when data keys are configured — encrypted with AES-GCM by
 `EncryptionCodec` (key id in the payload's metadata, so keys can rotate). Failure messages and stack
-traces are encoded too, so nothing readable reaches Temporal's database or its search attributes.
+traces are encoded too, so nothing readable reaches Temporal's database or its search attributes. With
+keys, a payload that is not encrypted is refused on decode. Without keys (unit tests under time skipping,
+the replay of recorded histories) payloads are plain JSON.
 """
 
 from __future__ import annotations
@@ -27,11 +29,19 @@ ENCRYPTED_ENCODING = b"binary/encrypted"
 PAYLOAD_CONTEXT = "temporal.payload"
 
 
-class EncryptionCodec(PayloadCodec):
-    """Seals every payload; opens sealed ones and passes through any that were never sealed."""
+class UnsealedPayloadError(ValueError):
+    """A payload without the project's encoding where only sealed payloads may be: written by a client
+    without the keys, or by someone injecting a readable input into a workflow."""
 
-    def __init__(self, cipher: FieldCipher) -> None:
+
+class EncryptionCodec(PayloadCodec):
+    """Seals every payload and opens only sealed ones: a payload without the project's encoding is refused
+    on decode, so no worker acts on an input that did not come through a client holding the keys.
+    `pass_unsealed` is for the codec server, which only shows payloads to an operator."""
+
+    def __init__(self, cipher: FieldCipher, *, pass_unsealed: bool = False) -> None:
         self._cipher = cipher
+        self._pass_unsealed = pass_unsealed
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return [
@@ -47,6 +57,9 @@ class EncryptionCodec(PayloadCodec):
         decoded = []
         for p in payloads:
             if p.metadata.get("encoding") != ENCRYPTED_ENCODING:
+                if not self._pass_unsealed:
+                    encoding = p.metadata.get("encoding", b"").decode("utf-8", "replace") or "none"
+                    raise UnsealedPayloadError(f"refused a payload that is not encrypted (encoding {encoding!r})")
                 decoded.append(p)
                 continue
             inner = Payload()

@@ -21,6 +21,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
+from temporalio.service import TLSConfig
 
 from services.common.crypto import FieldCipher
 from services.common.settings import CommonSettings
@@ -84,6 +85,24 @@ def settings_converter(settings: CommonSettings) -> DataConverter:
     return data_converter(settings.cipher() if settings.data_keys and settings.data_key_id else None)
 
 
+def tls_config(settings: CommonSettings) -> TLSConfig | bool:
+    """TLS to Temporal's frontend as the settings ask (`TransportSettings`): False for a plain connection,
+    else the CA (None: the system's), the client certificate and key (mTLS) and the name to check. The files
+    are read here, at start, so one that cannot be read stops the process at once."""
+    if not settings.temporal_tls_enabled:
+        return False
+
+    def read(path: Path | None) -> bytes | None:
+        return path.read_bytes() if path else None
+
+    return TLSConfig(
+        server_root_ca_cert=read(settings.temporal_tls_ca),
+        domain=settings.temporal_tls_server_name,
+        client_cert=read(settings.temporal_tls_cert),
+        client_private_key=read(settings.temporal_tls_key),
+    )
+
+
 async def connect(
     settings: CommonSettings, *, sdk_metrics_port: int | None = None, sdk_metrics_host: str = "127.0.0.1"
 ) -> Client:
@@ -103,6 +122,7 @@ async def connect(
         data_converter=settings_converter(settings),
         interceptors=temporal_interceptors(),
         runtime=runtime,
+        tls=tls_config(settings),
     )
 
 

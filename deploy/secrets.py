@@ -63,18 +63,28 @@ def development_environment(data_dir: Path) -> dict[str, str]:
     return {**loaded, "ANXIN_CODEC_PATH_TOKEN": codec_path_token(data_dir)}
 
 
+# Per data dir, for this process: the token it made, should the data dir be read-only.
+_CODEC_PATH_TOKENS: dict[Path, str] = {}
+
+
 def codec_path_token(data_dir: Path) -> str:
     """The codec server's path secret (ANXIN_CODEC_PATH_TOKEN): from the environment when set (an
     installation's own), else made once per data dir. Kept in a file of its own, made without the other
     secrets, because the launcher puts it in the UI's codec endpoint when it builds the stack, before it
-    makes anything else."""
+    makes anything else — and a stack is also built, never started, by every `anxin` command, which may run
+    where the data dir is read-only (a container): there the token lives for that process only."""
     if os.environ.get("ANXIN_CODEC_PATH_TOKEN"):
         return os.environ["ANXIN_CODEC_PATH_TOKEN"]
     path = data_dir / "codec-path-token"
-    if not path.exists():
+    if path.exists():
+        token: str = json.loads(path.read_text())
+        return token
+    token = _CODEC_PATH_TOKENS.setdefault(data_dir, secrets.token_urlsafe(32))
+    try:
         data_dir.mkdir(parents=True, exist_ok=True)
-        _write_private(path, secrets.token_urlsafe(32))
-    token: str = json.loads(path.read_text())
+        _write_private(path, token)
+    except OSError:
+        pass
     return token
 
 

@@ -7,11 +7,14 @@ import base64
 import json
 import os
 import secrets
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
+from deploy import secrets as secrets_module
+from deploy.secrets import codec_path_token
 from services.common.auth import Principal, Role
 from services.common.codec_server import CodecSettings, create_app, host_allowed
 from services.common.crypto import FieldCipher
@@ -93,3 +96,21 @@ def test_the_loopback_exemption_is_gone_and_a_short_path_secret_refused() -> Non
         _settings(ANXIN_CODEC_ALLOW_LOOPBACK="1")
     with pytest.raises(ValidationError):
         _settings(ANXIN_CODEC_PATH_TOKEN="short")
+
+
+def test_the_development_path_secret_is_made_once_per_data_dir(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ANXIN_CODEC_PATH_TOKEN", raising=False)
+    made = codec_path_token(tmp_path / "stack")
+    assert len(made) >= 32 and codec_path_token(tmp_path / "stack") == made
+    assert (tmp_path / "stack" / "codec-path-token").stat().st_mode & 0o077 == 0
+    assert codec_path_token(tmp_path / "other") != made
+
+    def read_only(path: Path, content: object) -> None:
+        raise PermissionError(path)
+
+    # A command built its stack where the data dir cannot be written: the same token for the whole process.
+    monkeypatch.setattr(secrets_module, "_write_private", read_only)
+    assert codec_path_token(tmp_path / "read-only") == codec_path_token(tmp_path / "read-only")
+    monkeypatch.setenv("ANXIN_CODEC_PATH_TOKEN", PATH_TOKEN)
+    assert codec_path_token(tmp_path / "stack") == PATH_TOKEN

@@ -26,6 +26,7 @@ from pathlib import Path
 from deploy.engines import SERVICES, Engine, Ports, TemporalEngine
 from deploy.kafka_cluster import KafkaCluster
 from deploy.postgres import PostgresEngine
+from deploy.secrets import codec_path_token
 from deploy.stack import ProcessSpec, Stack, search_attributes
 from deploy.temporal_server import TemporalServerEngine
 from deploy.temporal_ui import TemporalUIEngine
@@ -46,7 +47,7 @@ class ClusterStack(Stack):
         # as make run's, decrypting through the codec server as there.
         self.temporal_ui = TemporalUIEngine(
             self.data_dir, self.log_dir, self.ports.temporal_ui, self.temporal.address,
-            f"http://127.0.0.1:{self.ports.codec_server}",
+            f"http://127.0.0.1:{self.ports.codec_server}/{codec_path_token(self.data_dir)}",
         ) if self.with_ui else None
 
     def make_postgres(self, env: dict[str, str]) -> PostgresEngine:

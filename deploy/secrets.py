@@ -1,4 +1,5 @@
-"""Development secrets for a local stack: data keys, the token signing key, agency clients, database passwords.
+"""Development secrets for a local stack: data keys, the token signing key, agency clients, database passwords,
+the codec server's path secret.
 
 Made once per data dir and kept there (`development-secrets.json`, `clients.json` with hashed secrets,
 `development-clients.json` with the clear secrets a developer uses to get tokens). Real deployments
@@ -8,6 +9,7 @@ provide their own through the environment and never use these.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import time
 from collections.abc import Iterable
@@ -58,7 +60,32 @@ def development_environment(data_dir: Path) -> dict[str, str]:
         _write_private(path, env)
     _register_missing_clients(data_dir)
     loaded: dict[str, str] = json.loads(path.read_text())
-    return loaded
+    return {**loaded, "ANXIN_CODEC_PATH_TOKEN": codec_path_token(data_dir)}
+
+
+# Per data dir, for this process: the token it made, should the data dir be read-only.
+_CODEC_PATH_TOKENS: dict[Path, str] = {}
+
+
+def codec_path_token(data_dir: Path) -> str:
+    """The codec server's path secret (ANXIN_CODEC_PATH_TOKEN): from the environment when set (an
+    installation's own), else made once per data dir. Kept in a file of its own, made without the other
+    secrets, because the launcher puts it in the UI's codec endpoint when it builds the stack, before it
+    makes anything else — and a stack is also built, never started, by every `anxin` command, which may run
+    where the data dir is read-only (a container): there the token lives for that process only."""
+    if os.environ.get("ANXIN_CODEC_PATH_TOKEN"):
+        return os.environ["ANXIN_CODEC_PATH_TOKEN"]
+    path = data_dir / "codec-path-token"
+    if path.exists():
+        token: str = json.loads(path.read_text())
+        return token
+    token = _CODEC_PATH_TOKENS.setdefault(data_dir, secrets.token_urlsafe(32))
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        _write_private(path, token)
+    except OSError:
+        pass
+    return token
 
 
 def _register_missing_clients(data_dir: Path) -> None:

@@ -38,6 +38,7 @@ from deploy.engines import (
 )
 from deploy.kafka_cluster import KafkaCluster
 from deploy.postgres import PostgresEngine
+from deploy.secrets import codec_path_token
 
 log = logging.getLogger("anxin.stack")
 
@@ -114,7 +115,7 @@ class Stack:
             self.ports.temporal_ui if self.with_ui else None,
             search_attributes(),
             env.get("TEMPORAL_ADDRESS"),
-            codec_endpoint=f"http://127.0.0.1:{self.ports.codec_server}",
+            codec_endpoint=f"http://127.0.0.1:{self.ports.codec_server}/{codec_path_token(self.data_dir)}",
         )
 
     def make_kafka(self, env: dict[str, str]) -> KafkaEngine | KafkaCluster:
@@ -222,7 +223,7 @@ class Stack:
                 "codec-server",
                 [python, "-m", "services.common.codec_server"],
                 self.ports.codec_server,
-                {**self.engine_env(), "ANXIN_CODEC_ALLOW_LOOPBACK": "1",
+                {**self.engine_env(), "ANXIN_CODEC_PATH_TOKEN": codec_path_token(self.data_dir),
                  "ANXIN_TEMPORAL_UI_ORIGIN": f"http://127.0.0.1:{self.ports.temporal_ui}"},
             )
         )

@@ -7,6 +7,7 @@
     anxin redeliver EVENT_ID…          hand events set aside back to their consumers, once the cause is fixed
     anxin replay [--query Q]           replay workflow histories against the current code (before a deploy)
     anxin audit ledger [--fix]         compare the ledger and the listings with every open (and recently closed) workflow
+    anxin audit verify [--service S]   walk each service's audit chain: the first changed or missing row, or intact
     anxin trace ID                     the spans of the traces that touched a complaint, case or trace id
     anxin clues import FILE            import clues (JSON lines or CSV) through intake, with a progress bar
     anxin calendar load FILE           enter a year's official holidays: checked, kept for the services, sent to open workflows
@@ -31,6 +32,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from operations.audit_chain_cli import verify_command
 from operations.calendar_cli import calendar_app
 from operations.cli_support import (
     DATA_DIR,
@@ -55,6 +57,7 @@ app.add_typer(case_app, name="case")
 app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
 app.command("migrate")(migrate_command)
+audit_app.command("verify")(verify_command)
 
 
 @stack_app.command("status")

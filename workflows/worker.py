@@ -205,9 +205,19 @@ async def run(settings: LifecycleSettings) -> None:
     )
 
 
+def require_data_keys(settings: CommonSettings) -> None:
+    """Refuse to start without the data keys: the worker would otherwise write readable payloads (names,
+    amounts, failure messages) into Temporal's history, and could not read the encrypted ones."""
+    if not (settings.data_keys and settings.data_key_id):
+        raise SystemExit("the lifecycle worker does not start without ANXIN_DATA_KEYS and ANXIN_DATA_KEY_ID: "
+                         "every workflow payload is encrypted with them (docs/operations.md, \"Keys\")")
+    settings.cipher()  # malformed keys fail here, at start, with KeyConfigError's message
+
+
 def main() -> None:
     settings = LifecycleSettings()
     configure_logging("lifecycle-worker", settings.log_level)
+    require_data_keys(settings)
     configure_tracing("lifecycle-worker", settings.data_dir)
     asyncio.run(run(settings))
 

@@ -130,6 +130,7 @@ class TemporalHandle:
             namespace=self._settings.temporal_namespace,
             data_converter=temporal.settings_converter(self._settings),
             interceptors=temporal_interceptors(),
+            tls=temporal.tls_config(self._settings),
             lazy=True,
         )
 

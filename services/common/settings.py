@@ -14,12 +14,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.common.auth import ClientRegistry, TokenIssuer
 from services.common.crypto import FieldCipher, KeyConfigError
+from services.common.transport import TransportSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-class CommonSettings(BaseSettings):
-    """Connection settings for the three engines, and where a process writes its files."""
+class CommonSettings(TransportSettings):
+    """Connection settings for the three engines (TLS and SASL in `TransportSettings`), and where a process
+    writes its files."""
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True, populate_by_name=True)
 

@@ -118,14 +118,14 @@ $(STAMP_SYSTEM):
 	@touch $@
 
 run: install
-	$(PY) -m deploy.stack run
+	$(PY) -m deploy.launcher run
 
 # The cluster profile (docs/deployment.md): its own data in .data/cluster/, the same ports and URLs as make run.
 run-cluster: install $(STAMP_TEMPORAL) $(STAMP_TEMPORAL_UI)
-	$(PY) -m deploy.stack run --profile cluster
+	$(PY) -m deploy.launcher run --profile cluster
 
 status: install
-	$(PY) -m deploy.stack status
+	$(PY) -m deploy.launcher status
 
 test: install $(STAMP_TEMPORAL) $(STAMP_TEMPORAL_UI) $(K8S_VALIDATE)
 	$(PY) -m pytest -q $(PYTEST_ARGS)

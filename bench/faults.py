@@ -46,8 +46,9 @@ from temporalio.service import RPCError
 from deploy import demo
 from deploy.engines import REPO_ROOT, SERVICES, Engine, Ports
 from deploy.kafka_cluster import KafkaCluster
+from deploy.launcher import PROFILES, make_stack
 from deploy.secrets import development_clients
-from deploy.stack import PROFILES, Stack, make_stack
+from deploy.stack import Stack
 from operations.ledger_audit import audit_ledger
 from operations.parked import describe, parked_in_ledger
 from services.common.settings import CommonSettings
@@ -294,7 +295,10 @@ class Faults:
         for publication; an unanswered handoff climbs the ladder to its last letter."""
         if path.case_id is None:
             return "acceptance"
-        status = dict(await self.client.get_workflow_handle(case_workflow_id(path.case_id)).query(Queries.STATUS))
+        handle = self.client.get_workflow_handle(case_workflow_id(path.case_id))
+        # Read with retries like the paths' own steps: a query is refused while a workflow task is being
+        # retried (a worker killed or slow under the load: "Workflow Task in failed state") until it completes.
+        status = dict(await demo.Demo.retrying(path.case_id, "status", lambda: handle.query(Queries.STATUS)))
         if path.name == "handed off":
             return None if LetterKind.ACCOUNTABILITY_TRANSFER.value in status["letters"] else "the last ladder letter"
         wanted = {"compensation decision": status["compensation_decision_id"],

@@ -43,8 +43,9 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from deploy.engines import REPO_ROOT, Ports
+from deploy.launcher import PROFILES, make_stack
 from deploy.secrets import development_clients
-from deploy.stack import PROFILES, Stack, make_stack
+from deploy.stack import Stack
 from services.common.event_handlers import EventHandlers
 from services.common.inbox import InboxConsumer
 from services.common.kafka import ensure_topics, new_consumer
@@ -320,6 +321,9 @@ async def bench_stack(extra_env: dict[str, str] | None = None, *, keep_data: boo
         shutil.rmtree(data_dir, ignore_errors=True)
     stack = make_stack(profile, data_dir, PORTS, with_ui=False, environ={},
                        extra_env={"INTAKE_COMPLAINTS_PER_PHONE_PER_DAY": "1000", **(extra_env or {})})
+    # The measures' own clients read the keys from the environment (set below); put back as found afterwards,
+    # or a second stack in the same run (bench/topology.py) would take them for keys set by the operator.
+    saved_environ = dict(os.environ)
     stack.acquire_lock()
     try:
         print(f"starting the benchmark stack ({profile} profile)…", flush=True)
@@ -337,6 +341,8 @@ async def bench_stack(extra_env: dict[str, str] | None = None, *, keep_data: boo
         client = await connect(settings)
         yield BenchStack(stack, settings, client, token)
     finally:
+        os.environ.clear()
+        os.environ.update(saved_environ)
         await asyncio.to_thread(stack.stop)
 
 

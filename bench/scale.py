@@ -36,7 +36,8 @@ from psycopg.rows import dict_row
 from rich.console import Console
 from rich.table import Table
 
-from deploy.engines import REPO_ROOT, PostgresEngine
+from deploy.engines import REPO_ROOT
+from deploy.postgres import PostgresEngine
 from services.cases import domain, reports, store
 from services.common.migrations import apply_migrations
 

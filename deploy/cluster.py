@@ -6,6 +6,10 @@ The same services, ports, URLs, logs and supervision as the embedded stack (`dep
   started once the PostgreSQL it stores into is ready;
 - three KRaft Kafka nodes (`deploy/kafka_cluster.py`), the project's topics with three copies and two in
   sync (ANXIN_KAFKA_REPLICATION_FACTOR=3 in every process);
+- PostgreSQL as production runs it: SCRAM passwords on every connection, no superuser at run time, the
+  schemas migrated as a step of their own before any process starts (`migrate_all`, what `anxin migrate`
+  does in a Kubernetes Job) under the migration role that owns them, and each service's processes on a
+  runtime role with only the rights they use (ANXIN_MIGRATE_ON_START=false);
 - two replicas of every API, relay and worker and two lifecycle workers: replica 2 of a process listens 10
   above replica 1 (intake API 8001 and 8011, the lifecycle workers 8200 and 8210). The relays of one
   service share the work through their advisory lock (one active, one standby), the workers through their
@@ -19,8 +23,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from deploy.engines import Engine, Ports, TemporalEngine
+from deploy.engines import SERVICES, Engine, Ports, TemporalEngine
 from deploy.kafka_cluster import KafkaCluster
+from deploy.postgres import PostgresEngine
+from deploy.secrets import codec_path_token
 from deploy.stack import ProcessSpec, Stack, search_attributes
 from deploy.temporal_server import TemporalServerEngine
 from deploy.temporal_ui import TemporalUIEngine
@@ -41,8 +47,21 @@ class ClusterStack(Stack):
         # as make run's, decrypting through the codec server as there.
         self.temporal_ui = TemporalUIEngine(
             self.data_dir, self.log_dir, self.ports.temporal_ui, self.temporal.address,
-            f"http://127.0.0.1:{self.ports.codec_server}",
+            f"http://127.0.0.1:{self.ports.codec_server}/{codec_path_token(self.data_dir)}",
         ) if self.with_ui else None
+
+    def make_postgres(self, env: dict[str, str]) -> PostgresEngine:
+        return PostgresEngine(self.data_dir, self.log_dir, self.ports.postgres, password_auth=True)
+
+    def prepare_databases(self) -> None:
+        """Every service's schema migrated and its runtime role granted its rights, once, before the processes
+        start (they only check that nothing is pending)."""
+        from services.common.database_roles import migrate_all
+
+        migrate_all(self.postgres.migration_url, {service: service for service in SERVICES})
+
+    def engine_env(self) -> dict[str, str]:
+        return {**super().engine_env(), "ANXIN_MIGRATE_ON_START": "false"}
 
     def make_temporal(self, env: dict[str, str]) -> TemporalEngine:
         return TemporalServerEngine(self.data_dir, self.log_dir, self.ports.temporal, self.postgres,
@@ -67,6 +86,10 @@ class ClusterStack(Stack):
             specs.append(spec)
             if spec.name in SINGLE_INSTANCE:
                 continue
+            if spec.name == "lifecycle-worker":
+                # Its commands go to any replica of each service (the next when one is down), as a Service
+                # in front of the pods would spread them on a cluster.
+                spec.env.update(self.replica_urls(spec.env))
             for replica in range(2, REPLICAS + 1):
                 step = REPLICA_PORT_STEP * (replica - 1)
                 env = dict(spec.env)
@@ -75,6 +98,15 @@ class ClusterStack(Stack):
                 specs.append(ProcessSpec(f"{spec.name}-{replica}", spec.argv, spec.port + step, env,
                                          ready_path=spec.ready_path))
         return specs
+
+    @staticmethod
+    def replica_urls(env: dict[str, str]) -> dict[str, str]:
+        lists = {}
+        for name in ("ANXIN_CASES_URL", "ANXIN_REFERRALS_URL", "ANXIN_SANCTIONS_URL"):
+            first = env[name]
+            host, _, port = first.rpartition(":")
+            lists[name] = ",".join(f"{host}:{int(port) + REPLICA_PORT_STEP * n}" for n in range(REPLICAS))
+        return lists
 
     def urls(self) -> list[tuple[str, str]]:
         rows = []

@@ -36,7 +36,7 @@ import httpx
 from stdnum.cn import ric, uscc
 from temporalio.client import Client
 
-from deploy.stack import default_data_dir, running_profile
+from deploy.launcher import default_data_dir, running_profile
 from services.common.settings import CommonSettings
 from services.common.temporal import connect, exit_program
 from services.contracts.lifecycle import (

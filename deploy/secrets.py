@@ -1,4 +1,5 @@
-"""Development secrets for a local stack: data keys, the token keys, and agency clients.
+"""Development secrets for a local stack: data keys, the token keys, agency clients, database passwords,
+the codec server's path secret.
 
 Made once per data dir and kept there (`development-secrets.json`, `clients.json` with hashed secrets,
 `development-clients.json` with the clear secrets a developer uses to get tokens, `token-signing-jwk.json` with
@@ -12,8 +13,10 @@ The launcher gives one environment to every process, so here every API could iss
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from services.common.auth import Role, hash_secret
@@ -62,7 +65,32 @@ def development_environment(data_dir: Path) -> dict[str, str]:
     _add_token_keys(data_dir)
     _register_missing_clients(data_dir)
     loaded: dict[str, str] = json.loads(path.read_text())
-    return loaded
+    return {**loaded, "ANXIN_CODEC_PATH_TOKEN": codec_path_token(data_dir)}
+
+
+# Per data dir, for this process: the token it made, should the data dir be read-only.
+_CODEC_PATH_TOKENS: dict[Path, str] = {}
+
+
+def codec_path_token(data_dir: Path) -> str:
+    """The codec server's path secret (ANXIN_CODEC_PATH_TOKEN): from the environment when set (an
+    installation's own), else made once per data dir. Kept in a file of its own, made without the other
+    secrets, because the launcher puts it in the UI's codec endpoint when it builds the stack, before it
+    makes anything else — and a stack is also built, never started, by every `anxin` command, which may run
+    where the data dir is read-only (a container): there the token lives for that process only."""
+    if os.environ.get("ANXIN_CODEC_PATH_TOKEN"):
+        return os.environ["ANXIN_CODEC_PATH_TOKEN"]
+    path = data_dir / "codec-path-token"
+    if path.exists():
+        token: str = json.loads(path.read_text())
+        return token
+    token = _CODEC_PATH_TOKENS.setdefault(data_dir, secrets.token_urlsafe(32))
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        _write_private(path, token)
+    except OSError:
+        pass
+    return token
 
 
 def _add_token_keys(data_dir: Path) -> None:
@@ -119,6 +147,21 @@ def development_clients(data_dir: Path) -> dict[str, dict[str, str]]:
     return {row["client_id"]: row for row in rows}
 
 
+def database_passwords(data_dir: Path, roles: Iterable[str]) -> dict[str, str]:
+    """role → password of a password-authenticated development PostgreSQL (the superuser, the migration
+    role, each service's runtime role), made once per data dir and kept there (mode 0600). URL-safe, so
+    they go into connection URLs as they are."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "database-passwords.json"
+    passwords: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    missing = [role for role in roles if role not in passwords]
+    if missing:
+        passwords.update({role: secrets.token_urlsafe(24) for role in missing})
+        _write_private(path, passwords)
+    return passwords
+
+
 def _write_private(path: Path, content: object) -> None:
     path.touch(mode=0o600)
+    path.chmod(0o600)  # also when the file was there before, or the umask widened it
     path.write_text(json.dumps(content, indent=2, ensure_ascii=False))

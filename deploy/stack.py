@@ -1,6 +1,6 @@
 """The local stack: engines, then every service process, supervised until Ctrl-C.
 
-`python -m deploy.stack run` (what `make run` calls) starts PostgreSQL, Temporal and Kafka (or uses the
+`python -m deploy.launcher run` (what `make run` calls; `deploy/launcher.py`) starts PostgreSQL, Temporal and Kafka (or uses the
 external ones named by DATABASE_URL, TEMPORAL_ADDRESS, KAFKA_BOOTSTRAP_SERVERS), then each service's
 API, outbox relay and worker and the lifecycle worker, each its own process with its log file under
 `.data/logs/`. It waits until all are ready, prints the URLs, restarts any process that dies, and stops
@@ -9,12 +9,10 @@ everything on Ctrl-C or SIGTERM. The integration tests start the same stack with
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import fcntl
 import importlib
 import importlib.util
-import json
 import logging
 import os
 import signal
@@ -26,7 +24,6 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from deploy.engines import (
     REPO_ROOT,
@@ -35,12 +32,13 @@ from deploy.engines import (
     EngineError,
     KafkaEngine,
     Ports,
-    PostgresEngine,
     TemporalEngine,
     stop_pid,
     wait_until,
 )
 from deploy.kafka_cluster import KafkaCluster
+from deploy.postgres import PostgresEngine
+from deploy.secrets import codec_path_token
 
 log = logging.getLogger("anxin.stack")
 
@@ -90,17 +88,24 @@ class Stack:
         extra_env: dict[str, str] | None = None,
     ) -> None:
         env = dict(os.environ if environ is None else environ)
+        # The environment the stack was made with (`environ={}` for a private stack that ignores the caller's):
+        # whether keys and clients come from the operator or are the data dir's development ones is decided
+        # from it, not from whatever the process's environment holds later.
+        self.environ = env
         self.data_dir = data_dir.resolve()
         self.ports = ports or Ports()
         self.log_dir = self.data_dir / "logs"
         self.extra_env = extra_env or {}
         self.with_ui = with_ui
-        self.postgres = PostgresEngine(self.data_dir, self.log_dir, self.ports.postgres, env.get("DATABASE_URL"))
+        self.postgres = self.make_postgres(env)
         self.temporal: TemporalEngine = self.make_temporal(env)
         self.kafka: KafkaEngine | KafkaCluster = self.make_kafka(env)
         self.processes: dict[str, ProcessSpec] = {}
         self._lock_file: object | None = None
         self._stopping = threading.Event()
+
+    def make_postgres(self, env: dict[str, str]) -> PostgresEngine:
+        return PostgresEngine(self.data_dir, self.log_dir, self.ports.postgres, env.get("DATABASE_URL"))
 
     def make_temporal(self, env: dict[str, str]) -> TemporalEngine:
         return TemporalEngine(
@@ -110,7 +115,7 @@ class Stack:
             self.ports.temporal_ui if self.with_ui else None,
             search_attributes(),
             env.get("TEMPORAL_ADDRESS"),
-            codec_endpoint=f"http://127.0.0.1:{self.ports.codec_server}",
+            codec_endpoint=f"http://127.0.0.1:{self.ports.codec_server}/{codec_path_token(self.data_dir)}",
         )
 
     def make_kafka(self, env: dict[str, str]) -> KafkaEngine | KafkaCluster:
@@ -181,7 +186,7 @@ class Stack:
 
     def development_secrets(self) -> dict[str, str]:
         """Keys and agency clients for a local stack, made once per data dir (unless set in the environment)."""
-        if os.environ.get("ANXIN_DATA_KEYS"):
+        if self.environ.get("ANXIN_DATA_KEYS"):
             return {}
         from deploy.secrets import development_environment
 
@@ -189,7 +194,7 @@ class Stack:
 
     def lifecycle_credentials(self) -> dict[str, str]:
         """The lifecycle worker's client secret, from the development clients (unless set in the environment)."""
-        if os.environ.get("ANXIN_LIFECYCLE_CLIENT_SECRET") or os.environ.get("ANXIN_DATA_KEYS"):
+        if self.environ.get("ANXIN_LIFECYCLE_CLIENT_SECRET") or self.environ.get("ANXIN_DATA_KEYS"):
             return {}
         from deploy.secrets import development_clients
 
@@ -218,7 +223,7 @@ class Stack:
                 "codec-server",
                 [python, "-m", "services.common.codec_server"],
                 self.ports.codec_server,
-                {**self.engine_env(), "ANXIN_CODEC_ALLOW_LOOPBACK": "1",
+                {**self.engine_env(), "ANXIN_CODEC_PATH_TOKEN": codec_path_token(self.data_dir),
                  "ANXIN_TEMPORAL_UI_ORIGIN": f"http://127.0.0.1:{self.ports.temporal_ui}"},
             )
         )
@@ -375,102 +380,3 @@ def running_stack(stack: Stack, *, processes: list[str] | None = None) -> Iterat
         yield stack
     finally:
         stack.stop()
-
-
-PROFILES = ("embedded", "cluster")
-
-
-def make_stack(profile: str, data_dir: Path, ports: Ports | None = None, **options: Any) -> Stack:
-    """A stack of either profile (the benchmarks and fault runs take `--profile` too)."""
-    if profile == "cluster":
-        from deploy.cluster import ClusterStack
-
-        return ClusterStack(data_dir, ports, **options)
-    return Stack(data_dir, ports, **options)
-
-
-def default_data_dir(profile: str) -> Path:
-    """`.data` for `make run`, `.data/cluster` for `make run-cluster` (another PostgreSQL with password
-    authentication, another Temporal database): the two profiles never share engine files."""
-    root = Path(os.environ.get("ANXIN_DATA_DIR", REPO_ROOT / ".data"))
-    return root / "cluster" if profile == "cluster" else root
-
-
-def lock_holder(data_dir: Path) -> str | None:
-    """The launcher pid holding `data_dir`'s stack lock, or None when no stack runs from it."""
-    path = data_dir / "stack.lock"
-    if not path.exists():
-        return None
-    with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            return handle.read().strip() or "unknown"
-        fcntl.flock(handle, fcntl.LOCK_UN)
-    return None
-
-
-def running_profile() -> str:
-    """Which profile a running stack on the default ports belongs to (`make status`, `make demo`)."""
-    return "cluster" if lock_holder(default_data_dir("cluster")) else "embedded"
-
-
-def run(data_dir: Path, profile: str = "embedded") -> int:
-    for other in PROFILES:
-        # Both profiles use the same ports: a second one would only fail on its first port.
-        holder = lock_holder(default_data_dir(other)) if other != profile else None
-        if holder:
-            print(f"Anxin's {other} profile is already running (launcher pid {holder}); stop it first.",
-                  file=sys.stderr)
-            return 1
-    stack = make_stack(profile, data_dir)
-    try:
-        stack.acquire_lock()
-    except AlreadyRunning as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    started = time.monotonic()
-
-    def on_signal(signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_signal)
-    try:
-        print(f"Starting Anxin, {profile} profile (data in {stack.data_dir}, logs in {stack.log_dir})", flush=True)
-        stack.start_engines(lambda message: print(message, flush=True), timeout=180)
-        stack.start_processes(timeout=180)
-        print(f"\nAnxin is ready in {time.monotonic() - started:.0f}s:\n", flush=True)
-        for name, url in stack.urls():
-            print(f"  {name:<16} {url}", flush=True)
-        print("\nPress Ctrl-C to stop.", flush=True)
-        stack.supervise()
-    except KeyboardInterrupt:
-        print("\nStopping Anxin...", flush=True)
-    except EngineError as exc:
-        print(f"\nAnxin could not start: {exc}", file=sys.stderr, flush=True)
-        stack.stop()
-        return 1
-    stack.stop()
-    print("Stopped.", flush=True)
-    return 0
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m deploy.stack")
-    parser.add_argument("command", choices=["run", "status"])
-    parser.add_argument("--profile", choices=PROFILES, default=None,
-                        help="embedded (make run) or cluster (make run-cluster); status: the running one")
-    parser.add_argument("--data-dir", type=Path, default=None)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    profile = args.profile or (running_profile() if args.command == "status" else "embedded")
-    data_dir = args.data_dir or default_data_dir(profile)
-    if args.command == "run":
-        sys.exit(run(data_dir, profile))
-    for row in make_stack(profile, data_dir).status():
-        print(json.dumps(row))
-
-
-if __name__ == "__main__":
-    main()

@@ -29,16 +29,8 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from deploy.engines import (
-    REPO_ROOT,
-    EngineError,
-    PidFile,
-    PostgresEngine,
-    TemporalEngine,
-    port_open,
-    stop_pid,
-    wait_until,
-)
+from deploy.engines import REPO_ROOT, EngineError, PidFile, TemporalEngine, port_open, stop_pid, wait_until
+from deploy.postgres import PostgresEngine
 
 log = logging.getLogger("anxin.stack")
 

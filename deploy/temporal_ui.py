@@ -13,8 +13,9 @@ it needs, so nothing of the module's sample config (OIDC placeholders, an allow-
 
 - `temporalGrpcAddress`: the frontend; `host`/`port`: loopback and the given port; `enableUi: true`;
 - `codec`: the project's codec server, which decrypts payloads for the pages (`passAccessToken: false`: no
-  sign-in here, so the codec server must allow loopback, `ANXIN_CODEC_ALLOW_LOOPBACK=1`, and its
-  `ANXIN_TEMPORAL_UI_ORIGIN` must be this UI's origin, `TemporalUIEngine.origin`);
+  sign-in here, so the endpoint carries the codec server's path secret, `ANXIN_CODEC_PATH_TOKEN`, as
+  `http://127.0.0.1:8299/<secret>`, and its `ANXIN_TEMPORAL_UI_ORIGIN` must be this UI's origin,
+  `TemporalUIEngine.origin`);
 - no auth; CORS allows only the UI's own origin; no news fetch, no check for new versions.
 """
 

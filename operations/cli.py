@@ -7,10 +7,12 @@
     anxin redeliver EVENT_ID…          hand events set aside back to their consumers, once the cause is fixed
     anxin replay [--query Q]           replay workflow histories against the current code (before a deploy)
     anxin audit ledger [--fix]         compare the ledger and the listings with every open (and recently closed) workflow
+    anxin audit verify [--service S]   walk each service's audit chain: the first changed or missing row, or intact
     anxin trace ID                     the spans of the traces that touched a complaint, case or trace id
     anxin clues import FILE            import clues (JSON lines or CSV) through intake, with a progress bar
     anxin calendar load FILE           enter a year's official holidays: checked, kept for the services, sent to open workflows
     anxin calendar status              the years the calendar covers, and open deadlines still provisional
+    anxin migrate [--service NAME]     apply the schemas' migrations and grant the runtime roles (before the processes start)
 
 Agency commands get a token with client credentials: `--client-id/--client-secret` (or ANXIN_CLIENT_ID /
 ANXIN_CLIENT_SECRET); on a development stack the clients made by `make run` are used by default.
@@ -30,15 +32,18 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from operations.audit_chain_cli import verify_command
 from operations.calendar_cli import calendar_app
 from operations.cli_support import (
     DATA_DIR,
     agency_token,
     console,
+    development_stack,
     operator_settings,
     service_database_urls,
     temporal_client,
 )
+from operations.migrate_cli import migrate_command
 from services.common.temporal import exit_program
 
 app = typer.Typer(help="Anxin (安薪) operator and clerk commands.", no_args_is_help=True)
@@ -51,15 +56,16 @@ app.add_typer(clues_app, name="clues")
 app.add_typer(case_app, name="case")
 app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
+app.command("migrate")(migrate_command)
+audit_app.command("verify")(verify_command)
 
 
 @stack_app.command("status")
 def stack_status() -> None:
     """Show each engine and process of the local stack and whether it is ready."""
     from deploy.engines import port_open
-    from deploy.stack import Stack
 
-    stack = Stack(DATA_DIR)
+    stack = development_stack()
     table = Table("component", "where", "state")
     engines = [("PostgreSQL", "127.0.0.1", stack.ports.postgres), ("Temporal", "127.0.0.1", stack.ports.temporal),
                ("Kafka", "127.0.0.1", stack.ports.kafka)]
@@ -110,7 +116,7 @@ def import_clues(
                     problems.append((start + result["row"], result))
             progress.advance(task, len(chunk))
     for row, result in problems:
-        console.print(f"row {row}: {result['result']} {json.dumps(result.get('errors') or result.get('complaint_id'), ensure_ascii=False)}")
+        console.print(f"row {row}: {result['result']} {json.dumps(result.get('errors') or result.get('complaint_id') or result.get('reason'), ensure_ascii=False)}")
     console.print(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))
 
 

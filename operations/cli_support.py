@@ -12,11 +12,22 @@ import httpx
 import typer
 from rich.console import Console
 
-from services.common.settings import REPO_ROOT, CommonSettings
+from services.common.settings import CommonSettings
 
 console = Console()
 
-DATA_DIR = Path(os.environ.get("ANXIN_DATA_DIR", REPO_ROOT / ".data"))
+
+
+def development_stack() -> Any:
+    """The local stack the commands default to: `make run`'s, or `make run-cluster`'s while that one runs."""
+    from deploy.launcher import default_data_dir, make_stack, running_profile
+
+    profile = running_profile()
+    return make_stack(profile, default_data_dir(profile))
+
+
+# Where the development clients and keys are (an operator of a real installation sets the variables instead).
+DATA_DIR: Path = development_stack().data_dir
 
 
 def agency_token(base_url: str, client_id: str | None, client_secret: str | None, default_client: str) -> str:
@@ -55,7 +66,6 @@ async def temporal_client(settings: CommonSettings) -> Any:
 def service_database_urls() -> dict[str, str]:
     """Each service's database, by service: DATABASE_URL when set, else the development stack's service roles."""
     from deploy.engines import SERVICES
-    from deploy.stack import Stack
 
-    postgres = Stack(DATA_DIR).postgres
+    postgres = development_stack().postgres
     return {service: postgres.service_url(service) for service in SERVICES}

@@ -25,6 +25,7 @@ from temporalio.worker import Replayer
 
 from services.common import audit
 from services.common.auth import Principal, Role
+from services.common.kafka import client_options
 from services.common.settings import CommonSettings
 from services.contracts.events import Topics
 from services.contracts.lifecycle import (
@@ -156,7 +157,7 @@ def events_for(settings: CommonSettings, keys: set[str], *, timeout_ms: int = 30
     """Every event on the project's topics keyed by one of `keys` (read from the start of each topic)."""
     consumer = KafkaConsumer(
         *Topics.all(),
-        bootstrap_servers=settings.kafka_servers,
+        **client_options(settings),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         group_id=None,

@@ -126,6 +126,38 @@ class HttpCommandClient:
         raise RuntimeError(f"unexpected status {response.status_code} from {path}")
 
 
+class ReplicatedCommandClient(HttpCommandClient):
+    """The same commands to one of several replicas of a service, where no load balancer stands in front of
+    them (the cluster profile on one machine): a replica that refuses the connection — stopped, restarting —
+    is passed over for the next, which is then kept. Only a connection never made moves on: after a timeout
+    the command may have arrived, and it goes to Temporal's retry with the same idempotency key instead."""
+
+    def __init__(self, replicas: list[HttpCommandClient]) -> None:
+        if not replicas:
+            raise ValueError("at least one replica")
+        self._replicas = replicas
+        self._current = 0
+
+    async def _each(self, call: Any) -> Any:
+        for step in range(len(self._replicas)):
+            index = (self._current + step) % len(self._replicas)
+            try:
+                result = await call(self._replicas[index])
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                if step == len(self._replicas) - 1:
+                    raise
+                continue
+            self._current = index
+            return result
+        raise AssertionError("unreachable")
+
+    async def post(self, path: str, command: BaseModel, idempotency_key: str) -> dict[str, Any]:
+        return await self._each(lambda replica: replica.post(path, command, idempotency_key))  # type: ignore[no-any-return]
+
+    async def get(self, path: str) -> dict[str, Any] | None:
+        return await self._each(lambda replica: replica.get(path))  # type: ignore[no-any-return]
+
+
 class HttpCasesApi:
     def __init__(self, client: HttpCommandClient) -> None:
         self._client = client

@@ -44,6 +44,7 @@ from workflows.clients import (
     JournalServices,
     LocalSmsSink,
     ReferralsApi,
+    ReplicatedCommandClient,
     SanctionsApi,
     SmsGateway,
 )
@@ -69,6 +70,7 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
 class LifecycleSettings(CommonSettings):
     """Where the lifecycle worker finds the services it commands."""
 
+    # Each a base URL, or a comma-separated list of a service's replicas (see `service_client`).
     cases_url: str = Field("http://127.0.0.1:8002", alias="ANXIN_CASES_URL")
     referrals_url: str = Field("http://127.0.0.1:8003", alias="ANXIN_REFERRALS_URL")
     sanctions_url: str = Field("http://127.0.0.1:8004", alias="ANXIN_SANCTIONS_URL")
@@ -97,10 +99,15 @@ class LifecycleSettings(CommonSettings):
                 "ANXIN_LIFECYCLE_CLIENT_SECRET must be set: the services answer lifecycle requests only with the "
                 f"token of the lifecycle client {self.lifecycle_client_id!r}"
             )
-        token_url = f"{(self.token_issuer_url or base_url).rstrip('/')}/oauth/token"
-        auth = ClientCredentials(token_url, self.lifecycle_client_id, self.lifecycle_client_secret,
-                                 audiences=[audience])
-        return HttpCommandClient(http, base_url, auth)
+        replicas = []
+        # A comma-separated list names replicas of the service (no load balancer in front of them): each
+        # with its own token endpoint (or the issuer's, when set), the next used when one refuses the connection.
+        for url in (part.strip() for part in base_url.split(",") if part.strip()):
+            token_url = f"{(self.token_issuer_url or url).rstrip('/')}/oauth/token"
+            auth = ClientCredentials(token_url, self.lifecycle_client_id, self.lifecycle_client_secret,
+                                     audiences=[audience])
+            replicas.append(HttpCommandClient(http, url, auth))
+        return replicas[0] if len(replicas) == 1 else ReplicatedCommandClient(replicas)
 
 
 def default_dependencies(
@@ -200,9 +207,19 @@ async def run(settings: LifecycleSettings) -> None:
     )
 
 
+def require_data_keys(settings: CommonSettings) -> None:
+    """Refuse to start without the data keys: the worker would otherwise write readable payloads (names,
+    amounts, failure messages) into Temporal's history, and could not read the encrypted ones."""
+    if not (settings.data_keys and settings.data_key_id):
+        raise SystemExit("the lifecycle worker does not start without ANXIN_DATA_KEYS and ANXIN_DATA_KEY_ID: "
+                         "every workflow payload is encrypted with them (docs/operations.md, \"Keys\")")
+    settings.cipher()  # malformed keys fail here, at start, with KeyConfigError's message
+
+
 def main() -> None:
     settings = LifecycleSettings()
     configure_logging("lifecycle-worker", settings.log_level)
+    require_data_keys(settings)
     configure_tracing("lifecycle-worker", settings.data_dir)
     asyncio.run(run(settings))
 

@@ -2,7 +2,8 @@
 
 Call `record(conn, principal, ...)` in the same transaction as the read or change it describes, so an
 action and its audit row commit (or fail) together. Rows never hold the personal data itself: `fields`
-names which fields were read or changed.
+names which fields were read or changed. PostgreSQL chains each row to the one before it by hash as it is
+inserted (migration 0000d_audit_chain; `anxin audit verify` checks it), so nothing here computes a hash.
 """
 
 from __future__ import annotations

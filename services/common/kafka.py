@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import TopicAlreadyExistsError
@@ -15,6 +16,26 @@ from services.contracts.events import Topics
 log = logging.getLogger(__name__)
 
 
+def client_options(settings: CommonSettings) -> dict[str, Any]:
+    """The brokers and how to reach them, for every producer, consumer and admin client of the project: the
+    security protocol, and the TLS files and SASL credentials it uses (`TransportSettings`)."""
+    options: dict[str, Any] = {"bootstrap_servers": settings.kafka_servers,
+                               "security_protocol": settings.kafka_security_protocol}
+    if settings.kafka_security_protocol.endswith("SSL"):
+        options.update(
+            ssl_check_hostname=True,
+            ssl_cafile=str(settings.kafka_ssl_ca) if settings.kafka_ssl_ca else None,
+            ssl_certfile=str(settings.kafka_ssl_cert) if settings.kafka_ssl_cert else None,
+            ssl_keyfile=str(settings.kafka_ssl_key) if settings.kafka_ssl_key else None,
+            ssl_password=settings.kafka_ssl_key_password,
+        )
+    if settings.kafka_security_protocol.startswith("SASL_"):
+        options.update(sasl_mechanism=settings.kafka_sasl_mechanism,
+                       sasl_plain_username=settings.kafka_sasl_username,
+                       sasl_plain_password=settings.kafka_sasl_password)
+    return options
+
+
 def new_producer(settings: CommonSettings, *, client_id: str) -> KafkaProducer:
     """A producer that never loses or reorders an acknowledged event (acks=all, idempotent).
 
@@ -23,7 +44,7 @@ def new_producer(settings: CommonSettings, *, client_id: str) -> KafkaProducer:
     loses nothing.
     """
     return KafkaProducer(
-        bootstrap_servers=settings.kafka_servers,
+        **client_options(settings),
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
@@ -42,7 +63,7 @@ def new_consumer(settings: CommonSettings, *topics: str, group_id: str, client_i
     """A consumer that commits offsets itself, only after the effects are committed in PostgreSQL."""
     return KafkaConsumer(
         *topics,
-        bootstrap_servers=settings.kafka_servers,
+        **client_options(settings),
         group_id=group_id,
         client_id=client_id,
         enable_auto_commit=False,
@@ -79,7 +100,7 @@ def ensure_topics(
     """
     wanted = topics if topics is not None else Topics.all()
     factor = settings.kafka_replication_factor
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_servers, client_id="anxin-topics")
+    admin = KafkaAdminClient(**client_options(settings), client_id="anxin-topics")
     try:
         brokers = live_brokers(admin)
         if factor > brokers:
@@ -116,6 +137,7 @@ class KafkaProbe:
 
     def __init__(self, settings: CommonSettings, *, cache_seconds: float = 1.0) -> None:
         self._servers = settings.kafka_servers
+        self._options = client_options(settings)
         self._cache_seconds = cache_seconds
         self._lock = threading.Lock()
         self._admin: KafkaAdminClient | None = None
@@ -130,7 +152,7 @@ class KafkaProbe:
             try:
                 if self._admin is None:
                     self._admin = KafkaAdminClient(
-                        bootstrap_servers=self._servers,
+                        **self._options,
                         client_id="anxin-readiness",
                         request_timeout_ms=3000,
                         bootstrap_timeout_ms=3000,

@@ -51,6 +51,9 @@ def configure_logging(process_name: str, level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # kafka-python is very chatty at INFO while a broker is away; its warnings are enough.
     logging.getLogger("kafka").setLevel(logging.WARNING)
+    # fontTools logs each step of subsetting the Chinese font into every letter and poster (dozens of lines
+    # per PDF), drowning the process's own lines.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

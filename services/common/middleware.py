@@ -1,4 +1,5 @@
-"""HTTP hardening shared by the services: request size limits, NUL characters refused, security headers."""
+"""HTTP hardening shared by the services: request size limits, NUL characters refused, security headers,
+and no caching of answers unless a route says otherwise."""
 
 from __future__ import annotations
 
@@ -124,8 +125,16 @@ SECURITY_HEADERS = [
 PAGE_CSP = b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 
+# Answers carry personal data, tracking codes and tokens (the form's confirmation page, status look-ups,
+# `/oauth/token`, an inspector's reads): no browser, proxy or shared cache may keep them. A route whose answer
+# is public (a poster) sets its own Cache-Control; static assets (no data in them) are left to the browser.
+NO_STORE = (b"cache-control", b"no-store")
+CACHEABLE_PREFIXES = ("/static/",)
+
+
 class SecurityHeaders:
-    """Adds the usual protective headers to every response, and a strict CSP to HTML pages."""
+    """Adds the usual protective headers to every response, a strict CSP to HTML pages, and `Cache-Control:
+    no-store` to every answer that does not set its own."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -135,11 +144,15 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        cacheable = str(scope.get("path", "")).startswith(CACHEABLE_PREFIXES)
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers") or [])
                 present = {name.lower() for name, _ in headers}
                 headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                if not cacheable and b"cache-control" not in present:
+                    headers.append(NO_STORE)
                 content_type = dict(headers).get(b"content-type", b"")
                 if content_type.startswith(b"text/html") and b"content-security-policy" not in present:
                     headers.append((b"content-security-policy", PAGE_CSP))

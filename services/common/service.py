@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from fastapi import APIRouter, FastAPI
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from pydantic import Field
 from temporalio.client import Client
+from yoyo.exceptions import LockTimeout
 
 from services.common import temporal
 from services.common.audit import audit_router
@@ -37,7 +39,7 @@ from services.common.health import (
 from services.common.kafka import KafkaProbe, new_producer
 from services.common.logs import configure_logging
 from services.common.middleware import BodySizeLimit, RefuseNulCharacters, SecurityHeaders
-from services.common.migrations import apply_migrations
+from services.common.migrations import apply_migrations, pending_migrations
 from services.common.problems import PROBLEM_RESPONSES, install_problem_handlers
 from services.common.relay import OutboxRelay, register_outbox_metrics
 from services.common.runner import Component, run_components, serve
@@ -73,6 +75,46 @@ class ServiceSettings(CommonSettings):
     # Set by the launcher per process; otherwise the spec's default port for that process kind.
     http_port: int | None = Field(None, alias="ANXIN_HTTP_PORT")
     max_request_bytes: int = Field(1024 * 1024, alias="ANXIN_MAX_REQUEST_BYTES", ge=1024)
+    # Apply the schema's migrations at start (development, the tests). Production migrates as a step of its
+    # own (`anxin migrate`, with a role that owns the schema) and sets this to false: the process, connected
+    # as a runtime role that may not change the schema, then only checks that nothing is pending.
+    migrate_on_start: bool = Field(True, alias="ANXIN_MIGRATE_ON_START")
+
+
+class MigrationsPending(SystemExit):
+    """The schema lacks migrations and this process may not apply them: it exits with this message."""
+
+    def __init__(self, schema: str, pending: list[str]) -> None:
+        super().__init__(
+            f"schema {schema} has {len(pending)} migrations pending: run `anxin migrate` ({', '.join(pending)})"
+        )
+
+
+def prepare_schema(spec: ServiceSpec, settings: ServiceSettings) -> None:
+    """Bring the schema up to date (ANXIN_MIGRATE_ON_START), or refuse to start while migrations are pending."""
+    if settings.migrate_on_start:
+        try:
+            apply_migrations(settings.database_url, spec.schema, spec.migrations)
+            return
+        except LockTimeout:
+            # yoyo reports a lock row it may not write as a lock held by someone else.
+            refusal = SystemExit(
+                f"schema {spec.schema}: migration lock not taken within yoyo's wait: another process is migrating, or this "
+                "process's role may not migrate (a runtime role: run `anxin migrate`, set ANXIN_MIGRATE_ON_START=false)"
+            )
+            log.error(str(refusal.code))
+            raise refusal from None
+    try:
+        pending = pending_migrations(settings.database_url, spec.schema, spec.migrations)
+    except psycopg.errors.InsufficientPrivilege as exc:
+        # The schema (or yoyo's record in it) is not open to this role: its grants come with the migrations.
+        refusal = SystemExit(f"schema {spec.schema} is not open to this process's role: run `anxin migrate` ({exc})")
+    else:
+        if not pending:
+            return
+        refusal = MigrationsPending(spec.schema, pending)
+    log.error(str(refusal.code))
+    raise refusal
 
 
 class TemporalHandle:
@@ -88,6 +130,7 @@ class TemporalHandle:
             namespace=self._settings.temporal_namespace,
             data_converter=temporal.settings_converter(self._settings),
             interceptors=temporal_interceptors(),
+            tls=temporal.tls_config(self._settings),
             lazy=True,
         )
 
@@ -107,11 +150,12 @@ def create_service_app(
     *,
     on_startup: Callable[[FastAPI], Any] | None = None,
 ) -> FastAPI:
-    """The FastAPI app of a service: migrations applied, pool open, health and problem handlers in place."""
+    """The FastAPI app of a service: schema prepared (`prepare_schema`), pool open, health and problem handlers
+    in place."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await asyncio.to_thread(apply_migrations, settings.database_url, spec.schema, spec.migrations)
+        await asyncio.to_thread(prepare_schema, spec, settings)
         app.state.pool = await open_async_pool(settings.database_url, spec.schema)
         if spec.api_needs_temporal:
             await app.state.temporal.connect()
@@ -178,7 +222,7 @@ def create_service_app(
 
 
 def run_relay(spec: ServiceSpec, settings: ServiceSettings) -> None:
-    apply_migrations(settings.database_url, spec.schema, spec.migrations)
+    prepare_schema(spec, settings)
     relay = OutboxRelay(
         database_url=settings.database_url,
         schema=spec.schema,
@@ -211,7 +255,7 @@ WorkerFactory = Callable[[ServiceSettings], tuple[list[Component], dict[str, Che
 
 
 def run_worker(spec: ServiceSpec, settings: ServiceSettings, build: WorkerFactory) -> None:
-    apply_migrations(settings.database_url, spec.schema, spec.migrations)
+    prepare_schema(spec, settings)
     components, checks = build(settings)
     run_components(
         process_name=f"{spec.name}-worker",

@@ -17,12 +17,14 @@ from services.common.auth import ClientRegistry
 from services.common.crypto import FieldCipher, KeyConfigError
 from services.common.token_endpoint import TokenEndpointLimits
 from services.common.token_keys import TokenIssuer, TokenKeyError, TokenVerifier, load_json_setting
+from services.common.transport import TransportSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-class CommonSettings(BaseSettings):
-    """Connection settings for the three engines, and where a process writes its files."""
+class CommonSettings(TransportSettings):
+    """Connection settings for the three engines (TLS and SASL in `TransportSettings`), and where a process
+    writes its files."""
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True, populate_by_name=True)
 
@@ -151,3 +153,19 @@ class CommonSettings(BaseSettings):
     @property
     def kafka_servers(self) -> list[str]:
         return [s.strip() for s in self.kafka_bootstrap_servers.split(",") if s.strip()]
+
+
+class MigrationSettings(BaseSettings):
+    """What `anxin migrate` connects with: the migration role's URL (owner of the schemas), else DATABASE_URL.
+    Each service's runtime role is named by ANXIN_RUNTIME_ROLE_<SERVICE> (`database_roles.runtime_roles_from_env`)."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True, populate_by_name=True)
+
+    migration_database_url: str | None = Field(None, alias="ANXIN_MIGRATION_DATABASE_URL", repr=False)
+    database_url: str | None = Field(None, alias="DATABASE_URL", repr=False)
+
+    def url(self) -> tuple[str | None, bool]:
+        """The URL to migrate with, and whether it is DATABASE_URL standing in for the migration role's."""
+        if self.migration_database_url:
+            return self.migration_database_url, False
+        return self.database_url, self.database_url is not None

@@ -3,7 +3,9 @@
 API processes, workers, tests and the replayer all build their client here, so payloads are always
 encoded the same way: pydantic JSON, then — when data keys are configured — encrypted with AES-GCM by
 `EncryptionCodec` (key id in the payload's metadata, so keys can rotate). Failure messages and stack
-traces are encoded too, so nothing readable reaches Temporal's database or its search attributes.
+traces are encoded too, so nothing readable reaches Temporal's database or its search attributes. With
+keys, a payload that is not encrypted is refused on decode. Without keys (unit tests under time skipping,
+the replay of recorded histories) payloads are plain JSON.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
+from temporalio.service import TLSConfig
 
 from services.common.crypto import FieldCipher
 from services.common.settings import CommonSettings
@@ -27,11 +30,19 @@ ENCRYPTED_ENCODING = b"binary/encrypted"
 PAYLOAD_CONTEXT = "temporal.payload"
 
 
-class EncryptionCodec(PayloadCodec):
-    """Seals every payload; opens sealed ones and passes through any that were never sealed."""
+class UnsealedPayloadError(ValueError):
+    """A payload without the project's encoding where only sealed payloads may be: written by a client
+    without the keys, or by someone injecting a readable input into a workflow."""
 
-    def __init__(self, cipher: FieldCipher) -> None:
+
+class EncryptionCodec(PayloadCodec):
+    """Seals every payload and opens only sealed ones: a payload without the project's encoding is refused
+    on decode, so no worker acts on an input that did not come through a client holding the keys.
+    `pass_unsealed` is for the codec server, which only shows payloads to an operator."""
+
+    def __init__(self, cipher: FieldCipher, *, pass_unsealed: bool = False) -> None:
         self._cipher = cipher
+        self._pass_unsealed = pass_unsealed
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return [
@@ -47,6 +58,9 @@ class EncryptionCodec(PayloadCodec):
         decoded = []
         for p in payloads:
             if p.metadata.get("encoding") != ENCRYPTED_ENCODING:
+                if not self._pass_unsealed:
+                    encoding = p.metadata.get("encoding", b"").decode("utf-8", "replace") or "none"
+                    raise UnsealedPayloadError(f"refused a payload that is not encrypted (encoding {encoding!r})")
                 decoded.append(p)
                 continue
             inner = Payload()
@@ -71,6 +85,24 @@ def settings_converter(settings: CommonSettings) -> DataConverter:
     return data_converter(settings.cipher() if settings.data_keys and settings.data_key_id else None)
 
 
+def tls_config(settings: CommonSettings) -> TLSConfig | bool:
+    """TLS to Temporal's frontend as the settings ask (`TransportSettings`): False for a plain connection,
+    else the CA (None: the system's), the client certificate and key (mTLS) and the name to check. The files
+    are read here, at start, so one that cannot be read stops the process at once."""
+    if not settings.temporal_tls_enabled:
+        return False
+
+    def read(path: Path | None) -> bytes | None:
+        return path.read_bytes() if path else None
+
+    return TLSConfig(
+        server_root_ca_cert=read(settings.temporal_tls_ca),
+        domain=settings.temporal_tls_server_name,
+        client_cert=read(settings.temporal_tls_cert),
+        client_private_key=read(settings.temporal_tls_key),
+    )
+
+
 async def connect(
     settings: CommonSettings, *, sdk_metrics_port: int | None = None, sdk_metrics_host: str = "127.0.0.1"
 ) -> Client:
@@ -90,6 +122,7 @@ async def connect(
         data_converter=settings_converter(settings),
         interceptors=temporal_interceptors(),
         runtime=runtime,
+        tls=tls_config(settings),
     )
 
 

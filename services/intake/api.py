@@ -6,7 +6,7 @@ shape the answer. Errors are RFC 9457 problems on the API and friendly Chinese m
 
 from __future__ import annotations
 
-import io
+import asyncio
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Header, Request, UploadFile
@@ -15,12 +15,13 @@ from pydantic import BaseModel, Field
 
 from services.common import audit
 from services.common.auth import Principal, Role, bearer_principal, require_roles
+from services.common.errors import TooManyRequests
 from services.common.openapi import file_responses
 from services.common.problems import Problem
-from services.intake import domain, pages, posters, store
+from services.intake import clues, domain, lookups, pages, posters, store
 from services.intake.evidence import EvidenceRejected, EvidenceStore
 from services.intake.status import complaint_status
-from services.intake.submissions import Intake, invalid_complaint, tracking_code_hash
+from services.intake.submissions import Intake, invalid_complaint
 
 router = APIRouter()
 
@@ -111,7 +112,8 @@ async def upload_evidence(
     "/v1/complaints/{complaint_id}",
     tags=["complaints"],
     summary="A complaint's status and plain-language timeline (tracking code or agency token)",
-    responses={404: {"description": "No such complaint, or the tracking code does not match"}},
+    responses={404: {"description": "No such complaint, or the tracking code does not match"},
+               429: {"description": "Too many wrong tracking codes from this address or for this complaint"}},
 )
 async def get_complaint(
     request: Request,
@@ -119,16 +121,17 @@ async def get_complaint(
     x_tracking_code: Annotated[str | None, Header(description="The worker's tracking code")] = None,
     principal: Principal | None = Depends(bearer_principal),
 ) -> dict[str, Any]:
-    async with intake(request).pool.connection() as conn:
-        row = await store.get_complaint(conn, complaint_id)
     # One answer for "no such complaint" and "wrong code": existence must not leak to strangers.
     not_found = Problem(404, "Not found", "No complaint with this number and tracking code.")
-    if row is None:
-        raise not_found
-    if principal is not None:
-        if principal.role not in READERS or not principal.may_see_county(row["county_code"]):
+    if principal is None:
+        # The worker, with the code: wrong codes are counted and limited (services/intake/lookups.py).
+        row = await lookups.look_up(intake(request), complaint_id, x_tracking_code or "", client_ip(request))
+        if row is None:
             raise not_found
-    elif not x_tracking_code or tracking_code_hash(x_tracking_code) != row["tracking_code_hash"]:
+        return await complaint_status(request.app, row)
+    async with intake(request).pool.connection() as conn:
+        row = await store.get_complaint(conn, complaint_id)
+    if row is None or principal.role not in READERS or not principal.may_see_county(row["county_code"]):
         raise not_found
     return await complaint_status(request.app, row)
 
@@ -224,10 +227,13 @@ async def site_poster(request: Request, site_id: str, fmt: str) -> Response:
     site = await _site_or_404(request, site_id)
     site_view = {**site, "county_name": intake(request).counties.get(site["county_code"], site["county_code"])}
     url = f"{request.app.state.settings.public_base_url.rstrip('/')}/?site={site_id}"
+    public = {"Cache-Control": "public, max-age=300"}  # printed and posted at the site: nothing private
+    # Rendering takes a while the first time: off the event loop (then it is kept, services/intake/posters.py).
+    content = await asyncio.to_thread(posters.poster, fmt, site_view, url)
     if fmt == "png":
-        return Response(posters.poster_png(site_view, url), media_type="image/png")
-    return Response(posters.poster_pdf(site_view, url), media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="poster-{site_id}.pdf"'})
+        return Response(content, media_type="image/png", headers=public)
+    return Response(content, media_type="application/pdf",
+                    headers={**public, "Content-Disposition": f'inline; filename="poster-{site_id}.pdf"'})
 
 
 @router.post(
@@ -243,26 +249,7 @@ async def import_clues(
 ) -> dict[str, Any]:
     data = await file.read()
     fmt: Literal["csv", "jsonl"] = "csv" if (file.filename or "").lower().endswith(".csv") else "jsonl"
-    service = intake(request)
-    results: list[dict[str, Any]] = []
-    stream = io.StringIO(data.decode("utf-8-sig"))
-    for parsed in domain.parse_clues(stream, fmt, counties=service.counties, today=service.today()):
-        if parsed.errors:
-            results.append({"row": parsed.row, "result": "invalid",
-                            "errors": [{"field": e.field, "code": e.code, "message": e.message} for e in parsed.errors]})
-            continue
-        assert parsed.submission is not None
-        fingerprint = domain.clue_fingerprint(parsed.submission, key=service.reference_key)
-        try:
-            filed = await service.file(parsed.submission, evidence=[], client_ip=None, clue=(fingerprint, source),
-                                       principal=principal)
-            results.append({"row": parsed.row, "result": "filed", "complaint_id": filed.complaint_id})
-        except store.DuplicateClue as dup:
-            results.append({"row": parsed.row, "result": "duplicate", "complaint_id": dup.complaint_id})
-    counts: dict[str, int] = {}
-    for r in results:
-        counts[r["result"]] = counts.get(r["result"], 0) + 1
-    return {"source": source, "rows": len(results), "counts": counts, "results": results}
+    return await clues.import_clues(intake(request), principal, data, fmt, source)
 
 
 # -- the worker's pages -----------------------------------------------------------------------------
@@ -311,24 +298,25 @@ async def submit_form(request: Request) -> HTMLResponse:
         errors = invalid.by_field()
         return HTMLResponse(pages.render_form(site_row, counties, values=values, errors=errors), status_code=422)
     uploads = [f for f in form.getlist("evidence") if not isinstance(f, str) and f.filename]
-    refs = []
+    refs, blobs = [], []
     try:
         if len(uploads) > request.app.state.settings.evidence_max_files:
             raise EvidenceRejected("too_many", f"最多上传 {request.app.state.settings.evidence_max_files} 个文件")
         for upload in uploads:
             data = await upload.read(request.app.state.settings.evidence_max_bytes + 1)
-            refs.append(evidence_store(request).put(data, declared_name=upload.filename or ""))
+            refs.append(evidence_store(request).check(data))  # written by `file`, once the limits let it through
+            blobs.append(data)
     except EvidenceRejected as rejected:
         errors = {"evidence": str(rejected)}
         return HTMLResponse(pages.render_form(site_row, counties, values=values, errors=errors), status_code=422)
     try:
-        filed = await service.file(submission, evidence=refs, client_ip=client_ip(request),
+        filed = await service.file(submission, evidence=refs, uploads=blobs, client_ip=client_ip(request),
                                    idempotency_key=values.get("form_token") or None)
+    except TooManyRequests as limited:
+        errors = {"_form": (limited.detail or "").split(" Too many", 1)[0] or "提交次数过多，请稍后再试"}
+        return HTMLResponse(pages.render_form(site_row, counties, values=values, errors=errors), status_code=429,
+                            headers={"Retry-After": str(limited.retry_after)})
     except Problem as problem:
-        if problem.status == 429:
-            errors = {"_form": problem.detail or "提交次数过多，请稍后再试"}
-            return HTMLResponse(pages.render_form(site_row, counties, values=values, errors=errors), status_code=429,
-                                headers=problem.headers)
         if problem.status == 422:  # this form was already filed, then edited: file it as a new complaint
             values.pop("form_token", None)
             errors = {"_form": "这份表单已经提交过。如需再次投诉，请确认内容后重新提交。"}
@@ -347,10 +335,15 @@ async def status_page(
     request: Request, complaint_id: str = Form(""), tracking_code: str = Form("")
 ) -> Response:
     complaint_id = domain.normalise_complaint_id(complaint_id) or complaint_id.strip().upper()
-    async with intake(request).pool.connection() as conn:
-        row = await store.get_complaint(conn, complaint_id) if complaint_id else None
-    if row is None or tracking_code_hash(tracking_code) != row["tracking_code_hash"]:
-        values = {"complaint_id": complaint_id}
+    values = {"complaint_id": complaint_id}
+    try:
+        row = await lookups.look_up(intake(request), complaint_id, tracking_code, client_ip(request)) \
+            if complaint_id else None
+    except TooManyRequests as limited:
+        error = f"查询码错误次数过多，请 {max(1, limited.retry_after // 60)} 分钟后再试，或拨打 12333 热线。"
+        return HTMLResponse(pages.render_status_form(values=values, error=error), status_code=429,
+                            headers={"Retry-After": str(limited.retry_after)})
+    if row is None:
         return HTMLResponse(pages.render_status_form(values=values, error="投诉编号或查询码不正确，请核对后再试。"),
                             status_code=404)
     return HTMLResponse(pages.render_status(await complaint_status(request.app, row)))

@@ -31,10 +31,14 @@ def create_app(settings: IntakeSettings) -> FastAPI:
             counties=dict(domain.DEFAULT_COUNTIES),
             complaints_per_ip_per_hour=settings.complaints_per_ip_per_hour,
             complaints_per_phone_per_day=settings.complaints_per_phone_per_day,
+            wrong_codes_per_ip_per_hour=settings.wrong_codes_per_ip_per_hour,
+            wrong_codes_per_complaint_per_hour=settings.wrong_codes_per_complaint_per_hour,
+            evidence_store=app.state.evidence,
+            evidence_bytes_per_ip_per_hour=settings.evidence_bytes_per_ip_per_hour,
         )
         app.state.employers = EmployerRegister(app.state.pool)
 
     app = create_service_app(SPEC, settings, [router, employer_router], on_startup=on_startup)
-    app.state.evidence = LocalEvidenceStore(settings.evidence_path, max_bytes=settings.evidence_max_bytes)
+    app.state.evidence = LocalEvidenceStore(settings.evidence_path, max_bytes=settings.evidence_max_bytes, cipher=cipher)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -3,7 +3,15 @@
 The type is read from the file's first bytes, never taken from the client's word; the stored name is the
 SHA-256 of the content, so the same file uploaded twice is stored once and no client-chosen name ever
 touches the file system. `EvidenceStore` is the plug point: `LocalEvidenceStore` (a directory, the
-default) and `S3EvidenceStore` (any S3-compatible object store: MinIO, Ceph, cloud buckets) implement it.
+default) and `S3EvidenceStore` (any S3-compatible object store: MinIO, Ceph, cloud buckets;
+`services/intake/evidence_s3.py`) implement it.
+
+An IOU or an attendance sheet names the worker and often carries an ID number: the local store seals each
+file with AES-256-GCM under the data keys (`services/common/crypto.py`), the file's SHA-256 bound as
+associated data, so a file copied under another file's name does not open. Files stored in clear before
+sealing was introduced are still read (a sealed file starts with the format byte 0x01, which no accepted
+type does). Files that no complaint references after a grace period are deleted by the intake worker
+(`LocalEvidenceStore.sweep`, `services/intake/worker.py`).
 
 The stores are synchronous; an async route calls them through `starlette.concurrency.run_in_threadpool`
 so that a slow disk or network does not hold up other requests.
@@ -12,20 +20,17 @@ so that a slow disk or network does not hold up other requests.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
-from urllib.parse import quote, urlsplit
+from typing import Protocol
 
-if TYPE_CHECKING:
-    import httpx
+from cryptography.exceptions import InvalidTag
+
+from services.common.crypto import FORMAT_VERSION, FieldCipher
 
 MiB = 1024 * 1024
 DEFAULT_MAX_BYTES = 10 * MiB  # a phone photo of an IOU is 2-5 MB; a scanned PDF rarely more
@@ -145,6 +150,10 @@ def check_reference(sha256: str) -> str:
 class EvidenceStore(Protocol):
     """Where evidence lives. `put` is idempotent: the same bytes give the same reference, stored once."""
 
+    def check(self, data: bytes) -> EvidenceRef:
+        """What `put` would store `data` as, or `EvidenceRejected`; nothing is written."""
+        ...
+
     def put(self, data: bytes, declared_type: str | None = None, *, declared_name: str = "") -> EvidenceRef: ...
 
     def get(self, sha256: str) -> bytes: ...
@@ -154,30 +163,56 @@ class EvidenceStore(Protocol):
     def ref(self, sha256: str) -> EvidenceRef | None: ...
 
 
+def _sealing_context(sha256: str) -> str:
+    return f"intake.evidence.{sha256}"
+
+
 class LocalEvidenceStore:
     """Files under `root/ab/cd/<sha256>`, written atomically (temp file in the same directory, fsync,
-    rename), so a crash leaves either the whole file or none of it."""
+    rename), so a crash leaves either the whole file or none of it; sealed when a cipher is given."""
 
-    def __init__(self, root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(self, root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, cipher: FieldCipher | None = None) -> None:
         self.root = Path(root)
         self.limits = EvidenceLimits(max_bytes=max_bytes)
+        self.cipher = cipher
 
     def path_of(self, sha256: str) -> Path:
         sha256 = check_reference(sha256)
         return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def check(self, data: bytes) -> EvidenceRef:
+        return inspect(data, self.limits)
+
+    def _stored_size(self, ref: EvidenceRef) -> int:
+        if self.cipher is None:
+            return ref.size
+        # format byte, key id length and key id, 12-byte nonce, the ciphertext and its 16-byte tag
+        return 2 + len(self.cipher.current_key_id.encode()) + 12 + ref.size + 16
+
+    def _open(self, sha256: str, stored: bytes) -> bytes:
+        if stored[:1] != bytes([FORMAT_VERSION]):
+            return stored  # stored in clear before sealing (no accepted type starts with the format byte)
+        if self.cipher is None:
+            raise EvidenceCorrupt(f"evidence {sha256} is sealed and this store has no keys")
+        try:
+            return self.cipher.open_bytes(stored, context=_sealing_context(sha256))
+        except (InvalidTag, ValueError) as exc:
+            raise EvidenceCorrupt(f"evidence {sha256} does not open: {type(exc).__name__}") from None
 
     def put(self, data: bytes, declared_type: str | None = None, *, declared_name: str = "") -> EvidenceRef:
         """Store `data`. The client's declared type and name are accepted for the interface's sake and
         ignored: the type is sniffed, the name is the hash."""
         ref = inspect(data, self.limits)
         path = self.path_of(ref.sha256)
-        if path.is_file() and path.stat().st_size == ref.size:
+        if path.is_file() and path.stat().st_size == self._stored_size(ref):
+            os.utime(path)  # referenced anew: its grace period before a sweep starts again
             return ref
+        stored = self.cipher.seal_bytes(data, context=_sealing_context(ref.sha256)) if self.cipher else data
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
         try:
             with os.fdopen(fd, "wb") as out:
-                out.write(data)
+                out.write(stored)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, path)
@@ -189,9 +224,10 @@ class LocalEvidenceStore:
 
     def get(self, sha256: str) -> bytes:
         try:
-            data = self.path_of(sha256).read_bytes()
+            stored = self.path_of(sha256).read_bytes()
         except (FileNotFoundError, EvidenceRejected):
             raise EvidenceNotFound(sha256) from None
+        data = self._open(sha256, stored)
         if hashlib.sha256(data).hexdigest() != check_reference(sha256):
             raise EvidenceCorrupt(f"evidence {sha256} does not match its hash")
         return data
@@ -204,13 +240,38 @@ class LocalEvidenceStore:
 
     def ref(self, sha256: str) -> EvidenceRef | None:
         try:
-            path = self.path_of(sha256)
-            with path.open("rb") as stored:
-                head = stored.read(SNIFF_BYTES)
-            size = path.stat().st_size
-        except (EvidenceRejected, FileNotFoundError):
+            data = self.get(sha256)
+        except (EvidenceNotFound, EvidenceCorrupt):
             return None
-        return EvidenceRef(check_reference(sha256), size, sniff_media_type(head) or "application/octet-stream")
+        return EvidenceRef(check_reference(sha256), len(data), sniff_media_type(data) or "application/octet-stream")
+
+    def stored_before(self, cutoff: float) -> list[str]:
+        """The references of files last written before `cutoff` (a Unix time)."""
+        found = []
+        for path in self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*"):
+            if _SHA256.match(path.name) and path.is_file() and path.stat().st_mtime < cutoff:
+                found.append(path.name)
+        return found
+
+    def sweep(self, unreferenced: list[str], cutoff: float) -> int:
+        """Delete the files of `unreferenced` still last written before `cutoff` (one written again since was
+        uploaded anew and waits its own grace period), and upload leftovers older than it; how many."""
+        deleted = 0
+        for sha256 in unreferenced:
+            path = self.path_of(sha256)
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    deleted += 1
+            except FileNotFoundError:
+                pass
+        for leftover in self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/.upload-*"):
+            try:
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
+            except FileNotFoundError:
+                pass
+        return deleted
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -225,146 +286,6 @@ def _fsync_directory(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
-
-
-# -- S3-compatible object storage --------------------------------------------------------------------
-
-
-def _hmac(key: bytes, text: str) -> bytes:
-    return hmac.new(key, text.encode(), hashlib.sha256).digest()
-
-
-def sigv4_headers(
-    method: str,
-    url: str,
-    *,
-    headers: dict[str, str],
-    payload_sha256: str,
-    access_key: str,
-    secret_key: str,
-    region: str,
-    now: datetime,
-    service: str = "s3",
-) -> dict[str, str]:
-    """The headers that sign one request with AWS Signature Version 4 (what every S3-compatible store
-    accepts): `headers` plus host, x-amz-date, x-amz-content-sha256 and Authorization."""
-    parts = urlsplit(url)
-    amz_date = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    signed = {k.lower(): " ".join(str(v).split()) for k, v in headers.items()}
-    signed.update({"host": parts.netloc, "x-amz-date": amz_date, "x-amz-content-sha256": payload_sha256})
-    names = sorted(signed)
-    query = "&".join(
-        sorted(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, _, v in
-               (pair.partition("=") for pair in parts.query.split("&") if pair))
-    )
-    canonical = "\n".join([
-        method.upper(),
-        quote(parts.path or "/", safe="/-_.~"),
-        query,
-        "".join(f"{name}:{signed[name]}\n" for name in names),
-        ";".join(names),
-        payload_sha256,
-    ])
-    scope = f"{amz_date[:8]}/{region}/{service}/aws4_request"
-    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
-    key = _hmac(_hmac(_hmac(_hmac(f"AWS4{secret_key}".encode(), amz_date[:8]), region), service), "aws4_request")
-    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-    authorization = (f"AWS4-HMAC-SHA256 Credential={access_key}/{scope}, "
-                     f"SignedHeaders={';'.join(names)}, Signature={signature}")
-    return {**headers, "x-amz-date": amz_date, "x-amz-content-sha256": payload_sha256,
-            "Authorization": authorization}
-
-
-class S3EvidenceStore:
-    """Evidence in a bucket of an S3-compatible store, under `<prefix>ab/cd/<sha256>`.
-
-    A small client of its own (httpx and Signature Version 4) rather than an SDK: four calls are all it
-    needs. `addressing="path"` (`endpoint/bucket/key`) suits MinIO and Ceph; "virtual" (`bucket.endpoint/key`)
-    suits cloud stores that require it. An object PUT is atomic by nature; existing objects are not
-    uploaded again.
-    """
-
-    EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
-
-    def __init__(
-        self,
-        *,
-        endpoint_url: str,
-        bucket: str,
-        access_key: str,
-        secret_key: str,
-        region: str = "us-east-1",
-        prefix: str = "evidence/",
-        addressing: str = "path",
-        max_bytes: int = DEFAULT_MAX_BYTES,
-        client: httpx.Client | None = None,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        import httpx  # only deployments that store evidence in S3 need it at run time
-
-        if addressing not in ("path", "virtual"):
-            raise ValueError("addressing is 'path' or 'virtual'")
-        self.endpoint = endpoint_url.rstrip("/")
-        self.bucket = bucket
-        self.access_key = access_key
-        self.secret_key = secret_key
-        self.region = region
-        self.prefix = prefix
-        self.addressing = addressing
-        self.limits = EvidenceLimits(max_bytes=max_bytes)
-        self.client = client or httpx.Client(timeout=30)
-        self.now = now
-
-    def url_of(self, sha256: str) -> str:
-        sha256 = check_reference(sha256)
-        key = f"{self.prefix}{sha256[:2]}/{sha256[2:4]}/{sha256}"
-        if self.addressing == "virtual":
-            scheme, _, host = self.endpoint.partition("://")
-            return f"{scheme}://{self.bucket}.{host}/{key}"
-        return f"{self.endpoint}/{self.bucket}/{key}"
-
-    def _send(self, method: str, url: str, *, body: bytes = b"", headers: dict[str, str] | None = None,
-              payload_sha256: str | None = None) -> httpx.Response:
-        signed = sigv4_headers(
-            method, url, headers=headers or {}, payload_sha256=payload_sha256 or self.EMPTY_SHA256,
-            access_key=self.access_key, secret_key=self.secret_key, region=self.region,
-            now=self.now(),
-        )
-        return self.client.request(method, url, content=body or None, headers=signed)
-
-    def put(self, data: bytes, declared_type: str | None = None, *, declared_name: str = "") -> EvidenceRef:
-        ref = inspect(data, self.limits)
-        if self.exists(ref.sha256):
-            return ref
-        response = self._send("PUT", self.url_of(ref.sha256), body=data, payload_sha256=ref.sha256,
-                              headers={"Content-Type": ref.media_type})
-        response.raise_for_status()
-        return ref
-
-    def get(self, sha256: str) -> bytes:
-        response = self._send("GET", self.url_of(sha256))
-        if response.status_code == 404:
-            raise EvidenceNotFound(sha256)
-        response.raise_for_status()
-        if hashlib.sha256(response.content).hexdigest() != check_reference(sha256):
-            raise EvidenceCorrupt(f"evidence {sha256} does not match its hash")
-        return response.content
-
-    def exists(self, sha256: str) -> bool:
-        return self.ref(sha256) is not None
-
-    def ref(self, sha256: str) -> EvidenceRef | None:
-        try:
-            url = self.url_of(sha256)
-        except EvidenceRejected:
-            return None
-        response = self._send("HEAD", url)
-        if response.status_code == 404:
-            return None
-        response.raise_for_status()
-        media_type = response.headers.get("content-type", "application/octet-stream")
-        return EvidenceRef(check_reference(sha256), int(response.headers.get("content-length", 0)),
-                           media_type if media_type in ACCEPTED_TYPES else "application/octet-stream")
 
 
 # -- downloads ---------------------------------------------------------------------------------------

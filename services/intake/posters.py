@@ -6,10 +6,15 @@ dirty or torn) and the PDF draws it as vector squares, sharp at any print size.
 
 Chinese text needs a CJK font: `ANXIN_CJK_FONT` names one, otherwise the usual font directories are
 searched (Debian's `fonts-wqy-microhei` package is the one the Makefile installs).
+
+The poster route is public: the font directories are searched once per process (not on every request),
+and a rendered poster is kept per format, site facts and URL (`poster`), so asking for the same poster
+again costs a dictionary look-up rather than a render.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 from collections.abc import Iterator, Mapping
@@ -57,14 +62,18 @@ class FontNotFound(RuntimeError):
 
 def cjk_font_path() -> Path:
     """A font that renders Chinese: `ANXIN_CJK_FONT` if set (it must exist), else the first known font in
-    the usual directories."""
-    configured = os.environ.get(FONT_ENV)
+    the usual directories. Found once per process for each setting; a failure is not remembered."""
+    return find_cjk_font(os.environ.get(FONT_ENV) or None, FONT_DIRS)
+
+
+@functools.cache
+def find_cjk_font(configured: str | None, font_dirs: tuple[str, ...]) -> Path:
     if configured:
         path = Path(configured).expanduser()
         if not path.is_file():
             raise FontNotFound(f"{FONT_ENV}={configured} is not a font file")
         return path
-    directories = [Path(d).expanduser() for d in FONT_DIRS]
+    directories = [Path(d).expanduser() for d in font_dirs]
     for name in FONT_FILES:
         for directory in directories:
             if directory.is_dir():
@@ -141,6 +150,20 @@ def png_qr_box(url: str) -> tuple[int, int, int]:
     modules = len(qr_matrix(url))
     box = PNG_QR_SIZE // modules
     return (PNG_SIZE[0] - box * modules) // 2, PNG_QR_TOP, box
+
+
+POSTERS_KEPT = 32  # rendered posters kept per process (a PNG is about 100 kB)
+
+
+def poster(fmt: str, site: Mapping[str, Any], url: str) -> bytes:
+    """The site's poster as `fmt` ("png" or "pdf"), rendered once for the same site facts and URL."""
+    return _rendered(fmt, tuple(sorted(site.items())), url)
+
+
+@functools.lru_cache(maxsize=POSTERS_KEPT)
+def _rendered(fmt: str, site: tuple[tuple[str, Any], ...], url: str) -> bytes:
+    render = {"png": poster_png, "pdf": poster_pdf}[fmt]
+    return render(dict(site), url)
 
 
 def poster_png(site: Mapping[str, Any], url: str) -> bytes:

@@ -24,7 +24,7 @@ class ComplaintRow:
     """Everything stored for one complaint; personal data already sealed by the caller."""
 
     complaint_id: str
-    tracking_code_hash: str
+    tracking_code_mac: str  # HMAC of the tracking code (services/intake/lookups.py); never the code itself
     channel: Channel
     site_id: str | None
     county_code: str
@@ -54,19 +54,22 @@ class IdempotencyConflict(Exception):
 
 
 class DuplicateClue(Exception):
-    def __init__(self, complaint_id: str) -> None:
+    """The clue was imported before, as `complaint_id` in `county_code` (which the importer may not see)."""
+
+    def __init__(self, complaint_id: str, county_code: str) -> None:
         super().__init__(complaint_id)
         self.complaint_id = complaint_id
+        self.county_code = county_code
 
 
 _INSERT_COMPLAINT = """
 INSERT INTO complaints (
-    complaint_id, tracking_code_hash, channel, site_id, county_code, project_name, employer_name,
+    complaint_id, tracking_code_mac, channel, site_id, county_code, project_name, employer_name,
     employer_name_key, employer_credit_code, period_start, period_end, amount_owed, workers_affected,
     description, confidential, stale_for_rejection, worker_name_sealed, id_number_sealed, phone_sealed,
     bank_card_sealed, person_ref, phone_ref, evidence, submitted_at
 ) VALUES (
-    %(complaint_id)s, %(tracking_code_hash)s, %(channel)s, %(site_id)s, %(county_code)s, %(project_name)s,
+    %(complaint_id)s, %(tracking_code_mac)s, %(channel)s, %(site_id)s, %(county_code)s, %(project_name)s,
     %(employer_name)s, %(employer_name_key)s, %(employer_credit_code)s, %(period_start)s, %(period_end)s,
     %(amount_owed)s, %(workers_affected)s, %(description)s, %(confidential)s, %(stale_for_rejection)s,
     %(worker_name_sealed)s, %(id_number_sealed)s, %(phone_sealed)s, %(bank_card_sealed)s, %(person_ref)s,
@@ -116,12 +119,15 @@ async def insert_complaint(
     await add_event_async(conn, Topics.INTAKE_COMPLAINTS, event)
 
 
-async def clue_seen(conn: AsyncConnection[Any], fingerprint: str) -> str | None:
+async def clue_seen(conn: AsyncConnection[Any], fingerprint: str) -> DuplicateClue | None:
+    """The earlier import of this clue (its complaint and that complaint's county), or None."""
     cursor = await conn.execute(
-        "SELECT complaint_id FROM clue_fingerprints WHERE fingerprint = %s", (fingerprint,)
+        "SELECT f.complaint_id, c.county_code FROM clue_fingerprints f JOIN complaints c USING (complaint_id) "
+        "WHERE f.fingerprint = %s",
+        (fingerprint,),
     )
     found = await cursor.fetchone()
-    return found["complaint_id"] if found else None
+    return DuplicateClue(found["complaint_id"], found["county_code"]) if found else None
 
 
 async def get_complaint(conn: AsyncConnection[Any], complaint_id: str) -> dict[str, Any] | None:
@@ -133,33 +139,66 @@ async def get_complaint(conn: AsyncConnection[Any], complaint_id: str) -> dict[s
     return await cursor.fetchone()  # type: ignore[return-value]
 
 
+# One row per bucket and fixed window (migration 0004). The window of a hit is the one `now()` falls in,
+# counted from the epoch, so every request in the same window meets the same row.
+_WINDOW = "to_timestamp(floor(extract(epoch FROM now()) / %(window)s) * %(window)s)"
+_HIT = f"""
+INSERT INTO rate_windows (bucket, window_start, expires_at, hits)
+VALUES (%(bucket)s, {_WINDOW}, {_WINDOW} + make_interval(secs => %(window)s), %(amount)s)
+ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_windows.hits + EXCLUDED.hits
+RETURNING hits, GREATEST(1, ceil(extract(epoch FROM expires_at - now())))::int AS wait
+"""
+# Expired windows are deleted by the request that opens a new window (a few at a time, skipping rows another
+# transaction holds), so the table stays the size of the windows in use without a timer of its own.
+PURGE_BATCH = 500
+
+
 async def hit_rate_limit(
+    conn: AsyncConnection[Any], bucket: str, *, limit: int, window_seconds: int, amount: int = 1
+) -> int | None:
+    """Count one hit (or `amount`, e.g. bytes) in `bucket`'s current window; seconds to wait when that makes
+    it more than `limit`, else None. Call it in the transaction of the limited change: a refusal rolls its
+    own hit back with it."""
+    hits, wait = await _hit(conn, bucket, window_seconds, amount)
+    return wait if hits > limit else None
+
+
+async def rate_limit_wait(
     conn: AsyncConnection[Any], bucket: str, *, limit: int, window_seconds: int
 ) -> int | None:
-    """Record one hit in `bucket`; returns seconds to wait when over `limit` in the window, else None."""
+    """Seconds to wait when `bucket` has had `limit` hits in its current window already, else None (nothing
+    is counted)."""
     cursor = await conn.execute(
-        "SELECT count(*) AS hits, min(hit_at) AS oldest FROM rate_hits "
-        "WHERE bucket = %s AND hit_at > now() - make_interval(secs => %s)",
-        (bucket, window_seconds),
+        f"SELECT GREATEST(1, ceil(extract(epoch FROM expires_at - now())))::int AS wait FROM rate_windows "
+        f"WHERE bucket = %(bucket)s AND window_start = {_WINDOW} AND hits >= %(limit)s",
+        {"bucket": bucket, "window": window_seconds, "limit": limit},
     )
     row = await cursor.fetchone()
+    return int(row["wait"]) if row else None
+
+
+async def add_rate_hit(conn: AsyncConnection[Any], bucket: str, *, window_seconds: int) -> None:
+    """Count one hit in `bucket`'s current window, whatever the count."""
+    await _hit(conn, bucket, window_seconds)
+
+
+async def _hit(conn: AsyncConnection[Any], bucket: str, window_seconds: int, amount: int = 1) -> tuple[int, int]:
+    cursor = await conn.execute(_HIT, {"bucket": bucket, "window": window_seconds, "amount": amount})
+    row = await cursor.fetchone()
     assert row is not None
-    if row["hits"] >= limit:
-        cursor = await conn.execute(
-            "SELECT GREATEST(1, ceil(extract(epoch FROM (%s::timestamptz + make_interval(secs => %s) - now()))))"
-            "::int AS wait",
-            (row["oldest"], window_seconds),
-        )
-        wait = await cursor.fetchone()
-        return int(wait["wait"]) if wait else window_seconds
-    await conn.execute("INSERT INTO rate_hits (bucket) VALUES (%s)", (bucket,))
-    return None
+    if row["hits"] == amount:  # the window's first hit: its row was just made
+        await purge_rate_windows(conn)
+    return int(row["hits"]), int(row["wait"])
 
 
-async def purge_rate_hits(conn: AsyncConnection[Any], older_than_seconds: int) -> None:
-    await conn.execute(
-        "DELETE FROM rate_hits WHERE hit_at < now() - make_interval(secs => %s)", (older_than_seconds,)
+async def purge_rate_windows(conn: AsyncConnection[Any], batch: int = PURGE_BATCH) -> int:
+    """Delete up to `batch` expired windows that no other transaction holds; how many were deleted."""
+    cursor = await conn.execute(
+        "DELETE FROM rate_windows WHERE (bucket, window_start) IN (SELECT bucket, window_start FROM rate_windows "
+        "WHERE expires_at < now() LIMIT %s FOR UPDATE SKIP LOCKED)",
+        (batch,),
     )
+    return cursor.rowcount
 
 
 async def upsert_site(conn: AsyncConnection[Any], site: dict[str, Any]) -> dict[str, Any]:
@@ -200,13 +239,15 @@ __all__ = [
     "DuplicateClue",
     "IdempotencyConflict",
     "UniqueViolation",
+    "add_rate_hit",
     "clue_seen",
     "find_idempotent",
     "get_complaint",
     "get_site",
     "hit_rate_limit",
     "insert_complaint",
-    "purge_rate_hits",
+    "purge_rate_windows",
+    "rate_limit_wait",
     "record_workflow_start",
     "upsert_site",
 ]

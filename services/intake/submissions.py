@@ -6,8 +6,10 @@ idempotency, abuse limits and what an event may carry hold everywhere alike.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -23,8 +25,8 @@ from services.contracts.cases import EmployerIdentity
 from services.contracts.events import EventEnvelope
 from services.contracts.intake_events import ComplaintSubmitted
 from services.contracts.legal_time import CHINA_TZ, legal_date
-from services.intake import domain, employers, store
-from services.intake.evidence import EvidenceRef
+from services.intake import domain, employers, lookups, store
+from services.intake.evidence import EvidenceRef, EvidenceStore
 
 SEALED_CONTEXT = "intake.complaints"
 
@@ -46,6 +48,13 @@ class Intake:
     counties: dict[str, str]
     complaints_per_ip_per_hour: int
     complaints_per_phone_per_day: int
+    # Wrong tracking codes before status look-ups are refused for the hour (services/intake/lookups.py).
+    wrong_codes_per_ip_per_hour: int = 30
+    wrong_codes_per_complaint_per_hour: int = 10
+    # Where the form's uploads are written, once the limits have let the complaint through; and how many
+    # bytes of evidence one client address may upload in an hour.
+    evidence_store: EvidenceStore | None = None
+    evidence_bytes_per_ip_per_hour: int = 100 * 1024 * 1024
 
     def today(self) -> date:
         return legal_date(datetime.now(UTC))
@@ -65,8 +74,12 @@ class Intake:
         idempotency_key: str | None = None,
         clue: tuple[str, str] | None = None,
         principal: Principal | None = None,
+        uploads: Sequence[bytes] = (),
     ) -> Filed:
-        """Store the complaint and its `complaint.submitted` event in one transaction."""
+        """Store the complaint and its `complaint.submitted` event in one transaction.
+
+        `uploads` are the files of `evidence` not stored yet (the form's): they are written only once the
+        abuse limits have let the complaint through, so a refused request leaves no file behind."""
         request_hash = _request_hash(submission, evidence)
         if idempotency_key:
             replay = await self._replay(idempotency_key, request_hash)
@@ -78,11 +91,15 @@ class Intake:
         row = self._row(submission, complaint_id, tracking_code, evidence, now)
         try:
             async with self.pool.connection() as conn, conn.transaction():
-                await self._check_limits(conn, client_ip, row.phone_ref)
+                await self._check_limits(conn, client_ip, row.phone_ref, upload_bytes=sum(map(len, uploads)))
                 if clue is not None:
                     seen = await store.clue_seen(conn, clue[0])
                     if seen:
-                        raise store.DuplicateClue(seen)
+                        raise seen
+                if uploads:
+                    assert self.evidence_store is not None, "uploads need an evidence store"
+                    for data in uploads:
+                        await asyncio.to_thread(self.evidence_store.put, data)
                 # The employer register's answer is taken here, once, and published with the complaint.
                 employer = await employers.identify(
                     conn, county=row.county_code, name_key=row.employer_name_key,
@@ -114,7 +131,7 @@ class Intake:
                 async with self.pool.connection() as conn:
                     seen = await store.clue_seen(conn, clue[0])
                 if seen:
-                    raise store.DuplicateClue(seen) from None
+                    raise seen from None
             raise
         return Filed(complaint_id, tracking_code)
 
@@ -142,13 +159,16 @@ class Intake:
         first = json.loads(self.cipher.open(found["response_sealed"], context="intake.idempotency.response"))
         return Filed(first["complaint_id"], first["tracking_code"], replayed=True)
 
-    async def _check_limits(self, conn: Any, client_ip: str | None, phone_ref: str) -> None:
-        checks = [(f"phone:{phone_ref}", self.complaints_per_phone_per_day, 86400, "手机号")]
+    async def _check_limits(self, conn: Any, client_ip: str | None, phone_ref: str, *, upload_bytes: int = 0) -> None:
+        checks = [(f"phone:{phone_ref}", self.complaints_per_phone_per_day, 86400, "手机号", 1)]
         if client_ip:
             ip_ref = keyed_reference(client_ip, self.reference_key, prefix="ip")
-            checks.insert(0, (ip_ref, self.complaints_per_ip_per_hour, 3600, "网络地址"))
-        for bucket, limit, window, what in checks:
-            wait = await store.hit_rate_limit(conn, bucket, limit=limit, window_seconds=window)
+            checks.insert(0, (ip_ref, self.complaints_per_ip_per_hour, 3600, "网络地址", 1))
+            if upload_bytes:
+                checks.append((keyed_reference(client_ip, self.reference_key, prefix="evidence-ip"),
+                               self.evidence_bytes_per_ip_per_hour, 3600, "网络地址", upload_bytes))
+        for bucket, limit, window, what, amount in checks:
+            wait = await store.hit_rate_limit(conn, bucket, limit=limit, window_seconds=window, amount=amount)
             if wait is not None:
                 raise TooManyRequests(
                     "Too many complaints",
@@ -171,7 +191,7 @@ class Intake:
 
         return store.ComplaintRow(
             complaint_id=complaint_id,
-            tracking_code_hash=tracking_code_hash(tracking_code),
+            tracking_code_mac=lookups.tracking_code_mac(tracking_code, self.reference_key),
             channel=s.channel,
             site_id=s.site_id,
             county_code=s.county_code,
@@ -195,13 +215,6 @@ class Intake:
             evidence=[{"sha256": e.sha256, "size": e.size, "media_type": e.media_type} for e in evidence],
             submitted_at=now,
         )
-
-
-def tracking_code_hash(code: str) -> str:
-    # Tracking codes are short secrets: only their hash is stored, like a password's. A code as typed
-    # (lower case, no dash, full-width) is put in normal form first, so it still matches.
-    normal = domain.normalise_tracking_code(code) or code.strip().upper()
-    return hashlib.sha256(("anxin-tracking:" + normal).encode()).hexdigest()
 
 
 def submitted_event(row: store.ComplaintRow, s: domain.ComplaintSubmission,

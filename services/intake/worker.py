@@ -3,6 +3,8 @@
 The complaint was committed with its event, so nothing is lost while Temporal is down: the event waits
 in Kafka (its offset is not committed) and the start is retried until it succeeds. The workflow id is
 `complaint:<complaint id>`, so a redelivered event never starts a second workflow.
+
+Beside it, the evidence sweep deletes uploaded files no complaint references (services/intake/sweeper.py).
 """
 
 from __future__ import annotations
@@ -40,7 +42,10 @@ from services.contracts.lifecycle import (
     complaint_workflow_id,
 )
 from services.contracts.owed_period import whole_months_owed
+from services.intake.evidence import LocalEvidenceStore
+from services.intake.settings import IntakeSettings
 from services.intake.spec import SPEC
+from services.intake.sweeper import EvidenceSweeper
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +177,11 @@ def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, 
         prepare=starter.prepare,
     )
     pool = open_pool(settings.database_url, SPEC.schema, max_size=2)
+    components: list[Component] = [consumer]
+    if isinstance(settings, IntakeSettings):
+        components.append(EvidenceSweeper(
+            pool, LocalEvidenceStore(settings.evidence_path), grace_seconds=settings.evidence_sweep_grace_seconds,
+            interval_seconds=settings.evidence_sweep_interval_seconds))
     health_client: dict[str, Client] = {}
 
     async def temporal_ready() -> str | None:
@@ -191,4 +201,4 @@ def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, 
         "temporal": temporal_ready,
         "consumer": status_check(consumer_state),
     }
-    return [consumer], checks
+    return components, checks

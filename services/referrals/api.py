@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.common.auth import LIFECYCLE_CALLER, Principal, Role, require_roles
 from services.common.commands import request_hash
+from services.common.downloads import OPAQUE, SAFE_MEDIA_TYPES, attachment
 from services.common.openapi import (
     CREATED_OR_REPEATED,
     created_or_repeated,
@@ -186,13 +187,14 @@ async def return_handoff(request: Request, handoff_id: str, body: ReturnBody,
     return _jsonable(await referrals(request).return_handoff(principal, handoff_id, body.reason, body.explanation))
 
 
-@router.get("/handoffs/{handoff_id}/files/{file_id}", tags=["handoffs"], summary="A file of a response",
-            response_class=Response, responses=file_responses("*/*"))  # as the department sent it
+@router.get("/handoffs/{handoff_id}/files/{file_id}", tags=["handoffs"],
+            summary="A file of a response, as a download (its type as sent only if it cannot carry script)",
+            response_class=Response, responses=file_responses(*sorted(SAFE_MEDIA_TYPES), OPAQUE))
 async def get_handoff_file(request: Request, handoff_id: str, file_id: str,
                            principal: Principal = READERS) -> Response:
     row = await referrals(request).handoff_file(principal, handoff_id, file_id)
-    return Response(bytes(row["content"]), media_type=row["media_type"],
-                    headers={"X-Content-SHA256": row["sha256"]})
+    return attachment(bytes(row["content"]), name=row["name"], media_type=row["media_type"],
+                      headers={"X-Content-SHA256": row["sha256"]})
 
 
 # --- referrals ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The cluster profile (`make run-cluster`) on this machine: Temporal Server on PostgreSQL, three KRaft Kafka
-brokers with the topics at three copies, two replicas of every API, relay, worker and lifecycle worker.
+brokers with the topics at three copies, PostgreSQL with passwords, a migration step and runtime roles, two
+replicas of every API, relay, worker and lifecycle worker.
 
 One complaint walks the refusal path on it; then 100 complaints are filed while one broker is killed with
 SIGKILL and Temporal Server is restarted: every complaint still starts its workflow and reaches the cases
@@ -59,6 +60,15 @@ def test_every_process_runs_twice_on_the_cluster_engines(cluster: ClusterStack) 
         # Temporal Server's own databases live beside the services' on the same PostgreSQL.
         databases = {row[0] for row in conn.execute("SELECT datname FROM pg_database").fetchall()}
     assert {"temporal", "temporal_visibility", "anxin"} <= databases
+    # PostgreSQL as production runs it: no connection without a password, the processes on runtime roles
+    # that own nothing (the schemas were migrated before they started, by the migration role).
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(f"postgresql://postgres@127.0.0.1:{cluster.ports.postgres}/anxin", connect_timeout=5)
+    assert cluster.processes["cases-api-2"].env["DATABASE_URL"].startswith("postgresql://cases:")
+    with psycopg.connect(_database_url(cluster)) as conn:
+        owners = {row[0] for row in conn.execute(
+            "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname IN ('intake', 'cases', 'referrals', 'sanctions')")}
+    assert owners == {"anxin_migrator"}
 
 
 async def test_the_refusal_path_on_the_cluster(cluster: ClusterStack, cluster_token: Callable[[str], str]) -> None:

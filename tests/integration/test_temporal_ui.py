@@ -2,7 +2,7 @@
 project's codec server wired in.
 
 The UI runs on the stack's UI port +100 (as the server runs on the stack's Temporal port +100), a codec server
-of its own on the stack's codec port +100, allowing the UI's origin. What a browser on the UI does is done
+of its own on the stack's codec port +100, allowing the UI's origin, reached through its path secret. What a browser on the UI does is done
 here over HTTP: load the page and its scripts, read the settings, list namespaces and workflows through the
 UI server (which asks Temporal Server over gRPC), and send a workflow's encrypted input to the codec server
 from the UI's origin to read it decrypted.
@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from deploy.secrets import codec_path_token
 from deploy.stack import ProcessSpec, Stack
 from deploy.temporal_server import TemporalServerEngine
 from deploy.temporal_ui import TemporalUIEngine, ensure_built
@@ -38,13 +39,14 @@ def codec_endpoint(stack: Stack) -> Iterator[str]:
         CODEC_PROCESS,
         [sys.executable, "-m", "services.common.codec_server"],
         stack.ports.codec_server + 100,
-        {**stack.engine_env(), "ANXIN_CODEC_ALLOW_LOOPBACK": "1",
+        {**stack.engine_env(), "ANXIN_CODEC_PATH_TOKEN": codec_path_token(stack.data_dir),
          "ANXIN_TEMPORAL_UI_ORIGIN": f"http://127.0.0.1:{stack.ports.temporal_ui + 100}"},
     )
     stack.start_process(spec)
     try:
         stack.wait_process_ready(spec, 60)
-        yield spec.url
+        # As the launcher gives it to the UI: the path secret in the endpoint, no sign-in.
+        yield f"{spec.url}/{codec_path_token(stack.data_dir)}"
     finally:
         stack.stop_process(CODEC_PROCESS)
 
@@ -130,5 +132,10 @@ async def test_namespaces_and_a_workflow_through_the_ui_decoded_by_the_codec_ser
         assert decoded.headers["access-control-allow-origin"] == temporal_ui.origin
         plain = [base64.b64decode(p["data"]) for p in decoded.json()["payloads"]]
         assert plain == [f'"{name}"'.encode(), b"30"]
+        # The same request without the path secret, or with another, decodes nothing.
+        bare = codec_endpoint.rsplit("/", 1)[0]
+        for wrong in (f"{bare}/decode", f"{bare}/{'x' * 43}/decode"):
+            refused = httpx.post(wrong, json={"payloads": payloads}, timeout=10, headers=origin)
+            assert refused.status_code == 401, (wrong, refused.text)
     finally:
         await handle.terminate("test done")

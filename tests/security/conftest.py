@@ -10,6 +10,7 @@ import pytest
 
 from deploy.stack import Stack
 from tests.integration.cases.conftest import agencies  # noqa: F401 (a fixture, used by name)
+from tests.integration.referrals.conftest import agencies as referral_agencies  # noqa: F401 (the referrals suite's)
 from tests.integration.sanctions.conftest import sanctions  # noqa: F401 (a fixture, used by name)
 from tests.support.agencies import agency_clients
 

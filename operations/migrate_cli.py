@@ -1,0 +1,44 @@
+"""`anxin migrate`: every service's schema migrations as a step of their own, before the processes start (in
+Kubernetes a Job), then each service's runtime role granted exactly what its processes use
+(`services.common.database_roles`).
+
+    ANXIN_MIGRATION_DATABASE_URL   the migration role's URL, owner of the schemas (else DATABASE_URL, with a warning)
+    ANXIN_RUNTIME_ROLE_<SERVICE>   the runtime role of a service (default: the service's name)
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from operations.cli_support import console
+
+
+def migrate_command(
+    service: Annotated[list[str] | None, typer.Option("--service", help="only this service (repeatable)")] = None,
+) -> None:
+    """Apply every service's pending migrations as the migration role and grant each runtime role its rights.
+    Idempotent: a second run changes nothing and says so. Exits non-zero, naming the service, on failure."""
+    from deploy.engines import SERVICES
+    from services.common.database_roles import MigrationError, migrate_all, runtime_roles_from_env
+    from services.common.settings import MigrationSettings
+
+    unknown = sorted(set(service or []) - set(SERVICES))
+    if unknown:
+        raise typer.BadParameter(f"unknown service {', '.join(unknown)}; one of {', '.join(SERVICES)}")
+    url, fallback = MigrationSettings().url()
+    if url is None:
+        console.print("[red]set ANXIN_MIGRATION_DATABASE_URL[/] (the migration role's URL) or DATABASE_URL")
+        raise typer.Exit(2)
+    if fallback:
+        console.print("[yellow]warning:[/] ANXIN_MIGRATION_DATABASE_URL not set; migrating with DATABASE_URL")
+    chosen = [s for s in SERVICES if not service or s in service]
+    try:
+        report = migrate_all(url, runtime_roles_from_env(chosen, os.environ))
+    except MigrationError as exc:
+        console.print(f"[red]migration failed:[/] {exc}")
+        raise typer.Exit(1) from None
+    for line in report.lines():
+        console.print(line, highlight=False)

@@ -349,6 +349,18 @@ def test_workers_autoscale_and_every_deployment_has_a_disruption_budget(name: st
 
 
 @pytest.mark.parametrize("name", OVERLAYS)
+def test_only_the_token_issuer_holds_the_signing_key_and_every_process_the_public_keys(name: str) -> None:
+    objects = overlay(name)
+    for deployment_name, deployment in of_kind(objects, "Deployment").items():
+        env = container_env(objects, the_container(deployment))
+        assert "ANXIN_TOKEN_JWKS" in env, deployment_name
+        assert ("ANXIN_TOKEN_SIGNING_JWK" in env) == (deployment_name == "intake-api"), deployment_name
+        assert "ANXIN_TOKEN_SIGNING_KEY" not in env, deployment_name  # the retired shared HS256 key
+        if deployment_name != "intake-api":
+            assert env.get("ANXIN_TOKEN_ISSUER_URL") == "http://intake-api:8001", deployment_name
+
+
+@pytest.mark.parametrize("name", OVERLAYS)
 def test_every_secret_a_pod_names_is_a_base_placeholder_with_that_key(name: str) -> None:
     objects = overlay(name)
     secrets = of_kind(objects, "Secret")

@@ -24,16 +24,15 @@ import asyncio
 import json
 import os
 import platform
-import re
 import sys
 import time
-import urllib.request
 import uuid
 from typing import Any
 
 import httpx
 import psutil
 
+from bench.open_workflows import activity_counts
 from bench.run import RESULTS, BenchStack, bench_end_to_end, bench_stack, load
 from deploy.stack import Stack
 from services.common.temporal import exit_program
@@ -43,8 +42,6 @@ from tests.integration.test_intake import complaint
 CORE_PROCESSES = ["intake-api", "intake-relay", "intake-worker", "lifecycle-worker"]
 SCALED = ["intake-worker", "lifecycle-worker"]  # what the second replica is measured for
 COMPONENTS = ("api", "relay", "consumer", "lifecycle worker", "temporal", "kafka", "postgresql")
-_ACTIVITY = re.compile(r'^temporal_(?:local_)?activity_execution_latency(?:_seconds)?_count\{([^}]*)\}\s+([0-9.e+]+)$',
-                       re.M)
 
 
 def component_of(process_name: str) -> str:
@@ -99,19 +96,15 @@ def cpu_snapshot(stack: Stack) -> dict[str, float]:
 
 
 def first_steps_done(stack: Stack) -> int:
-    """Workflows past their first steps, over every running lifecycle worker (from their SDK metrics)."""
+    """Workflows past their first steps, over every running lifecycle worker (from their SDK metrics, read as
+    `make bench-scale` reads one worker's)."""
     deadlines = notices = 0
     for name, spec in stack.processes.items():
         if not name.startswith("lifecycle-worker") or not spec.process or spec.process.poll() is not None:
             continue
-        port = spec.env["ANXIN_TEMPORAL_SDK_METRICS_PORT"]
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
-            text = response.read().decode()
-        for labels, value in _ACTIVITY.findall(text):
-            if f'activity_type="{ActivityNames.COMPUTE_DEADLINE}"' in labels:
-                deadlines += int(float(value))
-            elif f'activity_type="{ActivityNames.NOTIFY_COMPLAINANT}"' in labels:
-                notices += int(float(value))
+        counts = activity_counts(f"http://127.0.0.1:{spec.env['ANXIN_TEMPORAL_SDK_METRICS_PORT']}/metrics")
+        deadlines += counts.get(ActivityNames.COMPUTE_DEADLINE, 0)
+        notices += counts.get(ActivityNames.NOTIFY_COMPLAINANT, 0)
     return min(deadlines // 2, notices)
 
 

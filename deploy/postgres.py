@@ -10,6 +10,7 @@ import os
 import pwd
 import signal
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -214,14 +215,8 @@ class PostgresEngine(Engine):
                             sql.Identifier(service), sql.Literal(f"{service}-dev")
                         )
                     )
-        with psycopg.connect(self.admin_url.rsplit("/", 1)[0] + "/anxin", autocommit=True) as conn:
-            conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
-            for service in SERVICES:
-                conn.execute(
-                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(
-                        sql.Identifier(service), sql.Identifier(service)
-                    )
-                )
+        # Development: each service's role owns its own schema (and migrates it at start).
+        self._create_schemas(lambda service: service)
 
     def _provision_roles(self) -> None:
         import psycopg
@@ -244,12 +239,20 @@ class PostgresEngine(Engine):
             conn.execute("REVOKE ALL ON DATABASE anxin FROM PUBLIC")
             for service in SERVICES:
                 conn.execute(sql.SQL("GRANT CONNECT ON DATABASE anxin TO {}").format(sql.Identifier(service)))
+        # Production: the migration role owns every schema; the runtime roles are granted rights by `anxin migrate`.
+        self._create_schemas(lambda _service: MIGRATION_ROLE)
+
+    def _create_schemas(self, owner: Callable[[str], str]) -> None:
+        """The `anxin` database's schema per service, owned by `owner(service)`; `public` closed to everyone."""
+        import psycopg
+        from psycopg import sql
+
         with psycopg.connect(self.admin_url.rsplit("/", 1)[0] + "/anxin", autocommit=True) as conn:
             conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
             for service in SERVICES:
                 conn.execute(
                     sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(
-                        sql.Identifier(service), sql.Identifier(MIGRATION_ROLE)
+                        sql.Identifier(service), sql.Identifier(owner(service))
                     )
                 )
 

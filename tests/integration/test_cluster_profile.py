@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -24,6 +23,7 @@ from deploy.engines import REPO_ROOT, Ports
 from deploy.kafka_cluster import KafkaCluster
 from tests.integration.test_intake import complaint
 from tests.integration.test_lifecycle_refusal import walk_the_refusal_path
+from tests.support.delivery import inbox_applications, started_and_ledgered
 from tests.support.stack_fixtures import PORT_OFFSET, token_source
 
 # 1,500 below the session's test stack (never 1,000: `Ports.private` says why), so both can run at once.
@@ -100,23 +100,10 @@ def test_a_broker_killed_and_temporal_restarted_under_load_lose_nothing(
     assert restart is not None
     restart.join(timeout=180)
 
-    started = ledgered = 0
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        with psycopg.connect(_database_url(cluster)) as conn:
-            started = conn.execute("SELECT count(*) FROM intake.workflow_starts WHERE complaint_id = ANY(%s)",
-                                   (ids,)).fetchone()[0]
-            ledgered = conn.execute("SELECT count(*) FROM cases.complaints WHERE complaint_id = ANY(%s)",
-                                    (ids,)).fetchone()[0]
-        if started == ledgered == len(ids):
-            break
-        time.sleep(1)
+    started, ledgered = started_and_ledgered(_database_url(cluster), ids, timeout=240)
     assert (started, ledgered) == (len(ids), len(ids))
-    with psycopg.connect(_database_url(cluster)) as conn:
-        # Events a relay resent after the broker died took effect once in the consumers' inbox.
-        applied = conn.execute(
-            "SELECT count(*), count(DISTINCT event_id) FROM cases.inbox WHERE event_id IN "
-            "(SELECT event_id FROM intake.outbox WHERE message_key = ANY(%s))", (ids,)).fetchone()
+    # Events a relay resent after the broker died took effect once in the consumers' inbox.
+    applied = inbox_applications(_database_url(cluster), ids)
     assert applied[0] == applied[1] >= len(ids)
     cluster.kafka.restart_node(2)
     assert cluster.kafka.live_brokers() == 3

@@ -3,16 +3,15 @@ still reaches its workflow (intake records the start) and its case in the cases 
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 
 import httpx
-import psycopg
 
 from deploy.stack import Stack
 from services.common.settings import CommonSettings
 from tests.integration.test_intake import complaint
+from tests.support.delivery import inbox_applications, started_and_ledgered
 
 PROCESSES = ["intake-api", "intake-relay", "intake-worker", "cases-api", "cases-relay", "cases-worker",
              "lifecycle-worker"]
@@ -36,21 +35,8 @@ def test_killing_the_intake_relay_under_load_loses_nothing(
             assert response.status_code == 201, response.text
             ids.append(response.json()["complaint_id"])
 
-    deadline = time.monotonic() + 120
-    started = ledgered = 0
-    while time.monotonic() < deadline:
-        with psycopg.connect(settings.database_url) as conn:
-            started = conn.execute("SELECT count(*) FROM intake.workflow_starts WHERE complaint_id = ANY(%s)",
-                                   (ids,)).fetchone()[0]
-            ledgered = conn.execute("SELECT count(*) FROM cases.complaints WHERE complaint_id = ANY(%s)",
-                                    (ids,)).fetchone()[0]
-        if started == ledgered == len(ids):
-            break
-        time.sleep(1)
+    started, ledgered = started_and_ledgered(settings.database_url, ids, timeout=120)
     assert (started, ledgered) == (len(ids), len(ids))
-    with psycopg.connect(settings.database_url) as conn:
-        # The relay resent the batch it was killed in: each event still took effect once.
-        applied = conn.execute(
-            "SELECT count(*), count(DISTINCT event_id) FROM cases.inbox WHERE event_id IN "
-            "(SELECT event_id FROM intake.outbox WHERE message_key = ANY(%s))", (ids,)).fetchone()
+    # The relay resent the batch it was killed in: each event still took effect once.
+    applied = inbox_applications(settings.database_url, ids)
     assert applied[0] == applied[1] >= len(ids)

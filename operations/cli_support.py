@@ -26,8 +26,15 @@ def development_stack() -> Any:
     return make_stack(profile, default_data_dir(profile))
 
 
+def _development_data_dir() -> Path:
+    # Only the path: building a stack here would write development secrets at every command's import.
+    from deploy.launcher import default_data_dir, running_profile
+
+    return default_data_dir(running_profile()).resolve()
+
+
 # Where the development clients and keys are (an operator of a real installation sets the variables instead).
-DATA_DIR: Path = development_stack().data_dir
+DATA_DIR: Path = _development_data_dir()
 
 
 def agency_token(base_url: str, client_id: str | None, client_secret: str | None, default_client: str) -> str:

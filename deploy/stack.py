@@ -24,6 +24,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deploy.engines import (
     REPO_ROOT,
@@ -39,6 +40,9 @@ from deploy.engines import (
 from deploy.kafka_cluster import KafkaCluster
 from deploy.postgres import PostgresEngine
 from deploy.secrets import codec_path_token
+
+if TYPE_CHECKING:
+    from services.common.settings import CommonSettings
 
 log = logging.getLogger("anxin.stack")
 
@@ -176,6 +180,7 @@ class Stack:
             "TEMPORAL_ADDRESS": self.temporal.address,
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
             **self.kafka_topic_env(),
+            **self.transport_env(),
             "ANXIN_DATA_DIR": str(self.data_dir),
             **self.development_secrets(),
         }
@@ -183,6 +188,24 @@ class Stack:
     def kafka_topic_env(self) -> dict[str, str]:
         """How the processes create topics (the broker's defaults on the single development broker)."""
         return {}
+
+    def transport_env(self) -> dict[str, str]:
+        """How the processes reach Kafka and Temporal (`TransportSettings`): plain on the embedded stack."""
+        return {}
+
+    def client_settings(self, **values: object) -> CommonSettings:
+        """Settings for a client of this stack's engines from outside its processes (tests, benchmarks, tools):
+        the engines' addresses and how to reach them, the `anxin` database as its superuser; no data keys."""
+        from services.common.settings import CommonSettings
+
+        return CommonSettings(**{  # type: ignore[arg-type]
+            "database_url": self.postgres.database_url("anxin"),
+            "kafka_bootstrap_servers": self.kafka.bootstrap_servers,
+            "temporal_address": self.temporal.address,
+            **self.kafka_topic_env(),
+            **self.transport_env(),
+            **values,
+        })
 
     def development_secrets(self) -> dict[str, str]:
         """Keys and agency clients for a local stack, made once per data dir (unless set in the environment)."""

@@ -29,6 +29,7 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from deploy.certificates import SERVER_NAME
 from deploy.engines import REPO_ROOT, EngineError, PidFile, TemporalEngine, port_open, stop_pid, wait_until
 from deploy.postgres import PostgresEngine
 
@@ -104,11 +105,26 @@ class TemporalServerEngine(TemporalEngine):
         host, port = self._db_endpoint()
         command = [
             str(folder / "temporal-sql-tool"), "--plugin", "postgres12", "--ep", host, "--port", str(port),
-            "--user", DB_USER, "--password", DB_PASSWORD, "--db", database, *args,
+            "--user", DB_USER, "--password", DB_PASSWORD, "--db", database, *self._sql_tool_tls(), *args,
         ]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
             raise EngineError(f"temporal-sql-tool {' '.join(args)} on {database} failed: {done.stderr[-2000:]}")
+
+    def _sql_tool_tls(self) -> list[str]:
+        tls = self.postgres.tls
+        if tls is None:
+            return []
+        # Host verification stays on (the tool's default): the certificate must name the server.
+        return ["--tls", "--tls-ca-file", str(tls.ca), "--tls-server-name", SERVER_NAME]
+
+    def _store_tls(self) -> dict[str, object]:
+        """The server's own connections to PostgreSQL: TLS, verify-full against the CA, when PostgreSQL has it."""
+        tls = self.postgres.tls
+        if tls is None:
+            return {}
+        return {"tls": {"enabled": True, "caFile": str(tls.ca), "serverName": SERVER_NAME,
+                        "enableHostVerification": True}}
 
     def prepare_databases(self, folder: Path) -> None:
         """The server's role and two databases, at the schema version of the pinned module (idempotent)."""
@@ -121,11 +137,10 @@ class TemporalServerEngine(TemporalEngine):
                 conn.execute(sql.SQL("CREATE ROLE {} LOGIN CREATEDB PASSWORD {}").format(
                     sql.Identifier(DB_USER), sql.Literal(DB_PASSWORD)))
             existing = {row[0] for row in conn.execute("SELECT datname FROM pg_database").fetchall()}
-        base = self.postgres.admin_url.rsplit("/", 1)[0]
         for database, schema in DATABASES.items():
             if database not in existing:
                 self._sql_tool(folder, database, "create")
-            with psycopg.connect(f"{base}/{database}", autocommit=True) as conn:
+            with psycopg.connect(self.postgres.database_url(database), autocommit=True) as conn:
                 versioned = conn.execute("SELECT to_regclass('public.schema_version')").fetchone()
             if versioned is None or versioned[0] is None:
                 self._sql_tool(folder, database, "setup-schema", "-v", "0.0")
@@ -145,7 +160,7 @@ class TemporalServerEngine(TemporalEngine):
             return {"sql": {
                 "pluginName": "postgres12", "databaseName": database, "connectAddr": f"{host}:{db_port}",
                 "connectProtocol": "tcp", "user": DB_USER, "password": DB_PASSWORD,
-                "maxConns": conns, "maxIdleConns": conns, "maxConnLifetime": "1h",
+                "maxConns": conns, "maxIdleConns": conns, "maxConnLifetime": "1h", **self._store_tls(),
             }}
 
         def rpc(grpc: int, membership: int, http: int | None = None) -> dict[str, object]:

@@ -65,6 +65,17 @@ def test_every_process_runs_twice_on_the_cluster_engines(cluster: ClusterStack) 
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(f"postgresql://postgres@127.0.0.1:{cluster.ports.postgres}/anxin", connect_timeout=5)
     assert cluster.processes["cases-api-2"].env["DATABASE_URL"].startswith("postgresql://cases:")
+    # ...and only over TLS: a connection without it is refused even with the right password, every URL asks for
+    # the server's certificate to be checked, and every connection of the processes and Temporal Server is TLS.
+    assert "sslmode=verify-full" in cluster.processes["cases-api-2"].env["DATABASE_URL"]
+    plain = _database_url(cluster).split("?")[0] + "?sslmode=disable"
+    with pytest.raises(psycopg.OperationalError, match="no encryption"):
+        psycopg.connect(plain, connect_timeout=5)
+    with psycopg.connect(_database_url(cluster)) as conn:
+        by_tls = dict(conn.execute(
+            "SELECT s.ssl, count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) "
+            "WHERE a.backend_type = 'client backend' AND a.client_addr IS NOT NULL GROUP BY s.ssl").fetchall())
+    assert by_tls.get(True, 0) > 10 and False not in by_tls, by_tls
     with psycopg.connect(_database_url(cluster)) as conn:
         owners = {row[0] for row in conn.execute(
             "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname IN ('intake', 'cases', 'referrals', 'sanctions')")}
@@ -116,4 +127,4 @@ def _restart_temporal(cluster: ClusterStack) -> None:
 
 
 def _database_url(cluster: ClusterStack) -> str:
-    return cluster.postgres.admin_url.rsplit("/", 1)[0] + "/anxin"
+    return cluster.postgres.database_url("anxin")

@@ -63,11 +63,7 @@ def stack() -> Iterator[Stack]:
 
 @pytest.fixture(scope="session")
 def settings(stack: Stack) -> CommonSettings:
-    return CommonSettings(
-        database_url=stack.postgres.admin_url.rsplit("/", 1)[0] + "/anxin",
-        kafka_bootstrap_servers=stack.kafka.bootstrap_servers,
-        temporal_address=stack.temporal.address,
-    )
+    return stack.client_settings()
 
 
 @pytest.fixture(scope="session")

@@ -48,7 +48,7 @@ from deploy.secrets import development_clients
 from deploy.stack import Stack
 from services.common.event_handlers import EventHandlers
 from services.common.inbox import InboxConsumer
-from services.common.kafka import ensure_topics, new_consumer
+from services.common.kafka import client_options, ensure_topics, new_consumer
 from services.common.migrations import apply_migrations
 from services.common.outbox import add_event
 from services.common.settings import CommonSettings
@@ -142,7 +142,7 @@ def serve_in_thread(app: FastAPI, port: int) -> uvicorn.Server:
 async def bench_intake(stack: Stack, token: str, total: int, concurrency: int) -> list[Figure]:
     base = stack.processes["intake-api"].url
     bare_port = PORTS.service_base + 90
-    server = serve_in_thread(bare_insert_app(stack.postgres.admin_url.rsplit("/", 1)[0] + "/anxin"), bare_port)
+    server = serve_in_thread(bare_insert_app(stack.postgres.database_url("anxin")), bare_port)
     seed = uuid.uuid4().int % 10**6
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=concurrency)) as http:
         headers = {"Authorization": f"Bearer {token}"}
@@ -179,12 +179,12 @@ def bench_events(stack: Stack, settings: CommonSettings, total: int) -> list[Fig
 
     # Raw: produce with acks=all on an idempotent producer, then consume everything.
     started = time.perf_counter()
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_servers, acks="all", enable_idempotence=True, linger_ms=5)
+    producer = KafkaProducer(**client_options(settings), acks="all", enable_idempotence=True, linger_ms=5)
     for n in range(total):
         producer.send(topic_raw, key=f"case-{n % 200}".encode(), value=payload)
     producer.flush()
     producer.close()
-    consumer = KafkaConsumer(topic_raw, bootstrap_servers=settings.kafka_servers, group_id=f"g-{uuid.uuid4().hex[:6]}",
+    consumer = KafkaConsumer(topic_raw, **client_options(settings), group_id=f"g-{uuid.uuid4().hex[:6]}",
                              auto_offset_reset="earliest", enable_auto_commit=False)
     seen = 0
     while seen < total:
@@ -332,12 +332,8 @@ async def bench_stack(extra_env: dict[str, str] | None = None, *, keep_data: boo
         token = await clerk_token(stack)
         secrets = json.loads((data_dir / "development-secrets.json").read_text())
         os.environ.update({k: v for k, v in secrets.items() if k.startswith("ANXIN_DATA")})
-        settings = CommonSettings(database_url=stack.postgres.admin_url.rsplit("/", 1)[0] + "/anxin",
-                                  kafka_bootstrap_servers=stack.kafka.bootstrap_servers,
-                                  temporal_address=stack.temporal.address,
-                                  # The raw baselines' topics with as many copies as the project's.
-                                  kafka_replication_factor=int(stack.kafka_topic_env().get(
-                                      "ANXIN_KAFKA_REPLICATION_FACTOR", "1")))
+        # The raw baselines' topics with as many copies as the project's, reached as the processes reach Kafka.
+        settings = stack.client_settings()
         client = await connect(settings)
         yield BenchStack(stack, settings, client, token)
     finally:

@@ -75,7 +75,7 @@ class ClusterStack(Stack):
                                     search_attributes())
 
     def make_kafka(self, env: dict[str, str]) -> KafkaCluster:
-        return KafkaCluster(self.data_dir, self.log_dir, self.ports.kafka)
+        return KafkaCluster(self.data_dir, self.log_dir, self.ports.kafka, transport=self.transport)
 
     def engine_waves(self) -> list[list[Engine]]:
         # Temporal Server creates its databases in PostgreSQL before it starts: PostgreSQL (and Kafka,
@@ -86,6 +86,10 @@ class ClusterStack(Stack):
     def kafka_topic_env(self) -> dict[str, str]:
         assert isinstance(self.kafka, KafkaCluster)
         return {"ANXIN_KAFKA_REPLICATION_FACTOR": str(self.kafka.settings().kafka_replication_factor)}
+
+    def transport_env(self) -> dict[str, str]:
+        """Kafka over SASL_SSL with the processes' SCRAM credentials, checking the brokers against the CA."""
+        return self.transport.kafka_env()
 
     def process_specs(self) -> list[ProcessSpec]:
         specs: list[ProcessSpec] = []

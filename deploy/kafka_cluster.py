@@ -20,6 +20,7 @@ import signal
 import time
 from pathlib import Path
 
+from deploy.certificates import KAFKA_BROKER_USER, KAFKA_CLIENT_USER, KAFKA_SASL_MECHANISM, ClusterTransport
 from deploy.engines import (
     REPO_ROOT,
     Engine,
@@ -42,7 +43,7 @@ class KafkaNode(KafkaEngine):
 
     def __init__(
         self, cluster_dir: Path, log_dir: Path, node_id: int, port: int, controller_port: int, *,
-        voters: str, cluster_id: str, replicas: int,
+        voters: str, cluster_id: str, replicas: int, transport: ClusterTransport | None = None,
     ) -> None:
         super().__init__(cluster_dir / f"node-{node_id}", log_dir, port, controller_port)
         self.name = f"kafka-{node_id}"  # its own log file beside the others'
@@ -50,6 +51,7 @@ class KafkaNode(KafkaEngine):
         self.voters = voters
         self.cluster_id = cluster_id
         self.replicas = replicas
+        self.transport = transport
 
     def _server_settings(self) -> dict[str, str]:
         settings = super()._server_settings()
@@ -68,11 +70,50 @@ class KafkaNode(KafkaEngine):
             "share.coordinator.state.topic.replication.factor": str(self.replicas),
             "share.coordinator.state.topic.min.isr": in_sync,
         })
+        if self.transport:
+            settings.update(self._sasl_ssl_settings(self.transport))
         return settings
 
+    def _sasl_ssl_settings(self, transport: ClusterTransport) -> dict[str, str]:
+        """Clients and the other brokers on SASL_SSL (SCRAM-SHA-512; the server certificate from a PEM key store,
+        no client certificate asked); the controller quorum stays plain on loopback."""
+        listener = f"SASL_SSL://127.0.0.1:{self.port}"
+        jaas = ('org.apache.kafka.common.security.scram.ScramLoginModule required '
+                f'username="{KAFKA_BROKER_USER}" password="{transport.kafka_password(KAFKA_BROKER_USER)}";')
+        return {
+            "listeners": f"{listener},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": listener,
+            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL",
+            "inter.broker.listener.name": "SASL_SSL",
+            "sasl.enabled.mechanisms": KAFKA_SASL_MECHANISM,
+            "sasl.mechanism.inter.broker.protocol": KAFKA_SASL_MECHANISM,
+            f"listener.name.sasl_ssl.{KAFKA_SASL_MECHANISM.lower()}.sasl.jaas.config": jaas,
+            "ssl.keystore.type": "PEM",
+            "ssl.keystore.location": str(transport.server_keystore),
+            "ssl.truststore.type": "PEM",
+            "ssl.truststore.location": str(transport.ca),
+            "ssl.client.auth": "none",
+            "ssl.endpoint.identification.algorithm": "https",
+        }
+
+    def _properties(self) -> Path:
+        # The broker's own SCRAM password is in it: readable by its owner only.
+        path = self.kafka_dir / "server.properties"
+        self.kafka_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.chmod(0o600)
+        return super()._properties()
+
     def _format_options(self) -> list[str]:
-        # With static voters the storage tool takes only the shared cluster id (no --standalone).
-        return ["--cluster-id", self.cluster_id]
+        # With static voters the storage tool takes only the shared cluster id (no --standalone). The SCRAM
+        # credentials go in at format time, so the brokers authenticate each other and the clients from their
+        # first start (KRaft keeps them in the cluster's metadata).
+        options = ["--cluster-id", self.cluster_id]
+        if self.transport:
+            for user in (KAFKA_BROKER_USER, KAFKA_CLIENT_USER):
+                options += ["--add-scram",
+                            f"{KAFKA_SASL_MECHANISM}=[name={user},password={self.transport.kafka_password(user)}]"]
+        return options
 
     def kill(self) -> None:
         """SIGKILL, as a crashed machine would: no controlled shutdown, no leadership handed over."""
@@ -88,16 +129,20 @@ class KafkaCluster(Engine):
     topics exist with a copy on each), stopped. An engine of the stack like the single broker, so the
     supervisor restarts a node that dies."""
 
-    def __init__(self, data_dir: Path, log_dir: Path, first_port: int, nodes: int = NODES) -> None:
+    def __init__(
+        self, data_dir: Path, log_dir: Path, first_port: int, nodes: int = NODES, *,
+        transport: ClusterTransport | None = None,
+    ) -> None:
         super().__init__("kafka", data_dir, log_dir)
         self.dir = data_dir / "kafka-cluster"
         self.first_port = first_port
         self.size = nodes
+        self.transport = transport
         ids = range(1, nodes + 1)
         voters = ",".join(f"{i}@127.0.0.1:{self._controller_port(i)}" for i in ids)
         self.nodes = [
             KafkaNode(self.dir, log_dir, i, self._port(i), self._controller_port(i),
-                      voters=voters, cluster_id="", replicas=nodes)
+                      voters=voters, cluster_id="", replicas=nodes, transport=transport)
             for i in ids
         ]
 
@@ -119,6 +164,7 @@ class KafkaCluster(Engine):
         values: dict[str, object] = {
             "kafka_bootstrap_servers": self.bootstrap_servers,
             "kafka_replication_factor": min(self.size, 3),
+            **(self.transport.kafka_env() if self.transport else {}),
         }
         values.update(overrides)
         return CommonSettings(**values)  # type: ignore[arg-type]
@@ -134,6 +180,8 @@ class KafkaCluster(Engine):
         return cluster_id
 
     def start(self) -> None:
+        if self.transport:
+            self.transport.ensure()
         cluster_id = self._cluster_id()
         for node in self.nodes:
             node.cluster_id = cluster_id
@@ -142,10 +190,10 @@ class KafkaCluster(Engine):
     def live_brokers(self) -> int:
         from kafka import KafkaAdminClient
 
-        from services.common.kafka import live_brokers
+        from services.common.kafka import client_options, live_brokers
 
         admin = KafkaAdminClient(
-            bootstrap_servers=self.bootstrap_servers.split(","), client_id="anxin-cluster-check",
+            **client_options(self.settings()), client_id="anxin-cluster-check",
             request_timeout_ms=3000, bootstrap_timeout_ms=3000,
         )
         try:

@@ -1,6 +1,7 @@
 """The cluster profile (`make run-cluster`) on this machine: Temporal Server on PostgreSQL, three KRaft Kafka
 brokers with the topics at three copies, PostgreSQL with passwords, a migration step and runtime roles, two
-replicas of every API, relay, worker and lifecycle worker.
+replicas of every API, relay, worker and lifecycle worker; every engine reached over TLS only (Kafka SASL_SSL
+with SCRAM, Temporal with client certificates, PostgreSQL verify-full), a plain client refused by each.
 
 One complaint walks the refusal path on it; then 100 complaints are filed while one broker is killed with
 SIGKILL and Temporal Server is restarted: every complaint still starts its workflow and reaches the cases
@@ -17,10 +18,13 @@ from collections.abc import Callable, Iterator
 import httpx
 import psycopg
 import pytest
+from kafka import KafkaAdminClient
+from kafka.errors import KafkaError
 
 from deploy.cluster import ClusterStack
 from deploy.engines import REPO_ROOT, Ports
 from deploy.kafka_cluster import KafkaCluster
+from services.common.kafka import client_options
 from tests.integration.test_intake import complaint
 from tests.integration.test_lifecycle_refusal import walk_the_refusal_path
 from tests.support.delivery import inbox_applications, started_and_ledgered
@@ -80,6 +84,24 @@ def test_every_process_runs_twice_on_the_cluster_engines(cluster: ClusterStack) 
         owners = {row[0] for row in conn.execute(
             "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname IN ('intake', 'cases', 'referrals', 'sanctions')")}
     assert owners == {"anxin_migrator"}
+
+
+def test_the_brokers_take_only_authenticated_tls_clients(cluster: ClusterStack) -> None:
+    assert isinstance(cluster.kafka, KafkaCluster)
+    env = cluster.processes["cases-worker-2"].env
+    assert env["ANXIN_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL" and env["ANXIN_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+    # The processes' credentials over TLS are answered (the brokers count themselves through them)...
+    settings = cluster.client_settings()
+    assert cluster.kafka.live_brokers() == 3
+    # ...a plaintext client, and a TLS client with a wrong password, are not.
+    refused = [
+        {"bootstrap_servers": settings.kafka_servers},
+        {**client_options(settings), "sasl_plain_password": "not-the-password"},
+    ]
+    for options in refused:
+        with pytest.raises(KafkaError):
+            KafkaAdminClient(**options, client_id="anxin-refused", request_timeout_ms=3000,
+                             bootstrap_timeout_ms=5000).close()
 
 
 async def test_the_refusal_path_on_the_cluster(cluster: ClusterStack, cluster_token: Callable[[str], str]) -> None:

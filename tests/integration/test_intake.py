@@ -19,6 +19,7 @@ from stdnum.cn import uscc
 from temporalio.client import WorkflowExecutionStatus
 
 from deploy.stack import Stack
+from services.common.kafka import client_options
 from services.common.settings import CommonSettings
 from services.common.temporal import connect
 from services.contracts.events import Topics
@@ -106,7 +107,7 @@ async def _wait_for_workflow(settings: CommonSettings, complaint_id: str, timeou
 def _events_for(settings: CommonSettings, complaint_id: str, timeout: float = 30) -> list[dict[str, Any]]:
     consumer = KafkaConsumer(
         Topics.INTAKE_COMPLAINTS,
-        bootstrap_servers=settings.kafka_servers,
+        **client_options(settings),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         group_id=None,

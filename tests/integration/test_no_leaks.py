@@ -14,6 +14,7 @@ from kafka import KafkaConsumer
 from temporalio.client import Client
 
 from deploy.stack import Stack
+from services.common.kafka import client_options
 from services.contracts.events import Topics
 from services.contracts.lifecycle import complaint_workflow_id
 from tests.integration.test_intake import PROCESSES, complaint, make_id_number, make_phone
@@ -72,7 +73,7 @@ def test_no_personal_data_in_events_histories_search_attributes_logs_or_traces(
 
     stored = asyncio.run(histories())
 
-    consumer = KafkaConsumer(*Topics.all(), bootstrap_servers=stack.kafka.bootstrap_servers,
+    consumer = KafkaConsumer(*Topics.all(), **client_options(stack.client_settings()),
                              auto_offset_reset="earliest", enable_auto_commit=False, group_id=None,
                              consumer_timeout_ms=3000)
     messages = [m for m in consumer]

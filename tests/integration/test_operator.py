@@ -78,7 +78,7 @@ async def test_case_show_tells_the_story_and_what_it_waits_for(stack: Stack, fil
     answer, _ = filed
     client = await keyed_client(stack)
     await _wait_started(client, answer["complaint_id"])
-    settings = CommonSettings(kafka_bootstrap_servers=stack.kafka.bootstrap_servers)
+    settings = stack.client_settings()
     # Started is not yet settled: until the worker has run the first task there is no deadline, and the
     # story says that it waits for the worker instead.
     for _ in range(60):
@@ -226,6 +226,7 @@ def test_stuck_lists_events_set_aside_by_the_consumers(stack: Stack) -> None:
 
     from deploy.engines import SERVICES
     from operations.operator import dead_letters
+    from services.common.kafka import client_options
     from services.contracts.events import EventEnvelope, Topics
 
     stack.start_processes([*PROCESSES, "cases-worker", "cases-relay"], timeout=180)
@@ -234,7 +235,7 @@ def test_stuck_lists_events_set_aside_by_the_consumers(stack: Stack) -> None:
     # ledger can ever apply it, so each sets it aside, and the complaint moves no further until replayed.
     event = EventEnvelope(type="complaint.submitted", subject=subject, producer="intake",
                           payload={"complaint_id": subject})
-    producer = KafkaProducer(bootstrap_servers=stack.kafka.bootstrap_servers)
+    producer = KafkaProducer(**client_options(stack.client_settings()))
     producer.send(Topics.INTAKE_COMPLAINTS, key=subject.encode(), value=event.to_bytes()).get(timeout=30)
     producer.close()
 

@@ -13,6 +13,8 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from services.cases.projection import CONSUMER_NAME, TOPICS
+from services.common.kafka import client_options
+from services.common.settings import CommonSettings
 from services.contracts.lifecycle import CaseStatus, Queries, case_workflow_id
 from tests.integration.cases.conftest import Agencies, complaint_body
 from tests.support.agencies import wait_for
@@ -92,11 +94,11 @@ def _ledger_rows(a: Agencies, case_id: str) -> tuple[Any, ...]:
             tuple(sorted(c["complaint_id"] + c["stage"] for c in case["complaints"])))
 
 
-def _rewind_consumer_group(bootstrap: list[str], timeout: float = 60) -> None:
+def _rewind_consumer_group(settings: CommonSettings, timeout: float = 60) -> None:
     """Commit offset 0 on every partition of the ledger consumer's group: Kafka delivers everything again."""
     deadline = time.monotonic() + timeout
     while True:
-        consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=CONSUMER_NAME, enable_auto_commit=False)
+        consumer = KafkaConsumer(**client_options(settings), group_id=CONSUMER_NAME, enable_auto_commit=False)
         try:
             partitions = [TopicPartition(t, p) for t in TOPICS for p in consumer.partitions_for_topic(t) or ()]
             consumer.commit({tp: OffsetAndMetadata(0, "", -1) for tp in partitions})
@@ -124,7 +126,7 @@ def test_the_ledger_catches_up_after_the_consumer_is_killed_and_applies_nothing_
         during = [a.file(complaint_body(employer, amount_owed="2000.00", workers_affected=2)) for _ in range(2)]
         time.sleep(2)
         assert a.case(case_id)["complaint_count"] == 1  # nothing applied while the consumer is dead
-        _rewind_consumer_group(a.stack.kafka.bootstrap_servers.split(","))
+        _rewind_consumer_group(a.stack.client_settings())
     finally:
         a.stack.start_process(a.stack.spec("cases-worker"))
         a.stack.wait_process_ready(a.stack.processes["cases-worker"], 90)

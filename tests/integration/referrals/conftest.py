@@ -19,6 +19,7 @@ from kafka import KafkaConsumer
 from temporalio.client import Client
 
 from deploy.stack import Stack
+from services.common.kafka import client_options
 from services.common.settings import CommonSettings
 from services.common.temporal import connect
 from services.contracts.events import EventEnvelope, Topics
@@ -178,7 +179,7 @@ def events_of(a: Agencies, case_id: str, until: Callable[[list[EventEnvelope]], 
               timeout: float = 60) -> list[EventEnvelope]:
     """The referrals events of one case as they are on Kafka, read until `until` holds."""
     consumer = KafkaConsumer(
-        Topics.REFERRALS, bootstrap_servers=a.stack.kafka.bootstrap_servers,
+        Topics.REFERRALS, **client_options(a.stack.client_settings()),
         group_id=f"referrals-test-{uuid.uuid4().hex[:8]}", auto_offset_reset="earliest", enable_auto_commit=False,
     )
     seen: list[EventEnvelope] = []

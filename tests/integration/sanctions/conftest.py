@@ -22,6 +22,8 @@ from kafka import KafkaConsumer
 from psycopg.rows import dict_row
 
 from deploy.stack import Stack
+from services.common.kafka import client_options
+from services.common.settings import CommonSettings
 from services.contracts.cases import case_id_for, employer_ref, project_ref
 from services.contracts.events import EventEnvelope, Topics
 from tests.support import agencies
@@ -142,7 +144,7 @@ class CreditSystem:
     """A credit system's consumer of the outbound feed: applies each event id once (its own store is the
     `applied` dict), commits offsets only after applying, and can crash before committing."""
 
-    bootstrap: str
+    settings: CommonSettings
     group: str = field(default_factory=lambda: f"credit-system-{uuid.uuid4().hex[:8]}")
     applied: dict[str, EventEnvelope] = field(default_factory=dict)
     deliveries: list[str] = field(default_factory=list)
@@ -150,7 +152,7 @@ class CreditSystem:
 
     def start(self) -> None:
         self.consumer = KafkaConsumer(
-            Topics.CREDIT_SHARING, bootstrap_servers=self.bootstrap, group_id=self.group,
+            Topics.CREDIT_SHARING, **client_options(self.settings), group_id=self.group,
             enable_auto_commit=False, auto_offset_reset="earliest", isolation_level="read_committed",
         )
 

@@ -55,7 +55,7 @@ def test_a_listing_reaches_the_credit_systems_exactly_once_and_leaves_after_thre
 ) -> None:
     # New procedures run on a compressed clock: one legal day in 0.03 s, three years in about 33 s.
     sanctions.restart_api(ANXIN_WORKING_DAY_SECONDS="0.03")
-    credit = CreditSystem(stack.kafka.bootstrap_servers)
+    credit = CreditSystem(stack.client_settings())
     try:
         credit.start()
         employer = sanctions.employer()
@@ -165,7 +165,7 @@ def test_agencies_act_on_a_listing_and_payment_before_the_decision_leaves_the_em
 
 def test_credit_repair_on_the_real_stack_refused_before_six_months_then_granted(sanctions: Sanctions, stack: Stack) -> None:
     sanctions.restart_api(ANXIN_WORKING_DAY_SECONDS="0.03")  # six legal months in about 5.5 s
-    credit = CreditSystem(stack.kafka.bootstrap_servers)
+    credit = CreditSystem(stack.client_settings())
     try:
         credit.start()
         employer = sanctions.employer()

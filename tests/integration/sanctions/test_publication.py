@@ -18,6 +18,7 @@ from kafka import KafkaProducer
 from temporalio.client import Client, ScheduleActionStartWorkflow
 
 from deploy.stack import Stack
+from services.common.kafka import client_options
 from services.common.settings import CommonSettings
 from services.common.temporal import connect
 from services.contracts.events import EventEnvelope, Topics
@@ -47,7 +48,7 @@ def produce_referral(stack: Stack, employer: Employer, decision: ReferralDecisio
                                   target=ReferralKind.POLICE, decision=decision, decided_by="police",
                                   decision_ref="邯公立字〔2026〕12号")
         events.append(EventEnvelope.wrap(decided, subject=employer.case_id, producer="referrals"))
-    producer = KafkaProducer(bootstrap_servers=stack.kafka.bootstrap_servers, acks="all")
+    producer = KafkaProducer(**client_options(stack.client_settings()), acks="all")
     try:
         for event in events:
             producer.send(Topics.REFERRALS, key=event.subject.encode(), value=event.to_bytes())

@@ -51,7 +51,6 @@ from deploy.secrets import development_clients
 from deploy.stack import Stack
 from operations.ledger_audit import audit_ledger
 from operations.parked import describe, parked_in_ledger
-from services.common.settings import CommonSettings
 from services.common.temporal import connect, exit_program
 from services.contracts.lifecycle import (
     AcceptanceDecision,
@@ -420,7 +419,7 @@ async def main_async(
                                      data={"grant_type": "client_credentials"})).json()["access_token"]
             secrets = json.loads((data_dir / "development-secrets.json").read_text())
             os.environ.update({k: v for k, v in secrets.items() if k.startswith("ANXIN_DATA")})
-            client = await connect(CommonSettings(temporal_address=stack.temporal.address))
+            client = await connect(stack.client_settings())
             faults = Faults(stack, client, token, args, http)
             outcomes = []
             for i, component in enumerate(components):

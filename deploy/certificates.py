@@ -146,6 +146,13 @@ def development_transport(data_dir: Path) -> ClusterTransport:
     return ClusterTransport(data_dir / "tls")
 
 
+def development_transport_env(data_dir: Path) -> dict[str, str]:
+    """What a client of the stack whose data dir this is needs to reach its engines (the commands, the demo):
+    the cluster profile's TLS settings when the data dir has them, else nothing (plain, `make run`)."""
+    transport = development_transport(data_dir)
+    return transport.process_env() if transport.ca.exists() else {}
+
+
 def _make_certificates(transport: ClusterTransport) -> None:
     now = datetime.datetime.now(datetime.UTC)
     start = now - datetime.timedelta(minutes=5)  # a clock a little behind still accepts them

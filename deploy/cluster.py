@@ -50,6 +50,7 @@ class ClusterStack(Stack):
         self.temporal_ui = TemporalUIEngine(
             self.data_dir, self.log_dir, self.ports.temporal_ui, self.temporal.address,
             f"http://127.0.0.1:{self.ports.codec_server}/{codec_path_token(self.data_dir)}",
+            transport=self.transport,
         ) if self.with_ui else None
 
     @cached_property
@@ -72,7 +73,7 @@ class ClusterStack(Stack):
 
     def make_temporal(self, env: dict[str, str]) -> TemporalEngine:
         return TemporalServerEngine(self.data_dir, self.log_dir, self.ports.temporal, self.postgres,
-                                    search_attributes())
+                                    search_attributes(), transport=self.transport)
 
     def make_kafka(self, env: dict[str, str]) -> KafkaCluster:
         return KafkaCluster(self.data_dir, self.log_dir, self.ports.kafka, transport=self.transport)
@@ -88,8 +89,9 @@ class ClusterStack(Stack):
         return {"ANXIN_KAFKA_REPLICATION_FACTOR": str(self.kafka.settings().kafka_replication_factor)}
 
     def transport_env(self) -> dict[str, str]:
-        """Kafka over SASL_SSL with the processes' SCRAM credentials, checking the brokers against the CA."""
-        return self.transport.kafka_env()
+        """Kafka over SASL_SSL with the processes' SCRAM credentials, Temporal over mTLS with their client
+        certificate, each engine's certificate checked against the development CA (`deploy/certificates.py`)."""
+        return self.transport.process_env()
 
     def process_specs(self) -> list[ProcessSpec]:
         specs: list[ProcessSpec] = []

@@ -30,12 +30,14 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
 from stdnum.cn import ric, uscc
 from temporalio.client import Client
 
+from deploy.certificates import development_transport_env
 from deploy.launcher import default_data_dir, running_profile
 from services.common.settings import CommonSettings
 from services.common.temporal import connect, exit_program
@@ -61,8 +63,9 @@ from services.contracts.lifecycle import (
     complaint_workflow_id,
 )
 
-# The development clients and keys of the running stack: `make run`'s or `make run-cluster`'s.
-DATA_DIR = default_data_dir(running_profile())
+# The development clients and keys of the running stack: `make run`'s or `make run-cluster`'s (or the one
+# ANXIN_DATA_DIR names, with TEMPORAL_ADDRESS and ANXIN_INTAKE_URL, for a stack on other ports).
+DATA_DIR = Path(os.environ["ANXIN_DATA_DIR"]) if os.environ.get("ANXIN_DATA_DIR") else default_data_dir(running_profile())
 INTAKE = os.environ.get("ANXIN_INTAKE_URL", "http://127.0.0.1:8001")
 
 
@@ -290,7 +293,7 @@ async def main_async() -> int:
     if not clients.exists():
         print("No running stack found: start it with `ANXIN_WORKING_DAY_SECONDS=2 make run` first.", file=sys.stderr)
         return 1
-    for key, value in json.loads(secrets.read_text()).items():
+    for key, value in {**json.loads(secrets.read_text()), **development_transport_env(DATA_DIR)}.items():
         os.environ.setdefault(key, value)
     clerk = {c["client_id"]: c for c in json.loads(clients.read_text())}["clerk-130402"]
     async with httpx.AsyncClient(timeout=30) as http:

@@ -196,6 +196,9 @@ class TemporalEngine(Engine):
         self.search_attributes = search_attributes
         self.external_address = external_address
         self.pidfile = PidFile(data_dir / "temporal.pid", "server start-dev")
+        # How the launcher's own clients (readiness, search attributes) reach the frontend: plain here,
+        # mTLS on Temporal Server in the cluster profile (`TemporalServerEngine`).
+        self.client_tls: Any = False
 
     @property
     def address(self) -> str:
@@ -258,7 +261,7 @@ class TemporalEngine(Engine):
         from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
         from temporalio.client import Client
 
-        client = await Client.connect(self.address, namespace=namespace)
+        client = await Client.connect(self.address, namespace=namespace, tls=self.client_tls)
         existing = await client.operator_service.list_search_attributes(
             ListSearchAttributesRequest(namespace=namespace)
         )

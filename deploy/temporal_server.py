@@ -27,9 +27,10 @@ import json
 import logging
 import subprocess
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
-from deploy.certificates import SERVER_NAME
+from deploy.certificates import SERVER_NAME, ClusterTransport
 from deploy.engines import REPO_ROOT, EngineError, PidFile, TemporalEngine, port_open, stop_pid, wait_until
 from deploy.postgres import PostgresEngine
 
@@ -84,10 +85,12 @@ class TemporalServerEngine(TemporalEngine):
         *,
         namespace: str = "default",
         shards: int = NUM_HISTORY_SHARDS,
+        transport: ClusterTransport | None = None,
     ) -> None:
         super().__init__(data_dir, log_dir, port, None, search_attributes)
         self.name = "temporal-server"
         self.postgres = postgres
+        self.transport = transport
         self.namespace = namespace
         self.shards = shards
         self.server_dir = data_dir / "temporal-server"
@@ -186,6 +189,7 @@ class TemporalServerEngine(TemporalEngine):
                 "pprof": {"port": 0},
                 "metrics": {"prometheus": {"framework": "tally", "timerType": "histogram",
                                            "listenAddress": f"127.0.0.1:{p + 30}"}},
+                **self._frontend_tls(),
             },
             "services": {
                 "frontend": rpc(p, p - 2990, p + 20),
@@ -208,6 +212,33 @@ class TemporalServerEngine(TemporalEngine):
                                     "pollInterval": "10s"},
         }
 
+    def _frontend_tls(self) -> dict[str, object]:
+        """The frontend on TLS with a client certificate required of every caller (mTLS); the server's own
+        system worker, a caller too, presents the engines' certificate. History, matching and the worker
+        service talk to each other plain on loopback (no `internode` section)."""
+        if self.transport is None:
+            return {}
+        t = self.transport
+        client = {"serverName": SERVER_NAME, "rootCaFiles": [str(t.ca)]}
+        return {"tls": {
+            "frontend": {
+                "server": {"certFile": str(t.server_cert), "keyFile": str(t.server_key),
+                           "clientCaFiles": [str(t.ca)], "requireClientAuth": True},
+                "client": client,
+            },
+            "systemWorker": {"certFile": str(t.server_cert), "keyFile": str(t.server_key), "client": client},
+        }}
+
+    def client_tls_config(self) -> Any:
+        """The launcher's clients' TLS to the frontend: the processes' client certificate (False: plain)."""
+        if self.transport is None:
+            return False
+        from temporalio.service import TLSConfig
+
+        t = self.transport.ensure()
+        return TLSConfig(server_root_ca_cert=t.ca.read_bytes(), domain=SERVER_NAME,
+                         client_cert=t.client_cert.read_bytes(), client_private_key=t.client_key.read_bytes())
+
     def _write_config(self) -> Path:
         self.server_dir.mkdir(parents=True, exist_ok=True)
         # Search attributes just added are visible to the next start or query without waiting for the
@@ -228,6 +259,9 @@ class TemporalServerEngine(TemporalEngine):
             log.info("stopping a Temporal Server left running from before", extra={"pid": leftover.pid})
             stop_pid(leftover.pid, timeout=30)
         folder = ensure_built()
+        if self.transport:
+            self.transport.ensure()
+            self.client_tls = self.client_tls_config()
         self.prepare_databases(folder)
         config = self._write_config()
         with self._open_log() as out:
@@ -242,7 +276,7 @@ class TemporalServerEngine(TemporalEngine):
         from temporalio.client import Client
 
         async def healthy() -> bool:
-            client = await Client.connect(self.address)
+            client = await Client.connect(self.address, tls=self.client_tls)
             return await client.service_client.check_health()
 
         def ready() -> bool:
@@ -263,7 +297,7 @@ class TemporalServerEngine(TemporalEngine):
         from temporalio.client import Client
         from temporalio.service import RPCError, RPCStatusCode
 
-        client = await Client.connect(self.address)
+        client = await Client.connect(self.address, tls=self.client_tls)
         try:
             await client.workflow_service.register_namespace(RegisterNamespaceRequest(
                 namespace=self.namespace,

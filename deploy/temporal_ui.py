@@ -28,6 +28,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from deploy.certificates import SERVER_NAME, ClusterTransport
 from deploy.engines import REPO_ROOT, Engine, EngineError, PidFile, port_open, stop_pid, wait_until
 
 log = logging.getLogger("anxin.stack")
@@ -76,8 +77,10 @@ class TemporalUIEngine(Engine):
         codec_endpoint: str,
         *,
         namespace: str = "default",
+        transport: ClusterTransport | None = None,
     ) -> None:
         super().__init__("temporal-ui", data_dir, log_dir)
+        self.transport = transport
         self.port = port
         self.temporal_address = temporal_address
         self.codec_endpoint = codec_endpoint
@@ -122,7 +125,17 @@ class TemporalUIEngine(Engine):
             "notifyOnNewVersion": False,
             "feedbackUrl": "",
             "forwardHeaders": [],
+            **self._frontend_tls(),
         }
+
+    def _frontend_tls(self) -> dict[str, Any]:
+        """To a frontend that requires client certificates (the cluster profile's): the processes' certificate,
+        the server's checked against the CA and its name."""
+        if self.transport is None:
+            return {}
+        t = self.transport
+        return {"tls": {"caFile": str(t.ca), "certFile": str(t.client_cert), "keyFile": str(t.client_key),
+                        "serverName": SERVER_NAME, "enableHostVerification": True}}
 
     def _write_config(self) -> Path:
         self.config_dir.mkdir(parents=True, exist_ok=True)
@@ -140,6 +153,8 @@ class TemporalUIEngine(Engine):
             log.info("stopping a Temporal UI server left running from before", extra={"pid": leftover.pid})
             stop_pid(leftover.pid)
         folder = ensure_built()
+        if self.transport:
+            self.transport.ensure()
         self._write_config()
         with self._open_log() as out:
             # --root / with an absolute --config: the server joins the two into the config folder's path.

@@ -55,10 +55,15 @@ def agency_token(base_url: str, client_id: str | None, client_secret: str | None
 
 
 def operator_settings() -> CommonSettings:
-    """Settings from the environment; on a development stack, its keys from the data dir."""
+    """Settings from the environment; on a development stack, its keys from the data dir (and on the cluster
+    profile's, the CA, client certificate and SCRAM credentials its engines ask for)."""
     secrets_file = DATA_DIR / "development-secrets.json"
     if not os.environ.get("ANXIN_DATA_KEYS") and secrets_file.exists():
         for key, value in json.loads(secrets_file.read_text()).items():
+            os.environ.setdefault(key, value)
+        from deploy.certificates import development_transport_env
+
+        for key, value in development_transport_env(DATA_DIR).items():
             os.environ.setdefault(key, value)
     return CommonSettings()
 

@@ -20,11 +20,14 @@ import psycopg
 import pytest
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
+from temporalio.client import Client
+from temporalio.service import TLSConfig
 
 from deploy.cluster import ClusterStack
 from deploy.engines import REPO_ROOT, Ports
 from deploy.kafka_cluster import KafkaCluster
 from services.common.kafka import client_options
+from services.common.temporal import tls_config
 from tests.integration.test_intake import complaint
 from tests.integration.test_lifecycle_refusal import walk_the_refusal_path
 from tests.support.delivery import inbox_applications, started_and_ledgered
@@ -102,6 +105,20 @@ def test_the_brokers_take_only_authenticated_tls_clients(cluster: ClusterStack) 
         with pytest.raises(KafkaError):
             KafkaAdminClient(**options, client_id="anxin-refused", request_timeout_ms=3000,
                              bootstrap_timeout_ms=5000).close()
+
+
+async def test_temporal_answers_only_clients_with_a_certificate(cluster: ClusterStack) -> None:
+    settings = cluster.client_settings()
+    assert settings.temporal_tls_cert and cluster.processes["lifecycle-worker-2"].env["ANXIN_TEMPORAL_TLS_CERT"]
+    # With the processes' client certificate the frontend answers...
+    client = await Client.connect(settings.temporal_address, tls=tls_config(settings))
+    assert await client.service_client.check_health()
+    # ...without one (plain, or TLS checking the server but presenting nothing) it does not.
+    anonymous = TLSConfig(server_root_ca_cert=settings.temporal_tls_ca.read_bytes() if settings.temporal_tls_ca else None,
+                          domain=settings.temporal_tls_server_name)
+    for tls in (False, anonymous):
+        with pytest.raises(RuntimeError, match="connect"):
+            await Client.connect(settings.temporal_address, tls=tls)
 
 
 async def test_the_refusal_path_on_the_cluster(cluster: ClusterStack, cluster_token: Callable[[str], str]) -> None:

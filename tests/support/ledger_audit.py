@@ -13,15 +13,13 @@ from deploy.stack import Stack
 from operations.ledger_audit import Disagreement, audit_ledger
 from operations.listing_audit import audit_listings
 from operations.parked import describe, parked_in_ledger
-from services.common.settings import CommonSettings
 from services.common.temporal import connect
 
 
 async def keyed_client(stack: Stack) -> Client:
     """A Temporal client of the stack that can read its workflows' encrypted payloads."""
     env = json.loads((stack.data_dir / "development-secrets.json").read_text())
-    settings = CommonSettings(temporal_address=stack.temporal.address, kafka_bootstrap_servers=stack.kafka.bootstrap_servers,
-                              ANXIN_DATA_KEYS=env["ANXIN_DATA_KEYS"], ANXIN_DATA_KEY_ID=env["ANXIN_DATA_KEY_ID"])
+    settings = stack.client_settings(ANXIN_DATA_KEYS=env["ANXIN_DATA_KEYS"], ANXIN_DATA_KEY_ID=env["ANXIN_DATA_KEY_ID"])
     return await connect(settings)
 
 

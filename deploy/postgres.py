@@ -181,6 +181,15 @@ class PostgresEngine(Engine):
         finally:
             pwfile.unlink(missing_ok=True)
 
+    def _check_version(self) -> None:
+        """A data directory made by another major version (a cluster data dir from before its PostgreSQL took
+        TLS, made by the wheel's server) cannot be started: say so, rather than PostgreSQL's own message."""
+        made_by = (self.pgdata / "PG_VERSION").read_text().strip()
+        server = self._bin("postgres").parent.parent.name if self.tls else made_by
+        if made_by != server:
+            raise EngineError(f"{self.pgdata} was made by PostgreSQL {made_by}, and this profile runs PostgreSQL "
+                              f"{server}: remove {self.data_dir} to start it anew")
+
     def _check_authentication(self) -> None:
         """A data dir made in development mode trusts every local connection: never run it as production."""
         rules = [line.split() for line in (self.pgdata / "pg_hba.conf").read_text().splitlines()
@@ -221,6 +230,7 @@ class PostgresEngine(Engine):
             stop_pid(leftover, sig=signal.SIGINT)
         if not (self.pgdata / "PG_VERSION").exists():
             self._initdb(run_as)
+        self._check_version()
         if self.password_auth:
             self._check_authentication()
         if self.tls:

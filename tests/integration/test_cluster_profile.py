@@ -40,9 +40,10 @@ CLUSTER_PORTS = Ports.private(PORT_OFFSET - 1500)
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[ClusterStack]:
     data_dir = REPO_ROOT / ".data" / f"test-cluster{PORT_OFFSET or ''}"
-    ClusterStack(data_dir, CLUSTER_PORTS, with_ui=False, environ={}).stop()  # engines left by a killed run
+    ClusterStack(data_dir, CLUSTER_PORTS, environ={}).stop()  # engines left by a killed run
     shutil.rmtree(data_dir, ignore_errors=True)
-    stack = ClusterStack(data_dir, CLUSTER_PORTS, with_ui=False, environ={})
+    # With its Web UI server, which reaches the frontend with the processes' client certificate.
+    stack = ClusterStack(data_dir, CLUSTER_PORTS, environ={})
     stack.acquire_lock()
     try:
         stack.start_engines(timeout=180)
@@ -119,6 +120,11 @@ async def test_temporal_answers_only_clients_with_a_certificate(cluster: Cluster
     for tls in (False, anonymous):
         with pytest.raises(RuntimeError, match="connect"):
             await Client.connect(settings.temporal_address, tls=tls)
+    # The Web UI server lists the namespaces through the frontend, presenting the processes' certificate.
+    assert cluster.temporal_ui is not None
+    namespaces = httpx.get(f"{cluster.temporal_ui.origin}/api/v1/namespaces", timeout=10)
+    assert namespaces.status_code == 200, namespaces.text
+    assert "default" in {row["namespaceInfo"]["name"] for row in namespaces.json()["namespaces"]}
 
 
 async def test_the_refusal_path_on_the_cluster(cluster: ClusterStack, cluster_token: Callable[[str], str]) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import ssl
 import stat
 from pathlib import Path
 
+import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
@@ -58,3 +60,27 @@ def test_the_processes_settings_reach_every_engine_over_tls(tmp_path: Path) -> N
     # The CA's path is percent-encoded: nothing after the database name of a URL contains a slash.
     assert "/" not in transport.postgres_query()
     assert transport.postgres_query().startswith("sslmode=verify-full&sslrootcert=%2F")
+
+
+def test_the_commands_take_the_cluster_profiles_transport_from_its_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from operations import cli_support
+
+    transport = development_transport(tmp_path)
+    (tmp_path / "development-secrets.json").write_text(json.dumps({"ANXIN_DATA_KEY_ID": "dev"}))
+    for name in ["ANXIN_DATA_KEYS", "ANXIN_DATA_KEY_ID", *transport.process_env()]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(cli_support, "DATA_DIR", tmp_path)
+    settings = cli_support.operator_settings()
+    assert settings.kafka_security_protocol == "SASL_SSL" and settings.kafka_ssl_ca == transport.ca
+    assert settings.temporal_tls_cert == transport.client_cert
+
+    # A data dir without the TLS files (make run's) leaves the connections plain.
+    plain_dir = tmp_path / "embedded"
+    plain_dir.mkdir()
+    (plain_dir / "development-secrets.json").write_text(json.dumps({"ANXIN_DATA_KEY_ID": "dev"}))
+    for name in ["ANXIN_DATA_KEYS", "ANXIN_DATA_KEY_ID", *transport.process_env()]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(cli_support, "DATA_DIR", plain_dir)
+    assert cli_support.operator_settings().kafka_security_protocol == "PLAINTEXT"

@@ -62,6 +62,14 @@ def test_the_processes_settings_reach_every_engine_over_tls(tmp_path: Path) -> N
     assert transport.postgres_query().startswith("sslmode=verify-full&sslrootcert=%2F")
 
 
+def _unset(monkeypatch: pytest.MonkeyPatch, names: list[str]) -> None:
+    # Set first, so that undoing puts back the variables the commands set as well (delenv of an absent
+    # variable records nothing to undo).
+    for name in names:
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+
+
 def test_the_commands_take_the_cluster_profiles_transport_from_its_data_dir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -69,8 +77,7 @@ def test_the_commands_take_the_cluster_profiles_transport_from_its_data_dir(
 
     transport = development_transport(tmp_path)
     (tmp_path / "development-secrets.json").write_text(json.dumps({"ANXIN_DATA_KEY_ID": "dev"}))
-    for name in ["ANXIN_DATA_KEYS", "ANXIN_DATA_KEY_ID", *transport.process_env()]:
-        monkeypatch.delenv(name, raising=False)
+    _unset(monkeypatch, ["ANXIN_DATA_KEYS", "ANXIN_DATA_KEY_ID", *transport.process_env()])
     monkeypatch.setattr(cli_support, "DATA_DIR", tmp_path)
     settings = cli_support.operator_settings()
     assert settings.kafka_security_protocol == "SASL_SSL" and settings.kafka_ssl_ca == transport.ca
@@ -80,7 +87,6 @@ def test_the_commands_take_the_cluster_profiles_transport_from_its_data_dir(
     plain_dir = tmp_path / "embedded"
     plain_dir.mkdir()
     (plain_dir / "development-secrets.json").write_text(json.dumps({"ANXIN_DATA_KEY_ID": "dev"}))
-    for name in ["ANXIN_DATA_KEYS", "ANXIN_DATA_KEY_ID", *transport.process_env()]:
-        monkeypatch.delenv(name, raising=False)
+    _unset(monkeypatch, ["ANXIN_DATA_KEYS", "ANXIN_DATA_KEY_ID", *transport.process_env()])
     monkeypatch.setattr(cli_support, "DATA_DIR", plain_dir)
     assert cli_support.operator_settings().kafka_security_protocol == "PLAINTEXT"

@@ -419,7 +419,7 @@ async def main_async(
             token = (await http.post(f"{stack.processes['intake-api'].url}/oauth/token", auth=("clerk-130402", secret),
                                      data={"grant_type": "client_credentials"})).json()["access_token"]
             secrets = json.loads((data_dir / "development-secrets.json").read_text())
-            os.environ.update({k: v for k, v in secrets.items() if k.startswith("ANXIN_DATA")})
+            os.environ.update({k: v for k, v in secrets.items() if k.startswith(("ANXIN_DATA", "ANXIN_PAYLOAD"))})
             client = await connect(CommonSettings(temporal_address=stack.temporal.address))
             faults = Faults(stack, client, token, args, http)
             outcomes = []

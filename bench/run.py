@@ -331,7 +331,7 @@ async def bench_stack(extra_env: dict[str, str] | None = None, *, keep_data: boo
         await asyncio.to_thread(stack.start_processes, processes or BENCH_PROCESSES, timeout=240)
         token = await clerk_token(stack)
         secrets = json.loads((data_dir / "development-secrets.json").read_text())
-        os.environ.update({k: v for k, v in secrets.items() if k.startswith("ANXIN_DATA")})
+        os.environ.update({k: v for k, v in secrets.items() if k.startswith(("ANXIN_DATA", "ANXIN_PAYLOAD"))})
         settings = CommonSettings(database_url=stack.postgres.admin_url.rsplit("/", 1)[0] + "/anxin",
                                   kafka_bootstrap_servers=stack.kafka.bootstrap_servers,
                                   temporal_address=stack.temporal.address,

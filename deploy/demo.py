@@ -37,6 +37,7 @@ from stdnum.cn import ric, uscc
 from temporalio.client import Client
 
 from deploy.launcher import default_data_dir, running_profile
+from deploy.secrets import process_keys
 from services.common.settings import CommonSettings
 from services.common.temporal import connect, exit_program
 from services.contracts.lifecycle import (
@@ -290,7 +291,8 @@ async def main_async() -> int:
     if not clients.exists():
         print("No running stack found: start it with `ANXIN_WORKING_DAY_SECONDS=2 make run` first.", file=sys.stderr)
         return 1
-    for key, value in json.loads(secrets.read_text()).items():
+    # The development secrets with the payload keys only of the data keys: the demo reads workflows.
+    for key, value in process_keys("demo", json.loads(secrets.read_text())).items():
         os.environ.setdefault(key, value)
     clerk = {c["client_id"]: c for c in json.loads(clients.read_text())}["clerk-130402"]
     async with httpx.AsyncClient(timeout=30) as http:

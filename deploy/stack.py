@@ -38,7 +38,7 @@ from deploy.engines import (
 )
 from deploy.kafka_cluster import KafkaCluster
 from deploy.postgres import PostgresEngine
-from deploy.secrets import codec_path_token
+from deploy.secrets import codec_path_token, process_keys
 
 log = logging.getLogger("anxin.stack")
 
@@ -186,7 +186,7 @@ class Stack:
 
     def development_secrets(self) -> dict[str, str]:
         """Keys and agency clients for a local stack, made once per data dir (unless set in the environment)."""
-        if self.environ.get("ANXIN_DATA_KEYS"):
+        if self.environ.get("ANXIN_DATA_KEYS") or self.environ.get("ANXIN_PAYLOAD_KEYS"):
             return {}
         from deploy.secrets import development_environment
 
@@ -194,7 +194,8 @@ class Stack:
 
     def lifecycle_credentials(self) -> dict[str, str]:
         """The lifecycle worker's client secret, from the development clients (unless set in the environment)."""
-        if self.environ.get("ANXIN_LIFECYCLE_CLIENT_SECRET") or self.environ.get("ANXIN_DATA_KEYS"):
+        if (self.environ.get("ANXIN_LIFECYCLE_CLIENT_SECRET") or self.environ.get("ANXIN_DATA_KEYS")
+                or self.environ.get("ANXIN_PAYLOAD_KEYS")):
             return {}
         from deploy.secrets import development_clients
 
@@ -242,11 +243,14 @@ class Stack:
                 },
             )
         )
+        for spec in specs:  # each process holds only the data keys of its purposes
+            spec.env = process_keys(spec.name, spec.env)
         return specs
 
     def start_process(self, spec: ProcessSpec) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **spec.env, **self.extra_env, "ANXIN_HTTP_PORT": str(spec.port), "PYTHONUNBUFFERED": "1"}
+        env = process_keys(spec.name, {**os.environ, **spec.env, **self.extra_env, "ANXIN_HTTP_PORT": str(spec.port),
+                                       "PYTHONUNBUFFERED": "1"})
         with open(self.log_dir / f"{spec.name}.log", "ab") as out:
             spec.process = subprocess.Popen(
                 spec.argv, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL

@@ -55,10 +55,13 @@ def agency_token(base_url: str, client_id: str | None, client_secret: str | None
 
 
 def operator_settings() -> CommonSettings:
-    """Settings from the environment; on a development stack, its keys from the data dir."""
+    """Settings from the environment; on a development stack, its keys from the data dir (the payload keys
+    of the data keys: the commands read workflows, never sealed columns or documents)."""
+    from deploy.secrets import process_keys
+
     secrets_file = DATA_DIR / "development-secrets.json"
-    if not os.environ.get("ANXIN_DATA_KEYS") and secrets_file.exists():
-        for key, value in json.loads(secrets_file.read_text()).items():
+    if not (os.environ.get("ANXIN_DATA_KEYS") or os.environ.get("ANXIN_PAYLOAD_KEYS")) and secrets_file.exists():
+        for key, value in process_keys("operator-cli", json.loads(secrets_file.read_text())).items():
             os.environ.setdefault(key, value)
     return CommonSettings()
 

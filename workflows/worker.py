@@ -20,6 +20,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from services.common.auth import ClientCredentials
 from services.common.crypto import KeyConfigError
+from services.common.data_keys import KeyPurpose
 from services.common.health import temporal_check
 from services.common.logs import configure_logging
 from services.common.runner import serve_health_while
@@ -208,12 +209,12 @@ async def run(settings: LifecycleSettings) -> None:
 
 
 def require_data_keys(settings: CommonSettings) -> None:
-    """Refuse to start without the data keys: the worker would otherwise write readable payloads (names,
+    """Refuse to start without the payload keys: the worker would otherwise write readable payloads (names,
     amounts, failure messages) into Temporal's history, and could not read the encrypted ones."""
-    if not (settings.data_keys and settings.data_key_id):
-        raise SystemExit("the lifecycle worker does not start without ANXIN_DATA_KEYS and ANXIN_DATA_KEY_ID: "
+    if not settings.has_keys(KeyPurpose.PAYLOAD):
+        raise SystemExit("the lifecycle worker does not start without ANXIN_PAYLOAD_KEYS and ANXIN_PAYLOAD_KEY_ID: "
                          "every workflow payload is encrypted with them (docs/operations.md, \"Keys\")")
-    settings.cipher()  # malformed keys fail here, at start, with KeyConfigError's message
+    settings.cipher(KeyPurpose.PAYLOAD)  # malformed keys fail here, at start, with KeyConfigError's message
 
 
 def main() -> None:

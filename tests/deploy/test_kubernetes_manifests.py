@@ -35,7 +35,9 @@ import pytest
 from pydantic_settings import BaseSettings
 
 from deploy.engines import SERVICES
+from deploy.secrets import purposes_of
 from services.common.codec_server import CodecSettings
+from services.common.data_keys import KeyPurpose, key_env_names
 from services.common.service import ServiceSettings, ServiceSpec
 from services.common.settings import CommonSettings, MigrationSettings
 from workflows.worker import LifecycleSettings
@@ -358,6 +360,24 @@ def test_only_the_token_issuer_holds_the_signing_key_and_every_process_the_publi
         assert "ANXIN_TOKEN_SIGNING_KEY" not in env, deployment_name  # the retired shared HS256 key
         if deployment_name != "intake-api":
             assert env.get("ANXIN_TOKEN_ISSUER_URL") == "http://intake-api:8001", deployment_name
+
+
+@pytest.mark.parametrize("name", OVERLAYS)
+def test_each_data_key_ring_is_held_only_by_the_processes_of_its_purpose(name: str) -> None:
+    objects = overlay(name)
+    deployments = of_kind(objects, "Deployment")
+    assert set(deployments) >= set(expected_processes()) - {"anxin-migrate"}
+    for deployment_name, deployment in deployments.items():
+        env = container_env(objects, the_container(deployment))
+        held = {purpose for purpose in KeyPurpose if key_env_names(purpose) <= env.keys()}
+        assert held == purposes_of(deployment_name), deployment_name
+        for purpose in set(KeyPurpose) - held:
+            assert not key_env_names(purpose) & env.keys(), (deployment_name, purpose)
+        # The shared ring of before is not in the base: a deployment that still needs it adds it itself.
+        assert "ANXIN_DATA_KEYS" not in env, deployment_name
+    assert purposes_of("cases-relay") == set() and purposes_of("intake-api") == {KeyPurpose.PAYLOAD, KeyPurpose.INTAKE}
+    job = the_container(of_kind(objects, "Job")["anxin-migrate"])
+    assert not key_env_names() & container_env(objects, job).keys()
 
 
 @pytest.mark.parametrize("name", OVERLAYS)

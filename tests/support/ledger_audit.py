@@ -21,7 +21,7 @@ async def keyed_client(stack: Stack) -> Client:
     """A Temporal client of the stack that can read its workflows' encrypted payloads."""
     env = json.loads((stack.data_dir / "development-secrets.json").read_text())
     settings = CommonSettings(temporal_address=stack.temporal.address, kafka_bootstrap_servers=stack.kafka.bootstrap_servers,
-                              ANXIN_DATA_KEYS=env["ANXIN_DATA_KEYS"], ANXIN_DATA_KEY_ID=env["ANXIN_DATA_KEY_ID"])
+                              ANXIN_PAYLOAD_KEYS=env["ANXIN_PAYLOAD_KEYS"], ANXIN_PAYLOAD_KEY_ID=env["ANXIN_PAYLOAD_KEY_ID"])
     return await connect(settings)
 
 

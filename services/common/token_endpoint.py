@@ -116,11 +116,16 @@ class PoolSaturated(Exception):
 
 
 def _lower_priority() -> None:
-    """Run this checking thread at the lowest CPU priority (Linux nices each thread on its own): under a flood
-    the scheduler gives the event loop — the workers' form — the CPU first, and the checks what is left (they
-    are refused with 503 when they fall behind)."""
+    """Run this checking thread at the lowest CPU priority (Linux schedules each thread on its own): under a
+    flood the scheduler gives every other process — the services, the workers' form — the CPU first, and the
+    checks what is left (they are refused with 503 when they fall behind). SCHED_IDLE where the system allows
+    it: any other thread waking up takes the CPU from a check at once, where a nice 19 thread keeps it until
+    its time slice ends; else nice 19."""
+    thread = threading.get_native_id()
     with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        os.setpriority(os.PRIO_PROCESS, thread, 19)
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(thread, os.SCHED_IDLE, os.sched_param(0))
 
 
 class SecretChecks:

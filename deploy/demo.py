@@ -65,6 +65,8 @@ from services.contracts.lifecycle import (
 # The development clients and keys of the running stack: `make run`'s or `make run-cluster`'s.
 DATA_DIR = default_data_dir(running_profile())
 INTAKE = os.environ.get("ANXIN_INTAKE_URL", "http://127.0.0.1:8001")
+# The token issuer (services/issuer): the services issue no tokens.
+ISSUER = os.environ.get("ANXIN_TOKEN_ISSUER_URL", "http://127.0.0.1:8005")
 
 
 def say(scenario: str, text: str) -> None:
@@ -296,7 +298,7 @@ async def main_async() -> int:
         os.environ.setdefault(key, value)
     clerk = {c["client_id"]: c for c in json.loads(clients.read_text())}["clerk-130402"]
     async with httpx.AsyncClient(timeout=30) as http:
-        token = (await http.post(f"{INTAKE}/oauth/token", data={"grant_type": "client_credentials"},
+        token = (await http.post(f"{ISSUER}/oauth/token", data={"grant_type": "client_credentials"},
                                  auth=("clerk-130402", clerk["client_secret"]))).json()["access_token"]
         client = await connect(CommonSettings())
         demo = Demo(client, http, token)

@@ -10,8 +10,8 @@ Made once per data dir and kept there (`development-secrets.json`, `clients.json
 the issuer's private key and `token-jwks.json` with its public key set). Real deployments provide their own
 through the environment and never use these.
 
-The launcher gives one environment to every process, so here every API could issue tokens; a deployment gives
-`ANXIN_TOKEN_SIGNING_JWK` to the issuer alone (docs/operations.md).
+As in a deployment, the signing key and the registered clients go to the token issuer alone
+(`development_issuer_environment`); every other process gets `development_environment`, without them.
 """
 
 from __future__ import annotations
@@ -52,8 +52,24 @@ DEVELOPMENT_CLIENTS: list[dict[str, str | None]] = [
 ]
 
 
+# What only the token issuer reads (services/issuer): the private key it signs with and the registered clients.
+ISSUER_ONLY = ("ANXIN_TOKEN_SIGNING_JWK", "ANXIN_CLIENTS_FILE")
+
+
 def development_environment(data_dir: Path) -> dict[str, str]:
-    """The secret settings every process of a local stack gets, made on first use."""
+    """The secret settings every process of a local stack gets, made on first use; the issuer's own are in
+    `development_issuer_environment`."""
+    return {name: value for name, value in _development_secrets(data_dir).items() if name not in ISSUER_ONLY}
+
+
+def development_issuer_environment(data_dir: Path) -> dict[str, str]:
+    """What the token issuer of a local stack gets beside `development_environment`: its signing key and the
+    registered clients file."""
+    loaded = _development_secrets(data_dir)
+    return {name: loaded[name] for name in ISSUER_ONLY}
+
+
+def _development_secrets(data_dir: Path) -> dict[str, str]:
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / "development-secrets.json"
     clients_path = data_dir / "clients.json"

@@ -86,9 +86,11 @@ def import_clues(
     batch: Annotated[int, typer.Option(min=1, max=1000, help="rows per request")] = 100,
     client_id: Annotated[str | None, typer.Option()] = None,
     client_secret: Annotated[str | None, typer.Option()] = None,
+    issuer_url: Annotated[str | None, typer.Option(help="the token issuer's base URL (default: the one intake "
+                                                        "names, or ANXIN_TOKEN_ISSUER_URL)")] = None,
 ) -> None:
     """Import clues in batches, showing progress, and print a result per row that was not filed."""
-    token = agency_token(url, client_id, client_secret, "city-office")
+    token = agency_token(url, client_id, client_secret, "city-office", issuer_url)
     text = file.read_text(encoding="utf-8-sig")
     is_csv = file.suffix.lower() == ".csv"
     lines = text.splitlines()

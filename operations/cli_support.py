@@ -37,7 +37,20 @@ def _development_data_dir() -> Path:
 DATA_DIR: Path = _development_data_dir()
 
 
-def agency_token(base_url: str, client_id: str | None, client_secret: str | None, default_client: str) -> str:
+def token_endpoint(service_url: str, issuer_url: str | None = None) -> str:
+    """The token issuer's `/oauth/token`: the one given (`--issuer-url`, ANXIN_TOKEN_ISSUER_URL), else the one the
+    service names — asked without credentials, which go to the issuer only."""
+    issuer_url = issuer_url or os.environ.get("ANXIN_TOKEN_ISSUER_URL")
+    if issuer_url:
+        return f"{issuer_url.rstrip('/')}/oauth/token"
+    answer = httpx.post(f"{service_url}/oauth/token", data={"grant_type": "client_credentials"}, timeout=10)
+    if answer.status_code == 421 and answer.json().get("token_endpoint"):
+        return str(answer.json()["token_endpoint"])
+    raise typer.BadParameter(f"{service_url} names no token issuer ({answer.status_code}): give --issuer-url")
+
+
+def agency_token(base_url: str, client_id: str | None, client_secret: str | None, default_client: str,
+                 issuer_url: str | None = None) -> str:
     client_id = client_id or os.environ.get("ANXIN_CLIENT_ID")
     client_secret = client_secret or os.environ.get("ANXIN_CLIENT_SECRET")
     if not client_id or not client_secret:
@@ -47,7 +60,7 @@ def agency_token(base_url: str, client_id: str | None, client_secret: str | None
         clients = {c["client_id"]: c for c in json.loads(development.read_text())}
         client_id = client_id or default_client
         client_secret = clients[client_id]["client_secret"]
-    response = httpx.post(f"{base_url}/oauth/token", data={"grant_type": "client_credentials"},
+    response = httpx.post(token_endpoint(base_url, issuer_url), data={"grant_type": "client_credentials"},
                           auth=(client_id, client_secret), timeout=10)
     if response.status_code != 200:
         raise typer.BadParameter(f"token refused: {response.json().get('detail', response.text)}")

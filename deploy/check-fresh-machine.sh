@@ -37,6 +37,16 @@ record() { RESULTS="$RESULTS$(printf '  %-44s %5ss' "$1" "$2")
 "; }
 
 unmount_all() {
+    # A stack still running in the machine (a failed check) is stopped first, while its /proc is there.
+    lock="$ROOT/root/anxin/.data/stack.lock"
+    launcher=$(cat "$lock" 2>/dev/null || true)
+    # Only a launcher of this machine: the pid is read back from /proc, its root must be the machine's.
+    if [ -n "$launcher" ] && [ "$(readlink "/proc/$launcher/root" 2>/dev/null)" = "$ROOT" ] \
+        && grep -q deploy.launcher "/proc/$launcher/cmdline" 2>/dev/null; then
+        echo "stopping the stack left running in the fresh machine (launcher $launcher)"
+        kill -TERM "$launcher"
+        i=0; while kill -0 "$launcher" 2>/dev/null && [ $i -lt 90 ]; do i=$((i + 1)); sleep 1; done
+    fi
     for dir in dev sys proc; do
         if grep -q " $ROOT/$dir " /proc/mounts; then umount -R "$ROOT/$dir" || umount -R -l "$ROOT/$dir"; fi
     done
@@ -113,29 +123,32 @@ in_machine "cd /root/anxin && make install" > "$WORK/install.log" 2>&1 \
 record "make install (toolchain, packages, venv, jars)" $(($(now) - t))
 
 log "make run, offline, until it prints its URLs; then Ctrl-C: log in $WORK/run.log"
-# As a person would: start it, wait for the URLs, ask for the status, press Ctrl-C (SIGINT to its group).
+# As a person would: start it, wait for the URLs, ask for the status, press Ctrl-C (SIGINT to its process
+# group). A command started in the background by sh ignores SIGINT, and sh cannot undo that; the virtualenv's
+# Python (there after make install) gives `make run` a session of its own with SIGINT as a terminal has it.
 cat > "$ROOT/root/run-until-ready.sh" <<EOF
 cd /root/anxin
-setsid make run > /root/run.log 2>&1 &
+.venv/bin/python -c 'import os, signal; signal.signal(signal.SIGINT, signal.SIG_DFL); os.setsid(); \
+    os.execvp("make", ["make", "run"])' > /root/run.log 2>&1 &
 pid=\$!
 i=0
 while ! grep -q 'Press Ctrl-C to stop' /root/run.log; do
     kill -0 \$pid 2>/dev/null || { echo "make run exited before it was ready"; tail -n 30 /root/run.log; exit 1; }
     i=\$((i + 1))
-    [ \$i -le $READY_TIMEOUT ] || { echo "make run not ready in ${READY_TIMEOUT}s"; kill -INT -- -\$pid; exit 1; }
+    [ \$i -le $READY_TIMEOUT ] || { echo "make run not ready in ${READY_TIMEOUT}s"; kill -INT -\$pid; exit 1; }
     sleep 1
 done
 echo "ready \$i s after make run started"
 sed -n '/is ready in/,/Press Ctrl-C/p' /root/run.log
-.venv/bin/python -m deploy.launcher status
-kill -INT -- -\$pid
+make -s status
+kill -INT -\$pid
 i=0
-while ! grep -q '^Stopped' /root/run.log || kill -0 -- -\$pid 2>/dev/null; do
+while ! grep -q '^Stopped' /root/run.log || kill -0 -\$pid 2>/dev/null; do
     i=\$((i + 1))
-    [ \$i -le 120 ] || { echo "make run did not stop within 120s of Ctrl-C"; exit 1; }
+    [ \$i -le 120 ] || { echo "make run did not stop within 120s of Ctrl-C"; tail -n 5 /root/run.log; exit 1; }
     sleep 1
 done
-echo "stopped \$i s after Ctrl-C"
+echo "stopped \$i s after Ctrl-C; no process of its group is left"
 EOF
 t=$(now)
 in_machine_offline "sh /root/run-until-ready.sh" > "$WORK/run.log" 2>&1 || { cat "$WORK/run.log"; exit 1; }

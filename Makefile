@@ -159,8 +159,9 @@ $(STAMP_SYSTEM):
 
 # The README's two commands on a bare machine: a minimal Debian bookworm root (debootstrap) under
 # .data/fresh-machine/ with only make and the certificate authorities, a clean copy of the committed tree,
-# then, inside it (chroot), make install, make run until it prints its URLs and stops on Ctrl-C, and
-# make test-unit. Needs root; 15-25 minutes, mostly downloads (deploy/check-fresh-machine.sh).
+# then, inside it (chroot), make install, make go-toolchain and make k8s-validate, make run until it prints
+# its URLs and stops on Ctrl-C, and make test-unit. Needs root; 10-20 minutes, mostly downloads
+# (deploy/check-fresh-machine.sh).
 check-fresh-machine:
 	sh deploy/check-fresh-machine.sh
 

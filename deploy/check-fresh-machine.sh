@@ -2,7 +2,8 @@
 # make check-fresh-machine: the README's two commands on a machine that has nothing but what the README asks
 # for. A minimal Debian bookworm root (debootstrap) under .data/fresh-machine/root gets a clean copy of the
 # committed tree (git archive HEAD), `make` and the certificate authorities to fetch over HTTPS, and nothing
-# else; inside it (chroot) `make install` installs everything from the package registries, then `make run`
+# else; inside it (chroot) `make install` installs everything from the package registries, `make go-toolchain`
+# fetches Go and `make k8s-validate` builds with it (the smallest of make test's Go builds), then `make run`
 # must print its URLs and stop on Ctrl-C (SIGINT), and `make test-unit` must pass. Needs root (debootstrap,
 # chroot, mounts); the host gets nothing but the debootstrap package.
 #
@@ -33,7 +34,7 @@ CHROOT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 log() { printf '%s  %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 now() { date +%s; }
 RESULTS=""
-record() { RESULTS="$RESULTS$(printf '  %-44s %5ss' "$1" "$2")
+record() { RESULTS="$RESULTS$(printf '  %-52s %5ss' "$1" "$2")
 "; }
 
 unmount_all() {
@@ -121,6 +122,13 @@ t=$(now)
 in_machine "cd /root/anxin && make install" > "$WORK/install.log" 2>&1 \
     || { tail -n 30 "$WORK/install.log"; exit 1; }
 record "make install (toolchain, packages, venv, jars)" $(($(now) - t))
+
+log "make go-toolchain and make k8s-validate (the Go that make test builds with): log in $WORK/go.log"
+t=$(now)
+in_machine "cd /root/anxin && make go-toolchain && make k8s-validate && PATH=\$PWD/.tools/go/go1.27.3/bin:\$PATH go version" \
+    > "$WORK/go.log" 2>&1 || { tail -n 30 "$WORK/go.log"; exit 1; }
+tail -n 1 "$WORK/go.log"
+record "make go-toolchain, make k8s-validate" $(($(now) - t))
 
 log "make run, offline, until it prints its URLs; then Ctrl-C: log in $WORK/run.log"
 # As a person would: start it, wait for the URLs, ask for the status, press Ctrl-C (SIGINT to its process

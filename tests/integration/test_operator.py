@@ -99,7 +99,8 @@ async def test_case_show_tells_the_story_and_what_it_waits_for(stack: Stack, fil
     assert "…" not in result.stdout and max(map(len, result.stdout.splitlines())) <= 80, result.stdout
 
     # The same for scripts: one JSON document, in its documented shape.
-    result = anxin(stack, "case", "show", answer["complaint_id"], "--json")
+    result = anxin(stack, "case", "show", answer["complaint_id"], "--json",
+                   env={"KAFKA_BOOTSTRAP_SERVERS": stack.kafka.bootstrap_servers})
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     jsonschema_rs.validate(SHAPES["case show"], document)

@@ -253,12 +253,16 @@ class Demo:
             await self.update_case(case_id, Updates.DECIDE_REFERRAL, ReferralDecisionRecord(
                 approved=True, decided_by="bureau-head-130402"))
             say(name, "the bureau head approved the referral (批准移送)")
-        for word, what in (("加付赔偿金", "additional compensation decided"), ("移送公安机关（", "criminal referral sent"),
-                           ("失信", "blacklist procedure started"), ("公布", "marked for publication")):
+        # What the case's timeline should show next, and what to say when it does not within 30 seconds.
+        for word, what, not_done in (
+                ("加付赔偿金", "additional compensation decided", "no additional compensation was decided"),
+                ("移送公安机关（", "criminal referral sent", "nothing was referred to the police"),
+                ("失信", "blacklist procedure started", "the blacklist procedure did not start"),
+                ("公布", "marked for publication", "the case was not marked for publication")):
             try:
                 await self.wait_for(name, what, functools.partial(self.timeline_has, case_id, word), 30)
             except TimeoutError:
-                say(name, f"no {what}")
+                say(name, f"{not_done} (not in the case's timeline after 30 s)")
         # Read with retries like every other step: Temporal may be restarting just as the path gets here.
         if await self.retrying(name, "status", lambda: self.timeline_has(case_id, "移送公安机关（")):
             await self.update_case(case_id, Updates.RECORD_POLICE_DECISION, PoliceDecisionRecord(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import typer
@@ -15,8 +15,12 @@ from rich.console import Console
 from services.common.settings import CommonSettings
 
 console = Console()
+# Spinners and progress: on standard error, so that standard output holds only the answer (the JSON
+# document of a read command run with --json, for a script to parse).
+status_console = Console(stderr=True)
 
-
+JsonOption = Annotated[bool, typer.Option(
+    "--json", help="print one JSON document for scripts (shapes: operations/json_shapes.py)")]
 
 def development_stack() -> Any:
     """The local stack the commands default to: `make run`'s, or `make run-cluster`'s while that one runs."""
@@ -82,7 +86,7 @@ def operator_settings() -> CommonSettings:
 async def temporal_client(settings: CommonSettings) -> Any:
     from services.common.temporal import connect
 
-    with console.status("connecting to Temporal…"):
+    with status_console.status("connecting to Temporal…"):
         return await connect(settings)
 
 

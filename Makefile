@@ -24,16 +24,24 @@ STAMP_TEMPORAL_UI := $(TEMPORAL_UI_DIR)/.built
 K8S_API_VERSION := $(shell sed -n 's|^[[:space:]]*k8s.io/api \(v[^ ]*\)$$|\1|p' deploy/k8s/validate/go.mod)
 K8S_VALIDATE := .tools/k8s-validate/$(K8S_API_VERSION)/k8s-validate
 PYTEST_ARGS ?=
+# Go for make test's builds (Temporal Server, its Web UI, the manifests' validator): the machine's own when it
+# can switch toolchains (1.21 or newer), else this toolchain, fetched once into .tools/go/ (go-toolchain) and
+# put first on the recipes' PATH.
+GO_TOOLCHAIN := go1.27.3
+GO_LOCAL := .tools/go/$(GO_TOOLCHAIN)
+export PATH := $(CURDIR)/$(GO_LOCAL)/bin:$(PATH)
 
-.PHONY: help install temporal-server temporal-ui k8s-validate run run-cluster test test-unit test-integration lint format contracts demo bench bench-scale bench-topology faults fuzz clean status
+.PHONY: help install toolchain go-toolchain check-fresh-machine temporal-server temporal-ui k8s-validate run run-cluster test test-unit test-integration lint format contracts demo bench bench-scale bench-topology faults fuzz clean status
 
 help:
 	@echo "make run    - start Kafka, Temporal, PostgreSQL and every service (URLs printed; Ctrl-C stops)"
 	@echo "make run-cluster - the same on Temporal Server + PostgreSQL, three Kafka brokers and two replicas of every process"
 	@echo "make test   - install everything and run the whole test suite on the real engines"
 	@echo "make lint   - ruff and mypy"
+	@echo "make check-fresh-machine - make install, make run and make test-unit on a freshly bootstrapped Debian root (needs root)"
 	@echo "make temporal-server - build Temporal Server and its SQL tool from the Go module (once per pinned version)"
 	@echo "make temporal-ui - build the Temporal Web UI server from the Go module (once per pinned version)"
+	@echo "make go-toolchain - Go for those builds, from the Go module proxy when the machine has no Go 1.21 or newer"
 	@echo "make k8s-validate - build the offline validator of the Kubernetes manifests (deploy/k8s/validate)"
 	@echo "make contracts - write the events' AsyncAPI document and JSON Schemas (docs/events/) from their classes"
 	@echo "make status - which engines and services of a running stack are up"
@@ -45,12 +53,12 @@ help:
 
 install: $(STAMP_PY) $(STAMP_KAFKA) $(STAMP_SYSTEM)
 
-$(STAMP_PY): pyproject.toml constraints.txt
+$(STAMP_PY): pyproject.toml constraints.txt | toolchain
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
 	@touch $@
 
-$(STAMP_KAFKA): deploy/kafka/pom.xml
+$(STAMP_KAFKA): deploy/kafka/pom.xml | toolchain
 	@mkdir -p $(KAFKA_LIBS)
 	mvn -q -B -f deploy/kafka/pom.xml dependency:copy-dependencies \
 		-DoutputDirectory=$(CURDIR)/$(KAFKA_LIBS) -DincludeScope=runtime
@@ -62,9 +70,9 @@ $(STAMP_KAFKA): deploy/kafka/pom.xml
 # cache so a `go clean -modcache` does not break a built server.
 temporal-server: $(STAMP_TEMPORAL)
 
-$(STAMP_TEMPORAL):
+$(STAMP_TEMPORAL): | go-toolchain
 	@mkdir -p $(TEMPORAL_DIR)/gobin
-	export GOTOOLCHAIN=go1.27.3 && \
+	export GOTOOLCHAIN=$(GO_TOOLCHAIN) && \
 	GOBIN=$(CURDIR)/$(TEMPORAL_DIR)/gobin go install \
 		go.temporal.io/server/cmd/server@v$(TEMPORAL_VERSION) \
 		go.temporal.io/server/cmd/tools/sql@v$(TEMPORAL_VERSION) && \
@@ -86,9 +94,9 @@ $(STAMP_TEMPORAL):
 # server 1.32.2; the CLI that bundles server 1.32.0 bundles UI 2.54.1); 2.58 is built on the next API module.
 temporal-ui: $(STAMP_TEMPORAL_UI)
 
-$(STAMP_TEMPORAL_UI):
+$(STAMP_TEMPORAL_UI): | go-toolchain
 	@mkdir -p $(TEMPORAL_UI_DIR)/gobin
-	export GOTOOLCHAIN=go1.27.3 && \
+	export GOTOOLCHAIN=$(GO_TOOLCHAIN) && \
 	GOBIN=$(CURDIR)/$(TEMPORAL_UI_DIR)/gobin go install \
 		github.com/temporalio/ui-server/v2/cmd/server@v$(TEMPORAL_UI_VERSION) && \
 	mv $(TEMPORAL_UI_DIR)/gobin/server $(TEMPORAL_UI_DIR)/temporal-ui-server
@@ -100,9 +108,42 @@ $(STAMP_TEMPORAL_UI):
 # Go cache, seconds afterwards (docs/kubernetes.md).
 k8s-validate: $(K8S_VALIDATE)
 
-$(K8S_VALIDATE): deploy/k8s/validate/go.mod deploy/k8s/validate/go.sum $(wildcard deploy/k8s/validate/*.go)
+$(K8S_VALIDATE): deploy/k8s/validate/go.mod deploy/k8s/validate/go.sum $(wildcard deploy/k8s/validate/*.go) | go-toolchain
 	@mkdir -p $(dir $@)
 	cd deploy/k8s/validate && go build -trimpath -o $(CURDIR)/$@ .
+
+# Debian or Ubuntu packages, with sudo when not root: the packages named in $$missing (used by the rules below).
+APT_INSTALL = if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null
+
+# The toolchain the rules below call, from the distribution's packages when it is missing: Python 3.11 with
+# its venv module (Debian bookworm and Ubuntu 22.04 ship python3.11), a JDK 17 or newer and Maven. Checked
+# every time (it takes milliseconds), so tools that came from elsewhere (pyenv, SDKMAN) are used as they are.
+toolchain:
+	@missing=""; \
+	command -v $(PYTHON) >/dev/null 2>&1 || missing="$$missing $(PYTHON)"; \
+	$(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1 || missing="$$missing $(PYTHON)-venv"; \
+	java_version=$$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p'); \
+	[ "$${java_version:-0}" -ge 17 ] 2>/dev/null || missing="$$missing JDK"; \
+	command -v mvn >/dev/null 2>&1 || missing="$$missing maven"; \
+	if [ -n "$$missing" ]; then \
+		case "$$missing" in *JDK*) \
+			jdk=""; for p in openjdk-17-jdk-headless openjdk-21-jdk-headless default-jdk-headless; do \
+				apt-cache policy $$p 2>/dev/null | grep -q 'Candidate: [0-9]' && { jdk=$$p; break; }; done; \
+			missing=$$(echo "$$missing" | sed "s/JDK/$${jdk:-openjdk-17-jdk-headless}/");; \
+		esac; \
+		echo "installing the toolchain:$$missing"; \
+		$(APT_INSTALL); \
+	fi
+
+# The Go module proxy serves Go's toolchains as modules (golang.org/toolchain), as go itself fetches them for
+# GOTOOLCHAIN; deploy/fetch_go_toolchain.py fetches ours that way when the machine has no Go 1.21 or newer.
+go-toolchain: | toolchain
+	@minor=$$(go env GOVERSION 2>/dev/null | sed -n 's/^go1\.\([0-9]*\).*/\1/p'); \
+	if [ "$${minor:-0}" -lt 21 ] && [ ! -x $(GO_LOCAL)/bin/go ]; then \
+		echo "fetching Go $(GO_TOOLCHAIN) from the Go module proxy into $(GO_LOCAL)"; \
+		$(PYTHON) deploy/fetch_go_toolchain.py $(GO_TOOLCHAIN) $(GO_LOCAL); \
+	fi
 
 # Debian packages, installed once per machine: a Chinese font for letters and posters, Chromium with
 # its driver for the browser test of the worker's form, and zbar to read the posters' QR codes back in tests.
@@ -113,10 +154,17 @@ $(STAMP_SYSTEM):
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
-		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+		$(APT_INSTALL); \
 	fi
 	@touch $@
+
+# The README's two commands on a bare machine: a minimal Debian bookworm root (debootstrap) under
+# .data/fresh-machine/ with only make and the certificate authorities, a clean copy of the committed tree,
+# then, inside it (chroot), make install, make go-toolchain and make k8s-validate, make run until it prints
+# its URLs and stops on Ctrl-C, and make test-unit. Needs root; 10-20 minutes, mostly downloads
+# (deploy/check-fresh-machine.sh).
+check-fresh-machine:
+	sh deploy/check-fresh-machine.sh
 
 run: install
 	$(PY) -m deploy.launcher run

@@ -67,7 +67,7 @@ OFFSET = -10000
 PORTS = Ports.private(OFFSET)
 DATA_DIR = REPO_ROOT / ".data" / "faults-stack"
 RESULTS = REPO_ROOT / "bench" / "results"
-PROCESSES = [f"{s}-{kind}" for s in SERVICES for kind in ("api", "relay", "worker")] + ["lifecycle-worker"]
+PROCESSES = ["issuer-api"] + [f"{s}-{kind}" for s in SERVICES for kind in ("api", "relay", "worker")] + ["lifecycle-worker"]
 ENGINES = ["kafka", "temporal", "postgresql"]
 # On the cluster profile "kafka" is one broker of the three.
 KILLED_BROKER = 2
@@ -415,10 +415,10 @@ async def main_async(
                                 timeout=300)
         secret = development_clients(data_dir)["clerk-130402"]["client_secret"]
         async with httpx.AsyncClient(timeout=30) as http:
-            token = (await http.post(f"{stack.processes['intake-api'].url}/oauth/token", auth=("clerk-130402", secret),
+            token = (await http.post(f"{stack.processes['issuer-api'].url}/oauth/token", auth=("clerk-130402", secret),
                                      data={"grant_type": "client_credentials"})).json()["access_token"]
             secrets = json.loads((data_dir / "development-secrets.json").read_text())
-            os.environ.update({k: v for k, v in secrets.items() if k.startswith("ANXIN_DATA")})
+            os.environ.update({k: v for k, v in secrets.items() if k.startswith(("ANXIN_DATA", "ANXIN_PAYLOAD"))})
             client = await connect(stack.client_settings())
             faults = Faults(stack, client, token, args, http)
             outcomes = []

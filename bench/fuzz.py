@@ -94,7 +94,7 @@ def route_roles(service: str) -> dict[tuple[str, str], Role | None]:
 def client_tokens(stack: Stack) -> dict[Role, str]:
     """One token per role, by the clients' own flow: `POST /oauth/token` with the development secrets."""
     tokens: dict[Role, str] = {}
-    base = stack.processes["intake-api"].url
+    base = stack.processes["issuer-api"].url
     with httpx.Client(base_url=base, timeout=30) as http:
         for client in development_clients(stack.data_dir).values():
             role = Role(client["role"])
@@ -203,7 +203,7 @@ def main() -> int:
     try:
         print(f"starting a private stack under {DATA_DIR} …", flush=True)
         stack.start_engines()
-        stack.start_processes([f"{s}-api" for s in SERVICES], timeout=180)
+        stack.start_processes(["issuer-api", *(f"{s}-api" for s in SERVICES)], timeout=180)
         tokens = client_tokens(stack)
         for service in args.services:
             print(f"fuzzing {service} …", flush=True)

@@ -7,8 +7,8 @@ project's own code is what is measured, not the machine:
   bare FastAPI + psycopg endpoint that inserts one row into the same PostgreSQL;
 - events: outbox → relay → Kafka → inbox consumer throughput, against raw kafka-python produce + consume;
 - end to end: complaints/s from POST to "workflow running", against raw `start_workflow` on the same server;
-- token flood: the workers' form page's p95 while 50 bad token requests a second hit the intake API's
-  `/oauth/token`, against its p95 idle (the ratio should stay under 2: docs/security.md).
+- token flood: the workers' form page's p95 (the intake API's `GET /`) while 50 bad token requests a second hit
+  the token issuer's `/oauth/token`, against its p95 idle (the ratio should stay under 2: docs/security.md).
 
 A private stack is started under `.data/bench-stack/` (ports shifted by -4000, or by
 ANXIN_BENCH_PORT_OFFSET). Results print as a table and are written to `bench/results/latest.json`.
@@ -270,7 +270,8 @@ async def bench_end_to_end(stack: Stack, client: Client, token: str, total: int,
 
 
 def bench_token_flood(stack: Stack, rate: float, seconds: float) -> list[Figure]:
-    figures = measure(stack.processes["intake-api"].url, rate=rate, seconds=seconds, idle_seconds=5)
+    figures = measure(stack.processes["intake-api"].url, stack.processes["issuer-api"].url, rate=rate, seconds=seconds,
+                      idle_seconds=5)
     answers = ", ".join(f"{status}×{count}" for status, count in sorted(figures.statuses.items()))
     return [Figure("form p95 under token flood", "ms", figures.flood_p95_ms, figures.idle_p95_ms,
                    f"{rate:g} bad token requests/s for {seconds:g} s vs idle; answers {answers}")]
@@ -300,13 +301,13 @@ class BenchStack:
 async def clerk_token(stack: Stack) -> str:
     client_secret = development_clients(stack.data_dir)["clerk-130402"]["client_secret"]
     async with httpx.AsyncClient() as http:
-        response = await http.post(f"{stack.processes['intake-api'].url}/oauth/token", auth=("clerk-130402", client_secret),
+        response = await http.post(f"{stack.processes['issuer-api'].url}/oauth/token", auth=("clerk-130402", client_secret),
                                    data={"grant_type": "client_credentials"})
     response.raise_for_status()
     return str(response.json()["access_token"])
 
 
-BENCH_PROCESSES = ["intake-api", "intake-relay", "intake-worker", "lifecycle-worker"]
+BENCH_PROCESSES = ["issuer-api", "intake-api", "intake-relay", "intake-worker", "lifecycle-worker"]
 
 
 @contextlib.asynccontextmanager
@@ -331,7 +332,7 @@ async def bench_stack(extra_env: dict[str, str] | None = None, *, keep_data: boo
         await asyncio.to_thread(stack.start_processes, processes or BENCH_PROCESSES, timeout=240)
         token = await clerk_token(stack)
         secrets = json.loads((data_dir / "development-secrets.json").read_text())
-        os.environ.update({k: v for k, v in secrets.items() if k.startswith("ANXIN_DATA")})
+        os.environ.update({k: v for k, v in secrets.items() if k.startswith(("ANXIN_DATA", "ANXIN_PAYLOAD"))})
         # The raw baselines' topics with as many copies as the project's, reached as the processes reach Kafka.
         settings = stack.client_settings()
         client = await connect(settings)

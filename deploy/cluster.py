@@ -10,8 +10,9 @@ The same services, ports, URLs, logs and supervision as the embedded stack (`dep
   schemas migrated as a step of their own before any process starts (`migrate_all`, what `anxin migrate`
   does in a Kubernetes Job) under the migration role that owns them, and each service's processes on a
   runtime role with only the rights they use (ANXIN_MIGRATE_ON_START=false);
-- two replicas of every API, relay and worker and two lifecycle workers: replica 2 of a process listens 10
-  above replica 1 (intake API 8001 and 8011, the lifecycle workers 8200 and 8210). The relays of one
+- two replicas of every API, relay and worker, of the token issuer and of the lifecycle worker: replica 2 of a
+  process listens 10 above replica 1 (intake API 8001 and 8011, the token issuer 8005 and 8015, the lifecycle
+  workers 8200 and 8210). The relays of one
   service share the work through their advisory lock (one active, one standby), the workers through their
   consumer group, the lifecycle workers through their task queue.
 
@@ -115,7 +116,8 @@ class ClusterStack(Stack):
     @staticmethod
     def replica_urls(env: dict[str, str]) -> dict[str, str]:
         lists = {}
-        for name in ("ANXIN_CASES_URL", "ANXIN_REFERRALS_URL", "ANXIN_SANCTIONS_URL"):
+        # The token issuer too: replica n of a service is paired with the issuer's replica n (workflows/worker.py).
+        for name in ("ANXIN_CASES_URL", "ANXIN_REFERRALS_URL", "ANXIN_SANCTIONS_URL", "ANXIN_TOKEN_ISSUER_URL"):
             first = env[name]
             host, _, port = first.rpartition(":")
             lists[name] = ",".join(f"{host}:{int(port) + REPLICA_PORT_STEP * n}" for n in range(REPLICAS))

@@ -39,6 +39,7 @@ from temporalio.client import Client
 
 from deploy.certificates import development_transport_env
 from deploy.launcher import default_data_dir, running_profile
+from deploy.secrets import process_keys
 from services.common.settings import CommonSettings
 from services.common.temporal import connect, exit_program
 from services.contracts.lifecycle import (
@@ -67,6 +68,8 @@ from services.contracts.lifecycle import (
 # ANXIN_DATA_DIR names, with TEMPORAL_ADDRESS and ANXIN_INTAKE_URL, for a stack on other ports).
 DATA_DIR = Path(os.environ["ANXIN_DATA_DIR"]) if os.environ.get("ANXIN_DATA_DIR") else default_data_dir(running_profile())
 INTAKE = os.environ.get("ANXIN_INTAKE_URL", "http://127.0.0.1:8001")
+# The token issuer (services/issuer): the services issue no tokens.
+ISSUER = os.environ.get("ANXIN_TOKEN_ISSUER_URL", "http://127.0.0.1:8005")
 
 
 def say(scenario: str, text: str) -> None:
@@ -253,12 +256,16 @@ class Demo:
             await self.update_case(case_id, Updates.DECIDE_REFERRAL, ReferralDecisionRecord(
                 approved=True, decided_by="bureau-head-130402"))
             say(name, "the bureau head approved the referral (批准移送)")
-        for word, what in (("加付赔偿金", "additional compensation decided"), ("移送公安机关（", "criminal referral sent"),
-                           ("失信", "blacklist procedure started"), ("公布", "marked for publication")):
+        # What the case's timeline should show next, and what to say when it does not within 30 seconds.
+        for word, what, not_done in (
+                ("加付赔偿金", "additional compensation decided", "no additional compensation was decided"),
+                ("移送公安机关（", "criminal referral sent", "nothing was referred to the police"),
+                ("失信", "blacklist procedure started", "the blacklist procedure did not start"),
+                ("公布", "marked for publication", "the case was not marked for publication")):
             try:
                 await self.wait_for(name, what, functools.partial(self.timeline_has, case_id, word), 30)
             except TimeoutError:
-                say(name, f"no {what}")
+                say(name, f"{not_done} (not in the case's timeline after 30 s)")
         # Read with retries like every other step: Temporal may be restarting just as the path gets here.
         if await self.retrying(name, "status", lambda: self.timeline_has(case_id, "移送公安机关（")):
             await self.update_case(case_id, Updates.RECORD_POLICE_DECISION, PoliceDecisionRecord(
@@ -293,11 +300,14 @@ async def main_async() -> int:
     if not clients.exists():
         print("No running stack found: start it with `ANXIN_WORKING_DAY_SECONDS=2 make run` first.", file=sys.stderr)
         return 1
-    for key, value in {**json.loads(secrets.read_text()), **development_transport_env(DATA_DIR)}.items():
+    # The development secrets with the payload keys only of the data keys: the demo reads workflows; on the
+    # cluster profile, the TLS files and credentials its engines ask for.
+    for key, value in {**process_keys("demo", json.loads(secrets.read_text())),
+                       **development_transport_env(DATA_DIR)}.items():
         os.environ.setdefault(key, value)
     clerk = {c["client_id"]: c for c in json.loads(clients.read_text())}["clerk-130402"]
     async with httpx.AsyncClient(timeout=30) as http:
-        token = (await http.post(f"{INTAKE}/oauth/token", data={"grant_type": "client_credentials"},
+        token = (await http.post(f"{ISSUER}/oauth/token", data={"grant_type": "client_credentials"},
                                  auth=("clerk-130402", clerk["client_secret"]))).json()["access_token"]
         client = await connect(CommonSettings())
         demo = Demo(client, http, token)

@@ -96,20 +96,22 @@ class Ports:
     kafka_controller: int = 9093
     # Service processes: API on base+i, relay on base+100+i, worker on base+200+i (i = 1..4).
     service_base: int = 8000
+    # The token issuer (services/issuer), beside the four services' APIs.
+    token_issuer: int = 8005
     lifecycle_worker: int = 8200
     codec_server: int = 8299
 
     @classmethod
     def private(cls, offset: int) -> Ports:
         """The ports of a private stack beside `make run`'s (tests, benchmarks, fault and fuzz runs): the test
-        stack's ports (PostgreSQL 24330, Temporal 27233, Kafka 29092, services 28001…) shifted by `offset`.
+        stack's ports (PostgreSQL 24330, Temporal 27233, Kafka 29092, services 28001…, token issuer 28005) shifted by `offset`.
 
         The tools shift down (bench -4000, scale -6000, fuzz -8000, faults -10000): every port then stays
         below Linux's ephemeral range (32768–60999), where an outgoing connection can already hold it. Two
         stacks whose offsets differ by exactly 1000 collide (Temporal and its UI, the worker and its metrics)."""
         return cls(postgres=24330 + offset, temporal=27233 + offset, temporal_ui=28233 + offset,
                    kafka=29092 + offset, kafka_controller=29093 + offset, service_base=28000 + offset,
-                   lifecycle_worker=28200 + offset, codec_server=28299 + offset)
+                   token_issuer=28005 + offset, lifecycle_worker=28200 + offset, codec_server=28299 + offset)
 
 
 @dataclass

@@ -1,19 +1,24 @@
 """Development secrets for a local stack: data keys, the token keys, agency clients, database passwords,
 the codec server's path secret.
 
+The data keys are one ring per purpose (services/common/data_keys.py), and each process is given only the
+rings it uses (`process_keys`). A data dir made when one shared ring sealed everything keeps it
+(`ANXIN_DATA_KEYS`): its processes still open what it sealed and seal new data with their purpose's key.
+
 Made once per data dir and kept there (`development-secrets.json`, `clients.json` with hashed secrets,
 `development-clients.json` with the clear secrets a developer uses to get tokens, `token-signing-jwk.json` with
 the issuer's private key and `token-jwks.json` with its public key set). Real deployments provide their own
 through the environment and never use these.
 
-The launcher gives one environment to every process, so here every API could issue tokens; a deployment gives
-`ANXIN_TOKEN_SIGNING_JWK` to the issuer alone (docs/operations.md).
+As in a deployment, the signing key and the registered clients go to the token issuer alone
+(`development_issuer_environment`); every other process gets `development_environment`, without them.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import time
 from collections.abc import Iterable
@@ -21,6 +26,7 @@ from pathlib import Path
 
 from services.common.auth import Role, hash_secret
 from services.common.crypto import new_key
+from services.common.data_keys import KeyPurpose, key_env_names
 from services.common.token_keys import TokenIssuer, new_signing_jwk, public_jwk
 
 # One client per role, scoped as a real one would be: counties are Handan's 邯山区 and 丛台区,
@@ -46,22 +52,36 @@ DEVELOPMENT_CLIENTS: list[dict[str, str | None]] = [
 ]
 
 
+# What only the token issuer reads (services/issuer): the private key it signs with and the registered clients.
+ISSUER_ONLY = ("ANXIN_TOKEN_SIGNING_JWK", "ANXIN_CLIENTS_FILE")
+
+
 def development_environment(data_dir: Path) -> dict[str, str]:
-    """The secret settings every process of a local stack gets, made on first use."""
+    """The secret settings every process of a local stack gets, made on first use; the issuer's own are in
+    `development_issuer_environment`."""
+    return {name: value for name, value in _development_secrets(data_dir).items() if name not in ISSUER_ONLY}
+
+
+def development_issuer_environment(data_dir: Path) -> dict[str, str]:
+    """What the token issuer of a local stack gets beside `development_environment`: its signing key and the
+    registered clients file."""
+    loaded = _development_secrets(data_dir)
+    return {name: loaded[name] for name in ISSUER_ONLY}
+
+
+def _development_secrets(data_dir: Path) -> dict[str, str]:
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / "development-secrets.json"
     clients_path = data_dir / "clients.json"
     if not path.exists() or not clients_path.exists():
-        key_id = time.strftime("dev-%Y%m%d")
         env = {
-            "ANXIN_DATA_KEYS": json.dumps({key_id: new_key()}),
-            "ANXIN_DATA_KEY_ID": key_id,
             "ANXIN_REFERENCE_KEY": new_key(),
             "ANXIN_CLIENTS_FILE": str(clients_path),
         }
         _write_private(clients_path, [])
         _write_private(data_dir / "development-clients.json", [])
         _write_private(path, env)
+    _add_purpose_keys(path)
     _add_token_keys(data_dir)
     _register_missing_clients(data_dir)
     loaded: dict[str, str] = json.loads(path.read_text())
@@ -91,6 +111,41 @@ def codec_path_token(data_dir: Path) -> str:
     except OSError:
         pass
     return token
+
+
+def _add_purpose_keys(path: Path) -> None:
+    """A key ring per purpose, in a secrets file that has none yet (a new one, or one made when one shared
+    ring sealed everything: that ring stays, to open what it sealed)."""
+    env: dict[str, str] = json.loads(path.read_text())
+    missing = [purpose for purpose in KeyPurpose if purpose.keys_env not in env]
+    if not missing:
+        return
+    for purpose in missing:
+        key_id = time.strftime(f"{purpose.value}-dev-%Y%m%d")
+        env |= {purpose.keys_env: json.dumps({key_id: new_key()}), purpose.key_id_env: key_id}
+    _write_private(path, env)
+
+
+def purposes_of(process: str) -> set[KeyPurpose]:
+    """The data key rings a process uses: the payload ring for every process that talks to Temporal (all but
+    the relays and the token issuer, which hold no personal data), the intake ring for intake's API (its sealed
+    columns and evidence), the sanctions ring for sanctions' API and worker (its sealed documents). A cluster
+    replica (`intake-api-2`) is its process."""
+    name = re.sub(r"-\d+$", "", process)
+    if name.endswith("-relay") or name == "issuer-api":
+        return set()
+    return {KeyPurpose.PAYLOAD} | ({KeyPurpose.INTAKE} if name == "intake-api" else set()) | (
+        {KeyPurpose.SANCTIONS} if name in ("sanctions-api", "sanctions-worker") else set())
+
+
+def process_keys(process: str, env: dict[str, str]) -> dict[str, str]:
+    """`env` without the data keys `process` does not use: the other purposes' rings, and the shared ring of
+    before for a process that uses none."""
+    kept = purposes_of(process)
+    dropped = key_env_names() - {name for purpose in kept for name in key_env_names(purpose)}
+    if kept:
+        dropped -= {"ANXIN_DATA_KEYS", "ANXIN_DATA_KEY_ID"}
+    return {name: value for name, value in env.items() if name not in dropped}
 
 
 def _add_token_keys(data_dir: Path) -> None:

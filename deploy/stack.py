@@ -1,8 +1,8 @@
 """The local stack: engines, then every service process, supervised until Ctrl-C.
 
 `python -m deploy.launcher run` (what `make run` calls; `deploy/launcher.py`) starts PostgreSQL, Temporal and Kafka (or uses the
-external ones named by DATABASE_URL, TEMPORAL_ADDRESS, KAFKA_BOOTSTRAP_SERVERS), then each service's
-API, outbox relay and worker and the lifecycle worker, each its own process with its log file under
+external ones named by DATABASE_URL, TEMPORAL_ADDRESS, KAFKA_BOOTSTRAP_SERVERS), then the token issuer, each
+service's API, outbox relay and worker and the lifecycle worker, each its own process with its log file under
 `.data/logs/`. It waits until all are ready, prints the URLs, restarts any process that dies, and stops
 everything on Ctrl-C or SIGTERM. The integration tests start the same stack with this same code.
 """
@@ -39,7 +39,7 @@ from deploy.engines import (
 )
 from deploy.kafka_cluster import KafkaCluster
 from deploy.postgres import PostgresEngine
-from deploy.secrets import codec_path_token
+from deploy.secrets import codec_path_token, process_keys
 
 if TYPE_CHECKING:
     from services.common.settings import CommonSettings
@@ -183,7 +183,13 @@ class Stack:
             **self.transport_env(),
             "ANXIN_DATA_DIR": str(self.data_dir),
             **self.development_secrets(),
+            # The one process that issues tokens: the services' /oauth/token name it, the lifecycle worker uses it.
+            "ANXIN_TOKEN_ISSUER_URL": self.token_issuer_url,
         }
+
+    @property
+    def token_issuer_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.token_issuer}"
 
     def kafka_topic_env(self) -> dict[str, str]:
         """How the processes create topics (the broker's defaults on the single development broker)."""
@@ -209,15 +215,24 @@ class Stack:
 
     def development_secrets(self) -> dict[str, str]:
         """Keys and agency clients for a local stack, made once per data dir (unless set in the environment)."""
-        if self.environ.get("ANXIN_DATA_KEYS"):
+        if self.environ.get("ANXIN_DATA_KEYS") or self.environ.get("ANXIN_PAYLOAD_KEYS"):
             return {}
         from deploy.secrets import development_environment
 
         return development_environment(self.data_dir)
 
+    def issuer_secrets(self) -> dict[str, str]:
+        """The token issuer's own: its signing key and the registered clients (unless set in the environment)."""
+        if self.environ.get("ANXIN_DATA_KEYS"):
+            return {}
+        from deploy.secrets import development_issuer_environment
+
+        return development_issuer_environment(self.data_dir)
+
     def lifecycle_credentials(self) -> dict[str, str]:
         """The lifecycle worker's client secret, from the development clients (unless set in the environment)."""
-        if self.environ.get("ANXIN_LIFECYCLE_CLIENT_SECRET") or self.environ.get("ANXIN_DATA_KEYS"):
+        if (self.environ.get("ANXIN_LIFECYCLE_CLIENT_SECRET") or self.environ.get("ANXIN_DATA_KEYS")
+                or self.environ.get("ANXIN_PAYLOAD_KEYS")):
             return {}
         from deploy.secrets import development_clients
 
@@ -229,7 +244,11 @@ class Stack:
 
     def process_specs(self) -> list[ProcessSpec]:
         python = sys.executable
-        specs: list[ProcessSpec] = []
+        # The issuer first: the lifecycle worker's first command needs a token from it.
+        specs: list[ProcessSpec] = [
+            ProcessSpec("issuer-api", [python, "-m", "services.issuer", "api"], self.ports.token_issuer,
+                        {**self.engine_env(), **self.issuer_secrets()}),
+        ]
         for i, service in enumerate(SERVICES, start=1):
             env = {**self.engine_env(), "DATABASE_URL": self.postgres.service_url(service)}
             base = self.ports.service_base + i
@@ -265,11 +284,14 @@ class Stack:
                 },
             )
         )
+        for spec in specs:  # each process holds only the data keys of its purposes
+            spec.env = process_keys(spec.name, spec.env)
         return specs
 
     def start_process(self, spec: ProcessSpec) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **spec.env, **self.extra_env, "ANXIN_HTTP_PORT": str(spec.port), "PYTHONUNBUFFERED": "1"}
+        env = process_keys(spec.name, {**os.environ, **spec.env, **self.extra_env, "ANXIN_HTTP_PORT": str(spec.port),
+                                       "PYTHONUNBUFFERED": "1"})
         with open(self.log_dir / f"{spec.name}.log", "ab") as out:
             spec.process = subprocess.Popen(
                 spec.argv, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
@@ -278,6 +300,9 @@ class Stack:
         self.processes[spec.name] = spec
 
     def start_processes(self, names: list[str] | None = None, *, timeout: float = 90) -> None:
+        if names is not None and any(name.startswith("lifecycle-worker") for name in names):
+            # The lifecycle worker's commands carry tokens from the issuer.
+            names = [*names, "issuer-api"]
         specs = [s for s in self.process_specs() if names is None or s.name in names]
         specs = [s for s in specs if not self.is_running(s.name)]
         for spec in specs:

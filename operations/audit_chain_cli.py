@@ -8,11 +8,13 @@ from typing import Annotated
 
 import typer
 
-from operations.cli_support import console, service_database_urls
+from operations.cli_support import JsonOption, console, service_database_urls
+from operations.views import print_json
 
 
 def verify_command(
     service: Annotated[list[str] | None, typer.Option("--service", help="only this service (repeatable)")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Check that every row of each service's audit trail is as written and none is missing: prints
     `N rows, chain intact` and the head's hash per service (keep it elsewhere: a later run that finds an
@@ -24,9 +26,11 @@ def verify_command(
     if unknown:
         raise typer.BadParameter(f"unknown service {', '.join(unknown)}; one of {', '.join(SERVICES)}")
     urls = service_database_urls()
-    broken = 0
-    for name in [s for s in SERVICES if not service or s in service]:
-        report = verify_chain(urls[name], name)
-        broken += not report.intact
-        console.print(report.describe() if report.intact else f"[red]{report.describe()}[/]", highlight=False)
-    raise typer.Exit(1 if broken else 0)
+    reports = [verify_chain(urls[name], name) for name in SERVICES if not service or name in service]
+    if as_json:
+        print_json({"services": [{"service": r.service, "rows": r.rows, "intact": r.intact, "broken_at": r.broken_at,
+                                  "reason": r.reason, "head": r.head.hex()} for r in reports]})
+    else:
+        for report in reports:
+            console.print(report.describe() if report.intact else f"[red]{report.describe()}[/]", highlight=False)
+    raise typer.Exit(0 if all(r.intact for r in reports) else 1)

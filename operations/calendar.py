@@ -31,6 +31,7 @@ from rich.table import Table
 from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from operations.views import wrapping_table
 from services.common.lifecycle_config import (
     calendar_file_path,
     load_lifecycle_config,
@@ -244,7 +245,8 @@ def status_report(status: CalendarStatus) -> list[str | Table]:
     parts: list[str | Table] = [f"calendar package {first}–{last}; configured {configured}; provisional from "
                                 f"{status.fallback_from} (weekdays less the statutory holidays)"]
     if status.provisional:
-        table = Table("workflow", "deadline", "due (provisional)", "note")
+        table = wrapping_table("workflow", "deadline", "due (provisional)", "note", whole=("due (provisional)",),
+                               wide=("note",))
         for row in status.provisional:
             table.add_row(row.workflow_id, row.deadline, str(row.due_date or ""), row.note)
         parts.append(table)

@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from operations.cli_support import console, operator_settings, temporal_client
+from operations.cli_support import JsonOption, console, operator_settings, status_console, temporal_client
+from operations.views import print_json
 
 calendar_app = typer.Typer(help="The official working-day calendar.", no_args_is_help=True)
 
@@ -41,7 +42,8 @@ def calendar_load(file: Annotated[Path, typer.Argument(exists=True, readable=Tru
 
 
 @calendar_app.command("status")
-def calendar_status_command(limit: Annotated[int, typer.Option(help="open workflows to ask, per kind")] = 5000) -> None:
+def calendar_status_command(limit: Annotated[int, typer.Option(help="open workflows to ask, per kind")] = 5000,
+                            as_json: JsonOption = False) -> None:
     """The years the calendar package and the configuration cover, and every pending deadline of an open
     complaint, case or blacklist listing still counted on the fallback (provisional)."""
     from operations.calendar import calendar_status, status_report
@@ -49,8 +51,11 @@ def calendar_status_command(limit: Annotated[int, typer.Option(help="open workfl
     async def run() -> None:
         settings = operator_settings()
         client = await temporal_client(settings)
-        with console.status("asking the open workflows…"):
+        with status_console.status("asking the open workflows…"):
             status = await calendar_status(client, settings, limit=limit)
+        if as_json:
+            print_json(status)
+            return
         for part in status_report(status):
             console.print(part)
 

@@ -16,6 +16,10 @@
 
 Agency commands get a token with client credentials: `--client-id/--client-secret` (or ANXIN_CLIENT_ID /
 ANXIN_CLIENT_SECRET); on a development stack the clients made by `make run` are used by default.
+
+Every command that only reads (stack status, case show, stuck, audit ledger, audit verify, trace, replay,
+calendar status) takes `--json`: one JSON document on standard output instead of tables, in the shapes of
+`operations/json_shapes.py`. Tables wrap to the terminal's width (`operations/views.py`).
 """
 
 from __future__ import annotations
@@ -30,20 +34,22 @@ from typing import Annotated
 import httpx
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from operations.audit_chain_cli import verify_command
 from operations.calendar_cli import calendar_app
 from operations.cli_support import (
     DATA_DIR,
+    JsonOption,
     agency_token,
     console,
     development_stack,
     operator_settings,
     service_database_urls,
+    status_console,
     temporal_client,
 )
 from operations.migrate_cli import migrate_command
+from operations.views import print_json, wrapping_table
 from services.common.temporal import exit_program
 
 app = typer.Typer(help="Anxin (安薪) operator and clerk commands.", no_args_is_help=True)
@@ -61,18 +67,22 @@ audit_app.command("verify")(verify_command)
 
 
 @stack_app.command("status")
-def stack_status() -> None:
+def stack_status(as_json: JsonOption = False) -> None:
     """Show each engine and process of the local stack and whether it is ready."""
     from deploy.engines import port_open
 
     stack = development_stack()
-    table = Table("component", "where", "state")
-    engines = [("PostgreSQL", "127.0.0.1", stack.ports.postgres), ("Temporal", "127.0.0.1", stack.ports.temporal),
-               ("Kafka", "127.0.0.1", stack.ports.kafka)]
-    for name, host, port in engines:
-        up = port_open(host, port)
-        table.add_row(name, f"{host}:{port}", "[green]up[/]" if up else "[red]down[/]")
-    for row in stack.status():
+    engines = [{"name": name, "where": f"127.0.0.1:{port}", "up": port_open("127.0.0.1", port)}
+               for name, port in (("PostgreSQL", stack.ports.postgres), ("Temporal", stack.ports.temporal),
+                                  ("Kafka", stack.ports.kafka))]
+    processes = stack.status()
+    if as_json:
+        print_json({"engines": engines, "processes": processes})
+        return
+    table = wrapping_table("component", "where", "state", whole=("state",))
+    for engine in engines:
+        table.add_row(str(engine["name"]), str(engine["where"]), "[green]up[/]" if engine["up"] else "[red]down[/]")
+    for row in processes:
         state = "[green]ready[/]" if row["ready"] else ("[red]down[/]" if row["http"] is None else "[yellow]not ready[/]")
         table.add_row(str(row["name"]), str(row["url"]), state)
     console.print(table)
@@ -86,9 +96,11 @@ def import_clues(
     batch: Annotated[int, typer.Option(min=1, max=1000, help="rows per request")] = 100,
     client_id: Annotated[str | None, typer.Option()] = None,
     client_secret: Annotated[str | None, typer.Option()] = None,
+    issuer_url: Annotated[str | None, typer.Option(help="the token issuer's base URL (default: the one intake "
+                                                        "names, or ANXIN_TOKEN_ISSUER_URL)")] = None,
 ) -> None:
     """Import clues in batches, showing progress, and print a result per row that was not filed."""
-    token = agency_token(url, client_id, client_secret, "city-office")
+    token = agency_token(url, client_id, client_secret, "city-office", issuer_url)
     text = file.read_text(encoding="utf-8-sig")
     is_csv = file.suffix.lower() == ".csv"
     lines = text.splitlines()
@@ -122,28 +134,21 @@ def import_clues(
 
 @case_app.command("show")
 def case_show(subject: Annotated[str, typer.Argument(help="complaint number (TS-…) or case id (C-…)")],
-              no_events: Annotated[bool, typer.Option("--no-events", help="skip reading Kafka")] = False) -> None:
+              no_events: Annotated[bool, typer.Option("--no-events", help="skip reading Kafka")] = False,
+              as_json: JsonOption = False) -> None:
     """The whole story in order: workflow steps and timers, the status timeline, events, and what it waits for."""
     from operations.operator import tell_story
+    from operations.views import render_story, story_document
 
     async def run() -> None:
         settings = operator_settings()
         client = await temporal_client(settings)
-        with console.status("reading history and events…"):
+        with status_console.status("reading history and events…"):
             story = await tell_story(client, settings, subject, kafka=not no_events)
-        console.rule(f"{story.workflow_id}  [{story.status}]")
-        if story.summary:
-            console.print(" ".join(f"{k}={v}" for k, v in story.summary.items()))
-        table = Table("when (UTC)", "source", "what")
-        for line in story.lines:
-            table.add_row(line.at.strftime("%Y-%m-%d %H:%M:%S"), line.source, line.text)
-        console.print(table)
-        if story.deadlines:
-            deadlines = Table("deadline", "due", "outcome")
-            for row in story.deadlines:
-                deadlines.add_row(*row)
-            console.print(deadlines)
-        console.print("[bold]waiting for:[/] " + ("; ".join(story.waiting_for) or "nothing (closed)"))
+        if as_json:
+            print_json(story_document(story))
+        else:
+            render_story(story, console)
 
     asyncio.run(run())
 
@@ -170,7 +175,8 @@ def case_retry(subject: Annotated[str, typer.Argument(
 
 
 @app.command("stuck")
-def stuck_command(limit: Annotated[int, typer.Option(help="workflows to look at")] = 200) -> None:
+def stuck_command(limit: Annotated[int, typer.Option(help="workflows to look at")] = 200,
+                  as_json: JsonOption = False) -> None:
     """Steps parked by a service's refusal (with the command to retry), workflows past a deadline, activities
     failing and retrying, and events set aside, with why.
 
@@ -181,11 +187,14 @@ def stuck_command(limit: Annotated[int, typer.Option(help="workflows to look at"
 
     async def run() -> None:
         client = await temporal_client(operator_settings())
-        with console.status("looking for stuck work…"):
+        with status_console.status("looking for stuck work…"):
             urls = service_database_urls()
             rows = await stuck(client, limit=limit, ledger_url=urls.get("cases"))
             rows += dead_letters(urls, limit=limit)
-        table = Table("workflow or subject", "why")
+        if as_json:
+            print_json({"stuck": rows})
+            return
+        table = wrapping_table("workflow or subject", "why", wide=("why",))
         for row in rows:
             table.add_row(row["workflow_id"], row["why"])
         console.print(table if rows else "nothing is stuck")
@@ -203,6 +212,7 @@ def audit_ledger_command(
     listing: Annotated[list[str] | None, typer.Option(
         "--listing", help="only this blacklist listing (repeatable; the ledger is then not audited)",
         show_default=False)] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Compare every open (and recently closed) complaint and case in the ledger, and every blacklist listing
     not final (or changed recently) in the sanctions service, with its workflow.
@@ -220,7 +230,7 @@ def audit_ledger_command(
         urls = service_database_urls()
         within = timedelta(days=closed_within_days)
         compared, found = 0, []
-        with console.status("comparing the ledger and the listings with the workflows…"):
+        with status_console.status("comparing the ledger and the listings with the workflows…"):
             audits: list[tuple[str, tuple[int, list[Disagreement]]]] = []
             if not listing:
                 audits.append(("processes", await audit_ledger(
@@ -230,9 +240,15 @@ def audit_ledger_command(
                 audits.append(("listings", await audit_listings(
                     client, urls["sanctions"], changed_within=within, listing_ids=set(listing) if listing else None,
                     settle_seconds=settle, fix=fix)))
-        for what, (count, disagreeing) in audits:
+        for _, (count, disagreeing) in audits:
             compared += count
             found += disagreeing
+        if as_json:
+            print_json({"compared": compared, "fix": fix, "disagreements": found, "audits": [
+                {"what": what, "compared": count, "disagree": len(disagreeing)}
+                for what, (count, disagreeing) in audits]})
+            return 1 if found else 0
+        for what, (count, disagreeing) in audits:
             console.print(f"{count} {what} compared, {len(disagreeing)} disagree")
         for d in found:
             console.print(f"[bold]{d.workflow_id}[/bold] (case {d.case_id})"
@@ -303,6 +319,7 @@ def redeliver_command(
 def replay_command(
     query: Annotated[str | None, typer.Option(help="visibility query, e.g. \"ExecutionStatus='Running'\"")] = None,
     limit: Annotated[int, typer.Option(help="histories to replay")] = 100,
+    as_json: JsonOption = False,
 ) -> None:
     """Fetch histories of running or closed workflows and replay them against the current code."""
     from operations.operator import replay
@@ -311,9 +328,12 @@ def replay_command(
 
     async def run() -> int:
         client = await temporal_client(operator_settings())
-        with Progress(TextColumn("[bold]replaying"), BarColumn(), MofNCompleteColumn(), console=console):
+        with Progress(TextColumn("[bold]replaying"), BarColumn(), MofNCompleteColumn(), console=status_console):
             results = await replay(client, workflows, query=query, limit=limit)
         failed = [r for r in results if r["result"] != "ok"]
+        if as_json:
+            print_json({"replayed": len(results), "failed": len(failed), "results": results})
+            return 1 if failed else 0
         for row in failed:
             console.print(f"[red]{row['workflow_id']}[/] {row['result']}")
         console.print(f"{len(results)} replayed, {len(failed)} failed")
@@ -334,12 +354,16 @@ def all_workflow_types() -> list[type]:
 
 
 @app.command("trace")
-def trace_command(subject: Annotated[str, typer.Argument(help="complaint number, case id or trace id")]) -> None:
+def trace_command(subject: Annotated[str, typer.Argument(help="complaint number, case id or trace id")],
+                  as_json: JsonOption = False) -> None:
     """The spans (from the local trace files) of every trace that touched the complaint, case or trace."""
     from operations.operator import spans_for
 
     spans = spans_for(DATA_DIR, subject)
-    table = Table("start", "process", "span", "trace")
+    if as_json:
+        print_json({"subject": subject, "spans": spans})
+        return
+    table = wrapping_table("start", "process", "span", "trace", whole=("start", "trace"), wide=("span",))
     for span in spans:
         table.add_row(span["start_time"][11:23], span["resource"]["attributes"].get("service.name", "?"),
                       span["name"], span["context"]["trace_id"][2:10])

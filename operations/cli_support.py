@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import typer
@@ -15,8 +15,12 @@ from rich.console import Console
 from services.common.settings import CommonSettings
 
 console = Console()
+# Spinners and progress: on standard error, so that standard output holds only the answer (the JSON
+# document of a read command run with --json, for a script to parse).
+status_console = Console(stderr=True)
 
-
+JsonOption = Annotated[bool, typer.Option(
+    "--json", help="print one JSON document for scripts (shapes: operations/json_shapes.py)")]
 
 def development_stack() -> Any:
     """The local stack the commands default to: `make run`'s, or `make run-cluster`'s while that one runs."""
@@ -37,7 +41,20 @@ def _development_data_dir() -> Path:
 DATA_DIR: Path = _development_data_dir()
 
 
-def agency_token(base_url: str, client_id: str | None, client_secret: str | None, default_client: str) -> str:
+def token_endpoint(service_url: str, issuer_url: str | None = None) -> str:
+    """The token issuer's `/oauth/token`: the one given (`--issuer-url`, ANXIN_TOKEN_ISSUER_URL), else the one the
+    service names — asked without credentials, which go to the issuer only."""
+    issuer_url = issuer_url or os.environ.get("ANXIN_TOKEN_ISSUER_URL")
+    if issuer_url:
+        return f"{issuer_url.rstrip('/')}/oauth/token"
+    answer = httpx.post(f"{service_url}/oauth/token", data={"grant_type": "client_credentials"}, timeout=10)
+    if answer.status_code == 421 and answer.json().get("token_endpoint"):
+        return str(answer.json()["token_endpoint"])
+    raise typer.BadParameter(f"{service_url} names no token issuer ({answer.status_code}): give --issuer-url")
+
+
+def agency_token(base_url: str, client_id: str | None, client_secret: str | None, default_client: str,
+                 issuer_url: str | None = None) -> str:
     client_id = client_id or os.environ.get("ANXIN_CLIENT_ID")
     client_secret = client_secret or os.environ.get("ANXIN_CLIENT_SECRET")
     if not client_id or not client_secret:
@@ -47,7 +64,7 @@ def agency_token(base_url: str, client_id: str | None, client_secret: str | None
         clients = {c["client_id"]: c for c in json.loads(development.read_text())}
         client_id = client_id or default_client
         client_secret = clients[client_id]["client_secret"]
-    response = httpx.post(f"{base_url}/oauth/token", data={"grant_type": "client_credentials"},
+    response = httpx.post(token_endpoint(base_url, issuer_url), data={"grant_type": "client_credentials"},
                           auth=(client_id, client_secret), timeout=10)
     if response.status_code != 200:
         raise typer.BadParameter(f"token refused: {response.json().get('detail', response.text)}")
@@ -55,11 +72,14 @@ def agency_token(base_url: str, client_id: str | None, client_secret: str | None
 
 
 def operator_settings() -> CommonSettings:
-    """Settings from the environment; on a development stack, its keys from the data dir (and on the cluster
+    """Settings from the environment; on a development stack, its keys from the data dir (the payload keys
+    of the data keys: the commands read workflows, never sealed columns or documents; and on the cluster
     profile's, the CA, client certificate and SCRAM credentials its engines ask for)."""
+    from deploy.secrets import process_keys
+
     secrets_file = DATA_DIR / "development-secrets.json"
-    if not os.environ.get("ANXIN_DATA_KEYS") and secrets_file.exists():
-        for key, value in json.loads(secrets_file.read_text()).items():
+    if not (os.environ.get("ANXIN_DATA_KEYS") or os.environ.get("ANXIN_PAYLOAD_KEYS")) and secrets_file.exists():
+        for key, value in process_keys("operator-cli", json.loads(secrets_file.read_text())).items():
             os.environ.setdefault(key, value)
         from deploy.certificates import development_transport_env
 
@@ -71,7 +91,7 @@ def operator_settings() -> CommonSettings:
 async def temporal_client(settings: CommonSettings) -> Any:
     from services.common.temporal import connect
 
-    with console.status("connecting to Temporal…"):
+    with status_console.status("connecting to Temporal…"):
         return await connect(settings)
 
 

@@ -20,6 +20,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from services.common.auth import ClientCredentials
 from services.common.crypto import KeyConfigError
+from services.common.data_keys import KeyPurpose
 from services.common.health import temporal_check
 from services.common.logs import configure_logging
 from services.common.runner import serve_health_while
@@ -92,20 +93,23 @@ class LifecycleSettings(CommonSettings):
     sdk_metrics_host: str = Field("127.0.0.1", alias="ANXIN_TEMPORAL_SDK_METRICS_HOST")
 
     def service_client(self, http: httpx.AsyncClient, base_url: str, audience: str) -> HttpCommandClient:
-        """Commands to one service, authenticated as the lifecycle client with a token for that service alone:
-        from the issuer (`ANXIN_TOKEN_ISSUER_URL`) when set, else from that service's own token endpoint."""
+        """Commands to one service, authenticated as the lifecycle client with a token for that service alone,
+        from the token issuer (`ANXIN_TOKEN_ISSUER_URL`)."""
         if not self.lifecycle_client_secret:
             raise KeyConfigError(
                 "ANXIN_LIFECYCLE_CLIENT_SECRET must be set: the services answer lifecycle requests only with the "
                 f"token of the lifecycle client {self.lifecycle_client_id!r}"
             )
+        issuers = [part.strip().rstrip("/") for part in (self.token_issuer_url or "").split(",") if part.strip()]
+        if not issuers:
+            raise KeyConfigError("ANXIN_TOKEN_ISSUER_URL must name the token issuer: the services issue no tokens")
         replicas = []
-        # A comma-separated list names replicas of the service (no load balancer in front of them): each
-        # with its own token endpoint (or the issuer's, when set), the next used when one refuses the connection.
-        for url in (part.strip() for part in base_url.split(",") if part.strip()):
-            token_url = f"{(self.token_issuer_url or url).rstrip('/')}/oauth/token"
-            auth = ClientCredentials(token_url, self.lifecycle_client_id, self.lifecycle_client_secret,
-                                     audiences=[audience])
+        # A comma-separated list names replicas of the service (no load balancer in front of them), the next used
+        # when one refuses the connection; a list of issuers pairs replica n with issuer n, so that an issuer
+        # refusing the connection also moves the commands on to the next pair.
+        for n, url in enumerate(part.strip() for part in base_url.split(",") if part.strip()):
+            auth = ClientCredentials(f"{issuers[n % len(issuers)]}/oauth/token", self.lifecycle_client_id,
+                                     self.lifecycle_client_secret, audiences=[audience])
             replicas.append(HttpCommandClient(http, url, auth))
         return replicas[0] if len(replicas) == 1 else ReplicatedCommandClient(replicas)
 
@@ -208,12 +212,12 @@ async def run(settings: LifecycleSettings) -> None:
 
 
 def require_data_keys(settings: CommonSettings) -> None:
-    """Refuse to start without the data keys: the worker would otherwise write readable payloads (names,
+    """Refuse to start without the payload keys: the worker would otherwise write readable payloads (names,
     amounts, failure messages) into Temporal's history, and could not read the encrypted ones."""
-    if not (settings.data_keys and settings.data_key_id):
-        raise SystemExit("the lifecycle worker does not start without ANXIN_DATA_KEYS and ANXIN_DATA_KEY_ID: "
+    if not settings.has_keys(KeyPurpose.PAYLOAD):
+        raise SystemExit("the lifecycle worker does not start without ANXIN_PAYLOAD_KEYS and ANXIN_PAYLOAD_KEY_ID: "
                          "every workflow payload is encrypted with them (docs/operations.md, \"Keys\")")
-    settings.cipher()  # malformed keys fail here, at start, with KeyConfigError's message
+    settings.cipher(KeyPurpose.PAYLOAD)  # malformed keys fail here, at start, with KeyConfigError's message
 
 
 def main() -> None:

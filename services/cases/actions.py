@@ -144,6 +144,7 @@ class Cases:
             await store.insert_document(
                 conn, document_id=document_id, idempotency_key=key, kind=kind, subject=subject,
                 request_hash=fingerprint, request=request.model_dump(mode="json"), event=event,
+                texts=payload.agency_texts(),
             )
             return {"id": document_id}
 
@@ -254,6 +255,7 @@ class Cases:
                 conn, action_id=action_id, idempotency_key=idempotency_key, kind=kind, case_id=case["case_id"],
                 complaint_id=complaint_id, workflow_id=workflow_id, actor=principal.client_id, request=request,
                 response=response, event=event, request_fingerprint=REQUEST_FINGERPRINT.get(),
+                texts=payload.agency_texts(),
             )
             await audit.record(conn, principal, f"case.{kind}", complaint_id or case["case_id"],
                                detail={"action_id": action_id, "case_id": case["case_id"]})

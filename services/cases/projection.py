@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -74,6 +74,7 @@ LADDER_LETTERS = {"reminder", "supervision", "warning_letter", "accountability_r
                   "accountability_transfer"}
 
 Conn = psycopg.Connection[Any]
+P = TypeVar("P", bound=EventPayload)
 
 
 class _AboutACase(Protocol):
@@ -458,11 +459,13 @@ class LedgerProjection:
         self.refresh(conn, case_id)
 
     def _on_extension_requested(self, conn: Conn, event: EventEnvelope, requested: ExtensionRequested) -> None:
+        requested = with_agency_texts(conn, event, requested)
         case_id = self._action_case(conn, requested)
         self.timeline(conn, case_id, event, f"申请延长办案期限（{requested.actor}）：{requested.reason}",
                       actor=requested.actor)
 
     def _on_extension_approved(self, conn: Conn, event: EventEnvelope, approved: ExtensionApproved) -> None:
+        approved = with_agency_texts(conn, event, approved)
         pid = _process_of(approved)
         case_id = self.ensure_process(conn, pid, event.occurred_at, approved.county)
         conn.execute("UPDATE processes SET extension_approved = true WHERE process_case_id = %s", (pid,))
@@ -483,7 +486,7 @@ class LedgerProjection:
         pid = _process_of(action)
         case_id = self.ensure_process(conn, pid, event.occurred_at, action.county)
         self._apply_process_snapshot(conn, pid, action.process, event.occurred_at)
-        summary, detail = action_texts.timeline_line(action)
+        summary, detail = action_texts.timeline_line(with_agency_texts(conn, event, action))
         self.timeline(conn, case_id, event, summary, actor=action.actor, detail=detail)
         self.refresh(conn, case_id)
 
@@ -560,6 +563,7 @@ class LedgerProjection:
     # --- merge and split ----------------------------------------------------------------------------------
 
     def _on_case_merged(self, conn: Conn, event: EventEnvelope, merge: CaseMerged) -> None:
+        merge = with_agency_texts(conn, event, merge)
         survivor = self.resolve_alias(conn, merge.case_id)
         merged = merge.merged_case_id
         row = conn.execute("SELECT merged_into FROM ledger WHERE case_id = %s", (merged,)).fetchone()
@@ -588,6 +592,7 @@ class LedgerProjection:
         self.refresh(conn, survivor)
 
     def _on_case_split(self, conn: Conn, event: EventEnvelope, split: CaseSplit) -> None:
+        split = with_agency_texts(conn, event, split)
         source = self.resolve_alias(conn, split.case_id)
         new_case = split.new_case_id
         if conn.execute("SELECT 1 FROM ledger WHERE case_id = %s", (new_case,)).fetchone():
@@ -696,6 +701,18 @@ class LedgerProjection:
              Jsonb(_jsonable(s.deadlines)), s.next_deadline, s.overdue, Jsonb(s.stage_times), s.process_case_ids,
              s.received_at, case_id),
         )
+
+
+def with_agency_texts(conn: Conn, event: EventEnvelope, payload: P) -> P:
+    """The payload with the agencies' free text its event leaves out (`AgencyText`), as the action that made it
+    kept it in `event_texts`; an event published before carries the text itself and is taken as it is."""
+    fields = payload.agency_text_fields()
+    if not fields:
+        return payload
+    row = conn.execute("SELECT texts FROM event_texts WHERE event_id = %s", (event.event_id,)).fetchone()
+    if row is None:
+        return payload
+    return payload.model_copy(update={name: text for name, text in row["texts"].items() if name in fields})
 
 
 def _jsonable(value: Any) -> Any:

@@ -38,7 +38,7 @@ async def merge(cases: Cases, principal: Principal, case_id: str, other_id: str,
                          into_process_case_id=survivor if merged else None)
     event = EventEnvelope.wrap(payload, subject=case["case_id"], producer="cases")
     async with cases.pool.connection() as conn, conn.transaction():
-        await store.add_event(conn, event)
+        await store.add_event(conn, event, payload.agency_texts())
         await audit.record(conn, principal, "case.merge", case["case_id"],
                            detail={"merged": other["case_id"], "processes_merged": merged})
     return {"accepted": True, "case_id": case["case_id"], "merged_case_id": other["case_id"],
@@ -87,7 +87,7 @@ async def split(
                         county=case["county"], actor=principal.client_id, reason=reason)
     event = EventEnvelope.wrap(payload, subject=case["case_id"], producer="cases")
     async with cases.pool.connection() as conn, conn.transaction():
-        await store.add_event(conn, event)
+        await store.add_event(conn, event, payload.agency_texts())
         await audit.record(conn, principal, "case.split", case["case_id"],
                            detail={"new_case_id": new_case_id, "complaints": wanted})
     return {"accepted": True, "case_id": case["case_id"], "new_case_id": new_case_id, "complaint_ids": wanted,

@@ -188,14 +188,14 @@ async def find_document(conn: Conn, idempotency_key: str) -> dict[str, Any] | No
 
 async def insert_document(
     conn: Conn, *, document_id: str, idempotency_key: str, kind: str, subject: str, request_hash: str,
-    request: dict[str, Any], event: EventEnvelope,
+    request: dict[str, Any], event: EventEnvelope, texts: dict[str, str] | None = None,
 ) -> None:
     await conn.execute(
         "INSERT INTO documents (document_id, idempotency_key, kind, subject, request_hash, request) "
         "VALUES (%s, %s, %s, %s, %s, %s)",
         (document_id, idempotency_key, kind, subject, request_hash, Jsonb(request)),
     )
-    await add_event_async(conn, Topics.CASES, event)
+    await add_event(conn, event, texts)
 
 
 async def case_of_process(conn: Conn, process_case_id: str) -> str:
@@ -223,7 +223,7 @@ async def find_action(conn: Conn, idempotency_key: str) -> dict[str, Any] | None
 async def insert_action(
     conn: Conn, *, action_id: str, idempotency_key: str | None, kind: str, case_id: str, complaint_id: str | None,
     workflow_id: str | None, actor: str, request: dict[str, Any], response: dict[str, Any],
-    event: EventEnvelope, request_fingerprint: str | None = None,
+    event: EventEnvelope, request_fingerprint: str | None = None, texts: dict[str, str] | None = None,
 ) -> None:
     await conn.execute(
         "INSERT INTO actions (action_id, idempotency_key, kind, case_id, complaint_id, workflow_id, actor, request, "
@@ -231,7 +231,7 @@ async def insert_action(
         (action_id, idempotency_key, kind, case_id, complaint_id, workflow_id, actor, Jsonb(request), Jsonb(response),
          request_fingerprint),
     )
-    await add_event_async(conn, Topics.CASES, event)
+    await add_event(conn, event, texts)
 
 
 async def pending_extension(conn: Conn, process_case_id: str) -> dict[str, Any] | None:
@@ -269,7 +269,11 @@ async def case_extension_requests(conn: Conn, case_id: str) -> list[dict[str, An
     return await cur.fetchall()
 
 
-async def add_event(conn: Conn, event: EventEnvelope) -> None:
+async def add_event(conn: Conn, event: EventEnvelope, texts: dict[str, str] | None = None) -> None:
+    """The event into the outbox, and the agencies' free text its payload leaves out (`AgencyText`:
+    `payload.agency_texts()`) into `event_texts` by the event's id, for the ledger's timeline."""
+    if texts:
+        await conn.execute("INSERT INTO event_texts (event_id, texts) VALUES (%s, %s)", (event.event_id, Jsonb(texts)))
     await add_event_async(conn, Topics.CASES, event)
 
 

@@ -31,6 +31,7 @@ from pydantic import Field, model_validator
 from temporalio.api.common.v1 import Payload
 
 from services.common.auth import Role, bearer_principal
+from services.common.data_keys import KeyPurpose
 from services.common.logs import configure_logging
 from services.common.problems import Problem, install_problem_handlers, problem_response
 from services.common.runner import serve
@@ -96,7 +97,7 @@ def _json(payloads: list[Payload]) -> dict[str, Any]:
 def create_app(settings: CodecSettings) -> FastAPI:
     # Payloads never sealed (none should be) are shown as stored: refusing them here would hide the whole
     # batch from the page and protect nothing, since they are already readable in Temporal.
-    codec = EncryptionCodec(settings.cipher(), pass_unsealed=True)
+    codec = EncryptionCodec(settings.cipher(KeyPurpose.PAYLOAD), pass_unsealed=True)
     app = FastAPI(title="Anxin codec server", docs_url=None, redoc_url=None)
     # An operator tool, not a service: a token for any of the services will do (the role is checked below).
     app.state.token_verifier = settings.token_verifier(AUDIENCES)

@@ -41,12 +41,7 @@ class FieldCipher:
     @classmethod
     def from_config(cls, keys_json: str, current_key_id: str) -> FieldCipher:
         """`keys_json` maps key ids to base64 keys: {"2026-11": "…", "2027-05": "…"}."""
-        try:
-            raw = json.loads(keys_json)
-            keys = {str(k): base64.b64decode(v) for k, v in raw.items()}
-        except (ValueError, TypeError) as exc:
-            raise KeyConfigError(f"data keys are not a JSON object of base64 keys: {exc}") from None
-        return cls(keys, current_key_id)
+        return cls(parse_keys(keys_json), current_key_id)
 
     def seal(self, plaintext: str, *, context: str) -> bytes:
         return self.seal_bytes(plaintext.encode(), context=context)
@@ -75,6 +70,15 @@ class FieldCipher:
     def key_id_of(blob: bytes) -> str:
         blob = bytes(blob)
         return blob[2 : 2 + blob[1]].decode()
+
+
+def parse_keys(keys_json: str) -> dict[str, bytes]:
+    """A key ring's keys from its JSON {key id: base64 key}."""
+    try:
+        raw = json.loads(keys_json)
+        return {str(k): base64.b64decode(v) for k, v in raw.items()}
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise KeyConfigError(f"data keys are not a JSON object of base64 keys: {exc}") from None
 
 
 def keyed_reference(value: str, key: bytes, *, prefix: str = "ref") -> str:

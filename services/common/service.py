@@ -202,18 +202,14 @@ def create_service_app(
         checks["temporal"] = temporal_check(app.state.temporal.get)
     app.include_router(health_router(f"{spec.name}-api", checks))
     install_problem_handlers(app)
-    # Each service verifies with the published keys, for its own audience; only the process given the signing
-    # key issues (and only it needs the clients file).
+    # Each service verifies with the published keys, for its own audience, and issues nothing: its /oauth/token
+    # names the token issuer (services/issuer), the one process given the signing key.
     verifier = settings.token_verifier([spec.name])
     app.state.token_verifier = verifier
-    issuer = settings.token_issuer(verifier)
-    endpoint = TokenEndpoint(
-        verifier,
-        issuer,
-        settings.client_registry() if issuer is not None else None,
-        settings.token_endpoint_limits(),
-        settings.token_issuer_url,
-    )
+    if settings.token_signing_jwk:
+        log.warning("ANXIN_TOKEN_SIGNING_JWK is set for %s-api, which does not issue tokens: give it to the token "
+                    "issuer alone (python -m services.issuer api)", spec.name)
+    endpoint = TokenEndpoint(verifier, issuer_url=settings.token_issuer_url)
     app.state.token_endpoint = endpoint
     # Every router, the token endpoint and the audit trail included: each 4xx is a problem document.
     for router in [token_router(endpoint), audit_router(), *routers]:

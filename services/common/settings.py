@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.common.auth import ClientRegistry
 from services.common.crypto import FieldCipher, KeyConfigError
+from services.common.data_keys import KeyPurpose, purpose_cipher
 from services.common.token_endpoint import TokenEndpointLimits
 from services.common.token_keys import TokenIssuer, TokenKeyError, TokenVerifier, load_json_setting
 from services.common.transport import TransportSettings
@@ -49,8 +50,16 @@ class CommonSettings(TransportSettings):
     # The lifecycle configuration file (deadlines, ladder, thresholds per province, calendar overrides).
     lifecycle_config: Path | None = Field(None, alias="ANXIN_LIFECYCLE_CONFIG")
     log_level: str = Field("INFO", alias="ANXIN_LOG_LEVEL")
-    # Personal data at rest: JSON {key id: base64 AES-256 key}, the id new values are sealed with, and the
-    # key of keyed references (pseudonyms). `make run` generates development keys in the data dir.
+    # Data at rest: one key ring per purpose (services/common/data_keys.py), each a JSON {key id: base64
+    # AES-256 key} and the id new values are sealed with; a process is given the rings it uses. The shared
+    # ring of before (ANXIN_DATA_KEYS) still opens what it sealed. And the key of keyed references
+    # (pseudonyms). `make run` generates development keys in the data dir.
+    intake_keys: str | None = Field(None, alias="ANXIN_INTAKE_KEYS", repr=False)
+    intake_key_id: str | None = Field(None, alias="ANXIN_INTAKE_KEY_ID")
+    payload_keys: str | None = Field(None, alias="ANXIN_PAYLOAD_KEYS", repr=False)
+    payload_key_id: str | None = Field(None, alias="ANXIN_PAYLOAD_KEY_ID")
+    sanctions_keys: str | None = Field(None, alias="ANXIN_SANCTIONS_KEYS", repr=False)
+    sanctions_key_id: str | None = Field(None, alias="ANXIN_SANCTIONS_KEY_ID")
     data_keys: str | None = Field(None, alias="ANXIN_DATA_KEYS", repr=False)
     data_key_id: str | None = Field(None, alias="ANXIN_DATA_KEY_ID")
     reference_key: str | None = Field(None, alias="ANXIN_REFERENCE_KEY", repr=False)
@@ -101,10 +110,15 @@ class CommonSettings(TransportSettings):
         insync = self.kafka_min_insync_replicas or self.kafka_replication_factor - 1
         return {"min.insync.replicas": str(insync)}
 
-    def cipher(self) -> FieldCipher:
-        if not self.data_keys or not self.data_key_id:
-            raise KeyConfigError("ANXIN_DATA_KEYS and ANXIN_DATA_KEY_ID must be set to store personal data")
-        return FieldCipher.from_config(self.data_keys, self.data_key_id)
+    def cipher(self, purpose: KeyPurpose) -> FieldCipher:
+        """The key ring of `purpose` (`KeyConfigError` when this process has none)."""
+        own_keys, own_key_id = getattr(self, f"{purpose.value}_keys"), getattr(self, f"{purpose.value}_key_id")
+        return purpose_cipher(purpose, own_keys, own_key_id, self.data_keys, self.data_key_id)
+
+    def has_keys(self, purpose: KeyPurpose) -> bool:
+        """Whether this process is given a key ring for `purpose` (its own, or the shared one of before)."""
+        own = getattr(self, f"{purpose.value}_keys") and getattr(self, f"{purpose.value}_key_id")
+        return bool(own or (self.data_keys and self.data_key_id))
 
     def reference_key_bytes(self) -> bytes:
         if not self.reference_key:

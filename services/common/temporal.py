@@ -24,6 +24,7 @@ from temporalio.converter import DataConverter, DefaultFailureConverterWithEncod
 from temporalio.service import TLSConfig
 
 from services.common.crypto import FieldCipher
+from services.common.data_keys import KeyPurpose
 from services.common.settings import CommonSettings
 
 ENCRYPTED_ENCODING = b"binary/encrypted"
@@ -81,8 +82,10 @@ def data_converter(cipher: FieldCipher | None = None) -> DataConverter:
 
 
 def settings_converter(settings: CommonSettings) -> DataConverter:
-    """Encrypted whenever the process has data keys (every process of a real stack has)."""
-    return data_converter(settings.cipher() if settings.data_keys and settings.data_key_id else None)
+    """Encrypted whenever the process has the payload keys (every process of a real stack that talks to
+    Temporal has)."""
+    payload = KeyPurpose.PAYLOAD
+    return data_converter(settings.cipher(payload) if settings.has_keys(payload) else None)
 
 
 def tls_config(settings: CommonSettings) -> TLSConfig | bool:

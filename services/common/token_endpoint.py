@@ -1,20 +1,21 @@
-"""`POST /oauth/token` and `GET /.well-known/jwks.json`, on every service's API.
+"""`POST /oauth/token` and `GET /.well-known/jwks.json`: on the token issuer (`services/issuer`), and on every
+service's API, where the token route only names the issuer.
 
 The token endpoint is the one route anybody may call with anything, and each call costs an scrypt (~60 ms of
-CPU, by design). Three things keep it from stalling the service it lives in (the intake API serves the workers'
-form on the same event loop):
+CPU, by design). It runs in a process of its own, apart from the services (the workers' form above all), and
+three things keep a flood from stalling even that process:
 
 - the secret check runs in a small thread pool at the lowest priority, never on the event loop (scrypt
   releases the GIL), and when the pool and its short queue are full the request is refused at once (503 +
   Retry-After) instead of queueing without bound;
 - failed attempts are counted per client address and per client id; past the limit the endpoint answers 429
   with Retry-After before any scrypt is spent. The counters live in the process's memory: cheap, and lost on a
-  restart, which only gives an attacker a fresh window (each API process counts on its own);
+  restart, which only gives an attacker a fresh window (each issuer process counts on its own);
 - an unknown client id costs one scrypt, like a known one (a precomputed dummy hash), so it is neither cheaper
   to probe nor told apart by timing.
 
-Only the process given the signing key issues (`ANXIN_TOKEN_SIGNING_JWK`); the others answer 421 with a
-problem naming the issuer, and spend nothing.
+Only the issuer, given the signing key (`ANXIN_TOKEN_SIGNING_JWK`), issues; the services answer 421 with a
+problem naming it (`ANXIN_TOKEN_ISSUER_URL`), and spend nothing.
 """
 
 from __future__ import annotations
@@ -115,11 +116,16 @@ class PoolSaturated(Exception):
 
 
 def _lower_priority() -> None:
-    """Run this checking thread at the lowest CPU priority (Linux nices each thread on its own): under a flood
-    the scheduler gives the event loop — the workers' form — the CPU first, and the checks what is left (they
-    are refused with 503 when they fall behind)."""
+    """Run this checking thread at the lowest CPU priority (Linux schedules each thread on its own): under a
+    flood the scheduler gives every other process — the services, the workers' form — the CPU first, and the
+    checks what is left (they are refused with 503 when they fall behind). SCHED_IDLE where the system allows
+    it: any other thread waking up takes the CPU from a check at once, where a nice 19 thread keeps it until
+    its time slice ends; else nice 19."""
+    thread = threading.get_native_id()
     with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        os.setpriority(os.PRIO_PROCESS, thread, 19)
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(thread, os.SCHED_IDLE, os.sched_param(0))
 
 
 class SecretChecks:

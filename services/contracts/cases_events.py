@@ -3,7 +3,10 @@
 Every event's envelope `subject` is the ledger case id (or, for complaint-level facts, the complaint id
 whose case is named in the payload), so one case's events stay in order on one partition. Payloads carry
 ids, codes, amounts and counts only: never a worker's name, ID number, phone or bank card. Inspectors are
-named by their agency client id.
+named by their agency client id. The free text inspectors and bureau heads type (forwarding notes, the
+reasons of extensions, referral decisions, merges and splits, notes on confirmed deadlines and figures) is
+`AgencyText`: the service keeps it by the event's id (`event_texts`) and never publishes it; the `reason` of
+an acceptance decision or a closure is a code of the lifecycle's vocabulary, not text.
 
 Each event is one class (`services/contracts/events.py`: `EventEnvelope.wrap` and `envelope.parse()`); all
 of them are version 1. `process.reported` carries the snapshot defined with the reports
@@ -18,7 +21,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.contracts.events import EventPayload, Topics
+from services.contracts.events import AgencyText, EventPayload, Topics
 
 # The process snapshot is defined with the reports that carry it; re-exported for the action events.
 from services.contracts.process_reports import DeadlineView as DeadlineView
@@ -80,7 +83,7 @@ class ComplaintForwarded(CasesEvent):
     case_id: str | None
     county: str
     forward_to: str
-    note: str | None = None
+    note: AgencyText = None
 
 
 class OrderIssued(CasesEvent):
@@ -190,7 +193,7 @@ class ExtensionRequested(ActionRecorded):
     VERSION: ClassVar[int] = 1
 
     request_id: str
-    reason: str
+    reason: AgencyText = None
 
 
 class ExtensionApproved(ActionRecorded):
@@ -200,7 +203,7 @@ class ExtensionApproved(ActionRecorded):
     VERSION: ClassVar[int] = 1
 
     request_id: str
-    reason: str
+    reason: AgencyText = None
 
 
 class ReferralReportSubmitted(ActionRecorded):
@@ -221,7 +224,7 @@ class ReferralApprovalDecided(ActionRecorded):
     VERSION: ClassVar[int] = 1
 
     approved: bool
-    reason: str | None = None
+    reason: AgencyText = None
 
 
 class ReferralWithdrawalProposed(ActionRecorded):
@@ -231,7 +234,7 @@ class ReferralWithdrawalProposed(ActionRecorded):
     TYPE: ClassVar[str] = "case.referral_withdrawal_proposed"
     VERSION: ClassVar[int] = 1
 
-    reason: str
+    reason: AgencyText = None
 
 
 class ReferralWithdrawalDecided(ActionRecorded):
@@ -241,7 +244,7 @@ class ReferralWithdrawalDecided(ActionRecorded):
     VERSION: ClassVar[int] = 1
 
     approved: bool
-    reason: str | None = None
+    reason: AgencyText = None
 
 
 class DeadlineConfirmed(ActionRecorded):
@@ -252,7 +255,7 @@ class DeadlineConfirmed(ActionRecorded):
     VERSION: ClassVar[int] = 1
 
     deadline: str
-    note: str | None = None
+    note: AgencyText = None
 
 
 class FiguresConfirmed(ActionRecorded):
@@ -263,7 +266,7 @@ class FiguresConfirmed(ActionRecorded):
 
     confirmed_amount: Decimal
     confirmed_workers: int
-    notes: str | None = None
+    notes: AgencyText = None
 
 
 class ClosureRecorded(ActionRecorded):
@@ -318,7 +321,7 @@ class CaseMerged(CasesEvent):
     merged_case_id: str = Field(description="The case merged into it; its id is an alias from now on.")
     county: str
     actor: str
-    reason: str
+    reason: AgencyText = None
     processes_merged: list[str] = Field(
         default_factory=list,
         description="The merged case's processes whose complaints moved into `into_process_case_id` (not yet"
@@ -338,7 +341,7 @@ class CaseSplit(CasesEvent):
     complaint_ids: list[str]
     county: str
     actor: str
-    reason: str
+    reason: AgencyText = None
 
 
 class ReportProduced(CasesEvent):

@@ -8,13 +8,22 @@ defined. `EventEnvelope.wrap(payload, ...)` puts a payload object in an envelope
 class); `envelope.parse()` gives it back as that class, or raises `UnknownEvent` for a `(type, version)`
 no class is registered for (pydantic's `ValidationError` for a payload its class does not accept). A new
 version of an event is a new class with the same `TYPE` and the next `VERSION`.
+
+Free text that an agency typed (a forwarding note, the reason of an extension, a merge or a split) is never
+on the wire: every service and anyone with access to a topic reads it, and such text can hold anything, a
+name or a phone number included. A payload field holding it is declared `AgencyText`: the producer still
+sets it (so it can keep the text), but it is left out of the serialized payload and out of the published
+schema, and an older event that still carries it is read as before. The producing service keeps the text in
+its own records (`EventPayload.agency_texts()` gives it, to store by the event's id), where agencies read it
+over its API with their scope checked. Nothing in another service needs such text; one that did would ask
+the owner's API rather than have it sealed into the event.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -45,6 +54,16 @@ class UnknownEvent(ValueError):
         super().__init__(f"unknown event {event_type} v{version}: {known}")
 
 
+class _AgencyTextMarker:
+    """Marks a payload field as an agency's free text (`AgencyText`)."""
+
+
+AgencyText = Annotated[str | None, _AgencyTextMarker(), Field(
+    exclude=True,
+    description="Free text an agency typed: never serialized (older events may carry it; it is read if present).",
+)]
+
+
 class EventPayload(BaseModel):
     """The payload of one event type at one version. A subclass names them in `TYPE` and `VERSION` and is
     registered under `(TYPE, VERSION)` when it is defined; a base class that names neither is not."""
@@ -61,6 +80,17 @@ class EventPayload(BaseModel):
         super().__pydantic_init_subclass__(**kwargs)
         if ("TYPE" in cls.__dict__ or "VERSION" in cls.__dict__) and hasattr(cls, "TYPE"):
             _register(cls)
+
+    @classmethod
+    def agency_text_fields(cls) -> list[str]:
+        """The fields of free text an agency typed (`AgencyText`): kept by the producer, never serialized."""
+        return [name for name, field in cls.model_fields.items()
+                if any(isinstance(m, _AgencyTextMarker) for m in field.metadata)]
+
+    def agency_texts(self) -> dict[str, str]:
+        """The agencies' free text this payload holds (left out of its event), for the producer to keep."""
+        return {name: value for name in self.agency_text_fields()
+                if isinstance(value := getattr(self, name), str) and value}
 
 
 _REGISTRY: dict[tuple[str, int], type[EventPayload]] = {}

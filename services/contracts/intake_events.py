@@ -14,7 +14,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from services.contracts.events import EventPayload, Topics
+from services.contracts.events import AgencyText, EventPayload, Topics
 
 # How a complaint came in: the worker's own form (the QR code on a site's poster), a clerk, a clue import.
 Channel = Literal["qr_form", "clerk", "clue_import"]
@@ -62,7 +62,8 @@ class ComplaintSubmitted(IntakeEvent):
 class EmployerLinked(IntakeEvent):
     """An inspector linked an employer named without a credit code to a credit code (one county): complaints
     naming it by that name from now on join the credit code's cases. Keyed by the name's employer ref.
-    Complaints already grouped under the name stay where they are (the cases service merges cases)."""
+    Complaints already grouped under the name stay where they are (the cases service merges cases). The
+    inspector's reason stays in intake's `employer_links` (the `POST /v1/employers/links` answer shows it)."""
 
     TYPE: ClassVar[str] = "employer.linked"
     VERSION: ClassVar[int] = 1
@@ -74,7 +75,7 @@ class EmployerLinked(IntakeEvent):
     credit_code: str
     employer_ref: str = Field(description="The employer ref complaints naming it now get (E-<credit code>).")
     linked_by: str = Field(description="The inspector's client id.")
-    reason: str
+    reason: AgencyText = None
     linked_at: datetime
 
 

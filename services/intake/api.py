@@ -104,7 +104,7 @@ async def file_complaint(
 async def upload_evidence(
     request: Request, file: UploadFile = File(...), principal: Principal = require_roles(*FILERS)
 ) -> EvidenceResponse:
-    ref = await _store_upload(request, file)
+    ref = await _store_upload(request, file, principal)
     return EvidenceResponse(sha256=ref.sha256, size=ref.size, media_type=ref.media_type)
 
 
@@ -255,14 +255,32 @@ async def import_clues(
 # -- the worker's pages -----------------------------------------------------------------------------
 
 
-async def _store_upload(request: Request, file: UploadFile) -> Any:
+async def _store_upload(request: Request, file: UploadFile, principal: Principal) -> Any:
     settings = request.app.state.settings
     data = await file.read(settings.evidence_max_bytes + 1)
+    files = evidence_store(request)
     try:
-        return evidence_store(request).put(data, declared_name=file.filename or "")
+        # Checked before it is counted, counted before it is written: a refused file costs no quota, and a
+        # client past its quota writes nothing (a leaked agency token must not fill the disk).
+        files.check(data)
+        await _count_upload(request, principal, len(data))
+        return files.put(data, declared_name=file.filename or "")
     except EvidenceRejected as rejected:
         raise Problem(422, "Evidence file refused", str(rejected),
                       errors=[{"field": "evidence", "code": rejected.code, "message": str(rejected)}]) from None
+
+
+async def _count_upload(request: Request, principal: Principal, size: int) -> None:
+    limit = request.app.state.settings.evidence_bytes_per_client_per_hour
+    async with intake(request).pool.connection() as conn:
+        wait = await store.hit_rate_limit(conn, f"evidence-client_{principal.client_id}", limit=limit,
+                                          window_seconds=3600, amount=size)
+    if wait is not None:
+        raise TooManyRequests(
+            "Upload quota used up",
+            f"This client has uploaded {limit} bytes of evidence this hour; try again in {wait} seconds.",
+            retry_after=wait,
+        )
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from services.common.data_keys import KeyPurpose
 from services.common.service import create_service_app
 from services.intake import domain
 from services.intake.api import router
@@ -20,7 +21,7 @@ STATIC_DIR = domain.__file__.rsplit("/", 1)[0] + "/static"
 
 def create_app(settings: IntakeSettings) -> FastAPI:
     # Fail at start-up, not at the first complaint, when keys are missing.
-    cipher = settings.cipher()
+    cipher = settings.cipher(KeyPurpose.INTAKE)
     reference_key = settings.reference_key_bytes()
 
     async def on_startup(app: FastAPI) -> None:

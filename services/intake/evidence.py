@@ -6,7 +6,7 @@ touches the file system. `EvidenceStore` is the plug point: `LocalEvidenceStore`
 default) and `S3EvidenceStore` (any S3-compatible object store: MinIO, Ceph, cloud buckets;
 `services/intake/evidence_s3.py`) implement it.
 
-An IOU or an attendance sheet names the worker and often carries an ID number: the local store seals each
+An IOU or an attendance sheet names the worker and often carries an ID number: both stores seal each
 file with AES-256-GCM under the data keys (`services/common/crypto.py`), the file's SHA-256 bound as
 associated data, so a file copied under another file's name does not open. Files stored in clear before
 sealing was introduced are still read (a sealed file starts with the format byte 0x01, which no accepted
@@ -167,6 +167,24 @@ def _sealing_context(sha256: str) -> str:
     return f"intake.evidence.{sha256}"
 
 
+def seal_evidence(cipher: FieldCipher | None, ref: EvidenceRef, data: bytes) -> bytes:
+    """What a store writes for `data`: sealed under the data keys with its hash bound, or as is without keys."""
+    return cipher.seal_bytes(data, context=_sealing_context(ref.sha256)) if cipher else data
+
+
+def open_evidence(cipher: FieldCipher | None, sha256: str, stored: bytes) -> bytes:
+    """The file a store read back, opened; files stored in clear before sealing pass as they are (no accepted
+    type starts with the format byte)."""
+    if stored[:1] != bytes([FORMAT_VERSION]):
+        return stored
+    if cipher is None:
+        raise EvidenceCorrupt(f"evidence {sha256} is sealed and this store has no keys")
+    try:
+        return cipher.open_bytes(stored, context=_sealing_context(sha256))
+    except (InvalidTag, ValueError) as exc:
+        raise EvidenceCorrupt(f"evidence {sha256} does not open: {type(exc).__name__}") from None
+
+
 class LocalEvidenceStore:
     """Files under `root/ab/cd/<sha256>`, written atomically (temp file in the same directory, fsync,
     rename), so a crash leaves either the whole file or none of it; sealed when a cipher is given."""
@@ -189,16 +207,6 @@ class LocalEvidenceStore:
         # format byte, key id length and key id, 12-byte nonce, the ciphertext and its 16-byte tag
         return 2 + len(self.cipher.current_key_id.encode()) + 12 + ref.size + 16
 
-    def _open(self, sha256: str, stored: bytes) -> bytes:
-        if stored[:1] != bytes([FORMAT_VERSION]):
-            return stored  # stored in clear before sealing (no accepted type starts with the format byte)
-        if self.cipher is None:
-            raise EvidenceCorrupt(f"evidence {sha256} is sealed and this store has no keys")
-        try:
-            return self.cipher.open_bytes(stored, context=_sealing_context(sha256))
-        except (InvalidTag, ValueError) as exc:
-            raise EvidenceCorrupt(f"evidence {sha256} does not open: {type(exc).__name__}") from None
-
     def put(self, data: bytes, declared_type: str | None = None, *, declared_name: str = "") -> EvidenceRef:
         """Store `data`. The client's declared type and name are accepted for the interface's sake and
         ignored: the type is sniffed, the name is the hash."""
@@ -207,7 +215,7 @@ class LocalEvidenceStore:
         if path.is_file() and path.stat().st_size == self._stored_size(ref):
             os.utime(path)  # referenced anew: its grace period before a sweep starts again
             return ref
-        stored = self.cipher.seal_bytes(data, context=_sealing_context(ref.sha256)) if self.cipher else data
+        stored = seal_evidence(self.cipher, ref, data)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
         try:
@@ -227,7 +235,7 @@ class LocalEvidenceStore:
             stored = self.path_of(sha256).read_bytes()
         except (FileNotFoundError, EvidenceRejected):
             raise EvidenceNotFound(sha256) from None
-        data = self._open(sha256, stored)
+        data = open_evidence(self.cipher, sha256, stored)
         if hashlib.sha256(data).hexdigest() != check_reference(sha256):
             raise EvidenceCorrupt(f"evidence {sha256} does not match its hash")
         return data

@@ -20,10 +20,18 @@ from services.intake.evidence import (
     EvidenceRejected,
     check_reference,
     inspect,
+    open_evidence,
+    seal_evidence,
 )
 
 if TYPE_CHECKING:
     import httpx
+
+    from services.common.crypto import FieldCipher
+
+# A sealed object's body says nothing of what it holds: its media type and size travel as metadata.
+META_MEDIA_TYPE = "x-amz-meta-anxin-media-type"
+META_SIZE = "x-amz-meta-anxin-size"
 
 
 def _hmac(key: bytes, text: str) -> bytes:
@@ -77,7 +85,8 @@ class S3EvidenceStore:
     A small client of its own (httpx and Signature Version 4) rather than an SDK: four calls are all it
     needs. `addressing="path"` (`endpoint/bucket/key`) suits MinIO and Ceph; "virtual" (`bucket.endpoint/key`)
     suits cloud stores that require it. An object PUT is atomic by nature; existing objects are not
-    uploaded again.
+    uploaded again. Sealed like the file store when a cipher is given (a bucket's operators, its backups
+    and a leaked access key then see ciphertext only).
     """
 
     EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -95,6 +104,7 @@ class S3EvidenceStore:
         max_bytes: int = DEFAULT_MAX_BYTES,
         client: httpx.Client | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        cipher: FieldCipher | None = None,
     ) -> None:
         import httpx  # only deployments that store evidence in S3 need it at run time
 
@@ -110,6 +120,7 @@ class S3EvidenceStore:
         self.limits = EvidenceLimits(max_bytes=max_bytes)
         self.client = client or httpx.Client(timeout=30)
         self.now = now
+        self.cipher = cipher
 
     def url_of(self, sha256: str) -> str:
         sha256 = check_reference(sha256)
@@ -135,8 +146,11 @@ class S3EvidenceStore:
         ref = inspect(data, self.limits)
         if self.exists(ref.sha256):
             return ref
-        response = self._send("PUT", self.url_of(ref.sha256), body=data, payload_sha256=ref.sha256,
-                              headers={"Content-Type": ref.media_type})
+        stored = seal_evidence(self.cipher, ref, data)
+        response = self._send(
+            "PUT", self.url_of(ref.sha256), body=stored, payload_sha256=hashlib.sha256(stored).hexdigest(),
+            headers={"Content-Type": "application/octet-stream" if self.cipher else ref.media_type,
+                     META_MEDIA_TYPE: ref.media_type, META_SIZE: str(ref.size)})
         response.raise_for_status()
         return ref
 
@@ -145,9 +159,10 @@ class S3EvidenceStore:
         if response.status_code == 404:
             raise EvidenceNotFound(sha256)
         response.raise_for_status()
-        if hashlib.sha256(response.content).hexdigest() != check_reference(sha256):
+        data = open_evidence(self.cipher, sha256, response.content)
+        if hashlib.sha256(data).hexdigest() != check_reference(sha256):
             raise EvidenceCorrupt(f"evidence {sha256} does not match its hash")
-        return response.content
+        return data
 
     def exists(self, sha256: str) -> bool:
         return self.ref(sha256) is not None
@@ -161,8 +176,10 @@ class S3EvidenceStore:
         if response.status_code == 404:
             return None
         response.raise_for_status()
-        media_type = response.headers.get("content-type", "application/octet-stream")
-        return EvidenceRef(check_reference(sha256), int(response.headers.get("content-length", 0)),
+        # Objects stored before sealing carry no metadata: their own type and length are the file's.
+        media_type = response.headers.get(META_MEDIA_TYPE) or response.headers.get("content-type", "")
+        size = response.headers.get(META_SIZE) or response.headers.get("content-length", "0")
+        return EvidenceRef(check_reference(sha256), int(size),
                            media_type if media_type in ACCEPTED_TYPES else "application/octet-stream")
 
 

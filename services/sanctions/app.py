@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.common.data_keys import KeyPurpose
 from services.common.lifecycle_config import live_calendar
 from services.common.service import ServiceSettings, create_service_app
 from services.sanctions.api import router
@@ -17,7 +18,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
 
     async def on_startup(app: FastAPI) -> None:
         app.state.sanctions = Sanctions(
-            app.state.pool, app.state.temporal.require(), sanctions_settings, sanctions_settings.cipher(),
+            app.state.pool, app.state.temporal.require(), sanctions_settings, sanctions_settings.cipher(KeyPurpose.SANCTIONS),
             live_calendar(sanctions_settings), sanctions_settings.reference_key_bytes(),
         )
 

@@ -24,6 +24,7 @@ from temporalio.client import (
 )
 from temporalio.worker import Worker
 
+from services.common.data_keys import KeyPurpose
 from services.common.db import open_async_pool, open_pool
 from services.common.health import Check, database_check, kafka_check, status_check
 from services.common.inbox import InboxConsumer
@@ -72,7 +73,7 @@ class SanctionsTemporalWorker(TemporalWorkerComponent):
         await ensure_schedule(client, self._settings)
         pool = await open_async_pool(self._settings.database_url, SPEC.schema, max_size=4)
         try:
-            activities = ListingActivities(pool, self._settings, self._settings.cipher())
+            activities = ListingActivities(pool, self._settings, self._settings.cipher(KeyPurpose.SANCTIONS))
             worker = Worker(client, task_queue=TASK_QUEUE, workflows=WORKFLOWS, activities=activities.all(),
                             graceful_shutdown_timeout=timedelta(seconds=10))
             self.mark_running()

@@ -35,9 +35,12 @@ import pytest
 from pydantic_settings import BaseSettings
 
 from deploy.engines import SERVICES
+from deploy.secrets import purposes_of
 from services.common.codec_server import CodecSettings
+from services.common.data_keys import KeyPurpose, key_env_names
 from services.common.service import ServiceSettings, ServiceSpec
 from services.common.settings import CommonSettings, MigrationSettings
+from services.issuer.app import IssuerSettings
 from workflows.worker import LifecycleSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,6 +153,7 @@ def expected_processes() -> dict[str, tuple[list[str], type[BaseSettings], int |
     processes["lifecycle-worker"] = (
         ["python", "-m", "workflows.worker"], LifecycleSettings, default_port(LifecycleSettings)
     )
+    processes["issuer-api"] = (["python", "-m", "services.issuer", "api"], IssuerSettings, default_port(IssuerSettings))
     processes["codec-server"] = (
         ["python", "-m", "services.common.codec_server"], CodecSettings, default_port(CodecSettings)
     )
@@ -181,6 +185,17 @@ def container_env(objects: tuple[dict[str, Any], ...], container: dict[str, Any]
     for variable in container.get("env", []):
         env[variable["name"]] = variable.get("value")
     return env
+
+
+def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """Whether a label selector (matchLabels, and matchExpressions with In / NotIn) picks pods with `labels`."""
+    if not selector.get("matchLabels", {}).items() <= labels.items():
+        return False
+    for expression in selector.get("matchExpressions", []):
+        inside = labels.get(expression["key"]) in expression["values"]
+        if inside != (expression["operator"] == "In"):
+            return False
+    return True
 
 
 def named_port(container: dict[str, Any], port: int | str) -> int:
@@ -351,13 +366,37 @@ def test_workers_autoscale_and_every_deployment_has_a_disruption_budget(name: st
 @pytest.mark.parametrize("name", OVERLAYS)
 def test_only_the_token_issuer_holds_the_signing_key_and_every_process_the_public_keys(name: str) -> None:
     objects = overlay(name)
+    issuer_url = f"http://issuer-api:{default_port(IssuerSettings)}"
     for deployment_name, deployment in of_kind(objects, "Deployment").items():
-        env = container_env(objects, the_container(deployment))
+        container = the_container(deployment)
+        env = container_env(objects, container)
         assert "ANXIN_TOKEN_JWKS" in env, deployment_name
-        assert ("ANXIN_TOKEN_SIGNING_JWK" in env) == (deployment_name == "intake-api"), deployment_name
+        is_issuer = deployment_name == "issuer-api"
+        assert ("ANXIN_TOKEN_SIGNING_JWK" in env) == is_issuer, deployment_name
         assert "ANXIN_TOKEN_SIGNING_KEY" not in env, deployment_name  # the retired shared HS256 key
-        if deployment_name != "intake-api":
-            assert env.get("ANXIN_TOKEN_ISSUER_URL") == "http://intake-api:8001", deployment_name
+        # The registered clients (hashed secrets) are read by the issuer alone.
+        assert ("ANXIN_CLIENTS_FILE" in env) == is_issuer, deployment_name
+        mounted = {v["secret"]["secretName"] for v in pod_spec(deployment).get("volumes", []) if "secret" in v}
+        assert any(unhashed(secret) == "anxin-clients" for secret in mounted) == is_issuer, deployment_name
+        assert env.get("ANXIN_TOKEN_ISSUER_URL") == issuer_url, deployment_name
+
+
+@pytest.mark.parametrize("name", OVERLAYS)
+def test_each_data_key_ring_is_held_only_by_the_processes_of_its_purpose(name: str) -> None:
+    objects = overlay(name)
+    deployments = of_kind(objects, "Deployment")
+    assert set(deployments) >= set(expected_processes()) - {"anxin-migrate"}
+    for deployment_name, deployment in deployments.items():
+        env = container_env(objects, the_container(deployment))
+        held = {purpose for purpose in KeyPurpose if key_env_names(purpose) <= env.keys()}
+        assert held == purposes_of(deployment_name), deployment_name
+        for purpose in set(KeyPurpose) - held:
+            assert not key_env_names(purpose) & env.keys(), (deployment_name, purpose)
+        # The shared ring of before is not in the base: a deployment that still needs it adds it itself.
+        assert "ANXIN_DATA_KEYS" not in env, deployment_name
+    assert purposes_of("cases-relay") == set() and purposes_of("intake-api") == {KeyPurpose.PAYLOAD, KeyPurpose.INTAKE}
+    job = the_container(of_kind(objects, "Job")["anxin-migrate"])
+    assert not key_env_names() & container_env(objects, job).keys()
 
 
 @pytest.mark.parametrize("name", OVERLAYS)
@@ -391,7 +430,7 @@ def test_every_secret_a_pod_names_is_a_base_placeholder_with_that_key(name: str)
 def test_services_and_network_policies_use_the_spec_ports(name: str) -> None:
     objects = overlay(name)
     services, deployments = of_kind(objects, "Service"), of_kind(objects, "Deployment")
-    published = [f"{s}-api" for s in SERVICES] + ["codec-server"]
+    published = [f"{s}-api" for s in SERVICES] + ["issuer-api", "codec-server"]
     assert sorted(services) == sorted(published)
     for service_name in published:
         (port,) = services[service_name]["spec"]["ports"]
@@ -410,6 +449,15 @@ def test_services_and_network_policies_use_the_spec_ports(name: str) -> None:
     assert policies["default-deny"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     (egress,) = policies["allow-lifecycle-egress-to-apis"]["spec"]["egress"]
     assert sorted(p["port"] for p in egress["ports"]) == sorted(service_spec(s).api_port for s in commanded)
+    # ...and gets its tokens from the issuer, through the issuer's Service.
+    issuer_port = expected_processes()["issuer-api"][2]
+    assert lifecycle_env["ANXIN_TOKEN_ISSUER_URL"] == f"http://issuer-api:{issuer_port}"
+    (to_issuer,) = policies["allow-lifecycle-egress-to-issuer"]["spec"]["egress"]
+    assert [p["port"] for p in to_issuer["ports"]] == [issuer_port]
+    issuer_labels = deployments["issuer-api"]["spec"]["template"]["metadata"]["labels"]
+    for policy in ("allow-lifecycle-to-issuer", "allow-ingress-controller"):
+        assert selects(policies[policy]["spec"]["podSelector"], issuer_labels), policy
+    assert selects(to_issuer["to"][0]["podSelector"], issuer_labels)
     metrics = policies["allow-metrics-scraping"]["spec"]["ingress"][0]
     assert metrics["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
     sdk_port = named_port(the_container(deployments["lifecycle-worker"]), "sdk-metrics")

@@ -22,9 +22,10 @@ from typer.testing import CliRunner
 
 from deploy.engines import SERVICES, port_open
 from deploy.postgres import MIGRATION_ROLE, PostgresEngine
-from deploy.secrets import development_clients, development_environment
+from deploy.secrets import development_environment, development_token_issuer
 from deploy.stack import Stack
 from operations.cli import app as anxin
+from services.common.auth import Principal, Role
 from services.common.database_roles import MigrationReport, migrate_all
 from services.common.kafka import ensure_topics
 from services.common.outbox import add_event
@@ -179,9 +180,8 @@ def test_service_processes_run_as_the_runtime_role(
     relay = _process(engine, stack, "intake", "relay", relay_port)
     try:
         _wait(lambda: _ready(api_port) and _ready(relay_port), 90, "the intake API and relay to be ready")
-        client = development_clients(engine.data_dir)["city-office"]
-        token = httpx.post(f"http://127.0.0.1:{api_port}/oauth/token", data={"grant_type": "client_credentials"},
-                           auth=(client["client_id"], client["client_secret"]), timeout=10).json()["access_token"]
+        # The API issues no tokens (the issuer does, and needs no database): one signed with the stack's key.
+        token = development_token_issuer(engine.data_dir).issue(Principal("city-office", Role.city_office))
         for _ in range(2):  # the second read finds the first read's own audit row
             trail = httpx.get(f"http://127.0.0.1:{api_port}/v1/audit", params={"action": "audit.read"},
                               headers={"Authorization": f"Bearer {token}"}, timeout=10)

@@ -47,8 +47,8 @@ PROCESSES = [f"{s}-{kind}" for s in ("intake", "cases", "referrals", "sanctions"
 
 async def _client(stack: Stack) -> Client:
     env = json.loads((stack.data_dir / "development-secrets.json").read_text())
-    return await connect(stack.client_settings(ANXIN_DATA_KEYS=env["ANXIN_DATA_KEYS"],
-                                               ANXIN_DATA_KEY_ID=env["ANXIN_DATA_KEY_ID"]))
+    return await connect(stack.client_settings(ANXIN_PAYLOAD_KEYS=env["ANXIN_PAYLOAD_KEYS"],
+                                               ANXIN_PAYLOAD_KEY_ID=env["ANXIN_PAYLOAD_KEY_ID"]))
 
 
 async def _status(client: Client, workflow_id: str) -> dict:

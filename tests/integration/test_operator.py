@@ -4,16 +4,15 @@ histories against the current code, and the raw Temporal history holding no pers
 from __future__ import annotations
 
 import asyncio
+import json
 import re
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema_rs
 import psycopg
 import pytest
 from psycopg.types.json import Jsonb
@@ -21,6 +20,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
 from deploy.stack import Stack
+from operations.json_shapes import SHAPES
 from operations.operator import replay, spans_for, tell_story
 from services.common.settings import CommonSettings
 from services.common.telemetry import flush_traces
@@ -93,13 +93,20 @@ async def test_case_show_tells_the_story_and_what_it_waits_for(stack: Stack, fil
     assert any(t.startswith("complaint.submitted") for t in texts), texts
     assert any(w.startswith("deadline") for w in story.waiting_for), story.waiting_for
 
-    anxin = Path(sys.executable).parent / "anxin"
-    result = subprocess.run([str(anxin), "case", "show", answer["complaint_id"], "--no-events"],
-                            env={"ANXIN_DATA_DIR": str(stack.data_dir), "TEMPORAL_ADDRESS": stack.temporal.address,
-                                 "PATH": "/usr/bin:/bin"},
-                            capture_output=True, text=True, timeout=120)
+    result = anxin(stack, "case", "show", answer["complaint_id"], "--no-events", env={"COLUMNS": "80"})
     assert result.returncode == 0, result.stderr
     assert "waiting for" in result.stdout and answer["complaint_id"] in result.stdout
+    assert "…" not in result.stdout and max(map(len, result.stdout.splitlines())) <= 80, result.stdout
+
+    # The same for scripts: one JSON document, in its documented shape.
+    result = anxin(stack, "case", "show", answer["complaint_id"], "--json",
+                   env={"KAFKA_BOOTSTRAP_SERVERS": stack.kafka.bootstrap_servers})
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    jsonschema_rs.validate(SHAPES["case show"], document)
+    assert document["workflow_id"] == f"complaint:{answer['complaint_id']}" and document["status"] == "RUNNING"
+    assert any(line["text"].startswith("complaint.submitted") for line in document["lines"]), document["lines"]
+    assert any(w.startswith("deadline") for w in document["waiting_for"]), document["waiting_for"]
 
 
 async def test_live_histories_replay_against_the_current_code(stack: Stack, filed: tuple[dict[str, str], dict[str, str]]) -> None:

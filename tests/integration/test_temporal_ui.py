@@ -98,7 +98,8 @@ async def test_namespaces_and_a_workflow_through_the_ui_decoded_by_the_codec_ser
     # A workflow started on Temporal Server with the project's converter (payloads encrypted), no worker.
     keys = stack.development_secrets()
     client = await connect(CommonSettings(temporal_address=temporal_server.address, temporal_namespace="default",
-                                          data_keys=keys["ANXIN_DATA_KEYS"], data_key_id=keys["ANXIN_DATA_KEY_ID"]))
+                                          payload_keys=keys["ANXIN_PAYLOAD_KEYS"],
+                                          payload_key_id=keys["ANXIN_PAYLOAD_KEY_ID"]))
     queue = f"test-{uuid.uuid4().hex[:8]}"
     name = f"worker-{uuid.uuid4().hex[:6]}"
     handle = await client.start_workflow(RoundTripWorkflow.run, args=[name, 30], id=f"test:{queue}",

@@ -2,7 +2,9 @@
 
 - reading the workers' IOUs and ID photos from the evidence folder (a backup, a copied disk): stored sealed;
 - filling the disk through the public form past its limits: a refused filing writes no file;
-- uploads no complaint ever references, kept for ever: the intake worker sweeps them.
+- uploads no complaint ever references, kept for ever: the intake worker sweeps them;
+- filling the disk with an agency's token (leaked or misused) through `POST /v1/evidence`: a per-client
+  quota refuses the upload past it, and writes nothing.
 """
 
 from __future__ import annotations
@@ -102,3 +104,31 @@ def test_evidence_is_sealed_written_only_past_the_limits_and_swept(
         stack.start_process(usual)
         stack.wait_process_ready(usual, 60)
     assert _stored(stack, iou).exists()
+
+
+PER_CLIENT = 1024 * 1024 * 1024  # INTAKE_EVIDENCE_BYTES_PER_CLIENT_PER_HOUR's default
+
+
+def test_an_agency_client_past_its_upload_quota_is_refused_and_writes_nothing(
+        stack: Stack, client: Callable[[str, str | None], httpx.Client]) -> None:
+    clerk = client("intake-api", "clerk-130402")
+    bucket = "evidence-client_clerk-130402"
+    # The hour's quota all but used (uploading a gigabyte here would take the test's time, not prove more).
+    _sql(stack, "DELETE FROM rate_windows WHERE bucket = %s", bucket)
+    _sql(stack, "INSERT INTO rate_windows (bucket, window_start, expires_at, hits) VALUES "
+                "(%s, to_timestamp(floor(extract(epoch FROM now()) / 3600) * 3600), "
+                "to_timestamp(floor(extract(epoch FROM now()) / 3600) * 3600) + interval '1 hour', %s)",
+         bucket, PER_CLIENT - 1024)
+    try:
+        refused_file = _png()
+        refused = clerk.post("/v1/evidence", files={"file": ("scan.png", refused_file, "image/png")})
+        assert refused.status_code == 429, refused.text[:300]
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert int(refused.headers["retry-after"]) > 0
+        assert not _stored(stack, refused_file).exists()
+        # Another client's quota is its own.
+        other = client("intake-api", "inspector-130402").post(
+            "/v1/evidence", files={"file": ("scan.png", _png(), "image/png")})
+        assert other.status_code == 201, other.text[:300]
+    finally:
+        _sql(stack, "DELETE FROM rate_windows WHERE bucket = %s", bucket)

@@ -39,7 +39,9 @@ def test_pages_and_answers_with_codes_personal_data_or_tokens_are_not_stored(
     inspector = client("intake-api", "inspector-130402")
     complainant = inspector.get(f"/v1/complaints/{filed.json()['complaint_id']}/complainant")
     secret = development_clients(stack.data_dir)["clerk-130402"]["client_secret"]
-    token = public.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=("clerk-130402", secret))
+    stack.start_processes(["issuer-api"])
+    token = client("issuer-api", None).post("/oauth/token", data={"grant_type": "client_credentials"},
+                                            auth=("clerk-130402", secret))
     for name, response in [("confirmation page", confirmation), ("status page", status_page),
                            ("status API", status_api), ("filed complaint", filed), ("complainant", complainant),
                            ("token", token)]:

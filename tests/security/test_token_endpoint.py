@@ -1,7 +1,8 @@
 """The token endpoint and the tokens themselves, attacked on the real stack.
 
-- A flood of bad client credentials must not stall the service the endpoint lives in (the intake API also
-  serves the workers' form): the secret checks run in a bounded pool off the event loop.
+- A flood of bad client credentials at the token issuer must not stall the workers' form (the intake API's
+  `GET /`): the issuer is a process of its own, at a lower CPU priority, checking secrets in a bounded pool.
+- The services issue nothing: their `/oauth/token` names the issuer and spends no secret check.
 - Guessing is limited per client address and per client id (429 with Retry-After).
 - Tokens not signed by a key of the published JWKS, or not meant for the service, are refused by every service.
 - A key rotation logs nobody out: while the JWKS lists both keys, tokens of the old one still open the doors.
@@ -37,7 +38,7 @@ CITY_OFFICE = Principal("city-office", Role.city_office)
 
 @pytest.fixture(scope="module")
 def apis(stack: Stack) -> Stack:
-    stack.start_processes([f"{s}-api" for s in SERVICES], timeout=180)
+    stack.start_processes(["issuer-api", *(f"{s}-api" for s in SERVICES)], timeout=180)
     return stack
 
 
@@ -52,7 +53,8 @@ def _bad(client_id: str | None = None) -> dict[str, str]:
 
 
 def test_a_flood_of_bad_token_requests_does_not_stall_the_workers_form(apis: Stack) -> None:
-    figures = measure(apis.processes["intake-api"].url, rate=50, seconds=5, idle_seconds=3)
+    figures = measure(apis.processes["intake-api"].url, apis.processes["issuer-api"].url, rate=50, seconds=5,
+                      idle_seconds=3)
     print(f"form p95 idle {figures.idle_p95_ms:.1f} ms, under 50 bad token requests/s {figures.flood_p95_ms:.1f} ms"
           f" ({figures.ratio:.2f}×); token answers {figures.statuses}")
     # Generous, for a loaded 2-core machine; `make bench` measures the ratio itself (docs/security.md).
@@ -61,8 +63,26 @@ def test_a_flood_of_bad_token_requests_does_not_stall_the_workers_form(apis: Sta
     assert sum(figures.statuses.values()) == 250 and set(figures.statuses) <= {"401", "429", "503"}, figures.statuses
 
 
+def test_the_services_issue_nothing_and_name_the_issuer(apis: Stack) -> None:
+    issuer = apis.processes["issuer-api"].url
+    secret = development_clients(apis.data_dir)["city-office"]["client_secret"]
+    published = httpx.get(f"{issuer}/.well-known/jwks.json", timeout=30).json()
+    assert published["keys"] and all("d" not in key for key in published["keys"])
+    for service in SERVICES:
+        url = apis.processes[f"{service}-api"].url
+        # The right credentials too: a service has no key to sign with, and checks no secret.
+        refused = httpx.post(f"{url}/oauth/token", auth=("city-office", secret),
+                             data={"grant_type": "client_credentials"}, timeout=30)
+        assert refused.status_code == 421, (service, refused.text)
+        assert refused.json()["token_endpoint"] == f"{issuer}/oauth/token", service
+        assert httpx.get(f"{url}/.well-known/jwks.json", timeout=30).json() == published, service
+    issued = httpx.post(f"{issuer}/oauth/token", auth=("city-office", secret),
+                        data={"grant_type": "client_credentials"}, timeout=30)
+    assert issued.status_code == 200 and _audit("cases", apis, issued.json()["access_token"]) == 200
+
+
 def test_guessing_from_one_address_or_at_one_client_is_limited(apis: Stack) -> None:
-    url = apis.processes["intake-api"].url
+    url = apis.processes["issuer-api"].url
     with _from("127.78.0.1", url) as attacker:
         codes = [attacker.post("/oauth/token", data=_bad()).status_code for _ in range(11)]
         assert codes == [401] * 10 + [429]
@@ -115,7 +135,7 @@ def test_tokens_not_signed_by_the_published_keys_or_not_for_the_service_are_refu
 
 def test_a_token_asked_for_one_service_opens_that_service_only(apis: Stack) -> None:
     secret = development_clients(apis.data_dir)["city-office"]["client_secret"]
-    response = httpx.post(f"{apis.processes['intake-api'].url}/oauth/token", auth=("city-office", secret),
+    response = httpx.post(f"{apis.processes['issuer-api'].url}/oauth/token", auth=("city-office", secret),
                           data={"grant_type": "client_credentials", "audience": "cases"}, timeout=30)
     assert response.status_code == 200 and response.json()["audience"] == ["cases"]
     token = response.json()["access_token"]
@@ -130,29 +150,37 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def rotated_cases_api(apis: Stack) -> Iterator[tuple[str, TokenIssuer]]:
-    """A second cases API mid-rotation: its JWKS lists the stack's key and a new one, and it signs with the new."""
+def rotated(apis: Stack) -> Iterator[tuple[str, str, TokenIssuer]]:
+    """Mid-rotation: a second issuer signing with a new key, and a second cases API whose JWKS lists the stack's key
+    and the new one (the stack's own cases API is not given the new key yet)."""
     old = json.loads((apis.data_dir / "token-signing-jwk.json").read_text())
     new = new_signing_jwk(kid=f"rotated-{uuid.uuid4().hex[:6]}")
-    spec = ProcessSpec(
-        "cases-api-rotated", [sys.executable, "-m", "services.cases", "api"], _free_port(),
-        {**apis.engine_env(), "DATABASE_URL": apis.postgres.service_url("cases"),
-         "ANXIN_TOKEN_JWKS": json.dumps({"keys": [public_jwk(old), public_jwk(new)]}),
+    both = json.dumps({"keys": [public_jwk(old), public_jwk(new)]})
+    issuer = ProcessSpec(
+        "issuer-api-rotated", [sys.executable, "-m", "services.issuer", "api"], _free_port(),
+        {**apis.engine_env(), **apis.issuer_secrets(), "ANXIN_TOKEN_JWKS": both,
          "ANXIN_TOKEN_SIGNING_JWK": json.dumps(new)},
     )
-    apis.start_process(spec)
+    cases = ProcessSpec(
+        "cases-api-rotated", [sys.executable, "-m", "services.cases", "api"], _free_port(),
+        {**apis.engine_env(), "DATABASE_URL": apis.postgres.service_url("cases"), "ANXIN_TOKEN_JWKS": both},
+    )
     try:
-        apis.wait_process_ready(spec, 120)
-        yield spec.url, TokenIssuer(new)
+        for spec in (issuer, cases):
+            apis.start_process(spec)
+        for spec in (issuer, cases):
+            apis.wait_process_ready(spec, 120)
+        yield issuer.url, cases.url, TokenIssuer(new)
     finally:
-        apis.stop_process(spec.name)
-        apis.processes.pop(spec.name, None)
+        for spec in (issuer, cases):
+            apis.stop_process(spec.name)
+            apis.processes.pop(spec.name, None)
 
 
 def test_during_a_rotation_tokens_of_the_old_key_still_work(
-    apis: Stack, rotated_cases_api: tuple[str, TokenIssuer]
+    apis: Stack, rotated: tuple[str, str, TokenIssuer]
 ) -> None:
-    url, new_issuer = rotated_cases_api
+    issuer_url, url, new_issuer = rotated
     secret = development_clients(apis.data_dir)["city-office"]["client_secret"]
 
     def token_from(base: str) -> str:
@@ -164,12 +192,13 @@ def test_during_a_rotation_tokens_of_the_old_key_still_work(
     def audit(base: str, token: str) -> int:
         return httpx.get(f"{base}/v1/audit", headers={"Authorization": f"Bearer {token}"}, timeout=30).status_code
 
-    old_token = token_from(apis.processes["intake-api"].url)
-    new_token = token_from(url)
+    old_token = token_from(apis.processes["issuer-api"].url)
+    new_token = token_from(issuer_url)
     assert jwt.get_unverified_header(new_token)["kid"] == new_issuer.kid
     assert jwt.get_unverified_header(old_token)["kid"] != new_issuer.kid
     assert audit(url, old_token) == 200 and audit(url, new_token) == 200
-    assert [key["kid"] for key in httpx.get(f"{url}/.well-known/jwks.json").json()["keys"]] == [
-        jwt.get_unverified_header(old_token)["kid"], new_issuer.kid]
+    for published in (issuer_url, url):
+        assert [key["kid"] for key in httpx.get(f"{published}/.well-known/jwks.json").json()["keys"]] == [
+            jwt.get_unverified_header(old_token)["kid"], new_issuer.kid]
     # A service not yet given the new public key refuses the new tokens: publish everywhere first, then switch.
     assert audit(apis.processes["cases-api"].url, new_token) == 401

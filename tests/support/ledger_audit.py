@@ -19,7 +19,8 @@ from services.common.temporal import connect
 async def keyed_client(stack: Stack) -> Client:
     """A Temporal client of the stack that can read its workflows' encrypted payloads."""
     env = json.loads((stack.data_dir / "development-secrets.json").read_text())
-    settings = stack.client_settings(ANXIN_DATA_KEYS=env["ANXIN_DATA_KEYS"], ANXIN_DATA_KEY_ID=env["ANXIN_DATA_KEY_ID"])
+    settings = stack.client_settings(ANXIN_PAYLOAD_KEYS=env["ANXIN_PAYLOAD_KEYS"],
+                                     ANXIN_PAYLOAD_KEY_ID=env["ANXIN_PAYLOAD_KEY_ID"])
     return await connect(settings)
 
 

@@ -86,15 +86,15 @@ def scratch_schema(settings: CommonSettings) -> Iterator[str]:
 
 def token_source(stack: Stack) -> Callable[[str], str]:
     """`token("inspector-130402")` → a bearer token of that development client (see deploy/secrets.py),
-    obtained through the real `/oauth/token` of the stack's intake API (every service verifies it)."""
+    obtained through the real `/oauth/token` of the stack's token issuer (every service verifies it)."""
     cache: dict[str, str] = {}
 
     def token(client_id: str) -> str:
         if client_id not in cache:
-            stack.start_processes(["intake-api"])
+            stack.start_processes(["issuer-api"])
             client = development_clients(stack.data_dir)[client_id]
             response = httpx.post(
-                f"{stack.processes['intake-api'].url}/oauth/token",
+                f"{stack.processes['issuer-api'].url}/oauth/token",
                 data={"grant_type": "client_credentials"},
                 auth=(client_id, client["client_secret"]),
                 timeout=10,

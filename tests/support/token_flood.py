@@ -1,5 +1,6 @@
-"""A flood of bad token requests against a service's `/oauth/token`, and the latency of a page sampled meanwhile:
-the security suite's flood test and `make bench`'s "token flood" figure.
+"""A flood of bad token requests against the token issuer's `/oauth/token`, and the latency of a page of another
+process (the workers' form) sampled meanwhile: the security suite's flood test and `make bench`'s "token flood"
+figure.
 
 The flood runs in a process of its own (`python -m tests.support.token_flood URL RATE SECONDS`), so the sampler's
 timings are not inflated by the attacker's own work on the same event loop. Each request comes from its own
@@ -88,13 +89,14 @@ def _sample(http: httpx.Client, path: str, seconds: float, interval: float) -> l
     return latencies
 
 
-def measure(url: str, *, rate: float = 50, seconds: float = 5, idle_seconds: float = 3, page: str = "/",
-            interval: float = 0.05) -> FloodFigures:
-    """`page`'s p95 while idle, then while `url`'s token endpoint takes `rate` bad requests a second."""
-    with httpx.Client(base_url=url, timeout=30) as http:
+def measure(page_url: str, token_url: str, *, rate: float = 50, seconds: float = 5, idle_seconds: float = 3,
+            page: str = "/", interval: float = 0.05) -> FloodFigures:
+    """`page` of `page_url`: its p95 while idle, then while `token_url`'s token endpoint takes `rate` bad requests
+    a second."""
+    with httpx.Client(base_url=page_url, timeout=30) as http:
         _sample(http, page, 0.5, interval)  # warm: connection, caches
         idle = _sample(http, page, idle_seconds, interval)
-        attacker = subprocess.Popen([sys.executable, "-m", "tests.support.token_flood", url, str(rate), str(seconds)],
+        attacker = subprocess.Popen([sys.executable, "-m", "tests.support.token_flood", token_url, str(rate), str(seconds)],
                                     stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
         try:
             assert attacker.stdout is not None

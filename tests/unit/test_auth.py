@@ -19,7 +19,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from deploy.secrets import development_environment
+from deploy.secrets import development_environment, development_issuer_environment
 from services.common import client_secrets
 from services.common.auth import (
     LIFECYCLE_CALLER,
@@ -429,12 +429,13 @@ def test_an_ipv6_host_is_counted_by_its_64() -> None:
 
 
 def test_a_development_data_dir_of_before_gets_an_ed25519_key_in_place_of_its_hs256_one(tmp_path: Path) -> None:
-    env = development_environment(tmp_path)
+    development_environment(tmp_path)
+    env = json.loads((tmp_path / "development-secrets.json").read_text())
     old = {**env, "ANXIN_TOKEN_SIGNING_KEY": base64.b64encode(os.urandom(32)).decode()}
     for name in ("ANXIN_TOKEN_JWKS", "ANXIN_TOKEN_SIGNING_JWK", "ANXIN_TOKEN_TTL_SECONDS"):
         old.pop(name)
     (tmp_path / "development-secrets.json").write_text(json.dumps(old))
-    migrated = development_environment(tmp_path)
+    migrated = {**development_environment(tmp_path), **development_issuer_environment(tmp_path)}
     assert "ANXIN_TOKEN_SIGNING_KEY" not in migrated
     settings = CommonSettings(**{k: v for k, v in migrated.items() if k.startswith("ANXIN_TOKEN")})
     verifier = settings.token_verifier(["cases"])

@@ -73,10 +73,38 @@ def test_every_event_round_trips_through_its_json_and_its_json_schema_accepts_it
     assert (envelope.type, envelope.version) == (cls.TYPE, cls.VERSION)
     assert envelope.payload == payload.model_dump(mode="json")
     again = EventEnvelope.from_bytes(envelope.to_bytes()).parse()
-    assert type(again) is cls and again == payload
+    # An agency's free text is kept by its producer and never travels: it comes back empty.
+    assert type(again) is cls and again == payload.model_copy(update=dict.fromkeys(cls.agency_text_fields()))
     validate = _schema_validator()
     if validate is not None:
         validate(cls.model_json_schema(mode="serialization"), envelope.payload)
+
+
+AGENCY_TEXT_EVENTS = [cls for cls in EVENTS if cls.agency_text_fields()]
+
+
+def test_the_agencies_free_text_fields_are_the_notes_and_reasons_people_type() -> None:
+    fields = {f"{cls.TYPE}.{name}" for cls in AGENCY_TEXT_EVENTS for name in cls.agency_text_fields()}
+    assert fields == {
+        "complaint.forwarded.note", "case.extension_requested.reason", "case.extension_approved.reason",
+        "case.referral_approval_decided.reason", "case.referral_withdrawal_proposed.reason",
+        "case.referral_withdrawal_decided.reason", "case.deadline_confirmed.note", "case.figures_confirmed.notes",
+        "case.merged.reason", "case.split.reason", "employer.linked.reason",
+    }
+
+
+@pytest.mark.parametrize("cls", AGENCY_TEXT_EVENTS, ids=lambda cls: f"{cls.TYPE}.v{cls.VERSION}")
+def test_an_agencys_free_text_is_kept_by_the_producer_and_never_in_the_event(cls: type[EventPayload]) -> None:
+    marker = "转送备注 13800138000 MARKER-7f3a"
+    payload = sample(cls).model_copy(update=dict.fromkeys(cls.agency_text_fields(), marker))
+    assert payload.agency_texts() == dict.fromkeys(cls.agency_text_fields(), marker)
+    envelope = EventEnvelope.wrap(payload, subject="C-1", producer=catalog.producer_of(cls))
+    assert marker not in envelope.to_bytes().decode()
+    for name in cls.agency_text_fields():
+        assert name not in cls.model_json_schema(mode="serialization")["properties"]
+    # An event published before still carries the text: it is read, with the text, as it was.
+    older = envelope.model_copy(update={"payload": {**envelope.payload, **payload.agency_texts()}})
+    assert EventEnvelope.from_bytes(older.to_bytes()).parse() == payload
 
 
 def _schema_validator() -> Any:

@@ -136,7 +136,8 @@ async def test_the_schedules_exist_and_their_workflow_produces_the_report(
     a = agencies
     secrets = a.stack.development_secrets()
     client = await connect(CommonSettings(temporal_address=a.stack.temporal.address,
-                                          data_keys=secrets["ANXIN_DATA_KEYS"], data_key_id=secrets["ANXIN_DATA_KEY_ID"]))
+                                          payload_keys=secrets["ANXIN_PAYLOAD_KEYS"],
+                                          payload_key_id=secrets["ANXIN_PAYLOAD_KEY_ID"]))
     weekly = await client.get_schedule_handle(WEEKLY_SCHEDULE_ID).describe()
     quarterly = await client.get_schedule_handle(QUARTERLY_SCHEDULE_ID).describe()
     for description in (weekly, quarterly):

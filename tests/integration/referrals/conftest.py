@@ -111,8 +111,8 @@ def agencies(stack: Stack, agency_token: Callable[[str], str]) -> Iterator[Agenc
     env = stack.engine_env()
     settings = CommonSettings(
         temporal_address=stack.temporal.address,
-        data_keys=env.get("ANXIN_DATA_KEYS"),
-        data_key_id=env.get("ANXIN_DATA_KEY_ID"),
+        payload_keys=env.get("ANXIN_PAYLOAD_KEYS"),
+        payload_key_id=env.get("ANXIN_PAYLOAD_KEY_ID"),
     )
     yield Agencies(
         stack=stack,

@@ -121,8 +121,8 @@ def test_the_quarterly_schedule_drafts_the_last_complete_quarter(sanctions: Sanc
     async def trigger() -> None:
         secrets = stack.development_secrets()
         settings = CommonSettings.model_validate({"temporal_address": stack.temporal.address,
-                                                  "ANXIN_DATA_KEYS": secrets.get("ANXIN_DATA_KEYS"),
-                                                  "ANXIN_DATA_KEY_ID": secrets.get("ANXIN_DATA_KEY_ID")})
+                                                  "ANXIN_PAYLOAD_KEYS": secrets.get("ANXIN_PAYLOAD_KEYS"),
+                                                  "ANXIN_PAYLOAD_KEY_ID": secrets.get("ANXIN_PAYLOAD_KEY_ID")})
         client: Client = await connect(settings)
         handle = client.get_schedule_handle(QUARTERLY_SCHEDULE_ID)
         description = await handle.describe()

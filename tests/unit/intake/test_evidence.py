@@ -9,6 +9,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -181,7 +182,7 @@ class FakeBucket:
     """Just enough of an S3 endpoint to exercise the store: PUT, GET and HEAD of objects."""
 
     def __init__(self) -> None:
-        self.objects: dict[str, tuple[bytes, str]] = {}
+        self.objects: dict[str, tuple[bytes, dict[str, str]]] = {}
         self.requests: list[httpx.Request] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -191,16 +192,17 @@ class FakeBucket:
         if request.method == "PUT":
             body = request.content
             assert request.headers["x-amz-content-sha256"] == hashlib.sha256(body).hexdigest()
-            self.objects[key] = (body, request.headers["content-type"])
+            kept = {k: v for k, v in request.headers.items() if k == "content-type" or k.startswith("x-amz-meta-")}
+            self.objects[key] = (body, kept)
             return httpx.Response(200)
         if key not in self.objects:
             return httpx.Response(404)
-        body, media_type = self.objects[key]
-        headers = {"content-type": media_type, "content-length": str(len(body))}
+        body, kept = self.objects[key]
+        headers = {**kept, "content-length": str(len(body))}
         return httpx.Response(200, headers=headers, content=b"" if request.method == "HEAD" else body)
 
 
-def s3_store(bucket: FakeBucket, **options: str) -> S3EvidenceStore:
+def s3_store(bucket: FakeBucket, **options: Any) -> S3EvidenceStore:
     return S3EvidenceStore(endpoint_url="http://minio.local:9000", bucket="anxin", access_key="minio",
                            secret_key="minio-secret", client=httpx.Client(transport=httpx.MockTransport(bucket)),
                            **options)  # type: ignore[arg-type]
@@ -220,6 +222,24 @@ def test_the_s3_store_keeps_the_same_promises() -> None:
         store.get("0" * 64)
     with pytest.raises(EvidenceRejected):
         store.put(b"MZ not a photo")
+
+
+def test_the_s3_store_seals_objects_and_still_reads_objects_stored_in_clear() -> None:
+    bucket = FakeBucket()
+    clear = s3_store(bucket).put(JPEG)  # stored before sealing
+    store = s3_store(bucket, cipher=_cipher())
+    ref = store.put(PNG)
+    body, headers = bucket.objects[f"/anxin/evidence/{ref.sha256[:2]}/{ref.sha256[2:4]}/{ref.sha256}"]
+    assert body != PNG and PNG[8:64] not in body and headers["content-type"] == "application/octet-stream"
+    assert store.get(ref.sha256) == PNG and store.ref(ref.sha256) == ref
+    assert store.get(clear.sha256) == JPEG and store.ref(clear.sha256) == clear
+    # Copied under another object's name, a sealed body does not open.
+    bucket.objects[f"/anxin/evidence/{clear.sha256[:2]}/{clear.sha256[2:4]}/{clear.sha256}"] = (body, headers)
+    with pytest.raises(EvidenceCorrupt):
+        store.get(clear.sha256)
+    # Without keys, a sealed object is refused rather than served as a file.
+    with pytest.raises(EvidenceCorrupt):
+        s3_store(bucket).get(ref.sha256)
 
 
 def test_the_s3_store_addresses_buckets_both_ways() -> None:

@@ -1,0 +1,86 @@
+"""The token issuer's app and settings (see the package's docstring for why it is a process of its own)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from pydantic import Field
+
+from services.common.health import health_router
+from services.common.logs import configure_logging
+from services.common.middleware import BodySizeLimit, RefuseNulCharacters, SecurityHeaders
+from services.common.problems import PROBLEM_RESPONSES, install_problem_handlers
+from services.common.runner import serve
+from services.common.settings import CommonSettings
+from services.common.telemetry import configure_tracing, instrument_app
+from services.common.token_endpoint import TokenEndpoint, token_router
+from services.common.token_keys import AUDIENCES
+
+PROCESS_NAME = "issuer-api"
+DEFAULT_PORT = 8005
+
+log = logging.getLogger(__name__)
+
+
+class IssuerSettings(CommonSettings):
+    http_host: str = Field("127.0.0.1", alias="ANXIN_HTTP_HOST")
+    http_port: int = Field(DEFAULT_PORT, alias="ANXIN_HTTP_PORT")
+    # A token request is a short form; anything much larger is not one.
+    max_request_bytes: int = Field(16 * 1024, alias="ANXIN_MAX_REQUEST_BYTES", ge=1024)
+    # How much lower than the services this process runs (nice): where it shares a machine with them, a flood
+    # of token requests then takes only the CPU they leave. 0 on a machine (a pod) of its own is as good.
+    niceness: int = Field(10, alias="ANXIN_TOKEN_ISSUER_NICENESS", ge=0, le=19)
+
+
+def create_app(settings: IssuerSettings) -> FastAPI:
+    """The issuer: refuses to start without the signing key, the public key set it belongs to, or the clients."""
+    verifier = settings.token_verifier(list(AUDIENCES))
+    issuer = settings.token_issuer(verifier)
+    if issuer is None:
+        raise SystemExit("ANXIN_TOKEN_SIGNING_JWK must be set: the token issuer signs every agency token")
+    endpoint = TokenEndpoint(verifier, issuer, settings.client_registry(), settings.token_endpoint_limits())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        endpoint.close()
+
+    app = FastAPI(title="Token issuer (令牌签发)", version="1", lifespan=lifespan,
+                  description="OAuth2 client credentials for the agencies and the lifecycle worker; the public "
+                              "keys every service verifies their tokens with.")
+    configure_tracing(PROCESS_NAME, settings.data_dir)
+    instrument_app(app, PROCESS_NAME)
+    # As in every service (services/common/service.py): the size limit first, then the headers, then NULs.
+    app.add_middleware(RefuseNulCharacters)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.state.settings = settings
+    app.state.token_endpoint = endpoint
+    # Ready as soon as it serves: it needs no engine (the key and the clients are read at start).
+    app.include_router(health_router(PROCESS_NAME, {}))
+    install_problem_handlers(app)
+    app.include_router(token_router(endpoint), responses=PROBLEM_RESPONSES)
+    return app
+
+
+def lower_priority(niceness: int) -> None:
+    """Run this whole process `niceness` steps below the services (threads it starts inherit it)."""
+    if niceness:
+        with contextlib.suppress(OSError):
+            os.nice(niceness)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m services.issuer")
+    parser.add_argument("process", choices=["api"], help="the issuer's one process")
+    parser.parse_args()
+    settings = IssuerSettings()
+    configure_logging(PROCESS_NAME, settings.log_level)
+    lower_priority(settings.niceness)
+    serve(create_app(settings), host=settings.http_host, port=settings.http_port)

@@ -65,7 +65,8 @@ from services.contracts.lifecycle import (
 )
 
 # The development clients and keys of the running stack: `make run`'s or `make run-cluster`'s (or the one
-# ANXIN_DATA_DIR names, with TEMPORAL_ADDRESS and ANXIN_INTAKE_URL, for a stack on other ports).
+# ANXIN_DATA_DIR names, with TEMPORAL_ADDRESS, ANXIN_INTAKE_URL and ANXIN_TOKEN_ISSUER_URL, for a stack on
+# other ports).
 DATA_DIR = Path(os.environ["ANXIN_DATA_DIR"]) if os.environ.get("ANXIN_DATA_DIR") else default_data_dir(running_profile())
 INTAKE = os.environ.get("ANXIN_INTAKE_URL", "http://127.0.0.1:8001")
 # The token issuer (services/issuer): the services issue no tokens.

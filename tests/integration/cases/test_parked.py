@@ -3,6 +3,8 @@ prints it with the command to retry, and `anxin audit ledger` compares it."""
 
 from __future__ import annotations
 
+import re
+
 from tests.integration.cases.conftest import Agencies, complaint_body
 from tests.support.factories import seed
 from tests.support.ledger_audit import assert_ledger_agrees
@@ -38,8 +40,8 @@ def test_a_refused_order_parks_the_case_with_its_reason_in_the_case_api(agencies
 
     stuck = anxin(a.stack, "stuck")
     assert stuck.returncode == 0, stuck.stderr
-    # The table wraps a long reason over several lines.
-    assert f"case:{case_id} │ parked: cases.issue_order_to_pay refused" in stuck.stdout, stuck.stdout
+    # The table wraps a long reason over several lines (the columns are as wide as the terminal allows).
+    assert re.search(rf"case:{case_id}\s+│ parked: cases.issue_order_to_pay refused", stuck.stdout), stuck.stdout
     assert f"anxin case retry case:{case_id}`" in stuck.stdout, stuck.stdout
 
     # Retried while the cause is still there: refused again, and parked again.

@@ -49,6 +49,8 @@ DEVELOPMENT_CLIENTS: list[dict[str, str | None]] = [
     {"client_id": "operator", "role": Role.operator},
     # The lifecycle worker's own client: the only caller of the services' lifecycle endpoints.
     {"client_id": "lifecycle-worker", "role": Role.lifecycle},
+    # The web console's own client: asks the issuer for a signed-in person's token, and can do nothing itself.
+    {"client_id": "console", "role": Role.console},
 ]
 
 

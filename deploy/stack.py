@@ -247,7 +247,9 @@ class Stack:
         # The issuer first: the lifecycle worker's first command needs a token from it.
         specs: list[ProcessSpec] = [
             ProcessSpec("issuer-api", [python, "-m", "services.issuer", "api"], self.ports.token_issuer,
-                        {**self.engine_env(), **self.issuer_secrets()}),
+                        {**self.engine_env(), **self.issuer_secrets(),
+                         # Its people's accounts (services/issuer/accounts.py), in a schema of its own.
+                         "DATABASE_URL": self.postgres.service_url("issuer")}),
         ]
         for i, service in enumerate(SERVICES, start=1):
             env = {**self.engine_env(), "DATABASE_URL": self.postgres.service_url(service)}

@@ -38,7 +38,8 @@ from deploy.temporal_ui import TemporalUIEngine
 REPLICA_PORT_STEP = 10
 REPLICAS = 2
 # The codec server only serves the Temporal UI's decryption; one is enough and has no state to share.
-SINGLE_INSTANCE = frozenset({"codec-server"})
+# The console keeps its sessions in memory (services/console/sessions.py): one, until they are shared.
+SINGLE_INSTANCE = frozenset({"codec-server", "console"})
 
 
 class ClusterStack(Stack):

@@ -100,6 +100,8 @@ class Ports:
     service_base: int = 8000
     # The token issuer (services/issuer), beside the four services' APIs.
     token_issuer: int = 8005
+    # The web console (services/console), the next port after the issuer.
+    console: int = 8006
     lifecycle_worker: int = 8200
     codec_server: int = 8299
 
@@ -113,7 +115,7 @@ class Ports:
         stacks whose offsets differ by exactly 1000 collide (Temporal and its UI, the worker and its metrics)."""
         return cls(postgres=24330 + offset, temporal=27233 + offset, temporal_ui=28233 + offset,
                    kafka=29092 + offset, kafka_controller=29093 + offset, service_base=28000 + offset,
-                   token_issuer=28005 + offset, lifecycle_worker=28200 + offset, codec_server=28299 + offset)
+                   token_issuer=28005 + offset, console=28006 + offset, lifecycle_worker=28200 + offset, codec_server=28299 + offset)
 
 
 @dataclass

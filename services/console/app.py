@@ -127,12 +127,13 @@ def _deadline_list(raw: Any) -> list[dict[str, Any]]:
     return [d for d in raw or [] if isinstance(d, dict)]
 
 
-def create_app(settings: ConsoleSettings) -> FastAPI:
+def create_app(settings: ConsoleSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    """The console; `transport` stands in for the network in the unit tests."""
     console = Console(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with httpx.AsyncClient(timeout=15) as http:
+        async with httpx.AsyncClient(timeout=15, transport=transport) as http:
             console.http = http
             yield
 

@@ -26,7 +26,7 @@ from functools import cached_property
 from pathlib import Path
 
 from deploy.certificates import ClusterTransport, development_transport
-from deploy.engines import SERVICES, Engine, Ports, TemporalEngine
+from deploy.engines import DATABASE_SCHEMAS, Engine, Ports, TemporalEngine
 from deploy.kafka_cluster import KafkaCluster
 from deploy.postgres import PostgresEngine
 from deploy.secrets import codec_path_token
@@ -38,7 +38,8 @@ from deploy.temporal_ui import TemporalUIEngine
 REPLICA_PORT_STEP = 10
 REPLICAS = 2
 # The codec server only serves the Temporal UI's decryption; one is enough and has no state to share.
-SINGLE_INSTANCE = frozenset({"codec-server"})
+# The console keeps its sessions in memory (services/console/sessions.py): one, until they are shared.
+SINGLE_INSTANCE = frozenset({"codec-server", "console"})
 
 
 class ClusterStack(Stack):
@@ -63,11 +64,11 @@ class ClusterStack(Stack):
         return PostgresEngine(self.data_dir, self.log_dir, self.ports.postgres, password_auth=True, tls=self.transport)
 
     def prepare_databases(self) -> None:
-        """Every service's schema migrated and its runtime role granted its rights, once, before the processes
+        """Every service's schema (and the token issuer's) migrated and its runtime role granted its rights, once, before the processes
         start (they only check that nothing is pending)."""
         from services.common.database_roles import migrate_all
 
-        migrate_all(self.postgres.migration_url, {service: service for service in SERVICES})
+        migrate_all(self.postgres.migration_url, {schema: schema for schema in DATABASE_SCHEMAS})
 
     def engine_env(self) -> dict[str, str]:
         return {**super().engine_env(), "ANXIN_MIGRATE_ON_START": "false"}

@@ -34,6 +34,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 KAFKA_LIBS = REPO_ROOT / "deploy" / "kafka" / "libs"
 KAFKA_LOG4J = REPO_ROOT / "deploy" / "local" / "kafka-log4j2.yaml"
 SERVICES = ("intake", "cases", "referrals", "sanctions")
+# Every schema with a database role of its own: the services', and the token issuer's (its people's accounts).
+DATABASE_SCHEMAS = (*SERVICES, "issuer")
 
 
 class EngineError(RuntimeError):
@@ -98,6 +100,8 @@ class Ports:
     service_base: int = 8000
     # The token issuer (services/issuer), beside the four services' APIs.
     token_issuer: int = 8005
+    # The web console (services/console), the next port after the issuer.
+    console: int = 8006
     lifecycle_worker: int = 8200
     codec_server: int = 8299
 
@@ -111,7 +115,7 @@ class Ports:
         stacks whose offsets differ by exactly 1000 collide (Temporal and its UI, the worker and its metrics)."""
         return cls(postgres=24330 + offset, temporal=27233 + offset, temporal_ui=28233 + offset,
                    kafka=29092 + offset, kafka_controller=29093 + offset, service_base=28000 + offset,
-                   token_issuer=28005 + offset, lifecycle_worker=28200 + offset, codec_server=28299 + offset)
+                   token_issuer=28005 + offset, console=28006 + offset, lifecycle_worker=28200 + offset, codec_server=28299 + offset)
 
 
 @dataclass

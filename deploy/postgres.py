@@ -17,7 +17,7 @@ from typing import Any
 import psutil
 
 from deploy.certificates import ClusterTransport
-from deploy.engines import SERVICES, Engine, EngineError, stop_pid, wait_until
+from deploy.engines import DATABASE_SCHEMAS, Engine, EngineError, stop_pid, wait_until
 
 log = logging.getLogger("anxin.stack")
 
@@ -87,7 +87,7 @@ class PostgresEngine(Engine):
     def _passwords(self) -> dict[str, str]:
         from deploy.secrets import database_passwords
 
-        return database_passwords(self.data_dir, [SUPERUSER, MIGRATION_ROLE, *SERVICES])
+        return database_passwords(self.data_dir, [SUPERUSER, MIGRATION_ROLE, *DATABASE_SCHEMAS])
 
     def _url(self, role: str, database: str) -> str:
         password = f":{self._passwords()[role]}" if self.password_auth else ""
@@ -278,7 +278,7 @@ class PostgresEngine(Engine):
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'anxin'").fetchone():
                 conn.execute("CREATE DATABASE anxin")
-            for service in SERVICES:
+            for service in DATABASE_SCHEMAS:
                 if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (service,)).fetchone():
                     conn.execute(
                         sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
@@ -294,7 +294,7 @@ class PostgresEngine(Engine):
 
         passwords = self._passwords()
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            for role in (MIGRATION_ROLE, *SERVICES):
+            for role in (MIGRATION_ROLE, *DATABASE_SCHEMAS):
                 exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
                 # Set on every start, so a role always has its attributes and the password the file holds.
                 conn.execute(
@@ -307,7 +307,7 @@ class PostgresEngine(Engine):
                 conn.execute(sql.SQL("CREATE DATABASE anxin OWNER {}").format(sql.Identifier(MIGRATION_ROLE)))
             # Nobody connects or makes temporary tables by default: only the roles named here.
             conn.execute("REVOKE ALL ON DATABASE anxin FROM PUBLIC")
-            for service in SERVICES:
+            for service in DATABASE_SCHEMAS:
                 conn.execute(sql.SQL("GRANT CONNECT ON DATABASE anxin TO {}").format(sql.Identifier(service)))
         # Production: the migration role owns every schema; the runtime roles are granted rights by `anxin migrate`.
         self._create_schemas(lambda _service: MIGRATION_ROLE)
@@ -319,7 +319,7 @@ class PostgresEngine(Engine):
 
         with psycopg.connect(self.database_url("anxin"), autocommit=True) as conn:
             conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
-            for service in SERVICES:
+            for service in DATABASE_SCHEMAS:
                 conn.execute(
                     sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(
                         sql.Identifier(service), sql.Identifier(owner(service))

@@ -49,6 +49,8 @@ DEVELOPMENT_CLIENTS: list[dict[str, str | None]] = [
     {"client_id": "operator", "role": Role.operator},
     # The lifecycle worker's own client: the only caller of the services' lifecycle endpoints.
     {"client_id": "lifecycle-worker", "role": Role.lifecycle},
+    # The web console's own client: asks the issuer for a signed-in person's token, and can do nothing itself.
+    {"client_id": "console", "role": Role.console},
 ]
 
 
@@ -128,11 +130,11 @@ def _add_purpose_keys(path: Path) -> None:
 
 def purposes_of(process: str) -> set[KeyPurpose]:
     """The data key rings a process uses: the payload ring for every process that talks to Temporal (all but
-    the relays and the token issuer, which hold no personal data), the intake ring for intake's API (its sealed
+    the relays, the token issuer and the console, which hold no personal data), the intake ring for intake's API (its sealed
     columns and evidence), the sanctions ring for sanctions' API and worker (its sealed documents). A cluster
     replica (`intake-api-2`) is its process."""
     name = re.sub(r"-\d+$", "", process)
-    if name.endswith("-relay") or name == "issuer-api":
+    if name.endswith("-relay") or name in ("issuer-api", "console"):
         return set()
     return {KeyPurpose.PAYLOAD} | ({KeyPurpose.INTAKE} if name == "intake-api" else set()) | (
         {KeyPurpose.SANCTIONS} if name in ("sanctions-api", "sanctions-worker") else set())

@@ -240,6 +240,17 @@ class Stack:
         client = development_clients(self.data_dir)["lifecycle-worker"]
         return {"ANXIN_LIFECYCLE_CLIENT_ID": client["client_id"], "ANXIN_LIFECYCLE_CLIENT_SECRET": client["client_secret"]}
 
+    def console_credentials(self) -> dict[str, str]:
+        """The console's own client secret, from the development clients (unless set in the environment)."""
+        if (self.environ.get("ANXIN_CONSOLE_CLIENT_SECRET") or self.environ.get("ANXIN_DATA_KEYS")
+                or self.environ.get("ANXIN_PAYLOAD_KEYS")):
+            return {}
+        from deploy.secrets import development_clients
+
+        self.development_secrets()
+        client = development_clients(self.data_dir)["console"]
+        return {"ANXIN_CONSOLE_CLIENT_ID": client["client_id"], "ANXIN_CONSOLE_CLIENT_SECRET": client["client_secret"]}
+
     # -- project processes --------------------------------------------------------------------------
 
     def process_specs(self) -> list[ProcessSpec]:
@@ -247,7 +258,9 @@ class Stack:
         # The issuer first: the lifecycle worker's first command needs a token from it.
         specs: list[ProcessSpec] = [
             ProcessSpec("issuer-api", [python, "-m", "services.issuer", "api"], self.ports.token_issuer,
-                        {**self.engine_env(), **self.issuer_secrets()}),
+                        {**self.engine_env(), **self.issuer_secrets(),
+                         # Its people's accounts (services/issuer/accounts.py), in a schema of its own.
+                         "DATABASE_URL": self.postgres.service_url("issuer")}),
         ]
         for i, service in enumerate(SERVICES, start=1):
             env = {**self.engine_env(), "DATABASE_URL": self.postgres.service_url(service)}
@@ -260,6 +273,15 @@ class Stack:
                 specs.append(
                     ProcessSpec(f"{service}-worker", [python, "-m", f"services.{service}", "worker"], base + 200, env)
                 )
+        specs.append(
+            ProcessSpec(
+                "console",
+                [python, "-m", "services.console", "api"],
+                self.ports.console,
+                {**self.engine_env(), "ANXIN_CASES_URL": f"http://127.0.0.1:{self.ports.service_base + 2}",
+                 **self.console_credentials()},
+            )
+        )
         specs.append(
             ProcessSpec(
                 "codec-server",
@@ -392,6 +414,8 @@ class Stack:
         for spec in self.processes.values():
             if spec.name.endswith("-api"):
                 rows.append((spec.name.removesuffix("-api"), f"{spec.url}/docs"))
+            elif spec.name == "console":
+                rows.append(("console (工作台)", f"{spec.url}/"))
         if not self.temporal.external and self.temporal.ui_port:
             rows.append(("Temporal Web UI", f"http://127.0.0.1:{self.temporal.ui_port}"))
         rows.append(("Temporal", self.temporal.describe()))

@@ -13,6 +13,8 @@
     anxin calendar load FILE           enter a year's official holidays: checked, kept for the services, sent to open workflows
     anxin calendar status              the years the calendar covers, and open deadlines still provisional
     anxin migrate [--service NAME]     apply the schemas' migrations and grant the runtime roles (before the processes start)
+    anxin users add ID --name N --role R [--county C] [--totp]   a person's account for the console (at the issuer)
+    anxin users disable ID / list      disable an account (no more tokens) / every account, without secrets
 
 Agency commands get a token with client credentials: `--client-id/--client-secret` (or ANXIN_CLIENT_ID /
 ANXIN_CLIENT_SECRET); on a development stack the clients made by `make run` are used by default.
@@ -49,6 +51,7 @@ from operations.cli_support import (
     temporal_client,
 )
 from operations.migrate_cli import migrate_command
+from operations.users_cli import users_app
 from operations.views import print_json, wrapping_table
 from services.common.temporal import exit_program
 
@@ -62,6 +65,7 @@ app.add_typer(clues_app, name="clues")
 app.add_typer(case_app, name="case")
 app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(users_app, name="users")
 app.command("migrate")(migrate_command)
 audit_app.command("verify")(verify_command)
 

@@ -1,4 +1,4 @@
-"""`anxin migrate`: every service's schema migrations as a step of their own, before the processes start (in
+"""`anxin migrate`: every service's schema migrations (and the token issuer's) as a step of their own, before the processes start (in
 Kubernetes a Job), then each service's runtime role granted exactly what its processes use
 (`services.common.database_roles`).
 
@@ -21,7 +21,7 @@ def migrate_command(
 ) -> None:
     """Apply every service's pending migrations as the migration role and grant each runtime role its rights.
     Idempotent: a second run changes nothing and says so. Exits non-zero, naming the service, on failure."""
-    from deploy.engines import SERVICES
+    from deploy.engines import DATABASE_SCHEMAS as SERVICES
     from services.common.database_roles import MigrationError, migrate_all, runtime_roles_from_env
     from services.common.settings import MigrationSettings
 

@@ -50,6 +50,14 @@ class Role(StrEnum):
     # The lifecycle worker: makes the process's own requests to the services (orders, letters, referrals,
     # listings) and nothing else. No person holds it.
     lifecycle = "lifecycle"
+    # The web console's own client: may ask the issuer for a signed-in person's token (grant_type=password)
+    # and nothing else; no route admits it, and the issuer gives it no token of its own.
+    console = "console"
+
+
+# A person's token names them as `person:<id>` (its `sub`, so the Principal's client_id and every audit row's
+# actor); no registered client may take an id of that shape.
+PERSON_PREFIX = "person:"
 
 
 # Roles that belong to one county's bureau: without a county they may see nothing.
@@ -62,6 +70,11 @@ class Principal:
     role: Role
     county: str | None = None
     department: str | None = None
+
+    @property
+    def person_id(self) -> str | None:
+        """The signed-in person this token names, None for a client's own token."""
+        return self.client_id.removeprefix(PERSON_PREFIX) if self.client_id.startswith(PERSON_PREFIX) else None
 
     def may_see_county(self, county: str) -> bool:
         """County inspectors, clerks and bureau heads act in their county only; the city office and operators
@@ -89,6 +102,9 @@ class RegisteredClient:
 
 class ClientRegistry:
     def __init__(self, clients: list[RegisteredClient]) -> None:
+        borrowed = sorted(c.client_id for c in clients if c.client_id.startswith(PERSON_PREFIX))
+        if borrowed:
+            raise ValueError(f"client ids may not start with {PERSON_PREFIX!r} (a person's): {', '.join(borrowed)}")
         self._clients = {c.client_id: c for c in clients}
         # Checked against for an unknown id, so it costs one scrypt like a known one (no timing oracle) — made
         # once here, not per request: hashing a fresh dummy each time made an unknown id cost two.

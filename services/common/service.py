@@ -92,27 +92,32 @@ class MigrationsPending(SystemExit):
 
 def prepare_schema(spec: ServiceSpec, settings: ServiceSettings) -> None:
     """Bring the schema up to date (ANXIN_MIGRATE_ON_START), or refuse to start while migrations are pending."""
-    if settings.migrate_on_start:
+    prepare_named_schema(spec.schema, spec.migrations, settings.database_url, migrate_on_start=settings.migrate_on_start)
+
+
+def prepare_named_schema(schema: str, migrations: Path, database_url: str, *, migrate_on_start: bool) -> None:
+    """`prepare_schema` for a process that is not a `ServiceSpec`'s (the token issuer's people)."""
+    if migrate_on_start:
         try:
-            apply_migrations(settings.database_url, spec.schema, spec.migrations)
+            apply_migrations(database_url, schema, migrations)
             return
         except LockTimeout:
             # yoyo reports a lock row it may not write as a lock held by someone else.
             refusal = SystemExit(
-                f"schema {spec.schema}: migration lock not taken within yoyo's wait: another process is migrating, or this "
+                f"schema {schema}: migration lock not taken within yoyo's wait: another process is migrating, or this "
                 "process's role may not migrate (a runtime role: run `anxin migrate`, set ANXIN_MIGRATE_ON_START=false)"
             )
             log.error(str(refusal.code))
             raise refusal from None
     try:
-        pending = pending_migrations(settings.database_url, spec.schema, spec.migrations)
+        pending = pending_migrations(database_url, schema, migrations)
     except psycopg.errors.InsufficientPrivilege as exc:
         # The schema (or yoyo's record in it) is not open to this role: its grants come with the migrations.
-        refusal = SystemExit(f"schema {spec.schema} is not open to this process's role: run `anxin migrate` ({exc})")
+        refusal = SystemExit(f"schema {schema} is not open to this process's role: run `anxin migrate` ({exc})")
     else:
         if not pending:
             return
-        refusal = MigrationsPending(spec.schema, pending)
+        refusal = MigrationsPending(schema, pending)
     log.error(str(refusal.code))
     raise refusal
 

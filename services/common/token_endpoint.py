@@ -14,6 +14,11 @@ three things keep a flood from stalling even that process:
 - an unknown client id costs one scrypt, like a known one (a precomputed dummy hash), so it is neither cheaper
   to probe nor told apart by timing.
 
+People sign in through the console: `grant_type=password` with the console's own client credentials (role
+`console`, which gets no token of its own) and the person's id, password and, when enrolled, TOTP code. The
+password's Argon2id check runs in the same pool, an unknown id is checked against a dummy hash, and failures
+count per address and per account like a client's. The token names the person (`person:<id>`).
+
 Only the issuer, given the signing key (`ANXIN_TOKEN_SIGNING_JWK`), issues; the services answer 421 with a
 problem naming it (`ANXIN_TOKEN_ISSUER_URL`), and spend nothing.
 """
@@ -31,15 +36,17 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel
 
-from services.common.auth import ClientRegistry, RegisteredClient, unauthorized
+from services.common.auth import ClientRegistry, Principal, RegisteredClient, Role, unauthorized
 from services.common.client_secrets import verify_secret
 from services.common.errors import TooManyRequests, Unavailable
+from services.common.passwords import check_sign_in, hash_password
+from services.common.people import AccountDirectory, PersonAccount
 from services.common.problems import PROBLEM_BASE, Problem
 from services.common.token_keys import AUDIENCES, TokenIssuer, TokenVerifier
 
@@ -145,17 +152,21 @@ class SecretChecks:
         self._in_flight = 0
 
     async def check(self, client_id: str, secret: str) -> RegisteredClient | None:
+        client, stored = self._registry.stored_hash(client_id)
+        ok = await self.run(self._verify, secret, stored)
+        return client if ok and client is not None else None
+
+    async def run(self, check: Callable[..., bool], *args: Any) -> bool:
+        """`check(*args)` on a checking thread; PoolSaturated at once when the pool and its queue are full."""
         if self._in_flight >= self._capacity:
             raise PoolSaturated
-        client, stored = self._registry.stored_hash(client_id)
         # Counted on the event loop only (no lock needed): incremented here, decremented when awaited back.
         self._in_flight += 1
         try:
             loop = asyncio.get_running_loop()
-            ok = await loop.run_in_executor(self._executor, self._verify, secret, stored)
+            return bool(await loop.run_in_executor(self._executor, check, *args))
         finally:
             self._in_flight -= 1
-        return client if ok and client is not None else None
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -196,6 +207,8 @@ class TokenEndpoint:
     registry: ClientRegistry | None = None
     limits: TokenEndpointLimits = TokenEndpointLimits()
     issuer_url: str | None = None
+    # People's accounts (the issuer's schema): None where people do not sign in here.
+    accounts: AccountDirectory | None = None
 
     def __post_init__(self) -> None:
         self.checks = (
@@ -204,14 +217,19 @@ class TokenEndpoint:
         )
         self.by_address = FailureCounter(self.limits.failures_per_address, self.limits.window_seconds)
         self.by_client = FailureCounter(self.limits.failures_per_client, self.limits.window_seconds)
+        self.by_person = FailureCounter(self.limits.failures_per_client, self.limits.window_seconds)
+        # An unknown person's password is checked against this, so it costs one Argon2 like a known one's.
+        self._dummy_password_hash = hash_password(os.urandom(16).hex()) if self.accounts is not None else ""
 
     def close(self) -> None:
         if self.checks is not None:
             self.checks.close()
 
-    def refuse_if_limited(self, address: str, client_id: str) -> None:
-        for counter, key, what in ((self.by_address, address, "from this address"),
-                                   (self.by_client, client_id, "for this client id")):
+    def refuse_if_limited(self, address: str, client_id: str, *, person_id: str | None = None) -> None:
+        limits = [(self.by_address, address, "from this address")] + (
+            [(self.by_client, client_id, "for this client id")] if person_id is None
+            else [(self.by_person, person_id, "for this account")])
+        for counter, key, what in limits:
             wait = counter.retry_after(key)
             if wait is not None:
                 raise TooManyRequests("Too many failed token requests",
@@ -244,6 +262,31 @@ class TokenEndpoint:
             raise unauthorized("Unknown client or wrong secret.")
         return client
 
+    async def authenticate_person(self, address: str, person_id: str, password: str, code: str | None) -> Principal:
+        """A person's token's principal, once their password (and code, when enrolled) passed; 401 otherwise,
+        403 for a disabled account whose password passed (it gets no token)."""
+        assert self.checks is not None and self.accounts is not None
+        if len(person_id) > MAX_CLIENT_ID:
+            self.by_address.fail(address)
+            raise unauthorized("Unknown account, wrong password or wrong code.")
+        self.refuse_if_limited(address, "", person_id=person_id)
+        account: PersonAccount | None = await self.accounts.find(person_id)
+        stored = account.password_hash if account is not None else self._dummy_password_hash
+        totp_secret = account.totp_secret if account is not None else None
+        try:
+            ok = await self.checks.run(check_sign_in, password, stored, totp_secret, code)
+        except PoolSaturated:
+            raise Unavailable("Token endpoint busy", "Too many sign-ins are being checked; try again.",
+                              retry_after=1) from None
+        if not ok or account is None:
+            self.by_address.fail(address)
+            self.by_person.fail(person_id)
+            raise unauthorized("Unknown account, wrong password or wrong code.")
+        if account.disabled:
+            raise Problem(403, "Account disabled", "This account is disabled; it gets no token.",
+                          type_=f"{PROBLEM_BASE}account-disabled")
+        return account.principal()
+
 
 def token_router(endpoint: TokenEndpoint) -> APIRouter:
     router = APIRouter(tags=["auth"])
@@ -256,17 +299,22 @@ def token_router(endpoint: TokenEndpoint) -> APIRouter:
     async def token(
         request: Request,
         credentials: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
-        grant_type: Annotated[str, Form(examples=["client_credentials"])],
+        grant_type: Annotated[str, Form(examples=["client_credentials", "password"])],
         client_id: Annotated[str | None, Form()] = None,
         client_secret: Annotated[str | None, Form()] = None,
+        username: Annotated[str | None, Form(description="grant_type=password: the person's id")] = None,
+        password: Annotated[str | None, Form(description="grant_type=password: the person's password")] = None,
+        totp: Annotated[str | None, Form(description="grant_type=password: the current TOTP code, when "
+                                         "enrolled")] = None,
         audience: Annotated[list[str] | None, Form(description="services the token is for (space separated); "
                                                    "default: all")] = None,
         resource: Annotated[list[str] | None, Form(description="RFC 8707 resource: same as audience")] = None,
     ) -> TokenResponse:
         if endpoint.issuer is None or endpoint.checks is None:
             raise endpoint.not_the_issuer()
-        if grant_type != "client_credentials":
-            raise Problem(400, "Unsupported grant type", "Only grant_type=client_credentials is supported.")
+        if grant_type not in ("client_credentials", "password"):
+            raise Problem(400, "Unsupported grant type", "Use grant_type=client_credentials (or password, for the "
+                          "console signing a person in).")
         audiences = requested_audiences([*(audience or []), *(resource or [])])
         if credentials is not None:
             client_id, client_secret = credentials.username, credentials.password
@@ -274,9 +322,20 @@ def token_router(endpoint: TokenEndpoint) -> APIRouter:
             raise unauthorized("Client credentials are required (HTTP Basic or form fields).")
         address = address_key(request.client.host if request.client else None)
         client = await endpoint.authenticate(address, client_id, client_secret)
+        if (grant_type == "password") != (client.role == Role.console):
+            # The console's client signs people in and nothing else; no other client may sign anyone in.
+            raise Problem(400, "Unauthorized client", f"This client may not use grant_type={grant_type}.",
+                          type_=f"{PROBLEM_BASE}unauthorized-client")
+        principal = client.principal()
+        if grant_type == "password":
+            if endpoint.accounts is None:
+                raise Problem(400, "Unsupported grant type", "This issuer holds no people's accounts.")
+            if not username or not password:
+                raise Problem(400, "Credentials required", "grant_type=password needs username and password.")
+            principal = await endpoint.authenticate_person(address, username, password, totp)
         return TokenResponse(
-            access_token=endpoint.issuer.issue(client.principal(), audiences=audiences),
-            expires_in=endpoint.issuer.ttl_seconds, role=client.role.value, audience=audiences,
+            access_token=endpoint.issuer.issue(principal, audiences=audiences),
+            expires_in=endpoint.issuer.ttl_seconds, role=principal.role.value, audience=audiences,
         )
 
     @router.get("/.well-known/jwks.json", summary="The public keys agency tokens are verified with (JWKS)")

@@ -12,8 +12,10 @@ and the event loop the workers' form needs (docs/security.md, "Token endpoint un
 this process only, which runs at a lower CPU priority than the services (`ANXIN_TOKEN_ISSUER_NICENESS`), so on
 a shared machine the form is served first.
 
-Why not a service like the others (`ServiceSpec`, `services/common/service.py`): it has no schema, no events,
-no workflow, so no relay, no worker and no database pool — its state is the signing key, the clients file and
-the failure counters in memory. It keeps the services' outward shape (`python -m services.<name> api`, the same
-middleware, health routes and problem documents) and nothing else.
+Why not a service like the others (`ServiceSpec`, `services/common/service.py`): it has no events, no
+workflow, so no relay and no worker — its state is the signing key, the clients file, the failure counters in
+memory, and the people who sign in through the console (`accounts.py`: one table in a schema of its own,
+`issuer`, read through a small pool; `ANXIN_ISSUER_PEOPLE=false` leaves it out). It keeps the services' outward
+shape (`python -m services.<name> api`, the same middleware, health routes and problem documents) and nothing
+else.
 """

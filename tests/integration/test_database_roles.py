@@ -20,7 +20,7 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from deploy.engines import SERVICES, port_open
+from deploy.engines import DATABASE_SCHEMAS, port_open
 from deploy.postgres import MIGRATION_ROLE, PostgresEngine
 from deploy.secrets import development_environment, development_token_issuer
 from deploy.stack import Stack
@@ -66,7 +66,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresEngine]
 
 @pytest.fixture(scope="module")
 def first_run(engine: PostgresEngine) -> MigrationReport:
-    return migrate_all(engine.migration_url, {service: service for service in SERVICES})
+    return migrate_all(engine.migration_url, {service: service for service in DATABASE_SCHEMAS})
 
 
 def _attempt(url: str, statement: str, schema: str = "intake") -> str:
@@ -90,21 +90,21 @@ def test_connections_need_their_password(engine: PostgresEngine) -> None:
     with psycopg.connect(engine.admin_url) as conn:
         roles = dict(conn.execute(
             "SELECT rolname, rolsuper OR rolcreatedb OR rolcreaterole OR rolbypassrls FROM pg_roles "
-            "WHERE rolname = ANY(%s)", ([MIGRATION_ROLE, *SERVICES],)).fetchall())
-        assert roles == dict.fromkeys([MIGRATION_ROLE, *SERVICES], False)
+            "WHERE rolname = ANY(%s)", ([MIGRATION_ROLE, *DATABASE_SCHEMAS],)).fetchall())
+        assert roles == dict.fromkeys([MIGRATION_ROLE, *DATABASE_SCHEMAS], False)
         stored = conn.execute("SELECT rolpassword FROM pg_authid WHERE rolname = ANY(%s)",
-                              (["postgres", MIGRATION_ROLE, *SERVICES],)).fetchall()
-        assert len(stored) == 6 and all(row[0].startswith("SCRAM-SHA-256$") for row in stored)
+                              (["postgres", MIGRATION_ROLE, *DATABASE_SCHEMAS],)).fetchall()
+        assert len(stored) == 7 and all(row[0].startswith("SCRAM-SHA-256$") for row in stored)
     with psycopg.connect(engine.admin_url.rsplit("/", 1)[0] + "/anxin") as conn:
         owners = conn.execute("SELECT DISTINCT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = ANY(%s)",
-                              (list(SERVICES),)).fetchall()
+                              (list(DATABASE_SCHEMAS),)).fetchall()
         assert owners == [(MIGRATION_ROLE,)]
 
 
 def test_migrate_all_applies_everything_once(engine: PostgresEngine, first_run: MigrationReport) -> None:
-    assert [s.service for s in first_run.services] == list(SERVICES)
+    assert [s.service for s in first_run.services] == list(DATABASE_SCHEMAS)
     assert all(s.applied and s.rights_changed for s in first_run.services)
-    again = migrate_all(engine.migration_url, {service: service for service in SERVICES})
+    again = migrate_all(engine.migration_url, {service: service for service in DATABASE_SCHEMAS})
     assert not again.changed
     assert again.lines()[-1].startswith("nothing changed")
     # The command says the same, and exits non-zero naming the service when a runtime role is missing.

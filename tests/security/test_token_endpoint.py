@@ -159,7 +159,7 @@ def rotated(apis: Stack) -> Iterator[tuple[str, str, TokenIssuer]]:
     issuer = ProcessSpec(
         "issuer-api-rotated", [sys.executable, "-m", "services.issuer", "api"], _free_port(),
         {**apis.engine_env(), **apis.issuer_secrets(), "ANXIN_TOKEN_JWKS": both,
-         "ANXIN_TOKEN_SIGNING_JWK": json.dumps(new)},
+         "ANXIN_TOKEN_SIGNING_JWK": json.dumps(new), "DATABASE_URL": apis.postgres.service_url("issuer")},
     )
     cases = ProcessSpec(
         "cases-api-rotated", [sys.executable, "-m", "services.cases", "api"], _free_port(),

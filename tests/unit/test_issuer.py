@@ -22,7 +22,9 @@ from workflows.worker import LifecycleSettings
 def _settings(data_dir: Path, **overrides: str) -> IssuerSettings:
     env = {**development_environment(data_dir), **development_issuer_environment(data_dir), **overrides}
     return IssuerSettings(**{key: value for key, value in env.items() if key.startswith("ANXIN_TOKEN")
-                             or key == "ANXIN_CLIENTS_FILE"}, ANXIN_DATA_DIR=str(data_dir))
+                             or key == "ANXIN_CLIENTS_FILE"}, ANXIN_DATA_DIR=str(data_dir),
+                          # The issuer alone, no PostgreSQL: client credentials only (people sign in on a stack).
+                          ANXIN_ISSUER_PEOPLE=overrides.get("ANXIN_ISSUER_PEOPLE", "false"))
 
 
 def test_the_issuer_signs_for_its_registered_clients_and_publishes_the_public_keys(tmp_path: Path) -> None:

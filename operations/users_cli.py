@@ -1,0 +1,114 @@
+"""`anxin users`: the people who sign in through the console — their accounts at the token issuer
+(services/issuer/accounts.py), in its schema.
+
+    ANXIN_ISSUER_DATABASE_URL   the issuer's database role (else the development stack's `issuer` role)
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from operations.cli_support import console
+
+users_app = typer.Typer(help="People's accounts for the console (at the token issuer).", no_args_is_help=True)
+
+
+def _connect() -> Any:
+    import psycopg
+
+    from services.common.service import prepare_named_schema
+    from services.issuer.accounts import SCHEMA
+    from services.issuer.app import MIGRATIONS
+
+    url = os.environ.get("ANXIN_ISSUER_DATABASE_URL")
+    if not url:
+        from operations.cli_support import development_stack
+
+        url = development_stack().postgres.service_url(SCHEMA)
+    # As the issuer does at start: the schema brought up to date, or a refusal naming `anxin migrate`.
+    prepare_named_schema(SCHEMA, MIGRATIONS, url,
+                         migrate_on_start=os.environ.get("ANXIN_MIGRATE_ON_START", "true").lower() != "false")
+    return psycopg.connect(url, options=f"-c search_path={SCHEMA}")
+
+
+def _role(value: str) -> Any:
+    from services.common.auth import Role
+
+    try:
+        return Role(value)
+    except ValueError:
+        raise typer.BadParameter(f"one of {', '.join(r.value for r in Role)}") from None
+
+
+@users_app.command("add")
+def users_add(
+    person_id: Annotated[str, typer.Argument(help="the id the person signs in with, e.g. wang.li")],
+    name: Annotated[str, typer.Option("--name", help="full name, as shown in the console")],
+    role: Annotated[str, typer.Option("--role", help="county_inspector, city_office, department, police …")],
+    county: Annotated[str | None, typer.Option("--county", help="six-digit county code, for a county's people")] = None,
+    department: Annotated[str | None, typer.Option("--department", help="department id, for a department's")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin",
+                                                 help="read the password from standard input")] = False,
+    totp: Annotated[bool, typer.Option("--totp", help="enrol a TOTP second factor; prints its otpauth:// URI")] = False,
+) -> None:
+    """Make a person's account. Without --password-stdin an initial password is made and printed once: hand it
+    over in person. With --totp the otpauth:// URI for the person's authenticator app is printed once too."""
+    from services.common.passwords import totp_uri
+    from services.issuer.accounts import AccountError, NewAccount, add_account
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        if len(password) < 12:
+            console.print("[red]refused:[/] a password is at least 12 characters")
+            raise typer.Exit(1)
+        made = False
+    else:
+        password, made = secrets.token_urlsafe(12), True
+    account = NewAccount(person_id, name, _role(role), county, department)
+    try:
+        account.checked()
+        with _connect() as conn:
+            secret = add_account(conn, account, password, totp=totp)
+    except AccountError as exc:
+        console.print(f"[red]refused:[/] {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"account {person_id} made ({account.role.value})", highlight=False)
+    if made:
+        # Plain print: the one place the password is shown; rich would style it.
+        print(f"initial password: {password}")
+    if secret is not None:
+        print(f"totp: {totp_uri(secret, person_id)}")
+
+
+@users_app.command("disable")
+def users_disable(person_id: Annotated[str, typer.Argument(help="the person's id")]) -> None:
+    """Disable an account: its next sign-in gets no token (tokens already issued run out within their TTL)."""
+    from services.issuer.accounts import disable_account
+
+    with _connect() as conn:
+        found = disable_account(conn, person_id)
+    if not found:
+        console.print(f"[red]no account {person_id}[/]")
+        raise typer.Exit(1)
+    console.print(f"account {person_id} disabled", highlight=False)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Every account: id, name, role, scope, second factor, disabled. Never a hash or a secret."""
+    from services.issuer.accounts import list_accounts
+
+    with _connect() as conn:
+        accounts = list_accounts(conn)
+    for a in accounts:
+        scope = a.county or a.department or "city"
+        flags = " ".join(f for f, on in (("totp", a.totp_secret is not None), ("DISABLED", a.disabled)) if on)
+        console.print(f"{a.person_id:<24} {a.full_name:<12} {a.role.value:<18} {scope:<10} {flags}".rstrip(),
+                      highlight=False)
+    if not accounts:
+        console.print("no accounts yet: anxin users add ID --name … --role … (--county …)")

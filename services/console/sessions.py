@@ -1,0 +1,77 @@
+"""Signed-in people's sessions, in this process's memory (they end when it restarts): the person's token, held
+server-side only, and the CSRF token of their forms. A session ends after `idle_seconds` without a request, when
+its token expires, on sign-out, or on the person's sign-out everywhere (all their sessions)."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass
+class Session:
+    session_id: str
+    person_id: str
+    role: str
+    county: str | None
+    department: str | None
+    token: str
+    token_expires_at: float
+    csrf: str
+    last_seen: float
+
+    def csrf_matches(self, offered: str | None) -> bool:
+        return offered is not None and hmac.compare_digest(offered.encode(), self.csrf.encode())
+
+
+class SessionStore:
+    def __init__(self, idle_seconds: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.idle_seconds = idle_seconds
+        self._clock = clock
+        self._sessions: dict[str, Session] = {}
+
+    def open(self, person_id: str, role: str, county: str | None, department: str | None, token: str,
+             expires_in: float) -> Session:
+        now = self._clock()
+        session = Session(secrets.token_urlsafe(32), person_id, role, county, department, token,
+                          now + expires_in, secrets.token_urlsafe(32), now)
+        self._sessions[session.session_id] = session
+        self._sweep(now)
+        return session
+
+    def get(self, session_id: str | None) -> Session | None:
+        """The live session of this id, its idle time reset; None (and forgotten) once idle or its token ran out."""
+        if not session_id:
+            return None
+        session = self._sessions.get(session_id)
+        if session is None:
+            return None
+        now = self._clock()
+        if self._ended(session, now):
+            del self._sessions[session_id]
+            return None
+        session.last_seen = now
+        return session
+
+    def close(self, session_id: str) -> None:
+        self._sessions.pop(session_id, None)
+
+    def close_all(self, person_id: str) -> int:
+        """Sign the person out everywhere: every session of theirs in this process. Returns how many."""
+        ended = [sid for sid, s in self._sessions.items() if s.person_id == person_id]
+        for sid in ended:
+            del self._sessions[sid]
+        return len(ended)
+
+    def _ended(self, session: Session, now: float) -> bool:
+        return now - session.last_seen > self.idle_seconds or now >= session.token_expires_at
+
+    def _sweep(self, now: float) -> None:
+        for sid in [sid for sid, s in self._sessions.items() if self._ended(s, now)]:
+            del self._sessions[sid]
+
+    def __len__(self) -> int:
+        return len(self._sessions)

@@ -1,0 +1,85 @@
+"""What the console's pages say in plain Chinese: stage and deadline names, and the working days left before a
+deadline (the installed calendar package's working days, as the deadlines themselves count them)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from services.contracts.lifecycle.configuration import CalendarConfig
+from services.contracts.working_days import WorkingCalendar
+
+CHINA = timezone(timedelta(hours=8))
+
+STAGES = {
+    "acceptance": "待受理",
+    "information": "待补正",
+    "verification": "核实中",
+    "handoff": "移交部门",
+    "service": "责令整改",
+    "payment": "待支付",
+    "refusal": "拒不支付",
+    "closed": "已结案",
+}
+
+DEADLINES = {
+    "acceptance": "受理期限",
+    "information": "补正期限",
+    "verification": "核实期限",
+    "handoff": "部门办理期限",
+    "service": "整改期限",
+    "payment": "支付期限",
+    "closure": "结案期限",
+    "extension": "延期后期限",
+}
+
+STATUSES = {"open": "办理中", "closed": "已结案"}
+
+
+def stage_name(stage: str | None) -> str:
+    return STAGES.get(stage or "", stage or "—")
+
+
+def deadline_name(name: str) -> str:
+    return DEADLINES.get(name, name)
+
+
+def legal_date(value: str | datetime) -> date:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(CHINA).date()
+
+
+def working_days_left(deadline: str | datetime | None, today: date, calendar: WorkingCalendar | None = None) -> int | None:
+    """Working days from `today` to the deadline's legal date: 0 on the day itself, negative once past."""
+    if deadline is None:
+        return None
+    due = legal_date(deadline)
+    cal = calendar or WorkingCalendar(CalendarConfig())
+    if due >= today:
+        return cal.working_days_between(today, due)
+    return -cal.working_days_between(due, today)
+
+
+def countdown(days: int | None) -> str:
+    if days is None:
+        return "—"
+    if days < 0:
+        return f"逾期 {-days} 个工作日"
+    if days == 0:
+        return "今日到期"
+    return f"剩余 {days} 个工作日"
+
+
+def queue_row(case: dict[str, Any], today: date, calendar: WorkingCalendar) -> dict[str, Any]:
+    days = working_days_left(case.get("next_deadline"), today, calendar)
+    return {
+        "case_id": case["case_id"],
+        "employer": case.get("employer_name") or case.get("employer_ref") or "—",
+        "project": case.get("project_name") or "",
+        "stage": stage_name(case.get("stage")),
+        "amount_claimed": case.get("amount_claimed") or "—",
+        "workers": case.get("workers_affected"),
+        "next_deadline": legal_date(case["next_deadline"]).isoformat() if case.get("next_deadline") else "—",
+        "countdown": countdown(days),
+        "overdue": bool(case.get("overdue")) or (days is not None and days < 0),
+    }

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
+from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common.problems import PROBLEM_JSON
+from services.common.telemetry import configure_tracing, instrument_app
 
 
 async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
@@ -160,3 +163,14 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+def install_edge(app: FastAPI, process_name: str, data_dir: Path, *, max_request_bytes: int) -> None:
+    """What every HTTP process of the project puts in front of its routes: traces, then (the last added runs
+    first) the size limit, the security headers and the NUL check — inside the size limit, so a JSON body it
+    reads whole is already bounded."""
+    configure_tracing(process_name, data_dir)
+    instrument_app(app, process_name)
+    app.add_middleware(RefuseNulCharacters)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodySizeLimit, max_bytes=max_request_bytes)

@@ -38,13 +38,13 @@ from services.common.health import (
 )
 from services.common.kafka import KafkaProbe, new_producer
 from services.common.logs import configure_logging
-from services.common.middleware import BodySizeLimit, RefuseNulCharacters, SecurityHeaders
+from services.common.middleware import install_edge
 from services.common.migrations import apply_migrations, pending_migrations
 from services.common.problems import PROBLEM_RESPONSES, install_problem_handlers
 from services.common.relay import OutboxRelay, register_outbox_metrics
 from services.common.runner import Component, run_components, serve
 from services.common.settings import CommonSettings
-from services.common.telemetry import configure_tracing, instrument_app, temporal_interceptors
+from services.common.telemetry import configure_tracing, temporal_interceptors
 from services.common.token_endpoint import TokenEndpoint, token_router
 
 log = logging.getLogger(__name__)
@@ -182,13 +182,7 @@ def create_service_app(
         openapi_tags=spec.openapi_tags or None,
     )
     process_name = f"{spec.name}-api"
-    configure_tracing(process_name, settings.data_dir)
-    instrument_app(app, process_name)
-    # The last added runs first: the size limit, then the headers, then the NUL check (inside the size limit,
-    # so a JSON body it reads whole is already bounded).
-    app.add_middleware(RefuseNulCharacters)
-    app.add_middleware(SecurityHeaders)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    install_edge(app, process_name, settings.data_dir, max_request_bytes=settings.max_request_bytes)
     app.state.settings = settings
     app.state.spec = spec
     app.state.temporal = TemporalHandle(settings)

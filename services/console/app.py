@@ -22,10 +22,9 @@ from pydantic import Field
 
 from services.common.health import health_router
 from services.common.logs import configure_logging
-from services.common.middleware import BodySizeLimit, RefuseNulCharacters, SecurityHeaders
+from services.common.middleware import install_edge
 from services.common.runner import serve
 from services.common.settings import CommonSettings
-from services.common.telemetry import configure_tracing, instrument_app
 from services.console import texts
 from services.console.clients import NotFound, SignInRefused, TokenExpired, person_token, service_get
 from services.console.sessions import Session, SessionStore
@@ -139,11 +138,7 @@ def create_app(settings: ConsoleSettings, *, transport: httpx.AsyncBaseTransport
 
     app = FastAPI(title="安薪 · 工作台", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=None)
-    configure_tracing(PROCESS_NAME, settings.data_dir)
-    instrument_app(app, PROCESS_NAME)
-    app.add_middleware(RefuseNulCharacters)
-    app.add_middleware(SecurityHeaders)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    install_edge(app, PROCESS_NAME, settings.data_dir, max_request_bytes=settings.max_request_bytes)
     app.state.settings = settings
     app.state.console = console
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

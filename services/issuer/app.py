@@ -16,12 +16,11 @@ from pydantic import Field
 from services.common.db import open_async_pool
 from services.common.health import health_router
 from services.common.logs import configure_logging
-from services.common.middleware import BodySizeLimit, RefuseNulCharacters, SecurityHeaders
+from services.common.middleware import install_edge
 from services.common.problems import PROBLEM_RESPONSES, install_problem_handlers
 from services.common.runner import serve
 from services.common.service import prepare_named_schema
 from services.common.settings import CommonSettings
-from services.common.telemetry import configure_tracing, instrument_app
 from services.common.token_endpoint import TokenEndpoint, token_router
 from services.common.token_keys import AUDIENCES
 from services.issuer.accounts import SCHEMA, PeopleDirectory
@@ -74,12 +73,7 @@ def create_app(settings: IssuerSettings) -> FastAPI:
     app = FastAPI(title="Token issuer (令牌签发)", version="1", lifespan=lifespan,
                   description="OAuth2 client credentials for the agencies and the lifecycle worker; the public "
                               "keys every service verifies their tokens with.")
-    configure_tracing(PROCESS_NAME, settings.data_dir)
-    instrument_app(app, PROCESS_NAME)
-    # As in every service (services/common/service.py): the size limit first, then the headers, then NULs.
-    app.add_middleware(RefuseNulCharacters)
-    app.add_middleware(SecurityHeaders)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    install_edge(app, PROCESS_NAME, settings.data_dir, max_request_bytes=settings.max_request_bytes)
     app.state.settings = settings
     app.state.token_endpoint = endpoint
     # Ready when PostgreSQL answers (people's accounts); the key and the clients are read at start.

@@ -18,6 +18,10 @@ from typing import Any, Protocol
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
+# A request for the state that arrives while a report is on its way is answered by one more full report
+# (before this patch, the report on its way counted as the answer, though it may have left earlier).
+REPORT_AGAIN_AFTER_FLIGHT = "2026-11-report-again-after-flight"
+
 
 class SideTasks:
     """A workflow whose side tasks (the reporter, watchers) hand their failures to the main flow."""
@@ -64,6 +68,7 @@ class StateReporting(SideTasks):
 
     _reporter: asyncio.Task[None] | None = None
     _report_in_flight: bool = False
+    _report_requests: int = 0
     _ending: bool = False
 
     # --- what each workflow provides ----------------------------------------------------------------------
@@ -109,6 +114,7 @@ class StateReporting(SideTasks):
             snapshot = self._snapshot()
             progress.report_seq += 1
             self._report_in_flight = True
+            requests = self._report_requests
             try:
                 # A normal activity, not a local one: local activities resolved in two coroutines at once are
                 # delivered in another order on replay than live (sdk-python issues 1578 and 1881), and the
@@ -119,6 +125,10 @@ class StateReporting(SideTasks):
                 # next change is reported in full, and `anxin audit ledger` shows the gap meanwhile.
                 self._report_not_taken(progress.report_seq, err)
             self._report_in_flight = False
+            if self._report_requests != requests and workflow.patched(REPORT_AGAIN_AFTER_FLIGHT):
+                # An operator asked for the state again while this report was on its way: the report may
+                # have left before the request, so keep "nothing reported" and send everything once more.
+                continue
             progress.reported = snapshot
             progress.reported_key = key
 
@@ -128,6 +138,7 @@ class StateReporting(SideTasks):
         A workflow started before it reported anything starts reporting now, behind `patch` (its own: the
         histories of such workflows have no marker of the patch that starts the reporter at the start)."""
         self._start_reporting(patch)
+        self._report_requests += 1
         progress = self._report_progress()
         progress.reported = None
         progress.reported_key = None

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from services.common.temporal import data_converter, test_server_path
+from services.sanctions.blacklist import BlacklistWorkflow
+
+from .fakes import FakeListingActivities
+from .listing_run import Run
 
 
 @pytest.fixture(scope="session")
@@ -17,3 +23,11 @@ async def sanctions_env() -> AsyncIterator[WorkflowEnvironment]:
     )
     async with env:
         yield env
+
+
+@pytest.fixture
+async def run(sanctions_env: WorkflowEnvironment) -> AsyncIterator[Run]:
+    fakes = FakeListingActivities()
+    queue = f"sanctions-test-{uuid.uuid4().hex[:10]}"
+    async with Worker(sanctions_env.client, task_queue=queue, workflows=[BlacklistWorkflow], activities=fakes.all()):
+        yield Run(sanctions_env, fakes, queue)

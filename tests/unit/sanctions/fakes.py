@@ -4,6 +4,7 @@ of its own state are kept apart (`reports`), in the order they arrived."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,9 @@ from services.contracts.working_days import compute_deadline
 class FakeListingActivities:
     calls: list[tuple[str, Any]] = field(default_factory=list)
     reports: list[ListingReport] = field(default_factory=list)
+    # While set and not yet released, reports wait before they arrive (a report on its way).
+    reports_held: asyncio.Event | None = None
+    reports_waiting: int = 0
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
@@ -60,6 +64,9 @@ class FakeListingActivities:
 
     @activity.defn(name=SanctionsActivities.REPORT_LISTING_STATE)
     async def report_listing_state(self, report: ListingReport) -> None:
+        if self.reports_held is not None and not self.reports_held.is_set():
+            self.reports_waiting += 1
+            await self.reports_held.wait()
         self.reports.append(report)
 
     def all(self) -> list[Any]:

@@ -32,6 +32,7 @@ MIRROR=${FRESH_MACHINE_MIRROR:-$(cat /etc/apt/sources.list /etc/apt/sources.list
              -e 's|^deb \(\[[^]]*\] \)\{0,1\}\(https\{0,1\}://[^ ]*/debian\)/\{0,1\} .*|\2|p' \
     | head -n 1)}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
+SECURITY_MIRROR=${FRESH_MACHINE_SECURITY_MIRROR:-${MIRROR}-security}
 CHROOT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 log() { printf '%s  %s\n' "$(date -u +%H:%M:%S)" "$*"; }
@@ -90,6 +91,13 @@ t=$(now)
 debootstrap --variant=minbase "$SUITE" "$ROOT" "$MIRROR" > "$WORK/debootstrap.log" 2>&1 \
     || { tail -n 20 "$WORK/debootstrap.log"; exit 1; }
 record "debootstrap (minimal Debian $SUITE)" $(($(now) - t))
+# A Debian machine as installed reads its suite's updates and security archives too (debootstrap writes
+# only the suite): without them the root would get bookworm's first Chromium, not the one a machine has.
+cat > "$ROOT/etc/apt/sources.list" <<SOURCES
+deb $MIRROR $SUITE main
+deb $MIRROR $SUITE-updates main
+deb $SECURITY_MIRROR $SUITE-security main
+SOURCES
 
 log "a clean copy of the committed tree (git archive HEAD) in /root/anxin"
 mkdir -p "$ROOT/root/anxin"

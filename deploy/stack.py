@@ -278,8 +278,7 @@ class Stack:
                 "console",
                 [python, "-m", "services.console", "api"],
                 self.ports.console,
-                {**self.engine_env(), "ANXIN_CASES_URL": f"http://127.0.0.1:{self.ports.service_base + 2}",
-                 **self.console_credentials()},
+                {**self.engine_env(), **self.service_urls(), **self.console_credentials()},
             )
         )
         specs.append(
@@ -298,9 +297,7 @@ class Stack:
                 self.ports.lifecycle_worker,
                 {
                     **self.engine_env(),
-                    "ANXIN_CASES_URL": f"http://127.0.0.1:{self.ports.service_base + 2}",
-                    "ANXIN_REFERRALS_URL": f"http://127.0.0.1:{self.ports.service_base + 3}",
-                    "ANXIN_SANCTIONS_URL": f"http://127.0.0.1:{self.ports.service_base + 4}",
+                    **{name: url for name, url in self.service_urls().items() if name != "ANXIN_INTAKE_URL"},
                     "ANXIN_TEMPORAL_SDK_METRICS_PORT": str(self.ports.lifecycle_worker + 1000),
                     **self.lifecycle_credentials(),
                 },
@@ -309,6 +306,11 @@ class Stack:
         for spec in specs:  # each process holds only the data keys of its purposes
             spec.env = process_keys(spec.name, spec.env)
         return specs
+
+    def service_urls(self) -> dict[str, str]:
+        """The four services' API addresses, as the processes that call them take them."""
+        return {f"ANXIN_{service.upper()}_URL": f"http://127.0.0.1:{self.ports.service_base + offset}"
+                for offset, service in enumerate(SERVICES, start=1)}
 
     def start_process(self, spec: ProcessSpec) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from temporalio.service import TLSConfig
 
+from deploy.engines import SERVICES
 from deploy.secrets import purposes_of
 from services.common.data_keys import key_env_names
 from services.common.kafka import client_options
@@ -39,6 +40,7 @@ from tests.deploy.test_kubernetes_manifests import (
     pod_spec,
     run_validator,
     selects,
+    service_spec,
     settings_from,
     stand_in_files,
     the_container,
@@ -194,7 +196,9 @@ def test_the_console_runs_two_replicas_without_keys(name: str) -> None:
     container = the_container(console)
     env = container_env(objects, container)
     assert env["ANXIN_HTTP_PORT"] == "8006"
-    assert env["ANXIN_CASES_URL"] == "http://cases-api:8002"
+    # Each service's API through its Service, on its spec's port (and the network policy below lets it through).
+    for service in SERVICES:
+        assert env[f"ANXIN_{service.upper()}_URL"] == f"http://{service}-api:{service_spec(service).api_port}"
     assert env["ANXIN_TOKEN_ISSUER_URL"] == "http://issuer-api:8005"
     from_secrets = {
         v["name"]: (unhashed(v["valueFrom"]["secretKeyRef"]["name"]), v["valueFrom"]["secretKeyRef"]["key"])

@@ -122,6 +122,27 @@ def test_extension_is_requested_by_the_county_and_approved_by_the_city_once(agen
     assert_ledger_agrees(a.stack, [case_id])
 
 
+def test_pending_extension_requests_are_listed_for_the_city_and_the_cases_county_only(agencies: Agencies) -> None:
+    a = agencies
+    _, case_id = a.accepted_case(complaint_body(seed()))
+
+    def listed(client: Any, status: str = "pending") -> list[str]:
+        r = client.get("/v1/extension-requests", params={"status": status})
+        assert r.status_code == 200, r.text
+        return [e["case_id"] for e in r.json()["items"]]
+
+    assert case_id not in listed(a.city)
+    r = a.act(a.inspector, f"/v1/cases/{case_id}/extension-requests", {"reason": "需调取工程款拨付记录"}, until=201)
+    assert r.status_code == 201, r.text
+    city_view = a.city.get("/v1/extension-requests").json()["items"]
+    row = next(e for e in city_view if e["case_id"] == case_id)
+    assert row["reason"] == "需调取工程款拨付记录" and row["county"] == "130402" and row["status"] == "pending"
+    assert case_id in listed(a.inspector)
+    assert case_id not in listed(a.other_inspector)  # another county's inspector
+    assert a.city.post(f"/v1/cases/{case_id}/extension-requests/approval", json={}).status_code == 200
+    assert case_id not in listed(a.city) and case_id in listed(a.city, "approved")
+
+
 def test_closure_with_a_reason_after_refusal_to_pay(agencies: Agencies) -> None:
     """On a compressed clock (one day = 2 s) the 7-day order deadline passes unpaid: the case reaches
     refusal, where only a closure the process allows is accepted."""

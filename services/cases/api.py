@@ -178,7 +178,7 @@ async def get_timeline(request: Request, case_id: str, principal: Principal = RE
 @router.get("/extension-requests", tags=["ledger"],
             summary="Extension requests by status (pending: the city office's approvals waiting), oldest first")
 async def list_extension_requests(
-    request: Request, status: Literal["pending", "approved", "failed"] = "pending",
+    request: Request, status: Literal["pending", "approved", "refused", "failed"] = "pending",
     limit: Annotated[int, Query(ge=1, le=200)] = 100, principal: Principal = READERS,
 ) -> dict[str, Any]:
     async with request.app.state.pool.connection() as conn:

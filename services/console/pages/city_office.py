@@ -3,7 +3,8 @@
 The dashboard reads the cases API's `GET /v1/statistics` for today, this week and this quarter, the open
 overdue cases of `GET /v1/cases` counted by county and stage, and the chart of the latest report of each kind
 (`GET /v1/reports`, the PNG passed through). The approvals are the pending extension requests of
-`GET /v1/extension-requests`, each approved with `POST /v1/cases/{id}/extension-requests/approval`."""
+`GET /v1/extension-requests`, each approved (`POST /v1/cases/{id}/extension-requests/approval`) or refused
+with a reason (`…/refusal`)."""
 
 from __future__ import annotations
 
@@ -106,16 +107,20 @@ async def report_chart(request: Request, report_id: str, session: Annotated[Sess
 
 
 async def _approvals_page(request: Request, session: Session, *, error: str | None = None, failed_case: str = "",
-                          field_errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
+                          failed_decision: str = "", field_errors: dict[str, str] | None = None,
+                          status_code: int = 200) -> Response:
     console = console_of(request)
     listed = await service_get(console.client, f"{console.cases_url}/v1/extension-requests", session.token,
                                {"status": "pending"})
     today = datetime.now(texts.CHINA).date()
     rows = [{**r, "row": texts.queue_row(r, today, console.calendar), "key": uuid.uuid4().hex,
+             "refusal_key": uuid.uuid4().hex,
              "requested_on": str(r.get("created_at", ""))[:10]} for r in listed["items"]]
     return page(request, "city_office/approvals.html", {
         "session": session, "rows": rows, "error": error, "failed_case": failed_case,
+        "failed_decision": failed_decision,
         "field_errors": field_errors or {}, "approved": request.query_params.get("approved", ""),
+        "refused": request.query_params.get("refused", ""),
     }, status_code)
 
 
@@ -126,11 +131,9 @@ async def approvals(request: Request, session: Annotated[Session, Depends(signed
     return await _approvals_page(request, session)
 
 
-@router.post("/city/approvals/{case_id}")
-async def approve(request: Request, case_id: str, session: Annotated[Session, Depends(signed_in)],
-                  csrf: Annotated[str, Form()] = "", key: Annotated[str, Form(max_length=64)] = "",
-                  process_case_id: Annotated[str, Form(max_length=64)] = "",
-                  reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+async def _decide(request: Request, session: Session, case_id: str, decision: str, *, csrf: str, key: str,
+                  process_case_id: str, reason: str) -> Response:
+    """Approve (`approval`) or refuse (`refusal`) the case's pending extension request, back to the list."""
     if not session.csrf_matches(csrf):
         return csrf_refused()
     if session.role != CITY_OFFICE:
@@ -139,11 +142,31 @@ async def approve(request: Request, case_id: str, session: Annotated[Session, De
     body = {k: v for k, v in (("reason", reason.strip()), ("process_case_id", process_case_id.strip())) if v}
     try:
         await service_send(console.client, "POST",
-                           f"{console.cases_url}/v1/cases/{quote(case_id, safe='')}/extension-requests/approval",
+                           f"{console.cases_url}/v1/cases/{quote(case_id, safe='')}/extension-requests/{decision}",
                            session.token, json=body, idempotency_key=key)
     except NotFound:
         return _not_found(request, session)
     except Refused as refused:
         return await _approvals_page(request, session, error=refused.message, failed_case=case_id,
-                                     field_errors=refused.field_errors, status_code=refused.status)
-    return RedirectResponse(f"/city/approvals?approved={quote(case_id, safe='')}", status_code=303)
+                                     failed_decision=decision, field_errors=refused.field_errors,
+                                     status_code=refused.status)
+    done = "approved" if decision == "approval" else "refused"
+    return RedirectResponse(f"/city/approvals?{done}={quote(case_id, safe='')}", status_code=303)
+
+
+@router.post("/city/approvals/{case_id}")
+async def approve(request: Request, case_id: str, session: Annotated[Session, Depends(signed_in)],
+                  csrf: Annotated[str, Form()] = "", key: Annotated[str, Form(max_length=64)] = "",
+                  process_case_id: Annotated[str, Form(max_length=64)] = "",
+                  reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    return await _decide(request, session, case_id, "approval", csrf=csrf, key=key,
+                         process_case_id=process_case_id, reason=reason)
+
+
+@router.post("/city/approvals/{case_id}/refusal")
+async def refuse(request: Request, case_id: str, session: Annotated[Session, Depends(signed_in)],
+                 csrf: Annotated[str, Form()] = "", key: Annotated[str, Form(max_length=64)] = "",
+                 process_case_id: Annotated[str, Form(max_length=64)] = "",
+                 reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    return await _decide(request, session, case_id, "refusal", csrf=csrf, key=key,
+                         process_case_id=process_case_id, reason=reason)

@@ -1,7 +1,7 @@
 """The agencies' inboxes and the city office's pages on the real stack, as a browser without JavaScript uses them:
 a department clerk finds the handoff the case process made, reads its letter and answers it with a file; another
-department's clerk gets the not-found page for it; the city office reads the county's figures and approves the
-extension an inspector requested."""
+department's clerk gets the not-found page for it; the city office reads the county's figures, refuses an
+inspector's extension request with a reason and approves the next."""
 
 from __future__ import annotations
 
@@ -152,6 +152,19 @@ def test_the_city_office_reads_a_countys_figures_and_approves_an_extension(
         assert inspector.get("/city/approvals").status_code == 404
         assert "延期审批" in dashboard.text and "延期审批" not in inspector.get("/queue").text
 
+        # A first request refused with a reason (without one, the API's message comes back next to the form).
+        requested = agencies.act(agencies.inspector, f"/v1/cases/{case_id}/extension-requests",
+                                 {"reason": "需要延期"}, until=201)
+        assert requested.status_code == 201, requested.text
+        approvals = city.get("/city/approvals")
+        refusal = hidden_fields(approvals, f"/city/approvals/{case_id}/refusal")
+        no_reason = city.post(f"/city/approvals/{case_id}/refusal", data=refusal)
+        assert no_reason.status_code == 422 and 'class="error"' in no_reason.text and case_id in no_reason.text
+        refused = city.post(f"/city/approvals/{case_id}/refusal", data={**refusal, "reason": "理由不充分，请写明原因"})
+        assert refused.status_code == 303, refused.text
+        after = city.get(refused.headers["location"])
+        assert "已不予批准" in after.text and f'action="/city/approvals/{case_id}"' not in after.text
+
         requested = agencies.act(agencies.inspector, f"/v1/cases/{case_id}/extension-requests",
                                  {"reason": "涉及人数多，需调取考勤记录"}, until=201)
         assert requested.status_code == 201, requested.text
@@ -168,7 +181,7 @@ def test_the_city_office_reads_a_countys_figures_and_approves_an_extension(
         assert "已批准案件" in after.text and f'action="/city/approvals/{case_id}"' not in after.text
 
     case = agencies.case_until(case_id, lambda c: c["processes"][0]["extension_approved"], "the extension approved")
-    assert [e["status"] for e in case["extension_requests"]] == ["approved"]
+    assert [e["status"] for e in case["extension_requests"]] == ["refused", "approved"]
     timeline = agencies.city.get(f"/v1/cases/{case_id}/timeline").json()["events"]
     approval = next(e for e in timeline if e["type"] == "case.extension_approved")
     # Approved as the signed-in person, through the cases API with their own token.

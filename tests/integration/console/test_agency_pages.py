@@ -6,6 +6,7 @@ inspector's extension request with a reason and approves the next."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 import psycopg
@@ -13,7 +14,7 @@ import pytest
 
 from deploy.stack import Stack
 from tests.integration.cases.conftest import Agencies, complaint_body
-from tests.support.agencies import wait_for
+from tests.support.agencies import agency_clients, wait_for
 from tests.support.console_agencies import hidden_fields, signed_in_person
 from tests.support.factories import seed
 
@@ -114,6 +115,49 @@ def test_a_department_clerk_answers_the_handoff_the_process_made_and_another_dep
         assert download.status_code == 200 and download.content == scan
         assert "/response" not in page.text  # answered: no more answer forms
         assert transport.get(file_link.group(1)).status_code == 404
+
+
+def test_an_arbitration_clerk_decides_the_referral_in_their_inbox_and_the_police_cannot_see_it(
+        stack: Stack, console: str, agencies: Agencies, referrals: None, agency_token: Callable[[str], str]) -> None:
+    _, case_id = agencies.accepted_case(complaint_body(seed()))
+    inspector = agency_clients(stack, agency_token)("referrals-api", "inspector-130402")
+    with inspector:
+        wait_for("the case in the referrals read model", lambda: inspector.get(
+            "/v1/case-facts", params={"case_id": case_id}).status_code == 200, timeout=90)
+        made = inspector.post("/v1/fast-track-referrals", headers={"Idempotency-Key": f"console-arb-{case_id}"},
+                              json={"case_id": case_id, "target": "arbitration", "basis": "劳动争议，申请仲裁速裁"})
+    assert made.status_code == 201, made.text
+    referral_id = made.json()["id"]
+    with signed_in_person(stack, console, "arbitration") as arbitration, \
+            signed_in_person(stack, console, "police") as police:
+        inbox = arbitration.get("/inbox")
+        assert inbox.status_code == 200 and f'href="/referrals/{referral_id}"' in inbox.text, inbox.text
+        assert "待决定" in inbox.text
+        page = arbitration.get(f"/referrals/{referral_id}")
+        assert page.status_code == 200 and "劳动争议，申请仲裁速裁" in page.text, page.text
+        assert "仲裁速裁转办单" in page.text  # the referral's letter
+        form = hidden_fields(page, f"/referrals/{referral_id}/decision")
+
+        # The police: not in their inbox, and the page and the decision are the not-found page.
+        assert referral_id not in police.get("/inbox").text
+        missing = police.get("/referrals/R-NO-SUCH-REFERRAL")
+        other = police.get(f"/referrals/{referral_id}")
+        assert other.status_code == missing.status_code == 404 and other.text == missing.text
+        police_csrf = hidden_fields(police.get("/inbox"), "/sign-out")["csrf"]
+        trespass = police.post(f"/referrals/{referral_id}/decision",
+                               data={**form, "csrf": police_csrf, "decision": "accepted"})
+        assert trespass.status_code == 404 and trespass.text == missing.text
+
+        # A refusal without its reason: the API's message on the page, nothing decided.
+        bare = arbitration.post(f"/referrals/{referral_id}/decision", data={**form, "decision": "declined"})
+        assert bare.status_code == 422 and 'class="error"' in bare.text, bare.text
+        assert "待决定" in arbitration.get(f"/referrals/{referral_id}").text
+        accepted = arbitration.post(f"/referrals/{referral_id}/decision",
+                                    data={**form, "decision": "accepted", "decision_ref": "邯劳人仲案字〔2026〕7号"})
+        assert accepted.status_code == 303, accepted.text
+        page = arbitration.get(f"/referrals/{referral_id}")
+        assert "已受理" in page.text and "邯劳人仲案字〔2026〕7号" in page.text
+        assert f'action="/referrals/{referral_id}/decision"' not in page.text
 
 
 def _county_row(page: str, section: str, county: str) -> list[str]:

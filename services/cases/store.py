@@ -269,6 +269,19 @@ async def case_extension_requests(conn: Conn, case_id: str) -> list[dict[str, An
     return await cur.fetchall()
 
 
+async def extension_requests(conn: Conn, *, status: str, county: str | None, limit: int) -> list[dict[str, Any]]:
+    """Extension requests in a status, oldest first, with their case's county and employer (the approvals list)."""
+    scope = "" if county is None else " AND l.county = %s"
+    cur = await conn.execute(
+        "SELECT e.request_id, e.case_id, e.process_case_id, e.requested_by, e.reason, e.status, e.created_at, "
+        "l.county, l.employer_name, l.stage, l.next_deadline FROM extension_requests e "
+        f"JOIN ledger l ON l.case_id = e.case_id WHERE e.status = %s{scope} ORDER BY e.created_at, e.request_id "
+        "LIMIT %s",
+        (status, *(() if county is None else (county,)), limit),
+    )
+    return await cur.fetchall()
+
+
 async def add_event(conn: Conn, event: EventEnvelope, texts: dict[str, str] | None = None) -> None:
     """The event into the outbox, and the agencies' free text its payload leaves out (`AgencyText`:
     `payload.agency_texts()`) into `event_texts` by the event's id, for the ledger's timeline."""

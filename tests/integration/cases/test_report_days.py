@@ -5,6 +5,7 @@ rows dated in days already summarized. The figures must be the same at every ste
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -181,3 +182,32 @@ async def test_the_summary_gives_the_plain_queries_figures_with_late_rows_and_to
             assert fast == plain
         assert today not in _summarized(conn)
         assert next(r for r in current[0][0] if r["level"] == "city")["clues_received"] >= 1
+
+
+async def test_a_report_summarizing_a_day_waits_for_a_write_to_it_in_flight_and_counts_it(
+    settings: CommonSettings, schema: str
+) -> None:
+    url = settings.database_url
+    today = datetime.now(UTC).astimezone(domain.CHINA_TZ).date()
+    week = domain.period_containing("weekly", today - timedelta(days=14))
+    day = week.start + timedelta(days=2)
+    with psycopg.connect(url, row_factory=dict_row, autocommit=True) as conn:
+        conn.execute(f'SET search_path TO "{schema}"')
+        ledger = Ledger(conn)
+        n = seed()
+        ledger.complaint(COUNTIES[0], at(day, 10), employer=f"己建筑{n}")
+        assert day not in _summarized(conn)
+        with conn.transaction():
+            # A late row of a day no report has summarized yet, its transaction still open: a report must
+            # not summarize the day without it (and keep that summary once the write commits).
+            ledger.complaint(COUNTIES[0], at(day, 11), employer=f"庚建筑{n}")
+            report = asyncio.create_task(_both(url, schema, week))
+            await asyncio.sleep(2)
+            assert not report.done()
+        during = await report
+        assert day in _summarized(conn)
+    for fast, plain in during:
+        assert fast == plain
+    assert next(r for r in during[0][0] if r["level"] == "city")["clues_received"] == 2
+    for fast, plain in await _both(url, schema, week):
+        assert fast == plain

@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.common.auth import ClientRegistry
 from services.common.crypto import FieldCipher, KeyConfigError
-from services.common.data_keys import KeyPurpose, purpose_cipher
+from services.common.data_keys import SHARED_RING_PURPOSES, KeyPurpose, purpose_cipher
 from services.common.token_endpoint import TokenEndpointLimits
 from services.common.token_keys import TokenIssuer, TokenKeyError, TokenVerifier, load_json_setting
 from services.common.transport import TransportSettings
@@ -60,6 +60,10 @@ class CommonSettings(TransportSettings):
     payload_key_id: str | None = Field(None, alias="ANXIN_PAYLOAD_KEY_ID")
     sanctions_keys: str | None = Field(None, alias="ANXIN_SANCTIONS_KEYS", repr=False)
     sanctions_key_id: str | None = Field(None, alias="ANXIN_SANCTIONS_KEY_ID")
+    issuer_keys: str | None = Field(None, alias="ANXIN_ISSUER_KEYS", repr=False)
+    issuer_key_id: str | None = Field(None, alias="ANXIN_ISSUER_KEY_ID")
+    console_keys: str | None = Field(None, alias="ANXIN_CONSOLE_KEYS", repr=False)
+    console_key_id: str | None = Field(None, alias="ANXIN_CONSOLE_KEY_ID")
     data_keys: str | None = Field(None, alias="ANXIN_DATA_KEYS", repr=False)
     data_key_id: str | None = Field(None, alias="ANXIN_DATA_KEY_ID")
     reference_key: str | None = Field(None, alias="ANXIN_REFERENCE_KEY", repr=False)
@@ -118,7 +122,7 @@ class CommonSettings(TransportSettings):
     def has_keys(self, purpose: KeyPurpose) -> bool:
         """Whether this process is given a key ring for `purpose` (its own, or the shared one of before)."""
         own = getattr(self, f"{purpose.value}_keys") and getattr(self, f"{purpose.value}_key_id")
-        return bool(own or (self.data_keys and self.data_key_id))
+        return bool(own or (purpose in SHARED_RING_PURPOSES and self.data_keys and self.data_key_id))
 
     def reference_key_bytes(self) -> bytes:
         if not self.reference_key:

@@ -15,6 +15,7 @@ import jwt
 import pytest
 from fastapi.testclient import TestClient
 
+from services.common.crypto import new_key
 from services.console import texts
 from services.console.app import HERE, ConsoleSettings, create_app
 from services.console.sessions import MemorySessionStore
@@ -86,6 +87,10 @@ def _settings(**extra: Any) -> ConsoleSettings:
 def test_the_console_refuses_to_start_without_its_issuer_or_its_secret() -> None:
     with pytest.raises(SystemExit, match="ANXIN_CONSOLE_CLIENT_SECRET"):
         create_app(_settings(ANXIN_CONSOLE_CLIENT_SECRET=""))
+    # Its sessions seal the people's tokens: without its key ring it does not start either.
+    with pytest.raises(SystemExit, match="ANXIN_CONSOLE_KEYS"):
+        create_app(_settings())
+    create_app(_settings(ANXIN_CONSOLE_KEYS=f'{{"c1": "{new_key()}"}}', ANXIN_CONSOLE_KEY_ID="c1"))
 
 
 CASE = {"case_id": "C-130403-0001", "county": "130403", "employer_name": "邯郸市某建筑劳务有限公司",

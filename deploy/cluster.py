@@ -10,9 +10,10 @@ The same services, ports, URLs, logs and supervision as the embedded stack (`dep
   schemas migrated as a step of their own before any process starts (`migrate_all`, what `anxin migrate`
   does in a Kubernetes Job) under the migration role that owns them, and each service's processes on a
   runtime role with only the rights they use (ANXIN_MIGRATE_ON_START=false);
-- two replicas of every API, relay and worker, of the token issuer and of the lifecycle worker: replica 2 of a
-  process listens 10 above replica 1 (intake API 8001 and 8011, the token issuer 8005 and 8015, the lifecycle
-  workers 8200 and 8210). The relays of one
+- two replicas of every API, relay and worker, of the token issuer, of the console and of the lifecycle worker:
+  replica 2 of a process listens 10 above replica 1 (intake API 8001 and 8011, the token issuer 8005 and 8015,
+  the console 8006 and 8016, the lifecycle workers 8200 and 8210). The consoles share their sessions in
+  PostgreSQL (services/console/session_store.py). The relays of one
   service share the work through their advisory lock (one active, one standby), the workers through their
   consumer group, the lifecycle workers through their task queue.
 
@@ -37,9 +38,9 @@ from deploy.temporal_ui import TemporalUIEngine
 # How far above replica 1 replica 2 of a process listens (the service ports are 100 apart per kind).
 REPLICA_PORT_STEP = 10
 REPLICAS = 2
-# The codec server only serves the Temporal UI's decryption; one is enough and has no state to share.
-# The console keeps its sessions in memory (services/console/sessions.py): one, until they are shared.
-SINGLE_INSTANCE = frozenset({"codec-server", "console"})
+# The codec server only serves the Temporal UI's decryption; one is enough and has no state to share. (The
+# console's sessions are in PostgreSQL, shared by its two replicas.)
+SINGLE_INSTANCE = frozenset({"codec-server"})
 
 
 class ClusterStack(Stack):

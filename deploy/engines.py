@@ -34,8 +34,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 KAFKA_LIBS = REPO_ROOT / "deploy" / "kafka" / "libs"
 KAFKA_LOG4J = REPO_ROOT / "deploy" / "local" / "kafka-log4j2.yaml"
 SERVICES = ("intake", "cases", "referrals", "sanctions")
-# Every schema with a database role of its own: the services', and the token issuer's (its people's accounts).
-DATABASE_SCHEMAS = (*SERVICES, "issuer")
+# Every schema with a database role of its own: the services', the token issuer's (its people's accounts) and
+# the console's (its sessions).
+DATABASE_SCHEMAS = (*SERVICES, "issuer", "console")
 
 
 class EngineError(RuntimeError):

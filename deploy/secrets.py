@@ -26,7 +26,7 @@ from pathlib import Path
 
 from services.common.auth import Role, hash_secret
 from services.common.crypto import new_key
-from services.common.data_keys import KeyPurpose, key_env_names
+from services.common.data_keys import SHARED_RING_PURPOSES, KeyPurpose, key_env_names
 from services.common.token_keys import TokenIssuer, new_signing_jwk, public_jwk
 
 # One client per role, scoped as a real one would be: counties are Handan's 邯山区 and 丛台区,
@@ -130,11 +130,16 @@ def _add_purpose_keys(path: Path) -> None:
 
 def purposes_of(process: str) -> set[KeyPurpose]:
     """The data key rings a process uses: the payload ring for every process that talks to Temporal (all but
-    the relays, the token issuer and the console, which hold no personal data), the intake ring for intake's API (its sealed
-    columns and evidence), the sanctions ring for sanctions' API and worker (its sealed documents). A cluster
-    replica (`intake-api-2`) is its process."""
+    the relays, the token issuer and the console), the intake ring for intake's API (its sealed columns and
+    evidence), the sanctions ring for sanctions' API and worker (its sealed documents), the issuer ring for the
+    token issuer (people's TOTP secrets), the console ring for the console (the tokens in its sessions). A
+    cluster replica (`intake-api-2`) is its process."""
     name = re.sub(r"-\d+$", "", process)
-    if name.endswith("-relay") or name in ("issuer-api", "console"):
+    if name == "issuer-api":
+        return {KeyPurpose.ISSUER}
+    if name == "console":
+        return {KeyPurpose.CONSOLE}
+    if name.endswith("-relay"):
         return set()
     return {KeyPurpose.PAYLOAD} | ({KeyPurpose.INTAKE} if name == "intake-api" else set()) | (
         {KeyPurpose.SANCTIONS} if name in ("sanctions-api", "sanctions-worker") else set())
@@ -142,10 +147,10 @@ def purposes_of(process: str) -> set[KeyPurpose]:
 
 def process_keys(process: str, env: dict[str, str]) -> dict[str, str]:
     """`env` without the data keys `process` does not use: the other purposes' rings, and the shared ring of
-    before for a process that uses none."""
+    before for a process that opens nothing it sealed."""
     kept = purposes_of(process)
     dropped = key_env_names() - {name for purpose in kept for name in key_env_names(purpose)}
-    if kept:
+    if kept & SHARED_RING_PURPOSES:
         dropped -= {"ANXIN_DATA_KEYS", "ANXIN_DATA_KEY_ID"}
     return {name: value for name, value in env.items() if name not in dropped}
 

@@ -278,7 +278,9 @@ class Stack:
                 "console",
                 [python, "-m", "services.console", "api"],
                 self.ports.console,
-                {**self.engine_env(), **self.service_urls(), **self.console_credentials()},
+                {**self.engine_env(), **self.service_urls(), **self.console_credentials(),
+                 # Its sessions (services/console/session_store.py), in a schema of its own.
+                 "DATABASE_URL": self.postgres.service_url("console")},
             )
         )
         specs.append(

@@ -8,7 +8,6 @@ Kubernetes a Job), then each service's runtime role granted exactly what its pro
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
@@ -22,13 +21,14 @@ def migrate_command(
     """Apply every service's pending migrations as the migration role and grant each runtime role its rights.
     Idempotent: a second run changes nothing and says so. Exits non-zero, naming the service, on failure."""
     from deploy.engines import DATABASE_SCHEMAS as SERVICES
-    from services.common.database_roles import MigrationError, migrate_all, runtime_roles_from_env
+    from services.common.database_roles import MigrationError, migrate_all
     from services.common.settings import MigrationSettings
 
     unknown = sorted(set(service or []) - set(SERVICES))
     if unknown:
         raise typer.BadParameter(f"unknown service {', '.join(unknown)}; one of {', '.join(SERVICES)}")
-    url, fallback = MigrationSettings().url()
+    settings = MigrationSettings()
+    url, fallback = settings.url()
     if url is None:
         console.print("[red]set ANXIN_MIGRATION_DATABASE_URL[/] (the migration role's URL) or DATABASE_URL")
         raise typer.Exit(2)
@@ -36,7 +36,7 @@ def migrate_command(
         console.print("[yellow]warning:[/] ANXIN_MIGRATION_DATABASE_URL not set; migrating with DATABASE_URL")
     chosen = [s for s in SERVICES if not service or s in service]
     try:
-        report = migrate_all(url, runtime_roles_from_env(chosen, os.environ))
+        report = migrate_all(url, settings.runtime_roles(chosen))
     except MigrationError as exc:
         console.print(f"[red]migration failed:[/] {exc}")
         raise typer.Exit(1) from None

@@ -2,6 +2,9 @@
 (services/issuer/accounts.py), in its schema.
 
     ANXIN_ISSUER_DATABASE_URL   the issuer's database role (else the development stack's `issuer` role)
+    ANXIN_ISSUER_KEYS, ANXIN_ISSUER_KEY_ID
+                                the issuer's key ring, which `add --totp` seals the secret with (else the
+                                development stack's, from its data dir)
 """
 
 from __future__ import annotations
@@ -34,6 +37,27 @@ def _connect() -> Any:
     prepare_named_schema(SCHEMA, MIGRATIONS, url,
                          migrate_on_start=os.environ.get("ANXIN_MIGRATE_ON_START", "true").lower() != "false")
     return psycopg.connect(url, options=f"-c search_path={SCHEMA}")
+
+
+def _issuer_cipher() -> Any:
+    """The issuer's key ring (`KeyPurpose.ISSUER`): from the environment, else the development stack's."""
+    import json
+
+    from operations.cli_support import DATA_DIR
+    from services.common.crypto import FieldCipher
+    from services.common.data_keys import KeyPurpose
+
+    purpose = KeyPurpose.ISSUER
+    keys, key_id = os.environ.get(purpose.keys_env), os.environ.get(purpose.key_id_env)
+    secrets_file = DATA_DIR / "development-secrets.json"
+    if not (keys and key_id) and secrets_file.exists():
+        development = json.loads(secrets_file.read_text())
+        keys, key_id = development.get(purpose.keys_env), development.get(purpose.key_id_env)
+    if not (keys and key_id):
+        console.print(f"[red]refused:[/] set {purpose.keys_env} and {purpose.key_id_env} (the issuer's key ring): "
+                      "the TOTP secret is stored sealed")
+        raise typer.Exit(1)
+    return FieldCipher.from_config(keys, key_id)
 
 
 def _role(value: str) -> Any:
@@ -70,10 +94,11 @@ def users_add(
     else:
         password, made = secrets.token_urlsafe(12), True
     account = NewAccount(person_id, name, _role(role), county, department)
+    cipher = _issuer_cipher() if totp else None
     try:
         account.checked()
         with _connect() as conn:
-            secret = add_account(conn, account, password, totp=totp)
+            secret = add_account(conn, account, password, totp=totp, cipher=cipher)
     except AccountError as exc:
         console.print(f"[red]refused:[/] {exc}")
         raise typer.Exit(1) from None

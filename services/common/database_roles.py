@@ -86,12 +86,6 @@ def service_migrations_dir(service: str) -> Path:
     return path
 
 
-def runtime_roles_from_env(services: Iterable[str], environ: Mapping[str, str]) -> dict[str, str]:
-    """service → runtime role: ANXIN_RUNTIME_ROLE_<SERVICE> (e.g. ANXIN_RUNTIME_ROLE_INTAKE), by default the
-    service's name (as the development engine names its roles)."""
-    return {service: environ.get(f"ANXIN_RUNTIME_ROLE_{service.upper()}") or service for service in services}
-
-
 def _rights_snapshot(conn: psycopg.Connection[Any], schema: str) -> list[tuple[Any, ...]]:
     """Every ACL in the schema (itself, its tables and sequences, its default privileges): equal before and
     after the grants when nothing changed."""

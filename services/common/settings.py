@@ -7,7 +7,7 @@ call `SomeSettings()` in `main()` / `create_app()` and pass the object down.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.common.auth import ClientRegistry
 from services.common.crypto import FieldCipher, KeyConfigError
-from services.common.data_keys import KeyPurpose, purpose_cipher
+from services.common.data_keys import SHARED_RING_PURPOSES, KeyPurpose, purpose_cipher
 from services.common.token_endpoint import TokenEndpointLimits
 from services.common.token_keys import TokenIssuer, TokenKeyError, TokenVerifier, load_json_setting
 from services.common.transport import TransportSettings
@@ -60,6 +60,10 @@ class CommonSettings(TransportSettings):
     payload_key_id: str | None = Field(None, alias="ANXIN_PAYLOAD_KEY_ID")
     sanctions_keys: str | None = Field(None, alias="ANXIN_SANCTIONS_KEYS", repr=False)
     sanctions_key_id: str | None = Field(None, alias="ANXIN_SANCTIONS_KEY_ID")
+    issuer_keys: str | None = Field(None, alias="ANXIN_ISSUER_KEYS", repr=False)
+    issuer_key_id: str | None = Field(None, alias="ANXIN_ISSUER_KEY_ID")
+    console_keys: str | None = Field(None, alias="ANXIN_CONSOLE_KEYS", repr=False)
+    console_key_id: str | None = Field(None, alias="ANXIN_CONSOLE_KEY_ID")
     data_keys: str | None = Field(None, alias="ANXIN_DATA_KEYS", repr=False)
     data_key_id: str | None = Field(None, alias="ANXIN_DATA_KEY_ID")
     reference_key: str | None = Field(None, alias="ANXIN_REFERENCE_KEY", repr=False)
@@ -118,7 +122,7 @@ class CommonSettings(TransportSettings):
     def has_keys(self, purpose: KeyPurpose) -> bool:
         """Whether this process is given a key ring for `purpose` (its own, or the shared one of before)."""
         own = getattr(self, f"{purpose.value}_keys") and getattr(self, f"{purpose.value}_key_id")
-        return bool(own or (self.data_keys and self.data_key_id))
+        return bool(own or (purpose in SHARED_RING_PURPOSES and self.data_keys and self.data_key_id))
 
     def reference_key_bytes(self) -> bytes:
         if not self.reference_key:
@@ -171,12 +175,24 @@ class CommonSettings(TransportSettings):
 
 class MigrationSettings(BaseSettings):
     """What `anxin migrate` connects with: the migration role's URL (owner of the schemas), else DATABASE_URL.
-    Each service's runtime role is named by ANXIN_RUNTIME_ROLE_<SERVICE> (`database_roles.runtime_roles_from_env`)."""
+    Each schema's runtime role is named by ANXIN_RUNTIME_ROLE_<SCHEMA> (`runtime_roles`)."""
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True, populate_by_name=True)
 
     migration_database_url: str | None = Field(None, alias="ANXIN_MIGRATION_DATABASE_URL", repr=False)
     database_url: str | None = Field(None, alias="DATABASE_URL", repr=False)
+    # Each schema's runtime role, the role its processes connect as (ANXIN_RUNTIME_ROLE_<SCHEMA>); unset, the
+    # schema's own name, as the development engine names its roles.
+    runtime_role_intake: str | None = Field(None, alias="ANXIN_RUNTIME_ROLE_INTAKE")
+    runtime_role_cases: str | None = Field(None, alias="ANXIN_RUNTIME_ROLE_CASES")
+    runtime_role_referrals: str | None = Field(None, alias="ANXIN_RUNTIME_ROLE_REFERRALS")
+    runtime_role_sanctions: str | None = Field(None, alias="ANXIN_RUNTIME_ROLE_SANCTIONS")
+    runtime_role_issuer: str | None = Field(None, alias="ANXIN_RUNTIME_ROLE_ISSUER")
+    runtime_role_console: str | None = Field(None, alias="ANXIN_RUNTIME_ROLE_CONSOLE")
+
+    def runtime_roles(self, schemas: Iterable[str]) -> dict[str, str]:
+        """schema → the runtime role its rights are granted to."""
+        return {schema: getattr(self, f"runtime_role_{schema}", None) or schema for schema in schemas}
 
     def url(self) -> tuple[str | None, bool]:
         """The URL to migrate with, and whether it is DATABASE_URL standing in for the migration role's."""

@@ -5,9 +5,10 @@ A person signs in with their id, password and (when enrolled) TOTP code; the con
 for that person's token over its own client credentials (`grant_type=password`, role `console`) and keeps it
 server-side in a session (`sessions.py`), so every read goes to the services with the person's own token —
 their scope checks, and their audit rows naming `person:<id>`, stay where they are. The console holds no
-signing key, no database and no data key.
+signing key and no data of the services: its own schema (`console`) keeps only the sessions, shared by every
+replica (`session_store.py`: the session id's hash, the person's token sealed under the console's own key ring,
+`ANXIN_CONSOLE_KEYS`).
 
 This first slice: sign-in and sign-out (also everywhere), the inspector's queue and a read-only case page
-(docs/console.md). Sessions are in this process's memory: they end when it restarts, and the cluster profile
-runs one console.
+(docs/console.md). The cluster profile runs two consoles on the same sessions.
 """

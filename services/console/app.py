@@ -14,14 +14,19 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import Field
 
+from services.common.crypto import FieldCipher, KeyConfigError
+from services.common.data_keys import KeyPurpose
+from services.common.db import open_async_pool
 from services.common.health import health_router
 from services.common.logs import configure_logging
 from services.common.middleware import install_edge
 from services.common.runner import serve
+from services.common.service import prepare_named_schema
 from services.common.settings import CommonSettings
 from services.console.clients import TokenExpired
 from services.console.pages import agencies, case_actions, cases, city_office, sign_in
-from services.console.sessions import SessionStore
+from services.console.session_store import MIGRATIONS, SCHEMA, PostgresSessionStore
+from services.console.sessions import MemorySessionStore, SessionStore
 from services.console.web import HERE, SignInNeeded, to_sign_in
 from services.contracts.lifecycle.configuration import CalendarConfig
 from services.contracts.working_days import WorkingCalendar
@@ -46,6 +51,9 @@ class ConsoleSettings(CommonSettings):
     client_secret: str = Field("", alias="ANXIN_CONSOLE_CLIENT_SECRET", repr=False)
     # A session ends after this long without a request (or when the person's token expires, if sooner).
     idle_seconds: int = Field(30 * 60, alias="ANXIN_CONSOLE_IDLE_SECONDS", ge=1)
+    # The sessions are in DATABASE_URL's `console` schema: migrated at start, or (a runtime role that may not,
+    # after `anxin migrate`) only checked to be current.
+    migrate_on_start: bool = Field(True, alias="ANXIN_MIGRATE_ON_START")
 
 
 def _first(urls: str) -> str:
@@ -57,7 +65,7 @@ class Console:
     """What the pages share: settings, sessions, the HTTP client, the services' addresses, the calendar of the
     countdowns."""
 
-    def __init__(self, settings: ConsoleSettings) -> None:
+    def __init__(self, settings: ConsoleSettings, sessions: SessionStore | None = None) -> None:
         if not settings.token_issuer_url or not settings.client_secret:
             raise SystemExit("ANXIN_TOKEN_ISSUER_URL and ANXIN_CONSOLE_CLIENT_SECRET must be set: the console "
                              "signs people in through the token issuer, as its own client")
@@ -67,7 +75,8 @@ class Console:
         self.cases_url = _first(settings.cases_url)
         self.referrals_url = _first(settings.referrals_url)
         self.sanctions_url = _first(settings.sanctions_url)
-        self.sessions = SessionStore(settings.idle_seconds)
+        self.sessions: SessionStore = (sessions if sessions is not None
+                                       else PostgresSessionStore(settings.idle_seconds, _token_cipher(settings)))
         self.calendar = WorkingCalendar(CalendarConfig())
         self.http: httpx.AsyncClient | None = None
 
@@ -77,15 +86,31 @@ class Console:
         return self.http
 
 
+def _token_cipher(settings: ConsoleSettings) -> FieldCipher:
+    try:
+        return settings.cipher(KeyPurpose.CONSOLE)
+    except KeyConfigError as error:
+        raise SystemExit(f"{error}: the console seals the signed-in people's tokens in its sessions with it") from None
+
+
 def create_app(settings: ConsoleSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
-    """The console; `transport` stands in for the network in the unit tests."""
-    console = Console(settings)
+    """The console; `transport` stands in for the network in the unit tests, whose sessions are then kept in
+    memory (no database)."""
+    console = Console(settings, MemorySessionStore(settings.idle_seconds) if transport is not None else None)
+    stored = console.sessions if isinstance(console.sessions, PostgresSessionStore) else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with httpx.AsyncClient(timeout=15, transport=transport) as http:
-            console.http = http
-            yield
+        if stored is not None:
+            prepare_named_schema(SCHEMA, MIGRATIONS, settings.database_url, migrate_on_start=settings.migrate_on_start)
+            stored.pool = await open_async_pool(settings.database_url, SCHEMA, min_size=1, max_size=4)
+        try:
+            async with httpx.AsyncClient(timeout=15, transport=transport) as http:
+                console.http = http
+                yield
+        finally:
+            if stored is not None and stored.pool is not None:
+                await stored.pool.close()
 
     app = FastAPI(title="安薪 · 工作台", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=None)
@@ -94,7 +119,8 @@ def create_app(settings: ConsoleSettings, *, transport: httpx.AsyncBaseTransport
     app.state.console = console
     app.state.nav = [item for module in PAGES for item in module.NAV]
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.include_router(health_router(PROCESS_NAME, {}))
+    # Ready when PostgreSQL answers: every page but the sign-in form reads a session.
+    app.include_router(health_router(PROCESS_NAME, {"postgresql": stored.ready} if stored is not None else {}))
     for module in PAGES:
         app.include_router(module.router)
 
@@ -107,7 +133,7 @@ def create_app(settings: ConsoleSettings, *, transport: httpx.AsyncBaseTransport
         # A service refused the person's token (expired, or its key rotated away): sign in again.
         session = getattr(request.state, "session", None)
         if session is not None:
-            console.sessions.close(session.session_id)
+            await console.sessions.close(session.session_id)
         return to_sign_in(expired=True)
 
     return app

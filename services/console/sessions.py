@@ -1,6 +1,11 @@
-"""Signed-in people's sessions, in this process's memory (they end when it restarts): the person's token, held
-server-side only, and the CSRF token of their forms. A session ends after `idle_seconds` without a request, when
-its token expires, on sign-out, or on the person's sign-out everywhere (all their sessions)."""
+"""Signed-in people's sessions: the person's token, held server-side only, and the CSRF token of their forms. A
+session ends after `idle_seconds` without a request, when its token expires, on sign-out, or on the person's
+sign-out everywhere (all their sessions).
+
+The console keeps them in PostgreSQL (`session_store.PostgresSessionStore`), so every replica sees the same
+sessions and a restart ends none; `MemorySessionStore` keeps them in this process, for the unit tests. Both
+answer the same four calls (`SessionStore`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass
@@ -27,23 +33,49 @@ class Session:
         return offered is not None and hmac.compare_digest(offered.encode(), self.csrf.encode())
 
 
-class SessionStore:
+class SessionStore(Protocol):
+    idle_seconds: float
+
+    async def open(self, person_id: str, role: str, county: str | None, department: str | None, token: str,
+                   expires_in: float) -> Session:
+        """A new session of the person (its id is the cookie's value); sessions that have ended are swept."""
+
+    async def get(self, session_id: str | None) -> Session | None:
+        """The live session of this id, its idle time reset; None (and forgotten) once idle or its token ran out."""
+
+    async def close(self, session_id: str) -> None:
+        """End this session (sign-out)."""
+
+    async def close_all(self, person_id: str) -> int:
+        """End every session of the person (sign-out everywhere); returns how many."""
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def new_csrf() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class MemorySessionStore:
+    """Sessions in this process's memory: they end when it restarts and no other process sees them."""
+
     def __init__(self, idle_seconds: float, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.idle_seconds = idle_seconds
         self._clock = clock
         self._sessions: dict[str, Session] = {}
 
-    def open(self, person_id: str, role: str, county: str | None, department: str | None, token: str,
-             expires_in: float) -> Session:
+    async def open(self, person_id: str, role: str, county: str | None, department: str | None, token: str,
+                   expires_in: float) -> Session:
         now = self._clock()
-        session = Session(secrets.token_urlsafe(32), person_id, role, county, department, token,
-                          now + expires_in, secrets.token_urlsafe(32), now)
+        session = Session(new_session_id(), person_id, role, county, department, token, now + expires_in,
+                          new_csrf(), now)
         self._sessions[session.session_id] = session
         self._sweep(now)
         return session
 
-    def get(self, session_id: str | None) -> Session | None:
-        """The live session of this id, its idle time reset; None (and forgotten) once idle or its token ran out."""
+    async def get(self, session_id: str | None) -> Session | None:
         if not session_id:
             return None
         session = self._sessions.get(session_id)
@@ -56,11 +88,10 @@ class SessionStore:
         session.last_seen = now
         return session
 
-    def close(self, session_id: str) -> None:
+    async def close(self, session_id: str) -> None:
         self._sessions.pop(session_id, None)
 
-    def close_all(self, person_id: str) -> int:
-        """Sign the person out everywhere: every session of theirs in this process. Returns how many."""
+    async def close_all(self, person_id: str) -> int:
         ended = [sid for sid, s in self._sessions.items() if s.person_id == person_id]
         for sid in ended:
             del self._sessions[sid]

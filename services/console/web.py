@@ -53,13 +53,13 @@ def console_of(request: Request) -> Console:
     return console
 
 
-def current_session(request: Request) -> Session | None:
-    return console_of(request).sessions.get(request.cookies.get(SESSION_COOKIE))
+async def current_session(request: Request) -> Session | None:
+    return await console_of(request).sessions.get(request.cookies.get(SESSION_COOKIE))
 
 
-def signed_in(request: Request) -> Session:
+async def signed_in(request: Request) -> Session:
     """The page's dependency: the signed-in person's session, or `SignInNeeded`."""
-    session = current_session(request)
+    session = await current_session(request)
     if session is None:
         raise SignInNeeded(expired=SESSION_COOKIE in request.cookies)
     request.state.session = session

@@ -13,6 +13,8 @@ from pathlib import Path
 from fastapi import FastAPI
 from pydantic import Field
 
+from services.common.crypto import FieldCipher, KeyConfigError
+from services.common.data_keys import KeyPurpose
 from services.common.db import open_async_pool
 from services.common.health import health_router
 from services.common.logs import configure_logging
@@ -53,7 +55,7 @@ def create_app(settings: IssuerSettings) -> FastAPI:
     issuer = settings.token_issuer(verifier)
     if issuer is None:
         raise SystemExit("ANXIN_TOKEN_SIGNING_JWK must be set: the token issuer signs every agency token")
-    people = PeopleDirectory() if settings.people else None
+    people = PeopleDirectory(_totp_cipher(settings)) if settings.people else None
     endpoint = TokenEndpoint(verifier, issuer, settings.client_registry(), settings.token_endpoint_limits(),
                              accounts=people)
 
@@ -81,6 +83,14 @@ def create_app(settings: IssuerSettings) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(token_router(endpoint), responses=PROBLEM_RESPONSES)
     return app
+
+
+def _totp_cipher(settings: IssuerSettings) -> FieldCipher:
+    """The ring people's TOTP secrets are sealed with (services/issuer/accounts.py)."""
+    try:
+        return settings.cipher(KeyPurpose.ISSUER)
+    except KeyConfigError as error:
+        raise SystemExit(f"{error}: the issuer opens people's sealed TOTP secrets with it") from None
 
 
 def lower_priority(niceness: int) -> None:

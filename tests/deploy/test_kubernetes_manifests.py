@@ -31,11 +31,12 @@ import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from pydantic_settings import BaseSettings
 
-from deploy.engines import SERVICES
+from deploy.engines import DATABASE_SCHEMAS, SERVICES
 from deploy.secrets import purposes_of
 from services.common.codec_server import CodecSettings
 from services.common.data_keys import KeyPurpose, key_env_names
@@ -547,6 +548,13 @@ def test_the_migration_job_runs_under_the_migration_role() -> None:
         # A Job's pod is not a server: no probes, never restarted in place.
         assert pod_spec(job)["restartPolicy"] == "Never"
         assert "readinessProbe" not in container
+        # Each schema's rights go to the role its processes connect as: the user of its database URL.
+        roles = {v["name"].removeprefix("ANXIN_RUNTIME_ROLE_").lower(): v["value"]
+                 for v in container["env"] if v["name"].startswith("ANXIN_RUNTIME_ROLE_")}
+        secret = next(s for n, s in of_kind(overlay(name), "Secret").items() if unhashed(n) == "anxin-database")
+        users = {key: urlsplit(base64.b64decode(value).decode()).username for key, value in secret["data"].items()}
+        assert set(roles) == set(DATABASE_SCHEMAS)
+        assert all(roles[schema] == users[schema] for schema in DATABASE_SCHEMAS), (roles, users)
 
 
 # The transport's values from Secrets (Kafka's SCRAM password): a stand-in, since the settings refuse SASL

@@ -25,7 +25,7 @@ from temporalio.service import TLSConfig
 
 from deploy.engines import SERVICES
 from deploy.secrets import purposes_of
-from services.common.data_keys import key_env_names
+from services.common.data_keys import KeyPurpose, key_env_names
 from services.common.kafka import client_options
 from services.common.settings import CommonSettings
 from services.common.temporal import tls_config
@@ -188,7 +188,7 @@ def test_the_network_policies_open_kafka_tls_only(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", OVERLAYS)
-def test_the_console_runs_two_replicas_without_keys(name: str) -> None:
+def test_the_console_runs_two_replicas_with_its_own_key_ring_only(name: str) -> None:
     objects = overlay(name)
     console = of_kind(objects, "Deployment")["console"]
     assert console["spec"]["replicas"] == 2
@@ -207,9 +207,9 @@ def test_the_console_runs_two_replicas_without_keys(name: str) -> None:
     assert from_secrets["DATABASE_URL"] == ("anxin-database", "console")
     assert from_secrets["ANXIN_CONSOLE_CLIENT_SECRET"] == ("anxin-console-client", "client-secret")
     assert "console" in database_urls(objects)
-    # No data key ring and no signing key: it seals and opens nothing, and mints no token.
-    assert purposes_of("console") == set()
-    assert not key_env_names() & env.keys()
+    # Its own key ring only (the tokens in its sessions), and no signing key: it mints no token.
+    assert purposes_of("console") == {KeyPurpose.CONSOLE}
+    assert key_env_names() & env.keys() == key_env_names(KeyPurpose.CONSOLE)
     assert "ANXIN_TOKEN_SIGNING_JWK" not in env
     assert {source[0] for source in mounted_files(console).values()} == {
         "anxin-cluster-ca-cert", "anxin-temporal-client-tls", "anxin-pg-ca"

@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from deploy.cluster import ClusterStack
 from deploy.secrets import development_environment, purposes_of
 from deploy.stack import Stack
-from services.common.crypto import FieldCipher, new_key
-from services.common.data_keys import KeyPurpose, key_env_names
+from services.common.crypto import FieldCipher, KeyConfigError, new_key
+from services.common.data_keys import SHARED_RING_PURPOSES, KeyPurpose, key_env_names
 from services.common.settings import CommonSettings
 
 EXPECTED = {
@@ -28,6 +30,8 @@ EXPECTED = {
     "sanctions-relay": set(),
     "lifecycle-worker": {KeyPurpose.PAYLOAD},
     "codec-server": {KeyPurpose.PAYLOAD},
+    "issuer-api": {KeyPurpose.ISSUER},
+    "console": {KeyPurpose.CONSOLE},
 }
 
 
@@ -72,10 +76,15 @@ def test_a_data_dir_of_the_shared_ring_gets_the_purpose_rings_and_still_opens_wh
     specs = {spec.name: spec for spec in Stack(data_dir, environ={}, with_ui=False).process_specs()}
     for name, spec in specs.items():
         assert held(spec.env) == purposes_of(name), name
-        # The shared ring stays with every process that opens data, and goes nowhere else.
-        assert ("ANXIN_DATA_KEYS" in spec.env) == bool(purposes_of(name)), name
+        # The shared ring stays with every process that opens data it sealed, and goes nowhere else (the issuer's
+        # and the console's rings came after it).
+        assert ("ANXIN_DATA_KEYS" in spec.env) == bool(purposes_of(name) & SHARED_RING_PURPOSES), name
         settings = settings_of(spec.env)
-        for purpose in purposes_of(name):
+        for purpose in purposes_of(name) & SHARED_RING_PURPOSES:
             ring = settings.cipher(purpose)
             assert ring.open(sealed_before[purpose], context="c") == f"sealed for {purpose.value}"
             assert ring.key_id_of(ring.seal("new", context="c")) != "dev-20261101", (name, purpose)
+        for purpose in purposes_of(name) - SHARED_RING_PURPOSES:
+            # Nothing of theirs was sealed with the shared ring: they do not take it.
+            with pytest.raises(KeyConfigError, match="not configured"):
+                settings.cipher(purpose).open(sealed_before[purpose], context="c")

@@ -94,7 +94,7 @@ def test_connections_need_their_password(engine: PostgresEngine) -> None:
         assert roles == dict.fromkeys([MIGRATION_ROLE, *DATABASE_SCHEMAS], False)
         stored = conn.execute("SELECT rolpassword FROM pg_authid WHERE rolname = ANY(%s)",
                               (["postgres", MIGRATION_ROLE, *DATABASE_SCHEMAS],)).fetchall()
-        assert len(stored) == 7 and all(row[0].startswith("SCRAM-SHA-256$") for row in stored)
+        assert len(stored) == 2 + len(DATABASE_SCHEMAS) and all(row[0].startswith("SCRAM-SHA-256$") for row in stored)
     with psycopg.connect(engine.admin_url.rsplit("/", 1)[0] + "/anxin") as conn:
         owners = conn.execute("SELECT DISTINCT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = ANY(%s)",
                               (list(DATABASE_SCHEMAS),)).fetchall()

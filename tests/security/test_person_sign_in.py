@@ -53,6 +53,31 @@ def test_an_enrolled_person_signs_in_with_the_code_of_the_printed_uri(apis: Stac
     assert person_token_response(apis, person_id, password, totp=code).status_code == 200
 
 
+def test_a_totp_secret_is_stored_sealed_and_one_enrolled_in_the_clear_before_still_signs_in(apis: Stack) -> None:
+    person_id, password, uri = add_person(apis, "city_office", totp=True)
+    assert uri is not None
+    enrolled = pyotp.parse_uri(uri)
+    assert isinstance(enrolled, pyotp.TOTP)
+    with psycopg.connect(apis.postgres.database_url("anxin")) as conn:
+        row = conn.execute("SELECT totp_secret, totp_secret_sealed FROM issuer.people WHERE person_id = %s",
+                           (person_id,)).fetchone()
+        assert row is not None and row[0] is None and row[1] is not None
+        assert enrolled.secret.encode() not in bytes(row[1])
+        # A copy of the sealed secret in another person's row does not open there: it is bound to its person.
+        other_id, other_password, _ = add_person(apis, "city_office", totp=True)
+        conn.execute("UPDATE issuer.people SET totp_secret_sealed = %s WHERE person_id = %s", (row[1], other_id))
+        conn.commit()
+    assert person_token_response(apis, other_id, other_password, totp=enrolled.now()).status_code == 401
+    # As a secret enrolled before sealing was stored: in the clear column, still read.
+    with psycopg.connect(apis.postgres.database_url("anxin")) as conn:
+        conn.execute("UPDATE issuer.people SET totp_secret = %s, totp_secret_sealed = NULL WHERE person_id = %s",
+                     (enrolled.secret, person_id))
+    assert person_token_response(apis, person_id, password, totp=enrolled.now()).status_code == 200
+    assert person_token_response(apis, person_id, password, totp="000000").status_code == 401
+    listed = [line for line in users(apis, "list").splitlines() if line.startswith(person_id)]
+    assert len(listed) == 1 and "totp" in listed[0] and enrolled.secret not in users(apis, "list")
+
+
 def test_an_action_with_a_persons_token_is_audited_under_the_person(apis: Stack) -> None:
     person_id, password, _ = add_person(apis, "city_office")
     token = person_token_response(apis, person_id, password).json()["access_token"]

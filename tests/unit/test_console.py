@@ -3,6 +3,7 @@ countdown in working days, the vendored htmx, and the pages against stand-in iss
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from datetime import date
@@ -14,9 +15,10 @@ import jwt
 import pytest
 from fastapi.testclient import TestClient
 
+from services.common.crypto import new_key
 from services.console import texts
 from services.console.app import HERE, ConsoleSettings, create_app
-from services.console.sessions import SessionStore
+from services.console.sessions import MemorySessionStore
 
 
 class Clock:
@@ -28,24 +30,28 @@ class Clock:
 
 
 def test_a_session_ends_when_idle_or_when_its_token_expires_and_sign_out_everywhere_ends_all() -> None:
+    asyncio.run(_a_session_ends_when_idle_or_when_its_token_expires_and_sign_out_everywhere_ends_all())
+
+
+async def _a_session_ends_when_idle_or_when_its_token_expires_and_sign_out_everywhere_ends_all() -> None:
     clock = Clock()
-    store = SessionStore(idle_seconds=60, clock=clock)
-    kept = store.open("wang.li", "county_inspector", "130403", None, "t1", expires_in=300)
-    other = store.open("wang.li", "county_inspector", "130403", None, "t2", expires_in=300)
-    someone_else = store.open("li.na", "city_office", None, None, "t3", expires_in=300)
+    store = MemorySessionStore(idle_seconds=60, clock=clock)
+    kept = await store.open("wang.li", "county_inspector", "130403", None, "t1", expires_in=300)
+    other = await store.open("wang.li", "county_inspector", "130403", None, "t2", expires_in=300)
+    someone_else = await store.open("li.na", "city_office", None, None, "t3", expires_in=300)
     clock.now += 50
-    assert store.get(kept.session_id) is kept  # a request resets the idle time …
+    assert await store.get(kept.session_id) is kept  # a request resets the idle time …
     clock.now += 50
-    assert store.get(kept.session_id) is kept
-    assert store.get(other.session_id) is None  # … of that session only: 100 s idle
+    assert await store.get(kept.session_id) is kept
+    assert await store.get(other.session_id) is None  # … of that session only: 100 s idle
     clock.now += 40
-    assert store.get(kept.session_id) is kept
+    assert await store.get(kept.session_id) is kept
     clock.now += 170  # 310 s after it opened: its token has expired, however active it was
-    assert store.get(kept.session_id) is None
-    fresh = store.open("wang.li", "county_inspector", "130403", None, "t4", expires_in=300)
-    again = store.open("wang.li", "county_inspector", "130403", None, "t5", expires_in=300)
-    assert store.close_all("wang.li") == 2
-    assert store.get(fresh.session_id) is None and store.get(again.session_id) is None
+    assert await store.get(kept.session_id) is None
+    fresh = await store.open("wang.li", "county_inspector", "130403", None, "t4", expires_in=300)
+    again = await store.open("wang.li", "county_inspector", "130403", None, "t5", expires_in=300)
+    assert await store.close_all("wang.li") == 2
+    assert await store.get(fresh.session_id) is None and await store.get(again.session_id) is None
     assert someone_else.session_id not in {fresh.session_id, again.session_id}
     assert fresh.csrf_matches(fresh.csrf) and not fresh.csrf_matches("guess") and not fresh.csrf_matches(None)
 
@@ -81,6 +87,10 @@ def _settings(**extra: Any) -> ConsoleSettings:
 def test_the_console_refuses_to_start_without_its_issuer_or_its_secret() -> None:
     with pytest.raises(SystemExit, match="ANXIN_CONSOLE_CLIENT_SECRET"):
         create_app(_settings(ANXIN_CONSOLE_CLIENT_SECRET=""))
+    # Its sessions seal the people's tokens: without its key ring it does not start either.
+    with pytest.raises(SystemExit, match="ANXIN_CONSOLE_KEYS"):
+        create_app(_settings())
+    create_app(_settings(ANXIN_CONSOLE_KEYS=f'{{"c1": "{new_key()}"}}', ANXIN_CONSOLE_KEY_ID="c1"))
 
 
 CASE = {"case_id": "C-130403-0001", "county": "130403", "employer_name": "邯郸市某建筑劳务有限公司",

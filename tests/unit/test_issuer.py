@@ -51,6 +51,9 @@ def test_the_issuer_refuses_to_start_without_its_key_or_its_clients(tmp_path: Pa
         create_app(_settings(tmp_path, ANXIN_TOKEN_SIGNING_JWK=""))
     with pytest.raises(KeyConfigError, match="ANXIN_CLIENTS_FILE"):
         create_app(_settings(tmp_path, ANXIN_CLIENTS_FILE=str(tmp_path / "none.json")))
+    # With people's accounts: their TOTP secrets are sealed, so the issuer's key ring is needed too.
+    with pytest.raises(SystemExit, match="ANXIN_ISSUER_KEYS"):
+        create_app(_settings(tmp_path, ANXIN_ISSUER_PEOPLE="true"))
 
 
 def test_the_lifecycle_worker_gets_its_tokens_from_the_issuer_and_only_there(tmp_path: Path) -> None:

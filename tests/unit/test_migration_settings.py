@@ -13,7 +13,6 @@ from deploy.postgres import PostgresEngine
 from services.common.database_roles import (
     MigrationReport,
     ServiceMigration,
-    runtime_roles_from_env,
     service_migrations_dir,
 )
 from services.common.service import MigrationsPending, ServiceSettings
@@ -45,9 +44,11 @@ def test_migrate_uses_the_migration_url_else_database_url(monkeypatch: pytest.Mo
     assert MigrationSettings().url() == ("postgresql://anxin_migrator@db/anxin", False)
 
 
-def test_runtime_roles_default_to_the_service_names() -> None:
-    roles = runtime_roles_from_env(["intake", "cases"], {"ANXIN_RUNTIME_ROLE_CASES": "cases_rt"})
-    assert roles == {"intake": "intake", "cases": "cases_rt"}
+def test_runtime_roles_default_to_the_schema_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANXIN_RUNTIME_ROLE_CASES", "cases_rt")
+    monkeypatch.setenv("ANXIN_RUNTIME_ROLE_CONSOLE", "anxin_console")
+    roles = MigrationSettings().runtime_roles(["intake", "cases", "console"])
+    assert roles == {"intake": "intake", "cases": "cases_rt", "console": "anxin_console"}
 
 
 def test_each_services_migrations_are_where_its_spec_says() -> None:

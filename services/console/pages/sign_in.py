@@ -44,12 +44,12 @@ def _sign_in_page(request: Request, *, error: str | None = None, status_code: in
 
 @router.get("/", include_in_schema=False)
 async def home(request: Request) -> Response:
-    return RedirectResponse("/queue" if current_session(request) else "/sign-in", status_code=303)
+    return RedirectResponse("/queue" if await current_session(request) else "/sign-in", status_code=303)
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
 async def sign_in_form(request: Request) -> Response:
-    if current_session(request):
+    if await current_session(request):
         return RedirectResponse("/queue", status_code=303)
     return _sign_in_page(request)
 
@@ -72,7 +72,7 @@ async def sign_in(request: Request, person_id: Annotated[str, Form(max_length=64
                              status_code=refused.status if refused.status in REFUSALS else 502)
     # The issuer's answer, over the connection the console opened to it: its claims are read, not verified.
     claims = jwt.decode(issued.access_token, options={"verify_signature": False})
-    session = console.sessions.open(person_id.strip(), issued.role, claims.get("county"), claims.get("department"),
+    session = await console.sessions.open(person_id.strip(), issued.role, claims.get("county"), claims.get("department"),
                                     issued.access_token, issued.expires_in)
     response = RedirectResponse("/queue", status_code=303)
     response.set_cookie(SESSION_COOKIE, session.session_id, httponly=True, samesite="strict",
@@ -88,7 +88,7 @@ async def sign_out(request: Request, session: Annotated[Session, Depends(signed_
         return csrf_refused()
     sessions = console_of(request).sessions
     if everywhere:
-        sessions.close_all(session.person_id)
+        await sessions.close_all(session.person_id)
     else:
-        sessions.close(session.session_id)
+        await sessions.close(session.session_id)
     return to_sign_in()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Header, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
@@ -147,7 +147,8 @@ CLEAR_READERS = (Role.county_inspector, Role.city_office)
     summary="The complainant's personal data (clear for inspectors and the city office, masked otherwise; audited)",
 )
 async def get_complainant(
-    request: Request, complaint_id: str, principal: Principal = require_roles(*READERS)
+    request: Request, complaint_id: str, principal: Principal = require_roles(*READERS),
+    reason: Annotated[str | None, Query(max_length=500, description="Why the identity is read (kept in the audit row)")] = None,
 ) -> dict[str, Any]:
     service = intake(request)
     async with service.pool.connection() as conn, conn.transaction():
@@ -157,7 +158,8 @@ async def get_complainant(
         person = service.open_person(row)
         clear = principal.role in CLEAR_READERS
         await audit.record(conn, principal, "complainant.read", complaint_id,
-                           fields=sorted(k for k, v in person.items() if v), detail={"clear": clear})
+                           fields=sorted(k for k, v in person.items() if v),
+                           detail={"clear": clear, **({"reason": reason.strip()} if reason and reason.strip() else {})})
     if not clear:
         person = {
             "worker_name": domain.mask_name(person["worker_name"] or ""),

@@ -1,6 +1,7 @@
 """The case page's actions on the real stack, as a browser without JavaScript uses them: an inspector made with
-`anxin users add` accepts a complaint, records the verification and serves the order with a photographed
-receipt, each through the cases API with their own token; a refused form shows the API's own message, a form
+`anxin users add` accepts a complaint, asks for an extension, records the verification, serves the order
+with a photographed receipt, records the payment that closes the case and the call-back, each through the
+cases API with their own token; a resubmitted form acts once, a refused form shows the API's own message, a form
 without its CSRF token acts on nothing, and revealing a complainant's identity is audited under the person
 (with the reason) while another county's inspector gets the not-found page and no identity."""
 
@@ -11,6 +12,7 @@ import re
 import time
 import uuid
 import zlib
+from datetime import date
 from typing import Any
 
 import httpx
@@ -18,6 +20,7 @@ import pytest
 
 from deploy.stack import Stack
 from tests.integration.cases.conftest import Agencies, complaint_body
+from tests.support.agencies import wait_for
 from tests.support.people import add_person
 
 COUNTY = "130403"
@@ -114,6 +117,13 @@ def test_an_inspector_accepts_verifies_and_serves_through_the_case_page(
     agencies.case_until(case_id, lambda c: bool(c["process_case_ids"]) and c["stage"] == "verification",
                         "the case in verification")
 
+    # The extension request goes to the city office; a second one while it is pending is refused.
+    extension = f"/cases/{case_id}/extension-requests"
+    requested = browser.submit_until(case_id, extension, {"reason": "涉及人数多，需调取考勤记录"}, retry_on=(404, 503))
+    assert requested.status_code == 303 and requested.headers["location"].endswith("?done=extension"), requested.text
+    pending = browser.submit(case_id, extension, {"reason": "再次申请"})
+    assert pending.status_code == 409 and "未能提交" in pending.text
+
     # A handoff outcome without its department: the API refuses (422) and the page shows its own message.
     verification = f"/cases/{case_id}/verification"
     refused = browser.submit(case_id, verification, {"outcome": "project_payment_dispute"})
@@ -146,6 +156,26 @@ def test_an_inspector_accepts_verifies_and_serves_through_the_case_page(
     assert service, events
     page = browser.http.get(f"/cases/{case_id}")
     assert 'id="payment-title"' in page.text and 'id="service-title"' not in page.text
+
+    # Payments with their evidence: more than is owed is refused with the process's reason; the whole sum
+    # closes the case, and the complaint's call-back form appears.
+    payments = f"/cases/{case_id}/payments"
+    receipt = {"evidence": ("bank.png", _tiny_png(), "image/png")}
+    too_much = browser.submit(case_id, payments, {"payment_id": "P1", "amount": "18000.01",
+                                                  "evidence_kind": "bank_record"}, receipt)
+    assert too_much.status_code == 409 and "18000" in too_much.text, too_much.text
+    paid = browser.submit(case_id, payments, {"payment_id": "P1", "amount": "18000.00", "purpose": "wages",
+                                              "paid_at": date.today().isoformat(), "evidence_kind": "bank_record"},
+                          receipt)
+    assert paid.status_code == 303 and paid.headers["location"].endswith("?done=payment"), paid.text
+    case = agencies.case_until(case_id, lambda c: c["status"] == "closed", "the case closed after full payment")
+    assert case["closure_reason"] == "paid_in_full" and case["amount_recovered"] == "18000.00"
+    wait_for("the complaint due for its call-back",
+             lambda: agencies.in_ledger(complaint_id)["stage"] == "callback" or None, 60)
+    callback = f"/cases/{case_id}/complaints/{complaint_id}/callback"
+    called = browser.submit_until(case_id, callback, {"satisfaction": "satisfied", "notes": "工资已全部收到"},
+                                  retry_on=(404, 409, 503))
+    assert called.status_code == 303 and "回访已记录" in browser.http.get(called.headers["location"]).text
 
 
 def test_revealing_the_complainant_is_audited_under_the_person_and_refused_to_another_county(

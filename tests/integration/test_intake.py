@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import psycopg
@@ -293,11 +294,11 @@ def test_personal_data_reads_are_scoped_masked_and_audited(
     complaint_id = clerk.post("/v1/complaints", json=body).json()["complaint_id"]
     base = intake.processes["intake-api"].url
 
-    def read(client_id: str, **params: str) -> httpx.Response:
-        return httpx.get(f"{base}/v1/complaints/{complaint_id}/complainant", params=params,
-                         headers={"Authorization": f"Bearer {agency_token(client_id)}"})
+    def read(client_id: str, **headers: str) -> httpx.Response:
+        return httpx.get(f"{base}/v1/complaints/{complaint_id}/complainant",
+                         headers={"Authorization": f"Bearer {agency_token(client_id)}", **headers})
 
-    inspector = read("inspector-130402", reason="回访核对电话")
+    inspector = read("inspector-130402", **{"Read-Reason": quote("回访核对电话")})
     assert inspector.status_code == 200 and inspector.json()["phone"] == body["phone"]
     masked = read("clerk-130402").json()
     assert masked["masked"] and masked["phone"] == body["phone"][:3] + "****" + body["phone"][-4:]

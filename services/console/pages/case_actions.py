@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from services.console.clients import NotFound, Refused, service_get, service_send
+from services.console.clients import NotFound, Refused, TokenExpired, service_get, service_send
 from services.console.pages import cases
 from services.console.sessions import Session
 from services.console.texts import CHINA
@@ -255,6 +255,25 @@ async def extension(request: Request, case_id: str, session: Annotated[Session, 
 # -- revealing the complainant's identity -------------------------------------------------------------------
 
 
+async def _read_identity(request: Request, session: Session, complaint_id: str, reason: str) -> dict[str, Any]:
+    """Intake's answer for the complainant. The reason travels in a header (percent-encoded), not in the URL:
+    request URLs are logged, and what the inspector typed stays out of the logs."""
+    console = console_of(request)
+    response = await console.client.get(
+        f"{console.intake_url}/v1/complaints/{quote(complaint_id, safe='')}/complainant",
+        headers={"Authorization": f"Bearer {session.token}", "Read-Reason": quote(reason)})
+    if response.status_code == 404:
+        raise NotFound(complaint_id)
+    if response.status_code == 401:
+        raise TokenExpired(complaint_id)
+    if 400 <= response.status_code < 500:
+        problem = response.json() if response.headers.get("content-type", "").endswith("json") else {}
+        raise Refused(response.status_code, problem if isinstance(problem, dict) else {})
+    response.raise_for_status()
+    person: dict[str, Any] = response.json()
+    return person
+
+
 @router.post("/cases/{case_id}/complaints/{complaint_id}/complainant", response_class=HTMLResponse)
 async def reveal(request: Request, case_id: str, complaint_id: str,
                  session: Annotated[Session, Depends(signed_in)]) -> Response:
@@ -264,8 +283,8 @@ async def reveal(request: Request, case_id: str, complaint_id: str,
     if not session.csrf_matches(_text(form, "csrf")):
         return csrf_refused()
     reason = _text(form, "reason")
-    if not reason or len(reason) < 2:
-        message = "请填写查看身份的理由。"
+    if not reason or not 2 <= len(reason) <= 500:
+        message = "请填写查看身份的理由（2 至 500 字）。"
         return await _case_page_again(request, session, case_id, f"reveal:{complaint_id}", 422, message,
                                       {"reason": message}, {})
     console = console_of(request)
@@ -274,9 +293,7 @@ async def reveal(request: Request, case_id: str, complaint_id: str,
         case = await service_get(console.client, _case_url(request, case_id), session.token)
         if complaint_id not in {c.get("complaint_id") for c in case.get("complaints", [])}:
             raise NotFound(complaint_id)
-        person = await service_get(
-            console.client, f"{console.intake_url}/v1/complaints/{quote(complaint_id, safe='')}/complainant",
-            session.token, params={"reason": reason})
+        person = await _read_identity(request, session, complaint_id, reason)
     except NotFound:
         return page(request, "not_found.html", {"session": session}, 404)
     except Refused as refused:

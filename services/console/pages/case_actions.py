@@ -40,11 +40,12 @@ DONE = {
 }
 
 # The forms each case stage shows (complaint-level forms follow the complaint's own stage).
+# Closure by hand only after a refusal to pay: before it a case closes through its own steps.
 CASE_FORMS = {
-    "verification": ("verification", "extension", "closure"),
-    "handoff": ("extension", "closure"),
-    "service": ("service", "extension", "closure"),
-    "payment": ("payment", "extension", "closure"),
+    "verification": ("verification", "extension"),
+    "handoff": ("extension",),
+    "service": ("service", "extension"),
+    "payment": ("payment", "extension"),
     "refusal": ("payment", "extension", "closure"),
 }
 ACCEPTANCE_STAGES = {"awaiting_acceptance", "awaiting_information"}

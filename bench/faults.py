@@ -26,23 +26,21 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import shutil
 import signal
-import sys
 import time
 import uuid
 from contextvars import ContextVar
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import psycopg
 from rich.console import Console
-from rich.table import Table
-from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.service import RPCError
+from temporalio.client import Client
 
+from bench.fault_checks import FaultChecks
+from bench.fault_report import Outcome, print_table, write_results
 from deploy import demo
 from deploy.engines import REPO_ROOT, SERVICES, Engine, Ports
 from deploy.kafka_cluster import KafkaCluster
@@ -71,8 +69,10 @@ PROCESSES = ["issuer-api"] + [f"{s}-{kind}" for s in SERVICES for kind in ("api"
 ENGINES = ["kafka", "temporal", "postgresql"]
 # On the cluster profile "kafka" is one broker of the three.
 KILLED_BROKER = 2
-# Every scenario, in the order run: the processes first, the engines last (the heaviest to restart).
-COMPONENTS = ["lifecycle-worker", *[f"{s}-relay" for s in SERVICES],
+# Every scenario, in the order run: the processes first, the engines last (the heaviest to restart). The
+# token issuer too: the lifecycle worker's commands need its tokens, the clerks' filing does not (theirs is
+# taken once at the start, as a client keeps its token until it expires).
+COMPONENTS = ["lifecycle-worker", "issuer-api", *[f"{s}-relay" for s in SERVICES],
               *[f"{s}-{kind}" for s in SERVICES for kind in ("api", "worker")], *ENGINES]
 
 console = Console(width=120)
@@ -80,19 +80,6 @@ console = Console(width=120)
 
 def say(text: str) -> None:
     console.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] {text}")
-
-
-@dataclass
-class Outcome:
-    component: str
-    complaints: int
-    lost: int = 0
-    duplicates: int = 0
-    stuck: int = 0
-    paths: int = 0
-    recovery_s: float | None = None
-    notes: list[str] = field(default_factory=list)
-    complaint_ids: list[str] = field(default_factory=list, repr=False)
 
 
 class Inspector(demo.Demo):
@@ -150,6 +137,7 @@ class Faults:
         self.inspector = Inspector(self, http)
         self.paths: list[Path] = []
         self.admin_url = stack.postgres.database_url("anxin")
+        self.checks = FaultChecks(self.admin_url, client)
 
     # -- the load -----------------------------------------------------------------------------------
 
@@ -222,22 +210,10 @@ class Faults:
 
     # -- the checks ---------------------------------------------------------------------------------
 
-    def through(self, ids: list[str]) -> int:
-        """How many of `ids` reached their workflow (intake recorded the start) and their case (ledger row)."""
-        try:
-            with psycopg.connect(self.admin_url, connect_timeout=3) as conn:
-                started = conn.execute("SELECT count(*) FROM intake.workflow_starts WHERE complaint_id = ANY(%s)",
-                                       (ids,)).fetchone()
-                ledgered = conn.execute("SELECT count(*) FROM cases.complaints WHERE complaint_id = ANY(%s)",
-                                        (ids,)).fetchone()
-            return min(int(started[0]) if started else 0, int(ledgered[0]) if ledgered else 0)
-        except psycopg.Error:
-            return -1  # PostgreSQL is down
-
     async def wait_through(self, ids: list[str], timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if await asyncio.to_thread(self.through, ids) == len(ids):
+            if await asyncio.to_thread(self.checks.through, ids) == len(ids):
                 return True
             await asyncio.sleep(1)
         return False
@@ -305,89 +281,16 @@ class Faults:
                   "blacklist procedure": status["blacklist_procedure_id"], "publication mark": status["publication_id"]}
         return ", ".join(what for what, done in wanted.items() if not done) or None
 
-    def products(self) -> dict[str, int]:
-        """What the paths wrote, over the whole database: the rows the duplicate check looked through."""
-        queries = {"letters": "SELECT count(*) FROM referrals.letters",
-                   "handoffs": "SELECT count(*) FROM referrals.handoffs",
-                   "referrals": "SELECT count(*) FROM referrals.referrals",
-                   "listings": "SELECT count(*) FROM sanctions.listings",
-                   "cases documents": "SELECT count(*) FROM cases.documents"}
-        with psycopg.connect(self.admin_url) as conn:
-            return {what: int(row[0]) if (row := conn.execute(query).fetchone()) else 0
-                    for what, query in queries.items()}
-
-    async def workflow_exists(self, complaint_id: str) -> bool:
-        try:
-            description = await self.client.get_workflow_handle(complaint_workflow_id(complaint_id)).describe()
-        except RPCError:
-            return False
-        return description.status in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED)
-
-    async def moved(self, complaint_id: str) -> bool:
-        """The workflow kept moving: its acceptance deadline (a timer set at receipt) fired and was acted on,
-        and no activity is left retrying."""
-        handle = self.client.get_workflow_handle(complaint_workflow_id(complaint_id))
-        try:
-            status = dict(await handle.query(Queries.STATUS))
-            description = await handle.describe()
-        except RPCError:
-            return False
-        return bool(status["overdue"]) and not description.raw_description.pending_activities
-
-    def duplicates_by_filing(self, ids: list[str]) -> int:
-        """Complaints filed twice for one filing (each filing has its own phone, hence its own phone_ref)."""
-        with psycopg.connect(self.admin_url) as conn:
-            row = conn.execute(
-                "SELECT count(*) - count(DISTINCT phone_ref) FROM intake.complaints WHERE phone_ref IN "
-                "(SELECT phone_ref FROM intake.complaints WHERE complaint_id = ANY(%s))", (ids,)).fetchone()
-        return int(row[0]) if row else 0
-
-    def duplicates_by_natural_key(self) -> dict[str, int]:
-        """Over the whole database: second rows for one natural key, per table."""
-        queries = {
-            "intake workflow starts per complaint":
-                "SELECT count(*) - count(DISTINCT complaint_id) FROM intake.workflow_starts",
-            "ledger cases per employer and project":
-                "SELECT count(*) - count(DISTINCT (employer_ref, project_ref)) FROM cases.ledger "
-                "WHERE merged_into IS NULL AND split_from IS NULL",
-            "cases documents per idempotency key":
-                "SELECT count(*) - count(DISTINCT idempotency_key) FROM cases.documents",
-            "referrals letters per case, kind and handoff":
-                "SELECT count(*) - count(DISTINCT (case_id, kind, coalesce(handoff_id, ''), "
-                "coalesce(referral_id, ''))) FROM referrals.letters",
-            "referrals handoffs per case, department and letter":
-                "SELECT count(*) - count(DISTINCT (case_id, department, letter_id)) FROM referrals.handoffs",
-            "referrals per case and target":
-                "SELECT count(*) - count(DISTINCT (case_id, target)) FROM referrals.referrals",
-            "sanctions listings per case and ground":
-                "SELECT count(*) - count(DISTINCT (case_id, ground)) FROM sanctions.listings",
-        }
-        found: dict[str, int] = {}
-        with psycopg.connect(self.admin_url) as conn:
-            for what, query in queries.items():
-                row = conn.execute(query).fetchone()
-                if row and row[0]:
-                    found[what] = int(row[0])
-        return found
-
-    async def workflows_per_complaint(self, ids: list[str]) -> int:
-        """Executions beyond the first for each complaint id (the id is never reused, so any is a duplicate)."""
-        extra = 0
-        for complaint_id in ids:
-            count = await self.client.count_workflows(f"WorkflowId = '{complaint_workflow_id(complaint_id)}'")
-            extra += max(0, count.count - 1)
-        return extra
-
     async def check(self, outcome: Outcome) -> None:
         ids = outcome.complaint_ids
         with psycopg.connect(self.admin_url) as conn:
             ledgered = {r[0] for r in conn.execute(
                 "SELECT complaint_id FROM cases.complaints WHERE complaint_id = ANY(%s)", (ids,))}
-        exists = await asyncio.gather(*(self.workflow_exists(c) for c in ids))
+        exists = await asyncio.gather(*(self.checks.workflow_exists(c) for c in ids))
         outcome.lost = sum(1 for c, ok in zip(ids, exists, strict=True) if not ok or c not in ledgered)
-        outcome.duplicates = await asyncio.to_thread(self.duplicates_by_filing, ids)
-        outcome.duplicates += await self.workflows_per_complaint(ids)
-        moved = await asyncio.gather(*(self.moved(c) for c in ids))
+        outcome.duplicates = await asyncio.to_thread(self.checks.duplicates_by_filing, ids)
+        outcome.duplicates += await self.checks.workflows_per_complaint(ids)
+        moved = await asyncio.gather(*(self.checks.moved(c) for c in ids))
         outcome.stuck += moved.count(False)  # added to the paths found stuck
 
 
@@ -432,8 +335,8 @@ async def main_async(
             await asyncio.sleep(args.settle)
             for outcome in outcomes:
                 await faults.check(outcome)
-            by_key = await asyncio.to_thread(faults.duplicates_by_natural_key)
-            products = await asyncio.to_thread(faults.products)
+            by_key = await asyncio.to_thread(faults.checks.duplicates_by_natural_key)
+            products = await asyncio.to_thread(faults.checks.products)
             say("comparing the ledger with every workflow (anxin audit ledger)…")
             compared, disagreeing = await audit_ledger(client, stack.postgres.service_url("cases"),
                                                        settle_seconds=2.0, rereads=10)
@@ -445,29 +348,6 @@ async def main_async(
             return outcomes, by_key, products, audit, time.monotonic() - began
     finally:
         await asyncio.to_thread(stack.stop)
-
-
-def print_table(outcomes: list[Outcome], by_key: dict[str, int], products: dict[str, int], audit: dict[str, Any],
-                elapsed: float) -> None:
-    table = Table(title=f"kill -9 under load ({sum(o.complaints for o in outcomes)} complaints, {elapsed / 60:.1f} min)")
-    for column in ("component", "complaints", "paths", "complaints lost", "duplicates", "workflows stuck", "time to recover"):
-        table.add_column(column, justify="left" if column == "component" else "right")
-    for o in outcomes:
-        recovery = f"{o.recovery_s:.1f} s" if o.recovery_s is not None else "—"
-        table.add_row(o.component, str(o.complaints), str(o.paths), str(o.lost), str(o.duplicates), str(o.stuck), recovery)
-    console.print(table)
-    for o in outcomes:
-        for note in o.notes:
-            console.print(f"[yellow]{o.component}: {note}[/yellow]")
-    for what, count in by_key.items():
-        console.print(f"[red]duplicates: {count} × {what}[/red]")
-    console.print("checked for duplicates: " + ", ".join(f"{count} {what}" for what, count in products.items()))
-    console.print(f"ledger audit: {audit['compared']} processes compared, {len(audit['disagreeing'])} disagree")
-    for workflow_id, differences in list(audit["disagreeing"].items())[:20]:
-        console.print(f"[red]{workflow_id}: {'; '.join(differences)}[/red]")
-    console.print(f"parked steps: {len(audit['parked'])}")
-    for workflow_id, why in list(audit["parked"].items())[:20]:
-        console.print(f"[red]{workflow_id}: {why}[/red]")
 
 
 def main() -> None:
@@ -489,16 +369,9 @@ def main() -> None:
     if args.components:
         args.components = [name for names in args.components for name in names.split(",") if name]
     outcomes, by_key, products, audit, elapsed = asyncio.run(main_async(args))
-    print_table(outcomes, by_key, products, audit, elapsed)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    machine = {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()}
-    rows = [{k: v for k, v in asdict(o).items() if k != "complaint_ids"} for o in outcomes]
+    print_table(console, outcomes, by_key, products, audit, elapsed)
     written = RESULTS / ("faults.json" if args.profile == "embedded" else f"faults-{args.profile}.json")
-    written.write_text(json.dumps(
-        {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine, "args": vars(args),
-         "elapsed_s": round(elapsed, 1), "scenarios": rows, "duplicates_by_natural_key": by_key,
-         "rows_checked_for_duplicates": products, "ledger_audit": audit},
-        indent=2, ensure_ascii=False))
+    write_results(written, vars(args), outcomes, by_key, products, audit, elapsed)
     console.print(f"written to {written}")
     failed = (any(o.lost or o.duplicates or o.stuck or o.recovery_s is None for o in outcomes) or by_key
               or audit["disagreeing"] or audit["parked"])

@@ -42,6 +42,7 @@ from psycopg_pool import AsyncConnectionPool
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from bench import console_queue
 from deploy.engines import REPO_ROOT, Ports
 from deploy.launcher import PROFILES, make_stack
 from deploy.secrets import development_clients
@@ -345,7 +346,9 @@ async def bench_stack(extra_env: dict[str, str] | None = None, *, keep_data: boo
 
 async def main_async(args: argparse.Namespace) -> list[Figure]:
     figures: list[Figure] = []
-    async with bench_stack(profile=args.profile) as bench:
+    processes = BENCH_PROCESSES + ([p for p in console_queue.PROCESSES if p not in BENCH_PROCESSES]
+                                   if args.queue_cases else [])
+    async with bench_stack(profile=args.profile, processes=processes) as bench:
         # A count of 0 skips its measure (`--requests 0 --events 0 --e2e 0`: the token flood alone).
         if args.requests:
             print("intake…", flush=True)
@@ -356,6 +359,13 @@ async def main_async(args: argparse.Namespace) -> list[Figure]:
         if args.e2e:
             print("end to end…", flush=True)
             figures += await bench_end_to_end(bench.stack, bench.client, bench.token, args.e2e, args.concurrency)
+        if args.queue_cases:
+            print("the console's queue page…", flush=True)
+            measured = await asyncio.to_thread(console_queue.measure_queue, bench.stack, args.queue_cases,
+                                               args.queue_repeat)
+            figures += [Figure(f"console queue page {q} ({args.queue_cases:,} open cases)", "ms",
+                               measured["console"][q], measured["api"][q], console_queue.BASELINE)
+                        for q in ("p50", "p95")]
         if args.flood_rate > 0:
             print("token flood…", flush=True)
             figures += await asyncio.to_thread(bench_token_flood, bench.stack, args.flood_rate, args.flood_seconds)
@@ -370,6 +380,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--flood-rate", type=float, default=50, help="bad token requests/s of the token flood (0: skip)")
     parser.add_argument("--flood-seconds", type=float, default=10)
+    parser.add_argument("--queue-cases", type=int, default=10000,
+                        help="open cases in one county for the console's queue page (0: skip)")
+    parser.add_argument("--queue-repeat", type=int, default=200)
     parser.add_argument("--profile", choices=PROFILES, default="embedded",
                         help="the engines measured: make run's (embedded) or make run-cluster's (cluster)")
     args = parser.parse_args()

@@ -12,7 +12,12 @@ The paths:
   marking for publication follow, and the police accept the case;
 - below the threshold: one worker, a small amount, the deadline passes: compensation but no criminal referral;
 - handed off and escalated: a project-payment dispute goes to the housing department, which never answers:
-  reminder, supervision, warning letter, accountability recommendation, transfer, rung by rung.
+  reminder, supervision, warning letter, accountability recommendation, transfer, rung by rung;
+- left at each stage: four small complaints left awaiting acceptance, verification, service and payment.
+
+Then a person of each role (an inspector, a housing-department clerk, a police liaison, the city office) is
+signed in through the console once, and their ids and passwords are printed with the console's address, so
+the cases above can be opened there at once (deploy/demo_console.py).
 
 Complaints enter through the intake API like any clerk's; the inspectors' actions go to the workflows as
 Temporal Updates (what the cases service does on their behalf), with the same validation.
@@ -38,7 +43,8 @@ from stdnum.cn import ric, uscc
 from temporalio.client import Client
 
 from deploy.certificates import development_transport_env
-from deploy.launcher import default_data_dir, running_profile
+from deploy.demo_console import demo_people, leave_a_case_at_each_stage, people_table, sign_in
+from deploy.launcher import default_data_dir, make_stack, running_profile
 from deploy.secrets import process_keys
 from services.common.settings import CommonSettings
 from services.common.temporal import connect, exit_program
@@ -71,6 +77,13 @@ DATA_DIR = Path(os.environ["ANXIN_DATA_DIR"]) if os.environ.get("ANXIN_DATA_DIR"
 INTAKE = os.environ.get("ANXIN_INTAKE_URL", "http://127.0.0.1:8001")
 # The token issuer (services/issuer): the services issue no tokens.
 ISSUER = os.environ.get("ANXIN_TOKEN_ISSUER_URL", "http://127.0.0.1:8005")
+CONSOLE = os.environ.get("ANXIN_CONSOLE_URL", "http://127.0.0.1:8006")
+
+
+def issuer_database_url() -> str:
+    """Where the issuer keeps people's accounts: ANXIN_ISSUER_DATABASE_URL, else the running stack's."""
+    return os.environ.get("ANXIN_ISSUER_DATABASE_URL") or make_stack(running_profile(), DATA_DIR).postgres.service_url(
+        "issuer")
 
 
 def say(scenario: str, text: str) -> None:
@@ -107,6 +120,8 @@ class Demo:
         self.token = token
         # Every workflow the demo started, checked at the end for a parked step.
         self.workflow_ids: list[str] = []
+        # The complaints and cases left at a stage for the console (stage → id).
+        self.left: dict[str, str] = {}
 
     async def file(self, scenario: str, body: dict[str, Any]) -> str:
         response = await self.http.post(f"{INTAKE}/v1/complaints", json=body,
@@ -202,11 +217,11 @@ class Demo:
 
     async def verified(self, case_id: str, outcome: VerificationOutcome, **extra: Any) -> None:
         await self.wait_for(case_id, "case open for verification",
-                            lambda: self._stage_is(case_id, "verification"), 120)
+                            lambda: self.stage_is(case_id, "verification"), 120)
         await self.update_case(case_id, Updates.RECORD_VERIFICATION,
                                VerificationResult(outcome=outcome, verified_by="inspector-130402", **extra))
 
-    async def _stage_is(self, case_id: str, stage: str) -> bool:
+    async def stage_is(self, case_id: str, stage: str) -> bool:
         return await self.case_stage(case_id) == stage
 
     def served(self, method: ServiceMethod) -> ServiceRecord:
@@ -222,14 +237,14 @@ class Demo:
             seed, employer="邯郸市守信建筑劳务有限公司", workers=1, amount="8600", months=2)))
         await self.verified(case_id, VerificationOutcome.WAGE_ARREARS, confirmed_amount=Decimal("8600"))
         say(name, "verified: wage arrears confirmed; order to pay issued")
-        await self.wait_for(name, "order waiting to be served", lambda: self._stage_is(case_id, "service"), 120)
+        await self.wait_for(name, "order waiting to be served", lambda: self.stage_is(case_id, "service"), 120)
         await self.update_case(case_id, Updates.RECORD_SERVICE, self.served(ServiceMethod.IN_PERSON))
         say(name, "order served in person (signed receipt)")
         await self.update_case(case_id, Updates.RECORD_PAYMENT, PaymentRecord(
             payment_id=f"pay-{uuid.uuid4().hex[:6]}", amount=Decimal("8600"), recorded_by="inspector-130402",
             evidence=[Evidence(kind=EvidenceKind.BANK_RECORD, ref="bank-transfer")]))
         await self.wait_for(name, "paid in full before the deadline: case closed as resolved",
-                            lambda: self._stage_is(case_id, "closed"), 120)
+                            lambda: self.stage_is(case_id, "closed"), 120)
 
     async def refused(self, seed: int, *, workers: int, amount: str, name: str) -> None:
         case_id = await self.accept(name, await self.file(name, complaint_body(
@@ -237,10 +252,10 @@ class Demo:
         await self.verified(case_id, VerificationOutcome.WAGE_ARREARS, confirmed_amount=Decimal(amount),
                             confirmed_workers=workers)
         say(name, "verified: wage arrears confirmed; order to pay issued")
-        await self.wait_for(name, "order waiting to be served", lambda: self._stage_is(case_id, "service"), 120)
+        await self.wait_for(name, "order waiting to be served", lambda: self.stage_is(case_id, "service"), 120)
         await self.update_case(case_id, Updates.RECORD_SERVICE, self.served(ServiceMethod.POSTING))
         say(name, "employer gone: order served by posting (photo); waiting for its deadline to pass…")
-        await self.wait_for(name, "deadline passed unpaid: refusal", lambda: self._stage_is(case_id, "refusal"), 900)
+        await self.wait_for(name, "deadline passed unpaid: refusal", lambda: self.stage_is(case_id, "refusal"), 900)
         # The threshold is assessed after the compensation decision; the referral is proposed after the
         # sanctions, which may take a while when a service is slow or restarting.
         await self.wait_for(name, "criminal threshold assessed", functools.partial(self.threshold_known, case_id), 300)
@@ -291,6 +306,9 @@ class Demo:
                 say(name, f"the ladder stopped before: {what}")
                 return
 
+    async def left_at_stages(self, seed: int) -> None:
+        self.left = await leave_a_case_at_each_stage(self, seed, complaint_body)
+
     async def letter_issued(self, case_id: str, kind: LetterKind) -> bool:
         return kind.value in (await self.status(case_workflow_id(case_id))).get("letters", {})
 
@@ -322,15 +340,22 @@ async def main_async() -> int:
                 say(name, f"stopped: {type(exc).__name__}: {exc}")
                 raise
 
-        results = await asyncio.gather(
+        results: list[BaseException | None] = list(await asyncio.gather(
             path("resolved", demo.resolved(seed)),
             path("refused, referred", demo.refused(seed + 1, workers=12, amount="96000", name="refused, referred")),
             path("below threshold", demo.refused(seed + 2, workers=1, amount="3000", name="below threshold")),
             path("handed off", demo.handed_off(seed + 3)),
+            path("left at each stage", demo.left_at_stages(seed + 4)),
             return_exceptions=True,
-        )
+        ))
         # No main path may end with a step parked by a service's refusal (it would wait for an operator).
         parked = await demo.parked_steps()
+        try:
+            people = demo_people(DATA_DIR, issuer_database_url())
+            landed = {p.person_id: await sign_in(CONSOLE, p) for p in people}
+        except Exception as exc:
+            results.append(RuntimeError(f"signing in to the console: {type(exc).__name__}: {exc}"))
+            people, landed = [], {}
     failures = [r for r in results if isinstance(r, BaseException)]
     for failure in failures:
         print(f"\n{type(failure).__name__}: {failure}", file=sys.stderr)
@@ -338,7 +363,12 @@ async def main_async() -> int:
         print(f"\n{workflow_id} ends parked: {step['step']} refused by its service: {step['message']}",
               file=sys.stderr)
         failures.append(RuntimeError(f"{workflow_id} parked"))
-    print("\nDone. Look at any case with `anxin case show <complaint or case id>` or in the Temporal UI.")
+    if people:
+        print("\n" + people_table(CONSOLE, people, landed))
+        for stage, record_id in demo.left.items():
+            print(f"  left at {stage:<13} {record_id}")
+    print("\nDone. Look at any case in the console, with `anxin case show <complaint or case id>` or in the "
+          "Temporal UI.")
     return 1 if failures else 0
 
 

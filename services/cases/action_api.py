@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import AwareDatetime, Field, field_validator
 from stdnum.cn import uscc
 
-from services.cases import figure_actions, referral_actions, regrouping
+from services.cases import extension_actions, figure_actions, referral_actions, regrouping
 from services.cases.api import ACTORS, BUREAU_HEAD, CITY, IdempotencyKey, _Body, cases, once
 from services.common.auth import Principal
 from services.common.commands import fingerprint_request
@@ -117,6 +117,10 @@ class ExtensionRequestBody(CaseActionBody):
 
 class ExtensionApprovalBody(CaseActionBody):
     reason: str | None = Field(None, min_length=2, max_length=2000)
+
+
+class ExtensionRefusalBody(CaseActionBody):
+    reason: str = Field(min_length=2, max_length=2000)
 
 
 class AssignmentBody(_Body):
@@ -273,6 +277,16 @@ async def approve_extension(
     principal: Principal = CITY,
 ) -> dict[str, Any]:
     return await once(request, key, principal, lambda commands: commands.approve_extension(principal, case_id, body.reason, body.process_case_id, key))
+
+
+@router.post("/cases/{case_id}/extension-requests/refusal", tags=["actions"],
+             summary="Refuse the pending extension request with a reason (city office); the limit stands")
+async def refuse_extension(
+    request: Request, case_id: str, body: ExtensionRefusalBody, key: IdempotencyKey = None,
+    principal: Principal = CITY,
+) -> dict[str, Any]:
+    return await once(request, key, principal, lambda commands: extension_actions.refuse_extension(
+        commands, principal, case_id, body.reason, body.process_case_id, key))
 
 
 @router.post("/cases/{case_id}/assignment", tags=["actions"], summary="Assign the inspector handling the case")

@@ -4,7 +4,8 @@
   what the lifecycle's activities ask for or report, idempotent by `Idempotency-Key`.
 - `/v1/complaints/{id}/...` and `/v1/cases/{id}/...`: inspector actions, answered at once (their routes:
   services/cases/action_api.py).
-- `/v1/cases`, `/v1/cases/{id}`, `/v1/cases/{id}/timeline`: the ledger, its queue and timelines.
+- `/v1/cases`, `/v1/cases/{id}`, `/v1/cases/{id}/timeline`: the ledger, its queue and timelines;
+  `/v1/extension-requests`: the extension requests waiting for the city office (or decided).
 - `/v1/statistics`, `/v1/reports`: figures, CSV and charts.
 """
 
@@ -172,6 +173,17 @@ async def get_timeline(request: Request, case_id: str, principal: Principal = RE
     async with request.app.state.pool.connection() as conn:
         events = await store.timeline(conn, case["case_id"])
     return {"case_id": case["case_id"], "events": events}
+
+
+@router.get("/extension-requests", tags=["ledger"],
+            summary="Extension requests by status (pending: the city office's approvals waiting), oldest first")
+async def list_extension_requests(
+    request: Request, status: Literal["pending", "approved", "refused", "failed"] = "pending",
+    limit: Annotated[int, Query(ge=1, le=200)] = 100, principal: Principal = READERS,
+) -> dict[str, Any]:
+    async with request.app.state.pool.connection() as conn:
+        rows = await store.extension_requests(conn, status=status, county=domain.county_scope(principal), limit=limit)
+    return {"items": rows}
 
 
 # --- statistics and reports ---------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from services.contracts.cases_events import (
     CompensationDecided,
     ComplaintForwarded,
     ExtensionApproved,
+    ExtensionRefused,
     ExtensionRequested,
     FiguresConfirmed,
     InspectorAssigned,
@@ -110,6 +111,7 @@ class LedgerProjection:
             PaymentRecorded: self._on_payment_recorded,
             ExtensionRequested: self._on_extension_requested,
             ExtensionApproved: self._on_extension_approved,
+            ExtensionRefused: self._on_extension_refused,
             ClosureRecorded: self._on_closure_recorded,
             **{cls: self._on_snapshot_action for cls in action_texts.SNAPSHOT_ACTIONS},
             FiguresConfirmed: self._on_figures_confirmed,
@@ -473,6 +475,12 @@ class LedgerProjection:
         self.timeline(conn, case_id, event, f"批准延长办案期限（{approved.actor}）：{approved.reason}",
                       actor=approved.actor)
         self.refresh(conn, case_id)
+
+    def _on_extension_refused(self, conn: Conn, event: EventEnvelope, refused: ExtensionRefused) -> None:
+        refused = with_agency_texts(conn, event, refused)
+        case_id = self._action_case(conn, refused)
+        self.timeline(conn, case_id, event, f"不予批准延长办案期限（{refused.actor}）：{refused.reason}",
+                      actor=refused.actor)
 
     def _on_closure_recorded(self, conn: Conn, event: EventEnvelope, closure: ClosureRecorded) -> None:
         pid = _process_of(closure)

@@ -9,7 +9,7 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 from psycopg_pool import AsyncConnectionPool
 
-from services.cases import domain, store
+from services.cases import domain, report_days, store
 from services.contracts.cases_events import ReportProduced
 from services.contracts.events import EventEnvelope
 
@@ -19,7 +19,7 @@ CHART_COLOURS = ("#4e79a7", "#59a14f", "#e15759", "#f28e2b")
 
 
 async def figures(conn: store.Conn, period: domain.Period, county: str | None = None) -> dict[str, Any]:
-    by_county = domain.compute_figures(await store.report_facts(conn, period, county))
+    by_county = domain.compute_figures(await report_days.report_facts(conn, period, county))
     if county is not None:
         by_county.setdefault(county, domain.Figures())  # a county with nothing to count still has its row
     rows = domain.report_rows(by_county)

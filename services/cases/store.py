@@ -269,6 +269,19 @@ async def case_extension_requests(conn: Conn, case_id: str) -> list[dict[str, An
     return await cur.fetchall()
 
 
+async def extension_requests(conn: Conn, *, status: str, county: str | None, limit: int) -> list[dict[str, Any]]:
+    """Extension requests in a status, oldest first, with their case's county and employer (the approvals list)."""
+    scope = "" if county is None else " AND l.county = %s"
+    cur = await conn.execute(
+        "SELECT e.request_id, e.case_id, e.process_case_id, e.requested_by, e.reason, e.status, e.created_at, "
+        "l.county, l.employer_name, l.stage, l.next_deadline FROM extension_requests e "
+        f"JOIN ledger l ON l.case_id = e.case_id WHERE e.status = %s{scope} ORDER BY e.created_at, e.request_id "
+        "LIMIT %s",
+        (status, *(() if county is None else (county,)), limit),
+    )
+    return await cur.fetchall()
+
+
 async def add_event(conn: Conn, event: EventEnvelope, texts: dict[str, str] | None = None) -> None:
     """The event into the outbox, and the agencies' free text its payload leaves out (`AgencyText`:
     `payload.agency_texts()`) into `event_texts` by the event's id, for the ledger's timeline."""
@@ -278,51 +291,6 @@ async def add_event(conn: Conn, event: EventEnvelope, texts: dict[str, str] | No
 
 
 # --- reports ---------------------------------------------------------------------------------------------
-
-
-async def report_facts(conn: Conn, period: domain.Period, county: str | None = None) -> domain.ReportFacts:
-    """Everything dated within the period that the figures count, per county."""
-    start, end = period.bounds()
-    scope = "" if county is None else " AND county = %s"
-    extra: tuple[Any, ...] = () if county is None else (county,)
-    facts = domain.ReportFacts()
-
-    async def grouped(query: str) -> list[Any]:
-        cur = await conn.execute(query, (start, end, *extra))
-        return await cur.fetchall()
-
-    for r in await grouped(
-            f"SELECT county, count(*) AS n FROM complaints WHERE submitted_at >= %s AND submitted_at < %s{scope} "
-            "GROUP BY county"):
-        facts.received[r["county"]] = r["n"]
-    for r in await grouped(
-            f"SELECT county, count(*) AS n FROM complaints WHERE decision = 'accept' AND decided_at >= %s "
-            f"AND decided_at < %s{scope} GROUP BY county"):
-        facts.accepted[r["county"]] = r["n"]
-    for r in await grouped(
-            "SELECT county, count(*) AS n FROM processes WHERE outcome = 'wage_arrears' AND verified_at >= %s "
-            f"AND verified_at < %s{scope} GROUP BY county"):
-        facts.confirmed[r["county"]] = r["n"]
-    for r in await grouped(
-            "SELECT c.county, NOT (c.overdue OR coalesce(p.investigation_overdue, false)) AS on_time, count(*) AS n "
-            "FROM complaints c LEFT JOIN processes p ON p.process_case_id = c.process_case_id "
-            f"WHERE c.closed_at >= %s AND c.closed_at < %s{scope.replace('county', 'c.county')} GROUP BY 1, 2"):
-        facts.resolved[(r["county"], r["on_time"])] = r["n"]
-    for r in await grouped(
-            "SELECT p.county, sum(y.amount) AS amount FROM payments y "
-            "JOIN processes p ON p.process_case_id = y.process_case_id "
-            f"WHERE y.recorded_at >= %s AND y.recorded_at < %s{scope.replace('county', 'p.county')} GROUP BY 1"):
-        facts.recovered[r["county"]] = r["amount"]
-    for r in await grouped(
-            "SELECT p.county, sum(coalesce(p.workers_verified, (SELECT sum(c.workers_affected) FROM complaints c "
-            "WHERE c.process_case_id = p.process_case_id AND c.decision = 'accept'), 0)) AS workers FROM processes p "
-            "WHERE p.closure_reason IN ('paid_in_full', 'already_paid') AND p.closed_at >= %s AND p.closed_at < %s"
-            f"{scope.replace('county', 'p.county')} GROUP BY 1"):
-        facts.helped[r["county"]] = int(r["workers"])
-    for r in await grouped(
-            f"SELECT county, kind, count(*) AS n FROM case_facts WHERE at >= %s AND at < %s{scope} GROUP BY 1, 2"):
-        facts.facts[(r["county"], r["kind"])] = r["n"]
-    return facts
 
 
 async def save_report(

@@ -21,13 +21,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Response
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
@@ -133,21 +134,46 @@ def metrics_router() -> APIRouter:
     return router
 
 
+UNCOUNTED_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+class RequestMetrics:
+    """Counts and times every request by its route template. Plain ASGI: `@app.middleware("http")` would run
+    each request through `BaseHTTPMiddleware`, an extra task and a streamed copy of every response."""
+
+    def __init__(self, app: ASGIApp, process_name: str) -> None:
+        self.app = app
+        self.process_name = process_name
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the client gets if the app raises before answering
+
+        async def noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting_status)
+        finally:
+            # The router writes the matched route into the request's scope.
+            template = getattr(scope.get("route"), "path", "unmatched")
+            if template not in UNCOUNTED_ROUTES:
+                HTTP_REQUESTS.labels(self.process_name, scope["method"], template, str(status)).inc()
+                HTTP_LATENCY.labels(self.process_name, scope["method"], template).observe(
+                    time.perf_counter() - started)
+
+
 def instrument_app(app: FastAPI, process_name: str) -> None:
     """Server spans for every request (OpenTelemetry's FastAPI instrumentation) and request metrics."""
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
 
-    @app.middleware("http")
-    async def count_requests(request: Request, call_next: Any) -> Response:
-        started = time.perf_counter()
-        response: Response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        if template not in ("/healthz", "/readyz", "/metrics"):
-            HTTP_REQUESTS.labels(process_name, request.method, template, str(response.status_code)).inc()
-            HTTP_LATENCY.labels(process_name, request.method, template).observe(time.perf_counter() - started)
-        return response
-
+    app.add_middleware(RequestMetrics, process_name=process_name)
     app.include_router(metrics_router())

@@ -206,6 +206,17 @@ class ExtensionApproved(ActionRecorded):
     reason: AgencyText = None
 
 
+class ExtensionRefused(ActionRecorded):
+    """The city office refused a pending extension request: the investigation limit stands, and the county may
+    ask again while it has not passed."""
+
+    TYPE: ClassVar[str] = "case.extension_refused"
+    VERSION: ClassVar[int] = 1
+
+    request_id: str
+    reason: AgencyText = None
+
+
 class ReferralReportSubmitted(ActionRecorded):
     """The case team submitted its criminal referral report for the bureau head's approval."""
 
@@ -390,6 +401,7 @@ class CaseEvents:
     PAYMENT_RECORDED = PaymentRecorded.TYPE
     EXTENSION_REQUESTED = ExtensionRequested.TYPE
     EXTENSION_APPROVED = ExtensionApproved.TYPE
+    EXTENSION_REFUSED = ExtensionRefused.TYPE
     REFERRAL_REPORT_SUBMITTED = ReferralReportSubmitted.TYPE
     REFERRAL_APPROVAL_DECIDED = ReferralApprovalDecided.TYPE
     DEADLINE_CONFIRMED = DeadlineConfirmed.TYPE

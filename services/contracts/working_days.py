@@ -98,9 +98,12 @@ class WorkingCalendar:
         self._configured: Mapping[int, tuple[frozenset[date], frozenset[date]]] = {
             y.year: (frozenset(y.holidays), frozenset(y.make_up_workdays)) for y in self.config.years
         }
+        # Counts already made: a page of fifty deadlines asks the same few spans over and over.
+        self._between: dict[tuple[date, date], int] = {}
 
     def reset(self) -> None:
         self.fallback_years = set()
+        self._between.clear()
 
     def source_of(self, day: date) -> str:
         if day.year in self._configured:
@@ -151,12 +154,17 @@ class WorkingCalendar:
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days in (start, end]."""
+        known = self._between.get((start, end))
+        if known is not None:
+            return known
         count = 0
         current = start
         while current < end:
             current += timedelta(days=1)
             if self.is_working_day(current):
                 count += 1
+        if len(self._between) < 10_000:
+            self._between[(start, end)] = count
         return count
 
 

@@ -11,7 +11,8 @@ project's own truth, so neither can drift from the other:
 - each value parses as its field's type, as the process would read it;
 - each process listens, is probed (/readyz, /healthz) and is reached on the port its spec or settings give;
 - every command is a module of the project; every worker has an autoscaler, every Deployment a disruption
-  budget; every Secret a pod names is one of the base's placeholders, with the key asked for;
+  budget; every Secret a pod names (in its environment or its volumes) is one of the base's placeholders, with
+  the key asked for;
 - the container build file copies what exists, and the package data ships every file the processes read.
 """
 
@@ -40,6 +41,8 @@ from services.common.codec_server import CodecSettings
 from services.common.data_keys import KeyPurpose, key_env_names
 from services.common.service import ServiceSettings, ServiceSpec
 from services.common.settings import CommonSettings, MigrationSettings
+from services.common.transport import TransportSettings
+from services.console.app import ConsoleSettings
 from services.issuer.app import IssuerSettings
 from workflows.worker import LifecycleSettings
 
@@ -157,6 +160,7 @@ def expected_processes() -> dict[str, tuple[list[str], type[BaseSettings], int |
     processes["codec-server"] = (
         ["python", "-m", "services.common.codec_server"], CodecSettings, default_port(CodecSettings)
     )
+    processes["console"] = (["python", "-m", "services.console", "api"], ConsoleSettings, default_port(ConsoleSettings))
     # `anxin migrate` reads the migration role's URL (and the runtime roles' names, by prefix).
     processes["anxin-migrate"] = (["anxin", "migrate"], MigrationSettings, None)
     return processes
@@ -212,6 +216,38 @@ def the_container(workload: dict[str, Any]) -> dict[str, Any]:
     assert len(containers) == 1, f"{workload['metadata']['name']}: one container per process"
     container: dict[str, Any] = containers[0]
     return container
+
+
+def secret_sources(volume: dict[str, Any]) -> list[dict[str, Any]]:
+    """The Secrets a volume is made of: a `secret` volume's one, or each Secret of a `projected` volume (both
+    shapes as {"name", "items"})."""
+    if "secret" in volume:
+        return [{"name": volume["secret"]["secretName"], "items": volume["secret"].get("items", [])}]
+    return [source["secret"] for source in volume.get("projected", {}).get("sources", []) if "secret" in source]
+
+
+def mounted_files(workload: dict[str, Any]) -> dict[str, tuple[str, str, bool]]:
+    """Path in the container → (Secret without its hash, key, read-only) of every file a Secret's item puts
+    there."""
+    volumes = {v["name"]: v for v in pod_spec(workload).get("volumes", [])}
+    files: dict[str, tuple[str, str, bool]] = {}
+    for mount in the_container(workload).get("volumeMounts", []):
+        for source in secret_sources(volumes[mount["name"]]):
+            for item in source.get("items", []):
+                path = f"{mount['mountPath'].rstrip('/')}/{item['path']}"
+                files[path] = (unhashed(source["name"]), item["key"], bool(mount.get("readOnly")))
+    return files
+
+
+def stand_in_files(workload: dict[str, Any], root: Path) -> dict[str, Path]:
+    """A local file for each file the workload's Secrets mount (container path → local path), so settings that
+    must name an existing file see one exactly where the pod would have one."""
+    local: dict[str, Path] = {}
+    for path in mounted_files(workload):
+        local[path] = root / workload["metadata"]["name"] / path.lstrip("/")
+        local[path].parent.mkdir(parents=True, exist_ok=True)
+        local[path].write_text("stand-in for a mounted Secret's file\n")
+    return local
 
 
 # -- the validator itself ----------------------------------------------------------------------------------
@@ -412,7 +448,11 @@ def test_every_secret_a_pod_names_is_a_base_placeholder_with_that_key(name: str)
             (v["valueFrom"]["secretKeyRef"]["name"], v["valueFrom"]["secretKeyRef"]["key"])
             for v in container.get("env", []) if "secretKeyRef" in v.get("valueFrom", {})
         ]
-        references += [(v["secret"]["secretName"], None) for v in pod_spec(workload).get("volumes", []) if "secret" in v]
+        references += [
+            (source["name"], item["key"])
+            for volume in pod_spec(workload).get("volumes", []) for source in secret_sources(volume)
+            for item in source.get("items") or [{"key": None}]
+        ]
     assert references
     for secret, key in references:
         assert secret in secrets, f"a pod names the Secret {secret}, which the overlay does not make"
@@ -430,7 +470,7 @@ def test_every_secret_a_pod_names_is_a_base_placeholder_with_that_key(name: str)
 def test_services_and_network_policies_use_the_spec_ports(name: str) -> None:
     objects = overlay(name)
     services, deployments = of_kind(objects, "Service"), of_kind(objects, "Deployment")
-    published = [f"{s}-api" for s in SERVICES] + ["issuer-api", "codec-server"]
+    published = [f"{s}-api" for s in SERVICES] + ["issuer-api", "codec-server", "console"]
     assert sorted(services) == sorted(published)
     for service_name in published:
         (port,) = services[service_name]["spec"]["ports"]
@@ -509,34 +549,59 @@ def test_the_migration_job_runs_under_the_migration_role() -> None:
         assert "readinessProbe" not in container
 
 
-def settings_from(settings: type[BaseSettings], env: dict[str, str | None]) -> BaseSettings:
-    """The settings a process would read from this environment (values from Secrets left out): each variable
-    passed under its field's alias or name, which wins over the test's own environment."""
+# The transport's values from Secrets (Kafka's SCRAM password): a stand-in, since the settings refuse SASL
+# without it. Other values from Secrets (keys, database URLs) are left out, as before.
+TRANSPORT_SECRETS = env_names(TransportSettings)
+
+
+def settings_from(
+    settings: type[BaseSettings], env: dict[str, str | None], files: dict[str, Path] | None = None
+) -> BaseSettings:
+    """The settings a process would read from this environment: each variable passed under its field's alias
+    or name, which wins over the test's own environment. A path the pod has from a mounted Secret is read
+    at its stand-in in `files` (`stand_in_files`); any other path is left as it is, and a setting that must
+    name an existing file then refuses it, as the process would at start."""
+    files = files or {}
     keys = {(field.alias or name).upper(): field.alias or name for name, field in settings.model_fields.items()}
-    values: dict[str, Any] = {keys[k]: v for k, v in env.items() if k in keys and v is not None}
+    values: dict[str, Any] = {}
+    for key, value in env.items():
+        if key not in keys:
+            continue
+        if value is None and key in TRANSPORT_SECRETS:
+            value = "stand-in-from-a-secret"
+        if value is not None:
+            values[keys[key]] = str(files[value]) if value in files else value
     return settings(**values)
 
 
 @pytest.mark.parametrize("name", OVERLAYS)
-def test_every_process_reads_valid_settings_from_its_manifest(name: str) -> None:
-    """Not only the names: each value parses as its field's type (a port, a factor, an address list)."""
+def test_every_process_reads_valid_settings_from_its_manifest(name: str, tmp_path: Path) -> None:
+    """Not only the names: each value parses as its field's type (a port, a factor, an address list), and
+    each file a setting names is one the pod mounts."""
     objects = overlay(name)
     found = {w["metadata"]["name"]: w for w in workloads(objects)}
     for process, (_command, settings, port) in expected_processes().items():
-        loaded = settings_from(settings, container_env(objects, the_container(found[process])))
+        workload = found[process]
+        loaded = settings_from(
+            settings, container_env(objects, the_container(workload)), stand_in_files(workload, tmp_path)
+        )
         if port is not None:
             assert getattr(loaded, "http_port", None) == port, process
             assert getattr(loaded, "http_host", None) == "0.0.0.0", process
 
 
-def test_the_engines_are_the_external_ones() -> None:
+def test_the_engines_are_the_external_ones(tmp_path: Path) -> None:
     for name in OVERLAYS:
         objects = overlay(name)
         (engines,) = [c["data"] for n, c in of_kind(objects, "ConfigMap").items() if unhashed(n) == "anxin-engines"]
-        settings = settings_from(CommonSettings, engines)
+        # The password is no part of the ConfigMap: process-defaults.yaml adds it to every pod from a Secret.
+        env = {**engines, "ANXIN_KAFKA_SASL_PASSWORD": None}
+        files = stand_in_files(of_kind(objects, "Deployment")["cases-api"], tmp_path / name)
+        settings = settings_from(CommonSettings, env, files)
         assert isinstance(settings, CommonSettings)
         assert settings.temporal_address == "temporal-frontend.temporal:7233"
-        assert settings.kafka_servers == ["anxin-kafka-bootstrap.kafka:9092"]
+        # Strimzi's TLS listener; the plain one (9092) is neither named nor reachable (network-policies.yaml).
+        assert settings.kafka_servers == ["anxin-kafka-bootstrap.kafka:9093"]
         assert settings.kafka_replication_factor == 3
         assert settings.kafka_topic_configs == {"min.insync.replicas": "2"}
 

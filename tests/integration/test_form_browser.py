@@ -3,44 +3,26 @@ and gets a complaint number and tracking code; then follows the complaint on the
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from deploy.stack import Stack
 from tests.integration.test_intake import PROCESSES, make_credit_code, make_id_number, make_phone
+from tests.support.browser import PHONE, chromium
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[webdriver.Chrome]:
-    os.environ.setdefault("SE_AVOID_STATS", "true")  # no usage statistics: this machine has no internet
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    assert chromium and driver, "Chromium and chromedriver come from Debian's packages (`make install`)"
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    profile = tempfile.mkdtemp(prefix="anxin-chromium-")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=412,915", f"--user-data-dir={profile}"):
-        options.add_argument(flag)
     # A phone-sized window: the form is used on cheap phones.
-    service = Service(executable_path=driver)
-    chrome = webdriver.Chrome(options=options, service=service)
-    try:
+    with chromium(PHONE) as chrome:
         yield chrome
-    finally:
-        chrome.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def test_a_worker_fills_the_form_from_a_qr_link_and_follows_the_complaint(

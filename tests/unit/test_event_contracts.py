@@ -87,7 +87,7 @@ def test_the_agencies_free_text_fields_are_the_notes_and_reasons_people_type() -
     fields = {f"{cls.TYPE}.{name}" for cls in AGENCY_TEXT_EVENTS for name in cls.agency_text_fields()}
     assert fields == {
         "complaint.forwarded.note", "case.extension_requested.reason", "case.extension_approved.reason",
-        "case.referral_approval_decided.reason", "case.referral_withdrawal_proposed.reason",
+        "case.extension_refused.reason", "case.referral_approval_decided.reason", "case.referral_withdrawal_proposed.reason",
         "case.referral_withdrawal_decided.reason", "case.deadline_confirmed.note", "case.figures_confirmed.notes",
         "case.merged.reason", "case.split.reason", "employer.linked.reason",
     }

@@ -122,6 +122,45 @@ def test_extension_is_requested_by_the_county_and_approved_by_the_city_once(agen
     assert_ledger_agrees(a.stack, [case_id])
 
 
+def test_pending_extension_requests_are_listed_for_the_city_and_the_cases_county_and_refused_with_a_reason(agencies: Agencies) -> None:
+    a = agencies
+    _, case_id = a.accepted_case(complaint_body(seed()))
+
+    def listed(client: Any, status: str = "pending") -> list[str]:
+        r = client.get("/v1/extension-requests", params={"status": status})
+        assert r.status_code == 200, r.text
+        return [e["case_id"] for e in r.json()["items"]]
+
+    assert case_id not in listed(a.city)
+    r = a.act(a.inspector, f"/v1/cases/{case_id}/extension-requests", {"reason": "需调取工程款拨付记录"}, until=201)
+    assert r.status_code == 201, r.text
+    city_view = a.city.get("/v1/extension-requests").json()["items"]
+    row = next(e for e in city_view if e["case_id"] == case_id)
+    assert row["reason"] == "需调取工程款拨付记录" and row["county"] == "130402" and row["status"] == "pending"
+    assert case_id in listed(a.inspector)
+    assert case_id not in listed(a.other_inspector)  # another county's inspector
+    # Refused with a reason: no longer waiting, the limit stands and the county may ask again.
+    assert a.inspector.post(f"/v1/cases/{case_id}/extension-requests/refusal",
+                            json={"reason": "理由不充分"}).status_code == 403
+    assert a.city.post(f"/v1/cases/{case_id}/extension-requests/refusal", json={}).status_code == 422
+    refused = a.city.post(f"/v1/cases/{case_id}/extension-requests/refusal", json={"reason": "理由不充分，请补充说明"})
+    assert refused.status_code == 200 and refused.json()["status"] == "refused", refused.text
+    assert a.city.post(f"/v1/cases/{case_id}/extension-requests/refusal",
+                       json={"reason": "再次不予批准"}).status_code == 409
+    assert case_id not in listed(a.city) and case_id in listed(a.city, "refused")
+    timeline = a.city.get(f"/v1/cases/{case_id}/timeline").json()["events"]
+    assert not any(e["type"] == "case.extension_approved" for e in timeline)
+    a.case_until(case_id, lambda c: [e["status"] for e in c["extension_requests"]] == ["refused"]
+                 and not c["processes"][0]["extension_approved"], "the refusal in the ledger")
+    again = a.inspector.post(f"/v1/cases/{case_id}/extension-requests", json={"reason": "补充：需调取银行流水"})
+    assert again.status_code == 201, again.text
+    assert a.city.post(f"/v1/cases/{case_id}/extension-requests/approval", json={}).status_code == 200
+    assert case_id not in listed(a.city) and case_id in listed(a.city, "approved")
+    wait_for("the refusal in the timeline", lambda: any(
+        e["type"] == "case.extension_refused" and "理由不充分" in e["summary"]
+        for e in a.city.get(f"/v1/cases/{case_id}/timeline").json()["events"]))
+
+
 def test_closure_with_a_reason_after_refusal_to_pay(agencies: Agencies) -> None:
     """On a compressed clock (one day = 2 s) the 7-day order deadline passes unpaid: the case reaches
     refusal, where only a closure the process allows is accepted."""

@@ -1,0 +1,43 @@
+"""A browser without JavaScript on the console, for the agencies' and the city office's pages: sign in as a
+person made with `anxin users add`, and read a form's hidden fields back from the page."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import re
+from collections.abc import Iterator
+
+import httpx
+
+from deploy.stack import Stack
+from tests.support.people import add_person
+
+
+def browser(console: str) -> httpx.Client:
+    return httpx.Client(base_url=console, timeout=30, follow_redirects=False)
+
+
+def hidden_fields(page: httpx.Response, action: str) -> dict[str, str]:
+    """The hidden fields of the page's form posting to `action` (its CSRF token, its idempotency key, …)."""
+    form = re.search(r'<form method="post" action="' + re.escape(action) + r'"[^>]*>(.*?)</form>', page.text, re.S)
+    assert form, f"no form for {action} in:\n{page.text}"
+    return {name: html.unescape(value) for name, value in
+            re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.group(1))}
+
+
+@contextlib.contextmanager
+def signed_in_person(stack: Stack, console: str, role: str, *scope: str) -> Iterator[httpx.Client]:
+    """A browser signed in as a new person of `role` (scope: `--county C` or `--department D`)."""
+    person_id, password, _ = add_person(stack, role, *scope)
+    with browser(console) as client:
+        yield _signed_in(client, person_id, password)
+
+
+def _signed_in(client: httpx.Client, person_id: str, password: str) -> httpx.Client:
+    form = client.get("/sign-in")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert form.status_code == 200 and csrf, form.text
+    signed = client.post("/sign-in", data={"csrf": csrf.group(1), "person_id": person_id, "password": password})
+    assert signed.status_code == 303, signed.text
+    return client

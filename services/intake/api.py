@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, File, Form, Header, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -147,8 +148,12 @@ CLEAR_READERS = (Role.county_inspector, Role.city_office)
     summary="The complainant's personal data (clear for inspectors and the city office, masked otherwise; audited)",
 )
 async def get_complainant(
-    request: Request, complaint_id: str, principal: Principal = require_roles(*READERS)
+    request: Request, complaint_id: str, principal: Principal = require_roles(*READERS),
+    read_reason: Annotated[str | None, Header(
+        max_length=4500, description="Why the identity is read, percent-encoded UTF-8, up to 500 characters (kept "
+        "in the audit row). A header rather than a query parameter, so that no logged URL carries what was typed.")] = None,
 ) -> dict[str, Any]:
+    reason = unquote(read_reason or "").strip()[:500]
     service = intake(request)
     async with service.pool.connection() as conn, conn.transaction():
         row = await store.get_complaint(conn, complaint_id)
@@ -157,7 +162,8 @@ async def get_complainant(
         person = service.open_person(row)
         clear = principal.role in CLEAR_READERS
         await audit.record(conn, principal, "complainant.read", complaint_id,
-                           fields=sorted(k for k, v in person.items() if v), detail={"clear": clear})
+                           fields=sorted(k for k, v in person.items() if v),
+                           detail={"clear": clear, **({"reason": reason} if reason else {})})
     if not clear:
         person = {
             "worker_name": domain.mask_name(person["worker_name"] or ""),

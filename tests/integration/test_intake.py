@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import psycopg
@@ -293,11 +294,11 @@ def test_personal_data_reads_are_scoped_masked_and_audited(
     complaint_id = clerk.post("/v1/complaints", json=body).json()["complaint_id"]
     base = intake.processes["intake-api"].url
 
-    def read(client_id: str) -> httpx.Response:
+    def read(client_id: str, **headers: str) -> httpx.Response:
         return httpx.get(f"{base}/v1/complaints/{complaint_id}/complainant",
-                         headers={"Authorization": f"Bearer {agency_token(client_id)}"})
+                         headers={"Authorization": f"Bearer {agency_token(client_id)}", **headers})
 
-    inspector = read("inspector-130402")
+    inspector = read("inspector-130402", **{"Read-Reason": quote("回访核对电话")})
     assert inspector.status_code == 200 and inspector.json()["phone"] == body["phone"]
     masked = read("clerk-130402").json()
     assert masked["masked"] and masked["phone"] == body["phone"][:3] + "****" + body["phone"][-4:]
@@ -309,6 +310,10 @@ def test_personal_data_reads_are_scoped_masked_and_audited(
     actions = [(e["actor"], e["action"]) for e in trail]
     assert ("clerk-130402", "complaint.filed") in actions
     assert ("inspector-130402", "complainant.read") in actions and ("clerk-130402", "complainant.read") in actions
+    # The reason given with a read is kept in its row; a read without one has none.
+    details = {e["actor"]: e["detail"] for e in trail if e["action"] == "complainant.read"}
+    assert details["inspector-130402"] == {"clear": True, "reason": "回访核对电话"}
+    assert details["clerk-130402"] == {"clear": False}
     assert all(body["phone"] not in json.dumps(e) for e in trail)
     assert clerk.get("/v1/audit").status_code == 403
     with psycopg.connect(intake.postgres.service_url("intake"), options="-c search_path=intake") as conn, \

@@ -41,7 +41,9 @@ log = logging.getLogger(__name__)
 class ConsoleSettings(CommonSettings):
     http_host: str = Field("127.0.0.1", alias="ANXIN_HTTP_HOST")
     http_port: int = Field(DEFAULT_PORT, alias="ANXIN_HTTP_PORT")
-    max_request_bytes: int = Field(64 * 1024, alias="ANXIN_MAX_REQUEST_BYTES", ge=1024)
+    # Forms carry files (a photographed receipt for the order's service, a department's answer): room for one
+    # file of intake's evidence limit (10 MiB) and the form around it.
+    max_request_bytes: int = Field(11 * 1024 * 1024, alias="ANXIN_MAX_REQUEST_BYTES", ge=1024)
     intake_url: str = Field("http://127.0.0.1:8001", alias="ANXIN_INTAKE_URL")
     cases_url: str = Field("http://127.0.0.1:8002", alias="ANXIN_CASES_URL")
     referrals_url: str = Field("http://127.0.0.1:8003", alias="ANXIN_REFERRALS_URL")

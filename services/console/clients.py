@@ -45,16 +45,23 @@ class Refused(Exception):
 
     @property
     def field_errors(self) -> dict[str, str]:
-        """The problem's per-field messages (`errors`: [{"loc": [...], "msg": ...}] or {"field": "msg"})."""
+        """The problem's messages per form field. The services write `errors` as [{"field", "message"}] (nested
+        fields dotted: `evidence.0.ref` belongs to the form's `evidence` field); FastAPI's own validation
+        errors as [{"loc": [...], "msg"}]; a mapping {"field": "message"} is taken as it is."""
         errors = self.problem.get("errors")
         if isinstance(errors, dict):
             return {str(k): str(v) for k, v in errors.items()}
         fields: dict[str, str] = {}
         for error in errors if isinstance(errors, list) else []:
-            if isinstance(error, dict):
-                loc = error.get("loc") or error.get("field") or []
-                name = loc[-1] if isinstance(loc, list) and loc else loc
-                fields[str(name)] = str(error.get("msg") or error.get("detail") or "")
+            if not isinstance(error, dict):
+                continue
+            name = error.get("field") or error.get("loc") or ""
+            if isinstance(name, list):
+                name = ".".join(str(part) for part in name if part != "body")
+            top = str(name).split(".")[0]
+            message = str(error.get("message") or error.get("msg") or error.get("detail") or "")
+            if message:
+                fields[top] = f"{fields[top]}；{message}" if top in fields else message
         return fields
 
 
@@ -85,8 +92,9 @@ def _answer(response: httpx.Response) -> Any:
     return response.json() if response.content else None
 
 
-async def service_get(http: httpx.AsyncClient, url: str, token: str, params: dict[str, str] | None = None) -> Any:
-    return _answer(await http.get(url, params=params, headers={"Authorization": f"Bearer {token}"}))
+async def service_get(http: httpx.AsyncClient, url: str, token: str, params: dict[str, str] | None = None,
+                      headers: dict[str, str] | None = None) -> Any:
+    return _answer(await http.get(url, params=params, headers={**(headers or {}), "Authorization": f"Bearer {token}"}))
 
 
 async def service_send(http: httpx.AsyncClient, method: str, url: str, token: str, *, json: Any = None,

@@ -33,11 +33,24 @@ DEADLINES = {
     "extension": "延期后期限",
 }
 
+# A complaint's own stages (services/contracts/lifecycle/enums.py `ComplaintStage`), before and after its case.
+COMPLAINT_STAGES = {
+    "awaiting_acceptance": "待受理",
+    "awaiting_information": "待补正",
+    "in_case": "已并入案件办理",
+    "callback": "待回访",
+    "done": "已办结",
+}
+
 STATUSES = {"open": "办理中", "closed": "已结案"}
 
 
 def stage_name(stage: str | None) -> str:
     return STAGES.get(stage or "", stage or "—")
+
+
+def complaint_stage_name(stage: str | None) -> str:
+    return COMPLAINT_STAGES.get(stage or "", stage_name(stage))
 
 
 def deadline_name(name: str) -> str:

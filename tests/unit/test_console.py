@@ -156,3 +156,11 @@ def test_the_pages_need_no_script_and_label_every_control() -> None:
         assert "style=" not in text and "onclick" not in text, template.name
         for control in re.findall(r'<(?:input|select)\b[^>]*\bid="([^"]+)"', text):
             assert f'<label for="{control}">' in text, (template.name, control)
+
+
+def test_every_stage_has_its_chinese_name() -> None:
+    from services.contracts.lifecycle.enums import CaseStage, ComplaintStage
+
+    assert {stage.value for stage in ComplaintStage} <= set(texts.COMPLAINT_STAGES)
+    assert {stage.value for stage in CaseStage} <= set(texts.STAGES)
+    assert texts.complaint_stage_name("awaiting_acceptance") == "待受理"

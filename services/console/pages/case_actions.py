@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from services.console.clients import NotFound, Refused, TokenExpired, service_get, service_send
+from services.console.clients import NotFound, Refused, service_get, service_send
 from services.console.pages import cases
 from services.console.sessions import Session
 from services.console.texts import CHINA
@@ -68,24 +68,6 @@ templates.env.globals.update(
     fresh_key=_fresh_key, refusal_of=_refusal, case_forms=CASE_FORMS, acceptance_stages=ACCEPTANCE_STAGES,
     callback_stages=CALLBACK_STAGES, revealers=REVEALERS, done_texts=DONE,
 )
-
-
-def _field_messages(refused: Refused) -> dict[str, str]:
-    """The problem's messages per field: the services write `{"field", "message"}` (nested fields dotted)."""
-    fields: dict[str, str] = {}
-    errors = refused.problem.get("errors")
-    for error in errors if isinstance(errors, list) else []:
-        if not isinstance(error, dict):
-            continue
-        name = error.get("field") or error.get("loc") or ""
-        if isinstance(name, list):
-            name = ".".join(str(part) for part in name if part != "body")
-        # `evidence.0.ref` and the like belong to the form's one file field.
-        top = str(name).split(".")[0]
-        message = str(error.get("message") or error.get("msg") or error.get("detail") or "")
-        fields[top] = f"{fields[top]}；{message}" if top in fields else message
-    fields.update({k: v for k, v in refused.field_errors.items() if v and k not in fields})
-    return fields
 
 
 def _text(form: FormData, name: str) -> str | None:
@@ -158,7 +140,7 @@ async def _act(request: Request, session: Session, case_id: str, form_name: str,
                                       {missing.field: missing.message}, values)
     except Refused as refused:
         return await _case_page_again(request, session, case_id, form_name, refused.status, refused.message,
-                                      _field_messages(refused), values)
+                                      refused.field_errors, values)
     return RedirectResponse(f"/cases/{quote(case_id, safe='')}?done={done}", status_code=303)
 
 
@@ -260,18 +242,9 @@ async def _read_identity(request: Request, session: Session, complaint_id: str, 
     """Intake's answer for the complainant. The reason travels in a header (percent-encoded), not in the URL:
     request URLs are logged, and what the inspector typed stays out of the logs."""
     console = console_of(request)
-    response = await console.client.get(
-        f"{console.intake_url}/v1/complaints/{quote(complaint_id, safe='')}/complainant",
-        headers={"Authorization": f"Bearer {session.token}", "Read-Reason": quote(reason)})
-    if response.status_code == 404:
-        raise NotFound(complaint_id)
-    if response.status_code == 401:
-        raise TokenExpired(complaint_id)
-    if 400 <= response.status_code < 500:
-        problem = response.json() if response.headers.get("content-type", "").endswith("json") else {}
-        raise Refused(response.status_code, problem if isinstance(problem, dict) else {})
-    response.raise_for_status()
-    person: dict[str, Any] = response.json()
+    person: dict[str, Any] = await service_get(
+        console.client, f"{console.intake_url}/v1/complaints/{quote(complaint_id, safe='')}/complainant",
+        session.token, headers={"Read-Reason": quote(reason)})
     return person
 
 
@@ -299,7 +272,7 @@ async def reveal(request: Request, case_id: str, complaint_id: str,
         return page(request, "not_found.html", {"session": session}, 404)
     except Refused as refused:
         return await _case_page_again(request, session, case_id, f"reveal:{complaint_id}", refused.status,
-                                      refused.message, _field_messages(refused), {"reason": reason})
+                                      refused.message, refused.field_errors, {"reason": reason})
     response = page(request, "actions/identity.html", {"session": session, "case_id": case_id, "person": person})
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"

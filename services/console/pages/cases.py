@@ -64,7 +64,7 @@ async def case_page(request: Request, case_id: str, session: Annotated[Session, 
     ]
     return page(request, "case.html", {
         "session": session, "case": case, "row": texts.queue_row(case, today, console.calendar),
-        "complaints": [{**c, "stage_name": texts.stage_name(c.get("stage"))} for c in case.get("complaints", [])],
+        "complaints": [{**c, "stage_name": texts.complaint_stage_name(c.get("stage"))} for c in case.get("complaints", [])],
         "deadlines": deadlines, "events": timeline.get("events", []),
         "status_name": texts.STATUSES.get(case.get("status", ""), case.get("status", "")),
     })

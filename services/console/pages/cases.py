@@ -1,5 +1,5 @@
-"""The inspector's queue (the open cases of the person's scope, by next deadline) and a case's page: figures,
-complaints without identities, deadlines with their countdown and the timeline in plain Chinese."""
+"""A case's page: figures, complaints without identities, deadlines with their countdown and the timeline in
+plain Chinese (its actions: pages/case_actions.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from services.console.sessions import Session
 from services.console.web import NavItem, console_of, page, signed_in
 
 router = APIRouter()
-NAV = [NavItem("/queue", "案件队列")]
+NAV: list[NavItem] = []
 
 OUTCOMES = {"met": "已按期完成", "expired": "已逾期", "superseded": "已变更"}
 
@@ -25,23 +25,6 @@ def _deadline_list(raw: Any) -> list[dict[str, Any]]:
     if isinstance(raw, dict):
         raw = list(raw.values())
     return [d for d in raw or [] if isinstance(d, dict)]
-
-
-@router.get("/queue", response_class=HTMLResponse)
-async def queue(request: Request, session: Annotated[Session, Depends(signed_in)], stage: str = "",
-                cursor: str = "") -> Response:
-    console = console_of(request)
-    params = {"status": "open", "sort": "next_deadline", "limit": "50"}
-    if stage in texts.STAGES:
-        params["stage"] = stage
-    if cursor:
-        params["cursor"] = cursor
-    listed = await service_get(console.client, f"{console.cases_url}/v1/cases", session.token, params)
-    today = datetime.now(texts.CHINA).date()
-    rows = [texts.queue_row(case, today, console.calendar) for case in listed["items"]]
-    next_page = (f"/queue?stage={quote(stage)}&cursor={quote(listed['next_cursor'])}"
-                 if listed.get("next_cursor") else None)
-    return page(request, "queue.html", {"session": session, "rows": rows, "stage": stage, "next_page": next_page})
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)

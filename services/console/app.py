@@ -24,7 +24,16 @@ from services.common.runner import serve
 from services.common.service import prepare_named_schema
 from services.common.settings import CommonSettings
 from services.console.clients import TokenExpired
-from services.console.pages import agencies, case_actions, cases, city_office, public, queue, registers, sign_in
+from services.console.pages import (
+    agencies,
+    case_actions,
+    cases,
+    city_office,
+    public,
+    queue,
+    registers,
+    sign_in,
+)
 from services.console.session_store import MIGRATIONS, SCHEMA, PostgresSessionStore
 from services.console.sessions import MemorySessionStore, SessionStore
 from services.console.web import HERE, SignInNeeded, to_sign_in

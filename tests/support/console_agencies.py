@@ -11,6 +11,8 @@ from collections.abc import Iterator
 import httpx
 
 from deploy.stack import Stack
+from tests.integration.cases.conftest import Agencies, complaint_body
+from tests.support.factories import seed
 from tests.support.people import add_person
 
 
@@ -41,3 +43,12 @@ def _signed_in(client: httpx.Client, person_id: str, password: str) -> httpx.Cli
     signed = client.post("/sign-in", data={"csrf": csrf.group(1), "person_id": person_id, "password": password})
     assert signed.status_code == 303, signed.text
     return client
+
+
+def handed_off_to_housing(agencies: Agencies) -> str:
+    """A case filed, accepted and verified as a project payment dispute for housing: the process hands it off."""
+    _, case_id = agencies.accepted_case(complaint_body(seed()))
+    verified = agencies.act(agencies.inspector, f"/v1/cases/{case_id}/verification",
+                            {"outcome": "project_payment_dispute", "department": "housing"})
+    assert verified.status_code == 200, verified.text
+    return case_id

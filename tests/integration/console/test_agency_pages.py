@@ -9,44 +9,18 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
-import psycopg
-import pytest
-
 from deploy.stack import Stack
 from tests.integration.cases.conftest import Agencies, complaint_body
 from tests.support.agencies import agency_clients, wait_for
-from tests.support.console_agencies import hidden_fields, signed_in_person
+from tests.support.console_agencies import handed_off_to_housing, hidden_fields, signed_in_person
 from tests.support.factories import seed
 
 CHINA = timezone(timedelta(hours=8))
 
 
-@pytest.fixture(scope="module")
-def referrals(stack: Stack, console: str) -> None:
-    """The referrals service (its worker reads intake's complaints into the facts its letters quote), and its
-    department directory heard by the cases service (a verification naming a department is checked against it)."""
-    stack.start_processes(["referrals-api", "referrals-relay", "referrals-worker"], timeout=120)
-
-    def directory_heard() -> bool:
-        with psycopg.connect(stack.postgres.service_url("cases")) as conn:
-            row = conn.execute("SELECT count(*) FROM cases.department_directory WHERE takes_handoffs").fetchone()
-        return row is not None and row[0] > 0
-
-    wait_for("the department directory in the cases service", directory_heard, timeout=90)
-
-
-def _handed_off_to_housing(agencies: Agencies) -> str:
-    """A case filed, accepted and verified as a project payment dispute for housing: the process hands it off."""
-    _, case_id = agencies.accepted_case(complaint_body(seed()))
-    verified = agencies.act(agencies.inspector, f"/v1/cases/{case_id}/verification",
-                            {"outcome": "project_payment_dispute", "department": "housing"})
-    assert verified.status_code == 200, verified.text
-    return case_id
-
-
 def test_a_department_clerk_answers_the_handoff_the_process_made_and_another_department_cannot_see_it(
         stack: Stack, console: str, agencies: Agencies, referrals: None) -> None:
-    case_id = _handed_off_to_housing(agencies)
+    case_id = handed_off_to_housing(agencies)
     with signed_in_person(stack, console, "department", "--department", "housing") as housing, \
             signed_in_person(stack, console, "department", "--department", "transport") as transport:
 

@@ -23,7 +23,7 @@ from services.common.middleware import install_edge
 from services.common.runner import serve
 from services.common.service import prepare_named_schema
 from services.common.settings import CommonSettings
-from services.console.clients import TokenExpired
+from services.console.clients import Refused, TokenExpired
 from services.console.pages import (
     agencies,
     case_actions,
@@ -36,7 +36,7 @@ from services.console.pages import (
 )
 from services.console.session_store import MIGRATIONS, SCHEMA, PostgresSessionStore
 from services.console.sessions import MemorySessionStore, SessionStore
-from services.console.web import HERE, SignInNeeded, to_sign_in
+from services.console.web import HERE, SignInNeeded, page, to_sign_in
 from services.contracts.lifecycle.configuration import CalendarConfig
 from services.contracts.working_days import WorkingCalendar
 
@@ -138,6 +138,14 @@ def create_app(settings: ConsoleSettings, *, transport: httpx.AsyncBaseTransport
     @app.exception_handler(SignInNeeded)
     async def sign_in_needed(_: Request, needed: SignInNeeded) -> Response:
         return to_sign_in(expired=needed.expired)
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, refusal: Refused) -> Response:
+        # A page whose service refused the person (a role it does not serve): say so, never a server error.
+        session = getattr(request.state, "session", None)
+        forbidden = refusal.status == 403
+        return page(request, "refused.html", {"session": session, "message": refusal.message, "forbidden": forbidden},
+                    status_code=refusal.status)
 
     @app.exception_handler(TokenExpired)
     async def token_expired(request: Request, _: TokenExpired) -> Response:

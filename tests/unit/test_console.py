@@ -164,3 +164,25 @@ def test_every_stage_has_its_chinese_name() -> None:
     assert {stage.value for stage in ComplaintStage} <= set(texts.COMPLAINT_STAGES)
     assert {stage.value for stage in CaseStage} <= set(texts.STAGES)
     assert texts.complaint_stage_name("awaiting_acceptance") == "待受理"
+
+
+def test_a_page_the_persons_role_may_not_read_says_so_and_each_role_lands_on_its_own_work() -> None:
+    from services.console.pages.sign_in import landing
+
+    assert landing("department") == "/inbox" and landing("city_office") == "/city"
+    assert landing("county_inspector") == "/queue"
+
+    def refusing(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "issuer.test":
+            token = jwt.encode({"sub": "person:li.na", "role": "department", "department": "housing"}, "k" * 32)
+            return httpx.Response(200, json={"access_token": token, "expires_in": 900, "role": "department"})
+        return httpx.Response(403, json={"title": "Forbidden", "detail": "The role department may not do this."})
+
+    with TestClient(create_app(_settings(), transport=httpx.MockTransport(refusing)), follow_redirects=False) as browser:
+        form = browser.get("/sign-in")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert csrf
+        signed_in = browser.post("/sign-in", data={"csrf": csrf.group(1), "person_id": "li.na", "password": "x"})
+        assert signed_in.status_code == 303 and signed_in.headers["location"] == "/inbox"
+        queue = browser.get("/queue")
+        assert queue.status_code == 403 and "无权办理" in queue.text

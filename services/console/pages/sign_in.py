@@ -29,6 +29,15 @@ from services.console.web import (
 router = APIRouter()
 NAV: list[NavItem] = []
 
+# Where a person lands after signing in: their own work (the queue for the counties' people).
+LANDINGS = {"department": "/inbox", "police": "/inbox", "procuratorate": "/inbox", "arbitration": "/inbox",
+            "legal_aid": "/inbox", "city_office": "/city"}
+
+
+def landing(role: str) -> str:
+    return LANDINGS.get(role, "/queue")
+
+
 REFUSALS = {401: "账号、密码或动态口令不正确。", 403: "该账号已停用，请联系管理员。",
             429: "尝试次数过多，请稍后再试。", 503: "登录服务繁忙，请稍后再试。"}
 
@@ -44,13 +53,14 @@ def _sign_in_page(request: Request, *, error: str | None = None, status_code: in
 
 @router.get("/", include_in_schema=False)
 async def home(request: Request) -> Response:
-    return RedirectResponse("/queue" if await current_session(request) else "/sign-in", status_code=303)
+    session = await current_session(request)
+    return RedirectResponse(landing(session.role) if session else "/sign-in", status_code=303)
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
 async def sign_in_form(request: Request) -> Response:
-    if await current_session(request):
-        return RedirectResponse("/queue", status_code=303)
+    if session := await current_session(request):
+        return RedirectResponse(landing(session.role), status_code=303)
     return _sign_in_page(request)
 
 
@@ -74,7 +84,7 @@ async def sign_in(request: Request, person_id: Annotated[str, Form(max_length=64
     claims = jwt.decode(issued.access_token, options={"verify_signature": False})
     session = await console.sessions.open(person_id.strip(), issued.role, claims.get("county"), claims.get("department"),
                                     issued.access_token, issued.expires_in)
-    response = RedirectResponse("/queue", status_code=303)
+    response = RedirectResponse(landing(session.role), status_code=303)
     response.set_cookie(SESSION_COOKIE, session.session_id, httponly=True, samesite="strict",
                         secure=is_secure(request), path="/")
     response.delete_cookie(SIGN_IN_COOKIE, path="/")

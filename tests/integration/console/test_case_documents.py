@@ -2,12 +2,13 @@
 department shows its 交办函, which opens through the console as a PDF (inline, kept by no cache) while another
 county's inspector gets the not-found page for the same address; a legal-aid fast-track referral made through
 the case page's form appears among the case's referrals (a basis too short first shows the API's own message);
-and in Chromium, axe-core finds no serious violation on the richer page."""
+the blacklist procedure the lifecycle starts shows with its stage and its 事先告知书 opening as a PDF; and in Chromium, axe-core finds no serious violation on the richer page."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 
 import httpx
 import psycopg
@@ -17,7 +18,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from deploy.stack import Stack
 from tests.integration.cases.conftest import Agencies, complaint_body
-from tests.support.agencies import wait_for
+from tests.support.agencies import agency_clients, wait_for
 from tests.support.axe import serious_violations
 from tests.support.browser import DESK, chromium
 from tests.support.console_agencies import hidden_fields, signed_in_person
@@ -31,8 +32,9 @@ OTHER_COUNTY = "130403"
 @pytest.fixture(scope="module")
 def handed_off_case(stack: Stack, console: str, agencies: Agencies) -> str:
     """A case accepted and verified as a project payment dispute for housing: its process hands it off, and the
-    referrals service issues the 交办函. The sanctions API answers the page's listings part."""
-    stack.start_processes(["referrals-api", "referrals-relay", "referrals-worker", "sanctions-api"], timeout=150)
+    referrals service issues the 交办函. The sanctions service answers the page's listings part."""
+    stack.start_processes(["referrals-api", "referrals-relay", "referrals-worker", "sanctions-api", "sanctions-relay",
+                           "sanctions-worker"], timeout=150)
 
     def directory_heard() -> bool:
         with psycopg.connect(stack.postgres.service_url("cases")) as conn:
@@ -133,6 +135,41 @@ def test_a_fast_track_referral_made_through_the_form_appears_among_the_case_refe
     assert inspector.get(letter.group(1)).content.startswith(b"%PDF")
 
 
+def test_the_case_blacklist_procedure_shows_with_its_stage_and_its_prior_notice_opens_as_a_pdf(
+        stack: Stack, console: str, agencies: Agencies, handed_off_case: str, inspector: httpx.Client,
+        agency_token: Callable[[str], str]) -> None:
+    case_id = handed_off_case
+    employer_ref = agencies.inspector.get(f"/v1/cases/{case_id}").json()["employer_ref"]
+    key = f"case:{case_id}:{uuid.uuid4().hex[:8]}:sanction:blacklist_procedure"
+    with agency_clients(stack, agency_token)("sanctions-api", "lifecycle-worker") as lifecycle:
+        proposed = lifecycle.post("/v1/blacklist-procedures", headers={"Idempotency-Key": key}, json={
+            "idempotency_key": key, "case_id": case_id, "county": COUNTY, "employer_ref": employer_ref,
+            "kind": "blacklist_procedure", "amount": "60000.00", "basis": "拖欠工资引发群体性事件",
+            "ground": "mass_incident"})
+    assert proposed.status_code == 201, proposed.text
+    listing_id = proposed.json()["id"]
+
+    def noticed() -> str | None:
+        # The prior notice issued, the defence period running: the listing's row and its document's link.
+        page = inspector.get(f"/cases/{case_id}").text
+        listings = re.search(r'<table class="listings">(.*?)</table>', page, re.S)
+        link = re.search(r'href="(/cases/' + re.escape(case_id) + r'/documents/[^"]+\.pdf)">失信名单事先告知书', page)
+        if listings and listing_id in listings.group(1) and "陈述申辩期" in listings.group(1) and link:
+            assert "引发群体性或极端事件" in listings.group(1)
+            return link.group(1)
+        return None
+
+    link = wait_for("the listing and its prior notice on the case page", noticed, timeout=120)
+    pdf = inspector.get(link)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF"), pdf.text
+    assert pdf.headers["content-disposition"].startswith("inline") and pdf.headers["cache-control"] == "no-store"
+    with signed_in_person(stack, console, "county_inspector", "--county", OTHER_COUNTY) as other:
+        theirs = other.get(link)
+        nothing = other.get(f"/cases/{case_id}/documents/DOC-NO-SUCH-DOCUMENT.pdf")
+        assert theirs.status_code == nothing.status_code == 404
+        assert theirs.text == nothing.text and b"%PDF" not in theirs.content
+
+
 def test_axe_finds_no_serious_violation_on_the_case_page_with_its_letters_and_referrals(
         stack: Stack, console: str, handed_off_case: str, inspector: httpx.Client) -> None:
     case_id = handed_off_case
@@ -147,4 +184,5 @@ def test_axe_finds_no_serious_violation_on_the_case_page_with_its_letters_and_re
         WebDriverWait(browser, 30).until(expected_conditions.url_contains("/queue"))
         browser.get(f"{console}/cases/{case_id}")
         assert "函件与文书" in browser.page_source and "交办函" in browser.page_source
+        assert "法律援助中心" in browser.page_source and "陈述申辩期" in browser.page_source
         assert serious_violations(browser) == []

@@ -1,11 +1,13 @@
 """The actions of a case's current stage, as forms on its page (acceptance, verification, service, payments,
-closure, extension requests, call-back) and revealing a complainant's identity as an audited action.
+closure, extension requests, call-back, the legal-aid and arbitration fast track) and revealing a
+complainant's identity as an audited action.
 
 Each form posts here; the action goes to the cases API with the person's own token and the form's
 idempotency key (made when the page was rendered, so a resubmitted form acts once). Success answers 303 back
 to the case page with a short confirmation; a refusal shows the case page again with the API's own messages
 next to the form's fields. Evidence files go to intake's evidence store first (`POST /v1/evidence`); the
-action names them by their sha256."""
+action names them by their sha256. A fast-track referral goes to the referrals API, which makes the referral
+and its letter."""
 
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ DONE = {
     "closure": "结案已提交。",
     "extension": "延期申请已提交，等待市局审批。",
     "callback": "回访已记录。",
+    "fast_track": "已转介，见下方“转介与移送”。",
 }
 
 # The forms each case stage shows (complaint-level forms follow the complaint's own stage).
@@ -51,6 +54,10 @@ CASE_FORMS = {
 ACCEPTANCE_STAGES = {"awaiting_acceptance", "awaiting_information"}
 CALLBACK_STAGES = {"callback"}
 REVEALERS = {"county_inspector", "city_office"}
+# Legal aid's green channel and arbitration's fast track, once a case is accepted and until it closes; the
+# referrals API takes them from inspectors and the city office only.
+FAST_TRACK_STAGES = {"verification", "handoff", "service", "payment", "refusal"}
+FAST_TRACKERS = {"county_inspector", "city_office"}
 
 
 def _fresh_key() -> str:
@@ -66,7 +73,8 @@ def _refusal(request: Request, form: str | None = None) -> dict[str, Any] | None
 
 templates.env.globals.update(
     fresh_key=_fresh_key, refusal_of=_refusal, case_forms=CASE_FORMS, acceptance_stages=ACCEPTANCE_STAGES,
-    callback_stages=CALLBACK_STAGES, revealers=REVEALERS, done_texts=DONE,
+    callback_stages=CALLBACK_STAGES, revealers=REVEALERS, done_texts=DONE, fast_track_stages=FAST_TRACK_STAGES,
+    fast_trackers=FAST_TRACKERS,
 )
 
 
@@ -123,8 +131,9 @@ def _complaint_url(request: Request, complaint_id: str, tail: str) -> str:
 
 
 async def _act(request: Request, session: Session, case_id: str, form_name: str, done: str,
-               build: Callable[[FormData], Awaitable[tuple[str, Any]]]) -> Response:
-    """Check the CSRF token, send the action with the form's idempotency key; 303 back, or the page again."""
+               build: Callable[[FormData], Awaitable[tuple[str, Any]]], unknown: str | None = None) -> Response:
+    """Check the CSRF token, send the action with the form's idempotency key; 303 back, or the page again.
+    `unknown`: what a 404 means when the case itself is in scope (another service that has not heard of it yet)."""
     form = await request.form()
     if not session.csrf_matches(_text(form, "csrf")):
         return csrf_refused()
@@ -134,7 +143,10 @@ async def _act(request: Request, session: Session, case_id: str, form_name: str,
         await service_send(console_of(request).client, "POST", url, session.token, json=body,
                            idempotency_key=_text(form, "key"))
     except NotFound:
-        return page(request, "not_found.html", {"session": session}, 404)
+        if unknown is None:
+            return page(request, "not_found.html", {"session": session}, 404)
+        # The case page checks the case's scope again: another county's case is still the not-found page.
+        return await _case_page_again(request, session, case_id, form_name, 409, unknown, {}, values)
     except _Missing as missing:
         return await _case_page_again(request, session, case_id, form_name, 422, missing.message,
                                       {missing.field: missing.message}, values)
@@ -233,6 +245,16 @@ async def extension(request: Request, case_id: str, session: Annotated[Session, 
         return _case_url(request, case_id, "extension-requests"), {"reason": _text(form, "reason") or ""}
 
     return await _act(request, session, case_id, "extension", "extension", build)
+
+
+@router.post("/cases/{case_id}/fast-track-referrals", response_class=HTMLResponse)
+async def fast_track(request: Request, case_id: str, session: Annotated[Session, Depends(signed_in)]) -> Response:
+    async def build(form: FormData) -> tuple[str, Any]:
+        body = {"case_id": case_id, "target": _text(form, "target") or "", "basis": _text(form, "basis") or ""}
+        return f"{console_of(request).referrals_url}/v1/fast-track-referrals", body
+
+    return await _act(request, session, case_id, "fast_track", "fast_track", build,
+                      unknown="转介系统尚未收到该案件的信息，请稍后再试。")
 
 
 # -- revealing the complainant's identity -------------------------------------------------------------------

@@ -1,17 +1,27 @@
-"""A case's page: figures, complaints without identities, deadlines with their countdown and the timeline in
-plain Chinese (its actions: pages/case_actions.py)."""
+"""A case's page: figures, complaints without identities, deadlines with their countdown, the timeline in plain
+Chinese, the case's letters and documents (opened as PDFs through the console), its referrals and its blacklist
+listings (its actions: pages/case_actions.py).
+
+The letters and referrals are the referrals service's, the listings and their documents the sanctions
+service's, each read with the person's own token, so those services' scope rules decide what is shown. A
+service that does not answer leaves its part of the page saying so; the rest of the case is still shown."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
+import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from services.console import texts
-from services.console.clients import NotFound, service_get
+from services.console.clients import NotFound, Refused, service_get
+from services.console.pages.agencies import DECISIONS, DECLINE_REASONS, LETTER_KINDS, REFERRAL_STATUSES
+from services.console.pdfs import pdf_through
 from services.console.sessions import Session
 from services.console.web import NavItem, console_of, page, signed_in
 
@@ -19,6 +29,13 @@ router = APIRouter()
 NAV: list[NavItem] = []
 
 OUTCOMES = {"met": "已按期完成", "expired": "已逾期", "superseded": "已变更"}
+REFERRAL_TARGETS = {"police": "公安机关", "procuratorate": "检察院", "arbitration": "劳动人事争议仲裁院",
+                    "legal_aid": "法律援助中心"}
+LISTING_STAGES = {"notice": "事先告知", "defence": "陈述申辩期", "review": "申辩复核", "listed": "已列入失信名单",
+                  "not_listed": "不予列入", "removed": "已移出"}
+LISTING_GROUNDS = {"criminal_threshold": "拒不支付且达到刑事立案标准", "mass_incident": "引发群体性或极端事件"}
+# The sanctions API lists a scope's listings newest first, without a case filter: the case's are among these.
+LISTINGS_READ = 200
 
 
 def _deadline_list(raw: Any) -> list[dict[str, Any]]:
@@ -27,16 +44,71 @@ def _deadline_list(raw: Any) -> list[dict[str, Any]]:
     return [d for d in raw or [] if isinstance(d, dict)]
 
 
+def _not_found(request: Request, session: Session) -> HTMLResponse:
+    # Missing, or another county's: the same page either way, as the APIs answer the same 404.
+    return page(request, "not_found.html", {"session": session}, 404)
+
+
+async def _part(call: Awaitable[Any]) -> tuple[Any, str | None]:
+    """A part of the page from another service: its answer, or what the page says instead. A role the service
+    does not answer (403) sees nothing of the part; a service down or failing, that it cannot be read now."""
+    try:
+        return await call, None
+    except (NotFound, Refused):
+        return None, "hidden"
+    except httpx.HTTPError:
+        return None, "unavailable"
+
+
+def _referral_row(row: dict[str, Any]) -> dict[str, Any]:
+    target = row.get("target", "")
+    decision = DECISIONS.get(target, DECISIONS["arbitration"]).get(row.get("decision") or "", "")
+    return {**row, "target_name": REFERRAL_TARGETS.get(target, target),
+            "status_name": REFERRAL_STATUSES.get(row.get("status", ""), row.get("status", "")),
+            "decision_name": decision,
+            "decline_reason_name": DECLINE_REASONS.get(row.get("decline_reason") or "", "")}
+
+
+def _listing_row(row: dict[str, Any]) -> dict[str, Any]:
+    documents = [(kind, row[field]) for kind, field in (("事先告知书", "notice_document_id"),
+                                                         ("决定书", "decision_document_id")) if row.get(field)]
+    return {**row, "stage_name": LISTING_STAGES.get(row.get("stage", ""), row.get("stage", "")),
+            "ground_name": LISTING_GROUNDS.get(row.get("ground") or "", row.get("ground") or "—"),
+            "documents": [{"kind_name": kind, "document_id": doc} for kind, doc in documents]}
+
+
+async def _papers(request: Request, session: Session, case_id: str) -> dict[str, Any]:
+    """The case's letters, referrals and listings, read from the referrals and sanctions APIs side by side."""
+    console = console_of(request)
+    by_case = {"case_id": case_id}
+    (letters, letters_gap), (referrals, referrals_gap), (listings, listings_gap) = await asyncio.gather(
+        _part(service_get(console.client, f"{console.referrals_url}/v1/letters", session.token, by_case)),
+        _part(service_get(console.client, f"{console.referrals_url}/v1/referrals", session.token,
+                          {**by_case, "limit": "100"})),
+        _part(service_get(console.client, f"{console.sanctions_url}/v1/listings", session.token,
+                          {"limit": str(LISTINGS_READ)})),
+    )
+    return {
+        "letters": [{**letter, "kind_name": LETTER_KINDS.get(letter.get("kind", ""), letter.get("kind", ""))}
+                    for letter in (letters or {}).get("letters", [])],
+        "letters_gap": letters_gap,
+        "referrals": [_referral_row(r) for r in (referrals or {}).get("referrals", [])],
+        "referrals_gap": referrals_gap,
+        "listings": [_listing_row(r) for r in (listings or {}).get("items", []) if r.get("case_id") == case_id],
+        "listings_gap": listings_gap,
+    }
+
+
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 async def case_page(request: Request, case_id: str, session: Annotated[Session, Depends(signed_in)]) -> Response:
     console = console_of(request)
     base = f"{console.cases_url}/v1/cases/{quote(case_id, safe='')}"
     try:
         case = await service_get(console.client, base, session.token)
-        timeline = await service_get(console.client, f"{base}/timeline", session.token)
+        timeline, papers = await asyncio.gather(service_get(console.client, f"{base}/timeline", session.token),
+                                                _papers(request, session, str(case.get("case_id") or case_id)))
     except NotFound:
-        # Missing, or another county's: the same page either way, as the API answers the same 404.
-        return page(request, "not_found.html", {"session": session}, 404)
+        return _not_found(request, session)
     today = datetime.now(texts.CHINA).date()
     deadlines = [
         {"name": texts.deadline_name(d.get("name", "")), "due_date": d.get("due_date", "—"),
@@ -50,4 +122,35 @@ async def case_page(request: Request, case_id: str, session: Annotated[Session, 
         "complaints": [{**c, "stage_name": texts.complaint_stage_name(c.get("stage"))} for c in case.get("complaints", [])],
         "deadlines": deadlines, "events": timeline.get("events", []),
         "status_name": texts.STATUSES.get(case.get("status", ""), case.get("status", "")),
+        **papers,
     })
+
+
+# -- the case's letters and documents, as PDFs ------------------------------------------------------------------
+
+
+@router.get("/cases/{case_id}/letters/{letter_id}.pdf")
+async def letter_pdf(request: Request, case_id: str, letter_id: str,
+                     session: Annotated[Session, Depends(signed_in)]) -> Response:
+    """A letter of the case (交办函, the ladder's letters, referral letters) from the referrals API. Its record
+    first: a letter is opened under the case it belongs to, as the referrals API shows it to the person."""
+    console = console_of(request)
+    url = f"{console.referrals_url}/v1/letters/{quote(letter_id, safe='')}"
+    try:
+        letter = await service_get(console.client, url, session.token)
+    except (NotFound, Refused):
+        return _not_found(request, session)
+    if letter.get("case_id") != case_id:
+        return _not_found(request, session)
+    return await pdf_through(console.client, f"{url}/pdf", session.token, letter_id,
+                             lambda: _not_found(request, session))
+
+
+@router.get("/cases/{case_id}/documents/{document_id}.pdf")
+async def document_pdf(request: Request, case_id: str, document_id: str,
+                       session: Annotated[Session, Depends(signed_in)]) -> Response:
+    """A listing's document (事先告知书, 决定书) from the sanctions API, which answers only within the person's
+    scope and withholds a document naming responsible persons from those who may not read them."""
+    console = console_of(request)
+    return await pdf_through(console.client, f"{console.sanctions_url}/v1/documents/{quote(document_id, safe='')}",
+                             session.token, document_id, lambda: _not_found(request, session))

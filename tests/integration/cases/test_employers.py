@@ -54,7 +54,9 @@ def test_an_inspector_links_a_name_to_a_credit_code_and_later_complaints_join_it
     assert moved.json()["credit_code"] == code
     assert other.post("/v1/employers/links", json={**link, "county_code": "130402"}).status_code == 403
     assert clerk.post("/v1/employers/links", json=link).status_code == 403  # an inspector's action
-    invalid = inspector.post("/v1/employers/links", json={**link, "credit_code": code[:-1] + "0"})
+    # Another check character: the code no longer checks (the same one would be the valid code again).
+    wrong_check = code[:-1] + ("1" if code[-1] != "1" else "2")
+    invalid = inspector.post("/v1/employers/links", json={**link, "credit_code": wrong_check})
     assert invalid.status_code == 422 and invalid.json()["errors"][0]["field"] == "credit_code"
     assert a.city_intake.post("/v1/employers/links", json=link).status_code == 422  # the city names the county
     assert clerk.get("/v1/employers/identity", params={"name": name}).json()["basis"] == "linked"

@@ -9,6 +9,7 @@ signing key and no data of the services: its own schema (`console`) keeps only t
 replica (`session_store.py`: the session id's hash, the person's token sealed under the console's own key ring,
 `ANXIN_CONSOLE_KEYS`).
 
-This first slice: sign-in and sign-out (also everywhere), the inspector's queue and a read-only case page
-(docs/console.md). The cluster profile runs two consoles on the same sessions.
+The pages, one module each in `pages/` (what they share: `web.py`): signing in and out; the inspector's queue,
+registers, a case's page with the actions of its stage; the agencies' inbox; the city office's figures and
+approvals; the public pages (docs/console.md). The cluster profile runs two consoles on the same sessions.
 """

@@ -11,7 +11,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 
 from services.common.crypto import KeyConfigError, new_key
-from services.common.data_keys import KeyPurpose, key_env_names
+from services.common.data_keys import SHARED_RING_PURPOSES, KeyPurpose, key_env_names
 from services.common.settings import CommonSettings
 
 OWN = {purpose: (json.dumps({f"{purpose.value}-1": new_key()}), f"{purpose.value}-1") for purpose in KeyPurpose}
@@ -41,12 +41,17 @@ def test_a_value_sealed_for_one_purpose_does_not_open_with_anothers_ring(
 
 
 def test_each_purpose_seals_with_its_own_key_and_still_opens_what_the_shared_ring_sealed() -> None:
+    # The purposes that were sealed with the shared ring before the split (the issuer's and the console's came
+    # after it and never read it).
     before = settings(shared=True)  # a process configured as before the split
-    old = {purpose: before.cipher(purpose).seal("13800138000", context="c") for purpose in KeyPurpose}
+    old = {purpose: before.cipher(purpose).seal("13800138000", context="c") for purpose in SHARED_RING_PURPOSES}
     assert {before.cipher(p).key_id_of(v) for p, v in old.items()} == {"dev-20261101"}
+    for newer in set(KeyPurpose) - SHARED_RING_PURPOSES:
+        with pytest.raises(KeyConfigError):
+            before.cipher(newer)
 
     after = settings(*KeyPurpose, shared=True)
-    for purpose in KeyPurpose:
+    for purpose in SHARED_RING_PURPOSES:
         ring = after.cipher(purpose)
         assert ring.open(old[purpose], context="c") == "13800138000"
         assert ring.key_id_of(ring.seal("x", context="c")) == f"{purpose.value}-1"

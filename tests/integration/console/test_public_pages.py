@@ -21,6 +21,7 @@ import pytest
 from psycopg.types.json import Jsonb
 from selenium.webdriver.common.by import By
 
+from deploy.engines import REPO_ROOT
 from deploy.stack import Stack
 from services.cases import domain
 from services.console.pages.public import rate_text
@@ -29,6 +30,8 @@ from tests.integration.cases.test_public_statistics import quarter_before, write
 from tests.support.axe import serious_violations
 from tests.support.browser import PHONE, chromium
 from tests.support.factories import credit_code, seed
+
+SCREENSHOTS = REPO_ROOT / ".data" / "console-screenshots"  # not committed
 
 
 @dataclass(frozen=True)
@@ -193,4 +196,6 @@ def test_the_public_pages_have_no_serious_accessibility_violation(
                      f"/public/major-violations?quarter={published.quarter}", "/public/transparency", "/sign-in"):
             browser.get(f"{console}{path}")
             assert browser.find_element(By.TAG_NAME, "h1").text, path
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            browser.save_screenshot(str(SCREENSHOTS / f"{path.split('?')[0].strip('/').replace('/', '-')}-{PHONE[0]}.png"))
             assert serious_violations(browser) == [], path

@@ -3,7 +3,7 @@ on-time rates for the last quarter.
 
 Each page is read from a public route of a service, without a token (the console holds none for a visitor):
 the sanctions API's `GET /v1/public/blacklist` and `GET /v1/public/major-violations`, and the cases API's
-`GET /v1/public/statistics`. What they answer is what the law publishes — employers, credit codes, dates,
+`GET /v1/public/statistics`; a published quarter's list as its PDF, the sanctions API's public document. What they answer is what the law publishes — employers, credit codes, dates,
 the facts as published, counts per county — so nothing here is about a worker. The pages are the same for
 everyone and may be kept a minute by a browser or a proxy."""
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from services.console.web import NavItem, console_of, page
 
@@ -142,3 +142,26 @@ async def transparency(request: Request, quarter: str = "") -> HTMLResponse:
                         "resolved": r.get("resolved"), "resolved_on_time": r.get("resolved_on_time"),
                         "rate": rate_text(r.get("on_time_rate"))} for r in body.get("rows", [])]
     return _public_page(request, "public/transparency.html", context)
+
+
+@router.get("/public/major-violations/{list_id}.pdf", response_class=Response)
+async def published_list_pdf(request: Request, list_id: str) -> Response:
+    """A published quarter's list as the city office approved it (the sanctions API's PDF): only a list the
+    public route names as published, so a draft's document is not reachable through here."""
+    sanctions_url = console_of(request).sanctions_url
+    try:
+        status, body = await _public_get(request, f"{sanctions_url}/v1/public/major-violations", {})
+        published = next((item for item in body.get("lists", []) if item.get("list_id") == list_id), None)
+        if status != 200 or published is None or not str(published.get("pdf", "")).startswith("/v1/documents/"):
+            return _public_page(request, "public/not_found.html", {}, 404)
+        response = await console_of(request).client.get(f"{sanctions_url}{published['pdf']}")
+    except (ServiceUnavailable, httpx.HTTPError):
+        return _public_page(request, "public/not_found.html", {"error": UNAVAILABLE}, 503)
+    if response.status_code != 200:
+        return _public_page(request, "public/not_found.html", {}, 404)
+    return Response(response.content, media_type="application/pdf",
+                    headers={**PUBLIC_CACHE, "Content-Disposition": f'inline; filename="{_ascii_name(list_id)}.pdf"'})
+
+
+def _ascii_name(list_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", list_id)[:80]

@@ -9,6 +9,7 @@ tests/integration/cases/test_public_statistics.py does) in a county of their own
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import Iterator
@@ -52,6 +53,10 @@ class Published:
     major: Employer  # on a published quarter's list
     drafted: Employer  # on a drafted list, not approved: not published
     quarter: str  # the published list's quarter
+    drafted_quarter: str  # the drafted list's
+
+
+PDF = b"%PDF-1.4\n% a quarter's list\n%%EOF\n"
 
 
 def _quarter() -> str:
@@ -62,10 +67,11 @@ def _quarter() -> str:
 @pytest.fixture(scope="module")
 def published(stack: Stack) -> Published:
     stack.start_processes(["sanctions-api"], timeout=120)
-    data = Published(_employer("在列"), _employer("申辩期"), _employer("重大违法"), _employer("草稿"), _quarter())
-    drafted_quarter = _quarter()
-    while drafted_quarter == data.quarter:
+    quarter, drafted_quarter = _quarter(), _quarter()
+    while drafted_quarter == quarter:
         drafted_quarter = _quarter()
+    data = Published(_employer("在列"), _employer("申辩期"), _employer("重大违法"), _employer("草稿"), quarter,
+                     drafted_quarter)
     today = date.today()
     with psycopg.connect(stack.postgres.database_url("anxin"), autocommit=True) as conn:
         for employer, stage in ((data.listed, "listed"), (data.in_defence, "defence")):
@@ -86,11 +92,17 @@ def published(stack: Stack) -> Published:
                      "credit_code": employer.credit_code, "project_name": f"{employer.name}安置房项目",
                      "county": "130402", "violation": "拖欠 12 名劳动者工资共计 150000.00 元",
                      "handling": "责令限期支付，已全部支付"}
+            # Each list with its PDF (a drafted list's too, as if rendered already: the page must not offer it).
+            document_id = f"D-PUB{uuid.uuid4().hex[:10].upper()}"
+            conn.execute(
+                "INSERT INTO sanctions.documents (document_id, kind, document_number, list_id, media_type, content, "
+                "sha256) VALUES (%s, 'quarter_list_pdf', %s, %s, 'application/pdf', %s, %s)",
+                (document_id, f"公布〔{quarter}〕1号", f"PL-{quarter}", PDF, hashlib.sha256(PDF).hexdigest()))
             conn.execute(
                 "INSERT INTO sanctions.publication_lists (list_id, quarter, status, entries, approved_by, "
-                "published_at) VALUES (%s, %s, %s, %s, %s, %s)",
+                "published_at, pdf_document_id) VALUES (%s, %s, %s, %s, %s, %s, %s)",
                 (f"PL-{quarter}", quarter, status, Jsonb([entry]), "city-office" if status == "published" else None,
-                 datetime.now(UTC) if status == "published" else None))
+                 datetime.now(UTC) if status == "published" else None, document_id))
     return data
 
 
@@ -147,6 +159,12 @@ def test_the_published_major_violations_are_found_and_a_drafted_list_is_not(
     by_quarter = visitor.get("/public/major-violations", params={"quarter": published.quarter})
     assert published.major.name in by_quarter.text
     assert f'href="/public/major-violations?quarter={published.quarter}"' in by_quarter.text
+    # The published list's PDF, through the console; a drafted list's is not found.
+    pdf = visitor.get(f"/public/major-violations/PL-{published.quarter}.pdf")
+    assert pdf.status_code == 200 and pdf.content == PDF and pdf.headers["content-type"] == "application/pdf"
+    assert f'href="/public/major-violations/PL-{published.quarter}.pdf"' in by_quarter.text
+    assert visitor.get(f"/public/major-violations/PL-{published.drafted_quarter}.pdf").status_code == 404
+    assert visitor.get("/public/major-violations/PL-none.pdf").status_code == 404
     for q in (published.drafted.name, published.drafted.credit_code):
         page = visitor.get("/public/major-violations", params={"q": q})
         assert page.status_code == 200 and published.drafted.name not in _results(page.text)

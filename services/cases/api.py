@@ -7,10 +7,12 @@
 - `/v1/cases`, `/v1/cases/{id}`, `/v1/cases/{id}/timeline`: the ledger, its queue and timelines;
   `/v1/extension-requests`: the extension requests waiting for the city office (or decided).
 - `/v1/statistics`, `/v1/reports`: figures, CSV and charts.
+- `/v1/public/statistics`: the public, without a token: each county's resolved-on-time figures for a quarter.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -273,3 +275,35 @@ async def get_report(request: Request, report_id: str, principal: Principal = RE
     return {"report_id": report["report_id"], "kind": report["kind"], "period_start": report["period_start"],
             "period_end": report["period_end"], "produced_at": report["produced_at"], **figures,
             "csv_url": f"/v1/reports/{report_id}.csv", "chart_url": f"/v1/reports/{report_id}/chart.png"}
+
+
+# --- the public ------------------------------------------------------------------------------------------------
+
+# What the transparency page publishes: counts and the on-time rate per area, nothing about a case or a person.
+PUBLIC_FIGURES = ("accepted", "resolved", "resolved_on_time", "on_time_rate")
+# An anonymous caller is answered from a copy at most this old: however many ask, a process counts a quarter
+# once a minute (the public's other routes are rate limited; this one costs one count per minute instead).
+PUBLIC_ANSWER_SECONDS = 60.0
+
+
+@router.get("/public/statistics", tags=["public"],
+            summary="Each county's accepted, resolved and resolved-on-time complaints for a quarter (no token)")
+async def public_statistics(
+    request: Request,
+    quarter: Annotated[str | None, Query(pattern=r"^20\d{2}-Q[1-4]$",
+                                         description="2026-Q3; default: the last complete quarter")] = None,
+) -> JSONResponse:
+    today = domain.legal_date(datetime.now(UTC))
+    chosen = domain.parse_period("quarterly", quarter) if quarter else domain.previous_period("quarterly", today)
+    if chosen.start > today:
+        raise Problem(422, "Invalid period", f"quarter {chosen.label} has not begun")
+    kept: dict[str, tuple[float, dict[str, Any]]] = request.app.state.__dict__.setdefault("public_statistics", {})
+    now = time.monotonic()
+    copy = kept.get(chosen.label)
+    if copy is None or now - copy[0] > PUBLIC_ANSWER_SECONDS:
+        async with request.app.state.pool.connection() as conn:
+            figures = await reports.figures(conn, chosen)
+        rows = [{"level": r["level"], "area": r["area"], **{f: r[f] for f in PUBLIC_FIGURES}} for r in figures["rows"]]
+        copy = (now, {"label": chosen.label, "start": figures["start"], "end": figures["end"], "rows": rows})
+        kept[chosen.label] = copy
+    return JSONResponse(copy[1], headers={"Cache-Control": f"public, max-age={int(PUBLIC_ANSWER_SECONDS)}"})

@@ -30,6 +30,7 @@ PUBLIC = {
     # Published lists are public by law; documents are public when published, otherwise checked in the route.
     ("sanctions", "GET", "/v1/public/blacklist"), ("sanctions", "GET", "/v1/public/blacklist/{listing_id}"),
     ("sanctions", "GET", "/v1/public/major-violations"), ("sanctions", "GET", "/v1/documents/{document_id}"),
+    ("cases", "GET", "/v1/public/statistics"),  # counts per county, published for transparency
 }
 
 

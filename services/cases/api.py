@@ -169,6 +169,25 @@ async def get_complaint(request: Request, complaint_id: str, principal: Principa
     return views.with_suggestion(await cases(request).visible_complaint(principal, complaint_id))
 
 
+@router.get("/complaints", tags=["ledger"],
+            summary="Complaints at a stage in the person's county (callback: the call-backs due), longest waiting first")
+async def list_complaints(
+    request: Request,
+    stage: Literal["awaiting_acceptance", "awaiting_information", "in_case", "callback", "done"],
+    county: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+    principal: Principal = READERS,
+) -> dict[str, Any]:
+    scope = domain.county_scope(principal)
+    if scope is not None:
+        if county is not None and county != scope:
+            return {"items": []}
+        county = scope
+    async with request.app.state.pool.connection() as conn:
+        rows = await store.complaints_at_stage(conn, stage, county, limit)
+    return {"items": [{**row, "amount_owed": str(row["amount_owed"])} for row in rows]}
+
+
 @router.get("/cases/{case_id}/timeline", tags=["ledger"], summary="Every event of the case, in order")
 async def get_timeline(request: Request, case_id: str, principal: Principal = READERS) -> dict[str, Any]:
     case = await cases(request).visible_case(principal, case_id)

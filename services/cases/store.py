@@ -53,6 +53,17 @@ async def case_complaints(conn: Conn, case_id: str) -> list[dict[str, Any]]:
     return await cur.fetchall()
 
 
+async def complaints_at_stage(conn: Conn, stage: str, county: str | None, limit: int) -> list[dict[str, Any]]:
+    """Complaints at a stage, without any personal data; `callback`: the call-backs due, the longest waiting first."""
+    cur = await conn.execute(
+        "SELECT complaint_id, case_id, county, amount_owed, workers_affected, submitted_at, stage, status, decision, "
+        "closure_reason, closed_at, overdue, deadlines FROM complaints "
+        "WHERE stage = %s AND (%s::text IS NULL OR county = %s) ORDER BY closed_at NULLS LAST, complaint_id LIMIT %s",
+        (stage, county, county, limit),
+    )
+    return await cur.fetchall()
+
+
 async def case_processes(conn: Conn, case_id: str) -> list[dict[str, Any]]:
     cur = await conn.execute(
         "SELECT process_case_id, stage, status, classification, outcome, overdue, investigation_overdue, "

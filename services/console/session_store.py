@@ -82,16 +82,18 @@ class PostgresSessionStore:
             )
         return session
 
-    async def get(self, session_id: str | None) -> Session | None:
+    async def get(self, session_id: str | None, *, touch: bool = True) -> Session | None:
         if not session_id:
             return None
         hashed = session_hash(session_id)
         now = self._clock()
+        # `touch=False` (a page's own refresh polling): read the live session without counting it as activity.
+        seen = "%s" if touch else "last_seen"
         async with self._open_pool().connection() as conn:
             cursor = await conn.execute(
-                f"UPDATE sessions SET last_seen = %s WHERE session_hash = %s AND last_seen >= %s "
+                f"UPDATE sessions SET last_seen = {seen} WHERE session_hash = %s AND last_seen >= %s "
                 f"AND token_expires_at > %s RETURNING {COLUMNS}",
-                (_at(now), hashed, _at(now - self.idle_seconds), _at(now)),
+                ((_at(now),) if touch else ()) + (hashed, _at(now - self.idle_seconds), _at(now)),
             )
             row: dict[str, Any] | None = await cursor.fetchone()  # type: ignore[assignment]
             if row is None:

@@ -40,8 +40,9 @@ class SessionStore(Protocol):
                    expires_in: float) -> Session:
         """A new session of the person (its id is the cookie's value); sessions that have ended are swept."""
 
-    async def get(self, session_id: str | None) -> Session | None:
-        """The live session of this id, its idle time reset; None (and forgotten) once idle or its token ran out."""
+    async def get(self, session_id: str | None, *, touch: bool = True) -> Session | None:
+        """The live session of this id, its idle time reset (unless `touch` is False: a page refreshing itself is
+        no sign of the person); None (and forgotten) once idle or its token ran out."""
 
     async def close(self, session_id: str) -> None:
         """End this session (sign-out)."""
@@ -75,7 +76,7 @@ class MemorySessionStore:
         self._sweep(now)
         return session
 
-    async def get(self, session_id: str | None) -> Session | None:
+    async def get(self, session_id: str | None, *, touch: bool = True) -> Session | None:
         if not session_id:
             return None
         session = self._sessions.get(session_id)
@@ -85,7 +86,8 @@ class MemorySessionStore:
         if self._ended(session, now):
             del self._sessions[session_id]
             return None
-        session.last_seen = now
+        if touch:
+            session.last_seen = now
         return session
 
     async def close(self, session_id: str) -> None:

@@ -23,6 +23,9 @@ HERE = Path(__file__).parent
 SESSION_COOKIE = "anxin_console"
 # The sign-in form's CSRF token, before there is a session (double submit: cookie and field must match).
 SIGN_IN_COOKIE = "anxin_console_sign_in"
+# The header a page's own periodic refresh sends (htmx's `hx-headers` on the polling element): such a request
+# is no sign of the person, so it does not keep their session from ending when idle.
+POLL_HEADER = "Anxin-Poll"
 
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals["stage_names"] = texts.STAGES
@@ -53,12 +56,18 @@ def console_of(request: Request) -> Console:
     return console
 
 
+def is_poll(request: Request) -> bool:
+    """A page refreshing itself (htmx's polling, which sends `HX-Request` and the poll header), not the person."""
+    return request.headers.get("HX-Request") == "true" and POLL_HEADER in request.headers
+
+
 async def current_session(request: Request) -> Session | None:
-    return await console_of(request).sessions.get(request.cookies.get(SESSION_COOKIE))
+    return await console_of(request).sessions.get(request.cookies.get(SESSION_COOKIE), touch=not is_poll(request))
 
 
 async def signed_in(request: Request) -> Session:
-    """The page's dependency: the signed-in person's session, or `SignInNeeded`."""
+    """The page's dependency: the signed-in person's session, or `SignInNeeded`. A poll reads it without
+    counting as activity, so an open page that refreshes itself does not keep an idle session alive."""
     session = await current_session(request)
     if session is None:
         raise SignInNeeded(expired=SESSION_COOKIE in request.cookies)

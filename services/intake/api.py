@@ -10,7 +10,7 @@ import asyncio
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Depends, File, Form, Header, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
@@ -218,6 +218,16 @@ async def _site_or_404(request: Request, site_id: str) -> dict[str, Any]:
     if site is None:
         raise Problem(404, "Not found", f"No site {site_id}.")
     return site
+
+
+@router.get("/v1/sites", tags=["sites"], summary="The sites registered in the caller's county, by site id")
+async def list_sites(request: Request, after: str | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 100,
+                     principal: Principal = require_roles(*READERS)) -> dict[str, Any]:
+    county = None if principal.role in (Role.city_office, Role.operator) else (principal.county or "-")
+    async with intake(request).pool.connection() as conn:
+        rows = await store.list_sites(conn, county, after, limit + 1)
+    more = len(rows) > limit
+    return {"items": rows[:limit], "next_after": rows[limit - 1]["site_id"] if more else None}
 
 
 @router.get("/v1/sites/{site_id}", tags=["sites"], summary="A registered site (public: it is on the poster)")

@@ -227,6 +227,15 @@ async def get_site(conn: AsyncConnection[Any], site_id: str, *, for_update: bool
     return await cursor.fetchone()  # type: ignore[return-value]
 
 
+async def list_sites(conn: AsyncConnection[Any], county: str | None, after: str | None, limit: int) -> list[dict[str, Any]]:
+    """Registered sites in site id order (of one county, or all), after the given id."""
+    cursor = await conn.execute(
+        "SELECT * FROM sites WHERE (%s::text IS NULL OR county_code = %s) AND site_id > %s ORDER BY site_id LIMIT %s",
+        (county, county, after or "", limit),
+    )
+    return await cursor.fetchall()  # type: ignore[return-value]
+
+
 async def record_workflow_start(conn: AsyncConnection[Any], complaint_id: str, workflow_id: str) -> None:
     await conn.execute(
         "INSERT INTO workflow_starts (complaint_id, workflow_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
@@ -246,6 +255,7 @@ __all__ = [
     "get_site",
     "hit_rate_limit",
     "insert_complaint",
+    "list_sites",
     "purge_rate_windows",
     "rate_limit_wait",
     "record_workflow_start",

@@ -1,11 +1,13 @@
 """The inspector's queue: the open cases of the person's scope, sorted by next deadline, with the working days
-left as a countdown and overdue rows in red; a filter by stage, and the API's cursor for the next page."""
+left as a countdown and overdue rows in red; filters by stage, classification, employer, assignee and overdue,
+kept in the URL (the next page's link and the table's periodic refresh keep them), and the API's cursor for the
+next page."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -18,19 +20,61 @@ from services.console.web import NavItem, console_of, page, signed_in
 router = APIRouter()
 NAV = [NavItem("/queue", "案件队列")]
 
+# The tracks a verified case follows (services/contracts/lifecycle/enums.py `Classification`).
+CLASSIFICATIONS = {
+    "wage_arrears": "拖欠工资",
+    "non_wage_dispute": "非工资类（移交部门）",
+    "arbitration": "劳动争议（仲裁）",
+    "no_violation": "无违法事实",
+    "administrative": "程序性办结",
+}
+MINE = "mine"
+
+
+def _filters(stage: str, classification: str, employer: str, assignee: str, overdue: str) -> dict[str, str]:
+    """The filters as the page's URL keeps them: only the ones set, and only values the page offers."""
+    chosen = {
+        "stage": stage if stage in texts.STAGES else "",
+        "classification": classification if classification in CLASSIFICATIONS else "",
+        "employer": employer.strip()[:200],
+        "assignee": MINE if assignee == MINE else "",
+        "overdue": "1" if overdue else "",
+    }
+    return {name: value for name, value in chosen.items() if value}
+
+
+def _api_params(filters: dict[str, str], session: Session, cursor: str) -> dict[str, str]:
+    params = {"status": "open", "sort": "next_deadline", "limit": "50"}
+    for name in ("stage", "classification", "employer"):
+        if name in filters:
+            params[name] = filters[name]
+    if filters.get("assignee") == MINE:
+        # The cases API names an assigned person as its tokens name them.
+        params["inspector"] = f"person:{session.person_id}"
+    if "overdue" in filters:
+        params["overdue"] = "true"
+    if cursor:
+        params["cursor"] = cursor
+    return params
+
+
+def _queue_url(filters: dict[str, str], cursor: str = "") -> str:
+    query = urlencode({**filters, **({"cursor": cursor} if cursor else {})})
+    return "/queue" + (f"?{query}" if query else "")
+
 
 @router.get("/queue", response_class=HTMLResponse)
 async def queue(request: Request, session: Annotated[Session, Depends(signed_in)], stage: str = "",
+                classification: str = "", employer: str = "", assignee: str = "", overdue: str = "",
                 cursor: str = "") -> Response:
     console = console_of(request)
-    params = {"status": "open", "sort": "next_deadline", "limit": "50"}
-    if stage in texts.STAGES:
-        params["stage"] = stage
-    if cursor:
-        params["cursor"] = cursor
-    listed = await service_get(console.client, f"{console.cases_url}/v1/cases", session.token, params)
+    filters = _filters(stage, classification, employer, assignee, overdue)
+    listed = await service_get(console.client, f"{console.cases_url}/v1/cases", session.token,
+                               _api_params(filters, session, cursor))
     today = datetime.now(texts.CHINA).date()
     rows = [texts.queue_row(case, today, console.calendar) for case in listed["items"]]
-    next_page = (f"/queue?stage={quote(stage)}&cursor={quote(listed['next_cursor'])}"
-                 if listed.get("next_cursor") else None)
-    return page(request, "queue.html", {"session": session, "rows": rows, "stage": stage, "next_page": next_page})
+    next_page = _queue_url(filters, listed["next_cursor"]) if listed.get("next_cursor") else None
+    return page(request, "queue.html", {
+        "session": session, "rows": rows, "filters": filters, "classifications": CLASSIFICATIONS,
+        "next_page": next_page, "refresh_url": _queue_url(filters, cursor),
+    })

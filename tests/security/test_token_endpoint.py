@@ -156,13 +156,14 @@ def rotated(apis: Stack) -> Iterator[tuple[str, str, TokenIssuer]]:
     old = json.loads((apis.data_dir / "token-signing-jwk.json").read_text())
     new = new_signing_jwk(kid=f"rotated-{uuid.uuid4().hex[:6]}")
     both = json.dumps({"keys": [public_jwk(old), public_jwk(new)]})
+    # Named as second replicas: each gets the data key rings of its kind of process (deploy/secrets.py).
     issuer = ProcessSpec(
-        "issuer-api-rotated", [sys.executable, "-m", "services.issuer", "api"], _free_port(),
+        "issuer-api-2", [sys.executable, "-m", "services.issuer", "api"], _free_port(),
         {**apis.engine_env(), **apis.issuer_secrets(), "ANXIN_TOKEN_JWKS": both,
          "ANXIN_TOKEN_SIGNING_JWK": json.dumps(new), "DATABASE_URL": apis.postgres.service_url("issuer")},
     )
     cases = ProcessSpec(
-        "cases-api-rotated", [sys.executable, "-m", "services.cases", "api"], _free_port(),
+        "cases-api-2", [sys.executable, "-m", "services.cases", "api"], _free_port(),
         {**apis.engine_env(), "DATABASE_URL": apis.postgres.service_url("cases"), "ANXIN_TOKEN_JWKS": both},
     )
     try:

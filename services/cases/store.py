@@ -206,20 +206,22 @@ CASE_PAPERS = ("order", "compensation_decision")
 DOCUMENT_COLUMNS = "d.document_id, d.kind, d.request, d.created_at"
 
 
+CASE_DOCUMENTS = (
+    "WITH workflows AS (SELECT process_case_id FROM processes WHERE case_id = %(case)s "
+    "UNION SELECT process_case_id FROM complaints WHERE case_id = %(case)s AND process_case_id IS NOT NULL), "
+    "subjects AS (SELECT 'case:' || process_case_id AS subject FROM workflows "
+    "UNION ALL SELECT 'complaint:' || complaint_id FROM complaints WHERE case_id = %(case)s) "
+    f"SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.kind IN ('order', 'compensation_decision') "
+    "AND d.request->>'case_id' IN (SELECT process_case_id FROM workflows) "
+    f"UNION ALL SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.kind = 'notice' "
+    "AND d.request->>'subject' IN (SELECT subject FROM subjects) "
+    "ORDER BY created_at, document_id"
+)
+
+
 async def case_documents(conn: Conn, case_id: str) -> list[dict[str, Any]]:
     """The ledger case's orders, compensation decisions and notices, oldest first."""
-    cur = await conn.execute(
-        "WITH workflows AS (SELECT process_case_id FROM processes WHERE case_id = %(case)s "
-        "UNION SELECT process_case_id FROM complaints WHERE case_id = %(case)s AND process_case_id IS NOT NULL), "
-        "subjects AS (SELECT 'case:' || process_case_id AS subject FROM workflows "
-        "UNION ALL SELECT 'complaint:' || complaint_id FROM complaints WHERE case_id = %(case)s) "
-        f"SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.kind IN ('order', 'compensation_decision') "
-        "AND d.request->>'case_id' IN (SELECT process_case_id FROM workflows) "
-        f"UNION ALL SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.kind = 'notice' "
-        "AND d.request->>'subject' IN (SELECT subject FROM subjects) "
-        "ORDER BY created_at, document_id",
-        {"case": case_id},
-    )
+    cur = await conn.execute(CASE_DOCUMENTS, {"case": case_id})
     return await cur.fetchall()
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 import io
 import uuid
 
+import psycopg
 from pypdf import PdfReader
 
+from services.cases.store import CASE_DOCUMENTS
 from tests.integration.cases.conftest import Agencies, complaint_body
 from tests.support.factories import seed
 
@@ -84,3 +86,13 @@ def test_the_order_to_pay_is_listed_and_reads_as_a_pdf_within_the_case_scope(age
     notice = _text(a.inspector.get(f"/v1/documents/{noticed.json()['id']}.pdf").content).replace("\n", "")
     assert "请复核是否移送" in notice
     assert a.other_inspector.get(f"/v1/documents/{noticed.json()['id']}.pdf").status_code == 404
+
+
+def test_a_case_documents_are_found_by_their_indexes(agencies: Agencies) -> None:
+    """The list's two halves match the partial indexes of migration 0010 (with sequential scans ruled out, the
+    plan names both), so a case page reads its own documents, not every process report of every case."""
+    with psycopg.connect(agencies.stack.postgres.service_url("cases")) as conn:
+        conn.execute("SET search_path TO cases")
+        conn.execute("SET enable_seqscan = off")
+        plan = "\n".join(row[0] for row in conn.execute("EXPLAIN " + CASE_DOCUMENTS, {"case": "C-NO-SUCH-CASE"}))
+    assert "documents_case_workflow" in plan and "documents_notice_subject" in plan, plan

@@ -171,7 +171,15 @@ async def document_pdf(request: Request, case_id: str, document_id: str,
 async def case_document_pdf(request: Request, case_id: str, document_id: str,
                             session: Annotated[Session, Depends(signed_in)]) -> Response:
     """An order to pay, compensation decision or notice of the case from the cases API, which answers only within
-    the person's scope (the same 404 for another county's document and for none)."""
+    the person's scope (the same 404 for another county's document and for none). As a letter, it is opened under
+    the case it belongs to only: the case's list first."""
     console = console_of(request)
+    try:
+        listed = await service_get(console.client, f"{console.cases_url}/v1/cases/{quote(case_id, safe='')}/documents",
+                                   session.token)
+    except (NotFound, Refused):
+        return _not_found(request, session)
+    if document_id not in {d.get("document_id") for d in listed.get("documents", [])}:
+        return _not_found(request, session)
     return await pdf_through(console.client, f"{console.cases_url}/v1/documents/{quote(document_id, safe='')}.pdf",
                              session.token, document_id, lambda: _not_found(request, session))

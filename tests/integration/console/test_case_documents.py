@@ -196,6 +196,9 @@ def test_the_order_to_pay_opens_through_the_console_as_a_pdf(
     assert pdf.headers["content-disposition"].startswith("inline") and pdf.headers["cache-control"] == "no-store"
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
     assert "限期改正指令书" in text and "27000.00" in text
+    # Opened under its own case only: under another case it is the not-found page.
+    elsewhere = inspector.get(f"/cases/C-NO-SUCH-CASE/case-documents/{order_id}.pdf")
+    assert elsewhere.status_code == 404 and "未找到" in elsewhere.text
 
     with signed_in_person(stack, console, "county_inspector", "--county", OTHER_COUNTY) as other:
         theirs = other.get(link)

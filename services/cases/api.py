@@ -6,12 +6,15 @@
   services/cases/action_api.py).
 - `/v1/cases`, `/v1/cases/{id}`, `/v1/cases/{id}/timeline`: the ledger, its queue and timelines;
   `/v1/extension-requests`: the extension requests waiting for the city office (or decided).
+- `/v1/cases/{id}/documents`, `/v1/documents/{id}.pdf`: the case's orders, compensation decisions and notices,
+  and each one as a PDF.
 - `/v1/statistics`, `/v1/reports`: figures, CSV and charts.
 - `/v1/public/statistics`: the public, without a token: each county's resolved-on-time figures for a quarter.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -21,8 +24,9 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.cases import domain, reports, store, views
+from services.cases import documents_pdf, domain, reports, store, views
 from services.cases.actions import Cases
+from services.cases.settings import CasesSettings
 from services.common.auth import LIFECYCLE_CALLER, Principal, Role, require_roles
 from services.common.openapi import (
     CREATED_OR_REPEATED,
@@ -194,6 +198,39 @@ async def get_timeline(request: Request, case_id: str, principal: Principal = RE
     async with request.app.state.pool.connection() as conn:
         events = await store.timeline(conn, case["case_id"])
     return {"case_id": case["case_id"], "events": events}
+
+
+@router.get("/cases/{case_id}/documents", tags=["ledger"],
+            summary="The case's orders to pay, compensation decisions and notices, oldest first")
+async def list_case_documents(request: Request, case_id: str, principal: Principal = READERS) -> dict[str, Any]:
+    case = await cases(request).visible_case(principal, case_id)
+    async with request.app.state.pool.connection() as conn:
+        rows = await store.case_documents(conn, case["case_id"])
+    return {"case_id": case["case_id"], "documents": [
+        {"document_id": r["document_id"], "kind": r["kind"], "title": documents_pdf.title_of(r["kind"], r["request"]),
+         "created_at": r["created_at"], "pdf_url": f"/v1/documents/{r['document_id']}.pdf"} for r in rows]}
+
+
+@router.get("/documents/{document_id}.pdf", tags=["ledger"],
+            summary="A case's order, compensation decision or notice as PDF (the case's scope; the same 404 outside it)",
+            response_class=Response, responses=file_responses("application/pdf"))
+async def get_document_pdf(request: Request, document_id: str, principal: Principal = READERS) -> Response:
+    async with request.app.state.pool.connection() as conn:
+        document = await store.get_case_document(conn, document_id)
+    if document is None or document["county"] is None or not domain.may_see(principal, document["county"]):
+        raise Problem(404, "No such document", f"document {document_id} was not found in your scope")
+    settings = request.app.state.settings
+    issuer = (settings.document_issuer if isinstance(settings, CasesSettings)
+              else CasesSettings.model_fields["document_issuer"].default)
+    content = documents_pdf.compose(document, issuer=issuer, employer_name=document["employer_name"])
+    # Rendering (font subsetting) takes a fraction of a second of CPU: off the event loop.
+    pdf = await asyncio.to_thread(documents_pdf.render_pdf, content, created=document["created_at"])
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{document_id}.pdf"',
+        # It names an employer and its arrears: for the reader, not for a shared computer's cache.
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    })
 
 
 @router.get("/extension-requests", tags=["ledger"],

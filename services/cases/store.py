@@ -209,6 +209,51 @@ async def insert_document(
     await add_event(conn, event, texts)
 
 
+# The documents that are papers of a case, and what each is about: an order or a compensation decision names its
+# case workflow (`request.case_id`), a notice the workflow it is about (`request.subject`, `case:<id>` or
+# `complaint:<id>`). A document is the ledger case's that now holds that workflow or complaint, so merges and
+# splits carry their documents along (indexes: migration 0010_case_document_indexes).
+CASE_PAPERS = ("order", "compensation_decision")
+DOCUMENT_COLUMNS = "d.document_id, d.kind, d.request, d.created_at"
+
+
+CASE_DOCUMENTS = (
+    "WITH workflows AS (SELECT process_case_id FROM processes WHERE case_id = %(case)s "
+    "UNION SELECT process_case_id FROM complaints WHERE case_id = %(case)s AND process_case_id IS NOT NULL), "
+    "subjects AS (SELECT 'case:' || process_case_id AS subject FROM workflows "
+    "UNION ALL SELECT 'complaint:' || complaint_id FROM complaints WHERE case_id = %(case)s) "
+    f"SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.kind IN ('order', 'compensation_decision') "
+    "AND d.request->>'case_id' IN (SELECT process_case_id FROM workflows) "
+    f"UNION ALL SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.kind = 'notice' "
+    "AND d.request->>'subject' IN (SELECT subject FROM subjects) "
+    "ORDER BY created_at, document_id"
+)
+
+
+async def case_documents(conn: Conn, case_id: str) -> list[dict[str, Any]]:
+    """The ledger case's orders, compensation decisions and notices, oldest first."""
+    cur = await conn.execute(CASE_DOCUMENTS, {"case": case_id})
+    return await cur.fetchall()
+
+
+async def get_case_document(conn: Conn, document_id: str) -> dict[str, Any] | None:
+    """One of the case papers, with the county, employer name and id of the ledger case it belongs to now
+    (county None: its case is not in the ledger)."""
+    cur = await conn.execute(
+        f"SELECT {DOCUMENT_COLUMNS}, l.case_id, l.county, l.employer_name FROM documents d "
+        "LEFT JOIN LATERAL (SELECT COALESCE("
+        "  (SELECT c.case_id FROM complaints c WHERE d.kind = 'notice' AND d.request->>'subject' LIKE 'complaint:%%' "
+        "     AND c.complaint_id = substr(d.request->>'subject', 11)),"
+        "  (SELECT p.case_id FROM processes p WHERE p.process_case_id = CASE WHEN d.kind = 'notice' "
+        "     THEN substr(d.request->>'subject', 6) ELSE d.request->>'case_id' END),"
+        "  (SELECT a.case_id FROM case_aliases a WHERE a.alias = d.subject), d.subject) AS case_id) owner ON true "
+        "LEFT JOIN ledger l ON l.case_id = owner.case_id "
+        "WHERE d.document_id = %s AND d.kind IN ('order', 'compensation_decision', 'notice')",
+        (document_id,),
+    )
+    return await cur.fetchone()
+
+
 async def case_of_process(conn: Conn, process_case_id: str) -> str:
     """The ledger case that holds a case workflow (its own id unless merged or not seen yet)."""
     cur = await conn.execute(

@@ -2,9 +2,10 @@
 Chinese, the case's letters and documents (opened as PDFs through the console), its referrals and its blacklist
 listings (its actions: pages/case_actions.py).
 
-The letters and referrals are the referrals service's, the listings and their documents the sanctions
-service's, each read with the person's own token, so those services' scope rules decide what is shown. A
-service that does not answer leaves its part of the page saying so; the rest of the case is still shown."""
+The orders to pay, compensation decisions and notices are the cases service's, the letters and referrals the
+referrals service's, the listings and their documents the sanctions service's, each read with the person's own
+token, so those services' scope rules decide what is shown. A service that does not answer leaves its part of
+the page saying so; the rest of the case is still shown."""
 
 from __future__ import annotations
 
@@ -77,6 +78,12 @@ def _listing_row(row: dict[str, Any]) -> dict[str, Any]:
             "documents": [{"kind_name": kind, "document_id": doc} for kind, doc in documents]}
 
 
+def _document_row(row: dict[str, Any]) -> dict[str, Any]:
+    created = row.get("created_at")
+    issued_on = datetime.fromisoformat(created).astimezone(texts.CHINA).date().isoformat() if created else "—"
+    return {**row, "issued_on": issued_on}
+
+
 async def _papers(request: Request, session: Session, case_id: str) -> dict[str, Any]:
     """The case's letters, referrals and listings, read from the referrals and sanctions APIs side by side."""
     console = console_of(request)
@@ -105,8 +112,10 @@ async def case_page(request: Request, case_id: str, session: Annotated[Session, 
     base = f"{console.cases_url}/v1/cases/{quote(case_id, safe='')}"
     try:
         case = await service_get(console.client, base, session.token)
-        timeline, papers = await asyncio.gather(service_get(console.client, f"{base}/timeline", session.token),
-                                                _papers(request, session, str(case.get("case_id") or case_id)))
+        timeline, (documents, documents_gap), papers = await asyncio.gather(
+            service_get(console.client, f"{base}/timeline", session.token),
+            _part(service_get(console.client, f"{base}/documents", session.token)),
+            _papers(request, session, str(case.get("case_id") or case_id)))
     except NotFound:
         return _not_found(request, session)
     today = datetime.now(texts.CHINA).date()
@@ -122,6 +131,8 @@ async def case_page(request: Request, case_id: str, session: Annotated[Session, 
         "complaints": [{**c, "stage_name": texts.complaint_stage_name(c.get("stage"))} for c in case.get("complaints", [])],
         "deadlines": deadlines, "events": timeline.get("events", []),
         "status_name": texts.STATUSES.get(case.get("status", ""), case.get("status", "")),
+        "case_documents": [_document_row(d) for d in (documents or {}).get("documents", [])],
+        "case_documents_gap": documents_gap,
         **papers,
     })
 
@@ -153,4 +164,22 @@ async def document_pdf(request: Request, case_id: str, document_id: str,
     scope and withholds a document naming responsible persons from those who may not read them."""
     console = console_of(request)
     return await pdf_through(console.client, f"{console.sanctions_url}/v1/documents/{quote(document_id, safe='')}",
+                             session.token, document_id, lambda: _not_found(request, session))
+
+
+@router.get("/cases/{case_id}/case-documents/{document_id}.pdf")
+async def case_document_pdf(request: Request, case_id: str, document_id: str,
+                            session: Annotated[Session, Depends(signed_in)]) -> Response:
+    """An order to pay, compensation decision or notice of the case from the cases API, which answers only within
+    the person's scope (the same 404 for another county's document and for none). As a letter, it is opened under
+    the case it belongs to only: the case's list first."""
+    console = console_of(request)
+    try:
+        listed = await service_get(console.client, f"{console.cases_url}/v1/cases/{quote(case_id, safe='')}/documents",
+                                   session.token)
+    except (NotFound, Refused):
+        return _not_found(request, session)
+    if document_id not in {d.get("document_id") for d in listed.get("documents", [])}:
+        return _not_found(request, session)
+    return await pdf_through(console.client, f"{console.cases_url}/v1/documents/{quote(document_id, safe='')}.pdf",
                              session.token, document_id, lambda: _not_found(request, session))

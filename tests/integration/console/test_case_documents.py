@@ -2,10 +2,13 @@
 department shows its 交办函, which opens through the console as a PDF (inline, kept by no cache) while another
 county's inspector gets the not-found page for the same address; a legal-aid fast-track referral made through
 the case page's form appears among the case's referrals (a basis too short first shows the API's own message);
-the blacklist procedure the lifecycle starts shows with its stage and its 事先告知书 opening as a PDF; and in Chromium, axe-core finds no serious violation on the richer page."""
+the blacklist procedure the lifecycle starts shows with its stage and its 事先告知书 opening as a PDF; a case
+verified as wage arrears lists its 限期改正指令书, which opens through the console with the amount it orders paid;
+and in Chromium, axe-core finds no serious violation on the richer page."""
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -13,6 +16,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import psycopg
 import pytest
+from pypdf import PdfReader
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -166,6 +170,39 @@ def test_the_case_blacklist_procedure_shows_with_its_stage_and_its_prior_notice_
     with signed_in_person(stack, console, "county_inspector", "--county", OTHER_COUNTY) as other:
         theirs = other.get(link)
         nothing = other.get(f"/cases/{case_id}/documents/DOC-NO-SUCH-DOCUMENT.pdf")
+        assert theirs.status_code == nothing.status_code == 404
+        assert theirs.text == nothing.text and b"%PDF" not in theirs.content
+
+
+def test_the_order_to_pay_opens_through_the_console_as_a_pdf(
+        stack: Stack, console: str, agencies: Agencies, inspector: httpx.Client) -> None:
+    _, case_id = agencies.accepted_case(complaint_body(seed(), county=COUNTY, amount_owed="27000.00",
+                                                       workers_affected=4))
+    verified = agencies.act(agencies.inspector, f"/v1/cases/{case_id}/verification",
+                            {"outcome": "wage_arrears", "confirmed_amount": "27000.00", "confirmed_workers": 4})
+    assert verified.status_code == 200, verified.text
+    order_id = agencies.case_until(
+        case_id, lambda c: bool(c["processes"]) and bool(c["processes"][0]["order_id"]), "the order to pay",
+        timeout=90)["processes"][0]["order_id"]
+
+    page = inspector.get(f"/cases/{case_id}")
+    assert page.status_code == 200, page.text
+    link = f"/cases/{case_id}/case-documents/{order_id}.pdf"
+    assert f'<a href="{link}">限期改正指令书 {order_id}（PDF）</a>' in page.text, page.text
+
+    pdf = inspector.get(link)
+    assert pdf.status_code == 200, pdf.text
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["content-disposition"].startswith("inline") and pdf.headers["cache-control"] == "no-store"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "限期改正指令书" in text and "27000.00" in text
+    # Opened under its own case only: under another case it is the not-found page.
+    elsewhere = inspector.get(f"/cases/C-NO-SUCH-CASE/case-documents/{order_id}.pdf")
+    assert elsewhere.status_code == 404 and "未找到" in elsewhere.text
+
+    with signed_in_person(stack, console, "county_inspector", "--county", OTHER_COUNTY) as other:
+        theirs = other.get(link)
+        nothing = other.get(f"/cases/{case_id}/case-documents/ORDER-20260101-NOSUCHDOC.pdf")
         assert theirs.status_code == nothing.status_code == 404
         assert theirs.text == nothing.text and b"%PDF" not in theirs.content
 

@@ -44,6 +44,9 @@ COMPLAINT_STAGES = {
 
 STATUSES = {"open": "办理中", "closed": "已结案"}
 
+# How a complaint came in (services/contracts/intake_events.py `Channel`).
+CHANNELS = {"qr_form": "扫码投诉", "clerk": "窗口登记", "clue_import": "线索导入"}
+
 
 def stage_name(stage: str | None) -> str:
     return STAGES.get(stage or "", stage or "—")

@@ -29,6 +29,7 @@ POLL_HEADER = "Anxin-Poll"
 
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals["stage_names"] = texts.STAGES
+templates.env.globals["channel_names"] = texts.CHANNELS
 
 
 @dataclass(frozen=True)

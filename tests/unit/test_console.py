@@ -186,3 +186,11 @@ def test_a_page_the_persons_role_may_not_read_says_so_and_each_role_lands_on_its
         assert signed_in.status_code == 303 and signed_in.headers["location"] == "/inbox"
         queue = browser.get("/queue")
         assert queue.status_code == 403 and "无权办理" in queue.text
+
+
+def test_every_channel_has_its_chinese_name() -> None:
+    from typing import get_args
+
+    from services.contracts.intake_events import Channel
+
+    assert set(get_args(Channel)) == set(texts.CHANNELS)

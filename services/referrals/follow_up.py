@@ -29,6 +29,9 @@ FOLLOW_UP_WORKFLOW_TYPE = "ReferralFollowUp"
 ESCALATE_ACTIVITY = "referrals.escalate_referral"
 RECOMPUTE_ACTIVITY = "referrals.recompute_follow_up"
 ANSWERED_SIGNAL = "referral_answered"
+# A calendar entered before the workflow's first wait (its signal taken with the start) is counted too: before
+# this patch each wait only watched for updates after it began, so such an update was missed.
+CALENDAR_UPDATES_FROM_START = "2026-11-calendar-updates-from-start"
 DEADLINE_MOVED_SIGNAL = "deadline_moved"
 
 # What a follow-up waits for: the body's answer to the referral, or (arbitration) its award.
@@ -121,6 +124,8 @@ class ReferralFollowUpWorkflow:
         after_kind: str | None = None
         # On a compressed clock the same-day deadline of the green channel lasts one (short) working day.
         wait_days = max(input.response_working_days, 1)
+        from_start = workflow.patched(CALENDAR_UPDATES_FROM_START)
+        counted_version = 0  # the calendar updates the pending date was last counted after
         for rung in input.rungs:
             compressed_fire_at = workflow.now() + timedelta(seconds=wait_days * input.working_day_seconds)
             while True:
@@ -128,7 +133,7 @@ class ReferralFollowUpWorkflow:
                     timeout = max(compressed_fire_at - workflow.now(), timedelta(0))
                 else:
                     timeout = max(due_at - workflow.now(), timedelta(0))
-                seen = self._calendar_version
+                seen = counted_version if from_start else self._calendar_version
                 try:
                     await workflow.wait_condition(
                         lambda: self._answered or self._moved is not None or self._calendar_version != seen,  # noqa: B023
@@ -143,6 +148,7 @@ class ReferralFollowUpWorkflow:
                     due_at = max(due_at, moved.due_at)
                     compressed_fire_at += timedelta(seconds=moved.added_days * input.working_day_seconds)
                 if self._calendar_version != seen:
+                    version = self._calendar_version
                     recomputed = await workflow.execute_activity(
                         RECOMPUTE_ACTIVITY,
                         RecomputeRequest(referral_id=input.referral_id, phase=input.phase, after_kind=after_kind,
@@ -153,6 +159,7 @@ class ReferralFollowUpWorkflow:
                     )
                     # Never earlier than the date the receiving body was told.
                     due_at = max(due_at, recomputed.due_at)
+                    counted_version = version
             result = await workflow.execute_activity(
                 ESCALATE_ACTIVITY,
                 EscalateRequest(referral_id=input.referral_id, kind=rung.kind, phase=input.phase,

@@ -143,6 +143,23 @@ async def test_an_entered_calendar_moves_the_pending_deadline_later(env: Workflo
     assert fake.calls[0][1] >= due + timedelta(days=3)
 
 
+async def test_a_calendar_entered_before_the_first_wait_still_moves_the_deadline(env: WorkflowEnvironment) -> None:
+    # The update is taken with the start (signal-with-start): it reaches the workflow before its first wait.
+    fake, recompute = FakeEscalation(env), FakeRecompute(later=timedelta(days=3))
+    queue = f"follow-up-{uuid.uuid4().hex[:8]}"
+    due = await env.get_current_time() + timedelta(days=5)
+    async with Worker(env.client, task_queue=queue, workflows=[ReferralFollowUpWorkflow],
+                      activities=[fake.escalate, recompute.recompute]):
+        handle = await env.client.start_workflow(
+            ReferralFollowUpWorkflow.run,
+            FollowUpInput(referral_id="REF-4", due_at=due, response_working_days=5, rungs=RUNGS[:1]),
+            id=f"referral:REF-{uuid.uuid4().hex[:6]}", task_queue=queue,
+            start_signal=Signals.CALENDAR_UPDATED, start_signal_args=[CalendarConfig()])
+        assert await handle.result() == ["LTR-reminder"]
+    assert len(recompute.requests) == 1 and recompute.requests[0].due_at == due
+    assert fake.calls[0][1] >= due + timedelta(days=3)
+
+
 async def test_an_extended_award_limit_is_followed_up_from_its_new_date(env: WorkflowEnvironment) -> None:
     fake, recompute = FakeEscalation(env), FakeRecompute(later=timedelta(0))
     queue = f"follow-up-{uuid.uuid4().hex[:8]}"

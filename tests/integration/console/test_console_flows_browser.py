@@ -1,12 +1,16 @@
 """The people's main flows in a real Chromium, on the real stack: an inspector accepts a complaint, records the
 verification, serves the order with a photographed receipt, and watches the order's deadline pass into refusal
 (on a compressed clock); a housing-department clerk signs for a handoff and answers it with a file; the city
-office approves an inspector's extension request. Each page on the way is checked with axe-core and kept as a
-screenshot (`.data/console-screenshots/`)."""
+office approves an inspector's extension request; another site's page posting a console form, and a session
+left idle, are refused. Each page on the way is checked with axe-core and kept as a screenshot
+(`.data/console-screenshots/`)."""
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import io
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +25,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from deploy.engines import REPO_ROOT
 from deploy.stack import Stack
 from tests.integration.cases.conftest import Agencies, complaint_body
+from tests.integration.console.conftest import IDLE_SECONDS
 from tests.support.axe import serious_violations
 from tests.support.browser import DESK, chromium
 from tests.support.console_agencies import handed_off_to_housing
@@ -167,3 +172,52 @@ def test_the_city_office_approves_an_inspectors_extension_request(
     _submit(browser, f"/city/approvals/{case_id}")
     case = agencies.case_until(case_id, lambda c: c["processes"][0]["extension_approved"], "the extension approved")
     assert [e["status"] for e in case["extension_requests"]] == ["approved"]
+
+
+@contextlib.contextmanager
+def _another_site(page: str) -> Iterator[str]:
+    """An attacker's page on another origin (another port: the same site for cookies, so the session's cookie
+    goes along and only the form's CSRF token stands in the way)."""
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = page.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_another_sites_form_and_an_idle_session_are_refused(
+        stack: Stack, console: str, agencies: Agencies, browser: webdriver.Chrome) -> None:
+    person_id, password, _ = add_person(stack, "county_inspector", "--county", "130402")
+    _, case_id = agencies.accepted_case(complaint_body(seed()))
+    _sign_in(browser, console, person_id, password)
+    # A page elsewhere submits the verification form into the signed-in person's console, without its token.
+    forged = (f'<form method="post" action="{console}/cases/{case_id}/verification">'
+              '<input name="outcome" value="unfounded"></form><script>document.forms[0].submit()</script>')
+    with _another_site(forged) as attacker:
+        browser.get(attacker)
+        WebDriverWait(browser, 30).until(lambda b: b.current_url.startswith(console))
+    assert "表单已失效" in browser.page_source
+    assert agencies.case(case_id)["stage"] == "verification"  # nothing was recorded
+
+    # Left idle past the console's idle time, the next page is the sign-in page, saying why.
+    browser.get(f"{console}/queue")
+    assert "/queue" in browser.current_url
+    time.sleep(IDLE_SECONDS + 2)
+    browser.get(f"{console}/queue")
+    assert "/sign-in" in browser.current_url and "expired=1" in browser.current_url

@@ -26,6 +26,7 @@ from services.common.settings import CommonSettings
 from services.console.clients import Refused, TokenExpired
 from services.console.pages import (
     agencies,
+    approvals,
     case_actions,
     cases,
     city_office,
@@ -42,7 +43,7 @@ from services.contracts.working_days import WorkingCalendar
 
 PROCESS_NAME = "console"
 DEFAULT_PORT = 8006
-PAGES = (sign_in, queue, cases, case_actions, registers, agencies, city_office, public)
+PAGES = (sign_in, queue, cases, case_actions, registers, agencies, city_office, approvals, public)
 
 log = logging.getLogger(__name__)
 

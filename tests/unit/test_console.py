@@ -194,3 +194,13 @@ def test_every_channel_has_its_chinese_name() -> None:
     from services.contracts.intake_events import Channel
 
     assert set(get_args(Channel)) == set(texts.CHANNELS)
+
+
+def test_the_style_sheet_closes_every_block_it_opens() -> None:
+    # Blocks appended by each page: one left open would swallow every rule after it into a media query.
+    css = re.sub(r"/\*.*?\*/", "", (HERE / "static" / "console.css").read_text(), flags=re.S)
+    depth = 0
+    for char in css:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        assert depth >= 0
+    assert depth == 0

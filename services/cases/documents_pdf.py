@@ -14,7 +14,6 @@ finds its font itself as they do.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,16 +23,10 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.enums import WrapMode
 
+from services.common.cjk_font import LETTERHEAD_RED as RED
+from services.common.cjk_font import cjk_font
 from services.contracts.legal_time import legal_date
 from services.contracts.lifecycle import DayUnit, Office, compensation_amount
-
-FONT_CANDIDATES = [
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
-]
-RED = (200, 16, 16)
 
 # The kinds of `documents` that are papers of the case (a forwarding and a process report are records only).
 KINDS = ("order", "compensation_decision", "notice")
@@ -49,12 +42,6 @@ OFFICE_NAMES = {
 }
 
 
-def cjk_font() -> Path:
-    """A font that renders Chinese: ANXIN_CJK_FONT, else one of Debian's (`make install` installs one)."""
-    for candidate in [os.environ.get("ANXIN_CJK_FONT"), *FONT_CANDIDATES]:
-        if candidate and Path(candidate).exists():
-            return Path(candidate)
-    raise FileNotFoundError("no Chinese font: install Debian's fonts-wqy-microhei (`make install`) or set ANXIN_CJK_FONT")
 
 
 def date_text(day: date) -> str:

@@ -2,12 +2,12 @@
 
 from fastapi import FastAPI
 
+from services.common.cjk_font import cjk_font
 from services.common.lifecycle_config import live_calendar
 from services.common.service import ServiceSettings, create_service_app
 from services.referrals.api import router
 from services.referrals.commands import Referrals
 from services.referrals.departments import load_departments
-from services.referrals.letters import cjk_font_path
 from services.referrals.settings import ReferralsSettings
 from services.referrals.spec import SPEC
 
@@ -16,7 +16,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     referrals_settings = settings if isinstance(settings, ReferralsSettings) else ReferralsSettings()
     # Read once and checked before serving: a wrong departments file or a missing font stops the process.
     departments = load_departments(referrals_settings.departments_file)
-    font = cjk_font_path(referrals_settings.cjk_font)
+    font = cjk_font(referrals_settings.cjk_font)
     calendar = live_calendar(settings)
 
     async def on_startup(app: FastAPI) -> None:

@@ -8,7 +8,6 @@ bytes never change after it is stored: a retried request returns the stored PDF,
 from __future__ import annotations
 
 import hashlib
-import os
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,30 +19,15 @@ import jinja2
 from fpdf import FPDF
 from fpdf.enums import WrapMode
 
+from services.common.cjk_font import LETTERHEAD_RED as RED
 from services.contracts.referrals_events import LetterKind
 from services.referrals.domain import LETTER_NAMES, china_date, date_text
 
 TEMPLATES = Path(__file__).parent / "letter_templates.toml"
 
-FONT_CANDIDATES = [
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
-]
-
-RED = (200, 16, 16)
 
 
-def cjk_font_path(configured: Path | None = None) -> Path:
-    """A font that renders Chinese: the configured one, else one of Debian's (the Makefile installs one)."""
-    env = os.environ.get("ANXIN_CJK_FONT")
-    for candidate in [str(configured) if configured else None, env, *FONT_CANDIDATES]:
-        if candidate and Path(candidate).exists():
-            return Path(candidate)
-    raise FileNotFoundError(
-        "no Chinese font found: install Debian's fonts-wqy-microhei (`make install` does) or set ANXIN_CJK_FONT"
-    )
+
 
 
 @dataclass(frozen=True)

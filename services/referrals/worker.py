@@ -26,6 +26,7 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from services.common import temporal
+from services.common.cjk_font import cjk_font
 from services.common.db import open_async_pool, open_pool
 from services.common.event_handlers import EventHandlers
 from services.common.gauges import register_query_gauges
@@ -69,7 +70,6 @@ from services.referrals.follow_up import (
     follow_up_workflow_id,
 )
 from services.referrals.gauges import measure_handoffs
-from services.referrals.letters import cjk_font_path
 from services.referrals.projection import CONSUMER_NAME, TOPICS, CaseFactsProjection
 from services.referrals.settings import ReferralsSettings
 from services.referrals.spec import SPEC
@@ -211,7 +211,7 @@ class FollowUpWorker(TemporalWorkerComponent):
         self._departments = departments
 
     async def serve(self, client: Client, stop: asyncio.Event) -> None:
-        font = cjk_font_path(getattr(self._settings, "cjk_font", None))
+        font = cjk_font(getattr(self._settings, "cjk_font", None))
         pool = await open_async_pool(self._settings.database_url, SPEC.schema, max_size=3)
         try:
             referrals = Referrals(pool, client, self._departments, font, live_calendar(self._settings))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,23 +18,11 @@ from fpdf import FPDF
 from fpdf.enums import WrapMode
 from fpdf.fonts import FontFace
 
+from services.common.cjk_font import LETTERHEAD_RED as RED
+from services.common.cjk_font import cjk_font
 from services.contracts.lifecycle import DayUnit
 from services.contracts.sanctions_events import ListingGround
 from services.sanctions.domain import GROUND_NAMES, date_text, quarter_text
-
-FONT_CANDIDATES = [
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-]
-RED = (200, 16, 16)
-
-
-def cjk_font() -> Path:
-    for candidate in [os.environ.get("ANXIN_CJK_FONT"), *FONT_CANDIDATES]:
-        if candidate and Path(candidate).exists():
-            return Path(candidate)
-    raise FileNotFoundError("no Chinese font: install Debian's fonts-wqy-microhei (`make install`) or set ANXIN_CJK_FONT")
 
 
 def sha256(content: bytes) -> str:

@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 import pytest
 from pypdf import PdfReader
 
+from services.common.cjk_font import cjk_font
 from services.contracts.referrals_events import LetterKind
 from services.referrals.domain import LETTER_NAMES
-from services.referrals.letters import cjk_font_path, compose, render_pdf
+from services.referrals.letters import compose, render_pdf
 
 FACTS = {
     "case_id": "C-0123456789ABCDEF", "employer_name": "邯郸市测试建筑劳务有限公司", "project_name": "滏东安置房项目",
@@ -33,7 +34,7 @@ def letter(kind: LetterKind, facts: dict[str, object] = FACTS) -> bytes:
                       document_number="测〔2026〕1号", addressee="邯郸市住房和城乡建设局",
                       issued_at=datetime(2026, 11, 28, 3, tzinfo=UTC), rows=[("案件编号", "C-0123456789ABCDEF")],
                       evidence=[("1  投诉材料", "3件投诉")], copy_to=["邯郸市人民政府督查室"], reference="LTR-TEST")
-    return render_pdf(content, cjk_font_path())
+    return render_pdf(content, cjk_font())
 
 
 @pytest.mark.parametrize("kind", list(LetterKind))

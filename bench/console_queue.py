@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import statistics
 import time
 import uuid
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 import httpx
 import psycopg
 
+from bench.measures import percentiles
 from deploy.secrets import development_clients
 from deploy.stack import Stack
 from services.common.auth import Role
@@ -44,11 +44,6 @@ FROM generate_series(1, %(cases)s) AS n,
      LATERAL (SELECT now() + (n %% 600 - 40) * interval '1 hour' AS due) d
 ON CONFLICT (case_id) DO NOTHING
 """
-
-
-def percentiles_ms(samples: list[float]) -> dict[str, float]:
-    q = statistics.quantiles(sorted(samples), n=100, method="inclusive")
-    return {"p50": q[49] * 1000, "p95": q[94] * 1000}
 
 
 def seed_cases(stack: Stack, cases: int) -> None:
@@ -102,4 +97,4 @@ def measure_queue(stack: Stack, cases: int, repeat: int) -> dict[str, dict[str, 
         listed = api.get("/v1/cases", params=params)
         assert listed.status_code == 200 and len(listed.json()["items"]) == 50, listed.text[:500]
         api_samples = _timed(repeat, lambda: api.get("/v1/cases", params=params))
-    return {"console": percentiles_ms(console_samples), "api": percentiles_ms(api_samples)}
+    return {"console": percentiles(console_samples), "api": percentiles(api_samples)}

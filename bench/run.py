@@ -24,7 +24,6 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import sys
 import threading
 import time
@@ -43,6 +42,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bench import console_queue
+from bench.measures import percentiles
 from deploy.engines import REPO_ROOT, Ports
 from deploy.launcher import PROFILES, make_stack
 from deploy.secrets import development_clients
@@ -78,12 +78,6 @@ class Figure:
     @property
     def ratio(self) -> float:
         return self.anxin / self.raw if self.raw else float("nan")
-
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    q = statistics.quantiles(ordered, n=100, method="inclusive")
-    return {"p50": q[49] * 1000, "p95": q[94] * 1000, "p99": q[98] * 1000}
 
 
 async def load(call: Callable[[int], Awaitable[None]], total: int, concurrency: int) -> tuple[float, list[float]]:

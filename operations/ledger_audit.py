@@ -61,7 +61,8 @@ FROM complaints WHERE (status = 'open' OR closed_at >= now() - %(closed_within)s
 
 _PROCESSES = """
 SELECT p.process_case_id, p.case_id, p.stage, p.status, p.overdue, p.closure_reason, p.classification, p.outcome,
-       p.extension_approved, p.deadlines, p.parked, coalesce(p.amount_paid,
+       p.extension_approved, p.deadlines, p.parked, p.referral_approval, p.referral_withdrawal,
+       p.unconfirmed_members, coalesce(p.amount_paid,
        (SELECT coalesce(sum(amount), 0) FROM payments m WHERE m.process_case_id = p.process_case_id)) AS paid
 FROM processes p WHERE (p.status = 'open' OR p.closed_at >= now() - %(closed_within)s)
   AND (%(cases)s::text[] IS NULL OR p.case_id = ANY(%(cases)s))
@@ -94,7 +95,8 @@ def ledger_entries(database_url: str, closed_within: timedelta, only: set[str] |
                 workflow_id=workflow_id, stage=row["stage"], status=row["status"], overdue=row["overdue"],
                 closure_reason=row["closure_reason"], classification=row["classification"], outcome=row["outcome"],
                 extension_approved=row["extension_approved"], deadlines=_deadlines(row["deadlines"]),
-                amount_paid=Decimal(row["paid"]), parked=row["parked"],
+                amount_paid=Decimal(row["paid"]), parked=row["parked"], referral_approval=row["referral_approval"],
+                referral_withdrawal=row["referral_withdrawal"], unconfirmed_members=row["unconfirmed_members"],
             )))
     return [e for e in entries if only is None or e.workflow_id in only]
 

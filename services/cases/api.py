@@ -124,6 +124,9 @@ async def list_cases(
     employer: Annotated[str | None, Query(max_length=200, description="Employer ref, credit code or part of its name")] = None,
     inspector: str | None = None,
     classification: str | None = None,
+    awaiting: Annotated[store.Awaiting | None, Query(
+        description="Cases with an open process waiting for: the case team's referral report, the bureau head's "
+                    "decision on it or on a proposed withdrawal, new totals, or a provisional deadline's date.")] = None,
     sort: Literal["next_deadline", "received_at", "amount_claimed"] = "next_deadline",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
@@ -138,7 +141,7 @@ async def list_cases(
         county = scope
     filters = store.QueueFilter(county=county, stage=stage, status=status, overdue=overdue,
                                 due_within_days=due_within_days, employer=employer, inspector=inspector,
-                                classification=classification)
+                                classification=classification, awaiting=awaiting)
     async with request.app.state.pool.connection() as conn:
         try:
             rows, next_cursor = await store.list_cases(conn, filters, sort=sort, limit=limit, after=cursor)

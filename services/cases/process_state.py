@@ -54,6 +54,9 @@ UPDATE processes p SET
     order_id = COALESCE(r.snapshot->>'order_id', p.order_id),
     amount_paid = (r.snapshot->>'amount_paid')::numeric,
     parked = NULLIF(r.snapshot->'parked', 'null'::jsonb),
+    referral_approval = r.snapshot->>'referral_approval',
+    referral_withdrawal = r.snapshot->>'referral_withdrawal',
+    unconfirmed_members = COALESCE(r.snapshot->'unconfirmed_members', '[]'::jsonb),
     closed_at = CASE WHEN r.status = 'closed' THEN COALESCE(p.closed_at, r.at) ELSE p.closed_at END,
     report_seq = r.seq
 FROM reported_processes r

@@ -38,7 +38,7 @@ async def submit_referral_report(
     case, pid, workflow_id, snapshot = await cases._case_update(
         principal, case_id, process, Updates.SUBMIT_REFERRAL_REPORT, report, key)
     payload = ReferralReportSubmitted(
-        **cases._common(principal, case, pid, snapshot), team=report.team,
+        **cases._common(principal, case, pid, snapshot), team=report.team, facts=report.facts,
         subjective_element=report.subjective_element.value,
         evidence=[EvidenceView(kind=e.kind.value, ref=e.ref) for e in report.evidence],
     )

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
@@ -68,7 +68,8 @@ async def case_processes(conn: Conn, case_id: str) -> list[dict[str, Any]]:
     cur = await conn.execute(
         "SELECT process_case_id, stage, status, classification, outcome, overdue, investigation_overdue, "
         "deadlines, amount_verified, workers_verified, order_id, compensation_id, extension_approved, "
-        "closure_reason, opened_at, verified_at, closed_at, stage_times, parked FROM processes WHERE case_id = %s "
+        "closure_reason, opened_at, verified_at, closed_at, stage_times, parked, referral_approval, referral_withdrawal, "
+        "unconfirmed_members FROM processes WHERE case_id = %s "
         "ORDER BY opened_at, process_case_id",
         (case_id,),
     )
@@ -97,6 +98,21 @@ class QueueFilter:
     employer: str | None = None
     inspector: str | None = None
     classification: str | None = None
+    awaiting: Awaiting | None = None
+
+
+Awaiting = Literal["referral_report", "referral_decision", "withdrawal_decision", "figures", "deadline_confirmation"]
+
+# What an open process of a case may wait for a person to do (`GET /v1/cases?awaiting=`), over `processes p`,
+# as the workflow last reported it: its report (the case team), a decision (the bureau head), new totals.
+AWAITING: dict[Awaiting, str] = {
+    "referral_report": "p.referral_approval = 'awaiting_report'",
+    "referral_decision": "p.referral_approval = 'awaiting_decision'",
+    "withdrawal_decision": "p.referral_withdrawal = 'pending'",
+    "figures": "p.unconfirmed_members <> '[]'::jsonb",
+    "deadline_confirmation": "EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(p.deadlines, '[]'::jsonb)) d "
+                             "WHERE d->>'outcome' = 'pending' AND coalesce((d->>'provisional')::boolean, false))",
+}
 
 
 SORTS = {
@@ -146,6 +162,9 @@ async def list_cases(
         overdue_expr = "(status = 'open' AND (overdue OR next_deadline < %s))"
         clauses.append(overdue_expr if f.overdue else f"NOT {overdue_expr}")
         params.append(now)
+    if f.awaiting is not None:
+        clauses.append("EXISTS (SELECT 1 FROM processes p WHERE p.case_id = ledger.case_id AND p.status = 'open' "
+                       f"AND {AWAITING[f.awaiting]})")
     if f.due_within_days is not None:
         clauses.append("status = 'open' AND next_deadline >= %s AND next_deadline < %s")
         params += [now, now + timedelta(days=f.due_within_days)]

@@ -226,6 +226,8 @@ class ReferralReportSubmitted(ActionRecorded):
     team: list[str]
     subjective_element: str = Field(description="transferred_assets, absconded or able_but_refused.")
     evidence: list[EvidenceView] = Field(default_factory=list)
+    # Added later (events recorded before it read as without): what the bureau head reads before deciding.
+    facts: str = Field("", description="The facts of the suspected offence, as the case team wrote them.")
 
 
 class ReferralApprovalDecided(ActionRecorded):

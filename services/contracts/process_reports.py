@@ -63,6 +63,15 @@ class ProcessSnapshot(_Payload):
     # (which has no such field) still reads, as a process with nothing parked.
     parked: ParkedStep | None = Field(None, description="A step its service refused for good, waiting for an "
                                                         "operator's retry (`anxin case retry`).")
+    # What waits for a person's decision (the console's approvals and case forms), added later the same way.
+    referral_approval: str | None = Field(
+        None, description="Cases: where a proposed criminal referral stands (awaiting_report, awaiting_decision, "
+                          "approved, refused, moot; None: none proposed).")
+    referral_withdrawal: str | None = Field(
+        None, description="Cases: a proposed withdrawal of the police referral: pending, approved or refused.")
+    unconfirmed_members: list[str] = Field(
+        default_factory=list, description="Cases: complaints that joined after verification, whose totals the "
+                                          "inspector has not confirmed yet (`POST /v1/cases/{id}/figures`).")
 
 
 class StateReport(_Payload):
@@ -124,6 +133,9 @@ def snapshot_of(workflow_id: str, status: CaseStatus | ComplaintStatus) -> Proce
             blacklist_procedure_id=status.blacklist_procedure_id, extension_approved=status.extension_approved,
             letters=dict(status.letters), order_id=status.order_id,
             investigation_overdue=status.investigation_overdue, parked=status.parked,
+            referral_approval=status.referral_approval.outcome if status.referral_approval else None,
+            referral_withdrawal=status.referral_withdrawal.outcome if status.referral_withdrawal else None,
+            unconfirmed_members=list(status.unconfirmed_members),
         )
     return ProcessSnapshot(
         workflow_id=workflow_id, stage=status.stage.value, status=status.status.value, overdue=status.overdue,
@@ -173,7 +185,8 @@ def describe_changes(before: ProcessSnapshot | None, after: ProcessSnapshot) -> 
 
 # The fields `anxin audit ledger` compares: what an agency reads from the ledger about a process.
 AUDITED_FIELDS = ("stage", "status", "overdue", "closure_reason", "classification", "outcome", "amount_owed",
-                  "amount_paid", "workers", "extension_approved", "satisfaction", "parked")
+                  "amount_paid", "workers", "extension_approved", "satisfaction", "parked", "referral_approval",
+                  "referral_withdrawal", "unconfirmed_members")
 
 
 def disagreements(workflow: ProcessSnapshot, ledger: ProcessSnapshot) -> list[str]:

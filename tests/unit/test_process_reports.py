@@ -97,3 +97,31 @@ def test_a_parked_step_is_described_and_audited_by_its_step_and_reason() -> None
     assert disagreements(after, before) == ["parked: workflow cases.issue_order_to_pay: refused with 422 ≠ ledger None"]
     # The instant is the timeline's; the ledger agrees when it shows the same step and reason.
     assert disagreements(after, snapshot(stage="service", parked={**parked, "since": None})) == []
+
+
+def test_what_waits_for_a_decision_is_audited_and_an_older_report_reads_as_nothing_waiting() -> None:
+    waiting = snapshot(stage="refusal", referral_approval="awaiting_decision", unconfirmed_members=["CMP-1"])
+    assert disagreements(waiting, snapshot(stage="refusal")) == [
+        "referral_approval: workflow awaiting_decision ≠ ledger None",
+        "unconfirmed_members: workflow ['CMP-1'] ≠ ledger []",
+    ]
+    assert disagreements(waiting, waiting) == []
+    older = ProcessSnapshot.model_validate({"workflow_id": "case:C-1", "stage": "refusal", "status": "open"})
+    assert (older.referral_approval, older.referral_withdrawal, older.unconfirmed_members) == (None, None, [])
+
+
+def test_a_proposed_withdrawal_is_pending_until_the_bureau_head_decides() -> None:
+    from services.contracts.lifecycle import (
+        ReferralWithdrawal,
+        ReferralWithdrawalDecision,
+        ReferralWithdrawalProposal,
+    )
+
+    at = datetime(2026, 11, 2, tzinfo=UTC)
+    proposal = ReferralWithdrawalProposal(proposed_by="inspector-7", reason="工资及加付赔偿金均已付清")
+    withdrawal = ReferralWithdrawal(proposal=proposal, proposed_at=at)
+    assert withdrawal.outcome == "pending"
+    refused = ReferralWithdrawalDecision(approved=False, decided_by="head-1", reason="公安已立案")
+    assert withdrawal.model_copy(update={"decision": refused}).outcome == "refused"
+    approved = ReferralWithdrawalDecision(approved=True, decided_by="head-1")
+    assert withdrawal.model_copy(update={"decision": approved}).outcome == "approved"

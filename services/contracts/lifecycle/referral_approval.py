@@ -82,6 +82,9 @@ class ReferralWithdrawalDecision(_Model):
         return self
 
 
+ReferralWithdrawalOutcome = Literal["pending", "approved", "refused"]
+
+
 class ReferralWithdrawal(_Model):
     """A proposed withdrawal of the police referral and where it stands."""
 
@@ -89,3 +92,10 @@ class ReferralWithdrawal(_Model):
     proposed_at: datetime
     decision: ReferralWithdrawalDecision | None = None
     decided_at: datetime | None = None
+
+    @property
+    def outcome(self) -> ReferralWithdrawalOutcome:
+        """Pending until the bureau head decides; then approved or refused."""
+        if self.decision is None:
+            return "pending"
+        return "approved" if self.decision.approved else "refused"

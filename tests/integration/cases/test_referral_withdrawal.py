@@ -11,6 +11,17 @@ from tests.support.factories import seed
 from tests.support.ledger_audit import assert_ledger_agrees
 
 
+def _wait_for_step(a: Agencies, case_id: str, field: str, value: str, awaiting: str | None) -> None:
+    """Wait until the case's process reports `field` as `value`; then the bureau head's `awaiting` list (when
+    the step waits for someone) holds the case, and the other lists do not."""
+    a.case_until(case_id, lambda c: any(p.get(field) == value for p in c["processes"]),
+                 f"the process's {field} {value}", timeout=120)
+    for name in ("referral_report", "referral_decision", "withdrawal_decision"):
+        listed = a.bureau_head.get("/v1/cases", params={"awaiting": name, "status": "open", "limit": 200})
+        assert listed.status_code == 200, listed.text
+        assert (case_id in {c["case_id"] for c in listed.json()["items"]}) == (name == awaiting), (name, listed.text)
+
+
 def test_a_referral_is_withdrawn_on_the_heads_approval_once_wages_and_compensation_are_paid(
         agencies: Agencies) -> None:
     a = agencies
@@ -23,11 +34,16 @@ def test_a_referral_is_withdrawn_on_the_heads_approval_once_wages_and_compensati
     served = a.act(a.inspector, f"/v1/cases/{case_id}/service",
                    {"method": "in_person", "evidence": [{"kind": "receipt", "ref": "ev-r-withdraw"}]})
     assert served.status_code == 200, served.text
+    # Refused and over the threshold, the process waits for its case team's report: the ledger says so, and the
+    # queue's `awaiting` filter finds the case.
+    _wait_for_step(a, case_id, "referral_approval", "awaiting_report", "referral_report")
     report = {"team": ["inspector-130402", "inspector-130402-b"], "facts": "逾期未支付，经查有能力支付而拒不支付",
               "subjective_element": "able_but_refused", "evidence": [{"kind": "bank_record", "ref": "ev-bank-w"}]}
     assert a.act(a.inspector, f"/v1/cases/{case_id}/referral-report", report, timeout=120).status_code == 200
+    _wait_for_step(a, case_id, "referral_approval", "awaiting_decision", "referral_decision")
     assert a.bureau_head.post(f"/v1/cases/{case_id}/referral-report/decision",
                               json={"approved": True}).status_code == 200
+    _wait_for_step(a, case_id, "referral_approval", "approved", None)
 
     def referred(case: dict) -> bool:
         events = a.city.get(f"/v1/cases/{case_id}/timeline").json()["events"]
@@ -49,6 +65,7 @@ def test_a_referral_is_withdrawn_on_the_heads_approval_once_wages_and_compensati
 
     proposed = a.act(a.inspector, f"/v1/cases/{case_id}/referral-withdrawal", {"reason": "工资及加付赔偿金均已付清"})
     assert proposed.status_code == 200, proposed.text
+    _wait_for_step(a, case_id, "referral_withdrawal", "pending", "withdrawal_decision")
     decision = f"/v1/cases/{case_id}/referral-withdrawal/decision"
     assert a.inspector.post(decision, json={"approved": True}).status_code == 403
     approved = a.bureau_head.post(decision, json={"approved": True})

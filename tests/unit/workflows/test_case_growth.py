@@ -25,6 +25,7 @@ from services.contracts.lifecycle import (
     VerificationResult,
     Withdrawal,
 )
+from services.contracts.process_reports import ProcessSnapshot
 
 from .harness import Harness, refused
 from .test_case import _escalated, _with_deadline, pass_payment_deadline, payment
@@ -46,6 +47,13 @@ async def serve(h: Harness, case_id: str) -> CaseStatus:
     await h.eventually(lambda: _in_stage(h, case_id, CaseStage.SERVICE))
     await h.update(h.case(case_id), Updates.RECORD_SERVICE, SERVICE, CaseStatus)
     return await h.eventually(lambda: _payment_running(h, case_id))
+
+
+async def _reported(h: Harness, case_id: str, check: Any) -> ProcessSnapshot | None:
+    """The case workflow's latest report to the ledger, once `check` holds for its snapshot."""
+    reports = h.services.reports.get(f"case:{case_id}")
+    snapshot = h.services.last_report(f"case:{case_id}").snapshot if reports else None
+    return snapshot if snapshot is not None and check(snapshot) else None
 
 
 async def _in_stage(h: Harness, case_id: str, stage: CaseStage) -> CaseStatus | None:
@@ -77,6 +85,8 @@ async def test_a_tenth_worker_joining_after_verification_amends_the_order_and_re
     late = [m for m in status.members if m in status.unconfirmed_members]
     assert len(late) == 1 and status.amount_owed == 40000 and status.workers == 10
     assert any(e.kind == "case.figures_reopened" for e in status.timeline)
+    # The ledger hears that the case waits for its new totals (the console shows the form from it).
+    await h.eventually(lambda: _reported(h, case_id, lambda s: s.unconfirmed_members == late))
 
     # The inspector confirms the new totals: an amended order for the added ¥4,000, served anew.
     await h.update(h.case(case_id), Updates.CONFIRM_FIGURES, confirm(40000, 10), CaseStatus)
@@ -93,6 +103,8 @@ async def test_a_tenth_worker_joining_after_verification_amends_the_order_and_re
     status = await pass_payment_deadline(h, case_id, status)
     assert status.threshold is not None and status.threshold.reached and status.threshold.workers == 10
     assert status.referral_approval is not None and status.referral_approval.outcome == "awaiting_report"
+    reported = await h.eventually(lambda: _reported(h, case_id, lambda s: s.referral_approval == "awaiting_report"))
+    assert reported.unconfirmed_members == [] and reported.referral_withdrawal is None
 
 
 async def test_new_totals_after_the_refusal_bring_an_amended_order_and_a_new_assessment(harness: Harness) -> None:

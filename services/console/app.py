@@ -28,6 +28,7 @@ from services.console.pages import (
     agencies,
     approvals,
     case_actions,
+    case_decisions,
     cases,
     city_office,
     public,
@@ -43,7 +44,7 @@ from services.contracts.working_days import WorkingCalendar
 
 PROCESS_NAME = "console"
 DEFAULT_PORT = 8006
-PAGES = (sign_in, queue, cases, case_actions, registers, agencies, city_office, approvals, public)
+PAGES = (sign_in, queue, cases, case_actions, case_decisions, registers, agencies, city_office, approvals, public)
 
 log = logging.getLogger(__name__)
 

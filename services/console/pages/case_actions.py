@@ -78,7 +78,7 @@ templates.env.globals.update(
 )
 
 
-def _text(form: FormData, name: str) -> str | None:
+def form_text(form: FormData, name: str) -> str | None:
     value = form.get(name)
     return value.strip() or None if isinstance(value, str) else None
 
@@ -99,7 +99,7 @@ def _moment(value: str | None) -> str | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=CHINA)).isoformat()
 
 
-class _Missing(Exception):
+class MissingField(Exception):
     """A form field the console checks itself before asking a service (a file, the reveal's reason)."""
 
     def __init__(self, field: str, message: str) -> None:
@@ -108,11 +108,11 @@ class _Missing(Exception):
         self.message = message
 
 
-async def _evidence_ref(request: Request, session: Session, form: FormData, field: str) -> str:
+async def evidence_ref(request: Request, session: Session, form: FormData, field: str) -> str:
     """Upload the form's file to intake's evidence store; its sha256 is the reference the action carries."""
     upload = _upload(form, field)
     if upload is None:
-        raise _Missing(field, "请选择要上传的照片或回执。")
+        raise MissingField(field, "请选择要上传的照片或回执。")
     console = console_of(request)
     stored = await service_send(
         console.client, "POST", f"{console.intake_url}/v1/evidence", session.token,
@@ -121,7 +121,7 @@ async def _evidence_ref(request: Request, session: Session, form: FormData, fiel
     return str(stored["sha256"])
 
 
-def _case_url(request: Request, case_id: str, tail: str = "") -> str:
+def case_url(request: Request, case_id: str, tail: str = "") -> str:
     base = f"{console_of(request).cases_url}/v1/cases/{quote(case_id, safe='')}"
     return f"{base}/{tail}" if tail else base
 
@@ -130,24 +130,24 @@ def _complaint_url(request: Request, complaint_id: str, tail: str) -> str:
     return f"{console_of(request).cases_url}/v1/complaints/{quote(complaint_id, safe='')}/{tail}"
 
 
-async def _act(request: Request, session: Session, case_id: str, form_name: str, done: str,
+async def act(request: Request, session: Session, case_id: str, form_name: str, done: str,
                build: Callable[[FormData], Awaitable[tuple[str, Any]]], unknown: str | None = None) -> Response:
     """Check the CSRF token, send the action with the form's idempotency key; 303 back, or the page again.
     `unknown`: what a 404 means when the case itself is in scope (another service that has not heard of it yet)."""
     form = await request.form()
-    if not session.csrf_matches(_text(form, "csrf")):
+    if not session.csrf_matches(form_text(form, "csrf")):
         return csrf_refused()
     values = {k: v for k, v in form.items() if isinstance(v, str) and k not in ("csrf", "key")}
     try:
         url, body = await build(form)
         await service_send(console_of(request).client, "POST", url, session.token, json=body,
-                           idempotency_key=_text(form, "key"))
+                           idempotency_key=form_text(form, "key"))
     except NotFound:
         if unknown is None:
             return page(request, "not_found.html", {"session": session}, 404)
         # The case page checks the case's scope again: another county's case is still the not-found page.
         return await _case_page_again(request, session, case_id, form_name, 409, unknown, {}, values)
-    except _Missing as missing:
+    except MissingField as missing:
         return await _case_page_again(request, session, case_id, form_name, 422, missing.message,
                                       {missing.field: missing.message}, values)
     except Refused as refused:
@@ -172,23 +172,23 @@ async def _case_page_again(request: Request, session: Session, case_id: str, for
 async def acceptance(request: Request, case_id: str, complaint_id: str,
                      session: Annotated[Session, Depends(signed_in)]) -> Response:
     async def build(form: FormData) -> tuple[str, Any]:
-        missing = [line.strip() for line in (_text(form, "missing_items") or "").splitlines() if line.strip()]
-        body = {"decision": _text(form, "decision") or "", "reason": _text(form, "reason"),
-                "explanation": _text(form, "explanation"), "forward_to": _text(form, "forward_to"),
+        missing = [line.strip() for line in (form_text(form, "missing_items") or "").splitlines() if line.strip()]
+        body = {"decision": form_text(form, "decision") or "", "reason": form_text(form, "reason"),
+                "explanation": form_text(form, "explanation"), "forward_to": form_text(form, "forward_to"),
                 "missing_items": missing}
         return _complaint_url(request, complaint_id, "acceptance"), {k: v for k, v in body.items() if v is not None}
 
-    return await _act(request, session, case_id, f"acceptance:{complaint_id}", "acceptance", build)
+    return await act(request, session, case_id, f"acceptance:{complaint_id}", "acceptance", build)
 
 
 @router.post("/cases/{case_id}/complaints/{complaint_id}/callback", response_class=HTMLResponse)
 async def callback(request: Request, case_id: str, complaint_id: str,
                    session: Annotated[Session, Depends(signed_in)]) -> Response:
     async def build(form: FormData) -> tuple[str, Any]:
-        body = {"satisfaction": _text(form, "satisfaction") or "", "notes": _text(form, "notes")}
+        body = {"satisfaction": form_text(form, "satisfaction") or "", "notes": form_text(form, "notes")}
         return _complaint_url(request, complaint_id, "callback"), {k: v for k, v in body.items() if v is not None}
 
-    return await _act(request, session, case_id, f"callback:{complaint_id}", "callback", build)
+    return await act(request, session, case_id, f"callback:{complaint_id}", "callback", build)
 
 
 # -- the case's actions -------------------------------------------------------------------------------------
@@ -197,63 +197,63 @@ async def callback(request: Request, case_id: str, complaint_id: str,
 @router.post("/cases/{case_id}/verification", response_class=HTMLResponse)
 async def verification(request: Request, case_id: str, session: Annotated[Session, Depends(signed_in)]) -> Response:
     async def build(form: FormData) -> tuple[str, Any]:
-        body = {name: _text(form, name)
+        body = {name: form_text(form, name)
                 for name in ("outcome", "department", "confirmed_amount", "confirmed_workers", "notes")}
         body["outcome"] = body["outcome"] or ""
-        return _case_url(request, case_id, "verification"), {k: v for k, v in body.items() if v is not None}
+        return case_url(request, case_id, "verification"), {k: v for k, v in body.items() if v is not None}
 
-    return await _act(request, session, case_id, "verification", "verification", build)
+    return await act(request, session, case_id, "verification", "verification", build)
 
 
 @router.post("/cases/{case_id}/service", response_class=HTMLResponse)
 async def service(request: Request, case_id: str, session: Annotated[Session, Depends(signed_in)]) -> Response:
     async def build(form: FormData) -> tuple[str, Any]:
-        method = _text(form, "method") or ""
+        method = form_text(form, "method") or ""
         # In person the signed receipt is the proof; posted at the site, the photo of it.
-        kind = _text(form, "evidence_kind") or ("receipt" if method == "in_person" else "photo")
-        ref = await _evidence_ref(request, session, form, "evidence")
-        body = {"method": method, "evidence": [{"kind": kind, "ref": ref}], "served_at": _moment(_text(form, "served_at"))}
-        return _case_url(request, case_id, "service"), {k: v for k, v in body.items() if v is not None}
+        kind = form_text(form, "evidence_kind") or ("receipt" if method == "in_person" else "photo")
+        ref = await evidence_ref(request, session, form, "evidence")
+        body = {"method": method, "evidence": [{"kind": kind, "ref": ref}], "served_at": _moment(form_text(form, "served_at"))}
+        return case_url(request, case_id, "service"), {k: v for k, v in body.items() if v is not None}
 
-    return await _act(request, session, case_id, "service", "service", build)
+    return await act(request, session, case_id, "service", "service", build)
 
 
 @router.post("/cases/{case_id}/payments", response_class=HTMLResponse)
 async def payment(request: Request, case_id: str, session: Annotated[Session, Depends(signed_in)]) -> Response:
     async def build(form: FormData) -> tuple[str, Any]:
-        ref = await _evidence_ref(request, session, form, "evidence")
-        body = {"payment_id": _text(form, "payment_id") or "", "amount": _text(form, "amount") or "",
-                "purpose": _text(form, "purpose"), "paid_at": _moment(_text(form, "paid_at")),
-                "evidence": [{"kind": _text(form, "evidence_kind") or "bank_record", "ref": ref}]}
-        return _case_url(request, case_id, "payments"), {k: v for k, v in body.items() if v is not None}
+        ref = await evidence_ref(request, session, form, "evidence")
+        body = {"payment_id": form_text(form, "payment_id") or "", "amount": form_text(form, "amount") or "",
+                "purpose": form_text(form, "purpose"), "paid_at": _moment(form_text(form, "paid_at")),
+                "evidence": [{"kind": form_text(form, "evidence_kind") or "bank_record", "ref": ref}]}
+        return case_url(request, case_id, "payments"), {k: v for k, v in body.items() if v is not None}
 
-    return await _act(request, session, case_id, "payment", "payment", build)
+    return await act(request, session, case_id, "payment", "payment", build)
 
 
 @router.post("/cases/{case_id}/closure", response_class=HTMLResponse)
 async def closure(request: Request, case_id: str, session: Annotated[Session, Depends(signed_in)]) -> Response:
     async def build(form: FormData) -> tuple[str, Any]:
-        body = {"reason": _text(form, "reason") or "", "notes": _text(form, "notes")}
-        return _case_url(request, case_id, "closure"), {k: v for k, v in body.items() if v is not None}
+        body = {"reason": form_text(form, "reason") or "", "notes": form_text(form, "notes")}
+        return case_url(request, case_id, "closure"), {k: v for k, v in body.items() if v is not None}
 
-    return await _act(request, session, case_id, "closure", "closure", build)
+    return await act(request, session, case_id, "closure", "closure", build)
 
 
 @router.post("/cases/{case_id}/extension-requests", response_class=HTMLResponse)
 async def extension(request: Request, case_id: str, session: Annotated[Session, Depends(signed_in)]) -> Response:
     async def build(form: FormData) -> tuple[str, Any]:
-        return _case_url(request, case_id, "extension-requests"), {"reason": _text(form, "reason") or ""}
+        return case_url(request, case_id, "extension-requests"), {"reason": form_text(form, "reason") or ""}
 
-    return await _act(request, session, case_id, "extension", "extension", build)
+    return await act(request, session, case_id, "extension", "extension", build)
 
 
 @router.post("/cases/{case_id}/fast-track-referrals", response_class=HTMLResponse)
 async def fast_track(request: Request, case_id: str, session: Annotated[Session, Depends(signed_in)]) -> Response:
     async def build(form: FormData) -> tuple[str, Any]:
-        body = {"case_id": case_id, "target": _text(form, "target") or "", "basis": _text(form, "basis") or ""}
+        body = {"case_id": case_id, "target": form_text(form, "target") or "", "basis": form_text(form, "basis") or ""}
         return f"{console_of(request).referrals_url}/v1/fast-track-referrals", body
 
-    return await _act(request, session, case_id, "fast_track", "fast_track", build,
+    return await act(request, session, case_id, "fast_track", "fast_track", build,
                       unknown="转介系统尚未收到该案件的信息，请稍后再试。")
 
 
@@ -276,9 +276,9 @@ async def reveal(request: Request, case_id: str, complaint_id: str,
     """The complainant's identity from intake, which audits the read under the person (`person:<id>`) with the
     reason given. Shown once, on a page no browser or proxy may keep; nothing of it is logged here."""
     form = await request.form()
-    if not session.csrf_matches(_text(form, "csrf")):
+    if not session.csrf_matches(form_text(form, "csrf")):
         return csrf_refused()
-    reason = _text(form, "reason")
+    reason = form_text(form, "reason")
     if not reason or not 2 <= len(reason) <= 500:
         message = "请填写查看身份的理由（2 至 500 字）。"
         return await _case_page_again(request, session, case_id, f"reveal:{complaint_id}", 422, message,
@@ -286,7 +286,7 @@ async def reveal(request: Request, case_id: str, complaint_id: str,
     console = console_of(request)
     try:
         # The case first: a complaint must be shown under the case it belongs to, within the person's scope.
-        case = await service_get(console.client, _case_url(request, case_id), session.token)
+        case = await service_get(console.client, case_url(request, case_id), session.token)
         if complaint_id not in {c.get("complaint_id") for c in case.get("complaints", [])}:
             raise NotFound(complaint_id)
         person = await _read_identity(request, session, complaint_id, reason)

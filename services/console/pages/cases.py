@@ -35,6 +35,7 @@ REFERRAL_TARGETS = {"police": "公安机关", "procuratorate": "检察院", "arb
 LISTING_STAGES = {"notice": "事先告知", "defence": "陈述申辩期", "review": "申辩复核", "listed": "已列入失信名单",
                   "not_listed": "不予列入", "removed": "已移出"}
 LISTING_GROUNDS = {"criminal_threshold": "拒不支付且达到刑事立案标准", "mass_incident": "引发群体性或极端事件"}
+REFERRAL_REPORT = "case.referral_report_submitted"
 # The sanctions API lists a scope's listings newest first, without a case filter: the case's are among these.
 LISTINGS_READ = 200
 
@@ -126,10 +127,13 @@ async def case_page(request: Request, case_id: str, session: Annotated[Session, 
          "overdue": d.get("outcome") == "expired"}
         for d in _deadline_list(case.get("deadlines"))
     ]
+    events = timeline.get("events", [])
     return page(request, "case.html", {
         "session": session, "case": case, "row": texts.queue_row(case, today, console.calendar),
+        # What the bureau head reads before deciding on a referral: the case team's latest report.
+        "referral_report": next((e for e in reversed(events) if e.get("type") == REFERRAL_REPORT), None),
         "complaints": [{**c, "stage_name": texts.complaint_stage_name(c.get("stage"))} for c in case.get("complaints", [])],
-        "deadlines": deadlines, "events": timeline.get("events", []),
+        "deadlines": deadlines, "events": events,
         "status_name": texts.STATUSES.get(case.get("status", ""), case.get("status", "")),
         "case_documents": [_document_row(d) for d in (documents or {}).get("documents", [])],
         "case_documents_gap": documents_gap,

@@ -29,14 +29,24 @@ CLASSIFICATIONS = {
     "no_violation": "无违法事实",
     "administrative": "程序性办结",
 }
+# What a case may wait for a person to do (the cases API's `awaiting` filter).
+AWAITING = {
+    "referral_report": "待提交移送报告",
+    "referral_decision": "待负责人审批移送",
+    "withdrawal_decision": "待审批撤回移送",
+    "figures": "待重新确认金额与人数",
+    "deadline_confirmation": "待确认暂定期限",
+}
 MINE = "mine"
 
 
-def _filters(stage: str, classification: str, employer: str, assignee: str, overdue: str) -> dict[str, str]:
+def _filters(stage: str, classification: str, employer: str, assignee: str, overdue: str,
+             awaiting: str = "") -> dict[str, str]:
     """The filters as the page's URL keeps them: only the ones set, and only values the page offers."""
     chosen = {
         "stage": stage if stage in texts.STAGES else "",
         "classification": classification if classification in CLASSIFICATIONS else "",
+        "awaiting": awaiting if awaiting in AWAITING else "",
         "employer": employer.strip()[:200],
         "assignee": MINE if assignee == MINE else "",
         "overdue": "1" if overdue else "",
@@ -46,7 +56,7 @@ def _filters(stage: str, classification: str, employer: str, assignee: str, over
 
 def _api_params(filters: dict[str, str], session: Session, cursor: str) -> dict[str, str]:
     params = {"status": "open", "sort": "next_deadline", "limit": "50"}
-    for name in ("stage", "classification", "employer"):
+    for name in ("stage", "classification", "employer", "awaiting"):
         if name in filters:
             params[name] = filters[name]
     if filters.get("assignee") == MINE:
@@ -67,9 +77,9 @@ def _queue_url(filters: dict[str, str], cursor: str = "") -> str:
 @router.get("/queue", response_class=HTMLResponse)
 async def queue(request: Request, session: Annotated[Session, Depends(signed_in)], stage: str = "",
                 classification: str = "", employer: str = "", assignee: str = "", overdue: str = "",
-                cursor: str = "") -> Response:
+                awaiting: str = "", cursor: str = "") -> Response:
     console = console_of(request)
-    filters = _filters(stage, classification, employer, assignee, overdue)
+    filters = _filters(stage, classification, employer, assignee, overdue, awaiting)
     listed = await service_get(console.client, f"{console.cases_url}/v1/cases", session.token,
                                _api_params(filters, session, cursor))
     today = datetime.now(texts.CHINA).date()
@@ -77,5 +87,6 @@ async def queue(request: Request, session: Annotated[Session, Depends(signed_in)
     next_page = _queue_url(filters, listed["next_cursor"]) if listed.get("next_cursor") else None
     return page(request, "queue.html", {
         "session": session, "rows": rows, "filters": filters, "classifications": CLASSIFICATIONS,
+        "awaiting_names": AWAITING,
         "next_page": next_page, "refresh_url": _queue_url(filters, cursor),
     })

@@ -8,70 +8,22 @@ without its CSRF token acts on nothing, and revealing a complainant's identity i
 from __future__ import annotations
 
 import re
-import time
 import uuid
-import zlib
 from datetime import date
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-import httpx
 import pytest
 from markupsafe import escape
 
 from deploy.stack import Stack
 from tests.integration.cases.conftest import Agencies, complaint_body
 from tests.support.agencies import wait_for
+from tests.support.console_forms import Browser, hidden_fields, tiny_png
 from tests.support.people import add_person
 
 COUNTY = "130403"
 OTHER_COUNTY = "130402"
-
-
-def _tiny_png() -> bytes:
-    """A valid 1×1 PNG, small enough for the console's request limit: the photo of the signed receipt."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
-
-    header = (1).to_bytes(4, "big") * 2 + bytes([8, 2, 0, 0, 0])
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff\xff\xff"))
-            + chunk(b"IEND", b""))
-
-
-def _hidden(page: httpx.Response, action: str) -> dict[str, str]:
-    """The hidden fields (CSRF token, idempotency key) of the form posting to `action` on the page."""
-    form = re.search(rf'<form method="post" action="{re.escape(action)}"[^>]*>(.*?)</form>', page.text, re.S)
-    assert form, f"no form for {action} on the page:\n{page.text}"
-    return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form.group(1)))
-
-
-class Browser:
-    def __init__(self, console: str, person: tuple[str, str]) -> None:
-        self.http = httpx.Client(base_url=console, timeout=60, follow_redirects=False)
-        self.last_sent: dict[str, str] = {}
-        form = self.http.get("/sign-in")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
-        assert csrf, form.text
-        signed_in = self.http.post("/sign-in", data={"csrf": csrf.group(1), "person_id": person[0],
-                                                      "password": person[1]})
-        assert signed_in.status_code == 303, signed_in.text
-
-    def submit(self, case_id: str, action: str, fields: dict[str, str], files: Any = None) -> httpx.Response:
-        """Open the case page and submit the form posting to `action`, with its hidden fields as rendered."""
-        page = self.http.get(f"/cases/{case_id}")
-        assert page.status_code == 200, page.text
-        self.last_sent = {**_hidden(page, action), **fields}
-        return self.http.post(action, data=self.last_sent, files=files)
-
-    def submit_until(self, case_id: str, action: str, fields: dict[str, str], *, retry_on: tuple[int, ...],
-                     files: Any = None, timeout: float = 60) -> httpx.Response:
-        """Submit, again while the process is not there yet (its workflow starts asynchronously)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            response = self.submit(case_id, action, fields, files)
-            if response.status_code not in retry_on or time.monotonic() > deadline:
-                return response
-            time.sleep(1)
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +91,7 @@ def test_an_inspector_accepts_verifies_and_serves_through_the_case_page(
     page = browser.http.get(f"/cases/{case_id}")
     assert f'action="/cases/{case_id}/closure"' not in page.text
     closure = browser.http.post(f"/cases/{case_id}/closure", data={
-        **_hidden(page, f"/cases/{case_id}/verification"), "reason": "paid_in_full"})
+        **hidden_fields(page, f"/cases/{case_id}/verification"), "reason": "paid_in_full"})
     api = agencies.other_inspector.post(f"/v1/cases/{case_id}/closure", json={"reason": "paid_in_full"})
     assert closure.status_code == api.status_code == 409, api.text
     assert escape(api.json()["detail"]) in closure.text
@@ -159,7 +111,7 @@ def test_an_inspector_accepts_verifies_and_serves_through_the_case_page(
     assert 'id="verification-title"' not in page.text  # only the forms the stage allows
     served = browser.submit_until(
         case_id, f"/cases/{case_id}/service", {"method": "in_person", "evidence_kind": "receipt"},
-        files={"evidence": ("receipt.png", _tiny_png(), "image/png")}, retry_on=(404, 409, 503))
+        files={"evidence": ("receipt.png", tiny_png(), "image/png")}, retry_on=(404, 409, 503))
     assert served.status_code == 303, served.text
     agencies.case_until(case_id, lambda c: c["stage"] == "payment", "the service recorded")
     # The service's event reaches the timeline a moment after the stage.
@@ -172,7 +124,7 @@ def test_an_inspector_accepts_verifies_and_serves_through_the_case_page(
     # Payments with their evidence: more than is owed is refused with the process's reason; the whole sum
     # closes the case, and the complaint's call-back form appears.
     payments = f"/cases/{case_id}/payments"
-    receipt = {"evidence": ("bank.png", _tiny_png(), "image/png")}
+    receipt = {"evidence": ("bank.png", tiny_png(), "image/png")}
     too_much = browser.submit(case_id, payments, {"payment_id": "P1", "amount": "18000.01",
                                                   "evidence_kind": "bank_record"}, receipt)
     assert too_much.status_code == 409 and "18000" in too_much.text, too_much.text

@@ -40,12 +40,14 @@ class DemoPerson:
     @property
     def describes(self) -> str:
         return {"county_inspector": f"县区监察员（{self.county}）", "department": f"行业部门（{self.department}）",
-                "police": "公安联络员", "city_office": "市劳动保障监察支队"}.get(self.role, self.role)
+                "police": "公安联络员", "city_office": "市劳动保障监察支队",
+                "bureau_head": f"县区人社局负责人（{self.county}）"}.get(self.role, self.role)
 
 
 # One of each role whose pages the console has; the county and department are the demo complaints'.
 PEOPLE = (
     DemoPerson("demo.inspector", "王丽", Role.county_inspector.value, county="130402"),
+    DemoPerson("demo.head", "陈刚", Role.bureau_head.value, county="130402"),
     DemoPerson("demo.housing", "李娜", Role.department.value, department="housing"),
     DemoPerson("demo.police", "张伟", Role.police.value),
     DemoPerson("demo.city", "赵敏", Role.city_office.value),
@@ -95,14 +97,15 @@ def people_table(console_url: str, people: list[DemoPerson], landed: dict[str, A
 async def leave_a_case_at_each_stage(demo: Demo, seed: int, complaint_body: Any) -> dict[str, str]:
     """One small complaint taken to each stage and left there for the console's pages: awaiting acceptance,
     accepted and awaiting verification, verified with its order awaiting service, served and awaiting payment
-    (on a compressed clock the order's deadline soon passes it on to refusal). Returns stage → case or
+    (on a compressed clock the order's deadline soon passes it on to refusal, and, owed for four months, over
+    the criminal threshold it then waits for its case team's referral report). Returns stage → case or
     complaint id."""
     name = "left at each stage"
     left: dict[str, str] = {}
     employers = ("邯郸市待受理劳务有限公司", "邯郸市待核实建筑有限公司", "邯郸市待送达装饰有限公司",
                  "邯郸市待支付市政工程有限公司")
     ids = [await demo.file(name, complaint_body(seed * 10 + i, employer=employer, workers=2, amount="12000",
-                                                   months=1))
+                                                   months=4))
            for i, employer in enumerate(employers)]
     left["acceptance"] = ids[0]
     cases = [await demo.accept(name, complaint_id) for complaint_id in ids[1:]]

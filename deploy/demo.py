@@ -161,7 +161,8 @@ class Demo:
             await asyncio.sleep(1)
         raise TimeoutError(f"{scenario}: gave up waiting for {what}")
 
-    async def accept(self, scenario: str, complaint_id: str) -> str:
+    async def decide(self, scenario: str, complaint_id: str, decision: AcceptanceDecision) -> str:
+        """The inspector's acceptance decision, once the complaint's workflow runs; its workflow id."""
         workflow_id = complaint_workflow_id(complaint_id)
 
         async def started() -> bool:
@@ -169,9 +170,13 @@ class Demo:
 
         await self.wait_for(scenario, "workflow running, awaiting acceptance", started, 120)
         update_id = f"demo-accept-{uuid.uuid4().hex}"
-        decision = AcceptanceDecision(decision=AcceptanceDecisionKind.ACCEPT, decided_by="inspector-130402")
         await self.retrying(scenario, Updates.DECIDE_ACCEPTANCE, lambda: self.client.get_workflow_handle(
             workflow_id).execute_update(Updates.DECIDE_ACCEPTANCE, decision, id=update_id))
+        return workflow_id
+
+    async def accept(self, scenario: str, complaint_id: str) -> str:
+        workflow_id = await self.decide(scenario, complaint_id, AcceptanceDecision(
+            decision=AcceptanceDecisionKind.ACCEPT, decided_by="inspector-130402"))
         case_id = str((await self.retrying(scenario, "status", lambda: self.status(workflow_id)))["case_id"])
         self.workflow_ids.append(case_workflow_id(case_id))
         say(scenario, f"accepted; joined case {case_id}")

@@ -21,7 +21,13 @@ import httpx
 import psycopg
 
 from services.common.auth import Role
-from services.contracts.lifecycle import ServiceMethod, Updates, VerificationOutcome
+from services.contracts.lifecycle import (
+    AcceptanceDecision,
+    AcceptanceDecisionKind,
+    ServiceMethod,
+    Updates,
+    VerificationOutcome,
+)
 from services.issuer.accounts import SCHEMA, NewAccount, add_account, list_accounts
 
 if TYPE_CHECKING:
@@ -96,7 +102,7 @@ def people_table(console_url: str, people: list[DemoPerson], landed: dict[str, A
 
 async def leave_a_case_at_each_stage(demo: Demo, seed: int, complaint_body: Any) -> dict[str, str]:
     """One small complaint taken to each stage and left there for the console's pages: awaiting acceptance,
-    accepted and awaiting verification, verified with its order awaiting service, served and awaiting payment
+    awaiting information, accepted and awaiting verification, handed off to a department, verified with its order awaiting service, served and awaiting payment
     (on a compressed clock the order's deadline soon passes it on to refusal, and, owed for four months, over
     the criminal threshold it then waits for its case team's referral report). Returns stage → case or
     complaint id."""
@@ -116,4 +122,16 @@ async def leave_a_case_at_each_stage(demo: Demo, seed: int, complaint_body: Any)
     await demo.wait_for(name, "order waiting to be served", lambda: demo.stage_is(cases[2], "service"), 120)
     await demo.update_case(cases[2], Updates.RECORD_SERVICE, demo.served(ServiceMethod.IN_PERSON))
     left["payment"] = cases[2]
+    # A complaint whose inspector asked for more papers (its 补正 limit running), and a case handed off to the
+    # housing department that has not answered (on a compressed clock its ladder of letters soon climbs).
+    waiting = await demo.file(name, complaint_body(seed * 10 + 4, employer="邯郸市待补正劳务有限公司", workers=1,
+                                                   amount="5000", months=1))
+    await demo.decide(name, waiting, AcceptanceDecision(
+        decision=AcceptanceDecisionKind.REQUEST_MORE_INFO, decided_by="inspector-130402",
+        missing_items=["劳动合同或考勤记录", "欠条或工资表"]))
+    left["information"] = waiting
+    handed = await demo.accept(name, await demo.file(name, complaint_body(
+        seed * 10 + 5, employer="邯郸市待移交建设工程有限公司", workers=6, amount="48000", months=2)))
+    await demo.verified(handed, VerificationOutcome.PROJECT_PAYMENT_DISPUTE, department="housing")
+    left["handoff"] = handed
     return left

@@ -111,14 +111,19 @@ async def referral_report(request: Request, case_id: str,
     return await act(request, session, case_id, "referral_report", "referral_report", build)
 
 
+async def _decide(request: Request, session: Session, case_id: str, tail: str, done: str) -> Response:
+    """The bureau head's decision (approve, or refuse with the reason) on what `tail` names."""
+    async def build(form: FormData) -> tuple[str, Any]:
+        body = {"approved": _approved(form), "reason": form_text(form, "reason")}
+        return case_url(request, case_id, tail), _with_process(form, body)
+
+    return await act(request, session, case_id, done, done, build)
+
+
 @router.post("/cases/{case_id}/referral-report/decision", response_class=HTMLResponse)
 async def referral_decision(request: Request, case_id: str,
                             session: Annotated[Session, Depends(signed_in)]) -> Response:
-    async def build(form: FormData) -> tuple[str, Any]:
-        body = {"approved": _approved(form), "reason": form_text(form, "reason")}
-        return case_url(request, case_id, "referral-report/decision"), _with_process(form, body)
-
-    return await act(request, session, case_id, "referral_decision", "referral_decision", build)
+    return await _decide(request, session, case_id, "referral-report/decision", "referral_decision")
 
 
 @router.post("/cases/{case_id}/referral-withdrawal", response_class=HTMLResponse)
@@ -133,11 +138,7 @@ async def withdrawal(request: Request, case_id: str, session: Annotated[Session,
 @router.post("/cases/{case_id}/referral-withdrawal/decision", response_class=HTMLResponse)
 async def withdrawal_decision(request: Request, case_id: str,
                               session: Annotated[Session, Depends(signed_in)]) -> Response:
-    async def build(form: FormData) -> tuple[str, Any]:
-        body = {"approved": _approved(form), "reason": form_text(form, "reason")}
-        return case_url(request, case_id, "referral-withdrawal/decision"), _with_process(form, body)
-
-    return await act(request, session, case_id, "withdrawal_decision", "withdrawal_decision", build)
+    return await _decide(request, session, case_id, "referral-withdrawal/decision", "withdrawal_decision")
 
 
 @router.post("/cases/{case_id}/figures", response_class=HTMLResponse)

@@ -14,7 +14,7 @@ import pytest
 
 from deploy.stack import Stack
 from tests.support.agencies import Filing, agency_clients, wait_for
-from tests.support.factories import ComplaintTemplate
+from tests.support.factories import ComplaintTemplate, seed
 
 PROCESSES = [
     "intake-api", "intake-relay", "intake-worker",
@@ -92,6 +92,19 @@ class Agencies(Filing):
     def for_county(self, county: str) -> httpx.Client:
         """The county's inspector; the city office for a county without a development inspector."""
         return {"130402": self.inspector, "130403": self.other_inspector}.get(county, self.city)
+
+    def served_over_the_threshold(self, receipt: str) -> str:
+        """A case over the criminal threshold — one worker owed ¥6,000 for four months, above the configured
+        ¥5,000 for 3 months — on a compressed clock, verified and its order served: its deadline soon passes
+        into refusal. Its id."""
+        with self.compressed_clock():
+            _, case_id = self.accepted_case(complaint_body(seed(), amount_owed="6000.00", workers_affected=1))
+        verified = self.act(self.inspector, f"/v1/cases/{case_id}/verification", {"outcome": "wage_arrears"})
+        assert verified.status_code == 200, verified.text
+        served = self.act(self.inspector, f"/v1/cases/{case_id}/service",
+                          {"method": "in_person", "evidence": [{"kind": "receipt", "ref": receipt}]})
+        assert served.status_code == 200, served.text
+        return case_id
 
     def accepted_case(self, body: dict[str, Any]) -> tuple[str, str]:
         """File a complaint, accept it, and wait until its case has a running process: (complaint, case)."""

@@ -252,13 +252,7 @@ def test_refusal_above_the_threshold_reaches_the_police_on_the_heads_approval_an
         return next((r["criminal_referrals"] for r in rows if r["level"] == "county" and r["area"] == "130402"), 0)
 
     before = county_referrals()
-    with a.compressed_clock():
-        # One worker owed ¥6,000 for four months: above Hebei's configured ¥5,000 for 3 months.
-        _, case_id = a.accepted_case(complaint_body(seed(), amount_owed="6000.00", workers_affected=1))
-    assert a.act(a.inspector, f"/v1/cases/{case_id}/verification", {"outcome": "wage_arrears"}).status_code == 200
-    served = a.act(a.inspector, f"/v1/cases/{case_id}/service",
-                   {"method": "in_person", "evidence": [{"kind": "receipt", "ref": "ev-r-police"}]})
-    assert served.status_code == 200, served.text
+    case_id = a.served_over_the_threshold("ev-r-police")
 
     report = {"team": ["inspector-130402", "inspector-130402-b"], "facts": "逾期未支付，经查有能力支付而拒不支付",
               "subjective_element": "able_but_refused", "evidence": [{"kind": "bank_record", "ref": "ev-bank-1"}]}

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tests.integration.cases.conftest import Agencies, complaint_body
-from tests.support.factories import seed
+from tests.integration.cases.conftest import Agencies
 from tests.support.ledger_audit import assert_ledger_agrees
 
 
@@ -27,13 +26,7 @@ def test_a_referral_is_withdrawn_on_the_heads_approval_once_wages_and_compensati
     a = agencies
     a.stack.start_processes(["referrals-api", "referrals-relay", "referrals-worker", "sanctions-api",
                              "sanctions-relay", "sanctions-worker"], timeout=120)
-    with a.compressed_clock():
-        # One worker owed ¥6,000 for four months: above the configured ¥5,000 for 3 months.
-        _, case_id = a.accepted_case(complaint_body(seed(), amount_owed="6000.00", workers_affected=1))
-    assert a.act(a.inspector, f"/v1/cases/{case_id}/verification", {"outcome": "wage_arrears"}).status_code == 200
-    served = a.act(a.inspector, f"/v1/cases/{case_id}/service",
-                   {"method": "in_person", "evidence": [{"kind": "receipt", "ref": "ev-r-withdraw"}]})
-    assert served.status_code == 200, served.text
+    case_id = a.served_over_the_threshold("ev-r-withdraw")
     # Refused and over the threshold, the process waits for its case team's report: the ledger says so, and the
     # queue's `awaiting` filter finds the case.
     _wait_for_step(a, case_id, "referral_approval", "awaiting_report", "referral_report")

@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 
 from deploy.stack import Stack
-from tests.integration.cases.conftest import Agencies, complaint_body
+from tests.integration.cases.conftest import Agencies
 from tests.support.console_forms import Browser, hidden_fields, tiny_png
-from tests.support.factories import seed
 from tests.support.people import add_person
 
 # The county of the development inspector the `agencies` fixture accepts and verifies with.
@@ -38,13 +37,7 @@ def test_the_case_team_reports_and_the_bureau_head_approves_through_the_console(
     a = agencies
     a.stack.start_processes(["referrals-api", "referrals-relay", "referrals-worker", "sanctions-api",
                              "sanctions-relay", "sanctions-worker"], timeout=120)
-    with a.compressed_clock():
-        # One worker owed ¥6,000 for four months: above the configured ¥5,000 for 3 months.
-        _, case_id = a.accepted_case(complaint_body(seed(), amount_owed="6000.00", workers_affected=1))
-    assert a.act(a.inspector, f"/v1/cases/{case_id}/verification", {"outcome": "wage_arrears"}).status_code == 200
-    served = a.act(a.inspector, f"/v1/cases/{case_id}/service",
-                   {"method": "in_person", "evidence": [{"kind": "receipt", "ref": "ev-r-console"}]})
-    assert served.status_code == 200, served.text
+    case_id = a.served_over_the_threshold("ev-r-console")
     a.case_until(case_id, lambda c: "awaiting_report" in _approval(c), "the case waiting for its report", timeout=120)
 
     inspector = Browser(console, people["county_inspector"])

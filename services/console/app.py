@@ -30,6 +30,7 @@ from services.console.pages import (
     case_actions,
     cases,
     city_office,
+    listing_decisions,
     public,
     queue,
     registers,
@@ -43,7 +44,7 @@ from services.contracts.working_days import WorkingCalendar
 
 PROCESS_NAME = "console"
 DEFAULT_PORT = 8006
-PAGES = (sign_in, queue, cases, case_actions, registers, agencies, city_office, approvals, public)
+PAGES = (sign_in, queue, cases, case_actions, registers, agencies, city_office, approvals, listing_decisions, public)
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The city office's listing decisions on the real stack, as a browser without JavaScript uses them: a listing
 whose employer made a statement waits for its review, a listed employer's early-removal application waits for
 its decision (both brought there through the sanctions API, as the sanctions suite does); the city office sees
-the statement and the application's facts, a refusal without a reason shows the API's message at its form, a
+the statement and the application's facts (in Chromium, axe-core finds no serious violation), a refusal without a reason shows the API's message at its form, a
 form without its CSRF token does nothing, a county inspector gets the not-found page; the defence accepted and
 the application granted through the console reach the sanctions service under the person's name."""
 
@@ -12,6 +12,9 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from deploy.stack import Stack
 from tests.integration.sanctions.conftest import (
@@ -20,6 +23,8 @@ from tests.integration.sanctions.conftest import (
     sanctions,  # noqa: F401 (a fixture, used by name)
     wait_for,
 )
+from tests.support.axe import serious_violations
+from tests.support.browser import DESK, chromium
 from tests.support.console_agencies import signed_in_as
 from tests.support.people import add_person
 
@@ -38,6 +43,14 @@ def compressed(sanctions: Sanctions, console: str) -> Iterator[Sanctions]:  # no
         yield sanctions
     finally:
         sanctions.restart_api()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[webdriver.Chrome]:
+    """Chromium, started before the listings are brought to the city office (their time is short)."""
+    with chromium(DESK) as chrome:
+        chrome.set_page_load_timeout(60)
+        yield chrome
 
 
 @pytest.fixture(scope="module")
@@ -105,10 +118,25 @@ def _fields(page: str, action: str, marker: str) -> dict[str, str]:
             for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', chosen[0])}
 
 
+def _accessible(browser: webdriver.Chrome, console: str, person: tuple[str, str], reviewed: str) -> None:
+    """The page with its statement and application, in Chromium: axe-core finds no serious violation."""
+    browser.delete_all_cookies()
+    browser.get(f"{console}/sign-in")
+    browser.find_element(By.ID, "person_id").send_keys(person[0])
+    browser.find_element(By.ID, "password").send_keys(person[1])
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    WebDriverWait(browser, 30).until(lambda b: "/sign-in" not in b.current_url)
+    browser.get(f"{console}{LISTINGS}")
+    assert STATEMENT in browser.page_source and reviewed in browser.page_source
+    assert serious_violations(browser) == []
+
+
 def test_the_city_office_reviews_a_statement_and_grants_an_early_removal(
     compressed: Sanctions, console: str, city_officer: tuple[str, str], inspector: tuple[str, str],
+    browser: webdriver.Chrome,
 ) -> None:
     reviewed, repaired, application_id = _in_review_and_waiting(compressed)
+    _accessible(browser, console, city_officer, reviewed)
     review_action = f"{LISTINGS}/{reviewed}/review"
     decision_action = f"{LISTINGS}/{repaired}/applications/{application_id}/decision"
 

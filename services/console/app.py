@@ -31,6 +31,7 @@ from services.console.pages import (
     case_decisions,
     cases,
     city_office,
+    listing_decisions,
     public,
     queue,
     registers,
@@ -44,7 +45,8 @@ from services.contracts.working_days import WorkingCalendar
 
 PROCESS_NAME = "console"
 DEFAULT_PORT = 8006
-PAGES = (sign_in, queue, cases, case_actions, case_decisions, registers, agencies, city_office, approvals, public)
+PAGES = (sign_in, queue, cases, case_actions, case_decisions, registers, agencies, city_office, approvals,
+         listing_decisions, public)
 
 log = logging.getLogger(__name__)
 

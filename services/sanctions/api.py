@@ -135,12 +135,15 @@ class DecisionBody(_Body):
 @router.get("/listings", tags=["listings"], summary="Listings in your scope, newest first")
 async def get_listings(
     request: Request, stage: str | None = None, county: str | None = None,
+    pending_application: bool | None = Query(None, description="true: only listings with an early-removal "
+                                             "application waiting for its decision; false: only those without"),
     limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=MAX_OFFSET), principal: Principal = READERS,
 ) -> JSONResponse:
     if principal.county and county and county != principal.county:
         raise Problem(403, "Forbidden", f"your scope is county {principal.county}")
     async with request.app.state.pool.connection() as conn:
-        rows = await store.search_listings(conn, stage=stage, county=principal.county or county, limit=limit, offset=offset)
+        rows = await store.search_listings(conn, stage=stage, county=principal.county or county, limit=limit,
+                                           offset=offset, pending_application=pending_application)
     return _json({"items": rows, "limit": limit, "offset": offset})
 
 
@@ -168,6 +171,13 @@ async def get_persons(request: Request, listing_id: str, principal: Principal = 
 async def post_statement(request: Request, listing_id: str, body: StatementBody, key: IdempotencyKey = None,
                          principal: Principal = ACTORS) -> JSONResponse:
     return _json(await sanctions(request).record_statement(principal, listing_id, body.text, key))
+
+
+@router.get("/listings/{listing_id}/statements", tags=["listings"],
+            summary="The employer's statements in clear, for their review (city office, county inspectors; audited)")
+async def get_statements(request: Request, listing_id: str, principal: Principal = ACTORS) -> JSONResponse:
+    return _json({"listing_id": listing_id,
+                  "statements": await sanctions(request).statement_texts(principal, listing_id)})
 
 
 @router.post("/listings/{listing_id}/review", tags=["listings"],

@@ -446,6 +446,17 @@ class Sanctions:
             "person_ref": r["person_ref"],
         } for r in rows]
 
+    async def statement_texts(self, principal: Principal, listing_id: str) -> list[dict[str, Any]]:
+        """The employer's statements in clear, for the review; sealed because they may name people, so every
+        read is audited."""
+        await self.visible_listing(principal, listing_id)
+        async with self._pool.connection() as conn, conn.transaction():
+            rows = await store.statements(conn, listing_id)
+            await audit.record(conn, principal, "listing.statements.read", listing_id, fields=["text"],
+                               detail={"count": len(rows)})
+        return [{"statement_id": r["statement_id"], "text": self._cipher.open(r["text_sealed"], context=STATEMENT_CONTEXT),
+                 "recorded_by": r["recorded_by"], "received_at": r["received_at"]} for r in rows]
+
     async def document(self, principal: Principal | None, document_id: str) -> dict[str, Any]:
         async with self._pool.connection() as conn:
             doc = await store.get_document(conn, document_id)

@@ -94,14 +94,19 @@ async def apply_report(conn: Conn, listing_id: str, seq: int, at: datetime, snap
     return bool(cur.rowcount)
 
 
-async def search_listings(conn: Conn, *, stage: str | None, county: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
-    clauses, params = [], []
+async def search_listings(conn: Conn, *, stage: str | None, county: str | None, limit: int, offset: int,
+                          pending_application: bool | None = None) -> list[dict[str, Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
     if stage:
         clauses.append("stage = %s")
         params.append(stage)
     if county:
         clauses.append("county = %s")
         params.append(county)
+    if pending_application is not None:
+        # The workflow's last report names the application waiting for the city office's decision.
+        clauses.append("pending_application IS NOT NULL" if pending_application else "pending_application IS NULL")
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
     cur = await conn.execute(
         f"SELECT {LISTING_COLUMNS} FROM listings {where} ORDER BY proposed_at DESC, listing_id LIMIT %s OFFSET %s",
@@ -200,6 +205,14 @@ async def insert_statement(conn: Conn, statement_id: str, listing_id: str, text_
         "INSERT INTO statements (statement_id, listing_id, text_sealed, recorded_by) VALUES (%s, %s, %s, %s)",
         (statement_id, listing_id, text_sealed, recorded_by),
     )
+
+
+async def statements(conn: Conn, listing_id: str) -> list[dict[str, Any]]:
+    cur = await conn.execute(
+        "SELECT statement_id, text_sealed, recorded_by, received_at FROM statements WHERE listing_id = %s "
+        "ORDER BY received_at, statement_id", (listing_id,),
+    )
+    return await cur.fetchall()
 
 
 async def insert_application(conn: Conn, *, application_id: str, listing_id: str, status: str, pledge_ref: str,

@@ -36,6 +36,14 @@ def signed_in_person(stack: Stack, console: str, role: str, *scope: str) -> Iter
         yield _signed_in(client, person_id, password)
 
 
+@contextlib.contextmanager
+def signed_in_as(console: str, person_id: str, password: str) -> Iterator[httpx.Client]:
+    """A browser signed in as a person made earlier (the test console's sessions end after a few idle seconds:
+    sign in just before reading pages)."""
+    with browser(console) as client:
+        yield _signed_in(client, person_id, password)
+
+
 def _signed_in(client: httpx.Client, person_id: str, password: str) -> httpx.Client:
     form = client.get("/sign-in")
     csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)

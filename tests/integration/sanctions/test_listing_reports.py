@@ -27,6 +27,16 @@ def test_a_statement_under_review_and_a_correction_reach_the_listing_record(sanc
                                          timeout=60)
         assert review["statements"] == [statement.json()["statement_id"]] and review["report_seq"] >= 1
         assert review["defence_due_date"] is not None
+        in_review = sanctions.city.get("/v1/listings", params={"stage": "review", "limit": 200}).json()["items"]
+        assert listing_id in [item["listing_id"] for item in in_review]
+
+        # The city office reads the statement it reviews in clear (sealed in the store): the read is audited.
+        statements = sanctions.city.get(f"/v1/listings/{listing_id}/statements")
+        assert statements.status_code == 200, statements.text
+        assert [s["text"] for s in statements.json()["statements"]] == ["我公司对拖欠数额有异议。"]
+        assert sanctions.query("SELECT 1 FROM audit_log WHERE subject = %s AND action = 'listing.statements.read'",
+                               listing_id)
+        assert sanctions.credit.get(f"/v1/listings/{listing_id}/statements").status_code == 403
         assert_listings_agree(stack, [listing_id])
 
         maintained = sanctions.city.post(f"/v1/listings/{listing_id}/review",

@@ -190,6 +190,15 @@ def test_credit_repair_on_the_real_stack_refused_before_six_months_then_granted(
         accepted = sanctions.inspector.post(path, json=application)
         assert accepted.status_code == 200, accepted.text
         application_id = accepted.json()["application_id"]
+
+        # The listing is among those with an application waiting (the workflow's report), and only there.
+        def waiting(pending: bool) -> list[str]:
+            listed = sanctions.city.get("/v1/listings", params={"pending_application": pending, "limit": 200})
+            assert listed.status_code == 200, listed.text
+            return [item["listing_id"] for item in listed.json()["items"]]
+
+        wait_for("the application waiting in the listings", lambda: listing_id in waiting(True), timeout=20)
+        assert listing_id not in waiting(False)
         decide = f"{path}/{application_id}/decision"
         assert sanctions.inspector.post(decide, json={"grant": True, "reason": "已整改"}).status_code == 403
         granted = sanctions.city.post(decide, json={"grant": True, "reason": "已足额支付并作出信用承诺"})
@@ -201,6 +210,7 @@ def test_credit_repair_on_the_real_stack_refused_before_six_months_then_granted(
         assert final["removal_reason"] == "credit_repair"
         statuses = [a["status"] for a in final["early_removal_applications"]]
         assert statuses == ["refused", "refused", "granted"]
+        assert listing_id not in waiting(True) and listing_id in waiting(False)
     finally:
         credit.close()
         sanctions.restart_api()

@@ -47,7 +47,9 @@ class DemoPerson:
     def describes(self) -> str:
         return {"county_inspector": f"县区监察员（{self.county}）", "department": f"行业部门（{self.department}）",
                 "police": "公安联络员", "city_office": "市劳动保障监察支队",
-                "bureau_head": f"县区人社局负责人（{self.county}）"}.get(self.role, self.role)
+                "bureau_head": f"县区人社局负责人（{self.county}）", "intake_clerk": f"窗口登记员（{self.county}）",
+                "procuratorate": "检察院联络员", "arbitration": "劳动人事争议仲裁院",
+                "legal_aid": "法律援助中心"}.get(self.role, self.role)
 
 
 # One of each role whose pages the console has; the county and department are the demo complaints'.
@@ -57,6 +59,10 @@ PEOPLE = (
     DemoPerson("demo.housing", "李娜", Role.department.value, department="housing"),
     DemoPerson("demo.police", "张伟", Role.police.value),
     DemoPerson("demo.city", "赵敏", Role.city_office.value),
+    DemoPerson("demo.clerk", "孙芳", Role.intake_clerk.value, county="130402"),
+    DemoPerson("demo.procurator", "周杰", Role.procuratorate.value),
+    DemoPerson("demo.arbitration", "吴静", Role.arbitration.value),
+    DemoPerson("demo.legalaid", "郑洁", Role.legal_aid.value),
 )
 
 

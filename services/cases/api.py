@@ -34,6 +34,7 @@ from services.common.openapi import (
     file_responses,
     idempotency_key,
 )
+from services.common.pagination import Cursor, Limit
 from services.common.problems import Problem
 from services.contracts.lifecycle import (
     AgencyNotice,
@@ -128,8 +129,8 @@ async def list_cases(
         description="Cases with an open process waiting for: the case team's referral report, the bureau head's "
                     "decision on it or on a proposed withdrawal, new totals, or a provisional deadline's date.")] = None,
     sort: Literal["next_deadline", "received_at", "amount_claimed"] = "next_deadline",
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
     principal: Principal = READERS,
 ) -> dict[str, Any]:
     if stage is not None and stage not in domain.LEDGER_STAGES:
@@ -143,10 +144,7 @@ async def list_cases(
                                 due_within_days=due_within_days, employer=employer, inspector=inspector,
                                 classification=classification, awaiting=awaiting)
     async with request.app.state.pool.connection() as conn:
-        try:
-            rows, next_cursor = await store.list_cases(conn, filters, sort=sort, limit=limit, after=cursor)
-        except ValueError as exc:
-            raise Problem(422, "Invalid cursor", str(exc)) from None
+        rows, next_cursor = await store.list_cases(conn, filters, sort=sort, limit=limit, after=cursor)
     return {"items": [_case_view(r) for r in rows], "next_cursor": next_cursor}
 
 
@@ -182,17 +180,18 @@ async def list_complaints(
     request: Request,
     stage: Literal["awaiting_acceptance", "awaiting_information", "in_case", "callback", "done"],
     county: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+    limit: Limit = 100,
+    cursor: Cursor = None,
     principal: Principal = READERS,
 ) -> dict[str, Any]:
     scope = domain.county_scope(principal)
     if scope is not None:
         if county is not None and county != scope:
-            return {"items": []}
+            return {"items": [], "next_cursor": None}
         county = scope
     async with request.app.state.pool.connection() as conn:
-        rows = await store.complaints_at_stage(conn, stage, county, limit)
-    return {"items": [{**row, "amount_owed": str(row["amount_owed"])} for row in rows]}
+        rows, next_cursor = await store.complaints_at_stage(conn, stage, county, limit, cursor)
+    return {"items": [{**row, "amount_owed": str(row["amount_owed"])} for row in rows], "next_cursor": next_cursor}
 
 
 @router.get("/cases/{case_id}/timeline", tags=["ledger"], summary="Every event of the case, in order")
@@ -240,11 +239,12 @@ async def get_document_pdf(request: Request, document_id: str, principal: Princi
             summary="Extension requests by status (pending: the city office's approvals waiting), oldest first")
 async def list_extension_requests(
     request: Request, status: Literal["pending", "approved", "refused", "failed"] = "pending",
-    limit: Annotated[int, Query(ge=1, le=200)] = 100, principal: Principal = READERS,
+    limit: Limit = 100, cursor: Cursor = None, principal: Principal = READERS,
 ) -> dict[str, Any]:
     async with request.app.state.pool.connection() as conn:
-        rows = await store.extension_requests(conn, status=status, county=domain.county_scope(principal), limit=limit)
-    return {"items": rows}
+        rows, next_cursor = await store.extension_requests(conn, status=status, county=domain.county_scope(principal),
+                                                           limit=limit, cursor=cursor)
+    return {"items": rows, "next_cursor": next_cursor}
 
 
 # --- statistics and reports ---------------------------------------------------------------------------------
@@ -290,10 +290,11 @@ async def produce_report(request: Request, body: ReportOrder, principal: Princip
 @router.get("/reports", tags=["reports"], summary="Reports produced (by the schedules or on request)")
 async def list_reports(
     request: Request, kind: Literal["daily", "weekly", "quarterly"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50, principal: Principal = READERS,
+    limit: Limit = 50, cursor: Cursor = None, principal: Principal = READERS,
 ) -> dict[str, Any]:
     async with request.app.state.pool.connection() as conn:
-        return {"items": await store.list_reports(conn, kind, limit)}
+        rows, next_cursor = await store.list_reports(conn, kind, limit, cursor)
+    return {"items": rows, "next_cursor": next_cursor}
 
 
 async def _report(request: Request, report_id: str) -> dict[str, Any]:

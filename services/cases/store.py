@@ -3,8 +3,6 @@ its event in one transaction (`add_event_async`). The projection's SQL lives in 
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -15,6 +13,7 @@ from psycopg.types.json import Jsonb
 
 from services.cases import domain
 from services.common.outbox import add_event_async
+from services.common.pagination import InvalidCursor, Keyset, decode_cursor, encode_cursor, where
 from services.contracts.events import EventEnvelope, Topics
 
 Conn = AsyncConnection[Any]
@@ -53,15 +52,25 @@ async def case_complaints(conn: Conn, case_id: str) -> list[dict[str, Any]]:
     return await cur.fetchall()
 
 
-async def complaints_at_stage(conn: Conn, stage: str, county: str | None, limit: int) -> list[dict[str, Any]]:
+# How the other lists are ordered and paged (services/common/pagination.py; the queue has its own sorts below).
+COMPLAINTS_AT_STAGE = Keyset("complaints", "coalesce(closed_at, 'infinity'::timestamptz)", "timestamptz",
+                             "complaint_id", descending=False)
+EXTENSION_REQUESTS = Keyset("extension-requests", "e.created_at", "timestamptz", "e.request_id", descending=False)
+REPORTS = Keyset("reports", "period_start", "date", "report_id")
+
+
+async def complaints_at_stage(conn: Conn, stage: str, county: str | None, limit: int,
+                              cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """Complaints at a stage, without any personal data; `callback`: the call-backs due, the longest waiting first."""
+    after, after_params = COMPLAINTS_AT_STAGE.after(cursor)
     cur = await conn.execute(
         "SELECT complaint_id, case_id, county, amount_owed, workers_affected, submitted_at, stage, status, decision, "
-        "closure_reason, closed_at, overdue, deadlines FROM complaints "
-        "WHERE stage = %s AND (%s::text IS NULL OR county = %s) ORDER BY closed_at NULLS LAST, complaint_id LIMIT %s",
-        (stage, county, county, limit),
+        f"closure_reason, closed_at, overdue, deadlines, {COMPLAINTS_AT_STAGE.select} FROM complaints"
+        f"{where(['stage = %s', '(%s::text IS NULL OR county = %s)', after])} "
+        f"ORDER BY {COMPLAINTS_AT_STAGE.order_by} LIMIT %s",
+        (stage, county, county, *after_params, limit + 1),
     )
-    return await cur.fetchall()
+    return COMPLAINTS_AT_STAGE.page(await cur.fetchall(), limit, "complaint_id")
 
 
 async def case_processes(conn: Conn, case_id: str) -> list[dict[str, Any]]:
@@ -123,23 +132,12 @@ SORTS = {
 }
 
 
-def encode_cursor(sort: str, key: Any, case_id: str) -> str:
-    raw = json.dumps([sort, key.isoformat() if isinstance(key, datetime) else str(key), case_id])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
+def _cursor_key(sort: str, key: str) -> Any:
+    """The sort key a queue cursor holds, as its column's type."""
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        cursor_sort, key, case_id = json.loads(base64.urlsafe_b64decode(padded))
-    except (ValueError, TypeError) as exc:
-        raise ValueError("the cursor is not valid; start again without it") from exc
-    if cursor_sort != sort:
-        raise ValueError(f"the cursor was made for sort={cursor_sort}; use it with that sort")
-    try:
-        return (Decimal(key) if sort == "amount_claimed" else datetime.fromisoformat(key)), case_id
-    except (ValueError, ArithmeticError) as exc:
-        raise ValueError("the cursor is not valid; start again without it") from exc
+        return Decimal(key) if sort == "amount_claimed" else datetime.fromisoformat(key)
+    except (ValueError, TypeError, ArithmeticError):
+        raise InvalidCursor("the cursor is not valid; start again without it") from None
 
 
 async def list_cases(
@@ -169,7 +167,8 @@ async def list_cases(
         clauses.append("status = 'open' AND next_deadline >= %s AND next_deadline < %s")
         params += [now, now + timedelta(days=f.due_within_days)]
     if after:
-        key, case_id = decode_cursor(after, sort)
+        key, case_id = decode_cursor(after, f"cases.{sort}", 2)
+        key = _cursor_key(sort, key)
         op = ">" if direction == "ASC" else "<"
         clauses.append(f"({expression}, case_id) {op} (%s, %s)")
         params += [key, case_id]
@@ -184,7 +183,7 @@ async def list_cases(
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = encode_cursor(sort, last["sort_key"], last["case_id"])
+        next_cursor = encode_cursor(f"cases.{sort}", last["sort_key"], last["case_id"])
     for row in rows:
         row.pop("sort_key", None)
     return rows, next_cursor
@@ -344,17 +343,19 @@ async def case_extension_requests(conn: Conn, case_id: str) -> list[dict[str, An
     return await cur.fetchall()
 
 
-async def extension_requests(conn: Conn, *, status: str, county: str | None, limit: int) -> list[dict[str, Any]]:
+async def extension_requests(conn: Conn, *, status: str, county: str | None, limit: int,
+                             cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """Extension requests in a status, oldest first, with their case's county and employer (the approvals list)."""
-    scope = "" if county is None else " AND l.county = %s"
+    after, after_params = EXTENSION_REQUESTS.after(cursor)
+    scope = None if county is None else "l.county = %s"
     cur = await conn.execute(
         "SELECT e.request_id, e.case_id, e.process_case_id, e.requested_by, e.reason, e.status, e.created_at, "
-        "l.county, l.employer_name, l.stage, l.next_deadline FROM extension_requests e "
-        f"JOIN ledger l ON l.case_id = e.case_id WHERE e.status = %s{scope} ORDER BY e.created_at, e.request_id "
-        "LIMIT %s",
-        (status, *(() if county is None else (county,)), limit),
+        f"l.county, l.employer_name, l.stage, l.next_deadline, {EXTENSION_REQUESTS.select} FROM extension_requests e "
+        f"JOIN ledger l ON l.case_id = e.case_id{where(['e.status = %s', scope, after])} "
+        f"ORDER BY {EXTENSION_REQUESTS.order_by} LIMIT %s",
+        (status, *(() if county is None else (county,)), *after_params, limit + 1),
     )
-    return await cur.fetchall()
+    return EXTENSION_REQUESTS.page(await cur.fetchall(), limit, "request_id")
 
 
 async def add_event(conn: Conn, event: EventEnvelope, texts: dict[str, str] | None = None) -> None:
@@ -391,10 +392,12 @@ async def get_report(conn: Conn, report_id: str) -> dict[str, Any] | None:
     return await cur.fetchone()
 
 
-async def list_reports(conn: Conn, kind: str | None, limit: int) -> list[dict[str, Any]]:
+async def list_reports(conn: Conn, kind: str | None, limit: int,
+                       cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    after, after_params = REPORTS.after(cursor)
     cur = await conn.execute(
-        "SELECT report_id, kind, period_start, period_end, produced_at FROM reports "
-        "WHERE %s::text IS NULL OR kind = %s ORDER BY period_start DESC, report_id LIMIT %s",
-        (kind, kind, limit),
+        f"SELECT report_id, kind, period_start, period_end, produced_at, {REPORTS.select} FROM reports"
+        f"{where(['(%s::text IS NULL OR kind = %s)', after])} ORDER BY {REPORTS.order_by} LIMIT %s",
+        (kind, kind, *after_params, limit + 1),
     )
-    return await cur.fetchall()
+    return REPORTS.page(await cur.fetchall(), limit, "report_id")

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from services.common.auth import Principal, Role, require_roles
+from services.common.pagination import Cursor, Keyset, Limit, where
 
 
 def scope_of(principal: Principal) -> str:
@@ -50,6 +51,10 @@ async def record(
     )
 
 
+# The trail newest first, paged by its row ids (services/common/pagination.py).
+TRAIL = Keyset("audit", "id", "bigint", "id")
+
+
 def audit_router() -> APIRouter:
     """`GET /v1/audit`: the city office (and operators) query the trail of this service."""
     router = APIRouter(tags=["audit"])
@@ -60,27 +65,25 @@ def audit_router() -> APIRouter:
         subject: str | None = None,
         actor: str | None = None,
         action: str | None = None,
-        limit: int = Query(100, ge=1, le=1000),
-        before_id: int | None = Query(None, ge=1, le=2**63 - 1, description="Page backwards from this row id"),
+        limit: Limit = 100,
+        cursor: Cursor = None,
         principal: Principal = require_roles(Role.city_office, Role.operator),
     ) -> dict[str, Any]:
-        clauses: list[str] = ["true"]
+        clauses: list[str | None] = []
         params: list[Any] = []
         for column, value in (("subject", subject), ("actor", actor), ("action", action)):
             if value:
                 clauses.append(f"{column} = %s")
                 params.append(value)
-        if before_id:
-            clauses.append("id < %s")
-            params.append(before_id)
+        after, after_params = TRAIL.after(cursor)
         async with request.app.state.pool.connection() as conn, conn.transaction():
-            cursor = await conn.execute(
-                f"SELECT id, at, actor, role, scope, action, subject, fields, detail FROM audit_log "
-                f"WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT %s",
-                (*params, limit),
+            found = await conn.execute(
+                f"SELECT id, at, actor, role, scope, action, subject, fields, detail, {TRAIL.select} FROM audit_log"
+                f"{where([*clauses, after])} ORDER BY {TRAIL.order_by} LIMIT %s",
+                (*params, *after_params, limit + 1),
             )
-            rows = await cursor.fetchall()
+            rows, next_cursor = TRAIL.page(await found.fetchall(), limit, "id")
             await record(conn, principal, "audit.read", subject or "*")
-        return {"entries": rows, "next_before_id": rows[-1]["id"] if len(rows) == limit else None}
+        return {"items": rows, "next_cursor": next_cursor}
 
     return router

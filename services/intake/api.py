@@ -10,7 +10,7 @@ import asyncio
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
@@ -18,6 +18,7 @@ from services.common import audit
 from services.common.auth import Principal, Role, bearer_principal, require_roles
 from services.common.errors import TooManyRequests
 from services.common.openapi import file_responses
+from services.common.pagination import Cursor, Limit
 from services.common.problems import Problem
 from services.intake import clues, domain, lookups, pages, posters, store
 from services.intake.evidence import EvidenceRejected, EvidenceStore
@@ -221,13 +222,12 @@ async def _site_or_404(request: Request, site_id: str) -> dict[str, Any]:
 
 
 @router.get("/v1/sites", tags=["sites"], summary="The sites registered in the caller's county, by site id")
-async def list_sites(request: Request, after: str | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 100,
+async def list_sites(request: Request, limit: Limit = 100, cursor: Cursor = None,
                      principal: Principal = require_roles(*READERS)) -> dict[str, Any]:
     county = None if principal.role in (Role.city_office, Role.operator) else (principal.county or "-")
     async with intake(request).pool.connection() as conn:
-        rows = await store.list_sites(conn, county, after, limit + 1)
-    more = len(rows) > limit
-    return {"items": rows[:limit], "next_after": rows[limit - 1]["site_id"] if more else None}
+        rows, next_cursor = await store.list_sites(conn, county, limit, cursor)
+    return {"items": rows, "next_cursor": next_cursor}
 
 
 @router.get("/v1/sites/{site_id}", tags=["sites"], summary="A registered site (public: it is on the poster)")

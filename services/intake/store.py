@@ -15,6 +15,7 @@ from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
 from services.common.outbox import add_event_async
+from services.common.pagination import Keyset, where
 from services.contracts.events import EventEnvelope, Topics
 from services.contracts.intake_events import Channel
 
@@ -227,13 +228,20 @@ async def get_site(conn: AsyncConnection[Any], site_id: str, *, for_update: bool
     return await cursor.fetchone()  # type: ignore[return-value]
 
 
-async def list_sites(conn: AsyncConnection[Any], county: str | None, after: str | None, limit: int) -> list[dict[str, Any]]:
-    """Registered sites in site id order (of one county, or all), after the given id."""
-    cursor = await conn.execute(
-        "SELECT * FROM sites WHERE (%s::text IS NULL OR county_code = %s) AND site_id > %s ORDER BY site_id LIMIT %s",
-        (county, county, after or "", limit),
+# Registered sites in site id order (services/common/pagination.py).
+SITES = Keyset("sites", "site_id", "text", "site_id", descending=False)
+
+
+async def list_sites(conn: AsyncConnection[Any], county: str | None, limit: int,
+                     cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the registered sites (of one county, or all)."""
+    after, after_params = SITES.after(cursor)
+    found = await conn.execute(
+        f"SELECT *, {SITES.select} FROM sites{where(['(%s::text IS NULL OR county_code = %s)', after])} "
+        f"ORDER BY {SITES.order_by} LIMIT %s",
+        (county, county, *after_params, limit + 1),
     )
-    return await cursor.fetchall()  # type: ignore[return-value]
+    return SITES.page(await found.fetchall(), limit, "site_id")  # type: ignore[arg-type]
 
 
 async def record_workflow_start(conn: AsyncConnection[Any], complaint_id: str, workflow_id: str) -> None:

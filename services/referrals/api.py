@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -30,6 +30,7 @@ from services.common.openapi import (
     file_responses,
     idempotency_key,
 )
+from services.common.pagination import Cursor, Limit
 from services.common.problems import Problem
 from services.contracts.lifecycle import (
     DepartmentTerms,
@@ -106,10 +107,11 @@ async def post_withdrawal(request: Request, referral_id: str, body: WithdrawRefe
 @router.get("/letters", tags=["letters"], summary="Letters of a case, handoff or referral")
 async def list_letters(
     request: Request, case_id: str | None = None, handoff_id: str | None = None, referral_id: str | None = None,
-    principal: Principal = READERS,
+    limit: Limit = 100, cursor: Cursor = None, principal: Principal = READERS,
 ) -> dict[str, Any]:
-    rows = await referrals(request).letters(principal, case_id=case_id, handoff_id=handoff_id, referral_id=referral_id)
-    return {"letters": [_jsonable(r) for r in rows]}
+    rows, next_cursor = await referrals(request).letters(principal, case_id=case_id, handoff_id=handoff_id,
+                                                         referral_id=referral_id, limit=limit, cursor=cursor)
+    return {"items": [_jsonable(r) for r in rows], "next_cursor": next_cursor}
 
 
 @router.get("/letters/{letter_id}", tags=["letters"], summary="A letter's record: number, dates, facts, hash")
@@ -155,11 +157,11 @@ class ReturnBody(_Body):
 @router.get("/handoffs", tags=["handoffs"], summary="Handoffs: a department's inbox (its own only), or by county")
 async def list_handoffs(
     request: Request, status: HandoffStatus | None = None, case_id: str | None = None,
-    limit: int = Query(100, ge=1, le=500), principal: Principal = READERS,
+    limit: Limit = 100, cursor: Cursor = None, principal: Principal = READERS,
 ) -> dict[str, Any]:
-    rows = await referrals(request).handoffs(principal, status=status.value if status else None, case_id=case_id,
-                                             limit=limit)
-    return {"handoffs": [_jsonable(r) for r in rows]}
+    rows, next_cursor = await referrals(request).handoffs(
+        principal, status=status.value if status else None, case_id=case_id, limit=limit, cursor=cursor)
+    return {"items": [_jsonable(r) for r in rows], "next_cursor": next_cursor}
 
 
 @router.get("/handoffs/{handoff_id}", tags=["handoffs"], summary="A handoff with its letters")
@@ -226,10 +228,11 @@ class FastTrackBody(_Body):
 @router.get("/referrals", tags=["referrals"], summary="Referrals: the receiving body's inbox, or by county")
 async def list_referrals(
     request: Request, status: str | None = None, case_id: str | None = None, target: ReferralKind | None = None,
-    limit: int = Query(100, ge=1, le=500), principal: Principal = READERS,
+    limit: Limit = 100, cursor: Cursor = None, principal: Principal = READERS,
 ) -> dict[str, Any]:
-    rows = await referrals(request).referrals(principal, status=status, case_id=case_id, target=target, limit=limit)
-    return {"referrals": [_jsonable(r) for r in rows]}
+    rows, next_cursor = await referrals(request).referrals(principal, status=status, case_id=case_id, target=target,
+                                                           limit=limit, cursor=cursor)
+    return {"items": [_jsonable(r) for r in rows], "next_cursor": next_cursor}
 
 
 @router.get("/referrals/{referral_id}", tags=["referrals"], summary="A referral with its package and letters")

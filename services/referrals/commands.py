@@ -365,12 +365,14 @@ class Referrals:
         return row, pdf
 
     async def letters(self, principal: Principal, *, case_id: str | None, handoff_id: str | None,
-                      referral_id: str | None) -> list[dict[str, Any]]:
+                      referral_id: str | None, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of the letters named, those the caller may read (a page may hold fewer than `limit`)."""
         if case_id is None and handoff_id is None and referral_id is None:
             raise Incomplete("Filter required", "name a case_id, handoff_id or referral_id")
         async with self._pool.connection() as conn:
-            rows = await store.letters_of(conn, case_id=case_id, handoff_id=handoff_id, referral_id=referral_id)
-        return [r for r in rows if self._may_see_letter(principal, r)]
+            rows, next_cursor = await store.page_letters(conn, case_id=case_id, handoff_id=handoff_id,
+                                                         referral_id=referral_id, limit=limit, cursor=cursor)
+        return [r for r in rows if self._may_see_letter(principal, r)], next_cursor
 
     def _may_see_letter(self, principal: Principal, row: dict[str, Any]) -> bool:
         department = self.departments.get(row["addressee"])
@@ -380,7 +382,7 @@ class Referrals:
     # --- handoffs -----------------------------------------------------------------------------------------
 
     async def handoffs(self, principal: Principal, *, status: str | None, case_id: str | None,
-                       limit: int) -> list[dict[str, Any]]:
+                       limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         department = county = None
         if principal.role is Role.department:
             department = principal.department or "-"
@@ -390,7 +392,7 @@ class Referrals:
             raise Forbidden(f"the role {principal.role.value} has no handoffs")
         async with self._pool.connection() as conn:
             return await store.list_handoffs(conn, department=department, county=county, status=status,
-                                             case_id=case_id, limit=limit)
+                                             case_id=case_id, limit=limit, cursor=cursor)
 
     async def handoff(self, principal: Principal, handoff_id: str) -> dict[str, Any]:
         row = await in_scope(self._pool, store.get_handoff, handoff_id, "handoff",
@@ -737,7 +739,8 @@ class Referrals:
             return {"closed": False, "letter_id": letter["letter_id"], "next_due_at": due_at.isoformat()}
 
     async def referrals(self, principal: Principal, *, status: str | None, case_id: str | None,
-                        target: ReferralKind | None, limit: int) -> list[dict[str, Any]]:
+                        target: ReferralKind | None, limit: int,
+                        cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         county = None
         kinds = [k for k, role in domain.REFERRAL_ROLE.items() if role is principal.role]
         if kinds:
@@ -748,7 +751,7 @@ class Referrals:
             raise Forbidden(f"the role {principal.role.value} receives no referrals")
         async with self._pool.connection() as conn:
             return await store.list_referrals(conn, target=target.value if target else None, county=county,
-                                              status=status, case_id=case_id, limit=limit)
+                                              status=status, case_id=case_id, limit=limit, cursor=cursor)
 
     async def referral(self, principal: Principal, referral_id: str) -> dict[str, Any]:
         row = await in_scope(self._pool, store.get_referral, referral_id, "referral",

@@ -12,6 +12,7 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from services.common.outbox import add_event_async
+from services.common.pagination import Keyset, where
 from services.contracts.events import EventEnvelope, Topics
 
 Conn = AsyncConnection[Any]
@@ -106,6 +107,32 @@ async def letter_pdf(conn: Conn, letter_id: str) -> bytes | None:
     return bytes(row["pdf"]) if row else None
 
 
+# How each list is ordered and paged (services/common/pagination.py): letters oldest first, the inbox of
+# handoffs by the soonest answer due, referrals newest first.
+LETTERS = Keyset("letters", "issued_at", "timestamptz", "letter_id", descending=False)
+HANDOFFS = Keyset("handoffs", "coalesce(due_at, 'infinity'::timestamptz)", "timestamptz", "handoff_id",
+                  descending=False)
+REFERRALS = Keyset("referrals", "created_at", "timestamptz", "referral_id")
+
+
+def _equal(filters: tuple[tuple[str, Any], ...]) -> tuple[list[str | None], list[Any]]:
+    """`column = %s` for each filter given."""
+    given = [(column, value) for column, value in filters if value is not None]
+    return [f"{column} = %s" for column, _ in given], [value for _, value in given]
+
+
+async def page_letters(conn: Conn, *, case_id: str | None, handoff_id: str | None, referral_id: str | None,
+                       limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    clauses, params = _equal((("case_id", case_id), ("handoff_id", handoff_id), ("referral_id", referral_id)))
+    after, after_params = LETTERS.after(cursor)
+    cur = await conn.execute(
+        f"SELECT {LETTER_COLUMNS}, {LETTERS.select} FROM letters{where([*clauses, after])} "
+        f"ORDER BY {LETTERS.order_by} LIMIT %s",
+        (*params, *after_params, limit + 1),
+    )
+    return LETTERS.page(await cur.fetchall(), limit, "letter_id")
+
+
 async def letters_of(conn: Conn, *, case_id: str | None = None, handoff_id: str | None = None,
                      referral_id: str | None = None) -> list[dict[str, Any]]:
     clauses, params = [], []
@@ -163,19 +190,16 @@ async def latest_handoff(conn: Conn, case_id: str, department: str) -> dict[str,
 
 
 async def list_handoffs(conn: Conn, *, department: str | None, county: str | None, status: str | None,
-                        case_id: str | None, limit: int) -> list[dict[str, Any]]:
-    clauses, params = ["true"], []
-    for column, value in (("department", department), ("county", county), ("status", status),
-                          ("case_id", case_id)):
-        if value is not None:
-            clauses.append(f"{column} = %s")
-            params.append(value)
+                        case_id: str | None, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    clauses, params = _equal((("department", department), ("county", county), ("status", status),
+                              ("case_id", case_id)))
+    after, after_params = HANDOFFS.after(cursor)
     cur = await conn.execute(
-        f"SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE {' AND '.join(clauses)} "
-        "ORDER BY due_at NULLS LAST, created_at, handoff_id LIMIT %s",
-        (*params, limit),
+        f"SELECT {HANDOFF_COLUMNS}, {HANDOFFS.select} FROM handoffs{where([*clauses, after])} "
+        f"ORDER BY {HANDOFFS.order_by} LIMIT %s",
+        (*params, *after_params, limit + 1),
     )
-    return await cur.fetchall()
+    return HANDOFFS.page(await cur.fetchall(), limit, "handoff_id")
 
 
 async def set_ladder_level(conn: Conn, handoff_id: str, level: str) -> None:
@@ -262,18 +286,15 @@ async def latest_referral(conn: Conn, case_id: str, target: str) -> dict[str, An
 
 
 async def list_referrals(conn: Conn, *, target: str | None, county: str | None, status: str | None,
-                         case_id: str | None, limit: int) -> list[dict[str, Any]]:
-    clauses, params = ["true"], []
-    for column, value in (("target", target), ("county", county), ("status", status), ("case_id", case_id)):
-        if value is not None:
-            clauses.append(f"{column} = %s")
-            params.append(value)
+                         case_id: str | None, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    clauses, params = _equal((("target", target), ("county", county), ("status", status), ("case_id", case_id)))
+    after, after_params = REFERRALS.after(cursor)
     cur = await conn.execute(
-        f"SELECT {REFERRAL_COLUMNS} FROM referrals WHERE {' AND '.join(clauses)} "
-        "ORDER BY created_at DESC, referral_id LIMIT %s",
-        (*params, limit),
+        f"SELECT {REFERRAL_COLUMNS}, {REFERRALS.select} FROM referrals{where([*clauses, after])} "
+        f"ORDER BY {REFERRALS.order_by} LIMIT %s",
+        (*params, *after_params, limit + 1),
     )
-    return await cur.fetchall()
+    return REFERRALS.page(await cur.fetchall(), limit, "referral_id")
 
 
 async def insert_referral(conn: Conn, row: dict[str, Any]) -> None:

@@ -27,6 +27,7 @@ from services.common.openapi import (
     file_responses,
     idempotency_key,
 )
+from services.common.pagination import Cursor, Limit
 from services.common.problems import Problem
 from services.contracts.lifecycle import SanctionRequest
 from services.contracts.sanctions_events import PersonRole
@@ -36,8 +37,6 @@ from services.sanctions.commands import Sanctions, valid_id_number
 # Agency actions are fingerprinted, so that a repeated Idempotency-Key is compared with the request it came with.
 router = APIRouter(prefix="/v1", dependencies=[Depends(fingerprint_request)])
 
-# Pages deeper than this are not a reader's need; bounded so a wild offset is a 422, not a database error.
-MAX_OFFSET = 1_000_000
 # A quarter of this century, e.g. 2026-Q3 (year 0 or 9999 is a typing error, not a quarter to publish).
 QUARTER_PATTERN = r"^20\d{2}-Q[1-4]$"
 
@@ -137,14 +136,15 @@ async def get_listings(
     request: Request, stage: str | None = None, county: str | None = None,
     pending_application: bool | None = Query(None, description="true: only listings with an early-removal "
                                              "application waiting for its decision; false: only those without"),
-    limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=MAX_OFFSET), principal: Principal = READERS,
+    limit: Limit = 50, cursor: Cursor = None, principal: Principal = READERS,
 ) -> JSONResponse:
     if principal.county and county and county != principal.county:
         raise Problem(403, "Forbidden", f"your scope is county {principal.county}")
     async with request.app.state.pool.connection() as conn:
-        rows = await store.search_listings(conn, stage=stage, county=principal.county or county, limit=limit,
-                                           offset=offset, pending_application=pending_application)
-    return _json({"items": rows, "limit": limit, "offset": offset})
+        rows, next_cursor = await store.search_listings(
+            conn, stage=stage, county=principal.county or county, limit=limit, cursor=cursor,
+            pending_application=pending_application)
+    return _json({"items": rows, "next_cursor": next_cursor})
 
 
 @router.get("/listings/{listing_id}", tags=["listings"], summary="A listing with its actions and live process")
@@ -248,12 +248,12 @@ async def post_approval(request: Request, list_id: str, principal: Principal = C
 @router.get("/criminal-transfers", tags=["register"], summary="Referrals to the police with their outcome")
 async def get_transfers(
     request: Request, county: str | None = None, outcome: str | None = None,
-    limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=MAX_OFFSET), principal: Principal = REGISTER_READERS,
+    limit: Limit = 100, cursor: Cursor = None, principal: Principal = REGISTER_READERS,
 ) -> JSONResponse:
     county = principal.county or county
     async with request.app.state.pool.connection() as conn:
-        rows = await store.transfers(conn, county=county, outcome=outcome, limit=limit, offset=offset)
-    return _json({"items": rows, "limit": limit, "offset": offset})
+        rows, next_cursor = await store.transfers(conn, county=county, outcome=outcome, limit=limit, cursor=cursor)
+    return _json({"items": rows, "next_cursor": next_cursor})
 
 
 @router.get("/criminal-transfers/statistics", tags=["register"], summary="Referrals and outcomes per county")
@@ -271,13 +271,13 @@ async def get_transfer_statistics(request: Request, start: date | None = None, e
 
 @router.get("/public/blacklist", tags=["public"], summary="The current blacklist, by employer name or credit code")
 async def public_blacklist(request: Request, q: str | None = Query(None, max_length=100),
-                           limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> JSONResponse:
+                           limit: Limit = 50, cursor: Cursor = None) -> JSONResponse:
     async with request.app.state.pool.connection() as conn:
-        rows = await store.public_blacklist(conn, q, limit, offset)
+        rows, next_cursor = await store.public_blacklist(conn, q, limit, cursor)
         persons = await store.persons_of(conn, [r["listing_id"] for r in rows])
     service = sanctions(request)
     items = [_public_entry(row, service.public_persons(persons.get(row["listing_id"], []))) for row in rows]
-    return _json({"items": items, "limit": limit, "offset": offset})
+    return _json({"items": items, "next_cursor": next_cursor})
 
 
 @router.get("/public/blacklist/{listing_id}", tags=["public"], summary="One entry of the current blacklist")

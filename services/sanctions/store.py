@@ -11,6 +11,7 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from services.common.outbox import add_event_async
+from services.common.pagination import Keyset, where
 from services.contracts.events import EventEnvelope
 from services.contracts.sanctions_events import CreditEvent, SanctionsEvent
 
@@ -94,9 +95,16 @@ async def apply_report(conn: Conn, listing_id: str, seq: int, at: datetime, snap
     return bool(cur.rowcount)
 
 
-async def search_listings(conn: Conn, *, stage: str | None, county: str | None, limit: int, offset: int,
-                          pending_application: bool | None = None) -> list[dict[str, Any]]:
-    clauses: list[str] = []
+# How each list is ordered and paged (services/common/pagination.py).
+LISTINGS = Keyset("listings", "proposed_at", "timestamptz", "listing_id")
+BLACKLIST = Keyset("blacklist", "coalesce(listed_on, '-infinity'::date)", "date", "listing_id")
+TRANSFERS = Keyset("criminal-transfers", "coalesce(referred_at, '-infinity'::timestamptz)", "timestamptz",
+                   "referral_id")
+
+
+async def search_listings(conn: Conn, *, stage: str | None, county: str | None, limit: int, cursor: str | None,
+                          pending_application: bool | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    clauses: list[str | None] = []
     params: list[Any] = []
     if stage:
         clauses.append("stage = %s")
@@ -107,12 +115,13 @@ async def search_listings(conn: Conn, *, stage: str | None, county: str | None, 
     if pending_application is not None:
         # The workflow's last report names the application waiting for the city office's decision.
         clauses.append("pending_application IS NOT NULL" if pending_application else "pending_application IS NULL")
-    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    after, after_params = LISTINGS.after(cursor)
     cur = await conn.execute(
-        f"SELECT {LISTING_COLUMNS} FROM listings {where} ORDER BY proposed_at DESC, listing_id LIMIT %s OFFSET %s",
-        (*params, limit, offset),
+        f"SELECT {LISTING_COLUMNS}, {LISTINGS.select} FROM listings{where([*clauses, after])} "
+        f"ORDER BY {LISTINGS.order_by} LIMIT %s",
+        (*params, *after_params, limit + 1),
     )
-    return await cur.fetchall()
+    return LISTINGS.page(await cur.fetchall(), limit, "listing_id")
 
 
 def _name_filter(query: str | None, name_column: str, code_column: str) -> tuple[str, list[Any]]:
@@ -122,14 +131,17 @@ def _name_filter(query: str | None, name_column: str, code_column: str) -> tuple
     return f" AND ({name_column} ILIKE %s OR {code_column} = %s)", [pattern, query.strip().upper()]
 
 
-async def public_blacklist(conn: Conn, query: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
+async def public_blacklist(conn: Conn, query: str | None, limit: int,
+                           cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     clause, params = _name_filter(query, "employer_name", "credit_code")
+    after, after_params = BLACKLIST.after(cursor)
     cur = await conn.execute(
-        "SELECT listing_id, county, employer_name, credit_code, ground, decision_number, listed_on, expires_on "
-        f"FROM listings WHERE stage = 'listed'{clause} ORDER BY listed_on DESC, listing_id LIMIT %s OFFSET %s",
-        (*params, limit, offset),
+        "SELECT listing_id, county, employer_name, credit_code, ground, decision_number, listed_on, expires_on, "
+        f"{BLACKLIST.select} FROM listings WHERE stage = 'listed'{clause}{' AND ' + after if after else ''} "
+        f"ORDER BY {BLACKLIST.order_by} LIMIT %s",
+        (*params, *after_params, limit + 1),
     )
-    return await cur.fetchall()
+    return BLACKLIST.page(await cur.fetchall(), limit, "listing_id")
 
 
 async def public_listing(conn: Conn, listing_id: str) -> dict[str, Any] | None:
@@ -391,22 +403,24 @@ async def lists(conn: Conn, *, published_only: bool) -> list[dict[str, Any]]:
 # --- the criminal-transfer register --------------------------------------------------------------------------------------
 
 
-async def transfers(conn: Conn, *, county: str | None, outcome: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
-    clauses, params = [], []
+async def transfers(conn: Conn, *, county: str | None, outcome: str | None, limit: int,
+                    cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    clauses: list[str | None] = []
+    params: list[Any] = []
     if county:
         clauses.append("county = %s")
         params.append(county)
     if outcome:
         clauses.append("outcome = %s")
         params.append(outcome)
-    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    after, after_params = TRANSFERS.after(cursor)
     cur = await conn.execute(
         "SELECT referral_id, case_id, county, employer_ref, target, document_number, unpaid_amount, workers, referred_at, "
-        f"outcome, decline_reason, decision_ref, decided_at, late FROM criminal_transfers {where} "
-        "ORDER BY referred_at DESC NULLS LAST, referral_id LIMIT %s OFFSET %s",
-        (*params, limit, offset),
+        f"outcome, decline_reason, decision_ref, decided_at, late, {TRANSFERS.select} FROM criminal_transfers"
+        f"{where([*clauses, after])} ORDER BY {TRANSFERS.order_by} LIMIT %s",
+        (*params, *after_params, limit + 1),
     )
-    return await cur.fetchall()
+    return TRANSFERS.page(await cur.fetchall(), limit, "referral_id")
 
 
 async def transfer_statistics(conn: Conn, start: date | None, end: date | None) -> list[dict[str, Any]]:

@@ -43,7 +43,7 @@ async def test_case_show_tells_a_handoff_its_return_and_a_refusal_in_order(
     housing = httpx.Client(base_url=stack.processes["referrals-api"].url, timeout=30,
                            headers={"Authorization": f"Bearer {agency_token('dept-housing')}"})
     deadline = time.monotonic() + 60
-    while not (handoffs := housing.get("/v1/handoffs", params={"case_id": case_id}).json()["handoffs"]):
+    while not (handoffs := housing.get("/v1/handoffs", params={"case_id": case_id}).json()["items"]):
         assert time.monotonic() < deadline, "the handoff never reached housing"
         time.sleep(0.4)
     returned = housing.post(f"/v1/handoffs/{handoffs[0]['handoff_id']}/return",

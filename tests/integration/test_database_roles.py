@@ -186,7 +186,7 @@ def test_service_processes_run_as_the_runtime_role(
             trail = httpx.get(f"http://127.0.0.1:{api_port}/v1/audit", params={"action": "audit.read"},
                               headers={"Authorization": f"Bearer {token}"}, timeout=10)
             assert trail.status_code == 200, trail.text
-        assert trail.json()["entries"][0]["actor"] == "city-office"
+        assert trail.json()["items"][0]["actor"] == "city-office"
 
         topic = f"test.roles.{uuid.uuid4().hex[:8]}"
         ensure_topics(settings, [topic], partitions=1)

@@ -306,7 +306,7 @@ def test_personal_data_reads_are_scoped_masked_and_audited(
     assert read("inspector-130403").status_code == 404
     assert read("police").status_code == 403
 
-    trail = city.get("/v1/audit", params={"subject": complaint_id}).json()["entries"]
+    trail = city.get("/v1/audit", params={"subject": complaint_id}).json()["items"]
     actions = [(e["actor"], e["action"]) for e in trail]
     assert ("clerk-130402", "complaint.filed") in actions
     assert ("inspector-130402", "complainant.read") in actions and ("clerk-130402", "complainant.read") in actions

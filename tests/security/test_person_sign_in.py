@@ -87,7 +87,7 @@ def test_an_action_with_a_persons_token_is_audited_under_the_person(apis: Stack)
         read = httpx.get(audit, params={"actor": f"person:{person_id}"},
                          headers={"Authorization": f"Bearer {token}"}, timeout=30)
         assert read.status_code == 200, read.text
-    entries = read.json()["entries"]
+    entries = read.json()["items"]
     assert [(e["actor"], e["role"], e["action"]) for e in entries] == [
         (f"person:{person_id}", "city_office", "audit.read")]
     with psycopg.connect(apis.postgres.database_url("anxin")) as conn:

@@ -26,7 +26,7 @@ def test_the_public_pages_ask_without_a_token_and_say_when_a_service_is_down() -
         asked.append(request)
         if request.url.host == "cases.test":
             return httpx.Response(503, json={"title": "Unavailable"})
-        return httpx.Response(200, json={"items": [], "lists": [], "limit": 50, "offset": 0})
+        return httpx.Response(200, json={"items": [], "lists": [], "next_cursor": None})
 
     with TestClient(create_app(_settings(), transport=httpx.MockTransport(answer))) as browser:
         found = browser.get("/public/blacklist", params={"q": "邯郸"})

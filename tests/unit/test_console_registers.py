@@ -69,7 +69,7 @@ def _services(asked: list[httpx.Request], site_refusal: dict[str, Any] | None = 
         if path == "/v1/complaints":
             return httpx.Response(200, json={"items": [CALLBACK]})
         if path == "/v1/sites":
-            return httpx.Response(200, json={"items": [SITE], "next_after": None})
+            return httpx.Response(200, json={"items": [SITE], "next_cursor": None})
         if path == f"/v1/sites/{SITE['site_id']}/poster.pdf":
             return httpx.Response(200, content=PDF, headers={"content-type": "application/pdf"})
         if request.method == "PUT" and path.startswith("/v1/sites/"):

@@ -91,12 +91,12 @@ async def inbox(request: Request, session: Annotated[Session, Depends(signed_in)
     if session.role == DEPARTMENT:
         params = {"limit": "200", **({"status": status} if status in HANDOFF_STATUSES else {})}
         listed = await service_get(console.client, f"{console.referrals_url}/v1/handoffs", session.token, params)
-        rows = [_handoff_row(r, console) for r in listed["handoffs"]]
+        rows = [_handoff_row(r, console) for r in listed["items"]]
         statuses = HANDOFF_STATUSES
     elif session.role in RECEIVERS:
         params = {"limit": "200", **({"status": status} if status in REFERRAL_STATUSES else {})}
         listed = await service_get(console.client, f"{console.referrals_url}/v1/referrals", session.token, params)
-        rows = [_referral_row(r, console) for r in listed["referrals"]]
+        rows = [_referral_row(r, console) for r in listed["items"]]
         statuses = REFERRAL_STATUSES
     else:
         return _not_found(request, session)

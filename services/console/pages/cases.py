@@ -98,9 +98,9 @@ async def _papers(request: Request, session: Session, case_id: str) -> dict[str,
     )
     return {
         "letters": [{**letter, "kind_name": LETTER_KINDS.get(letter.get("kind", ""), letter.get("kind", ""))}
-                    for letter in (letters or {}).get("letters", [])],
+                    for letter in (letters or {}).get("items", [])],
         "letters_gap": letters_gap,
-        "referrals": [_referral_row(r) for r in (referrals or {}).get("referrals", [])],
+        "referrals": [_referral_row(r) for r in (referrals or {}).get("items", [])],
         "referrals_gap": referrals_gap,
         "listings": [_listing_row(r) for r in (listings or {}).get("items", []) if r.get("case_id") == case_id],
         "listings_gap": listings_gap,

@@ -14,6 +14,7 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from fastapi import APIRouter, Request
@@ -65,10 +66,6 @@ def _query(value: str) -> str:
     return value.strip()[:100]
 
 
-def _offset(value: str) -> int:
-    return int(value) if value.isdigit() and int(value) <= 1_000_000 else 0
-
-
 def rate_text(value: Any) -> str:
     """The API's on-time rate (a decimal string, 0.6667) as the page shows it (66.67%), or — when nothing was
     resolved."""
@@ -81,21 +78,20 @@ def rate_text(value: Any) -> str:
 
 
 @router.get("/public/blacklist", response_class=HTMLResponse)
-async def blacklist(request: Request, q: str = "", offset: str = "0") -> HTMLResponse:
-    query, start = _query(q), _offset(offset)
-    context: dict[str, Any] = {"q": query, "items": [], "offset": start, "error": None, "next_offset": None}
-    params = {"limit": str(PAGE_SIZE), "offset": str(start)}
-    if query:
-        params["q"] = query
+async def blacklist(request: Request, q: str = "", cursor: str = "") -> HTMLResponse:
+    query = _query(q)
+    context: dict[str, Any] = {"q": query, "items": [], "later": bool(cursor), "error": None, "next_page": None}
+    params = {"limit": str(PAGE_SIZE), **({"cursor": cursor[:500]} if cursor else {}), **({"q": query} if query else {})}
     try:
         status, body = await _public_get(request, f"{console_of(request).sanctions_url}/v1/public/blacklist", params)
     except ServiceUnavailable:
         return _public_page(request, "public/blacklist.html", {**context, "error": UNAVAILABLE}, 503)
     if status != 200:
         return _public_page(request, "public/blacklist.html", {**context, "error": "查询条件无效，请修改后重试。"}, 422)
-    items = body.get("items", [])
-    context["items"] = items
-    context["next_offset"] = start + PAGE_SIZE if len(items) == PAGE_SIZE else None
+    context["items"] = body.get("items", [])
+    if body.get("next_cursor"):
+        context["next_page"] = "/public/blacklist?" + urlencode({**({"q": query} if query else {}),
+                                                                 "cursor": body["next_cursor"]})
     return _public_page(request, "public/blacklist.html", context)
 
 

@@ -84,25 +84,25 @@ def _blank_site(session: Session) -> dict[str, str]:
     return {name: "" for name in SITE_FIELDS} | {"county_code": session.county or ""}
 
 
-async def _sites_page(request: Request, session: Session, *, after: str = "", form: dict[str, str] | None = None,
+async def _sites_page(request: Request, session: Session, *, cursor: str = "", form: dict[str, str] | None = None,
                       refused: Refused | None = None, done: str = "") -> Response:
     console = console_of(request)
-    params = {"limit": "50", **({"after": after} if after else {})}
+    params = {"limit": "50", **({"cursor": cursor[:500]} if cursor else {})}
     try:
         listed = await service_get(console.client, f"{console.intake_url}/v1/sites", session.token, params)
     except Refused:
         return page(request, "registers/not_allowed.html", {"session": session}, 404)
     return page(request, "registers/sites.html", {
-        "session": session, "sites": listed["items"], "next_after": listed.get("next_after"), "done": done,
+        "session": session, "sites": listed["items"], "next_cursor": listed.get("next_cursor"), "done": done,
         "form": form or _blank_site(session), "key": str(uuid.uuid4()),
         "error": refused.message if refused else "", "field_errors": refused.field_errors if refused else {},
     }, 422 if refused else 200)
 
 
 @router.get("/sites", response_class=HTMLResponse)
-async def sites(request: Request, session: Annotated[Session, Depends(signed_in)], after: str = "",
+async def sites(request: Request, session: Annotated[Session, Depends(signed_in)], cursor: str = "",
                 done: str = "") -> Response:
-    return await _sites_page(request, session, after=after, done=done)
+    return await _sites_page(request, session, cursor=cursor, done=done)
 
 
 @router.post("/sites", response_class=HTMLResponse)

@@ -49,7 +49,7 @@ def test_a_case_closed_by_a_departments_answer_leaves_the_open_queue(
                      {"outcome": "project_payment_dispute", "department": "housing"})
     assert verified.status_code == 200, verified.text
     handoff = wait_for("the handoff in housing's inbox", lambda: next(iter(
-        housing.get("/v1/handoffs", params={"case_id": case_id}).json()["handoffs"]), None), timeout=60)
+        housing.get("/v1/handoffs", params={"case_id": case_id}).json()["items"]), None), timeout=60)
     answered = housing.post(f"/v1/handoffs/{handoff['handoff_id']}/response",
                             json={"outcome": "resolved", "summary": "已督促建设单位拨付工程款"})
     assert answered.status_code == 200, answered.text
@@ -107,7 +107,7 @@ def _department(a: Agencies, agency_token: Callable[[str], str], client_id: str)
 
 def _handoff(department: httpx.Client, case_id: str, exclude: str | None = None) -> dict:
     def probe() -> dict | None:
-        rows = department.get("/v1/handoffs", params={"case_id": case_id}).json()["handoffs"]
+        rows = department.get("/v1/handoffs", params={"case_id": case_id}).json()["items"]
         return next((h for h in rows if h["handoff_id"] != exclude), None)
 
     return wait_for("the handoff in the department's inbox", probe, timeout=60)  # type: ignore[no-any-return]

@@ -170,10 +170,10 @@ def test_revealing_the_complainant_is_audited_under_the_person_and_refused_to_an
 
     trail = agencies.city_intake.get("/v1/audit", params={"subject": complaint_id})
     assert trail.status_code == 200, trail.text
-    reads = [e for e in trail.json()["entries"] if e["action"] == "complainant.read"]
+    reads = [e for e in trail.json()["items"] if e["action"] == "complainant.read"]
     assert [(e["actor"], e["role"], e["detail"]) for e in reads] == [
         (f"person:{inspector[0]}", "county_inspector", {"clear": True, "reason": reason})]
-    assert all(body["phone"] not in str(e) for e in trail.json()["entries"])
+    assert all(body["phone"] not in str(e) for e in trail.json()["items"])
     # Neither the identity nor what the inspector typed is in the console's log (URLs are logged there).
     log = (stack.log_dir / "console.log").read_text(encoding="utf-8")
     assert complaint_id in log

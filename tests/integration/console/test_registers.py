@@ -186,7 +186,7 @@ def test_the_site_register_lists_the_countys_sites_with_their_posters_and_regist
     assert agencies.city_intake.get(f"/v1/sites/{site['site_id']}/poster.png", timeout=120).status_code == 200
     browser = sign_in(inspector)
     page = browser.get("/sites")
-    while site["site_id"] not in page.text and (more := re.search(r'href="(/sites\?after=[^"]+)"', page.text)):
+    while site["site_id"] not in page.text and (more := re.search(r'href="(/sites\?cursor=[^"]+)"', page.text)):
         page = browser.get(more.group(1).replace("&amp;", "&"))
     assert site["site_id"] in page.text and site["name"] in page.text
     pdf = browser.get(f"/sites/{site['site_id']}/poster.pdf")

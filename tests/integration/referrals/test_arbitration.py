@@ -87,7 +87,7 @@ def test_arbitration_accepts_in_calendar_days_and_its_award_limit_is_kept_extend
     award = a.arbitration.post(f"/v1/referrals/{rid}/award", headers={"Idempotency-Key": f"aw2-{rid}"},
                                json={"award_ref": "邯劳人仲案字〔2026〕1号", "awarded_on": _today().isoformat()})
     assert award.status_code == 201 and award.json()["late"] is False, award.text
-    register = a.city.get("/v1/referrals", params={"case_id": case_id}).json()["referrals"][0]
+    register = a.city.get("/v1/referrals", params={"case_id": case_id}).json()["items"][0]
     assert register["awarded_on"] == _today().isoformat() and register["award_extension_days"] == 15
 
     events = events_of(a, case_id, lambda seen: any(e.type == "referral.award_made" for e in seen))

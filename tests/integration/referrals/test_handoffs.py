@@ -27,7 +27,7 @@ def handed_off_case(a: Agencies, department: str = "housing") -> tuple[dict, dic
     client = a.housing if department == "housing" else a.transport
 
     def handoff() -> dict | None:
-        rows = client.get("/v1/handoffs", params={"case_id": case["case_id"]}).json()["handoffs"]
+        rows = client.get("/v1/handoffs", params={"case_id": case["case_id"]}).json()["items"]
         return rows[0] if rows else None
 
     return case, wait_for("the handoff in the department's inbox", handoff, timeout=60)
@@ -40,7 +40,7 @@ def test_a_department_cannot_read_or_answer_another_departments_handoffs(agencie
     assert handoff["department"] == "housing" and handoff["status"] == "sent" and handoff["due_date"]
 
     # Transport: not in its inbox, and every read or answer is 404 (the handoff's existence is not revealed).
-    assert all(h["handoff_id"] != hid for h in a.transport.get("/v1/handoffs").json()["handoffs"])
+    assert all(h["handoff_id"] != hid for h in a.transport.get("/v1/handoffs").json()["items"])
     assert a.transport.get(f"/v1/handoffs/{hid}").status_code == 404
     assert a.transport.post(f"/v1/handoffs/{hid}/acknowledgement").status_code == 404
     assert a.transport.post(f"/v1/handoffs/{hid}/response",
@@ -114,7 +114,7 @@ def test_a_returned_handoff_goes_back_to_the_workflow(agencies: Agencies) -> Non
     # Verified anew and handed to housing: a new handoff with its own letter, answered, and the case closes.
     verify(a, case["case_id"], VerificationOutcome.PROJECT_PAYMENT_DISPUTE, department="housing")
     second = wait_for("the new handoff in housing's inbox", lambda: next(iter(
-        a.housing.get("/v1/handoffs", params={"case_id": case["case_id"]}).json()["handoffs"]), None), timeout=60)
+        a.housing.get("/v1/handoffs", params={"case_id": case["case_id"]}).json()["items"]), None), timeout=60)
     assert second["handoff_id"] != hid and second["letter_id"] != handoff["letter_id"]
     assert a.transport.get(f"/v1/handoffs/{hid}").json()["status"] == "returned"
     answered = a.housing.post(f"/v1/handoffs/{second['handoff_id']}/response",

@@ -34,7 +34,7 @@ def test_an_unanswered_handoff_climbs_every_rung_once_even_when_the_worker_dies(
     verify(a, case_id, VerificationOutcome.QUANTITY_DISPUTE, department="housing")
 
     def letters() -> list[dict]:
-        return a.city.get("/v1/letters", params={"case_id": case_id}).json()["letters"]
+        return a.city.get("/v1/letters", params={"case_id": case_id}).json()["items"]
 
     def kinds() -> list[str]:
         return [letter["kind"] for letter in letters()]

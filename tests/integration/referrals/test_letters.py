@@ -48,7 +48,7 @@ def test_a_handoff_letter_is_a_numbered_chinese_pdf_issued_once_per_key(agencies
         repeats = list(pool.map(lambda _: post_letter(a.lifecycle, key, body), range(4)))
     assert {r.status_code for r in repeats} == {200}
     assert {r.json()["id"] for r in repeats} == {letter_id}
-    assert len(a.city.get("/v1/letters", params={"case_id": case["case_id"]}).json()["letters"]) == 1
+    assert len(a.city.get("/v1/letters", params={"case_id": case["case_id"]}).json()["items"]) == 1
 
     # The same key for a different request is refused.
     reused = post_letter(a.lifecycle, key, {**body, "department": "transport"})
@@ -74,7 +74,7 @@ def test_a_handoff_letter_is_a_numbered_chinese_pdf_issued_once_per_key(agencies
     # Another department neither reads it nor sees it listed; the lifecycle's request made a handoff.
     assert a.transport.get(f"/v1/letters/{letter_id}").status_code == 404
     assert a.transport.get(f"/v1/letters/{letter_id}/pdf").status_code == 404
-    inbox = a.housing.get("/v1/handoffs", params={"case_id": case["case_id"]}).json()["handoffs"]
+    inbox = a.housing.get("/v1/handoffs", params={"case_id": case["case_id"]}).json()["items"]
     assert [h["letter_id"] for h in inbox] == [letter_id] and inbox[0]["status"] == "sent"
 
 
@@ -97,7 +97,7 @@ def test_letter_requests_are_refused_or_deferred_with_problems(agencies: Agencie
     assert post_letter(a.lifecycle, "", body).status_code == 400
     # An agency token is not the lifecycle's: refused.
     assert post_letter(a.housing, key, body).status_code == 403
-    assert a.city.get("/v1/letters", params={"case_id": case["case_id"]}).json()["letters"] == []
+    assert a.city.get("/v1/letters", params={"case_id": case["case_id"]}).json()["items"] == []
 
 
 def test_document_numbers_have_no_gaps_or_duplicates_under_concurrency(agencies: Agencies) -> None:

@@ -36,7 +36,7 @@ def referral_of(a: Agencies, client_name: str, case_id: str, timeout: float = 90
     client = getattr(a, client_name)
 
     def probe() -> dict | None:
-        rows = client.get("/v1/referrals", params={"case_id": case_id}).json()["referrals"]
+        rows = client.get("/v1/referrals", params={"case_id": case_id}).json()["items"]
         return rows[0] if rows else None
 
     return wait_for(f"the {client_name} referral of {case_id}", probe, timeout)  # type: ignore[no-any-return]

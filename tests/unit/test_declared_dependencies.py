@@ -30,6 +30,7 @@ COMES_WITH = {
     "psycopg-pool": "psycopg",  # the [pool] extra
     "opentelemetry-api": "opentelemetry-sdk",
     "protobuf": "temporalio",
+    "urllib3": "minio",  # its connections, which the S3 evidence store configures
 }
 
 

@@ -104,33 +104,34 @@ def import_clues(
                                                         "names, or ANXIN_TOKEN_ISSUER_URL)")] = None,
 ) -> None:
     """Import clues in batches, showing progress, and print a result per row that was not filed."""
+    from operations.clue_batches import ClueFileInvalid, read_clue_file
+
+    try:
+        clues = read_clue_file(file.read_bytes().decode("utf-8-sig"), is_csv=file.suffix.lower() == ".csv")
+    except ClueFileInvalid as exc:
+        console.print(f"[red]{file.name}:[/] {exc}")
+        raise typer.Exit(1) from exc
     token = agency_token(url, client_id, client_secret, "city-office", issuer_url)
-    text = file.read_text(encoding="utf-8-sig")
-    is_csv = file.suffix.lower() == ".csv"
-    lines = text.splitlines()
-    header, rows = (lines[0], lines[1:]) if is_csv else ("", [line for line in lines if line.strip()])
     counts: dict[str, int] = {}
     problems: list[tuple[int, dict[str, object]]] = []
     with Progress(TextColumn("[bold]importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=console) as progress, httpx.Client(timeout=120) as http:
-        task = progress.add_task("clues", total=len(rows))
-        for start in range(0, len(rows), batch):
-            chunk = rows[start : start + batch]
-            body = "\n".join(([header] if is_csv else []) + chunk) + "\n"
+        task = progress.add_task("clues", total=len(clues.rows))
+        for chunk in clues.batches(batch):
             response = http.post(
                 f"{url}/v1/clues/import",
                 headers={"Authorization": f"Bearer {token}"},
-                files={"file": (file.name, body.encode(), "text/plain")},
+                files={"file": (file.name, chunk.body, "text/plain")},
                 data={"source": source},
             )
             if response.status_code != 200:
-                console.print(f"[red]batch from row {start + 1} refused:[/] {response.text}")
+                console.print(f"[red]batch from row {chunk.rows[0]} refused:[/] {response.text}")
                 raise typer.Exit(1)
             for result in response.json()["results"]:
                 counts[result["result"]] = counts.get(result["result"], 0) + 1
                 if result["result"] != "filed":
-                    problems.append((start + result["row"], result))
-            progress.advance(task, len(chunk))
+                    problems.append((chunk.file_row(result["row"]), result))
+            progress.advance(task, len(chunk.rows))
     for row, result in problems:
         console.print(f"row {row}: {result['result']} {json.dumps(result.get('errors') or result.get('complaint_id') or result.get('reason'), ensure_ascii=False)}")
     console.print(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))

@@ -10,13 +10,15 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.common.problems import PROBLEM_JSON
+from services.common.problem_types import install_problem_types
+from services.common.problems import PROBLEM_BASE, PROBLEM_JSON, status_type_name
 from services.common.telemetry import configure_tracing, instrument_app
 
 
 async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
     """Answer with a problem document from a middleware, before any route has run."""
-    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail},
+    body = json.dumps({"type": f"{PROBLEM_BASE}{status_type_name(status)}", "title": title, "status": status,
+                       "detail": detail},
                       ensure_ascii=False).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]})
@@ -166,11 +168,13 @@ class SecurityHeaders:
 
 
 def install_edge(app: FastAPI, process_name: str, data_dir: Path, *, max_request_bytes: int) -> None:
-    """What every HTTP process of the project puts in front of its routes: traces, then (the last added runs
-    first) the size limit, the security headers and the NUL check — inside the size limit, so a JSON body it
-    reads whole is already bounded."""
+    """What every HTTP process of the project puts in front of its routes: traces, the problem types' pages
+    (`/problems/<name>`, what its refusals' `type` names), then (the last added runs first) the size limit,
+    the security headers and the NUL check — inside the size limit, so a JSON body it reads whole is already
+    bounded."""
     configure_tracing(process_name, data_dir)
     instrument_app(app, process_name)
+    install_problem_types(app)
     app.add_middleware(RefuseNulCharacters)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodySizeLimit, max_bytes=max_request_bytes)

@@ -16,9 +16,11 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.common import errors
+from services.common.problem_types import PROBLEM_PATH, install_problem_types, status_type_name
 
 PROBLEM_JSON = "application/problem+json"
-PROBLEM_BASE = "https://anxin.example/problems/"
+# Every `type` is `/problems/<name>`, a page of the service that answered (services/common/problem_types.py).
+PROBLEM_BASE = PROBLEM_PATH
 
 
 # The problem document as the OpenAPI describes it (RFC 9457 members, plus `errors` for validation).
@@ -66,7 +68,7 @@ class Problem(Exception):
         self.status = status
         self.title = title
         self.detail = detail
-        self.type = type_ or f"{PROBLEM_BASE}{HTTPStatus(status).phrase.lower().replace(' ', '-')}"
+        self.type = type_ or f"{PROBLEM_BASE}{status_type_name(status)}"
         self.errors = errors
         self.headers = headers
         self.extensions = extensions
@@ -137,6 +139,8 @@ def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    install_problem_types(app)
+
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc, request)

@@ -5,6 +5,9 @@ W3C trace context is stored in the event envelope), the relay (copied into Kafka
 and Temporal (the SDK's tracing interceptor on clients and workers). By default spans are written as JSON
 lines to `<data dir>/traces/<process>.jsonl`, readable with no extra server (`anxin trace <trace id>`
 gathers one trace from all files); set `OTEL_EXPORTER_OTLP_ENDPOINT` to send them to a collector instead.
+Every statement sent to PostgreSQL through psycopg is a client span (OpenTelemetry's psycopg
+instrumentation) inside the request, consumer or activity that ran it; the span holds the statement's text,
+never its parameters (they carry sealed columns and people's numbers).
 
 Metrics (Prometheus): every process serves `/metrics`; HTTP requests and latencies are counted here,
 the relay and consumers add their own gauges.
@@ -25,7 +28,7 @@ from fastapi import APIRouter, FastAPI, Response
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -69,14 +72,58 @@ def configure_tracing(process_name: str, data_dir: Path) -> TracerProvider:
             exporter: SpanExporter = OTLPSpanExporter()
         else:
             exporter = JsonLinesSpanExporter(data_dir / "traces" / f"{process_name}.jsonl")
-        provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=500))
+        provider.add_span_processor(WithoutLoneDatabaseSpans(BatchSpanProcessor(exporter, schedule_delay_millis=500)))
         trace.set_tracer_provider(provider)
         # Calls to other services (activities → cases, referrals, sanctions) carry the trace context on.
         from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
         HTTPXClientInstrumentor().instrument()
+        instrument_database()
         _provider = provider
         return provider
+
+
+DATABASE_SCOPE = "opentelemetry.instrumentation.psycopg"
+
+
+def instrument_database() -> None:
+    """A client span for each statement of every psycopg connection opened from now on (pools included).
+
+    The statement's text only: `capture_parameters` would copy the values (sealed columns, ID numbers,
+    phone numbers) into the span, and the SQL commenter would change the statements."""
+    from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
+
+    instrumentor = PsycopgInstrumentor()
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument(capture_parameters=False, enable_commenter=False)
+
+
+class WithoutLoneDatabaseSpans(SpanProcessor):
+    """Passes every span on to `inner` except a database span that is the root of its trace: the relays'
+    polling, the readiness checks and the metrics' scrapes run statements outside any request and would
+    write a trace of one span per statement, several a second, that tells nothing."""
+
+    def __init__(self, inner: SpanProcessor) -> None:
+        self._inner = inner
+
+    @staticmethod
+    def _lone_database_span(span: ReadableSpan) -> bool:
+        scope = span.instrumentation_scope
+        return span.parent is None and scope is not None and scope.name == DATABASE_SCOPE
+
+    def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
+        if not self._lone_database_span(span):
+            self._inner.on_start(span, parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if not self._lone_database_span(span):
+            self._inner.on_end(span)
+
+    def shutdown(self) -> None:
+        self._inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._inner.force_flush(timeout_millis)
 
 
 def flush_traces() -> None:

@@ -24,6 +24,7 @@ PUBLIC = {
     ("*", "GET", "/healthz"), ("*", "GET", "/readyz"), ("*", "GET", "/metrics"),
     ("*", "POST", "/oauth/token"),  # client credentials are the authentication
     ("*", "GET", "/.well-known/jwks.json"),  # public keys
+    ("*", "GET", "/problems"), ("*", "GET", "/problems/{name}"),  # what a problem's `type` names
     ("intake", "GET", "/"), ("intake", "POST", "/form"), ("intake", "GET", "/status"), ("intake", "POST", "/status"),
     ("intake", "GET", "/v1/sites/{site_id}"), ("intake", "GET", "/v1/sites/{site_id}/poster.{fmt}"),  # on the poster
     ("intake", "GET", "/v1/complaints/{complaint_id}"),  # tracking code or token, checked in the route

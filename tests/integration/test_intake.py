@@ -5,7 +5,6 @@ and clue import."""
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from collections.abc import Callable
@@ -269,22 +268,37 @@ def test_clue_import_reports_each_row_and_catches_duplicates(city: httpx.Client)
     assert [r["result"] for r in again.json()["results"]][:3] == ["duplicate", "duplicate", "duplicate"]
 
 
-def test_the_command_line_imports_clues_with_progress(intake: Stack, tmp_path: Any) -> None:
-    import subprocess
-    import sys
+def test_the_command_line_imports_clues_with_progress(intake: Stack, city: httpx.Client, tmp_path: Any) -> None:
+    import csv
     from pathlib import Path
 
+    from tests.support.operator_cli import anxin
+
     seed = _seed()
+    url = intake.processes["intake-api"].url
     clues = Path(tmp_path) / "clues.jsonl"
     clues.write_text("\n".join(json.dumps(complaint(seed + i), ensure_ascii=False) for i in range(5)) + "\n",
                      encoding="utf-8")
-    anxin = Path(sys.executable).parent / "anxin"
-    result = subprocess.run(
-        [str(anxin), "clues", "import", str(clues), "--url", intake.processes["intake-api"].url, "--batch", "2"],
-        env={**os.environ, "ANXIN_DATA_DIR": str(intake.data_dir)}, capture_output=True, text=True, timeout=120,
-    )
+    result = anxin(intake, "clues", "import", str(clues), "--url", url, "--batch", "2")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "filed=5" in result.stdout
+
+    # A CSV whose descriptions run over several lines, in batches of two records: each description arrives
+    # whole, and the invalid record is named by its number in the file.
+    multi_line = "第一行：六月到九月在该项目做钢筋工，\n第二行：工资一直没有发放，\n第三行：包工头说等结算。"
+    rows = [complaint(seed + 10 + i, description=multi_line) for i in range(4)] + [complaint(seed + 20, phone="12")]
+    table = Path(tmp_path) / "clues.csv"
+    with table.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    result = anxin(intake, "clues", "import", str(table), "--url", url, "--batch", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "filed=4" in result.stdout and "invalid=1" in result.stdout
+    assert "row 5: invalid" in result.stdout
+    # The same file sent whole: the four clues were filed as themselves (each now a duplicate).
+    again = city.post("/v1/clues/import", files={"file": ("clues.csv", table.read_bytes(), "text/csv")})
+    assert [r["result"] for r in again.json()["results"]] == ["duplicate"] * 4 + ["invalid"]
 
 
 def test_personal_data_reads_are_scoped_masked_and_audited(

@@ -1,4 +1,5 @@
-"""Evidence storage by content: types read from the bytes, limits, idempotent atomic writes, S3 signing."""
+"""Evidence storage by content: types read from the bytes, limits, idempotent atomic writes (the S3 store:
+test_evidence_s3.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,8 @@ import io
 import os
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from fpdf import FPDF
 from PIL import Image
@@ -28,7 +26,6 @@ from services.intake.evidence import (
     safe_filename,
     sniff_media_type,
 )
-from services.intake.evidence_s3 import S3EvidenceStore, sigv4_headers
 
 
 def image(fmt: str, colour: str = "red") -> bytes:
@@ -161,91 +158,6 @@ def test_download_names_are_safe_and_typed_by_content() -> None:
     assert headers["Content-Disposition"] == 'attachment; filename="TS-20261128-7KQ3MZ-2.pdf"'
     assert headers["Content-Type"] == "application/pdf" and headers["X-Content-Type-Options"] == "nosniff"
     assert "no-store" in headers["Cache-Control"] and headers["Content-Length"] == "99"
-
-
-def test_requests_are_signed_as_s3_expects() -> None:
-    # The worked example of AWS's Signature Version 4 documentation (GET Object with a Range header).
-    headers = sigv4_headers(
-        "GET", "https://examplebucket.s3.amazonaws.com/test.txt", headers={"Range": "bytes=0-9"},
-        payload_sha256=hashlib.sha256(b"").hexdigest(), access_key="AKIAIOSFODNN7EXAMPLE",
-        secret_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", region="us-east-1",
-        now=datetime(2013, 5, 24, tzinfo=UTC),
-    )
-    assert headers["Authorization"] == (
-        "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
-        "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
-        "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
-    )
-
-
-class FakeBucket:
-    """Just enough of an S3 endpoint to exercise the store: PUT, GET and HEAD of objects."""
-
-    def __init__(self) -> None:
-        self.objects: dict[str, tuple[bytes, dict[str, str]]] = {}
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        assert request.headers["authorization"].startswith("AWS4-HMAC-SHA256 Credential=minio/")
-        key = request.url.path
-        if request.method == "PUT":
-            body = request.content
-            assert request.headers["x-amz-content-sha256"] == hashlib.sha256(body).hexdigest()
-            kept = {k: v for k, v in request.headers.items() if k == "content-type" or k.startswith("x-amz-meta-")}
-            self.objects[key] = (body, kept)
-            return httpx.Response(200)
-        if key not in self.objects:
-            return httpx.Response(404)
-        body, kept = self.objects[key]
-        headers = {**kept, "content-length": str(len(body))}
-        return httpx.Response(200, headers=headers, content=b"" if request.method == "HEAD" else body)
-
-
-def s3_store(bucket: FakeBucket, **options: Any) -> S3EvidenceStore:
-    return S3EvidenceStore(endpoint_url="http://minio.local:9000", bucket="anxin", access_key="minio",
-                           secret_key="minio-secret", client=httpx.Client(transport=httpx.MockTransport(bucket)),
-                           **options)  # type: ignore[arg-type]
-
-
-def test_the_s3_store_keeps_the_same_promises() -> None:
-    bucket = FakeBucket()
-    store = s3_store(bucket)
-    ref = store.put(JPEG, "image/png")
-    assert ref.media_type == "image/jpeg"
-    assert f"/anxin/evidence/{ref.sha256[:2]}/{ref.sha256[2:4]}/{ref.sha256}" in bucket.objects
-    assert store.put(JPEG) == ref
-    assert [r.method for r in bucket.requests] == ["HEAD", "PUT", "HEAD"]  # stored once
-    assert store.get(ref.sha256) == JPEG and store.exists(ref.sha256) and store.ref(ref.sha256) == ref
-    assert store.ref("0" * 64) is None and store.ref("../x") is None
-    with pytest.raises(EvidenceNotFound):
-        store.get("0" * 64)
-    with pytest.raises(EvidenceRejected):
-        store.put(b"MZ not a photo")
-
-
-def test_the_s3_store_seals_objects_and_still_reads_objects_stored_in_clear() -> None:
-    bucket = FakeBucket()
-    clear = s3_store(bucket).put(JPEG)  # stored before sealing
-    store = s3_store(bucket, cipher=_cipher())
-    ref = store.put(PNG)
-    body, headers = bucket.objects[f"/anxin/evidence/{ref.sha256[:2]}/{ref.sha256[2:4]}/{ref.sha256}"]
-    assert body != PNG and PNG[8:64] not in body and headers["content-type"] == "application/octet-stream"
-    assert store.get(ref.sha256) == PNG and store.ref(ref.sha256) == ref
-    assert store.get(clear.sha256) == JPEG and store.ref(clear.sha256) == clear
-    # Copied under another object's name, a sealed body does not open.
-    bucket.objects[f"/anxin/evidence/{clear.sha256[:2]}/{clear.sha256[2:4]}/{clear.sha256}"] = (body, headers)
-    with pytest.raises(EvidenceCorrupt):
-        store.get(clear.sha256)
-    # Without keys, a sealed object is refused rather than served as a file.
-    with pytest.raises(EvidenceCorrupt):
-        s3_store(bucket).get(ref.sha256)
-
-
-def test_the_s3_store_addresses_buckets_both_ways() -> None:
-    sha = "ab" * 32
-    assert s3_store(FakeBucket(), addressing="virtual").url_of(sha).startswith("http://anxin.minio.local:9000/evidence/")
-    assert s3_store(FakeBucket()).url_of(sha).startswith("http://minio.local:9000/anxin/evidence/ab/ab/")
 
 
 def _cipher() -> FieldCipher:

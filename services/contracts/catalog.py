@@ -7,7 +7,13 @@ Importing this module imports every events module, so each event class is regist
 
 from __future__ import annotations
 
-from services.contracts import cases_events, intake_events, monitoring_events, referrals_events, sanctions_events
+from services.contracts import (
+    cases_events,
+    intake_events,
+    monitoring_events,
+    referrals_events,
+    sanctions_events,
+)
 from services.contracts.events import EventPayload, registered_events
 
 # Which service publishes the events of each module (the envelope's `producer`).

@@ -137,6 +137,6 @@ async def import_projects(
     data = await file.read()
     fmt = file_format(file.filename or "", file.content_type, data)
     try:
-        return await register(request).import_file(principal, data, fmt, file.filename or "")
+        return await register(request).import_file(principal, data, fmt)
     except FileUnreadable as unreadable:
         raise Problem(422, "Not a register file", str(unreadable)) from None

@@ -7,6 +7,7 @@ Scope: a county's inspectors and bureau head see and change their county's proje
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import date
@@ -122,6 +123,8 @@ class Register:
             before = draft_of(store.facts_of(row))
             draft = validate_project(new_body(before.as_json()), today=self.today())
             self._check_scope(principal, draft.county)
+            if draft.code != before.code:
+                await store.lock_code(conn, draft.code)
             if draft.code != before.code and await store.project_by_code(conn, draft.code) is not None:
                 raise Conflict("Project code taken", f"another project has code {draft.code}", code="project-code-taken")
             changed = draft.changed_from(before)
@@ -141,7 +144,7 @@ class Register:
 
     # --- importing ------------------------------------------------------------------------------------------
 
-    async def import_file(self, principal: Principal, data: bytes, fmt: FileFormat, filename: str) -> dict[str, Any]:
+    async def import_file(self, principal: Principal, data: bytes, fmt: FileFormat) -> dict[str, Any]:
         """Every row checked; the valid rows in the caller's scope registered (or, for a code already
         registered, changed); one result per row. The same file again changes nothing (`unchanged`)."""
         results = [await self._import_row(principal, parsed) for parsed in parse_file(data, fmt, today=self.today())]
@@ -149,8 +152,10 @@ class Register:
         for result in results:
             counts[result["result"]] = counts.get(result["result"], 0) + 1
         async with self.pool.connection() as conn, conn.transaction():
-            await audit.record(conn, principal, "project.import", filename or "-",
-                               detail={"format": fmt, "rows": len(results), "counts": counts})
+            # The file by its hash (its name is the client's free text): which file it was can be proven later.
+            digest = hashlib.sha256(data).hexdigest()
+            await audit.record(conn, principal, "project.import", f"import:{digest[:16]}",
+                               detail={"format": fmt, "sha256": digest, "rows": len(results), "counts": counts})
         return {"format": fmt, "rows": len(results), "counts": counts, "results": results}
 
     async def _import_row(self, principal: Principal, parsed: ParsedRow) -> dict[str, Any]:

@@ -7,6 +7,7 @@ office all; every change is an audit row and an event on Kafka."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import time
 import uuid
@@ -180,6 +181,12 @@ def test_an_import_stores_the_good_rows_reports_the_bad_ones_and_changes_nothing
     assert second.status_code == 200
     assert second.json()["counts"] == {"unchanged": 2, "invalid": 2, "refused": 1}
     assert {p["project_id"]: p for p in pages(city) if p["project_id"] in imported} == stored
+    # Each import is an audit row naming the file by its hash.
+    digest = hashlib.sha256(data).hexdigest()
+    audited = city.get("/v1/audit", params={"subject": f"import:{digest[:16]}"}).json()["entries"]
+    assert [(a["action"], a["actor"], a["detail"]["sha256"], a["detail"]["counts"]) for a in audited] == [
+        ("project.import", "inspector-130403", digest, second.json()["counts"]),
+        ("project.import", "inspector-130403", digest, report["counts"])]
     # A third time with one row changed: only that project changes.
     changed = register_file([row(f"HD-{run}-11", contract_value="13000000"), rows[4]])
     third = inspector.post("/v1/projects/import", files={"file": ("register.csv", changed, "text/csv")}).json()

@@ -89,8 +89,14 @@ def _csv(data: bytes) -> Iterator[tuple[int, dict[str, Any] | FieldError]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FileUnreadable(f"a CSV file must be UTF-8: {exc}") from None
+    if "\x00" in text:
+        # Not text, and no column of the register may hold it (PostgreSQL refuses it in text).
+        raise FileUnreadable("a CSV file holds no NUL character (U+0000)")
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise FileUnreadable(f"the header row is not CSV: {exc}") from None
     if header is None:
         raise FileUnreadable("the file is empty")
     records = _records(header, iter(reader))

@@ -184,8 +184,9 @@ def test_bad_rows_are_reported_with_their_number_and_fields_and_good_rows_still_
 
 
 def test_a_file_naming_no_register_column_is_refused_whole() -> None:
-    with pytest.raises(FileUnreadable):
-        list(parse_file(b"a,b\n1,2\n", "csv", today=TODAY))
+    for unreadable in (b"a,b\n1,2\n", b"", b"code,\x00name\n", "项目编号\n".encode("gb18030")):
+        with pytest.raises(FileUnreadable):
+            list(parse_file(unreadable, "csv", today=TODAY))
     with pytest.raises(FileUnreadable):
         list(parse_file(b"PK\x03\x04 not really a workbook", "xlsx", today=TODAY))
 

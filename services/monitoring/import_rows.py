@@ -121,14 +121,15 @@ def _xlsx(data: bytes) -> Iterator[tuple[int, dict[str, Any] | FieldError]]:
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
         raise FileUnreadable(f"not an XLSX workbook: {exc}") from None
     try:
-        sheet = book.worksheets[0]
-        rows = (list(row) for row in sheet.iter_rows(values_only=True))
-        header = next(rows, None)
-        if header is None:
-            raise FileUnreadable("the first sheet is empty")
-        yield from _records(header, rows)
+        # Read whole (to one row past the limit) here, so a sheet broken inside is refused as a file, not halfway.
+        rows = [list(row) for row in book.worksheets[0].iter_rows(values_only=True, max_row=MAX_ROWS + 2)]
+    except Exception as exc:  # a damaged sheet's XML, a workbook without sheets …
+        raise FileUnreadable(f"the workbook's first sheet cannot be read: {exc}") from None
     finally:
         book.close()
+    if not rows:
+        raise FileUnreadable("the first sheet is empty")
+    yield from _records(rows[0], iter(rows[1:]))
 
 
 def _split(cell: Any, separators: str) -> list[str]:

@@ -215,3 +215,17 @@ def test_an_xlsx_row_reads_dates_numbers_and_wrapped_cells() -> None:
     assert first.project.start_date == date(2026, 4, 1) and first.project.deposit is not None
     assert first.project.deposit.amount == Decimal("250000.50") and len(first.project.subcontractors) == 2
     assert second.row == 2 and [e.field for e in second.errors] == ["start_date"]
+
+
+def test_a_workbook_broken_inside_its_sheet_is_refused_whole() -> None:
+    import zipfile
+
+    whole = zipfile.ZipFile(io.BytesIO(xlsx_of([ROW])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as broken:
+        for item in whole.infolist():
+            content = whole.read(item)
+            # The sheet cut short after its first rows: it opens, and breaks while its rows are read.
+            broken.writestr(item, content[:-40] if item.filename.endswith("sheet1.xml") else content)
+    with pytest.raises(FileUnreadable):
+        list(parse_file(out.getvalue(), "xlsx", today=TODAY))

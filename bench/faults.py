@@ -46,7 +46,7 @@ from deploy.engines import REPO_ROOT, SERVICES, Engine, Ports
 from deploy.kafka_cluster import KafkaCluster
 from deploy.launcher import PROFILES, make_stack
 from deploy.secrets import development_clients
-from deploy.stack import Stack
+from deploy.stack import Stack, service_spec
 from operations.ledger_audit import audit_ledger
 from operations.parked import describe, parked_in_ledger
 from services.common.temporal import connect, exit_program
@@ -65,7 +65,9 @@ OFFSET = -10000
 PORTS = Ports.private(OFFSET)
 DATA_DIR = REPO_ROOT / ".data" / "faults-stack"
 RESULTS = REPO_ROOT / "bench" / "results"
-PROCESSES = ["issuer-api"] + [f"{s}-{kind}" for s in SERVICES for kind in ("api", "relay", "worker")] + ["lifecycle-worker"]
+# Each service's processes: its API and relay, and its worker when it has one (the monitoring service has none).
+KINDS = {s: ("api", "relay", "worker") if service_spec(s).has_worker else ("api", "relay") for s in SERVICES}
+PROCESSES = ["issuer-api"] + [f"{s}-{kind}" for s in SERVICES for kind in KINDS[s]] + ["lifecycle-worker"]
 ENGINES = ["kafka", "temporal", "postgresql"]
 # On the cluster profile "kafka" is one broker of the three.
 KILLED_BROKER = 2
@@ -73,7 +75,7 @@ KILLED_BROKER = 2
 # token issuer too: the lifecycle worker's commands need its tokens, the clerks' filing does not (theirs is
 # taken once at the start, as a client keeps its token until it expires).
 COMPONENTS = ["lifecycle-worker", "issuer-api", *[f"{s}-relay" for s in SERVICES],
-              *[f"{s}-{kind}" for s in SERVICES for kind in ("api", "worker")], *ENGINES]
+              *[f"{s}-{kind}" for s in SERVICES for kind in KINDS[s] if kind != "relay"], *ENGINES]
 
 console = Console(width=120)
 

@@ -132,14 +132,15 @@ def purposes_of(process: str) -> set[KeyPurpose]:
     """The data key rings a process uses: the payload ring for every process that talks to Temporal (all but
     the relays, the token issuer and the console), the intake ring for intake's API (its sealed columns and
     evidence), the sanctions ring for sanctions' API and worker (its sealed documents), the issuer ring for the
-    token issuer (people's TOTP secrets), the console ring for the console (the tokens in its sessions). A
-    cluster replica (`intake-api-2`) is its process."""
+    token issuer (people's TOTP secrets), the console ring for the console (the tokens in its sessions), none for
+    the monitoring API (its register holds no personal data and it talks to no workflow). A cluster replica
+    (`intake-api-2`) is its process."""
     name = re.sub(r"-\d+$", "", process)
     if name == "issuer-api":
         return {KeyPurpose.ISSUER}
     if name == "console":
         return {KeyPurpose.CONSOLE}
-    if name.endswith("-relay"):
+    if name.endswith("-relay") or name == "monitoring-api":
         return set()
     return {KeyPurpose.PAYLOAD} | ({KeyPurpose.INTAKE} if name == "intake-api" else set()) | (
         {KeyPurpose.SANCTIONS} if name in ("sanctions-api", "sanctions-worker") else set())

@@ -42,6 +42,7 @@ from deploy.postgres import PostgresEngine
 from deploy.secrets import codec_path_token, process_keys
 
 if TYPE_CHECKING:
+    from services.common.service import ServiceSpec
     from services.common.settings import CommonSettings
 
 log = logging.getLogger("anxin.stack")
@@ -52,6 +53,17 @@ def search_attributes() -> list[tuple[str, str]]:
     from services.contracts.lifecycle import SEARCH_ATTRIBUTES
 
     return list(SEARCH_ATTRIBUTES)
+
+
+def service_spec(service: str) -> ServiceSpec:
+    spec: ServiceSpec = importlib.import_module(f"services.{service}.spec").SPEC
+    return spec
+
+
+def service_port_step(service: str) -> int:
+    """How far above the stack's `service_base` a service's API listens: its spec's API port less 8000 (the base of
+    `make run`), so a private stack shifts every service's ports alike."""
+    return service_spec(service).api_port - Ports().service_base
 
 
 @dataclass
@@ -262,14 +274,14 @@ class Stack:
                          # Its people's accounts (services/issuer/accounts.py), in a schema of its own.
                          "DATABASE_URL": self.postgres.service_url("issuer")}),
         ]
-        for i, service in enumerate(SERVICES, start=1):
+        for service in SERVICES:
             env = {**self.engine_env(), "DATABASE_URL": self.postgres.service_url(service)}
-            base = self.ports.service_base + i
+            base = self.ports.service_base + service_port_step(service)
             specs.append(ProcessSpec(f"{service}-api", [python, "-m", f"services.{service}", "api"], base, env))
             specs.append(
                 ProcessSpec(f"{service}-relay", [python, "-m", f"services.{service}", "relay"], base + 100, env)
             )
-            if importlib.import_module(f"services.{service}.spec").SPEC.has_worker:
+            if service_spec(service).has_worker:
                 specs.append(
                     ProcessSpec(f"{service}-worker", [python, "-m", f"services.{service}", "worker"], base + 200, env)
                 )
@@ -310,9 +322,9 @@ class Stack:
         return specs
 
     def service_urls(self) -> dict[str, str]:
-        """The four services' API addresses, as the processes that call them take them."""
-        return {f"ANXIN_{service.upper()}_URL": f"http://127.0.0.1:{self.ports.service_base + offset}"
-                for offset, service in enumerate(SERVICES, start=1)}
+        """The services' API addresses, as the processes that call them take them."""
+        return {f"ANXIN_{service.upper()}_URL": f"http://127.0.0.1:{self.ports.service_base + service_port_step(service)}"
+                for service in SERVICES}
 
     def start_process(self, spec: ProcessSpec) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Every event the services publish: the classes of the four events modules, for lookups and the published
+"""Every event the services publish: the classes of the services' events modules, for lookups and the published
 contract (`docs/events/`, written by `python -m operations.event_contracts`).
 
 Importing this module imports every events module, so each event class is registered
@@ -7,7 +7,13 @@ Importing this module imports every events module, so each event class is regist
 
 from __future__ import annotations
 
-from services.contracts import cases_events, intake_events, referrals_events, sanctions_events
+from services.contracts import (
+    cases_events,
+    intake_events,
+    monitoring_events,
+    referrals_events,
+    sanctions_events,
+)
 from services.contracts.events import EventPayload, registered_events
 
 # Which service publishes the events of each module (the envelope's `producer`).
@@ -16,6 +22,7 @@ PRODUCERS = {
     cases_events.__name__: "cases",
     referrals_events.__name__: "referrals",
     sanctions_events.__name__: "sanctions",
+    monitoring_events.__name__: "monitoring",
 }
 
 

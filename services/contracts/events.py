@@ -37,6 +37,8 @@ class Topics:
     SANCTIONS = "anxin.sanctions.listings.v1"
     # Outbound feed for the credit systems (信用中国, 征信, 公示系统): blacklist entries and removals.
     CREDIT_SHARING = "anxin.sanctions.credit-sharing.v1"
+    # The project register of the monitoring service (在建项目台账).
+    MONITORING = "anxin.monitoring.projects.v1"
 
     @classmethod
     def all(cls) -> list[str]:

@@ -28,6 +28,8 @@ EXPECTED = {
     "sanctions-api": {KeyPurpose.PAYLOAD, KeyPurpose.SANCTIONS},
     "sanctions-worker": {KeyPurpose.PAYLOAD, KeyPurpose.SANCTIONS},
     "sanctions-relay": set(),
+    "monitoring-api": set(),
+    "monitoring-relay": set(),
     "lifecycle-worker": {KeyPurpose.PAYLOAD},
     "codec-server": {KeyPurpose.PAYLOAD},
     "issuer-api": {KeyPurpose.ISSUER},

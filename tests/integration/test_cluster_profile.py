@@ -28,7 +28,8 @@ from tests.support.delivery import inbox_applications, started_and_ledgered
 def test_every_process_runs_twice_on_the_cluster_engines(cluster: ClusterStack) -> None:
     assert isinstance(cluster.kafka, KafkaCluster) and cluster.kafka.live_brokers() == 3
     names = set(cluster.processes)
-    for process in ("intake-api", "cases-relay", "sanctions-worker", "lifecycle-worker", "console"):
+    for process in ("intake-api", "cases-relay", "sanctions-worker", "monitoring-api", "monitoring-relay",
+                    "lifecycle-worker", "console"):
         assert {process, f"{process}-2"} <= names
     assert all(row["ready"] for row in cluster.status()), cluster.status()
     with psycopg.connect(_database_url(cluster)) as conn:
@@ -42,7 +43,8 @@ def test_every_process_runs_twice_on_the_cluster_engines(cluster: ClusterStack) 
     assert cluster.processes["console-2"].env["DATABASE_URL"].startswith("postgresql://console:")
     with psycopg.connect(_database_url(cluster)) as conn:
         owners = {row[0] for row in conn.execute(
-            "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname IN ('intake', 'cases', 'referrals', 'sanctions')")}
+            "SELECT DISTINCT tableowner FROM pg_tables "
+            "WHERE schemaname IN ('intake', 'cases', 'referrals', 'sanctions', 'monitoring')")}
     assert owners == {"anxin_migrator"}
 
 

@@ -25,6 +25,7 @@ from services.contracts import catalog
 from services.contracts.cases_events import ActionRecorded, CaseEvents
 from services.contracts.events import EventEnvelope, EventPayload, Topics, UnknownEvent, event_class
 from services.contracts.intake_events import IntakeEvents
+from services.contracts.monitoring_events import MonitoringEvents
 from services.contracts.referrals_events import ReferralEvents
 from services.contracts.sanctions_events import CreditEvents, SanctionsEvents
 from tests.support import events as test_events
@@ -34,7 +35,8 @@ EVENTS = catalog.events()
 
 # The name constants each events module keeps, and the topic their events go on.
 NAMES = {IntakeEvents: Topics.INTAKE_COMPLAINTS, CaseEvents: Topics.CASES, ReferralEvents: Topics.REFERRALS,
-         SanctionsEvents: Topics.SANCTIONS, CreditEvents: Topics.CREDIT_SHARING}
+         SanctionsEvents: Topics.SANCTIONS, CreditEvents: Topics.CREDIT_SHARING,
+         MonitoringEvents: Topics.MONITORING}
 
 
 # --- samples of every event, built from its fields' types ---------------------------------------------------
@@ -62,7 +64,7 @@ def test_the_catalog_holds_every_event_once_with_its_topic_and_producer() -> Non
     assert len(EVENTS) == len({(cls.TYPE, cls.VERSION) for cls in EVENTS}) >= 47
     for cls in EVENTS:
         assert cls.TOPIC in Topics.all(), cls
-        assert catalog.producer_of(cls) in ("intake", "cases", "referrals", "sanctions")
+        assert catalog.producer_of(cls) in ("intake", "cases", "referrals", "sanctions", "monitoring")
         assert cls.__doc__, f"{cls.__name__} says what happened in its docstring (the published contract's text)"
 
 

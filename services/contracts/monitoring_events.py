@@ -1,0 +1,114 @@
+"""The monitoring service's contract: the events of the project register (在建项目台账).
+
+Events on `Topics.MONITORING`, keyed by the project id, so one project's changes stay in order on one
+partition. Each event carries the project as it stands after the change (`ProjectFacts`): companies by name
+and unified social credit code, amounts, dates, the responsible department's id and the QR poster sites.
+No person is named in a project's record, so nothing in these events is personal data.
+
+Pure: pydantic and the events module, nothing done on import.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.contracts.events import EventPayload, Topics
+
+
+class DepositForm(StrEnum):
+    """How a wage deposit (工资保证金) is lodged."""
+
+    CASH = "cash"  # 现金存储
+    BANK_GUARANTEE = "bank_guarantee"  # 银行保函
+    INSURANCE = "insurance"  # 工程担保公司保函 / 工资保证保险
+
+
+class DepositStatus(StrEnum):
+    """Where a project's wage deposit stands."""
+
+    REQUIRED = "required"  # due, not lodged yet
+    LODGED = "lodged"  # 已存储
+    EXEMPT = "exempt"  # 免缴 (a contractor without arrears, as the measures allow)
+    DRAWN = "drawn"  # 已动用, to be topped up
+    RETURNED = "returned"  # 已返还 after completion
+
+
+class MonitoringEvent(EventPayload):
+    TOPIC: ClassVar[str] = Topics.MONITORING
+
+
+class _Model(BaseModel):
+    """A part of an event (not an event itself)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Company(_Model):
+    name: str = Field(description="The company's registered name.")
+    credit_code: str = Field(description="Unified social credit code (统一社会信用代码, GB 32100).")
+
+
+class WageAccount(_Model):
+    """The project's dedicated wage account (农民工工资专用账户)."""
+
+    bank: str = Field(description="The bank (and branch) holding the account.")
+    opened_on: date = Field(description="When the account was opened.")
+
+
+class WageDeposit(_Model):
+    """The project's wage deposit (工资保证金)."""
+
+    amount: Decimal = Field(description="Amount in yuan.")
+    form: DepositForm
+    status: DepositStatus
+
+
+class ProjectFacts(_Model):
+    """A project as the register holds it after the change."""
+
+    project_id: str
+    code: str = Field(description="The project's own code (e.g. its construction permit number); unique.")
+    county: str = Field(description="County code (行政区划代码), e.g. '130402'.")
+    name: str
+    owner: Company = Field(description="建设单位.")
+    general_contractor: Company = Field(description="施工总承包单位.")
+    subcontractors: list[Company] = Field(default_factory=list, description="分包单位.")
+    contract_value: Decimal = Field(description="Contract value in yuan.")
+    start_date: date
+    planned_end_date: date
+    department: str = Field(description="The industry department responsible (the referrals service's id).")
+    wage_account: WageAccount | None = Field(None, description="None: no dedicated wage account recorded.")
+    deposit: WageDeposit | None = Field(None, description="None: no wage deposit recorded.")
+    site_ids: list[str] = Field(default_factory=list, description="The intake sites of its QR posters.")
+    version: int = Field(description="1 when registered, one more at each change.")
+
+
+class ProjectRegistered(MonitoringEvent):
+    """A project under construction was entered in the register (by hand or by an import)."""
+
+    TYPE: ClassVar[str] = "project.registered"
+    VERSION: ClassVar[int] = 1
+    project: ProjectFacts
+    source: str = Field(description="`api` or `import`.")
+
+
+class ProjectUpdated(MonitoringEvent):
+    """A registered project was changed; `changed` names the fields that differ from the version before."""
+
+    TYPE: ClassVar[str] = "project.updated"
+    VERSION: ClassVar[int] = 1
+    project: ProjectFacts
+    changed: list[str]
+    source: str = Field(description="`api` or `import`.")
+
+
+class MonitoringEvents:
+    """Event type names on `Topics.MONITORING` (each the `TYPE` of its class)."""
+
+    PROJECT_REGISTERED = ProjectRegistered.TYPE
+    PROJECT_UPDATED = ProjectUpdated.TYPE

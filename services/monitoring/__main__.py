@@ -1,0 +1,9 @@
+"""`python -m services.monitoring api|relay`: run one of the monitoring service's processes."""
+
+from services.common.service import main
+from services.monitoring.app import create_app
+from services.monitoring.settings import MonitoringSettings
+from services.monitoring.spec import SPEC
+
+if __name__ == "__main__":
+    main(SPEC, create_app, MonitoringSettings)

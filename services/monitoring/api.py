@@ -1,0 +1,142 @@
+"""HTTP routes of the monitoring service: thin, HTTP in, command call, answer out.
+
+- `POST /v1/projects` (idempotent by `Idempotency-Key`), `GET /v1/projects` (filters, cursor pages),
+  `GET|PUT|PATCH /v1/projects/{id}`: the project register.
+- `POST /v1/projects/import`: a CSV or XLSX register file, one result per row (docs/monitoring.md).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Header, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.common.auth import Principal, Role, require_roles
+from services.common.commands import fingerprint_request
+from services.common.openapi import CREATED_OR_REPEATED
+from services.common.problems import Problem
+from services.monitoring import store
+from services.monitoring.commands import Register, view
+from services.monitoring.domain import COUNTIES, DEPARTMENTS
+from services.monitoring.import_rows import FileUnreadable, file_format
+
+router = APIRouter(prefix="/v1")
+
+# A county's inspectors and bureau head keep their county's register; the city office all of it.
+KEEPERS = require_roles(Role.county_inspector, Role.bureau_head, Role.city_office)
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+def register(request: Request) -> Register:
+    return request.app.state.register  # type: ignore[no-any-return]
+
+
+class _Body(BaseModel):
+    # Types are lenient on purpose: every rule is checked by the domain (services/monitoring/domain.py), so a
+    # caller gets the same named, bilingual errors as an import row.
+    model_config = ConfigDict(extra="forbid")
+
+
+class CompanyIn(_Body):
+    name: str | None = Field(None, examples=["邯郸市某建筑工程有限公司"])
+    credit_code: str | None = Field(None, examples=["91130400MA07ABCD1X"], description="统一社会信用代码 (18 chars)")
+
+
+class WageAccountIn(_Body):
+    bank: str | None = Field(None, examples=["中国农业银行邯郸丛台支行"])
+    opened_on: date | str | None = Field(None, examples=["2026-02-20"])
+
+
+class DepositIn(_Body):
+    amount: Decimal | str | None = Field(None, examples=["300000.00"], description="Yuan")
+    form: str | None = Field(None, examples=["bank_guarantee"], description="cash, bank_guarantee or insurance")
+    status: str | None = Field(None, examples=["lodged"],
+                               description="required, lodged, exempt, drawn or returned")
+
+
+class ProjectIn(_Body):
+    code: str | None = Field(None, examples=["130403202603010101"], description="The project's own code, unique")
+    county: str | None = Field(None, examples=["130403"], description="County code: " + ", ".join(COUNTIES))
+    name: str | None = Field(None, examples=["丛台区某安置房项目"])
+    owner: CompanyIn | None = Field(None, description="建设单位")
+    general_contractor: CompanyIn | None = Field(None, description="施工总承包单位")
+    subcontractors: list[CompanyIn] | None = Field(None, description="分包单位")
+    contract_value: Decimal | str | None = Field(None, examples=["58000000.00"], description="Yuan")
+    start_date: date | str | None = Field(None, examples=["2026-03-01"])
+    planned_end_date: date | str | None = Field(None, examples=["2027-12-31"])
+    department: str | None = Field(None, examples=["housing"], description="One of " + ", ".join(DEPARTMENTS))
+    wage_account: WageAccountIn | None = Field(None, description="农民工工资专用账户; null: none yet")
+    deposit: DepositIn | None = Field(None, description="工资保证金; null: none recorded")
+    site_ids: list[str] | None = Field(None, examples=[["HD-2026-0001"]], description="Intake sites of its posters")
+
+
+@router.post("/projects", tags=["projects"], responses=CREATED_OR_REPEATED, dependencies=[Depends(fingerprint_request)],
+             summary="Register a project (idempotent by Idempotency-Key)")
+async def post_project(request: Request, body: ProjectIn, key: IdempotencyKey = None,
+                       principal: Principal = KEEPERS) -> JSONResponse:
+    project, created = await register(request).register(principal, body.model_dump(), key)
+    return JSONResponse(project, status_code=201 if created else 200)
+
+
+@router.get("/projects", tags=["projects"], summary="The register: projects filtered, newest first, paged by cursor")
+async def list_projects(
+    request: Request,
+    county: str | None = None,
+    department: str | None = None,
+    no_wage_account: Annotated[bool, Query(description="Only projects with no dedicated wage account")] = False,
+    no_deposit: Annotated[bool, Query(description="Only projects with no wage deposit recorded")] = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+    principal: Principal = KEEPERS,
+) -> dict[str, Any]:
+    if principal.role is not Role.city_office:
+        # A county's own register only; asking for another county's finds nothing.
+        if principal.county is None or (county is not None and county != principal.county):
+            return {"items": [], "next_cursor": None}
+        county = principal.county
+    filters = store.ProjectFilter(county=county, department=department, no_wage_account=no_wage_account,
+                                  no_deposit=no_deposit)
+    async with request.app.state.pool.connection() as conn:
+        try:
+            rows, next_cursor = await store.list_projects(conn, filters, limit=limit, after=cursor)
+        except ValueError as exc:
+            raise Problem(422, "Invalid cursor", str(exc)) from None
+    return {"items": [view(row) for row in rows], "next_cursor": next_cursor}
+
+
+@router.get("/projects/{project_id}", tags=["projects"], summary="One project of the register")
+async def get_project(request: Request, project_id: str, principal: Principal = KEEPERS) -> dict[str, Any]:
+    return await register(request).read(principal, project_id)
+
+
+@router.put("/projects/{project_id}", tags=["projects"], summary="Change a project: the whole project as it is now")
+async def put_project(request: Request, project_id: str, body: ProjectIn,
+                      principal: Principal = KEEPERS) -> dict[str, Any]:
+    return await register(request).replace(principal, project_id, body.model_dump())
+
+
+@router.patch("/projects/{project_id}", tags=["projects"],
+              summary="Change some of a project's fields (those named; null clears an optional one)")
+async def patch_project(request: Request, project_id: str, body: ProjectIn,
+                        principal: Principal = KEEPERS) -> dict[str, Any]:
+    return await register(request).patch(principal, project_id, body.model_dump(exclude_unset=True))
+
+
+@router.post("/projects/import", tags=["projects"],
+             summary="Import a register file (CSV or XLSX), one result per row; the same file twice changes nothing")
+async def import_projects(
+    request: Request,
+    file: UploadFile = File(..., description="CSV (UTF-8, with or without BOM) or XLSX, a header row first"),
+    principal: Principal = KEEPERS,
+) -> dict[str, Any]:
+    data = await file.read()
+    fmt = file_format(file.filename or "", file.content_type, data)
+    try:
+        return await register(request).import_file(principal, data, fmt)
+    except FileUnreadable as unreadable:
+        raise Problem(422, "Not a register file", str(unreadable)) from None

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.common.auth import Principal, Role, require_roles
 from services.common.commands import fingerprint_request
 from services.common.openapi import CREATED_OR_REPEATED
+from services.common.pagination import Cursor, Limit
 from services.common.problems import Problem
 from services.monitoring import store
 from services.monitoring.commands import Register, view
@@ -90,8 +91,8 @@ async def list_projects(
     department: str | None = None,
     no_wage_account: Annotated[bool, Query(description="Only projects with no dedicated wage account")] = False,
     no_deposit: Annotated[bool, Query(description="Only projects with no wage deposit recorded")] = False,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
     principal: Principal = KEEPERS,
 ) -> dict[str, Any]:
     if principal.role is not Role.city_office:
@@ -102,10 +103,7 @@ async def list_projects(
     filters = store.ProjectFilter(county=county, department=department, no_wage_account=no_wage_account,
                                   no_deposit=no_deposit)
     async with request.app.state.pool.connection() as conn:
-        try:
-            rows, next_cursor = await store.list_projects(conn, filters, limit=limit, after=cursor)
-        except ValueError as exc:
-            raise Problem(422, "Invalid cursor", str(exc)) from None
+        rows, next_cursor = await store.list_projects(conn, filters, limit=limit, after=cursor)
     return {"items": [view(row) for row in rows], "next_cursor": next_cursor}
 
 

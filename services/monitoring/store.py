@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from services.common.outbox import add_event_async
+from services.common.pagination import Keyset, where
 from services.contracts.events import EventEnvelope
 from services.contracts.monitoring_events import MonitoringEvent, ProjectFacts
 
@@ -88,23 +86,14 @@ class ProjectFilter:
     no_deposit: bool = False
 
 
-def encode_cursor(registered_at: datetime, project_id: str) -> str:
-    raw = json.dumps([registered_at.isoformat(), project_id])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        at, project_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(at), str(project_id)
-    except (ValueError, TypeError) as exc:
-        raise ValueError("the cursor is not valid; start again without it") from exc
+# The register newest first, paged as every list is (services/common/pagination.py).
+PROJECTS = Keyset("projects", "registered_at", "timestamptz", "project_id")
 
 
 async def list_projects(conn: Conn, f: ProjectFilter, *, limit: int,
                         after: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """A page of projects, newest first, and the cursor of the next page (None on the last)."""
-    clauses: list[str] = ["true"]
+    clauses: list[str | None] = []
     params: list[Any] = []
     if f.county is not None:
         clauses.append("county = %s")
@@ -116,21 +105,13 @@ async def list_projects(conn: Conn, f: ProjectFilter, *, limit: int,
         clauses.append("NOT has_wage_account")
     if f.no_deposit:
         clauses.append("NOT has_deposit")
-    if after is not None:
-        at, project_id = decode_cursor(after)
-        clauses.append("(registered_at, project_id) < (%s, %s)")
-        params.extend([at, project_id])
+    after_clause, after_params = PROJECTS.after(after)
     cur = await conn.execute(
-        f"SELECT {COLUMNS} FROM projects WHERE {' AND '.join(clauses)} "
-        "ORDER BY registered_at DESC, project_id DESC LIMIT %s",
-        (*params, limit + 1),
+        f"SELECT {COLUMNS}, {PROJECTS.select} FROM projects{where([*clauses, after_clause])} "
+        f"ORDER BY {PROJECTS.order_by} LIMIT %s",
+        (*params, *after_params, limit + 1),
     )
-    rows = await cur.fetchall()
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1]["registered_at"], rows[-1]["project_id"])
-    return rows, next_cursor
+    return PROJECTS.page(await cur.fetchall(), limit, "project_id")
 
 
 # --- requests made with an Idempotency-Key ----------------------------------------------------------------------

@@ -65,6 +65,13 @@ NAMED: dict[str, ProblemType] = {t.name: t for t in [
                 "The employer's name is already linked to another unified social credit code in that county (a "
                 "name is linked to one code); `credit_code` is the code it is linked to.",
                 "该用人单位名称在该县区已关联到另一个统一社会信用代码（一个名称只关联一个代码），`credit_code` 为已关联的代码。"),
+    ProblemType("project-registered", 409, "Project already registered",
+                "The project register already holds a project with that code, registered with another request; "
+                "`project_id` names it: change it with PUT or PATCH.",
+                "在建项目台账中已有该编号的项目（由另一次请求登记），`project_id` 为该项目：请用 PUT 或 PATCH 修改。"),
+    ProblemType("project-code-taken", 409, "Project code taken",
+                "Another project in the register already has the code this change gives.",
+                "台账中另一个项目已使用该编号。"),
     ProblemType("rate-limited", 429, "Too many requests",
                 "The caller sent too many requests (or too many wrong credentials) in a window. The Retry-After "
                 "header says in how many seconds the next one is taken.",

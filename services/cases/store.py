@@ -13,7 +13,7 @@ from psycopg.types.json import Jsonb
 
 from services.cases import domain
 from services.common.outbox import add_event_async
-from services.common.pagination import InvalidCursor, Keyset, decode_cursor, encode_cursor, where
+from services.common.pagination import InvalidCursor, Keyset, decode_cursor, encode_cursor
 from services.contracts.events import EventEnvelope, Topics
 
 Conn = AsyncConnection[Any]
@@ -62,15 +62,10 @@ REPORTS = Keyset("reports", "period_start", "date", "report_id")
 async def complaints_at_stage(conn: Conn, stage: str, county: str | None, limit: int,
                               cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """Complaints at a stage, without any personal data; `callback`: the call-backs due, the longest waiting first."""
-    after, after_params = COMPLAINTS_AT_STAGE.after(cursor)
-    cur = await conn.execute(
-        "SELECT complaint_id, case_id, county, amount_owed, workers_affected, submitted_at, stage, status, decision, "
-        f"closure_reason, closed_at, overdue, deadlines, {COMPLAINTS_AT_STAGE.select} FROM complaints"
-        f"{where(['stage = %s', '(%s::text IS NULL OR county = %s)', after])} "
-        f"ORDER BY {COMPLAINTS_AT_STAGE.order_by} LIMIT %s",
-        (stage, county, county, *after_params, limit + 1),
-    )
-    return COMPLAINTS_AT_STAGE.page(await cur.fetchall(), limit, "complaint_id")
+    return await COMPLAINTS_AT_STAGE.fetch(
+        conn, "complaint_id, case_id, county, amount_owed, workers_affected, submitted_at, stage, status, decision, "
+        "closure_reason, closed_at, overdue, deadlines", "complaints", ["stage = %s", "(%s::text IS NULL OR county = %s)"],
+        [stage, county, county], limit=limit, cursor=cursor, id_field="complaint_id")
 
 
 async def case_processes(conn: Conn, case_id: str) -> list[dict[str, Any]]:
@@ -346,16 +341,11 @@ async def case_extension_requests(conn: Conn, case_id: str) -> list[dict[str, An
 async def extension_requests(conn: Conn, *, status: str, county: str | None, limit: int,
                              cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """Extension requests in a status, oldest first, with their case's county and employer (the approvals list)."""
-    after, after_params = EXTENSION_REQUESTS.after(cursor)
-    scope = None if county is None else "l.county = %s"
-    cur = await conn.execute(
-        "SELECT e.request_id, e.case_id, e.process_case_id, e.requested_by, e.reason, e.status, e.created_at, "
-        f"l.county, l.employer_name, l.stage, l.next_deadline, {EXTENSION_REQUESTS.select} FROM extension_requests e "
-        f"JOIN ledger l ON l.case_id = e.case_id{where(['e.status = %s', scope, after])} "
-        f"ORDER BY {EXTENSION_REQUESTS.order_by} LIMIT %s",
-        (status, *(() if county is None else (county,)), *after_params, limit + 1),
-    )
-    return EXTENSION_REQUESTS.page(await cur.fetchall(), limit, "request_id")
+    return await EXTENSION_REQUESTS.fetch(
+        conn, "e.request_id, e.case_id, e.process_case_id, e.requested_by, e.reason, e.status, e.created_at, "
+        "l.county, l.employer_name, l.stage, l.next_deadline", "extension_requests e JOIN ledger l ON l.case_id = e.case_id",
+        ["e.status = %s", None if county is None else "l.county = %s"], [status, *(() if county is None else (county,))],
+        limit=limit, cursor=cursor, id_field="request_id")
 
 
 async def add_event(conn: Conn, event: EventEnvelope, texts: dict[str, str] | None = None) -> None:
@@ -394,10 +384,6 @@ async def get_report(conn: Conn, report_id: str) -> dict[str, Any] | None:
 
 async def list_reports(conn: Conn, kind: str | None, limit: int,
                        cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    after, after_params = REPORTS.after(cursor)
-    cur = await conn.execute(
-        f"SELECT report_id, kind, period_start, period_end, produced_at, {REPORTS.select} FROM reports"
-        f"{where(['(%s::text IS NULL OR kind = %s)', after])} ORDER BY {REPORTS.order_by} LIMIT %s",
-        (kind, kind, *after_params, limit + 1),
-    )
-    return REPORTS.page(await cur.fetchall(), limit, "report_id")
+    return await REPORTS.fetch(conn, "report_id, kind, period_start, period_end, produced_at", "reports",
+                               ["(%s::text IS NULL OR kind = %s)"], [kind, kind], limit=limit, cursor=cursor,
+                               id_field="report_id")

@@ -15,7 +15,7 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from services.common.auth import Principal, Role, require_roles
-from services.common.pagination import Cursor, Keyset, Limit, where
+from services.common.pagination import Cursor, Keyset, Limit
 
 
 def scope_of(principal: Principal) -> str:
@@ -75,14 +75,10 @@ def audit_router() -> APIRouter:
             if value:
                 clauses.append(f"{column} = %s")
                 params.append(value)
-        after, after_params = TRAIL.after(cursor)
         async with request.app.state.pool.connection() as conn, conn.transaction():
-            found = await conn.execute(
-                f"SELECT id, at, actor, role, scope, action, subject, fields, detail, {TRAIL.select} FROM audit_log"
-                f"{where([*clauses, after])} ORDER BY {TRAIL.order_by} LIMIT %s",
-                (*params, *after_params, limit + 1),
-            )
-            rows, next_cursor = TRAIL.page(await found.fetchall(), limit, "id")
+            rows, next_cursor = await TRAIL.fetch(
+                conn, "id, at, actor, role, scope, action, subject, fields, detail", "audit_log", clauses, params,
+                limit=limit, cursor=cursor, id_field="id")
             await record(conn, principal, "audit.read", subject or "*")
         return {"items": rows, "next_cursor": next_cursor}
 

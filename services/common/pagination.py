@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Query
+from psycopg import AsyncConnection
 
 from services.common.errors import Invalid
 
@@ -88,6 +89,18 @@ class Keyset:
         key, row_id = decode_cursor(cursor, self.name, 2)
         comparison = "<" if self.descending else ">"
         return f"({self.key}, {self.id}) {comparison} (%s::{self.key_type}, %s)", [key, row_id]
+
+    async def fetch(self, conn: AsyncConnection[Any], columns: str, source: str, clauses: Sequence[str | None],
+                    params: Sequence[Any], *, limit: int, cursor: str | None,
+                    id_field: str) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of `SELECT columns FROM source WHERE clauses` (dict rows) in this order after `cursor`, and the
+        cursor of the next page."""
+        after, after_params = self.after(cursor)
+        found = await conn.execute(
+            f"SELECT {columns}, {self.select} FROM {source}{where([*clauses, after])} ORDER BY {self.order_by} LIMIT %s",
+            (*params, *after_params, limit + 1),
+        )
+        return self.page(await found.fetchall(), limit, id_field)
 
     def page(self, rows: Sequence[dict[str, Any]], limit: int, id_field: str) -> tuple[list[dict[str, Any]], str | None]:
         """The page of at most `limit` rows (the query read `limit + 1`) and the cursor of the next, if any."""

@@ -15,7 +15,7 @@ from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
 from services.common.outbox import add_event_async
-from services.common.pagination import Keyset, where
+from services.common.pagination import Keyset
 from services.contracts.events import EventEnvelope, Topics
 from services.contracts.intake_events import Channel
 
@@ -235,13 +235,8 @@ SITES = Keyset("sites", "site_id", "text", "site_id", descending=False)
 async def list_sites(conn: AsyncConnection[Any], county: str | None, limit: int,
                      cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """A page of the registered sites (of one county, or all)."""
-    after, after_params = SITES.after(cursor)
-    found = await conn.execute(
-        f"SELECT *, {SITES.select} FROM sites{where(['(%s::text IS NULL OR county_code = %s)', after])} "
-        f"ORDER BY {SITES.order_by} LIMIT %s",
-        (county, county, *after_params, limit + 1),
-    )
-    return SITES.page(await found.fetchall(), limit, "site_id")  # type: ignore[arg-type]
+    return await SITES.fetch(conn, "*", "sites", ["(%s::text IS NULL OR county_code = %s)"], [county, county],
+                             limit=limit, cursor=cursor, id_field="site_id")
 
 
 async def record_workflow_start(conn: AsyncConnection[Any], complaint_id: str, workflow_id: str) -> None:

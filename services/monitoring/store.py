@@ -10,7 +10,7 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from services.common.outbox import add_event_async
-from services.common.pagination import Keyset, where
+from services.common.pagination import Keyset
 from services.contracts.events import EventEnvelope
 from services.contracts.monitoring_events import MonitoringEvent, ProjectFacts
 
@@ -105,13 +105,8 @@ async def list_projects(conn: Conn, f: ProjectFilter, *, limit: int,
         clauses.append("NOT has_wage_account")
     if f.no_deposit:
         clauses.append("NOT has_deposit")
-    after_clause, after_params = PROJECTS.after(after)
-    cur = await conn.execute(
-        f"SELECT {COLUMNS}, {PROJECTS.select} FROM projects{where([*clauses, after_clause])} "
-        f"ORDER BY {PROJECTS.order_by} LIMIT %s",
-        (*params, *after_params, limit + 1),
-    )
-    return PROJECTS.page(await cur.fetchall(), limit, "project_id")
+    return await PROJECTS.fetch(conn, COLUMNS, "projects", clauses, params, limit=limit, cursor=after,
+                                id_field="project_id")
 
 
 # --- requests made with an Idempotency-Key ----------------------------------------------------------------------

@@ -12,7 +12,7 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from services.common.outbox import add_event_async
-from services.common.pagination import Keyset, where
+from services.common.pagination import Keyset
 from services.contracts.events import EventEnvelope, Topics
 
 Conn = AsyncConnection[Any]
@@ -124,13 +124,7 @@ def _equal(filters: tuple[tuple[str, Any], ...]) -> tuple[list[str | None], list
 async def page_letters(conn: Conn, *, case_id: str | None, handoff_id: str | None, referral_id: str | None,
                        limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     clauses, params = _equal((("case_id", case_id), ("handoff_id", handoff_id), ("referral_id", referral_id)))
-    after, after_params = LETTERS.after(cursor)
-    cur = await conn.execute(
-        f"SELECT {LETTER_COLUMNS}, {LETTERS.select} FROM letters{where([*clauses, after])} "
-        f"ORDER BY {LETTERS.order_by} LIMIT %s",
-        (*params, *after_params, limit + 1),
-    )
-    return LETTERS.page(await cur.fetchall(), limit, "letter_id")
+    return await LETTERS.fetch(conn, LETTER_COLUMNS, "letters", clauses, params, limit=limit, cursor=cursor, id_field="letter_id")
 
 
 async def letters_of(conn: Conn, *, case_id: str | None = None, handoff_id: str | None = None,
@@ -193,13 +187,7 @@ async def list_handoffs(conn: Conn, *, department: str | None, county: str | Non
                         case_id: str | None, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     clauses, params = _equal((("department", department), ("county", county), ("status", status),
                               ("case_id", case_id)))
-    after, after_params = HANDOFFS.after(cursor)
-    cur = await conn.execute(
-        f"SELECT {HANDOFF_COLUMNS}, {HANDOFFS.select} FROM handoffs{where([*clauses, after])} "
-        f"ORDER BY {HANDOFFS.order_by} LIMIT %s",
-        (*params, *after_params, limit + 1),
-    )
-    return HANDOFFS.page(await cur.fetchall(), limit, "handoff_id")
+    return await HANDOFFS.fetch(conn, HANDOFF_COLUMNS, "handoffs", clauses, params, limit=limit, cursor=cursor, id_field="handoff_id")
 
 
 async def set_ladder_level(conn: Conn, handoff_id: str, level: str) -> None:
@@ -288,13 +276,7 @@ async def latest_referral(conn: Conn, case_id: str, target: str) -> dict[str, An
 async def list_referrals(conn: Conn, *, target: str | None, county: str | None, status: str | None,
                          case_id: str | None, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     clauses, params = _equal((("target", target), ("county", county), ("status", status), ("case_id", case_id)))
-    after, after_params = REFERRALS.after(cursor)
-    cur = await conn.execute(
-        f"SELECT {REFERRAL_COLUMNS}, {REFERRALS.select} FROM referrals{where([*clauses, after])} "
-        f"ORDER BY {REFERRALS.order_by} LIMIT %s",
-        (*params, *after_params, limit + 1),
-    )
-    return REFERRALS.page(await cur.fetchall(), limit, "referral_id")
+    return await REFERRALS.fetch(conn, REFERRAL_COLUMNS, "referrals", clauses, params, limit=limit, cursor=cursor, id_field="referral_id")
 
 
 async def insert_referral(conn: Conn, row: dict[str, Any]) -> None:

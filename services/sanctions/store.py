@@ -11,7 +11,7 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from services.common.outbox import add_event_async
-from services.common.pagination import Keyset, where
+from services.common.pagination import Keyset
 from services.contracts.events import EventEnvelope
 from services.contracts.sanctions_events import CreditEvent, SanctionsEvent
 
@@ -115,33 +115,23 @@ async def search_listings(conn: Conn, *, stage: str | None, county: str | None, 
     if pending_application is not None:
         # The workflow's last report names the application waiting for the city office's decision.
         clauses.append("pending_application IS NOT NULL" if pending_application else "pending_application IS NULL")
-    after, after_params = LISTINGS.after(cursor)
-    cur = await conn.execute(
-        f"SELECT {LISTING_COLUMNS}, {LISTINGS.select} FROM listings{where([*clauses, after])} "
-        f"ORDER BY {LISTINGS.order_by} LIMIT %s",
-        (*params, *after_params, limit + 1),
-    )
-    return LISTINGS.page(await cur.fetchall(), limit, "listing_id")
+    return await LISTINGS.fetch(conn, LISTING_COLUMNS, "listings", clauses, params, limit=limit, cursor=cursor,
+                                id_field="listing_id")
 
 
-def _name_filter(query: str | None, name_column: str, code_column: str) -> tuple[str, list[Any]]:
+def _name_filter(query: str | None, name_column: str, code_column: str) -> tuple[str | None, list[Any]]:
     if not query:
-        return "", []
+        return None, []
     pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return f" AND ({name_column} ILIKE %s OR {code_column} = %s)", [pattern, query.strip().upper()]
+    return f"({name_column} ILIKE %s OR {code_column} = %s)", [pattern, query.strip().upper()]
 
 
 async def public_blacklist(conn: Conn, query: str | None, limit: int,
                            cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     clause, params = _name_filter(query, "employer_name", "credit_code")
-    after, after_params = BLACKLIST.after(cursor)
-    cur = await conn.execute(
-        "SELECT listing_id, county, employer_name, credit_code, ground, decision_number, listed_on, expires_on, "
-        f"{BLACKLIST.select} FROM listings WHERE stage = 'listed'{clause}{' AND ' + after if after else ''} "
-        f"ORDER BY {BLACKLIST.order_by} LIMIT %s",
-        (*params, *after_params, limit + 1),
-    )
-    return BLACKLIST.page(await cur.fetchall(), limit, "listing_id")
+    return await BLACKLIST.fetch(
+        conn, "listing_id, county, employer_name, credit_code, ground, decision_number, listed_on, expires_on",
+        "listings", ["stage = 'listed'", clause], params, limit=limit, cursor=cursor, id_field="listing_id")
 
 
 async def public_listing(conn: Conn, listing_id: str) -> dict[str, Any] | None:
@@ -413,14 +403,10 @@ async def transfers(conn: Conn, *, county: str | None, outcome: str | None, limi
     if outcome:
         clauses.append("outcome = %s")
         params.append(outcome)
-    after, after_params = TRANSFERS.after(cursor)
-    cur = await conn.execute(
-        "SELECT referral_id, case_id, county, employer_ref, target, document_number, unpaid_amount, workers, referred_at, "
-        f"outcome, decline_reason, decision_ref, decided_at, late, {TRANSFERS.select} FROM criminal_transfers"
-        f"{where([*clauses, after])} ORDER BY {TRANSFERS.order_by} LIMIT %s",
-        (*params, *after_params, limit + 1),
-    )
-    return TRANSFERS.page(await cur.fetchall(), limit, "referral_id")
+    return await TRANSFERS.fetch(
+        conn, "referral_id, case_id, county, employer_ref, target, document_number, unpaid_amount, workers, "
+        "referred_at, outcome, decline_reason, decision_ref, decided_at, late", "criminal_transfers", clauses, params,
+        limit=limit, cursor=cursor, id_field="referral_id")
 
 
 async def transfer_statistics(conn: Conn, start: date | None, end: date | None) -> list[dict[str, Any]]:

@@ -183,7 +183,7 @@ def test_an_import_stores_the_good_rows_reports_the_bad_ones_and_changes_nothing
     assert {p["project_id"]: p for p in pages(city) if p["project_id"] in imported} == stored
     # Each import is an audit row naming the file by its hash.
     digest = hashlib.sha256(data).hexdigest()
-    audited = city.get("/v1/audit", params={"subject": f"import:{digest[:16]}"}).json()["entries"]
+    audited = city.get("/v1/audit", params={"subject": f"import:{digest[:16]}"}).json()["items"]
     assert [(a["action"], a["actor"], a["detail"]["sha256"], a["detail"]["counts"]) for a in audited] == [
         ("project.import", "inspector-130403", digest, second.json()["counts"]),
         ("project.import", "inspector-130403", digest, report["counts"])]
@@ -224,7 +224,7 @@ def test_changes_are_versioned_audited_and_announced(
     assert moved.status_code == 403
     assert head.get(f"/v1/projects/{project_id}").json()["version"] == 3
 
-    audit = city.get("/v1/audit", params={"subject": project_id}).json()["entries"]
+    audit = city.get("/v1/audit", params={"subject": project_id}).json()["items"]
     assert [(a["action"], a["fields"]) for a in reversed(audit)] == [
         ("project.registered", []), ("project.updated", ["deposit", "site_ids"]),
         ("project.updated", ["planned_end_date"])]

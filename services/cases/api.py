@@ -17,10 +17,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +29,7 @@ from services.cases import documents_pdf, domain, reports, store, views
 from services.cases.actions import Cases
 from services.cases.settings import CasesSettings
 from services.common.auth import LIFECYCLE_CALLER, Principal, Role, require_roles
+from services.common.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, csv_for_excel, download, xlsx
 from services.common.openapi import (
     CREATED_OR_REPEATED,
     created_or_repeated,
@@ -114,9 +116,18 @@ def _case_view(row: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-@router.get("/cases", tags=["ledger"], summary="The queue: cases filtered, sorted by next deadline, paged by cursor")
-async def list_cases(
-    request: Request,
+@dataclass(frozen=True)
+class QueueQuery:
+    """The queue's filters and order, in the caller's scope; `filters` None: nothing the caller may see."""
+
+    filters: store.QueueFilter | None
+    sort: QueueSort
+
+
+QueueSort = Literal["next_deadline", "received_at", "amount_claimed"]
+
+
+def queue_query(
     county: str | None = None,
     stage: Annotated[str | None, Query(description="One of " + ", ".join(domain.LEDGER_STAGES))] = None,
     status: Literal["open", "closed"] | None = None,
@@ -128,23 +139,29 @@ async def list_cases(
     awaiting: Annotated[store.Awaiting | None, Query(
         description="Cases with an open process waiting for: the case team's referral report, the bureau head's "
                     "decision on it or on a proposed withdrawal, new totals, or a provisional deadline's date.")] = None,
-    sort: Literal["next_deadline", "received_at", "amount_claimed"] = "next_deadline",
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    sort: QueueSort = "next_deadline",
     principal: Principal = READERS,
-) -> dict[str, Any]:
+) -> QueueQuery:
+    """The queue's query parameters (the list and its XLSX export take the same)."""
     if stage is not None and stage not in domain.LEDGER_STAGES:
         raise Problem(422, "Unknown stage", f"stage must be one of {', '.join(domain.LEDGER_STAGES)}")
     scope = domain.county_scope(principal)
     if scope is not None:
         if county is not None and county != scope:
-            return {"items": [], "next_cursor": None}
+            return QueueQuery(None, sort)
         county = scope
-    filters = store.QueueFilter(county=county, stage=stage, status=status, overdue=overdue,
-                                due_within_days=due_within_days, employer=employer, inspector=inspector,
-                                classification=classification, awaiting=awaiting)
+    return QueueQuery(store.QueueFilter(county=county, stage=stage, status=status, overdue=overdue,
+                                        due_within_days=due_within_days, employer=employer, inspector=inspector,
+                                        classification=classification, awaiting=awaiting), sort)
+
+
+@router.get("/cases", tags=["ledger"], summary="The queue: cases filtered, sorted by next deadline, paged by cursor")
+async def list_cases(request: Request, query: Annotated[QueueQuery, Depends(queue_query)], limit: Limit = 50,
+                     cursor: Cursor = None) -> dict[str, Any]:
+    if query.filters is None:
+        return {"items": [], "next_cursor": None}
     async with request.app.state.pool.connection() as conn:
-        rows, next_cursor = await store.list_cases(conn, filters, sort=sort, limit=limit, after=cursor)
+        rows, next_cursor = await store.list_cases(conn, query.filters, sort=query.sort, limit=limit, after=cursor)
     return {"items": [_case_view(r) for r in rows], "next_cursor": next_cursor}
 
 
@@ -251,12 +268,12 @@ async def list_extension_requests(
 
 
 @router.get("/statistics", tags=["reports"], summary="Figures for a day, week or quarter, by county and city",
-            responses=file_responses("text/csv"))  # or JSON, the default
+            responses=file_responses("text/csv", XLSX_MEDIA_TYPE))  # or JSON, the default
 async def statistics(
     request: Request,
     period: Literal["daily", "weekly", "quarterly"] = "quarterly",
     label: Annotated[str | None, Query(description="2026-11-28, 2026-W48 or 2026-Q4; default: the current one")] = None,
-    format: Literal["json", "csv"] = "json",
+    format: Literal["json", "csv", "xlsx"] = "json",
     principal: Principal = READERS,
 ) -> Any:
     try:
@@ -268,8 +285,10 @@ async def statistics(
     async with request.app.state.pool.connection() as conn:
         figures = await reports.figures(conn, chosen, scope)
     if format == "csv":
-        return Response(domain.report_csv(chosen, figures["rows"]), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="anxin-{chosen.label}.csv"'})
+        return download(csv_for_excel(domain.report_csv(chosen, figures["rows"])), f"anxin-{chosen.label}.csv",
+                        CSV_MEDIA_TYPE)
+    if format == "xlsx":
+        return download(report_xlsx(chosen.label, figures["rows"]), f"anxin-{chosen.label}.xlsx", XLSX_MEDIA_TYPE)
     return figures
 
 
@@ -305,13 +324,25 @@ async def _report(request: Request, report_id: str) -> dict[str, Any]:
     return report
 
 
+def report_xlsx(label: str, rows: list[dict[str, Any]]) -> bytes:
+    return xlsx(f"欠薪线索办理情况 {label}", domain.REPORT_HEADERS, domain.report_table(label, rows))
+
+
 # Declared before `/reports/{report_id}`, which would otherwise take the `.csv` suffix into the id.
 @router.get("/reports/{report_id}.csv", tags=["reports"], summary="A report as CSV (city office)",
             response_class=Response, responses=file_responses("text/csv"))
 async def get_report_csv(request: Request, report_id: str, principal: Principal = CITY) -> Response:
     report = await _report(request, report_id)
-    return Response(report["csv"], media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{report_id}.csv"'})
+    return download(csv_for_excel(report["csv"]), f"{report_id}.csv", CSV_MEDIA_TYPE)
+
+
+@router.get("/reports/{report_id}.xlsx", tags=["reports"], summary="A report as an Excel workbook (city office)",
+            response_class=Response, responses=file_responses(XLSX_MEDIA_TYPE))
+async def get_report_xlsx(request: Request, report_id: str, principal: Principal = CITY) -> Response:
+    report = await _report(request, report_id)
+    figures = report["figures"]
+    return download(report_xlsx(figures.get("label", report_id), figures["rows"]), f"{report_id}.xlsx",
+                    XLSX_MEDIA_TYPE)
 
 
 @router.get("/reports/{report_id}/chart.png", tags=["reports"], summary="A report's chart (PNG, city office)",

@@ -1,9 +1,9 @@
 """The cases API: `create_app(settings)` builds it; routes live in `api.py` (the ledger, the lifecycle's requests)
-and `action_api.py` (the actions on complaints and cases)."""
+and `action_api.py` (the actions on complaints and cases), `export_api.py` (the queue as a workbook)."""
 
 from fastapi import FastAPI
 
-from services.cases import action_api
+from services.cases import action_api, export_api
 from services.cases.actions import Cases
 from services.cases.api import router
 from services.cases.spec import SPEC
@@ -14,4 +14,4 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     async def on_startup(app: FastAPI) -> None:
         app.state.cases = Cases(app.state.pool, app.state.temporal.require())
 
-    return create_service_app(SPEC, settings, [router, action_api.router], on_startup=on_startup)
+    return create_service_app(SPEC, settings, [export_api.router, router, action_api.router], on_startup=on_startup)

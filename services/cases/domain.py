@@ -440,11 +440,22 @@ def report_rows(by_county: Mapping[str, Figures]) -> list[dict[str, Any]]:
     return rows
 
 
+REPORT_HEADERS = (["period", "level", "area", *FIGURES], ["期间", "层级", "地区", *(FIGURE_LABELS[f] for f in FIGURES)])
+
+
+def report_table(label: str, rows: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
+    """The report's data rows, one per county and city, in the order of `REPORT_HEADERS`; amounts and rates as
+    decimals (a stored report's JSON keeps them as strings)."""
+    return [[label, row["level"], row["area"], *(_figure(row[f]) for f in FIGURES)] for row in rows]
+
+
+def _figure(value: Any) -> Any:
+    return Decimal(value) if isinstance(value, str) else value
+
+
 def report_csv(period: Period, rows: Sequence[Mapping[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["period", "level", "area", *FIGURES])
-    writer.writerow(["期间", "层级", "地区", *(FIGURE_LABELS[f] for f in FIGURES)])
-    for row in rows:
-        writer.writerow([period.label, row["level"], row["area"], *("" if row[f] is None else row[f] for f in FIGURES)])
+    writer.writerows(REPORT_HEADERS)
+    writer.writerows([["" if v is None else v for v in row] for row in report_table(period.label, rows)])
     return out.getvalue()

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.common.auth import LIFECYCLE_CALLER, Principal, Role, bearer_principal, require_roles
 from services.common.commands import fingerprint_request
+from services.common.exports import XLSX_MEDIA_TYPE, download, xlsx
 from services.common.openapi import (
     CREATED_OR_REPEATED,
     created_or_repeated,
@@ -31,7 +32,7 @@ from services.common.pagination import Cursor, Limit
 from services.common.problems import Problem
 from services.contracts.lifecycle import SanctionRequest
 from services.contracts.sanctions_events import PersonRole
-from services.sanctions import activities, domain, store
+from services.sanctions import activities, documents, domain, store
 from services.sanctions.commands import Sanctions, valid_id_number
 
 # Agency actions are fingerprinted, so that a repeated Idempotency-Key is compared with the request it came with.
@@ -234,6 +235,20 @@ async def post_publication_list(request: Request, body: QuarterBody, principal: 
 async def get_publication_lists(request: Request, principal: Principal = READERS) -> JSONResponse:
     async with request.app.state.pool.connection() as conn:
         return _json({"items": await store.lists(conn, published_only=False)})
+
+
+@router.get("/publication-lists/{list_id}.xlsx", tags=["publication"],
+            summary="A drafted or published list as an Excel workbook", response_class=Response,
+            responses=file_responses(XLSX_MEDIA_TYPE))
+async def get_publication_list_xlsx(request: Request, list_id: str, principal: Principal = READERS) -> Response:
+    async with request.app.state.pool.connection() as conn:
+        found = await store.get_list(conn, list_id)
+    if found is None:
+        raise Problem(404, "No such list", f"no publication list {list_id}")
+    title = documents.list_title(request.app.state.settings.authority, found["quarter"])
+    workbook = xlsx(found["quarter"], [[title], [label for _, label in documents.LIST_COLUMNS]],
+                    ([entry.get(name) for name, _ in documents.LIST_COLUMNS] for entry in found["entries"]))
+    return download(workbook, f"{list_id}.xlsx", XLSX_MEDIA_TYPE)
 
 
 @router.post("/publication-lists/{list_id}/approval", tags=["publication"],

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.console.clients import NotFound, Refused, service_get, service_send
+from services.console.pdfs import XLSX, table_through
 from services.console.sessions import Session
 from services.console.web import NavItem, console_of, csrf_refused, page, signed_in
 
@@ -58,6 +59,17 @@ async def publication(request: Request, session: Annotated[Session, Depends(sign
     if session.role != CITY_OFFICE:
         return _not_found(request, session)
     return await _publication_page(request, session)
+
+
+@router.get(f"{PUBLICATION}/{{list_id}}.xlsx")
+async def list_workbook(request: Request, list_id: str, session: Annotated[Session, Depends(signed_in)]) -> Response:
+    """A drafted or published list as an Excel workbook, for the office's review."""
+    if session.role != CITY_OFFICE:
+        return _not_found(request, session)
+    console = console_of(request)
+    return await table_through(console.client,
+                               f"{console.sanctions_url}/v1/publication-lists/{quote(list_id, safe='')}.xlsx",
+                               session.token, f"{list_id}.xlsx", XLSX, lambda: _not_found(request, session))
 
 
 @router.post(f"{PUBLICATION}/drafts")

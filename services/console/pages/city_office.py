@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.console import texts
 from services.console.clients import NotFound, Refused, TokenExpired, service_get, service_send
+from services.console.pdfs import CSV, XLSX, table_through
 from services.console.sessions import Session
 from services.console.web import NavItem, console_of, csrf_refused, page, signed_in
 
@@ -101,6 +102,19 @@ async def report_chart(request: Request, report_id: str, session: Annotated[Sess
         raise TokenExpired(url)
     answer.raise_for_status()
     return Response(answer.content, media_type="image/png")
+
+
+@router.get("/city/reports/{report_id}.{fmt}")
+async def report_table(request: Request, report_id: str, fmt: str,
+                       session: Annotated[Session, Depends(signed_in)]) -> Response:
+    """A report's table as CSV (with the byte order mark Excel needs) or as an Excel workbook."""
+    media_type = {"csv": CSV, "xlsx": XLSX}.get(fmt)
+    if session.role != CITY_OFFICE or media_type is None:
+        return _not_found(request, session)
+    console = console_of(request)
+    url = f"{console.cases_url}/v1/reports/{quote(report_id, safe='')}.{fmt}"
+    return await table_through(console.client, url, session.token, f"{report_id}.{fmt}", media_type,
+                               lambda: _not_found(request, session))
 
 
 # --- approvals ---------------------------------------------------------------------------------------------

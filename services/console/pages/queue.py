@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.console import texts
 from services.console.clients import service_get
+from services.console.pdfs import XLSX, table_through
 from services.console.sessions import Session
 from services.console.web import NavItem, console_of, page, signed_in
 
@@ -74,6 +75,19 @@ def _queue_url(filters: dict[str, str], cursor: str = "") -> str:
     return "/queue" + (f"?{query}" if query else "")
 
 
+@router.get("/queue.xlsx")
+async def queue_workbook(request: Request, session: Annotated[Session, Depends(signed_in)], stage: str = "",
+                         classification: str = "", employer: str = "", assignee: str = "", overdue: str = "",
+                         awaiting: str = "") -> Response:
+    """The queue with its filters as an Excel workbook (the cases API's `GET /v1/cases.xlsx`)."""
+    console = console_of(request)
+    filters = _filters(stage, classification, employer, assignee, overdue, awaiting)
+    params = {k: v for k, v in _api_params(filters, session, "").items() if k != "limit"}
+    return await table_through(console.client, f"{console.cases_url}/v1/cases.xlsx", session.token,
+                               "案件队列.xlsx", XLSX, lambda: page(request, "not_found.html", {"session": session}, 404),
+                               params)
+
+
 @router.get("/queue", response_class=HTMLResponse)
 async def queue(request: Request, session: Annotated[Session, Depends(signed_in)], stage: str = "",
                 classification: str = "", employer: str = "", assignee: str = "", overdue: str = "",
@@ -89,4 +103,5 @@ async def queue(request: Request, session: Annotated[Session, Depends(signed_in)
         "session": session, "rows": rows, "filters": filters, "classifications": CLASSIFICATIONS,
         "awaiting_names": AWAITING,
         "next_page": next_page, "refresh_url": _queue_url(filters, cursor),
+        "workbook_url": "/queue.xlsx" + (f"?{urlencode(filters)}" if filters else ""),
     })

@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from PIL import Image
 
 from services.cases import domain
 from services.cases.report_workflow import REPORT_WORKFLOW_TYPE, ReportRequest
 from services.cases.worker import QUARTERLY_SCHEDULE_ID, WEEKLY_SCHEDULE_ID
+from services.common.exports import XLSX_MEDIA_TYPE
 from services.common.settings import CommonSettings
 from services.common.temporal import connect
 from services.contracts.lifecycle import TaskQueues
@@ -81,6 +83,24 @@ def _row(rows: list[dict[str, Any]], level: str, area: str) -> dict[str, Any]:
     return next(r for r in rows if r["level"] == level and r["area"] == area)
 
 
+def test_the_queue_exports_its_filtered_cases_as_a_workbook(agencies: Agencies, seeded: dict[str, str]) -> None:
+    a = agencies
+    exported = a.inspector.get("/v1/cases.xlsx", params={"status": "open"})
+    assert exported.status_code == 200 and exported.headers["content-type"] == XLSX_MEDIA_TYPE
+    assert "anxin-cases.xlsx" in exported.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(exported.content)).active
+    assert sheet is not None
+    table = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert table[0][:3] == ["case_id", "county", "employer_name"] and table[1][0] == "案件编号"
+    listed = a.inspector.get("/v1/cases", params={"status": "open", "limit": 200}).json()
+    # The inspector's county only, in the queue's order and with its filter.
+    assert {r[1] for r in table[2:]} <= {COUNTY} and table[2:] and all(r[6] == "open" for r in table[2:])
+    if listed["next_cursor"] is None:
+        assert [r[0] for r in table[2:]] == [c["case_id"] for c in listed["items"]]
+    other = a.inspector.get("/v1/cases.xlsx", params={"county": "130403"})
+    assert len(list(load_workbook(io.BytesIO(other.content)).active.iter_rows())) == 2  # type: ignore[union-attr]
+
+
 def test_figures_by_county_and_city_for_each_period(agencies: Agencies, seeded: dict[str, str]) -> None:
     a = agencies
     today = domain.legal_date(_today())
@@ -112,11 +132,28 @@ def test_the_quarterly_report_renders_as_csv_and_as_a_chart(agencies: Agencies, 
 
     text = a.city.get(f"/v1/reports/{report_id}.csv")
     assert text.status_code == 200 and text.headers["content-type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(text.text)))
+    # Excel on Chinese Windows reads the file as UTF-8 only with the byte order mark.
+    assert text.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(text.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["period", "level", "area"] and rows[1][0] == "期间"
     county = next(r for r in rows if r[1] == "county" and r[2] == COUNTY)
     assert dict(zip(rows[0][3:], county[3:], strict=True)) == {k: str(v) for k, v in EXPECTED.items()}
     assert county[0] == quarter
+
+    # The same table as a workbook: numbers as numbers under the same two header rows.
+    workbook = a.city.get(f"/v1/reports/{report_id}.xlsx")
+    assert workbook.status_code == 200 and workbook.headers["content-type"] == XLSX_MEDIA_TYPE
+    sheet = load_workbook(io.BytesIO(workbook.content)).active
+    assert sheet is not None
+    table = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert table[0] == rows[0] and table[1] == rows[1]
+    in_book = next(r for r in table if r[1] == "county" and r[2] == COUNTY)
+    assert dict(zip(table[0][3:], in_book[3:], strict=True)) == {
+        k: float(v) if isinstance(v, str) else v for k, v in EXPECTED.items()}
+    statistics = a.city.get("/v1/statistics", params={"period": "quarterly", "label": quarter, "format": "xlsx"})
+    assert statistics.status_code == 200 and statistics.content.startswith(b"PK")
+    as_csv = a.city.get("/v1/statistics", params={"period": "quarterly", "label": quarter, "format": "csv"})
+    assert as_csv.content.startswith(b"\xef\xbb\xbf") and "期间" in as_csv.content.decode("utf-8-sig")
 
     chart = a.city.get(f"/v1/reports/{report_id}/chart.png")
     assert chart.status_code == 200 and chart.headers["content-type"] == "image/png"

@@ -4,12 +4,14 @@ accounts, forms without their CSRF token and idle sessions are refused."""
 
 from __future__ import annotations
 
+import io
 import re
 import time
 import uuid
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 
 from deploy.stack import Stack
 from tests.integration.cases.conftest import Agencies, complaint_body
@@ -63,6 +65,12 @@ def test_an_inspector_signs_in_and_sees_their_countys_queue_and_case(
         # The stage filter: the new case waits for acceptance, so it is listed there and not under payment.
         assert cases["130403"] in browser.get("/queue", params={"stage": "acceptance"}).text
         assert cases["130403"] not in browser.get("/queue", params={"stage": "payment"}).text
+        # The queue with its filter as a workbook: the county's case, not the other county's.
+        workbook = browser.get("/queue.xlsx", params={"stage": "acceptance"})
+        assert workbook.status_code == 200 and workbook.content.startswith(b"PK"), workbook.text
+        assert workbook.headers["cache-control"] == "no-store"
+        ids = [row[0].value for row in load_workbook(io.BytesIO(workbook.content)).active.iter_rows(min_row=3)]  # type: ignore[union-attr]
+        assert cases["130403"] in ids and cases["130402"] not in ids
         page = browser.get(f"/cases/{cases['130403']}")
         assert page.status_code == 200, page.text
         assert "身份已隐去" in page.text and "办理经过" in page.text and "测试工人" not in page.text

@@ -10,11 +10,13 @@ its half-built processes.
 from __future__ import annotations
 
 import asyncio
+import io
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from kafka import KafkaProducer
+from openpyxl import load_workbook
 from temporalio.client import Client, ScheduleActionStartWorkflow
 
 from deploy.stack import Stack
@@ -98,6 +100,14 @@ def test_a_quarter_list_is_drafted_approved_and_published_with_only_what_may_be_
     assert small.case_id not in cases
     assert "移送公安机关" in cases[referred.case_id]["handling"]
     assert sanctions.inspector.post(f"/v1/publication-lists/{draft['list_id']}/approval").status_code == 403
+
+    # The draft opens in Excel for the office's review: its title, the columns of the published list, its rows.
+    workbook = sanctions.city.get(f"/v1/publication-lists/{draft['list_id']}.xlsx")
+    assert workbook.status_code == 200, workbook.text
+    table = [[c.value for c in row] for row in load_workbook(io.BytesIO(workbook.content)).active.iter_rows()]  # type: ignore[union-attr]
+    assert "重大劳动保障违法行为社会公布" in table[0][0] and table[1][0] == "违法主体"
+    assert {row[1] for row in table[2:]} >= {large.credit_code, referred.credit_code}
+    assert sanctions.city.get("/v1/publication-lists/PL-NONE.xlsx").status_code == 404
 
     approved = sanctions.city.post(f"/v1/publication-lists/{draft['list_id']}/approval")
     assert approved.status_code == 200, approved.text

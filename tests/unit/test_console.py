@@ -170,7 +170,14 @@ def test_a_page_the_persons_role_may_not_read_says_so_and_each_role_lands_on_its
     from services.console.pages.sign_in import landing
 
     assert landing("department") == "/inbox" and landing("city_office") == "/city"
-    assert landing("county_inspector") == "/queue"
+    assert landing("county_inspector") == "/queue" and landing("intake_clerk") == "/sites"
+    # Every person's landing page is one their header offers them (a page of their own work, not a refusal).
+    from services.console.app import PAGES
+
+    nav = [item for module in PAGES for item in module.NAV]
+    for role in ("intake_clerk", "county_inspector", "bureau_head", "city_office", "department", "police",
+                 "procuratorate", "arbitration", "legal_aid"):
+        assert any(item.href == landing(role) and role in item.roles for item in nav), role
 
     def refusing(request: httpx.Request) -> httpx.Response:
         if request.url.host == "issuer.test":

@@ -19,8 +19,9 @@ from services.console.sessions import Session
 from services.console.web import NavItem, console_of, page, signed_in
 
 router = APIRouter()
-# The case queue is the counties' and the city office's work (the cases API lists cases to them only).
-NAV = [NavItem("/queue", "案件队列", frozenset({"intake_clerk", "county_inspector", "bureau_head", "city_office"}))]
+# The case queue is the inspectors', bureau heads' and the city office's work (the cases API lists cases to them
+# only; a window clerk registers complaints and sites, and lands on the site register).
+NAV = [NavItem("/queue", "案件队列", frozenset({"county_inspector", "bureau_head", "city_office"}))]
 
 # The tracks a verified case follows (services/contracts/lifecycle/enums.py `Classification`).
 CLASSIFICATIONS = {

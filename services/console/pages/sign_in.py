@@ -31,7 +31,7 @@ NAV: list[NavItem] = []
 
 # Where a person lands after signing in: their own work (the queue for the counties' people).
 LANDINGS = {"department": "/inbox", "police": "/inbox", "procuratorate": "/inbox", "arbitration": "/inbox",
-            "legal_aid": "/inbox", "city_office": "/city"}
+            "legal_aid": "/inbox", "city_office": "/city", "intake_clerk": "/sites"}
 
 
 def landing(role: str) -> str:

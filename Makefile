@@ -55,7 +55,7 @@ install: $(STAMP_PY) $(STAMP_KAFKA) $(STAMP_SYSTEM)
 
 $(STAMP_PY): pyproject.toml constraints.txt | toolchain
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	$(PIP) install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev,local]"
 	@touch $@
 
 $(STAMP_KAFKA): deploy/kafka/pom.xml | toolchain

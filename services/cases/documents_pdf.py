@@ -23,8 +23,8 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.enums import WrapMode
 
-from services.common.cjk_font import LETTERHEAD_RED as RED
 from services.common.cjk_font import cjk_font
+from services.common.official_paper import letterhead, title_and_body
 from services.contracts.legal_time import legal_date
 from services.contracts.lifecycle import DayUnit, Office, compensation_amount
 
@@ -141,22 +141,8 @@ def render_pdf(document: CaseDocument, font: Path | None = None, *, created: dat
     pdf.add_page()
     width = pdf.w - pdf.l_margin - pdf.r_margin
 
-    pdf.set_text_color(*RED)
-    pdf.set_font("cjk", size=20)
-    pdf.multi_cell(width, 11, document.issuer, align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_text_color(0, 0, 0)
-    pdf.set_draw_color(*RED)
-    pdf.set_line_width(0.6)
-    pdf.line(pdf.l_margin, pdf.get_y() + 2, pdf.w - pdf.r_margin, pdf.get_y() + 2)
-    pdf.ln(7)
-    pdf.set_font("cjk", size=16)
-    pdf.multi_cell(width, 9, document.title, align="C", new_x="LMARGIN", new_y="NEXT", wrapmode=WrapMode.CHAR)
-    pdf.ln(3)
-    pdf.set_font("cjk", size=12)
-    pdf.multi_cell(width, 7, f"{document.addressee}：", new_x="LMARGIN", new_y="NEXT", wrapmode=WrapMode.CHAR)
-    for paragraph in document.paragraphs:
-        pdf.multi_cell(width, 7, "\u3000\u3000" + paragraph, new_x="LMARGIN", new_y="NEXT", wrapmode=WrapMode.CHAR)
-        pdf.ln(1)
+    letterhead(pdf, width, document.issuer)
+    title_and_body(pdf, width, document.title, document.addressee, document.paragraphs)
     if document.rows:
         pdf.ln(2)
         pdf.set_draw_color(0, 0, 0)

@@ -19,7 +19,7 @@ import jinja2
 from fpdf import FPDF
 from fpdf.enums import WrapMode
 
-from services.common.cjk_font import LETTERHEAD_RED as RED
+from services.common.official_paper import letterhead, title_and_body
 from services.contracts.referrals_events import LetterKind
 from services.referrals.domain import LETTER_NAMES, china_date, date_text
 
@@ -106,25 +106,8 @@ def render_pdf(content: LetterContent, font: Path) -> bytes:
     pdf.add_page()
     width = pdf.w - pdf.l_margin - pdf.r_margin
 
-    pdf.set_text_color(*RED)
-    pdf.set_font("cjk", size=20)
-    pdf.multi_cell(width, 11, content.issuer, align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("cjk", size=12)
-    pdf.set_text_color(0, 0, 0)
-    pdf.cell(width, 8, content.document_number, align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_draw_color(*RED)
-    pdf.set_line_width(0.6)
-    pdf.line(pdf.l_margin, pdf.get_y() + 1, pdf.w - pdf.r_margin, pdf.get_y() + 1)
-    pdf.ln(6)
-
-    pdf.set_font("cjk", size=16)
-    pdf.multi_cell(width, 9, content.title, align="C", new_x="LMARGIN", new_y="NEXT", wrapmode=WrapMode.CHAR)
-    pdf.ln(3)
-    pdf.set_font("cjk", size=12)
-    pdf.multi_cell(width, 7, f"{content.addressee}：", new_x="LMARGIN", new_y="NEXT")
-    for paragraph in content.paragraphs:
-        pdf.multi_cell(width, 7, "\u3000\u3000" + paragraph, new_x="LMARGIN", new_y="NEXT", wrapmode=WrapMode.CHAR)
-        pdf.ln(1)
+    letterhead(pdf, width, content.issuer, content.document_number)
+    title_and_body(pdf, width, content.title, content.addressee, content.paragraphs)
 
     pdf.set_draw_color(0, 0, 0)
     pdf.set_line_width(0.2)

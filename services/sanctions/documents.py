@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
-from fpdf.enums import WrapMode
 from fpdf.fonts import FontFace
 
-from services.common.cjk_font import LETTERHEAD_RED as RED
 from services.common.cjk_font import cjk_font
+from services.common.official_paper import letterhead, title_and_body
 from services.contracts.lifecycle import DayUnit
 from services.contracts.sanctions_events import ListingGround
 from services.sanctions.domain import GROUND_NAMES, date_text, quarter_text
@@ -102,23 +101,8 @@ def render_pdf(letter: Letter, font: Path | None = None) -> bytes:
     pdf.add_font("cjk", fname=str(font or cjk_font()))
     pdf.add_page()
     width = pdf.w - pdf.l_margin - pdf.r_margin
-    pdf.set_text_color(*RED)
-    pdf.set_font("cjk", size=20)
-    pdf.multi_cell(width, 11, letter.issuer, align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_text_color(0, 0, 0)
-    pdf.set_font("cjk", size=12)
-    pdf.cell(width, 8, letter.document_number, align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_draw_color(*RED)
-    pdf.line(pdf.l_margin, pdf.get_y() + 1, pdf.w - pdf.r_margin, pdf.get_y() + 1)
-    pdf.ln(6)
-    pdf.set_font("cjk", size=16)
-    pdf.multi_cell(width, 9, letter.title, align="C", new_x="LMARGIN", new_y="NEXT", wrapmode=WrapMode.CHAR)
-    pdf.ln(3)
-    pdf.set_font("cjk", size=12)
-    pdf.multi_cell(width, 7, f"{letter.addressee}：", new_x="LMARGIN", new_y="NEXT", wrapmode=WrapMode.CHAR)
-    for paragraph in letter.paragraphs:
-        pdf.multi_cell(width, 7, "\u3000\u3000" + paragraph, new_x="LMARGIN", new_y="NEXT", wrapmode=WrapMode.CHAR)
-        pdf.ln(1)
+    letterhead(pdf, width, letter.issuer, letter.document_number)
+    title_and_body(pdf, width, letter.title, letter.addressee, letter.paragraphs)
     if letter.rows:
         pdf.ln(2)
         for label, value in letter.rows:

@@ -17,7 +17,14 @@ from tests.support.people import add_person
 
 
 def browser(console: str) -> httpx.Client:
-    return httpx.Client(base_url=console, timeout=30, follow_redirects=False)
+    return httpx.Client(base_url=console, timeout=60, follow_redirects=False)
+
+
+def csrf_of(page: httpx.Response) -> str:
+    """The CSRF token a page's forms carry."""
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
 
 
 def hidden_fields(page: httpx.Response, action: str) -> dict[str, str]:
@@ -33,7 +40,7 @@ def signed_in_person(stack: Stack, console: str, role: str, *scope: str) -> Iter
     """A browser signed in as a new person of `role` (scope: `--county C` or `--department D`)."""
     person_id, password, _ = add_person(stack, role, *scope)
     with browser(console) as client:
-        yield _signed_in(client, person_id, password)
+        yield sign_in(client, person_id, password)
 
 
 @contextlib.contextmanager
@@ -41,14 +48,14 @@ def signed_in_as(console: str, person_id: str, password: str) -> Iterator[httpx.
     """A browser signed in as a person made earlier (the test console's sessions end after a few idle seconds:
     sign in just before reading pages)."""
     with browser(console) as client:
-        yield _signed_in(client, person_id, password)
+        yield sign_in(client, person_id, password)
 
 
-def _signed_in(client: httpx.Client, person_id: str, password: str) -> httpx.Client:
+def sign_in(client: httpx.Client, person_id: str, password: str) -> httpx.Client:
+    """The client signed in through the console's own form."""
     form = client.get("/sign-in")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
-    assert form.status_code == 200 and csrf, form.text
-    signed = client.post("/sign-in", data={"csrf": csrf.group(1), "person_id": person_id, "password": password})
+    assert form.status_code == 200, form.text
+    signed = client.post("/sign-in", data={"csrf": csrf_of(form), "person_id": person_id, "password": password})
     assert signed.status_code == 303, signed.text
     return client
 

@@ -3,12 +3,13 @@ case page with its hidden fields (CSRF token, idempotency key) as rendered, then
 
 from __future__ import annotations
 
-import re
 import time
 import zlib
 from typing import Any
 
 import httpx
+
+from tests.support.console_agencies import browser, hidden_fields, sign_in
 
 
 def tiny_png() -> bytes:
@@ -21,23 +22,10 @@ def tiny_png() -> bytes:
             + chunk(b"IEND", b""))
 
 
-def hidden_fields(page: httpx.Response, action: str) -> dict[str, str]:
-    """The hidden fields (CSRF token, idempotency key) of the form posting to `action` on the page."""
-    form = re.search(rf'<form method="post" action="{re.escape(action)}"[^>]*>(.*?)</form>', page.text, re.S)
-    assert form, f"no form for {action} on the page:\n{page.text}"
-    return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form.group(1)))
-
-
 class Browser:
     def __init__(self, console: str, person: tuple[str, str]) -> None:
-        self.http = httpx.Client(base_url=console, timeout=60, follow_redirects=False)
+        self.http = sign_in(browser(console), *person)
         self.last_sent: dict[str, str] = {}
-        form = self.http.get("/sign-in")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
-        assert csrf, form.text
-        signed_in = self.http.post("/sign-in", data={"csrf": csrf.group(1), "person_id": person[0],
-                                                      "password": person[1]})
-        assert signed_in.status_code == 303, signed_in.text
 
     def submit(self, case_id: str, action: str, fields: dict[str, str], files: Any = None) -> httpx.Response:
         """Open the case page and submit the form posting to `action`, with its hidden fields as rendered."""

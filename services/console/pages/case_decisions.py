@@ -24,6 +24,7 @@ from starlette.datastructures import FormData
 from services.console import texts
 from services.console.clients import service_get
 from services.console.pages.case_actions import DONE, act, case_url, evidence_ref, form_text
+from services.console.pages.cases import deadline_list
 from services.console.sessions import Session
 from services.console.web import NavItem, console_of, page, signed_in, templates
 
@@ -67,9 +68,7 @@ WAITING = {"referral_decision": "移送审批", "withdrawal_decision": "撤回�
 
 def open_steps(process: dict[str, Any]) -> dict[str, Any]:
     """What an open process waits for, read from its ledger row (the template shows a form for each)."""
-    deadlines = process.get("deadlines") or []
-    if isinstance(deadlines, dict):
-        deadlines = list(deadlines.values())
+    deadlines = deadline_list(process.get("deadlines"))
     return {
         "approval": process.get("referral_approval"),
         "approval_text": APPROVAL_STATES.get(process.get("referral_approval") or "", ""),
@@ -78,7 +77,7 @@ def open_steps(process: dict[str, Any]) -> dict[str, Any]:
         "unconfirmed": list(process.get("unconfirmed_members") or []),
         "provisional": [{"name": d["name"], "label": texts.deadline_name(d["name"]), "due_date": d.get("due_date"),
                          "note": d.get("calendar_note")}
-                        for d in deadlines if isinstance(d, dict) and d.get("provisional")
+                        for d in deadlines if d.get("provisional")
                         and d.get("outcome", "pending") == "pending"],
     }
 

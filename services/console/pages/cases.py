@@ -40,7 +40,7 @@ REFERRAL_REPORT = "case.referral_report_submitted"
 LISTINGS_READ = 200
 
 
-def _deadline_list(raw: Any) -> list[dict[str, Any]]:
+def deadline_list(raw: Any) -> list[dict[str, Any]]:
     if isinstance(raw, dict):
         raw = list(raw.values())
     return [d for d in raw or [] if isinstance(d, dict)]
@@ -125,7 +125,7 @@ async def case_page(request: Request, case_id: str, session: Annotated[Session, 
          "countdown": texts.countdown(texts.working_days_left(d.get("due_at"), today, console.calendar))
          if d.get("outcome", "pending") == "pending" else OUTCOMES.get(d["outcome"], ""),
          "overdue": d.get("outcome") == "expired"}
-        for d in _deadline_list(case.get("deadlines"))
+        for d in deadline_list(case.get("deadlines"))
     ]
     events = timeline.get("events", [])
     return page(request, "case.html", {

@@ -5,37 +5,21 @@ the not-found page and cannot approve, and a form without its CSRF token does no
 
 from __future__ import annotations
 
-import contextlib
 import random
 import re
-from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from deploy.stack import Stack
+from tests.support.console_agencies import csrf_of, signed_in_as
 from tests.support.people import add_person
 
 COUNTY = "130403"
 PUBLICATION = "/approvals/publication"
 
 
-def _csrf(page: httpx.Response) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert found, page.text
-    return found.group(1)
 
 
-@contextlib.contextmanager
-def _signed_in(console: str, person: tuple[str, str]) -> Iterator[httpx.Client]:
-    """A browser signed in as the person, just before the test reads pages (the test console's sessions end
-    after a few idle seconds)."""
-    with httpx.Client(base_url=console, timeout=60, follow_redirects=False) as browser:
-        form = browser.get("/sign-in")
-        signed_in = browser.post("/sign-in", data={"csrf": _csrf(form), "person_id": person[0],
-                                                    "password": person[1]})
-        assert signed_in.status_code == 303, signed_in.text
-        yield browser
 
 
 @pytest.fixture(scope="module")
@@ -65,10 +49,10 @@ def _unlisted_quarter(page: str) -> str:
 
 def test_the_city_office_drafts_and_approves_a_quarter_list(console: str, city_officer: tuple[str, str],
                                                            inspector: tuple[str, str]) -> None:
-    with _signed_in(console, city_officer) as city:
+    with signed_in_as(console, *city_officer) as city:
         listed = city.get(PUBLICATION)
         assert listed.status_code == 200 and "重大违法行为社会公布审批" in listed.text
-        csrf = _csrf(listed)
+        csrf = csrf_of(listed)
         quarter = _unlisted_quarter(listed.text)
         list_id = f"PL-{quarter}"
 
@@ -89,18 +73,18 @@ def test_the_city_office_drafts_and_approves_a_quarter_list(console: str, city_o
         assert f"已生成公布名单草稿 {list_id}" in shown.text
         assert f'action="{PUBLICATION}/{list_id}/approval"' in shown.text
 
-    with _signed_in(console, inspector) as county:
+    with signed_in_as(console, *inspector) as county:
         page = county.get(PUBLICATION)
         assert page.status_code == 404 and "未找到" in page.text
         assert f'href="{PUBLICATION}"' not in page.text  # not in the inspector's header
-        tried = county.post(f"{PUBLICATION}/{list_id}/approval", data={"csrf": _csrf(page)})
+        tried = county.post(f"{PUBLICATION}/{list_id}/approval", data={"csrf": csrf_of(page)})
         assert tried.status_code == 404 and "未找到" in tried.text
 
-    with _signed_in(console, city_officer) as city:
+    with signed_in_as(console, *city_officer) as city:
         page = city.get(PUBLICATION)
         assert f'action="{PUBLICATION}/{list_id}/approval"' in page.text  # still a draft after the inspector
         assert f'href="{PUBLICATION}"' in page.text  # in the city office's header
-        csrf = _csrf(page)
+        csrf = csrf_of(page)
         assert city.post(f"{PUBLICATION}/{list_id}/approval", data={}).status_code == 403
         missing = city.post(f"{PUBLICATION}/PL-2000-Q1/approval", data={"csrf": csrf})
         assert missing.status_code == 404 and "未找到" in missing.text

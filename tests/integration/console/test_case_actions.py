@@ -19,7 +19,8 @@ from markupsafe import escape
 from deploy.stack import Stack
 from tests.integration.cases.conftest import Agencies, complaint_body
 from tests.support.agencies import wait_for
-from tests.support.console_forms import Browser, hidden_fields, tiny_png
+from tests.support.console_agencies import hidden_fields
+from tests.support.console_forms import Browser, tiny_png
 from tests.support.people import add_person
 
 COUNTY = "130403"

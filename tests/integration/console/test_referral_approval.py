@@ -14,7 +14,8 @@ import pytest
 
 from deploy.stack import Stack
 from tests.integration.cases.conftest import Agencies
-from tests.support.console_forms import Browser, hidden_fields, tiny_png
+from tests.support.console_agencies import hidden_fields
+from tests.support.console_forms import Browser, tiny_png
 from tests.support.people import add_person
 
 # The county of the development inspector the `agencies` fixture accepts and verifies with.

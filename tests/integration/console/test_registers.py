@@ -25,6 +25,7 @@ from tests.integration.console.conftest import IDLE_SECONDS
 from tests.support.agencies import wait_for
 from tests.support.axe import serious_violations
 from tests.support.browser import DESK, chromium
+from tests.support.console_agencies import csrf_of, signed_in_as
 from tests.support.people import add_person
 
 COUNTY = "130403"
@@ -33,10 +34,6 @@ POLL = {"HX-Request": "true", "Anxin-Poll": "1"}
 SCREENSHOTS = REPO_ROOT / ".data" / "console-screenshots"  # not committed
 
 
-def _csrf(page: httpx.Response) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert found, page.text
-    return found.group(1)
 
 
 @pytest.fixture(scope="module")
@@ -51,23 +48,13 @@ def other_inspector(stack: Stack, console: str) -> tuple[str, str]:
     return person_id, password
 
 
-@contextlib.contextmanager
-def _signed_in(console: str, person: tuple[str, str]) -> Iterator[httpx.Client]:
-    """A browser signed in as the person. Each test signs in just before it reads pages: the test console's
-    sessions end after IDLE_SECONDS without a request, less than the stack may take to move a complaint."""
-    with httpx.Client(base_url=console, timeout=60, follow_redirects=False) as browser:
-        form = browser.get("/sign-in")
-        signed_in = browser.post("/sign-in", data={"csrf": _csrf(form), "person_id": person[0],
-                                                    "password": person[1]})
-        assert signed_in.status_code == 303, signed_in.text
-        yield browser
 
 
 @pytest.fixture()
 def sign_in(console: str) -> Iterator[Callable[[tuple[str, str]], httpx.Client]]:
     """Signs a person in when the test asks (their browser is closed after the test)."""
     with contextlib.ExitStack() as opened:
-        yield lambda person: opened.enter_context(_signed_in(console, person))
+        yield lambda person: opened.enter_context(signed_in_as(console, *person))
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +98,7 @@ def test_the_queue_filters_by_employer_assignee_and_overdue_and_keeps_them_in_th
 
 
 def test_the_pages_refresh_does_not_keep_an_idle_session_alive(console: str, inspector: tuple[str, str]) -> None:
-    with _signed_in(console, inspector) as browser:
+    with signed_in_as(console, *inspector) as browser:
         assert browser.get("/queue").status_code == 200
         last_activity = time.monotonic()
         # The page refreshes itself while the person is away: each poll is served while the session lives …
@@ -199,7 +186,7 @@ def test_the_site_register_lists_the_countys_sites_with_their_posters_and_regist
     # Registering through the console: the API's own message on a field it refuses, then the site registered.
     form = browser.get("/sites")
     mine = _site(COUNTY)
-    sent = {**mine, "csrf": _csrf(form), "key": str(uuid.uuid4())}
+    sent = {**mine, "csrf": csrf_of(form), "key": str(uuid.uuid4())}
     refused = browser.post("/sites", data={**sent, "name": "x"})
     assert refused.status_code == 422 and 'id="site-name-error"' in refused.text, refused.text
     assert f'value="{mine["site_id"]}"' in refused.text  # what was typed is kept

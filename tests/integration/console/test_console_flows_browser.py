@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -79,7 +80,10 @@ def _submit(browser: webdriver.Chrome, form_action: str) -> None:
     button = browser.find_element(By.CSS_SELECTOR, f'form[action="{form_action}"] button[type=submit]')
     browser.execute_script("arguments[0].scrollIntoView()", button)
     button.click()
-    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(button))
+    # While the next page replaces this one, Chrome can answer for the old button with "node does not belong to
+    # the document" instead of a stale reference: the page is changing, so poll again until it is stale.
+    WebDriverWait(browser, 30, ignored_exceptions=(WebDriverException,)).until(
+        expected_conditions.staleness_of(button))
 
 
 def _photo(folder: Path) -> Path:

@@ -69,14 +69,15 @@ def _replicas_and_min_insync(settings: CommonSettings, topic: str) -> tuple[set[
 
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_servers)
     try:
-        [described] = admin.describe_topics([topic])
-        replicas = {len(p["replica_nodes"]) for p in described["partitions"]}
-        # The broker that answers may not have applied the topic's config from the metadata log yet (KRaft
-        # spreads it to each broker in turn): ask again for a while before taking its answer.
+        # The broker that answers may not have applied the topic's partitions or config from the metadata log
+        # yet (KRaft spreads a topic made a moment ago to each broker in turn): ask again for a while before
+        # taking its answer.
         deadline = time.monotonic() + 20
         while True:
+            [described] = admin.describe_topics([topic])
+            replicas = {len(p["replica_nodes"]) for p in described["partitions"]}
             configs = admin.describe_configs([ConfigResource("TOPIC", topic)])["topic"][topic]
-            if "min.insync.replicas" in configs or time.monotonic() > deadline:
+            if (replicas and "min.insync.replicas" in configs) or time.monotonic() > deadline:
                 return replicas, configs.get("min.insync.replicas", {}).get("value", "absent")
             time.sleep(0.5)
     finally:

@@ -31,7 +31,7 @@ GO_TOOLCHAIN := go1.27.3
 GO_LOCAL := .tools/go/$(GO_TOOLCHAIN)
 export PATH := $(CURDIR)/$(GO_LOCAL)/bin:$(PATH)
 
-.PHONY: help install toolchain go-toolchain check-fresh-machine temporal-server temporal-ui k8s-validate run run-cluster test test-unit test-integration lint format contracts demo bench bench-scale bench-topology faults fuzz clean status
+.PHONY: help install toolchain go-toolchain check-fresh-machine temporal-server temporal-ui k8s-validate run run-cluster test test-unit test-integration lint format contracts translations demo bench bench-scale bench-topology faults fuzz clean status
 
 help:
 	@echo "make run    - start Kafka, Temporal, PostgreSQL and every service (URLs printed; Ctrl-C stops)"
@@ -193,6 +193,11 @@ lint: install
 # classes; a unit test fails while the committed files differ from what this writes.
 contracts: install
 	$(PY) -m operations.event_contracts
+
+# The command line's Chinese catalogue (operations/locale/zh_CN/LC_MESSAGES/anxin.po) compiled to the anxin.mo
+# committed beside it; a unit test fails while the two differ.
+translations: install
+	$(VENV)/bin/pybabel compile --domain anxin --directory operations/locale --statistics
 
 format: install
 	$(VENV)/bin/ruff check --fix .

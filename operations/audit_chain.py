@@ -16,6 +16,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from operations.i18n import _
+
 GENESIS = bytes(32)
 # The same content, in the same order and form, as `audit_log_hash` in the migration.
 CANONICAL = (
@@ -38,8 +40,10 @@ class ChainReport:
 
     def describe(self) -> str:
         if self.intact:
-            return f"{self.service}: {self.rows} rows, chain intact; head {self.head.hex()}"
-        return f"{self.service}: chain broken at row {self.broken_at}: {self.reason} ({self.rows} rows read)"
+            return _("{service}: {rows} rows, chain intact; head {head}").format(
+                service=self.service, rows=self.rows, head=self.head.hex())
+        return _("{service}: chain broken at row {row}: {reason} ({rows} rows read)").format(
+            service=self.service, row=self.broken_at, reason=self.reason, rows=self.rows)
 
 
 def row_hash(previous: bytes, canonical: str) -> bytes:

@@ -9,11 +9,12 @@ from typing import Annotated
 import typer
 
 from operations.cli_support import JsonOption, console, service_database_urls
+from operations.i18n import _
 from operations.views import print_json
 
 
 def verify_command(
-    service: Annotated[list[str] | None, typer.Option("--service", help="only this service (repeatable)")] = None,
+    service: Annotated[list[str] | None, typer.Option("--service", help=_("only this service (repeatable)"))] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Check that every row of each service's audit trail is as written and none is missing: prints
@@ -24,7 +25,8 @@ def verify_command(
 
     unknown = sorted(set(service or []) - set(SERVICES))
     if unknown:
-        raise typer.BadParameter(f"unknown service {', '.join(unknown)}; one of {', '.join(SERVICES)}")
+        raise typer.BadParameter(_("unknown service {unknown}; one of {services}").format(
+            unknown=", ".join(unknown), services=", ".join(SERVICES)))
     urls = service_database_urls()
     reports = [verify_chain(urls[name], name) for name in SERVICES if not service or name in service]
     if as_json:

@@ -31,6 +31,7 @@ from rich.table import Table
 from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from operations.i18n import _
 from operations.views import wrapping_table
 from services.common.lifecycle_config import (
     calendar_file_path,
@@ -228,28 +229,32 @@ async def calendar_status(client: Client, settings: CommonSettings, *, limit: in
 
 def load_report(prepared: PreparedLoad, counts: dict[str, Signalled]) -> list[str]:
     years = ", ".join(map(str, prepared.loaded))
-    lines = [f"{years} written to {prepared.calendar_file}"
-             + (f" (replacing the earlier {', '.join(map(str, prepared.replaced))})" if prepared.replaced else "")
-             + "; the services read it from their next use on, new complaints carry it"]
-    lines.append("signalled calendar_updated: " + ", ".join(f"{c.signalled} {kind}" for kind, c in counts.items()))
+    replacing = (_(" (replacing the earlier {years})").format(years=", ".join(map(str, prepared.replaced)))
+                 if prepared.replaced else "")
+    lines = [_("{years} written to {file}{replacing}; the services read it from their next use on, new complaints "
+               "carry it").format(years=years, file=prepared.calendar_file, replacing=replacing)]
+    lines.append(_("signalled calendar_updated: {counts}").format(
+        counts=", ".join(f"{c.signalled} {kind}" for kind, c in counts.items())))
     finished = sum(c.finished for c in counts.values())
     if finished:
-        lines.append(f"{finished} finished before their signal")
-    lines += [f"not signalled: {failure}" for c in counts.values() for failure in c.failed]
+        lines.append(_("{count} finished before their signal").format(count=finished))
+    lines += [_("not signalled: {failure}").format(failure=failure) for c in counts.values() for failure in c.failed]
     return lines
 
 
 def status_report(status: CalendarStatus) -> list[str | Table]:
     first, last = status.package_years
-    configured = ", ".join(map(str, status.configured_years)) or "none"
-    parts: list[str | Table] = [f"calendar package {first}–{last}; configured {configured}; provisional from "
-                                f"{status.fallback_from} (weekdays less the statutory holidays)"]
+    configured = ", ".join(map(str, status.configured_years)) or _("none")
+    parts: list[str | Table] = [_("calendar package {first}–{last}; configured {configured}; provisional from "
+                                  "{fallback_from} (weekdays less the statutory holidays)").format(
+        first=first, last=last, configured=configured, fallback_from=status.fallback_from)]
     if status.provisional:
-        table = wrapping_table("workflow", "deadline", "due (provisional)", "note", whole=("due (provisional)",),
-                               wide=("note",))
+        due = _("due (provisional)")
+        table = wrapping_table(_("workflow"), _("deadline"), due, _("note"), whole=(due,), wide=(_("note"),))
         for row in status.provisional:
             table.add_row(row.workflow_id, row.deadline, str(row.due_date or ""), row.note)
         parts.append(table)
-    parts += [f"[yellow]no answer:[/] {line}" for line in status.unanswered]
-    parts.append(f"{status.examined} open workflows asked, {len(status.provisional)} provisional deadlines")
+    parts += [_("[yellow]no answer:[/] {line}").format(line=line) for line in status.unanswered]
+    parts.append(_("{examined} open workflows asked, {provisional} provisional deadlines").format(
+        examined=status.examined, provisional=len(status.provisional)))
     return parts

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -50,27 +49,31 @@ from operations.cli_support import (
     status_console,
     temporal_client,
 )
+from operations.i18n import _, command, translate_help_panels
 from operations.migrate_cli import migrate_command
+from operations.redeliver_cli import redeliver_command
 from operations.users_cli import users_app
 from operations.views import print_json, wrapping_table
 from services.common.temporal import exit_program
 
-app = typer.Typer(help="Anxin (安薪) operator and clerk commands.", no_args_is_help=True)
-stack_app = typer.Typer(help="The local stack.", no_args_is_help=True)
-clues_app = typer.Typer(help="Clues from other platforms.", no_args_is_help=True)
-case_app = typer.Typer(help="Complaints and cases.", no_args_is_help=True)
-audit_app = typer.Typer(help="Consistency checks.", no_args_is_help=True)
+translate_help_panels()
+app = typer.Typer(help=_("Anxin (安薪) operator and clerk commands."), no_args_is_help=True)
+stack_app = typer.Typer(help=_("The local stack."), no_args_is_help=True)
+clues_app = typer.Typer(help=_("Clues from other platforms."), no_args_is_help=True)
+case_app = typer.Typer(help=_("Complaints and cases."), no_args_is_help=True)
+audit_app = typer.Typer(help=_("Consistency checks."), no_args_is_help=True)
 app.add_typer(stack_app, name="stack")
 app.add_typer(clues_app, name="clues")
 app.add_typer(case_app, name="case")
 app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(users_app, name="users")
-app.command("migrate")(migrate_command)
-audit_app.command("verify")(verify_command)
+command(app, "migrate")(migrate_command)
+command(app, "redeliver")(redeliver_command)
+command(audit_app, "verify")(verify_command)
 
 
-@stack_app.command("status")
+@command(stack_app, "status")
 def stack_status(as_json: JsonOption = False) -> None:
     """Show each engine and process of the local stack and whether it is ready."""
     from deploy.engines import port_open
@@ -83,25 +86,27 @@ def stack_status(as_json: JsonOption = False) -> None:
     if as_json:
         print_json({"engines": engines, "processes": processes})
         return
-    table = wrapping_table("component", "where", "state", whole=("state",))
+    table = wrapping_table(_("component"), _("where"), _("state"), whole=(_("state"),))
     for engine in engines:
-        table.add_row(str(engine["name"]), str(engine["where"]), "[green]up[/]" if engine["up"] else "[red]down[/]")
+        table.add_row(str(engine["name"]), str(engine["where"]),
+                      _("[green]up[/]") if engine["up"] else _("[red]down[/]"))
     for row in processes:
-        state = "[green]ready[/]" if row["ready"] else ("[red]down[/]" if row["http"] is None else "[yellow]not ready[/]")
+        state = (_("[green]ready[/]") if row["ready"]
+                 else _("[red]down[/]") if row["http"] is None else _("[yellow]not ready[/]"))
         table.add_row(str(row["name"]), str(row["url"]), state)
     console.print(table)
 
 
-@clues_app.command("import")
+@command(clues_app, "import")
 def import_clues(
-    file: Annotated[Path, typer.Argument(exists=True, readable=True, help="clues as .jsonl or .csv")],
-    url: Annotated[str, typer.Option(help="intake's base URL")] = "http://127.0.0.1:8001",
-    source: Annotated[str, typer.Option(help="where the clues come from")] = "national-platform",
-    batch: Annotated[int, typer.Option(min=1, max=1000, help="rows per request")] = 100,
+    file: Annotated[Path, typer.Argument(exists=True, readable=True, help=_("clues as .jsonl or .csv"))],
+    url: Annotated[str, typer.Option(help=_("intake's base URL"))] = "http://127.0.0.1:8001",
+    source: Annotated[str, typer.Option(help=_("where the clues come from"))] = "national-platform",
+    batch: Annotated[int, typer.Option(min=1, max=1000, help=_("rows per request"))] = 100,
     client_id: Annotated[str | None, typer.Option()] = None,
     client_secret: Annotated[str | None, typer.Option()] = None,
-    issuer_url: Annotated[str | None, typer.Option(help="the token issuer's base URL (default: the one intake "
-                                                        "names, or ANXIN_TOKEN_ISSUER_URL)")] = None,
+    issuer_url: Annotated[str | None, typer.Option(help=_("the token issuer's base URL (default: the one intake "
+                                                          "names, or ANXIN_TOKEN_ISSUER_URL)"))] = None,
 ) -> None:
     """Import clues in batches, showing progress, and print a result per row that was not filed."""
     from operations.clue_batches import ClueFileInvalid, read_clue_file
@@ -114,7 +119,7 @@ def import_clues(
     token = agency_token(url, client_id, client_secret, "city-office", issuer_url)
     counts: dict[str, int] = {}
     problems: list[tuple[int, dict[str, object]]] = []
-    with Progress(TextColumn("[bold]importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+    with Progress(TextColumn(_("[bold]importing")), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=console) as progress, httpx.Client(timeout=120) as http:
         task = progress.add_task("clues", total=len(clues.rows))
         for chunk in clues.batches(batch):
@@ -125,7 +130,8 @@ def import_clues(
                 data={"source": source},
             )
             if response.status_code != 200:
-                console.print(f"[red]batch from row {chunk.rows[0]} refused:[/] {response.text}")
+                console.print(_("[red]batch from row {row} refused:[/] {reason}").format(row=chunk.rows[0],
+                                                                                        reason=response.text))
                 raise typer.Exit(1)
             for result in response.json()["results"]:
                 counts[result["result"]] = counts.get(result["result"], 0) + 1
@@ -133,13 +139,13 @@ def import_clues(
                     problems.append((chunk.file_row(result["row"]), result))
             progress.advance(task, len(chunk.rows))
     for row, result in problems:
-        console.print(f"row {row}: {result['result']} {json.dumps(result.get('errors') or result.get('complaint_id') or result.get('reason'), ensure_ascii=False)}")
+        console.print(_("row {row}:").format(row=row) + f" {result['result']} {json.dumps(result.get('errors') or result.get('complaint_id') or result.get('reason'), ensure_ascii=False)}")
     console.print(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))
 
 
-@case_app.command("show")
-def case_show(subject: Annotated[str, typer.Argument(help="complaint number (TS-…) or case id (C-…)")],
-              no_events: Annotated[bool, typer.Option("--no-events", help="skip reading Kafka")] = False,
+@command(case_app, "show")
+def case_show(subject: Annotated[str, typer.Argument(help=_("complaint number (TS-…) or case id (C-…)"))],
+              no_events: Annotated[bool, typer.Option("--no-events", help=_("skip reading Kafka"))] = False,
               as_json: JsonOption = False) -> None:
     """The whole story in order: workflow steps and timers, the status timeline, events, and what it waits for."""
     from operations.operator import tell_story
@@ -148,7 +154,7 @@ def case_show(subject: Annotated[str, typer.Argument(help="complaint number (TS-
     async def run() -> None:
         settings = operator_settings()
         client = await temporal_client(settings)
-        with status_console.status("reading history and events…"):
+        with status_console.status(_("reading history and events…")):
             story = await tell_story(client, settings, subject, kafka=not no_events)
         if as_json:
             print_json(story_document(story))
@@ -158,9 +164,9 @@ def case_show(subject: Annotated[str, typer.Argument(help="complaint number (TS-
     asyncio.run(run())
 
 
-@case_app.command("retry")
+@command(case_app, "retry")
 def case_retry(subject: Annotated[str, typer.Argument(
-        help="complaint number (TS-…), case id (C-…) or workflow id (complaint:…, case:…)")]) -> None:
+        help=_("complaint number (TS-…), case id (C-…) or workflow id (complaint:…, case:…)"))]) -> None:
     """Retry the step a service refused for good (a parked step, as `anxin stuck` shows it), once its cause is
     fixed. A workflow with nothing parked is left alone (exit code 1)."""
     from operations.operator import workflow_id_for
@@ -171,16 +177,18 @@ def case_retry(subject: Annotated[str, typer.Argument(
         workflow_id = workflow_id_for(subject)
         parked = await retry_parked(client, workflow_id)
         if parked is None:
-            console.print(f"{workflow_id}: nothing is parked (`anxin stuck` lists what is)")
+            console.print(_("{workflow_id}: nothing is parked (`anxin stuck` lists what is)").format(
+                workflow_id=workflow_id))
             return 1
-        console.print(f"{workflow_id}: retrying — was {describe(parked)}")
+        console.print(_("{workflow_id}: retrying — was {parked}").format(workflow_id=workflow_id,
+                                                                          parked=describe(parked)))
         return 0
 
     raise typer.Exit(asyncio.run(run()))
 
 
-@app.command("stuck")
-def stuck_command(limit: Annotated[int, typer.Option(help="workflows to look at")] = 200,
+@command(app, "stuck")
+def stuck_command(limit: Annotated[int, typer.Option(help=_("workflows to look at"))] = 200,
                   as_json: JsonOption = False) -> None:
     """Steps parked by a service's refusal (with the command to retry), workflows past a deadline, activities
     failing and retrying, and events set aside, with why.
@@ -192,30 +200,30 @@ def stuck_command(limit: Annotated[int, typer.Option(help="workflows to look at"
 
     async def run() -> None:
         client = await temporal_client(operator_settings())
-        with status_console.status("looking for stuck work…"):
+        with status_console.status(_("looking for stuck work…")):
             urls = service_database_urls()
             rows = await stuck(client, limit=limit, ledger_url=urls.get("cases"))
             rows += dead_letters(urls, limit=limit)
         if as_json:
             print_json({"stuck": rows})
             return
-        table = wrapping_table("workflow or subject", "why", wide=("why",))
+        table = wrapping_table(_("workflow or subject"), _("why"), wide=(_("why"),))
         for row in rows:
             table.add_row(row["workflow_id"], row["why"])
-        console.print(table if rows else "nothing is stuck")
+        console.print(table if rows else _("nothing is stuck"))
 
     asyncio.run(run())
 
 
-@audit_app.command("ledger")
+@command(audit_app, "ledger")
 def audit_ledger_command(
-    fix: Annotated[bool, typer.Option("--fix", help="ask each disagreeing workflow to report its state again")] = False,
-    closed_within_days: Annotated[int, typer.Option(help="also check processes closed this many days ago")] = 7,
-    settle: Annotated[float, typer.Option(help="seconds between re-reads of a disagreement in flight")] = 3.0,
+    fix: Annotated[bool, typer.Option("--fix", help=_("ask each disagreeing workflow to report its state again"))] = False,
+    closed_within_days: Annotated[int, typer.Option(help=_("also check processes closed this many days ago"))] = 7,
+    settle: Annotated[float, typer.Option(help=_("seconds between re-reads of a disagreement in flight"))] = 3.0,
     case: Annotated[list[str] | None, typer.Option(
-        "--case", help="only this ledger case (repeatable; listings are then not audited)", show_default=False)] = None,
+        "--case", help=_("only this ledger case (repeatable; listings are then not audited)"), show_default=False)] = None,
     listing: Annotated[list[str] | None, typer.Option(
-        "--listing", help="only this blacklist listing (repeatable; the ledger is then not audited)",
+        "--listing", help=_("only this blacklist listing (repeatable; the ledger is then not audited)"),
         show_default=False)] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -235,7 +243,7 @@ def audit_ledger_command(
         urls = service_database_urls()
         within = timedelta(days=closed_within_days)
         compared, found = 0, []
-        with status_console.status("comparing the ledger and the listings with the workflows…"):
+        with status_console.status(_("comparing the ledger and the listings with the workflows…")):
             audits: list[tuple[str, tuple[int, list[Disagreement]]]] = []
             if not listing:
                 audits.append(("processes", await audit_ledger(
@@ -245,7 +253,7 @@ def audit_ledger_command(
                 audits.append(("listings", await audit_listings(
                     client, urls["sanctions"], changed_within=within, listing_ids=set(listing) if listing else None,
                     settle_seconds=settle, fix=fix)))
-        for _, (count, disagreeing) in audits:
+        for _what, (count, disagreeing) in audits:
             compared += count
             found += disagreeing
         if as_json:
@@ -254,76 +262,24 @@ def audit_ledger_command(
                 for what, (count, disagreeing) in audits]})
             return 1 if found else 0
         for what, (count, disagreeing) in audits:
-            console.print(f"{count} {what} compared, {len(disagreeing)} disagree")
+            label = {"processes": _("processes"), "listings": _("listings")}[what]
+            console.print(_("{count} {what} compared, {disagree} disagree").format(
+                count=count, what=label, disagree=len(disagreeing)))
         for d in found:
-            console.print(f"[bold]{d.workflow_id}[/bold] (case {d.case_id})"
-                          + ("" if d.running else " — workflow finished or missing: cannot report again"))
+            console.print(f"[bold]{d.workflow_id}[/bold] " + _("(case {case_id})").format(case_id=d.case_id)
+                          + ("" if d.running else _(" — workflow finished or missing: cannot report again")))
             for line in d.differences:
                 console.print(f"  {line}")
-        console.print(f"{compared} compared, {len(found)} disagree")
+        console.print(_("{compared} compared, {disagree} disagree").format(compared=compared, disagree=len(found)))
         return 1 if found else 0
 
     raise typer.Exit(asyncio.run(run()))
 
 
-@app.command("redeliver")
-def redeliver_command(
-    event_ids: Annotated[list[str] | None, typer.Argument(
-        help="event ids as `anxin stuck` prints them", show_default=False)] = None,
-    consumer: Annotated[str | None, typer.Option(
-        help="only this consumer, as SERVICE/NAME (e.g. intake/intake-workflow-starter)")] = None,
-    every: Annotated[bool, typer.Option(
-        "--all", help="every event the --consumer set aside (after one bug set many aside)")] = False,
-) -> None:
-    """Hand events set aside back to the consumers that set them aside, once the cause is fixed and deployed.
-
-    Each event is published again through the service's outbox; consumers that applied it before skip it.
-    Each redelivery is written to the service's audit trail. The databases are reached as `anxin stuck`
-    reaches them; with DATABASE_URL the role needs DELETE on each schema's dead_letters and inbox, and
-    INSERT on its outbox and audit_log.
-    """
-    import getpass
-
-    from deploy.engines import SERVICES
-    from operations.operator import redeliver
-
-    if every and not consumer:
-        raise typer.BadParameter("--all redelivers one consumer's events: name it with --consumer SERVICE/NAME")
-    if not event_ids and not every:
-        raise typer.BadParameter("name the event ids, or give --consumer SERVICE/NAME --all")
-    if event_ids and every:
-        raise typer.BadParameter("give either event ids or --all, not both")
-    if consumer and (consumer.count("/") != 1 or consumer.split("/")[0] not in SERVICES):
-        raise typer.BadParameter(f"--consumer is SERVICE/NAME with SERVICE one of {', '.join(SERVICES)}")
-    try:
-        operator = f"operator:{getpass.getuser()}"
-    except (KeyError, OSError):  # no login name in the environment or the password database
-        operator = f"operator:uid-{os.getuid()}"
-    try:
-        rows = asyncio.run(redeliver(service_database_urls(), operator=operator, event_ids=event_ids,
-                                     consumer=consumer))
-    except ValueError as exc:  # a mistyped event id, before any database was touched
-        raise typer.BadParameter(str(exc)) from None
-    failed = [row for row in rows if row.error]
-    for row in rows:
-        if row.error:
-            console.print(f"[red]{row.service}: not redelivered[/] {row.error}")
-        else:
-            console.print(f"{row.event_type} for {row.subject} queued again on {row.topic} "
-                          f"for {row.service}/{row.consumer} (event {row.event_id})")
-    if len(failed) == len(rows):
-        if not rows:
-            console.print("nothing set aside matches (`anxin stuck` lists what is)")
-        raise typer.Exit(1)
-    console.print(f"{len(rows) - len(failed)} redelivered")
-    if failed:
-        raise typer.Exit(1)
-
-
-@app.command("replay")
+@command(app, "replay")
 def replay_command(
-    query: Annotated[str | None, typer.Option(help="visibility query, e.g. \"ExecutionStatus='Running'\"")] = None,
-    limit: Annotated[int, typer.Option(help="histories to replay")] = 100,
+    query: Annotated[str | None, typer.Option(help=_("visibility query, e.g. \"ExecutionStatus='Running'\""))] = None,
+    limit: Annotated[int, typer.Option(help=_("histories to replay"))] = 100,
     as_json: JsonOption = False,
 ) -> None:
     """Fetch histories of running or closed workflows and replay them against the current code."""
@@ -333,7 +289,7 @@ def replay_command(
 
     async def run() -> int:
         client = await temporal_client(operator_settings())
-        with Progress(TextColumn("[bold]replaying"), BarColumn(), MofNCompleteColumn(), console=status_console):
+        with Progress(TextColumn(_("[bold]replaying")), BarColumn(), MofNCompleteColumn(), console=status_console):
             results = await replay(client, workflows, query=query, limit=limit)
         failed = [r for r in results if r["result"] != "ok"]
         if as_json:
@@ -341,7 +297,7 @@ def replay_command(
             return 1 if failed else 0
         for row in failed:
             console.print(f"[red]{row['workflow_id']}[/] {row['result']}")
-        console.print(f"{len(results)} replayed, {len(failed)} failed")
+        console.print(_("{replayed} replayed, {failed} failed").format(replayed=len(results), failed=len(failed)))
         return 1 if failed else 0
 
     raise typer.Exit(asyncio.run(run()))
@@ -358,8 +314,8 @@ def all_workflow_types() -> list[type]:
     return [*WORKFLOWS, BlacklistWorkflow, ReferralFollowUpWorkflow, ReportWorkflow]
 
 
-@app.command("trace")
-def trace_command(subject: Annotated[str, typer.Argument(help="complaint number, case id or trace id")],
+@command(app, "trace")
+def trace_command(subject: Annotated[str, typer.Argument(help=_("complaint number, case id or trace id"))],
                   as_json: JsonOption = False) -> None:
     """The spans (from the local trace files) of every trace that touched the complaint, case or trace."""
     from operations.operator import spans_for
@@ -368,11 +324,13 @@ def trace_command(subject: Annotated[str, typer.Argument(help="complaint number,
     if as_json:
         print_json({"subject": subject, "spans": spans})
         return
-    table = wrapping_table("start", "process", "span", "trace", whole=("start", "trace"), wide=("span",))
+    table = wrapping_table(_("start"), _("process"), _("span"), _("trace"), whole=(_("start"), _("trace")),
+                           wide=(_("span"),))
     for span in spans:
         table.add_row(span["start_time"][11:23], span["resource"]["attributes"].get("service.name", "?"),
                       span["name"], span["context"]["trace_id"][2:10])
-    console.print(table if spans else f"no spans mention {subject} under {DATA_DIR / 'traces'}")
+    console.print(table if spans else _("no spans mention {subject} under {folder}").format(
+        subject=subject, folder=DATA_DIR / "traces"))
 
 
 def main() -> None:

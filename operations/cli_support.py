@@ -12,6 +12,7 @@ import httpx
 import typer
 from rich.console import Console
 
+from operations.i18n import _
 from services.common.settings import CommonSettings
 
 console = Console()
@@ -20,7 +21,7 @@ console = Console()
 status_console = Console(stderr=True)
 
 JsonOption = Annotated[bool, typer.Option(
-    "--json", help="print one JSON document for scripts (shapes: operations/json_shapes.py)")]
+    "--json", help=_("print one JSON document for scripts (shapes: operations/json_shapes.py)"))]
 
 def development_stack() -> Any:
     """The local stack the commands default to: `make run`'s, or `make run-cluster`'s while that one runs."""
@@ -50,7 +51,8 @@ def token_endpoint(service_url: str, issuer_url: str | None = None) -> str:
     answer = httpx.post(f"{service_url}/oauth/token", data={"grant_type": "client_credentials"}, timeout=10)
     if answer.status_code == 421 and answer.json().get("token_endpoint"):
         return str(answer.json()["token_endpoint"])
-    raise typer.BadParameter(f"{service_url} names no token issuer ({answer.status_code}): give --issuer-url")
+    raise typer.BadParameter(_("{url} names no token issuer ({status}): give --issuer-url").format(
+        url=service_url, status=answer.status_code))
 
 
 def agency_token(base_url: str, client_id: str | None, client_secret: str | None, default_client: str,
@@ -60,14 +62,14 @@ def agency_token(base_url: str, client_id: str | None, client_secret: str | None
     if not client_id or not client_secret:
         development = DATA_DIR / "development-clients.json"
         if not development.exists():
-            raise typer.BadParameter("give --client-id and --client-secret (no development clients found)")
+            raise typer.BadParameter(_("give --client-id and --client-secret (no development clients found)"))
         clients = {c["client_id"]: c for c in json.loads(development.read_text())}
         client_id = client_id or default_client
         client_secret = clients[client_id]["client_secret"]
     response = httpx.post(token_endpoint(base_url, issuer_url), data={"grant_type": "client_credentials"},
                           auth=(client_id, client_secret), timeout=10)
     if response.status_code != 200:
-        raise typer.BadParameter(f"token refused: {response.json().get('detail', response.text)}")
+        raise typer.BadParameter(_("token refused: {reason}").format(reason=response.json().get("detail", response.text)))
     return str(response.json()["access_token"])
 
 

@@ -13,10 +13,11 @@ from typing import Annotated
 import typer
 
 from operations.cli_support import console
+from operations.i18n import _
 
 
 def migrate_command(
-    service: Annotated[list[str] | None, typer.Option("--service", help="only this service (repeatable)")] = None,
+    service: Annotated[list[str] | None, typer.Option("--service", help=_("only this service (repeatable)"))] = None,
 ) -> None:
     """Apply every service's pending migrations as the migration role and grant each runtime role its rights.
     Idempotent: a second run changes nothing and says so. Exits non-zero, naming the service, on failure."""
@@ -26,19 +27,20 @@ def migrate_command(
 
     unknown = sorted(set(service or []) - set(SERVICES))
     if unknown:
-        raise typer.BadParameter(f"unknown service {', '.join(unknown)}; one of {', '.join(SERVICES)}")
+        raise typer.BadParameter(_("unknown service {unknown}; one of {services}").format(
+            unknown=", ".join(unknown), services=", ".join(SERVICES)))
     settings = MigrationSettings()
     url, fallback = settings.url()
     if url is None:
-        console.print("[red]set ANXIN_MIGRATION_DATABASE_URL[/] (the migration role's URL) or DATABASE_URL")
+        console.print(_("[red]set ANXIN_MIGRATION_DATABASE_URL[/] (the migration role's URL) or DATABASE_URL"))
         raise typer.Exit(2)
     if fallback:
-        console.print("[yellow]warning:[/] ANXIN_MIGRATION_DATABASE_URL not set; migrating with DATABASE_URL")
+        console.print(_("[yellow]warning:[/] ANXIN_MIGRATION_DATABASE_URL not set; migrating with DATABASE_URL"))
     chosen = [s for s in SERVICES if not service or s in service]
     try:
         report = migrate_all(url, settings.runtime_roles(chosen))
     except MigrationError as exc:
-        console.print(f"[red]migration failed:[/] {exc}")
+        console.print(_("[red]migration failed:[/] {reason}").format(reason=exc))
         raise typer.Exit(1) from None
     for line in report.lines():
         console.print(line, highlight=False)

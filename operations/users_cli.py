@@ -17,8 +17,9 @@ from typing import Annotated, Any
 import typer
 
 from operations.cli_support import console
+from operations.i18n import _, command
 
-users_app = typer.Typer(help="People's accounts for the console (at the token issuer).", no_args_is_help=True)
+users_app = typer.Typer(help=_("People's accounts for the console (at the token issuer)."), no_args_is_help=True)
 
 
 def _connect() -> Any:
@@ -54,8 +55,8 @@ def _issuer_cipher() -> Any:
         development = json.loads(secrets_file.read_text())
         keys, key_id = development.get(purpose.keys_env), development.get(purpose.key_id_env)
     if not (keys and key_id):
-        console.print(f"[red]refused:[/] set {purpose.keys_env} and {purpose.key_id_env} (the issuer's key ring): "
-                      "the TOTP secret is stored sealed")
+        console.print(_("[red]refused:[/] set {keys} and {key_id} (the issuer's key ring): the TOTP secret is "
+                        "stored sealed").format(keys=purpose.keys_env, key_id=purpose.key_id_env))
         raise typer.Exit(1)
     return FieldCipher.from_config(keys, key_id)
 
@@ -66,19 +67,19 @@ def _role(value: str) -> Any:
     try:
         return Role(value)
     except ValueError:
-        raise typer.BadParameter(f"one of {', '.join(r.value for r in Role)}") from None
+        raise typer.BadParameter(_("one of {roles}").format(roles=", ".join(r.value for r in Role))) from None
 
 
-@users_app.command("add")
+@command(users_app, "add")
 def users_add(
-    person_id: Annotated[str, typer.Argument(help="the id the person signs in with, e.g. wang.li")],
-    name: Annotated[str, typer.Option("--name", help="full name, as shown in the console")],
-    role: Annotated[str, typer.Option("--role", help="county_inspector, city_office, department, police …")],
-    county: Annotated[str | None, typer.Option("--county", help="six-digit county code, for a county's people")] = None,
-    department: Annotated[str | None, typer.Option("--department", help="department id, for a department's")] = None,
+    person_id: Annotated[str, typer.Argument(help=_("the id the person signs in with, e.g. wang.li"))],
+    name: Annotated[str, typer.Option("--name", help=_("full name, as shown in the console"))],
+    role: Annotated[str, typer.Option("--role", help=_("county_inspector, city_office, department, police …"))],
+    county: Annotated[str | None, typer.Option("--county", help=_("six-digit county code, for a county's people"))] = None,
+    department: Annotated[str | None, typer.Option("--department", help=_("department id, for a department's"))] = None,
     password_stdin: Annotated[bool, typer.Option("--password-stdin",
-                                                 help="read the password from standard input")] = False,
-    totp: Annotated[bool, typer.Option("--totp", help="enrol a TOTP second factor; prints its otpauth:// URI")] = False,
+                                                 help=_("read the password from standard input"))] = False,
+    totp: Annotated[bool, typer.Option("--totp", help=_("enrol a TOTP second factor; prints its otpauth:// URI"))] = False,
 ) -> None:
     """Make a person's account. Without --password-stdin an initial password is made and printed once: hand it
     over in person. With --totp the otpauth:// URI for the person's authenticator app is printed once too."""
@@ -88,7 +89,7 @@ def users_add(
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
         if len(password) < 12:
-            console.print("[red]refused:[/] a password is at least 12 characters")
+            console.print(_("[red]refused:[/] a password is at least 12 characters"))
             raise typer.Exit(1)
         made = False
     else:
@@ -100,30 +101,31 @@ def users_add(
         with _connect() as conn:
             secret = add_account(conn, account, password, totp=totp, cipher=cipher)
     except AccountError as exc:
-        console.print(f"[red]refused:[/] {exc}")
+        console.print(_("[red]refused:[/] {reason}").format(reason=exc))
         raise typer.Exit(1) from None
-    console.print(f"account {person_id} made ({account.role.value})", highlight=False)
+    console.print(_("account {person_id} made ({role})").format(person_id=person_id, role=account.role.value),
+                  highlight=False)
     if made:
         # Plain print: the one place the password is shown; rich would style it.
-        print(f"initial password: {password}")
+        print(_("initial password: {password}").format(password=password))
     if secret is not None:
         print(f"totp: {totp_uri(secret, person_id)}")
 
 
-@users_app.command("disable")
-def users_disable(person_id: Annotated[str, typer.Argument(help="the person's id")]) -> None:
+@command(users_app, "disable")
+def users_disable(person_id: Annotated[str, typer.Argument(help=_("the person's id"))]) -> None:
     """Disable an account: its next sign-in gets no token (tokens already issued run out within their TTL)."""
     from services.issuer.accounts import disable_account
 
     with _connect() as conn:
         found = disable_account(conn, person_id)
     if not found:
-        console.print(f"[red]no account {person_id}[/]")
+        console.print(_("[red]no account {person_id}[/]").format(person_id=person_id))
         raise typer.Exit(1)
-    console.print(f"account {person_id} disabled", highlight=False)
+    console.print(_("account {person_id} disabled").format(person_id=person_id), highlight=False)
 
 
-@users_app.command("list")
+@command(users_app, "list")
 def users_list() -> None:
     """Every account: id, name, role, scope, second factor, disabled. Never a hash or a secret."""
     from services.issuer.accounts import list_accounts
@@ -131,9 +133,9 @@ def users_list() -> None:
     with _connect() as conn:
         accounts = list_accounts(conn)
     for a in accounts:
-        scope = a.county or a.department or "city"
-        flags = " ".join(f for f, on in (("totp", a.totp_secret is not None), ("DISABLED", a.disabled)) if on)
+        scope = a.county or a.department or _("city")
+        flags = " ".join(f for f, on in (("totp", a.totp_secret is not None), (_("DISABLED"), a.disabled)) if on)
         console.print(f"{a.person_id:<24} {a.full_name:<12} {a.role.value:<18} {scope:<10} {flags}".rstrip(),
                       highlight=False)
     if not accounts:
-        console.print("no accounts yet: anxin users add ID --name … --role … (--county …)")
+        console.print(_("no accounts yet: anxin users add ID --name … --role … (--county …)"))

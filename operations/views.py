@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
+from operations.i18n import _
+
 if TYPE_CHECKING:  # the operator's module brings Temporal, Kafka and PostgreSQL clients: imported when used
     from operations.operator import Story
 
@@ -40,16 +42,18 @@ def render_story(story: Story, console: Console) -> None:
     console.rule(f"{story.workflow_id}  [{story.status}]", characters="─")
     if story.summary:
         console.print(" ".join(f"{k}={v}" for k, v in story.summary.items()), highlight=False)
-    table = wrapping_table("when (UTC)", "source", "what", whole=("when (UTC)",), wide=("what",))
+    table = wrapping_table(_("when (UTC)"), _("source"), _("what"), whole=(_("when (UTC)"),), wide=(_("what"),))
     for line in story.lines:
         table.add_row(line.at.strftime("%Y-%m-%d %H:%M:%S"), line.source, line.text)
     console.print(table)
     if story.deadlines:
-        deadlines = wrapping_table("deadline", "due", "outcome", whole=("due", "outcome"), wide=("deadline",))
+        deadlines = wrapping_table(_("deadline"), _("due"), _("outcome"), whole=(_("due"), _("outcome")),
+                                   wide=(_("deadline"),))
         for row in story.deadlines:
             deadlines.add_row(*row)
         console.print(deadlines)
-    console.print("[bold]waiting for:[/] " + ("; ".join(story.waiting_for) or "nothing (closed)"), highlight=False)
+    console.print(_("[bold]waiting for:[/] {what}").format(what="; ".join(story.waiting_for) or _("nothing (closed)")),
+                  highlight=False)
 
 
 def story_document(story: Story) -> dict[str, Any]:

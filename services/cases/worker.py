@@ -27,6 +27,7 @@ from temporalio.worker import Worker
 
 from services.cases import domain, reports
 from services.cases.gauges import measure_cases
+from services.cases.peak_periods import in_peak_period
 from services.cases.projection import CONSUMER_NAME, TOPICS, LedgerProjection
 from services.cases.report_workflow import (
     PRODUCE_REPORT_ACTIVITY,
@@ -50,11 +51,13 @@ log = logging.getLogger(__name__)
 
 WEEKLY_SCHEDULE_ID = "anxin-cases-weekly-report"
 QUARTERLY_SCHEDULE_ID = "anxin-cases-quarterly-report"
+PEAK_DAILY_SCHEDULE_ID = "anxin-cases-peak-daily-report"
 
 
 class ReportActivities:
-    def __init__(self, settings: ServiceSettings) -> None:
+    def __init__(self, settings: CasesSettings) -> None:
         self._settings = settings
+        self._peak_periods = settings.parsed_peak_periods()
         self._pool: Any = None
 
     async def open(self) -> None:
@@ -67,28 +70,34 @@ class ReportActivities:
     @activity.defn(name=PRODUCE_REPORT_ACTIVITY)
     async def produce_report(self, request: ProduceReport) -> str:
         kind: domain.PeriodKind = request.kind  # type: ignore[assignment]
+        asked_on = date.fromisoformat(request.asked_on)
+        if request.peak_only and not in_peak_period(asked_on, self._peak_periods):
+            log.info("no daily report outside the peak periods", extra={"asked_on": request.asked_on})
+            return ""
         if request.period:
             period = domain.parse_period(kind, request.period)
         else:
-            period = domain.previous_period(kind, date.fromisoformat(request.asked_on))
+            period = domain.previous_period(kind, asked_on)
         result = await reports.produce(self._pool, period)
         log.info("report produced", extra={"report_id": result["report_id"]})
         return str(result["report_id"])
 
 
-def schedules(settings: CasesSettings) -> dict[str, tuple[str, str]]:
-    wanted = {WEEKLY_SCHEDULE_ID: ("weekly", settings.weekly_report_cron),
-              QUARTERLY_SCHEDULE_ID: ("quarterly", settings.quarterly_report_cron)}
+def schedules(settings: CasesSettings) -> dict[str, tuple[ReportRequest, str]]:
+    """Each schedule's id, the request it starts and its cron (a schedule whose cron is empty is left out)."""
+    wanted = {WEEKLY_SCHEDULE_ID: (ReportRequest(kind="weekly"), settings.weekly_report_cron),
+              QUARTERLY_SCHEDULE_ID: (ReportRequest(kind="quarterly"), settings.quarterly_report_cron),
+              PEAK_DAILY_SCHEDULE_ID: (ReportRequest(kind="daily", peak_only=True), settings.peak_daily_report_cron)}
     return {sid: spec for sid, spec in wanted.items() if spec[1]}
 
 
 async def ensure_schedules(client: Client, settings: CasesSettings) -> list[str]:
     """Create the report schedules that do not exist yet; returns the ids created now."""
     created = []
-    for schedule_id, (kind, cron) in schedules(settings).items():
+    for schedule_id, (request, cron) in schedules(settings).items():
         schedule = Schedule(
             action=ScheduleActionStartWorkflow(
-                REPORT_WORKFLOW_TYPE, ReportRequest(kind=kind), id=f"cases-report-{kind}",
+                REPORT_WORKFLOW_TYPE, request, id=f"cases-report-{request.kind}",
                 task_queue=TaskQueues.CASES, execution_timeout=timedelta(hours=1),
             ),
             spec=ScheduleSpec(cron_expressions=[cron], time_zone_name=settings.report_time_zone),

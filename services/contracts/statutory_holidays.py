@@ -37,6 +37,13 @@ def _solar_date(solar: Any) -> date:
     return date(solar.getYear(), solar.getMonth(), solar.getDay())
 
 
+def spring_festival(year: int) -> date:
+    """春节: the first day of the lunar year that begins in January or February of `year` (正月初一)."""
+    from lunar_python import Lunar
+
+    return _solar_date(Lunar.fromYmd(year, 1, 1).getSolar())
+
+
 @functools.cache
 def statutory_holidays(year: int) -> dict[date, str]:
     """The days off fixed by law in `year` (from 2025), each with its holiday's name."""
@@ -53,7 +60,7 @@ def statutory_holidays(year: int) -> dict[date, str]:
     add(date(year, 1, 1), "元旦")
     # The lunar year that begins in January or February of `year`: its 除夕 falls in `year` too (the first
     # day of a lunar year is never before 21 January).
-    new_year = _solar_date(Lunar.fromYmd(year, 1, 1).getSolar())
+    new_year = spring_festival(year)
     for offset in range(-1, 3):
         add(new_year + timedelta(days=offset), "春节")
     add(_solar_date(Lunar.fromYmd(year, 1, 1).getJieQiTable()["清明"]), "清明节")

@@ -15,7 +15,9 @@ from PIL import Image
 
 from services.cases import domain
 from services.cases.report_workflow import REPORT_WORKFLOW_TYPE, ReportRequest
-from services.cases.worker import QUARTERLY_SCHEDULE_ID, WEEKLY_SCHEDULE_ID
+from services.cases.peak_periods import in_peak_period
+from services.cases.settings import CasesSettings
+from services.cases.worker import PEAK_DAILY_SCHEDULE_ID, QUARTERLY_SCHEDULE_ID, WEEKLY_SCHEDULE_ID
 from services.common.exports import XLSX_MEDIA_TYPE
 from services.common.settings import CommonSettings
 from services.common.temporal import connect
@@ -204,3 +206,32 @@ async def test_the_schedules_exist_and_their_workflow_produces_the_report(
     previous = domain.previous_period("quarterly", domain.legal_date(_today())).label
     wait_for("the scheduled quarterly report",
              lambda: a.city.get(f"/v1/reports/R-quarterly-{previous}").status_code == 200, timeout=60)
+
+
+async def test_the_peak_daily_schedule_reports_yesterday_only_in_a_peak_period(
+    agencies: Agencies, seeded: dict[str, str]
+) -> None:
+    a = agencies
+    secrets = a.stack.development_secrets()
+    client = await connect(CommonSettings(temporal_address=a.stack.temporal.address,
+                                          payload_keys=secrets["ANXIN_PAYLOAD_KEYS"],
+                                          payload_key_id=secrets["ANXIN_PAYLOAD_KEY_ID"]))
+    peak = await client.get_schedule_handle(PEAK_DAILY_SCHEDULE_ID).describe()
+    assert peak.schedule.action.id == "cases-report-daily"  # type: ignore[attr-defined]
+    for at in peak.info.next_action_times:  # every day at 01:00, China Standard Time
+        local = at.astimezone(domain.CHINA_TZ)
+        assert (local.hour, local.minute) == (1, 0)
+
+    # What the schedule starts each morning: yesterday's daily report in a peak period (1 December to the
+    # Spring Festival by default), nothing otherwise — whichever today is.
+    today = domain.legal_date(_today())
+    report_id = await client.execute_workflow(
+        REPORT_WORKFLOW_TYPE, ReportRequest(kind="daily", peak_only=True), id=f"test-report-{seed()}",
+        task_queue=TaskQueues.CASES, result_type=str,
+    )
+    if in_peak_period(today, CasesSettings().parsed_peak_periods()):
+        yesterday = domain.previous_period("daily", today).label
+        assert report_id == f"R-daily-{yesterday}"
+        assert a.city.get(f"/v1/reports/{report_id}").status_code == 200
+    else:
+        assert report_id == ""

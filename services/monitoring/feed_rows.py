@@ -109,7 +109,7 @@ def check_days(value: Any, month: date) -> tuple[Decimal | None, FieldError | No
         return None, FieldError("days", "range", f"出勤天数应在0到{in_month}之间 / more than 0, at most {in_month}")
     if days * 2 != (days * 2).to_integral_value():
         return None, FieldError("days", "format", "出勤天数以半天计 / whole or half days")
-    return days.normalize() if days == days.to_integral_value() else days, None
+    return days.quantize(Decimal("0.1")), None
 
 
 def parse_feed(data: bytes, fmt: FileFormat, kind: FeedKind, month: date, *, reference: Callable[[str], str],

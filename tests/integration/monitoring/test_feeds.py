@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import httpx
+import psycopg
 import pytest
 from kafka import KafkaConsumer
 from openpyxl import Workbook
@@ -173,7 +174,13 @@ def test_a_months_feeds_are_imported_once_summarised_replaced_and_announced_with
         text = value.decode()
         assert not [i for i in identities if i in text], text
 
-    # Nor in the service's logs and traces.
+    # Nor in the service's tables (its workers are keyed references and masked names), logs or traces.
+    with psycopg.connect(stack.postgres.service_url("monitoring")) as conn:
+        stored = [row[0] for table in ("feeds", "feed_workers", "audit_log", "outbox")
+                  for row in conn.execute(f"SELECT t::text FROM monitoring.{table} t")]
+    # Zhang, Li and Zhao are on both the month's lists; Sun went with the file the corrected one replaced.
+    assert [sum(ref in text for text in stored) for ref in refs] == [2, 2, 2, 0]
+    assert not [i for i in identities[:10] + names if any(i in text for text in stored)]
     files = [p for folder in ("logs", "traces") for p in (stack.data_dir / folder).glob("monitoring*") if p.is_file()]
     assert files
     for path in files:

@@ -48,11 +48,11 @@ class Feeds:
         self.today = today
         self.tolerance = tolerance
 
-    async def import_file(self, principal: Principal, project_id: str, kind: FeedKind, month_text_: str,
+    async def import_file(self, principal: Principal, project_id: str, kind: FeedKind, month_asked: str,
                           data: bytes, fmt: FileFormat) -> dict[str, Any]:
         project = await self.register.visible(principal, project_id)
         today = self.today()
-        month = parse_month(month_text_, today=today)
+        month = parse_month(month_asked, today=today)
         parsed = list(parse_feed(data, fmt, kind, month, reference=self.reference, today=today))
         if not parsed:
             raise FileUnreadable("the file has a header but no worker")
@@ -107,9 +107,9 @@ class Feeds:
             return PayrollReceived(**common, total_paid=sum((w.amount or Decimal(0) for w in workers), Decimal("0.00")))
         return AttendanceReceived(**common, days_worked=sum((w.days or Decimal(0) for w in workers), Decimal(0)))
 
-    async def month_summary(self, principal: Principal, project_id: str, month_text_: str) -> dict[str, Any]:
+    async def month_summary(self, principal: Principal, project_id: str, month_asked: str) -> dict[str, Any]:
         await self.register.visible(principal, project_id)
-        month = parse_month(month_text_, today=self.today())
+        month = parse_month(month_asked, today=self.today())
         async with self.pool.connection() as conn:
             summary = await load_month_summary(conn, project_id, month, tolerance=self.tolerance)
         return {"project_id": project_id, **summary.as_dict()}

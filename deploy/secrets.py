@@ -133,7 +133,8 @@ def purposes_of(process: str) -> set[KeyPurpose]:
     the relays, the token issuer and the console), the intake ring for intake's API (its sealed columns and
     evidence), the sanctions ring for sanctions' API and worker (its sealed documents), the issuer ring for the
     token issuer (people's TOTP secrets), the console ring for the console (the tokens in its sessions), none for
-    the monitoring API (its register holds no personal data and it talks to no workflow). A cluster replica
+    the monitoring API (its register holds no personal data, its feeds hold workers by keyed reference
+    only, and it talks to no workflow). A cluster replica
     (`intake-api-2`) is its process."""
     name = re.sub(r"-\d+$", "", process)
     if name == "issuer-api":

@@ -45,7 +45,9 @@ TOPIC_DESCRIPTIONS = {
     Topics.CREDIT_SHARING: "The feed for the credit systems (信用中国, 征信, 公示系统): blacklist entries added and "
                            "removed (sanctions). The key is the case id; apply each event id once.",
     Topics.MONITORING: "The project register (monitoring): projects under construction registered and changed, "
-                       "each event with the project as it stands after the change. The key is the project id.",
+                       "each event with the project as it stands after the change; and each project's monthly "
+                       "payroll and attendance feeds received (counts and totals, no worker). The key is the "
+                       "project id.",
 }
 
 INFO_DESCRIPTION = """\

@@ -1,9 +1,11 @@
-"""The monitoring service's contract: the events of the project register (在建项目台账).
+"""The monitoring service's contract: the events of the project register (在建项目台账) and of its monthly
+feeds (payroll and attendance).
 
 Events on `Topics.MONITORING`, keyed by the project id, so one project's changes stay in order on one
-partition. Each event carries the project as it stands after the change (`ProjectFacts`): companies by name
-and unified social credit code, amounts, dates, the responsible department's id and the QR poster sites.
-No person is named in a project's record, so nothing in these events is personal data.
+partition. Each register event carries the project as it stands after the change (`ProjectFacts`): companies
+by name and unified social credit code, amounts, dates, the responsible department's id and the QR poster
+sites. No person is named in a project's record, so nothing in these events is personal data. The feeds'
+events carry a month's counts and totals only: no worker, not even by keyed reference.
 
 Pure: pydantic and the events module, nothing done on import.
 """
@@ -107,8 +109,37 @@ class ProjectUpdated(MonitoringEvent):
     source: str = Field(description="`api` or `import`.")
 
 
+class _FeedReceived(MonitoringEvent):
+    project_id: str
+    county: str = Field(description="The project's county code, e.g. '130402'.")
+    month: str = Field(description="The month the feed is for, `YYYY-MM`.")
+    version: int = Field(description="1 for the month's first file, one more each time a corrected file replaces it.")
+    replaced: bool = Field(description="True: a corrected file replaced the month's earlier one.")
+    workers: int = Field(description="Workers the file names (each once).")
+
+
+class PayrollReceived(_FeedReceived):
+    """A project's payroll of a month (the bank's file of payments from its dedicated wage account) was
+    imported, or a corrected file replaced it. Counts and amounts only: no worker is named."""
+
+    TYPE: ClassVar[str] = "payroll.received"
+    VERSION: ClassVar[int] = 1
+    total_paid: Decimal = Field(description="Yuan paid to the workers in the month, in all.")
+
+
+class AttendanceReceived(_FeedReceived):
+    """A project's attendance roster of a month (the real-name system's record of who worked, and how many
+    days) was imported, or a corrected file replaced it. Counts only: no worker is named."""
+
+    TYPE: ClassVar[str] = "attendance.received"
+    VERSION: ClassVar[int] = 1
+    days_worked: Decimal = Field(description="Days worked in the month by all the roster's workers.")
+
+
 class MonitoringEvents:
     """Event type names on `Topics.MONITORING` (each the `TYPE` of its class)."""
 
     PROJECT_REGISTERED = ProjectRegistered.TYPE
     PROJECT_UPDATED = ProjectUpdated.TYPE
+    PAYROLL_RECEIVED = PayrollReceived.TYPE
+    ATTENDANCE_RECEIVED = AttendanceReceived.TYPE

@@ -3,6 +3,9 @@
 - `POST /v1/projects` (idempotent by `Idempotency-Key`), `GET /v1/projects` (filters, cursor pages),
   `GET|PUT|PATCH /v1/projects/{id}`: the project register.
 - `POST /v1/projects/import`: a CSV or XLSX register file, one result per row (docs/monitoring.md).
+- `POST /v1/projects/{id}/payroll/{yyyy-mm}`, `POST /v1/projects/{id}/attendance/{yyyy-mm}`: a monthly feed's
+  file, one result per row; the same file twice changes nothing, a corrected one replaces the month's.
+- `GET /v1/projects/{id}/months/{yyyy-mm}`: the month's summary from its feeds.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Header, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +26,8 @@ from services.common.problems import Problem
 from services.monitoring import store
 from services.monitoring.commands import Register, view
 from services.monitoring.domain import COUNTIES, DEPARTMENTS
+from services.monitoring.feed_commands import Feeds
+from services.monitoring.feeds import FeedKind
 from services.monitoring.import_rows import FileUnreadable, file_format
 
 router = APIRouter(prefix="/v1")
@@ -138,3 +143,44 @@ async def import_projects(
         return await register(request).import_file(principal, data, fmt)
     except FileUnreadable as unreadable:
         raise Problem(422, "Not a register file", str(unreadable)) from None
+
+
+# --- the monthly feeds -------------------------------------------------------------------------------------
+
+Month = Annotated[str, Path(pattern=r"^\d{4}-\d{2}$", examples=["2026-10"], description="The month, YYYY-MM")]
+FeedFile = Annotated[UploadFile, File(description="CSV (UTF-8, with or without BOM) or XLSX, a header row first")]
+
+
+def feeds(request: Request) -> Feeds:
+    return request.app.state.feeds  # type: ignore[no-any-return]
+
+
+async def _import(request: Request, principal: Principal, project_id: str, kind: FeedKind, month: str,
+                  file: UploadFile) -> dict[str, Any]:
+    data = await file.read()
+    fmt = file_format(file.filename or "", file.content_type, data)
+    try:
+        return await feeds(request).import_file(principal, project_id, kind, month, data, fmt)
+    except FileUnreadable as unreadable:
+        raise Problem(422, f"Not a {kind.value} file", str(unreadable)) from None
+
+
+@router.post("/projects/{project_id}/payroll/{month}", tags=["feeds"],
+             summary="Import a month's payroll (the bank's file of the dedicated wage account); idempotent")
+async def import_payroll(request: Request, project_id: str, month: Month, file: FeedFile,
+                         principal: Principal = KEEPERS) -> dict[str, Any]:
+    return await _import(request, principal, project_id, FeedKind.PAYROLL, month, file)
+
+
+@router.post("/projects/{project_id}/attendance/{month}", tags=["feeds"],
+             summary="Import a month's attendance roster (the real-name system's file); idempotent")
+async def import_attendance(request: Request, project_id: str, month: Month, file: FeedFile,
+                            principal: Principal = KEEPERS) -> dict[str, Any]:
+    return await _import(request, principal, project_id, FeedKind.ATTENDANCE, month, file)
+
+
+@router.get("/projects/{project_id}/months/{month}", tags=["feeds"],
+            summary="A month's summary: roster, payroll, workers not paid, pay short of days worked")
+async def month_summary(request: Request, project_id: str, month: Month,
+                        principal: Principal = KEEPERS) -> dict[str, Any]:
+    return await feeds(request).month_summary(principal, project_id, month)

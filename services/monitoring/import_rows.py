@@ -1,4 +1,5 @@
 """Reading a register file: CSV (UTF-8, with or without BOM) or XLSX, one project per row after the header.
+The same readers (`read_records`) read the monthly feeds' files (services/monitoring/feed_rows.py).
 
 The header names the columns, in English (`COLUMNS`) or by their Chinese labels (`LABELS`), in any order.
 Rows are numbered as the clue import numbers them: 1 is the first record after the header. A cell may hold
@@ -13,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -59,17 +60,21 @@ class ParsedRow:
     errors: list[FieldError]
 
 
-def _column(header: Any) -> str | None:
-    text = str(header or "").strip().lstrip("\ufeff")
-    if text in LABELS:
-        return text
-    return _BY_LABEL.get(text)
+# Every header text a register file may use → its column.
+REGISTER_HEADERS: dict[str, str] = {**{column: column for column in COLUMNS}, **_BY_LABEL}
+
+Record = tuple[int, dict[str, Any] | FieldError]
 
 
-def _records(header: list[Any], rows: Iterator[list[Any]]) -> Iterator[tuple[int, dict[str, Any] | FieldError]]:
-    columns = [_column(h) for h in header]
+def _column(header: Any, headers: Mapping[str, str]) -> str | None:
+    return headers.get(str(header or "").strip().lstrip("\ufeff"))
+
+
+def _records(header: list[Any], rows: Iterator[list[Any]], headers: Mapping[str, str], what: str) -> Iterator[Record]:
+    columns = [_column(h, headers) for h in header]
     if not any(columns):
-        raise FileUnreadable(f"the header row names none of the register's columns ({', '.join(COLUMNS)})")
+        known = ", ".join(dict.fromkeys(headers.values()))
+        raise FileUnreadable(f"the header row names none of the {what}'s columns ({known})")
     number = 0
     for cells in rows:
         if not any(str(c).strip() for c in cells if c is not None):
@@ -84,13 +89,13 @@ def _records(header: list[Any], rows: Iterator[list[Any]]) -> Iterator[tuple[int
         yield number, {column: cell for column, cell in zip(columns, cells, strict=False) if column}
 
 
-def _csv(data: bytes) -> Iterator[tuple[int, dict[str, Any] | FieldError]]:
+def _csv(data: bytes, headers: Mapping[str, str], what: str) -> Iterator[Record]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FileUnreadable(f"a CSV file must be UTF-8: {exc}") from None
     if "\x00" in text:
-        # Not text, and no column of the register may hold it (PostgreSQL refuses it in text).
+        # Not text, and no column of these files may hold it (PostgreSQL refuses it in text).
         raise FileUnreadable("a CSV file holds no NUL character (U+0000)")
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -99,7 +104,7 @@ def _csv(data: bytes) -> Iterator[tuple[int, dict[str, Any] | FieldError]]:
         raise FileUnreadable(f"the header row is not CSV: {exc}") from None
     if header is None:
         raise FileUnreadable("the file is empty")
-    records = _records(header, iter(reader))
+    records = _records(header, iter(reader), headers, what)
     last = 0
     while True:
         try:
@@ -113,7 +118,7 @@ def _csv(data: bytes) -> Iterator[tuple[int, dict[str, Any] | FieldError]]:
         yield last, record
 
 
-def _xlsx(data: bytes) -> Iterator[tuple[int, dict[str, Any] | FieldError]]:
+def _xlsx(data: bytes, headers: Mapping[str, str], what: str) -> Iterator[Record]:
     from openpyxl import load_workbook  # only an XLSX import needs it
 
     try:
@@ -129,7 +134,14 @@ def _xlsx(data: bytes) -> Iterator[tuple[int, dict[str, Any] | FieldError]]:
         book.close()
     if not rows:
         raise FileUnreadable("the first sheet is empty")
-    yield from _records(rows[0], iter(rows[1:]))
+    yield from _records(rows[0], iter(rows[1:]), headers, what)
+
+
+def read_records(data: bytes, fmt: FileFormat, headers: Mapping[str, str], *, what: str) -> Iterator[Record]:
+    """The file's records after its header row, numbered from 1, as {column: cell} (or the `FieldError` of a
+    record that cannot be read); `headers` maps every header text the file may use to its column, `what`
+    names the kind of file in the refusal of one whose header names none."""
+    return _csv(data, headers, what) if fmt == "csv" else _xlsx(data, headers, what)
 
 
 def _split(cell: Any, separators: str) -> list[str]:
@@ -177,8 +189,7 @@ def project_of(record: dict[str, Any]) -> tuple[dict[str, Any], list[FieldError]
 def parse_file(data: bytes, fmt: FileFormat, *, today: date) -> Iterator[ParsedRow]:
     """One result per record of the file, valid or with its errors; `FileUnreadable` when it is no register
     file at all."""
-    records = _csv(data) if fmt == "csv" else _xlsx(data)
-    for number, record in records:
+    for number, record in read_records(data, fmt, REGISTER_HEADERS, what="register"):
         if isinstance(record, FieldError):
             yield ParsedRow(number, None, [record])
             continue

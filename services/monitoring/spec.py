@@ -9,7 +9,8 @@ SPEC = ServiceSpec(
     title="Monitoring (保障农民工工资支付监控)",
     description=(
         "The project register (在建项目台账): projects under construction with their companies, dedicated wage "
-        "account, wage deposit and QR poster sites, entered by hand or imported from CSV/XLSX."
+        "account, wage deposit and QR poster sites, entered by hand or imported from CSV/XLSX; and each "
+        "project's monthly payroll and attendance feeds, with the month's summary."
     ),
     migrations=Path(__file__).parent / "migrations",
     # The next ports free after the other processes': 8005 is the token issuer's, 8006 the console's.
@@ -18,5 +19,7 @@ SPEC = ServiceSpec(
     worker_port=8207,
     openapi_tags=[
         {"name": "projects", "description": "The project register: register, read, change and import projects."},
+        {"name": "feeds", "description": "The monthly payroll and attendance feeds of a project, and the month's "
+                                         "summary."},
     ],
 )

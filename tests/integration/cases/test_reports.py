@@ -14,8 +14,8 @@ from openpyxl import load_workbook
 from PIL import Image
 
 from services.cases import domain
-from services.cases.report_workflow import REPORT_WORKFLOW_TYPE, ReportRequest
 from services.cases.peak_periods import in_peak_period
+from services.cases.report_workflow import REPORT_WORKFLOW_TYPE, ReportRequest
 from services.cases.settings import CasesSettings
 from services.cases.worker import PEAK_DAILY_SCHEDULE_ID, QUARTERLY_SCHEDULE_ID, WEEKLY_SCHEDULE_ID
 from services.common.exports import XLSX_MEDIA_TYPE

@@ -43,7 +43,7 @@ from services.contracts.sanctions_events import (
     SanctionsActivities,
 )
 from services.contracts.working_days import CalendarNotCovered, compute_deadline
-from services.sanctions import documents, domain, store
+from services.sanctions import documents, domain, registers_store, store
 from services.sanctions.settings import SanctionsSettings
 
 log = logging.getLogger(__name__)
@@ -291,18 +291,18 @@ async def build_quarter_list(pool: AsyncConnectionPool, settings: SanctionsSetti
     list_id = f"PL-{quarter}"
     large_arrears = large_arrears_amount(settings)
     async with pool.connection() as conn, conn.transaction():
-        candidates = await store.quarter_candidates(conn, start, end)
+        candidates = await registers_store.quarter_candidates(conn, start, end)
         entries = [
             quarter_entry(row) for row in candidates
             if is_major_violation(amount=Decimal(row["amount"]),
                                   referred_to_judiciary=row["police_outcome"] in ("pending", "accepted"),
                                   large_arrears=large_arrears)
         ]
-        existing = await store.list_of_quarter(conn, quarter)
+        existing = await registers_store.list_of_quarter(conn, quarter)
         if existing is None:
-            await store.insert_list(conn, list_id, quarter, entries)
+            await registers_store.insert_list(conn, list_id, quarter, entries)
         elif existing["status"] == "draft":
-            await store.replace_draft_entries(conn, list_id, entries)
+            await registers_store.replace_draft_entries(conn, list_id, entries)
         else:
             return list_id
         await store.emit(conn, list_id,

@@ -32,8 +32,9 @@ from services.common.pagination import Cursor, Limit
 from services.common.problems import Problem
 from services.contracts.lifecycle import SanctionRequest
 from services.contracts.sanctions_events import PersonRole
-from services.sanctions import activities, documents, domain, store
-from services.sanctions.commands import Sanctions, valid_id_number
+from services.sanctions import activities, documents, domain, registers_store, store
+from services.sanctions.command_base import valid_id_number
+from services.sanctions.commands import Sanctions
 
 # Agency actions are fingerprinted, so that a repeated Idempotency-Key is compared with the request it came with.
 router = APIRouter(prefix="/v1", dependencies=[Depends(fingerprint_request)])
@@ -228,13 +229,13 @@ class QuarterBody(_Body):
 async def post_publication_list(request: Request, body: QuarterBody, principal: Principal = CITY) -> JSONResponse:
     list_id = await activities.build_quarter_list(request.app.state.pool, request.app.state.settings, body.quarter)
     async with request.app.state.pool.connection() as conn:
-        return _json(await store.get_list(conn, list_id))
+        return _json(await registers_store.get_list(conn, list_id))
 
 
 @router.get("/publication-lists", tags=["publication"], summary="Drafted and published lists")
 async def get_publication_lists(request: Request, principal: Principal = READERS) -> JSONResponse:
     async with request.app.state.pool.connection() as conn:
-        return _json({"items": await store.lists(conn, published_only=False)})
+        return _json({"items": await registers_store.lists(conn, published_only=False)})
 
 
 @router.get("/publication-lists/{list_id}.xlsx", tags=["publication"],
@@ -242,7 +243,7 @@ async def get_publication_lists(request: Request, principal: Principal = READERS
             responses=file_responses(XLSX_MEDIA_TYPE))
 async def get_publication_list_xlsx(request: Request, list_id: str, principal: Principal = READERS) -> Response:
     async with request.app.state.pool.connection() as conn:
-        found = await store.get_list(conn, list_id)
+        found = await registers_store.get_list(conn, list_id)
     if found is None:
         raise Problem(404, "No such list", f"no publication list {list_id}")
     title = documents.list_title(request.app.state.settings.authority, found["quarter"])
@@ -267,7 +268,7 @@ async def get_transfers(
 ) -> JSONResponse:
     county = principal.county or county
     async with request.app.state.pool.connection() as conn:
-        rows, next_cursor = await store.transfers(conn, county=county, outcome=outcome, limit=limit, cursor=cursor)
+        rows, next_cursor = await registers_store.transfers(conn, county=county, outcome=outcome, limit=limit, cursor=cursor)
     return _json({"items": rows, "next_cursor": next_cursor})
 
 
@@ -275,7 +276,7 @@ async def get_transfers(
 async def get_transfer_statistics(request: Request, start: date | None = None, end: date | None = None,
                                   principal: Principal = REGISTER_READERS) -> JSONResponse:
     async with request.app.state.pool.connection() as conn:
-        rows = await store.transfer_statistics(conn, start, end)
+        rows = await registers_store.transfer_statistics(conn, start, end)
     if principal.county:
         rows = [r for r in rows if r["county"] == principal.county]
     return _json({"start": start, "end": end, "rows": rows})
@@ -329,7 +330,7 @@ PUBLIC_ENTRY_FIELDS = ("employer_name", "credit_code", "project_name", "county",
 async def public_major_violations(request: Request, q: str | None = Query(None, max_length=100),
                                   quarter: str | None = Query(None, pattern=QUARTER_PATTERN)) -> JSONResponse:
     async with request.app.state.pool.connection() as conn:
-        published = await store.lists(conn, published_only=True)
+        published = await registers_store.lists(conn, published_only=True)
     needle = (q or "").strip()
     items = []
     for published_list in published:

@@ -266,4 +266,4 @@ fuzz: install
 	$(PY) -m bench.fuzz $(FUZZ_ARGS)
 
 clean:
-	rm -rf .data/test-stack .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .data/test-stack .pytest_cache .mypy_cache .ruff_cache build/clients

@@ -12,14 +12,13 @@ generated clients (`make clients`, docs/api.md "Clients") are built from these f
 
 from __future__ import annotations
 
-import argparse
 import base64
 import importlib
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
+from operations.generated_files import GeneratedFiles
 from services.common.service import ServiceSettings
 from services.common.token_keys import new_signing_jwk, public_jwk
 
@@ -67,41 +66,14 @@ def expected_files() -> dict[Path, str]:
     return {OPENAPI_DIR / f"{service}.json": render(document(service)) for service in SERVICES}
 
 
-def differences(root: Path = ROOT) -> list[str]:
-    """The documents that are missing, out of date, or no longer written (a service no longer listed)."""
-    expected = expected_files()
-    found = [path for path in sorted(expected) if not (root / path).is_file()
-             or (root / path).read_text(encoding="utf-8") != expected[path]]
-    folder = root / OPENAPI_DIR
-    present = sorted(path.relative_to(root) for path in folder.glob("*.json")) if folder.is_dir() else []
-    return [str(path) for path in found] + [f"{path} (no service has it)" for path in present if path not in expected]
-
-
-def write(root: Path = ROOT) -> list[Path]:
-    expected = expected_files()
-    (root / OPENAPI_DIR).mkdir(parents=True, exist_ok=True)
-    for path in (root / OPENAPI_DIR).glob("*.json"):
-        if path.relative_to(root) not in expected:
-            path.unlink()
-    for path, text in expected.items():
-        (root / path).write_text(text, encoding="utf-8")
-    return sorted(expected)
+FILES = GeneratedFiles(expected_files, OPENAPI_DIR, "*.json", "no service has it",
+                       "make openapi` and commit `docs/openapi/")
+differences, write = FILES.differences, FILES.write
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a document differs")
-    args = parser.parse_args(argv)
-    if args.check:
-        stale = differences()
-        for path in stale:
-            print(f"out of date: {path}", file=sys.stderr)
-        if stale:
-            print("run `make openapi` and commit docs/openapi/", file=sys.stderr)
-        return 1 if stale else 0
-    written = write()
-    print(f"wrote {len(written)} OpenAPI documents in {OPENAPI_DIR}/")
-    return 0
+    return FILES.main(argv, __doc__.splitlines()[0] if __doc__ else None,
+                      lambda written: f"wrote {len(written)} OpenAPI documents in {OPENAPI_DIR}/")
 
 
 if __name__ == "__main__":

@@ -21,10 +21,12 @@ from typing import Any
 
 import httpx
 import psycopg
+from prometheus_client.core import GaugeMetricFamily
 from psycopg.rows import dict_row
 
 from services.common.auth import Role
 from services.common.db import open_pool
+from services.common.gauges import register_query_gauges
 from services.common.health import Check, database_check, kafka_check, status_check
 from services.common.inbox import InboxConsumer
 from services.common.kafka import KafkaProbe, new_consumer
@@ -192,6 +194,18 @@ class DeliveryLoop:
                              (attempts, answer.status, answer.error, timedelta(seconds=pause), due.delivery_id))
 
 
+def measure_deliveries(conn: Any) -> list[GaugeMetricFamily]:
+    """Deliveries not delivered, by status: pending (due or waiting for a retry) and dead (waiting for a replay).
+    Delivered ones are left out: counting them would read the whole table at every scrape."""
+    deliveries = GaugeMetricFamily("anxin_webhook_deliveries", "Webhook deliveries not delivered, by status",
+                                   labels=["status"])
+    counts = {row["status"]: row["n"] for row in conn.execute(
+        "SELECT status, count(*) AS n FROM deliveries WHERE status IN ('pending', 'dead') GROUP BY status").fetchall()}
+    for status in ("pending", "dead"):
+        deliveries.add_metric([status], float(counts.get(status, 0)))
+    return [deliveries]
+
+
 def build_dispatcher(settings: ServiceSettings) -> tuple[list[Component], dict[str, Check]]:
     webhooks_settings = settings if isinstance(settings, WebhooksSettings) else WebhooksSettings()
     catalog.events()  # every event class registered, so each event's scope can be read
@@ -204,6 +218,7 @@ def build_dispatcher(settings: ServiceSettings) -> tuple[list[Component], dict[s
     )
     loop = DeliveryLoop(webhooks_settings)
     pool = open_pool(settings.database_url, SPEC.schema, max_size=2)
+    register_query_gauges(pool, measure_deliveries)
 
     def fanout_state() -> str | None:
         return f"consumer failing: {fanout.status.last_error}" if fanout.status.last_error else None

@@ -54,4 +54,5 @@ CREATE TABLE deliveries (
     UNIQUE (subscription_id, event_id)
 );
 CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX deliveries_dead ON deliveries (subscription_id) WHERE status = 'dead';
 CREATE INDEX deliveries_listing ON deliveries (subscription_id, status, created_at DESC, delivery_id);

@@ -7,4 +7,4 @@ from services.webhooks.settings import WebhooksSettings
 from services.webhooks.spec import SPEC
 
 if __name__ == "__main__":
-    main(SPEC, create_app, WebhooksSettings, build_dispatcher)  # type: ignore[arg-type]
+    main(SPEC, create_app, WebhooksSettings, build_dispatcher)

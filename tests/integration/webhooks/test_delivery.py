@@ -270,3 +270,33 @@ def test_an_agency_subscribes_only_within_its_scope(client: Callable[[str], http
     assert changed.json()["status"] == "disabled"
     assert housing.delete(f"/v1/subscriptions/{mine['subscription_id']}").status_code == 204
     assert housing.get(f"/v1/subscriptions/{mine['subscription_id']}").status_code == 404
+
+
+def test_a_pending_delivery_outlives_a_dispatcher_killed_between_attempts(
+        stack: Stack, client: Callable[[str], httpx.Client], receiver: Receiver, publish: Any) -> None:
+    inspector = client("inspector-130402")
+    path = f"/restart-{uuid.uuid4().hex[:6]}"
+    receiver.down.add(path)
+    subscription = subscribe(inspector, receiver.url(path), ["handoff.sent"])
+    sub_id = subscription["subscription_id"]
+    # A dispatcher that waits 5 s before its one retry, so it can be killed while the delivery is pending.
+    usual = stack.processes["webhooks-dispatcher"]
+    patient = stack.spec("webhooks-dispatcher")
+    patient.env = {**usual.env, "ANXIN_WEBHOOKS_RETRY_SCHEDULE": "5"}
+    stack.stop_process("webhooks-dispatcher")
+    stack.start_process(patient)
+    stack.wait_process_ready(patient, 180)
+    try:
+        payload, case_id = handoff("housing")  # county 130402: the inspector's
+        event = publish(payload, case_id)
+        pending = wait_for("the first attempt failed", lambda: [
+            r for r in deliveries(inspector, sub_id) if r["attempts"] == 1 and r["status"] == "pending"])
+        stack.kill_process("webhooks-dispatcher")
+    finally:
+        receiver.down.discard(path)
+        stack.start_process(usual)
+        stack.wait_process_ready(usual, 180)
+    done = wait_for("the delivery after the restart", lambda: [
+        r for r in deliveries(inspector, sub_id) if r["status"] == "delivered"], timeout=60)
+    assert [(r["delivery_id"], r["attempts"]) for r in done] == [(pending[0]["delivery_id"], 2)]
+    assert [r.answered for r in of_event(receiver.at(path), event)] == [503, 204]

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
@@ -21,6 +23,7 @@ from services.contracts.monitoring_events import ProjectRegistered
 from services.contracts.referrals_events import HandoffSent, LetterIssued, ReferralMade
 from services.contracts.sanctions_events import CreditEntryAdded
 from services.webhooks.commands import check_event_types
+from services.webhooks.dispatcher import Answer, DeliveryLoop, Due
 from services.webhooks.domain import (
     Outcome,
     Subscriber,
@@ -35,6 +38,7 @@ from services.webhooks.domain import (
     parse_schedule,
     pause_after,
 )
+from services.webhooks.settings import WebhooksSettings
 
 CITY = Subscriber(Role.city_office)
 INSPECTOR = Subscriber(Role.county_inspector, county="130402")
@@ -157,3 +161,29 @@ def test_during_a_rotation_both_secrets_sign() -> None:
     alone = headers(sent["webhook-id"], datetime.now(UTC), body, [new])
     with pytest.raises(WebhookVerificationError):
         Webhook(old).verify(body, alone)
+
+
+def test_a_send_is_signed_for_the_receiver_and_its_answer_is_read() -> None:
+    secret = new_secret()
+    body = body_of(envelope())
+    seen: list[httpx.Request] = []
+
+    def receiver(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        Webhook(secret).verify(request.content, dict(request.headers))
+        return httpx.Response(410 if request.url.path == "/gone" else 204)
+
+    settings = WebhooksSettings(ANXIN_WEBHOOKS_RETRY_SCHEDULE="1,2")
+    loop = DeliveryLoop(settings, client=httpx.Client(transport=httpx.MockTransport(receiver)))
+    due = Due("msg_1", "sub_1", "https://hr.example.gov.cn/hook", body, 0, (secret,))
+    assert loop.send(due) == Answer(204, None)
+    assert outcome_of(loop.send(replace(due, url="https://hr.example.gov.cn/gone")).status) is Outcome.GONE
+    assert seen[0].headers["webhook-id"] == "msg_1" and seen[0].content == body.encode()
+
+    def unreachable(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    down = DeliveryLoop(settings, client=httpx.Client(transport=httpx.MockTransport(unreachable)))
+    answer = down.send(due)
+    assert answer.status is None and "ConnectError" in (answer.error or "")
+    assert outcome_of(answer.status) is Outcome.RETRY

@@ -1,7 +1,8 @@
 """The subscriptions' commands: subscribe, read, change, delete, rotate the secret, list and replay deliveries.
 
 A subscription is its owner's: another agency's is answered as one that does not exist (the operators see and
-manage every one). What it may subscribe to follows the owner's scope (`domain.may_subscribe`).
+manage every one). What it may subscribe to follows the owner's scope (`domain.may_subscribe`). Each change is
+an audit row (`services.common.audit`) in the transaction that makes it; secrets are never in one.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
+from services.common import audit
 from services.common.auth import Principal, Role
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.contracts.catalog import events
@@ -106,6 +108,8 @@ class Subscriptions:
         async with self.pool.connection() as conn, conn.transaction():
             row = await store.insert_subscription(conn, new_subscription_id(), principal.client_id, subscriber,
                                                   self._url(url), types, description, secret)
+            await audit.record(conn, principal, "subscription.created", row["subscription_id"],
+                               detail={"url": row["url"], "event_types": types})
         return {**view(row), "secret": secret}
 
     async def list(self, principal: Principal, *, limit: int, cursor: str | None) -> dict[str, Any]:
@@ -136,12 +140,15 @@ class Subscriptions:
                 columns["disabled_reason"] = None if changes["status"] == "active" else "disabled by its owner"
             if not columns:
                 return view(row)
+            await audit.record(conn, principal, "subscription.changed", subscription_id, fields=sorted(columns),
+                               detail={k: v for k, v in columns.items() if k in ("url", "event_types", "status")})
             return view(await store.update_subscription(conn, subscription_id, columns))
 
     async def delete(self, principal: Principal, subscription_id: str) -> None:
         async with self.pool.connection() as conn, conn.transaction():
             await self._own(conn, principal, subscription_id, lock=True)
             await store.delete_subscription(conn, subscription_id)
+            await audit.record(conn, principal, "subscription.deleted", subscription_id)
 
     async def rotate_secret(self, principal: Principal, subscription_id: str) -> dict[str, Any]:
         """A new secret; the one before keeps signing beside it for the grace period."""
@@ -150,6 +157,8 @@ class Subscriptions:
         async with self.pool.connection() as conn, conn.transaction():
             await self._own(conn, principal, subscription_id, lock=True)
             ends = await store.rotate_secret(conn, subscription_id, secret, grace)
+            await audit.record(conn, principal, "subscription.secret_rotated", subscription_id,
+                               detail={"previous_secret_expires_at": ends.isoformat()})
         return {"subscription_id": subscription_id, "secret": secret, "previous_secret_expires_at": ends.isoformat()}
 
     async def deliveries(self, principal: Principal, subscription_id: str, status: DeliveryStatus | None, *,
@@ -171,4 +180,6 @@ class Subscriptions:
                     raise Conflict("Not a dead letter", f"delivery {delivery_id} is {row['status']}; only a dead "
                                    "letter is replayed", code="not-dead-letter")
             replayed = await store.replay(conn, subscription_id, delivery_id)
+            await audit.record(conn, principal, "subscription.replayed", subscription_id,
+                               detail={"deliveries": replayed})
         return {"replayed": replayed}

@@ -270,6 +270,11 @@ def test_an_agency_subscribes_only_within_its_scope(client: Callable[[str], http
     assert changed.json()["status"] == "disabled"
     assert housing.delete(f"/v1/subscriptions/{mine['subscription_id']}").status_code == 204
     assert housing.get(f"/v1/subscriptions/{mine['subscription_id']}").status_code == 404
+    trail = client("city-office").get("/v1/audit", params={"subject": mine["subscription_id"]}).json()["items"]
+    assert [(row["action"], row["actor"]) for row in reversed(trail)] == [
+        ("subscription.created", "dept-housing"), ("subscription.changed", "dept-housing"),
+        ("subscription.deleted", "dept-housing")]
+    assert all("whsec_" not in str(row["detail"]) for row in trail)
 
 
 def test_a_pending_delivery_outlives_a_dispatcher_killed_between_attempts(

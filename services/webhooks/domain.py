@@ -96,13 +96,17 @@ def _loopback(host: str) -> bool:
 def check_url(url: str, *, allow_http_loopback: bool) -> str:
     """The receiver's URL as given, if it is https (or http to this machine's loopback, in development);
     `Invalid` otherwise."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        host = None
     reason = None
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    if host is None or parts.scheme not in ("https", "http"):
         reason = "the URL must be an absolute https:// URL"
     elif parts.username or parts.password:
         reason = "the URL may not carry credentials"
-    elif parts.scheme == "http" and not (allow_http_loopback and _loopback(parts.hostname)):
+    elif parts.scheme == "http" and not (allow_http_loopback and _loopback(host)):
         reason = ("the URL must be https" + ("" if allow_http_loopback else
                                               " (http is allowed for loopback only where the deployment allows it)"))
     if reason:

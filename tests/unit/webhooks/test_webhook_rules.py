@@ -123,7 +123,8 @@ def test_a_receiver_url_is_https_or_http_to_loopback_where_allowed() -> None:
     assert check_url("http://127.0.0.1:8123/hook", allow_http_loopback=True)
     assert check_url("http://[::1]:8123/hook", allow_http_loopback=True)
     for url, allowed in [("http://127.0.0.1:8123/hook", False), ("http://10.0.0.5/hook", True),
-                         ("ftp://example.org/x", True), ("https://user:pw@example.org/", True), ("/relative", True)]:
+                         ("ftp://example.org/x", True), ("https://user:pw@example.org/", True), ("/relative", True),
+                         ("https://[::1/hook", True)]:
         with pytest.raises(Invalid):
             check_url(url, allow_http_loopback=allowed)
 

@@ -65,6 +65,10 @@ class ServiceSpec:
     api_needs_kafka: bool = False
     api_needs_temporal: bool = False
     has_worker: bool = False
+    # A service that publishes no events runs no relay; its worker process may go by another name
+    # (`python -m services.<name> <worker_process>`).
+    has_relay: bool = True
+    worker_process: str = "worker"
     openapi_tags: list[dict[str, str]] = field(default_factory=list)
 
     @property
@@ -263,7 +267,7 @@ def run_worker(spec: ServiceSpec, settings: ServiceSettings, build: WorkerFactor
     prepare_schema(spec, settings)
     components, checks = build(settings)
     run_components(
-        process_name=f"{spec.name}-worker",
+        process_name=f"{spec.name}-{spec.worker_process}",
         components=components,
         checks=checks,
         host=settings.http_host,
@@ -278,7 +282,7 @@ def main(
     build_worker: WorkerFactory | None = None,
 ) -> None:
     parser = argparse.ArgumentParser(prog=f"python -m services.{spec.name}")
-    kinds = ["api", "relay"] + (["worker"] if build_worker else [])
+    kinds = ["api"] + (["relay"] if spec.has_relay else []) + ([spec.worker_process] if build_worker else [])
     parser.add_argument("process", choices=kinds, help="which of the service's processes to run")
     args = parser.parse_args()
     settings = settings_type()

@@ -26,12 +26,13 @@ ROOT = Path(__file__).resolve().parents[1]
 OPENAPI_DIR = Path("docs/openapi")
 # The services whose APIs agencies call (the token issuer and the console are not among them: the issuer's
 # one endpoint is the OAuth token request every client library already makes, the console serves pages).
-SERVICES = ("intake", "cases", "referrals", "sanctions", "monitoring")
+SERVICES = ("intake", "cases", "referrals", "sanctions", "monitoring", "webhooks")
 # Each service's settings class, where it has its own (its app reads fields the common one lacks).
 SETTINGS_CLASSES = {
     "intake": "services.intake.settings.IntakeSettings",
     "referrals": "services.referrals.settings.ReferralsSettings",
     "sanctions": "services.sanctions.settings.SanctionsSettings",
+    "webhooks": "services.webhooks.settings.WebhooksSettings",
 }
 
 

@@ -9,6 +9,8 @@ from services.common.lifecycle_config import live_calendar
 from services.common.service import ServiceSettings, create_service_app
 from services.sanctions.api import router
 from services.sanctions.commands import Sanctions
+from services.sanctions.interview_commands import Interviews
+from services.sanctions.interviews_api import router as interviews_router
 from services.sanctions.settings import SanctionsSettings
 from services.sanctions.spec import SPEC
 
@@ -21,5 +23,6 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             app.state.pool, app.state.temporal.require(), sanctions_settings, sanctions_settings.cipher(KeyPurpose.SANCTIONS),
             live_calendar(sanctions_settings), sanctions_settings.reference_key_bytes(),
         )
+        app.state.interviews = Interviews(app.state.pool, sanctions_settings)
 
-    return create_service_app(SPEC, sanctions_settings, [router], on_startup=on_startup)
+    return create_service_app(SPEC, sanctions_settings, [router, interviews_router], on_startup=on_startup)

@@ -1,7 +1,7 @@
 """Pure rules of joint interviews (联合约谈): which employers are proposed for one, and which commitments made
 at one are overdue.
 
-No I/O. The report the bureau's work grew from (`保障农民工工资支付` reply of the Handan bureau) has the bureau
+No I/O. The report the project grew from (the Handan bureau's 2024 reply, `../shared/seed/`) has the bureau
 call employers "欠薪问题多发、频发，涉及人数较多、金额较大" to a joint interview with the police, tax,
 administrative approval and industry departments; how many cases make "多发" and what amount is "较大" is
 not fixed there, so both are configuration (`settings.py`), judged here.

@@ -21,7 +21,7 @@ from services.common.auth import Principal
 from services.common.commands import REQUEST_FINGERPRINT, ActionLog
 from services.common.errors import Invalid, NotFound, Refused, Unprocessable
 from services.common.outbox import add_event_async
-from services.common.pagination import decode_cursor, encode_cursor
+from services.common.pagination import InvalidCursor, decode_cursor, encode_cursor
 from services.contracts.events import EventEnvelope
 from services.contracts.interview_events import (
     CommitmentBroken,
@@ -108,7 +108,10 @@ class Interviews:
         found.sort(key=lambda p: (p["last_case_opened_on"], p["employer_ref"]), reverse=True)
         if cursor:
             after_day, after_ref = decode_cursor(cursor, PROPOSALS_LIST, 2)
-            after = (date.fromisoformat(after_day), after_ref)
+            try:
+                after = (date.fromisoformat(after_day), str(after_ref))
+            except (TypeError, ValueError):
+                raise InvalidCursor("the cursor is not valid; start again without it") from None
             found = [p for p in found if (p["last_case_opened_on"], p["employer_ref"]) < after]
         page = found[:limit]
         next_cursor = (encode_cursor(PROPOSALS_LIST, page[-1]["last_case_opened_on"], page[-1]["employer_ref"])

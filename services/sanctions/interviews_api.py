@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -16,7 +17,6 @@ from services.common.auth import Principal, Role, require_roles
 from services.common.commands import fingerprint_request
 from services.common.pagination import Cursor, Limit
 from services.common.problems import Problem
-from services.sanctions.api import _json
 from services.sanctions.interview_commands import Interviews, RepresentativeRole
 from services.sanctions.interviews import CommitmentOutcome
 
@@ -31,6 +31,11 @@ InterviewId = Annotated[str, Path(max_length=40)]
 
 def interviews(request: Request) -> Interviews:
     return request.app.state.interviews  # type: ignore[no-any-return]
+
+
+def _json(value: Any) -> JSONResponse:
+    # Money stays a string (never a float); dates and instants become ISO 8601 (as the service's other answers).
+    return JSONResponse(content=jsonable_encoder(value, custom_encoder={Decimal: str}))
 
 
 class _Body(BaseModel):
@@ -82,7 +87,9 @@ async def post_interview(request: Request, body: ScheduleBody, key: IdempotencyK
     answer = await interviews(request).schedule(
         principal, key, employer_ref=body.employer_ref, scheduled_for=body.scheduled_for, place=body.place,
         departments=body.departments, case_ids=body.case_ids)
-    return JSONResponse(answer, status_code=200 if answer.get("repeated") else 201)
+    response = _json(answer)
+    response.status_code = 200 if answer.get("repeated") else 201
+    return response
 
 
 @router.get("/interviews", summary="Interviews, newest first; overdue=true: those with a commitment overdue")

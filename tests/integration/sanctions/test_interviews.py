@@ -91,6 +91,15 @@ def test_an_employer_with_three_cases_is_interviewed_and_its_commitments_followe
     assert proposed["credit_code"] == first.credit_code and proposed["employer_name"] == first.name
     assert {c["case_id"] for c in proposed["cases"]} == {e.case_id for e in employers}
     assert proposal_of(sanctions, "inspector", first.ref) is not None  # a case in the inspector's county
+    paged, cursor = [], None
+    while True:  # one employer a page, following the cursor
+        page = sanctions.city.get("/v1/interview-proposals", params={"limit": 1, **({"cursor": cursor} if cursor else {})})
+        assert page.status_code == 200, page.text
+        paged += [p["employer_ref"] for p in page.json()["items"]]
+        if not (cursor := page.json()["next_cursor"]):
+            break
+    assert first.ref in paged and len(paged) == len(set(paged))
+    assert sanctions.city.get("/v1/interview-proposals", params={"cursor": "bm9wZQ"}).status_code == 422
 
     when = (datetime.now(UTC) + timedelta(days=7)).replace(microsecond=0)
     body = {"employer_ref": first.ref, "scheduled_for": when.isoformat(), "place": "市人社局三楼会议室",

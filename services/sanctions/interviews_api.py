@@ -20,6 +20,7 @@ from services.common.problems import Problem
 from services.sanctions.interview_commands import Interviews, RepresentativeRole
 from services.sanctions.interviews import CommitmentOutcome
 
+# Agency actions are fingerprinted, so that a repeated Idempotency-Key is compared with the request it came with.
 router = APIRouter(prefix="/v1", dependencies=[Depends(fingerprint_request)], tags=["interviews"])
 
 READERS = require_roles(Role.city_office, Role.county_inspector)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -46,6 +46,8 @@ from services.sanctions.store import PRODUCER, Conn
 
 EMPLOYER = "employer"
 PROPOSALS_LIST = "interview-proposals"
+# How far ahead an interview may be scheduled (a year: a date further off is a typing error).
+SCHEDULE_AHEAD = timedelta(days=366)
 
 
 class RepresentativeRole(StrEnum):
@@ -124,10 +126,11 @@ class Interviews:
                        place: str, departments: list[str], case_ids: list[str]) -> dict[str, Any]:
         if (repeated := await self._repeated(principal, key)) is not None:
             return repeated
-        if scheduled_for <= datetime.now(UTC):
-            raise Invalid("The interview is in the past", "an interview is scheduled for a time to come",
-                          errors=[{"field": "scheduled_for", "code": "in_the_past",
-                                   "message": "an interview is scheduled for a time to come"}])
+        now = datetime.now(UTC)
+        if not now < scheduled_for <= now + SCHEDULE_AHEAD:
+            message = f"an interview is scheduled for a time to come, within {SCHEDULE_AHEAD.days} days"
+            raise Invalid("The interview is not in the time to come", message,
+                          errors=[{"field": "scheduled_for", "code": "out_of_range", "message": message}])
         async with self._pool.connection() as conn:
             cases = await interviews_store.cases_of_employer(conn, employer_ref)
             directory = await interviews_store.departments(conn)
@@ -154,7 +157,6 @@ class Interviews:
         counties = sorted({c["county"] for c in concerned})
         invited = list(dict.fromkeys(departments))
         interview_id = new_id("IV")
-        now = datetime.now(UTC)
         issued_on = domain.china_date(now)
         when = _when_text(scheduled_for, self._settings.time_zone)
         department_names = [directory[d] for d in invited]

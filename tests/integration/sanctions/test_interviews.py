@@ -108,7 +108,9 @@ def test_an_employer_with_three_cases_is_interviewed_and_its_commitments_followe
     unknown = sanctions.city.post("/v1/interviews", json={**body, "departments": ["police", "nobody"]})
     assert unknown.status_code == 422 and unknown.json()["type"].endswith("/unknown-department"), unknown.text
     past = sanctions.city.post("/v1/interviews", json={**body, "scheduled_for": "2020-01-01T09:00:00+08:00"})
-    assert past.status_code == 422, past.text
+    assert past.status_code == 422 and past.json()["errors"][0]["field"] == "scheduled_for", past.text
+    far = sanctions.city.post("/v1/interviews", json={**body, "scheduled_for": "9999-12-31T23:00:00+00:00"})
+    assert far.status_code == 422, far.text
 
     key = f"interview-{uuid.uuid4().hex[:8]}"
     def schedule() -> tuple[Any] | None:

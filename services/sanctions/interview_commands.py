@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from psycopg.errors import UniqueViolation
 from psycopg_pool import AsyncConnectionPool
 
 from services.common import audit
@@ -124,8 +125,12 @@ class Interviews:
 
     async def schedule(self, principal: Principal, key: str | None, *, employer_ref: str, scheduled_for: datetime,
                        place: str, departments: list[str], case_ids: list[str]) -> dict[str, Any]:
-        if (repeated := await self._repeated(principal, key)) is not None:
-            return repeated
+        return await self._once(principal, key, lambda: self._schedule(
+            principal, key, employer_ref=employer_ref, scheduled_for=scheduled_for, place=place,
+            departments=departments, case_ids=case_ids))
+
+    async def _schedule(self, principal: Principal, key: str | None, *, employer_ref: str, scheduled_for: datetime,
+                        place: str, departments: list[str], case_ids: list[str]) -> dict[str, Any]:
         now = datetime.now(UTC)
         if not now < scheduled_for <= now + SCHEDULE_AHEAD:
             message = f"an interview is scheduled for a time to come, within {SCHEDULE_AHEAD.days} days"
@@ -200,8 +205,13 @@ class Interviews:
     async def record(self, principal: Principal, interview_id: str, key: str | None, *,
                      representative: RepresentativeRole | None, departments_present: dict[str, bool],
                      commitments: list[dict[str, Any]], note: str | None) -> dict[str, Any]:
-        if (repeated := await self._repeated(principal, key)) is not None:
-            return repeated
+        return await self._once(principal, key, lambda: self._record_held(
+            principal, interview_id, key, representative=representative, departments_present=departments_present,
+            commitments=commitments, note=note))
+
+    async def _record_held(self, principal: Principal, interview_id: str, key: str | None, *,
+                           representative: RepresentativeRole | None, departments_present: dict[str, bool],
+                           commitments: list[dict[str, Any]], note: str | None) -> dict[str, Any]:
         now = datetime.now(UTC)
         async with self._pool.connection() as conn, conn.transaction():
             interview = await self._visible(conn, principal, interview_id, lock=True)
@@ -232,8 +242,11 @@ class Interviews:
 
     async def outcome(self, principal: Principal, interview_id: str, n: int, key: str | None, *,
                       outcome: CommitmentOutcome, facts: str) -> dict[str, Any]:
-        if (repeated := await self._repeated(principal, key)) is not None:
-            return repeated
+        return await self._once(principal, key, lambda: self._outcome(principal, interview_id, n, key,
+                                                                       outcome=outcome, facts=facts))
+
+    async def _outcome(self, principal: Principal, interview_id: str, n: int, key: str | None, *,
+                       outcome: CommitmentOutcome, facts: str) -> dict[str, Any]:
         now = datetime.now(UTC)
         async with self._pool.connection() as conn, conn.transaction():
             interview = await self._visible(conn, principal, interview_id, lock=True)
@@ -287,6 +300,20 @@ class Interviews:
         if interview is None or not any(principal.may_see_county(c) for c in interview["counties"]):
             raise NotFound("No such interview", f"interview {interview_id} was not found in your scope")
         return interview
+
+    async def _once(self, principal: Principal, key: str | None,
+                    action: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+        """The action, or the first answer to this client's same request with this key. The same request sent
+        twice at once: the second finds the key taken when it commits (or the record changed by the first) and
+        answers the first's answer."""
+        if (repeated := await self._repeated(principal, key)) is not None:
+            return repeated
+        try:
+            return await action()
+        except (UniqueViolation, Refused):
+            if (repeated := await self._repeated(principal, key)) is not None:
+                return repeated
+            raise
 
     async def _repeated(self, principal: Principal, key: str | None) -> dict[str, Any] | None:
         async def still_visible(action: dict[str, Any]) -> None:

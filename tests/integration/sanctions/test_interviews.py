@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -182,6 +183,16 @@ def test_an_employer_with_three_cases_is_interviewed_and_its_commitments_followe
     overdue = sanctions.city.get("/v1/interviews", params={"overdue": "true", "limit": 200}).json()["items"]
     assert interview_id not in {i["interview_id"] for i in overdue}
     assert gauge(sanctions, "130402") == before
+    # The same request with the same key sent twice at once: one outcome, both answered with it.
+    kept = {"outcome": "kept", "facts": "二期工资已按月支付"}
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: sanctions.city.post(
+            f"/v1/interviews/{interview_id}/commitments/2/outcome", json=kept,
+            headers={"Idempotency-Key": f"{key}-kept"}), range(2)))
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    assert answers[0].json()["action_id"] == answers[1].json()["action_id"]
+    assert sum(1 for a in answers if a.json().get("repeated")) == 1
     audit = sanctions.query("SELECT action FROM audit_log WHERE subject = %s ORDER BY at", interview_id)
-    assert [a["action"] for a in audit] == ["interview.scheduled", "interview.held", "interview.commitment_broken"]
+    assert [a["action"] for a in audit] == ["interview.scheduled", "interview.held", "interview.commitment_broken",
+                                            "interview.commitment_kept"]
 

@@ -65,8 +65,10 @@ OFFSET = -10000
 PORTS = Ports.private(OFFSET)
 DATA_DIR = REPO_ROOT / ".data" / "faults-stack"
 RESULTS = REPO_ROOT / "bench" / "results"
-# Each service's processes: its API and relay, and its worker when it has one (the monitoring service has none).
-KINDS = {s: ("api", "relay", "worker") if service_spec(s).has_worker else ("api", "relay") for s in SERVICES}
+# Each service's processes: its API, its relay when it publishes events (the webhooks service does not) and its
+# worker when it has one (the monitoring service has none; the webhooks service's is its dispatcher).
+KINDS = {s: ("api",) + (("relay",) if service_spec(s).has_relay else ())
+         + ((service_spec(s).worker_process,) if service_spec(s).has_worker else ()) for s in SERVICES}
 PROCESSES = ["issuer-api"] + [f"{s}-{kind}" for s in SERVICES for kind in KINDS[s]] + ["lifecycle-worker"]
 ENGINES = ["kafka", "temporal", "postgresql"]
 # On the cluster profile "kafka" is one broker of the three.
@@ -74,7 +76,7 @@ KILLED_BROKER = 2
 # Every scenario, in the order run: the processes first, the engines last (the heaviest to restart). The
 # token issuer too: the lifecycle worker's commands need its tokens, the clerks' filing does not (theirs is
 # taken once at the start, as a client keeps its token until it expires).
-COMPONENTS = ["lifecycle-worker", "issuer-api", *[f"{s}-relay" for s in SERVICES],
+COMPONENTS = ["lifecycle-worker", "issuer-api", *[f"{s}-relay" for s in SERVICES if "relay" in KINDS[s]],
               *[f"{s}-{kind}" for s in SERVICES for kind in KINDS[s] if kind != "relay"], *ENGINES]
 
 console = Console(width=120)

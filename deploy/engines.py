@@ -33,7 +33,7 @@ log = logging.getLogger("anxin.stack")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 KAFKA_LIBS = REPO_ROOT / "deploy" / "kafka" / "libs"
 KAFKA_LOG4J = REPO_ROOT / "deploy" / "local" / "kafka-log4j2.yaml"
-SERVICES = ("intake", "cases", "referrals", "sanctions", "monitoring")
+SERVICES = ("intake", "cases", "referrals", "sanctions", "monitoring", "webhooks")
 # Every schema with a database role of its own: the services', the token issuer's (its people's accounts) and
 # the console's (its sessions).
 DATABASE_SCHEMAS = (*SERVICES, "issuer", "console")
@@ -98,8 +98,8 @@ class Ports:
     kafka: int = 9092
     kafka_controller: int = 9093
     # Service processes: each at its spec's ports (services/<name>/spec.py) shifted by base-8000: API on base+i,
-    # relay on base+100+i, worker on base+200+i (i = 1..4, and 7 for monitoring: 5 and 6 are the issuer's and
-    # the console's).
+    # relay on base+100+i, worker on base+200+i (i = 1..4, 7 for monitoring and 8 for webhooks: 5 and 6 are the
+    # issuer's and the console's).
     service_base: int = 8000
     # The token issuer (services/issuer), beside the four services' APIs.
     token_issuer: int = 8005

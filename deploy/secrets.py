@@ -134,14 +134,15 @@ def purposes_of(process: str) -> set[KeyPurpose]:
     evidence), the sanctions ring for sanctions' API and worker (its sealed documents), the issuer ring for the
     token issuer (people's TOTP secrets), the console ring for the console (the tokens in its sessions), none for
     the monitoring API (its register holds no personal data, its feeds hold workers by keyed reference
-    only, and it talks to no workflow). A cluster replica
+    only, and it talks to no workflow) nor the webhooks service's processes (they pass on events as they are
+    sealed, and talk to no workflow). A cluster replica
     (`intake-api-2`) is its process."""
     name = re.sub(r"-\d+$", "", process)
     if name == "issuer-api":
         return {KeyPurpose.ISSUER}
     if name == "console":
         return {KeyPurpose.CONSOLE}
-    if name.endswith("-relay") or name == "monitoring-api":
+    if name.endswith("-relay") or name in ("monitoring-api", "webhooks-api", "webhooks-dispatcher"):
         return set()
     return {KeyPurpose.PAYLOAD} | ({KeyPurpose.INTAKE} if name == "intake-api" else set()) | (
         {KeyPurpose.SANCTIONS} if name in ("sanctions-api", "sanctions-worker") else set())

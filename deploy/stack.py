@@ -275,16 +275,17 @@ class Stack:
                          "DATABASE_URL": self.postgres.service_url("issuer")}),
         ]
         for service in SERVICES:
-            env = {**self.engine_env(), "DATABASE_URL": self.postgres.service_url(service)}
+            env = {**self.engine_env(), "DATABASE_URL": self.postgres.service_url(service), **self.service_env(service)}
             base = self.ports.service_base + service_port_step(service)
             specs.append(ProcessSpec(f"{service}-api", [python, "-m", f"services.{service}", "api"], base, env))
-            specs.append(
-                ProcessSpec(f"{service}-relay", [python, "-m", f"services.{service}", "relay"], base + 100, env)
-            )
-            if service_spec(service).has_worker:
+            shape = service_spec(service)
+            if shape.has_relay:
                 specs.append(
-                    ProcessSpec(f"{service}-worker", [python, "-m", f"services.{service}", "worker"], base + 200, env)
+                    ProcessSpec(f"{service}-relay", [python, "-m", f"services.{service}", "relay"], base + 100, env)
                 )
+            if shape.has_worker:
+                kind = shape.worker_process
+                specs.append(ProcessSpec(f"{service}-{kind}", [python, "-m", f"services.{service}", kind], base + 200, env))
         specs.append(
             ProcessSpec(
                 "console",
@@ -320,6 +321,11 @@ class Stack:
         for spec in specs:  # each process holds only the data keys of its purposes
             spec.env = process_keys(spec.name, spec.env)
         return specs
+
+    def service_env(self, service: str) -> dict[str, str]:
+        """What one service's processes are given beyond the engines: the webhooks service of a development stack
+        takes and sends to receivers on loopback over http (the tests' receivers, a developer's own)."""
+        return {"ANXIN_WEBHOOKS_ALLOW_HTTP_LOOPBACK": "true"} if service == "webhooks" else {}
 
     def service_urls(self) -> dict[str, str]:
         """The services' API addresses, as the processes that call them take them."""

@@ -13,15 +13,14 @@ keys sorted, no timestamps, so the files change exactly when a contract does.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic.json_schema import models_json_schema
 
+from operations.generated_files import GeneratedFiles
 from services.contracts import catalog
 from services.contracts.events import EventEnvelope, EventPayload, Topics
 
@@ -149,40 +148,13 @@ def expected_files() -> dict[Path, str]:
     return files
 
 
-def differences(root: Path = ROOT) -> list[str]:
-    """The contract's files that are missing, out of date, or no longer written (stale schemas)."""
-    expected = expected_files()
-    found = [path for path in sorted(expected) if not (root / path).is_file()
-             or (root / path).read_text(encoding="utf-8") != expected[path]]
-    stale = sorted(path.relative_to(root) for path in (root / SCHEMAS).glob("*.json")) if (root / SCHEMAS).is_dir() else []
-    return [str(path) for path in found] + [f"{path} (no event has it)" for path in stale if path not in expected]
-
-
-def write(root: Path = ROOT) -> list[Path]:
-    expected = expected_files()
-    (root / SCHEMAS).mkdir(parents=True, exist_ok=True)
-    for path in (root / SCHEMAS).glob("*.json"):
-        if path.relative_to(root) not in expected:
-            path.unlink()
-    for path, text in expected.items():
-        (root / path).write_text(text, encoding="utf-8")
-    return sorted(expected)
+FILES = GeneratedFiles(expected_files, SCHEMAS, "*.json", "no event has it", "make contracts` and commit `docs/events/")
+differences, write = FILES.differences, FILES.write
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file differs")
-    args = parser.parse_args(argv)
-    if args.check:
-        stale = differences()
-        for path in stale:
-            print(f"out of date: {path}", file=sys.stderr)
-        if stale:
-            print("run `make contracts` and commit docs/events/", file=sys.stderr)
-        return 1 if stale else 0
-    written = write()
-    print(f"wrote {ASYNCAPI} and {len(written) - 1} schemas in {SCHEMAS}/")
-    return 0
+    return FILES.main(argv, __doc__.splitlines()[0] if __doc__ else None,
+                      lambda written: f"wrote {ASYNCAPI} and {len(written) - 1} schemas in {SCHEMAS}/")
 
 
 if __name__ == "__main__":

@@ -94,6 +94,10 @@ NAMED: dict[str, ProblemType] = {t.name: t for t in [
                 "The client may not use this grant type: only the console signs people in (grant_type=password), "
                 "and the console does nothing else.",
                 "该客户端无权使用此授权方式：只有管理后台可以为人员登录（grant_type=password），且管理后台不做其他事。"),
+    ProblemType("not-dead-letter", 409, "Not a dead letter",
+                "Only a webhook delivery whose retries ran out (a dead letter) is replayed; this one is still being "
+                "retried or was delivered. `detail` says which.",
+                "只有重试用尽的 Webhook 投递（死信）才能重放；该投递仍在重试或已送达，`detail` 说明是哪一种。"),
 ]}
 
 _STATUS_NOTES = {

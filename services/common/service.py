@@ -20,6 +20,7 @@ from typing import Any
 
 import psycopg
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from pydantic import Field
 from temporalio.client import Client
@@ -40,6 +41,7 @@ from services.common.kafka import KafkaProbe, new_producer
 from services.common.logs import configure_logging
 from services.common.middleware import install_edge
 from services.common.migrations import apply_migrations, pending_migrations
+from services.common.openapi import install_shared_problem_schema
 from services.common.problems import PROBLEM_RESPONSES, install_problem_handlers
 from services.common.relay import OutboxRelay, register_outbox_metrics
 from services.common.runner import Component, run_components, serve
@@ -63,6 +65,10 @@ class ServiceSpec:
     api_needs_kafka: bool = False
     api_needs_temporal: bool = False
     has_worker: bool = False
+    # A service that publishes no events runs no relay; its worker process may go by another name
+    # (`python -m services.<name> <worker_process>`).
+    has_relay: bool = True
+    worker_process: str = "worker"
     openapi_tags: list[dict[str, str]] = field(default_factory=list)
 
     @property
@@ -148,6 +154,12 @@ class TemporalHandle:
         return self.client
 
 
+def operation_id(route: APIRoute) -> str:
+    """A route's OpenAPI operationId: its function's name (`file_complaint`), unique within a service, which
+    generated clients name their functions after (FastAPI's default appends the path and the method)."""
+    return route.name
+
+
 def create_service_app(
     spec: ServiceSpec,
     settings: ServiceSettings,
@@ -180,6 +192,7 @@ def create_service_app(
         version="1",
         lifespan=lifespan,
         openapi_tags=spec.openapi_tags or None,
+        generate_unique_id_function=operation_id,
     )
     process_name = f"{spec.name}-api"
     install_edge(app, process_name, settings.data_dir, max_request_bytes=settings.max_request_bytes)
@@ -213,6 +226,7 @@ def create_service_app(
     # Every router, the token endpoint and the audit trail included: each 4xx is a problem document.
     for router in [token_router(endpoint), audit_router(), *routers]:
         app.include_router(router, responses=PROBLEM_RESPONSES)
+    install_shared_problem_schema(app)
     return app
 
 
@@ -253,7 +267,7 @@ def run_worker(spec: ServiceSpec, settings: ServiceSettings, build: WorkerFactor
     prepare_schema(spec, settings)
     components, checks = build(settings)
     run_components(
-        process_name=f"{spec.name}-worker",
+        process_name=f"{spec.name}-{spec.worker_process}",
         components=components,
         checks=checks,
         host=settings.http_host,
@@ -268,7 +282,7 @@ def main(
     build_worker: WorkerFactory | None = None,
 ) -> None:
     parser = argparse.ArgumentParser(prog=f"python -m services.{spec.name}")
-    kinds = ["api", "relay"] + (["worker"] if build_worker else [])
+    kinds = ["api"] + (["relay"] if spec.has_relay else []) + ([spec.worker_process] if build_worker else [])
     parser.add_argument("process", choices=kinds, help="which of the service's processes to run")
     args = parser.parse_args()
     settings = settings_type()

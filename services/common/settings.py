@@ -188,6 +188,7 @@ class MigrationSettings(BaseSettings):
     runtime_role_referrals: str | None = Field(None, alias="ANXIN_RUNTIME_ROLE_REFERRALS")
     runtime_role_sanctions: str | None = Field(None, alias="ANXIN_RUNTIME_ROLE_SANCTIONS")
     runtime_role_monitoring: str | None = Field(None, alias="ANXIN_RUNTIME_ROLE_MONITORING")
+    runtime_role_webhooks: str | None = Field(None, alias="ANXIN_RUNTIME_ROLE_WEBHOOKS")
     runtime_role_issuer: str | None = Field(None, alias="ANXIN_RUNTIME_ROLE_ISSUER")
     runtime_role_console: str | None = Field(None, alias="ANXIN_RUNTIME_ROLE_CONSOLE")
 

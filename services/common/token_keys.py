@@ -8,7 +8,7 @@ Why asymmetric: with one shared HS256 key, every process that could verify a tok
 Why `kid` and a key *set*: rotation. The JWKS lists the old and the new public key while tokens signed by the old
 one are still alive; the issuer signs with the new one; nobody is logged out (see docs/operations.md).
 
-Why `aud`: a token names the services it is for (intake, cases, referrals, sanctions, monitoring); a service refuses a token
+Why `aud`: a token names the services it is for (intake, cases, referrals, sanctions, monitoring, webhooks); a service refuses a token
 that does not name it, so a token handed to one service cannot be replayed at another it was not meant for.
 """
 
@@ -32,7 +32,7 @@ ISSUER = "anxin"
 ALGORITHM = "EdDSA"
 # The services a token may name in `aud`; a token asked for without an audience names all of them (what the
 # lifecycle worker and the agencies' tools have always done with one token).
-AUDIENCES: tuple[str, ...] = ("intake", "cases", "referrals", "sanctions", "monitoring")
+AUDIENCES: tuple[str, ...] = ("intake", "cases", "referrals", "sanctions", "monitoring", "webhooks")
 # Clocks of the issuer and the services may differ a little: `iat`, `nbf` and `exp` are checked with this slack.
 LEEWAY_SECONDS = 30
 

@@ -32,6 +32,7 @@ from services.console.pages import (
     cases,
     city_office,
     listing_decisions,
+    projects,
     public,
     queue,
     registers,
@@ -46,7 +47,7 @@ from services.contracts.working_days import WorkingCalendar
 PROCESS_NAME = "console"
 DEFAULT_PORT = 8006
 PAGES = (sign_in, queue, cases, case_actions, case_decisions, registers, agencies, city_office, approvals,
-         listing_decisions, public)
+         listing_decisions, projects, public)
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class ConsoleSettings(CommonSettings):
     cases_url: str = Field("http://127.0.0.1:8002", alias="ANXIN_CASES_URL")
     referrals_url: str = Field("http://127.0.0.1:8003", alias="ANXIN_REFERRALS_URL")
     sanctions_url: str = Field("http://127.0.0.1:8004", alias="ANXIN_SANCTIONS_URL")
+    monitoring_url: str = Field("http://127.0.0.1:8007", alias="ANXIN_MONITORING_URL")
     # The console's own registered client (role `console`): it may only ask for a signed-in person's token.
     client_id: str = Field("console", alias="ANXIN_CONSOLE_CLIENT_ID")
     client_secret: str = Field("", alias="ANXIN_CONSOLE_CLIENT_SECRET", repr=False)
@@ -90,6 +92,7 @@ class Console:
         self.cases_url = _first(settings.cases_url)
         self.referrals_url = _first(settings.referrals_url)
         self.sanctions_url = _first(settings.sanctions_url)
+        self.monitoring_url = _first(settings.monitoring_url)
         self.sessions: SessionStore = (sessions if sessions is not None
                                        else PostgresSessionStore(settings.idle_seconds, _token_cipher(settings)))
         self.calendar = WorkingCalendar(CalendarConfig())

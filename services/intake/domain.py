@@ -151,6 +151,10 @@ class SubmissionInvalid(ValueError):
 # -- the models ----------------------------------------------------------------------------------------
 
 
+def _without_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
 class ComplaintSubmissionIn(BaseModel):
     """What the agency API accepts as JSON. Types are lenient on purpose: every rule is checked by
     `validate_submission`, so the caller gets the same named, bilingual errors as the worker's form."""
@@ -171,7 +175,10 @@ class ComplaintSubmissionIn(BaseModel):
     period_start: date | str = Field(examples=["2026-06-01"], description="First day owed (YYYY-MM-DD)")
     period_end: date | str = Field(examples=["2026-09-30"], description="Last day owed, not in the future")
     amount_owed: Decimal | str = Field(examples=["18600.00"], description="Yuan, positive, at most 2 decimals")
-    workers_affected: int | str = Field(1, examples=[12], description="How many workers are owed (1 for oneself)")
+    # The default (1) is said in the description, not as the schema's `default`: a generated Java client types
+    # the number-or-text field as a wrapper class, which cannot hold a literal default.
+    workers_affected: int | str = Field(1, examples=[12], description="How many workers are owed (1 for oneself, "
+                                        "when left out)", json_schema_extra=_without_default)
     description: str = Field(examples=["2026年6月至9月在该项目做钢筋工，工资一直未发放。"],
                              description="What happened, in the worker's words (5 to 2000 characters)")
     confidential: bool = Field(False, description="Keep the complainant's identity from the employer")

@@ -149,9 +149,9 @@ def expected_processes() -> dict[str, tuple[list[str], type[BaseSettings], int |
     processes: dict[str, tuple[list[str], type[BaseSettings], int | None]] = {}
     for service in SERVICES:
         spec, settings = service_spec(service), service_settings(service)
-        kinds = {"api": spec.api_port, "relay": spec.relay_port}
+        kinds = {"api": spec.api_port} | ({"relay": spec.relay_port} if spec.has_relay else {})
         if spec.has_worker:
-            kinds["worker"] = spec.worker_port
+            kinds[spec.worker_process] = spec.worker_port
         for kind, port in kinds.items():
             processes[f"{service}-{kind}"] = (["python", "-m", f"services.{service}", kind], settings, port)
     processes["lifecycle-worker"] = (
@@ -167,7 +167,7 @@ def expected_processes() -> dict[str, tuple[list[str], type[BaseSettings], int |
     return processes
 
 
-WORKERS = {"lifecycle-worker", *(f"{s}-worker" for s in SERVICES if service_spec(s).has_worker)}
+WORKERS = {"lifecycle-worker", *(f"{s}-{service_spec(s).worker_process}" for s in SERVICES if service_spec(s).has_worker)}
 
 
 # -- resolving a container's environment -------------------------------------------------------------------

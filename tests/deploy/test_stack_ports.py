@@ -21,11 +21,12 @@ def test_each_process_has_its_own_port_and_each_service_its_specs(tmp_path: Path
         for service in SERVICES:
             spec = service_spec(service)
             assert by_name[f"{service}-api"] == spec.api_port
-            assert by_name[f"{service}-relay"] == spec.relay_port
-            assert (f"{service}-worker" in by_name) == spec.has_worker
+            assert by_name.get(f"{service}-relay") == (spec.relay_port if spec.has_relay else None)
+            assert (f"{service}-{spec.worker_process}" in by_name) == spec.has_worker
             if spec.has_worker:
-                assert by_name[f"{service}-worker"] == spec.worker_port
+                assert by_name[f"{service}-{spec.worker_process}"] == spec.worker_port
         assert by_name["monitoring-api"] == 8007 and by_name["issuer-api"] == 8005 and by_name["console"] == 8006
+        assert by_name["webhooks-api"] == 8008 and by_name["webhooks-dispatcher"] == 8208
 
 
 def test_a_private_stack_shifts_every_service_alike(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from deploy.stack import Stack
 from services.common.auth import Principal, Role, allowed_roles
 from services.common.token_keys import TokenIssuer, new_signing_jwk
 
-SERVICES = ["intake", "cases", "referrals", "sanctions", "monitoring"]
+SERVICES = ["intake", "cases", "referrals", "sanctions", "monitoring", "webhooks"]
 
 # Routes anyone may call, and why.
 PUBLIC = {

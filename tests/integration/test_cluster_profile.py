@@ -29,7 +29,7 @@ def test_every_process_runs_twice_on_the_cluster_engines(cluster: ClusterStack) 
     assert isinstance(cluster.kafka, KafkaCluster) and cluster.kafka.live_brokers() == 3
     names = set(cluster.processes)
     for process in ("intake-api", "cases-relay", "sanctions-worker", "monitoring-api", "monitoring-relay",
-                    "lifecycle-worker", "console"):
+                    "webhooks-api", "webhooks-dispatcher", "lifecycle-worker", "console"):
         assert {process, f"{process}-2"} <= names
     assert all(row["ready"] for row in cluster.status()), cluster.status()
     with psycopg.connect(_database_url(cluster)) as conn:
@@ -44,7 +44,7 @@ def test_every_process_runs_twice_on_the_cluster_engines(cluster: ClusterStack) 
     with psycopg.connect(_database_url(cluster)) as conn:
         owners = {row[0] for row in conn.execute(
             "SELECT DISTINCT tableowner FROM pg_tables "
-            "WHERE schemaname IN ('intake', 'cases', 'referrals', 'sanctions', 'monitoring')")}
+            "WHERE schemaname IN ('intake', 'cases', 'referrals', 'sanctions', 'monitoring', 'webhooks')")}
     assert owners == {"anxin_migrator"}
 
 

@@ -19,7 +19,7 @@ from services.contracts.events import EventEnvelope
 from tests.support.events import Marked
 
 NEEDS_KAFKA = ["cases-api", "referrals-api", "sanctions-api", "intake-relay", "cases-relay", "referrals-relay",
-               "sanctions-relay", "monitoring-relay"]
+               "sanctions-relay", "monitoring-relay", "webhooks-dispatcher"]
 
 
 def _ready(stack: Stack, name: str) -> tuple[int, dict[str, Any]]:

@@ -140,7 +140,7 @@ def test_a_token_asked_for_one_service_opens_that_service_only(apis: Stack) -> N
     assert response.status_code == 200 and response.json()["audience"] == ["cases"]
     token = response.json()["access_token"]
     assert {service: _audit(service, apis, token) for service in SERVICES} == {
-        "intake": 401, "cases": 200, "referrals": 401, "sanctions": 401, "monitoring": 401}
+        "intake": 401, "cases": 200, "referrals": 401, "sanctions": 401, "monitoring": 401, "webhooks": 401}
 
 
 def _free_port() -> int:

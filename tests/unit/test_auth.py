@@ -184,7 +184,7 @@ def test_a_client_asks_for_its_audiences(client: TestClient, issuer: TokenIssuer
     assert jwt.decode(response.json()["access_token"], options={"verify_signature": False})["aud"] == [
         "cases", "sanctions"]
     everything = client.post("/oauth/token", data=token_form("police", "pw")).json()
-    assert everything["audience"] == ["intake", "cases", "referrals", "sanctions", "monitoring"]
+    assert everything["audience"] == ["intake", "cases", "referrals", "sanctions", "monitoring", "webhooks"]
     unknown = client.post("/oauth/token", data=token_form("police", "pw", resource="payroll"))
     assert unknown.status_code == 400 and unknown.json()["type"].endswith("invalid-target")
 

@@ -118,7 +118,7 @@ def test_the_edge_answers_a_domain_error_as_a_problem_document() -> None:
 
 APPLICATION_LAYER = [
     path
-    for service in ("intake", "cases", "referrals", "sanctions", "monitoring")
+    for service in ("intake", "cases", "referrals", "sanctions", "monitoring", "webhooks")
     for name in ("actions.py", "commands.py", "submissions.py", "store.py", "domain.py")
     if (path := Path(__file__).parents[2] / "services" / service / name).exists()
 ]

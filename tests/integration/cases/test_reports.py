@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 from PIL import Image
+from temporalio.client import Client
 
 from services.cases import domain
 from services.cases.peak_periods import in_peak_period
@@ -170,14 +171,18 @@ def test_the_quarterly_report_renders_as_csv_and_as_a_chart(agencies: Agencies, 
     assert [(r["level"], r["area"]) for r in scoped] == [("county", "130403")]
 
 
+async def _temporal(a: Agencies) -> Client:
+    secrets = a.stack.development_secrets()
+    return await connect(CommonSettings(temporal_address=a.stack.temporal.address,
+                                        payload_keys=secrets["ANXIN_PAYLOAD_KEYS"],
+                                        payload_key_id=secrets["ANXIN_PAYLOAD_KEY_ID"]))
+
+
 async def test_the_schedules_exist_and_their_workflow_produces_the_report(
     agencies: Agencies, seeded: dict[str, str]
 ) -> None:
     a = agencies
-    secrets = a.stack.development_secrets()
-    client = await connect(CommonSettings(temporal_address=a.stack.temporal.address,
-                                          payload_keys=secrets["ANXIN_PAYLOAD_KEYS"],
-                                          payload_key_id=secrets["ANXIN_PAYLOAD_KEY_ID"]))
+    client = await _temporal(a)
     weekly = await client.get_schedule_handle(WEEKLY_SCHEDULE_ID).describe()
     quarterly = await client.get_schedule_handle(QUARTERLY_SCHEDULE_ID).describe()
     for description in (weekly, quarterly):
@@ -212,10 +217,7 @@ async def test_the_peak_daily_schedule_reports_yesterday_only_in_a_peak_period(
     agencies: Agencies, seeded: dict[str, str]
 ) -> None:
     a = agencies
-    secrets = a.stack.development_secrets()
-    client = await connect(CommonSettings(temporal_address=a.stack.temporal.address,
-                                          payload_keys=secrets["ANXIN_PAYLOAD_KEYS"],
-                                          payload_key_id=secrets["ANXIN_PAYLOAD_KEY_ID"]))
+    client = await _temporal(a)
     peak = await client.get_schedule_handle(PEAK_DAILY_SCHEDULE_ID).describe()
     assert peak.schedule.action.id == "cases-report-daily"  # type: ignore[attr-defined]
     for at in peak.info.next_action_times:  # every day at 01:00, China Standard Time

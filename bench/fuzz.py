@@ -79,9 +79,10 @@ class ServiceResult:
 
 def route_roles(service: str) -> dict[tuple[str, str], Role | None]:
     """(method, path) → the role whose token the fuzzer sends (None: the route takes no token)."""
-    router = importlib.import_module(f"services.{service}.api").router
+    api = importlib.import_module(f"services.{service}.api")
     chosen: dict[tuple[str, str], Role | None] = {}
-    for route in router.routes:
+    # A service with more than one router lists them all in `ROUTERS`.
+    for route in (route for router in getattr(api, "ROUTERS", [api.router]) for route in router.routes):
         if not isinstance(route, APIRoute):
             continue
         roles = allowed_roles(route)

@@ -61,6 +61,10 @@ NAMED: dict[str, ProblemType] = {t.name: t for t in [
                 "A proposal to put an employer on the list of major violations does not meet the legal criteria "
                 "(amount, workers affected, ground); `detail` names the criterion.",
                 "列入拖欠农民工工资失信联合惩戒对象名单的提议不符合法定条件（金额、人数、事由），`detail` 指出哪一项。"),
+    ProblemType("unknown-department", 422, "Unknown department",
+                "A department named in the request (e.g. invited to a joint interview) is not in the department "
+                "directory the referrals service publishes; `detail` lists the known ids.",
+                "请求中指明的部门（如联合约谈邀请的部门）不在移送服务发布的部门目录中，`detail` 列出已知部门编号。"),
     ProblemType("employer-already-linked", 409, "Employer already linked",
                 "The employer's name is already linked to another unified social credit code in that county (a "
                 "name is linked to one code); `credit_code` is the code it is linked to.",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from services.contracts import (
     cases_events,
     intake_events,
+    interview_events,
     monitoring_events,
     referrals_events,
     sanctions_events,
@@ -22,6 +23,7 @@ PRODUCERS = {
     cases_events.__name__: "cases",
     referrals_events.__name__: "referrals",
     sanctions_events.__name__: "sanctions",
+    interview_events.__name__: "sanctions",
     monitoring_events.__name__: "monitoring",
 }
 

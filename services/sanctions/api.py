@@ -6,6 +6,7 @@
 - `/v1/publication-lists/...`: the quarterly list of major violations, drafted and approved.
 - `/v1/criminal-transfers`: the register of referrals to the police, and its statistics.
 - `/v1/public/...`: the public, without a token: the current blacklist and the published major violations.
+- `/v1/interview-proposals`, `/v1/interviews/...`: joint interviews (`interviews_api.py`; `ROUTERS` has both).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from services.contracts.sanctions_events import PersonRole
 from services.sanctions import activities, documents, domain, registers_store, store
 from services.sanctions.command_base import valid_id_number
 from services.sanctions.commands import Sanctions
+from services.sanctions.interviews_api import router as interviews_router
 
 # Agency actions are fingerprinted, so that a repeated Idempotency-Key is compared with the request it came with.
 router = APIRouter(prefix="/v1", dependencies=[Depends(fingerprint_request)])
@@ -345,3 +347,7 @@ async def public_major_violations(request: Request, q: str | None = Query(None, 
                "pdf": f"/v1/documents/{p['pdf_document_id']}", "html": f"/v1/documents/{p['html_document_id']}"}
               for p in published if not quarter or p["quarter"] == quarter]
     return _json({"items": items, "lists": lists_})
+
+
+# Every router of the service, as the app mounts them (the authorisation matrix checks each route of each).
+ROUTERS = [router, interviews_router]

@@ -1,4 +1,5 @@
-"""The sanctions API: `create_app(settings)` builds it; routes live in `api.py`."""
+"""The sanctions API: `create_app(settings)` builds it; routes live in `api.py` (joint interviews' in
+`interviews_api.py`; `api.ROUTERS` lists both)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from fastapi import FastAPI
 from services.common.data_keys import KeyPurpose
 from services.common.lifecycle_config import live_calendar
 from services.common.service import ServiceSettings, create_service_app
-from services.sanctions.api import router
+from services.sanctions.api import ROUTERS
 from services.sanctions.commands import Sanctions
+from services.sanctions.interview_commands import Interviews
 from services.sanctions.settings import SanctionsSettings
 from services.sanctions.spec import SPEC
 
@@ -21,5 +23,6 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             app.state.pool, app.state.temporal.require(), sanctions_settings, sanctions_settings.cipher(KeyPurpose.SANCTIONS),
             live_calendar(sanctions_settings), sanctions_settings.reference_key_bytes(),
         )
+        app.state.interviews = Interviews(app.state.pool, sanctions_settings)
 
-    return create_service_app(SPEC, sanctions_settings, [router], on_startup=on_startup)
+    return create_service_app(SPEC, sanctions_settings, ROUTERS, on_startup=on_startup)

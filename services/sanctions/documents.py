@@ -1,5 +1,6 @@
 """The documents of the procedure, in Chinese: the prior notice (告知书), the listing decision (列入决定书),
-and each quarter's published list of major violations as PDF and HTML.
+the invitation to a joint interview (约谈通知书), and each quarter's published list of major violations as PDF
+and HTML.
 
 Composing is pure (facts in, paragraphs out); rendering turns them into A4 PDF bytes with fpdf2 and a CJK
 font. Stored documents never change: a retried activity returns the stored document, not a new rendering.
@@ -91,6 +92,36 @@ def listing_decision(
         ],
         rows=rows,
         issued_on=listed_on,
+    )
+
+
+def interview_invitation(
+    *, authority: str, number: str, addressee: str, employer_name: str, credit_code: str | None,
+    when: str, place: str, departments: list[str], case_count: int, amount_owed: str, issued_on: date,
+    to_employer: bool,
+) -> Letter:
+    """The invitation to a joint interview (约谈通知书): to the employer, to attend with its legal
+    representative or person in charge; to a department, to take part."""
+    joint = "、".join(departments) or "有关部门"
+    facts = (f"近期{employer_name}拖欠农民工工资问题多发，涉及欠薪案件 {case_count} 件、"
+             f"金额合计 {amount_owed} 元。")
+    if to_employer:
+        paragraphs = [
+            facts + f"依据《保障农民工工资支付条例》和本地根治拖欠农民工工资工作部署，本机关会同{joint}对你单位进行联合约谈。",
+            f"请你单位法定代表人或者主要负责人于 {when} 到 {place} 参加约谈，并携带拖欠工资的核对情况、支付计划及相关材料。",
+            "约谈将开展以案释法、违法惩处、信用惩戒等警示教育；你单位在约谈中作出的承诺将予以记录并跟踪落实，"
+            "拒不履行的，依法予以处理。",
+        ]
+    else:
+        paragraphs = [
+            facts + "依据《保障农民工工资支付条例》和本地根治拖欠农民工工资工作部署，本机关拟对该单位进行联合约谈。",
+            f"请贵单位派员于 {when} 到 {place} 参加约谈，共同开展以案释法、违法惩处、信用惩戒等警示教育。",
+        ]
+    return Letter(
+        issuer=authority, document_number=number, title="约谈通知书", addressee=addressee, paragraphs=paragraphs,
+        rows=[("被约谈单位", employer_name), ("统一社会信用代码", credit_code or "—"), ("约谈时间", when),
+              ("约谈地点", place), ("参加部门", joint)],
+        issued_on=issued_on,
     )
 
 

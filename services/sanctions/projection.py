@@ -6,7 +6,9 @@ and a redelivered event changes nothing. Sources, each handled by its event clas
 - intake's `complaint.submitted`: the case facts (employer name and credit code, project, county, amounts)
   under the lifecycle's case id (`services/contracts/cases.py`), without any of the worker's data;
 - referrals' `referral.made` / `referral.decided` / `referral.withdrawn` for the police and the
-  procuratorate (`services/contracts/referrals_events.py`): the criminal-transfer register.
+  procuratorate (`services/contracts/referrals_events.py`): the criminal-transfer register;
+- referrals' `departments.configured`: the department directory, against which the departments invited to
+  a joint interview are checked.
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ from services.common.event_handlers import EventHandlers
 from services.contracts.cases import case_refs
 from services.contracts.events import EventEnvelope, Topics
 from services.contracts.intake_events import ComplaintSubmitted
-from services.contracts.referrals_events import ReferralDecided, ReferralKind, ReferralMade, ReferralWithdrawn
+from services.contracts.referrals_events import (
+    DepartmentsConfigured,
+    ReferralDecided,
+    ReferralKind,
+    ReferralMade,
+    ReferralWithdrawn,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +48,7 @@ class SanctionsProjection:
             ReferralMade: self.referral_made,
             ReferralDecided: self.referral_decided,
             ReferralWithdrawn: self.referral_withdrawn,
+            DepartmentsConfigured: self.departments_configured,
         }, consumer=CONSUMER_NAME)
 
     def __call__(self, conn: Conn, event: EventEnvelope) -> None:
@@ -114,3 +123,17 @@ class SanctionsProjection:
             "ON CONFLICT (referral_id) DO UPDATE SET outcome = 'withdrawn', updated_at = now()",
             (withdrawn.referral_id, withdrawn.case_id, withdrawn.county, withdrawn.target.value),
         )
+
+    @staticmethod
+    def departments_configured(conn: Conn, event: EventEnvelope, directory: DepartmentsConfigured) -> None:
+        """The whole directory, replacing the one before (an older configuration arriving late changes nothing)."""
+        newest = conn.execute("SELECT max(updated_at) AS at FROM department_directory").fetchone()
+        if newest is not None and newest["at"] is not None and newest["at"] > event.occurred_at:
+            return
+        conn.execute("DELETE FROM department_directory")
+        for entry in directory.departments:
+            conn.execute(
+                "INSERT INTO department_directory (department, name, kind, county, config_sha256, updated_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s)",
+                (entry.id, entry.name, entry.kind, entry.county, directory.config_sha256, event.occurred_at),
+            )

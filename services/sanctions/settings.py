@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field
@@ -25,3 +26,8 @@ class SanctionsSettings(ServiceSettings):
     document_prefix: str = Field("邯人社", alias="ANXIN_SANCTIONS_DOCUMENT_PREFIX")
     # How responsible persons appear on the public list: masked names (default), full names, or not at all.
     public_person_names: Literal["masked", "full", "none"] = Field("masked", alias="ANXIN_SANCTIONS_PUBLIC_PERSON_NAMES")
+    # Joint interviews (联合约谈): an employer is proposed with this many cases opened in the window, or this total
+    # owed over them (the report says "多发、频发 … 金额较大" without figures: configuration).
+    interview_min_cases: int = Field(3, alias="ANXIN_SANCTIONS_INTERVIEW_MIN_CASES", ge=1, le=100)
+    interview_amount_threshold: Decimal = Field(Decimal("500000"), alias="ANXIN_SANCTIONS_INTERVIEW_AMOUNT", gt=0)
+    interview_window_months: int = Field(12, alias="ANXIN_SANCTIONS_INTERVIEW_WINDOW_MONTHS", ge=1, le=60)

@@ -2,6 +2,7 @@
 
 - `sanctions-facts` consumes intake's complaints and referrals' events into the case facts and the
   criminal-transfer register (`projection.py`), each event applied exactly once through the inbox.
+- The gauge `anxin_interview_commitments_overdue` (`gauges.py`), read on scrape.
 - A Temporal worker on `anxin-sanctions` hosts the blacklist workflow (`services/sanctions/blacklist.py`), the
   quarterly list workflow and their activities (`ListingActivities`, on this service's own pool); the
   quarterly schedule is created at start if missing (its id is fixed, so this is idempotent).
@@ -26,6 +27,7 @@ from temporalio.worker import Worker
 
 from services.common.data_keys import KeyPurpose
 from services.common.db import open_async_pool, open_pool
+from services.common.gauges import register_query_gauges
 from services.common.health import Check, database_check, kafka_check, status_check
 from services.common.inbox import InboxConsumer
 from services.common.kafka import KafkaProbe, new_consumer
@@ -34,6 +36,7 @@ from services.common.service import ServiceSettings
 from services.contracts.sanctions_events import QUARTERLY_LIST_WORKFLOW_TYPE, TASK_QUEUE
 from services.sanctions.activities import ListingActivities
 from services.sanctions.blacklist import BlacklistWorkflow
+from services.sanctions.gauges import measure_interviews
 from services.sanctions.projection import CONSUMER_NAME, TOPICS, SanctionsProjection
 from services.sanctions.quarterly import QuarterlyListWorkflow
 from services.sanctions.settings import SanctionsSettings
@@ -94,6 +97,7 @@ def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, 
     )
     temporal_worker = SanctionsTemporalWorker(sanctions_settings)
     pool = open_pool(settings.database_url, SPEC.schema, max_size=2)
+    register_query_gauges(pool, measure_interviews)
 
     def consumer_state() -> str | None:
         return f"consumer failing: {consumer.status.last_error}" if consumer.status.last_error else None

@@ -38,12 +38,14 @@ PUBLIC = {
 
 def _routes(service: str) -> list[tuple[str, str, frozenset[Role] | None]]:
     app_module = importlib.import_module(f"services.{service}.api")
-    router = app_module.router
+    # A service with more than one router lists them all in `ROUTERS`.
+    routers = getattr(app_module, "ROUTERS", [app_module.router])
     rows = []
-    for route in router.routes:
-        if isinstance(route, APIRoute):
-            for method in sorted(route.methods - {"HEAD"}):
-                rows.append((method, route.path, allowed_roles(route)))
+    for router in routers:
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                for method in sorted(route.methods - {"HEAD"}):
+                    rows.append((method, route.path, allowed_roles(route)))
     return rows
 
 

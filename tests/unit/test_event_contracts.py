@@ -25,6 +25,7 @@ from services.contracts import catalog
 from services.contracts.cases_events import ActionRecorded, CaseEvents
 from services.contracts.events import EventEnvelope, EventPayload, Topics, UnknownEvent, event_class
 from services.contracts.intake_events import IntakeEvents
+from services.contracts.interview_events import InterviewEvents
 from services.contracts.monitoring_events import MonitoringEvents
 from services.contracts.referrals_events import ReferralEvents
 from services.contracts.sanctions_events import CreditEvents, SanctionsEvents
@@ -36,7 +37,7 @@ EVENTS = catalog.events()
 # The name constants each events module keeps, and the topic their events go on.
 NAMES = {IntakeEvents: Topics.INTAKE_COMPLAINTS, CaseEvents: Topics.CASES, ReferralEvents: Topics.REFERRALS,
          SanctionsEvents: Topics.SANCTIONS, CreditEvents: Topics.CREDIT_SHARING,
-         MonitoringEvents: Topics.MONITORING}
+         MonitoringEvents: Topics.MONITORING, InterviewEvents: Topics.SANCTIONS}
 
 
 # --- samples of every event, built from its fields' types ---------------------------------------------------

@@ -1,9 +1,10 @@
 """The cases API: `create_app(settings)` builds it; routes live in `api.py` (the ledger, the lifecycle's requests)
-and `action_api.py` (the actions on complaints and cases), `export_api.py` (the queue as a workbook)."""
+and `action_api.py` (the actions on complaints and cases), `export_api.py` (the queue as a workbook),
+`circular_api.py` (the quarterly circular per county)."""
 
 from fastapi import FastAPI
 
-from services.cases import action_api, export_api
+from services.cases import action_api, circular_api, export_api
 from services.cases.actions import Cases
 from services.cases.api import router
 from services.cases.spec import SPEC
@@ -14,4 +15,5 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     async def on_startup(app: FastAPI) -> None:
         app.state.cases = Cases(app.state.pool, app.state.temporal.require())
 
-    return create_service_app(SPEC, settings, [export_api.router, router, action_api.router], on_startup=on_startup)
+    return create_service_app(SPEC, settings, [export_api.router, circular_api.router, router, action_api.router],
+                              on_startup=on_startup)

@@ -8,7 +8,8 @@ and a redelivered event changes nothing. Sources, each handled by its event clas
   forwardings, orders, compensation decisions) and the inspectors' actions, each with the process
   snapshot taken right after it,
 - referrals' and sanctions' events that name a case (criminal referrals, overdue handoffs, listings), and
-  the referrals' department directory.
+  the referrals' department directory,
+- the monitoring service's project register (`project_register.py`), for the quarterly circular.
 
 Every event also becomes a timeline row of its ledger case. Ledger rows are recomputed from their parts
 (`complaints`, `processes`, `payments`) after each change, so merges and splits are just regroupings.
@@ -25,6 +26,7 @@ import logging
 from psycopg.types.json import Jsonb
 
 from services.cases import action_texts, domain
+from services.cases.project_register import keep_project
 from services.cases.projection_records import Conn
 from services.cases.projection_regroup import ReportsAndRegrouping
 from services.cases.projection_requests import LifecycleRequests
@@ -56,6 +58,7 @@ from services.contracts.cases_events import (
 )
 from services.contracts.events import EventEnvelope, EventPayload, Topics
 from services.contracts.intake_events import ComplaintSubmitted
+from services.contracts.monitoring_events import ProjectRegistered, ProjectUpdated
 from services.contracts.referrals_events import (
     DepartmentsConfigured,
     HandoffEscalated,
@@ -66,7 +69,7 @@ from services.contracts.sanctions_events import ListingPublished, ListingStateRe
 log = logging.getLogger(__name__)
 
 CONSUMER_NAME = "cases-ledger"
-TOPICS = [Topics.INTAKE_COMPLAINTS, Topics.CASES, Topics.REFERRALS, Topics.SANCTIONS]
+TOPICS = [Topics.INTAKE_COMPLAINTS, Topics.CASES, Topics.REFERRALS, Topics.SANCTIONS, Topics.MONITORING]
 
 
 class LedgerProjection(LifecycleRequests, ReportsAndRegrouping):
@@ -108,6 +111,8 @@ class LedgerProjection(LifecycleRequests, ReportsAndRegrouping):
             ReferralMade: self._on_referral_made,
             HandoffEscalated: self._on_handoff_escalated,
             ListingPublished: self._on_listing_published,
+            ProjectRegistered: keep_project,
+            ProjectUpdated: keep_project,
         }, consumer=CONSUMER_NAME)
 
     def __call__(self, conn: Conn, event: EventEnvelope) -> None:

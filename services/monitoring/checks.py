@@ -11,7 +11,8 @@ The checks and the rule behind each (docs/monitoring.md, "The monthly checks", c
 - `pay_in_line`: no worker paid less than their days at the project's usual day rate, less the tolerance
   (`MonthSummary.pay_shortfalls`);
 - `deposit`: the wage deposit is lodged (or exempt) and not below `deposit_ratio` × the contract value;
-- `wage_account`: the dedicated wage account is recorded, opened on or before the project's start.
+- `wage_account`: the dedicated wage account is recorded, opened on or before the project's start (a month
+  worked, in part, before a late opening fails; the months after it pass).
 
 A warning's level starts at the first rung (yellow) and climbs one rung each further month the same check
 fails in a row (`level_of`; every `months_per_level` months when set higher), up to the last (red). Pure: no I/O, no clock.
@@ -21,10 +22,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from services.contracts.monitoring_events import DepositStatus, ProjectFacts, WarningCheck, WarningLevel
+from services.contracts.legal_time import end_of_day
+from services.contracts.lifecycle import CalendarConfig
+from services.contracts.monitoring_events import (
+    DepositStatus,
+    ProjectFacts,
+    WarningCheck,
+    WarningLevel,
+    WarningResolution,
+)
+from services.contracts.working_days import PackageCalendar, WorkingCalendar, installed_package
 from services.monitoring.feeds import CENT, MonthSummary
 
 # The deposit states in which it stands as security: lodged, or waived for the contractor.
@@ -65,7 +75,7 @@ def check_month(project: ProjectFacts, summary: MonthSummary, rules: CheckRules)
         WarningCheck.ROSTER_PAID: _roster_paid(summary),
         WarningCheck.PAY_IN_LINE: _pay_in_line(summary),
         WarningCheck.DEPOSIT: _deposit(project, rules),
-        WarningCheck.WAGE_ACCOUNT: _wage_account(project),
+        WarningCheck.WAGE_ACCOUNT: _wage_account(project, summary.month),
     }
 
 
@@ -114,9 +124,11 @@ def _deposit(project: ProjectFacts, rules: CheckRules) -> Failure | None:
         "required": str(required), "ratio": str(rules.deposit_ratio)})
 
 
-def _wage_account(project: ProjectFacts) -> Failure | None:
+def _wage_account(project: ProjectFacts, month: date) -> Failure | None:
+    # A month worked (in part) before the account was opened fails; from the month after its opening on,
+    # the account is in place and the check passes again.
     account = project.wage_account
-    if account is not None and account.opened_on <= project.start_date:
+    if account is not None and (account.opened_on <= project.start_date or account.opened_on < month):
         return None
     return Failure(WarningCheck.WAGE_ACCOUNT, {
         "opened_on": account.opened_on.isoformat() if account else None,
@@ -124,6 +136,71 @@ def _wage_account(project: ProjectFacts) -> Failure | None:
         "days_late": (account.opened_on - project.start_date).days if account else None})
 
 
-def months_between(first: date, last: date) -> int:
-    """Months from `first`'s month to `last`'s (0 when the same)."""
-    return (last.year - first.year) * 12 + last.month - first.month
+@dataclass(frozen=True)
+class KnownWarning:
+    """A warning of the project already recorded (for the month checked, the month before, or open)."""
+
+    warning_id: str
+    month: date
+    check: WarningCheck
+    months_failing: int
+    resolution: WarningResolution | None  # None: open
+
+
+@dataclass(frozen=True)
+class NewWarning:
+    check: WarningCheck
+    level: WarningLevel
+    months_failing: int
+    facts: dict[str, Fact]
+
+
+@dataclass(frozen=True)
+class WarningPlan:
+    raised: list[NewWarning]
+    resolved: list[str]  # the ids of the open warnings whose check passed
+
+
+def previous_month(month: date) -> date:
+    return (month.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def plan_warnings(month: date, outcomes: dict[WarningCheck, Failure | None], known: Sequence[KnownWarning],
+                  rules: CheckRules) -> WarningPlan:
+    """What a month's check changes: a warning for each check failed that has none for the month yet (so a
+    check run again raises nothing twice), at the level of the months it has failed in a row; and every open
+    warning of a check passed, for this month or an earlier one, resolved."""
+    raised: list[NewWarning] = []
+    resolved: list[str] = []
+    before = previous_month(month)
+    for check, failure in outcomes.items():
+        mine = [w for w in known if w.check is check]
+        if failure is None:
+            resolved += [w.warning_id for w in mine if w.resolution is None and w.month <= month]
+            continue
+        if any(w.month == month for w in mine):
+            continue
+        # The month before counts unless its own check passed in the end (a late payroll resolved it).
+        last = next((w for w in mine if w.month == before and w.resolution is not WarningResolution.CHECK_PASSED),
+                    None)
+        months_failing = last.months_failing + 1 if last else 1
+        raised.append(NewWarning(check, level_of(months_failing, rules), months_failing, failure.facts))
+    return WarningPlan(raised, resolved)
+
+
+@dataclass(frozen=True)
+class CheckDay:
+    day: date
+    at: datetime  # the end of the check day, China Standard Time
+    provisional: bool  # counted without the official calendar of its year (weekdays less statutory holidays)
+
+
+def check_day(month: date, working_day: int, calendar: CalendarConfig,
+              package: PackageCalendar | None = None) -> CheckDay:
+    """The day a month is checked: the `working_day`-th working day of the month after it, on the calendar
+    every deadline uses (the payroll of a month is due by then), checked at its end."""
+    counted = WorkingCalendar(calendar, package or installed_package())
+    last_day = month.replace(day=28) + timedelta(days=4)
+    last_day -= timedelta(days=last_day.day)
+    day = counted.add_working_days(last_day, working_day)
+    return CheckDay(day=day, at=end_of_day(day), provisional=bool(counted.fallback_years))

@@ -69,6 +69,8 @@ class MonitoringInput(_Model):
     month_seconds: float = Field(0.0, ge=0)
     # Carried over a continue-as-new: the last month checked, and the figures so far.
     checked_through: date | None = None
+    # Months checked ahead of their check day (`check_now`): a feed imported for one of them is checked again.
+    checked_early: list[date] = Field(default_factory=list)
     months_checked: int = 0
     warnings_raised: int = 0
     warnings_resolved: int = 0
@@ -134,9 +136,12 @@ class ProjectMonitoringWorkflow:
     @workflow.signal(name=FEEDS_IMPORTED_SIGNAL)
     def feeds_imported(self, month: date) -> None:
         # A month not checked yet waits for its check day: the feed may still be completed before it.
-        checked = self._input.checked_through if self._input else None
-        if checked is not None and month <= checked:
-            self._pending.append((first_of_month(month), "feeds"))
+        state = self._input
+        month = first_of_month(month)
+        if state is None:
+            return
+        if (state.checked_through is not None and month <= state.checked_through) or month in state.checked_early:
+            self._pending.append((month, "feeds"))
 
     @workflow.signal(name=CHECK_NOW_SIGNAL)
     def check_now(self, month: date) -> None:
@@ -238,6 +243,9 @@ class ProjectMonitoringWorkflow:
             return False
         if reason == "scheduled":
             state.months_checked += 1
+        elif reason == "check_now" and month not in state.checked_early and (
+                state.checked_through is None or month > state.checked_through):
+            state.checked_early.append(month)
         state.warnings_raised += len(result.raised)
         state.warnings_resolved += len(result.resolved)
         if result.planned_end_date is not None and result.planned_end_date != self._planned_end:

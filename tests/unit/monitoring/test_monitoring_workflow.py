@@ -111,6 +111,12 @@ async def test_a_late_payroll_resolves_its_warning_on_import_and_check_now_check
         await _until(lambda: len(fake.checks) == 3)
         assert fake.checks[2] == (DEC, "check_now")
         assert fake.raised(WarningCheck.PAYROLL_RECEIVED) == [("2026-11", "yellow", False), ("2026-12", "yellow", True)]
+        # A month checked ahead of its check day is checked again when its feed comes.
+        fake.payrolls[DEC] = PAID
+        await handle.signal(FEEDS_IMPORTED_SIGNAL, DEC)
+        await _until(lambda: len(fake.checks) == 4)
+        assert fake.checks[3] == (DEC, "feeds")
+        assert fake.raised(WarningCheck.PAYROLL_RECEIVED) == [("2026-11", "yellow", False), ("2026-12", "yellow", False)]
         await handle.terminate()
 
 

@@ -47,7 +47,7 @@ Fact = str | int | bool | None
 class CheckRules:
     """The checks' settings (services/monitoring/settings.py reads them)."""
 
-    # The deposit required, as a share of the contract value (工程建设领域农民工工资保证金规定 第七条: not
+    # The deposit required, as a share of the contract value (工程建设领域农民工工资保证金规定 第十一条: not
     # below 1% and not above 3% of the contract value, as the province sets; 1% by default).
     deposit_ratio: Decimal = Decimal("0.01")
     # A warning climbs one level each time its check has failed this many further months in a row.

@@ -19,7 +19,8 @@ class MonitoringSettings(ServiceSettings):
     # The monthly checks (docs/monitoring.md, "The monthly checks"): a month is checked at the end of the Nth
     # working day of the month after it, by when its payroll is due.
     check_working_day: int = Field(5, alias="ANXIN_MONITORING_CHECK_WORKING_DAY", ge=1, le=20)
-    # The wage deposit required, as a share of the contract value (the deposit rules: 1% to 3%).
+    # The wage deposit required, as a share of the contract value (工资保证金规定 第十一条: 1% to 3%, as the
+    # province sets).
     deposit_ratio: Decimal = Field(Decimal("0.01"), alias="ANXIN_MONITORING_DEPOSIT_RATIO", gt=0, le=1)
     # A warning climbs one level (yellow, orange, red) each time its check fails this many further months in a row.
     months_per_level: int = Field(1, alias="ANXIN_MONITORING_MONTHS_PER_LEVEL", ge=1, le=12)

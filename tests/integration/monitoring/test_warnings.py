@@ -6,7 +6,8 @@ without a payroll and the month is checked at once (`check_now`, the hook an ins
 missing-payroll warning and a deposit warning appear in `GET /v1/warnings` and their events on Kafka, with
 counts and amounts and no worker. The payroll is imported: the worker signals the workflow, the month is
 checked again and the payroll warning is resolved. The inspector resolves the deposit warning with a note;
-another county's inspector sees neither."""
+another county's inspector sees neither. A project in the register before the worker existed gets its
+workflow from the worker's start-if-missing sweep."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 from temporalio.client import Client
 from temporalio.service import RPCError
 
@@ -26,7 +29,7 @@ from deploy.stack import Stack
 from services.common.settings import CommonSettings
 from services.common.temporal import connect
 from services.contracts.legal_time import legal_date
-from services.contracts.monitoring_events import MonitoringEvents
+from services.contracts.monitoring_events import MonitoringEvents, ProjectFacts
 from services.monitoring.monitoring_workflow import CHECK_NOW_SIGNAL, monitoring_workflow_id
 from tests.integration.monitoring.test_feeds import kafka_values, payroll_xlsx, roster_csv
 from tests.integration.monitoring.test_register import project
@@ -131,6 +134,11 @@ def test_a_missing_payroll_raises_a_warning_that_the_late_payroll_resolves(
     deposit_id = by_check["deposit"]["warning_id"]
     refused = other_county.post(f"/v1/warnings/{deposit_id}/resolution", json={"note": "已补足"})
     assert refused.status_code == 404
+    city = client("city-office")
+    assert [w["warning_id"] for w in city.get("/v1/warnings", params={"project": project_id, "level": "yellow",
+                                                                      "open": "true"}).json()["items"]] == [deposit_id]
+    assert city.post(f"/v1/warnings/{deposit_id}/resolution", json={"note": "市局核实"}).status_code == 403
+    assert inspector.get("/v1/warnings", params={"level": "purple"}).status_code == 422
     done = inspector.post(f"/v1/warnings/{deposit_id}/resolution", json={"note": "总包单位已补足保证金，已核实"})
     assert done.status_code == 200, done.text
     assert (done.json()["resolution"], done.json()["open"]) == ("inspector", False)
@@ -148,3 +156,34 @@ def test_a_missing_payroll_raises_a_warning_that_the_late_payroll_resolves(
     for value in raw:
         assert zhang.encode() not in value and li.encode() not in value
         assert b"person_" not in value and "张".encode() not in value
+
+
+def test_a_project_registered_before_the_worker_existed_gets_its_workflow_from_the_sweep(
+        stack: Stack, client: Callable[[str], httpx.Client],
+        temporal: tuple[asyncio.AbstractEventLoop, Client]) -> None:
+    """A project in the register without an event the worker could read (registered before the worker
+    existed, or past the topic's retention) is started by the sweep the worker runs when it starts."""
+    loop, temporal_client = temporal
+    project_id = f"PRJ-{uuid.uuid4().hex[:16].upper()}"
+    facts = ProjectFacts.model_validate({**project(f"HD-{uuid.uuid4().hex[:8].upper()}-S1"), "project_id": project_id,
+                                         "version": 1})
+    with psycopg.connect(stack.postgres.service_url("monitoring"), options="-c search_path=monitoring") as conn:
+        conn.execute(
+            "INSERT INTO projects (project_id, code, county, department, name, facts, has_wage_account, has_deposit, "
+            "version, registered_by) VALUES (%s, %s, %s, %s, %s, %s, true, true, 1, 'before-the-worker')",
+            (project_id, facts.code, facts.county, facts.department, facts.name,
+             Jsonb(facts.model_dump(mode="json", exclude={"project_id", "version"}))))
+    handle = temporal_client.get_workflow_handle(monitoring_workflow_id(project_id))
+
+    def started() -> bool:
+        try:
+            loop.run_until_complete(handle.describe())
+        except RPCError:
+            return False
+        return True
+
+    assert not started()
+    stack.restart_process("monitoring-worker", timeout=240)
+    assert _poll(started, bool, timeout=60), "the sweep did not start the project's monitoring workflow"
+    # A project seen by the sweep is a project like any other: its own warnings list answers.
+    assert client("inspector-130403").get(f"/v1/projects/{project_id}/warnings").status_code == 200

@@ -32,6 +32,7 @@ from temporalio.worker import Worker
 from services.common import temporal
 from services.common.db import open_async_pool, open_pool
 from services.common.event_handlers import EventHandlers
+from services.common.gauges import register_query_gauges
 from services.common.health import Check, database_check, kafka_check, status_check
 from services.common.inbox import InboxConsumer
 from services.common.kafka import KafkaProbe, new_consumer
@@ -50,6 +51,7 @@ from services.contracts.monitoring_events import (
 )
 from services.monitoring import store
 from services.monitoring.checks import check_day, previous_month
+from services.monitoring.gauges import measure_warnings
 from services.monitoring.monitoring_workflow import (
     CHECK_DATE_ACTIVITY,
     CHECK_MONTH_ACTIVITY,
@@ -224,6 +226,7 @@ def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, 
     )
     monitoring = MonitoringWorker(monitoring_settings)
     pool = open_pool(settings.database_url, SPEC.schema, max_size=2)
+    register_query_gauges(pool, measure_warnings)
 
     def consumer_state() -> str | None:
         return f"consumer failing: {starter.name}: {starter.status.last_error}" if starter.status.last_error else None

@@ -113,6 +113,10 @@ def test_a_missing_payroll_raises_a_warning_that_the_late_payroll_resolves(
     assert mine["next_cursor"] is None
     assert other_county.get("/v1/warnings", params={"project": project_id}).json()["items"] == []
     assert other_county.get(f"/v1/projects/{project_id}/warnings").status_code == 404
+    # The worker's gauge counts them (a scrape reads a measure at most 10 s old).
+    metrics = _poll(lambda: httpx.get(f"{stack.processes['monitoring-worker'].url}/metrics").text,
+                    lambda text: 'anxin_warnings_open{county="130403",level="yellow"}' in text, timeout=30)
+    assert 'anxin_warnings_open{county="130403",level="yellow"}' in metrics
     first_page = inspector.get("/v1/warnings", params={"project": project_id, "limit": 1}).json()
     assert len(first_page["items"]) == 1 and first_page["next_cursor"]
     second_page = inspector.get("/v1/warnings", params={"project": project_id, "limit": 1,

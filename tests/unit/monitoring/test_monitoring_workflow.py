@@ -1,6 +1,6 @@
 """The project monitoring workflow under time skipping, its activities on an in-memory register and feeds
 (tests/unit/monitoring/fake_checks.py, the service's own rules): a project's life of months with a missed
-payroll (escalating), a partial payroll, a drawn deposit and short pay, each warning resolved when a later
+payroll (escalating), a partial payroll, a deposit below the required amount and short pay, each warning resolved when a later
 month passes, completion after the guarantee period; a late payroll resolving its warning on import; the
 planned end moved; continue-as-new."""
 
@@ -72,8 +72,9 @@ async def test_a_project_s_life_raises_escalates_and_resolves_warnings_then_ends
     fake = FakeMonitoring(project(planned_end_date=date(2027, 4, 30)))
     fake.rosters = {m: ROSTER for m in (NOV, DEC, JAN, FEB, MAR, APR)}
     fake.payrolls = {NOV: PAID, FEB: PAID[:2], MAR: PAID, APR: [*PAID[:2], worker("c", amount="1000")]}
-    drawn = WageDeposit(amount=Decimal("100000.00"), form=DepositForm.CASH, status=DepositStatus.DRAWN)
-    fake.changes = {MAR: project(planned_end_date=date(2027, 4, 30), deposit=drawn)}
+    # From March the deposit is half what 1% of the contract value requires.
+    half = WageDeposit(amount=Decimal("50000.00"), form=DepositForm.CASH, status=DepositStatus.LODGED)
+    fake.changes = {MAR: project(planned_end_date=date(2027, 4, 30), deposit=half)}
     queue = f"monitoring-{uuid.uuid4().hex[:8]}"
     async with _worker(env, fake, queue):
         handle = await _start(env, fake, queue)

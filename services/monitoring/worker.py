@@ -8,7 +8,9 @@
   official calendar, and the month's check that writes the warnings in this service's own tables.
 - A project registered before the worker existed (or whose event is past the topic's retention) gets its
   workflow from the start-if-missing sweep the worker runs when it starts: every project of the register
-  still within its life and guarantee period is started, idempotently, as its event would have.
+  still within its life and guarantee period is started, idempotently, as its event would have (in the
+  background: a long register delays neither the worker's readiness nor its stop; a failed sweep is logged
+  and runs again at the next start).
 """
 
 from __future__ import annotations
@@ -208,10 +210,22 @@ class MonitoringWorker(TemporalWorkerComponent):
                             activities=[activities.check_date, activities.check_month])
             self.mark_running()
             async with worker:
-                await sweep(client, self._monitoring, pool, legal_date(datetime.now(UTC)))
+                # In the background: a long register must neither delay the worker's readiness nor its stop.
+                sweeping = asyncio.create_task(self._sweep(client, pool))
                 await stop.wait()
+                sweeping.cancel()
         finally:
             await pool.close()
+
+
+    async def _sweep(self, client: Client, pool: AsyncConnectionPool[Any]) -> None:
+        try:
+            await sweep(client, self._monitoring, pool, legal_date(datetime.now(UTC)))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The workflows the events start are unaffected; the sweep runs again at the worker's next start.
+            log.exception("monitoring sweep failed")
 
 
 def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, Check]]:

@@ -135,8 +135,7 @@ class Warnings:
                 raise Forbidden("A warning is resolved by an inspector or the bureau head of its county.")
             if row["resolution"] is not None:
                 raise Conflict("Warning already resolved", f"warning {warning_id} was resolved on "
-                               f"{row['resolved_at'].date().isoformat()} ({row['resolution']})",
-                               code="warning-resolved")
+                               f"{row['resolved_at'].date().isoformat()} ({row['resolution']})")
             done = await warning_store.resolve_warning(conn, warning_id, WarningResolution.INSPECTOR,
                                                        by=principal.client_id, note=note)
             assert done is not None

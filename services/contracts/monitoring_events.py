@@ -5,7 +5,8 @@ Events on `Topics.MONITORING`, keyed by the project id, so one project's changes
 partition. Each register event carries the project as it stands after the change (`ProjectFacts`): companies
 by name and unified social credit code, amounts, dates, the responsible department's id and the QR poster
 sites. No person is named in a project's record, so nothing in these events is personal data. The feeds'
-events carry a month's counts and totals only: no worker, not even by keyed reference.
+events carry a month's counts and totals only: no worker, not even by keyed reference; so do the early
+warnings the monthly checks raise (`project.warning_raised`, `project.warning_resolved`).
 
 Pure: pydantic and the events module, nothing done on import.
 """
@@ -136,6 +137,61 @@ class AttendanceReceived(_FeedReceived):
     days_worked: Decimal = Field(description="Days worked in the month by all the roster's workers.")
 
 
+class WarningCheck(StrEnum):
+    """The monthly checks of a project (services/monitoring/checks.py); each failed one is an early warning."""
+
+    PAYROLL_RECEIVED = "payroll_received"  # the month's payroll received by the check day
+    ROSTER_PAID = "roster_paid"  # every worker on the month's roster paid
+    PAY_IN_LINE = "pay_in_line"  # pay in line with days worked
+    DEPOSIT = "deposit"  # the wage deposit in place and not below the required amount
+    WAGE_ACCOUNT = "wage_account"  # the dedicated wage account opened before work started
+
+
+class WarningLevel(StrEnum):
+    """An early warning's level (预警等级), escalating while the same check keeps failing month after month."""
+
+    YELLOW = "yellow"  # 黄色预警
+    ORANGE = "orange"  # 橙色预警
+    RED = "red"  # 红色预警
+
+
+class WarningResolution(StrEnum):
+    """How an early warning was resolved."""
+
+    CHECK_PASSED = "check_passed"  # the same check passed for the month, or a later one
+    INSPECTOR = "inspector"  # an inspector of the county resolved it, with a note
+
+
+class ProjectWarningRaised(MonitoringEvent):
+    """A monthly check of a project failed: an early warning (预警). Its facts are counts and amounts only:
+    no worker is named, not even by keyed reference."""
+
+    TYPE: ClassVar[str] = "project.warning_raised"
+    VERSION: ClassVar[int] = 1
+    warning_id: str = Field(description="`WRN-…`; one per project, month and check.")
+    project_id: str
+    county: str = Field(description="The project's county code, e.g. '130402'.")
+    month: str = Field(description="The month checked, `YYYY-MM`.")
+    check: WarningCheck
+    level: WarningLevel
+    facts: dict[str, str | int | bool | None] = Field(
+        description="What the check found: counts, amounts (yuan, as strings) and dates.")
+
+
+class ProjectWarningResolved(MonitoringEvent):
+    """An early warning was resolved: its check passed again, or an inspector resolved it."""
+
+    TYPE: ClassVar[str] = "project.warning_resolved"
+    VERSION: ClassVar[int] = 1
+    warning_id: str
+    project_id: str
+    county: str
+    month: str = Field(description="The month the warning was raised for, `YYYY-MM`.")
+    check: WarningCheck
+    resolution: WarningResolution
+    passed_month: str | None = Field(None, description="check_passed: the month whose check passed, `YYYY-MM`.")
+
+
 class MonitoringEvents:
     """Event type names on `Topics.MONITORING` (each the `TYPE` of its class)."""
 
@@ -143,3 +199,5 @@ class MonitoringEvents:
     PROJECT_UPDATED = ProjectUpdated.TYPE
     PAYROLL_RECEIVED = PayrollReceived.TYPE
     ATTENDANCE_RECEIVED = AttendanceReceived.TYPE
+    WARNING_RAISED = ProjectWarningRaised.TYPE
+    WARNING_RESOLVED = ProjectWarningResolved.TYPE

@@ -6,6 +6,8 @@
 - `POST /v1/projects/{id}/payroll/{yyyy-mm}`, `POST /v1/projects/{id}/attendance/{yyyy-mm}`: a monthly feed's
   file, one result per row; the same file twice changes nothing, a corrected one replaces the month's.
 - `GET /v1/projects/{id}/months/{yyyy-mm}`: the month's summary from its feeds.
+- `GET /v1/warnings`, `GET /v1/projects/{id}/warnings` (filters, cursor pages), `POST
+  /v1/warnings/{id}/resolution`: the early warnings the monthly checks raise.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from services.monitoring.domain import COUNTIES, DEPARTMENTS
 from services.monitoring.feed_commands import Feeds
 from services.monitoring.feeds import FeedKind
 from services.monitoring.import_rows import FileUnreadable, file_format
+from services.monitoring.warning_store import WarningFilter
+from services.monitoring.warnings import Warnings
 
 router = APIRouter(prefix="/v1")
 
@@ -184,3 +188,42 @@ async def import_attendance(request: Request, project_id: str, month: Month, fil
 async def month_summary(request: Request, project_id: str, month: Month,
                         principal: Principal = KEEPERS) -> dict[str, Any]:
     return await feeds(request).month_summary(principal, project_id, month)
+
+
+# --- the early warnings ------------------------------------------------------------------------------------
+
+
+def warnings(request: Request) -> Warnings:
+    return request.app.state.warnings  # type: ignore[no-any-return]
+
+
+OpenFilter = Annotated[bool | None, Query(alias="open", description="true: open warnings only; false: resolved only")]
+LevelFilter = Annotated[str | None, Query(description="yellow, orange or red")]
+
+
+@router.get("/warnings", tags=["warnings"], summary="Early warnings, newest first, filtered, paged by cursor")
+async def list_warnings(request: Request, county: str | None = None, project: str | None = None,
+                        level: LevelFilter = None, open_only: OpenFilter = None, limit: Limit = 50,
+                        cursor: Cursor = None, principal: Principal = KEEPERS) -> dict[str, Any]:
+    filters = WarningFilter(county=county, project_id=project, level=level, open=open_only)
+    return await warnings(request).list(principal, filters, limit=limit, cursor=cursor)
+
+
+@router.get("/projects/{project_id}/warnings", tags=["warnings"], summary="A project's early warnings, newest first")
+async def project_warnings(request: Request, project_id: str, level: LevelFilter = None, open_only: OpenFilter = None,
+                           limit: Limit = 50, cursor: Cursor = None, principal: Principal = KEEPERS) -> dict[str, Any]:
+    await register(request).visible(principal, project_id)
+    filters = WarningFilter(project_id=project_id, level=level, open=open_only)
+    return await warnings(request).list(principal, filters, limit=limit, cursor=cursor)
+
+
+class ResolutionIn(_Body):
+    note: str = Field(..., max_length=1000, examples=["总包单位已补发10月工资，经核实无欠薪"],
+                      description="Why the warning is resolved")
+
+
+@router.post("/warnings/{warning_id}/resolution", tags=["warnings"],
+             summary="Resolve an open warning (an inspector or the bureau head of its county), with a note")
+async def resolve_warning(request: Request, warning_id: str, body: ResolutionIn,
+                          principal: Principal = KEEPERS) -> dict[str, Any]:
+    return await warnings(request).resolve(principal, warning_id, body.note)

@@ -12,6 +12,7 @@ from services.monitoring.commands import Register
 from services.monitoring.feed_commands import Feeds
 from services.monitoring.settings import MonitoringSettings
 from services.monitoring.spec import SPEC
+from services.monitoring.warnings import Warnings
 
 
 def create_app(settings: MonitoringSettings) -> FastAPI:
@@ -25,5 +26,6 @@ def create_app(settings: MonitoringSettings) -> FastAPI:
         app.state.feeds = Feeds(app.state.pool, app.state.register,
                                 lambda id_number: keyed_reference(id_number, key, prefix="person"), today,
                                 settings.pay_tolerance)
+        app.state.warnings = Warnings(app.state.pool, settings.check_rules(), settings.pay_tolerance)
 
     return create_service_app(SPEC, settings, [router], on_startup=on_startup)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from services.common.service import ServiceSettings
+from services.monitoring.checks import CheckRules
 
 
 class MonitoringSettings(ServiceSettings):
@@ -15,3 +16,18 @@ class MonitoringSettings(ServiceSettings):
     # How far below the month's usual day rate a worker's pay may fall before the month's summary counts it as
     # short of the days worked (0.3: paid less than 70% of days × the median day rate).
     pay_tolerance: Decimal = Field(Decimal("0.3"), alias="ANXIN_MONITORING_PAY_TOLERANCE", ge=0, le=1)
+    # The monthly checks (docs/monitoring.md, "The monthly checks"): a month is checked at the end of the Nth
+    # working day of the month after it, by when its payroll is due.
+    check_working_day: int = Field(5, alias="ANXIN_MONITORING_CHECK_WORKING_DAY", ge=1, le=20)
+    # The wage deposit required, as a share of the contract value (工资保证金规定 第十一条: 1% to 3%, as the
+    # province sets).
+    deposit_ratio: Decimal = Field(Decimal("0.01"), alias="ANXIN_MONITORING_DEPOSIT_RATIO", gt=0, le=1)
+    # A warning climbs one level (yellow, orange, red) each time its check fails this many further months in a row.
+    months_per_level: int = Field(1, alias="ANXIN_MONITORING_MONTHS_PER_LEVEL", ge=1, le=12)
+    # Days a project's monitoring stays after its planned end, re-checking months whose feeds come late.
+    guarantee_days: int = Field(90, alias="ANXIN_MONITORING_GUARANTEE_DAYS", ge=0, le=3 * 366)
+    # Compressed clock for demonstrations: a month lasts this many seconds (0: the real calendar).
+    month_seconds: float = Field(0.0, alias="ANXIN_MONITORING_MONTH_SECONDS", ge=0)
+
+    def check_rules(self) -> CheckRules:
+        return CheckRules(deposit_ratio=self.deposit_ratio, months_per_level=self.months_per_level)

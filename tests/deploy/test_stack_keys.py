@@ -30,6 +30,7 @@ EXPECTED = {
     "sanctions-relay": set(),
     "monitoring-api": set(),
     "monitoring-relay": set(),
+    "monitoring-worker": {KeyPurpose.PAYLOAD},
     "lifecycle-worker": {KeyPurpose.PAYLOAD},
     "codec-server": {KeyPurpose.PAYLOAD},
     "issuer-api": {KeyPurpose.ISSUER},

@@ -27,6 +27,7 @@ def test_each_process_has_its_own_port_and_each_service_its_specs(tmp_path: Path
                 assert by_name[f"{service}-{spec.worker_process}"] == spec.worker_port
         assert by_name["monitoring-api"] == 8007 and by_name["issuer-api"] == 8005 and by_name["console"] == 8006
         assert by_name["webhooks-api"] == 8008 and by_name["webhooks-dispatcher"] == 8208
+        assert by_name["monitoring-worker"] == 8207
 
 
 def test_a_private_stack_shifts_every_service_alike(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Replays recorded histories against the current workflow code: a non-deterministic change fails here.
 
-Histories are recorded by `python -m tests.replay.record_histories` (the lifecycle workflows) and
-`python -m tests.replay.listing_scenarios` (the blacklist procedure); see docs/process.md for the
+Histories are recorded by `python -m tests.replay.record_histories` (the lifecycle workflows),
+`python -m tests.replay.listing_scenarios` (the blacklist procedure) and
+`python -m tests.replay.monitoring_scenarios` (the project monitoring workflow); see docs/process.md for the
 `workflow.patched()` convention that keeps old histories replayable.
 """
 
@@ -14,6 +15,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from services.common.temporal import data_converter
+from services.monitoring.monitoring_workflow import ProjectMonitoringWorkflow
 from services.sanctions.blacklist import BlacklistWorkflow
 from workflows.worker import WORKFLOWS
 
@@ -27,6 +29,6 @@ def test_histories_are_recorded() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_history_replays_deterministically(path: Path) -> None:
     history = WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text(encoding="utf-8"))
-    replayer = Replayer(workflows=[*WORKFLOWS, BlacklistWorkflow], data_converter=data_converter())
+    replayer = Replayer(workflows=[*WORKFLOWS, BlacklistWorkflow, ProjectMonitoringWorkflow], data_converter=data_converter())
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None

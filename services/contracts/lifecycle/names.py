@@ -22,6 +22,8 @@ class TaskQueues:
     CASES = "anxin-cases"
     REFERRALS = "anxin-referrals"
     SANCTIONS = "anxin-sanctions"
+    # The monitoring service's own worker: one project-monitoring workflow per registered project.
+    MONITORING = "anxin-monitoring"
 
 
 COMPLAINT_WORKFLOW_TYPE = "ComplaintLifecycle"

@@ -39,7 +39,7 @@ from services.cases.report_workflow import (
 from services.cases.settings import CasesSettings
 from services.cases.spec import SPEC
 from services.common.db import open_async_pool, open_pool
-from services.common.gauges import register_query_gauges
+from services.common.gauges import dead_letters_measure, register_query_gauges
 from services.common.health import Check, database_check, kafka_check, status_check
 from services.common.inbox import InboxConsumer
 from services.common.kafka import KafkaProbe, new_consumer
@@ -142,6 +142,7 @@ def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, 
     report_worker = ReportWorker(cases_settings)
     pool = open_pool(settings.database_url, SPEC.schema, max_size=2)
     register_query_gauges(pool, measure_cases)
+    register_query_gauges(pool, dead_letters_measure(SPEC.schema, [CONSUMER_NAME]))
 
     def consumer_state() -> str | None:
         return f"consumer failing: {consumer.status.last_error}" if consumer.status.last_error else None

@@ -52,6 +52,28 @@ class QueryGauges(Collector):
         yield from families
 
 
+def dead_letters_measure(schema: str, consumers: list[str]) -> Measure:
+    """`anxin_dead_letters{schema,consumer}`: events set aside in `schema`'s `dead_letters` table and not
+    redelivered yet. Unlike the consumers' `anxin_consumer_dead_letters_total` (this process's count since it
+    started), it survives restarts and falls back to 0 once `anxin redeliver` has taken the events, so an alert
+    on it stays firing exactly while something waits for an operator. `consumers` are reported at 0 when they
+    have nothing set aside, so a dashboard shows a line rather than no data."""
+
+    def measure(conn: Any) -> list[GaugeMetricFamily]:
+        waiting = GaugeMetricFamily(
+            "anxin_dead_letters", "Events set aside as dead letters and not redelivered, per consumer",
+            labels=["schema", "consumer"],
+        )
+        counts = dict.fromkeys(consumers, 0)
+        for row in conn.execute("SELECT consumer, count(*) AS letters FROM dead_letters GROUP BY consumer"):
+            counts[row["consumer"]] = int(row["letters"])
+        for consumer, letters in sorted(counts.items()):
+            waiting.add_metric([schema, consumer], float(letters))
+        return [waiting]
+
+    return measure
+
+
 def register_query_gauges(pool: ConnectionPool, measure: Measure, *, cache_seconds: float = 10.0) -> QueryGauges:
     collector = QueryGauges(pool, measure, cache_seconds=cache_seconds)
     REGISTRY.register(collector)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
+from prometheus_client import Counter
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -24,6 +25,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from services.common import temporal
 from services.common.db import open_pool
 from services.common.event_handlers import EventHandlers
+from services.common.gauges import dead_letters_measure, register_query_gauges
 from services.common.health import Check, database_check, kafka_check, status_check, temporal_check
 from services.common.inbox import InboxConsumer
 from services.common.kafka import KafkaProbe, new_consumer
@@ -50,6 +52,9 @@ from services.intake.sweeper import EvidenceSweeper
 log = logging.getLogger(__name__)
 
 CONSUMER_NAME = "intake-workflow-starter"
+# Complaint workflows this process started (not those found already started): with the intake API's accepted
+# submissions, the alert that complaints are filed but no longer started (deploy/prometheus).
+WORKFLOWS_STARTED = Counter("anxin_complaint_workflows_started_total", "Complaint workflows started")
 
 
 def complaint_input(submitted: ComplaintSubmitted, config: LifecycleConfig) -> ComplaintInput:
@@ -159,6 +164,7 @@ class WorkflowStarter:
                 # A complaint's workflow runs once; its id is never reused, even after it closes.
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
+            WORKFLOWS_STARTED.inc()
             log.info("complaint workflow started", extra={"workflow_id": workflow_id})
         except WorkflowAlreadyStartedError:
             log.info("complaint workflow already started", extra={"workflow_id": workflow_id})
@@ -177,6 +183,7 @@ def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, 
         prepare=starter.prepare,
     )
     pool = open_pool(settings.database_url, SPEC.schema, max_size=2)
+    register_query_gauges(pool, dead_letters_measure(SPEC.schema, [CONSUMER_NAME]))
     components: list[Component] = [consumer]
     if isinstance(settings, IntakeSettings):
         components.append(EvidenceSweeper(

@@ -29,7 +29,7 @@ from services.common import temporal
 from services.common.cjk_font import cjk_font
 from services.common.db import open_async_pool, open_pool
 from services.common.event_handlers import EventHandlers
-from services.common.gauges import register_query_gauges
+from services.common.gauges import dead_letters_measure, register_query_gauges
 from services.common.health import Check, database_check, kafka_check, status_check
 from services.common.inbox import InboxConsumer, PermanentEventError
 from services.common.kafka import KafkaProbe, new_consumer
@@ -246,6 +246,7 @@ def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, 
     follow_up = FollowUpWorker(referrals_settings, departments)
     pool = open_pool(settings.database_url, SPEC.schema, max_size=2)
     register_query_gauges(pool, measure_handoffs)
+    register_query_gauges(pool, dead_letters_measure(SPEC.schema, [CONSUMER_NAME, STARTER_NAME]))
 
     def consumers_state() -> str | None:
         failing = [f"{c.name}: {c.status.last_error}" for c in (facts, starter) if c.status.last_error]

@@ -27,7 +27,7 @@ from temporalio.worker import Worker
 
 from services.common.data_keys import KeyPurpose
 from services.common.db import open_async_pool, open_pool
-from services.common.gauges import register_query_gauges
+from services.common.gauges import dead_letters_measure, register_query_gauges
 from services.common.health import Check, database_check, kafka_check, status_check
 from services.common.inbox import InboxConsumer
 from services.common.kafka import KafkaProbe, new_consumer
@@ -98,6 +98,7 @@ def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, 
     temporal_worker = SanctionsTemporalWorker(sanctions_settings)
     pool = open_pool(settings.database_url, SPEC.schema, max_size=2)
     register_query_gauges(pool, measure_interviews)
+    register_query_gauges(pool, dead_letters_measure(SPEC.schema, [CONSUMER_NAME]))
 
     def consumer_state() -> str | None:
         return f"consumer failing: {consumer.status.last_error}" if consumer.status.last_error else None

@@ -143,3 +143,21 @@ def test_referrals_worker_exports_overdue_handoffs_per_department(services_runni
             _scrape_until(url, "anxin_handoffs_overdue", {"department": department}, 2.0)
         finally:
             conn.execute("DELETE FROM handoffs WHERE department = %s", (department,))
+
+
+def test_workers_export_the_dead_letters_waiting_until_redelivered(services_running: Stack) -> None:
+    url = f"{services_running.processes['cases-worker'].url}/metrics"
+    labels = {"schema": "cases", "consumer": "cases-ledger"}
+    _scrape_until(url, "anxin_dead_letters", labels, 0.0)  # reported at 0 while nothing is set aside
+    event_ids = [uuid.uuid4() for _ in range(2)]
+    with psycopg.connect(services_running.postgres.service_url("cases"), autocommit=True,
+                         options="-c search_path=cases") as conn:
+        for n, event_id in enumerate(event_ids):
+            conn.execute("INSERT INTO dead_letters (consumer, event_id, topic, partition, \"offset\", event_type, "
+                         "error, envelope) VALUES ('cases-ledger', %s, 'test', 0, %s, 'test.event', 'test', '{}')",
+                         (event_id, 10**9 + n))
+        try:
+            _scrape_until(url, "anxin_dead_letters", labels, 2.0)
+        finally:
+            conn.execute("DELETE FROM dead_letters WHERE event_id = ANY(%s)", (event_ids,))
+        _scrape_until(url, "anxin_dead_letters", labels, 0.0)  # as after `anxin redeliver`

@@ -40,7 +40,7 @@ from rich.table import Table
 
 from deploy.engines import REPO_ROOT
 from deploy.postgres import PostgresEngine
-from services.cases import domain, report_days, reports, store
+from services.cases import periods, report_days, report_figures, reports, store
 from services.common.migrations import apply_migrations
 
 OFFSET = int(os.environ.get("ANXIN_SCALE_PORT_OFFSET", "-6000"))
@@ -130,7 +130,7 @@ def percentile(samples: list[float], q: int) -> float:
 
 async def measure(url: str, repeat: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    quarter = domain.period_containing("quarterly", date(2025, 5, 15))
+    quarter = periods.period_containing("quarterly", date(2025, 5, 15))
     start, end = quarter.bounds()
     async with await psycopg.AsyncConnection.connect(url, row_factory=dict_row, autocommit=True) as conn:
         await conn.execute("SET search_path TO cases")
@@ -152,10 +152,10 @@ async def measure(url: str, repeat: int) -> tuple[list[dict[str, Any]], dict[str
             started = time.perf_counter()
             fast = await reports.figures(conn, quarter, county)
             checks[f"{scope}_first_call_ms"] = round((time.perf_counter() - started) * 1000, 1)
-            plain = domain.compute_figures(await report_days.scanned_facts(conn, quarter, county))
+            plain = report_figures.compute_figures(await report_days.scanned_facts(conn, quarter, county))
             if county is not None:
-                plain.setdefault(county, domain.Figures())
-            plain_rows = [r for r in domain.report_rows(plain) if county is None or r["level"] == "county"]
+                plain.setdefault(county, report_figures.Figures())
+            plain_rows = [r for r in report_figures.report_rows(plain) if county is None or r["level"] == "county"]
             checks[f"{scope}_same_as_plain_queries"] = fast["rows"] == plain_rows
         console.print(f"report figures checked against the plain queries: {checks}")
 

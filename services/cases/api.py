@@ -25,7 +25,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.cases import documents_pdf, domain, reports, store, views
+from services.cases import documents_pdf, domain, periods, report_figures, reports, store, views
 from services.cases.actions import Cases
 from services.cases.settings import CasesSettings
 from services.common.auth import LIFECYCLE_CALLER, Principal, Role, require_roles
@@ -277,7 +277,7 @@ async def statistics(
     principal: Principal = READERS,
 ) -> Any:
     try:
-        chosen = domain.parse_period(period, label) if label else domain.period_containing(
+        chosen = periods.parse_period(period, label) if label else periods.period_containing(
             period, domain.legal_date(datetime.now(UTC)))
     except ValueError as exc:
         raise Problem(422, "Invalid period", str(exc)) from None
@@ -285,7 +285,7 @@ async def statistics(
     async with request.app.state.pool.connection() as conn:
         figures = await reports.figures(conn, chosen, scope)
     if format == "csv":
-        return download(csv_for_excel(domain.report_csv(chosen, figures["rows"])), f"anxin-{chosen.label}.csv",
+        return download(csv_for_excel(report_figures.report_csv(chosen, figures["rows"])), f"anxin-{chosen.label}.csv",
                         CSV_MEDIA_TYPE)
     if format == "xlsx":
         return download(report_xlsx(chosen.label, figures["rows"]), f"anxin-{chosen.label}.xlsx", XLSX_MEDIA_TYPE)
@@ -300,7 +300,7 @@ class ReportOrder(_Body):
 @router.post("/reports", tags=["reports"], status_code=201, summary="Produce a report now (city office)")
 async def produce_report(request: Request, body: ReportOrder, principal: Principal = CITY) -> dict[str, Any]:
     try:
-        chosen = domain.parse_period(body.kind, body.period)
+        chosen = periods.parse_period(body.kind, body.period)
     except ValueError as exc:
         raise Problem(422, "Invalid period", str(exc)) from None
     return await reports.produce(request.app.state.pool, chosen)
@@ -325,7 +325,7 @@ async def _report(request: Request, report_id: str) -> dict[str, Any]:
 
 
 def report_xlsx(label: str, rows: list[dict[str, Any]]) -> bytes:
-    return xlsx(f"欠薪线索办理情况 {label}", domain.REPORT_HEADERS, domain.report_table(label, rows))
+    return xlsx(f"欠薪线索办理情况 {label}", report_figures.REPORT_HEADERS, report_figures.report_table(label, rows))
 
 
 # Declared before `/reports/{report_id}`, which would otherwise take the `.csv` suffix into the id.
@@ -361,7 +361,7 @@ async def get_report(request: Request, report_id: str, principal: Principal = RE
     scope = domain.county_scope(principal)
     if scope is not None:
         rows = [r for r in figures["rows"] if r["level"] == "county" and r["area"] == scope]
-        empty = {"level": "county", "area": scope, **domain.Figures().as_dict()}
+        empty = {"level": "county", "area": scope, **report_figures.Figures().as_dict()}
         figures = {**figures, "rows": rows or [empty]}
     return {"report_id": report["report_id"], "kind": report["kind"], "period_start": report["period_start"],
             "period_end": report["period_end"], "produced_at": report["produced_at"], **figures,
@@ -385,7 +385,7 @@ async def public_statistics(
                                          description="2026-Q3; default: the last complete quarter")] = None,
 ) -> JSONResponse:
     today = domain.legal_date(datetime.now(UTC))
-    chosen = domain.parse_period("quarterly", quarter) if quarter else domain.previous_period("quarterly", today)
+    chosen = periods.parse_period("quarterly", quarter) if quarter else periods.previous_period("quarterly", today)
     if chosen.start > today:
         raise Problem(422, "Invalid period", f"quarter {chosen.label} has not begun")
     kept: dict[str, tuple[float, dict[str, Any]]] = request.app.state.__dict__.setdefault("public_statistics", {})

@@ -1,6 +1,6 @@
 """The facts the reports count, per county, from the per-day summary of past days and live for the rest.
 
-A report's period is whole legal days (`domain.Period.bounds`). Each day that is over is counted once, by
+A report's period is whole legal days (`periods.Period.bounds`). Each day that is over is counted once, by
 `DAILY_FACTS` (the seven questions of the figures, grouped by day as well), and kept in `report_days` /
 `report_day_facts` (migration 0009_report_days); a day not over yet is always counted live. The migration's
 triggers remove a day's summary whenever a row counted in it, or one those rows depend on, is written, so a
@@ -15,7 +15,8 @@ from typing import Any
 
 from psycopg import AsyncConnection
 
-from services.cases import domain
+from services.cases import periods, report_figures
+from services.contracts.legal_time import CHINA_TZ
 
 Conn = AsyncConnection[Any]
 
@@ -62,10 +63,10 @@ def _daily_facts(county: str | None) -> str:
 
 
 def _instant(day: date) -> datetime:
-    return datetime.combine(day, time(0), domain.CHINA_TZ)
+    return datetime.combine(day, time(0), CHINA_TZ)
 
 
-def _add(facts: domain.ReportFacts, fact: str, county: str, detail: str, value: Any) -> None:
+def _add(facts: report_figures.ReportFacts, fact: str, county: str, detail: str, value: Any) -> None:
     if fact == "received":
         facts.received[county] += int(value)
     elif fact == "accepted":
@@ -100,7 +101,7 @@ async def _summarize(conn: Conn, days: list[date]) -> None:
             {"start": _instant(still[0]), "end": _instant(still[-1] + timedelta(days=1)), "days": still})
 
 
-async def report_facts(conn: Conn, period: domain.Period, county: str | None = None) -> domain.ReportFacts:
+async def report_facts(conn: Conn, period: periods.Period, county: str | None = None) -> report_figures.ReportFacts:
     """Everything dated within the period that the figures count, per county: past days from their summary
     (counted now if they have none), today and later days live."""
     cur = await conn.execute(
@@ -114,7 +115,7 @@ async def report_facts(conn: Conn, period: domain.Period, county: str | None = N
     today: date = row["today"]
     if row["missing"]:
         await _summarize(conn, list(row["missing"]))
-    facts = domain.ReportFacts()
+    facts = report_figures.ReportFacts()
     past_end = min(period.end, today)
     if period.start < past_end:
         scope = "" if county is None else " AND county = %(county)s"
@@ -134,12 +135,12 @@ async def report_facts(conn: Conn, period: domain.Period, county: str | None = N
     return facts
 
 
-async def scanned_facts(conn: Conn, period: domain.Period, county: str | None = None) -> domain.ReportFacts:
+async def scanned_facts(conn: Conn, period: periods.Period, county: str | None = None) -> report_figures.ReportFacts:
     """The same facts asked of the rows directly, one grouped question per figure: what the summary equals."""
     start, end = period.bounds()
     scope = "" if county is None else " AND county = %s"
     extra: tuple[Any, ...] = () if county is None else (county,)
-    facts = domain.ReportFacts()
+    facts = report_figures.ReportFacts()
 
     async def grouped(query: str) -> list[Any]:
         cur = await conn.execute(query, (start, end, *extra))

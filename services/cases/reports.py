@@ -9,7 +9,7 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 from psycopg_pool import AsyncConnectionPool
 
-from services.cases import domain, report_days, store
+from services.cases import periods, report_days, report_figures, store
 from services.contracts.cases_events import ReportProduced
 from services.contracts.events import EventEnvelope
 
@@ -18,11 +18,11 @@ CHART_FIGURES = ("clues_received", "accepted", "confirmed_arrears", "resolved")
 CHART_COLOURS = ("#4e79a7", "#59a14f", "#e15759", "#f28e2b")
 
 
-async def figures(conn: store.Conn, period: domain.Period, county: str | None = None) -> dict[str, Any]:
-    by_county = domain.compute_figures(await report_days.report_facts(conn, period, county))
+async def figures(conn: store.Conn, period: periods.Period, county: str | None = None) -> dict[str, Any]:
+    by_county = report_figures.compute_figures(await report_days.report_facts(conn, period, county))
     if county is not None:
-        by_county.setdefault(county, domain.Figures())  # a county with nothing to count still has its row
-    rows = domain.report_rows(by_county)
+        by_county.setdefault(county, report_figures.Figures())  # a county with nothing to count still has its row
+    rows = report_figures.report_rows(by_county)
     if county is not None:
         # A county inspector sees their county only, not the city's sum of other counties.
         rows = [r for r in rows if r["level"] == "county"]
@@ -72,22 +72,22 @@ def render_chart(title: str, rows: list[dict[str, Any]]) -> bytes:
     lx = left
     for name, colour in zip(CHART_FIGURES, CHART_COLOURS, strict=True):
         draw.rectangle((lx, height - 40, lx + 14, height - 26), fill=colour)
-        draw.text((lx + 18, height - 42), domain.FIGURE_LABELS[name], fill="black", font=small)
+        draw.text((lx + 18, height - 42), report_figures.FIGURE_LABELS[name], fill="black", font=small)
         lx += 120
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
 
 
-def report_id(period: domain.Period) -> str:
+def report_id(period: periods.Period) -> str:
     return f"R-{period.kind}-{period.label}"
 
 
-async def produce(pool: AsyncConnectionPool, period: domain.Period) -> dict[str, Any]:
+async def produce(pool: AsyncConnectionPool, period: periods.Period) -> dict[str, Any]:
     """Compute, render and store the period's report with its `report.produced` event (idempotent by period)."""
     async with pool.connection() as conn:
         result = await figures(conn, period)
-        csv_text = domain.report_csv(period, result["rows"])
+        csv_text = report_figures.report_csv(period, result["rows"])
         title = f"欠薪线索办理情况 {period.label}（{period.start} 至 {period.end}）"
         chart = render_chart(title, result["rows"])
         rid = report_id(period)

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
-from services.cases import domain
+from services.cases import periods
 from services.common.outbox import add_event_async
 from services.common.pagination import InvalidCursor, Keyset, decode_cursor, encode_cursor
 from services.contracts.events import EventEnvelope, Topics
@@ -360,7 +360,7 @@ async def add_event(conn: Conn, event: EventEnvelope, texts: dict[str, str] | No
 
 
 async def save_report(
-    conn: Conn, *, report_id: str, period: domain.Period, figures: dict[str, Any], csv_text: str,
+    conn: Conn, *, report_id: str, period: periods.Period, figures: dict[str, Any], csv_text: str,
     chart_png: bytes | None, event: EventEnvelope,
 ) -> None:
     """Insert or replace the period's report (a report produced again reflects the ledger as it is now)."""

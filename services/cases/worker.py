@@ -25,7 +25,7 @@ from temporalio.client import (
 )
 from temporalio.worker import Worker
 
-from services.cases import domain, reports
+from services.cases import periods, reports
 from services.cases.gauges import measure_cases
 from services.cases.peak_periods import in_peak_period
 from services.cases.projection import CONSUMER_NAME, TOPICS, LedgerProjection
@@ -69,15 +69,15 @@ class ReportActivities:
 
     @activity.defn(name=PRODUCE_REPORT_ACTIVITY)
     async def produce_report(self, request: ProduceReport) -> str:
-        kind: domain.PeriodKind = request.kind  # type: ignore[assignment]
+        kind: periods.PeriodKind = request.kind  # type: ignore[assignment]
         asked_on = date.fromisoformat(request.asked_on)
         if request.peak_only and not in_peak_period(asked_on, self._peak_periods):
             log.info("no daily report outside the peak periods", extra={"asked_on": request.asked_on})
             return ""
         if request.period:
-            period = domain.parse_period(kind, request.period)
+            period = periods.parse_period(kind, request.period)
         else:
-            period = domain.previous_period(kind, asked_on)
+            period = periods.previous_period(kind, asked_on)
         result = await reports.produce(self._pool, period)
         log.info("report produced", extra={"report_id": result["report_id"]})
         return str(result["report_id"])

@@ -20,7 +20,7 @@ from services.common.errors import TooManyRequests
 from services.common.openapi import file_responses
 from services.common.pagination import Cursor, Limit
 from services.common.problems import Problem
-from services.intake import clues, domain, lookups, pages, posters, store
+from services.intake import clues, domain, identifiers, lookups, pages, posters, store, validation
 from services.intake.evidence import EvidenceRejected, EvidenceStore
 from services.intake.status import complaint_status
 from services.intake.submissions import Intake, invalid_complaint
@@ -167,10 +167,10 @@ async def get_complainant(
                            detail={"clear": clear, **({"reason": reason} if reason else {})})
     if not clear:
         person = {
-            "worker_name": domain.mask_name(person["worker_name"] or ""),
-            "id_number": domain.mask_id_number(person["id_number"] or ""),
-            "phone": domain.mask_phone(person["phone"] or ""),
-            "bank_card": domain.mask_bank_card(person["bank_card"]) if person["bank_card"] else None,
+            "worker_name": identifiers.mask_name(person["worker_name"] or ""),
+            "id_number": identifiers.mask_id_number(person["id_number"] or ""),
+            "phone": identifiers.mask_phone(person["phone"] or ""),
+            "bank_card": identifiers.mask_bank_card(person["bank_card"]) if person["bank_card"] else None,
         }
     return {"complaint_id": complaint_id, "confidential": row["confidential"], "masked": not clear, **person}
 
@@ -193,7 +193,7 @@ async def register_site(
     if body.site_id != site_id:
         raise Problem(422, "Site id mismatch", "The site_id in the body must match the URL.")
     try:
-        site = domain.validate_site(body.model_dump(), counties=intake(request).counties)
+        site = validation.validate_site(body.model_dump(), counties=intake(request).counties)
     except domain.SubmissionInvalid as invalid:
         raise invalid_complaint(invalid) from None
     if not principal.may_see_county(site["county_code"]):
@@ -327,7 +327,7 @@ async def submit_form(request: Request) -> HTMLResponse:
     service = intake(request)
     counties = service.counties
     try:
-        submission = domain.validate_submission(values, counties=counties, today=service.today())
+        submission = validation.validate_submission(values, counties=counties, today=service.today())
     except domain.SubmissionInvalid as invalid:
         errors = invalid.by_field()
         return HTMLResponse(pages.render_form(site_row, counties, values=values, errors=errors), status_code=422)
@@ -368,7 +368,7 @@ async def status_form() -> HTMLResponse:
 async def status_page(
     request: Request, complaint_id: str = Form(""), tracking_code: str = Form("")
 ) -> Response:
-    complaint_id = domain.normalise_complaint_id(complaint_id) or complaint_id.strip().upper()
+    complaint_id = identifiers.normalise_complaint_id(complaint_id) or complaint_id.strip().upper()
     values = {"complaint_id": complaint_id}
     try:
         row = await lookups.look_up(intake(request), complaint_id, tracking_code, client_ip(request)) \

@@ -12,7 +12,7 @@ import io
 from typing import Any, Literal
 
 from services.common.auth import Principal
-from services.intake import domain, store
+from services.intake import clue_parsing, store
 from services.intake.submissions import Intake
 
 OUT_OF_SCOPE = "This client imports clues for its own county only; the row names county {county}."
@@ -25,7 +25,7 @@ async def import_clues(
     """File every valid row in the importer's scope; the report the route answers with."""
     results: list[dict[str, Any]] = []
     stream = io.StringIO(data.decode("utf-8-sig"))
-    for parsed in domain.parse_clues(stream, fmt, counties=service.counties, today=service.today()):
+    for parsed in clue_parsing.parse_clues(stream, fmt, counties=service.counties, today=service.today()):
         results.append(await _import_row(service, principal, parsed, source))
     counts: dict[str, int] = {}
     for r in results:
@@ -33,7 +33,7 @@ async def import_clues(
     return {"source": source, "rows": len(results), "counts": counts, "results": results}
 
 
-async def _import_row(service: Intake, principal: Principal, parsed: domain.ParsedClue, source: str) -> dict[str, Any]:
+async def _import_row(service: Intake, principal: Principal, parsed: clue_parsing.ParsedClue, source: str) -> dict[str, Any]:
     if parsed.errors:
         return {"row": parsed.row, "result": "invalid",
                 "errors": [{"field": e.field, "code": e.code, "message": e.message} for e in parsed.errors]}
@@ -42,7 +42,7 @@ async def _import_row(service: Intake, principal: Principal, parsed: domain.Pars
     if not principal.may_see_county(county):
         return {"row": parsed.row, "result": "refused", "errors": [
             {"field": "county_code", "code": "out_of_scope", "message": OUT_OF_SCOPE.format(county=county)}]}
-    fingerprint = domain.clue_fingerprint(parsed.submission, key=service.reference_key)
+    fingerprint = clue_parsing.clue_fingerprint(parsed.submission, key=service.reference_key)
     try:
         filed = await service.file(parsed.submission, evidence=[], client_ip=None, clue=(fingerprint, source),
                                    principal=principal)

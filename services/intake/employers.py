@@ -30,7 +30,7 @@ from services.common.outbox import add_event_async
 from services.contracts.cases import EmployerIdentity, employer_ref, identify_employer
 from services.contracts.events import EventEnvelope, Topics
 from services.contracts.intake_events import EmployerLinked
-from services.intake import domain
+from services.intake import field_checks, identifiers
 
 Conn = AsyncConnection[Any]
 
@@ -92,7 +92,7 @@ class EmployerLinkView(BaseModel):
 
 
 def _name_key(name: str) -> str:
-    key = domain.normalise_employer_name(name)
+    key = identifiers.normalise_employer_name(name)
     if not key:
         raise Invalid("The employer is not valid", "请填写用人单位名称 / the employer's name is required",
                       errors=[{"field": "employer_name", "code": "required", "message": "the name is required"}])
@@ -110,7 +110,7 @@ def _county(principal: Principal, county: str | None) -> str:
 
 
 def _credit_code(value: str) -> str:
-    code, error = domain.check_credit_code(value, "credit_code")
+    code, error = field_checks.check_credit_code(value, "credit_code")
     if error is not None or code is None:
         message = error.message if error else "the credit code is required"
         raise Invalid("The credit code is not valid", message,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from services.common.crypto import keyed_reference
 from services.common.errors import TooManyRequests
-from services.intake import domain, store
+from services.intake import identifiers, store
 
 if TYPE_CHECKING:
     from services.intake.submissions import Intake
@@ -30,7 +30,7 @@ _MAC_CONTEXT = b"anxin.intake.tracking-code|"
 
 def _normal(code: str) -> str:
     # A code as typed (lower case, no dash, full-width) is put in normal form first, so it still matches.
-    return domain.normalise_tracking_code(code) or code.strip().upper()
+    return identifiers.normalise_tracking_code(code) or code.strip().upper()
 
 
 def tracking_code_mac(code: str, key: bytes) -> str:

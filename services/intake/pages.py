@@ -1,7 +1,7 @@
 """Rendering the worker's pages (jinja2, autoescaped). No routes here: `api.py` calls these functions.
 
 The form's field names are `ComplaintSubmission`'s, so what the form posts goes straight to
-`domain.validate_submission`. Error messages may come as "中文 / English" (a `FieldError.message`);
+`validation.validate_submission`. Error messages may come as "中文 / English" (a `FieldError.message`);
 the worker sees the Chinese half, next to the field it belongs to.
 
 The status page renders a *status view*, a dict with these keys (all but `complaint_id` optional):

@@ -25,7 +25,7 @@ from services.contracts.cases import EmployerIdentity
 from services.contracts.events import EventEnvelope
 from services.contracts.intake_events import ComplaintSubmitted
 from services.contracts.legal_time import CHINA_TZ, legal_date
-from services.intake import domain, employers, lookups, store
+from services.intake import domain, employers, identifiers, lookups, store, validation
 from services.intake.evidence import EvidenceRef, EvidenceStore
 
 SEALED_CONTEXT = "intake.complaints"
@@ -61,7 +61,7 @@ class Intake:
 
     def validate(self, raw: dict[str, Any]) -> domain.ComplaintSubmission:
         try:
-            return domain.validate_submission(raw, counties=self.counties, today=self.today())
+            return validation.validate_submission(raw, counties=self.counties, today=self.today())
         except domain.SubmissionInvalid as invalid:
             raise invalid_complaint(invalid) from None
 
@@ -86,8 +86,8 @@ class Intake:
             if replay:
                 return replay
         now = datetime.now(UTC)
-        complaint_id = domain.new_complaint_id(now.astimezone(CHINA_TZ))
-        tracking_code = domain.new_tracking_code()
+        complaint_id = identifiers.new_complaint_id(now.astimezone(CHINA_TZ))
+        tracking_code = identifiers.new_tracking_code()
         row = self._row(submission, complaint_id, tracking_code, evidence, now)
         try:
             async with self.pool.connection() as conn, conn.transaction():
@@ -197,7 +197,7 @@ class Intake:
             county_code=s.county_code,
             project_name=s.project_name,
             employer_name=s.employer_name,
-            employer_name_key=domain.normalise_employer_name(s.employer_name),
+            employer_name_key=identifiers.normalise_employer_name(s.employer_name),
             employer_credit_code=s.employer_credit_code,
             period_start=s.period_start,
             period_end=s.period_end,
@@ -241,7 +241,7 @@ def submitted_event(row: store.ComplaintRow, s: domain.ComplaintSubmission,
         stale_for_rejection=row.stale_for_rejection,
         person_ref=row.person_ref,
         phone_ref=row.phone_ref,
-        phone_masked=domain.mask_phone(s.phone),
+        phone_masked=identifiers.mask_phone(s.phone),
         evidence_count=len(row.evidence),
         submitted_at=row.submitted_at,
     ), subject=row.complaint_id, producer="intake")

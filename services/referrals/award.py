@@ -24,7 +24,8 @@ from services.contracts.referrals_events import (
     ReferralKind,
 )
 from services.referrals import domain, store
-from services.referrals.commands import Referrals, _event, _referral_of_case
+from services.referrals.command_base import case_event, referral_of_case
+from services.referrals.commands import Referrals
 from services.referrals.departments import AwardLimit
 from services.referrals.follow_up import AWARD, RecomputeRequest, RecomputeResult, follow_up_workflow_id
 
@@ -67,7 +68,7 @@ class ArbitrationAnswers:
         now = datetime.now(UTC)
 
         async def create(conn: store.Conn) -> dict[str, Any]:
-            current = await _referral_of_case(conn, referral_id, row["case_id"])
+            current = await referral_of_case(conn, referral_id, row["case_id"])
             _award_open(current)
             if current["award_extension_days"] is not None:
                 raise domain.Refused("仲裁时限已延长过一次 (the award limit was extended once already, art. 43)")
@@ -85,7 +86,7 @@ class ArbitrationAnswers:
             if not await store.extend_award(conn, referral_id, days=extension, approval_ref=approval_ref,
                                             reason=reason, at=now, due_date=due_date, due_at=due_at):
                 raise Conflict("The referral changed", "the award was recorded or extended meanwhile")
-            await store.publish(conn, _event(current["case_id"], ReferralAwardExtended(
+            await store.publish(conn, case_event(current["case_id"], ReferralAwardExtended(
                 referral_id=referral_id, case_id=current["case_id"], county=current["county"],
                 target=ReferralKind.ARBITRATION, extension_days=extension, award_due_date=due_date,
                 award_due_at=due_at, recorded_by=principal.client_id,
@@ -107,7 +108,7 @@ class ArbitrationAnswers:
         now = datetime.now(UTC)
 
         async def create(conn: store.Conn) -> dict[str, Any]:
-            current = await _referral_of_case(conn, referral_id, row["case_id"])
+            current = await referral_of_case(conn, referral_id, row["case_id"])
             _award_open(current)
             if awarded_on > domain.china_date(now):
                 raise domain.Refused("裁决日期不能晚于今天 (the award date is in the future)")
@@ -117,7 +118,7 @@ class ArbitrationAnswers:
                 raise Conflict("The referral changed", "the award was recorded meanwhile")
             due = current["award_due_date"]
             late = due is not None and awarded_on > due
-            await store.publish(conn, _event(current["case_id"], ReferralAwardMade(
+            await store.publish(conn, case_event(current["case_id"], ReferralAwardMade(
                 referral_id=referral_id, case_id=current["case_id"], county=current["county"],
                 target=ReferralKind.ARBITRATION, awarded_on=awarded_on, award_due_date=due, late=late,
                 recorded_by=principal.client_id,
@@ -174,7 +175,7 @@ class ArbitrationAnswers:
                 await store.set_award_due(conn, request.referral_id, due_date=due_date, due_at=due_at)
             else:
                 await store.set_due(conn, request.referral_id, due_date=due_date, due_at=due_at)
-            await store.publish(conn, _event(row["case_id"], ReferralDeadlineRecomputed(
+            await store.publish(conn, case_event(row["case_id"], ReferralDeadlineRecomputed(
                 referral_id=request.referral_id, case_id=row["case_id"], county=row["county"], target=target,
                 deadline=request.phase, due_date=due_date, due_at=due_at,
             ), now))

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from operations.clue_batches import ClueFileInvalid, read_clue_file
-from services.intake import domain
+from services.intake import clue_parsing, domain
 from tests.unit.intake.factories import TODAY, submission
 
 MULTI_LINE = "第一行：六月到九月在该项目做钢筋工，\n第二行：工资一直没有发放，\n第三行：包工头说等结算。"
@@ -25,9 +25,9 @@ def as_csv(rows: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def parsed(body: bytes | str, fmt: str) -> list[domain.ParsedClue]:
+def parsed(body: bytes | str, fmt: str) -> list[clue_parsing.ParsedClue]:
     text = body.decode() if isinstance(body, bytes) else body
-    return list(domain.parse_clues(io.StringIO(text), fmt, counties=domain.DEFAULT_COUNTIES,  # type: ignore[arg-type]
+    return list(clue_parsing.parse_clues(io.StringIO(text), fmt, counties=domain.DEFAULT_COUNTIES,  # type: ignore[arg-type]
                                    today=TODAY))
 
 

@@ -27,7 +27,7 @@ from services.common.commands import (
 )
 from services.common.problems import PROBLEM_BASE, Problem, problem_of
 from services.common.process_gateway import ProcessGateway, Wording
-from services.referrals.commands import CASE_PROCESS
+from services.referrals.command_base import CASE_PROCESS
 from services.sanctions.command_base import PROCEDURE
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from openpyxl import load_workbook
 
-from services.cases import domain
+from services.cases import periods, report_figures
 from services.common.exports import BOM, csv_for_excel, xlsx
 
 
@@ -35,8 +35,8 @@ def test_a_workbook_keeps_headers_bold_and_frozen_and_numbers_as_numbers() -> No
 
 
 def test_the_report_has_the_same_columns_in_csv_and_workbook() -> None:
-    rows = [{"level": "county", "area": "130402", **{f: 1 for f in domain.FIGURES}}]
-    table = domain.report_table("2026-Q4", rows)
-    assert len(table[0]) == len(domain.REPORT_HEADERS[0]) == len(domain.REPORT_HEADERS[1])
-    csv_lines = domain.report_csv(domain.parse_period("quarterly", "2026-Q4"), rows).splitlines()
+    rows = [{"level": "county", "area": "130402", **{f: 1 for f in report_figures.FIGURES}}]
+    table = report_figures.report_table("2026-Q4", rows)
+    assert len(table[0]) == len(report_figures.REPORT_HEADERS[0]) == len(report_figures.REPORT_HEADERS[1])
+    csv_lines = report_figures.report_csv(periods.parse_period("quarterly", "2026-Q4"), rows).splitlines()
     assert csv_lines[1].startswith("期间,层级,地区") and csv_lines[2].startswith("2026-Q4,county,130402")

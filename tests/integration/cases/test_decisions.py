@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg
 
-from services.cases import domain
+from services.cases import domain, periods
 from services.contracts.legal_time import legal_date
 from tests.integration.cases.conftest import Agencies, complaint_body
 from tests.support.agencies import wait_for
@@ -245,7 +245,7 @@ def test_refusal_above_the_threshold_reaches_the_police_on_the_heads_approval_an
     # The refusal's sanctions come first (the listing, the publication mark), then the referral.
     a.stack.start_processes(["referrals-api", "referrals-relay", "referrals-worker", "sanctions-api",
                              "sanctions-relay", "sanctions-worker"], timeout=120)
-    today = domain.period_containing("daily", domain.legal_date(datetime.now(UTC))).label
+    today = periods.period_containing("daily", domain.legal_date(datetime.now(UTC))).label
 
     def county_referrals() -> int:
         rows = a.city.get("/v1/statistics", params={"period": "daily", "label": today}).json()["rows"]

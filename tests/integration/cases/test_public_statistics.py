@@ -17,23 +17,24 @@ import psycopg
 import pytest
 
 from deploy.stack import Stack
-from services.cases import domain
+from services.cases import domain, periods
 from services.cases.api import PUBLIC_FIGURES
+from services.contracts.legal_time import CHINA_TZ
 from tests.support.agencies import agency_clients
 
 
-def quarter_before(day: date, quarters: int = 1) -> domain.Period:
-    period = domain.period_containing("quarterly", day)
+def quarter_before(day: date, quarters: int = 1) -> periods.Period:
+    period = periods.period_containing("quarterly", day)
     for _ in range(quarters):
-        period = domain.period_containing("quarterly", period.start - timedelta(days=1))
+        period = periods.period_containing("quarterly", period.start - timedelta(days=1))
     return period
 
 
-def write_resolved(stack: Stack, county: str, period: domain.Period, on_time: int, late: int,
+def write_resolved(stack: Stack, county: str, period: periods.Period, on_time: int, late: int,
                    accepted_only: int = 0) -> None:
     """Complaints of `county` accepted and closed within `period`: `on_time` in time, `late` overdue, and
     `accepted_only` accepted and still open."""
-    middle = datetime.combine(period.start + timedelta(days=20), time(10), domain.CHINA_TZ)
+    middle = datetime.combine(period.start + timedelta(days=20), time(10), CHINA_TZ)
     rows: list[tuple[Any, ...]] = []
     for n, (overdue, closed) in enumerate([(False, True)] * on_time + [(True, True)] * late
                                           + [(False, False)] * accepted_only):
@@ -87,6 +88,6 @@ def test_the_last_quarter_per_county_without_a_token_as_the_statistics_count_it(
     # Another quarter by its label; a quarter not yet begun, or not a quarter, is refused.
     earlier = cases_api(None).get("/v1/public/statistics", params={"quarter": quarter_before(today, 2).label})
     assert earlier.status_code == 200 and earlier.json()["label"] == quarter_before(today, 2).label
-    next_quarter = domain.period_containing("quarterly", domain.period_containing("quarterly", today).end)
+    next_quarter = periods.period_containing("quarterly", periods.period_containing("quarterly", today).end)
     assert cases_api(None).get("/v1/public/statistics", params={"quarter": next_quarter.label}).status_code == 422
     assert cases_api(None).get("/v1/public/statistics", params={"quarter": "2026-Q5"}).status_code == 422

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from services.cases import domain, report_days
+from services.cases import domain, periods, report_days, report_figures
 from services.cases.projection import LedgerProjection
 from services.common.migrations import apply_migrations
 from services.common.settings import CommonSettings
@@ -28,6 +28,7 @@ from services.contracts.cases_events import (
     VerificationRecorded,
 )
 from services.contracts.events import EventEnvelope, EventPayload
+from services.contracts.legal_time import CHINA_TZ
 from services.contracts.process_reports import ProcessSnapshot
 from tests.support.factories import complaint_submitted, seed
 
@@ -37,7 +38,7 @@ COUNTIES = ("130402", "130403")
 
 def at(day: date, hour: int) -> datetime:
     """An instant of a legal day (China Standard Time), as the service dates its rows."""
-    return datetime.combine(day, time(hour), domain.CHINA_TZ)
+    return datetime.combine(day, time(hour), CHINA_TZ)
 
 
 class Ledger:
@@ -95,14 +96,14 @@ def schema(settings: CommonSettings) -> Iterator[str]:
         conn.execute(f'DROP SCHEMA "{name}" CASCADE')
 
 
-def _rows(facts: domain.ReportFacts, county: str | None) -> list[dict[str, Any]]:
-    by_county = domain.compute_figures(facts)
+def _rows(facts: report_figures.ReportFacts, county: str | None) -> list[dict[str, Any]]:
+    by_county = report_figures.compute_figures(facts)
     if county is not None:
-        by_county.setdefault(county, domain.Figures())
-    return domain.report_rows(by_county)
+        by_county.setdefault(county, report_figures.Figures())
+    return report_figures.report_rows(by_county)
 
 
-async def _both(url: str, schema: str, period: domain.Period) -> list[tuple[Any, Any]]:
+async def _both(url: str, schema: str, period: periods.Period) -> list[tuple[Any, Any]]:
     """(summary, plain) figures for the city and each county."""
     pairs = []
     async with await psycopg.AsyncConnection.connect(url, row_factory=dict_row, autocommit=True) as conn:
@@ -122,8 +123,8 @@ async def test_the_summary_gives_the_plain_queries_figures_with_late_rows_and_to
     settings: CommonSettings, schema: str
 ) -> None:
     url = settings.database_url
-    today = datetime.now(UTC).astimezone(domain.CHINA_TZ).date()
-    week = domain.period_containing("weekly", today - timedelta(days=7))  # over: every day summarized
+    today = datetime.now(UTC).astimezone(CHINA_TZ).date()
+    week = periods.period_containing("weekly", today - timedelta(days=7))  # over: every day summarized
     days = [week.start + timedelta(days=i) for i in range(7)]
     with psycopg.connect(url, row_factory=dict_row, autocommit=True) as conn:
         conn.execute(f'SET search_path TO "{schema}"')
@@ -175,7 +176,7 @@ async def test_the_summary_gives_the_plain_queries_figures_with_late_rows_and_to
         assert city["workers_helped"] == 12
 
         # Today is read live, beside the summarized days of the same week.
-        this_week = domain.period_containing("weekly", today)
+        this_week = periods.period_containing("weekly", today)
         ledger.complaint(COUNTIES[0], datetime.now(UTC), employer=f"戊公司{n}")
         current = await _both(url, schema, this_week)
         for fast, plain in current:
@@ -188,8 +189,8 @@ async def test_a_report_summarizing_a_day_waits_for_a_write_to_it_in_flight_and_
     settings: CommonSettings, schema: str
 ) -> None:
     url = settings.database_url
-    today = datetime.now(UTC).astimezone(domain.CHINA_TZ).date()
-    week = domain.period_containing("weekly", today - timedelta(days=14))
+    today = datetime.now(UTC).astimezone(CHINA_TZ).date()
+    week = periods.period_containing("weekly", today - timedelta(days=14))
     day = week.start + timedelta(days=2)
     with psycopg.connect(url, row_factory=dict_row, autocommit=True) as conn:
         conn.execute(f'SET search_path TO "{schema}"')

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from PIL import Image
 from temporalio.client import Client
 
-from services.cases import domain
+from services.cases import domain, periods
 from services.cases.peak_periods import in_peak_period
 from services.cases.report_workflow import REPORT_WORKFLOW_TYPE, ReportRequest
 from services.cases.settings import CasesSettings
@@ -22,6 +22,7 @@ from services.cases.worker import PEAK_DAILY_SCHEDULE_ID, QUARTERLY_SCHEDULE_ID,
 from services.common.exports import XLSX_MEDIA_TYPE
 from services.common.settings import CommonSettings
 from services.common.temporal import connect
+from services.contracts.legal_time import CHINA_TZ
 from services.contracts.lifecycle import TaskQueues
 from tests.integration.cases.conftest import Agencies, complaint_body
 from tests.support.agencies import wait_for
@@ -109,7 +110,7 @@ def test_figures_by_county_and_city_for_each_period(agencies: Agencies, seeded: 
     a = agencies
     today = domain.legal_date(_today())
     for kind in ("daily", "weekly", "quarterly"):
-        label = domain.period_containing(kind, today).label
+        label = periods.period_containing(kind, today).label
         response = a.city.get("/v1/statistics", params={"period": kind, "label": label})
         assert response.status_code == 200, response.text
         rows = response.json()["rows"]
@@ -128,7 +129,7 @@ def test_figures_by_county_and_city_for_each_period(agencies: Agencies, seeded: 
 
 def test_the_quarterly_report_renders_as_csv_and_as_a_chart(agencies: Agencies, seeded: dict[str, str]) -> None:
     a = agencies
-    quarter = domain.period_containing("quarterly", domain.legal_date(_today())).label
+    quarter = periods.period_containing("quarterly", domain.legal_date(_today())).label
     produced = a.city.post("/v1/reports", json={"kind": "quarterly", "period": quarter})
     assert produced.status_code == 201, produced.text
     report_id = produced.json()["report_id"]
@@ -190,14 +191,14 @@ async def test_the_schedules_exist_and_their_workflow_produces_the_report(
         assert description.schedule.action.task_queue == TaskQueues.CASES  # type: ignore[attr-defined]
     # Mondays 02:00 and the first day of each quarter 03:00, China Standard Time.
     for at in weekly.info.next_action_times:
-        local = at.astimezone(domain.CHINA_TZ)
+        local = at.astimezone(CHINA_TZ)
         assert (local.weekday(), local.hour, local.minute) == (0, 2, 0)
     for at in quarterly.info.next_action_times:
-        local = at.astimezone(domain.CHINA_TZ)
+        local = at.astimezone(CHINA_TZ)
         assert (local.month in (1, 4, 7, 10), local.day, local.hour) == (True, 1, 3)
 
     # The workflow the weekly schedule starts, asked for the current week.
-    week = domain.period_containing("weekly", domain.legal_date(_today())).label
+    week = periods.period_containing("weekly", domain.legal_date(_today())).label
     report_id = await client.execute_workflow(
         REPORT_WORKFLOW_TYPE, ReportRequest(kind="weekly", period=week), id=f"test-report-{seed()}",
         task_queue=TaskQueues.CASES, result_type=str,
@@ -208,7 +209,7 @@ async def test_the_schedules_exist_and_their_workflow_produces_the_report(
 
     # Triggered now, the quarterly schedule reports the last complete quarter.
     await client.get_schedule_handle(QUARTERLY_SCHEDULE_ID).trigger()
-    previous = domain.previous_period("quarterly", domain.legal_date(_today())).label
+    previous = periods.previous_period("quarterly", domain.legal_date(_today())).label
     wait_for("the scheduled quarterly report",
              lambda: a.city.get(f"/v1/reports/R-quarterly-{previous}").status_code == 200, timeout=60)
 
@@ -221,7 +222,7 @@ async def test_the_peak_daily_schedule_reports_yesterday_only_in_a_peak_period(
     peak = await client.get_schedule_handle(PEAK_DAILY_SCHEDULE_ID).describe()
     assert peak.schedule.action.id == "cases-report-daily"  # type: ignore[attr-defined]
     for at in peak.info.next_action_times:  # every day at 01:00, China Standard Time
-        local = at.astimezone(domain.CHINA_TZ)
+        local = at.astimezone(CHINA_TZ)
         assert (local.hour, local.minute) == (1, 0)
 
     # What the schedule starts each morning: yesterday's daily report in a peak period (1 December to the
@@ -232,7 +233,7 @@ async def test_the_peak_daily_schedule_reports_yesterday_only_in_a_peak_period(
         task_queue=TaskQueues.CASES, result_type=str,
     )
     if in_peak_period(today, CasesSettings().parsed_peak_periods()):
-        yesterday = domain.previous_period("daily", today).label
+        yesterday = periods.previous_period("daily", today).label
         assert report_id == f"R-daily-{yesterday}"
         assert a.city.get(f"/v1/reports/{report_id}").status_code == 200
     else:

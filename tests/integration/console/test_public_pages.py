@@ -24,7 +24,7 @@ from selenium.webdriver.common.by import By
 
 from deploy.engines import REPO_ROOT
 from deploy.stack import Stack
-from services.cases import domain
+from services.cases import domain, periods
 from services.console.pages.public import rate_text
 from tests.integration.cases.conftest import Agencies
 from tests.integration.cases.test_public_statistics import quarter_before, write_resolved
@@ -201,7 +201,7 @@ def test_the_transparency_page_shows_each_countys_rates_as_the_statistics_count_
     default = visitor.get("/public/transparency")
     assert default.status_code == 200 and quarter_before(today).label in default.text
     # A quarter not begun yet says so.
-    ahead = domain.period_containing("quarterly", domain.period_containing("quarterly", today).end)
+    ahead = periods.period_containing("quarterly", periods.period_containing("quarterly", today).end)
     assert visitor.get("/public/transparency", params={"quarter": ahead.label}).status_code == 422
 
 

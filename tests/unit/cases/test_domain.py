@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from services.cases import domain
+from services.cases import domain, periods, report_figures
 from services.common.auth import Principal, Role
 from services.common.errors import Refused
 
@@ -123,26 +123,26 @@ def test_split_ids_are_stable_and_distinct() -> None:
         ("quarterly", date(2026, 2, 1), date(2026, 1, 1), date(2026, 4, 1), "2026-Q1"),
     ],
 )
-def test_periods(kind: domain.PeriodKind, day: date, start: date, end: date, label: str) -> None:
-    period = domain.period_containing(kind, day)
+def test_periods(kind: periods.PeriodKind, day: date, start: date, end: date, label: str) -> None:
+    period = periods.period_containing(kind, day)
     assert (period.start, period.end, period.label) == (start, end, label)
-    assert domain.parse_period(kind, label) == period
+    assert periods.parse_period(kind, label) == period
 
 
 def test_the_previous_period_is_the_last_complete_one() -> None:
-    assert domain.previous_period("quarterly", date(2027, 1, 1)).label == "2026-Q4"
-    assert domain.previous_period("weekly", date(2026, 11, 30)).label == "2026-W48"
+    assert periods.previous_period("quarterly", date(2027, 1, 1)).label == "2026-Q4"
+    assert periods.previous_period("weekly", date(2026, 11, 30)).label == "2026-W48"
     with pytest.raises(ValueError, match="2026-Q4"):
-        domain.parse_period("quarterly", "2026-Q5")
+        periods.parse_period("quarterly", "2026-Q5")
 
 
 def test_period_bounds_are_china_standard_time_days() -> None:
-    start, end = domain.parse_period("daily", "2026-11-28").bounds()
+    start, end = periods.parse_period("daily", "2026-11-28").bounds()
     assert start == datetime(2026, 11, 27, 16, 0, tzinfo=UTC) and end == datetime(2026, 11, 28, 16, 0, tzinfo=UTC)
 
 
 def test_figures_by_county_sum_into_their_city() -> None:
-    facts = domain.ReportFacts(
+    facts = report_figures.ReportFacts(
         received=Counter({"130402": 2, "130403": 1}),
         accepted=Counter({"130402": 1}),
         confirmed=Counter({"130403": 1}),
@@ -152,20 +152,20 @@ def test_figures_by_county_sum_into_their_city() -> None:
         facts=Counter({("130402", "criminal_referral"): 1, ("130402", "blacklist"): 1, ("130403", "handoff_overdue"): 1,
                        ("130403", "something_else"): 1}),
     )
-    rows = domain.report_rows(domain.compute_figures(facts))
+    rows = report_figures.report_rows(report_figures.compute_figures(facts))
     assert [(r["level"], r["area"]) for r in rows] == [("county", "130402"), ("county", "130403"), ("city", "130400")]
     a, b, city = rows
     assert (a["clues_received"], a["resolved"], a["on_time_rate"], a["criminal_referrals"], a["blacklist_entries"]) == (
         2, 2, "0.5000", 1, 1)
     assert (b["amount_recovered"], b["workers_helped"], b["handoffs_overdue"], b["on_time_rate"]) == ("1300.00", 3, 1, "1.0000")
     assert (city["clues_received"], city["resolved"], city["resolved_on_time"], city["on_time_rate"]) == (3, 3, 2, "0.6667")
-    assert domain.Figures().as_dict()["on_time_rate"] is None
+    assert report_figures.Figures().as_dict()["on_time_rate"] is None
 
 
 def test_the_csv_has_machine_and_chinese_headers_and_one_row_per_area() -> None:
-    period = domain.parse_period("quarterly", "2026-Q4")
-    rows = domain.report_rows(domain.compute_figures(domain.ReportFacts(received=Counter({"130402": 1}))))
-    parsed = list(csv.reader(io.StringIO(domain.report_csv(period, rows))))
+    period = periods.parse_period("quarterly", "2026-Q4")
+    rows = report_figures.report_rows(report_figures.compute_figures(report_figures.ReportFacts(received=Counter({"130402": 1}))))
+    parsed = list(csv.reader(io.StringIO(report_figures.report_csv(period, rows))))
     assert parsed[0][:4] == ["period", "level", "area", "clues_received"]
     assert parsed[1][:4] == ["期间", "层级", "地区", "收到线索"]
     assert parsed[2][:4] == ["2026-Q4", "county", "130402", "1"] and parsed[3][:3] == ["2026-Q4", "city", "130400"]

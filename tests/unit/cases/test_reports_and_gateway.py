@@ -14,7 +14,7 @@ from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from services.cases import domain
+from services.cases import periods, report_figures
 from services.cases.actions import contract_model
 from services.cases.report_workflow import (
     PRODUCE_REPORT_ACTIVITY,
@@ -30,7 +30,7 @@ from services.contracts.lifecycle import AcceptanceDecision
 
 
 def test_the_chart_draws_one_group_per_area_with_cjk_labels() -> None:
-    rows = domain.report_rows(domain.compute_figures(domain.ReportFacts(
+    rows = report_figures.report_rows(report_figures.compute_figures(report_figures.ReportFacts(
         received=Counter({"130402": 4, "130403": 2}), accepted=Counter({"130402": 3}),
         resolved=Counter({("130403", True): 1}))))
     png = render_chart("欠薪线索办理情况 2026-Q4", rows)
@@ -57,7 +57,7 @@ async def test_the_report_workflow_asks_for_the_period_on_its_own_clock() -> Non
     @activity.defn(name=PRODUCE_REPORT_ACTIVITY)
     async def produce(request: ProduceReport) -> str:
         asked.append(request)
-        period = domain.previous_period(request.kind, date.fromisoformat(request.asked_on))  # type: ignore[arg-type]
+        period = periods.previous_period(request.kind, date.fromisoformat(request.asked_on))  # type: ignore[arg-type]
         return f"R-{period.kind}-{period.label}"
 
     async with await WorkflowEnvironment.start_time_skipping(

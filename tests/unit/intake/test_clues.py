@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from services.intake import domain
+from services.intake import clue_parsing, domain, validation
 from tests.unit.intake.factories import TODAY, id_number, submission
 
 COUNTIES = domain.DEFAULT_COUNTIES
 
 
-def parse(text: str, fmt: str) -> list[domain.ParsedClue]:
-    return list(domain.parse_clues(io.StringIO(text), fmt, counties=COUNTIES, today=TODAY))  # type: ignore[arg-type]
+def parse(text: str, fmt: str) -> list[clue_parsing.ParsedClue]:
+    return list(clue_parsing.parse_clues(io.StringIO(text), fmt, counties=COUNTIES, today=TODAY))  # type: ignore[arg-type]
 
 
 def as_csv(rows: list[dict[str, Any]], header: list[str] | None = None) -> str:
@@ -92,13 +92,13 @@ def test_an_unknown_format_is_a_programming_error() -> None:
 
 def test_parsing_is_lazy() -> None:
     lines = (json.dumps(submission(), ensure_ascii=False) + "\n" for _ in range(10**9))
-    first = next(domain.parse_clues(lines, "jsonl", counties=COUNTIES, today=TODAY))
+    first = next(clue_parsing.parse_clues(lines, "jsonl", counties=COUNTIES, today=TODAY))
     assert first.row == 1 and first.submission is not None
 
 
 def fingerprint(overrides: dict[str, str] | None = None, *, key: bytes | None = None) -> str:
-    s = domain.validate_submission(submission(**(overrides or {})), counties=COUNTIES, today=TODAY)
-    return domain.clue_fingerprint(s, key=key)
+    s = validation.validate_submission(submission(**(overrides or {})), counties=COUNTIES, today=TODAY)
+    return clue_parsing.clue_fingerprint(s, key=key)
 
 
 def test_the_same_clue_has_the_same_fingerprint_however_it_is_written() -> None:
@@ -128,5 +128,5 @@ def test_a_keyed_fingerprint_cannot_be_recomputed_without_the_key() -> None:
 def test_repeats_in_one_import_are_found_by_fingerprint() -> None:
     rows = [submission(), submission(id_number=id_number(seq=452)), submission(amount_owed="100")]
     parsed = parse("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "jsonl")
-    prints = [domain.clue_fingerprint(p.submission) for p in parsed if p.submission]
+    prints = [clue_parsing.clue_fingerprint(p.submission) for p in parsed if p.submission]
     assert prints[0] == prints[2] != prints[1]

@@ -11,14 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stdnum.cn import ric, uscc
 
-from services.intake import domain
+from services.intake import domain, validation
 from tests.unit.intake.factories import TODAY, bank_card, credit_code, id_number, submission, wrong_check
 
 COUNTIES = domain.DEFAULT_COUNTIES
 
 
 def validate(**overrides: Any) -> domain.ComplaintSubmission:
-    return domain.validate_submission(submission(**overrides), counties=COUNTIES, today=TODAY)
+    return validation.validate_submission(submission(**overrides), counties=COUNTIES, today=TODAY)
 
 
 def errors_of(**overrides: Any) -> dict[str, domain.FieldError]:
@@ -194,7 +194,7 @@ def test_violations_older_than_two_years_are_accepted_but_marked_for_rejection()
     assert old.stale_for_rejection
     assert not validate(period_start="2024-01-01", period_end="2024-11-28").stale_for_rejection
     # The limit is configuration: a three-year deployment does not mark it.
-    longer = domain.validate_submission(submission(period_start="2024-01-01", period_end="2024-11-27"),
+    longer = validation.validate_submission(submission(period_start="2024-01-01", period_end="2024-11-27"),
                                         counties=COUNTIES, today=TODAY, stale_after_years=3)
     assert not longer.stale_for_rejection
 
@@ -203,7 +203,7 @@ def test_the_two_year_limit_from_a_29_february() -> None:
     # The rule itself is services/contracts/owed_period.py (tests/unit/test_owed_period.py); intake applies it.
     def stale_on(today: date) -> bool:
         raw = submission(period_start="2024-01-01", period_end="2024-02-29")
-        return domain.validate_submission(raw, counties=COUNTIES, today=today).stale_for_rejection
+        return validation.validate_submission(raw, counties=COUNTIES, today=today).stale_for_rejection
 
     assert not stale_on(date(2026, 2, 28))
     assert stale_on(date(2026, 3, 1))
@@ -214,7 +214,7 @@ def test_the_county_comes_from_the_configured_list() -> None:
     assert code_of("county_code", county_code="") == "required"
     assert validate(county_code="武安市").county_code == "130481"  # imported clues may name it
     other_city = {"130102": "长安区"}
-    s = domain.validate_submission(submission(county_code="130102"), counties=other_city, today=TODAY)
+    s = validation.validate_submission(submission(county_code="130102"), counties=other_city, today=TODAY)
     assert s.county_code == "130102"
 
 
@@ -284,25 +284,25 @@ def test_every_failing_field_is_reported_at_once_in_both_languages() -> None:
 
 def test_the_api_model_accepts_what_the_rules_then_judge() -> None:
     body = domain.ComplaintSubmissionIn.model_validate(submission(amount_owed="18,600元", workers_affected="3"))
-    s = domain.validate_submission(body.model_dump(mode="json", exclude={"evidence"}), counties=COUNTIES, today=TODAY)
+    s = validation.validate_submission(body.model_dump(mode="json", exclude={"evidence"}), counties=COUNTIES, today=TODAY)
     assert s.amount_owed == Decimal("18600.00")
 
 
 def test_site_registration() -> None:
-    site = domain.validate_site_registration(
+    site = validation.validate_site_registration(
         {"site_id": "HD-2026-0001", "name": " 邯山区某安置房项目 ", "county_code": "130402", "address": "人民路1号",
          "owner_credit_code": credit_code().lower(), "general_contractor": "", "general_contractor_credit_code": None},
         counties=COUNTIES,
     )
     assert site.name == "邯山区某安置房项目" and site.owner_credit_code == credit_code()
     assert site.general_contractor is None
-    stored = domain.validate_site(site.model_dump(), counties=COUNTIES)
+    stored = validation.validate_site(site.model_dump(), counties=COUNTIES)
     assert set(stored) == set(domain.SiteRegistration.model_fields)
 
 
 def test_site_registration_names_each_bad_field() -> None:
     with pytest.raises(domain.SubmissionInvalid) as caught:
-        domain.validate_site_registration(
+        validation.validate_site_registration(
             {"site_id": "x", "name": "", "county_code": "999999", "address": "路",
              "general_contractor_credit_code": wrong_check(credit_code(), "0123456789")},
             counties=COUNTIES,

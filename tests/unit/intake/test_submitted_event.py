@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from services.common.crypto import FieldCipher
 from services.contracts.intake_events import ComplaintSubmitted
-from services.intake import domain
+from services.intake import domain, identifiers, validation
 from services.intake.evidence import EvidenceRef
 from services.intake.submissions import Intake, submitted_event
 from tests.unit.intake.factories import TODAY, submission
@@ -23,7 +23,7 @@ ADDED = {"employer_matched_credit_code", "employer_match"}
 
 
 def test_complaint_submitted_is_its_class_with_the_members_it_always_had_and_no_personal_data() -> None:
-    s = domain.validate_submission(submission(), counties=domain.DEFAULT_COUNTIES, today=TODAY)
+    s = validation.validate_submission(submission(), counties=domain.DEFAULT_COUNTIES, today=TODAY)
     intake = Intake(pool=None, cipher=FieldCipher({"k1": os.urandom(32)}, "k1"),  # type: ignore[arg-type]
                     reference_key=os.urandom(32), counties=domain.DEFAULT_COUNTIES, complaints_per_ip_per_hour=5,
                     complaints_per_phone_per_day=5)
@@ -39,7 +39,7 @@ def test_complaint_submitted_is_its_class_with_the_members_it_always_had_and_no_
     assert isinstance(event, ComplaintSubmitted)
     assert (event.amount_owed, event.period_end, event.evidence_count) == (s.amount_owed, s.period_end, 1)
     assert envelope.payload["amount_owed"] == str(s.amount_owed)
-    assert event.phone_masked == domain.mask_phone(s.phone) and event.phone_ref == row.phone_ref
+    assert event.phone_masked == identifiers.mask_phone(s.phone) and event.phone_ref == row.phone_ref
     wire = envelope.to_bytes().decode()
     for secret in (s.worker_name, s.id_number, s.phone, s.bank_card):
         assert not secret or secret not in wire

@@ -15,9 +15,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from services.cases import domain, reports, store
+from services.cases import reports, store
 from services.cases.documents_pdf import CaseDocument, render_pdf
+from services.cases.periods import Period
 from services.cases.project_register import DEPOSIT_IN_PLACE
+from services.cases.report_figures import FIGURE_LABELS, FIGURES
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class Coverage:
                 "deposit_rate": self.share(self.with_deposit, self.projects)}
 
 
-async def coverage(conn: store.Conn, quarter: domain.Period, county: str) -> Coverage:
+async def coverage(conn: store.Conn, quarter: Period, county: str) -> Coverage:
     """The county's projects under construction at some time in the quarter, and how many have their account
     and their deposit in place."""
     cur = await conn.execute(
@@ -51,11 +53,11 @@ async def coverage(conn: store.Conn, quarter: domain.Period, county: str) -> Cov
     return Coverage(row["projects"], row["with_wage_account"], row["with_deposit"])
 
 
-async def circular(conn: store.Conn, quarter: domain.Period, county: str) -> dict[str, Any]:
+async def circular(conn: store.Conn, quarter: Period, county: str) -> dict[str, Any]:
     figures = await reports.figures(conn, quarter, county)
     [row] = [r for r in figures["rows"] if r["level"] == "county" and r["area"] == county]
     return {"quarter": quarter.label, "county": county, "start": quarter.start.isoformat(),
-            "end": quarter.end.isoformat(), "cases": {k: v for k, v in row.items() if k in domain.FIGURES},
+            "end": quarter.end.isoformat(), "cases": {k: v for k, v in row.items() if k in FIGURES},
             "projects": (await coverage(conn, quarter, county)).as_dict()}
 
 
@@ -79,8 +81,8 @@ def paper(answer: dict[str, Any], *, issuer: str, issued_on: date) -> CaseDocume
         "以上数据作为年度保障农民工工资支付工作考核的依据。请对照查找差距，未开设专用账户、未存储工资保证金的项目"
         "限期整改到位。",
     ]
-    rows = [(domain.FIGURE_LABELS[name], "—" if cases.get(name) is None else
-             (_percent(cases[name]) if name == "on_time_rate" else str(cases[name]))) for name in domain.FIGURES]
+    rows = [(FIGURE_LABELS[name], "—" if cases.get(name) is None else
+             (_percent(cases[name]) if name == "on_time_rate" else str(cases[name]))) for name in FIGURES]
     rows += [("在建项目", str(projects["projects"])), ("开设工资专用账户", str(projects["with_wage_account"])),
              ("工资保证金到位", str(projects["with_deposit"]))]
     return CaseDocument(issuer=issuer, title=f"关于{year}年第{quarter}季度保障农民工工资支付工作情况的通报",

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from services.cases import circular, domain
+from services.cases import circular, domain, periods
 from services.cases.api import READERS
 from services.cases.settings import CasesSettings
 from services.common.auth import Principal
@@ -32,7 +32,7 @@ def _scope(principal: Principal, county: str) -> str:
 
 
 async def _answer(request: Request, quarter: str, county: str) -> dict[str, Any]:
-    period = domain.parse_period("quarterly", quarter)
+    period = periods.parse_period("quarterly", quarter)
     async with request.app.state.pool.connection() as conn:
         return await circular.circular(conn, period, county)
 

@@ -13,7 +13,8 @@ from typing import Any
 from pypdf import PdfReader
 
 from deploy.stack import Stack
-from services.cases import domain
+from services.cases import domain, periods
+from services.cases.report_figures import FIGURES
 from tests.integration.cases.conftest import Agencies
 from tests.support.agencies import agency_clients, wait_for
 
@@ -33,7 +34,7 @@ def test_the_circular_counts_the_quarters_cases_and_the_countys_projects(
         stack: Stack, agency_token: Callable[[str], str], agencies: Agencies) -> None:
     stack.start_processes(["monitoring-api", "monitoring-relay"], timeout=150)
     monitoring = agency_clients(stack, agency_token)("monitoring-api", "inspector-130402")
-    quarter = domain.period_containing("quarterly", domain.legal_date(datetime.now(UTC))).label
+    quarter = periods.period_containing("quarterly", domain.legal_date(datetime.now(UTC))).label
     before = agencies.inspector.get(f"/v1/circulars/{quarter}")
     assert before.status_code == 200, before.text
     counted = before.json()["projects"]
@@ -52,7 +53,7 @@ def test_the_circular_counts_the_quarters_cases_and_the_countys_projects(
     assert answer["county"] == COUNTY and answer["quarter"] == quarter
     assert answer["projects"]["with_wage_account"] == counted["with_wage_account"] + 1
     assert answer["projects"]["with_deposit"] == counted["with_deposit"] + 1
-    assert set(answer["cases"]) == set(domain.FIGURES)
+    assert set(answer["cases"]) == set(FIGURES)
 
     pdf = agencies.city.get(f"/v1/circulars/{quarter}/{COUNTY}.pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"

@@ -7,11 +7,12 @@ from datetime import date
 
 from pypdf import PdfReader
 
-from services.cases import circular, domain
+from services.cases import circular
+from services.cases.report_figures import Figures
 
 ANSWER = {
     "quarter": "2026-Q4", "county": "130402", "start": "2026-10-01", "end": "2027-01-01",
-    "cases": {**domain.Figures(clues_received=12, accepted=10, resolved=8, resolved_on_time=6).as_dict()},
+    "cases": {**Figures(clues_received=12, accepted=10, resolved=8, resolved_on_time=6).as_dict()},
     "projects": circular.Coverage(projects=20, with_wage_account=17, with_deposit=15).as_dict(),
 }
 
@@ -28,7 +29,7 @@ def test_the_paper_states_the_quarters_figures_and_the_coverage() -> None:
 
 
 def test_a_county_without_projects_or_cases_has_no_rate_rather_than_a_division_by_zero() -> None:
-    empty = {**ANSWER, "cases": domain.Figures().as_dict(), "projects": circular.Coverage(0, 0, 0).as_dict()}
+    empty = {**ANSWER, "cases": Figures().as_dict(), "projects": circular.Coverage(0, 0, 0).as_dict()}
     assert empty["projects"]["wage_account_rate"] is None
     paper = circular.paper(empty, issuer="邯郸市人力资源和社会保障局", issued_on=date(2027, 1, 5))
     assert "时限办结率—" in "".join(paper.paragraphs) and "开设农民工工资专用账户0个（—）" in "".join(paper.paragraphs)

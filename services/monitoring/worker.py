@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -31,7 +30,6 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
-from services.common import temporal
 from services.common.db import open_async_pool, open_pool
 from services.common.event_handlers import EventHandlers
 from services.common.gauges import register_query_gauges
@@ -41,6 +39,7 @@ from services.common.kafka import KafkaProbe, new_consumer
 from services.common.lifecycle_config import live_calendar
 from services.common.runner import Component, TemporalWorkerComponent
 from services.common.service import ServiceSettings
+from services.common.workflow_starter import WorkflowStarter
 from services.contracts.events import EventEnvelope, Topics
 from services.contracts.legal_time import legal_date
 from services.contracts.lifecycle import CalendarConfig, TaskQueues
@@ -84,13 +83,12 @@ def first_month_to_check(start_date: date, registered_on: date) -> date:
     return max(start_date.replace(day=1), previous_month(registered_on))
 
 
-class MonitoringStarter:
+class MonitoringStarter(WorkflowStarter):
     """Inbox handler: start each registered project's monitoring workflow; tell it of changes and feeds."""
 
     def __init__(self, settings: MonitoringSettings) -> None:
-        self._settings = settings
-        self._local = threading.local()
-        self.client: Client | None = None
+        super().__init__(settings)
+        self._monitoring = settings
         self.handlers = EventHandlers({
             ProjectRegistered: self._registered,
             ProjectUpdated: self._updated,
@@ -98,38 +96,21 @@ class MonitoringStarter:
             AttendanceReceived: self._feed,
         }, consumer=STARTER_NAME)
 
-    def _loop(self) -> asyncio.AbstractEventLoop:
-        loop = getattr(self._local, "loop", None)
-        if loop is None:
-            loop = asyncio.new_event_loop()
-            self._local.loop = loop
-        return loop
-
-    def __call__(self, conn: psycopg.Connection[Any], event: EventEnvelope) -> None:
-        self.handlers(conn, event)
-
     def _registered(self, _conn: psycopg.Connection[Any], event: EventEnvelope, registered: ProjectRegistered) -> None:
-        client = self._loop().run_until_complete(self._client())
-        self._loop().run_until_complete(
-            start_monitoring(client, self._settings, registered.project, legal_date(event.occurred_at)))
+        client = self.run(self.client())
+        self.run(start_monitoring(client, self._monitoring, registered.project, legal_date(event.occurred_at)))
 
     def _updated(self, _conn: psycopg.Connection[Any], _event: EventEnvelope, updated: ProjectUpdated) -> None:
         if "planned_end_date" in updated.changed:
-            self._loop().run_until_complete(self._signal(
-                updated.project.project_id, PROJECT_UPDATED_SIGNAL, updated.project.planned_end_date))
+            self.run(self._signal(updated.project.project_id, PROJECT_UPDATED_SIGNAL, updated.project.planned_end_date))
 
     def _feed(self, _conn: psycopg.Connection[Any], _event: EventEnvelope,
               feed: PayrollReceived | AttendanceReceived) -> None:
         year, month = (int(part) for part in feed.month.split("-"))
-        self._loop().run_until_complete(self._signal(feed.project_id, FEEDS_IMPORTED_SIGNAL, date(year, month, 1)))
-
-    async def _client(self) -> Client:
-        if self.client is None:
-            self.client = await temporal.connect(self._settings)
-        return self.client
+        self.run(self._signal(feed.project_id, FEEDS_IMPORTED_SIGNAL, date(year, month, 1)))
 
     async def _signal(self, project_id: str, signal: str, *args: Any) -> None:
-        client = await self._client()
+        client = await self.client()
         try:
             await client.get_workflow_handle(monitoring_workflow_id(project_id)).signal(signal, *args)
         except RPCError:

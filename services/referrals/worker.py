@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from typing import Any
 
 import psycopg
@@ -25,7 +24,6 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
-from services.common import temporal
 from services.common.cjk_font import cjk_font
 from services.common.db import open_async_pool, open_pool
 from services.common.event_handlers import EventHandlers
@@ -36,6 +34,7 @@ from services.common.kafka import KafkaProbe, new_consumer
 from services.common.lifecycle_config import live_calendar
 from services.common.runner import Component, TemporalWorkerComponent
 from services.common.service import ServiceSettings
+from services.common.workflow_starter import WorkflowStarter
 from services.contracts.events import EventEnvelope, Topics
 from services.contracts.lifecycle import TaskQueues
 from services.contracts.referrals_events import (
@@ -79,14 +78,12 @@ log = logging.getLogger(__name__)
 STARTER_NAME = "referrals-follow-up-starter"
 
 
-class FollowUpStarter:
+class FollowUpStarter(WorkflowStarter):
     """Inbox handler: start a fast-track referral's follow-up; tell it when the referral is answered."""
 
     def __init__(self, settings: ServiceSettings, departments: DepartmentsConfig) -> None:
-        self._settings = settings
+        super().__init__(settings)
         self._departments = departments
-        self._local = threading.local()
-        self.client: Client | None = None
         self.handlers = EventHandlers({
             ReferralMade: self._made,
             ReferralDecided: self._decided,
@@ -95,44 +92,29 @@ class FollowUpStarter:
             ReferralAwardMade: self._award_made,
         }, consumer=STARTER_NAME)
 
-    def _loop(self) -> asyncio.AbstractEventLoop:
-        loop = getattr(self._local, "loop", None)
-        if loop is None:
-            loop = asyncio.new_event_loop()
-            self._local.loop = loop
-        return loop
-
-    def __call__(self, conn: psycopg.Connection[Any], event: EventEnvelope) -> None:
-        self.handlers(conn, event)
-
     def _made(self, _conn: psycopg.Connection[Any], _event: EventEnvelope, made: ReferralMade) -> None:
         if made.target in domain.FOLLOWED_UP:
-            self._loop().run_until_complete(self._start(made))
+            self.run(self._start(made))
 
     def _answered(self, _conn: psycopg.Connection[Any], _event: EventEnvelope,
                   answer: ReferralDecided | ReferralWithdrawn) -> None:
         if answer.target in domain.FOLLOWED_UP:
-            self._loop().run_until_complete(self._tell_answered(answer.referral_id))
+            self.run(self._tell_answered(answer.referral_id))
 
     def _decided(self, conn: psycopg.Connection[Any], event: EventEnvelope, decided: ReferralDecided) -> None:
         self._answered(conn, event, decided)
         accepted = decided.decision is ReferralDecision.ACCEPTED
         if accepted and decided.target is ReferralKind.ARBITRATION and decided.award_due_at is not None:
-            self._loop().run_until_complete(self._start_award(decided))
+            self.run(self._start_award(decided))
 
     def _award_extended(self, _conn: psycopg.Connection[Any], _event: EventEnvelope,
                         extended: ReferralAwardExtended) -> None:
         moved = DeadlineMoved(due_at=extended.award_due_at, added_days=extended.extension_days)
-        self._loop().run_until_complete(self._signal(
+        self.run(self._signal(
             follow_up_workflow_id(extended.referral_id, AWARD), DEADLINE_MOVED_SIGNAL, moved))
 
     def _award_made(self, _conn: psycopg.Connection[Any], _event: EventEnvelope, made: ReferralAwardMade) -> None:
-        self._loop().run_until_complete(self._signal(follow_up_workflow_id(made.referral_id, AWARD), ANSWERED_SIGNAL))
-
-    async def _client(self) -> Client:
-        if self.client is None:
-            self.client = await temporal.connect(self._settings)
-        return self.client
+        self.run(self._signal(follow_up_workflow_id(made.referral_id, AWARD), ANSWERED_SIGNAL))
 
     async def _start(self, made: ReferralMade) -> None:
         if made.due_at is None:
@@ -146,7 +128,7 @@ class FollowUpStarter:
             rungs=[FollowUpRung(kind=r.kind.value, wait_working_days=r.wait_working_days) for r in receiver.ladder],
             working_day_seconds=self._settings.working_day_seconds,
         )
-        client = await self._client()
+        client = await self.client()
         try:
             await client.start_workflow(
                 FOLLOW_UP_WORKFLOW_TYPE, workflow_input, id=follow_up_workflow_id(made.referral_id),
@@ -165,7 +147,7 @@ class FollowUpStarter:
             rungs=[FollowUpRung(kind=r.kind.value, wait_working_days=r.wait_working_days) for r in award.ladder],
             working_day_seconds=self._settings.working_day_seconds, phase=AWARD,
         )
-        client = await self._client()
+        client = await self.client()
         try:
             await client.start_workflow(
                 FOLLOW_UP_WORKFLOW_TYPE, workflow_input, id=follow_up_workflow_id(decided.referral_id, AWARD),
@@ -178,7 +160,7 @@ class FollowUpStarter:
         await self._signal(follow_up_workflow_id(referral_id), ANSWERED_SIGNAL)
 
     async def _signal(self, workflow_id: str, signal: str, *args: Any) -> None:
-        client = await self._client()
+        client = await self.client()
         try:
             await client.get_workflow_handle(workflow_id).signal(signal, *args)
         except RPCError:

@@ -13,7 +13,10 @@ The paths:
 - below the threshold: one worker, a small amount, the deadline passes: compensation but no criminal referral;
 - handed off and escalated: a project-payment dispute goes to the housing department, which never answers:
   reminder, supervision, warning letter, accountability recommendation, transfer, rung by rung;
-- left at each stage: four small complaints left awaiting acceptance, verification, service and payment.
+- left at each stage: four small complaints left awaiting acceptance, verification, service and payment;
+- a project's payroll stops: registered in the monitoring service with its account and deposit, last month's
+  roster imported without the bank's payroll, the month checked, the early warning raised
+  (deploy/demo_projects.py).
 
 Then a person of each role (an inspector, a housing-department clerk, a police liaison, the city office) is
 signed in through the console once, and their ids and passwords are printed with the console's address, so
@@ -44,6 +47,7 @@ from temporalio.client import Client
 
 from deploy.certificates import development_transport_env
 from deploy.demo_console import demo_people, leave_a_case_at_each_stage, people_table, sign_in
+from deploy.demo_projects import payroll_stops
 from deploy.launcher import default_data_dir, make_stack, running_profile
 from deploy.secrets import process_keys
 from services.common.settings import CommonSettings
@@ -122,6 +126,7 @@ class Demo:
         self.workflow_ids: list[str] = []
         # The complaints and cases left at a stage for the console (stage → id).
         self.left: dict[str, str] = {}
+        self.project_id = ""  # the project whose payroll stopped
 
     async def file(self, scenario: str, body: dict[str, Any]) -> str:
         response = await self.http.post(f"{INTAKE}/v1/complaints", json=body,
@@ -131,6 +136,12 @@ class Demo:
         self.workflow_ids.append(complaint_workflow_id(complaint_id))
         say(scenario, f"filed {complaint_id} ({body['workers_affected']} workers, ¥{body['amount_owed']})")
         return complaint_id
+
+    async def payroll_stops(self, seed: int, inspector_token: str) -> None:
+        project_id = await payroll_stops(self.client, self.http, inspector_token, seed,
+                                         say=functools.partial(say, "payroll stops"), credit_code=credit_code,
+                                         id_number=id_number)
+        self.project_id = project_id
 
     async def status(self, workflow_id: str) -> dict[str, Any]:
         result = await self.client.get_workflow_handle(workflow_id).query(Queries.STATUS)
@@ -329,10 +340,14 @@ async def main_async() -> int:
     for key, value in {**process_keys("demo", json.loads(secrets.read_text())),
                        **development_transport_env(DATA_DIR)}.items():
         os.environ.setdefault(key, value)
-    clerk = {c["client_id"]: c for c in json.loads(clients.read_text())}["clerk-130402"]
+    development = {c["client_id"]: c for c in json.loads(clients.read_text())}
     async with httpx.AsyncClient(timeout=30) as http:
-        token = (await http.post(f"{ISSUER}/oauth/token", data={"grant_type": "client_credentials"},
-                                 auth=("clerk-130402", clerk["client_secret"]))).json()["access_token"]
+        async def token_of(client_id: str) -> str:
+            answer = await http.post(f"{ISSUER}/oauth/token", data={"grant_type": "client_credentials"},
+                                     auth=(client_id, development[client_id]["client_secret"]))
+            return str(answer.json()["access_token"])
+
+        token, inspector_token = await token_of("clerk-130402"), await token_of("inspector-130402")
         client = await connect(CommonSettings())
         demo = Demo(client, http, token)
         seed = int(time.time()) % 10**6
@@ -351,6 +366,7 @@ async def main_async() -> int:
             path("below threshold", demo.refused(seed + 2, workers=1, amount="3000", name="below threshold")),
             path("handed off", demo.handed_off(seed + 3)),
             path("left at each stage", demo.left_at_stages(seed + 4)),
+            path("payroll stops", demo.payroll_stops(seed + 5, inspector_token)),
             return_exceptions=True,
         ))
         # No main path may end with a step parked by a service's refusal (it would wait for an operator).
@@ -372,6 +388,8 @@ async def main_async() -> int:
         print("\n" + people_table(CONSOLE, people, landed))
         for stage, record_id in demo.left.items():
             print(f"  left at {stage:<13} {record_id}")
+        if demo.project_id:
+            print(f"  payroll stopped: {CONSOLE}/projects/{demo.project_id}")
     print("\nDone. Look at any case in the console, with `anxin case show <complaint or case id>` or in the "
           "Temporal UI.")
     return 1 if failures else 0

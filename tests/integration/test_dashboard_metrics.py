@@ -44,12 +44,18 @@ def _queried() -> dict[str, set[str]]:
 
 
 def _scrape_everything(stack: Stack) -> dict[str, set[str]]:
-    """Names per process; a process that serves no /metrics (the console, the codec server) is left out."""
-    pages = {name: f"{spec.url}/metrics" for name, spec in stack.processes.items()}
-    pages["lifecycle-worker (Temporal SDK)"] = f"http://127.0.0.1:{stack.ports.lifecycle_worker + 1000}/metrics"
+    """Names per running process; a process that serves no /metrics (the console, the codec server) is left out,
+    as is one an earlier test of the session stopped (the stack keeps its entry)."""
+    pages = {name: f"{spec.url}/metrics" for name, spec in stack.processes.items()
+             if spec.process is not None and spec.process.poll() is None}
+    if "lifecycle-worker" in pages:
+        pages["lifecycle-worker (Temporal SDK)"] = f"http://127.0.0.1:{stack.ports.lifecycle_worker + 1000}/metrics"
     exported = {}
     for name, url in pages.items():
-        response = httpx.get(url, timeout=10)
+        try:
+            response = httpx.get(url, timeout=10)
+        except httpx.ConnectError as refused:
+            raise AssertionError(f"{name} runs but its {url} refused: {refused}") from None
         if response.status_code != 404:
             assert response.status_code == 200, (name, response.status_code, response.text[:300])
             exported[name] = exported_names(response.text)

@@ -63,7 +63,9 @@ def test_consumer_lag_is_reported_while_behind_and_zero_once_caught_up(
     thread.start()
     seen_behind: list[float] = []
     try:
-        deadline = time.monotonic() + 60
+        # A loaded machine can take a while to settle the new group's first assignment (a join retried after
+        # UnknownMemberIdError): the lag is asserted, not the time the group takes to form.
+        deadline = time.monotonic() + 150
         while time.monotonic() < deadline:
             lag = _group_lag(group)
             total = sum(lag.values())

@@ -11,6 +11,7 @@ from services.cases.projection_records import (
     record_named,
     with_agency_texts,
 )
+from services.common.department_directory import keep_department_directory
 from services.contracts.cases_events import (
     CaseMerged,
     CaseSplit,
@@ -133,17 +134,7 @@ class ReportsAndRegrouping(LedgerRecords):
     def _departments_configured(conn: Conn, event: EventEnvelope, directory: DepartmentsConfigured) -> None:
         """The whole directory, replacing the previous one (an older configuration arriving late does not
         overwrite a newer one)."""
-        newest = conn.execute("SELECT max(updated_at) AS at FROM department_directory").fetchone()
-        if newest is not None and newest["at"] is not None and newest["at"] > event.occurred_at:
-            return
-        conn.execute("DELETE FROM department_directory")
-        for entry in directory.departments:
-            conn.execute(
-                "INSERT INTO department_directory (department, name, kind, county, takes_handoffs, config_sha256, "
-                "updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (entry.id, entry.name, entry.kind, entry.county, entry.takes_handoffs, directory.config_sha256,
-                 event.occurred_at),
-            )
+        keep_department_directory(conn, event, directory, takes_handoffs=True)
 
     # --- other services ------------------------------------------------------------------------------------
 

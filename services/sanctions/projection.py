@@ -18,6 +18,7 @@ from typing import Any
 
 import psycopg
 
+from services.common.department_directory import keep_department_directory
 from services.common.event_handlers import EventHandlers
 from services.contracts.cases import case_refs
 from services.contracts.events import EventEnvelope, Topics
@@ -127,13 +128,4 @@ class SanctionsProjection:
     @staticmethod
     def departments_configured(conn: Conn, event: EventEnvelope, directory: DepartmentsConfigured) -> None:
         """The whole directory, replacing the one before (an older configuration arriving late changes nothing)."""
-        newest = conn.execute("SELECT max(updated_at) AS at FROM department_directory").fetchone()
-        if newest is not None and newest["at"] is not None and newest["at"] > event.occurred_at:
-            return
-        conn.execute("DELETE FROM department_directory")
-        for entry in directory.departments:
-            conn.execute(
-                "INSERT INTO department_directory (department, name, kind, county, config_sha256, updated_at) "
-                "VALUES (%s, %s, %s, %s, %s, %s)",
-                (entry.id, entry.name, entry.kind, entry.county, directory.config_sha256, event.occurred_at),
-            )
+        keep_department_directory(conn, event, directory)

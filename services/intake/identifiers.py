@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from services.common import crypto
+from services.contracts.personal_data import mask_name as mask_name  # re-exported: the rule is the contracts'
 
 # -- display and references ----------------------------------------------------------------------------
 
@@ -30,14 +31,6 @@ def mask_bank_card(card: str) -> str:
     return "**** " + card[-4:] if len(card) >= 8 else "****"
 
 
-def mask_name(name: str) -> str:
-    """张* for two characters, 张*三 for three, 欧**明 for four: first and last shown."""
-    name = name.strip()
-    if len(name) <= 1:
-        return "*"
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def keyed_reference(value: str, key: bytes, *, prefix: str = "pref") -> str:

@@ -24,6 +24,7 @@ from typing import Any
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
+from services.contracts.personal_data import mask_name
 from services.monitoring.domain import FieldError, check_amount
 from services.monitoring.feeds import FeedKind, FeedWorker
 from services.monitoring.import_rows import FileFormat, FileUnreadable, read_records
@@ -77,13 +78,6 @@ def check_id_number(value: Any, *, today: date) -> tuple[str | None, FieldError 
     return compact, None
 
 
-def mask_name(name: str) -> str:
-    """张* for two characters, 张*三 for three, 欧**明 for four: first and last shown."""
-    if len(name) <= 1:
-        return "*"
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def check_name(value: Any) -> tuple[str | None, FieldError | None]:

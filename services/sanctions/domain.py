@@ -14,6 +14,7 @@ from services.common.auth import Role
 from services.contracts import sanction_rules
 from services.contracts.legal_time import legal_date
 from services.contracts.lifecycle import SanctionKind, SanctionRequest
+from services.contracts.personal_data import mask_name as mask_name  # re-exported: the rule is the contracts'
 from services.contracts.sanctions_events import ListingGround, PersonRole
 
 # Who may read the internal views, act on a listing, and decide (the city office decides).
@@ -122,14 +123,6 @@ def quarter_text(label: str) -> str:
 # --- what may be published ------------------------------------------------------------------------------
 
 
-def mask_name(name: str) -> str:
-    """A person's name as the public list shows it: surname and last character, the rest hidden."""
-    name = name.strip()
-    if len(name) <= 1:
-        return "*"
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def credit_code_of(employer_ref: str) -> str | None:

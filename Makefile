@@ -217,8 +217,10 @@ test-unit: install
 test-integration: install $(STAMP_TEMPORAL) $(STAMP_TEMPORAL_UI)
 	$(PY) -m pytest -q tests/integration $(PYTEST_ARGS)
 
+# ruff check, the formatter's check (ruff format; line length 120 in pyproject.toml) and mypy; .ci/run runs it first.
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy services workflows deploy operations bench
 
 # The published contract of the events (docs/events/asyncapi.yaml, docs/events/schemas/), from the event

@@ -55,8 +55,9 @@ def make_inspector(stack: Stack) -> tuple[str, str]:
     person_id, password = f"bench-{uuid.uuid4().hex[:8]}", secrets.token_urlsafe(12)
     url = stack.postgres.service_url(ISSUER_SCHEMA)
     with psycopg.connect(url, options=f"-c search_path={ISSUER_SCHEMA}") as conn:
-        add_account(conn, NewAccount(person_id, "测试员", Role.county_inspector, COUNTY, None).checked(), password,
-                    totp=False)
+        add_account(
+            conn, NewAccount(person_id, "测试员", Role.county_inspector, COUNTY, None).checked(), password, totp=False
+        )
     return person_id, password
 
 
@@ -80,20 +81,23 @@ def measure_queue(stack: Stack, cases: int, repeat: int) -> dict[str, dict[str, 
         form = browser.get("/sign-in")
         csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
         assert csrf, form.text
-        signed_in = browser.post("/sign-in", data={"csrf": csrf.group(1), "person_id": person_id,
-                                                   "password": password})
+        signed_in = browser.post("/sign-in", data={"csrf": csrf.group(1), "person_id": person_id, "password": password})
         assert signed_in.status_code == 303, signed_in.text
         page = browser.get("/queue")
         assert page.status_code == 200 and "C-Q" in page.text, page.text[:500]
         console_samples = _timed(repeat, lambda: browser.get("/queue"))
     # The person's own token, as the console holds it, for the API call the page makes.
     console_client = development_clients(stack.data_dir)["console"]
-    token = httpx.post(f"{stack.processes['issuer-api'].url}/oauth/token", timeout=30,
-                       auth=("console", console_client["client_secret"]),
-                       data={"grant_type": "password", "username": person_id, "password": password}).json()
+    token = httpx.post(
+        f"{stack.processes['issuer-api'].url}/oauth/token",
+        timeout=30,
+        auth=("console", console_client["client_secret"]),
+        data={"grant_type": "password", "username": person_id, "password": password},
+    ).json()
     params = {"status": "open", "sort": "next_deadline", "limit": "50"}
-    with httpx.Client(base_url=cases_url, timeout=30,
-                      headers={"Authorization": f"Bearer {token['access_token']}"}) as api:
+    with httpx.Client(
+        base_url=cases_url, timeout=30, headers={"Authorization": f"Bearer {token['access_token']}"}
+    ) as api:
         listed = api.get("/v1/cases", params=params)
         assert listed.status_code == 200 and len(listed.json()["items"]) == 50, listed.text[:500]
         api_samples = _timed(repeat, lambda: api.get("/v1/cases", params=params))

@@ -21,24 +21,29 @@ class FaultChecks:
         """How many of `ids` reached their workflow (intake recorded the start) and their case (ledger row)."""
         try:
             with psycopg.connect(self.admin_url, connect_timeout=3) as conn:
-                started = conn.execute("SELECT count(*) FROM intake.workflow_starts WHERE complaint_id = ANY(%s)",
-                                       (ids,)).fetchone()
-                ledgered = conn.execute("SELECT count(*) FROM cases.complaints WHERE complaint_id = ANY(%s)",
-                                        (ids,)).fetchone()
+                started = conn.execute(
+                    "SELECT count(*) FROM intake.workflow_starts WHERE complaint_id = ANY(%s)", (ids,)
+                ).fetchone()
+                ledgered = conn.execute(
+                    "SELECT count(*) FROM cases.complaints WHERE complaint_id = ANY(%s)", (ids,)
+                ).fetchone()
             return min(int(started[0]) if started else 0, int(ledgered[0]) if ledgered else 0)
         except psycopg.Error:
             return -1  # PostgreSQL is down
 
     def products(self) -> dict[str, int]:
         """What the paths wrote, over the whole database: the rows the duplicate check looked through."""
-        queries = {"letters": "SELECT count(*) FROM referrals.letters",
-                   "handoffs": "SELECT count(*) FROM referrals.handoffs",
-                   "referrals": "SELECT count(*) FROM referrals.referrals",
-                   "listings": "SELECT count(*) FROM sanctions.listings",
-                   "cases documents": "SELECT count(*) FROM cases.documents"}
+        queries = {
+            "letters": "SELECT count(*) FROM referrals.letters",
+            "handoffs": "SELECT count(*) FROM referrals.handoffs",
+            "referrals": "SELECT count(*) FROM referrals.referrals",
+            "listings": "SELECT count(*) FROM sanctions.listings",
+            "cases documents": "SELECT count(*) FROM cases.documents",
+        }
         with psycopg.connect(self.admin_url) as conn:
-            return {what: int(row[0]) if (row := conn.execute(query).fetchone()) else 0
-                    for what, query in queries.items()}
+            return {
+                what: int(row[0]) if (row := conn.execute(query).fetchone()) else 0 for what, query in queries.items()
+            }
 
     async def workflow_exists(self, complaint_id: str) -> bool:
         try:
@@ -63,28 +68,23 @@ class FaultChecks:
         with psycopg.connect(self.admin_url) as conn:
             row = conn.execute(
                 "SELECT count(*) - count(DISTINCT phone_ref) FROM intake.complaints WHERE phone_ref IN "
-                "(SELECT phone_ref FROM intake.complaints WHERE complaint_id = ANY(%s))", (ids,)).fetchone()
+                "(SELECT phone_ref FROM intake.complaints WHERE complaint_id = ANY(%s))",
+                (ids,),
+            ).fetchone()
         return int(row[0]) if row else 0
 
     def duplicates_by_natural_key(self) -> dict[str, int]:
         """Over the whole database: second rows for one natural key, per table."""
         queries = {
-            "intake workflow starts per complaint":
-                "SELECT count(*) - count(DISTINCT complaint_id) FROM intake.workflow_starts",
-            "ledger cases per employer and project":
-                "SELECT count(*) - count(DISTINCT (employer_ref, project_ref)) FROM cases.ledger "
-                "WHERE merged_into IS NULL AND split_from IS NULL",
-            "cases documents per idempotency key":
-                "SELECT count(*) - count(DISTINCT idempotency_key) FROM cases.documents",
-            "referrals letters per case, kind and handoff":
-                "SELECT count(*) - count(DISTINCT (case_id, kind, coalesce(handoff_id, ''), "
-                "coalesce(referral_id, ''))) FROM referrals.letters",
-            "referrals handoffs per case, department and letter":
-                "SELECT count(*) - count(DISTINCT (case_id, department, letter_id)) FROM referrals.handoffs",
-            "referrals per case and target":
-                "SELECT count(*) - count(DISTINCT (case_id, target)) FROM referrals.referrals",
-            "sanctions listings per case and ground":
-                "SELECT count(*) - count(DISTINCT (case_id, ground)) FROM sanctions.listings",
+            "intake workflow starts per complaint": "SELECT count(*) - count(DISTINCT complaint_id) FROM intake.workflow_starts",
+            "ledger cases per employer and project": "SELECT count(*) - count(DISTINCT (employer_ref, project_ref)) FROM cases.ledger "
+            "WHERE merged_into IS NULL AND split_from IS NULL",
+            "cases documents per idempotency key": "SELECT count(*) - count(DISTINCT idempotency_key) FROM cases.documents",
+            "referrals letters per case, kind and handoff": "SELECT count(*) - count(DISTINCT (case_id, kind, coalesce(handoff_id, ''), "
+            "coalesce(referral_id, ''))) FROM referrals.letters",
+            "referrals handoffs per case, department and letter": "SELECT count(*) - count(DISTINCT (case_id, department, letter_id)) FROM referrals.handoffs",
+            "referrals per case and target": "SELECT count(*) - count(DISTINCT (case_id, target)) FROM referrals.referrals",
+            "sanctions listings per case and ground": "SELECT count(*) - count(DISTINCT (case_id, ground)) FROM sanctions.listings",
         }
         found: dict[str, int] = {}
         with psycopg.connect(self.admin_url) as conn:

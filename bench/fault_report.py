@@ -29,14 +29,32 @@ class Outcome:
     complaint_ids: list[str] = field(default_factory=list, repr=False)
 
 
-def print_table(console: Console, outcomes: list[Outcome], by_key: dict[str, int], products: dict[str, int], audit: dict[str, Any],
-                elapsed: float) -> None:
-    table = Table(title=f"kill -9 under load ({sum(o.complaints for o in outcomes)} complaints, {elapsed / 60:.1f} min)")
-    for column in ("component", "complaints", "paths", "complaints lost", "duplicates", "workflows stuck", "time to recover"):
+def print_table(
+    console: Console,
+    outcomes: list[Outcome],
+    by_key: dict[str, int],
+    products: dict[str, int],
+    audit: dict[str, Any],
+    elapsed: float,
+) -> None:
+    table = Table(
+        title=f"kill -9 under load ({sum(o.complaints for o in outcomes)} complaints, {elapsed / 60:.1f} min)"
+    )
+    for column in (
+        "component",
+        "complaints",
+        "paths",
+        "complaints lost",
+        "duplicates",
+        "workflows stuck",
+        "time to recover",
+    ):
         table.add_column(column, justify="left" if column == "component" else "right")
     for o in outcomes:
         recovery = f"{o.recovery_s:.1f} s" if o.recovery_s is not None else "—"
-        table.add_row(o.component, str(o.complaints), str(o.paths), str(o.lost), str(o.duplicates), str(o.stuck), recovery)
+        table.add_row(
+            o.component, str(o.complaints), str(o.paths), str(o.lost), str(o.duplicates), str(o.stuck), recovery
+        )
     console.print(table)
     for o in outcomes:
         for note in o.notes:
@@ -52,13 +70,31 @@ def print_table(console: Console, outcomes: list[Outcome], by_key: dict[str, int
         console.print(f"[red]{workflow_id}: {why}[/red]")
 
 
-def write_results(written: Path, args: dict[str, Any], outcomes: list[Outcome], by_key: dict[str, int],
-                  products: dict[str, int], audit: dict[str, Any], elapsed: float) -> None:
+def write_results(
+    written: Path,
+    args: dict[str, Any],
+    outcomes: list[Outcome],
+    by_key: dict[str, int],
+    products: dict[str, int],
+    audit: dict[str, Any],
+    elapsed: float,
+) -> None:
     written.parent.mkdir(parents=True, exist_ok=True)
     machine = {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()}
     rows = [{k: v for k, v in asdict(o).items() if k != "complaint_ids"} for o in outcomes]
-    written.write_text(json.dumps(
-        {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine, "args": args,
-         "elapsed_s": round(elapsed, 1), "scenarios": rows, "duplicates_by_natural_key": by_key,
-         "rows_checked_for_duplicates": products, "ledger_audit": audit},
-        indent=2, ensure_ascii=False))
+    written.write_text(
+        json.dumps(
+            {
+                "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "machine": machine,
+                "args": args,
+                "elapsed_s": round(elapsed, 1),
+                "scenarios": rows,
+                "duplicates_by_natural_key": by_key,
+                "rows_checked_for_duplicates": products,
+                "ledger_audit": audit,
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+    )

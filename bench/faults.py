@@ -67,8 +67,12 @@ DATA_DIR = REPO_ROOT / ".data" / "faults-stack"
 RESULTS = REPO_ROOT / "bench" / "results"
 # Each service's processes: its API, its relay when it publishes events (the webhooks service does not) and its
 # worker when it has one (the monitoring service has none; the webhooks service's is its dispatcher).
-KINDS = {s: ("api",) + (("relay",) if service_spec(s).has_relay else ())
-         + ((service_spec(s).worker_process,) if service_spec(s).has_worker else ()) for s in SERVICES}
+KINDS = {
+    s: ("api",)
+    + (("relay",) if service_spec(s).has_relay else ())
+    + ((service_spec(s).worker_process,) if service_spec(s).has_worker else ())
+    for s in SERVICES
+}
 PROCESSES = ["issuer-api"] + [f"{s}-{kind}" for s in SERVICES for kind in KINDS[s]] + ["lifecycle-worker"]
 ENGINES = ["kafka", "temporal", "postgresql"]
 # On the cluster profile "kafka" is one broker of the three.
@@ -76,8 +80,13 @@ KILLED_BROKER = 2
 # Every scenario, in the order run: the processes first, the engines last (the heaviest to restart). The
 # token issuer too: the lifecycle worker's commands need its tokens, the clerks' filing does not (theirs is
 # taken once at the start, as a client keeps its token until it expires).
-COMPONENTS = ["lifecycle-worker", "issuer-api", *[f"{s}-relay" for s in SERVICES if "relay" in KINDS[s]],
-              *[f"{s}-{kind}" for s in SERVICES for kind in KINDS[s] if kind != "relay"], *ENGINES]
+COMPONENTS = [
+    "lifecycle-worker",
+    "issuer-api",
+    *[f"{s}-relay" for s in SERVICES if "relay" in KINDS[s]],
+    *[f"{s}-{kind}" for s in SERVICES for kind in KINDS[s] if kind != "relay"],
+    *ENGINES,
+]
 
 console = Console(width=120)
 
@@ -108,8 +117,10 @@ class Inspector(demo.Demo):
                 if status["stage"] == "in_case":
                     CURRENT_PATH.get().case_id = str(status["case_id"])
                     return str(status["case_id"])
-                await handle.execute_update(Updates.DECIDE_ACCEPTANCE, AcceptanceDecision(
-                    decision=AcceptanceDecisionKind.ACCEPT, decided_by="inspector-130402"))
+                await handle.execute_update(
+                    Updates.DECIDE_ACCEPTANCE,
+                    AcceptanceDecision(decision=AcceptanceDecisionKind.ACCEPT, decided_by="inspector-130402"),
+                )
             except Exception:  # not started yet, or Temporal is down: try again shortly
                 await asyncio.sleep(2)
         raise TimeoutError(f"{complaint_id} could not be accepted")
@@ -130,8 +141,9 @@ CURRENT_PATH: ContextVar[Path] = ContextVar("CURRENT_PATH")
 
 
 class Faults:
-    def __init__(self, stack: Stack, client: Client, token: str, args: argparse.Namespace,
-                 http: httpx.AsyncClient) -> None:
+    def __init__(
+        self, stack: Stack, client: Client, token: str, args: argparse.Namespace, http: httpx.AsyncClient
+    ) -> None:
         self.stack = stack
         self.client = client
         self.token = token
@@ -147,15 +159,18 @@ class Faults:
 
     async def file_one(self, http: httpx.AsyncClient, n: int) -> str:
         seed = self.seed * 10000 + n
-        return await self.post_complaint(http, complaint(seed, phone=f"139{seed % 10**8:08d}"), f"faults-{self.seed}-{n}")
+        return await self.post_complaint(
+            http, complaint(seed, phone=f"139{seed % 10**8:08d}"), f"faults-{self.seed}-{n}"
+        )
 
     async def post_complaint(self, http: httpx.AsyncClient, body: dict[str, Any], key: str) -> str:
         """File one complaint, resending the same request (same Idempotency-Key) until intake answers."""
         url = f"{self.stack.processes['intake-api'].url}/v1/complaints"
         while True:
             try:
-                response = await http.post(url, json=body, headers={"Authorization": f"Bearer {self.token}",
-                                                                   "Idempotency-Key": key})
+                response = await http.post(
+                    url, json=body, headers={"Authorization": f"Bearer {self.token}", "Idempotency-Key": key}
+                )
                 if response.status_code in (200, 201):
                     return str(response.json()["complaint_id"])
                 if response.status_code < 500 and response.status_code not in (408, 429):
@@ -208,8 +223,11 @@ class Faults:
             self.stack.restart_process(component, timeout=180)
 
     def engine(self, name: str) -> Engine:
-        engines: dict[str, Engine] = {"kafka": self.stack.kafka, "temporal": self.stack.temporal,
-                                      "postgresql": self.stack.postgres}
+        engines: dict[str, Engine] = {
+            "kafka": self.stack.kafka,
+            "temporal": self.stack.temporal,
+            "postgresql": self.stack.postgres,
+        }
         return engines[name]
 
     # -- the checks ---------------------------------------------------------------------------------
@@ -248,8 +266,10 @@ class Faults:
         after the order to pay (additional compensation, criminal referral, blacklist listing) and one handed
         off to the housing department (the ladder of letters)."""
         seed = self.seed * 10000 + 5000 + 2 * len(self.paths)
-        for name, run in (("refused", self.inspector.refused(seed, workers=12, amount="96000", name="refused, referred")),
-                          ("handed off", self.inspector.handed_off(seed + 1))):
+        for name, run in (
+            ("refused", self.inspector.refused(seed, workers=12, amount="96000", name="refused, referred")),
+            ("handed off", self.inspector.handed_off(seed + 1)),
+        ):
             path = Path(outcome, name)
             token = CURRENT_PATH.set(path)
             path.task = asyncio.create_task(run)
@@ -280,16 +300,21 @@ class Faults:
         status = dict(await demo.Demo.retrying(path.case_id, "status", lambda: handle.query(Queries.STATUS)))
         if path.name == "handed off":
             return None if LetterKind.ACCOUNTABILITY_TRANSFER.value in status["letters"] else "the last ladder letter"
-        wanted = {"compensation decision": status["compensation_decision_id"],
-                  "police referral": "police" in status["referrals"],
-                  "blacklist procedure": status["blacklist_procedure_id"], "publication mark": status["publication_id"]}
+        wanted = {
+            "compensation decision": status["compensation_decision_id"],
+            "police referral": "police" in status["referrals"],
+            "blacklist procedure": status["blacklist_procedure_id"],
+            "publication mark": status["publication_id"],
+        }
         return ", ".join(what for what, done in wanted.items() if not done) or None
 
     async def check(self, outcome: Outcome) -> None:
         ids = outcome.complaint_ids
         with psycopg.connect(self.admin_url) as conn:
-            ledgered = {r[0] for r in conn.execute(
-                "SELECT complaint_id FROM cases.complaints WHERE complaint_id = ANY(%s)", (ids,))}
+            ledgered = {
+                r[0]
+                for r in conn.execute("SELECT complaint_id FROM cases.complaints WHERE complaint_id = ANY(%s)", (ids,))
+            }
         exists = await asyncio.gather(*(self.checks.workflow_exists(c) for c in ids))
         outcome.lost = sum(1 for c, ok in zip(ids, exists, strict=True) if not ok or c not in ledgered)
         outcome.duplicates = await asyncio.to_thread(self.checks.duplicates_by_filing, ids)
@@ -308,22 +333,33 @@ async def main_async(
     data_dir = DATA_DIR if args.profile == "embedded" else DATA_DIR.with_name(f"faults-{args.profile}")
     make_stack(args.profile, data_dir, PORTS, with_ui=False, environ={}).stop()
     shutil.rmtree(data_dir, ignore_errors=True)
-    stack = make_stack(args.profile, data_dir, PORTS, with_ui=False, environ={}, extra_env={
-        "INTAKE_COMPLAINTS_PER_PHONE_PER_DAY": "100000",
-        "ANXIN_WORKING_DAY_SECONDS": str(args.working_day_seconds),
-    })
+    stack = make_stack(
+        args.profile,
+        data_dir,
+        PORTS,
+        with_ui=False,
+        environ={},
+        extra_env={
+            "INTAKE_COMPLAINTS_PER_PHONE_PER_DAY": "100000",
+            "ANXIN_WORKING_DAY_SECONDS": str(args.working_day_seconds),
+        },
+    )
     stack.acquire_lock()
     began = time.monotonic()
     try:
         say(f"starting the fault stack ({args.profile} profile) under {data_dir}…")
         await asyncio.to_thread(stack.start_engines)
         # The cluster profile runs every process twice: killing one replica leaves the other serving.
-        await asyncio.to_thread(stack.start_processes, PROCESSES if args.profile == "embedded" else None,
-                                timeout=300)
+        await asyncio.to_thread(stack.start_processes, PROCESSES if args.profile == "embedded" else None, timeout=300)
         secret = development_clients(data_dir)["clerk-130402"]["client_secret"]
         async with httpx.AsyncClient(timeout=30) as http:
-            token = (await http.post(f"{stack.processes['issuer-api'].url}/oauth/token", auth=("clerk-130402", secret),
-                                     data={"grant_type": "client_credentials"})).json()["access_token"]
+            token = (
+                await http.post(
+                    f"{stack.processes['issuer-api'].url}/oauth/token",
+                    auth=("clerk-130402", secret),
+                    data={"grant_type": "client_credentials"},
+                )
+            ).json()["access_token"]
             secrets = json.loads((data_dir / "development-secrets.json").read_text())
             os.environ.update({k: v for k, v in secrets.items() if k.startswith(("ANXIN_DATA", "ANXIN_PAYLOAD"))})
             client = await connect(stack.client_settings())
@@ -342,32 +378,51 @@ async def main_async(
             by_key = await asyncio.to_thread(faults.checks.duplicates_by_natural_key)
             products = await asyncio.to_thread(faults.checks.products)
             say("comparing the ledger with every workflow (anxin audit ledger)…")
-            compared, disagreeing = await audit_ledger(client, stack.postgres.service_url("cases"),
-                                                       settle_seconds=2.0, rereads=10)
+            compared, disagreeing = await audit_ledger(
+                client, stack.postgres.service_url("cases"), settle_seconds=2.0, rereads=10
+            )
             # No path may end with a step parked by a service's refusal (the ledger agrees with the workflows).
             parked = await asyncio.to_thread(parked_in_ledger, stack.postgres.service_url("cases"))
-            audit: dict[str, Any] = {"compared": compared,
-                     "disagreeing": {d.workflow_id: d.differences for d in disagreeing},
-                     "parked": {workflow_id: describe(step) for workflow_id, step in parked.items()}}
+            audit: dict[str, Any] = {
+                "compared": compared,
+                "disagreeing": {d.workflow_id: d.differences for d in disagreeing},
+                "parked": {workflow_id: describe(step) for workflow_id, step in parked.items()},
+            }
             return outcomes, by_key, products, audit, time.monotonic() - began
     finally:
         await asyncio.to_thread(stack.stop)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.faults", description=__doc__.split("\n")[0] if __doc__ else None)
-    parser.add_argument("--complaints", type=int, default=1000, help="complaints over the whole run (split over scenarios)")
-    parser.add_argument("--components", nargs="+", metavar="NAME",
-                        help=f"run only these, comma- or space-separated: {','.join(COMPONENTS)}")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.faults", description=__doc__.split("\n")[0] if __doc__ else None
+    )
+    parser.add_argument(
+        "--complaints", type=int, default=1000, help="complaints over the whole run (split over scenarios)"
+    )
+    parser.add_argument(
+        "--components",
+        nargs="+",
+        metavar="NAME",
+        help=f"run only these, comma- or space-separated: {','.join(COMPONENTS)}",
+    )
     parser.add_argument("--concurrency", type=int, default=4, help="clerks filing at once")
     parser.add_argument("--pause", type=float, default=0.05, help="seconds each clerk waits between complaints")
     parser.add_argument("--downtime", type=float, default=3.0, help="seconds a killed component stays down")
     parser.add_argument("--catch-up", type=float, default=300.0, help="seconds allowed to catch up after a restart")
     parser.add_argument("--working-day-seconds", type=float, default=1.0)
-    parser.add_argument("--paths", action=argparse.BooleanOptionalAction, default=True,
-                        help="per scenario, take one complaint down the refusal path and one down the handoff ladder")
-    parser.add_argument("--profile", choices=PROFILES, default="embedded",
-                        help="the stack run: make run's (embedded) or make run-cluster's (cluster)")
+    parser.add_argument(
+        "--paths",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="per scenario, take one complaint down the refusal path and one down the handoff ladder",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="embedded",
+        help="the stack run: make run's (embedded) or make run-cluster's (cluster)",
+    )
     parser.add_argument("--settle", type=float, default=15.0, help="seconds for the last timers before the checks")
     args = parser.parse_args()
     if args.components:
@@ -377,8 +432,12 @@ def main() -> None:
     written = RESULTS / ("faults.json" if args.profile == "embedded" else f"faults-{args.profile}.json")
     write_results(written, vars(args), outcomes, by_key, products, audit, elapsed)
     console.print(f"written to {written}")
-    failed = (any(o.lost or o.duplicates or o.stuck or o.recovery_s is None for o in outcomes) or by_key
-              or audit["disagreeing"] or audit["parked"])
+    failed = (
+        any(o.lost or o.duplicates or o.stuck or o.recovery_s is None for o in outcomes)
+        or by_key
+        or audit["disagreeing"]
+        or audit["parked"]
+    )
     exit_program(1 if failed else 0)
 
 

@@ -50,9 +50,20 @@ DATA_DIR = REPO_ROOT / ".data" / "fuzz-stack"
 RESULTS = REPO_ROOT / "bench" / "results"
 CONFORMANCE = [status_code_conformance, content_type_conformance, response_schema_conformance]
 # When a route admits several roles, the broadest one is used: it passes county/department scoping.
-ROLE_PREFERENCE = [Role.operator, Role.city_office, Role.lifecycle, Role.county_inspector, Role.intake_clerk,
-                   Role.department, Role.credit_system, Role.police, Role.procuratorate, Role.court,
-                   Role.arbitration, Role.legal_aid]
+ROLE_PREFERENCE = [
+    Role.operator,
+    Role.city_office,
+    Role.lifecycle,
+    Role.county_inspector,
+    Role.intake_clerk,
+    Role.department,
+    Role.credit_system,
+    Role.police,
+    Role.procuratorate,
+    Role.court,
+    Role.arbitration,
+    Role.legal_aid,
+]
 
 
 @dataclass
@@ -74,7 +85,6 @@ class ServiceResult:
     seconds: float = 0.0
     by_status: dict[str, int] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
-
 
 
 def route_roles(service: str) -> dict[tuple[str, str], Role | None]:
@@ -103,15 +113,22 @@ def client_tokens(stack: Stack) -> dict[Role, str]:
             # admits its role.
             if role in tokens or role is Role.console:
                 continue
-            response = http.post("/oauth/token", data={
-                "grant_type": "client_credentials", "client_id": client["client_id"],
-                "client_secret": client["client_secret"]})
+            response = http.post(
+                "/oauth/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": client["client_id"],
+                    "client_secret": client["client_secret"],
+                },
+            )
             response.raise_for_status()
             tokens[role] = response.json()["access_token"]
     return tokens
 
 
-def fuzz_service(service: str, base: str, tokens: dict[Role, str], target: int, log: Callable[[str], None]) -> ServiceResult:
+def fuzz_service(
+    service: str, base: str, tokens: dict[Role, str], target: int, log: Callable[[str], None]
+) -> ServiceResult:
     result = ServiceResult(service)
     began = time.perf_counter()
     schema = schemathesis.openapi.from_url(f"{base}/openapi.json")
@@ -126,8 +143,14 @@ def fuzz_service(service: str, base: str, tokens: dict[Role, str], target: int, 
         headers = {"Authorization": f"Bearer {tokens[role]}"} if role is not None else {}
         sent = 0
 
-        @settings(max_examples=examples, deadline=None, database=None, derandomize=False,
-                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            database=None,
+            derandomize=False,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=operation.as_strategy())
         def check(case: Any) -> None:
             nonlocal sent
@@ -174,8 +197,14 @@ def report(results: list[ServiceResult], elapsed: float) -> None:
     for column in ("service", "operations", "requests", "5xx", "schema mismatches", "seconds"):
         table.add_column(column, justify="left" if column == "service" else "right")
     for r in results:
-        table.add_row(r.service, str(r.operations), str(r.requests), str(r.server_errors), str(r.schema_mismatches),
-                      f"{r.seconds:.0f}")
+        table.add_row(
+            r.service,
+            str(r.operations),
+            str(r.requests),
+            str(r.server_errors),
+            str(r.schema_mismatches),
+            f"{r.seconds:.0f}",
+        )
     console = Console()
     console.print(table)
     for r in results:
@@ -210,19 +239,32 @@ def main() -> int:
         tokens = client_tokens(stack)
         for service in args.services:
             print(f"fuzzing {service} …", flush=True)
-            results.append(fuzz_service(service, stack.processes[f"{service}-api"].url, tokens, args.requests,
-                                        lambda line: print(line, flush=True)))
+            results.append(
+                fuzz_service(
+                    service,
+                    stack.processes[f"{service}-api"].url,
+                    tokens,
+                    args.requests,
+                    lambda line: print(line, flush=True),
+                )
+            )
     finally:
         stack.stop()
     elapsed = time.perf_counter() - began
     report(results, elapsed)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "fuzz.json").write_text(json.dumps({
-        "schemathesis": schemathesis.__version__,
-        "requests_per_service": args.requests,
-        "seconds": round(elapsed, 1),
-        "services": [asdict(r) for r in results],
-    }, indent=2, ensure_ascii=False))
+    (RESULTS / "fuzz.json").write_text(
+        json.dumps(
+            {
+                "schemathesis": schemathesis.__version__,
+                "requests_per_service": args.requests,
+                "seconds": round(elapsed, 1),
+                "services": [asdict(r) for r in results],
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
     failed = any(r.server_errors or r.schema_mismatches for r in results)
     return 1 if failed else 0
 

@@ -60,9 +60,14 @@ def submitted(tag: str, n: int, now: datetime) -> ComplaintSubmitted:
     """A `complaint.submitted` event as intake publishes it; three complaints to a case."""
     case = n // 3
     return complaint_submitted(
-        f"TS-B{tag}-{n:07d}", employer=f"邯郸某建筑劳务有限公司{tag}{case}", project=f"某某小区{case}号楼",
-        county=COUNTIES[case % len(COUNTIES)], period=(date(2026, 3, 1), date(2026, 8, 31)),
-        amount_owed=Decimal(12000 + n % 50000), workers=1 + n % 12, submitted_at=now,
+        f"TS-B{tag}-{n:07d}",
+        employer=f"邯郸某建筑劳务有限公司{tag}{case}",
+        project=f"某某小区{case}号楼",
+        county=COUNTIES[case % len(COUNTIES)],
+        period=(date(2026, 3, 1), date(2026, 8, 31)),
+        amount_owed=Decimal(12000 + n % 50000),
+        workers=1 + n % 12,
+        submitted_at=now,
     )
 
 
@@ -80,14 +85,17 @@ def temporal_storage(stack: Stack) -> dict[str, int]:
     PostgreSQL databases (the cluster profile)."""
     if isinstance(stack.temporal, TemporalServerEngine):
         with psycopg.connect(stack.postgres.admin_url) as conn:
-            return {name: int(conn.execute("SELECT pg_database_size(%s)", (name,)).fetchone()[0])  # type: ignore[index]
-                    for name in DATABASES}
+            return {
+                name: int(conn.execute("SELECT pg_database_size(%s)", (name,)).fetchone()[0])  # type: ignore[index]
+                for name in DATABASES
+            }
     return sqlite_bytes(stack.temporal.data_dir / "temporal.sqlite")
 
 
 # Normal and local activities (the deadlines are local activities) have their own latency histograms.
-_METRIC = re.compile(r'^temporal_(?:local_)?activity_execution_latency(?:_seconds)?_count\{([^}]*)\}\s+([0-9.e+]+)$',
-                     re.M)
+_METRIC = re.compile(
+    r"^temporal_(?:local_)?activity_execution_latency(?:_seconds)?_count\{([^}]*)\}\s+([0-9.e+]+)$", re.M
+)
 
 
 def activity_counts(metrics_url: str) -> dict[str, int]:
@@ -102,8 +110,9 @@ def activity_counts(metrics_url: str) -> dict[str, int]:
     return counts
 
 
-async def start_all(client: Client, config: LifecycleConfig, tag: str, total: int, concurrency: int,
-                    progress: Progress) -> list[str]:
+async def start_all(
+    client: Client, config: LifecycleConfig, tag: str, total: int, concurrency: int, progress: Progress
+) -> list[str]:
     """Start `total` complaint workflows, `concurrency` starts in flight; returns their ids."""
     task = progress.add_task("workflows started", total=total)
     gate = asyncio.Semaphore(concurrency)
@@ -115,7 +124,10 @@ async def start_all(client: Client, config: LifecycleConfig, tag: str, total: in
         workflow_id = complaint_workflow_id(workflow_input.complaint_id)
         async with gate:
             await client.start_workflow(
-                COMPLAINT_WORKFLOW_TYPE, workflow_input, id=workflow_id, task_queue=TaskQueues.LIFECYCLE,
+                COMPLAINT_WORKFLOW_TYPE,
+                workflow_input,
+                id=workflow_id,
+                task_queue=TaskQueues.LIFECYCLE,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
         ids.append(workflow_id)
@@ -127,8 +139,9 @@ async def start_all(client: Client, config: LifecycleConfig, tag: str, total: in
     return ids
 
 
-async def wait_until_waiting(metrics_url: str, before: dict[str, int], total: int, progress: Progress,
-                             timeout: float) -> None:
+async def wait_until_waiting(
+    metrics_url: str, before: dict[str, int], total: int, progress: Progress, timeout: float
+) -> None:
     """Until every new workflow has run its first steps: two deadlines computed and the receipt notified."""
     task = progress.add_task("first steps done", total=total)
     deadline = time.monotonic() + timeout
@@ -184,8 +197,14 @@ async def measure(bench: BenchStack, total: int, concurrency: int, e2e: int, con
 
     sampler = asyncio.create_task(sample())
     before = await asyncio.to_thread(activity_counts, metrics_url)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
-                  TimeElapsedColumn(), console=console) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
         began = time.monotonic()
         ids = await start_all(client, config, tag, total, concurrency, progress)
         started_s = time.monotonic() - began
@@ -196,20 +215,30 @@ async def measure(bench: BenchStack, total: int, concurrency: int, e2e: int, con
 
     sample_ids = ids[:: max(1, len(ids) // 20)][:20]
     checked = [await waiting_on_timer(client, workflow_id) for workflow_id in sample_ids]
-    running = (await client.count_workflows(
-        f'WorkflowType = "{COMPLAINT_WORKFLOW_TYPE}" AND ExecutionStatus = "Running"')).count
+    running = (
+        await client.count_workflows(f'WorkflowType = "{COMPLAINT_WORKFLOW_TYPE}" AND ExecutionStatus = "Running"')
+    ).count
     opened = {"worker_rss": rss(worker_pid), "temporal_rss": rss(temporal_pid), "database": temporal_storage(stack)}
     # Said now, so that a failure in the last measure does not lose the hour before it.
-    console.print(f"started in {started_s:.0f} s, first steps done in {settled_s:.0f} s; idle {idle}; peak {peak}; "
-                  f"open {opened}; sample waiting on a timer {sum(checked)}/{len(checked)}", highlight=False)
+    console.print(
+        f"started in {started_s:.0f} s, first steps done in {settled_s:.0f} s; idle {idle}; peak {peak}; "
+        f"open {opened}; sample waiting on a timer {sum(checked)}/{len(checked)}",
+        highlight=False,
+    )
 
     console.print(f"end to end, {running:,} complaint workflows open…")
     loaded = await bench_end_to_end(stack, client, await bench.fresh_token(), e2e, 16)
     return {
-        "workflows": total, "concurrency": concurrency, "start_seconds": round(started_s, 1),
-        "settled_seconds": round(settled_s, 1), "starts_per_second": round(total / started_s, 1),
-        "running_on_server": running, "sample_waiting_on_timer": f"{sum(checked)}/{len(checked)}",
-        "idle": idle, "peak": peak, "open": opened,
+        "workflows": total,
+        "concurrency": concurrency,
+        "start_seconds": round(started_s, 1),
+        "settled_seconds": round(settled_s, 1),
+        "starts_per_second": round(total / started_s, 1),
+        "running_on_server": running,
+        "sample_waiting_on_timer": f"{sum(checked)}/{len(checked)}",
+        "idle": idle,
+        "peak": peak,
+        "open": opened,
         "end_to_end_empty": [figure_dict(f) for f in empty],
         "end_to_end_open": [figure_dict(f) for f in loaded],
     }
@@ -231,15 +260,22 @@ async def measure_reopened(bench: BenchStack, e2e: int, console: Console) -> dic
     console.print(f"end to end, {running:,} complaint workflows open (restarted)…")
     loaded = await bench_end_to_end(stack, client, await bench.fresh_token(), e2e, 16)
     return {
-        "running_on_server": running, "sample_waiting_on_timer": f"{sum(checked)}/{len(checked)}",
-        "open": {"worker_rss": rss(stack.processes["lifecycle-worker"].process.pid),  # type: ignore[union-attr]
-                 "temporal_rss": rss(stack.temporal.process.pid),  # type: ignore[union-attr]
-                 "database": temporal_storage(stack)},
+        "running_on_server": running,
+        "sample_waiting_on_timer": f"{sum(checked)}/{len(checked)}",
+        "open": {
+            "worker_rss": rss(stack.processes["lifecycle-worker"].process.pid),  # type: ignore[union-attr]
+            "temporal_rss": rss(stack.temporal.process.pid),  # type: ignore[union-attr]
+            "database": temporal_storage(stack),
+        },
         "end_to_end_open": [figure_dict(f) for f in loaded],
     }
 
 
 def figure_dict(figure: Figure) -> dict[str, Any]:
-    return {"name": figure.name, "unit": figure.unit, "anxin": round(figure.anxin, 1), "raw": round(figure.raw, 1),
-            "ratio": round(figure.ratio, 2)}
-
+    return {
+        "name": figure.name,
+        "unit": figure.unit,
+        "anxin": round(figure.anxin, 1),
+        "raw": round(figure.raw, 1),
+        "ratio": round(figure.ratio, 2),
+    }

@@ -158,9 +158,9 @@ async def bench_intake(stack: Stack, token: str, total: int, concurrency: int) -
         rate, lat = await load(file, total, concurrency)
     server.should_exit = True
     ours, raw = percentiles(lat), percentiles(bare_lat)
-    return [Figure("intake throughput", "complaints/s", rate, bare_rate, f"concurrency {concurrency}, {total} requests")] + [
-        Figure(f"intake latency {p}", "ms", ours[p], raw[p]) for p in ("p50", "p95", "p99")
-    ]
+    return [
+        Figure("intake throughput", "complaints/s", rate, bare_rate, f"concurrency {concurrency}, {total} requests")
+    ] + [Figure(f"intake latency {p}", "ms", ours[p], raw[p]) for p in ("p50", "p95", "p99")]
 
 
 def _record_effect(conn: psycopg.Connection[Any], _event: EventEnvelope, counted: Counted) -> None:
@@ -170,7 +170,9 @@ def _record_effect(conn: psycopg.Connection[Any], _event: EventEnvelope, counted
 def bench_events(stack: Stack, settings: CommonSettings, total: int) -> list[Figure]:
     topic_raw, topic_ours = f"bench.raw.{uuid.uuid4().hex[:6]}", f"bench.outbox.{uuid.uuid4().hex[:6]}"
     ensure_topics(settings, [topic_raw, topic_ours], partitions=6)
-    payload = json.dumps(EventEnvelope.wrap(Counted(n=0), subject="s", producer="bench").model_dump(mode="json")).encode()
+    payload = json.dumps(
+        EventEnvelope.wrap(Counted(n=0), subject="s", producer="bench").model_dump(mode="json")
+    ).encode()
 
     # Raw: produce with acks=all on an idempotent producer, then consume everything.
     started = time.perf_counter()
@@ -179,8 +181,13 @@ def bench_events(stack: Stack, settings: CommonSettings, total: int) -> list[Fig
         producer.send(topic_raw, key=f"case-{n % 200}".encode(), value=payload)
     producer.flush()
     producer.close()
-    consumer = KafkaConsumer(topic_raw, **client_options(settings), group_id=f"g-{uuid.uuid4().hex[:6]}",
-                             auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        topic_raw,
+        **client_options(settings),
+        group_id=f"g-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     seen = 0
     while seen < total:
         for records in consumer.poll(timeout_ms=1000).values():
@@ -199,7 +206,9 @@ def bench_events(stack: Stack, settings: CommonSettings, total: int) -> list[Fig
         conn.execute(f'CREATE TABLE "{schema}".effects (n integer)')
     group = f"bench-{uuid.uuid4().hex[:6]}"
     inbox = InboxConsumer(
-        name=group, database_url=settings.database_url, schema=schema,
+        name=group,
+        database_url=settings.database_url,
+        schema=schema,
         consumer_factory=lambda: new_consumer(settings, topic_ours, group_id=group, client_id=group),
         handler=EventHandlers({Counted: _record_effect}, consumer=group),
     )
@@ -210,15 +219,23 @@ def bench_events(stack: Stack, settings: CommonSettings, total: int) -> list[Fig
         for first in range(0, total, 100):
             with conn.transaction():
                 for n in range(first, min(first + 100, total)):
-                    add_event(conn, topic_ours, EventEnvelope.wrap(Counted(n=n), subject=f"case-{n % 200}",
-                                                                   producer="bench"))
+                    add_event(
+                        conn, topic_ours, EventEnvelope.wrap(Counted(n=n), subject=f"case-{n % 200}", producer="bench")
+                    )
     while inbox.status.applied_total < total:
         time.sleep(0.05)
     rate = total / (time.perf_counter() - started)
     inbox.stop()
     thread.join(10)
-    return [Figure("events end to end", "events/s", rate, raw_rate,
-                   "outbox write + relay + inbox apply vs raw produce + consume")]
+    return [
+        Figure(
+            "events end to end",
+            "events/s",
+            rate,
+            raw_rate,
+            "outbox write + relay + inbox apply vs raw produce + consume",
+        )
+    ]
 
 
 async def bench_end_to_end(stack: Stack, client: Client, token: str, total: int, concurrency: int) -> list[Figure]:
@@ -265,11 +282,19 @@ async def bench_end_to_end(stack: Stack, client: Client, token: str, total: int,
 
 
 def bench_token_flood(stack: Stack, rate: float, seconds: float) -> list[Figure]:
-    figures = measure(stack.processes["intake-api"].url, stack.processes["issuer-api"].url, rate=rate, seconds=seconds,
-                      idle_seconds=5)
+    figures = measure(
+        stack.processes["intake-api"].url, stack.processes["issuer-api"].url, rate=rate, seconds=seconds, idle_seconds=5
+    )
     answers = ", ".join(f"{status}×{count}" for status, count in sorted(figures.statuses.items()))
-    return [Figure("form p95 under token flood", "ms", figures.flood_p95_ms, figures.idle_p95_ms,
-                   f"{rate:g} bad token requests/s for {seconds:g} s vs idle; answers {answers}")]
+    return [
+        Figure(
+            "form p95 under token flood",
+            "ms",
+            figures.flood_p95_ms,
+            figures.idle_p95_ms,
+            f"{rate:g} bad token requests/s for {seconds:g} s vs idle; answers {answers}",
+        )
+    ]
 
 
 def print_table(figures: list[Figure]) -> None:
@@ -296,8 +321,11 @@ class BenchStack:
 async def clerk_token(stack: Stack) -> str:
     client_secret = development_clients(stack.data_dir)["clerk-130402"]["client_secret"]
     async with httpx.AsyncClient() as http:
-        response = await http.post(f"{stack.processes['issuer-api'].url}/oauth/token", auth=("clerk-130402", client_secret),
-                                   data={"grant_type": "client_credentials"})
+        response = await http.post(
+            f"{stack.processes['issuer-api'].url}/oauth/token",
+            auth=("clerk-130402", client_secret),
+            data={"grant_type": "client_credentials"},
+        )
     response.raise_for_status()
     return str(response.json()["access_token"])
 
@@ -306,8 +334,13 @@ BENCH_PROCESSES = ["issuer-api", "intake-api", "intake-relay", "intake-worker", 
 
 
 @contextlib.asynccontextmanager
-async def bench_stack(extra_env: dict[str, str] | None = None, *, keep_data: bool = False, profile: str = "embedded",
-                      processes: list[str] | None = None) -> AsyncIterator[BenchStack]:
+async def bench_stack(
+    extra_env: dict[str, str] | None = None,
+    *,
+    keep_data: bool = False,
+    profile: str = "embedded",
+    processes: list[str] | None = None,
+) -> AsyncIterator[BenchStack]:
     """A stack under `.data/bench-stack/` (`bench-cluster/` for the cluster profile): the engines, intake and
     the lifecycle worker (or `processes`). Fresh, unless `keep_data`: then the engines start again on what the
     last run left (its open workflows)."""
@@ -315,8 +348,14 @@ async def bench_stack(extra_env: dict[str, str] | None = None, *, keep_data: boo
     make_stack(profile, data_dir, PORTS, with_ui=False, environ={}).stop()
     if not keep_data:
         shutil.rmtree(data_dir, ignore_errors=True)
-    stack = make_stack(profile, data_dir, PORTS, with_ui=False, environ={},
-                       extra_env={"INTAKE_COMPLAINTS_PER_PHONE_PER_DAY": "1000", **(extra_env or {})})
+    stack = make_stack(
+        profile,
+        data_dir,
+        PORTS,
+        with_ui=False,
+        environ={},
+        extra_env={"INTAKE_COMPLAINTS_PER_PHONE_PER_DAY": "1000", **(extra_env or {})},
+    )
     # The measures' own clients read the keys from the environment (set below); put back as found afterwards,
     # or a second stack in the same run (bench/topology.py) would take them for keys set by the operator.
     saved_environ = dict(os.environ)
@@ -340,8 +379,9 @@ async def bench_stack(extra_env: dict[str, str] | None = None, *, keep_data: boo
 
 async def main_async(args: argparse.Namespace) -> list[Figure]:
     figures: list[Figure] = []
-    processes = BENCH_PROCESSES + ([p for p in console_queue.PROCESSES if p not in BENCH_PROCESSES]
-                                   if args.queue_cases else [])
+    processes = BENCH_PROCESSES + (
+        [p for p in console_queue.PROCESSES if p not in BENCH_PROCESSES] if args.queue_cases else []
+    )
     async with bench_stack(profile=args.profile, processes=processes) as bench:
         # A count of 0 skips its measure (`--requests 0 --events 0 --e2e 0`: the token flood alone).
         if args.requests:
@@ -355,11 +395,19 @@ async def main_async(args: argparse.Namespace) -> list[Figure]:
             figures += await bench_end_to_end(bench.stack, bench.client, bench.token, args.e2e, args.concurrency)
         if args.queue_cases:
             print("the console's queue page…", flush=True)
-            measured = await asyncio.to_thread(console_queue.measure_queue, bench.stack, args.queue_cases,
-                                               args.queue_repeat)
-            figures += [Figure(f"console queue page {q} ({args.queue_cases:,} open cases)", "ms",
-                               measured["console"][q], measured["api"][q], console_queue.BASELINE)
-                        for q in ("p50", "p95")]
+            measured = await asyncio.to_thread(
+                console_queue.measure_queue, bench.stack, args.queue_cases, args.queue_repeat
+            )
+            figures += [
+                Figure(
+                    f"console queue page {q} ({args.queue_cases:,} open cases)",
+                    "ms",
+                    measured["console"][q],
+                    measured["api"][q],
+                    console_queue.BASELINE,
+                )
+                for q in ("p50", "p95")
+            ]
         if args.flood_rate > 0:
             print("token flood…", flush=True)
             figures += await asyncio.to_thread(bench_token_flood, bench.stack, args.flood_rate, args.flood_seconds)
@@ -372,22 +420,38 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--e2e", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--flood-rate", type=float, default=50, help="bad token requests/s of the token flood (0: skip)")
+    parser.add_argument(
+        "--flood-rate", type=float, default=50, help="bad token requests/s of the token flood (0: skip)"
+    )
     parser.add_argument("--flood-seconds", type=float, default=10)
-    parser.add_argument("--queue-cases", type=int, default=10000,
-                        help="open cases in one county for the console's queue page (0: skip)")
+    parser.add_argument(
+        "--queue-cases", type=int, default=10000, help="open cases in one county for the console's queue page (0: skip)"
+    )
     parser.add_argument("--queue-repeat", type=int, default=200)
-    parser.add_argument("--profile", choices=PROFILES, default="embedded",
-                        help="the engines measured: make run's (embedded) or make run-cluster's (cluster)")
+    parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="embedded",
+        help="the engines measured: make run's (embedded) or make run-cluster's (cluster)",
+    )
     args = parser.parse_args()
     figures = asyncio.run(main_async(args))
     print_table(figures)
     RESULTS.mkdir(parents=True, exist_ok=True)
     machine = {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()}
     written = RESULTS / ("latest.json" if args.profile == "embedded" else f"latest-{args.profile}.json")
-    written.write_text(json.dumps(
-        {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine, "args": vars(args),
-         "figures": [{**asdict(f), "ratio": f.ratio} for f in figures]}, indent=2, ensure_ascii=False))
+    written.write_text(
+        json.dumps(
+            {
+                "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "machine": machine,
+                "args": vars(args),
+                "figures": [{**asdict(f), "ratio": f.ratio} for f in figures],
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
     print(f"\nwritten to {written}")
 
 

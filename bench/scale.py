@@ -103,15 +103,10 @@ GENERATE = [
 ]
 
 RAW_FIRST_PAGE = (
-    "SELECT * FROM ledger WHERE merged_into IS NULL AND county = %s "
-    "ORDER BY received_at DESC, case_id DESC LIMIT 51"
+    "SELECT * FROM ledger WHERE merged_into IS NULL AND county = %s ORDER BY received_at DESC, case_id DESC LIMIT 51"
 )
-RAW_REPORT = (
-    "SELECT county, count(*) FROM complaints WHERE submitted_at >= %s AND submitted_at < %s GROUP BY county"
-)
-RAW_REPORT_COUNTY = (
-    "SELECT count(*) FROM complaints WHERE submitted_at >= %s AND submitted_at < %s AND county = %s"
-)
+RAW_REPORT = "SELECT county, count(*) FROM complaints WHERE submitted_at >= %s AND submitted_at < %s GROUP BY county"
+RAW_REPORT_COUNTY = "SELECT count(*) FROM complaints WHERE submitted_at >= %s AND submitted_at < %s AND county = %s"
 
 
 async def timed(repeat: int, call: Callable[[], Awaitable[Any]]) -> list[float]:
@@ -137,8 +132,9 @@ async def measure(url: str, repeat: int) -> tuple[list[dict[str, Any]], dict[str
         # The deep page: the cursor of page 200 of one county, found once.
         cursor = None
         for _ in range(200):
-            _, cursor = await store.list_cases(conn, store.QueueFilter(county="130402"), sort="received_at",
-                                               limit=50, after=cursor)
+            _, cursor = await store.list_cases(
+                conn, store.QueueFilter(county="130402"), sort="received_at", limit=50, after=cursor
+            )
         deep = cursor
 
         async def raw(query: str, *params: Any) -> None:
@@ -160,35 +156,62 @@ async def measure(url: str, repeat: int) -> tuple[list[dict[str, Any]], dict[str
         console.print(f"report figures checked against the plain queries: {checks}")
 
         cases = [
-            ("case list, first page, one county", lambda: store.list_cases(
-                conn, store.QueueFilter(county="130402"), sort="received_at", limit=50, after=None),
-             lambda: raw(RAW_FIRST_PAGE, "130402")),
-            ("case list, page 200 (cursor)", lambda: store.list_cases(
-                conn, store.QueueFilter(county="130402"), sort="received_at", limit=50, after=deep),
-             lambda: raw(RAW_FIRST_PAGE, "130402")),
-            ("case list, open and overdue, by deadline", lambda: store.list_cases(
-                conn, store.QueueFilter(county="130402", overdue=True), sort="next_deadline", limit=50, after=None),
-             lambda: raw(RAW_FIRST_PAGE, "130402")),
-            ("quarterly report, whole city", lambda: reports.figures(conn, quarter),
-             lambda: raw(RAW_REPORT, start, end)),
-            ("quarterly report, one county", lambda: reports.figures(conn, quarter, "130402"),
-             lambda: raw(RAW_REPORT_COUNTY, start, end, "130402")),
+            (
+                "case list, first page, one county",
+                lambda: store.list_cases(
+                    conn, store.QueueFilter(county="130402"), sort="received_at", limit=50, after=None
+                ),
+                lambda: raw(RAW_FIRST_PAGE, "130402"),
+            ),
+            (
+                "case list, page 200 (cursor)",
+                lambda: store.list_cases(
+                    conn, store.QueueFilter(county="130402"), sort="received_at", limit=50, after=deep
+                ),
+                lambda: raw(RAW_FIRST_PAGE, "130402"),
+            ),
+            (
+                "case list, open and overdue, by deadline",
+                lambda: store.list_cases(
+                    conn, store.QueueFilter(county="130402", overdue=True), sort="next_deadline", limit=50, after=None
+                ),
+                lambda: raw(RAW_FIRST_PAGE, "130402"),
+            ),
+            (
+                "quarterly report, whole city",
+                lambda: reports.figures(conn, quarter),
+                lambda: raw(RAW_REPORT, start, end),
+            ),
+            (
+                "quarterly report, one county",
+                lambda: reports.figures(conn, quarter, "130402"),
+                lambda: raw(RAW_REPORT_COUNTY, start, end, "130402"),
+            ),
             # The same figures by the plain queries, one scan per question (the report before its summary).
-            ("quarterly report, whole city, plain queries", lambda: report_days.scanned_facts(conn, quarter),
-             lambda: raw(RAW_REPORT, start, end)),
-            ("quarterly report, one county, plain queries",
-             lambda: report_days.scanned_facts(conn, quarter, "130402"),
-             lambda: raw(RAW_REPORT_COUNTY, start, end, "130402")),
+            (
+                "quarterly report, whole city, plain queries",
+                lambda: report_days.scanned_facts(conn, quarter),
+                lambda: raw(RAW_REPORT, start, end),
+            ),
+            (
+                "quarterly report, one county, plain queries",
+                lambda: report_days.scanned_facts(conn, quarter, "130402"),
+                lambda: raw(RAW_REPORT_COUNTY, start, end, "130402"),
+            ),
         ]
         for name, anxin_call, raw_call in cases:
             anxin = await timed(repeat, anxin_call)
             baseline = await timed(repeat, raw_call)
-            rows.append({
-                "measure": name,
-                "anxin_p50_ms": round(percentile(anxin, 50), 1), "anxin_p95_ms": round(percentile(anxin, 95), 1),
-                "raw_p50_ms": round(percentile(baseline, 50), 1), "raw_p95_ms": round(percentile(baseline, 95), 1),
-                "ratio_p50": round(percentile(anxin, 50) / max(percentile(baseline, 50), 0.01), 2),
-            })
+            rows.append(
+                {
+                    "measure": name,
+                    "anxin_p50_ms": round(percentile(anxin, 50), 1),
+                    "anxin_p95_ms": round(percentile(anxin, 95), 1),
+                    "raw_p50_ms": round(percentile(baseline, 50), 1),
+                    "raw_p95_ms": round(percentile(baseline, 95), 1),
+                    "ratio_p50": round(percentile(anxin, 50) / max(percentile(baseline, 50), 0.01), 2),
+                }
+            )
     return rows, checks
 
 
@@ -214,16 +237,25 @@ def complaints_part(total: int, repeat: int) -> dict[str, Any]:
     finally:
         engine.stop()
 
-    table = Table(title=f"{total:,} complaints, {cases:,} cases (load {load_seconds:.0f} s, "
-                        f"database {size[0] if size else '?'})")
+    table = Table(
+        title=f"{total:,} complaints, {cases:,} cases (load {load_seconds:.0f} s, database {size[0] if size else '?'})"
+    )
     for column in ("measure", "anxin p50 ms", "anxin p95 ms", "raw p50 ms", "raw p95 ms", "ratio p50"):
         table.add_column(column, justify="left" if column == "measure" else "right")
     for row in rows:
-        table.add_row(row["measure"], *(str(row[k]) for k in (
-            "anxin_p50_ms", "anxin_p95_ms", "raw_p50_ms", "raw_p95_ms", "ratio_p50")))
+        table.add_row(
+            row["measure"],
+            *(str(row[k]) for k in ("anxin_p50_ms", "anxin_p95_ms", "raw_p50_ms", "raw_p95_ms", "ratio_p50")),
+        )
     console.print(table)
-    return {"complaints": total, "cases": cases, "load_seconds": round(load_seconds, 1),
-            "database_size": size[0] if size else None, "rows": rows, "report_checks": checks}
+    return {
+        "complaints": total,
+        "cases": cases,
+        "load_seconds": round(load_seconds, 1),
+        "database_size": size[0] if size else None,
+        "rows": rows,
+        "report_checks": checks,
+    }
 
 
 def workflows_part(total: int, concurrency: int, e2e: int, profile: str = "embedded") -> dict[str, Any]:
@@ -236,23 +268,39 @@ def workflows_part(total: int, concurrency: int, e2e: int, profile: str = "embed
 
     result = asyncio.run(run())
     mib = 1024 * 1024
-    table = Table(title=f"{total:,} complaint workflows waiting on their timers (started in "
-                        f"{result['start_seconds']:.0f} s, first steps done in {result['settled_seconds']:.0f} s)")
+    table = Table(
+        title=f"{total:,} complaint workflows waiting on their timers (started in "
+        f"{result['start_seconds']:.0f} s, first steps done in {result['settled_seconds']:.0f} s)"
+    )
     for column in ("measure", "idle", "peak", f"{total:,} open"):
         table.add_column(column, justify="left" if column == "measure" else "right")
     server = "Temporal dev server" if profile == "embedded" else "Temporal Server"
     for name, key in (("lifecycle worker RSS (MiB)", "worker_rss"), (f"{server} RSS (MiB)", "temporal_rss")):
-        table.add_row(name, f"{result['idle'][key] / mib:.0f}", f"{result['peak'][key] / mib:.0f}",
-                      f"{result['open'][key] / mib:.0f}")
+        table.add_row(
+            name,
+            f"{result['idle'][key] / mib:.0f}",
+            f"{result['peak'][key] / mib:.0f}",
+            f"{result['open'][key] / mib:.0f}",
+        )
     storage = "Temporal SQLite" if profile == "embedded" else "Temporal's PostgreSQL databases"
-    table.add_row(f"{storage} on disk (MiB)", f"{sum(result['idle']['database'].values()) / mib:.0f}", "",
-                  f"{sum(result['open']['database'].values()) / mib:.0f}")
+    table.add_row(
+        f"{storage} on disk (MiB)",
+        f"{sum(result['idle']['database'].values()) / mib:.0f}",
+        "",
+        f"{sum(result['open']['database'].values()) / mib:.0f}",
+    )
     for empty, loaded in zip(result["end_to_end_empty"], result["end_to_end_open"], strict=True):
-        table.add_row(f"{empty['name']} ({empty['unit']}; anxin / raw)", f"{empty['anxin']} / {empty['raw']}", "",
-                      f"{loaded['anxin']} / {loaded['raw']}")
+        table.add_row(
+            f"{empty['name']} ({empty['unit']}; anxin / raw)",
+            f"{empty['anxin']} / {empty['raw']}",
+            "",
+            f"{loaded['anxin']} / {loaded['raw']}",
+        )
     console.print(table)
-    console.print(f"running on the server: {result['running_on_server']:,}; sample waiting on a timer: "
-                  f"{result['sample_waiting_on_timer']}")
+    console.print(
+        f"running on the server: {result['running_on_server']:,}; sample waiting on a timer: "
+        f"{result['sample_waiting_on_timer']}"
+    )
     return result
 
 
@@ -286,29 +334,50 @@ def main() -> None:
     parser.add_argument("--workflows", type=int, default=100_000, help="complaint workflows opened (0: skip)")
     parser.add_argument("--concurrency", type=int, default=64, help="workflow starts in flight")
     parser.add_argument("--e2e", type=int, default=60, help="complaints of each end-to-end measure")
-    parser.add_argument("--reopen", action="store_true",
-                        help="only the end-to-end figure, on the workflows the last run left open (stack restarted)")
-    parser.add_argument("--profile", choices=["embedded", "cluster"], default="embedded",
-                        help="the open workflows on make run's engines or make run-cluster's (kept apart in scale.json)")
+    parser.add_argument(
+        "--reopen",
+        action="store_true",
+        help="only the end-to-end figure, on the workflows the last run left open (stack restarted)",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=["embedded", "cluster"],
+        default="embedded",
+        help="the open workflows on make run's engines or make run-cluster's (kept apart in scale.json)",
+    )
     args = parser.parse_args()
 
     started = time.monotonic()
-    machine = {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-               "memory_gib": round(psutil.virtual_memory().total / 1024**3, 1)}
+    machine = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 1024**3, 1),
+    }
     # A part skipped with 0 keeps its figures from the last run that measured it.
     path = RESULTS / "scale.json"
     result: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
     if args.reopen:
-        result["workflows_reopened"] = {"at": datetime.now(UTC).isoformat(), "machine": machine,
-                                        **reopened_part(args.e2e)}
+        result["workflows_reopened"] = {
+            "at": datetime.now(UTC).isoformat(),
+            "machine": machine,
+            **reopened_part(args.e2e),
+        }
         args.workflows = args.complaints = 0
     if args.workflows:
         key = "workflows" if args.profile == "embedded" else f"workflows_{args.profile}"
-        result[key] = {"at": datetime.now(UTC).isoformat(), "machine": machine, "profile": args.profile,
-                       **workflows_part(args.workflows, args.concurrency, args.e2e, args.profile)}
+        result[key] = {
+            "at": datetime.now(UTC).isoformat(),
+            "machine": machine,
+            "profile": args.profile,
+            **workflows_part(args.workflows, args.concurrency, args.e2e, args.profile),
+        }
     if args.complaints:
-        result["complaints"] = {"at": datetime.now(UTC).isoformat(), "machine": machine,
-                                **complaints_part(args.complaints, args.repeat)}
+        result["complaints"] = {
+            "at": datetime.now(UTC).isoformat(),
+            "machine": machine,
+            **complaints_part(args.complaints, args.repeat),
+        }
     wall = time.monotonic() - started
     console.print(f"wall time {wall:.0f} s")
     for part in ("workflows", "complaints"):
@@ -317,6 +386,7 @@ def main() -> None:
             result[key]["wall_seconds"] = round(wall, 1)
     RESULTS.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+
 
 if __name__ == "__main__":
     main()

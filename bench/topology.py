@@ -111,8 +111,11 @@ def first_steps_done(stack: Stack) -> int:
 async def first_steps(bench: BenchStack, total: int, concurrency: int) -> dict[str, Any]:
     """File `total` complaints (spread over the running API replicas) and time them to their first steps."""
     stack = bench.stack
-    apis = [spec.url for name, spec in stack.processes.items() if name.startswith("intake-api")
-            and spec.process and spec.process.poll() is None]
+    apis = [
+        spec.url
+        for name, spec in stack.processes.items()
+        if name.startswith("intake-api") and spec.process and spec.process.poll() is None
+    ]
     token = await bench.fresh_token()
     before_steps = await asyncio.to_thread(first_steps_done, stack)
     before_cpu = await asyncio.to_thread(cpu_snapshot, stack)
@@ -134,7 +137,9 @@ async def first_steps(bench: BenchStack, total: int, concurrency: int) -> dict[s
     after_cpu = await asyncio.to_thread(cpu_snapshot, stack)
     spent = {c: after_cpu[c] - before_cpu[c] for c in COMPONENTS}
     return {
-        "complaints": total, "seconds": round(elapsed, 1), "first_steps_per_second": round(total / elapsed, 1),
+        "complaints": total,
+        "seconds": round(elapsed, 1),
+        "first_steps_per_second": round(total / elapsed, 1),
         "filed_per_second": round(filing_rate, 1),
         "cpu_ms_per_complaint": {c: round(1000 * spent[c] / total, 1) for c in COMPONENTS},
         "share_of_a_core": {c: round(spent[c] / elapsed, 2) for c in COMPONENTS},
@@ -143,15 +148,20 @@ async def first_steps(bench: BenchStack, total: int, concurrency: int) -> dict[s
 
 
 async def measure_profile(profile: str, args: argparse.Namespace) -> dict[str, Any]:
-    processes = CORE_PROCESSES if profile == "embedded" else [
-        *CORE_PROCESSES, *[f"{name}-2" for name in CORE_PROCESSES if name not in SCALED]]
+    processes = (
+        CORE_PROCESSES
+        if profile == "embedded"
+        else [*CORE_PROCESSES, *[f"{name}-2" for name in CORE_PROCESSES if name not in SCALED]]
+    )
     async with bench_stack(profile=profile, processes=processes) as bench:
         stack = bench.stack
         result: dict[str, Any] = {"profile": profile}
         print(f"{profile}: end to end against raw start_workflow…", flush=True)
         figures = await bench_end_to_end(stack, bench.client, bench.token, args.e2e, args.concurrency)
-        result["end_to_end"] = [{"name": f.name, "anxin": round(f.anxin, 1), "raw": round(f.raw, 1),
-                                 "ratio": round(f.ratio, 2)} for f in figures]
+        result["end_to_end"] = [
+            {"name": f.name, "anxin": round(f.anxin, 1), "raw": round(f.raw, 1), "ratio": round(f.ratio, 2)}
+            for f in figures
+        ]
         print(f"{profile}: first steps, one consumer and one lifecycle worker…", flush=True)
         result["one_replica"] = await first_steps(bench, args.complaints, args.concurrency)
         if profile != "embedded":
@@ -159,8 +169,9 @@ async def measure_profile(profile: str, args: argparse.Namespace) -> dict[str, A
             await asyncio.sleep(10)  # the consumer group's rebalance and the second worker's first polls
             print(f"{profile}: first steps, two consumers and two lifecycle workers…", flush=True)
             result["two_replicas"] = await first_steps(bench, args.complaints, args.concurrency)
-        result["memory_mb"] = {engine: round(sum(tree_memory(pid) for pid in pids) / 2**20)
-                               for engine, pids in engine_pids(stack).items()}
+        result["memory_mb"] = {
+            engine: round(sum(tree_memory(pid) for pid in pids) / 2**20) for engine, pids in engine_pids(stack).items()
+        }
         return result
 
 
@@ -173,10 +184,17 @@ def print_table(results: list[dict[str, Any]]) -> None:
             if phase not in result:
                 continue
             run = result[phase]
-            print(f"  {phase}: {run['first_steps_per_second']} complaints/s to first steps "
-                  f"({run['complaints']} in {run['seconds']} s), {run['cpu_ms_per_complaint_total']} CPU ms each")
-            print("    " + ", ".join(f"{c} {run['cpu_ms_per_complaint'][c]} ms ({run['share_of_a_core'][c]:.2f} core)"
-                                     for c in COMPONENTS))
+            print(
+                f"  {phase}: {run['first_steps_per_second']} complaints/s to first steps "
+                f"({run['complaints']} in {run['seconds']} s), {run['cpu_ms_per_complaint_total']} CPU ms each"
+            )
+            print(
+                "    "
+                + ", ".join(
+                    f"{c} {run['cpu_ms_per_complaint'][c]} ms ({run['share_of_a_core'][c]:.2f} core)"
+                    for c in COMPONENTS
+                )
+            )
         print("  memory MB: " + ", ".join(f"{k} {v}" for k, v in result["memory_mb"].items()))
 
 
@@ -191,9 +209,13 @@ def main() -> None:
     print_table(results)
     RESULTS.mkdir(parents=True, exist_ok=True)
     machine = {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()}
-    (RESULTS / "topology.json").write_text(json.dumps(
-        {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine, "args": vars(args), "profiles": results},
-        indent=2, ensure_ascii=False))
+    (RESULTS / "topology.json").write_text(
+        json.dumps(
+            {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine, "args": vars(args), "profiles": results},
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
     print(f"\nwritten to {RESULTS / 'topology.json'}")
     exit_program(0)
 

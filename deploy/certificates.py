@@ -39,8 +39,12 @@ def _key() -> rsa.RSAPrivateKey:
 
 
 def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Anxin development"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Anxin development"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -51,8 +55,9 @@ def _write_private(path: Path, data: bytes) -> None:
 
 def _pem_key(key: rsa.RSAPrivateKey) -> bytes:
     # PKCS#8, unencrypted: what Kafka's PEM key store, PostgreSQL, Go and the Temporal SDK all read.
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _pem_cert(cert: x509.Certificate) -> bytes:
@@ -70,11 +75,26 @@ class ClusterTransport:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.folder.chmod(0o700)
         if not self._credentials_path.exists():
-            _write_private(self._credentials_path, json.dumps({
-                KAFKA_CLIENT_USER: secrets.token_urlsafe(24), KAFKA_BROKER_USER: secrets.token_urlsafe(24),
-            }).encode())
-        if not all(path.exists() for path in (self.ca, self.server_cert, self.server_key, self.server_keystore,
-                                              self.client_cert, self.client_key)):
+            _write_private(
+                self._credentials_path,
+                json.dumps(
+                    {
+                        KAFKA_CLIENT_USER: secrets.token_urlsafe(24),
+                        KAFKA_BROKER_USER: secrets.token_urlsafe(24),
+                    }
+                ).encode(),
+            )
+        if not all(
+            path.exists()
+            for path in (
+                self.ca,
+                self.server_cert,
+                self.server_key,
+                self.server_keystore,
+                self.client_cert,
+                self.client_key,
+            )
+        ):
             _make_certificates(self)
         return self
 
@@ -159,29 +179,59 @@ def _make_certificates(transport: ClusterTransport) -> None:
     ca_key = _key()
     ca_name = _name("Anxin development CA")
     ca = (
-        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(start)
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
         .not_valid_after(now + datetime.timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                     content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                     key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
 
-    def leaf(common_name: str, usages: list[x509.ObjectIdentifier],
-             names: list[x509.GeneralName]) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    def leaf(
+        common_name: str, usages: list[x509.ObjectIdentifier], names: list[x509.GeneralName]
+    ) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
         key = _key()
         builder = (
-            x509.CertificateBuilder().subject_name(_name(common_name)).issuer_name(ca_name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(start).not_valid_after(now + datetime.timedelta(days=825))
+            x509.CertificateBuilder()
+            .subject_name(_name(common_name))
+            .issuer_name(ca_name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start)
+            .not_valid_after(now + datetime.timedelta(days=825))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_encipherment=True, key_cert_sign=False,
-                                         crl_sign=False, content_commitment=False, data_encipherment=False,
-                                         key_agreement=False, encipher_only=False, decipher_only=False),
-                           critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    key_encipherment=True,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    content_commitment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
             .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         )
@@ -192,7 +242,8 @@ def _make_certificates(transport: ClusterTransport) -> None:
     # The engines' certificate also authenticates a client: Temporal Server's own system worker presents it to
     # its frontend, which requires a client certificate from everyone.
     server_key, server_cert = leaf(
-        "Anxin development engines", [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH],
+        "Anxin development engines",
+        [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH],
         [x509.DNSName(SERVER_NAME), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))],
     )
     client_key, client_cert = leaf("anxin-processes", [ExtendedKeyUsageOID.CLIENT_AUTH], [])

@@ -50,11 +50,18 @@ class ClusterStack(Stack):
         super().__init__(data_dir, ports, **options)  # type: ignore[arg-type]
         # Temporal Server serves no Web UI (the dev server does): the UI server of its own, on the same port
         # as make run's, decrypting through the codec server as there.
-        self.temporal_ui = TemporalUIEngine(
-            self.data_dir, self.log_dir, self.ports.temporal_ui, self.temporal.address,
-            f"http://127.0.0.1:{self.ports.codec_server}/{codec_path_token(self.data_dir)}",
-            transport=self.transport,
-        ) if self.with_ui else None
+        self.temporal_ui = (
+            TemporalUIEngine(
+                self.data_dir,
+                self.log_dir,
+                self.ports.temporal_ui,
+                self.temporal.address,
+                f"http://127.0.0.1:{self.ports.codec_server}/{codec_path_token(self.data_dir)}",
+                transport=self.transport,
+            )
+            if self.with_ui
+            else None
+        )
 
     @cached_property
     def transport(self) -> ClusterTransport:
@@ -75,8 +82,14 @@ class ClusterStack(Stack):
         return {**super().engine_env(), "ANXIN_MIGRATE_ON_START": "false"}
 
     def make_temporal(self, env: dict[str, str]) -> TemporalEngine:
-        return TemporalServerEngine(self.data_dir, self.log_dir, self.ports.temporal, self.postgres,
-                                    search_attributes(), transport=self.transport)
+        return TemporalServerEngine(
+            self.data_dir,
+            self.log_dir,
+            self.ports.temporal,
+            self.postgres,
+            search_attributes(),
+            transport=self.transport,
+        )
 
     def make_kafka(self, env: dict[str, str]) -> KafkaCluster:
         return KafkaCluster(self.data_dir, self.log_dir, self.ports.kafka, transport=self.transport)
@@ -111,8 +124,9 @@ class ClusterStack(Stack):
                 env = dict(spec.env)
                 if "ANXIN_TEMPORAL_SDK_METRICS_PORT" in env:
                     env["ANXIN_TEMPORAL_SDK_METRICS_PORT"] = str(int(env["ANXIN_TEMPORAL_SDK_METRICS_PORT"]) + step)
-                specs.append(ProcessSpec(f"{spec.name}-{replica}", spec.argv, spec.port + step, env,
-                                         ready_path=spec.ready_path))
+                specs.append(
+                    ProcessSpec(f"{spec.name}-{replica}", spec.argv, spec.port + step, env, ready_path=spec.ready_path)
+                )
         return specs
 
     @staticmethod

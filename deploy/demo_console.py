@@ -45,11 +45,17 @@ class DemoPerson:
 
     @property
     def describes(self) -> str:
-        return {"county_inspector": f"县区监察员（{self.county}）", "department": f"行业部门（{self.department}）",
-                "police": "公安联络员", "city_office": "市劳动保障监察支队",
-                "bureau_head": f"县区人社局负责人（{self.county}）", "intake_clerk": f"窗口登记员（{self.county}）",
-                "procuratorate": "检察院联络员", "arbitration": "劳动人事争议仲裁院",
-                "legal_aid": "法律援助中心"}.get(self.role, self.role)
+        return {
+            "county_inspector": f"县区监察员（{self.county}）",
+            "department": f"行业部门（{self.department}）",
+            "police": "公安联络员",
+            "city_office": "市劳动保障监察支队",
+            "bureau_head": f"县区人社局负责人（{self.county}）",
+            "intake_clerk": f"窗口登记员（{self.county}）",
+            "procuratorate": "检察院联络员",
+            "arbitration": "劳动人事争议仲裁院",
+            "legal_aid": "法律援助中心",
+        }.get(self.role, self.role)
 
 
 # One of each role whose pages the console has; the county and department are the demo complaints'.
@@ -70,14 +76,16 @@ def demo_people(data_dir: Path, issuer_database_url: str) -> list[DemoPerson]:
     """The demo's people with their passwords, their accounts made at the issuer if not yet there."""
     kept = data_dir / "development-people.json"
     passwords: dict[str, str] = json.loads(kept.read_text()) if kept.exists() else {}
-    people = [DemoPerson(**{**asdict(p), "password": passwords.get(p.person_id) or secrets.token_urlsafe(12)})
-              for p in PEOPLE]
+    people = [
+        DemoPerson(**{**asdict(p), "password": passwords.get(p.person_id) or secrets.token_urlsafe(12)}) for p in PEOPLE
+    ]
     with psycopg.connect(issuer_database_url, options=f"-c search_path={SCHEMA}") as conn:
         existing = {account.person_id for account in list_accounts(conn)}
         for person in people:
             if person.person_id not in existing:
-                account = NewAccount(person.person_id, person.name, Role(person.role), person.county,
-                                     person.department).checked()
+                account = NewAccount(
+                    person.person_id, person.name, Role(person.role), person.county, person.department
+                ).checked()
                 add_account(conn, account, person.password, totp=False)
     kept.write_text(json.dumps({p.person_id: p.password for p in people}, indent=2))
     os.chmod(kept, 0o600)
@@ -91,8 +99,9 @@ async def sign_in(console_url: str, person: DemoPerson) -> str:
         csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
         if form.status_code != 200 or csrf is None:
             raise RuntimeError(f"the console's sign-in page answered {form.status_code}")
-        landed = await browser.post("/sign-in", data={"csrf": csrf.group(1), "person_id": person.person_id,
-                                                      "password": person.password})
+        landed = await browser.post(
+            "/sign-in", data={"csrf": csrf.group(1), "person_id": person.person_id, "password": person.password}
+        )
         title = re.search(r"<title>([^<]*)</title>", landed.text)
         if landed.status_code != 200 or "/sign-in" in str(landed.url):
             raise RuntimeError(f"{person.person_id} could not sign in: {landed.status_code}")
@@ -114,11 +123,16 @@ async def leave_a_case_at_each_stage(demo: Demo, seed: int, complaint_body: Any)
     complaint id."""
     name = "left at each stage"
     left: dict[str, str] = {}
-    employers = ("邯郸市待受理劳务有限公司", "邯郸市待核实建筑有限公司", "邯郸市待送达装饰有限公司",
-                 "邯郸市待支付市政工程有限公司")
-    ids = [await demo.file(name, complaint_body(seed * 10 + i, employer=employer, workers=2, amount="12000",
-                                                   months=4))
-           for i, employer in enumerate(employers)]
+    employers = (
+        "邯郸市待受理劳务有限公司",
+        "邯郸市待核实建筑有限公司",
+        "邯郸市待送达装饰有限公司",
+        "邯郸市待支付市政工程有限公司",
+    )
+    ids = [
+        await demo.file(name, complaint_body(seed * 10 + i, employer=employer, workers=2, amount="12000", months=4))
+        for i, employer in enumerate(employers)
+    ]
     left["acceptance"] = ids[0]
     cases = [await demo.accept(name, complaint_id) for complaint_id in ids[1:]]
     left["verification"] = cases[0]
@@ -130,14 +144,26 @@ async def leave_a_case_at_each_stage(demo: Demo, seed: int, complaint_body: Any)
     left["payment"] = cases[2]
     # A complaint whose inspector asked for more papers (its 补正 limit running), and a case handed off to the
     # housing department that has not answered (on a compressed clock its ladder of letters soon climbs).
-    waiting = await demo.file(name, complaint_body(seed * 10 + 4, employer="邯郸市待补正劳务有限公司", workers=1,
-                                                   amount="5000", months=1))
-    await demo.decide(name, waiting, AcceptanceDecision(
-        decision=AcceptanceDecisionKind.REQUEST_MORE_INFO, decided_by="inspector-130402",
-        missing_items=["劳动合同或考勤记录", "欠条或工资表"]))
+    waiting = await demo.file(
+        name, complaint_body(seed * 10 + 4, employer="邯郸市待补正劳务有限公司", workers=1, amount="5000", months=1)
+    )
+    await demo.decide(
+        name,
+        waiting,
+        AcceptanceDecision(
+            decision=AcceptanceDecisionKind.REQUEST_MORE_INFO,
+            decided_by="inspector-130402",
+            missing_items=["劳动合同或考勤记录", "欠条或工资表"],
+        ),
+    )
     left["information"] = waiting
-    handed = await demo.accept(name, await demo.file(name, complaint_body(
-        seed * 10 + 5, employer="邯郸市待移交建设工程有限公司", workers=6, amount="48000", months=2)))
+    handed = await demo.accept(
+        name,
+        await demo.file(
+            name,
+            complaint_body(seed * 10 + 5, employer="邯郸市待移交建设工程有限公司", workers=6, amount="48000", months=2),
+        ),
+    )
     await demo.verified(handed, VerificationOutcome.PROJECT_PAYMENT_DISPUTE, department="housing")
     left["handoff"] = handed
     return left

@@ -33,11 +33,15 @@ def _first_of_last_month(today: date) -> date:
 def _project(seed: int, credit_code: Callable[[int], str], today: date) -> dict[str, Any]:
     start = (today.replace(day=1) - timedelta(days=80)).replace(day=1)
     return {
-        "code": f"DEMO-{seed}", "county": COUNTY, "name": "邯山区演示保障性住房项目（工资停发）",
+        "code": f"DEMO-{seed}",
+        "county": COUNTY,
+        "name": "邯山区演示保障性住房项目（工资停发）",
         "owner": {"name": "邯郸市某城市建设投资有限公司", "credit_code": credit_code(seed + 70)},
         "general_contractor": {"name": "河北某建工集团有限公司", "credit_code": credit_code(seed + 71)},
-        "contract_value": "20000000.00", "start_date": start.isoformat(),
-        "planned_end_date": start.replace(year=start.year + 2).isoformat(), "department": "housing",
+        "contract_value": "20000000.00",
+        "start_date": start.isoformat(),
+        "planned_end_date": start.replace(year=start.year + 2).isoformat(),
+        "department": "housing",
         "wage_account": {"bank": "中国建设银行邯郸分行", "opened_on": (start - timedelta(days=10)).isoformat()},
         "deposit": {"amount": "200000.00", "form": "bank_guarantee", "status": "lodged"},
     }
@@ -52,20 +56,33 @@ def _roster(seed: int, id_number: Callable[[int], str]) -> bytes:
     return out.getvalue().encode()
 
 
-async def payroll_stops(client: Client, http: httpx.AsyncClient, token: str, seed: int, *,
-                        say: Callable[[str], None], credit_code: Callable[[int], str],
-                        id_number: Callable[[int], str]) -> str:
+async def payroll_stops(
+    client: Client,
+    http: httpx.AsyncClient,
+    token: str,
+    seed: int,
+    *,
+    say: Callable[[str], None],
+    credit_code: Callable[[int], str],
+    id_number: Callable[[int], str],
+) -> str:
     """The project's id, once its missing payroll has raised its early warning."""
     headers = {"Authorization": f"Bearer {token}"}
     today = legal_date(datetime.now(UTC))
-    registered = await http.post(f"{MONITORING}/v1/projects", json=_project(seed, credit_code, today),
-                                 headers={**headers, "Idempotency-Key": str(uuid.uuid4())})
+    registered = await http.post(
+        f"{MONITORING}/v1/projects",
+        json=_project(seed, credit_code, today),
+        headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
+    )
     registered.raise_for_status()
     project_id = str(registered.json()["project_id"])
     month = _first_of_last_month(today)
     say(f"registered project {project_id}, started {registered.json()['start_date']}")
-    imported = await http.post(f"{MONITORING}/v1/projects/{project_id}/attendance/{month:%Y-%m}", headers=headers,
-                               files={"file": ("考勤.csv", _roster(seed, id_number), "text/csv")})
+    imported = await http.post(
+        f"{MONITORING}/v1/projects/{project_id}/attendance/{month:%Y-%m}",
+        headers=headers,
+        files={"file": ("考勤.csv", _roster(seed, id_number), "text/csv")},
+    )
     imported.raise_for_status()
     say(f"{month:%Y-%m} roster imported ({imported.json()['workers']} workers); the bank's payroll never comes")
     # The workflow is started by the monitoring worker on the project's event: wait for it, then check the month.
@@ -83,8 +100,10 @@ async def payroll_stops(client: Client, http: httpx.AsyncClient, token: str, see
         answer.raise_for_status()
         payroll = [w for w in answer.json()["items"] if w["check"] == "payroll_received" and w["open"]]
         if payroll:
-            say(f"early warning {payroll[0]['warning_id']} ({payroll[0]['level']}): no payroll for "
-                f"{payroll[0]['month']}")
+            say(
+                f"early warning {payroll[0]['warning_id']} ({payroll[0]['level']}): no payroll for "
+                f"{payroll[0]['month']}"
+            )
             return project_id
         await asyncio.sleep(1)
     raise RuntimeError(f"no early warning for {project_id}'s missing payroll")

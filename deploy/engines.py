@@ -116,9 +116,18 @@ class Ports:
         The tools shift down (bench -4000, scale -6000, fuzz -8000, faults -10000): every port then stays
         below Linux's ephemeral range (32768–60999), where an outgoing connection can already hold it. Two
         stacks whose offsets differ by exactly 1000 collide (Temporal and its UI, the worker and its metrics)."""
-        return cls(postgres=24330 + offset, temporal=27233 + offset, temporal_ui=28233 + offset,
-                   kafka=29092 + offset, kafka_controller=29093 + offset, service_base=28000 + offset,
-                   token_issuer=28005 + offset, console=28006 + offset, lifecycle_worker=28200 + offset, codec_server=28299 + offset)
+        return cls(
+            postgres=24330 + offset,
+            temporal=27233 + offset,
+            temporal_ui=28233 + offset,
+            kafka=29092 + offset,
+            kafka_controller=29093 + offset,
+            service_base=28000 + offset,
+            token_issuer=28005 + offset,
+            console=28006 + offset,
+            lifecycle_worker=28200 + offset,
+            codec_server=28299 + offset,
+        )
 
 
 @dataclass
@@ -226,11 +235,25 @@ class TemporalEngine(Engine):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         cli = Path(sys.executable).parent / "temporal"
         args = [
-            str(cli), "server", "start-dev",
-            "--ip", "127.0.0.1", "--port", str(self.port),
-            "--db-filename", str(self.data_dir / "temporal.sqlite"),
-            "--sqlite-pragma", "journal_mode=WAL", "--sqlite-pragma", "synchronous=NORMAL",
-            "--namespace", "default", "--log-level", "warn", "--log-format", "json",
+            str(cli),
+            "server",
+            "start-dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--db-filename",
+            str(self.data_dir / "temporal.sqlite"),
+            "--sqlite-pragma",
+            "journal_mode=WAL",
+            "--sqlite-pragma",
+            "synchronous=NORMAL",
+            "--namespace",
+            "default",
+            "--log-level",
+            "warn",
+            "--log-format",
+            "json",
         ]
         if self.ui_port:
             args += ["--ui-ip", "127.0.0.1", "--ui-port", str(self.ui_port), "--ui-disable-news-fetch"]
@@ -353,9 +376,16 @@ class KafkaEngine(Engine):
             raise EngineError(f"Kafka jars missing in {KAFKA_LIBS}: run `make install`")
         java = shutil.which("java") or "java"
         return [
-            java, heap, "-Xms128m", "-XX:+UseG1GC", "-Djava.awt.headless=true",
+            java,
+            heap,
+            "-Xms128m",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={KAFKA_LOG4J}",
-            "-cp", f"{KAFKA_LIBS}/*", main_class, *args,
+            "-cp",
+            f"{KAFKA_LIBS}/*",
+            main_class,
+            *args,
         ]
 
     def start(self) -> None:
@@ -369,14 +399,19 @@ class KafkaEngine(Engine):
         props = self._properties()
         if not (self.kafka_dir / "logs" / "meta.properties").exists():
             subprocess.run(
-                self._java("kafka.tools.StorageTool", "format", *self._format_options(), "-c", str(props),
-                           heap="-Xmx256m"),
-                check=True, capture_output=True,
+                self._java(
+                    "kafka.tools.StorageTool", "format", *self._format_options(), "-c", str(props), heap="-Xmx256m"
+                ),
+                check=True,
+                capture_output=True,
             )
         with self._open_log() as out:
             self.process = subprocess.Popen(
                 self._java("kafka.Kafka", str(props)),
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         self.pidfile.write(self.process.pid)
 

@@ -57,8 +57,14 @@ def main() -> None:
     # The checksum database through the proxy, as go reaches it when the proxy serves it.
     with urllib.request.urlopen(f"{proxy()}/sumdb/sum.golang.org/lookup/{module}", timeout=60) as response:
         record = response.read().decode()
-    expected = next((line.split()[2] for line in record.splitlines()
-                     if line.startswith(f"golang.org/toolchain {module_version(version)} ")), None)
+    expected = next(
+        (
+            line.split()[2]
+            for line in record.splitlines()
+            if line.startswith(f"golang.org/toolchain {module_version(version)} ")
+        ),
+        None,
+    )
     if expected is None or dirhash(archive) != expected:
         raise SystemExit(f"{module}: the checksum database does not vouch for what the proxy sent")
     prefix = f"{module}/"

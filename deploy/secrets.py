@@ -144,8 +144,11 @@ def purposes_of(process: str) -> set[KeyPurpose]:
         return {KeyPurpose.CONSOLE}
     if name.endswith("-relay") or name in ("monitoring-api", "webhooks-api", "webhooks-dispatcher"):
         return set()
-    return {KeyPurpose.PAYLOAD} | ({KeyPurpose.INTAKE} if name == "intake-api" else set()) | (
-        {KeyPurpose.SANCTIONS} if name in ("sanctions-api", "sanctions-worker") else set())
+    return (
+        {KeyPurpose.PAYLOAD}
+        | ({KeyPurpose.INTAKE} if name == "intake-api" else set())
+        | ({KeyPurpose.SANCTIONS} if name in ("sanctions-api", "sanctions-worker") else set())
+    )
 
 
 def process_keys(process: str, env: dict[str, str]) -> dict[str, str]:

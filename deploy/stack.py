@@ -136,7 +136,11 @@ class Stack:
 
     def make_kafka(self, env: dict[str, str]) -> KafkaEngine | KafkaCluster:
         return KafkaEngine(
-            self.data_dir, self.log_dir, self.ports.kafka, self.ports.kafka_controller, env.get("KAFKA_BOOTSTRAP_SERVERS")
+            self.data_dir,
+            self.log_dir,
+            self.ports.kafka,
+            self.ports.kafka_controller,
+            env.get("KAFKA_BOOTSTRAP_SERVERS"),
         )
 
     @property
@@ -216,14 +220,16 @@ class Stack:
         the engines' addresses and how to reach them, the `anxin` database as its superuser; no data keys."""
         from services.common.settings import CommonSettings
 
-        return CommonSettings(**{  # type: ignore[arg-type]
-            "database_url": self.postgres.database_url("anxin"),
-            "kafka_bootstrap_servers": self.kafka.bootstrap_servers,
-            "temporal_address": self.temporal.address,
-            **self.kafka_topic_env(),
-            **self.transport_env(),
-            **values,
-        })
+        return CommonSettings(
+            **{  # type: ignore[arg-type]
+                "database_url": self.postgres.database_url("anxin"),
+                "kafka_bootstrap_servers": self.kafka.bootstrap_servers,
+                "temporal_address": self.temporal.address,
+                **self.kafka_topic_env(),
+                **self.transport_env(),
+                **values,
+            }
+        )
 
     def development_secrets(self) -> dict[str, str]:
         """Keys and agency clients for a local stack, made once per data dir (unless set in the environment)."""
@@ -243,19 +249,28 @@ class Stack:
 
     def lifecycle_credentials(self) -> dict[str, str]:
         """The lifecycle worker's client secret, from the development clients (unless set in the environment)."""
-        if (self.environ.get("ANXIN_LIFECYCLE_CLIENT_SECRET") or self.environ.get("ANXIN_DATA_KEYS")
-                or self.environ.get("ANXIN_PAYLOAD_KEYS")):
+        if (
+            self.environ.get("ANXIN_LIFECYCLE_CLIENT_SECRET")
+            or self.environ.get("ANXIN_DATA_KEYS")
+            or self.environ.get("ANXIN_PAYLOAD_KEYS")
+        ):
             return {}
         from deploy.secrets import development_clients
 
         self.development_secrets()
         client = development_clients(self.data_dir)["lifecycle-worker"]
-        return {"ANXIN_LIFECYCLE_CLIENT_ID": client["client_id"], "ANXIN_LIFECYCLE_CLIENT_SECRET": client["client_secret"]}
+        return {
+            "ANXIN_LIFECYCLE_CLIENT_ID": client["client_id"],
+            "ANXIN_LIFECYCLE_CLIENT_SECRET": client["client_secret"],
+        }
 
     def console_credentials(self) -> dict[str, str]:
         """The console's own client secret, from the development clients (unless set in the environment)."""
-        if (self.environ.get("ANXIN_CONSOLE_CLIENT_SECRET") or self.environ.get("ANXIN_DATA_KEYS")
-                or self.environ.get("ANXIN_PAYLOAD_KEYS")):
+        if (
+            self.environ.get("ANXIN_CONSOLE_CLIENT_SECRET")
+            or self.environ.get("ANXIN_DATA_KEYS")
+            or self.environ.get("ANXIN_PAYLOAD_KEYS")
+        ):
             return {}
         from deploy.secrets import development_clients
 
@@ -269,10 +284,17 @@ class Stack:
         python = sys.executable
         # The issuer first: the lifecycle worker's first command needs a token from it.
         specs: list[ProcessSpec] = [
-            ProcessSpec("issuer-api", [python, "-m", "services.issuer", "api"], self.ports.token_issuer,
-                        {**self.engine_env(), **self.issuer_secrets(),
-                         # Its people's accounts (services/issuer/accounts.py), in a schema of its own.
-                         "DATABASE_URL": self.postgres.service_url("issuer")}),
+            ProcessSpec(
+                "issuer-api",
+                [python, "-m", "services.issuer", "api"],
+                self.ports.token_issuer,
+                {
+                    **self.engine_env(),
+                    **self.issuer_secrets(),
+                    # Its people's accounts (services/issuer/accounts.py), in a schema of its own.
+                    "DATABASE_URL": self.postgres.service_url("issuer"),
+                },
+            ),
         ]
         for service in SERVICES:
             env = {**self.engine_env(), "DATABASE_URL": self.postgres.service_url(service), **self.service_env(service)}
@@ -285,15 +307,21 @@ class Stack:
                 )
             if shape.has_worker:
                 kind = shape.worker_process
-                specs.append(ProcessSpec(f"{service}-{kind}", [python, "-m", f"services.{service}", kind], base + 200, env))
+                specs.append(
+                    ProcessSpec(f"{service}-{kind}", [python, "-m", f"services.{service}", kind], base + 200, env)
+                )
         specs.append(
             ProcessSpec(
                 "console",
                 [python, "-m", "services.console", "api"],
                 self.ports.console,
-                {**self.engine_env(), **self.service_urls(), **self.console_credentials(),
-                 # Its sessions (services/console/session_store.py), in a schema of its own.
-                 "DATABASE_URL": self.postgres.service_url("console")},
+                {
+                    **self.engine_env(),
+                    **self.service_urls(),
+                    **self.console_credentials(),
+                    # Its sessions (services/console/session_store.py), in a schema of its own.
+                    "DATABASE_URL": self.postgres.service_url("console"),
+                },
             )
         )
         specs.append(
@@ -301,8 +329,11 @@ class Stack:
                 "codec-server",
                 [python, "-m", "services.common.codec_server"],
                 self.ports.codec_server,
-                {**self.engine_env(), "ANXIN_CODEC_PATH_TOKEN": codec_path_token(self.data_dir),
-                 "ANXIN_TEMPORAL_UI_ORIGIN": f"http://127.0.0.1:{self.ports.temporal_ui}"},
+                {
+                    **self.engine_env(),
+                    "ANXIN_CODEC_PATH_TOKEN": codec_path_token(self.data_dir),
+                    "ANXIN_TEMPORAL_UI_ORIGIN": f"http://127.0.0.1:{self.ports.temporal_ui}",
+                },
             )
         )
         specs.append(
@@ -329,13 +360,17 @@ class Stack:
 
     def service_urls(self) -> dict[str, str]:
         """The services' API addresses, as the processes that call them take them."""
-        return {f"ANXIN_{service.upper()}_URL": f"http://127.0.0.1:{self.ports.service_base + service_port_step(service)}"
-                for service in SERVICES}
+        return {
+            f"ANXIN_{service.upper()}_URL": f"http://127.0.0.1:{self.ports.service_base + service_port_step(service)}"
+            for service in SERVICES
+        }
 
     def start_process(self, spec: ProcessSpec) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        env = process_keys(spec.name, {**os.environ, **spec.env, **self.extra_env, "ANXIN_HTTP_PORT": str(spec.port),
-                                       "PYTHONUNBUFFERED": "1"})
+        env = process_keys(
+            spec.name,
+            {**os.environ, **spec.env, **self.extra_env, "ANXIN_HTTP_PORT": str(spec.port), "PYTHONUNBUFFERED": "1"},
+        )
         with open(self.log_dir / f"{spec.name}.log", "ab") as out:
             spec.process = subprocess.Popen(
                 spec.argv, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
@@ -364,7 +399,9 @@ class Stack:
     def wait_process_ready(self, spec: ProcessSpec, timeout: float) -> None:
         def ready() -> bool:
             if spec.process is not None and spec.process.poll() is not None:
-                raise EngineError(f"{spec.name} exited with {spec.process.returncode}; see {self.log_dir}/{spec.name}.log")
+                raise EngineError(
+                    f"{spec.name} exited with {spec.process.returncode}; see {self.log_dir}/{spec.name}.log"
+                )
             if spec.ready_path is None:
                 return time.monotonic() - spec.started_at > 3.0
             return http_status(f"{spec.url}{spec.ready_path}") == 200

@@ -107,8 +107,21 @@ class TemporalServerEngine(TemporalEngine):
     def _sql_tool(self, folder: Path, database: str, *args: str) -> None:
         host, port = self._db_endpoint()
         command = [
-            str(folder / "temporal-sql-tool"), "--plugin", "postgres12", "--ep", host, "--port", str(port),
-            "--user", DB_USER, "--password", DB_PASSWORD, "--db", database, *self._sql_tool_tls(), *args,
+            str(folder / "temporal-sql-tool"),
+            "--plugin",
+            "postgres12",
+            "--ep",
+            host,
+            "--port",
+            str(port),
+            "--user",
+            DB_USER,
+            "--password",
+            DB_PASSWORD,
+            "--db",
+            database,
+            *self._sql_tool_tls(),
+            *args,
         ]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
@@ -126,8 +139,9 @@ class TemporalServerEngine(TemporalEngine):
         tls = self.postgres.tls
         if tls is None:
             return {}
-        return {"tls": {"enabled": True, "caFile": str(tls.ca), "serverName": SERVER_NAME,
-                        "enableHostVerification": True}}
+        return {
+            "tls": {"enabled": True, "caFile": str(tls.ca), "serverName": SERVER_NAME, "enableHostVerification": True}
+        }
 
     def prepare_databases(self, folder: Path) -> None:
         """The server's role and two databases, at the schema version of the pinned module (idempotent)."""
@@ -137,8 +151,11 @@ class TemporalServerEngine(TemporalEngine):
         with psycopg.connect(self.postgres.admin_url, autocommit=True) as conn:
             if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (DB_USER,)).fetchone():
                 # CREATEDB: the schema tool creates the databases itself, as it would on a managed server.
-                conn.execute(sql.SQL("CREATE ROLE {} LOGIN CREATEDB PASSWORD {}").format(
-                    sql.Identifier(DB_USER), sql.Literal(DB_PASSWORD)))
+                conn.execute(
+                    sql.SQL("CREATE ROLE {} LOGIN CREATEDB PASSWORD {}").format(
+                        sql.Identifier(DB_USER), sql.Literal(DB_PASSWORD)
+                    )
+                )
             existing = {row[0] for row in conn.execute("SELECT datname FROM pg_database").fetchall()}
         for database, schema in DATABASES.items():
             if database not in existing:
@@ -149,8 +166,13 @@ class TemporalServerEngine(TemporalEngine):
                 self._sql_tool(folder, database, "setup-schema", "-v", "0.0")
             # Applies only the versions above the recorded one: a no-op on a restart, a migration after
             # the pin moves to a newer server.
-            self._sql_tool(folder, database, "update-schema", "-d",
-                           str(folder / "schema" / "postgresql" / "v12" / schema / "versioned"))
+            self._sql_tool(
+                folder,
+                database,
+                "update-schema",
+                "-d",
+                str(folder / "schema" / "postgresql" / "v12" / schema / "versioned"),
+            )
 
     # -- config ---------------------------------------------------------------------------------------
 
@@ -160,11 +182,20 @@ class TemporalServerEngine(TemporalEngine):
         p = self.port
 
         def store(database: str, conns: int) -> dict[str, object]:
-            return {"sql": {
-                "pluginName": "postgres12", "databaseName": database, "connectAddr": f"{host}:{db_port}",
-                "connectProtocol": "tcp", "user": DB_USER, "password": DB_PASSWORD,
-                "maxConns": conns, "maxIdleConns": conns, "maxConnLifetime": "1h", **self._store_tls(),
-            }}
+            return {
+                "sql": {
+                    "pluginName": "postgres12",
+                    "databaseName": database,
+                    "connectAddr": f"{host}:{db_port}",
+                    "connectProtocol": "tcp",
+                    "user": DB_USER,
+                    "password": DB_PASSWORD,
+                    "maxConns": conns,
+                    "maxIdleConns": conns,
+                    "maxConnLifetime": "1h",
+                    **self._store_tls(),
+                }
+            }
 
         def rpc(grpc: int, membership: int, http: int | None = None) -> dict[str, object]:
             ports: dict[str, object] = {"grpcPort": grpc, "membershipPort": membership, "bindOnLocalHost": True}
@@ -180,15 +211,22 @@ class TemporalServerEngine(TemporalEngine):
                 "numHistoryShards": self.shards,
                 # The sample's 20/2 connections; visibility gets more, as every list query and search
                 # attribute update goes there.
-                "datastores": {"postgres-default": store("temporal", 20),
-                               "postgres-visibility": store("temporal_visibility", 10)},
+                "datastores": {
+                    "postgres-default": store("temporal", 20),
+                    "postgres-visibility": store("temporal_visibility", 10),
+                },
             },
             "global": {
                 "membership": {"maxJoinDuration": "30s", "broadcastAddress": "127.0.0.1"},
                 # The sample's fixed pprof (7936) and metrics (8000, our first API) ports would collide.
                 "pprof": {"port": 0},
-                "metrics": {"prometheus": {"framework": "tally", "timerType": "histogram",
-                                           "listenAddress": f"127.0.0.1:{p + 30}"}},
+                "metrics": {
+                    "prometheus": {
+                        "framework": "tally",
+                        "timerType": "histogram",
+                        "listenAddress": f"127.0.0.1:{p + 30}",
+                    }
+                },
                 **self._frontend_tls(),
             },
             "services": {
@@ -198,18 +236,24 @@ class TemporalServerEngine(TemporalEngine):
                 "worker": rpc(p + 3, p - 2987),
             },
             "clusterMetadata": {
-                "enableGlobalNamespace": False, "failoverVersionIncrement": 10,
-                "masterClusterName": "active", "currentClusterName": "active",
-                "clusterInformation": {"active": {"enabled": True, "initialFailoverVersion": 1,
-                                                  "rpcName": "frontend", "rpcAddress": f"127.0.0.1:{p}"}},
+                "enableGlobalNamespace": False,
+                "failoverVersionIncrement": 10,
+                "masterClusterName": "active",
+                "currentClusterName": "active",
+                "clusterInformation": {
+                    "active": {
+                        "enabled": True,
+                        "initialFailoverVersion": 1,
+                        "rpcName": "frontend",
+                        "rpcAddress": f"127.0.0.1:{p}",
+                    }
+                },
             },
             "dcRedirectionPolicy": {"policy": "noop"},
             # No archival: the sample's filestore archival writes under /tmp.
             "archival": {"history": {"state": "disabled"}, "visibility": {"state": "disabled"}},
-            "namespaceDefaults": {"archival": {"history": {"state": "disabled"},
-                                               "visibility": {"state": "disabled"}}},
-            "dynamicConfigClient": {"filepath": str(self.server_dir / "dynamicconfig.yaml"),
-                                    "pollInterval": "10s"},
+            "namespaceDefaults": {"archival": {"history": {"state": "disabled"}, "visibility": {"state": "disabled"}}},
+            "dynamicConfigClient": {"filepath": str(self.server_dir / "dynamicconfig.yaml"), "pollInterval": "10s"},
         }
 
     def _frontend_tls(self) -> dict[str, object]:
@@ -220,14 +264,20 @@ class TemporalServerEngine(TemporalEngine):
             return {}
         t = self.transport
         client = {"serverName": SERVER_NAME, "rootCaFiles": [str(t.ca)]}
-        return {"tls": {
-            "frontend": {
-                "server": {"certFile": str(t.server_cert), "keyFile": str(t.server_key),
-                           "clientCaFiles": [str(t.ca)], "requireClientAuth": True},
-                "client": client,
-            },
-            "systemWorker": {"certFile": str(t.server_cert), "keyFile": str(t.server_key), "client": client},
-        }}
+        return {
+            "tls": {
+                "frontend": {
+                    "server": {
+                        "certFile": str(t.server_cert),
+                        "keyFile": str(t.server_key),
+                        "clientCaFiles": [str(t.ca)],
+                        "requireClientAuth": True,
+                    },
+                    "client": client,
+                },
+                "systemWorker": {"certFile": str(t.server_cert), "keyFile": str(t.server_key), "client": client},
+            }
+        }
 
     def client_tls_config(self) -> Any:
         """The launcher's clients' TLS to the frontend: the processes' client certificate (False: plain)."""
@@ -236,8 +286,12 @@ class TemporalServerEngine(TemporalEngine):
         from temporalio.service import TLSConfig
 
         t = self.transport.ensure()
-        return TLSConfig(server_root_ca_cert=t.ca.read_bytes(), domain=SERVER_NAME,
-                         client_cert=t.client_cert.read_bytes(), client_private_key=t.client_key.read_bytes())
+        return TLSConfig(
+            server_root_ca_cert=t.ca.read_bytes(),
+            domain=SERVER_NAME,
+            client_cert=t.client_cert.read_bytes(),
+            client_private_key=t.client_key.read_bytes(),
+        )
 
     def _write_config(self) -> Path:
         self.server_dir.mkdir(parents=True, exist_ok=True)
@@ -267,7 +321,10 @@ class TemporalServerEngine(TemporalEngine):
         with self._open_log() as out:
             self.process = subprocess.Popen(
                 [str(folder / "temporal-server"), "--config-file", str(config), "--allow-no-auth", "start"],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
                 cwd=self.server_dir,
             )
         self.pidfile.write(self.process.pid)
@@ -287,8 +344,12 @@ class TemporalServerEngine(TemporalEngine):
         wait_until(ready, timeout, "Temporal Server", interval=0.5)
         asyncio.run(self.register_namespace())
         # Each frontend refreshes its namespace cache on a timer (2 s): retry until the new one is known.
-        wait_until(lambda: asyncio.run(self.register_search_attributes(self.namespace)) is not None,
-                   30, f"namespace {self.namespace}", interval=0.5)
+        wait_until(
+            lambda: asyncio.run(self.register_search_attributes(self.namespace)) is not None,
+            30,
+            f"namespace {self.namespace}",
+            interval=0.5,
+        )
 
     async def register_namespace(self, retention_days: int = 7) -> bool:
         """Register the namespace unless it exists (the dev server's `-n`); returns whether it was added."""
@@ -299,11 +360,13 @@ class TemporalServerEngine(TemporalEngine):
 
         client = await Client.connect(self.address, tls=self.client_tls)
         try:
-            await client.workflow_service.register_namespace(RegisterNamespaceRequest(
-                namespace=self.namespace,
-                # Closed workflows stay listable (and their histories readable) for a week.
-                workflow_execution_retention_period=Duration(seconds=retention_days * 86400),
-            ))
+            await client.workflow_service.register_namespace(
+                RegisterNamespaceRequest(
+                    namespace=self.namespace,
+                    # Closed workflows stay listable (and their histories readable) for a week.
+                    workflow_execution_retention_period=Duration(seconds=retention_days * 86400),
+                )
+            )
         except RPCError as exc:
             if exc.status == RPCStatusCode.ALREADY_EXISTS:
                 return False
@@ -317,4 +380,3 @@ class TemporalServerEngine(TemporalEngine):
             stop_pid(proc.pid, timeout=30)
         self.pidfile.clear()
         self.process = None
-

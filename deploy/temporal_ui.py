@@ -134,8 +134,15 @@ class TemporalUIEngine(Engine):
         if self.transport is None:
             return {}
         t = self.transport
-        return {"tls": {"caFile": str(t.ca), "certFile": str(t.client_cert), "keyFile": str(t.client_key),
-                        "serverName": SERVER_NAME, "enableHostVerification": True}}
+        return {
+            "tls": {
+                "caFile": str(t.ca),
+                "certFile": str(t.client_cert),
+                "keyFile": str(t.client_key),
+                "serverName": SERVER_NAME,
+                "enableHostVerification": True,
+            }
+        }
 
     def _write_config(self) -> Path:
         self.config_dir.mkdir(parents=True, exist_ok=True)
@@ -159,9 +166,11 @@ class TemporalUIEngine(Engine):
         with self._open_log() as out:
             # --root / with an absolute --config: the server joins the two into the config folder's path.
             self.process = subprocess.Popen(
-                [str(folder / BINARY), "--root", "/", "--config", str(self.config_dir), "--env", CONFIG_ENV,
-                 "start"],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                [str(folder / BINARY), "--root", "/", "--config", str(self.config_dir), "--env", CONFIG_ENV, "start"],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
                 cwd=self.ui_dir,
             )
         self.pidfile.write(self.process.pid)

@@ -59,18 +59,34 @@ def generate(service: str, output: Path = OUTPUT, documents: Path = ROOT / OPENA
     target = output / service
     shutil.rmtree(target, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
-    config = {**yaml.safe_load(CONFIG.read_text(encoding="utf-8")),
-              "project_name_override": package_name(service).replace("_", "-"),
-              "package_name_override": package_name(service)}
+    config = {
+        **yaml.safe_load(CONFIG.read_text(encoding="utf-8")),
+        "project_name_override": package_name(service).replace("_", "-"),
+        "package_name_override": package_name(service),
+    }
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", encoding="utf-8") as config_file:
         yaml.safe_dump(config, config_file)
         config_file.flush()
         # Its post-generation hooks call `ruff` by name: the generator's own, first on the PATH.
         run = subprocess.run(
-            [str(tool / "openapi-python-client"), "generate", "--path", str(documents / f"{service}.json"),
-             "--output-path", str(target), "--meta", "setup", "--config", config_file.name, "--fail-on-warning"],
+            [
+                str(tool / "openapi-python-client"),
+                "generate",
+                "--path",
+                str(documents / f"{service}.json"),
+                "--output-path",
+                str(target),
+                "--meta",
+                "setup",
+                "--config",
+                config_file.name,
+                "--fail-on-warning",
+            ],
             env={**os.environ, "PATH": f"{tool}{os.pathsep}{os.environ.get('PATH', '')}"},
-            capture_output=True, text=True, check=False)
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     if run.returncode != 0:
         raise RuntimeError(f"openapi-python-client failed on {service}.json:\n{run.stdout}\n{run.stderr}")
     shutil.rmtree(target / ".ruff_cache", ignore_errors=True)
@@ -79,8 +95,12 @@ def generate(service: str, output: Path = OUTPUT, documents: Path = ROOT / OPENA
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("services", nargs="*", metavar="service",
-                        help=f"the services whose clients to generate (default: all of {', '.join(SERVICES)})")
+    parser.add_argument(
+        "services",
+        nargs="*",
+        metavar="service",
+        help=f"the services whose clients to generate (default: all of {', '.join(SERVICES)})",
+    )
     parser.add_argument("--output", type=Path, default=OUTPUT, help="where the packages go")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.services) - set(SERVICES))

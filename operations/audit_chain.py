@@ -41,9 +41,11 @@ class ChainReport:
     def describe(self) -> str:
         if self.intact:
             return _("{service}: {rows} rows, chain intact; head {head}").format(
-                service=self.service, rows=self.rows, head=self.head.hex())
+                service=self.service, rows=self.rows, head=self.head.hex()
+            )
         return _("{service}: chain broken at row {row}: {reason} ({rows} rows read)").format(
-            service=self.service, row=self.broken_at, reason=self.reason, rows=self.rows)
+            service=self.service, row=self.broken_at, reason=self.reason, rows=self.rows
+        )
 
 
 def row_hash(previous: bytes, canonical: str) -> bytes:
@@ -54,7 +56,8 @@ def verify_chain(database_url: str, service: str, batch: int = 5000) -> ChainRep
     """Read `service`'s audit_log in id order (a server-side cursor, so a long trail is not held in memory)
     and stop at the first broken link."""
     query = sql.SQL("SELECT id, prev_hash, row_hash, {} FROM {} ORDER BY id").format(
-        sql.SQL(CANONICAL), sql.Identifier(service, "audit_log"))
+        sql.SQL(CANONICAL), sql.Identifier(service, "audit_log")
+    )
     previous, count = GENESIS, 0
     with psycopg.connect(database_url) as conn, conn.transaction():
         # One snapshot for the whole walk: rows committed meanwhile are not half seen.
@@ -65,10 +68,20 @@ def verify_chain(database_url: str, service: str, batch: int = 5000) -> ChainRep
         for row_id, prev_hash, stored, canonical in cursor:
             count += 1
             if bytes(prev_hash) != previous:
-                return ChainReport(service, count, row_id, "its previous hash is not the hash of the row "
-                                   "before it (a row before it was removed or rewritten)", previous)
+                return ChainReport(
+                    service,
+                    count,
+                    row_id,
+                    "its previous hash is not the hash of the row before it (a row before it was removed or rewritten)",
+                    previous,
+                )
             if bytes(stored) != row_hash(previous, canonical):
-                return ChainReport(service, count, row_id, "its content does not match its hash "
-                                   "(changed after it was written)", previous)
+                return ChainReport(
+                    service,
+                    count,
+                    row_id,
+                    "its content does not match its hash (changed after it was written)",
+                    previous,
+                )
             previous = bytes(stored)
     return ChainReport(service, count, head=previous)

@@ -25,13 +25,29 @@ def verify_command(
 
     unknown = sorted(set(service or []) - set(SERVICES))
     if unknown:
-        raise typer.BadParameter(_("unknown service {unknown}; one of {services}").format(
-            unknown=", ".join(unknown), services=", ".join(SERVICES)))
+        raise typer.BadParameter(
+            _("unknown service {unknown}; one of {services}").format(
+                unknown=", ".join(unknown), services=", ".join(SERVICES)
+            )
+        )
     urls = service_database_urls()
     reports = [verify_chain(urls[name], name) for name in SERVICES if not service or name in service]
     if as_json:
-        print_json({"services": [{"service": r.service, "rows": r.rows, "intact": r.intact, "broken_at": r.broken_at,
-                                  "reason": r.reason, "head": r.head.hex()} for r in reports]})
+        print_json(
+            {
+                "services": [
+                    {
+                        "service": r.service,
+                        "rows": r.rows,
+                        "intact": r.intact,
+                        "broken_at": r.broken_at,
+                        "reason": r.reason,
+                        "head": r.head.hex(),
+                    }
+                    for r in reports
+                ]
+            }
+        )
     else:
         for report in reports:
             console.print(report.describe() if report.intact else f"[red]{report.describe()}[/]", highlight=False)

@@ -112,8 +112,13 @@ def calendar_file_text(years: list[CalendarYear]) -> str:
         "# the calendar package's data for its year.",
     ]
     for entry in years:
-        lines += ["", "[[years]]", f"year = {entry.year}", f"holidays = {dates(sorted(entry.holidays))}",
-                  f"make_up_workdays = {dates(sorted(entry.make_up_workdays))}"]
+        lines += [
+            "",
+            "[[years]]",
+            f"year = {entry.year}",
+            f"holidays = {dates(sorted(entry.holidays))}",
+            f"make_up_workdays = {dates(sorted(entry.make_up_workdays))}",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -137,8 +142,9 @@ class Signalled:
     failed: list[str] = field(default_factory=list)
 
 
-async def signal_open_workflows(client: Client, calendar: CalendarConfig,
-                                concurrency: int = 16) -> dict[str, Signalled]:
+async def signal_open_workflows(
+    client: Client, calendar: CalendarConfig, concurrency: int = 16
+) -> dict[str, Signalled]:
     """Send `calendar_updated` with `calendar` to every running workflow of the kinds in SIGNALLED."""
     limit = asyncio.Semaphore(concurrency)
     results: dict[str, Signalled] = {}
@@ -192,12 +198,16 @@ def provisional_in(workflow_id: str, status: ComplaintStatus | CaseStatus | List
         if waiting and status.defence_due_provisional:
             return [ProvisionalDeadline(workflow_id, "defence", status.defence_due_date, "")]
         return []
-    return [ProvisionalDeadline(workflow_id, name, d.due_date, d.calendar_note or "")
-            for name, d in status.deadlines.items() if d.provisional and d.outcome == "pending"]
+    return [
+        ProvisionalDeadline(workflow_id, name, d.due_date, d.calendar_note or "")
+        for name, d in status.deadlines.items()
+        if d.provisional and d.outcome == "pending"
+    ]
 
 
-async def calendar_status(client: Client, settings: CommonSettings, *, limit: int,
-                          concurrency: int = 16) -> CalendarStatus:
+async def calendar_status(
+    client: Client, settings: CommonSettings, *, limit: int, concurrency: int = 16
+) -> CalendarStatus:
     package = installed_package()
     configured = sorted(y.year for y in load_lifecycle_config(settings).calendar.years)
     fallback_from = max(package.years) + 1
@@ -206,11 +216,14 @@ async def calendar_status(client: Client, settings: CommonSettings, *, limit: in
     result = CalendarStatus((min(package.years), max(package.years)), configured, fallback_from)
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(workflow_id: str, result_type: type[ComplaintStatus] | type[CaseStatus] | type[ListingStatus]) -> None:
+    async def one(
+        workflow_id: str, result_type: type[ComplaintStatus] | type[CaseStatus] | type[ListingStatus]
+    ) -> None:
         async with gate:
             try:
                 status = await client.get_workflow_handle(workflow_id).query(
-                    Queries.STATUS, result_type=result_type, rpc_timeout=QUERY_TIMEOUT)
+                    Queries.STATUS, result_type=result_type, rpc_timeout=QUERY_TIMEOUT
+                )
             except (RPCError, WorkflowQueryFailedError) as exc:
                 result.unanswered.append(f"{workflow_id}: {exc}"[:300])
                 return
@@ -229,12 +242,21 @@ async def calendar_status(client: Client, settings: CommonSettings, *, limit: in
 
 def load_report(prepared: PreparedLoad, counts: dict[str, Signalled]) -> list[str]:
     years = ", ".join(map(str, prepared.loaded))
-    replacing = (_(" (replacing the earlier {years})").format(years=", ".join(map(str, prepared.replaced)))
-                 if prepared.replaced else "")
-    lines = [_("{years} written to {file}{replacing}; the services read it from their next use on, new complaints "
-               "carry it").format(years=years, file=prepared.calendar_file, replacing=replacing)]
-    lines.append(_("signalled calendar_updated: {counts}").format(
-        counts=", ".join(f"{c.signalled} {kind}" for kind, c in counts.items())))
+    replacing = (
+        _(" (replacing the earlier {years})").format(years=", ".join(map(str, prepared.replaced)))
+        if prepared.replaced
+        else ""
+    )
+    lines = [
+        _(
+            "{years} written to {file}{replacing}; the services read it from their next use on, new complaints carry it"
+        ).format(years=years, file=prepared.calendar_file, replacing=replacing)
+    ]
+    lines.append(
+        _("signalled calendar_updated: {counts}").format(
+            counts=", ".join(f"{c.signalled} {kind}" for kind, c in counts.items())
+        )
+    )
     finished = sum(c.finished for c in counts.values())
     if finished:
         lines.append(_("{count} finished before their signal").format(count=finished))
@@ -245,9 +267,12 @@ def load_report(prepared: PreparedLoad, counts: dict[str, Signalled]) -> list[st
 def status_report(status: CalendarStatus) -> list[str | Table]:
     first, last = status.package_years
     configured = ", ".join(map(str, status.configured_years)) or _("none")
-    parts: list[str | Table] = [_("calendar package {first}–{last}; configured {configured}; provisional from "
-                                  "{fallback_from} (weekdays less the statutory holidays)").format(
-        first=first, last=last, configured=configured, fallback_from=status.fallback_from)]
+    parts: list[str | Table] = [
+        _(
+            "calendar package {first}–{last}; configured {configured}; provisional from "
+            "{fallback_from} (weekdays less the statutory holidays)"
+        ).format(first=first, last=last, configured=configured, fallback_from=status.fallback_from)
+    ]
     if status.provisional:
         due = _("due (provisional)")
         table = wrapping_table(_("workflow"), _("deadline"), due, _("note"), whole=(due,), wide=(_("note"),))
@@ -255,6 +280,9 @@ def status_report(status: CalendarStatus) -> list[str | Table]:
             table.add_row(row.workflow_id, row.deadline, str(row.due_date or ""), row.note)
         parts.append(table)
     parts += [_("[yellow]no answer:[/] {line}").format(line=line) for line in status.unanswered]
-    parts.append(_("{examined} open workflows asked, {provisional} provisional deadlines").format(
-        examined=status.examined, provisional=len(status.provisional)))
+    parts.append(
+        _("{examined} open workflows asked, {provisional} provisional deadlines").format(
+            examined=status.examined, provisional=len(status.provisional)
+        )
+    )
     return parts

@@ -17,7 +17,9 @@ calendar_app = typer.Typer(help=_("The official working-day calendar."), no_args
 
 
 @command(calendar_app, "load")
-def calendar_load(file: Annotated[Path, typer.Argument(exists=True, readable=True, help=_("years as .toml or .json"))]) -> None:
+def calendar_load(
+    file: Annotated[Path, typer.Argument(exists=True, readable=True, help=_("years as .toml or .json"))],
+) -> None:
     """Enter official calendar years (the configuration's `calendar.years` shape): checked, written to
     calendar.toml beside the lifecycle configuration, then sent to every open complaint, case, blacklist
     listing and referral follow-up (`calendar_updated`), which recompute their pending deadlines. A refusal writes and sends nothing."""
@@ -43,8 +45,9 @@ def calendar_load(file: Annotated[Path, typer.Argument(exists=True, readable=Tru
 
 
 @command(calendar_app, "status")
-def calendar_status_command(limit: Annotated[int, typer.Option(help=_("open workflows to ask, per kind"))] = 5000,
-                            as_json: JsonOption = False) -> None:
+def calendar_status_command(
+    limit: Annotated[int, typer.Option(help=_("open workflows to ask, per kind"))] = 5000, as_json: JsonOption = False
+) -> None:
     """The years the calendar package and the configuration cover, and every pending deadline of an open
     complaint, case or blacklist listing still counted on the fallback (provisional)."""
     from operations.calendar import calendar_status, status_report

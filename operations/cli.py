@@ -79,20 +79,31 @@ def stack_status(as_json: JsonOption = False) -> None:
     from deploy.engines import port_open
 
     stack = development_stack()
-    engines = [{"name": name, "where": f"127.0.0.1:{port}", "up": port_open("127.0.0.1", port)}
-               for name, port in (("PostgreSQL", stack.ports.postgres), ("Temporal", stack.ports.temporal),
-                                  ("Kafka", stack.ports.kafka))]
+    engines = [
+        {"name": name, "where": f"127.0.0.1:{port}", "up": port_open("127.0.0.1", port)}
+        for name, port in (
+            ("PostgreSQL", stack.ports.postgres),
+            ("Temporal", stack.ports.temporal),
+            ("Kafka", stack.ports.kafka),
+        )
+    ]
     processes = stack.status()
     if as_json:
         print_json({"engines": engines, "processes": processes})
         return
     table = wrapping_table(_("component"), _("where"), _("state"), whole=(_("state"),))
     for engine in engines:
-        table.add_row(str(engine["name"]), str(engine["where"]),
-                      _("[green]up[/]") if engine["up"] else _("[red]down[/]"))
+        table.add_row(
+            str(engine["name"]), str(engine["where"]), _("[green]up[/]") if engine["up"] else _("[red]down[/]")
+        )
     for row in processes:
-        state = (_("[green]ready[/]") if row["ready"]
-                 else _("[red]down[/]") if row["http"] is None else _("[yellow]not ready[/]"))
+        state = (
+            _("[green]ready[/]")
+            if row["ready"]
+            else _("[red]down[/]")
+            if row["http"] is None
+            else _("[yellow]not ready[/]")
+        )
         table.add_row(str(row["name"]), str(row["url"]), state)
     console.print(table)
 
@@ -105,8 +116,10 @@ def import_clues(
     batch: Annotated[int, typer.Option(min=1, max=1000, help=_("rows per request"))] = 100,
     client_id: Annotated[str | None, typer.Option()] = None,
     client_secret: Annotated[str | None, typer.Option()] = None,
-    issuer_url: Annotated[str | None, typer.Option(help=_("the token issuer's base URL (default: the one intake "
-                                                          "names, or ANXIN_TOKEN_ISSUER_URL)"))] = None,
+    issuer_url: Annotated[
+        str | None,
+        typer.Option(help=_("the token issuer's base URL (default: the one intake names, or ANXIN_TOKEN_ISSUER_URL)")),
+    ] = None,
 ) -> None:
     """Import clues in batches, showing progress, and print a result per row that was not filed."""
     from operations.clue_batches import ClueFileInvalid, read_clue_file
@@ -119,8 +132,12 @@ def import_clues(
     token = agency_token(url, client_id, client_secret, "city-office", issuer_url)
     counts: dict[str, int] = {}
     problems: list[tuple[int, dict[str, object]]] = []
-    with Progress(TextColumn(_("[bold]importing")), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=console) as progress, httpx.Client(timeout=120) as http:
+    with (
+        Progress(
+            TextColumn(_("[bold]importing")), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+        ) as progress,
+        httpx.Client(timeout=120) as http,
+    ):
         task = progress.add_task("clues", total=len(clues.rows))
         for chunk in clues.batches(batch):
             response = http.post(
@@ -130,8 +147,9 @@ def import_clues(
                 data={"source": source},
             )
             if response.status_code != 200:
-                console.print(_("[red]batch from row {row} refused:[/] {reason}").format(row=chunk.rows[0],
-                                                                                        reason=response.text))
+                console.print(
+                    _("[red]batch from row {row} refused:[/] {reason}").format(row=chunk.rows[0], reason=response.text)
+                )
                 raise typer.Exit(1)
             for result in response.json()["results"]:
                 counts[result["result"]] = counts.get(result["result"], 0) + 1
@@ -139,14 +157,19 @@ def import_clues(
                     problems.append((chunk.file_row(result["row"]), result))
             progress.advance(task, len(chunk.rows))
     for row, result in problems:
-        console.print(_("row {row}:").format(row=row) + f" {result['result']} {json.dumps(result.get('errors') or result.get('complaint_id') or result.get('reason'), ensure_ascii=False)}")
+        console.print(
+            _("row {row}:").format(row=row)
+            + f" {result['result']} {json.dumps(result.get('errors') or result.get('complaint_id') or result.get('reason'), ensure_ascii=False)}"
+        )
     console.print(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))
 
 
 @command(case_app, "show")
-def case_show(subject: Annotated[str, typer.Argument(help=_("complaint number (TS-…) or case id (C-…)"))],
-              no_events: Annotated[bool, typer.Option("--no-events", help=_("skip reading Kafka"))] = False,
-              as_json: JsonOption = False) -> None:
+def case_show(
+    subject: Annotated[str, typer.Argument(help=_("complaint number (TS-…) or case id (C-…)"))],
+    no_events: Annotated[bool, typer.Option("--no-events", help=_("skip reading Kafka"))] = False,
+    as_json: JsonOption = False,
+) -> None:
     """The whole story in order: workflow steps and timers, the status timeline, events, and what it waits for."""
     from operations.operator import tell_story
     from operations.views import render_story, story_document
@@ -165,8 +188,11 @@ def case_show(subject: Annotated[str, typer.Argument(help=_("complaint number (T
 
 
 @command(case_app, "retry")
-def case_retry(subject: Annotated[str, typer.Argument(
-        help=_("complaint number (TS-…), case id (C-…) or workflow id (complaint:…, case:…)"))]) -> None:
+def case_retry(
+    subject: Annotated[
+        str, typer.Argument(help=_("complaint number (TS-…), case id (C-…) or workflow id (complaint:…, case:…)"))
+    ],
+) -> None:
     """Retry the step a service refused for good (a parked step, as `anxin stuck` shows it), once its cause is
     fixed. A workflow with nothing parked is left alone (exit code 1)."""
     from operations.operator import workflow_id_for
@@ -177,19 +203,22 @@ def case_retry(subject: Annotated[str, typer.Argument(
         workflow_id = workflow_id_for(subject)
         parked = await retry_parked(client, workflow_id)
         if parked is None:
-            console.print(_("{workflow_id}: nothing is parked (`anxin stuck` lists what is)").format(
-                workflow_id=workflow_id))
+            console.print(
+                _("{workflow_id}: nothing is parked (`anxin stuck` lists what is)").format(workflow_id=workflow_id)
+            )
             return 1
-        console.print(_("{workflow_id}: retrying — was {parked}").format(workflow_id=workflow_id,
-                                                                          parked=describe(parked)))
+        console.print(
+            _("{workflow_id}: retrying — was {parked}").format(workflow_id=workflow_id, parked=describe(parked))
+        )
         return 0
 
     raise typer.Exit(asyncio.run(run()))
 
 
 @command(app, "stuck")
-def stuck_command(limit: Annotated[int, typer.Option(help=_("workflows to look at"))] = 200,
-                  as_json: JsonOption = False) -> None:
+def stuck_command(
+    limit: Annotated[int, typer.Option(help=_("workflows to look at"))] = 200, as_json: JsonOption = False
+) -> None:
     """Steps parked by a service's refusal (with the command to retry), workflows past a deadline, activities
     failing and retrying, and events set aside, with why.
 
@@ -217,14 +246,25 @@ def stuck_command(limit: Annotated[int, typer.Option(help=_("workflows to look a
 
 @command(audit_app, "ledger")
 def audit_ledger_command(
-    fix: Annotated[bool, typer.Option("--fix", help=_("ask each disagreeing workflow to report its state again"))] = False,
+    fix: Annotated[
+        bool, typer.Option("--fix", help=_("ask each disagreeing workflow to report its state again"))
+    ] = False,
     closed_within_days: Annotated[int, typer.Option(help=_("also check processes closed this many days ago"))] = 7,
     settle: Annotated[float, typer.Option(help=_("seconds between re-reads of a disagreement in flight"))] = 3.0,
-    case: Annotated[list[str] | None, typer.Option(
-        "--case", help=_("only this ledger case (repeatable; listings are then not audited)"), show_default=False)] = None,
-    listing: Annotated[list[str] | None, typer.Option(
-        "--listing", help=_("only this blacklist listing (repeatable; the ledger is then not audited)"),
-        show_default=False)] = None,
+    case: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--case", help=_("only this ledger case (repeatable; listings are then not audited)"), show_default=False
+        ),
+    ] = None,
+    listing: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--listing",
+            help=_("only this blacklist listing (repeatable; the ledger is then not audited)"),
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Compare every open (and recently closed) complaint and case in the ledger, and every blacklist listing
@@ -246,28 +286,62 @@ def audit_ledger_command(
         with status_console.status(_("comparing the ledger and the listings with the workflows…")):
             audits: list[tuple[str, tuple[int, list[Disagreement]]]] = []
             if not listing:
-                audits.append(("processes", await audit_ledger(
-                    client, urls["cases"], closed_within=within, case_ids=set(case) if case else None,
-                    settle_seconds=settle, fix=fix)))
+                audits.append(
+                    (
+                        "processes",
+                        await audit_ledger(
+                            client,
+                            urls["cases"],
+                            closed_within=within,
+                            case_ids=set(case) if case else None,
+                            settle_seconds=settle,
+                            fix=fix,
+                        ),
+                    )
+                )
             if not case:
-                audits.append(("listings", await audit_listings(
-                    client, urls["sanctions"], changed_within=within, listing_ids=set(listing) if listing else None,
-                    settle_seconds=settle, fix=fix)))
+                audits.append(
+                    (
+                        "listings",
+                        await audit_listings(
+                            client,
+                            urls["sanctions"],
+                            changed_within=within,
+                            listing_ids=set(listing) if listing else None,
+                            settle_seconds=settle,
+                            fix=fix,
+                        ),
+                    )
+                )
         for _what, (count, disagreeing) in audits:
             compared += count
             found += disagreeing
         if as_json:
-            print_json({"compared": compared, "fix": fix, "disagreements": found, "audits": [
-                {"what": what, "compared": count, "disagree": len(disagreeing)}
-                for what, (count, disagreeing) in audits]})
+            print_json(
+                {
+                    "compared": compared,
+                    "fix": fix,
+                    "disagreements": found,
+                    "audits": [
+                        {"what": what, "compared": count, "disagree": len(disagreeing)}
+                        for what, (count, disagreeing) in audits
+                    ],
+                }
+            )
             return 1 if found else 0
         for what, (count, disagreeing) in audits:
             label = {"processes": _("processes"), "listings": _("listings")}[what]
-            console.print(_("{count} {what} compared, {disagree} disagree").format(
-                count=count, what=label, disagree=len(disagreeing)))
+            console.print(
+                _("{count} {what} compared, {disagree} disagree").format(
+                    count=count, what=label, disagree=len(disagreeing)
+                )
+            )
         for d in found:
-            console.print(f"[bold]{d.workflow_id}[/bold] " + _("(case {case_id})").format(case_id=d.case_id)
-                          + ("" if d.running else _(" — workflow finished or missing: cannot report again")))
+            console.print(
+                f"[bold]{d.workflow_id}[/bold] "
+                + _("(case {case_id})").format(case_id=d.case_id)
+                + ("" if d.running else _(" — workflow finished or missing: cannot report again"))
+            )
             for line in d.differences:
                 console.print(f"  {line}")
         console.print(_("{compared} compared, {disagree} disagree").format(compared=compared, disagree=len(found)))
@@ -315,8 +389,10 @@ def all_workflow_types() -> list[type]:
 
 
 @command(app, "trace")
-def trace_command(subject: Annotated[str, typer.Argument(help=_("complaint number, case id or trace id"))],
-                  as_json: JsonOption = False) -> None:
+def trace_command(
+    subject: Annotated[str, typer.Argument(help=_("complaint number, case id or trace id"))],
+    as_json: JsonOption = False,
+) -> None:
     """The spans (from the local trace files) of every trace that touched the complaint, case or trace."""
     from operations.operator import spans_for
 
@@ -324,13 +400,21 @@ def trace_command(subject: Annotated[str, typer.Argument(help=_("complaint numbe
     if as_json:
         print_json({"subject": subject, "spans": spans})
         return
-    table = wrapping_table(_("start"), _("process"), _("span"), _("trace"), whole=(_("start"), _("trace")),
-                           wide=(_("span"),))
+    table = wrapping_table(
+        _("start"), _("process"), _("span"), _("trace"), whole=(_("start"), _("trace")), wide=(_("span"),)
+    )
     for span in spans:
-        table.add_row(span["start_time"][11:23], span["resource"]["attributes"].get("service.name", "?"),
-                      span["name"], span["context"]["trace_id"][2:10])
-    console.print(table if spans else _("no spans mention {subject} under {folder}").format(
-        subject=subject, folder=DATA_DIR / "traces"))
+        table.add_row(
+            span["start_time"][11:23],
+            span["resource"]["attributes"].get("service.name", "?"),
+            span["name"],
+            span["context"]["trace_id"][2:10],
+        )
+    console.print(
+        table
+        if spans
+        else _("no spans mention {subject} under {folder}").format(subject=subject, folder=DATA_DIR / "traces")
+    )
 
 
 def main() -> None:

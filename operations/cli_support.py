@@ -20,8 +20,10 @@ console = Console()
 # document of a read command run with --json, for a script to parse).
 status_console = Console(stderr=True)
 
-JsonOption = Annotated[bool, typer.Option(
-    "--json", help=_("print one JSON document for scripts (shapes: operations/json_shapes.py)"))]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help=_("print one JSON document for scripts (shapes: operations/json_shapes.py)"))
+]
+
 
 def development_stack() -> Any:
     """The local stack the commands default to: `make run`'s, or `make run-cluster`'s while that one runs."""
@@ -51,12 +53,16 @@ def token_endpoint(service_url: str, issuer_url: str | None = None) -> str:
     answer = httpx.post(f"{service_url}/oauth/token", data={"grant_type": "client_credentials"}, timeout=10)
     if answer.status_code == 421 and answer.json().get("token_endpoint"):
         return str(answer.json()["token_endpoint"])
-    raise typer.BadParameter(_("{url} names no token issuer ({status}): give --issuer-url").format(
-        url=service_url, status=answer.status_code))
+    raise typer.BadParameter(
+        _("{url} names no token issuer ({status}): give --issuer-url").format(
+            url=service_url, status=answer.status_code
+        )
+    )
 
 
-def agency_token(base_url: str, client_id: str | None, client_secret: str | None, default_client: str,
-                 issuer_url: str | None = None) -> str:
+def agency_token(
+    base_url: str, client_id: str | None, client_secret: str | None, default_client: str, issuer_url: str | None = None
+) -> str:
     client_id = client_id or os.environ.get("ANXIN_CLIENT_ID")
     client_secret = client_secret or os.environ.get("ANXIN_CLIENT_SECRET")
     if not client_id or not client_secret:
@@ -66,10 +72,16 @@ def agency_token(base_url: str, client_id: str | None, client_secret: str | None
         clients = {c["client_id"]: c for c in json.loads(development.read_text())}
         client_id = client_id or default_client
         client_secret = clients[client_id]["client_secret"]
-    response = httpx.post(token_endpoint(base_url, issuer_url), data={"grant_type": "client_credentials"},
-                          auth=(client_id, client_secret), timeout=10)
+    response = httpx.post(
+        token_endpoint(base_url, issuer_url),
+        data={"grant_type": "client_credentials"},
+        auth=(client_id, client_secret),
+        timeout=10,
+    )
     if response.status_code != 200:
-        raise typer.BadParameter(_("token refused: {reason}").format(reason=response.json().get("detail", response.text)))
+        raise typer.BadParameter(
+            _("token refused: {reason}").format(reason=response.json().get("detail", response.text))
+        )
     return str(response.json()["access_token"])
 
 

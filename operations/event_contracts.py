@@ -33,20 +33,20 @@ JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 TOPIC_DESCRIPTIONS = {
     Topics.INTAKE_COMPLAINTS: "Complaints as they are filed (intake). The key is the complaint id.",
     Topics.CASES: "The ledger's facts (cases): cases opened, the lifecycle's notices, orders and decisions, the "
-                  "inspectors' actions with the process state right after each, and every workflow's report of "
-                  "its own state. The key is the ledger case id (a complaint's fact before its case is known: "
-                  "the complaint id; a periodic report: its report id).",
+    "inspectors' actions with the process state right after each, and every workflow's report of "
+    "its own state. The key is the ledger case id (a complaint's fact before its case is known: "
+    "the complaint id; a periodic report: its report id).",
     Topics.REFERRALS: "Letters, handoffs to departments and their ladder, referrals to the police, the "
-                      "procuratorate, arbitration and legal aid (referrals), and the department directory. The key "
-                      "is the case id (the directory: `departments`).",
+    "procuratorate, arbitration and legal aid (referrals), and the department directory. The key "
+    "is the case id (the directory: `departments`).",
     Topics.SANCTIONS: "The blacklist procedure, corrections, and the quarterly publication of major violations "
-                      "(sanctions). The key is the case id (a quarter's list: its list id).",
+    "(sanctions). The key is the case id (a quarter's list: its list id).",
     Topics.CREDIT_SHARING: "The feed for the credit systems (信用中国, 征信, 公示系统): blacklist entries added and "
-                           "removed (sanctions). The key is the case id; apply each event id once.",
+    "removed (sanctions). The key is the case id; apply each event id once.",
     Topics.MONITORING: "The project register (monitoring): projects under construction registered and changed, "
-                       "each event with the project as it stands after the change; and each project's monthly "
-                       "payroll and attendance feeds received (counts and totals, no worker). The key is the "
-                       "project id.",
+    "each event with the project as it stands after the change; and each project's monthly "
+    "payroll and attendance feeds received (counts and totals, no worker). The key is the "
+    "project id.",
 }
 
 INFO_DESCRIPTION = """\
@@ -67,8 +67,11 @@ HEADERS: dict[str, Any] = {
     "properties": {
         "event_id": {"type": "string", "format": "uuid", "description": "The envelope's `event_id`."},
         "event_type": {"type": "string", "description": "The envelope's `type`."},
-        "traceparent": {"type": "string", "description": "W3C trace context of the change that made the "
-                                                         "event, when it had one (the envelope's `trace`)."},
+        "traceparent": {
+            "type": "string",
+            "description": "W3C trace context of the change that made the "
+            "event, when it had one (the envelope's `trace`).",
+        },
         "tracestate": {"type": "string", "description": "W3C trace state, with `traceparent` when there is one."},
     },
 }
@@ -95,13 +98,18 @@ def _envelope(cls: type[EventPayload]) -> dict[str, Any]:
     for name, value in fixed.items():
         properties[name] = {**properties[name], "const": value}
     properties["payload"] = {"$ref": f"#/components/schemas/{cls.__name__}"}
-    return {"type": "object", "title": f"{message_name(cls)} envelope", "required": sorted(properties),
-            "properties": properties}
+    return {
+        "type": "object",
+        "title": f"{message_name(cls)} envelope",
+        "required": sorted(properties),
+        "properties": properties,
+    }
 
 
 def asyncapi(events: list[type[EventPayload]]) -> dict[str, Any]:
-    _, definitions = models_json_schema([(cls, "serialization") for cls in events],
-                                        ref_template="#/components/schemas/{model}")
+    _, definitions = models_json_schema(
+        [(cls, "serialization") for cls in events], ref_template="#/components/schemas/{model}"
+    )
     schemas: dict[str, Any] = {"EventHeaders": HEADERS, **definitions["$defs"]}
     messages: dict[str, Any] = {}
     channels: dict[str, Any] = {}
@@ -111,18 +119,32 @@ def asyncapi(events: list[type[EventPayload]]) -> dict[str, Any]:
         if cls.__name__ not in definitions["$defs"]:
             raise ValueError(f"{cls.__qualname__}: two event classes of this name; give one another name")
         messages[name] = {
-            "name": name, "title": cls.__name__, "description": " ".join((cls.__doc__ or "").split()),
+            "name": name,
+            "title": cls.__name__,
+            "description": " ".join((cls.__doc__ or "").split()),
             "contentType": "application/json",
-            "headers": {"$ref": "#/components/schemas/EventHeaders"}, "payload": _envelope(cls),
-            "bindings": {"kafka": {"key": {"type": "string", "description": "The envelope's subject."},
-                                   "bindingVersion": "0.5.0"}},
+            "headers": {"$ref": "#/components/schemas/EventHeaders"},
+            "payload": _envelope(cls),
+            "bindings": {
+                "kafka": {
+                    "key": {"type": "string", "description": "The envelope's subject."},
+                    "bindingVersion": "0.5.0",
+                }
+            },
         }
-        channel = channels.setdefault(_channel_id(topic), {
-            "address": topic, "description": TOPIC_DESCRIPTIONS[topic], "messages": {}})
+        channel = channels.setdefault(
+            _channel_id(topic), {"address": topic, "description": TOPIC_DESCRIPTIONS[topic], "messages": {}}
+        )
         channel["messages"][_local_id(name)] = {"$ref": f"#/components/messages/{name}"}
-        operation = operations.setdefault(f"{producer}-sends-{_channel_id(topic)}", {
-            "action": "send", "channel": {"$ref": f"#/channels/{_channel_id(topic)}"},
-            "summary": f"The {producer} service publishes on {topic}.", "messages": []})
+        operation = operations.setdefault(
+            f"{producer}-sends-{_channel_id(topic)}",
+            {
+                "action": "send",
+                "channel": {"$ref": f"#/channels/{_channel_id(topic)}"},
+                "summary": f"The {producer} service publishes on {topic}.",
+                "messages": [],
+            },
+        )
         operation["messages"].append({"$ref": f"#/channels/{_channel_id(topic)}/messages/{_local_id(name)}"})
     return {
         "asyncapi": "3.0.0",
@@ -143,8 +165,9 @@ def expected_files() -> dict[Path, str]:
     events = catalog.events()
     files = {ASYNCAPI: yaml.safe_dump(asyncapi(events), sort_keys=True, allow_unicode=True, width=120)}
     for cls in events:
-        files[SCHEMAS / f"{message_name(cls)}.json"] = json.dumps(
-            payload_schema(cls), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        files[SCHEMAS / f"{message_name(cls)}.json"] = (
+            json.dumps(payload_schema(cls), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        )
     return files
 
 
@@ -153,8 +176,11 @@ differences, write = FILES.differences, FILES.write
 
 
 def main(argv: list[str] | None = None) -> int:
-    return FILES.main(argv, __doc__.splitlines()[0] if __doc__ else None,
-                      lambda written: f"wrote {ASYNCAPI} and {len(written) - 1} schemas in {SCHEMAS}/")
+    return FILES.main(
+        argv,
+        __doc__.splitlines()[0] if __doc__ else None,
+        lambda written: f"wrote {ASYNCAPI} and {len(written) - 1} schemas in {SCHEMAS}/",
+    )
 
 
 if __name__ == "__main__":

@@ -24,12 +24,16 @@ class GeneratedFiles:
     def differences(self, root: Path = ROOT) -> list[str]:
         """The files that are missing, out of date, or no longer written."""
         expected = self.expected()
-        found = [path for path in sorted(expected) if not (root / path).is_file()
-                 or (root / path).read_text(encoding="utf-8") != expected[path]]
+        found = [
+            path
+            for path in sorted(expected)
+            if not (root / path).is_file() or (root / path).read_text(encoding="utf-8") != expected[path]
+        ]
         folder = root / self.folder
         present = sorted(path.relative_to(root) for path in folder.glob(self.pattern)) if folder.is_dir() else []
-        return [str(path) for path in found] + [f"{path} ({self.stale_reason})" for path in present
-                                                if path not in expected]
+        return [str(path) for path in found] + [
+            f"{path} ({self.stale_reason})" for path in present if path not in expected
+        ]
 
     def write(self, root: Path = ROOT) -> list[Path]:
         expected = self.expected()

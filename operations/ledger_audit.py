@@ -70,12 +70,14 @@ FROM processes p WHERE (p.status = 'open' OR p.closed_at >= now() - %(closed_wit
 
 
 def _deadlines(rows: list[dict[str, Any]] | None) -> list[DeadlineView]:
-    return [DeadlineView.model_validate({k: v for k, v in d.items() if k in DeadlineView.model_fields})
-            for d in rows or []]
+    return [
+        DeadlineView.model_validate({k: v for k, v in d.items() if k in DeadlineView.model_fields}) for d in rows or []
+    ]
 
 
-def ledger_entries(database_url: str, closed_within: timedelta, only: set[str] | None = None,
-                   case_ids: set[str] | None = None) -> list[LedgerEntry]:
+def ledger_entries(
+    database_url: str, closed_within: timedelta, only: set[str] | None = None, case_ids: set[str] | None = None
+) -> list[LedgerEntry]:
     """What the ledger says about each process it holds (open, or closed within `closed_within`), of the
     ledger cases `case_ids` when given."""
     entries: list[LedgerEntry] = []
@@ -84,20 +86,46 @@ def ledger_entries(database_url: str, closed_within: timedelta, only: set[str] |
         conn.execute("SET search_path TO cases")
         for row in conn.execute(_COMPLAINTS, params):
             workflow_id = f"complaint:{row['complaint_id']}"
-            entries.append(LedgerEntry(workflow_id, row["case_id"], ProcessSnapshot(
-                workflow_id=workflow_id, stage=row["stage"], status=row["status"], overdue=row["overdue"],
-                closure_reason=row["closure_reason"], deadlines=_deadlines(row["deadlines"]),
-                satisfaction=row["satisfaction"], parked=row["parked"],
-            )))
+            entries.append(
+                LedgerEntry(
+                    workflow_id,
+                    row["case_id"],
+                    ProcessSnapshot(
+                        workflow_id=workflow_id,
+                        stage=row["stage"],
+                        status=row["status"],
+                        overdue=row["overdue"],
+                        closure_reason=row["closure_reason"],
+                        deadlines=_deadlines(row["deadlines"]),
+                        satisfaction=row["satisfaction"],
+                        parked=row["parked"],
+                    ),
+                )
+            )
         for row in conn.execute(_PROCESSES, params):
             workflow_id = f"case:{row['process_case_id']}"
-            entries.append(LedgerEntry(workflow_id, row["case_id"], ProcessSnapshot(
-                workflow_id=workflow_id, stage=row["stage"], status=row["status"], overdue=row["overdue"],
-                closure_reason=row["closure_reason"], classification=row["classification"], outcome=row["outcome"],
-                extension_approved=row["extension_approved"], deadlines=_deadlines(row["deadlines"]),
-                amount_paid=Decimal(row["paid"]), parked=row["parked"], referral_approval=row["referral_approval"],
-                referral_withdrawal=row["referral_withdrawal"], unconfirmed_members=row["unconfirmed_members"],
-            )))
+            entries.append(
+                LedgerEntry(
+                    workflow_id,
+                    row["case_id"],
+                    ProcessSnapshot(
+                        workflow_id=workflow_id,
+                        stage=row["stage"],
+                        status=row["status"],
+                        overdue=row["overdue"],
+                        closure_reason=row["closure_reason"],
+                        classification=row["classification"],
+                        outcome=row["outcome"],
+                        extension_approved=row["extension_approved"],
+                        deadlines=_deadlines(row["deadlines"]),
+                        amount_paid=Decimal(row["paid"]),
+                        parked=row["parked"],
+                        referral_approval=row["referral_approval"],
+                        referral_withdrawal=row["referral_withdrawal"],
+                        unconfirmed_members=row["unconfirmed_members"],
+                    ),
+                )
+            )
     return [e for e in entries if only is None or e.workflow_id in only]
 
 
@@ -132,8 +160,9 @@ async def judge_process(client: Client, entry: LedgerEntry) -> list[str] | None:
     return None if workflow is None else disagreements(workflow, entry.snapshot)
 
 
-async def compare(client: Client, entries: list[LedgerEntry], judge: Judge = judge_process,
-                  concurrency: int = 16) -> list[Disagreement]:
+async def compare(
+    client: Client, entries: list[LedgerEntry], judge: Judge = judge_process, concurrency: int = 16
+) -> list[Disagreement]:
     limit = asyncio.Semaphore(concurrency)
 
     async def one(entry: LedgerEntry) -> Disagreement | None:
@@ -150,8 +179,9 @@ async def compare(client: Client, entries: list[LedgerEntry], judge: Judge = jud
     return [r for r in results if r is not None]
 
 
-async def audit(client: Client, read: Reader, judge: Judge, signal: str, *, settle_seconds: float, rereads: int,
-                fix: bool) -> tuple[int, list[Disagreement]]:
+async def audit(
+    client: Client, read: Reader, judge: Judge, signal: str, *, settle_seconds: float, rereads: int, fix: bool
+) -> tuple[int, list[Disagreement]]:
     """(records compared, disagreements that persisted after re-reads); with `fix`, after sending `signal`
     (report your state again) to each disagreeing workflow still running."""
     entries = read(None)
@@ -193,6 +223,11 @@ async def audit_ledger(
 ) -> tuple[int, list[Disagreement]]:
     """(processes compared, disagreements that persisted); with `fix`, after asking each to report again."""
     return await audit(
-        client, lambda only: ledger_entries(database_url, closed_within, only, case_ids), judge_process,
-        Signals.REPORT_STATE, settle_seconds=settle_seconds, rereads=rereads, fix=fix,
+        client,
+        lambda only: ledger_entries(database_url, closed_within, only, case_ids),
+        judge_process,
+        Signals.REPORT_STATE,
+        settle_seconds=settle_seconds,
+        rereads=rereads,
+        fix=fix,
     )

@@ -36,26 +36,42 @@ FROM listings WHERE (stage <> ALL(%(final)s) OR updated_at >= now() - %(changed_
 """
 
 
-def listing_entries(database_url: str, changed_within: timedelta, only: set[str] | None = None,
-                    listing_ids: set[str] | None = None) -> list[LedgerEntry]:
+def listing_entries(
+    database_url: str, changed_within: timedelta, only: set[str] | None = None, listing_ids: set[str] | None = None
+) -> list[LedgerEntry]:
     """What the sanctions service's record says about each listing (not final, or changed within
     `changed_within`), of the listings `listing_ids` when given."""
-    params = {"final": list(FINAL_STAGES), "changed_within": changed_within,
-              "listings": sorted(listing_ids) if listing_ids is not None else None}
+    params = {
+        "final": list(FINAL_STAGES),
+        "changed_within": changed_within,
+        "listings": sorted(listing_ids) if listing_ids is not None else None,
+    }
     entries = []
     with psycopg.connect(database_url, row_factory=dict_row) as conn:
         conn.execute("SET search_path TO sanctions")
         for row in conn.execute(_LISTINGS, params):
             workflow_id = listing_workflow_id(row["listing_id"])
-            entries.append(LedgerEntry(workflow_id, row["case_id"], ListingSnapshot(
-                workflow_id=workflow_id, stage=row["stage"], amount_corrected=row["amount_corrected"] or Decimal(0),
-                paid_in_full_on=row["paid_in_full_on"], defence_due_date=row["defence_due_date"],
-                statements=row["statements"] or [], decided_on=row["decided_on"],
-                not_listed_reason=row["not_listed_reason"], expires_on=row["expires_on"],
-                early_removal_possible_from=row["early_removal_possible_from"],
-                pending_application=row["pending_application"], removal_reason=row["removal_reason"],
-                removed_on=row["removed_on"],
-            )))
+            entries.append(
+                LedgerEntry(
+                    workflow_id,
+                    row["case_id"],
+                    ListingSnapshot(
+                        workflow_id=workflow_id,
+                        stage=row["stage"],
+                        amount_corrected=row["amount_corrected"] or Decimal(0),
+                        paid_in_full_on=row["paid_in_full_on"],
+                        defence_due_date=row["defence_due_date"],
+                        statements=row["statements"] or [],
+                        decided_on=row["decided_on"],
+                        not_listed_reason=row["not_listed_reason"],
+                        expires_on=row["expires_on"],
+                        early_removal_possible_from=row["early_removal_possible_from"],
+                        pending_application=row["pending_application"],
+                        removal_reason=row["removal_reason"],
+                        removed_on=row["removed_on"],
+                    ),
+                )
+            )
     return [e for e in entries if only is None or e.workflow_id in only]
 
 
@@ -83,6 +99,11 @@ async def audit_listings(
 ) -> tuple[int, list[Disagreement]]:
     """(listings compared, disagreements that persisted); with `fix`, after asking each to report again."""
     return await audit(
-        client, lambda only: listing_entries(database_url, changed_within, only, listing_ids), judge_listing,
-        ListingSignals.REPORT_STATE, settle_seconds=settle_seconds, rereads=rereads, fix=fix,
+        client,
+        lambda only: listing_entries(database_url, changed_within, only, listing_ids),
+        judge_listing,
+        ListingSignals.REPORT_STATE,
+        settle_seconds=settle_seconds,
+        rereads=rereads,
+        fix=fix,
     )

@@ -27,8 +27,11 @@ def migrate_command(
 
     unknown = sorted(set(service or []) - set(SERVICES))
     if unknown:
-        raise typer.BadParameter(_("unknown service {unknown}; one of {services}").format(
-            unknown=", ".join(unknown), services=", ".join(SERVICES)))
+        raise typer.BadParameter(
+            _("unknown service {unknown}; one of {services}").format(
+                unknown=", ".join(unknown), services=", ".join(SERVICES)
+            )
+        )
     settings = MigrationSettings()
     url, fallback = settings.url()
     if url is None:

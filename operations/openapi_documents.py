@@ -38,15 +38,17 @@ SETTINGS_CLASSES = {
 
 def _offline_settings(service: str) -> ServiceSettings:
     """Settings that let `create_app` build the app: the keys it checks at build time, made up on the spot."""
-    module_name, _, class_name = SETTINGS_CLASSES.get(
-        service, "services.common.service.ServiceSettings").rpartition(".")
+    module_name, _, class_name = SETTINGS_CLASSES.get(service, "services.common.service.ServiceSettings").rpartition(
+        "."
+    )
     settings_class: type[ServiceSettings] = getattr(importlib.import_module(module_name), class_name)
     data_key = base64.b64encode(bytes(32)).decode()
     values = {
         "ANXIN_TOKEN_JWKS": json.dumps({"keys": [public_jwk(new_signing_jwk(kid="openapi"))]}),
         # The default, whatever the environment says: the process's tracing (one per process) may write there.
         "ANXIN_DATA_DIR": str(ROOT / ".data"),
-        "ANXIN_INTAKE_KEYS": json.dumps({"openapi": data_key}), "ANXIN_INTAKE_KEY_ID": "openapi",
+        "ANXIN_INTAKE_KEYS": json.dumps({"openapi": data_key}),
+        "ANXIN_INTAKE_KEY_ID": "openapi",
         "ANXIN_REFERENCE_KEY": data_key,
     }
     return settings_class(**values)  # type: ignore[arg-type]
@@ -67,14 +69,18 @@ def expected_files() -> dict[Path, str]:
     return {OPENAPI_DIR / f"{service}.json": render(document(service)) for service in SERVICES}
 
 
-FILES = GeneratedFiles(expected_files, OPENAPI_DIR, "*.json", "no service has it",
-                       "make openapi` and commit `docs/openapi/")
+FILES = GeneratedFiles(
+    expected_files, OPENAPI_DIR, "*.json", "no service has it", "make openapi` and commit `docs/openapi/"
+)
 differences, write = FILES.differences, FILES.write
 
 
 def main(argv: list[str] | None = None) -> int:
-    return FILES.main(argv, __doc__.splitlines()[0] if __doc__ else None,
-                      lambda written: f"wrote {len(written)} OpenAPI documents in {OPENAPI_DIR}/")
+    return FILES.main(
+        argv,
+        __doc__.splitlines()[0] if __doc__ else None,
+        lambda written: f"wrote {len(written)} OpenAPI documents in {OPENAPI_DIR}/",
+    )
 
 
 if __name__ == "__main__":

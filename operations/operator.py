@@ -88,9 +88,16 @@ def _event_text(event: Any) -> str | None:
         return "update rejected"
     if event.HasField("workflow_execution_signaled_event_attributes"):
         return f"signal: {event.workflow_execution_signaled_event_attributes.signal_name}"
-    if kind in ("WORKFLOW_EXECUTION_STARTED", "WORKFLOW_EXECUTION_COMPLETED", "WORKFLOW_EXECUTION_FAILED",
-                "WORKFLOW_EXECUTION_CONTINUED_AS_NEW", "WORKFLOW_EXECUTION_TERMINATED", "UPSERT_WORKFLOW_SEARCH_ATTRIBUTES",
-                "START_CHILD_WORKFLOW_EXECUTION_INITIATED", "SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED"):
+    if kind in (
+        "WORKFLOW_EXECUTION_STARTED",
+        "WORKFLOW_EXECUTION_COMPLETED",
+        "WORKFLOW_EXECUTION_FAILED",
+        "WORKFLOW_EXECUTION_CONTINUED_AS_NEW",
+        "WORKFLOW_EXECUTION_TERMINATED",
+        "UPSERT_WORKFLOW_SEARCH_ATTRIBUTES",
+        "START_CHILD_WORKFLOW_EXECUTION_INITIATED",
+        "SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED",
+    ):
         return kind.lower().replace("_", " ")
     return None  # task scheduling noise
 
@@ -99,8 +106,9 @@ async def tell_story(client: Client, settings: CommonSettings, subject: str, *, 
     workflow_id = workflow_id_for(subject)
     handle = client.get_workflow_handle(workflow_id)
     description = await handle.describe()
-    story = Story(subject=subject, workflow_id=workflow_id,
-                  status=description.status.name if description.status else "UNKNOWN")
+    story = Story(
+        subject=subject, workflow_id=workflow_id, status=description.status.name if description.status else "UNKNOWN"
+    )
     async for event in handle.fetch_history_events():
         text = _event_text(event)
         if text:
@@ -115,8 +123,10 @@ async def tell_story(client: Client, settings: CommonSettings, subject: str, *, 
         # Nothing of the workflow's own state exists until a worker has run this task: a stopped or
         # overloaded lifecycle worker shows up here first.
         task = raw.pending_workflow_task
-        story.waiting_for.append(f"workflow task {WORKFLOW_TASK_STATES.get(task.state, 'scheduled')} "
-                                 f"(attempt {task.attempt}): a lifecycle worker must run it")
+        story.waiting_for.append(
+            f"workflow task {WORKFLOW_TASK_STATES.get(task.state, 'scheduled')} "
+            f"(attempt {task.attempt}): a lifecycle worker must run it"
+        )
     view: dict[str, Any] = {}
     if description.status == WorkflowExecutionStatus.RUNNING:
         try:
@@ -130,8 +140,9 @@ async def tell_story(client: Client, settings: CommonSettings, subject: str, *, 
             story.deadlines.append((name, str(deadline.get("due_at")), str(deadline.get("outcome"))))
             if deadline.get("outcome") == "pending":
                 story.waiting_for.append(f"deadline {name} due {deadline.get('due_at')}")
-        story.summary = {k: view.get(k) for k in ("stage", "status", "overdue", "case_stage", "closure_reason")
-                         if k in view}
+        story.summary = {
+            k: view.get(k) for k in ("stage", "status", "overdue", "case_stage", "closure_reason") if k in view
+        }
     members = [str(m) for m in view.get("members") or []] if workflow_id.startswith("case:") else []
     for complaint_id in members:
         story.lines.extend(await _complaint_lines(client, complaint_id))
@@ -149,8 +160,11 @@ async def _complaint_lines(client: Client, complaint_id: str) -> list[StoryLine]
     except RPCError:
         return [StoryLine(datetime.now(UTC), "complaint", f"{complaint_id}: its workflow does not answer")]
     view = view if isinstance(view, dict) else json.loads(json.dumps(view, default=str))
-    return [StoryLine(datetime.fromisoformat(str(entry["at"])), f"complaint {complaint_id}", entry["text"])
-            for entry in view.get("timeline", []) if not str(entry.get("kind", "")).startswith("case.")]
+    return [
+        StoryLine(datetime.fromisoformat(str(entry["at"])), f"complaint {complaint_id}", entry["text"])
+        for entry in view.get("timeline", [])
+        if not str(entry.get("kind", "")).startswith("case.")
+    ]
 
 
 def events_for(settings: CommonSettings, keys: set[str], *, timeout_ms: int = 3000) -> Iterable[StoryLine]:
@@ -192,9 +206,11 @@ async def stuck(client: Client, *, limit: int = 200, ledger_url: str | None = No
         attributes = execution.typed_search_attributes
         stage = attributes.get(SA_STAGE) or "?"
         due = attributes.get(SA_NEXT_DEADLINE)
-        why = {"handoff": "handoff overdue: the department has not answered; the follow-up ladder is climbing",
-               "awaiting_acceptance": "acceptance overdue", "service": "order not served in time"}.get(
-            stage, f"past a legal deadline at stage {stage}")
+        why = {
+            "handoff": "handoff overdue: the department has not answered; the follow-up ladder is climbing",
+            "awaiting_acceptance": "acceptance overdue",
+            "service": "order not served in time",
+        }.get(stage, f"past a legal deadline at stage {stage}")
         overdue.append((execution.id, why + (f" (next deadline {due:%Y-%m-%d})" if due else "")))
     parked = {}
     if ledger_url is not None:
@@ -210,8 +226,12 @@ async def stuck(client: Client, *, limit: int = 200, ledger_url: str | None = No
         for activity in description.raw_description.pending_activities:
             if activity.attempt > 1:
                 message = activity.last_failure.message if activity.HasField("last_failure") else "no detail"
-                rows.append({"workflow_id": execution.id,
-                             "why": f"{activity.activity_type.name} failing, attempt {activity.attempt}: {message}"})
+                rows.append(
+                    {
+                        "workflow_id": execution.id,
+                        "why": f"{activity.activity_type.name} failing, attempt {activity.attempt}: {message}",
+                    }
+                )
     return rows
 
 
@@ -228,15 +248,20 @@ def dead_letters(database_urls: dict[str, str], *, limit: int = 200) -> list[dic
             with psycopg.connect(url, options=f"-c search_path={service}", connect_timeout=5) as conn:
                 found = conn.execute(
                     "SELECT consumer, event_type, envelope->>'subject', error, failed_at, event_id FROM dead_letters "
-                    "ORDER BY failed_at DESC LIMIT %s", (limit,),
+                    "ORDER BY failed_at DESC LIMIT %s",
+                    (limit,),
                 ).fetchall()
         except psycopg.Error as exc:
             rows.append({"workflow_id": f"{service} dead letters", "why": f"could not be read: {str(exc)[:200]}"})
             continue
         for consumer, event_type, subject, error, failed_at, event_id in found:
-            rows.append({"workflow_id": str(subject),
-                         "why": f"{event_type} set aside by {service}/{consumer} at {failed_at:%Y-%m-%d %H:%M}: "
-                                f"{error.splitlines()[0][:200]} (event {event_id}: `anxin redeliver` it once fixed)"})
+            rows.append(
+                {
+                    "workflow_id": str(subject),
+                    "why": f"{event_type} set aside by {service}/{consumer} at {failed_at:%Y-%m-%d %H:%M}: "
+                    f"{error.splitlines()[0][:200]} (event {event_id}: `anxin redeliver` it once fixed)",
+                }
+            )
     return rows
 
 
@@ -247,11 +272,11 @@ def dead_letters(database_urls: dict[str, str], *, limit: int = 200) -> list[dic
 # that had set it aside apply it now. This rests on inbox rows never being purged.
 _REDELIVER = {
     "take_letters": "DELETE FROM {schema}.dead_letters WHERE (%s::uuid[] IS NULL OR event_id = ANY(%s)) "
-                    "AND (%s::text IS NULL OR consumer = %s) "
-                    "RETURNING consumer, event_id, topic, event_type, envelope, error",
+    "AND (%s::text IS NULL OR consumer = %s) "
+    "RETURNING consumer, event_id, topic, event_type, envelope, error",
     "forget_in_inbox": "DELETE FROM {schema}.inbox WHERE consumer = %s AND event_id = %s",
     "queue_in_outbox": "INSERT INTO {schema}.outbox (event_id, topic, message_key, event_type, envelope) "
-                       "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (event_id) DO UPDATE SET sent_at = NULL",
+    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (event_id) DO UPDATE SET sent_at = NULL",
 }
 
 
@@ -267,7 +292,11 @@ class Redelivery:
 
 
 async def redeliver(
-    database_urls: dict[str, str], *, operator: str, event_ids: list[str] | None = None, consumer: str | None = None,
+    database_urls: dict[str, str],
+    *,
+    operator: str,
+    event_ids: list[str] | None = None,
+    consumer: str | None = None,
 ) -> list[Redelivery]:
     """Redeliver events set aside, once their cause is fixed and deployed (`docs/operations.md`).
 
@@ -301,17 +330,23 @@ def _event_id(text: str) -> uuid.UUID:
 
 
 async def _redeliver_in(
-    service: str, url: str, events: list[uuid.UUID] | None, consumer: str | None, operator: str,
+    service: str,
+    url: str,
+    events: list[uuid.UUID] | None,
+    consumer: str | None,
+    operator: str,
 ) -> list[Redelivery]:
     done: list[Redelivery] = []
-    statement = {name: sql.SQL(text).format(schema=sql.Identifier(service))
-                 for name, text in _REDELIVER.items()}
+    statement = {name: sql.SQL(text).format(schema=sql.Identifier(service)) for name, text in _REDELIVER.items()}
     principal = Principal(client_id=operator, role=Role.operator)
-    async with await psycopg.AsyncConnection.connect(
-        url, options=f"-c search_path={service}", connect_timeout=5
-    ) as conn, conn.transaction():
+    async with (
+        await psycopg.AsyncConnection.connect(url, options=f"-c search_path={service}", connect_timeout=5) as conn,
+        conn.transaction(),
+    ):
         # Schema-qualified: a schema the role may not use is an error here, not an empty answer.
-        found = await (await conn.execute("SELECT to_regclass(%s), session_user", (f"{service}.dead_letters",))).fetchone()
+        found = await (
+            await conn.execute("SELECT to_regclass(%s), session_user", (f"{service}.dead_letters",))
+        ).fetchone()
         assert found is not None
         table, database_user = found
         if table is None:
@@ -321,14 +356,33 @@ async def _redeliver_in(
         for name, event_id, topic, event_type, envelope, error in letters:
             await conn.execute(statement["forget_in_inbox"], (name, event_id))
             if event_id not in queued:
-                await conn.execute(statement["queue_in_outbox"],
-                                   (event_id, topic, envelope["subject"], event_type, Jsonb(envelope)))
+                await conn.execute(
+                    statement["queue_in_outbox"], (event_id, topic, envelope["subject"], event_type, Jsonb(envelope))
+                )
                 queued.add(event_id)
-            await audit.record(conn, principal, "dead_letter.redelivered", envelope["subject"], detail={
-                "event_id": str(event_id), "event_type": event_type, "consumer": name, "error": error[:500],
-                "database_user": database_user})
-            done.append(Redelivery(service=service, consumer=name, event_id=str(event_id),
-                                   subject=envelope["subject"], event_type=event_type, topic=topic))
+            await audit.record(
+                conn,
+                principal,
+                "dead_letter.redelivered",
+                envelope["subject"],
+                detail={
+                    "event_id": str(event_id),
+                    "event_type": event_type,
+                    "consumer": name,
+                    "error": error[:500],
+                    "database_user": database_user,
+                },
+            )
+            done.append(
+                Redelivery(
+                    service=service,
+                    consumer=name,
+                    event_id=str(event_id),
+                    subject=envelope["subject"],
+                    event_type=event_type,
+                    topic=topic,
+                )
+            )
     return done
 
 
@@ -339,10 +393,12 @@ async def replay(client: Client, workflows: list[type], *, query: str | None, li
     histories = client.list_workflows(query, limit=limit).map_histories()
     async with replayer.workflow_replay_iterator(histories) as replays:
         async for result in replays:
-            results.append({
-                "workflow_id": result.history.workflow_id,
-                "result": "ok" if result.replay_failure is None else f"FAILED: {result.replay_failure}",
-            })
+            results.append(
+                {
+                    "workflow_id": result.history.workflow_id,
+                    "result": "ok" if result.replay_failure is None else f"FAILED: {result.replay_failure}",
+                }
+            )
     return results
 
 
@@ -355,7 +411,10 @@ def spans_for(data_dir: Path, subject: str) -> list[dict[str, Any]]:
                 spans.append(json.loads(line))
             except ValueError:
                 continue
-    trace_ids = {s["context"]["trace_id"] for s in spans
-                 if subject in (s["context"]["trace_id"], str((s.get("attributes") or {}).get("anxin.subject")))
-                 or subject in json.dumps(s.get("attributes") or {}, ensure_ascii=False)}
+    trace_ids = {
+        s["context"]["trace_id"]
+        for s in spans
+        if subject in (s["context"]["trace_id"], str((s.get("attributes") or {}).get("anxin.subject")))
+        or subject in json.dumps(s.get("attributes") or {}, ensure_ascii=False)
+    }
     return sorted((s for s in spans if s["context"]["trace_id"] in trace_ids), key=lambda s: s["start_time"])

@@ -42,8 +42,9 @@ def parked_in_ledger(database_url: str, case_ids: set[str] | None = None) -> dic
     params = {"cases": sorted(case_ids) if case_ids is not None else None}
     with psycopg.connect(database_url, row_factory=dict_row, connect_timeout=5) as conn:
         conn.execute("SET search_path TO cases")
-        return {row["workflow_id"]: ParkedStep.model_validate(row["parked"])
-                for row in conn.execute(_LEDGER_PARKED, params)}
+        return {
+            row["workflow_id"]: ParkedStep.model_validate(row["parked"]) for row in conn.execute(_LEDGER_PARKED, params)
+        }
 
 
 async def parked_of(client: Client, workflow_id: str) -> ParkedStep | None:
@@ -83,5 +84,7 @@ async def retry_parked(client: Client, workflow_id: str) -> ParkedStep | None:
 
 def parked_rows(parked: dict[str, ParkedStep]) -> list[dict[str, Any]]:
     """`anxin stuck` rows: why, and the command that retries the step once the cause is fixed."""
-    return [{"workflow_id": workflow_id, "why": f"{describe(step)} — fix the cause, then `{retry_command(workflow_id)}`"}
-            for workflow_id, step in sorted(parked.items())]
+    return [
+        {"workflow_id": workflow_id, "why": f"{describe(step)} — fix the cause, then `{retry_command(workflow_id)}`"}
+        for workflow_id, step in sorted(parked.items())
+    ]

@@ -14,12 +14,15 @@ from operations.i18n import _
 
 
 def redeliver_command(
-    event_ids: Annotated[list[str] | None, typer.Argument(
-        help=_("event ids as `anxin stuck` prints them"), show_default=False)] = None,
-    consumer: Annotated[str | None, typer.Option(
-        help=_("only this consumer, as SERVICE/NAME (e.g. intake/intake-workflow-starter)"))] = None,
-    every: Annotated[bool, typer.Option(
-        "--all", help=_("every event the --consumer set aside (after one bug set many aside)"))] = False,
+    event_ids: Annotated[
+        list[str] | None, typer.Argument(help=_("event ids as `anxin stuck` prints them"), show_default=False)
+    ] = None,
+    consumer: Annotated[
+        str | None, typer.Option(help=_("only this consumer, as SERVICE/NAME (e.g. intake/intake-workflow-starter)"))
+    ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help=_("every event the --consumer set aside (after one bug set many aside)"))
+    ] = False,
 ) -> None:
     """Hand events set aside back to the consumers that set them aside, once the cause is fixed and deployed.
 
@@ -40,25 +43,35 @@ def redeliver_command(
     if event_ids and every:
         raise typer.BadParameter(_("give either event ids or --all, not both"))
     if consumer and (consumer.count("/") != 1 or consumer.split("/")[0] not in SERVICES):
-        raise typer.BadParameter(_("--consumer is SERVICE/NAME with SERVICE one of {services}").format(
-            services=", ".join(SERVICES)))
+        raise typer.BadParameter(
+            _("--consumer is SERVICE/NAME with SERVICE one of {services}").format(services=", ".join(SERVICES))
+        )
     try:
         operator = f"operator:{getpass.getuser()}"
     except (KeyError, OSError):  # no login name in the environment or the password database
         operator = f"operator:uid-{os.getuid()}"
     try:
-        rows = asyncio.run(redeliver(service_database_urls(), operator=operator, event_ids=event_ids,
-                                     consumer=consumer))
+        rows = asyncio.run(
+            redeliver(service_database_urls(), operator=operator, event_ids=event_ids, consumer=consumer)
+        )
     except ValueError as exc:  # a mistyped event id, before any database was touched
         raise typer.BadParameter(str(exc)) from None
     failed = [row for row in rows if row.error]
     for row in rows:
         if row.error:
-            console.print(_("[red]{service}: not redelivered[/] {reason}").format(service=row.service, reason=row.error))
+            console.print(
+                _("[red]{service}: not redelivered[/] {reason}").format(service=row.service, reason=row.error)
+            )
         else:
-            console.print(_("{event_type} for {subject} queued again on {topic} for {consumer} (event {event_id})")
-                          .format(event_type=row.event_type, subject=row.subject, topic=row.topic,
-                                  consumer=f"{row.service}/{row.consumer}", event_id=row.event_id))
+            console.print(
+                _("{event_type} for {subject} queued again on {topic} for {consumer} (event {event_id})").format(
+                    event_type=row.event_type,
+                    subject=row.subject,
+                    topic=row.topic,
+                    consumer=f"{row.service}/{row.consumer}",
+                    event_id=row.event_id,
+                )
+            )
     if len(failed) == len(rows):
         if not rows:
             console.print(_("nothing set aside matches (`anxin stuck` lists what is)"))

@@ -35,8 +35,9 @@ def _connect() -> Any:
 
         url = development_stack().postgres.service_url(SCHEMA)
     # As the issuer does at start: the schema brought up to date, or a refusal naming `anxin migrate`.
-    prepare_named_schema(SCHEMA, MIGRATIONS, url,
-                         migrate_on_start=os.environ.get("ANXIN_MIGRATE_ON_START", "true").lower() != "false")
+    prepare_named_schema(
+        SCHEMA, MIGRATIONS, url, migrate_on_start=os.environ.get("ANXIN_MIGRATE_ON_START", "true").lower() != "false"
+    )
     return psycopg.connect(url, options=f"-c search_path={SCHEMA}")
 
 
@@ -55,8 +56,11 @@ def _issuer_cipher() -> Any:
         development = json.loads(secrets_file.read_text())
         keys, key_id = development.get(purpose.keys_env), development.get(purpose.key_id_env)
     if not (keys and key_id):
-        console.print(_("[red]refused:[/] set {keys} and {key_id} (the issuer's key ring): the TOTP secret is "
-                        "stored sealed").format(keys=purpose.keys_env, key_id=purpose.key_id_env))
+        console.print(
+            _(
+                "[red]refused:[/] set {keys} and {key_id} (the issuer's key ring): the TOTP secret is stored sealed"
+            ).format(keys=purpose.keys_env, key_id=purpose.key_id_env)
+        )
         raise typer.Exit(1)
     return FieldCipher.from_config(keys, key_id)
 
@@ -75,11 +79,16 @@ def users_add(
     person_id: Annotated[str, typer.Argument(help=_("the id the person signs in with, e.g. wang.li"))],
     name: Annotated[str, typer.Option("--name", help=_("full name, as shown in the console"))],
     role: Annotated[str, typer.Option("--role", help=_("county_inspector, city_office, department, police …"))],
-    county: Annotated[str | None, typer.Option("--county", help=_("six-digit county code, for a county's people"))] = None,
+    county: Annotated[
+        str | None, typer.Option("--county", help=_("six-digit county code, for a county's people"))
+    ] = None,
     department: Annotated[str | None, typer.Option("--department", help=_("department id, for a department's"))] = None,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin",
-                                                 help=_("read the password from standard input"))] = False,
-    totp: Annotated[bool, typer.Option("--totp", help=_("enrol a TOTP second factor; prints its otpauth:// URI"))] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help=_("read the password from standard input"))
+    ] = False,
+    totp: Annotated[
+        bool, typer.Option("--totp", help=_("enrol a TOTP second factor; prints its otpauth:// URI"))
+    ] = False,
 ) -> None:
     """Make a person's account. Without --password-stdin an initial password is made and printed once: hand it
     over in person. With --totp the otpauth:// URI for the person's authenticator app is printed once too."""
@@ -103,8 +112,9 @@ def users_add(
     except AccountError as exc:
         console.print(_("[red]refused:[/] {reason}").format(reason=exc))
         raise typer.Exit(1) from None
-    console.print(_("account {person_id} made ({role})").format(person_id=person_id, role=account.role.value),
-                  highlight=False)
+    console.print(
+        _("account {person_id} made ({role})").format(person_id=person_id, role=account.role.value), highlight=False
+    )
     if made:
         # Plain print: the one place the password is shown; rich would style it.
         print(_("initial password: {password}").format(password=password))
@@ -135,7 +145,8 @@ def users_list() -> None:
     for a in accounts:
         scope = a.county or a.department or _("city")
         flags = " ".join(f for f, on in (("totp", a.totp_secret is not None), (_("DISABLED"), a.disabled)) if on)
-        console.print(f"{a.person_id:<24} {a.full_name:<12} {a.role.value:<18} {scope:<10} {flags}".rstrip(),
-                      highlight=False)
+        console.print(
+            f"{a.person_id:<24} {a.full_name:<12} {a.role.value:<18} {scope:<10} {flags}".rstrip(), highlight=False
+        )
     if not accounts:
         console.print(_("no accounts yet: anxin users add ID --name … --role … (--county …)"))

@@ -47,13 +47,16 @@ def render_story(story: Story, console: Console) -> None:
         table.add_row(line.at.strftime("%Y-%m-%d %H:%M:%S"), line.source, line.text)
     console.print(table)
     if story.deadlines:
-        deadlines = wrapping_table(_("deadline"), _("due"), _("outcome"), whole=(_("due"), _("outcome")),
-                                   wide=(_("deadline"),))
+        deadlines = wrapping_table(
+            _("deadline"), _("due"), _("outcome"), whole=(_("due"), _("outcome")), wide=(_("deadline"),)
+        )
         for row in story.deadlines:
             deadlines.add_row(*row)
         console.print(deadlines)
-    console.print(_("[bold]waiting for:[/] {what}").format(what="; ".join(story.waiting_for) or _("nothing (closed)")),
-                  highlight=False)
+    console.print(
+        _("[bold]waiting for:[/] {what}").format(what="; ".join(story.waiting_for) or _("nothing (closed)")),
+        highlight=False,
+    )
 
 
 def story_document(story: Story) -> dict[str, Any]:

@@ -8,5 +8,7 @@ import os
 os.environ.setdefault("ANXIN_LANG", "en")
 
 pytest_plugins = [
-    "tests.support.stack_fixtures", "tests.support.temporal_server_fixtures", "tests.support.cluster_fixtures",
+    "tests.support.stack_fixtures",
+    "tests.support.temporal_server_fixtures",
+    "tests.support.cluster_fixtures",
 ]

@@ -102,8 +102,10 @@ class LifecycleWorkflow(DeadlineWaits, StateReporting):
         """Let update handlers finish, queued messages go out and the last state be reported before this run
         ends."""
         await workflow.wait_condition(
-            lambda: (self._outbox_empty() and self._reports_settled() and workflow.all_handlers_finished())
-            or self._failure is not None
+            lambda: (
+                (self._outbox_empty() and self._reports_settled() and workflow.all_handlers_finished())
+                or self._failure is not None
+            )
         )
         self._check_failure()
 
@@ -132,9 +134,7 @@ class LifecycleWorkflow(DeadlineWaits, StateReporting):
     def _validate_deadline_confirmation(self, confirmation: DeadlineConfirmation) -> None:
         deadline = self._state.deadlines.get(confirmation.name)
         if deadline is None or deadline.outcome != "pending" or not deadline.provisional:
-            raise refuse(
-                f"没有待确认的暂定期限「{confirmation.name}」 (no pending provisional deadline of that name)"
-            )
+            raise refuse(f"没有待确认的暂定期限「{confirmation.name}」 (no pending provisional deadline of that name)")
 
 
 def refuse(message: str) -> ApplicationError:

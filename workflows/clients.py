@@ -194,9 +194,7 @@ class HttpReferralsApi:
         return DocumentRef.model_validate(body)
 
     async def withdraw_referral(self, request: WithdrawReferralRequest) -> None:
-        await self._client.post(
-            f"/v1/referrals/{request.referral_id}/withdrawal", request, request.idempotency_key
-        )
+        await self._client.post(f"/v1/referrals/{request.referral_id}/withdrawal", request, request.idempotency_key)
 
     async def send_referral_supplement(self, request: ReferralSupplementRequest) -> DocumentRef:
         body = await self._client.post(

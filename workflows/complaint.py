@@ -87,10 +87,19 @@ class ComplaintState(LifecycleState):
 
 @workflow.defn(name=COMPLAINT_WORKFLOW_TYPE)
 class ComplaintWorkflow(LifecycleWorkflow):
-    REPORTED_FIELDS = frozenset({
-        "stage", "status", "overdue", "deadlines", "active_deadlines", "closure_reason", "closed_at", "callback",
-        "case_stage",
-    })
+    REPORTED_FIELDS = frozenset(
+        {
+            "stage",
+            "status",
+            "overdue",
+            "deadlines",
+            "active_deadlines",
+            "closure_reason",
+            "closed_at",
+            "callback",
+            "case_stage",
+        }
+    )
 
     @workflow.init
     def __init__(self, input: ComplaintInput) -> None:
@@ -137,9 +146,7 @@ class ComplaintWorkflow(LifecycleWorkflow):
         round_ = self._state.acceptance_round
         suffix = "" if round_ == 1 else f"#{round_}"
         start = self._state.acceptance_start
-        deadline = await self._deadline(
-            f"acceptance{suffix}", start, cfg.decision_working_days, DayUnit.WORKING
-        )
+        deadline = await self._deadline(f"acceptance{suffix}", start, cfg.decision_working_days, DayUnit.WORKING)
 
         def decided() -> bool:
             return self._state.pending_decision is not None or self._state.pending_withdrawal is not None
@@ -251,9 +258,7 @@ class ComplaintWorkflow(LifecycleWorkflow):
         if result is WaitResult.CONTINUE_AS_NEW:
             return result
         if result is WaitResult.EXPIRED:
-            self._close(
-                ClosureReason.INFORMATION_NOT_SUPPLIED, f"投诉人未在 {deadline.due_date} 前补正材料，不予受理"
-            )
+            self._close(ClosureReason.INFORMATION_NOT_SUPPLIED, f"投诉人未在 {deadline.due_date} 前补正材料，不予受理")
         elif self._state.pending_withdrawal is not None:
             self._close(ClosureReason.WITHDRAWN, "投诉人撤回投诉")
         else:
@@ -327,9 +332,7 @@ class ComplaintWorkflow(LifecycleWorkflow):
     async def _callback(self) -> WaitResult | None:
         cfg = self._config.callback
         assert self._state.closed_at is not None
-        deadline = await self._deadline(
-            "callback", self._state.closed_at, cfg.callback_working_days, DayUnit.WORKING
-        )
+        deadline = await self._deadline("callback", self._state.closed_at, cfg.callback_working_days, DayUnit.WORKING)
 
         def called_back() -> bool:
             return self._state.callback is not None
@@ -352,9 +355,7 @@ class ComplaintWorkflow(LifecycleWorkflow):
             self._mark_done("callback.reminder")
 
         if not called_back():
-            grace = await self._deadline(
-                "callback.grace", deadline.due_at, cfg.grace_working_days, DayUnit.WORKING
-            )
+            grace = await self._deadline("callback.grace", deadline.due_at, cfg.grace_working_days, DayUnit.WORKING)
             result = await self._wait(called_back, grace.name)
             if result is WaitResult.CONTINUE_AS_NEW:
                 return result
@@ -458,9 +459,7 @@ class ComplaintWorkflow(LifecycleWorkflow):
     @withdraw_complaint.validator
     def _validate_withdrawal(self, withdrawal: Withdrawal) -> None:
         if self._state.status is not Status.OPEN or self._state.pending_withdrawal is not None:
-            raise refuse(
-                f"投诉 {self._input.complaint_id} 已办结，不能撤回 (the complaint is already closed)"
-            )
+            raise refuse(f"投诉 {self._input.complaint_id} 已办结，不能撤回 (the complaint is already closed)")
         if self._state.stage is ComplaintStage.AWAITING_ACCEPTANCE and self._state.pending_decision:
             raise refuse("受理决定正在处理中，请稍后再试 (an acceptance decision is being applied)")
 

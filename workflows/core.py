@@ -167,10 +167,7 @@ class LifecycleCore(SideTasks):
                 )
             except ActivityError as err:
                 cause = err.cause
-                if (
-                    not (isinstance(cause, ApplicationError) and cause.type == SERVICE_REFUSED)
-                    or not hold_on_refusal
-                ):
+                if not (isinstance(cause, ApplicationError) and cause.type == SERVICE_REFUSED) or not hold_on_refusal:
                     raise
                 retries = self._state.retry_requests
                 if not self._state.report_parked and workflow.patched(PARKED_STEP_REPORTS):

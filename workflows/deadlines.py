@@ -217,8 +217,12 @@ class DeadlineWaits(LifecycleCore):
                 "其届满产生法律后果，待载入官方日历或承办人确认日期后再执行"
             )
             self._record("deadline.held", text)
-            await self._notice(Office.INSPECTOR, "deadline.held", f"{self._workflow_id()}：{text}",
-                               step=f"deadline.held:{deadline_name}")
+            await self._notice(
+                Office.INSPECTOR,
+                "deadline.held",
+                f"{self._workflow_id()}：{text}",
+                step=f"deadline.held:{deadline_name}",
+            )
             self._publish_search_attributes()
         version = self._state.calendar_version
         await workflow.wait_condition(
@@ -259,10 +263,5 @@ class DeadlineWaits(LifecycleCore):
             self._settle(deadline_name, "superseded")
 
     def _next_deadline(self) -> datetime | None:
-        dues = [
-            self._state.deadlines[n].due_at
-            for n in self._state.active_deadlines
-            if n in self._state.deadlines
-        ]
+        dues = [self._state.deadlines[n].due_at for n in self._state.active_deadlines if n in self._state.deadlines]
         return min(dues) if dues else None
-

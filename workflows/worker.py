@@ -108,8 +108,12 @@ class LifecycleSettings(CommonSettings):
         # when one refuses the connection; a list of issuers pairs replica n with issuer n, so that an issuer
         # refusing the connection also moves the commands on to the next pair.
         for n, url in enumerate(part.strip() for part in base_url.split(",") if part.strip()):
-            auth = ClientCredentials(f"{issuers[n % len(issuers)]}/oauth/token", self.lifecycle_client_id,
-                                     self.lifecycle_client_secret, audiences=[audience])
+            auth = ClientCredentials(
+                f"{issuers[n % len(issuers)]}/oauth/token",
+                self.lifecycle_client_id,
+                self.lifecycle_client_secret,
+                audiences=[audience],
+            )
             replicas.append(HttpCommandClient(http, url, auth))
         return replicas[0] if len(replicas) == 1 else ReplicatedCommandClient(replicas)
 
@@ -153,9 +157,7 @@ def build_worker(
     `LifecycleSettings` with `http`, otherwise the local journal and SMS sink under the data dir.
     """
     default_cases, default_referrals, default_sanctions, default_sms = default_dependencies(settings, http)
-    services = ServiceActivities(
-        cases or default_cases, referrals or default_referrals, sanctions or default_sanctions
-    )
+    services = ServiceActivities(cases or default_cases, referrals or default_referrals, sanctions or default_sanctions)
     calendar = CalendarActivities()
     link = CaseLinkActivities(client)
     notify = NotificationActivities(sms or default_sms)
@@ -215,8 +217,10 @@ def require_data_keys(settings: CommonSettings) -> None:
     """Refuse to start without the payload keys: the worker would otherwise write readable payloads (names,
     amounts, failure messages) into Temporal's history, and could not read the encrypted ones."""
     if not settings.has_keys(KeyPurpose.PAYLOAD):
-        raise SystemExit("the lifecycle worker does not start without ANXIN_PAYLOAD_KEYS and ANXIN_PAYLOAD_KEY_ID: "
-                         "every workflow payload is encrypted with them (docs/operations.md, \"Keys\")")
+        raise SystemExit(
+            "the lifecycle worker does not start without ANXIN_PAYLOAD_KEYS and ANXIN_PAYLOAD_KEY_ID: "
+            'every workflow payload is encrypted with them (docs/operations.md, "Keys")'
+        )
     settings.cipher(KeyPurpose.PAYLOAD)  # malformed keys fail here, at start, with KeyConfigError's message
 
 

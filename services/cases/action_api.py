@@ -100,8 +100,9 @@ class DeadlineConfirmationBody(CaseActionBody):
 
 
 class FiguresBody(CaseActionBody):
-    confirmed_amount: Decimal = Field(ge=0, max_digits=14, decimal_places=2,
-                                      description="The whole case's wages owed, as verified now.")
+    confirmed_amount: Decimal = Field(
+        ge=0, max_digits=14, decimal_places=2, description="The whole case's wages owed, as verified now."
+    )
     confirmed_workers: int = Field(ge=1, description="The whole case's workers owed wages, as verified now.")
     notes: str | None = Field(None, max_length=2000)
 
@@ -157,136 +158,302 @@ class SplitBody(_Body):
     reason: str = Field(min_length=2, max_length=2000)
 
 
-@router.post("/complaints/{complaint_id}/acceptance", tags=["actions"],
-             summary="Accept, reject, request more information or forward (受理决定)")
+@router.post(
+    "/complaints/{complaint_id}/acceptance",
+    tags=["actions"],
+    summary="Accept, reject, request more information or forward (受理决定)",
+)
 async def decide_acceptance(
-    request: Request, complaint_id: str, body: AcceptanceBody, key: IdempotencyKey = None,
+    request: Request,
+    complaint_id: str,
+    body: AcceptanceBody,
+    key: IdempotencyKey = None,
     principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    return await once(request, key, principal, lambda commands: commands.decide_acceptance(principal, complaint_id, body.model_dump(exclude_none=True), key))
+    return await once(
+        request,
+        key,
+        principal,
+        lambda commands: commands.decide_acceptance(principal, complaint_id, body.model_dump(exclude_none=True), key),
+    )
 
 
 @router.post("/complaints/{complaint_id}/callback", tags=["actions"], summary="Record the call-back (回访)")
 async def record_callback(
-    request: Request, complaint_id: str, body: CallbackBody, key: IdempotencyKey = None,
+    request: Request,
+    complaint_id: str,
+    body: CallbackBody,
+    key: IdempotencyKey = None,
     principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    return await once(request, key, principal, lambda commands: commands.record_callback(principal, complaint_id, body.model_dump(exclude_none=True), key))
+    return await once(
+        request,
+        key,
+        principal,
+        lambda commands: commands.record_callback(principal, complaint_id, body.model_dump(exclude_none=True), key),
+    )
 
 
 @router.post("/cases/{case_id}/verification", tags=["actions"], summary="Record the verification outcome (核实)")
 async def record_verification(
-    request: Request, case_id: str, body: VerificationBody, key: IdempotencyKey = None, principal: Principal = ACTORS,
+    request: Request,
+    case_id: str,
+    body: VerificationBody,
+    key: IdempotencyKey = None,
+    principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    return await once(request, key, principal, lambda commands: commands.record_verification(principal, case_id, body.contract_fields(), body.process_case_id, key))
+    return await once(
+        request,
+        key,
+        principal,
+        lambda commands: commands.record_verification(
+            principal, case_id, body.contract_fields(), body.process_case_id, key
+        ),
+    )
 
 
 @router.post("/cases/{case_id}/service", tags=["actions"], summary="Record service of the order, with evidence (送达)")
 async def record_service(
-    request: Request, case_id: str, body: ServiceBody, key: IdempotencyKey = None, principal: Principal = ACTORS,
+    request: Request,
+    case_id: str,
+    body: ServiceBody,
+    key: IdempotencyKey = None,
+    principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    return await once(request, key, principal, lambda commands: commands.record_service(principal, case_id, body.contract_fields(), body.process_case_id, key))
+    return await once(
+        request,
+        key,
+        principal,
+        lambda commands: commands.record_service(principal, case_id, body.contract_fields(), body.process_case_id, key),
+    )
 
 
 @router.post("/cases/{case_id}/payments", tags=["actions"], summary="Record a payment, with evidence")
 async def record_payment(
-    request: Request, case_id: str, body: PaymentBody, key: IdempotencyKey = None, principal: Principal = ACTORS,
+    request: Request,
+    case_id: str,
+    body: PaymentBody,
+    key: IdempotencyKey = None,
+    principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    return await once(request, key, principal, lambda commands: commands.record_payment(principal, case_id, body.contract_fields(), body.process_case_id, key))
+    return await once(
+        request,
+        key,
+        principal,
+        lambda commands: commands.record_payment(principal, case_id, body.contract_fields(), body.process_case_id, key),
+    )
 
 
-@router.post("/cases/{case_id}/referral-report", tags=["actions"],
-             summary="Submit the case team's criminal referral report for the bureau head's approval (移送报告)")
+@router.post(
+    "/cases/{case_id}/referral-report",
+    tags=["actions"],
+    summary="Submit the case team's criminal referral report for the bureau head's approval (移送报告)",
+)
 async def submit_referral_report(
-    request: Request, case_id: str, body: ReferralReportBody, key: IdempotencyKey = None,
+    request: Request,
+    case_id: str,
+    body: ReferralReportBody,
+    key: IdempotencyKey = None,
     principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    return await once(request, key, principal, lambda commands: referral_actions.submit_referral_report(
-        commands, principal, case_id, body.contract_fields(), body.process_case_id, key))
+    return await once(
+        request,
+        key,
+        principal,
+        lambda commands: referral_actions.submit_referral_report(
+            commands, principal, case_id, body.contract_fields(), body.process_case_id, key
+        ),
+    )
 
 
-@router.post("/cases/{case_id}/referral-report/decision", tags=["actions"],
-             summary="Approve or refuse the criminal referral (the bureau head, within 3 days)")
+@router.post(
+    "/cases/{case_id}/referral-report/decision",
+    tags=["actions"],
+    summary="Approve or refuse the criminal referral (the bureau head, within 3 days)",
+)
 async def decide_referral(
-    request: Request, case_id: str, body: ReferralDecisionBody, key: IdempotencyKey = None,
+    request: Request,
+    case_id: str,
+    body: ReferralDecisionBody,
+    key: IdempotencyKey = None,
     principal: Principal = BUREAU_HEAD,
 ) -> dict[str, Any]:
-    return await once(request, key, principal, lambda commands: referral_actions.decide_referral(
-        commands, principal, case_id, body.contract_fields(), body.process_case_id, key))
+    return await once(
+        request,
+        key,
+        principal,
+        lambda commands: referral_actions.decide_referral(
+            commands, principal, case_id, body.contract_fields(), body.process_case_id, key
+        ),
+    )
 
 
-@router.post("/cases/{case_id}/referral-withdrawal", tags=["actions"],
-             summary="Propose to withdraw the police referral (wages and compensation paid, the police not decided)")
+@router.post(
+    "/cases/{case_id}/referral-withdrawal",
+    tags=["actions"],
+    summary="Propose to withdraw the police referral (wages and compensation paid, the police not decided)",
+)
 async def propose_referral_withdrawal(
-    request: Request, case_id: str, body: WithdrawalProposalBody, key: IdempotencyKey = None,
+    request: Request,
+    case_id: str,
+    body: WithdrawalProposalBody,
+    key: IdempotencyKey = None,
     principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    return await once(request, key, principal, lambda commands: referral_actions.propose_withdrawal(
-        commands, principal, case_id, body.contract_fields(), body.process_case_id, key))
+    return await once(
+        request,
+        key,
+        principal,
+        lambda commands: referral_actions.propose_withdrawal(
+            commands, principal, case_id, body.contract_fields(), body.process_case_id, key
+        ),
+    )
 
 
-@router.post("/cases/{case_id}/referral-withdrawal/decision", tags=["actions"],
-             summary="Approve or refuse the proposed withdrawal of the police referral (the bureau head)")
+@router.post(
+    "/cases/{case_id}/referral-withdrawal/decision",
+    tags=["actions"],
+    summary="Approve or refuse the proposed withdrawal of the police referral (the bureau head)",
+)
 async def decide_referral_withdrawal(
-    request: Request, case_id: str, body: ReferralDecisionBody, key: IdempotencyKey = None,
+    request: Request,
+    case_id: str,
+    body: ReferralDecisionBody,
+    key: IdempotencyKey = None,
     principal: Principal = BUREAU_HEAD,
 ) -> dict[str, Any]:
-    return await once(request, key, principal, lambda commands: referral_actions.decide_withdrawal(
-        commands, principal, case_id, body.contract_fields(), body.process_case_id, key))
+    return await once(
+        request,
+        key,
+        principal,
+        lambda commands: referral_actions.decide_withdrawal(
+            commands, principal, case_id, body.contract_fields(), body.process_case_id, key
+        ),
+    )
 
 
-@router.post("/cases/{case_id}/deadlines/{name}/confirmation", tags=["actions"],
-             summary="Confirm the date of a provisional deadline whose expiry waits for it (e.g. the order's)")
+@router.post(
+    "/cases/{case_id}/deadlines/{name}/confirmation",
+    tags=["actions"],
+    summary="Confirm the date of a provisional deadline whose expiry waits for it (e.g. the order's)",
+)
 async def confirm_deadline(
-    request: Request, case_id: str, name: str, body: DeadlineConfirmationBody, key: IdempotencyKey = None,
+    request: Request,
+    case_id: str,
+    name: str,
+    body: DeadlineConfirmationBody,
+    key: IdempotencyKey = None,
     principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    return await once(request, key, principal, lambda commands: referral_actions.confirm_deadline(
-        commands, principal, case_id, name, body.contract_fields(), body.process_case_id, key))
+    return await once(
+        request,
+        key,
+        principal,
+        lambda commands: referral_actions.confirm_deadline(
+            commands, principal, case_id, name, body.contract_fields(), body.process_case_id, key
+        ),
+    )
 
 
-@router.post("/cases/{case_id}/figures", tags=["actions"],
-             summary="Confirm the case's totals anew after a complaint joined it (an amended order follows if more)")
+@router.post(
+    "/cases/{case_id}/figures",
+    tags=["actions"],
+    summary="Confirm the case's totals anew after a complaint joined it (an amended order follows if more)",
+)
 async def confirm_figures(
-    request: Request, case_id: str, body: FiguresBody, key: IdempotencyKey = None, principal: Principal = ACTORS,
+    request: Request,
+    case_id: str,
+    body: FiguresBody,
+    key: IdempotencyKey = None,
+    principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    return await once(request, key, principal, lambda commands: figure_actions.confirm_figures(
-        commands, principal, case_id, body.contract_fields(), body.process_case_id, key))
+    return await once(
+        request,
+        key,
+        principal,
+        lambda commands: figure_actions.confirm_figures(
+            commands, principal, case_id, body.contract_fields(), body.process_case_id, key
+        ),
+    )
 
 
 @router.post("/cases/{case_id}/closure", tags=["actions"], summary="Close the case with a reason")
 async def close_case(
-    request: Request, case_id: str, body: ClosureBody, key: IdempotencyKey = None, principal: Principal = ACTORS,
-) -> dict[str, Any]:
-    return await once(request, key, principal, lambda commands: commands.close_case(principal, case_id, body.contract_fields(), body.process_case_id, key))
-
-
-@router.post("/cases/{case_id}/extension-requests", tags=["actions"], status_code=201,
-             summary="Request a 30-working-day extension of the investigation limit")
-async def request_extension(
-    request: Request, case_id: str, body: ExtensionRequestBody, key: IdempotencyKey = None,
+    request: Request,
+    case_id: str,
+    body: ClosureBody,
+    key: IdempotencyKey = None,
     principal: Principal = ACTORS,
 ) -> dict[str, Any]:
-    return await once(request, key, principal, lambda commands: commands.request_extension(principal, case_id, body.reason, body.process_case_id, key))
+    return await once(
+        request,
+        key,
+        principal,
+        lambda commands: commands.close_case(principal, case_id, body.contract_fields(), body.process_case_id, key),
+    )
 
 
-@router.post("/cases/{case_id}/extension-requests/approval", tags=["actions"],
-             summary="Approve the pending extension request (city office)")
+@router.post(
+    "/cases/{case_id}/extension-requests",
+    tags=["actions"],
+    status_code=201,
+    summary="Request a 30-working-day extension of the investigation limit",
+)
+async def request_extension(
+    request: Request,
+    case_id: str,
+    body: ExtensionRequestBody,
+    key: IdempotencyKey = None,
+    principal: Principal = ACTORS,
+) -> dict[str, Any]:
+    return await once(
+        request,
+        key,
+        principal,
+        lambda commands: commands.request_extension(principal, case_id, body.reason, body.process_case_id, key),
+    )
+
+
+@router.post(
+    "/cases/{case_id}/extension-requests/approval",
+    tags=["actions"],
+    summary="Approve the pending extension request (city office)",
+)
 async def approve_extension(
-    request: Request, case_id: str, body: ExtensionApprovalBody, key: IdempotencyKey = None,
+    request: Request,
+    case_id: str,
+    body: ExtensionApprovalBody,
+    key: IdempotencyKey = None,
     principal: Principal = CITY,
 ) -> dict[str, Any]:
-    return await once(request, key, principal, lambda commands: commands.approve_extension(principal, case_id, body.reason, body.process_case_id, key))
+    return await once(
+        request,
+        key,
+        principal,
+        lambda commands: commands.approve_extension(principal, case_id, body.reason, body.process_case_id, key),
+    )
 
 
-@router.post("/cases/{case_id}/extension-requests/refusal", tags=["actions"],
-             summary="Refuse the pending extension request with a reason (city office); the limit stands")
+@router.post(
+    "/cases/{case_id}/extension-requests/refusal",
+    tags=["actions"],
+    summary="Refuse the pending extension request with a reason (city office); the limit stands",
+)
 async def refuse_extension(
-    request: Request, case_id: str, body: ExtensionRefusalBody, key: IdempotencyKey = None,
+    request: Request,
+    case_id: str,
+    body: ExtensionRefusalBody,
+    key: IdempotencyKey = None,
     principal: Principal = CITY,
 ) -> dict[str, Any]:
-    return await once(request, key, principal, lambda commands: extension_actions.refuse_extension(
-        commands, principal, case_id, body.reason, body.process_case_id, key))
+    return await once(
+        request,
+        key,
+        principal,
+        lambda commands: extension_actions.refuse_extension(
+            commands, principal, case_id, body.reason, body.process_case_id, key
+        ),
+    )
 
 
 @router.post("/cases/{case_id}/assignment", tags=["actions"], summary="Assign the inspector handling the case")
@@ -294,20 +461,33 @@ async def assign(request: Request, case_id: str, body: AssignmentBody, principal
     return await cases(request).assign(principal, case_id, body.inspector)
 
 
-@router.put("/cases/{case_id}/parties", tags=["actions"],
-            summary="Record the contractors and project owner (总包/分包/建设单位) of the case")
-async def record_parties(request: Request, case_id: str, body: PartiesBody, principal: Principal = ACTORS) -> dict[str, Any]:
+@router.put(
+    "/cases/{case_id}/parties",
+    tags=["actions"],
+    summary="Record the contractors and project owner (总包/分包/建设单位) of the case",
+)
+async def record_parties(
+    request: Request, case_id: str, body: PartiesBody, principal: Principal = ACTORS
+) -> dict[str, Any]:
     return await cases(request).record_parties(principal, case_id, [p.model_dump() for p in body.contractors])
 
 
-@router.post("/cases/{case_id}/merge", tags=["ledger"], status_code=202,
-             summary="Merge another case into this one (the other id becomes an alias; its processes not yet "
-                     "verified move their complaints into this case's)")
+@router.post(
+    "/cases/{case_id}/merge",
+    tags=["ledger"],
+    status_code=202,
+    summary="Merge another case into this one (the other id becomes an alias; its processes not yet "
+    "verified move their complaints into this case's)",
+)
 async def merge(request: Request, case_id: str, body: MergeBody, principal: Principal = ACTORS) -> dict[str, Any]:
     return await regrouping.merge(cases(request), principal, case_id, body.case_id, body.reason)
 
 
-@router.post("/cases/{case_id}/split", tags=["ledger"], status_code=202,
-             summary="Split complaints off this case into a case of their own")
+@router.post(
+    "/cases/{case_id}/split",
+    tags=["ledger"],
+    status_code=202,
+    summary="Split complaints off this case into a case of their own",
+)
 async def split(request: Request, case_id: str, body: SplitBody, principal: Principal = ACTORS) -> dict[str, Any]:
     return await regrouping.split(cases(request), principal, case_id, body.complaint_ids, body.reason)

@@ -52,12 +52,18 @@ class ActionBase:
     # --- reads with scope -----------------------------------------------------------------------------
 
     async def visible_case(self, principal: Principal, case_id: str) -> dict[str, Any]:
-        return await in_scope(self._pool, store.get_case, case_id, "case",
-                              lambda case: domain.may_see(principal, case["county"]))
+        return await in_scope(
+            self._pool, store.get_case, case_id, "case", lambda case: domain.may_see(principal, case["county"])
+        )
 
     async def visible_complaint(self, principal: Principal, complaint_id: str) -> dict[str, Any]:
-        return await in_scope(self._pool, store.get_complaint, complaint_id, "complaint",
-                              lambda complaint: domain.may_see(principal, complaint["county"]))
+        return await in_scope(
+            self._pool,
+            store.get_complaint,
+            complaint_id,
+            "complaint",
+            lambda complaint: domain.may_see(principal, complaint["county"]),
+        )
 
     # --- inspector actions ----------------------------------------------------------------------------
 
@@ -75,23 +81,44 @@ class ActionBase:
     ) -> dict[str, Any]:
         action_id = payload.action_id
         event = EventEnvelope.wrap(payload, subject=case["case_id"], producer="cases")
-        response = {"action_id": action_id, "accepted": True, "kind": kind, "case_id": case["case_id"],
-                    "complaint_id": complaint_id, "workflow_id": workflow_id,
-                    "process": payload.process.model_dump(mode="json") if payload.process else None}
+        response = {
+            "action_id": action_id,
+            "accepted": True,
+            "kind": kind,
+            "case_id": case["case_id"],
+            "complaint_id": complaint_id,
+            "workflow_id": workflow_id,
+            "process": payload.process.model_dump(mode="json") if payload.process else None,
+        }
         async with self._pool.connection() as conn, conn.transaction():
             await store.insert_action(
-                conn, action_id=action_id, idempotency_key=idempotency_key, kind=kind, case_id=case["case_id"],
-                complaint_id=complaint_id, workflow_id=workflow_id, actor=principal.client_id, request=request,
-                response=response, event=event, request_fingerprint=REQUEST_FINGERPRINT.get(),
+                conn,
+                action_id=action_id,
+                idempotency_key=idempotency_key,
+                kind=kind,
+                case_id=case["case_id"],
+                complaint_id=complaint_id,
+                workflow_id=workflow_id,
+                actor=principal.client_id,
+                request=request,
+                response=response,
+                event=event,
+                request_fingerprint=REQUEST_FINGERPRINT.get(),
                 texts=payload.agency_texts(),
             )
-            await audit.record(conn, principal, f"case.{kind}", complaint_id or case["case_id"],
-                               detail={"action_id": action_id, "case_id": case["case_id"]})
+            await audit.record(
+                conn,
+                principal,
+                f"case.{kind}",
+                complaint_id or case["case_id"],
+                detail={"action_id": action_id, "case_id": case["case_id"]},
+            )
         return response
 
     async def repeated_action(self, principal: Principal, idempotency_key: str | None) -> dict[str, Any] | None:
         return await self._actions.repeated(
-            idempotency_key, principal, lambda action: self.visible_case(principal, action["case_id"]))
+            idempotency_key, principal, lambda action: self.visible_case(principal, action["case_id"])
+        )
 
     async def _case_update(
         self,
@@ -114,8 +141,14 @@ class ActionBase:
     def _target(case: dict[str, Any], requested: str | None) -> str:
         return domain.target_process(list(case["process_case_ids"]), requested)
 
-    def _common(self, principal: Principal, case: dict[str, Any], process_case_id: str,
-                snapshot: ProcessSnapshot) -> dict[str, Any]:
-        return {"action_id": f"A-{uuid.uuid4().hex[:16].upper()}", "case_id": case["case_id"],
-                "process_case_id": process_case_id, "county": case["county"], "actor": principal.client_id,
-                "process": snapshot}
+    def _common(
+        self, principal: Principal, case: dict[str, Any], process_case_id: str, snapshot: ProcessSnapshot
+    ) -> dict[str, Any]:
+        return {
+            "action_id": f"A-{uuid.uuid4().hex[:16].upper()}",
+            "case_id": case["case_id"],
+            "process_case_id": process_case_id,
+            "county": case["county"],
+            "actor": principal.client_id,
+            "process": snapshot,
+        }

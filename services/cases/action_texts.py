@@ -17,7 +17,10 @@ from services.contracts.cases_events import (
 )
 
 SNAPSHOT_ACTIONS: tuple[type[ActionRecorded], ...] = (
-    ReferralReportSubmitted, ReferralApprovalDecided, ReferralWithdrawalProposed, ReferralWithdrawalDecided,
+    ReferralReportSubmitted,
+    ReferralApprovalDecided,
+    ReferralWithdrawalProposed,
+    ReferralWithdrawalDecided,
     DeadlineConfirmed,
 )
 
@@ -26,9 +29,14 @@ def timeline_line(action: ActionRecorded) -> tuple[str, dict[str, Any]]:
     """The timeline's summary of the action, and its detail."""
     match action:
         case ReferralReportSubmitted():
-            return (f"办案组提交涉嫌犯罪案件移送报告（{'、'.join(action.team)}）",
-                    {"subjective_element": action.subjective_element, "facts": action.facts,
-                     "evidence": to_jsonable_python(action.evidence)})
+            return (
+                f"办案组提交涉嫌犯罪案件移送报告（{'、'.join(action.team)}）",
+                {
+                    "subjective_element": action.subjective_element,
+                    "facts": action.facts,
+                    "evidence": to_jsonable_python(action.evidence),
+                },
+            )
         case ReferralApprovalDecided():
             text = "本局负责人批准移送公安机关" if action.approved else f"本局负责人不批准移送：{action.reason}"
             return f"{text}（{action.actor}）", {}

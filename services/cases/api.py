@@ -73,27 +73,57 @@ async def once(
 # --- the lifecycle's requests --------------------------------------------------------------------------
 
 
-@router.post("/notices", responses=CREATED_OR_REPEATED, tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], summary="Record a notice to an office (reminder, overdue, warning)")
+@router.post(
+    "/notices",
+    responses=CREATED_OR_REPEATED,
+    tags=["lifecycle"],
+    dependencies=[LIFECYCLE_CALLER],
+    summary="Record a notice to an office (reminder, overdue, warning)",
+)
 async def post_notice(request: Request, notice: AgencyNotice, key: IdempotencyKey = None) -> JSONResponse:
     return created_or_repeated(*await cases(request).notice(idempotency_key(key), notice))
 
 
-@router.post("/process-reports", responses=CREATED_OR_REPEATED, tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], summary="Record a workflow's state as it reported it (one report per change)")
+@router.post(
+    "/process-reports",
+    responses=CREATED_OR_REPEATED,
+    tags=["lifecycle"],
+    dependencies=[LIFECYCLE_CALLER],
+    summary="Record a workflow's state as it reported it (one report per change)",
+)
 async def post_process_report(request: Request, body: ProcessReport, key: IdempotencyKey = None) -> JSONResponse:
     return created_or_repeated(*await cases(request).process_report(idempotency_key(key), body))
 
 
-@router.post("/forwardings", responses=CREATED_OR_REPEATED, tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], summary="Forward a complaint to the competent office (转送)")
+@router.post(
+    "/forwardings",
+    responses=CREATED_OR_REPEATED,
+    tags=["lifecycle"],
+    dependencies=[LIFECYCLE_CALLER],
+    summary="Forward a complaint to the competent office (转送)",
+)
 async def post_forwarding(request: Request, body: ForwardRequest, key: IdempotencyKey = None) -> JSONResponse:
     return created_or_repeated(*await cases(request).forwarding(idempotency_key(key), body))
 
 
-@router.post("/orders", responses=CREATED_OR_REPEATED, tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], summary="Issue an order to pay by a deadline (限期改正指令书)")
+@router.post(
+    "/orders",
+    responses=CREATED_OR_REPEATED,
+    tags=["lifecycle"],
+    dependencies=[LIFECYCLE_CALLER],
+    summary="Issue an order to pay by a deadline (限期改正指令书)",
+)
 async def post_order(request: Request, body: OrderToPayRequest, key: IdempotencyKey = None) -> JSONResponse:
     return created_or_repeated(*await cases(request).order(idempotency_key(key), body))
 
 
-@router.post("/compensation-decisions", responses=CREATED_OR_REPEATED, tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER], summary="Decide additional compensation (加付赔偿金)")
+@router.post(
+    "/compensation-decisions",
+    responses=CREATED_OR_REPEATED,
+    tags=["lifecycle"],
+    dependencies=[LIFECYCLE_CALLER],
+    summary="Decide additional compensation (加付赔偿金)",
+)
 async def post_compensation(request: Request, body: CompensationRequest, key: IdempotencyKey = None) -> JSONResponse:
     return created_or_repeated(*await cases(request).compensation(idempotency_key(key), body))
 
@@ -133,12 +163,18 @@ def queue_query(
     status: Literal["open", "closed"] | None = None,
     overdue: bool | None = None,
     due_within_days: Annotated[int | None, Query(ge=0, le=366)] = None,
-    employer: Annotated[str | None, Query(max_length=200, description="Employer ref, credit code or part of its name")] = None,
+    employer: Annotated[
+        str | None, Query(max_length=200, description="Employer ref, credit code or part of its name")
+    ] = None,
     inspector: str | None = None,
     classification: str | None = None,
-    awaiting: Annotated[store.Awaiting | None, Query(
-        description="Cases with an open process waiting for: the case team's referral report, the bureau head's "
-                    "decision on it or on a proposed withdrawal, new totals, or a provisional deadline's date.")] = None,
+    awaiting: Annotated[
+        store.Awaiting | None,
+        Query(
+            description="Cases with an open process waiting for: the case team's referral report, the bureau head's "
+            "decision on it or on a proposed withdrawal, new totals, or a provisional deadline's date."
+        ),
+    ] = None,
     sort: QueueSort = "next_deadline",
     principal: Principal = READERS,
 ) -> QueueQuery:
@@ -150,14 +186,26 @@ def queue_query(
         if county is not None and county != scope:
             return QueueQuery(None, sort)
         county = scope
-    return QueueQuery(store.QueueFilter(county=county, stage=stage, status=status, overdue=overdue,
-                                        due_within_days=due_within_days, employer=employer, inspector=inspector,
-                                        classification=classification, awaiting=awaiting), sort)
+    return QueueQuery(
+        store.QueueFilter(
+            county=county,
+            stage=stage,
+            status=status,
+            overdue=overdue,
+            due_within_days=due_within_days,
+            employer=employer,
+            inspector=inspector,
+            classification=classification,
+            awaiting=awaiting,
+        ),
+        sort,
+    )
 
 
 @router.get("/cases", tags=["ledger"], summary="The queue: cases filtered, sorted by next deadline, paged by cursor")
-async def list_cases(request: Request, query: Annotated[QueueQuery, Depends(queue_query)], limit: Limit = 50,
-                     cursor: Cursor = None) -> dict[str, Any]:
+async def list_cases(
+    request: Request, query: Annotated[QueueQuery, Depends(queue_query)], limit: Limit = 50, cursor: Cursor = None
+) -> dict[str, Any]:
     if query.filters is None:
         return {"items": [], "next_cursor": None}
     async with request.app.state.pool.connection() as conn:
@@ -165,7 +213,9 @@ async def list_cases(request: Request, query: Annotated[QueueQuery, Depends(queu
     return {"items": [_case_view(r) for r in rows], "next_cursor": next_cursor}
 
 
-@router.get("/cases/{case_id}", tags=["ledger"], summary="One case: figures, stage, deadlines, complaints (no personal data)")
+@router.get(
+    "/cases/{case_id}", tags=["ledger"], summary="One case: figures, stage, deadlines, complaints (no personal data)"
+)
 async def get_case(request: Request, case_id: str, principal: Principal = READERS) -> dict[str, Any]:
     case = await cases(request).visible_case(principal, case_id)
     async with request.app.state.pool.connection() as conn:
@@ -181,18 +231,30 @@ async def get_case(request: Request, case_id: str, principal: Principal = READER
     view = _case_view(case)
     if case_id != case["case_id"]:
         view["requested_id"] = case_id
-    return {**view, "complaints": complaints, "processes": processes, "extension_requests": extensions,
-            "parked": views.parked_processes(complaints, processes)}
+    return {
+        **view,
+        "complaints": complaints,
+        "processes": processes,
+        "extension_requests": extensions,
+        "parked": views.parked_processes(complaints, processes),
+    }
 
 
-@router.get("/complaints/{complaint_id}", tags=["ledger"], response_model=views.ComplaintView,
-            summary="Where a complaint stands in the ledger, and its case")
+@router.get(
+    "/complaints/{complaint_id}",
+    tags=["ledger"],
+    response_model=views.ComplaintView,
+    summary="Where a complaint stands in the ledger, and its case",
+)
 async def get_complaint(request: Request, complaint_id: str, principal: Principal = READERS) -> dict[str, Any]:
     return views.with_suggestion(await cases(request).visible_complaint(principal, complaint_id))
 
 
-@router.get("/complaints", tags=["ledger"],
-            summary="Complaints at a stage in the person's county (callback: the call-backs due), longest waiting first")
+@router.get(
+    "/complaints",
+    tags=["ledger"],
+    summary="Complaints at a stage in the person's county (callback: the call-backs due), longest waiting first",
+)
 async def list_complaints(
     request: Request,
     stage: Literal["awaiting_acceptance", "awaiting_information", "in_case", "callback", "done"],
@@ -219,56 +281,91 @@ async def get_timeline(request: Request, case_id: str, principal: Principal = RE
     return {"case_id": case["case_id"], "events": events}
 
 
-@router.get("/cases/{case_id}/documents", tags=["ledger"],
-            summary="The case's orders to pay, compensation decisions and notices, oldest first")
+@router.get(
+    "/cases/{case_id}/documents",
+    tags=["ledger"],
+    summary="The case's orders to pay, compensation decisions and notices, oldest first",
+)
 async def list_case_documents(request: Request, case_id: str, principal: Principal = READERS) -> dict[str, Any]:
     case = await cases(request).visible_case(principal, case_id)
     async with request.app.state.pool.connection() as conn:
         rows = await store.case_documents(conn, case["case_id"])
-    return {"case_id": case["case_id"], "documents": [
-        {"document_id": r["document_id"], "kind": r["kind"], "title": documents_pdf.title_of(r["kind"], r["request"]),
-         "created_at": r["created_at"], "pdf_url": f"/v1/documents/{r['document_id']}.pdf"} for r in rows]}
+    return {
+        "case_id": case["case_id"],
+        "documents": [
+            {
+                "document_id": r["document_id"],
+                "kind": r["kind"],
+                "title": documents_pdf.title_of(r["kind"], r["request"]),
+                "created_at": r["created_at"],
+                "pdf_url": f"/v1/documents/{r['document_id']}.pdf",
+            }
+            for r in rows
+        ],
+    }
 
 
-@router.get("/documents/{document_id}.pdf", tags=["ledger"],
-            summary="A case's order, compensation decision or notice as PDF (the case's scope; the same 404 outside it)",
-            response_class=Response, responses=file_responses("application/pdf"))
+@router.get(
+    "/documents/{document_id}.pdf",
+    tags=["ledger"],
+    summary="A case's order, compensation decision or notice as PDF (the case's scope; the same 404 outside it)",
+    response_class=Response,
+    responses=file_responses("application/pdf"),
+)
 async def get_document_pdf(request: Request, document_id: str, principal: Principal = READERS) -> Response:
     async with request.app.state.pool.connection() as conn:
         document = await store.get_case_document(conn, document_id)
     if document is None or document["county"] is None or not domain.may_see(principal, document["county"]):
         raise Problem(404, "No such document", f"document {document_id} was not found in your scope")
     settings = request.app.state.settings
-    issuer = (settings.document_issuer if isinstance(settings, CasesSettings)
-              else CasesSettings.model_fields["document_issuer"].default)
+    issuer = (
+        settings.document_issuer
+        if isinstance(settings, CasesSettings)
+        else CasesSettings.model_fields["document_issuer"].default
+    )
     content = documents_pdf.compose(document, issuer=issuer, employer_name=document["employer_name"])
     # Rendering (font subsetting) takes a fraction of a second of CPU: off the event loop.
     pdf = await asyncio.to_thread(documents_pdf.render_pdf, content, created=document["created_at"])
-    return Response(pdf, media_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="{document_id}.pdf"',
-        # It names an employer and its arrears: for the reader, not for a shared computer's cache.
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-    })
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{document_id}.pdf"',
+            # It names an employer and its arrears: for the reader, not for a shared computer's cache.
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
-@router.get("/extension-requests", tags=["ledger"],
-            summary="Extension requests by status (pending: the city office's approvals waiting), oldest first")
+@router.get(
+    "/extension-requests",
+    tags=["ledger"],
+    summary="Extension requests by status (pending: the city office's approvals waiting), oldest first",
+)
 async def list_extension_requests(
-    request: Request, status: Literal["pending", "approved", "refused", "failed"] = "pending",
-    limit: Limit = 100, cursor: Cursor = None, principal: Principal = READERS,
+    request: Request,
+    status: Literal["pending", "approved", "refused", "failed"] = "pending",
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    principal: Principal = READERS,
 ) -> dict[str, Any]:
     async with request.app.state.pool.connection() as conn:
-        rows, next_cursor = await store.extension_requests(conn, status=status, county=domain.county_scope(principal),
-                                                           limit=limit, cursor=cursor)
+        rows, next_cursor = await store.extension_requests(
+            conn, status=status, county=domain.county_scope(principal), limit=limit, cursor=cursor
+        )
     return {"items": rows, "next_cursor": next_cursor}
 
 
 # --- statistics and reports ---------------------------------------------------------------------------------
 
 
-@router.get("/statistics", tags=["reports"], summary="Figures for a day, week or quarter, by county and city",
-            responses=file_responses("text/csv", XLSX_MEDIA_TYPE))  # or JSON, the default
+@router.get(
+    "/statistics",
+    tags=["reports"],
+    summary="Figures for a day, week or quarter, by county and city",
+    responses=file_responses("text/csv", XLSX_MEDIA_TYPE),
+)  # or JSON, the default
 async def statistics(
     request: Request,
     period: Literal["daily", "weekly", "quarterly"] = "quarterly",
@@ -277,16 +374,22 @@ async def statistics(
     principal: Principal = READERS,
 ) -> Any:
     try:
-        chosen = periods.parse_period(period, label) if label else periods.period_containing(
-            period, domain.legal_date(datetime.now(UTC)))
+        chosen = (
+            periods.parse_period(period, label)
+            if label
+            else periods.period_containing(period, domain.legal_date(datetime.now(UTC)))
+        )
     except ValueError as exc:
         raise Problem(422, "Invalid period", str(exc)) from None
     scope = domain.county_scope(principal)
     async with request.app.state.pool.connection() as conn:
         figures = await reports.figures(conn, chosen, scope)
     if format == "csv":
-        return download(csv_for_excel(report_figures.report_csv(chosen, figures["rows"])), f"anxin-{chosen.label}.csv",
-                        CSV_MEDIA_TYPE)
+        return download(
+            csv_for_excel(report_figures.report_csv(chosen, figures["rows"])),
+            f"anxin-{chosen.label}.csv",
+            CSV_MEDIA_TYPE,
+        )
     if format == "xlsx":
         return download(report_xlsx(chosen.label, figures["rows"]), f"anxin-{chosen.label}.xlsx", XLSX_MEDIA_TYPE)
     return figures
@@ -308,8 +411,11 @@ async def produce_report(request: Request, body: ReportOrder, principal: Princip
 
 @router.get("/reports", tags=["reports"], summary="Reports produced (by the schedules or on request)")
 async def list_reports(
-    request: Request, kind: Literal["daily", "weekly", "quarterly"] | None = None,
-    limit: Limit = 50, cursor: Cursor = None, principal: Principal = READERS,
+    request: Request,
+    kind: Literal["daily", "weekly", "quarterly"] | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    principal: Principal = READERS,
 ) -> dict[str, Any]:
     async with request.app.state.pool.connection() as conn:
         rows, next_cursor = await store.list_reports(conn, kind, limit, cursor)
@@ -329,24 +435,38 @@ def report_xlsx(label: str, rows: list[dict[str, Any]]) -> bytes:
 
 
 # Declared before `/reports/{report_id}`, which would otherwise take the `.csv` suffix into the id.
-@router.get("/reports/{report_id}.csv", tags=["reports"], summary="A report as CSV (city office)",
-            response_class=Response, responses=file_responses("text/csv"))
+@router.get(
+    "/reports/{report_id}.csv",
+    tags=["reports"],
+    summary="A report as CSV (city office)",
+    response_class=Response,
+    responses=file_responses("text/csv"),
+)
 async def get_report_csv(request: Request, report_id: str, principal: Principal = CITY) -> Response:
     report = await _report(request, report_id)
     return download(csv_for_excel(report["csv"]), f"{report_id}.csv", CSV_MEDIA_TYPE)
 
 
-@router.get("/reports/{report_id}.xlsx", tags=["reports"], summary="A report as an Excel workbook (city office)",
-            response_class=Response, responses=file_responses(XLSX_MEDIA_TYPE))
+@router.get(
+    "/reports/{report_id}.xlsx",
+    tags=["reports"],
+    summary="A report as an Excel workbook (city office)",
+    response_class=Response,
+    responses=file_responses(XLSX_MEDIA_TYPE),
+)
 async def get_report_xlsx(request: Request, report_id: str, principal: Principal = CITY) -> Response:
     report = await _report(request, report_id)
     figures = report["figures"]
-    return download(report_xlsx(figures.get("label", report_id), figures["rows"]), f"{report_id}.xlsx",
-                    XLSX_MEDIA_TYPE)
+    return download(report_xlsx(figures.get("label", report_id), figures["rows"]), f"{report_id}.xlsx", XLSX_MEDIA_TYPE)
 
 
-@router.get("/reports/{report_id}/chart.png", tags=["reports"], summary="A report's chart (PNG, city office)",
-            response_class=Response, responses=file_responses("image/png"))
+@router.get(
+    "/reports/{report_id}/chart.png",
+    tags=["reports"],
+    summary="A report's chart (PNG, city office)",
+    response_class=Response,
+    responses=file_responses("image/png"),
+)
 async def get_report_chart(request: Request, report_id: str, principal: Principal = CITY) -> Response:
     report = await _report(request, report_id)
     if not report["chart_png"]:
@@ -363,9 +483,16 @@ async def get_report(request: Request, report_id: str, principal: Principal = RE
         rows = [r for r in figures["rows"] if r["level"] == "county" and r["area"] == scope]
         empty = {"level": "county", "area": scope, **report_figures.Figures().as_dict()}
         figures = {**figures, "rows": rows or [empty]}
-    return {"report_id": report["report_id"], "kind": report["kind"], "period_start": report["period_start"],
-            "period_end": report["period_end"], "produced_at": report["produced_at"], **figures,
-            "csv_url": f"/v1/reports/{report_id}.csv", "chart_url": f"/v1/reports/{report_id}/chart.png"}
+    return {
+        "report_id": report["report_id"],
+        "kind": report["kind"],
+        "period_start": report["period_start"],
+        "period_end": report["period_end"],
+        "produced_at": report["produced_at"],
+        **figures,
+        "csv_url": f"/v1/reports/{report_id}.csv",
+        "chart_url": f"/v1/reports/{report_id}/chart.png",
+    }
 
 
 # --- the public ------------------------------------------------------------------------------------------------
@@ -377,12 +504,16 @@ PUBLIC_FIGURES = ("accepted", "resolved", "resolved_on_time", "on_time_rate")
 PUBLIC_ANSWER_SECONDS = 60.0
 
 
-@router.get("/public/statistics", tags=["public"],
-            summary="Each county's accepted, resolved and resolved-on-time complaints for a quarter (no token)")
+@router.get(
+    "/public/statistics",
+    tags=["public"],
+    summary="Each county's accepted, resolved and resolved-on-time complaints for a quarter (no token)",
+)
 async def public_statistics(
     request: Request,
-    quarter: Annotated[str | None, Query(pattern=r"^20\d{2}-Q[1-4]$",
-                                         description="2026-Q3; default: the last complete quarter")] = None,
+    quarter: Annotated[
+        str | None, Query(pattern=r"^20\d{2}-Q[1-4]$", description="2026-Q3; default: the last complete quarter")
+    ] = None,
 ) -> JSONResponse:
     today = domain.legal_date(datetime.now(UTC))
     chosen = periods.parse_period("quarterly", quarter) if quarter else periods.previous_period("quarterly", today)

@@ -15,5 +15,6 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     async def on_startup(app: FastAPI) -> None:
         app.state.cases = Cases(app.state.pool, app.state.temporal.require())
 
-    return create_service_app(SPEC, settings, [export_api.router, circular_api.router, router, action_api.router],
-                              on_startup=on_startup)
+    return create_service_app(
+        SPEC, settings, [export_api.router, circular_api.router, router, action_api.router], on_startup=on_startup
+    )

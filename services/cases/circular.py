@@ -33,10 +33,13 @@ class Coverage:
         return str((Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"))) if whole else None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"projects": self.projects, "with_wage_account": self.with_wage_account,
-                "with_deposit": self.with_deposit,
-                "wage_account_rate": self.share(self.with_wage_account, self.projects),
-                "deposit_rate": self.share(self.with_deposit, self.projects)}
+        return {
+            "projects": self.projects,
+            "with_wage_account": self.with_wage_account,
+            "with_deposit": self.with_deposit,
+            "wage_account_rate": self.share(self.with_wage_account, self.projects),
+            "deposit_rate": self.share(self.with_deposit, self.projects),
+        }
 
 
 async def coverage(conn: store.Conn, quarter: Period, county: str) -> Coverage:
@@ -56,9 +59,14 @@ async def coverage(conn: store.Conn, quarter: Period, county: str) -> Coverage:
 async def circular(conn: store.Conn, quarter: Period, county: str) -> dict[str, Any]:
     figures = await reports.figures(conn, quarter, county)
     [row] = [r for r in figures["rows"] if r["level"] == "county" and r["area"] == county]
-    return {"quarter": quarter.label, "county": county, "start": quarter.start.isoformat(),
-            "end": quarter.end.isoformat(), "cases": {k: v for k, v in row.items() if k in FIGURES},
-            "projects": (await coverage(conn, quarter, county)).as_dict()}
+    return {
+        "quarter": quarter.label,
+        "county": county,
+        "start": quarter.start.isoformat(),
+        "end": quarter.end.isoformat(),
+        "cases": {k: v for k, v in row.items() if k in FIGURES},
+        "projects": (await coverage(conn, quarter, county)).as_dict(),
+    }
 
 
 def _percent(rate: str | None) -> str:
@@ -81,13 +89,27 @@ def paper(answer: dict[str, Any], *, issuer: str, issued_on: date) -> CaseDocume
         "以上数据作为年度保障农民工工资支付工作考核的依据。请对照查找差距，未开设专用账户、未存储工资保证金的项目"
         "限期整改到位。",
     ]
-    rows = [(FIGURE_LABELS[name], "—" if cases.get(name) is None else
-             (_percent(cases[name]) if name == "on_time_rate" else str(cases[name]))) for name in FIGURES]
-    rows += [("在建项目", str(projects["projects"])), ("开设工资专用账户", str(projects["with_wage_account"])),
-             ("工资保证金到位", str(projects["with_deposit"]))]
-    return CaseDocument(issuer=issuer, title=f"关于{year}年第{quarter}季度保障农民工工资支付工作情况的通报",
-                        addressee=f"{county}人力资源和社会保障局", paragraphs=paragraphs, rows=rows, issued_on=issued_on,
-                        reference=f"CIRCULAR-{answer['quarter']}-{county}")
+    rows = [
+        (
+            FIGURE_LABELS[name],
+            "—" if cases.get(name) is None else (_percent(cases[name]) if name == "on_time_rate" else str(cases[name])),
+        )
+        for name in FIGURES
+    ]
+    rows += [
+        ("在建项目", str(projects["projects"])),
+        ("开设工资专用账户", str(projects["with_wage_account"])),
+        ("工资保证金到位", str(projects["with_deposit"])),
+    ]
+    return CaseDocument(
+        issuer=issuer,
+        title=f"关于{year}年第{quarter}季度保障农民工工资支付工作情况的通报",
+        addressee=f"{county}人力资源和社会保障局",
+        paragraphs=paragraphs,
+        rows=rows,
+        issued_on=issued_on,
+        reference=f"CIRCULAR-{answer['quarter']}-{county}",
+    )
 
 
 def render(answer: dict[str, Any], *, issuer: str, issued_on: date) -> bytes:

@@ -38,24 +38,37 @@ async def _answer(request: Request, quarter: str, county: str) -> dict[str, Any]
 
 
 @router.get("/circulars/{quarter}", summary="A county's quarterly circular: case figures and projects' coverage")
-async def get_circular(request: Request, quarter: Quarter,
-                       county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
-                       principal: Principal = READERS) -> dict[str, Any]:
+async def get_circular(
+    request: Request,
+    quarter: Quarter,
+    county: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    principal: Principal = READERS,
+) -> dict[str, Any]:
     chosen = county or principal.county
     if chosen is None:
         raise Problem(422, "County needed", "name the county (`county=130402`): the circular is one county's")
     return await _answer(request, quarter, _scope(principal, chosen))
 
 
-@router.get("/circulars/{quarter}/{county}.pdf", responses=file_responses("application/pdf"),
-            summary="A county's quarterly circular as the official paper")
-async def get_circular_pdf(request: Request, quarter: Quarter, county: County,
-                           principal: Principal = READERS) -> Response:
+@router.get(
+    "/circulars/{quarter}/{county}.pdf",
+    responses=file_responses("application/pdf"),
+    summary="A county's quarterly circular as the official paper",
+)
+async def get_circular_pdf(
+    request: Request, quarter: Quarter, county: County, principal: Principal = READERS
+) -> Response:
     answer = await _answer(request, quarter, _scope(principal, county))
     settings = request.app.state.settings
-    issuer = (settings.document_issuer if isinstance(settings, CasesSettings)
-              else CasesSettings.model_fields["document_issuer"].default)
+    issuer = (
+        settings.document_issuer
+        if isinstance(settings, CasesSettings)
+        else CasesSettings.model_fields["document_issuer"].default
+    )
     today = domain.legal_date(datetime.now(UTC))
     pdf = await asyncio.to_thread(circular.render, answer, issuer=issuer, issued_on=today)
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="circular-{quarter}-{county}.pdf"'})
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="circular-{quarter}-{county}.pdf"'},
+    )

@@ -42,8 +42,6 @@ OFFICE_NAMES = {
 }
 
 
-
-
 def date_text(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
@@ -82,12 +80,22 @@ def compose(document: dict[str, Any], *, issuer: str, employer_name: str | None 
     is the ledger's name of the employer the request names by reference."""
     kind, request = document["kind"], document["request"]
     issued_on = legal_date(document["created_at"])
-    common = {"issuer": issuer, "title": title_of(kind, request), "issued_on": issued_on,
-              "reference": document["document_id"]}
+    common = {
+        "issuer": issuer,
+        "title": title_of(kind, request),
+        "issued_on": issued_on,
+        "reference": document["document_id"],
+    }
     if kind == "order":
         unit = "个工作日" if request["pay_unit"] == DayUnit.WORKING.value else "日"
-        amended = (f"本机关此前已下达限期改正指令书（{request['amends']}），现因案件新增欠薪，拖欠金额增加 "
-                   f"{request.get('added_amount') or '—'} 元。") if request.get("amends") else ""
+        amended = (
+            (
+                f"本机关此前已下达限期改正指令书（{request['amends']}），现因案件新增欠薪，拖欠金额增加 "
+                f"{request.get('added_amount') or '—'} 元。"
+            )
+            if request.get("amends")
+            else ""
+        )
         return CaseDocument(
             **common,
             addressee=_employer(employer_name, request["employer_ref"]),
@@ -98,10 +106,15 @@ def compose(document: dict[str, Any], *, issuer: str, employer_name: str | None 
                 "逾期不支付的，本机关将依法责令你单位按应付金额百分之五十以上百分之一百以下的标准向劳动者加付赔偿金；"
                 "以转移财产、逃匿等方法逃避支付或者有能力支付而不支付，数额较大的，依法移送公安机关。",
             ],
-            rows=[("案件编号", request["case_id"]), ("用人单位编号", request["employer_ref"]),
-                  ("项目编号", request["project_ref"]), ("涉及人数", str(request["workers"])),
-                  ("拖欠金额（元）", str(request["amount_owed"])), ("支付期限", f"{request['pay_days']} {unit}"),
-                  ("法律依据", LEGAL_BASIS)],
+            rows=[
+                ("案件编号", request["case_id"]),
+                ("用人单位编号", request["employer_ref"]),
+                ("项目编号", request["project_ref"]),
+                ("涉及人数", str(request["workers"])),
+                ("拖欠金额（元）", str(request["amount_owed"])),
+                ("支付期限", f"{request['pay_days']} {unit}"),
+                ("法律依据", LEGAL_BASIS),
+            ],
         )
     if kind == "compensation_decision":
         amount = compensation_amount(Decimal(request["unpaid_amount"]), Decimal(request["rate"]))
@@ -114,9 +127,14 @@ def compose(document: dict[str, Any], *, issuer: str, employer_name: str | None 
                 f"共计 {amount} 元。",
                 "如不服本决定，可以依法申请行政复议或者提起行政诉讼。",
             ],
-            rows=[("案件编号", request["case_id"]), ("用人单位编号", request["employer_ref"]),
-                  ("尚欠金额（元）", str(request["unpaid_amount"])), ("加付比例", _percent(request["rate"])),
-                  ("加付赔偿金（元）", str(amount)), ("法律依据", LEGAL_BASIS)],
+            rows=[
+                ("案件编号", request["case_id"]),
+                ("用人单位编号", request["employer_ref"]),
+                ("尚欠金额（元）", str(request["unpaid_amount"])),
+                ("加付比例", _percent(request["rate"])),
+                ("加付赔偿金（元）", str(amount)),
+                ("法律依据", LEGAL_BASIS),
+            ],
         )
     if kind == "notice":
         office = OFFICE_NAMES.get(str(request.get("office")), str(request.get("office")))
@@ -147,8 +165,14 @@ def render_pdf(document: CaseDocument, font: Path | None = None, *, created: dat
         pdf.ln(2)
         pdf.set_draw_color(0, 0, 0)
         pdf.set_line_width(0.2)
-        with pdf.table(col_widths=(0.3, 0.7), width=width, text_align="LEFT", line_height=7,
-                       first_row_as_headings=False, wrapmode=WrapMode.CHAR) as table:
+        with pdf.table(
+            col_widths=(0.3, 0.7),
+            width=width,
+            text_align="LEFT",
+            line_height=7,
+            first_row_as_headings=False,
+            wrapmode=WrapMode.CHAR,
+        ) as table:
             for label, value in document.rows:
                 row = table.row()
                 row.cell(label)

@@ -172,11 +172,12 @@ def summarize(
     )
 
     received_at = min(
-        [_as_datetime(c["submitted_at"]) for c in complaints]
-        or [_as_datetime(p["opened_at"]) for p in processes]
+        [_as_datetime(c["submitted_at"]) for c in complaints] or [_as_datetime(p["opened_at"]) for p in processes]
     )
     times: dict[str, datetime] = {"received": received_at}
-    decided = [_as_datetime(c["decided_at"]) for c in complaints if c.get("decision") == "accept" and c.get("decided_at")]
+    decided = [
+        _as_datetime(c["decided_at"]) for c in complaints if c.get("decision") == "accept" and c.get("decided_at")
+    ]
     if decided:
         times["accepted"] = min(decided)
     for p in processes:

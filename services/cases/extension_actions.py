@@ -29,12 +29,21 @@ async def refuse_extension(
         raise Refused("No extension request", "没有待审批的延期申请 (no extension request is pending for this case)")
     workflow_id = case_workflow_id(pid)
     status = await cases._process.require_status(workflow_id, CaseStatus)
-    payload = ExtensionRefused(**cases._common(principal, case, pid, snapshot_of(workflow_id, status)),
-                               request_id=pending["request_id"], reason=reason)
+    payload = ExtensionRefused(
+        **cases._common(principal, case, pid, snapshot_of(workflow_id, status)),
+        request_id=pending["request_id"],
+        reason=reason,
+    )
     async with cases._pool.connection() as conn:
         await store.decide_extension(conn, pending["request_id"], principal.client_id, "refused")
     response = await cases._record_action(
-        principal=principal, kind="extension.refused", case=case, complaint_id=None, workflow_id=workflow_id,
-        idempotency_key=key, request={"reason": reason, "request_id": pending["request_id"]}, payload=payload,
+        principal=principal,
+        kind="extension.refused",
+        case=case,
+        complaint_id=None,
+        workflow_id=workflow_id,
+        idempotency_key=key,
+        request={"reason": reason, "request_id": pending["request_id"]},
+        payload=payload,
     )
     return {**response, "request_id": pending["request_id"], "status": "refused"}

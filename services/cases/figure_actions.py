@@ -21,12 +21,21 @@ async def confirm_figures(
 ) -> dict[str, Any]:
     confirmation = contract_model(FiguresConfirmation, confirmed_by=principal.client_id, **body)
     case, pid, workflow_id, snapshot = await cases._case_update(
-        principal, case_id, process, Updates.CONFIRM_FIGURES, confirmation, key)
+        principal, case_id, process, Updates.CONFIRM_FIGURES, confirmation, key
+    )
     payload = FiguresConfirmed(
-        **cases._common(principal, case, pid, snapshot), confirmed_amount=confirmation.confirmed_amount,
-        confirmed_workers=confirmation.confirmed_workers, notes=confirmation.notes,
+        **cases._common(principal, case, pid, snapshot),
+        confirmed_amount=confirmation.confirmed_amount,
+        confirmed_workers=confirmation.confirmed_workers,
+        notes=confirmation.notes,
     )
     return await cases._record_action(
-        principal=principal, kind="figures_confirmation", case=case, complaint_id=None, workflow_id=workflow_id,
-        idempotency_key=key, request=confirmation.model_dump(mode="json"), payload=payload,
+        principal=principal,
+        kind="figures_confirmation",
+        case=case,
+        complaint_id=None,
+        workflow_id=workflow_id,
+        idempotency_key=key,
+        request=confirmation.model_dump(mode="json"),
+        payload=payload,
     )

@@ -20,9 +20,7 @@ _BY_STAGE = (
 
 def measure_cases(conn: Any) -> list[GaugeMetricFamily]:
     by_stage = GaugeMetricFamily("anxin_cases_by_stage", "Open cases per stage and county", labels=["stage", "county"])
-    overdue = GaugeMetricFamily(
-        "anxin_cases_overdue", "Open cases past a deadline, per county", labels=["county"]
-    )
+    overdue = GaugeMetricFamily("anxin_cases_overdue", "Open cases past a deadline, per county", labels=["county"])
     overdue_by_county: dict[str, int] = {}
     for row in conn.execute(_BY_STAGE).fetchall():
         by_stage.add_metric([row["stage"], row["county"]], float(row["cases"]))

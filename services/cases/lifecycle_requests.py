@@ -57,8 +57,14 @@ class LifecycleRequests(ActionBase):
             subject, payload = await build(conn, document_id)
             event = EventEnvelope.wrap(payload, subject=subject, producer="cases", occurred_at=now)
             await store.insert_document(
-                conn, document_id=document_id, idempotency_key=key, kind=kind, subject=subject,
-                request_hash=fingerprint, request=request.model_dump(mode="json"), event=event,
+                conn,
+                document_id=document_id,
+                idempotency_key=key,
+                kind=kind,
+                subject=subject,
+                request_hash=fingerprint,
+                request=request.model_dump(mode="json"),
+                event=event,
                 texts=payload.agency_texts(),
             )
             return {"id": document_id}
@@ -77,9 +83,16 @@ class LifecycleRequests(ActionBase):
             else:
                 subject = await store.case_of_process(conn, process_case_id or notice.subject)
             payload = NoticeRecorded(
-                notice_id=document_id, workflow_id=notice.subject, case_id=process_case_id, complaint_id=complaint_id,
-                county=notice.county, office=notice.office.value, kind=notice.kind, text=notice.text,
-                due_at=notice.due_at, department=notice.department,
+                notice_id=document_id,
+                workflow_id=notice.subject,
+                case_id=process_case_id,
+                complaint_id=complaint_id,
+                county=notice.county,
+                office=notice.office.value,
+                kind=notice.kind,
+                text=notice.text,
+                due_at=notice.due_at,
+                department=notice.department,
             )
             return subject, payload
 
@@ -89,9 +102,12 @@ class LifecycleRequests(ActionBase):
         async def build(conn: store.Conn, document_id: str) -> tuple[str, CasesEvent]:
             complaint = await store.get_complaint(conn, request.complaint_id)
             payload = ComplaintForwarded(
-                forwarding_id=document_id, complaint_id=request.complaint_id,
-                case_id=complaint["case_id"] if complaint else None, county=request.county,
-                forward_to=request.forward_to, note=request.note,
+                forwarding_id=document_id,
+                complaint_id=request.complaint_id,
+                case_id=complaint["case_id"] if complaint else None,
+                county=request.county,
+                forward_to=request.forward_to,
+                note=request.note,
             )
             return (complaint["case_id"] if complaint else request.complaint_id), payload
 
@@ -100,10 +116,17 @@ class LifecycleRequests(ActionBase):
     async def order(self, key: str, request: OrderToPayRequest) -> tuple[dict[str, Any], bool]:
         async def build(conn: store.Conn, document_id: str) -> tuple[str, CasesEvent]:
             payload = OrderIssued(
-                order_id=document_id, case_id=request.case_id, county=request.county,
-                employer_ref=request.employer_ref, project_ref=request.project_ref, amount_owed=request.amount_owed,
-                workers=request.workers, pay_days=request.pay_days, pay_unit=request.pay_unit.value,
-                amends=request.amends, added_amount=request.added_amount,
+                order_id=document_id,
+                case_id=request.case_id,
+                county=request.county,
+                employer_ref=request.employer_ref,
+                project_ref=request.project_ref,
+                amount_owed=request.amount_owed,
+                workers=request.workers,
+                pay_days=request.pay_days,
+                pay_unit=request.pay_unit.value,
+                amends=request.amends,
+                added_amount=request.added_amount,
             )
             return await store.case_of_process(conn, request.case_id), payload
 
@@ -113,8 +136,12 @@ class LifecycleRequests(ActionBase):
         async def build(conn: store.Conn, document_id: str) -> tuple[str, CasesEvent]:
             amount = compensation_amount(request.unpaid_amount, request.rate)
             payload = CompensationDecided(
-                decision_id=document_id, case_id=request.case_id, county=request.county,
-                employer_ref=request.employer_ref, unpaid_amount=request.unpaid_amount, rate=request.rate,
+                decision_id=document_id,
+                case_id=request.case_id,
+                county=request.county,
+                employer_ref=request.employer_ref,
+                unpaid_amount=request.unpaid_amount,
+                rate=request.rate,
                 compensation_amount=amount,
             )
             return await store.case_of_process(conn, request.case_id), payload
@@ -123,6 +150,7 @@ class LifecycleRequests(ActionBase):
 
     async def process_report(self, key: str, report: ProcessReport) -> tuple[dict[str, Any], bool]:
         """A workflow's state, recorded once per report with its `process.reported` event (one truth)."""
+
         async def build(conn: store.Conn, document_id: str) -> tuple[str, CasesEvent]:
             kind_, _, business_id = report.workflow_id.partition(":")
             if kind_ == "complaint":
@@ -133,14 +161,28 @@ class LifecycleRequests(ActionBase):
                 subject = await store.case_of_process(conn, business_id)
                 county = None
             else:
-                raise Invalid("Not a lifecycle workflow", f"{report.workflow_id} is neither complaint:<id> nor case:<id>",
-                              errors=[{"field": "workflow_id", "code": "value_error",
-                                       "message": "must be complaint:<id> or case:<id>"}])
+                raise Invalid(
+                    "Not a lifecycle workflow",
+                    f"{report.workflow_id} is neither complaint:<id> nor case:<id>",
+                    errors=[
+                        {
+                            "field": "workflow_id",
+                            "code": "value_error",
+                            "message": "must be complaint:<id> or case:<id>",
+                        }
+                    ],
+                )
             payload = ProcessReported(
-                report_id=document_id, workflow_id=report.workflow_id, kind=kind_,
+                report_id=document_id,
+                workflow_id=report.workflow_id,
+                kind=kind_,
                 complaint_id=business_id if kind_ == "complaint" else None,
-                process_case_id=business_id if kind_ == "case" else None, county=county,
-                seq=report.seq, at=report.at, changes=report.changes, snapshot=report.snapshot,
+                process_case_id=business_id if kind_ == "case" else None,
+                county=county,
+                seq=report.seq,
+                at=report.at,
+                changes=report.changes,
+                snapshot=report.snapshot,
             )
             return subject, payload
 

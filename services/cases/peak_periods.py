@@ -42,8 +42,9 @@ class PeakPeriod:
         start, separator, end = setting.strip().partition("..")
         if not separator or not start or not end:
             raise PeakPeriodInvalid(f"{setting!r} is not MM-DD..MM-DD or MM-DD..{SPRING_FESTIVAL}")
-        return cls(_month_day(start, setting),
-                   None if end.strip() == SPRING_FESTIVAL else _month_day(end.strip(), setting))
+        return cls(
+            _month_day(start, setting), None if end.strip() == SPRING_FESTIVAL else _month_day(end.strip(), setting)
+        )
 
     def _end_after(self, start: date) -> date:
         """The (exclusive) end of the period that starts on `start`."""

@@ -66,13 +66,20 @@ WHERE r.workflow_id = 'case:' || p.process_case_id AND p.case_id = %s
 
 def keep_latest(conn: Conn, report: ProcessReported) -> bool:
     """Keep the report if it is the workflow's newest; whether it was."""
-    return bool(conn.execute(
-        "INSERT INTO reported_processes (workflow_id, seq, at, status, snapshot) VALUES (%s, %s, %s, %s, %s) "
-        "ON CONFLICT (workflow_id) DO UPDATE SET seq = EXCLUDED.seq, at = EXCLUDED.at, status = EXCLUDED.status, "
-        "snapshot = EXCLUDED.snapshot WHERE reported_processes.seq < EXCLUDED.seq",
-        (report.workflow_id, report.seq, report.at, ledger_status(report.snapshot.status),
-         Jsonb(report.snapshot.model_dump(mode="json"))),
-    ).rowcount)
+    return bool(
+        conn.execute(
+            "INSERT INTO reported_processes (workflow_id, seq, at, status, snapshot) VALUES (%s, %s, %s, %s, %s) "
+            "ON CONFLICT (workflow_id) DO UPDATE SET seq = EXCLUDED.seq, at = EXCLUDED.at, status = EXCLUDED.status, "
+            "snapshot = EXCLUDED.snapshot WHERE reported_processes.seq < EXCLUDED.seq",
+            (
+                report.workflow_id,
+                report.seq,
+                report.at,
+                ledger_status(report.snapshot.status),
+                Jsonb(report.snapshot.model_dump(mode="json")),
+            ),
+        ).rowcount
+    )
 
 
 def reapply(conn: Conn, case_id: str) -> None:

@@ -26,7 +26,17 @@ def keep_project(conn: Any, event: EventEnvelope, change: ProjectRegistered | Pr
         "wage_account_opened_on = EXCLUDED.wage_account_opened_on, deposit_status = EXCLUDED.deposit_status, "
         "deposit_amount = EXCLUDED.deposit_amount, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at "
         "WHERE projects.version < EXCLUDED.version",
-        (p.project_id, p.county, p.name, p.general_contractor.credit_code, p.start_date, p.planned_end_date,
-         p.wage_account.opened_on if p.wage_account else None, p.deposit.status.value if p.deposit else None,
-         p.deposit.amount if p.deposit else None, p.version, event.occurred_at),
+        (
+            p.project_id,
+            p.county,
+            p.name,
+            p.general_contractor.credit_code,
+            p.start_date,
+            p.planned_end_date,
+            p.wage_account.opened_on if p.wage_account else None,
+            p.deposit.status.value if p.deposit else None,
+            p.deposit.amount if p.deposit else None,
+            p.version,
+            event.occurred_at,
+        ),
     )

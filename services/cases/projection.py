@@ -19,6 +19,7 @@ in `projection_requests.py` (the lifecycle's requests, the inspectors' actions) 
 (the workflows' reports, merges and splits, the other services' events), over the records they share in
 `projection_records.py`.
 """
+
 from __future__ import annotations
 
 import logging
@@ -79,41 +80,46 @@ class LedgerProjection(LifecycleRequests, ReportsAndRegrouping):
         # Referrals' and sanctions' events that name a case go to its timeline; a few also count as facts.
         # A listing's state reports do not: each repeats the sanctions service's own events as state.
         about_a_case: dict[type[EventPayload], PayloadHandler] = {
-            cls: self._other_service for cls in catalog.events()
-            if cls.TOPIC in (Topics.REFERRALS, Topics.SANCTIONS) and "case_id" in cls.model_fields
+            cls: self._other_service
+            for cls in catalog.events()
+            if cls.TOPIC in (Topics.REFERRALS, Topics.SANCTIONS)
+            and "case_id" in cls.model_fields
             and cls is not ListingStateReported
         }
-        self.handlers = EventHandlers({
-            ComplaintSubmitted: self._complaint_submitted,
-            CaseOpened: self._on_case_opened,
-            NoticeRecorded: self._on_notice_recorded,
-            ComplaintForwarded: self._on_complaint_forwarded,
-            OrderIssued: self._on_order_issued,
-            CompensationDecided: self._on_compensation_decided,
-            AcceptanceDecided: self._on_acceptance_decided,
-            VerificationRecorded: self._on_verification_recorded,
-            ServiceRecorded: self._on_service_recorded,
-            PaymentRecorded: self._on_payment_recorded,
-            ExtensionRequested: self._on_extension_requested,
-            ExtensionApproved: self._on_extension_approved,
-            ExtensionRefused: self._on_extension_refused,
-            ClosureRecorded: self._on_closure_recorded,
-            **{cls: self._on_snapshot_action for cls in action_texts.SNAPSHOT_ACTIONS},
-            FiguresConfirmed: self._on_figures_confirmed,
-            CallbackRecorded: self._on_callback_recorded,
-            InspectorAssigned: self._on_inspector_assigned,
-            PartiesRecorded: self._on_parties_recorded,
-            ProcessReported: self._on_process_reported,
-            CaseMerged: self._on_case_merged,
-            CaseSplit: self._on_case_split,
-            DepartmentsConfigured: self._departments_configured,
-            **about_a_case,
-            ReferralMade: self._on_referral_made,
-            HandoffEscalated: self._on_handoff_escalated,
-            ListingPublished: self._on_listing_published,
-            ProjectRegistered: keep_project,
-            ProjectUpdated: keep_project,
-        }, consumer=CONSUMER_NAME)
+        self.handlers = EventHandlers(
+            {
+                ComplaintSubmitted: self._complaint_submitted,
+                CaseOpened: self._on_case_opened,
+                NoticeRecorded: self._on_notice_recorded,
+                ComplaintForwarded: self._on_complaint_forwarded,
+                OrderIssued: self._on_order_issued,
+                CompensationDecided: self._on_compensation_decided,
+                AcceptanceDecided: self._on_acceptance_decided,
+                VerificationRecorded: self._on_verification_recorded,
+                ServiceRecorded: self._on_service_recorded,
+                PaymentRecorded: self._on_payment_recorded,
+                ExtensionRequested: self._on_extension_requested,
+                ExtensionApproved: self._on_extension_approved,
+                ExtensionRefused: self._on_extension_refused,
+                ClosureRecorded: self._on_closure_recorded,
+                **{cls: self._on_snapshot_action for cls in action_texts.SNAPSHOT_ACTIONS},
+                FiguresConfirmed: self._on_figures_confirmed,
+                CallbackRecorded: self._on_callback_recorded,
+                InspectorAssigned: self._on_inspector_assigned,
+                PartiesRecorded: self._on_parties_recorded,
+                ProcessReported: self._on_process_reported,
+                CaseMerged: self._on_case_merged,
+                CaseSplit: self._on_case_split,
+                DepartmentsConfigured: self._departments_configured,
+                **about_a_case,
+                ReferralMade: self._on_referral_made,
+                HandoffEscalated: self._on_handoff_escalated,
+                ListingPublished: self._on_listing_published,
+                ProjectRegistered: keep_project,
+                ProjectUpdated: keep_project,
+            },
+            consumer=CONSUMER_NAME,
+        )
 
     def __call__(self, conn: Conn, event: EventEnvelope) -> None:
         self.handlers(conn, event)
@@ -127,8 +133,20 @@ class LedgerProjection(LifecycleRequests, ReportsAndRegrouping):
             "INSERT INTO complaints (complaint_id, case_id, process_case_id, county, channel, amount_owed, "
             "workers_affected, complainant_ref, submitted_at, deadlines, stale_for_rejection, owed_until) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (complaint_id) DO NOTHING",
-            (c.complaint_id, case_id, process_case_id, c.county_code, c.channel, c.amount_owed, c.workers_affected,
-             c.person_ref or c.phone_ref, c.submitted_at, Jsonb([]), c.stale_for_rejection, c.period_end),
+            (
+                c.complaint_id,
+                case_id,
+                process_case_id,
+                c.county_code,
+                c.channel,
+                c.amount_owed,
+                c.workers_affected,
+                c.person_ref or c.phone_ref,
+                c.submitted_at,
+                Jsonb([]),
+                c.stale_for_rejection,
+                c.period_end,
+            ),
         ).rowcount
         if not inserted:
             return
@@ -138,22 +156,44 @@ class LedgerProjection(LifecycleRequests, ReportsAndRegrouping):
                 "INSERT INTO ledger (case_id, county, city, employer_ref, employer_name, employer_credit_code, "
                 "project_ref, project_name, stage, status, received_at) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'acceptance', 'open', %s)",
-                (case_id, c.county_code, domain.city_of(c.county_code), employer, c.employer_name,
-                 employer_credit_code(c), project, c.project_name, c.submitted_at),
+                (
+                    case_id,
+                    c.county_code,
+                    domain.city_of(c.county_code),
+                    employer,
+                    c.employer_name,
+                    employer_credit_code(c),
+                    project,
+                    c.project_name,
+                    c.submitted_at,
+                ),
             )
             opened = CaseOpened(
-                case_id=case_id, county=c.county_code, employer_ref=employer, employer_name=c.employer_name,
-                employer_credit_code=employer_credit_code(c), project_ref=project, project_name=c.project_name,
+                case_id=case_id,
+                county=c.county_code,
+                employer_ref=employer,
+                employer_name=c.employer_name,
+                employer_credit_code=employer_credit_code(c),
+                project_ref=project,
+                project_name=c.project_name,
                 opened_by_complaint=c.complaint_id,
             )
-            add_event(conn, opened.TOPIC, EventEnvelope.wrap(opened, subject=case_id, producer="cases",
-                                                             occurred_at=event.occurred_at))
+            add_event(
+                conn,
+                opened.TOPIC,
+                EventEnvelope.wrap(opened, subject=case_id, producer="cases", occurred_at=event.occurred_at),
+            )
         self.timeline(
-            conn, case_id, event,
+            conn,
+            case_id,
+            event,
             f"收到投诉 {c.complaint_id}：{c.workers_affected} 人、{c.amount_owed} 元（渠道 {c.channel}）"
             + (f"；工资拖欠至 {c.period_end}，已超过查处时效" if c.stale_for_rejection else ""),
             complaint_id=c.complaint_id,
-            detail={"amount_owed": str(c.amount_owed), "workers_affected": c.workers_affected,
-                    "stale_for_rejection": c.stale_for_rejection},
+            detail={
+                "amount_owed": str(c.amount_owed),
+                "workers_affected": c.workers_affected,
+                "stale_for_rejection": c.stale_for_rejection,
+            },
         )
         self.refresh(conn, case_id)

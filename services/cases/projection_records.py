@@ -22,6 +22,8 @@ from services.contracts.events import EventEnvelope, EventPayload
 
 Conn = psycopg.Connection[Any]
 P = TypeVar("P", bound=EventPayload)
+
+
 class AboutACase(Protocol):
     """A referrals or sanctions event that names a case (every one of theirs with a `case_id`)."""
 
@@ -72,20 +74,38 @@ class LedgerRecords:
         conn.execute(
             "INSERT INTO timeline (case_id, event_id, at, type, producer, complaint_id, actor, summary, detail) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (event_id) DO NOTHING",
-            (case_id, event.event_id, event.occurred_at, event.type, event.producer, complaint_id, actor, summary,
-             Jsonb(detail or {})),
+            (
+                case_id,
+                event.event_id,
+                event.occurred_at,
+                event.type,
+                event.producer,
+                complaint_id,
+                actor,
+                summary,
+                Jsonb(detail or {}),
+            ),
         )
 
-    def _apply_complaint_snapshot(self, conn: Conn, complaint_id: str, snapshot: ProcessSnapshot,
-                                  at: datetime) -> None:
+    def _apply_complaint_snapshot(self, conn: Conn, complaint_id: str, snapshot: ProcessSnapshot, at: datetime) -> None:
         conn.execute(
             "UPDATE complaints SET stage = %s, status = CASE WHEN %s = 'open' THEN 'open' ELSE 'closed' END, "
             "overdue = %s, deadlines = %s, snapshot_at = %s, "
             "closure_reason = COALESCE(%s, closure_reason), "
             "closed_at = CASE WHEN %s <> 'open' THEN COALESCE(closed_at, %s) ELSE closed_at END "
             "WHERE complaint_id = %s AND (snapshot_at IS NULL OR snapshot_at <= %s)",
-            (snapshot.stage, snapshot.status, snapshot.overdue, Jsonb(snapshot_deadlines(snapshot)), at,
-             snapshot.closure_reason, snapshot.status, at, complaint_id, at),
+            (
+                snapshot.stage,
+                snapshot.status,
+                snapshot.overdue,
+                Jsonb(snapshot_deadlines(snapshot)),
+                at,
+                snapshot.closure_reason,
+                snapshot.status,
+                at,
+                complaint_id,
+                at,
+            ),
         )
 
     def ensure_process(self, conn: Conn, process_case_id: str, at: datetime, county: str | None = None) -> str:
@@ -109,8 +129,9 @@ class LedgerRecords:
             (stage, stage, stage, at.isoformat(), process_case_id),
         )
 
-    def _apply_process_snapshot(self, conn: Conn, process_case_id: str, snapshot: ProcessSnapshot | None,
-                                at: datetime) -> None:
+    def _apply_process_snapshot(
+        self, conn: Conn, process_case_id: str, snapshot: ProcessSnapshot | None, at: datetime
+    ) -> None:
         if snapshot is None:
             return
         row = conn.execute(
@@ -127,15 +148,33 @@ class LedgerRecords:
             "stage_times = CASE WHEN stage_times ? %s THEN stage_times "
             "ELSE stage_times || jsonb_build_object(%s::text, %s::text) END "
             "WHERE process_case_id = %s",
-            (stage, "open" if snapshot.status == "open" else "closed", snapshot.overdue,
-             Jsonb(snapshot_deadlines(snapshot)), at, snapshot.classification, snapshot.closure_reason,
-             bool(snapshot.extension_approved), stage, stage, at.isoformat(), process_case_id),
+            (
+                stage,
+                "open" if snapshot.status == "open" else "closed",
+                snapshot.overdue,
+                Jsonb(snapshot_deadlines(snapshot)),
+                at,
+                snapshot.classification,
+                snapshot.closure_reason,
+                bool(snapshot.extension_approved),
+                stage,
+                stage,
+                at.isoformat(),
+                process_case_id,
+            ),
         )
         if row["status"] == "open" and snapshot.status != "open":
             self._process_closed(conn, process_case_id, snapshot.closure_reason, at)
         if "police" in snapshot.referrals:
-            self.fact(conn, "criminal_referral", process_case_id, row["case_id"], row["county"],
-                      snapshot.referrals["police"], at)
+            self.fact(
+                conn,
+                "criminal_referral",
+                process_case_id,
+                row["case_id"],
+                row["county"],
+                snapshot.referrals["police"],
+                at,
+            )
         for d in snapshot.deadlines:
             if d.name == "handoff.response" and d.outcome == "expired":
                 self.fact(conn, "handoff_overdue", process_case_id, row["case_id"], row["county"], None, at)
@@ -156,8 +195,9 @@ class LedgerRecords:
         )
 
     @staticmethod
-    def fact(conn: Conn, kind: str, process_case_id: str, case_id: str, county: str, ref: str | None,
-             at: datetime) -> None:
+    def fact(
+        conn: Conn, kind: str, process_case_id: str, case_id: str, county: str, ref: str | None, at: datetime
+    ) -> None:
         conn.execute(
             "INSERT INTO case_facts (kind, process_case_id, case_id, county, ref, at) VALUES (%s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (kind, process_case_id) DO NOTHING",
@@ -188,10 +228,27 @@ class LedgerRecords:
             "stage = %s, status = %s, closure_reason = %s, closed_at = %s, deadlines = %s, next_deadline = %s, "
             "overdue = %s, stage_times = %s, process_case_ids = %s, received_at = %s, updated_at = now() "
             "WHERE case_id = %s AND merged_into IS NULL",
-            (s.complaint_count, s.complainant_count, s.workers_affected, s.amount_claimed, s.amount_verified,
-             s.amount_recovered, s.classification, s.outcome, s.stage, s.status, s.closure_reason, s.closed_at,
-             Jsonb(jsonable(s.deadlines)), s.next_deadline, s.overdue, Jsonb(s.stage_times), s.process_case_ids,
-             s.received_at, case_id),
+            (
+                s.complaint_count,
+                s.complainant_count,
+                s.workers_affected,
+                s.amount_claimed,
+                s.amount_verified,
+                s.amount_recovered,
+                s.classification,
+                s.outcome,
+                s.stage,
+                s.status,
+                s.closure_reason,
+                s.closed_at,
+                Jsonb(jsonable(s.deadlines)),
+                s.next_deadline,
+                s.overdue,
+                Jsonb(s.stage_times),
+                s.process_case_ids,
+                s.received_at,
+                case_id,
+            ),
         )
 
 

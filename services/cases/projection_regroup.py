@@ -27,8 +27,13 @@ from services.contracts.referrals_events import (
 from services.contracts.sanctions_events import ListingPublished
 
 # Letters that mean a department missed its handoff deadline (the rungs above the handoff letter).
-LADDER_LETTERS = {"reminder", "supervision", "warning_letter", "accountability_recommendation",
-                  "accountability_transfer"}
+LADDER_LETTERS = {
+    "reminder",
+    "supervision",
+    "warning_letter",
+    "accountability_recommendation",
+    "accountability_transfer",
+}
 
 
 class ReportsAndRegrouping(LedgerRecords):
@@ -51,8 +56,14 @@ class ReportsAndRegrouping(LedgerRecords):
             if newest:
                 self._case_reported(conn, pid, case_id, ledger["county"], report)
         if report.changes:
-            self.timeline(conn, case_id, event, process_state.summary(report), complaint_id=report.complaint_id,
-                          detail={"seq": report.seq, "changes": report.changes})
+            self.timeline(
+                conn,
+                case_id,
+                event,
+                process_state.summary(report),
+                complaint_id=report.complaint_id,
+                detail={"seq": report.seq, "changes": report.changes},
+            )
         self.refresh(conn, case_id)
 
     def _case_reported(self, conn: Conn, pid: str, case_id: str, county: str, report: ProcessReported) -> None:
@@ -80,22 +91,29 @@ class ReportsAndRegrouping(LedgerRecords):
             conn.execute(f"UPDATE {table} SET case_id = %s WHERE case_id = %s", (survivor, merged))
         if merge.into_process_case_id and merge.processes_merged:
             # Their complaints now follow the surviving process (the merged processes close as merged).
-            conn.execute("UPDATE complaints SET process_case_id = %s WHERE process_case_id = ANY(%s)",
-                         (merge.into_process_case_id, merge.processes_merged))
+            conn.execute(
+                "UPDATE complaints SET process_case_id = %s WHERE process_case_id = ANY(%s)",
+                (merge.into_process_case_id, merge.processes_merged),
+            )
         conn.execute("UPDATE case_aliases SET case_id = %s WHERE case_id = %s", (survivor, merged))
-        conn.execute("INSERT INTO case_aliases (alias, case_id, created_at) VALUES (%s, %s, %s) "
-                     "ON CONFLICT (alias) DO UPDATE SET case_id = EXCLUDED.case_id",
-                     (merged, survivor, event.occurred_at))
+        conn.execute(
+            "INSERT INTO case_aliases (alias, case_id, created_at) VALUES (%s, %s, %s) "
+            "ON CONFLICT (alias) DO UPDATE SET case_id = EXCLUDED.case_id",
+            (merged, survivor, event.occurred_at),
+        )
         conn.execute(
             "UPDATE ledger SET merged_into = %s, status = 'merged', next_deadline = NULL, updated_at = now() "
-            "WHERE case_id = %s", (survivor, merged),
+            "WHERE case_id = %s",
+            (survivor, merged),
         )
         conn.execute(
             "UPDATE ledger SET contractors = (SELECT coalesce(jsonb_agg(DISTINCT c), '[]') FROM ("
             "SELECT jsonb_array_elements(contractors) c FROM ledger WHERE case_id IN (%s, %s)) x) WHERE case_id = %s",
             (survivor, merged, survivor),
         )
-        self.timeline(conn, survivor, event, f"案件 {merged} 并入本案（{merge.actor}）：{merge.reason}", actor=merge.actor)
+        self.timeline(
+            conn, survivor, event, f"案件 {merged} 并入本案（{merge.actor}）：{merge.reason}", actor=merge.actor
+        )
         self.refresh(conn, survivor)
 
     def _on_case_split(self, conn: Conn, event: EventEnvelope, split: CaseSplit) -> None:
@@ -140,13 +158,13 @@ class ReportsAndRegrouping(LedgerRecords):
 
     def _on_referral_made(self, conn: Conn, event: EventEnvelope, made: ReferralMade) -> None:
         # A police referral is a criminal referral the reports count.
-        self._other_service(conn, event, made,
-                            fact="criminal_referral" if made.target is ReferralKind.POLICE else None)
+        self._other_service(conn, event, made, fact="criminal_referral" if made.target is ReferralKind.POLICE else None)
 
     def _on_handoff_escalated(self, conn: Conn, event: EventEnvelope, escalated: HandoffEscalated) -> None:
         # A rung of the ladder above the handoff letter: the department missed its deadline.
-        self._other_service(conn, event, escalated,
-                            fact="handoff_overdue" if escalated.kind in LADDER_LETTERS else None)
+        self._other_service(
+            conn, event, escalated, fact="handoff_overdue" if escalated.kind in LADDER_LETTERS else None
+        )
 
     def _on_listing_published(self, conn: Conn, event: EventEnvelope, published: ListingPublished) -> None:
         # An employer is on the blacklist once its listing is published (a decision not to list publishes
@@ -165,6 +183,10 @@ class ReportsAndRegrouping(LedgerRecords):
         if fact is not None:
             self.fact(conn, fact, process_case_id, case_id, county, ref, event.occurred_at)
         fields = payload.model_dump(mode="json")
-        self.timeline(conn, case_id, event, f"{event.producer}: {event.type}" + (f"（{ref}）" if ref else ""),
-                      detail={name: value for name, value in fields.items()
-                              if isinstance(value, str | int | float | bool)})
+        self.timeline(
+            conn,
+            case_id,
+            event,
+            f"{event.producer}: {event.type}" + (f"（{ref}）" if ref else ""),
+            detail={name: value for name, value in fields.items() if isinstance(value, str | int | float | bool)},
+        )

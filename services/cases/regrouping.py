@@ -29,20 +29,39 @@ async def merge(cases: Cases, principal: Principal, case_id: str, other_id: str,
     if other["case_id"] == case["case_id"]:
         raise Conflict("Nothing to merge", f"{other_id} is already part of case {case['case_id']}")
     if other["county"] != case["county"]:
-        raise Unprocessable("Cases of different counties",
-                            f"{case['case_id']} is in {case['county']} and {other['case_id']} in {other['county']}: "
-                            "only cases of one county can be merged")
+        raise Unprocessable(
+            "Cases of different counties",
+            f"{case['case_id']} is in {case['county']} and {other['case_id']} in {other['county']}: "
+            "only cases of one county can be merged",
+        )
     survivor, merged, kept = await _merge_processes(cases, principal, case, other, reason)
-    payload = CaseMerged(case_id=case["case_id"], merged_case_id=other["case_id"], county=case["county"],
-                         actor=principal.client_id, reason=reason, processes_merged=merged,
-                         into_process_case_id=survivor if merged else None)
+    payload = CaseMerged(
+        case_id=case["case_id"],
+        merged_case_id=other["case_id"],
+        county=case["county"],
+        actor=principal.client_id,
+        reason=reason,
+        processes_merged=merged,
+        into_process_case_id=survivor if merged else None,
+    )
     event = EventEnvelope.wrap(payload, subject=case["case_id"], producer="cases")
     async with cases.pool.connection() as conn, conn.transaction():
         await store.add_event(conn, event, payload.agency_texts())
-        await audit.record(conn, principal, "case.merge", case["case_id"],
-                           detail={"merged": other["case_id"], "processes_merged": merged})
-    return {"accepted": True, "case_id": case["case_id"], "merged_case_id": other["case_id"],
-            "processes_merged": merged, "processes_kept": kept, "event_id": str(event.event_id)}
+        await audit.record(
+            conn,
+            principal,
+            "case.merge",
+            case["case_id"],
+            detail={"merged": other["case_id"], "processes_merged": merged},
+        )
+    return {
+        "accepted": True,
+        "case_id": case["case_id"],
+        "merged_case_id": other["case_id"],
+        "processes_merged": merged,
+        "processes_kept": kept,
+        "event_id": str(event.event_id),
+    }
 
 
 async def _merge_processes(
@@ -59,8 +78,9 @@ async def _merge_processes(
     for pid in other["process_case_ids"]:
         request = CaseMergeRequest(into_case_id=survivor, merged_by=principal.client_id, reason=reason)
         try:
-            await cases.processes.update(case_workflow_id(pid), Updates.MERGE_INTO, request,
-                                         update_id=f"merge:{pid}:{survivor}")
+            await cases.processes.update(
+                case_workflow_id(pid), Updates.MERGE_INTO, request, update_id=f"merge:{pid}:{survivor}"
+            )
         except Refused as refused:
             kept[pid] = refused.detail or refused.title
         else:
@@ -77,18 +97,34 @@ async def split(
     wanted = list(dict.fromkeys(complaint_ids))
     strangers = [c for c in wanted if c not in members]
     if strangers:
-        raise Unprocessable("Complaints not in this case",
-                            f"these complaints are not part of case {case['case_id']}: {', '.join(strangers)}")
+        raise Unprocessable(
+            "Complaints not in this case",
+            f"these complaints are not part of case {case['case_id']}: {', '.join(strangers)}",
+        )
     if set(wanted) >= members:
-        raise Unprocessable("Nothing would remain",
-                            "a split must leave at least one complaint in the case; to regroup all, merge instead")
+        raise Unprocessable(
+            "Nothing would remain",
+            "a split must leave at least one complaint in the case; to regroup all, merge instead",
+        )
     new_case_id = domain.split_case_id(case["case_id"], wanted)
-    payload = CaseSplit(case_id=case["case_id"], new_case_id=new_case_id, complaint_ids=wanted,
-                        county=case["county"], actor=principal.client_id, reason=reason)
+    payload = CaseSplit(
+        case_id=case["case_id"],
+        new_case_id=new_case_id,
+        complaint_ids=wanted,
+        county=case["county"],
+        actor=principal.client_id,
+        reason=reason,
+    )
     event = EventEnvelope.wrap(payload, subject=case["case_id"], producer="cases")
     async with cases.pool.connection() as conn, conn.transaction():
         await store.add_event(conn, event, payload.agency_texts())
-        await audit.record(conn, principal, "case.split", case["case_id"],
-                           detail={"new_case_id": new_case_id, "complaints": wanted})
-    return {"accepted": True, "case_id": case["case_id"], "new_case_id": new_case_id, "complaint_ids": wanted,
-            "event_id": str(event.event_id)}
+        await audit.record(
+            conn, principal, "case.split", case["case_id"], detail={"new_case_id": new_case_id, "complaints": wanted}
+        )
+    return {
+        "accepted": True,
+        "case_id": case["case_id"],
+        "new_case_id": new_case_id,
+        "complaint_ids": wanted,
+        "event_id": str(event.event_id),
+    }

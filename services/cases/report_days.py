@@ -58,8 +58,9 @@ WHERE at >= %(start)s AND at < %(end)s{scope} GROUP BY 1, 3, 4
 def _daily_facts(county: str | None) -> str:
     if county is None:
         return DAILY_FACTS.format(scope="", c_scope="", p_scope="")
-    return DAILY_FACTS.format(scope=" AND county = %(county)s", c_scope=" AND c.county = %(county)s",
-                              p_scope=" AND p.county = %(county)s")
+    return DAILY_FACTS.format(
+        scope=" AND county = %(county)s", c_scope=" AND c.county = %(county)s", p_scope=" AND p.county = %(county)s"
+    )
 
 
 def _instant(day: date) -> datetime:
@@ -89,7 +90,9 @@ async def _summarize(conn: Conn, days: list[date]) -> None:
         await conn.execute("SELECT pg_advisory_xact_lock(%s)", (REPORT_DAYS_LOCK,))
         cur = await conn.execute(
             "SELECT coalesce(array_agg(d ORDER BY d), '{}') AS days FROM unnest(%s::date[]) d "
-            "WHERE NOT EXISTS (SELECT 1 FROM report_days r WHERE r.day = d)", (days,))
+            "WHERE NOT EXISTS (SELECT 1 FROM report_days r WHERE r.day = d)",
+            (days,),
+        )
         row = await cur.fetchone()
         still: list[date] = list(row["days"]) if row else []
         if not still:
@@ -98,7 +101,8 @@ async def _summarize(conn: Conn, days: list[date]) -> None:
         await conn.execute(
             "INSERT INTO report_day_facts (day, fact, county, detail, value) "
             f"SELECT day, fact, county, detail, value FROM ({_daily_facts(None)}) f WHERE day = ANY(%(days)s)",
-            {"start": _instant(still[0]), "end": _instant(still[-1] + timedelta(days=1)), "days": still})
+            {"start": _instant(still[0]), "end": _instant(still[-1] + timedelta(days=1)), "days": still},
+        )
 
 
 async def report_facts(conn: Conn, period: periods.Period, county: str | None = None) -> report_figures.ReportFacts:
@@ -109,7 +113,8 @@ async def report_facts(conn: Conn, period: periods.Period, county: str | None = 
         "FILTER (WHERE d::date < report_day(now()) AND r.day IS NULL), '{}') AS missing "
         "FROM generate_series(%s::date::timestamp, (%s::date - 1)::timestamp, interval '1 day') d "
         "LEFT JOIN report_days r ON r.day = d::date",
-        (period.start, period.end))
+        (period.start, period.end),
+    )
     row = await cur.fetchone()
     assert row is not None
     today: date = row["today"]
@@ -122,14 +127,16 @@ async def report_facts(conn: Conn, period: periods.Period, county: str | None = 
         cur = await conn.execute(
             "SELECT fact, county, detail, sum(value) AS value FROM report_day_facts "
             f"WHERE day >= %(start)s AND day < %(end)s{scope} GROUP BY 1, 2, 3",
-            {"start": period.start, "end": past_end, "county": county})
+            {"start": period.start, "end": past_end, "county": county},
+        )
         for r in await cur.fetchall():
             _add(facts, r["fact"], r["county"], r["detail"], r["value"])
     live_start = max(period.start, today)
     if live_start < period.end:
         cur = await conn.execute(
             f"SELECT fact, county, detail, sum(value) AS value FROM ({_daily_facts(county)}) f GROUP BY 1, 2, 3",
-            {"start": _instant(live_start), "end": _instant(period.end), "county": county})
+            {"start": _instant(live_start), "end": _instant(period.end), "county": county},
+        )
         for r in await cur.fetchall():
             _add(facts, r["fact"], r["county"], r["detail"], r["value"])
     return facts
@@ -147,34 +154,41 @@ async def scanned_facts(conn: Conn, period: periods.Period, county: str | None =
         return await cur.fetchall()
 
     for r in await grouped(
-            f"SELECT county, count(*) AS n FROM complaints WHERE submitted_at >= %s AND submitted_at < %s{scope} "
-            "GROUP BY county"):
+        f"SELECT county, count(*) AS n FROM complaints WHERE submitted_at >= %s AND submitted_at < %s{scope} "
+        "GROUP BY county"
+    ):
         facts.received[r["county"]] = r["n"]
     for r in await grouped(
-            f"SELECT county, count(*) AS n FROM complaints WHERE decision = 'accept' AND decided_at >= %s "
-            f"AND decided_at < %s{scope} GROUP BY county"):
+        f"SELECT county, count(*) AS n FROM complaints WHERE decision = 'accept' AND decided_at >= %s "
+        f"AND decided_at < %s{scope} GROUP BY county"
+    ):
         facts.accepted[r["county"]] = r["n"]
     for r in await grouped(
-            "SELECT county, count(*) AS n FROM processes WHERE outcome = 'wage_arrears' AND verified_at >= %s "
-            f"AND verified_at < %s{scope} GROUP BY county"):
+        "SELECT county, count(*) AS n FROM processes WHERE outcome = 'wage_arrears' AND verified_at >= %s "
+        f"AND verified_at < %s{scope} GROUP BY county"
+    ):
         facts.confirmed[r["county"]] = r["n"]
     for r in await grouped(
-            "SELECT c.county, NOT (c.overdue OR coalesce(p.investigation_overdue, false)) AS on_time, count(*) AS n "
-            "FROM complaints c LEFT JOIN processes p ON p.process_case_id = c.process_case_id "
-            f"WHERE c.closed_at >= %s AND c.closed_at < %s{scope.replace('county', 'c.county')} GROUP BY 1, 2"):
+        "SELECT c.county, NOT (c.overdue OR coalesce(p.investigation_overdue, false)) AS on_time, count(*) AS n "
+        "FROM complaints c LEFT JOIN processes p ON p.process_case_id = c.process_case_id "
+        f"WHERE c.closed_at >= %s AND c.closed_at < %s{scope.replace('county', 'c.county')} GROUP BY 1, 2"
+    ):
         facts.resolved[(r["county"], r["on_time"])] = r["n"]
     for r in await grouped(
-            "SELECT p.county, sum(y.amount) AS amount FROM payments y "
-            "JOIN processes p ON p.process_case_id = y.process_case_id "
-            f"WHERE y.recorded_at >= %s AND y.recorded_at < %s{scope.replace('county', 'p.county')} GROUP BY 1"):
+        "SELECT p.county, sum(y.amount) AS amount FROM payments y "
+        "JOIN processes p ON p.process_case_id = y.process_case_id "
+        f"WHERE y.recorded_at >= %s AND y.recorded_at < %s{scope.replace('county', 'p.county')} GROUP BY 1"
+    ):
         facts.recovered[r["county"]] = r["amount"]
     for r in await grouped(
-            "SELECT p.county, sum(coalesce(p.workers_verified, (SELECT sum(c.workers_affected) FROM complaints c "
-            "WHERE c.process_case_id = p.process_case_id AND c.decision = 'accept'), 0)) AS workers FROM processes p "
-            "WHERE p.closure_reason IN ('paid_in_full', 'already_paid') AND p.closed_at >= %s AND p.closed_at < %s"
-            f"{scope.replace('county', 'p.county')} GROUP BY 1"):
+        "SELECT p.county, sum(coalesce(p.workers_verified, (SELECT sum(c.workers_affected) FROM complaints c "
+        "WHERE c.process_case_id = p.process_case_id AND c.decision = 'accept'), 0)) AS workers FROM processes p "
+        "WHERE p.closure_reason IN ('paid_in_full', 'already_paid') AND p.closed_at >= %s AND p.closed_at < %s"
+        f"{scope.replace('county', 'p.county')} GROUP BY 1"
+    ):
         facts.helped[r["county"]] = int(r["workers"])
     for r in await grouped(
-            f"SELECT county, kind, count(*) AS n FROM case_facts WHERE at >= %s AND at < %s{scope} GROUP BY 1, 2"):
+        f"SELECT county, kind, count(*) AS n FROM case_facts WHERE at >= %s AND at < %s{scope} GROUP BY 1, 2"
+    ):
         facts.facts[(r["county"], r["kind"])] = r["n"]
     return facts

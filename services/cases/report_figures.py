@@ -64,9 +64,18 @@ class Figures:
         return (Decimal(self.resolved_on_time) / Decimal(self.resolved)).quantize(Decimal("0.0001"))
 
     def add(self, other: Figures) -> None:
-        for name in ("clues_received", "accepted", "confirmed_arrears", "resolved", "resolved_on_time",
-                     "amount_recovered", "workers_helped", "handoffs_overdue", "criminal_referrals",
-                     "blacklist_entries"):
+        for name in (
+            "clues_received",
+            "accepted",
+            "confirmed_arrears",
+            "resolved",
+            "resolved_on_time",
+            "amount_recovered",
+            "workers_helped",
+            "handoffs_overdue",
+            "criminal_referrals",
+            "blacklist_entries",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def as_dict(self) -> dict[str, Any]:

@@ -26,8 +26,13 @@ async def figures(conn: store.Conn, period: periods.Period, county: str | None =
     if county is not None:
         # A county inspector sees their county only, not the city's sum of other counties.
         rows = [r for r in rows if r["level"] == "county"]
-    return {"period": period.kind, "label": period.label, "start": period.start.isoformat(),
-            "end": period.end.isoformat(), "rows": rows}
+    return {
+        "period": period.kind,
+        "label": period.label,
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+        "rows": rows,
+    }
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
@@ -93,11 +98,20 @@ async def produce(pool: AsyncConnectionPool, period: periods.Period) -> dict[str
         rid = report_id(period)
         cities = [r for r in result["rows"] if r["level"] == "city"]
         totals: dict[str, Any] = cities[0] if len(cities) == 1 else {}
-        event = EventEnvelope.wrap(ReportProduced(report_id=rid, kind=period.kind, period_start=period.start,
-                                                  period_end=period.end, totals=totals),
-                                   subject=rid, producer="cases")
+        event = EventEnvelope.wrap(
+            ReportProduced(
+                report_id=rid, kind=period.kind, period_start=period.start, period_end=period.end, totals=totals
+            ),
+            subject=rid,
+            producer="cases",
+        )
         async with conn.transaction():
-            await store.save_report(conn, report_id=rid, period=period, figures=result, csv_text=csv_text,
-                                    chart_png=chart, event=event)
-    return {"report_id": rid, **result, "csv_url": f"/v1/reports/{rid}.csv",
-            "chart_url": f"/v1/reports/{rid}/chart.png"}
+            await store.save_report(
+                conn, report_id=rid, period=period, figures=result, csv_text=csv_text, chart_png=chart, event=event
+            )
+    return {
+        "report_id": rid,
+        **result,
+        "csv_url": f"/v1/reports/{rid}.csv",
+        "chart_url": f"/v1/reports/{rid}/chart.png",
+    }

@@ -53,19 +53,28 @@ async def case_complaints(conn: Conn, case_id: str) -> list[dict[str, Any]]:
 
 
 # How the other lists are ordered and paged (services/common/pagination.py; the queue has its own sorts below).
-COMPLAINTS_AT_STAGE = Keyset("complaints", "coalesce(closed_at, 'infinity'::timestamptz)", "timestamptz",
-                             "complaint_id", descending=False)
+COMPLAINTS_AT_STAGE = Keyset(
+    "complaints", "coalesce(closed_at, 'infinity'::timestamptz)", "timestamptz", "complaint_id", descending=False
+)
 EXTENSION_REQUESTS = Keyset("extension-requests", "e.created_at", "timestamptz", "e.request_id", descending=False)
 REPORTS = Keyset("reports", "period_start", "date", "report_id")
 
 
-async def complaints_at_stage(conn: Conn, stage: str, county: str | None, limit: int,
-                              cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+async def complaints_at_stage(
+    conn: Conn, stage: str, county: str | None, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
     """Complaints at a stage, without any personal data; `callback`: the call-backs due, the longest waiting first."""
     return await COMPLAINTS_AT_STAGE.fetch(
-        conn, "complaint_id, case_id, county, amount_owed, workers_affected, submitted_at, stage, status, decision, "
-        "closure_reason, closed_at, overdue, deadlines", "complaints", ["stage = %s", "(%s::text IS NULL OR county = %s)"],
-        [stage, county, county], limit=limit, cursor=cursor, id_field="complaint_id")
+        conn,
+        "complaint_id, case_id, county, amount_owed, workers_affected, submitted_at, stage, status, decision, "
+        "closure_reason, closed_at, overdue, deadlines",
+        "complaints",
+        ["stage = %s", "(%s::text IS NULL OR county = %s)"],
+        [stage, county, county],
+        limit=limit,
+        cursor=cursor,
+        id_field="complaint_id",
+    )
 
 
 async def case_processes(conn: Conn, case_id: str) -> list[dict[str, Any]]:
@@ -115,7 +124,7 @@ AWAITING: dict[Awaiting, str] = {
     "withdrawal_decision": "p.referral_withdrawal = 'pending'",
     "figures": "p.unconfirmed_members <> '[]'::jsonb",
     "deadline_confirmation": "EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(p.deadlines, '[]'::jsonb)) d "
-                             "WHERE d->>'outcome' = 'pending' AND coalesce((d->>'provisional')::boolean, false))",
+    "WHERE d->>'outcome' = 'pending' AND coalesce((d->>'provisional')::boolean, false))",
 }
 
 
@@ -143,8 +152,13 @@ async def list_cases(
     expression, direction = SORTS[sort]
     clauses = ["merged_into IS NULL"]
     params: list[Any] = []
-    for column, value in (("county", f.county), ("stage", f.stage), ("status", f.status),
-                          ("assigned_inspector", f.inspector), ("classification", f.classification)):
+    for column, value in (
+        ("county", f.county),
+        ("stage", f.stage),
+        ("status", f.status),
+        ("assigned_inspector", f.inspector),
+        ("classification", f.classification),
+    ):
         if value is not None:
             clauses.append(f"{column} = %s")
             params.append(value)
@@ -156,8 +170,10 @@ async def list_cases(
         clauses.append(overdue_expr if f.overdue else f"NOT {overdue_expr}")
         params.append(now)
     if f.awaiting is not None:
-        clauses.append("EXISTS (SELECT 1 FROM processes p WHERE p.case_id = ledger.case_id AND p.status = 'open' "
-                       f"AND {AWAITING[f.awaiting]})")
+        clauses.append(
+            "EXISTS (SELECT 1 FROM processes p WHERE p.case_id = ledger.case_id AND p.status = 'open' "
+            f"AND {AWAITING[f.awaiting]})"
+        )
     if f.due_within_days is not None:
         clauses.append("status = 'open' AND next_deadline >= %s AND next_deadline < %s")
         params += [now, now + timedelta(days=f.due_within_days)]
@@ -211,8 +227,16 @@ async def find_document(conn: Conn, idempotency_key: str) -> dict[str, Any] | No
 
 
 async def insert_document(
-    conn: Conn, *, document_id: str, idempotency_key: str, kind: str, subject: str, request_hash: str,
-    request: dict[str, Any], event: EventEnvelope, texts: dict[str, str] | None = None,
+    conn: Conn,
+    *,
+    document_id: str,
+    idempotency_key: str,
+    kind: str,
+    subject: str,
+    request_hash: str,
+    request: dict[str, Any],
+    event: EventEnvelope,
+    texts: dict[str, str] | None = None,
 ) -> None:
     await conn.execute(
         "INSERT INTO documents (document_id, idempotency_key, kind, subject, request_hash, request) "
@@ -290,15 +314,36 @@ async def find_action(conn: Conn, idempotency_key: str) -> dict[str, Any] | None
 
 
 async def insert_action(
-    conn: Conn, *, action_id: str, idempotency_key: str | None, kind: str, case_id: str, complaint_id: str | None,
-    workflow_id: str | None, actor: str, request: dict[str, Any], response: dict[str, Any],
-    event: EventEnvelope, request_fingerprint: str | None = None, texts: dict[str, str] | None = None,
+    conn: Conn,
+    *,
+    action_id: str,
+    idempotency_key: str | None,
+    kind: str,
+    case_id: str,
+    complaint_id: str | None,
+    workflow_id: str | None,
+    actor: str,
+    request: dict[str, Any],
+    response: dict[str, Any],
+    event: EventEnvelope,
+    request_fingerprint: str | None = None,
+    texts: dict[str, str] | None = None,
 ) -> None:
     await conn.execute(
         "INSERT INTO actions (action_id, idempotency_key, kind, case_id, complaint_id, workflow_id, actor, request, "
         "response, request_fingerprint) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        (action_id, idempotency_key, kind, case_id, complaint_id, workflow_id, actor, Jsonb(request), Jsonb(response),
-         request_fingerprint),
+        (
+            action_id,
+            idempotency_key,
+            kind,
+            case_id,
+            complaint_id,
+            workflow_id,
+            actor,
+            Jsonb(request),
+            Jsonb(response),
+            request_fingerprint,
+        ),
     )
     await add_event(conn, event, texts)
 
@@ -338,14 +383,21 @@ async def case_extension_requests(conn: Conn, case_id: str) -> list[dict[str, An
     return await cur.fetchall()
 
 
-async def extension_requests(conn: Conn, *, status: str, county: str | None, limit: int,
-                             cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+async def extension_requests(
+    conn: Conn, *, status: str, county: str | None, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
     """Extension requests in a status, oldest first, with their case's county and employer (the approvals list)."""
     return await EXTENSION_REQUESTS.fetch(
-        conn, "e.request_id, e.case_id, e.process_case_id, e.requested_by, e.reason, e.status, e.created_at, "
-        "l.county, l.employer_name, l.stage, l.next_deadline", "extension_requests e JOIN ledger l ON l.case_id = e.case_id",
-        ["e.status = %s", None if county is None else "l.county = %s"], [status, *(() if county is None else (county,))],
-        limit=limit, cursor=cursor, id_field="request_id")
+        conn,
+        "e.request_id, e.case_id, e.process_case_id, e.requested_by, e.reason, e.status, e.created_at, "
+        "l.county, l.employer_name, l.stage, l.next_deadline",
+        "extension_requests e JOIN ledger l ON l.case_id = e.case_id",
+        ["e.status = %s", None if county is None else "l.county = %s"],
+        [status, *(() if county is None else (county,))],
+        limit=limit,
+        cursor=cursor,
+        id_field="request_id",
+    )
 
 
 async def add_event(conn: Conn, event: EventEnvelope, texts: dict[str, str] | None = None) -> None:
@@ -360,8 +412,14 @@ async def add_event(conn: Conn, event: EventEnvelope, texts: dict[str, str] | No
 
 
 async def save_report(
-    conn: Conn, *, report_id: str, period: periods.Period, figures: dict[str, Any], csv_text: str,
-    chart_png: bytes | None, event: EventEnvelope,
+    conn: Conn,
+    *,
+    report_id: str,
+    period: periods.Period,
+    figures: dict[str, Any],
+    csv_text: str,
+    chart_png: bytes | None,
+    event: EventEnvelope,
 ) -> None:
     """Insert or replace the period's report (a report produced again reflects the ledger as it is now)."""
     await conn.execute(
@@ -382,8 +440,16 @@ async def get_report(conn: Conn, report_id: str) -> dict[str, Any] | None:
     return await cur.fetchone()
 
 
-async def list_reports(conn: Conn, kind: str | None, limit: int,
-                       cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    return await REPORTS.fetch(conn, "report_id, kind, period_start, period_end, produced_at", "reports",
-                               ["(%s::text IS NULL OR kind = %s)"], [kind, kind], limit=limit, cursor=cursor,
-                               id_field="report_id")
+async def list_reports(
+    conn: Conn, kind: str | None, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    return await REPORTS.fetch(
+        conn,
+        "report_id, kind, period_start, period_end, produced_at",
+        "reports",
+        ["(%s::text IS NULL OR kind = %s)"],
+        [kind, kind],
+        limit=limit,
+        cursor=cursor,
+        id_field="report_id",
+    )

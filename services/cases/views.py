@@ -20,20 +20,27 @@ class ComplaintView(BaseModel):
     case_id: str = Field(description="The ledger case (differs from `process_case_id` after a merge or split).")
     process_case_id: str = Field(description="The case workflow (`case:<id>`) the complaint joins once accepted.")
     county: str = Field(description="County code (行政区划代码).")
-    stage: str = Field(description="The complaint's stage: awaiting_acceptance, awaiting_information, in_case, "
-                                   "callback or done.")
+    stage: str = Field(
+        description="The complaint's stage: awaiting_acceptance, awaiting_information, in_case, callback or done."
+    )
     status: str = Field(description="open or closed.")
     decision: str | None = Field(None, description="The acceptance decision, once made.")
     stale_for_rejection: bool = Field(
-        False, description="The owed period ended more than two years before receipt (劳动保障监察条例 art. 20), "
-                           "as intake marked it.")
+        False,
+        description="The owed period ended more than two years before receipt (劳动保障监察条例 art. 20), "
+        "as intake marked it.",
+    )
     owed_until: date | None = Field(None, description="The last day owed, which the two-year limit counts from.")
     suggested_decision: SuggestedDecision | None = Field(
-        None, description="While the complaint awaits acceptance: the decision the lifecycle suggests (a complaint "
-                          "past the limit: reject, reason violation_too_old). The inspector still decides.")
+        None,
+        description="While the complaint awaits acceptance: the decision the lifecycle suggests (a complaint "
+        "past the limit: reject, reason violation_too_old). The inspector still decides.",
+    )
     parked: ParkedStep | None = Field(
-        None, description="A step of the complaint's process that its service refused for good: the process waits "
-                          "for an operator to fix the cause and retry it (null: nothing parked).")
+        None,
+        description="A step of the complaint's process that its service refused for good: the process waits "
+        "for an operator to fix the cause and retry it (null: nothing parked).",
+    )
 
 
 class ParkedProcess(ParkedStep):
@@ -47,8 +54,11 @@ def parked_processes(complaints: list[dict[str, Any]], processes: list[dict[str,
     so at its top, not only deep in one of its rows."""
     found = [(f"complaint:{c['complaint_id']}", c.get("parked")) for c in complaints]
     found += [(f"case:{p['process_case_id']}", p.get("parked")) for p in processes]
-    return [ParkedProcess(workflow_id=workflow_id, **parked).model_dump(mode="json")
-            for workflow_id, parked in found if parked]
+    return [
+        ParkedProcess(workflow_id=workflow_id, **parked).model_dump(mode="json")
+        for workflow_id, parked in found
+        if parked
+    ]
 
 
 def with_suggestion(row: dict[str, Any]) -> dict[str, Any]:

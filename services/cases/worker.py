@@ -85,9 +85,11 @@ class ReportActivities:
 
 def schedules(settings: CasesSettings) -> dict[str, tuple[ReportRequest, str]]:
     """Each schedule's id, the request it starts and its cron (a schedule whose cron is empty is left out)."""
-    wanted = {WEEKLY_SCHEDULE_ID: (ReportRequest(kind="weekly"), settings.weekly_report_cron),
-              QUARTERLY_SCHEDULE_ID: (ReportRequest(kind="quarterly"), settings.quarterly_report_cron),
-              PEAK_DAILY_SCHEDULE_ID: (ReportRequest(kind="daily", peak_only=True), settings.peak_daily_report_cron)}
+    wanted = {
+        WEEKLY_SCHEDULE_ID: (ReportRequest(kind="weekly"), settings.weekly_report_cron),
+        QUARTERLY_SCHEDULE_ID: (ReportRequest(kind="quarterly"), settings.quarterly_report_cron),
+        PEAK_DAILY_SCHEDULE_ID: (ReportRequest(kind="daily", peak_only=True), settings.peak_daily_report_cron),
+    }
     return {sid: spec for sid, spec in wanted.items() if spec[1]}
 
 
@@ -97,8 +99,11 @@ async def ensure_schedules(client: Client, settings: CasesSettings) -> list[str]
     for schedule_id, (request, cron) in schedules(settings).items():
         schedule = Schedule(
             action=ScheduleActionStartWorkflow(
-                REPORT_WORKFLOW_TYPE, request, id=f"cases-report-{request.kind}",
-                task_queue=TaskQueues.CASES, execution_timeout=timedelta(hours=1),
+                REPORT_WORKFLOW_TYPE,
+                request,
+                id=f"cases-report-{request.kind}",
+                task_queue=TaskQueues.CASES,
+                execution_timeout=timedelta(hours=1),
             ),
             spec=ScheduleSpec(cron_expressions=[cron], time_zone_name=settings.report_time_zone),
             policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(days=7)),
@@ -121,8 +126,9 @@ class ReportWorker(TemporalWorkerComponent):
         try:
             await ensure_schedules(client, self._settings)
             await activities.open()
-            worker = Worker(client, task_queue=TaskQueues.CASES, workflows=[ReportWorkflow],
-                            activities=[activities.produce_report])
+            worker = Worker(
+                client, task_queue=TaskQueues.CASES, workflows=[ReportWorkflow], activities=[activities.produce_report]
+            )
             self.mark_running()
             async with worker:
                 await stop.wait()

@@ -77,8 +77,15 @@ def audit_router() -> APIRouter:
                 params.append(value)
         async with request.app.state.pool.connection() as conn, conn.transaction():
             rows, next_cursor = await TRAIL.fetch(
-                conn, "id, at, actor, role, scope, action, subject, fields, detail", "audit_log", clauses, params,
-                limit=limit, cursor=cursor, id_field="id")
+                conn,
+                "id, at, actor, role, scope, action, subject, fields, detail",
+                "audit_log",
+                clauses,
+                params,
+                limit=limit,
+                cursor=cursor,
+                id_field="id",
+            )
             await record(conn, principal, "audit.read", subject or "*")
         return {"items": rows, "next_cursor": next_cursor}
 

@@ -216,8 +216,15 @@ class ClientCredentials(httpx.Auth):
 
     requires_response_body = True
 
-    def __init__(self, token_url: str, client_id: str, client_secret: str, *, margin_seconds: float = 60,
-                 audiences: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        margin_seconds: float = 60,
+        audiences: list[str] | None = None,
+    ) -> None:
         self._token_url = token_url
         # None: the issuer's default, a token for every service.
         self._form = {"grant_type": "client_credentials"} | ({"audience": " ".join(audiences)} if audiences else {})
@@ -235,7 +242,8 @@ class ClientCredentials(httpx.Auth):
             # Raised inside the activity, which is retried with backoff until the credentials are fixed.
             raise httpx.HTTPStatusError(
                 f"token request to {self._token_url} answered {response.status_code}: {response.text[:200]}",
-                request=response.request, response=response,
+                request=response.request,
+                response=response,
             )
         body = response.json()
         self._token = body["access_token"]

@@ -23,4 +23,5 @@ def cjk_font(configured: Path | None = None) -> Path:
         if candidate and Path(candidate).exists():
             return Path(candidate)
     raise FileNotFoundError(
-        "no Chinese font found: install Debian's fonts-wqy-microhei (`make install` does) or set ANXIN_CJK_FONT")
+        "no Chinese font found: install Debian's fonts-wqy-microhei (`make install` does) or set ANXIN_CJK_FONT"
+    )

@@ -57,8 +57,10 @@ class CodecSettings(CommonSettings):
     @model_validator(mode="after")
     def _no_loopback_exemption(self) -> CodecSettings:
         if self.allow_loopback:
-            raise ValueError("ANXIN_CODEC_ALLOW_LOOPBACK is no longer supported: give the UI the endpoint "
-                             "with the path secret (ANXIN_CODEC_PATH_TOKEN), or pass the operator's token")
+            raise ValueError(
+                "ANXIN_CODEC_ALLOW_LOOPBACK is no longer supported: give the UI the endpoint "
+                "with the path secret (ANXIN_CODEC_PATH_TOKEN), or pass the operator's token"
+            )
         return self
 
     def hosts(self) -> set[str]:
@@ -87,8 +89,10 @@ def _payloads(body: dict[str, Any]) -> list[Payload]:
 def _json(payloads: list[Payload]) -> dict[str, Any]:
     return {
         "payloads": [
-            {"metadata": {k: base64.b64encode(v).decode() for k, v in p.metadata.items()},
-             "data": base64.b64encode(p.data).decode()}
+            {
+                "metadata": {k: base64.b64encode(v).decode() for k, v in p.metadata.items()},
+                "data": base64.b64encode(p.data).decode(),
+            }
             for p in payloads
         ]
     }
@@ -116,9 +120,11 @@ def create_app(settings: CodecSettings) -> FastAPI:
     async def check_host(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         # The health checks answer any Host: the kubelet's probes name the pod's address, and they tell nothing.
         if request.url.path not in ("/healthz", "/readyz") and not host_allowed(
-                request.headers.get("host", ""), allowed_hosts):
-            return problem_response(Problem(421, "Misdirected Request",
-                                            "This codec server does not answer for that host name."), request)
+            request.headers.get("host", ""), allowed_hosts
+        ):
+            return problem_response(
+                Problem(421, "Misdirected Request", "This codec server does not answer for that host name."), request
+            )
         return await call_next(request)
 
     def authorise(request: Request, capability: str | None = None) -> str:
@@ -129,16 +135,22 @@ def create_app(settings: CodecSettings) -> FastAPI:
             raise Problem(401, "Unauthorized", "This is not the codec endpoint of this installation.")
         principal = bearer_principal(request)
         if principal is None:
-            raise Problem(401, "Unauthorized", "An operator token is required to decode payloads.",
-                          headers={"WWW-Authenticate": "Bearer"})
+            raise Problem(
+                401,
+                "Unauthorized",
+                "An operator token is required to decode payloads.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         if principal.role != Role.operator:
             raise Problem(403, "Forbidden", "Only operators may decode workflow payloads.")
         return principal.client_id
 
     async def decode(request: Request, who: str) -> dict[str, Any]:
         payloads = _payloads(await request.json())
-        log.info("payloads decoded for the web UI", extra={"operator": who, "count": len(payloads),
-                                                           "namespace": request.headers.get("x-namespace")})
+        log.info(
+            "payloads decoded for the web UI",
+            extra={"operator": who, "count": len(payloads), "namespace": request.headers.get("x-namespace")},
+        )
         return _json(await codec.decode(payloads))
 
     async def encode(request: Request) -> dict[str, Any]:

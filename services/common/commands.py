@@ -81,8 +81,15 @@ class KeyedRecords(Generic[A]):
     kind: str | None = None
     lock: Callable[[Conn, str], Awaitable[None]] | None = None
 
-    async def once(self, conn: Conn, key: str, request_hash: str, create: Callable[[Conn], Awaitable[A]],
-                   *, kind: str | None = None) -> tuple[A, bool]:
+    async def once(
+        self,
+        conn: Conn,
+        key: str,
+        request_hash: str,
+        create: Callable[[Conn], Awaitable[A]],
+        *,
+        kind: str | None = None,
+    ) -> tuple[A, bool]:
         """(the answer, whether it was created now): `create(conn)` runs, in a transaction, for a new key only."""
         kind = kind or self.kind
         assert kind is not None, "a request's kind is needed where records hold several kinds"
@@ -121,7 +128,10 @@ class ActionLog:
     find: FindByKey
 
     async def repeated(
-        self, key: str | None, principal: Principal, still_visible: Callable[[Row], Awaitable[object]],
+        self,
+        key: str | None,
+        principal: Principal,
+        still_visible: Callable[[Row], Awaitable[object]],
     ) -> dict[str, Any] | None:
         """The first response again, marked `repeated`, when this client recorded an action with this key for
         this same request (`REQUEST_FINGERPRINT`) on a record it may still see (`still_visible(row)` raises
@@ -142,8 +152,9 @@ class ActionLog:
         return {**found["response"], "repeated": True}
 
 
-async def in_scope(pool: AsyncConnectionPool, fetch: FindByKey, record_id: str, what: str,
-                   visible: Callable[[Row], bool]) -> Row:
+async def in_scope(
+    pool: AsyncConnectionPool, fetch: FindByKey, record_id: str, what: str, visible: Callable[[Row], bool]
+) -> Row:
     """The record `fetch(conn, record_id)` finds, when the caller may see it (`visible`); otherwise
     `NotFound`, the same answer whether it does not exist or is out of scope."""
     async with pool.connection() as conn:

@@ -62,7 +62,10 @@ def key_env_names(purpose: KeyPurpose | None = None) -> set[str]:
 
 
 def purpose_cipher(
-    purpose: KeyPurpose, own_keys: str | None, own_key_id: str | None, shared_keys: str | None,
+    purpose: KeyPurpose,
+    own_keys: str | None,
+    own_key_id: str | None,
+    shared_keys: str | None,
     shared_key_id: str | None,
 ) -> FieldCipher:
     """`purpose`'s ring: its own keys (sealing with its current id) and the shared keys for opening; the

@@ -127,19 +127,26 @@ def grant_runtime_rights(conn: psycopg.Connection[Any], schema: str, runtime_rol
             sql.SQL(f"GRANT {TABLE_RIGHTS} ON ALL TABLES IN SCHEMA {{}} TO {{}}").format(schema_id, role),
             sql.SQL(f"GRANT {SEQUENCE_RIGHTS} ON ALL SEQUENCES IN SCHEMA {{}} TO {{}}").format(schema_id, role),
             # Tables and sequences the owner makes later (outside `anxin migrate`) come with the same rights.
-            sql.SQL(f"ALTER DEFAULT PRIVILEGES FOR ROLE {{}} IN SCHEMA {{}} GRANT {TABLE_RIGHTS} ON TABLES TO {{}}")
-            .format(sql.Identifier(owner[0]), schema_id, role),
-            sql.SQL(f"ALTER DEFAULT PRIVILEGES FOR ROLE {{}} IN SCHEMA {{}} GRANT {SEQUENCE_RIGHTS} ON SEQUENCES TO {{}}")
-            .format(sql.Identifier(owner[0]), schema_id, role),
+            sql.SQL(
+                f"ALTER DEFAULT PRIVILEGES FOR ROLE {{}} IN SCHEMA {{}} GRANT {TABLE_RIGHTS} ON TABLES TO {{}}"
+            ).format(sql.Identifier(owner[0]), schema_id, role),
+            sql.SQL(
+                f"ALTER DEFAULT PRIVILEGES FOR ROLE {{}} IN SCHEMA {{}} GRANT {SEQUENCE_RIGHTS} ON SEQUENCES TO {{}}"
+            ).format(sql.Identifier(owner[0]), schema_id, role),
         ]
         for table in _existing_tables(conn, schema, BOOKKEEPING_TABLES):
             # Read-only: enough to see what is pending, never to record or lock a migration.
             table_id = sql.Identifier(schema, table)
-            statements += [sql.SQL("REVOKE ALL ON TABLE {} FROM {}").format(table_id, role),
-                           sql.SQL("GRANT SELECT ON TABLE {} TO {}").format(table_id, role)]
+            statements += [
+                sql.SQL("REVOKE ALL ON TABLE {} FROM {}").format(table_id, role),
+                sql.SQL("GRANT SELECT ON TABLE {} TO {}").format(table_id, role),
+            ]
         for table in _existing_tables(conn, schema, APPEND_ONLY_TABLES):
-            statements.append(sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON TABLE {} FROM {}")
-                              .format(sql.Identifier(schema, table), role))
+            statements.append(
+                sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON TABLE {} FROM {}").format(
+                    sql.Identifier(schema, table), role
+                )
+            )
         for statement in statements:
             conn.execute(statement)
         after = _rights_snapshot(conn, schema)

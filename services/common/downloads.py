@@ -34,10 +34,14 @@ def content_disposition(name: str) -> str:
 
 def attachment(content: bytes, *, name: str, media_type: str | None, headers: dict[str, str] | None = None) -> Response:
     """A response carrying a supplied file as a download that no browser will run."""
-    return Response(content, media_type=safe_media_type(media_type), headers={
-        **(headers or {}),
-        "Content-Disposition": content_disposition(name),
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "sandbox; default-src 'none'",
-        "Cache-Control": "private, no-store",
-    })
+    return Response(
+        content,
+        media_type=safe_media_type(media_type),
+        headers={
+            **(headers or {}),
+            "Content-Disposition": content_disposition(name),
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+            "Cache-Control": "private, no-store",
+        },
+    )

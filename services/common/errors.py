@@ -52,8 +52,9 @@ class Invalid(DomainError):
 
     code = "validation"
 
-    def __init__(self, title: str, detail: str | None = None, *, errors: list[dict[str, Any]] | None = None,
-                 **members: Any) -> None:
+    def __init__(
+        self, title: str, detail: str | None = None, *, errors: list[dict[str, Any]] | None = None, **members: Any
+    ) -> None:
         super().__init__(title, detail, **members)
         self.errors = errors
 
@@ -67,8 +68,9 @@ class IdempotencyKeysDiffer(Unprocessable):
     """The Idempotency-Key header and the body's `idempotency_key` name different requests."""
 
     def __init__(self) -> None:
-        super().__init__("Idempotency keys differ",
-                         "the Idempotency-Key header and the body's idempotency_key must be the same")
+        super().__init__(
+            "Idempotency keys differ", "the Idempotency-Key header and the body's idempotency_key must be the same"
+        )
 
 
 class IdempotencyKeyReused(DomainError):
@@ -89,8 +91,15 @@ class Refused(DomainError):
 
     code = "action-refused"
 
-    def __init__(self, title: str, detail: str | None = None, *, request_at_fault: bool = False,
-                 code: str | None = None, **members: Any) -> None:
+    def __init__(
+        self,
+        title: str,
+        detail: str | None = None,
+        *,
+        request_at_fault: bool = False,
+        code: str | None = None,
+        **members: Any,
+    ) -> None:
         super().__init__(title, detail, code=code, **members)
         self.request_at_fault = request_at_fault
 
@@ -103,8 +112,7 @@ class Unavailable(DomainError):
     """An engine the action needs cannot be reached now; `retry_after` (seconds) when a retry soon is
     expected to succeed."""
 
-    def __init__(self, title: str, detail: str | None = None, *, retry_after: int | None = 5,
-                 **members: Any) -> None:
+    def __init__(self, title: str, detail: str | None = None, *, retry_after: int | None = 5, **members: Any) -> None:
         super().__init__(title, detail, **members)
         self.retry_after = retry_after
 

@@ -34,7 +34,9 @@ class UnacceptedVersion(PermanentEventError):
 class EventHandlers:
     """The inbox handler `(conn, envelope) -> None` made of one handler per event class."""
 
-    def __init__(self, handlers: Mapping[type[EventPayload], PayloadHandler], *, consumer: str = "this consumer") -> None:
+    def __init__(
+        self, handlers: Mapping[type[EventPayload], PayloadHandler], *, consumer: str = "this consumer"
+    ) -> None:
         self._handlers = {(cls.TYPE, cls.VERSION): (cls, handler) for cls, handler in handlers.items()}
         self._consumer = consumer
         self._accepted: dict[str, list[int]] = {}

@@ -61,7 +61,8 @@ def dead_letters_measure(schema: str, consumers: list[str]) -> Measure:
 
     def measure(conn: Any) -> list[GaugeMetricFamily]:
         waiting = GaugeMetricFamily(
-            "anxin_dead_letters", "Events set aside as dead letters and not redelivered, per consumer",
+            "anxin_dead_letters",
+            "Events set aside as dead letters and not redelivered, per consumer",
             labels=["schema", "consumer"],
         )
         counts = dict.fromkeys(consumers, 0)

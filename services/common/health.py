@@ -29,8 +29,11 @@ Check = Callable[[], Awaitable[str | None]]
 CHECK_TIMEOUT_SECONDS = 3.0
 
 # What `/readyz` says of a check that fails; the check's own reason goes to the log only.
-PUBLIC_REASONS = {"postgresql": "postgresql unreachable", "kafka": "kafka unreachable",
-                  "temporal": "temporal unreachable"}
+PUBLIC_REASONS = {
+    "postgresql": "postgresql unreachable",
+    "kafka": "kafka unreachable",
+    "temporal": "temporal unreachable",
+}
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,7 @@ def database_check(pool: AsyncConnectionPool | ConnectionPool) -> Check:
                 async with pool.connection(timeout=CHECK_TIMEOUT_SECONDS) as conn:
                     await conn.execute("SELECT 1")
             else:
+
                 def _sync() -> None:
                     with pool.connection(timeout=CHECK_TIMEOUT_SECONDS) as conn:
                         conn.execute("SELECT 1")

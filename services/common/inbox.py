@@ -47,16 +47,21 @@ class PermanentEventError(Exception):
 
 # Errors that come from the event itself, so retrying cannot help; anything else (a database or Temporal
 # being away) is retried until it succeeds.
-PERMANENT_ERRORS: tuple[type[BaseException], ...] = (PermanentEventError, ValidationError, ValueError, KeyError,
-                                                     TypeError)
+PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
+    PermanentEventError,
+    ValidationError,
+    ValueError,
+    KeyError,
+    TypeError,
+)
 
 _DEAD_LETTER = (
-    "INSERT INTO dead_letters (consumer, event_id, topic, partition, \"offset\", event_type, error, envelope) "
+    'INSERT INTO dead_letters (consumer, event_id, topic, partition, "offset", event_type, error, envelope) '
     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (consumer, event_id) DO NOTHING"
 )
 
 _RECORD = (
-    "INSERT INTO inbox (consumer, event_id, topic, partition, \"offset\") VALUES (%s, %s, %s, %s, %s) "
+    'INSERT INTO inbox (consumer, event_id, topic, partition, "offset") VALUES (%s, %s, %s, %s, %s) '
     "ON CONFLICT (consumer, event_id) DO NOTHING"
 )
 
@@ -144,13 +149,20 @@ class InboxConsumer:
         try:
             # Only events the inbox has not seen: one applied or set aside before must cause nothing again.
             with conn.transaction():
-                seen = {row["event_id"] for row in conn.execute(
-                    "SELECT event_id FROM inbox WHERE consumer = %s AND event_id = ANY(%s)",
-                    (self.name, [envelope.event_id for envelope in envelopes]))}
+                seen = {
+                    row["event_id"]
+                    for row in conn.execute(
+                        "SELECT event_id FROM inbox WHERE consumer = %s AND event_id = ANY(%s)",
+                        (self.name, [envelope.event_id for envelope in envelopes]),
+                    )
+                }
             self._prepare([envelope for envelope in envelopes if envelope.event_id not in seen])  # type: ignore[misc]
         except Exception:  # the handler does the work in turn, and retries it if it fails there too
-            log.warning("preparing a batch failed; applying its events one by one", exc_info=True,
-                        extra={"consumer": self.name, "events": len(envelopes)})
+            log.warning(
+                "preparing a batch failed; applying its events one by one",
+                exc_info=True,
+                extra={"consumer": self.name, "events": len(envelopes)},
+            )
 
     def _measure_lag(self, consumer: KafkaConsumer, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
         """Lag per assigned partition: high watermark minus the next offset this consumer will apply.
@@ -182,8 +194,13 @@ class InboxConsumer:
             # way forward, and the log line says exactly where it was.
             log.error(
                 "skipping unreadable message",
-                extra={"consumer": self.name, "topic": record.topic, "partition": record.partition,
-                       "offset": record.offset, "error": str(exc)[:500]},
+                extra={
+                    "consumer": self.name,
+                    "topic": record.topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                    "error": str(exc)[:500],
+                },
             )
             return None
 
@@ -203,23 +220,48 @@ class InboxConsumer:
         error = f"{type(exc).__name__}: {exc}"[:2000]
         with conn.transaction():
             conn.execute(_RECORD, (self.name, envelope.event_id, record.topic, record.partition, record.offset))
-            conn.execute(_DEAD_LETTER, (self.name, envelope.event_id, record.topic, record.partition, record.offset,
-                                        envelope.type, error, Jsonb(envelope.model_dump(mode="json"))))
+            conn.execute(
+                _DEAD_LETTER,
+                (
+                    self.name,
+                    envelope.event_id,
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    envelope.type,
+                    error,
+                    Jsonb(envelope.model_dump(mode="json")),
+                ),
+            )
         self.status.dead_letters_total += 1
-        log.error("event set aside as a dead letter", extra={
-            "consumer": self.name, "event_id": str(envelope.event_id), "event_type": envelope.type,
-            "subject": envelope.subject, "error": error[:300]})
+        log.error(
+            "event set aside as a dead letter",
+            extra={
+                "consumer": self.name,
+                "event_id": str(envelope.event_id),
+                "event_type": envelope.type,
+                "subject": envelope.subject,
+                "error": error[:300],
+            },
+        )
 
     def _apply_in_transaction(
         self, conn: psycopg.Connection[Any], record: ConsumerRecord, envelope: EventEnvelope
     ) -> bool:
-        with tracer(__name__).start_as_current_span(
-            f"consume {envelope.type}",
-            kind=SpanKind.CONSUMER,
-            attributes={"messaging.system": "kafka", "messaging.destination.name": record.topic,
-                        "messaging.consumer.group.name": self.name, "anxin.subject": envelope.subject,
-                        "anxin.event_id": str(envelope.event_id)},
-        ) as span, conn.transaction():
+        with (
+            tracer(__name__).start_as_current_span(
+                f"consume {envelope.type}",
+                kind=SpanKind.CONSUMER,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.destination.name": record.topic,
+                    "messaging.consumer.group.name": self.name,
+                    "anxin.subject": envelope.subject,
+                    "anxin.event_id": str(envelope.event_id),
+                },
+            ) as span,
+            conn.transaction(),
+        ):
             cursor = conn.execute(
                 _RECORD, (self.name, envelope.event_id, record.topic, record.partition, record.offset)
             )
@@ -246,7 +288,8 @@ class _ConsumerCollector(Collector):
             labels=["group", "topic", "partition"],
         )
         age = GaugeMetricFamily(
-            "anxin_consumer_lag_age_seconds", "Seconds since the consumer group's lag was last measured",
+            "anxin_consumer_lag_age_seconds",
+            "Seconds since the consumer group's lag was last measured",
             labels=["group"],
         )
         applied = CounterMetricFamily("anxin_consumer_applied", "Events applied", labels=["group"])

@@ -19,8 +19,10 @@ log = logging.getLogger(__name__)
 def client_options(settings: CommonSettings) -> dict[str, Any]:
     """The brokers and how to reach them, for every producer, consumer and admin client of the project: the
     security protocol, and the TLS files and SASL credentials it uses (`TransportSettings`)."""
-    options: dict[str, Any] = {"bootstrap_servers": settings.kafka_servers,
-                               "security_protocol": settings.kafka_security_protocol}
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_servers,
+        "security_protocol": settings.kafka_security_protocol,
+    }
     if settings.kafka_security_protocol.endswith("SSL"):
         options.update(
             ssl_check_hostname=True,
@@ -30,9 +32,11 @@ def client_options(settings: CommonSettings) -> dict[str, Any]:
             ssl_password=settings.kafka_ssl_key_password,
         )
     if settings.kafka_security_protocol.startswith("SASL_"):
-        options.update(sasl_mechanism=settings.kafka_sasl_mechanism,
-                       sasl_plain_username=settings.kafka_sasl_username,
-                       sasl_plain_password=settings.kafka_sasl_password)
+        options.update(
+            sasl_mechanism=settings.kafka_sasl_mechanism,
+            sasl_plain_username=settings.kafka_sasl_username,
+            sasl_plain_password=settings.kafka_sasl_password,
+        )
     return options
 
 

@@ -71,8 +71,9 @@ def read_calendar_file(path: Path) -> list[CalendarYear]:
     return parse_calendar_years(path.read_text(encoding="utf-8"), str(path))
 
 
-def load_lifecycle_config(settings: CommonSettings, path: Path | None = None,
-                          calendar_years: list[CalendarYear] | None = None) -> LifecycleConfig:
+def load_lifecycle_config(
+    settings: CommonSettings, path: Path | None = None, calendar_years: list[CalendarYear] | None = None
+) -> LifecycleConfig:
     """The configured lifecycle; the compressed clock (ANXIN_WORKING_DAY_SECONDS) applies on top.
 
     `calendar_years` stands for the calendar file's years: what the configuration would be with them, before
@@ -92,8 +93,9 @@ def load_lifecycle_config(settings: CommonSettings, path: Path | None = None,
         own = calendar.setdefault("years", [])
         twice = sorted({y.get("year") for y in own} & {y.year for y in loaded})
         if twice:
-            raise ValueError(f"{', '.join(map(str, twice))} configured both in {source} and in {calendar_file}: "
-                             "keep one")
+            raise ValueError(
+                f"{', '.join(map(str, twice))} configured both in {source} and in {calendar_file}: keep one"
+            )
         own.extend(y.model_dump() for y in loaded)
     config = LifecycleConfig.model_validate(data)
     if config.province not in config.criminal_thresholds:
@@ -137,8 +139,10 @@ class LiveLifecycleConfig:
                     self._config = load_lifecycle_config(self._settings, self._path)
                     log.info("lifecycle configuration read again", extra={"files": [str(f) for f in self._files]})
                 except (OSError, ValueError) as exc:
-                    log.error("changed lifecycle configuration refused; the last one read still applies",
-                              extra={"error": str(exc)[:500]})
+                    log.error(
+                        "changed lifecycle configuration refused; the last one read still applies",
+                        extra={"error": str(exc)[:500]},
+                    )
                 self._stamp = stamp
         return self._config
 
@@ -149,8 +153,9 @@ def live_calendar(settings: CommonSettings) -> Callable[[], CalendarConfig]:
     try:
         live = LiveLifecycleConfig(settings)
     except (OSError, ValueError) as exc:
-        log.warning("lifecycle configuration unreadable; the calendar package alone applies",
-                    extra={"error": str(exc)[:300]})
+        log.warning(
+            "lifecycle configuration unreadable; the calendar package alone applies", extra={"error": str(exc)[:300]}
+        )
         empty = CalendarConfig()
         return lambda: empty
     return lambda: live().calendar

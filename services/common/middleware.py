@@ -17,11 +17,17 @@ from services.common.telemetry import configure_tracing, instrument_app
 
 async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
     """Answer with a problem document from a middleware, before any route has run."""
-    body = json.dumps({"type": f"{PROBLEM_BASE}{status_type_name(status)}", "title": title, "status": status,
-                       "detail": detail},
-                      ensure_ascii=False).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]})
+    body = json.dumps(
+        {"type": f"{PROBLEM_BASE}{status_type_name(status)}", "title": title, "status": status, "detail": detail},
+        ensure_ascii=False,
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -116,8 +122,12 @@ class RefuseNulCharacters:
 
 
 async def _refuse_nul(send: Send) -> None:
-    await _send_problem(send, 400, "NUL character in the request",
-                        "A NUL character (U+0000) is not allowed in a path, query or field value.")
+    await _send_problem(
+        send,
+        400,
+        "NUL character in the request",
+        "A NUL character (U+0000) is not allowed in a path, query or field value.",
+    )
 
 
 SECURITY_HEADERS = [

@@ -70,12 +70,15 @@ def pending_migrations(database_url: str, schema: str, service_migrations: Path 
     applied migrations but nothing more (yoyo's own backend would try to create its tables and a lock)."""
     migrations = _read(service_migrations)
     with psycopg.connect(database_url, autocommit=True) as conn:
-        table = conn.execute("SELECT to_regclass(format('%%I.%%I', %s::text, %s::text))",
-                             (schema, MIGRATION_TABLE)).fetchone()
+        table = conn.execute(
+            "SELECT to_regclass(format('%%I.%%I', %s::text, %s::text))", (schema, MIGRATION_TABLE)
+        ).fetchone()
         applied: set[str] = set()
         if table and table[0]:
             rows = conn.execute(
-                sql.SQL("SELECT migration_hash FROM {}.{}").format(sql.Identifier(schema), sql.Identifier(MIGRATION_TABLE))
+                sql.SQL("SELECT migration_hash FROM {}.{}").format(
+                    sql.Identifier(schema), sql.Identifier(MIGRATION_TABLE)
+                )
             ).fetchall()
             applied = {row[0] for row in rows}
     return [m.id for m in migrations if m.hash not in applied]

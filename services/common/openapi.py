@@ -14,8 +14,12 @@ from services.common.problems import PROBLEM_JSON, PROBLEM_SCHEMA, Problem
 def file_responses(*media_types: str) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route whose 200 is a file of one of `media_types` (declared so that clients and
     `make fuzz` know the answer is not JSON)."""
-    return {200: {"description": "The content, in one of these media types", "content": {
-        media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in media_types}}}
+    return {
+        200: {
+            "description": "The content, in one of these media types",
+            "content": {media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in media_types},
+        }
+    }
 
 
 # Lifecycle commands are idempotent by their Idempotency-Key: the first request creates (201), a repeat of it
@@ -46,8 +50,11 @@ def with_shared_problem_schema(openapi: dict[str, Any]) -> dict[str, Any]:
     description only (a 422 whose `errors` name the fields, a 429), which the handlers answer with a problem
     document all the same. Generated clients then read every refusal into one `Problem` type."""
     schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
-    schemas["Problem"] = {**PROBLEM_SCHEMA, "title": "Problem",
-                          "description": "Problem details (RFC 9457): why the request was refused."}
+    schemas["Problem"] = {
+        **PROBLEM_SCHEMA,
+        "title": "Problem",
+        "description": "Problem details (RFC 9457): why the request was refused.",
+    }
     for path_item in openapi.get("paths", {}).values():
         for operation in path_item.values():
             for status, response in operation.get("responses", {}).items():

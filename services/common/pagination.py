@@ -23,8 +23,9 @@ from psycopg import AsyncConnection
 from services.common.errors import Invalid
 
 Limit = Annotated[int, Query(ge=1, le=200, description="At most this many items (the largest page is 200).")]
-Cursor = Annotated[str | None, Query(max_length=500, description="The `next_cursor` of the page before; none: "
-                                                                 "the first page.")]
+Cursor = Annotated[
+    str | None, Query(max_length=500, description="The `next_cursor` of the page before; none: the first page.")
+]
 # The sort key's alias in a keyset query (`Keyset.select`), taken off each row before it is answered.
 SORT_KEY = "_sort_key"
 
@@ -33,8 +34,7 @@ class InvalidCursor(Invalid):
     """A cursor that is not one this list gave."""
 
     def __init__(self, detail: str) -> None:
-        super().__init__("Invalid cursor", detail,
-                         errors=[{"field": "cursor", "code": "invalid", "message": detail}])
+        super().__init__("Invalid cursor", detail, errors=[{"field": "cursor", "code": "invalid", "message": detail}])
 
 
 def _jsonable(value: Any) -> Any:
@@ -90,9 +90,18 @@ class Keyset:
         comparison = "<" if self.descending else ">"
         return f"({self.key}, {self.id}) {comparison} (%s::{self.key_type}, %s)", [key, row_id]
 
-    async def fetch(self, conn: AsyncConnection[Any], columns: str, source: str, clauses: Sequence[str | None],
-                    params: Sequence[Any], *, limit: int, cursor: str | None,
-                    id_field: str) -> tuple[list[dict[str, Any]], str | None]:
+    async def fetch(
+        self,
+        conn: AsyncConnection[Any],
+        columns: str,
+        source: str,
+        clauses: Sequence[str | None],
+        params: Sequence[Any],
+        *,
+        limit: int,
+        cursor: str | None,
+        id_field: str,
+    ) -> tuple[list[dict[str, Any]], str | None]:
         """A page of `SELECT columns FROM source WHERE clauses` (dict rows) in this order after `cursor`, and the
         cursor of the next page."""
         after, after_params = self.after(cursor)
@@ -102,11 +111,14 @@ class Keyset:
         )
         return self.page(await found.fetchall(), limit, id_field)
 
-    def page(self, rows: Sequence[dict[str, Any]], limit: int, id_field: str) -> tuple[list[dict[str, Any]], str | None]:
+    def page(
+        self, rows: Sequence[dict[str, Any]], limit: int, id_field: str
+    ) -> tuple[list[dict[str, Any]], str | None]:
         """The page of at most `limit` rows (the query read `limit + 1`) and the cursor of the next, if any."""
         shown = [dict(row) for row in rows[:limit]]
-        next_cursor = (encode_cursor(self.name, shown[-1][SORT_KEY], shown[-1][id_field])
-                       if len(rows) > limit and shown else None)
+        next_cursor = (
+            encode_cursor(self.name, shown[-1][SORT_KEY], shown[-1][id_field]) if len(rows) > limit and shown else None
+        )
         for row in shown:
             row.pop(SORT_KEY, None)
         return shown, next_cursor

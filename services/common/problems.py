@@ -169,6 +169,4 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         title = HTTPStatus(exc.status_code).phrase
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
-        return problem_response(
-            Problem(exc.status_code, title, detail, headers=getattr(exc, "headers", None)), request
-        )
+        return problem_response(Problem(exc.status_code, title, detail, headers=getattr(exc, "headers", None)), request)

@@ -41,9 +41,14 @@ class Wording:
     `{workflow_id}`) and `{seconds}`, the time an update is given."""
 
     refused: str = "The process refused the action"
-    late: tuple[str, str] = ("The process did not answer in time", "{workflow_id} did not answer within {seconds}s; try again")
-    finished: tuple[str, str] = ("The process has finished",
-                                 "{workflow_id} has already finished (closed): no further action is possible")
+    late: tuple[str, str] = (
+        "The process did not answer in time",
+        "{workflow_id} did not answer within {seconds}s; try again",
+    )
+    finished: tuple[str, str] = (
+        "The process has finished",
+        "{workflow_id} has already finished (closed): no further action is possible",
+    )
     # None: a process that is not found is told as finished (the service cannot tell one from the other).
     missing: tuple[str, str] | None = ("No such process", "{workflow_id} is not running (workflow not found)")
     # Whether the answers about a finished or missing process carry the subject as members, as refusals do.
@@ -59,15 +64,39 @@ class ProcessGateway:
         self._wording = wording or Wording()
 
     @overload
-    async def update(self, workflow_id: str, name: str, arg: BaseModel, *, update_id: str,
-                     result_type: type[M], subject: Mapping[str, Any] | None = None) -> M: ...
+    async def update(
+        self,
+        workflow_id: str,
+        name: str,
+        arg: BaseModel,
+        *,
+        update_id: str,
+        result_type: type[M],
+        subject: Mapping[str, Any] | None = None,
+    ) -> M: ...
 
     @overload
-    async def update(self, workflow_id: str, name: str, arg: BaseModel, *, update_id: str,
-                     result_type: None = None, subject: Mapping[str, Any] | None = None) -> None: ...
+    async def update(
+        self,
+        workflow_id: str,
+        name: str,
+        arg: BaseModel,
+        *,
+        update_id: str,
+        result_type: None = None,
+        subject: Mapping[str, Any] | None = None,
+    ) -> None: ...
 
-    async def update(self, workflow_id: str, name: str, arg: BaseModel, *, update_id: str,
-                     result_type: type[M] | None = None, subject: Mapping[str, Any] | None = None) -> M | None:
+    async def update(
+        self,
+        workflow_id: str,
+        name: str,
+        arg: BaseModel,
+        *,
+        update_id: str,
+        result_type: type[M] | None = None,
+        subject: Mapping[str, Any] | None = None,
+    ) -> M | None:
         """Run the update `name` once per `update_id` (Temporal dedupes a repeat) and return its result."""
         subject = subject or {"workflow_id": workflow_id}
         handle = self._client.get_workflow_handle(workflow_id)

@@ -175,8 +175,12 @@ def _publish_span(envelope: dict[str, Any], topic: str) -> None:
         with tracer(__name__).start_as_current_span(
             f"publish {envelope.get('type')}",
             kind=SpanKind.PRODUCER,
-            attributes={"messaging.system": "kafka", "messaging.destination.name": topic,
-                        "anxin.subject": str(envelope.get("subject")), "anxin.event_id": str(envelope.get("event_id"))},
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": topic,
+                "anxin.subject": str(envelope.get("subject")),
+                "anxin.event_id": str(envelope.get("event_id")),
+            },
         ):
             pass
     finally:

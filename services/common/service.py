@@ -98,7 +98,9 @@ class MigrationsPending(SystemExit):
 
 def prepare_schema(spec: ServiceSpec, settings: ServiceSettings) -> None:
     """Bring the schema up to date (ANXIN_MIGRATE_ON_START), or refuse to start while migrations are pending."""
-    prepare_named_schema(spec.schema, spec.migrations, settings.database_url, migrate_on_start=settings.migrate_on_start)
+    prepare_named_schema(
+        spec.schema, spec.migrations, settings.database_url, migrate_on_start=settings.migrate_on_start
+    )
 
 
 def prepare_named_schema(schema: str, migrations: Path, database_url: str, *, migrate_on_start: bool) -> None:
@@ -219,8 +221,11 @@ def create_service_app(
     verifier = settings.token_verifier([spec.name])
     app.state.token_verifier = verifier
     if settings.token_signing_jwk:
-        log.warning("ANXIN_TOKEN_SIGNING_JWK is set for %s-api, which does not issue tokens: give it to the token "
-                    "issuer alone (python -m services.issuer api)", spec.name)
+        log.warning(
+            "ANXIN_TOKEN_SIGNING_JWK is set for %s-api, which does not issue tokens: give it to the token "
+            "issuer alone (python -m services.issuer api)",
+            spec.name,
+        )
     endpoint = TokenEndpoint(verifier, issuer_url=settings.token_issuer_url)
     app.state.token_endpoint = endpoint
     # Every router, the token endpoint and the audit trail included: each 4xx is a problem document.

@@ -149,8 +149,9 @@ class CommonSettings(TransportSettings):
         if not self.token_signing_jwk:
             return None
         try:
-            return TokenIssuer(load_json_setting(self.token_signing_jwk), self.token_ttl_seconds,
-                               published_kids=verifier.kids)
+            return TokenIssuer(
+                load_json_setting(self.token_signing_jwk), self.token_ttl_seconds, published_kids=verifier.kids
+            )
         except TokenKeyError as error:
             raise KeyConfigError(f"ANXIN_TOKEN_SIGNING_JWK: {error}") from None
 

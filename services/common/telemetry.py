@@ -160,9 +160,7 @@ def temporal_interceptors() -> list[Any]:
 
 # -- metrics ----------------------------------------------------------------------------------------
 
-HTTP_REQUESTS = Counter(
-    "anxin_http_requests_total", "HTTP requests served", ["process", "method", "route", "status"]
-)
+HTTP_REQUESTS = Counter("anxin_http_requests_total", "HTTP requests served", ["process", "method", "route", "status"])
 HTTP_LATENCY = Histogram(
     "anxin_http_request_seconds",
     "HTTP request latency",
@@ -212,8 +210,7 @@ class RequestMetrics:
             template = getattr(scope.get("route"), "path", "unmatched")
             if template not in UNCOUNTED_ROUTES:
                 HTTP_REQUESTS.labels(self.process_name, scope["method"], template, str(status)).inc()
-                HTTP_LATENCY.labels(self.process_name, scope["method"], template).observe(
-                    time.perf_counter() - started)
+                HTTP_LATENCY.labels(self.process_name, scope["method"], template).observe(time.perf_counter() - started)
 
 
 def instrument_app(app: FastAPI, process_name: str) -> None:

@@ -48,8 +48,7 @@ class EncryptionCodec(PayloadCodec):
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return [
             Payload(
-                metadata={"encoding": ENCRYPTED_ENCODING,
-                          "encryption-key-id": self._cipher.current_key_id.encode()},
+                metadata={"encoding": ENCRYPTED_ENCODING, "encryption-key-id": self._cipher.current_key_id.encode()},
                 data=self._cipher.seal_bytes(p.SerializeToString(), context=PAYLOAD_CONTEXT),
             )
             for p in payloads
@@ -118,7 +117,9 @@ async def connect(
     if sdk_metrics_port:
         from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
-        runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"{sdk_metrics_host}:{sdk_metrics_port}")))
+        runtime = Runtime(
+            telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"{sdk_metrics_host}:{sdk_metrics_port}"))
+        )
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,

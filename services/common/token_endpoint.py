@@ -68,8 +68,9 @@ class FailureCounter:
     """Failed attempts per key in a sliding window, in memory, for at most `max_keys` keys (the least recently
     failed are forgotten first, so a spray of made-up ids or addresses cannot grow it without bound)."""
 
-    def __init__(self, limit: int, window_seconds: float, *, max_keys: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, limit: int, window_seconds: float, *, max_keys: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.limit = limit
         self.window = window_seconds
         self._max_keys = max_keys
@@ -140,12 +141,21 @@ class SecretChecks:
     is full. (A pool of processes did worse in the one flood run tried on a busy 2-core machine; its manager and
     feeder threads take the GIL too. docs/security.md has the figures.)"""
 
-    def __init__(self, registry: ClientRegistry, workers: int, queue: int, *,
-                 executor: Callable[[], Executor] | None = None,
-                 verify: Callable[[str, str], bool] = verify_secret) -> None:
+    def __init__(
+        self,
+        registry: ClientRegistry,
+        workers: int,
+        queue: int,
+        *,
+        executor: Callable[[], Executor] | None = None,
+        verify: Callable[[str, str], bool] = verify_secret,
+    ) -> None:
         self._registry = registry
-        self._new_executor = executor or (lambda: ThreadPoolExecutor(
-            max_workers=workers, thread_name_prefix="client-secret-check", initializer=_lower_priority))
+        self._new_executor = executor or (
+            lambda: ThreadPoolExecutor(
+                max_workers=workers, thread_name_prefix="client-secret-check", initializer=_lower_priority
+            )
+        )
         self._executor = self._new_executor()
         self._verify = verify
         self._capacity = workers + queue
@@ -188,8 +198,12 @@ def requested_audiences(values: list[str]) -> list[str]:
         return list(AUDIENCES)
     unknown = sorted(set(names) - set(AUDIENCES))
     if unknown:
-        raise Problem(400, "Unknown audience", f"No such service: {', '.join(unknown)}. "
-                      f"Ask for any of: {', '.join(AUDIENCES)}.", type_=f"{PROBLEM_BASE}invalid-target")
+        raise Problem(
+            400,
+            "Unknown audience",
+            f"No such service: {', '.join(unknown)}. Ask for any of: {', '.join(AUDIENCES)}.",
+            type_=f"{PROBLEM_BASE}invalid-target",
+        )
     return [name for name in AUDIENCES if name in names]
 
 
@@ -213,7 +227,8 @@ class TokenEndpoint:
     def __post_init__(self) -> None:
         self.checks = (
             SecretChecks(self.registry, self.limits.check_workers, self.limits.check_queue)
-            if self.issuer is not None and self.registry is not None else None
+            if self.issuer is not None and self.registry is not None
+            else None
         )
         self.by_address = FailureCounter(self.limits.failures_per_address, self.limits.window_seconds)
         self.by_client = FailureCounter(self.limits.failures_per_client, self.limits.window_seconds)
@@ -227,22 +242,35 @@ class TokenEndpoint:
 
     def refuse_if_limited(self, address: str, client_id: str, *, person_id: str | None = None) -> None:
         limits = [(self.by_address, address, "from this address")] + (
-            [(self.by_client, client_id, "for this client id")] if person_id is None
-            else [(self.by_person, person_id, "for this account")])
+            [(self.by_client, client_id, "for this client id")]
+            if person_id is None
+            else [(self.by_person, person_id, "for this account")]
+        )
         for counter, key, what in limits:
             wait = counter.retry_after(key)
             if wait is not None:
-                raise TooManyRequests("Too many failed token requests",
-                                      f"Too many wrong client credentials {what}; try again in {wait} s.",
-                                      retry_after=wait)
+                raise TooManyRequests(
+                    "Too many failed token requests",
+                    f"Too many wrong client credentials {what}; try again in {wait} s.",
+                    retry_after=wait,
+                )
 
     def not_the_issuer(self) -> Problem:
         if not self.issuer_url:
-            return Problem(421, "Not the token issuer", "This service verifies tokens but does not issue them.",
-                           type_=f"{PROBLEM_BASE}not-the-token-issuer")
+            return Problem(
+                421,
+                "Not the token issuer",
+                "This service verifies tokens but does not issue them.",
+                type_=f"{PROBLEM_BASE}not-the-token-issuer",
+            )
         url = f"{self.issuer_url.rstrip('/')}/oauth/token"
-        return Problem(421, "Not the token issuer", f"This service does not issue tokens; ask {url}.",
-                       type_=f"{PROBLEM_BASE}not-the-token-issuer", token_endpoint=url)
+        return Problem(
+            421,
+            "Not the token issuer",
+            f"This service does not issue tokens; ask {url}.",
+            type_=f"{PROBLEM_BASE}not-the-token-issuer",
+            token_endpoint=url,
+        )
 
     async def authenticate(self, address: str, client_id: str, secret: str) -> RegisteredClient:
         assert self.checks is not None
@@ -254,8 +282,9 @@ class TokenEndpoint:
         try:
             client = await self.checks.check(client_id, secret)
         except PoolSaturated:
-            raise Unavailable("Token endpoint busy", "Too many token requests are being checked; try again.",
-                              retry_after=1) from None
+            raise Unavailable(
+                "Token endpoint busy", "Too many token requests are being checked; try again.", retry_after=1
+            ) from None
         if client is None:
             self.by_address.fail(address)
             self.by_client.fail(client_id)
@@ -276,15 +305,20 @@ class TokenEndpoint:
         try:
             ok = await self.checks.run(check_sign_in, password, stored, totp_secret, code)
         except PoolSaturated:
-            raise Unavailable("Token endpoint busy", "Too many sign-ins are being checked; try again.",
-                              retry_after=1) from None
+            raise Unavailable(
+                "Token endpoint busy", "Too many sign-ins are being checked; try again.", retry_after=1
+            ) from None
         if not ok or account is None:
             self.by_address.fail(address)
             self.by_person.fail(person_id)
             raise unauthorized("Unknown account, wrong password or wrong code.")
         if account.disabled:
-            raise Problem(403, "Account disabled", "This account is disabled; it gets no token.",
-                          type_=f"{PROBLEM_BASE}account-disabled")
+            raise Problem(
+                403,
+                "Account disabled",
+                "This account is disabled; it gets no token.",
+                type_=f"{PROBLEM_BASE}account-disabled",
+            )
         return account.principal()
 
 
@@ -304,17 +338,22 @@ def token_router(endpoint: TokenEndpoint) -> APIRouter:
         client_secret: Annotated[str | None, Form()] = None,
         username: Annotated[str | None, Form(description="grant_type=password: the person's id")] = None,
         password: Annotated[str | None, Form(description="grant_type=password: the person's password")] = None,
-        totp: Annotated[str | None, Form(description="grant_type=password: the current TOTP code, when "
-                                         "enrolled")] = None,
-        audience: Annotated[list[str] | None, Form(description="services the token is for (space separated); "
-                                                   "default: all")] = None,
+        totp: Annotated[
+            str | None, Form(description="grant_type=password: the current TOTP code, when enrolled")
+        ] = None,
+        audience: Annotated[
+            list[str] | None, Form(description="services the token is for (space separated); default: all")
+        ] = None,
         resource: Annotated[list[str] | None, Form(description="RFC 8707 resource: same as audience")] = None,
     ) -> TokenResponse:
         if endpoint.issuer is None or endpoint.checks is None:
             raise endpoint.not_the_issuer()
         if grant_type not in ("client_credentials", "password"):
-            raise Problem(400, "Unsupported grant type", "Use grant_type=client_credentials (or password, for the "
-                          "console signing a person in).")
+            raise Problem(
+                400,
+                "Unsupported grant type",
+                "Use grant_type=client_credentials (or password, for the console signing a person in).",
+            )
         audiences = requested_audiences([*(audience or []), *(resource or [])])
         if credentials is not None:
             client_id, client_secret = credentials.username, credentials.password
@@ -324,8 +363,12 @@ def token_router(endpoint: TokenEndpoint) -> APIRouter:
         client = await endpoint.authenticate(address, client_id, client_secret)
         if (grant_type == "password") != (client.role == Role.console):
             # The console's client signs people in and nothing else; no other client may sign anyone in.
-            raise Problem(400, "Unauthorized client", f"This client may not use grant_type={grant_type}.",
-                          type_=f"{PROBLEM_BASE}unauthorized-client")
+            raise Problem(
+                400,
+                "Unauthorized client",
+                f"This client may not use grant_type={grant_type}.",
+                type_=f"{PROBLEM_BASE}unauthorized-client",
+            )
         principal = client.principal()
         if grant_type == "password":
             if endpoint.accounts is None:
@@ -335,7 +378,9 @@ def token_router(endpoint: TokenEndpoint) -> APIRouter:
             principal = await endpoint.authenticate_person(address, username, password, totp)
         return TokenResponse(
             access_token=endpoint.issuer.issue(principal, audiences=audiences),
-            expires_in=endpoint.issuer.ttl_seconds, role=principal.role.value, audience=audiences,
+            expires_in=endpoint.issuer.ttl_seconds,
+            role=principal.role.value,
+            audience=audiences,
         )
 
     @router.get("/.well-known/jwks.json", summary="The public keys agency tokens are verified with (JWKS)")

@@ -128,8 +128,13 @@ class TokenVerifier:
             raise InvalidToken("signed by a key not in the JWKS")
         try:
             claims = jwt.decode(
-                token, key, algorithms=[ALGORITHM], issuer=ISSUER, audience=self.audiences,
-                leeway=LEEWAY_SECONDS, options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                issuer=ISSUER,
+                audience=self.audiences,
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "iat", "sub", "aud", "iss"]},
             )
             role = Role(claims["role"])
         except jwt.ExpiredSignatureError:
@@ -145,8 +150,9 @@ class TokenIssuer:
     """Signs agency tokens with the one private key of the issuer (the newest key; its public half must already
     be in the JWKS every service verifies with, else the tokens it signs would be refused everywhere)."""
 
-    def __init__(self, signing_jwk: dict[str, Any], ttl_seconds: int = 900,
-                 published_kids: Iterable[str] | None = None) -> None:
+    def __init__(
+        self, signing_jwk: dict[str, Any], ttl_seconds: int = 900, published_kids: Iterable[str] | None = None
+    ) -> None:
         self._key = _ed25519(signing_jwk, private=True)
         self.kid: str = signing_jwk["kid"]
         if published_kids is not None and self.kid not in set(published_kids):

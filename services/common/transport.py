@@ -46,23 +46,32 @@ class TransportSettings(BaseSettings):
         sasl = protocol.startswith("SASL_")
         tls = protocol.endswith("SSL")
         if bool(self.kafka_ssl_cert) != bool(self.kafka_ssl_key):
-            raise ValueError("ANXIN_KAFKA_SSL_CERT and ANXIN_KAFKA_SSL_KEY go together: a client certificate "
-                             "needs its key")
+            raise ValueError(
+                "ANXIN_KAFKA_SSL_CERT and ANXIN_KAFKA_SSL_KEY go together: a client certificate needs its key"
+            )
         if not tls and (self.kafka_ssl_ca or self.kafka_ssl_cert or self.kafka_ssl_key_password):
-            raise ValueError(f"ANXIN_KAFKA_SSL_* is set but ANXIN_KAFKA_SECURITY_PROTOCOL is {protocol}, which "
-                             "does not use TLS: use SSL or SASL_SSL")
+            raise ValueError(
+                f"ANXIN_KAFKA_SSL_* is set but ANXIN_KAFKA_SECURITY_PROTOCOL is {protocol}, which "
+                "does not use TLS: use SSL or SASL_SSL"
+            )
         if sasl and not (self.kafka_sasl_mechanism and self.kafka_sasl_username and self.kafka_sasl_password):
-            raise ValueError(f"ANXIN_KAFKA_SECURITY_PROTOCOL {protocol} needs ANXIN_KAFKA_SASL_MECHANISM, "
-                             "ANXIN_KAFKA_SASL_USERNAME and ANXIN_KAFKA_SASL_PASSWORD")
+            raise ValueError(
+                f"ANXIN_KAFKA_SECURITY_PROTOCOL {protocol} needs ANXIN_KAFKA_SASL_MECHANISM, "
+                "ANXIN_KAFKA_SASL_USERNAME and ANXIN_KAFKA_SASL_PASSWORD"
+            )
         if not sasl and (self.kafka_sasl_mechanism or self.kafka_sasl_username or self.kafka_sasl_password):
-            raise ValueError(f"ANXIN_KAFKA_SASL_* is set but ANXIN_KAFKA_SECURITY_PROTOCOL is {protocol}: "
-                             "use SASL_SSL (or SASL_PLAINTEXT)")
+            raise ValueError(
+                f"ANXIN_KAFKA_SASL_* is set but ANXIN_KAFKA_SECURITY_PROTOCOL is {protocol}: "
+                "use SASL_SSL (or SASL_PLAINTEXT)"
+            )
         if bool(self.temporal_tls_cert) != bool(self.temporal_tls_key):
-            raise ValueError("ANXIN_TEMPORAL_TLS_CERT and ANXIN_TEMPORAL_TLS_KEY go together: a client "
-                             "certificate needs its key")
+            raise ValueError(
+                "ANXIN_TEMPORAL_TLS_CERT and ANXIN_TEMPORAL_TLS_KEY go together: a client certificate needs its key"
+            )
         return self
 
     @property
     def temporal_tls_enabled(self) -> bool:
-        return bool(self.temporal_tls or self.temporal_tls_ca or self.temporal_tls_cert
-                    or self.temporal_tls_server_name)
+        return bool(
+            self.temporal_tls or self.temporal_tls_ca or self.temporal_tls_cert or self.temporal_tls_server_name
+        )

@@ -46,8 +46,20 @@ from services.contracts.working_days import WorkingCalendar
 
 PROCESS_NAME = "console"
 DEFAULT_PORT = 8006
-PAGES = (sign_in, queue, cases, case_actions, case_decisions, registers, agencies, city_office, approvals,
-         listing_decisions, projects, public)
+PAGES = (
+    sign_in,
+    queue,
+    cases,
+    case_actions,
+    case_decisions,
+    registers,
+    agencies,
+    city_office,
+    approvals,
+    listing_decisions,
+    projects,
+    public,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +96,10 @@ class Console:
 
     def __init__(self, settings: ConsoleSettings, sessions: SessionStore | None = None) -> None:
         if not settings.token_issuer_url or not settings.client_secret:
-            raise SystemExit("ANXIN_TOKEN_ISSUER_URL and ANXIN_CONSOLE_CLIENT_SECRET must be set: the console "
-                             "signs people in through the token issuer, as its own client")
+            raise SystemExit(
+                "ANXIN_TOKEN_ISSUER_URL and ANXIN_CONSOLE_CLIENT_SECRET must be set: the console "
+                "signs people in through the token issuer, as its own client"
+            )
         self.settings = settings
         self.issuer_url = _first(settings.token_issuer_url)
         self.intake_url = _first(settings.intake_url)
@@ -93,8 +107,9 @@ class Console:
         self.referrals_url = _first(settings.referrals_url)
         self.sanctions_url = _first(settings.sanctions_url)
         self.monitoring_url = _first(settings.monitoring_url)
-        self.sessions: SessionStore = (sessions if sessions is not None
-                                       else PostgresSessionStore(settings.idle_seconds, _token_cipher(settings)))
+        self.sessions: SessionStore = (
+            sessions if sessions is not None else PostgresSessionStore(settings.idle_seconds, _token_cipher(settings))
+        )
         self.calendar = WorkingCalendar(CalendarConfig())
         self.http: httpx.AsyncClient | None = None
 
@@ -130,8 +145,9 @@ def create_app(settings: ConsoleSettings, *, transport: httpx.AsyncBaseTransport
             if stored is not None and stored.pool is not None:
                 await stored.pool.close()
 
-    app = FastAPI(title="安薪 · 工作台", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
-                  openapi_url=None)
+    app = FastAPI(
+        title="安薪 · 工作台", version="1", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
     install_edge(app, PROCESS_NAME, settings.data_dir, max_request_bytes=settings.max_request_bytes)
     app.state.settings = settings
     app.state.console = console
@@ -151,8 +167,12 @@ def create_app(settings: ConsoleSettings, *, transport: httpx.AsyncBaseTransport
         # A page whose service refused the person (a role it does not serve): say so, never a server error.
         session = getattr(request.state, "session", None)
         forbidden = refusal.status == 403
-        return page(request, "refused.html", {"session": session, "message": refusal.message, "forbidden": forbidden},
-                    status_code=refusal.status)
+        return page(
+            request,
+            "refused.html",
+            {"session": session, "message": refusal.message, "forbidden": forbidden},
+            status_code=refusal.status,
+        )
 
     @app.exception_handler(TokenExpired)
     async def token_expired(request: Request, _: TokenExpired) -> Response:

@@ -65,8 +65,9 @@ class Refused(Exception):
         return fields
 
 
-async def person_token(http: httpx.AsyncClient, issuer_url: str, client: tuple[str, str], person_id: str,
-                       password: str, totp: str | None) -> IssuedToken:
+async def person_token(
+    http: httpx.AsyncClient, issuer_url: str, client: tuple[str, str], person_id: str, password: str, totp: str | None
+) -> IssuedToken:
     form = {"grant_type": "password", "username": person_id, "password": password}
     if totp:
         form["totp"] = totp
@@ -92,14 +93,27 @@ def _answer(response: httpx.Response) -> Any:
     return response.json() if response.content else None
 
 
-async def service_get(http: httpx.AsyncClient, url: str, token: str, params: dict[str, str] | None = None,
-                      headers: dict[str, str] | None = None) -> Any:
+async def service_get(
+    http: httpx.AsyncClient,
+    url: str,
+    token: str,
+    params: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Any:
     return _answer(await http.get(url, params=params, headers={**(headers or {}), "Authorization": f"Bearer {token}"}))
 
 
-async def service_send(http: httpx.AsyncClient, method: str, url: str, token: str, *, json: Any = None,
-                       data: dict[str, str] | None = None, files: Any = None,
-                       idempotency_key: str | None = None) -> Any:
+async def service_send(
+    http: httpx.AsyncClient,
+    method: str,
+    url: str,
+    token: str,
+    *,
+    json: Any = None,
+    data: dict[str, str] | None = None,
+    files: Any = None,
+    idempotency_key: str | None = None,
+) -> Any:
     """An action on a service with the person's token; `idempotency_key` (the form's, made when the form was
     rendered) makes a resubmitted form the same action, as the services' actions promise."""
     headers = {"Authorization": f"Bearer {token}"}

@@ -24,8 +24,9 @@ CSV = "text/csv"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
-async def _fetch(http: httpx.AsyncClient, url: str, token: str, media_type: str,
-                 params: dict[str, str] | None = None) -> httpx.Response | None:
+async def _fetch(
+    http: httpx.AsyncClient, url: str, token: str, media_type: str, params: dict[str, str] | None = None
+) -> httpx.Response | None:
     """The service's answer when it is a file of `media_type`; None for any other answer."""
     answer = await http.get(url, params=params, headers={"Authorization": f"Bearer {token}"})
     if answer.status_code == 401:
@@ -37,25 +38,42 @@ async def _fetch(http: httpx.AsyncClient, url: str, token: str, media_type: str,
     return answer
 
 
-async def pdf_through(http: httpx.AsyncClient, url: str, token: str, name: str,
-                      not_found: Callable[[], Response]) -> Response:
+async def pdf_through(
+    http: httpx.AsyncClient, url: str, token: str, name: str, not_found: Callable[[], Response]
+) -> Response:
     """The PDF at `url` (fetched with `token`), or `not_found()` for any answer that is not one."""
     answer = await _fetch(http, url, token, PDF)
     if answer is None:
         return not_found()
-    headers = {"Content-Disposition": f'inline; filename="{_UNSAFE.sub("_", name) or "document"}.pdf"',
-               "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+    headers = {
+        "Content-Disposition": f'inline; filename="{_UNSAFE.sub("_", name) or "document"}.pdf"',
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
     if "x-content-sha256" in answer.headers:
         headers["X-Content-SHA256"] = answer.headers["x-content-sha256"]
     return Response(answer.content, media_type=PDF, headers=headers)
 
 
-async def table_through(http: httpx.AsyncClient, url: str, token: str, filename: str, media_type: str,
-                        not_found: Callable[[], Response], params: dict[str, str] | None = None) -> Response:
+async def table_through(
+    http: httpx.AsyncClient,
+    url: str,
+    token: str,
+    filename: str,
+    media_type: str,
+    not_found: Callable[[], Response],
+    params: dict[str, str] | None = None,
+) -> Response:
     """A table the service made (CSV, XLSX) as a download, kept by none; `not_found()` for any other answer."""
     answer = await _fetch(http, url, token, media_type, params)
     if answer is None:
         return not_found()
-    return Response(answer.content, media_type=answer.headers["content-type"], headers={
-        "Content-Disposition": content_disposition(filename), "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff"})
+    return Response(
+        answer.content,
+        media_type=answer.headers["content-type"],
+        headers={
+            "Content-Disposition": content_disposition(filename),
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

@@ -65,20 +65,33 @@ class PostgresSessionStore:
             return "postgresql not open yet"
         return await database_check(self.pool)()
 
-    async def open(self, person_id: str, role: str, county: str | None, department: str | None, token: str,
-                   expires_in: float) -> Session:
+    async def open(
+        self, person_id: str, role: str, county: str | None, department: str | None, token: str, expires_in: float
+    ) -> Session:
         now = self._clock()
-        session = Session(new_session_id(), person_id, role, county, department, token, now + expires_in,
-                          new_csrf(), now)
+        session = Session(
+            new_session_id(), person_id, role, county, department, token, now + expires_in, new_csrf(), now
+        )
         hashed = session_hash(session.session_id)
         sealed = self._cipher.seal(token, context=_token_context(hashed))
         async with self._open_pool().connection() as conn:
-            await conn.execute("DELETE FROM sessions WHERE last_seen < %s OR token_expires_at <= %s",
-                               (_at(now - self.idle_seconds), _at(now)))
+            await conn.execute(
+                "DELETE FROM sessions WHERE last_seen < %s OR token_expires_at <= %s",
+                (_at(now - self.idle_seconds), _at(now)),
+            )
             await conn.execute(
                 f"INSERT INTO sessions (session_hash, {COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (hashed, person_id, role, county, department, sealed, _at(session.token_expires_at), session.csrf,
-                 _at(now)),
+                (
+                    hashed,
+                    person_id,
+                    role,
+                    county,
+                    department,
+                    sealed,
+                    _at(session.token_expires_at),
+                    session.csrf,
+                    _at(now),
+                ),
             )
         return session
 
@@ -101,8 +114,17 @@ class PostgresSessionStore:
                 await conn.execute("DELETE FROM sessions WHERE session_hash = %s", (hashed,))
                 return None
         token = self._cipher.open(row["token_sealed"], context=_token_context(hashed))
-        return Session(session_id, row["person_id"], row["role"], row["county"], row["department"], token,
-                       row["token_expires_at"].timestamp(), row["csrf"], row["last_seen"].timestamp())
+        return Session(
+            session_id,
+            row["person_id"],
+            row["role"],
+            row["county"],
+            row["department"],
+            token,
+            row["token_expires_at"].timestamp(),
+            row["csrf"],
+            row["last_seen"].timestamp(),
+        )
 
     async def close(self, session_id: str) -> None:
         async with self._open_pool().connection() as conn:

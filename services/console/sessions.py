@@ -36,8 +36,9 @@ class Session:
 class SessionStore(Protocol):
     idle_seconds: float
 
-    async def open(self, person_id: str, role: str, county: str | None, department: str | None, token: str,
-                   expires_in: float) -> Session:
+    async def open(
+        self, person_id: str, role: str, county: str | None, department: str | None, token: str, expires_in: float
+    ) -> Session:
         """A new session of the person (its id is the cookie's value); sessions that have ended are swept."""
 
     async def get(self, session_id: str | None, *, touch: bool = True) -> Session | None:
@@ -67,11 +68,13 @@ class MemorySessionStore:
         self._clock = clock
         self._sessions: dict[str, Session] = {}
 
-    async def open(self, person_id: str, role: str, county: str | None, department: str | None, token: str,
-                   expires_in: float) -> Session:
+    async def open(
+        self, person_id: str, role: str, county: str | None, department: str | None, token: str, expires_in: float
+    ) -> Session:
         now = self._clock()
-        session = Session(new_session_id(), person_id, role, county, department, token, now + expires_in,
-                          new_csrf(), now)
+        session = Session(
+            new_session_id(), person_id, role, county, department, token, now + expires_in, new_csrf(), now
+        )
         self._sessions[session.session_id] = session
         self._sweep(now)
         return session

@@ -65,7 +65,9 @@ def legal_date(value: str | datetime) -> date:
     return moment.astimezone(CHINA).date()
 
 
-def working_days_left(deadline: str | datetime | None, today: date, calendar: WorkingCalendar | None = None) -> int | None:
+def working_days_left(
+    deadline: str | datetime | None, today: date, calendar: WorkingCalendar | None = None
+) -> int | None:
     """Working days from `today` to the deadline's legal date: 0 on the day itself, negative once past."""
     if deadline is None:
         return None

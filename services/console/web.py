@@ -93,8 +93,10 @@ def page(request: Request, name: str, context: dict[str, Any], status_code: int 
 
 
 def csrf_refused() -> HTMLResponse:
-    return HTMLResponse("<!doctype html><meta charset=utf-8><title>请求无效</title><p>表单已失效，请返回后刷新页面重试。",
-                        status_code=403)
+    return HTMLResponse(
+        "<!doctype html><meta charset=utf-8><title>请求无效</title><p>表单已失效，请返回后刷新页面重试。",
+        status_code=403,
+    )
 
 
 def new_csrf() -> str:

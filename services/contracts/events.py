@@ -51,8 +51,11 @@ class UnknownEvent(ValueError):
     def __init__(self, event_type: str, version: int) -> None:
         self.event_type, self.version = event_type, version
         self.known_versions = known_versions(event_type)
-        known = (f"the versions known are {', '.join(f'v{v}' for v in self.known_versions)}"
-                 if self.known_versions else "no version of it is known")
+        known = (
+            f"the versions known are {', '.join(f'v{v}' for v in self.known_versions)}"
+            if self.known_versions
+            else "no version of it is known"
+        )
         super().__init__(f"unknown event {event_type} v{version}: {known}")
 
 
@@ -60,10 +63,14 @@ class _AgencyTextMarker:
     """Marks a payload field as an agency's free text (`AgencyText`)."""
 
 
-AgencyText = Annotated[str | None, _AgencyTextMarker(), Field(
-    exclude=True,
-    description="Free text an agency typed: never serialized (older events may carry it; it is read if present).",
-)]
+AgencyText = Annotated[
+    str | None,
+    _AgencyTextMarker(),
+    Field(
+        exclude=True,
+        description="Free text an agency typed: never serialized (older events may carry it; it is read if present).",
+    ),
+]
 
 
 class EventPayload(BaseModel):
@@ -86,13 +93,17 @@ class EventPayload(BaseModel):
     @classmethod
     def agency_text_fields(cls) -> list[str]:
         """The fields of free text an agency typed (`AgencyText`): kept by the producer, never serialized."""
-        return [name for name, field in cls.model_fields.items()
-                if any(isinstance(m, _AgencyTextMarker) for m in field.metadata)]
+        return [
+            name
+            for name, field in cls.model_fields.items()
+            if any(isinstance(m, _AgencyTextMarker) for m in field.metadata)
+        ]
 
     def agency_texts(self) -> dict[str, str]:
         """The agencies' free text this payload holds (left out of its event), for the producer to keep."""
-        return {name: value for name in self.agency_text_fields()
-                if isinstance(value := getattr(self, name), str) and value}
+        return {
+            name: value for name in self.agency_text_fields() if isinstance(value := getattr(self, name), str) and value
+        }
 
 
 _REGISTRY: dict[tuple[str, int], type[EventPayload]] = {}
@@ -138,18 +149,22 @@ class EventEnvelope(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    event_id: uuid.UUID = Field(default_factory=uuid.uuid4,
-                                description="The event's id: delivery is at least once, apply each id once.")
+    event_id: uuid.UUID = Field(
+        default_factory=uuid.uuid4, description="The event's id: delivery is at least once, apply each id once."
+    )
     type: str = Field(description="Dotted fact name, e.g. `complaint.submitted`.")
     version: int = Field(1, ge=1, description="Version of this event type's payload schema.")
     occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC), description="When the fact happened.")
     subject: str = Field(description="Case or complaint id: the Kafka key and ordering unit.")
     producer: str = Field(description="The service that owns the fact.")
     # W3C trace context (`traceparent`, `tracestate`) so one trace follows a complaint across services.
-    trace: dict[str, str] = Field(default_factory=dict, description="W3C trace context (`traceparent`, "
-                                  "`tracestate`) of the change that made the event; may be empty.")
-    payload: dict[str, Any] = Field(default_factory=dict, description="The event's payload: its type and "
-                                    "version's schema.")
+    trace: dict[str, str] = Field(
+        default_factory=dict,
+        description="W3C trace context (`traceparent`, `tracestate`) of the change that made the event; may be empty.",
+    )
+    payload: dict[str, Any] = Field(
+        default_factory=dict, description="The event's payload: its type and version's schema."
+    )
 
     @classmethod
     def wrap(
@@ -168,9 +183,14 @@ class EventEnvelope(BaseModel):
         if known is None or _name(known) != _name(event_type):
             raise TypeError(f"{event_type.__qualname__} is not a registered event class")
         fields: dict[str, Any] = {"occurred_at": occurred_at, "trace": trace, "event_id": event_id}
-        return cls(type=event_type.TYPE, version=event_type.VERSION, subject=subject, producer=producer,
-                   payload=payload.model_dump(mode="json"),
-                   **{name: value for name, value in fields.items() if value is not None})
+        return cls(
+            type=event_type.TYPE,
+            version=event_type.VERSION,
+            subject=subject,
+            producer=producer,
+            payload=payload.model_dump(mode="json"),
+            **{name: value for name, value in fields.items() if value is not None},
+        )
 
     def parse(self) -> EventPayload:
         """The payload as its class's instance: `UnknownEvent` for an unknown `(type, version)`, pydantic's

@@ -40,18 +40,22 @@ class ComplaintSubmitted(IntakeEvent):
     employer_credit_code: str | None = Field(description="Unified social credit code (统一社会信用代码), if given.")
     # Added later, with defaults: complaints published before carry neither and keep the case they had.
     employer_matched_credit_code: str | None = Field(
-        None, description="For an employer named without a credit code: the code intake's employer register holds "
-                          "for the same normalised name in the county (services/contracts/cases.py "
-                          "`identify_employer`); the complaint's case is grouped by it.")
+        None,
+        description="For an employer named without a credit code: the code intake's employer register holds "
+        "for the same normalised name in the county (services/contracts/cases.py "
+        "`identify_employer`); the complaint's case is grouped by it.",
+    )
     employer_match: Literal["linked", "learnt"] | None = Field(
-        None, description="How the matched code was found: an inspector's link, or complaints that gave both.")
+        None, description="How the matched code was found: an inspector's link, or complaints that gave both."
+    )
     period_start: date = Field(description="First day of the period whose wages are owed.")
     period_end: date = Field(description="Last day of the period whose wages are owed.")
     amount_owed: Decimal = Field(description="Wages owed as claimed, in yuan.")
     workers_affected: int
     confidential: bool = Field(description="The complainant asked that the employer not learn who complained.")
-    stale_for_rejection: bool = Field(description="The period ended more than two years ago (accepted, then "
-                                                  "rejected in writing).")
+    stale_for_rejection: bool = Field(
+        description="The period ended more than two years ago (accepted, then rejected in writing)."
+    )
     person_ref: str = Field(description="Keyed reference of the complainant's ID number.")
     phone_ref: str = Field(description="Keyed reference of the complainant's phone: what SMS notices are sent to.")
     phone_masked: str = Field(description="The phone number masked, e.g. 139****5678.")

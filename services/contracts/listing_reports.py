@@ -25,21 +25,34 @@ from services.contracts.sanctions_events import ListingSnapshot, ListingStatus, 
 def listing_snapshot_of(status: ListingStatus) -> ListingSnapshot:
     """The snapshot of the workflow's `status` query: what its reports carry and what the audit compares."""
     return ListingSnapshot(
-        workflow_id=listing_workflow_id(status.listing_id), stage=status.stage,
-        amount_corrected=status.amount_corrected, paid_in_full_on=status.paid_in_full_on,
-        defence_due_date=status.defence_due_date, statements=list(status.statements), decided_on=status.decided_on,
-        not_listed_reason=status.not_listed_reason, expires_on=status.expires_on,
+        workflow_id=listing_workflow_id(status.listing_id),
+        stage=status.stage,
+        amount_corrected=status.amount_corrected,
+        paid_in_full_on=status.paid_in_full_on,
+        defence_due_date=status.defence_due_date,
+        statements=list(status.statements),
+        decided_on=status.decided_on,
+        not_listed_reason=status.not_listed_reason,
+        expires_on=status.expires_on,
         early_removal_possible_from=status.early_removal_possible_from,
-        pending_application=status.pending_application, removal_reason=status.removal_reason,
+        pending_application=status.pending_application,
+        removal_reason=status.removal_reason,
         removed_on=status.removed_on,
     )
 
 
 _LINES = {
-    "stage": "阶段", "amount_corrected": "已报告补发工资", "paid_in_full_on": "足额支付日期",
-    "defence_due_date": "陈述申辩期限", "decided_on": "决定日期", "not_listed_reason": "不予列入理由",
-    "expires_on": "期满日", "early_removal_possible_from": "可申请信用修复日期",
-    "pending_application": "待决定的信用修复申请", "removal_reason": "移出理由", "removed_on": "移出日期",
+    "stage": "阶段",
+    "amount_corrected": "已报告补发工资",
+    "paid_in_full_on": "足额支付日期",
+    "defence_due_date": "陈述申辩期限",
+    "decided_on": "决定日期",
+    "not_listed_reason": "不予列入理由",
+    "expires_on": "期满日",
+    "early_removal_possible_from": "可申请信用修复日期",
+    "pending_application": "待决定的信用修复申请",
+    "removal_reason": "移出理由",
+    "removed_on": "移出日期",
 }
 
 

@@ -175,7 +175,8 @@ class ProjectWarningRaised(MonitoringEvent):
     check: WarningCheck
     level: WarningLevel
     facts: dict[str, str | int | bool | None] = Field(
-        description="What the check found: counts, amounts (yuan, as strings) and dates.")
+        description="What the check found: counts, amounts (yuan, as strings) and dates."
+    )
 
 
 class ProjectWarningResolved(MonitoringEvent):

@@ -34,17 +34,22 @@ def implausibilities(entry: CalendarYear) -> list[str]:
 
     The model itself already refuses dates outside the year and a day listed both ways."""
     if not entry.holidays:
-        return [f"{entry.year} lists no holidays: an entry replaces the whole year's calendar, so it must "
-                "list the year's holidays (and make-up working days) as announced"]
+        return [
+            f"{entry.year} lists no holidays: an entry replaces the whole year's calendar, so it must "
+            "list the year's holidays (and make-up working days) as announced"
+        ]
     reasons = []
     holidays = set(entry.holidays)
     if not MIN_HOLIDAYS <= len(holidays) <= MAX_HOLIDAYS:
-        reasons.append(f"{entry.year} lists {len(holidays)} holiday dates; an official arrangement has "
-                       f"{MIN_HOLIDAYS}–{MAX_HOLIDAYS} (the weekend days inside each holiday run included)")
+        reasons.append(
+            f"{entry.year} lists {len(holidays)} holiday dates; an official arrangement has "
+            f"{MIN_HOLIDAYS}–{MAX_HOLIDAYS} (the weekend days inside each holiday run included)"
+        )
     make_up = set(entry.make_up_workdays)
     if len(make_up) > MAX_MAKE_UP_WORKDAYS:
-        reasons.append(f"{entry.year} lists {len(make_up)} make-up working days; no year has had more than "
-                       f"{MAX_MAKE_UP_WORKDAYS}")
+        reasons.append(
+            f"{entry.year} lists {len(make_up)} make-up working days; no year has had more than {MAX_MAKE_UP_WORKDAYS}"
+        )
     weekdays = sorted(d for d in make_up if d.weekday() < 5)
     if weekdays:
         reasons.append(f"make-up working days must fall on a Saturday or Sunday: {_dates(weekdays)}")

@@ -61,17 +61,23 @@ class ProcessSnapshot(_Payload):
     satisfaction: str | None = Field(None, description="Complaints: the call-back's result.")
     # Added after reports were first stored: a default, so every `process.reported` event already kept
     # (which has no such field) still reads, as a process with nothing parked.
-    parked: ParkedStep | None = Field(None, description="A step its service refused for good, waiting for an "
-                                                        "operator's retry (`anxin case retry`).")
+    parked: ParkedStep | None = Field(
+        None, description="A step its service refused for good, waiting for an operator's retry (`anxin case retry`)."
+    )
     # What waits for a person's decision (the console's approvals and case forms), added later the same way.
     referral_approval: str | None = Field(
-        None, description="Cases: where a proposed criminal referral stands (awaiting_report, awaiting_decision, "
-                          "approved, refused, moot; None: none proposed).")
+        None,
+        description="Cases: where a proposed criminal referral stands (awaiting_report, awaiting_decision, "
+        "approved, refused, moot; None: none proposed).",
+    )
     referral_withdrawal: str | None = Field(
-        None, description="Cases: a proposed withdrawal of the police referral: pending, approved or refused.")
+        None, description="Cases: a proposed withdrawal of the police referral: pending, approved or refused."
+    )
     unconfirmed_members: list[str] = Field(
-        default_factory=list, description="Cases: complaints that joined after verification, whose totals the "
-                                          "inspector has not confirmed yet (`POST /v1/cases/{id}/figures`).")
+        default_factory=list,
+        description="Cases: complaints that joined after verification, whose totals the "
+        "inspector has not confirmed yet (`POST /v1/cases/{id}/figures`).",
+    )
 
 
 class StateReport(_Payload):
@@ -113,8 +119,14 @@ def ledger_status(status: str) -> str:
 
 def deadline_views(deadlines: dict[str, Deadline]) -> list[DeadlineView]:
     return [
-        DeadlineView(name=name, due_at=d.due_at, due_date=d.due_date, outcome=d.outcome, provisional=d.provisional,
-                     calendar_note=d.calendar_note if d.provisional else None)
+        DeadlineView(
+            name=name,
+            due_at=d.due_at,
+            due_date=d.due_date,
+            outcome=d.outcome,
+            provisional=d.provisional,
+            calendar_note=d.calendar_note if d.provisional else None,
+        )
         for name, d in sorted(deadlines.items(), key=lambda kv: (kv[1].due_at, kv[0]))
     ]
 
@@ -124,24 +136,40 @@ def snapshot_of(workflow_id: str, status: CaseStatus | ComplaintStatus) -> Proce
     closure = status.closure_reason.value if status.closure_reason else None
     if isinstance(status, CaseStatus):
         return ProcessSnapshot(
-            workflow_id=workflow_id, stage=status.stage.value, status=status.status.value, overdue=status.overdue,
+            workflow_id=workflow_id,
+            stage=status.stage.value,
+            status=status.status.value,
+            overdue=status.overdue,
             classification=status.classification.value if status.classification else None,
             outcome=status.outcome.value if status.outcome else None,
-            next_deadline=status.next_deadline, deadlines=deadline_views(status.deadlines),
-            amount_owed=status.amount_owed, amount_paid=status.amount_paid, workers=status.workers,
-            closure_reason=closure, referrals=dict(status.referrals),
-            blacklist_procedure_id=status.blacklist_procedure_id, extension_approved=status.extension_approved,
-            letters=dict(status.letters), order_id=status.order_id,
-            investigation_overdue=status.investigation_overdue, parked=status.parked,
+            next_deadline=status.next_deadline,
+            deadlines=deadline_views(status.deadlines),
+            amount_owed=status.amount_owed,
+            amount_paid=status.amount_paid,
+            workers=status.workers,
+            closure_reason=closure,
+            referrals=dict(status.referrals),
+            blacklist_procedure_id=status.blacklist_procedure_id,
+            extension_approved=status.extension_approved,
+            letters=dict(status.letters),
+            order_id=status.order_id,
+            investigation_overdue=status.investigation_overdue,
+            parked=status.parked,
             referral_approval=status.referral_approval.outcome if status.referral_approval else None,
             referral_withdrawal=status.referral_withdrawal.outcome if status.referral_withdrawal else None,
             unconfirmed_members=list(status.unconfirmed_members),
         )
     return ProcessSnapshot(
-        workflow_id=workflow_id, stage=status.stage.value, status=status.status.value, overdue=status.overdue,
-        next_deadline=status.next_deadline, deadlines=deadline_views(status.deadlines), closure_reason=closure,
+        workflow_id=workflow_id,
+        stage=status.stage.value,
+        status=status.status.value,
+        overdue=status.overdue,
+        next_deadline=status.next_deadline,
+        deadlines=deadline_views(status.deadlines),
+        closure_reason=closure,
         case_stage=status.case_stage.value if status.case_stage else None,
-        satisfaction=status.satisfaction.value if status.satisfaction else None, parked=status.parked,
+        satisfaction=status.satisfaction.value if status.satisfaction else None,
+        parked=status.parked,
     )
 
 
@@ -160,8 +188,11 @@ def describe_changes(before: ProcessSnapshot | None, after: ProcessSnapshot) -> 
         was = old.get(d.name)
         due = f"{d.due_date or d.due_at.date()}" + ("（暂定）" if d.provisional else "")
         if was is None:
-            changes.append(f"期限「{d.name}」：{due}" if d.outcome == "pending" else
-                           f"期限「{d.name}」{_OUTCOME_TEXT.get(d.outcome, d.outcome)}")
+            changes.append(
+                f"期限「{d.name}」：{due}"
+                if d.outcome == "pending"
+                else f"期限「{d.name}」{_OUTCOME_TEXT.get(d.outcome, d.outcome)}"
+            )
         elif was.outcome != d.outcome:
             changes.append(f"期限「{d.name}」{_OUTCOME_TEXT.get(d.outcome, d.outcome)}")
         elif (was.due_at, was.provisional) != (d.due_at, d.provisional):
@@ -184,9 +215,23 @@ def describe_changes(before: ProcessSnapshot | None, after: ProcessSnapshot) -> 
 
 
 # The fields `anxin audit ledger` compares: what an agency reads from the ledger about a process.
-AUDITED_FIELDS = ("stage", "status", "overdue", "closure_reason", "classification", "outcome", "amount_owed",
-                  "amount_paid", "workers", "extension_approved", "satisfaction", "parked", "referral_approval",
-                  "referral_withdrawal", "unconfirmed_members")
+AUDITED_FIELDS = (
+    "stage",
+    "status",
+    "overdue",
+    "closure_reason",
+    "classification",
+    "outcome",
+    "amount_owed",
+    "amount_paid",
+    "workers",
+    "extension_approved",
+    "satisfaction",
+    "parked",
+    "referral_approval",
+    "referral_withdrawal",
+    "unconfirmed_members",
+)
 
 
 def disagreements(workflow: ProcessSnapshot, ledger: ProcessSnapshot) -> list[str]:
@@ -201,8 +246,15 @@ def disagreements(workflow: ProcessSnapshot, ledger: ProcessSnapshot) -> list[st
         if name == "parked":
             # The step and the service's reason are what an agency reads; the instant is the timeline's.
             expected, recorded = (p.text() if p is not None else None for p in (expected, recorded))
-        if recorded is None and name in ("classification", "outcome", "amount_owed", "amount_paid", "workers",
-                                         "extension_approved", "satisfaction"):
+        if recorded is None and name in (
+            "classification",
+            "outcome",
+            "amount_owed",
+            "amount_paid",
+            "workers",
+            "extension_approved",
+            "satisfaction",
+        ):
             continue
         if expected != recorded:
             found.append(f"{name}: workflow {expected!s} ≠ ledger {recorded!s}")
@@ -213,7 +265,9 @@ def disagreements(workflow: ProcessSnapshot, ledger: ProcessSnapshot) -> list[st
         if a is None or b is None:
             found.append(f"deadline {name}: {'missing in the ledger' if b is None else 'not in the workflow'}")
         elif (a.due_at, a.outcome, a.provisional) != (b.due_at, b.outcome, b.provisional):
-            found.append(f"deadline {name}: workflow {a.due_at.isoformat()} {a.outcome}"
-                         f"{' provisional' if a.provisional else ''} ≠ ledger {b.due_at.isoformat()} {b.outcome}"
-                         f"{' provisional' if b.provisional else ''}")
+            found.append(
+                f"deadline {name}: workflow {a.due_at.isoformat()} {a.outcome}"
+                f"{' provisional' if a.provisional else ''} ≠ ledger {b.due_at.isoformat()} {b.outcome}"
+                f"{' provisional' if b.provisional else ''}"
+            )
     return found

@@ -302,7 +302,9 @@ class ReferralDeadlineRecomputed(ReferralsEvent):
 class DirectoryEntry(_Model):
     id: str
     name: str
-    kind: str = Field(description="industry_regulator, county_hrss, police, procuratorate, court, arbitration, legal_aid")
+    kind: str = Field(
+        description="industry_regulator, county_hrss, police, procuratorate, court, arbitration, legal_aid"
+    )
     county: str | None = None
     takes_handoffs: bool = Field(description="A verification may name it as the department a case is handed off to.")
 

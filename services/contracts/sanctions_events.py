@@ -236,7 +236,8 @@ class ListingStatus(_Model):
     notice_document_id: str | None
     defence_due_date: date | None
     defence_due_provisional: bool = Field(
-        False, description="The defence period reaches into a year without an official calendar yet.")
+        False, description="The defence period reaches into a year without an official calendar yet."
+    )
     statements: list[str]
     decided_on: date | None
     decision_document_id: str | None

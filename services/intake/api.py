@@ -47,7 +47,9 @@ def client_ip(request: Request) -> str | None:
 
 
 class FiledResponse(BaseModel):
-    complaint_id: str = Field(description="The complaint number, e.g. TS-20261128-7KQ3MZ", examples=["TS-20261128-7KQ3MZ"])
+    complaint_id: str = Field(
+        description="The complaint number, e.g. TS-20261128-7KQ3MZ", examples=["TS-20261128-7KQ3MZ"]
+    )
     tracking_code: str = Field(description="The worker's secret for following the complaint", examples=["K7QM-3ZPA"])
     status_url: str = Field(description="Where the worker can follow the complaint", examples=["/status"])
 
@@ -86,12 +88,17 @@ async def file_complaint(
     for sha in body.evidence:
         ref = evidence_store(request).ref(sha)
         if ref is None:
-            raise Problem(422, "Unknown evidence", f"No evidence file with sha256 {sha}; upload it first.",
-                          errors=[{"field": "evidence", "code": "unknown", "message": sha}])
+            raise Problem(
+                422,
+                "Unknown evidence",
+                f"No evidence file with sha256 {sha}; upload it first.",
+                errors=[{"field": "evidence", "code": "unknown", "message": sha}],
+            )
         refs.append(ref)
     # Clerks file for many callers from one office: only the per-phone limit applies to them.
-    filed = await service.file(submission, evidence=refs, client_ip=None, idempotency_key=idempotency_key,
-                               principal=principal)
+    filed = await service.file(
+        submission, evidence=refs, client_ip=None, idempotency_key=idempotency_key, principal=principal
+    )
     answer = FiledResponse(complaint_id=filed.complaint_id, tracking_code=filed.tracking_code, status_url="/status")
     return JSONResponse(answer.model_dump(), status_code=200 if filed.replayed else 201)
 
@@ -114,8 +121,10 @@ async def upload_evidence(
     "/v1/complaints/{complaint_id}",
     tags=["complaints"],
     summary="A complaint's status and plain-language timeline (tracking code or agency token)",
-    responses={404: {"description": "No such complaint, or the tracking code does not match"},
-               429: {"description": "Too many wrong tracking codes from this address or for this complaint"}},
+    responses={
+        404: {"description": "No such complaint, or the tracking code does not match"},
+        429: {"description": "Too many wrong tracking codes from this address or for this complaint"},
+    },
 )
 async def get_complaint(
     request: Request,
@@ -149,10 +158,17 @@ CLEAR_READERS = (Role.county_inspector, Role.city_office)
     summary="The complainant's personal data (clear for inspectors and the city office, masked otherwise; audited)",
 )
 async def get_complainant(
-    request: Request, complaint_id: str, principal: Principal = require_roles(*READERS),
-    read_reason: Annotated[str | None, Header(
-        max_length=4500, description="Why the identity is read, percent-encoded UTF-8, up to 500 characters (kept "
-        "in the audit row). A header rather than a query parameter, so that no logged URL carries what was typed.")] = None,
+    request: Request,
+    complaint_id: str,
+    principal: Principal = require_roles(*READERS),
+    read_reason: Annotated[
+        str | None,
+        Header(
+            max_length=4500,
+            description="Why the identity is read, percent-encoded UTF-8, up to 500 characters (kept "
+            "in the audit row). A header rather than a query parameter, so that no logged URL carries what was typed.",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     reason = unquote(read_reason or "").strip()[:500]
     service = intake(request)
@@ -162,9 +178,14 @@ async def get_complainant(
             raise Problem(404, "Not found", "No complaint with this number.")
         person = service.open_person(row)
         clear = principal.role in CLEAR_READERS
-        await audit.record(conn, principal, "complainant.read", complaint_id,
-                           fields=sorted(k for k, v in person.items() if v),
-                           detail={"clear": clear, **({"reason": reason} if reason else {})})
+        await audit.record(
+            conn,
+            principal,
+            "complainant.read",
+            complaint_id,
+            fields=sorted(k for k, v in person.items() if v),
+            detail={"clear": clear, **({"reason": reason} if reason else {})},
+        )
     if not clear:
         person = {
             "worker_name": identifiers.mask_name(person["worker_name"] or ""),
@@ -209,8 +230,12 @@ async def register_site(
                 raise Problem(403, "Forbidden", "Only the city office moves a site to another county.")
         saved = await store.upsert_site(conn, site)
     base = request.app.state.settings.public_base_url.rstrip("/")
-    return {**saved, "form_url": f"{base}/?site={site_id}", "poster_png": f"/v1/sites/{site_id}/poster.png",
-            "poster_pdf": f"/v1/sites/{site_id}/poster.pdf"}
+    return {
+        **saved,
+        "form_url": f"{base}/?site={site_id}",
+        "poster_png": f"/v1/sites/{site_id}/poster.png",
+        "poster_pdf": f"/v1/sites/{site_id}/poster.pdf",
+    }
 
 
 async def _site_or_404(request: Request, site_id: str) -> dict[str, Any]:
@@ -222,8 +247,9 @@ async def _site_or_404(request: Request, site_id: str) -> dict[str, Any]:
 
 
 @router.get("/v1/sites", tags=["sites"], summary="The sites registered in the caller's county, by site id")
-async def list_sites(request: Request, limit: Limit = 100, cursor: Cursor = None,
-                     principal: Principal = require_roles(*READERS)) -> dict[str, Any]:
+async def list_sites(
+    request: Request, limit: Limit = 100, cursor: Cursor = None, principal: Principal = require_roles(*READERS)
+) -> dict[str, Any]:
     county = None if principal.role in (Role.city_office, Role.operator) else (principal.county or "-")
     async with intake(request).pool.connection() as conn:
         rows, next_cursor = await store.list_sites(conn, county, limit, cursor)
@@ -235,8 +261,13 @@ async def get_site(request: Request, site_id: str) -> dict[str, Any]:
     return await _site_or_404(request, site_id)
 
 
-@router.get("/v1/sites/{site_id}/poster.{fmt}", tags=["sites"], summary="The site's QR poster (png or pdf)",
-            response_class=Response, responses=file_responses("image/png", "application/pdf"))
+@router.get(
+    "/v1/sites/{site_id}/poster.{fmt}",
+    tags=["sites"],
+    summary="The site's QR poster (png or pdf)",
+    response_class=Response,
+    responses=file_responses("image/png", "application/pdf"),
+)
 async def site_poster(request: Request, site_id: str, fmt: str) -> Response:
     if fmt not in ("png", "pdf"):
         raise Problem(404, "Not found", "Posters come as .png or .pdf.")
@@ -248,8 +279,11 @@ async def site_poster(request: Request, site_id: str, fmt: str) -> Response:
     content = await asyncio.to_thread(posters.poster, fmt, site_view, url)
     if fmt == "png":
         return Response(content, media_type="image/png", headers=public)
-    return Response(content, media_type="application/pdf",
-                    headers={**public, "Content-Disposition": f'inline; filename="poster-{site_id}.pdf"'})
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={**public, "Content-Disposition": f'inline; filename="poster-{site_id}.pdf"'},
+    )
 
 
 @router.post(
@@ -282,15 +316,20 @@ async def _store_upload(request: Request, file: UploadFile, principal: Principal
         await _count_upload(request, principal, len(data))
         return files.put(data, declared_name=file.filename or "")
     except EvidenceRejected as rejected:
-        raise Problem(422, "Evidence file refused", str(rejected),
-                      errors=[{"field": "evidence", "code": rejected.code, "message": str(rejected)}]) from None
+        raise Problem(
+            422,
+            "Evidence file refused",
+            str(rejected),
+            errors=[{"field": "evidence", "code": rejected.code, "message": str(rejected)}],
+        ) from None
 
 
 async def _count_upload(request: Request, principal: Principal, size: int) -> None:
     limit = request.app.state.settings.evidence_bytes_per_client_per_hour
     async with intake(request).pool.connection() as conn:
-        wait = await store.hit_rate_limit(conn, f"evidence-client_{principal.client_id}", limit=limit,
-                                          window_seconds=3600, amount=size)
+        wait = await store.hit_rate_limit(
+            conn, f"evidence-client_{principal.client_id}", limit=limit, window_seconds=3600, amount=size
+        )
     if wait is not None:
         raise TooManyRequests(
             "Upload quota used up",
@@ -344,12 +383,20 @@ async def submit_form(request: Request) -> HTMLResponse:
         errors = {"evidence": str(rejected)}
         return HTMLResponse(pages.render_form(site_row, counties, values=values, errors=errors), status_code=422)
     try:
-        filed = await service.file(submission, evidence=refs, uploads=blobs, client_ip=client_ip(request),
-                                   idempotency_key=values.get("form_token") or None)
+        filed = await service.file(
+            submission,
+            evidence=refs,
+            uploads=blobs,
+            client_ip=client_ip(request),
+            idempotency_key=values.get("form_token") or None,
+        )
     except TooManyRequests as limited:
         errors = {"_form": (limited.detail or "").split(" Too many", 1)[0] or "提交次数过多，请稍后再试"}
-        return HTMLResponse(pages.render_form(site_row, counties, values=values, errors=errors), status_code=429,
-                            headers={"Retry-After": str(limited.retry_after)})
+        return HTMLResponse(
+            pages.render_form(site_row, counties, values=values, errors=errors),
+            status_code=429,
+            headers={"Retry-After": str(limited.retry_after)},
+        )
     except Problem as problem:
         if problem.status == 422:  # this form was already filed, then edited: file it as a new complaint
             values.pop("form_token", None)
@@ -365,19 +412,24 @@ async def status_form() -> HTMLResponse:
 
 
 @router.post("/status", response_class=HTMLResponse, include_in_schema=False)
-async def status_page(
-    request: Request, complaint_id: str = Form(""), tracking_code: str = Form("")
-) -> Response:
+async def status_page(request: Request, complaint_id: str = Form(""), tracking_code: str = Form("")) -> Response:
     complaint_id = identifiers.normalise_complaint_id(complaint_id) or complaint_id.strip().upper()
     values = {"complaint_id": complaint_id}
     try:
-        row = await lookups.look_up(intake(request), complaint_id, tracking_code, client_ip(request)) \
-            if complaint_id else None
+        row = (
+            await lookups.look_up(intake(request), complaint_id, tracking_code, client_ip(request))
+            if complaint_id
+            else None
+        )
     except TooManyRequests as limited:
         error = f"查询码错误次数过多，请 {max(1, limited.retry_after // 60)} 分钟后再试，或拨打 12333 热线。"
-        return HTMLResponse(pages.render_status_form(values=values, error=error), status_code=429,
-                            headers={"Retry-After": str(limited.retry_after)})
+        return HTMLResponse(
+            pages.render_status_form(values=values, error=error),
+            status_code=429,
+            headers={"Retry-After": str(limited.retry_after)},
+        )
     if row is None:
-        return HTMLResponse(pages.render_status_form(values=values, error="投诉编号或查询码不正确，请核对后再试。"),
-                            status_code=404)
+        return HTMLResponse(
+            pages.render_status_form(values=values, error="投诉编号或查询码不正确，请核对后再试。"), status_code=404
+        )
     return HTMLResponse(pages.render_status(await complaint_status(request.app, row)))

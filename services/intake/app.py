@@ -40,6 +40,8 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         app.state.employers = EmployerRegister(app.state.pool)
 
     app = create_service_app(SPEC, settings, [router, employer_router], on_startup=on_startup)
-    app.state.evidence = LocalEvidenceStore(settings.evidence_path, max_bytes=settings.evidence_max_bytes, cipher=cipher)
+    app.state.evidence = LocalEvidenceStore(
+        settings.evidence_path, max_bytes=settings.evidence_max_bytes, cipher=cipher
+    )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

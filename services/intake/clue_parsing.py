@@ -130,8 +130,9 @@ def parse_clues(
             continue
         fields = {**_rename_columns(item), "channel": "clue_import"}
         try:
-            submission = validate_submission(fields, counties=counties, today=today,
-                                             stale_after_years=stale_after_years)
+            submission = validate_submission(
+                fields, counties=counties, today=today, stale_after_years=stale_after_years
+            )
         except SubmissionInvalid as invalid:
             yield ParsedClue(number, None, invalid.errors)
         else:
@@ -144,13 +145,15 @@ def clue_fingerprint(s: ComplaintSubmission, *, key: bytes | None = None) -> str
     Pass the deployment's reference key: an unkeyed hash of an ID number can be reversed by trying every
     possible number, and the fingerprint is stored beside the clue.
     """
-    material = "|".join([
-        s.id_number.upper(),
-        normalise_employer_name(s.employer_name),
-        s.site_id or normalise_project_name(s.project_name),
-        s.period_start.isoformat(),
-        s.period_end.isoformat(),
-    ]).encode()
+    material = "|".join(
+        [
+            s.id_number.upper(),
+            normalise_employer_name(s.employer_name),
+            s.site_id or normalise_project_name(s.project_name),
+            s.period_start.isoformat(),
+            s.period_end.isoformat(),
+        ]
+    ).encode()
     if key:
         return hmac.new(key, b"clue|" + material, hashlib.sha256).hexdigest()
     return hashlib.sha256(material).hexdigest()

@@ -33,19 +33,28 @@ async def import_clues(
     return {"source": source, "rows": len(results), "counts": counts, "results": results}
 
 
-async def _import_row(service: Intake, principal: Principal, parsed: clue_parsing.ParsedClue, source: str) -> dict[str, Any]:
+async def _import_row(
+    service: Intake, principal: Principal, parsed: clue_parsing.ParsedClue, source: str
+) -> dict[str, Any]:
     if parsed.errors:
-        return {"row": parsed.row, "result": "invalid",
-                "errors": [{"field": e.field, "code": e.code, "message": e.message} for e in parsed.errors]}
+        return {
+            "row": parsed.row,
+            "result": "invalid",
+            "errors": [{"field": e.field, "code": e.code, "message": e.message} for e in parsed.errors],
+        }
     assert parsed.submission is not None
     county = parsed.submission.county_code
     if not principal.may_see_county(county):
-        return {"row": parsed.row, "result": "refused", "errors": [
-            {"field": "county_code", "code": "out_of_scope", "message": OUT_OF_SCOPE.format(county=county)}]}
+        return {
+            "row": parsed.row,
+            "result": "refused",
+            "errors": [{"field": "county_code", "code": "out_of_scope", "message": OUT_OF_SCOPE.format(county=county)}],
+        }
     fingerprint = clue_parsing.clue_fingerprint(parsed.submission, key=service.reference_key)
     try:
-        filed = await service.file(parsed.submission, evidence=[], client_ip=None, clue=(fingerprint, source),
-                                   principal=principal)
+        filed = await service.file(
+            parsed.submission, evidence=[], client_ip=None, clue=(fingerprint, source), principal=principal
+        )
     except store.DuplicateClue as dup:
         if principal.may_see_county(dup.county_code):
             return {"row": parsed.row, "result": "duplicate", "complaint_id": dup.complaint_id}

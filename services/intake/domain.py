@@ -96,10 +96,45 @@ LABELS: dict[str, str] = {
 
 # First two digits of a resident ID number: provinces, plus 81/82/83 for the residence permits of
 # Hong Kong, Macao and Taiwan residents, which use the same 18-character format.
-ID_PROVINCES = frozenset({
-    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43",
-    "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82", "83",
-})
+ID_PROVINCES = frozenset(
+    {
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+        "83",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -156,11 +191,13 @@ class ComplaintSubmissionIn(BaseModel):
     worker_name: str = Field(examples=["张三"], description="The complainant's name (stored encrypted)")
     id_number: str = Field(examples=["11010519491231002X"], description="Resident ID number, 18 characters")
     phone: str = Field(examples=["13800138000"], description="Mainland mobile number, 11 digits")
-    bank_card: str | None = Field(None, examples=["6222021234567890128"],
-                                  description="Optional bank card for the payment (Luhn-checked)")
+    bank_card: str | None = Field(
+        None, examples=["6222021234567890128"], description="Optional bank card for the payment (Luhn-checked)"
+    )
     employer_name: str = Field(examples=["邯郸市某建筑劳务有限公司"], description="Who owes the wages")
-    employer_credit_code: str | None = Field(None, examples=["91130400MA07ABCD12"],
-                                             description="Unified social credit code (18 chars) if known")
+    employer_credit_code: str | None = Field(
+        None, examples=["91130400MA07ABCD12"], description="Unified social credit code (18 chars) if known"
+    )
     site_id: str | None = Field(None, examples=["HD-2026-0001"], description="Registered site (from the QR code)")
     project_name: str = Field(examples=["丛台区某安置房项目"], description="Project or site name")
     county_code: str = Field(examples=["130403"], description="County code from the configured list")
@@ -169,10 +206,16 @@ class ComplaintSubmissionIn(BaseModel):
     amount_owed: Decimal | str = Field(examples=["18600.00"], description="Yuan, positive, at most 2 decimals")
     # The default (1) is said in the description, not as the schema's `default`: a generated Java client types
     # the number-or-text field as a wrapper class, which cannot hold a literal default.
-    workers_affected: int | str = Field(1, examples=[12], description="How many workers are owed (1 for oneself, "
-                                        "when left out)", json_schema_extra=_without_default)
-    description: str = Field(examples=["2026年6月至9月在该项目做钢筋工，工资一直未发放。"],
-                             description="What happened, in the worker's words (5 to 2000 characters)")
+    workers_affected: int | str = Field(
+        1,
+        examples=[12],
+        description="How many workers are owed (1 for oneself, when left out)",
+        json_schema_extra=_without_default,
+    )
+    description: str = Field(
+        examples=["2026年6月至9月在该项目做钢筋工，工资一直未发放。"],
+        description="What happened, in the worker's words (5 to 2000 characters)",
+    )
     confidential: bool = Field(False, description="Keep the complainant's identity from the employer")
     channel: Channel | None = Field(None, description="Set by the server; clerks need not send it")
     evidence: list[str] = Field(default_factory=list, description="sha256 of files uploaded to /v1/evidence")

@@ -38,24 +38,28 @@ Conn = AsyncConnection[Any]
 async def _known(conn: Conn, county: str, name_key: str) -> tuple[str | None, list[str]]:
     """(the code an inspector linked to the name, the codes complaints gave with it) in one county."""
     cur = conn.cursor(row_factory=dict_row)
-    await cur.execute("SELECT credit_code FROM employer_links WHERE county_code = %s AND name_key = %s",
-                      (county, name_key))
+    await cur.execute(
+        "SELECT credit_code FROM employer_links WHERE county_code = %s AND name_key = %s", (county, name_key)
+    )
     linked = await cur.fetchone()
     await cur.execute(
         "SELECT credit_code FROM employer_names WHERE county_code = %s AND name_key = %s ORDER BY credit_code",
-        (county, name_key))
+        (county, name_key),
+    )
     return (linked["credit_code"] if linked else None), [row["credit_code"] for row in await cur.fetchall()]
 
 
-async def identify(conn: Conn, *, county: str, name_key: str, credit_code: str | None, complaint_id: str,
-                   at: datetime) -> EmployerIdentity:
+async def identify(
+    conn: Conn, *, county: str, name_key: str, credit_code: str | None, complaint_id: str, at: datetime
+) -> EmployerIdentity:
     """The employer of a complaint being filed, in the filing's transaction: a complaint that gives a code
     teaches the register; one that gives a name alone is matched against it."""
     if credit_code:
         await conn.execute(
             "INSERT INTO employer_names (county_code, name_key, credit_code, first_complaint_id, first_seen) "
             "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-            (county, name_key, credit_code, complaint_id, at))
+            (county, name_key, credit_code, complaint_id, at),
+        )
         return identify_employer(credit_code, None, ())
     linked, learnt = await _known(conn, county, name_key)
     return identify_employer(None, linked, learnt)
@@ -94,16 +98,22 @@ class EmployerLinkView(BaseModel):
 def _name_key(name: str) -> str:
     key = identifiers.normalise_employer_name(name)
     if not key:
-        raise Invalid("The employer is not valid", "请填写用人单位名称 / the employer's name is required",
-                      errors=[{"field": "employer_name", "code": "required", "message": "the name is required"}])
+        raise Invalid(
+            "The employer is not valid",
+            "请填写用人单位名称 / the employer's name is required",
+            errors=[{"field": "employer_name", "code": "required", "message": "the name is required"}],
+        )
     return key
 
 
 def _county(principal: Principal, county: str | None) -> str:
     county = county or principal.county
     if county is None:
-        raise Invalid("The county is missing", "county_code is required for a client of every county",
-                      errors=[{"field": "county_code", "code": "required", "message": "name the county"}])
+        raise Invalid(
+            "The county is missing",
+            "county_code is required for a client of every county",
+            errors=[{"field": "county_code", "code": "required", "message": "name the county"}],
+        )
     if not principal.may_see_county(county):
         raise Forbidden("This client acts on its own county's employers only.")
     return county
@@ -113,8 +123,11 @@ def _credit_code(value: str) -> str:
     code, error = field_checks.check_credit_code(value, "credit_code")
     if error is not None or code is None:
         message = error.message if error else "the credit code is required"
-        raise Invalid("The credit code is not valid", message,
-                      errors=[{"field": "credit_code", "code": error.code if error else "required", "message": message}])
+        raise Invalid(
+            "The credit code is not valid",
+            message,
+            errors=[{"field": "credit_code", "code": error.code if error else "required", "message": message}],
+        )
     return code
 
 
@@ -128,12 +141,19 @@ class EmployerRegister:
             linked, learnt = await _known(conn, county, key)
         found = identify_employer(None, linked, learnt)
         return EmployerIdentityView(
-            county_code=county, employer_name_key=key, name_ref=employer_ref(None, key), linked_credit_code=linked,
-            learnt_credit_codes=learnt, credit_code=found.credit_code, basis=found.basis,
-            employer_ref=employer_ref(found.credit_code, key))
+            county_code=county,
+            employer_name_key=key,
+            name_ref=employer_ref(None, key),
+            linked_credit_code=linked,
+            learnt_credit_codes=learnt,
+            credit_code=found.credit_code,
+            basis=found.basis,
+            employer_ref=employer_ref(found.credit_code, key),
+        )
 
-    async def link(self, principal: Principal, county: str | None, name: str, credit_code: str,
-                   reason: str) -> tuple[EmployerLinkView, bool]:
+    async def link(
+        self, principal: Principal, county: str | None, name: str, credit_code: str, reason: str
+    ) -> tuple[EmployerLinkView, bool]:
         """Link a name to a credit code in a county: (the link, whether it is new). The same link again
         answers the first one and changes nothing; a name already linked to another code is refused (409)."""
         county, key, code = _county(principal, county), _name_key(name), _credit_code(credit_code)
@@ -143,12 +163,12 @@ class EmployerRegister:
             # A concurrent link of the same name committed first: answer as to a repeat.
             return await self._link(principal, county, name.strip(), key, code, reason.strip())
 
-    async def _link(self, principal: Principal, county: str, name: str, key: str, code: str,
-                    reason: str) -> tuple[EmployerLinkView, bool]:
+    async def _link(
+        self, principal: Principal, county: str, name: str, key: str, code: str, reason: str
+    ) -> tuple[EmployerLinkView, bool]:
         async with self.pool.connection() as conn, conn.transaction():
             cur = conn.cursor(row_factory=dict_row)
-            await cur.execute("SELECT * FROM employer_links WHERE county_code = %s AND name_key = %s",
-                              (county, key))
+            await cur.execute("SELECT * FROM employer_links WHERE county_code = %s AND name_key = %s", (county, key))
             existing = await cur.fetchone()
             if existing is not None:
                 if existing["credit_code"] != code:
@@ -156,28 +176,51 @@ class EmployerRegister:
                         "Employer already linked",
                         f"this name is linked to {existing['credit_code']} in county {county} since "
                         f"{existing['linked_at']:%Y-%m-%d}; a name is linked to one credit code",
-                        code="employer-already-linked", credit_code=existing["credit_code"])
+                        code="employer-already-linked",
+                        credit_code=existing["credit_code"],
+                    )
                 return _view(existing), False
             now = datetime.now(UTC)
             await conn.execute(
                 "INSERT INTO employer_links (county_code, name_key, employer_name, credit_code, linked_by, reason, "
                 "linked_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (county, key, name, code, principal.client_id, reason, now))
-            view = EmployerLinkView(county_code=county, employer_name=name, employer_name_key=key,
-                                    name_ref=employer_ref(None, key), credit_code=code,
-                                    employer_ref=employer_ref(code, key), linked_by=principal.client_id,
-                                    reason=reason, linked_at=now)
+                (county, key, name, code, principal.client_id, reason, now),
+            )
+            view = EmployerLinkView(
+                county_code=county,
+                employer_name=name,
+                employer_name_key=key,
+                name_ref=employer_ref(None, key),
+                credit_code=code,
+                employer_ref=employer_ref(code, key),
+                linked_by=principal.client_id,
+                reason=reason,
+                linked_at=now,
+            )
             event = EmployerLinked(**view.model_dump())
-            await add_event_async(conn, Topics.INTAKE_COMPLAINTS,
-                                  EventEnvelope.wrap(event, subject=view.name_ref, producer="intake"))
-            await audit.record(conn, principal, "employer.linked", view.name_ref,
-                               detail={"county": county, "credit_code": code, "reason": reason})
+            await add_event_async(
+                conn, Topics.INTAKE_COMPLAINTS, EventEnvelope.wrap(event, subject=view.name_ref, producer="intake")
+            )
+            await audit.record(
+                conn,
+                principal,
+                "employer.linked",
+                view.name_ref,
+                detail={"county": county, "credit_code": code, "reason": reason},
+            )
         return view, True
 
 
 def _view(row: dict[str, Any]) -> EmployerLinkView:
     key = row["name_key"]
-    return EmployerLinkView(county_code=row["county_code"], employer_name=row["employer_name"], employer_name_key=key,
-                            name_ref=employer_ref(None, key), credit_code=row["credit_code"],
-                            employer_ref=employer_ref(row["credit_code"], key), linked_by=row["linked_by"],
-                            reason=row["reason"], linked_at=row["linked_at"])
+    return EmployerLinkView(
+        county_code=row["county_code"],
+        employer_name=row["employer_name"],
+        employer_name_key=key,
+        name_ref=employer_ref(None, key),
+        credit_code=row["credit_code"],
+        employer_ref=employer_ref(row["credit_code"], key),
+        linked_by=row["linked_by"],
+        reason=row["reason"],
+        linked_at=row["linked_at"],
+    )

@@ -49,8 +49,9 @@ def http_client(*, connect_timeout: float = 5, read_timeout: float = 30, retries
     return urllib3.PoolManager(
         timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
         maxsize=10,
-        retries=urllib3.Retry(total=retries, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504],
-                              allowed_methods=None),  # PUTs too: an object's PUT is idempotent
+        retries=urllib3.Retry(
+            total=retries, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504], allowed_methods=None
+        ),  # PUTs too: an object's PUT is idempotent
     )
 
 
@@ -92,8 +93,14 @@ class S3EvidenceStore:
         self.limits = EvidenceLimits(max_bytes=max_bytes)
         self.cipher = cipher
         # With the region given, the client asks the store for none (a GetBucketLocation per bucket).
-        self.client: Minio = Minio(parts.netloc, access_key=access_key, secret_key=secret_key, region=region,
-                                   secure=parts.scheme == "https", http_client=http or http_client())
+        self.client: Minio = Minio(
+            parts.netloc,
+            access_key=access_key,
+            secret_key=secret_key,
+            region=region,
+            secure=parts.scheme == "https",
+            http_client=http or http_client(),
+        )
         if addressing == "virtual":
             self.client.enable_virtual_style_endpoint()
         else:
@@ -112,7 +119,10 @@ class S3EvidenceStore:
             return ref
         stored = seal_evidence(self.cipher, ref, data)
         self.client.put_object(
-            self.bucket, self.key_of(ref.sha256), io.BytesIO(stored), len(stored),
+            self.bucket,
+            self.key_of(ref.sha256),
+            io.BytesIO(stored),
+            len(stored),
             content_type="application/octet-stream" if self.cipher else ref.media_type,
             metadata={META_MEDIA_TYPE: ref.media_type, META_SIZE: str(ref.size)},
             part_size=self.part_size,
@@ -159,5 +169,8 @@ class S3EvidenceStore:
         # Objects stored before sealing carry no metadata: their own type and length are the file's.
         media_type = metadata.get(f"x-amz-meta-{META_MEDIA_TYPE}") or stat.content_type or ""
         size = metadata.get(f"x-amz-meta-{META_SIZE}") or stat.size or 0
-        return EvidenceRef(check_reference(sha256), int(size),
-                           media_type if media_type in ACCEPTED_TYPES else "application/octet-stream")
+        return EvidenceRef(
+            check_reference(sha256),
+            int(size),
+            media_type if media_type in ACCEPTED_TYPES else "application/octet-stream",
+        )

@@ -78,8 +78,7 @@ def check_worker_name(value: Any) -> tuple[str, FieldError | None]:
     name = free_text(unicodedata.normalize("NFKC", str(value)) if value is not None else None)
     error = length_error("worker_name", name, TEXT_LIMITS["worker_name"])
     if error is None and not _NAME.match(name):
-        error = FieldError("worker_name", "invalid_chars",
-                           "姓名只能包含汉字或字母 / the name may contain letters only")
+        error = FieldError("worker_name", "invalid_chars", "姓名只能包含汉字或字母 / the name may contain letters only")
     return name, error
 
 
@@ -97,29 +96,37 @@ def check_id_number(value: Any, *, today: date, field: str = "id_number") -> tup
     if not compact:
         return None, FieldError(field, "required", "请填写身份证号码 / the ID number is required")
     if len(compact) != 18:
-        return None, FieldError(field, "length",
-                                "身份证号码应为18位（旧的15位号码已停用） / an ID number has 18 characters")
+        return None, FieldError(
+            field, "length", "身份证号码应为18位（旧的15位号码已停用） / an ID number has 18 characters"
+        )
     if not compact[:17].isdigit() or not (compact[17].isdigit() or compact[17] == "X"):
-        return None, FieldError(field, "format",
-                                "身份证号码前17位应为数字，最后一位是数字或X / 17 digits then a digit or X")
+        return None, FieldError(
+            field, "format", "身份证号码前17位应为数字，最后一位是数字或X / 17 digits then a digit or X"
+        )
     if compact[17] != ric.calc_check_digit(compact):
-        return None, FieldError(field, "check_digit",
-                                "身份证号码有误（校验位不对），请逐位核对 / the ID number's check digit is wrong")
+        return None, FieldError(
+            field, "check_digit", "身份证号码有误（校验位不对），请逐位核对 / the ID number's check digit is wrong"
+        )
     # The permanent residence ID of foreigners (2023 format) starts with 9, then the province.
     province = compact[1:3] if compact[0] == "9" else compact[:2]
     if province not in ID_PROVINCES:
-        return None, FieldError(field, "region",
-                                "身份证号码前两位地区码不正确 / the region code of the ID number is not valid")
+        return None, FieldError(
+            field, "region", "身份证号码前两位地区码不正确 / the region code of the ID number is not valid"
+        )
     try:
         birth = ric.get_birth_date(compact)
     except StdnumError:
         birth = None
     if birth is None or birth.year < EARLIEST_BIRTH_YEAR:
-        return None, FieldError(field, "birth_date",
-                                "身份证号码中的出生日期不存在 / the birth date in the ID number is not a real date")
+        return None, FieldError(
+            field, "birth_date", "身份证号码中的出生日期不存在 / the birth date in the ID number is not a real date"
+        )
     if birth > today:
-        return None, FieldError(field, "birth_date_future",
-                                "身份证号码中的出生日期晚于今天 / the birth date in the ID number is in the future")
+        return None, FieldError(
+            field,
+            "birth_date_future",
+            "身份证号码中的出生日期晚于今天 / the birth date in the ID number is in the future",
+        )
     return compact, None
 
 
@@ -127,12 +134,13 @@ def check_phone(value: Any) -> tuple[str | None, FieldError | None]:
     phone = folded_ascii(value, r"[\s()-]")
     for prefix in ("+86", "0086", "86"):
         if phone.startswith(prefix) and len(phone) == len(prefix) + 11:
-            phone = phone[len(prefix):]
+            phone = phone[len(prefix) :]
     if not phone:
         return None, FieldError("phone", "required", "请填写手机号码 / the mobile number is required")
     if not MOBILE.match(phone):
-        return None, FieldError("phone", "invalid",
-                                "请填写11位手机号码（1开头） / an 11-digit mainland mobile number starting with 1")
+        return None, FieldError(
+            "phone", "invalid", "请填写11位手机号码（1开头） / an 11-digit mainland mobile number starting with 1"
+        )
     return phone, None
 
 
@@ -147,11 +155,13 @@ def check_credit_code(value: Any, field: str = "employer_credit_code") -> tuple[
     except InvalidLength:
         return None, FieldError(field, "length", f"{label}应为18位 / a credit code has 18 characters")
     except InvalidChecksum:
-        return None, FieldError(field, "check_digit",
-                                f"{label}有误（末位校验码不对），请核对 / the credit code's check character is wrong")
+        return None, FieldError(
+            field, "check_digit", f"{label}有误（末位校验码不对），请核对 / the credit code's check character is wrong"
+        )
     except (InvalidFormat, StdnumError):
-        return None, FieldError(field, "format",
-                                f"{label}格式不正确 / not a unified social credit code (digits and letters, no I O S V Z)")
+        return None, FieldError(
+            field, "format", f"{label}格式不正确 / not a unified social credit code (digits and letters, no I O S V Z)"
+        )
 
 
 def check_bank_card(value: Any) -> tuple[str | None, FieldError | None]:
@@ -159,11 +169,15 @@ def check_bank_card(value: Any) -> tuple[str | None, FieldError | None]:
     if not card:
         return None, None
     if not card.isdigit() or not 12 <= len(card) <= 19:
-        return None, FieldError("bank_card", "format",
-                                "银行卡号应为12到19位数字；不确定可以不填 / 12 to 19 digits; may be left empty")
+        return None, FieldError(
+            "bank_card", "format", "银行卡号应为12到19位数字；不确定可以不填 / 12 to 19 digits; may be left empty"
+        )
     if not luhn.is_valid(card):
-        return None, FieldError("bank_card", "check_digit",
-                                "银行卡号有误，请核对；不确定可以不填 / the card number does not check; may be left empty")
+        return None, FieldError(
+            "bank_card",
+            "check_digit",
+            "银行卡号有误，请核对；不确定可以不填 / the card number does not check; may be left empty",
+        )
     return card, None
 
 
@@ -189,8 +203,11 @@ def check_amount(value: Any, *, maximum: Decimal = MAX_AMOUNT) -> tuple[Decimal 
     if amount <= 0:
         return None, FieldError(field, "not_positive", "金额应大于0 / the amount must be more than 0")
     if amount > maximum:
-        return None, FieldError(field, "too_large",
-                                f"金额超过{maximum:,.0f}元，请核对 / the amount is implausibly large (over {maximum:,.0f})")
+        return None, FieldError(
+            field,
+            "too_large",
+            f"金额超过{maximum:,.0f}元，请核对 / the amount is implausibly large (over {maximum:,.0f})",
+        )
     if amount != amount.quantize(Decimal("0.01")):
         return None, FieldError(field, "precision", "金额最多保留两位小数（分） / at most 2 decimals")
     return amount.quantize(Decimal("0.01")), None
@@ -208,8 +225,9 @@ def check_workers_affected(value: Any) -> tuple[int | None, FieldError | None]:
         text = folded_ascii(value).removesuffix("人")
         count = int(text) if text.isdigit() else None
     if count is None or not 1 <= count <= MAX_WORKERS:
-        return None, FieldError(field, "invalid",
-                                f"人数应为1到{MAX_WORKERS}之间的整数 / a whole number from 1 to {MAX_WORKERS}")
+        return None, FieldError(
+            field, "invalid", f"人数应为1到{MAX_WORKERS}之间的整数 / a whole number from 1 to {MAX_WORKERS}"
+        )
     return count, None
 
 
@@ -249,5 +267,6 @@ def check_county(value: Any, counties: Mapping[str, str]) -> tuple[str | None, F
         return by_name[text], None
     if not text:
         return None, FieldError("county_code", "required", "请选择所在区县 / choose a county")
-    return None, FieldError("county_code", "unknown",
-                            "请从列表中选择所在区县 / choose a county from the configured list")
+    return None, FieldError(
+        "county_code", "unknown", "请从列表中选择所在区县 / choose a county from the configured list"
+    )

@@ -31,8 +31,6 @@ def mask_bank_card(card: str) -> str:
     return "**** " + card[-4:] if len(card) >= 8 else "****"
 
 
-
-
 def keyed_reference(value: str, key: bytes, *, prefix: str = "pref") -> str:
     """A stable pseudonym for a phone or ID number in events: HMAC-SHA256 under the deployment's key.
 

@@ -57,11 +57,18 @@ async def look_up(service: Intake, complaint_id: str, code: str, client_ip: str 
     """The complaint when `code` is its tracking code; None when there is no such complaint or the code is
     wrong (one answer for both). Raises `TooManyRequests` past a limit of wrong codes."""
     key = service.reference_key
-    limits = [(keyed_reference(complaint_id, key, prefix="lookup-complaint"),
-               service.wrong_codes_per_complaint_per_hour, "这个投诉编号")]
+    limits = [
+        (
+            keyed_reference(complaint_id, key, prefix="lookup-complaint"),
+            service.wrong_codes_per_complaint_per_hour,
+            "这个投诉编号",
+        )
+    ]
     if client_ip:
-        limits.insert(0, (keyed_reference(client_ip, key, prefix="lookup-ip"), service.wrong_codes_per_ip_per_hour,
-                          "这个网络地址"))
+        limits.insert(
+            0,
+            (keyed_reference(client_ip, key, prefix="lookup-ip"), service.wrong_codes_per_ip_per_hour, "这个网络地址"),
+        )
     async with service.pool.connection() as conn:
         for bucket, limit, what in limits:
             wait = await store.rate_limit_wait(conn, bucket, limit=limit, window_seconds=WINDOW_SECONDS)

@@ -45,8 +45,18 @@ _env = Environment(
 # The inputs the form shows, in their order on the page (county and project only without a site).
 SITE_FIELDS = ("county_code", "project_name")
 FORM_FIELDS = (
-    "worker_name", "id_number", "phone", "employer_name", "employer_credit_code", "amount_owed", "workers_affected",
-    "period_start", "period_end", "description", "evidence", "bank_card",
+    "worker_name",
+    "id_number",
+    "phone",
+    "employer_name",
+    "employer_credit_code",
+    "amount_owed",
+    "workers_affected",
+    "period_start",
+    "period_end",
+    "description",
+    "evidence",
+    "bank_card",
 )
 # Asked for behind a fold: few workers know it at hand, and personal data is collected only when useful.
 FOLDED_FIELDS = ("bank_card",)
@@ -119,35 +129,43 @@ def render_form(
     shown = set(FORM_FIELDS) | (set() if site else set(SITE_FIELDS))
     # Errors of fields the page does not show (a stale site id, say) are still listed at the top.
     ordered = [f for f in (*SITE_FIELDS, *FORM_FIELDS) if f in errors] + sorted(
-        f for f in errors if f not in shown and f not in SITE_FIELDS and f != "_form")
-    return _env.get_template("form.html").render(_common(
-        site=site,
-        counties=counties,
-        values=values,
-        errors=errors,
-        field_errors=[(f, errors[f]) for f in ordered],
-        shown=shown,
-        labels=FORM_LABELS,
-        optional_open=any(values.get(f) or errors.get(f) for f in FOLDED_FIELDS),
-        action=action,
-        status_url=status_url,
-        static_url=static_url,
-        today=today.isoformat() if today else None,
-        max_files=max_files,
-        max_megabytes=f"{max_bytes / MiB:g}",
-        max_workers=domain.MAX_WORKERS,
-        # The token doubles as the Idempotency-Key: a double tap or a resend on a slow network files once.
-        form_token=secrets.token_urlsafe(16),
-    ))
+        f for f in errors if f not in shown and f not in SITE_FIELDS and f != "_form"
+    )
+    return _env.get_template("form.html").render(
+        _common(
+            site=site,
+            counties=counties,
+            values=values,
+            errors=errors,
+            field_errors=[(f, errors[f]) for f in ordered],
+            shown=shown,
+            labels=FORM_LABELS,
+            optional_open=any(values.get(f) or errors.get(f) for f in FOLDED_FIELDS),
+            action=action,
+            status_url=status_url,
+            static_url=static_url,
+            today=today.isoformat() if today else None,
+            max_files=max_files,
+            max_megabytes=f"{max_bytes / MiB:g}",
+            max_workers=domain.MAX_WORKERS,
+            # The token doubles as the Idempotency-Key: a double tap or a resend on a slow network files once.
+            form_token=secrets.token_urlsafe(16),
+        )
+    )
 
 
 def render_submitted(
     complaint_id: str, tracking_code: str, *, status_url: str = "/status", static_url: str = "/static"
 ) -> str:
     """The answer to a filed complaint: its number and tracking code, large, and how to follow it."""
-    return _env.get_template("submitted.html").render(_common(
-        complaint_id=complaint_id, tracking_code=tracking_code, status_url=status_url, static_url=static_url,
-    ))
+    return _env.get_template("submitted.html").render(
+        _common(
+            complaint_id=complaint_id,
+            tracking_code=tracking_code,
+            status_url=status_url,
+            static_url=static_url,
+        )
+    )
 
 
 def render_status_form(
@@ -160,10 +178,15 @@ def render_status_form(
 ) -> str:
     """Where the worker enters the complaint number and tracking code. The code is never echoed back."""
     kept = {"complaint_id": str((values or {}).get("complaint_id", ""))}
-    return _env.get_template("status_form.html").render(_common(
-        values=kept, error=chinese_part(error) if error else None, action=action, form_url=form_url,
-        static_url=static_url,
-    ))
+    return _env.get_template("status_form.html").render(
+        _common(
+            values=kept,
+            error=chinese_part(error) if error else None,
+            action=action,
+            form_url=form_url,
+            static_url=static_url,
+        )
+    )
 
 
 def local_day(value: Any) -> str:
@@ -185,15 +208,18 @@ def render_status(status: Mapping[str, Any], *, status_form_url: str = "/status"
     texts = STATUS_TEXTS
     stage = str(status.get("stage") or "received")
     # In the process's own order, oldest first.
-    timeline = [{"day": local_day(entry.get("at")), "text": entry.get("text", "")}
-                for entry in status.get("timeline") or []]
-    return _env.get_template("status.html").render(_common(
-        status=status,
-        stage_text=status.get("stage_text") or texts["stage"].get(stage, stage),
-        case_stage_text=texts["case_stage"].get(str(status.get("case_stage") or "")),
-        closure_text=texts["closure_reason"].get(str(status.get("closure_reason") or "")),
-        next_deadline=local_day(status.get("next_deadline")) if status.get("next_deadline") else None,
-        timeline=timeline,
-        status_form_url=status_form_url,
-        static_url=static_url,
-    ))
+    timeline = [
+        {"day": local_day(entry.get("at")), "text": entry.get("text", "")} for entry in status.get("timeline") or []
+    ]
+    return _env.get_template("status.html").render(
+        _common(
+            status=status,
+            stage_text=status.get("stage_text") or texts["stage"].get(stage, stage),
+            case_stage_text=texts["case_stage"].get(str(status.get("case_stage") or "")),
+            closure_text=texts["closure_reason"].get(str(status.get("closure_reason") or "")),
+            next_deadline=local_day(status.get("next_deadline")) if status.get("next_deadline") else None,
+            timeline=timeline,
+            status_form_url=status_form_url,
+            static_url=static_url,
+        )
+    )

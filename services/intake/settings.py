@@ -23,12 +23,14 @@ class IntakeSettings(ServiceSettings):
     evidence_max_bytes: int = Field(10 * 1024 * 1024, alias="INTAKE_EVIDENCE_MAX_BYTES", ge=1024)
     evidence_max_files: int = Field(5, alias="INTAKE_EVIDENCE_MAX_FILES", ge=0)
     # Bytes of evidence one client address may upload through the form in an hour.
-    evidence_bytes_per_ip_per_hour: int = Field(100 * 1024 * 1024, alias="INTAKE_EVIDENCE_BYTES_PER_IP_PER_HOUR",
-                                                ge=1024, le=2**31 - 1)
+    evidence_bytes_per_ip_per_hour: int = Field(
+        100 * 1024 * 1024, alias="INTAKE_EVIDENCE_BYTES_PER_IP_PER_HOUR", ge=1024, le=2**31 - 1
+    )
     # Bytes of evidence one agency client may upload through `POST /v1/evidence` in an hour (a scanned case
     # file is large; a leaked token must still not fill the disk).
     evidence_bytes_per_client_per_hour: int = Field(
-        1024 * 1024 * 1024, alias="INTAKE_EVIDENCE_BYTES_PER_CLIENT_PER_HOUR", ge=1024, le=2**31 - 1)
+        1024 * 1024 * 1024, alias="INTAKE_EVIDENCE_BYTES_PER_CLIENT_PER_HOUR", ge=1024, le=2**31 - 1
+    )
     # The intake worker deletes evidence files no complaint references once they are this old, every interval.
     evidence_sweep_grace_seconds: int = Field(86400, alias="INTAKE_EVIDENCE_SWEEP_GRACE_SECONDS", ge=1)
     evidence_sweep_interval_seconds: float = Field(3600, alias="INTAKE_EVIDENCE_SWEEP_INTERVAL_SECONDS", gt=0)

@@ -36,8 +36,11 @@ def _received_view(row: dict[str, Any]) -> dict[str, Any]:
         "overdue": False,
         "next_deadline": None,
         "timeline": [
-            {"at": row["submitted_at"].isoformat(), "kind": "complaint.submitted",
-             "text": "投诉已提交，系统已登记。劳动保障监察机构将在5个工作日内决定是否受理。"}
+            {
+                "at": row["submitted_at"].isoformat(),
+                "kind": "complaint.submitted",
+                "text": "投诉已提交，系统已登记。劳动保障监察机构将在5个工作日内决定是否受理。",
+            }
         ],
     }
 
@@ -49,12 +52,12 @@ async def complaint_status(app: FastAPI, row: dict[str, Any]) -> dict[str, Any]:
         return _received_view(row)
     try:
         handle = client.get_workflow_handle(complaint_workflow_id(row["complaint_id"]))
-        status = await asyncio.wait_for(
-            handle.query(Queries.STATUS, result_type=ComplaintStatus), timeout=5
-        )
+        status = await asyncio.wait_for(handle.query(Queries.STATUS, result_type=ComplaintStatus), timeout=5)
     except (RPCError, TimeoutError) as exc:
-        log.warning("status query failed; answering from the intake record",
-                    extra={"complaint_id": row["complaint_id"], "error": type(exc).__name__})
+        log.warning(
+            "status query failed; answering from the intake record",
+            extra={"complaint_id": row["complaint_id"], "error": type(exc).__name__},
+        )
         return _received_view(row)
     # The decision suggested to the inspector is the inspector's to make, not for the worker's status page.
     view = status.model_dump(mode="json", exclude={"suggested_decision"})

@@ -164,9 +164,7 @@ async def hit_rate_limit(
     return wait if hits > limit else None
 
 
-async def rate_limit_wait(
-    conn: AsyncConnection[Any], bucket: str, *, limit: int, window_seconds: int
-) -> int | None:
+async def rate_limit_wait(conn: AsyncConnection[Any], bucket: str, *, limit: int, window_seconds: int) -> int | None:
     """Seconds to wait when `bucket` has had `limit` hits in its current window already, else None (nothing
     is counted)."""
     cursor = await conn.execute(
@@ -232,11 +230,20 @@ async def get_site(conn: AsyncConnection[Any], site_id: str, *, for_update: bool
 SITES = Keyset("sites", "site_id", "text", "site_id", descending=False)
 
 
-async def list_sites(conn: AsyncConnection[Any], county: str | None, limit: int,
-                     cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+async def list_sites(
+    conn: AsyncConnection[Any], county: str | None, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
     """A page of the registered sites (of one county, or all)."""
-    return await SITES.fetch(conn, "*", "sites", ["(%s::text IS NULL OR county_code = %s)"], [county, county],
-                             limit=limit, cursor=cursor, id_field="site_id")
+    return await SITES.fetch(
+        conn,
+        "*",
+        "sites",
+        ["(%s::text IS NULL OR county_code = %s)"],
+        [county, county],
+        limit=limit,
+        cursor=cursor,
+        id_field="site_id",
+    )
 
 
 async def record_workflow_start(conn: AsyncConnection[Any], complaint_id: str, workflow_id: str) -> None:

@@ -102,8 +102,13 @@ class Intake:
                         await asyncio.to_thread(self.evidence_store.put, data)
                 # The employer register's answer is taken here, once, and published with the complaint.
                 employer = await employers.identify(
-                    conn, county=row.county_code, name_key=row.employer_name_key,
-                    credit_code=row.employer_credit_code, complaint_id=complaint_id, at=now)
+                    conn,
+                    county=row.county_code,
+                    name_key=row.employer_name_key,
+                    credit_code=row.employer_credit_code,
+                    complaint_id=complaint_id,
+                    at=now,
+                )
                 event = submitted_event(row, submission, employer)
                 sealed_response = self.cipher.seal(
                     json.dumps({"complaint_id": complaint_id, "tracking_code": tracking_code}),
@@ -117,9 +122,13 @@ class Intake:
                     clue_fingerprint=clue,
                 )
                 await audit.record(
-                    conn, principal, "complaint.filed", complaint_id,
+                    conn,
+                    principal,
+                    "complaint.filed",
+                    complaint_id,
                     fields=["worker_name", "id_number", "phone"] + (["bank_card"] if submission.bank_card else []),
-                    detail={"channel": submission.channel}, actor=None if principal else "public-form",
+                    detail={"channel": submission.channel},
+                    actor=None if principal else "public-form",
                 )
         except UniqueViolation:
             # A concurrent request with the same Idempotency-Key (or the same clue) committed first.
@@ -165,8 +174,15 @@ class Intake:
             ip_ref = keyed_reference(client_ip, self.reference_key, prefix="ip")
             checks.insert(0, (ip_ref, self.complaints_per_ip_per_hour, 3600, "网络地址", 1))
             if upload_bytes:
-                checks.append((keyed_reference(client_ip, self.reference_key, prefix="evidence-ip"),
-                               self.evidence_bytes_per_ip_per_hour, 3600, "网络地址", upload_bytes))
+                checks.append(
+                    (
+                        keyed_reference(client_ip, self.reference_key, prefix="evidence-ip"),
+                        self.evidence_bytes_per_ip_per_hour,
+                        3600,
+                        "网络地址",
+                        upload_bytes,
+                    )
+                )
         for bucket, limit, window, what, amount in checks:
             wait = await store.hit_rate_limit(conn, bucket, limit=limit, window_seconds=window, amount=amount)
             if wait is not None:
@@ -217,34 +233,39 @@ class Intake:
         )
 
 
-def submitted_event(row: store.ComplaintRow, s: domain.ComplaintSubmission,
-                    employer: EmployerIdentity | None = None) -> EventEnvelope:
+def submitted_event(
+    row: store.ComplaintRow, s: domain.ComplaintSubmission, employer: EmployerIdentity | None = None
+) -> EventEnvelope:
     """`complaint.submitted` v1: facts about the complaint, no personal data in clear; for an employer named
     without a code, the code the employer register matched (services/intake/employers.py)."""
     matched = employer if employer is not None and employer.basis in ("linked", "learnt") else None
-    return EventEnvelope.wrap(ComplaintSubmitted(
-        complaint_id=row.complaint_id,
-        channel=row.channel,
-        site_id=row.site_id,
-        county_code=row.county_code,
-        project_name=row.project_name,
-        employer_name=row.employer_name,
-        employer_name_key=row.employer_name_key,
-        employer_credit_code=row.employer_credit_code,
-        employer_matched_credit_code=matched.credit_code if matched else None,
-        employer_match=("linked" if matched.basis == "linked" else "learnt") if matched else None,
-        period_start=row.period_start,
-        period_end=row.period_end,
-        amount_owed=row.amount_owed,
-        workers_affected=row.workers_affected,
-        confidential=row.confidential,
-        stale_for_rejection=row.stale_for_rejection,
-        person_ref=row.person_ref,
-        phone_ref=row.phone_ref,
-        phone_masked=identifiers.mask_phone(s.phone),
-        evidence_count=len(row.evidence),
-        submitted_at=row.submitted_at,
-    ), subject=row.complaint_id, producer="intake")
+    return EventEnvelope.wrap(
+        ComplaintSubmitted(
+            complaint_id=row.complaint_id,
+            channel=row.channel,
+            site_id=row.site_id,
+            county_code=row.county_code,
+            project_name=row.project_name,
+            employer_name=row.employer_name,
+            employer_name_key=row.employer_name_key,
+            employer_credit_code=row.employer_credit_code,
+            employer_matched_credit_code=matched.credit_code if matched else None,
+            employer_match=("linked" if matched.basis == "linked" else "learnt") if matched else None,
+            period_start=row.period_start,
+            period_end=row.period_end,
+            amount_owed=row.amount_owed,
+            workers_affected=row.workers_affected,
+            confidential=row.confidential,
+            stale_for_rejection=row.stale_for_rejection,
+            person_ref=row.person_ref,
+            phone_ref=row.phone_ref,
+            phone_masked=identifiers.mask_phone(s.phone),
+            evidence_count=len(row.evidence),
+            submitted_at=row.submitted_at,
+        ),
+        subject=row.complaint_id,
+        producer="intake",
+    )
 
 
 def _request_hash(s: domain.ComplaintSubmission, evidence: list[EvidenceRef]) -> str:

@@ -40,7 +40,7 @@ def sweep_once(pool: ConnectionPool, evidence: LocalEvidenceStore, *, grace_seco
     deleted = 0
     for start in range(0, len(old), BATCH):
         with pool.connection() as conn:
-            orphans = unreferenced(conn, old[start:start + BATCH])
+            orphans = unreferenced(conn, old[start : start + BATCH])
         deleted += evidence.sweep(orphans, cutoff)
     if not old:
         evidence.sweep([], cutoff)  # upload leftovers only
@@ -50,8 +50,9 @@ def sweep_once(pool: ConnectionPool, evidence: LocalEvidenceStore, *, grace_seco
 class EvidenceSweeper:
     """A worker component: `sweep_once` every `interval_seconds` until stopped."""
 
-    def __init__(self, pool: ConnectionPool, evidence: LocalEvidenceStore, *, grace_seconds: float,
-                 interval_seconds: float) -> None:
+    def __init__(
+        self, pool: ConnectionPool, evidence: LocalEvidenceStore, *, grace_seconds: float, interval_seconds: float
+    ) -> None:
         self.pool = pool
         self.evidence = evidence
         self.grace_seconds = grace_seconds

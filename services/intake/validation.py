@@ -86,16 +86,20 @@ def validate_submission(
     start = keep(check_date(raw_value(raw, "period_start"), field="period_start", today=today))
     end = keep(check_date(raw_value(raw, "period_end"), field="period_end", today=today))
     if start and end and start > end:
-        errors.append(FieldError("period_end", "before_start",
-                                 "结束日期不能早于开始日期 / the end of the period is before its start"))
+        errors.append(
+            FieldError(
+                "period_end", "before_start", "结束日期不能早于开始日期 / the end of the period is before its start"
+            )
+        )
     amount = keep(check_amount(raw_value(raw, "amount_owed")))
     workers = keep(check_workers_affected(raw_value(raw, "workers_affected")))
     keep((None, length_error("description", texts["description"], TEXT_LIMITS["description"])))
 
     channel = folded_ascii(raw_value(raw, "channel")) or "clerk"
     if channel not in CHANNELS:
-        errors.append(FieldError("channel", "invalid",
-                                 f"提交渠道不正确 / channel must be one of {', '.join(CHANNELS)}"))
+        errors.append(
+            FieldError("channel", "invalid", f"提交渠道不正确 / channel must be one of {', '.join(CHANNELS)}")
+        )
 
     if errors:
         raise SubmissionInvalid(errors)
@@ -126,8 +130,9 @@ def validate_site_registration(raw: Mapping[str, Any], *, counties: Mapping[str,
     errors: list[FieldError] = []
     site_id = folded_ascii(raw_value(raw, "site_id"))
     if not SITE_ID.match(site_id):
-        errors.append(FieldError("site_id", "invalid",
-                                 "项目编号为3到40位字母、数字或短横线 / 3 to 40 letters, digits or dashes"))
+        errors.append(
+            FieldError("site_id", "invalid", "项目编号为3到40位字母、数字或短横线 / 3 to 40 letters, digits or dashes")
+        )
     texts = {name: free_text(raw_value(raw, name)) for name in SITE_TEXT_LIMITS}
     for name, limits in SITE_TEXT_LIMITS.items():
         error = length_error(name, texts[name], limits)

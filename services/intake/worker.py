@@ -127,8 +127,11 @@ class WorkflowStarter:
                 detach_trace_context(token)
 
         results = await asyncio.gather(*(start(event, wi) for event, wi in starts), return_exceptions=True)
-        return {event.event_id: wi for (event, wi), result in zip(starts, results, strict=True)
-                if not isinstance(result, BaseException)}
+        return {
+            event.event_id: wi
+            for (event, wi), result in zip(starts, results, strict=True)
+            if not isinstance(result, BaseException)
+        }
 
     def _loop(self) -> asyncio.AbstractEventLoop:
         # The consumer runs in its own thread; its Temporal client lives on that thread's event loop.
@@ -186,9 +189,14 @@ def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, 
     register_query_gauges(pool, dead_letters_measure(SPEC.schema, [CONSUMER_NAME]))
     components: list[Component] = [consumer]
     if isinstance(settings, IntakeSettings):
-        components.append(EvidenceSweeper(
-            pool, LocalEvidenceStore(settings.evidence_path), grace_seconds=settings.evidence_sweep_grace_seconds,
-            interval_seconds=settings.evidence_sweep_interval_seconds))
+        components.append(
+            EvidenceSweeper(
+                pool,
+                LocalEvidenceStore(settings.evidence_path),
+                grace_seconds=settings.evidence_sweep_grace_seconds,
+                interval_seconds=settings.evidence_sweep_interval_seconds,
+            )
+        )
     health_client: dict[str, Client] = {}
 
     async def temporal_ready() -> str | None:

@@ -56,7 +56,9 @@ class NewAccount:
 
     def checked(self) -> NewAccount:
         if not PERSON_ID.fullmatch(self.person_id):
-            raise AccountError("the id is 1–64 characters of a–z, 0–9, '.', '_' or '-', starting with a letter or digit")
+            raise AccountError(
+                "the id is 1–64 characters of a–z, 0–9, '.', '_' or '-', starting with a letter or digit"
+            )
         if not self.full_name.strip() or len(self.full_name) > 100:
             raise AccountError("the full name is 1–100 characters")
         if self.role in NOT_A_PERSONS_ROLE:
@@ -89,16 +91,25 @@ def _account(row: dict[str, Any], cipher: FieldCipher | None) -> PersonAccount:
     sealed = row["totp_secret_sealed"]
     if sealed is not None:
         secret = cipher.open(sealed, context=_totp_context(row["person_id"])) if cipher is not None else NOT_OPENED
-    return PersonAccount(row["person_id"], row["full_name"], Role(row["role"]), row["county"], row["department"],
-                         row["disabled"], row["password_hash"], secret)
+    return PersonAccount(
+        row["person_id"],
+        row["full_name"],
+        Role(row["role"]),
+        row["county"],
+        row["department"],
+        row["disabled"],
+        row["password_hash"],
+        secret,
+    )
 
 
 # The operator's commands, as rows in the audit trail of the issuer's schema.
 _OPERATOR = Principal("anxin-users", Role.operator)
 
 
-def add_account(conn: psycopg.Connection[Any], account: NewAccount, password: str, *, totp: bool,
-                cipher: FieldCipher | None = None) -> str | None:
+def add_account(
+    conn: psycopg.Connection[Any], account: NewAccount, password: str, *, totp: bool, cipher: FieldCipher | None = None
+) -> str | None:
     """Make the account; returns its TOTP secret when `totp` (stored sealed with `cipher`, the issuer's ring,
     which `totp` needs). AccountError if the id is taken or invalid."""
     account.checked()
@@ -110,8 +121,15 @@ def add_account(conn: psycopg.Connection[Any], account: NewAccount, password: st
         inserted = conn.execute(
             f"INSERT INTO people ({INSERTED}) VALUES (%s, %s, %s, %s, %s, false, %s, %s) "
             "ON CONFLICT (person_id) DO NOTHING RETURNING person_id",
-            (account.person_id, account.full_name.strip(), account.role.value, account.county, account.department,
-             hash_password(password), sealed),
+            (
+                account.person_id,
+                account.full_name.strip(),
+                account.role.value,
+                account.county,
+                account.department,
+                hash_password(password),
+                sealed,
+            ),
         ).fetchone()
         if inserted is None:
             raise AccountError(f"an account {account.person_id!r} exists already")
@@ -122,8 +140,10 @@ def add_account(conn: psycopg.Connection[Any], account: NewAccount, password: st
 def disable_account(conn: psycopg.Connection[Any], person_id: str) -> bool:
     """Disable the account (its next sign-in gets no token); False if there is none. Idempotent."""
     with conn.transaction():
-        row = conn.execute("UPDATE people SET disabled = true, changed_at = now() WHERE person_id = %s "
-                           "RETURNING person_id", (person_id,)).fetchone()
+        row = conn.execute(
+            "UPDATE people SET disabled = true, changed_at = now() WHERE person_id = %s RETURNING person_id",
+            (person_id,),
+        ).fetchone()
         if row is not None:
             _audit(conn, "person.disable", person_id, {})
     return row is not None
@@ -176,7 +196,7 @@ class PeopleDirectory:
         except (InvalidTag, KeyConfigError, ValueError) as error:
             # Sealed for another row, or with a key this issuer no longer holds: no code may pass. Said loudly
             # (an operator's matter), without the secret.
-            log.error("a person's TOTP secret does not open", extra={"person_id": person_id,
-                                                                      "error": type(error).__name__})
+            log.error(
+                "a person's TOTP secret does not open", extra={"person_id": person_id, "error": type(error).__name__}
+            )
             return _account({**row, "totp_secret": new_totp_secret(), "totp_secret_sealed": None}, None)
-

@@ -56,14 +56,14 @@ def create_app(settings: IssuerSettings) -> FastAPI:
     if issuer is None:
         raise SystemExit("ANXIN_TOKEN_SIGNING_JWK must be set: the token issuer signs every agency token")
     people = PeopleDirectory(_totp_cipher(settings)) if settings.people else None
-    endpoint = TokenEndpoint(verifier, issuer, settings.client_registry(), settings.token_endpoint_limits(),
-                             accounts=people)
+    endpoint = TokenEndpoint(
+        verifier, issuer, settings.client_registry(), settings.token_endpoint_limits(), accounts=people
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if people is not None:
-            prepare_named_schema(SCHEMA, MIGRATIONS, settings.database_url,
-                                 migrate_on_start=settings.migrate_on_start)
+            prepare_named_schema(SCHEMA, MIGRATIONS, settings.database_url, migrate_on_start=settings.migrate_on_start)
             people.pool = await open_async_pool(settings.database_url, SCHEMA, min_size=1, max_size=4)
         try:
             yield
@@ -72,9 +72,13 @@ def create_app(settings: IssuerSettings) -> FastAPI:
             if people is not None and people.pool is not None:
                 await people.pool.close()
 
-    app = FastAPI(title="Token issuer (令牌签发)", version="1", lifespan=lifespan,
-                  description="OAuth2 client credentials for the agencies and the lifecycle worker; the public "
-                              "keys every service verifies their tokens with.")
+    app = FastAPI(
+        title="Token issuer (令牌签发)",
+        version="1",
+        lifespan=lifespan,
+        description="OAuth2 client credentials for the agencies and the lifecycle worker; the public "
+        "keys every service verifies their tokens with.",
+    )
     install_edge(app, PROCESS_NAME, settings.data_dir, max_request_bytes=settings.max_request_bytes)
     app.state.settings = settings
     app.state.token_endpoint = endpoint

@@ -65,8 +65,7 @@ class WageAccountIn(_Body):
 class DepositIn(_Body):
     amount: Decimal | str | None = Field(None, examples=["300000.00"], description="Yuan")
     form: str | None = Field(None, examples=["bank_guarantee"], description="cash, bank_guarantee or insurance")
-    status: str | None = Field(None, examples=["lodged"],
-                               description="required, lodged, exempt, drawn or returned")
+    status: str | None = Field(None, examples=["lodged"], description="required, lodged, exempt, drawn or returned")
 
 
 class ProjectIn(_Body):
@@ -85,10 +84,16 @@ class ProjectIn(_Body):
     site_ids: list[str] | None = Field(None, examples=[["HD-2026-0001"]], description="Intake sites of its posters")
 
 
-@router.post("/projects", tags=["projects"], responses=CREATED_OR_REPEATED, dependencies=[Depends(fingerprint_request)],
-             summary="Register a project (idempotent by Idempotency-Key)")
-async def post_project(request: Request, body: ProjectIn, key: IdempotencyKey = None,
-                       principal: Principal = KEEPERS) -> JSONResponse:
+@router.post(
+    "/projects",
+    tags=["projects"],
+    responses=CREATED_OR_REPEATED,
+    dependencies=[Depends(fingerprint_request)],
+    summary="Register a project (idempotent by Idempotency-Key)",
+)
+async def post_project(
+    request: Request, body: ProjectIn, key: IdempotencyKey = None, principal: Principal = KEEPERS
+) -> JSONResponse:
     project, created = await register(request).register(principal, body.model_dump(), key)
     return JSONResponse(project, status_code=201 if created else 200)
 
@@ -109,8 +114,9 @@ async def list_projects(
         if principal.county is None or (county is not None and county != principal.county):
             return {"items": [], "next_cursor": None}
         county = principal.county
-    filters = store.ProjectFilter(county=county, department=department, no_wage_account=no_wage_account,
-                                  no_deposit=no_deposit)
+    filters = store.ProjectFilter(
+        county=county, department=department, no_wage_account=no_wage_account, no_deposit=no_deposit
+    )
     async with request.app.state.pool.connection() as conn:
         rows, next_cursor = await store.list_projects(conn, filters, limit=limit, after=cursor)
     return {"items": [view(row) for row in rows], "next_cursor": next_cursor}
@@ -122,20 +128,28 @@ async def get_project(request: Request, project_id: str, principal: Principal = 
 
 
 @router.put("/projects/{project_id}", tags=["projects"], summary="Change a project: the whole project as it is now")
-async def put_project(request: Request, project_id: str, body: ProjectIn,
-                      principal: Principal = KEEPERS) -> dict[str, Any]:
+async def put_project(
+    request: Request, project_id: str, body: ProjectIn, principal: Principal = KEEPERS
+) -> dict[str, Any]:
     return await register(request).replace(principal, project_id, body.model_dump())
 
 
-@router.patch("/projects/{project_id}", tags=["projects"],
-              summary="Change some of a project's fields (those named; null clears an optional one)")
-async def patch_project(request: Request, project_id: str, body: ProjectIn,
-                        principal: Principal = KEEPERS) -> dict[str, Any]:
+@router.patch(
+    "/projects/{project_id}",
+    tags=["projects"],
+    summary="Change some of a project's fields (those named; null clears an optional one)",
+)
+async def patch_project(
+    request: Request, project_id: str, body: ProjectIn, principal: Principal = KEEPERS
+) -> dict[str, Any]:
     return await register(request).patch(principal, project_id, body.model_dump(exclude_unset=True))
 
 
-@router.post("/projects/import", tags=["projects"],
-             summary="Import a register file (CSV or XLSX), one result per row; the same file twice changes nothing")
+@router.post(
+    "/projects/import",
+    tags=["projects"],
+    summary="Import a register file (CSV or XLSX), one result per row; the same file twice changes nothing",
+)
 async def import_projects(
     request: Request,
     file: UploadFile = File(..., description="CSV (UTF-8, with or without BOM) or XLSX, a header row first"),
@@ -159,8 +173,9 @@ def feeds(request: Request) -> Feeds:
     return request.app.state.feeds  # type: ignore[no-any-return]
 
 
-async def _import(request: Request, principal: Principal, project_id: str, kind: FeedKind, month: str,
-                  file: UploadFile) -> dict[str, Any]:
+async def _import(
+    request: Request, principal: Principal, project_id: str, kind: FeedKind, month: str, file: UploadFile
+) -> dict[str, Any]:
     data = await file.read()
     fmt = file_format(file.filename or "", file.content_type, data)
     try:
@@ -169,24 +184,36 @@ async def _import(request: Request, principal: Principal, project_id: str, kind:
         raise Problem(422, f"Not a {kind.value} file", str(unreadable)) from None
 
 
-@router.post("/projects/{project_id}/payroll/{month}", tags=["feeds"],
-             summary="Import a month's payroll (the bank's file of the dedicated wage account); idempotent")
-async def import_payroll(request: Request, project_id: str, month: Month, file: FeedFile,
-                         principal: Principal = KEEPERS) -> dict[str, Any]:
+@router.post(
+    "/projects/{project_id}/payroll/{month}",
+    tags=["feeds"],
+    summary="Import a month's payroll (the bank's file of the dedicated wage account); idempotent",
+)
+async def import_payroll(
+    request: Request, project_id: str, month: Month, file: FeedFile, principal: Principal = KEEPERS
+) -> dict[str, Any]:
     return await _import(request, principal, project_id, FeedKind.PAYROLL, month, file)
 
 
-@router.post("/projects/{project_id}/attendance/{month}", tags=["feeds"],
-             summary="Import a month's attendance roster (the real-name system's file); idempotent")
-async def import_attendance(request: Request, project_id: str, month: Month, file: FeedFile,
-                            principal: Principal = KEEPERS) -> dict[str, Any]:
+@router.post(
+    "/projects/{project_id}/attendance/{month}",
+    tags=["feeds"],
+    summary="Import a month's attendance roster (the real-name system's file); idempotent",
+)
+async def import_attendance(
+    request: Request, project_id: str, month: Month, file: FeedFile, principal: Principal = KEEPERS
+) -> dict[str, Any]:
     return await _import(request, principal, project_id, FeedKind.ATTENDANCE, month, file)
 
 
-@router.get("/projects/{project_id}/months/{month}", tags=["feeds"],
-            summary="A month's summary: roster, payroll, workers not paid, pay short of days worked")
-async def month_summary(request: Request, project_id: str, month: Month,
-                        principal: Principal = KEEPERS) -> dict[str, Any]:
+@router.get(
+    "/projects/{project_id}/months/{month}",
+    tags=["feeds"],
+    summary="A month's summary: roster, payroll, workers not paid, pay short of days worked",
+)
+async def month_summary(
+    request: Request, project_id: str, month: Month, principal: Principal = KEEPERS
+) -> dict[str, Any]:
     return await feeds(request).month_summary(principal, project_id, month)
 
 
@@ -202,28 +229,50 @@ LevelFilter = Annotated[str | None, Query(description="yellow, orange or red")]
 
 
 @router.get("/warnings", tags=["warnings"], summary="Early warnings, newest first, filtered, paged by cursor")
-async def list_warnings(request: Request, county: str | None = None, project: str | None = None,
-                        level: LevelFilter = None, open_only: OpenFilter = None, limit: Limit = 50,
-                        cursor: Cursor = None, principal: Principal = KEEPERS) -> dict[str, Any]:
+async def list_warnings(
+    request: Request,
+    county: str | None = None,
+    project: str | None = None,
+    level: LevelFilter = None,
+    open_only: OpenFilter = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    principal: Principal = KEEPERS,
+) -> dict[str, Any]:
     filters = WarningFilter(county=county, project_id=project, level=level, open=open_only)
     return await warnings(request).list(principal, filters, limit=limit, cursor=cursor)
 
 
 @router.get("/projects/{project_id}/warnings", tags=["warnings"], summary="A project's early warnings, newest first")
-async def project_warnings(request: Request, project_id: str, level: LevelFilter = None, open_only: OpenFilter = None,
-                           limit: Limit = 50, cursor: Cursor = None, principal: Principal = KEEPERS) -> dict[str, Any]:
+async def project_warnings(
+    request: Request,
+    project_id: str,
+    level: LevelFilter = None,
+    open_only: OpenFilter = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    principal: Principal = KEEPERS,
+) -> dict[str, Any]:
     await register(request).visible(principal, project_id)
     filters = WarningFilter(project_id=project_id, level=level, open=open_only)
     return await warnings(request).list(principal, filters, limit=limit, cursor=cursor)
 
 
 class ResolutionIn(_Body):
-    note: str = Field(..., max_length=1000, examples=["总包单位已补发10月工资，经核实无欠薪"],
-                      description="Why the warning is resolved")
+    note: str = Field(
+        ...,
+        max_length=1000,
+        examples=["总包单位已补发10月工资，经核实无欠薪"],
+        description="Why the warning is resolved",
+    )
 
 
-@router.post("/warnings/{warning_id}/resolution", tags=["warnings"],
-             summary="Resolve an open warning (an inspector or the bureau head of its county), with a note")
-async def resolve_warning(request: Request, warning_id: str, body: ResolutionIn,
-                          principal: Principal = KEEPERS) -> dict[str, Any]:
+@router.post(
+    "/warnings/{warning_id}/resolution",
+    tags=["warnings"],
+    summary="Resolve an open warning (an inspector or the bureau head of its county), with a note",
+)
+async def resolve_warning(
+    request: Request, warning_id: str, body: ResolutionIn, principal: Principal = KEEPERS
+) -> dict[str, Any]:
     return await warnings(request).resolve(principal, warning_id, body.note)

@@ -23,9 +23,13 @@ def create_app(settings: MonitoringSettings) -> FastAPI:
         app.state.register = Register(app.state.pool, today)
         # A feed's worker is known by the keyed reference intake gives a complainant's ID number ("person").
         key = settings.reference_key_bytes()
-        app.state.feeds = Feeds(app.state.pool, app.state.register,
-                                lambda id_number: keyed_reference(id_number, key, prefix="person"), today,
-                                settings.pay_tolerance)
+        app.state.feeds = Feeds(
+            app.state.pool,
+            app.state.register,
+            lambda id_number: keyed_reference(id_number, key, prefix="person"),
+            today,
+            settings.pay_tolerance,
+        )
         app.state.warnings = Warnings(app.state.pool, settings.check_rules(), settings.pay_tolerance)
 
     return create_service_app(SPEC, settings, [router], on_startup=on_startup)

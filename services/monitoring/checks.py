@@ -88,27 +88,43 @@ def level_of(months_failing: int, rules: CheckRules) -> WarningLevel:
 def _payroll_received(summary: MonthSummary) -> Failure | None:
     if summary.payroll_received:
         return None
-    return Failure(WarningCheck.PAYROLL_RECEIVED, {
-        "roster_received": summary.roster_received, "workers_on_roster": summary.workers_on_roster,
-        "days_worked": str(summary.days_worked)})
+    return Failure(
+        WarningCheck.PAYROLL_RECEIVED,
+        {
+            "roster_received": summary.roster_received,
+            "workers_on_roster": summary.workers_on_roster,
+            "days_worked": str(summary.days_worked),
+        },
+    )
 
 
 def _roster_paid(summary: MonthSummary) -> Failure | None:
     if not summary.payroll_received or not summary.on_roster_not_paid:
         return None
-    return Failure(WarningCheck.ROSTER_PAID, {
-        "workers_on_roster": summary.workers_on_roster, "workers_paid": summary.workers_paid,
-        "workers_on_roster_not_paid": len(summary.on_roster_not_paid),
-        "days_not_paid": str(sum((w.days or Decimal(0) for w in summary.on_roster_not_paid), Decimal(0)))})
+    return Failure(
+        WarningCheck.ROSTER_PAID,
+        {
+            "workers_on_roster": summary.workers_on_roster,
+            "workers_paid": summary.workers_paid,
+            "workers_on_roster_not_paid": len(summary.on_roster_not_paid),
+            "days_not_paid": str(sum((w.days or Decimal(0) for w in summary.on_roster_not_paid), Decimal(0))),
+        },
+    )
 
 
 def _pay_in_line(summary: MonthSummary) -> Failure | None:
     if not summary.pay_shortfalls:
         return None
     short = sum((s.expected_at_least - s.paid for s in summary.pay_shortfalls), Decimal("0.00"))
-    return Failure(WarningCheck.PAY_IN_LINE, {
-        "workers_paid_short": len(summary.pay_shortfalls), "shortfall": str(short),
-        "day_rate": str(summary.day_rate), "tolerance": str(summary.tolerance)})
+    return Failure(
+        WarningCheck.PAY_IN_LINE,
+        {
+            "workers_paid_short": len(summary.pay_shortfalls),
+            "shortfall": str(short),
+            "day_rate": str(summary.day_rate),
+            "tolerance": str(summary.tolerance),
+        },
+    )
 
 
 def _deposit(project: ProjectFacts, rules: CheckRules) -> Failure | None:
@@ -118,10 +134,15 @@ def _deposit(project: ProjectFacts, rules: CheckRules) -> Failure | None:
         return None
     if deposit is not None and deposit.status in DEPOSIT_IN_PLACE and deposit.amount >= required:
         return None
-    return Failure(WarningCheck.DEPOSIT, {
-        "status": deposit.status.value if deposit else None,
-        "amount": str(deposit.amount) if deposit else None,
-        "required": str(required), "ratio": str(rules.deposit_ratio)})
+    return Failure(
+        WarningCheck.DEPOSIT,
+        {
+            "status": deposit.status.value if deposit else None,
+            "amount": str(deposit.amount) if deposit else None,
+            "required": str(required),
+            "ratio": str(rules.deposit_ratio),
+        },
+    )
 
 
 def _wage_account(project: ProjectFacts, month: date) -> Failure | None:
@@ -130,10 +151,14 @@ def _wage_account(project: ProjectFacts, month: date) -> Failure | None:
     account = project.wage_account
     if account is not None and (account.opened_on <= project.start_date or account.opened_on < month):
         return None
-    return Failure(WarningCheck.WAGE_ACCOUNT, {
-        "opened_on": account.opened_on.isoformat() if account else None,
-        "start_date": project.start_date.isoformat(),
-        "days_late": (account.opened_on - project.start_date).days if account else None})
+    return Failure(
+        WarningCheck.WAGE_ACCOUNT,
+        {
+            "opened_on": account.opened_on.isoformat() if account else None,
+            "start_date": project.start_date.isoformat(),
+            "days_late": (account.opened_on - project.start_date).days if account else None,
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -165,8 +190,9 @@ def previous_month(month: date) -> date:
     return (month.replace(day=1) - timedelta(days=1)).replace(day=1)
 
 
-def plan_warnings(month: date, outcomes: dict[WarningCheck, Failure | None], known: Sequence[KnownWarning],
-                  rules: CheckRules) -> WarningPlan:
+def plan_warnings(
+    month: date, outcomes: dict[WarningCheck, Failure | None], known: Sequence[KnownWarning], rules: CheckRules
+) -> WarningPlan:
     """What a month's check changes: a warning for each check failed that has none for the month yet (so a
     check run again raises nothing twice), at the level of the months it has failed in a row; and every open
     warning of a check passed, for this month or an earlier one, resolved."""
@@ -181,8 +207,7 @@ def plan_warnings(month: date, outcomes: dict[WarningCheck, Failure | None], kno
         if any(w.month == month for w in mine):
             continue
         # The month before counts unless its own check passed in the end (a late payroll resolved it).
-        last = next((w for w in mine if w.month == before and w.resolution is not WarningResolution.CHECK_PASSED),
-                    None)
+        last = next((w for w in mine if w.month == before and w.resolution is not WarningResolution.CHECK_PASSED), None)
         months_failing = last.months_failing + 1 if last else 1
         raised.append(NewWarning(check, level_of(months_failing, rules), months_failing, failure.facts))
     return WarningPlan(raised, resolved)
@@ -195,8 +220,9 @@ class CheckDay:
     provisional: bool  # counted without the official calendar of its year (weekdays less statutory holidays)
 
 
-def check_day(month: date, working_day: int, calendar: CalendarConfig,
-              package: PackageCalendar | None = None) -> CheckDay:
+def check_day(
+    month: date, working_day: int, calendar: CalendarConfig, package: PackageCalendar | None = None
+) -> CheckDay:
     """The day a month is checked: the `working_day`-th working day of the month after it, on the calendar
     every deadline uses (the payroll of a month is due by then), checked at its end."""
     counted = WorkingCalendar(calendar, package or installed_package())

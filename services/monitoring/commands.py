@@ -35,8 +35,11 @@ def new_project_id() -> str:
 
 def view(row: Mapping[str, Any]) -> dict[str, Any]:
     """A project as the API answers it: its facts, and when it was registered and last changed."""
-    return {**store.facts_of(dict(row)).model_dump(mode="json"), "registered_at": row["registered_at"].isoformat(),
-            "updated_at": row["updated_at"].isoformat()}
+    return {
+        **store.facts_of(dict(row)).model_dump(mode="json"),
+        "registered_at": row["registered_at"].isoformat(),
+        "updated_at": row["updated_at"].isoformat(),
+    }
 
 
 class Register:
@@ -59,8 +62,11 @@ class Register:
 
     # --- registering ----------------------------------------------------------------------------------------
 
-    async def register(self, principal: Principal, body: Mapping[str, Any], key: str | None) -> tuple[dict[str, Any], bool]:
+    async def register(
+        self, principal: Principal, body: Mapping[str, Any], key: str | None
+    ) -> tuple[dict[str, Any], bool]:
         """(the project, whether it was registered now). A repeated Idempotency-Key gets the first answer."""
+
         async def still_visible(row: dict[str, Any]) -> None:
             await self.visible(principal, row["project_id"])
 
@@ -75,15 +81,19 @@ class Register:
                 existing = await store.project_by_code(conn, draft.code)
                 if existing is not None:
                     if principal.may_see_county(existing["county"]):
-                        raise Conflict("Project already registered",
-                                       f"project {existing['project_id']} has code {draft.code}; change it with PUT "
-                                       "or PATCH", code="project-registered", project_id=existing["project_id"])
+                        raise Conflict(
+                            "Project already registered",
+                            f"project {existing['project_id']} has code {draft.code}; change it with PUT or PATCH",
+                            code="project-registered",
+                            project_id=existing["project_id"],
+                        )
                     raise Conflict("Project already registered", CODE_ELSEWHERE, code="project-registered")
                 row = await self._insert(conn, principal, draft, source="api")
                 answer = view(row)
                 if key:
-                    await store.insert_request(conn, key, principal.client_id, REQUEST_FINGERPRINT.get(),
-                                               row["project_id"], answer)
+                    await store.insert_request(
+                        conn, key, principal.client_id, REQUEST_FINGERPRINT.get(), row["project_id"], answer
+                    )
         except UniqueViolation:
             # The same key, sent twice at once: the first one's answer (or its refusal) is this one's.
             repeated = await self.requests.repeated(key, principal, still_visible)
@@ -92,11 +102,18 @@ class Register:
             return repeated, False
         return answer, True
 
-    async def _insert(self, conn: store.Conn, principal: Principal, draft: ProjectDraft, *, source: str) -> dict[str, Any]:
+    async def _insert(
+        self, conn: store.Conn, principal: Principal, draft: ProjectDraft, *, source: str
+    ) -> dict[str, Any]:
         facts = draft.facts(new_project_id(), 1)
         row = await store.insert_project(conn, facts, principal.client_id)
-        await audit.record(conn, principal, "project.registered", facts.project_id,
-                           detail={"code": facts.code, "county": facts.county, "source": source})
+        await audit.record(
+            conn,
+            principal,
+            "project.registered",
+            facts.project_id,
+            detail={"code": facts.code, "county": facts.county, "source": source},
+        )
         await store.emit(conn, facts.project_id, ProjectRegistered(project=facts, source=source))
         return row
 
@@ -114,8 +131,9 @@ class Register:
         """PATCH: the fields `patch` names replaced, the others kept (a JSON merge patch at the top level)."""
         return await self._change(principal, project_id, lambda current: merge_patch(current, patch))
 
-    async def _change(self, principal: Principal, project_id: str,
-                      new_body: Callable[[dict[str, Any]], Mapping[str, Any]]) -> dict[str, Any]:
+    async def _change(
+        self, principal: Principal, project_id: str, new_body: Callable[[dict[str, Any]], Mapping[str, Any]]
+    ) -> dict[str, Any]:
         await self.visible(principal, project_id)
         async with self.pool.connection() as conn, conn.transaction():
             row = await store.get_project(conn, project_id, lock=True)
@@ -126,19 +144,35 @@ class Register:
             if draft.code != before.code:
                 await store.lock_code(conn, draft.code)
             if draft.code != before.code and await store.project_by_code(conn, draft.code) is not None:
-                raise Conflict("Project code taken", f"another project has code {draft.code}", code="project-code-taken")
+                raise Conflict(
+                    "Project code taken", f"another project has code {draft.code}", code="project-code-taken"
+                )
             changed = draft.changed_from(before)
             if not changed:
                 return {**view(row), "changed": []}
             row = await self._update(conn, principal, store.facts_of(row), draft, changed, source="api")
         return {**view(row), "changed": changed}
 
-    async def _update(self, conn: store.Conn, principal: Principal, current: ProjectFacts, draft: ProjectDraft,
-                      changed: list[str], *, source: str) -> dict[str, Any]:
+    async def _update(
+        self,
+        conn: store.Conn,
+        principal: Principal,
+        current: ProjectFacts,
+        draft: ProjectDraft,
+        changed: list[str],
+        *,
+        source: str,
+    ) -> dict[str, Any]:
         facts = draft.facts(current.project_id, current.version + 1)
         row = await store.update_project(conn, facts)
-        await audit.record(conn, principal, "project.updated", facts.project_id, fields=changed,
-                           detail={"version": facts.version, "source": source})
+        await audit.record(
+            conn,
+            principal,
+            "project.updated",
+            facts.project_id,
+            fields=changed,
+            detail={"version": facts.version, "source": source},
+        )
         await store.emit(conn, facts.project_id, ProjectUpdated(project=facts, changed=changed, source=source))
         return row
 
@@ -154,8 +188,13 @@ class Register:
         async with self.pool.connection() as conn, conn.transaction():
             # The file by its hash (its name is the client's free text): which file it was can be proven later.
             digest = hashlib.sha256(data).hexdigest()
-            await audit.record(conn, principal, "project.import", f"import:{digest[:16]}",
-                               detail={"format": fmt, "sha256": digest, "rows": len(results), "counts": counts})
+            await audit.record(
+                conn,
+                principal,
+                "project.import",
+                f"import:{digest[:16]}",
+                detail={"format": fmt, "sha256": digest, "rows": len(results), "counts": counts},
+            )
         return {"format": fmt, "rows": len(results), "counts": counts, "results": results}
 
     async def _import_row(self, principal: Principal, parsed: ParsedRow) -> dict[str, Any]:
@@ -163,8 +202,14 @@ class Register:
             return {"row": parsed.row, "result": "invalid", "errors": [e.as_dict() for e in parsed.errors]}
         draft = parsed.project
         if not principal.may_see_county(draft.county):
-            return {"row": parsed.row, "result": "refused", "code": draft.code, "errors": [
-                {"field": "county", "code": "out_of_scope", "message": OUT_OF_SCOPE.format(county=draft.county)}]}
+            return {
+                "row": parsed.row,
+                "result": "refused",
+                "code": draft.code,
+                "errors": [
+                    {"field": "county", "code": "out_of_scope", "message": OUT_OF_SCOPE.format(county=draft.county)}
+                ],
+            }
         async with self.pool.connection() as conn, conn.transaction():
             await store.lock_code(conn, draft.code)
             existing = await store.project_by_code(conn, draft.code, lock=True)
@@ -172,13 +217,26 @@ class Register:
                 row = await self._insert(conn, principal, draft, source="import")
                 return {"row": parsed.row, "result": "registered", "code": draft.code, "project_id": row["project_id"]}
             if not principal.may_see_county(existing["county"]):
-                return {"row": parsed.row, "result": "refused", "code": draft.code, "errors": [
-                    {"field": "code", "code": "out_of_scope", "message": CODE_ELSEWHERE}]}
+                return {
+                    "row": parsed.row,
+                    "result": "refused",
+                    "code": draft.code,
+                    "errors": [{"field": "code", "code": "out_of_scope", "message": CODE_ELSEWHERE}],
+                }
             current = store.facts_of(existing)
             changed = draft.changed_from(draft_of(current))
             if not changed:
-                return {"row": parsed.row, "result": "unchanged", "code": draft.code,
-                        "project_id": existing["project_id"]}
+                return {
+                    "row": parsed.row,
+                    "result": "unchanged",
+                    "code": draft.code,
+                    "project_id": existing["project_id"],
+                }
             await self._update(conn, principal, current, draft, changed, source="import")
-        return {"row": parsed.row, "result": "updated", "code": draft.code, "project_id": existing["project_id"],
-                "changed": changed}
+        return {
+            "row": parsed.row,
+            "result": "updated",
+            "code": draft.code,
+            "project_id": existing["project_id"],
+            "changed": changed,
+        }

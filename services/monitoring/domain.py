@@ -31,10 +31,24 @@ from services.contracts.monitoring_events import (
 
 # The counties of Handan (行政区划代码 → name): a project is registered in one of them.
 COUNTIES: dict[str, str] = {
-    "130402": "邯山区", "130403": "丛台区", "130404": "复兴区", "130406": "峰峰矿区", "130407": "肥乡区",
-    "130408": "永年区", "130423": "临漳县", "130424": "成安县", "130425": "大名县", "130426": "涉县",
-    "130427": "磁县", "130430": "邱县", "130431": "鸡泽县", "130432": "广平县", "130433": "馆陶县",
-    "130434": "魏县", "130435": "曲周县", "130481": "武安市",
+    "130402": "邯山区",
+    "130403": "丛台区",
+    "130404": "复兴区",
+    "130406": "峰峰矿区",
+    "130407": "肥乡区",
+    "130408": "永年区",
+    "130423": "临漳县",
+    "130424": "成安县",
+    "130425": "大名县",
+    "130426": "涉县",
+    "130427": "磁县",
+    "130430": "邱县",
+    "130431": "鸡泽县",
+    "130432": "广平县",
+    "130433": "馆陶县",
+    "130434": "魏县",
+    "130435": "曲周县",
+    "130481": "武安市",
 }
 
 # The industry departments a project answers to (行业主管部门), by the referrals service's department ids
@@ -46,13 +60,30 @@ DEPARTMENTS: dict[str, str] = {
     "development": "发展和改革委员会",
 }
 # What an import file may write instead of an id.
-DEPARTMENT_NAMES = {"住建": "housing", "住房和城乡建设": "housing", "交通": "transport", "交通运输": "transport",
-                    "水利": "water", "发改": "development", "发展和改革": "development"}
-DEPOSIT_FORM_NAMES = {"现金": DepositForm.CASH, "银行保函": DepositForm.BANK_GUARANTEE, "保函": DepositForm.BANK_GUARANTEE,
-                      "保险": DepositForm.INSURANCE, "工资保证保险": DepositForm.INSURANCE}
-DEPOSIT_STATUS_NAMES = {"应存": DepositStatus.REQUIRED, "未存储": DepositStatus.REQUIRED,
-                        "已存储": DepositStatus.LODGED, "免缴": DepositStatus.EXEMPT,
-                        "已动用": DepositStatus.DRAWN, "已返还": DepositStatus.RETURNED}
+DEPARTMENT_NAMES = {
+    "住建": "housing",
+    "住房和城乡建设": "housing",
+    "交通": "transport",
+    "交通运输": "transport",
+    "水利": "water",
+    "发改": "development",
+    "发展和改革": "development",
+}
+DEPOSIT_FORM_NAMES = {
+    "现金": DepositForm.CASH,
+    "银行保函": DepositForm.BANK_GUARANTEE,
+    "保函": DepositForm.BANK_GUARANTEE,
+    "保险": DepositForm.INSURANCE,
+    "工资保证保险": DepositForm.INSURANCE,
+}
+DEPOSIT_STATUS_NAMES = {
+    "应存": DepositStatus.REQUIRED,
+    "未存储": DepositStatus.REQUIRED,
+    "已存储": DepositStatus.LODGED,
+    "免缴": DepositStatus.EXEMPT,
+    "已动用": DepositStatus.DRAWN,
+    "已返还": DepositStatus.RETURNED,
+}
 
 PROJECT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{2,59}$")
 # An intake site id, as its QR poster carries it.
@@ -61,8 +92,21 @@ MAX_CONTRACT_VALUE = Decimal("1000000000000")  # ¥1 trillion: beyond any projec
 MAX_SUBCONTRACTORS = 100
 MAX_SITES = 50
 # The fields of a project, in the order the API and the import name them.
-FIELDS = ("code", "county", "name", "owner", "general_contractor", "subcontractors", "contract_value", "start_date",
-          "planned_end_date", "department", "wage_account", "deposit", "site_ids")
+FIELDS = (
+    "code",
+    "county",
+    "name",
+    "owner",
+    "general_contractor",
+    "subcontractors",
+    "contract_value",
+    "start_date",
+    "planned_end_date",
+    "department",
+    "wage_account",
+    "deposit",
+    "site_ids",
+)
 
 
 @dataclass(frozen=True)
@@ -81,8 +125,11 @@ class ProjectInvalid(Invalid):
     """A project breaks the register's rules; `errors` names every failing field."""
 
     def __init__(self, errors: list[FieldError]) -> None:
-        super().__init__("Invalid project", "; ".join(f"{e.field}: {e.message}" for e in errors),
-                         errors=[e.as_dict() for e in errors])
+        super().__init__(
+            "Invalid project",
+            "; ".join(f"{e.field}: {e.message}" for e in errors),
+            errors=[e.as_dict() for e in errors],
+        )
         self.field_errors = errors
 
 
@@ -139,8 +186,9 @@ def _code_text(value: Any) -> str:
     return _text(value)
 
 
-def _required_text(raw: Mapping[str, Any], field: str, label: str, errors: list[FieldError],
-                   max_length: int = 200) -> str:
+def _required_text(
+    raw: Mapping[str, Any], field: str, label: str, errors: list[FieldError], max_length: int = 200
+) -> str:
     text = re.sub(r"\s+", " ", _text(raw.get(field)))
     if not text:
         errors.append(FieldError(field, "required", f"请填写{label} / {field} is required"))
@@ -153,17 +201,19 @@ def check_credit_code(value: Any, field: str) -> tuple[str | None, FieldError | 
     """A unified social credit code (GB 32100): 18 characters, its check character right."""
     compact = re.sub(r"[\s-]", "", _text(value)).upper()
     if not compact:
-        return None, FieldError(field, "required", "请填写统一社会信用代码 / the unified social credit code is required")
+        return None, FieldError(
+            field, "required", "请填写统一社会信用代码 / the unified social credit code is required"
+        )
     try:
         return uscc.validate(compact), None
     except InvalidLength:
         return None, FieldError(field, "length", "统一社会信用代码应为18位 / a credit code has 18 characters")
     except InvalidChecksum:
-        return None, FieldError(field, "check_digit",
-                                "统一社会信用代码有误（末位校验码不对） / the credit code's check character is wrong")
+        return None, FieldError(
+            field, "check_digit", "统一社会信用代码有误（末位校验码不对） / the credit code's check character is wrong"
+        )
     except (InvalidFormat, StdnumError):
-        return None, FieldError(field, "format",
-                                "统一社会信用代码格式不正确 / not a unified social credit code")
+        return None, FieldError(field, "format", "统一社会信用代码格式不正确 / not a unified social credit code")
 
 
 def check_date(value: Any, field: str, label: str, *, required: bool = True) -> tuple[date | None, FieldError | None]:
@@ -184,8 +234,9 @@ def check_date(value: Any, field: str, label: str, *, required: bool = True) -> 
     return None, FieldError(field, "date", f"{label}应为日期，如 2026-03-01 / a date such as 2026-03-01")
 
 
-def check_amount(value: Any, field: str, label: str, *, maximum: Decimal,
-                 allow_zero: bool = False) -> tuple[Decimal | None, FieldError | None]:
+def check_amount(
+    value: Any, field: str, label: str, *, maximum: Decimal, allow_zero: bool = False
+) -> tuple[Decimal | None, FieldError | None]:
     """An amount in yuan, to the fen: digits, an optional point and two decimals, thousands commas allowed."""
     if isinstance(value, bool):
         value = None
@@ -209,7 +260,9 @@ def check_amount(value: Any, field: str, label: str, *, maximum: Decimal,
     return amount.quantize(Decimal("0.01")), None
 
 
-def _choice(value: Any, field: str, label: str, ids: Mapping[str, Any], names: Mapping[str, Any]) -> tuple[Any, FieldError | None]:
+def _choice(
+    value: Any, field: str, label: str, ids: Mapping[str, Any], names: Mapping[str, Any]
+) -> tuple[Any, FieldError | None]:
     text = _code_text(value)
     if not text:
         return None, FieldError(field, "required", f"请填写{label} / {field} is required")
@@ -242,8 +295,11 @@ def _subcontractors(raw: Any, errors: list[FieldError]) -> list[Company]:
         errors.append(FieldError("subcontractors", "format", "分包单位应为列表 / a list of companies"))
         return []
     if len(raw) > MAX_SUBCONTRACTORS:
-        errors.append(FieldError("subcontractors", "too_many", f"分包单位至多{MAX_SUBCONTRACTORS}家 / at most "
-                                 f"{MAX_SUBCONTRACTORS}"))
+        errors.append(
+            FieldError(
+                "subcontractors", "too_many", f"分包单位至多{MAX_SUBCONTRACTORS}家 / at most {MAX_SUBCONTRACTORS}"
+            )
+        )
         return []
     companies: list[Company] = []
     for index, item in enumerate(raw):
@@ -251,8 +307,13 @@ def _subcontractors(raw: Any, errors: list[FieldError]) -> list[Company]:
         if company is None:
             continue
         if any(c.credit_code == company.credit_code for c in companies):
-            errors.append(FieldError(f"subcontractors[{index}].credit_code", "duplicate",
-                                     "同一分包单位列了两次 / the same subcontractor twice"))
+            errors.append(
+                FieldError(
+                    f"subcontractors[{index}].credit_code",
+                    "duplicate",
+                    "同一分包单位列了两次 / the same subcontractor twice",
+                )
+            )
             continue
         companies.append(company)
     return companies
@@ -284,16 +345,18 @@ def _deposit(raw: Any, errors: list[FieldError]) -> WageDeposit | None:
         errors.append(FieldError("deposit", "format", "工资保证金应写金额、形式和状态 / amount, form and status"))
         return None
     found: list[FieldError] = []
-    status, error = _choice(raw.get("status"), "status", "保证金状态", {s.value: s for s in DepositStatus},
-                            DEPOSIT_STATUS_NAMES)
+    status, error = _choice(
+        raw.get("status"), "status", "保证金状态", {s.value: s for s in DepositStatus}, DEPOSIT_STATUS_NAMES
+    )
     if error:
         found.append(error)
     form, error = _choice(raw.get("form"), "form", "保证金形式", {f.value: f for f in DepositForm}, DEPOSIT_FORM_NAMES)
     if error:
         found.append(error)
     # An exempt project lodges nothing: its amount may be zero.
-    amount, error = check_amount(raw.get("amount"), "amount", "保证金金额", maximum=MAX_CONTRACT_VALUE,
-                                 allow_zero=status is DepositStatus.EXEMPT)
+    amount, error = check_amount(
+        raw.get("amount"), "amount", "保证金金额", maximum=MAX_CONTRACT_VALUE, allow_zero=status is DepositStatus.EXEMPT
+    )
     if error:
         found.append(error)
     errors.extend(FieldError(f"deposit.{e.field}", e.code, e.message) for e in found)
@@ -312,7 +375,9 @@ def _site_ids(raw: Any, errors: list[FieldError]) -> list[str]:
     for item in raw:
         site = _code_text(item)
         if not SITE_ID.match(site):
-            errors.append(FieldError("site_ids", "format", f"二维码点位编号{site!r}格式不正确 / not a site id: {site!r}"))
+            errors.append(
+                FieldError("site_ids", "format", f"二维码点位编号{site!r}格式不正确 / not a site id: {site!r}")
+            )
         elif site not in sites:
             sites.append(site)
     if len(sites) > MAX_SITES:
@@ -327,9 +392,12 @@ def validate_project(raw: Mapping[str, Any], *, today: date) -> ProjectDraft:
     if not code:
         errors.append(FieldError("code", "required", "请填写项目编号 / code is required"))
     elif not PROJECT_CODE.match(code):
-        errors.append(FieldError("code", "format", "项目编号为3到60位字母、数字或连字符 / 3 to 60 letters, digits or '-'"))
-    county, county_error = _choice(raw.get("county"), "county", "所在区县", {c: c for c in COUNTIES},
-                                   {name: c for c, name in COUNTIES.items()})
+        errors.append(
+            FieldError("code", "format", "项目编号为3到60位字母、数字或连字符 / 3 to 60 letters, digits or '-'")
+        )
+    county, county_error = _choice(
+        raw.get("county"), "county", "所在区县", {c: c for c in COUNTIES}, {name: c for c, name in COUNTIES.items()}
+    )
     if county_error:
         errors.append(county_error)
     name = _required_text(raw, "name", "项目名称", errors)
@@ -346,10 +414,16 @@ def validate_project(raw: Mapping[str, Any], *, today: date) -> ProjectDraft:
     if error:
         errors.append(error)
     if start is not None and end is not None and end <= start:
-        errors.append(FieldError("planned_end_date", "before_start",
-                                 "计划竣工日期应晚于开工日期 / the planned end must come after the start"))
-    department, error = _choice(raw.get("department"), "department", "行业主管部门", {d: d for d in DEPARTMENTS},
-                                DEPARTMENT_NAMES)
+        errors.append(
+            FieldError(
+                "planned_end_date",
+                "before_start",
+                "计划竣工日期应晚于开工日期 / the planned end must come after the start",
+            )
+        )
+    department, error = _choice(
+        raw.get("department"), "department", "行业主管部门", {d: d for d in DEPARTMENTS}, DEPARTMENT_NAMES
+    )
     if error:
         errors.append(error)
     account = _wage_account(raw.get("wage_account"), today, errors)
@@ -358,9 +432,21 @@ def validate_project(raw: Mapping[str, Any], *, today: date) -> ProjectDraft:
     if errors:
         raise ProjectInvalid(errors)
     assert owner and contractor and value is not None and start and end and county and department
-    return ProjectDraft(code=code, county=county, name=name, owner=owner, general_contractor=contractor,
-                        subcontractors=subcontractors, contract_value=value, start_date=start, planned_end_date=end,
-                        department=department, wage_account=account, deposit=deposit, site_ids=sites)
+    return ProjectDraft(
+        code=code,
+        county=county,
+        name=name,
+        owner=owner,
+        general_contractor=contractor,
+        subcontractors=subcontractors,
+        contract_value=value,
+        start_date=start,
+        planned_end_date=end,
+        department=department,
+        wage_account=account,
+        deposit=deposit,
+        site_ids=sites,
+    )
 
 
 def merge_patch(current: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
@@ -368,6 +454,7 @@ def merge_patch(current: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[st
     (the account, the deposit, the lists). A field not of a project is refused."""
     unknown = sorted(set(patch) - set(FIELDS))
     if unknown:
-        raise ProjectInvalid([FieldError(name, "unknown_field", "没有这个字段 / not a field of a project")
-                              for name in unknown])
+        raise ProjectInvalid(
+            [FieldError(name, "unknown_field", "没有这个字段 / not a field of a project") for name in unknown]
+        )
     return {**current, **patch}

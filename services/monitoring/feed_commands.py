@@ -40,16 +40,23 @@ from services.monitoring.import_rows import FileFormat, FileUnreadable
 
 
 class Feeds:
-    def __init__(self, pool: AsyncConnectionPool, register: Register, reference: Callable[[str], str],
-                 today: Callable[[], date], tolerance: Decimal) -> None:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        register: Register,
+        reference: Callable[[str], str],
+        today: Callable[[], date],
+        tolerance: Decimal,
+    ) -> None:
         self.pool = pool
         self.register = register
         self.reference = reference
         self.today = today
         self.tolerance = tolerance
 
-    async def import_file(self, principal: Principal, project_id: str, kind: FeedKind, month_asked: str,
-                          data: bytes, fmt: FileFormat) -> dict[str, Any]:
+    async def import_file(
+        self, principal: Principal, project_id: str, kind: FeedKind, month_asked: str, data: bytes, fmt: FileFormat
+    ) -> dict[str, Any]:
         project = await self.register.visible(principal, project_id)
         today = self.today()
         month = parse_month(month_asked, today=today)
@@ -57,16 +64,29 @@ class Feeds:
         if not parsed:
             raise FileUnreadable("the file has a header but no worker")
         results: list[dict[str, Any]] = [
-            {"row": p.row, "result": "invalid", "errors": [e.as_dict() for e in p.errors]} if p.worker is None
-            else {"row": p.row, "result": "valid", **p.worker.as_dict()} for p in parsed]
+            {"row": p.row, "result": "invalid", "errors": [e.as_dict() for e in p.errors]}
+            if p.worker is None
+            else {"row": p.row, "result": "valid", **p.worker.as_dict()}
+            for p in parsed
+        ]
         workers = [(p.row, p.worker) for p in parsed if p.worker is not None]
         digest, file_sha256 = rows_digest([w for _, w in workers]), hashlib.sha256(data).hexdigest()
         answer: dict[str, Any] = {
-            "project_id": project_id, "kind": kind.value, "month": month_text(month), "format": fmt,
-            "rows": len(parsed), "counts": {"valid": len(workers), "invalid": len(parsed) - len(workers)},
+            "project_id": project_id,
+            "kind": kind.value,
+            "month": month_text(month),
+            "format": fmt,
+            "rows": len(parsed),
+            "counts": {"valid": len(workers), "invalid": len(parsed) - len(workers)},
         }
-        detail = {"kind": kind.value, "month": month_text(month), "sha256": file_sha256, "format": fmt,
-                  "rows": len(parsed), "counts": answer["counts"]}
+        detail = {
+            "kind": kind.value,
+            "month": month_text(month),
+            "sha256": file_sha256,
+            "format": fmt,
+            "rows": len(parsed),
+            "counts": answer["counts"],
+        }
         async with self.pool.connection() as conn, conn.transaction():
             if len(workers) < len(parsed):
                 await audit.record(conn, principal, f"{kind.value}.rejected", project_id, detail=detail)
@@ -75,22 +95,52 @@ class Feeds:
             before = await feed_store.get_feed(conn, project_id, kind, month)
             if before is not None and before["rows_digest"] == digest:
                 await audit.record(conn, principal, f"{kind.value}.unchanged", project_id, detail=detail)
-                return {**answer, "outcome": "unchanged", "version": before["version"], **self._totals(before),
-                        "results": results}
+                return {
+                    **answer,
+                    "outcome": "unchanged",
+                    "version": before["version"],
+                    **self._totals(before),
+                    "results": results,
+                }
             version = 1 if before is None else before["version"] + 1
             change = None
             if before is not None:
-                change = replacement(await feed_store.feed_workers(conn, project_id, kind, month), [w for _, w in workers])
-            row = await feed_store.write_feed(conn, project_id, kind, month, version=version, rows_digest=digest,
-                                              file_sha256=file_sha256, workers=workers,
-                                              received_by=principal.client_id)
-            await audit.record(conn, principal, f"{kind.value}.received", project_id,
-                               detail={**detail, "version": version,
-                                       **({"replaced": change.as_dict()} if change else {})})
-            await store.emit(conn, project_id, self._event(project_id, project["county"], kind, month, version,
-                                                           change is not None, [w for _, w in workers]))
-        return {**answer, "outcome": "replaced" if change else "received", "version": version, **self._totals(row),
-                **({"replaced": change.as_dict()} if change else {}), "results": results}
+                change = replacement(
+                    await feed_store.feed_workers(conn, project_id, kind, month), [w for _, w in workers]
+                )
+            row = await feed_store.write_feed(
+                conn,
+                project_id,
+                kind,
+                month,
+                version=version,
+                rows_digest=digest,
+                file_sha256=file_sha256,
+                workers=workers,
+                received_by=principal.client_id,
+            )
+            await audit.record(
+                conn,
+                principal,
+                f"{kind.value}.received",
+                project_id,
+                detail={**detail, "version": version, **({"replaced": change.as_dict()} if change else {})},
+            )
+            await store.emit(
+                conn,
+                project_id,
+                self._event(
+                    project_id, project["county"], kind, month, version, change is not None, [w for _, w in workers]
+                ),
+            )
+        return {
+            **answer,
+            "outcome": "replaced" if change else "received",
+            "version": version,
+            **self._totals(row),
+            **({"replaced": change.as_dict()} if change else {}),
+            "results": results,
+        }
 
     @staticmethod
     def _totals(feed: dict[str, Any]) -> dict[str, Any]:
@@ -99,10 +149,23 @@ class Feeds:
         return {"workers": feed["workers"], "days_worked": str(feed["total_days"])}
 
     @staticmethod
-    def _event(project_id: str, county: str, kind: FeedKind, month: date, version: int, replaced: bool,
-               workers: list[FeedWorker]) -> PayrollReceived | AttendanceReceived:
-        common = {"project_id": project_id, "county": county, "month": month_text(month), "version": version,
-                  "replaced": replaced, "workers": len(workers)}
+    def _event(
+        project_id: str,
+        county: str,
+        kind: FeedKind,
+        month: date,
+        version: int,
+        replaced: bool,
+        workers: list[FeedWorker],
+    ) -> PayrollReceived | AttendanceReceived:
+        common = {
+            "project_id": project_id,
+            "county": county,
+            "month": month_text(month),
+            "version": version,
+            "replaced": replaced,
+            "workers": len(workers),
+        }
         if kind is FeedKind.PAYROLL:
             return PayrollReceived(**common, total_paid=sum((w.amount or Decimal(0) for w in workers), Decimal("0.00")))
         return AttendanceReceived(**common, days_worked=sum((w.days or Decimal(0) for w in workers), Decimal(0)))
@@ -118,6 +181,7 @@ class Feeds:
 async def load_month_summary(conn: store.Conn, project_id: str, month: date, *, tolerance: Decimal) -> MonthSummary:
     """The month's summary from what is stored (`feeds.summarise_month`): what the monthly checks will read."""
     feeds = {kind: await feed_store.get_feed(conn, project_id, kind, month) for kind in FeedKind}
-    workers = {kind: await feed_store.feed_workers(conn, project_id, kind, month) if feeds[kind] else None
-               for kind in FeedKind}
+    workers = {
+        kind: await feed_store.feed_workers(conn, project_id, kind, month) if feeds[kind] else None for kind in FeedKind
+    }
     return summarise_month(month, workers[FeedKind.ATTENDANCE], workers[FeedKind.PAYROLL], tolerance=tolerance)

@@ -32,8 +32,14 @@ from services.monitoring.import_rows import FileFormat, FileUnreadable, read_rec
 # Header text → column. The first label of each column is the one docs/monitoring.md shows.
 _ID_NUMBER = {"id_number": "id_number", "身份证号码": "id_number", "身份证号": "id_number", "公民身份号码": "id_number"}
 _NAME = {"name": "name", "姓名": "name"}
-PAYROLL_HEADERS: dict[str, str] = {**_ID_NUMBER, **_NAME, "amount": "amount", "实发金额": "amount",
-                                   "实发工资": "amount", "发放金额": "amount"}
+PAYROLL_HEADERS: dict[str, str] = {
+    **_ID_NUMBER,
+    **_NAME,
+    "amount": "amount",
+    "实发金额": "amount",
+    "实发工资": "amount",
+    "发放金额": "amount",
+}
 ATTENDANCE_HEADERS: dict[str, str] = {**_ID_NUMBER, **_NAME, "days": "days", "出勤天数": "days", "考勤天数": "days"}
 HEADERS = {FeedKind.PAYROLL: PAYROLL_HEADERS, FeedKind.ATTENDANCE: ATTENDANCE_HEADERS}
 # What each kind of file must have: a file without one of these columns is not that feed at all.
@@ -64,20 +70,24 @@ def check_id_number(value: Any, *, today: date) -> tuple[str | None, FieldError 
     if len(compact) != 18:
         return None, FieldError("id_number", "length", "身份证号码应为18位 / an ID number has 18 characters")
     if not compact[:17].isdigit() or not (compact[17].isdigit() or compact[17] == "X"):
-        return None, FieldError("id_number", "format", "身份证号码前17位应为数字，最后一位是数字或X / 17 digits then a digit or X")
+        return None, FieldError(
+            "id_number", "format", "身份证号码前17位应为数字，最后一位是数字或X / 17 digits then a digit or X"
+        )
     if compact[17] != ric.calc_check_digit(compact):
-        return None, FieldError("id_number", "check_digit",
-                                "身份证号码有误（校验位不对） / the ID number's check digit is wrong")
+        return None, FieldError(
+            "id_number", "check_digit", "身份证号码有误（校验位不对） / the ID number's check digit is wrong"
+        )
     try:
         birth = ric.get_birth_date(compact)
     except StdnumError:
         birth = None
     if birth is None or birth.year < EARLIEST_BIRTH_YEAR or birth > today:
-        return None, FieldError("id_number", "birth_date",
-                                "身份证号码中的出生日期不存在 / the birth date in the ID number is not a real date")
+        return None, FieldError(
+            "id_number",
+            "birth_date",
+            "身份证号码中的出生日期不存在 / the birth date in the ID number is not a real date",
+        )
     return compact, None
-
-
 
 
 def check_name(value: Any) -> tuple[str | None, FieldError | None]:
@@ -106,8 +116,9 @@ def check_days(value: Any, month: date) -> tuple[Decimal | None, FieldError | No
     return days.quantize(Decimal("0.1")), None
 
 
-def parse_feed(data: bytes, fmt: FileFormat, kind: FeedKind, month: date, *, reference: Callable[[str], str],
-               today: date) -> Iterator[FeedRow]:
+def parse_feed(
+    data: bytes, fmt: FileFormat, kind: FeedKind, month: date, *, reference: Callable[[str], str], today: date
+) -> Iterator[FeedRow]:
     """One result per record: the worker (by keyed reference), or the row's errors. The same worker twice in a
     file is an error on the second row: a month's feed names each worker once. `FileUnreadable` when the file
     is not this kind of feed at all."""
@@ -120,14 +131,23 @@ def parse_feed(data: bytes, fmt: FileFormat, kind: FeedKind, month: date, *, ref
         if first:
             missing = [column for column in REQUIRED[kind] if column not in record]
             if missing:
-                raise FileUnreadable(f"a {WHAT[kind]} file has the columns {', '.join(REQUIRED[kind])}; "
-                                     f"this one lacks {', '.join(missing)}")
+                raise FileUnreadable(
+                    f"a {WHAT[kind]} file has the columns {', '.join(REQUIRED[kind])}; "
+                    f"this one lacks {', '.join(missing)}"
+                )
             first = False
         yield _row(number, record, kind, month, reference, today, seen)
 
 
-def _row(number: int, record: dict[str, Any], kind: FeedKind, month: date, reference: Callable[[str], str],
-         today: date, seen: dict[str, int]) -> FeedRow:
+def _row(
+    number: int,
+    record: dict[str, Any],
+    kind: FeedKind,
+    month: date,
+    reference: Callable[[str], str],
+    today: date,
+    seen: dict[str, int],
+) -> FeedRow:
     errors: list[FieldError] = []
     id_number, error = check_id_number(record.get("id_number"), today=today)
     if error:
@@ -144,8 +164,13 @@ def _row(number: int, record: dict[str, Any], kind: FeedKind, month: date, refer
         errors.append(error)
     person_ref = reference(id_number) if id_number else None
     if person_ref is not None and person_ref in seen:
-        errors.append(FieldError("id_number", "duplicate",
-                                 f"同一工人在第{seen[person_ref]}行已列出 / the same worker is on row {seen[person_ref]}"))
+        errors.append(
+            FieldError(
+                "id_number",
+                "duplicate",
+                f"同一工人在第{seen[person_ref]}行已列出 / the same worker is on row {seen[person_ref]}",
+            )
+        )
     elif person_ref is not None:
         seen[person_ref] = number
     if errors or person_ref is None or name is None:

@@ -66,16 +66,21 @@ class FeedWorker:
     days: Decimal | None = None  # attendance: days worked in the month
 
     def as_dict(self) -> dict[str, Any]:
-        return {"person_ref": self.person_ref, "name": self.name_masked,
-                **({"amount": str(self.amount)} if self.amount is not None else {}),
-                **({"days": str(self.days)} if self.days is not None else {})}
+        return {
+            "person_ref": self.person_ref,
+            "name": self.name_masked,
+            **({"amount": str(self.amount)} if self.amount is not None else {}),
+            **({"days": str(self.days)} if self.days is not None else {}),
+        }
 
 
 def rows_digest(workers: Sequence[FeedWorker]) -> str:
     """What a feed says, independent of its file: the same workers and figures in another order, encoding or
     format (a CSV saved again as XLSX) digest alike, so only a file that says something else replaces one."""
-    lines = sorted(f"{w.person_ref}\t{w.amount if w.amount is not None else ''}\t{w.days if w.days is not None else ''}"
-                   for w in workers)
+    lines = sorted(
+        f"{w.person_ref}\t{w.amount if w.amount is not None else ''}\t{w.days if w.days is not None else ''}"
+        for w in workers
+    )
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
@@ -94,8 +99,11 @@ class Replacement:
 def replacement(before: Sequence[FeedWorker], after: Sequence[FeedWorker]) -> Replacement:
     old = {w.person_ref: w for w in before}
     new = {w.person_ref: w for w in after}
-    return Replacement(added=len(new.keys() - old.keys()), removed=len(old.keys() - new.keys()),
-                       changed=sum(1 for ref in new.keys() & old.keys() if new[ref] != old[ref]))
+    return Replacement(
+        added=len(new.keys() - old.keys()),
+        removed=len(old.keys() - new.keys()),
+        changed=sum(1 for ref in new.keys() & old.keys() if new[ref] != old[ref]),
+    )
 
 
 # -- the month's summary -------------------------------------------------------------------------------
@@ -111,8 +119,13 @@ class PayShortfall:
     expected_at_least: Decimal
 
     def as_dict(self) -> dict[str, Any]:
-        return {"person_ref": self.worker.person_ref, "name": self.worker.name_masked, "days": str(self.days),
-                "paid": str(self.paid), "expected_at_least": str(self.expected_at_least)}
+        return {
+            "person_ref": self.worker.person_ref,
+            "name": self.worker.name_masked,
+            "days": str(self.days),
+            "paid": str(self.paid),
+            "expected_at_least": str(self.expected_at_least),
+        }
 
 
 @dataclass(frozen=True)
@@ -151,8 +164,9 @@ class MonthSummary:
         }
 
 
-def summarise_month(month: date, roster: Sequence[FeedWorker] | None, payroll: Sequence[FeedWorker] | None, *,
-                    tolerance: Decimal) -> MonthSummary:
+def summarise_month(
+    month: date, roster: Sequence[FeedWorker] | None, payroll: Sequence[FeedWorker] | None, *, tolerance: Decimal
+) -> MonthSummary:
     """The month's figures from its roster and payroll (None: not received).
 
     - on the roster, not paid: every worker of the roster the payroll does not name (all of them while the

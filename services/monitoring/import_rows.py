@@ -81,9 +81,12 @@ def _records(header: list[Any], rows: Iterator[list[Any]], headers: Mapping[str,
             continue  # an empty line (a spreadsheet's trailing rows)
         number += 1
         if number > MAX_ROWS:
-            yield number, FieldError("row", "too_many_rows", f"一次至多导入{MAX_ROWS}行 / at most {MAX_ROWS} rows a file")
+            yield (
+                number,
+                FieldError("row", "too_many_rows", f"一次至多导入{MAX_ROWS}行 / at most {MAX_ROWS} rows a file"),
+            )
             return
-        if len(cells) > len(columns) and any(str(c).strip() for c in cells[len(columns):] if c is not None):
+        if len(cells) > len(columns) and any(str(c).strip() for c in cells[len(columns) :] if c is not None):
             yield number, FieldError("row", "columns", "这一行的列数多于表头 / more columns than the header")
             continue
         yield number, {column: cell for column, cell in zip(columns, cells, strict=False) if column}
@@ -163,24 +166,34 @@ def project_of(record: dict[str, Any]) -> tuple[dict[str, Any], list[FieldError]
     errors: list[FieldError] = []
     subcontractors = _subcontractors(record.get("subcontractors"))
     if isinstance(subcontractors, str):
-        errors.append(FieldError("subcontractors", "format",
-                                 f"分包单位每行写“名称|统一社会信用代码”：{subcontractors!r} / one `name|credit code` a line"))
+        errors.append(
+            FieldError(
+                "subcontractors",
+                "format",
+                f"分包单位每行写“名称|统一社会信用代码”：{subcontractors!r} / one `name|credit code` a line",
+            )
+        )
         subcontractors = []
     project: dict[str, Any] = {
         "code": record.get("code"),
         "county": record.get("county"),
         "name": record.get("name"),
         "owner": {"name": record.get("owner_name"), "credit_code": record.get("owner_credit_code")},
-        "general_contractor": {"name": record.get("general_contractor_name"),
-                               "credit_code": record.get("general_contractor_credit_code")},
+        "general_contractor": {
+            "name": record.get("general_contractor_name"),
+            "credit_code": record.get("general_contractor_credit_code"),
+        },
         "subcontractors": subcontractors,
         "contract_value": record.get("contract_value"),
         "start_date": record.get("start_date"),
         "planned_end_date": record.get("planned_end_date"),
         "department": record.get("department"),
         "wage_account": {"bank": record.get("wage_account_bank"), "opened_on": record.get("wage_account_opened_on")},
-        "deposit": {"amount": record.get("deposit_amount"), "form": record.get("deposit_form"),
-                    "status": record.get("deposit_status")},
+        "deposit": {
+            "amount": record.get("deposit_amount"),
+            "form": record.get("deposit_form"),
+            "status": record.get("deposit_status"),
+        },
         "site_ids": _split(record.get("site_ids"), r"[\s;；,，]+"),
     }
     return project, errors
@@ -204,6 +217,10 @@ def parse_file(data: bytes, fmt: FileFormat, *, today: date) -> Iterator[ParsedR
 
 def file_format(filename: str, content_type: str | None, data: bytes) -> FileFormat:
     """XLSX by its name, its media type or its bytes (a ZIP archive); CSV otherwise."""
-    if filename.lower().endswith(".xlsx") or (content_type or "").endswith("spreadsheetml.sheet") or data[:4] == b"PK\x03\x04":
+    if (
+        filename.lower().endswith(".xlsx")
+        or (content_type or "").endswith("spreadsheetml.sheet")
+        or data[:4] == b"PK\x03\x04"
+    ):
         return "xlsx"
     return "csv"

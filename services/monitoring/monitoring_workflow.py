@@ -152,10 +152,15 @@ class ProjectMonitoringWorkflow:
         state = self._input
         assert state is not None and self._planned_end is not None and self._next_month is not None
         return MonitoringStatus(
-            project_id=state.project_id, planned_end_date=self._planned_end, next_month=self._next_month,
-            next_check_at=self._next_check_at, checked_through=state.checked_through,
-            months_checked=state.months_checked, warnings_raised=state.warnings_raised,
-            warnings_resolved=state.warnings_resolved)
+            project_id=state.project_id,
+            planned_end_date=self._planned_end,
+            next_month=self._next_month,
+            next_check_at=self._next_check_at,
+            checked_through=state.checked_through,
+            months_checked=state.months_checked,
+            warnings_raised=state.warnings_raised,
+            warnings_resolved=state.warnings_resolved,
+        )
 
     @workflow.run
     async def run(self, input: MonitoringInput) -> MonitoringResult:
@@ -172,8 +177,9 @@ class ProjectMonitoringWorkflow:
             if month <= first_of_month(self._planned_end):
                 if checked_this_run >= input.months_per_run:
                     await self._drain_pending()
-                    workflow.continue_as_new(input.model_copy(update={
-                        "planned_end_date": self._planned_end, "first_month": month}))
+                    workflow.continue_as_new(
+                        input.model_copy(update={"planned_end_date": self._planned_end, "first_month": month})
+                    )
                 if month not in fire_at:
                     fire_at[month] = await self._check_at(month)
                 self._next_check_at = fire_at[month]
@@ -190,8 +196,11 @@ class ProjectMonitoringWorkflow:
             self._next_check_at = None
             if await self._wait_until(self._guarantee_ends()):
                 break
-        return MonitoringResult(months_checked=input.months_checked, warnings_raised=input.warnings_raised,
-                                warnings_resolved=input.warnings_resolved)
+        return MonitoringResult(
+            months_checked=input.months_checked,
+            warnings_raised=input.warnings_raised,
+            warnings_resolved=input.warnings_resolved,
+        )
 
     def _guarantee_ends(self) -> datetime:
         state = self._input
@@ -206,8 +215,12 @@ class ProjectMonitoringWorkflow:
         if state.month_seconds > 0:
             return workflow.now() + timedelta(seconds=state.month_seconds)
         result = await workflow.execute_activity(
-            CHECK_DATE_ACTIVITY, CheckDateRequest(month=month, working_day=state.check_working_day),
-            result_type=CheckDateResult, start_to_close_timeout=timedelta(seconds=30), retry_policy=ACTIVITY_RETRY)
+            CHECK_DATE_ACTIVITY,
+            CheckDateRequest(month=month, working_day=state.check_working_day),
+            result_type=CheckDateResult,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=ACTIVITY_RETRY,
+        )
         return result.check_at
 
     async def _wait_until(self, at: datetime) -> bool:
@@ -237,14 +250,21 @@ class ProjectMonitoringWorkflow:
         state = self._input
         assert state is not None
         result = await workflow.execute_activity(
-            CHECK_MONTH_ACTIVITY, CheckMonthRequest(project_id=state.project_id, month=month, reason=reason),
-            result_type=CheckMonthResult, start_to_close_timeout=timedelta(minutes=2), retry_policy=ACTIVITY_RETRY)
+            CHECK_MONTH_ACTIVITY,
+            CheckMonthRequest(project_id=state.project_id, month=month, reason=reason),
+            result_type=CheckMonthResult,
+            start_to_close_timeout=timedelta(minutes=2),
+            retry_policy=ACTIVITY_RETRY,
+        )
         if not result.found:
             return False
         if reason == "scheduled":
             state.months_checked += 1
-        elif reason == "check_now" and month not in state.checked_early and (
-                state.checked_through is None or month > state.checked_through):
+        elif (
+            reason == "check_now"
+            and month not in state.checked_early
+            and (state.checked_through is None or month > state.checked_through)
+        ):
             state.checked_early.append(month)
         state.warnings_raised += len(result.raised)
         state.warnings_resolved += len(result.resolved)

@@ -21,9 +21,13 @@ SPEC = ServiceSpec(
     has_worker=True,
     openapi_tags=[
         {"name": "projects", "description": "The project register: register, read, change and import projects."},
-        {"name": "feeds", "description": "The monthly payroll and attendance feeds of a project, and the month's "
-                                         "summary."},
-        {"name": "warnings", "description": "The early warnings (预警) the monthly checks raise, and their "
-                                            "resolution."},
+        {
+            "name": "feeds",
+            "description": "The monthly payroll and attendance feeds of a project, and the month's summary.",
+        },
+        {
+            "name": "warnings",
+            "description": "The early warnings (预警) the monthly checks raise, and their resolution.",
+        },
     ],
 )

@@ -36,8 +36,18 @@ async def insert_project(conn: Conn, facts: ProjectFacts, registered_by: str) ->
     cur = await conn.execute(
         f"INSERT INTO projects (project_id, code, county, department, name, facts, has_wage_account, has_deposit, "
         f"version, registered_by) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING {COLUMNS}",
-        (facts.project_id, facts.code, facts.county, facts.department, facts.name, _facts_json(facts),
-         facts.wage_account is not None, facts.deposit is not None, facts.version, registered_by),
+        (
+            facts.project_id,
+            facts.code,
+            facts.county,
+            facts.department,
+            facts.name,
+            _facts_json(facts),
+            facts.wage_account is not None,
+            facts.deposit is not None,
+            facts.version,
+            registered_by,
+        ),
     )
     row = await cur.fetchone()
     assert row is not None
@@ -49,8 +59,18 @@ async def update_project(conn: Conn, facts: ProjectFacts) -> dict[str, Any]:
     cur = await conn.execute(
         f"UPDATE projects SET code = %s, county = %s, department = %s, name = %s, facts = %s, has_wage_account = %s, "
         f"has_deposit = %s, version = %s, updated_at = now() WHERE project_id = %s AND version = %s RETURNING {COLUMNS}",
-        (facts.code, facts.county, facts.department, facts.name, _facts_json(facts), facts.wage_account is not None,
-         facts.deposit is not None, facts.version, facts.project_id, facts.version - 1),
+        (
+            facts.code,
+            facts.county,
+            facts.department,
+            facts.name,
+            _facts_json(facts),
+            facts.wage_account is not None,
+            facts.deposit is not None,
+            facts.version,
+            facts.project_id,
+            facts.version - 1,
+        ),
     )
     row = await cur.fetchone()
     assert row is not None, "the project changed under its row lock"
@@ -58,14 +78,16 @@ async def update_project(conn: Conn, facts: ProjectFacts) -> dict[str, Any]:
 
 
 async def get_project(conn: Conn, project_id: str, *, lock: bool = False) -> dict[str, Any] | None:
-    cur = await conn.execute(f"SELECT {COLUMNS} FROM projects WHERE project_id = %s" + (" FOR UPDATE" if lock else ""),
-                             (project_id,))
+    cur = await conn.execute(
+        f"SELECT {COLUMNS} FROM projects WHERE project_id = %s" + (" FOR UPDATE" if lock else ""), (project_id,)
+    )
     return await cur.fetchone()
 
 
 async def project_by_code(conn: Conn, code: str, *, lock: bool = False) -> dict[str, Any] | None:
-    cur = await conn.execute(f"SELECT {COLUMNS} FROM projects WHERE code = %s" + (" FOR UPDATE" if lock else ""),
-                             (code,))
+    cur = await conn.execute(
+        f"SELECT {COLUMNS} FROM projects WHERE code = %s" + (" FOR UPDATE" if lock else ""), (code,)
+    )
     return await cur.fetchone()
 
 
@@ -90,8 +112,9 @@ class ProjectFilter:
 PROJECTS = Keyset("projects", "registered_at", "timestamptz", "project_id")
 
 
-async def list_projects(conn: Conn, f: ProjectFilter, *, limit: int,
-                        after: str | None) -> tuple[list[dict[str, Any]], str | None]:
+async def list_projects(
+    conn: Conn, f: ProjectFilter, *, limit: int, after: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
     """A page of projects, newest first, and the cursor of the next page (None on the last)."""
     clauses: list[str | None] = []
     params: list[Any] = []
@@ -105,8 +128,9 @@ async def list_projects(conn: Conn, f: ProjectFilter, *, limit: int,
         clauses.append("NOT has_wage_account")
     if f.no_deposit:
         clauses.append("NOT has_deposit")
-    return await PROJECTS.fetch(conn, COLUMNS, "projects", clauses, params, limit=limit, cursor=after,
-                                id_field="project_id")
+    return await PROJECTS.fetch(
+        conn, COLUMNS, "projects", clauses, params, limit=limit, cursor=after, id_field="project_id"
+    )
 
 
 # --- requests made with an Idempotency-Key ----------------------------------------------------------------------
@@ -115,12 +139,15 @@ async def list_projects(conn: Conn, f: ProjectFilter, *, limit: int,
 async def find_request(conn: Conn, key: str) -> dict[str, Any] | None:
     cur = await conn.execute(
         "SELECT idempotency_key, actor, request_fingerprint, project_id, response FROM project_requests "
-        "WHERE idempotency_key = %s", (key,))
+        "WHERE idempotency_key = %s",
+        (key,),
+    )
     return await cur.fetchone()
 
 
-async def insert_request(conn: Conn, key: str, actor: str, fingerprint: str | None, project_id: str,
-                         response: dict[str, Any]) -> None:
+async def insert_request(
+    conn: Conn, key: str, actor: str, fingerprint: str | None, project_id: str, response: dict[str, Any]
+) -> None:
     await conn.execute(
         "INSERT INTO project_requests (idempotency_key, actor, request_fingerprint, project_id, response) "
         "VALUES (%s, %s, %s, %s, %s)",

@@ -48,22 +48,34 @@ def new_warning_id() -> str:
 def view(row: Mapping[str, Any]) -> dict[str, Any]:
     """A warning as the API answers it."""
     return {
-        "warning_id": row["warning_id"], "project_id": row["project_id"], "county": row["county"],
-        "month": month_text(row["month"]), "check": row["check"], "level": row["level"],
-        "months_failing": row["months_failing"], "facts": row["facts"], "raised_at": row["raised_at"].isoformat(),
-        "open": row["resolution"] is None, "resolution": row["resolution"],
+        "warning_id": row["warning_id"],
+        "project_id": row["project_id"],
+        "county": row["county"],
+        "month": month_text(row["month"]),
+        "check": row["check"],
+        "level": row["level"],
+        "months_failing": row["months_failing"],
+        "facts": row["facts"],
+        "raised_at": row["raised_at"].isoformat(),
+        "open": row["resolution"] is None,
+        "resolution": row["resolution"],
         "resolved_at": row["resolved_at"].isoformat() if row["resolved_at"] else None,
-        "resolved_by": row["resolved_by"], "resolution_note": row["resolution_note"],
+        "resolved_by": row["resolved_by"],
+        "resolution_note": row["resolution_note"],
         "passed_month": month_text(row["passed_month"]) if row["passed_month"] else None,
     }
 
 
 def _resolved_event(row: Mapping[str, Any]) -> ProjectWarningResolved:
     return ProjectWarningResolved(
-        warning_id=row["warning_id"], project_id=row["project_id"], county=row["county"],
-        month=month_text(row["month"]), check=WarningCheck(row["check"]),
+        warning_id=row["warning_id"],
+        project_id=row["project_id"],
+        county=row["county"],
+        month=month_text(row["month"]),
+        check=WarningCheck(row["check"]),
         resolution=WarningResolution(row["resolution"]),
-        passed_month=month_text(row["passed_month"]) if row["passed_month"] else None)
+        passed_month=month_text(row["passed_month"]) if row["passed_month"] else None,
+    )
 
 
 class Warnings:
@@ -86,36 +98,53 @@ class Warnings:
             plan = plan_warnings(month, check_month(project, summary, self.rules), known, self.rules)
             resolved: list[str] = []
             for warning_id in plan.resolved:
-                done = await warning_store.resolve_warning(conn, warning_id, WarningResolution.CHECK_PASSED,
-                                                           by=SYSTEM, passed_month=month)
+                done = await warning_store.resolve_warning(
+                    conn, warning_id, WarningResolution.CHECK_PASSED, by=SYSTEM, passed_month=month
+                )
                 if done is not None:
                     resolved.append(warning_id)
                     await store.emit(conn, project_id, _resolved_event(done))
             raised: list[str] = []
             for new in plan.raised:
-                written = await warning_store.insert_warning(conn, new_warning_id(), project_id, project.county,
-                                                             month, new)
+                written = await warning_store.insert_warning(
+                    conn, new_warning_id(), project_id, project.county, month, new
+                )
                 if written is None:
                     continue
                 raised.append(new.check.value)
-                await store.emit(conn, project_id, ProjectWarningRaised(
-                    warning_id=written["warning_id"], project_id=project_id, county=project.county,
-                    month=month_text(month), check=new.check, level=new.level, facts=new.facts))
+                await store.emit(
+                    conn,
+                    project_id,
+                    ProjectWarningRaised(
+                        warning_id=written["warning_id"],
+                        project_id=project_id,
+                        county=project.county,
+                        month=month_text(month),
+                        check=new.check,
+                        level=new.level,
+                        facts=new.facts,
+                    ),
+                )
         return {"found": True, "planned_end_date": project.planned_end_date, "raised": raised, "resolved": resolved}
 
     # --- reading --------------------------------------------------------------------------------------------
 
-    async def list(self, principal: Principal, filters: warning_store.WarningFilter, *, limit: int,
-                   cursor: str | None) -> dict[str, Any]:
+    async def list(
+        self, principal: Principal, filters: warning_store.WarningFilter, *, limit: int, cursor: str | None
+    ) -> dict[str, Any]:
         if filters.level is not None and filters.level not in set(WarningLevel):
-            raise Invalid("Invalid level", f"level is one of {', '.join(WarningLevel)}",
-                          errors=[{"field": "level", "code": "invalid", "message": "unknown level"}])
+            raise Invalid(
+                "Invalid level",
+                f"level is one of {', '.join(WarningLevel)}",
+                errors=[{"field": "level", "code": "invalid", "message": "unknown level"}],
+            )
         if principal.role is not Role.city_office:
             # A county's own warnings only; asking for another county's finds nothing.
             if principal.county is None or (filters.county is not None and filters.county != principal.county):
                 return {"items": [], "next_cursor": None}
-            filters = warning_store.WarningFilter(county=principal.county, project_id=filters.project_id,
-                                                  level=filters.level, open=filters.open)
+            filters = warning_store.WarningFilter(
+                county=principal.county, project_id=filters.project_id, level=filters.level, open=filters.open
+            )
         async with self.pool.connection() as conn:
             rows, next_cursor = await warning_store.list_warnings(conn, filters, limit=limit, after=cursor)
         return {"items": [view(r) for r in rows], "next_cursor": next_cursor}
@@ -125,8 +154,11 @@ class Warnings:
     async def resolve(self, principal: Principal, warning_id: str, note: str) -> dict[str, Any]:
         note = note.strip()
         if not note or len(note) > NOTE_LIMIT:
-            raise Invalid("Invalid note", f"a resolution says why, in 1 to {NOTE_LIMIT} characters",
-                          errors=[{"field": "note", "code": "length", "message": "1–1000 characters"}])
+            raise Invalid(
+                "Invalid note",
+                f"a resolution says why, in 1 to {NOTE_LIMIT} characters",
+                errors=[{"field": "note", "code": "length", "message": "1–1000 characters"}],
+            )
         async with self.pool.connection() as conn, conn.transaction():
             row = await warning_store.get_warning(conn, warning_id, lock=True)
             if row is None or not principal.may_see_county(row["county"]):
@@ -134,13 +166,21 @@ class Warnings:
             if principal.role not in RESOLVERS:
                 raise Forbidden("A warning is resolved by an inspector or the bureau head of its county.")
             if row["resolution"] is not None:
-                raise Conflict("Warning already resolved", f"warning {warning_id} was resolved on "
-                               f"{row['resolved_at'].date().isoformat()} ({row['resolution']})")
-            done = await warning_store.resolve_warning(conn, warning_id, WarningResolution.INSPECTOR,
-                                                       by=principal.client_id, note=note)
+                raise Conflict(
+                    "Warning already resolved",
+                    f"warning {warning_id} was resolved on "
+                    f"{row['resolved_at'].date().isoformat()} ({row['resolution']})",
+                )
+            done = await warning_store.resolve_warning(
+                conn, warning_id, WarningResolution.INSPECTOR, by=principal.client_id, note=note
+            )
             assert done is not None
-            await audit.record(conn, principal, "warning.resolved", done["project_id"],
-                               detail={"warning_id": warning_id, "month": month_text(done["month"]),
-                                       "check": done["check"]})
+            await audit.record(
+                conn,
+                principal,
+                "warning.resolved",
+                done["project_id"],
+                detail={"warning_id": warning_id, "month": month_text(done["month"]), "check": done["check"]},
+            )
             await store.emit(conn, done["project_id"], _resolved_event(done))
         return view(done)

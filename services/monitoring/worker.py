@@ -89,12 +89,15 @@ class MonitoringStarter(WorkflowStarter):
     def __init__(self, settings: MonitoringSettings) -> None:
         super().__init__(settings)
         self._monitoring = settings
-        self.handlers = EventHandlers({
-            ProjectRegistered: self._registered,
-            ProjectUpdated: self._updated,
-            PayrollReceived: self._feed,
-            AttendanceReceived: self._feed,
-        }, consumer=STARTER_NAME)
+        self.handlers = EventHandlers(
+            {
+                ProjectRegistered: self._registered,
+                ProjectUpdated: self._updated,
+                PayrollReceived: self._feed,
+                AttendanceReceived: self._feed,
+            },
+            consumer=STARTER_NAME,
+        )
 
     def _registered(self, _conn: psycopg.Connection[Any], event: EventEnvelope, registered: ProjectRegistered) -> None:
         client = self.run(self.client())
@@ -104,8 +107,9 @@ class MonitoringStarter(WorkflowStarter):
         if "planned_end_date" in updated.changed:
             self.run(self._signal(updated.project.project_id, PROJECT_UPDATED_SIGNAL, updated.project.planned_end_date))
 
-    def _feed(self, _conn: psycopg.Connection[Any], _event: EventEnvelope,
-              feed: PayrollReceived | AttendanceReceived) -> None:
+    def _feed(
+        self, _conn: psycopg.Connection[Any], _event: EventEnvelope, feed: PayrollReceived | AttendanceReceived
+    ) -> None:
         year, month = (int(part) for part in feed.month.split("-"))
         self.run(self._signal(feed.project_id, FEEDS_IMPORTED_SIGNAL, date(year, month, 1)))
 
@@ -118,18 +122,23 @@ class MonitoringStarter(WorkflowStarter):
             log.info("monitoring not running", extra={"project_id": project_id})
 
 
-async def start_monitoring(client: Client, settings: MonitoringSettings, project: ProjectFacts,
-                           registered_on: date) -> bool:
+async def start_monitoring(
+    client: Client, settings: MonitoringSettings, project: ProjectFacts, registered_on: date
+) -> bool:
     """Start the project's monitoring workflow; False when it was started already."""
     workflow_input = MonitoringInput(
-        project_id=project.project_id, planned_end_date=project.planned_end_date,
+        project_id=project.project_id,
+        planned_end_date=project.planned_end_date,
         first_month=first_month_to_check(project.start_date, registered_on),
-        check_working_day=settings.check_working_day, guarantee_days=settings.guarantee_days,
+        check_working_day=settings.check_working_day,
+        guarantee_days=settings.guarantee_days,
         month_seconds=settings.month_seconds,
     )
     try:
         await client.start_workflow(
-            MONITORING_WORKFLOW_TYPE, workflow_input, id=monitoring_workflow_id(project.project_id),
+            MONITORING_WORKFLOW_TYPE,
+            workflow_input,
+            id=monitoring_workflow_id(project.project_id),
             task_queue=TaskQueues.MONITORING,
             # One monitoring per project, ever: a redelivered event, the topic read again or the sweep starts none.
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
@@ -145,7 +154,9 @@ async def sweep(client: Client, settings: MonitoringSettings, pool: AsyncConnect
     async with pool.connection() as conn:
         cur = await conn.execute(
             f"SELECT {store.COLUMNS} FROM projects WHERE (facts->>'planned_end_date')::date + %s >= %s "
-            "ORDER BY registered_at, project_id", (settings.guarantee_days, today))
+            "ORDER BY registered_at, project_id",
+            (settings.guarantee_days, today),
+        )
         rows = await cur.fetchall()
     for row in rows:
         if await start_monitoring(client, settings, store.facts_of(dict(row)), legal_date(row["registered_at"])):
@@ -167,9 +178,16 @@ class MonitoringActivities:
     @activity.defn(name=CHECK_MONTH_ACTIVITY)
     async def check_month(self, request: CheckMonthRequest) -> CheckMonthResult:
         result = await self._warnings.check_month(request.project_id, request.month)
-        log.info("month checked", extra={"project_id": request.project_id, "month": request.month.isoformat(),
-                                         "reason": request.reason, "raised": len(result.get("raised", [])),
-                                         "resolved": len(result.get("resolved", []))})
+        log.info(
+            "month checked",
+            extra={
+                "project_id": request.project_id,
+                "month": request.month.isoformat(),
+                "reason": request.reason,
+                "raised": len(result.get("raised", [])),
+                "resolved": len(result.get("resolved", [])),
+            },
+        )
         return CheckMonthResult.model_validate(result)
 
 
@@ -187,8 +205,12 @@ class MonitoringWorker(TemporalWorkerComponent):
         try:
             warnings = Warnings(pool, self._monitoring.check_rules(), self._monitoring.pay_tolerance)
             activities = MonitoringActivities(warnings, live_calendar(self._settings))
-            worker = Worker(client, task_queue=TaskQueues.MONITORING, workflows=[ProjectMonitoringWorkflow],
-                            activities=[activities.check_date, activities.check_month])
+            worker = Worker(
+                client,
+                task_queue=TaskQueues.MONITORING,
+                workflows=[ProjectMonitoringWorkflow],
+                activities=[activities.check_date, activities.check_month],
+            )
             self.mark_running()
             async with worker:
                 # In the background: a long register must neither delay the worker's readiness nor its stop.
@@ -197,7 +219,6 @@ class MonitoringWorker(TemporalWorkerComponent):
                 sweeping.cancel()
         finally:
             await pool.close()
-
 
     async def _sweep(self, client: Client, pool: AsyncConnectionPool[Any]) -> None:
         try:
@@ -215,8 +236,9 @@ def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, 
         name=STARTER_NAME,
         database_url=settings.database_url,
         schema=SPEC.schema,
-        consumer_factory=lambda: new_consumer(settings, Topics.MONITORING, group_id=STARTER_NAME,
-                                              client_id=STARTER_NAME),
+        consumer_factory=lambda: new_consumer(
+            settings, Topics.MONITORING, group_id=STARTER_NAME, client_id=STARTER_NAME
+        ),
         handler=MonitoringStarter(monitoring_settings),
     )
     monitoring = MonitoringWorker(monitoring_settings)

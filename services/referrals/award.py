@@ -58,8 +58,18 @@ class ArbitrationAnswers:
             raise Forbidden("only the arbitration body records its award and its extension")
         return row
 
-    async def extend(self, principal: Principal, key: str, referral_id: str, fingerprint: str, *, days: int | None,
-                     approved_on: date, approval_ref: str, reason: str) -> tuple[dict[str, Any], bool]:
+    async def extend(
+        self,
+        principal: Principal,
+        key: str,
+        referral_id: str,
+        fingerprint: str,
+        *,
+        days: int | None,
+        approved_on: date,
+        approval_ref: str,
+        reason: str,
+    ) -> tuple[dict[str, Any], bool]:
         """The award limit extended (once, by at most the directory's extension days, approved within the limit)."""
         row = await self._answerable(principal, referral_id)
         limit = self._limit()
@@ -73,26 +83,56 @@ class ArbitrationAnswers:
             if current["award_extension_days"] is not None:
                 raise domain.Refused("仲裁时限已延长过一次 (the award limit was extended once already, art. 43)")
             if not 1 <= extension <= limit.extension_days:
-                raise domain.Refused(f"延长期限不得超过{limit.extension_days}日 (an extension is 1 to "
-                                     f"{limit.extension_days} days, art. 43)")
+                raise domain.Refused(
+                    f"延长期限不得超过{limit.extension_days}日 (an extension is 1 to "
+                    f"{limit.extension_days} days, art. 43)"
+                )
             if approved_on > domain.china_date(now):
                 raise domain.Refused("批准日期不能晚于今天 (the approval date is in the future)")
             if current["award_due_date"] is not None and approved_on > current["award_due_date"]:
-                raise domain.Refused(f"延期须在仲裁时限 {current['award_due_date']} 届满前批准 (an extension is "
-                                     "approved within the limit)")
+                raise domain.Refused(
+                    f"延期须在仲裁时限 {current['award_due_date']} 届满前批准 (an extension is "
+                    "approved within the limit)"
+                )
             accepted_on = domain.china_date(current["decided_at"])
-            due_date, due_at = domain.period_due(now, limit.days + extension, DayUnit.CALENDAR,
-                                                 self._referrals._calendar(), start=accepted_on)
-            if not await store.extend_award(conn, referral_id, days=extension, approval_ref=approval_ref,
-                                            reason=reason, at=now, due_date=due_date, due_at=due_at):
+            due_date, due_at = domain.period_due(
+                now, limit.days + extension, DayUnit.CALENDAR, self._referrals._calendar(), start=accepted_on
+            )
+            if not await store.extend_award(
+                conn,
+                referral_id,
+                days=extension,
+                approval_ref=approval_ref,
+                reason=reason,
+                at=now,
+                due_date=due_date,
+                due_at=due_at,
+            ):
                 raise Conflict("The referral changed", "the award was recorded or extended meanwhile")
-            await store.publish(conn, case_event(current["case_id"], ReferralAwardExtended(
-                referral_id=referral_id, case_id=current["case_id"], county=current["county"],
-                target=ReferralKind.ARBITRATION, extension_days=extension, award_due_date=due_date,
-                award_due_at=due_at, recorded_by=principal.client_id,
-            ), now))
-            await audit.record(conn, principal, "referral.award_extension", referral_id,
-                               detail={"days": extension, "award_due_date": due_date.isoformat()})
+            await store.publish(
+                conn,
+                case_event(
+                    current["case_id"],
+                    ReferralAwardExtended(
+                        referral_id=referral_id,
+                        case_id=current["case_id"],
+                        county=current["county"],
+                        target=ReferralKind.ARBITRATION,
+                        extension_days=extension,
+                        award_due_date=due_date,
+                        award_due_at=due_at,
+                        recorded_by=principal.client_id,
+                    ),
+                    now,
+                ),
+            )
+            await audit.record(
+                conn,
+                principal,
+                "referral.award_extension",
+                referral_id,
+                detail={"days": extension, "award_due_date": due_date.isoformat()},
+            )
             response = {"id": referral_id, "award_due_date": due_date.isoformat()}
             await store.remember(conn, key, "award_extension", fingerprint, response)
             return response
@@ -100,8 +140,9 @@ class ArbitrationAnswers:
         async with self._referrals._pool.connection() as conn:
             return await self._referrals._requests.once(conn, key, fingerprint, create, kind="award_extension")
 
-    async def record_award(self, principal: Principal, key: str, referral_id: str, fingerprint: str, *,
-                           award_ref: str, awarded_on: date) -> tuple[dict[str, Any], bool]:
+    async def record_award(
+        self, principal: Principal, key: str, referral_id: str, fingerprint: str, *, award_ref: str, awarded_on: date
+    ) -> tuple[dict[str, Any], bool]:
         """The award made (裁决书 or 调解书, by its number and date); late if after the limit."""
         row = await self._answerable(principal, referral_id)
         fingerprint = f"{referral_id}:{fingerprint}"
@@ -118,13 +159,30 @@ class ArbitrationAnswers:
                 raise Conflict("The referral changed", "the award was recorded meanwhile")
             due = current["award_due_date"]
             late = due is not None and awarded_on > due
-            await store.publish(conn, case_event(current["case_id"], ReferralAwardMade(
-                referral_id=referral_id, case_id=current["case_id"], county=current["county"],
-                target=ReferralKind.ARBITRATION, awarded_on=awarded_on, award_due_date=due, late=late,
-                recorded_by=principal.client_id,
-            ), now))
-            await audit.record(conn, principal, "referral.award", referral_id,
-                               detail={"awarded_on": awarded_on.isoformat(), "late": late})
+            await store.publish(
+                conn,
+                case_event(
+                    current["case_id"],
+                    ReferralAwardMade(
+                        referral_id=referral_id,
+                        case_id=current["case_id"],
+                        county=current["county"],
+                        target=ReferralKind.ARBITRATION,
+                        awarded_on=awarded_on,
+                        award_due_date=due,
+                        late=late,
+                        recorded_by=principal.client_id,
+                    ),
+                    now,
+                ),
+            )
+            await audit.record(
+                conn,
+                principal,
+                "referral.award",
+                referral_id,
+                detail={"awarded_on": awarded_on.isoformat(), "late": late},
+            )
             response = {"id": referral_id, "late": late}
             await store.remember(conn, key, "award", fingerprint, response)
             return response
@@ -154,8 +212,9 @@ class ArbitrationAnswers:
                 rung = next((r for r in rungs if r.kind.value == request.after_kind), None)
                 if letter is None or rung is None:
                     return RecomputeResult(due_at=request.due_at)
-                _, due_at = domain.period_due(now, rung.wait_working_days, DayUnit.WORKING, calendar,
-                                              start=domain.china_date(letter["issued_at"]))
+                _, due_at = domain.period_due(
+                    now, rung.wait_working_days, DayUnit.WORKING, calendar, start=domain.china_date(letter["issued_at"])
+                )
                 return RecomputeResult(due_at=max(due_at, request.due_at), changed=due_at > request.due_at)
             if request.phase == AWARD:
                 if receiver.award is None or row["decided_at"] is None:
@@ -175,8 +234,20 @@ class ArbitrationAnswers:
                 await store.set_award_due(conn, request.referral_id, due_date=due_date, due_at=due_at)
             else:
                 await store.set_due(conn, request.referral_id, due_date=due_date, due_at=due_at)
-            await store.publish(conn, case_event(row["case_id"], ReferralDeadlineRecomputed(
-                referral_id=request.referral_id, case_id=row["case_id"], county=row["county"], target=target,
-                deadline=request.phase, due_date=due_date, due_at=due_at,
-            ), now))
+            await store.publish(
+                conn,
+                case_event(
+                    row["case_id"],
+                    ReferralDeadlineRecomputed(
+                        referral_id=request.referral_id,
+                        case_id=row["case_id"],
+                        county=row["county"],
+                        target=target,
+                        deadline=request.phase,
+                        due_date=due_date,
+                        due_at=due_at,
+                    ),
+                    now,
+                ),
+            )
             return RecomputeResult(due_at=due_at, changed=True)

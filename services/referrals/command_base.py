@@ -42,8 +42,10 @@ PRODUCER = "referrals"
 CASE_PROCESS = Wording(
     refused="The case process refused the answer",
     late=("The case process did not answer in time", "{workflow_id} did not answer within {seconds}s; try again"),
-    finished=("The case process is not running", "{workflow_id} is not running (finished or never started): "
-              "the answer cannot be taken into account"),
+    finished=(
+        "The case process is not running",
+        "{workflow_id} is not running (finished or never started): the answer cannot be taken into account",
+    ),
     missing=None,
 )
 
@@ -56,8 +58,10 @@ def case_event(case_id: str, payload: ReferralsEvent, at: datetime) -> EventEnve
 def facts_missing(case_id: str) -> Unavailable:
     # Retryable on purpose: the case's complaint.submitted event is on its way through Kafka; the lifecycle
     # activity retries and the letter is issued, with the right facts, once it has arrived.
-    return Unavailable("Case facts not known yet",
-                       f"the referrals service has not yet received the complaints of case {case_id}; retry shortly")
+    return Unavailable(
+        "Case facts not known yet",
+        f"the referrals service has not yet received the complaints of case {case_id}; retry shortly",
+    )
 
 
 async def referral_of_case(conn: store.Conn, referral_id: str, case_id: str) -> dict[str, Any]:
@@ -71,17 +75,25 @@ async def referral_of_case(conn: store.Conn, referral_id: str, case_id: str) -> 
 class CommandBase:
     """The engines and configuration every command reads, and what more than one area of commands does."""
 
-    def __init__(self, pool: AsyncConnectionPool, client: Client | None, departments: DepartmentsConfig,
-                 font: Path, calendar: Callable[[], CalendarConfig] | None = None) -> None:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        client: Client | None,
+        departments: DepartmentsConfig,
+        font: Path,
+        calendar: Callable[[], CalendarConfig] | None = None,
+    ) -> None:
         self._pool = pool
-        self._process = (ProcessGateway(client, status_query=Queries.STATUS, wording=CASE_PROCESS)
-                         if client is not None else None)
-        self._letters = KeyedRecords(store.letter_by_key, answer=lambda row: {"id": row["letter_id"]},
-                                     kind="letter", lock=store.lock_key)
-        self._referrals = KeyedRecords(store.referral_by_key, answer=lambda row: {"id": row["referral_id"]},
-                                       kind="referral", lock=store.lock_key)
-        self._requests = KeyedRecords(store.remembered, answer=lambda row: dict(row["response"]),
-                                      lock=store.lock_key)
+        self._process = (
+            ProcessGateway(client, status_query=Queries.STATUS, wording=CASE_PROCESS) if client is not None else None
+        )
+        self._letters = KeyedRecords(
+            store.letter_by_key, answer=lambda row: {"id": row["letter_id"]}, kind="letter", lock=store.lock_key
+        )
+        self._referrals = KeyedRecords(
+            store.referral_by_key, answer=lambda row: {"id": row["referral_id"]}, kind="referral", lock=store.lock_key
+        )
+        self._requests = KeyedRecords(store.remembered, answer=lambda row: dict(row["response"]), lock=store.lock_key)
         self.departments = departments
         self._font = font
         # The official calendar entries as the configuration says now (a year may be loaded meanwhile).
@@ -143,31 +155,81 @@ class CommandBase:
             handoff_letters = (*domain.LADDER, LetterKind.HANDOFF, LetterKind.ISSUE_TRANSFER)
             issuer = bureau.office if kind in handoff_letters else bureau.name
         contact = f"联系单位：{bureau.office}    投诉举报电话：12333"
-        content = compose(kind, facts=template_facts, issuer=issuer, document_number=number_text,
-                          addressee=printed_addressee, issued_at=now, rows=rows, evidence=evidence,
-                          contact=contact, copy_to=copy_to, reference=letter_id, template_name=template_name)
+        content = compose(
+            kind,
+            facts=template_facts,
+            issuer=issuer,
+            document_number=number_text,
+            addressee=printed_addressee,
+            issued_at=now,
+            rows=rows,
+            evidence=evidence,
+            contact=contact,
+            copy_to=copy_to,
+            reference=letter_id,
+            template_name=template_name,
+        )
         pdf = await asyncio.to_thread(render_pdf, content, self._font)
         digest = sha256(pdf)
         row = {
-            "letter_id": letter_id, "idempotency_key": key, "request_hash": request_hash, "kind": kind.value,
-            "year": year, "number": number, "document_number": number_text, "case_id": facts["case_id"],
-            "county": county, "addressee": department.id,
-            "handoff_id": handoff["handoff_id"] if handoff else None, "referral_id": referral_id,
-            "issued_at": now, "response_due_date": due_date, "response_due_at": due_at,
-            "facts": {"title": content.title, "rows": rows, "paragraphs": content.paragraphs,
-                      "copy_to": copy_to, "evidence": evidence or []},
-            "pdf": pdf, "sha256": digest, "size_bytes": len(pdf),
+            "letter_id": letter_id,
+            "idempotency_key": key,
+            "request_hash": request_hash,
+            "kind": kind.value,
+            "year": year,
+            "number": number,
+            "document_number": number_text,
+            "case_id": facts["case_id"],
+            "county": county,
+            "addressee": department.id,
+            "handoff_id": handoff["handoff_id"] if handoff else None,
+            "referral_id": referral_id,
+            "issued_at": now,
+            "response_due_date": due_date,
+            "response_due_at": due_at,
+            "facts": {
+                "title": content.title,
+                "rows": rows,
+                "paragraphs": content.paragraphs,
+                "copy_to": copy_to,
+                "evidence": evidence or [],
+            },
+            "pdf": pdf,
+            "sha256": digest,
+            "size_bytes": len(pdf),
         }
         await store.insert_letter(conn, row)
-        await store.publish(conn, case_event(facts["case_id"], LetterIssued(
-            letter_id=letter_id, document_number=number_text, kind=kind, case_id=facts["case_id"], county=county,
-            addressee=department.id, handoff_id=row["handoff_id"], referral_id=referral_id, issued_at=now,
-            response_due_date=due_date, sha256=digest, size_bytes=len(pdf),
-        ), now))
+        await store.publish(
+            conn,
+            case_event(
+                facts["case_id"],
+                LetterIssued(
+                    letter_id=letter_id,
+                    document_number=number_text,
+                    kind=kind,
+                    case_id=facts["case_id"],
+                    county=county,
+                    addressee=department.id,
+                    handoff_id=row["handoff_id"],
+                    referral_id=referral_id,
+                    issued_at=now,
+                    response_due_date=due_date,
+                    sha256=digest,
+                    size_bytes=len(pdf),
+                ),
+                now,
+            ),
+        )
         return row
 
-    def _template_facts(self, facts: dict[str, Any], department: Department, due_date: date | None,
-                        handoff: dict[str, Any] | None, previous: list[dict[str, Any]]) -> dict[str, Any]:
+    def _template_facts(
+        self,
+        facts: dict[str, Any],
+        department: Department,
+        due_date: date | None,
+        handoff: dict[str, Any] | None,
+        previous: list[dict[str, Any]],
+    ) -> dict[str, Any]:
         amount = facts["confirmed_amount"] if facts["confirmed_amount"] is not None else facts["amount_claimed"]
         workers = facts["confirmed_workers"] or facts["workers_claimed"]
         values: dict[str, Any] = {
@@ -196,8 +258,14 @@ class CommandBase:
             values["previous_text"] = "逾期未反馈"
         return values
 
-    def _rows(self, facts: dict[str, Any], department: Department, due_date: date | None,
-              values: dict[str, Any], handoff: dict[str, Any] | None) -> list[tuple[str, str]]:
+    def _rows(
+        self,
+        facts: dict[str, Any],
+        department: Department,
+        due_date: date | None,
+        values: dict[str, Any],
+        handoff: dict[str, Any] | None,
+    ) -> list[tuple[str, str]]:
         rows = [
             ("案件编号", facts["case_id"]),
             ("用人单位", facts["employer_name"]),

@@ -52,7 +52,9 @@ class Referrals(HandoffAnswers, ReferralMaking, ReferralProgress):
         is derived from its hash, so restarts and concurrent API processes publish it once)."""
         directory = self.departments.directory()
         event = EventEnvelope.wrap(
-            directory, subject=DIRECTORY_SUBJECT, producer=PRODUCER,
+            directory,
+            subject=DIRECTORY_SUBJECT,
+            producer=PRODUCER,
             event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"anxin:referrals:departments:{directory.config_sha256}"),
         )
         async with self._pool.connection() as conn, conn.transaction():
@@ -65,14 +67,17 @@ class Referrals(HandoffAnswers, ReferralMaking, ReferralProgress):
 
     # --- case facts ---------------------------------------------------------------------------------------
 
-    async def case_facts(self, principal: Principal, *, case_id: str | None,
-                         complaint_id: str | None) -> dict[str, Any]:
+    async def case_facts(
+        self, principal: Principal, *, case_id: str | None, complaint_id: str | None
+    ) -> dict[str, Any]:
         async with self._pool.connection() as conn:
             if case_id is None and complaint_id is not None:
                 case_id = await store.case_of_complaint(conn, complaint_id)
             facts = await store.case_facts(conn, case_id) if case_id else None
-        if facts is None or not (principal.role in domain.CITY_READERS or (
-                principal.role in domain.COUNTY_READERS and principal.may_see_county(facts["county"]))):
+        if facts is None or not (
+            principal.role in domain.CITY_READERS
+            or (principal.role in domain.COUNTY_READERS and principal.may_see_county(facts["county"]))
+        ):
             raise NotFound("No such case", "the case is not known here (yet) or not in your scope")
         return facts
 
@@ -94,39 +99,105 @@ class Referrals(HandoffAnswers, ReferralMaking, ReferralProgress):
             if kind is LetterKind.HANDOFF:
                 handoff_id = domain.record_id("HO", key)
                 letter = await self._new_letter(
-                    conn, kind, key, fingerprint, facts, department, now, due_date, due_at,
-                    county=request.county, handoff={"handoff_id": handoff_id}, previous=[],
+                    conn,
+                    kind,
+                    key,
+                    fingerprint,
+                    facts,
+                    department,
+                    now,
+                    due_date,
+                    due_at,
+                    county=request.county,
+                    handoff={"handoff_id": handoff_id},
+                    previous=[],
                 )
-                await store.insert_handoff(conn, handoff_id=handoff_id, case_id=request.case_id,
-                                           county=request.county, department=department.id,
-                                           letter_id=letter["letter_id"], due_date=due_date, due_at=due_at, at=now)
-                await store.publish(conn, case_event(request.case_id, HandoffSent(
-                    handoff_id=handoff_id, case_id=request.case_id, county=request.county,
-                    department=department.id, letter_id=letter["letter_id"], due_date=due_date, due_at=due_at,
-                ), now))
+                await store.insert_handoff(
+                    conn,
+                    handoff_id=handoff_id,
+                    case_id=request.case_id,
+                    county=request.county,
+                    department=department.id,
+                    letter_id=letter["letter_id"],
+                    due_date=due_date,
+                    due_at=due_at,
+                    at=now,
+                )
+                await store.publish(
+                    conn,
+                    case_event(
+                        request.case_id,
+                        HandoffSent(
+                            handoff_id=handoff_id,
+                            case_id=request.case_id,
+                            county=request.county,
+                            department=department.id,
+                            letter_id=letter["letter_id"],
+                            due_date=due_date,
+                            due_at=due_at,
+                        ),
+                        now,
+                    ),
+                )
                 return {"id": letter["letter_id"]}
 
             handoff = await store.latest_handoff(conn, request.case_id, department.id)
             if handoff is None:
-                raise Refused("No handoff to escalate",
-                              f"case {request.case_id} has no handoff to {department.id}: a {kind.value} letter "
-                              "follows a handoff letter")
+                raise Refused(
+                    "No handoff to escalate",
+                    f"case {request.case_id} has no handoff to {department.id}: a {kind.value} letter "
+                    "follows a handoff letter",
+                )
             previous = await store.letters_of(conn, handoff_id=handoff["handoff_id"])
-            letter = await self._new_letter(conn, kind, key, fingerprint, facts, department, now, due_date,
-                                            due_at, county=request.county, handoff=handoff, previous=previous)
+            letter = await self._new_letter(
+                conn,
+                kind,
+                key,
+                fingerprint,
+                facts,
+                department,
+                now,
+                due_date,
+                due_at,
+                county=request.county,
+                handoff=handoff,
+                previous=previous,
+            )
             companions = []
             for companion in domain.COMPANIONS.get(kind, []):
                 extra = await self._new_letter(
-                    conn, companion, f"{key}#{companion.value}", fingerprint, facts, department, now, due_date,
-                    due_at, county=request.county, handoff=handoff, previous=previous,
+                    conn,
+                    companion,
+                    f"{key}#{companion.value}",
+                    fingerprint,
+                    facts,
+                    department,
+                    now,
+                    due_date,
+                    due_at,
+                    county=request.county,
+                    handoff=handoff,
+                    previous=previous,
                 )
                 companions.append(extra["letter_id"])
             await store.set_ladder_level(conn, handoff["handoff_id"], kind.value)
-            await store.publish(conn, case_event(request.case_id, HandoffEscalated(
-                handoff_id=handoff["handoff_id"], case_id=request.case_id, county=request.county,
-                department=department.id, kind=kind, letter_id=letter["letter_id"],
-                companion_letter_ids=companions, due_date=due_date,
-            ), now))
+            await store.publish(
+                conn,
+                case_event(
+                    request.case_id,
+                    HandoffEscalated(
+                        handoff_id=handoff["handoff_id"],
+                        case_id=request.case_id,
+                        county=request.county,
+                        department=department.id,
+                        kind=kind,
+                        letter_id=letter["letter_id"],
+                        companion_letter_ids=companions,
+                        due_date=due_date,
+                    ),
+                    now,
+                ),
+            )
             return {"id": letter["letter_id"]}
 
         async with self._pool.connection() as conn:
@@ -135,7 +206,8 @@ class Referrals(HandoffAnswers, ReferralMaking, ReferralProgress):
     def _due(self, request: LetterRequest, department: Department, now: datetime) -> tuple[date, datetime]:
         if request.response_due_date is not None:
             due_at = request.response_due_at or datetime.combine(
-                request.response_due_date + timedelta(days=1), datetime.min.time(), domain.CHINA_TZ)
+                request.response_due_date + timedelta(days=1), datetime.min.time(), domain.CHINA_TZ
+            )
             return request.response_due_date, due_at
         rung = department.rung(request.kind)
         if rung is not None:
@@ -144,8 +216,9 @@ class Referrals(HandoffAnswers, ReferralMaking, ReferralProgress):
         return domain.period_due(now, days, unit, self._calendar())
 
     async def letter(self, principal: Principal, letter_id: str) -> dict[str, Any]:
-        return await in_scope(self._pool, store.get_letter, letter_id, "letter",
-                              lambda row: self._may_see_letter(principal, row))
+        return await in_scope(
+            self._pool, store.get_letter, letter_id, "letter", lambda row: self._may_see_letter(principal, row)
+        )
 
     async def letter_pdf(self, principal: Principal, letter_id: str) -> tuple[dict[str, Any], bytes]:
         row = await self.letter(principal, letter_id)
@@ -154,14 +227,23 @@ class Referrals(HandoffAnswers, ReferralMaking, ReferralProgress):
         assert pdf is not None
         return row, pdf
 
-    async def letters(self, principal: Principal, *, case_id: str | None, handoff_id: str | None,
-                      referral_id: str | None, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    async def letters(
+        self,
+        principal: Principal,
+        *,
+        case_id: str | None,
+        handoff_id: str | None,
+        referral_id: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
         """A page of the letters named, those the caller may read (a page may hold fewer than `limit`)."""
         if case_id is None and handoff_id is None and referral_id is None:
             raise Incomplete("Filter required", "name a case_id, handoff_id or referral_id")
         async with self._pool.connection() as conn:
-            rows, next_cursor = await store.page_letters(conn, case_id=case_id, handoff_id=handoff_id,
-                                                         referral_id=referral_id, limit=limit, cursor=cursor)
+            rows, next_cursor = await store.page_letters(
+                conn, case_id=case_id, handoff_id=handoff_id, referral_id=referral_id, limit=limit, cursor=cursor
+            )
         return [r for r in rows if self._may_see_letter(principal, r)], next_cursor
 
     def _may_see_letter(self, principal: Principal, row: dict[str, Any]) -> bool:

@@ -72,8 +72,9 @@ def default_ladder() -> list[RungSetting]:
         RungSetting(kind=LetterKind.REMINDER, wait_working_days=3),
         RungSetting(kind=LetterKind.SUPERVISION, wait_working_days=5),
         RungSetting(kind=LetterKind.WARNING_LETTER, wait_working_days=5, copy_to=["superior"]),
-        RungSetting(kind=LetterKind.ACCOUNTABILITY_RECOMMENDATION, wait_working_days=5,
-                    copy_to=["superior", "discipline"]),
+        RungSetting(
+            kind=LetterKind.ACCOUNTABILITY_RECOMMENDATION, wait_working_days=5, copy_to=["superior", "discipline"]
+        ),
         RungSetting(kind=LetterKind.ACCOUNTABILITY_TRANSFER, wait_working_days=10, copy_to=["discipline"]),
     ]
 
@@ -96,10 +97,12 @@ class AwardLimit(_Config):
 
     days: int = Field(45, ge=1, le=180)
     extension_days: int = Field(15, ge=0, le=90)
-    ladder: list[RungSetting] = Field(default_factory=lambda: [
-        RungSetting(kind=LetterKind.REMINDER, wait_working_days=3),
-        RungSetting(kind=LetterKind.SUPERVISION, wait_working_days=5),
-    ])
+    ladder: list[RungSetting] = Field(
+        default_factory=lambda: [
+            RungSetting(kind=LetterKind.REMINDER, wait_working_days=3),
+            RungSetting(kind=LetterKind.SUPERVISION, wait_working_days=5),
+        ]
+    )
 
     _distinct = field_validator("ladder")(_distinct_ladder)
 
@@ -144,9 +147,12 @@ class Department(_Config):
     def terms(self) -> DepartmentTerms:
         """What the case workflow needs of a department it hands a case off to: its own deadlines."""
         days, unit = self.response_period()
-        return DepartmentTerms(department=self.id, response_days=days, response_unit=unit,
-                               ladder=[LadderRung(kind=r.kind, wait_working_days=r.wait_working_days)
-                                       for r in self.ladder])
+        return DepartmentTerms(
+            department=self.id,
+            response_days=days,
+            response_unit=unit,
+            ladder=[LadderRung(kind=r.kind, wait_working_days=r.wait_working_days) for r in self.ladder],
+        )
 
 
 class Bureau(_Config):
@@ -197,8 +203,9 @@ class DepartmentsConfig(_Config):
     def directory(self) -> DepartmentsConfigured:
         """What other services need to know of the departments, with a hash that changes with it."""
         entries = [
-            DirectoryEntry(id=d.id, name=d.name, kind=d.kind.value, county=d.county,
-                           takes_handoffs=d.kind in HANDOFF_RECEIVERS)
+            DirectoryEntry(
+                id=d.id, name=d.name, kind=d.kind.value, county=d.county, takes_handoffs=d.kind in HANDOFF_RECEIVERS
+            )
             for d in self.departments
         ]
         canonical = json.dumps([e.model_dump() for e in entries], sort_keys=True, ensure_ascii=False)

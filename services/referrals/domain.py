@@ -169,8 +169,9 @@ def working_days_due(now: datetime, working_days: int, calendar: CalendarConfig 
     return due, end_of_day(due)
 
 
-def period_due(now: datetime, days: int, unit: DayUnit, calendar: CalendarConfig | None = None,
-               start: date | None = None) -> tuple[date, datetime]:
+def period_due(
+    now: datetime, days: int, unit: DayUnit, calendar: CalendarConfig | None = None, start: date | None = None
+) -> tuple[date, datetime]:
     """The due date of a period of `days` in `unit` from `start` (default: today, China time), and the instant
     it expires. Calendar days whose last day is a rest day end on the next working day."""
     if unit is DayUnit.WORKING and start is None:
@@ -194,15 +195,18 @@ def check_acknowledge(status: HandoffStatus) -> None:
     if status is HandoffStatus.ACKNOWLEDGED:
         raise Refused("交办已签收 (the handoff is already acknowledged)")
     if status in FINAL:
-        raise Refused(f"交办已{'答复' if status is HandoffStatus.RESPONDED else '退回'}，不能再签收 "
-                      f"(the handoff is already {status.value})")
+        raise Refused(
+            f"交办已{'答复' if status is HandoffStatus.RESPONDED else '退回'}，不能再签收 "
+            f"(the handoff is already {status.value})"
+        )
 
 
 def check_answer(status: HandoffStatus) -> None:
     """A department answers (responds or returns) once, from sent or acknowledged."""
     if status in FINAL:
-        raise Refused(f"交办已{'答复' if status is HandoffStatus.RESPONDED else '退回'} "
-                      f"(the handoff is already {status.value})")
+        raise Refused(
+            f"交办已{'答复' if status is HandoffStatus.RESPONDED else '退回'} (the handoff is already {status.value})"
+        )
 
 
 def workflow_summary_of_response(outcome: HandoffOutcome, summary: str) -> str:
@@ -213,8 +217,9 @@ def workflow_reason_of_return(reason: ReturnReason, explanation: str) -> str:
     return f"{RETURN_TEXT[reason]}：{explanation}"
 
 
-def check_referral_decision(status: str, kind: ReferralKind, decision: ReferralDecision,
-                            assigned_to: str | None) -> None:
+def check_referral_decision(
+    status: str, kind: ReferralKind, decision: ReferralDecision, assigned_to: str | None
+) -> None:
     if status == "withdrawn":
         raise Refused("移送已撤回 (the referral was withdrawn)")
     if status in ("accepted", "declined"):

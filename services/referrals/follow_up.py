@@ -151,8 +151,9 @@ class ReferralFollowUpWorkflow:
                     version = self._calendar_version
                     recomputed = await workflow.execute_activity(
                         RECOMPUTE_ACTIVITY,
-                        RecomputeRequest(referral_id=input.referral_id, phase=input.phase, after_kind=after_kind,
-                                         due_at=due_at),
+                        RecomputeRequest(
+                            referral_id=input.referral_id, phase=input.phase, after_kind=after_kind, due_at=due_at
+                        ),
                         result_type=RecomputeResult,
                         start_to_close_timeout=timedelta(minutes=1),
                         retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
@@ -162,8 +163,12 @@ class ReferralFollowUpWorkflow:
                     counted_version = version
             result = await workflow.execute_activity(
                 ESCALATE_ACTIVITY,
-                EscalateRequest(referral_id=input.referral_id, kind=rung.kind, phase=input.phase,
-                                idempotency_key=f"{workflow.info().workflow_id}:{rung.kind}"),
+                EscalateRequest(
+                    referral_id=input.referral_id,
+                    kind=rung.kind,
+                    phase=input.phase,
+                    idempotency_key=f"{workflow.info().workflow_id}:{rung.kind}",
+                ),
                 result_type=EscalateResult,
                 start_to_close_timeout=timedelta(minutes=1),
                 retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),

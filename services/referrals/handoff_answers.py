@@ -44,8 +44,9 @@ def _handoff_changed() -> Conflict:
 class HandoffAnswers(CommandBase):
     """A department's handoffs: reading them and answering them."""
 
-    async def handoffs(self, principal: Principal, *, status: str | None, case_id: str | None,
-                       limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    async def handoffs(
+        self, principal: Principal, *, status: str | None, case_id: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
         department = county = None
         if principal.role is Role.department:
             department = principal.department or "-"
@@ -54,13 +55,20 @@ class HandoffAnswers(CommandBase):
         elif principal.role not in domain.CITY_READERS:
             raise Forbidden(f"the role {principal.role.value} has no handoffs")
         async with self._pool.connection() as conn:
-            return await store.list_handoffs(conn, department=department, county=county, status=status,
-                                             case_id=case_id, limit=limit, cursor=cursor)
+            return await store.list_handoffs(
+                conn, department=department, county=county, status=status, case_id=case_id, limit=limit, cursor=cursor
+            )
 
     async def handoff(self, principal: Principal, handoff_id: str) -> dict[str, Any]:
-        row = await in_scope(self._pool, store.get_handoff, handoff_id, "handoff",
-                             lambda row: domain.may_see_handoff(principal, row["department"], row["county"]))
+        row = await in_scope(
+            self._pool,
+            store.get_handoff,
+            handoff_id,
+            "handoff",
+            lambda row: domain.may_see_handoff(principal, row["department"], row["county"]),
+        )
         return await self._with_letters(row, handoff_id=handoff_id)
+
     async def _answerable(self, principal: Principal, handoff_id: str) -> dict[str, Any]:
         row = await self.handoff(principal, handoff_id)
         if not domain.may_answer_handoff(principal, row["department"]):
@@ -74,22 +82,37 @@ class HandoffAnswers(CommandBase):
         async with self._pool.connection() as conn, conn.transaction():
             if not await store.acknowledge_handoff(conn, handoff_id, principal.client_id, now):
                 raise _handoff_changed()
-            await store.publish(conn, case_event(row["case_id"], HandoffAcknowledged(
-                handoff_id=handoff_id, case_id=row["case_id"], county=row["county"], department=row["department"],
-                acknowledged_by=principal.client_id,
-            ), now))
+            await store.publish(
+                conn,
+                case_event(
+                    row["case_id"],
+                    HandoffAcknowledged(
+                        handoff_id=handoff_id,
+                        case_id=row["case_id"],
+                        county=row["county"],
+                        department=row["department"],
+                        acknowledged_by=principal.client_id,
+                    ),
+                    now,
+                ),
+            )
             await audit.record(conn, principal, "handoff.acknowledge", handoff_id)
         return await self.handoff(principal, handoff_id)
 
-    async def respond(self, principal: Principal, handoff_id: str, outcome: HandoffOutcome, summary: str,
-                      files: list[dict[str, str]]) -> dict[str, Any]:
+    async def respond(
+        self, principal: Principal, handoff_id: str, outcome: HandoffOutcome, summary: str, files: list[dict[str, str]]
+    ) -> dict[str, Any]:
         row = await self._answerable(principal, handoff_id)
         domain.check_answer(HandoffStatus(row["status"]))
         decoded = [self._decode_file(f) for f in files]
         await self._tell_case(
-            row["case_id"], Updates.RECORD_HANDOFF_RESPONSE,
-            HandoffResponse(department=row["department"], summary=domain.workflow_summary_of_response(outcome, summary),
-                            responded_by=principal.client_id),
+            row["case_id"],
+            Updates.RECORD_HANDOFF_RESPONSE,
+            HandoffResponse(
+                department=row["department"],
+                summary=domain.workflow_summary_of_response(outcome, summary),
+                responded_by=principal.client_id,
+            ),
             update_id=f"{handoff_id}:answer",
         )
         now = datetime.now(UTC)
@@ -99,41 +122,85 @@ class HandoffAnswers(CommandBase):
                 digest = sha256(content)
                 file_id = f"F-{digest[:16].upper()}"
                 if file_id not in {s["file_id"] for s in stored}:
-                    await store.insert_handoff_file(conn, file_id=file_id, handoff_id=handoff_id, name=name,
-                                                    media_type=media_type, sha256=digest, content=content)
-                    stored.append({"file_id": file_id, "name": name, "media_type": media_type, "sha256": digest,
-                                   "size_bytes": len(content)})
-            if not await store.respond_handoff(conn, handoff_id, by=principal.client_id, at=now,
-                                               outcome=outcome.value, summary=summary, files=stored):
+                    await store.insert_handoff_file(
+                        conn,
+                        file_id=file_id,
+                        handoff_id=handoff_id,
+                        name=name,
+                        media_type=media_type,
+                        sha256=digest,
+                        content=content,
+                    )
+                    stored.append(
+                        {
+                            "file_id": file_id,
+                            "name": name,
+                            "media_type": media_type,
+                            "sha256": digest,
+                            "size_bytes": len(content),
+                        }
+                    )
+            if not await store.respond_handoff(
+                conn, handoff_id, by=principal.client_id, at=now, outcome=outcome.value, summary=summary, files=stored
+            ):
                 raise _handoff_changed()
-            await store.publish(conn, case_event(row["case_id"], HandoffResponded(
-                handoff_id=handoff_id, case_id=row["case_id"], county=row["county"], department=row["department"],
-                outcome=outcome, files_count=len(stored), responded_by=principal.client_id,
-                late=domain.is_late(now, row["due_at"]),
-            ), now))
+            await store.publish(
+                conn,
+                case_event(
+                    row["case_id"],
+                    HandoffResponded(
+                        handoff_id=handoff_id,
+                        case_id=row["case_id"],
+                        county=row["county"],
+                        department=row["department"],
+                        outcome=outcome,
+                        files_count=len(stored),
+                        responded_by=principal.client_id,
+                        late=domain.is_late(now, row["due_at"]),
+                    ),
+                    now,
+                ),
+            )
             await audit.record(conn, principal, "handoff.respond", handoff_id, detail={"outcome": outcome.value})
         return await self.handoff(principal, handoff_id)
 
-    async def return_handoff(self, principal: Principal, handoff_id: str, reason: ReturnReason,
-                             explanation: str) -> dict[str, Any]:
+    async def return_handoff(
+        self, principal: Principal, handoff_id: str, reason: ReturnReason, explanation: str
+    ) -> dict[str, Any]:
         row = await self._answerable(principal, handoff_id)
         domain.check_answer(HandoffStatus(row["status"]))
         # The case goes back to verification: the inspector decides anew (another department, or a wage case).
         await self._tell_case(
-            row["case_id"], Updates.RECORD_HANDOFF_RETURN,
-            HandoffReturn(department=row["department"], reason=domain.workflow_reason_of_return(reason, explanation),
-                          returned_by=principal.client_id),
+            row["case_id"],
+            Updates.RECORD_HANDOFF_RETURN,
+            HandoffReturn(
+                department=row["department"],
+                reason=domain.workflow_reason_of_return(reason, explanation),
+                returned_by=principal.client_id,
+            ),
             update_id=f"{handoff_id}:answer",
         )
         now = datetime.now(UTC)
         async with self._pool.connection() as conn, conn.transaction():
-            if not await store.return_handoff(conn, handoff_id, by=principal.client_id, at=now, reason=reason.value,
-                                              explanation=explanation):
+            if not await store.return_handoff(
+                conn, handoff_id, by=principal.client_id, at=now, reason=reason.value, explanation=explanation
+            ):
                 raise _handoff_changed()
-            await store.publish(conn, case_event(row["case_id"], HandoffReturned(
-                handoff_id=handoff_id, case_id=row["case_id"], county=row["county"], department=row["department"],
-                reason=reason, returned_by=principal.client_id,
-            ), now))
+            await store.publish(
+                conn,
+                case_event(
+                    row["case_id"],
+                    HandoffReturned(
+                        handoff_id=handoff_id,
+                        case_id=row["case_id"],
+                        county=row["county"],
+                        department=row["department"],
+                        reason=reason,
+                        returned_by=principal.client_id,
+                    ),
+                    now,
+                ),
+            )
             await audit.record(conn, principal, "handoff.return", handoff_id, detail={"reason": reason.value})
         return await self.handoff(principal, handoff_id)
 

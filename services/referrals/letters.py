@@ -26,10 +26,6 @@ from services.referrals.domain import LETTER_NAMES, china_date, date_text
 TEMPLATES = Path(__file__).parent / "letter_templates.toml"
 
 
-
-
-
-
 @dataclass(frozen=True)
 class LetterContent:
     kind: LetterKind
@@ -139,8 +135,14 @@ def render_pdf(content: LetterContent, font: Path) -> bytes:
 
 
 def _table(pdf: FPDF, width: float, rows: list[tuple[str, str]], split: tuple[float, float]) -> None:
-    with pdf.table(col_widths=split, width=width, text_align="LEFT", line_height=7,
-                   first_row_as_headings=False, wrapmode=WrapMode.CHAR) as table:
+    with pdf.table(
+        col_widths=split,
+        width=width,
+        text_align="LEFT",
+        line_height=7,
+        first_row_as_headings=False,
+        wrapmode=WrapMode.CHAR,
+    ) as table:
         for label, value in rows:
             row = table.row()
             row.cell(label)

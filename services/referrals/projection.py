@@ -44,13 +44,16 @@ class CaseFactsProjection:
     """The inbox handler `(conn, envelope) -> None` of the referrals worker."""
 
     def __init__(self) -> None:
-        self.handlers = EventHandlers({
-            ComplaintSubmitted: self.complaint_submitted,
-            VerificationRecorded: self.verification,
-            OrderIssued: self.order,
-            ServiceRecorded: self.service,
-            PaymentRecorded: self.payment,
-        }, consumer=CONSUMER_NAME)
+        self.handlers = EventHandlers(
+            {
+                ComplaintSubmitted: self.complaint_submitted,
+                VerificationRecorded: self.verification,
+                OrderIssued: self.order,
+                ServiceRecorded: self.service,
+                PaymentRecorded: self.payment,
+            },
+            consumer=CONSUMER_NAME,
+        )
 
     def __call__(self, conn: Conn, event: EventEnvelope) -> None:
         self.handlers(conn, event)
@@ -65,15 +68,31 @@ class CaseFactsProjection:
             "employer_credit_code = COALESCE(case_facts.employer_credit_code, EXCLUDED.employer_credit_code), "
             "first_submitted_at = LEAST(case_facts.first_submitted_at, EXCLUDED.first_submitted_at), "
             "updated_at = now()",
-            (case_id, c.county_code, employer, c.employer_name, c.employer_credit_code, project, c.project_name,
-             c.submitted_at),
+            (
+                case_id,
+                c.county_code,
+                employer,
+                c.employer_name,
+                c.employer_credit_code,
+                project,
+                c.project_name,
+                c.submitted_at,
+            ),
         )
         conn.execute(
             "INSERT INTO case_complaints (complaint_id, case_id, amount_owed, workers_affected, period_start, "
             "period_end, evidence_count, submitted_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (complaint_id) DO NOTHING",
-            (c.complaint_id, case_id, c.amount_owed, c.workers_affected, c.period_start, c.period_end,
-             c.evidence_count, c.submitted_at),
+            (
+                c.complaint_id,
+                case_id,
+                c.amount_owed,
+                c.workers_affected,
+                c.period_start,
+                c.period_end,
+                c.evidence_count,
+                c.submitted_at,
+            ),
         )
 
     @staticmethod
@@ -99,8 +118,12 @@ class CaseFactsProjection:
         conn.execute(
             "UPDATE case_facts SET service_method = %s, served_at = %s, service_evidence = %s, "
             "updated_at = now() WHERE case_id = %s",
-            (s.method, served_at, Jsonb([e.model_dump() for e in s.evidence]),
-             case_of_action(s.process_case_id, s.case_id)),
+            (
+                s.method,
+                served_at,
+                Jsonb([e.model_dump() for e in s.evidence]),
+                case_of_action(s.process_case_id, s.case_id),
+            ),
         )
 
     @staticmethod

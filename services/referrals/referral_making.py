@@ -32,13 +32,21 @@ class ReferralMaking(CommandBase):
         """A referral from the case workflow (police, procuratorate, arbitration), once per key."""
         same_key(key, request)
         return await self._referral(
-            key, request_hash(request), kind=ReferralKind(request.target), case_id=request.case_id,
-            county=request.county, employer_ref=request.employer_ref, unpaid_amount=request.unpaid_amount,
-            workers=request.workers, basis=request.basis, created_by="lifecycle",
+            key,
+            request_hash(request),
+            kind=ReferralKind(request.target),
+            case_id=request.case_id,
+            county=request.county,
+            employer_ref=request.employer_ref,
+            unpaid_amount=request.unpaid_amount,
+            workers=request.workers,
+            basis=request.basis,
+            created_by="lifecycle",
         )
 
-    async def make_agency_referral(self, principal: Principal, key: str, kind: ReferralKind, case_id: str,
-                                   basis: str, fingerprint: str) -> tuple[dict[str, Any], bool]:
+    async def make_agency_referral(
+        self, principal: Principal, key: str, kind: ReferralKind, case_id: str, basis: str, fingerprint: str
+    ) -> tuple[dict[str, Any], bool]:
         """A fast-track referral an inspector makes (legal aid's green channel, arbitration's fast track)."""
         async with self._pool.connection() as conn:
             facts = await store.case_facts(conn, case_id)
@@ -47,8 +55,15 @@ class ReferralMaking(CommandBase):
         amount = facts["confirmed_amount"] if facts["confirmed_amount"] is not None else facts["amount_claimed"]
         unpaid = max(amount - facts["amount_paid"], 0)
         result = await self._referral(
-            key, fingerprint, kind=kind, case_id=case_id, county=facts["county"], employer_ref=facts["employer_ref"],
-            unpaid_amount=unpaid, workers=facts["confirmed_workers"] or facts["workers_claimed"], basis=basis,
+            key,
+            fingerprint,
+            kind=kind,
+            case_id=case_id,
+            county=facts["county"],
+            employer_ref=facts["employer_ref"],
+            unpaid_amount=unpaid,
+            workers=facts["confirmed_workers"] or facts["workers_claimed"],
+            basis=basis,
             created_by=principal.client_id,
         )
         if result[1]:
@@ -56,9 +71,20 @@ class ReferralMaking(CommandBase):
                 await audit.record(conn, principal, f"referral.{kind.value}", result[0]["id"])
         return result
 
-    async def _referral(self, key: str, fingerprint: str, *, kind: ReferralKind, case_id: str, county: str,
-                        employer_ref: str, unpaid_amount: Any, workers: int, basis: str,
-                        created_by: str) -> tuple[dict[str, Any], bool]:
+    async def _referral(
+        self,
+        key: str,
+        fingerprint: str,
+        *,
+        kind: ReferralKind,
+        case_id: str,
+        county: str,
+        employer_ref: str,
+        unpaid_amount: Any,
+        workers: int,
+        basis: str,
+        created_by: str,
+    ) -> tuple[dict[str, Any], bool]:
         receiver = self.departments.receiver(kind)
 
         async def create(conn: store.Conn) -> dict[str, Any]:
@@ -85,58 +111,124 @@ class ReferralMaking(CommandBase):
             package = self._package(facts, kind, unpaid_amount, workers, basis)
             extra.update(package["texts"])
             letter = await self._new_letter(
-                conn, domain.REFERRAL_LETTER[kind], f"{key}#letter", fingerprint, facts, receiver, now, due_date,
-                due_at, county=county, referral_id=referral_id, extra_facts=extra, evidence=package["evidence"],
+                conn,
+                domain.REFERRAL_LETTER[kind],
+                f"{key}#letter",
+                fingerprint,
+                facts,
+                receiver,
+                now,
+                due_date,
+                due_at,
+                county=county,
+                referral_id=referral_id,
+                extra_facts=extra,
+                evidence=package["evidence"],
             )
-            await store.insert_referral(conn, {
-                "referral_id": referral_id, "idempotency_key": key, "request_hash": fingerprint, "case_id": case_id,
-                "county": county, "employer_ref": employer_ref, "target": kind.value, "unpaid_amount": unpaid_amount,
-                "workers": workers, "basis": basis, "package": package["summary"], "letter_id": letter["letter_id"],
-                "related_referral_id": related, "created_by": created_by, "created_at": now, "due_date": due_date,
-                "due_at": due_at,
-            })
-            await store.publish(conn, case_event(case_id, ReferralMade(
-                referral_id=referral_id, case_id=case_id, county=county, employer_ref=employer_ref, target=kind,
-                letter_id=letter["letter_id"], document_number=letter["document_number"], unpaid_amount=unpaid_amount,
-                workers=workers, due_date=due_date, due_at=due_at, related_referral_id=related,
-            ), now))
+            await store.insert_referral(
+                conn,
+                {
+                    "referral_id": referral_id,
+                    "idempotency_key": key,
+                    "request_hash": fingerprint,
+                    "case_id": case_id,
+                    "county": county,
+                    "employer_ref": employer_ref,
+                    "target": kind.value,
+                    "unpaid_amount": unpaid_amount,
+                    "workers": workers,
+                    "basis": basis,
+                    "package": package["summary"],
+                    "letter_id": letter["letter_id"],
+                    "related_referral_id": related,
+                    "created_by": created_by,
+                    "created_at": now,
+                    "due_date": due_date,
+                    "due_at": due_at,
+                },
+            )
+            await store.publish(
+                conn,
+                case_event(
+                    case_id,
+                    ReferralMade(
+                        referral_id=referral_id,
+                        case_id=case_id,
+                        county=county,
+                        employer_ref=employer_ref,
+                        target=kind,
+                        letter_id=letter["letter_id"],
+                        document_number=letter["document_number"],
+                        unpaid_amount=unpaid_amount,
+                        workers=workers,
+                        due_date=due_date,
+                        due_at=due_at,
+                        related_referral_id=related,
+                    ),
+                    now,
+                ),
+            )
             return {"id": referral_id}
 
         async with self._pool.connection() as conn:
             return await self._referrals.once(conn, key, fingerprint, create)
 
-    def _package(self, facts: dict[str, Any], kind: ReferralKind, unpaid: Any, workers: int,
-                 basis: str) -> dict[str, Any]:
+    def _package(
+        self, facts: dict[str, Any], kind: ReferralKind, unpaid: Any, workers: int, basis: str
+    ) -> dict[str, Any]:
         """The referral package: case summary, workers and amounts, the order and its proof of service, the
         missed deadline and the evidence list (criminal referrals need them all)."""
         order_due = self._order_due(facts)
-        served = (f"{domain.date_text(domain.china_date(facts['served_at']))}"
-                  f"以{'直接送达' if facts['service_method'] == 'in_person' else '张贴送达'}方式送达"
-                  if facts["served_at"] else "（送达记录待补）")
+        served = (
+            f"{domain.date_text(domain.china_date(facts['served_at']))}"
+            f"以{'直接送达' if facts['service_method'] == 'in_person' else '张贴送达'}方式送达"
+            if facts["served_at"]
+            else "（送达记录待补）"
+        )
         evidence: list[tuple[str, str]] = [
             ("1  投诉材料", f"{facts['complaints']}件投诉，附证据{facts['evidence_count']}份"),
             ("2  限期改正指令书", facts["order_id"] or "（无）"),
         ]
         for i, item in enumerate(facts["service_evidence"] or [], start=3):
             evidence.append((f"{i}  送达证据（{item.get('kind', '')}）", str(item.get("ref", ""))))
-        evidence.append((f"{len(evidence) + 1}  逾期未支付情况", f"限期届满日{domain.date_text(order_due)}，尚欠{domain.money_text(unpaid)}元"))
+        evidence.append(
+            (
+                f"{len(evidence) + 1}  逾期未支付情况",
+                f"限期届满日{domain.date_text(order_due)}，尚欠{domain.money_text(unpaid)}元",
+            )
+        )
         summary = {
-            "case_id": facts["case_id"], "employer_ref": facts["employer_ref"], "employer_name": facts["employer_name"],
-            "employer_credit_code": facts["employer_credit_code"], "project_name": facts["project_name"],
-            "county": facts["county"], "workers": workers, "unpaid_amount": str(unpaid),
-            "amount_claimed": str(facts["amount_claimed"]), "complaints": facts["complaints"],
-            "order": {"order_id": facts["order_id"], "issued_at": _iso(facts["order_issued_at"]),
-                      "pay_days": facts["order_pay_days"], "pay_unit": facts["order_pay_unit"]},
-            "service": {"method": facts["service_method"], "served_at": _iso(facts["served_at"]),
-                        "evidence": facts["service_evidence"] or []},
+            "case_id": facts["case_id"],
+            "employer_ref": facts["employer_ref"],
+            "employer_name": facts["employer_name"],
+            "employer_credit_code": facts["employer_credit_code"],
+            "project_name": facts["project_name"],
+            "county": facts["county"],
+            "workers": workers,
+            "unpaid_amount": str(unpaid),
+            "amount_claimed": str(facts["amount_claimed"]),
+            "complaints": facts["complaints"],
+            "order": {
+                "order_id": facts["order_id"],
+                "issued_at": _iso(facts["order_issued_at"]),
+                "pay_days": facts["order_pay_days"],
+                "pay_unit": facts["order_pay_unit"],
+            },
+            "service": {
+                "method": facts["service_method"],
+                "served_at": _iso(facts["served_at"]),
+                "evidence": facts["service_evidence"] or [],
+            },
             "missed_deadline": order_due.isoformat() if order_due else None,
-            "basis": basis, "target": kind.value,
+            "basis": basis,
+            "target": kind.value,
             "evidence": [{"item": a, "detail": b} for a, b in evidence],
         }
         texts = {
             "order_id": facts["order_id"] or "（无）",
             "order_date_text": domain.date_text(domain.china_date(facts["order_issued_at"]))
-            if facts["order_issued_at"] else "（未记录）",
+            if facts["order_issued_at"]
+            else "（未记录）",
             "served_text": served,
         }
         return {"summary": summary, "evidence": evidence, "texts": texts}

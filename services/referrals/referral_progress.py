@@ -49,15 +49,25 @@ class ReferralProgress(CommandBase):
         async def create(conn: store.Conn) -> dict[str, Any]:
             row = await referral_of_case(conn, request.referral_id, request.case_id)
             if row["status"] == "accepted":
-                raise domain.Refused("the receiving body has accepted the referral (立案/受理); "
-                                     "it can no longer be withdrawn")
+                raise domain.Refused(
+                    "the receiving body has accepted the referral (立案/受理); it can no longer be withdrawn"
+                )
             now = datetime.now(UTC)
             if row["status"] != "withdrawn":
                 await store.withdraw_referral(conn, request.referral_id, reason=request.reason, at=now)
-                await store.publish(conn, case_event(row["case_id"], ReferralWithdrawn(
-                    referral_id=row["referral_id"], case_id=row["case_id"], county=row["county"],
-                    target=ReferralKind(row["target"]),
-                ), now))
+                await store.publish(
+                    conn,
+                    case_event(
+                        row["case_id"],
+                        ReferralWithdrawn(
+                            referral_id=row["referral_id"],
+                            case_id=row["case_id"],
+                            county=row["county"],
+                            target=ReferralKind(row["target"]),
+                        ),
+                        now,
+                    ),
+                )
             response = {"id": row["referral_id"]}
             await store.remember(conn, key, "withdrawal", fingerprint, response)
             return response
@@ -89,15 +99,36 @@ class ReferralProgress(CommandBase):
                 "payment_ids": "、".join(request.payment_ids),
             }
             letter = await self._new_letter(
-                conn, LetterKind.SUPPLEMENTARY_NOTICE, key, "supplement", facts, receiver, now, None, None,
-                county=referral["county"], referral_id=referral["referral_id"], extra_facts=extra,
+                conn,
+                LetterKind.SUPPLEMENTARY_NOTICE,
+                key,
+                "supplement",
+                facts,
+                receiver,
+                now,
+                None,
+                None,
+                county=referral["county"],
+                referral_id=referral["referral_id"],
+                extra_facts=extra,
                 evidence=[(f"{i}  支付凭证（{e.kind.value}）", e.ref) for i, e in enumerate(request.evidence, start=1)],
                 issuer=self.departments.bureau.name,
             )
-            await store.publish(conn, case_event(referral["case_id"], ReferralSupplemented(
-                referral_id=referral["referral_id"], case_id=referral["case_id"], county=referral["county"],
-                target=target, letter_id=letter["letter_id"], amount_paid=request.amount_paid,
-            ), now))
+            await store.publish(
+                conn,
+                case_event(
+                    referral["case_id"],
+                    ReferralSupplemented(
+                        referral_id=referral["referral_id"],
+                        case_id=referral["case_id"],
+                        county=referral["county"],
+                        target=target,
+                        letter_id=letter["letter_id"],
+                        amount_paid=request.amount_paid,
+                    ),
+                    now,
+                ),
+            )
             response = {"id": letter["letter_id"]}
             await store.remember(conn, key, "supplement", fingerprint, response)
             return response
@@ -105,8 +136,9 @@ class ReferralProgress(CommandBase):
         async with self._pool.connection() as conn:
             return await self._requests.once(conn, key, fingerprint, create, kind="supplement")
 
-    async def escalate_referral(self, referral_id: str, kind: LetterKind, key: str,
-                                phase: str = ANSWER) -> dict[str, Any]:
+    async def escalate_referral(
+        self, referral_id: str, kind: LetterKind, key: str, phase: str = ANSWER
+    ) -> dict[str, Any]:
         """One rung of a referral's follow-up, once per key: a letter to the receiving body and a
         `referral.escalated` event, unless the referral has been answered or withdrawn meanwhile (for an
         arbitration award: unless the award has been recorded)."""
@@ -114,8 +146,11 @@ class ReferralProgress(CommandBase):
             await store.lock_key(conn, key)
             existing = await store.letter_by_key(conn, key)
             if existing is not None:
-                return {"closed": False, "letter_id": existing["letter_id"],
-                        "next_due_at": existing["response_due_at"].isoformat()}
+                return {
+                    "closed": False,
+                    "letter_id": existing["letter_id"],
+                    "next_due_at": existing["response_due_at"].isoformat(),
+                }
             referral = await store.get_referral(conn, referral_id, for_update=True)
             open_status = "accepted" if phase == AWARD else "sent"
             if referral is None or referral["status"] != open_status or referral["awarded_on"] is not None:
@@ -129,9 +164,12 @@ class ReferralProgress(CommandBase):
             rung = next((r for r in rungs if r.kind.value == kind.value), None)
             now = datetime.now(UTC)
             due_date, due_at = domain.working_days_due(now, rung.wait_working_days if rung else 1, self._calendar())
-            previous = [p for p in await store.letters_of(conn, referral_id=referral_id)
-                        if p["kind"] in {k.value for k in domain.LADDER}
-                        and (phase != AWARD or p["issued_at"] >= referral["decided_at"])]
+            previous = [
+                p
+                for p in await store.letters_of(conn, referral_id=referral_id)
+                if p["kind"] in {k.value for k in domain.LADDER}
+                and (phase != AWARD or p["issued_at"] >= referral["decided_at"])
+            ]
             first = await store.get_letter(conn, referral["letter_id"])
             assert first is not None
             extra = {
@@ -139,28 +177,64 @@ class ReferralProgress(CommandBase):
                 "rung_name": domain.LETTER_NAMES[kind],
                 "referral_date_text": domain.date_text(domain.china_date(referral["created_at"])),
                 "referral_number": first["document_number"],
-                "referral_due_text": domain.date_text(referral["award_due_date"] if phase == AWARD
-                                                      else referral["due_date"]),
+                "referral_due_text": domain.date_text(
+                    referral["award_due_date"] if phase == AWARD else referral["due_date"]
+                ),
                 "expected_action": domain.AWARD_ACTION if phase == AWARD else domain.EXPECTED_ACTION[target],
                 "rung_demand": domain.RUNG_DEMAND[kind],
-                "previous_text": ("其间我局已发出" + "、".join(
-                    f"{domain.LETTER_NAMES[LetterKind(p['kind'])]}（{p['document_number']}）" for p in previous))
-                if previous else "该期限已届满",
+                "previous_text": (
+                    "其间我局已发出"
+                    + "、".join(
+                        f"{domain.LETTER_NAMES[LetterKind(p['kind'])]}（{p['document_number']}）" for p in previous
+                    )
+                )
+                if previous
+                else "该期限已届满",
             }
             letter = await self._new_letter(
-                conn, kind, key, "follow-up", facts, receiver, now, due_date, due_at, county=referral["county"],
-                referral_id=referral_id, extra_facts=extra, template_name="referral_follow_up",
+                conn,
+                kind,
+                key,
+                "follow-up",
+                facts,
+                receiver,
+                now,
+                due_date,
+                due_at,
+                county=referral["county"],
+                referral_id=referral_id,
+                extra_facts=extra,
+                template_name="referral_follow_up",
                 issuer=self.departments.bureau.name,
             )
-            await store.publish(conn, case_event(referral["case_id"], ReferralEscalated(
-                referral_id=referral_id, case_id=referral["case_id"], county=referral["county"], target=target,
-                kind=kind, letter_id=letter["letter_id"], due_date=due_date,
-            ), now))
+            await store.publish(
+                conn,
+                case_event(
+                    referral["case_id"],
+                    ReferralEscalated(
+                        referral_id=referral_id,
+                        case_id=referral["case_id"],
+                        county=referral["county"],
+                        target=target,
+                        kind=kind,
+                        letter_id=letter["letter_id"],
+                        due_date=due_date,
+                    ),
+                    now,
+                ),
+            )
             return {"closed": False, "letter_id": letter["letter_id"], "next_due_at": due_at.isoformat()}
 
-    async def referrals(self, principal: Principal, *, status: str | None, case_id: str | None,
-                        target: ReferralKind | None, limit: int,
-                        cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    async def referrals(
+        self,
+        principal: Principal,
+        *,
+        status: str | None,
+        case_id: str | None,
+        target: ReferralKind | None,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
         county = None
         kinds = [k for k, role in domain.REFERRAL_ROLE.items() if role is principal.role]
         if kinds:
@@ -170,17 +244,36 @@ class ReferralProgress(CommandBase):
         elif principal.role not in domain.CITY_READERS:
             raise Forbidden(f"the role {principal.role.value} receives no referrals")
         async with self._pool.connection() as conn:
-            return await store.list_referrals(conn, target=target.value if target else None, county=county,
-                                              status=status, case_id=case_id, limit=limit, cursor=cursor)
+            return await store.list_referrals(
+                conn,
+                target=target.value if target else None,
+                county=county,
+                status=status,
+                case_id=case_id,
+                limit=limit,
+                cursor=cursor,
+            )
 
     async def referral(self, principal: Principal, referral_id: str) -> dict[str, Any]:
-        row = await in_scope(self._pool, store.get_referral, referral_id, "referral",
-                             lambda row: domain.may_see_referral(principal, ReferralKind(row["target"]), row["county"]))
+        row = await in_scope(
+            self._pool,
+            store.get_referral,
+            referral_id,
+            "referral",
+            lambda row: domain.may_see_referral(principal, ReferralKind(row["target"]), row["county"]),
+        )
         return await self._with_letters(row, referral_id=referral_id)
 
-    async def decide(self, principal: Principal, referral_id: str, decision: ReferralDecision,
-                     decision_ref: str | None, decline_reason: DeclineReason | None, reasons: str | None,
-                     assigned_to: str | None) -> dict[str, Any]:
+    async def decide(
+        self,
+        principal: Principal,
+        referral_id: str,
+        decision: ReferralDecision,
+        decision_ref: str | None,
+        decline_reason: DeclineReason | None,
+        reasons: str | None,
+        assigned_to: str | None,
+    ) -> dict[str, Any]:
         row = await self.referral(principal, referral_id)
         kind = ReferralKind(row["target"])
         if principal.role is not domain.REFERRAL_ROLE[kind]:
@@ -189,21 +282,31 @@ class ReferralProgress(CommandBase):
             raise Invalid("The request is not valid", "a refusal needs a decline_reason and written reasons")
         domain.check_referral_decision(row["status"], kind, decision, assigned_to)
         if kind is ReferralKind.POLICE:
-            police_decision = (PoliceDecision.CASE_OPENED if decision is ReferralDecision.ACCEPTED
-                               else PoliceDecision.DECLINED)
+            police_decision = (
+                PoliceDecision.CASE_OPENED if decision is ReferralDecision.ACCEPTED else PoliceDecision.DECLINED
+            )
             await self._tell_case(
-                row["case_id"], Updates.RECORD_POLICE_DECISION,
-                PoliceDecisionRecord(decision=police_decision, police_ref=decision_ref,
-                                     recorded_by=principal.client_id),
+                row["case_id"],
+                Updates.RECORD_POLICE_DECISION,
+                PoliceDecisionRecord(
+                    decision=police_decision, police_ref=decision_ref, recorded_by=principal.client_id
+                ),
                 update_id=f"{referral_id}:decision",
             )
         now = datetime.now(UTC)
         async with self._pool.connection() as conn, conn.transaction():
             status = "accepted" if decision is ReferralDecision.ACCEPTED else "declined"
-            if not await store.decide_referral(conn, referral_id, status=status, decision=decision.value,
-                                               decision_ref=decision_ref,
-                                               reasons=f"{decline_reason.value}: {reasons}" if decline_reason else reasons,
-                                               by=principal.client_id, at=now, assigned_to=assigned_to):
+            if not await store.decide_referral(
+                conn,
+                referral_id,
+                status=status,
+                decision=decision.value,
+                decision_ref=decision_ref,
+                reasons=f"{decline_reason.value}: {reasons}" if decline_reason else reasons,
+                by=principal.client_id,
+                at=now,
+                assigned_to=assigned_to,
+            ):
                 raise Conflict("The referral changed", "the referral was answered or withdrawn meanwhile")
             award_due: tuple[date, datetime] | tuple[None, None] = (None, None)
             award = self.departments.receiver(kind).award
@@ -211,12 +314,28 @@ class ReferralProgress(CommandBase):
                 # The award limit runs from the acceptance (劳动争议调解仲裁法 art. 43).
                 award_due = domain.period_due(now, award.days, DayUnit.CALENDAR, self._calendar())
                 await store.set_award_due(conn, referral_id, due_date=award_due[0], due_at=award_due[1])
-            await store.publish(conn, case_event(row["case_id"], ReferralDecided(
-                referral_id=referral_id, case_id=row["case_id"], county=row["county"], target=kind, decision=decision,
-                decline_reason=decline_reason, decision_ref=decision_ref, decided_by=principal.client_id,
-                assigned=bool(assigned_to), late=domain.is_late(now, row["due_at"]),
-                award_due_date=award_due[0], award_due_at=award_due[1],
-            ), now))
-            await audit.record(conn, principal, f"referral.decide.{kind.value}", referral_id,
-                               detail={"decision": decision.value})
+            await store.publish(
+                conn,
+                case_event(
+                    row["case_id"],
+                    ReferralDecided(
+                        referral_id=referral_id,
+                        case_id=row["case_id"],
+                        county=row["county"],
+                        target=kind,
+                        decision=decision,
+                        decline_reason=decline_reason,
+                        decision_ref=decision_ref,
+                        decided_by=principal.client_id,
+                        assigned=bool(assigned_to),
+                        late=domain.is_late(now, row["due_at"]),
+                        award_due_date=award_due[0],
+                        award_due_at=award_due[1],
+                    ),
+                    now,
+                ),
+            )
+            await audit.record(
+                conn, principal, f"referral.decide.{kind.value}", referral_id, detail={"decision": decision.value}
+            )
         return await self.referral(principal, referral_id)

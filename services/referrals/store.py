@@ -110,8 +110,9 @@ async def letter_pdf(conn: Conn, letter_id: str) -> bytes | None:
 # How each list is ordered and paged (services/common/pagination.py): letters oldest first, the inbox of
 # handoffs by the soonest answer due, referrals newest first.
 LETTERS = Keyset("letters", "issued_at", "timestamptz", "letter_id", descending=False)
-HANDOFFS = Keyset("handoffs", "coalesce(due_at, 'infinity'::timestamptz)", "timestamptz", "handoff_id",
-                  descending=False)
+HANDOFFS = Keyset(
+    "handoffs", "coalesce(due_at, 'infinity'::timestamptz)", "timestamptz", "handoff_id", descending=False
+)
 REFERRALS = Keyset("referrals", "created_at", "timestamptz", "referral_id")
 
 
@@ -121,14 +122,18 @@ def _equal(filters: tuple[tuple[str, Any], ...]) -> tuple[list[str | None], list
     return [f"{column} = %s" for column, _ in given], [value for _, value in given]
 
 
-async def page_letters(conn: Conn, *, case_id: str | None, handoff_id: str | None, referral_id: str | None,
-                       limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+async def page_letters(
+    conn: Conn, *, case_id: str | None, handoff_id: str | None, referral_id: str | None, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
     clauses, params = _equal((("case_id", case_id), ("handoff_id", handoff_id), ("referral_id", referral_id)))
-    return await LETTERS.fetch(conn, LETTER_COLUMNS, "letters", clauses, params, limit=limit, cursor=cursor, id_field="letter_id")
+    return await LETTERS.fetch(
+        conn, LETTER_COLUMNS, "letters", clauses, params, limit=limit, cursor=cursor, id_field="letter_id"
+    )
 
 
-async def letters_of(conn: Conn, *, case_id: str | None = None, handoff_id: str | None = None,
-                     referral_id: str | None = None) -> list[dict[str, Any]]:
+async def letters_of(
+    conn: Conn, *, case_id: str | None = None, handoff_id: str | None = None, referral_id: str | None = None
+) -> list[dict[str, Any]]:
     clauses, params = [], []
     for column, value in (("case_id", case_id), ("handoff_id", handoff_id), ("referral_id", referral_id)):
         if value is not None:
@@ -157,8 +162,18 @@ async def insert_letter(conn: Conn, row: dict[str, Any]) -> None:
 # --- handoffs ----------------------------------------------------------------------------------------------
 
 
-async def insert_handoff(conn: Conn, *, handoff_id: str, case_id: str, county: str, department: str,
-                         letter_id: str, due_date: date | None, due_at: datetime | None, at: datetime) -> None:
+async def insert_handoff(
+    conn: Conn,
+    *,
+    handoff_id: str,
+    case_id: str,
+    county: str,
+    department: str,
+    letter_id: str,
+    due_date: date | None,
+    due_at: datetime | None,
+    at: datetime,
+) -> None:
     await conn.execute(
         "INSERT INTO handoffs (handoff_id, case_id, county, department, letter_id, due_date, due_at, created_at) "
         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
@@ -183,11 +198,20 @@ async def latest_handoff(conn: Conn, case_id: str, department: str) -> dict[str,
     return await cur.fetchone()
 
 
-async def list_handoffs(conn: Conn, *, department: str | None, county: str | None, status: str | None,
-                        case_id: str | None, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    clauses, params = _equal((("department", department), ("county", county), ("status", status),
-                              ("case_id", case_id)))
-    return await HANDOFFS.fetch(conn, HANDOFF_COLUMNS, "handoffs", clauses, params, limit=limit, cursor=cursor, id_field="handoff_id")
+async def list_handoffs(
+    conn: Conn,
+    *,
+    department: str | None,
+    county: str | None,
+    status: str | None,
+    case_id: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    clauses, params = _equal((("department", department), ("county", county), ("status", status), ("case_id", case_id)))
+    return await HANDOFFS.fetch(
+        conn, HANDOFF_COLUMNS, "handoffs", clauses, params, limit=limit, cursor=cursor, id_field="handoff_id"
+    )
 
 
 async def set_ladder_level(conn: Conn, handoff_id: str, level: str) -> None:
@@ -203,8 +227,9 @@ async def acknowledge_handoff(conn: Conn, handoff_id: str, by: str, at: datetime
     return cur.rowcount == 1
 
 
-async def respond_handoff(conn: Conn, handoff_id: str, *, by: str, at: datetime, outcome: str, summary: str,
-                          files: list[dict[str, Any]]) -> bool:
+async def respond_handoff(
+    conn: Conn, handoff_id: str, *, by: str, at: datetime, outcome: str, summary: str, files: list[dict[str, Any]]
+) -> bool:
     cur = await conn.execute(
         "UPDATE handoffs SET status = 'responded', responded_at = %s, responded_by = %s, outcome = %s, "
         "summary = %s, files = %s, acknowledged_at = COALESCE(acknowledged_at, %s), "
@@ -215,8 +240,7 @@ async def respond_handoff(conn: Conn, handoff_id: str, *, by: str, at: datetime,
     return cur.rowcount == 1
 
 
-async def return_handoff(conn: Conn, handoff_id: str, *, by: str, at: datetime, reason: str,
-                         explanation: str) -> bool:
+async def return_handoff(conn: Conn, handoff_id: str, *, by: str, at: datetime, reason: str, explanation: str) -> bool:
     cur = await conn.execute(
         "UPDATE handoffs SET status = 'returned', returned_at = %s, returned_by = %s, return_reason = %s, "
         "summary = %s, acknowledged_at = COALESCE(acknowledged_at, %s), "
@@ -227,8 +251,9 @@ async def return_handoff(conn: Conn, handoff_id: str, *, by: str, at: datetime, 
     return cur.rowcount == 1
 
 
-async def insert_handoff_file(conn: Conn, *, file_id: str, handoff_id: str, name: str, media_type: str,
-                              sha256: str, content: bytes) -> None:
+async def insert_handoff_file(
+    conn: Conn, *, file_id: str, handoff_id: str, name: str, media_type: str, sha256: str, content: bytes
+) -> None:
     await conn.execute(
         "INSERT INTO handoff_files (file_id, handoff_id, name, media_type, sha256, size_bytes, content) "
         "VALUES (%s, %s, %s, %s, %s, %s, %s)",
@@ -266,17 +291,26 @@ async def get_referral(conn: Conn, referral_id: str, *, for_update: bool = False
 
 async def latest_referral(conn: Conn, case_id: str, target: str) -> dict[str, Any] | None:
     cur = await conn.execute(
-        f"SELECT {REFERRAL_COLUMNS} FROM referrals WHERE case_id = %s AND target = %s "
-        "ORDER BY created_at DESC LIMIT 1",
+        f"SELECT {REFERRAL_COLUMNS} FROM referrals WHERE case_id = %s AND target = %s ORDER BY created_at DESC LIMIT 1",
         (case_id, target),
     )
     return await cur.fetchone()
 
 
-async def list_referrals(conn: Conn, *, target: str | None, county: str | None, status: str | None,
-                         case_id: str | None, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+async def list_referrals(
+    conn: Conn,
+    *,
+    target: str | None,
+    county: str | None,
+    status: str | None,
+    case_id: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[dict[str, Any]], str | None]:
     clauses, params = _equal((("target", target), ("county", county), ("status", status), ("case_id", case_id)))
-    return await REFERRALS.fetch(conn, REFERRAL_COLUMNS, "referrals", clauses, params, limit=limit, cursor=cursor, id_field="referral_id")
+    return await REFERRALS.fetch(
+        conn, REFERRAL_COLUMNS, "referrals", clauses, params, limit=limit, cursor=cursor, id_field="referral_id"
+    )
 
 
 async def insert_referral(conn: Conn, row: dict[str, Any]) -> None:
@@ -290,8 +324,18 @@ async def insert_referral(conn: Conn, row: dict[str, Any]) -> None:
     )
 
 
-async def decide_referral(conn: Conn, referral_id: str, *, status: str, decision: str, decision_ref: str | None,
-                          reasons: str | None, by: str, at: datetime, assigned_to: str | None) -> bool:
+async def decide_referral(
+    conn: Conn,
+    referral_id: str,
+    *,
+    status: str,
+    decision: str,
+    decision_ref: str | None,
+    reasons: str | None,
+    by: str,
+    at: datetime,
+    assigned_to: str | None,
+) -> bool:
     cur = await conn.execute(
         "UPDATE referrals SET status = %s, decision = %s, decision_ref = %s, decision_reasons = %s, "
         "decided_by = %s, decided_at = %s, assigned_to = %s WHERE referral_id = %s AND status = 'sent'",
@@ -301,17 +345,29 @@ async def decide_referral(conn: Conn, referral_id: str, *, status: str, decision
 
 
 async def set_due(conn: Conn, referral_id: str, *, due_date: date, due_at: datetime) -> None:
-    await conn.execute("UPDATE referrals SET due_date = %s, due_at = %s WHERE referral_id = %s",
-                       (due_date, due_at, referral_id))
+    await conn.execute(
+        "UPDATE referrals SET due_date = %s, due_at = %s WHERE referral_id = %s", (due_date, due_at, referral_id)
+    )
 
 
 async def set_award_due(conn: Conn, referral_id: str, *, due_date: date, due_at: datetime) -> None:
-    await conn.execute("UPDATE referrals SET award_due_date = %s, award_due_at = %s WHERE referral_id = %s",
-                       (due_date, due_at, referral_id))
+    await conn.execute(
+        "UPDATE referrals SET award_due_date = %s, award_due_at = %s WHERE referral_id = %s",
+        (due_date, due_at, referral_id),
+    )
 
 
-async def extend_award(conn: Conn, referral_id: str, *, days: int, approval_ref: str, reason: str, at: datetime,
-                       due_date: date, due_at: datetime) -> bool:
+async def extend_award(
+    conn: Conn,
+    referral_id: str,
+    *,
+    days: int,
+    approval_ref: str,
+    reason: str,
+    at: datetime,
+    due_date: date,
+    due_at: datetime,
+) -> bool:
     cur = await conn.execute(
         "UPDATE referrals SET award_extension_days = %s, award_extension_ref = %s, award_extension_reason = %s, "
         "award_extended_at = %s, award_due_date = %s, award_due_at = %s WHERE referral_id = %s "

@@ -84,20 +84,24 @@ class FollowUpStarter(WorkflowStarter):
     def __init__(self, settings: ServiceSettings, departments: DepartmentsConfig) -> None:
         super().__init__(settings)
         self._departments = departments
-        self.handlers = EventHandlers({
-            ReferralMade: self._made,
-            ReferralDecided: self._decided,
-            ReferralWithdrawn: self._answered,
-            ReferralAwardExtended: self._award_extended,
-            ReferralAwardMade: self._award_made,
-        }, consumer=STARTER_NAME)
+        self.handlers = EventHandlers(
+            {
+                ReferralMade: self._made,
+                ReferralDecided: self._decided,
+                ReferralWithdrawn: self._answered,
+                ReferralAwardExtended: self._award_extended,
+                ReferralAwardMade: self._award_made,
+            },
+            consumer=STARTER_NAME,
+        )
 
     def _made(self, _conn: psycopg.Connection[Any], _event: EventEnvelope, made: ReferralMade) -> None:
         if made.target in domain.FOLLOWED_UP:
             self.run(self._start(made))
 
-    def _answered(self, _conn: psycopg.Connection[Any], _event: EventEnvelope,
-                  answer: ReferralDecided | ReferralWithdrawn) -> None:
+    def _answered(
+        self, _conn: psycopg.Connection[Any], _event: EventEnvelope, answer: ReferralDecided | ReferralWithdrawn
+    ) -> None:
         if answer.target in domain.FOLLOWED_UP:
             self.run(self._tell_answered(answer.referral_id))
 
@@ -107,18 +111,20 @@ class FollowUpStarter(WorkflowStarter):
         if accepted and decided.target is ReferralKind.ARBITRATION and decided.award_due_at is not None:
             self.run(self._start_award(decided))
 
-    def _award_extended(self, _conn: psycopg.Connection[Any], _event: EventEnvelope,
-                        extended: ReferralAwardExtended) -> None:
+    def _award_extended(
+        self, _conn: psycopg.Connection[Any], _event: EventEnvelope, extended: ReferralAwardExtended
+    ) -> None:
         moved = DeadlineMoved(due_at=extended.award_due_at, added_days=extended.extension_days)
-        self.run(self._signal(
-            follow_up_workflow_id(extended.referral_id, AWARD), DEADLINE_MOVED_SIGNAL, moved))
+        self.run(self._signal(follow_up_workflow_id(extended.referral_id, AWARD), DEADLINE_MOVED_SIGNAL, moved))
 
     def _award_made(self, _conn: psycopg.Connection[Any], _event: EventEnvelope, made: ReferralAwardMade) -> None:
         self.run(self._signal(follow_up_workflow_id(made.referral_id, AWARD), ANSWERED_SIGNAL))
 
     async def _start(self, made: ReferralMade) -> None:
         if made.due_at is None:
-            raise PermanentEventError(f"referral {made.referral_id} to {made.target.value} has no due time to follow up")
+            raise PermanentEventError(
+                f"referral {made.referral_id} to {made.target.value} has no due time to follow up"
+            )
         receiver = self._departments.receiver(made.target)
         workflow_input = FollowUpInput(
             referral_id=made.referral_id,
@@ -131,7 +137,9 @@ class FollowUpStarter(WorkflowStarter):
         client = await self.client()
         try:
             await client.start_workflow(
-                FOLLOW_UP_WORKFLOW_TYPE, workflow_input, id=follow_up_workflow_id(made.referral_id),
+                FOLLOW_UP_WORKFLOW_TYPE,
+                workflow_input,
+                id=follow_up_workflow_id(made.referral_id),
                 task_queue=TaskQueues.REFERRALS,
                 # One follow-up per referral, ever: a redelivered event must not start a second one.
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
@@ -143,15 +151,21 @@ class FollowUpStarter(WorkflowStarter):
         award = self._departments.receiver(ReferralKind.ARBITRATION).award
         assert award is not None and decided.award_due_at is not None
         workflow_input = FollowUpInput(
-            referral_id=decided.referral_id, due_at=decided.award_due_at, response_working_days=award.days,
+            referral_id=decided.referral_id,
+            due_at=decided.award_due_at,
+            response_working_days=award.days,
             rungs=[FollowUpRung(kind=r.kind.value, wait_working_days=r.wait_working_days) for r in award.ladder],
-            working_day_seconds=self._settings.working_day_seconds, phase=AWARD,
+            working_day_seconds=self._settings.working_day_seconds,
+            phase=AWARD,
         )
         client = await self.client()
         try:
             await client.start_workflow(
-                FOLLOW_UP_WORKFLOW_TYPE, workflow_input, id=follow_up_workflow_id(decided.referral_id, AWARD),
-                task_queue=TaskQueues.REFERRALS, id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                FOLLOW_UP_WORKFLOW_TYPE,
+                workflow_input,
+                id=follow_up_workflow_id(decided.referral_id, AWARD),
+                task_queue=TaskQueues.REFERRALS,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
         except WorkflowAlreadyStartedError:
             log.info("award follow-up already started", extra={"referral_id": decided.referral_id})
@@ -174,8 +188,9 @@ class FollowUpActivities:
 
     @activity.defn(name=ESCALATE_ACTIVITY)
     async def escalate_referral(self, request: EscalateRequest) -> EscalateResult:
-        result = await self._referrals.escalate_referral(request.referral_id, LetterKind(request.kind),
-                                                         request.idempotency_key, request.phase)
+        result = await self._referrals.escalate_referral(
+            request.referral_id, LetterKind(request.kind), request.idempotency_key, request.phase
+        )
         return EscalateResult.model_validate(result)
 
     @activity.defn(name=RECOMPUTE_ACTIVITY)
@@ -198,8 +213,12 @@ class FollowUpWorker(TemporalWorkerComponent):
         try:
             referrals = Referrals(pool, client, self._departments, font, live_calendar(self._settings))
             activities = FollowUpActivities(referrals)
-            worker = Worker(client, task_queue=TaskQueues.REFERRALS, workflows=[ReferralFollowUpWorkflow],
-                            activities=[activities.escalate_referral, activities.recompute_follow_up])
+            worker = Worker(
+                client,
+                task_queue=TaskQueues.REFERRALS,
+                workflows=[ReferralFollowUpWorkflow],
+                activities=[activities.escalate_referral, activities.recompute_follow_up],
+            )
             self.mark_running()
             async with worker:
                 await stop.wait()
@@ -221,8 +240,9 @@ def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, 
         name=STARTER_NAME,
         database_url=settings.database_url,
         schema=SPEC.schema,
-        consumer_factory=lambda: new_consumer(settings, Topics.REFERRALS, group_id=STARTER_NAME,
-                                              client_id=STARTER_NAME),
+        consumer_factory=lambda: new_consumer(
+            settings, Topics.REFERRALS, group_id=STARTER_NAME, client_id=STARTER_NAME
+        ),
         handler=FollowUpStarter(referrals_settings, departments),
     )
     follow_up = FollowUpWorker(referrals_settings, departments)

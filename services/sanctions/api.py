@@ -48,8 +48,9 @@ READERS = require_roles(*domain.READ_ROLES)
 ACTORS = require_roles(*domain.ACT_ROLES)
 CITY = require_roles(*domain.DECIDE_ROLES)
 IDENTITY = require_roles(*domain.IDENTITY_ROLES)
-REGISTER_READERS = require_roles(Role.city_office, Role.county_inspector, Role.police, Role.procuratorate,
-                                 Role.operator)
+REGISTER_READERS = require_roles(
+    Role.city_office, Role.county_inspector, Role.police, Role.procuratorate, Role.operator
+)
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
@@ -76,20 +77,35 @@ def _plain(value: Any) -> Any:
 # --- the lifecycle's requests ------------------------------------------------------------------------------
 
 
-@router.post("/blacklist-procedures", responses=CREATED_OR_REPEATED, tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER],
-             summary="Start the blacklist procedure for a case (only when the legal criteria hold)")
+@router.post(
+    "/blacklist-procedures",
+    responses=CREATED_OR_REPEATED,
+    tags=["lifecycle"],
+    dependencies=[LIFECYCLE_CALLER],
+    summary="Start the blacklist procedure for a case (only when the legal criteria hold)",
+)
 async def post_blacklist_procedure(request: Request, body: SanctionRequest, key: IdempotencyKey = None) -> JSONResponse:
     return created_or_repeated(*await sanctions(request).propose(idempotency_key(key), body))
 
 
-@router.post("/publication-marks", responses=CREATED_OR_REPEATED, tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER],
-             summary="Mark a case for the quarterly major-violation publication")
+@router.post(
+    "/publication-marks",
+    responses=CREATED_OR_REPEATED,
+    tags=["lifecycle"],
+    dependencies=[LIFECYCLE_CALLER],
+    summary="Mark a case for the quarterly major-violation publication",
+)
 async def post_publication_mark(request: Request, body: SanctionRequest, key: IdempotencyKey = None) -> JSONResponse:
     return created_or_repeated(*await sanctions(request).mark(idempotency_key(key), body))
 
 
-@router.post("/corrections", responses=CREATED_OR_REPEATED, tags=["lifecycle"], dependencies=[LIFECYCLE_CALLER],
-             summary="Report wages paid after the refusal (may leave the employer off, enables credit repair)")
+@router.post(
+    "/corrections",
+    responses=CREATED_OR_REPEATED,
+    tags=["lifecycle"],
+    dependencies=[LIFECYCLE_CALLER],
+    summary="Report wages paid after the refusal (may leave the employer off, enables credit repair)",
+)
 async def post_correction(request: Request, body: SanctionRequest, key: IdempotencyKey = None) -> JSONResponse:
     return created_or_repeated(*await sanctions(request).correction(idempotency_key(key), body))
 
@@ -137,17 +153,29 @@ class DecisionBody(_Body):
 
 @router.get("/listings", tags=["listings"], summary="Listings in your scope, newest first")
 async def get_listings(
-    request: Request, stage: str | None = None, county: str | None = None,
-    pending_application: bool | None = Query(None, description="true: only listings with an early-removal "
-                                             "application waiting for its decision; false: only those without"),
-    limit: Limit = 50, cursor: Cursor = None, principal: Principal = READERS,
+    request: Request,
+    stage: str | None = None,
+    county: str | None = None,
+    pending_application: bool | None = Query(
+        None,
+        description="true: only listings with an early-removal "
+        "application waiting for its decision; false: only those without",
+    ),
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    principal: Principal = READERS,
 ) -> JSONResponse:
     if principal.county and county and county != principal.county:
         raise Problem(403, "Forbidden", f"your scope is county {principal.county}")
     async with request.app.state.pool.connection() as conn:
         rows, next_cursor = await store.search_listings(
-            conn, stage=stage, county=principal.county or county, limit=limit, cursor=cursor,
-            pending_application=pending_application)
+            conn,
+            stage=stage,
+            county=principal.county or county,
+            limit=limit,
+            cursor=cursor,
+            pending_application=pending_application,
+        )
     return _json({"items": rows, "next_cursor": next_cursor})
 
 
@@ -156,64 +184,110 @@ async def get_listing(request: Request, listing_id: str, principal: Principal = 
     return _json(await sanctions(request).listing_view(principal, listing_id))
 
 
-@router.put("/listings/{listing_id}/responsible-persons", tags=["listings"],
-            summary="Record the legal representative and persons in charge (before the decision; stored sealed)")
-async def put_persons(request: Request, listing_id: str, body: PersonsBody, key: IdempotencyKey = None,
-                      principal: Principal = ACTORS) -> JSONResponse:
-    return _json(await sanctions(request).record_persons(principal, listing_id,
-                                                         [p.model_dump() for p in body.persons], key))
+@router.put(
+    "/listings/{listing_id}/responsible-persons",
+    tags=["listings"],
+    summary="Record the legal representative and persons in charge (before the decision; stored sealed)",
+)
+async def put_persons(
+    request: Request, listing_id: str, body: PersonsBody, key: IdempotencyKey = None, principal: Principal = ACTORS
+) -> JSONResponse:
+    return _json(
+        await sanctions(request).record_persons(principal, listing_id, [p.model_dump() for p in body.persons], key)
+    )
 
 
-@router.get("/listings/{listing_id}/responsible-persons", tags=["listings"],
-            summary="Responsible persons in clear, for joint discipline (city office, credit systems; audited)")
+@router.get(
+    "/listings/{listing_id}/responsible-persons",
+    tags=["listings"],
+    summary="Responsible persons in clear, for joint discipline (city office, credit systems; audited)",
+)
 async def get_persons(request: Request, listing_id: str, principal: Principal = IDENTITY) -> JSONResponse:
     return _json({"listing_id": listing_id, "persons": await sanctions(request).identities(principal, listing_id)})
 
 
-@router.post("/listings/{listing_id}/statements", tags=["listings"],
-             summary="Record the employer's statement and defence (within the period)")
-async def post_statement(request: Request, listing_id: str, body: StatementBody, key: IdempotencyKey = None,
-                         principal: Principal = ACTORS) -> JSONResponse:
+@router.post(
+    "/listings/{listing_id}/statements",
+    tags=["listings"],
+    summary="Record the employer's statement and defence (within the period)",
+)
+async def post_statement(
+    request: Request, listing_id: str, body: StatementBody, key: IdempotencyKey = None, principal: Principal = ACTORS
+) -> JSONResponse:
     return _json(await sanctions(request).record_statement(principal, listing_id, body.text, key))
 
 
-@router.get("/listings/{listing_id}/statements", tags=["listings"],
-            summary="The employer's statements in clear, for their review (city office, county inspectors; audited)")
+@router.get(
+    "/listings/{listing_id}/statements",
+    tags=["listings"],
+    summary="The employer's statements in clear, for their review (city office, county inspectors; audited)",
+)
 async def get_statements(request: Request, listing_id: str, principal: Principal = ACTORS) -> JSONResponse:
-    return _json({"listing_id": listing_id,
-                  "statements": await sanctions(request).statement_texts(principal, listing_id)})
+    return _json(
+        {"listing_id": listing_id, "statements": await sanctions(request).statement_texts(principal, listing_id)}
+    )
 
 
-@router.post("/listings/{listing_id}/review", tags=["listings"],
-             summary="The city office's review of a statement: list, or accept the defence")
-async def post_review(request: Request, listing_id: str, body: ReviewBody, key: IdempotencyKey = None,
-                      principal: Principal = CITY) -> JSONResponse:
+@router.post(
+    "/listings/{listing_id}/review",
+    tags=["listings"],
+    summary="The city office's review of a statement: list, or accept the defence",
+)
+async def post_review(
+    request: Request, listing_id: str, body: ReviewBody, key: IdempotencyKey = None, principal: Principal = CITY
+) -> JSONResponse:
     return _json(await sanctions(request).review_statement(principal, listing_id, body.list_employer, body.reason, key))
 
 
-@router.post("/listings/{listing_id}/early-removal-applications", tags=["listings"],
-             summary="Apply for early removal (credit repair): paid in full, 6 months after correction, pledge")
-async def post_application(request: Request, listing_id: str, body: ApplicationBody, key: IdempotencyKey = None,
-                           principal: Principal = ACTORS) -> JSONResponse:
-    return _json(await sanctions(request).apply_for_early_removal(principal, listing_id, body.pledge_ref,
-                                                                  body.payment_proof_ref, key))
+@router.post(
+    "/listings/{listing_id}/early-removal-applications",
+    tags=["listings"],
+    summary="Apply for early removal (credit repair): paid in full, 6 months after correction, pledge",
+)
+async def post_application(
+    request: Request, listing_id: str, body: ApplicationBody, key: IdempotencyKey = None, principal: Principal = ACTORS
+) -> JSONResponse:
+    return _json(
+        await sanctions(request).apply_for_early_removal(
+            principal, listing_id, body.pledge_ref, body.payment_proof_ref, key
+        )
+    )
 
 
-@router.post("/listings/{listing_id}/early-removal-applications/{application_id}/decision", tags=["listings"],
-             summary="Grant or refuse an accepted early-removal application (city office)")
-async def post_application_decision(request: Request, listing_id: str, application_id: str, body: DecisionBody,
-                                    key: IdempotencyKey = None, principal: Principal = CITY) -> JSONResponse:
-    return _json(await sanctions(request).decide_early_removal(principal, listing_id, application_id, body.grant,
-                                                               body.reason, key))
+@router.post(
+    "/listings/{listing_id}/early-removal-applications/{application_id}/decision",
+    tags=["listings"],
+    summary="Grant or refuse an accepted early-removal application (city office)",
+)
+async def post_application_decision(
+    request: Request,
+    listing_id: str,
+    application_id: str,
+    body: DecisionBody,
+    key: IdempotencyKey = None,
+    principal: Principal = CITY,
+) -> JSONResponse:
+    return _json(
+        await sanctions(request).decide_early_removal(
+            principal, listing_id, application_id, body.grant, body.reason, key
+        )
+    )
 
 
-@router.get("/documents/{document_id}", tags=["listings"],
-            summary="A document: notices and decisions for agencies, published lists for everyone",
-            response_class=Response, responses=file_responses("application/pdf", "text/html"))
+@router.get(
+    "/documents/{document_id}",
+    tags=["listings"],
+    summary="A document: notices and decisions for agencies, published lists for everyone",
+    response_class=Response,
+    responses=file_responses("application/pdf", "text/html"),
+)
 async def get_document(request: Request, document_id: str) -> Response:
     doc = await sanctions(request).document(bearer_principal(request), document_id)
-    return Response(doc["content"], media_type=doc["media_type"],
-                    headers={"ETag": f'"{doc["sha256"]}"', "X-Document-Number": _ascii(doc["document_number"])})
+    return Response(
+        doc["content"],
+        media_type=doc["media_type"],
+        headers={"ETag": f'"{doc["sha256"]}"', "X-Document-Number": _ascii(doc["document_number"])},
+    )
 
 
 def _ascii(text: str) -> str:
@@ -227,7 +301,9 @@ class QuarterBody(_Body):
     quarter: str = Field(pattern=QUARTER_PATTERN, examples=["2026-Q3"])
 
 
-@router.post("/publication-lists", tags=["publication"], summary="Draft (or redraft) a quarter's list now (city office)")
+@router.post(
+    "/publication-lists", tags=["publication"], summary="Draft (or redraft) a quarter's list now (city office)"
+)
 async def post_publication_list(request: Request, body: QuarterBody, principal: Principal = CITY) -> JSONResponse:
     list_id = await activities.build_quarter_list(request.app.state.pool, request.app.state.settings, body.quarter)
     async with request.app.state.pool.connection() as conn:
@@ -240,22 +316,32 @@ async def get_publication_lists(request: Request, principal: Principal = READERS
         return _json({"items": await registers_store.lists(conn, published_only=False)})
 
 
-@router.get("/publication-lists/{list_id}.xlsx", tags=["publication"],
-            summary="A drafted or published list as an Excel workbook", response_class=Response,
-            responses=file_responses(XLSX_MEDIA_TYPE))
+@router.get(
+    "/publication-lists/{list_id}.xlsx",
+    tags=["publication"],
+    summary="A drafted or published list as an Excel workbook",
+    response_class=Response,
+    responses=file_responses(XLSX_MEDIA_TYPE),
+)
 async def get_publication_list_xlsx(request: Request, list_id: str, principal: Principal = READERS) -> Response:
     async with request.app.state.pool.connection() as conn:
         found = await registers_store.get_list(conn, list_id)
     if found is None:
         raise Problem(404, "No such list", f"no publication list {list_id}")
     title = documents.list_title(request.app.state.settings.authority, found["quarter"])
-    workbook = xlsx(found["quarter"], [[title], [label for _, label in documents.LIST_COLUMNS]],
-                    ([entry.get(name) for name, _ in documents.LIST_COLUMNS] for entry in found["entries"]))
+    workbook = xlsx(
+        found["quarter"],
+        [[title], [label for _, label in documents.LIST_COLUMNS]],
+        ([entry.get(name) for name, _ in documents.LIST_COLUMNS] for entry in found["entries"]),
+    )
     return download(workbook, f"{list_id}.xlsx", XLSX_MEDIA_TYPE)
 
 
-@router.post("/publication-lists/{list_id}/approval", tags=["publication"],
-             summary="Approve and publish a drafted list: record, PDF, HTML and event (city office)")
+@router.post(
+    "/publication-lists/{list_id}/approval",
+    tags=["publication"],
+    summary="Approve and publish a drafted list: record, PDF, HTML and event (city office)",
+)
 async def post_approval(request: Request, list_id: str, principal: Principal = CITY) -> JSONResponse:
     return _json(await sanctions(request).publish_quarter(principal, list_id))
 
@@ -265,18 +351,25 @@ async def post_approval(request: Request, list_id: str, principal: Principal = C
 
 @router.get("/criminal-transfers", tags=["register"], summary="Referrals to the police with their outcome")
 async def get_transfers(
-    request: Request, county: str | None = None, outcome: str | None = None,
-    limit: Limit = 100, cursor: Cursor = None, principal: Principal = REGISTER_READERS,
+    request: Request,
+    county: str | None = None,
+    outcome: str | None = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    principal: Principal = REGISTER_READERS,
 ) -> JSONResponse:
     county = principal.county or county
     async with request.app.state.pool.connection() as conn:
-        rows, next_cursor = await registers_store.transfers(conn, county=county, outcome=outcome, limit=limit, cursor=cursor)
+        rows, next_cursor = await registers_store.transfers(
+            conn, county=county, outcome=outcome, limit=limit, cursor=cursor
+        )
     return _json({"items": rows, "next_cursor": next_cursor})
 
 
 @router.get("/criminal-transfers/statistics", tags=["register"], summary="Referrals and outcomes per county")
-async def get_transfer_statistics(request: Request, start: date | None = None, end: date | None = None,
-                                  principal: Principal = REGISTER_READERS) -> JSONResponse:
+async def get_transfer_statistics(
+    request: Request, start: date | None = None, end: date | None = None, principal: Principal = REGISTER_READERS
+) -> JSONResponse:
     async with request.app.state.pool.connection() as conn:
         rows = await registers_store.transfer_statistics(conn, start, end)
     if principal.county:
@@ -288,8 +381,9 @@ async def get_transfer_statistics(request: Request, start: date | None = None, e
 
 
 @router.get("/public/blacklist", tags=["public"], summary="The current blacklist, by employer name or credit code")
-async def public_blacklist(request: Request, q: str | None = Query(None, max_length=100),
-                           limit: Limit = 50, cursor: Cursor = None) -> JSONResponse:
+async def public_blacklist(
+    request: Request, q: str | None = Query(None, max_length=100), limit: Limit = 50, cursor: Cursor = None
+) -> JSONResponse:
     async with request.app.state.pool.connection() as conn:
         rows, next_cursor = await store.public_blacklist(conn, q, limit, cursor)
         persons = await store.persons_of(conn, [r["listing_id"] for r in rows])
@@ -327,10 +421,14 @@ def _public_entry(row: dict[str, Any], persons: list[dict[str, str]]) -> dict[st
 PUBLIC_ENTRY_FIELDS = ("employer_name", "credit_code", "project_name", "county", "violation", "handling")
 
 
-@router.get("/public/major-violations", tags=["public"],
-            summary="Published major violations, by employer name or credit code")
-async def public_major_violations(request: Request, q: str | None = Query(None, max_length=100),
-                                  quarter: str | None = Query(None, pattern=QUARTER_PATTERN)) -> JSONResponse:
+@router.get(
+    "/public/major-violations", tags=["public"], summary="Published major violations, by employer name or credit code"
+)
+async def public_major_violations(
+    request: Request,
+    q: str | None = Query(None, max_length=100),
+    quarter: str | None = Query(None, pattern=QUARTER_PATTERN),
+) -> JSONResponse:
     async with request.app.state.pool.connection() as conn:
         published = await registers_store.lists(conn, published_only=True)
     needle = (q or "").strip()
@@ -339,13 +437,30 @@ async def public_major_violations(request: Request, q: str | None = Query(None, 
         if quarter and published_list["quarter"] != quarter:
             continue
         for entry in published_list["entries"]:
-            if needle and needle not in (entry.get("employer_name") or "") and needle.upper() != entry.get("credit_code"):
+            if (
+                needle
+                and needle not in (entry.get("employer_name") or "")
+                and needle.upper() != entry.get("credit_code")
+            ):
                 continue
-            items.append({"quarter": published_list["quarter"], "list_id": published_list["list_id"],
-                          **{k: entry.get(k) for k in PUBLIC_ENTRY_FIELDS}})
-    lists_ = [{"list_id": p["list_id"], "quarter": p["quarter"], "published_at": p["published_at"],
-               "pdf": f"/v1/documents/{p['pdf_document_id']}", "html": f"/v1/documents/{p['html_document_id']}"}
-              for p in published if not quarter or p["quarter"] == quarter]
+            items.append(
+                {
+                    "quarter": published_list["quarter"],
+                    "list_id": published_list["list_id"],
+                    **{k: entry.get(k) for k in PUBLIC_ENTRY_FIELDS},
+                }
+            )
+    lists_ = [
+        {
+            "list_id": p["list_id"],
+            "quarter": p["quarter"],
+            "published_at": p["published_at"],
+            "pdf": f"/v1/documents/{p['pdf_document_id']}",
+            "html": f"/v1/documents/{p['html_document_id']}",
+        }
+        for p in published
+        if not quarter or p["quarter"] == quarter
+    ]
     return _json({"items": items, "lists": lists_})
 
 

@@ -20,8 +20,12 @@ def create_app(settings: ServiceSettings) -> FastAPI:
 
     async def on_startup(app: FastAPI) -> None:
         app.state.sanctions = Sanctions(
-            app.state.pool, app.state.temporal.require(), sanctions_settings, sanctions_settings.cipher(KeyPurpose.SANCTIONS),
-            live_calendar(sanctions_settings), sanctions_settings.reference_key_bytes(),
+            app.state.pool,
+            app.state.temporal.require(),
+            sanctions_settings,
+            sanctions_settings.cipher(KeyPurpose.SANCTIONS),
+            live_calendar(sanctions_settings),
+            sanctions_settings.reference_key_bytes(),
         )
         app.state.interviews = Interviews(app.state.pool, sanctions_settings)
 

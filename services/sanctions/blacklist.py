@@ -86,9 +86,7 @@ def early_removal_refusals(status: ListingStatus, legal_today: date) -> list[str
         reasons.append(f"the employer is not on the list (stage {status.stage.value})")
         return reasons
     if status.paid_in_full_on is None:
-        reasons.append(
-            f"wages are not paid in full: {status.amount_corrected} of {status.amount} yuan reported paid"
-        )
+        reasons.append(f"wages are not paid in full: {status.amount_corrected} of {status.amount} yuan reported paid")
     elif status.early_removal_possible_from and legal_today < status.early_removal_possible_from:
         reasons.append(
             f"six months have not passed since the correction on {status.paid_in_full_on}: "
@@ -102,10 +100,21 @@ def early_removal_refusals(status: ListingStatus, legal_today: date) -> list[str
 @workflow.defn(name=BLACKLIST_WORKFLOW_TYPE)
 class BlacklistWorkflow(DefencePeriod, StateReporting):
     # The attributes whose change is reported (see `StateReporting.REPORTED_FIELDS`; patch any change).
-    REPORTED_FIELDS = frozenset({
-        "_stage", "_corrections", "_paid_in_full_on", "_statements", "_defence_due", "_decided_on",
-        "_not_listed_reason", "_expires_on", "_pending", "_removal_reason", "_removed_on",
-    })
+    REPORTED_FIELDS = frozenset(
+        {
+            "_stage",
+            "_corrections",
+            "_paid_in_full_on",
+            "_statements",
+            "_defence_due",
+            "_decided_on",
+            "_not_listed_reason",
+            "_expires_on",
+            "_pending",
+            "_removal_reason",
+            "_removed_on",
+        }
+    )
 
     @workflow.init
     def __init__(self, listing: BlacklistInput) -> None:
@@ -209,12 +218,11 @@ class BlacklistWorkflow(DefencePeriod, StateReporting):
             DocumentInfo,
         )
         self._stage = ListingStage.DEFENCE
-        self._record(
-            "notice", f"送达事先告知书（{self._notice.document_number}），陈述申辩期至 {deadline.due_date}"
-        )
+        self._record("notice", f"送达事先告知书（{self._notice.document_number}），陈述申辩期至 {deadline.due_date}")
         # Payment in full ends the wait early: the employer may then be left off at once.
-        await self._wait_defence_period(lambda: self._paid_in_full() and cfg.leave_off_when_paid,
-                                        cfg.working_day_seconds)
+        await self._wait_defence_period(
+            lambda: self._paid_in_full() and cfg.leave_off_when_paid, cfg.working_day_seconds
+        )
 
         # The decision.
         if self._paid_in_full() and cfg.leave_off_when_paid:
@@ -250,9 +258,7 @@ class BlacklistWorkflow(DefencePeriod, StateReporting):
         self._decision_document = decision.document_id
         await self._activity(
             SanctionsActivities.PUBLISH_LISTING,
-            PublishCommand(
-                listing_id=listing.listing_id, published_at=self._legal_now(), expires_on=self._expires_on
-            ),
+            PublishCommand(listing_id=listing.listing_id, published_at=self._legal_now(), expires_on=self._expires_on),
             DocumentInfo,
         )
         self._stage = ListingStage.LISTED
@@ -421,13 +427,9 @@ class BlacklistWorkflow(DefencePeriod, StateReporting):
             self._pending = None
             if decision.grant:
                 self._granted = decision
-                self._record(
-                    "early_removal_granted", f"{decision.decided_by} 批准信用修复：{decision.reason}"
-                )
+                self._record("early_removal_granted", f"{decision.decided_by} 批准信用修复：{decision.reason}")
             else:
-                self._record(
-                    "early_removal_refused", f"{decision.decided_by} 不予信用修复：{decision.reason}"
-                )
+                self._record("early_removal_refused", f"{decision.decided_by} 不予信用修复：{decision.reason}")
         return self._status()
 
     @decide_early_removal.validator
@@ -460,9 +462,7 @@ class BlacklistWorkflow(DefencePeriod, StateReporting):
             decision_document_id=self._decision_document,
             not_listed_reason=self._not_listed_reason,
             expires_on=self._expires_on,
-            early_removal_possible_from=add_months(self._paid_in_full_on, months)
-            if self._paid_in_full_on
-            else None,
+            early_removal_possible_from=add_months(self._paid_in_full_on, months) if self._paid_in_full_on else None,
             pending_application=self._pending.application_id if self._pending else None,
             removal_reason=self._removal_reason,
             removed_on=self._removed_on,

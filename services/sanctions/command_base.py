@@ -44,7 +44,10 @@ BEFORE_DECISION = ("notice", "defence", "review")
 PROCEDURE = Wording(
     refused="The procedure refused the action",
     late=("The procedure did not answer in time", "try again"),
-    finished=("The procedure has ended", "listing {listing_id}'s procedure has finished: no further action is possible"),
+    finished=(
+        "The procedure has ended",
+        "listing {listing_id}'s procedure has finished: no further action is possible",
+    ),
     missing=("No such procedure", "listing {listing_id} has no running procedure"),
     subject_when_gone=False,
 )
@@ -60,17 +63,28 @@ def new_id(prefix: str) -> str:
 
 def blacklist_config(settings: SanctionsSettings, calendar: CalendarConfig) -> BlacklistConfig:
     return BlacklistConfig(
-        defence_days=settings.defence_days, defence_unit=settings.defence_unit, listing_years=settings.listing_years,
-        early_removal_months=settings.early_removal_months, leave_off_when_paid=settings.leave_off_when_paid,
-        calendar=calendar, working_day_seconds=settings.working_day_seconds,
+        defence_days=settings.defence_days,
+        defence_unit=settings.defence_unit,
+        listing_years=settings.listing_years,
+        early_removal_months=settings.early_removal_months,
+        leave_off_when_paid=settings.leave_off_when_paid,
+        calendar=calendar,
+        working_day_seconds=settings.working_day_seconds,
     )
 
 
 class SanctionsBase:
     """One instance per API process (as `Sanctions`)."""
 
-    def __init__(self, pool: AsyncConnectionPool, client: Client, settings: SanctionsSettings, cipher: FieldCipher,
-                 calendar: Callable[[], CalendarConfig], reference_key: bytes) -> None:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        client: Client,
+        settings: SanctionsSettings,
+        cipher: FieldCipher,
+        calendar: Callable[[], CalendarConfig],
+        reference_key: bytes,
+    ) -> None:
         self._pool = pool
         self._client = client
         self._process = ProcessGateway(client, status_query=ListingQueries.STATUS, wording=PROCEDURE)
@@ -86,29 +100,57 @@ class SanctionsBase:
 
     async def _repeated(self, principal: Principal, key: str | None) -> dict[str, Any] | None:
         """The first answer to this client's repeated request (services/common/commands.py, `ActionLog`)."""
-        return await self._actions.repeated(key, principal,
-                                            lambda action: self.visible_listing(principal, action["listing_id"]))
+        return await self._actions.repeated(
+            key, principal, lambda action: self.visible_listing(principal, action["listing_id"])
+        )
 
     async def visible_listing(self, principal: Principal, listing_id: str) -> dict[str, Any]:
-        return await in_scope(self._pool, store.get_listing, listing_id, "listing",
-                              lambda listing: principal.may_see_county(listing["county"]))
+        return await in_scope(
+            self._pool,
+            store.get_listing,
+            listing_id,
+            "listing",
+            lambda listing: principal.may_see_county(listing["county"]),
+        )
 
     async def _update(self, listing_id: str, name: str, arg: BaseModel, update_id: str) -> ListingStatus:
-        return await self._process.update(listing_workflow_id(listing_id), name, arg, update_id=update_id,
-                                          result_type=ListingStatus, subject={"listing_id": listing_id})
+        return await self._process.update(
+            listing_workflow_id(listing_id),
+            name,
+            arg,
+            update_id=update_id,
+            result_type=ListingStatus,
+            subject={"listing_id": listing_id},
+        )
 
     async def status(self, listing_id: str) -> ListingStatus | None:
         return await self._process.status(listing_workflow_id(listing_id), ListingStatus)
 
-    async def _record(self, principal: Principal, listing: dict[str, Any], kind: str, key: str | None,
-                      detail: dict[str, Any], response: dict[str, Any], payload: SanctionsEvent,
-                      extra: Any = None) -> dict[str, Any]:
+    async def _record(
+        self,
+        principal: Principal,
+        listing: dict[str, Any],
+        kind: str,
+        key: str | None,
+        detail: dict[str, Any],
+        response: dict[str, Any],
+        payload: SanctionsEvent,
+        extra: Any = None,
+    ) -> dict[str, Any]:
         async with self._pool.connection() as conn, conn.transaction():
             if extra is not None:
                 await extra(conn)
-            await store.insert_action(conn, action_id=response["action_id"], listing_id=listing["listing_id"], kind=kind,
-                                      key=key, actor=principal.client_id, detail=detail, response=response,
-                                      request_fingerprint=REQUEST_FINGERPRINT.get())
+            await store.insert_action(
+                conn,
+                action_id=response["action_id"],
+                listing_id=listing["listing_id"],
+                kind=kind,
+                key=key,
+                actor=principal.client_id,
+                detail=detail,
+                response=response,
+                request_fingerprint=REQUEST_FINGERPRINT.get(),
+            )
             await audit.record(conn, principal, f"listing.{kind}", listing["listing_id"], detail=detail)
             await store.emit(conn, listing["case_id"], payload)
         return response

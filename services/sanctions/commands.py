@@ -1,6 +1,7 @@
 """The sanctions service's commands: the lifecycle's requests (idempotent by key) and the quarterly
 publication. The agencies' actions on a listing, checked by the live blacklist process (a Temporal Update with a
 validator), then recorded with their event in one transaction, are in `listing_actions.py`."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -50,8 +51,9 @@ class Sanctions(ListingActions):
         try:
             ground = domain.listing_ground(request)
         except domain.ProposalRefused as exc:
-            raise Refused("The legal criteria for a listing are not met", str(exc), request_at_fault=True,
-                          code="listing-criteria") from None
+            raise Refused(
+                "The legal criteria for a listing are not met", str(exc), request_at_fault=True, code="listing-criteria"
+            ) from None
         fingerprint = request_hash(request)
         async with self._pool.connection() as conn:
             # A case has one procedure at a time: a second proposal is answered with the live one.
@@ -63,14 +65,29 @@ class Sanctions(ListingActions):
                 await store.insert_request(conn, key, "blacklist_procedure", fingerprint, listing_id)
                 if not live:
                     await store.insert_listing(
-                        conn, listing_id=listing_id, case_id=request.case_id, county=request.county,
-                        employer_ref=request.employer_ref, ground=ground.value, basis=request.basis,
-                        amount=request.amount, proposed_at=now,
+                        conn,
+                        listing_id=listing_id,
+                        case_id=request.case_id,
+                        county=request.county,
+                        employer_ref=request.employer_ref,
+                        ground=ground.value,
+                        basis=request.basis,
+                        amount=request.amount,
+                        proposed_at=now,
                     )
-                    await store.emit(conn, request.case_id, ListingProposed(
-                        listing_id=listing_id, case_id=request.case_id, county=request.county,
-                        employer_ref=request.employer_ref, ground=ground, amount=request.amount, proposed_at=now,
-                    ))
+                    await store.emit(
+                        conn,
+                        request.case_id,
+                        ListingProposed(
+                            listing_id=listing_id,
+                            case_id=request.case_id,
+                            county=request.county,
+                            employer_ref=request.employer_ref,
+                            ground=ground,
+                            amount=request.amount,
+                            proposed_at=now,
+                        ),
+                    )
                 return listing_id
 
             listing_id, recorded = await self._requests.once(conn, key, fingerprint, create, kind="blacklist_procedure")
@@ -82,21 +99,31 @@ class Sanctions(ListingActions):
 
     async def _start(self, listing: dict[str, Any]) -> None:
         listing_input = BlacklistInput(
-            listing_id=listing["listing_id"], case_id=listing["case_id"], county=listing["county"],
-            employer_ref=listing["employer_ref"], ground=ListingGround(listing["ground"]), basis=listing["basis"],
-            amount=listing["amount"], proposed_at=listing["proposed_at"],
+            listing_id=listing["listing_id"],
+            case_id=listing["case_id"],
+            county=listing["county"],
+            employer_ref=listing["employer_ref"],
+            ground=ListingGround(listing["ground"]),
+            basis=listing["basis"],
+            amount=listing["amount"],
+            proposed_at=listing["proposed_at"],
             config=blacklist_config(self._settings, self._calendar()),
         )
         try:
             await self._client.start_workflow(
-                BLACKLIST_WORKFLOW_TYPE, listing_input, id=listing_workflow_id(listing["listing_id"]),
-                task_queue=TASK_QUEUE, id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                BLACKLIST_WORKFLOW_TYPE,
+                listing_input,
+                id=listing_workflow_id(listing["listing_id"]),
+                task_queue=TASK_QUEUE,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
         except WorkflowAlreadyStartedError:
             pass
         except RPCError as exc:
-            raise Unavailable("The process engine is unavailable", f"the listing is recorded; its process could not be "
-                              f"started yet ({exc.message}); repeat the request") from None
+            raise Unavailable(
+                "The process engine is unavailable",
+                f"the listing is recorded; its process could not be started yet ({exc.message}); repeat the request",
+            ) from None
 
     async def mark(self, key: str, request: SanctionRequest) -> tuple[dict[str, Any], bool]:
         """Mark a case for the quarterly major-violation publication (once per case)."""
@@ -110,12 +137,27 @@ class Sanctions(ListingActions):
             async def create(conn: store.Conn) -> str:
                 await store.insert_request(conn, key, "publication_mark", fingerprint, mark_id)
                 if existing is None:
-                    await store.insert_mark(conn, mark_id, request.case_id, request.county, request.employer_ref,
-                                            request.amount, request.basis)
-                    await store.emit(conn, request.case_id, PublicationMarked(
-                        mark_id=mark_id, case_id=request.case_id, county=request.county,
-                        employer_ref=request.employer_ref, amount=request.amount, marked_at=datetime.now(UTC),
-                    ))
+                    await store.insert_mark(
+                        conn,
+                        mark_id,
+                        request.case_id,
+                        request.county,
+                        request.employer_ref,
+                        request.amount,
+                        request.basis,
+                    )
+                    await store.emit(
+                        conn,
+                        request.case_id,
+                        PublicationMarked(
+                            mark_id=mark_id,
+                            case_id=request.case_id,
+                            county=request.county,
+                            employer_ref=request.employer_ref,
+                            amount=request.amount,
+                            marked_at=datetime.now(UTC),
+                        ),
+                    )
                 return mark_id
 
             try:
@@ -144,13 +186,21 @@ class Sanctions(ListingActions):
             listings = await store.listings_of_case(conn, request.case_id)
             mark = await store.mark_of_case(conn, request.case_id)
             await store.insert_request(conn, key, "correction", fingerprint, correction_id)
-            await store.insert_correction(conn, correction_id, request.case_id, request.county,
-                                          request.amount, request.basis)
-            await store.emit(conn, request.case_id, CorrectionRecorded(
-                correction_id=correction_id, case_id=request.case_id, county=request.county,
-                amount=request.amount, listing_ids=[row["listing_id"] for row in listings],
-                mark_ids=[mark["mark_id"]] if mark else [],
-            ))
+            await store.insert_correction(
+                conn, correction_id, request.case_id, request.county, request.amount, request.basis
+            )
+            await store.emit(
+                conn,
+                request.case_id,
+                CorrectionRecorded(
+                    correction_id=correction_id,
+                    case_id=request.case_id,
+                    county=request.county,
+                    amount=request.amount,
+                    listing_ids=[row["listing_id"] for row in listings],
+                    mark_ids=[mark["mark_id"]] if mark else [],
+                ),
+            )
             return correction_id
 
         async with self._pool.connection() as conn:
@@ -170,8 +220,10 @@ class Sanctions(ListingActions):
         except RPCError as exc:
             if exc.status is RPCStatusCode.NOT_FOUND:
                 return  # the procedure has ended meanwhile: nothing left to tell it
-            raise Unavailable("The process engine is unavailable", f"the correction is recorded; telling listing "
-                              f"{listing_id} failed ({exc.message}); repeat the request") from None
+            raise Unavailable(
+                "The process engine is unavailable",
+                f"the correction is recorded; telling listing {listing_id} failed ({exc.message}); repeat the request",
+            ) from None
 
     # --- the quarterly publication ---------------------------------------------------------------------------
 
@@ -188,19 +240,42 @@ class Sanctions(ListingActions):
             page = documents.render_list_html(self._settings.authority, draft["quarter"], entries)
             pdf_id, html_id = f"DOC-{list_id}-PDF", f"DOC-{list_id}-HTML"
             number = documents.list_title(self._settings.authority, draft["quarter"])
-            await store.insert_document(conn, document_id=pdf_id, kind="quarter_list_pdf", number=number,
-                                        media_type="application/pdf", content=pdf, digest=documents.sha256(pdf),
-                                        list_id=list_id)
-            await store.insert_document(conn, document_id=html_id, kind="quarter_list_html", number=number,
-                                        media_type="text/html; charset=utf-8", content=page,
-                                        digest=documents.sha256(page), list_id=list_id)
+            await store.insert_document(
+                conn,
+                document_id=pdf_id,
+                kind="quarter_list_pdf",
+                number=number,
+                media_type="application/pdf",
+                content=pdf,
+                digest=documents.sha256(pdf),
+                list_id=list_id,
+            )
+            await store.insert_document(
+                conn,
+                document_id=html_id,
+                kind="quarter_list_html",
+                number=number,
+                media_type="text/html; charset=utf-8",
+                content=page,
+                digest=documents.sha256(page),
+                list_id=list_id,
+            )
             now = datetime.now(UTC)
             await registers_store.publish_list(conn, list_id, principal.client_id, pdf_id, html_id, now)
             await audit.record(conn, principal, "publication_list.approve", list_id, detail={"entries": len(entries)})
-            await store.emit(conn, list_id, QuarterListPublished(
-                list_id=list_id, quarter=draft["quarter"], entries=len(entries), approved_by=principal.client_id,
-                published_at=now, pdf_document_id=pdf_id, html_document_id=html_id,
-            ))
+            await store.emit(
+                conn,
+                list_id,
+                QuarterListPublished(
+                    list_id=list_id,
+                    quarter=draft["quarter"],
+                    entries=len(entries),
+                    approved_by=principal.client_id,
+                    published_at=now,
+                    pdf_document_id=pdf_id,
+                    html_document_id=html_id,
+                ),
+            )
             published = await registers_store.get_list(conn, list_id)
         assert published is not None
         return published

@@ -57,8 +57,9 @@ class DefencePeriod:
 
     # --- the period ------------------------------------------------------------------------------------------
 
-    async def _compute_defence(self, legal_start: datetime, amount: int, unit: DayUnit,
-                               working_day_seconds: float) -> Deadline:
+    async def _compute_defence(
+        self, legal_start: datetime, amount: int, unit: DayUnit, working_day_seconds: float
+    ) -> Deadline:
         assert self._calendar is not None
         return await workflow.execute_activity(
             SanctionsActivities.COMPUTE_DEADLINE,
@@ -103,11 +104,16 @@ class DefencePeriod:
         if new.due_date < old.due_date:
             # The notice served on the employer says `old.due_date`: the period it gave is not shortened.
             new = old.model_copy(update={"provisional": False, "calendar_note": None})
-            self._record("deadline.recomputed",
-                         f"陈述申辩期限按官方日历应早于 {old.due_date}，仍以事先告知书所载 {old.due_date} 为准")
+            self._record(
+                "deadline.recomputed",
+                f"陈述申辩期限按官方日历应早于 {old.due_date}，仍以事先告知书所载 {old.due_date} 为准",
+            )
         else:
-            self._record("deadline.recomputed", f"陈述申辩期限按官方日历重新计算：{old.due_date} → {new.due_date}"
-                         + ("（仍为暂定）" if new.provisional else ""))
+            self._record(
+                "deadline.recomputed",
+                f"陈述申辩期限按官方日历重新计算：{old.due_date} → {new.due_date}"
+                + ("（仍为暂定）" if new.provisional else ""),
+            )
         self._defence = new
         self._defence_due_changed(new)
 

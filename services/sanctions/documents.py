@@ -45,9 +45,20 @@ def _employer(name: str | None, employer_ref: str) -> str:
 
 
 def prior_notice(
-    *, authority: str, number: str, employer_name: str | None, employer_ref: str, credit_code: str | None,
-    project_name: str | None, ground: ListingGround, basis: str, amount: str, issued_on: date,
-    defence_days: int, defence_unit: DayUnit, defence_due: date,
+    *,
+    authority: str,
+    number: str,
+    employer_name: str | None,
+    employer_ref: str,
+    credit_code: str | None,
+    project_name: str | None,
+    ground: ListingGround,
+    basis: str,
+    amount: str,
+    issued_on: date,
+    defence_days: int,
+    defence_unit: DayUnit,
+    defence_due: date,
 ) -> Letter:
     unit = "个工作日" if defence_unit is DayUnit.WORKING else "日"
     return Letter(
@@ -70,12 +81,26 @@ def prior_notice(
 
 
 def listing_decision(
-    *, authority: str, number: str, employer_name: str | None, employer_ref: str, credit_code: str | None,
-    ground: ListingGround, basis: str, notice_number: str | None, listed_on: date, expires_on: date,
-    persons: list[tuple[str, str]], listing_years: int, early_removal_months: int,
+    *,
+    authority: str,
+    number: str,
+    employer_name: str | None,
+    employer_ref: str,
+    credit_code: str | None,
+    ground: ListingGround,
+    basis: str,
+    notice_number: str | None,
+    listed_on: date,
+    expires_on: date,
+    persons: list[tuple[str, str]],
+    listing_years: int,
+    early_removal_months: int,
 ) -> Letter:
-    rows = [("统一社会信用代码", credit_code or "—"), ("列入日期", date_text(listed_on)),
-            ("移出日期（期满）", date_text(expires_on))]
+    rows = [
+        ("统一社会信用代码", credit_code or "—"),
+        ("列入日期", date_text(listed_on)),
+        ("移出日期（期满）", date_text(expires_on)),
+    ]
     rows += [(role, name) for role, name in persons]
     return Letter(
         issuer=authority,
@@ -96,18 +121,28 @@ def listing_decision(
 
 
 def interview_invitation(
-    *, authority: str, number: str, addressee: str, employer_name: str, credit_code: str | None,
-    when: str, place: str, departments: list[str], case_count: int, amount_owed: str, issued_on: date,
+    *,
+    authority: str,
+    number: str,
+    addressee: str,
+    employer_name: str,
+    credit_code: str | None,
+    when: str,
+    place: str,
+    departments: list[str],
+    case_count: int,
+    amount_owed: str,
+    issued_on: date,
     to_employer: bool,
 ) -> Letter:
     """The invitation to a joint interview (约谈通知书): to the employer, to attend with its legal
     representative or person in charge; to a department, to take part."""
     joint = "、".join(departments) or "有关部门"
-    facts = (f"近期{employer_name}拖欠农民工工资问题多发，涉及欠薪案件 {case_count} 件、"
-             f"金额合计 {amount_owed} 元。")
+    facts = f"近期{employer_name}拖欠农民工工资问题多发，涉及欠薪案件 {case_count} 件、金额合计 {amount_owed} 元。"
     if to_employer:
         paragraphs = [
-            facts + f"依据《保障农民工工资支付条例》和本地根治拖欠农民工工资工作部署，本机关会同{joint}对你单位进行联合约谈。",
+            facts
+            + f"依据《保障农民工工资支付条例》和本地根治拖欠农民工工资工作部署，本机关会同{joint}对你单位进行联合约谈。",
             f"请你单位法定代表人或者主要负责人于 {when} 到 {place} 参加约谈，并携带拖欠工资的核对情况、支付计划及相关材料。",
             "约谈将开展以案释法、违法惩处、信用惩戒等警示教育；你单位在约谈中作出的承诺将予以记录并跟踪落实，"
             "拒不履行的，依法予以处理。",
@@ -118,9 +153,18 @@ def interview_invitation(
             f"请贵单位派员于 {when} 到 {place} 参加约谈，共同开展以案释法、违法惩处、信用惩戒等警示教育。",
         ]
     return Letter(
-        issuer=authority, document_number=number, title="约谈通知书", addressee=addressee, paragraphs=paragraphs,
-        rows=[("被约谈单位", employer_name), ("统一社会信用代码", credit_code or "—"), ("约谈时间", when),
-              ("约谈地点", place), ("参加部门", joint)],
+        issuer=authority,
+        document_number=number,
+        title="约谈通知书",
+        addressee=addressee,
+        paragraphs=paragraphs,
+        rows=[
+            ("被约谈单位", employer_name),
+            ("统一社会信用代码", credit_code or "—"),
+            ("约谈时间", when),
+            ("约谈地点", place),
+            ("参加部门", joint),
+        ],
         issued_on=issued_on,
     )
 
@@ -148,8 +192,14 @@ def render_pdf(letter: Letter, font: Path | None = None) -> bytes:
 
 # --- the quarterly list of major violations --------------------------------------------------------------
 
-LIST_COLUMNS = [("employer_name", "违法主体"), ("credit_code", "统一社会信用代码"), ("project_name", "项目"),
-                ("county", "县（市、区）"), ("violation", "主要违法事实"), ("handling", "处理情况")]
+LIST_COLUMNS = [
+    ("employer_name", "违法主体"),
+    ("credit_code", "统一社会信用代码"),
+    ("project_name", "项目"),
+    ("county", "县（市、区）"),
+    ("violation", "主要违法事实"),
+    ("handling", "处理情况"),
+]
 
 
 def list_title(authority: str, quarter: str) -> str:
@@ -169,8 +219,11 @@ def render_list_pdf(authority: str, quarter: str, entries: list[dict[str, Any]],
     if not entries:
         pdf.cell(width, 8, "本季度无应予公布的重大劳动保障违法行为。", new_x="LMARGIN", new_y="NEXT")
     # The CJK font has no bold face: headings use the regular one.
-    with pdf.table(col_widths=(40, 32, 40, 22, 70, 50), text_align="LEFT",
-                   headings_style=FontFace(emphasis=None, fill_color=(235, 235, 235))) as table:
+    with pdf.table(
+        col_widths=(40, 32, 40, 22, 70, 50),
+        text_align="LEFT",
+        headings_style=FontFace(emphasis=None, fill_color=(235, 235, 235)),
+    ) as table:
         header = table.row()
         for _, label in LIST_COLUMNS:
             header.cell(label)
@@ -184,10 +237,13 @@ def render_list_pdf(authority: str, quarter: str, entries: list[dict[str, Any]],
 def render_list_html(authority: str, quarter: str, entries: list[dict[str, Any]]) -> bytes:
     title = html.escape(list_title(authority, quarter))
     head = "".join(f"<th>{html.escape(label)}</th>" for _, label in LIST_COLUMNS)
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(entry.get(key) or '—'))}</td>" for key, _ in LIST_COLUMNS) + "</tr>"
-        for entry in entries
-    ) or f'<tr><td colspan="{len(LIST_COLUMNS)}">本季度无应予公布的重大劳动保障违法行为。</td></tr>'
+    rows = (
+        "".join(
+            "<tr>" + "".join(f"<td>{html.escape(str(entry.get(key) or '—'))}</td>" for key, _ in LIST_COLUMNS) + "</tr>"
+            for entry in entries
+        )
+        or f'<tr><td colspan="{len(LIST_COLUMNS)}">本季度无应予公布的重大劳动保障违法行为。</td></tr>'
+    )
     page = (
         '<!doctype html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         f"<title>{title}</title></head><body><h1>{title}</h1>"

@@ -123,8 +123,6 @@ def quarter_text(label: str) -> str:
 # --- what may be published ------------------------------------------------------------------------------
 
 
-
-
 def credit_code_of(employer_ref: str) -> str | None:
     """The unified social credit code an employer reference was made from (`E-<code>`), if it was."""
     # A code reference is "E-" + 18 characters; a name reference is "E-N" + a 16-character digest.

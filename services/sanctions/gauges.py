@@ -13,9 +13,11 @@ from services.sanctions import domain, interviews_store
 
 
 def measure_interviews(conn: Any) -> list[GaugeMetricFamily]:
-    overdue = GaugeMetricFamily("anxin_interview_commitments_overdue",
-                                "Commitments made at joint interviews past their due date without an outcome, "
-                                "per county", labels=["county"])
+    overdue = GaugeMetricFamily(
+        "anxin_interview_commitments_overdue",
+        "Commitments made at joint interviews past their due date without an outcome, per county",
+        labels=["county"],
+    )
     for county, count in interviews_store.overdue_by_county(conn, domain.china_date(datetime.now(UTC))).items():
         overdue.add_metric([county], float(count))
     return [overdue]

@@ -56,8 +56,9 @@ class Proposal:
     last_opened_on: date
 
 
-def proposal(rule: ProposalRule, cases: Iterable[CaseFact], today: date,
-             last_interview_on: date | None = None) -> Proposal | None:
+def proposal(
+    rule: ProposalRule, cases: Iterable[CaseFact], today: date, last_interview_on: date | None = None
+) -> Proposal | None:
     """The proposal for one employer's cases, or None: only the cases opened inside the window count, and an
     employer interviewed inside the window is not proposed again (its commitments are followed up instead)."""
     start = rule.window_start(today)
@@ -74,8 +75,13 @@ def proposal(rule: ProposalRule, cases: Iterable[CaseFact], today: date,
         grounds.append(ProposalGround.LARGE_AMOUNT)
     if not grounds:
         return None
-    return Proposal(grounds=grounds, cases=recent, amount_owed=amount,
-                    counties=sorted({c.county for c in recent}), last_opened_on=recent[-1].opened_on)
+    return Proposal(
+        grounds=grounds,
+        cases=recent,
+        amount_owed=amount,
+        counties=sorted({c.county for c in recent}),
+        last_opened_on=recent[-1].opened_on,
+    )
 
 
 # --- commitments made at an interview -----------------------------------------------------------------------

@@ -44,14 +44,25 @@ class _Body(BaseModel):
 
 
 class ScheduleBody(_Body):
-    employer_ref: str = Field(min_length=3, max_length=40, description="The employer as the case facts know it "
-                              "(`E-<credit code>`, or the name reference), as the proposals list it.")
+    employer_ref: str = Field(
+        min_length=3,
+        max_length=40,
+        description="The employer as the case facts know it "
+        "(`E-<credit code>`, or the name reference), as the proposals list it.",
+    )
     scheduled_for: AwareDatetime = Field(description="Date and time of the interview (with its offset).")
     place: str = Field(min_length=2, max_length=200)
-    departments: list[str] = Field(min_length=1, max_length=20, description="Departments invited: ids of the "
-                                   "referrals service's department directory (police, tax, approval, housing …).")
-    case_ids: list[str] = Field(default_factory=list, max_length=200, description="The cases it concerns; none: "
-                                "the employer's cases opened in the proposal window.")
+    departments: list[str] = Field(
+        min_length=1,
+        max_length=20,
+        description="Departments invited: ids of the "
+        "referrals service's department directory (police, tax, approval, housing …).",
+    )
+    case_ids: list[str] = Field(
+        default_factory=list,
+        max_length=200,
+        description="The cases it concerns; none: the employer's cases opened in the proposal window.",
+    )
 
 
 class CommitmentBody(_Body):
@@ -61,10 +72,12 @@ class CommitmentBody(_Body):
 
 
 class RecordBody(_Body):
-    employer_representative: RepresentativeRole | None = Field(description="Who came for the employer, by role; "
-                                                               "null: nobody came.")
-    departments: dict[str, bool] = Field(default_factory=dict, description="Each invited department: came or not "
-                                         "(one left out: did not come).")
+    employer_representative: RepresentativeRole | None = Field(
+        description="Who came for the employer, by role; null: nobody came."
+    )
+    departments: dict[str, bool] = Field(
+        default_factory=dict, description="Each invited department: came or not (one left out: did not come)."
+    )
     commitments: list[CommitmentBody] = Field(default_factory=list, max_length=50)
     note: str | None = Field(None, max_length=20000)
 
@@ -75,33 +88,50 @@ class OutcomeBody(_Body):
 
 
 @router.get("/interview-proposals", summary="Employers with repeated cases and no interview in the window")
-async def get_proposals(request: Request, limit: Limit = 50, cursor: Cursor = None,
-                        principal: Principal = READERS) -> JSONResponse:
+async def get_proposals(
+    request: Request, limit: Limit = 50, cursor: Cursor = None, principal: Principal = READERS
+) -> JSONResponse:
     items, next_cursor = await interviews(request).proposals(principal, limit, cursor)
     return _json({"items": items, "next_cursor": next_cursor})
 
 
-@router.post("/interviews", status_code=201,
-             summary="Schedule a joint interview: an invitation letter (PDF) to the employer and each department")
-async def post_interview(request: Request, body: ScheduleBody, key: IdempotencyKey = None,
-                         principal: Principal = CITY) -> JSONResponse:
+@router.post(
+    "/interviews",
+    status_code=201,
+    summary="Schedule a joint interview: an invitation letter (PDF) to the employer and each department",
+)
+async def post_interview(
+    request: Request, body: ScheduleBody, key: IdempotencyKey = None, principal: Principal = CITY
+) -> JSONResponse:
     answer = await interviews(request).schedule(
-        principal, key, employer_ref=body.employer_ref, scheduled_for=body.scheduled_for, place=body.place,
-        departments=body.departments, case_ids=body.case_ids)
+        principal,
+        key,
+        employer_ref=body.employer_ref,
+        scheduled_for=body.scheduled_for,
+        place=body.place,
+        departments=body.departments,
+        case_ids=body.case_ids,
+    )
     response = _json(answer)
     response.status_code = 200 if answer.get("repeated") else 201
     return response
 
 
 @router.get("/interviews", summary="Interviews, newest first; overdue=true: those with a commitment overdue")
-async def get_interviews(request: Request, county: str | None = None, employer_ref: str | None = None,
-                         overdue: bool = Query(False, description="Only interviews with a commitment past its due "
-                                               "date and no outcome"),
-                         limit: Limit = 50, cursor: Cursor = None, principal: Principal = READERS) -> JSONResponse:
+async def get_interviews(
+    request: Request,
+    county: str | None = None,
+    employer_ref: str | None = None,
+    overdue: bool = Query(False, description="Only interviews with a commitment past its due date and no outcome"),
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    principal: Principal = READERS,
+) -> JSONResponse:
     if principal.county and county and county != principal.county:
         raise Problem(403, "Forbidden", f"your scope is county {principal.county}")
-    items, next_cursor = await interviews(request).search(principal, county=county, employer_ref=employer_ref,
-                                                          overdue=overdue, limit=limit, cursor=cursor)
+    items, next_cursor = await interviews(request).search(
+        principal, county=county, employer_ref=employer_ref, overdue=overdue, limit=limit, cursor=cursor
+    )
     return _json({"items": items, "next_cursor": next_cursor})
 
 
@@ -111,18 +141,35 @@ async def get_interview(request: Request, interview_id: InterviewId, principal: 
 
 
 @router.post("/interviews/{interview_id}/record", summary="Record the interview held: attendance, commitments, note")
-async def post_record(request: Request, interview_id: InterviewId, body: RecordBody, key: IdempotencyKey = None,
-                      principal: Principal = CITY) -> JSONResponse:
-    return _json(await interviews(request).record(
-        principal, interview_id, key, representative=body.employer_representative,
-        departments_present=body.departments, commitments=[c.model_dump() for c in body.commitments], note=body.note))
+async def post_record(
+    request: Request,
+    interview_id: InterviewId,
+    body: RecordBody,
+    key: IdempotencyKey = None,
+    principal: Principal = CITY,
+) -> JSONResponse:
+    return _json(
+        await interviews(request).record(
+            principal,
+            interview_id,
+            key,
+            representative=body.employer_representative,
+            departments_present=body.departments,
+            commitments=[c.model_dump() for c in body.commitments],
+            note=body.note,
+        )
+    )
 
 
 @router.post("/interviews/{interview_id}/commitments/{n}/outcome", summary="A commitment kept or broken, with facts")
-async def post_outcome(request: Request, interview_id: InterviewId, n: Annotated[int, Path(ge=1, le=50)],
-                       body: OutcomeBody, key: IdempotencyKey = None, principal: Principal = CITY) -> JSONResponse:
-    return _json(await interviews(request).outcome(principal, interview_id, n, key, outcome=body.outcome,
-                                                   facts=body.facts))
-
-
-
+async def post_outcome(
+    request: Request,
+    interview_id: InterviewId,
+    n: Annotated[int, Path(ge=1, le=50)],
+    body: OutcomeBody,
+    key: IdempotencyKey = None,
+    principal: Principal = CITY,
+) -> JSONResponse:
+    return _json(
+        await interviews(request).outcome(principal, interview_id, n, key, outcome=body.outcome, facts=body.facts)
+    )

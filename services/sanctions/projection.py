@@ -44,13 +44,16 @@ class SanctionsProjection:
     """The inbox handler `(conn, envelope) -> None` of the sanctions worker."""
 
     def __init__(self) -> None:
-        self.handlers = EventHandlers({
-            ComplaintSubmitted: self.complaint_submitted,
-            ReferralMade: self.referral_made,
-            ReferralDecided: self.referral_decided,
-            ReferralWithdrawn: self.referral_withdrawn,
-            DepartmentsConfigured: self.departments_configured,
-        }, consumer=CONSUMER_NAME)
+        self.handlers = EventHandlers(
+            {
+                ComplaintSubmitted: self.complaint_submitted,
+                ReferralMade: self.referral_made,
+                ReferralDecided: self.referral_decided,
+                ReferralWithdrawn: self.referral_withdrawn,
+                DepartmentsConfigured: self.departments_configured,
+            },
+            consumer=CONSUMER_NAME,
+        )
 
     def __call__(self, conn: Conn, event: EventEnvelope) -> None:
         self.handlers(conn, event)
@@ -73,8 +76,17 @@ class SanctionsProjection:
             "complaint_count = case_facts.complaint_count + 1, "
             "employer_credit_code = coalesce(case_facts.employer_credit_code, EXCLUDED.employer_credit_code), "
             "updated_at = now()",
-            (case_id, c.county_code, employer, c.employer_name, c.employer_credit_code, c.project_name,
-             c.amount_owed, c.workers_affected or 1, c.submitted_at),
+            (
+                case_id,
+                c.county_code,
+                employer,
+                c.employer_name,
+                c.employer_credit_code,
+                c.project_name,
+                c.amount_owed,
+                c.workers_affected or 1,
+                c.submitted_at,
+            ),
         )
         # A listing decided before its facts arrived gets the employer's name now.
         conn.execute(
@@ -93,8 +105,17 @@ class SanctionsProjection:
             "ON CONFLICT (referral_id) DO UPDATE SET employer_ref = EXCLUDED.employer_ref, "
             "document_number = EXCLUDED.document_number, unpaid_amount = EXCLUDED.unpaid_amount, "
             "workers = EXCLUDED.workers, referred_at = EXCLUDED.referred_at, updated_at = now()",
-            (made.referral_id, made.case_id, made.county, made.employer_ref, made.target.value, made.document_number,
-             made.unpaid_amount, made.workers, event.occurred_at),
+            (
+                made.referral_id,
+                made.case_id,
+                made.county,
+                made.employer_ref,
+                made.target.value,
+                made.document_number,
+                made.unpaid_amount,
+                made.workers,
+                event.occurred_at,
+            ),
         )
 
     @staticmethod
@@ -109,9 +130,17 @@ class SanctionsProjection:
             "decline_reason = EXCLUDED.decline_reason, decision_ref = EXCLUDED.decision_ref, "
             "decided_at = EXCLUDED.decided_at, late = EXCLUDED.late, updated_at = now() "
             "WHERE criminal_transfers.outcome <> 'withdrawn'",
-            (decided.referral_id, decided.case_id, decided.county, decided.target.value, decided.decision.value,
-             decided.decline_reason.value if decided.decline_reason else None, decided.decision_ref,
-             event.occurred_at, decided.late),
+            (
+                decided.referral_id,
+                decided.case_id,
+                decided.county,
+                decided.target.value,
+                decided.decision.value,
+                decided.decline_reason.value if decided.decline_reason else None,
+                decided.decision_ref,
+                event.occurred_at,
+                decided.late,
+            ),
         )
 
     @staticmethod

@@ -13,8 +13,9 @@ from services.common.pagination import Keyset
 from services.sanctions.store import Conn
 
 # How the transfer register is ordered and paged (services/common/pagination.py).
-TRANSFERS = Keyset("criminal-transfers", "coalesce(referred_at, '-infinity'::timestamptz)", "timestamptz",
-                   "referral_id")
+TRANSFERS = Keyset(
+    "criminal-transfers", "coalesce(referred_at, '-infinity'::timestamptz)", "timestamptz", "referral_id"
+)
 
 # --- publication lists ------------------------------------------------------------------------------------------------
 
@@ -37,7 +38,8 @@ async def quarter_candidates(conn: Conn, start: date, end: date) -> list[dict[st
 async def get_list(conn: Conn, list_id: str, *, lock: bool = False) -> dict[str, Any] | None:
     cur = await conn.execute(
         "SELECT list_id, quarter, status, entries, drafted_at, approved_by, published_at, pdf_document_id, "
-        "html_document_id FROM publication_lists WHERE list_id = %s" + (" FOR UPDATE" if lock else ""), (list_id,),
+        "html_document_id FROM publication_lists WHERE list_id = %s" + (" FOR UPDATE" if lock else ""),
+        (list_id,),
     )
     return await cur.fetchone()
 
@@ -55,14 +57,17 @@ async def insert_list(conn: Conn, list_id: str, quarter: str, entries: list[dict
 
 
 async def replace_draft_entries(conn: Conn, list_id: str, entries: list[dict[str, Any]]) -> None:
-    await conn.execute("UPDATE publication_lists SET entries = %s, drafted_at = now() WHERE list_id = %s AND status = 'draft'",
-                       (Jsonb(entries), list_id))
+    await conn.execute(
+        "UPDATE publication_lists SET entries = %s, drafted_at = now() WHERE list_id = %s AND status = 'draft'",
+        (Jsonb(entries), list_id),
+    )
 
 
 async def publish_list(conn: Conn, list_id: str, approved_by: str, pdf_id: str, html_id: str, at: datetime) -> None:
     await conn.execute(
         "UPDATE publication_lists SET status = 'published', approved_by = %s, published_at = %s, pdf_document_id = %s, "
-        "html_document_id = %s WHERE list_id = %s", (approved_by, at, pdf_id, html_id, list_id),
+        "html_document_id = %s WHERE list_id = %s",
+        (approved_by, at, pdf_id, html_id, list_id),
     )
 
 
@@ -78,8 +83,9 @@ async def lists(conn: Conn, *, published_only: bool) -> list[dict[str, Any]]:
 # --- the criminal-transfer register --------------------------------------------------------------------------------------
 
 
-async def transfers(conn: Conn, *, county: str | None, outcome: str | None, limit: int,
-                    cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+async def transfers(
+    conn: Conn, *, county: str | None, outcome: str | None, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
     clauses: list[str | None] = []
     params: list[Any] = []
     if county:
@@ -89,9 +95,16 @@ async def transfers(conn: Conn, *, county: str | None, outcome: str | None, limi
         clauses.append("outcome = %s")
         params.append(outcome)
     return await TRANSFERS.fetch(
-        conn, "referral_id, case_id, county, employer_ref, target, document_number, unpaid_amount, workers, "
-        "referred_at, outcome, decline_reason, decision_ref, decided_at, late", "criminal_transfers", clauses, params,
-        limit=limit, cursor=cursor, id_field="referral_id")
+        conn,
+        "referral_id, case_id, county, employer_ref, target, document_number, unpaid_amount, workers, "
+        "referred_at, outcome, decline_reason, decision_ref, decided_at, late",
+        "criminal_transfers",
+        clauses,
+        params,
+        limit=limit,
+        cursor=cursor,
+        id_field="referral_id",
+    )
 
 
 async def transfer_statistics(conn: Conn, start: date | None, end: date | None) -> list[dict[str, Any]]:

@@ -25,7 +25,9 @@ class SanctionsSettings(ServiceSettings):
     authority: str = Field("邯郸市人力资源和社会保障局", alias="ANXIN_SANCTIONS_AUTHORITY")
     document_prefix: str = Field("邯人社", alias="ANXIN_SANCTIONS_DOCUMENT_PREFIX")
     # How responsible persons appear on the public list: masked names (default), full names, or not at all.
-    public_person_names: Literal["masked", "full", "none"] = Field("masked", alias="ANXIN_SANCTIONS_PUBLIC_PERSON_NAMES")
+    public_person_names: Literal["masked", "full", "none"] = Field(
+        "masked", alias="ANXIN_SANCTIONS_PUBLIC_PERSON_NAMES"
+    )
     # Joint interviews (联合约谈): an employer is proposed with this many cases opened in the window, or this total
     # owed over them (the report says "多发、频发 … 金额较大" without figures: configuration).
     interview_min_cases: int = Field(3, alias="ANXIN_SANCTIONS_INTERVIEW_MIN_CASES", ge=1, le=100)

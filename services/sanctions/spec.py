@@ -22,8 +22,11 @@ SPEC = ServiceSpec(
         {"name": "listings", "description": "The blacklist procedure: persons, statements, review, credit repair."},
         {"name": "publication", "description": "The quarterly list of major violations: drafted, approved, published."},
         {"name": "register", "description": "The criminal-transfer register (移送公安) and its statistics."},
-        {"name": "interviews", "description": "Joint interviews (联合约谈) of employers with repeated cases: "
-                                               "proposals, scheduling with letters, the record and the follow-up."},
+        {
+            "name": "interviews",
+            "description": "Joint interviews (联合约谈) of employers with repeated cases: "
+            "proposals, scheduling with letters, the record and the follow-up.",
+        },
         {"name": "public", "description": "Public, without a token: the blacklist and the published major violations."},
     ],
 )

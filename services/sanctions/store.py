@@ -29,8 +29,9 @@ async def emit(conn: Conn, subject: str, payload: SanctionsEvent | CreditEvent) 
 
 
 async def find_request(conn: Conn, key: str) -> dict[str, Any] | None:
-    cur = await conn.execute("SELECT kind, request_hash, record_id FROM lifecycle_requests WHERE idempotency_key = %s",
-                             (key,))
+    cur = await conn.execute(
+        "SELECT kind, request_hash, record_id FROM lifecycle_requests WHERE idempotency_key = %s", (key,)
+    )
     return await cur.fetchone()
 
 
@@ -53,8 +54,18 @@ LISTING_COLUMNS = (
 )
 
 
-async def insert_listing(conn: Conn, *, listing_id: str, case_id: str, county: str, employer_ref: str, ground: str,
-                         basis: str, amount: Decimal, proposed_at: datetime) -> None:
+async def insert_listing(
+    conn: Conn,
+    *,
+    listing_id: str,
+    case_id: str,
+    county: str,
+    employer_ref: str,
+    ground: str,
+    basis: str,
+    amount: Decimal,
+    proposed_at: datetime,
+) -> None:
     await conn.execute(
         "INSERT INTO listings (listing_id, case_id, county, employer_ref, ground, basis, amount, stage, proposed_at) "
         "VALUES (%s, %s, %s, %s, %s, %s, %s, 'notice', %s)",
@@ -70,14 +81,17 @@ async def get_listing(conn: Conn, listing_id: str, *, lock: bool = False) -> dic
 
 
 async def listings_of_case(conn: Conn, case_id: str) -> list[dict[str, Any]]:
-    cur = await conn.execute(f"SELECT {LISTING_COLUMNS} FROM listings WHERE case_id = %s ORDER BY proposed_at", (case_id,))
+    cur = await conn.execute(
+        f"SELECT {LISTING_COLUMNS} FROM listings WHERE case_id = %s ORDER BY proposed_at", (case_id,)
+    )
     return await cur.fetchall()
 
 
 async def update_listing(conn: Conn, listing_id: str, **values: Any) -> None:
     columns = ", ".join(f"{name} = %s" for name in values)
-    await conn.execute(f"UPDATE listings SET {columns}, updated_at = now() WHERE listing_id = %s",
-                       (*values.values(), listing_id))
+    await conn.execute(
+        f"UPDATE listings SET {columns}, updated_at = now() WHERE listing_id = %s", (*values.values(), listing_id)
+    )
 
 
 async def apply_report(conn: Conn, listing_id: str, seq: int, at: datetime, snapshot: dict[str, Any]) -> bool:
@@ -100,8 +114,15 @@ LISTINGS = Keyset("listings", "proposed_at", "timestamptz", "listing_id")
 BLACKLIST = Keyset("blacklist", "coalesce(listed_on, '-infinity'::date)", "date", "listing_id")
 
 
-async def search_listings(conn: Conn, *, stage: str | None, county: str | None, limit: int, cursor: str | None,
-                          pending_application: bool | None = None) -> tuple[list[dict[str, Any]], str | None]:
+async def search_listings(
+    conn: Conn,
+    *,
+    stage: str | None,
+    county: str | None,
+    limit: int,
+    cursor: str | None,
+    pending_application: bool | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
     clauses: list[str | None] = []
     params: list[Any] = []
     if stage:
@@ -113,8 +134,9 @@ async def search_listings(conn: Conn, *, stage: str | None, county: str | None, 
     if pending_application is not None:
         # The workflow's last report names the application waiting for the city office's decision.
         clauses.append("pending_application IS NOT NULL" if pending_application else "pending_application IS NULL")
-    return await LISTINGS.fetch(conn, LISTING_COLUMNS, "listings", clauses, params, limit=limit, cursor=cursor,
-                                id_field="listing_id")
+    return await LISTINGS.fetch(
+        conn, LISTING_COLUMNS, "listings", clauses, params, limit=limit, cursor=cursor, id_field="listing_id"
+    )
 
 
 def _name_filter(query: str | None, name_column: str, code_column: str) -> tuple[str | None, list[Any]]:
@@ -124,18 +146,27 @@ def _name_filter(query: str | None, name_column: str, code_column: str) -> tuple
     return f"({name_column} ILIKE %s OR {code_column} = %s)", [pattern, query.strip().upper()]
 
 
-async def public_blacklist(conn: Conn, query: str | None, limit: int,
-                           cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+async def public_blacklist(
+    conn: Conn, query: str | None, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
     clause, params = _name_filter(query, "employer_name", "credit_code")
     return await BLACKLIST.fetch(
-        conn, "listing_id, county, employer_name, credit_code, ground, decision_number, listed_on, expires_on",
-        "listings", ["stage = 'listed'", clause], params, limit=limit, cursor=cursor, id_field="listing_id")
+        conn,
+        "listing_id, county, employer_name, credit_code, ground, decision_number, listed_on, expires_on",
+        "listings",
+        ["stage = 'listed'", clause],
+        params,
+        limit=limit,
+        cursor=cursor,
+        id_field="listing_id",
+    )
 
 
 async def public_listing(conn: Conn, listing_id: str) -> dict[str, Any] | None:
     cur = await conn.execute(
         "SELECT listing_id, county, employer_name, credit_code, ground, decision_number, listed_on, expires_on "
-        "FROM listings WHERE listing_id = %s AND stage = 'listed'", (listing_id,),
+        "FROM listings WHERE listing_id = %s AND stage = 'listed'",
+        (listing_id,),
     )
     return await cur.fetchone()
 
@@ -149,15 +180,24 @@ async def replace_persons(conn: Conn, listing_id: str, persons: list[dict[str, A
         await conn.execute(
             "INSERT INTO responsible_persons (listing_id, seq, role, name_sealed, id_number_sealed, name_masked, "
             "person_ref, recorded_by) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-            (listing_id, seq, person["role"], person["name_sealed"], person["id_number_sealed"], person["name_masked"],
-             person["person_ref"], recorded_by),
+            (
+                listing_id,
+                seq,
+                person["role"],
+                person["name_sealed"],
+                person["id_number_sealed"],
+                person["name_masked"],
+                person["person_ref"],
+                recorded_by,
+            ),
         )
 
 
 async def persons(conn: Conn, listing_id: str) -> list[dict[str, Any]]:
     cur = await conn.execute(
         "SELECT seq, role, name_sealed, id_number_sealed, name_masked, person_ref FROM responsible_persons "
-        "WHERE listing_id = %s ORDER BY seq", (listing_id,),
+        "WHERE listing_id = %s ORDER BY seq",
+        (listing_id,),
     )
     return await cur.fetchall()
 
@@ -165,7 +205,8 @@ async def persons(conn: Conn, listing_id: str) -> list[dict[str, Any]]:
 async def persons_of(conn: Conn, listing_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     cur = await conn.execute(
         "SELECT listing_id, role, name_sealed, name_masked, person_ref FROM responsible_persons "
-        "WHERE listing_id = ANY(%s) ORDER BY listing_id, seq", (listing_ids,),
+        "WHERE listing_id = ANY(%s) ORDER BY listing_id, seq",
+        (listing_ids,),
     )
     found: dict[str, list[dict[str, Any]]] = {}
     for row in await cur.fetchall():
@@ -179,12 +220,24 @@ async def persons_of(conn: Conn, listing_ids: list[str]) -> dict[str, list[dict[
 async def find_action(conn: Conn, key: str) -> dict[str, Any] | None:
     cur = await conn.execute(
         "SELECT action_id, listing_id, kind, actor, request_fingerprint, response FROM listing_actions "
-        "WHERE idempotency_key = %s", (key,))
+        "WHERE idempotency_key = %s",
+        (key,),
+    )
     return await cur.fetchone()
 
 
-async def insert_action(conn: Conn, *, action_id: str, listing_id: str, kind: str, key: str | None, actor: str,
-                        detail: dict[str, Any], response: dict[str, Any], request_fingerprint: str | None = None) -> None:
+async def insert_action(
+    conn: Conn,
+    *,
+    action_id: str,
+    listing_id: str,
+    kind: str,
+    key: str | None,
+    actor: str,
+    detail: dict[str, Any],
+    response: dict[str, Any],
+    request_fingerprint: str | None = None,
+) -> None:
     await conn.execute(
         "INSERT INTO listing_actions (action_id, listing_id, kind, idempotency_key, actor, detail, response, "
         "request_fingerprint) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
@@ -200,7 +253,9 @@ async def actions(conn: Conn, listing_id: str) -> list[dict[str, Any]]:
     return await cur.fetchall()
 
 
-async def insert_statement(conn: Conn, statement_id: str, listing_id: str, text_sealed: bytes, recorded_by: str) -> None:
+async def insert_statement(
+    conn: Conn, statement_id: str, listing_id: str, text_sealed: bytes, recorded_by: str
+) -> None:
     await conn.execute(
         "INSERT INTO statements (statement_id, listing_id, text_sealed, recorded_by) VALUES (%s, %s, %s, %s)",
         (statement_id, listing_id, text_sealed, recorded_by),
@@ -210,13 +265,23 @@ async def insert_statement(conn: Conn, statement_id: str, listing_id: str, text_
 async def statements(conn: Conn, listing_id: str) -> list[dict[str, Any]]:
     cur = await conn.execute(
         "SELECT statement_id, text_sealed, recorded_by, received_at FROM statements WHERE listing_id = %s "
-        "ORDER BY received_at, statement_id", (listing_id,),
+        "ORDER BY received_at, statement_id",
+        (listing_id,),
     )
     return await cur.fetchall()
 
 
-async def insert_application(conn: Conn, *, application_id: str, listing_id: str, status: str, pledge_ref: str,
-                             payment_proof_ref: str, refusal_reasons: list[str], recorded_by: str) -> None:
+async def insert_application(
+    conn: Conn,
+    *,
+    application_id: str,
+    listing_id: str,
+    status: str,
+    pledge_ref: str,
+    payment_proof_ref: str,
+    refusal_reasons: list[str],
+    recorded_by: str,
+) -> None:
     await conn.execute(
         "INSERT INTO early_removal_applications (application_id, listing_id, status, pledge_ref, payment_proof_ref, "
         "refusal_reasons, recorded_by) VALUES (%s, %s, %s, %s, %s, %s, %s)",
@@ -245,14 +310,17 @@ async def applications(conn: Conn, listing_id: str) -> list[dict[str, Any]]:
 async def decide_application(conn: Conn, application_id: str, status: str, decided_by: str, reason: str) -> None:
     await conn.execute(
         "UPDATE early_removal_applications SET status = %s, decided_by = %s, decision_reason = %s, decided_at = now() "
-        "WHERE application_id = %s", (status, decided_by, reason, application_id),
+        "WHERE application_id = %s",
+        (status, decided_by, reason, application_id),
     )
 
 
 # --- corrections and publication marks -----------------------------------------------------------------------------
 
 
-async def insert_correction(conn: Conn, correction_id: str, case_id: str, county: str, amount: Decimal, basis: str) -> None:
+async def insert_correction(
+    conn: Conn, correction_id: str, case_id: str, county: str, amount: Decimal, basis: str
+) -> None:
     await conn.execute(
         "INSERT INTO corrections (correction_id, case_id, county, amount, basis) VALUES (%s, %s, %s, %s, %s)",
         (correction_id, case_id, county, amount, basis),
@@ -270,11 +338,13 @@ async def mark_of_case(conn: Conn, case_id: str) -> dict[str, Any] | None:
     return await cur.fetchone()
 
 
-async def insert_mark(conn: Conn, mark_id: str, case_id: str, county: str, employer_ref: str, amount: Decimal,
-                      basis: str) -> None:
+async def insert_mark(
+    conn: Conn, mark_id: str, case_id: str, county: str, employer_ref: str, amount: Decimal, basis: str
+) -> None:
     await conn.execute(
         "INSERT INTO publication_marks (mark_id, case_id, county, employer_ref, amount, basis) "
-        "VALUES (%s, %s, %s, %s, %s, %s)", (mark_id, case_id, county, employer_ref, amount, basis),
+        "VALUES (%s, %s, %s, %s, %s, %s)",
+        (mark_id, case_id, county, employer_ref, amount, basis),
     )
 
 
@@ -292,9 +362,19 @@ async def next_number(conn: Conn, kind: str, year: int) -> int:
     return int(row["last"])
 
 
-async def insert_document(conn: Conn, *, document_id: str, kind: str, number: str, media_type: str, content: bytes,
-                          digest: str, listing_id: str | None = None, list_id: str | None = None,
-                          sealed: bool = False) -> None:
+async def insert_document(
+    conn: Conn,
+    *,
+    document_id: str,
+    kind: str,
+    number: str,
+    media_type: str,
+    content: bytes,
+    digest: str,
+    listing_id: str | None = None,
+    list_id: str | None = None,
+    sealed: bool = False,
+) -> None:
     await conn.execute(
         "INSERT INTO documents (document_id, kind, document_number, listing_id, list_id, media_type, content, sha256, "
         "sealed) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
@@ -305,7 +385,8 @@ async def insert_document(conn: Conn, *, document_id: str, kind: str, number: st
 async def get_document(conn: Conn, document_id: str) -> dict[str, Any] | None:
     cur = await conn.execute(
         "SELECT document_id, kind, document_number, listing_id, list_id, media_type, content, sha256, sealed, created_at "
-        "FROM documents WHERE document_id = %s", (document_id,),
+        "FROM documents WHERE document_id = %s",
+        (document_id,),
     )
     return await cur.fetchone()
 
@@ -324,6 +405,7 @@ async def document_of(conn: Conn, listing_id: str, kind: str) -> dict[str, Any] 
 async def case_facts(conn: Conn, case_id: str) -> dict[str, Any] | None:
     cur = await conn.execute(
         "SELECT case_id, county, employer_ref, employer_name, employer_credit_code, project_name, amount_claimed, "
-        "workers_affected, complaint_count FROM case_facts WHERE case_id = %s", (case_id,),
+        "workers_affected, complaint_count FROM case_facts WHERE case_id = %s",
+        (case_id,),
     )
     return await cur.fetchone()

@@ -54,7 +54,10 @@ async def ensure_schedule(client: Client, settings: SanctionsSettings) -> bool:
         return False
     schedule = Schedule(
         action=ScheduleActionStartWorkflow(
-            QUARTERLY_LIST_WORKFLOW_TYPE, None, id="sanctions-quarterly-list", task_queue=TASK_QUEUE,
+            QUARTERLY_LIST_WORKFLOW_TYPE,
+            None,
+            id="sanctions-quarterly-list",
+            task_queue=TASK_QUEUE,
             execution_timeout=timedelta(hours=1),
         ),
         spec=ScheduleSpec(cron_expressions=[settings.quarterly_list_cron], time_zone_name=settings.time_zone),
@@ -77,8 +80,13 @@ class SanctionsTemporalWorker(TemporalWorkerComponent):
         pool = await open_async_pool(self._settings.database_url, SPEC.schema, max_size=4)
         try:
             activities = ListingActivities(pool, self._settings, self._settings.cipher(KeyPurpose.SANCTIONS))
-            worker = Worker(client, task_queue=TASK_QUEUE, workflows=WORKFLOWS, activities=activities.all(),
-                            graceful_shutdown_timeout=timedelta(seconds=10))
+            worker = Worker(
+                client,
+                task_queue=TASK_QUEUE,
+                workflows=WORKFLOWS,
+                activities=activities.all(),
+                graceful_shutdown_timeout=timedelta(seconds=10),
+            )
             self.mark_running()
             async with worker:
                 await stop.wait()

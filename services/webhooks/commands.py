@@ -37,10 +37,15 @@ def new_subscription_id() -> str:
 
 def view(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "subscription_id": row["subscription_id"], "url": row["url"], "event_types": list(row["event_types"]),
-        "description": row["description"], "status": row["status"], "disabled_reason": row["disabled_reason"],
+        "subscription_id": row["subscription_id"],
+        "url": row["url"],
+        "event_types": list(row["event_types"]),
+        "description": row["description"],
+        "status": row["status"],
+        "disabled_reason": row["disabled_reason"],
         "scope": {"role": row["role"], "county": row["county"], "department": row["department"]},
-        "created_at": row["created_at"].isoformat(), "updated_at": row["updated_at"].isoformat(),
+        "created_at": row["created_at"].isoformat(),
+        "updated_at": row["updated_at"].isoformat(),
     }
 
 
@@ -49,10 +54,15 @@ def delivery_view(row: Mapping[str, Any]) -> dict[str, Any]:
         return row[name].isoformat() if row[name] is not None else None
 
     return {
-        "delivery_id": row["delivery_id"], "event_id": str(row["event_id"]), "event_type": row["event_type"],
-        "status": row["status"], "attempts": row["attempts"],
+        "delivery_id": row["delivery_id"],
+        "event_id": str(row["event_id"]),
+        "event_type": row["event_type"],
+        "status": row["status"],
+        "attempts": row["attempts"],
         "next_attempt_at": when("next_attempt_at") if row["status"] == DeliveryStatus.PENDING else None,
-        "last_status": row["last_status"], "last_error": row["last_error"], "created_at": when("created_at"),
+        "last_status": row["last_status"],
+        "last_error": row["last_error"],
+        "created_at": when("created_at"),
         "delivered_at": when("delivered_at"),
     }
 
@@ -71,11 +81,21 @@ def check_event_types(subscriber: Subscriber, event_types: list[str]) -> list[st
     for index, event_type in enumerate(event_types):
         classes = known.get(event_type)
         if classes is None:
-            errors.append({"field": f"event_types[{index}]", "code": "unknown",
-                           "message": f"no event type {event_type} (see docs/events)"})
+            errors.append(
+                {
+                    "field": f"event_types[{index}]",
+                    "code": "unknown",
+                    "message": f"no event type {event_type} (see docs/events)",
+                }
+            )
         elif not any(may_subscribe(subscriber, cls) for cls in classes):
-            errors.append({"field": f"event_types[{index}]", "code": "out_of_scope",
-                           "message": f"events {event_type} are never in the scope of role {subscriber.role.value}"})
+            errors.append(
+                {
+                    "field": f"event_types[{index}]",
+                    "code": "out_of_scope",
+                    "message": f"events {event_type} are never in the scope of role {subscriber.role.value}",
+                }
+            )
     if not event_types:
         errors.append({"field": "event_types", "code": "empty", "message": "name at least one event type"})
     if errors:
@@ -91,14 +111,17 @@ class Subscriptions:
     def _url(self, url: str) -> str:
         return check_url(url, allow_http_loopback=self.settings.allow_http_loopback)
 
-    async def _own(self, conn: Any, principal: Principal, subscription_id: str, *, lock: bool = False) -> dict[str, Any]:
+    async def _own(
+        self, conn: Any, principal: Principal, subscription_id: str, *, lock: bool = False
+    ) -> dict[str, Any]:
         row = await store.get_subscription(conn, subscription_id, lock=lock)
         if row is None or not (principal.role is Role.operator or row["owner"] == principal.client_id):
             raise NotFound("No such subscription", f"subscription {subscription_id} is not one of yours")
         return row
 
-    async def subscribe(self, principal: Principal, url: str, event_types: list[str],
-                        description: str | None) -> dict[str, Any]:
+    async def subscribe(
+        self, principal: Principal, url: str, event_types: list[str], description: str | None
+    ) -> dict[str, Any]:
         """The new subscription, with its secret (shown this once)."""
         if principal.role not in SUBSCRIBER_ROLES:
             raise Forbidden(f"the role {principal.role.value} receives no webhooks")
@@ -106,10 +129,16 @@ class Subscriptions:
         types = check_event_types(subscriber, event_types)
         secret = new_secret()
         async with self.pool.connection() as conn, conn.transaction():
-            row = await store.insert_subscription(conn, new_subscription_id(), principal.client_id, subscriber,
-                                                  self._url(url), types, description, secret)
-            await audit.record(conn, principal, "subscription.created", row["subscription_id"],
-                               detail={"url": row["url"], "event_types": types})
+            row = await store.insert_subscription(
+                conn, new_subscription_id(), principal.client_id, subscriber, self._url(url), types, description, secret
+            )
+            await audit.record(
+                conn,
+                principal,
+                "subscription.created",
+                row["subscription_id"],
+                detail={"url": row["url"], "event_types": types},
+            )
         return {**view(row), "secret": secret}
 
     async def list(self, principal: Principal, *, limit: int, cursor: str | None) -> dict[str, Any]:
@@ -140,8 +169,14 @@ class Subscriptions:
                 columns["disabled_reason"] = None if changes["status"] == "active" else "disabled by its owner"
             if not columns:
                 return view(row)
-            await audit.record(conn, principal, "subscription.changed", subscription_id, fields=sorted(columns),
-                               detail={k: v for k, v in columns.items() if k in ("url", "event_types", "status")})
+            await audit.record(
+                conn,
+                principal,
+                "subscription.changed",
+                subscription_id,
+                fields=sorted(columns),
+                detail={k: v for k, v in columns.items() if k in ("url", "event_types", "status")},
+            )
             return view(await store.update_subscription(conn, subscription_id, columns))
 
     async def delete(self, principal: Principal, subscription_id: str) -> None:
@@ -157,12 +192,24 @@ class Subscriptions:
         async with self.pool.connection() as conn, conn.transaction():
             await self._own(conn, principal, subscription_id, lock=True)
             ends = await store.rotate_secret(conn, subscription_id, secret, grace)
-            await audit.record(conn, principal, "subscription.secret_rotated", subscription_id,
-                               detail={"previous_secret_expires_at": ends.isoformat()})
+            await audit.record(
+                conn,
+                principal,
+                "subscription.secret_rotated",
+                subscription_id,
+                detail={"previous_secret_expires_at": ends.isoformat()},
+            )
         return {"subscription_id": subscription_id, "secret": secret, "previous_secret_expires_at": ends.isoformat()}
 
-    async def deliveries(self, principal: Principal, subscription_id: str, status: DeliveryStatus | None, *,
-                         limit: int, cursor: str | None) -> dict[str, Any]:
+    async def deliveries(
+        self,
+        principal: Principal,
+        subscription_id: str,
+        status: DeliveryStatus | None,
+        *,
+        limit: int,
+        cursor: str | None,
+    ) -> dict[str, Any]:
         async with self.pool.connection() as conn:
             await self._own(conn, principal, subscription_id)
             rows, next_cursor = await store.list_deliveries(conn, subscription_id, status, limit=limit, cursor=cursor)
@@ -177,9 +224,13 @@ class Subscriptions:
                 if row is None:
                     raise NotFound("No such delivery", f"delivery {delivery_id} is not one of this subscription's")
                 if row["status"] != DeliveryStatus.DEAD:
-                    raise Conflict("Not a dead letter", f"delivery {delivery_id} is {row['status']}; only a dead "
-                                   "letter is replayed", code="not-dead-letter")
+                    raise Conflict(
+                        "Not a dead letter",
+                        f"delivery {delivery_id} is {row['status']}; only a dead letter is replayed",
+                        code="not-dead-letter",
+                    )
             replayed = await store.replay(conn, subscription_id, delivery_id)
-            await audit.record(conn, principal, "subscription.replayed", subscription_id,
-                               detail={"deliveries": replayed})
+            await audit.record(
+                conn, principal, "subscription.replayed", subscription_id, detail={"deliveries": replayed}
+            )
         return {"replayed": replayed}

@@ -60,7 +60,9 @@ def fan_out(conn: psycopg.Connection[Any], envelope: EventEnvelope) -> None:
     scope = scope_of(event_class(envelope.type, envelope.version), envelope.payload)
     subscriptions = conn.execute(
         "SELECT subscription_id, role, county, department FROM subscriptions "
-        "WHERE status = 'active' AND %s = ANY(event_types)", (envelope.type,)).fetchall()
+        "WHERE status = 'active' AND %s = ANY(event_types)",
+        (envelope.type,),
+    ).fetchall()
     body = None
     for row in subscriptions:
         if not may_receive(Subscriber(Role(row["role"]), row["county"], row["department"]), scope):
@@ -69,8 +71,13 @@ def fan_out(conn: psycopg.Connection[Any], envelope: EventEnvelope) -> None:
         conn.execute(
             "INSERT INTO deliveries (delivery_id, subscription_id, event_id, event_type, body) "
             "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (subscription_id, event_id) DO NOTHING",
-            (delivery_id(row["subscription_id"], envelope.event_id), row["subscription_id"], envelope.event_id,
-             envelope.type, body),
+            (
+                delivery_id(row["subscription_id"], envelope.event_id),
+                row["subscription_id"],
+                envelope.event_id,
+                envelope.type,
+                body,
+            ),
         )
 
 
@@ -119,8 +126,12 @@ class DeliveryLoop:
     def run(self) -> None:
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self.settings.database_url, row_factory=dict_row, autocommit=True,
-                                     options=f"-c search_path={SPEC.schema},public") as conn:
+                with psycopg.connect(
+                    self.settings.database_url,
+                    row_factory=dict_row,
+                    autocommit=True,
+                    options=f"-c search_path={SPEC.schema},public",
+                ) as conn:
                     while not self._stop.is_set():
                         sent = self.send_due(conn)
                         self.last_error = None
@@ -141,18 +152,29 @@ class DeliveryLoop:
                 return []
             secrets: dict[str, list[str]] = {}
             for row in conn.execute(
-                    "SELECT subscription_id, secret FROM subscription_secrets WHERE subscription_id = ANY(%s) "
-                    "AND (expires_at IS NULL OR expires_at > now()) ORDER BY secret_id DESC",
-                    ([row["subscription_id"] for row in rows],)).fetchall():
+                "SELECT subscription_id, secret FROM subscription_secrets WHERE subscription_id = ANY(%s) "
+                "AND (expires_at IS NULL OR expires_at > now()) ORDER BY secret_id DESC",
+                ([row["subscription_id"] for row in rows],),
+            ).fetchall():
                 secrets.setdefault(row["subscription_id"], []).append(row["secret"])
-        return [Due(row["delivery_id"], row["subscription_id"], row["url"], row["body"], row["attempts"],
-                    tuple(secrets.get(row["subscription_id"], ()))) for row in rows]
+        return [
+            Due(
+                row["delivery_id"],
+                row["subscription_id"],
+                row["url"],
+                row["body"],
+                row["attempts"],
+                tuple(secrets.get(row["subscription_id"], ())),
+            )
+            for row in rows
+        ]
 
     def send(self, due: Due) -> Answer:
         now = datetime.now(UTC)
         try:
-            response = self._client.post(due.url, content=due.body.encode(),
-                                         headers=headers(due.delivery_id, now, due.body, due.secrets))
+            response = self._client.post(
+                due.url, content=due.body.encode(), headers=headers(due.delivery_id, now, due.body, due.secrets)
+            )
         except httpx.HTTPError as exc:
             return Answer(None, f"{type(exc).__name__}: {exc}"[:500])
         error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
@@ -170,37 +192,57 @@ class DeliveryLoop:
         outcome = outcome_of(answer.status)
         with conn.transaction():
             if outcome is Outcome.DELIVERED:
-                conn.execute("UPDATE deliveries SET status = 'delivered', attempts = %s, last_status = %s, "
-                             "last_error = NULL, delivered_at = now(), updated_at = now() WHERE delivery_id = %s",
-                             (attempts, answer.status, due.delivery_id))
+                conn.execute(
+                    "UPDATE deliveries SET status = 'delivered', attempts = %s, last_status = %s, "
+                    "last_error = NULL, delivered_at = now(), updated_at = now() WHERE delivery_id = %s",
+                    (attempts, answer.status, due.delivery_id),
+                )
                 self.delivered_total += 1
                 return
             if outcome is Outcome.GONE:
-                conn.execute("UPDATE subscriptions SET status = 'disabled', updated_at = now(), disabled_reason = "
-                             "'the receiver answered 410 Gone' WHERE subscription_id = %s", (due.subscription_id,))
+                conn.execute(
+                    "UPDATE subscriptions SET status = 'disabled', updated_at = now(), disabled_reason = "
+                    "'the receiver answered 410 Gone' WHERE subscription_id = %s",
+                    (due.subscription_id,),
+                )
                 pause = None
             else:
                 pause = pause_after(self._schedule, attempts)
             if pause is None:
-                conn.execute("UPDATE deliveries SET status = 'dead', attempts = %s, last_status = %s, last_error = %s, "
-                             "updated_at = now() WHERE delivery_id = %s",
-                             (attempts, answer.status, answer.error, due.delivery_id))
-                log.warning("webhook delivery is a dead letter", extra={
-                    "delivery_id": due.delivery_id, "subscription_id": due.subscription_id, "attempts": attempts,
-                    "status": answer.status})
+                conn.execute(
+                    "UPDATE deliveries SET status = 'dead', attempts = %s, last_status = %s, last_error = %s, "
+                    "updated_at = now() WHERE delivery_id = %s",
+                    (attempts, answer.status, answer.error, due.delivery_id),
+                )
+                log.warning(
+                    "webhook delivery is a dead letter",
+                    extra={
+                        "delivery_id": due.delivery_id,
+                        "subscription_id": due.subscription_id,
+                        "attempts": attempts,
+                        "status": answer.status,
+                    },
+                )
             else:
-                conn.execute("UPDATE deliveries SET attempts = %s, last_status = %s, last_error = %s, "
-                             "next_attempt_at = now() + %s, updated_at = now() WHERE delivery_id = %s",
-                             (attempts, answer.status, answer.error, timedelta(seconds=pause), due.delivery_id))
+                conn.execute(
+                    "UPDATE deliveries SET attempts = %s, last_status = %s, last_error = %s, "
+                    "next_attempt_at = now() + %s, updated_at = now() WHERE delivery_id = %s",
+                    (attempts, answer.status, answer.error, timedelta(seconds=pause), due.delivery_id),
+                )
 
 
 def measure_deliveries(conn: Any) -> list[GaugeMetricFamily]:
     """Deliveries not delivered, by status: pending (due or waiting for a retry) and dead (waiting for a replay).
     Delivered ones are left out: counting them would read the whole table at every scrape."""
-    deliveries = GaugeMetricFamily("anxin_webhook_deliveries", "Webhook deliveries not delivered, by status",
-                                   labels=["status"])
-    counts = {row["status"]: row["n"] for row in conn.execute(
-        "SELECT status, count(*) AS n FROM deliveries WHERE status IN ('pending', 'dead') GROUP BY status").fetchall()}
+    deliveries = GaugeMetricFamily(
+        "anxin_webhook_deliveries", "Webhook deliveries not delivered, by status", labels=["status"]
+    )
+    counts = {
+        row["status"]: row["n"]
+        for row in conn.execute(
+            "SELECT status, count(*) AS n FROM deliveries WHERE status IN ('pending', 'dead') GROUP BY status"
+        ).fetchall()
+    }
     for status in ("pending", "dead"):
         deliveries.add_metric([status], float(counts.get(status, 0)))
     return [deliveries]

@@ -33,8 +33,9 @@ EVERYTHING_ROLES = frozenset({Role.city_office, Role.operator})
 RECEIVING_BODIES = frozenset({Role.police, Role.procuratorate, Role.arbitration, Role.legal_aid})
 # The agencies that may subscribe: the ones whose reads the services scope (courts, the lifecycle worker and the
 # console's own client read no feed).
-SUBSCRIBER_ROLES = frozenset({*EVERYTHING_ROLES, *COUNTY_SCOPED_ROLES, Role.department, *RECEIVING_BODIES,
-                              Role.credit_system}) - {Role.intake_clerk}
+SUBSCRIBER_ROLES = frozenset(
+    {*EVERYTHING_ROLES, *COUNTY_SCOPED_ROLES, Role.department, *RECEIVING_BODIES, Role.credit_system}
+) - {Role.intake_clerk}
 
 
 @dataclass(frozen=True)
@@ -107,11 +108,13 @@ def check_url(url: str, *, allow_http_loopback: bool) -> str:
     elif parts.username or parts.password:
         reason = "the URL may not carry credentials"
     elif parts.scheme == "http" and not (allow_http_loopback and _loopback(host)):
-        reason = ("the URL must be https" + ("" if allow_http_loopback else
-                                              " (http is allowed for loopback only where the deployment allows it)"))
+        reason = "the URL must be https" + (
+            "" if allow_http_loopback else " (http is allowed for loopback only where the deployment allows it)"
+        )
     if reason:
-        raise Invalid("The subscription is not valid", reason,
-                      errors=[{"field": "url", "code": "invalid", "message": reason}])
+        raise Invalid(
+            "The subscription is not valid", reason, errors=[{"field": "url", "code": "invalid", "message": reason}]
+        )
     return url
 
 
@@ -186,5 +189,8 @@ def body_of(envelope: EventEnvelope) -> str:
     """The JSON a receiver gets for one event (Standard Webhooks' `type`, `timestamp`, `data`): the event as it is
     on Kafka, less its trace context. The payload is sealed as the event is: no personal data in clear."""
     event = envelope.model_dump(mode="json", exclude={"trace"})
-    return json.dumps({"type": envelope.type, "timestamp": event["occurred_at"], "data": event},
-                      ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(
+        {"type": envelope.type, "timestamp": event["occurred_at"], "data": event},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )

@@ -46,8 +46,12 @@ def run_promtool(*args: str, cwd: Path = PROMETHEUS) -> subprocess.CompletedProc
 
 
 def alerts() -> dict[str, dict]:
-    return {rule["alert"]: rule for group in yaml.safe_load(RULES.read_text())["groups"]
-            for rule in group["rules"] if "alert" in rule}
+    return {
+        rule["alert"]: rule
+        for group in yaml.safe_load(RULES.read_text())["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    }
 
 
 def dashboards() -> dict[str, dict]:
@@ -72,8 +76,9 @@ def test_the_rules_unit_tests_pass() -> None:
 def test_the_unit_tests_fail_on_a_changed_threshold(tmp_path: Path) -> None:
     """The unit tests hold the rules to their thresholds: the outbox alert at ten minutes instead of five
     no longer fires when the tests say it must."""
-    changed = RULES.read_text().replace("(anxin_outbox_oldest_unsent_seconds) > 300",
-                                        "(anxin_outbox_oldest_unsent_seconds) > 600")
+    changed = RULES.read_text().replace(
+        "(anxin_outbox_oldest_unsent_seconds) > 300", "(anxin_outbox_oldest_unsent_seconds) > 600"
+    )
     assert changed != RULES.read_text()
     (tmp_path / RULES.name).write_text(changed)
     shutil.copy(RULE_TESTS, tmp_path / RULE_TESTS.name)

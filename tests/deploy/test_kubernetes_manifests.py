@@ -126,7 +126,8 @@ def service_spec(service: str) -> ServiceSpec:
 def service_settings(service: str) -> type[ServiceSettings]:
     module = importlib.import_module(f"services.{service}.settings")
     classes = [
-        value for value in vars(module).values()
+        value
+        for value in vars(module).values()
         if isinstance(value, type) and issubclass(value, ServiceSettings) and value.__module__ == module.__name__
     ]
     assert len(classes) == 1, f"services/{service}/settings.py should define one settings class: {classes}"
@@ -155,11 +156,15 @@ def expected_processes() -> dict[str, tuple[list[str], type[BaseSettings], int |
         for kind, port in kinds.items():
             processes[f"{service}-{kind}"] = (["python", "-m", f"services.{service}", kind], settings, port)
     processes["lifecycle-worker"] = (
-        ["python", "-m", "workflows.worker"], LifecycleSettings, default_port(LifecycleSettings)
+        ["python", "-m", "workflows.worker"],
+        LifecycleSettings,
+        default_port(LifecycleSettings),
     )
     processes["issuer-api"] = (["python", "-m", "services.issuer", "api"], IssuerSettings, default_port(IssuerSettings))
     processes["codec-server"] = (
-        ["python", "-m", "services.common.codec_server"], CodecSettings, default_port(CodecSettings)
+        ["python", "-m", "services.common.codec_server"],
+        CodecSettings,
+        default_port(CodecSettings),
     )
     processes["console"] = (["python", "-m", "services.console", "api"], ConsoleSettings, default_port(ConsoleSettings))
     # `anxin migrate` reads the migration role's URL (and the runtime roles' names, by prefix).
@@ -167,7 +172,10 @@ def expected_processes() -> dict[str, tuple[list[str], type[BaseSettings], int |
     return processes
 
 
-WORKERS = {"lifecycle-worker", *(f"{s}-{service_spec(s).worker_process}" for s in SERVICES if service_spec(s).has_worker)}
+WORKERS = {
+    "lifecycle-worker",
+    *(f"{s}-{service_spec(s).worker_process}" for s in SERVICES if service_spec(s).has_worker),
+}
 
 
 # -- resolving a container's environment -------------------------------------------------------------------
@@ -447,11 +455,13 @@ def test_every_secret_a_pod_names_is_a_base_placeholder_with_that_key(name: str)
         references += [(s["secretRef"]["name"], None) for s in container.get("envFrom", []) if "secretRef" in s]
         references += [
             (v["valueFrom"]["secretKeyRef"]["name"], v["valueFrom"]["secretKeyRef"]["key"])
-            for v in container.get("env", []) if "secretKeyRef" in v.get("valueFrom", {})
+            for v in container.get("env", [])
+            if "secretKeyRef" in v.get("valueFrom", {})
         ]
         references += [
             (source["name"], item["key"])
-            for volume in pod_spec(workload).get("volumes", []) for source in secret_sources(volume)
+            for volume in pod_spec(workload).get("volumes", [])
+            for source in secret_sources(volume)
             for item in source.get("items") or [{"key": None}]
         ]
     assert references
@@ -549,8 +559,11 @@ def test_the_migration_job_runs_under_the_migration_role() -> None:
         assert pod_spec(job)["restartPolicy"] == "Never"
         assert "readinessProbe" not in container
         # Each schema's rights go to the role its processes connect as: the user of its database URL.
-        roles = {v["name"].removeprefix("ANXIN_RUNTIME_ROLE_").lower(): v["value"]
-                 for v in container["env"] if v["name"].startswith("ANXIN_RUNTIME_ROLE_")}
+        roles = {
+            v["name"].removeprefix("ANXIN_RUNTIME_ROLE_").lower(): v["value"]
+            for v in container["env"]
+            if v["name"].startswith("ANXIN_RUNTIME_ROLE_")
+        }
         secret = next(s for n, s in of_kind(overlay(name), "Secret").items() if unhashed(n) == "anxin-database")
         users = {key: urlsplit(base64.b64decode(value).decode()).username for key, value in secret["data"].items()}
         assert set(roles) == set(DATABASE_SCHEMAS)
@@ -657,7 +670,9 @@ def test_the_installed_package_carries_every_file_the_processes_read() -> None:
         # deploy/config: the default lifecycle configuration every process reads.
         for top in ("services", "workflows", "operations", "deploy/config")
         for path in (ROOT / top).rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".py", ".pyc")
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and path.suffix not in (".py", ".pyc")
         and not any(fnmatch.fnmatch(path.name, pattern) for pattern in patterns)
     ]
     assert not missing, f"not in the installed package (pyproject.toml package-data): {missing}"

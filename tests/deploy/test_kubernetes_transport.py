@@ -93,9 +93,12 @@ def transport_problems(objects: tuple[dict[str, Any], ...]) -> list[str]:
         files = mounted_files(workload)
         problems += [f"{name}: {path} is mounted writable" for path, (*_, read_only) in files.items() if not read_only]
         from_secrets = {
-            variable["name"]: (unhashed(variable["valueFrom"]["secretKeyRef"]["name"]),
-                               variable["valueFrom"]["secretKeyRef"]["key"])
-            for variable in container.get("env", []) if "secretKeyRef" in variable.get("valueFrom", {})
+            variable["name"]: (
+                unhashed(variable["valueFrom"]["secretKeyRef"]["name"]),
+                variable["valueFrom"]["secretKeyRef"]["key"],
+            )
+            for variable in container.get("env", [])
+            if "secretKeyRef" in variable.get("valueFrom", {})
         }
         for variable in ("DATABASE_URL", "ANXIN_MIGRATION_DATABASE_URL"):
             if variable in from_secrets:
@@ -108,10 +111,13 @@ def transport_problems(objects: tuple[dict[str, Any], ...]) -> list[str]:
                 problems.append(f"{name}: mounts {sorted(files)}, not PostgreSQL's CA alone")
             continue
         servers = (env.get("KAFKA_BOOTSTRAP_SERVERS") or "").split(",")
-        problems += [f"{name}: Kafka at {s}, not on {KAFKA_TLS_PORT}" for s in servers
-                     if not s.endswith(f":{KAFKA_TLS_PORT}")]
-        for variable, expected in [("ANXIN_KAFKA_SECURITY_PROTOCOL", "SASL_SSL"),
-                                   ("ANXIN_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")]:
+        problems += [
+            f"{name}: Kafka at {s}, not on {KAFKA_TLS_PORT}" for s in servers if not s.endswith(f":{KAFKA_TLS_PORT}")
+        ]
+        for variable, expected in [
+            ("ANXIN_KAFKA_SECURITY_PROTOCOL", "SASL_SSL"),
+            ("ANXIN_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"),
+        ]:
             if env.get(variable) != expected:
                 problems.append(f"{name}: {variable} is {env.get(variable)}, not {expected}")
         if not env.get("ANXIN_KAFKA_SASL_USERNAME"):
@@ -180,9 +186,13 @@ def test_the_network_policies_open_kafka_tls_only(name: str) -> None:
     policies = of_kind(overlay(name), "NetworkPolicy")
     kafka_ports = [
         port["port"]
-        for policy in policies.values() for rule in policy["spec"].get("egress", []) for port in rule.get("ports", [])
-        if any(peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name") == "kafka"
-               for peer in rule.get("to", []))
+        for policy in policies.values()
+        for rule in policy["spec"].get("egress", [])
+        for port in rule.get("ports", [])
+        if any(
+            peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name") == "kafka"
+            for peer in rule.get("to", [])
+        )
     ]
     assert kafka_ports == [KAFKA_TLS_PORT]
 
@@ -203,7 +213,8 @@ def test_the_console_runs_two_replicas_with_its_own_key_ring_only(name: str) -> 
     assert env["ANXIN_TOKEN_ISSUER_URL"] == "http://issuer-api:8005"
     from_secrets = {
         v["name"]: (unhashed(v["valueFrom"]["secretKeyRef"]["name"]), v["valueFrom"]["secretKeyRef"]["key"])
-        for v in container["env"] if "secretKeyRef" in v.get("valueFrom", {})
+        for v in container["env"]
+        if "secretKeyRef" in v.get("valueFrom", {})
     }
     assert from_secrets["DATABASE_URL"] == ("anxin-database", "console")
     assert from_secrets["ANXIN_CONSOLE_CLIENT_SECRET"] == ("anxin-console-client", "client-secret")
@@ -213,14 +224,18 @@ def test_the_console_runs_two_replicas_with_its_own_key_ring_only(name: str) -> 
     assert key_env_names() & env.keys() == key_env_names(KeyPurpose.CONSOLE)
     assert "ANXIN_TOKEN_SIGNING_JWK" not in env
     assert {source[0] for source in mounted_files(console).values()} == {
-        "anxin-cluster-ca-cert", "anxin-temporal-client-tls", "anxin-pg-ca"
+        "anxin-cluster-ca-cert",
+        "anxin-temporal-client-tls",
+        "anxin-pg-ca",
     }
 
 
 def egress_of(policies: dict[str, dict[str, Any]], labels: dict[str, str]) -> list[dict[str, Any]]:
     return [
-        rule for policy in policies.values() if "Egress" in policy["spec"]["policyTypes"]
-        and selects(policy["spec"]["podSelector"], labels) for rule in policy["spec"].get("egress", [])
+        rule
+        for policy in policies.values()
+        if "Egress" in policy["spec"]["policyTypes"] and selects(policy["spec"]["podSelector"], labels)
+        for rule in policy["spec"].get("egress", [])
     ]
 
 
@@ -233,12 +248,18 @@ def test_the_console_reaches_the_issuer_the_apis_and_postgresql_only(name: str) 
     rules = egress_of(policies, console)
     namespaces = {
         peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
-        for rule in rules for peer in rule["to"] if "namespaceSelector" in peer
+        for rule in rules
+        for peer in rule["to"]
+        if "namespaceSelector" in peer
     }
     assert namespaces == {"kube-system", "postgres"}
     reached = {
-        deployment for rule in rules for peer in rule["to"] if "podSelector" in peer and "namespaceSelector" not in peer
-        for deployment, pod in labels.items() if selects(peer["podSelector"], pod)
+        deployment
+        for rule in rules
+        for peer in rule["to"]
+        if "podSelector" in peer and "namespaceSelector" not in peer
+        for deployment, pod in labels.items()
+        if selects(peer["podSelector"], pod)
     }
     apis = {"issuer-api", "intake-api", "cases-api", "referrals-api", "sanctions-api"}
     assert reached == apis
@@ -248,8 +269,11 @@ def test_the_console_reaches_the_issuer_the_apis_and_postgresql_only(name: str) 
     for api in apis:
         assert any(
             selects(policy["spec"]["podSelector"], labels[api])
-            and any("podSelector" in peer and selects(peer["podSelector"], console)
-                    for rule in policy["spec"].get("ingress", []) for peer in rule["from"])
+            and any(
+                "podSelector" in peer and selects(peer["podSelector"], console)
+                for rule in policy["spec"].get("ingress", [])
+                for peer in rule["from"]
+            )
             for policy in policies.values()
         ), api
     # The other processes still reach the engines; the console does not.

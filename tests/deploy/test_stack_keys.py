@@ -48,8 +48,10 @@ def settings_of(env: dict[str, str]) -> CommonSettings:
 
 
 def test_each_process_of_a_new_stack_holds_only_its_purposes_rings(tmp_path: Path) -> None:
-    for stack in (Stack(tmp_path / "embedded", environ={}, with_ui=False),
-                  ClusterStack(tmp_path / "cluster", environ={}, with_ui=False)):
+    for stack in (
+        Stack(tmp_path / "embedded", environ={}, with_ui=False),
+        ClusterStack(tmp_path / "cluster", environ={}, with_ui=False),
+    ):
         specs = {spec.name: spec for spec in stack.process_specs()}
         assert set(EXPECTED) <= set(specs)
         for name, spec in specs.items():
@@ -67,8 +69,9 @@ def test_a_data_dir_of_the_shared_ring_gets_the_purpose_rings_and_still_opens_wh
     shared = {"ANXIN_DATA_KEYS": json.dumps({"dev-20261101": new_key()}), "ANXIN_DATA_KEY_ID": "dev-20261101"}
     (data_dir / "clients.json").write_text("[]")
     (data_dir / "development-clients.json").write_text("[]")
-    (data_dir / "development-secrets.json").write_text(json.dumps({
-        **shared, "ANXIN_REFERENCE_KEY": new_key(), "ANXIN_CLIENTS_FILE": str(data_dir / "clients.json")}))
+    (data_dir / "development-secrets.json").write_text(
+        json.dumps({**shared, "ANXIN_REFERENCE_KEY": new_key(), "ANXIN_CLIENTS_FILE": str(data_dir / "clients.json")})
+    )
     old_cipher = FieldCipher.from_config(shared["ANXIN_DATA_KEYS"], shared["ANXIN_DATA_KEY_ID"])
     sealed_before = {purpose: old_cipher.seal(f"sealed for {purpose.value}", context="c") for purpose in KeyPurpose}
 

@@ -12,8 +12,10 @@ from deploy.stack import Stack, service_spec
 
 
 def test_each_process_has_its_own_port_and_each_service_its_specs(tmp_path: Path) -> None:
-    for stack in (Stack(tmp_path / "embedded", environ={}, with_ui=False),
-                  ClusterStack(tmp_path / "cluster", environ={}, with_ui=False)):
+    for stack in (
+        Stack(tmp_path / "embedded", environ={}, with_ui=False),
+        ClusterStack(tmp_path / "cluster", environ={}, with_ui=False),
+    ):
         specs = stack.process_specs()
         ports = [spec.port for spec in specs]
         assert len(ports) == len(set(ports)), sorted(ports)

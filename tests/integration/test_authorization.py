@@ -21,19 +21,27 @@ SERVICES = ["intake", "cases", "referrals", "sanctions", "monitoring", "webhooks
 
 # Routes anyone may call, and why.
 PUBLIC = {
-    ("*", "GET", "/healthz"), ("*", "GET", "/readyz"), ("*", "GET", "/metrics"),
+    ("*", "GET", "/healthz"),
+    ("*", "GET", "/readyz"),
+    ("*", "GET", "/metrics"),
     ("*", "POST", "/oauth/token"),  # client credentials are the authentication
     ("*", "GET", "/.well-known/jwks.json"),  # public keys
-    ("*", "GET", "/problems"), ("*", "GET", "/problems/{name}"),  # what a problem's `type` names
-    ("intake", "GET", "/"), ("intake", "POST", "/form"), ("intake", "GET", "/status"), ("intake", "POST", "/status"),
-    ("intake", "GET", "/v1/sites/{site_id}"), ("intake", "GET", "/v1/sites/{site_id}/poster.{fmt}"),  # on the poster
+    ("*", "GET", "/problems"),
+    ("*", "GET", "/problems/{name}"),  # what a problem's `type` names
+    ("intake", "GET", "/"),
+    ("intake", "POST", "/form"),
+    ("intake", "GET", "/status"),
+    ("intake", "POST", "/status"),
+    ("intake", "GET", "/v1/sites/{site_id}"),
+    ("intake", "GET", "/v1/sites/{site_id}/poster.{fmt}"),  # on the poster
     ("intake", "GET", "/v1/complaints/{complaint_id}"),  # tracking code or token, checked in the route
     # Published lists are public by law; documents are public when published, otherwise checked in the route.
-    ("sanctions", "GET", "/v1/public/blacklist"), ("sanctions", "GET", "/v1/public/blacklist/{listing_id}"),
-    ("sanctions", "GET", "/v1/public/major-violations"), ("sanctions", "GET", "/v1/documents/{document_id}"),
+    ("sanctions", "GET", "/v1/public/blacklist"),
+    ("sanctions", "GET", "/v1/public/blacklist/{listing_id}"),
+    ("sanctions", "GET", "/v1/public/major-violations"),
+    ("sanctions", "GET", "/v1/documents/{document_id}"),
     ("cases", "GET", "/v1/public/statistics"),  # counts per county, published for transparency
 }
-
 
 
 def _routes(service: str) -> list[tuple[str, str, frozenset[Role] | None]]:
@@ -50,8 +58,12 @@ def _routes(service: str) -> list[tuple[str, str, frozenset[Role] | None]]:
 
 
 def _principal(role: Role) -> Principal:
-    return Principal(f"matrix-{role.value}", role, county="130402" if role in (Role.county_inspector, Role.intake_clerk, Role.bureau_head)
-                     else None, department="housing" if role is Role.department else None)
+    return Principal(
+        f"matrix-{role.value}",
+        role,
+        county="130402" if role in (Role.county_inspector, Role.intake_clerk, Role.bureau_head) else None,
+        department="housing" if role is Role.department else None,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -103,5 +115,3 @@ def test_tampered_and_expired_tokens_are_refused_everywhere(apis: Stack) -> None
         assert httpx.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == 200
         for bad in (expired, forged, token[:-3] + "abc"):
             assert httpx.get(url, headers={"Authorization": f"Bearer {bad}"}).status_code == 401
-
-

@@ -38,38 +38,73 @@ async def test_case_show_tells_a_handoff_its_return_and_a_refusal_in_order(
     case = client.get_workflow_handle(case_workflow_id(case_id))
 
     # Verified as a project payment dispute: handed off to housing, which returns it as not its own.
-    await case.execute_update(Updates.RECORD_VERIFICATION, VerificationResult(
-        outcome=VerificationOutcome.PROJECT_PAYMENT_DISPUTE, verified_by="inspector-130402", department="housing"))
-    housing = httpx.Client(base_url=stack.processes["referrals-api"].url, timeout=30,
-                           headers={"Authorization": f"Bearer {agency_token('dept-housing')}"})
+    await case.execute_update(
+        Updates.RECORD_VERIFICATION,
+        VerificationResult(
+            outcome=VerificationOutcome.PROJECT_PAYMENT_DISPUTE, verified_by="inspector-130402", department="housing"
+        ),
+    )
+    housing = httpx.Client(
+        base_url=stack.processes["referrals-api"].url,
+        timeout=30,
+        headers={"Authorization": f"Bearer {agency_token('dept-housing')}"},
+    )
     deadline = time.monotonic() + 60
     while not (handoffs := housing.get("/v1/handoffs", params={"case_id": case_id}).json()["items"]):
         assert time.monotonic() < deadline, "the handoff never reached housing"
         time.sleep(0.4)
-    returned = housing.post(f"/v1/handoffs/{handoffs[0]['handoff_id']}/return",
-                            json={"reason": "not_competent", "explanation": "欠薪问题，不属于工程款纠纷"})
+    returned = housing.post(
+        f"/v1/handoffs/{handoffs[0]['handoff_id']}/return",
+        json={"reason": "not_competent", "explanation": "欠薪问题，不属于工程款纠纷"},
+    )
     assert returned.status_code == 200, returned.text
-    await _until(client, case_workflow_id(case_id),
-                 lambda s: s["stage"] == "verification" and "handoff@1" in s["letters"], 60, "the return")
+    await _until(
+        client,
+        case_workflow_id(case_id),
+        lambda s: s["stage"] == "verification" and "handoff@1" in s["letters"],
+        60,
+        "the return",
+    )
 
     # Verified anew as wage arrears: the order to pay, served by posting, its deadline passes unpaid.
-    await case.execute_update(Updates.RECORD_VERIFICATION, VerificationResult(
-        outcome=VerificationOutcome.WAGE_ARREARS, verified_by="inspector-130402", confirmed_amount=Decimal("96000"),
-        confirmed_workers=12))
-    await _until(client, case_workflow_id(case_id), lambda s: s["stage"] == "service" and s["order_id"], 60,
-                 "the order to pay")
-    await case.execute_update(Updates.RECORD_SERVICE, ServiceRecord(
-        method=ServiceMethod.POSTING, served_by="inspector-130402", evidence=[Evidence(kind=EvidenceKind.PHOTO, ref="p")]))
+    await case.execute_update(
+        Updates.RECORD_VERIFICATION,
+        VerificationResult(
+            outcome=VerificationOutcome.WAGE_ARREARS,
+            verified_by="inspector-130402",
+            confirmed_amount=Decimal("96000"),
+            confirmed_workers=12,
+        ),
+    )
+    await _until(
+        client, case_workflow_id(case_id), lambda s: s["stage"] == "service" and s["order_id"], 60, "the order to pay"
+    )
+    await case.execute_update(
+        Updates.RECORD_SERVICE,
+        ServiceRecord(
+            method=ServiceMethod.POSTING,
+            served_by="inspector-130402",
+            evidence=[Evidence(kind=EvidenceKind.PHOTO, ref="p")],
+        ),
+    )
     await approve_referral(client.get_workflow_handle(case_workflow_id(case_id)))
     await _until(client, case_workflow_id(case_id), lambda s: "police" in s["referrals"], 120, "the police referral")
 
     anxin = Path(sys.executable).parent / "anxin"
     result = subprocess.run(
         [str(anxin), "case", "show", case_id],
-        env={"ANXIN_DATA_DIR": str(stack.data_dir), "TEMPORAL_ADDRESS": stack.temporal.address,
-             "KAFKA_BOOTSTRAP_SERVERS": stack.kafka.bootstrap_servers, "PATH": "/usr/bin:/bin", "COLUMNS": "400",
-             "HOME": os.environ.get("HOME", "/tmp")},
-        capture_output=True, text=True, timeout=120)
+        env={
+            "ANXIN_DATA_DIR": str(stack.data_dir),
+            "TEMPORAL_ADDRESS": stack.temporal.address,
+            "KAFKA_BOOTSTRAP_SERVERS": stack.kafka.bootstrap_servers,
+            "PATH": "/usr/bin:/bin",
+            "COLUMNS": "400",
+            "HOME": os.environ.get("HOME", "/tmp"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     chapters = [
@@ -91,7 +126,11 @@ async def test_case_show_tells_a_handoff_its_return_and_a_refusal_in_order(
         found.append((at, what))
     assert [what for _, what in sorted(found)] == [what for what, _ in chapters], result.stdout
     # The events on Kafka are in it too: the complaint's case opened, the letter issued and the handoff returned.
-    for event in ("case.opened (from cases)", "letter.issued (from referrals)", "handoff.returned (from referrals)",
-                  "referral.made (from referrals)"):
+    for event in (
+        "case.opened (from cases)",
+        "letter.issued (from referrals)",
+        "handoff.returned (from referrals)",
+        "referral.made (from referrals)",
+    ):
         assert event in result.stdout
     assert time.monotonic() - started < 120

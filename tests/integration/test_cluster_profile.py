@@ -28,8 +28,17 @@ from tests.support.delivery import inbox_applications, started_and_ledgered
 def test_every_process_runs_twice_on_the_cluster_engines(cluster: ClusterStack) -> None:
     assert isinstance(cluster.kafka, KafkaCluster) and cluster.kafka.live_brokers() == 3
     names = set(cluster.processes)
-    for process in ("intake-api", "cases-relay", "sanctions-worker", "monitoring-api", "monitoring-relay",
-                    "webhooks-api", "webhooks-dispatcher", "lifecycle-worker", "console"):
+    for process in (
+        "intake-api",
+        "cases-relay",
+        "sanctions-worker",
+        "monitoring-api",
+        "monitoring-relay",
+        "webhooks-api",
+        "webhooks-dispatcher",
+        "lifecycle-worker",
+        "console",
+    ):
         assert {process, f"{process}-2"} <= names
     assert all(row["ready"] for row in cluster.status()), cluster.status()
     with psycopg.connect(_database_url(cluster)) as conn:
@@ -42,9 +51,13 @@ def test_every_process_runs_twice_on_the_cluster_engines(cluster: ClusterStack) 
     # The consoles share their sessions in their own schema, on their runtime role.
     assert cluster.processes["console-2"].env["DATABASE_URL"].startswith("postgresql://console:")
     with psycopg.connect(_database_url(cluster)) as conn:
-        owners = {row[0] for row in conn.execute(
-            "SELECT DISTINCT tableowner FROM pg_tables "
-            "WHERE schemaname IN ('intake', 'cases', 'referrals', 'sanctions', 'monitoring', 'webhooks')")}
+        owners = {
+            row[0]
+            for row in conn.execute(
+                "SELECT DISTINCT tableowner FROM pg_tables "
+                "WHERE schemaname IN ('intake', 'cases', 'referrals', 'sanctions', 'monitoring', 'webhooks')"
+            )
+        }
     assert owners == {"anxin_migrator"}
 
 
@@ -70,8 +83,9 @@ def test_a_broker_killed_and_temporal_restarted_under_load_lose_nothing(
                 restart = threading.Thread(target=_restart_temporal, args=(cluster,))
                 restart.start()
             body = complaint(seed * 1000 + n, phone=f"139{(seed * 1000 + n) % 10**8:08d}")
-            response = http.post(f"{urls[n % 2]}/v1/complaints", json=body,
-                                 headers={"Idempotency-Key": f"cluster-{seed}-{n}"})
+            response = http.post(
+                f"{urls[n % 2]}/v1/complaints", json=body, headers={"Idempotency-Key": f"cluster-{seed}-{n}"}
+            )
             assert response.status_code == 201, response.text
             ids.append(response.json()["complaint_id"])
     assert restart is not None

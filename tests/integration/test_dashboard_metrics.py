@@ -46,8 +46,11 @@ def _queried() -> dict[str, set[str]]:
 def _scrape_everything(stack: Stack) -> dict[str, set[str]]:
     """Names per running process; a process that serves no /metrics (the console, the codec server) is left out,
     as is one an earlier test of the session stopped (the stack keeps its entry)."""
-    pages = {name: f"{spec.url}/metrics" for name, spec in stack.processes.items()
-             if spec.process is not None and spec.process.poll() is None}
+    pages = {
+        name: f"{spec.url}/metrics"
+        for name, spec in stack.processes.items()
+        if spec.process is not None and spec.process.poll() is None
+    }
     if "lifecycle-worker" in pages:
         pages["lifecycle-worker (Temporal SDK)"] = f"http://127.0.0.1:{stack.ports.lifecycle_worker + 1000}/metrics"
     exported = {}
@@ -63,14 +66,19 @@ def _scrape_everything(stack: Stack) -> dict[str, set[str]]:
 
 
 def test_the_queries_parse_to_the_names_they_select() -> None:
-    expr = ('sum by (le, route) (rate(anxin_http_request_seconds_bucket{process="intake-api",route=~"/v1/.+"}[5m])) '
-            '/ on (route) group_left max without (instance) (anxin_outbox_pending offset 1d) > bool 0.5 '
-            'unless label_replace(up, "x", "$1", "job", "(.*)")')
+    expr = (
+        'sum by (le, route) (rate(anxin_http_request_seconds_bucket{process="intake-api",route=~"/v1/.+"}[5m])) '
+        "/ on (route) group_left max without (instance) (anxin_outbox_pending offset 1d) > bool 0.5 "
+        'unless label_replace(up, "x", "$1", "job", "(.*)")'
+    )
     assert metric_names(expr) == {"anxin_http_request_seconds_bucket", "anxin_outbox_pending", "up"}
     assert metric_names("label_values(anxin_cases_by_stage, county)") == {"anxin_cases_by_stage"}
     queried = _queried()
-    assert {"anxin_dead_letters", "anxin_complaint_workflows_started_total",
-            "temporal_workflow_task_execution_latency_bucket"} <= set(queried), sorted(queried)
+    assert {
+        "anxin_dead_letters",
+        "anxin_complaint_workflows_started_total",
+        "temporal_workflow_task_execution_latency_bucket",
+    } <= set(queried), sorted(queried)
 
 
 def test_every_metric_a_dashboard_or_rule_queries_is_exported(
@@ -78,8 +86,12 @@ def test_every_metric_a_dashboard_or_rule_queries_is_exported(
 ) -> None:
     stack = services_running
     seed = uuid.uuid4().int % 10**7
-    filed = httpx.post(f"{stack.processes['intake-api'].url}/v1/complaints", json=complaint(seed),
-                       headers={"Authorization": f"Bearer {agency_token('clerk-130402')}"}, timeout=30)
+    filed = httpx.post(
+        f"{stack.processes['intake-api'].url}/v1/complaints",
+        json=complaint(seed),
+        headers={"Authorization": f"Bearer {agency_token('clerk-130402')}"},
+        timeout=30,
+    )
     assert filed.status_code == 201, filed.text
     queried = _queried()
     wanted = set(queried) - SCRAPE_SERIES - recorded_names() - FAILURE_ONLY
@@ -93,17 +105,23 @@ def test_every_metric_a_dashboard_or_rule_queries_is_exported(
         assert time.monotonic() < deadline, (
             "queried but exported by no process: "
             + "; ".join(f"{name} (in {', '.join(sorted(queried[name]))})" for name in sorted(missing))
-            + "\nexported: " + ", ".join(sorted(set().union(*exported.values()))))
+            + "\nexported: "
+            + ", ".join(sorted(set().union(*exported.values())))
+        )
         time.sleep(2)
     # The started counter was counted by the intake worker, not merely declared.
     started = httpx.get(f"{stack.processes['intake-worker'].url}/metrics", timeout=10).text
-    assert any(line.startswith("anxin_complaint_workflows_started_total ") and float(line.split()[1]) >= 1
-               for line in started.splitlines()), started
+    assert any(
+        line.startswith("anxin_complaint_workflows_started_total ") and float(line.split()[1]) >= 1
+        for line in started.splitlines()
+    ), started
 
 
 def test_the_failure_only_sdk_metrics_are_the_sdks() -> None:
     library = next(Path(temporalio.bridge.__file__).parent.glob("temporal_sdk_bridge*"))
     text = library.read_bytes()
     for name in FAILURE_ONLY:
-        assert name.removeprefix("temporal_").removesuffix("_total").encode() in text, f"{name} is not a metric of the Temporal SDK"
+        assert name.removeprefix("temporal_").removesuffix("_total").encode() in text, (
+            f"{name} is not a metric of the Temporal SDK"
+        )
     assert set(_queried()) >= FAILURE_ONLY, "a name listed here that nothing queries any more"

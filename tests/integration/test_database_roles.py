@@ -70,7 +70,7 @@ def first_run(engine: PostgresEngine) -> MigrationReport:
 
 
 def _attempt(url: str, statement: str, schema: str = "intake") -> str:
-    """"ok", or the SQLSTATE class name of the refusal."""
+    """ "ok", or the SQLSTATE class name of the refusal."""
     try:
         with psycopg.connect(url, options=f"-c search_path={schema}") as conn:
             conn.execute(statement)
@@ -88,16 +88,24 @@ def test_connections_need_their_password(engine: PostgresEngine) -> None:
             psycopg.connect(f"postgresql://{role}:wrong@{host}/anxin", connect_timeout=5)
     assert (engine.data_dir / "database-passwords.json").stat().st_mode & 0o777 == 0o600
     with psycopg.connect(engine.admin_url) as conn:
-        roles = dict(conn.execute(
-            "SELECT rolname, rolsuper OR rolcreatedb OR rolcreaterole OR rolbypassrls FROM pg_roles "
-            "WHERE rolname = ANY(%s)", ([MIGRATION_ROLE, *DATABASE_SCHEMAS],)).fetchall())
+        roles = dict(
+            conn.execute(
+                "SELECT rolname, rolsuper OR rolcreatedb OR rolcreaterole OR rolbypassrls FROM pg_roles "
+                "WHERE rolname = ANY(%s)",
+                ([MIGRATION_ROLE, *DATABASE_SCHEMAS],),
+            ).fetchall()
+        )
         assert roles == dict.fromkeys([MIGRATION_ROLE, *DATABASE_SCHEMAS], False)
-        stored = conn.execute("SELECT rolpassword FROM pg_authid WHERE rolname = ANY(%s)",
-                              (["postgres", MIGRATION_ROLE, *DATABASE_SCHEMAS],)).fetchall()
+        stored = conn.execute(
+            "SELECT rolpassword FROM pg_authid WHERE rolname = ANY(%s)",
+            (["postgres", MIGRATION_ROLE, *DATABASE_SCHEMAS],),
+        ).fetchall()
         assert len(stored) == 2 + len(DATABASE_SCHEMAS) and all(row[0].startswith("SCRAM-SHA-256$") for row in stored)
     with psycopg.connect(engine.admin_url.rsplit("/", 1)[0] + "/anxin") as conn:
-        owners = conn.execute("SELECT DISTINCT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = ANY(%s)",
-                              (list(DATABASE_SCHEMAS),)).fetchall()
+        owners = conn.execute(
+            "SELECT DISTINCT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = ANY(%s)",
+            (list(DATABASE_SCHEMAS),),
+        ).fetchall()
         assert owners == [(MIGRATION_ROLE,)]
 
 
@@ -111,30 +119,53 @@ def test_migrate_all_applies_everything_once(engine: PostgresEngine, first_run: 
     runner = CliRunner()
     done = runner.invoke(anxin, ["migrate"], env={"ANXIN_MIGRATION_DATABASE_URL": engine.migration_url})
     assert done.exit_code == 0 and "nothing changed" in done.output, done.output
-    refused = runner.invoke(anxin, ["migrate", "--service", "cases"],
-                            env={"ANXIN_MIGRATION_DATABASE_URL": engine.migration_url,
-                                 "ANXIN_RUNTIME_ROLE_CASES": "nobody"})
+    refused = runner.invoke(
+        anxin,
+        ["migrate", "--service", "cases"],
+        env={"ANXIN_MIGRATION_DATABASE_URL": engine.migration_url, "ANXIN_RUNTIME_ROLE_CASES": "nobody"},
+    )
     assert refused.exit_code == 1 and "cases: runtime role 'nobody' does not exist" in refused.output
 
 
 def test_runtime_role_keeps_to_its_rows(engine: PostgresEngine, first_run: MigrationReport) -> None:
     url = engine.service_url("intake")
-    assert _attempt(url, "INSERT INTO audit_log (actor, role, scope, action, subject) "
-                         "VALUES ('test', 'operator', '*', 'test.insert', 'x')") == "ok"
+    assert (
+        _attempt(
+            url,
+            "INSERT INTO audit_log (actor, role, scope, action, subject) "
+            "VALUES ('test', 'operator', '*', 'test.insert', 'x')",
+        )
+        == "ok"
+    )
     assert _attempt(url, "SELECT count(*) FROM audit_log") == "ok"
-    for statement in ("UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log", "TRUNCATE audit_log",
-                      "ALTER TABLE audit_log DISABLE TRIGGER ALL", "CREATE TABLE intake.extra (n integer)",
-                      "CREATE TABLE public.extra (n integer)", "CREATE TEMP TABLE extra (n integer)",
-                      "DROP TABLE outbox", "SELECT count(*) FROM cases.ledger",
-                      "DELETE FROM _yoyo_migration", "INSERT INTO yoyo_lock (locked, ctime, pid) VALUES (1, now(), 1)"):
+    for statement in (
+        "UPDATE audit_log SET actor = 'someone else'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+        "ALTER TABLE audit_log DISABLE TRIGGER ALL",
+        "CREATE TABLE intake.extra (n integer)",
+        "CREATE TABLE public.extra (n integer)",
+        "CREATE TEMP TABLE extra (n integer)",
+        "DROP TABLE outbox",
+        "SELECT count(*) FROM cases.ledger",
+        "DELETE FROM _yoyo_migration",
+        "INSERT INTO yoyo_lock (locked, ctime, pid) VALUES (1, now(), 1)",
+    ):
         assert _attempt(url, statement) == "InsufficientPrivilege", statement
     assert _attempt(url, "SELECT count(*) FROM _yoyo_migration") == "ok"
-    assert _attempt(engine.service_url("cases"), "SELECT count(*) FROM intake.complaints", "cases") == \
-        "InsufficientPrivilege"
+    assert (
+        _attempt(engine.service_url("cases"), "SELECT count(*) FROM intake.complaints", "cases")
+        == "InsufficientPrivilege"
+    )
     # The outbox trigger's function runs as the inserting runtime role: its NOTIFY reaches a LISTENing one.
-    with psycopg.connect(url, autocommit=True) as listener, psycopg.connect(url, options="-c search_path=intake") as writer:
+    with (
+        psycopg.connect(url, autocommit=True) as listener,
+        psycopg.connect(url, options="-c search_path=intake") as writer,
+    ):
         listener.execute("LISTEN intake_outbox")
-        add_event(writer, "test.roles.notify", EventEnvelope.wrap(Marked(marker="notify"), subject="roles", producer="test"))
+        add_event(
+            writer, "test.roles.notify", EventEnvelope.wrap(Marked(marker="notify"), subject="roles", producer="test")
+        )
         writer.commit()
         assert [n.channel for n in listener.notifies(timeout=5, stop_after=1)] == ["intake_outbox"]
         writer.execute("DELETE FROM outbox WHERE topic = 'test.roles.notify'")  # no topic: the relay must not try
@@ -145,12 +176,24 @@ def test_runtime_role_keeps_to_its_rows(engine: PostgresEngine, first_run: Migra
 
 
 def _process(engine: PostgresEngine, stack: Stack, service: str, kind: str, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, **development_environment(engine.data_dir), "ANXIN_DATA_DIR": str(engine.data_dir),
-           "DATABASE_URL": engine.service_url(service), "ANXIN_MIGRATE_ON_START": "false",
-           "TEMPORAL_ADDRESS": stack.temporal.address, "KAFKA_BOOTSTRAP_SERVERS": stack.kafka.bootstrap_servers,
-           "ANXIN_HTTP_PORT": str(port), "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", f"services.{service}", kind], cwd=REPO_ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        **development_environment(engine.data_dir),
+        "ANXIN_DATA_DIR": str(engine.data_dir),
+        "DATABASE_URL": engine.service_url(service),
+        "ANXIN_MIGRATE_ON_START": "false",
+        "TEMPORAL_ADDRESS": stack.temporal.address,
+        "KAFKA_BOOTSTRAP_SERVERS": stack.kafka.bootstrap_servers,
+        "ANXIN_HTTP_PORT": str(port),
+        "PYTHONUNBUFFERED": "1",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", f"services.{service}", kind],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _wait(predicate: Any, timeout: float, what: str) -> None:
@@ -183,8 +226,12 @@ def test_service_processes_run_as_the_runtime_role(
         # The API issues no tokens (the issuer does, and needs no database): one signed with the stack's key.
         token = development_token_issuer(engine.data_dir).issue(Principal("city-office", Role.city_office))
         for _ in range(2):  # the second read finds the first read's own audit row
-            trail = httpx.get(f"http://127.0.0.1:{api_port}/v1/audit", params={"action": "audit.read"},
-                              headers={"Authorization": f"Bearer {token}"}, timeout=10)
+            trail = httpx.get(
+                f"http://127.0.0.1:{api_port}/v1/audit",
+                params={"action": "audit.read"},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
+            )
             assert trail.status_code == 200, trail.text
         assert trail.json()["items"][0]["actor"] == "city-office"
 
@@ -206,20 +253,28 @@ def test_service_processes_run_as_the_runtime_role(
             process.wait(15)
 
 
-def test_a_pending_migration_stops_the_process(engine: PostgresEngine, first_run: MigrationReport,
-                                               stack: Stack) -> None:
+def test_a_pending_migration_stops_the_process(
+    engine: PostgresEngine, first_run: MigrationReport, stack: Stack
+) -> None:
     # As if the code had a migration `anxin migrate` has not applied yet: its record taken out, then put back.
     with psycopg.connect(engine.migration_url) as conn:
-        taken = conn.execute("DELETE FROM sanctions._yoyo_migration WHERE migration_id = '0003_action_fingerprints' "
-                             "RETURNING migration_hash, migration_id, applied_at_utc").fetchall()
+        taken = conn.execute(
+            "DELETE FROM sanctions._yoyo_migration WHERE migration_id = '0003_action_fingerprints' "
+            "RETURNING migration_hash, migration_id, applied_at_utc"
+        ).fetchall()
     assert len(taken) == 1
     try:
         relay = _process(engine, stack, "sanctions", "relay", _free_port(22600))
         output, _ = relay.communicate(timeout=30)
         assert relay.returncode != 0
-        assert ("schema sanctions has 1 migrations pending: run `anxin migrate` (0003_action_fingerprints)"
-                in output.decode()), output.decode()[-2000:]
+        assert (
+            "schema sanctions has 1 migrations pending: run `anxin migrate` (0003_action_fingerprints)"
+            in output.decode()
+        ), output.decode()[-2000:]
     finally:
         with psycopg.connect(engine.migration_url) as conn:
-            conn.execute("INSERT INTO sanctions._yoyo_migration (migration_hash, migration_id, applied_at_utc) "
-                         "VALUES (%s, %s, %s)", taken[0])
+            conn.execute(
+                "INSERT INTO sanctions._yoyo_migration (migration_hash, migration_id, applied_at_utc) "
+                "VALUES (%s, %s, %s)",
+                taken[0],
+            )

@@ -38,11 +38,20 @@ def test_a_request_has_database_spans_with_statements_and_no_values(
 ) -> None:
     stack.start_processes(PROCESSES, timeout=120)
     seed = uuid.uuid4().int % 10**7
-    body = complaint(seed, worker_name="跨度测试", id_number=make_id_number(seed), phone=make_phone(seed),
-                     bank_card="6222021234567890128")
+    body = complaint(
+        seed,
+        worker_name="跨度测试",
+        id_number=make_id_number(seed),
+        phone=make_phone(seed),
+        bank_card="6222021234567890128",
+    )
     sent_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-    response = httpx.post(f"{stack.processes['intake-api'].url}/v1/complaints", json=body,
-                          headers={"Authorization": f"Bearer {agency_token('clerk-130402')}"}, timeout=30)
+    response = httpx.post(
+        f"{stack.processes['intake-api'].url}/v1/complaints",
+        json=body,
+        headers={"Authorization": f"Bearer {agency_token('clerk-130402')}"},
+        timeout=30,
+    )
     assert response.status_code == 201, response.text
 
     traces = stack.data_dir / "traces"
@@ -53,11 +62,16 @@ def test_a_request_has_database_spans_with_statements_and_no_values(
         spans = spans_in(traces / "intake-api.jsonl")
         # The request's server span: a complaint filed since `sent_at`, whose statements stored a complaint.
         for candidate in spans:
-            if (candidate["kind"] == "SpanKind.SERVER" and candidate["name"] == "POST /v1/complaints"
-                    and candidate["attributes"].get("http.status_code") == 201 and candidate["start_time"] >= sent_at):
+            if (
+                candidate["kind"] == "SpanKind.SERVER"
+                and candidate["name"] == "POST /v1/complaints"
+                and candidate["attributes"].get("http.status_code") == 201
+                and candidate["start_time"] >= sent_at
+            ):
                 server = candidate
-                children = [s for s in spans
-                            if is_database_span(s) and s["parent_id"] == candidate["context"]["span_id"]]
+                children = [
+                    s for s in spans if is_database_span(s) and s["parent_id"] == candidate["context"]["span_id"]
+                ]
                 if any("INSERT INTO complaints" in statement_of(s) for s in children):
                     break
         time.sleep(0.5)
@@ -70,8 +84,11 @@ def test_a_request_has_database_spans_with_statements_and_no_values(
     assert "%s" in stored or "%(" in stored
     assert all(s["kind"] == "SpanKind.CLIENT" for s in children)
     database_spans = [s for s in spans if is_database_span(s)]
-    assert not any(key.startswith("db.statement.parameters") or key.startswith("db.query.parameter")
-                   for s in database_spans for key in s["attributes"])
+    assert not any(
+        key.startswith("db.statement.parameters") or key.startswith("db.query.parameter")
+        for s in database_spans
+        for key in s["attributes"]
+    )
     text = json.dumps(database_spans, ensure_ascii=False)
     for value in (body["id_number"], body["phone"], body["worker_name"], body["bank_card"]):
         assert value not in text
@@ -79,6 +96,10 @@ def test_a_request_has_database_spans_with_statements_and_no_values(
     # The relay polls its outbox every second and the readiness checks query the database, outside any
     # request: those statements make no trace of one span each.
     time.sleep(3)
-    lone = [s["name"] for path in traces.glob("*.jsonl") for s in spans_in(path)
-            if is_database_span(s) and s["parent_id"] is None]
+    lone = [
+        s["name"]
+        for path in traces.glob("*.jsonl")
+        for s in spans_in(path)
+        if is_database_span(s) and s["parent_id"] is None
+    ]
     assert lone == []

@@ -13,8 +13,15 @@ from services.common.settings import CommonSettings
 from tests.integration.test_intake import complaint
 from tests.support.delivery import inbox_applications, started_and_ledgered
 
-PROCESSES = ["intake-api", "intake-relay", "intake-worker", "cases-api", "cases-relay", "cases-worker",
-             "lifecycle-worker"]
+PROCESSES = [
+    "intake-api",
+    "intake-relay",
+    "intake-worker",
+    "cases-api",
+    "cases-relay",
+    "cases-worker",
+    "lifecycle-worker",
+]
 
 
 def test_killing_the_intake_relay_under_load_loses_nothing(

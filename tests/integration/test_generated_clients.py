@@ -23,8 +23,15 @@ from operations import api_clients
 from tests.support.agencies import wait_for
 from tests.support.factories import ComplaintTemplate
 
-PROCESSES = ["intake-api", "intake-relay", "intake-worker", "cases-api", "cases-relay", "cases-worker",
-             "lifecycle-worker"]
+PROCESSES = [
+    "intake-api",
+    "intake-relay",
+    "intake-worker",
+    "cases-api",
+    "cases-relay",
+    "cases-worker",
+    "lifecycle-worker",
+]
 COMPLAINTS = ComplaintTemplate(
     employer_name="邯郸市客户端测试建筑劳务有限公司",
     project_name="客户端测试安置房项目",

@@ -151,7 +151,9 @@ async def test_a_complaint_reaches_its_workflow_and_the_event_stream_without_per
     )
     assert status.status_code == 200
     assert status.json()["stage"] in ("awaiting_acceptance", "received")
-    wrong = httpx.get(f"{clerk.base_url}/v1/complaints/{filed['complaint_id']}", headers={"X-Tracking-Code": "XXXX-XXXX"})
+    wrong = httpx.get(
+        f"{clerk.base_url}/v1/complaints/{filed['complaint_id']}", headers={"X-Tracking-Code": "XXXX-XXXX"}
+    )
     assert wrong.status_code == 404
 
 
@@ -164,9 +166,7 @@ async def test_kafka_down_during_submission_then_back_loses_nothing(
         assert response.status_code == 201, "the worker is answered even with Kafka away"
         complaint_id = response.json()["complaint_id"]
         with psycopg.connect(intake.postgres.service_url("intake"), options="-c search_path=intake") as conn:
-            row = conn.execute(
-                "SELECT sent_at FROM outbox WHERE message_key = %s", (complaint_id,)
-            ).fetchone()
+            row = conn.execute("SELECT sent_at FROM outbox WHERE message_key = %s", (complaint_id,)).fetchone()
         assert row is not None and row[0] is None, "the event waits in the outbox"
     finally:
         intake.kafka.start()
@@ -199,8 +199,15 @@ def test_invalid_fields_are_named_and_nothing_is_written(clerk: httpx.Client, in
         before = conn.execute("SELECT (SELECT count(*) FROM complaints), (SELECT count(*) FROM outbox)").fetchone()
     response = clerk.post(
         "/v1/complaints",
-        json={**body, "id_number": bad_id, "phone": "1234", "amount_owed": "-5", "county_code": "999999",
-              "employer_credit_code": "91130400MA00000000", "period_end": "2099-01-01"},
+        json={
+            **body,
+            "id_number": bad_id,
+            "phone": "1234",
+            "amount_owed": "-5",
+            "county_code": "999999",
+            "employer_credit_code": "91130400MA00000000",
+            "period_end": "2099-01-01",
+        },
     )
     assert response.status_code == 422
     problem = response.json()
@@ -218,8 +225,9 @@ def test_out_of_county_clerk_and_missing_token_are_refused(clerk: httpx.Client) 
 
 def test_too_many_complaints_from_one_phone_get_429_with_retry_after(clerk: httpx.Client) -> None:
     seed = _seed()
-    statuses = [clerk.post("/v1/complaints", json=complaint(seed + i, phone=make_phone(seed))).status_code
-                for i in range(6)]
+    statuses = [
+        clerk.post("/v1/complaints", json=complaint(seed + i, phone=make_phone(seed))).status_code for i in range(6)
+    ]
     assert statuses[:5] == [201] * 5
     refused = clerk.post("/v1/complaints", json=complaint(seed + 9, phone=make_phone(seed)))
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
@@ -227,10 +235,16 @@ def test_too_many_complaints_from_one_phone_get_429_with_retry_after(clerk: http
 
 def test_site_poster_and_the_form_from_its_qr_link(clerk: httpx.Client) -> None:
     site_id = f"HD-{uuid.uuid4().hex[:8]}"
-    registered = clerk.put(f"/v1/sites/{site_id}", json={
-        "site_id": site_id, "name": "邯山区测试安置房项目", "county_code": "130402", "address": "邯山区测试路1号",
-        "general_contractor": "测试建工集团有限公司",
-    })
+    registered = clerk.put(
+        f"/v1/sites/{site_id}",
+        json={
+            "site_id": site_id,
+            "name": "邯山区测试安置房项目",
+            "county_code": "130402",
+            "address": "邯山区测试路1号",
+            "general_contractor": "测试建工集团有限公司",
+        },
+    )
     assert registered.status_code == 200, registered.text
     assert registered.json()["form_url"].endswith(f"/?site={site_id}")
     png = httpx.get(f"{clerk.base_url}/v1/sites/{site_id}/poster.png")
@@ -243,8 +257,9 @@ def test_site_poster_and_the_form_from_its_qr_link(clerk: httpx.Client) -> None:
     seed = _seed()
     form = {k: str(v) for k, v in complaint(seed).items() if k not in ("county_code", "project_name")}
     form["site_id"] = site_id
-    submitted = httpx.post(f"{clerk.base_url}/form", data=form,
-                           files={"evidence": ("iou.png", png.content, "image/png")})
+    submitted = httpx.post(
+        f"{clerk.base_url}/form", data=form, files={"evidence": ("iou.png", png.content, "image/png")}
+    )
     assert submitted.status_code == 201, submitted.text
     assert "查询码" in submitted.text and "TS-" in submitted.text
     invalid = httpx.post(f"{clerk.base_url}/form", data={**form, "phone": "12"})
@@ -253,13 +268,20 @@ def test_site_poster_and_the_form_from_its_qr_link(clerk: httpx.Client) -> None:
 
 def test_clue_import_reports_each_row_and_catches_duplicates(city: httpx.Client) -> None:
     seed = _seed()
-    rows = [complaint(seed), complaint(seed + 1), complaint(seed, description="同一条线索再次导入，应识别为重复。"),
-            complaint(seed + 2, phone="12")]
+    rows = [
+        complaint(seed),
+        complaint(seed + 1),
+        complaint(seed, description="同一条线索再次导入，应识别为重复。"),
+        complaint(seed + 2, phone="12"),
+    ]
     # The third row is the first clue again (same worker, employer, project, period).
     rows[2] = {**rows[0]}
     lines = "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\nnot json\n"
-    response = city.post("/v1/clues/import", files={"file": ("clues.jsonl", lines.encode(), "application/x-ndjson")},
-                         data={"source": "national-platform"})
+    response = city.post(
+        "/v1/clues/import",
+        files={"file": ("clues.jsonl", lines.encode(), "application/x-ndjson")},
+        data={"source": "national-platform"},
+    )
     assert response.status_code == 200, response.text
     result = response.json()
     assert [r["result"] for r in result["results"]] == ["filed", "filed", "duplicate", "invalid", "invalid"]
@@ -277,8 +299,9 @@ def test_the_command_line_imports_clues_with_progress(intake: Stack, city: httpx
     seed = _seed()
     url = intake.processes["intake-api"].url
     clues = Path(tmp_path) / "clues.jsonl"
-    clues.write_text("\n".join(json.dumps(complaint(seed + i), ensure_ascii=False) for i in range(5)) + "\n",
-                     encoding="utf-8")
+    clues.write_text(
+        "\n".join(json.dumps(complaint(seed + i), ensure_ascii=False) for i in range(5)) + "\n", encoding="utf-8"
+    )
     result = anxin(intake, "clues", "import", str(clues), "--url", url, "--batch", "2")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "filed=5" in result.stdout
@@ -309,8 +332,10 @@ def test_personal_data_reads_are_scoped_masked_and_audited(
     base = intake.processes["intake-api"].url
 
     def read(client_id: str, **headers: str) -> httpx.Response:
-        return httpx.get(f"{base}/v1/complaints/{complaint_id}/complainant",
-                         headers={"Authorization": f"Bearer {agency_token(client_id)}", **headers})
+        return httpx.get(
+            f"{base}/v1/complaints/{complaint_id}/complainant",
+            headers={"Authorization": f"Bearer {agency_token(client_id)}", **headers},
+        )
 
     inspector = read("inspector-130402", **{"Read-Reason": quote("回访核对电话")})
     assert inspector.status_code == 200 and inspector.json()["phone"] == body["phone"]
@@ -330,6 +355,8 @@ def test_personal_data_reads_are_scoped_masked_and_audited(
     assert details["clerk-130402"] == {"clear": False}
     assert all(body["phone"] not in json.dumps(e) for e in trail)
     assert clerk.get("/v1/audit").status_code == 403
-    with psycopg.connect(intake.postgres.service_url("intake"), options="-c search_path=intake") as conn, \
-            pytest.raises(psycopg.errors.RaiseException):
+    with (
+        psycopg.connect(intake.postgres.service_url("intake"), options="-c search_path=intake") as conn,
+        pytest.raises(psycopg.errors.RaiseException),
+    ):
         conn.execute("DELETE FROM audit_log WHERE subject = %s", (complaint_id,))

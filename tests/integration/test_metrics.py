@@ -25,8 +25,12 @@ EVENTS = 600
 
 
 def _samples(text: str, name: str) -> list[tuple[dict[str, str], float]]:
-    return [(sample.labels, sample.value) for family in text_string_to_metric_families(text)
-            for sample in family.samples if sample.name == name]
+    return [
+        (sample.labels, sample.value)
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name
+    ]
 
 
 def _group_lag(group: str) -> dict[int, float]:
@@ -54,9 +58,12 @@ def test_consumer_lag_is_reported_while_behind_and_zero_once_caught_up(
         time.sleep(0.004)  # slow enough that the group is seen behind between batches
 
     consumer = InboxConsumer(
-        name=group, database_url=settings.database_url, schema=scratch_schema,
+        name=group,
+        database_url=settings.database_url,
+        schema=scratch_schema,
         consumer_factory=lambda: new_consumer(settings, topic, group_id=group, client_id=group),
-        handler=slow_handler, lag_interval_seconds=0.1,
+        handler=slow_handler,
+        lag_interval_seconds=0.1,
     )
     assert _group_lag(group) == {}, "no lag is reported before the consumer has measured any"
     thread = threading.Thread(target=consumer.run, daemon=True)
@@ -108,19 +115,25 @@ def _scrape_until(url: str, name: str, labels: dict[str, str], value: float) -> 
 def test_cases_worker_exports_open_cases_by_stage_and_overdue(services_running: Stack) -> None:
     county = f"t{uuid.uuid4().hex[:8]}"
     url = f"{services_running.processes['cases-worker'].url}/metrics"
-    columns = ("case_id, county, city, employer_ref, employer_name, project_ref, project_name, stage, status, "
-               "next_deadline, received_at")
+    columns = (
+        "case_id, county, city, employer_ref, employer_name, project_ref, project_name, stage, status, "
+        "next_deadline, received_at"
+    )
     rows = [  # two in verification (one past its deadline), one in investigation, one closed (not counted)
         (f"{county}-1", "verification", "open", "-1 hour"),
         (f"{county}-2", "verification", "open", "+3 days"),
         (f"{county}-3", "investigation", "open", "+3 days"),
         (f"{county}-4", "verification", "closed", "-1 day"),
     ]
-    with psycopg.connect(services_running.postgres.service_url("cases"), autocommit=True,
-                         options="-c search_path=cases") as conn:
+    with psycopg.connect(
+        services_running.postgres.service_url("cases"), autocommit=True, options="-c search_path=cases"
+    ) as conn:
         for case_id, stage, status, due in rows:
-            conn.execute(f"INSERT INTO ledger ({columns}) VALUES (%s, %s, 'test city', 'e', 'e', 'p', 'p', %s, %s, "
-                         "now() + %s::interval, now())", (case_id, county, stage, status, due))
+            conn.execute(
+                f"INSERT INTO ledger ({columns}) VALUES (%s, %s, 'test city', 'e', 'e', 'p', 'p', %s, %s, "
+                "now() + %s::interval, now())",
+                (case_id, county, stage, status, due),
+            )
         try:
             _scrape_until(url, "anxin_cases_by_stage", {"stage": "verification", "county": county}, 2.0)
             _scrape_until(url, "anxin_cases_by_stage", {"stage": "investigation", "county": county}, 1.0)
@@ -135,12 +148,15 @@ def test_referrals_worker_exports_overdue_handoffs_per_department(services_runni
     department = f"t{uuid.uuid4().hex[:8]}"
     url = f"{services_running.processes['referrals-worker'].url}/metrics"
     rows = [("sent", "-2 hours"), ("acknowledged", "-1 hour"), ("sent", "+2 days"), ("responded", "-1 day")]
-    with psycopg.connect(services_running.postgres.service_url("referrals"), autocommit=True,
-                         options="-c search_path=referrals") as conn:
+    with psycopg.connect(
+        services_running.postgres.service_url("referrals"), autocommit=True, options="-c search_path=referrals"
+    ) as conn:
         for n, (status, due) in enumerate(rows):
-            conn.execute("INSERT INTO handoffs (handoff_id, case_id, county, department, letter_id, status, due_at, "
-                         "created_at) VALUES (%s, %s, 'test', %s, 'none', %s, now() + %s::interval, now())",
-                         (f"{department}-{n}", f"{department}-case", department, status, due))
+            conn.execute(
+                "INSERT INTO handoffs (handoff_id, case_id, county, department, letter_id, status, due_at, "
+                "created_at) VALUES (%s, %s, 'test', %s, 'none', %s, now() + %s::interval, now())",
+                (f"{department}-{n}", f"{department}-case", department, status, due),
+            )
         try:
             _scrape_until(url, "anxin_handoffs_overdue", {"department": department}, 2.0)
         finally:
@@ -152,12 +168,15 @@ def test_workers_export_the_dead_letters_waiting_until_redelivered(services_runn
     labels = {"schema": "cases", "consumer": "cases-ledger"}
     _scrape_until(url, "anxin_dead_letters", labels, 0.0)  # reported at 0 while nothing is set aside
     event_ids = [uuid.uuid4() for _ in range(2)]
-    with psycopg.connect(services_running.postgres.service_url("cases"), autocommit=True,
-                         options="-c search_path=cases") as conn:
+    with psycopg.connect(
+        services_running.postgres.service_url("cases"), autocommit=True, options="-c search_path=cases"
+    ) as conn:
         for n, event_id in enumerate(event_ids):
-            conn.execute("INSERT INTO dead_letters (consumer, event_id, topic, partition, \"offset\", event_type, "
-                         "error, envelope) VALUES ('cases-ledger', %s, 'test', 0, %s, 'test.event', 'test', '{}')",
-                         (event_id, 10**9 + n))
+            conn.execute(
+                'INSERT INTO dead_letters (consumer, event_id, topic, partition, "offset", event_type, '
+                "error, envelope) VALUES ('cases-ledger', %s, 'test', 0, %s, 'test.event', 'test', '{}')",
+                (event_id, 10**9 + n),
+            )
         try:
             _scrape_until(url, "anxin_dead_letters", labels, 2.0)
         finally:

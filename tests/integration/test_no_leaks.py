@@ -38,15 +38,24 @@ def test_no_personal_data_in_events_histories_search_attributes_logs_or_traces(
     complaint_ids: list[str] = []
     for i in range(COMPLAINTS):
         seed = uuid.uuid4().int % 10**7 + i
-        body = complaint(seed, worker_name=f"泄露测试{chr(0x4E00 + seed % 500)}{chr(0x4E00 + i)}",
-                         bank_card="6222021234567890128", id_number=make_id_number(seed), phone=make_phone(seed))
+        body = complaint(
+            seed,
+            worker_name=f"泄露测试{chr(0x4E00 + seed % 500)}{chr(0x4E00 + i)}",
+            bank_card="6222021234567890128",
+            id_number=make_id_number(seed),
+            phone=make_phone(seed),
+        )
         response = httpx.post(f"{base}/v1/complaints", json=body, headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 201, response.text
         complaint_ids.append(response.json()["complaint_id"])
         # The worker follows the complaint, and an inspector reads the complainant: both paths are exercised.
-        httpx.get(f"{base}/v1/complaints/{complaint_ids[-1]}", headers={"X-Tracking-Code": response.json()["tracking_code"]})
-        httpx.get(f"{base}/v1/complaints/{complaint_ids[-1]}/complainant",
-                  headers={"Authorization": f"Bearer {agency_token('inspector-130402')}"})
+        httpx.get(
+            f"{base}/v1/complaints/{complaint_ids[-1]}", headers={"X-Tracking-Code": response.json()["tracking_code"]}
+        )
+        httpx.get(
+            f"{base}/v1/complaints/{complaint_ids[-1]}/complainant",
+            headers={"Authorization": f"Bearer {agency_token('inspector-130402')}"},
+        )
         secrets += _secrets_of(body)
     # One bank card is shared by every complaint above; keep the list unique.
     secrets = sorted(set(secrets))
@@ -73,9 +82,14 @@ def test_no_personal_data_in_events_histories_search_attributes_logs_or_traces(
 
     stored = asyncio.run(histories())
 
-    consumer = KafkaConsumer(*Topics.all(), **client_options(stack.client_settings()),
-                             auto_offset_reset="earliest", enable_auto_commit=False, group_id=None,
-                             consumer_timeout_ms=3000)
+    consumer = KafkaConsumer(
+        *Topics.all(),
+        **client_options(stack.client_settings()),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=3000,
+    )
     messages = [m for m in consumer]
     consumer.close()
     assert len(messages) >= COMPLAINTS
@@ -90,8 +104,11 @@ def test_no_personal_data_in_events_histories_search_attributes_logs_or_traces(
     leaks: list[str] = []
     for secret in secrets:
         needle = secret.encode()
-        leaks += [f"kafka {m.topic}@{m.offset}" for m in messages
-                  if needle in (m.value or b"") or needle in (m.key or b"") or any(needle in v for _, v in m.headers)]
+        leaks += [
+            f"kafka {m.topic}@{m.offset}"
+            for m in messages
+            if needle in (m.value or b"") or needle in (m.key or b"") or any(needle in v for _, v in m.headers)
+        ]
         leaks += [f"temporal history/search attributes ({secret[:2]}…)" for text in stored if secret in text]
         leaks += [f"file {Path(p).name}" for p in files if needle in Path(p).read_bytes()]
     assert leaks == []

@@ -44,8 +44,12 @@ from workflows.worker import WORKFLOWS
 def filed(stack: Stack, agency_token: Callable[[str], str]) -> tuple[dict[str, str], dict[str, str]]:
     stack.start_processes(PROCESSES, timeout=120)
     body = complaint(uuid.uuid4().int % 10**7)
-    response = httpx.post(f"{stack.processes['intake-api'].url}/v1/complaints", json=body,
-                          headers={"Authorization": f"Bearer {agency_token('clerk-130402')}"}, timeout=30)
+    response = httpx.post(
+        f"{stack.processes['intake-api'].url}/v1/complaints",
+        json=body,
+        headers={"Authorization": f"Bearer {agency_token('clerk-130402')}"},
+        timeout=30,
+    )
     assert response.status_code == 201, response.text
     return response.json(), body
 
@@ -74,7 +78,9 @@ async def _wait_for_verification(case: WorkflowHandle[Any, Any]) -> None:
     raise AssertionError("the case never waited for verification")
 
 
-async def test_case_show_tells_the_story_and_what_it_waits_for(stack: Stack, filed: tuple[dict[str, str], dict[str, str]]) -> None:
+async def test_case_show_tells_the_story_and_what_it_waits_for(
+    stack: Stack, filed: tuple[dict[str, str], dict[str, str]]
+) -> None:
     answer, _ = filed
     client = await keyed_client(stack)
     await _wait_started(client, answer["complaint_id"])
@@ -99,8 +105,14 @@ async def test_case_show_tells_the_story_and_what_it_waits_for(stack: Stack, fil
     assert "…" not in result.stdout and max(map(len, result.stdout.splitlines())) <= 80, result.stdout
 
     # The same for scripts: one JSON document, in its documented shape.
-    result = anxin(stack, "case", "show", answer["complaint_id"], "--json",
-                   env={"KAFKA_BOOTSTRAP_SERVERS": stack.kafka.bootstrap_servers})
+    result = anxin(
+        stack,
+        "case",
+        "show",
+        answer["complaint_id"],
+        "--json",
+        env={"KAFKA_BOOTSTRAP_SERVERS": stack.kafka.bootstrap_servers},
+    )
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     jsonschema_rs.validate(SHAPES["case show"], document)
@@ -109,7 +121,9 @@ async def test_case_show_tells_the_story_and_what_it_waits_for(stack: Stack, fil
     assert any(w.startswith("deadline") for w in document["waiting_for"]), document["waiting_for"]
 
 
-async def test_live_histories_replay_against_the_current_code(stack: Stack, filed: tuple[dict[str, str], dict[str, str]]) -> None:
+async def test_live_histories_replay_against_the_current_code(
+    stack: Stack, filed: tuple[dict[str, str], dict[str, str]]
+) -> None:
     client = await keyed_client(stack)
     await _wait_started(client, filed[0]["complaint_id"])
     results = await replay(client, list(WORKFLOWS), query="WorkflowType = 'ComplaintLifecycle'", limit=20)
@@ -143,13 +157,17 @@ async def test_one_trace_runs_from_the_request_through_relay_consumer_workflow_a
     # The inspector accepts and confirms the arrears: the case workflow (started from the complaint's
     # workflow, in its trace) orders payment through the cases service.
     complaint = client.get_workflow_handle(complaint_workflow_id(answer["complaint_id"]))
-    await complaint.execute_update(Updates.DECIDE_ACCEPTANCE, AcceptanceDecision(
-        decision=AcceptanceDecisionKind.ACCEPT, decided_by="inspector-130402"))
+    await complaint.execute_update(
+        Updates.DECIDE_ACCEPTANCE,
+        AcceptanceDecision(decision=AcceptanceDecisionKind.ACCEPT, decided_by="inspector-130402"),
+    )
     case_id = (await complaint.query(Queries.STATUS))["case_id"]
     case = client.get_workflow_handle(case_workflow_id(case_id))
     await _wait_for_verification(case)
-    await case.execute_update(Updates.RECORD_VERIFICATION, VerificationResult(
-        outcome=VerificationOutcome.WAGE_ARREARS, verified_by="inspector-130402"))
+    await case.execute_update(
+        Updates.RECORD_VERIFICATION,
+        VerificationResult(outcome=VerificationOutcome.WAGE_ARREARS, verified_by="inspector-130402"),
+    )
 
     wanted = {"intake-api", "intake-relay", "intake-worker", "lifecycle-worker", "cases-api"}
     deadline = time.monotonic() + 60
@@ -162,13 +180,20 @@ async def test_one_trace_runs_from_the_request_through_relay_consumer_workflow_a
             break
         time.sleep(1)
     assert wanted <= processes, processes
-    submission_trace = next(s["context"]["trace_id"] for s in spans if s["resource"]["attributes"]["service.name"] == "intake-api"
-                            and s["name"].startswith("POST"))
-    in_trace = {s["resource"]["attributes"]["service.name"] for s in spans if s["context"]["trace_id"] == submission_trace}
+    submission_trace = next(
+        s["context"]["trace_id"]
+        for s in spans
+        if s["resource"]["attributes"]["service.name"] == "intake-api" and s["name"].startswith("POST")
+    )
+    in_trace = {
+        s["resource"]["attributes"]["service.name"] for s in spans if s["context"]["trace_id"] == submission_trace
+    }
     assert wanted <= in_trace, in_trace
 
 
-async def test_metrics_of_the_api_relay_and_temporal_sdk(stack: Stack, filed: tuple[dict[str, str], dict[str, str]]) -> None:
+async def test_metrics_of_the_api_relay_and_temporal_sdk(
+    stack: Stack, filed: tuple[dict[str, str], dict[str, str]]
+) -> None:
     client = await keyed_client(stack)
     await _wait_started(client, filed[0]["complaint_id"])
     api = httpx.get(f"{stack.processes['intake-api'].url}/metrics").text
@@ -187,13 +212,27 @@ async def test_stuck_lists_a_deliberately_overdue_handoff(stack: Stack, agency_t
     from services.common.lifecycle_config import load_lifecycle_config
     from services.contracts.lifecycle import COMPLAINT_WORKFLOW_TYPE, ComplaintInput, TaskQueues
 
-    stack.start_processes([*PROCESSES, "cases-api", "cases-relay", "cases-worker", "referrals-api", "referrals-relay",
-                           "referrals-worker"], timeout=180)
+    stack.start_processes(
+        [
+            *PROCESSES,
+            "cases-api",
+            "cases-relay",
+            "cases-worker",
+            "referrals-api",
+            "referrals-relay",
+            "referrals-worker",
+        ],
+        timeout=180,
+    )
     # A complaint filed the usual way gives the services the case's facts (employer, project, county).
     seed = uuid.uuid4().int % 10**7
     body = complaint(seed, employer_name=f"邯郸市超期交办测试有限公司{seed}")
-    filed = httpx.post(f"{stack.processes['intake-api'].url}/v1/complaints", json=body,
-                       headers={"Authorization": f"Bearer {agency_token('clerk-130402')}"}, timeout=30).json()
+    filed = httpx.post(
+        f"{stack.processes['intake-api'].url}/v1/complaints",
+        json=body,
+        headers={"Authorization": f"Bearer {agency_token('clerk-130402')}"},
+        timeout=30,
+    ).json()
     client = await keyed_client(stack)
     await _wait_started(client, filed["complaint_id"])
     first = await client.get_workflow_handle(complaint_workflow_id(filed["complaint_id"])).query(Queries.STATUS)
@@ -204,19 +243,35 @@ async def test_stuck_lists_a_deliberately_overdue_handoff(stack: Stack, agency_t
     complaint_id = f"TS-20261128-{uuid.uuid4().hex[:6].upper()}"
     await client.start_workflow(
         COMPLAINT_WORKFLOW_TYPE,
-        ComplaintInput(complaint_id=complaint_id, case_id=first["case_id"], county="130402",
-                       employer_ref=first.get("employer_ref") or f"E-{seed}", project_ref=first.get("project_ref") or "P-1",
-                       complainant_ref="phone_demo", received_at=datetime.now(UTC), amount_owed=Decimal("50000"),
-                       workers_affected=20, months_owed=3, config=config),
-        id=complaint_workflow_id(complaint_id), task_queue=TaskQueues.LIFECYCLE,
+        ComplaintInput(
+            complaint_id=complaint_id,
+            case_id=first["case_id"],
+            county="130402",
+            employer_ref=first.get("employer_ref") or f"E-{seed}",
+            project_ref=first.get("project_ref") or "P-1",
+            complainant_ref="phone_demo",
+            received_at=datetime.now(UTC),
+            amount_owed=Decimal("50000"),
+            workers_affected=20,
+            months_owed=3,
+            config=config,
+        ),
+        id=complaint_workflow_id(complaint_id),
+        task_queue=TaskQueues.LIFECYCLE,
     )
     handle = client.get_workflow_handle(complaint_workflow_id(complaint_id))
-    await handle.execute_update(Updates.DECIDE_ACCEPTANCE, AcceptanceDecision(
-        decision=AcceptanceDecisionKind.ACCEPT, decided_by="inspector-130402"))
+    await handle.execute_update(
+        Updates.DECIDE_ACCEPTANCE,
+        AcceptanceDecision(decision=AcceptanceDecisionKind.ACCEPT, decided_by="inspector-130402"),
+    )
     case = client.get_workflow_handle(case_workflow_id(first["case_id"]))
     await _wait_for_verification(case)
-    await case.execute_update(Updates.RECORD_VERIFICATION, VerificationResult(
-        outcome=VerificationOutcome.PROJECT_PAYMENT_DISPUTE, verified_by="inspector-130402", department="housing"))
+    await case.execute_update(
+        Updates.RECORD_VERIFICATION,
+        VerificationResult(
+            outcome=VerificationOutcome.PROJECT_PAYMENT_DISPUTE, verified_by="inspector-130402", department="housing"
+        ),
+    )
 
     deadline = time.monotonic() + 90
     rows: list[dict[str, str]] = []
@@ -240,8 +295,9 @@ def test_stuck_lists_events_set_aside_by_the_consumers(stack: Stack) -> None:
     subject = f"TS-20261128-{uuid.uuid4().hex[:6].upper()}"
     # A complaint event without the facts its consumers need: neither the workflow starter nor the case
     # ledger can ever apply it, so each sets it aside, and the complaint moves no further until replayed.
-    event = EventEnvelope(type="complaint.submitted", subject=subject, producer="intake",
-                          payload={"complaint_id": subject})
+    event = EventEnvelope(
+        type="complaint.submitted", subject=subject, producer="intake", payload={"complaint_id": subject}
+    )
     producer = KafkaProducer(**client_options(stack.client_settings()))
     producer.send(Topics.INTAKE_COMPLAINTS, key=subject.encode(), value=event.to_bytes()).get(timeout=30)
     producer.close()
@@ -268,11 +324,14 @@ def test_stuck_lists_events_set_aside_by_the_consumers(stack: Stack) -> None:
     # consumer of complaint events running in this stack set it aside, so which ones is read, not assumed.)
     def set_aside_at() -> dict[str, Any]:
         with psycopg.connect(f"postgresql://postgres@127.0.0.1:{stack.ports.postgres}/anxin", autocommit=True) as conn:
-            return {f"{service}/{consumer}": failed_at for service in SERVICES
-                    if conn.execute("SELECT to_regclass(%s)", (f"{service}.dead_letters",)).fetchone() != (None,)
-                    for consumer, failed_at in conn.execute(
-                        f"SELECT consumer, failed_at FROM {service}.dead_letters WHERE event_id = %s",
-                        (event.event_id,)).fetchall()}
+            return {
+                f"{service}/{consumer}": failed_at
+                for service in SERVICES
+                if conn.execute("SELECT to_regclass(%s)", (f"{service}.dead_letters",)).fetchone() != (None,)
+                for consumer, failed_at in conn.execute(
+                    f"SELECT consumer, failed_at FROM {service}.dead_letters WHERE event_id = %s", (event.event_id,)
+                ).fetchall()
+            }
 
     def wait_set_aside_again(since: dict[str, Any], consumers: set[str]) -> dict[str, Any]:
         for _ in range(60):
@@ -307,28 +366,37 @@ async def test_redeliver_hands_an_event_set_aside_back_to_its_consumer_once(
     # The workflow starter is away while a complaint is filed, and its inbox is then made to say it set the
     # complaint's event aside, as a since-fixed bug in it would have: back, it skips the event as done.
     stack.stop_process("intake-worker")
-    response = httpx.post(f"{stack.processes['intake-api'].url}/v1/complaints",
-                          json=complaint(uuid.uuid4().int % 10**7),
-                          headers={"Authorization": f"Bearer {agency_token('clerk-130402')}"}, timeout=30)
+    response = httpx.post(
+        f"{stack.processes['intake-api'].url}/v1/complaints",
+        json=complaint(uuid.uuid4().int % 10**7),
+        headers={"Authorization": f"Bearer {agency_token('clerk-130402')}"},
+        timeout=30,
+    )
     assert response.status_code == 201, response.text
     complaint_id = response.json()["complaint_id"]
     intake_db = stack.postgres.service_url("intake")
     with psycopg.connect(intake_db, options="-c search_path=intake", autocommit=True) as conn:
         for _ in range(60):
-            row = conn.execute("SELECT event_id, topic, event_type, envelope, sent_at FROM outbox "
-                               "WHERE message_key = %s AND event_type = 'complaint.submitted'", (complaint_id,)).fetchone()
+            row = conn.execute(
+                "SELECT event_id, topic, event_type, envelope, sent_at FROM outbox "
+                "WHERE message_key = %s AND event_type = 'complaint.submitted'",
+                (complaint_id,),
+            ).fetchone()
             if row is not None and row[4] is not None:
                 break
             time.sleep(0.5)
         assert row is not None and row[4] is not None, "the relay never published the complaint"
         event_id, topic, event_type, envelope, _ = row
         with conn.transaction():
-            conn.execute("INSERT INTO inbox (consumer, event_id, topic, partition, \"offset\") VALUES (%s, %s, %s, 0, 0)",
-                         ("intake-workflow-starter", event_id, topic))
-            conn.execute("INSERT INTO dead_letters (consumer, event_id, topic, partition, \"offset\", event_type, "
-                         "error, envelope) VALUES (%s, %s, %s, 0, 0, %s, %s, %s)",
-                         ("intake-workflow-starter", event_id, topic, event_type, "KeyError: 'amount_owed'",
-                          Jsonb(envelope)))
+            conn.execute(
+                'INSERT INTO inbox (consumer, event_id, topic, partition, "offset") VALUES (%s, %s, %s, 0, 0)',
+                ("intake-workflow-starter", event_id, topic),
+            )
+            conn.execute(
+                'INSERT INTO dead_letters (consumer, event_id, topic, partition, "offset", event_type, '
+                "error, envelope) VALUES (%s, %s, %s, 0, 0, %s, %s, %s)",
+                ("intake-workflow-starter", event_id, topic, event_type, "KeyError: 'amount_owed'", Jsonb(envelope)),
+            )
     stack.restart_process("intake-worker")
 
     for _ in range(60):
@@ -353,16 +421,19 @@ async def test_redeliver_hands_an_event_set_aside_back_to_its_consumer_once(
     with psycopg.connect(intake_db, options="-c search_path=intake", autocommit=True) as conn:
         # The starter records the event in its inbox just after the start it made.
         for _ in range(60):
-            started = conn.execute("SELECT count(*) FROM workflow_starts WHERE complaint_id = %s",
-                                   (complaint_id,)).fetchone()
+            started = conn.execute(
+                "SELECT count(*) FROM workflow_starts WHERE complaint_id = %s", (complaint_id,)
+            ).fetchone()
             if started == (1,):
                 break
             time.sleep(0.5)
         assert started == (1,)
         assert conn.execute("SELECT count(*) FROM dead_letters WHERE event_id = %s", (event_id,)).fetchone() == (0,)
         assert conn.execute("SELECT count(*) FROM outbox WHERE event_id = %s", (event_id,)).fetchone() == (1,)
-        audit = conn.execute("SELECT actor, role, detail FROM audit_log WHERE action = 'dead_letter.redelivered' "
-                             "AND subject = %s", (complaint_id,)).fetchall()
+        audit = conn.execute(
+            "SELECT actor, role, detail FROM audit_log WHERE action = 'dead_letter.redelivered' AND subject = %s",
+            (complaint_id,),
+        ).fetchall()
     # Applied once by the consumer that had set it aside; skipped by the case ledger, which had applied it.
     assert _consumer_count(stack, "intake-worker", "applied", "intake-workflow-starter") == 1
     for _ in range(60):

@@ -136,8 +136,11 @@ def test_consumer_dying_before_its_offset_commit_applies_nothing_twice(
     thread = threading.Thread(target=consumer.run, daemon=True)
     thread.start()
     try:
-        _wait(lambda: _effect_counts(settings, scratch_schema)[0] >= 500 and crashes["left"] == 0, 90,
-              "every effect after two crashes")
+        _wait(
+            lambda: _effect_counts(settings, scratch_schema)[0] >= 500 and crashes["left"] == 0,
+            90,
+            "every effect after two crashes",
+        )
         _wait(lambda: consumer.status.duplicates_total > 0, 30, "the redelivered events to be recognised")
         total, distinct = _effect_counts(settings, scratch_schema)
         assert (total, distinct) == (500, 500)
@@ -155,16 +158,19 @@ def test_events_that_can_never_be_applied_are_set_aside_and_the_rest_flow(
     apply_migrations(intake_url, "intake", INTAKE.migrations)
     # Written as a producer that skips the contract would (add_event refuses them): a payload its class does
     # not accept, a version no class is known for, and a type no class is known for.
-    poison = [EventEnvelope(type=Counted.TYPE, subject="c", producer="test", payload={"n": "poison"}),
-              EventEnvelope(type=Counted.TYPE, version=2, subject="c", producer="test", payload={"n": 1}),
-              EventEnvelope(type="test.unheard-of", subject="c", producer="test", payload={"n": 1})]
+    poison = [
+        EventEnvelope(type=Counted.TYPE, subject="c", producer="test", payload={"n": "poison"}),
+        EventEnvelope(type=Counted.TYPE, version=2, subject="c", producer="test", payload={"n": 1}),
+        EventEnvelope(type="test.unheard-of", subject="c", producer="test", payload={"n": 1}),
+    ]
     with psycopg.connect(intake_url, options="-c search_path=intake") as conn:
         for envelope in poison:
             with pytest.raises((ValidationError, UnknownEvent)):
                 add_event(conn, topic, envelope)
-            conn.execute("INSERT INTO outbox (event_id, topic, message_key, event_type, envelope) "
-                         "VALUES (%s, %s, %s, %s, %s)", (envelope.event_id, topic, envelope.subject, envelope.type,
-                                                         Jsonb(envelope.model_dump(mode="json"))))
+            conn.execute(
+                "INSERT INTO outbox (event_id, topic, message_key, event_type, envelope) VALUES (%s, %s, %s, %s, %s)",
+                (envelope.event_id, topic, envelope.subject, envelope.type, Jsonb(envelope.model_dump(mode="json"))),
+            )
         for n in range(50):
             add_event(conn, topic, EventEnvelope.wrap(Counted(n=n), subject="c", producer="test"))
     if not stack.is_running("intake-relay"):

@@ -36,8 +36,10 @@ def test_every_process_serves_every_problem_type(processes: dict[str, str]) -> N
         with httpx.Client(base_url=url, timeout=30) as client:
             for problem_type in types:
                 page = client.get(problem_type)
-                assert page.status_code == 200 and page.headers["content-type"].startswith("text/html"), \
-                    (name, problem_type)
+                assert page.status_code == 200 and page.headers["content-type"].startswith("text/html"), (
+                    name,
+                    problem_type,
+                )
 
 
 def test_a_refusal_s_type_resolves_on_the_process_that_answered(
@@ -50,14 +52,19 @@ def test_a_refusal_s_type_resolves_on_the_process_that_answered(
         assert missing.status_code == 404 and missing.json()["type"] == "/problems/not-found", name
         assert follow(missing).status_code == 200
     intake = processes["intake-api"]
-    invalid = httpx.post(f"{intake}/v1/complaints", json=complaint(7, phone="12"), timeout=30,
-                         headers={"Authorization": f"Bearer {agency_token('clerk-130402')}"})
+    invalid = httpx.post(
+        f"{intake}/v1/complaints",
+        json=complaint(7, phone="12"),
+        timeout=30,
+        headers={"Authorization": f"Bearer {agency_token('clerk-130402')}"},
+    )
     assert invalid.status_code == 422 and invalid.json()["type"] == "/problems/invalid-complaint", invalid.text
     assert "The complaint is not valid" in follow(invalid).text
     unauthenticated = httpx.get(f"{processes['cases-api']}/v1/cases", timeout=30)
     assert unauthenticated.status_code == 401 and follow(unauthenticated).status_code == 200
-    not_issuer = httpx.post(f"{processes['sanctions-api']}/oauth/token", data={"grant_type": "client_credentials"},
-                            timeout=30)
+    not_issuer = httpx.post(
+        f"{processes['sanctions-api']}/oauth/token", data={"grant_type": "client_credentials"}, timeout=30
+    )
     assert not_issuer.json()["type"] == "/problems/not-the-token-issuer", not_issuer.text
     assert follow(not_issuer).status_code == 200
     too_large = httpx.post(f"{processes['console']}/", content=b"x" * (64 * 1024 * 1024), timeout=60)

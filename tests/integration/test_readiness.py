@@ -18,8 +18,17 @@ from services.common.settings import CommonSettings
 from services.contracts.events import EventEnvelope
 from tests.support.events import Marked
 
-NEEDS_KAFKA = ["cases-api", "referrals-api", "sanctions-api", "intake-relay", "cases-relay", "referrals-relay",
-               "sanctions-relay", "monitoring-relay", "webhooks-dispatcher"]
+NEEDS_KAFKA = [
+    "cases-api",
+    "referrals-api",
+    "sanctions-api",
+    "intake-relay",
+    "cases-relay",
+    "referrals-relay",
+    "sanctions-relay",
+    "monitoring-relay",
+    "webhooks-dispatcher",
+]
 
 
 def _ready(stack: Stack, name: str) -> tuple[int, dict[str, Any]]:
@@ -49,7 +58,9 @@ def _unsent(stack: Stack, marker: str) -> int:
         return int(row[0])
 
 
-def test_kafka_outage_turns_readiness_503_with_reason_and_back(services_running: Stack, settings: CommonSettings) -> None:
+def test_kafka_outage_turns_readiness_503_with_reason_and_back(
+    services_running: Stack, settings: CommonSettings
+) -> None:
     stack = services_running
     for name in ["intake-api", *NEEDS_KAFKA]:
         assert _ready(stack, name)[0] == 200, name

@@ -28,7 +28,9 @@ def test_schema_and_shards_in_the_stacks_postgresql(stack: Stack, temporal_serve
         row = conn.execute("SELECT count(*) FROM shards").fetchone()
         assert row is not None and row[0] == NUM_HISTORY_SHARDS
     with psycopg.connect(f"{base}/temporal_visibility") as conn:
-        assert conn.execute("SELECT to_regclass('public.executions_visibility')").fetchone() == ("executions_visibility",)
+        assert conn.execute("SELECT to_regclass('public.executions_visibility')").fetchone() == (
+            "executions_visibility",
+        )
     # A second preparation (a restart) finds everything in place and changes nothing.
     temporal_server.prepare_databases(ensure_built())
 
@@ -39,17 +41,25 @@ async def test_workflow_round_trip_and_visibility_query(temporal_server: Tempora
     complaint_id = f"c-{uuid.uuid4().hex[:10]}"
     async with Worker(client, task_queue=queue, workflows=[RoundTripWorkflow], activities=[greet]):
         handle = await client.start_workflow(
-            RoundTripWorkflow.run, args=["worker", 30], id=f"test:{queue}", task_queue=queue,
-            search_attributes=TypedSearchAttributes([
-                SearchAttributePair(SA_COMPLAINT_ID, complaint_id), SearchAttributePair(SA_STAGE, "intake"),
-            ]),
+            RoundTripWorkflow.run,
+            args=["worker", 30],
+            id=f"test:{queue}",
+            task_queue=queue,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(SA_COMPLAINT_ID, complaint_id),
+                    SearchAttributePair(SA_STAGE, "intake"),
+                ]
+            ),
         )
         await handle.signal(RoundTripWorkflow.approve)
         assert await handle.result() == "你好, worker: approved"
 
     # Advanced visibility on PostgreSQL: the project's search attributes answer list queries. Visibility is
     # written after the workflow closes, so poll briefly.
-    query = f'{SA_COMPLAINT_ID.name} = "{complaint_id}" AND {SA_STAGE.name} = "intake" AND ExecutionStatus = "Completed"'
+    query = (
+        f'{SA_COMPLAINT_ID.name} = "{complaint_id}" AND {SA_STAGE.name} = "intake" AND ExecutionStatus = "Completed"'
+    )
     found: list[str] = []
     for _ in range(40):
         found = [wf.id async for wf in client.list_workflows(query)]

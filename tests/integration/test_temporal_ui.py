@@ -39,8 +39,11 @@ def codec_endpoint(stack: Stack) -> Iterator[str]:
         CODEC_PROCESS,
         [sys.executable, "-m", "services.common.codec_server"],
         stack.ports.codec_server + 100,
-        {**stack.engine_env(), "ANXIN_CODEC_PATH_TOKEN": codec_path_token(stack.data_dir),
-         "ANXIN_TEMPORAL_UI_ORIGIN": f"http://127.0.0.1:{stack.ports.temporal_ui + 100}"},
+        {
+            **stack.engine_env(),
+            "ANXIN_CODEC_PATH_TOKEN": codec_path_token(stack.data_dir),
+            "ANXIN_TEMPORAL_UI_ORIGIN": f"http://127.0.0.1:{stack.ports.temporal_ui + 100}",
+        },
     )
     stack.start_process(spec)
     try:
@@ -97,13 +100,17 @@ async def test_namespaces_and_a_workflow_through_the_ui_decoded_by_the_codec_ser
 
     # A workflow started on Temporal Server with the project's converter (payloads encrypted), no worker.
     keys = stack.development_secrets()
-    client = await connect(CommonSettings(temporal_address=temporal_server.address, temporal_namespace="default",
-                                          payload_keys=keys["ANXIN_PAYLOAD_KEYS"],
-                                          payload_key_id=keys["ANXIN_PAYLOAD_KEY_ID"]))
+    client = await connect(
+        CommonSettings(
+            temporal_address=temporal_server.address,
+            temporal_namespace="default",
+            payload_keys=keys["ANXIN_PAYLOAD_KEYS"],
+            payload_key_id=keys["ANXIN_PAYLOAD_KEY_ID"],
+        )
+    )
     queue = f"test-{uuid.uuid4().hex[:8]}"
     name = f"worker-{uuid.uuid4().hex[:6]}"
-    handle = await client.start_workflow(RoundTripWorkflow.run, args=[name, 30], id=f"test:{queue}",
-                                         task_queue=queue)
+    handle = await client.start_workflow(RoundTripWorkflow.run, args=[name, 30], id=f"test:{queue}", task_queue=queue)
     try:
         # The list the UI's workflow page shows (visibility is written asynchronously: poll briefly).
         found: list[str] = []
@@ -122,13 +129,23 @@ async def test_namespaces_and_a_workflow_through_the_ui_decoded_by_the_codec_ser
 
         # What the page does with them: post them to the codec server from the UI's origin.
         origin = {"Origin": temporal_ui.origin}
-        preflight = httpx.options(f"{codec_endpoint}/decode", timeout=10, headers={
-            **origin, "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "content-type,x-namespace"})
+        preflight = httpx.options(
+            f"{codec_endpoint}/decode",
+            timeout=10,
+            headers={
+                **origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type,x-namespace",
+            },
+        )
         assert preflight.status_code == 200
         assert preflight.headers["access-control-allow-origin"] == temporal_ui.origin
-        decoded = httpx.post(f"{codec_endpoint}/decode", json={"payloads": payloads}, timeout=10,
-                             headers={**origin, "X-Namespace": "default"})
+        decoded = httpx.post(
+            f"{codec_endpoint}/decode",
+            json={"payloads": payloads},
+            timeout=10,
+            headers={**origin, "X-Namespace": "default"},
+        )
         assert decoded.status_code == 200, decoded.text
         assert decoded.headers["access-control-allow-origin"] == temporal_ui.origin
         plain = [base64.b64decode(p["data"]) for p in decoded.json()["payloads"]]

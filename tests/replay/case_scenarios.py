@@ -30,8 +30,14 @@ from tests.unit.workflows.harness import Harness
 async def _grown(h: Harness, case_id: str, amount: int, workers: int, total: int, total_workers: int) -> None:
     """A complaint joins the verified case; the inspector confirms the case's new totals."""
     await h.accepted_complaint(case_id=case_id, amount=Decimal(amount), workers=workers, months=2)
-    await h.update(h.case(case_id), Updates.CONFIRM_FIGURES, FiguresConfirmation(
-        confirmed_amount=Decimal(total), confirmed_workers=total_workers, confirmed_by="inspector-7"), CaseStatus)
+    await h.update(
+        h.case(case_id),
+        Updates.CONFIRM_FIGURES,
+        FiguresConfirmation(
+            confirmed_amount=Decimal(total), confirmed_workers=total_workers, confirmed_by="inspector-7"
+        ),
+        CaseStatus,
+    )
 
 
 async def case_grew(h: Harness) -> dict[str, Any]:
@@ -39,9 +45,17 @@ async def case_grew(h: Harness) -> dict[str, Any]:
     whole case and referred; an eleventh joins after the refusal (an amended order whose time passes unpaid: the
     threshold assessed again); then paid in full, the police told, and declining."""
     complaint, case_id = await h.accepted_complaint(amount=Decimal(36000), workers=9, months=2)
-    await h.update(h.case(case_id), Updates.RECORD_VERIFICATION, VerificationResult(
-        outcome=VerificationOutcome.WAGE_ARREARS, verified_by="inspector-7", confirmed_amount=Decimal(36000),
-        confirmed_workers=9), CaseStatus)
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_VERIFICATION,
+        VerificationResult(
+            outcome=VerificationOutcome.WAGE_ARREARS,
+            verified_by="inspector-7",
+            confirmed_amount=Decimal(36000),
+            confirmed_workers=9,
+        ),
+        CaseStatus,
+    )
     await serve(h, case_id)
     await _grown(h, case_id, 4000, 1, 40000, 10)
 
@@ -57,8 +71,9 @@ async def case_grew(h: Harness) -> dict[str, Any]:
         status = await h.case_status(case_id)
         return status if name in status.deadlines else None
 
-    await h.skip_to((await h.eventually(lambda: with_deadline("order.late_record"))).deadlines[
-        "order.late_record"].fire_at)
+    await h.skip_to(
+        (await h.eventually(lambda: with_deadline("order.late_record"))).deadlines["order.late_record"].fire_at
+    )
 
     await approve_referral(h.case(case_id))
 
@@ -75,10 +90,18 @@ async def case_grew(h: Harness) -> dict[str, Any]:
         return status.threshold is not None and status.threshold.workers == 11
 
     await h.eventually(reassessed)
-    await h.update(h.case(case_id), Updates.RECORD_PAYMENT, PaymentRecord(
-        payment_id="all", amount=Decimal(43000), recorded_by="inspector-7"), CaseStatus)
-    await h.update(h.case(case_id), Updates.RECORD_POLICE_DECISION, PoliceDecisionRecord(
-        decision=PoliceDecision.DECLINED, recorded_by="inspector-7"), CaseStatus)
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_PAYMENT,
+        PaymentRecord(payment_id="all", amount=Decimal(43000), recorded_by="inspector-7"),
+        CaseStatus,
+    )
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_POLICE_DECISION,
+        PoliceDecisionRecord(decision=PoliceDecision.DECLINED, recorded_by="inspector-7"),
+        CaseStatus,
+    )
     await h.result(h.case(case_id))
     await callback(h, complaint)
     return {"case": h.case(case_id)}
@@ -88,8 +111,12 @@ async def merged_before_verification(h: Harness) -> dict[str, Any]:
     """A case not yet verified is merged into another: its complaint moves to the survivor and later leaves it."""
     _, survivor = await h.accepted_complaint(amount=Decimal(6000), workers=1)
     moved, absorbed = await h.accepted_complaint(amount=Decimal(3000), workers=2)
-    await h.update(h.case(absorbed), Updates.MERGE_INTO, CaseMergeRequest(
-        into_case_id=survivor, merged_by="inspector-7", reason="同一项目"), CaseStatus)
+    await h.update(
+        h.case(absorbed),
+        Updates.MERGE_INTO,
+        CaseMergeRequest(into_case_id=survivor, merged_by="inspector-7", reason="同一项目"),
+        CaseStatus,
+    )
     await h.result(h.case(absorbed))
 
     async def moved_in() -> bool:
@@ -120,8 +147,12 @@ async def parked_and_retried(h: Harness) -> dict[str, Any]:
     h.services.refusing.clear()
     await h.case(case_id).signal(Signals.RETRY_REFUSED_STEP)
     await serve(h, case_id)
-    await h.update(h.case(case_id), Updates.RECORD_PAYMENT, PaymentRecord(
-        payment_id="p1", amount=Decimal(9000), recorded_by="inspector-7"), CaseStatus)
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_PAYMENT,
+        PaymentRecord(payment_id="p1", amount=Decimal(9000), recorded_by="inspector-7"),
+        CaseStatus,
+    )
     await h.result(h.case(case_id))
     await callback(h, complaint)
     return {"case": h.case(case_id)}

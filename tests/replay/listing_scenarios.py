@@ -53,19 +53,26 @@ async def calendar_entered_during_defence(client: Client, queue: str) -> Workflo
     enters 2027 (`calendar_updated`); then the wages are paid in full and the employer is left off."""
     listing_id = f"BL-{uuid.uuid4().hex[:10].upper()}"
     listing = BlacklistInput(
-        listing_id=listing_id, case_id=f"C-{uuid.uuid4().hex[:10].upper()}", county="130402",
-        employer_ref="E-91130400MA0000001X", ground=ListingGround.CRIMINAL_THRESHOLD,
-        basis="12 名劳动者，未付合计 60000 元", amount=Decimal("60000.00"),
-        proposed_at=datetime(2026, 12, 10, 2, 0, tzinfo=UTC), config=BlacklistConfig(defence_days=30),
+        listing_id=listing_id,
+        case_id=f"C-{uuid.uuid4().hex[:10].upper()}",
+        county="130402",
+        employer_ref="E-91130400MA0000001X",
+        ground=ListingGround.CRIMINAL_THRESHOLD,
+        basis="12 名劳动者，未付合计 60000 元",
+        amount=Decimal("60000.00"),
+        proposed_at=datetime(2026, 12, 10, 2, 0, tzinfo=UTC),
+        config=BlacklistConfig(defence_days=30),
     )
-    handle = await client.start_workflow(BlacklistWorkflow.run, listing, id=listing_workflow_id(listing_id),
-                                         task_queue=queue)
+    handle = await client.start_workflow(
+        BlacklistWorkflow.run, listing, id=listing_workflow_id(listing_id), task_queue=queue
+    )
     assert await _timeline_has(handle, "notice")
     await handle.signal(ListingSignals.CALENDAR_UPDATED, CalendarConfig(years=[arrangement_2027()]))
     # Code that handles the signal recomputes the period; code from before it ignores the signal.
     await _timeline_has(handle, "deadline.recomputed", tries=20)
-    await handle.signal(ListingSignals.CORRECTION_REPORTED,
-                        CorrectionReport(correction_id="CORR-1", amount=Decimal("60000.00")))
+    await handle.signal(
+        ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="CORR-1", amount=Decimal("60000.00"))
+    )
     await handle.result()
     return handle
 

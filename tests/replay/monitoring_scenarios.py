@@ -39,9 +39,15 @@ MonitoringScenario = Callable[[WorkflowEnvironment, str], Awaitable[tuple[FakeMo
 
 
 def _input(fake: FakeMonitoring, **changes: Any) -> MonitoringInput:
-    return MonitoringInput.model_validate({
-        "project_id": fake.project.project_id, "planned_end_date": fake.project.planned_end_date,
-        "first_month": NOV, "guarantee_days": 30, **changes})
+    return MonitoringInput.model_validate(
+        {
+            "project_id": fake.project.project_id,
+            "planned_end_date": fake.project.planned_end_date,
+            "first_month": NOV,
+            "guarantee_days": 30,
+            **changes,
+        }
+    )
 
 
 async def _until(condition: Callable[[], bool]) -> None:
@@ -64,8 +70,11 @@ def missed_payroll_paid_late() -> tuple[FakeMonitoring, MonitoringScenario]:
 
     async def scenario(env: WorkflowEnvironment, queue: str) -> tuple[FakeMonitoring, WorkflowHandle[Any, Any]]:
         handle = await env.client.start_workflow(
-            ProjectMonitoringWorkflow.run, _input(fake),
-            id=f"{monitoring_workflow_id(fake.project.project_id)}-{uuid.uuid4().hex[:6]}", task_queue=queue)
+            ProjectMonitoringWorkflow.run,
+            _input(fake),
+            id=f"{monitoring_workflow_id(fake.project.project_id)}-{uuid.uuid4().hex[:6]}",
+            task_queue=queue,
+        )
         await env.sleep(timedelta(days=10))
         await _until(lambda: len(fake.checks) == 1)
         fake.payrolls[NOV] = PAID
@@ -88,8 +97,11 @@ def extended_and_continued() -> tuple[FakeMonitoring, MonitoringScenario]:
 
     async def scenario(env: WorkflowEnvironment, queue: str) -> tuple[FakeMonitoring, WorkflowHandle[Any, Any]]:
         handle = await env.client.start_workflow(
-            ProjectMonitoringWorkflow.run, _input(fake, months_per_run=2),
-            id=f"{monitoring_workflow_id(fake.project.project_id)}-{uuid.uuid4().hex[:6]}", task_queue=queue)
+            ProjectMonitoringWorkflow.run,
+            _input(fake, months_per_run=2),
+            id=f"{monitoring_workflow_id(fake.project.project_id)}-{uuid.uuid4().hex[:6]}",
+            task_queue=queue,
+        )
         fake.project = project(planned_end_date=date(2027, 2, 20))
         await handle.signal(PROJECT_UPDATED_SIGNAL, date(2027, 2, 20))
         await handle.result()
@@ -106,13 +118,18 @@ MONITORING_SCENARIOS: dict[str, Callable[[], tuple[FakeMonitoring, MonitoringSce
 
 async def record(names: list[str], prefix: str = "") -> None:
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(test_server_path()), data_converter=data_converter())
+        test_server_existing_path=str(test_server_path()), data_converter=data_converter()
+    )
     async with env:
         for name in names:
             queue = f"record-{uuid.uuid4().hex[:8]}"
             fake, scenario = MONITORING_SCENARIOS[name]()
-            async with Worker(env.client, task_queue=queue, workflows=[ProjectMonitoringWorkflow],
-                              activities=[fake.check_date, fake.check_month]):
+            async with Worker(
+                env.client,
+                task_queue=queue,
+                workflows=[ProjectMonitoringWorkflow],
+                activities=[fake.check_date, fake.check_month],
+            ):
                 _, handle = await scenario(env, queue)
                 history = await handle.fetch_history()
                 suffix = ".first_run" if name == "extended_and_continued" else ""

@@ -103,9 +103,7 @@ async def refused_and_referred(h: Harness) -> dict[str, Any]:
     await h.update(
         h.case(case_id),
         Updates.RECORD_POLICE_DECISION,
-        PoliceDecisionRecord(
-            decision=PoliceDecision.CASE_OPENED, police_ref="GA-1", recorded_by="inspector-7"
-        ),
+        PoliceDecisionRecord(decision=PoliceDecision.CASE_OPENED, police_ref="GA-1", recorded_by="inspector-7"),
         CaseStatus,
     )
     await h.update(
@@ -142,9 +140,13 @@ async def handoff_by_directory(h: Harness) -> dict[str, Any]:
     """A handoff to a department the directory gives its own terms (5 working days, two rungs): never
     answered on time, every rung of its own ladder, then a late answer."""
     h.services.directory["county-housing-bureau"] = DepartmentTerms(
-        department="county-housing-bureau", response_days=5, response_unit=DayUnit.WORKING,
-        ladder=[LadderRung(kind=LetterKind.REMINDER, wait_working_days=2),
-                LadderRung(kind=LetterKind.SUPERVISION, wait_working_days=4)],
+        department="county-housing-bureau",
+        response_days=5,
+        response_unit=DayUnit.WORKING,
+        ladder=[
+            LadderRung(kind=LetterKind.REMINDER, wait_working_days=2),
+            LadderRung(kind=LetterKind.SUPERVISION, wait_working_days=4),
+        ],
     )
     complaint, case_id = await h.verified_case(VerificationOutcome.PROJECT_PAYMENT_DISPUTE)
 
@@ -259,15 +261,23 @@ async def returned_and_handed_again(h: Harness) -> dict[str, Any]:
 async def paid_after_referral(h: Harness) -> dict[str, Any]:
     """Referred to the police, then paid in full: the police are sent the payment's evidence and decline."""
     complaint, case_id = await _referred_to_the_police(h)
-    await h.update(h.case(case_id), Updates.RECORD_PAYMENT, PaymentRecord(
-        payment_id="late-1", amount=Decimal(48000), recorded_by="inspector-7"), CaseStatus)
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_PAYMENT,
+        PaymentRecord(payment_id="late-1", amount=Decimal(48000), recorded_by="inspector-7"),
+        CaseStatus,
+    )
 
     async def police_told() -> bool:
         return any(e.kind == "referral.supplemented" for e in (await h.case_status(case_id)).timeline)
 
     await h.eventually(police_told)
-    await h.update(h.case(case_id), Updates.RECORD_POLICE_DECISION, PoliceDecisionRecord(
-        decision=PoliceDecision.DECLINED, recorded_by="inspector-7"), CaseStatus)
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_POLICE_DECISION,
+        PoliceDecisionRecord(decision=PoliceDecision.DECLINED, recorded_by="inspector-7"),
+        CaseStatus,
+    )
     await h.result(h.case(case_id))
     await callback(h, complaint)
     return {"complaint": complaint, "case": h.case(case_id)}
@@ -277,15 +287,32 @@ async def withdrawn_after_payment(h: Harness) -> dict[str, Any]:
     """Referred to the police; wages and then the additional compensation paid; the withdrawal proposed and
     approved by the bureau head: the referral is withdrawn and the case closes as paid."""
     complaint, case_id = await _referred_to_the_police(h)
-    await h.update(h.case(case_id), Updates.RECORD_PAYMENT, PaymentRecord(
-        payment_id="wages", amount=Decimal(48000), recorded_by="inspector-7"), CaseStatus)
-    await h.update(h.case(case_id), Updates.RECORD_PAYMENT, PaymentRecord(
-        payment_id="comp", amount=Decimal(24000), recorded_by="inspector-7", purpose=PaymentPurpose.COMPENSATION),
-        CaseStatus)
-    await h.update(h.case(case_id), Updates.PROPOSE_REFERRAL_WITHDRAWAL, ReferralWithdrawalProposal(
-        proposed_by="inspector-7", reason="工资及加付赔偿金均已付清"), CaseStatus)
-    await h.update(h.case(case_id), Updates.DECIDE_REFERRAL_WITHDRAWAL, ReferralWithdrawalDecision(
-        approved=True, decided_by="bureau-head-1"), CaseStatus)
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_PAYMENT,
+        PaymentRecord(payment_id="wages", amount=Decimal(48000), recorded_by="inspector-7"),
+        CaseStatus,
+    )
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_PAYMENT,
+        PaymentRecord(
+            payment_id="comp", amount=Decimal(24000), recorded_by="inspector-7", purpose=PaymentPurpose.COMPENSATION
+        ),
+        CaseStatus,
+    )
+    await h.update(
+        h.case(case_id),
+        Updates.PROPOSE_REFERRAL_WITHDRAWAL,
+        ReferralWithdrawalProposal(proposed_by="inspector-7", reason="工资及加付赔偿金均已付清"),
+        CaseStatus,
+    )
+    await h.update(
+        h.case(case_id),
+        Updates.DECIDE_REFERRAL_WITHDRAWAL,
+        ReferralWithdrawalDecision(approved=True, decided_by="bureau-head-1"),
+        CaseStatus,
+    )
     await h.result(h.case(case_id))
     await callback(h, complaint)
     return {"case": h.case(case_id)}

@@ -29,6 +29,8 @@ def test_histories_are_recorded() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_history_replays_deterministically(path: Path) -> None:
     history = WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text(encoding="utf-8"))
-    replayer = Replayer(workflows=[*WORKFLOWS, BlacklistWorkflow, ProjectMonitoringWorkflow], data_converter=data_converter())
+    replayer = Replayer(
+        workflows=[*WORKFLOWS, BlacklistWorkflow, ProjectMonitoringWorkflow], data_converter=data_converter()
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None

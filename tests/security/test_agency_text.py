@@ -20,16 +20,20 @@ from tests.support.factories import credit_code, seed
 
 
 def test_an_agencys_notes_and_reasons_are_nowhere_in_the_events(
-        agencies: Agencies, agency_token: Callable[[str], str]) -> None:
+    agencies: Agencies, agency_token: Callable[[str], str]
+) -> None:
     a = agencies
     marker = f"联系人王某 13912345678 NOTE-{uuid.uuid4().hex[:12]}"
 
     # A forwarding note: the inspector's explanation goes with the letter the lifecycle asks for.
     forwarded = a.file(complaint_body(seed()))
     forwarded_case = a.in_ledger(forwarded)["case_id"]
-    r = a.act(a.inspector, f"/v1/complaints/{forwarded}/acceptance",
-              {"decision": "forward", "forward_to": "130400-HOUSING", "explanation": f"转送：{marker}"},
-              retry_on=(404, 503))
+    r = a.act(
+        a.inspector,
+        f"/v1/complaints/{forwarded}/acceptance",
+        {"decision": "forward", "forward_to": "130400-HOUSING", "explanation": f"转送：{marker}"},
+        retry_on=(404, 503),
+    )
     assert r.status_code == 200, r.text
 
     # An extension requested and approved, each with its reason.
@@ -55,8 +59,9 @@ def test_an_agencys_notes_and_reasons_are_nowhere_in_the_events(
     body = complaint_body(s, employer_credit_code="")
     a.in_ledger(a.file(body))
     link = {"employer_name": body["employer_name"], "credit_code": credit_code(s), "reason": f"关联：{marker}"}
-    linked = agency_clients(a.stack, agency_token)("intake-api", "inspector-130402").post("/v1/employers/links",
-                                                                                          json=link)
+    linked = agency_clients(a.stack, agency_token)("intake-api", "inspector-130402").post(
+        "/v1/employers/links", json=link
+    )
     assert linked.status_code == 201, linked.text
 
     # The ledger applied every one of these events, and its timeline still shows the text it was given.
@@ -75,17 +80,35 @@ def test_an_agencys_notes_and_reasons_are_nowhere_in_the_events(
     ]:
         wait_for(f"{event_type} in the timeline of {case_id}", functools.partial(shown, case_id, event_type, text), 90)
 
-    consumer = KafkaConsumer(*Topics.all(), **client_options(a.stack.client_settings()),
-                             auto_offset_reset="earliest", enable_auto_commit=False, group_id=None,
-                             consumer_timeout_ms=3000)
+    consumer = KafkaConsumer(
+        *Topics.all(),
+        **client_options(a.stack.client_settings()),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=3000,
+    )
     messages = list(consumer)
     consumer.close()
-    types = {m.value.split(b'"type":"', 1)[1].split(b'"', 1)[0].decode() for m in messages
-             if m.value and b'"type":"' in m.value}
+    types = {
+        m.value.split(b'"type":"', 1)[1].split(b'"', 1)[0].decode()
+        for m in messages
+        if m.value and b'"type":"' in m.value
+    }
     # The scan sees the events that once carried the text.
-    assert {"complaint.forwarded", "case.extension_requested", "case.extension_approved", "case.split",
-            "case.merged", "employer.linked"} <= types
+    assert {
+        "complaint.forwarded",
+        "case.extension_requested",
+        "case.extension_approved",
+        "case.split",
+        "case.merged",
+        "employer.linked",
+    } <= types
     needles = [marker.split()[-1], "13912345678"]
-    leaks = [f"{m.topic}@{m.offset}" for m in messages for needle in needles
-             if needle.encode() in (m.value or b"") + (m.key or b"") + b"".join(v for _, v in m.headers)]
+    leaks = [
+        f"{m.topic}@{m.offset}"
+        for m in messages
+        for needle in needles
+        if needle.encode() in (m.value or b"") + (m.key or b"") + b"".join(v for _, v in m.headers)
+    ]
     assert leaks == []

@@ -30,8 +30,11 @@ AUDIT = ComplaintTemplate(
 
 
 def _superuser(stack: Stack) -> psycopg.Connection[Any]:
-    return psycopg.connect(f"postgresql://postgres@127.0.0.1:{stack.ports.postgres}/anxin", autocommit=True,
-                           options="-c search_path=intake")
+    return psycopg.connect(
+        f"postgresql://postgres@127.0.0.1:{stack.ports.postgres}/anxin",
+        autocommit=True,
+        options="-c search_path=intake",
+    )
 
 
 def _verify(stack: Stack) -> tuple[int, str]:
@@ -66,16 +69,18 @@ def _audited_rows(stack: Stack, client: Callable[[str, str | None], httpx.Client
 def test_rows_written_by_requests_are_chained(stack: Stack, client: Callable[[str, str | None], httpx.Client]) -> None:
     ids = _audited_rows(stack, client)
     with _superuser(stack) as conn:
-        rows = conn.execute("SELECT id, prev_hash, row_hash FROM audit_log WHERE id <= %s ORDER BY id DESC LIMIT 2",
-                            (ids[-1],)).fetchall()
+        rows = conn.execute(
+            "SELECT id, prev_hash, row_hash FROM audit_log WHERE id <= %s ORDER BY id DESC LIMIT 2", (ids[-1],)
+        ).fetchall()
     (last, last_prev, _), (_, _, before) = rows
     assert last == ids[-1] and last_prev == before and len(before) == 32
     code, output = _verify(stack)
     assert code == 0 and "rows, chain intact" in output, output
 
 
-def test_a_row_changed_past_the_trigger_is_found(stack: Stack,
-                                                 client: Callable[[str, str | None], httpx.Client]) -> None:
+def test_a_row_changed_past_the_trigger_is_found(
+    stack: Stack, client: Callable[[str, str | None], httpx.Client]
+) -> None:
     target = _audited_rows(stack, client)[0]
     with _superuser(stack) as conn:
         (actor,) = conn.execute("SELECT actor FROM audit_log WHERE id = %s", (target,)).fetchone() or ("",)
@@ -91,8 +96,9 @@ def test_a_row_changed_past_the_trigger_is_found(stack: Stack,
     assert code == 0 and "chain intact" in output, output
 
 
-def test_a_row_deleted_past_the_trigger_is_found(stack: Stack,
-                                                 client: Callable[[str, str | None], httpx.Client]) -> None:
+def test_a_row_deleted_past_the_trigger_is_found(
+    stack: Stack, client: Callable[[str, str | None], httpx.Client]
+) -> None:
     ids = _audited_rows(stack, client)
     target, following = ids[0], ids[1]
     with _superuser(stack) as conn:
@@ -111,9 +117,10 @@ def test_a_row_deleted_past_the_trigger_is_found(stack: Stack,
             with _trigger_disabled(conn):
                 conn.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_chain")
                 try:
-                    conn.execute(f"INSERT INTO audit_log ({', '.join(columns)}) "
-                                 f"VALUES ({', '.join(['%s'] * len(columns))})",
-                                 [Jsonb(v) if isinstance(v, dict) else v for v in saved or ()])
+                    conn.execute(
+                        f"INSERT INTO audit_log ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})",
+                        [Jsonb(v) if isinstance(v, dict) else v for v in saved or ()],
+                    )
                 finally:
                     conn.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_chain")
     code, output = _verify(stack)
@@ -132,9 +139,11 @@ def test_concurrent_inserts_form_one_chain(stack: Stack, client: Callable[[str, 
                 for batch in range(5):
                     with conn.transaction():
                         for row in range(3):
-                            conn.execute("INSERT INTO audit_log (actor, role, scope, action, subject, detail) "
-                                         "VALUES ('test', 'system', 'city', 'test.concurrent', %s, %s)",
-                                         (subject, f'{{"writer": {n}, "batch": {batch}, "row": {row}}}'))
+                            conn.execute(
+                                "INSERT INTO audit_log (actor, role, scope, action, subject, detail) "
+                                "VALUES ('test', 'system', 'city', 'test.concurrent', %s, %s)",
+                                (subject, f'{{"writer": {n}, "batch": {batch}, "row": {row}}}'),
+                            )
         except BaseException as exc:  # reported by the test, not lost in the thread
             errors.append(exc)
 

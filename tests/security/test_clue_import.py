@@ -26,8 +26,11 @@ CLUES = ComplaintTemplate(
 
 def _import(client: httpx.Client, *rows: dict[str, Any]) -> list[dict[str, Any]]:
     lines = "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n"
-    response = client.post("/v1/clues/import", files={"file": ("clues.jsonl", lines.encode(), "application/x-ndjson")},
-                           data={"source": "national-platform"})
+    response = client.post(
+        "/v1/clues/import",
+        files={"file": ("clues.jsonl", lines.encode(), "application/x-ndjson")},
+        data={"source": "national-platform"},
+    )
     assert response.status_code == 200, response.text
     return list(response.json()["results"])
 

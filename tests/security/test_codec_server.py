@@ -27,9 +27,15 @@ ISSUER = TokenIssuer(new_signing_jwk())
 
 
 def _settings(**extra: str) -> CodecSettings:
-    return CodecSettings(**{"ANXIN_DATA_KEYS": json.dumps({"k1": KEY}), "ANXIN_DATA_KEY_ID": "k1",
-                            "ANXIN_TOKEN_JWKS": json.dumps({"keys": [ISSUER.public_jwk]}),
-                            "ANXIN_CODEC_PATH_TOKEN": PATH_TOKEN, **extra})
+    return CodecSettings(
+        **{
+            "ANXIN_DATA_KEYS": json.dumps({"k1": KEY}),
+            "ANXIN_DATA_KEY_ID": "k1",
+            "ANXIN_TOKEN_JWKS": json.dumps({"keys": [ISSUER.public_jwk]}),
+            "ANXIN_CODEC_PATH_TOKEN": PATH_TOKEN,
+            **extra,
+        }
+    )
 
 
 async def _sealed() -> list[dict[str, object]]:
@@ -37,8 +43,12 @@ async def _sealed() -> list[dict[str, object]]:
     [plain] = converter.payload_converter.to_payloads(["王小明"])
     assert converter.payload_codec is not None
     [sealed] = await converter.payload_codec.encode([plain])
-    return [{"metadata": {k: base64.b64encode(v).decode() for k, v in sealed.metadata.items()},
-             "data": base64.b64encode(sealed.data).decode()}]
+    return [
+        {
+            "metadata": {k: base64.b64encode(v).decode() for k, v in sealed.metadata.items()},
+            "data": base64.b64encode(sealed.data).decode(),
+        }
+    ]
 
 
 def _token(settings: CodecSettings, role: Role) -> dict[str, str]:
@@ -56,7 +66,8 @@ async def test_the_path_secret_or_an_operator_token_decodes_and_nothing_else() -
 
     status, text = decode(f"/{PATH_TOKEN}/decode")
     assert status == 200 and "王小明" in json.dumps(
-        [base64.b64decode(p["data"]).decode() for p in json.loads(text)["payloads"]], ensure_ascii=False)
+        [base64.b64decode(p["data"]).decode() for p in json.loads(text)["payloads"]], ensure_ascii=False
+    )
     assert decode("/decode", _token(settings, Role.operator))[0] == 200
     # No token (the loopback exemption is gone), a wrong path secret, another role's token.
     assert decode("/decode")[0] == 401
@@ -76,13 +87,22 @@ async def test_another_host_name_is_refused_as_a_rebound_page_would_send_it() ->
         assert response.status_code == 421, (host, response.text)
         assert response.headers["content-type"] == "application/problem+json"
     assert client.get("/healthz", headers={"Host": "10.1.2.3:8299"}).status_code == 200  # probes
-    assert client.post(f"/{PATH_TOKEN}/decode", json={"payloads": payloads},
-                       headers={"Host": "localhost:8299"}).status_code == 200
-    published = TestClient(create_app(_settings(ANXIN_CODEC_ALLOWED_HOSTS="codec.example.org")),
-                           base_url="https://codec.example.org")
+    assert (
+        client.post(
+            f"/{PATH_TOKEN}/decode", json={"payloads": payloads}, headers={"Host": "localhost:8299"}
+        ).status_code
+        == 200
+    )
+    published = TestClient(
+        create_app(_settings(ANXIN_CODEC_ALLOWED_HOSTS="codec.example.org")), base_url="https://codec.example.org"
+    )
     assert published.post(f"/{PATH_TOKEN}/decode", json={"payloads": payloads}).status_code == 200
-    assert published.post(f"/{PATH_TOKEN}/decode", json={"payloads": payloads},
-                          headers={"Host": "127.0.0.1:8299"}).status_code == 421
+    assert (
+        published.post(
+            f"/{PATH_TOKEN}/decode", json={"payloads": payloads}, headers={"Host": "127.0.0.1:8299"}
+        ).status_code
+        == 421
+    )
 
 
 def test_host_names_match_exactly_or_by_name_without_port() -> None:
@@ -100,8 +120,7 @@ def test_the_loopback_exemption_is_gone_and_a_short_path_secret_refused() -> Non
         _settings(ANXIN_CODEC_PATH_TOKEN="short")
 
 
-def test_the_development_path_secret_is_made_once_per_data_dir(tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_development_path_secret_is_made_once_per_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ANXIN_CODEC_PATH_TOKEN", raising=False)
     made = codec_path_token(tmp_path / "stack")
     assert len(made) >= 32 and codec_path_token(tmp_path / "stack") == made

@@ -35,20 +35,21 @@ def keys_of(env: dict[str, str]) -> CommonSettings:
     return CommonSettings(**values)  # type: ignore[arg-type]
 
 
-def test_each_process_holds_only_its_purposes_keys_and_cannot_open_another_purposes_data(
-        agencies: Agencies) -> None:
+def test_each_process_holds_only_its_purposes_keys_and_cannot_open_another_purposes_data(agencies: Agencies) -> None:
     a = agencies
     a.stack.start_processes(SANCTIONS, timeout=150)
     complaint_id = a.file(complaint_body(seed()))
     with psycopg.connect(a.stack.postgres.service_url("intake")) as conn:
-        row = conn.execute("SELECT id_number_sealed FROM intake.complaints WHERE complaint_id = %s",
-                           (complaint_id,)).fetchone()
+        row = conn.execute(
+            "SELECT id_number_sealed FROM intake.complaints WHERE complaint_id = %s", (complaint_id,)
+        ).fetchone()
     assert row is not None
     sealed = bytes(row[0])
 
     running = [name for name in a.stack.processes if a.stack.is_running(name)]
-    assert {"intake-api", "intake-relay", "cases-api", "lifecycle-worker", "sanctions-worker",
-            "codec-server"} <= set(running)
+    assert {"intake-api", "intake-relay", "cases-api", "lifecycle-worker", "sanctions-worker", "codec-server"} <= set(
+        running
+    )
     for name in running:
         env = process_environment(a.stack, name)
         held = {purpose for purpose in KeyPurpose if env.get(purpose.keys_env)}

@@ -68,7 +68,8 @@ def _form(phone: str) -> dict[str, str]:
 
 
 def test_evidence_is_sealed_written_only_past_the_limits_and_swept(
-        stack: Stack, public: httpx.Client, client: Callable[[str, str | None], httpx.Client]) -> None:
+    stack: Stack, public: httpx.Client, client: Callable[[str, str | None], httpx.Client]
+) -> None:
     phone = UPLOADS.body(seed())["phone"]
     iou = _png()
     filed = public.post("/form", data=_form(phone), files={"evidence": ("欠条.png", iou, "image/png")})
@@ -110,15 +111,20 @@ PER_CLIENT = 1024 * 1024 * 1024  # INTAKE_EVIDENCE_BYTES_PER_CLIENT_PER_HOUR's d
 
 
 def test_an_agency_client_past_its_upload_quota_is_refused_and_writes_nothing(
-        stack: Stack, client: Callable[[str, str | None], httpx.Client]) -> None:
+    stack: Stack, client: Callable[[str, str | None], httpx.Client]
+) -> None:
     clerk = client("intake-api", "clerk-130402")
     bucket = "evidence-client_clerk-130402"
     # The hour's quota all but used (uploading a gigabyte here would take the test's time, not prove more).
     _sql(stack, "DELETE FROM rate_windows WHERE bucket = %s", bucket)
-    _sql(stack, "INSERT INTO rate_windows (bucket, window_start, expires_at, hits) VALUES "
-                "(%s, to_timestamp(floor(extract(epoch FROM now()) / 3600) * 3600), "
-                "to_timestamp(floor(extract(epoch FROM now()) / 3600) * 3600) + interval '1 hour', %s)",
-         bucket, PER_CLIENT - 1024)
+    _sql(
+        stack,
+        "INSERT INTO rate_windows (bucket, window_start, expires_at, hits) VALUES "
+        "(%s, to_timestamp(floor(extract(epoch FROM now()) / 3600) * 3600), "
+        "to_timestamp(floor(extract(epoch FROM now()) / 3600) * 3600) + interval '1 hour', %s)",
+        bucket,
+        PER_CLIENT - 1024,
+    )
     try:
         refused_file = _png()
         refused = clerk.post("/v1/evidence", files={"file": ("scan.png", refused_file, "image/png")})
@@ -128,7 +134,8 @@ def test_an_agency_client_past_its_upload_quota_is_refused_and_writes_nothing(
         assert not _stored(stack, refused_file).exists()
         # Another client's quota is its own.
         other = client("intake-api", "inspector-130402").post(
-            "/v1/evidence", files={"file": ("scan.png", _png(), "image/png")})
+            "/v1/evidence", files={"file": ("scan.png", _png(), "image/png")}
+        )
         assert other.status_code == 201, other.text[:300]
     finally:
         _sql(stack, "DELETE FROM rate_windows WHERE bucket = %s", bucket)

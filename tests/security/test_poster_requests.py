@@ -10,8 +10,13 @@ import pytest
 
 from services.intake import posters
 
-SITE = {"site_id": "HD-2026-0001", "name": "邯山区某安置房项目", "county_name": "邯山区", "address": "人民路1号",
-        "general_contractor": "某建工集团有限公司"}
+SITE = {
+    "site_id": "HD-2026-0001",
+    "name": "邯山区某安置房项目",
+    "county_name": "邯山区",
+    "address": "人民路1号",
+    "general_contractor": "某建工集团有限公司",
+}
 URL = "https://anxin.example/?site=HD-2026-0001"
 
 

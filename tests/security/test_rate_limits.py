@@ -54,7 +54,8 @@ def limited_intake(stack: Stack, client: Callable[[str, str | None], httpx.Clien
 
 
 def test_a_burst_of_concurrent_complaints_gets_exactly_the_limit_through(
-        limited_intake: Stack, client: Callable[[str, str | None], httpx.Client]) -> None:
+    limited_intake: Stack, client: Callable[[str, str | None], httpx.Client]
+) -> None:
     clerk = client("intake-api", "clerk-130402")
     phone = BURSTS.body(seed())["phone"]
     bodies = [BURSTS.body(seed(), phone=phone) for _ in range(3 * LIMIT)]
@@ -68,8 +69,11 @@ def test_a_burst_of_concurrent_complaints_gets_exactly_the_limit_through(
     assert statuses == {201: LIMIT, 429: 2 * LIMIT}, statuses
 
     # A window that has expired is deleted by the next request that opens a window of its own.
-    _sql(limited_intake, "INSERT INTO rate_windows (bucket, window_start, expires_at, hits) "
-                         "VALUES ('test:expired', now() - interval '2 hours', now() - interval '1 hour', 3)")
+    _sql(
+        limited_intake,
+        "INSERT INTO rate_windows (bucket, window_start, expires_at, hits) "
+        "VALUES ('test:expired', now() - interval '2 hours', now() - interval '1 hour', 3)",
+    )
     assert clerk.post("/v1/complaints", json=BURSTS.body(seed())).status_code == 201
     assert _sql(limited_intake, "SELECT 1 FROM rate_windows WHERE bucket = 'test:expired'") == []
     assert _sql(limited_intake, "SELECT count(*) FROM rate_windows WHERE expires_at < now()") == [(0,)]

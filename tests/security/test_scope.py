@@ -15,7 +15,12 @@ from tests.integration.sanctions.conftest import Sanctions
 
 
 def _site(site_id: str, county: str) -> dict[str, str]:
-    return {"site_id": site_id, "name": "丛台区某安置房项目工地", "county_code": county, "address": "丛台区人民路 100 号"}
+    return {
+        "site_id": site_id,
+        "name": "丛台区某安置房项目工地",
+        "county_code": county,
+        "address": "丛台区人民路 100 号",
+    }
 
 
 def test_a_county_cannot_take_over_another_countys_site(client: Callable[[str, str | None], httpx.Client]) -> None:
@@ -37,15 +42,17 @@ def test_a_county_cannot_take_over_another_countys_site(client: Callable[[str, s
 
 
 def test_only_the_identity_roles_read_a_sealed_listing_decision(
-        sanctions: Sanctions, client: Callable[[str, str | None], httpx.Client]) -> None:
+    sanctions: Sanctions, client: Callable[[str, str | None], httpx.Client]
+) -> None:
     sanctions.restart_api(ANXIN_WORKING_DAY_SECONDS="0.03")
     try:
         employer = sanctions.employer()
         sanctions.file_complaint(employer)
         body, key = sanctions.sanction_request(employer, "blacklist_procedure")
         listing_id = sanctions.lifecycle_post("/v1/blacklist-procedures", body, key).json()["id"]
-        decided = sanctions.listing_until(listing_id, lambda item: item.get("decision_document_id") is not None,
-                                          "the listing decision", timeout=90)
+        decided = sanctions.listing_until(
+            listing_id, lambda item: item.get("decision_document_id") is not None, "the listing decision", timeout=90
+        )
     finally:
         sanctions.restart_api()
     path = f"/v1/documents/{decided['decision_document_id']}"
@@ -55,5 +62,6 @@ def test_only_the_identity_roles_read_a_sealed_listing_decision(
         assert refused.status_code in (403, 404), (reader, refused.status_code)
     readable = sanctions.credit.get(path)
     assert readable.status_code == 200 and readable.content[:4] == b"%PDF"
-    assert sanctions.query("SELECT 1 FROM audit_log WHERE subject = %s AND action = 'document.read'",
-                           decided["decision_document_id"])
+    assert sanctions.query(
+        "SELECT 1 FROM audit_log WHERE subject = %s AND action = 'document.read'", decided["decision_document_id"]
+    )

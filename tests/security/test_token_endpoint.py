@@ -48,15 +48,21 @@ def _from(address: str, base_url: str) -> httpx.Client:
 
 
 def _bad(client_id: str | None = None) -> dict[str, str]:
-    return {"grant_type": "client_credentials", "client_id": client_id or f"guess-{uuid.uuid4().hex[:8]}",
-            "client_secret": "wrong"}
+    return {
+        "grant_type": "client_credentials",
+        "client_id": client_id or f"guess-{uuid.uuid4().hex[:8]}",
+        "client_secret": "wrong",
+    }
 
 
 def test_a_flood_of_bad_token_requests_does_not_stall_the_workers_form(apis: Stack) -> None:
-    figures = measure(apis.processes["intake-api"].url, apis.processes["issuer-api"].url, rate=50, seconds=5,
-                      idle_seconds=3)
-    print(f"form p95 idle {figures.idle_p95_ms:.1f} ms, under 50 bad token requests/s {figures.flood_p95_ms:.1f} ms"
-          f" ({figures.ratio:.2f}×); token answers {figures.statuses}")
+    figures = measure(
+        apis.processes["intake-api"].url, apis.processes["issuer-api"].url, rate=50, seconds=5, idle_seconds=3
+    )
+    print(
+        f"form p95 idle {figures.idle_p95_ms:.1f} ms, under 50 bad token requests/s {figures.flood_p95_ms:.1f} ms"
+        f" ({figures.ratio:.2f}×); token answers {figures.statuses}"
+    )
     # Generous, for a loaded 2-core machine; `make bench` measures the ratio itself (docs/security.md).
     assert figures.flood_p95_ms <= 2 * figures.idle_p95_ms + 50, figures
     # The attacker was answered quickly rather than left queueing: every request got a status.
@@ -71,13 +77,15 @@ def test_the_services_issue_nothing_and_name_the_issuer(apis: Stack) -> None:
     for service in SERVICES:
         url = apis.processes[f"{service}-api"].url
         # The right credentials too: a service has no key to sign with, and checks no secret.
-        refused = httpx.post(f"{url}/oauth/token", auth=("city-office", secret),
-                             data={"grant_type": "client_credentials"}, timeout=30)
+        refused = httpx.post(
+            f"{url}/oauth/token", auth=("city-office", secret), data={"grant_type": "client_credentials"}, timeout=30
+        )
         assert refused.status_code == 421, (service, refused.text)
         assert refused.json()["token_endpoint"] == f"{issuer}/oauth/token", service
         assert httpx.get(f"{url}/.well-known/jwks.json", timeout=30).json() == published, service
-    issued = httpx.post(f"{issuer}/oauth/token", auth=("city-office", secret),
-                        data={"grant_type": "client_credentials"}, timeout=30)
+    issued = httpx.post(
+        f"{issuer}/oauth/token", auth=("city-office", secret), data={"grant_type": "client_credentials"}, timeout=30
+    )
     assert issued.status_code == 200 and _audit("cases", apis, issued.json()["access_token"]) == 200
 
 
@@ -110,17 +118,26 @@ def _audit(service: str, stack: Stack, token: str) -> int:
 def test_tokens_not_signed_by_the_published_keys_or_not_for_the_service_are_refused_everywhere(apis: Stack) -> None:
     issuer = development_token_issuer(apis.data_dir)
     now = int(time.time())
-    claims = {"iss": "anxin", "sub": "city-office", "aud": SERVICES, "role": "city_office", "iat": now,
-              "nbf": now, "exp": now + 600}
+    claims = {
+        "iss": "anxin",
+        "sub": "city-office",
+        "aud": SERVICES,
+        "role": "city_office",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+    }
     old_hs256_key = os.urandom(32)
     public_key_bytes = base64.urlsafe_b64decode(issuer.public_jwk["x"] + "==")
     forged = {
         "HS256 with a shared key, as tokens were signed before": jwt.encode(claims, old_hs256_key, algorithm="HS256"),
-        "HS256 keyed with the published public key": jwt.encode(claims, public_key_bytes, algorithm="HS256",
-                                                                headers={"kid": issuer.kid}),
+        "HS256 keyed with the published public key": jwt.encode(
+            claims, public_key_bytes, algorithm="HS256", headers={"kid": issuer.kid}
+        ),
         "alg none": jwt.encode(claims, None, algorithm="none", headers={"kid": issuer.kid}),
-        "EdDSA, a key not in the JWKS, claiming its kid": TokenIssuer({**new_signing_jwk(), "kid": issuer.kid})
-        .issue(CITY_OFFICE),
+        "EdDSA, a key not in the JWKS, claiming its kid": TokenIssuer({**new_signing_jwk(), "kid": issuer.kid}).issue(
+            CITY_OFFICE
+        ),
         "EdDSA, a key not in the JWKS": TokenIssuer(new_signing_jwk()).issue(CITY_OFFICE),
     }
     for service in SERVICES:
@@ -135,12 +152,22 @@ def test_tokens_not_signed_by_the_published_keys_or_not_for_the_service_are_refu
 
 def test_a_token_asked_for_one_service_opens_that_service_only(apis: Stack) -> None:
     secret = development_clients(apis.data_dir)["city-office"]["client_secret"]
-    response = httpx.post(f"{apis.processes['issuer-api'].url}/oauth/token", auth=("city-office", secret),
-                          data={"grant_type": "client_credentials", "audience": "cases"}, timeout=30)
+    response = httpx.post(
+        f"{apis.processes['issuer-api'].url}/oauth/token",
+        auth=("city-office", secret),
+        data={"grant_type": "client_credentials", "audience": "cases"},
+        timeout=30,
+    )
     assert response.status_code == 200 and response.json()["audience"] == ["cases"]
     token = response.json()["access_token"]
     assert {service: _audit(service, apis, token) for service in SERVICES} == {
-        "intake": 401, "cases": 200, "referrals": 401, "sanctions": 401, "monitoring": 401, "webhooks": 401}
+        "intake": 401,
+        "cases": 200,
+        "referrals": 401,
+        "sanctions": 401,
+        "monitoring": 401,
+        "webhooks": 401,
+    }
 
 
 def _free_port() -> int:
@@ -158,12 +185,21 @@ def rotated(apis: Stack) -> Iterator[tuple[str, str, TokenIssuer]]:
     both = json.dumps({"keys": [public_jwk(old), public_jwk(new)]})
     # Named as second replicas: each gets the data key rings of its kind of process (deploy/secrets.py).
     issuer = ProcessSpec(
-        "issuer-api-2", [sys.executable, "-m", "services.issuer", "api"], _free_port(),
-        {**apis.engine_env(), **apis.issuer_secrets(), "ANXIN_TOKEN_JWKS": both,
-         "ANXIN_TOKEN_SIGNING_JWK": json.dumps(new), "DATABASE_URL": apis.postgres.service_url("issuer")},
+        "issuer-api-2",
+        [sys.executable, "-m", "services.issuer", "api"],
+        _free_port(),
+        {
+            **apis.engine_env(),
+            **apis.issuer_secrets(),
+            "ANXIN_TOKEN_JWKS": both,
+            "ANXIN_TOKEN_SIGNING_JWK": json.dumps(new),
+            "DATABASE_URL": apis.postgres.service_url("issuer"),
+        },
     )
     cases = ProcessSpec(
-        "cases-api-2", [sys.executable, "-m", "services.cases", "api"], _free_port(),
+        "cases-api-2",
+        [sys.executable, "-m", "services.cases", "api"],
+        _free_port(),
         {**apis.engine_env(), "DATABASE_URL": apis.postgres.service_url("cases"), "ANXIN_TOKEN_JWKS": both},
     )
     try:
@@ -178,15 +214,14 @@ def rotated(apis: Stack) -> Iterator[tuple[str, str, TokenIssuer]]:
             apis.processes.pop(spec.name, None)
 
 
-def test_during_a_rotation_tokens_of_the_old_key_still_work(
-    apis: Stack, rotated: tuple[str, str, TokenIssuer]
-) -> None:
+def test_during_a_rotation_tokens_of_the_old_key_still_work(apis: Stack, rotated: tuple[str, str, TokenIssuer]) -> None:
     issuer_url, url, new_issuer = rotated
     secret = development_clients(apis.data_dir)["city-office"]["client_secret"]
 
     def token_from(base: str) -> str:
-        response = httpx.post(f"{base}/oauth/token", auth=("city-office", secret),
-                              data={"grant_type": "client_credentials"}, timeout=30)
+        response = httpx.post(
+            f"{base}/oauth/token", auth=("city-office", secret), data={"grant_type": "client_credentials"}, timeout=30
+        )
         response.raise_for_status()
         return str(response.json()["access_token"])
 
@@ -200,6 +235,8 @@ def test_during_a_rotation_tokens_of_the_old_key_still_work(
     assert audit(url, old_token) == 200 and audit(url, new_token) == 200
     for published in (issuer_url, url):
         assert [key["kid"] for key in httpx.get(f"{published}/.well-known/jwks.json").json()["keys"]] == [
-            jwt.get_unverified_header(old_token)["kid"], new_issuer.kid]
+            jwt.get_unverified_header(old_token)["kid"],
+            new_issuer.kid,
+        ]
     # A service not yet given the new public key refuses the new tokens: publish everywhere first, then switch.
     assert audit(apis.processes["cases-api"].url, new_token) == 401

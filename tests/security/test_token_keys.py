@@ -41,8 +41,14 @@ def issuer() -> TokenIssuer:
 
 def test_forged_tokens_arerefused(issuer: TokenIssuer) -> None:
     verifier = TokenVerifier(jwks(issuer), ["cases"])
-    claims = {"iss": "anxin", "sub": "x", "aud": ["cases"], "role": "city_office", "iat": int(time.time()),
-              "exp": int(time.time()) + 600}
+    claims = {
+        "iss": "anxin",
+        "sub": "x",
+        "aud": ["cases"],
+        "role": "city_office",
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 600,
+    }
     public_x = base64.urlsafe_b64decode(issuer.public_jwk["x"] + "==")
     forged = {
         # The old shared-key scheme, and the classic confusion: HMAC keyed with the public key itself.

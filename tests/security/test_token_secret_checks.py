@@ -74,7 +74,8 @@ async def test_a_full_pool_refuses_at_once_and_the_event_loop_stays_free(issuer:
 
     # A thread pool stands in for the processes here, so the test can hold the checks until it releases them.
     app.state.token_endpoint.checks = SecretChecks(
-        registry, 1, 1, executor=lambda: ThreadPoolExecutor(1), verify=slow_verify)
+        registry, 1, 1, executor=lambda: ThreadPoolExecutor(1), verify=slow_verify
+    )
 
     @app.get("/ping")
     async def ping() -> str:
@@ -99,7 +100,9 @@ async def test_failures_from_one_address_or_for_one_client_are_limited(issuer: T
     registry = ClientRegistry([RegisteredClient("police", hash_secret("pw"), Role.police)])
     app = service_app(issuer, registry, limits=TokenEndpointLimits(failures_per_address=3, failures_per_client=5))
     async with asgi_client(app, "198.51.100.1") as attacker:
-        codes = [(await attacker.post("/oauth/token", data=token_form(f"guess-{i}", "x"))).status_code for i in range(4)]
+        codes = [
+            (await attacker.post("/oauth/token", data=token_form(f"guess-{i}", "x"))).status_code for i in range(4)
+        ]
         assert codes == [401, 401, 401, 429]
         # Limited before any check: even the right secret, from this address, waits for the window.
         limited = await attacker.post("/oauth/token", data=token_form("police", "pw"))

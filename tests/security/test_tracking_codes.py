@@ -53,27 +53,35 @@ def _wrong_code() -> str:
 
 
 def test_tracking_codes_are_keyed_and_guessing_them_is_rate_limited(
-        stack: Stack, lookups: httpx.Client, client: Callable[[str, str | None], httpx.Client]) -> None:
+    stack: Stack, lookups: httpx.Client, client: Callable[[str, str | None], httpx.Client]
+) -> None:
     clerk = client("intake-api", "clerk-130402")
     filed = [clerk.post("/v1/complaints", json=CODES.body(seed())).json() for _ in range(2)]
     (target, code), (legacy, legacy_code) = ((f["complaint_id"], f["tracking_code"]) for f in filed)
 
     # At rest: an HMAC under the deployment's key, not a hash anyone can compute from a guess.
-    [(mac, plain)] = _sql(stack, "SELECT tracking_code_mac, tracking_code_hash FROM complaints WHERE complaint_id = %s",
-                          target)
+    [(mac, plain)] = _sql(
+        stack, "SELECT tracking_code_mac, tracking_code_hash FROM complaints WHERE complaint_id = %s", target
+    )
     assert plain is None and mac
     assert mac not in {hashlib.sha256(c.encode()).hexdigest() for c in (code, "anxin-tracking:" + code)}
     assert lookups.get(f"/v1/complaints/{target}", headers={"X-Tracking-Code": code}).status_code == 200
     # A complaint filed before the HMAC (its plain hash only) is still found with its code.
-    _sql(stack, "UPDATE complaints SET tracking_code_mac = NULL, tracking_code_hash = %s WHERE complaint_id = %s",
-         hashlib.sha256(("anxin-tracking:" + legacy_code).encode()).hexdigest(), legacy)
+    _sql(
+        stack,
+        "UPDATE complaints SET tracking_code_mac = NULL, tracking_code_hash = %s WHERE complaint_id = %s",
+        hashlib.sha256(("anxin-tracking:" + legacy_code).encode()).hexdigest(),
+        legacy,
+    )
     assert lookups.get(f"/v1/complaints/{legacy}", headers={"X-Tracking-Code": legacy_code}).status_code == 200
     assert lookups.get(f"/v1/complaints/{legacy}", headers={"X-Tracking-Code": _wrong_code()}).status_code == 404
     _forget_lookups(stack)
 
     # The attack, on one complaint: its wrong codes are limited, then even the right code is refused.
-    guesses = [lookups.get(f"/v1/complaints/{target}", headers={"X-Tracking-Code": _wrong_code()}).status_code
-               for _ in range(PER_COMPLAINT)]
+    guesses = [
+        lookups.get(f"/v1/complaints/{target}", headers={"X-Tracking-Code": _wrong_code()}).status_code
+        for _ in range(PER_COMPLAINT)
+    ]
     assert guesses == [404] * PER_COMPLAINT
     refused = lookups.get(f"/v1/complaints/{target}", headers={"X-Tracking-Code": code})
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
@@ -83,8 +91,12 @@ def test_tracking_codes_are_keyed_and_guessing_them_is_rate_limited(
     # The attack, across complaints from one address: the address is limited too.
     spread = []
     for _ in range(PER_IP - PER_COMPLAINT + 1):
-        spread.append(lookups.post("/status", data={"complaint_id": f"TS-20261101-{uuid.uuid4().hex[:6].upper()}",
-                                                    "tracking_code": _wrong_code()}).status_code)
+        spread.append(
+            lookups.post(
+                "/status",
+                data={"complaint_id": f"TS-20261101-{uuid.uuid4().hex[:6].upper()}", "tracking_code": _wrong_code()},
+            ).status_code
+        )
     assert spread == [404] * (PER_IP - PER_COMPLAINT) + [429], spread
     other = lookups.get(f"/v1/complaints/{legacy}", headers={"X-Tracking-Code": legacy_code})
     assert other.status_code == 429

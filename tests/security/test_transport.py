@@ -32,9 +32,12 @@ def test_postgresql_takes_only_tls_clients_with_a_password(cluster: ClusterStack
     with pytest.raises(psycopg.OperationalError, match="no encryption"):
         psycopg.connect(plain, connect_timeout=5)
     with psycopg.connect(url) as conn:
-        by_tls: dict[bool, int] = dict(conn.execute(
-            "SELECT s.ssl, count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) "
-            "WHERE a.backend_type = 'client backend' AND a.client_addr IS NOT NULL GROUP BY s.ssl").fetchall())
+        by_tls: dict[bool, int] = dict(
+            conn.execute(
+                "SELECT s.ssl, count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) "
+                "WHERE a.backend_type = 'client backend' AND a.client_addr IS NOT NULL GROUP BY s.ssl"
+            ).fetchall()
+        )
     assert by_tls.get(True, 0) > 10 and False not in by_tls, by_tls
 
 
@@ -52,8 +55,9 @@ def test_the_brokers_take_only_authenticated_tls_clients(cluster: ClusterStack) 
     ]
     for options in refused:
         with pytest.raises(KafkaError):
-            KafkaAdminClient(**options, client_id="anxin-refused", request_timeout_ms=3000,
-                             bootstrap_timeout_ms=5000).close()
+            KafkaAdminClient(
+                **options, client_id="anxin-refused", request_timeout_ms=3000, bootstrap_timeout_ms=5000
+            ).close()
 
 
 async def test_temporal_answers_only_clients_with_a_certificate(cluster: ClusterStack) -> None:
@@ -63,8 +67,10 @@ async def test_temporal_answers_only_clients_with_a_certificate(cluster: Cluster
     client = await Client.connect(settings.temporal_address, tls=tls_config(settings))
     assert await client.service_client.check_health()
     # ...without one (plain, or TLS checking the server but presenting nothing) it does not.
-    anonymous = TLSConfig(server_root_ca_cert=settings.temporal_tls_ca.read_bytes() if settings.temporal_tls_ca else None,
-                          domain=settings.temporal_tls_server_name)
+    anonymous = TLSConfig(
+        server_root_ca_cert=settings.temporal_tls_ca.read_bytes() if settings.temporal_tls_ca else None,
+        domain=settings.temporal_tls_server_name,
+    )
     for tls in (False, anonymous):
         with pytest.raises(RuntimeError, match="connect"):
             await Client.connect(settings.temporal_address, tls=tls)

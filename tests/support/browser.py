@@ -24,9 +24,18 @@ def chromium(window: tuple[int, int] = PHONE) -> Iterator[webdriver.Chrome]:
     options = webdriver.ChromeOptions()
     options.binary_location = binary
     profile = tempfile.mkdtemp(prefix="anxin-chromium-")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--window-size={window[0]},{window[1]}", f"--user-data-dir={profile}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--window-size={window[0]},{window[1]}",
+        f"--user-data-dir={profile}",
+    ):
         options.add_argument(flag)
     chrome = webdriver.Chrome(options=options, service=Service(executable_path=driver))
     try:

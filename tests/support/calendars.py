@@ -23,8 +23,14 @@ def arrangement_2027() -> CalendarYear:
         date(2027, 9, 15),  # 中秋, a Wednesday
         *_run(date(2027, 10, 1), 7),  # 国庆, Friday to Thursday
     ]
-    make_up = [date(2027, 1, 31), date(2027, 2, 20), date(2027, 4, 25), date(2027, 5, 8), date(2027, 9, 26),
-               date(2027, 10, 9)]
+    make_up = [
+        date(2027, 1, 31),
+        date(2027, 2, 20),
+        date(2027, 4, 25),
+        date(2027, 5, 8),
+        date(2027, 9, 26),
+        date(2027, 10, 9),
+    ]
     return CalendarYear(year=2027, holidays=holidays, make_up_workdays=make_up)
 
 
@@ -32,10 +38,14 @@ def calendar_toml(*years: CalendarYear) -> str:
     """The years as a file for `anxin calendar load` (`[[years]]` tables, TOML dates)."""
     blocks = []
     for entry in years:
-        blocks.append("\n".join([
-            "[[years]]",
-            f"year = {entry.year}",
-            f"holidays = [{', '.join(d.isoformat() for d in entry.holidays)}]",
-            f"make_up_workdays = [{', '.join(d.isoformat() for d in entry.make_up_workdays)}]",
-        ]))
+        blocks.append(
+            "\n".join(
+                [
+                    "[[years]]",
+                    f"year = {entry.year}",
+                    f"holidays = [{', '.join(d.isoformat() for d in entry.holidays)}]",
+                    f"make_up_workdays = [{', '.join(d.isoformat() for d in entry.make_up_workdays)}]",
+                ]
+            )
+        )
     return "\n\n".join(blocks) + "\n"

@@ -31,8 +31,10 @@ def hidden_fields(page: httpx.Response, action: str) -> dict[str, str]:
     """The hidden fields of the page's form posting to `action` (its CSRF token, its idempotency key, …)."""
     form = re.search(r'<form method="post" action="' + re.escape(action) + r'"[^>]*>(.*?)</form>', page.text, re.S)
     assert form, f"no form for {action} in:\n{page.text}"
-    return {name: html.unescape(value) for name, value in
-            re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.group(1))}
+    return {
+        name: html.unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.group(1))
+    }
 
 
 @contextlib.contextmanager
@@ -63,7 +65,10 @@ def sign_in(client: httpx.Client, person_id: str, password: str) -> httpx.Client
 def handed_off_to_housing(agencies: Agencies) -> str:
     """A case filed, accepted and verified as a project payment dispute for housing: the process hands it off."""
     _, case_id = agencies.accepted_case(complaint_body(seed()))
-    verified = agencies.act(agencies.inspector, f"/v1/cases/{case_id}/verification",
-                            {"outcome": "project_payment_dispute", "department": "housing"})
+    verified = agencies.act(
+        agencies.inspector,
+        f"/v1/cases/{case_id}/verification",
+        {"outcome": "project_payment_dispute", "department": "housing"},
+    )
     assert verified.status_code == 200, verified.text
     return case_id

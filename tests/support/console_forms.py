@@ -14,12 +14,17 @@ from tests.support.console_agencies import browser, hidden_fields, sign_in
 
 def tiny_png() -> bytes:
     """A valid 1×1 PNG, small enough for the console's request limit: the photo of the signed receipt."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
 
     header = (1).to_bytes(4, "big") * 2 + bytes([8, 2, 0, 0, 0])
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff\xff\xff"))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\xff\xff"))
+        + chunk(b"IEND", b"")
+    )
 
 
 class Browser:
@@ -34,8 +39,16 @@ class Browser:
         self.last_sent = {**hidden_fields(page, action), **fields}
         return self.http.post(action, data=self.last_sent, files=files)
 
-    def submit_until(self, case_id: str, action: str, fields: dict[str, str], *, retry_on: tuple[int, ...],
-                     files: Any = None, timeout: float = 60) -> httpx.Response:
+    def submit_until(
+        self,
+        case_id: str,
+        action: str,
+        fields: dict[str, str],
+        *,
+        retry_on: tuple[int, ...],
+        files: Any = None,
+        timeout: float = 60,
+    ) -> httpx.Response:
         """Submit, again while the process is not there yet (its workflow starts asynchronously)."""
         deadline = time.monotonic() + timeout
         while True:

@@ -15,10 +15,12 @@ def started_and_ledgered(database_url: str, ids: list[str], timeout: float) -> t
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with psycopg.connect(database_url) as conn:
-            started = conn.execute("SELECT count(*) FROM intake.workflow_starts WHERE complaint_id = ANY(%s)",
-                                   (ids,)).fetchone()[0]  # type: ignore[index]
-            ledgered = conn.execute("SELECT count(*) FROM cases.complaints WHERE complaint_id = ANY(%s)",
-                                    (ids,)).fetchone()[0]  # type: ignore[index]
+            started = conn.execute(
+                "SELECT count(*) FROM intake.workflow_starts WHERE complaint_id = ANY(%s)", (ids,)
+            ).fetchone()[0]  # type: ignore[index]
+            ledgered = conn.execute(
+                "SELECT count(*) FROM cases.complaints WHERE complaint_id = ANY(%s)", (ids,)
+            ).fetchone()[0]  # type: ignore[index]
         if started == ledgered == len(ids):
             break
         time.sleep(1)
@@ -30,6 +32,8 @@ def inbox_applications(database_url: str, ids: list[str]) -> tuple[int, int]:
     with psycopg.connect(database_url) as conn:
         row = conn.execute(
             "SELECT count(*), count(DISTINCT event_id) FROM cases.inbox WHERE event_id IN "
-            "(SELECT event_id FROM intake.outbox WHERE message_key = ANY(%s))", (ids,)).fetchone()
+            "(SELECT event_id FROM intake.outbox WHERE message_key = ANY(%s))",
+            (ids,),
+        ).fetchone()
     assert row is not None
     return int(row[0]), int(row[1])

@@ -34,17 +34,38 @@ def credit_code(n: int, series: str = "MA") -> str:
     return body + uscc.calc_check_digit(body)
 
 
-def complaint_submitted(complaint_id: str, *, employer: str, project: str, submitted_at: datetime,
-                        county: str = "130402", period: tuple[date, date] = (date(2026, 6, 1), date(2026, 9, 30)),
-                        amount_owed: Decimal = Decimal("18600.00"), workers: int = 3) -> ComplaintSubmitted:
+def complaint_submitted(
+    complaint_id: str,
+    *,
+    employer: str,
+    project: str,
+    submitted_at: datetime,
+    county: str = "130402",
+    period: tuple[date, date] = (date(2026, 6, 1), date(2026, 9, 30)),
+    amount_owed: Decimal = Decimal("18600.00"),
+    workers: int = 3,
+) -> ComplaintSubmitted:
     """`complaint.submitted` as intake publishes it, from a made-up complainant (keyed references only)."""
     return ComplaintSubmitted(
-        complaint_id=complaint_id, channel="qr_form", site_id=None, county_code=county, project_name=project,
-        employer_name=employer, employer_name_key=employer, employer_credit_code=None, period_start=period[0],
-        period_end=period[1], amount_owed=amount_owed, workers_affected=workers, confidential=False,
-        stale_for_rejection=False, person_ref=keyed_reference(complaint_id, SAMPLE_REFERENCE_KEY, prefix="person"),
-        phone_ref=keyed_reference(complaint_id, SAMPLE_REFERENCE_KEY, prefix="phone"), phone_masked="139****0000",
-        evidence_count=0, submitted_at=submitted_at,
+        complaint_id=complaint_id,
+        channel="qr_form",
+        site_id=None,
+        county_code=county,
+        project_name=project,
+        employer_name=employer,
+        employer_name_key=employer,
+        employer_credit_code=None,
+        period_start=period[0],
+        period_end=period[1],
+        amount_owed=amount_owed,
+        workers_affected=workers,
+        confidential=False,
+        stale_for_rejection=False,
+        person_ref=keyed_reference(complaint_id, SAMPLE_REFERENCE_KEY, prefix="person"),
+        phone_ref=keyed_reference(complaint_id, SAMPLE_REFERENCE_KEY, prefix="phone"),
+        phone_masked="139****0000",
+        evidence_count=0,
+        submitted_at=submitted_at,
     )
 
 

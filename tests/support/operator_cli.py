@@ -14,8 +14,18 @@ def anxin(stack: Stack, *args: str, env: dict[str, str] | None = None) -> subpro
 
     Run as `python -m operations.cli` from the checkout under test, as the stack runs its processes: the
     `anxin` script of the virtualenv imports whichever checkout the project was installed from."""
-    return subprocess.run([sys.executable, "-m", "operations.cli", *args], capture_output=True, text=True,
-                          timeout=120, cwd=REPO_ROOT, env={
-        "ANXIN_DATA_DIR": str(stack.data_dir), "TEMPORAL_ADDRESS": stack.temporal.address, "PATH": "/usr/bin:/bin",
-        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{stack.ports.postgres}/anxin", "COLUMNS": "240",
-        **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "operations.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO_ROOT,
+        env={
+            "ANXIN_DATA_DIR": str(stack.data_dir),
+            "TEMPORAL_ADDRESS": stack.temporal.address,
+            "PATH": "/usr/bin:/bin",
+            "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{stack.ports.postgres}/anxin",
+            "COLUMNS": "240",
+            **(env or {}),
+        },
+    )

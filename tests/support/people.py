@@ -32,6 +32,9 @@ def add_person(stack: Stack, role: str, *scope: str, totp: bool = False) -> tupl
 
 def person_token_response(stack: Stack, person_id: str, password: str, **extra: str) -> httpx.Response:
     console = development_clients(stack.data_dir)["console"]
-    return httpx.post(f"{stack.processes['issuer-api'].url}/oauth/token", auth=("console", console["client_secret"]),
-                      data={"grant_type": "password", "username": person_id, "password": password, **extra},
-                      timeout=30)
+    return httpx.post(
+        f"{stack.processes['issuer-api'].url}/oauth/token",
+        auth=("console", console["client_secret"]),
+        data={"grant_type": "password", "username": person_id, "password": password, **extra},
+        timeout=30,
+    )

@@ -20,23 +20,104 @@ DASHBOARDS = ROOT / "deploy" / "grafana" / "dashboards"
 PROMETHEUS = ROOT / "deploy" / "prometheus"
 
 # PromQL's own words: functions, aggregations, operators and modifiers (not metric names).
-PROMQL_WORDS = frozenset((
-    "sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values", "bottomk", "topk",
-    "quantile", "limitk", "limit_ratio", "abs", "absent", "absent_over_time", "ceil", "changes", "clamp",
-    "clamp_max", "clamp_min", "day_of_month", "day_of_week", "day_of_year", "days_in_month", "delta", "deriv",
-    "exp", "floor", "histogram_avg", "histogram_count", "histogram_fraction", "histogram_quantile",
-    "histogram_stddev", "histogram_stdvar", "histogram_sum", "holt_winters", "double_exponential_smoothing",
-    "hour", "idelta", "increase", "irate", "label_join", "label_replace", "ln", "log2", "log10", "minute", "month",
-    "predict_linear", "rate", "resets", "round", "scalar", "sgn", "sort", "sort_desc", "sort_by_label",
-    "sort_by_label_desc", "sqrt", "time", "timestamp", "vector", "year", "avg_over_time", "min_over_time",
-    "max_over_time", "sum_over_time", "count_over_time", "quantile_over_time", "stddev_over_time",
-    "stdvar_over_time", "last_over_time", "present_over_time", "mad_over_time", "and", "or", "unless", "by",
-    "without", "on", "ignoring", "group_left", "group_right", "bool", "offset", "inf", "nan",
-))
+PROMQL_WORDS = frozenset(
+    (
+        "sum",
+        "min",
+        "max",
+        "avg",
+        "group",
+        "stddev",
+        "stdvar",
+        "count",
+        "count_values",
+        "bottomk",
+        "topk",
+        "quantile",
+        "limitk",
+        "limit_ratio",
+        "abs",
+        "absent",
+        "absent_over_time",
+        "ceil",
+        "changes",
+        "clamp",
+        "clamp_max",
+        "clamp_min",
+        "day_of_month",
+        "day_of_week",
+        "day_of_year",
+        "days_in_month",
+        "delta",
+        "deriv",
+        "exp",
+        "floor",
+        "histogram_avg",
+        "histogram_count",
+        "histogram_fraction",
+        "histogram_quantile",
+        "histogram_stddev",
+        "histogram_stdvar",
+        "histogram_sum",
+        "holt_winters",
+        "double_exponential_smoothing",
+        "hour",
+        "idelta",
+        "increase",
+        "irate",
+        "label_join",
+        "label_replace",
+        "ln",
+        "log2",
+        "log10",
+        "minute",
+        "month",
+        "predict_linear",
+        "rate",
+        "resets",
+        "round",
+        "scalar",
+        "sgn",
+        "sort",
+        "sort_desc",
+        "sort_by_label",
+        "sort_by_label_desc",
+        "sqrt",
+        "time",
+        "timestamp",
+        "vector",
+        "year",
+        "avg_over_time",
+        "min_over_time",
+        "max_over_time",
+        "sum_over_time",
+        "count_over_time",
+        "quantile_over_time",
+        "stddev_over_time",
+        "stdvar_over_time",
+        "last_over_time",
+        "present_over_time",
+        "mad_over_time",
+        "and",
+        "or",
+        "unless",
+        "by",
+        "without",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+        "bool",
+        "offset",
+        "inf",
+        "nan",
+    )
+)
 
 
 def expressions_of_dashboard(board: dict) -> Iterator[str]:
     """Every query of a dashboard: its panels' (rows' too) targets and its query variables."""
+
     def panels(items: list[dict]) -> Iterator[dict]:
         for item in items:
             yield item
@@ -53,8 +134,10 @@ def expressions_of_dashboard(board: dict) -> Iterator[str]:
 
 
 def dashboard_expressions() -> dict[str, list[str]]:
-    return {path.name: list(expressions_of_dashboard(json.loads(path.read_text())))
-            for path in sorted(DASHBOARDS.glob("*.json"))}
+    return {
+        path.name: list(expressions_of_dashboard(json.loads(path.read_text())))
+        for path in sorted(DASHBOARDS.glob("*.json"))
+    }
 
 
 def rule_files() -> list[Path]:
@@ -72,8 +155,13 @@ def rule_expressions() -> dict[str, list[str]]:
 
 def recorded_names() -> set[str]:
     """Series the rule files record themselves (a query may name them although no process exports them)."""
-    return {rule["record"] for path in rule_files() for group in yaml.safe_load(path.read_text())["groups"]
-            for rule in group["rules"] if "record" in rule}
+    return {
+        rule["record"]
+        for path in rule_files()
+        for group in yaml.safe_load(path.read_text())["groups"]
+        for rule in group["rules"]
+        if "record" in rule
+    }
 
 
 def metric_names(expr: str) -> set[str]:

@@ -19,9 +19,11 @@ from services.contracts.lifecycle import (
 )
 
 REPORT = ReferralReport(
-    team=["inspector-130402", "inspector-130402-b"], facts="收到限期改正指令书后逾期未支付，经查有能力支付而拒不支付",
+    team=["inspector-130402", "inspector-130402-b"],
+    facts="收到限期改正指令书后逾期未支付，经查有能力支付而拒不支付",
     subjective_element=SubjectiveElement.ABLE_BUT_REFUSED,
-    evidence=[Evidence(kind=EvidenceKind.BANK_RECORD, ref="bank-statement")], submitted_by="inspector-130402",
+    evidence=[Evidence(kind=EvidenceKind.BANK_RECORD, ref="bank-statement")],
+    submitted_by="inspector-130402",
 )
 APPROVAL = ReferralDecisionRecord(approved=True, decided_by="bureau-head-130402")
 

@@ -23,9 +23,15 @@ def jwks(*issuers: TokenIssuer) -> dict[str, Any]:
     return {"keys": [issuer.public_jwk for issuer in issuers]}
 
 
-def service_app(issuer: TokenIssuer | None, registry: ClientRegistry, *, audience: str = "cases",
-                published: list[TokenIssuer] | None = None, limits: TokenEndpointLimits | None = None,
-                issuer_url: str | None = None) -> FastAPI:
+def service_app(
+    issuer: TokenIssuer | None,
+    registry: ClientRegistry,
+    *,
+    audience: str = "cases",
+    published: list[TokenIssuer] | None = None,
+    limits: TokenEndpointLimits | None = None,
+    issuer_url: str | None = None,
+) -> FastAPI:
     """A service as `create_service_app` builds it: verifying with the JWKS for its audience, issuing if given
     the signing key."""
     keys = published if published is not None else [issuer] if issuer is not None else []
@@ -56,5 +62,6 @@ def token_form(client_id: str, secret: str, **extra: str) -> dict[str, str]:
 
 
 def asgi_client(app: FastAPI, address: str = "203.0.113.7") -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 40000)),
-                             base_url="http://svc.test")
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=(address, 40000)), base_url="http://svc.test"
+    )

@@ -35,8 +35,10 @@ def flood_address(i: int) -> str:
 
 async def _bad_token_request(host: str, port: int, source: str, statuses: collections.Counter[str]) -> None:
     body = f"grant_type=client_credentials&client_id=flood-{uuid.uuid4().hex[:12]}&client_secret=wrong"
-    request = (f"POST /oauth/token HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n"
-               f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n\r\n{body}")
+    request = (
+        f"POST /oauth/token HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n"
+        f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n\r\n{body}"
+    )
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port, local_addr=(source, 0)), 10)
         writer.write(request.encode())
@@ -89,8 +91,16 @@ def _sample(http: httpx.Client, path: str, seconds: float, interval: float) -> l
     return latencies
 
 
-def measure(page_url: str, token_url: str, *, rate: float = 50, seconds: float = 5, idle_seconds: float = 3,
-            page: str = "/", interval: float = 0.05) -> FloodFigures:
+def measure(
+    page_url: str,
+    token_url: str,
+    *,
+    rate: float = 50,
+    seconds: float = 5,
+    idle_seconds: float = 3,
+    page: str = "/",
+    interval: float = 0.05,
+) -> FloodFigures:
     """`page` of `page_url`: its p95 while idle, then while `token_url`'s token endpoint takes `rate` bad requests
     a second."""
     with httpx.Client(base_url=page_url, timeout=30) as http:
@@ -98,9 +108,12 @@ def measure(page_url: str, token_url: str, *, rate: float = 50, seconds: float =
         idle = _sample(http, page, idle_seconds, interval)
         # The attacker's own work runs at a lower priority: in a deployment it spends its own machine's CPU, not
         # the service's, and on this one machine it would otherwise take a core from the page being sampled.
-        attacker = subprocess.Popen(["nice", "-n", "10", sys.executable, "-m", "tests.support.token_flood", token_url,
-                                     str(rate), str(seconds)],
-                                    stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
+        attacker = subprocess.Popen(
+            ["nice", "-n", "10", sys.executable, "-m", "tests.support.token_flood", token_url, str(rate), str(seconds)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).resolve().parents[2],
+        )
         try:
             assert attacker.stdout is not None
             assert attacker.stdout.readline().strip() == "flooding"

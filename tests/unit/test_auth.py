@@ -43,10 +43,12 @@ def issuer() -> TokenIssuer:
 
 @pytest.fixture
 def client(issuer: TokenIssuer) -> TestClient:
-    registry = ClientRegistry([
-        RegisteredClient("inspector-130402", hash_secret("s3cret"), Role.county_inspector, county="130402"),
-        RegisteredClient("police", hash_secret("pw"), Role.police),
-    ])
+    registry = ClientRegistry(
+        [
+            RegisteredClient("inspector-130402", hash_secret("s3cret"), Role.county_inspector, county="130402"),
+            RegisteredClient("police", hash_secret("pw"), Role.police),
+        ]
+    )
     app = service_app(issuer, registry)
 
     @app.get("/inspectors-only")
@@ -57,8 +59,9 @@ def client(issuer: TokenIssuer) -> TestClient:
 
 
 def _token(client: TestClient, client_id: str, secret: str) -> str:
-    response = client.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id,
-                                                 "client_secret": secret})
+    response = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+    )
     assert response.status_code == 200, response.text
     return str(response.json()["access_token"])
 
@@ -76,8 +79,9 @@ def test_http_basic_works_too(client: TestClient) -> None:
 
 @pytest.mark.parametrize("client_id,secret", [("inspector-130402", "wrong"), ("nobody", "s3cret")])
 def test_wrong_credentials_get_401_problem(client: TestClient, client_id: str, secret: str) -> None:
-    response = client.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id,
-                                                 "client_secret": secret})
+    response = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+    )
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
 
@@ -115,10 +119,12 @@ def test_county_scope() -> None:
 
 def _service(issuer: TokenIssuer, token_requests: list[str]) -> FastAPI:
     """A service with the token endpoint and one lifecycle route, counting the token requests it answers."""
-    registry = ClientRegistry([
-        RegisteredClient("lifecycle-worker", hash_secret("lw"), Role.lifecycle),
-        RegisteredClient("operator", hash_secret("op"), Role.operator),
-    ])
+    registry = ClientRegistry(
+        [
+            RegisteredClient("lifecycle-worker", hash_secret("lw"), Role.lifecycle),
+            RegisteredClient("operator", hash_secret("op"), Role.operator),
+        ]
+    )
     app = service_app(issuer, registry)
 
     @app.middleware("http")
@@ -153,21 +159,23 @@ async def test_the_lifecycle_client_fetches_a_new_token_when_the_old_one_isrefus
     token_requests: list[str] = []
     old_issuer = new_issuer()
     auth = ClientCredentials("http://svc.test/oauth/token", "lifecycle-worker", "lw")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_service(old_issuer, token_requests)),
-                                 base_url="http://svc.test") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=_service(old_issuer, token_requests)), base_url="http://svc.test"
+    ) as http:
         assert (await http.post("/v1/orders", auth=auth)).status_code == 200
     # The service restarts with a new signing key: the cached token gets 401, a fresh one is fetched once.
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_service(new_issuer(),
-                                                                            token_requests)),
-                                 base_url="http://svc.test") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=_service(new_issuer(), token_requests)), base_url="http://svc.test"
+    ) as http:
         assert (await http.post("/v1/orders", auth=auth)).status_code == 200
     assert len(token_requests) == 2
 
 
 async def test_wrong_lifecycle_credentials_fail_loudly(issuer: TokenIssuer) -> None:
     auth = ClientCredentials("http://svc.test/oauth/token", "lifecycle-worker", "wrong")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_service(issuer, [])),
-                                 base_url="http://svc.test") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=_service(issuer, [])), base_url="http://svc.test"
+    ) as http:
         with pytest.raises(httpx.HTTPStatusError, match="answered 401"):
             await http.post("/v1/orders", auth=auth)
 
@@ -182,7 +190,9 @@ def test_a_client_asks_for_its_audiences(client: TestClient, issuer: TokenIssuer
     response = client.post("/oauth/token", data=token_form("police", "pw", audience="sanctions cases"))
     assert response.json()["audience"] == ["cases", "sanctions"]
     assert jwt.decode(response.json()["access_token"], options={"verify_signature": False})["aud"] == [
-        "cases", "sanctions"]
+        "cases",
+        "sanctions",
+    ]
     everything = client.post("/oauth/token", data=token_form("police", "pw")).json()
     assert everything["audience"] == ["intake", "cases", "referrals", "sanctions", "monitoring", "webhooks"]
     unknown = client.post("/oauth/token", data=token_form("police", "pw", resource="payroll"))

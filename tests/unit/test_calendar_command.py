@@ -49,14 +49,19 @@ def test_a_load_is_checked_merged_and_sent_whole(settings: CommonSettings, tmp_p
 
 def test_a_year_configured_in_the_lifecycle_file_is_refused(settings: CommonSettings, tmp_path: Path) -> None:
     lifecycle = tmp_path / "lifecycle.toml"
-    lifecycle.write_text(lifecycle.read_text(encoding="utf-8") + "\n[calendar]\n"
-                         + calendar_toml(arrangement_2027()).replace("[[years]]", "[[calendar.years]]"), encoding="utf-8")
+    lifecycle.write_text(
+        lifecycle.read_text(encoding="utf-8")
+        + "\n[calendar]\n"
+        + calendar_toml(arrangement_2027()).replace("[[years]]", "[[calendar.years]]"),
+        encoding="utf-8",
+    )
     with pytest.raises(ValueError, match="2027 configured both"):
         prepare_load(settings, calendar_toml(arrangement_2027()), "2027.toml")
 
 
-def test_the_command_refuses_an_empty_year_and_writes_nothing(settings: CommonSettings, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_command_refuses_an_empty_year_and_writes_nothing(
+    settings: CommonSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ANXIN_DATA_KEYS", "{}")  # keeps a development stack's keys out of this process
     bad = tmp_path / "2027.json"
     bad.write_text('{"years": [{"year": 2027, "holidays": [], "make_up_workdays": []}]}', encoding="utf-8")
@@ -69,8 +74,12 @@ def test_the_command_refuses_an_empty_year_and_writes_nothing(settings: CommonSe
 
 def test_the_report_says_what_was_written_and_signalled(settings: CommonSettings) -> None:
     prepared = prepare_load(settings, calendar_toml(arrangement_2027()), "2027.toml")
-    counts = {"complaints": Signalled(signalled=3), "cases": Signalled(signalled=2, finished=1),
-              "blacklist listings": Signalled(), "referral follow-ups": Signalled(signalled=4)}
+    counts = {
+        "complaints": Signalled(signalled=3),
+        "cases": Signalled(signalled=2, finished=1),
+        "blacklist listings": Signalled(),
+        "referral follow-ups": Signalled(signalled=4),
+    }
     lines = load_report(prepared, counts)
     assert lines[0].startswith(f"2027 written to {prepared.calendar_file}")
     assert lines[1] == "signalled calendar_updated: 3 complaints, 2 cases, 0 blacklist listings, 4 referral follow-ups"
@@ -81,15 +90,36 @@ def test_the_report_says_what_was_written_and_signalled(settings: CommonSettings
 def test_only_pending_provisional_deadlines_are_listed() -> None:
     def deadline(name: str, provisional: bool, outcome: str) -> Deadline:
         start = datetime(2026, 12, 1, 10, tzinfo=CHINA_TZ)
-        return Deadline(name=name, legal_start=start, amount=60, unit=DayUnit.WORKING, due_date=date(2027, 2, 26),
-                        due_at=start, fire_at=start, provisional=provisional, outcome=outcome)  # type: ignore[arg-type]
+        return Deadline(
+            name=name,
+            legal_start=start,
+            amount=60,
+            unit=DayUnit.WORKING,
+            due_date=date(2027, 2, 26),
+            due_at=start,
+            fire_at=start,
+            provisional=provisional,
+            outcome=outcome,
+        )  # type: ignore[arg-type]
 
-    deadlines = [deadline("acceptance", True, "met"), deadline("callback", False, "pending"),
-                 deadline("information#1", True, "pending")]
+    deadlines = [
+        deadline("acceptance", True, "met"),
+        deadline("callback", False, "pending"),
+        deadline("information#1", True, "pending"),
+    ]
     status = ComplaintStatus(
-        complaint_id="TS-1", case_id="C-1", county="130402", stage=ComplaintStage.AWAITING_INFORMATION, status=Status.OPEN,
-        overdue=False, deadlines={d.name: d for d in deadlines}, next_deadline=None, case_stage=None,
-        closure_reason=None, satisfaction=None, timeline=[],
+        complaint_id="TS-1",
+        case_id="C-1",
+        county="130402",
+        stage=ComplaintStage.AWAITING_INFORMATION,
+        status=Status.OPEN,
+        overdue=False,
+        deadlines={d.name: d for d in deadlines},
+        next_deadline=None,
+        case_stage=None,
+        closure_reason=None,
+        satisfaction=None,
+        timeline=[],
     )
     rows = provisional_in("complaint:TS-1", status)
     assert [(r.deadline, r.due_date) for r in rows] == [("information#1", date(2027, 2, 26))]

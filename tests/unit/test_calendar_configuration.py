@@ -25,7 +25,9 @@ from tests.support.calendars import arrangement_2027, calendar_toml
 
 
 def official(year: int, *, weekdays_only: bool = False) -> CalendarYear:
-    holidays = sorted(d for d in chinese_calendar.holidays if d.year == year and not (weekdays_only and d.weekday() >= 5))
+    holidays = sorted(
+        d for d in chinese_calendar.holidays if d.year == year and not (weekdays_only and d.weekday() >= 5)
+    )
     workdays = sorted(d for d in chinese_calendar.workdays if d.year == year)
     return CalendarYear(year=year, holidays=holidays, make_up_workdays=workdays)
 
@@ -59,10 +61,11 @@ def test_implausible_counts_and_weekday_make_up_days_are_refused() -> None:
     every_day = [date(2027, 1, 1) + timedelta(days=i) for i in range(45)]
     too_many = CalendarYear(year=2027, holidays=[*good.holidays, *(d for d in every_day if d not in good.holidays)])
     assert any("holiday dates" in r for r in implausibilities(too_many))
-    saturdays = [d for d in (date(2027, 1, 2) + timedelta(weeks=w) for w in range(52))
-                 if d not in good.holidays][:13]
-    assert any("make-up working days; no year" in r
-               for r in implausibilities(good.model_copy(update={"make_up_workdays": saturdays})))
+    saturdays = [d for d in (date(2027, 1, 2) + timedelta(weeks=w) for w in range(52)) if d not in good.holidays][:13]
+    assert any(
+        "make-up working days; no year" in r
+        for r in implausibilities(good.model_copy(update={"make_up_workdays": saturdays}))
+    )
     monday = date(2027, 3, 1)
     reasons = implausibilities(good.model_copy(update={"make_up_workdays": [*good.make_up_workdays, monday]}))
     assert reasons == ["make-up working days must fall on a Saturday or Sunday: 2027-03-01"]
@@ -120,8 +123,10 @@ def test_a_year_configured_twice_or_implausible_stops_the_start(config_dir: Path
     lifecycle.write_text(original + "\n[calendar]\nyears = [{ year = 2027 }]\n", encoding="utf-8")
     with pytest.raises(ValueError, match="lists no holidays"):
         load_lifecycle_config(settings)
-    lifecycle.write_text(original + "\n[calendar]\n" + calendar_toml(arrangement_2027()).replace("[[years]]", "[[calendar.years]]"),
-                         encoding="utf-8")
+    lifecycle.write_text(
+        original + "\n[calendar]\n" + calendar_toml(arrangement_2027()).replace("[[years]]", "[[calendar.years]]"),
+        encoding="utf-8",
+    )
     assert load_lifecycle_config(settings).calendar.years == [arrangement_2027()]
     (config_dir / "calendar.toml").write_text(calendar_toml(arrangement_2027()), encoding="utf-8")
     with pytest.raises(ValueError, match="2027 configured both"):

@@ -46,14 +46,17 @@ def _catalogue():  # type: ignore[no-untyped-def]
 
 def _in_language(language: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ANXIN_LANG": language, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200"}
-    return subprocess.run([sys.executable, *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run([sys.executable, *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_every_message_of_the_commands_has_a_translation_with_the_same_placeholders() -> None:
     catalogue = _catalogue()
-    used = {message for _file, _line, message, _comments, _context in extract_from_dir(
-        REPO_ROOT / "operations", method_map=[("**.py", "python")], keywords={"_": None})}
+    used = {
+        message
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            REPO_ROOT / "operations", method_map=[("**.py", "python")], keywords={"_": None}
+        )
+    }
     assert len(used) > 50
     for message in used:
         entry = catalogue.get(message)
@@ -93,8 +96,14 @@ def test_a_refusal_is_told_in_the_chosen_language() -> None:
 def test_the_locale_of_the_shell_chooses_chinese_too() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("ANXIN_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES")}
     env.update(LANG="zh_CN.UTF-8", PYTHONIOENCODING="utf-8")
-    answer = subprocess.run([sys.executable, "-c", "from operations.i18n import _; print(_('nothing is stuck'))"],
-                            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60)
+    answer = subprocess.run(
+        [sys.executable, "-c", "from operations.i18n import _; print(_('nothing is stuck'))"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert answer.stdout.strip() == "没有卡住的工作"
 
 

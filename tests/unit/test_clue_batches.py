@@ -27,8 +27,14 @@ def as_csv(rows: list[dict[str, Any]]) -> str:
 
 def parsed(body: bytes | str, fmt: str) -> list[clue_parsing.ParsedClue]:
     text = body.decode() if isinstance(body, bytes) else body
-    return list(clue_parsing.parse_clues(io.StringIO(text), fmt, counties=domain.DEFAULT_COUNTIES,  # type: ignore[arg-type]
-                                   today=TODAY))
+    return list(
+        clue_parsing.parse_clues(
+            io.StringIO(text),
+            fmt,
+            counties=domain.DEFAULT_COUNTIES,  # type: ignore[arg-type]
+            today=TODAY,
+        )
+    )
 
 
 def as_sent_in_batches(text: str, fmt: str, size: int) -> list[tuple[int, str | None, list[str]]]:
@@ -42,14 +48,21 @@ def as_sent_in_batches(text: str, fmt: str, size: int) -> list[tuple[int, str | 
 
 
 def as_sent_whole(text: str, fmt: str) -> list[tuple[int, str | None, list[str]]]:
-    return [(c.row, c.submission.description if c.submission else None, [e.code for e in c.errors])
-            for c in parsed(text, fmt)]
+    return [
+        (c.row, c.submission.description if c.submission else None, [e.code for e in c.errors])
+        for c in parsed(text, fmt)
+    ]
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 100])
 def test_a_quoted_multi_line_description_stays_in_one_record(size: int) -> None:
-    rows = [submission(), submission(description=MULTI_LINE), submission(amount_owed="-1"),
-            submission(description=MULTI_LINE.replace("\n", "\r\n")), submission()]
+    rows = [
+        submission(),
+        submission(description=MULTI_LINE),
+        submission(amount_owed="-1"),
+        submission(description=MULTI_LINE.replace("\n", "\r\n")),
+        submission(),
+    ]
     text = as_csv(rows)
     assert text.count("\n") > len(rows) + 1  # more text lines than records: cutting by lines would split one
     clues = read_clue_file(text, is_csv=True)
@@ -71,8 +84,13 @@ def test_every_batch_carries_the_header_and_blank_lines_are_no_records() -> None
 
 
 def test_json_lines_keep_their_line_numbers() -> None:
-    lines = [json.dumps(submission(), ensure_ascii=False), "", "not json",
-             json.dumps(submission(description="说明里有\u2028行分隔符"), ensure_ascii=False), "[1]"]
+    lines = [
+        json.dumps(submission(), ensure_ascii=False),
+        "",
+        "not json",
+        json.dumps(submission(description="说明里有\u2028行分隔符"), ensure_ascii=False),
+        "[1]",
+    ]
     text = "\n".join(lines) + "\n"
     seen = as_sent_in_batches(text, "jsonl", 2)
     assert seen == as_sent_whole(text, "jsonl")

@@ -100,10 +100,8 @@ async def test_the_same_request_again_gets_the_first_answer(records: KeyedRecord
     conn: Any = FakeConn()
     made: list[str] = []
     fingerprint = request_hash(Notice(idempotency_key="k", text="a"))
-    first = await records.once(conn, "k", fingerprint, maker(conn, "k", "notice", fingerprint, made),
-                               kind="notice")
-    again = await records.once(conn, "k", fingerprint, maker(conn, "k", "notice", fingerprint, made),
-                               kind="notice")
+    first = await records.once(conn, "k", fingerprint, maker(conn, "k", "notice", fingerprint, made), kind="notice")
+    again = await records.once(conn, "k", fingerprint, maker(conn, "k", "notice", fingerprint, made), kind="notice")
     assert first == ({"id": "R-1"}, True)
     assert again == ({"id": "R-1"}, False)
     assert made == ["R-1"]
@@ -125,7 +123,10 @@ async def test_the_same_key_with_another_request_is_refused(records: KeyedRecord
     for caught in (reused, other_kind):
         problem = problem_of(caught.value)
         assert (problem.status, problem.type, problem.title) == (
-            422, f"{PROBLEM_BASE}idempotency-key-reused", "Idempotency-Key reused")
+            422,
+            f"{PROBLEM_BASE}idempotency-key-reused",
+            "Idempotency-Key reused",
+        )
         assert problem.detail == "the Idempotency-Key was used for a different notice request"
 
 
@@ -134,8 +135,7 @@ async def test_records_of_one_kind_name_it_and_compare_the_fingerprint_only() ->
     conn: Any = FakeConn()
     made: list[str] = []
     await letters.once(conn, "k", "h1", maker(conn, "k", "handoff", "h1", made))
-    assert await letters.once(conn, "k", "h1", maker(conn, "k", "handoff", "h1", made)) == (
-        {"id": "R-1"}, False)
+    assert await letters.once(conn, "k", "h1", maker(conn, "k", "handoff", "h1", made)) == ({"id": "R-1"}, False)
     with pytest.raises(errors.IdempotencyKeyReused, match="different letter request"):
         await letters.once(conn, "k", "h2", maker(conn, "k", "handoff", "h2", made))
     assert conn.locked == ["k", "k", "k"]
@@ -166,11 +166,17 @@ async def test_a_unique_violation_of_another_record_is_not_taken_for_a_repeat() 
 
 async def test_a_repeated_action_gets_its_first_response_only_for_its_client_request_and_scope() -> None:
     conn: Any = FakeConn()
-    conn.rows["k"] = {"action_id": "A-1", "actor": "inspector-130402", "request_fingerprint": "f1",
-                      "response": {"action_id": "A-1", "accepted": True}}
+    conn.rows["k"] = {
+        "action_id": "A-1",
+        "actor": "inspector-130402",
+        "request_fingerprint": "f1",
+        "response": {"action_id": "A-1", "accepted": True},
+    }
     log = ActionLog(FakePool(conn), find)  # type: ignore[arg-type]
-    owner, stranger = Principal("inspector-130402", Role.county_inspector, county="130402"), Principal(
-        "inspector-130403", Role.county_inspector, county="130403")
+    owner, stranger = (
+        Principal("inspector-130402", Role.county_inspector, county="130402"),
+        Principal("inspector-130403", Role.county_inspector, county="130403"),
+    )
     checked: list[str] = []
 
     async def visible(row: dict[str, Any]) -> None:
@@ -212,7 +218,10 @@ async def test_a_record_out_of_scope_is_not_found_like_a_missing_one() -> None:
             await in_scope(pool, find, case_id, "case", visible)
         problem = problem_of(missing.value)
         assert (problem.status, problem.title, problem.detail) == (
-            404, "No such case", f"case {case_id} was not found in your scope")
+            404,
+            "No such case",
+            f"case {case_id} was not found in your scope",
+        )
 
 
 # --- the process gateway ----------------------------------------------------------------------------------
@@ -238,8 +247,9 @@ class Arg(BaseModel):
     x: int = 1
 
 
-REFUSED = WorkflowUpdateFailedError(ApplicationError("已记录回访结果 (the call-back is already recorded)",
-                                                     type="TransitionRefused"))
+REFUSED = WorkflowUpdateFailedError(
+    ApplicationError("已记录回访结果 (the call-back is already recorded)", type="TransitionRefused")
+)
 MISSING = RPCError("workflow not found for ID: complaint:X", RPCStatusCode.NOT_FOUND, b"")
 COMPLETED = RPCError("workflow execution already completed", RPCStatusCode.NOT_FOUND, b"")
 DOWN = RPCError("connection refused", RPCStatusCode.UNAVAILABLE, b"")
@@ -250,63 +260,149 @@ LATE = WorkflowUpdateRPCTimeoutOrCancelledError()
 @pytest.mark.parametrize(
     ("error", "status", "type_", "title", "detail", "members", "retry_after"),
     [
-        (REFUSED, 409, "action-refused", "The process refused the action",
-         "已记录回访结果 (the call-back is already recorded)", {"workflow_id": "complaint:X"}, None),
-        (MISSING, 404, "not-found", "No such process", "complaint:X is not running (workflow not found)",
-         {"workflow_id": "complaint:X"}, None),
-        (COMPLETED, 409, "action-refused", "The process has finished",
-         "complaint:X has already finished (closed): no further action is possible", {"workflow_id": "complaint:X"},
-         None),
+        (
+            REFUSED,
+            409,
+            "action-refused",
+            "The process refused the action",
+            "已记录回访结果 (the call-back is already recorded)",
+            {"workflow_id": "complaint:X"},
+            None,
+        ),
+        (
+            MISSING,
+            404,
+            "not-found",
+            "No such process",
+            "complaint:X is not running (workflow not found)",
+            {"workflow_id": "complaint:X"},
+            None,
+        ),
+        (
+            COMPLETED,
+            409,
+            "action-refused",
+            "The process has finished",
+            "complaint:X has already finished (closed): no further action is possible",
+            {"workflow_id": "complaint:X"},
+            None,
+        ),
         (DOWN, 503, "service-unavailable", "The process engine is unavailable", "connection refused", {}, "5"),
         (BROKEN, 502, "bad-gateway", "The process engine answered with an error", "INTERNAL: boom", {}, None),
-        (LATE, 503, "service-unavailable", "The process did not answer in time",
-         "complaint:X did not answer within 15s; try again", {}, "5"),
+        (
+            LATE,
+            503,
+            "service-unavailable",
+            "The process did not answer in time",
+            "complaint:X did not answer within 15s; try again",
+            {},
+            "5",
+        ),
     ],
 )
-async def test_temporal_answers_become_domain_errors(error: BaseException, status: int, type_: str, title: str,
-                                                     detail: str, members: dict[str, str],
-                                                     retry_after: str | None) -> None:
+async def test_temporal_answers_become_domain_errors(
+    error: BaseException,
+    status: int,
+    type_: str,
+    title: str,
+    detail: str,
+    members: dict[str, str],
+    retry_after: str | None,
+) -> None:
     gateway = ProcessGateway(_Client(error), status_query="status")  # type: ignore[arg-type]
     with pytest.raises(errors.DomainError) as caught:
         await gateway.update("complaint:X", "record_callback", Arg(), update_id="u1", result_type=Arg)
     problem = problem_of(caught.value)
     body = problem.body()
-    assert (problem.status, problem.type, problem.title, problem.detail) == (status, PROBLEM_BASE + type_, title, detail)
+    assert (problem.status, problem.type, problem.title, problem.detail) == (
+        status,
+        PROBLEM_BASE + type_,
+        title,
+        detail,
+    )
     assert {k: v for k, v in body.items() if k not in ("type", "title", "status", "detail")} == members
     assert (problem.headers or {}).get("Retry-After") == retry_after
 
 
 # Each service names its process in its own words; the answers are those each service gave before.
 REASON = "已记录回访结果 (the call-back is already recorded)"
-REFERRALS_GONE = Problem(409, "The case process is not running", "case:C-1 is not running (finished or never started): "
-                         "the answer cannot be taken into account", type_=f"{PROBLEM_BASE}action-refused",
-                         workflow_id="case:C-1")
+REFERRALS_GONE = Problem(
+    409,
+    "The case process is not running",
+    "case:C-1 is not running (finished or never started): the answer cannot be taken into account",
+    type_=f"{PROBLEM_BASE}action-refused",
+    workflow_id="case:C-1",
+)
 SERVICES: list[tuple[Wording, str, dict[str, str] | None, BaseException, Problem]] = [
-    (CASE_PROCESS, "case:C-1", None, REFUSED,
-     Problem(409, "The case process refused the answer", REASON, type_=f"{PROBLEM_BASE}action-refused",
-             workflow_id="case:C-1")),
+    (
+        CASE_PROCESS,
+        "case:C-1",
+        None,
+        REFUSED,
+        Problem(
+            409,
+            "The case process refused the answer",
+            REASON,
+            type_=f"{PROBLEM_BASE}action-refused",
+            workflow_id="case:C-1",
+        ),
+    ),
     (CASE_PROCESS, "case:C-1", None, MISSING, REFERRALS_GONE),
     (CASE_PROCESS, "case:C-1", None, COMPLETED, REFERRALS_GONE),
-    (CASE_PROCESS, "case:C-1", None, LATE,
-     Problem(503, "The case process did not answer in time", "case:C-1 did not answer within 15s; try again",
-             headers={"Retry-After": "5"})),
-    (PROCEDURE, "listing:BL-1", {"listing_id": "BL-1"}, REFUSED,
-     Problem(409, "The procedure refused the action", REASON, type_=f"{PROBLEM_BASE}action-refused",
-             listing_id="BL-1")),
-    (PROCEDURE, "listing:BL-1", {"listing_id": "BL-1"}, COMPLETED,
-     Problem(409, "The procedure has ended", "listing BL-1's procedure has finished: no further action is possible",
-             type_=f"{PROBLEM_BASE}action-refused")),
-    (PROCEDURE, "listing:BL-1", {"listing_id": "BL-1"}, MISSING,
-     Problem(404, "No such procedure", "listing BL-1 has no running procedure")),
-    (PROCEDURE, "listing:BL-1", {"listing_id": "BL-1"}, LATE,
-     Problem(503, "The procedure did not answer in time", "try again", headers={"Retry-After": "5"})),
+    (
+        CASE_PROCESS,
+        "case:C-1",
+        None,
+        LATE,
+        Problem(
+            503,
+            "The case process did not answer in time",
+            "case:C-1 did not answer within 15s; try again",
+            headers={"Retry-After": "5"},
+        ),
+    ),
+    (
+        PROCEDURE,
+        "listing:BL-1",
+        {"listing_id": "BL-1"},
+        REFUSED,
+        Problem(
+            409, "The procedure refused the action", REASON, type_=f"{PROBLEM_BASE}action-refused", listing_id="BL-1"
+        ),
+    ),
+    (
+        PROCEDURE,
+        "listing:BL-1",
+        {"listing_id": "BL-1"},
+        COMPLETED,
+        Problem(
+            409,
+            "The procedure has ended",
+            "listing BL-1's procedure has finished: no further action is possible",
+            type_=f"{PROBLEM_BASE}action-refused",
+        ),
+    ),
+    (
+        PROCEDURE,
+        "listing:BL-1",
+        {"listing_id": "BL-1"},
+        MISSING,
+        Problem(404, "No such procedure", "listing BL-1 has no running procedure"),
+    ),
+    (
+        PROCEDURE,
+        "listing:BL-1",
+        {"listing_id": "BL-1"},
+        LATE,
+        Problem(503, "The procedure did not answer in time", "try again", headers={"Retry-After": "5"}),
+    ),
 ]
 
 
 @pytest.mark.parametrize(("wording", "workflow_id", "subject", "error", "before"), SERVICES)
-async def test_a_service_names_its_process_in_its_own_words(wording: Wording, workflow_id: str,
-                                                            subject: dict[str, str] | None, error: BaseException,
-                                                            before: Problem) -> None:
+async def test_a_service_names_its_process_in_its_own_words(
+    wording: Wording, workflow_id: str, subject: dict[str, str] | None, error: BaseException, before: Problem
+) -> None:
     gateway = ProcessGateway(_Client(error), status_query="status", wording=wording)  # type: ignore[arg-type]
     with pytest.raises(errors.DomainError) as caught:
         await gateway.update(workflow_id, "review", Arg(), update_id="u1", subject=subject)

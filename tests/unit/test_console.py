@@ -65,8 +65,11 @@ def test_the_countdown_counts_working_days_and_marks_the_overdue() -> None:
     assert texts.countdown(2) == "剩余 2 个工作日"
     assert texts.countdown(0) == "今日到期"
     assert texts.countdown(-1) == "逾期 1 个工作日"
-    row = texts.queue_row({"case_id": "C-1", "stage": "verification", "next_deadline": "2026-11-27T10:00:00+08:00",
-                           "overdue": False}, monday, texts.WorkingCalendar(texts.CalendarConfig()))
+    row = texts.queue_row(
+        {"case_id": "C-1", "stage": "verification", "next_deadline": "2026-11-27T10:00:00+08:00", "overdue": False},
+        monday,
+        texts.WorkingCalendar(texts.CalendarConfig()),
+    )
     assert row["overdue"] and row["stage"] == "核实中"
 
 
@@ -79,8 +82,12 @@ def test_the_vendored_htmx_is_the_file_its_comment_names() -> None:
 
 
 def _settings(**extra: Any) -> ConsoleSettings:
-    values = {"ANXIN_TOKEN_ISSUER_URL": "http://issuer.test", "ANXIN_CASES_URL": "http://cases.test",
-              "ANXIN_CONSOLE_CLIENT_SECRET": "console-secret", **extra}
+    values = {
+        "ANXIN_TOKEN_ISSUER_URL": "http://issuer.test",
+        "ANXIN_CASES_URL": "http://cases.test",
+        "ANXIN_CONSOLE_CLIENT_SECRET": "console-secret",
+        **extra,
+    }
     return ConsoleSettings(**values)
 
 
@@ -93,13 +100,30 @@ def test_the_console_refuses_to_start_without_its_issuer_or_its_secret() -> None
     create_app(_settings(ANXIN_CONSOLE_KEYS=f'{{"c1": "{new_key()}"}}', ANXIN_CONSOLE_KEY_ID="c1"))
 
 
-CASE = {"case_id": "C-130403-0001", "county": "130403", "employer_name": "邯郸市某建筑劳务有限公司",
-        "stage": "verification", "status": "open", "next_deadline": "2020-01-03T15:59:59+00:00", "overdue": True,
-        "complaint_count": 1, "workers_affected": 3, "amount_claimed": "18600.00",
-        "deadlines": [{"name": "verification", "due_date": "2020-01-03", "due_at": "2020-01-03T15:59:59+00:00",
-                       "outcome": "pending"}],
-        "complaints": [{"complaint_id": "TS-1", "channel": "form", "workers_affected": 3, "amount_owed": "18600.00",
-                        "stage": "verification"}]}
+CASE = {
+    "case_id": "C-130403-0001",
+    "county": "130403",
+    "employer_name": "邯郸市某建筑劳务有限公司",
+    "stage": "verification",
+    "status": "open",
+    "next_deadline": "2020-01-03T15:59:59+00:00",
+    "overdue": True,
+    "complaint_count": 1,
+    "workers_affected": 3,
+    "amount_claimed": "18600.00",
+    "deadlines": [
+        {"name": "verification", "due_date": "2020-01-03", "due_at": "2020-01-03T15:59:59+00:00", "outcome": "pending"}
+    ],
+    "complaints": [
+        {
+            "complaint_id": "TS-1",
+            "channel": "form",
+            "workers_affected": 3,
+            "amount_owed": "18600.00",
+            "stage": "verification",
+        }
+    ],
+}
 
 
 def _services(asked: list[httpx.Request]) -> httpx.MockTransport:
@@ -128,7 +152,7 @@ def test_the_pages_sign_in_list_and_show_through_the_apis_with_the_persons_token
     with TestClient(create_app(_settings(), transport=_services(asked)), follow_redirects=False) as browser:
         form = browser.get("/sign-in")
         csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
-        assert csrf and "<label for=\"password\">" in form.text
+        assert csrf and '<label for="password">' in form.text
         assert browser.post("/sign-in", data={"person_id": "wang.li", "password": "right"}).status_code == 403
         wrong = browser.post("/sign-in", data={"csrf": csrf.group(1), "person_id": "wang.li", "password": "wrong"})
         assert wrong.status_code == 401 and "不正确" in wrong.text
@@ -175,8 +199,17 @@ def test_a_page_the_persons_role_may_not_read_says_so_and_each_role_lands_on_its
     from services.console.app import PAGES
 
     nav = [item for module in PAGES for item in module.NAV]
-    for role in ("intake_clerk", "county_inspector", "bureau_head", "city_office", "department", "police",
-                 "procuratorate", "arbitration", "legal_aid"):
+    for role in (
+        "intake_clerk",
+        "county_inspector",
+        "bureau_head",
+        "city_office",
+        "department",
+        "police",
+        "procuratorate",
+        "arbitration",
+        "legal_aid",
+    ):
         assert any(item.href == landing(role) and role in item.roles for item in nav), role
 
     def refusing(request: httpx.Request) -> httpx.Response:
@@ -185,7 +218,9 @@ def test_a_page_the_persons_role_may_not_read_says_so_and_each_role_lands_on_its
             return httpx.Response(200, json={"access_token": token, "expires_in": 900, "role": "department"})
         return httpx.Response(403, json={"title": "Forbidden", "detail": "The role department may not do this."})
 
-    with TestClient(create_app(_settings(), transport=httpx.MockTransport(refusing)), follow_redirects=False) as browser:
+    with TestClient(
+        create_app(_settings(), transport=httpx.MockTransport(refusing)), follow_redirects=False
+    ) as browser:
         form = browser.get("/sign-in")
         csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
         assert csrf

@@ -13,9 +13,12 @@ from services.console.pages.public import rate_text
 
 
 def _settings() -> ConsoleSettings:
-    values: dict[str, Any] = {"ANXIN_TOKEN_ISSUER_URL": "http://issuer.test", "ANXIN_CASES_URL": "http://cases.test",
-                              "ANXIN_SANCTIONS_URL": "http://sanctions.test",
-                              "ANXIN_CONSOLE_CLIENT_SECRET": "console-secret"}
+    values: dict[str, Any] = {
+        "ANXIN_TOKEN_ISSUER_URL": "http://issuer.test",
+        "ANXIN_CASES_URL": "http://cases.test",
+        "ANXIN_SANCTIONS_URL": "http://sanctions.test",
+        "ANXIN_CONSOLE_CLIENT_SECRET": "console-secret",
+    }
     return ConsoleSettings(**values)
 
 

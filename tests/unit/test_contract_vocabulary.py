@@ -21,6 +21,4 @@ def test_a_referral_document_is_no_ladder_rung_and_no_letter_request(kind: Lette
     with pytest.raises(ValidationError, match="not a letter of a handoff"):
         LadderRung(kind=kind, wait_working_days=3)
     with pytest.raises(ValidationError, match="not a letter of a handoff"):
-        LetterRequest(
-            idempotency_key="k", case_id="C-2026-000001", county="130402", department="housing", kind=kind
-        )
+        LetterRequest(idempotency_key="k", case_id="C-2026-000001", county="130402", department="housing", kind=kind)

@@ -27,10 +27,10 @@ def settings(*purposes: KeyPurpose, shared: bool = False) -> CommonSettings:
     return CommonSettings(**env)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("sealer", "opener"), list(permutations(KeyPurpose, 2)),
-                         ids=lambda p: p.value)
+@pytest.mark.parametrize(("sealer", "opener"), list(permutations(KeyPurpose, 2)), ids=lambda p: p.value)
 def test_a_value_sealed_for_one_purpose_does_not_open_with_anothers_ring(
-        sealer: KeyPurpose, opener: KeyPurpose) -> None:
+    sealer: KeyPurpose, opener: KeyPurpose
+) -> None:
     # Both processes also hold the shared ring of before: it opens old data, not the other purpose's.
     everything = settings(*KeyPurpose, shared=True)
     sealed = everything.cipher(sealer).seal("130402199001011234", context="test.column")
@@ -63,12 +63,14 @@ def test_without_the_shared_ring_old_data_does_not_open_and_a_forged_key_id_does
         settings(*KeyPurpose).cipher(KeyPurpose.INTAKE).open(old, context="c")
     # A ring that names the same id with another key is refused at start, not found out at the first open.
     clash = settings(KeyPurpose.PAYLOAD, shared=True).model_copy(
-        update={"payload_keys": json.dumps({"dev-20261101": new_key()}), "payload_key_id": "dev-20261101"})
+        update={"payload_keys": json.dumps({"dev-20261101": new_key()}), "payload_key_id": "dev-20261101"}
+    )
     with pytest.raises(KeyConfigError, match="dev-20261101"):
         clash.cipher(KeyPurpose.PAYLOAD)
     # Another key under the same id would not open the value either (the tag check).
-    forged = settings().model_copy(update={"intake_keys": json.dumps({"dev-20261101": new_key()}),
-                                           "intake_key_id": "dev-20261101"})
+    forged = settings().model_copy(
+        update={"intake_keys": json.dumps({"dev-20261101": new_key()}), "intake_key_id": "dev-20261101"}
+    )
     with pytest.raises(InvalidTag):
         forged.cipher(KeyPurpose.INTAKE).open(old, context="c")
 

@@ -107,8 +107,9 @@ def distributions_imported(packages: tuple[str, ...]) -> dict[str, str]:
 def test_every_library_the_installed_packages_import_is_declared() -> None:
     used = distributions_imported(SHIPPED)
     assert {"fastapi", "temporalio", "psycopg"} <= set(used)  # the reading works
-    undeclared = {dist: file for dist, file in used.items()
-                  if dist not in declared() and COMES_WITH.get(dist) not in declared()}
+    undeclared = {
+        dist: file for dist, file in used.items() if dist not in declared() and COMES_WITH.get(dist) not in declared()
+    }
     assert undeclared == {}, "imported but not declared in pyproject.toml's dependencies"
 
 

@@ -77,8 +77,16 @@ def test_the_commands_take_the_cluster_profiles_transport_from_its_data_dir(
 
     transport = development_transport(tmp_path)
     (tmp_path / "development-secrets.json").write_text(json.dumps({"ANXIN_DATA_KEY_ID": "dev"}))
-    _unset(monkeypatch, ["ANXIN_DATA_KEYS", "ANXIN_DATA_KEY_ID", "ANXIN_PAYLOAD_KEYS", "ANXIN_PAYLOAD_KEY_ID",
-                         *transport.process_env()])
+    _unset(
+        monkeypatch,
+        [
+            "ANXIN_DATA_KEYS",
+            "ANXIN_DATA_KEY_ID",
+            "ANXIN_PAYLOAD_KEYS",
+            "ANXIN_PAYLOAD_KEY_ID",
+            *transport.process_env(),
+        ],
+    )
     monkeypatch.setattr(cli_support, "DATA_DIR", tmp_path)
     settings = cli_support.operator_settings()
     assert settings.kafka_security_protocol == "SASL_SSL" and settings.kafka_ssl_ca == transport.ca
@@ -88,7 +96,15 @@ def test_the_commands_take_the_cluster_profiles_transport_from_its_data_dir(
     plain_dir = tmp_path / "embedded"
     plain_dir.mkdir()
     (plain_dir / "development-secrets.json").write_text(json.dumps({"ANXIN_DATA_KEY_ID": "dev"}))
-    _unset(monkeypatch, ["ANXIN_DATA_KEYS", "ANXIN_DATA_KEY_ID", "ANXIN_PAYLOAD_KEYS", "ANXIN_PAYLOAD_KEY_ID",
-                         *transport.process_env()])
+    _unset(
+        monkeypatch,
+        [
+            "ANXIN_DATA_KEYS",
+            "ANXIN_DATA_KEY_ID",
+            "ANXIN_PAYLOAD_KEYS",
+            "ANXIN_PAYLOAD_KEY_ID",
+            *transport.process_env(),
+        ],
+    )
     monkeypatch.setattr(cli_support, "DATA_DIR", plain_dir)
     assert cli_support.operator_settings().kafka_security_protocol == "PLAINTEXT"

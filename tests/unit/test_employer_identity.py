@@ -26,12 +26,26 @@ def test_a_name_known_with_two_codes_or_none_stays_its_own_employer() -> None:
 
 def submitted(**fields: object) -> ComplaintSubmitted:
     base: dict[str, object] = dict(
-        complaint_id="TS-20261128-000001", channel="clerk", site_id=None, county_code="130402",
-        project_name="某安置房项目", employer_name="邯郸市某建筑劳务有限公司", employer_name_key="邯郸市某建筑劳务有限公司",
-        employer_credit_code=None, period_start=date(2026, 6, 1), period_end=date(2026, 9, 30),
-        amount_owed=Decimal(8000), workers_affected=1, confidential=False, stale_for_rejection=False,
-        person_ref="p", phone_ref="f", phone_masked="139****5678", evidence_count=0,
-        submitted_at=datetime(2026, 11, 28, 1, tzinfo=UTC))
+        complaint_id="TS-20261128-000001",
+        channel="clerk",
+        site_id=None,
+        county_code="130402",
+        project_name="某安置房项目",
+        employer_name="邯郸市某建筑劳务有限公司",
+        employer_name_key="邯郸市某建筑劳务有限公司",
+        employer_credit_code=None,
+        period_start=date(2026, 6, 1),
+        period_end=date(2026, 9, 30),
+        amount_owed=Decimal(8000),
+        workers_affected=1,
+        confidential=False,
+        stale_for_rejection=False,
+        person_ref="p",
+        phone_ref="f",
+        phone_masked="139****5678",
+        evidence_count=0,
+        submitted_at=datetime(2026, 11, 28, 1, tzinfo=UTC),
+    )
     return ComplaintSubmitted.model_validate(base | fields)
 
 

@@ -35,12 +35,19 @@ from tests.support.events import Counted, Marked
 EVENTS = catalog.events()
 
 # The name constants each events module keeps, and the topic their events go on.
-NAMES = {IntakeEvents: Topics.INTAKE_COMPLAINTS, CaseEvents: Topics.CASES, ReferralEvents: Topics.REFERRALS,
-         SanctionsEvents: Topics.SANCTIONS, CreditEvents: Topics.CREDIT_SHARING,
-         MonitoringEvents: Topics.MONITORING, InterviewEvents: Topics.SANCTIONS}
+NAMES = {
+    IntakeEvents: Topics.INTAKE_COMPLAINTS,
+    CaseEvents: Topics.CASES,
+    ReferralEvents: Topics.REFERRALS,
+    SanctionsEvents: Topics.SANCTIONS,
+    CreditEvents: Topics.CREDIT_SHARING,
+    MonitoringEvents: Topics.MONITORING,
+    InterviewEvents: Topics.SANCTIONS,
+}
 
 
 # --- samples of every event, built from its fields' types ---------------------------------------------------
+
 
 def sample(annotation: Any) -> Any:
     """A value of `annotation`: the first choice of a union or literal, one item in a list or mapping."""
@@ -57,8 +64,14 @@ def sample(annotation: Any) -> Any:
         return annotation(**{name: sample(field.annotation) for name, field in annotation.model_fields.items()})
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return next(iter(annotation))
-    return {str: "S-1", bool: True, int: 3, Decimal: Decimal("18600.50"), date: date(2026, 11, 29),
-            datetime: datetime(2026, 11, 29, 8, 30, tzinfo=UTC)}[annotation]
+    return {
+        str: "S-1",
+        bool: True,
+        int: 3,
+        Decimal: Decimal("18600.50"),
+        date: date(2026, 11, 29),
+        datetime: datetime(2026, 11, 29, 8, 30, tzinfo=UTC),
+    }[annotation]
 
 
 def test_the_catalog_holds_every_event_once_with_its_topic_and_producer() -> None:
@@ -89,10 +102,18 @@ AGENCY_TEXT_EVENTS = [cls for cls in EVENTS if cls.agency_text_fields()]
 def test_the_agencies_free_text_fields_are_the_notes_and_reasons_people_type() -> None:
     fields = {f"{cls.TYPE}.{name}" for cls in AGENCY_TEXT_EVENTS for name in cls.agency_text_fields()}
     assert fields == {
-        "complaint.forwarded.note", "case.extension_requested.reason", "case.extension_approved.reason",
-        "case.extension_refused.reason", "case.referral_approval_decided.reason", "case.referral_withdrawal_proposed.reason",
-        "case.referral_withdrawal_decided.reason", "case.deadline_confirmed.note", "case.figures_confirmed.notes",
-        "case.merged.reason", "case.split.reason", "employer.linked.reason",
+        "complaint.forwarded.note",
+        "case.extension_requested.reason",
+        "case.extension_approved.reason",
+        "case.extension_refused.reason",
+        "case.referral_approval_decided.reason",
+        "case.referral_withdrawal_proposed.reason",
+        "case.referral_withdrawal_decided.reason",
+        "case.deadline_confirmed.note",
+        "case.figures_confirmed.notes",
+        "case.merged.reason",
+        "case.split.reason",
+        "employer.linked.reason",
     }
 
 
@@ -139,6 +160,7 @@ def test_every_name_constant_has_its_class_on_its_topic() -> None:
 
 # --- the registry and the envelope --------------------------------------------------------------------------
 
+
 def test_an_unknown_type_or_version_is_an_unknown_event_naming_the_versions_known() -> None:
     with pytest.raises(UnknownEvent) as caught:
         EventEnvelope(type="case.opened", version=2, subject="C", producer="cases").parse()
@@ -149,18 +171,35 @@ def test_an_unknown_type_or_version_is_an_unknown_event_naming_the_versions_know
 
 
 def test_a_payload_its_class_does_not_accept_is_a_validation_error() -> None:
-    envelope = EventEnvelope(type=CaseEvents.PAYMENT_RECORDED, subject="C", producer="cases", payload={
-        "action_id": "A", "case_id": "C", "county": "130402", "actor": "x", "payment_id": "P", "amount": "1",
-        "worker_name": "张三"})
+    envelope = EventEnvelope(
+        type=CaseEvents.PAYMENT_RECORDED,
+        subject="C",
+        producer="cases",
+        payload={
+            "action_id": "A",
+            "case_id": "C",
+            "county": "130402",
+            "actor": "x",
+            "payment_id": "P",
+            "amount": "1",
+            "worker_name": "张三",
+        },
+    )
     with pytest.raises(ValidationError, match="worker_name"):
         envelope.parse()
 
 
 def test_wrap_takes_type_and_version_from_the_class_and_keeps_what_it_is_given() -> None:
     at = datetime(2026, 11, 29, tzinfo=UTC)
-    envelope = EventEnvelope.wrap(Counted(n=7), subject="c", producer="test", occurred_at=at,
-                                  trace={"traceparent": "00-1-2-01"})
-    assert (envelope.type, envelope.version, envelope.occurred_at, envelope.payload) == ("test.counted", 1, at, {"n": 7})
+    envelope = EventEnvelope.wrap(
+        Counted(n=7), subject="c", producer="test", occurred_at=at, trace={"traceparent": "00-1-2-01"}
+    )
+    assert (envelope.type, envelope.version, envelope.occurred_at, envelope.payload) == (
+        "test.counted",
+        1,
+        at,
+        {"n": 7},
+    )
     assert envelope.trace == {"traceparent": "00-1-2-01"}
     with pytest.raises(TypeError, match="not a registered event class"):
         EventEnvelope.wrap(ActionRecorded.model_construct(), subject="c", producer="test")  # type: ignore[call-arg]
@@ -177,12 +216,14 @@ def test_a_class_defined_again_is_the_same_event_but_another_class_for_its_key_i
     assert event_class("test.counted", 1) is Counted  # the first definition stays the event's class
 
     with pytest.raises(TypeError, match=r"test\.counted v1 is already tests\.support\.events\.Counted"):
+
         class Impostor(EventPayload):
             TYPE: ClassVar[str] = "test.counted"
             VERSION: ClassVar[int] = 1
 
 
 # --- producers: the outbox refuses what its class would not read ------------------------------------------
+
 
 class RecordingConnection:
     """Stands in for a connection: records what would have been executed."""
@@ -202,8 +243,12 @@ class RecordingConnection:
 def test_add_event_refuses_an_event_its_class_would_not_read_and_writes_nothing() -> None:
     conn = RecordingConnection()
     # As a producer writing its payload by hand would: the amount missing, an unknown field.
-    by_hand = EventEnvelope(type=CaseEvents.PAYMENT_RECORDED, subject="C-1", producer="cases", payload={
-        "action_id": "A", "case_id": "C-1", "county": "130402", "actor": "x", "payment_id": "P", "paid": "1"})
+    by_hand = EventEnvelope(
+        type=CaseEvents.PAYMENT_RECORDED,
+        subject="C-1",
+        producer="cases",
+        payload={"action_id": "A", "case_id": "C-1", "county": "130402", "actor": "x", "payment_id": "P", "paid": "1"},
+    )
     with pytest.raises(ValidationError):
         add_event(conn, Topics.CASES, by_hand)  # type: ignore[arg-type]
     with pytest.raises(UnknownEvent):
@@ -215,16 +260,20 @@ def test_add_event_refuses_an_event_its_class_would_not_read_and_writes_nothing(
 
 # --- consumers: handlers by class ----------------------------------------------------------------------------
 
+
 def test_handlers_get_their_class_ignore_other_known_events_and_refuse_versions_they_do_not_accept() -> None:
     seen: list[tuple[str, Any]] = []
-    handlers = EventHandlers({Counted: lambda _conn, envelope, payload: seen.append((envelope.subject, payload))},
-                             consumer="test-consumer")
+    handlers = EventHandlers(
+        {Counted: lambda _conn, envelope, payload: seen.append((envelope.subject, payload))}, consumer="test-consumer"
+    )
     handlers(None, EventEnvelope.wrap(Counted(n=4), subject="a", producer="test"))
     assert seen == [("a", Counted(n=4))]
 
     handlers(None, EventEnvelope.wrap(Marked(marker="m"), subject="b", producer="test"))  # known, not handled here
-    assert len(seen) == 1 and handlers.payload_of(EventEnvelope.wrap(Marked(marker="m"), subject="b",
-                                                                      producer="test")) is None
+    assert (
+        len(seen) == 1
+        and handlers.payload_of(EventEnvelope.wrap(Marked(marker="m"), subject="b", producer="test")) is None
+    )
     with pytest.raises(UnacceptedVersion, match=r"test-consumer accepts test\.counted v1, not v3"):
         handlers(None, EventEnvelope(type="test.counted", version=3, subject="c", producer="test", payload={"n": 1}))
     with pytest.raises(UnknownEvent, match=r"unknown event test\.unheard-of v1"):
@@ -234,22 +283,35 @@ def test_handlers_get_their_class_ignore_other_known_events_and_refuse_versions_
     assert len(seen) == 1
 
 
-@pytest.mark.parametrize(("envelope", "error"), [
-    (EventEnvelope(type="test.unheard-of", subject="c", producer="test"),
-     "UnknownEvent: unknown event test.unheard-of v1: no version of it is known"),
-    (EventEnvelope(type="test.counted", version=2, subject="c", producer="test", payload={"n": 1}),
-     "UnacceptedVersion: inbox-test accepts test.counted v1, not v2"),
-    (EventEnvelope(type="test.counted", subject="c", producer="test", payload={"n": "many"}),
-     "ValidationError: 1 validation error for Counted\nn\n  Input should be a valid integer"),
-], ids=["unknown", "version", "invalid"])
+@pytest.mark.parametrize(
+    ("envelope", "error"),
+    [
+        (
+            EventEnvelope(type="test.unheard-of", subject="c", producer="test"),
+            "UnknownEvent: unknown event test.unheard-of v1: no version of it is known",
+        ),
+        (
+            EventEnvelope(type="test.counted", version=2, subject="c", producer="test", payload={"n": 1}),
+            "UnacceptedVersion: inbox-test accepts test.counted v1, not v2",
+        ),
+        (
+            EventEnvelope(type="test.counted", subject="c", producer="test", payload={"n": "many"}),
+            "ValidationError: 1 validation error for Counted\nn\n  Input should be a valid integer",
+        ),
+    ],
+    ids=["unknown", "version", "invalid"],
+)
 def test_the_inbox_sets_an_unreadable_event_aside_as_a_dead_letter_with_the_reason(
     envelope: EventEnvelope, error: str
 ) -> None:
     applied: list[Counted] = []
-    consumer = InboxConsumer(name="inbox-test", database_url="postgresql://unused", schema="unused",
-                             consumer_factory=lambda: None,  # type: ignore[arg-type,return-value]
-                             handler=EventHandlers({Counted: lambda _c, _e, payload: applied.append(payload)},
-                                                   consumer="inbox-test"))
+    consumer = InboxConsumer(
+        name="inbox-test",
+        database_url="postgresql://unused",
+        schema="unused",
+        consumer_factory=lambda: None,  # type: ignore[arg-type,return-value]
+        handler=EventHandlers({Counted: lambda _c, _e, payload: applied.append(payload)}, consumer="inbox-test"),
+    )
     conn = RecordingConnection()
     record = types.SimpleNamespace(topic="test.topic", partition=0, offset=41)
     assert consumer._apply_read(conn, record, envelope) is False  # type: ignore[arg-type]
@@ -261,6 +323,7 @@ def test_the_inbox_sets_an_unreadable_event_aside_as_a_dead_letter_with_the_reas
 
 # --- the published contract -------------------------------------------------------------------------------
 
+
 def test_the_published_contract_is_the_one_the_event_classes_make() -> None:
     stale = event_contracts.differences()
     assert not stale, f"docs/events/ is not what the event classes say: run `make contracts` and commit it ({stale})"
@@ -271,7 +334,8 @@ def test_the_asyncapi_document_has_each_topic_each_producer_and_a_message_that_a
     assert document["asyncapi"] == "3.0.0"
     assert sorted(channel["address"] for channel in document["channels"].values()) == sorted(Topics.all())
     assert {(op["action"], op["channel"]["$ref"]) for op in document["operations"].values()} == {
-        ("send", f"#/channels/{event_contracts._channel_id(cls.TOPIC)}") for cls in EVENTS}
+        ("send", f"#/channels/{event_contracts._channel_id(cls.TOPIC)}") for cls in EVENTS
+    }
     messages = document["components"]["messages"]
     assert sorted(messages) == sorted(f"{cls.TYPE}.v{cls.VERSION}" for cls in EVENTS)
     validate = _schema_validator()
@@ -279,7 +343,11 @@ def test_the_asyncapi_document_has_each_topic_each_producer_and_a_message_that_a
         message = messages[f"{cls.TYPE}.v{cls.VERSION}"]
         assert message["description"] and message["payload"]["properties"]["type"]["const"] == cls.TYPE
         if validate is not None:
-            envelope = EventEnvelope.wrap(sample(cls), subject="C-1", producer=catalog.producer_of(cls),
-                                          trace={"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"})
+            envelope = EventEnvelope.wrap(
+                sample(cls),
+                subject="C-1",
+                producer=catalog.producer_of(cls),
+                trace={"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+            )
             schema = {**message["payload"], "components": document["components"]}
             validate(schema, envelope.model_dump(mode="json"))

@@ -22,8 +22,11 @@ def test_a_csv_starts_with_one_byte_order_mark() -> None:
 
 def test_a_workbook_keeps_headers_bold_and_frozen_and_numbers_as_numbers() -> None:
     at = datetime(2026, 11, 30, 1, 30, tzinfo=UTC)
-    data = xlsx("欠薪线索办理情况 2026-Q4", [["area", "amount"], ["地区", "金额（元）"]],
-                [["130402", Decimal("12000.50"), at, date(2026, 12, 1), None, True]])
+    data = xlsx(
+        "欠薪线索办理情况 2026-Q4",
+        [["area", "amount"], ["地区", "金额（元）"]],
+        [["130402", Decimal("12000.50"), at, date(2026, 12, 1), None, True]],
+    )
     sheet = load_workbook(io.BytesIO(data)).active
     assert sheet is not None and sheet.title == "欠薪线索办理情况 2026-Q4"
     assert [c.value for c in sheet[2]][:2] == ["地区", "金额（元）"] and sheet["A2"].font.bold

@@ -21,10 +21,12 @@ from workflows.worker import LifecycleSettings
 
 def _settings(data_dir: Path, **overrides: str) -> IssuerSettings:
     env = {**development_environment(data_dir), **development_issuer_environment(data_dir), **overrides}
-    return IssuerSettings(**{key: value for key, value in env.items() if key.startswith("ANXIN_TOKEN")
-                             or key == "ANXIN_CLIENTS_FILE"}, ANXIN_DATA_DIR=str(data_dir),
-                          # The issuer alone, no PostgreSQL: client credentials only (people sign in on a stack).
-                          ANXIN_ISSUER_PEOPLE=overrides.get("ANXIN_ISSUER_PEOPLE", "false"))
+    return IssuerSettings(
+        **{key: value for key, value in env.items() if key.startswith("ANXIN_TOKEN") or key == "ANXIN_CLIENTS_FILE"},
+        ANXIN_DATA_DIR=str(data_dir),
+        # The issuer alone, no PostgreSQL: client credentials only (people sign in on a stack).
+        ANXIN_ISSUER_PEOPLE=overrides.get("ANXIN_ISSUER_PEOPLE", "false"),
+    )
 
 
 def test_the_issuer_signs_for_its_registered_clients_and_publishes_the_public_keys(tmp_path: Path) -> None:
@@ -32,8 +34,11 @@ def test_the_issuer_signs_for_its_registered_clients_and_publishes_the_public_ke
     clerk = development_clients(tmp_path)["clerk-130402"]
     with TestClient(create_app(settings)) as http:
         assert http.get("/readyz").status_code == 200
-        issued = http.post("/oauth/token", data={"grant_type": "client_credentials", "audience": "intake"},
-                           auth=("clerk-130402", clerk["client_secret"]))
+        issued = http.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials", "audience": "intake"},
+            auth=("clerk-130402", clerk["client_secret"]),
+        )
         wrong = http.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=("clerk-130402", "wrong"))
         published = http.get("/.well-known/jwks.json").json()
     assert issued.status_code == 200, issued.text
@@ -41,7 +46,8 @@ def test_the_issuer_signs_for_its_registered_clients_and_publishes_the_public_ke
     assert all("d" not in key for key in published["keys"])
     # What a service verifies with: the published keys, its own audience.
     principal = TokenVerifier(load_json_setting(settings.token_jwks or ""), ["intake"]).verify(
-        issued.json()["access_token"])
+        issued.json()["access_token"]
+    )
     assert principal.client_id == "clerk-130402" and principal.county == "130402"
     assert jwt.get_unverified_header(issued.json()["access_token"])["kid"] == published["keys"][0]["kid"]
 
@@ -80,5 +86,7 @@ def test_the_lifecycle_worker_gets_its_tokens_from_the_issuer_and_only_there(tmp
     paired = LifecycleSettings(**secret, ANXIN_TOKEN_ISSUER_URL="http://issuer:8005,http://issuer:8015")
     asyncio.run(call(paired, "http://cases:8002,http://cases:8012"))
     assert [url for url in asked if url.endswith("/oauth/token")] == [
-        "http://issuer:8005/oauth/token", "http://issuer:8015/oauth/token"]
+        "http://issuer:8005/oauth/token",
+        "http://issuer:8015/oauth/token",
+    ]
     assert json.dumps(asked).count("/v1/anything") == 2

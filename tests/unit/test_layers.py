@@ -21,7 +21,8 @@ SOURCE_DIRS = ("services", "workflows", "deploy", "operations", "bench")
 
 CONTRACTS, COMMON = "services.contracts", "services.common"
 SERVICES = sorted(
-    f"services.{p.name}" for p in (ROOT / "services").iterdir()
+    f"services.{p.name}"
+    for p in (ROOT / "services").iterdir()
     if (p / "__init__.py").exists() and f"services.{p.name}" not in (CONTRACTS, COMMON)
 )
 # What each layer may import besides itself.

@@ -39,7 +39,10 @@ def test_the_check_names_a_document_that_differs_and_one_no_service_has(tmp_path
     (tmp_path / OPENAPI_DIR / "issuer.json").write_text("{}", encoding="utf-8")
     (tmp_path / OPENAPI_DIR / "monitoring.json").unlink()
     assert openapi_documents.differences(tmp_path) == [
-        "docs/openapi/cases.json", "docs/openapi/monitoring.json", "docs/openapi/issuer.json (no service has it)"]
+        "docs/openapi/cases.json",
+        "docs/openapi/monitoring.json",
+        "docs/openapi/issuer.json (no service has it)",
+    ]
     openapi_documents.write(tmp_path)
     assert openapi_documents.differences(tmp_path) == []
     assert not (tmp_path / OPENAPI_DIR / "issuer.json").exists()
@@ -51,8 +54,9 @@ def test_the_document_is_the_one_the_running_app_serves() -> None:
     app = create_app(openapi_documents._offline_settings("monitoring"))
     served = TestClient(app).get("/openapi.json")  # no lifespan: nothing connects
     assert served.status_code == 200
-    assert openapi_documents.render(served.json()) == (openapi_documents.ROOT / OPENAPI_DIR / "monitoring.json").read_text(
-        encoding="utf-8")
+    assert openapi_documents.render(served.json()) == (
+        openapi_documents.ROOT / OPENAPI_DIR / "monitoring.json"
+    ).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -70,7 +74,10 @@ def test_every_operation_has_a_unique_short_id_and_every_refusal_is_a_problem(
         assert "4XX" in refusals or operation["tags"] == ["health"], (method, path)
         for status, response in refusals.items():
             assert response["content"][PROBLEM_JSON]["schema"] == {"$ref": "#/components/schemas/Problem"}, (
-                method, path, status)
+                method,
+                path,
+                status,
+            )
 
 
 def test_the_documents_are_stable_text() -> None:

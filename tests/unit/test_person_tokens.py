@@ -36,8 +36,11 @@ def _person(person_id: str, password: str, **extra: object) -> PersonAccount:
 
 @pytest.fixture(scope="module")
 def accounts() -> Accounts:
-    return Accounts(_person("wang.li", "correct horse"), _person("zhao.min", "battery staple", disabled=True),
-                    _person("li.na", "second factor", totp_secret=TOTP_SECRET))
+    return Accounts(
+        _person("wang.li", "correct horse"),
+        _person("zhao.min", "battery staple", disabled=True),
+        _person("li.na", "second factor", totp_secret=TOTP_SECRET),
+    )
 
 
 @pytest.fixture
@@ -46,29 +49,43 @@ def issuer() -> TokenIssuer:
 
 
 def _app(issuer: TokenIssuer, accounts: Accounts | None, limits: TokenEndpointLimits | None = None) -> FastAPI:
-    registry = ClientRegistry([RegisteredClient("console", hash_secret("console-secret"), Role.console),
-                               RegisteredClient("police", hash_secret("pw"), Role.police)])
+    registry = ClientRegistry(
+        [
+            RegisteredClient("console", hash_secret("console-secret"), Role.console),
+            RegisteredClient("police", hash_secret("pw"), Role.police),
+        ]
+    )
     verifier = TokenVerifier({"keys": [issuer.public_jwk]}, ["cases"])
     app = FastAPI()
     install_problem_handlers(app)
-    app.include_router(token_router(TokenEndpoint(verifier, issuer, registry, limits or TokenEndpointLimits(),
-                                                  accounts=accounts)))
+    app.include_router(
+        token_router(TokenEndpoint(verifier, issuer, registry, limits or TokenEndpointLimits(), accounts=accounts))
+    )
     return app
 
 
 def _http(app: FastAPI, address: str = "203.0.113.7") -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 40000)),
-                             base_url="http://issuer.test")
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=(address, 40000)), base_url="http://issuer.test"
+    )
 
 
-def _sign_in(username: str, password: str, *, client: tuple[str, str] = ("console", "console-secret"),
-             **extra: str) -> dict[str, str]:
-    return {"grant_type": "password", "client_id": client[0], "client_secret": client[1], "username": username,
-            "password": password, **extra}
+def _sign_in(
+    username: str, password: str, *, client: tuple[str, str] = ("console", "console-secret"), **extra: str
+) -> dict[str, str]:
+    return {
+        "grant_type": "password",
+        "client_id": client[0],
+        "client_secret": client[1],
+        "username": username,
+        "password": password,
+        **extra,
+    }
 
 
 async def test_a_person_signed_in_through_the_console_gets_a_token_naming_them(
-        issuer: TokenIssuer, accounts: Accounts) -> None:
+    issuer: TokenIssuer, accounts: Accounts
+) -> None:
     async with _http(_app(issuer, accounts)) as http:
         response = await http.post("/oauth/token", data=_sign_in("wang.li", "correct horse", audience="cases"))
     assert response.status_code == 200, response.text
@@ -79,7 +96,8 @@ async def test_a_person_signed_in_through_the_console_gets_a_token_naming_them(
 
 
 async def test_wrong_password_unknown_account_and_disabled_account_get_no_token(
-        issuer: TokenIssuer, accounts: Accounts) -> None:
+    issuer: TokenIssuer, accounts: Accounts
+) -> None:
     async with _http(_app(issuer, accounts)) as http:
         wrong = await http.post("/oauth/token", data=_sign_in("wang.li", "correct horse!"))
         unknown = await http.post("/oauth/token", data=_sign_in("nobody", "correct horse"))
@@ -94,7 +112,8 @@ async def test_wrong_password_unknown_account_and_disabled_account_get_no_token(
 
 
 async def test_an_unknown_account_costs_one_argon2_like_a_known_one(
-        issuer: TokenIssuer, accounts: Accounts, monkeypatch: pytest.MonkeyPatch) -> None:
+    issuer: TokenIssuer, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
     checked: list[str] = []
     real = passwords.verify_password
 
@@ -114,21 +133,26 @@ async def test_an_enrolled_person_needs_the_current_code(issuer: TokenIssuer, ac
     async with _http(_app(issuer, accounts)) as http:
         without = await http.post("/oauth/token", data=_sign_in("li.na", "second factor"))
         wrong = await http.post("/oauth/token", data=_sign_in("li.na", "second factor", totp="000000"))
-        right = await http.post("/oauth/token", data=_sign_in("li.na", "second factor",
-                                                               totp=pyotp.TOTP(TOTP_SECRET).now()))
+        right = await http.post(
+            "/oauth/token", data=_sign_in("li.na", "second factor", totp=pyotp.TOTP(TOTP_SECRET).now())
+        )
     assert (without.status_code, right.status_code) == (401, 200)
     # 000000 could be the current code once in a million runs; then this one says nothing.
     assert wrong.status_code == 401 or pyotp.TOTP(TOTP_SECRET).verify("000000", valid_window=1)
 
 
 async def test_only_the_console_signs_people_in_and_it_gets_no_token_of_its_own(
-        issuer: TokenIssuer, accounts: Accounts) -> None:
+    issuer: TokenIssuer, accounts: Accounts
+) -> None:
     async with _http(_app(issuer, accounts)) as http:
         by_police = await http.post("/oauth/token", data=_sign_in("wang.li", "correct horse", client=("police", "pw")))
-        console_itself = await http.post("/oauth/token", data={"grant_type": "client_credentials",
-                                                               "client_id": "console", "client_secret": "console-secret"})
-        wrong_console = await http.post("/oauth/token", data=_sign_in("wang.li", "correct horse",
-                                                                      client=("console", "wrong")))
+        console_itself = await http.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials", "client_id": "console", "client_secret": "console-secret"},
+        )
+        wrong_console = await http.post(
+            "/oauth/token", data=_sign_in("wang.li", "correct horse", client=("console", "wrong"))
+        )
     assert by_police.status_code == 400 and by_police.json()["type"].endswith("unauthorized-client")
     assert console_itself.status_code == 400 and "access_token" not in console_itself.text
     assert wrong_console.status_code == 401

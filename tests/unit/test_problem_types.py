@@ -26,16 +26,29 @@ def _domain_error_classes(trees: list[ast.Module]) -> set[str]:
     """Names of DomainError and of every class that derives from it, anywhere in the code."""
     names = {"DomainError"}
     while True:
-        found = {node.name for tree in trees for node in ast.walk(tree) if isinstance(node, ast.ClassDef)
-                 and any((b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute) else "")
-                         in names for b in node.bases)}
+        found = {
+            node.name
+            for tree in trees
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ClassDef)
+            and any(
+                (b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute) else "") in names
+                for b in node.bases
+            )
+        }
         if found <= names:
             return names
         names |= found
 
 
 def _called(call: ast.Call) -> str:
-    return call.func.id if isinstance(call.func, ast.Name) else call.func.attr if isinstance(call.func, ast.Attribute) else ""
+    return (
+        call.func.id
+        if isinstance(call.func, ast.Name)
+        else call.func.attr
+        if isinstance(call.func, ast.Attribute)
+        else ""
+    )
 
 
 def type_names_in_code() -> dict[str, str]:
@@ -50,16 +63,23 @@ def type_names_in_code() -> dict[str, str]:
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef) and node.name in domain_errors:
                 for statement in node.body:
-                    if (isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant)
-                            and any(isinstance(t, ast.Name) and t.id == "code" for t in statement.targets)
-                            and isinstance(statement.value.value, str)):
+                    if (
+                        isinstance(statement, ast.Assign)
+                        and isinstance(statement.value, ast.Constant)
+                        and any(isinstance(t, ast.Name) and t.id == "code" for t in statement.targets)
+                        and isinstance(statement.value.value, str)
+                    ):
                         names.setdefault(statement.value.value, where)
             if not isinstance(node, ast.Call):
                 continue
             for keyword in node.keywords:
                 value = keyword.value
-                if (keyword.arg == "code" and _called(node) in domain_errors and isinstance(value, ast.Constant)
-                        and isinstance(value.value, str)):
+                if (
+                    keyword.arg == "code"
+                    and _called(node) in domain_errors
+                    and isinstance(value, ast.Constant)
+                    and isinstance(value.value, str)
+                ):
                     names.setdefault(value.value, where)
                 if keyword.arg == "type_" and isinstance(value, ast.JoinedStr):
                     tail = value.values[-1]
@@ -108,9 +128,13 @@ def test_each_answer_s_type_resolves_on_the_app_that_answered() -> None:
     client = TestClient(an_app())
     answers = [client.get(f"/refuse/{i}") for i in range(len(CASES))]
     answers += [client.get(f"/problem/{status}") for status in (400, 401, 403, 404, 409, 421, 422, 502, 503)]
-    answers += [client.get("/nowhere"), client.delete("/upload"), client.post("/upload", json={"x": 1}),
-                client.post("/upload", content=b"{" + b" " * 100 + b"}", headers={"content-type": "application/json"}),
-                client.get("/refuse/x")]
+    answers += [
+        client.get("/nowhere"),
+        client.delete("/upload"),
+        client.post("/upload", json={"x": 1}),
+        client.post("/upload", content=b"{" + b" " * 100 + b"}", headers={"content-type": "application/json"}),
+        client.get("/refuse/x"),
+    ]
     types = set()
     for answer in answers:
         assert answer.status_code >= 400 and answer.headers["content-type"] == "application/problem+json"
@@ -121,8 +145,17 @@ def test_each_answer_s_type_resolves_on_the_app_that_answered() -> None:
         assert CATALOGUE[problem_type.removeprefix(PROBLEM_PATH)].title in page.text
         types.add(problem_type)
     # The answers above cover the named kinds and the statuses: 404, 405, 413 and 422 included.
-    assert {f"{PROBLEM_PATH}{name}" for name in ("not-found", "method-not-allowed", "request-entity-too-large",
-                                                 "validation", "action-refused", "rate-limited")} <= types
+    assert {
+        f"{PROBLEM_PATH}{name}"
+        for name in (
+            "not-found",
+            "method-not-allowed",
+            "request-entity-too-large",
+            "validation",
+            "action-refused",
+            "rate-limited",
+        )
+    } <= types
 
 
 def test_the_pages_and_their_index() -> None:

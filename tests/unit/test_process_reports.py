@@ -24,8 +24,14 @@ def snapshot(**fields: object) -> ProcessSnapshot:
 
 
 def limit(outcome: str = "pending", provisional: bool = True) -> DeadlineView:
-    return DeadlineView(name="investigation.limit.60", due_at=DUE, due_date=date(2027, 3, 1), outcome=outcome,
-                        provisional=provisional, calendar_note="2027 年官方日历尚未录入" if provisional else None)
+    return DeadlineView(
+        name="investigation.limit.60",
+        due_at=DUE,
+        due_date=date(2027, 3, 1),
+        outcome=outcome,
+        provisional=provisional,
+        calendar_note="2027 年官方日历尚未录入" if provisional else None,
+    )
 
 
 def test_overdue_means_a_step_still_owed_past_its_limit() -> None:
@@ -47,20 +53,44 @@ def test_changes_are_described_for_the_timeline() -> None:
     assert describe_changes(None, first) == ["阶段：verification", "期限「investigation.limit.60」：2027-03-01（暂定）"]
     confirmed = snapshot(deadlines=[limit(provisional=False)])
     assert describe_changes(first, confirmed) == ["期限「investigation.limit.60」重新计算：2027-03-01"]
-    closed = snapshot(stage="closed", status="closed", closure_reason="handed_off",
-                      deadlines=[limit("met", provisional=False)], letters={"handoff": "L-1"})
+    closed = snapshot(
+        stage="closed",
+        status="closed",
+        closure_reason="handed_off",
+        deadlines=[limit("met", provisional=False)],
+        letters={"handoff": "L-1"},
+    )
     assert describe_changes(confirmed, closed) == [
-        "阶段：closed", "状态：closed（handed_off）", "期限「investigation.limit.60」已按期完成", "文书：handoff L-1",
+        "阶段：closed",
+        "状态：closed（handed_off）",
+        "期限「investigation.limit.60」已按期完成",
+        "文书：handoff L-1",
     ]
     assert describe_changes(closed, closed) == []
     assert describe_changes(confirmed, confirmed.model_copy(update={"overdue": True})) == ["超期"]
 
 
 def test_a_disagreement_names_the_field_and_both_values() -> None:
-    workflow = snapshot(stage="closed", status="completed", closure_reason="handed_off", deadlines=[limit("met")],
-                        amount_paid=Decimal("0"))
-    assert disagreements(workflow, snapshot(stage="closed", status="closed", closure_reason="handed_off",
-                                            deadlines=[limit("met")], amount_paid=Decimal("0.00"))) == []
+    workflow = snapshot(
+        stage="closed",
+        status="completed",
+        closure_reason="handed_off",
+        deadlines=[limit("met")],
+        amount_paid=Decimal("0"),
+    )
+    assert (
+        disagreements(
+            workflow,
+            snapshot(
+                stage="closed",
+                status="closed",
+                closure_reason="handed_off",
+                deadlines=[limit("met")],
+                amount_paid=Decimal("0.00"),
+            ),
+        )
+        == []
+    )
     stale = snapshot(stage="handoff", status="open", overdue=True, deadlines=[limit()])
     found = disagreements(workflow, stale)
     assert "stage: workflow closed ≠ ledger handoff" in found
@@ -81,10 +111,25 @@ def test_a_report_stored_before_parked_steps_existed_still_reads_as_nothing_park
     from services.contracts.cases_events import ProcessReported
 
     # A `process.reported` payload as the cases service stored it before the snapshot had `parked`.
-    stored = {"report_id": "REPORT-20261101-1", "workflow_id": "case:C-1", "kind": "case", "process_case_id": "C-1",
-              "county": "130402", "seq": 3, "at": "2026-11-01T09:00:00+08:00", "changes": ["阶段：service"],
-              "snapshot": {"workflow_id": "case:C-1", "stage": "service", "status": "open", "overdue": False,
-                           "deadlines": [], "referrals": {}, "letters": {}}}
+    stored = {
+        "report_id": "REPORT-20261101-1",
+        "workflow_id": "case:C-1",
+        "kind": "case",
+        "process_case_id": "C-1",
+        "county": "130402",
+        "seq": 3,
+        "at": "2026-11-01T09:00:00+08:00",
+        "changes": ["阶段：service"],
+        "snapshot": {
+            "workflow_id": "case:C-1",
+            "stage": "service",
+            "status": "open",
+            "overdue": False,
+            "deadlines": [],
+            "referrals": {},
+            "letters": {},
+        },
+    }
     event = ProcessReported.model_validate(stored)
     assert event.snapshot.parked is None
 
@@ -92,7 +137,9 @@ def test_a_report_stored_before_parked_steps_existed_still_reads_as_nothing_park
 def test_a_parked_step_is_described_and_audited_by_its_step_and_reason() -> None:
     parked = {"step": "cases.issue_order_to_pay", "message": "refused with 422", "since": "2026-11-02T10:00:00+08:00"}
     before, after = snapshot(stage="service"), snapshot(stage="service", parked=parked)
-    assert describe_changes(before, after) == ["暂停：cases.issue_order_to_pay 被服务拒绝（refused with 422），待运维处理后重试"]
+    assert describe_changes(before, after) == [
+        "暂停：cases.issue_order_to_pay 被服务拒绝（refused with 422），待运维处理后重试"
+    ]
     assert describe_changes(after, before) == ["恢复：重试 cases.issue_order_to_pay"]
     assert disagreements(after, before) == ["parked: workflow cases.issue_order_to_pay: refused with 422 ≠ ledger None"]
     # The instant is the timeline's; the ledger agrees when it shows the same step and reason.

@@ -129,8 +129,9 @@ def reached(case: list[CaseMember], threshold: CriminalThreshold, paid: Decimal,
 
 
 @FAST
-@given(case=members, threshold=thresholds, paid=amounts, more_paid=amounts,
-       workers=st.integers(min_value=1, max_value=100))
+@given(
+    case=members, threshold=thresholds, paid=amounts, more_paid=amounts, workers=st.integers(min_value=1, max_value=100)
+)
 def test_paying_more_never_makes_a_case_reach_the_threshold(
     case: list[CaseMember], threshold: CriminalThreshold, paid: Decimal, more_paid: Decimal, workers: int
 ) -> None:
@@ -139,8 +140,13 @@ def test_paying_more_never_makes_a_case_reach_the_threshold(
 
 
 @FAST
-@given(case=members, threshold=thresholds, paid=amounts, workers=st.integers(min_value=1, max_value=100),
-       more_workers=st.integers(min_value=0, max_value=100))
+@given(
+    case=members,
+    threshold=thresholds,
+    paid=amounts,
+    workers=st.integers(min_value=1, max_value=100),
+    more_workers=st.integers(min_value=0, max_value=100),
+)
 def test_more_workers_never_make_a_case_fall_below_the_threshold(
     case: list[CaseMember], threshold: CriminalThreshold, paid: Decimal, workers: int, more_workers: int
 ) -> None:
@@ -154,8 +160,9 @@ def test_a_larger_outstanding_amount_never_falls_below_the_aggregate_test(
     owed: Decimal, extra: Decimal, threshold: CriminalThreshold, workers: int
 ) -> None:
     def assess(amount: Decimal) -> bool:
-        return assess_criminal_threshold([], threshold, amount_owed=amount, amount_paid=Decimal(0),
-                                         workers=workers).reached
+        return assess_criminal_threshold(
+            [], threshold, amount_owed=amount, amount_paid=Decimal(0), workers=workers
+        ).reached
 
     if assess(owed):
         assert assess(owed + extra)
@@ -204,8 +211,10 @@ def test_no_sequence_of_actions_leaves_a_final_handoff_or_acknowledges_twice(act
     assert history[0] is HandoffStatus.SENT
     assert all(s not in FINAL for s in history[:-1])
     assert history in (
-        [HandoffStatus.SENT], [HandoffStatus.SENT, HandoffStatus.ACKNOWLEDGED],
-        [HandoffStatus.SENT, HandoffStatus.RESPONDED], [HandoffStatus.SENT, HandoffStatus.RETURNED],
+        [HandoffStatus.SENT],
+        [HandoffStatus.SENT, HandoffStatus.ACKNOWLEDGED],
+        [HandoffStatus.SENT, HandoffStatus.RESPONDED],
+        [HandoffStatus.SENT, HandoffStatus.RETURNED],
         [HandoffStatus.SENT, HandoffStatus.ACKNOWLEDGED, HandoffStatus.RESPONDED],
         [HandoffStatus.SENT, HandoffStatus.ACKNOWLEDGED, HandoffStatus.RETURNED],
     )

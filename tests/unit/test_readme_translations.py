@@ -73,8 +73,9 @@ def test_the_chinese_readme_links_the_chinese_guides() -> None:
 def test_the_guides_keep_the_same_commands() -> None:
     # The runbook's commands (`anxin …` in its code blocks) are the same in both languages.
     def commands(text: str) -> set[str]:
-        return set(re.findall(r"^anxin [a-z]+(?: [a-z]+)?", "\n".join(re.findall(r"```sh\n(.*?)```", text, re.S)),
-                              re.M))
+        return set(
+            re.findall(r"^anxin [a-z]+(?: [a-z]+)?", "\n".join(re.findall(r"```sh\n(.*?)```", text, re.S)), re.M)
+        )
 
     english, chinese = _read(ROOT / "docs" / "operations.md"), _read(ROOT / "docs" / "operations.zh-CN.md")
     assert commands(english) and commands(chinese) == commands(english)

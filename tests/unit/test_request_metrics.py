@@ -14,13 +14,15 @@ PROCESS = "metrics-test"
 
 def _count(route: str, status: str, method: str = "GET") -> float:
     value = REGISTRY.get_sample_value(
-        "anxin_http_requests_total", {"process": PROCESS, "method": method, "route": route, "status": status})
+        "anxin_http_requests_total", {"process": PROCESS, "method": method, "route": route, "status": status}
+    )
     return value or 0.0
 
 
 def _observed(route: str) -> float:
     value = REGISTRY.get_sample_value(
-        "anxin_http_request_seconds_count", {"process": PROCESS, "method": "GET", "route": route})
+        "anxin_http_request_seconds_count", {"process": PROCESS, "method": "GET", "route": route}
+    )
     return value or 0.0
 
 
@@ -42,8 +44,16 @@ def test_requests_are_counted_by_route_template_and_status() -> None:
         return "ok"
 
     instrument_app(app, PROCESS)
-    before = {key: _count(*key) for key in (("/v1/cases/{case_id}", "200"), ("/v1/cases/{case_id}", "404"),
-                                            ("/boom", "500"), ("unmatched", "404"), ("/healthz", "200"))}
+    before = {
+        key: _count(*key)
+        for key in (
+            ("/v1/cases/{case_id}", "200"),
+            ("/v1/cases/{case_id}", "404"),
+            ("/boom", "500"),
+            ("unmatched", "404"),
+            ("/healthz", "200"),
+        )
+    }
     timed = _observed("/v1/cases/{case_id}")
     with TestClient(app, raise_server_exceptions=False) as http:
         assert http.get("/v1/cases/C-1").status_code == 200

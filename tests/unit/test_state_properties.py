@@ -44,27 +44,43 @@ def listing_status(
     stage: ListingStage, paid_in_full_on: date | None, possible_from: date | None, pending: str | None
 ) -> ListingStatus:
     return ListingStatus(
-        listing_id="BL-1", case_id="CS-1", stage=stage, ground=ListingGround.CRIMINAL_THRESHOLD,
-        amount=Decimal("50000"), amount_corrected=Decimal("50000") if paid_in_full_on else Decimal(0),
-        paid_in_full_on=paid_in_full_on, notice_document_id=None, defence_due_date=None, statements=[],
-        decided_on=None, decision_document_id=None, not_listed_reason=None, expires_on=None,
-        early_removal_possible_from=possible_from, pending_application=pending, removal_reason=None,
-        removed_on=None, timeline=[],
+        listing_id="BL-1",
+        case_id="CS-1",
+        stage=stage,
+        ground=ListingGround.CRIMINAL_THRESHOLD,
+        amount=Decimal("50000"),
+        amount_corrected=Decimal("50000") if paid_in_full_on else Decimal(0),
+        paid_in_full_on=paid_in_full_on,
+        notice_document_id=None,
+        defence_due_date=None,
+        statements=[],
+        decided_on=None,
+        decision_document_id=None,
+        not_listed_reason=None,
+        expires_on=None,
+        early_removal_possible_from=possible_from,
+        pending_application=pending,
+        removal_reason=None,
+        removed_on=None,
+        timeline=[],
     )
 
 
 def workflow_state(stage: ListingStage, statements: list[str], review: StatementReview | None) -> Any:
     """The part of a BlacklistWorkflow's state its statement and review validators read."""
-    return SimpleNamespace(_stage=stage, _statements=list(statements), _review=review,
-                           _defence_due=date(2026, 1, 1))
+    return SimpleNamespace(_stage=stage, _statements=list(statements), _review=review, _defence_due=date(2026, 1, 1))
 
 
 # --- early removal (信用修复) ---------------------------------------------------------------------------
 
 
 @FAST
-@given(stage=stages.filter(lambda s: s is not ListingStage.LISTED), paid=st.none() | days, today=days,
-       pending=st.none() | ids)
+@given(
+    stage=stages.filter(lambda s: s is not ListingStage.LISTED),
+    paid=st.none() | days,
+    today=days,
+    pending=st.none() | ids,
+)
 def test_early_removal_is_refused_in_every_stage_but_listed(
     stage: ListingStage, paid: date | None, today: date, pending: str | None
 ) -> None:
@@ -74,16 +90,20 @@ def test_early_removal_is_refused_in_every_stage_but_listed(
 
 
 @FAST
-@given(paid=st.none() | days, wait=st.integers(min_value=0, max_value=400), today=days,
-       later=st.integers(min_value=0, max_value=800), pending=st.none() | ids)
+@given(
+    paid=st.none() | days,
+    wait=st.integers(min_value=0, max_value=400),
+    today=days,
+    later=st.integers(min_value=0, max_value=800),
+    pending=st.none() | ids,
+)
 def test_a_listed_employer_may_apply_exactly_when_paid_six_months_ago_and_nothing_pending(
     paid: date | None, wait: int, today: date, later: int, pending: str | None
 ) -> None:
     possible_from = paid + timedelta(days=wait) if paid else None
     status = listing_status(ListingStage.LISTED, paid, possible_from, pending)
     accepted = not early_removal_refusals(status, today)
-    assert accepted == (paid is not None and possible_from is not None and today >= possible_from
-                        and pending is None)
+    assert accepted == (paid is not None and possible_from is not None and today >= possible_from and pending is None)
     # Waiting never turns an acceptable application into a refused one.
     if accepted:
         assert not early_removal_refusals(status, today + timedelta(days=later))
@@ -123,8 +143,9 @@ def test_a_statement_already_recorded_is_accepted_again_in_any_stage(
 def test_a_first_review_is_accepted_only_in_the_review_stage(
     stage: ListingStage, review_id: str, list_employer: bool
 ) -> None:
-    review = StatementReview(review_id=review_id, decided_by="city-office", list_employer=list_employer,
-                             reason="复核意见")
+    review = StatementReview(
+        review_id=review_id, decided_by="city-office", list_employer=list_employer, reason="复核意见"
+    )
     state = workflow_state(stage, ["ST-000001"], None)
     if stage is ListingStage.REVIEW:
         BlacklistWorkflow._check_review(state, review)
@@ -152,8 +173,11 @@ T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 instants = st.integers(min_value=0, max_value=200 * 24).map(lambda h: T0 + timedelta(hours=h))
 money = st.decimals(min_value=0, max_value=1_000_000, places=2)
 
-OPEN_COMPLAINT_STAGES = [ComplaintStage.AWAITING_ACCEPTANCE, ComplaintStage.AWAITING_INFORMATION,
-                         ComplaintStage.IN_CASE]
+OPEN_COMPLAINT_STAGES = [
+    ComplaintStage.AWAITING_ACCEPTANCE,
+    ComplaintStage.AWAITING_INFORMATION,
+    ComplaintStage.IN_CASE,
+]
 CLOSED_COMPLAINT_STAGES = [ComplaintStage.CALLBACK, ComplaintStage.DONE]
 OPEN_CASE_STAGES = [s for s in CaseStage if s is not CaseStage.CLOSED]
 # What a ledger case can show: a case process stage, or where its earliest open complaint waits.
@@ -246,6 +270,11 @@ def test_closing_more_processes_never_reopens_a_closed_case(ledger: tuple[tuple,
     cs, ps = list(ledger[0]), list(ledger[1])
     if summarize(cs, ps, {}).status != "closed":
         return
-    closed = {**extra, "status": "closed", "stage": CaseStage.CLOSED.value,
-              "closed_at": extra["opened_at"] + timedelta(days=1), "closure_reason": "paid_in_full"}
+    closed = {
+        **extra,
+        "status": "closed",
+        "stage": CaseStage.CLOSED.value,
+        "closed_at": extra["opened_at"] + timedelta(days=1),
+        "closure_reason": "paid_in_full",
+    }
     assert summarize(cs, [*ps, closed], {}).status == "closed"

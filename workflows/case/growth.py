@@ -145,10 +145,16 @@ class CaseGrowth(CaseClosure):
             return state.ordered_amount, state.ordered_workers
         verification = state.verification
         early = [m for c, m in state.members.items() if c not in state.late_members]
-        amount = verification.confirmed_amount if verification and verification.confirmed_amount is not None else (
-            sum((m.amount_owed for m in early), Decimal(0)))
-        workers = verification.confirmed_workers if verification and verification.confirmed_workers is not None else (
-            sum(m.workers_affected for m in early))
+        amount = (
+            verification.confirmed_amount
+            if verification and verification.confirmed_amount is not None
+            else (sum((m.amount_owed for m in early), Decimal(0)))
+        )
+        workers = (
+            verification.confirmed_workers
+            if verification and verification.confirmed_workers is not None
+            else (sum(m.workers_affected for m in early))
+        )
         return amount, workers
 
     def _start_order_round(self) -> None:

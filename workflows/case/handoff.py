@@ -49,9 +49,7 @@ class HandoffStage(CaseClosure):
             "handoff.response", self._legal_now(), terms.response_days, terms.response_unit
         )
         if LetterKind.HANDOFF.value not in self._state.letters:
-            await self._letter(
-                LetterKind.HANDOFF, department, response_deadline.due_at, response_deadline.due_date
-            )
+            await self._letter(LetterKind.HANDOFF, department, response_deadline.due_at, response_deadline.due_date)
             self._progress("handed_off", f"已向 {department} 交办，答复期限 {response_deadline.due_date}")
 
         def answered() -> bool:
@@ -115,8 +113,13 @@ class HandoffStage(CaseClosure):
         if kept is not None and kept.department == department:
             return kept
         cfg = self._config.handoff
-        own = DepartmentTerms(department=department, found=False, response_days=cfg.response_working_days,
-                              response_unit=DayUnit.WORKING, ladder=list(cfg.ladder))
+        own = DepartmentTerms(
+            department=department,
+            found=False,
+            response_days=cfg.response_working_days,
+            response_unit=DayUnit.WORKING,
+            ladder=list(cfg.ladder),
+        )
         terms = own
         if "handoff.response" in self._state.deadlines:
             # A round begun before the terms were kept (a run continued from an older one): its letters already
@@ -130,11 +133,15 @@ class HandoffStage(CaseClosure):
                 terms = directory
                 unit = "个工作日" if directory.response_unit is DayUnit.WORKING else "日"
                 rungs = "、".join(LETTER_TEXT[r.kind] for r in directory.ladder) or "无"
-                self._record("handoff.terms", f"按部门目录：{department} 答复期限 {directory.response_days}{unit}，"
-                                              f"逾期依次发出{rungs}")
+                self._record(
+                    "handoff.terms",
+                    f"按部门目录：{department} 答复期限 {directory.response_days}{unit}，逾期依次发出{rungs}",
+                )
             else:
-                self._record("handoff.terms", f"部门目录中无 {department} 的期限，按默认答复期限 "
-                                              f"{cfg.response_working_days} 个工作日")
+                self._record(
+                    "handoff.terms",
+                    f"部门目录中无 {department} 的期限，按默认答复期限 {cfg.response_working_days} 个工作日",
+                )
         self._state.handoff_terms = terms
         return terms
 

@@ -29,9 +29,7 @@ class InvestigationLimit(CaseClosure):
         while not closed():
             extended = state.extension is not None
             total = cfg.limit_working_days + (cfg.extension_working_days if extended else 0)
-            limit = await self._deadline(
-                f"investigation.limit.{total}", state.opened_at, total, DayUnit.WORKING
-            )
+            limit = await self._deadline(f"investigation.limit.{total}", state.opened_at, total, DayUnit.WORKING)
 
             def settled(extended: bool = extended) -> bool:
                 return closed() or (state.extension is not None) != extended
@@ -53,9 +51,7 @@ class InvestigationLimit(CaseClosure):
                     step=step,
                     due_at=limit.due_at,
                 )
-                self._record(
-                    "investigation.warning", f"预警：距办案期限 {limit.due_date} 还有 {before} 个工作日"
-                )
+                self._record("investigation.warning", f"预警：距办案期限 {limit.due_date} 还有 {before} 个工作日")
                 self._mark_done(step)
             if restart:
                 if closed() or self._should_continue_as_new():
@@ -73,9 +69,7 @@ class InvestigationLimit(CaseClosure):
                         step=step,
                         due_at=limit.due_at,
                     )
-                    self._record(
-                        "investigation.overdue", f"超过办案期限 {limit.due_date} 仍未办结，标记为超期"
-                    )
+                    self._record("investigation.overdue", f"超过办案期限 {limit.due_date} 仍未办结，标记为超期")
                     self._publish_search_attributes()
                     self._mark_done(step)
                 elif closed() or self._should_continue_as_new():

@@ -31,7 +31,9 @@ class CaseMerge(CaseClosure):
     @workflow.update(name=Updates.MERGE_INTO)
     def merge_into(self, request: CaseMergeRequest) -> CaseStatus:
         self._state.merge_request = request
-        self._record("case.merge_requested", f"{request.merged_by} 将本案并入案件 {request.into_case_id}：{request.reason}")
+        self._record(
+            "case.merge_requested", f"{request.merged_by} 将本案并入案件 {request.into_case_id}：{request.reason}"
+        )
         return self._status()
 
     @merge_into.validator
@@ -66,8 +68,11 @@ class CaseMerge(CaseClosure):
             del state.members[complaint_id]
             state.left[complaint_id] = f"并入案件 {request.into_case_id}"
             progress = CaseProgress(
-                kind="moved", text=f"投诉并入案件 {request.into_case_id} 办理（{request.reason}）",
-                at=self._legal_now(), stage=state.stage, moved_to=request.into_case_id,
+                kind="moved",
+                text=f"投诉并入案件 {request.into_case_id} 办理（{request.reason}）",
+                at=self._legal_now(),
+                stage=state.stage,
+                moved_to=request.into_case_id,
             )
             state.outbox.append(ProgressDelivery(complaint_id=complaint_id, progress=progress))
         self._close(

@@ -82,8 +82,10 @@ class PaidAfterRefusal(ReferralApprovalStage):
             self._close(ClosureReason.PAID_IN_FULL, "逾期后足额支付工资及加付赔偿金；经批准撤回移送")
         elif state.closure_request is not None and state.police_decision is None:
             request = state.closure_request
-            self._close(request.reason, f"{request.closed_by} 结案（工资已足额支付）" + (
-                f"：{request.notes}" if request.notes else ""))
+            self._close(
+                request.reason,
+                f"{request.closed_by} 结案（工资已足额支付）" + (f"：{request.notes}" if request.notes else ""),
+            )
         elif state.police_decision is not None and state.police_decision.decision is PoliceDecision.CASE_OPENED:
             self._close(ClosureReason.REFERRED_TO_POLICE, "公安机关立案；逾期后已足额支付，已告知公安机关")
         elif state.police_decision is not None:
@@ -97,7 +99,8 @@ class PaidAfterRefusal(ReferralApprovalStage):
         deadline = self._state.deadlines.get("order.payment")
         dates = self._state.payment_dates
         return [
-            p for p in self._state.payments
+            p
+            for p in self._state.payments
             if deadline is None or dates.get(p.payment_id, deadline.due_at) > deadline.due_at
         ] or self._state.payments[-1:]
 
@@ -139,8 +142,9 @@ class PaidAfterRefusal(ReferralApprovalStage):
         if decision.approved:
             self._record("referral.withdrawal_approved", f"本局负责人（{decision.decided_by}）批准撤回移送")
         else:
-            self._record("referral.withdrawal_refused",
-                         f"本局负责人（{decision.decided_by}）不批准撤回移送：{decision.reason}")
+            self._record(
+                "referral.withdrawal_refused", f"本局负责人（{decision.decided_by}）不批准撤回移送：{decision.reason}"
+            )
         return self._status()
 
     @decide_referral_withdrawal.validator
@@ -159,15 +163,19 @@ class PaidAfterRefusal(ReferralApprovalStage):
 
     def _withdrawal_unannounced(self) -> bool:
         withdrawal = self._state.referral_withdrawal
-        return (withdrawal is not None and withdrawal.decision is None
-                and not self._is_done(f"referral.withdrawal_proposed@{withdrawal.proposed_at.isoformat()}"))
+        return (
+            withdrawal is not None
+            and withdrawal.decision is None
+            and not self._is_done(f"referral.withdrawal_proposed@{withdrawal.proposed_at.isoformat()}")
+        )
 
     async def _announce_withdrawal_proposal(self) -> None:
         withdrawal = self._state.referral_withdrawal
         assert withdrawal is not None
         step = f"referral.withdrawal_proposed@{withdrawal.proposed_at.isoformat()}"
         await self._notice(
-            Office.BUREAU_HEAD, "referral.withdrawal_proposed",
+            Office.BUREAU_HEAD,
+            "referral.withdrawal_proposed",
             f"案件 {self._input.case_id}：报请撤回移送公安机关（工资及加付赔偿金已付清），请审批",
             step=step,
         )

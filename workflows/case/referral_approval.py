@@ -46,7 +46,9 @@ class ReferralApprovalStage(CaseGrowth):
             text = "达到数额较大标准，涉嫌拒不支付劳动报酬罪：由办案组（至少两名执法人员）提交移送报告，报本局负责人批准后移送公安机关"
             self._record("referral.proposed", text)
             await self._notice(
-                Office.INSPECTOR, "referral.report_requested", f"案件 {self._input.case_id}：{text}",
+                Office.INSPECTOR,
+                "referral.report_requested",
+                f"案件 {self._input.case_id}：{text}",
                 step="referral.report_requested",
             )
         approval = state.referral_approval
@@ -82,7 +84,9 @@ class ReferralApprovalStage(CaseGrowth):
 
         def moved() -> bool:
             return (
-                approval.outcome != awaited or self._fully_paid() or self._state.closure_request is not None
+                approval.outcome != awaited
+                or self._fully_paid()
+                or self._state.closure_request is not None
                 or self._figures_pending()
             )
 
@@ -104,16 +108,33 @@ class ReferralApprovalStage(CaseGrowth):
     def _approval_rungs(self, approval: ReferralApproval) -> list[Rung]:
         cfg = self._config.referral_approval
         if approval.outcome == "awaiting_report":
-            return [Rung("referral.report", approval.proposed_at, cfg.report_working_days, DayUnit.WORKING,
-                         Office.INSPECTOR, f"涉嫌犯罪案件移送报告 {cfg.report_working_days} 个工作日内尚未提交")]
+            return [
+                Rung(
+                    "referral.report",
+                    approval.proposed_at,
+                    cfg.report_working_days,
+                    DayUnit.WORKING,
+                    Office.INSPECTOR,
+                    f"涉嫌犯罪案件移送报告 {cfg.report_working_days} 个工作日内尚未提交",
+                )
+            ]
         assert approval.reported_at is not None
         unit = "个工作日" if cfg.decision_unit is DayUnit.WORKING else "日"
         return [
-            Rung("referral.approval_reminder", approval.reported_at, cfg.reminder_days, cfg.decision_unit,
-                 Office.BUREAU_HEAD, f"移送报告待本局负责人审批（应于报告后 {cfg.decision_days} {unit}内作出决定）"),
-            Rung("referral.approval", approval.reported_at, cfg.decision_days, cfg.decision_unit,
-                 Office.SUPERVISING_OFFICE,
-                 f"本局负责人逾期（{cfg.decision_days} {unit}）未对移送报告作出批准或者不批准的决定"),
+            Rung(
+                "referral.approval_reminder",
+                approval.reported_at,
+                cfg.reminder_days,
+                cfg.decision_unit,
+                Office.BUREAU_HEAD,
+                f"移送报告待本局负责人审批（应于报告后 {cfg.decision_days} {unit}内作出决定）",
+            ),
+            Rung(
+                "referral.approval",
+                approval.reported_at,
+                cfg.decision_days,
+                cfg.decision_unit,
+                Office.SUPERVISING_OFFICE,
+                f"本局负责人逾期（{cfg.decision_days} {unit}）未对移送报告作出批准或者不批准的决定",
+            ),
         ]
-
-

@@ -146,9 +146,7 @@ class RefusalStage(PaidAfterRefusal):
                     await self._amended_payment_deadline()
                 continue
             if self._incident_unsanctioned() and not self._fully_paid():
-                return (
-                    None  # run the stage again: a mass incident reported after refusal starts the sanctions
-                )
+                return None  # run the stage again: a mass incident reported after refusal starts the sanctions
             for payment in self._unreported_payments():
                 # Payment after refusal is still recorded and matters to sanctions (an employer that paid
                 # before the listing decision may be left off).
@@ -166,8 +164,7 @@ class RefusalStage(PaidAfterRefusal):
                 if workflow.patched(POLICE_TOLD_OF_PAYMENT):
                     return await self._paid_after_refusal()
                 police_opened = (
-                    state.police_decision is not None
-                    and state.police_decision.decision is PoliceDecision.CASE_OPENED
+                    state.police_decision is not None and state.police_decision.decision is PoliceDecision.CASE_OPENED
                 )
                 if "police" in state.referrals and not police_opened and not state.police_referral_withdrawn:
                     # Paid in full before the police opened a criminal case: no crime (法释〔2013〕3号 art. 6),
@@ -186,9 +183,7 @@ class RefusalStage(PaidAfterRefusal):
                     state.police_referral_withdrawn = True
                     self._record("referral.withdrawn", "公安机关立案前已足额支付，撤回移送，不再追究刑事责任")
                 if police_opened:
-                    self._close(
-                        ClosureReason.REFERRED_TO_POLICE, "公安机关立案后足额支付，已记录供司法机关参考"
-                    )
+                    self._close(ClosureReason.REFERRED_TO_POLICE, "公安机关立案后足额支付，已记录供司法机关参考")
                 else:
                     self._close(ClosureReason.PAID_IN_FULL, "逾期后足额支付")
                 return None
@@ -261,8 +256,14 @@ class RefusalStage(PaidAfterRefusal):
             large_arrears=self._config.publication.large_arrears_amount,
         )
         if state.publication_id is None and unpaid > 0 and (major or state.mass_incident):
-            basis = state.threshold.basis if criminal else (
-                "拖欠工资引发群体性事件" if state.mass_incident and not major else f"拖欠工资数额较大（{unpaid} 元）"
+            basis = (
+                state.threshold.basis
+                if criminal
+                else (
+                    "拖欠工资引发群体性事件"
+                    if state.mass_incident and not major
+                    else f"拖欠工资数额较大（{unpaid} 元）"
+                )
             )
             ref = await self._sanction(mark_for_publication, SanctionKind.PUBLICATION, basis, amount=unpaid)
             state.publication_id = ref.id
@@ -291,7 +292,9 @@ class RefusalStage(PaidAfterRefusal):
         text = f"支付日期在 {deadline.due_date} 期限内（登记在后），视为按期支付；已采取的措施待复核：" + (
             "、".join(taken) or "无"
         )
-        await self._notice(Office.INSPECTOR, "refusal.review", f"案件 {self._input.case_id}：{text}", step="refusal.review")
+        await self._notice(
+            Office.INSPECTOR, "refusal.review", f"案件 {self._input.case_id}：{text}", step="refusal.review"
+        )
         self._record("refusal.review", text)
         self._mark_done("refusal.review")
 
@@ -311,7 +314,8 @@ class RefusalStage(PaidAfterRefusal):
         if first is None:
             return []
         return [
-            p for p in self._state.payments[first:]
+            p
+            for p in self._state.payments[first:]
             if p.purpose is PaymentPurpose.WAGES and p.payment_id not in self._state.corrections_reported
         ]
 

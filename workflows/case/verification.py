@@ -54,9 +54,7 @@ class VerificationStage(CaseMerge):
             self._close(CLOSING_OUTCOMES[outcome], OUTCOME_TEXT[outcome])
         elif outcome is VerificationOutcome.LABOUR_DISPUTE:
             if "arbitration" not in self._state.referrals:
-                ref = await self._referral(
-                    ReferralKind.ARBITRATION, "劳动争议，引导申请劳动人事争议仲裁（速裁）"
-                )
+                ref = await self._referral(ReferralKind.ARBITRATION, "劳动争议，引导申请劳动人事争议仲裁（速裁）")
                 self._state.referrals["arbitration"] = ref.id
             self._close(ClosureReason.REFERRED_TO_ARBITRATION, "已引导至劳动人事争议仲裁院")
         elif self._state.classification is Classification.NON_WAGE_DISPUTE:

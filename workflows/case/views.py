@@ -46,8 +46,11 @@ class CaseViews(LifecycleWorkflow):
 
     def _amount_owed(self) -> Decimal:
         state = self._state
-        confirmed = state.figures.confirmed_amount if state.figures is not None else (
-            state.verification.confirmed_amount if state.verification is not None else None)
+        confirmed = (
+            state.figures.confirmed_amount
+            if state.figures is not None
+            else (state.verification.confirmed_amount if state.verification is not None else None)
+        )
         if confirmed is None:
             return sum((m.amount_owed for m in state.members.values()), Decimal(0))
         # Complaints that joined after the figures were confirmed count at their claim until confirmed anew.
@@ -56,8 +59,11 @@ class CaseViews(LifecycleWorkflow):
     def _workers(self) -> int:
         state = self._state
         verification = state.verification or state.pending_verification
-        confirmed = state.figures.confirmed_workers if state.figures is not None else (
-            verification.confirmed_workers if verification is not None else None)
+        confirmed = (
+            state.figures.confirmed_workers
+            if state.figures is not None
+            else (verification.confirmed_workers if verification is not None else None)
+        )
         if confirmed is None:
             return sum(m.workers_affected for m in state.members.values())
         return confirmed + sum(m.workers_affected for m in self._late_members())

@@ -55,13 +55,41 @@ with workflow.unsafe.imports_passed_through():
 class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, InvestigationLimit):
     """The case: one method group per stage (its mixins), combined here with the main loop and the messages."""
 
-    REPORTED_FIELDS = frozenset({
-        "stage", "status", "members", "left", "classification", "verification", "overdue", "investigation_overdue",
-        "deadlines", "active_deadlines", "letters", "order_id", "service", "payments", "threshold",
-        "compensation_id", "referrals", "referral_approval", "police_referral_withdrawn", "police_decision", "blacklist_id",
-        "publication_id", "extension", "closure_reason", "handoff_round", "late_members", "figures",
-        "amended_orders", "order_round", "merge_request", "referral_withdrawal",
-    })
+    REPORTED_FIELDS = frozenset(
+        {
+            "stage",
+            "status",
+            "members",
+            "left",
+            "classification",
+            "verification",
+            "overdue",
+            "investigation_overdue",
+            "deadlines",
+            "active_deadlines",
+            "letters",
+            "order_id",
+            "service",
+            "payments",
+            "threshold",
+            "compensation_id",
+            "referrals",
+            "referral_approval",
+            "police_referral_withdrawn",
+            "police_decision",
+            "blacklist_id",
+            "publication_id",
+            "extension",
+            "closure_reason",
+            "handoff_round",
+            "late_members",
+            "figures",
+            "amended_orders",
+            "order_round",
+            "merge_request",
+            "referral_withdrawal",
+        }
+    )
 
     @workflow.init
     def __init__(self, input: CaseInput) -> None:
@@ -141,9 +169,7 @@ class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, I
         state = self._state
         if state.status is not Status.OPEN:
             reason = state.closure_reason.value if state.closure_reason else "closed"
-            raise refuse(
-                f"案件 {self._input.case_id} 已结案（{reason}），不能{action} (the case is closed: {reason})"
-            )
+            raise refuse(f"案件 {self._input.case_id} 已结案（{reason}），不能{action} (the case is closed: {reason})")
         if state.stage not in stages:
             allowed = "/".join(s.value for s in stages)
             raise refuse(
@@ -193,8 +219,10 @@ class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, I
         state.payment_dates[payment.payment_id] = self._payment_date(payment)
         if payment.purpose is PaymentPurpose.COMPENSATION:
             due = (self._compensation_due() or 0) - self._compensation_paid()
-            self._record("payment.compensation_recorded",
-                         f"记录加付赔偿金支付 {payment.amount} 元（{payment.payment_id}），尚欠赔偿金 {max(due, 0)} 元")
+            self._record(
+                "payment.compensation_recorded",
+                f"记录加付赔偿金支付 {payment.amount} 元（{payment.payment_id}），尚欠赔偿金 {max(due, 0)} 元",
+            )
             return self._status()
         remaining = self._outstanding()
         kind = "全额" if remaining <= 0 else "部分"
@@ -209,9 +237,7 @@ class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, I
     def _validate_payment(self, payment: PaymentRecord) -> None:
         self._require_stage("记录支付", CaseStage.SERVICE, CaseStage.PAYMENT, CaseStage.REFUSAL)
         if any(p.payment_id == payment.payment_id for p in self._state.payments):
-            raise refuse(
-                f"支付记录 {payment.payment_id} 已存在 (payment {payment.payment_id} is already recorded)"
-            )
+            raise refuse(f"支付记录 {payment.payment_id} 已存在 (payment {payment.payment_id} is already recorded)")
         paid_on = self._payment_date(payment)
         if paid_on > self._legal_now():
             raise refuse(f"支付日期 {paid_on.date()} 晚于今日 (the payment date {paid_on.date()} is in the future)")
@@ -220,8 +246,10 @@ class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, I
             if due is None or self._state.stage is not CaseStage.REFUSAL:
                 raise refuse("尚未作出加付赔偿金决定 (no additional compensation has been decided)")
             if payment.amount > due - self._compensation_paid():
-                raise refuse(f"支付金额超过尚欠的加付赔偿金 {due - self._compensation_paid()} 元"
-                             f" (the amount exceeds the {due - self._compensation_paid()} yuan of compensation unpaid)")
+                raise refuse(
+                    f"支付金额超过尚欠的加付赔偿金 {due - self._compensation_paid()} 元"
+                    f" (the amount exceeds the {due - self._compensation_paid()} yuan of compensation unpaid)"
+                )
             return
         outstanding = self._outstanding()
         if payment.amount > outstanding:
@@ -328,9 +356,7 @@ class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, I
         if self._state.extension is not None:
             raise refuse("办案期限已延长过一次 (the investigation limit was already extended once)")
         if self._state.investigation_overdue:
-            raise refuse(
-                "办案期限已届满，延期须在届满前批准 (an extension must be approved before the limit passes)"
-            )
+            raise refuse("办案期限已届满，延期须在届满前批准 (an extension must be approved before the limit passes)")
 
     @workflow.update(name=Updates.RECORD_POLICE_DECISION)
     def record_police_decision(self, record: PoliceDecisionRecord) -> CaseStatus:

@@ -72,8 +72,14 @@ def _refusal(request: Request, form: str | None = None) -> dict[str, Any] | None
 
 
 templates.env.globals.update(
-    fresh_key=_fresh_key, refusal_of=_refusal, case_forms=CASE_FORMS, acceptance_stages=ACCEPTANCE_STAGES,
-    callback_stages=CALLBACK_STAGES, revealers=REVEALERS, done_texts=DONE, fast_track_stages=FAST_TRACK_STAGES,
+    fresh_key=_fresh_key,
+    refusal_of=_refusal,
+    case_forms=CASE_FORMS,
+    acceptance_stages=ACCEPTANCE_STAGES,
+    callback_stages=CALLBACK_STAGES,
+    revealers=REVEALERS,
+    done_texts=DONE,
+    fast_track_stages=FAST_TRACK_STAGES,
     fast_trackers=FAST_TRACKERS,
 )
 
@@ -115,9 +121,18 @@ async def evidence_ref(request: Request, session: Session, form: FormData, field
         raise MissingField(field, "请选择要上传的照片或回执。")
     console = console_of(request)
     stored = await service_send(
-        console.client, "POST", f"{console.intake_url}/v1/evidence", session.token,
-        files={"file": (upload.filename or "evidence", await upload.read(),
-                        upload.content_type or "application/octet-stream")})
+        console.client,
+        "POST",
+        f"{console.intake_url}/v1/evidence",
+        session.token,
+        files={
+            "file": (
+                upload.filename or "evidence",
+                await upload.read(),
+                upload.content_type or "application/octet-stream",
+            )
+        },
+    )
     return str(stored["sha256"])
 
 
@@ -130,8 +145,15 @@ def _complaint_url(request: Request, complaint_id: str, tail: str) -> str:
     return f"{console_of(request).cases_url}/v1/complaints/{quote(complaint_id, safe='')}/{tail}"
 
 
-async def act(request: Request, session: Session, case_id: str, form_name: str, done: str,
-               build: Callable[[FormData], Awaitable[tuple[str, Any]]], unknown: str | None = None) -> Response:
+async def act(
+    request: Request,
+    session: Session,
+    case_id: str,
+    form_name: str,
+    done: str,
+    build: Callable[[FormData], Awaitable[tuple[str, Any]]],
+    unknown: str | None = None,
+) -> Response:
     """Check the CSRF token, send the action with the form's idempotency key; 303 back, or the page again.
     `unknown`: what a 404 means when the case itself is in scope (another service that has not heard of it yet)."""
     form = await request.form()
@@ -140,24 +162,35 @@ async def act(request: Request, session: Session, case_id: str, form_name: str, 
     values = {k: v for k, v in form.items() if isinstance(v, str) and k not in ("csrf", "key")}
     try:
         url, body = await build(form)
-        await service_send(console_of(request).client, "POST", url, session.token, json=body,
-                           idempotency_key=form_text(form, "key"))
+        await service_send(
+            console_of(request).client, "POST", url, session.token, json=body, idempotency_key=form_text(form, "key")
+        )
     except NotFound:
         if unknown is None:
             return page(request, "not_found.html", {"session": session}, 404)
         # The case page checks the case's scope again: another county's case is still the not-found page.
         return await _case_page_again(request, session, case_id, form_name, 409, unknown, {}, values)
     except MissingField as missing:
-        return await _case_page_again(request, session, case_id, form_name, 422, missing.message,
-                                      {missing.field: missing.message}, values)
+        return await _case_page_again(
+            request, session, case_id, form_name, 422, missing.message, {missing.field: missing.message}, values
+        )
     except Refused as refused:
-        return await _case_page_again(request, session, case_id, form_name, refused.status, refused.message,
-                                      refused.field_errors, values)
+        return await _case_page_again(
+            request, session, case_id, form_name, refused.status, refused.message, refused.field_errors, values
+        )
     return RedirectResponse(f"/cases/{quote(case_id, safe='')}?done={done}", status_code=303)
 
 
-async def _case_page_again(request: Request, session: Session, case_id: str, form_name: str, status: int,
-                           message: str, fields: dict[str, str], values: dict[str, str]) -> Response:
+async def _case_page_again(
+    request: Request,
+    session: Session,
+    case_id: str,
+    form_name: str,
+    status: int,
+    message: str,
+    fields: dict[str, str],
+    values: dict[str, str],
+) -> Response:
     request.state.action_refusal = {"form": form_name, "message": message, "fields": fields, "sent": values}
     response = await cases.case_page(request, case_id, session)
     if response.status_code == 200:
@@ -169,21 +202,27 @@ async def _case_page_again(request: Request, session: Session, case_id: str, for
 
 
 @router.post("/cases/{case_id}/complaints/{complaint_id}/acceptance", response_class=HTMLResponse)
-async def acceptance(request: Request, case_id: str, complaint_id: str,
-                     session: Annotated[Session, Depends(signed_in)]) -> Response:
+async def acceptance(
+    request: Request, case_id: str, complaint_id: str, session: Annotated[Session, Depends(signed_in)]
+) -> Response:
     async def build(form: FormData) -> tuple[str, Any]:
         missing = [line.strip() for line in (form_text(form, "missing_items") or "").splitlines() if line.strip()]
-        body = {"decision": form_text(form, "decision") or "", "reason": form_text(form, "reason"),
-                "explanation": form_text(form, "explanation"), "forward_to": form_text(form, "forward_to"),
-                "missing_items": missing}
+        body = {
+            "decision": form_text(form, "decision") or "",
+            "reason": form_text(form, "reason"),
+            "explanation": form_text(form, "explanation"),
+            "forward_to": form_text(form, "forward_to"),
+            "missing_items": missing,
+        }
         return _complaint_url(request, complaint_id, "acceptance"), {k: v for k, v in body.items() if v is not None}
 
     return await act(request, session, case_id, f"acceptance:{complaint_id}", "acceptance", build)
 
 
 @router.post("/cases/{case_id}/complaints/{complaint_id}/callback", response_class=HTMLResponse)
-async def callback(request: Request, case_id: str, complaint_id: str,
-                   session: Annotated[Session, Depends(signed_in)]) -> Response:
+async def callback(
+    request: Request, case_id: str, complaint_id: str, session: Annotated[Session, Depends(signed_in)]
+) -> Response:
     async def build(form: FormData) -> tuple[str, Any]:
         body = {"satisfaction": form_text(form, "satisfaction") or "", "notes": form_text(form, "notes")}
         return _complaint_url(request, complaint_id, "callback"), {k: v for k, v in body.items() if v is not None}
@@ -197,8 +236,10 @@ async def callback(request: Request, case_id: str, complaint_id: str,
 @router.post("/cases/{case_id}/verification", response_class=HTMLResponse)
 async def verification(request: Request, case_id: str, session: Annotated[Session, Depends(signed_in)]) -> Response:
     async def build(form: FormData) -> tuple[str, Any]:
-        body = {name: form_text(form, name)
-                for name in ("outcome", "department", "confirmed_amount", "confirmed_workers", "notes")}
+        body = {
+            name: form_text(form, name)
+            for name in ("outcome", "department", "confirmed_amount", "confirmed_workers", "notes")
+        }
         body["outcome"] = body["outcome"] or ""
         return case_url(request, case_id, "verification"), {k: v for k, v in body.items() if v is not None}
 
@@ -212,7 +253,11 @@ async def service(request: Request, case_id: str, session: Annotated[Session, De
         # In person the signed receipt is the proof; posted at the site, the photo of it.
         kind = form_text(form, "evidence_kind") or ("receipt" if method == "in_person" else "photo")
         ref = await evidence_ref(request, session, form, "evidence")
-        body = {"method": method, "evidence": [{"kind": kind, "ref": ref}], "served_at": _moment(form_text(form, "served_at"))}
+        body = {
+            "method": method,
+            "evidence": [{"kind": kind, "ref": ref}],
+            "served_at": _moment(form_text(form, "served_at")),
+        }
         return case_url(request, case_id, "service"), {k: v for k, v in body.items() if v is not None}
 
     return await act(request, session, case_id, "service", "service", build)
@@ -222,9 +267,13 @@ async def service(request: Request, case_id: str, session: Annotated[Session, De
 async def payment(request: Request, case_id: str, session: Annotated[Session, Depends(signed_in)]) -> Response:
     async def build(form: FormData) -> tuple[str, Any]:
         ref = await evidence_ref(request, session, form, "evidence")
-        body = {"payment_id": form_text(form, "payment_id") or "", "amount": form_text(form, "amount") or "",
-                "purpose": form_text(form, "purpose"), "paid_at": _moment(form_text(form, "paid_at")),
-                "evidence": [{"kind": form_text(form, "evidence_kind") or "bank_record", "ref": ref}]}
+        body = {
+            "payment_id": form_text(form, "payment_id") or "",
+            "amount": form_text(form, "amount") or "",
+            "purpose": form_text(form, "purpose"),
+            "paid_at": _moment(form_text(form, "paid_at")),
+            "evidence": [{"kind": form_text(form, "evidence_kind") or "bank_record", "ref": ref}],
+        }
         return case_url(request, case_id, "payments"), {k: v for k, v in body.items() if v is not None}
 
     return await act(request, session, case_id, "payment", "payment", build)
@@ -253,8 +302,15 @@ async def fast_track(request: Request, case_id: str, session: Annotated[Session,
         body = {"case_id": case_id, "target": form_text(form, "target") or "", "basis": form_text(form, "basis") or ""}
         return f"{console_of(request).referrals_url}/v1/fast-track-referrals", body
 
-    return await act(request, session, case_id, "fast_track", "fast_track", build,
-                      unknown="转介系统尚未收到该案件的信息，请稍后再试。")
+    return await act(
+        request,
+        session,
+        case_id,
+        "fast_track",
+        "fast_track",
+        build,
+        unknown="转介系统尚未收到该案件的信息，请稍后再试。",
+    )
 
 
 # -- revealing the complainant's identity -------------------------------------------------------------------
@@ -265,14 +321,18 @@ async def _read_identity(request: Request, session: Session, complaint_id: str, 
     request URLs are logged, and what the inspector typed stays out of the logs."""
     console = console_of(request)
     person: dict[str, Any] = await service_get(
-        console.client, f"{console.intake_url}/v1/complaints/{quote(complaint_id, safe='')}/complainant",
-        session.token, headers={"Read-Reason": quote(reason)})
+        console.client,
+        f"{console.intake_url}/v1/complaints/{quote(complaint_id, safe='')}/complainant",
+        session.token,
+        headers={"Read-Reason": quote(reason)},
+    )
     return person
 
 
 @router.post("/cases/{case_id}/complaints/{complaint_id}/complainant", response_class=HTMLResponse)
-async def reveal(request: Request, case_id: str, complaint_id: str,
-                 session: Annotated[Session, Depends(signed_in)]) -> Response:
+async def reveal(
+    request: Request, case_id: str, complaint_id: str, session: Annotated[Session, Depends(signed_in)]
+) -> Response:
     """The complainant's identity from intake, which audits the read under the person (`person:<id>`) with the
     reason given. Shown once, on a page no browser or proxy may keep; nothing of it is logged here."""
     form = await request.form()
@@ -281,8 +341,9 @@ async def reveal(request: Request, case_id: str, complaint_id: str,
     reason = form_text(form, "reason")
     if not reason or not 2 <= len(reason) <= 500:
         message = "请填写查看身份的理由（2 至 500 字）。"
-        return await _case_page_again(request, session, case_id, f"reveal:{complaint_id}", 422, message,
-                                      {"reason": message}, {})
+        return await _case_page_again(
+            request, session, case_id, f"reveal:{complaint_id}", 422, message, {"reason": message}, {}
+        )
     console = console_of(request)
     try:
         # The case first: a complaint must be shown under the case it belongs to, within the person's scope.
@@ -293,8 +354,16 @@ async def reveal(request: Request, case_id: str, complaint_id: str,
     except NotFound:
         return page(request, "not_found.html", {"session": session}, 404)
     except Refused as refused:
-        return await _case_page_again(request, session, case_id, f"reveal:{complaint_id}", refused.status,
-                                      refused.message, refused.field_errors, {"reason": reason})
+        return await _case_page_again(
+            request,
+            session,
+            case_id,
+            f"reveal:{complaint_id}",
+            refused.status,
+            refused.message,
+            refused.field_errors,
+            {"reason": reason},
+        )
     response = page(request, "actions/identity.html", {"session": session, "case_id": case_id, "person": person})
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"

@@ -38,16 +38,18 @@ DECIDERS = frozenset({BUREAU_HEAD})
 router = APIRouter()
 NAV = [NavItem("/approvals/referrals", "移送审批", frozenset({BUREAU_HEAD, CITY_OFFICE}))]
 
-DONE.update({
-    "referral_report": "移送报告已提交，等待负责人审批。",
-    "referral_decision": "移送审批决定已记录。",
-    "withdrawal": "撤回移送的提议已提交，等待负责人审批。",
-    "withdrawal_decision": "撤回移送的审批决定已记录。",
-    "figures": "案件金额与人数已重新确认。",
-    "deadline": "期限日期已确认。",
-    "merge": "合并已提交，案件稍后更新。",
-    "split": "拆分已提交，新案件稍后出现在队列中。",
-})
+DONE.update(
+    {
+        "referral_report": "移送报告已提交，等待负责人审批。",
+        "referral_decision": "移送审批决定已记录。",
+        "withdrawal": "撤回移送的提议已提交，等待负责人审批。",
+        "withdrawal_decision": "撤回移送的审批决定已记录。",
+        "figures": "案件金额与人数已重新确认。",
+        "deadline": "期限日期已确认。",
+        "merge": "合并已提交，案件稍后更新。",
+        "split": "拆分已提交，新案件稍后出现在队列中。",
+    }
+)
 
 SUBJECTIVE_ELEMENTS = {
     "transferred_assets": "以转移财产方式逃避支付",
@@ -75,15 +77,22 @@ def open_steps(process: dict[str, Any]) -> dict[str, Any]:
         "withdrawal": process.get("referral_withdrawal"),
         "withdrawal_text": WITHDRAWAL_STATES.get(process.get("referral_withdrawal") or "", ""),
         "unconfirmed": list(process.get("unconfirmed_members") or []),
-        "provisional": [{"name": d["name"], "label": texts.deadline_name(d["name"]), "due_date": d.get("due_date"),
-                         "note": d.get("calendar_note")}
-                        for d in deadlines if d.get("provisional")
-                        and d.get("outcome", "pending") == "pending"],
+        "provisional": [
+            {
+                "name": d["name"],
+                "label": texts.deadline_name(d["name"]),
+                "due_date": d.get("due_date"),
+                "note": d.get("calendar_note"),
+            }
+            for d in deadlines
+            if d.get("provisional") and d.get("outcome", "pending") == "pending"
+        ],
     }
 
 
-templates.env.globals.update(open_steps=open_steps, subjective_elements=SUBJECTIVE_ELEMENTS,
-                             decision_actors=ACTORS, decision_deciders=DECIDERS)
+templates.env.globals.update(
+    open_steps=open_steps, subjective_elements=SUBJECTIVE_ELEMENTS, decision_actors=ACTORS, decision_deciders=DECIDERS
+)
 
 
 def _with_process(form: FormData, body: dict[str, Any]) -> dict[str, Any]:
@@ -97,14 +106,16 @@ def _approved(form: FormData) -> bool | None:
 
 
 @router.post("/cases/{case_id}/referral-report", response_class=HTMLResponse)
-async def referral_report(request: Request, case_id: str,
-                          session: Annotated[Session, Depends(signed_in)]) -> Response:
+async def referral_report(request: Request, case_id: str, session: Annotated[Session, Depends(signed_in)]) -> Response:
     async def build(form: FormData) -> tuple[str, Any]:
         team = [line.strip() for line in (form_text(form, "team") or "").splitlines() if line.strip()]
         ref = await evidence_ref(request, session, form, "evidence")
-        body = {"team": team, "facts": form_text(form, "facts") or "",
-                "subjective_element": form_text(form, "subjective_element") or "",
-                "evidence": [{"kind": form_text(form, "evidence_kind") or "bank_record", "ref": ref}]}
+        body = {
+            "team": team,
+            "facts": form_text(form, "facts") or "",
+            "subjective_element": form_text(form, "subjective_element") or "",
+            "evidence": [{"kind": form_text(form, "evidence_kind") or "bank_record", "ref": ref}],
+        }
         return case_url(request, case_id, "referral-report"), _with_process(form, body)
 
     return await act(request, session, case_id, "referral_report", "referral_report", build)
@@ -112,6 +123,7 @@ async def referral_report(request: Request, case_id: str,
 
 async def _decide(request: Request, session: Session, case_id: str, tail: str, done: str) -> Response:
     """The bureau head's decision (approve, or refuse with the reason) on what `tail` names."""
+
     async def build(form: FormData) -> tuple[str, Any]:
         body = {"approved": _approved(form), "reason": form_text(form, "reason")}
         return case_url(request, case_id, tail), _with_process(form, body)
@@ -120,8 +132,9 @@ async def _decide(request: Request, session: Session, case_id: str, tail: str, d
 
 
 @router.post("/cases/{case_id}/referral-report/decision", response_class=HTMLResponse)
-async def referral_decision(request: Request, case_id: str,
-                            session: Annotated[Session, Depends(signed_in)]) -> Response:
+async def referral_decision(
+    request: Request, case_id: str, session: Annotated[Session, Depends(signed_in)]
+) -> Response:
     return await _decide(request, session, case_id, "referral-report/decision", "referral_decision")
 
 
@@ -135,8 +148,9 @@ async def withdrawal(request: Request, case_id: str, session: Annotated[Session,
 
 
 @router.post("/cases/{case_id}/referral-withdrawal/decision", response_class=HTMLResponse)
-async def withdrawal_decision(request: Request, case_id: str,
-                              session: Annotated[Session, Depends(signed_in)]) -> Response:
+async def withdrawal_decision(
+    request: Request, case_id: str, session: Annotated[Session, Depends(signed_in)]
+) -> Response:
     return await _decide(request, session, case_id, "referral-withdrawal/decision", "withdrawal_decision")
 
 
@@ -152,8 +166,9 @@ async def figures(request: Request, case_id: str, session: Annotated[Session, De
 
 
 @router.post("/cases/{case_id}/deadlines/{name}/confirmation", response_class=HTMLResponse)
-async def deadline(request: Request, case_id: str, name: str,
-                   session: Annotated[Session, Depends(signed_in)]) -> Response:
+async def deadline(
+    request: Request, case_id: str, name: str, session: Annotated[Session, Depends(signed_in)]
+) -> Response:
     async def build(form: FormData) -> tuple[str, Any]:
         body = {"note": form_text(form, "note")}
         return case_url(request, case_id, f"deadlines/{name}/confirmation"), _with_process(form, body)
@@ -193,9 +208,19 @@ async def waiting_decisions(request: Request, session: Annotated[Session, Depend
     today = datetime.now(texts.CHINA).date()
     groups = []
     for awaiting, label in WAITING.items():
-        listed = await service_get(console.client, f"{console.cases_url}/v1/cases", session.token,
-                                   {"status": "open", "awaiting": awaiting, "limit": "200"})
-        groups.append({"label": label, "rows": [texts.queue_row(c, today, console.calendar) for c in listed["items"]],
-                       "more": bool(listed.get("next_cursor"))})
-    return page(request, "approvals/referrals.html", {"session": session, "groups": groups,
-                                                      "decides": session.role in DECIDERS})
+        listed = await service_get(
+            console.client,
+            f"{console.cases_url}/v1/cases",
+            session.token,
+            {"status": "open", "awaiting": awaiting, "limit": "200"},
+        )
+        groups.append(
+            {
+                "label": label,
+                "rows": [texts.queue_row(c, today, console.calendar) for c in listed["items"]],
+                "more": bool(listed.get("next_cursor")),
+            }
+        )
+    return page(
+        request, "approvals/referrals.html", {"session": session, "groups": groups, "decides": session.role in DECIDERS}
+    )

@@ -30,10 +30,20 @@ router = APIRouter()
 NAV: list[NavItem] = []
 
 OUTCOMES = {"met": "已按期完成", "expired": "已逾期", "superseded": "已变更"}
-REFERRAL_TARGETS = {"police": "公安机关", "procuratorate": "检察院", "arbitration": "劳动人事争议仲裁院",
-                    "legal_aid": "法律援助中心"}
-LISTING_STAGES = {"notice": "事先告知", "defence": "陈述申辩期", "review": "申辩复核", "listed": "已列入失信名单",
-                  "not_listed": "不予列入", "removed": "已移出"}
+REFERRAL_TARGETS = {
+    "police": "公安机关",
+    "procuratorate": "检察院",
+    "arbitration": "劳动人事争议仲裁院",
+    "legal_aid": "法律援助中心",
+}
+LISTING_STAGES = {
+    "notice": "事先告知",
+    "defence": "陈述申辩期",
+    "review": "申辩复核",
+    "listed": "已列入失信名单",
+    "not_listed": "不予列入",
+    "removed": "已移出",
+}
 LISTING_GROUNDS = {"criminal_threshold": "拒不支付且达到刑事立案标准", "mass_incident": "引发群体性或极端事件"}
 REFERRAL_REPORT = "case.referral_report_submitted"
 # The sanctions API lists a scope's listings newest first, without a case filter: the case's are among these.
@@ -65,18 +75,27 @@ async def _part(call: Awaitable[Any]) -> tuple[Any, str | None]:
 def _referral_row(row: dict[str, Any]) -> dict[str, Any]:
     target = row.get("target", "")
     decision = DECISIONS.get(target, DECISIONS["arbitration"]).get(row.get("decision") or "", "")
-    return {**row, "target_name": REFERRAL_TARGETS.get(target, target),
-            "status_name": REFERRAL_STATUSES.get(row.get("status", ""), row.get("status", "")),
-            "decision_name": decision,
-            "decline_reason_name": DECLINE_REASONS.get(row.get("decline_reason") or "", "")}
+    return {
+        **row,
+        "target_name": REFERRAL_TARGETS.get(target, target),
+        "status_name": REFERRAL_STATUSES.get(row.get("status", ""), row.get("status", "")),
+        "decision_name": decision,
+        "decline_reason_name": DECLINE_REASONS.get(row.get("decline_reason") or "", ""),
+    }
 
 
 def _listing_row(row: dict[str, Any]) -> dict[str, Any]:
-    documents = [(kind, row[field]) for kind, field in (("事先告知书", "notice_document_id"),
-                                                         ("决定书", "decision_document_id")) if row.get(field)]
-    return {**row, "stage_name": LISTING_STAGES.get(row.get("stage", ""), row.get("stage", "")),
-            "ground_name": LISTING_GROUNDS.get(row.get("ground") or "", row.get("ground") or "—"),
-            "documents": [{"kind_name": kind, "document_id": doc} for kind, doc in documents]}
+    documents = [
+        (kind, row[field])
+        for kind, field in (("事先告知书", "notice_document_id"), ("决定书", "decision_document_id"))
+        if row.get(field)
+    ]
+    return {
+        **row,
+        "stage_name": LISTING_STAGES.get(row.get("stage", ""), row.get("stage", "")),
+        "ground_name": LISTING_GROUNDS.get(row.get("ground") or "", row.get("ground") or "—"),
+        "documents": [{"kind_name": kind, "document_id": doc} for kind, doc in documents],
+    }
 
 
 def _document_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -91,14 +110,22 @@ async def _papers(request: Request, session: Session, case_id: str) -> dict[str,
     by_case = {"case_id": case_id}
     (letters, letters_gap), (referrals, referrals_gap), (listings, listings_gap) = await asyncio.gather(
         _part(service_get(console.client, f"{console.referrals_url}/v1/letters", session.token, by_case)),
-        _part(service_get(console.client, f"{console.referrals_url}/v1/referrals", session.token,
-                          {**by_case, "limit": "100"})),
-        _part(service_get(console.client, f"{console.sanctions_url}/v1/listings", session.token,
-                          {"limit": str(LISTINGS_READ)})),
+        _part(
+            service_get(
+                console.client, f"{console.referrals_url}/v1/referrals", session.token, {**by_case, "limit": "100"}
+            )
+        ),
+        _part(
+            service_get(
+                console.client, f"{console.sanctions_url}/v1/listings", session.token, {"limit": str(LISTINGS_READ)}
+            )
+        ),
     )
     return {
-        "letters": [{**letter, "kind_name": LETTER_KINDS.get(letter.get("kind", ""), letter.get("kind", ""))}
-                    for letter in (letters or {}).get("items", [])],
+        "letters": [
+            {**letter, "kind_name": LETTER_KINDS.get(letter.get("kind", ""), letter.get("kind", ""))}
+            for letter in (letters or {}).get("items", [])
+        ],
         "letters_gap": letters_gap,
         "referrals": [_referral_row(r) for r in (referrals or {}).get("items", [])],
         "referrals_gap": referrals_gap,
@@ -116,37 +143,52 @@ async def case_page(request: Request, case_id: str, session: Annotated[Session, 
         timeline, (documents, documents_gap), papers = await asyncio.gather(
             service_get(console.client, f"{base}/timeline", session.token),
             _part(service_get(console.client, f"{base}/documents", session.token)),
-            _papers(request, session, str(case.get("case_id") or case_id)))
+            _papers(request, session, str(case.get("case_id") or case_id)),
+        )
     except NotFound:
         return _not_found(request, session)
     today = datetime.now(texts.CHINA).date()
     deadlines = [
-        {"name": texts.deadline_name(d.get("name", "")), "due_date": d.get("due_date", "—"),
-         "countdown": texts.countdown(texts.working_days_left(d.get("due_at"), today, console.calendar))
-         if d.get("outcome", "pending") == "pending" else OUTCOMES.get(d["outcome"], ""),
-         "overdue": d.get("outcome") == "expired"}
+        {
+            "name": texts.deadline_name(d.get("name", "")),
+            "due_date": d.get("due_date", "—"),
+            "countdown": texts.countdown(texts.working_days_left(d.get("due_at"), today, console.calendar))
+            if d.get("outcome", "pending") == "pending"
+            else OUTCOMES.get(d["outcome"], ""),
+            "overdue": d.get("outcome") == "expired",
+        }
         for d in deadline_list(case.get("deadlines"))
     ]
     events = timeline.get("events", [])
-    return page(request, "case.html", {
-        "session": session, "case": case, "row": texts.queue_row(case, today, console.calendar),
-        # What the bureau head reads before deciding on a referral: the case team's latest report.
-        "referral_report": next((e for e in reversed(events) if e.get("type") == REFERRAL_REPORT), None),
-        "complaints": [{**c, "stage_name": texts.complaint_stage_name(c.get("stage"))} for c in case.get("complaints", [])],
-        "deadlines": deadlines, "events": events,
-        "status_name": texts.STATUSES.get(case.get("status", ""), case.get("status", "")),
-        "case_documents": [_document_row(d) for d in (documents or {}).get("documents", [])],
-        "case_documents_gap": documents_gap,
-        **papers,
-    })
+    return page(
+        request,
+        "case.html",
+        {
+            "session": session,
+            "case": case,
+            "row": texts.queue_row(case, today, console.calendar),
+            # What the bureau head reads before deciding on a referral: the case team's latest report.
+            "referral_report": next((e for e in reversed(events) if e.get("type") == REFERRAL_REPORT), None),
+            "complaints": [
+                {**c, "stage_name": texts.complaint_stage_name(c.get("stage"))} for c in case.get("complaints", [])
+            ],
+            "deadlines": deadlines,
+            "events": events,
+            "status_name": texts.STATUSES.get(case.get("status", ""), case.get("status", "")),
+            "case_documents": [_document_row(d) for d in (documents or {}).get("documents", [])],
+            "case_documents_gap": documents_gap,
+            **papers,
+        },
+    )
 
 
 # -- the case's letters and documents, as PDFs ------------------------------------------------------------------
 
 
 @router.get("/cases/{case_id}/letters/{letter_id}.pdf")
-async def letter_pdf(request: Request, case_id: str, letter_id: str,
-                     session: Annotated[Session, Depends(signed_in)]) -> Response:
+async def letter_pdf(
+    request: Request, case_id: str, letter_id: str, session: Annotated[Session, Depends(signed_in)]
+) -> Response:
     """A letter of the case (交办函, the ladder's letters, referral letters) from the referrals API. Its record
     first: a letter is opened under the case it belongs to, as the referrals API shows it to the person."""
     console = console_of(request)
@@ -157,33 +199,47 @@ async def letter_pdf(request: Request, case_id: str, letter_id: str,
         return _not_found(request, session)
     if letter.get("case_id") != case_id:
         return _not_found(request, session)
-    return await pdf_through(console.client, f"{url}/pdf", session.token, letter_id,
-                             lambda: _not_found(request, session))
+    return await pdf_through(
+        console.client, f"{url}/pdf", session.token, letter_id, lambda: _not_found(request, session)
+    )
 
 
 @router.get("/cases/{case_id}/documents/{document_id}.pdf")
-async def document_pdf(request: Request, case_id: str, document_id: str,
-                       session: Annotated[Session, Depends(signed_in)]) -> Response:
+async def document_pdf(
+    request: Request, case_id: str, document_id: str, session: Annotated[Session, Depends(signed_in)]
+) -> Response:
     """A listing's document (事先告知书, 决定书) from the sanctions API, which answers only within the person's
     scope and withholds a document naming responsible persons from those who may not read them."""
     console = console_of(request)
-    return await pdf_through(console.client, f"{console.sanctions_url}/v1/documents/{quote(document_id, safe='')}",
-                             session.token, document_id, lambda: _not_found(request, session))
+    return await pdf_through(
+        console.client,
+        f"{console.sanctions_url}/v1/documents/{quote(document_id, safe='')}",
+        session.token,
+        document_id,
+        lambda: _not_found(request, session),
+    )
 
 
 @router.get("/cases/{case_id}/case-documents/{document_id}.pdf")
-async def case_document_pdf(request: Request, case_id: str, document_id: str,
-                            session: Annotated[Session, Depends(signed_in)]) -> Response:
+async def case_document_pdf(
+    request: Request, case_id: str, document_id: str, session: Annotated[Session, Depends(signed_in)]
+) -> Response:
     """An order to pay, compensation decision or notice of the case from the cases API, which answers only within
     the person's scope (the same 404 for another county's document and for none). As a letter, it is opened under
     the case it belongs to only: the case's list first."""
     console = console_of(request)
     try:
-        listed = await service_get(console.client, f"{console.cases_url}/v1/cases/{quote(case_id, safe='')}/documents",
-                                   session.token)
+        listed = await service_get(
+            console.client, f"{console.cases_url}/v1/cases/{quote(case_id, safe='')}/documents", session.token
+        )
     except (NotFound, Refused):
         return _not_found(request, session)
     if document_id not in {d.get("document_id") for d in listed.get("documents", [])}:
         return _not_found(request, session)
-    return await pdf_through(console.client, f"{console.cases_url}/v1/documents/{quote(document_id, safe='')}.pdf",
-                             session.token, document_id, lambda: _not_found(request, session))
+    return await pdf_through(
+        console.client,
+        f"{console.cases_url}/v1/documents/{quote(document_id, safe='')}.pdf",
+        session.token,
+        document_id,
+        lambda: _not_found(request, session),
+    )

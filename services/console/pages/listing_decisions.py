@@ -63,14 +63,22 @@ def _facts(listing: dict[str, Any]) -> dict[str, Any]:
     """What the clerk reads of a listing before deciding, in the page's words."""
     ground = listing.get("ground") or ""
     return {
-        "listing_id": listing["listing_id"], "case_id": listing.get("case_id"), "county": listing.get("county"),
+        "listing_id": listing["listing_id"],
+        "case_id": listing.get("case_id"),
+        "county": listing.get("county"),
         "employer": listing.get("employer_name") or listing.get("employer_ref") or "—",
-        "credit_code": listing.get("credit_code") or "—", "project": listing.get("project_name") or "—",
-        "ground": LISTING_GROUNDS.get(ground, ground or "—"), "basis": listing.get("basis") or "—",
-        "amount": listing.get("amount") or "—", "proposed_on": _day(listing.get("proposed_at")),
-        "defence_due": _day(listing.get("defence_due_date")), "decision_number": listing.get("decision_number") or "—",
-        "listed_on": _day(listing.get("listed_on")), "expires_on": _day(listing.get("expires_on")),
-        "amount_corrected": listing.get("amount_corrected") or "—", "paid_in_full_on": _day(listing.get("paid_in_full_on")),
+        "credit_code": listing.get("credit_code") or "—",
+        "project": listing.get("project_name") or "—",
+        "ground": LISTING_GROUNDS.get(ground, ground or "—"),
+        "basis": listing.get("basis") or "—",
+        "amount": listing.get("amount") or "—",
+        "proposed_on": _day(listing.get("proposed_at")),
+        "defence_due": _day(listing.get("defence_due_date")),
+        "decision_number": listing.get("decision_number") or "—",
+        "listed_on": _day(listing.get("listed_on")),
+        "expires_on": _day(listing.get("expires_on")),
+        "amount_corrected": listing.get("amount_corrected") or "—",
+        "paid_in_full_on": _day(listing.get("paid_in_full_on")),
         "possible_from": _day(listing.get("early_removal_possible_from")),
     }
 
@@ -81,41 +89,71 @@ async def _review(request: Request, session: Session, listing_id: str) -> dict[s
     console = console_of(request)
     url = f"{console.sanctions_url}/v1/listings/{quote(listing_id, safe='')}"
     try:
-        view, statements = await asyncio.gather(service_get(console.client, url, session.token),
-                                                service_get(console.client, f"{url}/statements", session.token))
+        view, statements = await asyncio.gather(
+            service_get(console.client, url, session.token),
+            service_get(console.client, f"{url}/statements", session.token),
+        )
     except NotFound:
         return None
     if view.get("stage") != "review" or any(a.get("kind") == "review" for a in view.get("actions") or []):
         return None
-    return {**_facts(view), "list_key": uuid.uuid4().hex, "accept_key": uuid.uuid4().hex,
-            "statements": [{"text": s.get("text", ""), "received": _instant(s.get("received_at"))}
-                           for s in statements.get("statements") or []]}
+    return {
+        **_facts(view),
+        "list_key": uuid.uuid4().hex,
+        "accept_key": uuid.uuid4().hex,
+        "statements": [
+            {"text": s.get("text", ""), "received": _instant(s.get("received_at"))}
+            for s in statements.get("statements") or []
+        ],
+    }
 
 
-async def _application(request: Request, session: Session, listing_id: str, application_id: str) -> dict[str, Any] | None:
+async def _application(
+    request: Request, session: Session, listing_id: str, application_id: str
+) -> dict[str, Any] | None:
     """A listing with its application waiting, or None when it is decided already (the decision is recorded
     at once; the listing follows when its process reports) or gone."""
     console = console_of(request)
     try:
-        view = await service_get(console.client, f"{console.sanctions_url}/v1/listings/{quote(listing_id, safe='')}",
-                                 session.token)
+        view = await service_get(
+            console.client, f"{console.sanctions_url}/v1/listings/{quote(listing_id, safe='')}", session.token
+        )
     except NotFound:
         return None
     applications = view.get("early_removal_applications") or []
     waiting = next((a for a in applications if a.get("application_id") == application_id), None)
     if waiting is None or waiting.get("status") != "pending":
         return None
-    earlier = [{"applied": _instant(a.get("applied_at")), "reasons": a.get("refusal_reasons") or []}
-               for a in applications if a.get("status") == "refused"]
-    return {**_facts(view), "application_id": application_id, "pledge_ref": waiting.get("pledge_ref"),
-            "payment_proof_ref": waiting.get("payment_proof_ref"), "recorded_by": waiting.get("recorded_by"),
-            "applied": _instant(waiting.get("applied_at")), "refusal_reasons": waiting.get("refusal_reasons") or [],
-            "earlier": earlier, "grant_key": uuid.uuid4().hex, "refuse_key": uuid.uuid4().hex}
+    earlier = [
+        {"applied": _instant(a.get("applied_at")), "reasons": a.get("refusal_reasons") or []}
+        for a in applications
+        if a.get("status") == "refused"
+    ]
+    return {
+        **_facts(view),
+        "application_id": application_id,
+        "pledge_ref": waiting.get("pledge_ref"),
+        "payment_proof_ref": waiting.get("payment_proof_ref"),
+        "recorded_by": waiting.get("recorded_by"),
+        "applied": _instant(waiting.get("applied_at")),
+        "refusal_reasons": waiting.get("refusal_reasons") or [],
+        "earlier": earlier,
+        "grant_key": uuid.uuid4().hex,
+        "refuse_key": uuid.uuid4().hex,
+    }
 
 
-async def _decisions_page(request: Request, session: Session, *, error: str | None = None, failed: str = "",
-                          failed_form: str = "", field_errors: dict[str, str] | None = None, reason: str = "",
-                          status_code: int = 200) -> Response:
+async def _decisions_page(
+    request: Request,
+    session: Session,
+    *,
+    error: str | None = None,
+    failed: str = "",
+    failed_form: str = "",
+    field_errors: dict[str, str] | None = None,
+    reason: str = "",
+    status_code: int = 200,
+) -> Response:
     console = console_of(request)
     base = f"{console.sanctions_url}/v1/listings"
     in_review, waiting = await asyncio.gather(
@@ -123,17 +161,36 @@ async def _decisions_page(request: Request, session: Session, *, error: str | No
         service_get(console.client, base, session.token, {"pending_application": "true", "limit": str(WAITING_PAGE)}),
     )
     reviews = await asyncio.gather(*(_review(request, session, r["listing_id"]) for r in in_review["items"]))
-    applications = await asyncio.gather(*(_application(request, session, r["listing_id"], r["pending_application"])
-                                          for r in waiting["items"] if r.get("pending_application")))
-    confirmations = [text.format(request.query_params[name]) for name, text in CONFIRMATIONS.items()
-                     if request.query_params.get(name)]
-    return page(request, "listings/decisions.html", {
-        "session": session, "reviews": [r for r in reviews if r], "applications": [a for a in applications if a],
-        "capped": len(in_review["items"]) >= WAITING_PAGE or len(waiting["items"]) >= WAITING_PAGE,
-        "waiting_page": WAITING_PAGE,
-        "confirmations": confirmations, "error": error, "failed": failed, "failed_form": failed_form,
-        "field_errors": field_errors or {}, "reason": reason,
-    }, status_code)
+    applications = await asyncio.gather(
+        *(
+            _application(request, session, r["listing_id"], r["pending_application"])
+            for r in waiting["items"]
+            if r.get("pending_application")
+        )
+    )
+    confirmations = [
+        text.format(request.query_params[name])
+        for name, text in CONFIRMATIONS.items()
+        if request.query_params.get(name)
+    ]
+    return page(
+        request,
+        "listings/decisions.html",
+        {
+            "session": session,
+            "reviews": [r for r in reviews if r],
+            "applications": [a for a in applications if a],
+            "capped": len(in_review["items"]) >= WAITING_PAGE or len(waiting["items"]) >= WAITING_PAGE,
+            "waiting_page": WAITING_PAGE,
+            "confirmations": confirmations,
+            "error": error,
+            "failed": failed,
+            "failed_form": failed_form,
+            "field_errors": field_errors or {},
+            "reason": reason,
+        },
+        status_code,
+    )
 
 
 @router.get(LISTINGS, response_class=HTMLResponse)
@@ -143,45 +200,84 @@ async def decisions(request: Request, session: Annotated[Session, Depends(signed
     return await _decisions_page(request, session)
 
 
-async def _send(request: Request, session: Session, path: str, body: dict[str, Any], *, key: str, listing_id: str,
-                form: str, done: str) -> Response:
+async def _send(
+    request: Request,
+    session: Session,
+    path: str,
+    body: dict[str, Any],
+    *,
+    key: str,
+    listing_id: str,
+    form: str,
+    done: str,
+) -> Response:
     """Send the decision to the sanctions API; back to the page with a confirmation, or the page again with the
     API's message at the listing's form."""
     console = console_of(request)
     try:
-        await service_send(console.client, "POST", f"{console.sanctions_url}{path}", session.token, json=body,
-                           idempotency_key=key or None)
+        await service_send(
+            console.client,
+            "POST",
+            f"{console.sanctions_url}{path}",
+            session.token,
+            json=body,
+            idempotency_key=key or None,
+        )
     except NotFound:
         return _not_found(request, session)
     except Refused as refused:
-        return await _decisions_page(request, session, error=refused.message, failed=listing_id, failed_form=form,
-                                     field_errors=refused.field_errors, reason=body.get("reason", ""),
-                                     status_code=refused.status)
+        return await _decisions_page(
+            request,
+            session,
+            error=refused.message,
+            failed=listing_id,
+            failed_form=form,
+            field_errors=refused.field_errors,
+            reason=body.get("reason", ""),
+            status_code=refused.status,
+        )
     return RedirectResponse(f"{LISTINGS}?{done}={quote(listing_id, safe='')}", status_code=303)
 
 
 @router.post(f"{LISTINGS}/{{listing_id}}/review")
-async def review(request: Request, listing_id: str, session: Annotated[Session, Depends(signed_in)],
-                 csrf: Annotated[str, Form()] = "", key: Annotated[str, Form(max_length=64)] = "",
-                 outcome: Annotated[str, Form(max_length=16)] = "",
-                 reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+async def review(
+    request: Request,
+    listing_id: str,
+    session: Annotated[Session, Depends(signed_in)],
+    csrf: Annotated[str, Form()] = "",
+    key: Annotated[str, Form(max_length=64)] = "",
+    outcome: Annotated[str, Form(max_length=16)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
     """The review of the employer's statement: keep the listing (`list`) or accept the defence (`accept`)."""
     if not session.csrf_matches(csrf):
         return csrf_refused()
     if session.role != CITY_OFFICE or outcome not in REVIEWS:
         return _not_found(request, session)
     list_employer = REVIEWS[outcome]
-    return await _send(request, session, f"/v1/listings/{quote(listing_id, safe='')}/review",
-                       {"list_employer": list_employer, "reason": reason.strip()}, key=key, listing_id=listing_id,
-                       form=outcome, done="maintained" if list_employer else "accepted")
+    return await _send(
+        request,
+        session,
+        f"/v1/listings/{quote(listing_id, safe='')}/review",
+        {"list_employer": list_employer, "reason": reason.strip()},
+        key=key,
+        listing_id=listing_id,
+        form=outcome,
+        done="maintained" if list_employer else "accepted",
+    )
 
 
 @router.post(f"{LISTINGS}/{{listing_id}}/applications/{{application_id}}/decision")
-async def decide_application(request: Request, listing_id: str, application_id: str,
-                             session: Annotated[Session, Depends(signed_in)], csrf: Annotated[str, Form()] = "",
-                             key: Annotated[str, Form(max_length=64)] = "",
-                             decision: Annotated[str, Form(max_length=16)] = "",
-                             reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+async def decide_application(
+    request: Request,
+    listing_id: str,
+    application_id: str,
+    session: Annotated[Session, Depends(signed_in)],
+    csrf: Annotated[str, Form()] = "",
+    key: Annotated[str, Form(max_length=64)] = "",
+    decision: Annotated[str, Form(max_length=16)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
     """Grant (`grant`, the reason may be left to the usual words) or refuse (`refuse`, a reason needed) an
     early-removal application."""
     if not session.csrf_matches(csrf):
@@ -190,7 +286,17 @@ async def decide_application(request: Request, listing_id: str, application_id: 
         return _not_found(request, session)
     grant = DECISIONS[decision]
     reason = reason.strip() or (GRANT_REASON if grant else "")
-    path = (f"/v1/listings/{quote(listing_id, safe='')}/early-removal-applications/"
-            f"{quote(application_id, safe='')}/decision")
-    return await _send(request, session, path, {"grant": grant, "reason": reason}, key=key, listing_id=listing_id,
-                       form=decision, done="granted" if grant else "refused")
+    path = (
+        f"/v1/listings/{quote(listing_id, safe='')}/early-removal-applications/"
+        f"{quote(application_id, safe='')}/decision"
+    )
+    return await _send(
+        request,
+        session,
+        path,
+        {"grant": grant, "reason": reason},
+        key=key,
+        listing_id=listing_id,
+        form=decision,
+        done="granted" if grant else "refused",
+    )

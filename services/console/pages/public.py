@@ -81,7 +81,11 @@ def rate_text(value: Any) -> str:
 async def blacklist(request: Request, q: str = "", cursor: str = "") -> HTMLResponse:
     query = _query(q)
     context: dict[str, Any] = {"q": query, "items": [], "later": bool(cursor), "error": None, "next_page": None}
-    params = {"limit": str(PAGE_SIZE), **({"cursor": cursor[:500]} if cursor else {}), **({"q": query} if query else {})}
+    params = {
+        "limit": str(PAGE_SIZE),
+        **({"cursor": cursor[:500]} if cursor else {}),
+        **({"q": query} if query else {}),
+    }
     try:
         status, body = await _public_get(request, f"{console_of(request).sanctions_url}/v1/public/blacklist", params)
     except ServiceUnavailable:
@@ -90,8 +94,9 @@ async def blacklist(request: Request, q: str = "", cursor: str = "") -> HTMLResp
         return _public_page(request, "public/blacklist.html", {**context, "error": "查询条件无效，请修改后重试。"}, 422)
     context["items"] = body.get("items", [])
     if body.get("next_cursor"):
-        context["next_page"] = "/public/blacklist?" + urlencode({**({"q": query} if query else {}),
-                                                                 "cursor": body["next_cursor"]})
+        context["next_page"] = "/public/blacklist?" + urlencode(
+            {**({"q": query} if query else {}), "cursor": body["next_cursor"]}
+        )
     return _public_page(request, "public/blacklist.html", context)
 
 
@@ -107,8 +112,9 @@ async def major_violations(request: Request, q: str = "", quarter: str = "") -> 
     except ServiceUnavailable:
         return _public_page(request, "public/major_violations.html", {**context, "error": UNAVAILABLE}, 503)
     if status != 200:
-        return _public_page(request, "public/major_violations.html",
-                            {**context, "error": "查询条件无效，请修改后重试。"}, 422)
+        return _public_page(
+            request, "public/major_violations.html", {**context, "error": "查询条件无效，请修改后重试。"}, 422
+        )
     context["items"] = body.get("items", [])
     context["lists"] = body.get("lists", [])
     return _public_page(request, "public/major_violations.html", context)
@@ -117,26 +123,42 @@ async def major_violations(request: Request, q: str = "", quarter: str = "") -> 
 @router.get("/public/transparency", response_class=HTMLResponse)
 async def transparency(request: Request, quarter: str = "") -> HTMLResponse:
     chosen = quarter.strip() if QUARTER.match(quarter.strip()) else ""
-    context: dict[str, Any] = {"quarter": chosen, "rows": [], "label": chosen, "first_day": None, "last_day": None,
-                               "error": None}
+    context: dict[str, Any] = {
+        "quarter": chosen,
+        "rows": [],
+        "label": chosen,
+        "first_day": None,
+        "last_day": None,
+        "error": None,
+    }
     try:
-        status, body = await _public_get(request, f"{console_of(request).cases_url}/v1/public/statistics",
-                                         {"quarter": chosen} if chosen else {})
+        status, body = await _public_get(
+            request, f"{console_of(request).cases_url}/v1/public/statistics", {"quarter": chosen} if chosen else {}
+        )
     except ServiceUnavailable:
         return _public_page(request, "public/transparency.html", {**context, "error": UNAVAILABLE}, 503)
     if status != 200:
-        return _public_page(request, "public/transparency.html",
-                            {**context, "error": "该季度尚未开始，暂无数据。"}, 422)
+        return _public_page(
+            request, "public/transparency.html", {**context, "error": "该季度尚未开始，暂无数据。"}, 422
+        )
     context["label"] = body.get("label", chosen)
     try:
         context["first_day"] = date.fromisoformat(body["start"])
         context["last_day"] = date.fromisoformat(body["end"]) - timedelta(days=1)  # the API's end is exclusive
     except (KeyError, TypeError, ValueError):
         pass
-    context["rows"] = [{"area": r.get("area"), "level": LEVELS.get(r.get("level", ""), r.get("level")),
-                        "is_city": r.get("level") == "city", "accepted": r.get("accepted"),
-                        "resolved": r.get("resolved"), "resolved_on_time": r.get("resolved_on_time"),
-                        "rate": rate_text(r.get("on_time_rate"))} for r in body.get("rows", [])]
+    context["rows"] = [
+        {
+            "area": r.get("area"),
+            "level": LEVELS.get(r.get("level", ""), r.get("level")),
+            "is_city": r.get("level") == "city",
+            "accepted": r.get("accepted"),
+            "resolved": r.get("resolved"),
+            "resolved_on_time": r.get("resolved_on_time"),
+            "rate": rate_text(r.get("on_time_rate")),
+        }
+        for r in body.get("rows", [])
+    ]
     return _public_page(request, "public/transparency.html", context)
 
 
@@ -155,8 +177,11 @@ async def published_list_pdf(request: Request, list_id: str) -> Response:
         return _public_page(request, "public/not_found.html", {"error": UNAVAILABLE}, 503)
     if response.status_code != 200:
         return _public_page(request, "public/not_found.html", {}, 404)
-    return Response(response.content, media_type="application/pdf",
-                    headers={**PUBLIC_CACHE, "Content-Disposition": f'inline; filename="{_ascii_name(list_id)}.pdf"'})
+    return Response(
+        response.content,
+        media_type="application/pdf",
+        headers={**PUBLIC_CACHE, "Content-Disposition": f'inline; filename="{_ascii_name(list_id)}.pdf"'},
+    )
 
 
 def _ascii_name(list_id: str) -> str:

@@ -42,8 +42,9 @@ AWAITING = {
 MINE = "mine"
 
 
-def _filters(stage: str, classification: str, employer: str, assignee: str, overdue: str,
-             awaiting: str = "") -> dict[str, str]:
+def _filters(
+    stage: str, classification: str, employer: str, assignee: str, overdue: str, awaiting: str = ""
+) -> dict[str, str]:
     """The filters as the page's URL keeps them: only the ones set, and only values the page offers."""
     chosen = {
         "stage": stage if stage in texts.STAGES else "",
@@ -77,32 +78,62 @@ def _queue_url(filters: dict[str, str], cursor: str = "") -> str:
 
 
 @router.get("/queue.xlsx")
-async def queue_workbook(request: Request, session: Annotated[Session, Depends(signed_in)], stage: str = "",
-                         classification: str = "", employer: str = "", assignee: str = "", overdue: str = "",
-                         awaiting: str = "") -> Response:
+async def queue_workbook(
+    request: Request,
+    session: Annotated[Session, Depends(signed_in)],
+    stage: str = "",
+    classification: str = "",
+    employer: str = "",
+    assignee: str = "",
+    overdue: str = "",
+    awaiting: str = "",
+) -> Response:
     """The queue with its filters as an Excel workbook (the cases API's `GET /v1/cases.xlsx`)."""
     console = console_of(request)
     filters = _filters(stage, classification, employer, assignee, overdue, awaiting)
     params = {k: v for k, v in _api_params(filters, session, "").items() if k != "limit"}
-    return await table_through(console.client, f"{console.cases_url}/v1/cases.xlsx", session.token,
-                               "案件队列.xlsx", XLSX, lambda: page(request, "not_found.html", {"session": session}, 404),
-                               params)
+    return await table_through(
+        console.client,
+        f"{console.cases_url}/v1/cases.xlsx",
+        session.token,
+        "案件队列.xlsx",
+        XLSX,
+        lambda: page(request, "not_found.html", {"session": session}, 404),
+        params,
+    )
 
 
 @router.get("/queue", response_class=HTMLResponse)
-async def queue(request: Request, session: Annotated[Session, Depends(signed_in)], stage: str = "",
-                classification: str = "", employer: str = "", assignee: str = "", overdue: str = "",
-                awaiting: str = "", cursor: str = "") -> Response:
+async def queue(
+    request: Request,
+    session: Annotated[Session, Depends(signed_in)],
+    stage: str = "",
+    classification: str = "",
+    employer: str = "",
+    assignee: str = "",
+    overdue: str = "",
+    awaiting: str = "",
+    cursor: str = "",
+) -> Response:
     console = console_of(request)
     filters = _filters(stage, classification, employer, assignee, overdue, awaiting)
-    listed = await service_get(console.client, f"{console.cases_url}/v1/cases", session.token,
-                               _api_params(filters, session, cursor))
+    listed = await service_get(
+        console.client, f"{console.cases_url}/v1/cases", session.token, _api_params(filters, session, cursor)
+    )
     today = datetime.now(texts.CHINA).date()
     rows = [texts.queue_row(case, today, console.calendar) for case in listed["items"]]
     next_page = _queue_url(filters, listed["next_cursor"]) if listed.get("next_cursor") else None
-    return page(request, "queue.html", {
-        "session": session, "rows": rows, "filters": filters, "classifications": CLASSIFICATIONS,
-        "awaiting_names": AWAITING,
-        "next_page": next_page, "refresh_url": _queue_url(filters, cursor),
-        "workbook_url": "/queue.xlsx" + (f"?{urlencode(filters)}" if filters else ""),
-    })
+    return page(
+        request,
+        "queue.html",
+        {
+            "session": session,
+            "rows": rows,
+            "filters": filters,
+            "classifications": CLASSIFICATIONS,
+            "awaiting_names": AWAITING,
+            "next_page": next_page,
+            "refresh_url": _queue_url(filters, cursor),
+            "workbook_url": "/queue.xlsx" + (f"?{urlencode(filters)}" if filters else ""),
+        },
+    )

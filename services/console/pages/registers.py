@@ -39,16 +39,27 @@ CLOSURE_REASONS = {
     "administrative_decision": "已作出行政处理决定",
     "merged": "已并案",
 }
-SITE_FIELDS = ("site_id", "name", "county_code", "address", "owner_name", "owner_credit_code",
-               "general_contractor", "general_contractor_credit_code")
+SITE_FIELDS = (
+    "site_id",
+    "name",
+    "county_code",
+    "address",
+    "owner_name",
+    "owner_credit_code",
+    "general_contractor",
+    "general_contractor_credit_code",
+)
 POSTER_TYPES = {"pdf": "application/pdf", "png": "image/png"}
 
 
 def _callback_due(complaint: dict[str, Any]) -> Any:
     """The pending call-back deadline's moment, else any pending one's (None when the complaint has none)."""
     raw = complaint.get("deadlines") or []
-    pending = [d for d in (raw.values() if isinstance(raw, dict) else raw)
-               if isinstance(d, dict) and d.get("outcome", "pending") == "pending" and d.get("due_at")]
+    pending = [
+        d
+        for d in (raw.values() if isinstance(raw, dict) else raw)
+        if isinstance(d, dict) and d.get("outcome", "pending") == "pending" and d.get("due_at")
+    ]
     chosen = next((d for d in pending if "callback" in str(d.get("name", ""))), pending[0] if pending else None)
     return chosen["due_at"] if chosen else None
 
@@ -58,11 +69,14 @@ def _callback_row(complaint: dict[str, Any], today: Any, calendar: Any) -> dict[
     days = texts.working_days_left(due, today, calendar)
     closed = complaint.get("closed_at")
     return {
-        "complaint_id": complaint["complaint_id"], "case_id": complaint["case_id"],
+        "complaint_id": complaint["complaint_id"],
+        "case_id": complaint["case_id"],
         "reason": CLOSURE_REASONS.get(complaint.get("closure_reason") or "", complaint.get("closure_reason") or "—"),
         "closed_on": texts.legal_date(closed).isoformat() if closed else "—",
-        "workers": complaint.get("workers_affected"), "amount_owed": complaint.get("amount_owed") or "—",
-        "due_date": texts.legal_date(due).isoformat() if due else "—", "countdown": texts.countdown(days),
+        "workers": complaint.get("workers_affected"),
+        "amount_owed": complaint.get("amount_owed") or "—",
+        "due_date": texts.legal_date(due).isoformat() if due else "—",
+        "countdown": texts.countdown(days),
         "overdue": bool(complaint.get("overdue")) or (days is not None and days < 0),
     }
 
@@ -71,8 +85,9 @@ def _callback_row(complaint: dict[str, Any], today: Any, calendar: Any) -> dict[
 async def callbacks(request: Request, session: Annotated[Session, Depends(signed_in)]) -> Response:
     console = console_of(request)
     try:
-        listed = await service_get(console.client, f"{console.cases_url}/v1/complaints", session.token,
-                                   {"stage": "callback", "limit": "200"})
+        listed = await service_get(
+            console.client, f"{console.cases_url}/v1/complaints", session.token, {"stage": "callback", "limit": "200"}
+        )
     except Refused:
         return page(request, "registers/not_allowed.html", {"session": session}, 404)
     today = datetime.now(texts.CHINA).date()
@@ -84,52 +99,92 @@ def _blank_site(session: Session) -> dict[str, str]:
     return {name: "" for name in SITE_FIELDS} | {"county_code": session.county or ""}
 
 
-async def _sites_page(request: Request, session: Session, *, cursor: str = "", form: dict[str, str] | None = None,
-                      refused: Refused | None = None, done: str = "") -> Response:
+async def _sites_page(
+    request: Request,
+    session: Session,
+    *,
+    cursor: str = "",
+    form: dict[str, str] | None = None,
+    refused: Refused | None = None,
+    done: str = "",
+) -> Response:
     console = console_of(request)
     params = {"limit": "50", **({"cursor": cursor[:500]} if cursor else {})}
     try:
         listed = await service_get(console.client, f"{console.intake_url}/v1/sites", session.token, params)
     except Refused:
         return page(request, "registers/not_allowed.html", {"session": session}, 404)
-    return page(request, "registers/sites.html", {
-        "session": session, "sites": listed["items"], "next_cursor": listed.get("next_cursor"), "done": done,
-        "form": form or _blank_site(session), "key": str(uuid.uuid4()),
-        "error": refused.message if refused else "", "field_errors": refused.field_errors if refused else {},
-    }, 422 if refused else 200)
+    return page(
+        request,
+        "registers/sites.html",
+        {
+            "session": session,
+            "sites": listed["items"],
+            "next_cursor": listed.get("next_cursor"),
+            "done": done,
+            "form": form or _blank_site(session),
+            "key": str(uuid.uuid4()),
+            "error": refused.message if refused else "",
+            "field_errors": refused.field_errors if refused else {},
+        },
+        422 if refused else 200,
+    )
 
 
 @router.get("/sites", response_class=HTMLResponse)
-async def sites(request: Request, session: Annotated[Session, Depends(signed_in)], cursor: str = "",
-                done: str = "") -> Response:
+async def sites(
+    request: Request, session: Annotated[Session, Depends(signed_in)], cursor: str = "", done: str = ""
+) -> Response:
     return await _sites_page(request, session, cursor=cursor, done=done)
 
 
 @router.post("/sites", response_class=HTMLResponse)
 async def register_site(
-    request: Request, session: Annotated[Session, Depends(signed_in)], csrf: Annotated[str, Form()] = "",
-    key: Annotated[str, Form()] = "", site_id: Annotated[str, Form()] = "", name: Annotated[str, Form()] = "",
-    county_code: Annotated[str, Form()] = "", address: Annotated[str, Form()] = "",
-    owner_name: Annotated[str, Form()] = "", owner_credit_code: Annotated[str, Form()] = "",
-    general_contractor: Annotated[str, Form()] = "", general_contractor_credit_code: Annotated[str, Form()] = "",
+    request: Request,
+    session: Annotated[Session, Depends(signed_in)],
+    csrf: Annotated[str, Form()] = "",
+    key: Annotated[str, Form()] = "",
+    site_id: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    county_code: Annotated[str, Form()] = "",
+    address: Annotated[str, Form()] = "",
+    owner_name: Annotated[str, Form()] = "",
+    owner_credit_code: Annotated[str, Form()] = "",
+    general_contractor: Annotated[str, Form()] = "",
+    general_contractor_credit_code: Annotated[str, Form()] = "",
 ) -> Response:
     if not session.csrf_matches(csrf):
         return csrf_refused()
-    form = {"site_id": site_id.strip(), "name": name.strip(), "county_code": county_code.strip(),
-            "address": address.strip(), "owner_name": owner_name.strip(), "owner_credit_code": owner_credit_code.strip(),
-            "general_contractor": general_contractor.strip(),
-            "general_contractor_credit_code": general_contractor_credit_code.strip()}
+    form = {
+        "site_id": site_id.strip(),
+        "name": name.strip(),
+        "county_code": county_code.strip(),
+        "address": address.strip(),
+        "owner_name": owner_name.strip(),
+        "owner_credit_code": owner_credit_code.strip(),
+        "general_contractor": general_contractor.strip(),
+        "general_contractor_credit_code": general_contractor_credit_code.strip(),
+    }
     # Optional fields left empty are not sent (the API takes them as absent, not as empty names).
-    body = {field: value for field, value in form.items() if value or field in ("site_id", "name", "county_code",
-                                                                             "address")}
+    body = {
+        field: value for field, value in form.items() if value or field in ("site_id", "name", "county_code", "address")
+    }
     if not form["site_id"]:
         # No id, no address to send it to: said on the form as the API says its own messages.
-        missing = Refused(422, {"detail": "请填写工地编号。", "errors": [{"field": "site_id", "message": "请填写工地编号。"}]})
+        missing = Refused(
+            422, {"detail": "请填写工地编号。", "errors": [{"field": "site_id", "message": "请填写工地编号。"}]}
+        )
         return await _sites_page(request, session, form=form, refused=missing)
     console = console_of(request)
     try:
-        await service_send(console.client, "PUT", f"{console.intake_url}/v1/sites/{quote(form['site_id'], safe='')}",
-                           session.token, json=body, idempotency_key=key or None)
+        await service_send(
+            console.client,
+            "PUT",
+            f"{console.intake_url}/v1/sites/{quote(form['site_id'], safe='')}",
+            session.token,
+            json=body,
+            idempotency_key=key or None,
+        )
     except (Refused, NotFound) as refused:
         problem = refused if isinstance(refused, Refused) else Refused(404, {"detail": "工地编号无效。"})
         return await _sites_page(request, session, form=form, refused=problem)
@@ -137,8 +192,9 @@ async def register_site(
 
 
 @router.get("/sites/{site_id}/poster.{fmt}")
-async def site_poster(request: Request, site_id: str, fmt: str,
-                      session: Annotated[Session, Depends(signed_in)]) -> Response:
+async def site_poster(
+    request: Request, site_id: str, fmt: str, session: Annotated[Session, Depends(signed_in)]
+) -> Response:
     """The site's QR poster as intake renders it, passed through: intake's address need not be the browser's."""
     if fmt not in POSTER_TYPES:
         return page(request, "registers/not_allowed.html", {"session": session}, 404)

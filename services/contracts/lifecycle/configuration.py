@@ -214,8 +214,7 @@ class LifecycleConfig(_Model):
     def _province_has_threshold(self) -> LifecycleConfig:
         if self.province not in self.criminal_thresholds:
             raise ValueError(
-                f"no criminal threshold configured for province {self.province!r}; "
-                "add it under criminal_thresholds"
+                f"no criminal threshold configured for province {self.province!r}; add it under criminal_thresholds"
             )
         return self
 

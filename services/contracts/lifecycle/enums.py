@@ -124,10 +124,16 @@ class LetterKind(StrEnum):
 
 # The letters of a handoff: the handoff letter and its ladder. These are the only letters a case workflow asks
 # for by kind (a ladder configuration naming any other is refused); the others come with a referral.
-HANDOFF_LETTERS: frozenset[LetterKind] = frozenset({
-    LetterKind.HANDOFF, LetterKind.REMINDER, LetterKind.SUPERVISION, LetterKind.WARNING_LETTER,
-    LetterKind.ACCOUNTABILITY_RECOMMENDATION, LetterKind.ACCOUNTABILITY_TRANSFER,
-})
+HANDOFF_LETTERS: frozenset[LetterKind] = frozenset(
+    {
+        LetterKind.HANDOFF,
+        LetterKind.REMINDER,
+        LetterKind.SUPERVISION,
+        LetterKind.WARNING_LETTER,
+        LetterKind.ACCOUNTABILITY_RECOMMENDATION,
+        LetterKind.ACCOUNTABILITY_TRANSFER,
+    }
+)
 
 
 def handoff_letter(kind: LetterKind) -> LetterKind:

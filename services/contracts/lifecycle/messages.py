@@ -49,7 +49,9 @@ class ComplaintInput(_Model):
     received_at: datetime
     amount_owed: Decimal = Field(ge=0)
     workers_affected: int = Field(1, ge=1)
-    months_owed: int = Field(1, ge=0, description="Whole months owed (services/contracts/owed_period.py); 0 under a month.")
+    months_owed: int = Field(
+        1, ge=0, description="Whole months owed (services/contracts/owed_period.py); 0 under a month."
+    )
     owed_until: date | None = Field(None, description="Last day owed: the 2-year limit counts from it.")
     channel: str = "qr"
     config: LifecycleConfig

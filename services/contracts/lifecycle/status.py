@@ -49,7 +49,9 @@ class Deadline(_Model):
     due_date: date = Field(description="The last legal day of the period (China Standard Time).")
     due_at: datetime = Field(description="End of the due date, the legal instant the period expires.")
     fire_at: datetime = Field(description="When the timer fires: due_at, or earlier on a compressed clock.")
-    provisional: bool = Field(False, description="Computed on the fallback (weekdays less statutory holidays) for some dates.")
+    provisional: bool = Field(
+        False, description="Computed on the fallback (weekdays less statutory holidays) for some dates."
+    )
     calendar_note: str | None = None
     outcome: Literal["pending", "met", "expired", "superseded"] = "pending"
 

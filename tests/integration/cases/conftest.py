@@ -17,8 +17,12 @@ from tests.support.agencies import Filing, agency_clients, wait_for
 from tests.support.factories import ComplaintTemplate, seed
 
 PROCESSES = [
-    "intake-api", "intake-relay", "intake-worker",
-    "cases-api", "cases-relay", "cases-worker",
+    "intake-api",
+    "intake-relay",
+    "intake-worker",
+    "cases-api",
+    "cases-relay",
+    "cases-worker",
     "lifecycle-worker",
 ]
 
@@ -56,16 +60,25 @@ class Agencies(Filing):
         assert response.status_code == 200, response.text
         return response.json()  # type: ignore[no-any-return]
 
-    def case_until(self, case_id: str, check: Callable[[dict[str, Any]], bool], what: str,
-                   timeout: float = 60) -> dict[str, Any]:
+    def case_until(
+        self, case_id: str, check: Callable[[dict[str, Any]], bool], what: str, timeout: float = 60
+    ) -> dict[str, Any]:
         def probe() -> dict[str, Any] | None:
             case = self.case(case_id)
             return case if check(case) else None
 
         return wait_for(what, probe, timeout)  # type: ignore[no-any-return]
 
-    def act(self, client: httpx.Client, path: str, body: dict[str, Any], *, until: int = 200,
-            timeout: float = 60, retry_on: tuple[int, ...] = (404, 409, 503)) -> httpx.Response:
+    def act(
+        self,
+        client: httpx.Client,
+        path: str,
+        body: dict[str, Any],
+        *,
+        until: int = 200,
+        timeout: float = 60,
+        retry_on: tuple[int, ...] = (404, 409, 503),
+    ) -> httpx.Response:
         """POST an action, retrying while the process is not there yet (it starts asynchronously)."""
         deadline = time.monotonic() + timeout
         while True:
@@ -101,8 +114,11 @@ class Agencies(Filing):
             _, case_id = self.accepted_case(complaint_body(seed(), amount_owed="6000.00", workers_affected=1))
         verified = self.act(self.inspector, f"/v1/cases/{case_id}/verification", {"outcome": "wage_arrears"})
         assert verified.status_code == 200, verified.text
-        served = self.act(self.inspector, f"/v1/cases/{case_id}/service",
-                          {"method": "in_person", "evidence": [{"kind": "receipt", "ref": receipt}]})
+        served = self.act(
+            self.inspector,
+            f"/v1/cases/{case_id}/service",
+            {"method": "in_person", "evidence": [{"kind": "receipt", "ref": receipt}]},
+        )
         assert served.status_code == 200, served.text
         return case_id
 

@@ -30,8 +30,9 @@ def test_loading_a_year_signals_open_workflows_and_a_provisional_limit_becomes_o
 ) -> None:
     a = agencies
     _, case_id = a.accepted_case(complaint_body(seed()))
-    limit = _limit(a.case_until(case_id, lambda c: _limit(c) is not None, "the investigation limit in the ledger",
-                                timeout=30))
+    limit = _limit(
+        a.case_until(case_id, lambda c: _limit(c) is not None, "the investigation limit in the ledger", timeout=30)
+    )
     assert limit is not None
     if not limit["provisional"] or date.fromisoformat(limit["due_date"]).year != 2027:
         pytest.skip(f"the limit ({limit['due_date']}) does not reach into 2027 on the fallback today")
@@ -46,12 +47,17 @@ def test_loading_a_year_signals_open_workflows_and_a_provisional_limit_becomes_o
 
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
     assert (tmp_path / "calendar.toml").exists()
-    counts = re.search(r"signalled calendar_updated: (\d+) complaints, (\d+) cases, (\d+) blacklist listings",
-                       loaded.stdout)
+    counts = re.search(
+        r"signalled calendar_updated: (\d+) complaints, (\d+) cases, (\d+) blacklist listings", loaded.stdout
+    )
     assert counts is not None, loaded.stdout
     assert int(counts.group(1)) >= 1 and int(counts.group(2)) >= 1
-    case = a.case_until(case_id, lambda c: not _limit(c)["provisional"], "the limit official in the ledger",  # type: ignore[index]
-                        timeout=30)
+    case = a.case_until(
+        case_id,
+        lambda c: not _limit(c)["provisional"],
+        "the limit official in the ledger",  # type: ignore[index]
+        timeout=30,
+    )
     official = _limit(case)
     assert official is not None and official["outcome"] == "pending" and not official["calendar_note"]
 

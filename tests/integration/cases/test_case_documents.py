@@ -24,11 +24,18 @@ def test_the_order_to_pay_is_listed_and_reads_as_a_pdf_within_the_case_scope(age
     a = agencies
     body = complaint_body(seed(), amount_owed="18000.00", workers_affected=3)
     _, case_id = a.accepted_case(body)
-    verified = a.act(a.inspector, f"/v1/cases/{case_id}/verification",
-                     {"outcome": "wage_arrears", "confirmed_amount": "18000.00", "confirmed_workers": 3})
+    verified = a.act(
+        a.inspector,
+        f"/v1/cases/{case_id}/verification",
+        {"outcome": "wage_arrears", "confirmed_amount": "18000.00", "confirmed_workers": 3},
+    )
     assert verified.status_code == 200, verified.text
-    case = a.case_until(case_id, lambda c: bool(c["processes"]) and bool(c["processes"][0]["order_id"]),
-                        "the order to pay issued", timeout=90)
+    case = a.case_until(
+        case_id,
+        lambda c: bool(c["processes"]) and bool(c["processes"][0]["order_id"]),
+        "the order to pay issued",
+        timeout=90,
+    )
     order_id = case["processes"][0]["order_id"]
     process_case_id = case["processes"][0]["process_case_id"]
 
@@ -64,14 +71,32 @@ def test_the_order_to_pay_is_listed_and_reads_as_a_pdf_within_the_case_scope(age
     # The compensation decision and a notice the lifecycle records for the same process are the case's too.
     tag = uuid.uuid4().hex[:8]
     key = f"case:{process_case_id}:{tag}:compensation"
-    decided = a.lifecycle.post("/v1/compensation-decisions", headers={"Idempotency-Key": key}, json={
-        "idempotency_key": key, "case_id": process_case_id, "county": "130402",
-        "employer_ref": case["employer_ref"], "unpaid_amount": "18000.00", "rate": "0.5"})
+    decided = a.lifecycle.post(
+        "/v1/compensation-decisions",
+        headers={"Idempotency-Key": key},
+        json={
+            "idempotency_key": key,
+            "case_id": process_case_id,
+            "county": "130402",
+            "employer_ref": case["employer_ref"],
+            "unpaid_amount": "18000.00",
+            "rate": "0.5",
+        },
+    )
     assert decided.status_code == 201, decided.text
     key = f"case:{process_case_id}:{tag}:notice"
-    noticed = a.lifecycle.post("/v1/notices", headers={"Idempotency-Key": key}, json={
-        "idempotency_key": key, "subject": f"case:{process_case_id}", "county": "130402", "office": "inspector",
-        "kind": "refusal.review", "text": f"案件 {process_case_id}：请复核是否移送"})
+    noticed = a.lifecycle.post(
+        "/v1/notices",
+        headers={"Idempotency-Key": key},
+        json={
+            "idempotency_key": key,
+            "subject": f"case:{process_case_id}",
+            "county": "130402",
+            "office": "inspector",
+            "kind": "refusal.review",
+            "text": f"案件 {process_case_id}：请复核是否移送",
+        },
+    )
     assert noticed.status_code == 201, noticed.text
 
     listed = a.inspector.get(f"/v1/cases/{case_id}/documents").json()["documents"]

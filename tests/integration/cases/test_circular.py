@@ -23,15 +23,23 @@ OWNER, CONTRACTOR = "91130400MA07ABCD12", "91130403MA0A00001N"
 
 
 def _project(code: str, **changes: Any) -> dict[str, Any]:
-    return {"code": code, "county": COUNTY, "name": f"邯山区项目 {code}",
-            "owner": {"name": "邯郸市某房地产开发有限公司", "credit_code": OWNER},
-            "general_contractor": {"name": "河北某建设集团有限公司", "credit_code": CONTRACTOR},
-            "contract_value": "8000000.00", "start_date": "2025-01-01", "planned_end_date": "2030-12-31",
-            "department": "housing", **changes}
+    return {
+        "code": code,
+        "county": COUNTY,
+        "name": f"邯山区项目 {code}",
+        "owner": {"name": "邯郸市某房地产开发有限公司", "credit_code": OWNER},
+        "general_contractor": {"name": "河北某建设集团有限公司", "credit_code": CONTRACTOR},
+        "contract_value": "8000000.00",
+        "start_date": "2025-01-01",
+        "planned_end_date": "2030-12-31",
+        "department": "housing",
+        **changes,
+    }
 
 
 def test_the_circular_counts_the_quarters_cases_and_the_countys_projects(
-        stack: Stack, agency_token: Callable[[str], str], agencies: Agencies) -> None:
+    stack: Stack, agency_token: Callable[[str], str], agencies: Agencies
+) -> None:
     stack.start_processes(["monitoring-api", "monitoring-relay"], timeout=150)
     monitoring = agency_clients(stack, agency_token)("monitoring-api", "inspector-130402")
     quarter = periods.period_containing("quarterly", domain.legal_date(datetime.now(UTC))).label
@@ -40,8 +48,11 @@ def test_the_circular_counts_the_quarters_cases_and_the_countys_projects(
     counted = before.json()["projects"]
 
     run = uuid.uuid4().hex[:8].upper()
-    covered = _project(f"HD-{run}-1", wage_account={"bank": "中国银行邯郸分行", "opened_on": "2024-12-20"},
-                       deposit={"amount": "160000.00", "form": "cash", "status": "lodged"})
+    covered = _project(
+        f"HD-{run}-1",
+        wage_account={"bank": "中国银行邯郸分行", "opened_on": "2024-12-20"},
+        deposit={"amount": "160000.00", "form": "cash", "status": "lodged"},
+    )
     for body in (covered, _project(f"HD-{run}-2")):
         assert monitoring.post("/v1/projects", json=body).status_code == 201
 

@@ -34,8 +34,9 @@ def test_an_inspector_links_a_name_to_a_credit_code_and_later_complaints_join_it
 ) -> None:
     a = agencies
     client = agency_clients(a.stack, agency_token)
-    inspector, other, clerk = (client("intake-api", who) for who in ("inspector-130402", "inspector-130403",
-                                                                      "clerk-130402"))
+    inspector, other, clerk = (
+        client("intake-api", who) for who in ("inspector-130402", "inspector-130403", "clerk-130402")
+    )
     s = seed()
     body = complaint_body(s, employer_credit_code="")
     name, code = body["employer_name"], credit_code(s)
@@ -65,8 +66,12 @@ def test_an_inspector_links_a_name_to_a_credit_code_and_later_complaints_join_it
     with_code = a.in_ledger(a.file(complaint_body(s)))["case_id"]
     assert later == with_code != before
     with psycopg.connect(a.stack.postgres.service_url("intake")) as conn:
-        published = conn.execute("SELECT count(*) FROM intake.outbox WHERE event_type = 'employer.linked' "
-                                 "AND message_key = %s", (created.json()["name_ref"],)).fetchone()
-        audited = conn.execute("SELECT count(*) FROM intake.audit_log WHERE action = 'employer.linked' "
-                               "AND subject = %s", (created.json()["name_ref"],)).fetchone()
+        published = conn.execute(
+            "SELECT count(*) FROM intake.outbox WHERE event_type = 'employer.linked' AND message_key = %s",
+            (created.json()["name_ref"],),
+        ).fetchone()
+        audited = conn.execute(
+            "SELECT count(*) FROM intake.audit_log WHERE action = 'employer.linked' AND subject = %s",
+            (created.json()["name_ref"],),
+        ).fetchone()
     assert published == (1,) and audited == (1,)

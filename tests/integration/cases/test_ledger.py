@@ -38,8 +38,9 @@ def _all_pages(a: Agencies, params: dict[str, Any], limit: int) -> list[dict[str
 def test_queue_filters_and_pages_in_deadline_order(agencies: Agencies) -> None:
     a = agencies
     tag = seed()
-    complaints = [a.file(complaint_body(seed(), county="130403", employer_name=f"队列测试劳务公司{tag}-{i}"))
-                  for i in range(5)]
+    complaints = [
+        a.file(complaint_body(seed(), county="130403", employer_name=f"队列测试劳务公司{tag}-{i}")) for i in range(5)
+    ]
     case_ids = [a.in_ledger(c)["case_id"] for c in complaints]
     mine = {"employer": f"队列测试劳务公司{tag}"}
     for case_id in case_ids:  # each complaint's acceptance period, as its workflow reports it
@@ -62,15 +63,23 @@ def test_queue_filters_and_pages_in_deadline_order(agencies: Agencies) -> None:
 
     assigned = a.other_inspector.post(f"/v1/cases/{case_ids[0]}/assignment", json={"inspector": "inspector-130403"})
     assert assigned.status_code == 200, assigned.text
-    wait_for("the assignment in the ledger",
-             lambda: [c["case_id"] for c in _all_pages(a, {**mine, "inspector": "inspector-130403"}, 50)] == case_ids[:1])
+    wait_for(
+        "the assignment in the ledger",
+        lambda: [c["case_id"] for c in _all_pages(a, {**mine, "inspector": "inspector-130403"}, 50)] == case_ids[:1],
+    )
 
     # The employer's contractors, as the inspector found them (credit codes checked).
-    bad = a.other_inspector.put(f"/v1/cases/{case_ids[1]}/parties", json={"contractors": [
-        {"role": "general_contractor", "name": "某建工集团", "credit_code": "911304001234567890"}]})
+    bad = a.other_inspector.put(
+        f"/v1/cases/{case_ids[1]}/parties",
+        json={
+            "contractors": [{"role": "general_contractor", "name": "某建工集团", "credit_code": "911304001234567890"}]
+        },
+    )
     assert bad.status_code == 422
-    parties = [{"role": "general_contractor", "name": "某建工集团有限公司", "credit_code": credit_code(tag)},
-               {"role": "project_owner", "name": "某置业有限公司", "credit_code": None}]
+    parties = [
+        {"role": "general_contractor", "name": "某建工集团有限公司", "credit_code": credit_code(tag)},
+        {"role": "project_owner", "name": "某置业有限公司", "credit_code": None},
+    ]
     assert a.other_inspector.put(f"/v1/cases/{case_ids[1]}/parties", json={"contractors": parties}).status_code == 200
     case = a.case_until(case_ids[1], lambda c: bool(c["contractors"]), "the contractors in the ledger")
     assert [p["name"] for p in case["contractors"]] == ["某建工集团有限公司", "某置业有限公司"]
@@ -81,6 +90,7 @@ def test_queue_filters_and_pages_in_deadline_order(agencies: Agencies) -> None:
 
 def _case_status(a: Agencies, case_id: str) -> CaseStatus:
     """The case workflow's own status (its query), read with the stack's keys."""
+
     async def query() -> CaseStatus:
         client = await keyed_client(a.stack)
         return await client.get_workflow_handle(case_workflow_id(case_id)).query(Queries.STATUS, result_type=CaseStatus)
@@ -90,8 +100,13 @@ def _case_status(a: Agencies, case_id: str) -> CaseStatus:
 
 def _ledger_rows(a: Agencies, case_id: str) -> tuple[Any, ...]:
     case = a.case(case_id)
-    return (case["complaint_count"], case["amount_claimed"], case["workers_affected"], case["stage"],
-            tuple(sorted(c["complaint_id"] + c["stage"] for c in case["complaints"])))
+    return (
+        case["complaint_count"],
+        case["amount_claimed"],
+        case["workers_affected"],
+        case["stage"],
+        tuple(sorted(c["complaint_id"] + c["stage"] for c in case["complaints"])),
+    )
 
 
 def _rewind_consumer_group(settings: CommonSettings, timeout: float = 60) -> None:
@@ -147,8 +162,9 @@ def test_the_ledger_catches_up_after_the_consumer_is_killed_and_applies_nothing_
     assert sorted(submitted) == sorted([before, *during])  # each event once, though Kafka delivered all again
     assert [e["type"] for e in timeline].count("complaint.acceptance_decided") == 1
     with psycopg.connect(a.stack.postgres.service_url("cases")) as conn:
-        opened = conn.execute("SELECT count(*) FROM cases.outbox WHERE event_type = 'case.opened' AND message_key = %s",
-                              (case_id,)).fetchone()
+        opened = conn.execute(
+            "SELECT count(*) FROM cases.outbox WHERE event_type = 'case.opened' AND message_key = %s", (case_id,)
+        ).fetchone()
     assert opened is not None and opened[0] == 1
     snapshot = _ledger_rows(a, case_id)
     time.sleep(1)
@@ -165,7 +181,10 @@ def test_merge_keeps_an_alias_and_split_regroups_complaints(agencies: Agencies) 
     other_county = a.file(complaint_body(seed(), county="130403"))
     foreign = a.in_ledger(other_county)["case_id"]
     assert a.city.post(f"/v1/cases/{case_a}/merge", json={"case_id": foreign, "reason": "同一项目"}).status_code == 422
-    assert a.inspector.post(f"/v1/cases/{case_a}/merge", json={"case_id": foreign, "reason": "同一项目"}).status_code == 404
+    assert (
+        a.inspector.post(f"/v1/cases/{case_a}/merge", json={"case_id": foreign, "reason": "同一项目"}).status_code
+        == 404
+    )
 
     # Case A's process is verified (its order is its own); case B's is not: B's merges into A's, and its
     # complaint moves into case A's workflow.
@@ -183,8 +202,9 @@ def test_merge_keeps_an_alias_and_split_regroups_complaints(agencies: Agencies) 
     assert Decimal(merged["amount_claimed"]) == Decimal("10000.00")
     assert merged["process_case_ids"] == [case_a]
     assert {c["complaint_id"]: c["process_case_id"] for c in merged["complaints"]} == {one: case_a, two: case_a}
-    survivor = wait_for("case B's complaint in case A's workflow",
-                        lambda: (s := _case_status(a, case_a)).workers == 3 and s, timeout=60)
+    survivor = wait_for(
+        "case B's complaint in case A's workflow", lambda: (s := _case_status(a, case_a)).workers == 3 and s, timeout=60
+    )
     assert sorted(survivor.members) == sorted([one, two]) and survivor.amount_owed == Decimal("10000.00")
     alias = a.case(case_b)
     assert alias["case_id"] == case_a and alias["requested_id"] == case_b
@@ -197,18 +217,29 @@ def test_merge_keeps_an_alias_and_split_regroups_complaints(agencies: Agencies) 
     assert a.in_ledger(three)["case_id"] == case_a
 
     # The merged process no longer takes actions: they go to the survivor's.
-    gone = a.inspector.post(f"/v1/cases/{case_a}/figures",
-                            json={"confirmed_amount": "10000.00", "confirmed_workers": 3, "process_case_id": case_b})
+    gone = a.inspector.post(
+        f"/v1/cases/{case_a}/figures",
+        json={"confirmed_amount": "10000.00", "confirmed_workers": 3, "process_case_id": case_b},
+    )
     assert gone.status_code == 422 and case_b in gone.json()["detail"]
 
     # Split the second employer's complaints off again.
-    assert a.inspector.post(f"/v1/cases/{case_a}/split", json={"complaint_ids": [one, two, three], "reason": "x"}).status_code == 422
-    assert a.inspector.post(f"/v1/cases/{case_a}/split", json={"complaint_ids": ["TS-NOPE"], "reason": "x"}).status_code == 422
+    assert (
+        a.inspector.post(
+            f"/v1/cases/{case_a}/split", json={"complaint_ids": [one, two, three], "reason": "x"}
+        ).status_code
+        == 422
+    )
+    assert (
+        a.inspector.post(f"/v1/cases/{case_a}/split", json={"complaint_ids": ["TS-NOPE"], "reason": "x"}).status_code
+        == 422
+    )
     r = a.inspector.post(f"/v1/cases/{case_a}/split", json={"complaint_ids": [two, three], "reason": "核实为不同项目"})
     assert r.status_code == 202, r.text
     new_case = r.json()["new_case_id"]
-    split_off = wait_for("the split applied", lambda: a.city.get(f"/v1/cases/{new_case}").status_code == 200
-                         and a.case(new_case))
+    split_off = wait_for(
+        "the split applied", lambda: a.city.get(f"/v1/cases/{new_case}").status_code == 200 and a.case(new_case)
+    )
     assert sorted(c["complaint_id"] for c in split_off["complaints"]) == sorted([two, three])
     assert Decimal(split_off["amount_claimed"]) == Decimal("7000.00")
     remaining = a.case_until(case_a, lambda c: c["complaint_count"] == 1, "the source case after the split")

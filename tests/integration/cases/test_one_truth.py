@@ -42,16 +42,27 @@ def test_a_case_closed_by_a_departments_answer_leaves_the_open_queue(
 ) -> None:
     a = agencies
     a.stack.start_processes(["referrals-api", "referrals-relay", "referrals-worker"], timeout=120)
-    housing = httpx.Client(base_url=a.stack.processes["referrals-api"].url, timeout=30,
-                           headers={"Authorization": f"Bearer {agency_token('dept-housing')}"})
+    housing = httpx.Client(
+        base_url=a.stack.processes["referrals-api"].url,
+        timeout=30,
+        headers={"Authorization": f"Bearer {agency_token('dept-housing')}"},
+    )
     _, case_id = a.accepted_case(complaint_body(seed()))
-    verified = a.act(a.inspector, f"/v1/cases/{case_id}/verification",
-                     {"outcome": "project_payment_dispute", "department": "housing"})
+    verified = a.act(
+        a.inspector,
+        f"/v1/cases/{case_id}/verification",
+        {"outcome": "project_payment_dispute", "department": "housing"},
+    )
     assert verified.status_code == 200, verified.text
-    handoff = wait_for("the handoff in housing's inbox", lambda: next(iter(
-        housing.get("/v1/handoffs", params={"case_id": case_id}).json()["items"]), None), timeout=60)
-    answered = housing.post(f"/v1/handoffs/{handoff['handoff_id']}/response",
-                            json={"outcome": "resolved", "summary": "已督促建设单位拨付工程款"})
+    handoff = wait_for(
+        "the handoff in housing's inbox",
+        lambda: next(iter(housing.get("/v1/handoffs", params={"case_id": case_id}).json()["items"]), None),
+        timeout=60,
+    )
+    answered = housing.post(
+        f"/v1/handoffs/{handoff['handoff_id']}/response",
+        json={"outcome": "resolved", "summary": "已督促建设单位拨付工程款"},
+    )
     assert answered.status_code == 200, answered.text
 
     # The department's answer closes the case in the workflow; no inspector acts on the case afterwards.
@@ -77,15 +88,17 @@ def test_a_report_is_recorded_once_per_key_and_an_older_one_changes_nothing(agen
     wait_for("the workflow's first report", lambda: _reported_seq(a, workflow_id))
     key = f"{workflow_id}:report:test-stale"
     stale = {
-        "idempotency_key": key, "workflow_id": workflow_id, "seq": 1,
-        "at": "2026-01-05T09:00:00+08:00", "changes": ["阶段：callback"],
+        "idempotency_key": key,
+        "workflow_id": workflow_id,
+        "seq": 1,
+        "at": "2026-01-05T09:00:00+08:00",
+        "changes": ["阶段：callback"],
         "snapshot": {"workflow_id": workflow_id, "stage": "callback", "status": "closed"},
     }
     first = a.lifecycle.post("/v1/process-reports", json=stale, headers={"Idempotency-Key": key})
     again = a.lifecycle.post("/v1/process-reports", json=stale, headers={"Idempotency-Key": key})
     assert first.status_code == 201 and again.status_code == 200 and first.json() == again.json()
-    other = a.lifecycle.post("/v1/process-reports", json={**stale, "seq": 2},
-                             headers={"Idempotency-Key": key})
+    other = a.lifecycle.post("/v1/process-reports", json={**stale, "seq": 2}, headers={"Idempotency-Key": key})
     assert other.status_code == 422 and other.headers["content-type"] == "application/problem+json"
     refused = a.inspector.post("/v1/process-reports", json=stale, headers={"Idempotency-Key": "x"})
     assert refused.status_code == 403
@@ -101,8 +114,11 @@ def _reported_seq(a: Agencies, workflow_id: str) -> int | None:
 
 def _department(a: Agencies, agency_token: Callable[[str], str], client_id: str) -> httpx.Client:
     a.stack.start_processes(["referrals-api", "referrals-relay", "referrals-worker"], timeout=120)
-    return httpx.Client(base_url=a.stack.processes["referrals-api"].url, timeout=30,
-                        headers={"Authorization": f"Bearer {agency_token(client_id)}"})
+    return httpx.Client(
+        base_url=a.stack.processes["referrals-api"].url,
+        timeout=30,
+        headers={"Authorization": f"Bearer {agency_token(client_id)}"},
+    )
 
 
 def _handoff(department: httpx.Client, case_id: str, exclude: str | None = None) -> dict:
@@ -120,21 +136,39 @@ def test_a_returned_handoff_goes_back_to_verification_in_the_ledger_too(
     transport = _department(a, agency_token, "dept-transport")
     housing = _department(a, agency_token, "dept-housing")
     _, case_id = a.accepted_case(complaint_body(seed()))
-    assert a.act(a.inspector, f"/v1/cases/{case_id}/verification",
-                 {"outcome": "project_payment_dispute", "department": "transport"}).status_code == 200
+    assert (
+        a.act(
+            a.inspector,
+            f"/v1/cases/{case_id}/verification",
+            {"outcome": "project_payment_dispute", "department": "transport"},
+        ).status_code
+        == 200
+    )
     first = _handoff(transport, case_id)
-    returned = transport.post(f"/v1/handoffs/{first['handoff_id']}/return",
-                              json={"reason": "not_competent", "explanation": "该项目为房建工程，归住建部门监管"})
+    returned = transport.post(
+        f"/v1/handoffs/{first['handoff_id']}/return",
+        json={"reason": "not_competent", "explanation": "该项目为房建工程，归住建部门监管"},
+    )
     assert returned.status_code == 200, returned.text
     # The return reaches the workflow through referrals' event; only the workflow's report brings it here.
     a.case_until(case_id, lambda c: c["stage"] == "verification", "the case back in verification", timeout=60)
     assert_ledger_agrees(a.stack, [case_id])
 
-    assert a.act(a.inspector, f"/v1/cases/{case_id}/verification",
-                 {"outcome": "project_payment_dispute", "department": "housing"}).status_code == 200
+    assert (
+        a.act(
+            a.inspector,
+            f"/v1/cases/{case_id}/verification",
+            {"outcome": "project_payment_dispute", "department": "housing"},
+        ).status_code
+        == 200
+    )
     second = _handoff(housing, case_id)
-    assert housing.post(f"/v1/handoffs/{second['handoff_id']}/response",
-                        json={"outcome": "resolved", "summary": "已处理"}).status_code == 200
+    assert (
+        housing.post(
+            f"/v1/handoffs/{second['handoff_id']}/response", json={"outcome": "resolved", "summary": "已处理"}
+        ).status_code
+        == 200
+    )
     a.case_until(case_id, lambda c: c["status"] == "closed", "the case closed on housing's answer", timeout=60)
     assert_ledger_agrees(a.stack, [case_id])
 
@@ -146,13 +180,20 @@ def test_an_unanswered_handoff_climbs_the_ladder_and_the_ledger_follows_each_run
     housing = _department(a, agency_token, "dept-housing")
     with a.compressed_clock(seconds_per_day=0.5):
         _, case_id = a.accepted_case(complaint_body(seed()))
-    assert a.act(a.inspector, f"/v1/cases/{case_id}/verification",
-                 {"outcome": "project_payment_dispute", "department": "housing"}).status_code == 200
+    assert (
+        a.act(
+            a.inspector,
+            f"/v1/cases/{case_id}/verification",
+            {"outcome": "project_payment_dispute", "department": "housing"},
+        ).status_code
+        == 200
+    )
     _handoff(housing, case_id)
 
     def overdue_answer(case: dict) -> bool:
-        return case["overdue"] and any(d["name"].startswith("handoff.response") and d["outcome"] == "expired"
-                                       for d in case["deadlines"])
+        return case["overdue"] and any(
+            d["name"].startswith("handoff.response") and d["outcome"] == "expired" for d in case["deadlines"]
+        )
 
     # Nobody acts on the case: the expired answer deadline and the overdue flag come from the workflow alone.
     a.case_until(case_id, overdue_answer, "the handoff's answer deadline expired in the ledger", timeout=90)
@@ -173,12 +214,15 @@ def test_a_withdrawn_complaint_leaves_its_case_in_the_ledger_as_in_the_workflows
     stays, case_id = a.accepted_case(complaint_body(employer))
     leaves = a.file(complaint_body(employer))
     assert a.act(a.inspector, f"/v1/complaints/{leaves}/acceptance", {"decision": "accept"}).status_code == 200
-    a.case_until(case_id, lambda c: all(x["stage"] == "in_case" for x in c["complaints"]), "both complaints in the case")
+    a.case_until(
+        case_id, lambda c: all(x["stage"] == "in_case" for x in c["complaints"]), "both complaints in the case"
+    )
 
     async def withdraw() -> None:
         client = await keyed_client(a.stack)
         await client.get_workflow_handle(complaint_workflow_id(leaves)).execute_update(
-            Updates.WITHDRAW_COMPLAINT, Withdrawal(reason="已与老板协商解决"), result_type=ComplaintStatus)
+            Updates.WITHDRAW_COMPLAINT, Withdrawal(reason="已与老板协商解决"), result_type=ComplaintStatus
+        )
 
     asyncio.run(withdraw())
 
@@ -226,8 +270,11 @@ def test_a_handoff_to_a_county_bureau_has_its_own_five_days_in_the_workflow_the_
     a.stack.start_processes(["referrals-api", "referrals-relay", "referrals-worker"], timeout=120)
     city = _department(a, agency_token, "city-office")
     _, case_id = a.accepted_case(complaint_body(seed()))
-    verified = a.act(a.inspector, f"/v1/cases/{case_id}/verification",
-                     {"outcome": "project_payment_dispute", "department": "hrss-130402"})
+    verified = a.act(
+        a.inspector,
+        f"/v1/cases/{case_id}/verification",
+        {"outcome": "project_payment_dispute", "department": "hrss-130402"},
+    )
     assert verified.status_code == 200, verified.text
     handoff = _handoff(city, case_id)
     assert handoff["department"] == "hrss-130402"

@@ -17,8 +17,17 @@ def test_a_refused_order_parks_the_case_with_its_reason_in_the_case_api(agencies
     # The cases service refuses the workflow's order for good: its idempotency key was already used for
     # another order (422), which no retry can change.
     key = f"case:{case_id}:order"
-    squatter = {"idempotency_key": key, "case_id": case_id, "county": "130402", "employer_ref": "E-OTHER",
-                "project_ref": "P-OTHER", "amount_owed": "1.00", "workers": 1, "pay_days": 7, "pay_unit": "calendar"}
+    squatter = {
+        "idempotency_key": key,
+        "case_id": case_id,
+        "county": "130402",
+        "employer_ref": "E-OTHER",
+        "project_ref": "P-OTHER",
+        "amount_owed": "1.00",
+        "workers": 1,
+        "pay_days": 7,
+        "pay_unit": "calendar",
+    }
     taken = a.lifecycle.post("/v1/orders", json=squatter, headers={"Idempotency-Key": key})
     assert taken.status_code == 201, taken.text
     verified = a.act(a.inspector, f"/v1/cases/{case_id}/verification", {"outcome": "wage_arrears"})
@@ -47,8 +56,18 @@ def test_a_refused_order_parks_the_case_with_its_reason_in_the_case_api(agencies
     # Retried while the cause is still there: refused again, and parked again.
     retried = anxin(a.stack, "case", "retry", f"case:{case_id}")
     assert retried.returncode == 0 and "retrying" in retried.stdout, retried.stdout + retried.stderr
-    a.case_until(case_id, lambda c: any("恢复" in e["summary"] for e in a.city.get(
-        f"/v1/cases/{case_id}/timeline").json()["events"] if e["type"] == "process.reported") and bool(c["parked"]),
-        "the retry and the new refusal in the ledger", timeout=60)
+    a.case_until(
+        case_id,
+        lambda c: (
+            any(
+                "恢复" in e["summary"]
+                for e in a.city.get(f"/v1/cases/{case_id}/timeline").json()["events"]
+                if e["type"] == "process.reported"
+            )
+            and bool(c["parked"])
+        ),
+        "the retry and the new refusal in the ledger",
+        timeout=60,
+    )
     nothing = anxin(a.stack, "case", "retry", f"complaint:{complaint_id}")
     assert nothing.returncode == 1 and "nothing is parked" in nothing.stdout, nothing.stdout + nothing.stderr

@@ -30,23 +30,38 @@ def quarter_before(day: date, quarters: int = 1) -> periods.Period:
     return period
 
 
-def write_resolved(stack: Stack, county: str, period: periods.Period, on_time: int, late: int,
-                   accepted_only: int = 0) -> None:
+def write_resolved(
+    stack: Stack, county: str, period: periods.Period, on_time: int, late: int, accepted_only: int = 0
+) -> None:
     """Complaints of `county` accepted and closed within `period`: `on_time` in time, `late` overdue, and
     `accepted_only` accepted and still open."""
     middle = datetime.combine(period.start + timedelta(days=20), time(10), CHINA_TZ)
     rows: list[tuple[Any, ...]] = []
-    for n, (overdue, closed) in enumerate([(False, True)] * on_time + [(True, True)] * late
-                                          + [(False, False)] * accepted_only):
+    for n, (overdue, closed) in enumerate(
+        [(False, True)] * on_time + [(True, True)] * late + [(False, False)] * accepted_only
+    ):
         complaint_id = f"TS-PUB{uuid.uuid4().hex[:10].upper()}"
-        rows.append((complaint_id, f"C-PUB{uuid.uuid4().hex[:10].upper()}", f"P-PUB{uuid.uuid4().hex[:10].upper()}",
-                     county, middle, middle + timedelta(days=1), "closed" if closed else "open",
-                     "done" if closed else "in_case", (middle + timedelta(days=10 + n)) if closed else None, overdue))
+        rows.append(
+            (
+                complaint_id,
+                f"C-PUB{uuid.uuid4().hex[:10].upper()}",
+                f"P-PUB{uuid.uuid4().hex[:10].upper()}",
+                county,
+                middle,
+                middle + timedelta(days=1),
+                "closed" if closed else "open",
+                "done" if closed else "in_case",
+                (middle + timedelta(days=10 + n)) if closed else None,
+                overdue,
+            )
+        )
     with psycopg.connect(stack.postgres.database_url("anxin"), autocommit=True) as conn:
         conn.cursor().executemany(
             "INSERT INTO cases.complaints (complaint_id, case_id, process_case_id, county, amount_owed, "
             "workers_affected, submitted_at, decision, decided_at, status, stage, closed_at, overdue) "
-            "VALUES (%s, %s, %s, %s, 5000, 2, %s, 'accept', %s, %s, %s, %s, %s)", rows)
+            "VALUES (%s, %s, %s, %s, 5000, 2, %s, 'accept', %s, %s, %s, %s, %s)",
+            rows,
+        )
 
 
 def county_row(rows: list[dict[str, Any]], county: str) -> dict[str, Any]:
@@ -61,7 +76,8 @@ def cases_api(stack: Stack, agency_token: Callable[[str], str]) -> Iterator[Call
 
 
 def test_the_last_quarter_per_county_without_a_token_as_the_statistics_count_it(
-    stack: Stack, cases_api: Callable[[str | None], httpx.Client],
+    stack: Stack,
+    cases_api: Callable[[str | None], httpx.Client],
 ) -> None:
     today = domain.legal_date(datetime.now(UTC))
     last = quarter_before(today)
@@ -74,8 +90,14 @@ def test_the_last_quarter_per_county_without_a_token_as_the_statistics_count_it(
     body = public.json()
     assert body["label"] == last.label and body["start"] == last.start.isoformat()
     row = county_row(body["rows"], county)
-    assert row == {"level": "county", "area": county, "accepted": 4, "resolved": 3, "resolved_on_time": 2,
-                   "on_time_rate": "0.6667"}
+    assert row == {
+        "level": "county",
+        "area": county,
+        "accepted": 4,
+        "resolved": 3,
+        "resolved_on_time": 2,
+        "on_time_rate": "0.6667",
+    }
     # Only counts per area: no other figure, no case, no person.
     assert all(set(r) == {"level", "area", *PUBLIC_FIGURES} for r in body["rows"])
 

@@ -18,8 +18,11 @@ def _deadline(case: dict[str, Any], name: str) -> dict[str, Any] | None:
 
 def _served(a: Agencies, case_id: str, ref: str) -> None:
     assert a.act(a.inspector, f"/v1/cases/{case_id}/verification", {"outcome": "wage_arrears"}).status_code == 200
-    served = a.act(a.inspector, f"/v1/cases/{case_id}/service",
-                   {"method": "in_person", "evidence": [{"kind": "receipt", "ref": ref}]})
+    served = a.act(
+        a.inspector,
+        f"/v1/cases/{case_id}/service",
+        {"method": "in_person", "evidence": [{"kind": "receipt", "ref": ref}]},
+    )
     assert served.status_code == 200, served.text
 
 
@@ -36,9 +39,16 @@ def test_a_payment_dated_on_time_but_recorded_after_the_deadline_is_on_time(agen
     case = a.case_until(case_id, deadline_passed, "the order's deadline passed unpaid", timeout=120)
     due_at = datetime.fromisoformat(_deadline(case, "order.payment")["due_at"])  # type: ignore[index]
     # The inspector records the bank transfer the next morning, with the bank's date.
-    paid = a.act(a.inspector, f"/v1/cases/{case_id}/payments", {
-        "payment_id": "bank-1", "amount": "3000.00", "paid_at": (due_at - timedelta(hours=2)).isoformat(),
-        "evidence": [{"kind": "bank_record", "ref": "ev-bank-late-record"}]})
+    paid = a.act(
+        a.inspector,
+        f"/v1/cases/{case_id}/payments",
+        {
+            "payment_id": "bank-1",
+            "amount": "3000.00",
+            "paid_at": (due_at - timedelta(hours=2)).isoformat(),
+            "evidence": [{"kind": "bank_record", "ref": "ev-bank-late-record"}],
+        },
+    )
     assert paid.status_code == 200, paid.text
 
     case = a.case_until(case_id, lambda c: c["status"] == "closed", "the case closed", timeout=60)
@@ -50,8 +60,17 @@ def test_a_payment_dated_on_time_but_recorded_after_the_deadline_is_on_time(agen
 
 def test_a_referral_whose_report_and_approval_lapse_is_followed_up(agencies: Agencies) -> None:
     a = agencies
-    a.stack.start_processes(["referrals-api", "referrals-relay", "referrals-worker", "sanctions-api",
-                             "sanctions-relay", "sanctions-worker"], timeout=120)
+    a.stack.start_processes(
+        [
+            "referrals-api",
+            "referrals-relay",
+            "referrals-worker",
+            "sanctions-api",
+            "sanctions-relay",
+            "sanctions-worker",
+        ],
+        timeout=120,
+    )
     with a.compressed_clock():
         _, case_id = a.accepted_case(complaint_body(seed(), amount_owed="6000.00", workers_affected=1))
     _served(a, case_id, "ev-r-lapse")
@@ -62,12 +81,20 @@ def test_a_referral_whose_report_and_approval_lapse_is_followed_up(agencies: Age
 
     # No report within 3 working days: the case team is reminded.
     a.case_until(case_id, lambda c: "referral.report" in notices(c), "the report's reminder", timeout=120)
-    report = {"team": ["inspector-130402", "inspector-130402-b"], "facts": "逾期未支付，经查有能力支付而拒不支付",
-              "subjective_element": "able_but_refused", "evidence": [{"kind": "bank_record", "ref": "ev-bank-l"}]}
+    report = {
+        "team": ["inspector-130402", "inspector-130402-b"],
+        "facts": "逾期未支付，经查有能力支付而拒不支付",
+        "subjective_element": "able_but_refused",
+        "evidence": [{"kind": "bank_record", "ref": "ev-bank-l"}],
+    }
     assert a.act(a.inspector, f"/v1/cases/{case_id}/referral-report", report).status_code == 200
     # No decision: the bureau head is reminded, then the lapse goes to the supervising office.
-    a.case_until(case_id, lambda c: {"referral.approval_reminder", "referral.approval"} <= notices(c),
-                 "the head reminded and the lapse escalated", timeout=120)
+    a.case_until(
+        case_id,
+        lambda c: {"referral.approval_reminder", "referral.approval"} <= notices(c),
+        "the head reminded and the lapse escalated",
+        timeout=120,
+    )
     approved = a.bureau_head.post(f"/v1/cases/{case_id}/referral-report/decision", json={"approved": True})
     assert approved.status_code == 200, approved.text
 

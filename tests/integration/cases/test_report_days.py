@@ -54,37 +54,67 @@ class Ledger:
 
     def complaint(self, county: str, when: datetime, *, employer: str, workers: int = 2) -> dict[str, Any]:
         cid = f"TS-{uuid.uuid4().hex[:12].upper()}"
-        self.apply(complaint_submitted(cid, employer=employer, project=f"{employer}项目", submitted_at=when,
-                                       county=county, workers=workers), cid, when)
-        row = self.conn.execute("SELECT complaint_id, case_id, process_case_id, county FROM complaints "
-                                "WHERE complaint_id = %s", (cid,)).fetchone()
+        self.apply(
+            complaint_submitted(
+                cid, employer=employer, project=f"{employer}项目", submitted_at=when, county=county, workers=workers
+            ),
+            cid,
+            when,
+        )
+        row = self.conn.execute(
+            "SELECT complaint_id, case_id, process_case_id, county FROM complaints WHERE complaint_id = %s", (cid,)
+        ).fetchone()
         assert row is not None
         return dict(row)
 
     def _common(self, c: dict[str, Any]) -> dict[str, Any]:
-        return {"action_id": f"A-{uuid.uuid4().hex[:16].upper()}", "case_id": c["case_id"], "county": c["county"],
-                "actor": f"inspector-{c['county']}"}
+        return {
+            "action_id": f"A-{uuid.uuid4().hex[:16].upper()}",
+            "case_id": c["case_id"],
+            "county": c["county"],
+            "actor": f"inspector-{c['county']}",
+        }
 
     def accept(self, c: dict[str, Any], when: datetime) -> None:
-        self.apply(AcceptanceDecided(**self._common(c), complaint_id=c["complaint_id"], decision="accept"),
-                   c["case_id"], when)
+        self.apply(
+            AcceptanceDecided(**self._common(c), complaint_id=c["complaint_id"], decision="accept"), c["case_id"], when
+        )
 
     def verify(self, c: dict[str, Any], when: datetime, amount: str, workers: int | None) -> None:
-        self.apply(VerificationRecorded(**self._common(c), process_case_id=c["process_case_id"],
-                                        outcome="wage_arrears", classification="wage_arrears",
-                                        confirmed_amount=Decimal(amount), confirmed_workers=workers),
-                   c["case_id"], when)
+        self.apply(
+            VerificationRecorded(
+                **self._common(c),
+                process_case_id=c["process_case_id"],
+                outcome="wage_arrears",
+                classification="wage_arrears",
+                confirmed_amount=Decimal(amount),
+                confirmed_workers=workers,
+            ),
+            c["case_id"],
+            when,
+        )
 
     def pay(self, c: dict[str, Any], when: datetime, amount: str) -> None:
-        self.apply(PaymentRecorded(**self._common(c), process_case_id=c["process_case_id"],
-                                   payment_id=f"P-{uuid.uuid4().hex[:8]}", amount=Decimal(amount)),
-                   c["case_id"], when)
+        self.apply(
+            PaymentRecorded(
+                **self._common(c),
+                process_case_id=c["process_case_id"],
+                payment_id=f"P-{uuid.uuid4().hex[:8]}",
+                amount=Decimal(amount),
+            ),
+            c["case_id"],
+            when,
+        )
 
     def close(self, c: dict[str, Any], when: datetime, reason: str = "paid_in_full") -> None:
-        snapshot = ProcessSnapshot(workflow_id=f"case-{c['process_case_id']}", stage="closed", status="closed",
-                                   closure_reason=reason)
-        self.apply(ClosureRecorded(**self._common(c), process_case_id=c["process_case_id"], process=snapshot,
-                                   reason=reason), c["case_id"], when)
+        snapshot = ProcessSnapshot(
+            workflow_id=f"case-{c['process_case_id']}", stage="closed", status="closed", closure_reason=reason
+        )
+        self.apply(
+            ClosureRecorded(**self._common(c), process_case_id=c["process_case_id"], process=snapshot, reason=reason),
+            c["case_id"],
+            when,
+        )
 
 
 @pytest.fixture
@@ -163,8 +193,9 @@ async def test_the_summary_gives_the_plain_queries_figures_with_late_rows_and_to
         ledger.accept(late, at(days[5], 8))
         ledger.verify(late, at(days[5], 9), "5000.00", 5)
         ledger.close(late, at(days[6], 1), reason="already_paid")
-        conn.execute("UPDATE processes SET investigation_overdue = true WHERE process_case_id = %s",
-                     (first["process_case_id"],))
+        conn.execute(
+            "UPDATE processes SET investigation_overdue = true WHERE process_case_id = %s", (first["process_case_id"],)
+        )
         assert days[4] not in _summarized(conn)  # where the paid case's complaints were resolved
 
         after = await _both(url, schema, week)

@@ -55,21 +55,44 @@ def seeded(agencies: Agencies) -> dict[str, str]:
     a.in_ledger(second)
     assert a.act(a.city, f"/v1/complaints/{second}/acceptance", {"decision": "accept"}).status_code == 200
     a.case_until(paid_case, lambda c: all(x["decision"] == "accept" for x in c["complaints"]), "both accepted")
-    assert a.act(a.city, f"/v1/cases/{paid_case}/verification",
-                 {"outcome": "wage_arrears", "confirmed_amount": "18000.00", "confirmed_workers": 3}).status_code == 200
-    assert a.act(a.city, f"/v1/cases/{paid_case}/service",
-                 {"method": "in_person", "evidence": [{"kind": "receipt", "ref": "ev-r"}]}).status_code == 200
-    assert a.act(a.city, f"/v1/cases/{paid_case}/payments",
-                 {"payment_id": "P-ALL", "amount": "18000.00", "evidence": [{"kind": "bank_record", "ref": "ev-b"}]}
-                 ).status_code == 200
+    assert (
+        a.act(
+            a.city,
+            f"/v1/cases/{paid_case}/verification",
+            {"outcome": "wage_arrears", "confirmed_amount": "18000.00", "confirmed_workers": 3},
+        ).status_code
+        == 200
+    )
+    assert (
+        a.act(
+            a.city,
+            f"/v1/cases/{paid_case}/service",
+            {"method": "in_person", "evidence": [{"kind": "receipt", "ref": "ev-r"}]},
+        ).status_code
+        == 200
+    )
+    assert (
+        a.act(
+            a.city,
+            f"/v1/cases/{paid_case}/payments",
+            {"payment_id": "P-ALL", "amount": "18000.00", "evidence": [{"kind": "bank_record", "ref": "ev-b"}]},
+        ).status_code
+        == 200
+    )
 
     _, unfounded_case = a.accepted_case(complaint_body(seed(), county=COUNTY))
     assert a.act(a.city, f"/v1/cases/{unfounded_case}/verification", {"outcome": "unfounded"}).status_code == 200
 
     rejected = a.file(complaint_body(seed(), county=COUNTY))
     a.in_ledger(rejected)
-    assert a.act(a.city, f"/v1/complaints/{rejected}/acceptance",
-                 {"decision": "reject", "reason": "other", "explanation": "重复投诉已另案处理"}).status_code == 200
+    assert (
+        a.act(
+            a.city,
+            f"/v1/complaints/{rejected}/acceptance",
+            {"decision": "reject", "reason": "other", "explanation": "重复投诉已另案处理"},
+        ).status_code
+        == 200
+    )
     waiting = a.file(complaint_body(seed(), county=COUNTY))
     a.in_ledger(waiting)
 
@@ -154,7 +177,8 @@ def test_the_quarterly_report_renders_as_csv_and_as_a_chart(agencies: Agencies, 
     assert table[0] == rows[0] and table[1] == rows[1]
     in_book = next(r for r in table if r[1] == "county" and r[2] == COUNTY)
     assert dict(zip(table[0][3:], in_book[3:], strict=True)) == {
-        k: float(v) if isinstance(v, str) else v for k, v in EXPECTED.items()}
+        k: float(v) if isinstance(v, str) else v for k, v in EXPECTED.items()
+    }
     statistics = a.city.get("/v1/statistics", params={"period": "quarterly", "label": quarter, "format": "xlsx"})
     assert statistics.status_code == 200 and statistics.content.startswith(b"PK")
     as_csv = a.city.get("/v1/statistics", params={"period": "quarterly", "label": quarter, "format": "csv"})
@@ -174,9 +198,13 @@ def test_the_quarterly_report_renders_as_csv_and_as_a_chart(agencies: Agencies, 
 
 async def _temporal(a: Agencies) -> Client:
     secrets = a.stack.development_secrets()
-    return await connect(CommonSettings(temporal_address=a.stack.temporal.address,
-                                        payload_keys=secrets["ANXIN_PAYLOAD_KEYS"],
-                                        payload_key_id=secrets["ANXIN_PAYLOAD_KEY_ID"]))
+    return await connect(
+        CommonSettings(
+            temporal_address=a.stack.temporal.address,
+            payload_keys=secrets["ANXIN_PAYLOAD_KEYS"],
+            payload_key_id=secrets["ANXIN_PAYLOAD_KEY_ID"],
+        )
+    )
 
 
 async def test_the_schedules_exist_and_their_workflow_produces_the_report(
@@ -200,8 +228,11 @@ async def test_the_schedules_exist_and_their_workflow_produces_the_report(
     # The workflow the weekly schedule starts, asked for the current week.
     week = periods.period_containing("weekly", domain.legal_date(_today())).label
     report_id = await client.execute_workflow(
-        REPORT_WORKFLOW_TYPE, ReportRequest(kind="weekly", period=week), id=f"test-report-{seed()}",
-        task_queue=TaskQueues.CASES, result_type=str,
+        REPORT_WORKFLOW_TYPE,
+        ReportRequest(kind="weekly", period=week),
+        id=f"test-report-{seed()}",
+        task_queue=TaskQueues.CASES,
+        result_type=str,
     )
     assert report_id == f"R-weekly-{week}"
     report = a.city.get(f"/v1/reports/{report_id}").json()
@@ -210,8 +241,11 @@ async def test_the_schedules_exist_and_their_workflow_produces_the_report(
     # Triggered now, the quarterly schedule reports the last complete quarter.
     await client.get_schedule_handle(QUARTERLY_SCHEDULE_ID).trigger()
     previous = periods.previous_period("quarterly", domain.legal_date(_today())).label
-    wait_for("the scheduled quarterly report",
-             lambda: a.city.get(f"/v1/reports/R-quarterly-{previous}").status_code == 200, timeout=60)
+    wait_for(
+        "the scheduled quarterly report",
+        lambda: a.city.get(f"/v1/reports/R-quarterly-{previous}").status_code == 200,
+        timeout=60,
+    )
 
 
 async def test_the_peak_daily_schedule_reports_yesterday_only_in_a_peak_period(
@@ -229,8 +263,11 @@ async def test_the_peak_daily_schedule_reports_yesterday_only_in_a_peak_period(
     # Spring Festival by default), nothing otherwise — whichever today is.
     today = domain.legal_date(_today())
     report_id = await client.execute_workflow(
-        REPORT_WORKFLOW_TYPE, ReportRequest(kind="daily", peak_only=True), id=f"test-report-{seed()}",
-        task_queue=TaskQueues.CASES, result_type=str,
+        REPORT_WORKFLOW_TYPE,
+        ReportRequest(kind="daily", peak_only=True),
+        id=f"test-report-{seed()}",
+        task_queue=TaskQueues.CASES,
+        result_type=str,
     )
     if in_peak_period(today, CasesSettings().parsed_peak_periods()):
         yesterday = periods.previous_period("daily", today).label

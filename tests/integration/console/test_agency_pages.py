@@ -19,15 +19,20 @@ CHINA = timezone(timedelta(hours=8))
 
 
 def test_a_department_clerk_answers_the_handoff_the_process_made_and_another_department_cannot_see_it(
-        stack: Stack, console: str, agencies: Agencies, referrals: None) -> None:
+    stack: Stack, console: str, agencies: Agencies, referrals: None
+) -> None:
     case_id = handed_off_to_housing(agencies)
-    with signed_in_person(stack, console, "department", "--department", "housing") as housing, \
-            signed_in_person(stack, console, "department", "--department", "transport") as transport:
+    with (
+        signed_in_person(stack, console, "department", "--department", "housing") as housing,
+        signed_in_person(stack, console, "department", "--department", "transport") as transport,
+    ):
 
         def listed() -> str | None:
             inbox = housing.get("/inbox")
             assert inbox.status_code == 200, inbox.text
-            found = re.search(r'<a href="/handoffs/([^"]+)">[^<]*</a></td>\s*<td>交办</td>\s*<td>' + case_id, inbox.text)
+            found = re.search(
+                r'<a href="/handoffs/([^"]+)">[^<]*</a></td>\s*<td>交办</td>\s*<td>' + case_id, inbox.text
+            )
             return found.group(1) if found else None
 
         handoff_id = wait_for("the handoff in housing's console inbox", listed, timeout=90)
@@ -53,8 +58,10 @@ def test_a_department_clerk_answers_the_handoff_the_process_made_and_another_dep
         assert other.text == missing.text
         assert transport.get(letter.group(1)).status_code == 404
         forms = hidden_fields(page, f"/handoffs/{handoff_id}/acknowledgement")
-        trespass = transport.post(f"/handoffs/{handoff_id}/acknowledgement",
-                                  data={**forms, "csrf": hidden_fields(transport.get("/inbox"), "/sign-out")["csrf"]})
+        trespass = transport.post(
+            f"/handoffs/{handoff_id}/acknowledgement",
+            data={**forms, "csrf": hidden_fields(transport.get("/inbox"), "/sign-out")["csrf"]},
+        )
         assert trespass.status_code == 404 and trespass.text == missing.text
 
         # Without the form's CSRF token nothing is done.
@@ -69,8 +76,9 @@ def test_a_department_clerk_answers_the_handoff_the_process_made_and_another_dep
 
         # The API's own validation message comes back next to the form: a summary of one character.
         response_form = hidden_fields(page, f"/handoffs/{handoff_id}/response")
-        too_short = housing.post(f"/handoffs/{handoff_id}/response",
-                                 data={**response_form, "outcome": "resolved", "summary": "好"})
+        too_short = housing.post(
+            f"/handoffs/{handoff_id}/response", data={**response_form, "outcome": "resolved", "summary": "好"}
+        )
         assert too_short.status_code == 422 and 'class="error"' in too_short.text
         assert "已签收" in housing.get(f"/handoffs/{handoff_id}").text
 
@@ -92,18 +100,27 @@ def test_a_department_clerk_answers_the_handoff_the_process_made_and_another_dep
 
 
 def test_an_arbitration_clerk_decides_the_referral_in_their_inbox_and_the_police_cannot_see_it(
-        stack: Stack, console: str, agencies: Agencies, referrals: None, agency_token: Callable[[str], str]) -> None:
+    stack: Stack, console: str, agencies: Agencies, referrals: None, agency_token: Callable[[str], str]
+) -> None:
     _, case_id = agencies.accepted_case(complaint_body(seed()))
     inspector = agency_clients(stack, agency_token)("referrals-api", "inspector-130402")
     with inspector:
-        wait_for("the case in the referrals read model", lambda: inspector.get(
-            "/v1/case-facts", params={"case_id": case_id}).status_code == 200, timeout=90)
-        made = inspector.post("/v1/fast-track-referrals", headers={"Idempotency-Key": f"console-arb-{case_id}"},
-                              json={"case_id": case_id, "target": "arbitration", "basis": "劳动争议，申请仲裁速裁"})
+        wait_for(
+            "the case in the referrals read model",
+            lambda: inspector.get("/v1/case-facts", params={"case_id": case_id}).status_code == 200,
+            timeout=90,
+        )
+        made = inspector.post(
+            "/v1/fast-track-referrals",
+            headers={"Idempotency-Key": f"console-arb-{case_id}"},
+            json={"case_id": case_id, "target": "arbitration", "basis": "劳动争议，申请仲裁速裁"},
+        )
     assert made.status_code == 201, made.text
     referral_id = made.json()["id"]
-    with signed_in_person(stack, console, "arbitration") as arbitration, \
-            signed_in_person(stack, console, "police") as police:
+    with (
+        signed_in_person(stack, console, "arbitration") as arbitration,
+        signed_in_person(stack, console, "police") as police,
+    ):
         inbox = arbitration.get("/inbox")
         assert inbox.status_code == 200 and f'href="/referrals/{referral_id}"' in inbox.text, inbox.text
         assert "待决定" in inbox.text
@@ -118,16 +135,19 @@ def test_an_arbitration_clerk_decides_the_referral_in_their_inbox_and_the_police
         other = police.get(f"/referrals/{referral_id}")
         assert other.status_code == missing.status_code == 404 and other.text == missing.text
         police_csrf = hidden_fields(police.get("/inbox"), "/sign-out")["csrf"]
-        trespass = police.post(f"/referrals/{referral_id}/decision",
-                               data={**form, "csrf": police_csrf, "decision": "accepted"})
+        trespass = police.post(
+            f"/referrals/{referral_id}/decision", data={**form, "csrf": police_csrf, "decision": "accepted"}
+        )
         assert trespass.status_code == 404 and trespass.text == missing.text
 
         # A refusal without its reason: the API's message on the page, nothing decided.
         bare = arbitration.post(f"/referrals/{referral_id}/decision", data={**form, "decision": "declined"})
         assert bare.status_code == 422 and 'class="error"' in bare.text, bare.text
         assert "待决定" in arbitration.get(f"/referrals/{referral_id}").text
-        accepted = arbitration.post(f"/referrals/{referral_id}/decision",
-                                    data={**form, "decision": "accepted", "decision_ref": "邯劳人仲案字〔2026〕7号"})
+        accepted = arbitration.post(
+            f"/referrals/{referral_id}/decision",
+            data={**form, "decision": "accepted", "decision_ref": "邯劳人仲案字〔2026〕7号"},
+        )
         assert accepted.status_code == 303, accepted.text
         page = arbitration.get(f"/referrals/{referral_id}")
         assert "已受理" in page.text and "邯劳人仲案字〔2026〕7号" in page.text
@@ -137,19 +157,22 @@ def test_an_arbitration_clerk_decides_the_referral_in_their_inbox_and_the_police
 def _county_row(page: str, section: str, county: str) -> list[str]:
     """The figures of `county` in the dashboard section titled `section` (今日, 本周, 本季度)."""
     block = page.split(f"<h2>{section}（", 1)[1].split("</section>", 1)[0]
-    row = re.search(r'<th scope="row">' + county + r'<small>[^<]*</small></th>(.*?)</tr>', block, re.S)
+    row = re.search(r'<th scope="row">' + county + r"<small>[^<]*</small></th>(.*?)</tr>", block, re.S)
     assert row, block
     return re.findall(r"<td>([^<]*)</td>", row.group(1))
 
 
 def test_the_city_office_reads_a_countys_figures_and_approves_an_extension(
-        stack: Stack, console: str, agencies: Agencies) -> None:
+    stack: Stack, console: str, agencies: Agencies
+) -> None:
     _, case_id = agencies.accepted_case(complaint_body(seed()))
     today = datetime.now(CHINA).date().isoformat()
     produced = agencies.city.post("/v1/reports", json={"kind": "daily", "period": today})
     assert produced.status_code == 201, produced.text
-    with signed_in_person(stack, console, "city_office") as city, \
-            signed_in_person(stack, console, "county_inspector", "--county", "130402") as inspector:
+    with (
+        signed_in_person(stack, console, "city_office") as city,
+        signed_in_person(stack, console, "county_inspector", "--county", "130402") as inspector,
+    ):
         dashboard = city.get("/city", params={"county": "130402"})
         assert dashboard.status_code == 200, dashboard.text
         # The page's figures are the statistics API's, for the county with the filed complaint.
@@ -171,8 +194,9 @@ def test_the_city_office_reads_a_countys_figures_and_approves_an_extension(
         assert "延期审批" in dashboard.text and "延期审批" not in inspector.get("/queue").text
 
         # A first request refused with a reason (without one, the API's message comes back next to the form).
-        requested = agencies.act(agencies.inspector, f"/v1/cases/{case_id}/extension-requests",
-                                 {"reason": "需要延期"}, until=201)
+        requested = agencies.act(
+            agencies.inspector, f"/v1/cases/{case_id}/extension-requests", {"reason": "需要延期"}, until=201
+        )
         assert requested.status_code == 201, requested.text
         approvals = city.get("/city/approvals")
         refusal = hidden_fields(approvals, f"/city/approvals/{case_id}/refusal")
@@ -183,8 +207,12 @@ def test_the_city_office_reads_a_countys_figures_and_approves_an_extension(
         after = city.get(refused.headers["location"])
         assert "已不予批准" in after.text and f'action="/city/approvals/{case_id}"' not in after.text
 
-        requested = agencies.act(agencies.inspector, f"/v1/cases/{case_id}/extension-requests",
-                                 {"reason": "涉及人数多，需调取考勤记录"}, until=201)
+        requested = agencies.act(
+            agencies.inspector,
+            f"/v1/cases/{case_id}/extension-requests",
+            {"reason": "涉及人数多，需调取考勤记录"},
+            until=201,
+        )
         assert requested.status_code == 201, requested.text
         approvals = city.get("/city/approvals")
         assert approvals.status_code == 200 and case_id in approvals.text

@@ -18,10 +18,6 @@ COUNTY = "130403"
 PUBLICATION = "/approvals/publication"
 
 
-
-
-
-
 @pytest.fixture(scope="module")
 def sanctions_api(stack: Stack, console: str) -> None:
     stack.start_processes(["sanctions-api"], timeout=120)
@@ -47,8 +43,9 @@ def _unlisted_quarter(page: str) -> str:
     return random.choice(free)
 
 
-def test_the_city_office_drafts_and_approves_a_quarter_list(console: str, city_officer: tuple[str, str],
-                                                           inspector: tuple[str, str]) -> None:
+def test_the_city_office_drafts_and_approves_a_quarter_list(
+    console: str, city_officer: tuple[str, str], inspector: tuple[str, str]
+) -> None:
     with signed_in_as(console, *city_officer) as city:
         listed = city.get(PUBLICATION)
         assert listed.status_code == 200 and "重大违法行为社会公布审批" in listed.text

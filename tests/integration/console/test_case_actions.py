@@ -48,7 +48,8 @@ def filed(agencies: Agencies) -> dict[str, Any]:
 
 
 def test_an_inspector_accepts_verifies_and_serves_through_the_case_page(
-        console: str, inspector: tuple[str, str], filed: dict[str, Any], agencies: Agencies) -> None:
+    console: str, inspector: tuple[str, str], filed: dict[str, Any], agencies: Agencies
+) -> None:
     case_id, complaint_id = filed["case_id"], filed["complaint_id"]
     browser = Browser(console, inspector)
     acceptance = f"/cases/{case_id}/complaints/{complaint_id}/acceptance"
@@ -68,8 +69,9 @@ def test_an_inspector_accepts_verifies_and_serves_through_the_case_page(
     assert again.status_code == 303, again.text
     fresh = browser.http.post(acceptance, data={**browser.last_sent, "key": uuid.uuid4().hex})
     assert fresh.status_code == 409 and "未能提交" in fresh.text
-    agencies.case_until(case_id, lambda c: bool(c["process_case_ids"]) and c["stage"] == "verification",
-                        "the case in verification")
+    agencies.case_until(
+        case_id, lambda c: bool(c["process_case_ids"]) and c["stage"] == "verification", "the case in verification"
+    )
 
     # The extension request goes to the city office; a second one while it is pending is refused.
     extension = f"/cases/{case_id}/extension-requests"
@@ -81,8 +83,9 @@ def test_an_inspector_accepts_verifies_and_serves_through_the_case_page(
     # A handoff outcome without its department: the API refuses (422) and the page shows its own message.
     verification = f"/cases/{case_id}/verification"
     refused = browser.submit(case_id, verification, {"outcome": "project_payment_dispute"})
-    api = agencies.other_inspector.post(f"/v1/cases/{case_id}/verification",
-                                        json={"outcome": "project_payment_dispute"})
+    api = agencies.other_inspector.post(
+        f"/v1/cases/{case_id}/verification", json={"outcome": "project_payment_dispute"}
+    )
     assert api.status_code == refused.status_code == 422, refused.text
     assert escape(api.json()["detail"]) in refused.text
     assert "未能提交" in refused.text and 'id="verification-title"' in refused.text
@@ -91,19 +94,32 @@ def test_an_inspector_accepts_verifies_and_serves_through_the_case_page(
     # page says why.
     page = browser.http.get(f"/cases/{case_id}")
     assert f'action="/cases/{case_id}/closure"' not in page.text
-    closure = browser.http.post(f"/cases/{case_id}/closure", data={
-        **hidden_fields(page, f"/cases/{case_id}/verification"), "reason": "paid_in_full"})
+    closure = browser.http.post(
+        f"/cases/{case_id}/closure",
+        data={**hidden_fields(page, f"/cases/{case_id}/verification"), "reason": "paid_in_full"},
+    )
     api = agencies.other_inspector.post(f"/v1/cases/{case_id}/closure", json={"reason": "paid_in_full"})
     assert closure.status_code == api.status_code == 409, api.text
     assert escape(api.json()["detail"]) in closure.text
     assert agencies.case(case_id)["status"] == "open"
 
-    verified = browser.submit_until(case_id, verification, {
-        "outcome": "wage_arrears", "confirmed_amount": "18000.00", "confirmed_workers": "3",
-        "notes": "现场核实工资表"}, retry_on=(404, 409, 503))
+    verified = browser.submit_until(
+        case_id,
+        verification,
+        {
+            "outcome": "wage_arrears",
+            "confirmed_amount": "18000.00",
+            "confirmed_workers": "3",
+            "notes": "现场核实工资表",
+        },
+        retry_on=(404, 409, 503),
+    )
     assert verified.status_code == 303, verified.text
-    case = agencies.case_until(case_id, lambda c: c["stage"] == "service" and c["amount_verified"] is not None,
-                               "the verification recorded and the order issued")
+    case = agencies.case_until(
+        case_id,
+        lambda c: c["stage"] == "service" and c["amount_verified"] is not None,
+        "the verification recorded and the order issued",
+    )
     assert case["amount_verified"] == "18000.00" and case["workers_affected"] == 3
 
     # The service form asks the phone for its camera; the photo goes to intake's evidence store first.
@@ -111,14 +127,24 @@ def test_an_inspector_accepts_verifies_and_serves_through_the_case_page(
     assert 'accept="image/*,application/pdf" capture="environment"' in page.text
     assert 'id="verification-title"' not in page.text  # only the forms the stage allows
     served = browser.submit_until(
-        case_id, f"/cases/{case_id}/service", {"method": "in_person", "evidence_kind": "receipt"},
-        files={"evidence": ("receipt.png", tiny_png(), "image/png")}, retry_on=(404, 409, 503))
+        case_id,
+        f"/cases/{case_id}/service",
+        {"method": "in_person", "evidence_kind": "receipt"},
+        files={"evidence": ("receipt.png", tiny_png(), "image/png")},
+        retry_on=(404, 409, 503),
+    )
     assert served.status_code == 303, served.text
     agencies.case_until(case_id, lambda c: c["stage"] == "payment", "the service recorded")
     # The service's event reaches the timeline a moment after the stage.
-    wait_for("the service in the case's timeline", lambda: [
-        e for e in agencies.city.get(f"/v1/cases/{case_id}/timeline").json()["events"]
-        if e["type"] == "case.service_recorded"], 60)
+    wait_for(
+        "the service in the case's timeline",
+        lambda: [
+            e
+            for e in agencies.city.get(f"/v1/cases/{case_id}/timeline").json()["events"]
+            if e["type"] == "case.service_recorded"
+        ],
+        60,
+    )
     page = browser.http.get(f"/cases/{case_id}")
     assert 'id="payment-title"' in page.text and 'id="service-title"' not in page.text
 
@@ -126,26 +152,45 @@ def test_an_inspector_accepts_verifies_and_serves_through_the_case_page(
     # closes the case, and the complaint's call-back form appears.
     payments = f"/cases/{case_id}/payments"
     receipt = {"evidence": ("bank.png", tiny_png(), "image/png")}
-    too_much = browser.submit(case_id, payments, {"payment_id": "P1", "amount": "18000.01",
-                                                  "evidence_kind": "bank_record"}, receipt)
+    too_much = browser.submit(
+        case_id, payments, {"payment_id": "P1", "amount": "18000.01", "evidence_kind": "bank_record"}, receipt
+    )
     assert too_much.status_code == 409 and "18000" in too_much.text, too_much.text
-    paid = browser.submit(case_id, payments, {"payment_id": "P1", "amount": "18000.00", "purpose": "wages",
-                                              "paid_at": date.today().isoformat(), "evidence_kind": "bank_record"},
-                          receipt)
+    paid = browser.submit(
+        case_id,
+        payments,
+        {
+            "payment_id": "P1",
+            "amount": "18000.00",
+            "purpose": "wages",
+            "paid_at": date.today().isoformat(),
+            "evidence_kind": "bank_record",
+        },
+        receipt,
+    )
     assert paid.status_code == 303 and paid.headers["location"].endswith("?done=payment"), paid.text
     case = agencies.case_until(case_id, lambda c: c["status"] == "closed", "the case closed after full payment")
     assert case["closure_reason"] == "paid_in_full" and case["amount_recovered"] == "18000.00"
-    wait_for("the complaint due for its call-back",
-             lambda: agencies.in_ledger(complaint_id)["stage"] == "callback" or None, 60)
+    wait_for(
+        "the complaint due for its call-back",
+        lambda: agencies.in_ledger(complaint_id)["stage"] == "callback" or None,
+        60,
+    )
     callback = f"/cases/{case_id}/complaints/{complaint_id}/callback"
-    called = browser.submit_until(case_id, callback, {"satisfaction": "satisfied", "notes": "工资已全部收到"},
-                                  retry_on=(404, 409, 503))
+    called = browser.submit_until(
+        case_id, callback, {"satisfaction": "satisfied", "notes": "工资已全部收到"}, retry_on=(404, 409, 503)
+    )
     assert called.status_code == 303 and "回访已记录" in browser.http.get(called.headers["location"]).text
 
 
 def test_revealing_the_complainant_is_audited_under_the_person_and_refused_to_another_county(
-        stack: Stack, console: str, inspector: tuple[str, str], other_inspector: tuple[str, str],
-        filed: dict[str, Any], agencies: Agencies) -> None:
+    stack: Stack,
+    console: str,
+    inspector: tuple[str, str],
+    other_inspector: tuple[str, str],
+    filed: dict[str, Any],
+    agencies: Agencies,
+) -> None:
     case_id, complaint_id, body = filed["case_id"], filed["complaint_id"], filed["body"]
     reveal = f"/cases/{case_id}/complaints/{complaint_id}/complainant"
     browser = Browser(console, inspector)
@@ -173,7 +218,8 @@ def test_revealing_the_complainant_is_audited_under_the_person_and_refused_to_an
     assert trail.status_code == 200, trail.text
     reads = [e for e in trail.json()["items"] if e["action"] == "complainant.read"]
     assert [(e["actor"], e["role"], e["detail"]) for e in reads] == [
-        (f"person:{inspector[0]}", "county_inspector", {"clear": True, "reason": reason})]
+        (f"person:{inspector[0]}", "county_inspector", {"clear": True, "reason": reason})
+    ]
     assert all(body["phone"] not in str(e) for e in trail.json()["items"])
     # Neither the identity nor what the inspector typed is in the console's log (URLs are logged there).
     log = (stack.log_dir / "console.log").read_text(encoding="utf-8")

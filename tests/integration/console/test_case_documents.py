@@ -37,8 +37,17 @@ OTHER_COUNTY = "130403"
 def handed_off_case(stack: Stack, console: str, agencies: Agencies) -> str:
     """A case accepted and verified as a project payment dispute for housing: its process hands it off, and the
     referrals service issues the 交办函. The sanctions service answers the page's listings part."""
-    stack.start_processes(["referrals-api", "referrals-relay", "referrals-worker", "sanctions-api", "sanctions-relay",
-                           "sanctions-worker"], timeout=150)
+    stack.start_processes(
+        [
+            "referrals-api",
+            "referrals-relay",
+            "referrals-worker",
+            "sanctions-api",
+            "sanctions-relay",
+            "sanctions-worker",
+        ],
+        timeout=150,
+    )
 
     def directory_heard() -> bool:
         with psycopg.connect(stack.postgres.service_url("cases")) as conn:
@@ -47,8 +56,11 @@ def handed_off_case(stack: Stack, console: str, agencies: Agencies) -> str:
 
     wait_for("the department directory in the cases service", directory_heard, timeout=90)
     _, case_id = agencies.accepted_case(complaint_body(seed(), county=COUNTY))
-    verified = agencies.act(agencies.inspector, f"/v1/cases/{case_id}/verification",
-                            {"outcome": "project_payment_dispute", "department": "housing"})
+    verified = agencies.act(
+        agencies.inspector,
+        f"/v1/cases/{case_id}/verification",
+        {"outcome": "project_payment_dispute", "department": "housing"},
+    )
     assert verified.status_code == 200, verified.text
     return case_id
 
@@ -67,7 +79,8 @@ def _letter_link(inspector: httpx.Client, case_id: str) -> str | None:
 
 
 def test_the_handoff_letter_opens_as_a_pdf_and_another_county_gets_the_not_found_page(
-        stack: Stack, console: str, handed_off_case: str, inspector: httpx.Client) -> None:
+    stack: Stack, console: str, handed_off_case: str, inspector: httpx.Client
+) -> None:
     case_id = handed_off_case
     link = wait_for("the 交办函 on the case page", lambda: _letter_link(inspector, case_id), timeout=120)
     page = inspector.get(f"/cases/{case_id}")
@@ -96,7 +109,8 @@ def test_the_handoff_letter_opens_as_a_pdf_and_another_county_gets_the_not_found
 
 
 def test_a_fast_track_referral_made_through_the_form_appears_among_the_case_referrals(
-        stack: Stack, console: str, handed_off_case: str, inspector: httpx.Client) -> None:
+    stack: Stack, console: str, handed_off_case: str, inspector: httpx.Client
+) -> None:
     case_id = handed_off_case
     action = f"/cases/{case_id}/fast-track-referrals"
     page = inspector.get(f"/cases/{case_id}")
@@ -140,16 +154,31 @@ def test_a_fast_track_referral_made_through_the_form_appears_among_the_case_refe
 
 
 def test_the_case_blacklist_procedure_shows_with_its_stage_and_its_prior_notice_opens_as_a_pdf(
-        stack: Stack, console: str, agencies: Agencies, handed_off_case: str, inspector: httpx.Client,
-        agency_token: Callable[[str], str]) -> None:
+    stack: Stack,
+    console: str,
+    agencies: Agencies,
+    handed_off_case: str,
+    inspector: httpx.Client,
+    agency_token: Callable[[str], str],
+) -> None:
     case_id = handed_off_case
     employer_ref = agencies.inspector.get(f"/v1/cases/{case_id}").json()["employer_ref"]
     key = f"case:{case_id}:{uuid.uuid4().hex[:8]}:sanction:blacklist_procedure"
     with agency_clients(stack, agency_token)("sanctions-api", "lifecycle-worker") as lifecycle:
-        proposed = lifecycle.post("/v1/blacklist-procedures", headers={"Idempotency-Key": key}, json={
-            "idempotency_key": key, "case_id": case_id, "county": COUNTY, "employer_ref": employer_ref,
-            "kind": "blacklist_procedure", "amount": "60000.00", "basis": "拖欠工资引发群体性事件",
-            "ground": "mass_incident"})
+        proposed = lifecycle.post(
+            "/v1/blacklist-procedures",
+            headers={"Idempotency-Key": key},
+            json={
+                "idempotency_key": key,
+                "case_id": case_id,
+                "county": COUNTY,
+                "employer_ref": employer_ref,
+                "kind": "blacklist_procedure",
+                "amount": "60000.00",
+                "basis": "拖欠工资引发群体性事件",
+                "ground": "mass_incident",
+            },
+        )
     assert proposed.status_code == 201, proposed.text
     listing_id = proposed.json()["id"]
 
@@ -175,15 +204,20 @@ def test_the_case_blacklist_procedure_shows_with_its_stage_and_its_prior_notice_
 
 
 def test_the_order_to_pay_opens_through_the_console_as_a_pdf(
-        stack: Stack, console: str, agencies: Agencies, inspector: httpx.Client) -> None:
-    _, case_id = agencies.accepted_case(complaint_body(seed(), county=COUNTY, amount_owed="27000.00",
-                                                       workers_affected=4))
-    verified = agencies.act(agencies.inspector, f"/v1/cases/{case_id}/verification",
-                            {"outcome": "wage_arrears", "confirmed_amount": "27000.00", "confirmed_workers": 4})
+    stack: Stack, console: str, agencies: Agencies, inspector: httpx.Client
+) -> None:
+    _, case_id = agencies.accepted_case(
+        complaint_body(seed(), county=COUNTY, amount_owed="27000.00", workers_affected=4)
+    )
+    verified = agencies.act(
+        agencies.inspector,
+        f"/v1/cases/{case_id}/verification",
+        {"outcome": "wage_arrears", "confirmed_amount": "27000.00", "confirmed_workers": 4},
+    )
     assert verified.status_code == 200, verified.text
     order_id = agencies.case_until(
-        case_id, lambda c: bool(c["processes"]) and bool(c["processes"][0]["order_id"]), "the order to pay",
-        timeout=90)["processes"][0]["order_id"]
+        case_id, lambda c: bool(c["processes"]) and bool(c["processes"][0]["order_id"]), "the order to pay", timeout=90
+    )["processes"][0]["order_id"]
 
     page = inspector.get(f"/cases/{case_id}")
     assert page.status_code == 200, page.text
@@ -208,7 +242,8 @@ def test_the_order_to_pay_opens_through_the_console_as_a_pdf(
 
 
 def test_axe_finds_no_serious_violation_on_the_case_page_with_its_letters_and_referrals(
-        stack: Stack, console: str, handed_off_case: str, inspector: httpx.Client) -> None:
+    stack: Stack, console: str, handed_off_case: str, inspector: httpx.Client
+) -> None:
     case_id = handed_off_case
     wait_for("the 交办函 on the case page", lambda: _letter_link(inspector, case_id), timeout=120)
     person_id, password, _ = add_person(stack, "county_inspector", "--county", COUNTY)

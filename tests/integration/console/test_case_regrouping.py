@@ -30,7 +30,8 @@ def _unconfirmed(case: dict[str, Any]) -> list[str]:
 
 
 def test_an_inspector_merges_confirms_the_new_totals_and_splits_through_the_case_page(
-        agencies: Agencies, console: str, inspector: tuple[str, str]) -> None:
+    agencies: Agencies, console: str, inspector: tuple[str, str]
+) -> None:
     a = agencies
     _, case_a = a.accepted_case(complaint_body(seed(), amount_owed="4000.00", workers_affected=1))
     two, case_b = a.accepted_case(complaint_body(seed(), amount_owed="6000.00", workers_affected=2))
@@ -46,8 +47,7 @@ def test_an_inspector_merges_confirms_the_new_totals_and_splits_through_the_case
     assert merged.headers["location"] == f"/cases/{case_a}?done=merge"
 
     # Case B's complaint joined case A's verified process: counted at its claim until the totals are confirmed.
-    a.case_until(case_a, lambda c: two in _unconfirmed(c), "the merged complaint waiting for new totals",
-                 timeout=120)
+    a.case_until(case_a, lambda c: two in _unconfirmed(c), "the merged complaint waiting for new totals", timeout=120)
     page = browser.http.get(f"/cases/{case_a}")
     assert "重新确认案件金额与人数" in page.text and two in page.text, page.text
     figures = f"/cases/{case_a}/figures"

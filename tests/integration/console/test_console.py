@@ -52,7 +52,8 @@ def cases(agencies: Agencies) -> dict[str, str]:
 
 
 def test_an_inspector_signs_in_and_sees_their_countys_queue_and_case(
-        console: str, inspector: tuple[str, str], cases: dict[str, str]) -> None:
+    console: str, inspector: tuple[str, str], cases: dict[str, str]
+) -> None:
     with _browser(console) as browser:
         signed_in = _sign_in(browser, *inspector)
         assert signed_in.status_code == 303 and signed_in.headers["location"] == "/queue", signed_in.text
@@ -77,7 +78,8 @@ def test_an_inspector_signs_in_and_sees_their_countys_queue_and_case(
 
 
 def test_another_countys_case_is_the_same_not_found_as_a_missing_one(
-        console: str, inspector: tuple[str, str], cases: dict[str, str]) -> None:
+    console: str, inspector: tuple[str, str], cases: dict[str, str]
+) -> None:
     with _browser(console) as browser:
         _sign_in(browser, *inspector)
         other = browser.get(f"/cases/{cases['130402']}")

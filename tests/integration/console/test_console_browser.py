@@ -40,7 +40,8 @@ def _checked(browser: webdriver.Chrome, name: str) -> None:
 
 
 def test_an_inspector_works_the_queue_and_a_case_in_a_browser(
-        stack: Stack, console: str, agencies: Agencies, browser: webdriver.Chrome) -> None:
+    stack: Stack, console: str, agencies: Agencies, browser: webdriver.Chrome
+) -> None:
     person_id, password, _ = add_person(stack, "county_inspector", "--county", "130402")
     mine = agencies.in_ledger(agencies.file(complaint_body(uuid.uuid4().int % 10**6, county="130402")))["case_id"]
     theirs = agencies.in_ledger(agencies.file(complaint_body(uuid.uuid4().int % 10**6, county="130403")))["case_id"]

@@ -60,8 +60,9 @@ def _sign_in(browser: webdriver.Chrome, console: str, person_id: str, password: 
     WebDriverWait(browser, 30).until(lambda b: "/sign-in" not in b.current_url)
 
 
-def _reload_until(browser: webdriver.Chrome, url: str, ready: Callable[[webdriver.Chrome], bool], what: str,
-                  timeout: float = 120) -> None:
+def _reload_until(
+    browser: webdriver.Chrome, url: str, ready: Callable[[webdriver.Chrome], bool], what: str, timeout: float = 120
+) -> None:
     deadline = time.monotonic() + timeout
     while True:
         browser.get(url)
@@ -82,8 +83,7 @@ def _submit(browser: webdriver.Chrome, form_action: str) -> None:
     button.click()
     # While the next page replaces this one, Chrome can answer for the old button with "node does not belong to
     # the document" instead of a stale reference: the page is changing, so poll again until it is stale.
-    WebDriverWait(browser, 30, ignored_exceptions=(WebDriverException,)).until(
-        expected_conditions.staleness_of(button))
+    WebDriverWait(browser, 30, ignored_exceptions=(WebDriverException,)).until(expected_conditions.staleness_of(button))
 
 
 def _photo(folder: Path) -> Path:
@@ -96,7 +96,8 @@ def _photo(folder: Path) -> Path:
 
 
 def test_an_inspector_takes_a_complaint_from_acceptance_to_refusal(
-        stack: Stack, console: str, agencies: Agencies, browser: webdriver.Chrome, tmp_path: Path) -> None:
+    stack: Stack, console: str, agencies: Agencies, browser: webdriver.Chrome, tmp_path: Path
+) -> None:
     person_id, password, _ = add_person(stack, "county_inspector", "--county", "130402")
     body = complaint_body(seed(), county="130402")
     with agencies.compressed_clock(SECONDS_PER_DAY):
@@ -132,15 +133,20 @@ def test_an_inspector_takes_a_complaint_from_acceptance_to_refusal(
     _submit(browser, service)
 
     # The order's deadline passes unpaid: the case page shows the refusal stage.
-    _reload_until(browser, case_url, lambda b: "拒不支付" in b.find_element(By.TAG_NAME, "main").text,
-                  "the refusal after the order's deadline", timeout=300)
+    _reload_until(
+        browser,
+        case_url,
+        lambda b: "拒不支付" in b.find_element(By.TAG_NAME, "main").text,
+        "the refusal after the order's deadline",
+        timeout=300,
+    )
     _checked(browser, "case-refusal")
     assert agencies.case(case_id)["stage"] == "refusal"
 
 
 def test_a_department_clerk_signs_for_a_handoff_and_answers_it_with_a_file(
-        stack: Stack, console: str, agencies: Agencies, referrals: None, browser: webdriver.Chrome,
-        tmp_path: Path) -> None:
+    stack: Stack, console: str, agencies: Agencies, referrals: None, browser: webdriver.Chrome, tmp_path: Path
+) -> None:
     case_id = handed_off_to_housing(agencies)
     person_id, password, _ = add_person(stack, "department", "--department", "housing")
     _sign_in(browser, console, person_id, password)
@@ -162,10 +168,15 @@ def test_a_department_clerk_signs_for_a_handoff_and_answers_it_with_a_file(
 
 
 def test_the_city_office_approves_an_inspectors_extension_request(
-        stack: Stack, console: str, agencies: Agencies, browser: webdriver.Chrome) -> None:
+    stack: Stack, console: str, agencies: Agencies, browser: webdriver.Chrome
+) -> None:
     _, case_id = agencies.accepted_case(complaint_body(seed()))
-    requested = agencies.act(agencies.inspector, f"/v1/cases/{case_id}/extension-requests",
-                             {"reason": "涉及人数多，需调取考勤记录"}, until=201)
+    requested = agencies.act(
+        agencies.inspector,
+        f"/v1/cases/{case_id}/extension-requests",
+        {"reason": "涉及人数多，需调取考勤记录"},
+        until=201,
+    )
     assert requested.status_code == 201, requested.text
     person_id, password, _ = add_person(stack, "city_office")
     _sign_in(browser, console, person_id, password)
@@ -206,13 +217,16 @@ def _another_site(page: str) -> Iterator[str]:
 
 
 def test_another_sites_form_and_an_idle_session_are_refused(
-        stack: Stack, console: str, agencies: Agencies, browser: webdriver.Chrome) -> None:
+    stack: Stack, console: str, agencies: Agencies, browser: webdriver.Chrome
+) -> None:
     person_id, password, _ = add_person(stack, "county_inspector", "--county", "130402")
     _, case_id = agencies.accepted_case(complaint_body(seed()))
     _sign_in(browser, console, person_id, password)
     # A page elsewhere submits the verification form into the signed-in person's console, without its token.
-    forged = (f'<form method="post" action="{console}/cases/{case_id}/verification">'
-              '<input name="outcome" value="unfounded"></form><script>document.forms[0].submit()</script>')
+    forged = (
+        f'<form method="post" action="{console}/cases/{case_id}/verification">'
+        '<input name="outcome" value="unfounded"></form><script>document.forms[0].submit()</script>'
+    )
     with _another_site(forged) as attacker:
         browser.get(attacker)
         WebDriverWait(browser, 30).until(lambda b: b.current_url.startswith(console))

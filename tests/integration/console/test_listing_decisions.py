@@ -92,8 +92,9 @@ def _in_review_and_waiting(sanctions: Sanctions) -> tuple[str, str, str]:  # noq
     sanctions.listing_until(repaired, lambda item: item["stage"] == "listed", "the listing", timeout=90)
     paid, paid_key = sanctions.sanction_request(employer, "correction", basis="拒不支付后补发 60000.00 元（PAY-C）")
     assert sanctions.lifecycle_post("/v1/corrections", paid, paid_key).status_code == 201
-    sanctions.listing_until(repaired, lambda item: bool((item["process"] or {}).get("paid_in_full_on")),
-                            "the correction in the process")
+    sanctions.listing_until(
+        repaired, lambda item: bool((item["process"] or {}).get("paid_in_full_on")), "the correction in the process"
+    )
     path = f"/v1/listings/{repaired}/early-removal-applications"
 
     def applied() -> str | None:
@@ -103,8 +104,11 @@ def _in_review_and_waiting(sanctions: Sanctions) -> tuple[str, str, str]:  # noq
 
     application_id: str = wait_for("six months after the payment", applied, timeout=60, interval=3)
     sanctions.listing_until(reviewed, lambda item: item["stage"] == "review", "the review stage")
-    wait_for("the application waiting in the listings",
-             lambda: repaired in _waiting(sanctions, {"pending_application": "true"}), timeout=30)
+    wait_for(
+        "the application waiting in the listings",
+        lambda: repaired in _waiting(sanctions, {"pending_application": "true"}),
+        timeout=30,
+    )
     return reviewed, repaired, application_id
 
 
@@ -114,8 +118,10 @@ def _fields(page: str, action: str, marker: str) -> dict[str, str]:
     forms = re.findall(r'<form method="post" action="' + re.escape(action) + r'"[^>]*>(.*?)</form>', page, re.S)
     chosen = [form for form in forms if marker in form]
     assert len(chosen) == 1, page
-    return {name: html.unescape(value)
-            for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', chosen[0])}
+    return {
+        name: html.unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', chosen[0])
+    }
 
 
 def _accessible(browser: webdriver.Chrome, console: str, person: tuple[str, str], reviewed: str) -> None:
@@ -132,7 +138,10 @@ def _accessible(browser: webdriver.Chrome, console: str, person: tuple[str, str]
 
 
 def test_the_city_office_reviews_a_statement_and_grants_an_early_removal(
-    compressed: Sanctions, console: str, city_officer: tuple[str, str], inspector: tuple[str, str],
+    compressed: Sanctions,
+    console: str,
+    city_officer: tuple[str, str],
+    inspector: tuple[str, str],
     browser: webdriver.Chrome,
 ) -> None:
     reviewed, repaired, application_id = _in_review_and_waiting(compressed)

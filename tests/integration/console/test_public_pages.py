@@ -70,8 +70,9 @@ def published(stack: Stack) -> Published:
     quarter, drafted_quarter = _quarter(), _quarter()
     while drafted_quarter == quarter:
         drafted_quarter = _quarter()
-    data = Published(_employer("在列"), _employer("申辩期"), _employer("重大违法"), _employer("草稿"), quarter,
-                     drafted_quarter)
+    data = Published(
+        _employer("在列"), _employer("申辩期"), _employer("重大违法"), _employer("草稿"), quarter, drafted_quarter
+    )
     today = date.today()
     with psycopg.connect(stack.postgres.database_url("anxin"), autocommit=True) as conn:
         for employer, stage in ((data.listed, "listed"), (data.in_defence, "defence")):
@@ -81,28 +82,54 @@ def published(stack: Stack) -> Published:
                 "stage, proposed_at, decision_number, listed_on, expires_on, published_at, employer_name, "
                 "credit_code, listed) VALUES (%s, %s, '130402', %s, 'criminal_threshold', %s, 60000, %s, now(), "
                 "%s, %s, %s, %s, %s, %s, %s)",
-                (f"L-PUB{uuid.uuid4().hex[:10].upper()}", f"C-PUB{uuid.uuid4().hex[:10].upper()}",
-                 f"E-{employer.credit_code}", "12 名劳动者，未付合计 60000.00 元，达到 10 人以上、40000 元的标准", stage,
-                 "邯人社失信〔2026〕3号" if listed else None, today if listed else None,
-                 today + timedelta(days=3 * 365) if listed else None, datetime.now(UTC) if listed else None,
-                 employer.name, employer.credit_code, listed or None))
-        for employer, quarter, status in ((data.major, data.quarter, "published"),
-                                          (data.drafted, drafted_quarter, "draft")):
-            entry = {"case_id": f"C-PUB{uuid.uuid4().hex[:10].upper()}", "employer_name": employer.name,
-                     "credit_code": employer.credit_code, "project_name": f"{employer.name}安置房项目",
-                     "county": "130402", "violation": "拖欠 12 名劳动者工资共计 150000.00 元",
-                     "handling": "责令限期支付，已全部支付"}
+                (
+                    f"L-PUB{uuid.uuid4().hex[:10].upper()}",
+                    f"C-PUB{uuid.uuid4().hex[:10].upper()}",
+                    f"E-{employer.credit_code}",
+                    "12 名劳动者，未付合计 60000.00 元，达到 10 人以上、40000 元的标准",
+                    stage,
+                    "邯人社失信〔2026〕3号" if listed else None,
+                    today if listed else None,
+                    today + timedelta(days=3 * 365) if listed else None,
+                    datetime.now(UTC) if listed else None,
+                    employer.name,
+                    employer.credit_code,
+                    listed or None,
+                ),
+            )
+        for employer, quarter, status in (
+            (data.major, data.quarter, "published"),
+            (data.drafted, drafted_quarter, "draft"),
+        ):
+            entry = {
+                "case_id": f"C-PUB{uuid.uuid4().hex[:10].upper()}",
+                "employer_name": employer.name,
+                "credit_code": employer.credit_code,
+                "project_name": f"{employer.name}安置房项目",
+                "county": "130402",
+                "violation": "拖欠 12 名劳动者工资共计 150000.00 元",
+                "handling": "责令限期支付，已全部支付",
+            }
             # Each list with its PDF (a drafted list's too, as if rendered already: the page must not offer it).
             document_id = f"D-PUB{uuid.uuid4().hex[:10].upper()}"
             conn.execute(
                 "INSERT INTO sanctions.documents (document_id, kind, document_number, list_id, media_type, content, "
                 "sha256) VALUES (%s, 'quarter_list_pdf', %s, %s, 'application/pdf', %s, %s)",
-                (document_id, f"公布〔{quarter}〕1号", f"PL-{quarter}", PDF, hashlib.sha256(PDF).hexdigest()))
+                (document_id, f"公布〔{quarter}〕1号", f"PL-{quarter}", PDF, hashlib.sha256(PDF).hexdigest()),
+            )
             conn.execute(
                 "INSERT INTO sanctions.publication_lists (list_id, quarter, status, entries, approved_by, "
                 "published_at, pdf_document_id) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (f"PL-{quarter}", quarter, status, Jsonb([entry]), "city-office" if status == "published" else None,
-                 datetime.now(UTC) if status == "published" else None, document_id))
+                (
+                    f"PL-{quarter}",
+                    quarter,
+                    status,
+                    Jsonb([entry]),
+                    "city-office" if status == "published" else None,
+                    datetime.now(UTC) if status == "published" else None,
+                    document_id,
+                ),
+            )
     return data
 
 
@@ -127,7 +154,8 @@ def test_the_sign_in_page_links_the_public_pages(visitor: httpx.Client) -> None:
 
 
 def test_a_published_listing_is_found_by_name_and_by_credit_code_and_an_unpublished_one_is_not(
-    visitor: httpx.Client, published: Published,
+    visitor: httpx.Client,
+    published: Published,
 ) -> None:
     by_name = visitor.get("/public/blacklist", params={"q": published.listed.name[-12:]})
     assert by_name.status_code == 200, by_name.text
@@ -148,7 +176,8 @@ def test_a_published_listing_is_found_by_name_and_by_credit_code_and_an_unpublis
 
 
 def test_the_published_major_violations_are_found_and_a_drafted_list_is_not(
-    visitor: httpx.Client, published: Published,
+    visitor: httpx.Client,
+    published: Published,
 ) -> None:
     for q in (published.major.name[-12:], published.major.credit_code):
         page = visitor.get("/public/major-violations", params={"q": q})
@@ -178,7 +207,9 @@ def _rate_cell(html: str, area: str) -> list[str]:
 
 
 def test_the_transparency_page_shows_each_countys_rates_as_the_statistics_count_them(
-    stack: Stack, visitor: httpx.Client, agencies: Agencies,
+    stack: Stack,
+    visitor: httpx.Client,
+    agencies: Agencies,
 ) -> None:
     today = domain.legal_date(datetime.now(UTC))
     # Two quarters back: the cases test counts the last one, and the API keeps its answer a minute.
@@ -192,8 +223,12 @@ def test_the_transparency_page_shows_each_countys_rates_as_the_statistics_count_
     statistics = agencies.city.get("/v1/statistics", params={"period": "quarterly", "label": quarter.label}).json()
     row = next(r for r in statistics["rows"] if r["level"] == "county" and r["area"] == county)
     cells = _rate_cell(page.text, county)
-    assert cells == [str(row["accepted"]), str(row["resolved"]), str(row["resolved_on_time"]),
-                     rate_text(row["on_time_rate"])]
+    assert cells == [
+        str(row["accepted"]),
+        str(row["resolved"]),
+        str(row["resolved_on_time"]),
+        rate_text(row["on_time_rate"]),
+    ]
     assert cells == ["3", "3", "2", "66.67%"]
     assert f"{quarter.start} 至 {quarter.end - timedelta(days=1)}" in page.text
 
@@ -206,14 +241,21 @@ def test_the_transparency_page_shows_each_countys_rates_as_the_statistics_count_
 
 
 def test_the_public_pages_have_no_serious_accessibility_violation(
-    console: str, published: Published,
+    console: str,
+    published: Published,
 ) -> None:
     with chromium(PHONE) as browser:
         browser.set_page_load_timeout(60)
-        for path in (f"/public/blacklist?q={published.listed.credit_code}",
-                     f"/public/major-violations?quarter={published.quarter}", "/public/transparency", "/sign-in"):
+        for path in (
+            f"/public/blacklist?q={published.listed.credit_code}",
+            f"/public/major-violations?quarter={published.quarter}",
+            "/public/transparency",
+            "/sign-in",
+        ):
             browser.get(f"{console}{path}")
             assert browser.find_element(By.TAG_NAME, "h1").text, path
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            browser.save_screenshot(str(SCREENSHOTS / f"{path.split('?')[0].strip('/').replace('/', '-')}-{PHONE[0]}.png"))
+            browser.save_screenshot(
+                str(SCREENSHOTS / f"{path.split('?')[0].strip('/').replace('/', '-')}-{PHONE[0]}.png")
+            )
             assert serious_violations(browser) == [], path

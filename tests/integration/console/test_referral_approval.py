@@ -34,10 +34,20 @@ def _approval(case: dict[str, Any]) -> set[str | None]:
 
 
 def test_the_case_team_reports_and_the_bureau_head_approves_through_the_console(
-        agencies: Agencies, console: str, people: dict[str, tuple[str, str]]) -> None:
+    agencies: Agencies, console: str, people: dict[str, tuple[str, str]]
+) -> None:
     a = agencies
-    a.stack.start_processes(["referrals-api", "referrals-relay", "referrals-worker", "sanctions-api",
-                             "sanctions-relay", "sanctions-worker"], timeout=120)
+    a.stack.start_processes(
+        [
+            "referrals-api",
+            "referrals-relay",
+            "referrals-worker",
+            "sanctions-api",
+            "sanctions-relay",
+            "sanctions-worker",
+        ],
+        timeout=120,
+    )
     case_id = a.served_over_the_threshold("ev-r-console")
     a.case_until(case_id, lambda c: "awaiting_report" in _approval(c), "the case waiting for its report", timeout=120)
 
@@ -59,8 +69,9 @@ def test_the_case_team_reports_and_the_bureau_head_approves_through_the_console(
     sent = inspector.submit(case_id, report, {**fields, "team": "王丽\n刘强"}, files=evidence())
     assert sent.status_code == 303, sent.text
     assert sent.headers["location"] == f"/cases/{case_id}?done=referral_report"
-    a.case_until(case_id, lambda c: "awaiting_decision" in _approval(c), "the report waiting for a decision",
-                 timeout=60)
+    a.case_until(
+        case_id, lambda c: "awaiting_decision" in _approval(c), "the report waiting for a decision", timeout=60
+    )
 
     # Only the bureau head's (and the city office's) page.
     assert inspector.http.get("/approvals/referrals").status_code == 404
@@ -70,9 +81,14 @@ def test_the_case_team_reports_and_the_bureau_head_approves_through_the_console(
     case_page = head.http.get(f"/cases/{case_id}")
     assert FACTS in case_page.text and "有能力支付而不支付" in case_page.text, case_page.text
     decision = f"/cases/{case_id}/referral-report/decision"
-    forged = head.http.post(decision, data={"approved": "true", "key": uuid.uuid4().hex,
-                                            **{k: v for k, v in hidden_fields(case_page, decision).items()
-                                               if k != "csrf"}})
+    forged = head.http.post(
+        decision,
+        data={
+            "approved": "true",
+            "key": uuid.uuid4().hex,
+            **{k: v for k, v in hidden_fields(case_page, decision).items() if k != "csrf"},
+        },
+    )
     assert forged.status_code == 403
     assert "awaiting_decision" in _approval(a.case(case_id))
     approved = head.submit(case_id, decision, {"approved": "true"})

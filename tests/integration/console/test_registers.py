@@ -34,8 +34,6 @@ POLL = {"HX-Request": "true", "Anxin-Poll": "1"}
 SCREENSHOTS = REPO_ROOT / ".data" / "console-screenshots"  # not committed
 
 
-
-
 @pytest.fixture(scope="module")
 def inspector(stack: Stack, console: str) -> tuple[str, str]:
     person_id, password, _ = add_person(stack, "county_inspector", "--county", COUNTY)
@@ -46,8 +44,6 @@ def inspector(stack: Stack, console: str) -> tuple[str, str]:
 def other_inspector(stack: Stack, console: str) -> tuple[str, str]:
     person_id, password, _ = add_person(stack, "county_inspector", "--county", OTHER_COUNTY)
     return person_id, password
-
-
 
 
 @pytest.fixture()
@@ -66,11 +62,15 @@ def two_employers(agencies: Agencies) -> dict[str, Any]:
 
 
 def test_the_queue_filters_by_employer_assignee_and_overdue_and_keeps_them_in_the_url(
-        agencies: Agencies, sign_in: Callable[[tuple[str, str]], httpx.Client], inspector: tuple[str, str],
-        two_employers: dict[str, Any]) -> None:
+    agencies: Agencies,
+    sign_in: Callable[[tuple[str, str]], httpx.Client],
+    inspector: tuple[str, str],
+    two_employers: dict[str, Any],
+) -> None:
     (first, second), (body, other_body) = two_employers["cases"], two_employers["bodies"]
-    assigned = agencies.other_inspector.post(f"/v1/cases/{first}/assignment",
-                                             json={"inspector": f"person:{inspector[0]}"})
+    assigned = agencies.other_inspector.post(
+        f"/v1/cases/{first}/assignment", json={"inspector": f"person:{inspector[0]}"}
+    )
     assert assigned.status_code == 200, assigned.text
     browser = sign_in(inspector)
     everything = browser.get("/queue")
@@ -112,8 +112,9 @@ def test_the_pages_refresh_does_not_keep_an_idle_session_alive(console: str, ins
     assert ended.status_code == 303 and ended.headers["location"] == "/sign-in?expired=1"
 
 
-def test_an_htmx_request_of_the_person_still_counts_as_activity(sign_in: Callable[[tuple[str, str]], httpx.Client],
-                                                               inspector: tuple[str, str]) -> None:
+def test_an_htmx_request_of_the_person_still_counts_as_activity(
+    sign_in: Callable[[tuple[str, str]], httpx.Client], inspector: tuple[str, str]
+) -> None:
     browser = sign_in(inspector)
     for _ in range(3):
         time.sleep(IDLE_SECONDS / 2)
@@ -123,16 +124,25 @@ def test_an_htmx_request_of_the_person_still_counts_as_activity(sign_in: Callabl
 
 
 def test_the_call_backs_due_list_a_rejected_complaint_of_the_county_only(
-        agencies: Agencies, sign_in: Callable[[tuple[str, str]], httpx.Client], inspector: tuple[str, str],
-        other_inspector: tuple[str, str]) -> None:
+    agencies: Agencies,
+    sign_in: Callable[[tuple[str, str]], httpx.Client],
+    inspector: tuple[str, str],
+    other_inspector: tuple[str, str],
+) -> None:
     complaint_id = agencies.file(complaint_body(uuid.uuid4().int % 10**6, county=COUNTY))
     case_id = agencies.in_ledger(complaint_id)["case_id"]
-    rejected = agencies.act(agencies.other_inspector, f"/v1/complaints/{complaint_id}/acceptance",
-                            {"decision": "reject", "reason": "not_labour_inspection_matter",
-                             "explanation": "不属劳动保障监察范围"}, retry_on=(404, 503))
+    rejected = agencies.act(
+        agencies.other_inspector,
+        f"/v1/complaints/{complaint_id}/acceptance",
+        {"decision": "reject", "reason": "not_labour_inspection_matter", "explanation": "不属劳动保障监察范围"},
+        retry_on=(404, 503),
+    )
     assert rejected.status_code == 200, rejected.text
-    wait_for("the complaint awaiting its call-back",
-             lambda: agencies.in_ledger(complaint_id)["stage"] == "callback" or None, 60)
+    wait_for(
+        "the complaint awaiting its call-back",
+        lambda: agencies.in_ledger(complaint_id)["stage"] == "callback" or None,
+        60,
+    )
 
     listed = agencies.other_inspector.get("/v1/complaints", params={"stage": "callback"})
     assert listed.status_code == 200 and complaint_id in {c["complaint_id"] for c in listed.json()["items"]}
@@ -152,13 +162,20 @@ def test_the_call_backs_due_list_a_rejected_complaint_of_the_county_only(
 
 def _site(county: str) -> dict[str, str]:
     site_id = f"T-{uuid.uuid4().hex[:10].upper()}"
-    return {"site_id": site_id, "name": f"登记测试安置房项目{site_id}", "county_code": county,
-            "address": "丛台区人民路 100 号"}
+    return {
+        "site_id": site_id,
+        "name": f"登记测试安置房项目{site_id}",
+        "county_code": county,
+        "address": "丛台区人民路 100 号",
+    }
 
 
 def test_the_site_register_lists_the_countys_sites_with_their_posters_and_registers_one(
-        agencies: Agencies, sign_in: Callable[[tuple[str, str]], httpx.Client], inspector: tuple[str, str],
-        other_inspector: tuple[str, str]) -> None:
+    agencies: Agencies,
+    sign_in: Callable[[tuple[str, str]], httpx.Client],
+    inspector: tuple[str, str],
+    other_inspector: tuple[str, str],
+) -> None:
     site = _site(COUNTY)
     registered = agencies.city_intake.put(f"/v1/sites/{site['site_id']}", json=site)
     assert registered.status_code == 200, registered.text
@@ -197,7 +214,8 @@ def test_the_site_register_lists_the_countys_sites_with_their_posters_and_regist
 
 
 def test_the_new_pages_have_no_serious_accessibility_violation(
-        agencies: Agencies, console: str, inspector: tuple[str, str], two_employers: dict[str, Any]) -> None:
+    agencies: Agencies, console: str, inspector: tuple[str, str], two_employers: dict[str, Any]
+) -> None:
     with chromium(DESK) as chrome:
         chrome.set_page_load_timeout(60)
         chrome.get(f"{console}/sign-in")
@@ -207,8 +225,11 @@ def test_the_new_pages_have_no_serious_accessibility_violation(
         WebDriverWait(chrome, 30).until(expected_conditions.url_contains("/queue"))
         employer = two_employers["bodies"][0]["employer_name"]
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        for name, path in (("queue-filtered", f"/queue?employer={employer}&assignee=mine"),
-                           ("callbacks", "/callbacks"), ("sites", "/sites")):
+        for name, path in (
+            ("queue-filtered", f"/queue?employer={employer}&assignee=mine"),
+            ("callbacks", "/callbacks"),
+            ("sites", "/sites"),
+        ):
             chrome.get(f"{console}{path}")
             assert chrome.find_element(By.TAG_NAME, "h1").text, path
             chrome.save_screenshot(str(SCREENSHOTS / f"{name}.png"))

@@ -58,8 +58,11 @@ async def _idle_expiry_and_sign_out_everywhere(store: PostgresSessionStore, cloc
     assert await store.get(fresh.session_id) is None and await store.get(again.session_id) is None
     # The other person's session, idle 310 s, was swept by the sign-ins: no row left to ask for.
     async with store._open_pool().connection() as conn:
-        left = await (await conn.execute("SELECT count(*) AS n FROM sessions WHERE session_hash = %s",
-                                         (session_hash(theirs.session_id),))).fetchone()
+        left = await (
+            await conn.execute(
+                "SELECT count(*) AS n FROM sessions WHERE session_hash = %s", (session_hash(theirs.session_id),)
+            )
+        ).fetchone()
     assert left is not None and left["n"] == 0
     signed_out = await store.open(someone_else, "city_office", None, None, "t6", expires_in=300)
     await store.close(signed_out.session_id)
@@ -75,9 +78,11 @@ async def _a_token_opens_only_in_its_own_row(store: PostgresSessionStore, clock:
     first = await store.open(f"s{clock.now:.0f}c", "city_office", None, None, "token-one", expires_in=300)
     second = await store.open(f"s{clock.now:.0f}c", "city_office", None, None, "token-two", expires_in=300)
     async with store._open_pool().connection() as conn:
-        await conn.execute("UPDATE sessions SET token_sealed = (SELECT token_sealed FROM sessions WHERE "
-                           "session_hash = %s) WHERE session_hash = %s",
-                           (session_hash(first.session_id), session_hash(second.session_id)))
+        await conn.execute(
+            "UPDATE sessions SET token_sealed = (SELECT token_sealed FROM sessions WHERE "
+            "session_hash = %s) WHERE session_hash = %s",
+            (session_hash(first.session_id), session_hash(second.session_id)),
+        )
     with pytest.raises(InvalidTag):
         await store.get(second.session_id)
     await store.close_all(first.person_id)
@@ -88,5 +93,8 @@ def test_a_sealed_token_copied_to_another_session_does_not_open(stack: Stack, co
 
 
 def test_the_console_schema_is_its_roles_alone(stack: Stack, console: str) -> None:
-    with psycopg.connect(stack.postgres.service_url("issuer")) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+    with (
+        psycopg.connect(stack.postgres.service_url("issuer")) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
         conn.execute("SELECT count(*) FROM console.sessions")

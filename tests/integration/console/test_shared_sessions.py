@@ -27,7 +27,10 @@ def _same_cookie(browser: httpx.Client, url: str) -> httpx.Client:
 
 
 def test_a_session_opened_on_one_console_is_valid_on_the_other_and_signing_out_on_one_ends_it_on_both(
-        console: str, second_console: str, inspector: tuple[str, str]) -> None:  # noqa: F811
+    console: str,
+    second_console: str,
+    inspector: tuple[str, str],  # noqa: F811
+) -> None:
     with _browser(console) as first:
         assert _sign_in(first, *inspector).status_code == 303
         with _same_cookie(first, second_console) as second:
@@ -40,7 +43,10 @@ def test_a_session_opened_on_one_console_is_valid_on_the_other_and_signing_out_o
 
 
 def test_sign_out_everywhere_on_one_console_ends_the_persons_sessions_on_the_other(
-        console: str, second_console: str, inspector: tuple[str, str]) -> None:  # noqa: F811
+    console: str,
+    second_console: str,
+    inspector: tuple[str, str],  # noqa: F811
+) -> None:
     with _browser(console) as phone, _browser(second_console) as desk:
         _sign_in(phone, *inspector)
         _sign_in(desk, *inspector)
@@ -50,15 +56,20 @@ def test_sign_out_everywhere_on_one_console_ends_the_persons_sessions_on_the_oth
         assert phone.get("/queue").status_code == 303
 
 
-def test_the_table_holds_the_session_ids_hash_and_the_token_sealed(stack: Stack, console: str,
-                                                                   inspector: tuple[str, str]) -> None:  # noqa: F811
+def test_the_table_holds_the_session_ids_hash_and_the_token_sealed(
+    stack: Stack,
+    console: str,
+    inspector: tuple[str, str],  # noqa: F811
+) -> None:
     with _browser(console) as browser:
         _sign_in(browser, *inspector)
         assert browser.get("/queue").status_code == 200
         session_id = browser.cookies["anxin_console"]
         with psycopg.connect(stack.client_settings().database_url) as conn:
-            row = conn.execute("SELECT session_hash, token_sealed, person_id FROM console.sessions "
-                               "WHERE session_hash = %s", (hashlib.sha256(session_id.encode()).digest(),)).fetchone()
+            row = conn.execute(
+                "SELECT session_hash, token_sealed, person_id FROM console.sessions WHERE session_hash = %s",
+                (hashlib.sha256(session_id.encode()).digest(),),
+            ).fetchone()
             every_value = conn.execute("SELECT string_agg(t::text, ' ') FROM console.sessions t").fetchone()
     assert row is not None and row[2] == inspector[0]
     assert every_value is not None and session_id not in every_value[0]

@@ -43,12 +43,17 @@ def run() -> str:
 
 def project(code: str, **changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "code": code, "county": "130403", "name": "丛台区某安置房项目",
+        "code": code,
+        "county": "130403",
+        "name": "丛台区某安置房项目",
         "owner": {"name": "邯郸市某房地产开发有限公司", "credit_code": OWNER},
         "general_contractor": {"name": "河北某建设集团有限公司", "credit_code": CONTRACTOR},
         "subcontractors": [{"name": "某劳务有限公司", "credit_code": SUB_A}],
-        "contract_value": "58000000.00", "start_date": "2026-03-01", "planned_end_date": "2027-12-31",
-        "department": "housing", "wage_account": {"bank": "中国农业银行邯郸丛台支行", "opened_on": "2026-02-20"},
+        "contract_value": "58000000.00",
+        "start_date": "2026-03-01",
+        "planned_end_date": "2027-12-31",
+        "department": "housing",
+        "wage_account": {"bank": "中国农业银行邯郸丛台支行", "opened_on": "2026-02-20"},
         "deposit": {"amount": "300000.00", "form": "bank_guarantee", "status": "lodged"},
         "site_ids": ["HD-2026-0001"],
     }
@@ -65,23 +70,38 @@ def register_file(rows: list[dict[str, str]]) -> bytes:
 
 def row(code: str, **changes: str) -> dict[str, str]:
     cells = {
-        "code": code, "county": "130403", "name": "丛台区某学校", "owner_name": "邯郸市某教育投资有限公司",
-        "owner_credit_code": OWNER, "general_contractor_name": "河北某建设集团有限公司",
+        "code": code,
+        "county": "130403",
+        "name": "丛台区某学校",
+        "owner_name": "邯郸市某教育投资有限公司",
+        "owner_credit_code": OWNER,
+        "general_contractor_name": "河北某建设集团有限公司",
         "general_contractor_credit_code": CONTRACTOR,
         "subcontractors": f"某劳务有限公司|{SUB_A}\n某钢结构有限公司|{SUB_B}",  # a quoted cell of two lines
-        "contract_value": "12500000", "start_date": "2026-04-01", "planned_end_date": "2027-06-30",
-        "department": "住建", "wage_account_bank": "", "wage_account_opened_on": "",
-        "deposit_amount": "250000", "deposit_form": "现金", "deposit_status": "已存储", "site_ids": "HD-2026-0101",
+        "contract_value": "12500000",
+        "start_date": "2026-04-01",
+        "planned_end_date": "2027-06-30",
+        "department": "住建",
+        "wage_account_bank": "",
+        "wage_account_opened_on": "",
+        "deposit_amount": "250000",
+        "deposit_form": "现金",
+        "deposit_status": "已存储",
+        "site_ids": "HD-2026-0101",
     }
     return {**cells, **changes}
 
 
-def events_of(stack: Stack, subjects: set[str], until: Callable[[list[EventEnvelope]], bool],
-              timeout: float = 60) -> list[EventEnvelope]:
+def events_of(
+    stack: Stack, subjects: set[str], until: Callable[[list[EventEnvelope]], bool], timeout: float = 60
+) -> list[EventEnvelope]:
     """The register's events about `subjects` as they are on Kafka, read until `until` holds."""
     consumer = KafkaConsumer(
-        Topics.MONITORING, **client_options(stack.client_settings()),
-        group_id=f"monitoring-test-{uuid.uuid4().hex[:8]}", auto_offset_reset="earliest", enable_auto_commit=False,
+        Topics.MONITORING,
+        **client_options(stack.client_settings()),
+        group_id=f"monitoring-test-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
     )
     seen: list[EventEnvelope] = []
     try:
@@ -108,7 +128,8 @@ def pages(http: httpx.Client, **params: Any) -> Iterator[dict[str, Any]]:
 
 
 def test_a_project_is_registered_once_per_key_and_only_its_county_and_the_city_see_it(
-        stack: Stack, client: Callable[[str], httpx.Client], run: str) -> None:
+    stack: Stack, client: Callable[[str], httpx.Client], run: str
+) -> None:
     inspector, other_county, city = client("inspector-130403"), client("inspector-130402"), client("city-office")
     body, key = project(f"HD-{run}-1"), f"register-{run}"
     first = inspector.post("/v1/projects", json=body, headers={"Idempotency-Key": key})
@@ -125,8 +146,9 @@ def test_a_project_is_registered_once_per_key_and_only_its_county_and_the_city_s
     taken = inspector.post("/v1/projects", json=body, headers={"Idempotency-Key": f"other-{run}"})
     assert taken.status_code == 409 and taken.json()["project_id"] == project_id
 
-    invalid = inspector.post("/v1/projects", json=project(f"HD-{run}-2", owner={"name": "某公司",
-                                                                                "credit_code": OWNER[:-1] + "0"}))
+    invalid = inspector.post(
+        "/v1/projects", json=project(f"HD-{run}-2", owner={"name": "某公司", "credit_code": OWNER[:-1] + "0"})
+    )
     assert invalid.status_code == 422
     assert [e["field"] for e in invalid.json()["errors"]] == ["owner.credit_code"]
     elsewhere = inspector.post("/v1/projects", json=project(f"HD-{run}-3", county="130402"))
@@ -147,7 +169,8 @@ def test_a_project_is_registered_once_per_key_and_only_its_county_and_the_city_s
 
 
 def test_an_import_stores_the_good_rows_reports_the_bad_ones_and_changes_nothing_the_second_time(
-        stack: Stack, client: Callable[[str], httpx.Client], run: str) -> None:
+    stack: Stack, client: Callable[[str], httpx.Client], run: str
+) -> None:
     inspector, other_county, city = client("inspector-130403"), client("inspector-130402"), client("city-office")
     rows = [
         row(f"HD-{run}-11"),
@@ -186,12 +209,15 @@ def test_an_import_stores_the_good_rows_reports_the_bad_ones_and_changes_nothing
     audited = city.get("/v1/audit", params={"subject": f"import:{digest[:16]}"}).json()["items"]
     assert [(a["action"], a["actor"], a["detail"]["sha256"], a["detail"]["counts"]) for a in audited] == [
         ("project.import", "inspector-130403", digest, second.json()["counts"]),
-        ("project.import", "inspector-130403", digest, report["counts"])]
+        ("project.import", "inspector-130403", digest, report["counts"]),
+    ]
     # A third time with one row changed: only that project changes.
     changed = register_file([row(f"HD-{run}-11", contract_value="13000000"), rows[4]])
     third = inspector.post("/v1/projects/import", files={"file": ("register.csv", changed, "text/csv")}).json()
-    assert [(r["result"], r.get("changed")) for r in third["results"]] == [("updated", ["contract_value"]),
-                                                                           ("unchanged", None)]
+    assert [(r["result"], r.get("changed")) for r in third["results"]] == [
+        ("updated", ["contract_value"]),
+        ("unchanged", None),
+    ]
     assert other_county.get(f"/v1/projects/{school['project_id']}").status_code == 404
 
     events = events_of(stack, imported, lambda seen: len(seen) >= 3)
@@ -199,23 +225,28 @@ def test_an_import_stores_the_good_rows_reports_the_bad_ones_and_changes_nothing
     events = events_of(stack, imported, lambda seen: len(seen) >= 3)
     assert sorted((e.subject, e.type) for e in events) == sorted(
         [(pid, MonitoringEvents.PROJECT_REGISTERED) for pid in imported]
-        + [(school["project_id"], MonitoringEvents.PROJECT_UPDATED)])
+        + [(school["project_id"], MonitoringEvents.PROJECT_UPDATED)]
+    )
     update = next(e.parse() for e in events if e.type == MonitoringEvents.PROJECT_UPDATED)
     assert isinstance(update, ProjectUpdated) and update.changed == ["contract_value"] and update.project.version == 2
 
 
 def test_changes_are_versioned_audited_and_announced(
-        stack: Stack, client: Callable[[str], httpx.Client], run: str) -> None:
+    stack: Stack, client: Callable[[str], httpx.Client], run: str
+) -> None:
     head, city = client("bureau-head-130403"), client("city-office")
     project_id = head.post("/v1/projects", json=project(f"HD-{run}-21")).json()["project_id"]
 
-    patched = head.patch(f"/v1/projects/{project_id}", json={"deposit": None, "site_ids": ["HD-2026-0001", "HD-2026-0002"]})
+    patched = head.patch(
+        f"/v1/projects/{project_id}", json={"deposit": None, "site_ids": ["HD-2026-0001", "HD-2026-0002"]}
+    )
     assert patched.status_code == 200, patched.text
     assert patched.json()["changed"] == ["deposit", "site_ids"] and patched.json()["version"] == 2
     same = head.patch(f"/v1/projects/{project_id}", json={"deposit": None})
     assert same.json()["changed"] == [] and same.json()["version"] == 2
-    whole = project(f"HD-{run}-21", planned_end_date="2028-06-30", deposit=None,
-                    site_ids=["HD-2026-0001", "HD-2026-0002"])
+    whole = project(
+        f"HD-{run}-21", planned_end_date="2028-06-30", deposit=None, site_ids=["HD-2026-0001", "HD-2026-0002"]
+    )
     replaced = head.put(f"/v1/projects/{project_id}", json=whole)
     assert replaced.json()["changed"] == ["planned_end_date"] and replaced.json()["version"] == 3
     bad = head.put(f"/v1/projects/{project_id}", json={**whole, "planned_end_date": "2025-01-01"})
@@ -226,18 +257,24 @@ def test_changes_are_versioned_audited_and_announced(
 
     audit = city.get("/v1/audit", params={"subject": project_id}).json()["items"]
     assert [(a["action"], a["fields"]) for a in reversed(audit)] == [
-        ("project.registered", []), ("project.updated", ["deposit", "site_ids"]),
-        ("project.updated", ["planned_end_date"])]
+        ("project.registered", []),
+        ("project.updated", ["deposit", "site_ids"]),
+        ("project.updated", ["planned_end_date"]),
+    ]
     events = events_of(stack, {project_id}, lambda seen: len(seen) >= 3)
     assert [(e.type, e.parse().project.version) for e in events] == [  # type: ignore[attr-defined]
-        (MonitoringEvents.PROJECT_REGISTERED, 1), (MonitoringEvents.PROJECT_UPDATED, 2),
-        (MonitoringEvents.PROJECT_UPDATED, 3)]
+        (MonitoringEvents.PROJECT_REGISTERED, 1),
+        (MonitoringEvents.PROJECT_UPDATED, 2),
+        (MonitoringEvents.PROJECT_UPDATED, 3),
+    ]
 
 
 def test_the_register_pages_by_cursor(client: Callable[[str], httpx.Client], run: str) -> None:
     inspector = client("inspector-130403")
-    made = [inspector.post("/v1/projects", json=project(f"HD-{run}-3{n}", department="water")).json()["project_id"]
-            for n in range(3)]
+    made = [
+        inspector.post("/v1/projects", json=project(f"HD-{run}-3{n}", department="water")).json()["project_id"]
+        for n in range(3)
+    ]
     first = inspector.get("/v1/projects", params={"department": "water", "limit": 2}).json()
     assert len(first["items"]) == 2 and first["next_cursor"]
     listed = [p["project_id"] for p in pages(inspector, department="water", limit=2)]

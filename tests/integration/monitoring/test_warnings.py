@@ -51,8 +51,11 @@ def client(stack: Stack, agency_token: Callable[[str], str]) -> Callable[[str], 
 @pytest.fixture(scope="module")
 def temporal(stack: Stack) -> Iterator[tuple[asyncio.AbstractEventLoop, Client]]:
     env = stack.engine_env()
-    settings = CommonSettings(temporal_address=stack.temporal.address, payload_keys=env.get("ANXIN_PAYLOAD_KEYS"),
-                              payload_key_id=env.get("ANXIN_PAYLOAD_KEY_ID"))
+    settings = CommonSettings(
+        temporal_address=stack.temporal.address,
+        payload_keys=env.get("ANXIN_PAYLOAD_KEYS"),
+        payload_key_id=env.get("ANXIN_PAYLOAD_KEY_ID"),
+    )
     loop = asyncio.new_event_loop()
     try:
         yield loop, loop.run_until_complete(connect(settings))
@@ -70,11 +73,13 @@ def _poll(read: Callable[[], Any], until: Callable[[Any], bool], timeout: float 
 
 
 def test_a_missing_payroll_raises_a_warning_that_the_late_payroll_resolves(
-        stack: Stack, client: Callable[[str], httpx.Client],
-        temporal: tuple[asyncio.AbstractEventLoop, Client]) -> None:
+    stack: Stack, client: Callable[[str], httpx.Client], temporal: tuple[asyncio.AbstractEventLoop, Client]
+) -> None:
     loop, temporal_client = temporal
     inspector, other_county = client("inspector-130403"), client("inspector-130402")
-    registered = inspector.post("/v1/projects", json=project(f"HD-{uuid.uuid4().hex[:8].upper()}-W1", start_date="2026-03-01"))
+    registered = inspector.post(
+        "/v1/projects", json=project(f"HD-{uuid.uuid4().hex[:8].upper()}-W1", start_date="2026-03-01")
+    )
     assert registered.status_code == 201, registered.text
     project_id = registered.json()["project_id"]
     handle = temporal_client.get_workflow_handle(monitoring_workflow_id(project_id))
@@ -89,8 +94,9 @@ def test_a_missing_payroll_raises_a_warning_that_the_late_payroll_resolves(
 
     zhang, li = sample_id_number(101), sample_id_number(202)
     roster = roster_csv([(zhang, "张三丰", "20"), (li, "李四", "10")])
-    imported = inspector.post(f"/v1/projects/{project_id}/attendance/{MONTH}",
-                              files={"file": ("考勤.csv", roster, "text/csv")})
+    imported = inspector.post(
+        f"/v1/projects/{project_id}/attendance/{MONTH}", files={"file": ("考勤.csv", roster, "text/csv")}
+    )
     assert imported.status_code == 200 and imported.json()["outcome"] == "received", imported.text
     loop.run_until_complete(handle.signal(CHECK_NOW_SIGNAL, FIRST_OF_LAST_MONTH))
 
@@ -105,8 +111,12 @@ def test_a_missing_payroll_raises_a_warning_that_the_late_payroll_resolves(
     payroll = by_check["payroll_received"]
     assert (payroll["month"], payroll["level"], payroll["county"]) == (MONTH, "yellow", "130403")
     assert payroll["facts"] == {"roster_received": True, "workers_on_roster": 2, "days_worked": "30.0"}
-    assert by_check["deposit"]["facts"] == {"status": "lodged", "amount": "300000.00", "required": "580000.00",
-                                            "ratio": "0.01"}
+    assert by_check["deposit"]["facts"] == {
+        "status": "lodged",
+        "amount": "300000.00",
+        "required": "580000.00",
+        "ratio": "0.01",
+    }
     # The project's own list, and another county's inspector who sees nothing of it.
     mine = inspector.get(f"/v1/projects/{project_id}/warnings").json()
     assert {w["warning_id"] for w in mine["items"]} == set(w["warning_id"] for w in warnings)
@@ -114,33 +124,45 @@ def test_a_missing_payroll_raises_a_warning_that_the_late_payroll_resolves(
     assert other_county.get("/v1/warnings", params={"project": project_id}).json()["items"] == []
     assert other_county.get(f"/v1/projects/{project_id}/warnings").status_code == 404
     # The worker's gauge counts them (a scrape reads a measure at most 10 s old).
-    metrics = _poll(lambda: httpx.get(f"{stack.processes['monitoring-worker'].url}/metrics").text,
-                    lambda text: 'anxin_warnings_open{county="130403",level="yellow"}' in text, timeout=30)
+    metrics = _poll(
+        lambda: httpx.get(f"{stack.processes['monitoring-worker'].url}/metrics").text,
+        lambda text: 'anxin_warnings_open{county="130403",level="yellow"}' in text,
+        timeout=30,
+    )
     assert 'anxin_warnings_open{county="130403",level="yellow"}' in metrics
     first_page = inspector.get("/v1/warnings", params={"project": project_id, "limit": 1}).json()
     assert len(first_page["items"]) == 1 and first_page["next_cursor"]
-    second_page = inspector.get("/v1/warnings", params={"project": project_id, "limit": 1,
-                                                        "cursor": first_page["next_cursor"]}).json()
-    assert {first_page["items"][0]["warning_id"], second_page["items"][0]["warning_id"]} == set(by_check[c][
-        "warning_id"] for c in by_check)
+    second_page = inspector.get(
+        "/v1/warnings", params={"project": project_id, "limit": 1, "cursor": first_page["next_cursor"]}
+    ).json()
+    assert {first_page["items"][0]["warning_id"], second_page["items"][0]["warning_id"]} == set(
+        by_check[c]["warning_id"] for c in by_check
+    )
 
     # The payroll comes late: its import re-checks the month, and the payroll warning is resolved.
-    paid = inspector.post(f"/v1/projects/{project_id}/payroll/{MONTH}",
-                          files={"file": ("工资.xlsx", payroll_xlsx([(zhang, "张三丰", 6000), (li, "李四", 3000)]))})
+    paid = inspector.post(
+        f"/v1/projects/{project_id}/payroll/{MONTH}",
+        files={"file": ("工资.xlsx", payroll_xlsx([(zhang, "张三丰", 6000), (li, "李四", 3000)]))},
+    )
     assert paid.status_code == 200 and paid.json()["outcome"] == "received", paid.text
     after = _poll(open_warnings, lambda items: len(items) == 1)
     assert [w["check"] for w in after] == ["deposit"]
     resolved = inspector.get("/v1/warnings", params={"project": project_id, "open": "false"}).json()["items"]
     assert [(w["check"], w["resolution"], w["passed_month"]) for w in resolved] == [
-        ("payroll_received", "check_passed", MONTH)]
+        ("payroll_received", "check_passed", MONTH)
+    ]
 
     # The deposit's warning is resolved by the county's inspector, with a note; once only; not by another county.
     deposit_id = by_check["deposit"]["warning_id"]
     refused = other_county.post(f"/v1/warnings/{deposit_id}/resolution", json={"note": "已补足"})
     assert refused.status_code == 404
     city = client("city-office")
-    assert [w["warning_id"] for w in city.get("/v1/warnings", params={"project": project_id, "level": "yellow",
-                                                                      "open": "true"}).json()["items"]] == [deposit_id]
+    assert [
+        w["warning_id"]
+        for w in city.get("/v1/warnings", params={"project": project_id, "level": "yellow", "open": "true"}).json()[
+            "items"
+        ]
+    ] == [deposit_id]
     assert city.post(f"/v1/warnings/{deposit_id}/resolution", json={"note": "市局核实"}).status_code == 403
     assert inspector.get("/v1/warnings", params={"level": "purple"}).status_code == 422
     done = inspector.post(f"/v1/warnings/{deposit_id}/resolution", json={"note": "总包单位已补足保证金，已核实"})
@@ -149,13 +171,14 @@ def test_a_missing_payroll_raises_a_warning_that_the_late_payroll_resolves(
     assert inspector.post(f"/v1/warnings/{deposit_id}/resolution", json={"note": "再次"}).status_code == 409
     assert open_warnings() == []
 
-    events, raw = kafka_values(stack, project_id, lambda seen: sum(
-        e.type == MonitoringEvents.WARNING_RESOLVED for e in seen) >= 2)
+    events, raw = kafka_values(
+        stack, project_id, lambda seen: sum(e.type == MonitoringEvents.WARNING_RESOLVED for e in seen) >= 2
+    )
     raised = [e.payload for e in events if e.type == MonitoringEvents.WARNING_RAISED]
     assert sorted(p["check"] for p in raised) == ["deposit", "payroll_received"]
-    assert sorted((e.payload["check"], e.payload["resolution"]) for e in events
-                  if e.type == MonitoringEvents.WARNING_RESOLVED) == [
-        ("deposit", "inspector"), ("payroll_received", "check_passed")]
+    assert sorted(
+        (e.payload["check"], e.payload["resolution"]) for e in events if e.type == MonitoringEvents.WARNING_RESOLVED
+    ) == [("deposit", "inspector"), ("payroll_received", "check_passed")]
     # Counts and amounts only: no ID number, name or keyed reference of a worker.
     for value in raw:
         assert zhang.encode() not in value and li.encode() not in value
@@ -163,20 +186,28 @@ def test_a_missing_payroll_raises_a_warning_that_the_late_payroll_resolves(
 
 
 def test_a_project_registered_before_the_worker_existed_gets_its_workflow_from_the_sweep(
-        stack: Stack, client: Callable[[str], httpx.Client],
-        temporal: tuple[asyncio.AbstractEventLoop, Client]) -> None:
+    stack: Stack, client: Callable[[str], httpx.Client], temporal: tuple[asyncio.AbstractEventLoop, Client]
+) -> None:
     """A project in the register without an event the worker could read (registered before the worker
     existed, or past the topic's retention) is started by the sweep the worker runs when it starts."""
     loop, temporal_client = temporal
     project_id = f"PRJ-{uuid.uuid4().hex[:16].upper()}"
-    facts = ProjectFacts.model_validate({**project(f"HD-{uuid.uuid4().hex[:8].upper()}-S1"), "project_id": project_id,
-                                         "version": 1})
+    facts = ProjectFacts.model_validate(
+        {**project(f"HD-{uuid.uuid4().hex[:8].upper()}-S1"), "project_id": project_id, "version": 1}
+    )
     with psycopg.connect(stack.postgres.service_url("monitoring"), options="-c search_path=monitoring") as conn:
         conn.execute(
             "INSERT INTO projects (project_id, code, county, department, name, facts, has_wage_account, has_deposit, "
             "version, registered_by) VALUES (%s, %s, %s, %s, %s, %s, true, true, 1, 'before-the-worker')",
-            (project_id, facts.code, facts.county, facts.department, facts.name,
-             Jsonb(facts.model_dump(mode="json", exclude={"project_id", "version"}))))
+            (
+                project_id,
+                facts.code,
+                facts.county,
+                facts.department,
+                facts.name,
+                Jsonb(facts.model_dump(mode="json", exclude={"project_id", "version"})),
+            ),
+        )
     handle = temporal_client.get_workflow_handle(monitoring_workflow_id(project_id))
 
     def started() -> bool:

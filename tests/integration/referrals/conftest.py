@@ -45,14 +45,19 @@ from tests.support.agencies import Filing, agency_clients, wait_for
 from tests.support.factories import ComplaintTemplate, seed
 
 PROCESSES = [
-    "intake-api", "intake-relay",
-    "referrals-api", "referrals-relay", "referrals-worker",
+    "intake-api",
+    "intake-relay",
+    "referrals-api",
+    "referrals-relay",
+    "referrals-worker",
     # The case workflow's orders, compensation decisions and notices go to the cases API; its relay
     # publishes the order, which the referrals read model quotes in a criminal referral.
-    "cases-api", "cases-relay",
+    "cases-api",
+    "cases-relay",
     # A refusal above the threshold starts its sanctions (the listing, the publication mark) before the
     # referral is proposed.
-    "sanctions-api", "sanctions-worker",
+    "sanctions-api",
+    "sanctions-worker",
     "lifecycle-worker",
 ]
 
@@ -147,17 +152,40 @@ def compressed_config(working_day_seconds: float, response_days: int = 2, rung_d
     )
 
 
-def start_case(a: Agencies, case: dict[str, Any], config: LifecycleConfig, *, amount: str = "12000.00",
-               workers: int = 2, months: int = 6) -> None:
+def start_case(
+    a: Agencies,
+    case: dict[str, Any],
+    config: LifecycleConfig,
+    *,
+    amount: str = "12000.00",
+    workers: int = 2,
+    months: int = 6,
+) -> None:
     """Start the case workflow on the lifecycle worker's queue, as an accepted complaint's join does."""
-    member = CaseMember(complaint_id=f"CP-{uuid.uuid4().hex[:10]}", amount_owed=Decimal(amount),
-                        workers_affected=workers, months_owed=months, accepted_at=datetime.now(UTC))
-    case_input = CaseInput(case_id=case["case_id"], county=case["county"], employer_ref=case["employer_ref"],
-                           project_ref=case["project_ref"], config=config)
-    a.run(a.temporal().start_workflow(
-        CASE_WORKFLOW_TYPE, case_input, id=case_workflow_id(case["case_id"]), task_queue=TaskQueues.LIFECYCLE,
-        start_signal=Signals.COMPLAINT_JOINED, start_signal_args=[member],
-    ))
+    member = CaseMember(
+        complaint_id=f"CP-{uuid.uuid4().hex[:10]}",
+        amount_owed=Decimal(amount),
+        workers_affected=workers,
+        months_owed=months,
+        accepted_at=datetime.now(UTC),
+    )
+    case_input = CaseInput(
+        case_id=case["case_id"],
+        county=case["county"],
+        employer_ref=case["employer_ref"],
+        project_ref=case["project_ref"],
+        config=config,
+    )
+    a.run(
+        a.temporal().start_workflow(
+            CASE_WORKFLOW_TYPE,
+            case_input,
+            id=case_workflow_id(case["case_id"]),
+            task_queue=TaskQueues.LIFECYCLE,
+            start_signal=Signals.COMPLAINT_JOINED,
+            start_signal_args=[member],
+        )
+    )
 
 
 def update_case(a: Agencies, case_id: str, name: str, arg: Any) -> CaseStatus:
@@ -171,16 +199,24 @@ def case_status(a: Agencies, case_id: str) -> CaseStatus:
 
 
 def verify(a: Agencies, case_id: str, outcome: VerificationOutcome, **fields: Any) -> CaseStatus:
-    return update_case(a, case_id, Updates.RECORD_VERIFICATION,
-                       VerificationResult(outcome=outcome, verified_by="inspector-130402", **fields))
+    return update_case(
+        a,
+        case_id,
+        Updates.RECORD_VERIFICATION,
+        VerificationResult(outcome=outcome, verified_by="inspector-130402", **fields),
+    )
 
 
-def events_of(a: Agencies, case_id: str, until: Callable[[list[EventEnvelope]], bool],
-              timeout: float = 60) -> list[EventEnvelope]:
+def events_of(
+    a: Agencies, case_id: str, until: Callable[[list[EventEnvelope]], bool], timeout: float = 60
+) -> list[EventEnvelope]:
     """The referrals events of one case as they are on Kafka, read until `until` holds."""
     consumer = KafkaConsumer(
-        Topics.REFERRALS, **client_options(a.stack.client_settings()),
-        group_id=f"referrals-test-{uuid.uuid4().hex[:8]}", auto_offset_reset="earliest", enable_auto_commit=False,
+        Topics.REFERRALS,
+        **client_options(a.stack.client_settings()),
+        group_id=f"referrals-test-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
     )
     seen: list[EventEnvelope] = []
     try:

@@ -40,8 +40,11 @@ def test_an_unanswered_legal_aid_referral_is_followed_up_until_answered(
     a = agencies
     case = a.new_case()
     case_id = case["case_id"]
-    made = a.inspector.post("/v1/fast-track-referrals", headers={"Idempotency-Key": f"fu-{case_id}"},
-                            json={"case_id": case_id, "target": "legal_aid", "basis": "农民工申请法律援助"})
+    made = a.inspector.post(
+        "/v1/fast-track-referrals",
+        headers={"Idempotency-Key": f"fu-{case_id}"},
+        json={"case_id": case_id, "target": "legal_aid", "basis": "农民工申请法律援助"},
+    )
     assert made.status_code == 201, made.text
     rid = made.json()["id"]
 
@@ -54,11 +57,18 @@ def test_an_unanswered_legal_aid_referral_is_followed_up_until_answered(
     reminder = next(x for x in letters if x["kind"] == "reminder")
     pdf = a.legal_aid.get(f"/v1/letters/{reminder['letter_id']}/pdf").content
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).replace("\n", "")
-    for expected in ("催办函", "转介法律援助", letters[0]["document_number"], "邯郸市法律援助中心", case["employer_name"]):
+    for expected in (
+        "催办函",
+        "转介法律援助",
+        letters[0]["document_number"],
+        "邯郸市法律援助中心",
+        case["employer_name"],
+    ):
         assert expected in text, (expected, text)
 
-    accepted = a.legal_aid.post(f"/v1/referrals/{rid}/decision",
-                                json={"decision": "accepted", "assigned_to": "LAW-13040-0042"})
+    accepted = a.legal_aid.post(
+        f"/v1/referrals/{rid}/decision", json={"decision": "accepted", "assigned_to": "LAW-13040-0042"}
+    )
     assert accepted.status_code == 200, accepted.text
     # The supervision rung would have come 3 working days (6 s) after the reminder: it does not.
     time.sleep(10)
@@ -81,9 +91,16 @@ def test_a_police_referral_left_undecided_is_reminded_then_supervised_with_the_p
     a = agencies
     case = a.new_case()
     case_id = case["case_id"]
-    request = {"idempotency_key": f"police-{case_id}", "case_id": case_id, "county": case["county"],
-               "employer_ref": case["employer_ref"], "target": "police", "unpaid_amount": "60000.00",
-               "workers": 12, "basis": "达到数额较大标准；有能力支付而不支付；经本局负责人批准移送"}
+    request = {
+        "idempotency_key": f"police-{case_id}",
+        "case_id": case_id,
+        "county": case["county"],
+        "employer_ref": case["employer_ref"],
+        "target": "police",
+        "unpaid_amount": "60000.00",
+        "workers": 12,
+        "basis": "达到数额较大标准；有能力支付而不支付；经本局负责人批准移送",
+    }
     made = a.lifecycle.post("/v1/referrals", json=request, headers={"Idempotency-Key": request["idempotency_key"]})
     assert made.status_code == 201, made.text
     rid = made.json()["id"]

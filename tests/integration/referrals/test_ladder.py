@@ -69,8 +69,14 @@ def test_an_unanswered_handoff_climbs_every_rung_once_even_when_the_worker_dies(
     # The warning letter quotes the handoff letter and the rungs before it, and is copied to the superior.
     warning = a.housing.get(f"/v1/letters/{by_kind['warning_letter']['letter_id']}/pdf").content
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(warning)).pages).replace("\n", "")
-    for expected in ("警示函", by_kind["handoff"]["document_number"], by_kind["reminder"]["document_number"],
-                     by_kind["supervision"]["document_number"], "邯郸市人民政府督查室", case["employer_name"]):
+    for expected in (
+        "警示函",
+        by_kind["handoff"]["document_number"],
+        by_kind["reminder"]["document_number"],
+        by_kind["supervision"]["document_number"],
+        "邯郸市人民政府督查室",
+        case["employer_name"],
+    ):
         assert expected in text, (expected, text)
 
     events = events_of(a, case_id, lambda seen: sum(e.type == "handoff.escalated" for e in seen) >= 5)

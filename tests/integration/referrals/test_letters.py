@@ -16,12 +16,18 @@ from pypdf import PdfReader
 from tests.integration.referrals.conftest import Agencies
 
 
-def letter_request(case: dict[str, Any], kind: str = "handoff", department: str = "housing",
-                   key: str | None = None) -> tuple[str, dict[str, Any]]:
+def letter_request(
+    case: dict[str, Any], kind: str = "handoff", department: str = "housing", key: str | None = None
+) -> tuple[str, dict[str, Any]]:
     key = key or f"case:{case['case_id']}:letter:{kind}:{uuid.uuid4().hex[:8]}"
     return key, {
-        "idempotency_key": key, "case_id": case["case_id"], "county": case["county"], "department": department,
-        "kind": kind, "response_due_at": "2026-12-15T00:00:00+08:00", "response_due_date": "2026-12-14",
+        "idempotency_key": key,
+        "case_id": case["case_id"],
+        "county": case["county"],
+        "department": department,
+        "kind": kind,
+        "response_due_at": "2026-12-15T00:00:00+08:00",
+        "response_due_date": "2026-12-14",
     }
 
 
@@ -66,8 +72,16 @@ def test_a_handoff_letter_is_a_numbered_chinese_pdf_issued_once_per_key(agencies
     assert pdf.content.startswith(b"%PDF-")
     assert hashlib.sha256(pdf.content).hexdigest() == letter["sha256"] == pdf.headers["x-content-sha256"]
     text = pdf_text(pdf.content)
-    for expected in ("交办函", letter["document_number"], case["employer_name"], case["project_name"],
-                     "邯郸市住房和城乡建设局", "邯山区", "12,000.00", "2026年12月14日"):
+    for expected in (
+        "交办函",
+        letter["document_number"],
+        case["employer_name"],
+        case["project_name"],
+        "邯郸市住房和城乡建设局",
+        "邯山区",
+        "12,000.00",
+        "2026年12月14日",
+    ):
         assert expected in text, (expected, text)
     assert "测试工人" not in text  # no worker's name in a letter
 

@@ -69,8 +69,12 @@ class Sanctions(Filing):
     public: httpx.Client  # sanctions, no token: the public
 
     def db(self) -> psycopg.Connection[dict[str, Any]]:
-        return psycopg.connect(self.stack.postgres.service_url("sanctions"), row_factory=dict_row,
-                               options="-c search_path=sanctions", autocommit=True)
+        return psycopg.connect(
+            self.stack.postgres.service_url("sanctions"),
+            row_factory=dict_row,
+            options="-c search_path=sanctions",
+            autocommit=True,
+        )
 
     def query(self, sql: str, *params: Any) -> list[dict[str, Any]]:
         with self.db() as conn:
@@ -78,24 +82,49 @@ class Sanctions(Filing):
 
     def employer(self) -> Employer:
         n = seed()
-        return Employer(name=f"{LISTING_COMPLAINTS.employer_name}{n}", credit_code=credit_code(n),
-                        project=f"{LISTING_COMPLAINTS.project_name}{n}")
+        return Employer(
+            name=f"{LISTING_COMPLAINTS.employer_name}{n}",
+            credit_code=credit_code(n),
+            project=f"{LISTING_COMPLAINTS.project_name}{n}",
+        )
 
     def file_complaint(self, employer: Employer, amount: str = "60000.00", workers: int = 12) -> str:
-        complaint_id = self.file(LISTING_COMPLAINTS.body(
-            seed(), employer.county, employer_name=employer.name, employer_credit_code=employer.credit_code,
-            project_name=employer.project, amount_owed=amount, workers_affected=workers,
-        ))
-        wait_for("the case facts from intake's event",
-                 lambda: self.query("SELECT 1 FROM case_facts WHERE case_id = %s", employer.case_id))
+        complaint_id = self.file(
+            LISTING_COMPLAINTS.body(
+                seed(),
+                employer.county,
+                employer_name=employer.name,
+                employer_credit_code=employer.credit_code,
+                project_name=employer.project,
+                amount_owed=amount,
+                workers_affected=workers,
+            )
+        )
+        wait_for(
+            "the case facts from intake's event",
+            lambda: self.query("SELECT 1 FROM case_facts WHERE case_id = %s", employer.case_id),
+        )
         return complaint_id
 
-    def sanction_request(self, employer: Employer, kind: str, *, amount: str = "60000.00",
-                         basis: str = "12 名劳动者，未付合计 60000.00 元，达到 10 人以上、40000 元的标准",
-                         key: str | None = None) -> tuple[dict[str, Any], str]:
+    def sanction_request(
+        self,
+        employer: Employer,
+        kind: str,
+        *,
+        amount: str = "60000.00",
+        basis: str = "12 名劳动者，未付合计 60000.00 元，达到 10 人以上、40000 元的标准",
+        key: str | None = None,
+    ) -> tuple[dict[str, Any], str]:
         key = key or f"case:{employer.case_id}:{uuid.uuid4().hex[:8]}:sanction:{kind}"
-        return {"idempotency_key": key, "case_id": employer.case_id, "county": employer.county,
-                "employer_ref": employer.ref, "kind": kind, "amount": amount, "basis": basis}, key
+        return {
+            "idempotency_key": key,
+            "case_id": employer.case_id,
+            "county": employer.county,
+            "employer_ref": employer.ref,
+            "kind": kind,
+            "amount": amount,
+            "basis": basis,
+        }, key
 
     def lifecycle_post(self, path: str, body: dict[str, Any], key: str) -> httpx.Response:
         response = self.lifecycle.post(path, json=body, headers={"Idempotency-Key": key})
@@ -107,8 +136,9 @@ class Sanctions(Filing):
         assert response.status_code == 200, response.text
         return response.json()  # type: ignore[no-any-return]
 
-    def listing_until(self, listing_id: str, check: Callable[[dict[str, Any]], bool], what: str,
-                      timeout: float = 60) -> dict[str, Any]:
+    def listing_until(
+        self, listing_id: str, check: Callable[[dict[str, Any]], bool], what: str, timeout: float = 60
+    ) -> dict[str, Any]:
         def probe() -> dict[str, Any] | None:
             listing = self.listing(listing_id)
             return listing if check(listing) else None
@@ -152,8 +182,12 @@ class CreditSystem:
 
     def start(self) -> None:
         self.consumer = KafkaConsumer(
-            Topics.CREDIT_SHARING, **client_options(self.settings), group_id=self.group,
-            enable_auto_commit=False, auto_offset_reset="earliest", isolation_level="read_committed",
+            Topics.CREDIT_SHARING,
+            **client_options(self.settings),
+            group_id=self.group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
         )
 
     def poll(self, *, commit: bool = True) -> None:

@@ -42,9 +42,14 @@ def publish_directory(stack: Stack) -> None:
 
 
 def sanctions_event(stack: Stack, event_type: str, subject: str, timeout: float = 60) -> EventEnvelope:
-    consumer = KafkaConsumer(Topics.SANCTIONS, **client_options(stack.client_settings()),
-                             group_id=f"interviews-test-{uuid.uuid4().hex[:8]}", auto_offset_reset="earliest",
-                             enable_auto_commit=False, isolation_level="read_committed")
+    consumer = KafkaConsumer(
+        Topics.SANCTIONS,
+        **client_options(stack.client_settings()),
+        group_id=f"interviews-test-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+    )
     try:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -72,13 +77,17 @@ def gauge(sanctions: Sanctions, county: str) -> float:
 
 
 def test_an_employer_with_three_cases_is_interviewed_and_its_commitments_followed_up(
-    sanctions: Sanctions, stack: Stack,
+    sanctions: Sanctions,
+    stack: Stack,
 ) -> None:
     publish_directory(stack)
     first = sanctions.employer()
     # Three projects of one employer: three cases (a case is one employer on one project).
-    employers = [first, dataclasses.replace(first, project=first.project + "二期"),
-                 dataclasses.replace(first, project=first.project + "三期")]
+    employers = [
+        first,
+        dataclasses.replace(first, project=first.project + "二期"),
+        dataclasses.replace(first, project=first.project + "三期"),
+    ]
     assert ProposalRule().min_cases == 3  # the default the service runs with in this stack
     for employer in employers[:2]:
         sanctions.file_complaint(employer, amount="40000.00")
@@ -94,7 +103,9 @@ def test_an_employer_with_three_cases_is_interviewed_and_its_commitments_followe
     assert proposal_of(sanctions, "inspector", first.ref) is not None  # a case in the inspector's county
     paged, cursor = [], None
     while True:  # one employer a page, following the cursor
-        page = sanctions.city.get("/v1/interview-proposals", params={"limit": 1, **({"cursor": cursor} if cursor else {})})
+        page = sanctions.city.get(
+            "/v1/interview-proposals", params={"limit": 1, **({"cursor": cursor} if cursor else {})}
+        )
         assert page.status_code == 200, page.text
         paged += [p["employer_ref"] for p in page.json()["items"]]
         if not (cursor := page.json()["next_cursor"]):
@@ -103,8 +114,12 @@ def test_an_employer_with_three_cases_is_interviewed_and_its_commitments_followe
     assert sanctions.city.get("/v1/interview-proposals", params={"cursor": "bm9wZQ"}).status_code == 422
 
     when = (datetime.now(UTC) + timedelta(days=7)).replace(microsecond=0)
-    body = {"employer_ref": first.ref, "scheduled_for": when.isoformat(), "place": "市人社局三楼会议室",
-            "departments": ["police", "tax"]}
+    body = {
+        "employer_ref": first.ref,
+        "scheduled_for": when.isoformat(),
+        "place": "市人社局三楼会议室",
+        "departments": ["police", "tax"],
+    }
     assert sanctions.inspector.post("/v1/interviews", json=body).status_code == 403
     unknown = sanctions.city.post("/v1/interviews", json={**body, "departments": ["police", "nobody"]})
     assert unknown.status_code == 422 and unknown.json()["type"].endswith("/unknown-department"), unknown.text
@@ -114,6 +129,7 @@ def test_an_employer_with_three_cases_is_interviewed_and_its_commitments_followe
     assert far.status_code == 422, far.text
 
     key = f"interview-{uuid.uuid4().hex[:8]}"
+
     def schedule() -> tuple[Any] | None:
         response = sanctions.city.post("/v1/interviews", json=body, headers={"Idempotency-Key": key})
         return (response,) if response.status_code != 422 else None
@@ -143,13 +159,21 @@ def test_an_employer_with_three_cases_is_interviewed_and_its_commitments_followe
 
     # The interview held: the legal representative came, the police did, tax did not; two commitments.
     yesterday = (datetime.now(UTC) + timedelta(hours=8)).date() - timedelta(days=1)
-    record = {"employer_representative": "legal_representative", "departments": {"police": True, "tax": False},
-              "commitments": [{"text": "十日内结清一期项目工资", "amount": "40000.00",
-                               "due_date": yesterday.isoformat()},
-                              {"text": "二期、三期项目工资按月足额支付", "due_date": (yesterday + timedelta(days=60)).isoformat()}],
-              "note": "企业表示将筹措资金"}
-    assert sanctions.city.post(f"/v1/interviews/{interview_id}/record",
-                               json={**record, "departments": {"court": True}}).status_code == 422
+    record = {
+        "employer_representative": "legal_representative",
+        "departments": {"police": True, "tax": False},
+        "commitments": [
+            {"text": "十日内结清一期项目工资", "amount": "40000.00", "due_date": yesterday.isoformat()},
+            {"text": "二期、三期项目工资按月足额支付", "due_date": (yesterday + timedelta(days=60)).isoformat()},
+        ],
+        "note": "企业表示将筹措资金",
+    }
+    assert (
+        sanctions.city.post(
+            f"/v1/interviews/{interview_id}/record", json={**record, "departments": {"court": True}}
+        ).status_code
+        == 422
+    )
     before = gauge(sanctions, "130402")
     held = sanctions.city.post(f"/v1/interviews/{interview_id}/record", json=record)
     assert held.status_code == 200, held.text
@@ -169,13 +193,23 @@ def test_an_employer_with_three_cases_is_interviewed_and_its_commitments_followe
     in_county = sanctions.inspector.get("/v1/interviews", params={"overdue": "true", "limit": 200}).json()["items"]
     assert interview_id in {i["interview_id"] for i in in_county}
 
-    outcome = sanctions.city.post(f"/v1/interviews/{interview_id}/commitments/1/outcome",
-                                  json={"outcome": "broken", "facts": "逾期未支付，工人再次投诉"})
+    outcome = sanctions.city.post(
+        f"/v1/interviews/{interview_id}/commitments/1/outcome",
+        json={"outcome": "broken", "facts": "逾期未支付，工人再次投诉"},
+    )
     assert outcome.status_code == 200, outcome.text
-    assert sanctions.city.post(f"/v1/interviews/{interview_id}/commitments/1/outcome",
-                               json={"outcome": "kept", "facts": "已支付"}).status_code == 409
-    assert sanctions.city.post(f"/v1/interviews/{interview_id}/commitments/9/outcome",
-                               json={"outcome": "kept", "facts": "已支付"}).status_code == 404
+    assert (
+        sanctions.city.post(
+            f"/v1/interviews/{interview_id}/commitments/1/outcome", json={"outcome": "kept", "facts": "已支付"}
+        ).status_code
+        == 409
+    )
+    assert (
+        sanctions.city.post(
+            f"/v1/interviews/{interview_id}/commitments/9/outcome", json={"outcome": "kept", "facts": "已支付"}
+        ).status_code
+        == 404
+    )
     broken = sanctions_event(stack, "interview.commitment_broken", interview_id)
     assert broken.payload["n"] == 1 and broken.payload["amount"] == "40000.00"
     view = sanctions.city.get(f"/v1/interviews/{interview_id}").json()
@@ -186,13 +220,23 @@ def test_an_employer_with_three_cases_is_interviewed_and_its_commitments_followe
     # The same request with the same key sent twice at once: one outcome, both answered with it.
     kept = {"outcome": "kept", "facts": "二期工资已按月支付"}
     with ThreadPoolExecutor(2) as pool:
-        answers = list(pool.map(lambda _: sanctions.city.post(
-            f"/v1/interviews/{interview_id}/commitments/2/outcome", json=kept,
-            headers={"Idempotency-Key": f"{key}-kept"}), range(2)))
+        answers = list(
+            pool.map(
+                lambda _: sanctions.city.post(
+                    f"/v1/interviews/{interview_id}/commitments/2/outcome",
+                    json=kept,
+                    headers={"Idempotency-Key": f"{key}-kept"},
+                ),
+                range(2),
+            )
+        )
     assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
     assert answers[0].json()["action_id"] == answers[1].json()["action_id"]
     assert sum(1 for a in answers if a.json().get("repeated")) == 1
     audit = sanctions.query("SELECT action FROM audit_log WHERE subject = %s ORDER BY at", interview_id)
-    assert [a["action"] for a in audit] == ["interview.scheduled", "interview.held", "interview.commitment_broken",
-                                            "interview.commitment_kept"]
-
+    assert [a["action"] for a in audit] == [
+        "interview.scheduled",
+        "interview.held",
+        "interview.commitment_broken",
+        "interview.commitment_kept",
+    ]

@@ -41,15 +41,27 @@ from .conftest import Employer, Sanctions, wait_for
 def produce_referral(stack: Stack, employer: Employer, decision: ReferralDecision | None) -> str:
     referral_id = f"REF-{uuid.uuid4().hex[:10].upper()}"
     made = ReferralMade(
-        referral_id=referral_id, case_id=employer.case_id, county=employer.county, employer_ref=employer.ref,
-        target=ReferralKind.POLICE, letter_id=f"L-{referral_id}", document_number="邯欠薪办移〔2026〕7号",
-        unpaid_amount=Decimal("45000.00"), workers=3,
+        referral_id=referral_id,
+        case_id=employer.case_id,
+        county=employer.county,
+        employer_ref=employer.ref,
+        target=ReferralKind.POLICE,
+        letter_id=f"L-{referral_id}",
+        document_number="邯欠薪办移〔2026〕7号",
+        unpaid_amount=Decimal("45000.00"),
+        workers=3,
     )
     events = [EventEnvelope.wrap(made, subject=employer.case_id, producer="referrals")]
     if decision is not None:
-        decided = ReferralDecided(referral_id=referral_id, case_id=employer.case_id, county=employer.county,
-                                  target=ReferralKind.POLICE, decision=decision, decided_by="police",
-                                  decision_ref="邯公立字〔2026〕12号")
+        decided = ReferralDecided(
+            referral_id=referral_id,
+            case_id=employer.case_id,
+            county=employer.county,
+            target=ReferralKind.POLICE,
+            decision=decision,
+            decided_by="police",
+            decision_ref="邯公立字〔2026〕12号",
+        )
         events.append(EventEnvelope.wrap(decided, subject=employer.case_id, producer="referrals"))
     producer = KafkaProducer(**client_options(stack.client_settings()), acks="all")
     try:
@@ -66,9 +78,17 @@ def produce_referral(stack: Stack, employer: Employer, decision: ReferralDecisio
 def test_referrals_to_the_police_form_the_register_with_their_outcome(sanctions: Sanctions, stack: Stack) -> None:
     employer = sanctions.employer()
     referral_id = produce_referral(stack, employer, ReferralDecision.ACCEPTED)
-    row = wait_for("the referral in the register", lambda: next(
-        (r for r in sanctions.city.get("/v1/criminal-transfers", params={"limit": 200}).json()["items"]
-         if r["referral_id"] == referral_id and r["outcome"] == "accepted"), None))
+    row = wait_for(
+        "the referral in the register",
+        lambda: next(
+            (
+                r
+                for r in sanctions.city.get("/v1/criminal-transfers", params={"limit": 200}).json()["items"]
+                if r["referral_id"] == referral_id and r["outcome"] == "accepted"
+            ),
+            None,
+        ),
+    )
     assert row["case_id"] == employer.case_id and row["unpaid_amount"] == "45000.00" and row["target"] == "police"
     assert row["decision_ref"] == "邯公立字〔2026〕12号"
     assert len(sanctions.query("SELECT 1 FROM criminal_transfers WHERE referral_id = %s", referral_id)) == 1
@@ -78,7 +98,9 @@ def test_referrals_to_the_police_form_the_register_with_their_outcome(sanctions:
     assert sanctions.public.get("/v1/criminal-transfers").status_code == 401
 
 
-def test_a_quarter_list_is_drafted_approved_and_published_with_only_what_may_be_published(sanctions: Sanctions, stack: Stack) -> None:
+def test_a_quarter_list_is_drafted_approved_and_published_with_only_what_may_be_published(
+    sanctions: Sanctions, stack: Stack
+) -> None:
     large, referred, small = sanctions.employer(), sanctions.employer(), sanctions.employer()
     for employer, amount in ((large, "150000.00"), (referred, "45000.00"), (small, "20000.00")):
         sanctions.file_complaint(employer, amount=amount)
@@ -87,8 +109,10 @@ def test_a_quarter_list_is_drafted_approved_and_published_with_only_what_may_be_
         assert first.status_code == 201, first.text
         assert sanctions.lifecycle_post("/v1/publication-marks", body, key).json() == first.json()
     produce_referral(stack, referred, None)
-    wait_for("the referral in the register",
-             lambda: sanctions.query("SELECT 1 FROM criminal_transfers WHERE case_id = %s", referred.case_id))
+    wait_for(
+        "the referral in the register",
+        lambda: sanctions.query("SELECT 1 FROM criminal_transfers WHERE case_id = %s", referred.case_id),
+    )
 
     quarter = quarter_of(china_date(datetime.now(UTC)))
     drafted = sanctions.city.post("/v1/publication-lists", json={"quarter": quarter})
@@ -116,14 +140,24 @@ def test_a_quarter_list_is_drafted_approved_and_published_with_only_what_may_be_
 
     found = sanctions.public.get("/v1/public/major-violations", params={"q": large.credit_code}).json()
     assert [item["employer_name"] for item in found["items"]] == [large.name]
-    assert set(found["items"][0]) == {"quarter", "list_id", "employer_name", "credit_code", "project_name", "county",
-                                      "violation", "handling"}
+    assert set(found["items"][0]) == {
+        "quarter",
+        "list_id",
+        "employer_name",
+        "credit_code",
+        "project_name",
+        "county",
+        "violation",
+        "handling",
+    }
     pdf = sanctions.public.get(f"/v1/documents/{published['pdf_document_id']}")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     page = sanctions.public.get(f"/v1/documents/{published['html_document_id']}")
     assert page.status_code == 200 and large.name in page.text and "重大劳动保障违法行为" in page.text
-    assert sanctions.query("SELECT 1 FROM outbox WHERE event_type = 'publication.list_published' "
-                           "AND envelope->'payload'->>'list_id' = %s", draft["list_id"])
+    assert sanctions.query(
+        "SELECT 1 FROM outbox WHERE event_type = 'publication.list_published' AND envelope->'payload'->>'list_id' = %s",
+        draft["list_id"],
+    )
     # Published lists do not change: drafting the quarter again leaves it as published.
     assert sanctions.city.post("/v1/publication-lists", json={"quarter": quarter}).json()["status"] == "published"
 
@@ -131,9 +165,13 @@ def test_a_quarter_list_is_drafted_approved_and_published_with_only_what_may_be_
 def test_the_quarterly_schedule_drafts_the_last_complete_quarter(sanctions: Sanctions, stack: Stack) -> None:
     async def trigger() -> None:
         secrets = stack.development_secrets()
-        settings = CommonSettings.model_validate({"temporal_address": stack.temporal.address,
-                                                  "ANXIN_PAYLOAD_KEYS": secrets.get("ANXIN_PAYLOAD_KEYS"),
-                                                  "ANXIN_PAYLOAD_KEY_ID": secrets.get("ANXIN_PAYLOAD_KEY_ID")})
+        settings = CommonSettings.model_validate(
+            {
+                "temporal_address": stack.temporal.address,
+                "ANXIN_PAYLOAD_KEYS": secrets.get("ANXIN_PAYLOAD_KEYS"),
+                "ANXIN_PAYLOAD_KEY_ID": secrets.get("ANXIN_PAYLOAD_KEY_ID"),
+            }
+        )
         client: Client = await connect(settings)
         handle = client.get_schedule_handle(QUARTERLY_SCHEDULE_ID)
         description = await handle.describe()
@@ -146,8 +184,9 @@ def test_the_quarterly_schedule_drafts_the_last_complete_quarter(sanctions: Sanc
 
     asyncio.run(trigger())
     expected = f"PL-{previous_quarter(china_date(datetime.now(UTC)))}"
-    wait_for("the scheduled draft", lambda: sanctions.query("SELECT 1 FROM publication_lists WHERE list_id = %s", expected))
-
+    wait_for(
+        "the scheduled draft", lambda: sanctions.query("SELECT 1 FROM publication_lists WHERE list_id = %s", expected)
+    )
 
 
 def test_bad_cursors_and_out_of_range_quarters_are_refused_as_problems(sanctions: Sanctions) -> None:

@@ -97,8 +97,11 @@ def receiver() -> Iterator[Receiver]:
 def client(stack: Stack, agency_token: Callable[[str], str]) -> Iterator[Callable[[str], httpx.Client]]:
     stack.start_processes(["issuer-api", "webhooks-api"], timeout=180)
     dispatcher = stack.spec("webhooks-dispatcher")
-    dispatcher.env = {**dispatcher.env, "ANXIN_WEBHOOKS_RETRY_SCHEDULE": RETRY_SCHEDULE,
-                      "ANXIN_WEBHOOKS_DISPATCH_INTERVAL_SECONDS": "0.1"}
+    dispatcher.env = {
+        **dispatcher.env,
+        "ANXIN_WEBHOOKS_RETRY_SCHEDULE": RETRY_SCHEDULE,
+        "ANXIN_WEBHOOKS_DISPATCH_INTERVAL_SECONDS": "0.1",
+    }
     stack.stop_process("webhooks-dispatcher")
     stack.start_process(dispatcher)
     stack.wait_process_ready(dispatcher, 180)
@@ -124,8 +127,13 @@ def publish(stack: Stack) -> Iterator[Callable[[EventPayload, str], EventEnvelop
 
 def handoff(department: str) -> tuple[HandoffSent, str]:
     case_id = f"C-WH-{uuid.uuid4().hex[:10]}"
-    return HandoffSent(handoff_id=f"H-{uuid.uuid4().hex[:10]}", case_id=case_id, county="130402",
-                       department=department, letter_id=f"L-{uuid.uuid4().hex[:8]}"), case_id
+    return HandoffSent(
+        handoff_id=f"H-{uuid.uuid4().hex[:10]}",
+        case_id=case_id,
+        county="130402",
+        department=department,
+        letter_id=f"L-{uuid.uuid4().hex[:8]}",
+    ), case_id
 
 
 def subscribe(http: httpx.Client, url: str, event_types: list[str]) -> dict[str, Any]:
@@ -148,7 +156,8 @@ def deliveries(http: httpx.Client, subscription_id: str, **params: str) -> list[
 
 
 def test_a_receiver_that_fails_then_recovers_gets_each_event_once_signed_and_only_its_own(
-        client: Callable[[str], httpx.Client], receiver: Receiver, publish: Any) -> None:
+    client: Callable[[str], httpx.Client], receiver: Receiver, publish: Any
+) -> None:
     housing = client("dept-housing")
     path = f"/flaky-{uuid.uuid4().hex[:6]}"
     receiver.fail_first[path] = 2
@@ -160,8 +169,11 @@ def test_a_receiver_that_fails_then_recovers_gets_each_event_once_signed_and_onl
     event = publish(ours.model_copy(update={"case_id": case_id}), case_id)
     publish(ours, case_id, event)  # the relay sends it again (at least once): still one delivery
 
-    got = wait_for("the delivery after two failures", lambda: [r for r in of_event(receiver.at(path), event)
-                                                               if r.answered == 204], timeout=60)
+    got = wait_for(
+        "the delivery after two failures",
+        lambda: [r for r in of_event(receiver.at(path), event) if r.answered == 204],
+        timeout=60,
+    )
     attempts = of_event(receiver.at(path), event)
     assert [r.answered for r in attempts] == [503, 503, 204]
     assert len({r.headers["webhook-id"] for r in attempts}) == 1
@@ -183,7 +195,8 @@ def dead_letters_gauge(stack: Stack) -> float:
 
 
 def test_a_dead_letter_is_listed_and_replayed_once_the_receiver_recovers(
-        stack: Stack, client: Callable[[str], httpx.Client], receiver: Receiver, publish: Any) -> None:
+    stack: Stack, client: Callable[[str], httpx.Client], receiver: Receiver, publish: Any
+) -> None:
     police = client("police")
     path = f"/down-{uuid.uuid4().hex[:6]}"
     receiver.down.add(path)
@@ -192,10 +205,22 @@ def test_a_dead_letter_is_listed_and_replayed_once_the_receiver_recovers(
     events = []
     for _ in range(2):
         case_id = f"C-WH-{uuid.uuid4().hex[:10]}"
-        events.append(publish(ReferralWithdrawn(referral_id=f"R-{uuid.uuid4().hex[:8]}", case_id=case_id,
-                                                county="130402", target=ReferralKind.POLICE), case_id))
-    dead = wait_for("two dead letters", lambda: (rows := deliveries(police, sub_id, status="dead"))
-                    and len(rows) == 2 and rows, timeout=60)
+        events.append(
+            publish(
+                ReferralWithdrawn(
+                    referral_id=f"R-{uuid.uuid4().hex[:8]}",
+                    case_id=case_id,
+                    county="130402",
+                    target=ReferralKind.POLICE,
+                ),
+                case_id,
+            )
+        )
+    dead = wait_for(
+        "two dead letters",
+        lambda: (rows := deliveries(police, sub_id, status="dead")) and len(rows) == 2 and rows,
+        timeout=60,
+    )
     assert {r["attempts"] for r in dead} == {ATTEMPTS} and {r["last_status"] for r in dead} == {503}
     assert {r["event_id"] for r in dead} == {str(e.event_id) for e in events}
     assert all(len(of_event(receiver.at(path), e)) == ATTEMPTS for e in events)
@@ -221,7 +246,8 @@ def test_a_dead_letter_is_listed_and_replayed_once_the_receiver_recovers(
 
 
 def test_after_a_rotation_both_secrets_sign_and_410_disables_the_subscription(
-        client: Callable[[str], httpx.Client], receiver: Receiver, publish: Any) -> None:
+    client: Callable[[str], httpx.Client], receiver: Receiver, publish: Any
+) -> None:
     city = client("city-office")
     path = f"/rotated-{uuid.uuid4().hex[:6]}"
     subscription = subscribe(city, receiver.url(path), ["handoff.sent"])
@@ -240,45 +266,58 @@ def test_after_a_rotation_both_secrets_sign_and_410_disables_the_subscription(
     later, later_case = handoff("housing")
     gone = publish(later, later_case)
     wait_for("410 answered", lambda: of_event(receiver.at(path), gone))
-    state = wait_for("the subscription disabled", lambda: (
-        body := city.get(f"/v1/subscriptions/{subscription['subscription_id']}").json())["status"] == "disabled"
-        and body)
+    state = wait_for(
+        "the subscription disabled",
+        lambda: (
+            (body := city.get(f"/v1/subscriptions/{subscription['subscription_id']}").json())["status"] == "disabled"
+            and body
+        ),
+    )
     assert "410" in state["disabled_reason"]
     assert len(of_event(receiver.at(path), gone)) == 1  # not retried
 
 
-def test_an_agency_subscribes_only_within_its_scope(client: Callable[[str], httpx.Client],
-                                                   receiver: Receiver) -> None:
+def test_an_agency_subscribes_only_within_its_scope(client: Callable[[str], httpx.Client], receiver: Receiver) -> None:
     housing = client("dept-housing")
     refused = housing.post("/v1/subscriptions", json={"url": receiver.url("/x"), "event_types": ["case.opened"]})
     assert refused.status_code == 422 and refused.json()["errors"][0]["code"] == "out_of_scope"
-    police = client("police").post("/v1/subscriptions", json={"url": receiver.url("/x"),
-                                                              "event_types": ["handoff.sent"]})
+    police = client("police").post(
+        "/v1/subscriptions", json={"url": receiver.url("/x"), "event_types": ["handoff.sent"]}
+    )
     assert police.status_code == 422
     not_https = housing.post("/v1/subscriptions", json={"url": "http://example.org/x", "event_types": ["handoff.sent"]})
     assert not_https.status_code == 422 and not_https.json()["errors"][0]["field"] == "url"
-    assert client("court").post("/v1/subscriptions", json={"url": receiver.url("/x"),
-                                                           "event_types": ["handoff.sent"]}).status_code == 403
+    assert (
+        client("court")
+        .post("/v1/subscriptions", json={"url": receiver.url("/x"), "event_types": ["handoff.sent"]})
+        .status_code
+        == 403
+    )
     mine = subscribe(housing, receiver.url("/mine"), ["handoff.sent", "handoff.escalated"])
     listed = housing.get("/v1/subscriptions", params={"limit": 200}).json()
     assert mine["subscription_id"] in {s["subscription_id"] for s in listed["items"]}
     assert mine["subscription_id"] not in {
-        s["subscription_id"] for s in client("dept-transport").get("/v1/subscriptions").json()["items"]}
-    changed = housing.patch(f"/v1/subscriptions/{mine['subscription_id']}", json={"event_types": ["handoff.sent"],
-                                                                                   "status": "disabled"})
+        s["subscription_id"] for s in client("dept-transport").get("/v1/subscriptions").json()["items"]
+    }
+    changed = housing.patch(
+        f"/v1/subscriptions/{mine['subscription_id']}", json={"event_types": ["handoff.sent"], "status": "disabled"}
+    )
     assert changed.status_code == 200 and changed.json()["event_types"] == ["handoff.sent"]
     assert changed.json()["status"] == "disabled"
     assert housing.delete(f"/v1/subscriptions/{mine['subscription_id']}").status_code == 204
     assert housing.get(f"/v1/subscriptions/{mine['subscription_id']}").status_code == 404
     trail = client("city-office").get("/v1/audit", params={"subject": mine["subscription_id"]}).json()["items"]
     assert [(row["action"], row["actor"]) for row in reversed(trail)] == [
-        ("subscription.created", "dept-housing"), ("subscription.changed", "dept-housing"),
-        ("subscription.deleted", "dept-housing")]
+        ("subscription.created", "dept-housing"),
+        ("subscription.changed", "dept-housing"),
+        ("subscription.deleted", "dept-housing"),
+    ]
     assert all("whsec_" not in str(row["detail"]) for row in trail)
 
 
 def test_a_pending_delivery_outlives_a_dispatcher_killed_between_attempts(
-        stack: Stack, client: Callable[[str], httpx.Client], receiver: Receiver, publish: Any) -> None:
+    stack: Stack, client: Callable[[str], httpx.Client], receiver: Receiver, publish: Any
+) -> None:
     inspector = client("inspector-130402")
     path = f"/restart-{uuid.uuid4().hex[:6]}"
     receiver.down.add(path)
@@ -294,14 +333,19 @@ def test_a_pending_delivery_outlives_a_dispatcher_killed_between_attempts(
     try:
         payload, case_id = handoff("housing")  # county 130402: the inspector's
         event = publish(payload, case_id)
-        pending = wait_for("the first attempt failed", lambda: [
-            r for r in deliveries(inspector, sub_id) if r["attempts"] == 1 and r["status"] == "pending"])
+        pending = wait_for(
+            "the first attempt failed",
+            lambda: [r for r in deliveries(inspector, sub_id) if r["attempts"] == 1 and r["status"] == "pending"],
+        )
         stack.kill_process("webhooks-dispatcher")
     finally:
         receiver.down.discard(path)
         stack.start_process(usual)
         stack.wait_process_ready(usual, 180)
-    done = wait_for("the delivery after the restart", lambda: [
-        r for r in deliveries(inspector, sub_id) if r["status"] == "delivered"], timeout=60)
+    done = wait_for(
+        "the delivery after the restart",
+        lambda: [r for r in deliveries(inspector, sub_id) if r["status"] == "delivered"],
+        timeout=60,
+    )
     assert [(r["delivery_id"], r["attempts"]) for r in done] == [(pending[0]["delivery_id"], 2)]
     assert [r.answered for r in of_event(receiver.at(path), event)] == [503, 204]

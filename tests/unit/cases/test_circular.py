@@ -11,7 +11,10 @@ from services.cases import circular
 from services.cases.report_figures import Figures
 
 ANSWER = {
-    "quarter": "2026-Q4", "county": "130402", "start": "2026-10-01", "end": "2027-01-01",
+    "quarter": "2026-Q4",
+    "county": "130402",
+    "start": "2026-10-01",
+    "end": "2027-01-01",
     "cases": {**Figures(clues_received=12, accepted=10, resolved=8, resolved_on_time=6).as_dict()},
     "projects": circular.Coverage(projects=20, with_wage_account=17, with_deposit=15).as_dict(),
 }

@@ -14,9 +14,18 @@ from services.contracts.lifecycle import AcceptanceDecisionKind, RejectionReason
 
 
 def row(**overrides: Any) -> dict[str, Any]:
-    return {"complaint_id": "TS-20261130-000001", "case_id": "AJ-1", "process_case_id": "AJ-1", "county": "130402",
-            "stage": "awaiting_acceptance", "status": "open", "decision": None, "stale_for_rejection": True,
-            "owed_until": date(2023, 5, 31), **overrides}
+    return {
+        "complaint_id": "TS-20261130-000001",
+        "case_id": "AJ-1",
+        "process_case_id": "AJ-1",
+        "county": "130402",
+        "stage": "awaiting_acceptance",
+        "status": "open",
+        "decision": None,
+        "stale_for_rejection": True,
+        "owed_until": date(2023, 5, 31),
+        **overrides,
+    }
 
 
 def test_a_complaint_past_the_limit_awaiting_acceptance_is_suggested_for_rejection() -> None:

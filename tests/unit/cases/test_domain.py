@@ -19,20 +19,42 @@ T0 = datetime(2026, 10, 9, 2, 0, tzinfo=UTC)
 
 
 def complaint(cid: str, **kw: Any) -> dict[str, Any]:
-    row = {"complaint_id": cid, "complainant_ref": f"person:{cid}", "amount_owed": Decimal("1000.00"),
-           "workers_affected": 1, "submitted_at": T0, "stage": "awaiting_acceptance", "status": "open",
-           "decision": None, "decided_at": None, "closure_reason": None, "closed_at": None, "overdue": False,
-           "deadlines": [{"name": "acceptance", "due_at": "2026-10-16T00:00:00+08:00", "outcome": "pending"}]}
+    row = {
+        "complaint_id": cid,
+        "complainant_ref": f"person:{cid}",
+        "amount_owed": Decimal("1000.00"),
+        "workers_affected": 1,
+        "submitted_at": T0,
+        "stage": "awaiting_acceptance",
+        "status": "open",
+        "decision": None,
+        "decided_at": None,
+        "closure_reason": None,
+        "closed_at": None,
+        "overdue": False,
+        "deadlines": [{"name": "acceptance", "due_at": "2026-10-16T00:00:00+08:00", "outcome": "pending"}],
+    }
     row.update(kw)
     return row
 
 
 def process(pid: str, **kw: Any) -> dict[str, Any]:
-    row = {"process_case_id": pid, "opened_at": T0, "stage": "verification", "status": "open",
-           "classification": None, "outcome": None, "overdue": False, "investigation_overdue": False,
-           "amount_verified": None, "workers_verified": None, "closure_reason": None, "closed_at": None,
-           "deadlines": [{"name": "investigation.limit.60", "due_at": "2027-01-10T00:00:00+08:00", "outcome": "pending"}],
-           "stage_times": {"verification": T0.isoformat()}}
+    row = {
+        "process_case_id": pid,
+        "opened_at": T0,
+        "stage": "verification",
+        "status": "open",
+        "classification": None,
+        "outcome": None,
+        "overdue": False,
+        "investigation_overdue": False,
+        "amount_verified": None,
+        "workers_verified": None,
+        "closure_reason": None,
+        "closed_at": None,
+        "deadlines": [{"name": "investigation.limit.60", "due_at": "2027-01-10T00:00:00+08:00", "outcome": "pending"}],
+        "stage_times": {"verification": T0.isoformat()},
+    }
     row.update(kw)
     return row
 
@@ -47,17 +69,27 @@ def test_a_new_case_waits_for_acceptance_and_sums_its_complaints() -> None:
 
 def test_the_same_complainant_twice_counts_once_and_rejected_complaints_do_not_count() -> None:
     s = domain.summarize(
-        [complaint("A"), complaint("B", complainant_ref="person:A"),
-         complaint("C", status="closed", stage="callback", closure_reason="rejected", closed_at=T0)],
-        [], {},
+        [
+            complaint("A"),
+            complaint("B", complainant_ref="person:A"),
+            complaint("C", status="closed", stage="callback", closure_reason="rejected", closed_at=T0),
+        ],
+        [],
+        {},
     )
     assert s.complaint_count == 3 and s.complainant_count == 1 and s.amount_claimed == Decimal("2000.00")
 
 
 def test_an_open_process_gives_the_stage_and_verified_figures_win() -> None:
     accepted = complaint("A", stage="in_case", decision="accept", decided_at=T0, deadlines=[])
-    p = process("C-1", stage="payment", classification="wage_arrears", amount_verified=Decimal("900"),
-                workers_verified=4, stage_times={"verification": T0.isoformat(), "payment": T0.isoformat()})
+    p = process(
+        "C-1",
+        stage="payment",
+        classification="wage_arrears",
+        amount_verified=Decimal("900"),
+        workers_verified=4,
+        stage_times={"verification": T0.isoformat(), "payment": T0.isoformat()},
+    )
     s = domain.summarize([accepted, complaint("B")], [p], {"C-1": Decimal("300")})
     assert (s.stage, s.classification, s.workers_affected) == ("payment", "wage_arrears", 4)
     assert s.amount_verified == Decimal("900") and s.amount_recovered == Decimal("300")
@@ -68,8 +100,16 @@ def test_an_open_process_gives_the_stage_and_verified_figures_win() -> None:
 
 def test_a_case_closes_when_its_process_and_complaints_have_closed() -> None:
     closed_at = datetime(2026, 11, 2, tzinfo=UTC)
-    c = complaint("A", stage="callback", status="closed", decision="accept", decided_at=T0, closure_reason="paid_in_full",
-                  closed_at=closed_at, deadlines=[])
+    c = complaint(
+        "A",
+        stage="callback",
+        status="closed",
+        decision="accept",
+        decided_at=T0,
+        closure_reason="paid_in_full",
+        closed_at=closed_at,
+        deadlines=[],
+    )
     p = process("C-1", stage="closed", status="closed", closure_reason="paid_in_full", closed_at=closed_at)
     s = domain.summarize([c], [p], {})
     assert (s.stage, s.status, s.closure_reason, s.closed_at) == ("closed", "closed", "paid_in_full", closed_at)
@@ -149,22 +189,45 @@ def test_figures_by_county_sum_into_their_city() -> None:
         resolved=Counter({("130402", True): 1, ("130402", False): 1, ("130403", True): 1}),
         recovered={"130403": Decimal("1300.00")},
         helped=Counter({"130403": 3}),
-        facts=Counter({("130402", "criminal_referral"): 1, ("130402", "blacklist"): 1, ("130403", "handoff_overdue"): 1,
-                       ("130403", "something_else"): 1}),
+        facts=Counter(
+            {
+                ("130402", "criminal_referral"): 1,
+                ("130402", "blacklist"): 1,
+                ("130403", "handoff_overdue"): 1,
+                ("130403", "something_else"): 1,
+            }
+        ),
     )
     rows = report_figures.report_rows(report_figures.compute_figures(facts))
     assert [(r["level"], r["area"]) for r in rows] == [("county", "130402"), ("county", "130403"), ("city", "130400")]
     a, b, city = rows
     assert (a["clues_received"], a["resolved"], a["on_time_rate"], a["criminal_referrals"], a["blacklist_entries"]) == (
-        2, 2, "0.5000", 1, 1)
-    assert (b["amount_recovered"], b["workers_helped"], b["handoffs_overdue"], b["on_time_rate"]) == ("1300.00", 3, 1, "1.0000")
-    assert (city["clues_received"], city["resolved"], city["resolved_on_time"], city["on_time_rate"]) == (3, 3, 2, "0.6667")
+        2,
+        2,
+        "0.5000",
+        1,
+        1,
+    )
+    assert (b["amount_recovered"], b["workers_helped"], b["handoffs_overdue"], b["on_time_rate"]) == (
+        "1300.00",
+        3,
+        1,
+        "1.0000",
+    )
+    assert (city["clues_received"], city["resolved"], city["resolved_on_time"], city["on_time_rate"]) == (
+        3,
+        3,
+        2,
+        "0.6667",
+    )
     assert report_figures.Figures().as_dict()["on_time_rate"] is None
 
 
 def test_the_csv_has_machine_and_chinese_headers_and_one_row_per_area() -> None:
     period = periods.parse_period("quarterly", "2026-Q4")
-    rows = report_figures.report_rows(report_figures.compute_figures(report_figures.ReportFacts(received=Counter({"130402": 1}))))
+    rows = report_figures.report_rows(
+        report_figures.compute_figures(report_figures.ReportFacts(received=Counter({"130402": 1})))
+    )
     parsed = list(csv.reader(io.StringIO(report_figures.report_csv(period, rows))))
     assert parsed[0][:4] == ["period", "level", "area", "clues_received"]
     assert parsed[1][:4] == ["期间", "层级", "地区", "收到线索"]
@@ -173,8 +236,10 @@ def test_the_csv_has_machine_and_chinese_headers_and_one_row_per_area() -> None:
 
 
 def test_deadlines_from_a_status_are_sorted() -> None:
-    entries = domain.deadlines_from_status({
-        "b": {"due_at": "2026-12-02T00:00:00+08:00", "outcome": "pending"},
-        "a": {"due_at": "2026-12-01T00:00:00+08:00", "outcome": "met", "provisional": True},
-    })
+    entries = domain.deadlines_from_status(
+        {
+            "b": {"due_at": "2026-12-02T00:00:00+08:00", "outcome": "pending"},
+            "a": {"due_at": "2026-12-01T00:00:00+08:00", "outcome": "met", "provisional": True},
+        }
+    )
     assert [e["name"] for e in entries] == ["a", "b"] and entries[0]["provisional"]

@@ -17,20 +17,23 @@ def test_the_spring_festival_comes_from_the_lunar_calendar() -> None:
     assert [spring_festival(y) for y in (2026, 2027, 2028)] == [date(2026, 2, 17), date(2027, 2, 6), date(2028, 1, 26)]
 
 
-@pytest.mark.parametrize(("day", "peak"), [
-    (date(2026, 11, 30), False),
-    (date(2026, 12, 1), True),
-    (date(2026, 12, 31), True),
-    (date(2027, 1, 1), True),
-    (date(2027, 2, 5), True),  # 除夕
-    (date(2027, 2, 6), False),  # 正月初一: the period has ended
-    (date(2027, 6, 1), False),
-    (date(2027, 12, 1), True),
-    (date(2028, 1, 25), True),
-    (date(2028, 1, 26), False),  # an early Spring Festival
-    (date(2026, 2, 16), True),  # the winter of 2025-2026
-    (date(2026, 2, 17), False),
-])
+@pytest.mark.parametrize(
+    ("day", "peak"),
+    [
+        (date(2026, 11, 30), False),
+        (date(2026, 12, 1), True),
+        (date(2026, 12, 31), True),
+        (date(2027, 1, 1), True),
+        (date(2027, 2, 5), True),  # 除夕
+        (date(2027, 2, 6), False),  # 正月初一: the period has ended
+        (date(2027, 6, 1), False),
+        (date(2027, 12, 1), True),
+        (date(2028, 1, 25), True),
+        (date(2028, 1, 26), False),  # an early Spring Festival
+        (date(2026, 2, 16), True),  # the winter of 2025-2026
+        (date(2026, 2, 17), False),
+    ],
+)
 def test_the_default_period_runs_from_1_december_to_the_day_before_the_spring_festival(day: date, peak: bool) -> None:
     assert in_peak_period(day, DEFAULT) is peak
 
@@ -53,8 +56,9 @@ def test_other_periods_within_a_year_and_across_the_new_year() -> None:
     assert parse_peak_periods("") == [] and not in_peak_period(date(2027, 12, 25), [])
 
 
-@pytest.mark.parametrize("setting", ["12-01", "12-01..", "13-01..spring-festival", "12-32..01-10",
-                                     "12-01..new-year", "1201..0110"])
+@pytest.mark.parametrize(
+    "setting", ["12-01", "12-01..", "13-01..spring-festival", "12-32..01-10", "12-01..new-year", "1201..0110"]
+)
 def test_a_period_not_written_as_the_setting_says_is_refused(setting: str) -> None:
     with pytest.raises(PeakPeriodInvalid):
         parse_peak_periods(setting)

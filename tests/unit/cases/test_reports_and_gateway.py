@@ -30,14 +30,20 @@ from services.contracts.lifecycle import AcceptanceDecision
 
 
 def test_the_chart_draws_one_group_per_area_with_cjk_labels() -> None:
-    rows = report_figures.report_rows(report_figures.compute_figures(report_figures.ReportFacts(
-        received=Counter({"130402": 4, "130403": 2}), accepted=Counter({"130402": 3}),
-        resolved=Counter({("130403", True): 1}))))
+    rows = report_figures.report_rows(
+        report_figures.compute_figures(
+            report_figures.ReportFacts(
+                received=Counter({"130402": 4, "130403": 2}),
+                accepted=Counter({"130402": 3}),
+                resolved=Counter({("130403", True): 1}),
+            )
+        )
+    )
     png = render_chart("欠薪线索办理情况 2026-Q4", rows)
     image = Image.open(io.BytesIO(png)).convert("RGB")
     assert image.size == (max(640, 140 + 3 * 150), 460)
     counts = Counter(c for _, c in image.getcolors(maxcolors=1_000_000) or [])
-    colours = {tuple(int(h[i:i + 2], 16) for i in (1, 3, 5)) for h in CHART_COLOURS}
+    colours = {tuple(int(h[i : i + 2], 16) for i in (1, 3, 5)) for h in CHART_COLOURS}
     assert colours <= set(counts)
     # An empty period still renders (an axis and the legend, no bars to speak of).
     assert Image.open(io.BytesIO(render_chart("空", []))).format == "PNG"
@@ -47,7 +53,11 @@ def test_a_contract_rule_becomes_a_422_problem() -> None:
     with pytest.raises(Invalid) as caught:
         contract_model(AcceptanceDecision, decided_by="i", decision="reject")
     problem = problem_of(caught.value)
-    assert (problem.status, problem.type, problem.title) == (422, f"{PROBLEM_BASE}validation", "The request is not valid")
+    assert (problem.status, problem.type, problem.title) == (
+        422,
+        f"{PROBLEM_BASE}validation",
+        "The request is not valid",
+    )
     assert "reason" in (problem.detail or "") and problem.errors and problem.errors[0]["field"] == "body"
 
 
@@ -66,7 +76,10 @@ async def test_the_report_workflow_asks_for_the_period_on_its_own_clock() -> Non
         queue = f"test-{uuid.uuid4().hex[:8]}"
         async with Worker(env.client, task_queue=queue, workflows=[ReportWorkflow], activities=[produce]):
             result = await env.client.execute_workflow(
-                ReportWorkflow.run, ReportRequest(kind="quarterly"), id=f"report-{queue}", task_queue=queue,
+                ReportWorkflow.run,
+                ReportRequest(kind="quarterly"),
+                id=f"report-{queue}",
+                task_queue=queue,
                 execution_timeout=timedelta(minutes=1),
             )
     assert result.startswith("R-quarterly-") and asked[0].period is None and asked[0].kind == "quarterly"

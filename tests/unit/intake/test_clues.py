@@ -61,10 +61,20 @@ def test_csv_gives_a_result_per_record() -> None:
 
 
 def test_csv_with_chinese_headers_and_a_byte_order_mark() -> None:
-    aliases = {"worker_name": "姓名", "id_number": "身份证号码", "phone": "联系电话", "employer_name": "用人单位名称",
-               "employer_credit_code": "统一社会信用代码", "project_name": "项目名称", "county_code": "所在区县",
-               "period_start": "欠薪开始日期", "period_end": "欠薪结束日期", "amount_owed": "欠薪金额",
-               "workers_affected": "涉及人数", "description": "投诉内容"}
+    aliases = {
+        "worker_name": "姓名",
+        "id_number": "身份证号码",
+        "phone": "联系电话",
+        "employer_name": "用人单位名称",
+        "employer_credit_code": "统一社会信用代码",
+        "project_name": "项目名称",
+        "county_code": "所在区县",
+        "period_start": "欠薪开始日期",
+        "period_end": "欠薪结束日期",
+        "amount_owed": "欠薪金额",
+        "workers_affected": "涉及人数",
+        "description": "投诉内容",
+    }
     row = {aliases[k]: v for k, v in submission(county_code="邯山区", period_start="2026/6/1").items()}
     row["是否保密"] = "是"
     parsed = parse("\ufeff" + as_csv([row]), "csv")
@@ -102,17 +112,27 @@ def fingerprint(overrides: dict[str, str] | None = None, *, key: bytes | None = 
 
 
 def test_the_same_clue_has_the_same_fingerprint_however_it_is_written() -> None:
-    assert fingerprint() == fingerprint({
-        "id_number": id_number().lower(), "employer_name": "邯郸市某建筑劳务有限责任公司 ",
-        "project_name": "邯山区 某安置房项目", "amount_owed": "18000", "description": "另一种说法：工资一直没有给。",
-        "phone": "13800138000",
-    })
+    assert fingerprint() == fingerprint(
+        {
+            "id_number": id_number().lower(),
+            "employer_name": "邯郸市某建筑劳务有限责任公司 ",
+            "project_name": "邯山区 某安置房项目",
+            "amount_owed": "18000",
+            "description": "另一种说法：工资一直没有给。",
+            "phone": "13800138000",
+        }
+    )
 
 
 @pytest.mark.parametrize(
     "field,value",
-    [("id_number", id_number(seq=452)), ("employer_name", "邯郸市另一建筑劳务有限公司"), ("site_id", "HD-2026-0002"),
-     ("period_start", "2026-06-02"), ("period_end", "2026-09-29")],
+    [
+        ("id_number", id_number(seq=452)),
+        ("employer_name", "邯郸市另一建筑劳务有限公司"),
+        ("site_id", "HD-2026-0002"),
+        ("period_start", "2026-06-02"),
+        ("period_end", "2026-09-29"),
+    ],
 )
 def test_a_different_worker_employer_site_or_period_is_a_different_clue(field: str, value: str) -> None:
     assert fingerprint() != fingerprint({field: value})

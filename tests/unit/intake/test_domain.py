@@ -32,9 +32,14 @@ def code_of(field: str, **overrides: Any) -> str:
 
 
 def test_a_valid_complaint_passes_in_normal_form() -> None:
-    s = validate(id_number=f" {id_number()[:6]} {id_number()[6:14]} {id_number()[14:]} ",
-                 phone="+86 139-1234-5678", amount_owed="18,600元", workers_affected="３",
-                 employer_credit_code=credit_code().lower(), confidential="on")
+    s = validate(
+        id_number=f" {id_number()[:6]} {id_number()[6:14]} {id_number()[14:]} ",
+        phone="+86 139-1234-5678",
+        amount_owed="18,600元",
+        workers_affected="３",
+        employer_credit_code=credit_code().lower(),
+        confidential="on",
+    )
     assert s.id_number == id_number() and s.phone == "13912345678"
     assert s.amount_owed == Decimal("18600.00") and s.workers_affected == 3
     assert s.employer_credit_code == credit_code() and s.confidential
@@ -88,11 +93,15 @@ def test_every_well_formed_id_number_validates(province: str, rest_of_region: in
     assert validate(id_number=number).id_number == number
 
 
-@given(birth=st.dates(min_value=date(1930, 1, 1), max_value=TODAY), seq=st.integers(0, 999),
-       position=st.integers(0, 16), delta=st.integers(1, 9))
+@given(
+    birth=st.dates(min_value=date(1930, 1, 1), max_value=TODAY),
+    seq=st.integers(0, 999),
+    position=st.integers(0, 16),
+    delta=st.integers(1, 9),
+)
 def test_a_single_mistyped_digit_never_passes(birth: date, seq: int, position: int, delta: int) -> None:
     number = id_number("130402", birth, seq)
-    typo = number[:position] + str((int(number[position]) + delta) % 10) + number[position + 1:]
+    typo = number[:position] + str((int(number[position]) + delta) % 10) + number[position + 1 :]
     with pytest.raises(domain.SubmissionInvalid):
         validate(id_number=typo)
 
@@ -102,13 +111,24 @@ def test_residence_permits_of_hong_kong_macao_and_taiwan_residents_validate() ->
         validate(id_number=id_number(region))
 
 
-@pytest.mark.parametrize("phone", ["13800138000", "199 0000 1111", "+8615012345678", "0086-18612345678", "１３９１２３４５６７８"])
+@pytest.mark.parametrize(
+    "phone", ["13800138000", "199 0000 1111", "+8615012345678", "0086-18612345678", "１３９１２３４５６７８"]
+)
 def test_mainland_mobile_numbers_are_read_as_typed(phone: str) -> None:
     assert domain.MOBILE.match(validate(phone=phone).phone)
 
 
-@pytest.mark.parametrize("phone,code", [("", "required"), ("1234", "invalid"), ("12912345678", "invalid"),
-                                        ("139123456789", "invalid"), ("0310-1234567", "invalid"), ("abc", "invalid")])
+@pytest.mark.parametrize(
+    "phone,code",
+    [
+        ("", "required"),
+        ("1234", "invalid"),
+        ("12912345678", "invalid"),
+        ("139123456789", "invalid"),
+        ("0310-1234567", "invalid"),
+        ("abc", "invalid"),
+    ],
+)
 def test_other_phone_numbers_are_refused(phone: str, code: str) -> None:
     error = errors_of(phone=phone)["phone"]
     assert error.code == code and "手机号码" in error.message
@@ -124,7 +144,8 @@ def test_the_credit_code_is_optional_but_checked_when_given() -> None:
     assert validate(employer_credit_code="").employer_credit_code is None
     assert validate(employer_credit_code=None).employer_credit_code is None
     assert code_of("employer_credit_code", employer_credit_code=wrong_check(credit_code(), uscc._alphabet)) == (
-        "check_digit")
+        "check_digit"
+    )
     assert code_of("employer_credit_code", employer_credit_code="9113040") == "length"
     assert code_of("employer_credit_code", employer_credit_code="91130400MA07ABCDIO") == "format"
 
@@ -140,9 +161,19 @@ def test_the_bank_card_is_optional_and_luhn_checked() -> None:
 
 @pytest.mark.parametrize(
     "amount,code",
-    [("", "required"), ("0", "not_positive"), ("-5", "not_positive"), ("0.00", "not_positive"), ("abc", "invalid"),
-     ("NaN", "invalid"), ("Infinity", "invalid"), ("10000000.01", "too_large"), ("1e9", "too_large"),
-     ("12.345", "precision"), (True, "invalid")],
+    [
+        ("", "required"),
+        ("0", "not_positive"),
+        ("-5", "not_positive"),
+        ("0.00", "not_positive"),
+        ("abc", "invalid"),
+        ("NaN", "invalid"),
+        ("Infinity", "invalid"),
+        ("10000000.01", "too_large"),
+        ("1e9", "too_large"),
+        ("12.345", "precision"),
+        (True, "invalid"),
+    ],
 )
 def test_amounts_are_refused_with_the_reason(amount: Any, code: str) -> None:
     assert code_of("amount_owed", amount_owed=amount) == code
@@ -150,9 +181,17 @@ def test_amounts_are_refused_with_the_reason(amount: Any, code: str) -> None:
 
 @pytest.mark.parametrize(
     "amount,expected",
-    [("18600", "18600.00"), ("18,600元", "18600.00"), ("￥1,234.5", "1234.50"), ("１２００", "1200.00"),
-     (Decimal("0.01"), "0.01"), (9600, "9600.00"), (18600.5, "18600.50"), ("10000000", "10000000.00"),
-     ("12.340", "12.34")],
+    [
+        ("18600", "18600.00"),
+        ("18,600元", "18600.00"),
+        ("￥1,234.5", "1234.50"),
+        ("１２００", "1200.00"),
+        (Decimal("0.01"), "0.01"),
+        (9600, "9600.00"),
+        (18600.5, "18600.50"),
+        ("10000000", "10000000.00"),
+        ("12.340", "12.34"),
+    ],
 )
 def test_amounts_are_read_leniently_and_kept_exact(amount: Any, expected: str) -> None:
     assert validate(amount_owed=amount).amount_owed == Decimal(expected)
@@ -194,8 +233,12 @@ def test_violations_older_than_two_years_are_accepted_but_marked_for_rejection()
     assert old.stale_for_rejection
     assert not validate(period_start="2024-01-01", period_end="2024-11-28").stale_for_rejection
     # The limit is configuration: a three-year deployment does not mark it.
-    longer = validation.validate_submission(submission(period_start="2024-01-01", period_end="2024-11-27"),
-                                        counties=COUNTIES, today=TODAY, stale_after_years=3)
+    longer = validation.validate_submission(
+        submission(period_start="2024-01-01", period_end="2024-11-27"),
+        counties=COUNTIES,
+        today=TODAY,
+        stale_after_years=3,
+    )
     assert not longer.stale_for_rejection
 
 
@@ -284,14 +327,23 @@ def test_every_failing_field_is_reported_at_once_in_both_languages() -> None:
 
 def test_the_api_model_accepts_what_the_rules_then_judge() -> None:
     body = domain.ComplaintSubmissionIn.model_validate(submission(amount_owed="18,600元", workers_affected="3"))
-    s = validation.validate_submission(body.model_dump(mode="json", exclude={"evidence"}), counties=COUNTIES, today=TODAY)
+    s = validation.validate_submission(
+        body.model_dump(mode="json", exclude={"evidence"}), counties=COUNTIES, today=TODAY
+    )
     assert s.amount_owed == Decimal("18600.00")
 
 
 def test_site_registration() -> None:
     site = validation.validate_site_registration(
-        {"site_id": "HD-2026-0001", "name": " 邯山区某安置房项目 ", "county_code": "130402", "address": "人民路1号",
-         "owner_credit_code": credit_code().lower(), "general_contractor": "", "general_contractor_credit_code": None},
+        {
+            "site_id": "HD-2026-0001",
+            "name": " 邯山区某安置房项目 ",
+            "county_code": "130402",
+            "address": "人民路1号",
+            "owner_credit_code": credit_code().lower(),
+            "general_contractor": "",
+            "general_contractor_credit_code": None,
+        },
         counties=COUNTIES,
     )
     assert site.name == "邯山区某安置房项目" and site.owner_credit_code == credit_code()
@@ -303,12 +355,22 @@ def test_site_registration() -> None:
 def test_site_registration_names_each_bad_field() -> None:
     with pytest.raises(domain.SubmissionInvalid) as caught:
         validation.validate_site_registration(
-            {"site_id": "x", "name": "", "county_code": "999999", "address": "路",
-             "general_contractor_credit_code": wrong_check(credit_code(), "0123456789")},
+            {
+                "site_id": "x",
+                "name": "",
+                "county_code": "999999",
+                "address": "路",
+                "general_contractor_credit_code": wrong_check(credit_code(), "0123456789"),
+            },
             counties=COUNTIES,
         )
     assert {e.field for e in caught.value.errors} == {
-        "site_id", "name", "county_code", "address", "general_contractor_credit_code"}
+        "site_id",
+        "name",
+        "county_code",
+        "address",
+        "general_contractor_credit_code",
+    }
 
 
 def test_intake_judges_dates_on_the_china_date(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -320,8 +382,14 @@ def test_intake_judges_dates_on_the_china_date(monkeypatch: pytest.MonkeyPatch) 
             return cls(2026, 6, 30, 17, 0, tzinfo=tz)
 
     monkeypatch.setattr(submissions, "datetime", EveningInUtc)
-    intake = submissions.Intake(pool=None, cipher=None, reference_key=b"", counties=dict(COUNTIES),  # type: ignore[arg-type]
-                                complaints_per_ip_per_hour=1, complaints_per_phone_per_day=1)
+    intake = submissions.Intake(
+        pool=None,
+        cipher=None,
+        reference_key=b"",
+        counties=dict(COUNTIES),  # type: ignore[arg-type]
+        complaints_per_ip_per_hour=1,
+        complaints_per_phone_per_day=1,
+    )
     # 17:00 UTC on 30 June is 1 July in China: a period that ended on 30 June 2024 is now past the limit.
     assert intake.today() == date(2026, 7, 1)
     assert intake.validate(submission(period_start="2024-01-01", period_end="2024-06-30")).stale_for_rejection

@@ -33,8 +33,9 @@ def s3_endpoint() -> Iterator[str]:
 
 
 def s3_store(endpoint: str, bucket: str, **options: Any) -> S3EvidenceStore:
-    store = S3EvidenceStore(endpoint_url=endpoint, bucket=bucket, access_key="minio", secret_key="minio-secret",
-                            **options)
+    store = S3EvidenceStore(
+        endpoint_url=endpoint, bucket=bucket, access_key="minio", secret_key="minio-secret", **options
+    )
     if not store.client.bucket_exists(bucket):
         store.client.make_bucket(bucket)
     return store
@@ -154,8 +155,13 @@ def test_a_request_the_store_refuses_for_a_while_is_sent_again(s3_endpoint: str,
         assert len(proxy.refused) == 3 and store.get(ref.sha256) == PNG
         # With no retries left, the refusal reaches the caller.
         proxy.failures += 2
-        impatient = S3EvidenceStore(endpoint_url=f"http://127.0.0.1:{proxy.server_address[1]}", bucket=bucket,
-                                    access_key="minio", secret_key="minio-secret", http=http_client(retries=1))
+        impatient = S3EvidenceStore(
+            endpoint_url=f"http://127.0.0.1:{proxy.server_address[1]}",
+            bucket=bucket,
+            access_key="minio",
+            secret_key="minio-secret",
+            http=http_client(retries=1),
+        )
         with pytest.raises(urllib3.exceptions.MaxRetryError):
             impatient.get(ref.sha256)
     finally:
@@ -177,11 +183,19 @@ class RecordingPool(urllib3.PoolManager):
 
 def test_the_s3_store_addresses_buckets_both_ways() -> None:
     sha = hashlib.sha256(b"x").hexdigest()
-    for addressing, url in (("virtual", f"http://anxin.minio.local:9000/evidence/{sha[:2]}/{sha[2:4]}/{sha}"),
-                            ("path", f"http://minio.local:9000/anxin/evidence/{sha[:2]}/{sha[2:4]}/{sha}")):
+    for addressing, url in (
+        ("virtual", f"http://anxin.minio.local:9000/evidence/{sha[:2]}/{sha[2:4]}/{sha}"),
+        ("path", f"http://minio.local:9000/anxin/evidence/{sha[:2]}/{sha[2:4]}/{sha}"),
+    ):
         pool = RecordingPool()
-        store = S3EvidenceStore(endpoint_url="http://minio.local:9000", bucket="anxin", access_key="minio",
-                                secret_key="minio-secret", addressing=addressing, http=pool)
+        store = S3EvidenceStore(
+            endpoint_url="http://minio.local:9000",
+            bucket="anxin",
+            access_key="minio",
+            secret_key="minio-secret",
+            addressing=addressing,
+            http=pool,
+        )
         assert store.ref(sha) is None
         assert pool.urls == [url]
     with pytest.raises(ValueError):

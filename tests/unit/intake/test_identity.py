@@ -51,7 +51,8 @@ def test_keyed_references_are_stable_per_key_and_reveal_nothing() -> None:
 
 def test_keyed_references_match_the_ones_every_service_uses() -> None:
     assert identifiers.keyed_reference("13912345678", KEY, prefix="phone") == crypto.keyed_reference(
-        "13912345678", KEY, prefix="phone")
+        "13912345678", KEY, prefix="phone"
+    )
 
 
 @given(st.text(alphabet="0123456789", min_size=11, max_size=18), st.binary(min_size=32, max_size=32))
@@ -95,7 +96,9 @@ def test_numbers_as_typed_are_read_back() -> None:
 
 def test_employer_names_normalise_to_one_key() -> None:
     key = identifiers.normalise_employer_name
-    assert key("邯郸市 某建筑劳务有限责任公司") == key("邯郸市某建筑劳务有限公司") == key("邯郸市某建筑劳务（有限公司）")
+    assert (
+        key("邯郸市 某建筑劳务有限责任公司") == key("邯郸市某建筑劳务有限公司") == key("邯郸市某建筑劳务（有限公司）")
+    )
     assert key("ＡＢＣ建筑有限公司") == key("abc 建筑有限公司") == key("A.B.C.建筑有限公司")
     assert key("某某股份有限公司") == key("某某股份公司")
     assert key("某某劳务有限公司") != key("某某建筑有限公司")

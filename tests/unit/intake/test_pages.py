@@ -11,8 +11,14 @@ import pytest
 
 from services.intake import domain, pages
 
-SITE = {"site_id": "HD-2026-0001", "name": "邯山区某安置房项目", "county_code": "130402", "county_name": "邯山区",
-        "address": "人民路1号", "general_contractor": "某建工集团有限公司"}
+SITE = {
+    "site_id": "HD-2026-0001",
+    "name": "邯山区某安置房项目",
+    "county_code": "130402",
+    "county_name": "邯山区",
+    "address": "人民路1号",
+    "general_contractor": "某建工集团有限公司",
+}
 
 
 class Inputs(HTMLParser):
@@ -34,8 +40,9 @@ def controls(html: str) -> dict[str, str]:
     return parser.names
 
 
-def form(site: dict[str, str] | None = None, values: dict[str, str] | None = None,
-         errors: dict[str, str] | None = None) -> str:
+def form(
+    site: dict[str, str] | None = None, values: dict[str, str] | None = None, errors: dict[str, str] | None = None
+) -> str:
     return pages.render_form(site, domain.DEFAULT_COUNTIES, values or {}, errors or {}, today=date(2026, 11, 28))
 
 
@@ -70,8 +77,15 @@ def test_errors_are_shown_next_to_their_fields_in_chinese() -> None:
 
 
 def test_the_workers_values_are_kept() -> None:
-    values = {"worker_name": "王五", "phone": "12", "description": "六月到九月的工资没发。", "county_code": "130481",
-              "period_start": "2026-06-01", "confidential": "true", "form_token": "token-1"}
+    values = {
+        "worker_name": "王五",
+        "phone": "12",
+        "description": "六月到九月的工资没发。",
+        "county_code": "130481",
+        "period_start": "2026-06-01",
+        "confidential": "true",
+        "form_token": "token-1",
+    }
     html = form(values=values, errors={"phone": "手机号码不对"})
     assert 'value="王五"' in html and 'value="12"' in html and 'value="2026-06-01"' in html
     assert ">六月到九月的工资没发。</textarea>" in html and 'value="130481" selected' in html
@@ -86,9 +100,9 @@ def test_every_page_has_a_fresh_form_token() -> None:
 
 def test_the_folded_bank_card_opens_when_it_holds_a_value_or_an_error() -> None:
     folded = re.search(r"<details.*?</details>", form(), re.S)
-    assert folded is not None and 'name="bank_card"' in folded.group(0) and "<details class=\"more\">" in folded.group(0)
-    assert "<details class=\"more\" open>" in form(errors={"bank_card": "银行卡号有误"})
-    assert "<details class=\"more\" open>" in form(values={"bank_card": "6222"})
+    assert folded is not None and 'name="bank_card"' in folded.group(0) and '<details class="more">' in folded.group(0)
+    assert '<details class="more" open>' in form(errors={"bank_card": "银行卡号有误"})
+    assert '<details class="more" open>' in form(values={"bank_card": "6222"})
 
 
 def test_every_field_a_clerk_or_test_fills_is_visible_without_unfolding() -> None:
@@ -98,8 +112,14 @@ def test_every_field_a_clerk_or_test_fills_is_visible_without_unfolding() -> Non
 
 
 def test_errors_of_fields_not_on_the_page_are_listed_at_the_top() -> None:
-    html = form(SITE, errors={"site_id": "项目编号不正确，请重新扫码 / bad", "county_code": "请选择所在区县",
-                              "_form": "提交次数过多，请稍后再试"})
+    html = form(
+        SITE,
+        errors={
+            "site_id": "项目编号不正确，请重新扫码 / bad",
+            "county_code": "请选择所在区县",
+            "_form": "提交次数过多，请稍后再试",
+        },
+    )
     alert = re.search(r'<div class="alert".*?</div>', html, re.S)
     assert alert is not None
     assert "提交次数过多" in alert.group(0) and "项目编号不正确，请重新扫码" in alert.group(0)
@@ -108,15 +128,19 @@ def test_errors_of_fields_not_on_the_page_are_listed_at_the_top() -> None:
 
 def test_everything_the_worker_typed_is_escaped() -> None:
     attack = '"><script>alert(1)</script>'
-    html = form(SITE | {"name": attack}, values={"worker_name": attack, "description": "</textarea>" + attack},
-                errors={"phone": attack})
+    html = form(
+        SITE | {"name": attack},
+        values={"worker_name": attack, "description": "</textarea>" + attack},
+        errors={"phone": attack},
+    )
     assert "<script>alert(1)</script>" not in html and "</textarea><script>" not in html
     assert "&lt;script&gt;" in html and "&#34;&gt;" in html
 
 
 def test_the_action_and_limits_are_configurable() -> None:
-    html = pages.render_form(None, {"130102": "长安区"}, {}, {}, action="/other/form", max_files=3,
-                             max_bytes=5 * 1024 * 1024)
+    html = pages.render_form(
+        None, {"130102": "长安区"}, {}, {}, action="/other/form", max_files=3, max_bytes=5 * 1024 * 1024
+    )
     assert 'action="/other/form"' in html and 'enctype="multipart/form-data"' in html
     assert "最多 3 个，每个不超过 5MB" in html and "长安区" in html and "邯山区" not in html
 
@@ -148,8 +172,12 @@ def test_the_pages_are_small() -> None:
 
 
 def test_no_inline_script_or_style_the_pages_policy_would_block() -> None:
-    for html in (form(SITE), pages.render_submitted("TS-20261128-ABCDEF", "K7QM-3ZPA"), pages.render_status_form(),
-                 pages.render_status({"complaint_id": "TS-20261128-ABCDEF"})):
+    for html in (
+        form(SITE),
+        pages.render_submitted("TS-20261128-ABCDEF", "K7QM-3ZPA"),
+        pages.render_status_form(),
+        pages.render_status({"complaint_id": "TS-20261128-ABCDEF"}),
+    ):
         assert not re.search(r"<script(?![^>]*\bsrc=)", html) and "<style" not in html and " style=" not in html
         assert " on" not in re.sub(r'"[^"]*"', '""', "".join(re.findall(r"<[^>]+>", html)))
 
@@ -163,22 +191,29 @@ def test_the_submitted_page_shows_both_numbers_large_and_how_to_follow() -> None
 
 
 def test_the_status_form_keeps_the_number_but_never_the_code() -> None:
-    html = pages.render_status_form({"complaint_id": "TS-20261128-ABCDEF", "tracking_code": "W4XY-8RTB"},
-                                    "投诉编号或查询码不正确 / not found")
+    html = pages.render_status_form(
+        {"complaint_id": "TS-20261128-ABCDEF", "tracking_code": "W4XY-8RTB"}, "投诉编号或查询码不正确 / not found"
+    )
     assert 'value="TS-20261128-ABCDEF"' in html and "W4XY-8RTB" not in html
     assert "投诉编号或查询码不正确" in html and "not found" not in html
     assert 'action="/status"' in html and controls(html).keys() == {"complaint_id", "tracking_code"}
 
 
 def test_the_status_page_tells_the_story_in_plain_language() -> None:
-    html = pages.render_status({
-        "complaint_id": "TS-20261128-ABCDEF", "stage": "in_case", "case_stage": "payment", "overdue": True,
-        "next_deadline": "2026-12-05T16:30:00+00:00", "closure_reason": None,
-        "timeline": [
-            {"at": "2026-11-28T17:00:00+00:00", "kind": "complaint.submitted", "text": "投诉已提交，系统已登记。"},
-            {"at": datetime(2026, 12, 1, 2, 0, tzinfo=UTC), "kind": "complaint.accepted", "text": "已受理。"},
-        ],
-    })
+    html = pages.render_status(
+        {
+            "complaint_id": "TS-20261128-ABCDEF",
+            "stage": "in_case",
+            "case_stage": "payment",
+            "overdue": True,
+            "next_deadline": "2026-12-05T16:30:00+00:00",
+            "closure_reason": None,
+            "timeline": [
+                {"at": "2026-11-28T17:00:00+00:00", "kind": "complaint.submitted", "text": "投诉已提交，系统已登记。"},
+                {"at": datetime(2026, 12, 1, 2, 0, tzinfo=UTC), "kind": "complaint.accepted", "text": "已受理。"},
+            ],
+        }
+    )
     assert "已受理，正在调查处理" in html and "等待用人单位在期限内支付工资" in html
     assert "2026-12-06" in html  # deadlines and events are dated in China's time
     assert "已超过办理期限" in html
@@ -193,8 +228,9 @@ def test_every_closure_reason_has_words(reason: str) -> None:
 
 
 def test_a_status_view_from_the_intake_record_alone_renders() -> None:
-    html = pages.render_status({"complaint_id": "TS-20261128-ABCDEF", "stage": "received",
-                                "stage_text": "已收到，等待受理", "timeline": []})
+    html = pages.render_status(
+        {"complaint_id": "TS-20261128-ABCDEF", "stage": "received", "stage_text": "已收到，等待受理", "timeline": []}
+    )
     assert "已收到，等待受理" in html and "暂无记录" in html
 
 

@@ -14,8 +14,13 @@ from pypdf.generic import ContentStream
 
 from services.intake import posters
 
-SITE = {"site_id": "HD-2026-0001", "name": "邯山区某安置房项目", "county_name": "邯山区", "address": "人民路1号",
-        "general_contractor": "某建工集团有限公司"}
+SITE = {
+    "site_id": "HD-2026-0001",
+    "name": "邯山区某安置房项目",
+    "county_name": "邯山区",
+    "address": "人民路1号",
+    "general_contractor": "某建工集团有限公司",
+}
 URL = "https://anxin.example/?site=HD-2026-0001"
 POINTS_PER_MM = 72 / 25.4
 
@@ -56,8 +61,13 @@ def test_the_pngs_code_is_this_sites_form_module_for_module(png: Image.Image) ->
     left, top, box = posters.png_qr_box(URL)
     assert box >= 10  # big enough to scan from a step back
     grey = png.convert("L")
-    sampled = [[grey.getpixel((left + x * box + box // 2, top + y * box + box // 2)) < 128  # type: ignore[operator]
-                for x in range(len(expected))] for y in range(len(expected))]
+    sampled = [
+        [
+            grey.getpixel((left + x * box + box // 2, top + y * box + box // 2)) < 128  # type: ignore[operator]
+            for x in range(len(expected))
+        ]
+        for y in range(len(expected))
+    ]
     assert sampled == expected
 
 
@@ -68,8 +78,17 @@ def test_the_pngs_code_scans(png: Image.Image) -> None:
 def test_the_pdf_carries_the_chinese_text(pdf: PdfReader) -> None:
     assert len(pdf.pages) == 1
     text = pdf.pages[0].extract_text()
-    for expected in ("欠薪投诉", "扫码即诉", "邯山区某安置房项目", "邯山区 人民路1号", "总包单位：某建工集团有限公司",
-                     "项目编号：HD-2026-0001", "用手机扫描上方二维码", "12333", URL):
+    for expected in (
+        "欠薪投诉",
+        "扫码即诉",
+        "邯山区某安置房项目",
+        "邯山区 人民路1号",
+        "总包单位：某建工集团有限公司",
+        "项目编号：HD-2026-0001",
+        "用手机扫描上方二维码",
+        "12333",
+        URL,
+    ):
         assert expected in text, expected
     assert pdf.metadata is not None and "扫码即诉" in str(pdf.metadata.title)
 

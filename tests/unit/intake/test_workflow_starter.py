@@ -23,9 +23,16 @@ HENAN = LifecycleConfig.model_validate({"province": "henan"})
 
 def submitted(n: int) -> EventEnvelope:
     complaint_id = f"TS-20261129-{n:06d}"
-    return EventEnvelope.wrap(complaint_submitted(
-        complaint_id, employer=f"测试建筑劳务有限公司{n}", project="丛台区测试安置房项目",
-        submitted_at=datetime(2026, 11, 29, tzinfo=UTC)), subject=complaint_id, producer="intake")
+    return EventEnvelope.wrap(
+        complaint_submitted(
+            complaint_id,
+            employer=f"测试建筑劳务有限公司{n}",
+            project="丛台区测试安置房项目",
+            submitted_at=datetime(2026, 11, 29, tzinfo=UTC),
+        ),
+        subject=complaint_id,
+        producer="intake",
+    )
 
 
 class FakeTemporal:
@@ -66,8 +73,13 @@ def test_a_poll_is_started_concurrently_and_each_event_is_recorded_once() -> Non
     starter.client = temporal  # type: ignore[assignment]
 
     # An event of a type the starter does not handle, and one of a type nobody knows, start nothing.
-    starter.prepare([*events, EventEnvelope.wrap(Counted(n=1), subject="x", producer="test"),
-                     EventEnvelope(type="complaint.withdrawn", subject="x", producer="intake")])
+    starter.prepare(
+        [
+            *events,
+            EventEnvelope.wrap(Counted(n=1), subject="x", producer="test"),
+            EventEnvelope(type="complaint.withdrawn", subject="x", producer="intake"),
+        ]
+    )
     assert sorted(temporal.started) == sorted([ids[0], ids[3], ids[4]])
 
     conn = FakeConnection()
@@ -82,7 +94,9 @@ def test_a_poll_is_started_concurrently_and_each_event_is_recorded_once() -> Non
 
 def test_an_event_that_cannot_become_a_workflow_is_left_to_the_handler() -> None:
     starter = WorkflowStarter(ServiceSettings(), lambda: HENAN)
-    broken = EventEnvelope(type="complaint.submitted", subject="TS-1", producer="intake", payload={"complaint_id": "TS-1"})
+    broken = EventEnvelope(
+        type="complaint.submitted", subject="TS-1", producer="intake", payload={"complaint_id": "TS-1"}
+    )
     unknown = EventEnvelope(type="complaint.withdrawn", subject="TS-1", producer="intake")
     starter.prepare([broken, unknown])  # nothing to start, nothing raised
     with pytest.raises(ValidationError, match="employer_name_key"):
@@ -105,8 +119,13 @@ def test_an_event_that_cannot_become_a_workflow_is_left_to_the_handler() -> None
     ],
 )
 def test_the_workflow_input_counts_the_whole_months_owed(period: tuple[date, date], months: int) -> None:
-    event = complaint_submitted("TS-20261129-000001", employer="测试建筑劳务有限公司", project="丛台区测试安置房项目",
-                                submitted_at=datetime(2026, 11, 29, tzinfo=UTC), period=period)
+    event = complaint_submitted(
+        "TS-20261129-000001",
+        employer="测试建筑劳务有限公司",
+        project="丛台区测试安置房项目",
+        submitted_at=datetime(2026, 11, 29, tzinfo=UTC),
+        period=period,
+    )
     workflow_input = complaint_input(event, LifecycleConfig.model_validate({"province": "henan"}))
     assert workflow_input.months_owed == months
     assert workflow_input.owed_until == period[1]

@@ -53,24 +53,48 @@ class FakeMonitoring:
     async def check_month(self, request: CheckMonthRequest) -> CheckMonthResult:
         self.checks.append((request.month, request.reason))
         project = self.project_in(request.month)
-        summary = summarise_month(request.month, self.rosters.get(request.month), self.payrolls.get(request.month),
-                                  tolerance=Decimal("0.3"))
-        plan = plan_warnings(request.month, check_month(project, summary, self.rules),
-                             [w.known for w in self.warnings], self.rules)
+        summary = summarise_month(
+            request.month, self.rosters.get(request.month), self.payrolls.get(request.month), tolerance=Decimal("0.3")
+        )
+        plan = plan_warnings(
+            request.month, check_month(project, summary, self.rules), [w.known for w in self.warnings], self.rules
+        )
         for resolved in plan.resolved:
             for i, w in enumerate(self.warnings):
                 if w.known.warning_id == resolved:
                     self.warnings[i] = StoredWarning(
-                        KnownWarning(w.known.warning_id, w.known.month, w.known.check, w.known.months_failing,
-                                     WarningResolution.CHECK_PASSED), w.level)
+                        KnownWarning(
+                            w.known.warning_id,
+                            w.known.month,
+                            w.known.check,
+                            w.known.months_failing,
+                            WarningResolution.CHECK_PASSED,
+                        ),
+                        w.level,
+                    )
         for new in plan.raised:
-            self.warnings.append(StoredWarning(KnownWarning(
-                f"WRN-{request.month:%Y%m}-{new.check.value}", request.month, new.check, new.months_failing, None),
-                new.level))
-        return CheckMonthResult(planned_end_date=project.planned_end_date,
-                                raised=[w.check.value for w in plan.raised], resolved=plan.resolved)
+            self.warnings.append(
+                StoredWarning(
+                    KnownWarning(
+                        f"WRN-{request.month:%Y%m}-{new.check.value}",
+                        request.month,
+                        new.check,
+                        new.months_failing,
+                        None,
+                    ),
+                    new.level,
+                )
+            )
+        return CheckMonthResult(
+            planned_end_date=project.planned_end_date,
+            raised=[w.check.value for w in plan.raised],
+            resolved=plan.resolved,
+        )
 
     def raised(self, check: WarningCheck | None = None) -> list[tuple[str, str, bool]]:
         """(month, level, open) of each warning raised, of one check or all."""
-        return [(f"{w.known.month:%Y-%m}", w.level.value, w.known.resolution is None) for w in self.warnings
-                if check is None or w.known.check is check]
+        return [
+            (f"{w.known.month:%Y-%m}", w.level.value, w.known.resolution is None)
+            for w in self.warnings
+            if check is None or w.known.check is check
+        ]

@@ -56,8 +56,9 @@ def parse(data: bytes, kind: FeedKind, fmt: Any = "csv", month: date = OCTOBER) 
 
 
 def test_a_payroll_csv_with_a_bom_and_chinese_headers_names_workers_by_keyed_reference_only() -> None:
-    data = csv_of(["身份证号码", "姓名", "实发金额"], [[ZHANG, "张三丰", "6,800.00"], [LI.lower(), "李四", "¥5200"]],
-                  bom=True)
+    data = csv_of(
+        ["身份证号码", "姓名", "实发金额"], [[ZHANG, "张三丰", "6,800.00"], [LI.lower(), "李四", "¥5200"]], bom=True
+    )
     first, second = parse(data, FeedKind.PAYROLL)
     assert first.errors == [] and first.worker == FeedWorker(reference(ZHANG), "张*丰", amount=Decimal("6800.00"))
     assert second.worker == FeedWorker(reference(LI), "李*", amount=Decimal("5200.00"))  # a lower-case x is read
@@ -67,20 +68,28 @@ def test_a_payroll_csv_with_a_bom_and_chinese_headers_names_workers_by_keyed_ref
 
 
 def test_an_attendance_csv_with_english_headers_in_another_order_and_quoted_cells() -> None:
-    data = csv_of(["days", "name", "id_number", "team"], [["21.5", "王 五", f" {WANG} ", "钢筋班, 二组"],
-                                                          ["22", '王"大"锤', ZHANG, "木工班"]])
+    data = csv_of(
+        ["days", "name", "id_number", "team"],
+        [["21.5", "王 五", f" {WANG} ", "钢筋班, 二组"], ["22", '王"大"锤', ZHANG, "木工班"]],
+    )
     assert b'"\xe7\x8e\x8b""' in data  # the quote in the name is a quoted CSV cell
     first, second = parse(data, FeedKind.ATTENDANCE)
     assert first.worker == FeedWorker(reference(WANG), "王*", days=Decimal("21.5"))
-    assert second.worker is not None and second.worker.days == Decimal(22) and second.worker.name_masked == '王***锤'
+    assert second.worker is not None and second.worker.days == Decimal(22) and second.worker.name_masked == "王***锤"
 
 
 def test_bad_id_numbers_are_refused_without_repeating_them() -> None:
     wrong_check = ZHANG[:-1] + ("0" if ZHANG[-1] != "0" else "1")
     no_birth = id_number("13040319851332003")
     future = id_number("13040320990101003")
-    for number, code in [("", "required"), (ZHANG[:15], "length"), ("1304031985061200AB", "format"),
-                         (wrong_check, "check_digit"), (no_birth, "birth_date"), (future, "birth_date")]:
+    for number, code in [
+        ("", "required"),
+        (ZHANG[:15], "length"),
+        ("1304031985061200AB", "format"),
+        (wrong_check, "check_digit"),
+        (no_birth, "birth_date"),
+        (future, "birth_date"),
+    ]:
         value, error = check_id_number(number, today=TODAY)
         assert value is None and error is not None and error.code == code, number
         assert not number or number not in error.message
@@ -90,25 +99,47 @@ def test_bad_id_numbers_are_refused_without_repeating_them() -> None:
 
 
 def test_negative_zero_and_unreadable_amounts_and_days_are_refused() -> None:
-    rows = parse(csv_of(["id_number", "name", "amount"], [[ZHANG, "张三", "-100"], [LI, "李四", "0"],
-                                                          [WANG, "王五", "很多"], [id_number("13040319700101001"), "赵六",
-                                                                                   "300000"]]), FeedKind.PAYROLL)
+    rows = parse(
+        csv_of(
+            ["id_number", "name", "amount"],
+            [
+                [ZHANG, "张三", "-100"],
+                [LI, "李四", "0"],
+                [WANG, "王五", "很多"],
+                [id_number("13040319700101001"), "赵六", "300000"],
+            ],
+        ),
+        FeedKind.PAYROLL,
+    )
     assert [[(e.field, e.code) for e in r.errors] for r in rows] == [
-        [("amount", "amount")], [("amount", "amount")], [("amount", "amount")], [("amount", "too_large")]]
-    days = parse(csv_of(["id_number", "name", "days"], [[ZHANG, "张三", "32"], [LI, "李四", "0"], [WANG, "王五", "1.3"]]),
-                 FeedKind.ATTENDANCE)
+        [("amount", "amount")],
+        [("amount", "amount")],
+        [("amount", "amount")],
+        [("amount", "too_large")],
+    ]
+    days = parse(
+        csv_of(["id_number", "name", "days"], [[ZHANG, "张三", "32"], [LI, "李四", "0"], [WANG, "王五", "1.3"]]),
+        FeedKind.ATTENDANCE,
+    )
     assert [[e.code for e in r.errors] for r in days] == [["range"], ["range"], ["format"]]
-    february = parse(csv_of(["id_number", "name", "days"], [[ZHANG, "张三", "29"]]), FeedKind.ATTENDANCE,
-                     month=date(2026, 2, 1))
+    february = parse(
+        csv_of(["id_number", "name", "days"], [[ZHANG, "张三", "29"]]), FeedKind.ATTENDANCE, month=date(2026, 2, 1)
+    )
     assert [e.code for e in february[0].errors] == ["range"]
 
 
 def test_the_same_worker_twice_in_a_file_is_an_error_on_the_second_row() -> None:
-    rows = parse(csv_of(["id_number", "name", "amount"], [[ZHANG, "张三", "100"], [LI, "李四", "100"],
-                                                          [ZHANG.replace("0", "０", 1), "张三", "200"]]), FeedKind.PAYROLL)
+    rows = parse(
+        csv_of(
+            ["id_number", "name", "amount"],
+            [[ZHANG, "张三", "100"], [LI, "李四", "100"], [ZHANG.replace("0", "０", 1), "张三", "200"]],
+        ),
+        FeedKind.PAYROLL,
+    )
     assert rows[0].worker and rows[1].worker and rows[2].worker is None
     assert [(e.code, e.message) for e in rows[2].errors] == [
-        ("duplicate", "同一工人在第1行已列出 / the same worker is on row 1")]
+        ("duplicate", "同一工人在第1行已列出 / the same worker is on row 1")
+    ]
 
 
 def test_a_file_without_a_feeds_columns_is_refused_whole() -> None:
@@ -141,8 +172,9 @@ def test_the_month_is_yyyy_mm_begun_and_not_before_2020() -> None:
 
 
 def worker(number: str, *, amount: str | None = None, days: str | None = None) -> FeedWorker:
-    return FeedWorker(reference(number), "某*", amount=Decimal(amount) if amount else None,
-                      days=Decimal(days) if days else None)
+    return FeedWorker(
+        reference(number), "某*", amount=Decimal(amount) if amount else None, days=Decimal(days) if days else None
+    )
 
 
 def test_two_files_saying_the_same_digest_alike_and_a_correction_says_what_changed() -> None:
@@ -156,8 +188,12 @@ def test_two_files_saying_the_same_digest_alike_and_a_correction_says_what_chang
 def test_the_month_summary_counts_the_unpaid_the_unrostered_and_pay_short_of_days() -> None:
     fourth = id_number("13040319700101001")
     roster = [worker(ZHANG, days="20"), worker(LI, days="20"), worker(WANG, days="10"), worker(fourth, days="22")]
-    payroll = [worker(ZHANG, amount="6000.00"), worker(LI, amount="4000.00"), worker(WANG, amount="3000.00"),
-               worker(id_number("13040319800101002"), amount="2500.00")]
+    payroll = [
+        worker(ZHANG, amount="6000.00"),
+        worker(LI, amount="4000.00"),
+        worker(WANG, amount="3000.00"),
+        worker(id_number("13040319800101002"), amount="2500.00"),
+    ]
     summary = summarise_month(OCTOBER, roster, payroll, tolerance=Decimal("0.3"))
     # Day rates 300, 200, 300: the median is 300; 70% of it is 210 a day, so Li's 20 days need 4,200.
     assert summary.day_rate == Decimal("300.00")
@@ -166,10 +202,14 @@ def test_the_month_summary_counts_the_unpaid_the_unrostered_and_pay_short_of_day
     assert [w.person_ref for w in summary.on_roster_not_paid] == [reference(fourth)]
     assert len(summary.paid_not_on_roster) == 1
     assert [(s.worker.person_ref, s.expected_at_least) for s in summary.pay_shortfalls] == [
-        (reference(LI), Decimal("4200.00"))]
+        (reference(LI), Decimal("4200.00"))
+    ]
     figures = summary.as_dict()
-    assert (figures["workers_on_roster_not_paid"], figures["workers_paid_not_on_roster"], figures["pay_mismatches"]) == (
-        1, 1, 1)
+    assert (
+        figures["workers_on_roster_not_paid"],
+        figures["workers_paid_not_on_roster"],
+        figures["pay_mismatches"],
+    ) == (1, 1, 1)
     # A looser tolerance lets Li's pay pass.
     assert summarise_month(OCTOBER, roster, payroll, tolerance=Decimal("0.4")).pay_shortfalls == []
 

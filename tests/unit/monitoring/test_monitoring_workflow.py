@@ -32,31 +32,52 @@ from services.monitoring.monitoring_workflow import (
 from tests.unit.monitoring.fake_checks import FakeMonitoring
 from tests.unit.monitoring.test_check_rules import PAID, ROSTER, project, worker
 
-NOV, DEC, JAN, FEB, MAR, APR = (date(2026, 11, 1), date(2026, 12, 1), date(2027, 1, 1), date(2027, 2, 1),
-                                date(2027, 3, 1), date(2027, 4, 1))
+NOV, DEC, JAN, FEB, MAR, APR = (
+    date(2026, 11, 1),
+    date(2026, 12, 1),
+    date(2027, 1, 1),
+    date(2027, 2, 1),
+    date(2027, 3, 1),
+    date(2027, 4, 1),
+)
 
 
 @pytest.fixture
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(test_server_path()), data_converter=data_converter())
+        test_server_existing_path=str(test_server_path()), data_converter=data_converter()
+    )
     async with environment:
         yield environment
 
 
-async def _start(env: WorkflowEnvironment, fake: FakeMonitoring, queue: str, **changes: object
-                 ) -> WorkflowHandle[ProjectMonitoringWorkflow, MonitoringResult]:
-    workflow_input = MonitoringInput.model_validate({
-        "project_id": fake.project.project_id, "planned_end_date": fake.project.planned_end_date,
-        "first_month": NOV, "guarantee_days": 30, **changes})
+async def _start(
+    env: WorkflowEnvironment, fake: FakeMonitoring, queue: str, **changes: object
+) -> WorkflowHandle[ProjectMonitoringWorkflow, MonitoringResult]:
+    workflow_input = MonitoringInput.model_validate(
+        {
+            "project_id": fake.project.project_id,
+            "planned_end_date": fake.project.planned_end_date,
+            "first_month": NOV,
+            "guarantee_days": 30,
+            **changes,
+        }
+    )
     return await env.client.start_workflow(
-        ProjectMonitoringWorkflow.run, workflow_input,
-        id=f"{monitoring_workflow_id(fake.project.project_id)}-{uuid.uuid4().hex[:6]}", task_queue=queue)
+        ProjectMonitoringWorkflow.run,
+        workflow_input,
+        id=f"{monitoring_workflow_id(fake.project.project_id)}-{uuid.uuid4().hex[:6]}",
+        task_queue=queue,
+    )
 
 
 def _worker(env: WorkflowEnvironment, fake: FakeMonitoring, queue: str) -> Worker:
-    return Worker(env.client, task_queue=queue, workflows=[ProjectMonitoringWorkflow],
-                  activities=[fake.check_date, fake.check_month])
+    return Worker(
+        env.client,
+        task_queue=queue,
+        workflows=[ProjectMonitoringWorkflow],
+        activities=[fake.check_date, fake.check_month],
+    )
 
 
 async def _until(condition: Callable[[], bool], tries: int = 100) -> None:
@@ -68,7 +89,8 @@ async def _until(condition: Callable[[], bool], tries: int = 100) -> None:
 
 
 async def test_a_project_s_life_raises_escalates_and_resolves_warnings_then_ends_after_the_guarantee(
-        env: WorkflowEnvironment) -> None:
+    env: WorkflowEnvironment,
+) -> None:
     fake = FakeMonitoring(project(planned_end_date=date(2027, 4, 30)))
     fake.rosters = {m: ROSTER for m in (NOV, DEC, JAN, FEB, MAR, APR)}
     fake.payrolls = {NOV: PAID, FEB: PAID[:2], MAR: PAID, APR: [*PAID[:2], worker("c", amount="1000")]}
@@ -91,7 +113,8 @@ async def test_a_project_s_life_raises_escalates_and_resolves_warnings_then_ends
 
 
 async def test_a_late_payroll_resolves_its_warning_on_import_and_check_now_checks_any_month(
-        env: WorkflowEnvironment) -> None:
+    env: WorkflowEnvironment,
+) -> None:
     fake = FakeMonitoring(project(planned_end_date=date(2027, 1, 31)))
     fake.rosters = {NOV: ROSTER, DEC: ROSTER}
     queue = f"monitoring-{uuid.uuid4().hex[:8]}"
@@ -117,7 +140,10 @@ async def test_a_late_payroll_resolves_its_warning_on_import_and_check_now_check
         await handle.signal(FEEDS_IMPORTED_SIGNAL, DEC)
         await _until(lambda: len(fake.checks) == 4)
         assert fake.checks[3] == (DEC, "feeds")
-        assert fake.raised(WarningCheck.PAYROLL_RECEIVED) == [("2026-11", "yellow", False), ("2026-12", "yellow", False)]
+        assert fake.raised(WarningCheck.PAYROLL_RECEIVED) == [
+            ("2026-11", "yellow", False),
+            ("2026-12", "yellow", False),
+        ]
         await handle.terminate()
 
 

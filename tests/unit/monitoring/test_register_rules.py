@@ -22,12 +22,17 @@ OWNER, CONTRACTOR, SUB_A, SUB_B = "91130400MA07ABCD12", "91130403MA0A00001N", "9
 
 def project(**changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "code": "HD-2026-0001", "county": "130403", "name": "丛台区某安置房项目",
+        "code": "HD-2026-0001",
+        "county": "130403",
+        "name": "丛台区某安置房项目",
         "owner": {"name": "邯郸市某房地产开发有限公司", "credit_code": OWNER},
         "general_contractor": {"name": "河北某建设集团有限公司", "credit_code": CONTRACTOR},
         "subcontractors": [{"name": "某劳务有限公司", "credit_code": SUB_A}],
-        "contract_value": "58000000.00", "start_date": "2026-03-01", "planned_end_date": "2027-12-31",
-        "department": "housing", "wage_account": {"bank": "中国农业银行邯郸丛台支行", "opened_on": "2026-02-20"},
+        "contract_value": "58000000.00",
+        "start_date": "2026-03-01",
+        "planned_end_date": "2027-12-31",
+        "department": "housing",
+        "wage_account": {"bank": "中国农业银行邯郸丛台支行", "opened_on": "2026-02-20"},
         "deposit": {"amount": "300000", "form": "bank_guarantee", "status": "lodged"},
         "site_ids": ["HD-2026-0001"],
     }
@@ -53,17 +58,22 @@ def test_the_account_the_deposit_the_subcontractors_and_the_sites_may_be_missing
     draft = validate_project(project(wage_account=None, deposit=None, subcontractors=None, site_ids=None), today=TODAY)
     assert (draft.wage_account, draft.deposit, draft.subcontractors, draft.site_ids) == (None, None, [], [])
     # An import row's empty cells read the same as none.
-    draft = validate_project(project(wage_account={"bank": "", "opened_on": None},
-                                     deposit={"amount": "", "form": "", "status": ""}), today=TODAY)
+    draft = validate_project(
+        project(wage_account={"bank": "", "opened_on": None}, deposit={"amount": "", "form": "", "status": ""}),
+        today=TODAY,
+    )
     assert (draft.wage_account, draft.deposit) == (None, None)
 
 
-@pytest.mark.parametrize(("code", "error"), [
-    (OWNER[:-1] + ("3" if OWNER[-1] != "3" else "4"), "check_digit"),
-    (OWNER[:17], "length"),
-    ("91130400MA07ABCDI2", "format"),  # I is not in the code's alphabet
-    ("", "required"),
-])
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [
+        (OWNER[:-1] + ("3" if OWNER[-1] != "3" else "4"), "check_digit"),
+        (OWNER[:17], "length"),
+        ("91130400MA07ABCDI2", "format"),  # I is not in the code's alphabet
+        ("", "required"),
+    ],
+)
 def test_a_credit_code_must_be_a_valid_unified_social_credit_code(code: str, error: str) -> None:
     assert errors_of(project(owner={"name": "某公司", "credit_code": code})) == {"owner.credit_code": error}
     sub = errors_of(project(subcontractors=[{"name": "甲", "credit_code": SUB_A}, {"name": "乙", "credit_code": code}]))
@@ -71,8 +81,9 @@ def test_a_credit_code_must_be_a_valid_unified_social_credit_code(code: str, err
 
 
 def test_credit_codes_are_read_in_lower_case_and_with_spaces_and_a_subcontractor_counts_once() -> None:
-    draft = validate_project(project(owner={"name": "某公司", "credit_code": " " + OWNER.lower()[:9] + " " + OWNER[9:]}),
-                             today=TODAY)
+    draft = validate_project(
+        project(owner={"name": "某公司", "credit_code": " " + OWNER.lower()[:9] + " " + OWNER[9:]}), today=TODAY
+    )
     assert draft.owner.credit_code == OWNER
     twice = [{"name": "甲", "credit_code": SUB_A}, {"name": "甲公司", "credit_code": SUB_A}]
     assert errors_of(project(subcontractors=twice)) == {"subcontractors[1].credit_code": "duplicate"}
@@ -86,13 +97,21 @@ def test_dates_take_the_usual_ways_of_writing_them_and_the_end_comes_after_the_s
     assert errors_of(project(start_date="next spring")) == {"start_date": "date"}
     # The account cannot have been opened in the future.
     assert errors_of(project(wage_account={"bank": "某银行", "opened_on": "2026-12-01"})) == {
-        "wage_account.opened_on": "future"}
+        "wage_account.opened_on": "future"
+    }
 
 
-@pytest.mark.parametrize(("form", "expected"), [
-    ("cash", DepositForm.CASH), ("bank_guarantee", DepositForm.BANK_GUARANTEE), ("insurance", DepositForm.INSURANCE),
-    ("现金", DepositForm.CASH), ("银行保函", DepositForm.BANK_GUARANTEE), ("工资保证保险", DepositForm.INSURANCE),
-])
+@pytest.mark.parametrize(
+    ("form", "expected"),
+    [
+        ("cash", DepositForm.CASH),
+        ("bank_guarantee", DepositForm.BANK_GUARANTEE),
+        ("insurance", DepositForm.INSURANCE),
+        ("现金", DepositForm.CASH),
+        ("银行保函", DepositForm.BANK_GUARANTEE),
+        ("工资保证保险", DepositForm.INSURANCE),
+    ],
+)
 def test_the_deposit_forms_by_id_or_by_their_chinese_name(form: str, expected: DepositForm) -> None:
     draft = validate_project(project(deposit={"amount": "1000", "form": form, "status": "已存储"}), today=TODAY)
     assert draft.deposit is not None and (draft.deposit.form, draft.deposit.status) == (expected, DepositStatus.LODGED)
@@ -100,24 +119,35 @@ def test_the_deposit_forms_by_id_or_by_their_chinese_name(form: str, expected: D
 
 def test_a_deposit_has_a_known_form_and_status_and_an_amount_unless_exempt() -> None:
     assert errors_of(project(deposit={"amount": "1000", "form": "cheque", "status": "lodged"})) == {
-        "deposit.form": "unknown"}
+        "deposit.form": "unknown"
+    }
     assert errors_of(project(deposit={"amount": "1000", "form": "cash", "status": "maybe"})) == {
-        "deposit.status": "unknown"}
-    assert errors_of(project(deposit={"amount": "0", "form": "cash", "status": "lodged"})) == {"deposit.amount": "amount"}
+        "deposit.status": "unknown"
+    }
+    assert errors_of(project(deposit={"amount": "0", "form": "cash", "status": "lodged"})) == {
+        "deposit.amount": "amount"
+    }
     exempt = validate_project(project(deposit={"amount": "0", "form": "cash", "status": "exempt"}), today=TODAY)
     assert exempt.deposit is not None and exempt.deposit.amount == 0
 
 
-@pytest.mark.parametrize(("value", "error"), [("-5", "amount"), ("12.345", "amount"), ("abc", "amount"),
-                                              ("2000000000000", "too_large"), ("", "required")])
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [("-5", "amount"), ("12.345", "amount"), ("abc", "amount"), ("2000000000000", "too_large"), ("", "required")],
+)
 def test_the_contract_value_is_an_amount_in_yuan_to_the_fen(value: str, error: str) -> None:
     assert errors_of(project(contract_value=value)) == {"contract_value": error}
 
 
 def test_every_failing_field_is_named_at_once() -> None:
     found = errors_of(project(code="x", county="999999", name="", department="police", site_ids=["bad id!"]))
-    assert found == {"code": "format", "county": "unknown", "name": "required", "department": "unknown",
-                     "site_ids": "format"}
+    assert found == {
+        "code": "format",
+        "county": "unknown",
+        "name": "required",
+        "department": "unknown",
+        "site_ids": "format",
+    }
 
 
 def test_the_departments_are_the_referrals_services_industry_regulators() -> None:
@@ -136,12 +166,24 @@ def test_a_patch_replaces_the_fields_it_names_and_refuses_others() -> None:
 # --- import files -------------------------------------------------------------------------------------------
 
 ROW = {
-    "code": "HD-2026-0101", "county": "130403", "name": "丛台区某学校", "owner_name": "邯郸市某教育投资有限公司",
-    "owner_credit_code": OWNER, "general_contractor_name": "河北某建设集团有限公司",
-    "general_contractor_credit_code": CONTRACTOR, "subcontractors": f"某劳务有限公司|{SUB_A}\n某钢结构有限公司|{SUB_B}",
-    "contract_value": "12,500,000.00", "start_date": "2026-04-01", "planned_end_date": "2027-06-30",
-    "department": "住建", "wage_account_bank": "中国建设银行邯郸分行", "wage_account_opened_on": "2026-03-15",
-    "deposit_amount": "250000", "deposit_form": "现金", "deposit_status": "已存储", "site_ids": "HD-2026-0101; HD-2026-0102",
+    "code": "HD-2026-0101",
+    "county": "130403",
+    "name": "丛台区某学校",
+    "owner_name": "邯郸市某教育投资有限公司",
+    "owner_credit_code": OWNER,
+    "general_contractor_name": "河北某建设集团有限公司",
+    "general_contractor_credit_code": CONTRACTOR,
+    "subcontractors": f"某劳务有限公司|{SUB_A}\n某钢结构有限公司|{SUB_B}",
+    "contract_value": "12,500,000.00",
+    "start_date": "2026-04-01",
+    "planned_end_date": "2027-06-30",
+    "department": "住建",
+    "wage_account_bank": "中国建设银行邯郸分行",
+    "wage_account_opened_on": "2026-03-15",
+    "deposit_amount": "250000",
+    "deposit_form": "现金",
+    "deposit_status": "已存储",
+    "site_ids": "HD-2026-0101; HD-2026-0102",
 }
 
 
@@ -158,7 +200,9 @@ def csv_of(rows: list[dict[str, Any]], *, labels: bool = False, bom: bool = Fals
 
 def test_a_csv_row_with_a_quoted_multi_line_cell_is_one_project() -> None:
     data = csv_of([ROW])
-    assert b'"\xe6\x9f\x90\xe5\x8a\xb3\xe5\x8a\xa1' in data and b"\n" in data.split(b'"')[1]  # the cell is quoted, two lines
+    assert (
+        b'"\xe6\x9f\x90\xe5\x8a\xb3\xe5\x8a\xa1' in data and b"\n" in data.split(b'"')[1]
+    )  # the cell is quoted, two lines
     (parsed,) = parse_file(data, "csv", today=TODAY)
     assert parsed.row == 1 and parsed.errors == [] and parsed.project is not None
     assert [c.credit_code for c in parsed.project.subcontractors] == [SUB_A, SUB_B]
@@ -175,8 +219,9 @@ def test_a_csv_with_a_bom_and_chinese_headers_reads_the_same() -> None:
 def test_bad_rows_are_reported_with_their_number_and_fields_and_good_rows_still_read() -> None:
     bad_code = {**ROW, "code": "HD-2026-0102", "owner_credit_code": OWNER[:-1] + "0"}
     bad_subcontractor = {**ROW, "code": "HD-2026-0103", "subcontractors": "某劳务有限公司 没有代码"}
-    rows = list(parse_file(csv_of([ROW, bad_code, bad_subcontractor, {**ROW, "code": "HD-2026-0104"}]), "csv",
-                           today=TODAY))
+    rows = list(
+        parse_file(csv_of([ROW, bad_code, bad_subcontractor, {**ROW, "code": "HD-2026-0104"}]), "csv", today=TODAY)
+    )
     assert [r.row for r in rows] == [1, 2, 3, 4]
     assert rows[0].project and rows[3].project
     assert [(e.field, e.code) for e in rows[1].errors] == [("owner.credit_code", "check_digit")]
@@ -205,9 +250,15 @@ def xlsx_of(rows: list[dict[str, Any]]) -> bytes:
 
 
 def test_an_xlsx_row_reads_dates_numbers_and_wrapped_cells() -> None:
-    cells = {**ROW, "county": 130403, "contract_value": 12500000, "start_date": datetime(2026, 4, 1),
-             "planned_end_date": datetime(2027, 6, 30), "wage_account_opened_on": datetime(2026, 3, 15),
-             "deposit_amount": 250000.5}
+    cells = {
+        **ROW,
+        "county": 130403,
+        "contract_value": 12500000,
+        "start_date": datetime(2026, 4, 1),
+        "planned_end_date": datetime(2027, 6, 30),
+        "wage_account_opened_on": datetime(2026, 3, 15),
+        "deposit_amount": 250000.5,
+    }
     data = xlsx_of([cells, {**cells, "code": "HD-2026-0105", "start_date": "someday"}])
     assert file_format("register.xlsx", None, data) == "xlsx" and file_format("r.csv", "text/csv", b"a,b") == "csv"
     first, second = parse_file(data, "xlsx", today=TODAY)

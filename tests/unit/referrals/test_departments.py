@@ -21,9 +21,15 @@ def test_the_shipped_departments_cover_every_client_and_every_receiver() -> None
     assert claims == {"housing", "transport"}
     assert claims <= {d.id for d in config.departments}
     kinds = {d.kind for d in config.departments}
-    assert {DepartmentKind.INDUSTRY_REGULATOR, DepartmentKind.COUNTY_HRSS, DepartmentKind.POLICE,
-            DepartmentKind.PROCURATORATE, DepartmentKind.COURT, DepartmentKind.ARBITRATION,
-            DepartmentKind.LEGAL_AID} <= kinds
+    assert {
+        DepartmentKind.INDUSTRY_REGULATOR,
+        DepartmentKind.COUNTY_HRSS,
+        DepartmentKind.POLICE,
+        DepartmentKind.PROCURATORATE,
+        DepartmentKind.COURT,
+        DepartmentKind.ARBITRATION,
+        DepartmentKind.LEGAL_AID,
+    } <= kinds
     for target in ReferralKind:
         assert config.receiver(target).kind.value == target.value
     assert config.receiver(ReferralKind.LEGAL_AID).response_working_days == 0

@@ -31,8 +31,9 @@ from services.referrals.follow_up import (
     follow_up_workflow_id,
 )
 
-RUNGS = [FollowUpRung(kind=k, wait_working_days=d) for k, d in
-         (("reminder", 1), ("supervision", 2), ("warning_letter", 3))]
+RUNGS = [
+    FollowUpRung(kind=k, wait_working_days=d) for k, d in (("reminder", 1), ("supervision", 2), ("warning_letter", 3))
+]
 
 
 class FakeEscalation:
@@ -57,20 +58,20 @@ class FakeEscalation:
 
 async def _run(fake: FakeEscalation, env: WorkflowEnvironment, start: datetime) -> list[str]:
     queue = f"follow-up-{uuid.uuid4().hex[:8]}"
-    async with Worker(env.client, task_queue=queue, workflows=[ReferralFollowUpWorkflow],
-                      activities=[fake.escalate]):
+    async with Worker(env.client, task_queue=queue, workflows=[ReferralFollowUpWorkflow], activities=[fake.escalate]):
         return await env.client.execute_workflow(
             ReferralFollowUpWorkflow.run,
-            FollowUpInput(referral_id="REF-1", due_at=start + timedelta(hours=8), response_working_days=0,
-                          rungs=RUNGS),
-            id=f"referral:REF-{uuid.uuid4().hex[:6]}", task_queue=queue,
+            FollowUpInput(referral_id="REF-1", due_at=start + timedelta(hours=8), response_working_days=0, rungs=RUNGS),
+            id=f"referral:REF-{uuid.uuid4().hex[:6]}",
+            task_queue=queue,
         )
 
 
 @pytest.fixture
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(test_server_path()), data_converter=data_converter())
+        test_server_existing_path=str(test_server_path()), data_converter=data_converter()
+    )
     async with environment:
         yield environment
 
@@ -85,8 +86,9 @@ async def test_an_unanswered_referral_climbs_every_rung_in_order(env: WorkflowEn
     times = [at for _, at in fake.calls]
     assert times[0] - start >= timedelta(hours=8)
     assert times[1] - times[0] >= timedelta(days=1) and times[2] - times[1] >= timedelta(days=2)
-    assert len(set(fake.keys)) == 3 and all(k.endswith(kind) for k, (kind, _) in zip(fake.keys, fake.calls,
-                                                                                     strict=True))
+    assert len(set(fake.keys)) == 3 and all(
+        k.endswith(kind) for k, (kind, _) in zip(fake.keys, fake.calls, strict=True)
+    )
 
 
 async def test_an_answered_referral_stops_the_ladder(env: WorkflowEnvironment) -> None:
@@ -99,13 +101,12 @@ async def test_the_answer_signal_ends_the_follow_up_before_any_rung(env: Workflo
     fake = FakeEscalation(env)
     queue = f"follow-up-{uuid.uuid4().hex[:8]}"
     start = await env.get_current_time()
-    async with Worker(env.client, task_queue=queue, workflows=[ReferralFollowUpWorkflow],
-                      activities=[fake.escalate]):
+    async with Worker(env.client, task_queue=queue, workflows=[ReferralFollowUpWorkflow], activities=[fake.escalate]):
         handle = await env.client.start_workflow(
             ReferralFollowUpWorkflow.run,
-            FollowUpInput(referral_id="REF-2", due_at=start + timedelta(hours=8), response_working_days=0,
-                          rungs=RUNGS),
-            id=f"referral:REF-{uuid.uuid4().hex[:6]}", task_queue=queue,
+            FollowUpInput(referral_id="REF-2", due_at=start + timedelta(hours=8), response_working_days=0, rungs=RUNGS),
+            id=f"referral:REF-{uuid.uuid4().hex[:6]}",
+            task_queue=queue,
         )
         await handle.signal(ReferralFollowUpWorkflow.referral_answered)
         assert await handle.result() == []
@@ -130,12 +131,18 @@ async def test_an_entered_calendar_moves_the_pending_deadline_later(env: Workflo
     queue = f"follow-up-{uuid.uuid4().hex[:8]}"
     start = await env.get_current_time()
     due = start + timedelta(days=5)
-    async with Worker(env.client, task_queue=queue, workflows=[ReferralFollowUpWorkflow],
-                      activities=[fake.escalate, recompute.recompute]):
+    async with Worker(
+        env.client,
+        task_queue=queue,
+        workflows=[ReferralFollowUpWorkflow],
+        activities=[fake.escalate, recompute.recompute],
+    ):
         handle = await env.client.start_workflow(
             ReferralFollowUpWorkflow.run,
             FollowUpInput(referral_id="REF-3", due_at=due, response_working_days=5, rungs=RUNGS[:1]),
-            id=f"referral:REF-{uuid.uuid4().hex[:6]}", task_queue=queue)
+            id=f"referral:REF-{uuid.uuid4().hex[:6]}",
+            task_queue=queue,
+        )
         await handle.signal(Signals.CALENDAR_UPDATED, CalendarConfig())
         assert await handle.result() == ["LTR-reminder"]
     assert recompute.requests[0].after_kind is None and recompute.requests[0].due_at == due
@@ -148,13 +155,20 @@ async def test_a_calendar_entered_before_the_first_wait_still_moves_the_deadline
     fake, recompute = FakeEscalation(env), FakeRecompute(later=timedelta(days=3))
     queue = f"follow-up-{uuid.uuid4().hex[:8]}"
     due = await env.get_current_time() + timedelta(days=5)
-    async with Worker(env.client, task_queue=queue, workflows=[ReferralFollowUpWorkflow],
-                      activities=[fake.escalate, recompute.recompute]):
+    async with Worker(
+        env.client,
+        task_queue=queue,
+        workflows=[ReferralFollowUpWorkflow],
+        activities=[fake.escalate, recompute.recompute],
+    ):
         handle = await env.client.start_workflow(
             ReferralFollowUpWorkflow.run,
             FollowUpInput(referral_id="REF-4", due_at=due, response_working_days=5, rungs=RUNGS[:1]),
-            id=f"referral:REF-{uuid.uuid4().hex[:6]}", task_queue=queue,
-            start_signal=Signals.CALENDAR_UPDATED, start_signal_args=[CalendarConfig()])
+            id=f"referral:REF-{uuid.uuid4().hex[:6]}",
+            task_queue=queue,
+            start_signal=Signals.CALENDAR_UPDATED,
+            start_signal_args=[CalendarConfig()],
+        )
         assert await handle.result() == ["LTR-reminder"]
     assert len(recompute.requests) == 1 and recompute.requests[0].due_at == due
     assert fake.calls[0][1] >= due + timedelta(days=3)
@@ -166,12 +180,18 @@ async def test_an_extended_award_limit_is_followed_up_from_its_new_date(env: Wor
     start = await env.get_current_time()
     due = start + timedelta(days=45)
     referral = f"REF-{uuid.uuid4().hex[:6]}"
-    async with Worker(env.client, task_queue=queue, workflows=[ReferralFollowUpWorkflow],
-                      activities=[fake.escalate, recompute.recompute]):
+    async with Worker(
+        env.client,
+        task_queue=queue,
+        workflows=[ReferralFollowUpWorkflow],
+        activities=[fake.escalate, recompute.recompute],
+    ):
         handle = await env.client.start_workflow(
             ReferralFollowUpWorkflow.run,
             FollowUpInput(referral_id=referral, due_at=due, response_working_days=45, rungs=RUNGS[:1], phase=AWARD),
-            id=follow_up_workflow_id(referral, AWARD), task_queue=queue)
+            id=follow_up_workflow_id(referral, AWARD),
+            task_queue=queue,
+        )
         await handle.signal(DEADLINE_MOVED_SIGNAL, DeadlineMoved(due_at=due + timedelta(days=15), added_days=15))
         assert await handle.result() == ["LTR-reminder"]
     assert fake.calls[0][1] >= due + timedelta(days=15)

@@ -70,5 +70,11 @@ class FakeListingActivities:
         self.reports.append(report)
 
     def all(self) -> list[Any]:
-        return [self.compute_deadline, self.issue_prior_notice, self.record_decision, self.publish_listing,
-                self.remove_listing, self.report_listing_state]
+        return [
+            self.compute_deadline,
+            self.issue_prior_notice,
+            self.record_decision,
+            self.publish_listing,
+            self.remove_listing,
+            self.report_listing_state,
+        ]

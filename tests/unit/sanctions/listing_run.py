@@ -37,23 +37,35 @@ class Run:
     fakes: FakeListingActivities
     queue: str
 
-    async def start(self, amount: str = "60000.00", **config: object) -> WorkflowHandle[BlacklistWorkflow, ListingStatus]:
+    async def start(
+        self, amount: str = "60000.00", **config: object
+    ) -> WorkflowHandle[BlacklistWorkflow, ListingStatus]:
         listing_id = f"BL-{uuid.uuid4().hex[:10].upper()}"
         # Ten hex digits at most: sixteen may hold a run shaped like a mobile number, refused in an id.
         listing = BlacklistInput(
-            listing_id=listing_id, case_id=f"C-{uuid.uuid4().hex[:10].upper()}", county="130402",
-            employer_ref="E-91130400MA0000001X", ground=ListingGround.CRIMINAL_THRESHOLD,
-            basis="12 名劳动者，未付合计 60000 元，达到 10 人以上、40000 元的标准", amount=Decimal(amount),
-            proposed_at=datetime.now(UTC), config=BlacklistConfig(**config),  # type: ignore[arg-type]
+            listing_id=listing_id,
+            case_id=f"C-{uuid.uuid4().hex[:10].upper()}",
+            county="130402",
+            employer_ref="E-91130400MA0000001X",
+            ground=ListingGround.CRIMINAL_THRESHOLD,
+            basis="12 名劳动者，未付合计 60000 元，达到 10 人以上、40000 元的标准",
+            amount=Decimal(amount),
+            proposed_at=datetime.now(UTC),
+            config=BlacklistConfig(**config),  # type: ignore[arg-type]
         )
         return await self.env.client.start_workflow(
-            BlacklistWorkflow.run, listing, id=listing_workflow_id(listing_id), task_queue=self.queue,
+            BlacklistWorkflow.run,
+            listing,
+            id=listing_workflow_id(listing_id),
+            task_queue=self.queue,
         )
 
     async def status(self, handle: WorkflowHandle[BlacklistWorkflow, ListingStatus]) -> ListingStatus:
         return await handle.query(ListingQueries.STATUS, result_type=ListingStatus)
 
-    async def reach(self, handle: WorkflowHandle[BlacklistWorkflow, ListingStatus], stage: ListingStage) -> ListingStatus:
+    async def reach(
+        self, handle: WorkflowHandle[BlacklistWorkflow, ListingStatus], stage: ListingStage
+    ) -> ListingStatus:
         """Wait (real time, the test clock standing still) until the process is in `stage`."""
         for _ in range(200):
             status = await self.status(handle)
@@ -62,10 +74,13 @@ class Run:
             await asyncio.sleep(0.05)
         raise AssertionError(f"never reached {stage}; last: {status.stage}")
 
-    async def statement(self, handle: WorkflowHandle[BlacklistWorkflow, ListingStatus], statement_id: str) -> ListingStatus:
+    async def statement(
+        self, handle: WorkflowHandle[BlacklistWorkflow, ListingStatus], statement_id: str
+    ) -> ListingStatus:
         """An agency records the employer's statement and defence."""
         return await handle.execute_update(
-            ListingUpdates.RECORD_STATEMENT, StatementRecord(statement_id=statement_id, recorded_by="inspector-130402"),
+            ListingUpdates.RECORD_STATEMENT,
+            StatementRecord(statement_id=statement_id, recorded_by="inspector-130402"),
             result_type=ListingStatus,
         )
 

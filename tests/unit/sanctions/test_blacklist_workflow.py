@@ -58,10 +58,16 @@ async def test_a_listing_lives_its_whole_life_notice_defence_decision_publicatio
 async def test_wages_paid_in_full_before_the_decision_leave_the_employer_off_the_list(run: Run) -> None:
     handle = await run.start(amount="60000.00")
     await run.reach(handle, ListingStage.DEFENCE)
-    await handle.signal(ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="CORR-1", amount=Decimal("20000")))
-    await handle.signal(ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="CORR-1", amount=Decimal("20000")))
+    await handle.signal(
+        ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="CORR-1", amount=Decimal("20000"))
+    )
+    await handle.signal(
+        ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="CORR-1", amount=Decimal("20000"))
+    )
     assert (await run.status(handle)).amount_corrected == Decimal("20000")  # a repeated report counts once
-    await handle.signal(ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="CORR-2", amount=Decimal("40000")))
+    await handle.signal(
+        ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="CORR-2", amount=Decimal("40000"))
+    )
 
     final = await handle.result()
 
@@ -77,7 +83,9 @@ async def test_wages_paid_in_full_before_the_decision_leave_the_employer_off_the
 async def test_a_partial_payment_does_not_prevent_the_listing(run: Run) -> None:
     handle = await run.start(amount="60000.00")
     await run.reach(handle, ListingStage.DEFENCE)
-    await handle.signal(ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="CORR-P", amount=Decimal("59999.99")))
+    await handle.signal(
+        ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="CORR-P", amount=Decimal("59999.99"))
+    )
     status = await run.listed(handle)
     assert status.paid_in_full_on is None and status.amount_corrected == Decimal("59999.99")
     await run.end(handle)
@@ -92,7 +100,9 @@ async def test_a_statement_is_reviewed_before_deciding_and_an_accepted_defence_m
     await run.reach(handle, ListingStage.REVIEW)
     await handle.execute_update(
         ListingUpdates.REVIEW_STATEMENT,
-        StatementReview(review_id="RV-1", decided_by="city-office", list_employer=False, reason="工资系总包单位拖欠，已另案处理"),
+        StatementReview(
+            review_id="RV-1", decided_by="city-office", list_employer=False, reason="工资系总包单位拖欠，已另案处理"
+        ),
         result_type=ListingStatus,
     )
     final = await handle.result()
@@ -108,7 +118,8 @@ async def test_a_statement_after_the_defence_period_is_refused_and_a_maintained_
     await run.reach(handle, ListingStage.REVIEW)
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update(
-            ListingUpdates.RECORD_STATEMENT, StatementRecord(statement_id="ST-3", recorded_by="inspector-130402"),
+            ListingUpdates.RECORD_STATEMENT,
+            StatementRecord(statement_id="ST-3", recorded_by="inspector-130402"),
             result_type=ListingStatus,
         )
     assert "statement-and-defence period is over" in str(refused.value.cause)
@@ -125,15 +136,18 @@ async def test_a_statement_after_the_defence_period_is_refused_and_a_maintained_
 async def test_early_removal_is_refused_before_six_months_and_granted_after_with_pledge_and_payment(run: Run) -> None:
     handle = await run.start(amount="60000.00")
     listed = await run.listed(handle)
-    application = EarlyRemovalApplication(application_id="APP-1", recorded_by="inspector-130402",
-                                          pledge_ref="PLEDGE-1", payment_proof_ref="BANK-1")
+    application = EarlyRemovalApplication(
+        application_id="APP-1", recorded_by="inspector-130402", pledge_ref="PLEDGE-1", payment_proof_ref="BANK-1"
+    )
 
     # Not paid yet: refused.
     with pytest.raises(WorkflowUpdateFailedError) as unpaid:
         await handle.execute_update(ListingUpdates.APPLY_FOR_EARLY_REMOVAL, application, result_type=ListingStatus)
     assert "not paid in full" in str(unpaid.value.cause)
 
-    await handle.signal(ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="CORR-9", amount=Decimal("60000")))
+    await handle.signal(
+        ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="CORR-9", amount=Decimal("60000"))
+    )
     paid = await run.status(handle)
     assert paid.paid_in_full_on is not None and paid.stage is ListingStage.LISTED  # paid after the decision
     assert paid.early_removal_possible_from == add_months(paid.paid_in_full_on, 6)
@@ -146,7 +160,9 @@ async def test_early_removal_is_refused_before_six_months_and_granted_after_with
 
     # Past six months: accepted, then granted by the city office.
     await run.skip(handle, timedelta(days=100))
-    accepted = await handle.execute_update(ListingUpdates.APPLY_FOR_EARLY_REMOVAL, application, result_type=ListingStatus)
+    accepted = await handle.execute_update(
+        ListingUpdates.APPLY_FOR_EARLY_REMOVAL, application, result_type=ListingStatus
+    )
     assert accepted.pending_application == "APP-1"
     with pytest.raises(WorkflowUpdateFailedError):
         await handle.execute_update(
@@ -156,21 +172,27 @@ async def test_early_removal_is_refused_before_six_months_and_granted_after_with
         )
     await handle.execute_update(
         ListingUpdates.DECIDE_EARLY_REMOVAL,
-        EarlyRemovalDecision(application_id="APP-1", decided_by="city-office", grant=True, reason="已整改并作出信用承诺"),
+        EarlyRemovalDecision(
+            application_id="APP-1", decided_by="city-office", grant=True, reason="已整改并作出信用承诺"
+        ),
         result_type=ListingStatus,
     )
     final = await handle.result()
     assert final.stage is ListingStage.REMOVED and final.removal_reason is RemovalReason.CREDIT_REPAIR
     removal = run.fakes.command("remove")
     assert removal.reason is RemovalReason.CREDIT_REPAIR and removal.application_id == "APP-1"
-    assert listed.expires_on is not None and china_date(removal.removed_at) < listed.expires_on  # well before the three years
+    assert (
+        listed.expires_on is not None and china_date(removal.removed_at) < listed.expires_on
+    )  # well before the three years
     assert china_date(removal.removed_at) >= add_months(paid.paid_in_full_on, 6)
 
 
 async def test_a_refused_early_removal_keeps_the_listing_until_a_new_application(run: Run) -> None:
     handle = await run.start(amount="60000.00")
     await run.listed(handle)
-    await handle.signal(ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="C-A", amount=Decimal("60000")))
+    await handle.signal(
+        ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="C-A", amount=Decimal("60000"))
+    )
     await run.skip(handle, timedelta(days=200))
     first = EarlyRemovalApplication(application_id="APP-A", recorded_by="x", pledge_ref="P", payment_proof_ref="B")
     await handle.execute_update(ListingUpdates.APPLY_FOR_EARLY_REMOVAL, first, result_type=ListingStatus)
@@ -223,7 +245,9 @@ async def test_a_statement_and_its_review_stage_are_reported_though_no_activity_
 async def test_a_correction_paying_in_full_is_reported_and_the_run_ends_once_its_last_state_is(run: Run) -> None:
     handle = await run.start(amount="60000.00", leave_off_when_paid=False)
     await run.listed(handle)
-    await handle.signal(ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="C-F", amount=Decimal("60000")))
+    await handle.signal(
+        ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="C-F", amount=Decimal("60000"))
+    )
     paid = await run.reported(handle)
     assert paid.snapshot.paid_in_full_on is not None and paid.snapshot.amount_corrected == Decimal("60000")
     assert paid.snapshot.early_removal_possible_from == add_months(paid.snapshot.paid_in_full_on, 6)

@@ -54,8 +54,9 @@ class Listing:
         raise AssertionError(f"never {check}: {status}")
 
     async def pay_and_finish(self) -> ListingStatus:
-        await self.handle.signal(ListingSignals.CORRECTION_REPORTED,
-                                 CorrectionReport(correction_id="CORR-1", amount=Decimal("60000.00")))
+        await self.handle.signal(
+            ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="CORR-1", amount=Decimal("60000.00"))
+        )
         return await self.handle.result()
 
 
@@ -72,13 +73,18 @@ async def start(sanctions_env: WorkflowEnvironment) -> AsyncIterator[StartListin
         handle = await sanctions_env.client.start_workflow(
             BlacklistWorkflow.run,
             BlacklistInput(
-                listing_id=listing_id, case_id=f"C-{uuid.uuid4().hex[:10].upper()}", county="130402",
-                employer_ref="E-91130400MA0000001X", ground=ListingGround.CRIMINAL_THRESHOLD,
-                basis="12 名劳动者，未付合计 60000 元", amount=Decimal("60000.00"),
+                listing_id=listing_id,
+                case_id=f"C-{uuid.uuid4().hex[:10].upper()}",
+                county="130402",
+                employer_ref="E-91130400MA0000001X",
+                ground=ListingGround.CRIMINAL_THRESHOLD,
+                basis="12 名劳动者，未付合计 60000 元",
+                amount=Decimal("60000.00"),
                 proposed_at=datetime(proposed_on.year, proposed_on.month, proposed_on.day, 2, tzinfo=UTC),
                 config=BlacklistConfig(defence_days=defence_days, working_day_seconds=DAY_SECONDS),
             ),
-            id=listing_workflow_id(listing_id), task_queue=queue,
+            id=listing_workflow_id(listing_id),
+            task_queue=queue,
         )
         return Listing(handle, fakes)
 

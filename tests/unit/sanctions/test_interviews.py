@@ -46,8 +46,10 @@ def test_the_window_is_twelve_months_back_from_today() -> None:
     old = [case(1, date(2025, 11, 30)), case(2, date(2025, 6, 1))]
     assert proposal(RULE, [*old, case(3, date(2026, 2, 1))], TODAY) is None
     assert proposal(RULE, [case(4, date(2025, 12, 1)), case(5, date(2026, 2, 1)), case(6, TODAY)], TODAY) is not None
-    assert proposal(RULE, [case(7, date(2026, 2, 1)), case(8, date(2026, 3, 1)), case(9, TODAY + timedelta(1))],
-                    TODAY) is None
+    assert (
+        proposal(RULE, [case(7, date(2026, 2, 1)), case(8, date(2026, 3, 1)), case(9, TODAY + timedelta(1))], TODAY)
+        is None
+    )
 
 
 def test_one_case_over_the_amount_is_proposed_for_the_amount() -> None:
@@ -89,14 +91,26 @@ def _text(pdf: bytes) -> str:
 
 
 def test_the_invitation_is_a_chinese_letter_to_the_employer_or_a_department() -> None:
-    common = dict(authority="邯郸市人力资源和社会保障局", number="邯人社约谈〔2026〕1号",
-                  employer_name="邯郸市某建筑劳务有限公司", credit_code="91130400MA0000000X",
-                  when="2026年12月8日 09:30", place="市人社局三楼会议室", departments=["公安局", "税务局"],
-                  case_count=3, amount_owed="180000.00", issued_on=TODAY)
-    to_employer = _text(documents.render_pdf(documents.interview_invitation(
-        addressee="邯郸市某建筑劳务有限公司", to_employer=True, **common)))  # type: ignore[arg-type]
-    to_police = _text(documents.render_pdf(documents.interview_invitation(
-        addressee="公安局", to_employer=False, **common)))  # type: ignore[arg-type]
+    common = dict(
+        authority="邯郸市人力资源和社会保障局",
+        number="邯人社约谈〔2026〕1号",
+        employer_name="邯郸市某建筑劳务有限公司",
+        credit_code="91130400MA0000000X",
+        when="2026年12月8日 09:30",
+        place="市人社局三楼会议室",
+        departments=["公安局", "税务局"],
+        case_count=3,
+        amount_owed="180000.00",
+        issued_on=TODAY,
+    )
+    to_employer = _text(
+        documents.render_pdf(
+            documents.interview_invitation(addressee="邯郸市某建筑劳务有限公司", to_employer=True, **common)
+        )
+    )  # type: ignore[arg-type]
+    to_police = _text(
+        documents.render_pdf(documents.interview_invitation(addressee="公安局", to_employer=False, **common))
+    )  # type: ignore[arg-type]
     for text in (to_employer, to_police):
         assert "约谈通知书" in text and "邯人社约谈〔2026〕1号" in text and "市人社局三楼会议室" in text
         assert "180000.00" in text and "公安局、税务局" in text

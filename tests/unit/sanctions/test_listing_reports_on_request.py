@@ -20,7 +20,9 @@ async def test_a_request_for_the_state_while_a_report_is_on_its_way_gets_a_full_
 
     # The correction's report leaves and is held on its way; the operator's request arrives meanwhile.
     run.fakes.reports_held = asyncio.Event()
-    await handle.signal(ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="C-H", amount=Decimal("60000")))
+    await handle.signal(
+        ListingSignals.CORRECTION_REPORTED, CorrectionReport(correction_id="C-H", amount=Decimal("60000"))
+    )
     for _ in range(200):
         if run.fakes.reports_waiting:
             break

@@ -49,10 +49,12 @@ CREDIT = Subscriber(Role.credit_system)
 
 def test_scope_is_read_from_the_fields_each_event_names() -> None:
     assert scope_of(HandoffSent, {"county": "130402", "department": "housing"}) == EventScope(
-        county="130402", department="housing")
+        county="130402", department="housing"
+    )
     assert scope_of(ComplaintSubmitted, {"county_code": "130403"}).county == "130403"
     assert scope_of(ProjectRegistered, {"project": {"county": "130404", "department": "transport"}}) == EventScope(
-        county="130404", department="transport")
+        county="130404", department="transport"
+    )
     assert scope_of(ReferralMade, {"county": "130402", "target": "police"}).receiver == "police"
     assert scope_of(CreditEntryAdded, {"listing_id": "L-1"}) == EventScope(credit_feed=True)
 
@@ -95,7 +97,9 @@ def test_the_city_office_receives_everything_and_the_credit_systems_their_feed()
 
 def test_event_types_asked_for_must_be_known_and_in_scope() -> None:
     assert check_event_types(HOUSING, ["handoff.sent", "handoff.escalated", "handoff.sent"]) == [
-        "handoff.escalated", "handoff.sent"]
+        "handoff.escalated",
+        "handoff.sent",
+    ]
     with pytest.raises(Invalid) as refused:
         check_event_types(HOUSING, ["case.opened", "no.such"])
     assert [e["code"] for e in refused.value.errors or []] == ["out_of_scope", "unknown"]
@@ -122,9 +126,14 @@ def test_a_receiver_url_is_https_or_http_to_loopback_where_allowed() -> None:
     assert check_url("https://hr.example.gov.cn/hook", allow_http_loopback=False)
     assert check_url("http://127.0.0.1:8123/hook", allow_http_loopback=True)
     assert check_url("http://[::1]:8123/hook", allow_http_loopback=True)
-    for url, allowed in [("http://127.0.0.1:8123/hook", False), ("http://10.0.0.5/hook", True),
-                         ("ftp://example.org/x", True), ("https://user:pw@example.org/", True), ("/relative", True),
-                         ("https://[::1/hook", True)]:
+    for url, allowed in [
+        ("http://127.0.0.1:8123/hook", False),
+        ("http://10.0.0.5/hook", True),
+        ("ftp://example.org/x", True),
+        ("https://user:pw@example.org/", True),
+        ("/relative", True),
+        ("https://[::1/hook", True),
+    ]:
         with pytest.raises(Invalid):
             check_url(url, allow_http_loopback=allowed)
 

@@ -46,9 +46,7 @@ class FakeServices:
     def _document(self, name: str, request: Any, prefix: str) -> DocumentRef:
         self.calls.append((name, request))
         if name in self.refusing:
-            raise ApplicationError(
-                f"{name} refused: employer_ref unknown", type="ServiceRefused", non_retryable=True
-            )
+            raise ApplicationError(f"{name} refused: employer_ref unknown", type="ServiceRefused", non_retryable=True)
         key = request.idempotency_key
         if key not in self._ids:
             self._ids[key] = f"{prefix}-{len(self._ids) + 1}"

@@ -311,9 +311,7 @@ async def describe(handle: WorkflowHandle[Any, Any]) -> Any:
 
     client = handle._client
     return await client.workflow_service.describe_workflow_execution(
-        DescribeWorkflowExecutionRequest(
-            namespace=client.namespace, execution=WorkflowExecution(workflow_id=handle.id)
-        )
+        DescribeWorkflowExecutionRequest(namespace=client.namespace, execution=WorkflowExecution(workflow_id=handle.id))
     )
 
 

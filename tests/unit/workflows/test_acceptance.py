@@ -40,9 +40,7 @@ def decision(kind: AcceptanceDecisionKind, **fields: object) -> AcceptanceDecisi
 async def test_accepted_complaint_joins_its_case_and_is_told(harness: Harness) -> None:
     h = harness
     handle = await h.start_complaint(amount=12000, workers=3)
-    status = await h.update(
-        handle, Updates.DECIDE_ACCEPTANCE, decision(AcceptanceDecisionKind.ACCEPT), ComplaintStatus
-    )
+    status = await h.update(handle, Updates.DECIDE_ACCEPTANCE, decision(AcceptanceDecisionKind.ACCEPT), ComplaintStatus)
     assert status.status is Status.OPEN
     status = await h.eventually(lambda: _in_stage(h, handle, ComplaintStage.IN_CASE, joined=True))
     case = await h.case_status(status.case_id)
@@ -72,9 +70,7 @@ async def test_reminder_before_and_escalation_at_the_acceptance_deadline(harness
     assert (await search_attributes(handle))[SA_OVERDUE.name] is True
 
     # The escalation does not decide for the office: the decision can still be made, and clears the flag.
-    await h.update(
-        handle, Updates.DECIDE_ACCEPTANCE, decision(AcceptanceDecisionKind.ACCEPT), ComplaintStatus
-    )
+    await h.update(handle, Updates.DECIDE_ACCEPTANCE, decision(AcceptanceDecisionKind.ACCEPT), ComplaintStatus)
     status = await h.eventually(lambda: _in_stage(h, handle, ComplaintStage.IN_CASE))
     assert not status.overdue
     assert [e.kind for e in status.timeline if e.kind.startswith("acceptance.")][:2] == [
@@ -117,9 +113,7 @@ async def test_rejection_as_too_old_is_refused_within_two_years(harness: Harness
         h.update(
             handle,
             Updates.DECIDE_ACCEPTANCE,
-            decision(
-                AcceptanceDecisionKind.REJECT, reason=RejectionReason.VIOLATION_TOO_OLD, explanation="x"
-            ),
+            decision(AcceptanceDecisionKind.REJECT, reason=RejectionReason.VIOLATION_TOO_OLD, explanation="x"),
             ComplaintStatus,
         )
     )
@@ -203,9 +197,7 @@ async def test_more_information_then_supplied_restarts_the_acceptance_period(har
     status = await h.eventually(lambda: _with_deadline(h, handle, "acceptance#2"))
     assert status.stage is ComplaintStage.AWAITING_ACCEPTANCE
     assert status.deadlines["acceptance#2"].due_at > status.deadlines["acceptance"].due_at
-    await h.update(
-        handle, Updates.DECIDE_ACCEPTANCE, decision(AcceptanceDecisionKind.ACCEPT), ComplaintStatus
-    )
+    await h.update(handle, Updates.DECIDE_ACCEPTANCE, decision(AcceptanceDecisionKind.ACCEPT), ComplaintStatus)
     await h.eventually(lambda: _in_stage(h, handle, ComplaintStage.IN_CASE))
     await h.eventually(
         lambda: _templates(h, ["complaint.received", "complaint.more_info_requested", "complaint.accepted"])
@@ -258,9 +250,7 @@ async def test_impossible_acceptance_transitions_are_refused_with_a_reason(harne
     h = harness
     handle = await h.start_complaint()
     message = await refused(
-        h.update(
-            handle, Updates.SUPPLEMENT_INFORMATION, SupplementedInformation(items=["x"]), ComplaintStatus
-        )
+        h.update(handle, Updates.SUPPLEMENT_INFORMATION, SupplementedInformation(items=["x"]), ComplaintStatus)
     )
     assert "no additional information was requested" in message
     message = await refused(
@@ -272,9 +262,7 @@ async def test_impossible_acceptance_transitions_are_refused_with_a_reason(harne
         )
     )
     assert "call-back comes after closure" in message
-    await h.update(
-        handle, Updates.DECIDE_ACCEPTANCE, decision(AcceptanceDecisionKind.ACCEPT), ComplaintStatus
-    )
+    await h.update(handle, Updates.DECIDE_ACCEPTANCE, decision(AcceptanceDecisionKind.ACCEPT), ComplaintStatus)
     message = await refused(
         h.update(handle, Updates.DECIDE_ACCEPTANCE, decision(AcceptanceDecisionKind.ACCEPT), ComplaintStatus)
     )

@@ -96,8 +96,7 @@ def payment(payment_id: str, amount: int, paid_at: datetime | None = None) -> Pa
     return PaymentRecord(payment_id=payment_id, amount=Decimal(amount), recorded_by="inspector-7", paid_at=paid_at)
 
 
-async def pass_payment_deadline(h: Harness, case_id: str, status: CaseStatus, *,
-                                skip_order: bool = True) -> CaseStatus:
+async def pass_payment_deadline(h: Harness, case_id: str, status: CaseStatus, *, skip_order: bool = True) -> CaseStatus:
     """Past the order's deadline and the grace for a late record of an on-time payment: refusal."""
     if skip_order:
         status = await pass_order_deadline(h, case_id, status)
@@ -106,9 +105,11 @@ async def pass_payment_deadline(h: Harness, case_id: str, status: CaseStatus, *,
 
 
 REPORT = ReferralReport(
-    team=["inspector-7", "inspector-8"], facts="用人单位收到限期改正指令书后转移工程款，逾期仍未支付 12 名劳动者工资",
+    team=["inspector-7", "inspector-8"],
+    facts="用人单位收到限期改正指令书后转移工程款，逾期仍未支付 12 名劳动者工资",
     subjective_element=SubjectiveElement.TRANSFERRED_ASSETS,
-    evidence=[Evidence(kind=EvidenceKind.BANK_RECORD, ref="bank-statement-1")], submitted_by="inspector-7",
+    evidence=[Evidence(kind=EvidenceKind.BANK_RECORD, ref="bank-statement-1")],
+    submitted_by="inspector-7",
 )
 
 
@@ -116,8 +117,12 @@ async def refer_with_approval(h: Harness, case_id: str) -> CaseStatus:
     """The case team's report and the bureau head's approval; the referral then goes to the police."""
     await h.eventually(lambda: _approval_is(h, case_id, "awaiting_report"))
     await h.update(h.case(case_id), Updates.SUBMIT_REFERRAL_REPORT, REPORT, CaseStatus)
-    await h.update(h.case(case_id), Updates.DECIDE_REFERRAL,
-                   ReferralDecisionRecord(approved=True, decided_by="bureau-head-1"), CaseStatus)
+    await h.update(
+        h.case(case_id),
+        Updates.DECIDE_REFERRAL,
+        ReferralDecisionRecord(approved=True, decided_by="bureau-head-1"),
+        CaseStatus,
+    )
     return await h.eventually(lambda: _referred(h, case_id))
 
 
@@ -182,9 +187,7 @@ async def _has_templates(h: Harness, wanted: list[str]) -> bool:
     return all(t in templates for t in wanted)
 
 
-@pytest.mark.parametrize(
-    "outcome", [VerificationOutcome.PROJECT_PAYMENT_DISPUTE, VerificationOutcome.QUANTITY_DISPUTE]
-)
+@pytest.mark.parametrize("outcome", [VerificationOutcome.PROJECT_PAYMENT_DISPUTE, VerificationOutcome.QUANTITY_DISPUTE])
 async def test_non_wage_disputes_are_handed_off(harness: Harness, outcome: VerificationOutcome) -> None:
     h = harness
     _, case_id = await h.verified_case(outcome)
@@ -275,9 +278,7 @@ async def test_handoff_never_answered_climbs_every_rung_once_in_order(harness: H
     status = await h.case_status(case_id)
     assert status.stage is CaseStage.HANDOFF and status.status is Status.OPEN
     # Each rung gives the department its configured time, counted from the end of the previous one.
-    dues = [status.deadlines["handoff.response"]] + [
-        status.deadlines[f"handoff.{k.value}"] for k in ladder[1:]
-    ]
+    dues = [status.deadlines["handoff.response"]] + [status.deadlines[f"handoff.{k.value}"] for k in ladder[1:]]
     assert [d.amount for d in dues] == [10, 3, 5, 5, 5, 10]
     assert all(a.due_at <= b.legal_start for a, b in itertools.pairwise(dues))
     assert all(d.outcome == "expired" for d in dues)
@@ -320,7 +321,8 @@ async def test_returned_handoff_is_decided_anew_and_handed_to_another_department
         h.case(case_id),
         Updates.RECORD_VERIFICATION,
         VerificationResult(
-            outcome=VerificationOutcome.PROJECT_PAYMENT_DISPUTE, verified_by="inspector-7",
+            outcome=VerificationOutcome.PROJECT_PAYMENT_DISPUTE,
+            verified_by="inspector-7",
             department="county-transport-bureau",
         ),
         CaseStatus,
@@ -370,9 +372,13 @@ async def test_handoff_takes_the_departments_own_response_days_and_ladder(harnes
     h = harness
     # The directory gives this department (a county HRSS) 5 working days and a two-rung ladder of its own.
     h.services.directory[DEPARTMENT] = DepartmentTerms(
-        department=DEPARTMENT, response_days=5, response_unit=DayUnit.WORKING,
-        ladder=[LadderRung(kind=LetterKind.REMINDER, wait_working_days=2),
-                LadderRung(kind=LetterKind.SUPERVISION, wait_working_days=4)],
+        department=DEPARTMENT,
+        response_days=5,
+        response_unit=DayUnit.WORKING,
+        ladder=[
+            LadderRung(kind=LetterKind.REMINDER, wait_working_days=2),
+            LadderRung(kind=LetterKind.SUPERVISION, wait_working_days=4),
+        ],
     )
     _, case_id = await h.verified_case(VerificationOutcome.PROJECT_PAYMENT_DISPUTE)
     await h.eventually(lambda: _letters(h, [LetterKind.HANDOFF]))
@@ -384,14 +390,23 @@ async def test_handoff_takes_the_departments_own_response_days_and_ladder(harnes
     await h.advance_until(lambda: _ladder_exhausted(h), step=_days(1), max_days=60)
     assert h.services.letters() == [LetterKind.HANDOFF, LetterKind.REMINDER, LetterKind.SUPERVISION]
     status = await h.case_status(case_id)
-    assert [status.deadlines[n].amount for n in ("handoff.response", "handoff.reminder", "handoff.supervision")] \
-        == [5, 2, 4]
+    assert [status.deadlines[n].amount for n in ("handoff.response", "handoff.reminder", "handoff.supervision")] == [
+        5,
+        2,
+        4,
+    ]
     # The ledger was told of every deadline the department's terms made (one truth).
     reported = {d.name: d.due_date for d in h.services.last_report(f"case:{case_id}").snapshot.deadlines}
-    assert all(reported[n] == status.deadlines[n].due_date
-               for n in ("handoff.response", "handoff.reminder", "handoff.supervision"))
-    await h.update(h.case(case_id), Updates.RECORD_HANDOFF_RESPONSE,
-                   HandoffResponse(department=DEPARTMENT, summary="已处理", responded_by="dept-1"), CaseStatus)
+    assert all(
+        reported[n] == status.deadlines[n].due_date
+        for n in ("handoff.response", "handoff.reminder", "handoff.supervision")
+    )
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_HANDOFF_RESPONSE,
+        HandoffResponse(department=DEPARTMENT, summary="已处理", responded_by="dept-1"),
+        CaseStatus,
+    )
     assert (await h.result(h.case(case_id))).closure_reason is ClosureReason.HANDED_OFF
 
 
@@ -443,9 +458,7 @@ async def test_many_workers_above_threshold_unpaid_are_referred_and_blacklisted(
     assert compensation.unpaid_amount == 48000 and compensation.rate == Decimal("0.5")
     police = h.services.distinct(ActivityNames.MAKE_REFERRAL)[0]
     assert police.target == "police" and police.workers == 12
-    assert [r.kind for r in h.services.distinct(ActivityNames.START_BLACKLIST_PROCEDURE)] == [
-        "blacklist_procedure"
-    ]
+    assert [r.kind for r in h.services.distinct(ActivityNames.START_BLACKLIST_PROCEDURE)] == ["blacklist_procedure"]
     assert len(h.services.distinct(ActivityNames.MARK_FOR_PUBLICATION)) == 1
     complaint_id = (await h.complaint_status(complaint)).complaint_id
     await h.eventually(lambda: _told(h, complaint_id, "case.escalated"))
@@ -454,9 +467,7 @@ async def test_many_workers_above_threshold_unpaid_are_referred_and_blacklisted(
     await h.update(
         h.case(case_id),
         Updates.RECORD_POLICE_DECISION,
-        PoliceDecisionRecord(
-            decision=PoliceDecision.CASE_OPENED, police_ref="GA-1", recorded_by="inspector-7"
-        ),
+        PoliceDecisionRecord(decision=PoliceDecision.CASE_OPENED, police_ref="GA-1", recorded_by="inspector-7"),
         CaseStatus,
     )
     await h.update(h.case(case_id), Updates.RECORD_PAYMENT, payment("late", 48000), CaseStatus)
@@ -504,9 +515,7 @@ async def test_below_threshold_orders_compensation_without_referral(harness: Har
     await h.update(
         h.case(case_id),
         Updates.CLOSE_CASE,
-        ClosureRequest(
-            reason=ClosureReason.ADMINISTRATIVE_DECISION, closed_by="inspector-7", notes="申请法院强制执行"
-        ),
+        ClosureRequest(reason=ClosureReason.ADMINISTRATIVE_DECISION, closed_by="inspector-7", notes="申请法院强制执行"),
         CaseStatus,
     )
     result = await h.result(h.case(case_id))
@@ -552,8 +561,12 @@ async def test_wages_paid_after_the_referral_are_told_to_the_police_who_decide(h
     corrections = h.services.distinct(ActivityNames.REPORT_CORRECTION)
     assert len(corrections) == 1 and corrections[0].amount == 48000
     # The police decline to open a case: it stays declined, and the case closes as paid.
-    await h.update(h.case(case_id), Updates.RECORD_POLICE_DECISION, PoliceDecisionRecord(
-        decision=PoliceDecision.DECLINED, recorded_by="police"), CaseStatus)
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_POLICE_DECISION,
+        PoliceDecisionRecord(decision=PoliceDecision.DECLINED, recorded_by="police"),
+        CaseStatus,
+    )
     result = await h.result(h.case(case_id))
     assert result.closure_reason is ClosureReason.PAID_IN_FULL and not result.police_referral_withdrawn
     assert result.police_decision is PoliceDecision.DECLINED
@@ -565,8 +578,9 @@ async def test_a_payment_dated_before_the_deadline_but_recorded_after_it_is_on_t
     due_at = status.deadlines["order.payment"].due_at
     await pass_order_deadline(h, case_id, status)
     # The inspector records the bank transfer the next morning, with the bank's date.
-    await h.update(h.case(case_id), Updates.RECORD_PAYMENT, payment("bank", 48000, due_at - timedelta(hours=3)),
-                   CaseStatus)
+    await h.update(
+        h.case(case_id), Updates.RECORD_PAYMENT, payment("bank", 48000, due_at - timedelta(hours=3)), CaseStatus
+    )
     result = await h.result(h.case(case_id))
     assert result.closure_reason is ClosureReason.PAID_IN_FULL
     kinds = [e.kind for e in result.timeline]
@@ -615,12 +629,17 @@ async def test_an_on_time_payment_recorded_after_the_refusal_steps_sends_them_fo
     status = await pass_payment_deadline(h, case_id, status)
     status = await refer_with_approval(h, case_id)
     assert "police" in status.referrals and status.blacklist_procedure_id is not None
-    await h.update(h.case(case_id), Updates.RECORD_PAYMENT, payment("bank", 48000, due_at - timedelta(days=1)),
-                   CaseStatus)
+    await h.update(
+        h.case(case_id), Updates.RECORD_PAYMENT, payment("bank", 48000, due_at - timedelta(days=1)), CaseStatus
+    )
     # The police, told of the payment, decline.
     await h.eventually(lambda: _timeline_has(h, case_id, "referral.supplemented"))
-    await h.update(h.case(case_id), Updates.RECORD_POLICE_DECISION, PoliceDecisionRecord(
-        decision=PoliceDecision.DECLINED, recorded_by="police"), CaseStatus)
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_POLICE_DECISION,
+        PoliceDecisionRecord(decision=PoliceDecision.DECLINED, recorded_by="police"),
+        CaseStatus,
+    )
     result = await h.result(h.case(case_id))
     assert result.closure_reason is ClosureReason.PAID_IN_FULL
     review = [e.text for e in result.timeline if e.kind == "refusal.review"]
@@ -692,9 +711,7 @@ async def test_impossible_case_transitions_are_refused_with_a_reason(harness: Ha
         served_by="inspector-7",
         evidence=[Evidence(kind=EvidenceKind.PHOTO, ref="photo-1")],
     )
-    assert "this needs stage service" in await refused(
-        h.update(case, Updates.RECORD_SERVICE, service, CaseStatus)
-    )
+    assert "this needs stage service" in await refused(h.update(case, Updates.RECORD_SERVICE, service, CaseStatus))
     assert "needs stage service/payment/refusal" in await refused(
         h.update(case, Updates.RECORD_PAYMENT, payment("p", 100), CaseStatus)
     )
@@ -707,21 +724,15 @@ async def test_impossible_case_transitions_are_refused_with_a_reason(harness: Ha
         )
     )
     police = PoliceDecisionRecord(decision=PoliceDecision.CASE_OPENED, recorded_by="i")
-    assert "needs stage refusal" in await refused(
-        h.update(case, Updates.RECORD_POLICE_DECISION, police, CaseStatus)
-    )
+    assert "needs stage refusal" in await refused(h.update(case, Updates.RECORD_POLICE_DECISION, police, CaseStatus))
     verification = VerificationResult(outcome=VerificationOutcome.WAGE_ARREARS, verified_by="i")
     await h.update(case, Updates.RECORD_VERIFICATION, verification, CaseStatus)
     message = await refused(h.update(case, Updates.RECORD_VERIFICATION, verification, CaseStatus))
     assert "already recorded" in message or "needs stage verification" in message
     await h.eventually(lambda: _order_issued(h, case_id))
-    assert "exceeds" in await refused(
-        h.update(case, Updates.RECORD_PAYMENT, payment("big", 10**6), CaseStatus)
-    )
+    assert "exceeds" in await refused(h.update(case, Updates.RECORD_PAYMENT, payment("big", 10**6), CaseStatus))
     await h.update(case, Updates.RECORD_PAYMENT, payment("p1", 100), CaseStatus)
-    assert "already recorded" in await refused(
-        h.update(case, Updates.RECORD_PAYMENT, payment("p1", 100), CaseStatus)
-    )
+    assert "already recorded" in await refused(h.update(case, Updates.RECORD_PAYMENT, payment("p1", 100), CaseStatus))
     await h.update(case, Updates.RECORD_SERVICE, service, CaseStatus)
     message = await refused(h.update(case, Updates.RECORD_SERVICE, service, CaseStatus))
     assert "already served" in message or "needs stage service" in message
@@ -796,15 +807,31 @@ async def test_a_criminal_referral_waits_for_the_case_teams_report_and_the_heads
     status = await pass_payment_deadline(h, case_id, status)
     assert status.referral_approval is not None and status.referral_approval.outcome == "awaiting_report"
     assert "referral.report_requested" in h.services.notices()
-    message = await refused(h.update(h.case(case_id), Updates.DECIDE_REFERRAL,
-                                     ReferralDecisionRecord(approved=True, decided_by="bureau-head-1"), CaseStatus))
+    message = await refused(
+        h.update(
+            h.case(case_id),
+            Updates.DECIDE_REFERRAL,
+            ReferralDecisionRecord(approved=True, decided_by="bureau-head-1"),
+            CaseStatus,
+        )
+    )
     assert "no referral report awaits" in message
     await h.update(h.case(case_id), Updates.SUBMIT_REFERRAL_REPORT, REPORT, CaseStatus)
-    message = await refused(h.update(h.case(case_id), Updates.DECIDE_REFERRAL,
-                                     ReferralDecisionRecord(approved=True, decided_by="inspector-8"), CaseStatus))
+    message = await refused(
+        h.update(
+            h.case(case_id),
+            Updates.DECIDE_REFERRAL,
+            ReferralDecisionRecord(approved=True, decided_by="inspector-8"),
+            CaseStatus,
+        )
+    )
     assert "member of the case team" in message
-    await h.update(h.case(case_id), Updates.DECIDE_REFERRAL,
-                   ReferralDecisionRecord(approved=True, decided_by="bureau-head-1"), CaseStatus)
+    await h.update(
+        h.case(case_id),
+        Updates.DECIDE_REFERRAL,
+        ReferralDecisionRecord(approved=True, decided_by="bureau-head-1"),
+        CaseStatus,
+    )
     status = await h.eventually(lambda: _referred(h, case_id))
     police = h.services.distinct(ActivityNames.MAKE_REFERRAL)[0]
     assert police.target == "police" and "转移财产" in police.basis and "批准" in police.basis
@@ -826,8 +853,12 @@ async def test_a_referral_the_head_refuses_is_recorded_and_not_sent(harness: Har
     await pass_payment_deadline(h, case_id, status)
     await h.eventually(lambda: _approval_is(h, case_id, "awaiting_report"))
     await h.update(h.case(case_id), Updates.SUBMIT_REFERRAL_REPORT, REPORT, CaseStatus)
-    await h.update(h.case(case_id), Updates.DECIDE_REFERRAL, ReferralDecisionRecord(
-        approved=False, decided_by="bureau-head-1", reason="转移财产的证据不足，补充调查"), CaseStatus)
+    await h.update(
+        h.case(case_id),
+        Updates.DECIDE_REFERRAL,
+        ReferralDecisionRecord(approved=False, decided_by="bureau-head-1", reason="转移财产的证据不足，补充调查"),
+        CaseStatus,
+    )
     status = await h.eventually(lambda: _approval_is(h, case_id, "refused"))
     assert status.stage is CaseStage.REFUSAL and status.referrals == {}
     assert any(e.kind == "referral.refused" and "证据不足" in e.text for e in status.timeline)
@@ -850,8 +881,12 @@ async def test_late_reports_and_decisions_remind_and_escalate(harness: Harness) 
     await h.skip_to(status.deadlines["referral.approval"].fire_at)
     await h.eventually(lambda: _noticed(h, "referral.approval"))
     # Lapsed, and still decided by the head: the referral goes out.
-    await h.update(h.case(case_id), Updates.DECIDE_REFERRAL,
-                   ReferralDecisionRecord(approved=True, decided_by="bureau-head-1"), CaseStatus)
+    await h.update(
+        h.case(case_id),
+        Updates.DECIDE_REFERRAL,
+        ReferralDecisionRecord(approved=True, decided_by="bureau-head-1"),
+        CaseStatus,
+    )
     await h.eventually(lambda: _referred(h, case_id))
 
 
@@ -879,13 +914,23 @@ async def test_wages_paid_before_the_decision_make_the_referral_moot(harness: Ha
 # --- a provisional deadline with legal consequences ------------------------------------------------------
 
 # An official 2027 arrangement for the tests: the statutory days and a plausible Spring Festival week.
-OFFICIAL_2027 = CalendarConfig(years=[CalendarYear(
-    year=2027,
-    holidays=[date(2027, 1, 1), *(date(2027, 2, d) for d in range(5, 12)), date(2027, 4, 5),
-              *(date(2027, 5, d) for d in range(1, 6)), date(2027, 6, 9), date(2027, 9, 15),
-              *(date(2027, 10, d) for d in range(1, 8))],
-    make_up_workdays=[date(2027, 2, 13), date(2027, 9, 26)],
-)])
+OFFICIAL_2027 = CalendarConfig(
+    years=[
+        CalendarYear(
+            year=2027,
+            holidays=[
+                date(2027, 1, 1),
+                *(date(2027, 2, d) for d in range(5, 12)),
+                date(2027, 4, 5),
+                *(date(2027, 5, d) for d in range(1, 6)),
+                date(2027, 6, 9),
+                date(2027, 9, 15),
+                *(date(2027, 10, d) for d in range(1, 8)),
+            ],
+            make_up_workdays=[date(2027, 2, 13), date(2027, 9, 26)],
+        )
+    ]
+)
 
 
 async def _held(h: Harness, case_id: str) -> CaseStatus | None:
@@ -896,8 +941,9 @@ async def _held(h: Harness, case_id: str) -> CaseStatus | None:
 async def order_served_on_29_january_2027(h: Harness) -> tuple[str, CaseStatus]:
     """A 7-day order served on 29 January 2027, a year with no official calendar yet: provisional."""
     await h.skip_to(datetime(2027, 1, 29, 1, 0, tzinfo=UTC), margin=timedelta(0))
-    _, case_id, status = await served_case(h, amount=48000, workers=12, months=2,
-                                           config=h.config(hold_provisional_expiry=True))
+    _, case_id, status = await served_case(
+        h, amount=48000, workers=12, months=2, config=h.config(hold_provisional_expiry=True)
+    )
     deadline = status.deadlines["order.payment"]
     assert deadline.provisional and deadline.due_date >= date(2027, 2, 5)
     await h.skip_to(deadline.fire_at)
@@ -908,7 +954,8 @@ async def order_served_on_29_january_2027(h: Harness) -> tuple[str, CaseStatus]:
 
 
 async def test_a_provisional_order_deadline_waits_for_the_official_calendar_before_refusal(
-        fresh_harness: Harness) -> None:
+    fresh_harness: Harness,
+) -> None:
     h = fresh_harness
     case_id, _ = await order_served_on_29_january_2027(h)
     await h.case(case_id).signal(Signals.CALENDAR_UPDATED, OFFICIAL_2027)
@@ -928,12 +975,23 @@ async def test_a_provisional_order_deadline_waits_for_the_official_calendar_befo
 async def test_an_inspector_confirming_the_date_lets_the_refusal_go_ahead(fresh_harness: Harness) -> None:
     h = fresh_harness
     case_id, _ = await order_served_on_29_january_2027(h)
-    message = await refused(h.update(h.case(case_id), Updates.CONFIRM_DEADLINE, DeadlineConfirmation(
-        name="order.nonexistent", confirmed_by="inspector-7"), CaseStatus))
+    message = await refused(
+        h.update(
+            h.case(case_id),
+            Updates.CONFIRM_DEADLINE,
+            DeadlineConfirmation(name="order.nonexistent", confirmed_by="inspector-7"),
+            CaseStatus,
+        )
+    )
     assert "no pending provisional deadline" in message
-    await h.update(h.case(case_id), Updates.CONFIRM_DEADLINE, DeadlineConfirmation(
-        name="order.payment", confirmed_by="inspector-7", note="经核对国务院办公厅通知"), CaseStatus)
-    status = await pass_payment_deadline(h, case_id, await h.eventually(
-        lambda: _with_deadline(h, case_id, "order.late_record")), skip_order=False)
+    await h.update(
+        h.case(case_id),
+        Updates.CONFIRM_DEADLINE,
+        DeadlineConfirmation(name="order.payment", confirmed_by="inspector-7", note="经核对国务院办公厅通知"),
+        CaseStatus,
+    )
+    status = await pass_payment_deadline(
+        h, case_id, await h.eventually(lambda: _with_deadline(h, case_id, "order.late_record")), skip_order=False
+    )
     assert status.stage is CaseStage.REFUSAL
     assert any(e.kind == "deadline.confirmed" for e in status.timeline)

@@ -30,16 +30,27 @@ from services.contracts.process_reports import ProcessSnapshot
 from .harness import Harness, refused
 from .test_case import _escalated, _with_deadline, pass_payment_deadline, payment
 
-SERVICE = ServiceRecord(method=ServiceMethod.IN_PERSON, served_by="inspector-7",
-                        evidence=[Evidence(kind=EvidenceKind.RECEIPT, ref="receipt-1")])
+SERVICE = ServiceRecord(
+    method=ServiceMethod.IN_PERSON,
+    served_by="inspector-7",
+    evidence=[Evidence(kind=EvidenceKind.RECEIPT, ref="receipt-1")],
+)
 
 
 async def confirmed_case(h: Harness, amount: int, workers: int) -> tuple[Any, str]:
     """A case verified as wage arrears with its figures confirmed by the inspector."""
     handle, case_id = await h.accepted_complaint(amount=amount, workers=workers, months=2)
-    await h.update(h.case(case_id), Updates.RECORD_VERIFICATION, VerificationResult(
-        outcome=VerificationOutcome.WAGE_ARREARS, verified_by="inspector-7", confirmed_amount=Decimal(amount),
-        confirmed_workers=workers), CaseStatus)
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_VERIFICATION,
+        VerificationResult(
+            outcome=VerificationOutcome.WAGE_ARREARS,
+            verified_by="inspector-7",
+            confirmed_amount=Decimal(amount),
+            confirmed_workers=workers,
+        ),
+        CaseStatus,
+    )
     return handle, case_id
 
 
@@ -68,8 +79,9 @@ async def _payment_running(h: Harness, case_id: str) -> CaseStatus | None:
 
 
 def confirm(amount: int, workers: int) -> FiguresConfirmation:
-    return FiguresConfirmation(confirmed_amount=Decimal(amount), confirmed_workers=workers,
-                               confirmed_by="inspector-7", notes="新增投诉核实")
+    return FiguresConfirmation(
+        confirmed_amount=Decimal(amount), confirmed_workers=workers, confirmed_by="inspector-7", notes="新增投诉核实"
+    )
 
 
 async def test_a_tenth_worker_joining_after_verification_amends_the_order_and_reaches_the_threshold(
@@ -148,7 +160,8 @@ async def test_a_late_complaint_keeps_the_case_open_until_its_worker_is_paid(har
     assert status.status is Status.OPEN and status.outstanding == 3000
     # Figures below what was paid are refused; the confirmed totals, paid, close the case.
     assert "below the 6000" in await refused(
-        h.update(h.case(case_id), Updates.CONFIRM_FIGURES, confirm(5000, 2), CaseStatus))
+        h.update(h.case(case_id), Updates.CONFIRM_FIGURES, confirm(5000, 2), CaseStatus)
+    )
     await h.update(h.case(case_id), Updates.CONFIRM_FIGURES, confirm(8500, 2), CaseStatus)
     status = await h.eventually(lambda: _in_stage(h, case_id, CaseStage.SERVICE))
     assert status.outstanding == 2500
@@ -172,8 +185,9 @@ async def test_merging_a_case_before_verification_moves_its_complaints_to_the_su
     moved, absorbed = await h.accepted_complaint(amount=3000, workers=2)
     moved_id = (await h.complaint_status(moved)).complaint_id
     merge = CaseMergeRequest(into_case_id=survivor, merged_by="inspector-7", reason="同一项目同一用人单位")
-    assert "into itself" in await refused(h.update(h.case(absorbed), Updates.MERGE_INTO, merge.model_copy(
-        update={"into_case_id": absorbed}), CaseStatus))
+    assert "into itself" in await refused(
+        h.update(h.case(absorbed), Updates.MERGE_INTO, merge.model_copy(update={"into_case_id": absorbed}), CaseStatus)
+    )
     await h.update(h.case(absorbed), Updates.MERGE_INTO, merge, CaseStatus)
 
     result = await h.result(h.case(absorbed))
@@ -200,8 +214,14 @@ async def test_a_verified_case_is_not_merged_into_another_process(harness: Harne
     h = harness
     _, survivor = await h.accepted_complaint(amount=6000, workers=1)
     _, verified = await h.verified_case(amount=3000, workers=1)
-    message = await refused(h.update(h.case(verified), Updates.MERGE_INTO, CaseMergeRequest(
-        into_case_id=survivor, merged_by="inspector-7", reason="合并"), CaseStatus))
+    message = await refused(
+        h.update(
+            h.case(verified),
+            Updates.MERGE_INTO,
+            CaseMergeRequest(into_case_id=survivor, merged_by="inspector-7", reason="合并"),
+            CaseStatus,
+        )
+    )
     assert "only a case not yet verified" in message
 
 

@@ -120,13 +120,9 @@ def test_a_province_without_a_threshold_fails_fast() -> None:
 
 def test_compensation_rate_stays_within_the_legal_range() -> None:
     with pytest.raises(ValueError):
-        LifecycleConfig.model_validate(
-            {"province": "henan", "order": {"additional_compensation_rate": "1.5"}}
-        )
+        LifecycleConfig.model_validate({"province": "henan", "order": {"additional_compensation_rate": "1.5"}})
     with pytest.raises(ValueError):
-        LifecycleConfig.model_validate(
-            {"province": "henan", "order": {"additional_compensation_rate": "0.2"}}
-        )
+        LifecycleConfig.model_validate({"province": "henan", "order": {"additional_compensation_rate": "0.2"}})
 
 
 def test_ladder_rungs_are_distinct_letters() -> None:
@@ -181,19 +177,34 @@ def test_each_workflow_answers_its_messages_by_name() -> None:
     shared = {Signals.CALENDAR_UPDATED, Signals.RETRY_REFUSED_STEP, Signals.REPORT_STATE}
     case, complaint = (_Definition.must_from_class(cls) for cls in (CaseWorkflow, ComplaintWorkflow))
     assert set(case.signals) == shared | {
-        Signals.COMPLAINT_JOINED, Signals.COMPLAINT_LEFT, Signals.MASS_INCIDENT_REPORTED
+        Signals.COMPLAINT_JOINED,
+        Signals.COMPLAINT_LEFT,
+        Signals.MASS_INCIDENT_REPORTED,
     }
     assert set(complaint.signals) == shared | {Signals.CASE_PROGRESS}
     assert set(case.updates) == {
-        Updates.RECORD_VERIFICATION, Updates.RECORD_SERVICE, Updates.RECORD_PAYMENT,
-        Updates.RECORD_HANDOFF_RESPONSE, Updates.RECORD_HANDOFF_RETURN, Updates.APPROVE_EXTENSION,
-        Updates.RECORD_POLICE_DECISION, Updates.CLOSE_CASE, Updates.SUBMIT_REFERRAL_REPORT, Updates.DECIDE_REFERRAL,
-        Updates.CONFIRM_DEADLINE, Updates.CONFIRM_FIGURES, Updates.MERGE_INTO,
-        Updates.PROPOSE_REFERRAL_WITHDRAWAL, Updates.DECIDE_REFERRAL_WITHDRAWAL,
+        Updates.RECORD_VERIFICATION,
+        Updates.RECORD_SERVICE,
+        Updates.RECORD_PAYMENT,
+        Updates.RECORD_HANDOFF_RESPONSE,
+        Updates.RECORD_HANDOFF_RETURN,
+        Updates.APPROVE_EXTENSION,
+        Updates.RECORD_POLICE_DECISION,
+        Updates.CLOSE_CASE,
+        Updates.SUBMIT_REFERRAL_REPORT,
+        Updates.DECIDE_REFERRAL,
+        Updates.CONFIRM_DEADLINE,
+        Updates.CONFIRM_FIGURES,
+        Updates.MERGE_INTO,
+        Updates.PROPOSE_REFERRAL_WITHDRAWAL,
+        Updates.DECIDE_REFERRAL_WITHDRAWAL,
     }
     assert set(complaint.updates) == {
-        Updates.DECIDE_ACCEPTANCE, Updates.SUPPLEMENT_INFORMATION, Updates.WITHDRAW_COMPLAINT,
-        Updates.RECORD_CALLBACK, Updates.CONFIRM_DEADLINE,
+        Updates.DECIDE_ACCEPTANCE,
+        Updates.SUPPLEMENT_INFORMATION,
+        Updates.WITHDRAW_COMPLAINT,
+        Updates.RECORD_CALLBACK,
+        Updates.CONFIRM_DEADLINE,
     }
     assert set(case.queries) == set(complaint.queries) == {Queries.STATUS}
     assert all(u.validator is not None for d in (case, complaint) for u in d.updates.values())
@@ -332,9 +343,7 @@ async def test_journal_answers_a_repeated_key_with_the_same_record(tmp_path: Pat
     again = await JournalServices(tmp_path / "commands.jsonl").issue_letter(_letter())
     assert first == again
     await journal.notify_agency(
-        AgencyNotice(
-            idempotency_key="n", subject="case:AJ-1", county="c", office=Office.INSPECTOR, kind="k", text="t"
-        )
+        AgencyNotice(idempotency_key="n", subject="case:AJ-1", county="c", office=Office.INSPECTOR, kind="k", text="t")
     )
     assert len((tmp_path / "commands.jsonl").read_text(encoding="utf-8").splitlines()) == 2
 
@@ -354,9 +363,7 @@ async def test_production_worker_runs_a_complaint_with_local_stand_ins(
             await h.update(
                 complaint,
                 Updates.DECIDE_ACCEPTANCE,
-                AcceptanceDecision(
-                    decision=AcceptanceDecisionKind.FORWARD, decided_by="i", forward_to="130403"
-                ),
+                AcceptanceDecision(decision=AcceptanceDecisionKind.FORWARD, decided_by="i", forward_to="130403"),
                 ComplaintStatus,
             )
             await h.eventually(lambda: _closed(h, complaint))

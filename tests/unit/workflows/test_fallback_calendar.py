@@ -20,12 +20,18 @@ def test_the_statutory_holidays_of_2027() -> None:
     # 中秋 on 15 September.
     assert statutory_holidays(2027) == {
         date(2027, 1, 1): "元旦",
-        date(2027, 2, 5): "春节", date(2027, 2, 6): "春节", date(2027, 2, 7): "春节", date(2027, 2, 8): "春节",
+        date(2027, 2, 5): "春节",
+        date(2027, 2, 6): "春节",
+        date(2027, 2, 7): "春节",
+        date(2027, 2, 8): "春节",
         date(2027, 4, 5): "清明节",
-        date(2027, 5, 1): "劳动节", date(2027, 5, 2): "劳动节",
+        date(2027, 5, 1): "劳动节",
+        date(2027, 5, 2): "劳动节",
         date(2027, 6, 9): "端午节",
         date(2027, 9, 15): "中秋节",
-        date(2027, 10, 1): "国庆节", date(2027, 10, 2): "国庆节", date(2027, 10, 3): "国庆节",
+        date(2027, 10, 1): "国庆节",
+        date(2027, 10, 2): "国庆节",
+        date(2027, 10, 3): "国庆节",
     }
 
 
@@ -46,10 +52,16 @@ def test_a_seven_day_order_served_before_the_spring_festival_ends_after_it() -> 
     # Served on Friday 29 January 2027: the seventh day is 除夕 (5 February), then a weekend and 初三 on
     # Monday, so the period ends on Tuesday 9 February — provisionally, as no arrangement for 2027 is known.
     served = datetime(2027, 1, 29, 10, 0, tzinfo=CHINA_TZ)
-    deadline = compute_deadline(DeadlineRequest(
-        name="order.payment", legal_start=served, wall_start=served, amount=7, unit=DayUnit.CALENDAR,
-        calendar=CalendarConfig(),
-    ))
+    deadline = compute_deadline(
+        DeadlineRequest(
+            name="order.payment",
+            legal_start=served,
+            wall_start=served,
+            amount=7,
+            unit=DayUnit.CALENDAR,
+            calendar=CalendarConfig(),
+        )
+    )
     assert deadline.due_date != date(2027, 2, 5)
     assert deadline.due_date == date(2027, 2, 9)
     assert deadline.provisional
@@ -88,10 +100,16 @@ def test_2026_still_comes_from_the_package_unchanged() -> None:
 
 def test_a_period_crossing_into_2027_counts_new_years_day_off_and_stays_provisional() -> None:
     start = datetime(2026, 12, 30, 10, 0, tzinfo=CHINA_TZ)  # a Wednesday
-    deadline = compute_deadline(DeadlineRequest(
-        name="acceptance", legal_start=start, wall_start=start, amount=5, unit=DayUnit.WORKING,
-        calendar=CalendarConfig(),
-    ))
+    deadline = compute_deadline(
+        DeadlineRequest(
+            name="acceptance",
+            legal_start=start,
+            wall_start=start,
+            amount=5,
+            unit=DayUnit.WORKING,
+            calendar=CalendarConfig(),
+        )
+    )
     # 31 December, then 4-7 January 2027 (1 January is 元旦 and 2-3 January a weekend).
     assert deadline.due_date == date(2027, 1, 7)
     assert deadline.provisional

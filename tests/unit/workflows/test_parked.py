@@ -76,8 +76,12 @@ async def test_a_refused_forwarding_parks_the_complaint_with_its_reason(harness:
     await h.update(
         handle,
         Updates.DECIDE_ACCEPTANCE,
-        AcceptanceDecision(decision=AcceptanceDecisionKind.FORWARD, decided_by="inspector-7",
-                           forward_to="130403-hrss", explanation="项目在复兴区"),
+        AcceptanceDecision(
+            decision=AcceptanceDecisionKind.FORWARD,
+            decided_by="inspector-7",
+            forward_to="130403-hrss",
+            explanation="项目在复兴区",
+        ),
         ComplaintStatus,
     )
     status = await h.eventually(lambda: _complaint_parked(h, handle))

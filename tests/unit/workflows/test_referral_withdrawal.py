@@ -24,8 +24,9 @@ PROPOSAL = ReferralWithdrawalProposal(proposed_by="inspector-7", reason="工资�
 
 
 def compensation(payment_id: str, amount: int) -> PaymentRecord:
-    return PaymentRecord(payment_id=payment_id, amount=Decimal(amount), recorded_by="inspector-7",
-                         purpose=PaymentPurpose.COMPENSATION)
+    return PaymentRecord(
+        payment_id=payment_id, amount=Decimal(amount), recorded_by="inspector-7", purpose=PaymentPurpose.COMPENSATION
+    )
 
 
 async def _supplemented(h: Harness, case_id: str) -> CaseStatus | None:
@@ -41,29 +42,41 @@ async def test_a_referral_is_withdrawn_on_approval_once_wages_and_compensation_a
     assert "police" in (await refer_with_approval(h, case_id)).referrals
     case = h.case(case_id)
     # Compensation cannot be overpaid, and it does not count as wages.
-    assert "exceeds the 24000" in await refused(h.update(case, Updates.RECORD_PAYMENT, compensation("c0", 30000),
-                                                         CaseStatus))
+    assert "exceeds the 24000" in await refused(
+        h.update(case, Updates.RECORD_PAYMENT, compensation("c0", 30000), CaseStatus)
+    )
     await h.update(case, Updates.RECORD_PAYMENT, payment("wages", 48000), CaseStatus)
     await h.eventually(lambda: _supplemented(h, case_id))
     # The wages alone are not enough.
     assert "compensation has 24000" in await refused(
-        h.update(case, Updates.PROPOSE_REFERRAL_WITHDRAWAL, PROPOSAL, CaseStatus))
+        h.update(case, Updates.PROPOSE_REFERRAL_WITHDRAWAL, PROPOSAL, CaseStatus)
+    )
     status = await h.update(case, Updates.RECORD_PAYMENT, compensation("comp", 24000), CaseStatus)
     assert status.amount_paid == 48000 and status.compensation_paid == 24000 and status.status is Status.OPEN
 
     await h.update(case, Updates.PROPOSE_REFERRAL_WITHDRAWAL, PROPOSAL, CaseStatus)
     assert "awaits the bureau head" in await refused(
-        h.update(case, Updates.PROPOSE_REFERRAL_WITHDRAWAL, PROPOSAL, CaseStatus))
-    assert "own proposal" in await refused(h.update(case, Updates.DECIDE_REFERRAL_WITHDRAWAL,
-                                                    ReferralWithdrawalDecision(approved=True, decided_by="inspector-7"),
-                                                    CaseStatus))
+        h.update(case, Updates.PROPOSE_REFERRAL_WITHDRAWAL, PROPOSAL, CaseStatus)
+    )
+    assert "own proposal" in await refused(
+        h.update(
+            case,
+            Updates.DECIDE_REFERRAL_WITHDRAWAL,
+            ReferralWithdrawalDecision(approved=True, decided_by="inspector-7"),
+            CaseStatus,
+        )
+    )
 
     async def head_told() -> bool:
         return "referral.withdrawal_proposed" in h.services.notices()
 
     await h.eventually(head_told)
-    await h.update(case, Updates.DECIDE_REFERRAL_WITHDRAWAL,
-                   ReferralWithdrawalDecision(approved=True, decided_by="bureau-head-1"), CaseStatus)
+    await h.update(
+        case,
+        Updates.DECIDE_REFERRAL_WITHDRAWAL,
+        ReferralWithdrawalDecision(approved=True, decided_by="bureau-head-1"),
+        CaseStatus,
+    )
     result = await h.result(case)
     assert result.closure_reason is ClosureReason.PAID_IN_FULL and result.police_referral_withdrawn
     withdrawn = {r.referral_id for r in h.services.distinct(ActivityNames.WITHDRAW_REFERRAL)}
@@ -79,8 +92,12 @@ async def test_a_refused_withdrawal_leaves_the_referral_to_the_police(harness: H
     await h.update(case, Updates.RECORD_PAYMENT, payment("wages", 48000), CaseStatus)
     await h.update(case, Updates.RECORD_PAYMENT, compensation("comp", 24000), CaseStatus)
     await h.update(case, Updates.PROPOSE_REFERRAL_WITHDRAWAL, PROPOSAL, CaseStatus)
-    status = await h.update(case, Updates.DECIDE_REFERRAL_WITHDRAWAL, ReferralWithdrawalDecision(
-        approved=False, decided_by="bureau-head-1", reason="公安机关已在审查，由其依法决定"), CaseStatus)
+    status = await h.update(
+        case,
+        Updates.DECIDE_REFERRAL_WITHDRAWAL,
+        ReferralWithdrawalDecision(approved=False, decided_by="bureau-head-1", reason="公安机关已在审查，由其依法决定"),
+        CaseStatus,
+    )
     assert status.status is Status.OPEN and not status.police_referral_withdrawn
     assert status.referral_withdrawal is not None and status.referral_withdrawal.decision is not None
     assert h.services.requests(ActivityNames.WITHDRAW_REFERRAL) == []

@@ -34,7 +34,7 @@ from services.contracts.referrals_events import (
     HandoffSent,
     LetterKind,
 )
-from services.referrals import domain, store
+from services.referrals import domain, handoff_store, store
 from services.referrals.command_base import PRODUCER, case_event, facts_missing
 from services.referrals.departments import Department
 from services.referrals.handoff_answers import HandoffAnswers
@@ -112,7 +112,7 @@ class Referrals(HandoffAnswers, ReferralMaking, ReferralProgress):
                     handoff={"handoff_id": handoff_id},
                     previous=[],
                 )
-                await store.insert_handoff(
+                await handoff_store.insert_handoff(
                     conn,
                     handoff_id=handoff_id,
                     case_id=request.case_id,
@@ -141,7 +141,7 @@ class Referrals(HandoffAnswers, ReferralMaking, ReferralProgress):
                 )
                 return {"id": letter["letter_id"]}
 
-            handoff = await store.latest_handoff(conn, request.case_id, department.id)
+            handoff = await handoff_store.latest_handoff(conn, request.case_id, department.id)
             if handoff is None:
                 raise Refused(
                     "No handoff to escalate",
@@ -180,7 +180,7 @@ class Referrals(HandoffAnswers, ReferralMaking, ReferralProgress):
                     previous=previous,
                 )
                 companions.append(extra["letter_id"])
-            await store.set_ladder_level(conn, handoff["handoff_id"], kind.value)
+            await handoff_store.set_ladder_level(conn, handoff["handoff_id"], kind.value)
             await store.publish(
                 conn,
                 case_event(

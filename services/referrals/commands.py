@@ -9,7 +9,8 @@ Update with a validator — refused there, nothing is recorded — and are then 
 This module composes them and holds the department directory's publication, the case facts and the letters
 (issued, read, listed). What the commands share — the engines, the event they wrap, a letter drafted and stored —
 is in `command_base.py`; the handoffs in `handoff_answers.py`; the referrals in `referral_making.py` (made) and
-`referral_progress.py` (withdrawn, supplemented, followed up, decided).
+`referral_progress.py` (withdrawn, supplemented, followed up, decided); the ladder against projects' letters in
+`project_letters.py`.
 """
 
 from __future__ import annotations
@@ -38,13 +39,14 @@ from services.referrals import domain, handoff_store, store
 from services.referrals.command_base import PRODUCER, case_event, facts_missing
 from services.referrals.departments import Department
 from services.referrals.handoff_answers import HandoffAnswers
+from services.referrals.project_letters import ProjectLetters
 from services.referrals.referral_making import ReferralMaking
 from services.referrals.referral_progress import ReferralProgress
 
 log = logging.getLogger(__name__)
 
 
-class Referrals(HandoffAnswers, ReferralMaking, ReferralProgress):
+class Referrals(HandoffAnswers, ReferralMaking, ReferralProgress, ProjectLetters):
     """The service's commands; one instance per API process."""
 
     async def publish_directory(self) -> bool:

@@ -185,6 +185,7 @@ async def departments(request: Request, principal: Principal = READERS) -> dict[
     return {
         "bureau": config.bureau.model_dump(mode="json"),
         "departments": [d.model_dump(mode="json") for d in config.departments],
+        "project_ladder": config.project_ladder.model_dump(mode="json"),
     }
 
 

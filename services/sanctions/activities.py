@@ -19,26 +19,26 @@ from temporalio.exceptions import ApplicationError
 from services.common.commands import request_hash
 from services.common.crypto import FieldCipher
 from services.common.lifecycle_config import load_lifecycle_config
-from services.contracts.lifecycle import Deadline, DeadlineRequest, PublicationConfig
+from services.contracts.credit_sharing_events import CreditEntryAdded, CreditEntryRemoved
+from services.contracts.lifecycle import Deadline, DeadlineRequest, ListingGround, PublicationConfig
 from services.contracts.sanction_rules import is_major_violation
 from services.contracts.sanctions_events import (
-    CreditEntryAdded,
-    CreditEntryRemoved,
-    DecisionCommand,
-    DocumentInfo,
     ListingDecided,
-    ListingGround,
     ListingPublished,
     ListingRemoved,
-    ListingReport,
     ListingStateReported,
-    NoticeCommand,
     NoticeIssued,
+    PublishedPerson,
+    QuarterListDrafted,
+)
+from services.contracts.sanctions_workflows import (
+    DecisionCommand,
+    DocumentInfo,
+    ListingReport,
+    NoticeCommand,
     PersonRole,
     PublishCommand,
-    PublishedPerson,
     QuarterListCommand,
-    QuarterListDrafted,
     RemovalCommand,
     SanctionsActivities,
 )

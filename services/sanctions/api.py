@@ -32,7 +32,7 @@ from services.common.openapi import (
 from services.common.pagination import Cursor, Limit
 from services.common.problems import Problem
 from services.contracts.lifecycle import SanctionRequest
-from services.contracts.sanctions_events import PersonRole
+from services.contracts.sanctions_workflows import PersonRole
 from services.sanctions import activities, documents, domain, registers_store, store
 from services.sanctions.command_base import valid_id_number
 from services.sanctions.commands import Sanctions
@@ -403,7 +403,7 @@ async def public_listing(request: Request, listing_id: str) -> JSONResponse:
 
 
 def _public_entry(row: dict[str, Any], persons: list[dict[str, str]]) -> dict[str, Any]:
-    from services.contracts.sanctions_events import ListingGround
+    from services.contracts.lifecycle import ListingGround
 
     return {
         "listing_id": row["listing_id"],

@@ -37,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from services.contracts.legal_time import end_of_day, legal_date
     from services.contracts.lifecycle import Deadline
     from services.contracts.listing_reports import describe_listing_changes, listing_snapshot_of
-    from services.contracts.sanctions_events import (
+    from services.contracts.sanctions_workflows import (
         BLACKLIST_WORKFLOW_TYPE,
         BlacklistInput,
         CorrectionReport,

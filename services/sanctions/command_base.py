@@ -25,13 +25,8 @@ from services.common.commands import (
 from services.common.crypto import FieldCipher
 from services.common.process_gateway import ProcessGateway, Wording
 from services.contracts.lifecycle import CalendarConfig
-from services.contracts.sanctions_events import (
-    BlacklistConfig,
-    ListingQueries,
-    ListingStatus,
-    SanctionsEvent,
-    listing_workflow_id,
-)
+from services.contracts.sanctions_events import SanctionsEvent
+from services.contracts.sanctions_workflows import BlacklistConfig, ListingQueries, ListingStatus, listing_workflow_id
 from services.sanctions import domain, store
 from services.sanctions.settings import SanctionsSettings
 

@@ -11,17 +11,19 @@ from services.common.auth import Principal
 from services.common.crypto import keyed_reference
 from services.common.errors import Forbidden, NotFound, Refused, Unauthenticated
 from services.contracts.sanctions_events import (
-    EarlyRemovalApplication,
     EarlyRemovalApplied,
     EarlyRemovalDecided,
+    ResponsiblePersonsRecorded,
+    StatementRecorded,
+    StatementReviewed,
+)
+from services.contracts.sanctions_workflows import (
+    EarlyRemovalApplication,
     EarlyRemovalDecision,
     ListingUpdates,
     PersonRole,
-    ResponsiblePersonsRecorded,
     StatementRecord,
-    StatementRecorded,
     StatementReview,
-    StatementReviewed,
 )
 from services.sanctions import domain, store
 from services.sanctions.activities import DOCUMENT_CONTEXT, PERSON_NAME_CONTEXT

@@ -12,8 +12,9 @@ from psycopg.types.json import Jsonb
 
 from services.common.outbox import add_event_async
 from services.common.pagination import Keyset
+from services.contracts.credit_sharing_events import CreditEvent
 from services.contracts.events import EventEnvelope
-from services.contracts.sanctions_events import CreditEvent, SanctionsEvent
+from services.contracts.sanctions_events import SanctionsEvent
 
 Conn = AsyncConnection[Any]
 

@@ -19,14 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.cases.domain import summarize
-from services.contracts.lifecycle import CaseStage, ComplaintStage
-from services.contracts.sanctions_events import (
-    ListingGround,
-    ListingStage,
-    ListingStatus,
-    StatementRecord,
-    StatementReview,
-)
+from services.contracts.lifecycle import CaseStage, ComplaintStage, ListingGround
+from services.contracts.sanctions_workflows import ListingStage, ListingStatus, StatementRecord, StatementReview
 from services.sanctions.blacklist import BlacklistWorkflow, early_removal_refusals
 
 FAST = settings(max_examples=150, deadline=None)

@@ -26,7 +26,7 @@ from services.contracts.sanctions_workflows import (
     StatementReview,
 )
 from services.sanctions import domain, store
-from services.sanctions.activities import DOCUMENT_CONTEXT, PERSON_NAME_CONTEXT
+from services.sanctions.activity_base import DOCUMENT_CONTEXT, PERSON_NAME_CONTEXT
 from services.sanctions.command_base import (
     BEFORE_DECISION,
     ID_NUMBER_CONTEXT,

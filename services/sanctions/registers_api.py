@@ -17,7 +17,7 @@ from services.common.exports import XLSX_MEDIA_TYPE, download, xlsx
 from services.common.openapi import file_responses
 from services.common.pagination import Cursor, Limit
 from services.common.problems import Problem
-from services.sanctions import activities, documents, registers_store
+from services.sanctions import documents, quarter_list, registers_store
 from services.sanctions.api_base import CITY, QUARTER_PATTERN, READERS, _Body, _json, sanctions
 
 # Agency actions are fingerprinted, so that a repeated Idempotency-Key is compared with the request it came with.
@@ -39,7 +39,7 @@ class QuarterBody(_Body):
     "/publication-lists", tags=["publication"], summary="Draft (or redraft) a quarter's list now (city office)"
 )
 async def post_publication_list(request: Request, body: QuarterBody, principal: Principal = CITY) -> JSONResponse:
-    list_id = await activities.build_quarter_list(request.app.state.pool, request.app.state.settings, body.quarter)
+    list_id = await quarter_list.build_quarter_list(request.app.state.pool, request.app.state.settings, body.quarter)
     async with request.app.state.pool.connection() as conn:
         return _json(await registers_store.get_list(conn, list_id))
 

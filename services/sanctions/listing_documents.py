@@ -18,7 +18,7 @@ from services.contracts.sanctions_workflows import (
     PersonRole,
     SanctionsActivities,
 )
-from services.sanctions import documents, domain, store
+from services.sanctions import documents, domain, listing_actions_store, store
 from services.sanctions.activity_base import DOCUMENT_CONTEXT, PERSON_NAME_CONTEXT, ListingActivityBase, log
 
 
@@ -111,7 +111,7 @@ class ListingDocuments(ListingActivityBase):
                         domain.PERSON_ROLE_NAMES[PersonRole(p["role"])],
                         self._cipher.open(p["name_sealed"], context=PERSON_NAME_CONTEXT),
                     )
-                    for p in await store.persons(conn, command.listing_id)
+                    for p in await listing_actions_store.persons(conn, command.listing_id)
                 ]
                 letter = documents.listing_decision(
                     authority=self._settings.authority,

@@ -19,7 +19,7 @@ from services.contracts.sanctions_workflows import (
     RemovalCommand,
     SanctionsActivities,
 )
-from services.sanctions import domain, store
+from services.sanctions import domain, listing_actions_store, store
 from services.sanctions.activity_base import ListingActivityBase, log
 
 
@@ -50,7 +50,7 @@ class ListingPublication(ListingActivityBase):
             if name is None and code is None:
                 # The complaint's facts have not arrived from intake yet: retried until they have.
                 raise ApplicationError(f"the employer of case {listing['case_id']} is not known yet (intake events)")
-            persons = published_persons(await store.persons(conn, command.listing_id))
+            persons = published_persons(await listing_actions_store.persons(conn, command.listing_id))
             await store.update_listing(
                 conn,
                 command.listing_id,

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from services.common.commands import fingerprint_request
 from services.common.pagination import Cursor, Limit
 from services.common.problems import Problem
-from services.sanctions import domain, registers_store, store
+from services.sanctions import domain, listing_actions_store, registers_store, store
 from services.sanctions.api_base import QUARTER_PATTERN, _json, sanctions
 
 # Fingerprinted like every route of the service (a repeated Idempotency-Key is compared with its request).
@@ -25,7 +25,7 @@ async def public_blacklist(
 ) -> JSONResponse:
     async with request.app.state.pool.connection() as conn:
         rows, next_cursor = await store.public_blacklist(conn, q, limit, cursor)
-        persons = await store.persons_of(conn, [r["listing_id"] for r in rows])
+        persons = await listing_actions_store.persons_of(conn, [r["listing_id"] for r in rows])
     service = sanctions(request)
     items = [_public_entry(row, service.public_persons(persons.get(row["listing_id"], []))) for row in rows]
     return _json({"items": items, "next_cursor": next_cursor})
@@ -35,7 +35,7 @@ async def public_blacklist(
 async def public_listing(request: Request, listing_id: str) -> JSONResponse:
     async with request.app.state.pool.connection() as conn:
         row = await store.public_listing(conn, listing_id)
-        persons = await store.persons_of(conn, [listing_id])
+        persons = await listing_actions_store.persons_of(conn, [listing_id])
     if row is None:
         raise Problem(404, "Not on the blacklist", f"{listing_id} is not a current blacklist entry")
     return _json(_public_entry(row, sanctions(request).public_persons(persons.get(listing_id, []))))

@@ -52,7 +52,7 @@ from services.contracts.lifecycle import (
     Signals,
 )
 from services.contracts.official_calendar import check_entered_years
-from services.contracts.sanctions_events import BLACKLIST_WORKFLOW_TYPE, ListingStage, ListingStatus
+from services.contracts.sanctions_workflows import BLACKLIST_WORKFLOW_TYPE, ListingStage, ListingStatus
 from services.contracts.working_days import installed_package
 from services.referrals.follow_up import FOLLOW_UP_WORKFLOW_TYPE
 from services.referrals.project_ladder import PROJECT_LADDER_WORKFLOW_TYPE

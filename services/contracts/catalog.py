@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from services.contracts import (
     cases_events,
+    credit_sharing_events,
     intake_events,
     interview_events,
     monitoring_events,
@@ -23,6 +24,7 @@ PRODUCERS = {
     cases_events.__name__: "cases",
     referrals_events.__name__: "referrals",
     sanctions_events.__name__: "sanctions",
+    credit_sharing_events.__name__: "sanctions",
     interview_events.__name__: "sanctions",
     monitoring_events.__name__: "monitoring",
 }

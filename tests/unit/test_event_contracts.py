@@ -23,12 +23,13 @@ from services.common.inbox import InboxConsumer
 from services.common.outbox import add_event
 from services.contracts import catalog
 from services.contracts.cases_events import ActionRecorded, CaseEvents
+from services.contracts.credit_sharing_events import CreditEvents
 from services.contracts.events import EventEnvelope, EventPayload, Topics, UnknownEvent, event_class
 from services.contracts.intake_events import IntakeEvents
 from services.contracts.interview_events import InterviewEvents
 from services.contracts.monitoring_events import MonitoringEvents
 from services.contracts.referrals_events import ReferralEvents
-from services.contracts.sanctions_events import CreditEvents, SanctionsEvents
+from services.contracts.sanctions_events import SanctionsEvents
 from tests.support import events as test_events
 from tests.support.events import Counted, Marked
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from services.cases import store
-from services.cases.api import QueueQuery, queue_query
+from services.cases.ledger_api import QueueQuery, queue_query
 from services.common.exports import XLSX_MEDIA_TYPE, download, xlsx
 from services.common.openapi import file_responses
 

@@ -9,7 +9,8 @@ resource:
   `/v1/documents/{id}.pdf`, `/v1/complaints`, `/v1/extension-requests`;
 - `report_api.py`: `/v1/statistics`, `/v1/reports` (figures, CSV, workbooks and charts) and, without a token,
   `/v1/public/statistics`;
-- `action_api.py`: the inspectors' actions on complaints and cases, answered at once;
+- `action_api.py`: the inspectors' actions on complaints and cases, answered at once, and `decision_api.py`: the
+  requests that wait on a second person's decision and the confirmations of dates and totals;
 - `export_api.py` (the queue as a workbook), `circular_api.py` (the quarterly circular per county).
 """
 

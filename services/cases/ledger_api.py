@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from services.cases import documents_pdf, domain, store, views
+from services.cases import documents_pdf, domain, ledger_queue, record_store, store, views
 from services.cases.api import READERS, cases
 from services.cases.settings import CasesSettings
 from services.common.auth import Principal
@@ -36,7 +36,7 @@ def _case_view(row: dict[str, Any]) -> dict[str, Any]:
 class QueueQuery:
     """The queue's filters and order, in the caller's scope; `filters` None: nothing the caller may see."""
 
-    filters: store.QueueFilter | None
+    filters: ledger_queue.QueueFilter | None
     sort: QueueSort
 
 
@@ -55,7 +55,7 @@ def queue_query(
     inspector: str | None = None,
     classification: str | None = None,
     awaiting: Annotated[
-        store.Awaiting | None,
+        ledger_queue.Awaiting | None,
         Query(
             description="Cases with an open process waiting for: the case team's referral report, the bureau head's "
             "decision on it or on a proposed withdrawal, new totals, or a provisional deadline's date."
@@ -73,7 +73,7 @@ def queue_query(
             return QueueQuery(None, sort)
         county = scope
     return QueueQuery(
-        store.QueueFilter(
+        ledger_queue.QueueFilter(
             county=county,
             stage=stage,
             status=status,
@@ -95,7 +95,9 @@ async def list_cases(
     if query.filters is None:
         return {"items": [], "next_cursor": None}
     async with request.app.state.pool.connection() as conn:
-        rows, next_cursor = await store.list_cases(conn, query.filters, sort=query.sort, limit=limit, after=cursor)
+        rows, next_cursor = await ledger_queue.list_cases(
+            conn, query.filters, sort=query.sort, limit=limit, after=cursor
+        )
     return {"items": [_case_view(r) for r in rows], "next_cursor": next_cursor}
 
 
@@ -107,7 +109,7 @@ async def get_case(request: Request, case_id: str, principal: Principal = READER
     async with request.app.state.pool.connection() as conn:
         complaints = await store.case_complaints(conn, case["case_id"])
         processes = await store.case_processes(conn, case["case_id"])
-        extensions = await store.case_extension_requests(conn, case["case_id"])
+        extensions = await record_store.case_extension_requests(conn, case["case_id"])
     complaints = [views.with_suggestion(c) for c in complaints]
     for c in complaints:
         c["amount_owed"] = str(c["amount_owed"])
@@ -175,7 +177,7 @@ async def get_timeline(request: Request, case_id: str, principal: Principal = RE
 async def list_case_documents(request: Request, case_id: str, principal: Principal = READERS) -> dict[str, Any]:
     case = await cases(request).visible_case(principal, case_id)
     async with request.app.state.pool.connection() as conn:
-        rows = await store.case_documents(conn, case["case_id"])
+        rows = await record_store.case_documents(conn, case["case_id"])
     return {
         "case_id": case["case_id"],
         "documents": [
@@ -200,7 +202,7 @@ async def list_case_documents(request: Request, case_id: str, principal: Princip
 )
 async def get_document_pdf(request: Request, document_id: str, principal: Principal = READERS) -> Response:
     async with request.app.state.pool.connection() as conn:
-        document = await store.get_case_document(conn, document_id)
+        document = await record_store.get_case_document(conn, document_id)
     if document is None or document["county"] is None or not domain.may_see(principal, document["county"]):
         raise Problem(404, "No such document", f"document {document_id} was not found in your scope")
     settings = request.app.state.settings
@@ -237,7 +239,7 @@ async def list_extension_requests(
     principal: Principal = READERS,
 ) -> dict[str, Any]:
     async with request.app.state.pool.connection() as conn:
-        rows, next_cursor = await store.extension_requests(
+        rows, next_cursor = await record_store.extension_requests(
             conn, status=status, county=domain.county_scope(principal), limit=limit, cursor=cursor
         )
     return {"items": rows, "next_cursor": next_cursor}

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import Field
 
-from services.cases import domain, periods, report_figures, reports, store
+from services.cases import domain, periods, record_store, report_figures, reports
 from services.cases.api import CITY, READERS, _Body
 from services.common.auth import Principal
 from services.common.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, csv_for_excel, download, xlsx
@@ -82,13 +82,13 @@ async def list_reports(
     principal: Principal = READERS,
 ) -> dict[str, Any]:
     async with request.app.state.pool.connection() as conn:
-        rows, next_cursor = await store.list_reports(conn, kind, limit, cursor)
+        rows, next_cursor = await record_store.list_reports(conn, kind, limit, cursor)
     return {"items": rows, "next_cursor": next_cursor}
 
 
 async def _report(request: Request, report_id: str) -> dict[str, Any]:
     async with request.app.state.pool.connection() as conn:
-        report = await store.get_report(conn, report_id)
+        report = await record_store.get_report(conn, report_id)
     if report is None:
         raise Problem(404, "No such report", f"report {report_id} has not been produced")
     return report

@@ -19,16 +19,13 @@ from services.cases import record_store, store
 from services.cases.lifecycle_requests import LifecycleRequests
 from services.common.auth import Principal
 from services.common.errors import Invalid, Refused
+from services.contracts.case_decision_events import ExtensionApproved, ExtensionRequested
+from services.contracts.case_ledger_events import InspectorAssigned, PartiesRecorded, Party
 from services.contracts.cases_events import (
     AcceptanceDecided,
     CallbackRecorded,
     ClosureRecorded,
     EvidenceView,
-    ExtensionApproved,
-    ExtensionRequested,
-    InspectorAssigned,
-    PartiesRecorded,
-    Party,
     PaymentRecorded,
     ServiceRecorded,
     VerificationRecorded,

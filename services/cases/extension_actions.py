@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from services.cases import record_store
 from services.common.auth import Principal
 from services.common.errors import Refused
-from services.contracts.cases_events import ExtensionRefused
+from services.contracts.case_decision_events import ExtensionRefused
 from services.contracts.lifecycle import CaseStatus, case_workflow_id
 from services.contracts.process_reports import snapshot_of
 

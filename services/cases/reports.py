@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw, ImageFont
 from psycopg_pool import AsyncConnectionPool
 
 from services.cases import periods, record_store, report_days, report_figures, store
-from services.contracts.cases_events import ReportProduced
+from services.contracts.case_ledger_events import ReportProduced
 from services.contracts.events import EventEnvelope
 
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")

@@ -11,7 +11,7 @@ from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 from temporalio.client import Client
 
-from services.cases import domain, store
+from services.cases import domain, record_store, store
 from services.common import audit
 from services.common.auth import Principal
 from services.common.commands import (
@@ -37,8 +37,8 @@ class ActionBase:
     def __init__(self, pool: AsyncConnectionPool, client: Client) -> None:
         self._pool = pool
         self._process = ProcessGateway(client, status_query=Queries.STATUS)
-        self._documents = KeyedRecords(store.find_document, answer=lambda row: {"id": row["document_id"]})
-        self._actions = ActionLog(pool, store.find_action)
+        self._documents = KeyedRecords(record_store.find_document, answer=lambda row: {"id": row["document_id"]})
+        self._actions = ActionLog(pool, record_store.find_action)
 
     @property
     def pool(self) -> AsyncConnectionPool:
@@ -91,7 +91,7 @@ class ActionBase:
             "process": payload.process.model_dump(mode="json") if payload.process else None,
         }
         async with self._pool.connection() as conn, conn.transaction():
-            await store.insert_action(
+            await record_store.insert_action(
                 conn,
                 action_id=action_id,
                 idempotency_key=idempotency_key,

@@ -7,14 +7,14 @@ from typing import Any
 
 from pydantic_core import to_jsonable_python
 
-from services.contracts.cases_events import (
-    ActionRecorded,
+from services.contracts.case_decision_events import (
     DeadlineConfirmed,
     ReferralApprovalDecided,
     ReferralReportSubmitted,
     ReferralWithdrawalDecided,
     ReferralWithdrawalProposed,
 )
+from services.contracts.cases_events import ActionRecorded
 
 SNAPSHOT_ACTIONS: tuple[type[ActionRecorded], ...] = (
     ReferralReportSubmitted,

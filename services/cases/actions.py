@@ -15,20 +15,17 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from services.cases import store
+from services.cases import record_store, store
 from services.cases.lifecycle_requests import LifecycleRequests
 from services.common.auth import Principal
 from services.common.errors import Invalid, Refused
+from services.contracts.case_decision_events import ExtensionApproved, ExtensionRequested
+from services.contracts.case_ledger_events import InspectorAssigned, PartiesRecorded, Party
 from services.contracts.cases_events import (
     AcceptanceDecided,
     CallbackRecorded,
     ClosureRecorded,
     EvidenceView,
-    ExtensionApproved,
-    ExtensionRequested,
-    InspectorAssigned,
-    PartiesRecorded,
-    Party,
     PaymentRecorded,
     ServiceRecorded,
     VerificationRecorded,
@@ -283,12 +280,12 @@ class Cases(LifecycleRequests):
             **self._common(principal, case, pid, snapshot), request_id=request_id, reason=reason
         )
         async with self._pool.connection() as conn, conn.transaction():
-            if await store.pending_extension(conn, pid) is not None:
+            if await record_store.pending_extension(conn, pid) is not None:
                 raise Refused(
                     "An extension request is pending",
                     "已有待批准的延期申请 (an extension request for this case is already pending)",
                 )
-            await store.insert_extension_request(
+            await record_store.insert_extension_request(
                 conn,
                 request_id=request_id,
                 case_id=case["case_id"],
@@ -309,7 +306,7 @@ class Cases(LifecycleRequests):
             )
         except Exception:
             async with self._pool.connection() as conn:
-                await store.decide_extension(conn, request_id, "system", "failed")
+                await record_store.decide_extension(conn, request_id, "system", "failed")
             raise
         return {**response, "request_id": request_id, "status": "pending"}
 
@@ -319,7 +316,7 @@ class Cases(LifecycleRequests):
         case = await self.visible_case(principal, case_id)
         pid = self._target(case, process)
         async with self._pool.connection() as conn:
-            pending = await store.pending_extension(conn, pid)
+            pending = await record_store.pending_extension(conn, pid)
         if pending is None:
             raise Refused(
                 "No extension request", "没有待批准的延期申请 (no extension request is pending for this case)"
@@ -334,7 +331,7 @@ class Cases(LifecycleRequests):
             **self._common(principal, case, pid, snapshot), request_id=pending["request_id"], reason=approval.reason
         )
         async with self._pool.connection() as conn:
-            await store.decide_extension(conn, pending["request_id"], principal.client_id, "approved")
+            await record_store.decide_extension(conn, pending["request_id"], principal.client_id, "approved")
         response = await self._record_action(
             principal=principal,
             kind="extension.approved",

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from services.cases import store
-from services.cases.api import QueueQuery, queue_query
+from services.cases import ledger_queue
+from services.cases.ledger_api import QueueQuery, queue_query
 from services.common.exports import XLSX_MEDIA_TYPE, download, xlsx
 from services.common.openapi import file_responses
 
@@ -46,7 +46,9 @@ async def _cases(request: Request, query: QueueQuery) -> tuple[list[dict[str, An
     if query.filters is None:
         return [], False
     async with request.app.state.pool.connection() as conn:
-        found, more = await store.list_cases(conn, query.filters, sort=query.sort, limit=EXPORT_LIMIT, after=None)
+        found, more = await ledger_queue.list_cases(
+            conn, query.filters, sort=query.sort, limit=EXPORT_LIMIT, after=None
+        )
     return found, more is not None
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from services.cases import store
+from services.cases import record_store
 from services.common.auth import Principal
 from services.common.errors import Refused
-from services.contracts.cases_events import ExtensionRefused
+from services.contracts.case_decision_events import ExtensionRefused
 from services.contracts.lifecycle import CaseStatus, case_workflow_id
 from services.contracts.process_reports import snapshot_of
 
@@ -24,7 +24,7 @@ async def refuse_extension(
     case = await cases.visible_case(principal, case_id)
     pid = cases._target(case, process)
     async with cases._pool.connection() as conn:
-        pending = await store.pending_extension(conn, pid)
+        pending = await record_store.pending_extension(conn, pid)
     if pending is None:
         raise Refused("No extension request", "没有待审批的延期申请 (no extension request is pending for this case)")
     workflow_id = case_workflow_id(pid)
@@ -35,7 +35,7 @@ async def refuse_extension(
         reason=reason,
     )
     async with cases._pool.connection() as conn:
-        await store.decide_extension(conn, pending["request_id"], principal.client_id, "refused")
+        await record_store.decide_extension(conn, pending["request_id"], principal.client_id, "refused")
     response = await cases._record_action(
         principal=principal,
         kind="extension.refused",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from services.cases.actions import contract_model
 from services.common.auth import Principal
-from services.contracts.cases_events import FiguresConfirmed
+from services.contracts.case_decision_events import FiguresConfirmed
 from services.contracts.lifecycle import FiguresConfirmation, Updates
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """The cases worker's gauges: open cases per stage and county, and how many of them are overdue.
 
 Read from the ledger in one grouped query on scrape (cached a few seconds, see services/common/gauges.py).
-A case is overdue exactly as the queue's `overdue=true` filter says (services/cases/store.py): open, and
+A case is overdue exactly as the queue's `overdue=true` filter says (services/cases/ledger_queue.py): open, and
 either marked overdue by the lifecycle or past its next deadline.
 """
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from services.cases import store
+from services.cases import record_store, store
 from services.cases.action_base import ActionBase
 from services.common.commands import request_hash, same_key
 from services.common.errors import Invalid
@@ -56,7 +56,7 @@ class LifecycleRequests(ActionBase):
             document_id = _document_id(prefix, key, now)
             subject, payload = await build(conn, document_id)
             event = EventEnvelope.wrap(payload, subject=subject, producer="cases", occurred_at=now)
-            await store.insert_document(
+            await record_store.insert_document(
                 conn,
                 document_id=document_id,
                 idempotency_key=key,

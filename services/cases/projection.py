@@ -34,24 +34,23 @@ from services.cases.projection_requests import LifecycleRequests
 from services.common.event_handlers import EventHandlers, PayloadHandler
 from services.common.outbox import add_event
 from services.contracts import catalog
-from services.contracts.cases import case_refs, employer_credit_code
-from services.contracts.cases_events import (
-    AcceptanceDecided,
-    CallbackRecorded,
-    CaseMerged,
-    CaseOpened,
-    CaseSplit,
-    ClosureRecorded,
-    CompensationDecided,
-    ComplaintForwarded,
+from services.contracts.case_decision_events import (
     ExtensionApproved,
     ExtensionRefused,
     ExtensionRequested,
     FiguresConfirmed,
-    InspectorAssigned,
+)
+from services.contracts.case_ledger_events import CaseMerged, CaseSplit, InspectorAssigned, PartiesRecorded
+from services.contracts.cases import case_refs, employer_credit_code
+from services.contracts.cases_events import (
+    AcceptanceDecided,
+    CallbackRecorded,
+    CaseOpened,
+    ClosureRecorded,
+    CompensationDecided,
+    ComplaintForwarded,
     NoticeRecorded,
     OrderIssued,
-    PartiesRecorded,
     PaymentRecorded,
     ProcessReported,
     ServiceRecorded,

@@ -14,10 +14,7 @@ from pydantic_core import to_jsonable_python
 
 from services.cases import domain, process_state
 from services.common.inbox import PermanentEventError
-from services.contracts.cases_events import (
-    ActionRecorded,
-    ProcessSnapshot,
-)
+from services.contracts.cases_events import ActionRecorded, ProcessSnapshot
 from services.contracts.events import EventEnvelope, EventPayload
 
 Conn = psycopg.Connection[Any]

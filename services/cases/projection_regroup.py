@@ -12,11 +12,8 @@ from services.cases.projection_records import (
     with_agency_texts,
 )
 from services.common.department_directory import keep_department_directory
-from services.contracts.cases_events import (
-    CaseMerged,
-    CaseSplit,
-    ProcessReported,
-)
+from services.contracts.case_ledger_events import CaseMerged, CaseSplit
+from services.contracts.cases_events import ProcessReported
 from services.contracts.events import EventEnvelope
 from services.contracts.referrals_events import (
     DepartmentsConfigured,

@@ -14,6 +14,13 @@ from services.cases.projection_records import (
     process_of,
     with_agency_texts,
 )
+from services.contracts.case_decision_events import (
+    ExtensionApproved,
+    ExtensionRefused,
+    ExtensionRequested,
+    FiguresConfirmed,
+)
+from services.contracts.case_ledger_events import InspectorAssigned, PartiesRecorded
 from services.contracts.cases_events import (
     AcceptanceDecided,
     ActionRecorded,
@@ -22,14 +29,8 @@ from services.contracts.cases_events import (
     ClosureRecorded,
     CompensationDecided,
     ComplaintForwarded,
-    ExtensionApproved,
-    ExtensionRefused,
-    ExtensionRequested,
-    FiguresConfirmed,
-    InspectorAssigned,
     NoticeRecorded,
     OrderIssued,
-    PartiesRecorded,
     PaymentRecorded,
     ServiceRecorded,
     VerificationRecorded,

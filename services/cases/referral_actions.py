@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from services.cases.actions import contract_model
 from services.common.auth import Principal
-from services.contracts.cases_events import (
+from services.contracts.case_decision_events import (
     DeadlineConfirmed,
-    EvidenceView,
     ReferralApprovalDecided,
     ReferralReportSubmitted,
     ReferralWithdrawalDecided,
     ReferralWithdrawalProposed,
 )
+from services.contracts.cases_events import EvidenceView
 from services.contracts.lifecycle import (
     DeadlineConfirmation,
     ReferralDecisionRecord,

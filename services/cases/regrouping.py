@@ -15,7 +15,7 @@ from services.cases import domain, store
 from services.common import audit
 from services.common.auth import Principal
 from services.common.errors import Conflict, Refused, Unprocessable
-from services.contracts.cases_events import CaseMerged, CaseSplit
+from services.contracts.case_ledger_events import CaseMerged, CaseSplit
 from services.contracts.events import EventEnvelope
 from services.contracts.lifecycle import CaseMergeRequest, Updates, case_workflow_id
 

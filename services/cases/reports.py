@@ -9,8 +9,8 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 from psycopg_pool import AsyncConnectionPool
 
-from services.cases import periods, report_days, report_figures, store
-from services.contracts.cases_events import ReportProduced
+from services.cases import periods, record_store, report_days, report_figures, store
+from services.contracts.case_ledger_events import ReportProduced
 from services.contracts.events import EventEnvelope
 
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
@@ -106,7 +106,7 @@ async def produce(pool: AsyncConnectionPool, period: periods.Period) -> dict[str
             producer="cases",
         )
         async with conn.transaction():
-            await store.save_report(
+            await record_store.save_report(
                 conn, report_id=rid, period=period, figures=result, csv_text=csv_text, chart_png=chart, event=event
             )
     return {

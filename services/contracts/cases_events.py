@@ -9,15 +9,25 @@ reasons of extensions, referral decisions, merges and splits, notes on confirmed
 an acceptance decision or a closure is a code of the lifecycle's vocabulary, not text.
 
 Each event is one class (`services/contracts/events.py`: `EventEnvelope.wrap` and `envelope.parse()`); all
-of them are version 1. `process.reported` carries the snapshot defined with the reports
-(`services/contracts/process_reports.py`).
+of them are version 1. One module per family of events:
+
+- this one: a case opened, the lifecycle's requests (notices, forwardings, orders to pay, compensation
+  decisions), the inspectors' actions along the case's path (acceptance, verification, service, payment,
+  closure, call-back; `ActionRecorded` is what every action event shares) and the workflows' reports of their
+  own state (`process.reported`, carrying the snapshot defined with the reports,
+  `services/contracts/process_reports.py`);
+- `case_decision_events.py`: the requests that wait on a second person and the confirmations of a date or of
+  totals (the extension, the criminal referral's report and approval, its withdrawal, a provisional
+  deadline's date, the case's totals anew);
+- `case_ledger_events.py`: what only the ledger keeps (the inspector assigned, the parties), merges and
+  splits, and the periodic reports.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -186,102 +196,6 @@ class PaymentRecorded(ActionRecorded):
     purpose: str = Field("wages", description="wages, or compensation (the additional compensation decided).")
 
 
-class ExtensionRequested(ActionRecorded):
-    """An extension of the investigation period was requested."""
-
-    TYPE: ClassVar[str] = "case.extension_requested"
-    VERSION: ClassVar[int] = 1
-
-    request_id: str
-    reason: AgencyText = None
-
-
-class ExtensionApproved(ActionRecorded):
-    """An extension of the investigation period was approved."""
-
-    TYPE: ClassVar[str] = "case.extension_approved"
-    VERSION: ClassVar[int] = 1
-
-    request_id: str
-    reason: AgencyText = None
-
-
-class ExtensionRefused(ActionRecorded):
-    """The city office refused a pending extension request: the investigation limit stands, and the county may
-    ask again while it has not passed."""
-
-    TYPE: ClassVar[str] = "case.extension_refused"
-    VERSION: ClassVar[int] = 1
-
-    request_id: str
-    reason: AgencyText = None
-
-
-class ReferralReportSubmitted(ActionRecorded):
-    """The case team submitted its criminal referral report for the bureau head's approval."""
-
-    TYPE: ClassVar[str] = "case.referral_report_submitted"
-    VERSION: ClassVar[int] = 1
-
-    team: list[str]
-    subjective_element: str = Field(description="transferred_assets, absconded or able_but_refused.")
-    evidence: list[EvidenceView] = Field(default_factory=list)
-    # Added later (events recorded before it read as without): what the bureau head reads before deciding.
-    facts: str = Field("", description="The facts of the suspected offence, as the case team wrote them.")
-
-
-class ReferralApprovalDecided(ActionRecorded):
-    """The bureau head approved the criminal referral, or refused it with the reason."""
-
-    TYPE: ClassVar[str] = "case.referral_approval_decided"
-    VERSION: ClassVar[int] = 1
-
-    approved: bool
-    reason: AgencyText = None
-
-
-class ReferralWithdrawalProposed(ActionRecorded):
-    """An inspector proposed to withdraw the police referral: the wages and the additional compensation are
-    both paid, and the police have not decided."""
-
-    TYPE: ClassVar[str] = "case.referral_withdrawal_proposed"
-    VERSION: ClassVar[int] = 1
-
-    reason: AgencyText = None
-
-
-class ReferralWithdrawalDecided(ActionRecorded):
-    """The bureau head approved the proposed withdrawal of the police referral, or refused it with the reason."""
-
-    TYPE: ClassVar[str] = "case.referral_withdrawal_decided"
-    VERSION: ClassVar[int] = 1
-
-    approved: bool
-    reason: AgencyText = None
-
-
-class DeadlineConfirmed(ActionRecorded):
-    """An inspector confirmed the date of a provisional deadline (one computed without the official calendar
-    for its year), so that its expiry may have its legal consequences."""
-
-    TYPE: ClassVar[str] = "case.deadline_confirmed"
-    VERSION: ClassVar[int] = 1
-
-    deadline: str
-    note: AgencyText = None
-
-
-class FiguresConfirmed(ActionRecorded):
-    """The inspector confirmed the case's totals anew after a complaint joined the verified case."""
-
-    TYPE: ClassVar[str] = "case.figures_confirmed"
-    VERSION: ClassVar[int] = 1
-
-    confirmed_amount: Decimal
-    confirmed_workers: int
-    notes: AgencyText = None
-
-
 class ClosureRecorded(ActionRecorded):
     """A case was closed."""
 
@@ -298,76 +212,6 @@ class CallbackRecorded(ActionRecorded):
     VERSION: ClassVar[int] = 1
 
     satisfaction: str
-
-
-class InspectorAssigned(ActionRecorded):
-    """An inspector was assigned to the case."""
-
-    TYPE: ClassVar[str] = "case.inspector_assigned"
-    VERSION: ClassVar[int] = 1
-
-    inspector: str
-
-
-class Party(_Model):
-    role: str = Field(description="general_contractor (总包), subcontractor (分包) or project_owner (建设单位).")
-    name: str
-    credit_code: str | None = None
-
-
-class PartiesRecorded(ActionRecorded):
-    """The general contractor, subcontractors and project owner were recorded."""
-
-    TYPE: ClassVar[str] = "case.parties_recorded"
-    VERSION: ClassVar[int] = 1
-
-    contractors: list[Party]
-
-
-class CaseMerged(CasesEvent):
-    """An inspector merged two cases: the second one's complaints and records belong to the first from now on."""
-
-    TYPE: ClassVar[str] = "case.merged"
-    VERSION: ClassVar[int] = 1
-
-    case_id: str = Field(description="The surviving case.")
-    merged_case_id: str = Field(description="The case merged into it; its id is an alias from now on.")
-    county: str
-    actor: str
-    reason: AgencyText = None
-    processes_merged: list[str] = Field(
-        default_factory=list,
-        description="The merged case's processes whose complaints moved into `into_process_case_id` (not yet"
-        " verified); the others stay beside it under the one ledger case.",
-    )
-    into_process_case_id: str | None = None
-
-
-class CaseSplit(CasesEvent):
-    """An inspector split complaints off a case into a new case."""
-
-    TYPE: ClassVar[str] = "case.split"
-    VERSION: ClassVar[int] = 1
-
-    case_id: str = Field(description="The case the complaints left.")
-    new_case_id: str
-    complaint_ids: list[str]
-    county: str
-    actor: str
-    reason: AgencyText = None
-
-
-class ReportProduced(CasesEvent):
-    """A periodic report on complaints and cases was produced."""
-
-    TYPE: ClassVar[str] = "report.produced"
-    VERSION: ClassVar[int] = 1
-
-    report_id: str
-    kind: str
-    period_start: date
-    period_end: date
-    totals: dict[str, Any]
 
 
 class ProcessReported(CasesEvent):
@@ -390,7 +234,8 @@ class ProcessReported(CasesEvent):
 
 
 class CaseEvents:
-    """Event type names on `Topics.CASES` (each the `TYPE` of its class)."""
+    """Event type names of this module on `Topics.CASES` (each the `TYPE` of its class); the other families' are
+    `CaseDecisionEvents` and `CaseLedgerEvents`."""
 
     CASE_OPENED = CaseOpened.TYPE
     NOTICE_RECORDED = NoticeRecorded.TYPE
@@ -401,20 +246,6 @@ class CaseEvents:
     VERIFICATION_RECORDED = VerificationRecorded.TYPE
     SERVICE_RECORDED = ServiceRecorded.TYPE
     PAYMENT_RECORDED = PaymentRecorded.TYPE
-    EXTENSION_REQUESTED = ExtensionRequested.TYPE
-    EXTENSION_APPROVED = ExtensionApproved.TYPE
-    EXTENSION_REFUSED = ExtensionRefused.TYPE
-    REFERRAL_REPORT_SUBMITTED = ReferralReportSubmitted.TYPE
-    REFERRAL_APPROVAL_DECIDED = ReferralApprovalDecided.TYPE
-    DEADLINE_CONFIRMED = DeadlineConfirmed.TYPE
-    REFERRAL_WITHDRAWAL_PROPOSED = ReferralWithdrawalProposed.TYPE
-    REFERRAL_WITHDRAWAL_DECIDED = ReferralWithdrawalDecided.TYPE
-    FIGURES_CONFIRMED = FiguresConfirmed.TYPE
     CLOSURE_RECORDED = ClosureRecorded.TYPE
     CALLBACK_RECORDED = CallbackRecorded.TYPE
-    INSPECTOR_ASSIGNED = InspectorAssigned.TYPE
-    PARTIES_RECORDED = PartiesRecorded.TYPE
-    MERGED = CaseMerged.TYPE
-    SPLIT = CaseSplit.TYPE
-    REPORT_PRODUCED = ReportProduced.TYPE
     PROCESS_REPORTED = ProcessReported.TYPE

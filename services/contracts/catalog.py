@@ -8,6 +8,8 @@ Importing this module imports every events module, so each event class is regist
 from __future__ import annotations
 
 from services.contracts import (
+    case_decision_events,
+    case_ledger_events,
     cases_events,
     credit_sharing_events,
     intake_events,
@@ -22,6 +24,8 @@ from services.contracts.events import EventPayload, registered_events
 PRODUCERS = {
     intake_events.__name__: "intake",
     cases_events.__name__: "cases",
+    case_decision_events.__name__: "cases",
+    case_ledger_events.__name__: "cases",
     referrals_events.__name__: "referrals",
     sanctions_events.__name__: "sanctions",
     credit_sharing_events.__name__: "sanctions",

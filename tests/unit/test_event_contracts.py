@@ -22,6 +22,8 @@ from services.common.event_handlers import EventHandlers, UnacceptedVersion
 from services.common.inbox import InboxConsumer
 from services.common.outbox import add_event
 from services.contracts import catalog
+from services.contracts.case_decision_events import CaseDecisionEvents
+from services.contracts.case_ledger_events import CaseLedgerEvents
 from services.contracts.cases_events import ActionRecorded, CaseEvents
 from services.contracts.credit_sharing_events import CreditEvents
 from services.contracts.events import EventEnvelope, EventPayload, Topics, UnknownEvent, event_class
@@ -39,6 +41,8 @@ EVENTS = catalog.events()
 NAMES = {
     IntakeEvents: Topics.INTAKE_COMPLAINTS,
     CaseEvents: Topics.CASES,
+    CaseDecisionEvents: Topics.CASES,
+    CaseLedgerEvents: Topics.CASES,
     ReferralEvents: Topics.REFERRALS,
     SanctionsEvents: Topics.SANCTIONS,
     CreditEvents: Topics.CREDIT_SHARING,

@@ -11,7 +11,7 @@ import uuid
 import psycopg
 from pypdf import PdfReader
 
-from services.cases.store import CASE_DOCUMENTS
+from services.cases.record_store import CASE_DOCUMENTS
 from tests.integration.cases.conftest import Agencies, complaint_body
 from tests.support.factories import seed
 

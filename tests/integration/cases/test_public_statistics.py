@@ -18,7 +18,7 @@ import pytest
 
 from deploy.stack import Stack
 from services.cases import domain, periods
-from services.cases.api import PUBLIC_FIGURES
+from services.cases.report_api import PUBLIC_FIGURES
 from services.contracts.legal_time import CHINA_TZ
 from tests.support.agencies import agency_clients
 

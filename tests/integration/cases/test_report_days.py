@@ -21,12 +21,7 @@ from services.cases import domain, periods, report_days, report_figures
 from services.cases.projection import LedgerProjection
 from services.common.migrations import apply_migrations
 from services.common.settings import CommonSettings
-from services.contracts.cases_events import (
-    AcceptanceDecided,
-    ClosureRecorded,
-    PaymentRecorded,
-    VerificationRecorded,
-)
+from services.contracts.cases_events import AcceptanceDecided, ClosureRecorded, PaymentRecorded, VerificationRecorded
 from services.contracts.events import EventEnvelope, EventPayload
 from services.contracts.legal_time import CHINA_TZ
 from services.contracts.process_reports import ProcessSnapshot

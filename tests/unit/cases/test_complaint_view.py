@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from services.cases import views
-from services.cases.api import router
+from services.cases.ledger_api import router
 from services.contracts.lifecycle import AcceptanceDecisionKind, RejectionReason
 
 

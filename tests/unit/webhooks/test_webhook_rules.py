@@ -15,7 +15,8 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from services.common.auth import Role
 from services.common.errors import Invalid
-from services.contracts.cases_events import CaseOpened, ReportProduced
+from services.contracts.case_ledger_events import ReportProduced
+from services.contracts.cases_events import CaseOpened
 from services.contracts.credit_sharing_events import CreditEntryAdded
 from services.contracts.event_scope import EventScope, scope_fields, scope_of
 from services.contracts.events import EventEnvelope

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from services.contracts import (
     cases_events,
+    guarantee_funds,
     intake_events,
     interview_events,
     monitoring_events,
@@ -25,6 +26,7 @@ PRODUCERS = {
     sanctions_events.__name__: "sanctions",
     interview_events.__name__: "sanctions",
     monitoring_events.__name__: "monitoring",
+    guarantee_funds.__name__: "monitoring",
 }
 
 

@@ -24,6 +24,7 @@ from services.common.outbox import add_event
 from services.contracts import catalog
 from services.contracts.cases_events import ActionRecorded, CaseEvents
 from services.contracts.events import EventEnvelope, EventPayload, Topics, UnknownEvent, event_class
+from services.contracts.guarantee_funds import GuaranteeFundEvents
 from services.contracts.intake_events import IntakeEvents
 from services.contracts.interview_events import InterviewEvents
 from services.contracts.monitoring_events import MonitoringEvents
@@ -42,6 +43,7 @@ NAMES = {
     SanctionsEvents: Topics.SANCTIONS,
     CreditEvents: Topics.CREDIT_SHARING,
     MonitoringEvents: Topics.MONITORING,
+    GuaranteeFundEvents: Topics.MONITORING,
     InterviewEvents: Topics.SANCTIONS,
 }
 
@@ -114,6 +116,7 @@ def test_the_agencies_free_text_fields_are_the_notes_and_reasons_people_type() -
         "case.merged.reason",
         "case.split.reason",
         "employer.linked.reason",
+        "payout.refused.reason",
     }
 
 

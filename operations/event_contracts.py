@@ -47,7 +47,9 @@ TOPIC_DESCRIPTIONS = {
     Topics.MONITORING: "The project register (monitoring): projects under construction registered and changed, "
     "each event with the project as it stands after the change; and each project's monthly "
     "payroll and attendance feeds received (counts and totals, no worker). The key is the "
-    "project id.",
+    "project id. Also the payouts to workers from a project's wage deposit or the county's "
+    "emergency fund (`payout.*`, `deposit.*`, `fund.recovery_*`), keyed by the case id, and a "
+    "county fund's reserve (`fund.reserve_set`), keyed `fund:<county>`.",
 }
 
 INFO_DESCRIPTION = """\

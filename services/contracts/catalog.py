@@ -12,6 +12,7 @@ from services.contracts import (
     case_ledger_events,
     cases_events,
     credit_sharing_events,
+    guarantee_funds,
     intake_events,
     interview_events,
     monitoring_events,
@@ -31,6 +32,7 @@ PRODUCERS = {
     credit_sharing_events.__name__: "sanctions",
     interview_events.__name__: "sanctions",
     monitoring_events.__name__: "monitoring",
+    guarantee_funds.__name__: "monitoring",
 }
 
 

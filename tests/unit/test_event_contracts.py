@@ -27,6 +27,7 @@ from services.contracts.case_ledger_events import CaseLedgerEvents
 from services.contracts.cases_events import ActionRecorded, CaseEvents
 from services.contracts.credit_sharing_events import CreditEvents
 from services.contracts.events import EventEnvelope, EventPayload, Topics, UnknownEvent, event_class
+from services.contracts.guarantee_funds import GuaranteeFundEvents
 from services.contracts.intake_events import IntakeEvents
 from services.contracts.interview_events import InterviewEvents
 from services.contracts.monitoring_events import MonitoringEvents
@@ -47,6 +48,7 @@ NAMES = {
     SanctionsEvents: Topics.SANCTIONS,
     CreditEvents: Topics.CREDIT_SHARING,
     MonitoringEvents: Topics.MONITORING,
+    GuaranteeFundEvents: Topics.MONITORING,
     InterviewEvents: Topics.SANCTIONS,
 }
 
@@ -119,6 +121,7 @@ def test_the_agencies_free_text_fields_are_the_notes_and_reasons_people_type() -
         "case.merged.reason",
         "case.split.reason",
         "employer.linked.reason",
+        "payout.refused.reason",
     }
 
 

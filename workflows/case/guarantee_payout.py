@@ -103,7 +103,7 @@ class GuaranteePayouts(CaseClosure):
     # --- the inspector's decision --------------------------------------------------------------------------
 
     @workflow.update(name=CasePayoutMessages.DECIDE_PAYOUT)
-    async def decide_payout(self, decision: PayoutDecision) -> CaseStatus:
+    async def decide_payout(self, decision: PayoutDecision) -> CasePayouts:
         state = self._state
         earlier = self._payout_of_decision(decision.decision_id)
         if earlier is not None:
@@ -113,7 +113,7 @@ class GuaranteePayouts(CaseClosure):
                 raise refuse(
                     "该决定的支付申请未被受理，请重新提交 (the decision's request was not taken; decide again)"
                 )
-            return self._status()
+            return self._payouts()
         workflow.patched(CASE_PAYOUTS)
         entry = CasePayout(
             decision_id=decision.decision_id,
@@ -161,7 +161,7 @@ class GuaranteePayouts(CaseClosure):
         )
         self._record("payout.requested", text)
         self._progress("payout_requested", f"已申请{SOURCE_TEXT[decision.source]}支付工资，待审批")
-        return self._status()
+        return self._payouts()
 
     @decide_payout.validator
     def _validate_payout_decision(self, decision: PayoutDecision) -> None:

@@ -9,8 +9,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from temporalio import activity
-from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from services.contracts.case_payouts import (
@@ -21,10 +19,6 @@ from services.contracts.case_payouts import (
     PayoutOutcomeKind,
 )
 from services.contracts.guarantee_funds import (
-    PAYOUT_REQUEST_REFUSED,
-    REQUEST_PAYOUT_ACTIVITY,
-    PayoutAccepted,
-    PayoutRequest,
     PayoutSource,
     PayoutStage,
 )
@@ -39,36 +33,9 @@ from services.contracts.lifecycle import (
 )
 from services.contracts.lifecycle.names import ActivityNames
 
+from .fake_monitoring import FakeMonitoring
 from .harness import Harness, refused
 from .test_case import pass_payment_deadline, payment, served_case
-
-
-class FakeMonitoring:
-    """The monitoring service's request activity: one payout per idempotency key, numbered per case."""
-
-    def __init__(self) -> None:
-        self.requests: list[PayoutRequest] = []
-        self.payouts: dict[str, PayoutAccepted] = {}
-        self.refusing: str | None = None
-
-    @activity.defn(name=REQUEST_PAYOUT_ACTIVITY)
-    async def request_payout(self, request: PayoutRequest) -> PayoutAccepted:
-        self.requests.append(request)
-        if self.refusing is not None:
-            raise ApplicationError(self.refusing, type=PAYOUT_REQUEST_REFUSED, non_retryable=True)
-        first = self.payouts.get(request.idempotency_key)
-        if first is not None:
-            return first.model_copy(update={"created": False})
-        sequence = 1 + sum(1 for p in self.payouts.values() if p.workflow_id.startswith(f"payout:{request.case_id}:"))
-        accepted = PayoutAccepted(
-            payout_id=f"PO-{request.case_id}-{sequence}",
-            workflow_id=f"payout:{request.case_id}:{sequence}",
-            sequence=sequence,
-            stage=PayoutStage.REQUESTED,
-            created=True,
-        )
-        self.payouts[request.idempotency_key] = accepted
-        return accepted
 
 
 @pytest.fixture
@@ -107,7 +74,8 @@ async def test_a_refused_case_pays_its_workers_from_the_deposit_without_the_empl
     assert status.stage is CaseStage.REFUSAL and status.outstanding == 48000
     sanctions_before = len(h.services.requests(ActivityNames.START_BLACKLIST_PROCEDURE))
 
-    status = await h.update(h.case(case_id), CasePayoutMessages.DECIDE_PAYOUT, decision("D-1", 48000), CaseStatus)
+    answer = await h.update(h.case(case_id), CasePayoutMessages.DECIDE_PAYOUT, decision("D-1", 48000), CasePayouts)
+    assert [(p.decision_id, p.payout_id) for p in answer.items] == [("D-1", f"PO-{case_id}-1")]
     request = monitoring.requests[0]
     assert (request.case_id, request.county, request.project_id, request.source) == (
         case_id,
@@ -117,9 +85,11 @@ async def test_a_refused_case_pays_its_workers_from_the_deposit_without_the_empl
     )
     assert request.amount == 48000 and request.workers_paid == 12 and request.requested_by == "inspector-7"
     assert request.idempotency_key == f"case:{case_id}:payout:D-1"
+    status = await h.case_status(case_id)
     assert any(e.kind == "payout.requested" and "PO-" in e.text for e in status.timeline)
     # The same decision again (a retried request) asks for nothing new and answers as the first time.
-    await h.update(h.case(case_id), CasePayoutMessages.DECIDE_PAYOUT, decision("D-1", 48000), CaseStatus)
+    again = await h.update(h.case(case_id), CasePayoutMessages.DECIDE_PAYOUT, decision("D-1", 48000), CasePayouts)
+    assert again == answer
     assert len(monitoring.requests) == 1
     figures = await payouts(h, case_id)
     assert [p.stage for p in figures.items] == [PayoutStage.REQUESTED]
@@ -162,7 +132,7 @@ async def test_a_refused_case_pays_its_workers_from_the_deposit_without_the_empl
     assert "outstanding" in message
     # Nothing is left for a further payout.
     assert "exceeds" in await refused(
-        h.update(h.case(case_id), CasePayoutMessages.DECIDE_PAYOUT, decision("D-2", 1), CaseStatus)
+        h.update(h.case(case_id), CasePayoutMessages.DECIDE_PAYOUT, decision("D-2", 1), CasePayouts)
     )
     # The inspector closes the case on the administrative decision, as any refused case.
     await h.update(
@@ -181,10 +151,10 @@ async def test_a_refused_payout_frees_its_amount_and_the_employer_later_paying_s
     h = harness
     case_id, _ = await refused_case(h, amount=6000)
     fund = decision("D-1", 4000, source=PayoutSource.EMERGENCY_FUND)
-    await h.update(h.case(case_id), CasePayoutMessages.DECIDE_PAYOUT, fund, CaseStatus)
+    await h.update(h.case(case_id), CasePayoutMessages.DECIDE_PAYOUT, fund, CasePayouts)
     assert monitoring.requests[0].project_id is None
     assert "2000" in await refused(
-        h.update(h.case(case_id), CasePayoutMessages.DECIDE_PAYOUT, decision("D-2", 2500), CaseStatus)
+        h.update(h.case(case_id), CasePayoutMessages.DECIDE_PAYOUT, decision("D-2", 2500), CasePayouts)
     )
     payout_id = (await payouts(h, case_id)).items[0].payout_id
     assert payout_id is not None
@@ -209,18 +179,18 @@ async def test_a_payout_is_refused_before_the_refusal_stage_and_when_the_service
     h = harness
     _, case_id, status = await served_case(h, amount=48000, workers=12, months=2)
     message = await refused(
-        h.update(h.case(case_id), CasePayoutMessages.DECIDE_PAYOUT, decision("D-1", 1000), CaseStatus)
+        h.update(h.case(case_id), CasePayoutMessages.DECIDE_PAYOUT, decision("D-1", 1000), CasePayouts)
     )
     assert "stage refusal" in message
     assert monitoring.requests == []
     await pass_payment_deadline(h, case_id, status)
     monitoring.refusing = "项目不在登记册中 (no such project in the register)"
     message = await refused(
-        h.update(h.case(case_id), CasePayoutMessages.DECIDE_PAYOUT, decision("D-1", 1000), CaseStatus)
+        h.update(h.case(case_id), CasePayoutMessages.DECIDE_PAYOUT, decision("D-1", 1000), CasePayouts)
     )
     assert "no such project" in message
     # Nothing was kept of the refused request: the amount is free again.
     assert (await payouts(h, case_id)).items == []
     monitoring.refusing = None
-    await h.update(h.case(case_id), CasePayoutMessages.DECIDE_PAYOUT, decision("D-3", 48000), CaseStatus)
+    await h.update(h.case(case_id), CasePayoutMessages.DECIDE_PAYOUT, decision("D-3", 48000), CasePayouts)
     assert (await payouts(h, case_id)).committed == 48000

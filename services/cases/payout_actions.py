@@ -58,7 +58,7 @@ async def decide_payout(
         workers_paid=decision.workers_paid,
         project_id=decision.project_id,
     )
-    response = await cases._record_action(
+    return await cases._record_action(
         principal=principal,
         kind="payout",
         case=case,
@@ -67,9 +67,8 @@ async def decide_payout(
         idempotency_key=key,
         request=decision.model_dump(mode="json"),
         payload=payload,
+        answer={
+            "payout": payout.model_dump(mode="json"),
+            "payouts": payouts.model_dump(mode="json", exclude={"items"}),
+        },
     )
-    return {
-        **response,
-        "payout": payout.model_dump(mode="json"),
-        "payouts": payouts.model_dump(mode="json", exclude={"items"}),
-    }

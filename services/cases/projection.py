@@ -27,6 +27,7 @@ import logging
 from psycopg.types.json import Jsonb
 
 from services.cases import action_texts, domain
+from services.cases.payout_projection import PayoutRecords
 from services.cases.project_register import keep_project
 from services.cases.projection_records import Conn
 from services.cases.projection_regroup import ReportsAndRegrouping
@@ -41,6 +42,7 @@ from services.contracts.case_decision_events import (
     FiguresConfirmed,
 )
 from services.contracts.case_ledger_events import CaseMerged, CaseSplit, InspectorAssigned, PartiesRecorded
+from services.contracts.case_payout_events import PayoutDecided, PayoutOutcomeRecorded
 from services.contracts.cases import case_refs, employer_credit_code
 from services.contracts.cases_events import (
     AcceptanceDecided,
@@ -57,6 +59,18 @@ from services.contracts.cases_events import (
     VerificationRecorded,
 )
 from services.contracts.events import EventEnvelope, EventPayload, Topics
+from services.contracts.guarantee_funds import (
+    DepositToppedUp,
+    DepositTopUpDemanded,
+    DepositTopUpReminded,
+    FundRecoveryRecorded,
+    FundRecoveryReminded,
+    PayoutApproved,
+    PayoutOverdue,
+    PayoutPaid,
+    PayoutRefused,
+    PayoutRequested,
+)
 from services.contracts.intake_events import ComplaintSubmitted
 from services.contracts.monitoring_events import ProjectRegistered, ProjectUpdated
 from services.contracts.referrals_events import (
@@ -72,7 +86,7 @@ CONSUMER_NAME = "cases-ledger"
 TOPICS = [Topics.INTAKE_COMPLAINTS, Topics.CASES, Topics.REFERRALS, Topics.SANCTIONS, Topics.MONITORING]
 
 
-class LedgerProjection(LifecycleRequests, ReportsAndRegrouping):
+class LedgerProjection(LifecycleRequests, ReportsAndRegrouping, PayoutRecords):
     """The inbox handler `(conn, envelope) -> None` of the cases worker."""
 
     def __init__(self) -> None:
@@ -116,6 +130,23 @@ class LedgerProjection(LifecycleRequests, ReportsAndRegrouping):
                 ListingPublished: self._on_listing_published,
                 ProjectRegistered: keep_project,
                 ProjectUpdated: keep_project,
+                PayoutDecided: self._on_payout_decided,
+                PayoutOutcomeRecorded: self._on_payout_outcome_recorded,
+                PayoutRequested: self._on_payout_requested,
+                PayoutApproved: self._on_payout_decision,
+                PayoutRefused: self._on_payout_decision,
+                PayoutPaid: self._on_payout_paid,
+                **{
+                    cls: self._on_payout_step
+                    for cls in (
+                        PayoutOverdue,
+                        DepositTopUpDemanded,
+                        DepositTopUpReminded,
+                        DepositToppedUp,
+                        FundRecoveryReminded,
+                        FundRecoveryRecorded,
+                    )
+                },
             },
             consumer=CONSUMER_NAME,
         )

@@ -27,6 +27,8 @@ from temporalio.worker import Worker
 
 from services.cases import periods, reports
 from services.cases.gauges import measure_cases
+from services.cases.payout_recorder import CONSUMER_NAME as PAYOUTS_CONSUMER
+from services.cases.payout_recorder import PayoutRecorder
 from services.cases.peak_periods import in_peak_period
 from services.cases.projection import CONSUMER_NAME, TOPICS, LedgerProjection
 from services.cases.report_workflow import (
@@ -45,6 +47,7 @@ from services.common.inbox import InboxConsumer
 from services.common.kafka import KafkaProbe, new_consumer
 from services.common.runner import Component, TemporalWorkerComponent
 from services.common.service import ServiceSettings
+from services.contracts.events import Topics
 from services.contracts.lifecycle import TaskQueues
 
 log = logging.getLogger(__name__)
@@ -145,13 +148,24 @@ def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, 
         consumer_factory=lambda: new_consumer(settings, *TOPICS, group_id=CONSUMER_NAME, client_id=CONSUMER_NAME),
         handler=LedgerProjection(),
     )
+    # A payout's outcome recorded on its case's workflow (a consumer of its own: it waits on Temporal).
+    payouts = InboxConsumer(
+        name=PAYOUTS_CONSUMER,
+        database_url=settings.database_url,
+        schema=SPEC.schema,
+        consumer_factory=lambda: new_consumer(
+            settings, Topics.MONITORING, group_id=PAYOUTS_CONSUMER, client_id=PAYOUTS_CONSUMER
+        ),
+        handler=PayoutRecorder(settings),
+    )
     report_worker = ReportWorker(cases_settings)
     pool = open_pool(settings.database_url, SPEC.schema, max_size=2)
     register_query_gauges(pool, measure_cases)
-    register_query_gauges(pool, dead_letters_measure(SPEC.schema, [CONSUMER_NAME]))
+    register_query_gauges(pool, dead_letters_measure(SPEC.schema, [CONSUMER_NAME, PAYOUTS_CONSUMER]))
 
     def consumer_state() -> str | None:
-        return f"consumer failing: {consumer.status.last_error}" if consumer.status.last_error else None
+        failing = [c for c in (consumer, payouts) if c.status.last_error]
+        return "; ".join(f"{c.name} failing: {c.status.last_error}" for c in failing) or None
 
     def report_state() -> str | None:
         return f"report worker: {report_worker.last_error}" if report_worker.last_error else None
@@ -162,4 +176,4 @@ def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, 
         "consumer": status_check(consumer_state),
         "temporal": status_check(report_state),
     }
-    return [consumer, report_worker], checks
+    return [consumer, payouts, report_worker], checks

@@ -10,6 +10,7 @@ from __future__ import annotations
 from services.contracts import (
     case_decision_events,
     case_ledger_events,
+    case_payout_events,
     cases_events,
     credit_sharing_events,
     guarantee_funds,
@@ -27,6 +28,7 @@ PRODUCERS = {
     cases_events.__name__: "cases",
     case_decision_events.__name__: "cases",
     case_ledger_events.__name__: "cases",
+    case_payout_events.__name__: "cases",
     referrals_events.__name__: "referrals",
     sanctions_events.__name__: "sanctions",
     credit_sharing_events.__name__: "sanctions",

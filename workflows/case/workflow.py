@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         VerificationResult,
     )
     from workflows.base import PROCESS_REPORTS, refuse
+    from workflows.case.guarantee_payout import GuaranteePayouts
     from workflows.case.handoff import HandoffStage
     from workflows.case.investigation import InvestigationLimit
     from workflows.case.order import OrderStages
@@ -52,7 +53,7 @@ with workflow.unsafe.imports_passed_through():
 
 
 @workflow.defn(name=CASE_WORKFLOW_TYPE)
-class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, InvestigationLimit):
+class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, InvestigationLimit, GuaranteePayouts):
     """The case: one method group per stage (its mixins), combined here with the main loop and the messages."""
 
     REPORTED_FIELDS = frozenset(

@@ -26,20 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from deploy.engines import (
-    REPO_ROOT,
-    SERVICES,
-    Engine,
-    EngineError,
-    KafkaEngine,
-    Ports,
-    TemporalEngine,
-    stop_pid,
-    wait_until,
-)
+from deploy.engines import REPO_ROOT, SERVICES, Engine, EngineError, Ports, stop_pid, wait_until
+from deploy.kafka_broker import KafkaEngine
 from deploy.kafka_cluster import KafkaCluster
 from deploy.postgres import PostgresEngine
 from deploy.secrets import codec_path_token, process_keys
+from deploy.temporal_dev_server import TemporalEngine
 
 if TYPE_CHECKING:
     from services.common.service import ServiceSpec

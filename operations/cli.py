@@ -171,7 +171,7 @@ def case_show(
     as_json: JsonOption = False,
 ) -> None:
     """The whole story in order: workflow steps and timers, the status timeline, events, and what it waits for."""
-    from operations.operator import tell_story
+    from operations.stories import tell_story
     from operations.views import render_story, story_document
 
     async def run() -> None:
@@ -195,8 +195,8 @@ def case_retry(
 ) -> None:
     """Retry the step a service refused for good (a parked step, as `anxin stuck` shows it), once its cause is
     fixed. A workflow with nothing parked is left alone (exit code 1)."""
-    from operations.operator import workflow_id_for
     from operations.parked import describe, retry_parked
+    from operations.stories import workflow_id_for
 
     async def run() -> int:
         client = await temporal_client(operator_settings())
@@ -225,7 +225,7 @@ def stuck_command(
     The services' databases are read with DATABASE_URL when it is set (a role that may read every
     service's schema), otherwise with the development stack's own service roles.
     """
-    from operations.operator import dead_letters, stuck
+    from operations.stuck_work import dead_letters, stuck
 
     async def run() -> None:
         client = await temporal_client(operator_settings())

@@ -22,7 +22,7 @@ from operations.audit_chain import ChainReport
 from operations.calendar import CalendarStatus, ProvisionalDeadline
 from operations.json_shapes import SHAPES
 from operations.ledger_audit import Disagreement
-from operations.operator import Story, StoryLine
+from operations.stories import Story, StoryLine
 from operations.views import render_story
 
 WIDTH = 80
@@ -174,7 +174,7 @@ def test_a_line_is_wrapped_not_cut_where_the_text_is_chinese() -> None:
 
 def test_case_show_at_80_columns_through_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
     _fake_temporal(monkeypatch)
-    monkeypatch.setattr("operations.operator.tell_story", _returns(REFUSED))
+    monkeypatch.setattr("operations.stories.tell_story", _returns(REFUSED))
     monkeypatch.setattr(cli.console, "width", WIDTH)
     result = CliRunner().invoke(cli.app, ["case", "show", REFUSED.subject, "--no-events"])
     assert result.exit_code == 0, result.output
@@ -230,7 +230,7 @@ def test_every_read_command_has_json_and_a_documented_shape() -> None:
 
 def test_case_show_json(monkeypatch: pytest.MonkeyPatch) -> None:
     _fake_temporal(monkeypatch)
-    monkeypatch.setattr("operations.operator.tell_story", _returns(REFERRED))
+    monkeypatch.setattr("operations.stories.tell_story", _returns(REFERRED))
     document = _json_of(["case", "show", REFERRED.subject], "case show")
     assert document["workflow_id"] == "complaint:TS-20260302-000042"
     assert [line["text"] for line in document["lines"]] == [line.text for line in REFERRED.lines]
@@ -247,10 +247,10 @@ def test_stuck_json(monkeypatch: pytest.MonkeyPatch) -> None:
     _fake_temporal(monkeypatch)
     monkeypatch.setattr(cli, "service_database_urls", lambda: {"cases": "postgresql://ledger"})
     monkeypatch.setattr(
-        "operations.operator.stuck", _returns([{"workflow_id": "complaint:TS-1", "why": "acceptance overdue"}])
+        "operations.stuck_work.stuck", _returns([{"workflow_id": "complaint:TS-1", "why": "acceptance overdue"}])
     )
     monkeypatch.setattr(
-        "operations.operator.dead_letters",
+        "operations.stuck_work.dead_letters",
         lambda urls, limit: [{"workflow_id": "C-2", "why": "case.joined set aside by cases/cases-ledger"}],
     )
     document = _json_of(["stuck"], "stuck")

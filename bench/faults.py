@@ -45,8 +45,9 @@ from deploy import demo
 from deploy.engines import REPO_ROOT, SERVICES, Engine, Ports
 from deploy.kafka_cluster import KafkaCluster
 from deploy.launcher import PROFILES, make_stack
+from deploy.process_environment import service_spec
 from deploy.secrets import development_clients
-from deploy.stack import Stack, service_spec
+from deploy.stack import Stack
 from operations.ledger_audit import audit_ledger
 from operations.parked import describe, parked_in_ledger
 from services.common.temporal import connect, exit_program

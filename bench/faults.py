@@ -41,7 +41,7 @@ from temporalio.client import Client
 
 from bench.fault_checks import FaultChecks
 from bench.fault_report import Outcome, print_table, write_results
-from deploy import demo
+from deploy.demo_paths import Demo
 from deploy.engines import REPO_ROOT, SERVICES, Engine, Ports
 from deploy.kafka_cluster import KafkaCluster
 from deploy.launcher import PROFILES, make_stack
@@ -96,8 +96,8 @@ def say(text: str) -> None:
     console.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] {text}")
 
 
-class Inspector(demo.Demo):
-    """The demo's inspector (deploy/demo.py), taking complaints down the paths that write letters, handoffs,
+class Inspector(Demo):
+    """The demo's inspector (deploy/demo_paths.py), taking complaints down the paths that write letters, handoffs,
     referrals and blacklist listings while a component is killed: it files through the fault stack's intake
     and, like a person, tries again while a component is down."""
 
@@ -298,7 +298,7 @@ class Faults:
         handle = self.client.get_workflow_handle(case_workflow_id(path.case_id))
         # Read with retries like the paths' own steps: a query is refused while a workflow task is being
         # retried (a worker killed or slow under the load: "Workflow Task in failed state") until it completes.
-        status = dict(await demo.Demo.retrying(path.case_id, "status", lambda: handle.query(Queries.STATUS)))
+        status = dict(await Demo.retrying(path.case_id, "status", lambda: handle.query(Queries.STATUS)))
         if path.name == "handed off":
             return None if LetterKind.ACCOUNTABILITY_TRANSFER.value in status["letters"] else "the last ladder letter"
         wanted = {

@@ -2,7 +2,7 @@
 updates, signals), the status timeline its workflow keeps, its deadlines, a case's complaints as their own
 workflows tell them, the events on Kafka keyed by it, and what it waits for now.
 
-Kept apart from the command-line wiring (`cli.py`) and the rendering (`views.py`) so tests can call it
+Kept apart from the command-line wiring (`case_cli.py`) and the rendering (`views.py`) so tests can call it
 directly.
 """
 

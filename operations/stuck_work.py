@@ -1,7 +1,7 @@
 """What `anxin stuck` lists: steps parked by a service's refusal (`parked.py`), workflows past a deadline,
 activities failing and retrying, and the events each service's consumers set aside (dead letters).
 
-Kept apart from the command-line wiring (`cli.py`) so tests can call it directly.
+Kept apart from the command-line wiring (`case_cli.py`) so tests can call it directly.
 """
 
 from __future__ import annotations

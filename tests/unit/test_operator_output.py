@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from typer.testing import CliRunner
 
-from operations import cli
+from operations import case_cli, cli, ledger_audit_cli
 from operations.audit_chain import ChainReport
 from operations.calendar import CalendarStatus, ProvisionalDeadline
 from operations.json_shapes import SHAPES
@@ -195,8 +195,9 @@ def _returns(value: Any) -> Any:
 
 
 def _fake_temporal(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "temporal_client", _returns(object()))
-    monkeypatch.setattr(cli, "operator_settings", lambda: None)
+    for commands in (cli, case_cli, ledger_audit_cli):  # each module of commands that reads Temporal
+        monkeypatch.setattr(commands, "temporal_client", _returns(object()))
+        monkeypatch.setattr(commands, "operator_settings", lambda: None)
 
 
 def _json_of(args: list[str], shape: str, exit_code: int = 0) -> Any:
@@ -245,7 +246,7 @@ def test_case_show_json(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_stuck_json(monkeypatch: pytest.MonkeyPatch) -> None:
     _fake_temporal(monkeypatch)
-    monkeypatch.setattr(cli, "service_database_urls", lambda: {"cases": "postgresql://ledger"})
+    monkeypatch.setattr(case_cli, "service_database_urls", lambda: {"cases": "postgresql://ledger"})
     monkeypatch.setattr(
         "operations.stuck_work.stuck", _returns([{"workflow_id": "complaint:TS-1", "why": "acceptance overdue"}])
     )
@@ -259,7 +260,7 @@ def test_stuck_json(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_audit_ledger_json_keeps_the_exit_code(monkeypatch: pytest.MonkeyPatch) -> None:
     _fake_temporal(monkeypatch)
-    monkeypatch.setattr(cli, "service_database_urls", lambda: {"cases": "c", "sanctions": "s"})
+    monkeypatch.setattr(ledger_audit_cli, "service_database_urls", lambda: {"cases": "c", "sanctions": "s"})
     monkeypatch.setattr(
         "operations.ledger_audit.audit_ledger",
         _returns((3, [Disagreement("case:C-1", "C-1", ["stage: ledger verification, workflow order"])])),

@@ -18,6 +18,10 @@ For each scenario the table shows:
 - recovery: seconds from the kill until every complaint filed so far had reached its workflow and its case.
 
 Results print as a table and are written to `bench/results/faults.json`. See docs/reliability.md.
+
+What is killed and restarted is in bench/fault_targets.py, the inspector's paths in bench/fault_paths.py, the
+checks in bench/fault_checks.py, the table and the results file in bench/fault_report.py; this module runs the
+load and the scenarios on the fault stack.
 """
 
 from __future__ import annotations
@@ -27,11 +31,8 @@ import asyncio
 import json
 import os
 import shutil
-import signal
 import time
 import uuid
-from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -40,53 +41,22 @@ from rich.console import Console
 from temporalio.client import Client
 
 from bench.fault_checks import FaultChecks
+from bench.fault_paths import Inspector, InspectorPaths, Path
 from bench.fault_report import Outcome, print_table, write_results
-from deploy import demo
-from deploy.engines import REPO_ROOT, SERVICES, Engine, Ports
-from deploy.kafka_cluster import KafkaCluster
+from bench.fault_targets import COMPONENTS, PROCESSES, kill, restart
+from deploy.engines import REPO_ROOT, Ports
 from deploy.launcher import PROFILES, make_stack
 from deploy.secrets import development_clients
-from deploy.stack import Stack, service_spec
+from deploy.stack import Stack
 from operations.ledger_audit import audit_ledger
 from operations.parked import describe, parked_in_ledger
 from services.common.temporal import connect, exit_program
-from services.contracts.lifecycle import (
-    AcceptanceDecision,
-    AcceptanceDecisionKind,
-    LetterKind,
-    Queries,
-    Updates,
-    case_workflow_id,
-    complaint_workflow_id,
-)
 from tests.integration.test_intake import complaint
 
 OFFSET = -10000
 PORTS = Ports.private(OFFSET)
 DATA_DIR = REPO_ROOT / ".data" / "faults-stack"
 RESULTS = REPO_ROOT / "bench" / "results"
-# Each service's processes: its API, its relay when it publishes events (the webhooks service does not) and its
-# worker when it has one (the monitoring service has none; the webhooks service's is its dispatcher).
-KINDS = {
-    s: ("api",)
-    + (("relay",) if service_spec(s).has_relay else ())
-    + ((service_spec(s).worker_process,) if service_spec(s).has_worker else ())
-    for s in SERVICES
-}
-PROCESSES = ["issuer-api"] + [f"{s}-{kind}" for s in SERVICES for kind in KINDS[s]] + ["lifecycle-worker"]
-ENGINES = ["kafka", "temporal", "postgresql"]
-# On the cluster profile "kafka" is one broker of the three.
-KILLED_BROKER = 2
-# Every scenario, in the order run: the processes first, the engines last (the heaviest to restart). The
-# token issuer too: the lifecycle worker's commands need its tokens, the clerks' filing does not (theirs is
-# taken once at the start, as a client keeps its token until it expires).
-COMPONENTS = [
-    "lifecycle-worker",
-    "issuer-api",
-    *[f"{s}-relay" for s in SERVICES if "relay" in KINDS[s]],
-    *[f"{s}-{kind}" for s in SERVICES for kind in KINDS[s] if kind != "relay"],
-    *ENGINES,
-]
 
 console = Console(width=120)
 
@@ -95,52 +65,9 @@ def say(text: str) -> None:
     console.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] {text}")
 
 
-class Inspector(demo.Demo):
-    """The demo's inspector (deploy/demo.py), taking complaints down the paths that write letters, handoffs,
-    referrals and blacklist listings while a component is killed: it files through the fault stack's intake
-    and, like a person, tries again while a component is down."""
+class Faults(InspectorPaths):
+    """One fault run: the load of complaints, each scenario's kill and restart, and the checks after it."""
 
-    def __init__(self, faults: Faults, http: httpx.AsyncClient) -> None:
-        super().__init__(faults.client, http, faults.token)
-        self.faults = faults
-
-    async def file(self, scenario: str, body: dict[str, Any]) -> str:
-        return await self.faults.post_complaint(self.http, body, f"faults-{self.faults.seed}-{body['phone']}")
-
-    async def accept(self, scenario: str, complaint_id: str) -> str:
-        handle = self.client.get_workflow_handle(complaint_workflow_id(complaint_id))
-        deadline = time.monotonic() + self.faults.args.catch_up
-        while time.monotonic() < deadline:
-            try:
-                # Checked first: an accept whose answer was lost to the fault has still joined the case.
-                status = await self.status(handle.id)
-                if status["stage"] == "in_case":
-                    CURRENT_PATH.get().case_id = str(status["case_id"])
-                    return str(status["case_id"])
-                await handle.execute_update(
-                    Updates.DECIDE_ACCEPTANCE,
-                    AcceptanceDecision(decision=AcceptanceDecisionKind.ACCEPT, decided_by="inspector-130402"),
-                )
-            except Exception:  # not started yet, or Temporal is down: try again shortly
-                await asyncio.sleep(2)
-        raise TimeoutError(f"{complaint_id} could not be accepted")
-
-
-@dataclass
-class Path:
-    """One complaint an inspector takes down a path, started at the beginning of a scenario."""
-
-    outcome: Outcome
-    name: str
-    task: asyncio.Task[None] | None = None
-    case_id: str | None = None  # known once the complaint is accepted
-
-
-# The path an inspector's coroutine works on (each path is its own task, with its own copy of the context).
-CURRENT_PATH: ContextVar[Path] = ContextVar("CURRENT_PATH")
-
-
-class Faults:
     def __init__(
         self, stack: Stack, client: Client, token: str, args: argparse.Namespace, http: httpx.AsyncClient
     ) -> None:
@@ -196,41 +123,7 @@ class Faults:
         on_third.set()
         return ids
 
-    # -- the faults ---------------------------------------------------------------------------------
-
-    def kill(self, component: str) -> None:
-        if component == "kafka" and isinstance(self.stack.kafka, KafkaCluster):
-            # One broker of three, as a machine of a cluster dies: its partitions' leaders move.
-            self.stack.kafka.kill(KILLED_BROKER)
-        elif component in ENGINES:
-            engine = self.engine(component)
-            assert engine.process is not None
-            # The engines run in their own session: the whole group goes, as in a crash of the server
-            # (PostgreSQL's backends with its postmaster).
-            os.killpg(os.getpgid(engine.process.pid), signal.SIGKILL)
-            engine.process.wait()
-        else:
-            self.stack.kill_process(component)
-
-    def restart(self, component: str) -> None:
-        if component == "kafka" and isinstance(self.stack.kafka, KafkaCluster):
-            self.stack.kafka.restart_node(KILLED_BROKER, timeout=180)
-        elif component in ENGINES:
-            engine = self.engine(component)
-            engine.start()
-            engine.wait_ready(timeout=180)
-        else:
-            self.stack.restart_process(component, timeout=180)
-
-    def engine(self, name: str) -> Engine:
-        engines: dict[str, Engine] = {
-            "kafka": self.stack.kafka,
-            "temporal": self.stack.temporal,
-            "postgresql": self.stack.postgres,
-        }
-        return engines[name]
-
-    # -- the checks ---------------------------------------------------------------------------------
+    # -- the scenarios and their checks --------------------------------------------------------------
 
     async def wait_through(self, ids: list[str], timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -249,9 +142,9 @@ class Faults:
         await third.wait()
         killed = time.monotonic()
         say(f"{component}: kill -9")
-        await asyncio.to_thread(self.kill, component)
+        await asyncio.to_thread(kill, self.stack, component)
         await asyncio.sleep(self.args.downtime)
-        await asyncio.to_thread(self.restart, component)
+        await asyncio.to_thread(restart, self.stack, component)
         say(f"{component}: restarted and ready after {time.monotonic() - killed:.1f}s")
         ids = await filing
         outcome.complaint_ids = ids
@@ -260,53 +153,6 @@ class Faults:
         else:
             outcome.notes.append(f"not caught up after {self.args.catch_up:.0f}s")
         return outcome
-
-    def start_paths(self, outcome: Outcome) -> None:
-        """Two complaints of the scenario go further, in flight when the component is killed: one refused
-        after the order to pay (additional compensation, criminal referral, blacklist listing) and one handed
-        off to the housing department (the ladder of letters)."""
-        seed = self.seed * 10000 + 5000 + 2 * len(self.paths)
-        for name, run in (
-            ("refused", self.inspector.refused(seed, workers=12, amount="96000", name="refused, referred")),
-            ("handed off", self.inspector.handed_off(seed + 1)),
-        ):
-            path = Path(outcome, name)
-            token = CURRENT_PATH.set(path)
-            path.task = asyncio.create_task(run)
-            CURRENT_PATH.reset(token)
-            self.paths.append(path)
-        outcome.paths += 2
-
-    async def finish_paths(self) -> None:
-        """A path that raised (gave up waiting for a step) counts as a stuck workflow of its scenario."""
-        results = await asyncio.gather(*(p.task for p in self.paths if p.task), return_exceptions=True)
-        for path, result in zip(self.paths, results, strict=True):
-            if isinstance(result, BaseException):
-                path.outcome.stuck += 1
-                path.outcome.notes.append(f"{path.name} path stopped: {type(result).__name__}: {result}")
-            elif missing := await self.path_unfinished(path):
-                path.outcome.stuck += 1
-                path.outcome.notes.append(f"{path.name} case {path.case_id} never reached: {missing}")
-
-    async def path_unfinished(self, path: Path) -> str | None:
-        """What the path's case should have done by its timers alone but did not (None when all done): a
-        refusal decides compensation, refers to the police, starts the blacklist procedure and marks the case
-        for publication; an unanswered handoff climbs the ladder to its last letter."""
-        if path.case_id is None:
-            return "acceptance"
-        handle = self.client.get_workflow_handle(case_workflow_id(path.case_id))
-        # Read with retries like the paths' own steps: a query is refused while a workflow task is being
-        # retried (a worker killed or slow under the load: "Workflow Task in failed state") until it completes.
-        status = dict(await demo.Demo.retrying(path.case_id, "status", lambda: handle.query(Queries.STATUS)))
-        if path.name == "handed off":
-            return None if LetterKind.ACCOUNTABILITY_TRANSFER.value in status["letters"] else "the last ladder letter"
-        wanted = {
-            "compensation decision": status["compensation_decision_id"],
-            "police referral": "police" in status["referrals"],
-            "blacklist procedure": status["blacklist_procedure_id"],
-            "publication mark": status["publication_id"],
-        }
-        return ", ".join(what for what, done in wanted.items() if not done) or None
 
     async def check(self, outcome: Outcome) -> None:
         ids = outcome.complaint_ids

@@ -38,7 +38,9 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 
-from bench.run import BenchStack, Figure, bench_end_to_end
+from bench.benchmark_stack import BenchStack
+from bench.measures import Figure
+from bench.path_measures import bench_end_to_end
 from deploy.stack import Stack
 from deploy.temporal_server import DATABASES, TemporalServerEngine
 from services.common.lifecycle_config import load_lifecycle_config

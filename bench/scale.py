@@ -2,9 +2,9 @@
 
 Two parts, each skipped with 0:
 
-- `--workflows` (default 100,000): on the `make bench` stack (bench/run.py), that many complaint workflows
-  are started as intake starts them and run by the lifecycle worker until each waits on its working-day
-  timer (bench/open_workflows.py); then the lifecycle worker's and the Temporal server's memory, the Temporal
+- `--workflows` (default 100,000): on the `make bench` stack (bench/benchmark_stack.py), that many complaint
+  workflows are started as intake starts them and run by the lifecycle worker until each waits on its
+  working-day timer (bench/open_workflows.py); then the lifecycle worker's and the Temporal server's memory, the Temporal
   database on disk, and the end-to-end figure of `make bench` again, beside the same figure before.
 - `--complaints` (default 1,000,000): a private PostgreSQL (under `.data/scale-stack/`, port shifted by -6000
   or ANXIN_SCALE_PORT_OFFSET) gets the cases service's schema by its own migrations, then that many
@@ -264,7 +264,7 @@ def complaints_part(total: int, repeat: int) -> dict[str, Any]:
 
 def workflows_part(total: int, concurrency: int, e2e: int, profile: str = "embedded") -> dict[str, Any]:
     from bench import open_workflows
-    from bench.run import bench_stack
+    from bench.benchmark_stack import bench_stack
 
     async def run() -> dict[str, Any]:
         async with bench_stack(profile=profile) as bench:
@@ -310,7 +310,7 @@ def workflows_part(total: int, concurrency: int, e2e: int, profile: str = "embed
 
 def reopened_part(e2e: int) -> dict[str, Any]:
     from bench import open_workflows
-    from bench.run import bench_stack
+    from bench.benchmark_stack import bench_stack
 
     async def run() -> dict[str, Any]:
         async with bench_stack(keep_data=True) as bench:

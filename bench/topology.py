@@ -32,8 +32,10 @@ from typing import Any
 import httpx
 import psutil
 
+from bench.benchmark_stack import BenchStack, bench_stack
+from bench.measures import RESULTS, load
 from bench.open_workflows import activity_counts
-from bench.run import RESULTS, BenchStack, bench_end_to_end, bench_stack, load
+from bench.path_measures import bench_end_to_end
 from deploy.stack import Stack
 from services.common.temporal import exit_program
 from services.contracts.lifecycle import ActivityNames

@@ -27,11 +27,13 @@ from functools import cached_property
 from pathlib import Path
 
 from deploy.certificates import ClusterTransport, development_transport
-from deploy.engines import DATABASE_SCHEMAS, Engine, Ports, TemporalEngine
+from deploy.engines import DATABASE_SCHEMAS, Engine, Ports
 from deploy.kafka_cluster import KafkaCluster
 from deploy.postgres import PostgresEngine
 from deploy.secrets import codec_path_token
-from deploy.stack import ProcessSpec, Stack, search_attributes
+from deploy.stack import Stack, search_attributes
+from deploy.stack_processes import ProcessSpec
+from deploy.temporal_dev_server import TemporalEngine
 from deploy.temporal_server import TemporalServerEngine
 from deploy.temporal_ui import TemporalUIEngine
 

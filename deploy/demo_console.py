@@ -31,7 +31,7 @@ from services.contracts.lifecycle import (
 from services.issuer.accounts import SCHEMA, NewAccount, add_account, list_accounts
 
 if TYPE_CHECKING:
-    from deploy.demo import Demo
+    from deploy.demo_steps import DemoSteps
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def people_table(console_url: str, people: list[DemoPerson], landed: dict[str, A
     return "\n".join(lines)
 
 
-async def leave_a_case_at_each_stage(demo: Demo, seed: int, complaint_body: Any) -> dict[str, str]:
+async def leave_a_case_at_each_stage(demo: DemoSteps, seed: int, complaint_body: Any) -> dict[str, str]:
     """One small complaint taken to each stage and left there for the console's pages: awaiting acceptance,
     awaiting information, accepted and awaiting verification, handed off to a department, verified with its order awaiting service, served and awaiting payment
     (on a compressed clock the order's deadline soon passes it on to refusal, and, owed for four months, over

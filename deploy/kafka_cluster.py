@@ -1,9 +1,9 @@
 """A three-node KRaft Kafka cluster on loopback, for the cluster profile and its tests.
 
-Each node runs as the single development broker does (`KafkaEngine`: the jars in `deploy/kafka/libs`,
-combined broker + controller) with its own ports and log dir, and all three vote in one static controller
-quorum, formatted with one cluster id. Node i (0, 1, 2) listens on `first_port + 2i` for clients and on
-`first_port + 2i + 1` for the quorum; its files are under `<data dir>/kafka-cluster/node-<i+1>/`.
+Each node runs as the single development broker does (`KafkaEngine` in `deploy/kafka_broker.py`: the jars in
+`deploy/kafka/libs`, combined broker + controller) with its own ports and log dir, and all three vote in one
+static controller quorum, formatted with one cluster id. Node i (0, 1, 2) listens on `first_port + 2i` for
+clients and on `first_port + 2i + 1` for the quorum; its files are under `<data dir>/kafka-cluster/node-<i+1>/`.
 
 Kafka's internal topics (consumer offsets, transaction state) get three copies and need two in sync, as
 the project's topics do when created with ANXIN_KAFKA_REPLICATION_FACTOR=3: one broker can die, even
@@ -21,16 +21,8 @@ import time
 from pathlib import Path
 
 from deploy.certificates import KAFKA_BROKER_USER, KAFKA_CLIENT_USER, KAFKA_SASL_MECHANISM, ClusterTransport
-from deploy.engines import (
-    REPO_ROOT,
-    Engine,
-    EngineError,
-    KafkaEngine,
-    new_cluster_id,
-    port_open,
-    stop_pid,
-    wait_until,
-)
+from deploy.engines import REPO_ROOT, Engine, EngineError, port_open, stop_pid, wait_until
+from deploy.kafka_broker import KafkaEngine, new_cluster_id
 from services.common.settings import CommonSettings
 
 log = logging.getLogger("anxin.stack")

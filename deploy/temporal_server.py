@@ -31,8 +31,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from deploy.certificates import SERVER_NAME, ClusterTransport
-from deploy.engines import REPO_ROOT, EngineError, PidFile, TemporalEngine, port_open, stop_pid, wait_until
+from deploy.engines import REPO_ROOT, EngineError, PidFile, port_open, stop_pid, wait_until
 from deploy.postgres import PostgresEngine
+from deploy.temporal_dev_server import TemporalEngine
 
 log = logging.getLogger("anxin.stack")
 

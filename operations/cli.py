@@ -22,34 +22,37 @@ ANXIN_CLIENT_SECRET); on a development stack the clients made by `make run` are 
 Every command that only reads (stack status, case show, stuck, audit ledger, audit verify, trace, replay,
 calendar status) takes `--json`: one JSON document on standard output instead of tables, in the shapes of
 `operations/json_shapes.py`. Tables wrap to the terminal's width (`operations/views.py`).
+
+This module wires the commands together and holds `stack status`, `replay` and `trace`; the others are in modules
+of their own, one per group: `case_cli.py` (case show, case retry, stuck), `clues_cli.py`, `ledger_audit_cli.py`
+(audit ledger), `audit_chain_cli.py` (audit verify), `calendar_cli.py`, `migrate_cli.py`, `redeliver_cli.py` and
+`users_cli.py`, on what they share in `cli_support.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
-from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from operations.audit_chain_cli import verify_command
 from operations.calendar_cli import calendar_app
+from operations.case_cli import case_app, stuck_command
 from operations.cli_support import (
     DATA_DIR,
     JsonOption,
-    agency_token,
     console,
     development_stack,
     operator_settings,
-    service_database_urls,
     status_console,
     temporal_client,
 )
+from operations.clues_cli import clues_app
 from operations.i18n import _, command, translate_help_panels
+from operations.ledger_audit_cli import audit_ledger_command
 from operations.migrate_cli import migrate_command
 from operations.redeliver_cli import redeliver_command
 from operations.users_cli import users_app
@@ -59,8 +62,6 @@ from services.common.temporal import exit_program
 translate_help_panels()
 app = typer.Typer(help=_("Anxin (安薪) operator and clerk commands."), no_args_is_help=True)
 stack_app = typer.Typer(help=_("The local stack."), no_args_is_help=True)
-clues_app = typer.Typer(help=_("Clues from other platforms."), no_args_is_help=True)
-case_app = typer.Typer(help=_("Complaints and cases."), no_args_is_help=True)
 audit_app = typer.Typer(help=_("Consistency checks."), no_args_is_help=True)
 app.add_typer(stack_app, name="stack")
 app.add_typer(clues_app, name="clues")
@@ -68,9 +69,12 @@ app.add_typer(case_app, name="case")
 app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(users_app, name="users")
+# In the order `anxin --help` lists them: the commands of their own modules first, then replay and trace below.
 command(app, "migrate")(migrate_command)
 command(app, "redeliver")(redeliver_command)
+command(app, "stuck")(stuck_command)
 command(audit_app, "verify")(verify_command)
+command(audit_app, "ledger")(audit_ledger_command)
 
 
 @command(stack_app, "status")
@@ -106,248 +110,6 @@ def stack_status(as_json: JsonOption = False) -> None:
         )
         table.add_row(str(row["name"]), str(row["url"]), state)
     console.print(table)
-
-
-@command(clues_app, "import")
-def import_clues(
-    file: Annotated[Path, typer.Argument(exists=True, readable=True, help=_("clues as .jsonl or .csv"))],
-    url: Annotated[str, typer.Option(help=_("intake's base URL"))] = "http://127.0.0.1:8001",
-    source: Annotated[str, typer.Option(help=_("where the clues come from"))] = "national-platform",
-    batch: Annotated[int, typer.Option(min=1, max=1000, help=_("rows per request"))] = 100,
-    client_id: Annotated[str | None, typer.Option()] = None,
-    client_secret: Annotated[str | None, typer.Option()] = None,
-    issuer_url: Annotated[
-        str | None,
-        typer.Option(help=_("the token issuer's base URL (default: the one intake names, or ANXIN_TOKEN_ISSUER_URL)")),
-    ] = None,
-) -> None:
-    """Import clues in batches, showing progress, and print a result per row that was not filed."""
-    from operations.clue_batches import ClueFileInvalid, read_clue_file
-
-    try:
-        clues = read_clue_file(file.read_bytes().decode("utf-8-sig"), is_csv=file.suffix.lower() == ".csv")
-    except ClueFileInvalid as exc:
-        console.print(f"[red]{file.name}:[/] {exc}")
-        raise typer.Exit(1) from exc
-    token = agency_token(url, client_id, client_secret, "city-office", issuer_url)
-    counts: dict[str, int] = {}
-    problems: list[tuple[int, dict[str, object]]] = []
-    with (
-        Progress(
-            TextColumn(_("[bold]importing")), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
-        ) as progress,
-        httpx.Client(timeout=120) as http,
-    ):
-        task = progress.add_task("clues", total=len(clues.rows))
-        for chunk in clues.batches(batch):
-            response = http.post(
-                f"{url}/v1/clues/import",
-                headers={"Authorization": f"Bearer {token}"},
-                files={"file": (file.name, chunk.body, "text/plain")},
-                data={"source": source},
-            )
-            if response.status_code != 200:
-                console.print(
-                    _("[red]batch from row {row} refused:[/] {reason}").format(row=chunk.rows[0], reason=response.text)
-                )
-                raise typer.Exit(1)
-            for result in response.json()["results"]:
-                counts[result["result"]] = counts.get(result["result"], 0) + 1
-                if result["result"] != "filed":
-                    problems.append((chunk.file_row(result["row"]), result))
-            progress.advance(task, len(chunk.rows))
-    for row, result in problems:
-        console.print(
-            _("row {row}:").format(row=row)
-            + f" {result['result']} {json.dumps(result.get('errors') or result.get('complaint_id') or result.get('reason'), ensure_ascii=False)}"
-        )
-    console.print(" ".join(f"{k}={v}" for k, v in sorted(counts.items())))
-
-
-@command(case_app, "show")
-def case_show(
-    subject: Annotated[str, typer.Argument(help=_("complaint number (TS-…) or case id (C-…)"))],
-    no_events: Annotated[bool, typer.Option("--no-events", help=_("skip reading Kafka"))] = False,
-    as_json: JsonOption = False,
-) -> None:
-    """The whole story in order: workflow steps and timers, the status timeline, events, and what it waits for."""
-    from operations.operator import tell_story
-    from operations.views import render_story, story_document
-
-    async def run() -> None:
-        settings = operator_settings()
-        client = await temporal_client(settings)
-        with status_console.status(_("reading history and events…")):
-            story = await tell_story(client, settings, subject, kafka=not no_events)
-        if as_json:
-            print_json(story_document(story))
-        else:
-            render_story(story, console)
-
-    asyncio.run(run())
-
-
-@command(case_app, "retry")
-def case_retry(
-    subject: Annotated[
-        str, typer.Argument(help=_("complaint number (TS-…), case id (C-…) or workflow id (complaint:…, case:…)"))
-    ],
-) -> None:
-    """Retry the step a service refused for good (a parked step, as `anxin stuck` shows it), once its cause is
-    fixed. A workflow with nothing parked is left alone (exit code 1)."""
-    from operations.operator import workflow_id_for
-    from operations.parked import describe, retry_parked
-
-    async def run() -> int:
-        client = await temporal_client(operator_settings())
-        workflow_id = workflow_id_for(subject)
-        parked = await retry_parked(client, workflow_id)
-        if parked is None:
-            console.print(
-                _("{workflow_id}: nothing is parked (`anxin stuck` lists what is)").format(workflow_id=workflow_id)
-            )
-            return 1
-        console.print(
-            _("{workflow_id}: retrying — was {parked}").format(workflow_id=workflow_id, parked=describe(parked))
-        )
-        return 0
-
-    raise typer.Exit(asyncio.run(run()))
-
-
-@command(app, "stuck")
-def stuck_command(
-    limit: Annotated[int, typer.Option(help=_("workflows to look at"))] = 200, as_json: JsonOption = False
-) -> None:
-    """Steps parked by a service's refusal (with the command to retry), workflows past a deadline, activities
-    failing and retrying, and events set aside, with why.
-
-    The services' databases are read with DATABASE_URL when it is set (a role that may read every
-    service's schema), otherwise with the development stack's own service roles.
-    """
-    from operations.operator import dead_letters, stuck
-
-    async def run() -> None:
-        client = await temporal_client(operator_settings())
-        with status_console.status(_("looking for stuck work…")):
-            urls = service_database_urls()
-            rows = await stuck(client, limit=limit, ledger_url=urls.get("cases"))
-            rows += dead_letters(urls, limit=limit)
-        if as_json:
-            print_json({"stuck": rows})
-            return
-        table = wrapping_table(_("workflow or subject"), _("why"), wide=(_("why"),))
-        for row in rows:
-            table.add_row(row["workflow_id"], row["why"])
-        console.print(table if rows else _("nothing is stuck"))
-
-    asyncio.run(run())
-
-
-@command(audit_app, "ledger")
-def audit_ledger_command(
-    fix: Annotated[
-        bool, typer.Option("--fix", help=_("ask each disagreeing workflow to report its state again"))
-    ] = False,
-    closed_within_days: Annotated[int, typer.Option(help=_("also check processes closed this many days ago"))] = 7,
-    settle: Annotated[float, typer.Option(help=_("seconds between re-reads of a disagreement in flight"))] = 3.0,
-    case: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--case", help=_("only this ledger case (repeatable; listings are then not audited)"), show_default=False
-        ),
-    ] = None,
-    listing: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--listing",
-            help=_("only this blacklist listing (repeatable; the ledger is then not audited)"),
-            show_default=False,
-        ),
-    ] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Compare every open (and recently closed) complaint and case in the ledger, and every blacklist listing
-    not final (or changed recently) in the sanctions service, with its workflow.
-
-    Prints each disagreement (stage, status, deadlines, overdue, amounts, listing dates); exit code 1 when
-    any remains. With --fix the workflows are asked to report their state again; no record is written from here.
-    """
-    from datetime import timedelta
-
-    from operations.ledger_audit import Disagreement, audit_ledger
-    from operations.listing_audit import audit_listings
-
-    async def run() -> int:
-        client = await temporal_client(operator_settings())
-        urls = service_database_urls()
-        within = timedelta(days=closed_within_days)
-        compared, found = 0, []
-        with status_console.status(_("comparing the ledger and the listings with the workflows…")):
-            audits: list[tuple[str, tuple[int, list[Disagreement]]]] = []
-            if not listing:
-                audits.append(
-                    (
-                        "processes",
-                        await audit_ledger(
-                            client,
-                            urls["cases"],
-                            closed_within=within,
-                            case_ids=set(case) if case else None,
-                            settle_seconds=settle,
-                            fix=fix,
-                        ),
-                    )
-                )
-            if not case:
-                audits.append(
-                    (
-                        "listings",
-                        await audit_listings(
-                            client,
-                            urls["sanctions"],
-                            changed_within=within,
-                            listing_ids=set(listing) if listing else None,
-                            settle_seconds=settle,
-                            fix=fix,
-                        ),
-                    )
-                )
-        for _what, (count, disagreeing) in audits:
-            compared += count
-            found += disagreeing
-        if as_json:
-            print_json(
-                {
-                    "compared": compared,
-                    "fix": fix,
-                    "disagreements": found,
-                    "audits": [
-                        {"what": what, "compared": count, "disagree": len(disagreeing)}
-                        for what, (count, disagreeing) in audits
-                    ],
-                }
-            )
-            return 1 if found else 0
-        for what, (count, disagreeing) in audits:
-            label = {"processes": _("processes"), "listings": _("listings")}[what]
-            console.print(
-                _("{count} {what} compared, {disagree} disagree").format(
-                    count=count, what=label, disagree=len(disagreeing)
-                )
-            )
-        for d in found:
-            console.print(
-                f"[bold]{d.workflow_id}[/bold] "
-                + _("(case {case_id})").format(case_id=d.case_id)
-                + ("" if d.running else _(" — workflow finished or missing: cannot report again"))
-            )
-            for line in d.differences:
-                console.print(f"  {line}")
-        console.print(_("{compared} compared, {disagree} disagree").format(compared=compared, disagree=len(found)))
-        return 1 if found else 0
-
-    raise typer.Exit(asyncio.run(run()))
 
 
 @command(app, "replay")

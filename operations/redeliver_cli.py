@@ -1,5 +1,5 @@
 """`anxin redeliver`: events a consumer set aside, handed back to it through its service's outbox once the cause
-is fixed (`operations.operator.redeliver`)."""
+is fixed (`operations.redelivery.redeliver`)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def redeliver_command(
     import getpass
 
     from deploy.engines import SERVICES
-    from operations.operator import redeliver
+    from operations.redelivery import redeliver
 
     if every and not consumer:
         raise typer.BadParameter(_("--all redelivers one consumer's events: name it with --consumer SERVICE/NAME"))

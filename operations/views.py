@@ -21,7 +21,7 @@ from rich.table import Table
 from operations.i18n import _
 
 if TYPE_CHECKING:  # the operator's module brings Temporal, Kafka and PostgreSQL clients: imported when used
-    from operations.operator import Story
+    from operations.stories import Story
 
 
 def wrapping_table(*headers: str, whole: tuple[str, ...] = (), wide: tuple[str, ...] = ()) -> Table:

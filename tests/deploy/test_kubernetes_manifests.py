@@ -146,7 +146,7 @@ def console_scripts() -> dict[str, str]:
 
 
 def expected_processes() -> dict[str, tuple[list[str], type[BaseSettings], int | None]]:
-    """Deployment or Job name → (command, settings class, http port), as deploy/stack.py starts them."""
+    """Deployment or Job name → (command, settings class, http port), as deploy/stack_processes.py starts them."""
     processes: dict[str, tuple[list[str], type[BaseSettings], int | None]] = {}
     for service in SERVICES:
         spec, settings = service_spec(service), service_settings(service)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from deploy.cluster import ClusterStack
 from deploy.engines import SERVICES, Ports
-from deploy.stack import Stack, service_spec
+from deploy.process_environment import service_spec
+from deploy.stack import Stack
 
 
 def test_each_process_has_its_own_port_and_each_service_its_specs(tmp_path: Path) -> None:

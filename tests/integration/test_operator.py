@@ -21,7 +21,8 @@ from temporalio.service import RPCError
 
 from deploy.stack import Stack
 from operations.json_shapes import SHAPES
-from operations.operator import replay, spans_for, tell_story
+from operations.operator import replay, spans_for
+from operations.stories import tell_story
 from services.common.settings import CommonSettings
 from services.common.telemetry import flush_traces
 from services.contracts.lifecycle import (
@@ -208,7 +209,7 @@ async def test_stuck_lists_a_deliberately_overdue_handoff(stack: Stack, agency_t
     from datetime import UTC, datetime
     from decimal import Decimal
 
-    from operations.operator import stuck
+    from operations.stuck_work import stuck
     from services.common.lifecycle_config import load_lifecycle_config
     from services.contracts.lifecycle import COMPLAINT_WORKFLOW_TYPE, ComplaintInput, TaskQueues
 
@@ -287,7 +288,7 @@ def test_stuck_lists_events_set_aside_by_the_consumers(stack: Stack) -> None:
     from kafka import KafkaProducer
 
     from deploy.engines import SERVICES
-    from operations.operator import dead_letters
+    from operations.stuck_work import dead_letters
     from services.common.kafka import client_options
     from services.contracts.events import EventEnvelope, Topics
 

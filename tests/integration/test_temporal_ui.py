@@ -22,7 +22,8 @@ import httpx
 import pytest
 
 from deploy.secrets import codec_path_token
-from deploy.stack import ProcessSpec, Stack
+from deploy.stack import Stack
+from deploy.stack_processes import ProcessSpec
 from deploy.temporal_server import TemporalServerEngine
 from deploy.temporal_ui import TemporalUIEngine, ensure_built
 from services.common.settings import CommonSettings

@@ -27,7 +27,8 @@ import jwt
 import pytest
 
 from deploy.secrets import development_clients, development_token_issuer
-from deploy.stack import ProcessSpec, Stack
+from deploy.stack import Stack
+from deploy.stack_processes import ProcessSpec
 from services.common.auth import Principal, Role
 from services.common.token_keys import AUDIENCES, TokenIssuer, new_signing_jwk, public_jwk
 from tests.support.token_flood import measure

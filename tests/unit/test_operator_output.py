@@ -17,12 +17,12 @@ import typer
 from rich.console import Console
 from typer.testing import CliRunner
 
-from operations import cli
+from operations import case_cli, cli, ledger_audit_cli
 from operations.audit_chain import ChainReport
 from operations.calendar import CalendarStatus, ProvisionalDeadline
 from operations.json_shapes import SHAPES
 from operations.ledger_audit import Disagreement
-from operations.operator import Story, StoryLine
+from operations.stories import Story, StoryLine
 from operations.views import render_story
 
 WIDTH = 80
@@ -174,7 +174,7 @@ def test_a_line_is_wrapped_not_cut_where_the_text_is_chinese() -> None:
 
 def test_case_show_at_80_columns_through_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
     _fake_temporal(monkeypatch)
-    monkeypatch.setattr("operations.operator.tell_story", _returns(REFUSED))
+    monkeypatch.setattr("operations.stories.tell_story", _returns(REFUSED))
     monkeypatch.setattr(cli.console, "width", WIDTH)
     result = CliRunner().invoke(cli.app, ["case", "show", REFUSED.subject, "--no-events"])
     assert result.exit_code == 0, result.output
@@ -195,8 +195,9 @@ def _returns(value: Any) -> Any:
 
 
 def _fake_temporal(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "temporal_client", _returns(object()))
-    monkeypatch.setattr(cli, "operator_settings", lambda: None)
+    for commands in (cli, case_cli, ledger_audit_cli):  # each module of commands that reads Temporal
+        monkeypatch.setattr(commands, "temporal_client", _returns(object()))
+        monkeypatch.setattr(commands, "operator_settings", lambda: None)
 
 
 def _json_of(args: list[str], shape: str, exit_code: int = 0) -> Any:
@@ -230,7 +231,7 @@ def test_every_read_command_has_json_and_a_documented_shape() -> None:
 
 def test_case_show_json(monkeypatch: pytest.MonkeyPatch) -> None:
     _fake_temporal(monkeypatch)
-    monkeypatch.setattr("operations.operator.tell_story", _returns(REFERRED))
+    monkeypatch.setattr("operations.stories.tell_story", _returns(REFERRED))
     document = _json_of(["case", "show", REFERRED.subject], "case show")
     assert document["workflow_id"] == "complaint:TS-20260302-000042"
     assert [line["text"] for line in document["lines"]] == [line.text for line in REFERRED.lines]
@@ -245,12 +246,12 @@ def test_case_show_json(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_stuck_json(monkeypatch: pytest.MonkeyPatch) -> None:
     _fake_temporal(monkeypatch)
-    monkeypatch.setattr(cli, "service_database_urls", lambda: {"cases": "postgresql://ledger"})
+    monkeypatch.setattr(case_cli, "service_database_urls", lambda: {"cases": "postgresql://ledger"})
     monkeypatch.setattr(
-        "operations.operator.stuck", _returns([{"workflow_id": "complaint:TS-1", "why": "acceptance overdue"}])
+        "operations.stuck_work.stuck", _returns([{"workflow_id": "complaint:TS-1", "why": "acceptance overdue"}])
     )
     monkeypatch.setattr(
-        "operations.operator.dead_letters",
+        "operations.stuck_work.dead_letters",
         lambda urls, limit: [{"workflow_id": "C-2", "why": "case.joined set aside by cases/cases-ledger"}],
     )
     document = _json_of(["stuck"], "stuck")
@@ -259,7 +260,7 @@ def test_stuck_json(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_audit_ledger_json_keeps_the_exit_code(monkeypatch: pytest.MonkeyPatch) -> None:
     _fake_temporal(monkeypatch)
-    monkeypatch.setattr(cli, "service_database_urls", lambda: {"cases": "c", "sanctions": "s"})
+    monkeypatch.setattr(ledger_audit_cli, "service_database_urls", lambda: {"cases": "c", "sanctions": "s"})
     monkeypatch.setattr(
         "operations.ledger_audit.audit_ledger",
         _returns((3, [Disagreement("case:C-1", "C-1", ["stage: ledger verification, workflow order"])])),

@@ -1,0 +1,238 @@
+"""The measures of `make bench` (bench/run.py), each a path of Anxin beside its raw baseline in the same run on the
+same engines: intake's `POST /v1/complaints` against a bare FastAPI + psycopg insert, events through outbox, relay
+and inbox against raw produce and consume, POST to workflow running against raw `start_workflow`, and the form's
+p95 under a flood of bad token requests against its p95 idle."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+import uuid
+from typing import Any
+
+import httpx
+import psycopg
+import uvicorn
+from fastapi import FastAPI
+from kafka import KafkaConsumer, KafkaProducer
+from psycopg_pool import AsyncConnectionPool
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from bench.benchmark_stack import PORTS
+from bench.measures import Figure, load, percentiles
+from deploy.stack import Stack
+from services.common.event_handlers import EventHandlers
+from services.common.inbox import InboxConsumer
+from services.common.kafka import client_options, ensure_topics, new_consumer
+from services.common.migrations import apply_migrations
+from services.common.outbox import add_event
+from services.common.settings import CommonSettings
+from services.contracts.events import EventEnvelope
+from services.contracts.lifecycle import complaint_workflow_id
+from tests.integration.test_intake import complaint
+from tests.support.events import Counted
+from tests.support.roundtrip import RoundTripWorkflow, greet
+from tests.support.token_flood import measure
+
+# -- the raw baselines ---------------------------------------------------------------------------------
+
+
+def bare_insert_app(database_url: str) -> FastAPI:
+    """The baseline: FastAPI + psycopg inserting one row per request, nothing else."""
+    app = FastAPI()
+    state: dict[str, AsyncConnectionPool] = {}
+
+    @app.on_event("startup")
+    async def start() -> None:
+        pool = AsyncConnectionPool(database_url, min_size=4, max_size=10, open=False)
+        await pool.open()
+        async with pool.connection() as conn:
+            await conn.execute("CREATE TABLE IF NOT EXISTS bench_bare (id uuid PRIMARY KEY, body jsonb)")
+        state["pool"] = pool
+
+    @app.post("/rows", status_code=201)
+    async def insert(body: dict[str, Any]) -> dict[str, str]:
+        row_id = str(uuid.uuid4())
+        async with state["pool"].connection() as conn:
+            await conn.execute("INSERT INTO bench_bare VALUES (%s, %s)", (row_id, json.dumps(body)))
+        return {"id": row_id}
+
+    return app
+
+
+def serve_in_thread(app: FastAPI, port: int) -> uvicorn.Server:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return server
+
+
+# -- the measurements ----------------------------------------------------------------------------------
+
+
+async def bench_intake(stack: Stack, token: str, total: int, concurrency: int) -> list[Figure]:
+    base = stack.processes["intake-api"].url
+    bare_port = PORTS.service_base + 90
+    server = serve_in_thread(bare_insert_app(stack.postgres.database_url("anxin")), bare_port)
+    seed = uuid.uuid4().int % 10**6
+    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=concurrency)) as http:
+        headers = {"Authorization": f"Bearer {token}"}
+
+        async def file(i: int) -> None:
+            # Distinct phones: the per-phone abuse limit must not shape the measurement.
+            body = complaint(seed * 10 + i, phone=f"137{(seed * 10000 + i) % 10**8:08d}")
+            response = await http.post(f"{base}/v1/complaints", json=body, headers=headers)
+            assert response.status_code == 201, response.text
+
+        async def bare(i: int) -> None:
+            response = await http.post(f"http://127.0.0.1:{bare_port}/rows", json=complaint(seed * 10 + i))
+            assert response.status_code == 201
+
+        await load(bare, 50, concurrency)  # warm both paths
+        await load(file, 50, concurrency)
+        bare_rate, bare_lat = await load(bare, total, concurrency)
+        rate, lat = await load(file, total, concurrency)
+    server.should_exit = True
+    ours, raw = percentiles(lat), percentiles(bare_lat)
+    return [
+        Figure("intake throughput", "complaints/s", rate, bare_rate, f"concurrency {concurrency}, {total} requests")
+    ] + [Figure(f"intake latency {p}", "ms", ours[p], raw[p]) for p in ("p50", "p95", "p99")]
+
+
+def _record_effect(conn: psycopg.Connection[Any], _event: EventEnvelope, counted: Counted) -> None:
+    conn.execute("INSERT INTO effects VALUES (%s)", (counted.n,))
+
+
+def bench_events(stack: Stack, settings: CommonSettings, total: int) -> list[Figure]:
+    topic_raw, topic_ours = f"bench.raw.{uuid.uuid4().hex[:6]}", f"bench.outbox.{uuid.uuid4().hex[:6]}"
+    ensure_topics(settings, [topic_raw, topic_ours], partitions=6)
+    payload = json.dumps(
+        EventEnvelope.wrap(Counted(n=0), subject="s", producer="bench").model_dump(mode="json")
+    ).encode()
+
+    # Raw: produce with acks=all on an idempotent producer, then consume everything.
+    started = time.perf_counter()
+    producer = KafkaProducer(**client_options(settings), acks="all", enable_idempotence=True, linger_ms=5)
+    for n in range(total):
+        producer.send(topic_raw, key=f"case-{n % 200}".encode(), value=payload)
+    producer.flush()
+    producer.close()
+    consumer = KafkaConsumer(
+        topic_raw,
+        **client_options(settings),
+        group_id=f"g-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    seen = 0
+    while seen < total:
+        for records in consumer.poll(timeout_ms=1000).values():
+            seen += len(records)
+    consumer.commit()
+    consumer.close()
+    raw_rate = total / (time.perf_counter() - started)
+
+    # Anxin: rows written through the outbox (in transactions of 100), relayed, applied through an inbox.
+    intake_url = stack.postgres.service_url("intake")
+    schema = f"bench_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    apply_migrations(settings.database_url, schema, None)
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute(f'CREATE TABLE "{schema}".effects (n integer)')
+    group = f"bench-{uuid.uuid4().hex[:6]}"
+    inbox = InboxConsumer(
+        name=group,
+        database_url=settings.database_url,
+        schema=schema,
+        consumer_factory=lambda: new_consumer(settings, topic_ours, group_id=group, client_id=group),
+        handler=EventHandlers({Counted: _record_effect}, consumer=group),
+    )
+    thread = threading.Thread(target=inbox.run, daemon=True)
+    thread.start()
+    started = time.perf_counter()
+    with psycopg.connect(intake_url, options="-c search_path=intake") as conn:
+        for first in range(0, total, 100):
+            with conn.transaction():
+                for n in range(first, min(first + 100, total)):
+                    add_event(
+                        conn, topic_ours, EventEnvelope.wrap(Counted(n=n), subject=f"case-{n % 200}", producer="bench")
+                    )
+    while inbox.status.applied_total < total:
+        time.sleep(0.05)
+    rate = total / (time.perf_counter() - started)
+    inbox.stop()
+    thread.join(10)
+    return [
+        Figure(
+            "events end to end",
+            "events/s",
+            rate,
+            raw_rate,
+            "outbox write + relay + inbox apply vs raw produce + consume",
+        )
+    ]
+
+
+async def bench_end_to_end(stack: Stack, client: Client, token: str, total: int, concurrency: int) -> list[Figure]:
+    base = stack.processes["intake-api"].url
+    queue = f"bench-{uuid.uuid4().hex[:6]}"
+    raw_ids: list[str] = []
+    async with Worker(client, task_queue=queue, workflows=[RoundTripWorkflow], activities=[greet]):
+
+        async def raw_start(i: int) -> None:
+            workflow_id = f"bench:{queue}:{i}"
+            await client.start_workflow(RoundTripWorkflow.run, args=["w", 30], id=workflow_id, task_queue=queue)
+            raw_ids.append(workflow_id)
+
+        raw_rate, raw_lat = await load(raw_start, total, concurrency)
+    # Terminated once the worker has stopped: terminating under a running worker races its task completions
+    # (harmless, but the SDK logs each as "Workflow task not found").
+    for workflow_id in raw_ids:
+        await client.get_workflow_handle(workflow_id).terminate("benchmark done")
+
+    seed = uuid.uuid4().int % 10**6
+    latencies: list[float] = []
+    async with httpx.AsyncClient(timeout=60) as http:
+
+        async def through(i: int) -> None:
+            body = complaint(seed * 10 + i, phone=f"136{(seed * 10000 + i) % 10**8:08d}")
+            started = time.perf_counter()
+            response = await http.post(f"{base}/v1/complaints", json=body, headers={"Authorization": f"Bearer {token}"})
+            handle = client.get_workflow_handle(complaint_workflow_id(response.json()["complaint_id"]))
+            while True:
+                try:
+                    await handle.describe()
+                    break
+                except Exception:
+                    await asyncio.sleep(0.02)
+            latencies.append(time.perf_counter() - started)
+
+        rate, _ = await load(through, total, concurrency)
+    ours, raw = percentiles(latencies), percentiles(raw_lat)
+    return [
+        Figure("POST to workflow running", "complaints/s", rate, raw_rate, "vs raw start_workflow"),
+        Figure("POST to workflow running p50", "ms", ours["p50"], raw["p50"]),
+        Figure("POST to workflow running p95", "ms", ours["p95"], raw["p95"]),
+    ]
+
+
+def bench_token_flood(stack: Stack, rate: float, seconds: float) -> list[Figure]:
+    figures = measure(
+        stack.processes["intake-api"].url, stack.processes["issuer-api"].url, rate=rate, seconds=seconds, idle_seconds=5
+    )
+    answers = ", ".join(f"{status}×{count}" for status, count in sorted(figures.statuses.items()))
+    return [
+        Figure(
+            "form p95 under token flood",
+            "ms",
+            figures.flood_p95_ms,
+            figures.idle_p95_ms,
+            f"{rate:g} bad token requests/s for {seconds:g} s vs idle; answers {answers}",
+        )
+    ]

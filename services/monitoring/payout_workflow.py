@@ -82,8 +82,11 @@ def refuse(message: str) -> ApplicationError:
 
 @workflow.defn(name=PAYOUT_WORKFLOW_TYPE)
 class GuaranteePayoutWorkflow:
-    def __init__(self) -> None:
-        self._input: PayoutInput | None = None
+    # The input in the constructor: an Update (the city office's decision) can arrive in the workflow's first
+    # activation, before `run` begins, and its handler needs the payout.
+    @workflow.init
+    def __init__(self, input: PayoutInput) -> None:
+        self._input: PayoutInput | None = input
         self._stage = PayoutStage.REQUESTED
         # An Update writing through an activity: the next one waits its turn (refused, to be sent again).
         self._busy = False

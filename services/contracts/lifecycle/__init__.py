@@ -8,7 +8,8 @@ one module per concern, every public name but the activity declarations re-expor
 - `names`: task queues, workflow types and ids, update/signal/query/activity names, search attributes;
 - `enums`: the vocabulary (stages, outcomes, closure reasons, letter kinds, units …);
 - `configuration`: `LifecycleConfig` and its parts (calendar, thresholds, periods, handoff ladder);
-- `messages`: workflow inputs, the messages of agencies and services, activity inputs and outputs;
+- `messages`: workflow inputs, the messages of agencies and services;
+- `activity_messages`: the inputs and outputs of the activities;
 - `status`: deadlines, the timeline, the status query's answers and the acceptance decision they suggest;
 - `activities`: each activity's typed declaration (name, argument, result), which workflows call and
   implementations register with; not re-exported here (import `services.contracts.lifecycle.activities`).
@@ -21,6 +22,21 @@ No model here carries a worker's personal data in clear: complainants are named 
 
 from __future__ import annotations
 
+from services.contracts.lifecycle.activity_messages import (
+    AgencyNotice,
+    CompensationRequest,
+    DepartmentTerms,
+    DepartmentTermsRequest,
+    DocumentRef,
+    ForwardRequest,
+    LetterRequest,
+    Notification,
+    OrderToPayRequest,
+    ReferralRequest,
+    ReferralSupplementRequest,
+    SanctionRequest,
+    WithdrawReferralRequest,
+)
 from services.contracts.lifecycle.configuration import (
     AcceptanceConfig,
     ActivityQueues,
@@ -66,41 +82,28 @@ from services.contracts.lifecycle.enums import (
 )
 from services.contracts.lifecycle.messages import (
     AcceptanceDecision,
-    AgencyNotice,
     CallbackRecord,
     CaseInput,
     CaseMember,
     CaseMergeRequest,
     CaseProgress,
     ClosureRequest,
-    CompensationRequest,
     ComplaintInput,
     ComplaintLeft,
     DeadlineConfirmation,
-    DepartmentTerms,
-    DepartmentTermsRequest,
-    DocumentRef,
     Evidence,
     ExtensionApproval,
     FiguresConfirmation,
-    ForwardRequest,
     HandoffResponse,
     HandoffReturn,
     JoinCaseRequest,
-    LetterRequest,
     MassIncidentReport,
-    Notification,
-    OrderToPayRequest,
     PaymentRecord,
     PoliceDecisionRecord,
-    ReferralRequest,
-    ReferralSupplementRequest,
-    SanctionRequest,
     ServiceRecord,
     SupplementedInformation,
     VerificationResult,
     Withdrawal,
-    WithdrawReferralRequest,
     compensation_amount,
 )
 from services.contracts.lifecycle.names import (

@@ -36,7 +36,13 @@ from services.contracts.lifecycle import (
     VerificationOutcome,
     VerificationResult,
 )
-from tests.replay.case_scenarios import case_grew, merged_before_verification, parked_and_retried
+from tests.replay.case_scenarios import (
+    case_grew,
+    early_warning_with_arrears,
+    early_warning_without_arrears,
+    merged_before_verification,
+    parked_and_retried,
+)
 from tests.replay.steps import Scenario, callback, serve
 from tests.support.referral_approval import approve_referral
 from tests.unit.workflows.harness import Harness
@@ -331,4 +337,6 @@ SCENARIOS: dict[str, Scenario] = {
     "parked_and_retried": parked_and_retried,
     "handoff_by_directory": handoff_by_directory,
     "withdrawn_after_payment": withdrawn_after_payment,
+    "early_warning_with_arrears": early_warning_with_arrears,
+    "early_warning_without_arrears": early_warning_without_arrears,
 }

@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
         Updates,
         VerificationOutcome,
         VerificationResult,
+        verification_refusal,
     )
     from workflows.base import refuse
     from workflows.case.merge import CaseMerge
@@ -80,7 +81,16 @@ class VerificationStage(CaseMerge):
         self._require_stage("记录核实结论", CaseStage.VERIFICATION)
         if self._state.pending_verification is not None:
             raise refuse("核实结论已记录 (the verification outcome is already recorded)")
-        if not self._state.members:
+        if not self._state.members and self._input.origin is None:
             raise refuse("案件没有有效投诉 (the case has no active complaint)")
         if self._state.merge_request is not None:
             raise refuse("本案正在并入其他案件 (the case is being merged into another)")
+        why = verification_refusal(
+            self._input.origin,
+            bool(self._state.members),
+            verification.outcome,
+            verification.confirmed_amount,
+            verification.confirmed_workers,
+        )
+        if why is not None:
+            raise refuse(why)

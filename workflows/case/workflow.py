@@ -88,13 +88,23 @@ class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, I
     async def run(self, input: CaseInput) -> CaseStatus:
         messenger = asyncio.create_task(self._deliver_progress(), name="messenger")
         self._start_reporting(PROCESS_REPORTS)
-        # Started by signal-with-start, so the first member is normally here already.
-        await workflow.wait_condition(lambda: bool(self._state.members))
+        origin = input.origin
+        if origin is None:
+            # Started by signal-with-start, so the first member is normally here already.
+            await workflow.wait_condition(lambda: bool(self._state.members))
         if self._state.opened_at is None:
-            first = min(m.accepted_at for m in self._state.members.values())
+            if origin is None:
+                first = min(m.accepted_at for m in self._state.members.values())
+                text = f"立案：案件 {input.case_id}（首件投诉受理于 {first.date()}）"
+            else:
+                # An early-warning case opens on its project's warning, before any complaint: its investigation
+                # limit counts from then (services/contracts/lifecycle/case_origin.py).
+                first = origin.opened_at
+                warnings = "、".join(origin.warning_ids)
+                text = f"立案：预警案件 {input.case_id}（项目 {origin.project_id}，预警 {warnings}，{first.date()}）"
             self._state.opened_at = first
             self._state.legal_clock = max(self._state.legal_clock, first) if self._compressed() else first
-            self._record("case.opened", f"立案：案件 {input.case_id}（首件投诉受理于 {first.date()}）")
+            self._record("case.opened", text)
         self._publish_search_attributes()
         watcher = asyncio.create_task(self._guard(self._watch_investigation()), name="investigation")
         stages = {

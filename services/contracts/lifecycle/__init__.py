@@ -10,6 +10,7 @@ one module per concern, every public name but the activity declarations re-expor
 - `configuration`: `LifecycleConfig` and its parts (calendar, thresholds, periods, handoff ladder);
 - `messages`: workflow inputs, the messages of agencies and services;
 - `activity_messages`: the inputs and outputs of the activities;
+- `case_origin`: what opened a case that no complaint did (an early warning), and how such a case is verified;
 - `status`: deadlines, the timeline, the status query's answers and the acceptance decision they suggest;
 - `activities`: each activity's typed declaration (name, argument, result), which workflows call and
   implementations register with; not re-exported here (import `services.contracts.lifecycle.activities`).
@@ -36,6 +37,12 @@ from services.contracts.lifecycle.activity_messages import (
     ReferralSupplementRequest,
     SanctionRequest,
     WithdrawReferralRequest,
+)
+from services.contracts.lifecycle.case_origin import (
+    NEEDS_A_COMPLAINANT,
+    CaseKind,
+    CaseOrigin,
+    verification_refusal,
 )
 from services.contracts.lifecycle.configuration import (
     AcceptanceConfig,
@@ -156,6 +163,7 @@ __all__ = [
     "CLOSING_OUTCOMES",
     "COMPLAINT_WORKFLOW_TYPE",
     "HANDOFF_LETTERS",
+    "NEEDS_A_COMPLAINANT",
     "SA_CASE_ID",
     "SA_CLASSIFICATION",
     "SA_COMPLAINT_ID",
@@ -176,8 +184,10 @@ __all__ = [
     "CallbackConfig",
     "CallbackRecord",
     "CaseInput",
+    "CaseKind",
     "CaseMember",
     "CaseMergeRequest",
+    "CaseOrigin",
     "CaseProgress",
     "CaseStage",
     "CaseStatus",
@@ -262,4 +272,5 @@ __all__ = [
     "default_ladder",
     "handoff_letter",
     "parked_step",
+    "verification_refusal",
 ]

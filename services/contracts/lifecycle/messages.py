@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from services.contracts.lifecycle._model import _Model
+from services.contracts.lifecycle.case_origin import CaseOrigin
 from services.contracts.lifecycle.configuration import LifecycleConfig
 from services.contracts.lifecycle.enums import (
     CLASSIFICATION_OF,
@@ -70,6 +71,7 @@ class CaseInput(_Model):
     project_ref: str
     config: LifecycleConfig
     resume: dict[str, Any] | None = None
+    origin: CaseOrigin | None = Field(None, description="An early-warning case's origin; None: opened by a complaint.")
 
     @field_validator("case_id")
     @classmethod

@@ -1,7 +1,10 @@
-"""The cases worker process: the ledger consumer (inbox) and the report worker with its schedules.
+"""The cases worker process: the ledger consumer (inbox), the early-warning cases' consumer and the report worker
+with its schedules.
 
-- `cases-ledger` consumes intake's, this service's, referrals' and sanctions' topics and keeps the
+- `cases-ledger` consumes intake's, this service's, referrals', sanctions' and monitoring's topics and keeps the
   ledger read model current (`projection.py`), each event applied exactly once through the inbox.
+- `cases-early-warning` consumes this service's own topic: it starts the workflow of each early-warning case the
+  ledger opened, and merges into it the processes of complaints about its project (`early_warning_cases.py`).
 - A Temporal worker on `anxin-cases` hosts the report workflow and its activity; the weekly and
   quarterly schedules are created at start if missing (their ids are fixed, so this is idempotent).
 """
@@ -26,6 +29,8 @@ from temporalio.client import (
 from temporalio.worker import Worker
 
 from services.cases import periods, reports
+from services.cases.early_warning_cases import CONSUMER_NAME as EARLY_WARNING_CONSUMER
+from services.cases.early_warning_cases import EarlyWarningCases
 from services.cases.gauges import measure_cases
 from services.cases.peak_periods import in_peak_period
 from services.cases.projection import CONSUMER_NAME, TOPICS, LedgerProjection
@@ -43,8 +48,10 @@ from services.common.gauges import dead_letters_measure, register_query_gauges
 from services.common.health import Check, database_check, kafka_check, status_check
 from services.common.inbox import InboxConsumer
 from services.common.kafka import KafkaProbe, new_consumer
+from services.common.lifecycle_config import LiveLifecycleConfig
 from services.common.runner import Component, TemporalWorkerComponent
 from services.common.service import ServiceSettings
+from services.contracts.events import Topics
 from services.contracts.lifecycle import TaskQueues
 
 log = logging.getLogger(__name__)
@@ -145,13 +152,26 @@ def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, 
         consumer_factory=lambda: new_consumer(settings, *TOPICS, group_id=CONSUMER_NAME, client_id=CONSUMER_NAME),
         handler=LedgerProjection(),
     )
+    early_warning = InboxConsumer(
+        name=EARLY_WARNING_CONSUMER,
+        database_url=settings.database_url,
+        schema=SPEC.schema,
+        consumer_factory=lambda: new_consumer(
+            settings, Topics.CASES, group_id=EARLY_WARNING_CONSUMER, client_id=EARLY_WARNING_CONSUMER
+        ),
+        handler=EarlyWarningCases(settings, LiveLifecycleConfig(settings)),
+    )
     report_worker = ReportWorker(cases_settings)
     pool = open_pool(settings.database_url, SPEC.schema, max_size=2)
     register_query_gauges(pool, measure_cases)
-    register_query_gauges(pool, dead_letters_measure(SPEC.schema, [CONSUMER_NAME]))
+    register_query_gauges(pool, dead_letters_measure(SPEC.schema, [CONSUMER_NAME, EARLY_WARNING_CONSUMER]))
 
     def consumer_state() -> str | None:
-        return f"consumer failing: {consumer.status.last_error}" if consumer.status.last_error else None
+        if consumer.status.last_error:
+            return f"consumer failing: {consumer.status.last_error}"
+        if early_warning.status.last_error:
+            return f"early-warning consumer failing: {early_warning.status.last_error}"
+        return None
 
     def report_state() -> str | None:
         return f"report worker: {report_worker.last_error}" if report_worker.last_error else None
@@ -162,4 +182,4 @@ def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, 
         "consumer": status_check(consumer_state),
         "temporal": status_check(report_state),
     }
-    return [consumer, report_worker], checks
+    return [consumer, early_warning, report_worker], checks

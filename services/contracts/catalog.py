@@ -10,6 +10,7 @@ from __future__ import annotations
 from services.contracts import (
     case_decision_events,
     case_ledger_events,
+    case_warning_events,
     cases_events,
     intake_events,
     interview_events,
@@ -25,6 +26,7 @@ PRODUCERS = {
     cases_events.__name__: "cases",
     case_decision_events.__name__: "cases",
     case_ledger_events.__name__: "cases",
+    case_warning_events.__name__: "cases",
     referrals_events.__name__: "referrals",
     sanctions_events.__name__: "sanctions",
     interview_events.__name__: "sanctions",

@@ -24,6 +24,7 @@ from services.common.outbox import add_event
 from services.contracts import catalog
 from services.contracts.case_decision_events import CaseDecisionEvents
 from services.contracts.case_ledger_events import CaseLedgerEvents
+from services.contracts.case_warning_events import CaseWarningEvents
 from services.contracts.cases_events import ActionRecorded, CaseEvents
 from services.contracts.events import EventEnvelope, EventPayload, Topics, UnknownEvent, event_class
 from services.contracts.intake_events import IntakeEvents
@@ -42,6 +43,7 @@ NAMES = {
     CaseEvents: Topics.CASES,
     CaseDecisionEvents: Topics.CASES,
     CaseLedgerEvents: Topics.CASES,
+    CaseWarningEvents: Topics.CASES,
     ReferralEvents: Topics.REFERRALS,
     SanctionsEvents: Topics.SANCTIONS,
     CreditEvents: Topics.CREDIT_SHARING,

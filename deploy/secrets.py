@@ -133,16 +133,16 @@ def purposes_of(process: str) -> set[KeyPurpose]:
     the relays, the token issuer and the console), the intake ring for intake's API (its sealed columns and
     evidence), the sanctions ring for sanctions' API and worker (its sealed documents), the issuer ring for the
     token issuer (people's TOTP secrets), the console ring for the console (the tokens in its sessions), none for
-    the monitoring API (its register holds no personal data, its feeds hold workers by keyed reference
-    only, and it talks to no workflow) nor the webhooks service's processes (they pass on events as they are
-    sealed, and talk to no workflow). A cluster replica
-    (`intake-api-2`) is its process."""
+    the webhooks service's processes (they pass on events as they are sealed, and talk to no workflow). The
+    monitoring API holds the payload ring only: its register holds no personal data and its feeds hold workers
+    by keyed reference only, but the city office's decisions on payouts are Updates of their workflows. A cluster
+    replica (`intake-api-2`) is its process."""
     name = re.sub(r"-\d+$", "", process)
     if name == "issuer-api":
         return {KeyPurpose.ISSUER}
     if name == "console":
         return {KeyPurpose.CONSOLE}
-    if name.endswith("-relay") or name in ("monitoring-api", "webhooks-api", "webhooks-dispatcher"):
+    if name.endswith("-relay") or name in ("webhooks-api", "webhooks-dispatcher"):
         return set()
     return (
         {KeyPurpose.PAYLOAD}

@@ -9,10 +9,11 @@ referrals and sanctions services count their own periods with them. Last, every 
 deadlines of its own gets the whole calendar in the `calendar_updated` signal, found through the visibility
 store (`WorkflowType = … AND ExecutionStatus = 'Running'`): complaints and cases recompute their provisional
 deadlines (workflows/deadlines.py), blacklist listings their defence period
-(services/sanctions/defence_period.py), and referral follow-ups the period they wait for
+(services/sanctions/defence_period.py), referral follow-ups the period they wait for
 (services/referrals/follow_up.py, counted again by the referrals service: later if the entered year says so,
 never earlier than the date the receiving body was told — an arbitration award limit counted on a guessed
-Spring Festival, for one).
+Spring Festival, for one), and the ladders against projects the wait before their next letter
+(services/referrals/project_ladder.py, the same way).
 
 `status` asks each running complaint, case and listing for its status and lists the pending deadlines still
 marked provisional, with the years the calendar package and the configuration cover.
@@ -51,9 +52,10 @@ from services.contracts.lifecycle import (
     Signals,
 )
 from services.contracts.official_calendar import check_entered_years
-from services.contracts.sanctions_events import BLACKLIST_WORKFLOW_TYPE, ListingStage, ListingStatus
+from services.contracts.sanctions_workflows import BLACKLIST_WORKFLOW_TYPE, ListingStage, ListingStatus
 from services.contracts.working_days import installed_package
 from services.referrals.follow_up import FOLLOW_UP_WORKFLOW_TYPE
+from services.referrals.project_ladder import PROJECT_LADDER_WORKFLOW_TYPE
 
 # The workflows that keep deadlines of their own and recompute them on `calendar_updated`, by what they are.
 SIGNALLED: dict[str, str] = {
@@ -61,6 +63,7 @@ SIGNALLED: dict[str, str] = {
     "cases": CASE_WORKFLOW_TYPE,
     "blacklist listings": BLACKLIST_WORKFLOW_TYPE,
     "referral follow-ups": FOLLOW_UP_WORKFLOW_TYPE,
+    "project letter ladders": PROJECT_LADDER_WORKFLOW_TYPE,
 }
 STATUS_TYPES: dict[str, type[ComplaintStatus] | type[CaseStatus] | type[ListingStatus]] = {
     COMPLAINT_WORKFLOW_TYPE: ComplaintStatus,

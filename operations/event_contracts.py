@@ -37,8 +37,9 @@ TOPIC_DESCRIPTIONS = {
     "its own state. The key is the ledger case id (a complaint's fact before its case is known: "
     "the complaint id; a periodic report: its report id).",
     Topics.REFERRALS: "Letters, handoffs to departments and their ladder, referrals to the police, the "
-    "procuratorate, arbitration and legal aid (referrals), and the department directory. The key "
-    "is the case id (the directory: `departments`).",
+    "procuratorate, arbitration and legal aid (referrals), the department directory, and the letters of "
+    "the ladder against projects. The key is the case id (the directory: `departments`; the ladder "
+    "against projects: the project id).",
     Topics.SANCTIONS: "The blacklist procedure, corrections, and the quarterly publication of major violations "
     "(sanctions). The key is the case id (a quarter's list: its list id).",
     Topics.CREDIT_SHARING: "The feed for the credit systems (信用中国, 征信, 公示系统): blacklist entries added and "
@@ -46,7 +47,9 @@ TOPIC_DESCRIPTIONS = {
     Topics.MONITORING: "The project register (monitoring): projects under construction registered and changed, "
     "each event with the project as it stands after the change; and each project's monthly "
     "payroll and attendance feeds received (counts and totals, no worker). The key is the "
-    "project id.",
+    "project id. Also the payouts to workers from a project's wage deposit or the county's "
+    "emergency fund (`payout.*`, `deposit.*`, `fund.recovery_*`), keyed by the case id, and a "
+    "county fund's reserve (`fund.reserve_set`), keyed `fund:<county>`.",
 }
 
 INFO_DESCRIPTION = """\

@@ -18,7 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from operations.ledger_audit import Disagreement, LedgerEntry, audit
 from services.contracts.listing_reports import listing_disagreements, listing_snapshot_of
-from services.contracts.sanctions_events import (
+from services.contracts.sanctions_workflows import (
     ListingQueries,
     ListingSignals,
     ListingSnapshot,

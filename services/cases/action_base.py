@@ -78,7 +78,10 @@ class ActionBase:
         idempotency_key: str | None,
         request: dict[str, Any],
         payload: ActionRecorded,
+        answer: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """Record the action with its event and audit row; `answer` adds to the response (kept with it, so a
+        repeated Idempotency-Key gets it too)."""
         action_id = payload.action_id
         event = EventEnvelope.wrap(payload, subject=case["case_id"], producer="cases")
         response = {
@@ -89,6 +92,7 @@ class ActionBase:
             "complaint_id": complaint_id,
             "workflow_id": workflow_id,
             "process": payload.process.model_dump(mode="json") if payload.process else None,
+            **(answer or {}),
         }
         async with self._pool.connection() as conn, conn.transaction():
             await record_store.insert_action(

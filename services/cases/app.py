@@ -6,7 +6,15 @@ workbook), `circular_api.py` (the quarterly circular per county)."""
 
 from fastapi import FastAPI
 
-from services.cases import action_api, circular_api, decision_api, export_api, ledger_api, report_api
+from services.cases import (
+    action_api,
+    circular_api,
+    decision_api,
+    export_api,
+    ledger_api,
+    payout_api,
+    report_api,
+)
 from services.cases.actions import Cases
 from services.cases.api import router
 from services.cases.spec import SPEC
@@ -28,6 +36,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             report_api.router,
             action_api.router,
             decision_api.router,
+            payout_api.router,
         ],
         on_startup=on_startup,
     )

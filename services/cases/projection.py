@@ -29,6 +29,7 @@ import logging
 from psycopg.types.json import Jsonb
 
 from services.cases import action_texts, domain
+from services.cases.payout_projection import PayoutRecords
 from services.cases.project_register import keep_project
 from services.cases.projection_records import Conn
 from services.cases.projection_regroup import ReportsAndRegrouping
@@ -44,6 +45,7 @@ from services.contracts.case_decision_events import (
     FiguresConfirmed,
 )
 from services.contracts.case_ledger_events import CaseMerged, CaseSplit, InspectorAssigned, PartiesRecorded
+from services.contracts.case_payout_events import PayoutDecided, PayoutOutcomeRecorded
 from services.contracts.case_warning_events import (
     CaseWarningRecorded,
     ComplaintRouted,
@@ -66,6 +68,18 @@ from services.contracts.cases_events import (
     VerificationRecorded,
 )
 from services.contracts.events import EventEnvelope, EventPayload, Topics
+from services.contracts.guarantee_funds import (
+    DepositToppedUp,
+    DepositTopUpDemanded,
+    DepositTopUpReminded,
+    FundRecoveryRecorded,
+    FundRecoveryReminded,
+    PayoutApproved,
+    PayoutOverdue,
+    PayoutPaid,
+    PayoutRefused,
+    PayoutRequested,
+)
 from services.contracts.intake_events import ComplaintSubmitted
 from services.contracts.monitoring_events import (
     ProjectRegistered,
@@ -86,7 +100,7 @@ CONSUMER_NAME = "cases-ledger"
 TOPICS = [Topics.INTAKE_COMPLAINTS, Topics.CASES, Topics.REFERRALS, Topics.SANCTIONS, Topics.MONITORING]
 
 
-class LedgerProjection(LifecycleRequests, ReportsAndRegrouping, EarlyWarnings):
+class LedgerProjection(LifecycleRequests, ReportsAndRegrouping, EarlyWarnings, PayoutRecords):
     """The inbox handler `(conn, envelope) -> None` of the cases worker."""
 
     def __init__(self) -> None:
@@ -136,6 +150,23 @@ class LedgerProjection(LifecycleRequests, ReportsAndRegrouping, EarlyWarnings):
                 CaseWarningRecorded: self._on_warning_recorded,
                 ComplaintRouted: self._on_complaint_routed,
                 ProcessMerged: self._on_process_merged,
+                PayoutDecided: self._on_payout_decided,
+                PayoutOutcomeRecorded: self._on_payout_outcome_recorded,
+                PayoutRequested: self._on_payout_requested,
+                PayoutApproved: self._on_payout_decision,
+                PayoutRefused: self._on_payout_decision,
+                PayoutPaid: self._on_payout_paid,
+                **{
+                    cls: self._on_payout_step
+                    for cls in (
+                        PayoutOverdue,
+                        DepositTopUpDemanded,
+                        DepositTopUpReminded,
+                        DepositToppedUp,
+                        FundRecoveryReminded,
+                        FundRecoveryRecorded,
+                    )
+                },
             },
             consumer=CONSUMER_NAME,
         )

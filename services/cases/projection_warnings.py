@@ -121,7 +121,7 @@ class EarlyWarnings(LedgerRecords):
         case_id = early_warning_case_id(code, raised.project_id, round_)
         employer = employer_ref(code, "")
         project_ref = registered_project_ref(raised.project_id, round_)
-        # The name as the register last had it (a project kept before migration 0013 is named by its code).
+        # The name as the register last had it (a project kept before migration 0014 is named by its code).
         employer_name = project["general_contractor_name"] or code
         conn.execute(
             "INSERT INTO ledger (case_id, county, city, employer_ref, employer_name, employer_credit_code, "

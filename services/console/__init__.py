@@ -10,6 +10,7 @@ replica (`session_store.py`: the session id's hash, the person's token sealed un
 `ANXIN_CONSOLE_KEYS`).
 
 The pages, one module each in `pages/` (what they share: `web.py`): signing in and out; the inspector's queue,
-registers, a case's page with the actions of its stage; the agencies' inbox; the city office's figures and
-approvals; the public pages (docs/console.md). The cluster profile runs two consoles on the same sessions.
+registers, a case's page with the actions of its stage; the agencies' inbox, handoffs and referrals; the city
+office's figures and approvals; the public pages (docs/console.md). The cluster profile runs two consoles on the
+same sessions.
 """

@@ -22,7 +22,8 @@ of them are version 1. One module per family of events:
 - `case_ledger_events.py`: what only the ledger keeps (the inspector assigned, the parties), merges and
   splits, and the periodic reports;
 - `case_warning_events.py`: early-warning cases (opened on a project's warning, warnings recorded against them,
-  complaints and processes joining them).
+  complaints and processes joining them);
+- `case_payout_events.py`: a refused case's workers paid from the wage deposit or the emergency fund.
 
 Importing this module imports the other families too (`FAMILIES`, at its end), so a consumer of the topic that
 reads it knows every event on the topic.
@@ -260,6 +261,11 @@ class CaseEvents:
 # class when it is defined): a consumer of the topic that imports only this module — the referrals service's
 # case facts — knows every event on it, and sets none aside as unknown. Imported last, as each family extends
 # the classes above.
-from services.contracts import case_decision_events, case_ledger_events, case_warning_events  # noqa: E402
+from services.contracts import (  # noqa: E402
+    case_decision_events,
+    case_ledger_events,
+    case_payout_events,
+    case_warning_events,
+)
 
-FAMILIES = (case_decision_events, case_ledger_events, case_warning_events)
+FAMILIES = (case_decision_events, case_ledger_events, case_payout_events, case_warning_events)

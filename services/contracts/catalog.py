@@ -10,8 +10,11 @@ from __future__ import annotations
 from services.contracts import (
     case_decision_events,
     case_ledger_events,
+    case_payout_events,
     case_warning_events,
     cases_events,
+    credit_sharing_events,
+    guarantee_funds,
     intake_events,
     interview_events,
     monitoring_events,
@@ -26,11 +29,14 @@ PRODUCERS = {
     cases_events.__name__: "cases",
     case_decision_events.__name__: "cases",
     case_ledger_events.__name__: "cases",
+    case_payout_events.__name__: "cases",
     case_warning_events.__name__: "cases",
     referrals_events.__name__: "referrals",
     sanctions_events.__name__: "sanctions",
+    credit_sharing_events.__name__: "sanctions",
     interview_events.__name__: "sanctions",
     monitoring_events.__name__: "monitoring",
+    guarantee_funds.__name__: "monitoring",
 }
 
 

@@ -9,17 +9,18 @@ decision. So the workflow reports its state (`ListingSnapshot`) every time it ch
 it over the listing record when its `seq` is the highest yet, with the event `listing.state_reported` in the
 same transaction.
 
-The models (`ListingSnapshot`, `ListingReport`, the event `ListingStateReported`) are in the sanctions
-contract (services/contracts/sanctions_events.py); the rules both sides judge live here once: the snapshot of a `status` query (`listing_snapshot_of`), the
-lines a change shows (`describe_listing_changes`) and when the record disagrees with the workflow
-(`listing_disagreements`, for `anxin audit ledger`).
+The models (`ListingSnapshot`, `ListingReport`) are in the sanctions workflows' contract
+(services/contracts/sanctions_workflows.py), the event `ListingStateReported` in
+services/contracts/sanctions_events.py; the rules both sides judge live here once: the snapshot of a `status`
+query (`listing_snapshot_of`), the lines a change shows (`describe_listing_changes`) and when the record
+disagrees with the workflow (`listing_disagreements`, for `anxin audit ledger`).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from services.contracts.sanctions_events import ListingSnapshot, ListingStatus, listing_workflow_id
+from services.contracts.sanctions_workflows import ListingSnapshot, ListingStatus, listing_workflow_id
 
 
 def listing_snapshot_of(status: ListingStatus) -> ListingSnapshot:

@@ -82,7 +82,7 @@ class ProcessSnapshot(_Payload):
 
 class StateReport(_Payload):
     """What every report of a workflow's state carries beside its snapshot (processes here, listings in
-    services/contracts/sanctions_events.py)."""
+    services/contracts/sanctions_workflows.py)."""
 
     idempotency_key: str = Field(description="`<workflow id>:report:<seq>`: one record per report.")
     seq: int = Field(ge=1, description="Increases with each report of one workflow, across continue-as-new.")

@@ -2,8 +2,10 @@
 
 Every event's envelope `subject` is the case id the lifecycle uses (`case:<id>` without the prefix), so
 one case's letters, handoffs and referrals stay in order on one partition; each payload names it again in
-`case_id`. Payloads carry ids, codes, dates, amounts and counts only: free text a department or the police
-write (reasons, summaries) stays in the referrals service, never a worker's name, ID number or phone.
+`case_id`. The letters of the ladder against a project (`project_letter.issued`, `project_ladder.ended`) are
+about a project, not a case: their subject is the project id of the monitoring service's register. Payloads
+carry ids, codes, dates, amounts and counts only: free text a department or the police write (reasons,
+summaries) stays in the referrals service, never a worker's name, ID number or phone.
 
 Each event is one class (`services/contracts/events.py`: `EventEnvelope.wrap` and `envelope.parse()`); all
 of them are version 1.
@@ -20,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.contracts.events import EventPayload, Topics
 from services.contracts.lifecycle.enums import LetterKind, ReferralKind
+from services.contracts.monitoring_events import WarningCheck
 
 # The envelope subject of `departments.configured`.
 DIRECTORY_SUBJECT = "departments"
@@ -299,6 +302,54 @@ class ReferralDeadlineRecomputed(ReferralsEvent):
     due_at: datetime
 
 
+class ProjectLetterRecipient(StrEnum):
+    """Whom a letter of the ladder against a project is addressed to."""
+
+    GENERAL_CONTRACTOR = "general_contractor"  # 施工总承包单位
+    DEPARTMENT = "department"  # the project's industry department (行业主管部门)
+    ESCALATION = "escalation"  # a body of the bureau's escalation (纪委监委 …)
+
+
+class ProjectLadderEnd(StrEnum):
+    LAST_RUNG = "last_rung"  # its last letter was issued
+    WARNINGS_RESOLVED = "warnings_resolved"  # every warning of its check was resolved first
+
+
+class _ProjectLadderEvent(ReferralsEvent):
+    ladder_id: str = Field(description="`project-letters:<project id>:<check>:<first month>`, its workflow id.")
+    project_id: str
+    county: str
+    department: str | None = Field(None, description="The project's industry department (its id in the directory).")
+    check: WarningCheck
+
+
+class ProjectLetterIssued(_ProjectLadderEvent):
+    """A letter of the ladder against a project (四函两单): an early warning of its check stayed open."""
+
+    TYPE: ClassVar[str] = "project_letter.issued"
+    VERSION: ClassVar[int] = 1
+
+    kind: LetterKind
+    recipient: ProjectLetterRecipient
+    letter_id: str
+    document_number: str
+    issued_at: datetime
+    response_due_date: date | None = None
+    sha256: str
+    size_bytes: int
+
+
+class ProjectLadderEnded(_ProjectLadderEvent):
+    """The ladder against a project ended: its last letter issued, or every warning of its check resolved."""
+
+    TYPE: ClassVar[str] = "project_ladder.ended"
+    VERSION: ClassVar[int] = 1
+
+    reason: ProjectLadderEnd
+    letters: int = Field(description="The letters it issued.")
+    last_kind: LetterKind | None = None
+
+
 class DirectoryEntry(_Model):
     id: str
     name: str
@@ -338,3 +389,5 @@ class ReferralEvents:
     REFERRAL_AWARD_MADE = ReferralAwardMade.TYPE
     REFERRAL_DEADLINE_RECOMPUTED = ReferralDeadlineRecomputed.TYPE
     DEPARTMENTS_CONFIGURED = DepartmentsConfigured.TYPE
+    PROJECT_LETTER_ISSUED = ProjectLetterIssued.TYPE
+    PROJECT_LADDER_ENDED = ProjectLadderEnded.TYPE

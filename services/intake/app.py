@@ -1,4 +1,6 @@
-"""The intake API: `create_app(settings)` builds it; routes live in `api.py` and `employer_api.py`."""
+"""The intake API: `create_app(settings)` builds it; routes live in `api.py` (complaints, evidence, clues),
+`site_api.py` (project sites and their posters), `page_routes.py` (the worker's pages) and `employer_api.py`
+(the employer register)."""
 
 from __future__ import annotations
 
@@ -7,9 +9,7 @@ from fastapi.staticfiles import StaticFiles
 
 from services.common.data_keys import KeyPurpose
 from services.common.service import create_service_app
-from services.intake import domain
-from services.intake.api import router
-from services.intake.employer_api import router as employer_router
+from services.intake import api, domain, employer_api, page_routes, site_api
 from services.intake.employers import EmployerRegister
 from services.intake.evidence import LocalEvidenceStore
 from services.intake.settings import IntakeSettings
@@ -39,7 +39,9 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         )
         app.state.employers = EmployerRegister(app.state.pool)
 
-    app = create_service_app(SPEC, settings, [router, employer_router], on_startup=on_startup)
+    app = create_service_app(
+        SPEC, settings, [api.router, site_api.router, page_routes.router, employer_api.router], on_startup=on_startup
+    )
     app.state.evidence = LocalEvidenceStore(
         settings.evidence_path, max_bytes=settings.evidence_max_bytes, cipher=cipher
     )

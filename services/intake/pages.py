@@ -1,4 +1,4 @@
-"""Rendering the worker's pages (jinja2, autoescaped). No routes here: `api.py` calls these functions.
+"""Rendering the worker's pages (jinja2, autoescaped). No routes here: `page_routes.py` calls these functions.
 
 The form's field names are `ComplaintSubmission`'s, so what the form posts goes straight to
 `validation.validate_submission`. Error messages may come as "中文 / English" (a `FieldError.message`);

@@ -47,8 +47,8 @@ def register(request: Request) -> Register:
 
 
 class _Body(BaseModel):
-    # Types are lenient on purpose: every rule is checked by the domain (services/monitoring/domain.py), so a
-    # caller gets the same named, bilingual errors as an import row.
+    # Types are lenient on purpose: every rule is checked by the domain (services/monitoring/project_validation.py),
+    # so a caller gets the same named, bilingual errors as an import row.
     model_config = ConfigDict(extra="forbid")
 
 

@@ -1,4 +1,5 @@
-"""The monitoring API: `create_app(settings)` builds it; routes live in `api.py`."""
+"""The monitoring API: `create_app(settings)` builds it; routes live in `api.py` (the register, feeds and warnings)
+and `payout_api.py` (the payouts and funds)."""
 
 from datetime import UTC, date, datetime
 
@@ -10,6 +11,8 @@ from services.contracts.legal_time import legal_date
 from services.monitoring.api import router
 from services.monitoring.commands import Register
 from services.monitoring.feed_commands import Feeds
+from services.monitoring.fund_commands import Payouts
+from services.monitoring.payout_api import router as payout_router
 from services.monitoring.settings import MonitoringSettings
 from services.monitoring.spec import SPEC
 from services.monitoring.warnings import Warnings
@@ -31,5 +34,6 @@ def create_app(settings: MonitoringSettings) -> FastAPI:
             settings.pay_tolerance,
         )
         app.state.warnings = Warnings(app.state.pool, settings.check_rules(), settings.pay_tolerance)
+        app.state.payouts = Payouts(app.state.pool, app.state.temporal.require, today)
 
-    return create_service_app(SPEC, settings, [router], on_startup=on_startup)
+    return create_service_app(SPEC, settings, [router, payout_router], on_startup=on_startup)

@@ -22,8 +22,9 @@ from services.common.commands import REQUEST_FINGERPRINT, ActionLog
 from services.common.errors import Conflict, Forbidden, NotFound
 from services.contracts.monitoring_events import ProjectFacts, ProjectRegistered, ProjectUpdated
 from services.monitoring import store
-from services.monitoring.domain import ProjectDraft, draft_of, merge_patch, validate_project
+from services.monitoring.domain import ProjectDraft, draft_of, merge_patch
 from services.monitoring.import_rows import FileFormat, ParsedRow, parse_file
+from services.monitoring.project_validation import validate_project
 
 OUT_OF_SCOPE = "This client registers projects of its own county only; the project is in county {county}."
 CODE_ELSEWHERE = "A project with this code is registered in a county this client does not see."

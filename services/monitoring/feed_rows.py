@@ -25,8 +25,9 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
 from services.contracts.personal_data import mask_name
-from services.monitoring.domain import FieldError, check_amount
+from services.monitoring.domain import FieldError
 from services.monitoring.feeds import FeedKind, FeedWorker
+from services.monitoring.field_checks import check_amount
 from services.monitoring.import_rows import FileFormat, FileUnreadable, read_records
 
 # Header text → column. The first label of each column is the one docs/monitoring.md shows.

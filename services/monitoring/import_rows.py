@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from services.monitoring.domain import FieldError, ProjectDraft, ProjectInvalid, validate_project
+from services.monitoring.domain import FieldError, ProjectDraft, ProjectInvalid
+from services.monitoring.project_validation import validate_project
 
 FileFormat = Literal["csv", "xlsx"]
 

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from services.common.service import ServiceSettings
 from services.monitoring.checks import CheckRules
+from services.monitoring.payout_messages import PayoutTiming
 
 
 class MonitoringSettings(ServiceSettings):
@@ -29,5 +30,25 @@ class MonitoringSettings(ServiceSettings):
     # Compressed clock for demonstrations: a month lasts this many seconds (0: the real calendar).
     month_seconds: float = Field(0.0, alias="ANXIN_MONITORING_MONTH_SECONDS", ge=0)
 
+    # Paying workers from the deposit or the emergency fund (docs/monitoring.md, "Paying workers from the deposit
+    # or the emergency fund"): the bank pays the workers within these working days of the approval (工资保证金规定:
+    # within 5 working days of the notice; the article is to be confirmed) ...
+    payout_working_days: int = Field(5, alias="ANXIN_MONITORING_PAYOUT_WORKING_DAYS", ge=1, le=60)
+    # ... the general contractor tops the deposit up within these working days of the payout (the same measures set
+    # the period; its article and figure are to be confirmed) ...
+    top_up_working_days: int = Field(10, alias="ANXIN_MONITORING_TOP_UP_WORKING_DAYS", ge=1, le=120)
+    # ... and is reminded every these working days once it is overdue (the bureau's practice, not a statute's);
+    top_up_reminder_working_days: int = Field(5, alias="ANXIN_MONITORING_TOP_UP_REMINDER_WORKING_DAYS", ge=1, le=60)
+    # an advance of the emergency fund owed back is reminded every these months from the payout.
+    recovery_reminder_months: int = Field(1, alias="ANXIN_MONITORING_RECOVERY_REMINDER_MONTHS", ge=1, le=12)
+
     def check_rules(self) -> CheckRules:
         return CheckRules(deposit_ratio=self.deposit_ratio, months_per_level=self.months_per_level)
+
+    def payout_timing(self) -> PayoutTiming:
+        return PayoutTiming(
+            payout_working_days=self.payout_working_days,
+            top_up_working_days=self.top_up_working_days,
+            top_up_reminder_working_days=self.top_up_reminder_working_days,
+            recovery_reminder_months=self.recovery_reminder_months,
+        )

@@ -5,7 +5,9 @@
   `project.updated` tells it the planned end, each `payroll.received` / `attendance.received` tells it a feed
   came in.
 - A Temporal worker on `anxin-monitoring` hosts the workflows and their activities: the check day on the
-  official calendar, and the month's check that writes the warnings in this service's own tables.
+  official calendar, and the month's check that writes the warnings in this service's own tables; and each
+  payout's workflow (`payout_workflow.py`) with the activity a case calls to ask for one
+  (`monitoring.request_payout`) and the steps that write the payout's record (`payout_activities.py`).
 - A project registered before the worker existed (or whose event is past the topic's retention) gets its
   workflow from the start-if-missing sweep the worker runs when it starts: every project of the register
   still within its life and guarantee period is started, idempotently, as its event would have (in the
@@ -52,7 +54,7 @@ from services.contracts.monitoring_events import (
 )
 from services.monitoring import store
 from services.monitoring.checks import check_day, previous_month
-from services.monitoring.gauges import measure_warnings
+from services.monitoring.gauges import measure
 from services.monitoring.monitoring_workflow import (
     CHECK_DATE_ACTIVITY,
     CHECK_MONTH_ACTIVITY,
@@ -67,6 +69,8 @@ from services.monitoring.monitoring_workflow import (
     ProjectMonitoringWorkflow,
     monitoring_workflow_id,
 )
+from services.monitoring.payout_activities import PayoutActivities
+from services.monitoring.payout_workflow import GuaranteePayoutWorkflow
 from services.monitoring.settings import MonitoringSettings
 from services.monitoring.spec import SPEC
 from services.monitoring.warnings import Warnings
@@ -192,7 +196,7 @@ class MonitoringActivities:
 
 
 class MonitoringWorker(TemporalWorkerComponent):
-    """The monitoring workflows on `anxin-monitoring`, in their own thread and event loop."""
+    """The monitoring and payout workflows on `anxin-monitoring`, in their own thread and event loop."""
 
     description = "monitoring worker"
 
@@ -204,12 +208,14 @@ class MonitoringWorker(TemporalWorkerComponent):
         pool = await open_async_pool(self._settings.database_url, SPEC.schema, max_size=3)
         try:
             warnings = Warnings(pool, self._monitoring.check_rules(), self._monitoring.pay_tolerance)
-            activities = MonitoringActivities(warnings, live_calendar(self._settings))
+            calendar = live_calendar(self._settings)
+            activities = MonitoringActivities(warnings, calendar)
+            payouts = PayoutActivities(pool, client, calendar, self._monitoring.payout_timing())
             worker = Worker(
                 client,
                 task_queue=TaskQueues.MONITORING,
-                workflows=[ProjectMonitoringWorkflow],
-                activities=[activities.check_date, activities.check_month],
+                workflows=[ProjectMonitoringWorkflow, GuaranteePayoutWorkflow],
+                activities=[activities.check_date, activities.check_month, *payouts.all()],
             )
             self.mark_running()
             async with worker:
@@ -243,7 +249,7 @@ def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, 
     )
     monitoring = MonitoringWorker(monitoring_settings)
     pool = open_pool(settings.database_url, SPEC.schema, max_size=2)
-    register_query_gauges(pool, measure_warnings)
+    register_query_gauges(pool, measure)
 
     def consumer_state() -> str | None:
         return f"consumer failing: {starter.name}: {starter.status.last_error}" if starter.status.last_error else None

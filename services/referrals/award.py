@@ -23,7 +23,7 @@ from services.contracts.referrals_events import (
     ReferralDeadlineRecomputed,
     ReferralKind,
 )
-from services.referrals import domain, store
+from services.referrals import domain, referral_store, store
 from services.referrals.command_base import case_event, referral_of_case
 from services.referrals.commands import Referrals
 from services.referrals.departments import AwardLimit
@@ -98,7 +98,7 @@ class ArbitrationAnswers:
             due_date, due_at = domain.period_due(
                 now, limit.days + extension, DayUnit.CALENDAR, self._referrals._calendar(), start=accepted_on
             )
-            if not await store.extend_award(
+            if not await referral_store.extend_award(
                 conn,
                 referral_id,
                 days=extension,
@@ -155,7 +155,9 @@ class ArbitrationAnswers:
                 raise domain.Refused("裁决日期不能晚于今天 (the award date is in the future)")
             if awarded_on < domain.china_date(current["decided_at"]):
                 raise domain.Refused("裁决日期早于受理日期 (the award date is before the acceptance)")
-            if not await store.record_award(conn, referral_id, award_ref=award_ref, awarded_on=awarded_on, at=now):
+            if not await referral_store.record_award(
+                conn, referral_id, award_ref=award_ref, awarded_on=awarded_on, at=now
+            ):
                 raise Conflict("The referral changed", "the award was recorded meanwhile")
             due = current["award_due_date"]
             late = due is not None and awarded_on > due
@@ -200,7 +202,7 @@ class ArbitrationAnswers:
         calendar = referrals._calendar()
         now = datetime.now(UTC)
         async with referrals._pool.connection() as conn, conn.transaction():
-            row = await store.get_referral(conn, request.referral_id, for_update=True)
+            row = await referral_store.get_referral(conn, request.referral_id, for_update=True)
             if row is None:
                 return RecomputeResult(due_at=request.due_at)
             target = ReferralKind(row["target"])
@@ -231,9 +233,9 @@ class ArbitrationAnswers:
             if due_at <= current:
                 return RecomputeResult(due_at=current)
             if request.phase == AWARD:
-                await store.set_award_due(conn, request.referral_id, due_date=due_date, due_at=due_at)
+                await referral_store.set_award_due(conn, request.referral_id, due_date=due_date, due_at=due_at)
             else:
-                await store.set_due(conn, request.referral_id, due_date=due_date, due_at=due_at)
+                await referral_store.set_due(conn, request.referral_id, due_date=due_date, due_at=due_at)
             await store.publish(
                 conn,
                 case_event(

@@ -33,7 +33,7 @@ from services.contracts.referrals_events import (
     LetterKind,
     ReferralsEvent,
 )
-from services.referrals import domain, store
+from services.referrals import domain, referral_store, store
 from services.referrals.departments import Department, DepartmentsConfig
 from services.referrals.letters import compose, render_pdf, sha256
 
@@ -66,7 +66,7 @@ def facts_missing(case_id: str) -> Unavailable:
 
 async def referral_of_case(conn: store.Conn, referral_id: str, case_id: str) -> dict[str, Any]:
     """The referral, locked for the change about to be made, when it is the case's; otherwise `NotFound`."""
-    row = await store.get_referral(conn, referral_id, for_update=True)
+    row = await referral_store.get_referral(conn, referral_id, for_update=True)
     if row is None or row["case_id"] != case_id:
         raise NotFound("No such referral", f"referral {referral_id} of case {case_id} was not found")
     return row
@@ -91,7 +91,10 @@ class CommandBase:
             store.letter_by_key, answer=lambda row: {"id": row["letter_id"]}, kind="letter", lock=store.lock_key
         )
         self._referrals = KeyedRecords(
-            store.referral_by_key, answer=lambda row: {"id": row["referral_id"]}, kind="referral", lock=store.lock_key
+            referral_store.referral_by_key,
+            answer=lambda row: {"id": row["referral_id"]},
+            kind="referral",
+            lock=store.lock_key,
         )
         self._requests = KeyedRecords(store.remembered, answer=lambda row: dict(row["response"]), lock=store.lock_key)
         self.departments = departments

@@ -9,7 +9,8 @@ Update with a validator — refused there, nothing is recorded — and are then 
 This module composes them and holds the department directory's publication, the case facts and the letters
 (issued, read, listed). What the commands share — the engines, the event they wrap, a letter drafted and stored —
 is in `command_base.py`; the handoffs in `handoff_answers.py`; the referrals in `referral_making.py` (made) and
-`referral_progress.py` (withdrawn, supplemented, followed up, decided).
+`referral_progress.py` (withdrawn, supplemented, followed up, decided); the ladder against projects' letters in
+`project_letters.py`.
 """
 
 from __future__ import annotations
@@ -34,17 +35,18 @@ from services.contracts.referrals_events import (
     HandoffSent,
     LetterKind,
 )
-from services.referrals import domain, store
+from services.referrals import domain, handoff_store, store
 from services.referrals.command_base import PRODUCER, case_event, facts_missing
 from services.referrals.departments import Department
 from services.referrals.handoff_answers import HandoffAnswers
+from services.referrals.project_letters import ProjectLetters
 from services.referrals.referral_making import ReferralMaking
 from services.referrals.referral_progress import ReferralProgress
 
 log = logging.getLogger(__name__)
 
 
-class Referrals(HandoffAnswers, ReferralMaking, ReferralProgress):
+class Referrals(HandoffAnswers, ReferralMaking, ReferralProgress, ProjectLetters):
     """The service's commands; one instance per API process."""
 
     async def publish_directory(self) -> bool:
@@ -112,7 +114,7 @@ class Referrals(HandoffAnswers, ReferralMaking, ReferralProgress):
                     handoff={"handoff_id": handoff_id},
                     previous=[],
                 )
-                await store.insert_handoff(
+                await handoff_store.insert_handoff(
                     conn,
                     handoff_id=handoff_id,
                     case_id=request.case_id,
@@ -141,7 +143,7 @@ class Referrals(HandoffAnswers, ReferralMaking, ReferralProgress):
                 )
                 return {"id": letter["letter_id"]}
 
-            handoff = await store.latest_handoff(conn, request.case_id, department.id)
+            handoff = await handoff_store.latest_handoff(conn, request.case_id, department.id)
             if handoff is None:
                 raise Refused(
                     "No handoff to escalate",
@@ -180,7 +182,7 @@ class Referrals(HandoffAnswers, ReferralMaking, ReferralProgress):
                     previous=previous,
                 )
                 companions.append(extra["letter_id"])
-            await store.set_ladder_level(conn, handoff["handoff_id"], kind.value)
+            await handoff_store.set_ladder_level(conn, handoff["handoff_id"], kind.value)
             await store.publish(
                 conn,
                 case_event(

@@ -1,5 +1,6 @@
 """The departments as configuration: who receives handoffs and referrals, their contact, response deadline
-and ladder settings, and the bureau's document number prefixes. Loaded from TOML into typed settings
+and ladder settings, the bureau's document number prefixes, and the ladder against projects
+(`[project_ladder]`, services/referrals/project_ladder_settings.py). Loaded from TOML into typed settings
 once at start-up; a wrong file stops the process with a message naming the entry."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from services.contracts.referrals_events import (
     DepartmentsConfigured,
     DirectoryEntry,
 )
+from services.referrals.project_ladder_settings import ProjectLadderSettings
 
 
 class DepartmentKind(StrEnum):
@@ -180,6 +182,8 @@ class Bureau(_Config):
 class DepartmentsConfig(_Config):
     bureau: Bureau
     departments: list[Department] = Field(min_length=1)
+    # The letters an early warning of a project climbs while it stays open (四函两单 against projects).
+    project_ladder: ProjectLadderSettings = Field(default_factory=ProjectLadderSettings)
 
     @model_validator(mode="after")
     def _consistent(self) -> DepartmentsConfig:
@@ -198,6 +202,9 @@ class DepartmentsConfig(_Config):
         for kind in REFERRAL_RECEIVER.values():
             if not any(d.kind is kind for d in self.departments):
                 raise ValueError(f"no department of kind {kind.value} is configured")
+        unknown_bodies = sorted(self.project_ladder.escalation_keys() - set(self.bureau.escalation))
+        if unknown_bodies:
+            raise ValueError(f"project_ladder: unknown [bureau.escalation] entries {unknown_bodies}")
         return self
 
     def directory(self) -> DepartmentsConfigured:

@@ -32,7 +32,7 @@ from services.contracts.referrals_events import (
     HandoffStatus,
     ReturnReason,
 )
-from services.referrals import domain, store
+from services.referrals import domain, handoff_store, store
 from services.referrals.command_base import CommandBase, case_event
 from services.referrals.letters import sha256
 
@@ -55,14 +55,14 @@ class HandoffAnswers(CommandBase):
         elif principal.role not in domain.CITY_READERS:
             raise Forbidden(f"the role {principal.role.value} has no handoffs")
         async with self._pool.connection() as conn:
-            return await store.list_handoffs(
+            return await handoff_store.list_handoffs(
                 conn, department=department, county=county, status=status, case_id=case_id, limit=limit, cursor=cursor
             )
 
     async def handoff(self, principal: Principal, handoff_id: str) -> dict[str, Any]:
         row = await in_scope(
             self._pool,
-            store.get_handoff,
+            handoff_store.get_handoff,
             handoff_id,
             "handoff",
             lambda row: domain.may_see_handoff(principal, row["department"], row["county"]),
@@ -80,7 +80,7 @@ class HandoffAnswers(CommandBase):
         domain.check_acknowledge(HandoffStatus(row["status"]))
         now = datetime.now(UTC)
         async with self._pool.connection() as conn, conn.transaction():
-            if not await store.acknowledge_handoff(conn, handoff_id, principal.client_id, now):
+            if not await handoff_store.acknowledge_handoff(conn, handoff_id, principal.client_id, now):
                 raise _handoff_changed()
             await store.publish(
                 conn,
@@ -122,7 +122,7 @@ class HandoffAnswers(CommandBase):
                 digest = sha256(content)
                 file_id = f"F-{digest[:16].upper()}"
                 if file_id not in {s["file_id"] for s in stored}:
-                    await store.insert_handoff_file(
+                    await handoff_store.insert_handoff_file(
                         conn,
                         file_id=file_id,
                         handoff_id=handoff_id,
@@ -140,7 +140,7 @@ class HandoffAnswers(CommandBase):
                             "size_bytes": len(content),
                         }
                     )
-            if not await store.respond_handoff(
+            if not await handoff_store.respond_handoff(
                 conn, handoff_id, by=principal.client_id, at=now, outcome=outcome.value, summary=summary, files=stored
             ):
                 raise _handoff_changed()
@@ -182,7 +182,7 @@ class HandoffAnswers(CommandBase):
         )
         now = datetime.now(UTC)
         async with self._pool.connection() as conn, conn.transaction():
-            if not await store.return_handoff(
+            if not await handoff_store.return_handoff(
                 conn, handoff_id, by=principal.client_id, at=now, reason=reason.value, explanation=explanation
             ):
                 raise _handoff_changed()
@@ -207,7 +207,7 @@ class HandoffAnswers(CommandBase):
     async def handoff_file(self, principal: Principal, handoff_id: str, file_id: str) -> dict[str, Any]:
         await self.handoff(principal, handoff_id)
         async with self._pool.connection() as conn:
-            row = await store.handoff_file(conn, handoff_id, file_id)
+            row = await handoff_store.handoff_file(conn, handoff_id, file_id)
         if row is None:
             raise NotFound("No such file", f"file {file_id} is not attached to handoff {handoff_id}")
         return row

@@ -21,7 +21,7 @@ from services.contracts.referrals_events import (
     ReferralMade,
 )
 from services.contracts.working_days import WorkingCalendar
-from services.referrals import domain, store
+from services.referrals import domain, referral_store, store
 from services.referrals.command_base import CommandBase, case_event, facts_missing
 
 
@@ -98,7 +98,7 @@ class ReferralMaking(CommandBase):
             related = None
             extra: dict[str, Any] = {"basis": basis, "unpaid_amount": domain.money_text(unpaid_amount)}
             if kind is ReferralKind.PROCURATORATE:
-                police = await store.latest_referral(conn, case_id, ReferralKind.POLICE.value)
+                police = await referral_store.latest_referral(conn, case_id, ReferralKind.POLICE.value)
                 if police is not None:
                     related = police["referral_id"]
                     police_letter = await store.get_letter(conn, police["letter_id"])
@@ -125,7 +125,7 @@ class ReferralMaking(CommandBase):
                 extra_facts=extra,
                 evidence=package["evidence"],
             )
-            await store.insert_referral(
+            await referral_store.insert_referral(
                 conn,
                 {
                     "referral_id": referral_id,

@@ -34,7 +34,7 @@ from services.contracts.referrals_events import (
     ReferralSupplemented,
     ReferralWithdrawn,
 )
-from services.referrals import domain, store
+from services.referrals import domain, referral_store, store
 from services.referrals.command_base import CommandBase, case_event, facts_missing, referral_of_case
 from services.referrals.follow_up import ANSWER, AWARD
 
@@ -54,7 +54,7 @@ class ReferralProgress(CommandBase):
                 )
             now = datetime.now(UTC)
             if row["status"] != "withdrawn":
-                await store.withdraw_referral(conn, request.referral_id, reason=request.reason, at=now)
+                await referral_store.withdraw_referral(conn, request.referral_id, reason=request.reason, at=now)
                 await store.publish(
                     conn,
                     case_event(
@@ -151,7 +151,7 @@ class ReferralProgress(CommandBase):
                     "letter_id": existing["letter_id"],
                     "next_due_at": existing["response_due_at"].isoformat(),
                 }
-            referral = await store.get_referral(conn, referral_id, for_update=True)
+            referral = await referral_store.get_referral(conn, referral_id, for_update=True)
             open_status = "accepted" if phase == AWARD else "sent"
             if referral is None or referral["status"] != open_status or referral["awarded_on"] is not None:
                 return {"closed": True, "letter_id": None, "next_due_at": None}
@@ -244,7 +244,7 @@ class ReferralProgress(CommandBase):
         elif principal.role not in domain.CITY_READERS:
             raise Forbidden(f"the role {principal.role.value} receives no referrals")
         async with self._pool.connection() as conn:
-            return await store.list_referrals(
+            return await referral_store.list_referrals(
                 conn,
                 target=target.value if target else None,
                 county=county,
@@ -257,7 +257,7 @@ class ReferralProgress(CommandBase):
     async def referral(self, principal: Principal, referral_id: str) -> dict[str, Any]:
         row = await in_scope(
             self._pool,
-            store.get_referral,
+            referral_store.get_referral,
             referral_id,
             "referral",
             lambda row: domain.may_see_referral(principal, ReferralKind(row["target"]), row["county"]),
@@ -296,7 +296,7 @@ class ReferralProgress(CommandBase):
         now = datetime.now(UTC)
         async with self._pool.connection() as conn, conn.transaction():
             status = "accepted" if decision is ReferralDecision.ACCEPTED else "declined"
-            if not await store.decide_referral(
+            if not await referral_store.decide_referral(
                 conn,
                 referral_id,
                 status=status,
@@ -313,7 +313,7 @@ class ReferralProgress(CommandBase):
             if decision is ReferralDecision.ACCEPTED and award is not None:
                 # The award limit runs from the acceptance (劳动争议调解仲裁法 art. 43).
                 award_due = domain.period_due(now, award.days, DayUnit.CALENDAR, self._calendar())
-                await store.set_award_due(conn, referral_id, due_date=award_due[0], due_at=award_due[1])
+                await referral_store.set_award_due(conn, referral_id, due_date=award_due[0], due_at=award_due[1])
             await store.publish(
                 conn,
                 case_event(

@@ -8,7 +8,8 @@ SPEC = ServiceSpec(
     name="referrals",
     title="Referrals (交办与移送)",
     description=(
-        "Department handoffs with their follow-up ladder, the letters, and criminal, legal-aid and arbitration referrals."
+        "Department handoffs with their follow-up ladder, the letters, criminal, legal-aid and arbitration referrals, "
+        "and the ladder of letters against projects whose early warnings stay open."
     ),
     migrations=Path(__file__).parent / "migrations",
     api_port=8003,
@@ -23,5 +24,9 @@ SPEC = ServiceSpec(
         {"name": "handoffs", "description": "Department handoffs (交办): inbox, acknowledge, respond, return."},
         {"name": "referrals", "description": "Police, procuratorate, arbitration and legal-aid referrals and replies."},
         {"name": "departments", "description": "The configured departments, deadlines and ladder settings."},
+        {
+            "name": "projects",
+            "description": "The ladder against projects (四函两单): the letters an open early warning of a project climbs.",
+        },
     ],
 )

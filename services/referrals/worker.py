@@ -6,8 +6,11 @@
   event is in the referral's transaction, the start is retried until it is recorded) and tells it when the
   referral is answered or withdrawn; an arbitration body's acceptance starts the award's follow-up, whose
   limit an extension moves and the award ends.
-- A Temporal worker on `anxin-referrals` hosts that workflow and its activity, which writes the follow-up
-  letters in this service's own tables.
+- `referrals-project-ladders` (inbox) reads the monitoring service's events: its copy of the project register
+  and of the early warnings, and the ladders against projects (四函两单) an open warning starts and its
+  resolution stops (services/referrals/project_ladder_starter.py).
+- A Temporal worker on `anxin-referrals` hosts those workflows (`ReferralFollowUp`, `ProjectLetterLadder`) and
+  their activities, which write the letters in this service's own tables.
 """
 
 from __future__ import annotations
@@ -69,6 +72,17 @@ from services.referrals.follow_up import (
     follow_up_workflow_id,
 )
 from services.referrals.gauges import measure_handoffs
+from services.referrals.project_ladder import (
+    ISSUE_PROJECT_LETTER_ACTIVITY,
+    RECOMPUTE_PROJECT_LADDER_ACTIVITY,
+    IssueProjectLetterRequest,
+    ProjectLetterLadderWorkflow,
+    ProjectLetterResult,
+    RecomputeProjectLadderRequest,
+    RecomputeProjectLadderResult,
+)
+from services.referrals.project_ladder_starter import CONSUMER_NAME as LADDER_CONSUMER_NAME
+from services.referrals.project_ladder_starter import ProjectLadderStarter
 from services.referrals.projection import CONSUMER_NAME, TOPICS, CaseFactsProjection
 from services.referrals.settings import ReferralsSettings
 from services.referrals.spec import SPEC
@@ -197,6 +211,14 @@ class FollowUpActivities:
     async def recompute_follow_up(self, request: RecomputeRequest) -> RecomputeResult:
         return await ArbitrationAnswers(self._referrals).recompute(request)
 
+    @activity.defn(name=ISSUE_PROJECT_LETTER_ACTIVITY)
+    async def issue_project_letter(self, request: IssueProjectLetterRequest) -> ProjectLetterResult:
+        return ProjectLetterResult.model_validate(await self._referrals.issue_project_letter(request))
+
+    @activity.defn(name=RECOMPUTE_PROJECT_LADDER_ACTIVITY)
+    async def recompute_project_ladder(self, request: RecomputeProjectLadderRequest) -> RecomputeProjectLadderResult:
+        return RecomputeProjectLadderResult(due_at=await self._referrals.recompute_project_ladder(request))
+
 
 class FollowUpWorker(TemporalWorkerComponent):
     """The follow-up workflows on `anxin-referrals`, in their own thread and event loop."""
@@ -216,8 +238,13 @@ class FollowUpWorker(TemporalWorkerComponent):
             worker = Worker(
                 client,
                 task_queue=TaskQueues.REFERRALS,
-                workflows=[ReferralFollowUpWorkflow],
-                activities=[activities.escalate_referral, activities.recompute_follow_up],
+                workflows=[ReferralFollowUpWorkflow, ProjectLetterLadderWorkflow],
+                activities=[
+                    activities.escalate_referral,
+                    activities.recompute_follow_up,
+                    activities.issue_project_letter,
+                    activities.recompute_project_ladder,
+                ],
             )
             self.mark_running()
             async with worker:
@@ -245,13 +272,22 @@ def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, 
         ),
         handler=FollowUpStarter(referrals_settings, departments),
     )
+    ladders = InboxConsumer(
+        name=LADDER_CONSUMER_NAME,
+        database_url=settings.database_url,
+        schema=SPEC.schema,
+        consumer_factory=lambda: new_consumer(
+            settings, Topics.MONITORING, group_id=LADDER_CONSUMER_NAME, client_id=LADDER_CONSUMER_NAME
+        ),
+        handler=ProjectLadderStarter(referrals_settings, departments.project_ladder, live_calendar(settings)),
+    )
     follow_up = FollowUpWorker(referrals_settings, departments)
     pool = open_pool(settings.database_url, SPEC.schema, max_size=2)
     register_query_gauges(pool, measure_handoffs)
-    register_query_gauges(pool, dead_letters_measure(SPEC.schema, [CONSUMER_NAME, STARTER_NAME]))
+    register_query_gauges(pool, dead_letters_measure(SPEC.schema, [CONSUMER_NAME, STARTER_NAME, LADDER_CONSUMER_NAME]))
 
     def consumers_state() -> str | None:
-        failing = [f"{c.name}: {c.status.last_error}" for c in (facts, starter) if c.status.last_error]
+        failing = [f"{c.name}: {c.status.last_error}" for c in (facts, starter, ladders) if c.status.last_error]
         return "consumer failing: " + "; ".join(failing) if failing else None
 
     def follow_up_state() -> str | None:
@@ -263,4 +299,4 @@ def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, 
         "consumer": status_check(consumers_state),
         "temporal": status_check(follow_up_state),
     }
-    return [facts, starter, follow_up], checks
+    return [facts, starter, ladders, follow_up], checks

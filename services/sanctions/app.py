@@ -1,5 +1,6 @@
-"""The sanctions API: `create_app(settings)` builds it; routes live in `api.py` (joint interviews' in
-`interviews_api.py`; `api.ROUTERS` lists both)."""
+"""The sanctions API: `create_app(settings)` builds it; routes live in `api.py` (the lifecycle's requests) and
+the routers by resource it lists in `api.ROUTERS` (`listings_api.py`, `registers_api.py`, `public_api.py`,
+`interviews_api.py`)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,12 @@ seconds of workflow time, so demos and end-to-end tests run the whole life in mi
 
 The workflow reports its state to the sanctions service each time it changes (one truth:
 services/contracts/listing_reports.py), with the reporter the lifecycle workflows use
-(services/contracts/state_reporting.py); the run ends only once its last state is reported.
+(services/contracts/state_reporting.py; the listing's hooks in services/sanctions/listing_reporting.py); the
+run ends only once its last state is reported.
+
+The agencies' messages — the statement and its review, the early-removal application and its decision (updates
+with validators), the corrections (a signal) — and the `status` query are handled in
+services/sanctions/listing_messages.py, over the state this workflow holds.
 
 The statement-and-defence period is counted on the official calendar and recomputed when the bureau enters a
 year it reached into provisionally (services/sanctions/defence_period.py).
@@ -31,91 +36,42 @@ from decimal import Decimal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from services.contracts.legal_time import end_of_day, legal_date
     from services.contracts.lifecycle import Deadline
-    from services.contracts.listing_reports import describe_listing_changes, listing_snapshot_of
-    from services.contracts.sanctions_events import (
+    from services.contracts.sanctions_workflows import (
         BLACKLIST_WORKFLOW_TYPE,
         BlacklistInput,
-        CorrectionReport,
         DecisionCommand,
         DocumentInfo,
         EarlyRemovalApplication,
         EarlyRemovalDecision,
-        ListingQueries,
-        ListingReport,
-        ListingSignals,
-        ListingSnapshot,
         ListingStage,
         ListingStatus,
         ListingTimelineEntry,
-        ListingUpdates,
         NoticeCommand,
         NotListedReason,
         PublishCommand,
         RemovalCommand,
         RemovalReason,
         SanctionsActivities,
-        StatementRecord,
         StatementReview,
     )
-    from services.contracts.state_reporting import ReportProgress, Reports, StateReporting
+    from services.contracts.state_reporting import Reports
     from services.sanctions.defence_period import DefencePeriod
     from services.sanctions.domain import add_months
+    from services.sanctions.listing_messages import ListingMessages
+    from services.sanctions.listing_reporting import LISTING_REPORTS, ListingReporting
 
 ACTIVITY_TIMEOUT = timedelta(minutes=2)
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10)
 )
-REPORT_TIMEOUT = timedelta(seconds=30)
-
-# Every change of a listing's state is reported to the sanctions service. Histories from before the change
-# report nothing; such a workflow starts reporting when an operator asks for its state (`anxin audit
-# ledger --fix`, the `report_state` signal), behind a patch of its own.
-LISTING_REPORTS = "2026-11-listing-reports"
-LISTING_REPORTS_ON_REQUEST = "2026-11-listing-reports-on-request"
-
-
-def early_removal_refusals(status: ListingStatus, legal_today: date) -> list[str]:
-    """Why an early-removal application cannot be accepted now (empty: it can)."""
-    reasons = []
-    if status.stage is not ListingStage.LISTED:
-        reasons.append(f"the employer is not on the list (stage {status.stage.value})")
-        return reasons
-    if status.paid_in_full_on is None:
-        reasons.append(f"wages are not paid in full: {status.amount_corrected} of {status.amount} yuan reported paid")
-    elif status.early_removal_possible_from and legal_today < status.early_removal_possible_from:
-        reasons.append(
-            f"six months have not passed since the correction on {status.paid_in_full_on}: "
-            f"an application is possible from {status.early_removal_possible_from}"
-        )
-    if status.pending_application:
-        reasons.append(f"application {status.pending_application} is still waiting for its decision")
-    return reasons
 
 
 @workflow.defn(name=BLACKLIST_WORKFLOW_TYPE)
-class BlacklistWorkflow(DefencePeriod, StateReporting):
-    # The attributes whose change is reported (see `StateReporting.REPORTED_FIELDS`; patch any change).
-    REPORTED_FIELDS = frozenset(
-        {
-            "_stage",
-            "_corrections",
-            "_paid_in_full_on",
-            "_statements",
-            "_defence_due",
-            "_decided_on",
-            "_not_listed_reason",
-            "_expires_on",
-            "_pending",
-            "_removal_reason",
-            "_removed_on",
-        }
-    )
-
+class BlacklistWorkflow(ListingMessages, DefencePeriod, ListingReporting):
     @workflow.init
     def __init__(self, listing: BlacklistInput) -> None:
         # Known before any signal or update of the first activation is handled.
@@ -165,14 +121,6 @@ class BlacklistWorkflow(DefencePeriod, StateReporting):
 
     def _record(self, kind: str, text: str) -> None:
         self._timeline.append(ListingTimelineEntry(at=self._legal_now(), kind=kind, text=text))
-
-    # --- amounts --------------------------------------------------------------------------------------------
-
-    def _corrected(self) -> Decimal:
-        return sum(self._corrections.values(), Decimal(0))
-
-    def _paid_in_full(self) -> bool:
-        return self._paid_in_full_on is not None
 
     # --- the procedure --------------------------------------------------------------------------------------
 
@@ -326,122 +274,7 @@ class BlacklistWorkflow(DefencePeriod, StateReporting):
             retry_policy=ACTIVITY_RETRY,
         )
 
-    # --- reports to the sanctions service (the loop: services/contracts/state_reporting.py) ------------------
-
-    def _report_progress(self) -> ReportProgress:
-        return self._reports
-
-    def _report_key(self) -> str:
-        return repr([getattr(self, name) for name in sorted(self.REPORTED_FIELDS)])
-
-    def _snapshot(self) -> ListingSnapshot:
-        return listing_snapshot_of(self._status())
-
-    async def _send_report(self, seq: int, before: ListingSnapshot | None, snapshot: ListingSnapshot) -> None:
-        assert self._input is not None
-        await workflow.execute_activity(
-            SanctionsActivities.REPORT_LISTING_STATE,
-            ListingReport(
-                idempotency_key=f"{workflow.info().workflow_id}:report:{seq}",
-                listing_id=self._input.listing_id,
-                seq=seq,
-                at=self._legal_now(),
-                changes=describe_listing_changes(before, snapshot),
-                snapshot=snapshot,
-            ),
-            start_to_close_timeout=REPORT_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
-        )
-
-    def _report_not_taken(self, seq: int, err: ActivityError) -> None:
-        self._record("report.failed", f"状态报告 {seq} 未被名单记录接收：{err.cause or err}")
-
-    @workflow.signal(name=ListingSignals.REPORT_STATE)
-    def report_state(self) -> None:
-        self._report_again(LISTING_REPORTS_ON_REQUEST)
-
-    # --- messages -----------------------------------------------------------------------------------------
-
-    @workflow.signal(name=ListingSignals.CORRECTION_REPORTED)
-    def correction_reported(self, report: CorrectionReport) -> None:
-        if report.correction_id in self._corrections or self._input is None:
-            return
-        self._corrections[report.correction_id] = report.amount
-        self._record("correction", f"报告补发工资 {report.amount} 元（{report.correction_id}）")
-        if self._paid_in_full_on is None and self._corrected() >= self._input.amount:
-            self._paid_in_full_on = self._legal_today()
-            self._record("paid_in_full", f"拖欠工资已足额支付（合计 {self._corrected()} 元）")
-
-    @workflow.update(name=ListingUpdates.RECORD_STATEMENT)
-    def record_statement(self, statement: StatementRecord) -> ListingStatus:
-        if statement.statement_id not in self._statements:
-            self._statements.append(statement.statement_id)
-            self._record("statement", f"记录当事人陈述申辩（{statement.statement_id}）")
-        return self._status()
-
-    @record_statement.validator
-    def _check_statement(self, statement: StatementRecord) -> None:
-        if statement.statement_id in self._statements:
-            return
-        if self._stage not in (ListingStage.NOTICE, ListingStage.DEFENCE):
-            raise ValueError(
-                f"the statement-and-defence period is over (it ended on {self._defence_due}); stage: {self._stage.value}"
-            )
-
-    @workflow.update(name=ListingUpdates.REVIEW_STATEMENT)
-    def review_statement(self, review: StatementReview) -> ListingStatus:
-        if self._review is None:
-            self._review = review
-            verdict = "维持列入" if review.list_employer else "申辩理由成立，不予列入"
-            self._record("reviewed", f"{review.decided_by} 复核陈述申辩：{verdict}")
-        return self._status()
-
-    @review_statement.validator
-    def _check_review(self, review: StatementReview) -> None:
-        if self._review is not None and self._review.review_id == review.review_id:
-            return
-        if self._stage is not ListingStage.REVIEW:
-            raise ValueError(f"no statement is waiting for review (stage {self._stage.value})")
-
-    @workflow.update(name=ListingUpdates.APPLY_FOR_EARLY_REMOVAL)
-    def apply_for_early_removal(self, application: EarlyRemovalApplication) -> ListingStatus:
-        if self._pending is None or self._pending.application_id != application.application_id:
-            self._pending = application
-            self._record(
-                "early_removal_applied",
-                f"受理信用修复申请（{application.application_id}），已提交信用承诺书和工资支付凭证",
-            )
-        return self._status()
-
-    @apply_for_early_removal.validator
-    def _check_application(self, application: EarlyRemovalApplication) -> None:
-        if self._pending is not None and self._pending.application_id == application.application_id:
-            return
-        reasons = early_removal_refusals(self._status(), self._legal_today())
-        if reasons:
-            raise ValueError("; ".join(reasons))
-
-    @workflow.update(name=ListingUpdates.DECIDE_EARLY_REMOVAL)
-    def decide_early_removal(self, decision: EarlyRemovalDecision) -> ListingStatus:
-        if self._pending is not None and self._pending.application_id == decision.application_id:
-            self._pending = None
-            if decision.grant:
-                self._granted = decision
-                self._record("early_removal_granted", f"{decision.decided_by} 批准信用修复：{decision.reason}")
-            else:
-                self._record("early_removal_refused", f"{decision.decided_by} 不予信用修复：{decision.reason}")
-        return self._status()
-
-    @decide_early_removal.validator
-    def _check_decision(self, decision: EarlyRemovalDecision) -> None:
-        if self._granted is not None and self._granted.application_id == decision.application_id:
-            return
-        if self._pending is None or self._pending.application_id != decision.application_id:
-            raise ValueError(f"application {decision.application_id} is not waiting for a decision")
-
-    @workflow.query(name=ListingQueries.STATUS)
-    def status(self) -> ListingStatus:
-        return self._status()
+    # --- the state as the status query and the reports give it ------------------------------------------------
 
     def _status(self) -> ListingStatus:
         assert self._input is not None

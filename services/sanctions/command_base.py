@@ -25,14 +25,9 @@ from services.common.commands import (
 from services.common.crypto import FieldCipher
 from services.common.process_gateway import ProcessGateway, Wording
 from services.contracts.lifecycle import CalendarConfig
-from services.contracts.sanctions_events import (
-    BlacklistConfig,
-    ListingQueries,
-    ListingStatus,
-    SanctionsEvent,
-    listing_workflow_id,
-)
-from services.sanctions import domain, store
+from services.contracts.sanctions_events import SanctionsEvent
+from services.contracts.sanctions_workflows import BlacklistConfig, ListingQueries, ListingStatus, listing_workflow_id
+from services.sanctions import domain, listing_actions_store, store
 from services.sanctions.settings import SanctionsSettings
 
 ID_NUMBER_CONTEXT = "sanctions.responsible_persons.id_number"
@@ -89,7 +84,7 @@ class SanctionsBase:
         self._client = client
         self._process = ProcessGateway(client, status_query=ListingQueries.STATUS, wording=PROCEDURE)
         self._requests = KeyedRecords(store.find_request, answer=lambda row: str(row["record_id"]))
-        self._actions = ActionLog(pool, store.find_action)
+        self._actions = ActionLog(pool, listing_actions_store.find_action)
         self._settings = settings
         self._cipher = cipher
         # The official calendar entries as the configuration says now (a year may be loaded meanwhile).
@@ -140,7 +135,7 @@ class SanctionsBase:
         async with self._pool.connection() as conn, conn.transaction():
             if extra is not None:
                 await extra(conn)
-            await store.insert_action(
+            await listing_actions_store.insert_action(
                 conn,
                 action_id=response["action_id"],
                 listing_id=listing["listing_id"],

@@ -20,18 +20,19 @@ from services.common.commands import (
     same_key,
 )
 from services.common.errors import NotFound, Refused, Unavailable, Unprocessable
-from services.contracts.lifecycle import SanctionKind, SanctionRequest
+from services.contracts.lifecycle import ListingGround, SanctionKind, SanctionRequest
 from services.contracts.sanctions_events import (
+    CorrectionRecorded,
+    ListingProposed,
+    PublicationMarked,
+    QuarterListPublished,
+)
+from services.contracts.sanctions_workflows import (
     BLACKLIST_WORKFLOW_TYPE,
     TASK_QUEUE,
     BlacklistInput,
-    CorrectionRecorded,
     CorrectionReport,
-    ListingGround,
-    ListingProposed,
     ListingSignals,
-    PublicationMarked,
-    QuarterListPublished,
     listing_workflow_id,
 )
 from services.sanctions import documents, domain, registers_store, store

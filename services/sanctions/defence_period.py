@@ -23,7 +23,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from services.contracts.lifecycle import CalendarConfig, DayUnit, Deadline, DeadlineRequest
-    from services.contracts.sanctions_events import ListingSignals, SanctionsActivities
+    from services.contracts.sanctions_workflows import ListingSignals, SanctionsActivities
 
 CALENDAR_UPDATES = "2026-11-calendar-updates"
 

@@ -20,8 +20,7 @@ from fpdf.fonts import FontFace
 
 from services.common.cjk_font import cjk_font
 from services.common.official_paper import letterhead, title_and_body
-from services.contracts.lifecycle import DayUnit
-from services.contracts.sanctions_events import ListingGround
+from services.contracts.lifecycle import DayUnit, ListingGround
 from services.sanctions.domain import GROUND_NAMES, date_text, quarter_text
 
 

@@ -13,9 +13,9 @@ from datetime import date, timedelta
 from services.common.auth import Role
 from services.contracts import sanction_rules
 from services.contracts.legal_time import legal_date
-from services.contracts.lifecycle import SanctionKind, SanctionRequest
+from services.contracts.lifecycle import ListingGround, SanctionKind, SanctionRequest
 from services.contracts.personal_data import mask_name as mask_name  # re-exported: the rule is the contracts'
-from services.contracts.sanctions_events import ListingGround, PersonRole
+from services.contracts.sanctions_workflows import PersonRole
 
 # Who may read the internal views, act on a listing, and decide (the city office decides).
 READ_ROLES = (Role.city_office, Role.county_inspector, Role.credit_system, Role.operator)

@@ -17,7 +17,8 @@ from services.common.auth import Principal, Role, require_roles
 from services.common.commands import fingerprint_request
 from services.common.pagination import Cursor, Limit
 from services.common.problems import Problem
-from services.sanctions.interview_commands import Interviews, RepresentativeRole
+from services.sanctions.interview_commands import Interviews
+from services.sanctions.interview_follow_up import RepresentativeRole
 from services.sanctions.interviews import CommitmentOutcome
 
 # Agency actions are fingerprinted, so that a repeated Idempotency-Key is compared with the request it came with.

@@ -1,6 +1,7 @@
 """The SQL of joint interviews: the employers' cases as the case facts read model knows them, the department
 directory, interviews with their letters and commitments, and the city office's actions by Idempotency-Key.
-Each change is written with its event by the caller, in one transaction (`interview_commands.py`)."""
+Each change is written with its event by the caller, in one transaction (`interview_scheduling.py`,
+`interview_follow_up.py`)."""
 
 from __future__ import annotations
 

@@ -11,20 +11,22 @@ from services.common.auth import Principal
 from services.common.crypto import keyed_reference
 from services.common.errors import Forbidden, NotFound, Refused, Unauthenticated
 from services.contracts.sanctions_events import (
-    EarlyRemovalApplication,
     EarlyRemovalApplied,
     EarlyRemovalDecided,
+    ResponsiblePersonsRecorded,
+    StatementRecorded,
+    StatementReviewed,
+)
+from services.contracts.sanctions_workflows import (
+    EarlyRemovalApplication,
     EarlyRemovalDecision,
     ListingUpdates,
     PersonRole,
-    ResponsiblePersonsRecorded,
     StatementRecord,
-    StatementRecorded,
     StatementReview,
-    StatementReviewed,
 )
-from services.sanctions import domain, store
-from services.sanctions.activities import DOCUMENT_CONTEXT, PERSON_NAME_CONTEXT
+from services.sanctions import domain, listing_actions_store, store
+from services.sanctions.activity_base import DOCUMENT_CONTEXT, PERSON_NAME_CONTEXT
 from services.sanctions.command_base import (
     BEFORE_DECISION,
     ID_NUMBER_CONTEXT,
@@ -71,7 +73,7 @@ class ListingActions(SanctionsBase):
         }
 
         async def write(conn: store.Conn) -> None:
-            await store.replace_persons(conn, listing_id, sealed, principal.client_id)
+            await listing_actions_store.replace_persons(conn, listing_id, sealed, principal.client_id)
 
         return await self._record(
             principal,
@@ -109,7 +111,7 @@ class ListingActions(SanctionsBase):
         }
 
         async def write(conn: store.Conn) -> None:
-            await store.insert_statement(
+            await listing_actions_store.insert_statement(
                 conn, statement_id, listing_id, self._cipher.seal(text, context=STATEMENT_CONTEXT), principal.client_id
             )
 
@@ -196,7 +198,7 @@ class ListingActions(SanctionsBase):
         }
 
         async def write(conn: store.Conn) -> None:
-            await store.insert_application(
+            await listing_actions_store.insert_application(
                 conn,
                 application_id=application_id,
                 listing_id=listing_id,
@@ -236,7 +238,7 @@ class ListingActions(SanctionsBase):
             return repeated
         listing = await self.visible_listing(principal, listing_id)
         async with self._pool.connection() as conn:
-            application = await store.get_application(conn, application_id)
+            application = await listing_actions_store.get_application(conn, application_id)
         if application is None or application["listing_id"] != listing_id:
             raise NotFound("No such application", f"application {application_id} is not one of listing {listing_id}")
         status = await self._update(
@@ -257,7 +259,7 @@ class ListingActions(SanctionsBase):
         }
 
         async def write(conn: store.Conn) -> None:
-            await store.decide_application(
+            await listing_actions_store.decide_application(
                 conn, application_id, "granted" if grant else "rejected", principal.client_id, reason
             )
 
@@ -283,9 +285,9 @@ class ListingActions(SanctionsBase):
     async def listing_view(self, principal: Principal, listing_id: str) -> dict[str, Any]:
         listing = await self.visible_listing(principal, listing_id)
         async with self._pool.connection() as conn:
-            persons = await store.persons(conn, listing_id)
-            acts = await store.actions(conn, listing_id)
-            apps = await store.applications(conn, listing_id)
+            persons = await listing_actions_store.persons(conn, listing_id)
+            acts = await listing_actions_store.actions(conn, listing_id)
+            apps = await listing_actions_store.applications(conn, listing_id)
             facts = await store.case_facts(conn, listing["case_id"])
         live = await self.status(listing_id) if listing["stage"] in LIVE_STAGES else None
         return {
@@ -303,7 +305,7 @@ class ListingActions(SanctionsBase):
         """Responsible persons in clear, for joint discipline; every read is audited."""
         await self.visible_listing(principal, listing_id)
         async with self._pool.connection() as conn, conn.transaction():
-            rows = await store.persons(conn, listing_id)
+            rows = await listing_actions_store.persons(conn, listing_id)
             await audit.record(
                 conn,
                 principal,
@@ -329,7 +331,7 @@ class ListingActions(SanctionsBase):
         read is audited."""
         await self.visible_listing(principal, listing_id)
         async with self._pool.connection() as conn, conn.transaction():
-            rows = await store.statements(conn, listing_id)
+            rows = await listing_actions_store.statements(conn, listing_id)
             await audit.record(
                 conn, principal, "listing.statements.read", listing_id, fields=["text"], detail={"count": len(rows)}
             )

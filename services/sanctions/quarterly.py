@@ -13,7 +13,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from services.contracts.legal_time import legal_date
-    from services.contracts.sanctions_events import (
+    from services.contracts.sanctions_workflows import (
         QUARTERLY_LIST_WORKFLOW_TYPE,
         QuarterListCommand,
         SanctionsActivities,

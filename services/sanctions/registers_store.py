@@ -1,6 +1,6 @@
 """The sanctions service's two registers: the quarterly major-violation publication lists (drafted from the
 cases marked in a quarter, approved by the city office) and the criminal-transfer register (`store.py` has the
-listings and everything else)."""
+listings and the rest, `listing_actions_store.py` what agencies record on a listing)."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ from services.common.inbox import InboxConsumer
 from services.common.kafka import KafkaProbe, new_consumer
 from services.common.runner import Component, TemporalWorkerComponent
 from services.common.service import ServiceSettings
-from services.contracts.sanctions_events import QUARTERLY_LIST_WORKFLOW_TYPE, TASK_QUEUE
+from services.contracts.sanctions_workflows import QUARTERLY_LIST_WORKFLOW_TYPE, TASK_QUEUE
 from services.sanctions.activities import ListingActivities
 from services.sanctions.blacklist import BlacklistWorkflow
 from services.sanctions.gauges import measure_interviews

@@ -28,7 +28,7 @@ EXPECTED = {
     "sanctions-api": {KeyPurpose.PAYLOAD, KeyPurpose.SANCTIONS},
     "sanctions-worker": {KeyPurpose.PAYLOAD, KeyPurpose.SANCTIONS},
     "sanctions-relay": set(),
-    "monitoring-api": set(),
+    "monitoring-api": {KeyPurpose.PAYLOAD},
     "monitoring-relay": set(),
     "monitoring-worker": {KeyPurpose.PAYLOAD},
     "lifecycle-worker": {KeyPurpose.PAYLOAD},

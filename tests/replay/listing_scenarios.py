@@ -20,12 +20,11 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from services.common.temporal import data_converter, test_server_path
-from services.contracts.lifecycle import CalendarConfig
-from services.contracts.sanctions_events import (
+from services.contracts.lifecycle import CalendarConfig, ListingGround
+from services.contracts.sanctions_workflows import (
     BlacklistConfig,
     BlacklistInput,
     CorrectionReport,
-    ListingGround,
     ListingQueries,
     ListingSignals,
     ListingStatus,

@@ -36,6 +36,7 @@ from services.contracts.lifecycle import (
     VerificationOutcome,
     VerificationResult,
 )
+from tests.replay.case_payout_scenarios import paid_from_the_deposit
 from tests.replay.case_scenarios import (
     case_grew,
     early_warning_with_arrears,
@@ -337,6 +338,7 @@ SCENARIOS: dict[str, Scenario] = {
     "parked_and_retried": parked_and_retried,
     "handoff_by_directory": handoff_by_directory,
     "withdrawn_after_payment": withdrawn_after_payment,
+    "paid_from_the_deposit": paid_from_the_deposit,
     "early_warning_with_arrears": early_warning_with_arrears,
     "early_warning_without_arrears": early_warning_without_arrears,
 }

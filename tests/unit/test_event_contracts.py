@@ -24,14 +24,17 @@ from services.common.outbox import add_event
 from services.contracts import catalog
 from services.contracts.case_decision_events import CaseDecisionEvents
 from services.contracts.case_ledger_events import CaseLedgerEvents
+from services.contracts.case_payout_events import CasePayoutEvents
 from services.contracts.case_warning_events import CaseWarningEvents
 from services.contracts.cases_events import ActionRecorded, CaseEvents
+from services.contracts.credit_sharing_events import CreditEvents
 from services.contracts.events import EventEnvelope, EventPayload, Topics, UnknownEvent, event_class
+from services.contracts.guarantee_funds import GuaranteeFundEvents
 from services.contracts.intake_events import IntakeEvents
 from services.contracts.interview_events import InterviewEvents
 from services.contracts.monitoring_events import MonitoringEvents
 from services.contracts.referrals_events import ReferralEvents
-from services.contracts.sanctions_events import CreditEvents, SanctionsEvents
+from services.contracts.sanctions_events import SanctionsEvents
 from tests.support import events as test_events
 from tests.support.events import Counted, Marked
 
@@ -43,11 +46,13 @@ NAMES = {
     CaseEvents: Topics.CASES,
     CaseDecisionEvents: Topics.CASES,
     CaseLedgerEvents: Topics.CASES,
+    CasePayoutEvents: Topics.CASES,
     CaseWarningEvents: Topics.CASES,
     ReferralEvents: Topics.REFERRALS,
     SanctionsEvents: Topics.SANCTIONS,
     CreditEvents: Topics.CREDIT_SHARING,
     MonitoringEvents: Topics.MONITORING,
+    GuaranteeFundEvents: Topics.MONITORING,
     InterviewEvents: Topics.SANCTIONS,
 }
 
@@ -120,6 +125,7 @@ def test_the_agencies_free_text_fields_are_the_notes_and_reasons_people_type() -
         "case.merged.reason",
         "case.split.reason",
         "employer.linked.reason",
+        "payout.refused.reason",
     }
 
 

@@ -1,9 +1,10 @@
 """Properties of the sanctions listing stages and the cases ledger stages, on generated inputs.
 
 The listing procedure runs in `services/sanctions/blacklist.py`: its stages move NOTICE → DEFENCE → (REVIEW) →
-LISTED → REMOVED, or end in NOT_LISTED, and the workflow's update validators decide what each stage
-accepts. The validators and `early_removal_refusals` are plain functions of the workflow's state, so they
-are checked here directly on every stage. The ledger (`services/cases/domain.summarize`) sums a case up
+LISTED → REMOVED, or end in NOT_LISTED, and the workflow's update validators
+(`services/sanctions/listing_messages.py`) decide what each stage accepts. The validators and
+`early_removal_refusals` are plain functions of the workflow's state, so they are checked here directly on
+every stage. The ledger (`services/cases/domain.summarize`) sums a case up
 from its complaints and processes; its stage and status must stay consistent for any mix of them.
 """
 
@@ -19,15 +20,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.cases.domain import summarize
-from services.contracts.lifecycle import CaseStage, ComplaintStage
-from services.contracts.sanctions_events import (
-    ListingGround,
-    ListingStage,
-    ListingStatus,
-    StatementRecord,
-    StatementReview,
-)
-from services.sanctions.blacklist import BlacklistWorkflow, early_removal_refusals
+from services.contracts.lifecycle import CaseStage, ComplaintStage, ListingGround
+from services.contracts.sanctions_workflows import ListingStage, ListingStatus, StatementRecord, StatementReview
+from services.sanctions.blacklist import BlacklistWorkflow
+from services.sanctions.listing_messages import early_removal_refusals
 
 FAST = settings(max_examples=150, deadline=None)
 

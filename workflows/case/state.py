@@ -10,6 +10,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, Field
 
+    from services.contracts.case_payouts import CasePayout
     from services.contracts.lifecycle import (
         CaseMember,
         CaseMergeRequest,
@@ -97,3 +98,5 @@ class CaseState(LifecycleState):
     merge_request: CaseMergeRequest | None = None
     closure_reason: ClosureReason | None = None
     outbox: list[ProgressDelivery] = Field(default_factory=list)
+    # Payouts from the project's wage deposit or the emergency fund the case asked for (guarantee_payout.py).
+    payouts: list[CasePayout] = Field(default_factory=list)

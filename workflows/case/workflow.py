@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         Signals,
     )
     from workflows.base import PROCESS_REPORTS
+    from workflows.case.guarantee_payout import GuaranteePayouts
     from workflows.case.handoff import HandoffStage
     from workflows.case.investigation import InvestigationLimit
     from workflows.case.order import OrderStages
@@ -34,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
 
 
 @workflow.defn(name=CASE_WORKFLOW_TYPE)
-class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, InvestigationLimit):
+class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, InvestigationLimit, GuaranteePayouts):
     """The case: one method group per stage (its mixins), combined here with the main loop and the messages."""
 
     REPORTED_FIELDS = frozenset(

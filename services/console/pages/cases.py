@@ -21,7 +21,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.console import texts
 from services.console.clients import NotFound, Refused, service_get
-from services.console.pages.agencies import DECISIONS, DECLINE_REASONS, LETTER_KINDS, REFERRAL_STATUSES
+from services.console.pages.agencies import LETTER_KINDS, REFERRAL_STATUSES
+from services.console.pages.referrals import DECISIONS, DECLINE_REASONS
 from services.console.pdfs import pdf_through
 from services.console.sessions import Session
 from services.console.web import NavItem, console_of, page, signed_in

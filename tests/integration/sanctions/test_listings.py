@@ -10,7 +10,7 @@ from collections.abc import Callable
 import httpx
 
 from deploy.stack import Stack
-from services.contracts.sanctions_events import CreditEvents
+from services.contracts.credit_sharing_events import CreditEvents
 from tests.support.factories import seed
 from tests.support.identities import sample_id_number
 

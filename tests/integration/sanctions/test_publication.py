@@ -31,7 +31,7 @@ from services.contracts.referrals_events import (
     ReferralKind,
     ReferralMade,
 )
-from services.contracts.sanctions_events import QUARTERLY_LIST_WORKFLOW_TYPE, TASK_QUEUE
+from services.contracts.sanctions_workflows import QUARTERLY_LIST_WORKFLOW_TYPE, TASK_QUEUE
 from services.sanctions.domain import china_date, previous_quarter, quarter_of
 from services.sanctions.worker import QUARTERLY_SCHEDULE_ID
 

@@ -13,8 +13,9 @@ import pytest
 from openpyxl import Workbook
 
 from services.contracts.monitoring_events import DepositForm, DepositStatus
-from services.monitoring.domain import DEPARTMENTS, ProjectInvalid, merge_patch, validate_project
+from services.monitoring.domain import DEPARTMENTS, ProjectInvalid, merge_patch
 from services.monitoring.import_rows import COLUMNS, LABELS, FileUnreadable, file_format, parse_file
+from services.monitoring.project_validation import validate_project
 
 TODAY = date(2026, 11, 30)
 OWNER, CONTRACTOR, SUB_A, SUB_B = "91130400MA07ABCD12", "91130403MA0A00001N", "91130402MA0B12345J", "91130404MA0C00007W"

@@ -11,7 +11,7 @@ from typing import Any
 from temporalio import activity
 
 from services.contracts.lifecycle import Deadline, DeadlineRequest
-from services.contracts.sanctions_events import (
+from services.contracts.sanctions_workflows import (
     DecisionCommand,
     DocumentInfo,
     ListingReport,

@@ -13,11 +13,11 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from services.contracts.legal_time import end_of_day
+from services.contracts.lifecycle import ListingGround
 from services.contracts.listing_reports import listing_snapshot_of
-from services.contracts.sanctions_events import (
+from services.contracts.sanctions_workflows import (
     BlacklistConfig,
     BlacklistInput,
-    ListingGround,
     ListingQueries,
     ListingReport,
     ListingStage,

@@ -11,7 +11,7 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from services.contracts.lifecycle import DayUnit
 from services.contracts.listing_reports import listing_snapshot_of
-from services.contracts.sanctions_events import (
+from services.contracts.sanctions_workflows import (
     CorrectionReport,
     EarlyRemovalApplication,
     EarlyRemovalDecision,

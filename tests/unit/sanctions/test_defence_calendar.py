@@ -15,12 +15,11 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from services.contracts.lifecycle import CalendarConfig
-from services.contracts.sanctions_events import (
+from services.contracts.lifecycle import CalendarConfig, ListingGround
+from services.contracts.sanctions_workflows import (
     BlacklistConfig,
     BlacklistInput,
     CorrectionReport,
-    ListingGround,
     ListingQueries,
     ListingSignals,
     ListingStage,

@@ -10,10 +10,10 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from services.contracts.lifecycle import DayUnit, SanctionKind, SanctionRequest
-from services.contracts.sanctions_events import ListingGround, ListingStage, ListingStatus
+from services.contracts.lifecycle import DayUnit, ListingGround, SanctionKind, SanctionRequest
+from services.contracts.sanctions_workflows import ListingStage, ListingStatus
 from services.sanctions import documents, domain
-from services.sanctions.blacklist import early_removal_refusals
+from services.sanctions.listing_messages import early_removal_refusals
 
 
 def request(

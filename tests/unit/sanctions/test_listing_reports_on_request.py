@@ -7,7 +7,7 @@ import asyncio
 from decimal import Decimal
 
 from services.contracts.listing_reports import describe_listing_changes
-from services.contracts.sanctions_events import CorrectionReport, ListingSignals
+from services.contracts.sanctions_workflows import CorrectionReport, ListingSignals
 
 from .listing_run import Run, signal_taken
 

@@ -17,12 +17,12 @@ from services.common.auth import Role
 from services.common.errors import Invalid
 from services.contracts.case_ledger_events import ReportProduced
 from services.contracts.cases_events import CaseOpened
+from services.contracts.credit_sharing_events import CreditEntryAdded
 from services.contracts.event_scope import EventScope, scope_fields, scope_of
 from services.contracts.events import EventEnvelope
 from services.contracts.intake_events import ComplaintSubmitted
 from services.contracts.monitoring_events import ProjectRegistered
 from services.contracts.referrals_events import HandoffSent, LetterIssued, ReferralMade
-from services.contracts.sanctions_events import CreditEntryAdded
 from services.webhooks.commands import check_event_types
 from services.webhooks.dispatcher import Answer, DeliveryLoop, Due
 from services.webhooks.domain import (

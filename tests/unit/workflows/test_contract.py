@@ -13,6 +13,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+from services.contracts.case_payouts import CasePayoutMessages
 from services.contracts.lifecycle import (
     ACTIVITY_OWNERS,
     SEARCH_ATTRIBUTES,
@@ -198,6 +199,8 @@ def test_each_workflow_answers_its_messages_by_name() -> None:
         Updates.MERGE_INTO,
         Updates.PROPOSE_REFERRAL_WITHDRAWAL,
         Updates.DECIDE_REFERRAL_WITHDRAWAL,
+        CasePayoutMessages.DECIDE_PAYOUT,
+        CasePayoutMessages.RECORD_PAYOUT_OUTCOME,
     }
     assert set(complaint.updates) == {
         Updates.DECIDE_ACCEPTANCE,
@@ -206,7 +209,8 @@ def test_each_workflow_answers_its_messages_by_name() -> None:
         Updates.RECORD_CALLBACK,
         Updates.CONFIRM_DEADLINE,
     }
-    assert set(case.queries) == set(complaint.queries) == {Queries.STATUS}
+    assert set(case.queries) == {Queries.STATUS, CasePayoutMessages.PAYOUTS}
+    assert set(complaint.queries) == {Queries.STATUS}
     assert all(u.validator is not None for d in (case, complaint) for u in d.updates.values())
 
 

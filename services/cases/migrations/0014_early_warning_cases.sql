@@ -5,7 +5,7 @@
 -- (and its resolution) with the case it was recorded against. The copy of the project register gains the general
 -- contractor's name (the case's employer) and the QR poster sites (where complaints about the project are
 -- filed); projects kept before this migration have no sites until their next `project.updated`.
--- depends: 0012_projects
+-- depends: 0013_case_payouts
 
 ALTER TABLE ledger
     ADD COLUMN kind text NOT NULL DEFAULT 'complaint' CHECK (kind IN ('complaint', 'early_warning')),

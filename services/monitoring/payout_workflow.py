@@ -1,0 +1,389 @@
+"""One workflow per payout (`GuaranteePayout`, id `payout:<case id>:<n>` on `anxin-monitoring`, hosted by the
+monitoring worker; started by the `monitoring.request_payout` activity a case calls,
+services/contracts/guarantee_funds.py): paying a case's workers from the project's wage deposit or with an
+advance from the county's emergency fund, and getting the money back.
+
+1. **Requested**: it waits for the city office's decision, the Update `decide` (approve, or refuse with a
+   reason; its validator admits the city office only, once). An approval has the service draw the deposit or
+   advance from the fund, in one transaction with its event (`monitoring.decide_payout`); when the deposit or
+   the fund does not cover the amount the approval is refused with the figures and the payout keeps waiting (to
+   be refused, or approved once there is money). A refusal ends it.
+2. **Approved**: the bank pays the workers within `payout_working_days` working days (config, default 5); the
+   Update `record_paid` records the date it paid (`payout.paid`, which the case records); past the due date
+   without it, `payout.overdue` once.
+3. **Deposit**: the top-up is demanded from the general contractor, due `top_up_working_days` working days
+   after the payout (default 10); overdue, a reminder, then one every `top_up_reminder_working_days`, until
+   the Updates `record_top_up` have restored all of it (the register's deposit is `lodged` again).
+   **Emergency fund**: the advance is owed back by the employer; a reminder every `recovery_reminder_months`
+   month(s) after the payout until the Updates `record_recovery` have recovered all of it.
+
+Each write is an activity of the service keyed `<workflow id>:<step>`, so a retried activity writes nothing
+twice; every date is counted by `monitoring.payout_date` on the calendar every deadline uses, so the instant is
+in the history and a replay waits for the same one. A few dozen events a month at most: it does not continue as
+new. Workflow code: no I/O, `workflow.now()` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from services.contracts.guarantee_funds import PAYOUT_WORKFLOW_TYPE, PayoutSource, PayoutStage
+    from services.contracts.legal_time import legal_date
+    from services.monitoring.guarantee_rules import settlement_refusal
+    from services.monitoring.payout_messages import (
+        DECIDE_PAYOUT_ACTIVITY,
+        DECIDE_UPDATE,
+        DEMAND_TOP_UP_ACTIVITY,
+        PAYOUT_DATE_ACTIVITY,
+        PAYOUT_OVERDUE_ACTIVITY,
+        RECORD_PAID_ACTIVITY,
+        RECORD_PAID_UPDATE,
+        RECORD_RECOVERY_ACTIVITY,
+        RECORD_RECOVERY_UPDATE,
+        RECORD_TOP_UP_ACTIVITY,
+        RECORD_TOP_UP_UPDATE,
+        REMIND_RECOVERY_ACTIVITY,
+        REMIND_TOP_UP_ACTIVITY,
+        STATUS_QUERY,
+        DecideOutcome,
+        DecideStep,
+        PaidRecord,
+        PaidStep,
+        PayoutDate,
+        PayoutDateRequest,
+        PayoutDecision,
+        PayoutInput,
+        PayoutResult,
+        PayoutStatus,
+        SettlementOutcome,
+        SettlementRecord,
+        SettlementStep,
+        Step,
+        StepOutcome,
+    )
+
+# The service's steps are retried until its database answers: a step is never given up.
+ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5))
+ACTIVITY_TIMEOUT = timedelta(minutes=1)
+CITY_OFFICE = "city_office"
+
+
+def refuse(message: str) -> ApplicationError:
+    """The error a validator (or an Update that cannot be carried out) refuses with, its reason for the caller."""
+    return ApplicationError(message, type="TransitionRefused", non_retryable=True)
+
+
+@workflow.defn(name=PAYOUT_WORKFLOW_TYPE)
+class GuaranteePayoutWorkflow:
+    def __init__(self) -> None:
+        self._input: PayoutInput | None = None
+        self._stage = PayoutStage.REQUESTED
+        # An Update writing through an activity: the next one waits its turn (refused, to be sent again).
+        self._busy = False
+        self._approved_on: date | None = None
+        self._pay_by: PayoutDate | None = None
+        self._overdue = False
+        self._paid_on: date | None = None
+        self._settled = Decimal("0.00")  # topped up, or recovered
+        self._settlements = 0
+        self._top_up_due: date | None = None
+        self._reminders = 0
+        self._next_reminder_at: datetime | None = None
+
+    # --- what the agencies see and do ------------------------------------------------------------------------
+
+    @workflow.query(name=STATUS_QUERY)
+    def status(self) -> PayoutStatus:
+        payout = self._payout
+        return PayoutStatus(
+            payout_id=payout.payout_id,
+            case_id=payout.case_id,
+            county=payout.county,
+            source=payout.source,
+            amount=payout.amount,
+            stage=self._stage,
+            pay_by=self._pay_by.day if self._pay_by else None,
+            overdue=self._overdue,
+            paid_on=self._paid_on,
+            outstanding=self._outstanding(),
+            top_up_due=self._top_up_due,
+            reminders=self._reminders,
+            next_reminder_at=self._next_reminder_at,
+        )
+
+    @workflow.update(name=DECIDE_UPDATE)
+    async def decide(self, decision: PayoutDecision) -> PayoutStatus:
+        self._begin()
+        try:
+            payout = self._payout
+            today = self._today()
+            pay_by = None
+            if decision.approve:
+                pay_by = await self._date(today, working_days=payout.timing.payout_working_days)
+            outcome = await workflow.execute_activity(
+                DECIDE_PAYOUT_ACTIVITY,
+                DecideStep(
+                    payout_id=payout.payout_id,
+                    step_key=self._step("decision"),
+                    decision=decision,
+                    decided_on=today,
+                    pay_by=pay_by.day if pay_by else None,
+                ),
+                result_type=DecideOutcome,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+        finally:
+            self._busy = False
+        if outcome.refusal is not None:
+            raise refuse(outcome.refusal)
+        self._stage = outcome.stage
+        if outcome.stage is PayoutStage.APPROVED:
+            self._approved_on = today
+            self._pay_by = pay_by
+        return self.status()
+
+    @decide.validator
+    def _validate_decision(self, decision: PayoutDecision) -> None:
+        self._not_busy()
+        if decision.actor.role != CITY_OFFICE:
+            raise refuse("动用保证金或应急周转金由市根治欠薪办决定 (the city office decides a payout)")
+        if self._stage is not PayoutStage.REQUESTED:
+            raise refuse(
+                f"该笔支付已作出决定（{self._stage.value}） (the payout was already decided: {self._stage.value})"
+            )
+        if not decision.approve and not (decision.reason or "").strip():
+            raise refuse("不予动用须说明理由 (a refusal says why)")
+
+    @workflow.update(name=RECORD_PAID_UPDATE)
+    async def record_paid(self, record: PaidRecord) -> PayoutStatus:
+        self._begin()
+        try:
+            await workflow.execute_activity(
+                RECORD_PAID_ACTIVITY,
+                PaidStep(payout_id=self._payout.payout_id, step_key=self._step("paid"), record=record),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+        finally:
+            self._busy = False
+        self._stage = PayoutStage.PAID
+        self._paid_on = record.paid_on
+        return self.status()
+
+    @record_paid.validator
+    def _validate_paid(self, record: PaidRecord) -> None:
+        self._not_busy()
+        if self._stage is PayoutStage.REQUESTED:
+            raise refuse("该笔支付尚未批准 (the payout is not approved yet)")
+        if self._stage is not PayoutStage.APPROVED:
+            raise refuse(f"银行发放已记录（{self._paid_on}） (the bank's payout is already recorded)")
+        self._check_date(record.paid_on, "发放日期 (the payout date)")
+
+    @workflow.update(name=RECORD_TOP_UP_UPDATE)
+    async def record_top_up(self, record: SettlementRecord) -> PayoutStatus:
+        return await self._settle(record, RECORD_TOP_UP_ACTIVITY, "top-up")
+
+    @record_top_up.validator
+    def _validate_top_up(self, record: SettlementRecord) -> None:
+        self._validate_settlement(record, PayoutSource.DEPOSIT, "补足保证金")
+
+    @workflow.update(name=RECORD_RECOVERY_UPDATE)
+    async def record_recovery(self, record: SettlementRecord) -> PayoutStatus:
+        return await self._settle(record, RECORD_RECOVERY_ACTIVITY, "recovery")
+
+    @record_recovery.validator
+    def _validate_recovery(self, record: SettlementRecord) -> None:
+        self._validate_settlement(record, PayoutSource.EMERGENCY_FUND, "收回垫付资金")
+
+    # --- the process -----------------------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, input: PayoutInput) -> PayoutResult:
+        self._input = input
+        await workflow.wait_condition(lambda: self._stage is not PayoutStage.REQUESTED)
+        if self._stage is PayoutStage.APPROVED:
+            await self._await_bank_payout()
+            if input.source is PayoutSource.DEPOSIT:
+                await self._follow_top_up()
+            else:
+                await self._follow_recovery()
+        # An Update still answering finishes before the run does.
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return PayoutResult(stage=self._stage, reminders=self._reminders)
+
+    async def _await_bank_payout(self) -> None:
+        assert self._pay_by is not None
+        if not await self._wait_until(lambda: self._stage is not PayoutStage.APPROVED, self._pay_by.at):
+            await self._step_activity(
+                PAYOUT_OVERDUE_ACTIVITY,
+                Step(payout_id=self._payout.payout_id, step_key=self._step("overdue"), due_date=self._pay_by.day),
+            )
+            self._overdue = True
+            await workflow.wait_condition(lambda: self._stage is not PayoutStage.APPROVED)
+
+    async def _follow_top_up(self) -> None:
+        """Demand the deposit's top-up from the general contractor, and remind it when overdue until done."""
+        assert self._paid_on is not None
+        timing = self._payout.timing
+        due = await self._date(self._paid_on, working_days=timing.top_up_working_days)
+        self._top_up_due = due.day
+        await self._step_activity(
+            DEMAND_TOP_UP_ACTIVITY,
+            Step(payout_id=self._payout.payout_id, step_key=self._step("top-up-demand"), due_date=due.day),
+        )
+        remind_at = due
+        while self._outstanding() > 0:
+            self._next_reminder_at = remind_at.at
+            if await self._wait_until(lambda: self._outstanding() <= 0, remind_at.at):
+                break
+            if not await self._remind(REMIND_TOP_UP_ACTIVITY, "top-up-reminder", due.day):
+                break
+            remind_at = await self._date(remind_at.day, working_days=timing.top_up_reminder_working_days)
+        self._next_reminder_at = None
+
+    async def _follow_recovery(self) -> None:
+        """Remind the advance owed back every N months from the payout until it is recovered in full."""
+        assert self._paid_on is not None
+        months = self._payout.timing.recovery_reminder_months
+        while self._outstanding() > 0:
+            remind_at = await self._date(self._paid_on, months=months * (self._reminders + 1))
+            self._next_reminder_at = remind_at.at
+            if await self._wait_until(lambda: self._outstanding() <= 0, remind_at.at):
+                break
+            if not await self._remind(REMIND_RECOVERY_ACTIVITY, "recovery-reminder", None):
+                break
+        self._next_reminder_at = None
+
+    async def _remind(self, activity_name: str, step: str, due_date: date | None) -> bool:
+        """Send the next reminder; False when the service found nothing outstanding any more."""
+        number = self._reminders + 1
+        outcome = await self._step_activity(
+            activity_name,
+            Step(
+                payout_id=self._payout.payout_id,
+                step_key=self._step(f"{step}:{number}"),
+                due_date=due_date,
+                reminder=number,
+            ),
+        )
+        if not outcome.sent:
+            # The service found nothing outstanding (its record is the truth): settled.
+            self._settled = self._payout.amount - outcome.outstanding
+            if outcome.outstanding <= 0:
+                self._stage = PayoutStage.SETTLED
+            return False
+        self._reminders = number
+        return True
+
+    async def _settle(self, record: SettlementRecord, activity_name: str, step: str) -> PayoutStatus:
+        self._begin()
+        try:
+            number = self._settlements + 1
+            outcome = await workflow.execute_activity(
+                activity_name,
+                SettlementStep(
+                    payout_id=self._payout.payout_id, step_key=self._step(f"{step}:{number}"), record=record
+                ),
+                result_type=SettlementOutcome,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+        finally:
+            self._busy = False
+        if outcome.refusal is not None:
+            raise refuse(outcome.refusal)
+        self._settlements = number
+        self._settled = self._payout.amount - outcome.outstanding
+        if outcome.outstanding <= 0:
+            self._stage = PayoutStage.SETTLED
+        return self.status()
+
+    def _validate_settlement(self, record: SettlementRecord, source: PayoutSource, what: str) -> None:
+        self._not_busy()
+        if self._payout.source is not source:
+            raise refuse(
+                f"该笔支付来源为 {self._payout.source.value}，不能{what} (not a payout from the {source.value})"
+            )
+        if self._stage is PayoutStage.SETTLED:
+            raise refuse(f"该笔支付已结清，无需{what} (the payout is settled)")
+        if self._stage is not PayoutStage.PAID:
+            raise refuse(f"银行尚未发放，不能{what} (the bank's payout is not recorded yet)")
+        self._check_date(record.on, "日期 (the date)")
+        amount = record.amount if record.amount is not None else self._outstanding()
+        refusal = settlement_refusal(amount, self._outstanding(), what)
+        if refusal is not None:
+            raise refuse(refusal)
+
+    # --- helpers -----------------------------------------------------------------------------------------------
+
+    @property
+    def _payout(self) -> PayoutInput:
+        assert self._input is not None, "the workflow has not started"
+        return self._input
+
+    def _outstanding(self) -> Decimal:
+        if self._stage in (PayoutStage.REQUESTED, PayoutStage.REFUSED):
+            return Decimal("0.00")
+        return self._payout.amount - self._settled
+
+    def _today(self) -> date:
+        return legal_date(workflow.now())
+
+    def _step(self, name: str) -> str:
+        return f"{workflow.info().workflow_id}:{name}"
+
+    def _begin(self) -> None:
+        # Validators run before any handler of their batch: two Updates may pass them together.
+        self._not_busy()
+        self._busy = True
+
+    def _not_busy(self) -> None:
+        if self._busy:
+            raise refuse(
+                "该笔支付正在记录另一项操作，请稍后重试 (another action on the payout is being recorded; try again)"
+            )
+
+    def _check_date(self, day: date, what: str) -> None:
+        if day > self._today():
+            raise refuse(f"{what} {day} 晚于今日 ({what} is in the future)")
+        if self._approved_on is not None and day < self._approved_on:
+            raise refuse(f"{what} {day} 早于批准日期 {self._approved_on} ({what} is before the approval)")
+
+    async def _date(self, start: date, *, working_days: int = 0, months: int = 0) -> PayoutDate:
+        return await workflow.execute_activity(
+            PAYOUT_DATE_ACTIVITY,
+            PayoutDateRequest(start=start, working_days=working_days, months=months),
+            result_type=PayoutDate,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=ACTIVITY_RETRY,
+        )
+
+    async def _step_activity(self, activity_name: str, step: Step) -> StepOutcome:
+        return await workflow.execute_activity(
+            activity_name,
+            step,
+            result_type=StepOutcome,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+
+    async def _wait_until(self, done: Callable[[], bool], at: datetime) -> bool:
+        """True when `done()` held before `at`, False when `at` came first."""
+        timeout = at - workflow.now()
+        if done():
+            return True
+        if timeout <= timedelta(0):
+            return False
+        try:
+            await workflow.wait_condition(done, timeout=timeout)
+        except TimeoutError:
+            return bool(done())
+        return True

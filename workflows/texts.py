@@ -17,7 +17,7 @@ CLOSURE_TEXT: dict[ClosureReason, str] = {
     ClosureReason.REJECTED: "不予受理",
     ClosureReason.FORWARDED: "已转送有管辖权的机关",
     ClosureReason.INFORMATION_NOT_SUPPLIED: "未补正材料",
-    ClosureReason.UNFOUNDED: "经核实投诉不成立",
+    ClosureReason.UNFOUNDED: "经核实不成立",
     ClosureReason.DUPLICATE: "重复投诉",
     ClosureReason.WITHDRAWN: "投诉人撤回",
     ClosureReason.ALREADY_PAID: "经核实工资已支付",
@@ -44,6 +44,7 @@ OUTCOME_TEXT: dict[VerificationOutcome, str] = {
     VerificationOutcome.WITHDRAWN: "投诉人撤回",
     VerificationOutcome.ALREADY_PAID: "工资已支付",
     VerificationOutcome.FORWARDED: "已转送",
+    VerificationOutcome.NO_ARREARS_FOUND: "经核查未发现欠薪",
 }
 
 LETTER_TEXT: dict[LetterKind, str] = {

@@ -115,8 +115,12 @@ def summarize(
     complaints: Sequence[Mapping[str, Any]],
     processes: Sequence[Mapping[str, Any]],
     recovered: Mapping[str, Decimal],
+    opened_at: datetime | None = None,
 ) -> LedgerSummary:
     """Sum a ledger case up from its complaints and the case processes (workflows) it holds.
+
+    `opened_at`: when an early-warning case was opened on its warning, before any complaint or process; it is
+    the case's receipt (a complaint case is received with its first complaint, else its first process).
 
     `recovered` maps each process case id to the amount paid under it. A case's stage is the stage of its
     earliest open process; without one, the earliest stage any open complaint is in.
@@ -171,9 +175,8 @@ def summarize(
         p.get("overdue") or p.get("investigation_overdue") for p in open_processes
     )
 
-    received_at = min(
-        [_as_datetime(c["submitted_at"]) for c in complaints] or [_as_datetime(p["opened_at"]) for p in processes]
-    )
+    received = [_as_datetime(c["submitted_at"]) for c in complaints] + ([opened_at] if opened_at else [])
+    received_at = min(received or [_as_datetime(p["opened_at"]) for p in processes])
     times: dict[str, datetime] = {"received": received_at}
     decided = [
         _as_datetime(c["decided_at"]) for c in complaints if c.get("decision") == "accept" and c.get("decided_at")

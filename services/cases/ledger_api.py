@@ -1,6 +1,6 @@
 """HTTP routes of the cases ledger (reads; the case and complaint views hold no personal data): the queue
-`/v1/cases` with its filters and keyset pages, one case `/v1/cases/{id}` with its complaints, processes and
-extension requests, its timeline and its documents (`/v1/documents/{id}.pdf` each as a PDF), the complaints at a
+`/v1/cases` with its filters (`kind=early_warning`: the cases opened on a project's early warning) and keyset
+pages, one case `/v1/cases/{id}` with its complaints, processes, extension requests and early warnings, its timeline and its documents (`/v1/documents/{id}.pdf` each as a PDF), the complaints at a
 stage `/v1/complaints`, one complaint, and the extension requests waiting for the city office. What the routers
 share is in `api.py`."""
 
@@ -20,6 +20,7 @@ from services.common.auth import Principal
 from services.common.openapi import file_responses
 from services.common.pagination import Cursor, Limit
 from services.common.problems import Problem
+from services.contracts.lifecycle import CaseKind
 
 router = APIRouter(prefix="/v1")
 
@@ -54,6 +55,10 @@ def queue_query(
     ] = None,
     inspector: str | None = None,
     classification: str | None = None,
+    kind: Annotated[
+        CaseKind | None,
+        Query(description="complaint (opened by complaints) or early_warning (opened on a project's early warning)"),
+    ] = None,
     awaiting: Annotated[
         ledger_queue.Awaiting | None,
         Query(
@@ -83,6 +88,7 @@ def queue_query(
             inspector=inspector,
             classification=classification,
             awaiting=awaiting,
+            kind=kind.value if kind else None,
         ),
         sort,
     )
@@ -110,6 +116,7 @@ async def get_case(request: Request, case_id: str, principal: Principal = READER
         complaints = await store.case_complaints(conn, case["case_id"])
         processes = await store.case_processes(conn, case["case_id"])
         extensions = await record_store.case_extension_requests(conn, case["case_id"])
+        warnings = await store.case_warnings(conn, case["case_id"])
     complaints = [views.with_suggestion(c) for c in complaints]
     for c in complaints:
         c["amount_owed"] = str(c["amount_owed"])
@@ -124,6 +131,7 @@ async def get_case(request: Request, case_id: str, principal: Principal = READER
         "complaints": complaints,
         "processes": processes,
         "extension_requests": extensions,
+        "warnings": warnings,
         "parked": views.parked_processes(complaints, processes),
     }
 

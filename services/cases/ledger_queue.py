@@ -24,6 +24,7 @@ class QueueFilter:
     inspector: str | None = None
     classification: str | None = None
     awaiting: Awaiting | None = None
+    kind: str | None = None
 
 
 Awaiting = Literal["referral_report", "referral_decision", "withdrawal_decision", "figures", "deadline_confirmation"]
@@ -70,6 +71,7 @@ async def list_cases(
         ("status", f.status),
         ("assigned_inspector", f.inspector),
         ("classification", f.classification),
+        ("kind", f.kind),
     ):
         if value is not None:
             clauses.append(f"{column} = %s")

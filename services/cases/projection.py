@@ -9,15 +9,17 @@ and a redelivered event changes nothing. Sources, each handled by its event clas
   snapshot taken right after it,
 - referrals' and sanctions' events that name a case (criminal referrals, overdue handoffs, listings), and
   the referrals' department directory,
-- the monitoring service's project register (`project_register.py`), for the quarterly circular.
+- the monitoring service's project register (`project_register.py`), for the quarterly circular and the
+  early-warning cases, and its early warnings, which open early-warning cases (`projection_warnings.py`).
 
 Every event also becomes a timeline row of its ledger case. Ledger rows are recomputed from their parts
 (`complaints`, `processes`, `payments`) after each change, so merges and splits are just regroupings.
 
-This module maps each event class to its handler and handles intake's complaints; the handlers themselves are
-in `projection_requests.py` (the lifecycle's requests, the inspectors' actions) and `projection_regroup.py`
-(the workflows' reports, merges and splits, the other services' events), over the records they share in
-`projection_records.py`.
+This module maps each event class to its handler and handles intake's complaints (one filed at a site of a
+project with an open early-warning case joins that case); the handlers themselves are in
+`projection_requests.py` (the lifecycle's requests, the inspectors' actions), `projection_regroup.py` (the
+workflows' reports, merges and splits, the other services' events) and `projection_warnings.py` (the early
+warnings and their cases), over the records they share in `projection_records.py`.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from services.cases.project_register import keep_project
 from services.cases.projection_records import Conn
 from services.cases.projection_regroup import ReportsAndRegrouping
 from services.cases.projection_requests import LifecycleRequests
+from services.cases.projection_warnings import EarlyWarnings
 from services.common.event_handlers import EventHandlers, PayloadHandler
 from services.common.outbox import add_event
 from services.contracts import catalog
@@ -43,6 +46,12 @@ from services.contracts.case_decision_events import (
 )
 from services.contracts.case_ledger_events import CaseMerged, CaseSplit, InspectorAssigned, PartiesRecorded
 from services.contracts.case_payout_events import PayoutDecided, PayoutOutcomeRecorded
+from services.contracts.case_warning_events import (
+    CaseWarningRecorded,
+    ComplaintRouted,
+    EarlyWarningCaseOpened,
+    ProcessMerged,
+)
 from services.contracts.cases import case_refs, employer_credit_code
 from services.contracts.cases_events import (
     AcceptanceDecided,
@@ -72,7 +81,12 @@ from services.contracts.guarantee_funds import (
     PayoutRequested,
 )
 from services.contracts.intake_events import ComplaintSubmitted
-from services.contracts.monitoring_events import ProjectRegistered, ProjectUpdated
+from services.contracts.monitoring_events import (
+    ProjectRegistered,
+    ProjectUpdated,
+    ProjectWarningRaised,
+    ProjectWarningResolved,
+)
 from services.contracts.referrals_events import (
     DepartmentsConfigured,
     HandoffEscalated,
@@ -86,7 +100,7 @@ CONSUMER_NAME = "cases-ledger"
 TOPICS = [Topics.INTAKE_COMPLAINTS, Topics.CASES, Topics.REFERRALS, Topics.SANCTIONS, Topics.MONITORING]
 
 
-class LedgerProjection(LifecycleRequests, ReportsAndRegrouping, PayoutRecords):
+class LedgerProjection(LifecycleRequests, ReportsAndRegrouping, EarlyWarnings, PayoutRecords):
     """The inbox handler `(conn, envelope) -> None` of the cases worker."""
 
     def __init__(self) -> None:
@@ -130,6 +144,12 @@ class LedgerProjection(LifecycleRequests, ReportsAndRegrouping, PayoutRecords):
                 ListingPublished: self._on_listing_published,
                 ProjectRegistered: keep_project,
                 ProjectUpdated: keep_project,
+                ProjectWarningRaised: self._on_warning_raised,
+                ProjectWarningResolved: self._on_warning_resolved,
+                EarlyWarningCaseOpened: self._on_early_warning_opened,
+                CaseWarningRecorded: self._on_warning_recorded,
+                ComplaintRouted: self._on_complaint_routed,
+                ProcessMerged: self._on_process_merged,
                 PayoutDecided: self._on_payout_decided,
                 PayoutOutcomeRecorded: self._on_payout_outcome_recorded,
                 PayoutRequested: self._on_payout_requested,
@@ -159,6 +179,14 @@ class LedgerProjection(LifecycleRequests, ReportsAndRegrouping, PayoutRecords):
     def _complaint_submitted(self, conn: Conn, event: EventEnvelope, c: ComplaintSubmitted) -> None:
         employer, project, process_case_id = case_refs(c)
         case_id = self.resolve_alias(conn, process_case_id)
+        # A complaint that would open a case of its own joins its project's open early-warning case instead.
+        early_warning = (
+            None
+            if conn.execute("SELECT 1 FROM ledger WHERE case_id = %s", (case_id,)).fetchone()
+            else self.early_warning_case_for(conn, c)
+        )
+        if early_warning is not None:
+            case_id = early_warning["case_id"]
         inserted = conn.execute(
             "INSERT INTO complaints (complaint_id, case_id, process_case_id, county, channel, amount_owed, "
             "workers_affected, complainant_ref, submitted_at, deadlines, stale_for_rejection, owed_until) "
@@ -180,6 +208,8 @@ class LedgerProjection(LifecycleRequests, ReportsAndRegrouping, PayoutRecords):
         ).rowcount
         if not inserted:
             return
+        if early_warning is not None:
+            self.route_complaint(conn, event, c, early_warning, process_case_id)
         exists = conn.execute("SELECT 1 FROM ledger WHERE case_id = %s", (case_id,)).fetchone()
         if not exists:
             conn.execute(

@@ -16,6 +16,7 @@ from services.cases import domain, process_state
 from services.common.inbox import PermanentEventError
 from services.contracts.cases_events import ActionRecorded, ProcessSnapshot
 from services.contracts.events import EventEnvelope, EventPayload
+from services.contracts.lifecycle import CaseKind
 
 Conn = psycopg.Connection[Any]
 P = TypeVar("P", bound=EventPayload)
@@ -218,7 +219,10 @@ class LedgerRecords:
         recovered = {r["process_case_id"]: r["amount"] for r in paid}
         # A workflow that reports counts its payments itself; its count is the one the ledger shows.
         recovered |= {p["process_case_id"]: p["amount_paid"] for p in processes if p["amount_paid"] is not None}
-        s = domain.summarize(complaints, processes, recovered)
+        # An early-warning case was received when its warning opened it (the row's first receipt, kept).
+        case = conn.execute("SELECT kind, received_at FROM ledger WHERE case_id = %s", (case_id,)).fetchone()
+        opened_at = case["received_at"] if case and case["kind"] == CaseKind.EARLY_WARNING.value else None
+        s = domain.summarize(complaints, processes, recovered, opened_at)
         conn.execute(
             "UPDATE ledger SET complaint_count = %s, complainant_count = %s, workers_affected = %s, "
             "amount_claimed = %s, amount_verified = %s, amount_recovered = %s, classification = %s, outcome = %s, "

@@ -84,7 +84,7 @@ class ReportsAndRegrouping(LedgerRecords):
         row = conn.execute("SELECT merged_into FROM ledger WHERE case_id = %s", (merged,)).fetchone()
         if row is None or row["merged_into"] is not None or survivor == merged:
             return
-        for table in ("complaints", "processes", "payments", "case_facts", "timeline"):
+        for table in ("complaints", "processes", "payments", "case_facts", "timeline", "case_warnings"):
             conn.execute(f"UPDATE {table} SET case_id = %s WHERE case_id = %s", (survivor, merged))
         if merge.into_process_case_id and merge.processes_merged:
             # Their complaints now follow the surviving process (the merged processes close as merged).

@@ -1,5 +1,5 @@
 """The cases service's SQL for the API: the ledger's reads (a case, following a merge; its complaints and
-processes; a complaint; the complaints at a stage; a case's timeline), and `add_event`, which puts an event
+processes; a complaint; the complaints at a stage; a case's warnings and timeline), and `add_event`, which puts an event
 into the outbox with the agencies' free text it leaves out. The queue's filters, sorts and pages are in
 `ledger_queue.py`; the records this service owns, each written with its event in one transaction (the
 lifecycle's documents, the inspectors' actions, extension requests, reports), in `record_store.py`. The
@@ -23,7 +23,7 @@ LEDGER_COLUMNS = (
     "project_name, complaint_count, complainant_count, workers_affected, amount_claimed, amount_verified, "
     "amount_recovered, classification, outcome, stage, status, closure_reason, assigned_inspector, deadlines, "
     "next_deadline, overdue, stage_times, process_case_ids, merged_into, split_from, received_at, closed_at, "
-    "updated_at"
+    "updated_at, kind, project_id"
 )
 
 
@@ -95,6 +95,16 @@ async def get_complaint(conn: Conn, complaint_id: str) -> dict[str, Any] | None:
         (complaint_id,),
     )
     return await cur.fetchone()
+
+
+async def case_warnings(conn: Conn, case_id: str) -> list[dict[str, Any]]:
+    """The early warnings recorded against a case (its project's, from the monitoring service), oldest first."""
+    cur = await conn.execute(
+        "SELECT warning_id, project_id, month, check_name AS check, level, facts, raised_at, resolution, "
+        "passed_month, resolved_at FROM case_warnings WHERE case_id = %s ORDER BY raised_at, warning_id",
+        (case_id,),
+    )
+    return await cur.fetchall()
 
 
 async def timeline(conn: Conn, case_id: str) -> list[dict[str, Any]]:

@@ -1,7 +1,12 @@
-"""The cases worker process: the ledger consumer (inbox) and the report worker with its schedules.
+"""The cases worker process: the ledger consumer (inbox), the consumers that act on workflows (early-warning
+cases, payouts' outcomes) and the report worker with its schedules.
 
-- `cases-ledger` consumes intake's, this service's, referrals' and sanctions' topics and keeps the
+- `cases-ledger` consumes intake's, this service's, referrals', sanctions' and monitoring's topics and keeps the
   ledger read model current (`projection.py`), each event applied exactly once through the inbox.
+- `cases-early-warning` consumes this service's own topic: it starts the workflow of each early-warning case the
+  ledger opened, and merges into it the processes of complaints about its project (`early_warning_cases.py`).
+- `cases-payouts` consumes the monitoring topic's payouts and records each outcome on its case's workflow
+  (`payout_recorder.py`).
 - A Temporal worker on `anxin-cases` hosts the report workflow and its activity; the weekly and
   quarterly schedules are created at start if missing (their ids are fixed, so this is idempotent).
 """
@@ -26,6 +31,8 @@ from temporalio.client import (
 from temporalio.worker import Worker
 
 from services.cases import periods, reports
+from services.cases.early_warning_cases import CONSUMER_NAME as EARLY_WARNING_CONSUMER
+from services.cases.early_warning_cases import EarlyWarningCases
 from services.cases.gauges import measure_cases
 from services.cases.payout_recorder import CONSUMER_NAME as PAYOUTS_CONSUMER
 from services.cases.payout_recorder import PayoutRecorder
@@ -45,6 +52,7 @@ from services.common.gauges import dead_letters_measure, register_query_gauges
 from services.common.health import Check, database_check, kafka_check, status_check
 from services.common.inbox import InboxConsumer
 from services.common.kafka import KafkaProbe, new_consumer
+from services.common.lifecycle_config import LiveLifecycleConfig
 from services.common.runner import Component, TemporalWorkerComponent
 from services.common.service import ServiceSettings
 from services.contracts.events import Topics
@@ -148,6 +156,15 @@ def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, 
         consumer_factory=lambda: new_consumer(settings, *TOPICS, group_id=CONSUMER_NAME, client_id=CONSUMER_NAME),
         handler=LedgerProjection(),
     )
+    early_warning = InboxConsumer(
+        name=EARLY_WARNING_CONSUMER,
+        database_url=settings.database_url,
+        schema=SPEC.schema,
+        consumer_factory=lambda: new_consumer(
+            settings, Topics.CASES, group_id=EARLY_WARNING_CONSUMER, client_id=EARLY_WARNING_CONSUMER
+        ),
+        handler=EarlyWarningCases(settings, LiveLifecycleConfig(settings)),
+    )
     # A payout's outcome recorded on its case's workflow (a consumer of its own: it waits on Temporal).
     payouts = InboxConsumer(
         name=PAYOUTS_CONSUMER,
@@ -161,10 +178,12 @@ def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, 
     report_worker = ReportWorker(cases_settings)
     pool = open_pool(settings.database_url, SPEC.schema, max_size=2)
     register_query_gauges(pool, measure_cases)
-    register_query_gauges(pool, dead_letters_measure(SPEC.schema, [CONSUMER_NAME, PAYOUTS_CONSUMER]))
+    register_query_gauges(
+        pool, dead_letters_measure(SPEC.schema, [CONSUMER_NAME, EARLY_WARNING_CONSUMER, PAYOUTS_CONSUMER])
+    )
 
     def consumer_state() -> str | None:
-        failing = [c for c in (consumer, payouts) if c.status.last_error]
+        failing = [c for c in (consumer, early_warning, payouts) if c.status.last_error]
         return "; ".join(f"{c.name} failing: {c.status.last_error}" for c in failing) or None
 
     def report_state() -> str | None:
@@ -176,4 +195,4 @@ def build_worker(settings: ServiceSettings) -> tuple[list[Component], dict[str, 
         "consumer": status_check(consumer_state),
         "temporal": status_check(report_state),
     }
-    return [consumer, payouts, report_worker], checks
+    return [consumer, early_warning, payouts, report_worker], checks

@@ -3,7 +3,9 @@
 A case is the complaints against one employer on one project (domain.md §3 step 2). The employer is
 known by its unified social credit code when given, or when intake's employer register knows the code for its
 normalised name in the county (`identify_employer`), otherwise by its normalised name; the project by its
-registered site, otherwise by its normalised name within the county. The references are short hashes:
+registered site, otherwise by its normalised name within the county; an early-warning case (opened on a
+project's warning, not by a complaint) by the project's general contractor and the register's project
+(`early_warning_case_id`). The references are short hashes:
 safe in workflow ids and search attributes, the same wherever they are computed. (Inspectors can merge
 or split cases in the cases service, which keeps the mapping from then on.)
 """
@@ -78,6 +80,24 @@ def case_id_for(employer: str, project: str) -> str:
         # workflow id may carry. Only those ids are cut into runs of at most ten digits (a '-' never
         # appears in a digest, so the result cannot meet another case's id); every other id is unchanged.
         return re.sub(r"\d{11,}", lambda run: "-".join(re.findall(r"\d{1,10}", run.group())), case_id)
+
+
+def registered_project_ref(project_id: str, round_: int = 1) -> str:
+    """A project of the monitoring service's register, for its early-warning cases: a digest of the register's
+    id (a site id may look like anything, so the register's id is not used as it is), one more input for its
+    second and later cases."""
+    if round_ < 1:
+        raise ValueError(f"an early-warning case's round counts from 1, not {round_}")
+    parts = ("registered-project", project_id) if round_ == 1 else ("registered-project", project_id, str(round_))
+    return f"P-R{_digest(*parts)}"
+
+
+def early_warning_case_id(general_contractor_credit_code: str, project_id: str, round_: int = 1) -> str:
+    """The id of a project's `round_`-th early-warning case (预警案件): the case of its general contractor, who
+    pays the project's workers (总包代发), on the registered project. The same project gives the same id, so a
+    redelivered warning finds its case; a case opened after the project's earlier one closed is its next round,
+    a case of its own (a workflow id is never started twice)."""
+    return case_id_for(employer_ref(general_contractor_credit_code, ""), registered_project_ref(project_id, round_))
 
 
 class CaseRefs(NamedTuple):

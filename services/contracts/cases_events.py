@@ -20,7 +20,13 @@ of them are version 1. One module per family of events:
   totals (the extension, the criminal referral's report and approval, its withdrawal, a provisional
   deadline's date, the case's totals anew);
 - `case_ledger_events.py`: what only the ledger keeps (the inspector assigned, the parties), merges and
-  splits, and the periodic reports.
+  splits, and the periodic reports;
+- `case_warning_events.py`: early-warning cases (opened on a project's warning, warnings recorded against them,
+  complaints and processes joining them);
+- `case_payout_events.py`: a refused case's workers paid from the wage deposit or the emergency fund.
+
+Importing this module imports the other families too (`FAMILIES`, at its end), so a consumer of the topic that
+reads it knows every event on the topic.
 """
 
 from __future__ import annotations
@@ -249,3 +255,17 @@ class CaseEvents:
     CLOSURE_RECORDED = ClosureRecorded.TYPE
     CALLBACK_RECORDED = CallbackRecorded.TYPE
     PROCESS_REPORTED = ProcessReported.TYPE
+
+
+# Every family of this topic's events is registered with this module (`services/contracts/events.py` registers a
+# class when it is defined): a consumer of the topic that imports only this module — the referrals service's
+# case facts — knows every event on it, and sets none aside as unknown. Imported last, as each family extends
+# the classes above.
+from services.contracts import (  # noqa: E402
+    case_decision_events,
+    case_ledger_events,
+    case_payout_events,
+    case_warning_events,
+)
+
+FAMILIES = (case_decision_events, case_ledger_events, case_payout_events, case_warning_events)

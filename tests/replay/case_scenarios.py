@@ -1,5 +1,7 @@
 """Recorded scenarios of cases that change shape or stop: a case that grows after verification, a case merged
-into another before verification, and a step a service refuses until an operator's retry."""
+into another before verification, a step a service refuses until an operator's retry, and early-warning cases
+(opened on a project's warning with no complaint: verified with arrears after a complaint's process merged
+into it, and verified without)."""
 
 from __future__ import annotations
 
@@ -155,4 +157,64 @@ async def parked_and_retried(h: Harness) -> dict[str, Any]:
     )
     await h.result(h.case(case_id))
     await callback(h, complaint)
+    return {"case": h.case(case_id)}
+
+
+async def _verifying(h: Harness, case_id: str) -> CaseStatus | None:
+    status = await h.case_status(case_id)
+    return status if status.stage is CaseStage.VERIFICATION and "investigation.limit.60" in status.deadlines else None
+
+
+async def early_warning_with_arrears(h: Harness) -> dict[str, Any]:
+    """A case opened on a project's warning, with no complaint; a complaint about the project, accepted into its
+    own case, is merged into it (as the cases worker asks); the inspector confirms arrears with the case's own
+    figures; the contractor is ordered, served and pays in full; the complainant is called back."""
+    case_id = await h.start_early_warning_case()
+    await h.eventually(lambda: _verifying(h, case_id))
+    complaint, own_case = await h.accepted_complaint(amount=Decimal(12000), workers=2, months=2)
+    await h.update(
+        h.case(own_case),
+        Updates.MERGE_INTO,
+        CaseMergeRequest(into_case_id=case_id, merged_by="cases-worker", reason="投诉所涉项目有在办预警案件"),
+        CaseStatus,
+    )
+
+    async def joined() -> bool:
+        return (await h.case_status(case_id)).members == [(await h.complaint_status(complaint)).complaint_id]
+
+    await h.eventually(joined)
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_VERIFICATION,
+        VerificationResult(
+            outcome=VerificationOutcome.WAGE_ARREARS,
+            verified_by="inspector-7",
+            confirmed_amount=Decimal(30000),
+            confirmed_workers=5,
+        ),
+        CaseStatus,
+    )
+    await serve(h, case_id)
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_PAYMENT,
+        PaymentRecord(payment_id="bank-1", amount=Decimal(30000), recorded_by="inspector-7"),
+        CaseStatus,
+    )
+    await h.result(h.case(case_id))
+    await callback(h, complaint)
+    return {"case": h.case(case_id), "complaint": complaint}
+
+
+async def early_warning_without_arrears(h: Harness) -> dict[str, Any]:
+    """A case opened on a project's warning that no complaint joins: the inspection finds no arrears."""
+    case_id = await h.start_early_warning_case()
+    await h.eventually(lambda: _verifying(h, case_id))
+    await h.update(
+        h.case(case_id),
+        Updates.RECORD_VERIFICATION,
+        VerificationResult(outcome=VerificationOutcome.NO_ARREARS_FOUND, verified_by="inspector-7"),
+        CaseStatus,
+    )
+    await h.result(h.case(case_id))
     return {"case": h.case(case_id)}

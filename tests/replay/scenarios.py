@@ -37,7 +37,13 @@ from services.contracts.lifecycle import (
     VerificationResult,
 )
 from tests.replay.case_payout_scenarios import paid_from_the_deposit
-from tests.replay.case_scenarios import case_grew, merged_before_verification, parked_and_retried
+from tests.replay.case_scenarios import (
+    case_grew,
+    early_warning_with_arrears,
+    early_warning_without_arrears,
+    merged_before_verification,
+    parked_and_retried,
+)
 from tests.replay.steps import Scenario, callback, serve
 from tests.support.referral_approval import approve_referral
 from tests.unit.workflows.harness import Harness
@@ -333,4 +339,6 @@ SCENARIOS: dict[str, Scenario] = {
     "handoff_by_directory": handoff_by_directory,
     "withdrawn_after_payment": withdrawn_after_payment,
     "paid_from_the_deposit": paid_from_the_deposit,
+    "early_warning_with_arrears": early_warning_with_arrears,
+    "early_warning_without_arrears": early_warning_without_arrears,
 }

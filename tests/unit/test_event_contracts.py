@@ -25,6 +25,7 @@ from services.contracts import catalog
 from services.contracts.case_decision_events import CaseDecisionEvents
 from services.contracts.case_ledger_events import CaseLedgerEvents
 from services.contracts.case_payout_events import CasePayoutEvents
+from services.contracts.case_warning_events import CaseWarningEvents
 from services.contracts.cases_events import ActionRecorded, CaseEvents
 from services.contracts.credit_sharing_events import CreditEvents
 from services.contracts.events import EventEnvelope, EventPayload, Topics, UnknownEvent, event_class
@@ -46,6 +47,7 @@ NAMES = {
     CaseDecisionEvents: Topics.CASES,
     CaseLedgerEvents: Topics.CASES,
     CasePayoutEvents: Topics.CASES,
+    CaseWarningEvents: Topics.CASES,
     ReferralEvents: Topics.REFERRALS,
     SanctionsEvents: Topics.SANCTIONS,
     CreditEvents: Topics.CREDIT_SHARING,

@@ -1,5 +1,6 @@
-"""How a case ends and whom it tells: closure, the stage it is in, its progress to every member complaint,
-and the referrals it makes (to arbitration on verification, to the police and procuratorate on refusal)."""
+"""How a case ends and whom it tells: closure, the stage it is in (and the stage an update needs), its progress to
+every member complaint, and the referrals it makes (to arbitration on verification, to the police and
+procuratorate on refusal)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
         complaint_workflow_id,
     )
     from services.contracts.lifecycle.activities import make_referral
+    from workflows.base import refuse
     from workflows.case.state import ProgressDelivery
     from workflows.case.views import CaseViews
     from workflows.texts import CLOSURE_TEXT
@@ -81,3 +83,17 @@ class CaseClosure(CaseViews):
                 basis=basis,
             ),
         )
+
+    # --- the stage an update needs --------------------------------------------------------------------------
+
+    def _require_stage(self, action: str, *stages: CaseStage) -> None:
+        state = self._state
+        if state.status is not Status.OPEN:
+            reason = state.closure_reason.value if state.closure_reason else "closed"
+            raise refuse(f"案件 {self._input.case_id} 已结案（{reason}），不能{action} (the case is closed: {reason})")
+        if state.stage not in stages:
+            allowed = "/".join(s.value for s in stages)
+            raise refuse(
+                f"案件 {self._input.case_id} 当前阶段为 {state.stage.value}，不能{action}"
+                f" (the case is in stage {state.stage.value}; this needs stage {allowed})"
+            )

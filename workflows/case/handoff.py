@@ -1,5 +1,6 @@
 """The handoff stage: a non-wage dispute goes to the responsible department, with its ladder of letters while
-no answer comes; a department that sends it back starts a new round of verification."""
+no answer comes; a department that sends it back starts a new round of verification. The department's answer
+and its return arrive as updates (`record_handoff_response`, `record_handoff_return`)."""
 
 from __future__ import annotations
 
@@ -12,16 +13,21 @@ with workflow.unsafe.imports_passed_through():
     from services.contracts.lifecycle import (
         HANDOFF_LETTERS,
         CaseStage,
+        CaseStatus,
         ClosureReason,
         DayUnit,
         DepartmentTerms,
         DepartmentTermsRequest,
+        HandoffResponse,
+        HandoffReturn,
         LadderRung,
         LetterKind,
         LetterRequest,
         Office,
+        Updates,
     )
     from services.contracts.lifecycle.activities import department_terms, issue_letter
+    from workflows.base import refuse
     from workflows.case.closure import CaseClosure
     from workflows.core import WaitResult
     from workflows.texts import LETTER_TEXT
@@ -203,3 +209,39 @@ class HandoffStage(CaseClosure):
             f"letter.{kind.value}",
             f"向 {department} 发出{LETTER_TEXT[kind]}（{ref.id}），限 {due_date} 前答复",
         )
+
+    # --- the department's answer (updates) ------------------------------------------------------------------
+
+    @workflow.update(name=Updates.RECORD_HANDOFF_RESPONSE)
+    def record_handoff_response(self, response: HandoffResponse) -> CaseStatus:
+        self._state.handoff_response = response
+        return self._status()
+
+    @record_handoff_response.validator
+    def _validate_handoff_response(self, response: HandoffResponse) -> None:
+        self._require_stage("记录交办答复", CaseStage.HANDOFF)
+        verification = self._state.verification
+        if verification is not None and verification.department != response.department:
+            raise refuse(
+                f"本案交办给 {verification.department}，不是 {response.department}"
+                f" (the case was handed off to {verification.department})"
+            )
+        if self._state.handoff_response is not None or self._state.handoff_return is not None:
+            raise refuse("交办答复已记录 (the department's answer is already recorded)")
+
+    @workflow.update(name=Updates.RECORD_HANDOFF_RETURN)
+    def record_handoff_return(self, returned: HandoffReturn) -> CaseStatus:
+        self._state.handoff_return = returned
+        return self._status()
+
+    @record_handoff_return.validator
+    def _validate_handoff_return(self, returned: HandoffReturn) -> None:
+        self._require_stage("记录退回交办", CaseStage.HANDOFF)
+        verification = self._state.verification
+        if verification is not None and verification.department != returned.department:
+            raise refuse(
+                f"本案交办给 {verification.department}，不是 {returned.department}"
+                f" (the case was handed off to {verification.department})"
+            )
+        if self._state.handoff_response is not None or self._state.handoff_return is not None:
+            raise refuse("交办答复已记录 (the department's answer is already recorded)")

@@ -1,5 +1,6 @@
 """The investigation limit, watched beside every stage: warnings before it, the overdue flag and a notice to
-the supervising office when it passes, and the longer limit after an approved extension."""
+the supervising office when it passes, and the longer limit after an approved extension (update
+`approve_extension`)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,15 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from services.contracts.lifecycle import (
+        CaseStage,
+        CaseStatus,
         DayUnit,
+        ExtensionApproval,
         Office,
         Status,
+        Updates,
     )
+    from workflows.base import refuse
     from workflows.case.closure import CaseClosure
     from workflows.core import WaitResult
 
@@ -79,3 +85,26 @@ class InvestigationLimit(CaseClosure):
             await workflow.wait_condition(lambda: settled() or self._should_continue_as_new())
             if self._should_continue_as_new() and not settled():
                 return
+
+    # --- the extension (update) -----------------------------------------------------------------------------
+
+    @workflow.update(name=Updates.APPROVE_EXTENSION)
+    def approve_extension(self, approval: ExtensionApproval) -> CaseStatus:
+        self._state.extension = approval
+        days = self._config.investigation.extension_working_days
+        self._record(
+            "investigation.extended",
+            f"办案期限延长 {days} 个工作日（{approval.approved_by} 批准）：{approval.reason}",
+        )
+        for name, deadline in self._state.deadlines.items():
+            if name.startswith("investigation.") and deadline.outcome == "pending":
+                self._supersede(name)
+        return self._status()
+
+    @approve_extension.validator
+    def _validate_extension(self, approval: ExtensionApproval) -> None:
+        self._require_stage("延长办案期限", *[s for s in CaseStage if s is not CaseStage.CLOSED])
+        if self._state.extension is not None:
+            raise refuse("办案期限已延长过一次 (the investigation limit was already extended once)")
+        if self._state.investigation_overdue:
+            raise refuse("办案期限已届满，延期须在届满前批准 (an extension must be approved before the limit passes)")

@@ -1,22 +1,33 @@
 """The order to pay: issued, served on the employer (with a reminder while it is not), then paid by its
-deadline or refused."""
+deadline or refused. The inspector records the service and the payments (updates `record_service`,
+`record_payment`); a payment counts from the date on its evidence."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from services.contracts.legal_time import CHINA_TZ
     from services.contracts.lifecycle import (
         CaseStage,
+        CaseStatus,
         ClosureReason,
         DayUnit,
         Deadline,
         Office,
         OrderToPayRequest,
+        PaymentPurpose,
+        PaymentRecord,
+        ServiceRecord,
+        Updates,
     )
     from services.contracts.lifecycle.activities import issue_order_to_pay
+    from workflows.base import refuse
     from workflows.case.growth import CASE_GROWS, CaseGrowth
     from workflows.core import WaitResult
+    from workflows.texts import SERVICE_TEXT
 
 
 # Payment on time is judged by the date the wages were paid, not the date the payment was recorded; the
@@ -152,3 +163,78 @@ class OrderStages(CaseGrowth):
             self._mark_done("order.late_record_awaited")
         late_record = await self._deadline("order.late_record", deadline.due_at, grace, DayUnit.WORKING)
         return await self._wait(paid_on_time, late_record.name)
+
+    # --- service and payments (updates) ---------------------------------------------------------------------
+
+    @workflow.update(name=Updates.RECORD_SERVICE)
+    def record_service(self, service: ServiceRecord) -> CaseStatus:
+        self._state.service = service
+        self._state.served_at = service.served_at or self._legal_now()
+        self._record(
+            "order.served",
+            f"限期改正指令书已{SERVICE_TEXT[service.method]}（{service.served_by}），证据："
+            + "、".join(f"{e.kind.value}:{e.ref}" for e in service.evidence),
+        )
+        self._progress("order_served", f"限期改正指令书已{SERVICE_TEXT[service.method]}")
+        return self._status()
+
+    @record_service.validator
+    def _validate_service(self, service: ServiceRecord) -> None:
+        self._require_stage("记录送达", CaseStage.SERVICE)
+        if self._state.order_id is None:
+            raise refuse("限期改正指令书尚未下达 (the order to pay is not issued yet)")
+        if self._state.service is not None:
+            raise refuse("限期改正指令书已送达 (the order was already served)")
+
+    @workflow.update(name=Updates.RECORD_PAYMENT)
+    def record_payment(self, payment: PaymentRecord) -> CaseStatus:
+        state = self._state
+        state.payments.append(payment)
+        state.payment_dates[payment.payment_id] = self._payment_date(payment)
+        if payment.purpose is PaymentPurpose.COMPENSATION:
+            due = (self._compensation_due() or 0) - self._compensation_paid()
+            self._record(
+                "payment.compensation_recorded",
+                f"记录加付赔偿金支付 {payment.amount} 元（{payment.payment_id}），尚欠赔偿金 {max(due, 0)} 元",
+            )
+            return self._status()
+        remaining = self._outstanding()
+        kind = "全额" if remaining <= 0 else "部分"
+        text = f"记录{kind}支付 {payment.amount} 元（{payment.payment_id}），尚欠 {remaining} 元"
+        if state.stage is CaseStage.REFUSAL:
+            text += "（逾期后支付）"
+        self._record("payment.recorded", text)
+        self._progress("payment_recorded", text)
+        return self._status()
+
+    @record_payment.validator
+    def _validate_payment(self, payment: PaymentRecord) -> None:
+        self._require_stage("记录支付", CaseStage.SERVICE, CaseStage.PAYMENT, CaseStage.REFUSAL)
+        if any(p.payment_id == payment.payment_id for p in self._state.payments):
+            raise refuse(f"支付记录 {payment.payment_id} 已存在 (payment {payment.payment_id} is already recorded)")
+        paid_on = self._payment_date(payment)
+        if paid_on > self._legal_now():
+            raise refuse(f"支付日期 {paid_on.date()} 晚于今日 (the payment date {paid_on.date()} is in the future)")
+        if payment.purpose is PaymentPurpose.COMPENSATION:
+            due = self._compensation_due()
+            if due is None or self._state.stage is not CaseStage.REFUSAL:
+                raise refuse("尚未作出加付赔偿金决定 (no additional compensation has been decided)")
+            if payment.amount > due - self._compensation_paid():
+                raise refuse(
+                    f"支付金额超过尚欠的加付赔偿金 {due - self._compensation_paid()} 元"
+                    f" (the amount exceeds the {due - self._compensation_paid()} yuan of compensation unpaid)"
+                )
+            return
+        outstanding = self._outstanding()
+        if payment.amount > outstanding:
+            raise refuse(
+                f"支付金额 {payment.amount} 元超过尚欠金额 {outstanding} 元"
+                f" (the amount exceeds the {outstanding} yuan outstanding)"
+            )
+
+    def _payment_date(self, payment: PaymentRecord) -> datetime:
+        """When a payment counts as made: the date on its evidence (a time without a zone is China time), or
+        now when it has none."""
+        if payment.paid_at is None:
+            return self._legal_now()
+        return payment.paid_at if payment.paid_at.tzinfo else payment.paid_at.replace(tzinfo=CHINA_TZ)

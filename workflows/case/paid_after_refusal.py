@@ -1,7 +1,9 @@
 """Wages paid in full after the refusal, and a standing criminal referral: the police are told (补充材料函)
 and decide; the bureau withdraws the referral only on a proposal its head approves, once the wages *and* the
 additional compensation are paid (法释〔2013〕3号 art. 6 conditions leniency on both, and leaves it to the police
-and the prosecutors; the withdrawal is the bureau taking back its own referral before they decided)."""
+and the prosecutors; the withdrawal is the bureau taking back its own referral before they decided). The
+police's decision is recorded here (`record_police_decision`), and in the refusal stage the inspector closes the
+case (`close_case`: referred to the police, an administrative decision, or paid in full)."""
 
 from __future__ import annotations
 
@@ -14,9 +16,11 @@ with workflow.unsafe.imports_passed_through():
         CaseStage,
         CaseStatus,
         ClosureReason,
+        ClosureRequest,
         Office,
         PaymentRecord,
         PoliceDecision,
+        PoliceDecisionRecord,
         ReferralSupplementRequest,
         ReferralWithdrawal,
         ReferralWithdrawalDecision,
@@ -29,10 +33,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.base import refuse
     from workflows.case.referral_approval import ReferralApprovalStage
     from workflows.core import WaitResult
+    from workflows.texts import CLOSURE_TEXT
 
 
 class PaidAfterRefusal(ReferralApprovalStage):
-    """After the refusal: the police told of a late payment, and the proposed withdrawal of the referral."""
+    """After the refusal: the police told of a late payment, the proposed withdrawal of the referral, the police's
+    decision and the inspector's closure."""
 
     async def _paid_after_refusal(self) -> WaitResult | None:
         """Wages paid in full after the refusal. A standing criminal referral is not withdrawn by the bureau:
@@ -197,3 +203,54 @@ class PaidAfterRefusal(ReferralApprovalStage):
                 )
         state.police_referral_withdrawn = True
         self._record("referral.withdrawn", reason)
+
+    # --- the police's decision and the inspector's closure (updates) ----------------------------------------
+
+    @workflow.update(name=Updates.RECORD_POLICE_DECISION)
+    def record_police_decision(self, record: PoliceDecisionRecord) -> CaseStatus:
+        self._state.police_decision = record
+        text = "公安机关已立案" if record.decision is PoliceDecision.CASE_OPENED else "公安机关决定不予立案"
+        self._record("police.decision", text + (f"（{record.police_ref}）" if record.police_ref else ""))
+        return self._status()
+
+    @record_police_decision.validator
+    def _validate_police_decision(self, record: PoliceDecisionRecord) -> None:
+        self._require_stage("记录公安机关决定", CaseStage.REFUSAL)
+        if "police" not in self._state.referrals or self._state.police_referral_withdrawn:
+            raise refuse("本案没有有效的移送公安记录 (the case has no standing criminal referral)")
+        if self._state.police_decision is not None:
+            raise refuse("公安机关决定已记录 (the police decision is already recorded)")
+
+    @workflow.update(name=Updates.CLOSE_CASE)
+    def close_case(self, request: ClosureRequest) -> CaseStatus:
+        self._state.closure_request = request
+        return self._status()
+
+    @close_case.validator
+    def _validate_close(self, request: ClosureRequest) -> None:
+        state = self._state
+        if state.status is Status.OPEN and state.stage is not CaseStage.REFUSAL:
+            raise refuse(
+                f"案件 {self._input.case_id} 当前阶段为 {state.stage.value}，按流程自动结案，不能手动结案"
+                f" (in stage {state.stage.value} the case closes through its own steps, e.g. the"
+                " verification outcome, the department's answer or full payment)"
+            )
+        self._require_stage("结案", CaseStage.REFUSAL)
+        if state.closure_request is not None:
+            raise refuse("结案申请已提交 (closure is already requested)")
+        if request.reason is ClosureReason.REFERRED_TO_POLICE:
+            if "police" not in state.referrals or state.police_referral_withdrawn:
+                raise refuse("本案未移送公安机关 (the case was not referred to the police)")
+        elif request.reason is ClosureReason.ADMINISTRATIVE_DECISION:
+            if state.compensation_id is None:
+                raise refuse("尚未作出行政处理决定 (no administrative decision has been made)")
+        elif request.reason is ClosureReason.PAID_IN_FULL:
+            if not self._fully_paid():
+                raise refuse(
+                    f"尚欠 {self._outstanding()} 元，不能以足额支付结案 ({self._outstanding()} yuan outstanding)"
+                )
+        else:
+            raise refuse(
+                f"逾期未支付的案件不能以「{CLOSURE_TEXT[request.reason]}」结案"
+                f" (reason {request.reason.value} is not possible after refusal to pay)"
+            )

@@ -14,12 +14,17 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from services.contracts.lifecycle import (
+        CaseStatus,
         DayUnit,
         Office,
         ReferralApproval,
+        ReferralDecisionRecord,
         ReferralKind,
+        ReferralReport,
         ThresholdAssessment,
+        Updates,
     )
+    from workflows.base import refuse
     from workflows.case.growth import CaseGrowth
     from workflows.core import WaitResult
     from workflows.texts import SUBJECTIVE_ELEMENT_TEXT
@@ -138,3 +143,43 @@ class ReferralApprovalStage(CaseGrowth):
                 f"本局负责人逾期（{cfg.decision_days} {unit}）未对移送报告作出批准或者不批准的决定",
             ),
         ]
+
+    # --- the report and the decision (updates) --------------------------------------------------------------
+
+    @workflow.update(name=Updates.SUBMIT_REFERRAL_REPORT)
+    def submit_referral_report(self, report: ReferralReport) -> CaseStatus:
+        approval = self._state.referral_approval
+        assert approval is not None  # the validator's condition
+        approval.report, approval.reported_at, approval.outcome = report, self._legal_now(), "awaiting_decision"
+        element = SUBJECTIVE_ELEMENT_TEXT[report.subjective_element]
+        self._record(
+            "referral.reported",
+            f"办案组（{'、'.join(report.team)}）提交涉嫌犯罪案件移送报告（{element}），报本局负责人审批",
+        )
+        return self._status()
+
+    @submit_referral_report.validator
+    def _validate_referral_report(self, report: ReferralReport) -> None:
+        approval = self._state.referral_approval
+        if approval is None or approval.outcome != "awaiting_report":
+            raise refuse("没有待提交的移送报告 (no criminal referral awaits its report)")
+
+    @workflow.update(name=Updates.DECIDE_REFERRAL)
+    def decide_referral(self, decision: ReferralDecisionRecord) -> CaseStatus:
+        approval = self._state.referral_approval
+        assert approval is not None  # the validator's condition
+        approval.decision, approval.decided_at = decision, self._legal_now()
+        approval.outcome = "approved" if decision.approved else "refused"
+        if decision.approved:
+            self._record("referral.approved", f"本局负责人（{decision.decided_by}）批准移送公安机关")
+        else:
+            self._record("referral.refused", f"本局负责人（{decision.decided_by}）不批准移送：{decision.reason}")
+        return self._status()
+
+    @decide_referral.validator
+    def _validate_referral_decision(self, decision: ReferralDecisionRecord) -> None:
+        approval = self._state.referral_approval
+        if approval is None or approval.outcome != "awaiting_decision" or approval.report is None:
+            raise refuse("没有待审批的移送报告 (no referral report awaits a decision)")
+        if decision.decided_by in approval.report.team:
+            raise refuse("办案组成员不能审批本组的移送报告 (a member of the case team cannot decide on its report)")

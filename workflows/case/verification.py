@@ -1,4 +1,5 @@
-"""The verification stage: the inspector's outcome classifies the case and decides where it goes next."""
+"""The verification stage: the inspector's outcome (update `record_verification`) classifies the case and
+decides where it goes next."""
 
 from __future__ import annotations
 
@@ -9,11 +10,16 @@ with workflow.unsafe.imports_passed_through():
         CLASSIFICATION_OF,
         CLOSING_OUTCOMES,
         CaseStage,
+        CaseStatus,
         Classification,
         ClosureReason,
         ReferralKind,
+        Updates,
         VerificationOutcome,
+        VerificationResult,
+        verification_refusal,
     )
+    from workflows.base import refuse
     from workflows.case.merge import CaseMerge
     from workflows.core import WaitResult
     from workflows.texts import OUTCOME_TEXT
@@ -62,3 +68,29 @@ class VerificationStage(CaseMerge):
         else:
             self._set_stage(CaseStage.SERVICE)
         return None
+
+    # --- the inspector's outcome (update) -------------------------------------------------------------------
+
+    @workflow.update(name=Updates.RECORD_VERIFICATION)
+    def record_verification(self, verification: VerificationResult) -> CaseStatus:
+        self._state.pending_verification = verification
+        return self._status()
+
+    @record_verification.validator
+    def _validate_verification(self, verification: VerificationResult) -> None:
+        self._require_stage("记录核实结论", CaseStage.VERIFICATION)
+        if self._state.pending_verification is not None:
+            raise refuse("核实结论已记录 (the verification outcome is already recorded)")
+        if not self._state.members and self._input.origin is None:
+            raise refuse("案件没有有效投诉 (the case has no active complaint)")
+        if self._state.merge_request is not None:
+            raise refuse("本案正在并入其他案件 (the case is being merged into another)")
+        why = verification_refusal(
+            self._input.origin,
+            bool(self._state.members),
+            verification.outcome,
+            verification.confirmed_amount,
+            verification.confirmed_workers,
+        )
+        if why is not None:
+            raise refuse(why)

@@ -42,7 +42,9 @@ class CaseViews(LifecycleWorkflow):
     # --- sums ----------------------------------------------------------------------------------------------
 
     def _everyone_left(self) -> bool:
-        return not self._state.members and bool(self._state.left)
+        # An early-warning case stands on its project's warning: complaints that joined it and left take nothing
+        # away from it.
+        return self._input.origin is None and not self._state.members and bool(self._state.left)
 
     def _amount_owed(self) -> Decimal:
         state = self._state
@@ -169,6 +171,7 @@ class CaseViews(LifecycleWorkflow):
             closure_reason=state.closure_reason,
             timeline=list(state.timeline) if timeline else [],
             parked=self._parked(),
+            origin=self._input.origin,
         )
 
     def _search_attribute_values(self) -> list[tuple[SearchAttributeKey[Any], Any]]:

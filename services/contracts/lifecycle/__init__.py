@@ -8,7 +8,9 @@ one module per concern, every public name but the activity declarations re-expor
 - `names`: task queues, workflow types and ids, update/signal/query/activity names, search attributes;
 - `enums`: the vocabulary (stages, outcomes, closure reasons, letter kinds, units …);
 - `configuration`: `LifecycleConfig` and its parts (calendar, thresholds, periods, handoff ladder);
-- `messages`: workflow inputs, the messages of agencies and services, activity inputs and outputs;
+- `messages`: workflow inputs, the messages of agencies and services;
+- `activity_messages`: the inputs and outputs of the activities;
+- `case_origin`: what opened a case that no complaint did (an early warning), and how such a case is verified;
 - `status`: deadlines, the timeline, the status query's answers and the acceptance decision they suggest;
 - `activities`: each activity's typed declaration (name, argument, result), which workflows call and
   implementations register with; not re-exported here (import `services.contracts.lifecycle.activities`).
@@ -21,6 +23,27 @@ No model here carries a worker's personal data in clear: complainants are named 
 
 from __future__ import annotations
 
+from services.contracts.lifecycle.activity_messages import (
+    AgencyNotice,
+    CompensationRequest,
+    DepartmentTerms,
+    DepartmentTermsRequest,
+    DocumentRef,
+    ForwardRequest,
+    LetterRequest,
+    Notification,
+    OrderToPayRequest,
+    ReferralRequest,
+    ReferralSupplementRequest,
+    SanctionRequest,
+    WithdrawReferralRequest,
+)
+from services.contracts.lifecycle.case_origin import (
+    NEEDS_A_COMPLAINANT,
+    CaseKind,
+    CaseOrigin,
+    verification_refusal,
+)
 from services.contracts.lifecycle.configuration import (
     AcceptanceConfig,
     ActivityQueues,
@@ -66,41 +89,28 @@ from services.contracts.lifecycle.enums import (
 )
 from services.contracts.lifecycle.messages import (
     AcceptanceDecision,
-    AgencyNotice,
     CallbackRecord,
     CaseInput,
     CaseMember,
     CaseMergeRequest,
     CaseProgress,
     ClosureRequest,
-    CompensationRequest,
     ComplaintInput,
     ComplaintLeft,
     DeadlineConfirmation,
-    DepartmentTerms,
-    DepartmentTermsRequest,
-    DocumentRef,
     Evidence,
     ExtensionApproval,
     FiguresConfirmation,
-    ForwardRequest,
     HandoffResponse,
     HandoffReturn,
     JoinCaseRequest,
-    LetterRequest,
     MassIncidentReport,
-    Notification,
-    OrderToPayRequest,
     PaymentRecord,
     PoliceDecisionRecord,
-    ReferralRequest,
-    ReferralSupplementRequest,
-    SanctionRequest,
     ServiceRecord,
     SupplementedInformation,
     VerificationResult,
     Withdrawal,
-    WithdrawReferralRequest,
     compensation_amount,
 )
 from services.contracts.lifecycle.names import (
@@ -153,6 +163,7 @@ __all__ = [
     "CLOSING_OUTCOMES",
     "COMPLAINT_WORKFLOW_TYPE",
     "HANDOFF_LETTERS",
+    "NEEDS_A_COMPLAINANT",
     "SA_CASE_ID",
     "SA_CLASSIFICATION",
     "SA_COMPLAINT_ID",
@@ -173,8 +184,10 @@ __all__ = [
     "CallbackConfig",
     "CallbackRecord",
     "CaseInput",
+    "CaseKind",
     "CaseMember",
     "CaseMergeRequest",
+    "CaseOrigin",
     "CaseProgress",
     "CaseStage",
     "CaseStatus",
@@ -259,4 +272,5 @@ __all__ = [
     "default_ladder",
     "handoff_letter",
     "parked_step",
+    "verification_refusal",
 ]

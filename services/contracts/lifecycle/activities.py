@@ -16,14 +16,13 @@ from typing import Any, TypeVar
 
 from temporalio import activity
 
-from services.contracts.lifecycle.messages import (
+from services.contracts.lifecycle.activity_messages import (
     AgencyNotice,
     CompensationRequest,
     DepartmentTerms,
     DepartmentTermsRequest,
     DocumentRef,
     ForwardRequest,
-    JoinCaseRequest,
     LetterRequest,
     Notification,
     OrderToPayRequest,
@@ -32,6 +31,7 @@ from services.contracts.lifecycle.messages import (
     SanctionRequest,
     WithdrawReferralRequest,
 )
+from services.contracts.lifecycle.messages import JoinCaseRequest
 from services.contracts.lifecycle.names import ActivityNames
 from services.contracts.lifecycle.status import Deadline, DeadlineRequest
 from services.contracts.process_reports import ProcessReport

@@ -51,6 +51,9 @@ class VerificationOutcome(StrEnum):
     WITHDRAWN = "withdrawn"
     ALREADY_PAID = "already_paid"
     FORWARDED = "forwarded"
+    # An early-warning case no complaint joined: the inspection found no wages owed (核查未发现欠薪); it closes
+    # as unfounded (services/contracts/lifecycle/case_origin.py).
+    NO_ARREARS_FOUND = "no_arrears_found"
 
 
 class Classification(StrEnum):
@@ -59,7 +62,7 @@ class Classification(StrEnum):
     WAGE_ARREARS = "wage_arrears"  # order to pay and, on refusal, escalation
     NON_WAGE_DISPUTE = "non_wage_dispute"  # handoff to the responsible department
     ARBITRATION = "arbitration"  # labour dispute: referred to arbitration
-    NO_VIOLATION = "no_violation"  # unfounded or already paid
+    NO_VIOLATION = "no_violation"  # unfounded, no arrears found, or already paid
     ADMINISTRATIVE = "administrative"  # duplicate, withdrawn, forwarded
 
 
@@ -73,6 +76,7 @@ CLASSIFICATION_OF: dict[VerificationOutcome, Classification] = {
     VerificationOutcome.DUPLICATE: Classification.ADMINISTRATIVE,
     VerificationOutcome.WITHDRAWN: Classification.ADMINISTRATIVE,
     VerificationOutcome.FORWARDED: Classification.ADMINISTRATIVE,
+    VerificationOutcome.NO_ARREARS_FOUND: Classification.NO_VIOLATION,
 }
 
 
@@ -99,6 +103,7 @@ CLOSING_OUTCOMES: dict[VerificationOutcome, ClosureReason] = {
     VerificationOutcome.WITHDRAWN: ClosureReason.WITHDRAWN,
     VerificationOutcome.ALREADY_PAID: ClosureReason.ALREADY_PAID,
     VerificationOutcome.FORWARDED: ClosureReason.FORWARDED,
+    VerificationOutcome.NO_ARREARS_FOUND: ClosureReason.UNFOUNDED,
 }
 
 

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from services.contracts.lifecycle._model import _Model
+from services.contracts.lifecycle.case_origin import CaseOrigin
 from services.contracts.lifecycle.configuration import CalendarConfig
 from services.contracts.lifecycle.enums import (
     AcceptanceDecisionKind,
@@ -201,3 +202,4 @@ class CaseStatus(_Model):
     parked: ParkedStep | None = Field(
         None, description="A step its service refused for good, waiting for an operator's retry (None: nothing parked)."
     )
+    origin: CaseOrigin | None = Field(None, description="An early-warning case's origin; None: opened by a complaint.")

@@ -18,10 +18,13 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from services.contracts.lifecycle import (
+    CASE_WORKFLOW_TYPE,
     COMPLAINT_WORKFLOW_TYPE,
     SEARCH_ATTRIBUTES,
     AcceptanceDecision,
     AcceptanceDecisionKind,
+    CaseInput,
+    CaseOrigin,
     CaseStatus,
     ComplaintInput,
     ComplaintStatus,
@@ -39,6 +42,9 @@ from workflows.worker import WORKFLOWS
 from .fakes import FakeServices, FakeSms
 
 T = TypeVar("T")
+
+# The employer of the early-warning cases the tests open: their project's general contractor.
+EARLY_WARNING_EMPLOYER = "E-91130400MA0A1B2C3X"
 
 _SA_TYPES = {
     "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
@@ -133,6 +139,26 @@ class Harness:
             task_queue=self.queue,
             result_type=ComplaintStatus,
         )
+
+    async def start_early_warning_case(
+        self, *, case_id: str | None = None, config: LifecycleConfig | None = None
+    ) -> str:
+        """A case opened on a project's early warning, as the cases worker starts it: its origin in the input and
+        no member complaint. Its id."""
+        case_id = case_id or self.new_id("EW")
+        case = CaseInput(
+            case_id=case_id,
+            county="130402",
+            employer_ref=EARLY_WARNING_EMPLOYER,
+            project_ref="P-R0123456789ABCDEF",
+            config=config or self.config(),
+            origin=CaseOrigin(project_id="PRJ-1", warning_ids=["WRN-1"], opened_at=await self.env.get_current_time()),
+        )
+        self.started.append(case_workflow_id(case_id))
+        await self.client.start_workflow(
+            CASE_WORKFLOW_TYPE, case, id=case_workflow_id(case_id), task_queue=self.queue, result_type=CaseStatus
+        )
+        return case_id
 
     def case(self, case_id: str) -> WorkflowHandle[Any, CaseStatus]:
         return self.client.get_workflow_handle(case_workflow_id(case_id), result_type=CaseStatus)

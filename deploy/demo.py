@@ -93,6 +93,7 @@ async def main_async() -> int:
             return str(answer.json()["access_token"])
 
         token, inspector_token = await token_of("clerk-130402"), await token_of("inspector-130402")
+        city_token = await token_of("city-office")
         client = await connect(CommonSettings())
         demo = Demo(client, http, token)
         seed = int(time.time()) % 10**6
@@ -113,7 +114,7 @@ async def main_async() -> int:
                 path("below threshold", demo.refused(seed + 2, workers=1, amount="3000", name="below threshold")),
                 path("handed off", demo.handed_off(seed + 3)),
                 path("left at each stage", demo.left_at_stages(seed + 4)),
-                path("payroll stops", demo.payroll_stops(seed + 5, inspector_token)),
+                path("payroll stops", demo.payroll_stops(seed + 5, inspector_token, city_token)),
                 return_exceptions=True,
             )
         )

@@ -19,8 +19,9 @@ from stdnum.cn import ric, uscc
 from temporalio.client import Client
 
 from deploy.demo_console import leave_a_case_at_each_stage
-from deploy.demo_projects import payroll_stops
+from deploy.demo_projects import ProjectReader, payroll_stops
 from deploy.demo_steps import DemoSteps, say
+from services.contracts.cases import early_warning_case_id
 from services.contracts.lifecycle import (
     Evidence,
     EvidenceKind,
@@ -75,17 +76,50 @@ class Demo(DemoSteps):
         self.left: dict[str, str] = {}
         self.project_id = ""  # the project whose payroll stopped
 
-    async def payroll_stops(self, seed: int, inspector_token: str) -> None:
+    async def payroll_stops(self, seed: int, inspector_token: str, city_token: str) -> None:
+        name = "payroll stops"
         project_id = await payroll_stops(
             self.client,
             self.http,
             inspector_token,
             seed,
-            say=functools.partial(say, "payroll stops"),
+            say=functools.partial(say, name),
             credit_code=credit_code,
             id_number=id_number,
         )
         self.project_id = project_id
+        inspector = ProjectReader(self.http, inspector_token)
+        # The warning opens the project's early-warning case in the cases service (its general contractor's, on
+        # the registered project) and starts the ladder of letters against the project in the referrals service.
+        case_id = early_warning_case_id(credit_code(seed + 71), project_id)
+        await self.wait_for(
+            name, f"early-warning case {case_id} opened", lambda: self.stage_is(case_id, "verification"), 120
+        )
+        await self.wait_for(
+            name,
+            "警示函 to the general contractor (the ladder against the project)",
+            inspector.first_letter(project_id),
+            300,
+        )
+        await self.verified(
+            case_id, VerificationOutcome.WAGE_ARREARS, confirmed_amount=Decimal("36000"), confirmed_workers=3
+        )
+        say(name, "inspector verified the warning: 3 workers owed 36000 yuan; order to pay issued")
+        await self.wait_for(name, "order waiting to be served", lambda: self.stage_is(case_id, "service"), 120)
+        await self.update_case(case_id, Updates.RECORD_SERVICE, self.served(ServiceMethod.IN_PERSON))
+        await self.wait_for(name, "deadline passed unpaid: refusal", lambda: self.stage_is(case_id, "refusal"), 900)
+        payout_id = await inspector.pay_from_the_deposit(case_id, project_id, amount="36000.00", workers=3)
+        say(name, f"inspector decided to pay the workers from the project's wage deposit ({payout_id})")
+        city = ProjectReader(self.http, city_token)
+        await city.approve_and_pay(payout_id)
+        say(name, "city office approved the payout; the bank paid the workers")
+        await self.wait_for(name, "payout paid, recorded on the case", inspector.case_payout_paid(case_id), 120)
+        await self.wait_for(name, "top-up of the deposit demanded", lambda: self._has_top_up_due(city, payout_id), 120)
+        say(name, f"the general contractor is to top the deposit up by {await city.top_up_due(payout_id)}")
+
+    @staticmethod
+    async def _has_top_up_due(reader: ProjectReader, payout_id: str) -> bool:
+        return await reader.top_up_due(payout_id) is not None
 
     async def resolved(self, seed: int) -> None:
         name = "resolved"

@@ -1,8 +1,11 @@
 """`make demo`'s project whose payroll stops (the monitoring service, docs/monitoring.md): a project under
 construction registered three months ago with its wage account and deposit, last month's real-name roster
 imported without a payroll from the bank, the month checked at once (the workflow's `check_now`, as an
-inspector would ask), and the early warning it raises read back from the warnings API. The project is left
-for the console's 在建项目 pages and the county's quarterly circular."""
+inspector would ask), and the early warning it raises read back from the warnings API. Then (`Demo.payroll_stops`,
+with `ProjectReader`) the warning's early-warning case, the first letter of the ladder against the project, the
+case verified and refused, and the workers paid from the project's wage deposit: the inspector's decision, the
+city office's approval, the bank's payout recorded on the case and the deposit's top-up demanded. The project is
+left for the console's 在建项目 pages and the county's quarterly circular."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import csv
 import io
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -23,6 +26,8 @@ from services.contracts.legal_time import legal_date
 from services.monitoring.monitoring_workflow import CHECK_NOW_SIGNAL, monitoring_workflow_id
 
 MONITORING = os.environ.get("ANXIN_MONITORING_URL", "http://127.0.0.1:8007")
+CASES = os.environ.get("ANXIN_CASES_URL", "http://127.0.0.1:8002")
+REFERRALS = os.environ.get("ANXIN_REFERRALS_URL", "http://127.0.0.1:8003")
 COUNTY = "130402"
 
 
@@ -107,3 +112,60 @@ async def payroll_stops(
             return project_id
         await asyncio.sleep(1)
     raise RuntimeError(f"no early warning for {project_id}'s missing payroll")
+
+
+class ProjectReader:
+    """The HTTP calls of the project's path after its warning, as one person (an inspector or the city office):
+    the ladder's letters (referrals), the payout from the deposit (cases, then monitoring)."""
+
+    def __init__(self, http: httpx.AsyncClient, token: str) -> None:
+        self.http = http
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def first_letter(self, project_id: str) -> Callable[[], Awaitable[bool]]:
+        async def issued() -> bool:
+            answer = await self.http.get(f"{REFERRALS}/v1/projects/{project_id}/letters", headers=self.headers)
+            answer.raise_for_status()
+            return any(letter["kind"] == "warning_letter" for letter in answer.json()["items"])
+
+        return issued
+
+    async def pay_from_the_deposit(self, case_id: str, project_id: str, *, amount: str, workers: int) -> str:
+        """The inspector's decision on the refused case: the workers paid from the project's wage deposit."""
+        decided = await self.http.post(
+            f"{CASES}/v1/cases/{case_id}/payouts",
+            json={"source": "deposit", "amount": amount, "workers_paid": workers, "project_id": project_id},
+            headers={**self.headers, "Idempotency-Key": f"demo-payout-{case_id}"},
+        )
+        decided.raise_for_status()
+        return str(decided.json()["payout"]["payout_id"])
+
+    async def approve_and_pay(self, payout_id: str) -> None:
+        """The city office's approval, then the bank's payout recorded (the same day, as the demo goes)."""
+        approved = await self.http.post(
+            f"{MONITORING}/v1/payouts/{payout_id}/decision",
+            json={"decision": "approve"},
+            headers={**self.headers, "Idempotency-Key": f"demo-approve-{payout_id}"},
+        )
+        approved.raise_for_status()
+        paid = await self.http.post(
+            f"{MONITORING}/v1/payouts/{payout_id}/payment",
+            json={"paid_on": legal_date(datetime.now(UTC)).isoformat()},
+            headers={**self.headers, "Idempotency-Key": f"demo-paid-{payout_id}"},
+        )
+        paid.raise_for_status()
+
+    def case_payout_paid(self, case_id: str) -> Callable[[], Awaitable[bool]]:
+        async def paid() -> bool:
+            answer = await self.http.get(f"{CASES}/v1/cases/{case_id}/payouts", headers=self.headers)
+            answer.raise_for_status()
+            return any(payout["stage"] == "paid" for payout in answer.json()["items"])
+
+        return paid
+
+    async def top_up_due(self, payout_id: str) -> str | None:
+        """When the general contractor must have topped the deposit up: set once the payout is recorded paid."""
+        answer = await self.http.get(f"{MONITORING}/v1/payouts/{payout_id}", headers=self.headers)
+        answer.raise_for_status()
+        due = answer.json().get("top_up_due")
+        return str(due) if due else None

@@ -20,32 +20,13 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.contracts.counties import HANDAN_COUNTIES
 from services.contracts.intake_events import Channel
 from services.contracts.owed_period import VIOLATION_LIMIT_YEARS
 
-# Handan's county-level divisions (县级行政区划代码): where complaints of the default deployment belong.
-# Configuration, not law: a deployment for another city passes its own list, and the functional zones
-# (经济技术开发区, 冀南新区) can be added to it with the codes the bureau uses for them.
-DEFAULT_COUNTIES: dict[str, str] = {
-    "130402": "邯山区",
-    "130403": "丛台区",
-    "130404": "复兴区",
-    "130406": "峰峰矿区",
-    "130407": "肥乡区",
-    "130408": "永年区",
-    "130423": "临漳县",
-    "130424": "成安县",
-    "130425": "大名县",
-    "130426": "涉县",
-    "130427": "磁县",
-    "130430": "邱县",
-    "130431": "鸡泽县",
-    "130432": "广平县",
-    "130433": "馆陶县",
-    "130434": "魏县",
-    "130435": "曲周县",
-    "130481": "武安市",
-}
+# The default deployment's counties (services/contracts/counties.py); a deployment for another city passes
+# its own list.
+DEFAULT_COUNTIES: dict[str, str] = dict(HANDAN_COUNTIES)
 
 MAX_AMOUNT = Decimal("10000000")  # ¥10 million: beyond any single complaint; catches typing slips
 MAX_WORKERS = 5000

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from services.common.errors import Invalid
+from services.contracts.counties import HANDAN_COUNTIES
 from services.contracts.monitoring_events import (
     Company,
     DepositForm,
@@ -27,27 +28,8 @@ from services.contracts.monitoring_events import (
     WageDeposit,
 )
 
-# The counties of Handan (行政区划代码 → name): a project is registered in one of them.
-COUNTIES: dict[str, str] = {
-    "130402": "邯山区",
-    "130403": "丛台区",
-    "130404": "复兴区",
-    "130406": "峰峰矿区",
-    "130407": "肥乡区",
-    "130408": "永年区",
-    "130423": "临漳县",
-    "130424": "成安县",
-    "130425": "大名县",
-    "130426": "涉县",
-    "130427": "磁县",
-    "130430": "邱县",
-    "130431": "鸡泽县",
-    "130432": "广平县",
-    "130433": "馆陶县",
-    "130434": "魏县",
-    "130435": "曲周县",
-    "130481": "武安市",
-}
+# The counties a project is registered in (services/contracts/counties.py).
+COUNTIES: dict[str, str] = dict(HANDAN_COUNTIES)
 
 # The industry departments a project answers to (行业主管部门), by the referrals service's department ids
 # (services/referrals/departments.toml): the handoffs and letters about a project go to that department.

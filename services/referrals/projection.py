@@ -17,6 +17,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from services.common.event_handlers import EventHandlers
+from services.contracts.case_warning_events import EarlyWarningCaseOpened
 from services.contracts.cases import case_refs
 from services.contracts.cases_events import (
     OrderIssued,
@@ -47,6 +48,7 @@ class CaseFactsProjection:
         self.handlers = EventHandlers(
             {
                 ComplaintSubmitted: self.complaint_submitted,
+                EarlyWarningCaseOpened: self.early_warning_case_opened,
                 VerificationRecorded: self.verification,
                 OrderIssued: self.order,
                 ServiceRecorded: self.service,
@@ -92,6 +94,29 @@ class CaseFactsProjection:
                 c.period_end,
                 c.evidence_count,
                 c.submitted_at,
+            ),
+        )
+
+    @staticmethod
+    def early_warning_case_opened(conn: Conn, event: EventEnvelope, opened: EarlyWarningCaseOpened) -> None:
+        # A case opened on a project's early warning has no complaint to learn it from: its facts (the general
+        # contractor, the registered project) come with its opening, so its handoffs and referrals find them.
+        conn.execute(
+            "INSERT INTO case_facts (case_id, county, employer_ref, employer_name, employer_credit_code, "
+            "project_ref, project_name, first_submitted_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (case_id) DO UPDATE SET "
+            "employer_credit_code = COALESCE(case_facts.employer_credit_code, EXCLUDED.employer_credit_code), "
+            "first_submitted_at = LEAST(case_facts.first_submitted_at, EXCLUDED.first_submitted_at), "
+            "updated_at = now()",
+            (
+                opened.case_id,
+                opened.county,
+                opened.employer_ref,
+                opened.employer_name,
+                opened.employer_credit_code,
+                opened.project_ref,
+                opened.project_name,
+                event.occurred_at,
             ),
         )
 

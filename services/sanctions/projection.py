@@ -20,6 +20,7 @@ import psycopg
 
 from services.common.department_directory import keep_department_directory
 from services.common.event_handlers import EventHandlers
+from services.contracts.case_warning_events import EarlyWarningCaseOpened
 from services.contracts.cases import case_refs
 from services.contracts.events import EventEnvelope, Topics
 from services.contracts.intake_events import ComplaintSubmitted
@@ -34,7 +35,8 @@ from services.contracts.referrals_events import (
 log = logging.getLogger(__name__)
 
 CONSUMER_NAME = "sanctions-facts"
-TOPICS = [Topics.INTAKE_COMPLAINTS, Topics.REFERRALS]
+# The cases topic for the cases opened on a project's early warning, which no complaint announces.
+TOPICS = [Topics.INTAKE_COMPLAINTS, Topics.REFERRALS, Topics.CASES]
 CRIMINAL_TARGETS = {ReferralKind.POLICE, ReferralKind.PROCURATORATE}
 
 Conn = psycopg.Connection[Any]
@@ -47,6 +49,7 @@ class SanctionsProjection:
         self.handlers = EventHandlers(
             {
                 ComplaintSubmitted: self.complaint_submitted,
+                EarlyWarningCaseOpened: self.early_warning_case_opened,
                 ReferralMade: self.referral_made,
                 ReferralDecided: self.referral_decided,
                 ReferralWithdrawn: self.referral_withdrawn,
@@ -93,6 +96,31 @@ class SanctionsProjection:
             "UPDATE listings SET employer_name = %s, credit_code = coalesce(credit_code, %s), updated_at = now() "
             "WHERE case_id = %s AND employer_name IS NULL",
             (c.employer_name, c.employer_credit_code, case_id),
+        )
+
+    @staticmethod
+    def early_warning_case_opened(conn: Conn, event: EventEnvelope, opened: EarlyWarningCaseOpened) -> None:
+        # A case opened on a project's early warning has no complaint: its employer (the general contractor) and
+        # project come with its opening; the amounts are the inspector's verified figures, not claims.
+        conn.execute(
+            "INSERT INTO case_facts (case_id, county, employer_ref, employer_name, employer_credit_code, project_name, "
+            "first_submitted_at) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (case_id) DO UPDATE SET "
+            "employer_credit_code = coalesce(case_facts.employer_credit_code, EXCLUDED.employer_credit_code), "
+            "updated_at = now()",
+            (
+                opened.case_id,
+                opened.county,
+                opened.employer_ref,
+                opened.employer_name,
+                opened.employer_credit_code,
+                opened.project_name,
+                event.occurred_at,
+            ),
+        )
+        conn.execute(
+            "UPDATE listings SET employer_name = %s, credit_code = coalesce(credit_code, %s), updated_at = now() "
+            "WHERE case_id = %s AND employer_name IS NULL",
+            (opened.employer_name, opened.employer_credit_code, opened.case_id),
         )
 
     @staticmethod

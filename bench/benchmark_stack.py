@@ -44,11 +44,16 @@ class BenchStack:
 
 
 async def clerk_token(stack: Stack) -> str:
-    client_secret = development_clients(stack.data_dir)["clerk-130402"]["client_secret"]
+    return await development_token(stack, "clerk-130402")
+
+
+async def development_token(stack: Stack, client_id: str) -> str:
+    """A token of one of the stack's development clients (deploy/secrets.py), from its token issuer."""
+    client_secret = development_clients(stack.data_dir)[client_id]["client_secret"]
     async with httpx.AsyncClient() as http:
         response = await http.post(
             f"{stack.processes['issuer-api'].url}/oauth/token",
-            auth=("clerk-130402", client_secret),
+            auth=(client_id, client_secret),
             data={"grant_type": "client_credentials"},
         )
     response.raise_for_status()

@@ -8,7 +8,12 @@ project's own code is what is measured, not the machine:
 - events: outbox → relay → Kafka → inbox consumer throughput, against raw kafka-python produce + consume;
 - end to end: complaints/s from POST to "workflow running", against raw `start_workflow` on the same server;
 - token flood: the workers' form page's p95 (the intake API's `GET /`) while 50 bad token requests a second hit
-  the token issuer's `/oauth/token`, against its p95 idle (the ratio should stay under 2: docs/security.md).
+  the token issuer's `/oauth/token`, against its p95 idle (the ratio should stay under 2: docs/security.md);
+- monitoring feeds: a month of payroll and attendance files for many projects imported through the monitoring
+  API (workers/s, files/s, the API's peak memory), against the same rows written with `COPY`
+  (bench/monitoring_feeds.py);
+- monitoring checks: every project's monitoring workflow checking the month at once, from the check instant
+  until all have checked, against as many minimal workflows running one activity (bench/monitoring_checks.py).
 
 A private stack is started under `.data/bench-stack/` (ports shifted by -4000, or by
 ANXIN_BENCH_PORT_OFFSET). Results print as a table and are written to `bench/results/latest.json`.
@@ -31,8 +36,11 @@ import time
 from dataclasses import asdict
 
 from bench import console_queue
-from bench.benchmark_stack import BENCH_PROCESSES, bench_stack
+from bench.benchmark_stack import BENCH_PROCESSES, BenchStack, bench_stack, development_token
 from bench.measures import RESULTS, Figure
+from bench.monitoring_checks import bench_monthly_checks
+from bench.monitoring_feeds import bench_feed_import
+from bench.monitoring_projects import MonitoredProjects, register_projects
 from bench.path_measures import bench_end_to_end, bench_events, bench_intake, bench_token_flood
 from deploy.launcher import PROFILES
 
@@ -43,11 +51,32 @@ def print_table(figures: list[Figure]) -> None:
         print(f"{f.name:<34}{f.anxin:>12.1f}{f.raw:>12.1f}{f.unit:>16}{f.ratio:>9.2f}  {f.note}")
 
 
+async def bench_monitoring(bench: BenchStack, args: argparse.Namespace) -> list[Figure]:
+    """The monitoring service's feeds import and monthly checks; the checks take the feeds' projects (their month
+    then has its feeds) when those are enough, else projects registered for them alone."""
+    figures: list[Figure] = []
+    token = await development_token(bench.stack, "city-office")
+    projects: MonitoredProjects | None = None
+    if args.feed_projects:
+        print("monitoring feeds…", flush=True)
+        projects = await register_projects(bench.stack, token, args.feed_projects)
+        figures += await bench_feed_import(bench.stack, token, projects, args.feed_workers, args.concurrency)
+    if args.check_projects:
+        print("monitoring checks…", flush=True)
+        if projects is None or len(projects.project_ids) < args.check_projects:
+            projects = await register_projects(bench.stack, token, args.check_projects)
+        checked = projects.first(args.check_projects)
+        figures += await bench_monthly_checks(bench.stack, bench.client, checked, args.concurrency)
+    return figures
+
+
 async def main_async(args: argparse.Namespace) -> list[Figure]:
     figures: list[Figure] = []
     processes = BENCH_PROCESSES + (
         [p for p in console_queue.PROCESSES if p not in BENCH_PROCESSES] if args.queue_cases else []
     )
+    # The monitoring relay and worker are started by the checks, after the feeds are in.
+    processes += ["monitoring-api"] if args.feed_projects or args.check_projects else []
     async with bench_stack(profile=args.profile, processes=processes) as bench:
         # A count of 0 skips its measure (`--requests 0 --events 0 --e2e 0`: the token flood alone).
         if args.requests:
@@ -77,6 +106,7 @@ async def main_async(args: argparse.Namespace) -> list[Figure]:
         if args.flood_rate > 0:
             print("token flood…", flush=True)
             figures += await asyncio.to_thread(bench_token_flood, bench.stack, args.flood_rate, args.flood_seconds)
+        figures += await bench_monitoring(bench, args)
     return figures
 
 
@@ -94,6 +124,14 @@ def main() -> None:
         "--queue-cases", type=int, default=10000, help="open cases in one county for the console's queue page (0: skip)"
     )
     parser.add_argument("--queue-repeat", type=int, default=200)
+    # docs/performance.md has the figures of 2,000 projects, 200,000 workers and 2,000 checks.
+    parser.add_argument(
+        "--feed-projects", type=int, default=200, help="projects whose month of feeds is imported (0: skip)"
+    )
+    parser.add_argument("--feed-workers", type=int, default=20000, help="workers over those projects' feeds")
+    parser.add_argument(
+        "--check-projects", type=int, default=200, help="projects whose monitoring workflows check a month (0: skip)"
+    )
     parser.add_argument(
         "--profile",
         choices=PROFILES,

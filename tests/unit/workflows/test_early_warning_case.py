@@ -26,7 +26,7 @@ from services.contracts.lifecycle import (
 )
 
 from .harness import EARLY_WARNING_EMPLOYER, Harness, refused
-from .test_case import case_in, payment
+from .test_case import _order_issued, case_in, payment
 
 
 def verification(outcome: VerificationOutcome, **figures: object) -> VerificationResult:
@@ -84,6 +84,8 @@ async def test_verified_with_arrears_the_contractor_is_ordered_to_pay_the_inspec
         Decimal(48000),
         12,
     )
+    # The fake service has the order before the workflow has its answer: serve it once the workflow knows it.
+    await h.eventually(lambda: _order_issued(h, case_id))
     await h.update(
         handle,
         Updates.RECORD_SERVICE,

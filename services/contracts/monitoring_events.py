@@ -202,3 +202,12 @@ class MonitoringEvents:
     ATTENDANCE_RECEIVED = AttendanceReceived.TYPE
     WARNING_RAISED = ProjectWarningRaised.TYPE
     WARNING_RESOLVED = ProjectWarningResolved.TYPE
+
+
+# Every family of this topic's events is registered with this module (`services/contracts/events.py` registers a
+# class when it is defined): a consumer of the topic that imports only this module — the referrals service's
+# ladder against projects, the cases service's register — knows every event on it (the payouts' and funds' too)
+# and sets none aside as unknown. Imported last, as the family extends the classes above.
+from services.contracts import guarantee_funds  # noqa: E402
+
+FAMILIES = (guarantee_funds,)

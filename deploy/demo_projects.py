@@ -48,7 +48,7 @@ def _project(seed: int, credit_code: Callable[[int], str], today: date) -> dict[
         "planned_end_date": start.replace(year=start.year + 2).isoformat(),
         "department": "housing",
         "wage_account": {"bank": "中国建设银行邯郸分行", "opened_on": (start - timedelta(days=10)).isoformat()},
-        "deposit": {"amount": "200000.00", "form": "bank_guarantee", "status": "lodged"},
+        "deposit": {"amount": "400000.00", "form": "bank_guarantee", "status": "lodged"},
     }
 
 

@@ -47,9 +47,11 @@ Fact = str | int | bool | None
 class CheckRules:
     """The checks' settings (services/monitoring/settings.py reads them)."""
 
-    # The deposit required, as a share of the contract value (工程建设领域农民工工资保证金规定 第十一条: not
-    # below 1% and not above 3% of the contract value, as the province sets; 1% by default).
-    deposit_ratio: Decimal = Decimal("0.01")
+    # The deposit required, as a share of the contract value (工程建设领域农民工工资保证金规定 第十一条: 1% to 3%,
+    # as the province sets; Hebei's measures, 冀人社规〔2022〕3号, set 2%) ...
+    deposit_ratio: Decimal = Decimal("0.02")
+    # ... and at most this many yuan per project (Hebei: 5 million; None: no cap).
+    deposit_cap: Decimal | None = Decimal("5000000.00")
     # A warning climbs one level each time its check has failed this many further months in a row.
     months_per_level: int = 1
     # The levels in the order a warning climbs them.
@@ -65,7 +67,8 @@ class Failure:
 
 
 def required_deposit(contract_value: Decimal, rules: CheckRules) -> Decimal:
-    return (contract_value * rules.deposit_ratio).quantize(CENT, ROUND_HALF_UP)
+    required = (contract_value * rules.deposit_ratio).quantize(CENT, ROUND_HALF_UP)
+    return required if rules.deposit_cap is None else min(required, rules.deposit_cap)
 
 
 def check_month(project: ProjectFacts, summary: MonthSummary, rules: CheckRules) -> dict[WarningCheck, Failure | None]:
@@ -134,15 +137,15 @@ def _deposit(project: ProjectFacts, rules: CheckRules) -> Failure | None:
         return None
     if deposit is not None and deposit.status in DEPOSIT_IN_PLACE and deposit.amount >= required:
         return None
-    return Failure(
-        WarningCheck.DEPOSIT,
-        {
-            "status": deposit.status.value if deposit else None,
-            "amount": str(deposit.amount) if deposit else None,
-            "required": str(required),
-            "ratio": str(rules.deposit_ratio),
-        },
-    )
+    facts: dict[str, Fact] = {
+        "status": deposit.status.value if deposit else None,
+        "amount": str(deposit.amount) if deposit else None,
+        "required": str(required),
+        "ratio": str(rules.deposit_ratio),
+    }
+    if rules.deposit_cap is not None and required == rules.deposit_cap:
+        facts["cap"] = str(rules.deposit_cap)  # the ratio alone would ask more: say why it does not
+    return Failure(WarningCheck.DEPOSIT, facts)
 
 
 def _wage_account(project: ProjectFacts, month: date) -> Failure | None:

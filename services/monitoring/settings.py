@@ -21,8 +21,9 @@ class MonitoringSettings(ServiceSettings):
     # working day of the month after it, by when its payroll is due.
     check_working_day: int = Field(5, alias="ANXIN_MONITORING_CHECK_WORKING_DAY", ge=1, le=20)
     # The wage deposit required, as a share of the contract value (工资保证金规定 第十一条: 1% to 3%, as the
-    # province sets).
-    deposit_ratio: Decimal = Field(Decimal("0.01"), alias="ANXIN_MONITORING_DEPOSIT_RATIO", gt=0, le=1)
+    # province sets; Hebei's 冀人社规〔2022〕3号: 2%, at most 5 million yuan a project; 0: no cap).
+    deposit_ratio: Decimal = Field(Decimal("0.02"), alias="ANXIN_MONITORING_DEPOSIT_RATIO", gt=0, le=1)
+    deposit_cap: Decimal = Field(Decimal("5000000"), alias="ANXIN_MONITORING_DEPOSIT_CAP", ge=0)
     # A warning climbs one level (yellow, orange, red) each time its check fails this many further months in a row.
     months_per_level: int = Field(1, alias="ANXIN_MONITORING_MONTHS_PER_LEVEL", ge=1, le=12)
     # Days a project's monitoring stays after its planned end, re-checking months whose feeds come late.
@@ -32,10 +33,9 @@ class MonitoringSettings(ServiceSettings):
 
     # Paying workers from the deposit or the emergency fund (docs/monitoring.md, "Paying workers from the deposit
     # or the emergency fund"): the bank pays the workers within these working days of the approval (工资保证金规定:
-    # within 5 working days of the notice; the article is to be confirmed) ...
+    # within 5 working days of the payment notice) ...
     payout_working_days: int = Field(5, alias="ANXIN_MONITORING_PAYOUT_WORKING_DAYS", ge=1, le=60)
-    # ... the general contractor tops the deposit up within these working days of the payout (the same measures set
-    # the period; its article and figure are to be confirmed) ...
+    # ... the general contractor tops the deposit up within these working days of its use (the same measures: 10) ...
     top_up_working_days: int = Field(10, alias="ANXIN_MONITORING_TOP_UP_WORKING_DAYS", ge=1, le=120)
     # ... and is reminded every these working days once it is overdue (the bureau's practice, not a statute's);
     top_up_reminder_working_days: int = Field(5, alias="ANXIN_MONITORING_TOP_UP_REMINDER_WORKING_DAYS", ge=1, le=60)
@@ -43,7 +43,11 @@ class MonitoringSettings(ServiceSettings):
     recovery_reminder_months: int = Field(1, alias="ANXIN_MONITORING_RECOVERY_REMINDER_MONTHS", ge=1, le=12)
 
     def check_rules(self) -> CheckRules:
-        return CheckRules(deposit_ratio=self.deposit_ratio, months_per_level=self.months_per_level)
+        return CheckRules(
+            deposit_ratio=self.deposit_ratio,
+            deposit_cap=self.deposit_cap or None,
+            months_per_level=self.months_per_level,
+        )
 
     def payout_timing(self) -> PayoutTiming:
         return PayoutTiming(

@@ -47,6 +47,16 @@ SYSTEM_TEXT: dict[WarningCheck, str] = {
     WarningCheck.DEPOSIT: "工资保证金制度",
     WarningCheck.WAGE_ACCOUNT: "农民工工资专用账户制度",
 }
+# The articles of 《保障农民工工资支付条例》 the check's failure falls short of, as the warning letter cites them
+# (docs/monitoring.md, "The checks"): 第二十六条 the dedicated account, 第二十八条 real-name registration, 第三十一条
+# payment by the general contractor through the account, 第三十二条 the wage deposit, 第三条 pay on time and in full.
+ARTICLES_TEXT: dict[WarningCheck, str] = {
+    WarningCheck.PAYROLL_RECEIVED: "第二十六条、第三十一条",
+    WarningCheck.ROSTER_PAID: "第二十八条、第三十一条",
+    WarningCheck.PAY_IN_LINE: "第三条",
+    WarningCheck.DEPOSIT: "第三十二条",
+    WarningCheck.WAGE_ACCOUNT: "第二十六条",
+}
 LEVEL_TEXT: dict[WarningLevel, str] = {
     WarningLevel.YELLOW: "黄色预警",
     WarningLevel.ORANGE: "橙色预警",

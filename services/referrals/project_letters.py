@@ -27,6 +27,7 @@ from services.referrals.command_base import PRODUCER, CommandBase
 from services.referrals.letters import compose, render_pdf, sha256
 from services.referrals.project_ladder import IssueProjectLetterRequest, RecomputeProjectLadderRequest
 from services.referrals.project_letter_rules import (
+    ARTICLES_TEXT,
     CHECK_TEXT,
     DEPARTMENT,
     GENERAL_CONTRACTOR,
@@ -213,6 +214,7 @@ class ProjectLetters(CommandBase):
             "department_name": department.name if department else project["department"],
             "check_text": CHECK_TEXT[check],
             "system_text": SYSTEM_TEXT[check],
+            "articles_text": ARTICLES_TEXT[check],
             "months_text": months_text(w["month"] for w in warnings),
             "level_text": LEVEL_TEXT[highest_level(w["level"] for w in warnings)],
             "previous_text": previous_text(previous),

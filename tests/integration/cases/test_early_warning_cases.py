@@ -124,7 +124,7 @@ def test_a_warning_opens_a_case_that_a_complaint_at_the_projects_site_joins(
     a = agencies
     project_id, contractor, site = register_project(monitoring, a)
     received_before = statistics(a)["clues_received"]
-    # The deposit (¥300,000 of a ¥58m contract) is below 1%, and the payroll missing: two warnings at once.
+    # The deposit (¥300,000 of a ¥58m contract) is below 2%, and the payroll missing: two warnings at once.
     check_last_month_without_payroll(monitoring, a, project_id)
     case = early_warning_case(
         a,
@@ -224,9 +224,9 @@ def test_a_resolved_warning_is_recorded_and_the_inspector_closes_the_case_findin
     agencies: Agencies, monitoring: httpx.Client
 ) -> None:
     a = agencies
-    # A deposit of 1% of the contract value: only the missing payroll is warned of.
+    # A deposit of 2% of the contract value: only the missing payroll is warned of.
     project_id, contractor, _ = register_project(
-        monitoring, a, deposit={"amount": "580000.00", "form": "bank_guarantee", "status": "lodged"}
+        monitoring, a, deposit={"amount": "1160000.00", "form": "bank_guarantee", "status": "lodged"}
     )
     zhang, li = check_last_month_without_payroll(monitoring, a, project_id)
     case = early_warning_case(

@@ -1,6 +1,6 @@
 """The monthly checks on the real stack: the monitoring API, relay and worker, Temporal, PostgreSQL, Kafka.
 
-A county inspector registers a project begun months ago (its deposit below 1% of the contract value); the
+A county inspector registers a project begun months ago (its deposit below 2% of the contract value, Hebei's share); the
 worker starts its monitoring workflow from the `project.registered` event. Last month's roster is imported
 without a payroll and the month is checked at once (`check_now`, the hook an inspector or a test sends): a
 missing-payroll warning and a deposit warning appear in `GET /v1/warnings` and their events on Kafka, with
@@ -114,8 +114,8 @@ def test_a_missing_payroll_raises_a_warning_that_the_late_payroll_resolves(
     assert by_check["deposit"]["facts"] == {
         "status": "lodged",
         "amount": "300000.00",
-        "required": "580000.00",
-        "ratio": "0.01",
+        "required": "1160000.00",
+        "ratio": "0.02",
     }
     # The project's own list, and another county's inspector who sees nothing of it.
     mine = inspector.get(f"/v1/projects/{project_id}/warnings").json()

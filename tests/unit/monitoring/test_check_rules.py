@@ -49,7 +49,7 @@ def project(**changes: object) -> ProjectFacts:
         "planned_end_date": date(2027, 6, 30),
         "department": "housing",
         "wage_account": WageAccount(bank="工商银行邯郸分行", opened_on=date(2026, 2, 20)),
-        "deposit": WageDeposit(amount=Decimal("100000.00"), form=DepositForm.CASH, status=DepositStatus.LODGED),
+        "deposit": WageDeposit(amount=Decimal("200000.00"), form=DepositForm.CASH, status=DepositStatus.LODGED),
         "version": 1,
     }
     return ProjectFacts.model_validate({**facts, **changes})
@@ -108,18 +108,38 @@ def test_pay_below_the_days_worked_is_a_warning_with_the_shortfall() -> None:
 
 
 def test_the_deposit_must_be_lodged_and_not_below_the_share_of_the_contract_value() -> None:
-    assert required_deposit(Decimal("10000000.00"), RULES) == Decimal("100000.00")
-    below = WageDeposit(amount=Decimal("99999.99"), form=DepositForm.CASH, status=DepositStatus.LODGED)
+    # Hebei's share, 2% of the contract value, by default.
+    assert required_deposit(Decimal("10000000.00"), RULES) == Decimal("200000.00")
+    below = WageDeposit(amount=Decimal("199999.99"), form=DepositForm.CASH, status=DepositStatus.LODGED)
     assert failed(project(deposit=below), ROSTER, PAID) == {
-        WarningCheck.DEPOSIT: {"status": "lodged", "amount": "99999.99", "required": "100000.00", "ratio": "0.01"}
+        WarningCheck.DEPOSIT: {"status": "lodged", "amount": "199999.99", "required": "200000.00", "ratio": "0.02"}
     }
-    drawn = WageDeposit(amount=Decimal("100000.00"), form=DepositForm.CASH, status=DepositStatus.DRAWN)
+    enough = WageDeposit(amount=Decimal("200000.00"), form=DepositForm.BANK_GUARANTEE, status=DepositStatus.LODGED)
+    assert failed(project(deposit=enough), ROSTER, PAID) == {}
+    drawn = WageDeposit(amount=Decimal("200000.00"), form=DepositForm.CASH, status=DepositStatus.DRAWN)
     assert set(failed(project(deposit=drawn), ROSTER, PAID)) == {WarningCheck.DEPOSIT}
     assert failed(project(deposit=None), ROSTER, PAID)[WarningCheck.DEPOSIT]["status"] is None
     exempt = WageDeposit(amount=Decimal("0"), form=DepositForm.CASH, status=DepositStatus.EXEMPT)
     assert failed(project(deposit=exempt), ROSTER, PAID) == {}
-    # A higher ratio set for the province makes the same deposit too small.
-    assert set(failed(project(), ROSTER, PAID, CheckRules(deposit_ratio=Decimal("0.02")))) == {WarningCheck.DEPOSIT}
+    # The project's 2% deposit is enough where the province sets 1%, and too small where it sets 3%.
+    assert failed(project(), ROSTER, PAID, CheckRules(deposit_ratio=Decimal("0.01"))) == {}
+    assert set(failed(project(), ROSTER, PAID, CheckRules(deposit_ratio=Decimal("0.03")))) == {WarningCheck.DEPOSIT}
+
+
+def test_the_deposit_required_stops_at_the_cap() -> None:
+    # 2% of ¥400m is ¥8m; Hebei asks at most ¥5m of one project.
+    assert required_deposit(Decimal("400000000.00"), RULES) == Decimal("5000000.00")
+    assert required_deposit(Decimal("400000000.00"), CheckRules(deposit_cap=None)) == Decimal("8000000.00")
+    big = project(contract_value=Decimal("400000000.00"))
+    assert failed(big, ROSTER, PAID)[WarningCheck.DEPOSIT] == {
+        "status": "lodged",
+        "amount": "200000.00",
+        "required": "5000000.00",
+        "ratio": "0.02",
+        "cap": "5000000.00",
+    }
+    capped = WageDeposit(amount=Decimal("5000000.00"), form=DepositForm.BANK_GUARANTEE, status=DepositStatus.LODGED)
+    assert failed(project(contract_value=Decimal("400000000.00"), deposit=capped), ROSTER, PAID) == {}
 
 
 def test_the_wage_account_must_be_opened_by_the_start_of_work() -> None:

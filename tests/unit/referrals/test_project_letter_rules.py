@@ -18,6 +18,7 @@ from services.contracts.referrals_events import LetterKind, ProjectLetterRecipie
 from services.referrals.departments import DepartmentsConfigError, load_departments
 from services.referrals.letters import compose, render_pdf
 from services.referrals.project_letter_rules import (
+    ARTICLES_TEXT,
     PROJECT_LETTER_KINDS,
     highest_level,
     may_see_project,
@@ -148,6 +149,7 @@ FACTS = {
     "department_name": "邯郸市住房和城乡建设局",
     "check_text": "未按月通过农民工工资专用账户发放工资（监控平台未收到当月工资发放明细）",
     "system_text": "农民工工资专用账户和总包代发制度",
+    "articles_text": "第二十六条、第三十一条",
     "months_text": "2026年10月",
     "level_text": "黄色预警",
     "previous_text": "我办已先后发出警示函（邯欠薪办警〔2026〕1号，2026年11月6日），",
@@ -190,3 +192,25 @@ def test_a_missing_fact_is_an_error_not_a_blank() -> None:
             rows=[],
             template_name=template_name(LetterKind.WARNING_LETTER),
         )
+
+
+def test_the_warning_letter_cites_the_articles_its_check_falls_short_of_and_the_handoff_the_departments_duty() -> None:
+    assert set(ARTICLES_TEXT) == set(WarningCheck)
+
+    def text_of(kind: LetterKind, **changes: str) -> str:
+        content = compose(
+            kind,
+            facts={**FACTS, **changes},
+            issuer="办",
+            document_number="测〔2026〕1号",
+            addressee="某单位",
+            issued_at=datetime(2026, 11, 13, tzinfo=UTC),
+            rows=[],
+            template_name=template_name(kind),
+        )
+        return " ".join([content.title, *content.paragraphs])
+
+    deposit = text_of(LetterKind.WARNING_LETTER, articles_text=ARTICLES_TEXT[WarningCheck.DEPOSIT])
+    assert "《保障农民工工资支付条例》第三十二条的规定" in deposit
+    # 第七条: the industry departments' supervision; 第三十九条: their checks of the guarantee system.
+    assert "第七条和第三十九条" in text_of(LetterKind.HANDOFF)

@@ -138,11 +138,11 @@ def test_an_open_warning_climbs_the_ladder_until_the_late_payroll_stops_it(
     other_county, transport, police = (
         clients("referrals-api", who) for who in ("inspector-130402", "dept-transport", "police")
     )
-    # A deposit at 1% of the contract value and an account opened before the start: only the payroll is missing.
+    # A deposit at 2% of the contract value and an account opened before the start: only the payroll is missing.
     body = project(
         f"HD-{uuid.uuid4().hex[:8].upper()}-L",
         name="丛台区安薪警示项目",
-        deposit={"amount": "600000.00", "form": "bank_guarantee", "status": "lodged"},
+        deposit={"amount": "1160000.00", "form": "bank_guarantee", "status": "lodged"},
     )
     registered = monitoring.post("/v1/projects", json=body)
     assert registered.status_code == 201, registered.text

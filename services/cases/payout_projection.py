@@ -3,8 +3,9 @@
 
 - the monitoring service's payout events, keyed by the case (services/contracts/guarantee_funds.py): the row of
   each payout kept current — requested, approved, refused, paid (amount, workers, date), what the general
-  contractor or the employer still owes back, settled — and a timeline line for the steps the case's own
-  events do not tell (requested by the service, overdue, the top-ups and the recoveries);
+  contractor or the employer still owes back, settled, or written off by the city office (the advance never to
+  be repaid: nothing owed back any more) — and a timeline line for the steps the case's own events do not tell
+  (requested by the service, overdue, the top-ups, the recoveries and a write-off);
 - the cases service's own payout events (services/contracts/case_payout_events.py): the inspector's decision,
   with the process right after it, and each outcome as the case recorded it.
 
@@ -23,6 +24,7 @@ from services.contracts.guarantee_funds import (
     DepositToppedUp,
     DepositTopUpDemanded,
     DepositTopUpReminded,
+    FundAdvanceWrittenOff,
     FundRecoveryRecorded,
     FundRecoveryReminded,
     PayoutApproved,
@@ -31,8 +33,14 @@ from services.contracts.guarantee_funds import (
     PayoutRefused,
     PayoutRequested,
     PayoutSource,
+    WriteOffBasis,
 )
 
+WRITE_OFF_BASIS_TEXT = {
+    WriteOffBasis.EMPLOYER_DEREGISTERED: "用人单位已注销",
+    WriteOffBasis.BANKRUPTCY_CLOSED: "破产程序终结",
+    WriteOffBasis.ENFORCEMENT_TERMINATED: "终结执行",
+}
 SOURCE_TEXT = {PayoutSource.DEPOSIT.value: "工资保证金", PayoutSource.EMERGENCY_FUND.value: "应急周转金"}
 OUTCOME_TEXT = {"approved": "批准", "refused": "不批准"}
 
@@ -43,6 +51,7 @@ PayoutStep = (
     | DepositToppedUp
     | FundRecoveryRecorded
     | FundRecoveryReminded
+    | FundAdvanceWrittenOff
 )
 
 
@@ -130,6 +139,7 @@ class PayoutRecords(LedgerRecords):
         source = SOURCE_TEXT[step.source.value]
         owed: Decimal | None = None
         settled = False
+        ends_as = "settled"
         match step:
             case PayoutOverdue():
                 text = f"{source}支付逾期：银行应于 {step.pay_by} 前向劳动者支付（{step.payout_id}）"
@@ -148,11 +158,17 @@ class PayoutRecords(LedgerRecords):
             case FundRecoveryRecorded():
                 text = f"用人单位归还应急周转金垫付款 {step.amount} 元，尚欠 {step.outstanding} 元"
                 owed, settled = step.outstanding, step.repaid
+            case FundAdvanceWrittenOff():
+                text = (
+                    f"市根治欠薪办核销应急周转金垫付款 {step.amount} 元（{WRITE_OFF_BASIS_TEXT[step.basis]}；"
+                    f"已收回 {step.recovered} 元），不再向用人单位追偿"
+                )
+                owed, settled, ends_as = Decimal("0.00"), True, "written_off"
         if owed is not None:
             conn.execute(
-                "UPDATE case_payouts SET owed_back = %s, stage = CASE WHEN %s THEN 'settled' ELSE stage END, "
+                "UPDATE case_payouts SET owed_back = %s, stage = CASE WHEN %s THEN %s::text ELSE stage END, "
                 "updated_at = %s WHERE payout_id = %s",
-                (owed, settled, event.occurred_at, step.payout_id),
+                (owed, settled, ends_as, event.occurred_at, step.payout_id),
             )
         self.timeline(conn, case_id, event, text, detail={"payout_id": step.payout_id})
 

@@ -72,6 +72,7 @@ from services.contracts.guarantee_funds import (
     DepositToppedUp,
     DepositTopUpDemanded,
     DepositTopUpReminded,
+    FundAdvanceWrittenOff,
     FundRecoveryRecorded,
     FundRecoveryReminded,
     PayoutApproved,
@@ -165,6 +166,7 @@ class LedgerProjection(LifecycleRequests, ReportsAndRegrouping, EarlyWarnings, P
                         DepositToppedUp,
                         FundRecoveryReminded,
                         FundRecoveryRecorded,
+                        FundAdvanceWrittenOff,
                     )
                 },
             },

@@ -21,9 +21,10 @@ learns of it through what this module names:
   `payout:<case id>:<n>`, the case's n-th payout; the case id is the ledger's, no person is in it.
 - **Its events** below, on `Topics.MONITORING`, keyed by the case id, so one case's payouts stay in order; the
   county fund's reserve (`fund.reserve_set`) is keyed `fund:<county>`. `payout.paid` is the one that records
-  the payment against the case (workers paid, amount, the date the bank paid). Amounts, dates, ids and
-  companies only: no worker is in a payout, not even by keyed reference; a refusal's reason is an agency's
-  free text and stays in the monitoring service (`AgencyText`).
+  the payment against the case (workers paid, amount, the date the bank paid); `fund.advance_written_off` ends an
+  advance the employer will never repay. Amounts, dates, ids and companies only: no worker is in a payout, not
+  even by keyed reference; a refusal's or a write-off's reason is an agency's free text and stays in the
+  monitoring service.
 
 Pure: pydantic and the events modules, nothing done on import.
 """
@@ -74,6 +75,15 @@ class PayoutStage(StrEnum):
     APPROVED = "approved"  # the deposit drawn or the advance made; the bank to pay the workers
     PAID = "paid"  # the bank paid the workers; the deposit's top-up or the advance's recovery outstanding
     SETTLED = "settled"  # topped up in full, or the advance repaid (ends)
+    WRITTEN_OFF = "written_off"  # what was left of the advance written off by the city office: a loss (ends)
+
+
+class WriteOffBasis(StrEnum):
+    """Why an advance of the emergency fund can no longer be recovered from the employer (核销的依据)."""
+
+    EMPLOYER_DEREGISTERED = "employer_deregistered"  # 用人单位已注销: no one left to owe it
+    BANKRUPTCY_CLOSED = "bankruptcy_closed"  # 破产程序终结: the bankruptcy closed without paying it
+    ENFORCEMENT_TERMINATED = "enforcement_terminated"  # 终结执行: the court ended enforcement, nothing to seize
 
 
 class _Model(BaseModel):
@@ -247,6 +257,20 @@ class FundRecoveryReminded(_PayoutEvent):
     reminder: int = Field(description="1 for the first month, one more each month.")
 
 
+class FundAdvanceWrittenOff(_PayoutEvent):
+    """The city office wrote off what was left of an advance of the emergency fund (核销): the employer will never
+    repay it, the fund bears the loss and the payout ends. The reason is the city office's free text and stays in
+    the monitoring service (`GET /v1/payouts/{id}`); `basis` says on what ground."""
+
+    TYPE: ClassVar[str] = "fund.advance_written_off"
+    VERSION: ClassVar[int] = 1
+    amount: Decimal = Field(description="Yuan written off: what was outstanding on the advance.")
+    recovered: Decimal = Field(description="Yuan of the advance recovered from the employer before the write-off.")
+    basis: WriteOffBasis
+    written_off_on: date
+    written_off_by: str
+
+
 class FundReserveSet(GuaranteeFundEvent):
     """The city office set a county's emergency-fund reserve (subject `fund:<county>`)."""
 
@@ -256,7 +280,7 @@ class FundReserveSet(GuaranteeFundEvent):
     reserve: Decimal
     previous: Decimal | None = Field(description="None: the county had no reserve set.")
     outstanding: Decimal = Field(description="Advances not recovered yet.")
-    available: Decimal = Field(description="reserve − outstanding.")
+    available: Decimal = Field(description="reserve − outstanding − written off.")
     set_by: str
 
 
@@ -273,6 +297,7 @@ class GuaranteeFundEvents:
     TOPPED_UP = DepositToppedUp.TYPE
     RECOVERY_RECORDED = FundRecoveryRecorded.TYPE
     RECOVERY_REMINDED = FundRecoveryReminded.TYPE
+    ADVANCE_WRITTEN_OFF = FundAdvanceWrittenOff.TYPE
     RESERVE_SET = FundReserveSet.TYPE
 
 

@@ -1,11 +1,12 @@
 """The payouts and funds as the agencies reach them (`payout_api.py`): the payouts listed and read, the city
-office's decision and the payout's records (the bank's payout, the deposit's top-ups, the advance's recoveries)
-sent to the payout's workflow as Temporal Updates, and the county funds' balances and reserves.
+office's decision and the payout's records (the bank's payout, the deposit's top-ups, the advance's recoveries,
+the city office's write-off of an advance never to be repaid) sent to the payout's workflow as Temporal Updates,
+and the county funds' balances and reserves.
 
 An Update's validator answers at once: refused (409) with the reason, or carried out, the service having written
 the step with its event and audit row before the answer. Scope: as the register's — a county's inspectors and
-bureau head see and record their county's payouts, the city office all; the city office alone decides a payout
-and sets a reserve. A payout out of the caller's scope is answered as one that does not exist.
+bureau head see and record their county's payouts, the city office all; the city office alone decides a payout,
+writes an advance off and sets a reserve. A payout out of the caller's scope is answered as one that does not exist.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from services.common import audit
 from services.common.auth import Principal, Role
 from services.common.errors import Forbidden, Invalid, NotFound, Refused
 from services.common.process_gateway import ProcessGateway, Wording
-from services.contracts.guarantee_funds import FundReserveSet, fund_subject
+from services.contracts.guarantee_funds import FundReserveSet, WriteOffBasis, fund_subject
 from services.monitoring import payout_store, store
 from services.monitoring.domain import COUNTIES
 from services.monitoring.guarantee_rules import FundBalance, reserve_refusal
@@ -34,11 +35,13 @@ from services.monitoring.payout_messages import (
     RECORD_RECOVERY_UPDATE,
     RECORD_TOP_UP_UPDATE,
     STATUS_QUERY,
+    WRITE_OFF_UPDATE,
     Actor,
     PaidRecord,
     PayoutDecision,
     PayoutStatus,
     SettlementRecord,
+    WriteOffRecord,
 )
 
 WORDING = Wording(
@@ -46,7 +49,7 @@ WORDING = Wording(
     late=("The payout's process did not answer in time", "{workflow_id} did not answer within {seconds}s; try again"),
     finished=(
         "The payout's process has finished",
-        "{workflow_id} has finished (refused or settled): nothing more to record",
+        "{workflow_id} has finished (refused, settled or written off): nothing more to record",
     ),
 )
 
@@ -57,8 +60,9 @@ def _amount(value: Any) -> str | None:
 
 def view(row: Mapping[str, Any], movements: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """A payout as the API answers it."""
-    settled = Decimal(row["settled"])
-    outstanding = Decimal(row["amount"]) - settled if row["stage"] in ("approved", "paid", "settled") else Decimal(0)
+    settled, written_off = Decimal(row["settled"]), Decimal(row["written_off"])
+    owing = row["stage"] in ("approved", "paid", "settled", "written_off")
+    outstanding = Decimal(row["amount"]) - settled - written_off if owing else Decimal(0)
     answer = {
         "payout_id": row["payout_id"],
         "case_id": row["case_id"],
@@ -82,6 +86,10 @@ def view(row: Mapping[str, Any], movements: list[dict[str, Any]] | None = None) 
         "top_up_due": row["top_up_due"].isoformat() if row["top_up_due"] else None,
         "settled": _amount(settled),
         "outstanding": _amount(outstanding),
+        "written_off": _amount(written_off),
+        "write_off_basis": row["write_off_basis"],
+        "write_off_reason": row["write_off_reason"],
+        "written_off_at": row["written_off_at"].isoformat() if row["written_off_at"] else None,
         "reminders": row["reminders"],
         "settled_at": row["settled_at"].isoformat() if row["settled_at"] else None,
     }
@@ -101,7 +109,9 @@ def view(row: Mapping[str, Any], movements: list[dict[str, Any]] | None = None) 
 
 def county_view(row: Mapping[str, Any]) -> dict[str, Any]:
     """A county's emergency fund and deposits as `GET /v1/funds` answers them."""
-    fund = FundBalance(Decimal(row["reserve"] or 0), Decimal(row["advanced"]), Decimal(row["recovered"]))
+    fund = FundBalance(
+        Decimal(row["reserve"] or 0), Decimal(row["advanced"]), Decimal(row["recovered"]), Decimal(row["written_off"])
+    )
     drawn, topped_up, lodged = Decimal(row["drawn"]), Decimal(row["topped_up"]), Decimal(row["lodged"])
     return {
         "county": row["county"],
@@ -112,6 +122,7 @@ def county_view(row: Mapping[str, Any]) -> dict[str, Any]:
             "advanced": _amount(fund.advanced),
             "recovered": _amount(fund.recovered),
             "outstanding": _amount(fund.outstanding),
+            "written_off": _amount(fund.written_off),
             "available": _amount(fund.available),
             "advances_outstanding": row["advances_outstanding"],
         },
@@ -213,6 +224,19 @@ class Payouts:
         record = SettlementRecord(amount=amount, on=on, actor=actor_of(principal))
         return await self._update(principal, payout_id, RECORD_RECOVERY_UPDATE, record, key)
 
+    async def write_off(
+        self, principal: Principal, payout_id: str, basis: WriteOffBasis, reason: str, key: str | None
+    ) -> dict[str, Any]:
+        reason = reason.strip()
+        if not reason:
+            raise Invalid(
+                "Invalid write-off",
+                "a write-off says why (reason, 1 to 1000 characters)",
+                errors=[{"field": "reason", "code": "required", "message": "核销须说明理由 / a write-off says why"}],
+            )
+        record = WriteOffRecord(basis=basis, reason=reason, actor=actor_of(principal))
+        return await self._update(principal, payout_id, WRITE_OFF_UPDATE, record, key)
+
     def _not_future(self, day: date, field: str) -> None:
         if day > self.today():
             raise Invalid(
@@ -271,7 +295,7 @@ class Payouts:
                     fund_subject(county),
                     detail={"reserve": str(reserve), "previous": str(balance.reserve) if was_set else None},
                 )
-                after = FundBalance(reserve, balance.advanced, balance.recovered)
+                after = FundBalance(reserve, balance.advanced, balance.recovered, balance.written_off)
                 await store.emit(
                     conn,
                     fund_subject(county),

@@ -7,9 +7,11 @@ no clock (dates are passed in); the service's steps (`payout_steps.py`) and the 
   contractor has not topped up yet. A deposit `required` (not lodged), `exempt`, `returned` or not recorded
   has nothing to draw.
 - **The emergency fund** (应急周转金) of a county is a reserve the city office sets; each advance is owed back
-  by the employer until recovered: available = reserve − (advanced − recovered). The reserve cannot be set
-  below what is owed back.
+  by the employer until recovered, or until the city office writes off what is left of it (核销): see
+  `FundBalance` for what a write-off does to the figures. The reserve cannot be set below what the fund paid
+  out and did not get back.
 - A top-up or a recovery is more than zero and not more than what is outstanding on its payout.
+- A write-off takes what is outstanding on an advance the bank paid out, all of it (`write_off_refusal`).
 
 Every refusal is one sentence "中文 (English)" naming the figures, as the agencies read it.
 """
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from services.contracts.guarantee_funds import PayoutSource, PayoutStage
 from services.contracts.legal_time import end_of_day
 from services.contracts.lifecycle import CalendarConfig
 from services.contracts.monitoring_events import DepositStatus, WageDeposit
@@ -42,20 +45,36 @@ def yuan(amount: Decimal) -> str:
 
 @dataclass(frozen=True)
 class FundBalance:
-    """A county's emergency fund: its reserve and the advances made and recovered, in yuan."""
+    """A county's emergency fund: its reserve and the advances made, recovered and written off, in yuan.
+
+    A write-off (核销) is a loss of the fund: the money went to the workers and will never come back. It leaves
+    `outstanding` (no employer is asked for it any more) and is kept as `written_off`; the reserve stays what
+    the city office set, and `available` = reserve − outstanding − written_off, so a write-off changes nothing
+    of what the fund can advance — it only tells owed money from lost money. The alternative, lowering the
+    reserve by the loss, was not taken: the reserve is the city office's decision (its `fund.reserve_set` and
+    audit rows say who set it and when), and a payout's process rewriting it would hide the loss in a smaller
+    reserve. To lend the lost money again the city office raises the reserve, knowingly. Every figure — `GET
+    /v1/funds`, the approval's coverage, the reserve's floor — is read from this class.
+    """
 
     reserve: Decimal = ZERO
     advanced: Decimal = ZERO
     recovered: Decimal = ZERO
+    written_off: Decimal = ZERO
 
     @property
     def outstanding(self) -> Decimal:
         """Advances the employers still owe back."""
-        return self.advanced - self.recovered
+        return self.advanced - self.recovered - self.written_off
+
+    @property
+    def not_returned(self) -> Decimal:
+        """What the fund paid out and did not get back: owed back, or lost."""
+        return self.outstanding + self.written_off
 
     @property
     def available(self) -> Decimal:
-        return self.reserve - self.outstanding
+        return self.reserve - self.not_returned
 
 
 @dataclass(frozen=True)
@@ -107,12 +126,34 @@ def fund_refusal(county: str, balance: FundBalance, amount: Decimal) -> str | No
 
 
 def reserve_refusal(balance: FundBalance, reserve: Decimal) -> str | None:
-    """Why the reserve cannot be set to `reserve` (None: it can)."""
-    if reserve < balance.outstanding:
+    """Why the reserve cannot be set to `reserve` (None: it can): never below what the fund paid out and did not
+    get back, so `available` is never negative."""
+    if reserve >= balance.not_returned:
+        return None
+    if balance.written_off > 0:
         return (
-            f"额度不能低于尚未收回的垫付资金 {yuan(balance.outstanding)} 元"
-            f" (the reserve cannot be below the {yuan(balance.outstanding)} yuan of advances still owed back)"
+            f"额度不能低于尚未收回的垫付资金 {yuan(balance.outstanding)} 元与已核销的 {yuan(balance.written_off)} 元之和"
+            f" (the reserve cannot be below the {yuan(balance.outstanding)} yuan of advances still owed back and the"
+            f" {yuan(balance.written_off)} yuan written off)"
         )
+    return (
+        f"额度不能低于尚未收回的垫付资金 {yuan(balance.outstanding)} 元"
+        f" (the reserve cannot be below the {yuan(balance.outstanding)} yuan of advances still owed back)"
+    )
+
+
+def write_off_refusal(source: PayoutSource, stage: PayoutStage, outstanding: Decimal) -> str | None:
+    """Why what is left of a payout cannot be written off (None: it can). Only an advance of the emergency fund
+    the bank paid out with something still owed back: a deposit is the general contractor's to top up, and an
+    advance not paid out yet was never the employer's debt."""
+    if source is not PayoutSource.EMERGENCY_FUND:
+        return f"该笔支付来源为 {source.value}，不能核销 (only an advance of the emergency fund can be written off)"
+    if stage is PayoutStage.WRITTEN_OFF:
+        return "该笔垫付资金已核销 (the advance was already written off)"
+    if stage is PayoutStage.SETTLED or (stage is PayoutStage.PAID and outstanding <= 0):
+        return "该笔垫付资金已全部收回，无可核销 (the advance was repaid: nothing to write off)"
+    if stage is not PayoutStage.PAID:
+        return f"银行尚未发放垫付资金（{stage.value}），不能核销 (the bank has not paid the advance out: {stage.value})"
     return None
 
 

@@ -37,6 +37,7 @@ from services.monitoring.payout_messages import (
     RECORD_TOP_UP_ACTIVITY,
     REMIND_RECOVERY_ACTIVITY,
     REMIND_TOP_UP_ACTIVITY,
+    WRITE_OFF_ACTIVITY,
     DecideOutcome,
     DecideStep,
     PaidStep,
@@ -48,6 +49,8 @@ from services.monitoring.payout_messages import (
     SettlementStep,
     Step,
     StepOutcome,
+    WriteOffOutcome,
+    WriteOffStep,
 )
 from services.monitoring.payout_requests import PayoutRequests
 from services.monitoring.payout_settlements import PayoutSettlements
@@ -153,6 +156,10 @@ class PayoutActivities:
     async def record_recovery(self, step: SettlementStep) -> SettlementOutcome:
         return await self._settlements.settle(step)
 
+    @activity.defn(name=WRITE_OFF_ACTIVITY)
+    async def write_off_advance(self, step: WriteOffStep) -> WriteOffOutcome:
+        return await self._settlements.write_off(step)
+
     def all(self) -> list[Callable[..., object]]:
         """Every activity, for the worker."""
         return [
@@ -166,4 +173,5 @@ class PayoutActivities:
             self.remind_recovery,
             self.record_top_up,
             self.record_recovery,
+            self.write_off_advance,
         ]

@@ -5,6 +5,7 @@ fund"): thin, HTTP in, command call (`fund_commands.py`), answer out.
 - `POST /v1/payouts/{id}/decision`: the city office approves or refuses (a Temporal Update, answered at once).
 - `POST /v1/payouts/{id}/payment`, `POST /v1/payouts/{id}/top-ups`, `POST /v1/payouts/{id}/recoveries`: the
   bank's payout, the deposit's top-ups, the advance's recoveries (the city office or the payout's county).
+- `POST /v1/payouts/{id}/write-off`: the city office writes off what is left of an advance never to be repaid.
 - `GET /v1/funds`, `PUT /v1/funds/{county}/reserve`: each county's emergency fund and deposits; the reserve.
 """
 
@@ -20,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.common.auth import Principal, Role, require_roles
 from services.common.commands import fingerprint_request
 from services.common.pagination import Cursor, Limit
-from services.contracts.guarantee_funds import MAX_AMOUNT, PayoutSource, PayoutStage
+from services.contracts.guarantee_funds import MAX_AMOUNT, PayoutSource, PayoutStage, WriteOffBasis
 from services.monitoring.fund_commands import Payouts
 from services.monitoring.payout_store import PayoutFilter
 
@@ -72,6 +73,20 @@ class TopUpIn(_Body):
 class RecoveryIn(_Body):
     recovered_on: date = Field(examples=["2027-01-20"])
     amount: Amount
+
+
+class WriteOffIn(_Body):
+    basis: WriteOffBasis = Field(
+        examples=["enforcement_terminated"],
+        description="The ground: the employer deregistered (注销), its bankruptcy closed (破产终结), or the court "
+        "ended enforcement (终结执行)",
+    )
+    reason: str = Field(
+        min_length=1,
+        max_length=1000,
+        examples=["法院裁定终结本次执行程序，用人单位无可供执行财产"],
+        description="Why, in the city office's words (kept by the service, never in an event)",
+    )
 
 
 class ReserveIn(_Body):
@@ -157,6 +172,22 @@ async def record_recovery(
     request: Request, payout_id: PayoutId, body: RecoveryIn, key: IdempotencyKey = None, principal: Principal = KEEPERS
 ) -> dict[str, Any]:
     return await payouts(request).record_recovery(principal, payout_id, body.amount, body.recovered_on, key)
+
+
+@router.post(
+    "/payouts/{payout_id}/write-off",
+    tags=["payouts"],
+    dependencies=[Depends(fingerprint_request)],
+    summary="Write off what is left of an advance of the emergency fund the employer will never repay: the city office",
+)
+async def write_off(
+    request: Request,
+    payout_id: PayoutId,
+    body: WriteOffIn,
+    key: IdempotencyKey = None,
+    principal: Principal = CITY_OFFICE,
+) -> dict[str, Any]:
+    return await payouts(request).write_off(principal, payout_id, body.basis, body.reason, key)
 
 
 @router.get("/funds", tags=["funds"], summary="Each county's emergency fund and wage deposits, with the city's totals")

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.contracts.guarantee_funds import MAX_AMOUNT, PayoutSource, PayoutStage
+from services.contracts.guarantee_funds import MAX_AMOUNT, PayoutSource, PayoutStage, WriteOffBasis
 
 PAYOUT_DATE_ACTIVITY = "monitoring.payout_date"
 DECIDE_PAYOUT_ACTIVITY = "monitoring.decide_payout"
@@ -24,11 +24,13 @@ REMIND_TOP_UP_ACTIVITY = "monitoring.remind_top_up"
 RECORD_TOP_UP_ACTIVITY = "monitoring.record_top_up"
 RECORD_RECOVERY_ACTIVITY = "monitoring.record_recovery"
 REMIND_RECOVERY_ACTIVITY = "monitoring.remind_recovery"
+WRITE_OFF_ACTIVITY = "monitoring.write_off_advance"
 
 DECIDE_UPDATE = "decide"
 RECORD_PAID_UPDATE = "record_paid"
 RECORD_TOP_UP_UPDATE = "record_top_up"
 RECORD_RECOVERY_UPDATE = "record_recovery"
+WRITE_OFF_UPDATE = "write_off"
 STATUS_QUERY = "status"
 
 
@@ -85,6 +87,15 @@ class SettlementRecord(_Model):
 
     amount: Decimal | None = Field(None, gt=0, le=MAX_AMOUNT, decimal_places=2)
     on: date
+    actor: Actor
+
+
+class WriteOffRecord(_Model):
+    """The city office writes off what is left of an advance the employer will never repay (the `write_off`
+    Update): on what ground, and why in its own words (kept by the service, never in an event)."""
+
+    basis: WriteOffBasis
+    reason: str = Field(min_length=1, max_length=1000)
     actor: Actor
 
 
@@ -149,6 +160,19 @@ class SettlementOutcome(_Model):
     refusal: str | None = Field(None, description="Not recorded: more than is outstanding.")
 
 
+class WriteOffStep(_Model):
+    payout_id: str
+    step_key: str
+    record: WriteOffRecord
+    written_off_on: date
+
+
+class WriteOffOutcome(_Model):
+    amount: Decimal = Field(Decimal("0.00"), description="Yuan written off.")
+    recovered: Decimal = Field(Decimal("0.00"), description="Yuan recovered before it.")
+    refusal: str | None = Field(None, description="Not written: the service found nothing to write off.")
+
+
 class PayoutStatus(_Model):
     """The payout's process now (the `status` query and every Update's answer)."""
 
@@ -162,6 +186,7 @@ class PayoutStatus(_Model):
     overdue: bool = False
     paid_on: date | None = None
     outstanding: Decimal = Field(description="The top-up (deposit) or the advance (fund) not settled yet.")
+    written_off: Decimal = Field(Decimal("0.00"), description="What the city office wrote off of the advance.")
     top_up_due: date | None = None
     reminders: int = 0
     next_reminder_at: datetime | None = None

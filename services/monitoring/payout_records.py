@@ -43,8 +43,8 @@ def payout_fields(payout: dict[str, Any]) -> dict[str, Any]:
 
 
 def outstanding_of(payout: dict[str, Any]) -> Decimal:
-    """The payout's top-up (deposit) or advance (fund) not settled yet."""
-    return Decimal(payout["amount"]) - Decimal(payout["settled"])
+    """The payout's top-up (deposit) or advance (fund) not settled (nor written off) yet."""
+    return Decimal(payout["amount"]) - Decimal(payout["settled"]) - Decimal(payout["written_off"])
 
 
 async def emit(conn: store.Conn, payout: dict[str, Any], event: GuaranteeFundEvent) -> None:

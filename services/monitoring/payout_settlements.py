@@ -1,8 +1,9 @@
 """The service's side of a payout's last steps (`payout_workflow.py`): the deposit's top-up demanded from the
 general contractor, the reminders while the top-up or the advance is outstanding, and each top-up or recovery
-recorded, until the payout is settled. Each written with its event (and, for an agency's action, its audit row)
-in one transaction, once per step (`payout_records.py`). A top-up or a recovery of more than is outstanding
-writes nothing and answers why.
+recorded, until the payout is settled — or, for an advance the employer will never repay, what is left of it
+written off by the city office. Each written with its event (and, for an agency's action, its audit row) in one
+transaction, once per step (`payout_records.py`). A top-up or a recovery of more than is outstanding, or a
+write-off with nothing left to write off, writes nothing and answers why.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from services.contracts.guarantee_funds import (
     DepositToppedUp,
     DepositTopUpDemanded,
     DepositTopUpReminded,
+    FundAdvanceWrittenOff,
     FundRecoveryRecorded,
     FundRecoveryReminded,
     GuaranteeFundEvent,
@@ -24,8 +26,15 @@ from services.contracts.guarantee_funds import (
     PayoutStage,
 )
 from services.monitoring import payout_store
-from services.monitoring.guarantee_rules import settlement_refusal
-from services.monitoring.payout_messages import SettlementOutcome, SettlementStep, Step, StepOutcome
+from services.monitoring.guarantee_rules import settlement_refusal, write_off_refusal
+from services.monitoring.payout_messages import (
+    SettlementOutcome,
+    SettlementStep,
+    Step,
+    StepOutcome,
+    WriteOffOutcome,
+    WriteOffStep,
+)
 from services.monitoring.payout_records import (
     contractor_of,
     deposit_balance,
@@ -141,4 +150,61 @@ class PayoutSettlements:
                 )
             await emit(conn, payout, event)
             write.keep(outcome := SettlementOutcome(amount=amount, outstanding=after))
+        return outcome
+
+    async def write_off(self, step: WriteOffStep) -> WriteOffOutcome:
+        """What is left of an advance written off by the city office: the fund's loss, with its event (no reason
+        in it) and audit row; the payout ends `written_off`."""
+        async with step_write(self.pool, step.payout_id, step.step_key) as write:
+            if write.done is not None:
+                return WriteOffOutcome.model_validate(write.done)
+            conn, payout = write.conn, write.payout
+            outstanding = outstanding_of(payout)
+            refusal = write_off_refusal(PayoutSource(payout["source"]), PayoutStage(payout["stage"]), outstanding)
+            if refusal is not None:
+                return WriteOffOutcome(refusal=refusal)  # nothing written
+            record, principal = step.record, principal_of(step.record.actor)
+            await payout_store.insert_movement(
+                conn,
+                step.step_key,
+                payout,
+                MovementKind.FUND_WRITTEN_OFF,
+                outstanding,
+                step.written_off_on,
+                principal.client_id,
+            )
+            payout = await payout_store.update_payout(
+                conn,
+                step.payout_id,
+                stage=PayoutStage.WRITTEN_OFF,
+                write_off_basis=record.basis.value,
+                write_off_reason=record.reason,
+                written_off_at=datetime.now(UTC),
+            )
+            recovered = Decimal(payout["settled"])
+            await audit.record(
+                conn,
+                principal,
+                "fund.advance_written_off",
+                payout["payout_id"],
+                detail={
+                    "case_id": payout["case_id"],
+                    "amount": str(outstanding),
+                    "basis": record.basis.value,
+                    "on": step.written_off_on.isoformat(),
+                },
+            )
+            await emit(
+                conn,
+                payout,
+                FundAdvanceWrittenOff(
+                    **payout_fields(payout),
+                    amount=outstanding,
+                    recovered=recovered,
+                    basis=record.basis,
+                    written_off_on=step.written_off_on,
+                    written_off_by=principal.client_id,
+                ),
+            )
+            write.keep(outcome := WriteOffOutcome(amount=outstanding, recovered=recovered))
         return outcome

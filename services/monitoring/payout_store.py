@@ -20,9 +20,12 @@ from services.monitoring.store import Conn
 COLUMNS = (
     "payout_id, case_id, sequence, workflow_id, county, project_id, source, amount, workers_paid, requested_by, "
     "requested_at, stage, decided_by, decided_at, approved_on, refusal_reason, pay_by, overdue, paid_on, "
-    "paid_recorded_by, top_up_due, reminders, settled_at, request_hash, "
+    "paid_recorded_by, top_up_due, reminders, settled_at, write_off_basis, write_off_reason, written_off_at, "
+    "request_hash, "
     "(SELECT coalesce(sum(m.amount), 0) FROM fund_movements m WHERE m.payout_id = payouts.payout_id "
-    "AND m.kind IN ('deposit_topped_up', 'fund_recovered')) AS settled"
+    "AND m.kind IN ('deposit_topped_up', 'fund_recovered')) AS settled, "
+    "(SELECT coalesce(sum(m.amount), 0) FROM fund_movements m WHERE m.payout_id = payouts.payout_id "
+    "AND m.kind = 'fund_written_off') AS written_off"
 )
 
 
@@ -31,6 +34,7 @@ class MovementKind(StrEnum):
     DEPOSIT_TOPPED_UP = "deposit_topped_up"
     FUND_ADVANCED = "fund_advanced"
     FUND_RECOVERED = "fund_recovered"
+    FUND_WRITTEN_OFF = "fund_written_off"  # the rest of an advance written off: the fund's loss
 
 
 async def lock(conn: Conn, name: str) -> None:
@@ -183,7 +187,8 @@ async def fund_balance(conn: Conn, county: str) -> tuple[FundBalance, bool]:
     cur = await conn.execute(
         "SELECT (SELECT reserve FROM emergency_funds WHERE county = %s) AS reserve, "
         "coalesce(sum(amount) FILTER (WHERE kind = 'fund_advanced'), 0) AS advanced, "
-        "coalesce(sum(amount) FILTER (WHERE kind = 'fund_recovered'), 0) AS recovered "
+        "coalesce(sum(amount) FILTER (WHERE kind = 'fund_recovered'), 0) AS recovered, "
+        "coalesce(sum(amount) FILTER (WHERE kind = 'fund_written_off'), 0) AS written_off "
         "FROM fund_movements WHERE county = %s",
         (county, county),
     )
@@ -191,7 +196,10 @@ async def fund_balance(conn: Conn, county: str) -> tuple[FundBalance, bool]:
     assert row is not None
     reserve = row["reserve"]
     balance = FundBalance(
-        Decimal(reserve if reserve is not None else ZERO), Decimal(row["advanced"]), Decimal(row["recovered"])
+        Decimal(reserve if reserve is not None else ZERO),
+        Decimal(row["advanced"]),
+        Decimal(row["recovered"]),
+        Decimal(row["written_off"]),
     )
     return balance, reserve is not None
 
@@ -211,6 +219,7 @@ WITH moved AS (
     SELECT county,
            sum(amount) FILTER (WHERE kind = 'fund_advanced') AS advanced,
            sum(amount) FILTER (WHERE kind = 'fund_recovered') AS recovered,
+           sum(amount) FILTER (WHERE kind = 'fund_written_off') AS written_off,
            sum(amount) FILTER (WHERE kind = 'deposit_drawn') AS drawn,
            sum(amount) FILTER (WHERE kind = 'deposit_topped_up') AS topped_up
     FROM fund_movements GROUP BY county
@@ -224,6 +233,7 @@ WITH moved AS (
     FROM payouts WHERE stage IN ('approved', 'paid') GROUP BY county
 )
 SELECT c.county, f.reserve, coalesce(m.advanced, 0) AS advanced, coalesce(m.recovered, 0) AS recovered,
+       coalesce(m.written_off, 0) AS written_off,
        coalesce(d.projects, 0) AS deposit_projects, coalesce(d.lodged, 0) AS lodged,
        coalesce(m.drawn, 0) AS drawn, coalesce(m.topped_up, 0) AS topped_up,
        coalesce(o.top_ups, 0) AS payouts_awaiting_top_up, coalesce(o.advances, 0) AS advances_outstanding

@@ -15,7 +15,9 @@ advance from the county's emergency fund, and getting the money back.
    after the payout (default 10); overdue, a reminder, then one every `top_up_reminder_working_days`, until
    the Updates `record_top_up` have restored all of it (the register's deposit is `lodged` again).
    **Emergency fund**: the advance is owed back by the employer; a reminder every `recovery_reminder_months`
-   month(s) after the payout until the Updates `record_recovery` have recovered all of it.
+   month(s) after the payout until the Updates `record_recovery` have recovered all of it — or until the city
+   office writes off what is left (the Update `write_off`, with a basis and a reason; the fund bears the loss):
+   the payout ends `written_off`.
 
 Each write is an activity of the service keyed `<workflow id>:<step>`, so a retried activity writes nothing
 twice; every date is counted by `monitoring.payout_date` on the calendar every deadline uses, so the instant is
@@ -25,23 +27,18 @@ new. Workflow code: no I/O, `workflow.now()` only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from services.contracts.guarantee_funds import PAYOUT_WORKFLOW_TYPE, PayoutSource, PayoutStage
-    from services.contracts.legal_time import legal_date
-    from services.monitoring.guarantee_rules import settlement_refusal
+    from services.monitoring.guarantee_rules import settlement_refusal, write_off_refusal
     from services.monitoring.payout_messages import (
         DECIDE_PAYOUT_ACTIVITY,
         DECIDE_UPDATE,
         DEMAND_TOP_UP_ACTIVITY,
-        PAYOUT_DATE_ACTIVITY,
         PAYOUT_OVERDUE_ACTIVITY,
         RECORD_PAID_ACTIVITY,
         RECORD_PAID_UPDATE,
@@ -52,12 +49,13 @@ with workflow.unsafe.imports_passed_through():
         REMIND_RECOVERY_ACTIVITY,
         REMIND_TOP_UP_ACTIVITY,
         STATUS_QUERY,
+        WRITE_OFF_ACTIVITY,
+        WRITE_OFF_UPDATE,
         DecideOutcome,
         DecideStep,
         PaidRecord,
         PaidStep,
         PayoutDate,
-        PayoutDateRequest,
         PayoutDecision,
         PayoutInput,
         PayoutResult,
@@ -66,22 +64,24 @@ with workflow.unsafe.imports_passed_through():
         SettlementRecord,
         SettlementStep,
         Step,
-        StepOutcome,
+        WriteOffOutcome,
+        WriteOffRecord,
+        WriteOffStep,
+    )
+    from services.monitoring.payout_process import (
+        ACTIVITY_RETRY,
+        ACTIVITY_TIMEOUT,
+        CITY_OFFICE,
+        PayoutProcess,
+        refuse,
     )
 
-# The service's steps are retried until its database answers: a step is never given up.
-ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5))
-ACTIVITY_TIMEOUT = timedelta(minutes=1)
-CITY_OFFICE = "city_office"
-
-
-def refuse(message: str) -> ApplicationError:
-    """The error a validator (or an Update that cannot be carried out) refuses with, its reason for the caller."""
-    return ApplicationError(message, type="TransitionRefused", non_retryable=True)
+# The `write_off` Update (December 2026): a history that wrote an advance off carries this marker.
+PAYOUT_WRITE_OFF = "2026-12-payout-write-off"
 
 
 @workflow.defn(name=PAYOUT_WORKFLOW_TYPE)
-class GuaranteePayoutWorkflow:
+class GuaranteePayoutWorkflow(PayoutProcess):
     # The input in the constructor: an Update (the city office's decision) can arrive in the workflow's first
     # activation, before `run` begins, and its handler needs the payout.
     @workflow.init
@@ -95,6 +95,7 @@ class GuaranteePayoutWorkflow:
         self._overdue = False
         self._paid_on: date | None = None
         self._settled = Decimal("0.00")  # topped up, or recovered
+        self._written_off = Decimal("0.00")
         self._settlements = 0
         self._top_up_due: date | None = None
         self._reminders = 0
@@ -116,6 +117,7 @@ class GuaranteePayoutWorkflow:
             overdue=self._overdue,
             paid_on=self._paid_on,
             outstanding=self._outstanding(),
+            written_off=self._written_off,
             top_up_due=self._top_up_due,
             reminders=self._reminders,
             next_reminder_at=self._next_reminder_at,
@@ -206,6 +208,44 @@ class GuaranteePayoutWorkflow:
     def _validate_recovery(self, record: SettlementRecord) -> None:
         self._validate_settlement(record, PayoutSource.EMERGENCY_FUND, "收回垫付资金")
 
+    @workflow.update(name=WRITE_OFF_UPDATE)
+    async def write_off(self, record: WriteOffRecord) -> PayoutStatus:
+        workflow.patched(PAYOUT_WRITE_OFF)
+        self._begin()
+        try:
+            outcome = await workflow.execute_activity(
+                WRITE_OFF_ACTIVITY,
+                WriteOffStep(
+                    payout_id=self._payout.payout_id,
+                    step_key=self._step("write-off"),
+                    record=record,
+                    written_off_on=self._today(),
+                ),
+                result_type=WriteOffOutcome,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+        finally:
+            self._busy = False
+        if outcome.refusal is not None:
+            raise refuse(outcome.refusal)
+        # The service's figures are the truth (a reminder may have read the payout meanwhile); nothing is owed
+        # any more, so the recovery's wait ends and the workflow completes.
+        self._settled, self._written_off = outcome.recovered, outcome.amount
+        self._stage = PayoutStage.WRITTEN_OFF
+        return self.status()
+
+    @write_off.validator
+    def _validate_write_off(self, record: WriteOffRecord) -> None:
+        self._not_busy()
+        if record.actor.role != CITY_OFFICE:
+            raise refuse("核销垫付资金由市根治欠薪办决定 (the city office writes an advance off)")
+        refusal = write_off_refusal(self._payout.source, self._stage, self._outstanding())
+        if refusal is not None:
+            raise refuse(refusal)
+        if not record.reason.strip():
+            raise refuse("核销须说明理由 (a write-off says why)")
+
     # --- the process -----------------------------------------------------------------------------------------
 
     @workflow.run
@@ -278,6 +318,8 @@ class GuaranteePayoutWorkflow:
             ),
         )
         if not outcome.sent:
+            if self._stage is PayoutStage.WRITTEN_OFF:
+                return False  # written off meanwhile: the write-off set the figures
             # The service found nothing outstanding (its record is the truth): settled.
             self._settled = self._payout.amount - outcome.outstanding
             if outcome.outstanding <= 0:
@@ -317,6 +359,8 @@ class GuaranteePayoutWorkflow:
             )
         if self._stage is PayoutStage.SETTLED:
             raise refuse(f"该笔支付已结清，无需{what} (the payout is settled)")
+        if self._stage is PayoutStage.WRITTEN_OFF:
+            raise refuse(f"该笔垫付资金已核销，不能{what} (the advance was written off)")
         if self._stage is not PayoutStage.PAID:
             raise refuse(f"银行尚未发放，不能{what} (the bank's payout is not recorded yet)")
         self._check_date(record.on, "日期 (the date)")
@@ -324,69 +368,3 @@ class GuaranteePayoutWorkflow:
         refusal = settlement_refusal(amount, self._outstanding(), what)
         if refusal is not None:
             raise refuse(refusal)
-
-    # --- helpers -----------------------------------------------------------------------------------------------
-
-    @property
-    def _payout(self) -> PayoutInput:
-        assert self._input is not None, "the workflow has not started"
-        return self._input
-
-    def _outstanding(self) -> Decimal:
-        if self._stage in (PayoutStage.REQUESTED, PayoutStage.REFUSED):
-            return Decimal("0.00")
-        return self._payout.amount - self._settled
-
-    def _today(self) -> date:
-        return legal_date(workflow.now())
-
-    def _step(self, name: str) -> str:
-        return f"{workflow.info().workflow_id}:{name}"
-
-    def _begin(self) -> None:
-        # Validators run before any handler of their batch: two Updates may pass them together.
-        self._not_busy()
-        self._busy = True
-
-    def _not_busy(self) -> None:
-        if self._busy:
-            raise refuse(
-                "该笔支付正在记录另一项操作，请稍后重试 (another action on the payout is being recorded; try again)"
-            )
-
-    def _check_date(self, day: date, what: str) -> None:
-        if day > self._today():
-            raise refuse(f"{what} {day} 晚于今日 ({what} is in the future)")
-        if self._approved_on is not None and day < self._approved_on:
-            raise refuse(f"{what} {day} 早于批准日期 {self._approved_on} ({what} is before the approval)")
-
-    async def _date(self, start: date, *, working_days: int = 0, months: int = 0) -> PayoutDate:
-        return await workflow.execute_activity(
-            PAYOUT_DATE_ACTIVITY,
-            PayoutDateRequest(start=start, working_days=working_days, months=months),
-            result_type=PayoutDate,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=ACTIVITY_RETRY,
-        )
-
-    async def _step_activity(self, activity_name: str, step: Step) -> StepOutcome:
-        return await workflow.execute_activity(
-            activity_name,
-            step,
-            result_type=StepOutcome,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
-        )
-
-    async def _wait_until(self, done: Callable[[], bool], at: datetime) -> bool:
-        """True when `done()` held before `at`, False when `at` came first."""
-        timeout = at - workflow.now()
-        if done():
-            return True
-        if timeout <= timedelta(0):
-            return False
-        try:
-            await workflow.wait_condition(done, timeout=timeout)
-        except TimeoutError:
-            return bool(done())
-        return True

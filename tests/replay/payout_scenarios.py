@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from services.common.temporal import data_converter, test_server_path
-from services.contracts.guarantee_funds import PayoutSource, payout_workflow_id
+from services.contracts.guarantee_funds import PayoutSource, WriteOffBasis, payout_workflow_id
 from services.contracts.legal_time import legal_date
 from services.monitoring.guarantee_rules import FundBalance
 from services.monitoring.payout_messages import (
@@ -29,12 +29,14 @@ from services.monitoring.payout_messages import (
     RECORD_PAID_UPDATE,
     RECORD_RECOVERY_UPDATE,
     RECORD_TOP_UP_UPDATE,
+    WRITE_OFF_UPDATE,
     Actor,
     PaidRecord,
     PayoutDecision,
     PayoutInput,
     PayoutStatus,
     SettlementRecord,
+    WriteOffRecord,
 )
 from services.monitoring.payout_workflow import GuaranteePayoutWorkflow
 from tests.unit.monitoring.fake_payouts import FakePayouts, payout_input
@@ -108,6 +110,26 @@ def advance_recovered_after_an_uncovered_approval() -> tuple[FakePayouts, Payout
     return fake, payout, scenario
 
 
+def advance_written_off_after_a_recovery() -> tuple[FakePayouts, PayoutInput, PayoutScenario]:
+    """An advance paid out, reminded once, recovered in part; the rest written off by the city office (the court
+    ended enforcement): the workflow ends `written_off`."""
+    fake = FakePayouts()
+    payout = payout_input(PayoutSource.EMERGENCY_FUND, "200000.00")
+
+    async def scenario(env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any]) -> None:
+        await _update(handle, DECIDE_UPDATE, PayoutDecision(approve=True, actor=CITY))
+        await _update(handle, RECORD_PAID_UPDATE, PaidRecord(paid_on=await _today(env), actor=CITY))
+        await env.sleep(timedelta(days=36))
+        await _until(lambda: "fund.recovery_reminded" in fake.types())
+        part = SettlementRecord(amount=Decimal("50000.00"), on=await _today(env), actor=INSPECTOR)
+        await _update(handle, RECORD_RECOVERY_UPDATE, part)
+        basis = WriteOffBasis.ENFORCEMENT_TERMINATED
+        await _update(handle, WRITE_OFF_UPDATE, WriteOffRecord(basis=basis, reason="终结本次执行程序", actor=CITY))
+        await handle.result()
+
+    return fake, payout, scenario
+
+
 def refused() -> tuple[FakePayouts, PayoutInput, PayoutScenario]:
     """The city office refuses the payout, with its reason."""
     fake = FakePayouts()
@@ -124,6 +146,7 @@ PAYOUT_SCENARIOS: dict[str, Callable[[], tuple[FakePayouts, PayoutInput, PayoutS
     "deposit_topped_up_after_reminders": deposit_topped_up_after_reminders,
     "advance_recovered_after_an_uncovered_approval": advance_recovered_after_an_uncovered_approval,
     "refused": refused,
+    "advance_written_off_after_a_recovery": advance_written_off_after_a_recovery,
 }
 
 

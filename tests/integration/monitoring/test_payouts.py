@@ -9,7 +9,10 @@ register's deposit turns `drawn`; a second payout the deposit's remainder does n
 with the figures, then refused with a reason. The county records the bank's payout: `payout.paid` reaches Kafka
 for the case, the top-up is demanded, the balances show it; the top-up recorded settles the payout and the
 register's deposit is `lodged` again. An advance of a county's emergency fund: the reserve set by the city
-office, approved, paid, recovered in two parts until repaid, the reserve never below what is owed back."""
+office, approved, paid, recovered in two parts until repaid, the reserve never below what is owed back. Another
+advance, recovered in part, the rest written off by the city office: the payout ends `written_off`, its workflow
+completes, the fund's loss leaves what is owed back without returning to what it can advance, and the event says
+the basis but not the city office's reason."""
 
 from __future__ import annotations
 
@@ -295,3 +298,83 @@ def test_an_advance_of_the_emergency_fund_is_recovered_until_repaid(
         stack, f"fund:{county}", lambda seen: any(e.type == GuaranteeFundEvents.RESERVE_SET for e in seen)
     )
     assert reserve_events[-1].payload["reserve"] == str(reserve.quantize(Decimal("0.01")))
+
+
+def test_what_is_left_of_an_advance_is_written_off_by_the_city_office(
+    stack: Stack, client: Callable[[str], httpx.Client], temporal: tuple[asyncio.AbstractEventLoop, Client]
+) -> None:
+    county = "130407"
+    inspector, city = client("inspector-130403"), client("city-office")
+    start = fund_of(city.get("/v1/funds").json(), county)["emergency_fund"]
+    not_returned = Decimal(start["outstanding"]) + Decimal(start["written_off"])
+    reserve = not_returned + Decimal("500000.00")
+    assert city.put(f"/v1/funds/{county}/reserve", json={"reserve": str(reserve)}).status_code == 200
+
+    case_id = f"C-IT-{uuid.uuid4().hex[:10].upper()}"
+    accepted = ask(temporal, request(case_id, 1, county=county, source=PayoutSource.EMERGENCY_FUND, amount="200000.00"))
+    payout_id, write_off = accepted.payout_id, f"/v1/payouts/{accepted.payout_id}/write-off"
+    body = {"basis": "enforcement_terminated", "reason": "法院裁定终结本次执行程序，用人单位无可供执行财产"}
+    approved = city.post(f"/v1/payouts/{payout_id}/decision", json={"decision": "approve"})
+    assert approved.status_code == 200, approved.text
+    early = city.post(write_off, json=body)
+    assert early.status_code == 409 and "has not paid the advance out" in early.json()["detail"], early.text
+    assert city.post(f"/v1/payouts/{payout_id}/payment", json={"paid_on": TODAY}).status_code == 200
+    part = {"recovered_on": TODAY, "amount": "50000.00"}
+    assert city.post(f"/v1/payouts/{payout_id}/recoveries", json=part).status_code == 200
+    fund = fund_of(city.get("/v1/funds").json(), county)["emergency_fund"]
+    assert fund["available"] == "350000.00"
+
+    # The city office alone, with a known basis and a reason.
+    assert inspector.post(write_off, json=body).status_code == 403
+    for bad in ({**body, "basis": "employer_vanished"}, {"basis": body["basis"]}, {**body, "reason": "   "}):
+        answer = city.post(write_off, json=bad)
+        assert answer.status_code == 422 and answer.headers["content-type"].startswith("application/problem+json")
+    written = city.post(write_off, json=body, headers={"Idempotency-Key": f"{case_id}:write-off"})
+    assert written.status_code == 200, written.text
+    payout = written.json()
+    assert (payout["stage"], payout["outstanding"], payout["settled"], payout["written_off"]) == (
+        "written_off",
+        "0.00",
+        "50000.00",
+        "150000.00",
+    )
+    assert (payout["write_off_basis"], payout["write_off_reason"]) == (body["basis"], body["reason"])
+    assert [(m["kind"], m["amount"]) for m in payout["movements"]] == [
+        ("fund_advanced", "200000.00"),
+        ("fund_recovered", "50000.00"),
+        ("fund_written_off", "150000.00"),
+    ]
+    loop, temporal_client = temporal
+    result = loop.run_until_complete(
+        temporal_client.get_workflow_handle(accepted.workflow_id, result_type=PayoutResult).result()
+    )
+    assert result.stage.value == "written_off"
+    assert city.post(write_off, json=body).status_code == 409
+    listed = city.get("/v1/payouts", params={"stage": "written_off", "county": county}).json()["items"]
+    assert payout_id in [p["payout_id"] for p in listed] and {p["stage"] for p in listed} == {"written_off"}
+
+    # The loss: no longer owed back, not available again; the reserve cannot drop below it.
+    fund = fund_of(city.get("/v1/funds").json(), county)["emergency_fund"]
+    assert (fund["outstanding"], Decimal(fund["written_off"]) - Decimal(start["written_off"]), fund["available"]) == (
+        start["outstanding"],
+        Decimal("150000.00"),
+        "350000.00",
+    )
+    lowered = city.put(f"/v1/funds/{county}/reserve", json={"reserve": str(not_returned + Decimal("100000.00"))})
+    assert lowered.status_code == 409 and "written off" in lowered.json()["detail"], lowered.text
+
+    events, raw = kafka_values(
+        stack, case_id, lambda seen: any(e.type == GuaranteeFundEvents.ADVANCE_WRITTEN_OFF for e in seen), timeout=90
+    )
+    told = next(e.payload for e in events if e.type == GuaranteeFundEvents.ADVANCE_WRITTEN_OFF)
+    assert {k: told[k] for k in ("payout_id", "case_id", "county", "source", "amount", "recovered", "basis")} == {
+        "payout_id": payout_id,
+        "case_id": case_id,
+        "county": county,
+        "source": "emergency_fund",
+        "amount": "150000.00",
+        "recovered": "50000.00",
+        "basis": "enforcement_terminated",
+    }
+    assert (told["written_off_on"], told["written_off_by"]) == (TODAY, approved.json()["decided_by"])
+    assert all("终结本次执行程序".encode() not in value for value in raw)

@@ -23,6 +23,7 @@ from services.monitoring.guarantee_rules import (
     fund_refusal,
     process_date,
     settlement_refusal,
+    write_off_refusal,
 )
 from services.monitoring.payout_messages import (
     DECIDE_PAYOUT_ACTIVITY,
@@ -34,6 +35,7 @@ from services.monitoring.payout_messages import (
     RECORD_TOP_UP_ACTIVITY,
     REMIND_RECOVERY_ACTIVITY,
     REMIND_TOP_UP_ACTIVITY,
+    WRITE_OFF_ACTIVITY,
     DecideOutcome,
     DecideStep,
     PaidStep,
@@ -44,6 +46,8 @@ from services.monitoring.payout_messages import (
     SettlementStep,
     Step,
     StepOutcome,
+    WriteOffOutcome,
+    WriteOffStep,
 )
 
 
@@ -79,6 +83,7 @@ class FakePayouts:
     amount: Decimal = Decimal("0.00")
     source: PayoutSource = PayoutSource.DEPOSIT
     settled: Decimal = Decimal("0.00")
+    written_off: Decimal = Decimal("0.00")
     paid_on: date | None = None
     top_up_due: date | None = None
 
@@ -160,6 +165,23 @@ class FakePayouts:
     async def record_recovery(self, step: SettlementStep) -> SettlementOutcome:
         return self._settle(step, "fund.recovery_recorded")
 
+    @activity.defn(name=WRITE_OFF_ACTIVITY)
+    async def write_off_advance(self, step: WriteOffStep) -> WriteOffOutcome:
+        if step.step_key in self.steps:
+            return WriteOffOutcome.model_validate(self.steps[step.step_key].model_dump())
+        outstanding = self._outstanding()
+        refusal = write_off_refusal(self.source, self.stage, outstanding)
+        if refusal is not None:
+            return WriteOffOutcome(refusal=refusal)
+        self.written_off += outstanding
+        self.fund = FundBalance(
+            self.fund.reserve, self.fund.advanced, self.fund.recovered, self.fund.written_off + outstanding
+        )
+        self.stage = PayoutStage.WRITTEN_OFF
+        facts = {"amount": outstanding, "recovered": self.settled, "basis": step.record.basis}
+        self._event("fund.advance_written_off", facts)
+        return self._keep(step.step_key, WriteOffOutcome(amount=outstanding, recovered=self.settled))  # type: ignore[no-any-return]
+
     def activities(self) -> list[Any]:
         return [
             self.payout_date,
@@ -171,6 +193,7 @@ class FakePayouts:
             self.remind_recovery,
             self.record_top_up,
             self.record_recovery,
+            self.write_off_advance,
         ]
 
     def for_payout(self, payout: PayoutInput) -> FakePayouts:
@@ -180,7 +203,7 @@ class FakePayouts:
     # --- as the service keeps its steps --------------------------------------------------------------------
 
     def _outstanding(self) -> Decimal:
-        return self.amount - self.settled
+        return self.amount - self.settled - self.written_off
 
     def _event(self, kind: str, facts: dict[str, Any]) -> None:
         self.events.append((kind, facts))

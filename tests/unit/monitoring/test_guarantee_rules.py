@@ -1,6 +1,7 @@
 """The rules of paying workers from the deposit or the emergency fund (services/monitoring/guarantee_rules.py):
 what a deposit or a county's fund has left, whether it covers a payout, the reserve's floor, top-ups and
-recoveries against what is outstanding, the register's deposit status, and the process's dates on the official
+recoveries against what is outstanding, a write-off of an advance (a loss of the fund: out of what is owed back,
+not back into what it can advance), the register's deposit status, and the process's dates on the official
 calendar. Plus the contract's request: a deposit's payout names its project; the workflow id names the case."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from services.contracts.guarantee_funds import PayoutRequest, PayoutSource, payout_workflow_id
+from services.contracts.guarantee_funds import PayoutRequest, PayoutSource, PayoutStage, payout_workflow_id
 from services.contracts.legal_time import end_of_day
 from services.contracts.lifecycle import CalendarConfig, CalendarYear
 from services.contracts.monitoring_events import DepositForm, DepositStatus, WageDeposit
@@ -26,6 +27,7 @@ from services.monitoring.guarantee_rules import (
     process_date,
     reserve_refusal,
     settlement_refusal,
+    write_off_refusal,
 )
 
 
@@ -69,6 +71,40 @@ def test_the_reserve_cannot_be_set_below_the_advances_owed_back() -> None:
     assert reserve_refusal(fund, Decimal("500000")) is None
     assert reserve_refusal(fund, Decimal("0")) is not None
     assert reserve_refusal(FundBalance(), Decimal("0")) is None
+
+
+def test_a_write_off_leaves_what_is_owed_back_and_gives_the_fund_nothing_back() -> None:
+    before = FundBalance(reserve=Decimal("1000000"), advanced=Decimal("700000"), recovered=Decimal("200000"))
+    # 150,000 of the 500,000 owed back is written off: no longer owed, and no more available than before.
+    after = FundBalance(before.reserve, before.advanced, before.recovered, written_off=Decimal("150000"))
+    assert (after.outstanding, after.written_off, after.not_returned) == (
+        Decimal("350000"),
+        Decimal("150000"),
+        Decimal("500000"),
+    )
+    assert after.available == before.available == Decimal("500000")
+    assert "500000.00 yuan available" in (fund_refusal("130403", after, Decimal("500000.01")) or "")
+    assert fund_refusal("130403", after, Decimal("500000")) is None
+    # The reserve's floor counts the loss too: below it, `available` would be negative.
+    assert reserve_refusal(after, Decimal("500000")) is None
+    lowered = reserve_refusal(after, Decimal("499999.99")) or ""
+    assert "350000.00 yuan of advances still owed back and the 150000.00 yuan written off" in lowered
+
+
+def test_only_an_advance_paid_out_with_something_owed_back_can_be_written_off() -> None:
+    fund, owed = PayoutSource.EMERGENCY_FUND, Decimal("150000")
+    assert write_off_refusal(fund, PayoutStage.PAID, owed) is None
+    refusals = {
+        "only an advance of the emergency fund": (PayoutSource.DEPOSIT, PayoutStage.PAID, owed),
+        "has not paid the advance out: approved": (fund, PayoutStage.APPROVED, owed),
+        "has not paid the advance out: requested": (fund, PayoutStage.REQUESTED, Decimal(0)),
+        "has not paid the advance out: refused": (fund, PayoutStage.REFUSED, Decimal(0)),
+        "repaid: nothing to write off": (fund, PayoutStage.SETTLED, Decimal(0)),
+        "already written off": (fund, PayoutStage.WRITTEN_OFF, Decimal(0)),
+    }
+    for reason, (source, stage, outstanding) in refusals.items():
+        assert reason in (write_off_refusal(source, stage, outstanding) or ""), (source, stage)
+    assert "nothing to write off" in (write_off_refusal(fund, PayoutStage.PAID, Decimal(0)) or "")
 
 
 def test_a_top_up_or_recovery_is_more_than_zero_and_not_more_than_is_outstanding() -> None:

@@ -2,7 +2,8 @@
 (tests/unit/monitoring/fake_payouts.py, the service's own rules): a deposit drawn, paid, its top-up demanded,
 reminded and topped up; a refusal; the city office alone deciding, once; an approval the deposit does not cover
 refused with the figures; a bank payout overdue; an advance of the emergency fund reminded monthly and recovered
-until repaid."""
+until repaid; an advance partly recovered, then written off by the city office (the workflow ends, the reminders
+stop, the fund bears the loss)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from services.common.temporal import data_converter, test_server_path
-from services.contracts.guarantee_funds import PayoutSource, PayoutStage, payout_workflow_id
+from services.contracts.guarantee_funds import PayoutSource, PayoutStage, WriteOffBasis, payout_workflow_id
 from services.contracts.legal_time import legal_date
 from services.monitoring.payout_messages import (
     DECIDE_UPDATE,
@@ -27,6 +28,7 @@ from services.monitoring.payout_messages import (
     RECORD_RECOVERY_UPDATE,
     RECORD_TOP_UP_UPDATE,
     STATUS_QUERY,
+    WRITE_OFF_UPDATE,
     Actor,
     PaidRecord,
     PayoutDecision,
@@ -34,8 +36,9 @@ from services.monitoring.payout_messages import (
     PayoutResult,
     PayoutStatus,
     SettlementRecord,
+    WriteOffRecord,
 )
-from services.monitoring.payout_workflow import GuaranteePayoutWorkflow
+from services.monitoring.payout_workflow import PAYOUT_WRITE_OFF, GuaranteePayoutWorkflow
 from tests.unit.monitoring.fake_payouts import FakePayouts, lodged, payout_input
 
 CITY = Actor(client_id="city-office", role="city_office")
@@ -203,6 +206,8 @@ async def test_a_bank_payout_not_recorded_in_time_is_overdue_once_and_dates_are_
         assert "not recorded yet" in await refused(handle, RECORD_TOP_UP_UPDATE, top_up_first)
         recovery = SettlementRecord(amount=Decimal("1.00"), on=late, actor=INSPECTOR)
         assert "not a payout from the emergency_fund" in await refused(handle, RECORD_RECOVERY_UPDATE, recovery)
+        deposit_write_off = WriteOffRecord(basis=WriteOffBasis.EMPLOYER_DEREGISTERED, reason="注销", actor=CITY)
+        assert "only an advance of the emergency fund" in await refused(handle, WRITE_OFF_UPDATE, deposit_write_off)
         await update(handle, RECORD_PAID_UPDATE, PaidRecord(paid_on=late, actor=INSPECTOR))
         assert "already recorded" in await refused(
             handle, RECORD_PAID_UPDATE, PaidRecord(paid_on=late, actor=INSPECTOR)
@@ -255,3 +260,67 @@ async def test_an_advance_of_the_emergency_fund_is_reminded_monthly_and_recovere
         "fund.recovery_recorded",
     ]
     assert (fake.fund.outstanding, fake.fund.available) == (Decimal("0.00"), Decimal("1000000.00"))
+
+
+async def test_an_advance_partly_recovered_is_written_off_by_the_city_office_and_its_reminders_stop(
+    env: WorkflowEnvironment,
+) -> None:
+    fake = FakePayouts(fund=FakePayouts().fund)
+    queue = f"payouts-{uuid.uuid4().hex[:8]}"
+    basis = WriteOffBasis.ENFORCEMENT_TERMINATED
+    async with worker(env, fake, queue):
+        handle = await start(env, fake, payout_input(PayoutSource.EMERGENCY_FUND, "200000.00"), queue)
+        await update(handle, DECIDE_UPDATE, PayoutDecision(approve=True, actor=CITY))
+        # Not paid out yet: the employer owes nothing, there is nothing to write off.
+        early = WriteOffRecord(basis=basis, reason="终结本次执行程序", actor=CITY)
+        assert "has not paid the advance out" in await refused(handle, WRITE_OFF_UPDATE, early)
+        await update(handle, RECORD_PAID_UPDATE, PaidRecord(paid_on=await today(env), actor=CITY))
+        await env.sleep(timedelta(days=35))
+        await until(lambda: fake.types().count("fund.recovery_reminded") == 1)
+        await update(
+            handle,
+            RECORD_RECOVERY_UPDATE,
+            SettlementRecord(amount=Decimal("50000.00"), on=await today(env), actor=INSPECTOR),
+        )
+
+        # The city office alone writes off, and says why.
+        by_county = WriteOffRecord(basis=basis, reason="终结本次执行程序", actor=INSPECTOR)
+        assert "city office writes an advance off" in await refused(handle, WRITE_OFF_UPDATE, by_county)
+        blank = WriteOffRecord(basis=basis, reason="  ", actor=CITY)
+        assert "says why" in await refused(handle, WRITE_OFF_UPDATE, blank)
+        assert fake.types().count("fund.advance_written_off") == 0
+        before = await handle.query(STATUS_QUERY, result_type=PayoutStatus)
+        assert before.next_reminder_at is not None and before.outstanding == Decimal("150000.00")
+
+        written = await update(
+            handle, WRITE_OFF_UPDATE, WriteOffRecord(basis=basis, reason="法院裁定终结本次执行程序", actor=CITY)
+        )
+        assert (written.stage, written.outstanding, written.written_off) == (
+            PayoutStage.WRITTEN_OFF,
+            Decimal("0.00"),
+            Decimal("150000.00"),
+        )
+        assert await handle.result() == PayoutResult(stage=PayoutStage.WRITTEN_OFF, reminders=1)
+        # A month and more later: the workflow has ended, no reminder came.
+        await env.sleep(timedelta(days=62))
+        history = await handle.fetch_history()
+    assert fake.types() == [
+        "payout.approved",
+        "payout.paid",
+        "fund.recovery_reminded",
+        "fund.recovery_recorded",
+        "fund.advance_written_off",
+    ]
+    assert fake.events[-1][1] == {"amount": Decimal("150000.00"), "recovered": Decimal("50000.00"), "basis": basis}
+    # The loss stays out of what the fund can advance: available is what it was before the write-off.
+    assert (fake.fund.outstanding, fake.fund.written_off, fake.fund.available) == (
+        Decimal("0.00"),
+        Decimal("150000.00"),
+        Decimal("850000.00"),
+    )
+    # The write-off is behind its patch: the history carries the marker (histories without it replay unchanged).
+    markers = [
+        e.marker_recorded_event_attributes for e in history.events if e.HasField("marker_recorded_event_attributes")
+    ]
+    assert [m.marker_name for m in markers] == ["core_patch"]
+    assert PAYOUT_WRITE_OFF.encode() in markers[0].SerializeToString()

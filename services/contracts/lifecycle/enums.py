@@ -81,6 +81,8 @@ CLASSIFICATION_OF: dict[VerificationOutcome, Classification] = {
 
 
 class ClosureReason(StrEnum):
+    """Why a complaint or a case was closed: a fixed list whose values are added to, never renamed."""
+
     PAID_IN_FULL = "paid_in_full"  # resolved: wages paid after the order
     REJECTED = "rejected"
     FORWARDED = "forwarded"
@@ -94,6 +96,9 @@ class ClosureReason(StrEnum):
     REFERRED_TO_POLICE = "referred_to_police"
     ADMINISTRATIVE_DECISION = "administrative_decision"  # compensation/decision issued, enforcement elsewhere
     MERGED = "merged"  # its complaints moved to another case's process (a merge before verification)
+    # An early-warning case the inspection found no wages owed in (核查未发现欠薪): nobody complained, so it is not
+    # "unfounded".
+    NO_ARREARS_FOUND = "no_arrears_found"
 
 
 # Verification outcomes that close the case at once, and with which reason.

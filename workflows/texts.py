@@ -26,6 +26,7 @@ CLOSURE_TEXT: dict[ClosureReason, str] = {
     ClosureReason.REFERRED_TO_POLICE: "涉嫌拒不支付劳动报酬罪，已移送公安机关",
     ClosureReason.ADMINISTRATIVE_DECISION: "已作出行政处理决定",
     ClosureReason.MERGED: "已并入其他案件办理",
+    ClosureReason.NO_ARREARS_FOUND: "经核查未发现欠薪",
 }
 
 REJECTION_TEXT: dict[RejectionReason, str] = {

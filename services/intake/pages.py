@@ -94,6 +94,8 @@ STATUS_TEXTS: dict[str, dict[str, str]] = {
         "referred_to_police": "已移送公安机关",
         "administrative_decision": "已作出行政处理决定",
         "merged": "已并入其他案件办理",
+        # An early-warning case's reason; a complaint carries it only if it joined that case as it closed.
+        "no_arrears_found": "经核查未发现欠薪",
     },
 }
 

@@ -24,6 +24,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows.core import WaitResult
     from workflows.texts import OUTCOME_TEXT
 
+# An early-warning case the inspection finds no arrears in closes as `no_arrears_found`; a workflow that verified
+# it before this change closed it as `unfounded`, and replays so.
+NO_ARREARS_CLOSURE = "2026-12-no-arrears-closure"
+
 
 class VerificationStage(CaseMerge):
     """Verification and classification: waits for the outcome, then closes, refers or moves on."""
@@ -57,7 +61,7 @@ class VerificationStage(CaseMerge):
 
         outcome = verification.outcome
         if outcome in CLOSING_OUTCOMES:
-            self._close(CLOSING_OUTCOMES[outcome], OUTCOME_TEXT[outcome])
+            self._close(self._closing_reason(outcome), OUTCOME_TEXT[outcome])
         elif outcome is VerificationOutcome.LABOUR_DISPUTE:
             if "arbitration" not in self._state.referrals:
                 ref = await self._referral(ReferralKind.ARBITRATION, "劳动争议，引导申请劳动人事争议仲裁（速裁）")
@@ -68,6 +72,13 @@ class VerificationStage(CaseMerge):
         else:
             self._set_stage(CaseStage.SERVICE)
         return None
+
+    @staticmethod
+    def _closing_reason(outcome: VerificationOutcome) -> ClosureReason:
+        reason = CLOSING_OUTCOMES[outcome]
+        if reason is ClosureReason.NO_ARREARS_FOUND and not workflow.patched(NO_ARREARS_CLOSURE):
+            return ClosureReason.UNFOUNDED
+        return reason
 
     # --- the inspector's outcome (update) -------------------------------------------------------------------
 

@@ -9,8 +9,9 @@ join any case.
 
 Verifying such a case while no complaint has joined it (`verification_refusal`): there is no complainant to
 withdraw, to find unfounded or to send to arbitration, and no claim to sum, so confirmed arrears need the
-inspector's own figures; `no_arrears_found` is its outcome when the inspection finds none. Once complaints
-have joined, it is verified like any case (and their outcomes apply, not `no_arrears_found`).
+inspector's own figures; `no_arrears_found` is its outcome when the inspection finds none, and the reason it
+closes with (not `unfounded`: nobody complained). Once complaints have joined, it is verified like any case
+(and their outcomes apply, not `no_arrears_found`).
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ class VerificationOutcome(StrEnum):
     ALREADY_PAID = "already_paid"
     FORWARDED = "forwarded"
     # An early-warning case no complaint joined: the inspection found no wages owed (核查未发现欠薪); it closes
-    # as unfounded (services/contracts/lifecycle/case_origin.py).
+    # with the reason of the same name (services/contracts/lifecycle/case_origin.py).
     NO_ARREARS_FOUND = "no_arrears_found"
 
 
@@ -81,6 +81,8 @@ CLASSIFICATION_OF: dict[VerificationOutcome, Classification] = {
 
 
 class ClosureReason(StrEnum):
+    """Why a complaint or a case was closed: a fixed list whose values are added to, never renamed."""
+
     PAID_IN_FULL = "paid_in_full"  # resolved: wages paid after the order
     REJECTED = "rejected"
     FORWARDED = "forwarded"
@@ -94,6 +96,9 @@ class ClosureReason(StrEnum):
     REFERRED_TO_POLICE = "referred_to_police"
     ADMINISTRATIVE_DECISION = "administrative_decision"  # compensation/decision issued, enforcement elsewhere
     MERGED = "merged"  # its complaints moved to another case's process (a merge before verification)
+    # An early-warning case the inspection found no wages owed in (核查未发现欠薪): nobody complained, so it is not
+    # "unfounded". Case workflows that verified before this reason existed closed such a case as `unfounded`.
+    NO_ARREARS_FOUND = "no_arrears_found"
 
 
 # Verification outcomes that close the case at once, and with which reason.
@@ -103,7 +108,7 @@ CLOSING_OUTCOMES: dict[VerificationOutcome, ClosureReason] = {
     VerificationOutcome.WITHDRAWN: ClosureReason.WITHDRAWN,
     VerificationOutcome.ALREADY_PAID: ClosureReason.ALREADY_PAID,
     VerificationOutcome.FORWARDED: ClosureReason.FORWARDED,
-    VerificationOutcome.NO_ARREARS_FOUND: ClosureReason.UNFOUNDED,
+    VerificationOutcome.NO_ARREARS_FOUND: ClosureReason.NO_ARREARS_FOUND,
 }
 
 

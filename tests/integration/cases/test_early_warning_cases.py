@@ -246,14 +246,20 @@ def test_a_resolved_warning_is_recorded_and_the_inspector_closes_the_case_findin
     # Verification without a complaint needs no complainant's outcome: none found, the case closes saying so.
     refused = a.act(a.inspector, f"/v1/cases/{case_id}/verification", {"outcome": "unfounded"}, until=409)
     assert refused.status_code == 409 and "no complainant" in refused.text, refused.text
+    figures_before = statistics(a)
     verified = a.act(a.inspector, f"/v1/cases/{case_id}/verification", {"outcome": "no_arrears_found"})
     assert verified.status_code == 200, verified.text
     case = a.case_until(case_id, lambda c: c["status"] == "closed", "the case closed", timeout=90)
+    # Nobody complained: it closes with a reason of its own, not as an unfounded complaint.
     assert (case["outcome"], case["closure_reason"], case["classification"]) == (
         "no_arrears_found",
-        "unfounded",
+        "no_arrears_found",
         "no_violation",
     )
+    # The figures count complaints resolved and workers paid: a case nobody complained in adds to neither.
+    figures = statistics(a)
+    for figure in ("resolved", "workers_helped"):
+        assert figures.get(figure, 0) == figures_before.get(figure, 0), (figure, figures_before, figures)
     closed = a.inspector.get("/v1/cases", params={"kind": "early_warning", "status": "closed", "employer": contractor})
     assert [c["case_id"] for c in closed.json()["items"]] == [case_id]
     assert_ledger_agrees(a.stack, [case_id])

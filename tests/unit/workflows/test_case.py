@@ -512,6 +512,16 @@ async def test_below_threshold_orders_compensation_without_referral(harness: Har
         )
     )
     assert "not possible after refusal" in message
+    # An early-warning case's reason is the verification's alone, never the inspector's closing.
+    message = await refused(
+        h.update(
+            h.case(case_id),
+            Updates.CLOSE_CASE,
+            ClosureRequest(reason=ClosureReason.NO_ARREARS_FOUND, closed_by="inspector-7"),
+            CaseStatus,
+        )
+    )
+    assert "reason no_arrears_found is not possible after refusal" in message
     await h.update(
         h.case(case_id),
         Updates.CLOSE_CASE,

@@ -121,13 +121,15 @@ async def test_verified_without_arrears_it_closes_saying_none_were_found(harness
         h.case(case_id), Updates.RECORD_VERIFICATION, verification(VerificationOutcome.NO_ARREARS_FOUND), CaseStatus
     )
     result = await h.result(h.case(case_id))
+    # Nobody complained, so nothing was found unfounded: the case closes with the reason of its own.
     assert (result.status, result.outcome, result.classification, result.closure_reason) == (
         Status.CLOSED,
         VerificationOutcome.NO_ARREARS_FOUND,
         Classification.NO_VIOLATION,
-        ClosureReason.UNFOUNDED,
+        ClosureReason.NO_ARREARS_FOUND,
     )
-    assert any(e.kind == "case.closed" and "未发现欠薪" in e.text for e in result.timeline)
+    closed = [e.text for e in result.timeline if e.kind == "case.closed"]
+    assert closed == ["结案（经核查未发现欠薪）：经核查未发现欠薪"], closed
     assert h.services.distinct(ActivityNames.ISSUE_ORDER_TO_PAY) == []
     assert h.sms.templates() == []
 

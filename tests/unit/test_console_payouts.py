@@ -49,7 +49,8 @@ APPROVED = {
         {"kind": "deposit_drawn", "amount": "6000.00", "on": "2026-11-30", "recorded_by": "person:city"},
     ],
 }
-ADVANCED = {**APPROVED, "payout_id": "PO-ADVANCED", "source": "emergency_fund", "stage": "paid", "project_id": None}
+DRAWN = {**APPROVED, "payout_id": "PO-DRAWN", "stage": "paid", "paid_on": "2026-12-01"}
+ADVANCED = {**DRAWN, "payout_id": "PO-ADVANCED", "source": "emergency_fund", "project_id": None}
 NOT_COVERED = {
     "title": "Refused",
     "status": 409,
@@ -160,7 +161,7 @@ CASE_PAYOUTS = {
 
 def _services(asked: list[httpx.Request], role: str) -> httpx.MockTransport:
     token = jwt.encode({"sub": "person:p", "role": role, "county": COUNTY}, "k" * 32)
-    payouts = {p["payout_id"]: p for p in (REQUESTED, APPROVED, ADVANCED)}
+    payouts = {p["payout_id"]: p for p in (REQUESTED, APPROVED, DRAWN, ADVANCED)}
     cases = {c["case_id"]: c for c in (REFUSED_CASE, WARNING_CASE)}
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -291,20 +292,22 @@ def test_the_county_records_the_banks_payment_and_the_top_up_or_the_recovery() -
         approved = browser.get("/payouts/PO-APPROVED")
         payment = _form(approved.text, "/payouts/PO-APPROVED/payment")
         paid = browser.post("/payouts/PO-APPROVED/payment", data={**payment, "paid_on": "2026-12-01"})
-        top_up = _form(approved.text, "/payouts/PO-APPROVED/top-ups")
-        browser.post("/payouts/PO-APPROVED/top-ups", data={**top_up, "topped_up_on": "2026-12-02", "amount": ""})
+        drawn = browser.get("/payouts/PO-DRAWN")
+        top_up = _form(drawn.text, "/payouts/PO-DRAWN/top-ups")
+        browser.post("/payouts/PO-DRAWN/top-ups", data={**top_up, "topped_up_on": "2026-12-02", "amount": ""})
         advanced = browser.get("/payouts/PO-ADVANCED")
         recovery = _form(advanced.text, "/payouts/PO-ADVANCED/recoveries")
         browser.post(
             "/payouts/PO-ADVANCED/recoveries", data={**recovery, "recovered_on": "2026-12-03", "amount": "100.00"}
         )
     assert "批准动用" not in approved.text  # the city office's decision
+    assert "记录补足保证金" not in approved.text and "记录银行支付" not in drawn.text  # a top-up once paid only
     assert "动用保证金" in approved.text and "6000.00" in approved.text  # the movement
     assert paid.status_code == 303 and paid.headers["location"] == "/payouts/PO-APPROVED?done=paid"
     assert "记录追回垫付款" in advanced.text and "记录银行支付" not in advanced.text
     assert _sent(asked) == [
         ("/v1/payouts/PO-APPROVED/payment", {"paid_on": "2026-12-01"}, payment["key"]),
-        ("/v1/payouts/PO-APPROVED/top-ups", {"topped_up_on": "2026-12-02", "amount": None}, top_up["key"]),
+        ("/v1/payouts/PO-DRAWN/top-ups", {"topped_up_on": "2026-12-02", "amount": None}, top_up["key"]),
         ("/v1/payouts/PO-ADVANCED/recoveries", {"recovered_on": "2026-12-03", "amount": "100.00"}, recovery["key"]),
     ]
 

@@ -58,8 +58,8 @@ def payout_row(payout: dict[str, Any]) -> dict[str, Any]:
 
 def forms_for(role: str, payout: dict[str, Any]) -> list[str]:
     """The forms the payout's page offers the person: the city office decides a requested payout; the city office
-    or the payout's county (the service checks the county) record the bank's payment of an approved one, then
-    the deposit's top-ups or the advance's recoveries while anything is outstanding."""
+    or the payout's county (the service checks the county) record the bank's payment of an approved one; once
+    paid, the deposit's top-ups or the advance's recoveries while anything is outstanding."""
     stage, outstanding = payout.get("stage"), str(payout.get("outstanding") or "0")
     forms: list[str] = []
     if role not in KEEPERS:
@@ -68,7 +68,7 @@ def forms_for(role: str, payout: dict[str, Any]) -> list[str]:
         forms.append("decision")
     if stage == "approved":
         forms.append("payment")
-    if stage in ("approved", "paid") and outstanding not in ("0", "0.00"):
+    if stage == "paid" and outstanding not in ("0", "0.00"):
         forms.append("top_up" if payout.get("source") == "deposit" else "recovery")
     return forms
 

@@ -11,6 +11,7 @@ replica (`session_store.py`: the session id's hash, the person's token sealed un
 
 The pages, one module each in `pages/` (what they share: `web.py`): signing in and out; the inspector's queue,
 registers, a case's page with the actions of its stage; the agencies' inbox, handoffs and referrals; the city
-office's figures and approvals; the public pages (docs/console.md). The cluster profile runs two consoles on the
+office's figures and approvals; the project register, the payouts from deposits and the emergency fund and the
+funds; the public pages (docs/console.md). The cluster profile runs two consoles on the
 same sessions.
 """

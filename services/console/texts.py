@@ -100,4 +100,39 @@ def queue_row(case: dict[str, Any], today: date, calendar: WorkingCalendar) -> d
         "next_deadline": legal_date(case["next_deadline"]).isoformat() if case.get("next_deadline") else "—",
         "countdown": countdown(days),
         "overdue": bool(case.get("overdue")) or (days is not None and days < 0),
+        # Opened on a project's early warning rather than by a complaint (the cases API's `kind`).
+        "early_warning": case.get("kind") == "early_warning",
     }
+
+
+# The kind of a case (the cases API's `kind`): opened by a complaint, or by a project's early warning.
+CASE_KINDS = {"complaint": "投诉案件", "early_warning": "预警案件"}
+
+# An early warning's monthly check and level (services/contracts/monitoring_events.py `WarningCheck`,
+# `WarningLevel`, `WarningResolution`).
+WARNING_CHECKS = {
+    "payroll_received": "当月工资发放明细未报送",
+    "roster_paid": "考勤在册工人未获发放",
+    "pay_in_line": "工资与出勤天数不符",
+    "deposit": "工资保证金未足额存储",
+    "wage_account": "开工前未开设工资专用账户",
+}
+WARNING_LEVELS = {"yellow": "黄色预警", "orange": "橙色预警", "red": "红色预警"}
+WARNING_RESOLUTIONS = {"check_passed": "复查通过", "inspector": "监察员处置"}
+
+# Paying workers from the deposit or the emergency fund (services/contracts/guarantee_funds.py `PayoutSource`,
+# `PayoutStage`; the monitoring API's movements).
+PAYOUT_SOURCES = {"deposit": "动用工资保证金", "emergency_fund": "应急周转金先行垫付"}
+PAYOUT_STAGES = {
+    "requested": "待市局审批",
+    "refused": "不予动用",
+    "approved": "已批准，待银行支付",
+    "paid": "已支付，待补足或追偿",
+    "settled": "已补足或已追回",
+}
+MOVEMENT_KINDS = {
+    "deposit_drawn": "动用保证金",
+    "deposit_topped_up": "补足保证金",
+    "fund_advanced": "周转金垫付",
+    "fund_recovered": "追回垫付款",
+}

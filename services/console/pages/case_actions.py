@@ -40,6 +40,7 @@ DONE = {
     "extension": "延期申请已提交，等待市局审批。",
     "callback": "回访已记录。",
     "fast_track": "已转介，见下方“转介与移送”。",
+    "payout": "已申请动用保证金或垫付，等待市根治欠薪办审批，见下方“垫付与保证金”。",
 }
 
 # The forms each case stage shows (complaint-level forms follow the complaint's own stage).

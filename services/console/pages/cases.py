@@ -105,6 +105,25 @@ def _document_row(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "issued_on": issued_on}
 
 
+def _warning_row(row: dict[str, Any]) -> dict[str, Any]:
+    """An early warning behind the case (the monitoring service's monthly check of its project)."""
+    return {
+        **row,
+        "check_name": texts.WARNING_CHECKS.get(row.get("check") or "", row.get("check") or "—"),
+        "level_name": texts.WARNING_LEVELS.get(row.get("level") or "", row.get("level") or "—"),
+        "resolution_name": texts.WARNING_RESOLUTIONS.get(row.get("resolution") or "", "未解除"),
+    }
+
+
+def _payout_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A payout of the case as the cases service's ledger keeps it (from the monitoring service's events)."""
+    return {
+        **row,
+        "source_name": texts.PAYOUT_SOURCES.get(row.get("source") or "", row.get("source") or "—"),
+        "stage_name": texts.PAYOUT_STAGES.get(row.get("stage") or "", row.get("stage") or "—"),
+    }
+
+
 async def _papers(request: Request, session: Session, case_id: str) -> dict[str, Any]:
     """The case's letters, referrals and listings, read from the referrals and sanctions APIs side by side."""
     console = console_of(request)
@@ -141,9 +160,10 @@ async def case_page(request: Request, case_id: str, session: Annotated[Session, 
     base = f"{console.cases_url}/v1/cases/{quote(case_id, safe='')}"
     try:
         case = await service_get(console.client, base, session.token)
-        timeline, (documents, documents_gap), papers = await asyncio.gather(
+        timeline, (documents, documents_gap), (payouts, payouts_gap), papers = await asyncio.gather(
             service_get(console.client, f"{base}/timeline", session.token),
             _part(service_get(console.client, f"{base}/documents", session.token)),
+            _part(service_get(console.client, f"{base}/payouts", session.token)),
             _papers(request, session, str(case.get("case_id") or case_id)),
         )
     except NotFound:
@@ -178,6 +198,10 @@ async def case_page(request: Request, case_id: str, session: Annotated[Session, 
             "status_name": texts.STATUSES.get(case.get("status", ""), case.get("status", "")),
             "case_documents": [_document_row(d) for d in (documents or {}).get("documents", [])],
             "case_documents_gap": documents_gap,
+            "kind_name": texts.CASE_KINDS.get(case.get("kind") or "complaint", case.get("kind")),
+            "warnings": [_warning_row(w) for w in case.get("warnings") or []],
+            "payouts": [_payout_row(p) for p in (payouts or {}).get("items", [])],
+            "payouts_gap": payouts_gap,
             **papers,
         },
     )

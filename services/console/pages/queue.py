@@ -1,5 +1,6 @@
 """The inspector's queue: the open cases of the person's scope, sorted by next deadline, with the working days
-left as a countdown and overdue rows in red; filters by stage, classification, employer, assignee and overdue,
+left as a countdown and overdue rows in red; filters by stage, classification, kind (a complaint's case or an
+early warning's), employer, assignee and overdue,
 kept in the URL (the next page's link and the table's periodic refresh keep them), and the API's cursor for the
 next page."""
 
@@ -43,13 +44,14 @@ MINE = "mine"
 
 
 def _filters(
-    stage: str, classification: str, employer: str, assignee: str, overdue: str, awaiting: str = ""
+    stage: str, classification: str, employer: str, assignee: str, overdue: str, awaiting: str = "", kind: str = ""
 ) -> dict[str, str]:
     """The filters as the page's URL keeps them: only the ones set, and only values the page offers."""
     chosen = {
         "stage": stage if stage in texts.STAGES else "",
         "classification": classification if classification in CLASSIFICATIONS else "",
         "awaiting": awaiting if awaiting in AWAITING else "",
+        "kind": kind if kind in texts.CASE_KINDS else "",
         "employer": employer.strip()[:200],
         "assignee": MINE if assignee == MINE else "",
         "overdue": "1" if overdue else "",
@@ -59,7 +61,7 @@ def _filters(
 
 def _api_params(filters: dict[str, str], session: Session, cursor: str) -> dict[str, str]:
     params = {"status": "open", "sort": "next_deadline", "limit": "50"}
-    for name in ("stage", "classification", "employer", "awaiting"):
+    for name in ("stage", "classification", "employer", "awaiting", "kind"):
         if name in filters:
             params[name] = filters[name]
     if filters.get("assignee") == MINE:
@@ -87,10 +89,11 @@ async def queue_workbook(
     assignee: str = "",
     overdue: str = "",
     awaiting: str = "",
+    kind: str = "",
 ) -> Response:
     """The queue with its filters as an Excel workbook (the cases API's `GET /v1/cases.xlsx`)."""
     console = console_of(request)
-    filters = _filters(stage, classification, employer, assignee, overdue, awaiting)
+    filters = _filters(stage, classification, employer, assignee, overdue, awaiting, kind)
     params = {k: v for k, v in _api_params(filters, session, "").items() if k != "limit"}
     return await table_through(
         console.client,
@@ -113,10 +116,11 @@ async def queue(
     assignee: str = "",
     overdue: str = "",
     awaiting: str = "",
+    kind: str = "",
     cursor: str = "",
 ) -> Response:
     console = console_of(request)
-    filters = _filters(stage, classification, employer, assignee, overdue, awaiting)
+    filters = _filters(stage, classification, employer, assignee, overdue, awaiting, kind)
     listed = await service_get(
         console.client, f"{console.cases_url}/v1/cases", session.token, _api_params(filters, session, cursor)
     )
@@ -132,6 +136,7 @@ async def queue(
             "filters": filters,
             "classifications": CLASSIFICATIONS,
             "awaiting_names": AWAITING,
+            "kind_names": texts.CASE_KINDS,
             "next_page": next_page,
             "refresh_url": _queue_url(filters, cursor),
             "workbook_url": "/queue.xlsx" + (f"?{urlencode(filters)}" if filters else ""),

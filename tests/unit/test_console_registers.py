@@ -242,8 +242,5 @@ def test_the_registers_label_every_control_and_name_every_reason_and_class() -> 
         assert "style=" not in text and "<script" not in text, template.name
     sites = (Path(HERE) / "templates" / "registers" / "sites.html").read_text()
     assert '<label for="site-{{ name }}">' in sites and 'id="site-{{ name }}"' in sites
-    # no_arrears_found closes an early-warning case, which has no complainant to call back; a complaint carries
-    # it only if it joined that case as it closed, and the register then shows the code.
-    complaint_reasons = {reason.value for reason in ClosureReason} - {ClosureReason.NO_ARREARS_FOUND.value}
-    assert complaint_reasons <= set(CLOSURE_REASONS)
+    assert {reason.value for reason in ClosureReason} == set(CLOSURE_REASONS)
     assert {kind.value for kind in Classification} == set(CLASSIFICATIONS)

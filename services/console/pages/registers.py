@@ -38,6 +38,7 @@ CLOSURE_REASONS = {
     "referred_to_police": "已移送公安",
     "administrative_decision": "已作出行政处理决定",
     "merged": "已并案",
+    "no_arrears_found": "核查未发现欠薪",  # an early-warning case's; a complaint joining as it closed carries it
 }
 SITE_FIELDS = (
     "site_id",

@@ -23,12 +23,12 @@ SECOND_CONSOLE_PORT_STEP = 10
 
 
 @contextlib.contextmanager
-def _console_process(stack: Stack, name: str, port_step: int = 0) -> Iterator[str]:
-    """A console process with the short idle timeout, its URL while it runs."""
+def _console_process(stack: Stack, name: str, port_step: int = 0, idle_seconds: int = IDLE_SECONDS) -> Iterator[str]:
+    """A console process with the short idle timeout (unless told another), its URL while it runs."""
     spec = stack.spec("console")
     spec.name = name
     spec.port += port_step
-    spec.env["ANXIN_CONSOLE_IDLE_SECONDS"] = str(IDLE_SECONDS)
+    spec.env["ANXIN_CONSOLE_IDLE_SECONDS"] = str(idle_seconds)
     stack.start_process(spec)
     stack.wait_process_ready(spec, 60)
     try:

@@ -22,6 +22,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from deploy.stack import Stack
 from tests.integration.cases.conftest import Agencies, complaint_body
+from tests.integration.console.conftest import _console_process
 from tests.support.agencies import agency_clients, wait_for
 from tests.support.axe import serious_violations
 from tests.support.browser import DESK, chromium
@@ -63,6 +64,16 @@ def handed_off_case(stack: Stack, console: str, agencies: Agencies) -> str:
     )
     assert verified.status_code == 200, verified.text
     return case_id
+
+
+@pytest.fixture(scope="module")
+def console(stack: Stack, agencies: Agencies) -> Iterator[str]:
+    """The console, its sessions kept ten minutes idle: these tests read pages between waits for the processes
+    (an order issued, a letter sent) that a loaded machine stretches past the other console tests' short idle
+    timeout, which would sign the inspector out meanwhile. The idle timeout has tests of its own."""
+    stack.start_processes(["issuer-api"], timeout=120)
+    with _console_process(stack, "console", idle_seconds=600) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

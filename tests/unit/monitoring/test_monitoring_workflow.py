@@ -94,8 +94,8 @@ async def test_a_project_s_life_raises_escalates_and_resolves_warnings_then_ends
     fake = FakeMonitoring(project(planned_end_date=date(2027, 4, 30)))
     fake.rosters = {m: ROSTER for m in (NOV, DEC, JAN, FEB, MAR, APR)}
     fake.payrolls = {NOV: PAID, FEB: PAID[:2], MAR: PAID, APR: [*PAID[:2], worker("c", amount="1000")]}
-    # From March the deposit is half what 1% of the contract value requires.
-    half = WageDeposit(amount=Decimal("50000.00"), form=DepositForm.CASH, status=DepositStatus.LODGED)
+    # From March the deposit is half what 2% of the contract value requires.
+    half = WageDeposit(amount=Decimal("100000.00"), form=DepositForm.CASH, status=DepositStatus.LODGED)
     fake.changes = {MAR: project(planned_end_date=date(2027, 4, 30), deposit=half)}
     queue = f"monitoring-{uuid.uuid4().hex[:8]}"
     async with _worker(env, fake, queue):
@@ -110,6 +110,29 @@ async def test_a_project_s_life_raises_escalates_and_resolves_warnings_then_ends
     assert result == MonitoringResult(months_checked=6, warnings_raised=6, warnings_resolved=3)
     # It stays for the guarantee period after the planned end, then completes.
     assert ended >= end_of_day(date(2027, 5, 30))
+
+
+async def test_a_deposit_drawn_for_a_payout_warns_until_the_contractor_tops_it_up(env: WorkflowEnvironment) -> None:
+    # December's workers were paid from the deposit (a refused order): the register has it `drawn` from January's
+    # check on, until the general contractor's top-up restores it in March (services/monitoring/payout_settlements.py
+    # writes both changes to the register).
+    fake = FakeMonitoring(project(planned_end_date=date(2027, 3, 31)))
+    fake.rosters = {m: ROSTER for m in (NOV, DEC, JAN, FEB, MAR)}
+    fake.payrolls = {m: PAID for m in (NOV, DEC, JAN, FEB, MAR)}
+    drawn = WageDeposit(amount=Decimal("200000.00"), form=DepositForm.CASH, status=DepositStatus.DRAWN)
+    topped_up = WageDeposit(amount=Decimal("200000.00"), form=DepositForm.CASH, status=DepositStatus.LODGED)
+    fake.changes = {
+        JAN: project(planned_end_date=date(2027, 3, 31), deposit=drawn),
+        MAR: project(planned_end_date=date(2027, 3, 31), deposit=topped_up),
+    }
+    queue = f"monitoring-{uuid.uuid4().hex[:8]}"
+    async with _worker(env, fake, queue):
+        result = await (await _start(env, fake, queue)).result()
+    assert fake.checks == [(m, "scheduled") for m in (NOV, DEC, JAN, FEB, MAR)]
+    # Drawn in January and February: a warning that climbs; both resolved by March's check, the deposit back.
+    assert fake.raised(WarningCheck.DEPOSIT) == [("2027-01", "yellow", False), ("2027-02", "orange", False)]
+    assert fake.raised() == fake.raised(WarningCheck.DEPOSIT)
+    assert result == MonitoringResult(months_checked=5, warnings_raised=2, warnings_resolved=2)
 
 
 async def test_a_late_payroll_resolves_its_warning_on_import_and_check_now_checks_any_month(

@@ -3,6 +3,12 @@
 A redelivered event (relay resend, consumer restart before its offset commit, rebalance) finds its id
 already in the inbox and changes nothing: delivery is at-least-once, the effect exactly once.
 
+A poll's events are applied in one PostgreSQL transaction, each inside its own savepoint: one commit (one
+WAL flush) per poll instead of one per event. An event that can never be applied rolls back to its
+savepoint and is set aside as a dead letter in the same transaction, the others of the poll still apply;
+any other error aborts the whole poll, nothing of it commits, its offsets are not committed, and it is
+fetched and applied again. Kafka offsets are committed only after the poll's transaction committed.
+
 Each consumer also measures its group's lag (events on its partitions not applied yet) from the poll
 loop itself, at most every few seconds and without a broker round trip: the high watermark comes with
 every fetch response, the position is the consumer's own. `/metrics` reads the last measurement.
@@ -39,6 +45,8 @@ Handler = Callable[[psycopg.Connection[Any], EventEnvelope], None]
 # poll's workflows at once). Best effort: the handler stays the authority and must still be right when
 # `prepare` did nothing.
 Prepare = Callable[[list[EventEnvelope]], None]
+# A poll's records, each with its envelope (None: unreadable, skipped).
+Read = list[tuple[ConsumerRecord, EventEnvelope | None]]
 
 
 class PermanentEventError(Exception):
@@ -67,6 +75,16 @@ _RECORD = (
 
 
 @dataclass
+class _PollOutcome:
+    """What one poll's transaction did, made known (counters, dead-letter log lines) only once it committed:
+    a poll rolled back and applied again must not be counted twice."""
+
+    applied: int = 0
+    duplicates: int = 0
+    dead_letters: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
 class ConsumerStatus:
     applied_total: int = 0
     duplicates_total: int = 0
@@ -80,7 +98,8 @@ class ConsumerStatus:
 
 
 class InboxConsumer:
-    """Runs one consumer group over `topics`, applying `handler` to each new event in its own transaction."""
+    """Runs one consumer group over `topics`, applying `handler` to each new event in its own savepoint of
+    the poll's transaction."""
 
     def __init__(
         self,
@@ -123,12 +142,10 @@ class InboxConsumer:
                             self._measure_lag(consumer, batch)
                         if not batch:
                             continue
-                        read = [(record, self._read(record)) for records in batch.values() for record in records]
+                        read: Read = [(record, self._read(record)) for records in batch.values() for record in records]
                         if self._prepare is not None:
                             self._prepare_batch(conn, [envelope for _, envelope in read if envelope is not None])
-                        for record, envelope in read:
-                            if envelope is not None:
-                                self._apply_read(conn, record, envelope)
+                        self._apply_poll(conn, read)
                         # Only now, with every effect committed, may Kafka forget these events.
                         consumer.commit()
                         self.status.last_error = None
@@ -204,18 +221,46 @@ class InboxConsumer:
             )
             return None
 
-    def _apply_read(self, conn: psycopg.Connection[Any], record: ConsumerRecord, envelope: EventEnvelope) -> bool:
+    def _apply_poll(self, conn: psycopg.Connection[Any], read: Read) -> None:
+        """The poll's events applied in one transaction, a savepoint each; counted once it committed.
+
+        The transaction's size is the poll's: at most `max_poll_records` (200, `new_consumer`). That keeps
+        one commit for many events while bounding what a transient error makes the poll redo, how long the
+        transaction holds its row locks (a handler's Temporal calls run inside it), and the time between two
+        polls well inside Kafka's poll interval. A transient error (a connection lost, a serialization
+        failure, Temporal away: anything not in PERMANENT_ERRORS) leaves this method, rolling everything
+        back; `run` then retries the poll from the last committed offsets.
+        """
+        outcome = _PollOutcome()
+        with conn.transaction():
+            for record, envelope in read:
+                if envelope is not None:
+                    self._apply_read(conn, record, envelope, outcome)
+        self.status.applied_total += outcome.applied
+        self.status.duplicates_total += outcome.duplicates
+        self.status.dead_letters_total += len(outcome.dead_letters)
+        for dead_letter in outcome.dead_letters:
+            log.error("event set aside as a dead letter", extra=dead_letter)
+
+    def _apply_read(
+        self, conn: psycopg.Connection[Any], record: ConsumerRecord, envelope: EventEnvelope, outcome: _PollOutcome
+    ) -> None:
         token = attach_trace_context(envelope.trace)
         try:
-            return self._apply_in_transaction(conn, record, envelope)
+            self._apply_in_savepoint(conn, record, envelope, outcome)
         except PERMANENT_ERRORS as exc:
-            self._set_aside(conn, record, envelope, exc)
-            return False
+            # The event's savepoint is rolled back already: the poll's transaction goes on without its effect.
+            self._set_aside(conn, record, envelope, exc, outcome)
         finally:
             detach_trace_context(token)
 
     def _set_aside(
-        self, conn: psycopg.Connection[Any], record: ConsumerRecord, envelope: EventEnvelope, exc: BaseException
+        self,
+        conn: psycopg.Connection[Any],
+        record: ConsumerRecord,
+        envelope: EventEnvelope,
+        exc: BaseException,
+        outcome: _PollOutcome,
     ) -> None:
         error = f"{type(exc).__name__}: {exc}"[:2000]
         with conn.transaction():
@@ -233,21 +278,21 @@ class InboxConsumer:
                     Jsonb(envelope.model_dump(mode="json")),
                 ),
             )
-        self.status.dead_letters_total += 1
-        log.error(
-            "event set aside as a dead letter",
-            extra={
+        outcome.dead_letters.append(
+            {
                 "consumer": self.name,
                 "event_id": str(envelope.event_id),
                 "event_type": envelope.type,
                 "subject": envelope.subject,
                 "error": error[:300],
-            },
+            }
         )
 
-    def _apply_in_transaction(
-        self, conn: psycopg.Connection[Any], record: ConsumerRecord, envelope: EventEnvelope
-    ) -> bool:
+    def _apply_in_savepoint(
+        self, conn: psycopg.Connection[Any], record: ConsumerRecord, envelope: EventEnvelope, outcome: _PollOutcome
+    ) -> None:
+        # Inside the poll's transaction `conn.transaction()` is a savepoint: a handler's error rolls back this
+        # event's inbox row and effect alone. A handler's own `conn.transaction()` nests a further savepoint.
         with (
             tracer(__name__).start_as_current_span(
                 f"consume {envelope.type}",
@@ -267,11 +312,10 @@ class InboxConsumer:
             )
             if cursor.rowcount == 0:
                 span.set_attribute("anxin.duplicate", True)
-                self.status.duplicates_total += 1
-                return False
+                outcome.duplicates += 1
+                return
             self._handler(conn, envelope)
-        self.status.applied_total += 1
-        return True
+        outcome.applied += 1
 
 
 # Every consumer of this process, for /metrics; weak, so that a consumer dropped (in tests) disappears.

@@ -1,11 +1,14 @@
 """The outbox → relay → Kafka → inbox path on the real broker: every event's effect happens exactly once,
-also when the relay is killed (kill -9) mid-batch and when a consumer dies before committing offsets."""
+also when the relay is killed (kill -9) mid-batch, when a consumer dies before committing offsets, and when
+the consumer's database session dies in the middle of a poll's transaction; an event that can never be
+applied is set aside alone, the rest of its poll applies."""
 
 from __future__ import annotations
 
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -16,7 +19,7 @@ from pydantic import ValidationError
 
 from deploy.stack import Stack
 from services.common.event_handlers import EventHandlers
-from services.common.inbox import InboxConsumer
+from services.common.inbox import InboxConsumer, PermanentEventError
 from services.common.kafka import ensure_topics, new_consumer
 from services.common.migrations import apply_migrations
 from services.common.outbox import add_event
@@ -37,7 +40,12 @@ def _wait(predicate: Any, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _effects_consumer(settings: CommonSettings, schema: str, topic: str) -> InboxConsumer:
+def _effects_consumer(
+    settings: CommonSettings,
+    schema: str,
+    topic: str,
+    after_effect: Callable[[psycopg.Connection[Any], Counted], None] = lambda _conn, _payload: None,
+) -> InboxConsumer:
     apply_migrations(settings.database_url, schema, None)
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         conn.execute(f'CREATE TABLE "{schema}".effects (n integer NOT NULL, event_id uuid NOT NULL)')
@@ -45,6 +53,7 @@ def _effects_consumer(settings: CommonSettings, schema: str, topic: str) -> Inbo
 
     def counted(conn: psycopg.Connection[Any], event: EventEnvelope, payload: Counted) -> None:
         conn.execute("INSERT INTO effects (n, event_id) VALUES (%s, %s)", (payload.n, event.event_id))
+        after_effect(conn, payload)  # written first, so that a failure after it has something to roll back
 
     return InboxConsumer(
         name=group,
@@ -190,6 +199,87 @@ def test_events_that_can_never_be_applied_are_set_aside_and_the_rest_flow(
         assert newer.startswith("UnacceptedVersion") and "accepts test.counted v1, not v2" in newer, newer
         assert unheard_of == "UnknownEvent: unknown event test.unheard-of v1: no version of it is known", unheard_of
         assert consumer.status.dead_letters_total == 3
+    finally:
+        consumer.stop()
+        thread.join(10)
+
+
+def _relayed(stack: Stack, settings: CommonSettings, topic: str, count: int) -> list[EventEnvelope]:
+    """`count` events on `topic`, one partition's order, all on the broker before a consumer starts (so that
+    its first poll takes many of them, and they share one transaction)."""
+    ensure_topics(settings, [topic], partitions=1)
+    intake_url = stack.postgres.service_url("intake")
+    apply_migrations(intake_url, "intake", INTAKE.migrations)
+    envelopes = [EventEnvelope.wrap(Counted(n=n), subject="c", producer="test") for n in range(count)]
+    with psycopg.connect(intake_url, options="-c search_path=intake") as conn:
+        for envelope in envelopes:
+            add_event(conn, topic, envelope)
+    if not stack.is_running("intake-relay"):
+        stack.start_process(stack.spec("intake-relay"))
+
+    def unsent() -> int:
+        with psycopg.connect(intake_url, options="-c search_path=intake") as conn:
+            row = conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND topic = %s", (topic,)).fetchone()
+            assert row is not None
+            return int(row[0])
+
+    _wait(lambda: unsent() == 0, 60, "the relay to send every event")
+    return envelopes
+
+
+def test_a_poisoned_event_in_the_middle_of_a_poll_is_set_aside_alone_and_the_others_apply_once(
+    settings: CommonSettings, scratch_schema: str, stack: Stack
+) -> None:
+    topic = f"test.poll.{uuid.uuid4().hex[:8]}"
+    envelopes = _relayed(stack, settings, topic, 60)
+    poisoned = 30
+
+    def poison(_conn: psycopg.Connection[Any], payload: Counted) -> None:
+        if payload.n == poisoned:
+            raise PermanentEventError("this one can never be applied")
+
+    consumer = _effects_consumer(settings, scratch_schema, topic, poison)
+    thread = threading.Thread(target=consumer.run, daemon=True)
+    thread.start()
+    try:
+        _wait(lambda: consumer.status.applied_total + consumer.status.dead_letters_total >= 60, 60, "the poll")
+        time.sleep(1.0)  # anything applied twice would show up as an extra effect
+        with psycopg.connect(settings.database_url) as conn:
+            effects = sorted(row[0] for row in conn.execute(f'SELECT n FROM "{scratch_schema}".effects'))
+            dead = conn.execute(f'SELECT event_id, error FROM "{scratch_schema}".dead_letters').fetchall()
+        assert effects == [n for n in range(60) if n != poisoned]  # its own effect rolled back with its savepoint
+        assert dead == [(envelopes[poisoned].event_id, "PermanentEventError: this one can never be applied")]
+        status = consumer.status
+        assert (status.applied_total, status.duplicates_total, status.dead_letters_total) == (59, 0, 1)
+    finally:
+        consumer.stop()
+        thread.join(10)
+
+
+def test_a_database_session_dying_mid_poll_commits_nothing_of_it_and_the_retry_applies_each_event_once(
+    settings: CommonSettings, scratch_schema: str, stack: Stack
+) -> None:
+    topic = f"test.poll.{uuid.uuid4().hex[:8]}"
+    _relayed(stack, settings, topic, 120)
+    killed: list[int] = []
+
+    def die_once(conn: psycopg.Connection[Any], payload: Counted) -> None:
+        # The server ends this session in the middle of the poll's transaction, after earlier events' effects.
+        if payload.n == 80 and not killed:
+            killed.append(payload.n)
+            conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+
+    consumer = _effects_consumer(settings, scratch_schema, topic, die_once)
+    thread = threading.Thread(target=consumer.run, daemon=True)
+    thread.start()
+    try:
+        _wait(lambda: consumer.status.applied_total >= 120, 90, "every effect after the session died")
+        time.sleep(1.0)
+        assert killed == [80] and consumer.status.last_error is None
+        assert _effect_counts(settings, scratch_schema) == (120, 120)
+        # Had the events before the failure committed, their redelivery would have found them in the inbox.
+        status = consumer.status
+        assert (status.applied_total, status.duplicates_total, status.dead_letters_total) == (120, 0, 0)
     finally:
         consumer.stop()
         thread.join(10)

@@ -326,7 +326,7 @@ def test_the_inbox_sets_an_unreadable_event_aside_as_a_dead_letter_with_the_reas
     )
     conn = RecordingConnection()
     record = types.SimpleNamespace(topic="test.topic", partition=0, offset=41)
-    assert consumer._apply_read(conn, record, envelope) is False  # type: ignore[arg-type]
+    consumer._apply_poll(conn, [(record, envelope)])  # type: ignore[arg-type]
     dead_letter = next(params for sql, params in conn.statements if sql.startswith("INSERT INTO dead_letters"))
     assert dead_letter[:6] == ("inbox-test", envelope.event_id, "test.topic", 0, 41, envelope.type)
     assert dead_letter[6].startswith(error), dead_letter[6]

@@ -129,10 +129,18 @@ PAYOUT_STAGES = {
     "approved": "已批准，待银行支付",
     "paid": "已支付，待补足或追偿",
     "settled": "已补足或已追回",
+    "written_off": "已核销",
 }
 MOVEMENT_KINDS = {
     "deposit_drawn": "动用保证金",
     "deposit_topped_up": "补足保证金",
     "fund_advanced": "周转金垫付",
     "fund_recovered": "追回垫付款",
+    "fund_written_off": "核销垫付款",
+}
+# Why an advance can no longer be recovered (services/contracts/guarantee_funds.py, WriteOffBasis).
+WRITE_OFF_BASES = {
+    "employer_deregistered": "用人单位已注销",
+    "bankruptcy_closed": "破产程序已终结",
+    "enforcement_terminated": "法院已裁定终结执行",
 }

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from services.console import texts
 from services.console.app import ConsoleSettings, create_app
-from services.contracts.guarantee_funds import PayoutSource, PayoutStage
+from services.contracts.guarantee_funds import PayoutSource, PayoutStage, WriteOffBasis
 from services.contracts.monitoring_events import WarningCheck, WarningLevel, WarningResolution
 
 COUNTY = "130403"
@@ -243,6 +243,7 @@ def _sent(asked: list[httpx.Request], method: str = "POST") -> list[tuple[str, A
 def test_every_payout_stage_source_and_warning_has_its_chinese_name() -> None:
     assert {s.value for s in PayoutStage} == set(texts.PAYOUT_STAGES)
     assert {s.value for s in PayoutSource} == set(texts.PAYOUT_SOURCES)
+    assert {b.value for b in WriteOffBasis} == set(texts.WRITE_OFF_BASES)
     assert {c.value for c in WarningCheck} == set(texts.WARNING_CHECKS)
     assert {lv.value for lv in WarningLevel} == set(texts.WARNING_LEVELS)
     assert {r.value for r in WarningResolution} == set(texts.WARNING_RESOLUTIONS)
@@ -305,10 +306,32 @@ def test_the_county_records_the_banks_payment_and_the_top_up_or_the_recovery() -
     assert "动用保证金" in approved.text and "6000.00" in approved.text  # the movement
     assert paid.status_code == 303 and paid.headers["location"] == "/payouts/PO-APPROVED?done=paid"
     assert "记录追回垫付款" in advanced.text and "记录银行支付" not in advanced.text
+    assert "核销垫付款" not in advanced.text  # the city office's
     assert _sent(asked) == [
         ("/v1/payouts/PO-APPROVED/payment", {"paid_on": "2026-12-01"}, payment["key"]),
         ("/v1/payouts/PO-DRAWN/top-ups", {"topped_up_on": "2026-12-02", "amount": None}, top_up["key"]),
         ("/v1/payouts/PO-ADVANCED/recoveries", {"recovered_on": "2026-12-03", "amount": "100.00"}, recovery["key"]),
+    ]
+
+
+def test_the_city_office_writes_off_what_is_left_of_an_advance() -> None:
+    asked: list[httpx.Request] = []
+    with _console(asked, "city_office") as browser:
+        _sign_in(browser)
+        advanced = browser.get("/payouts/PO-ADVANCED")
+        drawn = browser.get("/payouts/PO-DRAWN")
+        form = _form(advanced.text, "/payouts/PO-ADVANCED/write-off")
+        body = {**form, "basis": "bankruptcy_closed", "reason": "（2026）冀0403破12号 破产程序终结"}
+        done = browser.post("/payouts/PO-ADVANCED/write-off", data=body)
+    assert "核销垫付款" in advanced.text and "破产程序已终结" in advanced.text
+    assert "核销垫付款" not in drawn.text  # a deposit is topped up, never written off
+    assert done.status_code == 303 and done.headers["location"] == "/payouts/PO-ADVANCED?done=written_off"
+    assert _sent(asked) == [
+        (
+            "/v1/payouts/PO-ADVANCED/write-off",
+            {"basis": "bankruptcy_closed", "reason": "（2026）冀0403破12号 破产程序终结"},
+            form["key"],
+        )
     ]
 
 

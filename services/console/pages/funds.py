@@ -31,6 +31,7 @@ FUND_FIGURES = {
     "advanced": "累计垫付",
     "recovered": "已追回",
     "outstanding": "待追回",
+    "written_off": "已核销",
     "available": "可用余额",
     "advances_outstanding": "未结清垫付（笔）",
 }

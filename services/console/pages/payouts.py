@@ -2,10 +2,11 @@
 as the monitoring service keeps it: the payouts the cases asked for, filtered by county, stage and source and
 paged by the API's cursor; a payout's page with the money it moved and, per role and stage, its forms — the city
 office's approval or refusal (with its reason), the bank's payment date, the general contractor's top-ups of a
-deposit and the employer's repayments of an advance.
+deposit, the employer's repayments of an advance, and the city office's write-off of an advance that can no
+longer be recovered (核销).
 
 Everything is read and sent with the person's own token (`GET /v1/payouts`, `GET /v1/payouts/{id}`,
-`POST /v1/payouts/{id}/decision|payment|top-ups|recoveries`), so the service's scope rules decide: a county's
+`POST /v1/payouts/{id}/decision|payment|top-ups|recoveries|write-off`), so the service's scope rules decide: a county's
 people their county's payouts, the city office all. Each form carries its own idempotency key (the service's
 Update id: sent twice, recorded once). A refusal — a deposit or fund that does not cover the amount, a payout
 decided already — shows the page again with the service's own message at that form."""
@@ -38,6 +39,7 @@ DONE = {
     "paid": "银行支付日期已记录。",
     "topped_up": "保证金补足已记录。",
     "recovered": "追回垫付款已记录。",
+    "written_off": "已核销：剩余垫付款计为周转金损失，不再催告追偿。",
 }
 PAGE_SIZE = "50"
 
@@ -59,7 +61,8 @@ def payout_row(payout: dict[str, Any]) -> dict[str, Any]:
 def forms_for(role: str, payout: dict[str, Any]) -> list[str]:
     """The forms the payout's page offers the person: the city office decides a requested payout; the city office
     or the payout's county (the service checks the county) record the bank's payment of an approved one; once
-    paid, the deposit's top-ups or the advance's recoveries while anything is outstanding."""
+    paid, the deposit's top-ups or the advance's recoveries while anything is outstanding — and, for an advance,
+    the city office's write-off of what is left."""
     stage, outstanding = payout.get("stage"), str(payout.get("outstanding") or "0")
     forms: list[str] = []
     if role not in KEEPERS:
@@ -70,6 +73,8 @@ def forms_for(role: str, payout: dict[str, Any]) -> list[str]:
         forms.append("payment")
     if stage == "paid" and outstanding not in ("0", "0.00"):
         forms.append("top_up" if payout.get("source") == "deposit" else "recovery")
+        if payout.get("source") == "emergency_fund" and role == CITY_OFFICE:
+            forms.append("write_off")
     return forms
 
 
@@ -131,7 +136,10 @@ async def _payout_page(
             "payout": payout_row(payout),
             "movements": movements,
             "forms": forms_for(session.role, payout),
-            "keys": {name: uuid.uuid4().hex for name in ("approve", "refuse", "payment", "top_up", "recovery")},
+            "keys": {
+                name: uuid.uuid4().hex for name in ("approve", "refuse", "payment", "top_up", "recovery", "write_off")
+            },
+            "write_off_bases": texts.WRITE_OFF_BASES,
             "refusal": refusal,
             "done": DONE.get(request.query_params.get("done", ""), ""),
         },
@@ -249,4 +257,30 @@ async def recovery(
         csrf=csrf,
         key=key,
         done="recovered",
+    )
+
+
+@router.post("/payouts/{payout_id}/write-off", response_class=HTMLResponse)
+async def write_off(
+    request: Request,
+    payout_id: str,
+    session: Annotated[Session, Depends(signed_in)],
+    csrf: Annotated[str, Form()] = "",
+    key: Key = "",
+    basis: Annotated[str, Form(max_length=40)] = "",
+    reason: Text = "",
+) -> Response:
+    """The city office writes off what is left of an advance (the service refuses anyone else, and a payout that
+    is not an advance paid out with something owed)."""
+    body = {"basis": basis, "reason": reason.strip()}
+    return await _act(
+        request,
+        session,
+        payout_id,
+        form="write_off",
+        tail="write-off",
+        body=body,
+        csrf=csrf,
+        key=key,
+        done="written_off",
     )

@@ -48,7 +48,9 @@ class JsonLinesSpanExporter(SpanExporter):
         self._lock = threading.Lock()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        lines = [json.dumps(json.loads(span.to_json()), ensure_ascii=False) for span in spans]
+        # `to_json()` indents by default, which takes json's pure-Python encoder: in a busy API that thread's
+        # encoding held the interpreter for a fifth of the samples. Unindented, both passes run in C.
+        lines = [json.dumps(json.loads(span.to_json(indent=None)), ensure_ascii=False) for span in spans]
         with self._lock, open(self._path, "a", encoding="utf-8") as out:
             out.write("\n".join(lines) + "\n")
         return SpanExportResult.SUCCESS
@@ -217,7 +219,9 @@ def instrument_app(app: FastAPI, process_name: str) -> None:
     """Server spans for every request (OpenTelemetry's FastAPI instrumentation) and request metrics."""
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    # No spans of their own for the ASGI messages (`http receive`, `http send`): three spans a request that
+    # tell nothing the server span does not, and each is encoded and written like the rest.
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics", exclude_spans=["receive", "send"])
 
     app.add_middleware(RequestMetrics, process_name=process_name)
     app.include_router(metrics_router())

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from psycopg import sql
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from psycopg import AsyncConnection, sql
+from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
@@ -43,3 +48,33 @@ async def open_async_pool(
 
 def ident(name: str) -> sql.Identifier:
     return sql.Identifier(name)
+
+
+@contextlib.asynccontextmanager
+async def pipelined_transaction(conn: AsyncConnection[Any]) -> AsyncIterator[AsyncConnection[Any]]:
+    """One transaction whose statements are pipelined: a statement waits for the server only when its answer
+    is read (`fetchone`), and the rest travel together with the COMMIT.
+
+    psycopg's own `transaction()` in pipeline mode waits after BEGIN and again before COMMIT; here BEGIN and
+    COMMIT are plain statements of the pipeline instead (the connection is in autocommit meanwhile, so psycopg
+    adds none of its own). Still all or nothing: a failing statement makes the server skip the rest, COMMIT
+    included, and any error (of a statement or of the caller) rolls the transaction back before it is raised.
+    """
+    await conn.set_autocommit(True)
+    try:
+        try:
+            async with conn.pipeline():
+                await conn.execute("BEGIN")
+                yield conn
+                await conn.execute("COMMIT")
+        except BaseException:
+            if conn.info.transaction_status != TransactionStatus.IDLE:
+                await conn.execute("ROLLBACK")
+            raise
+    finally:
+        try:
+            await conn.set_autocommit(False)
+        except Exception:
+            # Never back in the pool in autocommit: the next user's transactions would not be transactions.
+            await conn.close()
+            raise

@@ -35,6 +35,8 @@ ALGORITHM = "EdDSA"
 AUDIENCES: tuple[str, ...] = ("intake", "cases", "referrals", "sanctions", "monitoring", "webhooks")
 # Clocks of the issuer and the services may differ a little: `iat`, `nbf` and `exp` are checked with this slack.
 LEEWAY_SECONDS = 30
+# How many verified tokens a service remembers (`TokenVerifier.verify`): far more than its clients hold at once.
+VERIFIED_TOKENS_KEPT = 4096
 
 
 class TokenKeyError(ValueError):
@@ -111,12 +113,31 @@ class TokenVerifier:
             self._keys[jwk["kid"]] = _ed25519(jwk, private=False)
         self.jwks = {"keys": [public_jwk(jwk) for jwk in keys]}
         self.audiences = list(audiences)
+        # Tokens already verified, with the time they stop being valid: a client sends the same token with
+        # every request for its whole life, and the signature check was the dearest step of an API call's own
+        # work. Keyed by the whole token, signature included, so only the very bytes once verified are
+        # answered from here; the keys never change in a running process (rotation restarts it).
+        self._verified: dict[str, tuple[Principal, float]] = {}
+
+    def verify(self, token: str) -> Principal:
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            principal, valid_until = remembered
+            if time.time() < valid_until:
+                return principal
+            self._verified.pop(token, None)  # expired: checked in full below, which refuses it as such
+        principal, expires_at = self._check(token)
+        if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+            self._verified.pop(next(iter(self._verified)), None)  # the oldest
+        self._verified[token] = (principal, expires_at + LEEWAY_SECONDS)
+        return principal
 
     @property
     def kids(self) -> list[str]:
         return list(self._keys)
 
-    def verify(self, token: str) -> Principal:
+    def _check(self, token: str) -> tuple[Principal, float]:
+        """The token's principal and its expiry (`exp`), or InvalidToken."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError:
@@ -141,9 +162,10 @@ class TokenVerifier:
             raise InvalidToken("expired", expired=True) from None
         except (jwt.InvalidTokenError, KeyError, ValueError) as error:
             raise InvalidToken(str(error) or type(error).__name__) from None
-        return Principal(
+        principal = Principal(
             client_id=claims["sub"], role=role, county=claims.get("county"), department=claims.get("department")
         )
+        return principal, float(claims["exp"])
 
 
 class TokenIssuer:

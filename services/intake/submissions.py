@@ -17,7 +17,7 @@ from typing import Any
 from psycopg.errors import UniqueViolation
 from psycopg_pool import AsyncConnectionPool
 
-from services.common import audit
+from services.common import audit, db
 from services.common.auth import Principal
 from services.common.crypto import FieldCipher, keyed_reference
 from services.common.errors import Invalid, TooManyRequests, Unprocessable
@@ -81,16 +81,19 @@ class Intake:
         `uploads` are the files of `evidence` not stored yet (the form's): they are written only once the
         abuse limits have let the complaint through, so a refused request leaves no file behind."""
         request_hash = _request_hash(submission, evidence)
-        if idempotency_key:
-            replay = await self._replay(idempotency_key, request_hash)
-            if replay:
-                return replay
         now = datetime.now(UTC)
         complaint_id = identifiers.new_complaint_id(now.astimezone(CHINA_TZ))
         tracking_code = identifiers.new_tracking_code()
         row = self._row(submission, complaint_id, tracking_code, evidence, now)
         try:
-            async with self.pool.connection() as conn, conn.transaction():
+            # Pipelined: the filing waits for the server only for the answers it reads (an earlier use of the
+            # Idempotency-Key, the abuse limits, the employer register); the complaint, its event, its audit and
+            # idempotency rows travel with the COMMIT. Still one transaction (services/common/db.py).
+            async with self.pool.connection() as conn, db.pipelined_transaction(conn):
+                if idempotency_key:
+                    replay = await self._replay_in(conn, idempotency_key, request_hash)
+                    if replay:
+                        return replay
                 await self._check_limits(conn, client_ip, row.phone_ref, upload_bytes=sum(map(len, uploads)))
                 if clue is not None:
                     seen = await store.clue_seen(conn, clue[0])
@@ -155,7 +158,10 @@ class Intake:
 
     async def _replay(self, key: str, request_hash: str) -> Filed | None:
         async with self.pool.connection() as conn:
-            found = await store.find_idempotent(conn, key)
+            return await self._replay_in(conn, key, request_hash)
+
+    async def _replay_in(self, conn: Any, key: str, request_hash: str) -> Filed | None:
+        found = await store.find_idempotent(conn, key)
         if found is None:
             return None
         if found["request_hash"] != request_hash:

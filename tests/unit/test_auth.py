@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from services.common.auth import (
     LIFECYCLE_CALLER,
     ClientCredentials,
     ClientRegistry,
+    InvalidToken,
     Principal,
     RegisteredClient,
     Role,
@@ -27,8 +29,9 @@ from services.common.auth import (
     verify_secret,
 )
 from services.common.settings import CommonSettings
-from services.common.token_keys import TokenIssuer
+from services.common.token_keys import LEEWAY_SECONDS, TokenIssuer, TokenVerifier
 from tests.support.token_apps import (
+    jwks,
     new_issuer,
     principal,
     service_app,
@@ -216,3 +219,26 @@ def test_a_development_data_dir_of_before_gets_an_ed25519_key_in_place_of_its_hs
     issuer = settings.token_issuer(verifier)
     assert issuer is not None and verifier.verify(issuer.issue(principal())).role == Role.city_office
     assert all("d" not in key for key in json.loads((tmp_path / "token-jwks.json").read_text())["keys"])
+
+
+def test_a_verified_token_is_remembered_until_it_expires_and_not_after(
+    issuer: TokenIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verifier = TokenVerifier(jwks(issuer), ["cases"])
+    who = Principal("inspector-130402", Role.county_inspector, "130402")
+    # Issued long enough ago that it expires, leeway included, two seconds from now.
+    token = issuer.issue(who, now=time.time() - issuer.ttl_seconds - LEEWAY_SECONDS + 2)
+    assert verifier.verify(token) == who
+    checks: list[str] = []
+    decode = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *args, **kwargs: checks.append("decode") or decode(*args, **kwargs))
+    assert verifier.verify(token) == who
+    assert checks == [], "the same token again is not checked again"
+    header, claims, signature = token.split(".")
+    forged = ".".join([header, claims, ("B" if signature[0] == "A" else "A") + signature[1:]])
+    with pytest.raises(InvalidToken):
+        verifier.verify(forged)
+    time.sleep(2.5)
+    with pytest.raises(InvalidToken) as refused:
+        verifier.verify(token)
+    assert refused.value.expired, "once expired it is checked in full, and refused as expired"

@@ -101,7 +101,46 @@ class ColdUpdateOrderedWorkflow(_UpdateFlagBody):
         self.marked = True
 
 
-WORKFLOWS = [ColdUpdateWorkflow, ColdUpdateOrderedWorkflow]
+@dataclass
+class EndingInput:
+    ordered: bool
+    refuse_after_end: bool
+
+
+@workflow.defn(name="EndsOnCompletion")
+class EndsOnCompletionWorkflow:
+    """Ends as soon as its one activity completes: an Update in that task comes after the end."""
+
+    def __init__(self) -> None:
+        self.marked = False
+        self.finished = False
+        self.refuse_after_end = False
+
+    @workflow.run
+    async def run(self, input: EndingInput) -> bool:
+        if input.ordered:
+            workflow.patched(UPDATES_AFTER_OTHER_JOBS)
+        self.refuse_after_end = input.refuse_after_end
+        await workflow.execute_activity(
+            gated_step,
+            f"{workflow.info().workflow_id}/0",
+            task_queue=ACTIVITY_QUEUE,
+            start_to_close_timeout=timedelta(minutes=1),
+        )
+        self.finished = True
+        return self.marked
+
+    @workflow.update
+    async def mark(self) -> None:
+        self.marked = True
+
+    @mark.validator
+    def _refuse_after_end(self) -> None:
+        if self.refuse_after_end and self.finished:
+            raise ValueError("the workflow has already ended")
+
+
+WORKFLOWS = [ColdUpdateWorkflow, ColdUpdateOrderedWorkflow, EndsOnCompletionWorkflow]
 
 
 def _workflow_worker(client: Client, queue: str, runner: Any) -> Worker:
@@ -237,6 +276,47 @@ async def run_one(client: Client, workflow_name: str, mode: str, runner: Any) ->
     )
 
 
+async def run_ending(client: Client, ordered: bool, refuse_after_end: bool) -> dict[str, Any]:
+    """An Update in the same cold task as the completion that ends the workflow: who sees it?"""
+    runner = UpdatesAfterOtherJobsRunner() if ordered else UnsandboxedWorkflowRunner()
+    workflow_id = f"cold-update-ending-{uuid.uuid4().hex[:8]}"
+    queue = f"cold-update-wf-{uuid.uuid4().hex[:8]}"
+    worker = _workflow_worker(client, queue, runner)
+    worker_task = asyncio.create_task(worker.run())
+    handle = await client.start_workflow(
+        EndsOnCompletionWorkflow.run,
+        EndingInput(ordered, refuse_after_end),
+        id=workflow_id,
+        task_queue=queue,
+    )
+    await _wait_for_pending_activity(client, workflow_id)
+    await worker.shutdown()
+    await worker_task
+    _gate(f"{workflow_id}/0").set()
+    await asyncio.sleep(0.5)
+    update = asyncio.create_task(handle.execute_update(EndsOnCompletionWorkflow.mark))
+    await asyncio.sleep(0.5)
+    worker = _workflow_worker(client, queue, runner)
+    worker_task = asyncio.create_task(worker.run())
+    workflow_saw_update = await handle.result()
+    try:
+        await update
+        update_outcome = "accepted"
+    except Exception as err:
+        update_outcome = f"refused: {type(err).__name__}"
+    await worker.shutdown()
+    await worker_task
+    history = await handle.fetch_history()
+    return {
+        "workflow": "EndsOnCompletion",
+        "ordered": ordered,
+        "refuse_after_end": refuse_after_end,
+        "update": update_outcome,
+        "workflow_saw_update": workflow_saw_update,
+        "replay_error": await replay(history, runner),
+    }
+
+
 def _accept_after_schedule(history: WorkflowHistory) -> bool:
     """Whether the Update's acceptance follows an activity scheduled in the same workflow task."""
     names = [event.WhichOneof("attributes") or "" for event in history.events]
@@ -259,7 +339,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--address", default="127.0.0.1:18233")
     parser.add_argument("--tries", type=int, default=3)
-    parser.add_argument("--modes", default="split,cold,warm,killed,stalled")
+    parser.add_argument("--modes", default="split,ending,cold,warm,killed,stalled")
     parser.add_argument("--waits", default="0,12,-1")
     parser.add_argument("--serve", default="")
     parser.add_argument("--ordered", action="store_true")
@@ -281,6 +361,9 @@ async def main() -> None:
                 outcome.mode = "warm, answered as the cold worker did"
                 outcomes.append(outcome)
                 print(json.dumps(outcome.__dict__), flush=True)
+            if "ending" in modes:
+                for use_order, refuse in ((False, False), (True, False), (True, True)):
+                    print(json.dumps(await run_ending(client, use_order, refuse)), flush=True)
             for name, runner in (("ColdUpdate", sdk), ("ColdUpdateOrdered", ordered)):
                 for mode in ("cold", "warm"):
                     if mode in modes:

@@ -1,16 +1,17 @@
-"""Reproduce a history that its own code cannot replay: an Update taken on a cold workflow task.
+"""Try to make a history that its own code cannot replay: an Update taken on a cold workflow task.
 
-A workflow task that carries both an activity's completion and an Update, taken by a worker that
-does not have the workflow cached, is answered with the next activity scheduled *before* the
-Update's acceptance (the SDK hands the completion and the Update to the workflow in two
-activations). Replaying that history, the SDK hands both in one activation and runs the Update
-first, so the acceptance comes first and the replay fails with a non-determinism error.
+The ledger audit found histories in which a workflow task carrying both an activity's completion
+and an Update was answered with the next activity scheduled *before* the Update's acceptance (the
+completion and the Update reached the workflow in two activations). Replaying such a history, the
+SDK hands both over in one activation and runs the Update first: a non-determinism error.
 
-The script also tries a mitigation: a workflow runner whose instance, for workflows that
-recorded the patch ``UPDATES_AFTER_OTHER_JOBS`` at their start, applies the Updates of an
-activation after its other jobs, so the original run (cold or warm) and every replay order the
-commands the same way. Workflows without the marker (every history recorded before) keep the
-SDK's order.
+Modes: `cold` (the workflow worker stopped while the activity completes and the Update is sent,
+then a fresh one), `killed` (SIGKILL, its sticky queue left behind), `stalled` (frozen with its poll
+outstanding, so the task times out), `warm` (kept); `--waits` sends the Update that many seconds
+after the completion (negative: before it). `split` records the failing order on purpose with
+`SplitDeliveryRunner`. `ending` checks an Update in the task that ends the workflow. Each history
+is replayed under the SDK's runner and under `UpdatesAfterOtherJobsRunner`, the mitigation tried
+(see bench/updates_after_other_jobs.py and docs/reliability.md).
 
 Usage (a Temporal dev server on ``--address``):
     python -m bench.cold_update_replay --address 127.0.0.1:18233 --tries 3

@@ -5,9 +5,11 @@ only; imported by the workflow sandbox.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -63,10 +65,16 @@ class PayoutProcess:
     def _step(self, name: str) -> str:
         return f"{workflow.info().workflow_id}:{name}"
 
-    def _begin(self) -> None:
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """While an Update writes through an activity: another one is refused, to be sent again."""
         # Validators run before any handler of their batch: two Updates may pass them together.
         self._not_busy()
         self._busy = True
+        try:
+            yield
+        finally:
+            self._busy = False
 
     def _not_busy(self) -> None:
         if self._busy:
@@ -86,6 +94,16 @@ class PayoutProcess:
             PayoutDateRequest(start=start, working_days=working_days, months=months),
             result_type=PayoutDate,
             start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=ACTIVITY_RETRY,
+        )
+
+    async def _write(self, activity_name: str, step: object, result_type: type[Any] | None = None) -> Any:
+        """One of an Update's writes: the service's activity, keyed by its step."""
+        return await workflow.execute_activity(
+            activity_name,
+            step,
+            result_type=result_type,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
 

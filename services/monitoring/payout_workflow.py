@@ -69,8 +69,6 @@ with workflow.unsafe.imports_passed_through():
         WriteOffStep,
     )
     from services.monitoring.payout_process import (
-        ACTIVITY_RETRY,
-        ACTIVITY_TIMEOUT,
         CITY_OFFICE,
         PayoutProcess,
         refuse,
@@ -125,28 +123,20 @@ class GuaranteePayoutWorkflow(PayoutProcess):
 
     @workflow.update(name=DECIDE_UPDATE)
     async def decide(self, decision: PayoutDecision) -> PayoutStatus:
-        self._begin()
-        try:
+        with self._writing():
             payout = self._payout
             today = self._today()
             pay_by = None
             if decision.approve:
                 pay_by = await self._date(today, working_days=payout.timing.payout_working_days)
-            outcome = await workflow.execute_activity(
-                DECIDE_PAYOUT_ACTIVITY,
-                DecideStep(
-                    payout_id=payout.payout_id,
-                    step_key=self._step("decision"),
-                    decision=decision,
-                    decided_on=today,
-                    pay_by=pay_by.day if pay_by else None,
-                ),
-                result_type=DecideOutcome,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
+            step = DecideStep(
+                payout_id=payout.payout_id,
+                step_key=self._step("decision"),
+                decision=decision,
+                decided_on=today,
+                pay_by=pay_by.day if pay_by else None,
             )
-        finally:
-            self._busy = False
+            outcome = await self._write(DECIDE_PAYOUT_ACTIVITY, step, DecideOutcome)
         if outcome.refusal is not None:
             raise refuse(outcome.refusal)
         self._stage = outcome.stage
@@ -169,16 +159,9 @@ class GuaranteePayoutWorkflow(PayoutProcess):
 
     @workflow.update(name=RECORD_PAID_UPDATE)
     async def record_paid(self, record: PaidRecord) -> PayoutStatus:
-        self._begin()
-        try:
-            await workflow.execute_activity(
-                RECORD_PAID_ACTIVITY,
-                PaidStep(payout_id=self._payout.payout_id, step_key=self._step("paid"), record=record),
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
-            )
-        finally:
-            self._busy = False
+        with self._writing():
+            step = PaidStep(payout_id=self._payout.payout_id, step_key=self._step("paid"), record=record)
+            await self._write(RECORD_PAID_ACTIVITY, step)
         self._stage = PayoutStage.PAID
         self._paid_on = record.paid_on
         return self.status()
@@ -211,22 +194,14 @@ class GuaranteePayoutWorkflow(PayoutProcess):
     @workflow.update(name=WRITE_OFF_UPDATE)
     async def write_off(self, record: WriteOffRecord) -> PayoutStatus:
         workflow.patched(PAYOUT_WRITE_OFF)
-        self._begin()
-        try:
-            outcome = await workflow.execute_activity(
-                WRITE_OFF_ACTIVITY,
-                WriteOffStep(
-                    payout_id=self._payout.payout_id,
-                    step_key=self._step("write-off"),
-                    record=record,
-                    written_off_on=self._today(),
-                ),
-                result_type=WriteOffOutcome,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
+        with self._writing():
+            step = WriteOffStep(
+                payout_id=self._payout.payout_id,
+                step_key=self._step("write-off"),
+                record=record,
+                written_off_on=self._today(),
             )
-        finally:
-            self._busy = False
+            outcome = await self._write(WRITE_OFF_ACTIVITY, step, WriteOffOutcome)
         if outcome.refusal is not None:
             raise refuse(outcome.refusal)
         # The service's figures are the truth (a reminder may have read the payout meanwhile); nothing is owed
@@ -329,20 +304,12 @@ class GuaranteePayoutWorkflow(PayoutProcess):
         return True
 
     async def _settle(self, record: SettlementRecord, activity_name: str, step: str) -> PayoutStatus:
-        self._begin()
-        try:
+        with self._writing():
             number = self._settlements + 1
-            outcome = await workflow.execute_activity(
-                activity_name,
-                SettlementStep(
-                    payout_id=self._payout.payout_id, step_key=self._step(f"{step}:{number}"), record=record
-                ),
-                result_type=SettlementOutcome,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
+            settlement = SettlementStep(
+                payout_id=self._payout.payout_id, step_key=self._step(f"{step}:{number}"), record=record
             )
-        finally:
-            self._busy = False
+            outcome = await self._write(activity_name, settlement, SettlementOutcome)
         if outcome.refusal is not None:
             raise refuse(outcome.refusal)
         self._settlements = number

@@ -10,8 +10,9 @@ then a fresh one), `killed` (SIGKILL, its sticky queue left behind), `stalled` (
 outstanding, so the task times out), `warm` (kept); `--waits` sends the Update that many seconds
 after the completion (negative: before it). `split` records the failing order on purpose with
 `SplitDeliveryRunner`. `ending` checks an Update in the task that ends the workflow. Each history
-is replayed under the SDK's runner and under `UpdatesAfterOtherJobsRunner`, the mitigation tried
-(see bench/updates_after_other_jobs.py and docs/reliability.md).
+is replayed under the SDK's runner and under `UpdatesAfterOtherJobsRunner`, the project's runner
+(services/common/workflow_runner.py; docs/reliability.md). The same shapes are tested on every run of the
+suite by tests/integration/test_update_order.py.
 
 Usage (a Temporal dev server on ``--address``):
     python -m bench.cold_update_replay --address 127.0.0.1:18233 --tries 3
@@ -34,11 +35,8 @@ from temporalio import activity, workflow
 from temporalio.client import Client, WorkflowHistory, WorkflowUpdateStage
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner, Worker
 
-from bench.updates_after_other_jobs import (
-    UPDATES_AFTER_OTHER_JOBS,
-    SplitDeliveryRunner,
-    UpdatesAfterOtherJobsRunner,
-)
+from services.common.workflow_runner import UPDATES_AFTER_OTHER_JOBS, UpdatesAfterOtherJobsRunner
+from tests.support.update_order import SplitDeliveryRunner
 
 ACTIVITY_QUEUE = "cold-update-activities"
 STEPS = 3

@@ -15,10 +15,17 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Replayer
 
+from services.common.workflow_runner import sandboxed_workflow_runner
+
 
 async def replay(client: Client, workflows: list[type], *, query: str | None, limit: int) -> list[dict[str, str]]:
     """Replay recorded histories against the current workflow code: the determinism check before a deploy."""
-    replayer = Replayer(workflows=workflows, data_converter=client.data_converter)
+    # The workers' runner, so a history replays here exactly as a worker would replay it.
+    replayer = Replayer(
+        workflows=workflows,
+        data_converter=client.data_converter,
+        workflow_runner=sandboxed_workflow_runner("workflows"),
+    )
     results: list[dict[str, str]] = []
     histories = client.list_workflows(query, limit=limit).map_histories()
     async with replayer.workflow_replay_iterator(histories) as replays:

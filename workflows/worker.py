@@ -16,7 +16,6 @@ import httpx
 from pydantic import Field
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from services.common.auth import ClientCredentials
 from services.common.crypto import KeyConfigError
@@ -27,6 +26,7 @@ from services.common.runner import serve_health_while
 from services.common.settings import CommonSettings
 from services.common.telemetry import configure_tracing
 from services.common.temporal import connect
+from services.common.workflow_runner import sandboxed_workflow_runner
 from services.contracts.lifecycle import TaskQueues
 from workflows.activities import (
     CalendarActivities,
@@ -63,9 +63,8 @@ WORKFLOWS = [ComplaintWorkflow, CaseWorkflow]
 # longer checked at run time for clock, randomness or I/O calls here. The unit tests' workers
 # (tests/unit/workflows/harness.py) keep the default sandbox, which re-imports and restricts everything,
 # so such a call still fails the tests.
-WORKFLOW_RUNNER = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
-)
+# The runner applies an activation's Updates after its other jobs (services/common/workflow_runner.py).
+WORKFLOW_RUNNER = sandboxed_workflow_runner("workflows")
 
 
 class LifecycleSettings(CommonSettings):

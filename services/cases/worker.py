@@ -55,6 +55,7 @@ from services.common.kafka import KafkaProbe, new_consumer
 from services.common.lifecycle_config import LiveLifecycleConfig
 from services.common.runner import Component, TemporalWorkerComponent
 from services.common.service import ServiceSettings
+from services.common.workflow_runner import sandboxed_workflow_runner
 from services.contracts.events import Topics
 from services.contracts.lifecycle import TaskQueues
 
@@ -138,7 +139,11 @@ class ReportWorker(TemporalWorkerComponent):
             await ensure_schedules(client, self._settings)
             await activities.open()
             worker = Worker(
-                client, task_queue=TaskQueues.CASES, workflows=[ReportWorkflow], activities=[activities.produce_report]
+                client,
+                task_queue=TaskQueues.CASES,
+                workflows=[ReportWorkflow],
+                activities=[activities.produce_report],
+                workflow_runner=sandboxed_workflow_runner(),
             )
             self.mark_running()
             async with worker:

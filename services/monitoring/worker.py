@@ -41,6 +41,7 @@ from services.common.kafka import KafkaProbe, new_consumer
 from services.common.lifecycle_config import live_calendar
 from services.common.runner import Component, TemporalWorkerComponent
 from services.common.service import ServiceSettings
+from services.common.workflow_runner import sandboxed_workflow_runner
 from services.common.workflow_starter import WorkflowStarter
 from services.contracts.events import EventEnvelope, Topics
 from services.contracts.legal_time import legal_date
@@ -216,6 +217,7 @@ class MonitoringWorker(TemporalWorkerComponent):
                 task_queue=TaskQueues.MONITORING,
                 workflows=[ProjectMonitoringWorkflow, GuaranteePayoutWorkflow],
                 activities=[activities.check_date, activities.check_month, *payouts.all()],
+                workflow_runner=sandboxed_workflow_runner(),
             )
             self.mark_running()
             async with worker:

@@ -37,6 +37,7 @@ from services.common.kafka import KafkaProbe, new_consumer
 from services.common.lifecycle_config import live_calendar
 from services.common.runner import Component, TemporalWorkerComponent
 from services.common.service import ServiceSettings
+from services.common.workflow_runner import sandboxed_workflow_runner
 from services.common.workflow_starter import WorkflowStarter
 from services.contracts.events import EventEnvelope, Topics
 from services.contracts.lifecycle import TaskQueues
@@ -245,6 +246,7 @@ class FollowUpWorker(TemporalWorkerComponent):
                     activities.issue_project_letter,
                     activities.recompute_project_ladder,
                 ],
+                workflow_runner=sandboxed_workflow_runner(),
             )
             self.mark_running()
             async with worker:

@@ -38,6 +38,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from services.common.workflow_runner import UPDATES_AFTER_OTHER_JOBS
     from services.contracts.legal_time import end_of_day, legal_date
     from services.contracts.lifecycle import Deadline
     from services.contracts.sanctions_workflows import (
@@ -126,6 +127,9 @@ class BlacklistWorkflow(ListingMessages, DefencePeriod, ListingReporting):
 
     @workflow.run
     async def run(self, listing: BlacklistInput) -> ListingStatus:
+        # Recorded in the first task: from then on the worker's runner applies an activation's Updates
+        # after its other jobs, the same on a cold worker and in replay (services/common/workflow_runner.py).
+        workflow.patched(UPDATES_AFTER_OTHER_JOBS)
         self._start_reporting(LISTING_REPORTS)
         try:
             if self._reporter is None:  # started before listings reported their state

@@ -33,6 +33,7 @@ from services.common.inbox import InboxConsumer
 from services.common.kafka import KafkaProbe, new_consumer
 from services.common.runner import Component, TemporalWorkerComponent
 from services.common.service import ServiceSettings
+from services.common.workflow_runner import sandboxed_workflow_runner
 from services.contracts.sanctions_workflows import QUARTERLY_LIST_WORKFLOW_TYPE, TASK_QUEUE
 from services.sanctions.activities import ListingActivities
 from services.sanctions.blacklist import BlacklistWorkflow
@@ -86,6 +87,7 @@ class SanctionsTemporalWorker(TemporalWorkerComponent):
                 workflows=WORKFLOWS,
                 activities=activities.all(),
                 graceful_shutdown_timeout=timedelta(seconds=10),
+                workflow_runner=sandboxed_workflow_runner(),
             )
             self.mark_running()
             async with worker:

@@ -20,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from services.common.temporal import data_converter, test_server_path
+from services.common.workflow_runner import sandboxed_workflow_runner
 from services.contracts.lifecycle import CalendarConfig, ListingGround
 from services.contracts.sanctions_workflows import (
     BlacklistConfig,
@@ -89,7 +90,13 @@ async def record(names: list[str], prefix: str = "") -> None:
         for name in names:
             queue = f"record-{uuid.uuid4().hex[:8]}"
             fakes = FakeListingActivities()
-            async with Worker(env.client, task_queue=queue, workflows=[BlacklistWorkflow], activities=fakes.all()):
+            async with Worker(
+                env.client,
+                task_queue=queue,
+                workflows=[BlacklistWorkflow],
+                activities=fakes.all(),
+                workflow_runner=sandboxed_workflow_runner(),
+            ):
                 handle = await LISTING_SCENARIOS[name](env.client, queue)
                 history = await handle.fetch_history()
                 path = HISTORIES / f"{prefix}{name}.listing.json"

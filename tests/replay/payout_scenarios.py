@@ -21,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from services.common.temporal import data_converter, test_server_path
+from services.common.workflow_runner import sandboxed_workflow_runner
 from services.contracts.guarantee_funds import PayoutSource, WriteOffBasis, payout_workflow_id
 from services.contracts.legal_time import legal_date
 from services.monitoring.guarantee_rules import FundBalance
@@ -160,7 +161,11 @@ async def record(names: list[str]) -> None:
             fake, payout, scenario = PAYOUT_SCENARIOS[name]()
             fake.for_payout(payout)
             async with Worker(
-                env.client, task_queue=queue, workflows=[GuaranteePayoutWorkflow], activities=fake.activities()
+                env.client,
+                task_queue=queue,
+                workflows=[GuaranteePayoutWorkflow],
+                activities=fake.activities(),
+                workflow_runner=sandboxed_workflow_runner(),
             ):
                 handle = await env.client.start_workflow(
                     GuaranteePayoutWorkflow.run,

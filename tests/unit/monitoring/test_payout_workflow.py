@@ -20,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from services.common.temporal import data_converter, test_server_path
+from services.common.workflow_runner import sandboxed_workflow_runner
 from services.contracts.guarantee_funds import PayoutSource, PayoutStage, WriteOffBasis, payout_workflow_id
 from services.contracts.legal_time import legal_date
 from services.monitoring.payout_messages import (
@@ -67,7 +68,13 @@ async def start(
 
 
 def worker(env: WorkflowEnvironment, fake: FakePayouts, queue: str) -> Worker:
-    return Worker(env.client, task_queue=queue, workflows=[GuaranteePayoutWorkflow], activities=fake.activities())
+    return Worker(
+        env.client,
+        task_queue=queue,
+        workflows=[GuaranteePayoutWorkflow],
+        activities=fake.activities(),
+        workflow_runner=sandboxed_workflow_runner(),
+    )
 
 
 async def update(handle: WorkflowHandle[Any, Any], name: str, arg: Any) -> PayoutStatus:
@@ -322,5 +329,5 @@ async def test_an_advance_partly_recovered_is_written_off_by_the_city_office_and
     markers = [
         e.marker_recorded_event_attributes for e in history.events if e.HasField("marker_recorded_event_attributes")
     ]
-    assert [m.marker_name for m in markers] == ["core_patch"]
-    assert PAYOUT_WRITE_OFF.encode() in markers[0].SerializeToString()
+    assert [m.marker_name for m in markers] == ["core_patch", "core_patch"]  # the runner's patch, then this one
+    assert PAYOUT_WRITE_OFF.encode() in markers[1].SerializeToString()

@@ -10,6 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from services.common.temporal import data_converter, test_server_path
+from services.common.workflow_runner import sandboxed_workflow_runner
 from services.sanctions.blacklist import BlacklistWorkflow
 
 from .fakes import FakeListingActivities
@@ -29,5 +30,11 @@ async def sanctions_env() -> AsyncIterator[WorkflowEnvironment]:
 async def run(sanctions_env: WorkflowEnvironment) -> AsyncIterator[Run]:
     fakes = FakeListingActivities()
     queue = f"sanctions-test-{uuid.uuid4().hex[:10]}"
-    async with Worker(sanctions_env.client, task_queue=queue, workflows=[BlacklistWorkflow], activities=fakes.all()):
+    async with Worker(
+        sanctions_env.client,
+        task_queue=queue,
+        workflows=[BlacklistWorkflow],
+        activities=fakes.all(),
+        workflow_runner=sandboxed_workflow_runner(),
+    ):
         yield Run(sanctions_env, fakes, queue)

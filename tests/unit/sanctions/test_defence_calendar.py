@@ -15,6 +15,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from services.common.workflow_runner import sandboxed_workflow_runner
 from services.contracts.lifecycle import CalendarConfig, ListingGround
 from services.contracts.sanctions_workflows import (
     BlacklistConfig,
@@ -87,7 +88,13 @@ async def start(sanctions_env: WorkflowEnvironment) -> AsyncIterator[StartListin
         )
         return Listing(handle, fakes)
 
-    async with Worker(sanctions_env.client, task_queue=queue, workflows=[BlacklistWorkflow], activities=fakes.all()):
+    async with Worker(
+        sanctions_env.client,
+        task_queue=queue,
+        workflows=[BlacklistWorkflow],
+        activities=fakes.all(),
+        workflow_runner=sandboxed_workflow_runner(),
+    ):
         yield listing
 
 

@@ -17,6 +17,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from services.common.workflow_runner import sandboxed_workflow_runner
 from services.contracts.lifecycle import (
     CASE_WORKFLOW_TYPE,
     COMPLAINT_WORKFLOW_TYPE,
@@ -90,6 +91,7 @@ class Harness:
                 self.sms.notify_complainant,
                 *self.services.activities(),
             ],
+            workflow_runner=sandboxed_workflow_runner(),
         )
 
     def config(self, **overrides: Any) -> LifecycleConfig:

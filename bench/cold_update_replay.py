@@ -35,7 +35,7 @@ from temporalio import activity, workflow
 from temporalio.client import Client, WorkflowHistory, WorkflowUpdateStage
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner, Worker
 
-from services.common.workflow_runner import UPDATES_AFTER_OTHER_JOBS, UpdatesAfterOtherJobsRunner
+from services.common.workflow_runner import COLD_TASK_DETERMINISM, UpdatesAfterOtherJobsRunner
 from tests.support.update_order import SplitDeliveryRunner
 
 ACTIVITY_QUEUE = "cold-update-activities"
@@ -92,7 +92,7 @@ class ColdUpdateOrderedWorkflow(_UpdateFlagBody):
     async def run(self) -> int:
         # Recorded once at the start: from here on the runner applies Updates after the
         # activation's other jobs, in the original run and in every replay.
-        workflow.patched(UPDATES_AFTER_OTHER_JOBS)
+        workflow.patched(COLD_TASK_DETERMINISM)
         return await self.steps()
 
     @workflow.update
@@ -118,7 +118,7 @@ class EndsOnCompletionWorkflow:
     @workflow.run
     async def run(self, input: EndingInput) -> bool:
         if input.ordered:
-            workflow.patched(UPDATES_AFTER_OTHER_JOBS)
+            workflow.patched(COLD_TASK_DETERMINISM)
         self.refuse_after_end = input.refuse_after_end
         await workflow.execute_activity(
             gated_step,

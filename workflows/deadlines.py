@@ -17,6 +17,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from services.common.workflow_runner import COLD_TASK_DETERMINISM
     from services.contracts.lifecycle import CalendarConfig, DayUnit, Deadline, DeadlineRequest, Office
     from services.contracts.lifecycle.activities import compute_deadline
     from workflows.core import ACTIVITY_RETRY, CALENDAR_NOT_COVERED, LifecycleCore, WaitResult
@@ -30,6 +31,14 @@ DEADLINES_AS_LOCAL_ACTIVITIES = "2026-11-deadlines-as-local-activities"
 # A provisional deadline (computed without the official calendar for its year) whose expiry has legal
 # consequences waits, once passed, for the official calendar or an inspector's confirmation before acting.
 PROVISIONAL_EXPIRY_HELD = "2026-11-provisional-expiry-held"
+# A deadline already passed when its wait begins still waits on a timer, so whether it expires is decided
+# by the timer's firing, which the history records, never by `workflow.now()` at that moment: a fault run
+# showed the activation's time differing between a live run (a restarted worker, which saw the time of the
+# task before) and its replay, the one starting a timer where the other expired at once (docs/reliability.md).
+# Gated by the patch every complaint and case records first (`COLD_TASK_DETERMINISM`; memoized, so asking
+# here records nothing more). A second, not a millisecond: with 1 ms timers the time-skipping test server
+# intermittently refused workflow tasks ("invalid history builder state for action").
+PASSED_DEADLINE_TIMER = timedelta(seconds=1)
 # A workflow that reports to the ledger (workflows/base.py) computes its deadlines with normal activities
 # again: its report activities complete while other coroutines wait on deadlines, and a local activity's
 # result is then delivered in another activation on replay than live (sdk-python issues 1578 and 1881),
@@ -169,7 +178,9 @@ class DeadlineWaits(LifecycleCore):
             if deadline_name is not None:
                 deadline = self._state.deadlines[deadline_name]
                 timeout = deadline.fire_at - workflow.now()
-                if timeout <= timedelta(0):
+                if timeout <= timedelta(0) and workflow.patched(COLD_TASK_DETERMINISM):
+                    timeout = PASSED_DEADLINE_TIMER
+                elif timeout <= timedelta(0):
                     if await self._held_for_confirmation(deadline_name, done):
                         continue
                     self._expire(deadline_name)

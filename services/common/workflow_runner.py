@@ -13,8 +13,10 @@ This runner's instance splits an activation holding both Updates and other jobs 
 other jobs first (the main coroutine runs on the completions and issues its commands), then the Updates.
 Cached, cold and replayed, the commands then come in one order: the completion's, then the acceptance.
 
-Only for workflows that recorded the patch `UPDATES_AFTER_OTHER_JOBS` in their first task (the first line
+Only for workflows that recorded the patch `COLD_TASK_DETERMINISM` in their first task (the first line
 of their run method): a history without the marker — everything recorded before — keeps the SDK's order.
+The same patch gates the other change that makes a cold worker and a replay agree: a deadline already
+passed when its wait begins waits on a timer instead of expiring at once (workflows/deadlines.py).
 The decision is read from the instance's memoized patches, which the first activation sets the same way in
 the original run and in every replay, so it never changes within a run.
 
@@ -35,7 +37,9 @@ from temporalio.worker import UnsandboxedWorkflowRunner, WorkflowInstance, Workf
 from temporalio.worker._workflow_instance import _WorkflowInstanceImpl
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-UPDATES_AFTER_OTHER_JOBS = "2026-12-updates-after-other-jobs"
+# Workflows recording this patch first run under the rules that make a cold worker write the history its
+# replay expects: Updates after the other jobs (here), a passed deadline's expiry by a timer (deadlines.py).
+COLD_TASK_DETERMINISM = "2026-12-cold-task-determinism"
 
 _ENDING_COMMANDS = (
     "complete_workflow_execution",
@@ -80,7 +84,7 @@ class _UpdatesAfterOtherJobsInstance(_WorkflowInstanceImpl):  # type: ignore[mis
         return done
 
     def _updates_after_other_jobs(self) -> bool:
-        return bool(self._patches_memoized.get(UPDATES_AFTER_OTHER_JOBS, False))
+        return bool(self._patches_memoized.get(COLD_TASK_DETERMINISM, False))
 
     def _refuse(self, updates: list[WorkflowActivationJob], done: WorkflowActivationCompletion) -> None:
         for job in updates:

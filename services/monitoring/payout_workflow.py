@@ -33,7 +33,7 @@ from decimal import Decimal
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from services.common.workflow_runner import UPDATES_AFTER_OTHER_JOBS
+    from services.common.workflow_runner import COLD_TASK_DETERMINISM
     from services.contracts.guarantee_funds import PAYOUT_WORKFLOW_TYPE, PayoutSource, PayoutStage
     from services.monitoring.guarantee_rules import settlement_refusal, write_off_refusal
     from services.monitoring.payout_messages import (
@@ -226,9 +226,9 @@ class GuaranteePayoutWorkflow(PayoutProcess):
 
     @workflow.run
     async def run(self, input: PayoutInput) -> PayoutResult:
-        # Recorded in the first task: from then on the worker's runner applies an activation's Updates
-        # after its other jobs, the same on a cold worker and in replay (services/common/workflow_runner.py).
-        workflow.patched(UPDATES_AFTER_OTHER_JOBS)
+        # Recorded in the first task: from then on a cold worker and a replay agree — the runner applies an
+        # activation's Updates after its other jobs (services/common/workflow_runner.py), and more.
+        workflow.patched(COLD_TASK_DETERMINISM)
         self._input = input
         await workflow.wait_condition(lambda: self._stage is not PayoutStage.REQUESTED)
         if self._stage is PayoutStage.APPROVED:

@@ -38,7 +38,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from services.common.workflow_runner import UPDATES_AFTER_OTHER_JOBS
+    from services.common.workflow_runner import COLD_TASK_DETERMINISM
     from services.contracts.legal_time import end_of_day, legal_date
     from services.contracts.lifecycle import Deadline
     from services.contracts.sanctions_workflows import (
@@ -127,9 +127,9 @@ class BlacklistWorkflow(ListingMessages, DefencePeriod, ListingReporting):
 
     @workflow.run
     async def run(self, listing: BlacklistInput) -> ListingStatus:
-        # Recorded in the first task: from then on the worker's runner applies an activation's Updates
-        # after its other jobs, the same on a cold worker and in replay (services/common/workflow_runner.py).
-        workflow.patched(UPDATES_AFTER_OTHER_JOBS)
+        # Recorded in the first task: from then on a cold worker and a replay agree — the runner applies an
+        # activation's Updates after its other jobs (services/common/workflow_runner.py), and more.
+        workflow.patched(COLD_TASK_DETERMINISM)
         self._start_reporting(LISTING_REPORTS)
         try:
             if self._reporter is None:  # started before listings reported their state

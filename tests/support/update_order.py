@@ -15,7 +15,7 @@ from datetime import timedelta
 from temporalio import activity, workflow
 from temporalio.worker import UnsandboxedWorkflowRunner, WorkflowInstance, WorkflowInstanceDetails
 
-from services.common.workflow_runner import UPDATES_AFTER_OTHER_JOBS, _UpdatesAfterOtherJobsInstance
+from services.common.workflow_runner import COLD_TASK_DETERMINISM, _UpdatesAfterOtherJobsInstance
 
 ACTIVITY_QUEUE_PREFIX = "update-order-activities"
 STEPS = 3
@@ -56,7 +56,7 @@ class _Steps:
 class StepsWorkflow(_Steps):
     @workflow.run
     async def run(self, activity_queue: str) -> int:
-        workflow.patched(UPDATES_AFTER_OTHER_JOBS)
+        workflow.patched(COLD_TASK_DETERMINISM)
         return await self.steps(activity_queue)
 
     @workflow.update
@@ -82,7 +82,7 @@ class EndsOnCompletionWorkflow:
 
     @workflow.run
     async def run(self, activity_queue: str) -> bool:
-        workflow.patched(UPDATES_AFTER_OTHER_JOBS)
+        workflow.patched(COLD_TASK_DETERMINISM)
         await workflow.execute_activity(
             gated_step,
             f"{workflow.info().workflow_id}/0",

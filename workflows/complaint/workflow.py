@@ -12,7 +12,7 @@ import asyncio
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from services.common.workflow_runner import UPDATES_AFTER_OTHER_JOBS
+    from services.common.workflow_runner import COLD_TASK_DETERMINISM
     from services.contracts.lifecycle import (
         COMPLAINT_WORKFLOW_TYPE,
         ComplaintInput,
@@ -63,9 +63,9 @@ class ComplaintWorkflow(ComplaintAcceptance):
 
     @workflow.run
     async def run(self, input: ComplaintInput) -> ComplaintStatus:
-        # Recorded in the first task: from then on the worker's runner applies an activation's Updates
-        # after its other jobs, the same on a cold worker and in replay (services/common/workflow_runner.py).
-        workflow.patched(UPDATES_AFTER_OTHER_JOBS)
+        # Recorded in the first task: from then on a cold worker and a replay agree — the runner applies an
+        # activation's Updates after its other jobs (services/common/workflow_runner.py), and more.
+        workflow.patched(COLD_TASK_DETERMINISM)
         notifier = asyncio.create_task(self._deliver_notifications(), name="notifier")
         self._start_reporting(PROCESS_REPORTS)
         self._publish_search_attributes()

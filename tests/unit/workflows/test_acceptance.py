@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -29,6 +29,7 @@ from services.contracts.lifecycle import (
     Updates,
     Withdrawal,
 )
+from workflows.deadlines import PASSED_DEADLINE_TIMER
 
 from .harness import Harness, refused, search_attributes
 
@@ -77,6 +78,22 @@ async def test_reminder_before_and_escalation_at_the_acceptance_deadline(harness
         "acceptance.reminder",
         "acceptance.overdue",
     ]
+
+
+async def test_a_deadline_already_passed_expires_by_a_timer_the_history_records(harness: Harness) -> None:
+    """Whether a passed deadline expired is decided by a timer's firing, never by the task's time alone: a
+    cold worker and its replay can see different task times (docs/reliability.md)."""
+    h = harness
+    handle = await h.start_complaint(received_at=await h.env.get_current_time() - timedelta(days=60))
+    await h.eventually(lambda: _overdue(h, handle))
+    assert "acceptance.overdue" in h.services.notices()
+    history = await handle.fetch_history()
+    timers = [
+        e.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
+        for e in history.events
+        if e.HasField("timer_started_event_attributes")
+    ]
+    assert timers.count(PASSED_DEADLINE_TIMER) >= 2  # the reminder's and the deadline's, both passed
 
 
 async def test_rejection_in_writing_closes_and_goes_to_callback(harness: Harness) -> None:

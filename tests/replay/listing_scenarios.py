@@ -17,10 +17,8 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from services.common.temporal import data_converter, test_server_path
-from services.common.workflow_runner import sandboxed_workflow_runner
 from services.contracts.lifecycle import CalendarConfig, ListingGround
 from services.contracts.sanctions_workflows import (
     BlacklistConfig,
@@ -33,6 +31,7 @@ from services.contracts.sanctions_workflows import (
 )
 from services.sanctions.blacklist import BlacklistWorkflow
 from tests.support.calendars import arrangement_2027
+from tests.support.workers import project_worker
 from tests.unit.sanctions.fakes import FakeListingActivities
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -90,13 +89,7 @@ async def record(names: list[str], prefix: str = "") -> None:
         for name in names:
             queue = f"record-{uuid.uuid4().hex[:8]}"
             fakes = FakeListingActivities()
-            async with Worker(
-                env.client,
-                task_queue=queue,
-                workflows=[BlacklistWorkflow],
-                activities=fakes.all(),
-                workflow_runner=sandboxed_workflow_runner(),
-            ):
+            async with project_worker(env.client, queue, [BlacklistWorkflow], fakes.all()):
                 handle = await LISTING_SCENARIOS[name](env.client, queue)
                 history = await handle.fetch_history()
                 path = HISTORIES / f"{prefix}{name}.listing.json"

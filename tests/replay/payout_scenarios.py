@@ -18,10 +18,8 @@ from typing import Any
 
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from services.common.temporal import data_converter, test_server_path
-from services.common.workflow_runner import sandboxed_workflow_runner
 from services.contracts.guarantee_funds import PayoutSource, WriteOffBasis, payout_workflow_id
 from services.contracts.legal_time import legal_date
 from services.monitoring.guarantee_rules import FundBalance
@@ -40,6 +38,7 @@ from services.monitoring.payout_messages import (
     WriteOffRecord,
 )
 from services.monitoring.payout_workflow import GuaranteePayoutWorkflow
+from tests.support.workers import project_worker
 from tests.unit.monitoring.fake_payouts import FakePayouts, payout_input
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -160,13 +159,7 @@ async def record(names: list[str]) -> None:
             queue = f"record-{uuid.uuid4().hex[:8]}"
             fake, payout, scenario = PAYOUT_SCENARIOS[name]()
             fake.for_payout(payout)
-            async with Worker(
-                env.client,
-                task_queue=queue,
-                workflows=[GuaranteePayoutWorkflow],
-                activities=fake.activities(),
-                workflow_runner=sandboxed_workflow_runner(),
-            ):
+            async with project_worker(env.client, queue, [GuaranteePayoutWorkflow], fake.activities()):
                 handle = await env.client.start_workflow(
                     GuaranteePayoutWorkflow.run,
                     payout,

@@ -20,7 +20,6 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from services.common.temporal import data_converter, test_server_path
-from services.common.workflow_runner import sandboxed_workflow_runner
 from services.contracts.guarantee_funds import PayoutSource, PayoutStage, WriteOffBasis, payout_workflow_id
 from services.contracts.legal_time import legal_date
 from services.monitoring.payout_messages import (
@@ -40,6 +39,7 @@ from services.monitoring.payout_messages import (
     WriteOffRecord,
 )
 from services.monitoring.payout_workflow import PAYOUT_WRITE_OFF, GuaranteePayoutWorkflow
+from tests.support.workers import project_worker
 from tests.unit.monitoring.fake_payouts import FakePayouts, lodged, payout_input
 
 CITY = Actor(client_id="city-office", role="city_office")
@@ -68,13 +68,7 @@ async def start(
 
 
 def worker(env: WorkflowEnvironment, fake: FakePayouts, queue: str) -> Worker:
-    return Worker(
-        env.client,
-        task_queue=queue,
-        workflows=[GuaranteePayoutWorkflow],
-        activities=fake.activities(),
-        workflow_runner=sandboxed_workflow_runner(),
-    )
+    return project_worker(env.client, queue, [GuaranteePayoutWorkflow], fake.activities())
 
 
 async def update(handle: WorkflowHandle[Any, Any], name: str, arg: Any) -> PayoutStatus:

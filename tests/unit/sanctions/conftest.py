@@ -7,11 +7,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from services.common.temporal import data_converter, test_server_path
-from services.common.workflow_runner import sandboxed_workflow_runner
 from services.sanctions.blacklist import BlacklistWorkflow
+from tests.support.workers import project_worker
 
 from .fakes import FakeListingActivities
 from .listing_run import Run
@@ -30,11 +29,5 @@ async def sanctions_env() -> AsyncIterator[WorkflowEnvironment]:
 async def run(sanctions_env: WorkflowEnvironment) -> AsyncIterator[Run]:
     fakes = FakeListingActivities()
     queue = f"sanctions-test-{uuid.uuid4().hex[:10]}"
-    async with Worker(
-        sanctions_env.client,
-        task_queue=queue,
-        workflows=[BlacklistWorkflow],
-        activities=fakes.all(),
-        workflow_runner=sandboxed_workflow_runner(),
-    ):
+    async with project_worker(sanctions_env.client, queue, [BlacklistWorkflow], fakes.all()):
         yield Run(sanctions_env, fakes, queue)

@@ -13,9 +13,7 @@ from decimal import Decimal
 import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from services.common.workflow_runner import sandboxed_workflow_runner
 from services.contracts.lifecycle import CalendarConfig, ListingGround
 from services.contracts.sanctions_workflows import (
     BlacklistConfig,
@@ -29,6 +27,7 @@ from services.contracts.sanctions_workflows import (
 )
 from services.sanctions.blacklist import BlacklistWorkflow
 from tests.support.calendars import arrangement_2027
+from tests.support.workers import project_worker
 
 from .fakes import FakeListingActivities
 
@@ -88,13 +87,7 @@ async def start(sanctions_env: WorkflowEnvironment) -> AsyncIterator[StartListin
         )
         return Listing(handle, fakes)
 
-    async with Worker(
-        sanctions_env.client,
-        task_queue=queue,
-        workflows=[BlacklistWorkflow],
-        activities=fakes.all(),
-        workflow_runner=sandboxed_workflow_runner(),
-    ):
+    async with project_worker(sanctions_env.client, queue, [BlacklistWorkflow], fakes.all()):
         yield listing
 
 

@@ -17,7 +17,6 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from services.common.workflow_runner import sandboxed_workflow_runner
 from services.contracts.lifecycle import (
     CASE_WORKFLOW_TYPE,
     COMPLAINT_WORKFLOW_TYPE,
@@ -37,6 +36,7 @@ from services.contracts.lifecycle import (
     case_workflow_id,
     complaint_workflow_id,
 )
+from tests.support.workers import project_worker
 from workflows.activities import CalendarActivities, CaseLinkActivities
 from workflows.worker import WORKFLOWS
 
@@ -81,18 +81,13 @@ class Harness:
     def worker(self) -> Worker:
         calendar = CalendarActivities()
         link = CaseLinkActivities(self.client)
-        return Worker(
-            self.client,
-            task_queue=self.queue,
-            workflows=WORKFLOWS,
-            activities=[
-                calendar.compute_deadline,
-                link.join_case,
-                self.sms.notify_complainant,
-                *self.services.activities(),
-            ],
-            workflow_runner=sandboxed_workflow_runner(),
-        )
+        activities = [
+            calendar.compute_deadline,
+            link.join_case,
+            self.sms.notify_complainant,
+            *self.services.activities(),
+        ]
+        return project_worker(self.client, self.queue, WORKFLOWS, activities)
 
     def config(self, **overrides: Any) -> LifecycleConfig:
         # The shared test server's clock runs years ahead, where every deadline is provisional: holding their

@@ -243,9 +243,11 @@ class RecordingConnection:
     def __init__(self) -> None:
         self.statements: list[tuple[str, tuple[Any, ...]]] = []
 
-    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    def execute(self, sql: str, params: tuple[Any, ...] = (), *, prepare: bool | None = None) -> Any:
         self.statements.append((sql, params))
-        return types.SimpleNamespace(rowcount=1)
+        # The inbox's one statement for a poll's rows returns the ids it wrote: here, all of them.
+        written = [(event_id,) for event_id in params[1]] if sql.startswith("INSERT INTO inbox") else []
+        return types.SimpleNamespace(rowcount=1, fetchall=lambda: written)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -23,7 +23,7 @@ from services.common.event_handlers import EventHandlers
 from services.common.inbox import InboxConsumer, PermanentEventError
 from services.common.kafka import ensure_topics, new_consumer
 from services.common.migrations import apply_migrations
-from services.common.outbox import add_event
+from services.common.outbox import add_event, add_events
 from services.common.settings import CommonSettings
 from services.contracts.events import EventEnvelope, UnknownEvent
 from services.intake.spec import SPEC as INTAKE
@@ -332,6 +332,48 @@ def test_a_database_session_dying_mid_poll_commits_nothing_of_it_and_the_retry_a
         # Had the events before the failure committed, their redelivery would have found them in the inbox.
         status = consumer.status
         assert (status.applied_total, status.duplicates_total, status.dead_letters_total) == (120, 0, 0)
+    finally:
+        consumer.stop()
+        thread.join(10)
+
+
+def test_events_written_together_keep_their_order_wake_the_relay_once_and_apply_once(
+    settings: CommonSettings, scratch_schema: str, stack: Stack
+) -> None:
+    topic = f"test.many.{uuid.uuid4().hex[:8]}"
+    ensure_topics(settings, [topic], partitions=1)
+    intake_url = stack.postgres.service_url("intake")
+    apply_migrations(intake_url, "intake", INTAKE.migrations)
+    envelopes = [EventEnvelope.wrap(Counted(n=n), subject=f"c{n % 3}", producer="test") for n in range(60)]
+    with psycopg.connect(intake_url, autocommit=True) as listener:
+        listener.execute("LISTEN intake_outbox")
+        with psycopg.connect(intake_url, options="-c search_path=intake") as conn:
+            for first in (0, 30):
+                with conn.transaction():
+                    add_event(conn, topic, envelopes[first])
+                    add_events(conn, topic, envelopes[first + 1 : first + 30])
+            # A batch already written (the producer's retry) writes nothing again.
+            with conn.transaction():
+                add_events(conn, topic, envelopes[10:20])
+            rows = conn.execute(
+                "SELECT event_id, envelope FROM outbox WHERE topic = %s ORDER BY id", (topic,)
+            ).fetchall()
+        woken = list(listener.notifies(timeout=1.0))
+    # One notification per transaction, however many rows and statements it wrote.
+    assert len(woken) == 3, woken
+    assert [event_id for event_id, _ in rows] == [envelope.event_id for envelope in envelopes]
+    assert [EventEnvelope.model_validate(envelope) for _, envelope in rows] == envelopes
+    if not stack.is_running("intake-relay"):
+        stack.start_process(stack.spec("intake-relay"))
+
+    consumer = _effects_consumer(settings, scratch_schema, topic)
+    thread = threading.Thread(target=consumer.run, daemon=True)
+    thread.start()
+    try:
+        _wait(lambda: consumer.status.applied_total >= 60, 60, "every event written together")
+        time.sleep(1.0)
+        assert _effect_counts(settings, scratch_schema) == (60, 60)
+        assert consumer.status.duplicates_total == 0
     finally:
         consumer.stop()
         thread.join(10)

@@ -88,8 +88,8 @@ def apply_poll(conn: psycopg.Connection[Any], consumer: str, handler: Handler, r
             for record, envelope in events:
                 if envelope.event_id not in new:
                     outcome.duplicates += 1
-                    with _span(consumer, record, envelope, duplicate=True):
-                        continue
+                    _mark_duplicate(consumer, record, envelope)
+                    continue
                 new.discard(envelope.event_id)  # the same event twice in one poll: the second is a duplicate
                 conn.execute(_NEXT_SAVEPOINT if savepoint_open else _SAVEPOINT, prepare=False)
                 savepoint_open = True
@@ -132,6 +132,16 @@ def _apply_one(
         # Only this event's effect goes; the poll's transaction goes on, its inbox row kept.
         conn.execute(_ROLLBACK_TO_SAVEPOINT, prepare=False)
         outcome.dead_letters.append(_set_aside(conn, consumer, record, envelope, exc))
+    finally:
+        detach_trace_context(token)
+
+
+def _mark_duplicate(consumer: str, record: ConsumerRecord, envelope: EventEnvelope) -> None:
+    """A span in the event's trace saying it came again and changed nothing."""
+    token = attach_trace_context(envelope.trace)
+    try:
+        with _span(consumer, record, envelope, duplicate=True):
+            pass
     finally:
         detach_trace_context(token)
 

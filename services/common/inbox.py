@@ -4,10 +4,11 @@ A redelivered event (relay resend, consumer restart before its offset commit, re
 already in the inbox and changes nothing: delivery is at-least-once, the effect exactly once.
 
 A poll's events are applied in one PostgreSQL transaction, each inside its own savepoint: one commit (one
-WAL flush) per poll instead of one per event. An event that can never be applied rolls back to its
-savepoint and is set aside as a dead letter in the same transaction, the others of the poll still apply;
-any other error aborts the whole poll, nothing of it commits, its offsets are not committed, and it is
-fetched and applied again. Kafka offsets are committed only after the poll's transaction committed.
+WAL flush) per poll instead of one per event, and the poll's inbox rows in one statement
+(`services.common.inbox_poll`). An event that can never be applied rolls back to its savepoint and is set
+aside as a dead letter in the same transaction, the others of the poll still apply; any other error aborts
+the whole poll, nothing of it commits, its offsets are not committed, and it is fetched and applied again.
+Kafka offsets are committed only after the poll's transaction committed.
 
 Each consumer also measures its group's lag (events on its partitions not applied yet) from the poll
 loop itself, at most every few seconds and without a broker round trip: the high watermark comes with
@@ -27,61 +28,23 @@ from typing import Any
 import psycopg
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
-from opentelemetry.trace import SpanKind
 from prometheus_client.core import REGISTRY, CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
-from services.common.telemetry import attach_trace_context, detach_trace_context, tracer
+from services.common.inbox_poll import PERMANENT_ERRORS, Handler, PermanentEventError, Read, apply_poll
 from services.contracts.events import EventEnvelope
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[psycopg.Connection[Any], EventEnvelope], None]
 # Called with a whole poll's new events (those not in the inbox) before they are applied one by one: a place
 # to do, concurrently, slow idempotent work the handler would otherwise do in turn (the intake worker starts a
 # poll's workflows at once). Best effort: the handler stays the authority and must still be right when
 # `prepare` did nothing.
 Prepare = Callable[[list[EventEnvelope]], None]
-# A poll's records, each with its envelope (None: unreadable, skipped).
-Read = list[tuple[ConsumerRecord, EventEnvelope | None]]
 
-
-class PermanentEventError(Exception):
-    """Raised by a handler for an event it can never apply; the event is set aside as a dead letter."""
-
-
-# Errors that come from the event itself, so retrying cannot help; anything else (a database or Temporal
-# being away) is retried until it succeeds.
-PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
-    PermanentEventError,
-    ValidationError,
-    ValueError,
-    KeyError,
-    TypeError,
-)
-
-_DEAD_LETTER = (
-    'INSERT INTO dead_letters (consumer, event_id, topic, partition, "offset", event_type, error, envelope) '
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (consumer, event_id) DO NOTHING"
-)
-
-_RECORD = (
-    'INSERT INTO inbox (consumer, event_id, topic, partition, "offset") VALUES (%s, %s, %s, %s, %s) '
-    "ON CONFLICT (consumer, event_id) DO NOTHING"
-)
-
-
-@dataclass
-class _PollOutcome:
-    """What one poll's transaction did, made known (counters, dead-letter log lines) only once it committed:
-    a poll rolled back and applied again must not be counted twice."""
-
-    applied: int = 0
-    duplicates: int = 0
-    dead_letters: list[dict[str, str]] = field(default_factory=list)
+__all__ = ["PERMANENT_ERRORS", "Handler", "InboxConsumer", "PermanentEventError", "Prepare", "Read"]
 
 
 @dataclass
@@ -222,7 +185,7 @@ class InboxConsumer:
             return None
 
     def _apply_poll(self, conn: psycopg.Connection[Any], read: Read) -> None:
-        """The poll's events applied in one transaction, a savepoint each; counted once it committed.
+        """The poll's events applied in one transaction (`inbox_poll.apply_poll`); counted once it committed.
 
         The transaction's size is the poll's: at most `max_poll_records` (200, `new_consumer`). That keeps
         one commit for many events while bounding what a transient error makes the poll redo, how long the
@@ -231,91 +194,12 @@ class InboxConsumer:
         failure, Temporal away: anything not in PERMANENT_ERRORS) leaves this method, rolling everything
         back; `run` then retries the poll from the last committed offsets.
         """
-        outcome = _PollOutcome()
-        with conn.transaction():
-            for record, envelope in read:
-                if envelope is not None:
-                    self._apply_read(conn, record, envelope, outcome)
+        outcome = apply_poll(conn, self.name, self._handler, read)
         self.status.applied_total += outcome.applied
         self.status.duplicates_total += outcome.duplicates
         self.status.dead_letters_total += len(outcome.dead_letters)
         for dead_letter in outcome.dead_letters:
             log.error("event set aside as a dead letter", extra=dead_letter)
-
-    def _apply_read(
-        self, conn: psycopg.Connection[Any], record: ConsumerRecord, envelope: EventEnvelope, outcome: _PollOutcome
-    ) -> None:
-        token = attach_trace_context(envelope.trace)
-        try:
-            self._apply_in_savepoint(conn, record, envelope, outcome)
-        except PERMANENT_ERRORS as exc:
-            # The event's savepoint is rolled back already: the poll's transaction goes on without its effect.
-            self._set_aside(conn, record, envelope, exc, outcome)
-        finally:
-            detach_trace_context(token)
-
-    def _set_aside(
-        self,
-        conn: psycopg.Connection[Any],
-        record: ConsumerRecord,
-        envelope: EventEnvelope,
-        exc: BaseException,
-        outcome: _PollOutcome,
-    ) -> None:
-        error = f"{type(exc).__name__}: {exc}"[:2000]
-        with conn.transaction():
-            conn.execute(_RECORD, (self.name, envelope.event_id, record.topic, record.partition, record.offset))
-            conn.execute(
-                _DEAD_LETTER,
-                (
-                    self.name,
-                    envelope.event_id,
-                    record.topic,
-                    record.partition,
-                    record.offset,
-                    envelope.type,
-                    error,
-                    Jsonb(envelope.model_dump(mode="json")),
-                ),
-            )
-        outcome.dead_letters.append(
-            {
-                "consumer": self.name,
-                "event_id": str(envelope.event_id),
-                "event_type": envelope.type,
-                "subject": envelope.subject,
-                "error": error[:300],
-            }
-        )
-
-    def _apply_in_savepoint(
-        self, conn: psycopg.Connection[Any], record: ConsumerRecord, envelope: EventEnvelope, outcome: _PollOutcome
-    ) -> None:
-        # Inside the poll's transaction `conn.transaction()` is a savepoint: a handler's error rolls back this
-        # event's inbox row and effect alone. A handler's own `conn.transaction()` nests a further savepoint.
-        with (
-            tracer(__name__).start_as_current_span(
-                f"consume {envelope.type}",
-                kind=SpanKind.CONSUMER,
-                attributes={
-                    "messaging.system": "kafka",
-                    "messaging.destination.name": record.topic,
-                    "messaging.consumer.group.name": self.name,
-                    "anxin.subject": envelope.subject,
-                    "anxin.event_id": str(envelope.event_id),
-                },
-            ) as span,
-            conn.transaction(),
-        ):
-            cursor = conn.execute(
-                _RECORD, (self.name, envelope.event_id, record.topic, record.partition, record.offset)
-            )
-            if cursor.rowcount == 0:
-                span.set_attribute("anxin.duplicate", True)
-                outcome.duplicates += 1
-                return
-            self._handler(conn, envelope)
-        outcome.applied += 1
 
 
 # Every consumer of this process, for /metrics; weak, so that a consumer dropped (in tests) disappears.

@@ -1,15 +1,16 @@
 """The monitoring service's SQL: the project register, each change written with its event in one transaction
-(`add_event_async`), and the answers given to requests made with an Idempotency-Key."""
+(`add_event_async`; several events of one change with `add_events_async`), and the answers given to requests made with an Idempotency-Key."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
-from services.common.outbox import add_event_async
+from services.common.outbox import add_event_async, add_events_async
 from services.common.pagination import Keyset
 from services.contracts.events import EventEnvelope
 from services.contracts.monitoring_events import MonitoringEvent, ProjectFacts
@@ -22,6 +23,13 @@ COLUMNS = "project_id, code, county, department, name, facts, version, registere
 
 async def emit(conn: Conn, subject: str, payload: MonitoringEvent) -> None:
     await add_event_async(conn, payload.TOPIC, EventEnvelope.wrap(payload, subject=subject, producer=PRODUCER))
+
+
+async def emit_all(conn: Conn, subject: str, payloads: list[MonitoringEvent]) -> None:
+    """Several events of one change, in their order: one statement for each run of events on the same topic."""
+    for topic, run in groupby(payloads, key=lambda payload: payload.TOPIC):
+        envelopes = [EventEnvelope.wrap(payload, subject=subject, producer=PRODUCER) for payload in run]
+        await add_events_async(conn, topic, envelopes)
 
 
 def facts_of(row: dict[str, Any]) -> ProjectFacts:

@@ -25,6 +25,7 @@ from services.common import audit
 from services.common.auth import Principal, Role
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.contracts.monitoring_events import (
+    MonitoringEvent,
     ProjectWarningRaised,
     ProjectWarningResolved,
     WarningCheck,
@@ -96,6 +97,8 @@ class Warnings:
             summary = await load_month_summary(conn, project_id, month, tolerance=self.tolerance)
             known = await warning_store.known_warnings(conn, project_id, month, previous_month(month))
             plan = plan_warnings(month, check_month(project, summary, self.rules), known, self.rules)
+            # The check's events are written together after its rows, in one statement.
+            events: list[MonitoringEvent] = []
             resolved: list[str] = []
             for warning_id in plan.resolved:
                 done = await warning_store.resolve_warning(
@@ -103,7 +106,7 @@ class Warnings:
                 )
                 if done is not None:
                     resolved.append(warning_id)
-                    await store.emit(conn, project_id, _resolved_event(done))
+                    events.append(_resolved_event(done))
             raised: list[str] = []
             for new in plan.raised:
                 written = await warning_store.insert_warning(
@@ -112,9 +115,7 @@ class Warnings:
                 if written is None:
                     continue
                 raised.append(new.check.value)
-                await store.emit(
-                    conn,
-                    project_id,
+                events.append(
                     ProjectWarningRaised(
                         warning_id=written["warning_id"],
                         project_id=project_id,
@@ -123,8 +124,9 @@ class Warnings:
                         check=new.check,
                         level=new.level,
                         facts=new.facts,
-                    ),
+                    )
                 )
+            await store.emit_all(conn, project_id, events)
         return {"found": True, "planned_end_date": project.planned_end_date, "raised": raised, "resolved": resolved}
 
     # --- reading --------------------------------------------------------------------------------------------

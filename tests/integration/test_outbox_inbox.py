@@ -1,7 +1,8 @@
 """The outbox → relay → Kafka → inbox path on the real broker: every event's effect happens exactly once,
 also when the relay is killed (kill -9) mid-batch, when a consumer dies before committing offsets, and when
 the consumer's database session dies in the middle of a poll's transaction; an event that can never be
-applied is set aside alone, the rest of its poll applies."""
+applied is set aside alone, the rest of its poll applies, and an event redelivered within a poll applies
+nothing."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from services.common.event_handlers import EventHandlers
 from services.common.inbox import InboxConsumer, PermanentEventError
 from services.common.kafka import ensure_topics, new_consumer
 from services.common.migrations import apply_migrations
-from services.common.outbox import add_event
+from services.common.outbox import add_event, add_events
 from services.common.settings import CommonSettings
 from services.contracts.events import EventEnvelope, UnknownEvent
 from services.intake.spec import SPEC as INTAKE
@@ -256,6 +257,57 @@ def test_a_poisoned_event_in_the_middle_of_a_poll_is_set_aside_alone_and_the_oth
         thread.join(10)
 
 
+def test_a_poll_with_redelivered_events_and_a_poison_whose_statement_failed_applies_each_new_event_once(
+    settings: CommonSettings, scratch_schema: str, stack: Stack
+) -> None:
+    topic = f"test.poll.{uuid.uuid4().hex[:8]}"
+    envelopes = _relayed(stack, settings, topic, 60)
+    # Twenty events sent again, as after a relay killed before it marked them sent: on the broker twice.
+    intake_url = stack.postgres.service_url("intake")
+    with psycopg.connect(intake_url, options="-c search_path=intake") as conn:
+        resent = conn.execute(
+            "UPDATE outbox SET sent_at = NULL WHERE topic = %s AND (envelope->'payload'->>'n')::int BETWEEN 10 AND 29",
+            (topic,),
+        ).rowcount
+    assert resent == 20
+
+    def unsent() -> int:
+        with psycopg.connect(intake_url, options="-c search_path=intake") as conn:
+            row = conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND topic = %s", (topic,)).fetchone()
+            assert row is not None
+            return int(row[0])
+
+    _wait(lambda: unsent() == 0, 60, "the relay to send the twenty again")
+    poisoned = 40
+
+    def fail_then_give_up(conn: psycopg.Connection[Any], payload: Counted) -> None:
+        # A statement of the handler fails (the transaction is aborted) and the handler gives the event up.
+        if payload.n == poisoned:
+            try:
+                conn.execute("SELECT 1 / 0")
+            except psycopg.errors.DivisionByZero as exc:
+                raise PermanentEventError("this one divides by zero") from exc
+
+    consumer = _effects_consumer(settings, scratch_schema, topic, fail_then_give_up)
+    thread = threading.Thread(target=consumer.run, daemon=True)
+    thread.start()
+    try:
+        status = consumer.status
+        _wait(lambda: status.applied_total + status.dead_letters_total + status.duplicates_total >= 80, 60, "all")
+        time.sleep(1.0)  # anything applied twice would show up as an extra effect
+        with psycopg.connect(settings.database_url) as conn:
+            effects = sorted(row[0] for row in conn.execute(f'SELECT n FROM "{scratch_schema}".effects'))
+            dead = conn.execute(f'SELECT event_id, error FROM "{scratch_schema}".dead_letters').fetchall()
+            inbox = conn.execute(f'SELECT count(*) FROM "{scratch_schema}".inbox').fetchone()
+        assert effects == [n for n in range(60) if n != poisoned]
+        assert dead == [(envelopes[poisoned].event_id, "PermanentEventError: this one divides by zero")]
+        assert inbox == (60,)  # the dead letter's id too: a redelivery of it does not try it again
+        assert (status.applied_total, status.duplicates_total, status.dead_letters_total) == (59, 20, 1)
+    finally:
+        consumer.stop()
+        thread.join(10)
+
+
 def test_a_database_session_dying_mid_poll_commits_nothing_of_it_and_the_retry_applies_each_event_once(
     settings: CommonSettings, scratch_schema: str, stack: Stack
 ) -> None:
@@ -280,6 +332,48 @@ def test_a_database_session_dying_mid_poll_commits_nothing_of_it_and_the_retry_a
         # Had the events before the failure committed, their redelivery would have found them in the inbox.
         status = consumer.status
         assert (status.applied_total, status.duplicates_total, status.dead_letters_total) == (120, 0, 0)
+    finally:
+        consumer.stop()
+        thread.join(10)
+
+
+def test_events_written_together_keep_their_order_wake_the_relay_once_and_apply_once(
+    settings: CommonSettings, scratch_schema: str, stack: Stack
+) -> None:
+    topic = f"test.many.{uuid.uuid4().hex[:8]}"
+    ensure_topics(settings, [topic], partitions=1)
+    intake_url = stack.postgres.service_url("intake")
+    apply_migrations(intake_url, "intake", INTAKE.migrations)
+    envelopes = [EventEnvelope.wrap(Counted(n=n), subject=f"c{n % 3}", producer="test") for n in range(60)]
+    with psycopg.connect(intake_url, autocommit=True) as listener:
+        listener.execute("LISTEN intake_outbox")
+        with psycopg.connect(intake_url, options="-c search_path=intake") as conn:
+            for first in (0, 30):
+                with conn.transaction():
+                    add_event(conn, topic, envelopes[first])
+                    add_events(conn, topic, envelopes[first + 1 : first + 30])
+            # A batch already written (the producer's retry) writes nothing again.
+            with conn.transaction():
+                add_events(conn, topic, envelopes[10:20])
+            rows = conn.execute(
+                "SELECT event_id, envelope FROM outbox WHERE topic = %s ORDER BY id", (topic,)
+            ).fetchall()
+        woken = list(listener.notifies(timeout=1.0))
+    # One notification per transaction, however many rows and statements it wrote.
+    assert len(woken) == 3, woken
+    assert [event_id for event_id, _ in rows] == [envelope.event_id for envelope in envelopes]
+    assert [EventEnvelope.model_validate(envelope) for _, envelope in rows] == envelopes
+    if not stack.is_running("intake-relay"):
+        stack.start_process(stack.spec("intake-relay"))
+
+    consumer = _effects_consumer(settings, scratch_schema, topic)
+    thread = threading.Thread(target=consumer.run, daemon=True)
+    thread.start()
+    try:
+        _wait(lambda: consumer.status.applied_total >= 60, 60, "every event written together")
+        time.sleep(1.0)
+        assert _effect_counts(settings, scratch_schema) == (60, 60)
+        assert consumer.status.duplicates_total == 0
     finally:
         consumer.stop()
         thread.join(10)

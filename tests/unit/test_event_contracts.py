@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from operations import event_contracts
 from services.common.event_handlers import EventHandlers, UnacceptedVersion
 from services.common.inbox import InboxConsumer
-from services.common.outbox import add_event
+from services.common.outbox import add_event, add_events
 from services.contracts import catalog
 from services.contracts.case_decision_events import CaseDecisionEvents
 from services.contracts.case_ledger_events import CaseLedgerEvents
@@ -243,9 +243,11 @@ class RecordingConnection:
     def __init__(self) -> None:
         self.statements: list[tuple[str, tuple[Any, ...]]] = []
 
-    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    def execute(self, sql: str, params: tuple[Any, ...] = (), *, prepare: bool | None = None) -> Any:
         self.statements.append((sql, params))
-        return types.SimpleNamespace(rowcount=1)
+        # The inbox's one statement for a poll's rows returns the ids it wrote: here, all of them.
+        written = [(event_id,) for event_id in params[1]] if sql.startswith("INSERT INTO inbox") else []
+        return types.SimpleNamespace(rowcount=1, fetchall=lambda: written)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -268,6 +270,24 @@ def test_add_event_refuses_an_event_its_class_would_not_read_and_writes_nothing(
     assert conn.statements == []
     add_event(conn, "test.topic", EventEnvelope.wrap(Counted(n=1), subject="c", producer="test"))  # type: ignore[arg-type]
     assert len(conn.statements) == 1
+
+
+def test_add_events_refuses_the_whole_batch_for_one_bad_event_and_writes_the_rest_in_one_statement() -> None:
+    conn = RecordingConnection()
+    good = [EventEnvelope.wrap(Counted(n=n), subject="c", producer="test") for n in range(3)]
+    bad = EventEnvelope(type="test.counted", subject="c", producer="test", payload={"n": "many"})
+    with pytest.raises(ValidationError):
+        add_events(conn, "test.topic", [*good[:2], bad, good[2]])  # type: ignore[arg-type]
+    assert conn.statements == []
+    add_events(conn, "test.topic", [])  # type: ignore[arg-type]
+    assert conn.statements == []
+    add_events(conn, "test.topic", good)  # type: ignore[arg-type]
+    [(sql, params)] = conn.statements
+    topic, event_ids, keys, types_, envelopes = params
+    assert sql.startswith("INSERT INTO outbox") and topic == "test.topic"
+    assert event_ids == [e.event_id for e in good] and keys == ["c"] * 3 and types_ == [Counted.TYPE] * 3
+    # Each envelope as written is the event's own JSON document, read back the same.
+    assert [EventEnvelope.model_validate_json(text) for text in envelopes] == good
 
 
 # --- consumers: handlers by class ----------------------------------------------------------------------------

@@ -25,21 +25,32 @@ from tests.support.events import Counted
 
 
 class NestingConnection:
-    """Writes held per transaction level; an outer commit keeps them, a rollback at any level drops its own."""
+    """Writes held per transaction level; an outer commit keeps them, a rollback at any level drops its own.
+
+    Levels are opened by `transaction()` (psycopg's blocks) and by the inbox's own `SAVEPOINT inbox_event`
+    statements, which it releases, renews and rolls back to as PostgreSQL does."""
 
     def __init__(self) -> None:
         self.committed: list[tuple[str, tuple[Any, ...]]] = []
         self.commits = 0
+        self.round_trips = 0
         self._levels: list[list[tuple[str, tuple[Any, ...]]]] = []
+        self._named: list[int] = []  # the levels `SAVEPOINT inbox_event` opened
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        self.round_trips += 2  # BEGIN or SAVEPOINT, then COMMIT or RELEASE
+        depth = len(self._levels)
         self._levels.append([])
         try:
             yield
         except BaseException:
-            self._levels.pop()
+            del self._levels[depth:]
+            self._named = [level for level in self._named if level < depth]
             raise
+        while len(self._levels) > depth + 1:  # savepoints still open inside this block are released with it
+            self._release()
+        self._named = [level for level in self._named if level <= depth]
         written = self._levels.pop()
         if self._levels:
             self._levels[-1].extend(written)
@@ -47,14 +58,43 @@ class NestingConnection:
             self.committed.extend(written)
             self.commits += 1
 
-    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    def _release(self) -> None:
+        written = self._levels.pop()
+        self._levels[-1].extend(written)
+
+    def execute(self, sql: str, params: tuple[Any, ...] = (), *, prepare: bool | None = None) -> Any:
         assert self._levels, f"written outside a transaction: {sql}"
+        self.round_trips += 1
+        if sql == "SAVEPOINT inbox_event":
+            self._named.append(len(self._levels))
+            self._levels.append([])
+            return types.SimpleNamespace(rowcount=0)
+        if sql == "RELEASE SAVEPOINT inbox_event; SAVEPOINT inbox_event":
+            assert self._named and self._named[-1] == len(self._levels) - 1, "released a savepoint not open"
+            self._release()
+            self._levels.append([])
+            return types.SimpleNamespace(rowcount=0)
+        if sql == "ROLLBACK TO SAVEPOINT inbox_event":
+            level = self._named[-1]
+            del self._levels[level + 1 :]
+            self._levels[level] = []
+            return types.SimpleNamespace(rowcount=0)
         if sql.startswith("INSERT INTO inbox"):
-            visible = self.committed + [row for level in self._levels for row in level]
-            if any(s.startswith("INSERT INTO inbox") and p[:2] == params[:2] for s, p in visible):
-                return types.SimpleNamespace(rowcount=0)
+            return self._record_poll(sql, params)
         self._levels[-1].append((sql, params))
         return types.SimpleNamespace(rowcount=1)
+
+    def _record_poll(self, sql: str, params: tuple[Any, ...]) -> Any:
+        consumer, event_ids, topics, partitions, offsets = params
+        written = self.committed + [row for level in self._levels for row in level]
+        visible = {p[:2] for s, p in written if s.startswith("INSERT INTO inbox")}
+        new: list[tuple[Any]] = []
+        for row in zip(event_ids, topics, partitions, offsets, strict=True):
+            if (consumer, row[0]) not in visible:
+                visible.add((consumer, row[0]))
+                self._levels[-1].append((sql, (consumer, *row)))
+                new.append((row[0],))
+        return types.SimpleNamespace(rowcount=len(new), fetchall=lambda: new)
 
     def rows(self, table: str) -> list[tuple[Any, ...]]:
         return [params for sql, params in self.committed if sql.startswith(f"INSERT INTO {table}")]
@@ -132,6 +172,31 @@ def test_a_redelivered_poll_applies_nothing_and_counts_duplicates() -> None:
     consumer._apply_poll(conn, poll[1:] + _poll(0))  # type: ignore[arg-type]
     assert sorted(n for (n,) in conn.rows("effects")) == [0, 1, 2, 3]
     assert (consumer.status.applied_total, consumer.status.duplicates_total) == (4, 3)
+
+
+def test_the_same_event_twice_in_one_poll_applies_once_and_the_second_is_a_duplicate() -> None:
+    consumer, conn, poll = _consumer(set()), NestingConnection(), _poll(3)
+    consumer._apply_poll(conn, poll + poll[1:2])  # type: ignore[arg-type]
+    assert sorted(n for (n,) in conn.rows("effects")) == [0, 1, 2]
+    assert len(conn.rows("inbox")) == 3 and conn.commits == 1
+    assert (consumer.status.applied_total, consumer.status.duplicates_total) == (3, 1)
+
+
+def test_an_event_costs_its_handlers_statement_and_one_round_trip_for_its_savepoint() -> None:
+    consumer, conn, poll = _consumer(set()), NestingConnection(), _poll(8)
+    consumer._apply_poll(conn, poll)  # type: ignore[arg-type]
+    # BEGIN and COMMIT, the poll's inbox rows in one statement, then per event a savepoint and the handler's insert.
+    assert conn.round_trips == 2 + 1 + 8 * (1 + 1)
+    assert len(conn.rows("inbox")) == 8
+
+
+def test_a_poll_of_duplicates_alone_opens_no_savepoint_and_applies_nothing() -> None:
+    consumer, conn, poll = _consumer(set()), NestingConnection(), _poll(4)
+    consumer._apply_poll(conn, poll)  # type: ignore[arg-type]
+    before = conn.round_trips
+    consumer._apply_poll(conn, poll)  # type: ignore[arg-type]
+    assert conn.round_trips - before == 2 + 1
+    assert (consumer.status.applied_total, consumer.status.duplicates_total) == (4, 4)
 
 
 class OnePollKafka:

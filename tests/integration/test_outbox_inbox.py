@@ -32,6 +32,14 @@ from tests.support.events import Counted
 EVENTS = 5000
 
 
+def _unsent(intake_url: str, topic: str) -> int:
+    """The topic's outbox rows the relay has not sent yet."""
+    with psycopg.connect(intake_url, options="-c search_path=intake") as conn:
+        row = conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND topic = %s", (topic,)).fetchone()
+        assert row is not None
+        return int(row[0])
+
+
 def _wait(predicate: Any, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -85,16 +93,10 @@ def test_relay_killed_mid_batch_loses_nothing_and_applies_nothing_twice(
         for n in range(EVENTS):
             add_event(conn, topic, EventEnvelope.wrap(Counted(n=n), subject=f"case-{n % 40}", producer="test"))
 
-    def unsent() -> int:
-        with psycopg.connect(intake_url, options="-c search_path=intake") as conn:
-            row = conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND topic = %s", (topic,)).fetchone()
-            assert row is not None
-            return int(row[0])
-
     stack.start_process(stack.spec("intake-relay"))
-    _wait(lambda: unsent() < EVENTS, 60, "the relay to send its first batch")
+    _wait(lambda: _unsent(intake_url, topic) < EVENTS, 60, "the relay to send its first batch")
     stack.kill_process("intake-relay")
-    left = unsent()
+    left = _unsent(intake_url, topic)
     assert 0 < left < EVENTS, "the relay should have been killed part-way through the outbox"
 
     consumer = _effects_consumer(settings, scratch_schema, topic)
@@ -102,7 +104,7 @@ def test_relay_killed_mid_batch_loses_nothing_and_applies_nothing_twice(
     thread.start()
     try:
         stack.start_process(stack.spec("intake-relay"))
-        _wait(lambda: unsent() == 0, 60, "the restarted relay to drain the outbox")
+        _wait(lambda: _unsent(intake_url, topic) == 0, 60, "the restarted relay to drain the outbox")
         _wait(lambda: _effect_counts(settings, scratch_schema)[0] >= EVENTS, 60, "every effect")
         time.sleep(1.0)  # anything redelivered late would show up as an extra effect
         total, distinct = _effect_counts(settings, scratch_schema)
@@ -218,13 +220,7 @@ def _relayed(stack: Stack, settings: CommonSettings, topic: str, count: int) -> 
     if not stack.is_running("intake-relay"):
         stack.start_process(stack.spec("intake-relay"))
 
-    def unsent() -> int:
-        with psycopg.connect(intake_url, options="-c search_path=intake") as conn:
-            row = conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND topic = %s", (topic,)).fetchone()
-            assert row is not None
-            return int(row[0])
-
-    _wait(lambda: unsent() == 0, 60, "the relay to send every event")
+    _wait(lambda: _unsent(intake_url, topic) == 0, 60, "the relay to send every event")
     return envelopes
 
 
@@ -271,13 +267,7 @@ def test_a_poll_with_redelivered_events_and_a_poison_whose_statement_failed_appl
         ).rowcount
     assert resent == 20
 
-    def unsent() -> int:
-        with psycopg.connect(intake_url, options="-c search_path=intake") as conn:
-            row = conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND topic = %s", (topic,)).fetchone()
-            assert row is not None
-            return int(row[0])
-
-    _wait(lambda: unsent() == 0, 60, "the relay to send the twenty again")
+    _wait(lambda: _unsent(intake_url, topic) == 0, 60, "the relay to send the twenty again")
     poisoned = 40
 
     def fail_then_give_up(conn: psycopg.Connection[Any], payload: Counted) -> None:

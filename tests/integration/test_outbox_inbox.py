@@ -32,6 +32,15 @@ from tests.support.events import Counted
 EVENTS = 5000
 
 
+def _intake_topic(stack: Stack, settings: CommonSettings, kind: str, *, partitions: int) -> tuple[str, str]:
+    """A fresh topic of its own, and the intake schema's URL with its migrations applied (its outbox)."""
+    topic = f"test.{kind}.{uuid.uuid4().hex[:8]}"
+    ensure_topics(settings, [topic], partitions=partitions)
+    intake_url = stack.postgres.service_url("intake")
+    apply_migrations(intake_url, "intake", INTAKE.migrations)
+    return topic, intake_url
+
+
 def _unsent(intake_url: str, topic: str) -> int:
     """The topic's outbox rows the relay has not sent yet."""
     with psycopg.connect(intake_url, options="-c search_path=intake") as conn:
@@ -83,10 +92,7 @@ def _effect_counts(settings: CommonSettings, schema: str) -> tuple[int, int]:
 def test_relay_killed_mid_batch_loses_nothing_and_applies_nothing_twice(
     stack: Stack, settings: CommonSettings, scratch_schema: str
 ) -> None:
-    topic = f"test.outbox.{uuid.uuid4().hex[:8]}"
-    ensure_topics(settings, [topic], partitions=3)
-    intake_url = stack.postgres.service_url("intake")
-    apply_migrations(intake_url, "intake", INTAKE.migrations)
+    topic, intake_url = _intake_topic(stack, settings, "outbox", partitions=3)
     stack.stop_process("intake-relay")
 
     with psycopg.connect(intake_url, options="-c search_path=intake") as conn:
@@ -117,10 +123,7 @@ def test_relay_killed_mid_batch_loses_nothing_and_applies_nothing_twice(
 def test_consumer_dying_before_its_offset_commit_applies_nothing_twice(
     settings: CommonSettings, scratch_schema: str, stack: Stack
 ) -> None:
-    topic = f"test.inbox.{uuid.uuid4().hex[:8]}"
-    ensure_topics(settings, [topic], partitions=2)
-    intake_url = stack.postgres.service_url("intake")
-    apply_migrations(intake_url, "intake", INTAKE.migrations)
+    topic, intake_url = _intake_topic(stack, settings, "inbox", partitions=2)
     with psycopg.connect(intake_url, options="-c search_path=intake") as conn:
         for n in range(500):
             add_event(conn, topic, EventEnvelope.wrap(Counted(n=n), subject=f"c{n % 7}", producer="test"))
@@ -164,10 +167,9 @@ def test_consumer_dying_before_its_offset_commit_applies_nothing_twice(
 def test_events_that_can_never_be_applied_are_set_aside_and_the_rest_flow(
     settings: CommonSettings, scratch_schema: str, stack: Stack
 ) -> None:
-    topic = f"test.poison.{uuid.uuid4().hex[:8]}"
-    ensure_topics(settings, [topic], partitions=1)  # one partition: the poison sits in front of the others
-    intake_url = stack.postgres.service_url("intake")
-    apply_migrations(intake_url, "intake", INTAKE.migrations)
+    topic, intake_url = _intake_topic(
+        stack, settings, "poison", partitions=1
+    )  # one partition: the poison sits in front of the others
     # Written as a producer that skips the contract would (add_event refuses them): a payload its class does
     # not accept, a version no class is known for, and a type no class is known for.
     poison = [
@@ -330,10 +332,7 @@ def test_a_database_session_dying_mid_poll_commits_nothing_of_it_and_the_retry_a
 def test_events_written_together_keep_their_order_wake_the_relay_once_and_apply_once(
     settings: CommonSettings, scratch_schema: str, stack: Stack
 ) -> None:
-    topic = f"test.many.{uuid.uuid4().hex[:8]}"
-    ensure_topics(settings, [topic], partitions=1)
-    intake_url = stack.postgres.service_url("intake")
-    apply_migrations(intake_url, "intake", INTAKE.migrations)
+    topic, intake_url = _intake_topic(stack, settings, "many", partitions=1)
     envelopes = [EventEnvelope.wrap(Counted(n=n), subject=f"c{n % 3}", producer="test") for n in range(60)]
     with psycopg.connect(intake_url, autocommit=True) as listener:
         listener.execute("LISTEN intake_outbox")

@@ -60,9 +60,9 @@ class _ColdTasks:
         await worker.shutdown()
         await running
         gate(f"{handle.id}/0").set()
-        await asyncio.sleep(0.5)  # the completion's task waits for a worker …
+        await asyncio.sleep(1.5)  # the completion's task waits for a worker …
         update = asyncio.create_task(handle.execute_update("mark"))
-        await asyncio.sleep(0.5)  # … and the Update joins it
+        await asyncio.sleep(1.5)  # … and the Update joins it (margins for a slow machine)
         worker = self.workflow_worker(queue, runner)
         running = asyncio.create_task(worker.run())
         try:

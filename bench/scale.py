@@ -49,9 +49,10 @@ DATA = REPO_ROOT / ".data" / "scale-stack"
 RESULTS = REPO_ROOT / "bench" / "results"
 COUNTIES = ["130402", "130403", "130404", "130406", "130421"]
 MIGRATIONS = REPO_ROOT / "services" / "cases" / "migrations"
-# The open workflows report every change of their state to the cases service's ledger: without its API each
-# report would be refused and retried, an activity always pending and its retries in the worker's CPU.
-SCALE_PROCESSES = ["issuer-api", "intake-api", "intake-relay", "intake-worker", "lifecycle-worker", "cases-api"]
+# Besides `make bench`'s processes: the open workflows report every change of their state to the cases
+# service's ledger; without its API each report would be refused and retried, an activity always pending
+# and its retries in the worker's CPU.
+LEDGER_PROCESSES = ["cases-api"]
 
 console = Console(width=150)
 
@@ -267,10 +268,10 @@ def complaints_part(total: int, repeat: int) -> dict[str, Any]:
 
 def workflows_part(total: int, concurrency: int, e2e: int, profile: str = "embedded") -> dict[str, Any]:
     from bench import open_workflows
-    from bench.benchmark_stack import bench_stack
+    from bench.benchmark_stack import BENCH_PROCESSES, bench_stack
 
     async def run() -> dict[str, Any]:
-        async with bench_stack(profile=profile, processes=SCALE_PROCESSES) as bench:
+        async with bench_stack(profile=profile, processes=[*BENCH_PROCESSES, *LEDGER_PROCESSES]) as bench:
             return await open_workflows.measure(bench, total, concurrency, e2e, console)
 
     result = asyncio.run(run())
@@ -313,10 +314,10 @@ def workflows_part(total: int, concurrency: int, e2e: int, profile: str = "embed
 
 def reopened_part(e2e: int) -> dict[str, Any]:
     from bench import open_workflows
-    from bench.benchmark_stack import bench_stack
+    from bench.benchmark_stack import BENCH_PROCESSES, bench_stack
 
     async def run() -> dict[str, Any]:
-        async with bench_stack(keep_data=True, processes=SCALE_PROCESSES) as bench:
+        async with bench_stack(keep_data=True, processes=[*BENCH_PROCESSES, *LEDGER_PROCESSES]) as bench:
             return await open_workflows.measure_reopened(bench, e2e, console)
 
     result = asyncio.run(run())

@@ -141,22 +141,38 @@ async def start_all(
     return ids
 
 
-async def wait_until_waiting(
-    metrics_url: str, before: dict[str, int], total: int, progress: Progress, timeout: float
-) -> None:
-    """Until every new workflow has run its first steps: two deadlines computed and the receipt notified."""
+def first_steps_done(stack: Stack) -> int:
+    """Workflows past their first steps (two deadlines computed and the receipt notified), over every running
+    lifecycle worker, from their SDK metrics."""
+    deadlines = notices = 0
+    for name, spec in stack.processes.items():
+        if not name.startswith("lifecycle-worker") or not spec.process or spec.process.poll() is not None:
+            continue
+        counts = activity_counts(f"http://127.0.0.1:{spec.env['ANXIN_TEMPORAL_SDK_METRICS_PORT']}/metrics")
+        deadlines += counts.get(ActivityNames.COMPUTE_DEADLINE, 0)
+        notices += counts.get(ActivityNames.NOTIFY_COMPLAINANT, 0)
+    return min(deadlines // 2, notices)
+
+
+async def wait_until_waiting(stack: Stack, before: int, total: int, progress: Progress, timeout: float) -> None:
+    """Until every new workflow has run its first steps. A line a minute says how far it got: a long run's
+    log (not a terminal) shows rich's progress only when it ends."""
     task = progress.add_task("first steps done", total=total)
-    deadline = time.monotonic() + timeout
+    began = time.monotonic()
+    said = began
     while True:
-        now = await asyncio.to_thread(activity_counts, metrics_url)
-        deadlines = now.get(ActivityNames.COMPUTE_DEADLINE, 0) - before.get(ActivityNames.COMPUTE_DEADLINE, 0)
-        notices = now.get(ActivityNames.NOTIFY_COMPLAINANT, 0) - before.get(ActivityNames.NOTIFY_COMPLAINANT, 0)
-        done = min(deadlines // 2, notices)
+        done = await asyncio.to_thread(first_steps_done, stack) - before
         progress.update(task, completed=min(done, total))
         if done >= total:
             return
-        if time.monotonic() > deadline:
+        elapsed = time.monotonic() - began
+        if elapsed > timeout:
             raise TimeoutError(f"only {done} of {total} workflows finished their first steps in {timeout:.0f} s")
+        if time.monotonic() - said >= 60:
+            said = time.monotonic()
+            print(
+                f"  {elapsed:.0f} s: {done:,} of {total:,} past their first steps ({done / elapsed:.1f}/s)", flush=True
+            )
         await asyncio.sleep(2)
 
 
@@ -176,16 +192,22 @@ async def waiting_on_timer(client: Client, workflow_id: str) -> bool:
     return bool(started) and description.status is not None and description.status.name == "RUNNING"
 
 
+async def end_to_end(bench: BenchStack, e2e: int) -> list[Figure]:
+    """`make bench`'s POST-to-running row, `e2e` complaints (0: not measured)."""
+    if not e2e:
+        return []
+    return await bench_end_to_end(bench.stack, bench.client, await bench.fresh_token(), e2e, 16)
+
+
 async def measure(bench: BenchStack, total: int, concurrency: int, e2e: int, console: Console) -> dict[str, Any]:
     stack, client = bench.stack, bench.client
     worker_pid = stack.processes["lifecycle-worker"].process.pid  # type: ignore[union-attr]
     temporal_pid = stack.temporal.process.pid  # type: ignore[union-attr]
-    metrics_url = f"http://127.0.0.1:{stack.ports.lifecycle_worker + 1000}/metrics"
     config = load_lifecycle_config(bench.settings)
     tag = uuid.uuid4().hex[:6]
 
     console.print("end to end, nothing else open…")
-    empty = await bench_end_to_end(stack, client, await bench.fresh_token(), e2e, 16)
+    empty = await end_to_end(bench, e2e)
     idle = {"worker_rss": rss(worker_pid), "temporal_rss": rss(temporal_pid), "database": temporal_storage(stack)}
 
     peak = {"worker_rss": 0, "temporal_rss": 0}
@@ -198,7 +220,7 @@ async def measure(bench: BenchStack, total: int, concurrency: int, e2e: int, con
             await asyncio.sleep(1)
 
     sampler = asyncio.create_task(sample())
-    before = await asyncio.to_thread(activity_counts, metrics_url)
+    before = await asyncio.to_thread(first_steps_done, stack)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -210,7 +232,7 @@ async def measure(bench: BenchStack, total: int, concurrency: int, e2e: int, con
         began = time.monotonic()
         ids = await start_all(client, config, tag, total, concurrency, progress)
         started_s = time.monotonic() - began
-        await wait_until_waiting(metrics_url, before, total, progress, timeout=max(600.0, total * 0.5))
+        await wait_until_waiting(stack, before, total, progress, timeout=max(600.0, total * 0.5))
         settled_s = time.monotonic() - began
     sampling = False
     await sampler
@@ -229,7 +251,7 @@ async def measure(bench: BenchStack, total: int, concurrency: int, e2e: int, con
     )
 
     console.print(f"end to end, {running:,} complaint workflows open…")
-    loaded = await bench_end_to_end(stack, client, await bench.fresh_token(), e2e, 16)
+    loaded = await end_to_end(bench, e2e)
     return {
         "workflows": total,
         "concurrency": concurrency,
@@ -260,7 +282,7 @@ async def measure_reopened(bench: BenchStack, e2e: int, console: Console) -> dic
     sample_ids = [execution.id async for execution in client.list_workflows(query, limit=20)]
     checked = [await waiting_on_timer(client, workflow_id) for workflow_id in sample_ids]
     console.print(f"end to end, {running:,} complaint workflows open (restarted)…")
-    loaded = await bench_end_to_end(stack, client, await bench.fresh_token(), e2e, 16)
+    loaded = await end_to_end(bench, e2e)
     return {
         "running_on_server": running,
         "sample_waiting_on_timer": f"{sum(checked)}/{len(checked)}",

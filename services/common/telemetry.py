@@ -193,6 +193,11 @@ def current_trace_context() -> dict[str, str]:
     return carrier
 
 
+def trace_context(carrier: dict[str, str]) -> otel_context.Context:
+    """The context of `carrier`'s trace, to start a span in it without making it the current one."""
+    return propagate.extract(carrier)
+
+
 def attach_trace_context(carrier: dict[str, str]) -> object:
     """Make `carrier`'s trace the current one; pass the token to `detach_trace_context`."""
     return otel_context.attach(propagate.extract(carrier))

@@ -30,6 +30,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -154,15 +155,23 @@ def first_steps_done(stack: Stack) -> int:
     return min(deadlines // 2, notices)
 
 
-async def wait_until_waiting(stack: Stack, before: int, total: int, progress: Progress, timeout: float) -> None:
-    """Until every new workflow has run its first steps. A line a minute says how far it got: a long run's
-    log (not a terminal) shows rich's progress only when it ends."""
-    task = progress.add_task("first steps done", total=total)
+async def wait_for_first_steps(
+    stack: Stack,
+    since: int,
+    total: int,
+    *,
+    timeout: float,
+    interval: float = 2.0,
+    progress: tuple[Progress, TaskID] | None = None,
+) -> None:
+    """Until `total` workflows more than `since` are past their first steps. A line a minute says how far it
+    got: a long run's log (not a terminal) shows rich's progress only when it ends."""
     began = time.monotonic()
     said = began
     while True:
-        done = await asyncio.to_thread(first_steps_done, stack) - before
-        progress.update(task, completed=min(done, total))
+        done = await asyncio.to_thread(first_steps_done, stack) - since
+        if progress:
+            progress[0].update(progress[1], completed=min(done, total))
         if done >= total:
             return
         elapsed = time.monotonic() - began
@@ -173,7 +182,7 @@ async def wait_until_waiting(stack: Stack, before: int, total: int, progress: Pr
             print(
                 f"  {elapsed:.0f} s: {done:,} of {total:,} past their first steps ({done / elapsed:.1f}/s)", flush=True
             )
-        await asyncio.sleep(2)
+        await asyncio.sleep(interval)
 
 
 async def waiting_on_timer(client: Client, workflow_id: str) -> bool:
@@ -232,7 +241,8 @@ async def measure(bench: BenchStack, total: int, concurrency: int, e2e: int, con
         began = time.monotonic()
         ids = await start_all(client, config, tag, total, concurrency, progress)
         started_s = time.monotonic() - began
-        await wait_until_waiting(stack, before, total, progress, timeout=max(600.0, total * 0.5))
+        task = progress.add_task("first steps done", total=total)
+        await wait_for_first_steps(stack, before, total, timeout=max(600.0, total * 0.5), progress=(progress, task))
         settled_s = time.monotonic() - began
     sampling = False
     await sampler

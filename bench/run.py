@@ -41,7 +41,7 @@ from bench.measures import RESULTS, Figure
 from bench.monitoring_checks import bench_monthly_checks
 from bench.monitoring_feeds import bench_feed_import
 from bench.monitoring_projects import MonitoredProjects, register_projects
-from bench.open_workflows import first_steps_done
+from bench.open_workflows import first_steps_done, wait_for_first_steps
 from bench.path_measures import INTAKE_WARM_UP, bench_end_to_end, bench_events, bench_intake, bench_token_flood
 from deploy.launcher import PROFILES
 from deploy.stack import Stack
@@ -72,15 +72,12 @@ async def bench_monitoring(bench: BenchStack, args: argparse.Namespace) -> list[
     return figures
 
 
-async def settle(stack: Stack, since: int, filed: int, timeout: float = 900) -> None:
+async def settle(stack: Stack, since: int, filed: int) -> None:
     """Until the complaints a measure filed have run their first steps (workflow started, deadlines computed,
     receipt sent, reported to the ledger): the work each complaint sets going downstream runs on the same
     cores as the next measure, which must not pay for it."""
     began = time.monotonic()
-    while await asyncio.to_thread(first_steps_done, stack) - since < filed:
-        if time.monotonic() - began > timeout:
-            raise TimeoutError(f"the {filed} complaints filed did not finish their first steps in {timeout:.0f} s")
-        await asyncio.sleep(1)
+    await wait_for_first_steps(stack, since, filed, timeout=900, interval=1.0)
     print(f"  the {filed} complaints filed ran their first steps {time.monotonic() - began:.0f} s later", flush=True)
 
 

@@ -8,8 +8,9 @@ the workflows report to; on the cluster profile two of each):
   concurrency, timed until every one's workflow has run its first steps (two deadlines computed, the receipt
   notified; counted from the lifecycle workers' SDK metrics);
 - over that run, the CPU seconds each component spent per complaint (APIs, relays, consumers, lifecycle
-  workers, the ledger's API, Temporal, Kafka, PostgreSQL with its backends) and its share of a core, which says what saturates
-  first; and each engine's memory (proportional set size, so PostgreSQL's shared buffers count once).
+  workers, the ledger's API, Temporal, Kafka, PostgreSQL with its backends) and its share of a core, which
+  says what saturates first; and each engine's memory (proportional set size, so PostgreSQL's shared buffers
+  count once).
 
 On the cluster profile the first-steps run is made twice: with one intake consumer and one lifecycle worker
 (the second replicas stopped), then with two of each: the scale-out evidence. Both profiles compete for the
@@ -34,7 +35,7 @@ import psutil
 
 from bench.benchmark_stack import BenchStack, bench_stack
 from bench.measures import RESULTS, load
-from bench.open_workflows import first_steps_done
+from bench.open_workflows import first_steps_done, wait_for_first_steps
 from bench.path_measures import bench_end_to_end
 from deploy.stack import Stack
 from services.common.temporal import exit_program
@@ -120,10 +121,7 @@ async def first_steps(bench: BenchStack, total: int, concurrency: int) -> dict[s
             response.raise_for_status()
 
         filing_rate, _ = await load(file, total, concurrency)
-    while await asyncio.to_thread(first_steps_done, stack) - before_steps < total:
-        if time.monotonic() - began > max(600, total):
-            raise TimeoutError("the complaints' first steps did not finish")
-        await asyncio.sleep(0.5)
+    await wait_for_first_steps(stack, before_steps, total, timeout=max(600, total), interval=0.5)
     elapsed = time.monotonic() - began
     after_cpu = await asyncio.to_thread(cpu_snapshot, stack)
     spent = {c: after_cpu[c] - before_cpu[c] for c in COMPONENTS}

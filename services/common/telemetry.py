@@ -200,7 +200,7 @@ def trace_context(carrier: dict[str, str]) -> otel_context.Context:
 
 def attach_trace_context(carrier: dict[str, str]) -> object:
     """Make `carrier`'s trace the current one; pass the token to `detach_trace_context`."""
-    return otel_context.attach(propagate.extract(carrier))
+    return otel_context.attach(trace_context(carrier))
 
 
 def detach_trace_context(token: object) -> None:

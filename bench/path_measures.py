@@ -23,6 +23,7 @@ from temporalio.worker import Worker
 
 from bench.benchmark_stack import PORTS
 from bench.measures import Figure, load, percentiles
+from bench.process_cpu import cpu_by_process, cpu_spent
 from deploy.stack import Stack
 from services.common.event_handlers import EventHandlers
 from services.common.inbox import InboxConsumer
@@ -98,13 +99,28 @@ async def bench_intake(stack: Stack, token: str, total: int, concurrency: int) -
 
         await load(bare, INTAKE_WARM_UP, concurrency)  # warm both paths
         await load(file, INTAKE_WARM_UP, concurrency)
+        before = await asyncio.to_thread(cpu_by_process, stack)
         bare_rate, bare_lat = await load(bare, total, concurrency)
+        between = await asyncio.to_thread(cpu_by_process, stack)
         rate, lat = await load(file, total, concurrency)
+        after = await asyncio.to_thread(cpu_by_process, stack)
     server.should_exit = True
     ours, raw = percentiles(lat), percentiles(bare_lat)
+    # CPU per complaint over every process on the machine's stack (the measuring process, its clients and the
+    # bare server included), so the ratio says what the project's path costs beyond the bare insert.
+    spent, bare_spent = cpu_spent(between, after), cpu_spent(before, between)
+    busiest = sorted(spent.items(), key=lambda item: -item[1])[:5]
     return [
-        Figure("intake throughput", "complaints/s", rate, bare_rate, f"concurrency {concurrency}, {total} requests")
-    ] + [Figure(f"intake latency {p}", "ms", ours[p], raw[p]) for p in ("p50", "p95", "p99")]
+        Figure("intake throughput", "complaints/s", rate, bare_rate, f"concurrency {concurrency}, {total} requests"),
+        *[Figure(f"intake latency {p}", "ms", ours[p], raw[p]) for p in ("p50", "p95", "p99")],
+        Figure(
+            "intake CPU per complaint",
+            "ms",
+            1000 * sum(spent.values()) / total,
+            1000 * sum(bare_spent.values()) / total,
+            "all processes; " + ", ".join(f"{name} {1000 * seconds / total:.1f}" for name, seconds in busiest),
+        ),
+    ]
 
 
 def _record_effect(conn: psycopg.Connection[Any], _event: EventEnvelope, counted: Counted) -> None:

@@ -31,12 +31,12 @@ import uuid
 from typing import Any
 
 import httpx
-import psutil
 
 from bench.benchmark_stack import BenchStack, bench_stack
 from bench.measures import RESULTS, load
 from bench.open_workflows import first_steps_done, wait_for_first_steps
 from bench.path_measures import bench_end_to_end
+from bench.process_cpu import BENCH_PROCESS, ENGINES, cpu_by_process, engine_pids, tree_memory
 from deploy.stack import Stack
 from services.common.temporal import exit_program
 from tests.integration.test_intake import complaint
@@ -56,47 +56,13 @@ def component_of(process_name: str) -> str:
     return {"api": "api", "relay": "relay", "worker": "consumer"}[kind]
 
 
-def tree_cpu(pid: int) -> float:
-    """CPU seconds of a process, its live children and the children it has already reaped (PostgreSQL's
-    backends come and go: an exited backend's time is in the postmaster's `children_*`)."""
-    try:
-        root = psutil.Process(pid)
-        times = root.cpu_times()
-        total = times.user + times.system + times.children_user + times.children_system
-        for child in root.children(recursive=True):
-            with_child = child.cpu_times()
-            total += with_child.user + with_child.system
-        return total
-    except psutil.NoSuchProcess:
-        return 0.0
-
-
-def tree_memory(pid: int) -> int:
-    """Proportional set size of a process and its children, in bytes (shared pages divided among sharers)."""
-    try:
-        root = psutil.Process(pid)
-        return sum(int(p.memory_full_info().pss) for p in [root, *root.children(recursive=True)])
-    except psutil.NoSuchProcess:
-        return 0
-
-
-def engine_pids(stack: Stack) -> dict[str, list[int]]:
-    kafka = getattr(stack.kafka, "nodes", [stack.kafka])
-    pids = {
-        "temporal": [stack.temporal.process.pid] if stack.temporal.process else [],
-        "kafka": [node.process.pid for node in kafka if node.process],
-        "postgresql": [pid] if (pid := stack.postgres.pid()) else [],
-    }
-    return pids
-
-
 def cpu_snapshot(stack: Stack) -> dict[str, float]:
     spent = dict.fromkeys(COMPONENTS, 0.0)
-    for name, spec in stack.processes.items():
-        if spec.process and spec.process.poll() is None:
-            spent[component_of(name)] += tree_cpu(spec.process.pid)
-    for engine, pids in engine_pids(stack).items():
-        spent[engine] += sum(tree_cpu(pid) for pid in pids)
+    for name, seconds in cpu_by_process(stack).items():
+        if name in ENGINES:
+            spent[name] += seconds
+        elif name != BENCH_PROCESS:
+            spent[component_of(name)] += seconds
     return spent
 
 

@@ -3,10 +3,11 @@
 A redelivered event (relay resend, consumer restart before its offset commit, rebalance) finds its id
 already in the inbox and changes nothing: delivery is at-least-once, the effect exactly once.
 
-A poll's events are applied in one PostgreSQL transaction, each inside its own savepoint: one commit (one
-WAL flush) per poll instead of one per event, and the poll's inbox rows in one statement
-(`services.common.inbox_poll`). An event that can never be applied rolls back to its savepoint and is set
-aside as a dead letter in the same transaction, the others of the poll still apply; any other error aborts
+A poll's events are applied in one PostgreSQL transaction: one commit (one WAL flush) per poll instead of one
+per event, and the poll's inbox rows in one statement (`services.common.inbox_poll`). An event that can never
+be applied makes the poll be applied again with each event inside its own savepoint; it rolls back to its
+savepoint and is set aside as a dead letter in the same transaction, the others of the poll still apply; any
+other error aborts
 the whole poll, nothing of it commits, its offsets are not committed, and it is fetched and applied again.
 Kafka offsets are committed only after the poll's transaction committed.
 
@@ -61,8 +62,8 @@ class ConsumerStatus:
 
 
 class InboxConsumer:
-    """Runs one consumer group over `topics`, applying `handler` to each new event in its own savepoint of
-    the poll's transaction."""
+    """Runs one consumer group over `topics`, applying `handler` to each new event in the poll's transaction
+    (`inbox_poll.apply_poll`)."""
 
     def __init__(
         self,

@@ -1,16 +1,20 @@
-"""One poll's events applied in one PostgreSQL transaction: the inbox rows at once, each effect in a savepoint.
+"""One poll's events applied in one PostgreSQL transaction, the inbox rows at once.
 
 The poll's inbox rows are written first, in one statement (`INSERT … SELECT FROM unnest(…) ON CONFLICT DO
 NOTHING RETURNING`): the ids it returns are the events this consumer has not seen, every other event of the
-poll is a duplicate and applies nothing. Each new event's effect then runs in a savepoint of its own, so an
-event that can never be applied (PERMANENT_ERRORS) rolls back its effect alone and is set aside as a dead
-letter; its inbox row, written before the savepoint, stays, so a redelivery does not try it again. Any other
-error leaves the transaction, nothing of the poll commits, and the poll is applied again from its offsets.
+poll is a duplicate and applies nothing. The new events' effects then run one after another.
 
-One savepoint is open at a time and renewed between two events with `RELEASE SAVEPOINT …; SAVEPOINT …` in
-one round trip, where `conn.transaction()` would take two; with the inbox rows in one statement an event
-costs its handler's statements and one round trip, against three more before. A handler's own
-`conn.transaction()` still nests a savepoint of psycopg's inside this one.
+Almost every poll applies cleanly, so it is first applied without savepoints: an event costs its handler's
+statements and nothing more. When an event can never be applied (PERMANENT_ERRORS), that pass is rolled back
+whole and the poll is applied again with each effect in a savepoint of its own, so the event rolls back its
+effect alone and is set aside as a dead letter; its inbox row, written before the savepoint, stays, so a
+redelivery does not try it again. Any other error leaves the transaction, nothing of the poll commits, and
+the poll is applied again from its offsets. Handlers are already written to be applied again (a transient
+error redoes the poll), so the pass rolled back costs time, not correctness.
+
+In the pass with savepoints one is open at a time, renewed between two events with `RELEASE SAVEPOINT …;
+SAVEPOINT …` in one round trip, where `conn.transaction()` would take two. A handler's own
+`conn.transaction()` nests a savepoint of psycopg's inside the poll's transaction in either pass.
 
 What a poll did (counts, dead-letter log lines) is returned and made known by the caller only after the
 commit: a poll rolled back and applied again must not be counted twice.
@@ -77,10 +81,28 @@ class PollOutcome:
     dead_letters: list[dict[str, str]] = field(default_factory=list)
 
 
+class _PollNeedsSavepoints(Exception):
+    """An event failed for good in the pass without savepoints: the poll is applied again with them."""
+
+
 def apply_poll(conn: psycopg.Connection[Any], consumer: str, handler: Handler, read: Read) -> PollOutcome:
     """The poll's events applied in one transaction; raises (and commits nothing) on a transient error."""
-    outcome = PollOutcome()
     events = [(record, envelope) for record, envelope in read if envelope is not None]
+    try:
+        return _apply(conn, consumer, handler, events, savepoints=False)
+    except _PollNeedsSavepoints:
+        return _apply(conn, consumer, handler, events, savepoints=True)
+
+
+def _apply(
+    conn: psycopg.Connection[Any],
+    consumer: str,
+    handler: Handler,
+    events: list[tuple[ConsumerRecord, EventEnvelope]],
+    *,
+    savepoints: bool,
+) -> PollOutcome:
+    outcome = PollOutcome()
     with conn.transaction():
         if events:
             new = _record_poll(conn, consumer, events)
@@ -91,9 +113,10 @@ def apply_poll(conn: psycopg.Connection[Any], consumer: str, handler: Handler, r
                     _mark_duplicate(consumer, record, envelope)
                     continue
                 new.discard(envelope.event_id)  # the same event twice in one poll: the second is a duplicate
-                conn.execute(_NEXT_SAVEPOINT if savepoint_open else _SAVEPOINT, prepare=False)
-                savepoint_open = True
-                _apply_one(conn, consumer, handler, record, envelope, outcome)
+                if savepoints:
+                    conn.execute(_NEXT_SAVEPOINT if savepoint_open else _SAVEPOINT, prepare=False)
+                    savepoint_open = True
+                _apply_one(conn, consumer, handler, record, envelope, outcome, savepoints=savepoints)
     return outcome
 
 
@@ -122,6 +145,8 @@ def _apply_one(
     record: ConsumerRecord,
     envelope: EventEnvelope,
     outcome: PollOutcome,
+    *,
+    savepoints: bool,
 ) -> None:
     token = attach_trace_context(envelope.trace)
     try:
@@ -129,6 +154,8 @@ def _apply_one(
             handler(conn, envelope)
         outcome.applied += 1
     except PERMANENT_ERRORS as exc:
+        if not savepoints:
+            raise _PollNeedsSavepoints from exc
         # Only this event's effect goes; the poll's transaction goes on, its inbox row kept.
         conn.execute(_ROLLBACK_TO_SAVEPOINT, prepare=False)
         outcome.dead_letters.append(_set_aside(conn, consumer, record, envelope, exc))

@@ -1,5 +1,6 @@
-"""The inbox applies a poll's events in one transaction, a savepoint each: a poisoned event is set aside alone,
-any other error leaves nothing of the poll behind, and Kafka offsets are committed only after the commit.
+"""The inbox applies a poll's events in one transaction, without savepoints unless an event is poisoned (then the
+poll again with a savepoint each): a poisoned event is set aside alone, any other error leaves nothing of the
+poll behind, and Kafka offsets are committed only after the commit.
 
 The connection here keeps PostgreSQL's nesting rules (a savepoint rolled back drops what was written inside
 it; nothing is kept unless the outermost transaction commits) without a server; the real stack's behaviour is
@@ -182,12 +183,23 @@ def test_the_same_event_twice_in_one_poll_applies_once_and_the_second_is_a_dupli
     assert (consumer.status.applied_total, consumer.status.duplicates_total) == (3, 1)
 
 
-def test_an_event_costs_its_handlers_statement_and_one_round_trip_for_its_savepoint() -> None:
+def test_an_event_costs_its_handlers_statement_alone_when_nothing_in_the_poll_is_poisoned() -> None:
     consumer, conn, poll = _consumer(set()), NestingConnection(), _poll(8)
     consumer._apply_poll(conn, poll)  # type: ignore[arg-type]
-    # BEGIN and COMMIT, the poll's inbox rows in one statement, then per event a savepoint and the handler's insert.
-    assert conn.round_trips == 2 + 1 + 8 * (1 + 1)
+    # BEGIN and COMMIT, the poll's inbox rows in one statement, then per event the handler's insert.
+    assert conn.round_trips == 2 + 1 + 8
     assert len(conn.rows("inbox")) == 8
+
+
+def test_a_poisoned_poll_is_rolled_back_and_applied_again_with_a_savepoint_per_event() -> None:
+    consumer, conn, poll = _consumer({POISON}), NestingConnection(), _poll(8)
+    consumer._apply_poll(conn, poll)  # type: ignore[arg-type]
+    # The pass without savepoints up to the poison (its inbox rows, events 0 to 3), rolled back; then the poll
+    # with a savepoint per event, the poison's rolled back to, and its dead letter.
+    first_pass = 2 + 1 + (POISON + 1)
+    second_pass = 2 + 1 + 8 * (1 + 1) + 1 + 1
+    assert conn.round_trips == first_pass + second_pass
+    assert conn.commits == 1 and len(conn.rows("effects")) == 7
 
 
 def test_a_poll_of_duplicates_alone_opens_no_savepoint_and_applies_nothing() -> None:

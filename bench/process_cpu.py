@@ -7,6 +7,7 @@ import os
 
 import psutil
 
+from bench.measures import Figure
 from deploy.stack import Stack
 
 BENCH_PROCESS = "bench"  # the measuring process itself: its clients and, for raw baselines, their servers
@@ -63,3 +64,15 @@ def cpu_by_process(stack: Stack) -> dict[str, float]:
 def cpu_spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
     """CPU seconds spent between two `cpu_by_process` readings, by process (those running at both)."""
     return {name: after[name] - before[name] for name in after if name in before}
+
+
+def cpu_figure(name: str, spent: dict[str, float], raw_spent: dict[str, float], count: int) -> Figure:
+    """CPU milliseconds per item over every process, beside the raw baseline's, noting the five busiest."""
+    busiest = sorted(spent.items(), key=lambda item: -item[1])[:5]
+    return Figure(
+        name,
+        "ms",
+        1000 * sum(spent.values()) / count,
+        1000 * sum(raw_spent.values()) / count,
+        "all processes; " + ", ".join(f"{process} {1000 * seconds / count:.1f}" for process, seconds in busiest),
+    )

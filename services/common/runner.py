@@ -31,9 +31,16 @@ class Component(Protocol):
     def stop(self) -> None: ...
 
 
+# uvicorn's pure-Python HTTP/1.1 parser, even where httptools is installed: with httptools uvicorn drops the
+# body of a request offering an upgrade to HTTP/2 (`Connection: Upgrade`, `Upgrade: h2c`), which Java's
+# HttpClient sends on every cleartext request by default, so the Java client's complaints arrived empty
+# (Kludex/uvicorn#2722; tests/integration/test_java_client.py). The event loop is uvloop when installed.
+HTTP_PARSER = "h11"
+
+
 def serve(app: FastAPI, *, host: str, port: int) -> None:
     # Loopback only by default; log_config=None keeps our JSON logging in charge.
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
+    uvicorn.run(app, host=host, port=port, http=HTTP_PARSER, log_config=None, access_log=False, lifespan="on")
 
 
 def run_components(
@@ -83,7 +90,9 @@ async def serve_health_while(
     app = FastAPI(title=process_name, docs_url=None, redoc_url=None)
     app.include_router(health_router(process_name, checks))
     app.include_router(metrics_router())
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, http=HTTP_PARSER, log_config=None, access_log=False)
+    )
     stop = asyncio.Event()
     serving = asyncio.create_task(server.serve())
     try:

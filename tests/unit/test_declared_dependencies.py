@@ -24,7 +24,6 @@ USED_WITHOUT_IMPORT = {
     "python-multipart": "FastAPI's reader of form and file uploads",
     "crc32c": "kafka-python's record batch checksums in C (kafka.record.util imports it when installed)",
     "uvloop": "uvicorn's event loop when installed (loop='auto')",
-    "httptools": "uvicorn's HTTP/1.1 parser when installed (http='auto')",
 }
 # Imported by name but part of a declared package's own interface, installed with it.
 COMES_WITH = {

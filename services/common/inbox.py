@@ -6,10 +6,9 @@ already in the inbox and changes nothing: delivery is at-least-once, the effect 
 A poll's events are applied in one PostgreSQL transaction: one commit (one WAL flush) per poll instead of one
 per event, and the poll's inbox rows in one statement (`services.common.inbox_poll`). An event that can never
 be applied makes the poll be applied again with each event inside its own savepoint; it rolls back to its
-savepoint and is set aside as a dead letter in the same transaction, the others of the poll still apply; any
-other error aborts
-the whole poll, nothing of it commits, its offsets are not committed, and it is fetched and applied again.
-Kafka offsets are committed only after the poll's transaction committed.
+savepoint and is set aside as a dead letter in the same transaction, the others of the poll still apply. Any
+other error aborts the whole poll, nothing of it commits, its offsets are not committed, and it is fetched
+and applied again. Kafka offsets are committed only after the poll's transaction committed.
 
 Each consumer also measures its group's lag (events on its partitions not applied yet) from the poll
 loop itself, at most every few seconds and without a broker round trip: the high watermark comes with

@@ -58,13 +58,18 @@ class DeadlineWaits(LifecycleCore):
         if existing is not None:
             return existing
         deadline = await self._compute(name, legal_start, amount, unit)
-        self._state.deadlines[name] = deadline
+        self._store_deadline(deadline)
+        return deadline
+
+    def _store_deadline(self, deadline: Deadline) -> None:
+        """Keep a computed deadline under its name (here or by the workflow's starter), saying in the timeline
+        when it is provisional."""
+        self._state.deadlines[deadline.name] = deadline
         if deadline.provisional:
             self._record(
                 "deadline.provisional",
-                f"期限「{name}」暂定为 {deadline.due_date}：{deadline.calendar_note}",
+                f"期限「{deadline.name}」暂定为 {deadline.due_date}：{deadline.calendar_note}",
             )
-        return deadline
 
     async def _compute(self, name: str, legal_start: datetime, amount: int, unit: DayUnit) -> Deadline:
         while True:

@@ -14,6 +14,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -33,6 +34,7 @@ from services.common.lifecycle_config import LiveLifecycleConfig
 from services.common.runner import Component
 from services.common.service import ServiceSettings
 from services.common.telemetry import attach_trace_context, detach_trace_context
+from services.contracts.acceptance_deadlines import acceptance_deadlines_at_start
 from services.contracts.cases import case_refs
 from services.contracts.events import EventEnvelope, Topics
 from services.contracts.intake_events import ComplaintSubmitted
@@ -58,8 +60,16 @@ WORKFLOWS_STARTED = Counter("anxin_complaint_workflows_started_total", "Complain
 
 
 def complaint_input(submitted: ComplaintSubmitted, config: LifecycleConfig) -> ComplaintInput:
-    """The workflow input built from the event: references and figures only, no personal data."""
+    """The workflow input built from the event: references and figures only, no personal data; with the
+    acceptance deadlines counted from now (the workflow's timers on a compressed clock)."""
     refs = case_refs(submitted)
+    deadlines = acceptance_deadlines_at_start(config, submitted.submitted_at, datetime.now(UTC))
+    if any(deadline.provisional for deadline in deadlines):
+        log.warning(
+            "acceptance deadlines computed on the fallback (weekdays less statutory holidays): "
+            "the official calendar is missing",
+            extra={"complaint_id": submitted.complaint_id, "due_date": str(deadlines[0].due_date)},
+        )
     return ComplaintInput(
         complaint_id=submitted.complaint_id,
         case_id=refs.case_id,
@@ -75,6 +85,7 @@ def complaint_input(submitted: ComplaintSubmitted, config: LifecycleConfig) -> C
         owed_until=submitted.period_end,
         channel=submitted.channel,
         config=config,
+        deadlines=deadlines,
     )
 
 

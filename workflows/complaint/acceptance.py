@@ -32,19 +32,16 @@ class ComplaintAcceptance(ComplaintFollowUp):
     """Acceptance and more information: the stages before the complaint joins its case or closes."""
 
     async def _acceptance(self) -> WaitResult | None:
-        cfg = self._config.acceptance
-        round_ = self._state.acceptance_round
-        suffix = "" if round_ == 1 else f"#{round_}"
+        decision_period, reminder_period = self._config.acceptance.periods(self._state.acceptance_round)
         start = self._state.acceptance_start
-        deadline = await self._deadline(f"acceptance{suffix}", start, cfg.decision_working_days, DayUnit.WORKING)
+        deadline = await self._deadline(decision_period.name, start, decision_period.working_days, DayUnit.WORKING)
 
         def decided() -> bool:
             return self._state.pending_decision is not None or self._state.pending_withdrawal is not None
 
-        before = cfg.reminder_working_days_before
-        reminder_step = f"acceptance{suffix}.reminder"
-        if 0 < before < cfg.decision_working_days and not self._is_done(reminder_step):
-            await self._deadline(reminder_step, start, cfg.decision_working_days - before, DayUnit.WORKING)
+        if reminder_period is not None and not self._is_done(reminder_period.name):
+            reminder_step = reminder_period.name
+            await self._deadline(reminder_step, start, reminder_period.working_days, DayUnit.WORKING)
             result = await self._wait(decided, reminder_step)
             if result is WaitResult.CONTINUE_AS_NEW:
                 return result
@@ -59,7 +56,7 @@ class ComplaintAcceptance(ComplaintFollowUp):
                 self._record("acceptance.reminder", f"提醒承办人：受理期限 {deadline.due_date} 将至")
             self._mark_done(reminder_step)
 
-        escalation_step = f"acceptance{suffix}.escalation"
+        escalation_step = f"{decision_period.name}.escalation"
         if not self._is_done(escalation_step):
             result = await self._wait(decided, deadline.name)
             if result is WaitResult.CONTINUE_AS_NEW:

@@ -28,6 +28,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows.complaint.state import ComplaintState
 
 
+# The acceptance deadlines the starter computed (services/contracts/acceptance_deadlines.py) are stored at once,
+# so the complaint rests on its first timer after one workflow task, with one report to the ledger and one
+# upsert of its search attributes. Histories from before have no deadlines in their input and computed them
+# with activities.
+DEADLINES_FROM_STARTER = "2026-12-deadlines-from-starter"
+
+
 @workflow.defn(name=COMPLAINT_WORKFLOW_TYPE)
 class ComplaintWorkflow(ComplaintAcceptance):
     """The complaint: its stages (the mixins), combined here with the main loop, the withdrawal and the query."""
@@ -66,9 +73,15 @@ class ComplaintWorkflow(ComplaintAcceptance):
         # Recorded in the first task: from then on a cold worker and a replay agree — the runner applies an
         # activation's Updates after its other jobs (services/common/workflow_runner.py), and more.
         workflow.patched(COLD_TASK_DETERMINISM)
+        seeded = bool(input.deadlines) and input.resume is None and workflow.patched(DEADLINES_FROM_STARTER)
+        for deadline in input.deadlines if seeded else []:
+            self._store_deadline(deadline)
         notifier = asyncio.create_task(self._deliver_notifications(), name="notifier")
         self._start_reporting(PROCESS_REPORTS)
-        self._publish_search_attributes()
+        if not seeded:
+            # With its deadlines stored, the complaint's first wait, in this same task, publishes every
+            # attribute in one upsert.
+            self._publish_search_attributes()
         if not self._is_done("received"):
             self._record(
                 "complaint.received",

@@ -11,7 +11,8 @@ one module per concern, every public name but the activity declarations re-expor
 - `messages`: workflow inputs, the messages of agencies and services;
 - `activity_messages`: the inputs and outputs of the activities;
 - `case_origin`: what opened a case that no complaint did (an early warning), and how such a case is verified;
-- `status`: deadlines, the timeline, the status query's answers and the acceptance decision they suggest;
+- `deadlines`: a deadline, asked of the calendar activity and kept in a workflow's state;
+- `status`: the timeline, the status query's answers and the acceptance decision they suggest;
 - `activities`: each activity's typed declaration (name, argument, result), which workflows call and
   implementations register with; not re-exported here (import `services.contracts.lifecycle.activities`).
 
@@ -56,11 +57,13 @@ from services.contracts.lifecycle.configuration import (
     LadderRung,
     LifecycleConfig,
     OrderConfig,
+    Period,
     PublicationConfig,
     ReferralApprovalConfig,
     default_criminal_thresholds,
     default_ladder,
 )
+from services.contracts.lifecycle.deadlines import Deadline, DeadlineRequest
 from services.contracts.lifecycle.enums import (
     CLASSIFICATION_OF,
     CLOSING_OUTCOMES,
@@ -146,8 +149,6 @@ from services.contracts.lifecycle.referral_approval import (
 from services.contracts.lifecycle.status import (
     CaseStatus,
     ComplaintStatus,
-    Deadline,
-    DeadlineRequest,
     ParkedStep,
     SuggestedDecision,
     ThresholdAssessment,
@@ -230,6 +231,7 @@ __all__ = [
     "ParkedStep",
     "PaymentPurpose",
     "PaymentRecord",
+    "Period",
     "PoliceDecision",
     "PoliceDecisionRecord",
     "PublicationConfig",

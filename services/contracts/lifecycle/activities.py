@@ -31,9 +31,9 @@ from services.contracts.lifecycle.activity_messages import (
     SanctionRequest,
     WithdrawReferralRequest,
 )
+from services.contracts.lifecycle.deadlines import Deadline, DeadlineRequest
 from services.contracts.lifecycle.messages import JoinCaseRequest
 from services.contracts.lifecycle.names import ActivityNames
-from services.contracts.lifecycle.status import Deadline, DeadlineRequest
 from services.contracts.process_reports import ProcessReport
 
 A = TypeVar("A")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
@@ -76,11 +76,30 @@ def default_criminal_thresholds() -> dict[str, CriminalThreshold]:
     }
 
 
+class Period(NamedTuple):
+    """A period in working days, under the name its deadline has in a workflow's state."""
+
+    name: str
+    working_days: int
+
+
 class AcceptanceConfig(_Model):
     decision_working_days: int = Field(5, ge=1)
     reminder_working_days_before: int = Field(1, ge=0)  # 0: no reminder
     more_info_wait_working_days: int = Field(10, ge=1)
     violation_limit_years: int = Field(VIOLATION_LIMIT_YEARS, ge=1)  # 劳动保障监察条例 art. 20
+
+    def periods(self, round_: int) -> tuple[Period, Period | None]:
+        """The acceptance decision's period of round `round_` (受理期限, counted again from the day the
+        complainant completes what was asked for) and the inspector's reminder before it (None: no reminder).
+        Both count from the round's start; the complaint workflow waits on them and the intake worker computes
+        round 1's before it starts the workflow (services/contracts/acceptance_deadlines.py)."""
+        suffix = "" if round_ == 1 else f"#{round_}"
+        decision = Period(f"acceptance{suffix}", self.decision_working_days)
+        before = self.reminder_working_days_before
+        if not 0 < before < self.decision_working_days:
+            return decision, None
+        return decision, Period(f"acceptance{suffix}.reminder", self.decision_working_days - before)
 
 
 class InvestigationConfig(_Model):

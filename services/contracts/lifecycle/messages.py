@@ -12,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 from services.contracts.lifecycle._model import _Model
 from services.contracts.lifecycle.case_origin import CaseOrigin
 from services.contracts.lifecycle.configuration import LifecycleConfig
+from services.contracts.lifecycle.deadlines import Deadline
 from services.contracts.lifecycle.enums import (
     CLASSIFICATION_OF,
     AcceptanceDecisionKind,
@@ -50,6 +51,11 @@ class ComplaintInput(_Model):
     channel: str = "qr"
     config: LifecycleConfig
     resume: dict[str, Any] | None = Field(None, description="State carried over by continue-as-new.")
+    deadlines: list[Deadline] = Field(
+        default_factory=list,
+        description="Round 1's acceptance deadlines, computed by the starter (services/contracts/"
+        "acceptance_deadlines.py); empty: the workflow computes them.",
+    )
 
     @field_validator("complaint_id", "case_id")
     @classmethod

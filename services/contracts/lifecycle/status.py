@@ -1,23 +1,21 @@
-"""Deadlines, the timeline, and what the workflows answer to the status query."""
+"""The timeline, and what the workflows answer to the status query (with the deadlines of `deadlines.py`)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
 
 from pydantic import Field
 
 from services.contracts.lifecycle._model import _Model
 from services.contracts.lifecycle.case_origin import CaseOrigin
-from services.contracts.lifecycle.configuration import CalendarConfig
+from services.contracts.lifecycle.deadlines import Deadline
 from services.contracts.lifecycle.enums import (
     AcceptanceDecisionKind,
     CaseStage,
     Classification,
     ClosureReason,
     ComplaintStage,
-    DayUnit,
     PoliceDecision,
     RejectionReason,
     Satisfaction,
@@ -28,33 +26,8 @@ from services.contracts.lifecycle.referral_approval import ReferralApproval, Ref
 from services.contracts.owed_period import VIOLATION_LIMIT_YEARS, violation_limit_basis
 
 # ---------------------------------------------------------------------------------------------------------
-# Deadlines and timeline
+# The timeline
 # ---------------------------------------------------------------------------------------------------------
-
-
-class DeadlineRequest(_Model):
-    name: str
-    legal_start: datetime = Field(description="The legal instant the period counts from.")
-    wall_start: datetime = Field(description="Workflow time when the timer starts (compressed clock).")
-    amount: int = Field(ge=0)
-    unit: DayUnit
-    calendar: CalendarConfig
-    working_day_seconds: float = Field(0.0, ge=0)
-
-
-class Deadline(_Model):
-    name: str
-    legal_start: datetime
-    amount: int
-    unit: DayUnit
-    due_date: date = Field(description="The last legal day of the period (China Standard Time).")
-    due_at: datetime = Field(description="End of the due date, the legal instant the period expires.")
-    fire_at: datetime = Field(description="When the timer fires: due_at, or earlier on a compressed clock.")
-    provisional: bool = Field(
-        False, description="Computed on the fallback (weekdays less statutory holidays) for some dates."
-    )
-    calendar_note: str | None = None
-    outcome: Literal["pending", "met", "expired", "superseded"] = "pending"
 
 
 class TimelineEntry(_Model):

@@ -129,3 +129,19 @@ def test_the_workflow_input_counts_the_whole_months_owed(period: tuple[date, dat
     workflow_input = complaint_input(event, LifecycleConfig.model_validate({"province": "henan"}))
     assert workflow_input.months_owed == months
     assert workflow_input.owed_until == period[1]
+
+
+def test_the_workflow_input_carries_the_acceptance_deadlines_counted_from_receipt() -> None:
+    # Received on Monday 29 September 2025: five working days run through the National Day holiday and its
+    # make-up Saturday to Monday 13 October; the reminder falls one working day before, on Saturday 11 October.
+    event = complaint_submitted(
+        "TS-20250929-000001",
+        employer="测试建筑劳务有限公司",
+        project="丛台区测试安置房项目",
+        submitted_at=datetime(2025, 9, 29, 2, tzinfo=UTC),
+        period=(date(2025, 6, 1), date(2025, 8, 31)),
+    )
+    workflow_input = complaint_input(event, LifecycleConfig.model_validate({"province": "henan"}))
+    due = {d.name: d.due_date for d in workflow_input.deadlines}
+    assert due == {"acceptance": date(2025, 10, 13), "acceptance.reminder": date(2025, 10, 11)}
+    assert not any(d.provisional for d in workflow_input.deadlines)

@@ -17,6 +17,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from services.contracts.acceptance_deadlines import acceptance_deadlines_at_start
 from services.contracts.lifecycle import (
     CASE_WORKFLOW_TYPE,
     COMPLAINT_WORKFLOW_TYPE,
@@ -111,7 +112,12 @@ class Harness:
     ) -> WorkflowHandle[Any, ComplaintStatus]:
         complaint_id = complaint_id or self.new_id("TS")
         case_id = case_id or self.new_id("AJ")
-        received = received_at or await self.env.get_current_time()
+        now = await self.env.get_current_time()
+        received = received_at or now
+        config = config or self.config()
+        if "deadlines" not in extra:
+            # As intake's worker starts a complaint: its acceptance deadlines computed before the start.
+            extra["deadlines"] = acceptance_deadlines_at_start(config, received, now)
         complaint = ComplaintInput(
             complaint_id=complaint_id,
             case_id=case_id,
@@ -123,7 +129,7 @@ class Harness:
             amount_owed=Decimal(amount),
             workers_affected=workers,
             months_owed=months,
-            config=config or self.config(),
+            config=config,
             **extra,
         )
         workflow_id = complaint_workflow_id(complaint_id)

@@ -143,16 +143,16 @@ async def start_all(
 
 
 def first_steps_done(stack: Stack) -> int:
-    """Workflows past their first steps (two deadlines computed and the receipt notified), over every running
+    """Workflows past their first steps (the receipt notified: a new complaint's acceptance deadlines come
+    computed in its input, so the receipt is the step that ends its first task's work), over every running
     lifecycle worker, from their SDK metrics."""
-    deadlines = notices = 0
+    notices = 0
     for name, spec in stack.processes.items():
         if not name.startswith("lifecycle-worker") or not spec.process or spec.process.poll() is not None:
             continue
         counts = activity_counts(f"http://127.0.0.1:{spec.env['ANXIN_TEMPORAL_SDK_METRICS_PORT']}/metrics")
-        deadlines += counts.get(ActivityNames.COMPUTE_DEADLINE, 0)
         notices += counts.get(ActivityNames.NOTIFY_COMPLAINANT, 0)
-    return min(deadlines // 2, notices)
+    return notices
 
 
 async def wait_for_first_steps(

@@ -73,8 +73,8 @@ async def bench_monitoring(bench: BenchStack, args: argparse.Namespace) -> list[
 
 
 async def settle(stack: Stack, since: int, filed: int) -> None:
-    """Until the complaints a measure filed have run their first steps (workflow started, deadlines computed,
-    receipt sent, reported to the ledger): the work each complaint sets going downstream runs on the same
+    """Until the complaints a measure filed have run their first steps (workflow started, receipt sent,
+    reported to the ledger): the work each complaint sets going downstream runs on the same
     cores as the next measure, which must not pay for it."""
     began = time.monotonic()
     await wait_for_first_steps(stack, since, filed, timeout=900, interval=1.0)

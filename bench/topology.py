@@ -5,8 +5,8 @@ the workflows report to; on the cluster profile two of each):
 
 - POST to workflow running against raw `start_workflow` on the same server (`make bench`'s end-to-end row);
 - new complaints' first steps per second: N complaints filed through `POST /v1/complaints` at a fixed
-  concurrency, timed until every one's workflow has run its first steps (two deadlines computed, the receipt
-  notified; counted from the lifecycle workers' SDK metrics);
+  concurrency, timed until every one's workflow has run its first steps (the receipt notified;
+  counted from the lifecycle workers' SDK metrics);
 - over that run, the CPU seconds each component spent per complaint (APIs, relays, consumers, lifecycle
   workers, the ledger's API, Temporal, Kafka, PostgreSQL with its backends) and its share of a core, which
   says what saturates first; and each engine's memory (proportional set size, so PostgreSQL's shared buffers

@@ -83,6 +83,5 @@ async def look_up(service: Intake, complaint_id: str, code: str, client_ip: str 
         if row is not None and code_matches(row, code, key):
             return row
         async with conn.transaction():
-            for bucket, _, _ in limits:
-                await store.add_rate_hit(conn, bucket, window_seconds=WINDOW_SECONDS)
+            await store.add_rate_hits(conn, [bucket for bucket, _, _ in limits], window_seconds=WINDOW_SECONDS)
     return None

@@ -143,15 +143,43 @@ async def get_complaint(conn: AsyncConnection[Any], complaint_id: str) -> dict[s
 # One row per bucket and fixed window (migration 0004). The window of a hit is the one `now()` falls in,
 # counted from the epoch, so every request in the same window meets the same row.
 _WINDOW = "to_timestamp(floor(extract(epoch FROM now()) / %(window)s) * %(window)s)"
-_HIT = f"""
+# A request's hits in one statement, one round trip: its buckets upserted in the order of their names (two
+# requests sharing buckets lock them in the same order), and up to `purge` expired windows deleted on the way
+# (skipping rows another transaction holds; the index on `expires_at` makes this a probe when none has
+# expired), so the table stays the size of the windows in use without a timer of its own.
+_HITS = """
+WITH expired AS (
+    DELETE FROM rate_windows WHERE (bucket, window_start) IN (
+        SELECT bucket, window_start FROM rate_windows WHERE expires_at < now() LIMIT %(purge)s FOR UPDATE SKIP LOCKED)
+), hit AS (
+    SELECT bucket, secs, amount, to_timestamp(floor(extract(epoch FROM now()) / secs) * secs) AS window_start
+    FROM unnest(%(buckets)s::text[], %(windows)s::int[], %(amounts)s::int[]) AS h(bucket, secs, amount)
+)
 INSERT INTO rate_windows (bucket, window_start, expires_at, hits)
-VALUES (%(bucket)s, {_WINDOW}, {_WINDOW} + make_interval(secs => %(window)s), %(amount)s)
+SELECT bucket, window_start, window_start + make_interval(secs => secs), amount FROM hit ORDER BY bucket
 ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_windows.hits + EXCLUDED.hits
-RETURNING hits, GREATEST(1, ceil(extract(epoch FROM expires_at - now())))::int AS wait
+RETURNING bucket, hits, GREATEST(1, ceil(extract(epoch FROM expires_at - now())))::int AS wait
 """
-# Expired windows are deleted by the request that opens a new window (a few at a time, skipping rows another
-# transaction holds), so the table stays the size of the windows in use without a timer of its own.
 PURGE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class RateHit:
+    """One hit to count: `amount` (1, or e.g. bytes) in `bucket`'s current window of `window_seconds`, against
+    `limit`."""
+
+    bucket: str
+    window_seconds: int
+    limit: int = 0
+    amount: int = 1
+
+
+async def hit_rate_limits(conn: AsyncConnection[Any], hits: list[RateHit]) -> list[int | None]:
+    """Count every hit, in one statement; for each, in order, seconds to wait when it makes its bucket more
+    than its limit, else None. Call it in the transaction of the limited change: a refusal rolls its own hits
+    back with it. Buckets must be distinct."""
+    counted = await _hit(conn, hits)
+    return [wait if count > hit.limit else None for hit, (count, wait) in zip(hits, counted, strict=True)]
 
 
 async def hit_rate_limit(
@@ -160,8 +188,8 @@ async def hit_rate_limit(
     """Count one hit (or `amount`, e.g. bytes) in `bucket`'s current window; seconds to wait when that makes
     it more than `limit`, else None. Call it in the transaction of the limited change: a refusal rolls its
     own hit back with it."""
-    hits, wait = await _hit(conn, bucket, window_seconds, amount)
-    return wait if hits > limit else None
+    (wait,) = await hit_rate_limits(conn, [RateHit(bucket, window_seconds, limit, amount)])
+    return wait
 
 
 async def rate_limit_wait(conn: AsyncConnection[Any], bucket: str, *, limit: int, window_seconds: int) -> int | None:
@@ -176,28 +204,24 @@ async def rate_limit_wait(conn: AsyncConnection[Any], bucket: str, *, limit: int
     return int(row["wait"]) if row else None
 
 
-async def add_rate_hit(conn: AsyncConnection[Any], bucket: str, *, window_seconds: int) -> None:
-    """Count one hit in `bucket`'s current window, whatever the count."""
-    await _hit(conn, bucket, window_seconds)
+async def add_rate_hits(conn: AsyncConnection[Any], buckets: list[str], *, window_seconds: int) -> None:
+    """Count one hit in each of `buckets`' current windows, whatever the count."""
+    await _hit(conn, [RateHit(bucket, window_seconds) for bucket in buckets])
 
 
-async def _hit(conn: AsyncConnection[Any], bucket: str, window_seconds: int, amount: int = 1) -> tuple[int, int]:
-    cursor = await conn.execute(_HIT, {"bucket": bucket, "window": window_seconds, "amount": amount})
-    row = await cursor.fetchone()
-    assert row is not None
-    if row["hits"] == amount:  # the window's first hit: its row was just made
-        await purge_rate_windows(conn)
-    return int(row["hits"]), int(row["wait"])
-
-
-async def purge_rate_windows(conn: AsyncConnection[Any], batch: int = PURGE_BATCH) -> int:
-    """Delete up to `batch` expired windows that no other transaction holds; how many were deleted."""
+async def _hit(conn: AsyncConnection[Any], hits: list[RateHit]) -> list[tuple[int, int]]:
+    """(hits in the window now, seconds until it ends) for each of `hits`, in their order."""
     cursor = await conn.execute(
-        "DELETE FROM rate_windows WHERE (bucket, window_start) IN (SELECT bucket, window_start FROM rate_windows "
-        "WHERE expires_at < now() LIMIT %s FOR UPDATE SKIP LOCKED)",
-        (batch,),
+        _HITS,
+        {
+            "purge": PURGE_BATCH,
+            "buckets": [hit.bucket for hit in hits],
+            "windows": [hit.window_seconds for hit in hits],
+            "amounts": [hit.amount for hit in hits],
+        },
     )
-    return cursor.rowcount
+    by_bucket = {row["bucket"]: (int(row["hits"]), int(row["wait"])) for row in await cursor.fetchall()}
+    return [by_bucket[hit.bucket] for hit in hits]
 
 
 async def upsert_site(conn: AsyncConnection[Any], site: dict[str, Any]) -> dict[str, Any]:
@@ -257,16 +281,17 @@ __all__ = [
     "ComplaintRow",
     "DuplicateClue",
     "IdempotencyConflict",
+    "RateHit",
     "UniqueViolation",
-    "add_rate_hit",
+    "add_rate_hits",
     "clue_seen",
     "find_idempotent",
     "get_complaint",
     "get_site",
     "hit_rate_limit",
+    "hit_rate_limits",
     "insert_complaint",
     "list_sites",
-    "purge_rate_windows",
     "rate_limit_wait",
     "record_workflow_start",
     "upsert_site",

@@ -175,22 +175,19 @@ class Intake:
         return Filed(first["complaint_id"], first["tracking_code"], replayed=True)
 
     async def _check_limits(self, conn: Any, client_ip: str | None, phone_ref: str, *, upload_bytes: int = 0) -> None:
-        checks = [(f"phone:{phone_ref}", self.complaints_per_phone_per_day, 86400, "手机号", 1)]
+        """Count the complaint against every limit it falls under, in one statement; the first limit it
+        passes (address before phone) refuses it."""
+        checks = [(store.RateHit(f"phone:{phone_ref}", 86400, self.complaints_per_phone_per_day), "手机号")]
         if client_ip:
             ip_ref = keyed_reference(client_ip, self.reference_key, prefix="ip")
-            checks.insert(0, (ip_ref, self.complaints_per_ip_per_hour, 3600, "网络地址", 1))
+            checks.insert(0, (store.RateHit(ip_ref, 3600, self.complaints_per_ip_per_hour), "网络地址"))
             if upload_bytes:
+                evidence_ref = keyed_reference(client_ip, self.reference_key, prefix="evidence-ip")
                 checks.append(
-                    (
-                        keyed_reference(client_ip, self.reference_key, prefix="evidence-ip"),
-                        self.evidence_bytes_per_ip_per_hour,
-                        3600,
-                        "网络地址",
-                        upload_bytes,
-                    )
+                    (store.RateHit(evidence_ref, 3600, self.evidence_bytes_per_ip_per_hour, upload_bytes), "网络地址")
                 )
-        for bucket, limit, window, what, amount in checks:
-            wait = await store.hit_rate_limit(conn, bucket, limit=limit, window_seconds=window, amount=amount)
+        waits = await store.hit_rate_limits(conn, [hit for hit, _ in checks])
+        for (_, what), wait in zip(checks, waits, strict=True):
             if wait is not None:
                 raise TooManyRequests(
                     "Too many complaints",

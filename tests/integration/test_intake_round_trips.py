@@ -67,10 +67,12 @@ async def _round_trips(pool: AsyncConnectionPool, trace: Path, file_one: Corouti
     return _waits(text)
 
 
+@pytest.mark.parametrize("client_ip", [None, "203.0.113.9"])
 async def test_a_complaint_is_stored_in_two_round_trips_and_whole(
     intake: Stack,  # noqa: F811
     one_connection: AsyncConnectionPool,
     tmp_path: Path,
+    client_ip: str | None,
 ) -> None:
     service = _service(one_connection)
     seed = uuid.uuid4().int % 10**7
@@ -78,9 +80,10 @@ async def test_a_complaint_is_stored_in_two_round_trips_and_whole(
     filed: list[str] = []
 
     async def file_one() -> None:
-        filed.append((await service.file(submission, evidence=[], client_ip=None)).complaint_id)
+        filed.append((await service.file(submission, evidence=[], client_ip=client_ip)).complaint_id)
 
-    # The per-phone limit's one statement (with BEGIN), then every write with the COMMIT.
+    # The limits' one statement (the phone's, and the address's when there is one; with BEGIN), then every
+    # write with the COMMIT.
     trips = await _round_trips(one_connection, tmp_path / "trace", file_one())
     assert trips <= 2
     with psycopg.connect(intake.postgres.service_url("intake"), options="-c search_path=intake") as conn:

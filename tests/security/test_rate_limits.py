@@ -68,7 +68,7 @@ def test_a_burst_of_concurrent_complaints_gets_exactly_the_limit_through(
         statuses = Counter(pool.map(file, bodies))
     assert statuses == {201: LIMIT, 429: 2 * LIMIT}, statuses
 
-    # A window that has expired is deleted by the next request that opens a window of its own.
+    # A window that has expired is deleted by the next request that counts a hit.
     _sql(
         limited_intake,
         "INSERT INTO rate_windows (bucket, window_start, expires_at, hits) "

@@ -140,19 +140,23 @@ async def get_complaint(conn: AsyncConnection[Any], complaint_id: str) -> dict[s
     return await cursor.fetchone()  # type: ignore[return-value]
 
 
-# One row per bucket and fixed window (migration 0004). The window of a hit is the one `now()` falls in,
-# counted from the epoch, so every request in the same window meets the same row.
-_WINDOW = "to_timestamp(floor(extract(epoch FROM now()) / %(window)s) * %(window)s)"
+def _window_start(seconds: str) -> str:
+    """SQL for the start of the window of `seconds` (an SQL expression) that `now()` falls in. One row per
+    bucket and fixed window (migration 0004), windows counted from the epoch, so every request in the same
+    window meets the same row."""
+    return f"to_timestamp(floor(extract(epoch FROM now()) / {seconds}) * {seconds})"
+
+
 # A request's hits in one statement, one round trip: its buckets upserted in the order of their names (two
 # requests sharing buckets lock them in the same order), and up to `purge` expired windows deleted on the way
 # (skipping rows another transaction holds; the index on `expires_at` makes this a probe when none has
 # expired), so the table stays the size of the windows in use without a timer of its own.
-_HITS = """
+_HITS = f"""
 WITH expired AS (
     DELETE FROM rate_windows WHERE (bucket, window_start) IN (
         SELECT bucket, window_start FROM rate_windows WHERE expires_at < now() LIMIT %(purge)s FOR UPDATE SKIP LOCKED)
 ), hit AS (
-    SELECT bucket, secs, amount, to_timestamp(floor(extract(epoch FROM now()) / secs) * secs) AS window_start
+    SELECT bucket, secs, amount, {_window_start("secs")} AS window_start
     FROM unnest(%(buckets)s::text[], %(windows)s::int[], %(amounts)s::int[]) AS h(bucket, secs, amount)
 )
 INSERT INTO rate_windows (bucket, window_start, expires_at, hits)
@@ -197,7 +201,7 @@ async def rate_limit_wait(conn: AsyncConnection[Any], bucket: str, *, limit: int
     is counted)."""
     cursor = await conn.execute(
         f"SELECT GREATEST(1, ceil(extract(epoch FROM expires_at - now())))::int AS wait FROM rate_windows "
-        f"WHERE bucket = %(bucket)s AND window_start = {_WINDOW} AND hits >= %(limit)s",
+        f"WHERE bucket = %(bucket)s AND window_start = {_window_start('%(window)s')} AND hits >= %(limit)s",
         {"bucket": bucket, "window": window_seconds, "limit": limit},
     )
     row = await cursor.fetchone()

@@ -239,7 +239,7 @@ def test_the_order_to_pay_opens_through_the_console_as_a_pdf(
     assert pdf.status_code == 200, pdf.text
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.headers["content-disposition"].startswith("inline") and pdf.headers["cache-control"] == "no-store"
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages).replace("\n", "")
     assert "限期改正指令书" in text and "27000.00" in text
     # Opened under its own case only: under another case it is the not-found page.
     elsewhere = inspector.get(f"/cases/C-NO-SUCH-CASE/case-documents/{order_id}.pdf")

@@ -241,6 +241,7 @@ def run_relay(spec: ServiceSpec, settings: ServiceSettings) -> None:
         database_url=settings.database_url,
         schema=spec.schema,
         producer_factory=lambda: new_producer(settings, client_id=f"{spec.name}-relay"),
+        gather_seconds=settings.relay_gather_ms / 1000,
     )
     probe = KafkaProbe(settings)
     pool: ConnectionPool = open_pool(settings.database_url, spec.schema, max_size=2)

@@ -43,3 +43,14 @@ def test_min_insync_defaults_to_one_fewer_than_the_factor() -> None:
 def test_impossible_values_fail_at_start_up(values: dict[str, int]) -> None:
     with pytest.raises(ValidationError):
         CommonSettings(**values)  # type: ignore[arg-type]
+
+
+def test_the_relays_gather_is_20_ms_and_may_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ANXIN_RELAY_GATHER_MS", raising=False)
+    assert CommonSettings().relay_gather_ms == 20
+    monkeypatch.setenv("ANXIN_RELAY_GATHER_MS", "0")
+    assert CommonSettings().relay_gather_ms == 0
+    for refused in ("-1", "1001"):
+        monkeypatch.setenv("ANXIN_RELAY_GATHER_MS", refused)
+        with pytest.raises(ValidationError):
+            CommonSettings()

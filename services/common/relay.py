@@ -5,8 +5,8 @@ standbys), so events keep their order. A batch is claimed with `FOR UPDATE SKIP 
 acks=all on an idempotent producer, flushed, and only then marked sent in the same transaction. A relay
 killed mid-batch leaves its rows unsent; the next one sends them again, and consumers drop the
 duplicates through their inbox. Rows are kept for a while after sending (for operators), then purged.
-While events keep coming the relay waits a few milliseconds after each announcement for the next commits
-(`ANXIN_RELAY_GATHER_MS`), so that a batch carries several; after a quiet spell the first goes at once.
+While events stream in (an announcement within `ANXIN_RELAY_GATHER_MS` of the last batch) the relay waits
+that long for the next commits, so that a batch carries several; an event that comes alone goes at once.
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_wait = idle_wait_seconds
         self._gather = gather_seconds
+        self._last_sent = float("-inf")  # monotonic time the last non-empty batch was sent
         self._retention_days = retention_days
         self._producer: KafkaProducer | None = None
         self.status = RelayStatus()
@@ -115,15 +116,16 @@ class OutboxRelay:
                     conn.execute(_PURGE, (self._retention_days,))
                     last_purge = time.monotonic()
                 if sent < self._batch_size:
-                    self._wait_for_rows(conn, flowing=sent > 0)
+                    self._wait_for_rows(conn)
 
-    def _wait_for_rows(self, conn: psycopg.Connection[Any], *, flowing: bool) -> None:
-        """Sleep until a new row is announced (or a short while, to catch missed notifies). While rows keep
-        coming (the last batch was not empty), wait a few milliseconds more for the next commits: one claim,
-        one produce request and one flush then carry several events instead of one each. After a quiet
-        spell the first event goes at once."""
+    def _wait_for_rows(self, conn: psycopg.Connection[Any]) -> None:
+        """Sleep until a new row is announced (or a short while, to catch missed notifies). When the
+        announcement comes within the gather time of the last batch sent, events are streaming (more than
+        one every 20 ms by default): wait that long again for the next commits, so that one claim, one
+        produce request and one flush carry several. An event that comes alone goes at once."""
         woken = any(True for _ in conn.notifies(timeout=self._idle_wait, stop_after=1))
-        if woken and flowing and self._gather > 0:
+        streaming = time.monotonic() - self._last_sent < self._gather
+        if woken and streaming:
             for _ in conn.notifies(timeout=self._gather):
                 pass
 
@@ -169,6 +171,7 @@ class OutboxRelay:
             for future in futures:
                 future.get(timeout=0)  # raises if the broker did not acknowledge this record
             conn.execute(_MARK_SENT, ([row["id"] for row in rows],))
+        self._last_sent = time.monotonic()
         self.status.sent_total += len(rows)
         self.status.last_batch_at = time.time()
         self.status.last_error = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from deploy.stack import Stack
 from tests.integration.cases.conftest import Agencies, complaint_body
@@ -228,7 +229,12 @@ def test_the_city_office_reads_a_countys_figures_and_approves_an_extension(
 
     case = agencies.case_until(case_id, lambda c: c["processes"][0]["extension_approved"], "the extension approved")
     assert [e["status"] for e in case["extension_requests"]] == ["refused", "approved"]
-    timeline = agencies.city.get(f"/v1/cases/{case_id}/timeline").json()["events"]
-    approval = next(e for e in timeline if e["type"] == "case.extension_approved")
+
+    def approval_in_timeline() -> dict[str, Any] | None:
+        # The timeline is written from the case's events, which may reach the ledger after its snapshot.
+        timeline = agencies.city.get(f"/v1/cases/{case_id}/timeline").json()["events"]
+        return next((e for e in timeline if e["type"] == "case.extension_approved"), None)
+
+    approval = wait_for("the approval in the case's timeline", approval_in_timeline, timeout=60)
     # Approved as the signed-in person, through the cases API with their own token.
     assert str(approval["actor"]).startswith("person:"), approval

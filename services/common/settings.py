@@ -41,8 +41,9 @@ class CommonSettings(TransportSettings):
     kafka_replication_factor: int = Field(1, alias="ANXIN_KAFKA_REPLICATION_FACTOR", ge=1)
     kafka_partitions: int = Field(6, alias="ANXIN_KAFKA_PARTITIONS", ge=1)
     kafka_min_insync_replicas: int | None = Field(None, alias="ANXIN_KAFKA_MIN_INSYNC_REPLICAS", ge=1)
-    # How long a relay waits for more commits once events are flowing, so that one claim, produce request and
-    # flush carry several (services/common/relay.py); 0 sends each as soon as it is announced.
+    # How long a relay waits for more commits while events stream in (woken within this time of its last
+    # batch), so that one claim, produce request and flush carry several (services/common/relay.py); 0 sends
+    # each as soon as it is announced.
     relay_gather_ms: int = Field(20, alias="ANXIN_RELAY_GATHER_MS", ge=0, le=1000)
     temporal_address: str = Field("127.0.0.1:7233")
     temporal_namespace: str = Field("default")

@@ -8,7 +8,7 @@ import math
 from collections.abc import Iterable
 
 from fpdf import FPDF
-from fpdf.enums import WrapMode
+from fpdf.enums import MethodReturnValue, WrapMode
 
 from services.common.cjk_font import LETTERHEAD_RED
 
@@ -49,10 +49,11 @@ def title_lines(pdf: FPDF, width: float, title: str) -> list[str]:
     """The title broken into lines the way GB/T 9704 asks of an official title: lines of even length, and
     the paper's kind at the end (the "…的交办函" after the last 的) never torn apart, nor a run of digits or
     Latin letters (a company's number). Measured in the page's current font."""
-    if pdf.get_string_width(title) <= width:
+    whole = pdf.get_string_width(title)
+    if whole <= width:
         return [title]
-    count = math.ceil(pdf.get_string_width(title) / width)
-    target = pdf.get_string_width(title) / count
+    count = math.ceil(whole / width)
+    target = whole / count
     kind_starts = title.rfind("的")
     breaks: list[int] = []
     line_start = 0
@@ -67,7 +68,10 @@ def title_lines(pdf: FPDF, width: float, title: str) -> list[str]:
             line_start = end
     lines = [title[start:end] for start, end in zip([0, *breaks], [*breaks, len(title)], strict=True)]
     if any(pdf.get_string_width(line) > width for line in lines):
-        return _filled_lines(pdf, width, title)  # an odd title that cannot be balanced: fill each line
+        # An odd title that cannot be balanced: fpdf's own breaking, each line filled.
+        filled = pdf.multi_cell(width, 9, title, dry_run=True, output=MethodReturnValue.LINES, wrapmode=WrapMode.CHAR)
+        assert isinstance(filled, list)  # what output=LINES returns
+        return filled
     return lines
 
 
@@ -78,12 +82,3 @@ def _may_break(title: str, index: int, kind_starts: int) -> bool:
     return not (
         title[index - 1].isascii() and title[index - 1].isalnum() and title[index].isascii() and title[index].isalnum()
     )
-
-
-def _filled_lines(pdf: FPDF, width: float, title: str) -> list[str]:
-    lines = [""]
-    for char in title:
-        if lines[-1] and pdf.get_string_width(lines[-1] + char) > width:
-            lines.append("")
-        lines[-1] += char
-    return lines

@@ -5,20 +5,14 @@ same 404 as for a document that does not exist."""
 
 from __future__ import annotations
 
-import io
 import uuid
 
 import psycopg
-from pypdf import PdfReader
 
 from services.cases.record_store import CASE_DOCUMENTS
 from tests.integration.cases.conftest import Agencies, complaint_body
 from tests.support.factories import seed
-
-
-def _text(pdf: bytes) -> str:
-    """The paper's words without its line breaks: where a line wraps depends on the names in it."""
-    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).replace("\n", "")
+from tests.support.pdfs import pdf_words
 
 
 def test_the_order_to_pay_is_listed_and_reads_as_a_pdf_within_the_case_scope(agencies: Agencies) -> None:
@@ -53,7 +47,7 @@ def test_the_order_to_pay_is_listed_and_reads_as_a_pdf_within_the_case_scope(age
     assert pdf.headers["content-disposition"].startswith("inline")
     assert pdf.headers["cache-control"] == "no-store"
     assert pdf.content.startswith(b"%PDF")
-    text = _text(pdf.content)
+    text = pdf_words(pdf.content)
     assert "限期改正指令书" in text and "18000.00" in text and order_id in text
     assert body["employer_name"] in text and "劳动合同法》第八十五条" in text
     for personal in (body["worker_name"], body["id_number"], body["phone"]):
@@ -106,9 +100,9 @@ def test_the_order_to_pay_is_listed_and_reads_as_a_pdf_within_the_case_scope(age
     ids = [d["document_id"] for d in listed]
     assert ids.index(order_id) < ids.index(decided.json()["id"]) < ids.index(noticed.json()["id"])  # oldest first
 
-    decision = _text(a.inspector.get(f"/v1/documents/{decided.json()['id']}.pdf").content)
+    decision = pdf_words(a.inspector.get(f"/v1/documents/{decided.json()['id']}.pdf").content)
     assert "加付赔偿金决定书" in decision and "9000.00" in decision and "50%" in decision
-    notice = _text(a.inspector.get(f"/v1/documents/{noticed.json()['id']}.pdf").content)
+    notice = pdf_words(a.inspector.get(f"/v1/documents/{noticed.json()['id']}.pdf").content)
     assert "请复核是否移送" in notice
     assert a.other_inspector.get(f"/v1/documents/{noticed.json()['id']}.pdf").status_code == 404
 

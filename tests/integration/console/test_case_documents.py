@@ -8,7 +8,6 @@ and in Chromium, axe-core finds no serious violation on the richer page."""
 
 from __future__ import annotations
 
-import io
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,7 +15,6 @@ from collections.abc import Callable, Iterator
 import httpx
 import psycopg
 import pytest
-from pypdf import PdfReader
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -28,6 +26,7 @@ from tests.support.axe import serious_violations
 from tests.support.browser import DESK, chromium
 from tests.support.console_agencies import hidden_fields, signed_in_person
 from tests.support.factories import seed
+from tests.support.pdfs import pdf_words
 from tests.support.people import add_person
 
 COUNTY = "130402"
@@ -239,7 +238,7 @@ def test_the_order_to_pay_opens_through_the_console_as_a_pdf(
     assert pdf.status_code == 200, pdf.text
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.headers["content-disposition"].startswith("inline") and pdf.headers["cache-control"] == "no-store"
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages).replace("\n", "")
+    text = pdf_words(pdf.content)
     assert "限期改正指令书" in text and "27000.00" in text
     # Opened under its own case only: under another case it is the not-found page.
     elsewhere = inspector.get(f"/cases/C-NO-SUCH-CASE/case-documents/{order_id}.pdf")

@@ -3,15 +3,14 @@ worker's follow-up workflow, on a compressed clock); the receiving body's answer
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Iterator
 
 import pytest
-from pypdf import PdfReader
 
 from tests.integration.referrals.conftest import Agencies, events_of
 from tests.support.agencies import wait_for
+from tests.support.pdfs import pdf_words
 
 WORKER = "referrals-worker"
 
@@ -56,7 +55,7 @@ def test_an_unanswered_legal_aid_referral_is_followed_up_until_answered(
     letters = a.legal_aid.get(f"/v1/referrals/{rid}").json()["letters"]
     reminder = next(x for x in letters if x["kind"] == "reminder")
     pdf = a.legal_aid.get(f"/v1/letters/{reminder['letter_id']}/pdf").content
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).replace("\n", "")
+    text = pdf_words(pdf)
     for expected in (
         "催办函",
         "转介法律援助",
@@ -113,7 +112,7 @@ def test_a_police_referral_left_undecided_is_reminded_then_supervised_with_the_p
     assert [x["kind"] for x in letters()] == ["criminal_referral", "reminder", "supervision"]
     supervision = next(x for x in letters() if x["kind"] == "supervision")
     pdf = a.police.get(f"/v1/letters/{supervision['letter_id']}/pdf").content
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).replace("\n", "")
+    text = pdf_words(pdf)
     for expected in ("督办函", "邯郸市公安局", "作出立案或者不予立案的决定", "抄送", "邯郸市人民检察院"):
         assert expected in text, (expected, text)
 

@@ -5,10 +5,7 @@ killed mid-ladder."""
 
 from __future__ import annotations
 
-import io
 import time
-
-from pypdf import PdfReader
 
 from services.contracts.lifecycle import VerificationOutcome
 from tests.integration.referrals.conftest import (
@@ -20,6 +17,7 @@ from tests.integration.referrals.conftest import (
     verify,
 )
 from tests.support.agencies import wait_for
+from tests.support.pdfs import pdf_words
 
 RUNGS = ["reminder", "supervision", "warning_letter", "accountability_recommendation", "accountability_transfer"]
 
@@ -68,7 +66,7 @@ def test_an_unanswered_handoff_climbs_every_rung_once_even_when_the_worker_dies(
 
     # The warning letter quotes the handoff letter and the rungs before it, and is copied to the superior.
     warning = a.housing.get(f"/v1/letters/{by_kind['warning_letter']['letter_id']}/pdf").content
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(warning)).pages).replace("\n", "")
+    text = pdf_words(warning)
     for expected in (
         "警示函",
         by_kind["handoff"]["document_number"],

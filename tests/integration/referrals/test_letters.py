@@ -4,16 +4,15 @@ numbers without gaps or duplicates under concurrent requests."""
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-from pypdf import PdfReader
 
 from tests.integration.referrals.conftest import Agencies
+from tests.support.pdfs import pdf_words
 
 
 def letter_request(
@@ -33,11 +32,6 @@ def letter_request(
 
 def post_letter(client: httpx.Client, key: str, body: dict[str, Any]) -> httpx.Response:
     return client.post("/v1/letters", json=body, headers={"Idempotency-Key": key})
-
-
-def pdf_text(pdf: bytes) -> str:
-    """The paper's words without its line breaks: where a line wraps depends on the names in it."""
-    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).replace("\n", "")
 
 
 def test_a_handoff_letter_is_a_numbered_chinese_pdf_issued_once_per_key(agencies: Agencies) -> None:
@@ -72,7 +66,7 @@ def test_a_handoff_letter_is_a_numbered_chinese_pdf_issued_once_per_key(agencies
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF-")
     assert hashlib.sha256(pdf.content).hexdigest() == letter["sha256"] == pdf.headers["x-content-sha256"]
-    text = pdf_text(pdf.content)
+    text = pdf_words(pdf.content)
     for expected in (
         "交办函",
         letter["document_number"],

@@ -13,7 +13,6 @@ warnings are resolved, the ladder ends (`project_ladder.ended`, warnings_resolve
 from __future__ import annotations
 
 import asyncio
-import io
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,7 +22,6 @@ from typing import Any
 import httpx
 import pytest
 from kafka import KafkaConsumer
-from pypdf import PdfReader
 from temporalio.client import Client
 from temporalio.service import RPCError
 
@@ -38,6 +36,7 @@ from tests.integration.monitoring.test_feeds import payroll_xlsx, roster_csv
 from tests.integration.monitoring.test_register import CONTRACTOR, project
 from tests.support.agencies import agency_clients, wait_for
 from tests.support.identities import sample_id_number
+from tests.support.pdfs import pdf_words
 
 WORKER = "referrals-worker"
 WORKING_DAY_SECONDS = 4
@@ -117,10 +116,6 @@ def _referrals_events(
         consumer.close()
 
 
-def _pdf_text(pdf: bytes) -> str:
-    return "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).replace("\n", "")
-
-
 def _month_text(month: Any) -> str:
     return f"{month.year}年{month.month}月"
 
@@ -197,7 +192,7 @@ def test_an_open_warning_climbs_the_ladder_until_the_late_payroll_stops_it(
     assert ladders["next_cursor"] is None and ladders["items"][0]["ended_at"] is None
     pdf = housing.get(f"/v1/projects/{project_id}/letters/{first['letter_id']}/pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
-    text = _pdf_text(pdf.content)
+    text = pdf_words(pdf.content)
     # The level is the highest of the open warnings: the later month's is yellow or, checked after the
     # earlier one, orange (the second month in a row).
     assert rows["预警等级"] in ("黄色预警", "橙色预警"), rows

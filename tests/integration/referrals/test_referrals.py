@@ -4,10 +4,7 @@ and the arbitration fast track."""
 
 from __future__ import annotations
 
-import io
 import re
-
-from pypdf import PdfReader
 
 from services.contracts.lifecycle import (
     Evidence,
@@ -29,6 +26,7 @@ from tests.integration.referrals.conftest import (
     verify,
 )
 from tests.support.agencies import wait_for
+from tests.support.pdfs import pdf_words
 from tests.support.referral_approval import approve_referral
 
 
@@ -78,7 +76,7 @@ def test_a_criminal_referral_records_the_polices_answer_and_the_workflow_takes_i
     form = detail["letters"][0]
     assert form["kind"] == "criminal_referral" and re.fullmatch(r"邯人社移〔\d{4}〕\d+号", form["document_number"])
     pdf = a.police.get(f"/v1/letters/{form['letter_id']}/pdf").content
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).replace("\n", "")
+    text = pdf_words(pdf)
     for expected in (
         "涉嫌拒不支付劳动报酬犯罪案件移送书",
         form["document_number"],
@@ -222,7 +220,7 @@ def test_wages_paid_after_a_criminal_referral_reach_the_police_as_a_supplementar
     notice = next(x for x in letters if x["kind"] == "supplementary_notice")
     assert notice["letter_id"] == first.json()["id"] and notice["document_number"].startswith("邯人社补")
     pdf = a.police.get(f"/v1/letters/{notice['letter_id']}/pdf").content
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).replace("\n", "")
+    text = pdf_words(pdf)
     for expected in ("补充材料函", "60,000.00", "pay-1", "加付赔偿金决定仍应履行", "邯郸市公安局"):
         assert expected in text, (expected, text)
     events = events_of(a, case_id, lambda seen: any(e.type == "referral.supplemented" for e in seen))

@@ -3,16 +3,15 @@ is Chinese and extractable; a missing fact is an error, never a blank; the same 
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 
 import pytest
-from pypdf import PdfReader
 
 from services.common.cjk_font import cjk_font
 from services.contracts.referrals_events import LetterKind
 from services.referrals.domain import LETTER_NAMES
 from services.referrals.letters import compose, render_pdf
+from tests.support.pdfs import pdf_words
 
 FACTS = {
     "case_id": "C-0123456789ABCDEF",
@@ -64,7 +63,7 @@ def letter(kind: LetterKind, facts: dict[str, object] = FACTS) -> bytes:
 def test_every_kind_renders_chinese_text(kind: LetterKind) -> None:
     pdf = letter(kind)
     assert pdf.startswith(b"%PDF-")
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).replace("\n", "")
+    text = pdf_words(pdf)
     assert "测〔2026〕1号" in text and "邯郸市测试建筑劳务有限公司" in text and "2026年11月28日" in text
     assert "C-0123456789ABCDEF" in text and "抄送：邯郸市人民政府督查室" in text
     name = LETTER_NAMES[kind]

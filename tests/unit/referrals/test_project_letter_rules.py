@@ -4,12 +4,10 @@ whom a rung goes to, who reads a project's letters, and every rung's template co
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
 
 from services.common.auth import Principal, Role
 from services.common.cjk_font import cjk_font
@@ -29,6 +27,7 @@ from services.referrals.project_letter_rules import (
     template_name,
 )
 from services.referrals.settings import DEFAULT_DEPARTMENTS
+from tests.support.pdfs import pdf_words
 
 
 def test_the_shipped_ladder_climbs_the_four_letters_and_the_transfer_form() -> None:
@@ -175,7 +174,7 @@ def test_every_rung_composes_from_the_projects_facts_and_renders(kind: LetterKin
     for fact in ("滏东安置房二期", "2026年10月", "2026年11月20日"):
         assert fact in text, (kind, fact, text)
     pdf = render_pdf(content, cjk_font())
-    extracted = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).replace("\n", "")
+    extracted = pdf_words(pdf)
     assert "测〔2026〕1号" in extracted and "滏东安置房二期" in extracted
 
 

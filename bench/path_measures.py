@@ -22,12 +22,11 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bench.benchmark_stack import PORTS
+from bench.event_consumers import CONSUMERS, EFFECTS_TABLE, consumer_processes, effects_applied
 from bench.measures import Figure, load, percentiles
-from bench.process_cpu import cpu_by_process, cpu_figure, cpu_spent
+from bench.process_cpu import cpu_by_process, cpu_figure, cpu_spent, tree_cpu
 from deploy.stack import Stack
-from services.common.event_handlers import EventHandlers
-from services.common.inbox import InboxConsumer
-from services.common.kafka import client_options, ensure_topics, new_consumer
+from services.common.kafka import client_options, ensure_topics
 from services.common.migrations import apply_migrations
 from services.common.outbox import add_event
 from services.common.settings import CommonSettings
@@ -115,11 +114,7 @@ async def bench_intake(stack: Stack, token: str, total: int, concurrency: int) -
     ]
 
 
-def _record_effect(conn: psycopg.Connection[Any], _event: EventEnvelope, counted: Counted) -> None:
-    conn.execute("INSERT INTO effects VALUES (%s)", (counted.n,))
-
-
-def bench_events(stack: Stack, settings: CommonSettings, total: int) -> list[Figure]:
+def bench_events(stack: Stack, settings: CommonSettings, total: int, consumers: int) -> list[Figure]:
     topic_raw, topic_ours = f"bench.raw.{uuid.uuid4().hex[:6]}", f"bench.outbox.{uuid.uuid4().hex[:6]}"
     ensure_topics(settings, [topic_raw, topic_ours], partitions=6)
     payload = json.dumps(
@@ -127,6 +122,7 @@ def bench_events(stack: Stack, settings: CommonSettings, total: int) -> list[Fig
     ).encode()
 
     # Raw: produce with acks=all on an idempotent producer, then consume everything.
+    raw_before = cpu_by_process(stack)
     started = time.perf_counter()
     producer = KafkaProducer(**client_options(settings), acks="all", enable_idempotence=True, linger_ms=5)
     for n in range(total):
@@ -147,50 +143,44 @@ def bench_events(stack: Stack, settings: CommonSettings, total: int) -> list[Fig
     consumer.commit()
     consumer.close()
     raw_rate = total / (time.perf_counter() - started)
+    raw_spent = cpu_spent(raw_before, cpu_by_process(stack))
 
-    # Anxin: rows written through the outbox (in transactions of 100), relayed, applied through an inbox.
+    # Anxin: rows written through the outbox (in transactions of 100), relayed, applied by inbox consumers of one
+    # group, each in a process of its own (bench/event_consumers.py).
     intake_url = stack.postgres.service_url("intake")
     schema = f"bench_{uuid.uuid4().hex[:6]}"
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     apply_migrations(settings.database_url, schema, None)
-    with psycopg.connect(settings.database_url, autocommit=True) as conn:
-        conn.execute(f'CREATE TABLE "{schema}".effects (n integer)')
-    group = f"bench-{uuid.uuid4().hex[:6]}"
-    inbox = InboxConsumer(
-        name=group,
-        database_url=settings.database_url,
-        schema=schema,
-        consumer_factory=lambda: new_consumer(settings, topic_ours, group_id=group, client_id=group),
-        handler=EventHandlers({Counted: _record_effect}, consumer=group),
-    )
-    thread = threading.Thread(target=inbox.run, daemon=True)
-    thread.start()
-    started = time.perf_counter()
-    with psycopg.connect(intake_url, autocommit=True, options="-c search_path=intake") as conn:
-        for first in range(0, total, 100):
-            # Pipelined, as the services write theirs (services/common/db.py, `pipelined_transaction`): the
-            # transaction's statements do not wait for the server, the events travel with the COMMIT.
-            with conn.pipeline():
-                conn.execute("BEGIN")
-                for n in range(first, min(first + 100, total)):
-                    add_event(
-                        conn, topic_ours, EventEnvelope.wrap(Counted(n=n), subject=f"case-{n % 200}", producer="bench")
-                    )
-                conn.execute("COMMIT")
-    while inbox.status.applied_total < total:
-        time.sleep(0.05)
-    rate = total / (time.perf_counter() - started)
-    inbox.stop()
-    thread.join(10)
+    with psycopg.connect(settings.database_url, autocommit=True, options=f"-c search_path={schema}") as watch:
+        watch.execute(f"CREATE TABLE {EFFECTS_TABLE} (n integer)")
+        with consumer_processes(settings, schema, topic_ours, f"bench-{uuid.uuid4().hex[:6]}", consumers) as pids:
+            before = {**cpu_by_process(stack), CONSUMERS: sum(tree_cpu(pid) for pid in pids)}
+            started = time.perf_counter()
+            with psycopg.connect(intake_url, autocommit=True, options="-c search_path=intake") as conn:
+                for first in range(0, total, 100):
+                    # Pipelined, as the services write theirs (services/common/db.py, `pipelined_transaction`): the
+                    # transaction's statements do not wait for the server, the events travel with the COMMIT.
+                    with conn.pipeline():
+                        conn.execute("BEGIN")
+                        for n in range(first, min(first + 100, total)):
+                            envelope = EventEnvelope.wrap(Counted(n=n), subject=f"case-{n % 200}", producer="bench")
+                            add_event(conn, topic_ours, envelope)
+                        conn.execute("COMMIT")
+            while effects_applied(watch) < total:
+                time.sleep(0.02)
+            rate = total / (time.perf_counter() - started)
+            after = {**cpu_by_process(stack), CONSUMERS: sum(tree_cpu(pid) for pid in pids)}
     return [
         Figure(
             "events end to end",
             "events/s",
             rate,
             raw_rate,
-            "outbox write + relay + inbox apply vs raw produce + consume",
-        )
+            f"outbox write + relay + inbox apply ({consumers} consumer processes) vs raw produce + consume",
+        ),
+        # The raw baseline's producer and consumer, and Anxin's writer, are the measuring process ("bench").
+        cpu_figure("events CPU per event", cpu_spent(before, after), raw_spent, total),
     ]
 
 

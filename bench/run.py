@@ -112,7 +112,9 @@ async def main_async(args: argparse.Namespace) -> list[Figure]:
             figures += await intake_row(bench, args)
         if args.events:
             print("events…", flush=True)
-            figures += await asyncio.to_thread(bench_events, bench.stack, bench.settings, args.events)
+            figures += await asyncio.to_thread(
+                bench_events, bench.stack, bench.settings, args.events, args.event_consumers
+            )
         if args.e2e:
             print("end to end…", flush=True)
             since = await asyncio.to_thread(first_steps_done, bench.stack)
@@ -144,6 +146,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="make bench")
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument(
+        "--event-consumers", type=int, default=2, help="consumer processes of the events row's group (6 partitions)"
+    )
     parser.add_argument("--e2e", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument(

@@ -1,0 +1,87 @@
+"""The events row's consumers (bench/path_measures.py, `bench_events`): inbox consumers of one group, each in a
+process of its own as a service's consumers are, applying each event with one statement of effect.
+
+In the measuring process they would share its interpreter lock with the writer the row times, which no
+service's consumer does: the writer and the consumers of a real event are different services."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import threading
+from collections.abc import Iterator
+from multiprocessing.synchronize import Event
+from typing import Any
+
+import psycopg
+
+from services.common.event_handlers import EventHandlers
+from services.common.inbox import InboxConsumer
+from services.common.kafka import new_consumer
+from services.common.settings import CommonSettings
+from services.contracts.events import EventEnvelope
+from tests.support.events import Counted
+
+# The consumer processes' name in the row's CPU figures.
+CONSUMERS = "event-consumers"
+
+# The effects table the consumers write to, one row an applied event, in the row's own schema.
+EFFECTS_TABLE = "effects"
+
+
+def _record_effect(conn: psycopg.Connection[Any], _event: EventEnvelope, counted: Counted) -> None:
+    conn.execute(f"INSERT INTO {EFFECTS_TABLE} VALUES (%s)", (counted.n,))
+
+
+def _consume(
+    settings: CommonSettings, schema: str, topic: str, group: str, index: int, ready: Event, stop: Event
+) -> None:
+    """A consumer process: one inbox consumer of `group` until `stop` is set."""
+    client_id = f"{group}-{index}"
+    inbox = InboxConsumer(
+        name=group,
+        database_url=settings.database_url,
+        schema=schema,
+        consumer_factory=lambda: new_consumer(settings, topic, group_id=group, client_id=client_id),
+        handler=EventHandlers({Counted: _record_effect}, consumer=group),
+    )
+    thread = threading.Thread(target=inbox.run, daemon=True)
+    thread.start()
+    ready.set()
+    stop.wait()
+    inbox.stop()
+    thread.join(10)
+
+
+@contextlib.contextmanager
+def consumer_processes(
+    settings: CommonSettings, schema: str, topic: str, group: str, count: int
+) -> Iterator[list[int]]:
+    """`count` consumer processes of `group` on `topic`, running (their consumers started, the group perhaps still
+    joining, as a service's are when it starts) until the block ends; yields their process ids."""
+    spawn = multiprocessing.get_context("spawn")
+    stop = spawn.Event()
+    readiness = [spawn.Event() for _ in range(count)]
+    processes = [
+        spawn.Process(target=_consume, args=(settings, schema, topic, group, index, ready, stop), daemon=True)
+        for index, ready in enumerate(readiness)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        for ready, process in zip(readiness, processes, strict=True):
+            if not ready.wait(120):
+                raise RuntimeError(f"event consumer {process.name} did not start (exit code {process.exitcode})")
+        yield [process.pid for process in processes if process.pid is not None]
+    finally:
+        stop.set()
+        for process in processes:
+            process.join(20)
+            if process.is_alive():
+                process.kill()
+
+
+def effects_applied(conn: psycopg.Connection[Any]) -> int:
+    """How many events the consumers have applied: their effects committed."""
+    row = conn.execute(f"SELECT count(*) FROM {EFFECTS_TABLE}").fetchone()
+    return int(row[0]) if row else 0

@@ -5,7 +5,8 @@ project's own code is what is measured, not the machine:
 
 - intake: complaints/s and p50/p95/p99 latency of `POST /v1/complaints` at fixed concurrency, against a
   bare FastAPI + psycopg endpoint that inserts one row into the same PostgreSQL;
-- events: outbox → relay → Kafka → inbox consumer throughput, against raw kafka-python produce + consume;
+- events: outbox → relay → Kafka → inbox consumers (two processes of one group by default) throughput, and the CPU
+  every process spends an event, against raw kafka-python produce + consume;
 - end to end: complaints/s from POST to "workflow running", against raw `start_workflow` on the same server;
 - token flood: the workers' form page's p95 (the intake API's `GET /`) while 50 bad token requests a second hit
   the token issuer's `/oauth/token`, against its p95 idle (the ratio should stay under 2: docs/security.md);

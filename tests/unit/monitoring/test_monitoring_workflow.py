@@ -19,7 +19,9 @@ from temporalio.worker import Worker
 
 from services.common.temporal import data_converter, test_server_path
 from services.contracts.legal_time import end_of_day
+from services.contracts.lifecycle import CalendarConfig
 from services.contracts.monitoring_events import DepositForm, DepositStatus, WageDeposit, WarningCheck
+from services.monitoring.checks import check_day
 from services.monitoring.monitoring_workflow import (
     CHECK_NOW_SIGNAL,
     FEEDS_IMPORTED_SIGNAL,
@@ -135,37 +137,50 @@ async def test_a_deposit_drawn_for_a_payout_warns_until_the_contractor_tops_it_u
     assert result == MonitoringResult(months_checked=5, warnings_raised=2, warnings_resolved=2)
 
 
+def _month_after(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
 async def test_a_late_payroll_resolves_its_warning_on_import_and_check_now_checks_any_month(
     env: WorkflowEnvironment,
 ) -> None:
-    fake = FakeMonitoring(project(planned_end_date=date(2027, 1, 31)))
-    fake.rosters = {NOV: ROSTER, DEC: ROSTER}
+    # The months are the test server's current one and the next: its clock starts at the machine's time.
+    now = await env.get_current_time()
+    first = now.date().replace(day=1)
+    second = _month_after(first)
+    first_label, second_label = f"{first:%Y-%m}", f"{second:%Y-%m}"
+    fake = FakeMonitoring(project(planned_end_date=_month_after(_month_after(second)) - timedelta(days=1)))
+    fake.rosters = {first: ROSTER, second: ROSTER}
     queue = f"monitoring-{uuid.uuid4().hex[:8]}"
     async with _worker(env, fake, queue):
-        handle = await _start(env, fake, queue)
-        # November's check day is the fifth working day of December (the 7th); nothing is checked before.
-        await env.sleep(timedelta(days=5))
+        handle = await _start(env, fake, queue, first_month=first)
+        # The first month's check is at the end of the fifth working day of the next; nothing is checked before.
+        due = check_day(first, 5, CalendarConfig()).at
+        await env.sleep(due - now - timedelta(hours=1))
         assert fake.checks == []
-        await env.sleep(timedelta(days=5))
-        await _until(lambda: fake.raised() == [("2026-11", "yellow", True)])
+        await env.sleep(timedelta(hours=2))
+        await _until(lambda: fake.raised() == [(first_label, "yellow", True)])
         # A feed of a month not checked yet waits for its check day.
-        await handle.signal(FEEDS_IMPORTED_SIGNAL, DEC)
-        fake.payrolls[NOV] = PAID
-        await handle.signal(FEEDS_IMPORTED_SIGNAL, NOV)
-        await _until(lambda: fake.raised() == [("2026-11", "yellow", False)])
-        assert fake.checks == [(NOV, "scheduled"), (NOV, "feeds")]
-        await handle.signal(CHECK_NOW_SIGNAL, DEC)
+        await handle.signal(FEEDS_IMPORTED_SIGNAL, second)
+        fake.payrolls[first] = PAID
+        await handle.signal(FEEDS_IMPORTED_SIGNAL, first)
+        await _until(lambda: fake.raised() == [(first_label, "yellow", False)])
+        assert fake.checks == [(first, "scheduled"), (first, "feeds")]
+        await handle.signal(CHECK_NOW_SIGNAL, second)
         await _until(lambda: len(fake.checks) == 3)
-        assert fake.checks[2] == (DEC, "check_now")
-        assert fake.raised(WarningCheck.PAYROLL_RECEIVED) == [("2026-11", "yellow", False), ("2026-12", "yellow", True)]
-        # A month checked ahead of its check day is checked again when its feed comes.
-        fake.payrolls[DEC] = PAID
-        await handle.signal(FEEDS_IMPORTED_SIGNAL, DEC)
-        await _until(lambda: len(fake.checks) == 4)
-        assert fake.checks[3] == (DEC, "feeds")
+        assert fake.checks[2] == (second, "check_now")
         assert fake.raised(WarningCheck.PAYROLL_RECEIVED) == [
-            ("2026-11", "yellow", False),
-            ("2026-12", "yellow", False),
+            (first_label, "yellow", False),
+            (second_label, "yellow", True),
+        ]
+        # A month checked ahead of its check day is checked again when its feed comes.
+        fake.payrolls[second] = PAID
+        await handle.signal(FEEDS_IMPORTED_SIGNAL, second)
+        await _until(lambda: len(fake.checks) == 4)
+        assert fake.checks[3] == (second, "feeds")
+        assert fake.raised(WarningCheck.PAYROLL_RECEIVED) == [
+            (first_label, "yellow", False),
+            (second_label, "yellow", False),
         ]
         await handle.terminate()
 

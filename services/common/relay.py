@@ -11,6 +11,7 @@ that long for the next commits, so that a batch carries several; an event that c
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -27,12 +28,8 @@ from services.common.telemetry import trace_context, tracer
 
 log = logging.getLogger(__name__)
 
-# The envelope comes as the text it is published as, and the server picks out the two fields the relay reads
-# (its subject and trace context): parsing each envelope into a dict and serializing it again cost the relay
-# about 20 µs an event.
 _CLAIM = (
-    "SELECT id, event_id, topic, message_key, event_type, envelope::text AS body, "
-    "envelope->>'subject' AS subject, envelope->'trace' AS trace FROM outbox "
+    "SELECT id, event_id, topic, message_key, event_type, envelope FROM outbox "
     "WHERE sent_at IS NULL ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED"
 )
 _MARK_SENT = "UPDATE outbox SET sent_at = now() WHERE id = ANY(%s)"
@@ -155,15 +152,19 @@ class OutboxRelay:
             producer = self._producer_or_new()
             futures = []
             for row in rows:
-                _publish_span(row)
+                envelope = row["envelope"]
+                _publish_span(envelope, row["topic"])
                 headers = [
                     ("event_id", str(row["event_id"]).encode()),
                     ("event_type", row["event_type"].encode()),
                 ]
-                headers += [(k, v.encode()) for k, v in (row["trace"] or {}).items()]
+                headers += [(k, v.encode()) for k, v in (envelope.get("trace") or {}).items()]
                 futures.append(
                     producer.send(
-                        row["topic"], key=row["message_key"].encode(), value=row["body"].encode(), headers=headers
+                        row["topic"],
+                        key=row["message_key"].encode(),
+                        value=_json_bytes(envelope),
+                        headers=headers,
                     )
                 )
             producer.flush(timeout=30)
@@ -182,19 +183,19 @@ class OutboxRelay:
             return dict(row) if row else {"pending": 0, "oldest": None}
 
 
-def _publish_span(row: dict[str, Any]) -> None:
+def _publish_span(envelope: dict[str, Any], topic: str) -> None:
     """A span in the event's own trace, so the trace shows when the relay picked the event up. Started in the
     event's context and ended at once, without making it current: a fifth cheaper than entering it, and the
-    relay publishes thousands a second. `row` is a claimed outbox row (`_CLAIM`)."""
+    relay publishes thousands a second."""
     tracer(__name__).start_span(
-        f"publish {row['event_type']}",
-        context=trace_context(row["trace"] or {}),
+        f"publish {envelope.get('type')}",
+        context=trace_context(envelope.get("trace") or {}),
         kind=SpanKind.PRODUCER,
         attributes={
             "messaging.system": "kafka",
-            "messaging.destination.name": row["topic"],
-            "anxin.subject": str(row["subject"]),
-            "anxin.event_id": str(row["event_id"]),
+            "messaging.destination.name": topic,
+            "anxin.subject": str(envelope.get("subject")),
+            "anxin.event_id": str(envelope.get("event_id")),
         },
     ).end()
 
@@ -224,3 +225,7 @@ class _OutboxLagCollector:
 
 def register_outbox_metrics(relay: OutboxRelay) -> None:
     REGISTRY.register(_OutboxLagCollector(relay))
+
+
+def _json_bytes(envelope: dict[str, Any]) -> bytes:
+    return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()

@@ -28,17 +28,11 @@ def test_the_publish_span_is_a_child_of_the_span_that_wrote_the_event(
     provider, exporter = spans
     with provider.get_tracer("test").start_as_current_span("POST /v1/complaints") as request:
         carrier = current_trace_context()
-    row = {
-        "event_type": "complaint.submitted",
-        "trace": carrier,
-        "subject": "TS-1",
-        "event_id": "e-1",
-        "topic": "intake.complaints",
-    }
+    envelope = {"type": "complaint.submitted", "trace": carrier, "subject": "TS-1", "event_id": "e-1"}
 
     exporter.clear()
 
-    relay._publish_span(row)
+    relay._publish_span(envelope, "intake.complaints")
 
     (published,) = exporter.get_finished_spans()
     assert published.name == "publish complaint.submitted"
@@ -58,8 +52,6 @@ def test_an_event_written_outside_any_trace_gets_a_trace_of_its_own(
     spans: tuple[TracerProvider, InMemorySpanExporter],
 ) -> None:
     _provider, exporter = spans
-    relay._publish_span(
-        {"event_type": "case.opened", "subject": "C-1", "event_id": "e-2", "topic": "cases.events", "trace": None}
-    )
+    relay._publish_span({"type": "case.opened", "subject": "C-1", "event_id": "e-2"}, "cases.events")
     (published,) = exporter.get_finished_spans()
     assert published.parent is None and published.context.is_valid

@@ -155,7 +155,11 @@ def bench_events(stack: Stack, settings: CommonSettings, total: int, consumers: 
     with psycopg.connect(settings.database_url, autocommit=True, options=f"-c search_path={schema}") as watch:
         watch.execute(f"CREATE TABLE {EFFECTS_TABLE} (n integer)")
         with consumer_processes(settings, schema, topic_ours, f"bench-{uuid.uuid4().hex[:6]}", consumers) as pids:
-            before = {**cpu_by_process(stack), CONSUMERS: sum(tree_cpu(pid) for pid in pids)}
+
+            def cpu_with_consumers() -> dict[str, float]:
+                return {**cpu_by_process(stack), CONSUMERS: sum(tree_cpu(pid) for pid in pids)}
+
+            before = cpu_with_consumers()
             started = time.perf_counter()
             with psycopg.connect(intake_url, autocommit=True, options="-c search_path=intake") as conn:
                 for first in range(0, total, 100):
@@ -170,7 +174,7 @@ def bench_events(stack: Stack, settings: CommonSettings, total: int, consumers: 
             while effects_applied(watch) < total:
                 time.sleep(0.02)
             rate = total / (time.perf_counter() - started)
-            after = {**cpu_by_process(stack), CONSUMERS: sum(tree_cpu(pid) for pid in pids)}
+            after = cpu_with_consumers()
     return [
         Figure(
             "events end to end",

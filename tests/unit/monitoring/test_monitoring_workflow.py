@@ -30,6 +30,7 @@ from services.monitoring.monitoring_workflow import (
     MonitoringResult,
     ProjectMonitoringWorkflow,
     monitoring_workflow_id,
+    next_month,
 )
 from tests.unit.monitoring.fake_checks import FakeMonitoring
 from tests.unit.monitoring.test_check_rules import PAID, ROSTER, project, worker
@@ -137,25 +138,21 @@ async def test_a_deposit_drawn_for_a_payout_warns_until_the_contractor_tops_it_u
     assert result == MonitoringResult(months_checked=5, warnings_raised=2, warnings_resolved=2)
 
 
-def _month_after(month: date) -> date:
-    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
 async def test_a_late_payroll_resolves_its_warning_on_import_and_check_now_checks_any_month(
     env: WorkflowEnvironment,
 ) -> None:
     # The months are the test server's current one and the next: its clock starts at the machine's time.
     now = await env.get_current_time()
     first = now.date().replace(day=1)
-    second = _month_after(first)
+    second = next_month(first)
     first_label, second_label = f"{first:%Y-%m}", f"{second:%Y-%m}"
-    fake = FakeMonitoring(project(planned_end_date=_month_after(_month_after(second)) - timedelta(days=1)))
+    fake = FakeMonitoring(project(planned_end_date=next_month(next_month(second)) - timedelta(days=1)))
     fake.rosters = {first: ROSTER, second: ROSTER}
     queue = f"monitoring-{uuid.uuid4().hex[:8]}"
     async with _worker(env, fake, queue):
         handle = await _start(env, fake, queue, first_month=first)
         # The first month's check is at the end of the fifth working day of the next; nothing is checked before.
-        due = check_day(first, 5, CalendarConfig()).at
+        due = check_day(first, MonitoringInput.model_fields["check_working_day"].default, CalendarConfig()).at
         await env.sleep(due - now - timedelta(hours=1))
         assert fake.checks == []
         await env.sleep(timedelta(hours=2))

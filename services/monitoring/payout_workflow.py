@@ -33,7 +33,7 @@ from decimal import Decimal
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from services.common.workflow_runner import COLD_TASK_DETERMINISM
+    from services.common.workflow_runner import record_runner_patches
     from services.contracts.guarantee_funds import PAYOUT_WORKFLOW_TYPE, PayoutSource, PayoutStage
     from services.monitoring.guarantee_rules import settlement_refusal, write_off_refusal
     from services.monitoring.payout_messages import (
@@ -226,9 +226,8 @@ class GuaranteePayoutWorkflow(PayoutProcess):
 
     @workflow.run
     async def run(self, input: PayoutInput) -> PayoutResult:
-        # Recorded in the first task: from then on a cold worker and a replay agree — the runner applies an
-        # activation's Updates after its other jobs (services/common/workflow_runner.py), and more.
-        workflow.patched(COLD_TASK_DETERMINISM)
+        # First: from here on a cold worker and a replay agree (services/common/workflow_runner.py).
+        record_runner_patches()
         self._input = input
         await workflow.wait_condition(lambda: self._stage is not PayoutStage.REQUESTED)
         if self._stage is PayoutStage.APPROVED:

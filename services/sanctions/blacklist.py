@@ -38,7 +38,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from services.common.workflow_runner import COLD_TASK_DETERMINISM
+    from services.common.workflow_runner import record_runner_patches
     from services.contracts.legal_time import end_of_day, legal_date
     from services.contracts.lifecycle import Deadline
     from services.contracts.sanctions_workflows import (
@@ -127,9 +127,8 @@ class BlacklistWorkflow(ListingMessages, DefencePeriod, ListingReporting):
 
     @workflow.run
     async def run(self, listing: BlacklistInput) -> ListingStatus:
-        # Recorded in the first task: from then on a cold worker and a replay agree — the runner applies an
-        # activation's Updates after its other jobs (services/common/workflow_runner.py), and more.
-        workflow.patched(COLD_TASK_DETERMINISM)
+        # First: from here on a cold worker and a replay agree (services/common/workflow_runner.py).
+        record_runner_patches()
         self._start_reporting(LISTING_REPORTS)
         try:
             if self._reporter is None:  # started before listings reported their state

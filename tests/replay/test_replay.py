@@ -19,7 +19,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from services.common.temporal import data_converter
-from services.common.workflow_runner import COLD_TASK_DETERMINISM, sandboxed_workflow_runner
+from services.common.workflow_runner import COLD_TASK_DETERMINISM, ONE_JOB_A_PASS, sandboxed_workflow_runner
 from services.monitoring.monitoring_workflow import ProjectMonitoringWorkflow
 from services.monitoring.payout_workflow import GuaranteePayoutWorkflow
 from services.referrals.project_ladder import ProjectLetterLadderWorkflow
@@ -62,9 +62,10 @@ def _patches(history: WorkflowHistory) -> set[str]:
     return ids
 
 
-def test_every_workflow_with_updates_records_the_runner_patch() -> None:
-    """A workflow with Updates must record `COLD_TASK_DETERMINISM` in its first task (the first line of its run
-    method), or a cold worker can leave it a history it cannot replay (services/common/workflow_runner.py)."""
+def test_every_workflow_with_updates_records_the_runner_patches() -> None:
+    """A workflow with Updates must record the runner's patches in its first task (`record_runner_patches()`,
+    the first line of its run method), or a cold worker, or one handed a task's jobs in two activations, can
+    leave it a history it cannot replay (services/common/workflow_runner.py)."""
     with_updates = {d.name for d in map(workflow._Definition.must_from_class, ALL_WORKFLOWS) if d.updates}
     recorded = set()
     for path in HISTORIES:
@@ -72,5 +73,5 @@ def test_every_workflow_with_updates_records_the_runner_patch() -> None:
         kind = history.events[0].workflow_execution_started_event_attributes.workflow_type.name
         if kind in with_updates and not path.name.startswith("before-"):
             recorded.add(kind)
-            assert COLD_TASK_DETERMINISM in _patches(history), path.name
+            assert {COLD_TASK_DETERMINISM, ONE_JOB_A_PASS} <= _patches(history), path.name
     assert recorded == with_updates

@@ -12,7 +12,7 @@ import asyncio
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from services.common.workflow_runner import COLD_TASK_DETERMINISM
+    from services.common.workflow_runner import record_runner_patches
     from services.contracts.lifecycle import (
         CASE_WORKFLOW_TYPE,
         CaseInput,
@@ -88,9 +88,8 @@ class CaseWorkflow(VerificationStage, HandoffStage, OrderStages, RefusalStage, I
 
     @workflow.run
     async def run(self, input: CaseInput) -> CaseStatus:
-        # Recorded in the first task: from then on a cold worker and a replay agree — the runner applies an
-        # activation's Updates after its other jobs (services/common/workflow_runner.py), and more.
-        workflow.patched(COLD_TASK_DETERMINISM)
+        # First: from here on a cold worker and a replay agree (services/common/workflow_runner.py).
+        record_runner_patches()
         messenger = asyncio.create_task(self._deliver_progress(), name="messenger")
         self._start_reporting(PROCESS_REPORTS)
         origin = input.origin

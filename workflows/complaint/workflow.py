@@ -12,7 +12,7 @@ import asyncio
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from services.common.workflow_runner import COLD_TASK_DETERMINISM
+    from services.common.workflow_runner import record_runner_patches
     from services.contracts.lifecycle import (
         COMPLAINT_WORKFLOW_TYPE,
         ComplaintInput,
@@ -70,9 +70,8 @@ class ComplaintWorkflow(ComplaintAcceptance):
 
     @workflow.run
     async def run(self, input: ComplaintInput) -> ComplaintStatus:
-        # Recorded in the first task: from then on a cold worker and a replay agree — the runner applies an
-        # activation's Updates after its other jobs (services/common/workflow_runner.py), and more.
-        workflow.patched(COLD_TASK_DETERMINISM)
+        # First: from here on a cold worker and a replay agree (services/common/workflow_runner.py).
+        record_runner_patches()
         seeded = bool(input.deadlines) and input.resume is None and workflow.patched(DEADLINES_FROM_STARTER)
         for deadline in input.deadlines if seeded else []:
             self._store_deadline(deadline)

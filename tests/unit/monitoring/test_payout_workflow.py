@@ -323,5 +323,6 @@ async def test_an_advance_partly_recovered_is_written_off_by_the_city_office_and
     markers = [
         e.marker_recorded_event_attributes for e in history.events if e.HasField("marker_recorded_event_attributes")
     ]
-    assert [m.marker_name for m in markers] == ["core_patch", "core_patch"]  # the runner's patch, then this one
-    assert PAYOUT_WRITE_OFF.encode() in markers[1].SerializeToString()
+    # The runner's two patches, then this one.
+    assert [m.marker_name for m in markers] == ["core_patch", "core_patch", "core_patch"]
+    assert PAYOUT_WRITE_OFF.encode() in markers[2].SerializeToString()

@@ -5,6 +5,12 @@
 as the project's workflows do; `UnmarkedStepsWorkflow` does not (a history recorded before the patch).
 `SplitDeliveryRunner` answers a task the way a worker that takes it cold can: the completion's commands first,
 the Update's acceptance after — the shape that made histories unreplayable before the runner.
+
+`JobOrderWorkflow` has a watcher beside its main flow: the watcher's timer fires while the main flow's activity
+completes, and the commands each issues next (the watcher's memo, the main flow's two steps) interleave
+differently when the two jobs come in one activation than in two. `JobOrderBeforeWorkflow` is the same workflow
+recording only the first of the runner's patches (a history recorded before `ONE_JOB_A_PASS`). `SplitJobsRunner` hands the instance a task's jobs in two activations, the
+first job alone, as a worker whose earlier attempt at the task was lost can be handed them.
 """
 
 from __future__ import annotations
@@ -13,9 +19,17 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import activity, workflow
+from temporalio.bridge.proto.workflow_activation import WorkflowActivation
+from temporalio.bridge.proto.workflow_completion import WorkflowActivationCompletion
 from temporalio.worker import UnsandboxedWorkflowRunner, WorkflowInstance, WorkflowInstanceDetails
 
-from services.common.workflow_runner import COLD_TASK_DETERMINISM, _UpdatesAfterOtherJobsInstance
+from services.common.workflow_runner import (
+    COLD_TASK_DETERMINISM,
+    _activation_with,
+    _merged,
+    _UpdatesAfterOtherJobsInstance,
+    record_runner_patches,
+)
 
 ACTIVITY_QUEUE_PREFIX = "update-order-activities"
 STEPS = 3
@@ -96,7 +110,59 @@ class EndsOnCompletionWorkflow:
         self.marked = True
 
 
-WORKFLOWS = [StepsWorkflow, UnmarkedStepsWorkflow, EndsOnCompletionWorkflow]
+@activity.defn
+async def quick_step(name: str) -> str:
+    return name
+
+
+class _JobOrder:
+    activity_queue = ""
+
+    async def _step(self, name: str) -> str:
+        return await workflow.execute_activity(
+            quick_step, name, task_queue=self.activity_queue, start_to_close_timeout=timedelta(minutes=1)
+        )
+
+    async def _watch(self, seconds: float) -> None:
+        await workflow.sleep(seconds)
+        # A command of another kind than the steps' (a replay checks each command's kind against the history).
+        workflow.upsert_memo({"watcher": "woke"})
+
+    async def flow(self, activity_queue: str, seconds: float) -> None:
+        self.activity_queue = activity_queue
+        watcher = asyncio.create_task(self._watch(seconds))
+        await workflow.execute_activity(
+            gated_step,
+            f"{workflow.info().workflow_id}/0",
+            task_queue=activity_queue,
+            start_to_close_timeout=timedelta(minutes=2),
+        )
+        # Each step is scheduled by a task its own task starts, turns of the event loop after the watcher, woken
+        # by its timer in the same pass, has written its memo.
+        await asyncio.gather(self._step_in_a_task("a"), self._step_in_a_task("b"))
+        await watcher
+
+    async def _step_in_a_task(self, name: str) -> str:
+        return await asyncio.create_task(self._step(name))
+
+
+@workflow.defn(name="JobOrder")
+class JobOrderWorkflow(_JobOrder):
+    @workflow.run
+    async def run(self, activity_queue: str, seconds: float) -> None:
+        record_runner_patches()
+        await self.flow(activity_queue, seconds)
+
+
+@workflow.defn(name="JobOrderBefore")
+class JobOrderBeforeWorkflow(_JobOrder):
+    @workflow.run
+    async def run(self, activity_queue: str, seconds: float) -> None:
+        workflow.patched(COLD_TASK_DETERMINISM)
+        await self.flow(activity_queue, seconds)
+
+
+WORKFLOWS = [StepsWorkflow, UnmarkedStepsWorkflow, EndsOnCompletionWorkflow, JobOrderWorkflow, JobOrderBeforeWorkflow]
 
 
 class _SplitDeliveryInstance(_UpdatesAfterOtherJobsInstance):  # type: ignore[misc]
@@ -109,3 +175,21 @@ class SplitDeliveryRunner(UnsandboxedWorkflowRunner):
 
     def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
         return _SplitDeliveryInstance(det)  # type: ignore[abstract]
+
+
+class _SplitJobsInstance(_UpdatesAfterOtherJobsInstance):  # type: ignore[misc]
+    def activate(self, act: WorkflowActivation) -> WorkflowActivationCompletion:
+        kinds = {job.WhichOneof("variant") for job in act.jobs}
+        if len(act.jobs) < 2 or not kinds <= {"resolve_activity", "fire_timer"}:
+            return super().activate(act)
+        first = super().activate(_activation_with(act, list(act.jobs[:1])))
+        if first.HasField("failed"):
+            return first
+        return _merged(_merged(None, first), super().activate(_activation_with(act, list(act.jobs[1:]))))
+
+
+class SplitJobsRunner(UnsandboxedWorkflowRunner):
+    """Hands a task's completions and timers to the instance in two activations: the first job, then the rest."""
+
+    def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
+        return _SplitJobsInstance(det)  # type: ignore[abstract]

@@ -103,20 +103,15 @@ class _UpdatesAfterOtherJobsInstance(_WorkflowInstanceImpl):  # type: ignore[mis
         if len(passes) + len(update_passes) <= 1:
             return super().activate(act)
         done: WorkflowActivationCompletion | None = None
-        for jobs in passes:
+        for index, jobs in enumerate([*passes, *update_passes]):
             part = super().activate(_activation_with(act, jobs))
             if part.HasField("failed"):
                 return part
             done = _merged(done, part)
-            if _ends(done):
+            if index < len(passes) and _ends(part):
                 # The jobs not yet applied would change nothing anyone reads; the Updates are refused.
                 self._refuse([job for jobs in update_passes for job in jobs], done)
                 return done
-        for jobs in update_passes:
-            part = super().activate(_activation_with(act, jobs))
-            if part.HasField("failed"):
-                return part
-            done = _merged(done, part)
         assert done is not None
         return done
 
@@ -168,8 +163,8 @@ def _merged(
     return done
 
 
-def _ends(done: WorkflowActivationCompletion) -> bool:
-    return any(command.WhichOneof("variant") in _ENDING_COMMANDS for command in done.successful.commands)
+def _ends(part: WorkflowActivationCompletion) -> bool:
+    return any(command.WhichOneof("variant") in _ENDING_COMMANDS for command in part.successful.commands)
 
 
 class UpdatesAfterOtherJobsRunner(UnsandboxedWorkflowRunner):

@@ -22,15 +22,17 @@ from temporalio.worker import Worker, WorkflowRunner
 
 from services.common.settings import CommonSettings
 from services.common.temporal import connect
-from tests.integration.test_update_order import _activity_started, _project_runner, _replay_error
 from tests.support.update_order import (
     WORKFLOWS,
     JobOrderBeforeWorkflow,
     JobOrderWorkflow,
     SplitJobsRunner,
+    activity_started,
     gate,
     gated_step,
+    project_runner,
     quick_step,
+    replay_error,
 )
 
 TIMER_SECONDS = 4.0
@@ -55,7 +57,7 @@ async def _run_with_both_jobs_in_one_task(
         handle = await client.start_workflow(
             workflow, args=[activity_queue, TIMER_SECONDS], id=f"job-order-{uuid.uuid4().hex[:10]}", task_queue=queue
         )
-        await _activity_started(handle)
+        await activity_started(handle)
         await worker.shutdown()
         await running
         gate(f"{handle.id}/0").set()  # the completion first …
@@ -96,14 +98,14 @@ async def _commands_after_the_completion(handle: WorkflowHandle[Any, Any]) -> li
 async def test_jobs_in_two_activations_give_the_history_their_replay_expects(client: Client) -> None:
     handle = await _run_with_both_jobs_in_one_task(client, JobOrderWorkflow.run, SplitJobsRunner())
     assert await _commands_after_the_completion(handle) == ["a", "b", "memo"]
-    assert await _replay_error(client, handle, _project_runner()) is None
+    assert await replay_error(client, handle, project_runner()) is None
 
 
 async def test_jobs_in_one_activation_run_one_pass_each(client: Client) -> None:
-    handle = await _run_with_both_jobs_in_one_task(client, JobOrderWorkflow.run, _project_runner())
+    handle = await _run_with_both_jobs_in_one_task(client, JobOrderWorkflow.run, project_runner())
     # The completion's pass runs out (both steps scheduled) before the timer's wakes the watcher.
     assert await _commands_after_the_completion(handle) == ["a", "b", "memo"]
-    assert await _replay_error(client, handle, _project_runner()) is None
+    assert await replay_error(client, handle, project_runner()) is None
 
 
 async def test_a_history_from_before_the_rule_answered_in_two_activations_does_not_replay(client: Client) -> None:
@@ -111,5 +113,5 @@ async def test_a_history_from_before_the_rule_answered_in_two_activations_does_n
     assert await _commands_after_the_completion(handle) == ["a", "b", "memo"]
     # Replayed in one activation, the watcher writes its memo before the steps' tasks run: the failure the
     # rule prevents.
-    failure = await _replay_error(client, handle, _project_runner())
+    failure = await replay_error(client, handle, project_runner())
     assert failure is not None and "Nondeterminism" in failure

@@ -16,13 +16,13 @@ import uuid
 from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowHandle, WorkflowHistory, WorkflowUpdateFailedError
-from temporalio.worker import Replayer, Worker, WorkflowRunner
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.worker import Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from services.common.settings import CommonSettings
 from services.common.temporal import connect
-from services.common.workflow_runner import UpdatesAfterOtherJobsRunner, sandboxed_workflow_runner
+from services.common.workflow_runner import UpdatesAfterOtherJobsRunner
 from tests.support.update_order import (
     STEPS,
     WORKFLOWS,
@@ -30,13 +30,12 @@ from tests.support.update_order import (
     SplitDeliveryRunner,
     StepsWorkflow,
     UnmarkedStepsWorkflow,
+    activity_started,
     gate,
     gated_step,
+    project_runner,
+    replay_error,
 )
-
-
-def _project_runner() -> SandboxedWorkflowRunner:
-    return sandboxed_workflow_runner("tests.support.update_order")
 
 
 class _ColdTasks:
@@ -56,7 +55,7 @@ class _ColdTasks:
         handle = await self.client.start_workflow(
             workflow, self.activity_queue, id=f"update-order-{uuid.uuid4().hex[:10]}", task_queue=queue
         )
-        await _activity_started(handle)
+        await activity_started(handle)
         await worker.shutdown()
         await running
         gate(f"{handle.id}/0").set()
@@ -87,22 +86,6 @@ async def tasks(settings: CommonSettings) -> Any:
         yield tasks
 
 
-async def _activity_started(handle: WorkflowHandle[Any, Any]) -> None:
-    for _ in range(200):
-        pending = (await handle.describe()).raw_description.pending_activities
-        if pending and pending[0].state == 2:  # PENDING_ACTIVITY_STATE_STARTED
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the activity did not start")
-
-
-async def _replay_error(client: Client, handle: WorkflowHandle[Any, Any], runner: WorkflowRunner) -> str | None:
-    history: WorkflowHistory = await handle.fetch_history()
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=client.data_converter, workflow_runner=runner)
-    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
-    return None if result.replay_failure is None else str(result.replay_failure)
-
-
 async def _acceptance_follows_a_scheduled_activity(handle: WorkflowHandle[Any, Any]) -> bool:
     """Whether the Update's acceptance comes after an activity scheduled in the same workflow task."""
     events = (await handle.fetch_history()).events
@@ -113,30 +96,30 @@ async def _acceptance_follows_a_scheduled_activity(handle: WorkflowHandle[Any, A
 
 
 async def test_a_cold_task_with_an_update_replays_under_the_project_runner(tasks: _ColdTasks) -> None:
-    handle, _ = await tasks.run_cold(StepsWorkflow.run, _project_runner())
+    handle, _ = await tasks.run_cold(StepsWorkflow.run, project_runner())
     assert await _acceptance_follows_a_scheduled_activity(handle)
-    assert await _replay_error(tasks.client, handle, _project_runner()) is None
+    assert await replay_error(tasks.client, handle, project_runner()) is None
 
 
 async def test_a_history_answered_as_a_cold_worker_can_replays_only_with_the_runner(tasks: _ColdTasks) -> None:
     handle, _ = await tasks.run_cold(StepsWorkflow.run, SplitDeliveryRunner())
     assert await _acceptance_follows_a_scheduled_activity(handle)
-    assert await _replay_error(tasks.client, handle, _project_runner()) is None
+    assert await replay_error(tasks.client, handle, project_runner()) is None
     # The SDK's own order cannot replay that history: the failure the runner exists to prevent.
-    failure = await _replay_error(tasks.client, handle, SandboxedWorkflowRunner())
+    failure = await replay_error(tasks.client, handle, SandboxedWorkflowRunner())
     assert failure is not None and "Nondeterminism" in failure
 
 
 async def test_a_history_without_the_marker_keeps_the_sdk_order(tasks: _ColdTasks) -> None:
-    handle, _ = await tasks.run_cold(UnmarkedStepsWorkflow.run, _project_runner())
+    handle, _ = await tasks.run_cold(UnmarkedStepsWorkflow.run, project_runner())
     assert not await _acceptance_follows_a_scheduled_activity(handle)
-    assert await _replay_error(tasks.client, handle, _project_runner()) is None
-    assert await _replay_error(tasks.client, handle, UpdatesAfterOtherJobsRunner()) is None
+    assert await replay_error(tasks.client, handle, project_runner()) is None
+    assert await replay_error(tasks.client, handle, UpdatesAfterOtherJobsRunner()) is None
 
 
 async def test_an_update_with_the_completion_that_ends_the_process_is_refused(tasks: _ColdTasks) -> None:
-    handle, outcome = await tasks.run_cold(EndsOnCompletionWorkflow.run, _project_runner())
+    handle, outcome = await tasks.run_cold(EndsOnCompletionWorkflow.run, project_runner())
     assert isinstance(outcome, WorkflowUpdateFailedError)
     assert "the process has already ended" in str(outcome.cause)
     assert await handle.result() is False  # the workflow ended without the Update's change
-    assert await _replay_error(tasks.client, handle, _project_runner()) is None
+    assert await replay_error(tasks.client, handle, project_runner()) is None

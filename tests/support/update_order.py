@@ -17,11 +17,20 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio import activity, workflow
 from temporalio.bridge.proto.workflow_activation import WorkflowActivation
 from temporalio.bridge.proto.workflow_completion import WorkflowActivationCompletion
-from temporalio.worker import UnsandboxedWorkflowRunner, WorkflowInstance, WorkflowInstanceDetails
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory
+from temporalio.worker import (
+    Replayer,
+    UnsandboxedWorkflowRunner,
+    WorkflowInstance,
+    WorkflowInstanceDetails,
+    WorkflowRunner,
+)
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from services.common.workflow_runner import (
     COLD_TASK_DETERMINISM,
@@ -29,6 +38,7 @@ from services.common.workflow_runner import (
     _merged,
     _UpdatesAfterOtherJobsInstance,
     record_runner_patches,
+    sandboxed_workflow_runner,
 )
 
 ACTIVITY_QUEUE_PREFIX = "update-order-activities"
@@ -193,3 +203,25 @@ class SplitJobsRunner(UnsandboxedWorkflowRunner):
 
     def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
         return _SplitJobsInstance(det)  # type: ignore[abstract]
+
+
+def project_runner() -> SandboxedWorkflowRunner:
+    """The project's runner, as the workers build it, with this module's workflows passed through."""
+    return sandboxed_workflow_runner(__name__)
+
+
+async def activity_started(handle: WorkflowHandle[Any, Any]) -> None:
+    for _ in range(200):
+        pending = (await handle.describe()).raw_description.pending_activities
+        if pending and pending[0].state == 2:  # PENDING_ACTIVITY_STATE_STARTED
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the activity did not start")
+
+
+async def replay_error(client: Client, handle: WorkflowHandle[Any, Any], runner: WorkflowRunner) -> str | None:
+    """Why the workflow's history does not replay under `runner`, or None when it does."""
+    history: WorkflowHistory = await handle.fetch_history()
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=client.data_converter, workflow_runner=runner)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    return None if result.replay_failure is None else str(result.replay_failure)

@@ -78,8 +78,9 @@ def serve_in_thread(app: FastAPI, port: int) -> uvicorn.Server:
 INTAKE_WARM_UP = 50  # complaints filed before the intake row's clock starts
 
 
-async def bench_intake(stack: Stack, token: str, total: int, concurrency: int) -> list[Figure]:
-    base = stack.processes["intake-api"].url
+async def bench_intake(stack: Stack, token: str, total: int, concurrency: int, apis: list[str]) -> list[Figure]:
+    """The intake row: `POST /v1/complaints` spread in turn over the intake API processes `apis`."""
+    bases = [stack.processes[name].url for name in apis]
     bare_port = PORTS.service_base + 90
     server = serve_in_thread(bare_insert_app(stack.postgres.database_url("anxin")), bare_port)
     seed = uuid.uuid4().int % 10**6
@@ -89,7 +90,7 @@ async def bench_intake(stack: Stack, token: str, total: int, concurrency: int) -
         async def file(i: int) -> None:
             # Distinct phones: the per-phone abuse limit must not shape the measurement.
             body = complaint(seed * 10 + i, phone=f"137{(seed * 10000 + i) % 10**8:08d}")
-            response = await http.post(f"{base}/v1/complaints", json=body, headers=headers)
+            response = await http.post(f"{bases[i % len(bases)]}/v1/complaints", json=body, headers=headers)
             assert response.status_code == 201, response.text
 
         async def bare(i: int) -> None:

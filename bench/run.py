@@ -44,8 +44,10 @@ from bench.monitoring_feeds import bench_feed_import
 from bench.monitoring_projects import MonitoredProjects, register_projects
 from bench.open_workflows import first_steps_done, wait_for_first_steps
 from bench.path_measures import INTAKE_WARM_UP, bench_end_to_end, bench_events, bench_intake, bench_token_flood
+from deploy.cluster import REPLICA_PORT_STEP
 from deploy.launcher import PROFILES
 from deploy.stack import Stack
+from deploy.stack_processes import ProcessSpec
 
 
 def print_table(figures: list[Figure]) -> None:
@@ -82,18 +84,47 @@ async def settle(stack: Stack, since: int, filed: int) -> None:
     print(f"  the {filed} complaints filed ran their first steps {time.monotonic() - began:.0f} s later", flush=True)
 
 
+def api_processes(name: str, count: int) -> list[str]:
+    """The names of `count` processes of the API `name`: it, then its replicas as the cluster profile names them."""
+    return [name, *(f"{name}-{n}" for n in range(2, count + 1))]
+
+
+def start_api_replicas(stack: Stack, name: str, count: int) -> list[str]:
+    """Start the replicas of the API process `name` up to `count` processes that the stack does not run yet (the
+    cluster profile already runs a second of each API), as deploy/cluster.py runs them: the same command and
+    environment, each replica's port a step above the one before. Returns the names of those started."""
+    first = stack.spec(name)
+    replicas = [
+        ProcessSpec(
+            replica, first.argv, first.port + REPLICA_PORT_STEP * n, dict(first.env), ready_path=first.ready_path
+        )
+        for n, replica in enumerate(api_processes(name, count))
+        if n > 0 and not stack.is_running(replica)
+    ]
+    for spec in replicas:
+        stack.start_process(spec)
+    for spec in replicas:
+        stack.wait_process_ready(spec, timeout=120)
+    return [spec.name for spec in replicas]
+
+
 async def intake_row(bench: BenchStack, args: argparse.Namespace) -> list[Figure]:
     """The intake row measures intake's own path: the API, its transaction and the relay publishing the event,
     against a bare insert. The consumer that starts the complaints' workflows is stopped meanwhile: on one
     machine the workflows' first steps (Temporal, the lifecycle worker, the ledger) would take the same two
     cores while the clock runs — that path is the end-to-end row's. It is started again afterwards and the
-    complaints, all relayed, are run to their first steps before the next measure."""
+    complaints, all relayed, are run to their first steps before the next measure. The complaints are filed over
+    `--intake-apis` API processes, in turn, as a load balancer spreads them over production's replicas."""
     stack = bench.stack
     since = await asyncio.to_thread(first_steps_done, stack)
+    started = await asyncio.to_thread(start_api_replicas, stack, "intake-api", args.intake_apis)
     await asyncio.to_thread(stack.stop_process, "intake-worker")
     try:
-        figures = await bench_intake(stack, bench.token, args.requests, args.concurrency)
+        apis = api_processes("intake-api", args.intake_apis)
+        figures = await bench_intake(stack, bench.token, args.requests, args.concurrency, apis)
     finally:
+        for name in started:
+            await asyncio.to_thread(stack.stop_process, name)
         await asyncio.to_thread(stack.start_processes, ["intake-worker"], timeout=120)
     await settle(stack, since, args.requests + INTAKE_WARM_UP)
     return figures
@@ -149,6 +180,16 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument(
         "--event-consumers", type=int, default=2, help="consumer processes of the events row's group (6 partitions)"
+    )
+    # Two by default: production runs two replicas of every API (the cluster profile, the Kubernetes base), and one
+    # API process's event loop was what kept the row's requests waiting (docs/performance.md, "Intake").
+    parser.add_argument(
+        "--intake-apis",
+        type=int,
+        choices=range(1, 10),
+        default=2,
+        metavar="N",
+        help="intake API processes the intake row's requests are spread over, in turn (1-9, default 2)",
     )
     parser.add_argument("--e2e", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=16)

@@ -44,10 +44,9 @@ from bench.monitoring_feeds import bench_feed_import
 from bench.monitoring_projects import MonitoredProjects, register_projects
 from bench.open_workflows import first_steps_done, wait_for_first_steps
 from bench.path_measures import INTAKE_WARM_UP, bench_end_to_end, bench_events, bench_intake, bench_token_flood
-from deploy.cluster import REPLICA_PORT_STEP
+from deploy.cluster import replica_spec
 from deploy.launcher import PROFILES
 from deploy.stack import Stack
-from deploy.stack_processes import ProcessSpec
 
 
 def print_table(figures: list[Figure]) -> None:
@@ -84,28 +83,17 @@ async def settle(stack: Stack, since: int, filed: int) -> None:
     print(f"  the {filed} complaints filed ran their first steps {time.monotonic() - began:.0f} s later", flush=True)
 
 
-def api_processes(name: str, count: int) -> list[str]:
-    """The names of `count` processes of the API `name`: it, then its replicas as the cluster profile names them."""
-    return [name, *(f"{name}-{n}" for n in range(2, count + 1))]
-
-
-def start_api_replicas(stack: Stack, name: str, count: int) -> list[str]:
-    """Start the replicas of the API process `name` up to `count` processes that the stack does not run yet (the
-    cluster profile already runs a second of each API), as deploy/cluster.py runs them: the same command and
-    environment, each replica's port a step above the one before. Returns the names of those started."""
-    first = stack.spec(name)
-    replicas = [
-        ProcessSpec(
-            replica, first.argv, first.port + REPLICA_PORT_STEP * n, dict(first.env), ready_path=first.ready_path
-        )
-        for n, replica in enumerate(api_processes(name, count))
-        if n > 0 and not stack.is_running(replica)
-    ]
-    for spec in replicas:
+def start_api_replicas(stack: Stack, name: str, count: int) -> tuple[list[str], list[str]]:
+    """Run `count` processes of the API `name`, starting the replicas the stack does not run yet as the cluster
+    profile runs them (the cluster profile already runs a second of each API). Returns the names of all `count`
+    and of those started."""
+    replicas = [replica_spec(stack.spec(name), replica) for replica in range(2, count + 1)]
+    started = [spec for spec in replicas if not stack.is_running(spec.name)]
+    for spec in started:
         stack.start_process(spec)
-    for spec in replicas:
+    for spec in started:
         stack.wait_process_ready(spec, timeout=120)
-    return [spec.name for spec in replicas]
+    return [name, *(spec.name for spec in replicas)], [spec.name for spec in started]
 
 
 async def intake_row(bench: BenchStack, args: argparse.Namespace) -> list[Figure]:
@@ -117,10 +105,9 @@ async def intake_row(bench: BenchStack, args: argparse.Namespace) -> list[Figure
     `--intake-apis` API processes, in turn, as a load balancer spreads them over production's replicas."""
     stack = bench.stack
     since = await asyncio.to_thread(first_steps_done, stack)
-    started = await asyncio.to_thread(start_api_replicas, stack, "intake-api", args.intake_apis)
+    apis, started = await asyncio.to_thread(start_api_replicas, stack, "intake-api", args.intake_apis)
     await asyncio.to_thread(stack.stop_process, "intake-worker")
     try:
-        apis = api_processes("intake-api", args.intake_apis)
         figures = await bench_intake(stack, bench.token, args.requests, args.concurrency, apis)
     finally:
         for name in started:

@@ -45,6 +45,16 @@ REPLICAS = 2
 SINGLE_INSTANCE = frozenset({"codec-server"})
 
 
+def replica_spec(spec: ProcessSpec, replica: int) -> ProcessSpec:
+    """Replica `replica` (2, 3…) of the process `spec`: the same command and environment, its ports (its own and
+    its SDK metrics') a step above the replica before it."""
+    step = REPLICA_PORT_STEP * (replica - 1)
+    env = dict(spec.env)
+    if "ANXIN_TEMPORAL_SDK_METRICS_PORT" in env:
+        env["ANXIN_TEMPORAL_SDK_METRICS_PORT"] = str(int(env["ANXIN_TEMPORAL_SDK_METRICS_PORT"]) + step)
+    return ProcessSpec(f"{spec.name}-{replica}", spec.argv, spec.port + step, env, ready_path=spec.ready_path)
+
+
 class ClusterStack(Stack):
     profile = "cluster"
 
@@ -121,14 +131,7 @@ class ClusterStack(Stack):
                 # Its commands go to any replica of each service (the next when one is down), as a Service
                 # in front of the pods would spread them on a cluster.
                 spec.env.update(self.replica_urls(spec.env))
-            for replica in range(2, REPLICAS + 1):
-                step = REPLICA_PORT_STEP * (replica - 1)
-                env = dict(spec.env)
-                if "ANXIN_TEMPORAL_SDK_METRICS_PORT" in env:
-                    env["ANXIN_TEMPORAL_SDK_METRICS_PORT"] = str(int(env["ANXIN_TEMPORAL_SDK_METRICS_PORT"]) + step)
-                specs.append(
-                    ProcessSpec(f"{spec.name}-{replica}", spec.argv, spec.port + step, env, ready_path=spec.ready_path)
-                )
+            specs += [replica_spec(spec, replica) for replica in range(2, REPLICAS + 1)]
         return specs
 
     @staticmethod

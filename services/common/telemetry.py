@@ -78,7 +78,7 @@ class JsonLinesSpanExporter(SpanExporter):
             "name": span.name,
             "context": _span_context(span.context) if span.context else None,
             "kind": str(span.kind),
-            "parent_id": f"0x{span.parent.span_id:016x}" if span.parent is not None else None,
+            "parent_id": f"0x{trace.format_span_id(span.parent.span_id)}" if span.parent is not None else None,
             "start_time": self._iso_time(span.start_time) if span.start_time else None,
             "end_time": self._iso_time(span.end_time) if span.end_time else None,
             "status": status,
@@ -117,8 +117,8 @@ class JsonLinesSpanExporter(SpanExporter):
 
 def _span_context(context: trace.SpanContext) -> dict[str, str]:
     return {
-        "trace_id": f"0x{context.trace_id:032x}",
-        "span_id": f"0x{context.span_id:016x}",
+        "trace_id": f"0x{trace.format_trace_id(context.trace_id)}",
+        "span_id": f"0x{trace.format_span_id(context.span_id)}",
         "trace_state": repr(context.trace_state),
     }
 

@@ -205,7 +205,7 @@ async def end_to_end(bench: BenchStack, e2e: int) -> list[Figure]:
     """`make bench`'s POST-to-running row, `e2e` complaints (0: not measured)."""
     if not e2e:
         return []
-    return await bench_end_to_end(bench.stack, bench.client, await bench.fresh_token(), e2e, 16)
+    return await bench_end_to_end(bench.stack, bench.settings, bench.client, await bench.fresh_token(), e2e, 16)
 
 
 async def measure(bench: BenchStack, total: int, concurrency: int, e2e: int, console: Console) -> dict[str, Any]:

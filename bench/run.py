@@ -7,7 +7,9 @@ project's own code is what is measured, not the machine:
   bare FastAPI + psycopg endpoint that inserts one row into the same PostgreSQL;
 - events: outbox → relay → Kafka → inbox consumers (two processes of one group by default) throughput, and the CPU
   every process spends an event, against raw kafka-python produce + consume;
-- end to end: complaints/s from POST to "workflow running", against raw `start_workflow` on the same server;
+- end to end: complaints/s from POST to "workflow running", against raw `start_workflow` on the same server, and
+  against a bare FastAPI + psycopg endpoint that inserts one row and starts the same raw workflow (the least
+  any path from a POST to a running workflow does);
 - token flood: the workers' form page's p95 (the intake API's `GET /`) while 50 bad token requests a second hit
   the token issuer's `/oauth/token`, against its p95 idle (the ratio should stay under 2: docs/security.md);
 - monitoring feeds: a month of payroll and attendance files for many projects imported through the monitoring
@@ -137,7 +139,9 @@ async def main_async(args: argparse.Namespace) -> list[Figure]:
         if args.e2e:
             print("end to end…", flush=True)
             since = await asyncio.to_thread(first_steps_done, bench.stack)
-            figures += await bench_end_to_end(bench.stack, bench.client, bench.token, args.e2e, args.concurrency)
+            figures += await bench_end_to_end(
+                bench.stack, bench.settings, bench.client, bench.token, args.e2e, args.concurrency
+            )
             await settle(bench.stack, since, args.e2e)
         if args.queue_cases:
             print("the console's queue page…", flush=True)

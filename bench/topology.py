@@ -112,7 +112,7 @@ async def measure_profile(profile: str, args: argparse.Namespace) -> dict[str, A
         stack = bench.stack
         result: dict[str, Any] = {"profile": profile}
         print(f"{profile}: end to end against raw start_workflow…", flush=True)
-        figures = await bench_end_to_end(stack, bench.client, bench.token, args.e2e, args.concurrency)
+        figures = await bench_end_to_end(stack, bench.settings, bench.client, bench.token, args.e2e, args.concurrency)
         result["end_to_end"] = [
             {"name": f.name, "anxin": round(f.anxin, 1), "raw": round(f.raw, 1), "ratio": round(f.ratio, 2)}
             for f in figures

@@ -42,6 +42,22 @@ from tests.support.token_flood import measure
 # -- the raw baselines ---------------------------------------------------------------------------------
 
 
+async def _open_bare_table(database_url: str) -> AsyncConnectionPool:
+    """The bare baselines' connection pool, their table created."""
+    pool = AsyncConnectionPool(database_url, min_size=4, max_size=10, open=False)
+    await pool.open()
+    async with pool.connection() as conn:
+        await conn.execute("CREATE TABLE IF NOT EXISTS bench_bare (id uuid PRIMARY KEY, body jsonb)")
+    return pool
+
+
+async def _insert_bare_row(pool: AsyncConnectionPool, body: dict[str, Any]) -> str:
+    row_id = str(uuid.uuid4())
+    async with pool.connection() as conn:
+        await conn.execute("INSERT INTO bench_bare VALUES (%s, %s)", (row_id, json.dumps(body)))
+    return row_id
+
+
 def bare_insert_app(database_url: str) -> FastAPI:
     """The baseline: FastAPI + psycopg inserting one row per request, nothing else."""
     app = FastAPI()
@@ -49,18 +65,11 @@ def bare_insert_app(database_url: str) -> FastAPI:
 
     @app.on_event("startup")
     async def start() -> None:
-        pool = AsyncConnectionPool(database_url, min_size=4, max_size=10, open=False)
-        await pool.open()
-        async with pool.connection() as conn:
-            await conn.execute("CREATE TABLE IF NOT EXISTS bench_bare (id uuid PRIMARY KEY, body jsonb)")
-        state["pool"] = pool
+        state["pool"] = await _open_bare_table(database_url)
 
     @app.post("/rows", status_code=201)
     async def insert(body: dict[str, Any]) -> dict[str, str]:
-        row_id = str(uuid.uuid4())
-        async with state["pool"].connection() as conn:
-            await conn.execute("INSERT INTO bench_bare VALUES (%s, %s)", (row_id, json.dumps(body)))
-        return {"id": row_id}
+        return {"id": await _insert_bare_row(state["pool"], body)}
 
     return app
 
@@ -74,18 +83,11 @@ def bare_start_app(database_url: str, settings: CommonSettings, task_queue: str)
 
     @app.on_event("startup")
     async def start() -> None:
-        pool = AsyncConnectionPool(database_url, min_size=4, max_size=10, open=False)
-        await pool.open()
-        async with pool.connection() as conn:
-            await conn.execute("CREATE TABLE IF NOT EXISTS bench_bare (id uuid PRIMARY KEY, body jsonb)")
-        state["pool"], state["client"] = pool, await connect(settings)
+        state["pool"], state["client"] = await _open_bare_table(database_url), await connect(settings)
 
     @app.post("/started", status_code=201)
     async def insert_and_start(body: dict[str, Any]) -> dict[str, str]:
-        row_id = str(uuid.uuid4())
-        async with state["pool"].connection() as conn:
-            await conn.execute("INSERT INTO bench_bare VALUES (%s, %s)", (row_id, json.dumps(body)))
-        workflow_id = f"bench:{task_queue}:bare:{row_id}"
+        workflow_id = f"bench:{task_queue}:bare:{await _insert_bare_row(state['pool'], body)}"
         await state["client"].start_workflow(
             RoundTripWorkflow.run, args=["w", 30], id=workflow_id, task_queue=task_queue
         )

@@ -10,10 +10,14 @@ from typing import Any
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import TopicAlreadyExistsError
 
+from services.common.kafka_metadata import keep_metadata_refreshing
 from services.common.settings import CommonSettings
 from services.contracts.events import Topics
 
 log = logging.getLogger(__name__)
+
+# Every client of the project is made here: repair kafka-python's metadata refresh first (kafka_metadata.py).
+keep_metadata_refreshing()
 
 
 def client_options(settings: CommonSettings) -> dict[str, Any]:

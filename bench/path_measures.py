@@ -74,6 +74,11 @@ def bare_insert_app(database_url: str) -> FastAPI:
     return app
 
 
+async def start_raw_workflow(client: Client, workflow_id: str, task_queue: str) -> None:
+    """The raw workflow of the end-to-end baselines: one activity, then a 30-day wait."""
+    await client.start_workflow(RoundTripWorkflow.run, args=["w", 30], id=workflow_id, task_queue=task_queue)
+
+
 def bare_start_app(database_url: str, settings: CommonSettings, task_queue: str) -> FastAPI:
     """The fuller baseline of POST to workflow running: FastAPI + psycopg inserting one row per request and
     starting the raw workflow from the handler, nothing else — the least any path from a POST to a running
@@ -88,9 +93,7 @@ def bare_start_app(database_url: str, settings: CommonSettings, task_queue: str)
     @app.post("/started", status_code=201)
     async def insert_and_start(body: dict[str, Any]) -> dict[str, str]:
         workflow_id = f"bench:{task_queue}:bare:{await _insert_bare_row(state['pool'], body)}"
-        await state["client"].start_workflow(
-            RoundTripWorkflow.run, args=["w", 30], id=workflow_id, task_queue=task_queue
-        )
+        await start_raw_workflow(state["client"], workflow_id, task_queue)
         return {"workflow_id": workflow_id}
 
     return app
@@ -227,7 +230,7 @@ async def bench_end_to_end(
 ) -> list[Figure]:
     base = stack.processes["intake-api"].url
     queue = f"bench-{uuid.uuid4().hex[:6]}"
-    raw_ids: list[str] = []
+    baseline_ids: list[str] = []  # the raw and bare baselines' workflows, terminated after them
     bare_port = PORTS.service_base + 91
     server = serve_in_thread(bare_start_app(stack.postgres.database_url("anxin"), settings, queue), bare_port)
     before = await asyncio.to_thread(cpu_by_process, stack)
@@ -238,13 +241,13 @@ async def bench_end_to_end(
 
         async def raw_start(i: int) -> None:
             workflow_id = f"bench:{queue}:{i}"
-            await client.start_workflow(RoundTripWorkflow.run, args=["w", 30], id=workflow_id, task_queue=queue)
-            raw_ids.append(workflow_id)
+            await start_raw_workflow(client, workflow_id, queue)
+            baseline_ids.append(workflow_id)
 
         async def bare_post(i: int) -> None:
             response = await http.post(f"http://127.0.0.1:{bare_port}/started", json=complaint(i))
             assert response.status_code == 201, response.text
-            raw_ids.append(response.json()["workflow_id"])
+            baseline_ids.append(response.json()["workflow_id"])
 
         raw_rate, raw_lat = await load(raw_start, total, concurrency)
         between = await asyncio.to_thread(cpu_by_process, stack)
@@ -253,7 +256,7 @@ async def bench_end_to_end(
     server.should_exit = True
     # Terminated once the worker has stopped: terminating under a running worker races its task completions
     # (harmless, but the SDK logs each as "Workflow task not found").
-    for workflow_id in raw_ids:
+    for workflow_id in baseline_ids:
         await client.get_workflow_handle(workflow_id).terminate("benchmark done")
     ours_from = await asyncio.to_thread(cpu_by_process, stack)
 

@@ -16,7 +16,8 @@ from services.contracts.events import Topics
 
 log = logging.getLogger(__name__)
 
-# Every client of the project is made here: repair kafka-python's metadata refresh first (kafka_metadata.py).
+# Every Kafka client of the project takes its options from this module, so importing it repairs kafka-python's
+# metadata refresh for all of them (kafka_metadata.py).
 keep_metadata_refreshing()
 
 

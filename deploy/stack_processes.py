@@ -162,7 +162,13 @@ class StackProcesses(ProcessEnvironment):
                 )
             if spec.ready_path is None:
                 return time.monotonic() - spec.started_at > 3.0
-            return http_status(f"{spec.url}{spec.ready_path}") == 200
+            status, body = http_answer(f"{spec.url}{spec.ready_path}")
+            if status == 200:
+                return True
+            # Raised, not returned, so that a timeout says what the process last answered (which engine it
+            # still waits for) and where its log is, not only that it was not ready.
+            answer = f"{spec.ready_path} answered {status}: {body}" if status else "no answer"
+            raise ProcessNotReady(f"{answer}; see {self.log_dir}/{spec.name}.log")
 
         wait_until(ready, timeout, spec.name, interval=0.3)
 
@@ -197,11 +203,20 @@ class StackProcesses(ProcessEnvironment):
         return rows
 
 
+class ProcessNotReady(Exception):
+    """A process answered its readiness probe with something other than 200, or not at all."""
+
+
 def http_status(url: str, timeout: float = 5.0) -> int | None:
+    return http_answer(url, timeout)[0]
+
+
+def http_answer(url: str, timeout: float = 5.0) -> tuple[int | None, str]:
+    """The status of a GET (None: no answer) and the start of its body."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
-            return int(response.status)
+            return int(response.status), response.read(500).decode(errors="replace")
     except urllib.error.HTTPError as exc:
-        return int(exc.code)
+        return int(exc.code), exc.read(500).decode(errors="replace")
     except OSError:
-        return None
+        return None, ""

@@ -2,8 +2,8 @@
 cases API's own `GET /v1/cases` that the page calls — what the console adds over the API call (a session
 looked up, the page rendered with each row's working-day countdown).
 
-The cases are written straight into the ledger of the benchmark stack's cases schema (as bench/scale.py does
-for the report), each open with a deadline spread over the next weeks; an inspector of that county is made at
+The cases are written straight into the ledger of the benchmark stack's cases schema (as bench/scale_complaints.py
+does for the report), each open with a deadline spread over the next weeks; an inspector of that county is made at
 the token issuer and signs in through the console's form. Both sides are asked the same page one request at a
 time, as a person asks it (first page, 50 rows, sorted by next deadline), p50 and p95 over `repeat` requests.
 """

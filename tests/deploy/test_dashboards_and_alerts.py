@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.deploy.test_kubernetes_manifests import run_validator
+from tests.deploy.kubernetes_manifests import run_validator
 from tests.support.promql_names import DASHBOARDS, PROMETHEUS, ROOT, dashboard_expressions, rule_files
 
 RULES = PROMETHEUS / "anxin-alerts.yml"

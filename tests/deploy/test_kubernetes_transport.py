@@ -1,6 +1,6 @@
 """The Kubernetes manifests reach every engine over TLS (docs/security.md, "In transit"; docs/deployment.md),
 and the console is deployed as the other APIs are, without keys: checked on the rendered overlays, with the
-validator and helpers of test_kubernetes_manifests.
+validator and helpers of kubernetes_manifests.
 
 - every Deployment reaches Kafka on Strimzi's TLS listener (9093) with SASL_SSL and SCRAM-SHA-512, its
   password from a Secret and the brokers' CA from a mounted file; Temporal with mutual TLS (its CA, the
@@ -29,7 +29,7 @@ from services.common.data_keys import KeyPurpose, key_env_names
 from services.common.kafka import client_options
 from services.common.settings import CommonSettings
 from services.common.temporal import tls_config
-from tests.deploy.test_kubernetes_manifests import (
+from tests.deploy.kubernetes_manifests import (
     BASE,
     OVERLAYS,
     container_env,

@@ -25,9 +25,9 @@ from services.contracts.lifecycle import (
     TaskQueues,
     Updates,
 )
+from tests.unit.workflows.case_steps import pass_payment_deadline, served_case
 from tests.unit.workflows.fake_monitoring import FakeMonitoring
 from tests.unit.workflows.harness import Harness
-from tests.unit.workflows.test_case import pass_payment_deadline, served_case
 
 
 async def paid_from_the_deposit(h: Harness) -> dict[str, Any]:

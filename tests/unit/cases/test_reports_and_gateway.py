@@ -1,5 +1,5 @@
-"""The chart, the events' payload contract, the report workflow under time skipping, and an inspector's
-action refused by its contract's own rules (Temporal's answers: `tests/unit/test_command_kernel.py`)."""
+"""The chart, the events' payload contract, the report workflow under time skipping, and an inspector's action
+refused by its contract's own rules (Temporal's answers: `tests/unit/test_command_kernel_process_gateway.py`)."""
 
 from __future__ import annotations
 

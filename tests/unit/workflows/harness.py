@@ -92,7 +92,7 @@ class Harness:
 
     def config(self, **overrides: Any) -> LifecycleConfig:
         # The shared test server's clock runs years ahead, where every deadline is provisional: holding their
-        # expiry is tested on its own (test_case.py), not in every test.
+        # expiry is tested on its own (test_case_provisional_deadline.py), not in every test.
         return LifecycleConfig.model_validate({"province": "henan", "hold_provisional_expiry": False, **overrides})
 
     def new_id(self, prefix: str) -> str:

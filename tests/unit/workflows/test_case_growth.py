@@ -27,8 +27,8 @@ from services.contracts.lifecycle import (
 )
 from services.contracts.process_reports import ProcessSnapshot
 
+from .case_steps import _escalated, _with_deadline, pass_payment_deadline, payment
 from .harness import Harness, refused
-from .test_case import _escalated, _with_deadline, pass_payment_deadline, payment
 
 SERVICE = ServiceRecord(
     method=ServiceMethod.IN_PERSON,

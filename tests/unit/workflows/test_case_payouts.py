@@ -33,9 +33,9 @@ from services.contracts.lifecycle import (
 )
 from services.contracts.lifecycle.names import ActivityNames
 
+from .case_steps import pass_payment_deadline, payment, served_case
 from .fake_monitoring import FakeMonitoring
 from .harness import Harness, refused
-from .test_case import pass_payment_deadline, payment, served_case
 
 
 @pytest.fixture

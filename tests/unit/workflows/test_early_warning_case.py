@@ -25,8 +25,8 @@ from services.contracts.lifecycle import (
     Withdrawal,
 )
 
+from .case_steps import _order_issued, case_in, payment
 from .harness import EARLY_WARNING_EMPLOYER, Harness, refused
-from .test_case import _order_issued, case_in, payment
 
 
 def verification(outcome: VerificationOutcome, **figures: object) -> VerificationResult:

@@ -17,8 +17,8 @@ from services.contracts.lifecycle import (
     Updates,
 )
 
+from .case_steps import pass_payment_deadline, payment, refer_with_approval, served_case
 from .harness import Harness, refused
-from .test_case import pass_payment_deadline, payment, refer_with_approval, served_case
 
 PROPOSAL = ReferralWithdrawalProposal(proposed_by="inspector-7", reason="工资及加付赔偿金均已付清")
 

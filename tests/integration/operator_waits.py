@@ -13,7 +13,7 @@ from temporalio.service import RPCError
 from services.contracts.lifecycle import Queries, complaint_workflow_id
 
 
-async def _wait_started(client: Client, complaint_id: str) -> None:
+async def wait_started(client: Client, complaint_id: str) -> None:
     handle = client.get_workflow_handle(complaint_workflow_id(complaint_id))
     for _ in range(120):
         try:
@@ -24,7 +24,7 @@ async def _wait_started(client: Client, complaint_id: str) -> None:
     raise AssertionError("workflow not started")
 
 
-async def _wait_for_verification(case: WorkflowHandle[Any, Any]) -> None:
+async def wait_for_verification(case: WorkflowHandle[Any, Any]) -> None:
     """Until the case workflow waits for the inspector's verification. The complaint joins its case through
     an activity, so the case starts a moment after the acceptance."""
     for _ in range(60):

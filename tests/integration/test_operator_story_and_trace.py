@@ -30,7 +30,7 @@ from services.contracts.lifecycle import (
     case_workflow_id,
     complaint_workflow_id,
 )
-from tests.integration.operator_waits import _wait_for_verification, _wait_started
+from tests.integration.operator_waits import wait_for_verification, wait_started
 from tests.integration.test_intake import PROCESSES, complaint
 from tests.support.ledger_audit import keyed_client
 from tests.support.operator_cli import anxin
@@ -56,7 +56,7 @@ async def test_case_show_tells_the_story_and_what_it_waits_for(
 ) -> None:
     answer, _ = filed
     client = await keyed_client(stack)
-    await _wait_started(client, answer["complaint_id"])
+    await wait_started(client, answer["complaint_id"])
     settings = stack.client_settings()
     # Started is not yet settled: until the worker has run the first task there is no deadline, and the
     # story says that it waits for the worker instead.
@@ -98,7 +98,7 @@ async def test_live_histories_replay_against_the_current_code(
     stack: Stack, filed: tuple[dict[str, str], dict[str, str]]
 ) -> None:
     client = await keyed_client(stack)
-    await _wait_started(client, filed[0]["complaint_id"])
+    await wait_started(client, filed[0]["complaint_id"])
     results = await replay(client, list(WORKFLOWS), query="WorkflowType = 'ComplaintLifecycle'", limit=20)
     assert results and all(r["result"] == "ok" for r in results), results
 
@@ -108,7 +108,7 @@ async def test_raw_history_and_search_attributes_hold_no_personal_data(
 ) -> None:
     answer, body = filed
     keyed = await keyed_client(stack)
-    await _wait_started(keyed, answer["complaint_id"])
+    await wait_started(keyed, answer["complaint_id"])
     raw = await Client.connect(stack.temporal.address)  # no codec: the history as stored
     handle = raw.get_workflow_handle(complaint_workflow_id(answer["complaint_id"]))
     history = await handle.fetch_history()
@@ -126,7 +126,7 @@ async def test_one_trace_runs_from_the_request_through_relay_consumer_workflow_a
     answer, _ = filed
     stack.start_processes(["cases-api"], timeout=120)
     client = await keyed_client(stack)
-    await _wait_started(client, answer["complaint_id"])
+    await wait_started(client, answer["complaint_id"])
     # The inspector accepts and confirms the arrears: the case workflow (started from the complaint's
     # workflow, in its trace) orders payment through the cases service.
     complaint = client.get_workflow_handle(complaint_workflow_id(answer["complaint_id"]))
@@ -136,7 +136,7 @@ async def test_one_trace_runs_from_the_request_through_relay_consumer_workflow_a
     )
     case_id = (await complaint.query(Queries.STATUS))["case_id"]
     case = client.get_workflow_handle(case_workflow_id(case_id))
-    await _wait_for_verification(case)
+    await wait_for_verification(case)
     await case.execute_update(
         Updates.RECORD_VERIFICATION,
         VerificationResult(outcome=VerificationOutcome.WAGE_ARREARS, verified_by="inspector-130402"),
@@ -168,7 +168,7 @@ async def test_metrics_of_the_api_relay_and_temporal_sdk(
     stack: Stack, filed: tuple[dict[str, str], dict[str, str]]
 ) -> None:
     client = await keyed_client(stack)
-    await _wait_started(client, filed[0]["complaint_id"])
+    await wait_started(client, filed[0]["complaint_id"])
     api = httpx.get(f"{stack.processes['intake-api'].url}/metrics").text
     assert 'anxin_http_requests_total{method="POST",process="intake-api",route="/v1/complaints",status="201"}' in api
     relay = httpx.get(f"{stack.processes['intake-relay'].url}/metrics").text

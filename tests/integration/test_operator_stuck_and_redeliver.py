@@ -28,7 +28,7 @@ from services.contracts.lifecycle import (
     case_workflow_id,
     complaint_workflow_id,
 )
-from tests.integration.operator_waits import _wait_for_verification, _wait_started
+from tests.integration.operator_waits import wait_for_verification, wait_started
 from tests.integration.test_intake import PROCESSES, complaint
 from tests.support.ledger_audit import keyed_client
 from tests.support.operator_cli import anxin
@@ -64,7 +64,7 @@ async def test_stuck_lists_a_deliberately_overdue_handoff(stack: Stack, agency_t
         timeout=30,
     ).json()
     client = await keyed_client(stack)
-    await _wait_started(client, filed["complaint_id"])
+    await wait_started(client, filed["complaint_id"])
     first = await client.get_workflow_handle(complaint_workflow_id(filed["complaint_id"])).query(Queries.STATUS)
 
     # A second complaint in the same case, on a compressed clock (one working day = half a second), whose
@@ -95,7 +95,7 @@ async def test_stuck_lists_a_deliberately_overdue_handoff(stack: Stack, agency_t
         AcceptanceDecision(decision=AcceptanceDecisionKind.ACCEPT, decided_by="inspector-130402"),
     )
     case = client.get_workflow_handle(case_workflow_id(first["case_id"]))
-    await _wait_for_verification(case)
+    await wait_for_verification(case)
     await case.execute_update(
         Updates.RECORD_VERIFICATION,
         VerificationResult(
@@ -246,7 +246,7 @@ async def test_redeliver_hands_an_event_set_aside_back_to_its_consumer_once(
     result = anxin(stack, "redeliver", str(event_id))
     assert result.returncode == 0, result.stderr
     assert f"complaint.submitted for {complaint_id} queued again" in result.stdout, result.stdout
-    await _wait_started(client, complaint_id)
+    await wait_started(client, complaint_id)
 
     with psycopg.connect(intake_db, options="-c search_path=intake", autocommit=True) as conn:
         # The starter records the event in its inbox just after the start it made.

@@ -202,7 +202,7 @@ def _services(asked: list[httpx.Request], role: str) -> httpx.MockTransport:
     return httpx.MockTransport(answer)
 
 
-def _console(asked: list[httpx.Request], role: str) -> TestClient:
+def payouts_console(asked: list[httpx.Request], role: str) -> TestClient:
     values: dict[str, Any] = {
         "ANXIN_TOKEN_ISSUER_URL": "http://issuer.test",
         "ANXIN_CASES_URL": "http://cases.test",
@@ -214,7 +214,7 @@ def _console(asked: list[httpx.Request], role: str) -> TestClient:
     return TestClient(create_app(ConsoleSettings(**values), transport=_services(asked, role)), follow_redirects=False)
 
 
-def _sign_in(browser: TestClient) -> None:
+def sign_in(browser: TestClient) -> None:
     form = browser.get("/sign-in")
     csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
     assert csrf
@@ -222,13 +222,13 @@ def _sign_in(browser: TestClient) -> None:
     assert signed.status_code == 303
 
 
-def _form(page: str, action: str) -> dict[str, str]:
+def form_fields(page: str, action: str) -> dict[str, str]:
     found = re.search(r'<form method="post" action="' + re.escape(action) + r'"[^>]*>(.*?)</form>', page, re.S)
     assert found, f"no form for {action}"
     return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', found.group(1)))
 
 
-def _sent(asked: list[httpx.Request], method: str = "POST") -> list[tuple[str, Any, str | None]]:
+def requests_sent(asked: list[httpx.Request], method: str = "POST") -> list[tuple[str, Any, str | None]]:
     return [
         (r.url.path, json.loads(r.content), r.headers.get("idempotency-key"))
         for r in asked

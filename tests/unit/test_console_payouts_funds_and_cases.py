@@ -9,15 +9,23 @@ import re
 
 import httpx
 
-from .console_payout_services import COUNTY, REFUSED_CASE, WARNING_CASE, _console, _form, _sent, _sign_in
+from .console_payout_services import (
+    COUNTY,
+    REFUSED_CASE,
+    WARNING_CASE,
+    form_fields,
+    payouts_console,
+    requests_sent,
+    sign_in,
+)
 
 
 def test_the_funds_page_sets_a_reserve_for_the_city_office_only() -> None:
     asked: list[httpx.Request] = []
-    with _console(asked, "city_office") as browser:
-        _sign_in(browser)
+    with payouts_console(asked, "city_office") as browser:
+        sign_in(browser)
         funds = browser.get("/funds")
-        csrf = _form(funds.text, "/funds/reserve")["csrf"]
+        csrf = form_fields(funds.text, "/funds/reserve")["csrf"]
         set_ = browser.post("/funds/reserve", data={"csrf": csrf, "county": "130402", "reserve": "5000000"})
         too_low = browser.post("/funds/reserve", data={"csrf": csrf, "county": COUNTY, "reserve": "1"})
     assert funds.status_code == 200 and "丛台区（130403）" in funds.text and "994000.00" in funds.text
@@ -25,29 +33,29 @@ def test_the_funds_page_sets_a_reserve_for_the_city_office_only() -> None:
     assert "未设定" in funds.text  # 邯山区 has no reserve
     assert set_.status_code == 303 and set_.headers["location"] == "/funds?reserve_set=130402"
     assert too_low.status_code == 409 and "低于尚未归还的 6000.00 元" in too_low.text
-    assert _sent(asked, "PUT") == [
+    assert requests_sent(asked, "PUT") == [
         ("/v1/funds/130402/reserve", {"reserve": "5000000"}, None),
         (f"/v1/funds/{COUNTY}/reserve", {"reserve": "1"}, None),
     ]
 
     asked.clear()
-    with _console(asked, "bureau_head") as browser:
-        _sign_in(browser)
+    with payouts_console(asked, "bureau_head") as browser:
+        sign_in(browser)
         funds = browser.get("/funds")
         csrf = re.search(r'name="csrf" value="([^"]+)"', funds.text)
         assert csrf
         tried = browser.post("/funds/reserve", data={"csrf": csrf.group(1), "county": COUNTY, "reserve": "9"})
     assert funds.status_code == 200 and "/funds/reserve" not in funds.text
-    assert tried.status_code == 404 and not _sent(asked, "PUT")
+    assert tried.status_code == 404 and not requests_sent(asked, "PUT")
 
 
 def test_a_refused_case_offers_the_inspector_the_payout_request_and_shows_its_payouts() -> None:
     asked: list[httpx.Request] = []
     case_id = REFUSED_CASE["case_id"]
-    with _console(asked, "county_inspector") as browser:
-        _sign_in(browser)
+    with payouts_console(asked, "county_inspector") as browser:
+        sign_in(browser)
         shown = browser.get(f"/cases/{case_id}")
-        fields = _form(shown.text, f"/cases/{case_id}/payouts")
+        fields = form_fields(shown.text, f"/cases/{case_id}/payouts")
         sent = {"source": "deposit", "project_id": "PRJ-1", "amount": "6000.00", "workers_paid": "2"}
         done = browser.post(f"/cases/{case_id}/payouts", data={**fields, **sent})
         advance = {**sent, "source": "emergency_fund", "amount": "9999.00"}
@@ -57,7 +65,7 @@ def test_a_refused_case_offers_the_inspector_the_payout_request_and_shows_its_pa
     assert done.status_code == 303 and done.headers["location"] == f"/cases/{case_id}?done=payout"
     assert refused.status_code == 409 and "exceeds the wages owed" in refused.text
     assert 'value="9999.00"' in refused.text  # what was typed, kept
-    assert _sent(asked) == [
+    assert requests_sent(asked) == [
         (f"/v1/cases/{case_id}/payouts", {**sent, "workers_paid": "2"}, fields["key"]),
         (
             f"/v1/cases/{case_id}/payouts",
@@ -66,16 +74,16 @@ def test_a_refused_case_offers_the_inspector_the_payout_request_and_shows_its_pa
         ),
     ]
 
-    with _console([], "city_office") as browser:
-        _sign_in(browser)
+    with payouts_console([], "city_office") as browser:
+        sign_in(browser)
         city = browser.get(f"/cases/{case_id}")
     assert f"/cases/{case_id}/payouts" not in city.text and "PO-APPROVED" in city.text
 
 
 def test_an_early_warning_case_shows_its_origin_and_may_find_no_arrears_until_a_complaint_joins() -> None:
     asked: list[httpx.Request] = []
-    with _console(asked, "county_inspector") as browser:
-        _sign_in(browser)
+    with payouts_console(asked, "county_inspector") as browser:
+        sign_in(browser)
         warning = browser.get(f"/cases/{WARNING_CASE['case_id']}")
         complaint = browser.get(f"/cases/{REFUSED_CASE['case_id']}")
         queue = browser.get("/queue", params={"kind": "early_warning"})

@@ -13,7 +13,7 @@ from services.console import texts
 from services.contracts.guarantee_funds import PayoutSource, PayoutStage, WriteOffBasis
 from services.contracts.monitoring_events import WarningCheck, WarningLevel, WarningResolution
 
-from .console_payout_services import _console, _form, _sent, _sign_in
+from .console_payout_services import form_fields, payouts_console, requests_sent, sign_in
 
 
 def test_every_payout_stage_source_and_warning_has_its_chinese_name() -> None:
@@ -27,8 +27,8 @@ def test_every_payout_stage_source_and_warning_has_its_chinese_name() -> None:
 
 def test_the_payouts_list_filters_and_pages_as_the_api() -> None:
     asked: list[httpx.Request] = []
-    with _console(asked, "county_inspector") as browser:
-        _sign_in(browser)
+    with payouts_console(asked, "county_inspector") as browser:
+        sign_in(browser)
         listing = browser.get("/payouts", params={"stage": "requested", "source": "deposit", "county": "x"})
     assert listing.status_code == 200
     assert 'href="/payouts"' in listing.text and 'href="/funds"' in listing.text  # in the header
@@ -42,10 +42,10 @@ def test_the_payouts_list_filters_and_pages_as_the_api() -> None:
 
 def test_the_city_office_decides_and_a_payout_not_covered_shows_the_services_message() -> None:
     asked: list[httpx.Request] = []
-    with _console(asked, "city_office") as browser:
-        _sign_in(browser)
+    with payouts_console(asked, "city_office") as browser:
+        sign_in(browser)
         shown = browser.get("/payouts/PO-REQUESTED")
-        approve = _form(shown.text, "/payouts/PO-REQUESTED/decision")
+        approve = form_fields(shown.text, "/payouts/PO-REQUESTED/decision")
         refused = browser.post("/payouts/PO-REQUESTED/decision", data=approve)
         forms = re.findall(r'name="key" value="([0-9a-f]{32})"', shown.text)
         refusal = {**approve, "decision": "refuse", "key": forms[1], "reason": "总包单位承诺三日内自行支付"}
@@ -56,7 +56,7 @@ def test_the_city_office_decides_and_a_payout_not_covered_shows_the_services_mes
     assert refused.status_code == 409 and "项目保证金可动用余额 2000.00 元，少于申请的 6000.00 元" in refused.text
     assert done.status_code == 303 and done.headers["location"] == "/payouts/PO-REQUESTED?done=refused"
     assert forged.status_code == 403
-    assert _sent(asked) == [
+    assert requests_sent(asked) == [
         ("/v1/payouts/PO-REQUESTED/decision", {"decision": "approve", "reason": None}, approve["key"]),
         ("/v1/payouts/PO-REQUESTED/decision", {"decision": "refuse", "reason": "总包单位承诺三日内自行支付"}, forms[1]),
     ]
@@ -64,16 +64,16 @@ def test_the_city_office_decides_and_a_payout_not_covered_shows_the_services_mes
 
 def test_the_county_records_the_banks_payment_and_the_top_up_or_the_recovery() -> None:
     asked: list[httpx.Request] = []
-    with _console(asked, "county_inspector") as browser:
-        _sign_in(browser)
+    with payouts_console(asked, "county_inspector") as browser:
+        sign_in(browser)
         approved = browser.get("/payouts/PO-APPROVED")
-        payment = _form(approved.text, "/payouts/PO-APPROVED/payment")
+        payment = form_fields(approved.text, "/payouts/PO-APPROVED/payment")
         paid = browser.post("/payouts/PO-APPROVED/payment", data={**payment, "paid_on": "2026-12-01"})
         drawn = browser.get("/payouts/PO-DRAWN")
-        top_up = _form(drawn.text, "/payouts/PO-DRAWN/top-ups")
+        top_up = form_fields(drawn.text, "/payouts/PO-DRAWN/top-ups")
         browser.post("/payouts/PO-DRAWN/top-ups", data={**top_up, "topped_up_on": "2026-12-02", "amount": ""})
         advanced = browser.get("/payouts/PO-ADVANCED")
-        recovery = _form(advanced.text, "/payouts/PO-ADVANCED/recoveries")
+        recovery = form_fields(advanced.text, "/payouts/PO-ADVANCED/recoveries")
         browser.post(
             "/payouts/PO-ADVANCED/recoveries", data={**recovery, "recovered_on": "2026-12-03", "amount": "100.00"}
         )
@@ -83,7 +83,7 @@ def test_the_county_records_the_banks_payment_and_the_top_up_or_the_recovery() -
     assert paid.status_code == 303 and paid.headers["location"] == "/payouts/PO-APPROVED?done=paid"
     assert "记录追回垫付款" in advanced.text and "记录银行支付" not in advanced.text
     assert "核销垫付款" not in advanced.text  # the city office's
-    assert _sent(asked) == [
+    assert requests_sent(asked) == [
         ("/v1/payouts/PO-APPROVED/payment", {"paid_on": "2026-12-01"}, payment["key"]),
         ("/v1/payouts/PO-DRAWN/top-ups", {"topped_up_on": "2026-12-02", "amount": None}, top_up["key"]),
         ("/v1/payouts/PO-ADVANCED/recoveries", {"recovered_on": "2026-12-03", "amount": "100.00"}, recovery["key"]),
@@ -92,17 +92,17 @@ def test_the_county_records_the_banks_payment_and_the_top_up_or_the_recovery() -
 
 def test_the_city_office_writes_off_what_is_left_of_an_advance() -> None:
     asked: list[httpx.Request] = []
-    with _console(asked, "city_office") as browser:
-        _sign_in(browser)
+    with payouts_console(asked, "city_office") as browser:
+        sign_in(browser)
         advanced = browser.get("/payouts/PO-ADVANCED")
         drawn = browser.get("/payouts/PO-DRAWN")
-        form = _form(advanced.text, "/payouts/PO-ADVANCED/write-off")
+        form = form_fields(advanced.text, "/payouts/PO-ADVANCED/write-off")
         body = {**form, "basis": "bankruptcy_closed", "reason": "（2026）冀0403破12号 破产程序终结"}
         done = browser.post("/payouts/PO-ADVANCED/write-off", data=body)
     assert "核销垫付款" in advanced.text and "破产程序已终结" in advanced.text
     assert "核销垫付款" not in drawn.text  # a deposit is topped up, never written off
     assert done.status_code == 303 and done.headers["location"] == "/payouts/PO-ADVANCED?done=written_off"
-    assert _sent(asked) == [
+    assert requests_sent(asked) == [
         (
             "/v1/payouts/PO-ADVANCED/write-off",
             {"basis": "bankruptcy_closed", "reason": "（2026）冀0403破12号 破产程序终结"},
@@ -112,8 +112,8 @@ def test_the_city_office_writes_off_what_is_left_of_an_advance() -> None:
 
 
 def test_the_payout_pages_are_not_for_other_roles() -> None:
-    with _console([], "department") as browser:
-        _sign_in(browser)
+    with payouts_console([], "department") as browser:
+        sign_in(browser)
         assert browser.get("/payouts").status_code == 404
         assert browser.get("/payouts/PO-REQUESTED").status_code == 404
         assert browser.get("/funds").status_code == 404

@@ -46,7 +46,7 @@ async def complaint_closed(h: Harness, handle: Any) -> Any:
 async def served_case(h: Harness, **kwargs: Any) -> tuple[Any, str, CaseStatus]:
     """A case verified as wage arrears whose order to pay has been served in person."""
     complaint, case_id = await h.verified_case(**kwargs)
-    await h.eventually(lambda: _order_issued(h, case_id))
+    await h.eventually(lambda: order_is_issued(h, case_id))
     await h.update(
         h.case(case_id),
         Updates.RECORD_SERVICE,
@@ -57,15 +57,15 @@ async def served_case(h: Harness, **kwargs: Any) -> tuple[Any, str, CaseStatus]:
         ),
         CaseStatus,
     )
-    status = await h.eventually(lambda: _with_deadline(h, case_id, "order.payment"))
+    status = await h.eventually(lambda: with_deadline(h, case_id, "order.payment"))
     return complaint, case_id, status
 
 
-async def _order_issued(h: Harness, case_id: str) -> bool:
+async def order_is_issued(h: Harness, case_id: str) -> bool:
     return (await h.case_status(case_id)).order_id is not None
 
 
-async def _with_deadline(h: Harness, case_id: str, name: str) -> CaseStatus | None:
+async def with_deadline(h: Harness, case_id: str, name: str) -> CaseStatus | None:
     status = await h.case_status(case_id)
     return status if name in status.deadlines else None
 
@@ -79,7 +79,7 @@ async def pass_payment_deadline(h: Harness, case_id: str, status: CaseStatus, *,
     if skip_order:
         status = await pass_order_deadline(h, case_id, status)
     await h.skip_to(status.deadlines["order.late_record"].fire_at)
-    return await h.eventually(lambda: _escalated(h, case_id))
+    return await h.eventually(lambda: case_escalated(h, case_id))
 
 
 REPORT = ReferralReport(
@@ -93,7 +93,7 @@ REPORT = ReferralReport(
 
 async def refer_with_approval(h: Harness, case_id: str) -> CaseStatus:
     """The case team's report and the bureau head's approval; the referral then goes to the police."""
-    await h.eventually(lambda: _approval_is(h, case_id, "awaiting_report"))
+    await h.eventually(lambda: approval_is(h, case_id, "awaiting_report"))
     await h.update(h.case(case_id), Updates.SUBMIT_REFERRAL_REPORT, REPORT, CaseStatus)
     await h.update(
         h.case(case_id),
@@ -101,16 +101,16 @@ async def refer_with_approval(h: Harness, case_id: str) -> CaseStatus:
         ReferralDecisionRecord(approved=True, decided_by="bureau-head-1"),
         CaseStatus,
     )
-    return await h.eventually(lambda: _referred(h, case_id))
+    return await h.eventually(lambda: case_referred(h, case_id))
 
 
-async def _approval_is(h: Harness, case_id: str, outcome: str) -> CaseStatus | None:
+async def approval_is(h: Harness, case_id: str, outcome: str) -> CaseStatus | None:
     status = await h.case_status(case_id)
     approval = status.referral_approval
     return status if approval is not None and approval.outcome == outcome else None
 
 
-async def _referred(h: Harness, case_id: str) -> CaseStatus | None:
+async def case_referred(h: Harness, case_id: str) -> CaseStatus | None:
     status = await h.case_status(case_id)
     return status if {"police", "procuratorate"} <= status.referrals.keys() else None
 
@@ -118,18 +118,18 @@ async def _referred(h: Harness, case_id: str) -> CaseStatus | None:
 async def pass_order_deadline(h: Harness, case_id: str, status: CaseStatus) -> CaseStatus:
     """Past the order's deadline, unpaid: the case waits its grace for a late record before refusal."""
     await h.skip_to(status.deadlines["order.payment"].fire_at)
-    return await h.eventually(lambda: _with_deadline(h, case_id, "order.late_record"))
+    return await h.eventually(lambda: with_deadline(h, case_id, "order.late_record"))
 
 
-async def _escalated(h: Harness, case_id: str) -> CaseStatus | None:
+async def case_escalated(h: Harness, case_id: str) -> CaseStatus | None:
     status = await h.case_status(case_id)
     done = status.stage is CaseStage.REFUSAL and any(e.kind == "refusal.escalated" for e in status.timeline)
     return status if done or status.status is not Status.OPEN else None
 
 
-async def _told(h: Harness, complaint_id: str, template: str) -> bool:
+async def complainant_told(h: Harness, complaint_id: str, template: str) -> bool:
     return template in h.sms.templates(complaint_id)
 
 
-async def _letters(h: Harness, expected: list[LetterKind]) -> bool:
+async def letters_issued(h: Harness, expected: list[LetterKind]) -> bool:
     return h.services.letters() == expected

@@ -15,7 +15,7 @@ from services.contracts.lifecycle import (
     Updates,
 )
 
-from .case_steps import REPORT, _approval_is, _referred, _with_deadline, pass_payment_deadline, payment, served_case
+from .case_steps import REPORT, approval_is, case_referred, pass_payment_deadline, payment, served_case, with_deadline
 from .harness import Harness, refused
 
 
@@ -50,7 +50,7 @@ async def test_a_criminal_referral_waits_for_the_case_teams_report_and_the_heads
         ReferralDecisionRecord(approved=True, decided_by="bureau-head-1"),
         CaseStatus,
     )
-    status = await h.eventually(lambda: _referred(h, case_id))
+    status = await h.eventually(lambda: case_referred(h, case_id))
     police = h.services.distinct(ActivityNames.MAKE_REFERRAL)[0]
     assert police.target == "police" and "转移财产" in police.basis and "批准" in police.basis
     kinds = [e.kind for e in status.timeline]
@@ -69,7 +69,7 @@ async def test_a_referral_the_head_refuses_is_recorded_and_not_sent(harness: Har
     h = harness
     _, case_id, status = await served_case(h, amount=48000, workers=12, months=2)
     await pass_payment_deadline(h, case_id, status)
-    await h.eventually(lambda: _approval_is(h, case_id, "awaiting_report"))
+    await h.eventually(lambda: approval_is(h, case_id, "awaiting_report"))
     await h.update(h.case(case_id), Updates.SUBMIT_REFERRAL_REPORT, REPORT, CaseStatus)
     await h.update(
         h.case(case_id),
@@ -77,7 +77,7 @@ async def test_a_referral_the_head_refuses_is_recorded_and_not_sent(harness: Har
         ReferralDecisionRecord(approved=False, decided_by="bureau-head-1", reason="转移财产的证据不足，补充调查"),
         CaseStatus,
     )
-    status = await h.eventually(lambda: _approval_is(h, case_id, "refused"))
+    status = await h.eventually(lambda: approval_is(h, case_id, "refused"))
     assert status.stage is CaseStage.REFUSAL and status.referrals == {}
     assert any(e.kind == "referral.refused" and "证据不足" in e.text for e in status.timeline)
     assert h.services.requests(ActivityNames.MAKE_REFERRAL) == []
@@ -87,14 +87,14 @@ async def test_late_reports_and_decisions_remind_and_escalate(harness: Harness) 
     h = harness
     _, case_id, status = await served_case(h, amount=48000, workers=12, months=2)
     await pass_payment_deadline(h, case_id, status)
-    status = await h.eventually(lambda: _with_deadline(h, case_id, "referral.report"))
+    status = await h.eventually(lambda: with_deadline(h, case_id, "referral.report"))
     await h.skip_to(status.deadlines["referral.report"].fire_at)
     await h.eventually(lambda: _noticed(h, "referral.report"))
     await h.update(h.case(case_id), Updates.SUBMIT_REFERRAL_REPORT, REPORT, CaseStatus)
-    status = await h.eventually(lambda: _with_deadline(h, case_id, "referral.approval_reminder"))
+    status = await h.eventually(lambda: with_deadline(h, case_id, "referral.approval_reminder"))
     assert status.deadlines["referral.approval_reminder"].unit == "calendar"
     await h.skip_to(status.deadlines["referral.approval_reminder"].fire_at)
-    status = await h.eventually(lambda: _with_deadline(h, case_id, "referral.approval"))
+    status = await h.eventually(lambda: with_deadline(h, case_id, "referral.approval"))
     assert "referral.approval_reminder" in h.services.notices()
     await h.skip_to(status.deadlines["referral.approval"].fire_at)
     await h.eventually(lambda: _noticed(h, "referral.approval"))
@@ -105,7 +105,7 @@ async def test_late_reports_and_decisions_remind_and_escalate(harness: Harness) 
         ReferralDecisionRecord(approved=True, decided_by="bureau-head-1"),
         CaseStatus,
     )
-    await h.eventually(lambda: _referred(h, case_id))
+    await h.eventually(lambda: case_referred(h, case_id))
 
 
 async def _noticed(h: Harness, kind: str) -> bool:
@@ -116,7 +116,7 @@ async def test_wages_paid_before_the_decision_make_the_referral_moot(harness: Ha
     h = harness
     _, case_id, status = await served_case(h, amount=48000, workers=12, months=2)
     await pass_payment_deadline(h, case_id, status)
-    await h.eventually(lambda: _approval_is(h, case_id, "awaiting_report"))
+    await h.eventually(lambda: approval_is(h, case_id, "awaiting_report"))
     await h.update(h.case(case_id), Updates.SUBMIT_REFERRAL_REPORT, REPORT, CaseStatus)
     await h.update(h.case(case_id), Updates.RECORD_PAYMENT, payment("late", 48000), CaseStatus)
     result = await h.result(h.case(case_id))

@@ -27,7 +27,7 @@ from services.contracts.lifecycle import (
 )
 from services.contracts.process_reports import ProcessSnapshot
 
-from .case_steps import _escalated, _with_deadline, pass_payment_deadline, payment
+from .case_steps import case_escalated, pass_payment_deadline, payment, with_deadline
 from .harness import Harness, refused
 
 SERVICE = ServiceRecord(
@@ -129,7 +129,7 @@ async def test_new_totals_after_the_refusal_bring_an_amended_order_and_a_new_ass
 
     await h.accepted_complaint(case_id=case_id, amount=4000, workers=1, months=2)
     await h.update(h.case(case_id), Updates.CONFIRM_FIGURES, confirm(40000, 10), CaseStatus)
-    status = await h.eventually(lambda: _with_deadline(h, case_id, "order.amended_payment#1"))
+    status = await h.eventually(lambda: with_deadline(h, case_id, "order.amended_payment#1"))
     assert status.stage is CaseStage.REFUSAL and len(status.amended_orders) == 1
     amended = h.services.distinct(ActivityNames.ISSUE_ORDER_TO_PAY)[1]
     assert amended.added_amount == 4000 and amended.amount_owed == 40000
@@ -144,7 +144,7 @@ async def test_new_totals_after_the_refusal_bring_an_amended_order_and_a_new_ass
     status = await h.eventually(reassessed)
     assert status.deadlines["order.amended_payment#1"].outcome == "expired"
     assert any(e.kind == "order.amended_deadline_passed" for e in status.timeline)
-    assert (await h.eventually(lambda: _escalated(h, case_id))).referral_approval is not None
+    assert (await h.eventually(lambda: case_escalated(h, case_id))).referral_approval is not None
     # One compensation decision: it stands for the refusal of the first order.
     assert len(h.services.distinct(ActivityNames.DECIDE_ADDITIONAL_COMPENSATION)) == 1
 

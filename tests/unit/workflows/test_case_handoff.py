@@ -23,14 +23,14 @@ from services.contracts.lifecycle import (
     VerificationResult,
 )
 
-from .case_steps import DEPARTMENT, _letters, case_in, complaint_closed
+from .case_steps import DEPARTMENT, case_in, complaint_closed, letters_issued
 from .harness import Harness, refused
 
 
 async def test_handoff_answered_in_time_closes_without_escalation(harness: Harness) -> None:
     h = harness
     complaint, case_id = await h.verified_case(VerificationOutcome.PROJECT_PAYMENT_DISPUTE)
-    await h.eventually(lambda: _letters(h, [LetterKind.HANDOFF]))
+    await h.eventually(lambda: letters_issued(h, [LetterKind.HANDOFF]))
     message = await refused(
         h.update(
             h.case(case_id),
@@ -56,7 +56,7 @@ async def test_handoff_answered_in_time_closes_without_escalation(harness: Harne
 async def test_handoff_never_answered_climbs_every_rung_once_in_order(harness: Harness) -> None:
     h = harness
     _, case_id = await h.verified_case(VerificationOutcome.QUANTITY_DISPUTE)
-    await h.eventually(lambda: _letters(h, [LetterKind.HANDOFF]))
+    await h.eventually(lambda: letters_issued(h, [LetterKind.HANDOFF]))
     ladder = [
         LetterKind.HANDOFF,
         LetterKind.REMINDER,
@@ -90,11 +90,11 @@ async def test_handoff_never_answered_climbs_every_rung_once_in_order(harness: H
 async def test_returned_handoff_is_decided_anew_and_handed_to_another_department(harness: Harness) -> None:
     h = harness
     complaint, case_id = await h.verified_case(VerificationOutcome.PROJECT_PAYMENT_DISPUTE)
-    await h.eventually(lambda: _letters(h, [LetterKind.HANDOFF]))
+    await h.eventually(lambda: letters_issued(h, [LetterKind.HANDOFF]))
     status = await h.case_status(case_id)
     # The first department lets its deadline pass (one ladder rung), then sends the case back.
     await h.skip_to(status.deadlines["handoff.response"].fire_at)
-    await h.eventually(lambda: _letters(h, [LetterKind.HANDOFF, LetterKind.REMINDER]))
+    await h.eventually(lambda: letters_issued(h, [LetterKind.HANDOFF, LetterKind.REMINDER]))
     returned = HandoffReturn(department=DEPARTMENT, reason="不属于本部门职责：系交通工程", returned_by="dept-1")
     status = await h.update(h.case(case_id), Updates.RECORD_HANDOFF_RETURN, returned, CaseStatus)
     status = await h.eventually(lambda: case_in(h, case_id, CaseStage.VERIFICATION))
@@ -121,7 +121,7 @@ async def test_returned_handoff_is_decided_anew_and_handed_to_another_department
         ),
         CaseStatus,
     )
-    await h.eventually(lambda: _letters(h, [LetterKind.HANDOFF, LetterKind.REMINDER, LetterKind.HANDOFF]))
+    await h.eventually(lambda: letters_issued(h, [LetterKind.HANDOFF, LetterKind.REMINDER, LetterKind.HANDOFF]))
     second = h.services.distinct(ActivityNames.ISSUE_LETTER)[-1]
     assert second.department == "county-transport-bureau" and second.idempotency_key.endswith("@2")
     await h.update(
@@ -175,7 +175,7 @@ async def test_handoff_takes_the_departments_own_response_days_and_ladder(harnes
         ],
     )
     _, case_id = await h.verified_case(VerificationOutcome.PROJECT_PAYMENT_DISPUTE)
-    await h.eventually(lambda: _letters(h, [LetterKind.HANDOFF]))
+    await h.eventually(lambda: letters_issued(h, [LetterKind.HANDOFF]))
     status = await h.case_status(case_id)
     assert status.deadlines["handoff.response"].amount == 5
     handoff_letter = h.services.requests(ActivityNames.ISSUE_LETTER)[0]
@@ -207,7 +207,7 @@ async def test_handoff_takes_the_departments_own_response_days_and_ladder(harnes
 async def test_a_department_the_directory_does_not_know_gets_the_workflows_own_setting(harness: Harness) -> None:
     h = harness
     _, case_id = await h.verified_case(VerificationOutcome.PROJECT_PAYMENT_DISPUTE)
-    await h.eventually(lambda: _letters(h, [LetterKind.HANDOFF]))
+    await h.eventually(lambda: letters_issued(h, [LetterKind.HANDOFF]))
     status = await h.case_status(case_id)
     assert status.deadlines["handoff.response"].amount == 10
     assert h.services.requests(ActivityNames.DEPARTMENT_TERMS)[0].department == DEPARTMENT

@@ -22,7 +22,7 @@ from services.contracts.lifecycle import (
 )
 
 from .case_steps import (
-    _told,
+    complainant_told,
     complaint_closed,
     pass_order_deadline,
     pass_payment_deadline,
@@ -48,7 +48,7 @@ async def test_order_paid_before_the_deadline_closes_as_resolved(harness: Harnes
     assert h.services.requests(ActivityNames.MAKE_REFERRAL) == []
     closed = await h.eventually(lambda: complaint_closed(h, complaint))
     assert closed.closure_reason is ClosureReason.PAID_IN_FULL
-    await h.eventually(lambda: _told(h, closed.complaint_id, "case.payment_recorded"))
+    await h.eventually(lambda: complainant_told(h, closed.complaint_id, "case.payment_recorded"))
 
 
 async def test_many_workers_above_threshold_unpaid_are_referred_and_blacklisted(harness: Harness) -> None:
@@ -71,7 +71,7 @@ async def test_many_workers_above_threshold_unpaid_are_referred_and_blacklisted(
     assert [r.kind for r in h.services.distinct(ActivityNames.START_BLACKLIST_PROCEDURE)] == ["blacklist_procedure"]
     assert len(h.services.distinct(ActivityNames.MARK_FOR_PUBLICATION)) == 1
     complaint_id = (await h.complaint_status(complaint)).complaint_id
-    await h.eventually(lambda: _told(h, complaint_id, "case.escalated"))
+    await h.eventually(lambda: complainant_told(h, complaint_id, "case.escalated"))
 
     # The police open a criminal case; a later payment is recorded but the referral stands.
     await h.update(

@@ -16,7 +16,7 @@ from services.contracts.lifecycle import (
     Updates,
 )
 
-from .case_steps import _with_deadline, pass_payment_deadline, served_case
+from .case_steps import pass_payment_deadline, served_case, with_deadline
 from .harness import Harness, refused
 
 # An official 2027 arrangement for the tests: the statutory days and a plausible Spring Festival week.
@@ -75,7 +75,7 @@ async def test_a_provisional_order_deadline_waits_for_the_official_calendar_befo
     assert status.deadlines["order.payment"].due_date == date(2027, 2, 12)
     assert status.stage is CaseStage.PAYMENT
     await h.skip_to(status.deadlines["order.payment"].fire_at)
-    await h.eventually(lambda: _with_deadline(h, case_id, "order.late_record"))
+    await h.eventually(lambda: with_deadline(h, case_id, "order.late_record"))
 
 
 async def test_an_inspector_confirming_the_date_lets_the_refusal_go_ahead(fresh_harness: Harness) -> None:
@@ -97,7 +97,7 @@ async def test_an_inspector_confirming_the_date_lets_the_refusal_go_ahead(fresh_
         CaseStatus,
     )
     status = await pass_payment_deadline(
-        h, case_id, await h.eventually(lambda: _with_deadline(h, case_id, "order.late_record")), skip_order=False
+        h, case_id, await h.eventually(lambda: with_deadline(h, case_id, "order.late_record")), skip_order=False
     )
     assert status.stage is CaseStage.REFUSAL
     assert any(e.kind == "deadline.confirmed" for e in status.timeline)

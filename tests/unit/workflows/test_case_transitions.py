@@ -27,13 +27,13 @@ from services.contracts.lifecycle import (
 )
 
 from .case_steps import (
-    _order_issued,
-    _with_deadline,
     case_in,
     complaint_closed,
+    order_is_issued,
     pass_payment_deadline,
     payment,
     served_case,
+    with_deadline,
 )
 from .harness import Harness, refused, search_attributes
 
@@ -41,7 +41,7 @@ from .harness import Harness, refused, search_attributes
 async def test_order_not_served_reminds_the_inspector(harness: Harness) -> None:
     h = harness
     _, case_id = await h.verified_case()
-    status = await h.eventually(lambda: _with_deadline(h, case_id, "service.reminder"))
+    status = await h.eventually(lambda: with_deadline(h, case_id, "service.reminder"))
     await h.skip_to(status.deadlines["service.reminder"].fire_at)
     await h.eventually(lambda: _has_notice(h, "order.not_served"))
     # Paying before service closes the case too.
@@ -101,7 +101,7 @@ async def test_impossible_case_transitions_are_refused_with_a_reason(harness: Ha
     await h.update(case, Updates.RECORD_VERIFICATION, verification, CaseStatus)
     message = await refused(h.update(case, Updates.RECORD_VERIFICATION, verification, CaseStatus))
     assert "already recorded" in message or "needs stage verification" in message
-    await h.eventually(lambda: _order_issued(h, case_id))
+    await h.eventually(lambda: order_is_issued(h, case_id))
     assert "exceeds" in await refused(h.update(case, Updates.RECORD_PAYMENT, payment("big", 10**6), CaseStatus))
     await h.update(case, Updates.RECORD_PAYMENT, payment("p1", 100), CaseStatus)
     assert "already recorded" in await refused(h.update(case, Updates.RECORD_PAYMENT, payment("p1", 100), CaseStatus))

@@ -20,7 +20,7 @@ from services.contracts.lifecycle import (
     VerificationResult,
 )
 
-from .case_steps import DEPARTMENT, _letters, _told, case_in, complaint_closed
+from .case_steps import DEPARTMENT, case_in, complainant_told, complaint_closed, letters_issued
 from .harness import Harness, search_attributes
 
 
@@ -65,7 +65,7 @@ async def test_non_wage_disputes_are_handed_off(harness: Harness, outcome: Verif
     _, case_id = await h.verified_case(outcome)
     status = await h.eventually(lambda: case_in(h, case_id, CaseStage.HANDOFF))
     assert status.classification is Classification.NON_WAGE_DISPUTE
-    await h.eventually(lambda: _letters(h, [LetterKind.HANDOFF]))
+    await h.eventually(lambda: letters_issued(h, [LetterKind.HANDOFF]))
     letter = h.services.distinct(ActivityNames.ISSUE_LETTER)[0]
     assert letter.department == DEPARTMENT
     assert letter.idempotency_key == f"case:{case_id}:letter:handoff"
@@ -91,4 +91,4 @@ async def test_wage_arrears_get_an_order_to_pay_on_the_whole_case(harness: Harne
     # Both complainants hear of the order, each through their own complaint.
     for handle in (first, second):
         complaint_id = (await h.complaint_status(handle)).complaint_id
-        await h.eventually(lambda c=complaint_id: _told(h, c, "case.order_issued"))
+        await h.eventually(lambda c=complaint_id: complainant_told(h, c, "case.order_issued"))

@@ -25,7 +25,7 @@ from services.contracts.lifecycle import (
     Withdrawal,
 )
 
-from .case_steps import _order_issued, case_in, payment
+from .case_steps import case_in, order_is_issued, payment
 from .harness import EARLY_WARNING_EMPLOYER, Harness, refused
 
 
@@ -85,7 +85,7 @@ async def test_verified_with_arrears_the_contractor_is_ordered_to_pay_the_inspec
         12,
     )
     # The fake service has the order before the workflow has its answer: serve it once the workflow knows it.
-    await h.eventually(lambda: _order_issued(h, case_id))
+    await h.eventually(lambda: order_is_issued(h, case_id))
     await h.update(
         handle,
         Updates.RECORD_SERVICE,

@@ -4,7 +4,6 @@ inspector's verification."""
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
@@ -20,7 +19,7 @@ async def wait_started(client: Client, complaint_id: str) -> None:
             await handle.describe()
             return
         except Exception:
-            time.sleep(0.5)
+            await asyncio.sleep(0.5)
     raise AssertionError("workflow not started")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import threading
+import time
 from collections.abc import Iterator
 from multiprocessing.synchronize import Event
 from typing import Any
@@ -85,3 +86,13 @@ def effects_applied(conn: psycopg.Connection[Any]) -> int:
     """How many events the consumers have applied: their effects committed."""
     row = conn.execute(f"SELECT count(*) FROM {EFFECTS_TABLE}").fetchone()
     return int(row[0]) if row else 0
+
+
+def wait_until_applied(conn: psycopg.Connection[Any], total: int, *, patience: float = 300) -> None:
+    """Wait until `total` effects are committed; raise, saying how many came, when they do not within `patience`
+    seconds (a consumer that never joined its group, a relay that stopped)."""
+    deadline = time.monotonic() + patience
+    while (applied := effects_applied(conn)) < total:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{applied} of {total} events applied after {patience:.0f} s")
+        time.sleep(0.02)

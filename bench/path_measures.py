@@ -22,8 +22,9 @@ from psycopg_pool import AsyncConnectionPool
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from bench.bare_events import BARE_PROCESSES, bare_processes, check_delivered_once, create_tables, write_events
 from bench.benchmark_stack import PORTS
-from bench.event_consumers import CONSUMERS, EFFECTS_TABLE, consumer_processes, effects_applied
+from bench.event_consumers import CONSUMERS, EFFECTS_TABLE, consumer_processes, wait_until_applied
 from bench.measures import Figure, load, percentiles
 from bench.process_cpu import cpu_by_process, cpu_figure, cpu_spent, tree_cpu
 from deploy.stack import Stack
@@ -182,6 +183,26 @@ def bench_events(stack: Stack, settings: CommonSettings, total: int, consumers: 
     raw_rate = total / (time.perf_counter() - started)
     raw_spent = cpu_spent(raw_before, cpu_by_process(stack))
 
+    # Bare: the least outbox + inbox path, the same engines and client settings, no more (bench/bare_events.py).
+    topic_bare, bare_schema = f"bench.bare.{uuid.uuid4().hex[:6]}", f"bare_{uuid.uuid4().hex[:6]}"
+    ensure_topics(settings, [topic_bare], partitions=6)
+    create_tables(settings.database_url, bare_schema)
+    with (
+        psycopg.connect(settings.database_url, autocommit=True, options=f"-c search_path={bare_schema}") as bare_watch,
+        bare_processes(settings, bare_schema, topic_bare, consumers) as bare_pids,
+    ):
+
+        def cpu_with_bare() -> dict[str, float]:
+            return {**cpu_by_process(stack), BARE_PROCESSES: sum(tree_cpu(pid) for pid in bare_pids)}
+
+        bare_before = cpu_with_bare()
+        started = time.perf_counter()
+        write_events(settings.database_url, bare_schema, payload, total)
+        wait_until_applied(bare_watch, total)
+        bare_rate = total / (time.perf_counter() - started)
+        bare_spent = cpu_spent(bare_before, cpu_with_bare())
+        check_delivered_once(bare_watch, total)
+
     # Anxin: rows written through the outbox (in transactions of 100), relayed, applied by inbox consumers of one
     # group, each in a process of its own (bench/event_consumers.py).
     intake_url = stack.postgres.service_url("intake")
@@ -208,8 +229,7 @@ def bench_events(stack: Stack, settings: CommonSettings, total: int, consumers: 
                             envelope = EventEnvelope.wrap(Counted(n=n), subject=f"case-{n % 200}", producer="bench")
                             add_event(conn, topic_ours, envelope)
                         conn.execute("COMMIT")
-            while effects_applied(watch) < total:
-                time.sleep(0.02)
+            wait_until_applied(watch, total)
             rate = total / (time.perf_counter() - started)
             after = cpu_with_consumers()
     return [
@@ -220,8 +240,16 @@ def bench_events(stack: Stack, settings: CommonSettings, total: int, consumers: 
             raw_rate,
             f"outbox write + relay + inbox apply ({consumers} consumer processes) vs raw produce + consume",
         ),
-        # The raw baseline's producer and consumer, and Anxin's writer, are the measuring process ("bench").
+        # The raw baseline's producer and consumer, and the writers, are the measuring process ("bench").
         cpu_figure("events CPU per event", cpu_spent(before, after), raw_spent, total),
+        Figure(
+            "events end to end, vs bare outbox + inbox",
+            "events/s",
+            rate,
+            bare_rate,
+            "bare: plain psycopg + kafka-python outbox, relay and inbox, the same engines and client settings",
+        ),
+        cpu_figure("events CPU per event, vs bare outbox + inbox", cpu_spent(before, after), bare_spent, total),
     ]
 
 

@@ -6,7 +6,8 @@ project's own code is what is measured, not the machine:
 - intake: complaints/s and p50/p95/p99 latency of `POST /v1/complaints` at fixed concurrency, against a
   bare FastAPI + psycopg endpoint that inserts one row into the same PostgreSQL;
 - events: outbox → relay → Kafka → inbox consumers (two processes of one group by default) throughput, and the CPU
-  every process spends an event, against raw kafka-python produce + consume;
+  every process spends an event, against raw kafka-python produce + consume, and against a bare outbox, relay and
+  inbox in plain psycopg and kafka-python (the least any outbox + inbox path does; bench/bare_events.py);
 - end to end: complaints/s from POST to "workflow running", against raw `start_workflow` on the same server, and
   against a bare FastAPI + psycopg endpoint that inserts one row and starts the same raw workflow (the least
   any path from a POST to a running workflow does);

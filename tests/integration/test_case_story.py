@@ -5,6 +5,7 @@ police are referred the case. The operator's command (the real CLI, as a subproc
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -52,7 +53,7 @@ async def test_case_show_tells_a_handoff_its_return_and_a_refusal_in_order(
     deadline = time.monotonic() + 60
     while not (handoffs := housing.get("/v1/handoffs", params={"case_id": case_id}).json()["items"]):
         assert time.monotonic() < deadline, "the handoff never reached housing"
-        time.sleep(0.4)
+        await asyncio.sleep(0.4)
     returned = housing.post(
         f"/v1/handoffs/{handoffs[0]['handoff_id']}/return",
         json={"reason": "not_competent", "explanation": "欠薪问题，不属于工程款纠纷"},

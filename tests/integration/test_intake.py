@@ -4,6 +4,7 @@ and clue import."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -100,7 +101,7 @@ async def _wait_for_workflow(settings: CommonSettings, complaint_id: str, timeou
             assert description.status == WorkflowExecutionStatus.RUNNING
             return
         except Exception:
-            time.sleep(0.5)
+            await asyncio.sleep(0.5)
     raise AssertionError(f"workflow for {complaint_id} never started")
 
 

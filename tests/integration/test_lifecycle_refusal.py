@@ -5,6 +5,7 @@ follow; the police open a case and the workflow records it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -61,7 +62,7 @@ async def _status(client: Client, workflow_id: str) -> dict:
         try:
             return dict(await client.get_workflow_handle(workflow_id).query(Queries.STATUS))
         except RPCError:
-            time.sleep(0.5)
+            await asyncio.sleep(0.5)
     raise AssertionError(f"{workflow_id} never answered")
 
 
@@ -72,7 +73,7 @@ async def _until(client: Client, workflow_id: str, check: Callable[[dict], bool]
         status = await _status(client, workflow_id)
         if check(status):
             return status
-        time.sleep(1)
+        await asyncio.sleep(1)
     raise AssertionError(
         f"{what} did not happen: stage {status.get('stage')}, timeline "
         f"{[e['text'] for e in status.get('timeline', [])][-6:]}"

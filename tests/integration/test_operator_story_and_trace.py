@@ -151,7 +151,7 @@ async def test_one_trace_runs_from_the_request_through_relay_consumer_workflow_a
         processes = {s["resource"]["attributes"]["service.name"] for s in spans}
         if wanted <= processes and len({s["context"]["trace_id"] for s in spans}) >= 1:
             break
-        time.sleep(1)
+        await asyncio.sleep(1)
     assert wanted <= processes, processes
     submission_trace = next(
         s["context"]["trace_id"]

@@ -4,6 +4,7 @@ consumer (one named, or every one that set it aside), applied once."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
@@ -109,7 +110,7 @@ async def test_stuck_lists_a_deliberately_overdue_handoff(stack: Stack, agency_t
         rows = await stuck(client)
         if any(r["workflow_id"] == case_workflow_id(first["case_id"]) and "handoff overdue" in r["why"] for r in rows):
             return
-        time.sleep(2)
+        await asyncio.sleep(2)
     raise AssertionError(f"the overdue handoff was not listed: {rows}")
 
 
@@ -214,7 +215,7 @@ async def test_redeliver_hands_an_event_set_aside_back_to_its_consumer_once(
             ).fetchone()
             if row is not None and row[4] is not None:
                 break
-            time.sleep(0.5)
+            await asyncio.sleep(0.5)
         assert row is not None and row[4] is not None, "the relay never published the complaint"
         event_id, topic, event_type, envelope, _ = row
         with conn.transaction():
@@ -232,7 +233,7 @@ async def test_redeliver_hands_an_event_set_aside_back_to_its_consumer_once(
     for _ in range(60):
         if _consumer_count(stack, "intake-worker", "duplicates", "intake-workflow-starter") >= 1:
             break
-        time.sleep(0.5)
+        await asyncio.sleep(0.5)
     else:
         raise AssertionError("the restarted worker never read the complaint's event")
     ledger_skipped = _consumer_count(stack, "cases-worker", "duplicates", "cases-ledger")
@@ -256,7 +257,7 @@ async def test_redeliver_hands_an_event_set_aside_back_to_its_consumer_once(
             ).fetchone()
             if started == (1,):
                 break
-            time.sleep(0.5)
+            await asyncio.sleep(0.5)
         assert started == (1,)
         assert conn.execute("SELECT count(*) FROM dead_letters WHERE event_id = %s", (event_id,)).fetchone() == (0,)
         assert conn.execute("SELECT count(*) FROM outbox WHERE event_id = %s", (event_id,)).fetchone() == (1,)
@@ -269,7 +270,7 @@ async def test_redeliver_hands_an_event_set_aside_back_to_its_consumer_once(
     for _ in range(60):
         if _consumer_count(stack, "cases-worker", "duplicates", "cases-ledger") > ledger_skipped:
             break
-        time.sleep(0.5)
+        await asyncio.sleep(0.5)
     else:
         raise AssertionError("the case ledger never saw the redelivered event")
     assert len(audit) == 1 and audit[0][0].startswith("operator:") and audit[0][1] == "operator", audit

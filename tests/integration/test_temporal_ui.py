@@ -10,6 +10,7 @@ from the UI's origin to read it decrypted.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 import sys
@@ -120,7 +121,7 @@ async def test_namespaces_and_a_workflow_through_the_ui_decoded_by_the_codec_ser
             listed = _get_json(temporal_ui, "/api/v1/namespaces/default/workflows", query=f'WorkflowId="{handle.id}"')
             found = [wf["execution"]["workflowId"] for wf in listed.get("executions", [])]
             if not found:
-                time.sleep(0.25)
+                await asyncio.sleep(0.25)
         assert found == [handle.id]
 
         history = _get_json(temporal_ui, f"/api/v1/namespaces/default/workflows/{handle.id}/history")

@@ -16,9 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
-from temporalio.testing import WorkflowEnvironment
 
-from services.common.temporal import data_converter, test_server_path
 from services.contracts.lifecycle import CalendarConfig, ListingGround
 from services.contracts.sanctions_workflows import (
     BlacklistConfig,
@@ -31,6 +29,7 @@ from services.contracts.sanctions_workflows import (
 )
 from services.sanctions.blacklist import BlacklistWorkflow
 from tests.support.calendars import arrangement_2027
+from tests.support.time_skipping import start_time_skipping
 from tests.support.workers import project_worker
 from tests.unit.sanctions.fakes import FakeListingActivities
 
@@ -82,9 +81,7 @@ LISTING_SCENARIOS: dict[str, ListingScenario] = {
 
 
 async def record(names: list[str], prefix: str = "") -> None:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(test_server_path()), data_converter=data_converter()
-    )
+    env = await start_time_skipping()
     async with env:
         for name in names:
             queue = f"record-{uuid.uuid4().hex[:8]}"

@@ -20,7 +20,6 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from services.common.temporal import data_converter, test_server_path
 from services.contracts.monitoring_events import DepositForm, DepositStatus, WageDeposit
 from services.monitoring.monitoring_workflow import (
     CHECK_NOW_SIGNAL,
@@ -30,6 +29,7 @@ from services.monitoring.monitoring_workflow import (
     ProjectMonitoringWorkflow,
     monitoring_workflow_id,
 )
+from tests.support.time_skipping import start_time_skipping
 from tests.unit.monitoring.fake_checks import FakeMonitoring
 from tests.unit.monitoring.test_check_rules import PAID, ROSTER, project
 
@@ -117,9 +117,7 @@ MONITORING_SCENARIOS: dict[str, Callable[[], tuple[FakeMonitoring, MonitoringSce
 
 
 async def record(names: list[str], prefix: str = "") -> None:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(test_server_path()), data_converter=data_converter()
-    )
+    env = await start_time_skipping()
     async with env:
         for name in names:
             queue = f"record-{uuid.uuid4().hex[:8]}"

@@ -19,7 +19,6 @@ from typing import Any
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from services.common.temporal import data_converter, test_server_path
 from services.contracts.guarantee_funds import PayoutSource, WriteOffBasis, payout_workflow_id
 from services.contracts.legal_time import legal_date
 from services.monitoring.guarantee_rules import FundBalance
@@ -38,6 +37,7 @@ from services.monitoring.payout_messages import (
     WriteOffRecord,
 )
 from services.monitoring.payout_workflow import GuaranteePayoutWorkflow
+from tests.support.time_skipping import start_time_skipping
 from tests.support.workers import project_worker
 from tests.unit.monitoring.fake_payouts import FakePayouts, payout_input
 
@@ -151,9 +151,7 @@ PAYOUT_SCENARIOS: dict[str, Callable[[], tuple[FakePayouts, PayoutInput, PayoutS
 
 
 async def record(names: list[str]) -> None:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(test_server_path()), data_converter=data_converter()
-    )
+    env = await start_time_skipping()
     async with env:
         for name in names:
             queue = f"record-{uuid.uuid4().hex[:8]}"

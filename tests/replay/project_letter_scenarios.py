@@ -19,9 +19,9 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from services.common.temporal import data_converter, test_server_path
 from services.contracts.lifecycle import CalendarConfig, Signals
 from services.referrals.project_ladder import WARNINGS_RESOLVED_SIGNAL, ProjectLetterLadderWorkflow
+from tests.support.time_skipping import start_time_skipping
 from tests.unit.referrals.test_project_ladder import FakeLetters, FakeRecount, _input
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -61,9 +61,7 @@ SCENARIOS: dict[str, LadderScenario] = {
 
 
 async def record(names: list[str]) -> None:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(test_server_path()), data_converter=data_converter()
-    )
+    env = await start_time_skipping()
     async with env:
         for name in names:
             queue = f"record-{uuid.uuid4().hex[:8]}"

@@ -13,10 +13,8 @@ import sys
 import uuid
 from pathlib import Path
 
-from temporalio.testing import WorkflowEnvironment
-
-from services.common.temporal import data_converter, test_server_path
 from tests.replay.scenarios import SCENARIOS
+from tests.support.time_skipping import start_time_skipping
 from tests.unit.workflows.harness import Harness, register_search_attributes
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -24,9 +22,7 @@ HISTORIES = Path(__file__).parent / "histories"
 
 async def record(names: list[str]) -> None:
     HISTORIES.mkdir(exist_ok=True)
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(test_server_path()), data_converter=data_converter()
-    )
+    env = await start_time_skipping()
     async with env:
         await register_search_attributes(env.client)
         for name in names:

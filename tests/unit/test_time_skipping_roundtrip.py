@@ -6,17 +6,14 @@ from __future__ import annotations
 import time
 import uuid
 
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from services.common.temporal import data_converter, test_server_path
 from tests.support.roundtrip import RoundTripWorkflow, greet
+from tests.support.time_skipping import start_time_skipping
 
 
 async def test_thirty_days_pass_in_seconds_under_time_skipping() -> None:
-    async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(test_server_path()), data_converter=data_converter()
-    ) as env:
+    async with await start_time_skipping() as env:
         queue = f"test-{uuid.uuid4().hex[:8]}"
         async with Worker(env.client, task_queue=queue, workflows=[RoundTripWorkflow], activities=[greet]):
             started = time.monotonic()

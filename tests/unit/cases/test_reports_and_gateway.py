@@ -11,7 +11,6 @@ from datetime import date, timedelta
 import pytest
 from PIL import Image
 from temporalio import activity
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from services.cases import periods, report_figures
@@ -25,8 +24,8 @@ from services.cases.report_workflow import (
 from services.cases.reports import CHART_COLOURS, render_chart
 from services.common.errors import Invalid
 from services.common.problems import PROBLEM_BASE, problem_of
-from services.common.temporal import data_converter, test_server_path
 from services.contracts.lifecycle import AcceptanceDecision
+from tests.support.time_skipping import start_time_skipping
 
 
 def test_the_chart_draws_one_group_per_area_with_cjk_labels() -> None:
@@ -70,9 +69,7 @@ async def test_the_report_workflow_asks_for_the_period_on_its_own_clock() -> Non
         period = periods.previous_period(request.kind, date.fromisoformat(request.asked_on))  # type: ignore[arg-type]
         return f"R-{period.kind}-{period.label}"
 
-    async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(test_server_path()), data_converter=data_converter()
-    ) as env:
+    async with await start_time_skipping() as env:
         queue = f"test-{uuid.uuid4().hex[:8]}"
         async with Worker(env.client, task_queue=queue, workflows=[ReportWorkflow], activities=[produce]):
             result = await env.client.execute_workflow(

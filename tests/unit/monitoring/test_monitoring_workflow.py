@@ -17,7 +17,6 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from services.common.temporal import data_converter, test_server_path
 from services.contracts.legal_time import end_of_day
 from services.contracts.lifecycle import CalendarConfig
 from services.contracts.monitoring_events import DepositForm, DepositStatus, WageDeposit, WarningCheck
@@ -32,6 +31,7 @@ from services.monitoring.monitoring_workflow import (
     monitoring_workflow_id,
     next_month,
 )
+from tests.support.time_skipping import start_time_skipping
 from tests.unit.monitoring.fake_checks import FakeMonitoring
 from tests.unit.monitoring.test_check_rules import PAID, ROSTER, project, worker
 
@@ -47,9 +47,7 @@ NOV, DEC, JAN, FEB, MAR, APR = (
 
 @pytest.fixture
 async def env() -> AsyncIterator[WorkflowEnvironment]:
-    environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(test_server_path()), data_converter=data_converter()
-    )
+    environment = await start_time_skipping()
     async with environment:
         yield environment
 

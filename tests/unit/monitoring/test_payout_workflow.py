@@ -19,7 +19,6 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from services.common.temporal import data_converter, test_server_path
 from services.contracts.guarantee_funds import PayoutSource, PayoutStage, WriteOffBasis, payout_workflow_id
 from services.contracts.legal_time import legal_date
 from services.monitoring.payout_messages import (
@@ -39,6 +38,7 @@ from services.monitoring.payout_messages import (
     WriteOffRecord,
 )
 from services.monitoring.payout_workflow import PAYOUT_WRITE_OFF, GuaranteePayoutWorkflow
+from tests.support.time_skipping import start_time_skipping
 from tests.support.workers import project_worker
 from tests.unit.monitoring.fake_payouts import FakePayouts, lodged, payout_input
 
@@ -48,9 +48,7 @@ INSPECTOR = Actor(client_id="inspector-130403", role="county_inspector", county=
 
 @pytest.fixture
 async def env() -> AsyncIterator[WorkflowEnvironment]:
-    environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(test_server_path()), data_converter=data_converter()
-    )
+    environment = await start_time_skipping()
     async with environment:
         yield environment
 

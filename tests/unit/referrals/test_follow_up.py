@@ -13,7 +13,6 @@ from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from services.common.temporal import data_converter, test_server_path
 from services.contracts.lifecycle import CalendarConfig, Signals
 from services.referrals.follow_up import (
     AWARD,
@@ -30,6 +29,7 @@ from services.referrals.follow_up import (
     ReferralFollowUpWorkflow,
     follow_up_workflow_id,
 )
+from tests.support.time_skipping import start_time_skipping
 
 RUNGS = [
     FollowUpRung(kind=k, wait_working_days=d) for k, d in (("reminder", 1), ("supervision", 2), ("warning_letter", 3))
@@ -69,9 +69,7 @@ async def _run(fake: FakeEscalation, env: WorkflowEnvironment, start: datetime) 
 
 @pytest.fixture
 async def env() -> AsyncIterator[WorkflowEnvironment]:
-    environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(test_server_path()), data_converter=data_converter()
-    )
+    environment = await start_time_skipping()
     async with environment:
         yield environment
 

@@ -15,7 +15,6 @@ from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from services.common.temporal import data_converter, test_server_path
 from services.contracts.lifecycle import CalendarConfig, Signals
 from services.referrals.project_ladder import (
     ISSUE_PROJECT_LETTER_ACTIVITY,
@@ -29,6 +28,7 @@ from services.referrals.project_ladder import (
     RecomputeProjectLadderRequest,
     RecomputeProjectLadderResult,
 )
+from tests.support.time_skipping import start_time_skipping
 
 RUNGS = [
     ProjectRung(kind="warning_letter", to="general_contractor", wait_working_days=5),
@@ -90,9 +90,7 @@ def _input(first_due_at: datetime, rungs: list[ProjectRung] = RUNGS) -> ProjectL
 
 @pytest.fixture
 async def env() -> AsyncIterator[WorkflowEnvironment]:
-    environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(test_server_path()), data_converter=data_converter()
-    )
+    environment = await start_time_skipping()
     async with environment:
         yield environment
 

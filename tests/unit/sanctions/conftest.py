@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from services.common.temporal import data_converter, test_server_path
 from services.sanctions.blacklist import BlacklistWorkflow
+from tests.support.time_skipping import start_time_skipping
 from tests.support.workers import project_worker
 
 from .fakes import FakeListingActivities
@@ -18,9 +18,7 @@ from .listing_run import Run
 
 @pytest.fixture(scope="session")
 async def sanctions_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(test_server_path()), data_converter=data_converter()
-    )
+    env = await start_time_skipping()
     async with env:
         yield env
 

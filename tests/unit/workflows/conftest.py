@@ -11,15 +11,13 @@ from datetime import timedelta
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from services.common.temporal import data_converter, test_server_path
+from tests.support.time_skipping import start_time_skipping
 
 from .harness import Harness, register_search_attributes
 
 
 async def start_test_server() -> WorkflowEnvironment:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(test_server_path()), data_converter=data_converter()
-    )
+    env = await start_time_skipping()
     # The test server knows no custom search attributes until told, like a fresh dev server.
     await register_search_attributes(env.client)
     return env

@@ -12,15 +12,14 @@ LISTEN/NOTIFY (it polls every 5 ms instead), dead letters, savepoints, metrics."
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import time
 import uuid
-from collections.abc import Iterator
 from multiprocessing.synchronize import Event
 from typing import Any
 
 import psycopg
 
+from bench.spawned import Target, spawned
 from services.common.kafka import new_consumer, new_producer
 from services.common.settings import CommonSettings
 
@@ -119,30 +118,12 @@ def _consume(
     consumer.close()
 
 
-@contextlib.contextmanager
-def bare_processes(settings: CommonSettings, schema: str, topic: str, consumers: int) -> Iterator[list[int]]:
+def bare_processes(
+    settings: CommonSettings, schema: str, topic: str, consumers: int
+) -> contextlib.AbstractContextManager[list[int]]:
     """The bare relay and `consumers` bare consumer processes of one group, running until the block ends; yields
     their process ids."""
-    spawn = multiprocessing.get_context("spawn")
-    stop = spawn.Event()
     group = f"bare-{uuid.uuid4().hex[:6]}"
-    targets: list[tuple[Any, tuple[Any, ...]]] = [(_relay, (settings, schema, topic))]
+    targets: list[Target] = [(_relay, (settings, schema, topic))]
     targets += [(_consume, (settings, schema, topic, group, index)) for index in range(consumers)]
-    readiness = [spawn.Event() for _ in targets]
-    processes = [
-        spawn.Process(target=target, args=(*args, ready, stop), daemon=True)
-        for (target, args), ready in zip(targets, readiness, strict=True)
-    ]
-    for process in processes:
-        process.start()
-    try:
-        for ready, process in zip(readiness, processes, strict=True):
-            if not ready.wait(120):
-                raise RuntimeError(f"bare events process {process.name} did not start (exit code {process.exitcode})")
-        yield [process.pid for process in processes if process.pid is not None]
-    finally:
-        stop.set()
-        for process in processes:
-            process.join(20)
-            if process.is_alive():
-                process.kill()
+    return spawned(targets, "bare events process")

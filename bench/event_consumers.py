@@ -7,15 +7,14 @@ service's consumer does: the writer and the consumers of a real event are differ
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import threading
 import time
-from collections.abc import Iterator
 from multiprocessing.synchronize import Event
 from typing import Any
 
 import psycopg
 
+from bench.spawned import spawned
 from services.common.event_handlers import EventHandlers
 from services.common.inbox import InboxConsumer
 from services.common.kafka import new_consumer
@@ -54,32 +53,12 @@ def _consume(
     thread.join(10)
 
 
-@contextlib.contextmanager
 def consumer_processes(
     settings: CommonSettings, schema: str, topic: str, group: str, count: int
-) -> Iterator[list[int]]:
+) -> contextlib.AbstractContextManager[list[int]]:
     """`count` consumer processes of `group` on `topic`, running (their consumers started, the group perhaps still
     joining, as a service's are when it starts) until the block ends; yields their process ids."""
-    spawn = multiprocessing.get_context("spawn")
-    stop = spawn.Event()
-    readiness = [spawn.Event() for _ in range(count)]
-    processes = [
-        spawn.Process(target=_consume, args=(settings, schema, topic, group, index, ready, stop), daemon=True)
-        for index, ready in enumerate(readiness)
-    ]
-    for process in processes:
-        process.start()
-    try:
-        for ready, process in zip(readiness, processes, strict=True):
-            if not ready.wait(120):
-                raise RuntimeError(f"event consumer {process.name} did not start (exit code {process.exitcode})")
-        yield [process.pid for process in processes if process.pid is not None]
-    finally:
-        stop.set()
-        for process in processes:
-            process.join(20)
-            if process.is_alive():
-                process.kill()
+    return spawned([(_consume, (settings, schema, topic, group, index)) for index in range(count)], "event consumer")
 
 
 def effects_applied(conn: psycopg.Connection[Any]) -> int:

@@ -50,13 +50,14 @@ def create_tables(database_url: str, schema: str) -> None:
         conn.execute(_TABLES)
 
 
-def _connect(database_url: str, schema: str) -> psycopg.Connection[Any]:
-    return psycopg.connect(database_url, options=f"-c search_path={schema}")
+def connect_to(database_url: str, schema: str, *, autocommit: bool = True) -> psycopg.Connection[Any]:
+    """A connection to the bare path's tables in `schema`."""
+    return psycopg.connect(database_url, autocommit=autocommit, options=f"-c search_path={schema}")
 
 
 def write_events(database_url: str, schema: str, payload: bytes, total: int) -> None:
     """The writer: `total` rows in transactions of 100, pipelined as the project's writer is."""
-    with psycopg.connect(database_url, autocommit=True, options=f"-c search_path={schema}") as conn:
+    with connect_to(database_url, schema) as conn:
         for first in range(0, total, 100):
             with conn.pipeline():
                 conn.execute("BEGIN")
@@ -78,7 +79,7 @@ def check_delivered_once(conn: psycopg.Connection[Any], total: int) -> None:
 
 def _relay(settings: CommonSettings, schema: str, topic: str, ready: Event, stop: Event) -> None:
     producer = new_producer(settings, client_id=f"bare-relay-{schema}")
-    with _connect(settings.database_url, schema) as conn:
+    with connect_to(settings.database_url, schema, autocommit=False) as conn:
         ready.set()
         while not stop.is_set():
             with conn.transaction():
@@ -101,7 +102,7 @@ def _consume(
     settings: CommonSettings, schema: str, topic: str, group: str, index: int, ready: Event, stop: Event
 ) -> None:
     consumer = new_consumer(settings, topic, group_id=group, client_id=f"{group}-{index}")
-    with _connect(settings.database_url, schema) as conn:
+    with connect_to(settings.database_url, schema, autocommit=False) as conn:
         ready.set()
         while not stop.is_set():
             records = [record for batch in consumer.poll(timeout_ms=500).values() for record in batch]

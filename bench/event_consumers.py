@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from multiprocessing.synchronize import Event
 from typing import Any
 
@@ -20,6 +19,7 @@ from services.common.inbox import InboxConsumer
 from services.common.kafka import new_consumer
 from services.common.settings import CommonSettings
 from services.contracts.events import EventEnvelope
+from tests.support.agencies import wait_for
 from tests.support.events import Counted
 
 # The consumer processes' name in the row's CPU figures.
@@ -68,10 +68,6 @@ def effects_applied(conn: psycopg.Connection[Any]) -> int:
 
 
 def wait_until_applied(conn: psycopg.Connection[Any], total: int, *, patience: float = 300) -> None:
-    """Wait until `total` effects are committed; raise, saying how many came, when they do not within `patience`
-    seconds (a consumer that never joined its group, a relay that stopped)."""
-    deadline = time.monotonic() + patience
-    while (applied := effects_applied(conn)) < total:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{applied} of {total} events applied after {patience:.0f} s")
-        time.sleep(0.02)
+    """Wait until `total` effects are committed; fail when they are not within `patience` seconds (a consumer that
+    never joined its group, a relay that stopped)."""
+    wait_for(f"the effects of all {total} events", lambda: effects_applied(conn) >= total, patience, interval=0.02)

@@ -22,11 +22,18 @@ from psycopg_pool import AsyncConnectionPool
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from bench.bare_events import BARE_PROCESSES, bare_processes, check_delivered_once, create_tables, write_events
+from bench.bare_events import (
+    BARE_PROCESSES,
+    bare_processes,
+    check_delivered_once,
+    connect_to,
+    create_tables,
+    write_events,
+)
 from bench.benchmark_stack import PORTS
 from bench.event_consumers import CONSUMERS, EFFECTS_TABLE, consumer_processes, wait_until_applied
 from bench.measures import Figure, load, percentiles
-from bench.process_cpu import cpu_by_process, cpu_figure, cpu_spent, tree_cpu
+from bench.process_cpu import cpu_by_process, cpu_figure, cpu_spent, cpu_with
 from deploy.stack import Stack
 from services.common.kafka import client_options, ensure_topics
 from services.common.migrations import apply_migrations
@@ -188,19 +195,15 @@ def bench_events(stack: Stack, settings: CommonSettings, total: int, consumers: 
     ensure_topics(settings, [topic_bare], partitions=6)
     create_tables(settings.database_url, bare_schema)
     with (
-        psycopg.connect(settings.database_url, autocommit=True, options=f"-c search_path={bare_schema}") as bare_watch,
+        connect_to(settings.database_url, bare_schema) as bare_watch,
         bare_processes(settings, bare_schema, topic_bare, consumers) as bare_pids,
     ):
-
-        def cpu_with_bare() -> dict[str, float]:
-            return {**cpu_by_process(stack), BARE_PROCESSES: sum(tree_cpu(pid) for pid in bare_pids)}
-
-        bare_before = cpu_with_bare()
+        bare_before = cpu_with(stack, BARE_PROCESSES, bare_pids)
         started = time.perf_counter()
         write_events(settings.database_url, bare_schema, payload, total)
         wait_until_applied(bare_watch, total)
         bare_rate = total / (time.perf_counter() - started)
-        bare_spent = cpu_spent(bare_before, cpu_with_bare())
+        bare_spent = cpu_spent(bare_before, cpu_with(stack, BARE_PROCESSES, bare_pids))
         check_delivered_once(bare_watch, total)
 
     # Anxin: rows written through the outbox (in transactions of 100), relayed, applied by inbox consumers of one
@@ -213,11 +216,7 @@ def bench_events(stack: Stack, settings: CommonSettings, total: int, consumers: 
     with psycopg.connect(settings.database_url, autocommit=True, options=f"-c search_path={schema}") as watch:
         watch.execute(f"CREATE TABLE {EFFECTS_TABLE} (n integer)")
         with consumer_processes(settings, schema, topic_ours, f"bench-{uuid.uuid4().hex[:6]}", consumers) as pids:
-
-            def cpu_with_consumers() -> dict[str, float]:
-                return {**cpu_by_process(stack), CONSUMERS: sum(tree_cpu(pid) for pid in pids)}
-
-            before = cpu_with_consumers()
+            before = cpu_with(stack, CONSUMERS, pids)
             started = time.perf_counter()
             with psycopg.connect(intake_url, autocommit=True, options="-c search_path=intake") as conn:
                 for first in range(0, total, 100):
@@ -231,7 +230,7 @@ def bench_events(stack: Stack, settings: CommonSettings, total: int, consumers: 
                         conn.execute("COMMIT")
             wait_until_applied(watch, total)
             rate = total / (time.perf_counter() - started)
-            after = cpu_with_consumers()
+            after = cpu_with(stack, CONSUMERS, pids)
     return [
         Figure(
             "events end to end",

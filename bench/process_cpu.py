@@ -61,6 +61,11 @@ def cpu_by_process(stack: Stack) -> dict[str, float]:
     return spent
 
 
+def cpu_with(stack: Stack, name: str, pids: list[int]) -> dict[str, float]:
+    """`cpu_by_process`, and the processes `pids` the measure started beside the stack, together under `name`."""
+    return {**cpu_by_process(stack), name: sum(tree_cpu(pid) for pid in pids)}
+
+
 def cpu_spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
     """CPU seconds spent between two `cpu_by_process` readings, by process (those running at both)."""
     return {name: after[name] - before[name] for name in after if name in before}
